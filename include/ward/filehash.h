@@ -1,0 +1,71 @@
+/*
+ * filehash.h -- everything ward computes about one file, from one read.
+ *
+ * A ward_hasher reads a file (or takes a buffer), feeds each block to the
+ * selected digests, and if the content is an image, decodes it from the same
+ * bytes and computes its PDQ hash. Evidence rule: a file whose image cannot be
+ * decoded still gets its digests, and the two outcomes are reported apart.
+ *
+ * A hasher owns its buffers and is not thread-safe: use one per thread.
+ */
+#ifndef WARD_FILEHASH_H
+#define WARD_FILEHASH_H
+
+#include <stdint.h>
+#include <ward/digest.h>
+#include <ward/media.h>
+#include <ward/pdq.h>
+#include <ward/ward.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ward_hash_opts {
+    unsigned digests;          /* WARD_DIGEST_* bits; 0 for none */
+    int pdq;                   /* PDQ-hash images */
+    int dihedral;              /* all 8 dihedral PDQ hashes */
+    ward_decode_opts decode;
+    uint64_t max_image_bytes;  /* larger files are not decoded (default 1 GiB) */
+    /* Optional: asked once the digests are final, before an image is
+     * decoded; return 0 to skip PDQ (e.g. the file is already known by an
+     * exact digest). Called on the hashing thread. */
+    int (*want_pdq)(void *ctx, const ward_digests *digests);
+    void *want_pdq_ctx;
+} ward_hash_opts;
+
+void ward_hash_opts_default(ward_hash_opts *opts);
+
+typedef struct ward_file_hash {
+    uint64_t size;               /* bytes read */
+    ward_status read_status;     /* WARD_OK: digests are valid */
+    ward_error read_error;
+    ward_digests digests;
+    ward_media_type media;       /* sniffed from content */
+    int width, height;           /* image size as stored (0 if not decoded) */
+    int orientation;             /* EXIF orientation seen, 0 if none */
+    ward_status image_status;    /* for images: WARD_OK if decoded */
+    ward_error image_error;      /* why not, or (status OK, has_pdq 0) why no PDQ */
+    int has_pdq;
+    int pdq_skipped;             /* want_pdq declined */
+    ward_pdq_result pdq;
+} ward_file_hash;
+
+typedef struct ward_hasher ward_hasher;
+
+/* NULL on allocation failure. The options are copied. */
+ward_hasher *ward_hasher_new(const ward_hash_opts *opts);
+void ward_hasher_free(ward_hasher *h);
+
+/* Hash an open file descriptor from its current position to EOF. Returns
+ * read_status (the digest outcome); image problems are in out->image_*. */
+ward_status ward_hasher_fd(ward_hasher *h, int fd, ward_file_hash *out);
+
+/* The same for bytes already in memory. */
+ward_status ward_hasher_buffer(ward_hasher *h, const uint8_t *buf, size_t len,
+                               ward_file_hash *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,39 @@
+#!/bin/sh
+# Install the Debian packages that ward's build, tests and benchmarks need.
+# Idempotent and quiet when everything is already present: it asks dpkg
+# first and only calls apt-get for what is missing.
+#
+#   scripts/deps.sh          build + test dependencies
+#   scripts/deps.sh --bench  also the yardsticks the benchmarks compare against
+#   scripts/deps.sh --fuzz   also clang and libFuzzer
+set -eu
+
+BUILD="build-essential cmake pkg-config
+ libssl-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev
+ libheif-dev libtiff-dev libexif-dev libsqlite3-dev libyajl-dev libsodium-dev
+ libarchive-dev libtsk-dev libewf-dev"
+TEST="libcmocka-dev hashdeep coreutils python3 python3-pil libheif-examples sqlite3
+ mtools dosfstools e2fsprogs zip p7zip-full"
+BENCH="libjpeg-turbo-progs python3-faiss python3-numpy hyperfine"
+FUZZ="clang libclang-rt-14-dev"
+
+want="$BUILD $TEST"
+[ "${1:-}" = "--bench" ] && want="$want $BENCH"
+[ "${1:-}" = "--fuzz" ] && want="$want $FUZZ"
+
+missing=""
+for p in $want; do
+    # dpkg-query prints "install ok installed" for a fully installed package.
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "deps: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,86 @@
+#include "cli/cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cli_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "ward %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "ward %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'ward %s --help'.\n", cmd);
+    return WARD_EXIT_USAGE;
+}
+
+int cli_parse_count(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!isdigit((unsigned char)*s))
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno)
+        return -1;
+    uint64_t mul = 1;
+    if (*end == 'k' || *end == 'K') mul = 1000ull, end++;
+    else if (*end == 'M') mul = 1000000ull, end++;
+    else if (*end == 'G') mul = 1000000000ull, end++;
+    if (*end)
+        return -1;
+    if (v > UINT64_MAX / mul)
+        return -1;
+    *out = v * mul;
+    return 0;
+}
+
+char *cli_join_argv(int argc, char **argv)
+{
+    size_t n = 1;
+    for (int i = 0; i < argc; i++)
+        n += strlen(argv[i]) + 3;
+    char *s = malloc(n), *p = s;
+    if (!s)
+        return NULL;
+    for (int i = 0; i < argc; i++) {
+        int quote = strpbrk(argv[i], " \t") != NULL;
+        p += sprintf(p, "%s%s%s%s", i ? " " : "", quote ? "'" : "", argv[i], quote ? "'" : "");
+    }
+    *p = 0;
+    return s;
+}
+
+void cli_print_help(const cli_command *c) { fputs(c->help, stdout); }
+
+const char *cli_data_dir(const char *opt)
+{
+    static char buf[4096];
+    if (opt && *opt) return opt;
+    const char *env = getenv("WARD_DATA");
+    if (env && *env) return env;
+    const char *home = getenv("HOME");
+    snprintf(buf, sizeof buf, "%s/.local/share/ward", home && *home ? home : ".");
+    return buf;
+}
+
+const char *cli_user(void)
+{
+    const char *u = getenv("WARD_USER");
+    if (!u || !*u) u = getenv("USER");
+    return u && *u ? u : "unknown";
+}

@@ -1,0 +1,51 @@
+/*
+ * Conventions shared by every `ward` subcommand. The CLI is a thin layer:
+ * it parses options, calls libward, prints, and maps outcomes to exit codes.
+ */
+#ifndef WARD_CLI_H
+#define WARD_CLI_H
+
+#include <stdint.h>
+
+/* Exit codes: the same meaning in every subcommand (docs/cli.md). */
+enum {
+    WARD_EXIT_OK = 0,       /* done, nothing to report */
+    WARD_EXIT_FINDINGS = 1, /* done, with findings or a partial result
+                               (some inputs unreadable/undecodable, matches) */
+    WARD_EXIT_USAGE = 2,    /* bad command line */
+    WARD_EXIT_DATA = 3,     /* input or store unusable (bad format, refused) */
+    WARD_EXIT_IO = 4,       /* could not write output or access the store */
+    WARD_EXIT_INTERNAL = 5  /* out of memory or a bug */
+};
+
+typedef struct cli_command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+    const char *help;       /* full manual text */
+} cli_command;
+
+extern const cli_command cli_cmd_hash;
+
+/* "ward hash: <message>" on stderr. */
+void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* As cli_error plus "Try 'ward CMD --help'."; returns WARD_EXIT_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Parse a non-negative integer with optional k/M/G suffix (powers of 1000
+ * for counts); 0 on success. */
+int cli_parse_count(const char *s, uint64_t *out);
+/* The command line as one string (for report headers); caller frees. */
+char *cli_join_argv(int argc, char **argv);
+/* Print a command's manual. */
+void cli_print_help(const cli_command *c);
+
+#endif
+
+extern const cli_command cli_cmd_db;
+extern const cli_command cli_cmd_scan;
+
+/* The data directory: --data DIR if given, else $WARD_DATA, else
+ * $HOME/.local/share/ward. Never NULL. */
+const char *cli_data_dir(const char *opt);
+/* The person running the command, for audit fields ($WARD_USER, $USER). */
+const char *cli_user(void);

@@ -1,0 +1,92 @@
+/*
+ * ward: git-style front end. `ward CMD ...` runs a subcommand; every
+ * subcommand takes --help. Logic lives in libward; see cli.h for the
+ * conventions (exit codes, messages).
+ */
+#include "cli/cli.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <ward/ward.h>
+
+static const cli_command *const commands[] = {
+    &cli_cmd_hash,
+    &cli_cmd_db,
+    &cli_cmd_scan,
+};
+#define NCOMMANDS (sizeof commands / sizeof *commands)
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: ward [--version] [--help] <command> [<args>]\n"
+            "\n"
+            "ward triages media for known child sexual abuse material: it hashes files\n"
+            "(MD5, SHA-1, SHA-256, PDQ), matches them against hash sets and reports what\n"
+            "is known, near-known, ignorable and new, without anyone viewing known images.\n"
+            "\n"
+            "Commands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+    fprintf(out,
+            "  %-10s %s\n"
+            "\n"
+            "Exit status (all commands):\n"
+            "  0  success, nothing to report\n"
+            "  1  findings or a partial result (e.g. some files unreadable)\n"
+            "  2  usage error\n"
+            "  3  input or store unusable (bad format, refused by a limit)\n"
+            "  4  I/O error writing output or accessing the store\n"
+            "  5  internal error (out of memory, bug)\n"
+            "\n"
+            "'ward help <command>' or 'ward <command> --help' shows a command's manual.\n",
+            "help", "Show the manual of a command");
+}
+
+static const cli_command *find(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i]->name, name) == 0)
+            return commands[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    /* A closed output pipe must turn into a write error we report through
+     * the exit code, not a silent death by signal. */
+    signal(SIGPIPE, SIG_IGN);
+    if (argc < 2) {
+        usage(stderr);
+        return WARD_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("ward %s\n", ward_version());
+        return WARD_EXIT_OK;
+    }
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return WARD_EXIT_OK;
+    }
+    if (strcmp(cmd, "help") == 0) {
+        if (argc < 3) {
+            usage(stdout);
+            return WARD_EXIT_OK;
+        }
+        const cli_command *c = find(argv[2]);
+        if (!c) {
+            fprintf(stderr, "ward: no such command '%s'\n", argv[2]);
+            return WARD_EXIT_USAGE;
+        }
+        cli_print_help(c);
+        return WARD_EXIT_OK;
+    }
+    const cli_command *c = find(cmd);
+    if (!c) {
+        fprintf(stderr, "ward: '%s' is not a ward command. See 'ward --help'.\n", cmd);
+        return WARD_EXIT_USAGE;
+    }
+    return c->run(argc - 1, argv + 1);
+}

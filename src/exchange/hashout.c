@@ -1,0 +1,274 @@
+#include <ward/hashout.h>
+#include "util/error.h"
+#include "util/escape.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ward_hashout {
+    FILE *out;
+    ward_hashout_opts opts;
+    ward_strbuf name;  /* escaped path */
+    ward_strbuf line;  /* record being built */
+    int failed;
+};
+
+static const struct { unsigned bit; const char *name; size_t len; } digest_cols[] = {
+    {WARD_DIGEST_MD5, "md5", 16},
+    {WARD_DIGEST_SHA1, "sha1", 20},
+    {WARD_DIGEST_SHA256, "sha256", 32},
+};
+
+static const uint8_t *digest_bytes(const ward_digests *d, unsigned bit)
+{
+    return bit == WARD_DIGEST_MD5 ? d->md5 : bit == WARD_DIGEST_SHA1 ? d->sha1 : d->sha256;
+}
+
+ward_status ward_out_format_parse(const char *name, ward_out_format *fmt)
+{
+    static const struct { const char *name; ward_out_format fmt; } names[] = {
+        {"text", WARD_OUT_TEXT}, {"jsonl", WARD_OUT_JSONL}, {"csv", WARD_OUT_CSV},
+        {"hashdeep", WARD_OUT_HASHDEEP}, {"pdq-text", WARD_OUT_PDQ_TEXT},
+        {"pdq", WARD_OUT_PDQ_TEXT}};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (strcmp(name, names[i].name) == 0) {
+            *fmt = names[i].fmt;
+            return WARD_OK;
+        }
+    return WARD_EINVAL;
+}
+
+static int add(ward_hashout *w, const char *s) { return ward_strbuf_add(&w->line, s, strlen(s)); }
+
+static void add_fmt(ward_hashout *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_fmt(ward_hashout *w, const char *fmt, ...)
+{
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        ward_strbuf_add(&w->line, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+static void write_header(ward_hashout *w)
+{
+    const ward_hashout_opts *o = &w->opts;
+    if (o->format == WARD_OUT_CSV) {
+        fputs("path,size", w->out);
+        for (size_t i = 0; i < 3; i++)
+            if (o->digests & digest_cols[i].bit)
+                fprintf(w->out, ",%s", digest_cols[i].name);
+        fputs(",media,width,height", w->out);
+        if (o->pdq)
+            fputs(",pdq,pdq_quality", w->out);
+        fputs(",error\n", w->out);
+    } else if (o->format == WARD_OUT_HASHDEEP) {
+        fputs("%%%% HASHDEEP-1.0\n%%%% size", w->out);
+        for (size_t i = 0; i < 3; i++)
+            if (o->digests & digest_cols[i].bit)
+                fprintf(w->out, ",%s", digest_cols[i].name);
+        fputs(",filename\n", w->out);
+        fprintf(w->out, "## Invoked from: %s\n", o->cwd ? o->cwd : "");
+        fprintf(w->out, "## $ %s\n##\n", o->command ? o->command : "ward hash");
+    }
+}
+
+ward_hashout *ward_hashout_new(FILE *out, const ward_hashout_opts *opts)
+{
+    ward_hashout *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->out = out;
+    w->opts = *opts;
+    write_header(w);
+    return w;
+}
+
+static const char *error_text(const ward_file_hash *r)
+{
+    if (r->read_status != WARD_OK)
+        return r->read_error.message;
+    if (ward_media_is_image(r->media) && (r->image_status != WARD_OK || !r->has_pdq))
+        return r->image_error.message;
+    return "";
+}
+
+static void hex_of(const uint8_t *b, size_t n, char *out) { ward_hex(b, n, out); }
+
+static void record_text(ward_hashout *w, const ward_file_hash *r)
+{
+    char hex[65];
+    add(w, w->name.s);
+    add(w, "\n");
+    if (r->read_status != WARD_OK) {
+        add_fmt(w, "  error   %s\n", r->read_error.message);
+        return;
+    }
+    add_fmt(w, "  size    %" PRIu64 "\n", r->size);
+    for (size_t i = 0; i < 3; i++)
+        if (w->opts.digests & digest_cols[i].bit) {
+            hex_of(digest_bytes(&r->digests, digest_cols[i].bit), digest_cols[i].len, hex);
+            add_fmt(w, "  %-7s %s\n", digest_cols[i].name, hex);
+        }
+    if (!ward_media_is_image(r->media) || !w->opts.pdq)
+        return;
+    if (r->image_status == WARD_OK)
+        add_fmt(w, "  image   %s %dx%d\n", ward_media_type_name(r->media), r->width, r->height);
+    if (r->has_pdq) {
+        for (int d = 0; d < r->pdq.count; d++) {
+            ward_pdq_to_hex(&r->pdq.hash[d], hex);
+            if (d == 0)
+                add_fmt(w, "  pdq     %s  quality %d\n", hex, r->pdq.quality);
+            else
+                add_fmt(w, "  %-7s %s\n", ward_dihedral_name(d), hex);
+        }
+    } else if (r->image_status == WARD_OK) {
+        add_fmt(w, "  pdq     none: %s\n", r->image_error.message);
+    } else {
+        add_fmt(w, "  image   %s, not decoded: %s\n", ward_media_type_name(r->media),
+                r->image_error.message);
+    }
+}
+
+static void json_key_str(ward_hashout *w, const char *key, const char *val)
+{
+    add_fmt(w, ",\"%s\":", key);
+    ward_json_string(&w->line, val, strlen(val));
+}
+
+static void record_jsonl(ward_hashout *w, const ward_file_hash *r)
+{
+    char hex[65];
+    add(w, "{\"path\":");
+    ward_json_string(&w->line, w->name.s, w->name.len);
+    if (r->read_status != WARD_OK) {
+        json_key_str(w, "error", r->read_error.message);
+        add(w, "}\n");
+        return;
+    }
+    add_fmt(w, ",\"size\":%" PRIu64, r->size);
+    for (size_t i = 0; i < 3; i++)
+        if (w->opts.digests & digest_cols[i].bit) {
+            hex_of(digest_bytes(&r->digests, digest_cols[i].bit), digest_cols[i].len, hex);
+            json_key_str(w, digest_cols[i].name, hex);
+        }
+    json_key_str(w, "media", ward_media_type_name(r->media));
+    if (ward_media_is_image(r->media) && w->opts.pdq) {
+        if (r->width)
+            add_fmt(w, ",\"width\":%d,\"height\":%d", r->width, r->height);
+        if (r->orientation)
+            add_fmt(w, ",\"exif_orientation\":%d", r->orientation);
+        if (r->has_pdq) {
+            ward_pdq_to_hex(&r->pdq.hash[0], hex);
+            json_key_str(w, "pdq", hex);
+            add_fmt(w, ",\"pdq_quality\":%d", r->pdq.quality);
+            if (r->pdq.count > 1) {
+                add(w, ",\"pdq_dihedral\":{");
+                for (int d = 0; d < r->pdq.count; d++) {
+                    ward_pdq_to_hex(&r->pdq.hash[d], hex);
+                    add_fmt(w, "%s\"%s\":\"%s\"", d ? "," : "", ward_dihedral_name(d), hex);
+                }
+                add(w, "}");
+            }
+        } else {
+            json_key_str(w, r->image_status == WARD_OK ? "pdq_note" : "image_error",
+                         r->image_error.message);
+        }
+    }
+    add(w, "}\n");
+}
+
+static void record_csv(ward_hashout *w, const ward_file_hash *r)
+{
+    char hex[65];
+    ward_csv_field(&w->line, w->name.s, w->name.len);
+    int ok = r->read_status == WARD_OK;
+    if (ok) add_fmt(w, ",%" PRIu64, r->size);
+    else add(w, ",");
+    for (size_t i = 0; i < 3; i++)
+        if (w->opts.digests & digest_cols[i].bit) {
+            add(w, ",");
+            if (ok) {
+                hex_of(digest_bytes(&r->digests, digest_cols[i].bit), digest_cols[i].len, hex);
+                add(w, hex);
+            }
+        }
+    add_fmt(w, ",%s", ok ? ward_media_type_name(r->media) : "");
+    if (r->width) add_fmt(w, ",%d,%d", r->width, r->height);
+    else add(w, ",,");
+    if (w->opts.pdq) {
+        if (r->has_pdq) {
+            ward_pdq_to_hex(&r->pdq.hash[0], hex);
+            add_fmt(w, ",%s,%d", hex, r->pdq.quality);
+        } else {
+            add(w, ",,");
+        }
+    }
+    add(w, ",");
+    const char *e = w->opts.pdq || r->read_status != WARD_OK ? error_text(r) : "";
+    ward_csv_field(&w->line, e, strlen(e));
+    add(w, "\n");
+}
+
+static void record_hashdeep(ward_hashout *w, const ward_file_hash *r)
+{
+    char hex[65];
+    if (r->read_status != WARD_OK)
+        return;
+    add_fmt(w, "%" PRIu64, r->size);
+    for (size_t i = 0; i < 3; i++)
+        if (w->opts.digests & digest_cols[i].bit) {
+            hex_of(digest_bytes(&r->digests, digest_cols[i].bit), digest_cols[i].len, hex);
+            add_fmt(w, ",%s", hex);
+        }
+    add(w, ",");
+    add(w, w->name.s);
+    add(w, "\n");
+}
+
+static void record_pdq_text(ward_hashout *w, const ward_file_hash *r)
+{
+    char hex[65];
+    if (!r->has_pdq)
+        return;
+    for (int d = 0; d < r->pdq.count; d++) {
+        ward_pdq_to_hex(&r->pdq.hash[d], hex);
+        add(w, hex);
+        add(w, ",");
+    }
+    add_fmt(w, "%d,", r->pdq.quality);
+    add(w, w->name.s);
+    add(w, "\n");
+}
+
+ward_status ward_hashout_record(ward_hashout *w, const char *path, const ward_file_hash *r)
+{
+    w->line.len = 0;
+    if (!ward_escape_name(&w->name, path, strlen(path)) || !ward_strbuf_add(&w->line, "", 0))
+        return WARD_ENOMEM;
+    switch (w->opts.format) {
+    case WARD_OUT_TEXT: record_text(w, r); break;
+    case WARD_OUT_JSONL: record_jsonl(w, r); break;
+    case WARD_OUT_CSV: record_csv(w, r); break;
+    case WARD_OUT_HASHDEEP: record_hashdeep(w, r); break;
+    case WARD_OUT_PDQ_TEXT: record_pdq_text(w, r); break;
+    }
+    if (w->line.len && fwrite(w->line.s, 1, w->line.len, w->out) != w->line.len)
+        w->failed = 1;
+    return w->failed ? WARD_EIO : WARD_OK;
+}
+
+ward_status ward_hashout_finish(ward_hashout *w)
+{
+    if (!w)
+        return WARD_OK;
+    int failed = w->failed || fflush(w->out) != 0 || ferror(w->out);
+    ward_strbuf_free(&w->name);
+    ward_strbuf_free(&w->line);
+    free(w);
+    return failed ? WARD_EIO : WARD_OK;
+}

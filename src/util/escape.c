@@ -1,0 +1,150 @@
+#include "util/escape.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ward_strbuf_free(ward_strbuf *b)
+{
+    free(b->s);
+    b->s = NULL;
+    b->len = b->cap = 0;
+}
+
+int ward_strbuf_add(ward_strbuf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->s, cap);
+        if (!p)
+            return 0;
+        b->s = p;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = 0;
+    return 1;
+}
+
+/* Length of the valid UTF-8 sequence starting at p (1..4), or 0 if invalid.
+ * Rejects overlong forms, surrogates and code points above U+10FFFF. */
+static size_t utf8_seq(const unsigned char *p, size_t avail)
+{
+    unsigned c = p[0];
+    size_t n;
+    uint32_t cp;
+    if (c < 0x80) return 1;
+    if (c >= 0xc2 && c <= 0xdf) { n = 2; cp = c & 0x1f; }
+    else if (c >= 0xe0 && c <= 0xef) { n = 3; cp = c & 0x0f; }
+    else if (c >= 0xf0 && c <= 0xf4) { n = 4; cp = c & 0x07; }
+    else return 0;
+    if (avail < n) return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80) return 0;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return n;
+}
+
+int ward_name_is_plain(const char *in, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)in;
+    for (size_t i = 0; i < n;) {
+        if (p[i] < 0x20 || p[i] == 0x7f || p[i] == '\\') return 0;
+        size_t k = utf8_seq(p + i, n - i);
+        if (!k) return 0;
+        i += k;
+    }
+    return 1;
+}
+
+int ward_escape_name(ward_strbuf *b, const char *in, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)in;
+    b->len = 0;
+    if (!ward_strbuf_add(b, "", 0))
+        return 0;
+    for (size_t i = 0; i < n;) {
+        unsigned c = p[i];
+        char esc[5];
+        const char *out = esc;
+        size_t k = 1;
+        if (c == '\\') out = "\\\\";
+        else if (c == '\n') out = "\\n";
+        else if (c == '\r') out = "\\r";
+        else if (c == '\t') out = "\\t";
+        else if (c < 0x20 || c == 0x7f) snprintf(esc, sizeof esc, "\\x%02x", c);
+        else if ((k = utf8_seq(p + i, n - i)) == 0) { k = 1; snprintf(esc, sizeof esc, "\\x%02x", c); }
+        else { if (!ward_strbuf_add(b, in + i, k)) return 0; i += k; continue; }
+        if (!ward_strbuf_add(b, out, strlen(out)))
+            return 0;
+        i += k;
+    }
+    return 1;
+}
+
+int ward_json_string(ward_strbuf *b, const char *s, size_t n)
+{
+    if (!ward_strbuf_add(b, "\"", 1))
+        return 0;
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c != '"' && c != '\\' && c >= 0x20)
+            continue;
+        char esc[8];
+        if (c == '"') strcpy(esc, "\\\"");
+        else if (c == '\\') strcpy(esc, "\\\\");
+        else if (c == '\n') strcpy(esc, "\\n");
+        else if (c == '\t') strcpy(esc, "\\t");
+        else if (c == '\r') strcpy(esc, "\\r");
+        else snprintf(esc, sizeof esc, "\\u%04x", c);
+        if (!ward_strbuf_add(b, s + start, i - start) || !ward_strbuf_add(b, esc, strlen(esc)))
+            return 0;
+        start = i + 1;
+    }
+    return ward_strbuf_add(b, s + start, n - start) && ward_strbuf_add(b, "\"", 1);
+}
+
+int ward_csv_field(ward_strbuf *b, const char *s, size_t n)
+{
+    if (!memchr(s, ',', n) && !memchr(s, '"', n) && !memchr(s, '\n', n) && !memchr(s, '\r', n))
+        return ward_strbuf_add(b, s, n);
+    if (!ward_strbuf_add(b, "\"", 1))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!ward_strbuf_add(b, s + i, 1) || (s[i] == '"' && !ward_strbuf_add(b, "\"", 1)))
+            return 0;
+    return ward_strbuf_add(b, "\"", 1);
+}
+
+int ward_unescape_name(ward_strbuf *b, const char *in, size_t n)
+{
+    b->len = 0;
+    if (!ward_strbuf_add(b, "", 0))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = in[i];
+        if (c == '\\' && i + 1 < n) {
+            char e = in[++i];
+            if (e == 'n') c = '\n';
+            else if (e == 'r') c = '\r';
+            else if (e == 't') c = '\t';
+            else if (e == 'x' && i + 2 < n) {
+                char hex[3] = {in[i + 1], in[i + 2], 0};
+                c = (char)strtol(hex, NULL, 16);
+                i += 2;
+            } else c = e;
+        }
+        if (!ward_strbuf_add(b, &c, 1))
+            return 0;
+    }
+    return 1;
+}

@@ -1,0 +1,36 @@
+/*
+ * Lossless escaping of file names for text output.
+ *
+ * Evidence file names can hold anything but '/' and NUL: newlines, control
+ * bytes, invalid UTF-8. Printing them raw breaks line-based formats and
+ * terminals; dropping or replacing bytes loses the identifier. So names are
+ * written with C-style escapes that can be reversed exactly:
+ *   backslash -> \\      newline -> \n     CR -> \r     tab -> \t
+ *   other control bytes, DEL and every byte of invalid UTF-8 -> \xNN
+ * Valid UTF-8 (including non-ASCII) passes through unchanged.
+ */
+#ifndef WARD_UTIL_ESCAPE_H
+#define WARD_UTIL_ESCAPE_H
+#include <stddef.h>
+
+typedef struct ward_strbuf {
+    char *s;
+    size_t len, cap;
+} ward_strbuf;
+
+void ward_strbuf_free(ward_strbuf *b);
+/* Append; returns 0 on allocation failure. */
+int ward_strbuf_add(ward_strbuf *b, const char *s, size_t n);
+
+/* Replace b's content with the escaped form of the n bytes at in. */
+int ward_escape_name(ward_strbuf *b, const char *in, size_t n);
+/* Append `s` as a JSON string literal (with quotes). `s` must be valid UTF-8
+ * (e.g. the output of ward_escape_name). */
+int ward_json_string(ward_strbuf *b, const char *s, size_t n);
+/* Append `s` as one CSV field, quoted when it contains , " CR or LF. */
+int ward_csv_field(ward_strbuf *b, const char *s, size_t n);
+/* The inverse of ward_escape_name. */
+int ward_unescape_name(ward_strbuf *b, const char *in, size_t n);
+/* Whether n bytes are valid UTF-8 with no control characters. */
+int ward_name_is_plain(const char *in, size_t n);
+#endif

@@ -1,0 +1,45 @@
+#!/bin/bash
+# ward hash digests agree with md5sum, sha1sum and sha256sum on a tree with
+# empty files, a 3 GiB sparse file and names with spaces, newlines, a
+# backslash and invalid UTF-8 (escaped in ward's output, reversible).
+set -euo pipefail
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+mkdir -p "$T/tree/sub dir" "$T/tree/deep/er/est"
+: > "$T/tree/empty"
+printf 'hello\n' > "$T/tree/sub dir/with space.txt"
+printf 'line\nbreak' > "$T/tree/name"$'\n'"with newline"
+printf 'bytes' > "$T/tree/bad-utf8-"$'\xff\xfe'
+printf 'back' > "$T/tree/back\\slash"
+printf 'ünïcödé' > "$T/tree/ünïcödé.txt"
+head -c 1000000 /dev/urandom > "$T/tree/deep/er/est/random.bin"
+cp "$WARD_TEST_DATA/pdq/images/q0122.jpg" "$T/tree/deep/photo.jpg"
+truncate -s 3G "$T/tree/sparse-3g"
+"$WARD_BIN" hash --jsonl -j 2 "$T/tree" > "$T/out.jsonl"
+/usr/bin/python3 - "$T" <<'PY'
+import os, subprocess, sys
+sys.path.insert(0, os.path.dirname(os.environ.get("WARD_BIN")) + "/../tests/e2e")
+sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
+from wardtest import *
+from concurrent.futures import ThreadPoolExecutor
+T = sys.argv[1].encode()
+recs = jsonl(open(sys.argv[1] + "/out.jsonl", "rb").read())
+by_path = {unescape(r["path"]): r for r in recs}
+files = []
+for root, dirs, names in os.walk(T + b"/tree"):
+    files += [os.path.join(root, n) for n in names]
+expect(len(files) == len(recs) == 9, f"{len(recs)} records for {len(files)} files")
+def coreutil(tool, path):
+    with open(path, "rb") as f:
+        return subprocess.run([tool], stdin=f, capture_output=True, check=True).stdout.split()[0].decode()
+with ThreadPoolExecutor(3) as ex:
+    for path in files:
+        expect(path in by_path, f"no record for {path!r}")
+        r = by_path[path]
+        sums = dict(zip(["md5", "sha1", "sha256"],
+                        ex.map(lambda t: coreutil(t, path), ["md5sum", "sha1sum", "sha256sum"])))
+        for k, v in sums.items():
+            expect(r[k] == v, f"{path!r}: {k} {r[k]} != {v}")
+        expect(r["size"] == os.path.getsize(path), f"{path!r}: size")
+        expect("\n" not in r["path"], "newline escaped")
+print(f"ok: {len(files)} files agree with coreutils")
+PY
