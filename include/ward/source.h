@@ -1,0 +1,92 @@
+/*
+ * source.h -- evidence sources for a triage scan.
+ *
+ * A source is what an examiner points ward at: a directory, a single file, an
+ * archive (zip, tar, 7z, rar, gz, ...) or a disk image (raw/dd or E01, any
+ * partition table and file system The Sleuth Kit reads). Reading a source
+ * yields items, one per file found, in a deterministic order:
+ *
+ *   - files on the host file system are yielded by path (the scan's workers
+ *     open them, read-only);
+ *   - members of archives and files inside disk images are read here, by one
+ *     sequential reader per source (no seek thrash on spinning evidence
+ *     media), and yielded with their bytes in memory. Members larger than
+ *     opts.max_buffer are digested as they stream past and yielded with their
+ *     digests only.
+ *
+ * Containers found inside containers are opened too, to opts.max_depth.
+ * Nothing is ever extracted to disk. Limits against hostile input (nesting
+ * depth, expansion ratio of compressed members, member size, path length)
+ * each produce a WARD_ITEM_LIMIT notice naming the container and the limit,
+ * and the scan goes on with the next thing it can read.
+ */
+#ifndef WARD_SOURCE_H
+#define WARD_SOURCE_H
+
+#include <stdint.h>
+#include <ward/digest.h>
+#include <ward/ward.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum ward_item_kind {
+    WARD_ITEM_FILE,     /* a host file: open `fs_path` */
+    WARD_ITEM_DATA,     /* a member: `data`/`len` hold its bytes (ownership passes) */
+    WARD_ITEM_DIGESTED, /* a member too large to buffer: `digests` are filled */
+    WARD_ITEM_ERROR,    /* something could not be read: `message` says why */
+    WARD_ITEM_LIMIT,    /* a limit stopped reading something: `message` says which */
+    WARD_ITEM_SKIPPED   /* symlink, special file, directory cycle: `message` */
+} ward_item_kind;
+
+typedef struct ward_item {
+    ward_item_kind kind;
+    char *path;          /* display path; members: "outer.zip!/dir/inner.jpg" */
+    char *fs_path;       /* WARD_ITEM_FILE: path to open */
+    uint8_t *data;       /* WARD_ITEM_DATA: malloc'd content, caller frees */
+    uint64_t len;        /* size in bytes (all kinds where known) */
+    ward_digests digests;/* WARD_ITEM_DIGESTED */
+    int64_t mtime, atime, ctime, crtime; /* seconds since the epoch, UTC; 0 unknown */
+    int deleted;         /* a deleted file recovered from a file system */
+    int depth;           /* 0 on the host; +1 per container */
+    char message[256];   /* ERROR / LIMIT / SKIPPED reason */
+} ward_item;
+
+typedef struct ward_source_opts {
+    int follow_symlinks;
+    int max_depth;            /* container nesting (default 5) */
+    uint64_t max_ratio;       /* uncompressed/compressed per container (default 100) */
+    uint64_t max_member;      /* members larger are not fully read (default 4 GiB) */
+    uint64_t max_buffer;      /* members larger are digested in the reader (64 MiB) */
+    int max_path;             /* longest display path (default 4096) */
+    int open_archives;        /* expand archives (default 1) */
+    int open_disk_images;     /* try a root file as a disk image (default 1) */
+    unsigned digests;         /* for WARD_ITEM_DIGESTED members */
+} ward_source_opts;
+
+void ward_source_opts_default(ward_source_opts *opts);
+
+/* The callback takes ownership of item->data (free() it) and of nothing
+ * else: path strings are valid only during the call. Return non-zero to
+ * stop reading. */
+typedef int (*ward_item_fn)(void *ctx, ward_item *item);
+
+/* Read one source (a path given by the user). Returns WARD_OK when read to
+ * the end or stopped by the callback; per-item problems are items. */
+ward_status ward_source_read(const char *root, const ward_source_opts *opts,
+                             ward_item_fn fn, void *ctx, ward_error *err);
+
+/* What a buffer or file start looks like to the source layer. */
+typedef enum ward_container_type {
+    WARD_CONTAINER_NONE = 0,
+    WARD_CONTAINER_ARCHIVE,   /* zip, tar, 7z, rar, cpio, iso9660, ... */
+    WARD_CONTAINER_COMPRESSED,/* gzip, bzip2, xz, zstd, lz4 single stream */
+    WARD_CONTAINER_EWF        /* Expert Witness (E01) disk image */
+} ward_container_type;
+ward_container_type ward_container_sniff(const uint8_t *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,158 @@
+/*
+ * Source dispatch: walk the host tree, and for every regular file decide from
+ * its first bytes whether it is also a container to open.
+ */
+#include "scan/source_int.h"
+#include "util/error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <ward/walk.h>
+
+void ward_source_opts_default(ward_source_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->max_depth = 5;
+    o->max_ratio = 100;
+    o->max_member = 4ull << 30;
+    o->max_buffer = 64ull << 20;
+    o->max_path = 4096;
+    o->open_archives = 1;
+    o->open_disk_images = 1;
+    o->digests = WARD_DIGEST_ALL;
+}
+
+ward_container_type ward_container_sniff(const uint8_t *b, size_t n)
+{
+    if (n >= 8 && memcmp(b, "EVF\x09\x0d\x0a\xff\x00", 8) == 0) return WARD_CONTAINER_EWF;
+    if (n >= 4 && memcmp(b, "PK\x03\x04", 4) == 0) return WARD_CONTAINER_ARCHIVE;
+    if (n >= 4 && memcmp(b, "PK\x05\x06", 4) == 0) return WARD_CONTAINER_ARCHIVE; /* empty zip */
+    if (n >= 6 && memcmp(b, "7z\xbc\xaf\x27\x1c", 6) == 0) return WARD_CONTAINER_ARCHIVE;
+    if (n >= 6 && memcmp(b, "Rar!\x1a\x07", 6) == 0) return WARD_CONTAINER_ARCHIVE;
+    if (n >= 262 && memcmp(b + 257, "ustar", 5) == 0) return WARD_CONTAINER_ARCHIVE;
+    if (n >= 6 && (memcmp(b, "070707", 6) == 0 || memcmp(b, "070701", 6) == 0)) return WARD_CONTAINER_ARCHIVE;
+    if (n >= 32774 && memcmp(b + 32769, "CD001", 5) == 0) return WARD_CONTAINER_ARCHIVE;
+    if (n >= 2 && b[0] == 0x1f && b[1] == 0x8b) return WARD_CONTAINER_COMPRESSED;
+    if (n >= 3 && memcmp(b, "BZh", 3) == 0) return WARD_CONTAINER_COMPRESSED;
+    if (n >= 6 && memcmp(b, "\xfd" "7zXZ\x00", 6) == 0) return WARD_CONTAINER_COMPRESSED;
+    if (n >= 4 && memcmp(b, "\x28\xb5\x2f\xfd", 4) == 0) return WARD_CONTAINER_COMPRESSED;
+    return WARD_CONTAINER_NONE;
+}
+
+void src_emit(src_ctx *s, ward_item *item)
+{
+    if (s->stop) {
+        free(item->data);
+        return;
+    }
+    s->stop = s->fn(s->ctx, item);
+}
+
+void src_notice(src_ctx *s, ward_item_kind kind, const char *path, int depth,
+                const char *fmt, ...)
+{
+    ward_item it = {.kind = kind, .path = (char *)path, .depth = depth};
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(it.message, sizeof it.message, fmt, ap);
+    va_end(ap);
+    src_emit(s, &it);
+}
+
+char *src_member_path(src_ctx *s, const char *parent, const char *name, int depth)
+{
+    size_t len = strlen(parent) + 2 + strlen(name);
+    if ((int)len > s->opts->max_path) {
+        src_notice(s, WARD_ITEM_LIMIT, parent, depth,
+                   "member path of %zu bytes over the %d-byte limit, not read", len,
+                   s->opts->max_path);
+        return NULL;
+    }
+    char *p = malloc(len + 1);
+    if (!p) {
+        s->fatal = WARD_ENOMEM;
+        s->stop = 1;
+        return NULL;
+    }
+    snprintf(p, len + 1, "%s!/%s", parent, name);
+    return p;
+}
+
+/* Container check for a host file: read its first bytes. */
+static ward_container_type sniff_fd(int fd)
+{
+    uint8_t head[32776];
+    ssize_t n = pread(fd, head, sizeof head, 0);
+    return n > 0 ? ward_container_sniff(head, (size_t)n) : WARD_CONTAINER_NONE;
+}
+
+static void host_file(src_ctx *s, const char *path, const struct stat *st, int is_root)
+{
+    ward_item it = {.kind = WARD_ITEM_FILE, .path = (char *)path, .fs_path = (char *)path,
+                    .len = (uint64_t)st->st_size, .mtime = st->st_mtime,
+                    .atime = st->st_atime, .ctime = st->st_ctime};
+    src_emit(s, &it);
+    if (s->stop || (!S_ISREG(st->st_mode) && !S_ISBLK(st->st_mode)))
+        return;
+    if (!s->opts->open_archives && !s->opts->open_disk_images)
+        return;
+    int fd = ward_open_evidence(path);
+    if (fd < 0)
+        return; /* the worker reports the open failure for the file itself */
+    ward_container_type t = sniff_fd(fd);
+    if ((t == WARD_CONTAINER_ARCHIVE || t == WARD_CONTAINER_COMPRESSED) && s->opts->open_archives) {
+        if (s->opts->max_depth < 1)
+            src_notice(s, WARD_ITEM_LIMIT, path, 0, "nesting depth %d reached, archive not opened",
+                       s->opts->max_depth);
+        else
+            src_archive_fd(s, fd, (uint64_t)st->st_size, path, 0);
+    } else if (s->opts->open_disk_images && (t == WARD_CONTAINER_EWF || (is_root && t == WARD_CONTAINER_NONE))) {
+        src_disk_image(s, path, 0);
+    }
+    close(fd);
+}
+
+static int on_walk(void *ctx, const char *path, const struct stat *st,
+                   ward_walk_event ev, const ward_error *err)
+{
+    src_ctx *s = ctx;
+    switch (ev) {
+    case WARD_WALK_FILE: host_file(s, path, st, 0); break;
+    case WARD_WALK_ERROR: src_notice(s, WARD_ITEM_ERROR, path, 0, "%s", err->message); break;
+    case WARD_WALK_SYMLINK: src_notice(s, WARD_ITEM_SKIPPED, path, 0, "symbolic link, not followed"); break;
+    case WARD_WALK_SPECIAL: src_notice(s, WARD_ITEM_SKIPPED, path, 0, "special file, not read"); break;
+    case WARD_WALK_CYCLE: src_notice(s, WARD_ITEM_SKIPPED, path, 0, "directory cycle, not followed"); break;
+    }
+    return s->stop;
+}
+
+ward_status ward_source_read(const char *root, const ward_source_opts *opts,
+                             ward_item_fn fn, void *ctx, ward_error *err)
+{
+    ward_source_opts defaults;
+    if (!opts) {
+        ward_source_opts_default(&defaults);
+        opts = &defaults;
+    }
+    src_ctx s = {.opts = opts, .fn = fn, .ctx = ctx};
+    struct stat st;
+    ward_status rc = WARD_OK;
+    if (stat(root, &st) != 0) {
+        src_notice(&s, WARD_ITEM_ERROR, root, 0, "cannot stat: %s", strerror(errno));
+    } else if (!S_ISDIR(st.st_mode)) {
+        /* A single file named by the user: it may be a disk image. */
+        host_file(&s, root, &st, 1);
+    } else {
+        ward_walk_opts w = {.follow_symlinks = opts->follow_symlinks};
+        rc = ward_walk(root, &w, on_walk, &s, NULL);
+    }
+    ward_digester_free(s.dg);
+    if (rc == WARD_OK && s.fatal != WARD_OK)
+        rc = s.fatal;
+    if (rc != WARD_OK)
+        return ward_fail(err, rc, "%s: %s while reading the source", root, ward_status_str(rc));
+    return WARD_OK;
+}
