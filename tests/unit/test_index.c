@@ -1,0 +1,800 @@
+/*
+ * The index must answer exactly what a comparison against every entry would:
+ * PDQ radius queries are checked against a brute force computed here from
+ * the generated data (not against the library's own brute force, which
+ * shares code with the index), over neighbours planted at every distance
+ * around and beyond the radius, including the spreads that multi-index
+ * hashing finds through one chunk only. Broken files must fail to open with
+ * WARD_EFORMAT, and files corrupted past the header must never crash a query
+ * (the ASan build runs all of this).
+ *
+ * All hashes are synthetic random numbers. WARD_TEST_SEED picks another seed.
+ */
+#include "testutil.h"
+
+#include <ward/index.h>
+#include "index/index_int.h"
+
+#include <pthread.h>
+#include <unistd.h>
+
+/* ---- helpers ------------------------------------------------------------ */
+
+typedef struct rng {
+    uint64_t s;
+} rng;
+
+static uint64_t next64(rng *r)
+{
+    uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static unsigned below(rng *r, unsigned n) { return (unsigned)(next64(r) % n); }
+
+static void random_pdq(rng *r, ward_pdq *h)
+{
+    for (int i = 0; i < 32; i += 8) {
+        uint64_t v = next64(r);
+        memcpy(h->b + i, &v, 8);
+    }
+}
+
+static void flip(ward_pdq *h, int bit) { h->b[bit >> 3] ^= (uint8_t)(1u << (bit & 7)); }
+
+/* Flip exactly d distinct random bits (partial Fisher-Yates over 256). */
+static void flip_random(rng *r, ward_pdq *h, int d)
+{
+    int pos[256];
+    for (int i = 0; i < 256; i++)
+        pos[i] = i;
+    for (int i = 0; i < d; i++) {
+        int j = i + (int)below(r, (unsigned)(256 - i));
+        int t = pos[i];
+        pos[i] = pos[j];
+        pos[j] = t;
+        flip(h, pos[i]);
+    }
+}
+
+/* Flip d bits spread round-robin over the 16 chunks starting at chunk
+ * `first`: the spread that leaves the fewest chunks within their
+ * threshold, i.e. the one multi-index hashing can only find through one
+ * chunk (for d = 31 starting at 0, only chunk 15 has a single flip). */
+static void flip_spread(rng *r, ward_pdq *h, int d, int first)
+{
+    int used[16] = {0}, start[16];
+    for (int c = 0; c < 16; c++)
+        start[c] = (int)below(r, 16);
+    for (int i = 0; i < d; i++) {
+        int c = (first + i) % 16;
+        /* steps of 7 visit all 16 bits of the chunk before repeating */
+        flip(h, c * 16 + (start[c] + used[c]++ * 7) % 16);
+    }
+}
+
+/* Flip d bits packed into as few chunks as possible, starting at `first`. */
+static void flip_packed(ward_pdq *h, int d, int first)
+{
+    for (int i = 0; i < d; i++)
+        flip(h, ((first * 16) + i) % 256);
+}
+
+typedef struct dataset {
+    size_t n, cap;
+    uint64_t *ids;
+    ward_pdq *h;
+} dataset;
+
+static void ds_add(dataset *ds, uint64_t id, const ward_pdq *h)
+{
+    if (ds->n == ds->cap) {
+        ds->cap = ds->cap ? ds->cap * 2 : 1024;
+        ds->ids = realloc(ds->ids, ds->cap * sizeof *ds->ids);
+        ds->h = realloc(ds->h, ds->cap * sizeof *ds->h);
+        assert_non_null(ds->ids);
+        assert_non_null(ds->h);
+    }
+    ds->ids[ds->n] = id;
+    ds->h[ds->n++] = *h;
+}
+
+static void ds_free(dataset *ds)
+{
+    free(ds->ids);
+    free(ds->h);
+}
+
+static int cmp_match(const void *a, const void *b)
+{
+    const ward_pdq_match *x = a, *y = b;
+    if (x->distance != y->distance)
+        return x->distance < y->distance ? -1 : 1;
+    return x->entry_id < y->entry_id ? -1 : x->entry_id > y->entry_id;
+}
+
+/* The answer by definition: best distance over the queries (lowest query
+ * index on a tie), every entry within the radius, sorted. */
+static size_t expected(const dataset *ds, const ward_pdq *q, int nq, int radius,
+                       ward_pdq_match *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ds->n; i++) {
+        int best = 1000, bq = -1;
+        for (int k = 0; k < nq; k++) {
+            int d = ward_pdq_distance(&ds->h[i], &q[k]);
+            if (d < best) {
+                best = d;
+                bq = k;
+            }
+        }
+        if (best <= radius)
+            out[n++] = (ward_pdq_match){ds->ids[i], best, bq};
+    }
+    qsort(out, n, sizeof *out, cmp_match);
+    return n;
+}
+
+static void assert_same(const ward_pdq_match *got, size_t ngot, const ward_pdq_match *want,
+                        size_t nwant, const char *what, int radius)
+{
+    if (ngot != nwant)
+        fail_msg("%s r=%d: %zu matches, brute force %zu", what, radius, ngot, nwant);
+    for (size_t i = 0; i < ngot; i++)
+        if (got[i].entry_id != want[i].entry_id || got[i].distance != want[i].distance ||
+            got[i].query != want[i].query)
+            fail_msg("%s r=%d: match %zu is (%llu,%d,q%d), brute force (%llu,%d,q%d)", what,
+                     radius, i, (unsigned long long)got[i].entry_id, got[i].distance,
+                     got[i].query, (unsigned long long)want[i].entry_id, want[i].distance,
+                     want[i].query);
+}
+
+static char tmpdir[64];
+
+static void temp_path(char *out, size_t cap, const char *name)
+{
+    snprintf(out, cap, "%s/%s", tmpdir, name);
+}
+
+static int setup_dir(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/ward-index-test-XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown_dir(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static uint64_t test_seed(void)
+{
+    const char *s = getenv("WARD_TEST_SEED");
+    return s ? strtoull(s, NULL, 0) : 0x5eed1dea;
+}
+
+/* Build an index of ds (added in a shuffled order, so the builder's sort is
+ * exercised) with m chunks (0: the builder's choice) and open it. */
+static ward_index *build_open_chunks(const dataset *ds, const char *name, rng *r, unsigned m,
+                                     int keep)
+{
+    size_t *order = malloc((ds->n ? ds->n : 1) * sizeof *order);
+    assert_non_null(order);
+    for (size_t i = 0; i < ds->n; i++)
+        order[i] = i;
+    for (size_t i = ds->n; i > 1; i--) {
+        size_t j = below(r, (unsigned)i), t = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = t;
+    }
+    ward_index_builder *b = ward_index_builder_new();
+    ward_error err;
+    ward_idx_builder_set_chunks(b, m);
+    for (size_t i = 0; i < ds->n; i++)
+        assert_int_equal(ward_index_builder_add(b, ds->ids[order[i]], NULL, &ds->h[order[i]], &err),
+                         WARD_OK);
+    char path[256];
+    temp_path(path, sizeof path, name);
+    if (ward_index_builder_write(b, path, &err) != WARD_OK)
+        fail_msg("write: %s", err.message);
+    ward_index_builder_free(b);
+    free(order);
+    ward_index *ix = NULL;
+    if (ward_index_open(path, &ix, &err) != WARD_OK)
+        fail_msg("open: %s", err.message);
+    if (!keep)
+        unlink(path); /* the mapping keeps it; /tmp stays small */
+    return ix;
+}
+
+static ward_index *build_open(const dataset *ds, const char *name, rng *r)
+{
+    return build_open_chunks(ds, name, r, 0, 1);
+}
+
+/* ---- PDQ: exact against brute force ------------------------------------- */
+
+#define NRANDOM 100000
+#define NBASE 6
+#define MAXPLANT 72 /* distances 0..71 = largest MIH radius (63) + 8 */
+
+/* Random hashes, a dense cluster (big buckets), and around each base query
+ * neighbours at every distance 0..71 in three spreads. */
+static void make_pdq_dataset(rng *r, dataset *ds, ward_pdq base[NBASE])
+{
+    uint64_t id = 1000;
+    ward_pdq h;
+    for (int i = 0; i < NRANDOM; i++) {
+        random_pdq(r, &h);
+        ds_add(ds, id += 1 + below(r, 3), &h);
+    }
+    ward_pdq centre;
+    random_pdq(r, &centre);
+    for (int i = 0; i < 3000; i++) {
+        h = centre;
+        flip_random(r, &h, (int)below(r, 21));
+        ds_add(ds, id += 1, &h);
+    }
+    for (int q = 0; q < NBASE; q++) {
+        random_pdq(r, &base[q]);
+        if (q == NBASE - 1)
+            base[q] = centre;
+        for (int d = 0; d < MAXPLANT; d++) {
+            h = base[q];
+            flip_random(r, &h, d);
+            ds_add(ds, id += 1, &h);
+            h = base[q];
+            flip_spread(r, &h, d, (int)below(r, 16));
+            ds_add(ds, id += 1, &h);
+            h = base[q];
+            flip_packed(&h, d, (int)below(r, 16));
+            ds_add(ds, id += 1, &h);
+        }
+    }
+}
+
+/* The public query (multi-index or scan, as the cost model picks), the
+ * multi-index search forced (up to radius 63, beyond which it is slow), and
+ * the library's scan must all equal the brute force computed here. */
+static void check_radius(const ward_index *ix, const dataset *ds, const ward_pdq *q, int nq,
+                         int radius, const char *what, ward_pdq_match *got, ward_pdq_match *want,
+                         size_t cap)
+{
+    size_t nw = expected(ds, q, nq, radius, want);
+    assert_true(nw <= cap);
+    size_t ng = ward_index_query_pdq(ix, q, nq, radius, got, cap);
+    assert_same(got, ng, want, nw, what, radius);
+    if (radius < 64) {
+        ng = ward_idx_query_pdq_mih(ix, q, nq, radius, got, cap);
+        assert_same(got, ng, want, nw, "multi-index", radius);
+    }
+    ng = ward_index_query_pdq_brute(ix, q, nq, radius, got, cap);
+    assert_same(got, ng, want, nw, "library brute force", radius);
+}
+
+/* Chunk layouts: the builder's choice for this size (16 x 16 bits), 12 and
+ * 13 chunks (21-22 and 19-20 bits, crossing 64-bit word boundaries) and 32
+ * chunks of 8 bits (hundreds of rows per bucket). Thresholds -1 (chunk not
+ * probed) up to 6 bits per chunk all occur over these radii. */
+static void test_pdq_exact_every_distance(void **state)
+{
+    (void)state;
+    rng r = {test_seed()};
+    dataset ds = {0};
+    ward_pdq base[NBASE];
+    make_pdq_dataset(&r, &ds, base);
+    size_t cap = ds.n;
+    ward_pdq_match *got = malloc(cap * sizeof *got), *want = malloc(cap * sizeof *want);
+    static const unsigned layouts[] = {0, 12, 13, 32};
+    static const int radii[] = {0, 1, 5, 9, 10, 15, 16, 17, 24, 31, 32, 40, 47, 48, 63, 64, 80};
+    for (size_t l = 0; l < sizeof layouts / sizeof *layouts; l++) {
+        ward_index *ix = build_open_chunks(&ds, "pdq.idx", &r, layouts[l], 0);
+        assert_int_equal(ward_index_count(ix), ds.n);
+        ward_index_info info;
+        ward_index_get_info(ix, &info);
+        size_t total = 0;
+        for (size_t i = 0; i < sizeof radii / sizeof *radii; i++)
+            for (int q = 0; q < NBASE; q++) {
+                check_radius(ix, &ds, &base[q], 1, radii[i], "single query", got, want, cap);
+                total += ward_index_query_pdq(ix, &base[q], 1, radii[i], NULL, 0);
+            }
+        /* A random query far from everything finds nothing at 31. */
+        ward_pdq far;
+        random_pdq(&r, &far);
+        check_radius(ix, &ds, &far, 1, 31, "random query", got, want, cap);
+        print_message("%u chunks: %zu entries, %zu matches identical to brute force\n",
+                      info.pdq_chunks, ds.n, total);
+        ward_index_close(ix);
+    }
+    free(got);
+    free(want);
+    ds_free(&ds);
+}
+
+/* 8 query hashes in one call, as for the dihedral variants of an image:
+ * neighbours near several of them, an entry equally close to two (reported
+ * once, with the lower query index) and a repeated query hash. */
+static void test_pdq_multi_query(void **state)
+{
+    (void)state;
+    rng r = {test_seed() + 1};
+    dataset ds = {0};
+    ward_pdq q[8], h;
+    for (int k = 0; k < 8; k++)
+        random_pdq(&r, &q[k]);
+    q[6] = q[2]; /* a symmetric image gives identical variants */
+    uint64_t id = 1;
+    for (int i = 0; i < 50000; i++) {
+        random_pdq(&r, &h);
+        ds_add(&ds, id++, &h);
+    }
+    for (int k = 0; k < 8; k++)
+        for (int d = 0; d <= 40; d++) {
+            h = q[k];
+            flip_random(&r, &h, d);
+            ds_add(&ds, id++, &h);
+        }
+    /* Halfway between q0 and a copy of q0 with 20 bits flipped. */
+    q[3] = q[0];
+    flip_packed(&q[3], 20, 3);
+    h = q[0];
+    flip_packed(&h, 10, 3);
+    ds_add(&ds, id++, &h);
+    ward_index *ix = build_open(&ds, "multi.idx", &r);
+    ward_pdq_match *got = malloc(ds.n * sizeof *got), *want = malloc(ds.n * sizeof *want);
+    static const int radii[] = {0, 10, 16, 31, 40, 70};
+    for (size_t i = 0; i < sizeof radii / sizeof *radii; i++)
+        check_radius(ix, &ds, q, 8, radii[i], "8 queries", got, want, ds.n);
+    /* The tie: one match for the halfway entry, credited to query 0. */
+    size_t n = ward_index_query_pdq(ix, q, 8, 10, got, ds.n);
+    int found = 0;
+    for (size_t i = 0; i < n; i++)
+        if (got[i].entry_id == id - 1) {
+            found++;
+            assert_int_equal(got[i].distance, 10);
+            assert_int_equal(got[i].query, 0);
+        }
+    assert_int_equal(found, 1);
+    free(got);
+    free(want);
+    ward_index_close(ix);
+    ds_free(&ds);
+}
+
+/* Fewer output slots than matches: the total is still returned and the
+ * slots hold the best ones, in order. */
+static void test_pdq_max_truncates(void **state)
+{
+    (void)state;
+    rng r = {test_seed() + 2};
+    dataset ds = {0};
+    ward_pdq q, h;
+    random_pdq(&r, &q);
+    for (int i = 0; i < 2000; i++) {
+        h = q;
+        flip_random(&r, &h, (int)below(&r, 32));
+        ds_add(&ds, 5000 - (uint64_t)i, &h);
+    }
+    ward_index *ix = build_open(&ds, "trunc.idx", &r);
+    ward_pdq_match want[2000], got[37];
+    size_t nw = expected(&ds, &q, 1, 31, want);
+    assert_int_equal(nw, 2000);
+    for (size_t max = 0; max <= 37; max += 37) {
+        size_t n = ward_index_query_pdq(ix, &q, 1, 31, got, max);
+        assert_int_equal(n, 2000);
+        assert_same(got, max, want, max, "truncated", 31);
+    }
+    assert_int_equal(ward_index_query_pdq(ix, &q, 1, 31, NULL, 0), 2000);
+    assert_int_equal(ward_index_query_pdq(ix, &q, 1, -1, got, 37), 0);
+    assert_int_equal(ward_index_query_pdq(ix, &q, 0, 31, got, 37), 0);
+    assert_int_equal(ward_index_query_pdq(ix, &q, 1, 1000, got, 37), 2000);
+    ward_index_close(ix);
+    ds_free(&ds);
+}
+
+/* Concurrent readers of one opened index get the serial answers. */
+typedef struct reader_job {
+    const ward_index *ix;
+    const ward_pdq *q;
+    size_t want;
+    int ok;
+} reader_job;
+
+static void *reader_thread(void *arg)
+{
+    reader_job *j = arg;
+    j->ok = 1;
+    for (int i = 0; i < 50; i++)
+        if (ward_index_query_pdq(j->ix, j->q, 1, 31, NULL, 0) != j->want)
+            j->ok = 0;
+    return NULL;
+}
+
+static void test_pdq_concurrent_readers(void **state)
+{
+    (void)state;
+    rng r = {test_seed() + 3};
+    dataset ds = {0};
+    ward_pdq base[NBASE];
+    make_pdq_dataset(&r, &ds, base);
+    ward_index *ix = build_open(&ds, "threads.idx", &r);
+    reader_job jobs[4];
+    pthread_t th[4];
+    for (int t = 0; t < 4; t++) {
+        jobs[t] = (reader_job){ix, &base[t], ward_index_query_pdq(ix, &base[t], 1, 31, NULL, 0), 0};
+        assert_int_equal(pthread_create(&th[t], NULL, reader_thread, &jobs[t]), 0);
+    }
+    for (int t = 0; t < 4; t++) {
+        pthread_join(th[t], NULL);
+        assert_true(jobs[t].ok);
+    }
+    ward_index_close(ix);
+    ds_free(&ds);
+}
+
+/* ---- digests ------------------------------------------------------------ */
+
+static void random_digests(rng *r, ward_digests *d, unsigned present)
+{
+    d->present = present;
+    for (size_t i = 0; i < sizeof d->md5; i++)
+        d->md5[i] = (uint8_t)next64(r);
+    for (size_t i = 0; i < sizeof d->sha1; i++)
+        d->sha1[i] = (uint8_t)next64(r);
+    for (size_t i = 0; i < sizeof d->sha256; i++)
+        d->sha256[i] = (uint8_t)next64(r);
+}
+
+static void test_digest_lookups(void **state)
+{
+    (void)state;
+    rng r = {test_seed() + 4};
+    enum { N = 20000 };
+    ward_digests *d = malloc(N * sizeof *d);
+    ward_index_builder *b = ward_index_builder_new();
+    ward_error err;
+    uint64_t nmd5 = 0;
+    for (int i = 0; i < N; i++) {
+        /* every subset of the three digests, including none */
+        random_digests(&r, &d[i], (unsigned)i % 8);
+        if (i % 1000 == 7)
+            memcpy(d[i].md5, d[i - 1].md5, 16); /* same MD5, two entries */
+        d[i].present |= i % 1000 == 7 ? WARD_DIGEST_MD5 : 0;
+        if (i % 1000 == 6)
+            d[i].present |= WARD_DIGEST_MD5;
+        nmd5 += (d[i].present & WARD_DIGEST_MD5) != 0;
+        assert_int_equal(ward_index_builder_add(b, 100000 - (uint64_t)i, &d[i], NULL, &err), WARD_OK);
+    }
+    char path[256];
+    temp_path(path, sizeof path, "digests.idx");
+    assert_int_equal(ward_index_builder_write(b, path, &err), WARD_OK);
+    ward_index_builder_free(b);
+    ward_index *ix;
+    assert_int_equal(ward_index_open(path, &ix, &err), WARD_OK);
+    assert_int_equal(ward_index_count(ix), N);
+    uint64_t ids[4];
+    for (int i = 0; i < N; i++) {
+        uint64_t id = 100000 - (uint64_t)i;
+        const uint8_t *field[3] = {d[i].md5, d[i].sha1, d[i].sha256};
+        for (int k = 0; k < 3; k++) {
+            unsigned algo = 1u << k;
+            size_t n = ward_index_lookup_digest(ix, algo, field[k], ids, 4);
+            if (!(d[i].present & algo)) {
+                assert_int_equal(n, 0);
+                continue;
+            }
+            if (k == 0 && (i % 1000 == 6 || i % 1000 == 7)) {
+                /* the shared MD5 finds both entries, ascending */
+                assert_int_equal(n, 2);
+                assert_true(ids[0] == id || ids[1] == id);
+                assert_true(ids[0] < ids[1]);
+                continue;
+            }
+            assert_int_equal(n, 1);
+            assert_int_equal(ids[0], id);
+        }
+    }
+    /* absent digests, count-only calls, bad algorithm arguments */
+    uint8_t absent[32];
+    for (int i = 0; i < 1000; i++) {
+        for (int j = 0; j < 32; j++)
+            absent[j] = (uint8_t)next64(&r);
+        assert_int_equal(ward_index_lookup_digest(ix, WARD_DIGEST_SHA256, absent, ids, 4), 0);
+        assert_int_equal(ward_index_lookup_digest(ix, WARD_DIGEST_MD5, absent, ids, 4), 0);
+    }
+    assert_int_equal(ward_index_lookup_digest(ix, WARD_DIGEST_MD5, d[7].md5, NULL, 0), 2);
+    assert_int_equal(ward_index_lookup_digest(ix, WARD_DIGEST_ALL, d[7].md5, ids, 4), 0);
+    assert_int_equal(ward_index_lookup_digest(ix, 0, d[7].md5, ids, 4), 0);
+    ward_index_info info;
+    ward_index_get_info(ix, &info);
+    assert_int_equal(info.version, WARD_INDEX_FORMAT_VERSION);
+    assert_int_equal(info.entries, N);
+    assert_int_equal(info.md5, nmd5);
+    assert_int_equal(info.sha256, N / 2);
+    assert_int_equal(info.pdq, 0);
+    assert_int_equal(ward_index_verify(ix, &err), WARD_OK);
+    ward_index_close(ix);
+    free(d);
+}
+
+/* ---- builder contract --------------------------------------------------- */
+
+static void test_duplicate_ids_refused(void **state)
+{
+    (void)state;
+    ward_index_builder *b = ward_index_builder_new();
+    ward_pdq h = {{0}};
+    ward_error err;
+    assert_int_equal(ward_index_builder_add(b, 7, NULL, &h, &err), WARD_OK);
+    assert_int_equal(ward_index_builder_add(b, 3, NULL, NULL, &err), WARD_OK);
+    assert_int_equal(ward_index_builder_add(b, 7, NULL, NULL, &err), WARD_OK);
+    char path[256];
+    temp_path(path, sizeof path, "dup.idx");
+    assert_int_equal(ward_index_builder_write(b, path, &err), WARD_EINVAL);
+    assert_non_null(strstr(err.message, "7"));
+    assert_int_equal(access(path, F_OK), -1); /* nothing left behind */
+    ward_index_builder_free(b);
+    assert_int_equal(ward_index_builder_add(NULL, 1, NULL, NULL, &err), WARD_EINVAL);
+    ward_index_builder_free(NULL);
+    ward_index_close(NULL);
+}
+
+/* The same set in any order gives the same bytes (and content digest). */
+static void test_deterministic_output(void **state)
+{
+    (void)state;
+    rng r = {test_seed() + 5};
+    dataset ds = {0};
+    ward_pdq h;
+    for (int i = 0; i < 3000; i++) {
+        random_pdq(&r, &h);
+        ds_add(&ds, (uint64_t)i * 0x10001u, &h);
+    }
+    ward_index *a = build_open(&ds, "order-a.idx", &r);
+    ward_index *b = build_open(&ds, "order-b.idx", &r);
+    ward_index_info ia, ib;
+    ward_index_get_info(a, &ia);
+    ward_index_get_info(b, &ib);
+    assert_memory_equal(ia.content_sha256, ib.content_sha256, 32);
+    ward_index_close(a);
+    ward_index_close(b);
+    char pa[256], pb[256];
+    size_t la, lb;
+    temp_path(pa, sizeof pa, "order-a.idx");
+    temp_path(pb, sizeof pb, "order-b.idx");
+    uint8_t *fa = read_file_or_fail(pa, &la), *fb = read_file_or_fail(pb, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(fa, fb, la);
+    free(fa);
+    free(fb);
+    ds_free(&ds);
+}
+
+static void test_empty_index(void **state)
+{
+    (void)state;
+    ward_index_builder *b = ward_index_builder_new();
+    char path[256];
+    ward_error err;
+    temp_path(path, sizeof path, "empty.idx");
+    assert_int_equal(ward_index_builder_write(b, path, &err), WARD_OK);
+    ward_index_builder_free(b);
+    ward_index *ix;
+    assert_int_equal(ward_index_open(path, &ix, &err), WARD_OK);
+    assert_int_equal(ward_index_count(ix), 0);
+    uint8_t dg[32] = {0};
+    uint64_t ids[2];
+    ward_pdq q[8] = {{{0}}};
+    ward_pdq_match m[4];
+    assert_int_equal(ward_index_lookup_digest(ix, WARD_DIGEST_SHA1, dg, ids, 2), 0);
+    assert_int_equal(ward_index_query_pdq(ix, q, 8, 31, m, 4), 0);
+    assert_int_equal(ward_index_query_pdq_brute(ix, q, 8, 256, m, 4), 0);
+    assert_int_equal(ward_index_verify(ix, &err), WARD_OK);
+    ward_index_close(ix);
+}
+
+/* ---- damaged files ------------------------------------------------------ */
+
+static void write_bytes(const char *path, const uint8_t *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(p, 1, n, f), n);
+    fclose(f);
+}
+
+static ward_status open_bytes(const uint8_t *p, size_t n, ward_error *err)
+{
+    char path[256];
+    temp_path(path, sizeof path, "damaged.idx");
+    write_bytes(path, p, n);
+    ward_index *ix = NULL;
+    ward_status st = ward_index_open(path, &ix, err);
+    if (st != WARD_OK)
+        assert_null(ix);
+    ward_index_close(ix);
+    return st;
+}
+
+/* A small valid index with all four kinds of item; returns its bytes. */
+static uint8_t *small_index(size_t *len, dataset *ds)
+{
+    rng r = {test_seed() + 6};
+    ward_index_builder *b = ward_index_builder_new();
+    ward_error err;
+    ward_pdq h;
+    ward_digests d;
+    for (int i = 0; i < 500; i++) {
+        random_pdq(&r, &h);
+        random_digests(&r, &d, WARD_DIGEST_ALL);
+        ds_add(ds, (uint64_t)i, &h);
+        assert_int_equal(ward_index_builder_add(b, (uint64_t)i, &d, &h, &err), WARD_OK);
+    }
+    char path[256];
+    temp_path(path, sizeof path, "small.idx");
+    assert_int_equal(ward_index_builder_write(b, path, &err), WARD_OK);
+    ward_index_builder_free(b);
+    return read_file_or_fail(path, len);
+}
+
+static void reseal(uint8_t *h) { idx_st64(h + H_CHECKSUM, idx_fnv1a64(h, H_CHECKSUM)); }
+
+/* Set a header field and fix the checksum, so the check that must catch it
+ * is the one on the field itself. */
+static ward_status open_with_field(const uint8_t *good, size_t n, size_t at, int width,
+                                   uint64_t value, ward_error *err)
+{
+    uint8_t *p = malloc(n);
+    memcpy(p, good, n);
+    if (width == 4)
+        idx_st32(p + at, (uint32_t)value);
+    else
+        idx_st64(p + at, value);
+    reseal(p);
+    ward_status st = open_bytes(p, n, err);
+    free(p);
+    return st;
+}
+
+static void test_truncated_and_bad_headers(void **state)
+{
+    (void)state;
+    dataset ds = {0};
+    size_t n;
+    uint8_t *good = small_index(&n, &ds);
+    ward_error err;
+    assert_int_equal(open_bytes(good, n, &err), WARD_OK);
+    size_t cuts[] = {0, 1, 8, 100, 255, 256, 257, n / 3, n / 2, n - 8, n - 1};
+    for (size_t i = 0; i < sizeof cuts / sizeof *cuts; i++)
+        if (open_bytes(good, cuts[i], &err) != WARD_EFORMAT)
+            fail_msg("truncated to %zu bytes: not a format error", cuts[i]);
+    uint8_t *p = malloc(n + 8);
+    memcpy(p, good, n);
+    memset(p + n, 0, 8);
+    assert_int_equal(open_bytes(p, n + 8, &err), WARD_EFORMAT); /* extended */
+    p[0] ^= 1;
+    assert_int_equal(open_bytes(p, n, &err), WARD_EFORMAT); /* magic */
+    assert_non_null(strstr(err.message, "magic"));
+    p[0] ^= 1;
+    p[H_ENTRIES] ^= 1;
+    assert_int_equal(open_bytes(p, n, &err), WARD_EFORMAT); /* checksum */
+    free(p);
+    assert_int_equal(open_with_field(good, n, H_VERSION, 4, 2, &err), WARD_EUNSUPPORTED);
+    assert_int_equal(open_with_field(good, n, H_HDRSIZE, 4, 512, &err), WARD_EFORMAT);
+    assert_int_equal(open_with_field(good, n, H_FILESIZE, 8, n - 8, &err), WARD_EFORMAT);
+    assert_int_equal(open_with_field(good, n, H_ENTRIES, 8, 10, &err), WARD_EFORMAT);
+    free(good);
+    ds_free(&ds);
+    ward_index *ix = (ward_index *)(uintptr_t)1; /* open must clear it */
+    assert_int_equal(ward_index_open("/nonexistent/ward.idx", &ix, &err), WARD_EIO);
+    assert_null(ix);
+    assert_int_equal(ward_index_open("/tmp", &ix, &err), WARD_EFORMAT);
+}
+
+static void test_corrupt_section_offsets(void **state)
+{
+    (void)state;
+    dataset ds = {0};
+    size_t n;
+    uint8_t *good = small_index(&n, &ds);
+    ward_error err;
+    for (int k = 0; k < 3; k++) {
+        size_t t = H_DIGEST_TABLES + (size_t)k * H_DIGEST_TABLE_SIZE;
+        uint64_t dir = idx_ld64(good + t + 16), rec = idx_ld64(good + t + 24);
+        assert_int_equal(open_with_field(good, n, t, 8, 1u << 30, &err), WARD_EFORMAT);
+        assert_int_equal(open_with_field(good, n, t, 8, UINT64_MAX, &err), WARD_EFORMAT);
+        assert_int_equal(open_with_field(good, n, t + 8, 4, 33, &err), WARD_EFORMAT);
+        assert_int_equal(open_with_field(good, n, t + 8, 4, 30, &err), WARD_EFORMAT);
+        assert_int_equal(open_with_field(good, n, t + 12, 4, 8, &err), WARD_EFORMAT);
+        assert_int_equal(open_with_field(good, n, t + 16, 8, dir + 4, &err), WARD_EFORMAT);
+        assert_int_equal(open_with_field(good, n, t + 16, 8, n, &err), WARD_EFORMAT);
+        assert_int_equal(open_with_field(good, n, t + 16, 8, 0, &err), WARD_EFORMAT);
+        assert_int_equal(open_with_field(good, n, t + 24, 8, n - 8, &err), WARD_EFORMAT);
+        assert_int_equal(open_with_field(good, n, t + 24, 8, UINT64_MAX - 7, &err), WARD_EFORMAT);
+        assert_int_equal(open_with_field(good, n, t + 24, 8, rec + 1, &err), WARD_EFORMAT);
+    }
+    assert_int_equal(open_with_field(good, n, H_PDQ, 8, 1ull << 40, &err), WARD_EFORMAT);
+    assert_int_equal(open_with_field(good, n, H_PDQ, 8, 501, &err), WARD_EFORMAT);
+    assert_int_equal(open_with_field(good, n, H_PDQ + 8, 4, 9, &err), WARD_EFORMAT);
+    assert_int_equal(open_with_field(good, n, H_PDQ + 8, 4, 33, &err), WARD_EFORMAT);
+    assert_int_equal(open_with_field(good, n, H_PDQ + 8, 4, 10, &err), WARD_EFORMAT);
+    assert_int_equal(open_with_field(good, n, H_PDQ + 12, 4, 16, &err), WARD_EFORMAT);
+    for (int f = 16; f <= 32; f += 8) {
+        assert_int_equal(open_with_field(good, n, H_PDQ + (size_t)f, 8, n, &err), WARD_EFORMAT);
+        assert_int_equal(open_with_field(good, n, H_PDQ + (size_t)f, 8, 3, &err), WARD_EFORMAT);
+        assert_int_equal(open_with_field(good, n, H_PDQ + (size_t)f, 8, UINT64_MAX, &err),
+                         WARD_EFORMAT);
+    }
+    free(good);
+    ds_free(&ds);
+}
+
+/* Garbage past a valid header: open succeeds (it reads no section), every
+ * query stays inside the mapping (ASan proves it), verify says what's wrong. */
+static void query_everything(const ward_index *ix, const dataset *ds)
+{
+    ward_pdq_match m[64];
+    uint64_t ids[8];
+    for (size_t i = 0; i < ds->n; i += 7) {
+        ward_index_query_pdq(ix, &ds->h[i], 1, 31, m, 64);
+        ward_idx_query_pdq_mih(ix, &ds->h[i], 1, 31, m, 64);
+        ward_idx_query_pdq_mih(ix, &ds->h[i], 1, 40, m, 64);
+        ward_index_lookup_digest(ix, WARD_DIGEST_MD5, ds->h[i].b, ids, 8);
+        ward_index_lookup_digest(ix, WARD_DIGEST_SHA256, ds->h[i].b, ids, 8);
+    }
+}
+
+static void test_corrupt_contents_never_crash(void **state)
+{
+    (void)state;
+    dataset ds = {0};
+    size_t n;
+    uint8_t *good = small_index(&n, &ds);
+    uint8_t *p = malloc(n);
+    rng r = {test_seed() + 7};
+    ward_error err;
+    for (int round = 0; round < 12; round++) {
+        memcpy(p, good, n);
+        /* all-ones (huge offsets and row numbers) or random bytes, to the
+         * end of the file or over a random stretch; every byte changes */
+        size_t from = IDX_HEADER_SIZE + below(&r, (unsigned)(n - IDX_HEADER_SIZE));
+        size_t len = round < 4 ? n - from : below(&r, (unsigned)(n - from)) + 1;
+        for (size_t i = from; i < from + len; i++)
+            p[i] = round % 2 ? (p[i] == 0xff ? 0x7f : 0xff) : p[i] ^ (uint8_t)(1 + below(&r, 255));
+        char path[256];
+        temp_path(path, sizeof path, "garbage.idx");
+        write_bytes(path, p, n);
+        ward_index *ix;
+        assert_int_equal(ward_index_open(path, &ix, &err), WARD_OK);
+        query_everything(ix, &ds);
+        assert_int_equal(ward_index_verify(ix, &err), WARD_EFORMAT);
+        ward_index_close(ix);
+    }
+    free(p);
+    free(good);
+    ds_free(&ds);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pdq_exact_every_distance),
+        cmocka_unit_test(test_pdq_multi_query),
+        cmocka_unit_test(test_pdq_max_truncates),
+        cmocka_unit_test(test_pdq_concurrent_readers),
+        cmocka_unit_test(test_digest_lookups),
+        cmocka_unit_test(test_duplicate_ids_refused),
+        cmocka_unit_test(test_deterministic_output),
+        cmocka_unit_test(test_empty_index),
+        cmocka_unit_test(test_truncated_and_bad_headers),
+        cmocka_unit_test(test_corrupt_section_offsets),
+        cmocka_unit_test(test_corrupt_contents_never_crash),
+    };
+    return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+}
