@@ -1,0 +1,609 @@
+/*
+ * Opening a store, transactions, revision, category schemes and lists.
+ */
+#include "store/store_int.h"
+#include "util/error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BUSY_TIMEOUT_MS 10000
+/* Page cache per connection (KiB). Imports raise it (WST_IMPORT_CACHE_KIB). */
+#define CACHE_KIB WST_CACHE_KIB
+
+ward_status wst_sqlfail(ward_store *s, ward_error *err, int rc, const char *what)
+{
+    const char *msg = s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+    const char *path = s && s->path ? s->path : "ward.db";
+    ward_status st;
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return ward_fail(err, WARD_EIO,
+                         "%s: store is locked by another process (%s): %s", path,
+                         what, msg);
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+        st = WARD_EFORMAT;
+        break;
+    case SQLITE_NOMEM:
+        st = WARD_ENOMEM;
+        break;
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+        st = WARD_EIO;
+        break;
+    case SQLITE_CONSTRAINT:
+        st = WARD_EINVAL;
+        break;
+    default:
+        st = WARD_EINTERNAL;
+    }
+    ward_fail(err, st, "%s: %s: %s", path, what, msg);
+    if (err && st == WARD_EIO)
+        err->sys_errno = s && s->db ? sqlite3_system_errno(s->db) : 0;
+    return st;
+}
+
+ward_status wst_exec(ward_store *s, const char *sql, ward_error *err)
+{
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        char what[64];
+        snprintf(what, sizeof what, "%.40s%s", sql, strlen(sql) > 40 ? "..." : "");
+        return wst_sqlfail(s, err, rc, what);
+    }
+    return WARD_OK;
+}
+
+ward_status wst_prepare(ward_store *s, const char *sql, sqlite3_stmt **st,
+                        ward_error *err)
+{
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+    if (rc != SQLITE_OK) {
+        *st = NULL;
+        return wst_sqlfail(s, err, rc, "prepare");
+    }
+    return WARD_OK;
+}
+
+void wst_now(char out[32])
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (int)(ts.tv_nsec / 1000000));
+}
+
+ward_status wst_begin(ward_store *s, int write, ward_error *err)
+{
+    if (s->in_tx)
+        return ward_fail(err, WARD_EINTERNAL, "nested store transaction");
+    if (write && s->readonly)
+        return ward_fail(err, WARD_EINVAL, "%s: store is open read-only", s->path);
+    ward_status rc = wst_exec(s, write ? "BEGIN IMMEDIATE" : "BEGIN", err);
+    if (rc)
+        return rc;
+    s->in_tx = 1;
+    s->tx_write = write;
+    return WARD_OK;
+}
+
+ward_status wst_commit(ward_store *s, ward_error *err)
+{
+    ward_status rc = WARD_OK;
+    if (s->tx_write)
+        rc = wst_exec(s,
+                      "UPDATE meta SET value = CAST(value AS INTEGER) + 1 "
+                      "WHERE key = 'revision'",
+                      err);
+    if (rc == WARD_OK)
+        rc = wst_exec(s, "COMMIT", err);
+    if (rc) {
+        wst_rollback(s);
+        return rc;
+    }
+    s->in_tx = 0;
+    return WARD_OK;
+}
+
+void wst_rollback(ward_store *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    s->in_tx = 0;
+}
+
+/* mkdir -p with mode 0700 for the directories it creates. */
+static ward_status make_dirs(const char *dir, ward_error *err)
+{
+    char *p = strdup(dir);
+    if (!p)
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    size_t n = strlen(p);
+    while (n > 1 && p[n - 1] == '/')
+        p[--n] = 0;
+    for (char *q = p + 1;; q++) {
+        if (*q == '/' || *q == 0) {
+            char c = *q;
+            *q = 0;
+            if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+                ward_status rc = ward_fail_errno(err, errno, "cannot create %s", p);
+                free(p);
+                return rc;
+            }
+            *q = c;
+            if (!c)
+                break;
+        }
+    }
+    struct stat st;
+    if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        free(p);
+        return ward_fail(err, WARD_EIO, "%s is not a directory", dir);
+    }
+    free(p);
+    return WARD_OK;
+}
+
+static ward_status int_query(ward_store *s, const char *sql, int64_t *v,
+                             ward_error *err)
+{
+    sqlite3_stmt *st;
+    ward_status rc = wst_prepare(s, sql, &st, err);
+    if (rc)
+        return rc;
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+        *v = sqlite3_column_int64(st, 0);
+    else
+        rc = wst_sqlfail(s, err, r, sql);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+ward_status ward_store_open(const char *datadir, unsigned flags, ward_store **out,
+                            ward_error *err)
+{
+    ward_error_clear(err);
+    if (!datadir || !*datadir || !out)
+        return ward_fail(err, WARD_EINVAL, "ward_store_open: no data directory");
+    *out = NULL;
+    int readonly = (flags & WARD_STORE_READONLY) != 0;
+    ward_status rc;
+    if (!readonly && (rc = make_dirs(datadir, err)))
+        return rc;
+
+    ward_store *s = calloc(1, sizeof *s);
+    size_t n = strlen(datadir) + sizeof "/ward.db";
+    if (!s || !(s->path = malloc(n))) {
+        free(s);
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    }
+    snprintf(s->path, n, "%s/ward.db", datadir);
+    s->readonly = readonly;
+    s->import_cache_kib = WST_IMPORT_CACHE_KIB;
+
+    if (!readonly) {
+        /* Create the file ourselves so that it is private (0600); SQLite
+         * gives its -wal and -shm files the same mode. */
+        int fd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            rc = ward_fail_errno(err, errno, "cannot open %s", s->path);
+            ward_store_close(s);
+            return rc;
+        }
+        close(fd);
+    }
+    int r = sqlite3_open_v2(s->path, &s->db,
+                            readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE,
+                            NULL);
+    if (r != SQLITE_OK) {
+        rc = wst_sqlfail(s, err, r, "open");
+        ward_store_close(s);
+        return rc;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+
+    /* Identify the file before changing anything in it. */
+    int64_t version = 0, appid = 0, objects = 0;
+    if ((rc = int_query(s, "PRAGMA user_version", &version, err)) ||
+        (rc = int_query(s, "PRAGMA application_id", &appid, err)) ||
+        (rc = int_query(s, "SELECT count(*) FROM sqlite_schema", &objects, err))) {
+        ward_store_close(s);
+        return rc;
+    }
+    if (version == 0 && objects > 0) {
+        ward_fail(err, WARD_EFORMAT,
+                  "%s: not a ward store (an SQLite database with other tables)",
+                  s->path);
+        ward_store_close(s);
+        return WARD_EFORMAT;
+    }
+    if (version > 0 && appid != WST_APPLICATION_ID) {
+        ward_fail(err, WARD_EFORMAT, "%s: not a ward store (application id %lld)",
+                  s->path, (long long)appid);
+        ward_store_close(s);
+        return WARD_EFORMAT;
+    }
+    if (version > wst_schema_latest()) {
+        ward_fail(err, WARD_EUNSUPPORTED,
+                  "%s: schema version %lld is newer than this ward (%s) supports "
+                  "(%d); upgrade ward to open it",
+                  s->path, (long long)version, WARD_VERSION_STRING,
+                  wst_schema_latest());
+        ward_store_close(s);
+        return WARD_EUNSUPPORTED;
+    }
+    char pragmas[256];
+    /* A new database gets 16 KiB pages: shallower digest indexes, and
+     * imports about a quarter faster than with 4 KiB (bench_import). Only
+     * an empty file takes it; WAL mode fixes it afterwards. */
+    snprintf(pragmas, sizeof pragmas,
+             "%sPRAGMA foreign_keys = ON; PRAGMA cache_size = -%d; "
+             "PRAGMA temp_store = FILE;",
+             objects == 0 && !readonly ? "PRAGMA page_size = 16384; " : "", CACHE_KIB);
+    if ((rc = wst_exec(s, pragmas, err))) {
+        ward_store_close(s);
+        return rc;
+    }
+    if (!readonly) {
+        /* WAL: readers never block the writer; an interrupted write
+         * transaction is simply not in the log. synchronous=NORMAL in WAL
+         * keeps the database consistent on power loss (a commit may be
+         * lost, never half-applied). The log is truncated after checkpoints
+         * so a large import does not leave a large file. */
+        sqlite3_stmt *st;
+        if ((rc = wst_prepare(s, "PRAGMA journal_mode = WAL", &st, err))) {
+            ward_store_close(s);
+            return rc;
+        }
+        r = sqlite3_step(st);
+        int wal = r == SQLITE_ROW &&
+                  strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+        sqlite3_finalize(st);
+        if (!wal) {
+            rc = r == SQLITE_ROW
+                     ? ward_fail(err, WARD_EIO, "%s: cannot switch to WAL mode",
+                                 s->path)
+                     : wst_sqlfail(s, err, r, "journal_mode");
+            ward_store_close(s);
+            return rc;
+        }
+        if ((rc = wst_exec(s,
+                           "PRAGMA synchronous = NORMAL; "
+                           "PRAGMA journal_size_limit = 67108864;",
+                           err))) {
+            ward_store_close(s);
+            return rc;
+        }
+    }
+    if ((rc = wst_migrate(s, wst_schema_latest(), err))) {
+        ward_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return WARD_OK;
+}
+
+void ward_store_close(ward_store *s)
+{
+    if (!s)
+        return;
+    if (s->db) {
+        if (s->in_tx)
+            wst_rollback(s);
+        for (int k = 0; k < 4; k++)
+            for (int r = 0; r < 2; r++)
+                sqlite3_finalize(s->lookup[k][r]);
+        sqlite3_close_v2(s->db);
+    }
+    free(s->path);
+    free(s);
+}
+
+ward_status ward_store_revision(ward_store *s, uint64_t *revision, ward_error *err)
+{
+    if (!s || !revision)
+        return ward_fail(err, WARD_EINVAL, "ward_store_revision: bad argument");
+    int64_t v = 0;
+    ward_status rc =
+        int_query(s, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'revision'",
+                  &v, err);
+    if (rc == WARD_OK)
+        *revision = (uint64_t)v;
+    return rc;
+}
+
+/* ---- schemes -------------------------------------------------------- */
+
+static int valid_name(const char *s)
+{
+    if (!s || !*s || strlen(s) > 200)
+        return 0;
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
+ward_status ward_store_add_scheme(ward_store *s, const char *name,
+                                  const char *description, ward_error *err)
+{
+    if (!s)
+        return ward_fail(err, WARD_EINVAL, "no store");
+    if (!valid_name(name))
+        return ward_fail(err, WARD_EINVAL,
+                         "bad scheme name (1-200 printable characters)");
+    ward_status rc = wst_begin(s, 1, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st;
+    char now[32];
+    wst_now(now);
+    if ((rc = wst_prepare(s,
+                          "INSERT INTO schemes(name, description, created) "
+                          "VALUES(?1, ?2, ?3)",
+                          &st, err))) {
+        wst_rollback(s);
+        return rc;
+    }
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, description ? description : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (r != SQLITE_DONE) {
+        if ((r & 0xff) == SQLITE_CONSTRAINT)
+            rc = ward_fail(err, WARD_EINVAL, "scheme '%s' already exists", name);
+        else
+            rc = wst_sqlfail(s, err, r, "add scheme");
+        wst_rollback(s);
+        return rc;
+    }
+    return wst_commit(s, err);
+}
+
+/* Id of a scheme by name; WARD_ENOTFOUND if none. */
+static ward_status scheme_id(ward_store *s, const char *name, int64_t *id,
+                             ward_error *err)
+{
+    sqlite3_stmt *st;
+    ward_status rc = wst_prepare(s, "SELECT id FROM schemes WHERE name = ?1", &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    else if (r == SQLITE_DONE)
+        rc = ward_fail(err, WARD_ENOTFOUND, "no category scheme '%s'", name);
+    else
+        rc = wst_sqlfail(s, err, r, "find scheme");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+ward_status ward_store_add_category(ward_store *s, const char *scheme,
+                                    const char *code, const char *label,
+                                    const char *klass, ward_error *err)
+{
+    if (!s || !scheme)
+        return ward_fail(err, WARD_EINVAL, "ward_store_add_category: bad argument");
+    if (!valid_name(code) || !strcasecmp(code, "uncategorised") ||
+        !strcasecmp(code, "uncategorized"))
+        return ward_fail(err, WARD_EINVAL,
+                         "bad category code '%s' (1-200 printable characters; "
+                         "'uncategorised' is reserved)",
+                         code ? code : "");
+    if (!klass || (strcmp(klass, WARD_CLASS_ALERT) && strcmp(klass, WARD_CLASS_IGNORABLE) &&
+                   strcmp(klass, WARD_CLASS_UNKNOWN)))
+        return ward_fail(err, WARD_EINVAL,
+                         "bad category class '%s' (alert, ignorable or unknown)",
+                         klass ? klass : "");
+    ward_status rc = wst_begin(s, 1, err);
+    if (rc)
+        return rc;
+    int64_t sid;
+    sqlite3_stmt *st = NULL;
+    if ((rc = scheme_id(s, scheme, &sid, err)) ||
+        (rc = wst_prepare(s,
+                          "INSERT INTO categories(scheme_id, code, label, class) "
+                          "VALUES(?1, ?2, ?3, ?4)",
+                          &st, err))) {
+        wst_rollback(s);
+        return rc;
+    }
+    sqlite3_bind_int64(st, 1, sid);
+    sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, label && *label ? label : code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, klass, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (r != SQLITE_DONE) {
+        if ((r & 0xff) == SQLITE_CONSTRAINT)
+            rc = ward_fail(err, WARD_EINVAL, "scheme '%s' already has category '%s'",
+                           scheme, code);
+        else
+            rc = wst_sqlfail(s, err, r, "add category");
+        wst_rollback(s);
+        return rc;
+    }
+    return wst_commit(s, err);
+}
+
+ward_status ward_store_categories(ward_store *s, const char *scheme,
+                                  ward_category_cb cb, void *ctx, ward_error *err)
+{
+    if (!s || !cb)
+        return ward_fail(err, WARD_EINVAL, "ward_store_categories: bad argument");
+    sqlite3_stmt *st;
+    ward_status rc = wst_prepare(
+        s,
+        "SELECT s.name, c.code, c.label, c.class FROM categories c "
+        "JOIN schemes s ON s.id = c.scheme_id "
+        "WHERE ?1 IS NULL OR s.name = ?1 ORDER BY s.name, c.code",
+        &st, err);
+    if (rc)
+        return rc;
+    if (scheme) {
+        int64_t id;
+        if ((rc = scheme_id(s, scheme, &id, err))) {
+            sqlite3_finalize(st);
+            return rc;
+        }
+        sqlite3_bind_text(st, 1, scheme, -1, SQLITE_STATIC);
+    }
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (cb(ctx, (const char *)sqlite3_column_text(st, 0),
+               (const char *)sqlite3_column_text(st, 1),
+               (const char *)sqlite3_column_text(st, 2),
+               (const char *)sqlite3_column_text(st, 3)))
+            break;
+    }
+    if (r != SQLITE_ROW && r != SQLITE_DONE)
+        rc = wst_sqlfail(s, err, r, "list categories");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- lists ----------------------------------------------------------- */
+
+ward_status ward_store_create_list(ward_store *s, const char *name,
+                                   const char *scheme, ward_list_kind kind,
+                                   const char *description, ward_error *err)
+{
+    if (!s)
+        return ward_fail(err, WARD_EINVAL, "no store");
+    if (!valid_name(name))
+        return ward_fail(err, WARD_EINVAL, "bad list name (1-200 printable characters)");
+    if (kind != WARD_LIST_ALERT && kind != WARD_LIST_KNOWN_GOOD)
+        return ward_fail(err, WARD_EINVAL, "bad list kind");
+    ward_status rc = wst_begin(s, 1, err);
+    if (rc)
+        return rc;
+    int64_t sid;
+    sqlite3_stmt *st = NULL;
+    char now[32];
+    wst_now(now);
+    if ((rc = scheme_id(s, scheme ? scheme : WARD_SCHEME_PROJECTVIC, &sid, err)) ||
+        (rc = wst_prepare(s,
+                          "INSERT INTO lists(name, description, scheme_id, kind, created) "
+                          "VALUES(?1, ?2, ?3, ?4, ?5)",
+                          &st, err))) {
+        wst_rollback(s);
+        return rc;
+    }
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, description ? description : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, sid);
+    sqlite3_bind_text(st, 4, kind == WARD_LIST_KNOWN_GOOD ? "known-good" : "alert", -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (r != SQLITE_DONE) {
+        if ((r & 0xff) == SQLITE_CONSTRAINT)
+            rc = ward_fail(err, WARD_EINVAL, "list '%s' already exists", name);
+        else
+            rc = wst_sqlfail(s, err, r, "create list");
+        wst_rollback(s);
+        return rc;
+    }
+    return wst_commit(s, err);
+}
+
+ward_status ward_store_lists(ward_store *s, ward_list_cb cb, void *ctx, ward_error *err)
+{
+    if (!s || !cb)
+        return ward_fail(err, WARD_EINVAL, "ward_store_lists: bad argument");
+    sqlite3_stmt *st;
+    ward_status rc = wst_prepare(
+        s,
+        "SELECT l.name, l.description, s.name, l.created, l.kind,"
+        " (SELECT count(*) FROM entries e WHERE e.list_id = l.id AND e.removed_id IS NULL),"
+        " (SELECT count(*) FROM entries e WHERE e.list_id = l.id AND e.removed_id IS NOT NULL),"
+        " (SELECT count(*) FROM imports i WHERE i.list_id = l.id AND i.status = 'ok') "
+        "FROM lists l JOIN schemes s ON s.id = l.scheme_id ORDER BY l.name",
+        &st, err);
+    if (rc)
+        return rc;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        ward_list_info li = {
+            .name = (const char *)sqlite3_column_text(st, 0),
+            .description = (const char *)sqlite3_column_text(st, 1),
+            .scheme = (const char *)sqlite3_column_text(st, 2),
+            .created = (const char *)sqlite3_column_text(st, 3),
+            .kind = strcmp((const char *)sqlite3_column_text(st, 4), "known-good") == 0
+                        ? WARD_LIST_KNOWN_GOOD
+                        : WARD_LIST_ALERT,
+            .entries = (uint64_t)sqlite3_column_int64(st, 5),
+            .removed = (uint64_t)sqlite3_column_int64(st, 6),
+            .imports = (uint64_t)sqlite3_column_int64(st, 7),
+        };
+        if (cb(ctx, &li))
+            break;
+    }
+    if (r != SQLITE_ROW && r != SQLITE_DONE)
+        rc = wst_sqlfail(s, err, r, "list lists");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+ward_status ward_store_imports(ward_store *s, ward_import_cb cb, void *ctx,
+                               ward_error *err)
+{
+    if (!s || !cb)
+        return ward_fail(err, WARD_EINVAL, "ward_store_imports: bad argument");
+    sqlite3_stmt *st;
+    ward_status rc = wst_prepare(
+        s,
+        "SELECT id, list_name, path, file_sha256, format, source_version, started,"
+        " finished, status, message, records, added, updated, duplicate, removed, bad "
+        "FROM imports ORDER BY id",
+        &st, err);
+    if (rc)
+        return rc;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        ward_import_info ii = {
+            .id = (uint64_t)sqlite3_column_int64(st, 0),
+            .list = (const char *)sqlite3_column_text(st, 1),
+            .path = (const char *)sqlite3_column_text(st, 2),
+            .file_sha256 = (const char *)sqlite3_column_text(st, 3),
+            .format = (const char *)sqlite3_column_text(st, 4),
+            .source_version = (const char *)sqlite3_column_text(st, 5),
+            .started = (const char *)sqlite3_column_text(st, 6),
+            .finished = (const char *)sqlite3_column_text(st, 7),
+            .status = (const char *)sqlite3_column_text(st, 8),
+            .message = (const char *)sqlite3_column_text(st, 9),
+            .records = (uint64_t)sqlite3_column_int64(st, 10),
+            .added = (uint64_t)sqlite3_column_int64(st, 11),
+            .updated = (uint64_t)sqlite3_column_int64(st, 12),
+            .duplicate = (uint64_t)sqlite3_column_int64(st, 13),
+            .removed = (uint64_t)sqlite3_column_int64(st, 14),
+            .bad = (uint64_t)sqlite3_column_int64(st, 15),
+        };
+        if (cb(ctx, &ii))
+            break;
+    }
+    if (r != SQLITE_ROW && r != SQLITE_DONE)
+        rc = wst_sqlfail(s, err, r, "list imports");
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -1,0 +1,663 @@
+/*
+ * The hash-set store: creation and migrations, refusing newer or foreign
+ * databases, schemes and lists, conflicts between lists, removal with a
+ * reason, lookup, iteration, statistics and the revision counter.
+ * All hashes are random; all names are fake.
+ */
+#include "testutil.h"
+
+#include <ftw.h>
+#include <sqlite3.h>
+#include <unistd.h>
+#include <ward/store.h>
+
+#include "store/store_int.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb; (void)flag; (void)ftw;
+    return remove(p);
+}
+
+static char *make_tmpdir(void)
+{
+    char *d = strdup("/tmp/ward-store-XXXXXX");
+    assert_non_null(mkdtemp(d));
+    return d;
+}
+
+static void rm_rf(char *dir)
+{
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    free(dir);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static ward_store *open_ok(const char *dir)
+{
+    ward_store *s = NULL;
+    ward_error err;
+    ward_status rc = ward_store_open(dir, 0, &s, &err);
+    if (rc)
+        fail_msg("open %s: %s", dir, err.message);
+    return s;
+}
+
+static void import_ok(ward_store *s, const char *path, ward_hashset_format fmt,
+                      const char *list, ward_import_summary *sum)
+{
+    ward_error err;
+    ward_status rc = ward_store_import(s, path, fmt, list, NULL, sum, &err);
+    if (rc)
+        fail_msg("import %s: %s", path, err.message);
+}
+
+static uint64_t revision(ward_store *s)
+{
+    uint64_t r = 0;
+    assert_int_equal(ward_store_revision(s, &r, NULL), WARD_OK);
+    return r;
+}
+
+static uint64_t live_entries(ward_store *s)
+{
+    ward_store_stats *st;
+    assert_int_equal(ward_store_stats_get(s, &st, NULL), WARD_OK);
+    uint64_t n = st->entries;
+    ward_store_stats_free(st);
+    return n;
+}
+
+static int count_cat(void *ctx, const char *a, const char *b, const char *c, const char *d)
+{
+    (void)a; (void)b; (void)c; (void)d;
+    ++*(int *)ctx;
+    return 0;
+}
+
+static const char *MD5_A = "0123456789abcdef0123456789abcdef";
+static const char *MD5_B = "fedcba9876543210fedcba9876543210";
+
+/* ---- tests ----------------------------------------------------------------- */
+
+static void test_create_empty_dir_and_reopen(void **state)
+{
+    (void)state;
+    char *tmp = make_tmpdir();
+    char dir[4096], db[4200];
+    snprintf(dir, sizeof dir, "%s/not/yet/there", tmp);
+    ward_store *s = open_ok(dir);
+    struct stat st;
+    snprintf(db, sizeof db, "%s/ward.db", dir);
+    assert_int_equal(stat(db, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(stat(dir, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+
+    ward_store_stats *stats;
+    assert_int_equal(ward_store_stats_get(s, &stats, NULL), WARD_OK);
+    assert_int_equal(stats->schema_version, ward_store_schema_version());
+    assert_int_equal(stats->entries, 0);
+    assert_int_equal(strlen(stats->store_id), 32);
+    char id[33];
+    strcpy(id, stats->store_id);
+    ward_store_stats_free(stats);
+
+    int n = 0;
+    assert_int_equal(ward_store_categories(s, NULL, count_cat, &n, NULL), WARD_OK);
+    assert_int_equal(n, 8); /* A B C, 0 1 2 3, known-good */
+    n = 0;
+    assert_int_equal(ward_store_categories(s, WARD_SCHEME_UK, count_cat, &n, NULL), WARD_OK);
+    assert_int_equal(n, 3);
+    ward_error err;
+    assert_int_equal(ward_store_categories(s, "nope", count_cat, &n, &err), WARD_ENOTFOUND);
+
+    /* WAL, foreign keys */
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(s->db, "PRAGMA journal_mode", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
+    sqlite3_finalize(q);
+    assert_int_equal(sqlite3_prepare_v2(s->db, "PRAGMA foreign_keys", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 1);
+    sqlite3_finalize(q);
+    ward_store_close(s);
+
+    /* Re-open: same store, nothing migrated twice. */
+    s = open_ok(dir);
+    assert_int_equal(ward_store_stats_get(s, &stats, NULL), WARD_OK);
+    assert_string_equal(stats->store_id, id);
+    ward_store_stats_free(stats);
+    n = 0;
+    assert_int_equal(ward_store_categories(s, NULL, count_cat, &n, NULL), WARD_OK);
+    assert_int_equal(n, 8);
+    ward_store_close(s);
+
+    /* Read-only open works and refuses writes. */
+    assert_int_equal(ward_store_open(dir, WARD_STORE_READONLY, &s, &err), WARD_OK);
+    assert_int_equal(ward_store_create_list(s, "x", NULL, WARD_LIST_ALERT, NULL, &err),
+                     WARD_EINVAL);
+    ward_store_close(s);
+    rm_rf(tmp);
+}
+
+static void test_migration_from_version_1(void **state)
+{
+    (void)state;
+    char *tmp = make_tmpdir();
+    char db[4200];
+    snprintf(db, sizeof db, "%s/ward.db", tmp);
+    /* A store left at schema 1 by an older ward. */
+    ward_store old = {0};
+    old.path = db;
+    assert_int_equal(sqlite3_open(db, &old.db), SQLITE_OK);
+    ward_error err;
+    assert_int_equal(wst_migrate(&old, 1, &err), WARD_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(old.db, "SELECT count(*) FROM schemes", -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 0);
+    sqlite3_finalize(q);
+    sqlite3_close(old.db);
+
+    ward_store *s = open_ok(tmp);
+    int n = 0;
+    assert_int_equal(ward_store_categories(s, NULL, count_cat, &n, NULL), WARD_OK);
+    assert_int_equal(n, 8);
+    ward_store_close(s);
+    rm_rf(tmp);
+}
+
+static void set_user_version(const char *db, int v)
+{
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v);
+    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+    (void)state;
+    char *tmp = make_tmpdir();
+    ward_store *s = open_ok(tmp);
+    ward_store_close(s);
+    char db[4200];
+    snprintf(db, sizeof db, "%s/ward.db", tmp);
+    set_user_version(db, 99);
+    ward_error err;
+    s = (ward_store *)1;
+    assert_int_equal(ward_store_open(tmp, 0, &s, &err), WARD_EUNSUPPORTED);
+    assert_null(s);
+    assert_non_null(strstr(err.message, "newer"));
+    assert_non_null(strstr(err.message, "99"));
+    /* Untouched. */
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 99);
+    sqlite3_finalize(q);
+    sqlite3_close(h);
+    rm_rf(tmp);
+}
+
+static void test_foreign_database_refused(void **state)
+{
+    (void)state;
+    char *tmp = make_tmpdir();
+    char db[4200];
+    snprintf(db, sizeof db, "%s/ward.db", tmp);
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    ward_store *s;
+    ward_error err;
+    assert_int_equal(ward_store_open(tmp, 0, &s, &err), WARD_EFORMAT);
+    assert_non_null(strstr(err.message, "not a ward store"));
+    write_text(db, "this is not a database at all, just some text long enough.....\n");
+    assert_int_equal(ward_store_open(tmp, 0, &s, &err), WARD_EFORMAT);
+    rm_rf(tmp);
+}
+
+static void test_schemes_and_lists(void **state)
+{
+    (void)state;
+    char *tmp = make_tmpdir();
+    ward_store *s = open_ok(tmp);
+    ward_error err;
+    uint64_t r0 = revision(s);
+    assert_int_equal(ward_store_add_scheme(s, "caid-numeric", "CAID codes", &err), WARD_OK);
+    assert_true(revision(s) > r0);
+    assert_int_equal(ward_store_add_scheme(s, "CAID-numeric", "", &err), WARD_EINVAL);
+    assert_int_equal(ward_store_add_category(s, "caid-numeric", "1", "Category A",
+                                             WARD_CLASS_ALERT, &err), WARD_OK);
+    assert_int_equal(ward_store_add_category(s, "caid-numeric", "9", "Not relevant",
+                                             WARD_CLASS_IGNORABLE, &err), WARD_OK);
+    assert_int_equal(ward_store_add_category(s, "caid-numeric", "1", "dup",
+                                             WARD_CLASS_ALERT, &err), WARD_EINVAL);
+    assert_int_equal(ward_store_add_category(s, "caid-numeric", "2", "x", "severe", &err),
+                     WARD_EINVAL);
+    assert_int_equal(ward_store_add_category(s, "nope", "2", "x", WARD_CLASS_ALERT, &err),
+                     WARD_ENOTFOUND);
+    assert_int_equal(ward_store_add_category(s, "caid-numeric", "uncategorised", "x",
+                                             WARD_CLASS_ALERT, &err), WARD_EINVAL);
+
+    assert_int_equal(ward_store_create_list(s, "caid", "caid-numeric", WARD_LIST_ALERT,
+                                            "fake CAID-style list", &err), WARD_OK);
+    assert_int_equal(ward_store_create_list(s, "caid", NULL, WARD_LIST_ALERT, NULL, &err),
+                     WARD_EINVAL);
+    assert_int_equal(ward_store_create_list(s, "x", "nope", WARD_LIST_ALERT, NULL, &err),
+                     WARD_ENOTFOUND);
+
+    /* An import into the list uses its scheme: codes and labels. */
+    char path[4200];
+    snprintf(path, sizeof path, "%s/l.csv", tmp);
+    char text[512];
+    snprintf(text, sizeof text, "md5,category\n%s,1\n%s,not relevant\n", MD5_A, MD5_B);
+    write_text(path, text);
+    ward_import_summary sum;
+    import_ok(s, path, WARD_FMT_CSV, "caid", &sum);
+    assert_int_equal(sum.added, 2);
+    ward_entries *e;
+    assert_int_equal(ward_store_lookup(s, MD5_B, 0, &e, &err), WARD_OK);
+    assert_int_equal(e->count, 1);
+    assert_string_equal(e->v[0].scheme, "caid-numeric");
+    assert_string_equal(e->v[0].category, "9");
+    assert_string_equal(e->v[0].category_class, WARD_CLASS_IGNORABLE);
+    ward_entries_free(e);
+
+    /* Importing into an existing list with another scheme is refused. */
+    ward_import_opts o;
+    ward_import_opts_default(&o);
+    o.scheme = WARD_SCHEME_UK;
+    assert_int_equal(ward_store_import(s, path, WARD_FMT_CSV, "caid", &o, NULL, &err),
+                     WARD_EINVAL);
+    assert_non_null(strstr(err.message, "caid-numeric"));
+    ward_store_close(s);
+    rm_rf(tmp);
+}
+
+typedef struct pairs {
+    int n;
+    char desc[8][128];
+} pairs;
+
+static int on_conflict(void *ctx, const ward_entry *a, const ward_entry *b)
+{
+    pairs *p = ctx;
+    if (p->n < 8)
+        snprintf(p->desc[p->n], sizeof p->desc[0], "%s:%s/%s:%s", a->list,
+                 a->category ? a->category : "-", b->list, b->category ? b->category : "-");
+    p->n++;
+    return 0;
+}
+
+static void test_conflicting_categories_kept(void **state)
+{
+    (void)state;
+    char *tmp = make_tmpdir();
+    ward_store *s = open_ok(tmp);
+    char p1[4200], p2[4200], p3[4200], p4[4200], text[1024];
+    snprintf(p1, sizeof p1, "%s/a.csv", tmp);
+    snprintf(p2, sizeof p2, "%s/b.csv", tmp);
+    snprintf(p3, sizeof p3, "%s/c.csv", tmp);
+    snprintf(p4, sizeof p4, "%s/d.csv", tmp);
+    snprintf(text, sizeof text, "md5,category,series\n%s,1,series-one\n%s,,\n", MD5_A, MD5_B);
+    write_text(p1, text);
+    snprintf(text, sizeof text, "md5,category\n%s,2\n%s,0\n", MD5_A, MD5_B);
+    write_text(p2, text);
+    snprintf(text, sizeof text, "md5,category\n%s,1\n", MD5_A);
+    write_text(p3, text);
+    snprintf(text, sizeof text, "md5\n%s\n", MD5_A);
+    write_text(p4, text);
+    import_ok(s, p1, WARD_FMT_CSV, "list-a", NULL);
+    import_ok(s, p2, WARD_FMT_CSV, "list-b", NULL);
+    import_ok(s, p3, WARD_FMT_CSV, "list-c", NULL);
+    ward_import_opts o;
+    ward_import_opts_default(&o);
+    o.default_category = "known-good";
+    o.scheme = WARD_SCHEME_KNOWN_GOOD;
+    o.kind = WARD_LIST_KNOWN_GOOD;
+    ward_error err;
+    assert_int_equal(ward_store_import(s, p4, WARD_FMT_CSV, "good", &o, NULL, &err), WARD_OK);
+
+    /* Both verdicts kept. */
+    ward_entries *e;
+    assert_int_equal(ward_store_lookup(s, MD5_A, 0, &e, &err), WARD_OK);
+    assert_int_equal(e->count, 4);
+    int n_conflict = 0;
+    for (size_t i = 0; i < e->count; i++) {
+        n_conflict += e->v[i].conflict;
+        if (!strcmp(e->v[i].list, "list-a")) {
+            assert_string_equal(e->v[i].category, "1");
+            assert_string_equal(e->v[i].series, "series-one");
+        }
+        if (!strcmp(e->v[i].list, "list-b"))
+            assert_string_equal(e->v[i].category, "2");
+        if (!strcmp(e->v[i].list, "good")) {
+            assert_int_equal(e->v[i].list_kind, WARD_LIST_KNOWN_GOOD);
+            assert_string_equal(e->v[i].category, "known-good");
+        }
+    }
+    assert_int_equal(n_conflict, 4);
+    ward_entries_free(e);
+
+    /* MD5_B: uncategorised in list-a, 0 (non-pertinent) in list-b: no conflict. */
+    assert_int_equal(ward_store_lookup(s, MD5_B, 0, &e, &err), WARD_OK);
+    assert_int_equal(e->count, 2);
+    assert_false(e->v[0].conflict || e->v[1].conflict);
+    ward_entries_free(e);
+
+    /* a:1 vs b:2 (same scheme), a:1 vs good (alert vs ignorable), b:2 vs c:1,
+     * b vs good, c vs good; a:1 vs c:1 agree. */
+    pairs p = {0};
+    assert_int_equal(ward_store_conflicts(s, on_conflict, &p, &err), WARD_OK);
+    assert_int_equal(p.n, 5);
+    assert_string_equal(p.desc[0], "list-a:1/list-b:2");
+    ward_store_close(s);
+    rm_rf(tmp);
+}
+
+typedef struct removed_seen {
+    int n;
+    char who[64], why[128], list[64];
+} removed_seen;
+
+static int on_removed(void *ctx, const ward_entry *e)
+{
+    removed_seen *r = ctx;
+    r->n++;
+    snprintf(r->who, sizeof r->who, "%s", e->removed_by);
+    snprintf(r->why, sizeof r->why, "%s", e->removed_reason);
+    snprintf(r->list, sizeof r->list, "%s", e->list);
+    assert_true(e->removed);
+    assert_non_null(e->removed_at);
+    return 0;
+}
+
+static void test_remove_with_reason(void **state)
+{
+    (void)state;
+    char *tmp = make_tmpdir();
+    ward_store *s = open_ok(tmp);
+    char p1[4200], text[512];
+    snprintf(p1, sizeof p1, "%s/a.csv", tmp);
+    snprintf(text, sizeof text, "md5,category\n%s,1\n%s,2\n", MD5_A, MD5_B);
+    write_text(p1, text);
+    import_ok(s, p1, WARD_FMT_CSV, "list-a", NULL);
+    import_ok(s, p1, WARD_FMT_CSV, "list-b", NULL);
+    assert_int_equal(live_entries(s), 4);
+
+    ward_error err;
+    uint64_t n = 0;
+    assert_int_equal(ward_store_remove(s, MD5_A, "list-a", "analyst-7", NULL, &n, &err),
+                     WARD_EINVAL);
+    assert_int_equal(ward_store_remove(s, MD5_A, "list-a", NULL, "why", &n, &err), WARD_EINVAL);
+    assert_int_equal(ward_store_remove(s, MD5_A, "nope", "a", "why", &n, &err), WARD_ENOTFOUND);
+    uint64_t r0 = revision(s);
+    assert_int_equal(ward_store_remove(s, MD5_A, "list-a", "analyst-7",
+                                       "false positive: a stock wallpaper", &n, &err),
+                     WARD_OK);
+    assert_int_equal(n, 1);
+    assert_true(revision(s) > r0);
+    assert_int_equal(live_entries(s), 3);
+    assert_int_equal(ward_store_remove(s, MD5_A, "list-a", "x", "again", &n, &err),
+                     WARD_ENOTFOUND);
+
+    ward_entries *e;
+    assert_int_equal(ward_store_lookup(s, MD5_A, 0, &e, &err), WARD_OK);
+    assert_int_equal(e->count, 1);
+    assert_string_equal(e->v[0].list, "list-b");
+    ward_entries_free(e);
+    assert_int_equal(ward_store_lookup(s, MD5_A, WARD_LOOKUP_REMOVED, &e, &err), WARD_OK);
+    assert_int_equal(e->count, 2);
+    int saw = 0;
+    for (size_t i = 0; i < e->count; i++)
+        if (e->v[i].removed) {
+            saw = 1;
+            assert_string_equal(e->v[i].removed_by, "analyst-7");
+            assert_string_equal(e->v[i].list, "list-a");
+        }
+    assert_true(saw);
+    uint64_t removed_id = 0;
+    for (size_t i = 0; i < e->count; i++)
+        if (e->v[i].removed)
+            removed_id = e->v[i].id;
+    ward_entries_free(e);
+
+    removed_seen rs = {0};
+    assert_int_equal(ward_store_removed(s, on_removed, &rs, &err), WARD_OK);
+    assert_int_equal(rs.n, 1);
+    assert_string_equal(rs.who, "analyst-7");
+    assert_string_equal(rs.why, "false positive: a stock wallpaper");
+
+    /* Re-importing the list does not bring it back. */
+    ward_import_summary sum;
+    import_ok(s, p1, WARD_FMT_CSV, "list-a", &sum);
+    assert_int_equal(sum.removed, 1);
+    assert_int_equal(sum.duplicate, 1);
+    assert_int_equal(sum.added, 0);
+    assert_int_equal(live_entries(s), 3);
+
+    /* Remove by id, and from all lists at once. */
+    assert_int_equal(ward_store_get(s, removed_id, &e, &err), WARD_OK);
+    assert_true(e->v[0].removed);
+    ward_entries_free(e);
+    assert_int_equal(ward_store_remove_id(s, removed_id, "a", "b", &err), WARD_ENOTFOUND);
+    assert_int_equal(ward_store_remove(s, MD5_B, NULL, "analyst-8", "duplicate listing", &n,
+                                       &err), WARD_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(live_entries(s), 1);
+    rs.n = 0;
+    assert_int_equal(ward_store_removed(s, on_removed, &rs, &err), WARD_OK);
+    assert_int_equal(rs.n, 3);
+
+    ward_store_stats *st;
+    assert_int_equal(ward_store_stats_get(s, &st, &err), WARD_OK);
+    assert_int_equal(st->removed, 3);
+    ward_store_stats_free(st);
+    ward_store_close(s);
+    rm_rf(tmp);
+}
+
+typedef struct iter {
+    int n, with_pdq, with_md5;
+    uint64_t last;
+} iter;
+
+static int on_item(void *ctx, uint64_t id, const ward_digests *d, const ward_pdq *pdq)
+{
+    iter *it = ctx;
+    assert_true(id > it->last);
+    it->last = id;
+    it->n++;
+    it->with_pdq += pdq != NULL;
+    it->with_md5 += (d->present & WARD_DIGEST_MD5) != 0;
+    return 0;
+}
+
+static int stop_at_two(void *ctx, uint64_t id, const ward_digests *d, const ward_pdq *pdq)
+{
+    (void)id; (void)d; (void)pdq;
+    return ++*(int *)ctx == 2 ? 42 : 0;
+}
+
+static void test_iterate_lookup_stats(void **state)
+{
+    (void)state;
+    char *tmp = make_tmpdir();
+    ward_store *s = open_ok(tmp);
+    char p[4200];
+    snprintf(p, sizeof p, "%s/x.csv", tmp);
+    const char *pdq = "d8f8f0cee0f4a84f0637022a078f67f0b36e2ed596621e1d33e6339c4e9c9b22";
+    const char *sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    char text[1024];
+    snprintf(text, sizeof text,
+             "md5,sha1,sha256,pdq,quality,category\n"
+             "%s,,,,,1\n"
+             ",a94a8fe5ccb19ba61c4c0873d391e987982fbbd3,%s,,,2\n"
+             ",,,%s,90,3\n",
+             MD5_A, sha256, pdq);
+    write_text(p, text);
+    import_ok(s, p, WARD_FMT_CSV, "mixed", NULL);
+
+    iter it = {0};
+    uint64_t rev = 0;
+    ward_error err;
+    assert_int_equal(ward_store_iterate(s, on_item, &it, &rev, &err), WARD_OK);
+    assert_int_equal(it.n, 3);
+    assert_int_equal(it.with_pdq, 1);
+    assert_int_equal(it.with_md5, 1);
+    assert_int_equal(rev, revision(s));
+    int calls = 0;
+    assert_int_equal(ward_store_iterate(s, stop_at_two, &calls, NULL, &err), WARD_OK);
+    assert_int_equal(calls, 2);
+
+    /* 64 hex digits: a SHA-256 or a PDQ; a prefix picks one. */
+    ward_entries *e;
+    assert_int_equal(ward_store_lookup(s, pdq, 0, &e, &err), WARD_OK);
+    assert_int_equal(e->count, 1);
+    assert_int_equal(e->v[0].pdq_quality, 90);
+    assert_true(e->v[0].has_pdq);
+    ward_entries_free(e);
+    char q[100];
+    snprintf(q, sizeof q, "sha256:%s", pdq);
+    assert_int_equal(ward_store_lookup(s, q, 0, &e, &err), WARD_OK);
+    assert_int_equal(e->count, 0);
+    ward_entries_free(e);
+    snprintf(q, sizeof q, "  SHA256:%s\n", sha256);
+    for (char *c = q; *c; c++)
+        if (*c >= 'a' && *c <= 'f')
+            *c = (char)(*c - 32);
+    assert_int_equal(ward_store_lookup(s, q, 0, &e, &err), WARD_OK);
+    assert_int_equal(e->count, 1);
+    assert_string_equal(e->v[0].category, "2");
+    assert_string_equal(e->v[0].category_label, "Child exploitive (age difficult)");
+    assert_string_equal(e->v[0].list, "mixed");
+    assert_string_equal(e->v[0].import_format, "csv");
+    assert_non_null(strstr(e->v[0].import_path, "x.csv"));
+    assert_true(e->v[0].import_id > 0);
+    ward_entries_free(e);
+    assert_int_equal(ward_store_lookup(s, "xyz", 0, &e, &err), WARD_EINVAL);
+    assert_int_equal(ward_store_lookup(s, "md5:0123", 0, &e, &err), WARD_EINVAL);
+    assert_int_equal(ward_store_get(s, 999999, &e, &err), WARD_ENOTFOUND);
+
+    ward_store_stats *st;
+    assert_int_equal(ward_store_stats_get(s, &st, &err), WARD_OK);
+    assert_int_equal(st->entries, 3);
+    assert_int_equal(st->with_md5, 1);
+    assert_int_equal(st->with_sha1, 1);
+    assert_int_equal(st->with_sha256, 1);
+    assert_int_equal(st->with_pdq, 1);
+    assert_int_equal(st->imports, 1);
+    assert_int_equal(st->n_lists, 1);
+    assert_string_equal(st->lists[0].name, "mixed");
+    assert_int_equal(st->lists[0].entries, 3);
+    assert_int_equal(st->n_categories, 3);
+    assert_string_equal(st->categories[0].category, "1");
+    assert_int_equal(st->categories[0].entries, 1);
+    ward_store_stats_free(st);
+    ward_store_close(s);
+    rm_rf(tmp);
+}
+
+typedef struct li {
+    int n;
+    uint64_t entries;
+    ward_list_kind kind;
+} li;
+
+static int on_list(void *ctx, const ward_list_info *l)
+{
+    li *x = ctx;
+    x->n++;
+    x->entries = l->entries;
+    x->kind = l->kind;
+    return 0;
+}
+
+typedef struct ii {
+    int n, ok, failed;
+} ii;
+
+static int on_import(void *ctx, const ward_import_info *i)
+{
+    ii *x = ctx;
+    x->n++;
+    x->ok += !strcmp(i->status, "ok");
+    x->failed += strcmp(i->status, "ok") != 0;
+    if (!strcmp(i->status, "ok")) {
+        assert_non_null(i->file_sha256);
+        assert_int_equal(strlen(i->file_sha256), 64);
+        assert_non_null(i->finished);
+    } else {
+        assert_non_null(i->message);
+    }
+    return 0;
+}
+
+static void test_revision_lists_imports(void **state)
+{
+    (void)state;
+    char *tmp = make_tmpdir();
+    ward_store *s = open_ok(tmp);
+    char p[4200], bad[4200], text[256];
+    snprintf(p, sizeof p, "%s/x.txt", tmp);
+    snprintf(bad, sizeof bad, "%s/bad.json", tmp);
+    snprintf(text, sizeof text, "%s  sample-0001.jpg\n", MD5_A);
+    write_text(p, text);
+    write_text(bad, "{\"value\": [ {\"MD5\": \"x\"} \n");
+    uint64_t r0 = revision(s);
+    import_ok(s, p, WARD_FMT_AUTO, "sums", NULL);
+    uint64_t r1 = revision(s);
+    assert_true(r1 > r0);
+    import_ok(s, p, WARD_FMT_AUTO, "sums", NULL); /* nothing new, still a commit */
+    assert_true(revision(s) > r1);
+    ward_error err;
+    assert_int_equal(ward_store_import(s, bad, WARD_FMT_AUTO, "sums", NULL, NULL, &err),
+                     WARD_EFORMAT);
+    li l = {0};
+    assert_int_equal(ward_store_lists(s, on_list, &l, &err), WARD_OK);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.entries, 1);
+    assert_int_equal(l.kind, WARD_LIST_ALERT);
+    ii x = {0};
+    assert_int_equal(ward_store_imports(s, on_import, &x, &err), WARD_OK);
+    assert_int_equal(x.n, 3);
+    assert_int_equal(x.ok, 2);
+    assert_int_equal(x.failed, 1);
+    ward_store_close(s);
+    rm_rf(tmp);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_create_empty_dir_and_reopen),
+        cmocka_unit_test(test_migration_from_version_1),
+        cmocka_unit_test(test_newer_schema_refused),
+        cmocka_unit_test(test_foreign_database_refused),
+        cmocka_unit_test(test_schemes_and_lists),
+        cmocka_unit_test(test_conflicting_categories_kept),
+        cmocka_unit_test(test_remove_with_reason),
+        cmocka_unit_test(test_iterate_lookup_stats),
+        cmocka_unit_test(test_revision_lists_imports),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
