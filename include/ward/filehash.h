@@ -46,6 +46,7 @@ typedef struct ward_file_hash {
     int orientation;             /* EXIF orientation seen, 0 if none */
     ward_status image_status;    /* for images: WARD_OK if decoded */
     ward_error image_error;      /* why not, or (status OK, has_pdq 0) why no PDQ */
+    char image_warning[96];      /* decoded from damaged data (ward_luma.warning) */
     int has_pdq;
     int pdq_skipped;             /* want_pdq declined */
     ward_pdq_result pdq;

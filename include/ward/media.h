@@ -59,6 +59,9 @@ typedef struct ward_luma {
     int width, height;     /* the image's own size as stored */
     ward_media_type type;
     int orientation;       /* EXIF orientation found (1..8), 0 if none */
+    /* Decoded, but the data was damaged (e.g. a truncated JPEG whose
+     * missing rows the decoder filled): the first warning, else "". */
+    char warning[96];
 } ward_luma;
 
 /* Decode an image held in memory. On success *out owns px (ward_luma_free).

@@ -132,6 +132,8 @@ static void record_text(ward_hashout *w, const ward_file_hash *r)
         add_fmt(w, "  image   %s, not decoded: %s\n", ward_media_type_name(r->media),
                 r->image_error.message);
     }
+    if (r->image_warning[0])
+        add_fmt(w, "  warning %s\n", r->image_warning);
 }
 
 static void json_key_str(ward_hashout *w, const char *key, const char *val)
@@ -178,6 +180,8 @@ static void record_jsonl(ward_hashout *w, const ward_file_hash *r)
             json_key_str(w, r->image_status == WARD_OK ? "pdq_note" : "image_error",
                          r->image_error.message);
         }
+        if (r->image_warning[0])
+            json_key_str(w, "image_warning", r->image_warning);
     }
     add(w, "}\n");
 }

@@ -97,6 +97,7 @@ static void hash_image(ward_hasher *h, const uint8_t *buf, size_t len, ward_file
     out->width = luma.width;
     out->height = luma.height;
     out->orientation = luma.orientation;
+    memcpy(out->image_warning, luma.warning, sizeof out->image_warning);
     size_t need = (size_t)luma.rows * luma.cols;
     if (need > h->scratch_cap) {
         float *p = realloc(h->scratch, need * sizeof(float));

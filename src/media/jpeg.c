@@ -26,6 +26,7 @@ typedef struct jerr_jmp {
     struct jpeg_error_mgr mgr;
     jmp_buf jump;
     char message[JMSG_LENGTH_MAX];
+    char warning[JMSG_LENGTH_MAX]; /* first warning, "" if none */
 } jerr_jmp;
 
 static void on_error_exit(j_common_ptr cinfo)
@@ -36,8 +37,14 @@ static void on_error_exit(j_common_ptr cinfo)
 }
 
 /* Warnings (e.g. premature end of data) are tolerated as the reference
- * tolerates them: libjpeg fills the missing part and decoding goes on. */
-static void on_output_message(j_common_ptr cinfo) { (void)cinfo; }
+ * tolerates them: libjpeg fills the missing part and decoding goes on. The
+ * first one is kept: an examiner needs to know the image was damaged. */
+static void on_output_message(j_common_ptr cinfo)
+{
+    jerr_jmp *e = (jerr_jmp *)cinfo->err;
+    if (!e->warning[0])
+        (*cinfo->err->format_message)(cinfo, e->warning);
+}
 
 /* Smallest M in 1..8 with ceil(dim*M/8) >= need for both sides. */
 static int pick_scale(int w, int h, int need_w, int need_h)
@@ -76,6 +83,7 @@ ward_status ward_decode_jpeg(const uint8_t *buf, size_t len, luma_sink *s,
     cinfo.err = jpeg_std_error(&jerr.mgr);
     jerr.mgr.error_exit = on_error_exit;
     jerr.mgr.output_message = on_output_message;
+    jerr.warning[0] = 0;
     if (setjmp(jerr.jump)) {
         st = ward_fail(err, WARD_EFORMAT, "JPEG: %s", jerr.message);
         goto done;
@@ -139,6 +147,8 @@ ward_status ward_decode_jpeg(const uint8_t *buf, size_t len, luma_sink *s,
         }
     }
     jpeg_finish_decompress(&cinfo);
+    if (jerr.warning[0])
+        snprintf(s->out->warning, sizeof s->out->warning, "JPEG: %s", jerr.warning);
 done:
     jpeg_destroy_decompress(&cinfo);
     free(row);

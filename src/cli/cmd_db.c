@@ -1,0 +1,440 @@
+/*
+ * ward db: the hash-set store (import, export, look up, remove, inspect) and
+ * its index. Each action is a thin call into libward's store.h / matcher.h.
+ */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include <ward/matcher.h>
+#include <ward/store.h>
+
+static const char help[] =
+"NAME\n"
+"    ward db - the hash-set store: import, export, look up, remove\n"
+"\n"
+"SYNOPSIS\n"
+"    ward db import [--list NAME] [--format F] [--strict] [--category C]\n"
+"                   [--scheme S] [--known-good] [--description D] FILE...\n"
+"    ward db export --format vics2|hashdeep|csv|pdq [--list L] [--category C]\n"
+"                   [-o FILE]\n"
+"    ward db lookup [--near RADIUS] HASH...\n"
+"    ward db remove --reason TEXT [--list L] HASH...\n"
+"    ward db removed | lists | imports | conflicts | stats | index\n"
+"    (every action takes --data DIR)\n"
+"\n"
+"DESCRIPTION\n"
+"    The store holds lists of known material (a national image database, a\n"
+"    partner's list, NSRL as known-good): MD5, SHA-1, SHA-256 and PDQ\n"
+"    hashes with category, series, victim-identified flag, dates, tags and\n"
+"    the import that added each entry. It lives in the data directory as\n"
+"    ward.db (SQLite), with a memory-mapped index (index.wdx) that 'ward\n"
+"    scan' and 'ward db lookup --near' use and that is rebuilt whenever the\n"
+"    store has changed.\n"
+"\n"
+"    The same hash may be on several lists with different categories: each\n"
+"    list keeps its own verdict, both are reported ('ward db conflicts'),\n"
+"    neither overwrites the other.\n"
+"\n"
+"ACTIONS\n"
+"    import FILE...  Import lists. Formats (detected, or --format): vics\n"
+"                    (Project VIC VICS 1.x/2.0 JSON, streamed), hashdeep,\n"
+"                    sums (md5sum/sha1sum/sha256sum output), csv (header row\n"
+"                    naming columns md5, sha1, sha256, pdq, quality,\n"
+"                    category, series, ...), pdq (hash,quality[,name]), nsrl\n"
+"                    (NIST RDSv3 SQLite, imported as known-good). Each file\n"
+"                    is one transaction: killed mid-way, the store is as\n"
+"                    before; imported twice, nothing changes. Bad records\n"
+"                    are counted and named (file:line or JSON pointer);\n"
+"                    --strict rolls back at the first one.\n"
+"    export          Write live entries in a partner format.\n"
+"    lookup HASH...  Every entry carrying the hash (hex MD5, SHA-1, SHA-256\n"
+"                    or PDQ; prefix md5: sha1: sha256: pdq: to be explicit).\n"
+"                    --near R also finds PDQ entries within R bits.\n"
+"    remove HASH...  Remove entries as false positives, with --reason\n"
+"                    (required). Removals are kept with who and when, and a\n"
+"                    later import does not bring the entry back.\n"
+"    removed         The removal history.\n"
+"    lists           Lists with their scheme, kind and entry counts.\n"
+"    imports         Every import: file, its SHA-256, format, counts, status.\n"
+"    conflicts       Hashes whose lists disagree on the category.\n"
+"    stats           Counts by list, category and digest kind.\n"
+"    index           Rebuild the index now.\n"
+"\n"
+"OPTIONS\n"
+"    --data DIR          data directory (default $WARD_DATA, else\n"
+"                        ~/.local/share/ward)\n"
+"    -l, --list NAME     list to import into (default: the file's base name)\n"
+"                        or to restrict export/remove to\n"
+"    -f, --format F      import: auto (default), vics, hashdeep, sums,\n"
+"                        md5sum, sha1sum, sha256sum, csv, pdq, nsrl;\n"
+"                        export: vics2, hashdeep, csv, pdq\n"
+"        --strict        abort the import at the first bad record\n"
+"    -C, --category C    import: category for records that have none;\n"
+"                        export: only this category\n"
+"        --scheme S      scheme of a new list: projectvic (default),\n"
+"                        uk-sentencing, known-good, or a custom one\n"
+"        --known-good    a new list of ignorable files (like NSRL)\n"
+"        --description D description of a new list\n"
+"        --reason TEXT   why entries are removed\n"
+"        --near R        lookup: PDQ near matches within R bits\n"
+"    -o, --output FILE   export to FILE\n"
+"        --json          lookup/stats: JSON output\n"
+"\n"
+"EXIT STATUS\n"
+"    0 done; 1 import with bad records, or lookup found entries; 2 usage;\n"
+"    3 unusable input (malformed file, strict abort, newer store); 4 I/O.\n"
+"\n"
+"EXAMPLES\n"
+"    ward db import --list national cases.json\n"
+"    ward db import --known-good RDS_2024.03.1_modern_minimal.db\n"
+"    ward db lookup 5d41402abc4b2a76b9719d911017c592\n"
+"    ward db remove --reason 'holiday photo, reviewed 2026-11-23' md5:5d41...\n"
+"    ward db export --format hashdeep --list national -o national.hd\n";
+
+typedef struct db_args {
+    const char *data, *list, *format, *category, *scheme, *description, *reason, *output;
+    int strict, known_good, json, near;
+} db_args;
+
+static int status_exit(ward_status st)
+{
+    switch (st) {
+    case WARD_OK: return WARD_EXIT_OK;
+    case WARD_EIO: return WARD_EXIT_IO;
+    case WARD_ENOMEM: case WARD_EINTERNAL: return WARD_EXIT_INTERNAL;
+    case WARD_EINVAL: return WARD_EXIT_USAGE;
+    default: return WARD_EXIT_DATA;
+    }
+}
+
+static int fail(ward_status st, const ward_error *err)
+{
+    cli_error("db", "%s", err->message[0] ? err->message : ward_status_str(st));
+    return status_exit(st);
+}
+
+static const char *base_name(const char *path, char *buf, size_t cap)
+{
+    const char *b = strrchr(path, '/');
+    snprintf(buf, cap, "%s", b ? b + 1 : path);
+    char *dot = strchr(buf, '.');
+    if (dot && dot != buf) *dot = 0;
+    return buf;
+}
+
+static int do_import(ward_store *s, db_args *a, int argc, char **argv)
+{
+    if (argc < 1) return cli_usage("db", "import: no FILE given");
+    ward_import_opts o;
+    ward_import_opts_default(&o);
+    o.strict = a->strict;
+    o.default_category = a->category;
+    if (a->scheme) o.scheme = a->scheme;
+    if (a->known_good) { o.kind = WARD_LIST_KNOWN_GOOD; if (!a->scheme) o.scheme = WARD_SCHEME_KNOWN_GOOD; }
+    o.description = a->description;
+    ward_hashset_format fmt = WARD_FMT_AUTO;
+    ward_error err = {0};
+    if (a->format && ward_hashset_format_parse(a->format, &fmt, &err) != WARD_OK)
+        return cli_usage("db", "%s", err.message);
+    int rc = WARD_EXIT_OK;
+    for (int i = 0; i < argc; i++) {
+        char name[256];
+        const char *list = a->list ? a->list : base_name(argv[i], name, sizeof name);
+        ward_import_summary sum;
+        ward_status st = ward_store_import(s, argv[i], fmt, list, &o, &sum, &err);
+        if (st != WARD_OK) {
+            cli_error("db", "import %s: %s (nothing from it was stored)", argv[i], err.message);
+            int e = status_exit(st);
+            if (e > rc) rc = e;
+            continue;
+        }
+        printf("%s: %s into list '%s': %" PRIu64 " records, %" PRIu64 " added, %" PRIu64
+               " updated, %" PRIu64 " duplicate, %" PRIu64 " kept removed, %" PRIu64 " bad"
+               " (import %" PRIu64 ", store revision %" PRIu64 ")\n",
+               argv[i], sum.format, list, sum.records, sum.added, sum.updated, sum.duplicate,
+               sum.removed, sum.bad, sum.import_id, sum.revision);
+        for (size_t k = 0; k < sum.n_messages; k++)
+            cli_error("db", "%s", sum.messages[k]);
+        if (sum.bad > sum.n_messages)
+            cli_error("db", "... and %" PRIu64 " more bad records", sum.bad - sum.n_messages);
+        if (sum.bad && rc == WARD_EXIT_OK) rc = WARD_EXIT_FINDINGS;
+    }
+    return rc;
+}
+
+static int do_export(ward_store *s, db_args *a)
+{
+    if (!a->format) return cli_usage("db", "export needs --format vics2|hashdeep|csv|pdq");
+    ward_hashset_format fmt;
+    ward_error err = {0};
+    if (ward_hashset_format_parse(a->format, &fmt, &err) != WARD_OK)
+        return cli_usage("db", "%s", err.message);
+    FILE *out = stdout;
+    if (a->output && !(out = fopen(a->output, "w"))) {
+        cli_error("db", "cannot write %s: %s", a->output, strerror(errno));
+        return WARD_EXIT_IO;
+    }
+    ward_export_opts eo = {a->list, a->category};
+    uint64_t written = 0, skipped = 0;
+    ward_status st = ward_store_export(s, out, fmt, &eo, &written, &skipped, &err);
+    int bad_close = a->output ? fclose(out) != 0 : fflush(out) != 0;
+    if (st != WARD_OK) return fail(st, &err);
+    if (bad_close) { cli_error("db", "cannot write output: %s", strerror(errno)); return WARD_EXIT_IO; }
+    fprintf(stderr, "ward db: exported %" PRIu64 " entries", written);
+    if (skipped) fprintf(stderr, " (%" PRIu64 " left out: the format cannot hold them)", skipped);
+    fputc('\n', stderr);
+    return WARD_EXIT_OK;
+}
+
+static void print_entry(const ward_entry *e, const char *query, int distance)
+{
+    char hex[65];
+    printf("%s: entry %" PRIu64 " in list '%s'%s", query, e->id, e->list,
+           e->list_kind == WARD_LIST_KNOWN_GOOD ? " (known-good)" : "");
+    if (distance >= 0) printf(", PDQ distance %d", distance);
+    printf("\n  category  %s%s%s%s\n", e->category ? e->category : "uncategorised",
+           e->category_label ? " (" : "", e->category_label ? e->category_label : "",
+           e->category_label ? ")" : "");
+    if (e->series) printf("  series    %s\n", e->series);
+    if (e->victim_identified >= 0) printf("  victim identified  %s\n", e->victim_identified ? "yes" : "no");
+    if (e->digests.present & WARD_DIGEST_MD5) { ward_hex(e->digests.md5, 16, hex); printf("  md5       %s\n", hex); }
+    if (e->digests.present & WARD_DIGEST_SHA1) { ward_hex(e->digests.sha1, 20, hex); printf("  sha1      %s\n", hex); }
+    if (e->digests.present & WARD_DIGEST_SHA256) { ward_hex(e->digests.sha256, 32, hex); printf("  sha256    %s\n", hex); }
+    if (e->has_pdq) { ward_pdq_to_hex(&e->pdq, hex); printf("  pdq       %s (quality %d)\n", hex, e->pdq_quality); }
+    if (e->first_seen) printf("  first seen %s\n", e->first_seen);
+    if (e->tags) printf("  tags      %s\n", e->tags);
+    printf("  added by  import %" PRIu64 " of %s (%s, %s)\n", e->import_id,
+           e->import_path ? e->import_path : "?", e->import_format ? e->import_format : "?",
+           e->import_finished ? e->import_finished : "?");
+    if (e->conflict) printf("  CONFLICT  another list gives this hash a different category\n");
+    if (e->removed) printf("  REMOVED   by %s at %s: %s\n", e->removed_by, e->removed_at, e->removed_reason);
+}
+
+static int do_lookup(ward_store *s, db_args *a, int argc, char **argv)
+{
+    if (argc < 1) return cli_usage("db", "lookup: no HASH given");
+    ward_matcher *m = NULL;
+    ward_error err = {0};
+    if (a->near > 0) {
+        ward_status st = ward_matcher_open(a->data, &m, &err);
+        if (st != WARD_OK) return fail(st, &err);
+    }
+    int found = 0, rc = WARD_EXIT_OK;
+    for (int i = 0; i < argc; i++) {
+        ward_entries *es = NULL;
+        ward_status st = ward_store_lookup(s, argv[i], WARD_LOOKUP_REMOVED, &es, &err);
+        if (st != WARD_OK) { rc = fail(st, &err); continue; }
+        for (size_t k = 0; k < es->count; k++) print_entry(&es->v[k], argv[i], -1);
+        found += es->count > 0;
+        size_t exact = es->count;
+        ward_entries_free(es);
+        const char *hex = strncmp(argv[i], "pdq:", 4) == 0 ? argv[i] + 4 : argv[i];
+        ward_pdq q;
+        if (m && strlen(hex) == 64 && ward_pdq_from_hex(hex, &q) == WARD_OK) {
+            ward_pdq_match near[64];
+            size_t n = ward_matcher_near(m, &q, 1, a->near, near, 64);
+            for (size_t k = 0; k < n && k < 64; k++) {
+                if (near[k].distance == 0 && exact) continue;
+                if (ward_matcher_entry(m, near[k].entry_id, &es, &err) == WARD_OK && es->count)
+                    print_entry(&es->v[0], argv[i], near[k].distance), found++;
+                ward_entries_free(es);
+            }
+        }
+        if (!found) printf("%s: not found\n", argv[i]);
+    }
+    ward_matcher_close(m);
+    return rc != WARD_EXIT_OK ? rc : found ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
+}
+
+static int do_remove(ward_store *s, db_args *a, int argc, char **argv)
+{
+    if (argc < 1) return cli_usage("db", "remove: no HASH given");
+    if (!a->reason || !*a->reason) return cli_usage("db", "remove needs --reason");
+    ward_error err = {0};
+    for (int i = 0; i < argc; i++) {
+        uint64_t n = 0;
+        ward_status st = ward_store_remove(s, argv[i], a->list, cli_user(), a->reason, &n, &err);
+        if (st != WARD_OK) return fail(st, &err);
+        printf("%s: %" PRIu64 " entr%s removed\n", argv[i], n, n == 1 ? "y" : "ies");
+    }
+    return WARD_EXIT_OK;
+}
+
+static int print_removed(void *ctx, const ward_entry *e)
+{
+    (void)ctx;
+    print_entry(e, "removed", -1);
+    return 0;
+}
+
+static int print_list(void *ctx, const ward_list_info *l)
+{
+    (void)ctx;
+    printf("%-24s %-14s %-10s %10" PRIu64 " entries %6" PRIu64 " removed %4" PRIu64 " imports  %s\n",
+           l->name, l->scheme, l->kind == WARD_LIST_KNOWN_GOOD ? "known-good" : "alert",
+           l->entries, l->removed, l->imports, l->description ? l->description : "");
+    return 0;
+}
+
+static int print_import(void *ctx, const ward_import_info *i)
+{
+    (void)ctx;
+    printf("import %" PRIu64 "  %s  %s  list '%s'  %s  sha256 %s\n  %s: %" PRIu64 " records, %" PRIu64
+           " added, %" PRIu64 " updated, %" PRIu64 " duplicate, %" PRIu64 " bad%s%s\n",
+           i->id, i->finished ? i->finished : i->started, i->format ? i->format : "?", i->list,
+           i->path, i->file_sha256 ? i->file_sha256 : "?", i->status, i->records, i->added,
+           i->updated, i->duplicate, i->bad, i->message ? "; " : "", i->message ? i->message : "");
+    return 0;
+}
+
+static int print_conflict(void *ctx, const ward_entry *x, const ward_entry *y)
+{
+    (*(int *)ctx)++;
+    char hex[65];
+    if (x->digests.present & WARD_DIGEST_SHA256) ward_hex(x->digests.sha256, 32, hex);
+    else if (x->digests.present & WARD_DIGEST_SHA1) ward_hex(x->digests.sha1, 20, hex);
+    else if (x->digests.present & WARD_DIGEST_MD5) ward_hex(x->digests.md5, 16, hex);
+    else ward_pdq_to_hex(&x->pdq, hex);
+    printf("%s: list '%s' says %s, list '%s' says %s\n", hex, x->list,
+           x->category_label ? x->category_label : x->category ? x->category : "?", y->list,
+           y->category_label ? y->category_label : y->category ? y->category : "?");
+    return 0;
+}
+
+static int do_stats(ward_store *s, db_args *a)
+{
+    ward_store_stats *st = NULL;
+    ward_error err = {0};
+    ward_status rc = ward_store_stats_get(s, &st, &err);
+    if (rc != WARD_OK) return fail(rc, &err);
+    if (a->json) {
+        printf("{\"store_id\":\"%s\",\"revision\":%" PRIu64 ",\"schema_version\":%d,\"entries\":%" PRIu64
+               ",\"removed\":%" PRIu64 ",\"imports\":%" PRIu64 ",\"with_md5\":%" PRIu64
+               ",\"with_sha1\":%" PRIu64 ",\"with_sha256\":%" PRIu64 ",\"with_pdq\":%" PRIu64 "}\n",
+               st->store_id, st->revision, st->schema_version, st->entries, st->removed,
+               st->imports, st->with_md5, st->with_sha1, st->with_sha256, st->with_pdq);
+    } else {
+        printf("store %s, revision %" PRIu64 ", schema %d\n", st->store_id, st->revision, st->schema_version);
+        printf("%" PRIu64 " entries (%" PRIu64 " removed as false positives) from %" PRIu64 " imports\n",
+               st->entries, st->removed, st->imports);
+        printf("digests: %" PRIu64 " MD5, %" PRIu64 " SHA-1, %" PRIu64 " SHA-256, %" PRIu64 " PDQ\n",
+               st->with_md5, st->with_sha1, st->with_sha256, st->with_pdq);
+        for (size_t i = 0; i < st->n_categories; i++) {
+            const ward_stats_category *c = &st->categories[i];
+            printf("  %-24s %-14s %-4s %-32s %10" PRIu64 "\n", c->list, c->scheme,
+                   c->category ? c->category : "-", c->label ? c->label : "uncategorised", c->entries);
+        }
+    }
+    ward_store_stats_free(st);
+    return WARD_EXIT_OK;
+}
+
+static int do_index(ward_store *s, db_args *a)
+{
+    struct timeval t0, t1;
+    gettimeofday(&t0, NULL);
+    uint64_t n = 0;
+    ward_error err = {0};
+    ward_status st = ward_matcher_build_index(s, a->data, &n, &err);
+    if (st != WARD_OK) return fail(st, &err);
+    gettimeofday(&t1, NULL);
+    printf("index of %" PRIu64 " entries built in %.2f s\n", n,
+           (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_usec - t0.tv_usec) / 1e6);
+    return WARD_EXIT_OK;
+}
+
+enum { OPT_DATA = 256, OPT_STRICT, OPT_SCHEME, OPT_KNOWN_GOOD, OPT_DESC, OPT_REASON, OPT_JSON, OPT_NEAR };
+
+static const struct option long_opts[] = {
+    {"data", required_argument, NULL, OPT_DATA},
+    {"list", required_argument, NULL, 'l'},
+    {"format", required_argument, NULL, 'f'},
+    {"strict", no_argument, NULL, OPT_STRICT},
+    {"category", required_argument, NULL, 'C'},
+    {"scheme", required_argument, NULL, OPT_SCHEME},
+    {"known-good", no_argument, NULL, OPT_KNOWN_GOOD},
+    {"description", required_argument, NULL, OPT_DESC},
+    {"reason", required_argument, NULL, OPT_REASON},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"near", required_argument, NULL, OPT_NEAR},
+    {"output", required_argument, NULL, 'o'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+
+static int run_db(int argc, char **argv)
+{
+    db_args a = {0};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "l:f:C:o:h", long_opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_DATA: a.data = optarg; break;
+        case 'l': a.list = optarg; break;
+        case 'f': a.format = optarg; break;
+        case OPT_STRICT: a.strict = 1; break;
+        case 'C': a.category = optarg; break;
+        case OPT_SCHEME: a.scheme = optarg; break;
+        case OPT_KNOWN_GOOD: a.known_good = 1; break;
+        case OPT_DESC: a.description = optarg; break;
+        case OPT_REASON: a.reason = optarg; break;
+        case OPT_JSON: a.json = 1; break;
+        case OPT_NEAR:
+            a.near = atoi(optarg);
+            if (a.near < 1 || a.near > 128) return cli_usage("db", "bad --near '%s' (1..128)", optarg);
+            break;
+        case 'o': a.output = optarg; break;
+        case 'h': cli_print_help(&cli_cmd_db); return WARD_EXIT_OK;
+        default: return cli_usage("db", "unknown option");
+        }
+    }
+    if (optind >= argc) return cli_usage("db", "no action given");
+    const char *action = argv[optind++];
+    a.data = cli_data_dir(a.data);
+    static const char *const actions[] = {"import", "export", "lookup", "remove", "removed", "lists",
+                                          "imports", "conflicts", "stats", "index"};
+    int known = 0;
+    for (size_t i = 0; i < sizeof actions / sizeof *actions; i++) known |= !strcmp(action, actions[i]);
+    if (!known) return cli_usage("db", "unknown action '%s'", action);
+    ward_store *s = NULL;
+    ward_error err = {0};
+    int writes = !strcmp(action, "import") || !strcmp(action, "remove");
+    if (!writes && access(a.data, F_OK) != 0) {
+        cli_error("db", "no store in %s (import a list first, or give --data)", a.data);
+        return WARD_EXIT_DATA;
+    }
+    ward_status st = ward_store_open(a.data, 0, &s, &err);
+    if (st != WARD_OK) return fail(st, &err);
+    int rc = WARD_EXIT_OK, n = argc - optind;
+    char **rest = argv + optind;
+    if (!strcmp(action, "import")) rc = do_import(s, &a, n, rest);
+    else if (!strcmp(action, "export")) rc = do_export(s, &a);
+    else if (!strcmp(action, "lookup")) rc = do_lookup(s, &a, n, rest);
+    else if (!strcmp(action, "remove")) rc = do_remove(s, &a, n, rest);
+    else if (!strcmp(action, "removed")) st = ward_store_removed(s, print_removed, NULL, &err);
+    else if (!strcmp(action, "lists")) st = ward_store_lists(s, print_list, NULL, &err);
+    else if (!strcmp(action, "imports")) st = ward_store_imports(s, print_import, NULL, &err);
+    else if (!strcmp(action, "conflicts")) {
+        int count = 0;
+        st = ward_store_conflicts(s, print_conflict, &count, &err);
+        if (st == WARD_OK && count) rc = WARD_EXIT_FINDINGS;
+    } else if (!strcmp(action, "stats")) rc = do_stats(s, &a);
+    else if (!strcmp(action, "index")) rc = do_index(s, &a);
+    if (st != WARD_OK) rc = fail(st, &err);
+    ward_store_close(s);
+    if (fflush(stdout) != 0) return WARD_EXIT_IO;
+    return rc;
+}
+
+const cli_command cli_cmd_db = {
+    .name = "db",
+    .run = run_db,
+    .summary = "The hash-set store: import, export, look up, remove known hashes",
+    .help = help,
+};

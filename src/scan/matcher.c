@@ -1,0 +1,192 @@
+#include <ward/matcher.h>
+#include "util/error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct ward_matcher {
+    ward_store *store;
+    ward_index *index;
+    ward_matcher_info info;
+};
+
+static void data_path(char *out, size_t cap, const char *dir, const char *name)
+{
+    snprintf(out, cap, "%s/%s", dir, name);
+}
+
+typedef struct build_ctx {
+    ward_index_builder *b;
+    ward_error *err;
+    ward_status st;
+    uint64_t n;
+} build_ctx;
+
+static int add_entry(void *ctx, uint64_t id, const ward_digests *d, const ward_pdq *pdq)
+{
+    build_ctx *c = ctx;
+    c->st = ward_index_builder_add(c->b, id, d, pdq, c->err);
+    c->n++;
+    return c->st != WARD_OK;
+}
+
+/* index.rev holds the store revision the index was built from; written
+ * after the index itself, both by rename, so a crash leaves either the old
+ * pair or a new index with an old revision (rebuilt next time). */
+static ward_status write_revision(const char *dir, uint64_t rev, ward_error *err)
+{
+    char path[4096], tmp[4200];
+    data_path(path, sizeof path, dir, "index.rev");
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return ward_fail_errno(err, errno, "cannot write %s", tmp);
+    fprintf(f, "%" PRIu64 "\n", rev);
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+        int e = errno;
+        fclose(f);
+        return ward_fail_errno(err, e, "cannot write %s", tmp);
+    }
+    fclose(f);
+    if (rename(tmp, path) != 0)
+        return ward_fail_errno(err, errno, "cannot rename %s", tmp);
+    return WARD_OK;
+}
+
+static int read_revision(const char *dir, uint64_t *rev)
+{
+    char path[4096];
+    data_path(path, sizeof path, dir, "index.rev");
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    int ok = fscanf(f, "%" SCNu64, rev) == 1;
+    fclose(f);
+    return ok;
+}
+
+ward_status ward_matcher_build_index(ward_store *store, const char *datadir,
+                                     uint64_t *entries, ward_error *err)
+{
+    build_ctx c = {.b = ward_index_builder_new(), .err = err};
+    if (!c.b)
+        return ward_fail(err, WARD_ENOMEM, "out of memory building the index");
+    uint64_t rev = 0;
+    ward_status st = ward_store_iterate(store, add_entry, &c, &rev, err);
+    if (st == WARD_OK && c.st != WARD_OK)
+        st = c.st;
+    char path[4096];
+    data_path(path, sizeof path, datadir, "index.wdx");
+    if (st == WARD_OK)
+        st = ward_index_builder_write(c.b, path, err);
+    ward_index_builder_free(c.b);
+    if (st == WARD_OK)
+        st = write_revision(datadir, rev, err);
+    if (st == WARD_OK && entries)
+        *entries = c.n;
+    return st;
+}
+
+static void file_sha256(const char *path, char out[65])
+{
+    out[0] = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ward_digester *d = ward_digester_new(WARD_DIGEST_SHA256);
+    uint8_t buf[1 << 16];
+    ssize_t n;
+    while (d && (n = read(fd, buf, sizeof buf)) > 0)
+        ward_digester_update(d, buf, (size_t)n);
+    if (d) {
+        ward_digests r;
+        ward_digester_final(d, &r);
+        ward_hex(r.sha256, 32, out);
+    }
+    ward_digester_free(d);
+    close(fd);
+}
+
+ward_status ward_matcher_open(const char *datadir, ward_matcher **out, ward_error *err)
+{
+    char path[4096];
+    data_path(path, sizeof path, datadir, "ward.db");
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return ward_fail(err, WARD_ENOTFOUND,
+                         "no hash-set store in %s (import a list with 'ward db import')", datadir);
+    ward_matcher *m = calloc(1, sizeof *m);
+    if (!m)
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    ward_status rc = ward_store_open(datadir, 0, &m->store, err);
+    if (rc == WARD_OK)
+        rc = ward_store_revision(m->store, &m->info.store_revision, err);
+    uint64_t built = 0;
+    data_path(path, sizeof path, datadir, "index.wdx");
+    if (rc == WARD_OK && (!read_revision(datadir, &built) || built != m->info.store_revision ||
+                          stat(path, &st) != 0))
+        rc = ward_matcher_build_index(m->store, datadir, NULL, err);
+    if (rc == WARD_OK)
+        rc = ward_index_open(path, &m->index, err);
+    if (rc != WARD_OK) {
+        ward_matcher_close(m);
+        return rc;
+    }
+    m->info.index_entries = ward_index_count(m->index);
+    file_sha256(path, m->info.index_sha256);
+    *out = m;
+    return WARD_OK;
+}
+
+void ward_matcher_close(ward_matcher *m)
+{
+    if (!m)
+        return;
+    ward_index_close(m->index);
+    ward_store_close(m->store);
+    free(m);
+}
+
+size_t ward_matcher_exact(const ward_matcher *m, const ward_digests *d, uint64_t *ids, size_t max)
+{
+    static const unsigned algos[3] = {WARD_DIGEST_MD5, WARD_DIGEST_SHA1, WARD_DIGEST_SHA256};
+    const uint8_t *bytes[3] = {d->md5, d->sha1, d->sha256};
+    size_t n = 0;
+    uint64_t found[64];
+    for (int a = 0; a < 3; a++) {
+        if (!(d->present & algos[a]))
+            continue;
+        size_t k = ward_index_lookup_digest(m->index, algos[a], bytes[a], found, 64);
+        if (k > 64) k = 64;
+        for (size_t i = 0; i < k; i++) {
+            int dup = 0;
+            for (size_t j = 0; j < n && j < max; j++)
+                dup |= ids[j] == found[i];
+            if (!dup) {
+                if (n < max) ids[n] = found[i];
+                n++;
+            }
+        }
+    }
+    return n;
+}
+
+size_t ward_matcher_near(const ward_matcher *m, const ward_pdq *q, int nq, int radius,
+                         ward_pdq_match *out, size_t max)
+{
+    return ward_index_query_pdq(m->index, q, nq, radius, out, max);
+}
+
+ward_status ward_matcher_entry(ward_matcher *m, uint64_t id, ward_entries **out, ward_error *err)
+{
+    return ward_store_get(m->store, id, out, err);
+}
+
+void ward_matcher_get_info(const ward_matcher *m, ward_matcher_info *out) { *out = m->info; }
+ward_store *ward_matcher_store(ward_matcher *m) { return m->store; }

@@ -1,0 +1,696 @@
+/*
+ * The scan engine. One thread reads the sources (sequentially, as the
+ * evidence media prefers) and emits results; a pool of workers hashes and
+ * looks up. Results come back in source order, so files.jsonl is the same
+ * byte for byte whatever the thread count, and a checkpoint is simply "the
+ * first N items are in files.jsonl up to byte B".
+ */
+#include "scan/scan_int.h"
+#include "util/error.h"
+#include "util/escape.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+#include <ward/matcher.h>
+#include <ward/pool.h>
+#include <ward/walk.h>
+
+#define MAX_EXACT 32
+#define MAX_NEAR 32
+#define CHECKPOINT_EVERY_S 2.0
+
+static const char *const verdict_names[WARD_VERDICT_COUNT] = {
+    "known", "near", "ignorable", "new-image", "other", "error"};
+
+const char *ward_verdict_name(ward_verdict v)
+{
+    return v < WARD_VERDICT_COUNT ? verdict_names[v] : "?";
+}
+
+int scan_verdict_parse(const char *name)
+{
+    for (int i = 0; i < WARD_VERDICT_COUNT; i++)
+        if (strcmp(name, verdict_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+void ward_scan_opts_default(ward_scan_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->threads = ward_cpu_count();
+    o->radius = 31;
+    o->min_quality = 50;
+    ward_source_opts_default(&o->source);
+    ward_hash_opts_default(&o->hash);
+}
+
+/* ---- jobs ----------------------------------------------------------- */
+
+typedef struct job {
+    uint64_t seq;
+    int skip;                 /* done before the checkpoint: nothing to do */
+    const char *source;       /* root it came from (owned by the caller) */
+    ward_item item;           /* path/fs_path/data owned by the job */
+    ward_file_hash h;
+    uint64_t exact[MAX_EXACT];
+    size_t nexact;
+    ward_pdq_match near[MAX_NEAR];
+    size_t nnear;
+} job;
+
+typedef struct worker {
+    ward_hasher *hasher;
+    const ward_matcher *matcher;
+    const ward_scan_opts *opts;
+    job *current;
+} worker;
+
+/* Hasher gate: PDQ only for files no list knows exactly. */
+static int want_pdq(void *ctx, const ward_digests *d)
+{
+    worker *w = ctx;
+    job *j = w->current;
+    j->nexact = ward_matcher_exact(w->matcher, d, j->exact, MAX_EXACT);
+    if (j->nexact > MAX_EXACT) j->nexact = MAX_EXACT;
+    return j->nexact == 0;
+}
+
+static void do_work(void *state, void *item)
+{
+    worker *w = state;
+    job *j = item;
+    if (j->skip)
+        return;
+    w->current = j;
+    switch (j->item.kind) {
+    case WARD_ITEM_FILE: {
+        int fd = ward_open_evidence(j->item.fs_path);
+        if (fd < 0) {
+            j->h.read_status = ward_fail_errno(&j->h.read_error, errno, "cannot open");
+            return;
+        }
+        ward_hasher_fd(w->hasher, fd, &j->h);
+        close(fd);
+        break;
+    }
+    case WARD_ITEM_DATA:
+        ward_hasher_buffer(w->hasher, j->item.data, j->item.len, &j->h);
+        free(j->item.data);
+        j->item.data = NULL;
+        break;
+    case WARD_ITEM_DIGESTED:
+        memset(&j->h, 0, sizeof j->h);
+        j->h.size = j->item.len;
+        j->h.digests = j->item.digests;
+        want_pdq(w, &j->h.digests);
+        return;
+    default:
+        return; /* notices: nothing to compute */
+    }
+    if (j->h.has_pdq && j->h.pdq.quality >= w->opts->min_quality) {
+        j->nnear = ward_matcher_near(w->matcher, j->h.pdq.hash, j->h.pdq.count,
+                                     w->opts->radius, j->near, MAX_NEAR);
+        if (j->nnear > MAX_NEAR) j->nnear = MAX_NEAR;
+    }
+}
+
+/* ---- the emitting side ---------------------------------------------- */
+
+typedef struct scan {
+    const ward_scan_opts *opts;
+    ward_matcher *matcher;
+    ward_pool *pool;
+    FILE *files, *notices;
+    char out_dir[4096];
+    dup_table *dups;
+    ward_scan_progress prog;
+    uint64_t seq;             /* next sequence number to hand out */
+    uint64_t emitted;         /* items written */
+    uint64_t resume_seq;      /* items before this were done already */
+    double t0, last_progress, last_checkpoint;
+    ward_strbuf line, esc;
+    ward_status fatal;
+    ward_error fatal_err;
+    const char *source;       /* root being read */
+} scan;
+
+static double now(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+static void add(scan *s, const char *str) { ward_strbuf_add(&s->line, str, strlen(str)); }
+
+static void add_fmt(scan *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_fmt(scan *s, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n > 0) ward_strbuf_add(&s->line, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+static void add_key_str(scan *s, const char *key, const char *val)
+{
+    add_fmt(s, ",\"%s\":", key);
+    ward_json_string(&s->line, val, strlen(val));
+}
+
+/* Escaped (lossless, see docs/cli.md) name as a JSON value. */
+static void add_key_name(scan *s, const char *key, const char *raw)
+{
+    ward_escape_name(&s->esc, raw, strlen(raw));
+    add_fmt(s, ",\"%s\":", key);
+    ward_json_string(&s->line, s->esc.s, s->esc.len);
+}
+
+static void add_time(scan *s, const char *key, int64_t t)
+{
+    if (!t) return;
+    time_t tt = (time_t)t;
+    struct tm tm;
+    char buf[40];
+    if (gmtime_r(&tt, &tm) && strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        add_fmt(s, ",\"%s\":\"%s\"", key, buf);
+}
+
+static const char *match_by(const ward_entry *e, const ward_digests *d)
+{
+    if ((d->present & e->digests.present & WARD_DIGEST_SHA256) && !memcmp(d->sha256, e->digests.sha256, 32)) return "sha256";
+    if ((d->present & e->digests.present & WARD_DIGEST_SHA1) && !memcmp(d->sha1, e->digests.sha1, 20)) return "sha1";
+    if ((d->present & e->digests.present & WARD_DIGEST_MD5) && !memcmp(d->md5, e->digests.md5, 16)) return "md5";
+    return "?";
+}
+
+static int entry_alerts(const ward_entry *e)
+{
+    return e->list_kind == WARD_LIST_ALERT &&
+           !(e->category_class && strcmp(e->category_class, WARD_CLASS_IGNORABLE) == 0);
+}
+
+static void add_entry(scan *s, const ward_entry *e, int first)
+{
+    add_fmt(s, "%s{\"entry\":%" PRIu64, first ? "" : ",", e->id);
+    add_key_str(s, "list", e->list);
+    add_key_str(s, "list_kind", e->list_kind == WARD_LIST_KNOWN_GOOD ? "known-good" : "alert");
+    if (e->scheme) add_key_str(s, "scheme", e->scheme);
+    if (e->category) add_key_str(s, "category", e->category);
+    if (e->category_label) add_key_str(s, "category_label", e->category_label);
+    if (e->category_class) add_key_str(s, "category_class", e->category_class);
+    if (e->series) add_key_str(s, "series", e->series);
+    if (e->victim_identified >= 0) add_fmt(s, ",\"victim_identified\":%s", e->victim_identified ? "true" : "false");
+}
+
+/* Appends the matches array; returns the verdict it implies (or -1: none). */
+static int add_matches(scan *s, job *j)
+{
+    int verdict = -1, first = 1;
+    if (j->nexact) {
+        verdict = WARD_VERDICT_IGNORABLE;
+        add(s, ",\"matches\":[");
+        for (size_t i = 0; i < j->nexact; i++) {
+            ward_entries *es = NULL;
+            if (ward_matcher_entry(s->matcher, j->exact[i], &es, NULL) != WARD_OK || !es->count) {
+                ward_entries_free(es);
+                continue;
+            }
+            const ward_entry *e = &es->v[0];
+            if (entry_alerts(e)) verdict = WARD_VERDICT_KNOWN;
+            add_entry(s, e, first);
+            add_key_str(s, "by", match_by(e, &j->h.digests));
+            add(s, ",\"distance\":0}");
+            first = 0;
+            ward_entries_free(es);
+        }
+        add(s, "]");
+        return verdict;
+    }
+    for (size_t i = 0; i < j->nnear; i++) {
+        ward_entries *es = NULL;
+        if (ward_matcher_entry(s->matcher, j->near[i].entry_id, &es, NULL) != WARD_OK || !es->count) {
+            ward_entries_free(es);
+            continue;
+        }
+        const ward_entry *e = &es->v[0];
+        if (entry_alerts(e)) {
+            add(s, first ? ",\"matches\":[" : "");
+            add_entry(s, e, first);
+            add(s, ",\"by\":\"pdq\"");
+            add_fmt(s, ",\"distance\":%d", j->near[i].distance);
+            add_key_str(s, "transform", ward_dihedral_name(j->near[i].query));
+            if (e->has_pdq) {
+                char hex[65];
+                ward_pdq_to_hex(&e->pdq, hex);
+                add_key_str(s, "entry_pdq", hex);
+            }
+            add(s, "}");
+            first = 0;
+            verdict = WARD_VERDICT_NEAR;
+        }
+        ward_entries_free(es);
+    }
+    if (!first) add(s, "]");
+    return verdict;
+}
+
+static void add_hash_fields(scan *s, const job *j)
+{
+    char hex[65];
+    static const struct { unsigned bit; const char *key; size_t off, len; } dg[] = {
+        {WARD_DIGEST_MD5, "md5", offsetof(ward_digests, md5), 16},
+        {WARD_DIGEST_SHA1, "sha1", offsetof(ward_digests, sha1), 20},
+        {WARD_DIGEST_SHA256, "sha256", offsetof(ward_digests, sha256), 32}};
+    for (int i = 0; i < 3; i++)
+        if (j->h.digests.present & dg[i].bit) {
+            ward_hex((const uint8_t *)&j->h.digests + dg[i].off, dg[i].len, hex);
+            add_key_str(s, dg[i].key, hex);
+        }
+    if (j->h.media != WARD_MEDIA_UNKNOWN)
+        add_key_str(s, "media", ward_media_type_name(j->h.media));
+    if (j->h.width)
+        add_fmt(s, ",\"width\":%d,\"height\":%d", j->h.width, j->h.height);
+    if (j->h.has_pdq) {
+        ward_pdq_to_hex(&j->h.pdq.hash[0], hex);
+        add_key_str(s, "pdq", hex);
+        add_fmt(s, ",\"pdq_quality\":%d", j->h.pdq.quality);
+    }
+}
+
+static const uint8_t *content_key(const ward_digests *d, uint8_t key[32])
+{
+    memset(key, 0, 32);
+    if (d->present & WARD_DIGEST_SHA256) memcpy(key, d->sha256, 32);
+    else if (d->present & WARD_DIGEST_SHA1) memcpy(key, d->sha1, 20);
+    else if (d->present & WARD_DIGEST_MD5) memcpy(key, d->md5, 16);
+    else return NULL;
+    return key;
+}
+
+static void write_notice(scan *s, job *j)
+{
+    static const char *const kinds[] = {"", "", "", "error", "limit", "skipped"};
+    s->line.len = 0;
+    add_fmt(s, "{\"seq\":%" PRIu64, j->seq);
+    add_key_name(s, "path", j->item.path);
+    add_key_str(s, "kind", kinds[j->item.kind]);
+    add_key_str(s, "reason", j->item.message);
+    add(s, "}\n");
+    fwrite(s->line.s, 1, s->line.len, s->notices);
+    s->prog.notices++;
+}
+
+static void write_file(scan *s, job *j)
+{
+    s->line.len = 0;
+    add_fmt(s, "{\"seq\":%" PRIu64, j->seq);
+    add_key_name(s, "path", j->item.path);
+    add_key_name(s, "source", j->source);
+    if (j->item.depth) add(s, ",\"in_container\":true");
+    if (j->item.deleted) add(s, ",\"deleted\":true");
+    int verdict;
+    if (j->h.read_status != WARD_OK) {
+        add_key_str(s, "class", "error");
+        add_key_str(s, "error", j->h.read_error.message);
+        add(s, "}\n");
+        verdict = WARD_VERDICT_ERROR;
+    } else {
+        add_fmt(s, ",\"size\":%" PRIu64, j->h.size);
+        add_time(s, "mtime", j->item.mtime);
+        add_time(s, "atime", j->item.atime);
+        add_time(s, "ctime", j->item.ctime);
+        add_time(s, "crtime", j->item.crtime);
+        add_hash_fields(s, j);
+        /* class goes before matches in the text, but depends on them */
+        ward_strbuf head = s->line;
+        s->line = (ward_strbuf){0};
+        verdict = add_matches(s, j);
+        ward_strbuf tail = s->line;
+        s->line = head;
+        if (verdict < 0) {
+            int image = ward_media_is_image(j->h.media);
+            if (image && j->h.image_status != WARD_OK) verdict = WARD_VERDICT_ERROR;
+            else verdict = image ? WARD_VERDICT_NEW_IMAGE : WARD_VERDICT_OTHER;
+        }
+        add_key_str(s, "class", ward_verdict_name((ward_verdict)verdict));
+        if (tail.len) ward_strbuf_add(&s->line, tail.s, tail.len);
+        ward_strbuf_free(&tail);
+        if (ward_media_is_image(j->h.media) && j->h.image_status != WARD_OK)
+            add_key_str(s, "error", j->h.image_error.message);
+        else if (ward_media_is_image(j->h.media) && !j->h.has_pdq && !j->h.pdq_skipped &&
+                 j->h.image_error.message[0])
+            add_key_str(s, "pdq_note", j->h.image_error.message);
+        if (j->h.image_warning[0])
+            add_key_str(s, "image_warning", j->h.image_warning);
+        uint8_t key[32];
+        const char *first = content_key(&j->h.digests, key) ? dup_check(s->dups, key, j->item.path) : NULL;
+        if (first) add_key_name(s, "duplicate_of", first);
+        add(s, "}\n");
+        s->prog.bytes += j->h.size;
+    }
+    fwrite(s->line.s, 1, s->line.len, s->files);
+    s->prog.files++;
+    s->prog.counts[verdict]++;
+}
+
+static void free_job(job *j)
+{
+    free(j->item.path);
+    free(j->item.fs_path);
+    free(j->item.data);
+    free(j);
+}
+
+static ward_status write_checkpoint(scan *s);
+
+static void do_emit(void *ctx, void *item)
+{
+    scan *s = ctx;
+    job *j = item;
+    if (!j->skip) {
+        if (j->item.kind >= WARD_ITEM_ERROR) write_notice(s, j);
+        else write_file(s, j);
+        if (j->item.kind == WARD_ITEM_FILE && j->h.read_status == WARD_OK && !j->item.depth)
+            s->prog.host_bytes_done += j->h.size;
+    }
+    s->emitted = j->seq + 1;
+    free_job(j);
+}
+
+static void report_progress(scan *s, int force)
+{
+    double t = now();
+    if (!force && t - s->last_progress < 0.25)
+        return;
+    s->last_progress = t;
+    s->prog.elapsed = t - s->t0;
+    if (s->opts->progress)
+        s->opts->progress(s->opts->progress_ctx, &s->prog);
+    if (t - s->last_checkpoint >= CHECKPOINT_EVERY_S) {
+        s->last_checkpoint = t;
+        write_checkpoint(s);
+    }
+}
+
+/* ---- checkpoint ----------------------------------------------------- */
+
+static void out_path(const scan *s, char *buf, size_t cap, const char *name)
+{
+    snprintf(buf, cap, "%s/%s", s->out_dir, name);
+}
+
+/* files and notices are flushed and synced before the checkpoint that
+ * names their length is renamed into place. */
+static ward_status write_checkpoint(scan *s)
+{
+    if (fflush(s->files) || fflush(s->notices) || fsync(fileno(s->files)) ||
+        fsync(fileno(s->notices)))
+        return WARD_EIO;
+    char path[4200], tmp[4300];
+    out_path(s, path, sizeof path, SCAN_CHECKPOINT);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return WARD_EIO;
+    fprintf(f, "{\"items\":%" PRIu64 ",\"files_bytes\":%ld,\"notices_bytes\":%ld}\n", s->emitted,
+            ftell(s->files), ftell(s->notices));
+    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
+    fclose(f);
+    if (bad || rename(tmp, path) != 0) return WARD_EIO;
+    return WARD_OK;
+}
+
+static int read_checkpoint(const char *path, uint64_t *items, long *fb, long *nb)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    int ok = fscanf(f, "{\"items\":%" SCNu64 ",\"files_bytes\":%ld,\"notices_bytes\":%ld}", items, fb,
+                    nb) == 3;
+    fclose(f);
+    return ok;
+}
+
+/* ---- reading the sources ------------------------------------------ */
+
+static int on_item(void *ctx, ward_item *it)
+{
+    scan *s = ctx;
+    job *j = calloc(1, sizeof *j);
+    if (!j || !(j->item.path = strdup(it->path)) ||
+        (it->fs_path && !(j->item.fs_path = strdup(it->fs_path)))) {
+        if (j) free(j->item.path);
+        free(j);
+        free(it->data);
+        s->fatal = ward_fail(&s->fatal_err, WARD_ENOMEM, "out of memory");
+        return 1;
+    }
+    char *path = j->item.path, *fs_path = j->item.fs_path;
+    j->item = *it;
+    j->item.path = path;
+    j->item.fs_path = fs_path;
+    j->source = s->source;
+    j->seq = s->seq++;
+    if (j->seq < s->resume_seq) {
+        j->skip = 1;
+        free(j->item.data);
+        j->item.data = NULL;
+        s->prog.resumed = 1;
+    }
+    ward_pool_submit(s->pool, j);
+    report_progress(s, 0);
+    return s->opts->interrupt && *s->opts->interrupt;
+}
+
+static int count_bytes(void *ctx, const char *path, const struct stat *st,
+                       ward_walk_event ev, const ward_error *err)
+{
+    (void)path; (void)err;
+    if (ev == WARD_WALK_FILE && st) *(uint64_t *)ctx += (uint64_t)st->st_size;
+    return 0;
+}
+
+/* A fingerprint of what decides the output, so --resume refuses to mix
+ * two different scans in one folder. */
+static void fingerprint(const char *const *src, int n, const ward_scan_opts *o, ward_strbuf *b)
+{
+    char tmp[512];
+    for (int i = 0; i < n; i++) {
+        ward_strbuf_add(b, src[i], strlen(src[i]));
+        ward_strbuf_add(b, "\n", 1);
+    }
+    int k = snprintf(tmp, sizeof tmp, "r=%d q=%d d=%u px=%llu depth=%d ratio=%llu follow=%d\n",
+                     o->radius, o->min_quality, o->hash.digests,
+                     (unsigned long long)o->hash.decode.max_pixels, o->source.max_depth,
+                     (unsigned long long)o->source.max_ratio, o->source.follow_symlinks);
+    ward_strbuf_add(b, tmp, (size_t)k);
+}
+
+static ward_status write_state(scan *s, const char *const *src, int n, int complete,
+                               const ward_scan_opts *o, ward_error *err);
+
+static ward_status open_outputs(scan *s, const char *const *src, int n, ward_error *err)
+{
+    char path[4200];
+    if (mkdir(s->out_dir, 0750) != 0 && errno != EEXIST)
+        return ward_fail_errno(err, errno, "cannot create %s", s->out_dir);
+    ward_strbuf fp = {0};
+    fingerprint(src, n, s->opts, &fp);
+    out_path(s, path, sizeof path, "scan.fingerprint");
+    long fbytes = 0, nbytes = 0;
+    if (s->opts->resume) {
+        uint64_t items = 0;
+        char cp[4200];
+        out_path(s, cp, sizeof cp, SCAN_CHECKPOINT);
+        FILE *f = fopen(path, "r");
+        char old[8192] = {0};
+        size_t got = f ? fread(old, 1, sizeof old - 1, f) : 0;
+        if (f) fclose(f);
+        if (!read_checkpoint(cp, &items, &fbytes, &nbytes)) {
+            ward_strbuf_free(&fp);
+            return ward_fail(err, WARD_EINVAL, "%s: no checkpoint to resume from", s->out_dir);
+        }
+        if (got != fp.len || memcmp(old, fp.s, fp.len) != 0) {
+            ward_strbuf_free(&fp);
+            return ward_fail(err, WARD_EINVAL,
+                             "%s: the checkpoint is for other sources or options; "
+                             "resume with the same command line", s->out_dir);
+        }
+        s->resume_seq = items;
+    } else {
+        FILE *f = fopen(path, "w");
+        if (!f || fwrite(fp.s, 1, fp.len, f) != fp.len) {
+            if (f) fclose(f);
+            ward_strbuf_free(&fp);
+            return ward_fail_errno(err, errno, "cannot write %s", path);
+        }
+        fclose(f);
+        out_path(s, path, sizeof path, SCAN_CHECKPOINT);
+        unlink(path);
+    }
+    ward_strbuf_free(&fp);
+    out_path(s, path, sizeof path, SCAN_FILES);
+    s->files = fopen(path, s->opts->resume ? "r+" : "w");
+    char npath[4200];
+    out_path(s, npath, sizeof npath, SCAN_NOTICES);
+    s->notices = fopen(npath, s->opts->resume ? "r+" : "w");
+    if (!s->files || !s->notices)
+        return ward_fail_errno(err, errno, "cannot write in %s", s->out_dir);
+    if (s->opts->resume) {
+        /* Drop whatever was written after the checkpoint, then rebuild the
+         * counters and duplicate groups from what stays. */
+        if (ftruncate(fileno(s->files), fbytes) || ftruncate(fileno(s->notices), nbytes))
+            return ward_fail_errno(err, errno, "cannot truncate outputs in %s", s->out_dir);
+        fseek(s->files, fbytes, SEEK_SET);
+        fseek(s->notices, nbytes, SEEK_SET);
+        ward_status st = scan_replay_files(path, (uint64_t)fbytes, &s->prog, s->dups, err);
+        if (st != WARD_OK) return st;
+        s->prog.notices = 0;
+        FILE *nf = fopen(npath, "r");
+        int c, prev = '\n';
+        while (nf && (c = fgetc(nf)) != EOF) {
+            if (c == '\n') s->prog.notices++;
+            prev = c;
+        }
+        (void)prev;
+        if (nf) fclose(nf);
+    }
+    return write_state(s, src, n, 0, s->opts, err);
+}
+
+/* scan-state.json: what was scanned, how, against what. */
+static ward_status write_state(scan *s, const char *const *src, int n, int complete,
+                               const ward_scan_opts *o, ward_error *err)
+{
+    char path[4200], tmp[4300];
+    out_path(s, path, sizeof path, SCAN_STATE);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    ward_matcher_info mi;
+    ward_matcher_get_info(s->matcher, &mi);
+    s->line.len = 0;
+    add_fmt(s, "{\"ward_version\":\"%s\"", ward_version());
+    add_key_str(s, "command", o->command ? o->command : "");
+    add(s, ",\"sources\":[");
+    for (int i = 0; i < n; i++) {
+        ward_escape_name(&s->esc, src[i], strlen(src[i]));
+        add(s, i ? "," : "");
+        ward_json_string(&s->line, s->esc.s, s->esc.len);
+    }
+    add(s, "]");
+    add_key_name(s, "data_dir", o->data_dir);
+    add_fmt(s, ",\"store_revision\":%" PRIu64 ",\"index_entries\":%" PRIu64, mi.store_revision,
+            mi.index_entries);
+    add_key_str(s, "index_sha256", mi.index_sha256);
+    add_fmt(s, ",\"radius\":%d,\"min_quality\":%d,\"threads\":%d", o->radius, o->min_quality,
+            o->threads);
+    add_fmt(s, ",\"limits\":{\"max_pixels\":%llu,\"max_depth\":%d,\"max_ratio\":%llu,"
+               "\"max_member\":%llu,\"max_path\":%d}",
+            (unsigned long long)o->hash.decode.max_pixels, o->source.max_depth,
+            (unsigned long long)o->source.max_ratio, (unsigned long long)o->source.max_member,
+            o->source.max_path);
+    add_fmt(s, ",\"complete\":%s,\"files\":%" PRIu64 ",\"bytes\":%" PRIu64
+               ",\"elapsed_s\":%.3f,\"resumed\":%s}\n",
+            complete ? "true" : "false", s->prog.files, s->prog.bytes, now() - s->t0,
+            s->prog.resumed ? "true" : "false");
+    FILE *f = fopen(tmp, "w");
+    if (!f || fwrite(s->line.s, 1, s->line.len, f) != s->line.len || fclose(f) != 0)
+        return ward_fail_errno(err, errno, "cannot write %s", tmp);
+    if (rename(tmp, path) != 0)
+        return ward_fail_errno(err, errno, "cannot write %s", path);
+    return WARD_OK;
+}
+
+static void cleanup(scan *s, worker *ws, int nw)
+{
+    for (int i = 0; ws && i < nw; i++)
+        ward_hasher_free(ws[i].hasher);
+    free(ws);
+    if (s->files) fclose(s->files);
+    if (s->notices) fclose(s->notices);
+    dup_free(s->dups);
+    ward_strbuf_free(&s->line);
+    ward_strbuf_free(&s->esc);
+    ward_matcher_close(s->matcher);
+}
+
+ward_status ward_scan_run(const char *const *sources, int nsources, const ward_scan_opts *opts,
+                          ward_scan_result *result, ward_error *err)
+{
+    scan s = {.opts = opts, .t0 = now()};
+    memset(result, 0, sizeof *result);
+    snprintf(s.out_dir, sizeof s.out_dir, "%s", opts->out_dir);
+    s.last_checkpoint = s.t0;
+    ward_status st = ward_matcher_open(opts->data_dir, &s.matcher, err);
+    if (st != WARD_OK)
+        return st;
+    if (!(s.dups = dup_new())) {
+        cleanup(&s, NULL, 0);
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    }
+    if ((st = open_outputs(&s, sources, nsources, err)) != WARD_OK) {
+        cleanup(&s, NULL, 0);
+        return st;
+    }
+    int nw = opts->threads > 0 ? opts->threads : 1;
+    worker *ws = calloc((size_t)nw, sizeof *ws);
+    void **states = calloc((size_t)nw, sizeof *states);
+    ward_hash_opts hopts = opts->hash;
+    hopts.pdq = 1;
+    hopts.dihedral = 1;
+    hopts.want_pdq = want_pdq;
+    for (int i = 0; ws && states && i < nw; i++) {
+        ws[i] = (worker){.matcher = s.matcher, .opts = opts};
+        hopts.want_pdq_ctx = &ws[i];
+        ws[i].hasher = ward_hasher_new(&hopts);
+        states[i] = &ws[i];
+        if (!ws[i].hasher) st = WARD_ENOMEM;
+    }
+    if (!ws || !states || st != WARD_OK ||
+        !(s.pool = ward_pool_new(nw, states, do_work, do_emit, &s))) {
+        free(states);
+        cleanup(&s, ws, nw);
+        return ward_fail(err, WARD_ENOMEM, "out of memory starting workers");
+    }
+    free(states);
+    if (opts->progress)
+        for (int i = 0; i < nsources; i++) {
+            ward_walk_opts w = {.follow_symlinks = opts->source.follow_symlinks};
+            ward_walk(sources[i], &w, count_bytes, &s.prog.host_bytes_total, NULL);
+        }
+    for (int i = 0; i < nsources && s.fatal == WARD_OK; i++) {
+        if (opts->interrupt && *opts->interrupt) break;
+        s.source = sources[i];
+        ward_error serr;
+        if (ward_source_read(sources[i], &opts->source, on_item, &s, &serr) != WARD_OK &&
+            s.fatal == WARD_OK)
+            s.fatal = ward_fail(&s.fatal_err, serr.status, "%s", serr.message);
+    }
+    ward_pool_finish(s.pool);
+    result->interrupted = opts->interrupt && *opts->interrupt;
+    int io_bad = ferror(s.files) || ferror(s.notices) || write_checkpoint(&s) != WARD_OK;
+    report_progress(&s, 1);
+    result->totals = s.prog;
+    if (s.fatal != WARD_OK || io_bad) {
+        if (err && s.fatal != WARD_OK) *err = s.fatal_err;
+        else ward_fail_errno(err, errno, "cannot write in %s", s.out_dir);
+        cleanup(&s, ws, nw);
+        return s.fatal != WARD_OK ? s.fatal : WARD_EIO;
+    }
+    st = write_state(&s, sources, nsources, !result->interrupted, opts, err);
+    cleanup(&s, ws, nw);
+    if (st == WARD_OK && !result->interrupted)
+        st = ward_scan_write_reports(opts->out_dir, err);
+    return st;
+}
