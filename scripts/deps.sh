@@ -13,7 +13,7 @@ BUILD="build-essential cmake pkg-config
  libheif-dev libtiff-dev libexif-dev libsqlite3-dev libyajl-dev libsodium-dev
  libarchive-dev libtsk-dev libewf-dev"
 TEST="libcmocka-dev hashdeep coreutils python3 python3-pil libheif-examples sqlite3
- mtools dosfstools e2fsprogs zip p7zip-full"
+ mtools dosfstools ewf-tools e2fsprogs zip p7zip-full"
 BENCH="libjpeg-turbo-progs python3-faiss python3-numpy hyperfine"
 FUZZ="clang libclang-rt-14-dev"
 

@@ -32,6 +32,10 @@ typedef struct ward_hash_opts {
      * exact digest). Called on the hashing thread. */
     int (*want_pdq)(void *ctx, const ward_digests *digests);
     void *want_pdq_ctx;
+    /* Optional: shown each decoded image's luma plane (valid only during
+     * the call) before it is freed, e.g. to make a thumbnail. */
+    void (*on_image)(void *ctx, const ward_luma *luma);
+    void *on_image_ctx;
 } ward_hash_opts;
 
 void ward_hash_opts_default(ward_hash_opts *opts);

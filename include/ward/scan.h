@@ -45,6 +45,8 @@ typedef enum ward_verdict {
 
 const char *ward_verdict_name(ward_verdict v);
 
+enum { WARD_THUMBS_BLURRED = 1, WARD_THUMBS_CLEAR = 2 };
+
 typedef struct ward_scan_progress {
     uint64_t files, bytes, notices;
     uint64_t counts[WARD_VERDICT_COUNT];
@@ -61,6 +63,10 @@ typedef struct ward_scan_opts {
     int radius;                  /* PDQ Hamming radius (default 31) */
     int min_quality;             /* no near-matching below this PDQ quality (50) */
     int resume;                  /* continue from out_dir's checkpoint */
+    int pdq;                     /* decode images for PDQ (default 1); 0: digests only */
+    double checkpoint_s;         /* seconds between checkpoints (default 2) */
+    int thumbnails;              /* thumbs/ of new images: 0 none (default),
+                                    WARD_THUMBS_BLURRED, WARD_THUMBS_CLEAR */
     ward_source_opts source;
     ward_hash_opts hash;         /* digests, decode limits (PDQ is always on) */
     const char *command;         /* recorded in summary.json */

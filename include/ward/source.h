@@ -61,7 +61,10 @@ typedef struct ward_source_opts {
     uint64_t max_buffer;      /* members larger are digested in the reader (64 MiB) */
     int max_path;             /* longest display path (default 4096) */
     int open_archives;        /* expand archives (default 1) */
-    int open_disk_images;     /* try a root file as a disk image (default 1) */
+    int open_disk_images;     /* walk disk images (default 1): a file named as the
+                                 root is always tried; inside folders, E01 and
+                                 files that look like a volume (boot sector,
+                                 partition table, superblock) */
     unsigned digests;         /* for WARD_ITEM_DIGESTED members */
 } ward_source_opts;
 

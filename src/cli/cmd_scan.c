@@ -57,6 +57,8 @@ static const char help[] =
 "    -o, --out DIR          report folder (created; required)\n"
 "        --resume           continue the interrupted scan in DIR (same\n"
 "                           SOURCEs and options)\n"
+"        --checkpoint S     seconds between checkpoints (default 2): what\n"
+"                           a kill -9 can lose, at most\n"
 "        --data DIR         data directory with the store (default\n"
 "                           $WARD_DATA, else ~/.local/share/ward)\n"
 "    -j, --threads N        worker threads (default: all cores)\n"
@@ -72,6 +74,14 @@ static const char help[] =
 "        --no-disk-images   do not open disk images (hash them as files)\n"
 "    -L, --follow           follow symbolic links inside directories\n"
 "        --full-decode      decode JPEGs at full size (slower)\n"
+"        --no-pdq           digests only: no image is decoded, so nothing\n"
+"                           is 'near'; images not known by digest are\n"
+"                           'new-image' (recognised from their first bytes)\n"
+"        --thumbnails[=blur|clear]\n"
+"                           write small greyscale thumbnails of NEW images\n"
+"                           only (thumbs/, shown in report.html), blurred in\n"
+"                           the pixels unless 'clear'. Known and near files\n"
+"                           never get one\n"
 "        --progress MODE    tty (default when standard error is a\n"
 "                           terminal), jsonl (one JSON object per second\n"
 "                           on standard error, for other tools) or none\n"
@@ -84,6 +94,13 @@ static const char help[] =
 "    summary.json   the same for programs\n"
 "    files.jsonl    one record per file, in source order (docs/scan.md)\n"
 "    files.csv      the same as a spreadsheet\n"
+"    report.html    one self-contained page for the officer in the case:\n"
+"                   totals, charts, the new images to review; never any\n"
+"                   known or near material\n"
+"    dfxml.xml      Digital Forensics XML\n"
+"    vics.json      Project VIC VICS 2.0 case export\n"
+"    case.jsonld    CASE/UCO JSON-LD\n"
+"    thumbs/        with --thumbnails only\n"
 "    notices.jsonl  everything not examined, with the reason\n"
 "    scan-state.json, scan.fingerprint, checkpoint.json  resume state\n"
 "\n"
@@ -102,7 +119,7 @@ static const char help[] =
 
 enum {
     OPT_RESUME = 256, OPT_DATA, OPT_MINQ, OPT_DEPTH, OPT_RATIO, OPT_MAXPX, OPT_MAXPATH,
-    OPT_NOARCH, OPT_NODISK, OPT_FULL, OPT_PROGRESS
+    OPT_NOARCH, OPT_NODISK, OPT_FULL, OPT_PROGRESS, OPT_NOPDQ, OPT_THUMBS, OPT_CHECKPOINT
 };
 
 static const struct option long_opts[] = {
@@ -122,6 +139,9 @@ static const struct option long_opts[] = {
     {"follow", no_argument, NULL, 'L'},
     {"full-decode", no_argument, NULL, OPT_FULL},
     {"progress", required_argument, NULL, OPT_PROGRESS},
+    {"no-pdq", no_argument, NULL, OPT_NOPDQ},
+    {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
+    {"thumbnails", optional_argument, NULL, OPT_THUMBS},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -279,6 +299,19 @@ static int run_scan(int argc, char **argv)
         case 'L': o.source.follow_symlinks = 1; break;
         case OPT_FULL: o.hash.decode.jpeg_fast = 0; break;
         case OPT_PROGRESS: progress = optarg; break;
+        case OPT_NOPDQ: o.pdq = 0; break;
+        case OPT_CHECKPOINT: {
+            char *end;
+            o.checkpoint_s = strtod(optarg, &end);
+            if (*end || !(o.checkpoint_s >= 0.05 && o.checkpoint_s <= 3600))
+                return cli_usage("scan", "bad --checkpoint '%s' (0.05..3600 seconds)", optarg);
+            break;
+        }
+        case OPT_THUMBS:
+            if (!optarg || strcmp(optarg, "blur") == 0) o.thumbnails = WARD_THUMBS_BLURRED;
+            else if (strcmp(optarg, "clear") == 0) o.thumbnails = WARD_THUMBS_CLEAR;
+            else return cli_usage("scan", "bad --thumbnails '%s' (blur, clear)", optarg);
+            break;
         case 'q': quiet = 1; break;
         case 'h': cli_print_help(&cli_cmd_scan); return WARD_EXIT_OK;
         default: return cli_usage("scan", "unknown option");
@@ -288,6 +321,8 @@ static int run_scan(int argc, char **argv)
         return cli_usage("scan", "--out DIR is required (the report folder)");
     if (optind >= argc)
         return cli_usage("scan", "no SOURCE given");
+    if (o.thumbnails && !o.pdq)
+        return cli_usage("scan", "--thumbnails needs images decoded (drop --no-pdq)");
     if (!o.hash.digests)
         return cli_usage("scan", "at least one digest is needed to look files up");
     progress_state ps = {.mode = PROGRESS_NONE, .last_jsonl = -1};

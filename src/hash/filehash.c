@@ -28,13 +28,11 @@ struct ward_hasher {
 
 void ward_hash_opts_default(ward_hash_opts *o)
 {
+    memset(o, 0, sizeof *o); /* hooks and any field added later start off */
     o->digests = WARD_DIGEST_ALL;
     o->pdq = 1;
-    o->dihedral = 0;
     ward_decode_opts_default(&o->decode);
     o->max_image_bytes = 1ull << 30;
-    o->want_pdq = NULL;
-    o->want_pdq_ctx = NULL;
 }
 
 /* The caller's gate, asked once the digests are final. */
@@ -98,6 +96,8 @@ static void hash_image(ward_hasher *h, const uint8_t *buf, size_t len, ward_file
     out->height = luma.height;
     out->orientation = luma.orientation;
     memcpy(out->image_warning, luma.warning, sizeof out->image_warning);
+    if (h->opts.on_image)
+        h->opts.on_image(h->opts.on_image_ctx, &luma);
     size_t need = (size_t)luma.rows * luma.cols;
     if (need > h->scratch_cap) {
         float *p = realloc(h->scratch, need * sizeof(float));

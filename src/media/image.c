@@ -10,8 +10,8 @@
 
 void ward_decode_opts_default(ward_decode_opts *o)
 {
+    memset(o, 0, sizeof *o);
     o->max_pixels = WARD_DEFAULT_MAX_PIXELS;
-    o->apply_orientation = 0;
     o->max_side = WARD_REFERENCE_SIDE;
     o->jpeg_fast = 1;
 }

@@ -23,11 +23,13 @@
 #include <unistd.h>
 #include <ward/matcher.h>
 #include <ward/pool.h>
+#include <ward/thumb.h>
 #include <ward/walk.h>
 
 #define MAX_EXACT 32
 #define MAX_NEAR 32
-#define CHECKPOINT_EVERY_S 2.0
+#define THUMB_SIDE 128
+#define THUMB_BLUR 4
 
 static const char *const verdict_names[WARD_VERDICT_COUNT] = {
     "known", "near", "ignorable", "new-image", "other", "error"};
@@ -51,6 +53,8 @@ void ward_scan_opts_default(ward_scan_opts *o)
     o->threads = ward_cpu_count();
     o->radius = 31;
     o->min_quality = 50;
+    o->pdq = 1;
+    o->checkpoint_s = 2.0;
     ward_source_opts_default(&o->source);
     ward_hash_opts_default(&o->hash);
 }
@@ -65,8 +69,10 @@ typedef struct job {
     ward_file_hash h;
     uint64_t exact[MAX_EXACT];
     size_t nexact;
+    int looked_up;            /* exact[] is filled */
     ward_pdq_match near[MAX_NEAR];
     size_t nnear;
+    ward_thumb thumb;         /* --thumbnails: kept until the verdict is known */
 } job;
 
 typedef struct worker {
@@ -83,7 +89,18 @@ static int want_pdq(void *ctx, const ward_digests *d)
     job *j = w->current;
     j->nexact = ward_matcher_exact(w->matcher, d, j->exact, MAX_EXACT);
     if (j->nexact > MAX_EXACT) j->nexact = MAX_EXACT;
+    j->looked_up = 1;
     return j->nexact == 0;
+}
+
+/* Hasher hook: keep a small thumbnail of every decoded image; the emitter
+ * writes it only if the image turns out to be new (never known material). */
+static void on_image(void *ctx, const ward_luma *luma)
+{
+    worker *w = ctx;
+    int blur = w->opts->thumbnails == WARD_THUMBS_CLEAR ? 0 : THUMB_BLUR;
+    if (w->opts->thumbnails)
+        ward_thumb_make(luma, THUMB_SIDE, blur, &w->current->thumb, NULL);
 }
 
 static void do_work(void *state, void *item)
@@ -118,6 +135,10 @@ static void do_work(void *state, void *item)
     default:
         return; /* notices: nothing to compute */
     }
+    /* The hasher asks the gate only for images it decodes: everything else
+     * (documents, executables, images with --no-pdq) is looked up here. */
+    if (!j->looked_up && j->h.read_status == WARD_OK)
+        want_pdq(w, &j->h.digests);
     if (j->h.has_pdq && j->h.pdq.quality >= w->opts->min_quality) {
         j->nnear = ward_matcher_near(w->matcher, j->h.pdq.hash, j->h.pdq.count,
                                      w->opts->radius, j->near, MAX_NEAR);
@@ -314,6 +335,20 @@ static void write_notice(scan *s, job *j)
     s->prog.notices++;
 }
 
+/* thumbs/NNNNNN.jpg, named by sequence number so a resumed scan writes
+ * the same names. A thumbnail that cannot be written is only not listed. */
+static void write_thumb(scan *s, job *j)
+{
+    char rel[64], path[4200];
+    snprintf(rel, sizeof rel, "thumbs/%06" PRIu64 ".jpg", j->seq);
+    snprintf(path, sizeof path, "%s/thumbs", s->out_dir);
+    if (mkdir(path, 0750) != 0 && errno != EEXIST)
+        return;
+    snprintf(path, sizeof path, "%s/%s", s->out_dir, rel);
+    if (ward_thumb_write_jpeg(&j->thumb, path, NULL) == WARD_OK)
+        add_key_str(s, "thumbnail", rel);
+}
+
 static void write_file(scan *s, job *j)
 {
     s->line.len = 0;
@@ -356,6 +391,8 @@ static void write_file(scan *s, job *j)
             add_key_str(s, "pdq_note", j->h.image_error.message);
         if (j->h.image_warning[0])
             add_key_str(s, "image_warning", j->h.image_warning);
+        if (verdict == WARD_VERDICT_NEW_IMAGE && j->thumb.px)
+            write_thumb(s, j);
         uint8_t key[32];
         const char *first = content_key(&j->h.digests, key) ? dup_check(s->dups, key, j->item.path) : NULL;
         if (first) add_key_name(s, "duplicate_of", first);
@@ -372,6 +409,7 @@ static void free_job(job *j)
     free(j->item.path);
     free(j->item.fs_path);
     free(j->item.data);
+    ward_thumb_free(&j->thumb);
     free(j);
 }
 
@@ -400,7 +438,7 @@ static void report_progress(scan *s, int force)
     s->prog.elapsed = t - s->t0;
     if (s->opts->progress)
         s->opts->progress(s->opts->progress_ctx, &s->prog);
-    if (t - s->last_checkpoint >= CHECKPOINT_EVERY_S) {
+    if (t - s->last_checkpoint >= s->opts->checkpoint_s) {
         s->last_checkpoint = t;
         write_checkpoint(s);
     }
@@ -491,8 +529,9 @@ static void fingerprint(const char *const *src, int n, const ward_scan_opts *o, 
         ward_strbuf_add(b, src[i], strlen(src[i]));
         ward_strbuf_add(b, "\n", 1);
     }
-    int k = snprintf(tmp, sizeof tmp, "r=%d q=%d d=%u px=%llu depth=%d ratio=%llu follow=%d\n",
-                     o->radius, o->min_quality, o->hash.digests,
+    int k = snprintf(tmp, sizeof tmp,
+                     "r=%d q=%d pdq=%d thumbs=%d d=%u px=%llu depth=%d ratio=%llu follow=%d\n",
+                     o->radius, o->min_quality, o->pdq, o->thumbnails, o->hash.digests,
                      (unsigned long long)o->hash.decode.max_pixels, o->source.max_depth,
                      (unsigned long long)o->source.max_ratio, o->source.follow_symlinks);
     ward_strbuf_add(b, tmp, (size_t)k);
@@ -593,8 +632,8 @@ static ward_status write_state(scan *s, const char *const *src, int n, int compl
     add_fmt(s, ",\"store_revision\":%" PRIu64 ",\"index_entries\":%" PRIu64, mi.store_revision,
             mi.index_entries);
     add_key_str(s, "index_sha256", mi.index_sha256);
-    add_fmt(s, ",\"radius\":%d,\"min_quality\":%d,\"threads\":%d", o->radius, o->min_quality,
-            o->threads);
+    add_fmt(s, ",\"radius\":%d,\"min_quality\":%d,\"threads\":%d,\"pdq\":%s,\"thumbnails\":%d",
+            o->radius, o->min_quality, o->threads, o->pdq ? "true" : "false", o->thumbnails);
     add_fmt(s, ",\"limits\":{\"max_pixels\":%llu,\"max_depth\":%d,\"max_ratio\":%llu,"
                "\"max_member\":%llu,\"max_path\":%d}",
             (unsigned long long)o->hash.decode.max_pixels, o->source.max_depth,
@@ -647,12 +686,14 @@ ward_status ward_scan_run(const char *const *sources, int nsources, const ward_s
     worker *ws = calloc((size_t)nw, sizeof *ws);
     void **states = calloc((size_t)nw, sizeof *states);
     ward_hash_opts hopts = opts->hash;
-    hopts.pdq = 1;
+    hopts.pdq = opts->pdq;
     hopts.dihedral = 1;
     hopts.want_pdq = want_pdq;
+    hopts.on_image = opts->thumbnails ? on_image : NULL;
     for (int i = 0; ws && states && i < nw; i++) {
         ws[i] = (worker){.matcher = s.matcher, .opts = opts};
         hopts.want_pdq_ctx = &ws[i];
+        hopts.on_image_ctx = &ws[i];
         ws[i].hasher = ward_hasher_new(&hopts);
         states[i] = &ws[i];
         if (!ws[i].hasher) st = WARD_ENOMEM;

@@ -81,11 +81,28 @@ char *src_member_path(src_ctx *s, const char *parent, const char *name, int dept
     return p;
 }
 
-/* Container check for a host file: read its first bytes. */
-static ward_container_type sniff_fd(int fd)
+/* A boot sector, partition table or file-system superblock where one
+ * would be: worth handing a file found inside a folder to TSK. (A file the
+ * user names directly is always tried.) */
+static int looks_like_volume(const uint8_t *b, size_t n, uint64_t size)
+{
+    if (size % 512 != 0 || size < 64 * 1024 || n < 2048)
+        return 0;
+    return (b[510] == 0x55 && b[511] == 0xaa) ||           /* MBR, FAT, NTFS boot sector */
+           memcmp(b + 512, "EFI PART", 8) == 0 ||          /* GPT */
+           (b[1080] == 0x53 && b[1081] == 0xef) ||          /* ext2/3/4 */
+           memcmp(b + 1024, "H+", 2) == 0 || memcmp(b + 1024, "HX", 2) == 0 || /* HFS+ */
+           memcmp(b + 32, "NXSB", 4) == 0 ||               /* APFS container */
+           memcmp(b, "XFSB", 4) == 0;
+}
+
+/* Container check for a host file: read its first bytes. *volume is set
+ * when an unrecognised file looks like a disk image. */
+static ward_container_type sniff_fd(int fd, uint64_t size, int *volume)
 {
     uint8_t head[32776];
     ssize_t n = pread(fd, head, sizeof head, 0);
+    *volume = n > 0 && looks_like_volume(head, (size_t)n, size);
     return n > 0 ? ward_container_sniff(head, (size_t)n) : WARD_CONTAINER_NONE;
 }
 
@@ -102,14 +119,15 @@ static void host_file(src_ctx *s, const char *path, const struct stat *st, int i
     int fd = ward_open_evidence(path);
     if (fd < 0)
         return; /* the worker reports the open failure for the file itself */
-    ward_container_type t = sniff_fd(fd);
+    int volume;
+    ward_container_type t = sniff_fd(fd, (uint64_t)st->st_size, &volume);
     if ((t == WARD_CONTAINER_ARCHIVE || t == WARD_CONTAINER_COMPRESSED) && s->opts->open_archives) {
         if (s->opts->max_depth < 1)
             src_notice(s, WARD_ITEM_LIMIT, path, 0, "nesting depth %d reached, archive not opened",
                        s->opts->max_depth);
         else
             src_archive_fd(s, fd, (uint64_t)st->st_size, path, 0);
-    } else if (s->opts->open_disk_images && (t == WARD_CONTAINER_EWF || (is_root && t == WARD_CONTAINER_NONE))) {
+    } else if (s->opts->open_disk_images && (t == WARD_CONTAINER_EWF || ((is_root || volume) && t == WARD_CONTAINER_NONE))) {
         src_disk_image(s, path, 0);
     }
     close(fd);
