@@ -3,10 +3,12 @@
  * its index. Each action is a thin call into libward's store.h / matcher.h.
  */
 #include "cli/cli.h"
+#include "util/escape.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +90,8 @@ static const char help[] =
 "        --json          lookup/stats: JSON output\n"
 "\n"
 "EXIT STATUS\n"
-"    0 done; 1 import with bad records, or lookup found entries; 2 usage;\n"
+"    0 done; 1 import with bad records, lookup found entries, or\n"
+"    conflicts exist; 2 usage;\n"
 "    3 unusable input (malformed file, strict abort, newer store); 4 I/O.\n"
 "\n"
 "EXAMPLES\n"
@@ -217,6 +220,66 @@ static void print_entry(const ward_entry *e, const char *query, int distance)
     if (e->removed) printf("  REMOVED   by %s at %s: %s\n", e->removed_by, e->removed_at, e->removed_reason);
 }
 
+static void json_field(ward_strbuf *b, const char *key, const char *val)
+{
+    if (!val) return;
+    ward_strbuf_add(b, ",\"", 2);
+    ward_strbuf_add(b, key, strlen(key));
+    ward_strbuf_add(b, "\":", 2);
+    ward_json_string(b, val, strlen(val));
+}
+
+/* One JSON line per entry found, for programs (--json). */
+static void print_entry_json(const ward_entry *e, const char *query, int distance)
+{
+    ward_strbuf b = {0};
+    char hex[65], num[64];
+    ward_strbuf_add(&b, "{\"query\":", 9);
+    ward_json_string(&b, query, strlen(query));
+    snprintf(num, sizeof num, ",\"entry\":%" PRIu64 ",\"distance\":%d", e->id,
+             distance < 0 ? 0 : distance);
+    ward_strbuf_add(&b, num, strlen(num));
+    json_field(&b, "match", distance < 0 ? "exact" : "pdq");
+    json_field(&b, "list", e->list);
+    json_field(&b, "list_kind", e->list_kind == WARD_LIST_KNOWN_GOOD ? "known-good" : "alert");
+    json_field(&b, "scheme", e->scheme);
+    json_field(&b, "category", e->category);
+    json_field(&b, "category_label", e->category_label);
+    json_field(&b, "series", e->series);
+    json_field(&b, "victim_identified", e->victim_identified < 0 ? NULL
+                                        : e->victim_identified ? "yes" : "no");
+    static const struct { unsigned bit; const char *key; size_t off, len; } dg[] = {
+        {WARD_DIGEST_MD5, "md5", offsetof(ward_digests, md5), 16},
+        {WARD_DIGEST_SHA1, "sha1", offsetof(ward_digests, sha1), 20},
+        {WARD_DIGEST_SHA256, "sha256", offsetof(ward_digests, sha256), 32}};
+    for (int i = 0; i < 3; i++)
+        if (e->digests.present & dg[i].bit) {
+            ward_hex((const uint8_t *)&e->digests + dg[i].off, dg[i].len, hex);
+            json_field(&b, dg[i].key, hex);
+        }
+    if (e->has_pdq) { ward_pdq_to_hex(&e->pdq, hex); json_field(&b, "pdq", hex); }
+    json_field(&b, "first_seen", e->first_seen);
+    json_field(&b, "tags", e->tags);
+    json_field(&b, "import_path", e->import_path);
+    json_field(&b, "import_finished", e->import_finished);
+    if (e->conflict) ward_strbuf_add(&b, ",\"conflict\":true", 16);
+    if (e->removed) {
+        ward_strbuf_add(&b, ",\"removed\":true", 15);
+        json_field(&b, "removed_by", e->removed_by);
+        json_field(&b, "removed_at", e->removed_at);
+        json_field(&b, "removed_reason", e->removed_reason);
+    }
+    ward_strbuf_add(&b, "}\n", 2);
+    fwrite(b.s, 1, b.len, stdout);
+    ward_strbuf_free(&b);
+}
+
+static void show_entry(const db_args *a, const ward_entry *e, const char *query, int distance)
+{
+    if (a->json) print_entry_json(e, query, distance);
+    else print_entry(e, query, distance);
+}
+
 static int do_lookup(ward_store *s, db_args *a, int argc, char **argv)
 {
     if (argc < 1) return cli_usage("db", "lookup: no HASH given");
@@ -231,8 +294,8 @@ static int do_lookup(ward_store *s, db_args *a, int argc, char **argv)
         ward_entries *es = NULL;
         ward_status st = ward_store_lookup(s, argv[i], WARD_LOOKUP_REMOVED, &es, &err);
         if (st != WARD_OK) { rc = fail(st, &err); continue; }
-        for (size_t k = 0; k < es->count; k++) print_entry(&es->v[k], argv[i], -1);
-        found += es->count > 0;
+        int found_this = es->count > 0;
+        for (size_t k = 0; k < es->count; k++) show_entry(a, &es->v[k], argv[i], -1);
         size_t exact = es->count;
         ward_entries_free(es);
         const char *hex = strncmp(argv[i], "pdq:", 4) == 0 ? argv[i] + 4 : argv[i];
@@ -243,11 +306,19 @@ static int do_lookup(ward_store *s, db_args *a, int argc, char **argv)
             for (size_t k = 0; k < n && k < 64; k++) {
                 if (near[k].distance == 0 && exact) continue;
                 if (ward_matcher_entry(m, near[k].entry_id, &es, &err) == WARD_OK && es->count)
-                    print_entry(&es->v[0], argv[i], near[k].distance), found++;
+                    show_entry(a, &es->v[0], argv[i], near[k].distance), found_this = 1;
                 ward_entries_free(es);
             }
         }
-        if (!found) printf("%s: not found\n", argv[i]);
+        found += found_this;
+        if (!found_this && a->json) {
+            ward_strbuf b = {0};
+            ward_json_string(&b, argv[i], strlen(argv[i]));
+            printf("{\"query\":%.*s,\"found\":false}\n", (int)b.len, b.s);
+            ward_strbuf_free(&b);
+        } else if (!found_this) {
+            printf("%s: not found\n", argv[i]);
+        }
     }
     ward_matcher_close(m);
     return rc != WARD_EXIT_OK ? rc : found ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
