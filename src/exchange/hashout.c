@@ -42,17 +42,7 @@ ward_status ward_out_format_parse(const char *name, ward_out_format *fmt)
 
 static int add(ward_hashout *w, const char *s) { return ward_strbuf_add(&w->line, s, strlen(s)); }
 
-static void add_fmt(ward_hashout *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add_fmt(ward_hashout *w, const char *fmt, ...)
-{
-    char tmp[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        ward_strbuf_add(&w->line, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
+#define add_fmt(w, ...) ward_strbuf_addf(&(w)->line, __VA_ARGS__)
 
 static void write_header(ward_hashout *w)
 {

@@ -175,16 +175,7 @@ static double now(void)
 
 static void add(scan *s, const char *str) { ward_strbuf_add(&s->line, str, strlen(str)); }
 
-static void add_fmt(scan *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add_fmt(scan *s, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n > 0) ward_strbuf_add(&s->line, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
+#define add_fmt(s, ...) ward_strbuf_addf(&(s)->line, __VA_ARGS__)
 
 static void add_key_str(scan *s, const char *key, const char *val)
 {

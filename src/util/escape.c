@@ -1,5 +1,6 @@
 #include "util/escape.h"
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,8 @@ void ward_strbuf_free(ward_strbuf *b)
     b->len = b->cap = 0;
 }
 
-int ward_strbuf_add(ward_strbuf *b, const char *s, size_t n)
+/* Room for n more bytes plus the terminating NUL. */
+static int ward_strbuf_reserve(ward_strbuf *b, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
@@ -24,9 +26,37 @@ int ward_strbuf_add(ward_strbuf *b, const char *s, size_t n)
         b->s = p;
         b->cap = cap;
     }
+    return 1;
+}
+
+int ward_strbuf_add(ward_strbuf *b, const char *s, size_t n)
+{
+    if (!ward_strbuf_reserve(b, n))
+        return 0;
     memcpy(b->s + b->len, s, n);
     b->len += n;
     b->s[b->len] = 0;
+    return 1;
+}
+
+int ward_strbuf_addf(ward_strbuf *b, const char *fmt, ...)
+{
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return 0;
+    if ((size_t)n < sizeof tmp)
+        return ward_strbuf_add(b, tmp, (size_t)n);
+    /* Longer than the stack buffer: format again into the grown buffer. */
+    if (!ward_strbuf_reserve(b, (size_t)n))
+        return 0;
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
     return 1;
 }
 

@@ -21,6 +21,8 @@ typedef struct ward_strbuf {
 void ward_strbuf_free(ward_strbuf *b);
 /* Append; returns 0 on allocation failure. */
 int ward_strbuf_add(ward_strbuf *b, const char *s, size_t n);
+/* Append printf-style text (any length); returns 0 when out of memory. */
+int ward_strbuf_addf(ward_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Replace b's content with the escaped form of the n bytes at in. */
 int ward_escape_name(ward_strbuf *b, const char *in, size_t n);
