@@ -51,7 +51,8 @@ ward_status ward_matcher_entry(ward_matcher *m, uint64_t id, ward_entries **out,
 typedef struct ward_matcher_info {
     uint64_t store_revision;
     uint64_t index_entries;
-    char index_sha256[65];  /* digest of the index file as opened */
+    char index_sha256[65];  /* SHA-256 of the index content, recorded at build
+                               time: names the exact hash set matched against */
 } ward_matcher_info;
 void ward_matcher_get_info(const ward_matcher *m, ward_matcher_info *out);
 ward_store *ward_matcher_store(ward_matcher *m);
