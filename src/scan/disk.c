@@ -12,8 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <tsk/libtsk.h>
 #include <ward/media.h>
+#include <ward/walk.h>
 
 typedef struct fs_walk {
     src_ctx *s;
@@ -96,11 +98,12 @@ static TSK_IMG_TYPE_ENUM plausible(const char *path)
     struct stat st;
     if (stat(path, &st) != 0 || st.st_size < 64 * 1024)
         return TSK_IMG_TYPE_UNSUPP;
-    FILE *f = fopen(path, "rb");
-    if (!f) return TSK_IMG_TYPE_UNSUPP;
+    int fd = ward_open_evidence(path); /* O_NOATIME: looking is not touching */
+    if (fd < 0) return TSK_IMG_TYPE_UNSUPP;
     uint8_t head[64];
-    size_t n = fread(head, 1, sizeof head, f);
-    fclose(f);
+    ssize_t got = pread(fd, head, sizeof head, 0);
+    close(fd);
+    size_t n = got > 0 ? (size_t)got : 0;
     if (ward_media_is_image(ward_media_sniff(head, n)))
         return TSK_IMG_TYPE_UNSUPP;
     if (n >= sizeof ewf_magic && memcmp(head, ewf_magic, sizeof ewf_magic) == 0)

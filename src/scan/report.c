@@ -229,7 +229,8 @@ static ward_status write_summary_json(const char *dir, scan_totals *t, ward_erro
     for (int v = 0; v < WARD_VERDICT_COUNT; v++)
         fprintf(f, "%s\"%s\": %" PRIu64, v ? ", " : "", ward_verdict_name((ward_verdict)v), t->counts[v]);
     fputs("},\n  \"categories\": [", f);
-    qsort(t->tally, t->ntally, sizeof *t->tally, cmp_tally);
+    if (t->ntally) /* qsort(NULL, 0, ...) is undefined behaviour */
+        qsort(t->tally, t->ntally, sizeof *t->tally, cmp_tally);
     for (size_t i = 0; i < t->ntally; i++) {
         scan_tally *x = &t->tally[i];
         fputs(i ? ",\n    {" : "\n    {", f);
