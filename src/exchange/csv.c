@@ -9,7 +9,6 @@
 #include "util/error.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,17 +69,8 @@ typedef struct csv_rec {
     uint64_t line;           /* line the record starts on */
 } csv_rec;
 
-static inline int getch(wx_in *in)
-{
-    if (in->pos == in->len) {
-        if (wx_in_fill(in, 1) != WARD_OK)
-            return -2;
-        if (in->pos == in->len)
-            return -1;
-    }
-    return in->buf[in->pos++];
-}
-
+/* The next byte without taking it: -1 at the end of the file, -2 on a read
+ * error (the error is in in->err). */
 static inline int peekch(wx_in *in)
 {
     if (in->pos == in->len) {
@@ -90,6 +80,14 @@ static inline int peekch(wx_in *in)
             return -1;
     }
     return in->buf[in->pos];
+}
+
+static inline int getch(wx_in *in)
+{
+    int c = peekch(in);
+    if (c >= 0)
+        in->pos++;
+    return c;
 }
 
 static int put(csv_rec *r, char c)
@@ -177,32 +175,6 @@ static int read_record(wx_in *in, int delim, csv_rec *r)
     }
 }
 
-static ward_status bad(const wx_sink *sink, uint64_t line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static ward_status bad(const wx_sink *sink, uint64_t line, const char *fmt, ...)
-{
-    char where[32], msg[256];
-    snprintf(where, sizeof where, "%llu", (unsigned long long)line);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return sink->bad(sink->ctx, where, msg);
-}
-
-static const char *excerpt(const char *s, size_t n, char out[48])
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n && o < 40; i++)
-        out[o++] = isprint((unsigned char)s[i]) ? s[i] : '?';
-    if (n > 40) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = 0;
-    return out;
-}
-
 static int record_blank(const csv_rec *r)
 {
     if (r->n != 1)
@@ -251,137 +223,122 @@ static int guess_delim(wx_in *in)
     return ',';
 }
 
+/* The header row: each field's column. Fails if no digest column. */
+static ward_status csv_header(const wx_in *in, const csv_rec *r, enum col *cols,
+                              ward_error *err)
+{
+    int digests = 0;
+    for (int i = 0; i < r->n; i++) {
+        cols[i] = column_of(r->buf.p + r->off[i], r->len[i]);
+        digests |= cols[i] >= C_MD5 && cols[i] <= C_PDQ;
+    }
+    if (!digests)
+        return ward_fail(err, WARD_EFORMAT,
+                         "%s:%llu: CSV header names no md5, sha1, sha256 or pdq column",
+                         in->path, (unsigned long long)r->line);
+    return WARD_OK;
+}
+
+/* Integer field 0..max (max < 0: no upper bound); empty leaves *out. */
+static int int_field(const char *f, size_t n, int64_t max, int64_t *out)
+{
+    int64_t v;
+    if (n == 0)
+        return 0;
+    if (wx_parse_int(f, n, &v) || v < 0 || (max >= 0 && v > max))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* One field into the record; -1 if its value is bad (msg says why). */
+static int csv_field(wx_record *rec, enum col col, const char *f, size_t n,
+                     char *msg, size_t cap)
+{
+    char ex[48];
+    int64_t v;
+    int k = col - C_MD5;
+    switch (col) {
+    case C_MD5:
+    case C_SHA1:
+    case C_SHA256:
+    case C_PDQ:
+        if (wx_record_set_hex(rec, k, f, n) >= 0)
+            return 0;
+        snprintf(msg, cap, "invalid %s '%s'", wx_kind_label[k], wx_excerpt(f, n, ex));
+        return -1;
+    case C_QUALITY:
+        v = rec->quality;
+        if (int_field(f, n, 100, &v) == 0) {
+            rec->quality = (int)v;
+            return 0;
+        }
+        snprintf(msg, cap, "invalid quality '%s' (0..100)", wx_excerpt(f, n, ex));
+        return -1;
+    case C_SIZE:
+        if (int_field(f, n, -1, &rec->size) == 0)
+            return 0;
+        snprintf(msg, cap, "invalid size '%s'", wx_excerpt(f, n, ex));
+        return -1;
+    case C_VICTIM:
+        if ((v = wx_parse_bool(f, n)) != -2) {
+            rec->victim_identified = (int)v;
+            return 0;
+        }
+        snprintf(msg, cap, "invalid victim_identified '%s' (true/false)", wx_excerpt(f, n, ex));
+        return -1;
+    case C_CATEGORY: rec->category = n ? f : NULL; return 0;
+    case C_SERIES: rec->series = n ? f : NULL; return 0;
+    case C_TAGS: rec->tags = n ? f : NULL; return 0;
+    case C_FIRST_SEEN: rec->first_seen = n ? f : NULL; return 0;
+    case C_UPDATED: rec->updated = n ? f : NULL; return 0;
+    case C_NAME: rec->name = n ? f : NULL; return 0;
+    case C_MEDIA_ID: rec->media_id = n ? f : NULL; return 0;
+    case C_IGNORE: return 0;
+    }
+    return 0;
+}
+
+/* One data row: a record, or a bad row (the sink's answer is returned). */
+static ward_status csv_row(const csv_rec *r, const enum col *cols, int ncols,
+                           const wx_sink *sink)
+{
+    if (r->unterminated)
+        return wx_bad_line(sink, r->line, "quoted field not closed before end of file");
+    if (r->too_long || r->too_many)
+        return wx_bad_line(sink, r->line, "record too long");
+    for (int i = ncols; i < r->n; i++)
+        if (r->len[i] != 0)
+            return wx_bad_line(sink, r->line, "%d fields, the header has %d", r->n, ncols);
+    wx_record rec;
+    wx_record_clear(&rec);
+    char msg[128];
+    for (int i = 0; i < r->n && i < ncols; i++)
+        if (csv_field(&rec, cols[i], r->buf.p + r->off[i], r->len[i], msg, sizeof msg))
+            return wx_bad_line(sink, r->line, "%s", msg);
+    if (!rec.dg.present && !rec.has_pdq)
+        return wx_bad_line(sink, r->line, "no MD5, SHA1, SHA256 or PDQ");
+    return wx_emit_line(sink, &rec, r->line);
+}
+
 ward_status wx_read_csv(wx_in *in, const wx_sink *sink, ward_error *err)
 {
     int delim = guess_delim(in);
-    if (in->len - in->pos >= 3 && in->buf[in->pos] == 0xef &&
-        in->buf[in->pos + 1] == 0xbb && in->buf[in->pos + 2] == 0xbf)
-        in->pos += 3;
+    in->pos += wx_bom_len(in->buf + in->pos, in->len - in->pos);
     csv_rec *r = calloc(1, sizeof *r);
     if (!r)
         return ward_fail(err, WARD_ENOMEM, "out of memory");
     enum col cols[MAX_FIELDS];
     int ncols = 0;
     ward_status rc = WARD_OK;
-    char ex[48];
-    int got;
-    while ((got = read_record(in, delim, r)) == 1) {
+    int got = 0;
+    while (rc == WARD_OK && (got = read_record(in, delim, r)) == 1) {
         if (record_blank(r))
             continue;
-        if (!ncols) {
-            const char *f0 = r->buf.p + r->off[0];
-            if (f0[0] == '#')
-                continue;
-            int digests = 0;
-            for (int i = 0; i < r->n; i++) {
-                cols[i] = column_of(r->buf.p + r->off[i], r->len[i]);
-                digests |= cols[i] >= C_MD5 && cols[i] <= C_PDQ;
-            }
-            ncols = r->n;
-            if (!digests) {
-                rc = ward_fail(err, WARD_EFORMAT,
-                               "%s:%llu: CSV header names no md5, sha1, sha256 or pdq "
-                               "column",
-                               in->path, (unsigned long long)r->line);
-                break;
-            }
-            continue;
-        }
-        if (r->unterminated) {
-            if ((rc = bad(sink, r->line, "quoted field not closed before end of file")))
-                break;
-            continue;
-        }
-        if (r->too_long || r->too_many) {
-            if ((rc = bad(sink, r->line, "record too long")))
-                break;
-            continue;
-        }
-        int extra = 0;
-        for (int i = ncols; i < r->n; i++)
-            extra |= r->len[i] != 0;
-        if (extra) {
-            if ((rc = bad(sink, r->line, "%d fields, the header has %d", r->n, ncols)))
-                break;
-            continue;
-        }
-        wx_record rec;
-        wx_record_clear(&rec);
-        int is_bad = 0;
-        for (int i = 0; i < r->n && i < ncols && !is_bad; i++) {
-            const char *f = r->buf.p + r->off[i];
-            size_t n = r->len[i];
-            int64_t v;
-            int b;
-            switch (cols[i]) {
-            case C_MD5:
-            case C_SHA1:
-            case C_SHA256:
-            case C_PDQ: {
-                int k = cols[i] - C_MD5;
-                if (wx_record_set_hex(&rec, k, f, n) < 0) {
-                    rc = bad(sink, r->line, "invalid %s '%s'", wx_kind_label[k],
-                             excerpt(f, n, ex));
-                    is_bad = 1;
-                }
-                break;
-            }
-            case C_QUALITY:
-                if (n == 0)
-                    break;
-                if (wx_parse_int(f, n, &v) || v < 0 || v > 100) {
-                    rc = bad(sink, r->line, "invalid quality '%s' (0..100)",
-                             excerpt(f, n, ex));
-                    is_bad = 1;
-                } else {
-                    rec.quality = (int)v;
-                }
-                break;
-            case C_SIZE:
-                if (n == 0)
-                    break;
-                if (wx_parse_int(f, n, &v) || v < 0) {
-                    rc = bad(sink, r->line, "invalid size '%s'", excerpt(f, n, ex));
-                    is_bad = 1;
-                } else {
-                    rec.size = v;
-                }
-                break;
-            case C_VICTIM:
-                b = wx_parse_bool(f, n);
-                if (b == -2) {
-                    rc = bad(sink, r->line, "invalid victim_identified '%s' (true/false)",
-                             excerpt(f, n, ex));
-                    is_bad = 1;
-                } else {
-                    rec.victim_identified = b;
-                }
-                break;
-            case C_CATEGORY: rec.category = n ? f : NULL; break;
-            case C_SERIES: rec.series = n ? f : NULL; break;
-            case C_TAGS: rec.tags = n ? f : NULL; break;
-            case C_FIRST_SEEN: rec.first_seen = n ? f : NULL; break;
-            case C_UPDATED: rec.updated = n ? f : NULL; break;
-            case C_NAME: rec.name = n ? f : NULL; break;
-            case C_MEDIA_ID: rec.media_id = n ? f : NULL; break;
-            case C_IGNORE: break;
-            }
-        }
-        if (is_bad) {
-            if (rc)
-                break;
-            continue;
-        }
-        if (!rec.dg.present && !rec.has_pdq) {
-            if ((rc = bad(sink, r->line, "no MD5, SHA1, SHA256 or PDQ")))
-                break;
-            continue;
-        }
-        char where[32];
-        snprintf(where, sizeof where, "%llu", (unsigned long long)r->line);
-        rec.where = where;
-        if ((rc = sink->record(sink->ctx, &rec)))
-            break;
+        if (ncols)
+            rc = csv_row(r, cols, ncols, sink);
+        else if (r->buf.p[r->off[0]] != '#') /* comments only before the header */
+            ncols = (rc = csv_header(in, r, cols, err)) ? 0 : r->n;
     }
     if (got < 0 && rc == WARD_OK)
         rc = err && err->status ? err->status

@@ -115,10 +115,9 @@ ward_hashset_format wx_detect(const uint8_t *p, size_t n)
 {
     if (n >= 16 && memcmp(p, "SQLite format 3", 16) == 0)
         return WARD_FMT_NSRL;
-    if (n >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf) {
-        p += 3;
-        n -= 3;
-    }
+    size_t bom = wx_bom_len(p, n);
+    p += bom;
+    n -= bom;
     size_t i = 0;
     while (i < n && isspace(p[i]))
         i++;

@@ -35,6 +35,9 @@ typedef struct wx_record {
 
 void wx_record_clear(wx_record *r);
 
+/* The bytes of r's digest of kind k (WX_*), or NULL when r has none. */
+const uint8_t *wx_record_digest(const wx_record *r, int kind);
+
 /* Parse hex text (surrounding blanks trimmed) of digest kind k into r.
  * Returns 0, or -1 if it is not 2*len hex digits. Empty text sets nothing
  * and returns 1. */
@@ -56,6 +59,18 @@ typedef struct wx_sink {
     /* A record the reader knows repeats the previous one (NSRL). */
     void (*duplicate)(void *ctx);
 } wx_sink;
+
+/* ---- reporting, shared by the readers -------------------------------- */
+
+/* Line-oriented readers locate a record by its line number: these pass
+ * "<line>" as `where` to the sink's bad() and record(). */
+ward_status wx_bad_line(const wx_sink *sink, uint64_t line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+ward_status wx_emit_line(const wx_sink *sink, wx_record *r, uint64_t line);
+
+/* Printable excerpt of a field for a message: the first 40 bytes, others
+ * shown as '?', "..." when cut. Returns out. */
+const char *wx_excerpt(const char *s, size_t n, char out[48]);
 
 /* ---- buffered input that also SHA-256s every byte it reads ---------- */
 
@@ -90,6 +105,10 @@ int wx_in_getline(wx_in *in, char **line, size_t *len);
  * the lower-case SHA-256 hex. */
 ward_status wx_in_finish(wx_in *in, char sha256_hex[65]);
 
+/* Length of a UTF-8 byte-order mark at p (3), or 0: every reader skips
+ * one at the start of the file. */
+size_t wx_bom_len(const uint8_t *p, size_t n);
+
 /* ---- readers ---------------------------------------------------------- */
 
 /* Which format the first bytes of a file look like; WARD_FMT_AUTO if none. */
@@ -115,6 +134,9 @@ ward_status wx_read_nsrl(const char *path, const wx_sink *sink, char version[128
  * optional seconds and fraction, "Z" or +hh:mm / +hhmm / +hh offset (no
  * offset: UTC). Returns 0, or -1 if the text is not such a date. */
 int wx_date_utc(const char *text, char out[40]);
+
+/* Drop blanks (isspace) at both ends of the text (*s, *n). */
+void wx_trim(const char **s, size_t *n);
 
 /* "true"/"false"/"yes"/"no"/"1"/"0"/"y"/"n" (any case, blanks trimmed):
  * 1 / 0; -1 if empty, -2 if not a boolean. */

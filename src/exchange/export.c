@@ -65,6 +65,15 @@ static void gnum_or_str(yajl_gen g, const char *s)
         gstr(g, s);
 }
 
+/* "key": "value", only when the entry has the value. */
+static void gstr_kv(yajl_gen g, const char *key, const char *value)
+{
+    if (value) {
+        gstr(g, key);
+        gstr(g, value);
+    }
+}
+
 static void vics_entry(ectx *x, const ward_entry *e)
 {
     yajl_gen g = x->g;
@@ -82,20 +91,14 @@ static void vics_entry(ectx *x, const ward_entry *e)
     else
         yajl_gen_null(g);
     static const char *const keys[3] = {"MD5", "SHA1", "SHA256"};
-    for (int k = 0; k < 3; k++) {
-        if (has(e, k)) {
-            gstr(g, keys[k]);
-            gstr(g, wx_entry_hex(e, k, hex));
-        }
-    }
+    for (int k = 0; k < 3; k++)
+        gstr_kv(g, keys[k], has(e, k) ? wx_entry_hex(e, k, hex) : NULL);
     if (e->has_pdq) {
         gstr(g, "AlternativeHashes");
         yajl_gen_array_open(g);
         yajl_gen_map_open(g);
-        gstr(g, "HashName");
-        gstr(g, "PDQ");
-        gstr(g, "HashValue");
-        gstr(g, wx_entry_hex(e, WX_PDQ, hex));
+        gstr_kv(g, "HashName", "PDQ");
+        gstr_kv(g, "HashValue", wx_entry_hex(e, WX_PDQ, hex));
         if (e->pdq_quality >= 0) {
             gstr(g, "Quality");
             yajl_gen_integer(g, e->pdq_quality);
@@ -103,32 +106,20 @@ static void vics_entry(ectx *x, const ward_entry *e)
         yajl_gen_map_close(g);
         yajl_gen_array_close(g);
     }
-    if (e->name) {
-        gstr(g, "Name");
-        gstr(g, e->name);
-    }
+    gstr_kv(g, "Name", e->name);
     if (e->size >= 0) {
         gstr(g, "MediaSize");
         yajl_gen_integer(g, e->size);
     }
-    if (e->series) {
-        gstr(g, "Series");
-        gstr(g, e->series);
-    }
+    gstr_kv(g, "Series", e->series);
     if (e->victim_identified >= 0) {
         gstr(g, "VictimIdentified");
         yajl_gen_bool(g, e->victim_identified);
     }
     gstr(g, "IsPrecategorized");
     yajl_gen_bool(g, e->category != NULL);
-    if (e->updated) {
-        gstr(g, "DateUpdated");
-        gstr(g, e->updated);
-    }
-    if (e->first_seen) {
-        gstr(g, "FirstSeen");
-        gstr(g, e->first_seen);
-    }
+    gstr_kv(g, "DateUpdated", e->updated);
+    gstr_kv(g, "FirstSeen", e->first_seen);
     if (e->tags) {
         gstr(g, "Tags");
         yajl_gen_array_open(g);

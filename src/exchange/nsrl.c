@@ -76,6 +76,71 @@ static void read_version(sqlite3 *db, char version[128])
     sqlite3_finalize(st);
 }
 
+/* The query over the set's FILE table (or METADATA view), in digest order;
+ * *table names it for messages. */
+static ward_status nsrl_query(sqlite3 *db, const char *path, const char **table,
+                              sqlite3_stmt **st, ward_error *err)
+{
+    cols c;
+    *table = table_cols(db, "FILE", &c)       ? "FILE"
+             : table_cols(db, "METADATA", &c) ? "METADATA"
+                                              : NULL;
+    if (!*table)
+        return ward_fail(err, WARD_EFORMAT,
+                         "%s: not an NSRL RDSv3 database (no FILE or METADATA table "
+                         "with md5/sha1/sha256 columns)",
+                         path);
+    char order[256] = "", sql[512];
+    size_t off = 0;
+    const char *dcols[3] = {c.sha256, c.sha1, c.md5};
+    for (int i = 0; i < 3; i++)
+        if (dcols[i][0])
+            off += (size_t)snprintf(order + off, sizeof order - off, "%s%s",
+                                    off ? ", " : "", dcols[i]);
+    snprintf(sql, sizeof sql, "SELECT %s, %s, %s, %s, %s FROM \"%s\" ORDER BY %s",
+             c.sha256[0] ? c.sha256 : "NULL", c.sha1[0] ? c.sha1 : "NULL",
+             c.md5[0] ? c.md5 : "NULL", c.name[0] ? c.name : "NULL",
+             c.size[0] ? c.size : "NULL", *table, order);
+    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
+        return ward_fail(err, WARD_EFORMAT, "%s: %s", path, sqlite3_errmsg(db));
+    return WARD_OK;
+}
+
+/* One row: a record, a bad one, or a duplicate of the previous row (the
+ * same file in another package), which the sink only counts. */
+static ward_status nsrl_row(sqlite3_stmt *st, const char *where, const wx_sink *sink,
+                            ward_digests *prev)
+{
+    static const int kind_of_col[3] = {WX_SHA256, WX_SHA1, WX_MD5};
+    wx_record rec;
+    wx_record_clear(&rec);
+    for (int i = 0; i < 3; i++) {
+        const char *t = (const char *)sqlite3_column_text(st, i);
+        if (t && wx_record_set_hex(&rec, kind_of_col[i], t, strlen(t)) < 0) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "invalid %s '%.70s'", wx_kind_label[kind_of_col[i]], t);
+            return sink->bad(sink->ctx, where, msg);
+        }
+    }
+    if (!rec.dg.present)
+        return sink->bad(sink->ctx, where, "no MD5, SHA1 or SHA256");
+    /* prev->present is 0 before the first record: never a duplicate. */
+    if (prev->present == rec.dg.present && memcmp(prev->md5, rec.dg.md5, 16) == 0 &&
+        memcmp(prev->sha1, rec.dg.sha1, 20) == 0 &&
+        memcmp(prev->sha256, rec.dg.sha256, 32) == 0) {
+        sink->duplicate(sink->ctx);
+        return WARD_OK;
+    }
+    *prev = rec.dg;
+    rec.name = (const char *)sqlite3_column_text(st, 3);
+    if (rec.name && !*rec.name)
+        rec.name = NULL;
+    if (sqlite3_column_type(st, 4) == SQLITE_INTEGER)
+        rec.size = sqlite3_column_int64(st, 4);
+    rec.where = where;
+    return sink->record(sink->ctx, &rec);
+}
+
 ward_status wx_read_nsrl(const char *path, const wx_sink *sink, char version[128],
                          ward_error *err)
 {
@@ -88,89 +153,17 @@ ward_status wx_read_nsrl(const char *path, const wx_sink *sink, char version[128
         sqlite3_close(db);
         return rc;
     }
-    cols c;
-    const char *table = NULL;
-    if (table_cols(db, "FILE", &c))
-        table = "FILE";
-    else if (table_cols(db, "METADATA", &c))
-        table = "METADATA";
-    if (!table) {
-        sqlite3_close(db);
-        return ward_fail(err, WARD_EFORMAT,
-                         "%s: not an NSRL RDSv3 database (no FILE or METADATA table "
-                         "with md5/sha1/sha256 columns)",
-                         path);
-    }
-    read_version(db, version);
-    char order[256] = "", sql[512];
-    size_t off = 0;
-    const char *dcols[3] = {c.sha256, c.sha1, c.md5};
-    for (int i = 0; i < 3; i++)
-        if (dcols[i][0])
-            off += (size_t)snprintf(order + off, sizeof order - off, "%s%s",
-                                    off ? ", " : "", dcols[i]);
-    snprintf(sql, sizeof sql, "SELECT %s, %s, %s, %s, %s FROM \"%s\" ORDER BY %s",
-             c.sha256[0] ? c.sha256 : "NULL", c.sha1[0] ? c.sha1 : "NULL",
-             c.md5[0] ? c.md5 : "NULL", c.name[0] ? c.name : "NULL",
-             c.size[0] ? c.size : "NULL", table, order);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        ward_status rc = ward_fail(err, WARD_EFORMAT, "%s: %s", path, sqlite3_errmsg(db));
-        sqlite3_close(db);
-        return rc;
-    }
-    static const int kind_of_col[3] = {WX_SHA256, WX_SHA1, WX_MD5};
-    ward_status rc = WARD_OK;
-    uint64_t row = 0;
+    const char *table;
+    sqlite3_stmt *st = NULL;
+    ward_status rc = nsrl_query(db, path, &table, &st, err);
+    if (rc == WARD_OK)
+        read_version(db, version);
     ward_digests prev;
     memset(&prev, 0, sizeof prev);
-    int have_prev = 0;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        row++;
+    for (uint64_t row = 1; rc == WARD_OK && (r = sqlite3_step(st)) == SQLITE_ROW; row++) {
         char where[64];
         snprintf(where, sizeof where, "%s row %llu", table, (unsigned long long)row);
-        wx_record rec;
-        wx_record_clear(&rec);
-        int is_bad = 0;
-        for (int i = 0; i < 3 && !is_bad; i++) {
-            const char *t = (const char *)sqlite3_column_text(st, i);
-            if (!t)
-                continue;
-            if (wx_record_set_hex(&rec, kind_of_col[i], t, strlen(t)) < 0) {
-                char msg[160];
-                snprintf(msg, sizeof msg, "invalid %s '%.70s'",
-                         wx_kind_label[kind_of_col[i]], t);
-                rc = sink->bad(sink->ctx, where, msg);
-                is_bad = 1;
-            }
-        }
-        if (is_bad) {
-            if (rc)
-                break;
-            continue;
-        }
-        if (!rec.dg.present) {
-            if ((rc = sink->bad(sink->ctx, where, "no MD5, SHA1 or SHA256")))
-                break;
-            continue;
-        }
-        if (have_prev && prev.present == rec.dg.present &&
-            memcmp(prev.md5, rec.dg.md5, 16) == 0 &&
-            memcmp(prev.sha1, rec.dg.sha1, 20) == 0 &&
-            memcmp(prev.sha256, rec.dg.sha256, 32) == 0) {
-            sink->duplicate(sink->ctx);
-            continue;
-        }
-        prev = rec.dg;
-        have_prev = 1;
-        rec.name = (const char *)sqlite3_column_text(st, 3);
-        if (rec.name && !*rec.name)
-            rec.name = NULL;
-        if (sqlite3_column_type(st, 4) == SQLITE_INTEGER)
-            rec.size = sqlite3_column_int64(st, 4);
-        rec.where = where;
-        if ((rc = sink->record(sink->ctx, &rec)))
-            break;
+        rc = nsrl_row(st, where, sink, &prev);
     }
     if (rc == WARD_OK && r != SQLITE_DONE)
         rc = ward_fail(err, (r & 0xff) == SQLITE_NOTADB || (r & 0xff) == SQLITE_CORRUPT

@@ -1,10 +1,12 @@
 /*
  * Field values shared by the readers: digests with their original case,
- * dates, booleans, integers, tags, growable strings.
+ * dates, booleans, integers, tags, growable strings; and the reporting every
+ * reader does the same way (excerpts, line-numbered bad records).
  */
 #include "exchange/exchange.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,17 @@ void wx_record_clear(wx_record *r)
     r->size = -1;
 }
 
-static void trim(const char **s, size_t *n)
+const uint8_t *wx_record_digest(const wx_record *r, int kind)
+{
+    switch (kind) {
+    case WX_MD5: return (r->dg.present & WARD_DIGEST_MD5) ? r->dg.md5 : NULL;
+    case WX_SHA1: return (r->dg.present & WARD_DIGEST_SHA1) ? r->dg.sha1 : NULL;
+    case WX_SHA256: return (r->dg.present & WARD_DIGEST_SHA256) ? r->dg.sha256 : NULL;
+    default: return r->has_pdq ? r->pdq.b : NULL;
+    }
+}
+
+void wx_trim(const char **s, size_t *n)
 {
     while (*n && isspace((unsigned char)**s)) {
         (*s)++;
@@ -33,7 +45,7 @@ static void trim(const char **s, size_t *n)
 
 int wx_record_set_hex(wx_record *r, int kind, const char *text, size_t len)
 {
-    trim(&text, &len);
+    wx_trim(&text, &len);
     if (len == 0)
         return 1;
     size_t nb = wx_kind_bytes[kind];
@@ -70,7 +82,7 @@ int wx_kind_from_name(const char *name, size_t len)
     static const struct { const char *n; int k; } names[] = {
         {"md5", WX_MD5},       {"sha1", WX_SHA1}, {"sha-1", WX_SHA1},
         {"sha256", WX_SHA256}, {"sha-256", WX_SHA256}, {"pdq", WX_PDQ}};
-    trim(&name, &len);
+    wx_trim(&name, &len);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strlen(names[i].n) == len && strncasecmp(name, names[i].n, len) == 0)
             return names[i].k;
@@ -79,7 +91,7 @@ int wx_kind_from_name(const char *name, size_t len)
 
 int wx_parse_bool(const char *s, size_t n)
 {
-    trim(&s, &n);
+    wx_trim(&s, &n);
     if (n == 0)
         return -1;
     static const char *const yes[] = {"true", "yes", "y", "1", "t"};
@@ -95,7 +107,7 @@ int wx_parse_bool(const char *s, size_t n)
 
 int wx_parse_int(const char *s, size_t n, int64_t *v)
 {
-    trim(&s, &n);
+    wx_trim(&s, &n);
     if (n == 0 || n > 19)
         return -1;
     int neg = 0;
@@ -125,7 +137,7 @@ size_t wx_tags_normalise(const char *in, char *out, size_t cap)
         const char *end = strchr(in, ';');
         size_t n = end ? (size_t)(end - in) : strlen(in);
         const char *t = in;
-        trim(&t, &n);
+        wx_trim(&t, &n);
         if (n && o + (o ? 1 : 0) + n < cap) {
             if (o)
                 out[o++] = ';';
@@ -136,6 +148,45 @@ size_t wx_tags_normalise(const char *in, char *out, size_t cap)
         in = end ? end + 1 : NULL;
     }
     return o;
+}
+
+/* ---- reporting -------------------------------------------------------- */
+
+ward_status wx_bad_line(const wx_sink *sink, uint64_t line, const char *fmt, ...)
+{
+    char where[32], msg[256];
+    snprintf(where, sizeof where, "%llu", (unsigned long long)line);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return sink->bad(sink->ctx, where, msg);
+}
+
+ward_status wx_emit_line(const wx_sink *sink, wx_record *r, uint64_t line)
+{
+    char where[32];
+    snprintf(where, sizeof where, "%llu", (unsigned long long)line);
+    r->where = where; /* borrowed for the call only, as every string is */
+    return sink->record(sink->ctx, r);
+}
+
+const char *wx_excerpt(const char *s, size_t n, char out[48])
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o < 40; i++)
+        out[o++] = isprint((unsigned char)s[i]) ? s[i] : '?';
+    if (n > 40) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = 0;
+    return out;
+}
+
+size_t wx_bom_len(const uint8_t *p, size_t n)
+{
+    return n >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf ? 3 : 0;
 }
 
 /* ---- dates ------------------------------------------------------------ */

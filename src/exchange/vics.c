@@ -107,28 +107,48 @@ static void pointer(vctx *c, char *out, size_t cap)
     }
 }
 
+/* Every string of a record, for resetting and for freeing them all. */
+#define VREC_STRS 10
+static void rec_strs(vrec *v, wx_str *s[VREC_STRS])
+{
+    wx_str *all[VREC_STRS] = {&v->category, &v->series,   &v->first_seen, &v->updated,
+                              &v->tags,     &v->name,     &v->media_id,   &v->file_name,
+                              &v->alt_name, &v->alt_value};
+    memcpy(s, all, sizeof all);
+}
+
 static void rec_reset(vrec *v)
 {
+    wx_str *s[VREC_STRS];
+    rec_strs(v, s);
     wx_record_clear(&v->r);
-    wx_str *s[] = {&v->category, &v->series, &v->first_seen, &v->updated, &v->tags,
-                   &v->name,     &v->media_id, &v->file_name, &v->alt_name, &v->alt_value};
-    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+    for (size_t i = 0; i < VREC_STRS; i++)
         wx_str_reset(s[i]);
     v->is_case = v->bad = 0;
     v->cat_ptr[0] = v->ptr[0] = 0;
 }
 
+/* Mark the record bad at `where` (a JSON pointer); the first reason is the
+ * one reported. */
+static void vbad_at(vrec *v, const char *where, const char *fmt, va_list ap)
+{
+    if (v->bad)
+        return;
+    v->bad = 1;
+    snprintf(v->bad_where, sizeof v->bad_where, "%s", where);
+    vsnprintf(v->bad_msg, sizeof v->bad_msg, fmt, ap);
+}
+
+/* ... at the value being read. */
 static void rec_bad(vctx *c, vrec *v, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void rec_bad(vctx *c, vrec *v, const char *fmt, ...)
 {
-    if (v->bad)
-        return; /* keep the first reason */
-    v->bad = 1;
-    pointer(c, v->bad_where, sizeof v->bad_where);
+    char where[320];
+    pointer(c, where, sizeof where);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(v->bad_msg, sizeof v->bad_msg, fmt, ap);
+    vbad_at(v, where, fmt, ap);
     va_end(ap);
 }
 
@@ -138,27 +158,20 @@ static int nomem(vctx *c)
     return 0;
 }
 
-static const char *excerpt(const char *s, size_t n, char out[48])
+/* Something other than a Media object where one belongs: a bad record of
+ * its own. Returns what a yajl callback returns (0: stop the parse). */
+static int not_media(vctx *c, const char *found)
 {
-    size_t o = 0;
-    for (size_t i = 0; i < n && o < 40; i++)
-        out[o++] = isprint((unsigned char)s[i]) ? s[i] : '?';
-    if (n > 40) {
-        memcpy(out + o, "...", 3);
-        o += 3;
+    char where[320], msg[96];
+    pointer(c, where, sizeof where);
+    snprintf(msg, sizeof msg, "expected a Media object, found %s", found);
+    c->records++;
+    ward_status rc = c->sink->bad(c->sink->ctx, where, msg);
+    if (rc) {
+        c->stop = rc;
+        return 0;
     }
-    out[o] = 0;
-    return out;
-}
-
-static void trim(const char **s, size_t *n)
-{
-    while (*n && isspace((unsigned char)**s)) {
-        (*s)++;
-        (*n)--;
-    }
-    while (*n && isspace((unsigned char)(*s)[*n - 1]))
-        (*n)--;
+    return 1;
 }
 
 /* A text-ish value (string or number) into a field. Dates, names and series
@@ -177,7 +190,7 @@ static int set_text_as(vctx *c, vrec *v, wx_str *dst, const frame *f, enum vtype
         return 1;
     }
     if (trim_it)
-        trim(&s, &n);
+        wx_trim(&s, &n);
     if (n == 0)
         return 1;
     return wx_str_set(dst, s, n) == 0 ? 1 : nomem(c);
@@ -208,7 +221,7 @@ static int rec_field(vctx *c, vrec *v, const frame *f, enum vtype t, const char 
         }
         if (wx_record_set_hex(&v->r, k, s, n) < 0)
             rec_bad(c, v, "invalid %s '%s' (expected %zu hex digits)", wx_kind_label[k],
-                    excerpt(s, n, ex), 2 * wx_kind_bytes[k]);
+                    wx_excerpt(s, n, ex), 2 * wx_kind_bytes[k]);
         return 1;
     }
     if (key_is(f, "Category")) {
@@ -235,7 +248,7 @@ static int rec_field(vctx *c, vrec *v, const frame *f, enum vtype t, const char 
             int x = wx_parse_bool(s, n);
             if (x == -2)
                 rec_bad(c, v, "VictimIdentified must be true or false, not '%s'",
-                        excerpt(s, n, ex));
+                        wx_excerpt(s, n, ex));
             else
                 v->r.victim_identified = x;
         }
@@ -287,19 +300,11 @@ static int scalar(vctx *c, enum vtype t, const char *s, size_t n, int b)
         return 1;
     case R_ROOT_ARR:
     case R_VALUE_ARR:
-    case R_MEDIA_ARR: {
-        char where[320], msg[96];
-        pointer(c, where, sizeof where);
-        snprintf(msg, sizeof msg, "expected a Media object, found a %s",
-                 t == T_STR ? "string" : t == T_NUM ? "number" : t == T_BOOL ? "boolean" : "null");
-        c->records++;
-        ward_status rc = c->sink->bad(c->sink->ctx, where, msg);
-        if (rc) {
-            c->stop = rc;
-            return 0;
-        }
-        return 1;
-    }
+    case R_MEDIA_ARR:
+        return not_media(c, t == T_STR   ? "a string"
+                            : t == T_NUM  ? "a number"
+                            : t == T_BOOL ? "a boolean"
+                                          : "a null");
     case R_REC:
         return rec_field(c, &c->rec[f->slot], f, t, s, n, b);
     case R_ALT: {
@@ -328,7 +333,7 @@ static int scalar(vctx *c, enum vtype t, const char *s, size_t n, int b)
     case R_TAGS_ARR: {
         vrec *v = &c->rec[f->slot];
         if (t == T_STR || t == T_NUM) {
-            trim(&s, &n);
+            wx_trim(&s, &n);
             if (v->tags.len + n > MAX_FIELD) {
                 rec_bad(c, v, "Tags longer than %u bytes", MAX_FIELD);
                 return 1;
@@ -369,15 +374,8 @@ static int open_container(vctx *c, int is_array)
         case R_MEDIA_ARR: {
             int slot = p->role == R_MEDIA_ARR ? 1 : 0;
             if (is_array) {
-                char where[320];
-                pointer(c, where, sizeof where);
-                c->records++;
-                ward_status rc = c->sink->bad(c->sink->ctx, where,
-                                              "expected a Media object, found an array");
-                if (rc) {
-                    c->stop = rc;
+                if (!not_media(c, "an array"))
                     return 0;
-                }
                 break;
             }
             nf.role = R_REC;
@@ -430,8 +428,19 @@ static int open_container(vctx *c, int is_array)
     return 1;
 }
 
-/* An AlternativeHashes element is complete. */
-static void alt_done(vctx *c, vrec *v)
+/* ... at an AlternativeHashes element's HashValue, read before. */
+static void alt_bad(vrec *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void alt_bad(vrec *v, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vbad_at(v, v->alt_ptr, fmt, ap);
+    va_end(ap);
+}
+
+/* An AlternativeHashes element is complete: its digest joins the record's,
+ * and must agree with the same kind given as a plain member. */
+static void alt_done(vrec *v)
 {
     if (!v->alt_name.set || !v->alt_value.set)
         return;
@@ -442,30 +451,16 @@ static void alt_done(vctx *c, vrec *v)
     wx_record_clear(&tmp);
     char ex[48];
     if (wx_record_set_hex(&tmp, k, v->alt_value.p, v->alt_value.len) < 0) {
-        if (!v->bad) {
-            v->bad = 1;
-            snprintf(v->bad_where, sizeof v->bad_where, "%s", v->alt_ptr);
-            snprintf(v->bad_msg, sizeof v->bad_msg, "invalid %s '%s'", wx_kind_label[k],
-                     excerpt(v->alt_value.p, v->alt_value.len, ex));
-        }
+        alt_bad(v, "invalid %s '%s'", wx_kind_label[k],
+                wx_excerpt(v->alt_value.p, v->alt_value.len, ex));
         return;
     }
-    const uint8_t *src = k == WX_MD5 ? tmp.dg.md5 : k == WX_SHA1 ? tmp.dg.sha1
-                         : k == WX_SHA256 ? tmp.dg.sha256 : tmp.pdq.b;
-    uint8_t *dst = k == WX_MD5 ? v->r.dg.md5 : k == WX_SHA1 ? v->r.dg.sha1
-                   : k == WX_SHA256 ? v->r.dg.sha256 : v->r.pdq.b;
-    int have = k == WX_PDQ ? v->r.has_pdq : !!(v->r.dg.present & (1u << k));
-    if (have) {
-        if (memcmp(src, dst, wx_kind_bytes[k]) != 0 && !v->bad) {
-            v->bad = 1;
-            snprintf(v->bad_where, sizeof v->bad_where, "%s", v->alt_ptr);
-            snprintf(v->bad_msg, sizeof v->bad_msg,
-                     "%s in AlternativeHashes differs from the record's %s",
-                     wx_kind_label[k], wx_kind_label[k]);
-        }
-    } else {
+    const uint8_t *have = wx_record_digest(&v->r, k);
+    if (!have)
         wx_record_set_hex(&v->r, k, v->alt_value.p, v->alt_value.len);
-    }
+    else if (memcmp(wx_record_digest(&tmp, k), have, wx_kind_bytes[k]) != 0)
+        alt_bad(v, "%s in AlternativeHashes differs from the record's %s", wx_kind_label[k],
+                wx_kind_label[k]);
     if (k == WX_PDQ && v->alt_quality >= 0)
         v->r.quality = v->alt_quality;
 }
@@ -506,7 +501,7 @@ static int close_container(vctx *c)
             return 0;
         }
     } else if (role == R_ALT) {
-        alt_done(c, &c->rec[slot]);
+        alt_done(&c->rec[slot]);
     }
     return 1;
 }
@@ -557,6 +552,24 @@ static uint64_t count_lines(const uint8_t *p, size_t n)
     return lines;
 }
 
+/* yajl's complaint about the chunk p (n bytes, from in's buffer, after
+ * `lines` lines), located by line and file offset. */
+static ward_status syntax_error(yajl_handle h, const wx_in *in, const uint8_t *p, size_t n,
+                                uint64_t lines, ward_error *err)
+{
+    size_t at = yajl_get_bytes_consumed(h);
+    unsigned char *msg = yajl_get_error(h, 0, p, n);
+    for (size_t k = msg ? strlen((char *)msg) : 0; k && isspace(msg[k - 1]); k--)
+        msg[k - 1] = 0;
+    ward_status rc =
+        ward_fail(err, WARD_EFORMAT, "%s:%llu: JSON syntax error at byte %llu: %s", in->path,
+                  (unsigned long long)(lines + count_lines(p, at < n ? at : n) + 1),
+                  (unsigned long long)(wx_in_offset(in) + (size_t)(p - (in->buf + in->pos)) + at),
+                  msg ? (const char *)msg : "?");
+    yajl_free_error(h, msg);
+    return rc;
+}
+
 ward_status wx_read_vics(wx_in *in, const wx_sink *sink, char version[16],
                          ward_error *err)
 {
@@ -585,27 +598,16 @@ ward_status wx_read_vics(wx_in *in, const wx_sink *sink, char version[16],
         if (n == 0)
             break;
         const uint8_t *p = in->buf + in->pos;
-        if (first && n >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf) {
-            p += 3;
-            n -= 3;
+        if (first) {
+            size_t bom = wx_bom_len(p, n);
+            p += bom;
+            n -= bom;
+            first = 0;
         }
-        first = 0;
         yajl_status st = yajl_parse(h, p, n);
         if (st != yajl_status_ok) {
-            if (st == yajl_status_client_canceled) {
-                rc = c->stop ? c->stop : WARD_EINTERNAL;
-            } else {
-                size_t at = yajl_get_bytes_consumed(h);
-                unsigned char *msg = yajl_get_error(h, 0, p, n);
-                for (size_t k = msg ? strlen((char *)msg) : 0; k && isspace(msg[k - 1]); k--)
-                    msg[k - 1] = 0;
-                rc = ward_fail(err, WARD_EFORMAT, "%s:%llu: JSON syntax error at byte %llu: %s",
-                               in->path,
-                               (unsigned long long)(lines + count_lines(p, at < n ? at : n) + 1),
-                               (unsigned long long)(wx_in_offset(in) + (size_t)(p - (in->buf + in->pos)) + at),
-                               msg ? (const char *)msg : "?");
-                yajl_free_error(h, msg);
-            }
+            rc = st == yajl_status_client_canceled ? (c->stop ? c->stop : WARD_EINTERNAL)
+                                                   : syntax_error(h, in, p, n, lines, err);
             break;
         }
         lines += count_lines(p, n);
@@ -627,10 +629,9 @@ ward_status wx_read_vics(wx_in *in, const wx_sink *sink, char version[16],
     snprintf(version, 16, "%s", c->version);
     yajl_free(h);
     for (int i = 0; i < 2; i++) {
-        vrec *v = &c->rec[i];
-        wx_str *s[] = {&v->category, &v->series, &v->first_seen, &v->updated, &v->tags,
-                       &v->name,     &v->media_id, &v->file_name, &v->alt_name, &v->alt_value};
-        for (size_t k = 0; k < sizeof s / sizeof s[0]; k++)
+        wx_str *s[VREC_STRS];
+        rec_strs(&c->rec[i], s);
+        for (size_t k = 0; k < VREC_STRS; k++)
             wx_str_free(s[k]);
     }
     free(c);

@@ -342,6 +342,8 @@ HOT void brute_all(const idx_pdq_table *t, const ward_pdq *queries, int nq, int 
 
 /* ---- POPCNT dispatch ---------------------------------------------------- */
 
+typedef void search_fn(const idx_pdq_table *t, const ward_pdq *q, int nq, int r, collector *c);
+
 #if (defined(__x86_64__) || defined(__i386__)) && !defined(__POPCNT__)
 #define IDX_DISPATCH 1
 __attribute__((target("popcnt"))) static void mih_popcnt(const idx_pdq_table *t,
@@ -354,9 +356,15 @@ static void mih_plain(const idx_pdq_table *t, const ward_pdq *q, int nq, int r,
 static void brute_plain(const idx_pdq_table *t, const ward_pdq *q, int nq, int r,
                         collector *c) { brute_all(t, q, nq, r, c); }
 
+/* The copy of a search built for this CPU. */
+static search_fn *pick(int mih)
+{
 #ifdef IDX_DISPATCH
-static int have_popcnt(void) { return __builtin_cpu_supports("popcnt"); }
+    if (__builtin_cpu_supports("popcnt"))
+        return mih ? mih_popcnt : brute_popcnt;
 #endif
+    return mih ? mih_plain : brute_plain;
+}
 
 /* ---- public entry points ------------------------------------------------ */
 
@@ -366,36 +374,27 @@ static int query_args_ok(const ward_index *ix, const ward_pdq *queries, int nq,
     return ix && queries && nq > 0 && radius >= 0 && ix->pdq.rows > 0 && (out || max == 0);
 }
 
-size_t ward_index_query_pdq_brute(const ward_index *ix, const ward_pdq *queries,
-                                  int nq, int radius, ward_pdq_match *out, size_t max)
+/* Radii beyond 256 (every hash) are 256. */
+static size_t run_query(const ward_index *ix, const ward_pdq *queries, int nq, int radius,
+                        ward_pdq_match *out, size_t max, int mih)
 {
     if (!query_args_ok(ix, queries, nq, radius, out, max))
         return 0;
     collector col = {out, max, 0};
-    int r = radius > 256 ? 256 : radius;
-#ifdef IDX_DISPATCH
-    if (have_popcnt())
-        brute_popcnt(&ix->pdq, queries, nq, r, &col);
-    else
-#endif
-        brute_plain(&ix->pdq, queries, nq, r, &col);
+    pick(mih)(&ix->pdq, queries, nq, radius > 256 ? 256 : radius, &col);
     return collect_finish(&col);
+}
+
+size_t ward_index_query_pdq_brute(const ward_index *ix, const ward_pdq *queries,
+                                  int nq, int radius, ward_pdq_match *out, size_t max)
+{
+    return run_query(ix, queries, nq, radius, out, max, 0);
 }
 
 size_t ward_idx_query_pdq_mih(const ward_index *ix, const ward_pdq *queries, int nq,
                               int radius, ward_pdq_match *out, size_t max)
 {
-    if (!query_args_ok(ix, queries, nq, radius, out, max))
-        return 0;
-    collector col = {out, max, 0};
-    int r = radius > 256 ? 256 : radius;
-#ifdef IDX_DISPATCH
-    if (have_popcnt())
-        mih_popcnt(&ix->pdq, queries, nq, r, &col);
-    else
-#endif
-        mih_plain(&ix->pdq, queries, nq, r, &col);
-    return collect_finish(&col);
+    return run_query(ix, queries, nq, radius, out, max, 1);
 }
 
 /* Probe when the model expects fewer random reads than a scan's worth of
@@ -407,7 +406,6 @@ size_t ward_index_query_pdq(const ward_index *ix, const ward_pdq *queries, int n
         return 0;
     int r = radius > 256 ? 256 : radius;
     double rows = (double)ix->pdq.rows;
-    if (idx_mih_cost(ix->pdq.m, rows, r) * IDX_SCAN_ROWS_PER_READ >= rows)
-        return ward_index_query_pdq_brute(ix, queries, nq, r, out, max);
-    return ward_idx_query_pdq_mih(ix, queries, nq, r, out, max);
+    int mih = idx_mih_cost(ix->pdq.m, rows, r) * IDX_SCAN_ROWS_PER_READ < rows;
+    return run_query(ix, queries, nq, r, out, max, mih);
 }

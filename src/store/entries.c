@@ -24,44 +24,50 @@ const char WST_ENTRY_SELECT[] =
     " JOIN imports i ON i.id = e.import_id"
     " LEFT JOIN history h ON h.id = e.removed_id ";
 
-static const char *col_text(sqlite3_stmt *st, int i)
+/* The md5, sha1, sha256 and pdq columns from `col` on: entries and
+ * iteration read digests the same way. */
+static void digests_from_row(sqlite3_stmt *st, int col, ward_digests *d, ward_pdq *pdq,
+                             int *has_pdq)
 {
-    return (const char *)sqlite3_column_text(st, i);
-}
-
-static void blob_to(sqlite3_stmt *st, int i, uint8_t *dst, size_t n, int *present)
-{
-    if (sqlite3_column_type(st, i) == SQLITE_BLOB &&
-        (size_t)sqlite3_column_bytes(st, i) == n) {
-        memcpy(dst, sqlite3_column_blob(st, i), n);
-        *present = 1;
-    } else {
-        *present = 0;
+    uint8_t *dst[3] = {d->md5, d->sha1, d->sha256};
+    memset(d, 0, sizeof *d);
+    for (int k = 0; k < 3; k++) {
+        const void *b = wst_blob(st, col + k, wst_kind_len[k]);
+        if (b) {
+            memcpy(dst[k], b, wst_kind_len[k]);
+            d->present |= 1u << k; /* WARD_DIGEST_* bits follow WST_* order */
+        }
     }
+    const void *b = wst_blob(st, col + WST_PDQ, 32);
+    if (b)
+        memcpy(pdq->b, b, 32);
+    *has_pdq = b != NULL;
 }
 
-void wst_entry_from_row(sqlite3_stmt *st, wst_entry_buf *b)
+const char *wst_hex_orig(const char *orig, int k, char out[65])
+{
+    size_t kl = strlen(wst_kind_col[k]);
+    while (orig && *orig) {
+        const char *end = strchr(orig, ',');
+        size_t n = end ? (size_t)(end - orig) : strlen(orig);
+        if (n == kl + 1 + 2 * wst_kind_len[k] && !strncmp(orig, wst_kind_col[k], kl) &&
+            orig[kl] == ':') {
+            memcpy(out, orig + kl + 1, n - kl - 1);
+            out[n - kl - 1] = 0;
+            return out;
+        }
+        orig = end ? end + 1 : NULL;
+    }
+    return NULL;
+}
+
+/* Original hex text: all upper-case forms are flagged in hex_case (bit k);
+ * mixed-case forms are kept whole in hex_orig. */
+static void hex_text_from_row(sqlite3_stmt *st, wst_entry_buf *b)
 {
     ward_entry *e = &b->e;
-    memset(b, 0, sizeof *b);
-    e->id = (uint64_t)sqlite3_column_int64(st, 0);
-    e->list = col_text(st, 1);
-    const char *kind = col_text(st, 2);
-    e->list_kind = kind && strcmp(kind, "known-good") == 0 ? WARD_LIST_KNOWN_GOOD
-                                                           : WARD_LIST_ALERT;
-    int p;
-    blob_to(st, 3, e->digests.md5, 16, &p);
-    if (p) e->digests.present |= WARD_DIGEST_MD5;
-    blob_to(st, 4, e->digests.sha1, 20, &p);
-    if (p) e->digests.present |= WARD_DIGEST_SHA1;
-    blob_to(st, 5, e->digests.sha256, 32, &p);
-    if (p) e->digests.present |= WARD_DIGEST_SHA256;
-    blob_to(st, 6, e->pdq.b, 32, &e->has_pdq);
-    e->pdq_quality = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1
-                                                                : sqlite3_column_int(st, 7);
-    /* Original hex text: all upper-case forms are flagged in hex_case;
-     * mixed-case forms are kept whole in hex_orig as "kind:text,...". */
     unsigned upper = (unsigned)sqlite3_column_int(st, 8);
+    const char *orig = wst_text(st, 9);
     const uint8_t *bytes[4] = {e->digests.md5, e->digests.sha1, e->digests.sha256,
                                e->pdq.b};
     int have[4] = {!!(e->digests.present & WARD_DIGEST_MD5),
@@ -74,51 +80,50 @@ void wst_entry_from_row(sqlite3_stmt *st, wst_entry_buf *b)
                 *c = (char)toupper((unsigned char)*c);
             e->hex_text[k] = b->hex[k];
         }
+        if (wst_hex_orig(orig, k, b->hex[k]))
+            e->hex_text[k] = b->hex[k];
     }
-    const char *orig = col_text(st, 9);
-    while (orig && *orig) {
-        const char *colon = strchr(orig, ':');
-        if (!colon)
-            break;
-        size_t kn = (size_t)(colon - orig);
-        const char *end = strchr(colon + 1, ',');
-        size_t tn = end ? (size_t)(end - colon - 1) : strlen(colon + 1);
-        for (int k = 0; k < 4; k++) {
-            if (strlen(wst_kind_col[k]) == kn && !strncmp(orig, wst_kind_col[k], kn) &&
-                tn == 2 * wst_kind_len[k]) {
-                memcpy(b->hex[k], colon + 1, tn);
-                b->hex[k][tn] = 0;
-                e->hex_text[k] = b->hex[k];
-            }
-        }
-        orig = end ? end + 1 : NULL;
-    }
-    e->scheme = col_text(st, 10);
-    e->category = col_text(st, 11);
-    e->category_label = col_text(st, 12);
-    e->category_class = col_text(st, 13);
-    e->series = col_text(st, 14);
-    e->victim_identified = sqlite3_column_type(st, 15) == SQLITE_NULL
-                               ? -1
-                               : sqlite3_column_int(st, 15);
-    e->first_seen = col_text(st, 16);
-    e->first_seen_utc = col_text(st, 17);
-    e->updated = col_text(st, 18);
-    e->updated_utc = col_text(st, 19);
-    e->tags = col_text(st, 20);
-    e->name = col_text(st, 21);
-    e->media_id = col_text(st, 22);
+}
+
+static int int_or(sqlite3_stmt *st, int i, int null_value)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? null_value : sqlite3_column_int(st, i);
+}
+
+void wst_entry_from_row(sqlite3_stmt *st, wst_entry_buf *b)
+{
+    ward_entry *e = &b->e;
+    memset(b, 0, sizeof *b);
+    e->id = (uint64_t)sqlite3_column_int64(st, 0);
+    e->list = wst_text(st, 1);
+    e->list_kind = wst_list_kind(wst_text(st, 2));
+    digests_from_row(st, 3, &e->digests, &e->pdq, &e->has_pdq);
+    e->pdq_quality = int_or(st, 7, -1);
+    hex_text_from_row(st, b);
+    e->scheme = wst_text(st, 10);
+    e->category = wst_text(st, 11);
+    e->category_label = wst_text(st, 12);
+    e->category_class = wst_text(st, 13);
+    e->series = wst_text(st, 14);
+    e->victim_identified = int_or(st, 15, -1);
+    e->first_seen = wst_text(st, 16);
+    e->first_seen_utc = wst_text(st, 17);
+    e->updated = wst_text(st, 18);
+    e->updated_utc = wst_text(st, 19);
+    e->tags = wst_text(st, 20);
+    e->name = wst_text(st, 21);
+    e->media_id = wst_text(st, 22);
     e->size = sqlite3_column_type(st, 23) == SQLITE_NULL ? -1
                                                           : sqlite3_column_int64(st, 23);
     e->import_id = (uint64_t)sqlite3_column_int64(st, 24);
-    e->import_path = col_text(st, 25);
-    e->import_format = col_text(st, 26);
-    e->import_finished = col_text(st, 27);
+    e->import_path = wst_text(st, 25);
+    e->import_format = wst_text(st, 26);
+    e->import_finished = wst_text(st, 27);
     e->updated_import_id = (uint64_t)sqlite3_column_int64(st, 28);
     e->removed = sqlite3_column_type(st, 29) != SQLITE_NULL;
-    e->removed_by = col_text(st, 30);
-    e->removed_at = col_text(st, 31);
-    e->removed_reason = col_text(st, 32);
+    e->removed_by = wst_text(st, 30);
+    e->removed_at = wst_text(st, 31);
+    e->removed_reason = wst_text(st, 32);
 }
 
 /* ---- entry sets ------------------------------------------------------- */
@@ -171,14 +176,10 @@ void ward_entries_free(ward_entries *e)
 /* Append a deep copy of *src. Returns 0 or -1 (out of memory). */
 static int entries_add(ward_entries *set, size_t *cap, const ward_entry *src)
 {
-    if (set->count == *cap) {
-        size_t nc = *cap ? 2 * *cap : 8;
-        ward_entry *v = realloc(set->v, nc * sizeof *v);
-        if (!v)
-            return -1;
-        set->v = v;
-        *cap = nc;
-    }
+    ward_entry *v = wst_grow(set->v, cap, set->count, sizeof *v);
+    if (!v)
+        return -1;
+    set->v = v;
     ward_entry *e = &set->v[set->count];
     *e = *src;
     arena **a = (arena **)&set->priv_;
@@ -339,34 +340,69 @@ ward_status ward_store_get(ward_store *s, uint64_t id, ward_entries **out,
     return WARD_OK;
 }
 
+/* A list must exist to be named in a filter or a removal. */
+static ward_status check_list(ward_store *s, const char *list, ward_error *err)
+{
+    sqlite3_stmt *st;
+    ward_status rc =
+        wst_find_row(s, "SELECT 1 FROM lists WHERE name = ?1", list, &st, "find list", err);
+    if (rc == WARD_ENOTFOUND)
+        return ward_fail(err, WARD_ENOTFOUND, "no list '%s'", list);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Entries handed to a ward_entry_cb, one row at a time, through one buffer
+ * (malloc'd: a wst_entry_buf is large for the stack of a callback chain). */
+typedef struct entry_walk {
+    ward_entry_cb cb;
+    void *ctx;
+    wst_entry_buf *b;
+} entry_walk;
+
+static int entry_row(void *ctx, sqlite3_stmt *st)
+{
+    entry_walk *w = ctx;
+    wst_entry_from_row(st, w->b);
+    return w->cb(w->ctx, &w->b->e);
+}
+
+/* Hand every row of `st` (a WST_ENTRY_SELECT) to cb; finalizes `st`. */
+static ward_status walk_entries(ward_store *s, sqlite3_stmt *st, ward_entry_cb cb, void *ctx,
+                                const char *what, ward_error *err)
+{
+    entry_walk w = {cb, ctx, malloc(sizeof *w.b)};
+    if (!w.b) {
+        sqlite3_finalize(st);
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    }
+    ward_status rc = wst_each_row(s, st, entry_row, &w, what, err);
+    free(w.b);
+    return rc;
+}
+
+static int uncategorised(const char *category)
+{
+    return category && (!strcasecmp(category, "uncategorised") ||
+                        !strcasecmp(category, "uncategorized"));
+}
+
 ward_status wst_each_entry(ward_store *s, const char *list, const char *category,
                            ward_entry_cb cb, void *ctx, ward_error *err)
 {
     sqlite3_stmt *st;
     ward_status rc;
-    if (list) {
-        if ((rc = wst_prepare(s, "SELECT 1 FROM lists WHERE name = ?1", &st, err)))
-            return rc;
-        sqlite3_bind_text(st, 1, list, -1, SQLITE_STATIC);
-        int r = sqlite3_step(st);
-        sqlite3_finalize(st);
-        if (r != SQLITE_ROW)
-            return r == SQLITE_DONE ? ward_fail(err, WARD_ENOTFOUND, "no list '%s'", list)
-                                    : wst_sqlfail(s, err, r, "find list");
-    }
-    int uncat = category && (!strcasecmp(category, "uncategorised") ||
-                             !strcasecmp(category, "uncategorized"));
+    if (list && (rc = check_list(s, list, err)))
+        return rc;
+    int uncat = uncategorised(category);
     if (category && !uncat) {
-        if ((rc = wst_prepare(s, "SELECT 1 FROM categories WHERE code = ?1", &st, err)))
+        rc = wst_find_row(s, "SELECT 1 FROM categories WHERE code = ?1", category, &st,
+                          "find category", err);
+        if (rc == WARD_ENOTFOUND)
+            return ward_fail(err, WARD_ENOTFOUND, "no category '%s' in any scheme", category);
+        if (rc)
             return rc;
-        sqlite3_bind_text(st, 1, category, -1, SQLITE_STATIC);
-        int r = sqlite3_step(st);
         sqlite3_finalize(st);
-        if (r != SQLITE_ROW)
-            return r == SQLITE_DONE
-                       ? ward_fail(err, WARD_ENOTFOUND, "no category '%s' in any scheme",
-                                   category)
-                       : wst_sqlfail(s, err, r, "find category");
     }
     char sql[2048];
     snprintf(sql, sizeof sql,
@@ -381,22 +417,7 @@ ward_status wst_each_entry(ward_store *s, const char *list, const char *category
         sqlite3_bind_text(st, 1, list, -1, SQLITE_STATIC);
     if (category && !uncat)
         sqlite3_bind_text(st, 2, category, -1, SQLITE_STATIC);
-    wst_entry_buf *b = malloc(sizeof *b);
-    if (!b) {
-        sqlite3_finalize(st);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
-    }
-    int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        wst_entry_from_row(st, b);
-        if (cb(ctx, &b->e))
-            break;
-    }
-    if (r != SQLITE_ROW && r != SQLITE_DONE)
-        rc = wst_sqlfail(s, err, r, "read entries");
-    free(b);
-    sqlite3_finalize(st);
-    return rc;
+    return walk_entries(s, st, cb, ctx, "read entries", err);
 }
 
 ward_status ward_store_conflicts(ward_store *s, ward_conflict_cb cb, void *ctx,
@@ -567,17 +588,8 @@ ward_status ward_store_remove(ward_store *s, const char *query, const char *list
     ward_status rc = wst_parse_query(query, &kinds, q.bytes, &q.n, err);
     if (rc)
         return rc;
-    if (list) {
-        sqlite3_stmt *st;
-        if ((rc = wst_prepare(s, "SELECT 1 FROM lists WHERE name = ?1", &st, err)))
-            return rc;
-        sqlite3_bind_text(st, 1, list, -1, SQLITE_STATIC);
-        int r = sqlite3_step(st);
-        sqlite3_finalize(st);
-        if (r != SQLITE_ROW)
-            return r == SQLITE_DONE ? ward_fail(err, WARD_ENOTFOUND, "no list '%s'", list)
-                                    : wst_sqlfail(s, err, r, "find list");
-    }
+    if (list && (rc = check_list(s, list, err)))
+        return rc;
     char where[512];
     size_t off = 0;
     where[0] = 0;
@@ -617,25 +629,25 @@ ward_status ward_store_removed(ward_store *s, ward_entry_cb cb, void *ctx,
     ward_status rc = wst_prepare(s, sql, &st, err);
     if (rc)
         return rc;
-    wst_entry_buf *b = malloc(sizeof *b);
-    if (!b) {
-        sqlite3_finalize(st);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
-    }
-    int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        wst_entry_from_row(st, b);
-        if (cb(ctx, &b->e))
-            break;
-    }
-    if (r != SQLITE_ROW && r != SQLITE_DONE)
-        rc = wst_sqlfail(s, err, r, "read removed entries");
-    free(b);
-    sqlite3_finalize(st);
-    return rc;
+    return walk_entries(s, st, cb, ctx, "read removed entries", err);
 }
 
 /* ---- iteration -------------------------------------------------------- */
+
+typedef struct iter_walk {
+    ward_store_iter_cb cb;
+    void *ctx;
+} iter_walk;
+
+static int iter_row(void *ctx, sqlite3_stmt *st)
+{
+    const iter_walk *w = ctx;
+    ward_digests d;
+    ward_pdq pdq;
+    int has_pdq;
+    digests_from_row(st, 1, &d, &pdq, &has_pdq);
+    return w->cb(w->ctx, (uint64_t)sqlite3_column_int64(st, 0), &d, has_pdq ? &pdq : NULL);
+}
 
 ward_status ward_store_iterate(ward_store *s, ward_store_iter_cb cb, void *ctx,
                                uint64_t *revision, ward_error *err)
@@ -645,42 +657,19 @@ ward_status ward_store_iterate(ward_store *s, ward_store_iter_cb cb, void *ctx,
     ward_status rc = wst_begin(s, 0, err);
     if (rc)
         return rc;
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st;
     /* The first read fixes the snapshot: revision and entries agree. */
     uint64_t rev = 0;
-    if ((rc = ward_store_revision(s, &rev, err)) ||
+    if ((rc = ward_store_revision(s, &rev, err)) == WARD_OK &&
         (rc = wst_prepare(s,
                           "SELECT id, md5, sha1, sha256, pdq FROM entries "
                           "WHERE removed_id IS NULL ORDER BY id",
-                          &st, err))) {
-        wst_rollback(s);
-        return rc;
+                          &st, err)) == WARD_OK) {
+        if (revision)
+            *revision = rev;
+        iter_walk w = {cb, ctx};
+        rc = wst_each_row(s, st, iter_row, &w, "read entries", err);
     }
-    if (revision)
-        *revision = rev;
-    int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        ward_digests d;
-        ward_pdq pdq;
-        int p, has_pdq;
-        memset(&d, 0, sizeof d);
-        blob_to(st, 1, d.md5, 16, &p);
-        if (p) d.present |= WARD_DIGEST_MD5;
-        blob_to(st, 2, d.sha1, 20, &p);
-        if (p) d.present |= WARD_DIGEST_SHA1;
-        blob_to(st, 3, d.sha256, 32, &p);
-        if (p) d.present |= WARD_DIGEST_SHA256;
-        blob_to(st, 4, pdq.b, 32, &has_pdq);
-        int stop = cb(ctx, (uint64_t)sqlite3_column_int64(st, 0), &d,
-                      has_pdq ? &pdq : NULL);
-        if (stop) {
-            r = SQLITE_DONE;
-            break;
-        }
-    }
-    if (r != SQLITE_DONE)
-        rc = wst_sqlfail(s, err, r, "read entries");
-    sqlite3_finalize(st);
     wst_rollback(s);
     return rc;
 }
@@ -697,6 +686,74 @@ void ward_store_stats_free(ward_store_stats *st)
     free(st);
 }
 
+/* Rows of the per-list and per-category queries; strings are copied into
+ * the statistics' arena (ctx). Non-zero: out of memory. */
+static int stats_list_fill(void *ctx, sqlite3_stmt *st, void *elem)
+{
+    arena **a = ctx;
+    ward_stats_list *l = elem;
+    l->name = arena_dup(a, wst_text(st, 0));
+    l->scheme = arena_dup(a, wst_text(st, 1));
+    l->kind = wst_list_kind(wst_text(st, 2));
+    l->entries = (uint64_t)sqlite3_column_int64(st, 3);
+    l->removed = (uint64_t)sqlite3_column_int64(st, 4);
+    return !l->name || !l->scheme;
+}
+
+static int stats_category_fill(void *ctx, sqlite3_stmt *st, void *elem)
+{
+    arena **a = ctx;
+    ward_stats_category *c = elem;
+    c->list = arena_dup(a, wst_text(st, 0));
+    c->scheme = arena_dup(a, wst_text(st, 1));
+    c->category = arena_dup(a, wst_text(st, 2));
+    c->label = arena_dup(a, wst_text(st, 3));
+    c->klass = arena_dup(a, wst_text(st, 4));
+    c->entries = (uint64_t)sqlite3_column_int64(st, 5);
+    return !c->list || !c->scheme || (wst_text(st, 2) && !c->category);
+}
+
+/* Run `sql` and keep its rows in *rows. */
+static ward_status stats_rows(ward_store *s, ward_store_stats *o, const char *sql,
+                              wst_fill_fn fill, wst_rows *rows, ward_error *err)
+{
+    sqlite3_stmt *st;
+    ward_status rc = wst_prepare(s, sql, &st, err);
+    if (rc)
+        return rc;
+    return wst_keep_rows(s, st, rows, fill, (arena **)&o->priv_, "statistics", err);
+}
+
+/* The store-wide counts, from one row. */
+static ward_status stats_totals(ward_store *s, ward_store_stats *o, ward_error *err)
+{
+    sqlite3_stmt *st;
+    ward_status rc = wst_prepare(s,
+                                 "SELECT (SELECT value FROM meta WHERE key = 'store_id'),"
+                                 " (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'revision'),"
+                                 " (SELECT count(*) FROM imports WHERE status = 'ok'),"
+                                 " (SELECT count(*) FROM entries WHERE removed_id IS NOT NULL),"
+                                 " count(*), count(md5), count(sha1), count(sha256), count(pdq) "
+                                 "FROM entries WHERE removed_id IS NULL",
+                                 &st, err);
+    if (rc)
+        return rc;
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        snprintf(o->store_id, sizeof o->store_id, "%s",
+                 wst_text(st, 0) ? wst_text(st, 0) : "");
+        uint64_t *counts[] = {&o->revision,  &o->imports,   &o->removed,
+                              &o->entries,   &o->with_md5,  &o->with_sha1,
+                              &o->with_sha256, &o->with_pdq};
+        for (int i = 0; i < 8; i++)
+            *counts[i] = (uint64_t)sqlite3_column_int64(st, i + 1);
+    } else {
+        rc = wst_sqlfail(s, err, r, "statistics");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 ward_status ward_store_stats_get(ward_store *s, ward_store_stats **out,
                                  ward_error *err)
 {
@@ -706,100 +763,34 @@ ward_status ward_store_stats_get(ward_store *s, ward_store_stats **out,
     ward_store_stats *o = calloc(1, sizeof *o);
     if (!o)
         return ward_fail(err, WARD_ENOMEM, "out of memory");
-    arena **a = (arena **)&o->priv_;
+    o->schema_version = wst_schema_latest();
     ward_status rc = wst_begin(s, 0, err);
     if (rc) {
         free(o);
         return rc;
     }
-    sqlite3_stmt *st = NULL;
-    int r = SQLITE_DONE;
-    o->schema_version = wst_schema_latest();
-#define Q(sql)                                          \
-    do {                                                \
-        sqlite3_finalize(st);                           \
-        if ((rc = wst_prepare(s, sql, &st, err)))       \
-            goto out;                                   \
-    } while (0)
-    Q("SELECT (SELECT value FROM meta WHERE key = 'store_id'),"
-      " (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'revision'),"
-      " (SELECT count(*) FROM imports WHERE status = 'ok'),"
-      " (SELECT count(*) FROM entries WHERE removed_id IS NOT NULL)");
-    if ((r = sqlite3_step(st)) != SQLITE_ROW)
-        goto sqlerr;
-    snprintf(o->store_id, sizeof o->store_id, "%s",
-             sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "");
-    o->revision = (uint64_t)sqlite3_column_int64(st, 1);
-    o->imports = (uint64_t)sqlite3_column_int64(st, 2);
-    o->removed = (uint64_t)sqlite3_column_int64(st, 3);
-    Q("SELECT count(*), count(md5), count(sha1), count(sha256), count(pdq) "
-      "FROM entries WHERE removed_id IS NULL");
-    if ((r = sqlite3_step(st)) != SQLITE_ROW)
-        goto sqlerr;
-    o->entries = (uint64_t)sqlite3_column_int64(st, 0);
-    o->with_md5 = (uint64_t)sqlite3_column_int64(st, 1);
-    o->with_sha1 = (uint64_t)sqlite3_column_int64(st, 2);
-    o->with_sha256 = (uint64_t)sqlite3_column_int64(st, 3);
-    o->with_pdq = (uint64_t)sqlite3_column_int64(st, 4);
-
-    Q("SELECT l.name, s.name, l.kind,"
-      " (SELECT count(*) FROM entries e WHERE e.list_id = l.id AND e.removed_id IS NULL),"
-      " (SELECT count(*) FROM entries e WHERE e.list_id = l.id AND e.removed_id IS NOT NULL) "
-      "FROM lists l JOIN schemes s ON s.id = l.scheme_id ORDER BY l.name");
-    size_t cap = 0;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        if (o->n_lists == cap) {
-            cap = cap ? 2 * cap : 8;
-            void *v = realloc(o->lists, cap * sizeof *o->lists);
-            if (!v)
-                goto nomem;
-            o->lists = v;
-        }
-        ward_stats_list *l = &o->lists[o->n_lists];
-        l->name = arena_dup(a, col_text(st, 0));
-        l->scheme = arena_dup(a, col_text(st, 1));
-        l->kind = strcmp(col_text(st, 2), "known-good") == 0 ? WARD_LIST_KNOWN_GOOD
-                                                             : WARD_LIST_ALERT;
-        l->entries = (uint64_t)sqlite3_column_int64(st, 3);
-        l->removed = (uint64_t)sqlite3_column_int64(st, 4);
-        if (!l->name || !l->scheme)
-            goto nomem;
-        o->n_lists++;
-    }
-    if (r != SQLITE_DONE)
-        goto sqlerr;
-
-    Q("SELECT l.name, s.name, c.code, c.label, c.class, count(*) "
-      "FROM entries e JOIN lists l ON l.id = +e.list_id"
-      " JOIN schemes s ON s.id = l.scheme_id"
-      " LEFT JOIN categories c ON c.id = e.category_id "
-      "WHERE e.removed_id IS NULL GROUP BY e.list_id, e.category_id "
-      "ORDER BY l.name, c.code IS NULL, c.code");
-    cap = 0;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        if (o->n_categories == cap) {
-            cap = cap ? 2 * cap : 8;
-            void *v = realloc(o->categories, cap * sizeof *o->categories);
-            if (!v)
-                goto nomem;
-            o->categories = v;
-        }
-        ward_stats_category *c = &o->categories[o->n_categories];
-        c->list = arena_dup(a, col_text(st, 0));
-        c->scheme = arena_dup(a, col_text(st, 1));
-        c->category = arena_dup(a, col_text(st, 2));
-        c->label = arena_dup(a, col_text(st, 3));
-        c->klass = arena_dup(a, col_text(st, 4));
-        c->entries = (uint64_t)sqlite3_column_int64(st, 5);
-        if (!c->list || !c->scheme || (col_text(st, 2) && !c->category))
-            goto nomem;
-        o->n_categories++;
-    }
-    if (r != SQLITE_DONE)
-        goto sqlerr;
-#undef Q
-out:
-    sqlite3_finalize(st);
+    /* One read transaction: every number is of the same store state. */
+    wst_rows lists = {.size = sizeof *o->lists}, cats = {.size = sizeof *o->categories};
+    if ((rc = stats_totals(s, o, err)) == WARD_OK &&
+        (rc = stats_rows(
+             s, o,
+             "SELECT l.name, s.name, l.kind,"
+             " (SELECT count(*) FROM entries e WHERE e.list_id = l.id AND e.removed_id IS NULL),"
+             " (SELECT count(*) FROM entries e WHERE e.list_id = l.id AND e.removed_id IS NOT NULL) "
+             "FROM lists l JOIN schemes s ON s.id = l.scheme_id ORDER BY l.name",
+             stats_list_fill, &lists, err)) == WARD_OK)
+        rc = stats_rows(s, o,
+                        "SELECT l.name, s.name, c.code, c.label, c.class, count(*) "
+                        "FROM entries e JOIN lists l ON l.id = +e.list_id"
+                        " JOIN schemes s ON s.id = l.scheme_id"
+                        " LEFT JOIN categories c ON c.id = e.category_id "
+                        "WHERE e.removed_id IS NULL GROUP BY e.list_id, e.category_id "
+                        "ORDER BY l.name, c.code IS NULL, c.code",
+                        stats_category_fill, &cats, err);
+    o->lists = lists.v;
+    o->n_lists = lists.n;
+    o->categories = cats.v;
+    o->n_categories = cats.n;
     wst_rollback(s);
     if (rc) {
         ward_store_stats_free(o);
@@ -807,10 +798,4 @@ out:
     }
     *out = o;
     return WARD_OK;
-sqlerr:
-    rc = wst_sqlfail(s, err, r, "statistics");
-    goto out;
-nomem:
-    rc = ward_fail(err, WARD_ENOMEM, "out of memory");
-    goto out;
 }

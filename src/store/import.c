@@ -23,6 +23,7 @@
 
 #define PROGRESS_EVERY 16384
 #define TAGS_MAX (128u * 1024)
+#define MSG_MAX 200 /* a bad record's message */
 
 void ward_import_opts_default(ward_import_opts *opts)
 {
@@ -166,38 +167,10 @@ static void bind_vals(sqlite3_stmt *st, int base, const vals *v,
         sqlite3_bind_null(st, base + 17);
 }
 
-/* hex_orig holds mixed-case originals as "md5:Ab..,sha1:..". */
-static const char *orig_of(const char *orig, int k, char out[65])
-{
-    size_t kl = strlen(wst_kind_col[k]);
-    while (orig && *orig) {
-        const char *end = strchr(orig, ',');
-        size_t n = end ? (size_t)(end - orig) : strlen(orig);
-        if (n == kl + 1 + 2 * wst_kind_len[k] && !strncmp(orig, wst_kind_col[k], kl) &&
-            orig[kl] == ':') {
-            memcpy(out, orig + kl + 1, n - kl - 1);
-            out[n - kl - 1] = 0;
-            return out;
-        }
-        orig = end ? end + 1 : NULL;
-    }
-    return NULL;
-}
-
 static void orig_add(char *dst, size_t cap, int k, const char *text)
 {
     size_t o = strlen(dst);
     snprintf(dst + o, cap - o, "%s%s:%s", o ? "," : "", wst_kind_col[k], text);
-}
-
-static const uint8_t *rec_digest(const wx_record *r, int k)
-{
-    switch (k) {
-    case WST_MD5: return (r->dg.present & WARD_DIGEST_MD5) ? r->dg.md5 : NULL;
-    case WST_SHA1: return (r->dg.present & WARD_DIGEST_SHA1) ? r->dg.sha1 : NULL;
-    case WST_SHA256: return (r->dg.present & WARD_DIGEST_SHA256) ? r->dg.sha256 : NULL;
-    default: return r->has_pdq ? r->pdq.b : NULL;
-    }
 }
 
 static ward_status sqlfail(imp *m, int rc, const char *what)
@@ -259,215 +232,260 @@ static const cat *find_cat(const imp *m, const char *s, size_t n)
 
 static int differs(const char *a, const char *b) { return !b || strcmp(a, b) != 0; }
 
-static ward_status on_record(void *ctx, const wx_record *r)
+/* The category a record names (trimmed; a code, else a label), else the
+ * default. -1 with msg if the list's scheme has no such category. */
+static int category_of(const imp *m, const wx_record *r, int64_t *id, char msg[MSG_MAX])
 {
-    imp *m = ctx;
-    int sr;
-    m->sum->records++;
-    progress(m);
-
-    /* Category: the record's own, else the default. */
-    int64_t cat_id = m->default_cat;
-    if (r->category) {
-        const char *c = r->category;
-        size_t n = strlen(c);
-        while (n && isspace((unsigned char)*c)) {
-            c++;
-            n--;
-        }
-        while (n && isspace((unsigned char)c[n - 1]))
-            n--;
-        if (n) {
-            const cat *k = find_cat(m, c, n);
-            if (!k) {
-                char msg[200];
-                snprintf(msg, sizeof msg, "unknown category '%.*s' in scheme '%s'",
-                         (int)(n > 60 ? 60 : n), c, m->scheme);
-                return report_bad(m, r->where_category ? r->where_category : r->where, msg);
-            }
-            cat_id = k->id;
-        }
+    *id = m->default_cat;
+    const char *c = r->category;
+    size_t n = c ? strlen(c) : 0;
+    wx_trim(&c, &n);
+    if (!n)
+        return 0;
+    const cat *k = find_cat(m, c, n);
+    if (!k) {
+        snprintf(msg, MSG_MAX, "unknown category '%.*s' in scheme '%s'",
+                 (int)(n > 60 ? 60 : n), c, m->scheme);
+        return -1;
     }
+    *id = k->id;
+    return 0;
+}
 
-    /* The incoming values. */
-    vals in;
-    memset(&in, 0, sizeof in);
+/* The values a record brings; dates are also normalised to UTC (into
+ * fs_utc, up_utc) and tags into m->tags. */
+static void incoming(imp *m, const wx_record *r, int64_t cat_id, vals *in,
+                     char fs_utc[40], char up_utc[40])
+{
+    memset(in, 0, sizeof *in);
     for (int k = 0; k < WST_NKINDS; k++) {
-        in.dg[k] = rec_digest(r, k);
-        if (in.dg[k] && (r->hex_mixed & (1u << k)))
-            orig_add(in.hex_orig, sizeof in.hex_orig, k, r->mixed[k]);
+        in->dg[k] = wx_record_digest(r, k);
+        if (in->dg[k] && (r->hex_mixed & (1u << k)))
+            orig_add(in->hex_orig, sizeof in->hex_orig, k, r->mixed[k]);
     }
-    in.hex_case = r->hex_upper;
-    in.quality = r->has_pdq ? r->quality : -1;
-    in.category_id = cat_id;
-    in.series = r->series;
-    in.victim = r->victim_identified;
-    in.name = r->name;
-    in.media_id = r->media_id;
-    in.size = r->size;
-    char fs_utc[40], up_utc[40];
-    in.first_seen = r->first_seen;
-    in.first_seen_utc = r->first_seen && wx_date_utc(r->first_seen, fs_utc) == 0 ? fs_utc : NULL;
-    in.updated = r->updated;
-    in.updated_utc = r->updated && wx_date_utc(r->updated, up_utc) == 0 ? up_utc : NULL;
-    in.tags = r->tags && wx_tags_normalise(r->tags, m->tags, TAGS_MAX) ? m->tags : NULL;
+    in->hex_case = r->hex_upper;
+    in->quality = r->has_pdq ? r->quality : -1;
+    in->category_id = cat_id;
+    in->series = r->series;
+    in->victim = r->victim_identified;
+    in->name = r->name;
+    in->media_id = r->media_id;
+    in->size = r->size;
+    in->first_seen = r->first_seen;
+    in->first_seen_utc = r->first_seen && wx_date_utc(r->first_seen, fs_utc) == 0 ? fs_utc : NULL;
+    in->updated = r->updated;
+    in->updated_utc = r->updated && wx_date_utc(r->updated, up_utc) == 0 ? up_utc : NULL;
+    in->tags = r->tags && wx_tags_normalise(r->tags, m->tags, TAGS_MAX) ? m->tags : NULL;
+}
 
-    /* The entry of this list it matches, if any. */
-    int64_t found = 0;
-    int removed = 0;
-    uint64_t h[WST_NKINDS] = {0};
+/* The Bloom filter's hashes of the digests (when it is used); 0 if it
+ * rules out every match, so the look-ups can be skipped. */
+static int seen_maybe(const imp *m, const vals *in, uint64_t h[WST_NKINDS])
+{
     int maybe = !m->seen.bits;
     for (int k = 0; k < WST_NKINDS; k++) {
-        if (in.dg[k] && m->seen.bits) {
-            h[k] = digest_hash(in.dg[k], wst_kind_len[k], k);
+        h[k] = 0;
+        if (in->dg[k] && m->seen.bits) {
+            h[k] = digest_hash(in->dg[k], wst_kind_len[k], k);
             maybe |= bloom_has(&m->seen, h[k]);
         }
     }
-    for (int k = 0; k < WST_NKINDS && maybe; k++) {
-        if (!in.dg[k])
+    return maybe;
+}
+
+/* Entries written by this import can be matched by later records. */
+static void seen_add(imp *m, const vals *in, const uint64_t h[WST_NKINDS])
+{
+    if (m->seen.bits)
+        for (int k = 0; k < WST_NKINDS; k++)
+            if (in->dg[k])
+                bloom_add(&m->seen, h[k]);
+}
+
+/* The entry of this list the record matches by any digest (*found 0:
+ * none), and whether it was removed. Matching two entries is bad (msg). */
+static ward_status find_entry(imp *m, const vals *in, int64_t *found, int *removed,
+                              char msg[MSG_MAX])
+{
+    for (int k = 0; k < WST_NKINDS; k++) {
+        if (!in->dg[k])
             continue;
         sqlite3_stmt *st = m->find[k];
         sqlite3_reset(st);
-        sqlite3_bind_blob(st, 1, in.dg[k], (int)wst_kind_len[k], SQLITE_STATIC);
+        sqlite3_bind_blob(st, 1, in->dg[k], (int)wst_kind_len[k], SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, m->list_id);
+        int sr;
         while ((sr = sqlite3_step(st)) == SQLITE_ROW) {
             int64_t id = sqlite3_column_int64(st, 0);
-            if (found && id != found) {
-                char msg[200];
-                snprintf(msg, sizeof msg,
+            if (*found && id != *found) {
+                snprintf(msg, MSG_MAX,
                          "matches two entries of this list (%lld and %lld) by different "
                          "digests",
-                         (long long)found, (long long)id);
+                         (long long)*found, (long long)id);
                 sqlite3_reset(st);
-                return report_bad(m, r->where, msg);
+                return WARD_OK;
             }
-            found = id;
-            removed = sqlite3_column_type(st, 1) != SQLITE_NULL;
+            *found = id;
+            *removed = sqlite3_column_type(st, 1) != SQLITE_NULL;
         }
         sqlite3_reset(st);
         if (sr != SQLITE_DONE)
             return sqlfail(m, sr, "find entry");
     }
+    return WARD_OK;
+}
 
-    if (!found) {
-        sqlite3_stmt *st = m->ins;
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, m->list_id);
-        bind_vals(st, 2, &in, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 20, m->import_id);
-        sr = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (sr != SQLITE_DONE)
-            return sqlfail(m, sr, "insert entry");
-        if (m->seen.bits)
-            for (int k = 0; k < WST_NKINDS; k++)
-                if (in.dg[k])
-                    bloom_add(&m->seen, h[k]);
-        m->sum->added++;
-        return WARD_OK;
-    }
-    if (removed) {
-        m->sum->removed++;
-        return WARD_OK;
-    }
+static ward_status insert_entry(imp *m, const vals *in, const uint64_t h[WST_NKINDS])
+{
+    sqlite3_stmt *st = m->ins;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, m->list_id);
+    bind_vals(st, 2, in, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 20, m->import_id);
+    int sr = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (sr != SQLITE_DONE)
+        return sqlfail(m, sr, "insert entry");
+    seen_add(m, in, h);
+    m->sum->added++;
+    return WARD_OK;
+}
 
-    /* Merge into the existing entry. */
+/* Digests of the entry (a row of m->load) merged with the record's into
+ * out. Hex case is not an identifier: the first form seen is kept. Returns
+ * 1 if the record adds a digest, 0 if not, -1 if a digest of a kind both
+ * have differs (msg). */
+static int merge_digests(sqlite3_stmt *ld, const wx_record *r, const vals *in,
+                         int64_t found, vals *out, char msg[MSG_MAX])
+{
+    int changed = 0;
+    unsigned old_case = (unsigned)sqlite3_column_int(ld, 5);
+    const char *old_orig = wst_text(ld, 6);
+    for (int k = 0; k < WST_NKINDS; k++) {
+        const uint8_t *old = wst_blob(ld, k, wst_kind_len[k]);
+        char text[65];
+        if (old && in->dg[k] && memcmp(old, in->dg[k], wst_kind_len[k]) != 0) {
+            snprintf(msg, MSG_MAX,
+                     "%s differs from entry %lld of this list, which shares another digest",
+                     wx_kind_label[k], (long long)found);
+            return -1;
+        }
+        if (old) {
+            out->dg[k] = old;
+            out->hex_case |= old_case & (1u << k);
+            if (wst_hex_orig(old_orig, k, text))
+                orig_add(out->hex_orig, sizeof out->hex_orig, k, text);
+        } else if (in->dg[k]) {
+            out->dg[k] = in->dg[k];
+            out->hex_case |= in->hex_case & (1u << k);
+            if (r->hex_mixed & (1u << k))
+                orig_add(out->hex_orig, sizeof out->hex_orig, k, r->mixed[k]);
+            changed = 1;
+        }
+    }
+    return changed;
+}
+
+/* Imports only add and change: the record's value where it gives one
+ * (`given`) that differs from the entry's; 1 if it did. */
+static int merge_int(int given, int64_t value, int64_t old, int64_t *out)
+{
+    int change = given && value != old;
+    *out = change ? value : old;
+    return change;
+}
+
+static int merge_text(const char *value, const char *old, const char **out)
+{
+    int change = value && differs(value, old);
+    *out = change ? value : old;
+    return change;
+}
+
+/* A date and its UTC form change together. */
+static int merge_date(const char *value, const char *value_utc, sqlite3_stmt *ld, int col,
+                      const char **out, const char **out_utc)
+{
+    int changed = merge_text(value, wst_text(ld, col), out);
+    *out_utc = changed ? value_utc : wst_text(ld, col + 1);
+    return changed;
+}
+
+static int64_t int_or_none(sqlite3_stmt *ld, int col)
+{
+    return sqlite3_column_type(ld, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(ld, col);
+}
+
+/* Every field but the digests merged into out; 1 if any changed. */
+static int merge_fields(sqlite3_stmt *ld, const vals *in, vals *out)
+{
+    int64_t quality, victim;
+    int changed = merge_int(in->quality >= 0, in->quality, int_or_none(ld, 4), &quality);
+    changed |= merge_int(in->category_id != 0, in->category_id, sqlite3_column_int64(ld, 7),
+                         &out->category_id);
+    changed |= merge_int(in->victim >= 0, in->victim, int_or_none(ld, 9), &victim);
+    changed |= merge_int(in->size >= 0, in->size, int_or_none(ld, 17), &out->size);
+    out->quality = (int)quality;
+    out->victim = (int)victim;
+    changed |= merge_text(in->series, wst_text(ld, 8), &out->series);
+    changed |= merge_text(in->tags, wst_text(ld, 14), &out->tags);
+    changed |= merge_text(in->name, wst_text(ld, 15), &out->name);
+    changed |= merge_text(in->media_id, wst_text(ld, 16), &out->media_id);
+    changed |= merge_date(in->first_seen, in->first_seen_utc, ld, 10, &out->first_seen,
+                          &out->first_seen_utc);
+    changed |= merge_date(in->updated, in->updated_utc, ld, 12, &out->updated,
+                          &out->updated_utc);
+    return changed;
+}
+
+/* A category change is kept in the history, with the import that made it. */
+static ward_status log_recategorise(imp *m, int64_t entry, int64_t old_cat, int64_t new_cat)
+{
+    char now[32];
+    wst_now(now);
+    sqlite3_stmt *hs = m->hist;
+    sqlite3_reset(hs);
+    sqlite3_bind_text(hs, 1, now, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(hs, 2, entry);
+    sqlite3_bind_int64(hs, 3, m->import_id);
+    if (old_cat)
+        sqlite3_bind_int64(hs, 4, old_cat);
+    else
+        sqlite3_bind_null(hs, 4);
+    sqlite3_bind_int64(hs, 5, new_cat);
+    int sr = sqlite3_step(hs);
+    sqlite3_reset(hs);
+    return sr == SQLITE_DONE ? WARD_OK : sqlfail(m, sr, "log category change");
+}
+
+/* Merge the record into entry `found`: updated, a duplicate, or bad (msg). */
+static ward_status merge_entry(imp *m, const wx_record *r, const vals *in, int64_t found,
+                               const uint64_t h[WST_NKINDS], char msg[MSG_MAX])
+{
     sqlite3_stmt *ld = m->load;
     sqlite3_reset(ld);
     sqlite3_bind_int64(ld, 1, found);
-    if ((sr = sqlite3_step(ld)) != SQLITE_ROW) {
+    int sr = sqlite3_step(ld);
+    if (sr != SQLITE_ROW) {
         sqlite3_reset(ld);
         return sqlfail(m, sr == SQLITE_DONE ? SQLITE_INTERNAL : sr, "load entry");
     }
     vals out;
     memset(&out, 0, sizeof out);
-    int changed = 0;
-    unsigned old_case = (unsigned)sqlite3_column_int(ld, 5);
-    const char *old_orig = (const char *)sqlite3_column_text(ld, 6);
-    for (int k = 0; k < WST_NKINDS; k++) {
-        const uint8_t *old = sqlite3_column_type(ld, k) == SQLITE_BLOB &&
-                                     (size_t)sqlite3_column_bytes(ld, k) == wst_kind_len[k]
-                                 ? sqlite3_column_blob(ld, k)
-                                 : NULL;
-        char text[65];
-        if (old && in.dg[k] && memcmp(old, in.dg[k], wst_kind_len[k]) != 0) {
-            char msg[200];
-            snprintf(msg, sizeof msg,
-                     "%s differs from entry %lld of this list, which shares another digest",
-                     wx_kind_label[k], (long long)found);
-            sqlite3_reset(ld);
-            return report_bad(m, r->where, msg);
-        }
-        if (old) {
-            /* Hex case is not an identifier: the first form seen is kept. */
-            out.dg[k] = old;
-            out.hex_case |= old_case & (1u << k);
-            if (orig_of(old_orig, k, text))
-                orig_add(out.hex_orig, sizeof out.hex_orig, k, text);
-        } else if (in.dg[k]) {
-            out.dg[k] = in.dg[k];
-            out.hex_case |= in.hex_case & (1u << k);
-            if (r->hex_mixed & (1u << k))
-                orig_add(out.hex_orig, sizeof out.hex_orig, k, r->mixed[k]);
-            changed = 1;
-        }
+    int changed = merge_digests(ld, r, in, found, &out, msg);
+    if (changed < 0) {
+        sqlite3_reset(ld);
+        return WARD_OK; /* bad: msg says why */
     }
-    int old_quality = sqlite3_column_type(ld, 4) == SQLITE_NULL ? -1 : sqlite3_column_int(ld, 4);
-    out.quality = old_quality;
-    if (in.quality >= 0 && in.quality != old_quality) {
-        out.quality = in.quality;
-        changed = 1;
-    }
+    changed |= merge_fields(ld, in, &out);
     int64_t old_cat = sqlite3_column_int64(ld, 7);
-    out.category_id = old_cat;
-    if (in.category_id && in.category_id != old_cat) {
-        out.category_id = in.category_id;
-        changed = 1;
-    }
-#define MERGE_TEXT(field, col)                                                   \
-    do {                                                                         \
-        const char *o_ = (const char *)sqlite3_column_text(ld, col);             \
-        out.field = o_;                                                          \
-        if (in.field && differs(in.field, o_)) {                                 \
-            out.field = in.field;                                                \
-            changed = 1;                                                         \
-        }                                                                        \
-    } while (0)
-    MERGE_TEXT(series, 8);
-    MERGE_TEXT(tags, 14);
-    MERGE_TEXT(name, 15);
-    MERGE_TEXT(media_id, 16);
-    out.first_seen = (const char *)sqlite3_column_text(ld, 10);
-    out.first_seen_utc = (const char *)sqlite3_column_text(ld, 11);
-    if (in.first_seen && differs(in.first_seen, out.first_seen)) {
-        out.first_seen = in.first_seen;
-        out.first_seen_utc = in.first_seen_utc;
-        changed = 1;
-    }
-    out.updated = (const char *)sqlite3_column_text(ld, 12);
-    out.updated_utc = (const char *)sqlite3_column_text(ld, 13);
-    if (in.updated && differs(in.updated, out.updated)) {
-        out.updated = in.updated;
-        out.updated_utc = in.updated_utc;
-        changed = 1;
-    }
-#undef MERGE_TEXT
-    out.victim = sqlite3_column_type(ld, 9) == SQLITE_NULL ? -1 : sqlite3_column_int(ld, 9);
-    if (in.victim >= 0 && in.victim != out.victim) {
-        out.victim = in.victim;
-        changed = 1;
-    }
-    out.size = sqlite3_column_type(ld, 17) == SQLITE_NULL ? -1 : sqlite3_column_int64(ld, 17);
-    if (in.size >= 0 && in.size != out.size) {
-        out.size = in.size;
-        changed = 1;
-    }
     if (!changed) {
         sqlite3_reset(ld);
         m->sum->duplicate++;
         return WARD_OK;
     }
-    /* TRANSIENT: some values point into the row being rewritten. */
+    /* TRANSIENT: some values point into the loaded row, which the reset of
+     * ld releases before the update runs. */
     sqlite3_stmt *up = m->upd;
     sqlite3_reset(up);
     bind_vals(up, 1, &out, SQLITE_TRANSIENT);
@@ -478,30 +496,42 @@ static ward_status on_record(void *ctx, const wx_record *r)
     sqlite3_reset(up);
     if (sr != SQLITE_DONE)
         return sqlfail(m, sr, "update entry");
-    if (m->seen.bits)
-        for (int k = 0; k < WST_NKINDS; k++)
-            if (in.dg[k])
-                bloom_add(&m->seen, digest_hash(in.dg[k], wst_kind_len[k], k));
-    if (out.category_id != old_cat) {
-        char now[32];
-        wst_now(now);
-        sqlite3_stmt *hs = m->hist;
-        sqlite3_reset(hs);
-        sqlite3_bind_text(hs, 1, now, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(hs, 2, found);
-        sqlite3_bind_int64(hs, 3, m->import_id);
-        if (old_cat)
-            sqlite3_bind_int64(hs, 4, old_cat);
-        else
-            sqlite3_bind_null(hs, 4);
-        sqlite3_bind_int64(hs, 5, out.category_id);
-        sr = sqlite3_step(hs);
-        sqlite3_reset(hs);
-        if (sr != SQLITE_DONE)
-            return sqlfail(m, sr, "log category change");
-    }
+    seen_add(m, in, h);
+    ward_status rc;
+    if (out.category_id != old_cat && (rc = log_recategorise(m, found, old_cat, out.category_id)))
+        return rc;
     m->sum->updated++;
     return WARD_OK;
+}
+
+static ward_status on_record(void *ctx, const wx_record *r)
+{
+    imp *m = ctx;
+    m->sum->records++;
+    progress(m);
+    char msg[MSG_MAX] = "";
+    int64_t cat_id;
+    if (category_of(m, r, &cat_id, msg))
+        return report_bad(m, r->where_category ? r->where_category : r->where, msg);
+    vals in;
+    char fs_utc[40], up_utc[40];
+    incoming(m, r, cat_id, &in, fs_utc, up_utc);
+    uint64_t h[WST_NKINDS];
+    int64_t found = 0;
+    int removed = 0;
+    ward_status rc = WARD_OK;
+    if (seen_maybe(m, &in, h))
+        rc = find_entry(m, &in, &found, &removed, msg);
+    if (rc == WARD_OK && !msg[0]) {
+        if (!found)
+            return insert_entry(m, &in, h);
+        if (removed) {
+            m->sum->removed++;
+            return WARD_OK;
+        }
+        rc = merge_entry(m, r, &in, found, h, msg);
+    }
+    return rc == WARD_OK && msg[0] ? report_bad(m, r->where, msg) : rc;
 }
 
 /* ---- the import ------------------------------------------------------- */
@@ -515,117 +545,100 @@ static ward_status step_done(ward_store *s, sqlite3_stmt *st, ward_error *err,
     return rc;
 }
 
-/* Find or create the list; load its scheme's categories. */
-static ward_status setup_list(imp *m, const char *list, ward_hashset_format fmt)
+/* An existing list, which must use the scheme the options name (if any). */
+static ward_status find_list(imp *m, const char *list, int64_t *scheme_id)
 {
-    ward_store *s = m->s;
     sqlite3_stmt *st;
-    ward_status rc = wst_prepare(
-        s,
+    ward_status rc = wst_find_row(
+        m->s,
         "SELECT l.id, s.id, s.name FROM lists l JOIN schemes s ON s.id = l.scheme_id "
         "WHERE l.name = ?1",
-        &st, m->err);
+        list, &st, "find list", m->err);
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, list, -1, SQLITE_STATIC);
-    int r = sqlite3_step(st);
-    int64_t scheme_id = 0;
-    if (r == SQLITE_ROW) {
-        m->list_id = sqlite3_column_int64(st, 0);
-        scheme_id = sqlite3_column_int64(st, 1);
-        snprintf(m->scheme, sizeof m->scheme, "%s", sqlite3_column_text(st, 2));
-        sqlite3_finalize(st);
-        if (m->opts->scheme && strcasecmp(m->opts->scheme, m->scheme) != 0)
-            return ward_fail(m->err, WARD_EINVAL,
-                             "list '%s' uses category scheme '%s', not '%s'", list,
-                             m->scheme, m->opts->scheme);
-    } else {
-        sqlite3_finalize(st);
-        if (r != SQLITE_DONE)
-            return wst_sqlfail(s, m->err, r, "find list");
-        const char *scheme = m->opts->scheme ? m->opts->scheme
-                             : fmt == WARD_FMT_NSRL ? WARD_SCHEME_KNOWN_GOOD
-                                                    : WARD_SCHEME_PROJECTVIC;
-        ward_list_kind kind = fmt == WARD_FMT_NSRL ? WARD_LIST_KNOWN_GOOD : m->opts->kind;
-        if ((rc = wst_prepare(s, "SELECT id, name FROM schemes WHERE name = ?1", &st, m->err)))
-            return rc;
-        sqlite3_bind_text(st, 1, scheme, -1, SQLITE_STATIC);
-        r = sqlite3_step(st);
-        if (r == SQLITE_ROW) {
-            scheme_id = sqlite3_column_int64(st, 0);
-            snprintf(m->scheme, sizeof m->scheme, "%s", sqlite3_column_text(st, 1));
-        }
-        sqlite3_finalize(st);
-        if (r == SQLITE_DONE)
-            return ward_fail(m->err, WARD_ENOTFOUND, "no category scheme '%s'", scheme);
-        if (r != SQLITE_ROW)
-            return wst_sqlfail(s, m->err, r, "find scheme");
-        size_t nl = strlen(list);
-        if (nl == 0 || nl > 200)
-            return ward_fail(m->err, WARD_EINVAL, "bad list name (1-200 characters)");
-        for (size_t i = 0; i < nl; i++)
-            if ((unsigned char)list[i] < 0x20 || list[i] == 0x7f)
-                return ward_fail(m->err, WARD_EINVAL, "bad list name (control character)");
-        char now[32];
-        wst_now(now);
-        if ((rc = wst_prepare(s,
-                              "INSERT INTO lists(name, description, scheme_id, kind, created) "
-                              "VALUES(?1, ?2, ?3, ?4, ?5)",
-                              &st, m->err)))
-            return rc;
-        sqlite3_bind_text(st, 1, list, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, m->opts->description ? m->opts->description : "", -1,
-                          SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, scheme_id);
-        sqlite3_bind_text(st, 4, kind == WARD_LIST_KNOWN_GOOD ? "known-good" : "alert", -1,
-                          SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
-        if ((rc = step_done(s, st, m->err, "create list")))
-            return rc;
-        m->list_id = sqlite3_last_insert_rowid(s->db);
-    }
-    if ((rc = wst_prepare(s, "SELECT id, code, label FROM categories WHERE scheme_id = ?1",
-                          &st, m->err)))
+    m->list_id = sqlite3_column_int64(st, 0);
+    *scheme_id = sqlite3_column_int64(st, 1);
+    snprintf(m->scheme, sizeof m->scheme, "%s", wst_text(st, 2));
+    sqlite3_finalize(st);
+    if (m->opts->scheme && strcasecmp(m->opts->scheme, m->scheme) != 0)
+        return ward_fail(m->err, WARD_EINVAL, "list '%s' uses category scheme '%s', not '%s'",
+                         list, m->scheme, m->opts->scheme);
+    return WARD_OK;
+}
+
+/* A new list: the scheme the options name, else the format's (NSRL lists
+ * are known-good ones). */
+static ward_status new_list(imp *m, const char *list, ward_hashset_format fmt,
+                            int64_t *scheme_id)
+{
+    int nsrl = fmt == WARD_FMT_NSRL;
+    const char *scheme = m->opts->scheme ? m->opts->scheme
+                         : nsrl          ? WARD_SCHEME_KNOWN_GOOD
+                                         : WARD_SCHEME_PROJECTVIC;
+    ward_status rc = wst_scheme(m->s, scheme, scheme_id, m->scheme, sizeof m->scheme, m->err);
+    if (rc)
+        return rc;
+    if (!wst_valid_name(list))
+        return ward_fail(m->err, WARD_EINVAL, "bad list name (1-200 printable characters)");
+    if ((rc = wst_insert_list(m->s, list, m->opts->description, *scheme_id,
+                              nsrl ? WARD_LIST_KNOWN_GOOD : m->opts->kind, m->err)))
+        return rc;
+    m->list_id = sqlite3_last_insert_rowid(m->s->db);
+    return WARD_OK;
+}
+
+static int cat_fill(void *ctx, sqlite3_stmt *st, void *elem)
+{
+    (void)ctx;
+    cat *c = elem;
+    c->id = sqlite3_column_int64(st, 0);
+    c->code = strdup(wst_text(st, 1));
+    c->label = strdup(wst_text(st, 2));
+    if (c->code && c->label)
+        return 0;
+    free(c->code);
+    free(c->label);
+    return -1;
+}
+
+/* The scheme's categories, and the default category (NSRL: known-good). */
+static ward_status load_categories(imp *m, const char *list, ward_hashset_format fmt,
+                                   int64_t scheme_id)
+{
+    sqlite3_stmt *st;
+    ward_status rc = wst_prepare(m->s, "SELECT id, code, label FROM categories WHERE scheme_id = ?1",
+                                 &st, m->err);
+    if (rc)
         return rc;
     sqlite3_bind_int64(st, 1, scheme_id);
-    size_t cap = 0;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        if (m->ncats == cap) {
-            cap = cap ? 2 * cap : 16;
-            cat *v = realloc(m->cats, cap * sizeof *v);
-            if (!v) {
-                sqlite3_finalize(st);
-                return ward_fail(m->err, WARD_ENOMEM, "out of memory");
-            }
-            m->cats = v;
-        }
-        cat *c = &m->cats[m->ncats];
-        c->id = sqlite3_column_int64(st, 0);
-        c->code = strdup((const char *)sqlite3_column_text(st, 1));
-        c->label = strdup((const char *)sqlite3_column_text(st, 2));
-        if (!c->code || !c->label) {
-            free(c->code);
-            free(c->label);
-            sqlite3_finalize(st);
-            return ward_fail(m->err, WARD_ENOMEM, "out of memory");
-        }
-        m->ncats++;
-    }
-    sqlite3_finalize(st);
-    if (r != SQLITE_DONE)
-        return wst_sqlfail(s, m->err, r, "load categories");
+    wst_rows rows = {.size = sizeof(cat)};
+    rc = wst_keep_rows(m->s, st, &rows, cat_fill, NULL, "load categories", m->err);
+    m->cats = rows.v;
+    m->ncats = rows.n;
+    if (rc)
+        return rc;
     const char *def = m->opts->default_category;
     if (!def && fmt == WARD_FMT_NSRL)
         def = "known-good";
-    if (def) {
-        const cat *c = find_cat(m, def, strlen(def));
-        if (!c)
-            return ward_fail(m->err, WARD_EINVAL,
-                             "default category '%s' is not in scheme '%s' of list '%s'",
-                             def, m->scheme, list);
-        m->default_cat = c->id;
-    }
+    if (!def)
+        return WARD_OK;
+    const cat *c = find_cat(m, def, strlen(def));
+    if (!c)
+        return ward_fail(m->err, WARD_EINVAL,
+                         "default category '%s' is not in scheme '%s' of list '%s'", def,
+                         m->scheme, list);
+    m->default_cat = c->id;
     return WARD_OK;
+}
+
+/* Find or create the list; load its scheme's categories. */
+static ward_status setup_list(imp *m, const char *list, ward_hashset_format fmt)
+{
+    int64_t scheme_id = 0;
+    ward_status rc = find_list(m, list, &scheme_id);
+    if (rc == WARD_ENOTFOUND)
+        rc = new_list(m, list, fmt, &scheme_id);
+    return rc ? rc : load_categories(m, list, fmt, scheme_id);
 }
 
 /* Use the filter if the list has no entry at all (live or removed). */
@@ -664,27 +677,30 @@ static ward_status prepare_all(imp *m)
         if ((rc = wst_prepare(m->s, sql, &m->find[k], m->err)))
             return rc;
     }
-    if ((rc = wst_prepare(m->s, "SELECT " VALS_COLS " FROM entries WHERE id = ?1", &m->load,
-                          m->err)) ||
-        (rc = wst_prepare(m->s,
-                          "INSERT INTO entries(list_id, " VALS_COLS ", import_id) VALUES("
-                          "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-                          " ?16, ?17, ?18, ?19, ?20)",
-                          &m->ins, m->err)) ||
-        (rc = wst_prepare(m->s,
-                          "UPDATE entries SET md5 = ?1, sha1 = ?2, sha256 = ?3, pdq = ?4,"
-                          " pdq_quality = ?5, hex_case = ?6, hex_orig = ?7, category_id = ?8,"
-                          " series = ?9, victim_identified = ?10, first_seen = ?11,"
-                          " first_seen_utc = ?12, updated = ?13, updated_utc = ?14,"
-                          " tags = ?15, name = ?16, media_id = ?17, size = ?18,"
-                          " updated_import_id = ?19 WHERE id = ?20",
-                          &m->upd, m->err)) ||
-        (rc = wst_prepare(m->s,
-                          "INSERT INTO history(at, action, entry_id, import_id,"
-                          " old_category_id, new_category_id)"
-                          " VALUES(?1, 'recategorise', ?2, ?3, ?4, ?5)",
-                          &m->hist, m->err)))
-        return rc;
+    const struct {
+        const char *sql;
+        sqlite3_stmt **st;
+    } q[] = {
+        {"SELECT " VALS_COLS " FROM entries WHERE id = ?1", &m->load},
+        {"INSERT INTO entries(list_id, " VALS_COLS ", import_id) VALUES("
+         "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+         " ?16, ?17, ?18, ?19, ?20)",
+         &m->ins},
+        {"UPDATE entries SET md5 = ?1, sha1 = ?2, sha256 = ?3, pdq = ?4,"
+         " pdq_quality = ?5, hex_case = ?6, hex_orig = ?7, category_id = ?8,"
+         " series = ?9, victim_identified = ?10, first_seen = ?11,"
+         " first_seen_utc = ?12, updated = ?13, updated_utc = ?14,"
+         " tags = ?15, name = ?16, media_id = ?17, size = ?18,"
+         " updated_import_id = ?19 WHERE id = ?20",
+         &m->upd},
+        {"INSERT INTO history(at, action, entry_id, import_id,"
+         " old_category_id, new_category_id)"
+         " VALUES(?1, 'recategorise', ?2, ?3, ?4, ?5)",
+         &m->hist},
+    };
+    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++)
+        if ((rc = wst_prepare(m->s, q[i].sql, q[i].st, m->err)))
+            return rc;
     return WARD_OK;
 }
 
@@ -757,6 +773,136 @@ static void set_cache(ward_store *s, int kib)
     sqlite3_exec(s->db, sql, NULL, NULL, NULL);
 }
 
+/* The file being imported. */
+typedef struct source {
+    const char *path;
+    ward_hashset_format format;
+    wx_in in;
+    int open;              /* in is open: every format but NSRL */
+    uint64_t size;         /* bytes: when opened, then as read */
+    char version[128];     /* NSRL: the set's version */
+} source;
+
+/* Name the format from the first bytes. An NSRL database is read by
+ * SQLite itself, not through in. */
+static ward_status detect(source *src, ward_error *err)
+{
+    ward_status rc = wx_in_fill(&src->in, 65536);
+    if (rc)
+        return rc;
+    src->format = wx_detect(src->in.buf + src->in.pos, src->in.len - src->in.pos);
+    if (src->format == WARD_FMT_AUTO)
+        return ward_fail(err, WARD_EFORMAT,
+                         "%s: cannot tell the hash-set format; name it (vics, "
+                         "hashdeep, sums, csv, pdq, nsrl)",
+                         src->path);
+    if (src->format == WARD_FMT_NSRL) {
+        wx_in_close(&src->in);
+        src->open = 0;
+    }
+    return WARD_OK;
+}
+
+static ward_status open_source(source *src, ward_import_summary *sum, ward_error *err)
+{
+    ward_status rc;
+    if (src->format != WARD_FMT_NSRL) {
+        if ((rc = wx_in_open(&src->in, src->path, err)))
+            return rc;
+        src->open = 1;
+        src->size = src->in.st_size;
+        if (src->format == WARD_FMT_AUTO && (rc = detect(src, err)))
+            return rc;
+    }
+    snprintf(sum->format, sizeof sum->format, "%s", ward_hashset_format_name(src->format));
+    if (src->format == WARD_FMT_NSRL)
+        return hash_file(src->path, sum->file_sha256, &src->size, err);
+    return WARD_OK;
+}
+
+/* Every record of the file through the sink; then the rest of the file,
+ * so that its digest covers all of it. */
+static ward_status read_source(imp *m, source *src, ward_error *err)
+{
+    wx_sink sink = {.ctx = m, .record = on_record, .bad = on_bad, .duplicate = on_duplicate};
+    wx_in *in = &src->in;
+    char vics_version[16];
+    ward_status rc;
+    switch (src->format) {
+    case WARD_FMT_VICS:
+        rc = wx_read_vics(in, &sink, vics_version, err);
+        snprintf(m->sum->format, sizeof m->sum->format, "%s", vics_version);
+        break;
+    case WARD_FMT_HASHDEEP: rc = wx_read_hashdeep(in, &sink, err); break;
+    case WARD_FMT_SUMS: rc = wx_read_sums(in, &sink, -1, err); break;
+    case WARD_FMT_MD5SUM: rc = wx_read_sums(in, &sink, WX_MD5, err); break;
+    case WARD_FMT_SHA1SUM: rc = wx_read_sums(in, &sink, WX_SHA1, err); break;
+    case WARD_FMT_SHA256SUM: rc = wx_read_sums(in, &sink, WX_SHA256, err); break;
+    case WARD_FMT_CSV: rc = wx_read_csv(in, &sink, err); break;
+    case WARD_FMT_PDQ: rc = wx_read_pdq(in, &sink, err); break;
+    case WARD_FMT_NSRL: rc = wx_read_nsrl(src->path, &sink, src->version, err); break;
+    default: rc = ward_fail(err, WARD_EINVAL, "bad format %d", (int)src->format);
+    }
+    if (rc || !src->open)
+        return rc;
+    if ((rc = wx_in_finish(in, m->sum->file_sha256)))
+        return rc;
+    src->size = in->consumed + in->len;
+    return WARD_OK;
+}
+
+/* The import's row, 'running' until log_done: a crash leaves none (the
+ * transaction), a failure gets one from log_failed. */
+static ward_status log_start(imp *m, const char *list, const char *path, const char *started)
+{
+    sqlite3_stmt *st;
+    ward_status rc = wst_prepare(m->s,
+                                 "INSERT INTO imports(list_id, list_name, path, format, started,"
+                                 " status) VALUES(?1, ?2, ?3, ?4, ?5, 'running')",
+                                 &st, m->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, m->list_id);
+    sqlite3_bind_text(st, 2, list, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, m->sum->format, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, started, -1, SQLITE_STATIC);
+    if ((rc = step_done(m->s, st, m->err, "log import")))
+        return rc;
+    m->import_id = sqlite3_last_insert_rowid(m->s->db);
+    return WARD_OK;
+}
+
+static ward_status log_done(imp *m, const source *src)
+{
+    const ward_import_summary *sum = m->sum;
+    sqlite3_stmt *st;
+    ward_status rc = wst_prepare(m->s,
+                                 "UPDATE imports SET finished = ?1, records = ?2, added = ?3,"
+                                 " updated = ?4, duplicate = ?5, removed = ?6, bad = ?7,"
+                                 " status = 'ok', file_sha256 = ?8, file_size = ?9, format = ?10,"
+                                 " source_version = ?11 WHERE id = ?12",
+                                 &st, m->err);
+    if (rc)
+        return rc;
+    char now[32];
+    wst_now(now);
+    sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+    const uint64_t counts[] = {sum->records, sum->added,   sum->updated,
+                               sum->duplicate, sum->removed, sum->bad};
+    for (int i = 0; i < 6; i++)
+        sqlite3_bind_int64(st, 2 + i, (sqlite3_int64)counts[i]);
+    sqlite3_bind_text(st, 8, sum->file_sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 9, (sqlite3_int64)src->size);
+    sqlite3_bind_text(st, 10, sum->format, -1, SQLITE_STATIC);
+    if (src->version[0])
+        sqlite3_bind_text(st, 11, src->version, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 11);
+    sqlite3_bind_int64(st, 12, m->import_id);
+    return step_done(m->s, st, m->err, "log import");
+}
+
 ward_status ward_store_import(ward_store *s, const char *path,
                               ward_hashset_format format, const char *list,
                               const ward_import_opts *opts,
@@ -773,11 +919,10 @@ ward_status ward_store_import(ward_store *s, const char *path,
         return ward_fail(err, WARD_ENOMEM, "out of memory");
     memset(sum, 0, sizeof *sum);
     ward_status rc = WARD_OK;
-    wx_in in;
-    int in_open = 0, tx = 0, cache_set = 0;
+    source src = {.path = path, .format = format};
+    int tx = 0, cache_set = 0;
     char *abs = NULL;
-    char started[32], version[128] = "";
-    uint64_t file_size = 0;
+    char started[32] = "";
     imp m;
     memset(&m, 0, sizeof m);
 
@@ -789,30 +934,7 @@ ward_status ward_store_import(ward_store *s, const char *path,
         rc = ward_fail(err, WARD_EINVAL, "%s: store is open read-only", s->path);
         goto done;
     }
-    if (format != WARD_FMT_NSRL) {
-        if ((rc = wx_in_open(&in, path, err)))
-            goto done;
-        in_open = 1;
-        if (format == WARD_FMT_AUTO) {
-            if ((rc = wx_in_fill(&in, 65536)))
-                goto done;
-            format = wx_detect(in.buf + in.pos, in.len - in.pos);
-            if (format == WARD_FMT_AUTO) {
-                rc = ward_fail(err, WARD_EFORMAT,
-                               "%s: cannot tell the hash-set format; name it (vics, "
-                               "hashdeep, sums, csv, pdq, nsrl)",
-                               path);
-                goto done;
-            }
-            if (format == WARD_FMT_NSRL) {
-                wx_in_close(&in);
-                in_open = 0;
-            }
-        }
-    }
-    snprintf(sum->format, sizeof sum->format, "%s", ward_hashset_format_name(format));
-    if (format == WARD_FMT_NSRL &&
-        (rc = hash_file(path, sum->file_sha256, &file_size, err)))
+    if ((rc = open_source(&src, sum, err)))
         goto done;
     abs = realpath(path, NULL);
     wst_now(started);
@@ -822,7 +944,7 @@ ward_status ward_store_import(ward_store *s, const char *path,
     m.opts = opts;
     m.sum = sum;
     m.path = path;
-    m.in = in_open ? &in : NULL;
+    m.in = src.open ? &src.in : NULL;
     m.next_progress = PROGRESS_EVERY;
     if (!(m.tags = malloc(TAGS_MAX))) {
         rc = ward_fail(err, WARD_ENOMEM, "out of memory");
@@ -837,77 +959,12 @@ ward_status ward_store_import(ward_store *s, const char *path,
     if ((rc = wst_begin(s, 1, err)))
         goto done;
     tx = 1;
-    if ((rc = setup_list(&m, list, format)))
+    if ((rc = setup_list(&m, list, src.format)) || (rc = setup_bloom(&m, src.size)) ||
+        (rc = log_start(&m, list, abs ? abs : path, started)) || (rc = prepare_all(&m)))
         goto done;
-    if ((rc = setup_bloom(&m, file_size ? file_size : (in_open ? (uint64_t)in.st_size : 0))))
-        goto done;
-    sqlite3_stmt *st;
-    if ((rc = wst_prepare(s,
-                          "INSERT INTO imports(list_id, list_name, path, format, started,"
-                          " status) VALUES(?1, ?2, ?3, ?4, ?5, 'running')",
-                          &st, err)))
-        goto done;
-    sqlite3_bind_int64(st, 1, m.list_id);
-    sqlite3_bind_text(st, 2, list, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, abs ? abs : path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, sum->format, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, started, -1, SQLITE_STATIC);
-    if ((rc = step_done(s, st, err, "log import")))
-        goto done;
-    m.import_id = sqlite3_last_insert_rowid(s->db);
-    if ((rc = prepare_all(&m)))
-        goto done;
-
-    wx_sink sink = {.ctx = &m, .record = on_record, .bad = on_bad, .duplicate = on_duplicate};
-    char vics_version[16];
-    switch (format) {
-    case WARD_FMT_VICS:
-        rc = wx_read_vics(&in, &sink, vics_version, err);
-        snprintf(sum->format, sizeof sum->format, "%s", vics_version);
-        break;
-    case WARD_FMT_HASHDEEP: rc = wx_read_hashdeep(&in, &sink, err); break;
-    case WARD_FMT_SUMS: rc = wx_read_sums(&in, &sink, -1, err); break;
-    case WARD_FMT_MD5SUM: rc = wx_read_sums(&in, &sink, WX_MD5, err); break;
-    case WARD_FMT_SHA1SUM: rc = wx_read_sums(&in, &sink, WX_SHA1, err); break;
-    case WARD_FMT_SHA256SUM: rc = wx_read_sums(&in, &sink, WX_SHA256, err); break;
-    case WARD_FMT_CSV: rc = wx_read_csv(&in, &sink, err); break;
-    case WARD_FMT_PDQ: rc = wx_read_pdq(&in, &sink, err); break;
-    case WARD_FMT_NSRL: rc = wx_read_nsrl(path, &sink, version, err); break;
-    default: rc = ward_fail(err, WARD_EINVAL, "bad format %d", (int)format);
-    }
+    rc = read_source(&m, &src, err);
     finalize_all(&m);
-    if (rc)
-        goto done;
-    if (in_open) {
-        if ((rc = wx_in_finish(&in, sum->file_sha256)))
-            goto done;
-        file_size = in.consumed + in.len;
-    }
-    char now[32];
-    wst_now(now);
-    if ((rc = wst_prepare(s,
-                          "UPDATE imports SET finished = ?1, records = ?2, added = ?3,"
-                          " updated = ?4, duplicate = ?5, removed = ?6, bad = ?7,"
-                          " status = 'ok', file_sha256 = ?8, file_size = ?9, format = ?10,"
-                          " source_version = ?11 WHERE id = ?12",
-                          &st, err)))
-        goto done;
-    sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)sum->records);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)sum->added);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)sum->updated);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)sum->duplicate);
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)sum->removed);
-    sqlite3_bind_int64(st, 7, (sqlite3_int64)sum->bad);
-    sqlite3_bind_text(st, 8, sum->file_sha256, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 9, (sqlite3_int64)file_size);
-    sqlite3_bind_text(st, 10, sum->format, -1, SQLITE_STATIC);
-    if (version[0])
-        sqlite3_bind_text(st, 11, version, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 11);
-    sqlite3_bind_int64(st, 12, m.import_id);
-    if ((rc = step_done(s, st, err, "log import")))
+    if (rc || (rc = log_done(&m, &src)))
         goto done;
     tx = 0;
     if ((rc = wst_commit(s, err)))
@@ -932,8 +989,8 @@ done:
     }
     if (rc)
         sum->import_id = 0;
-    if (in_open)
-        wx_in_close(&in);
+    if (src.open)
+        wx_in_close(&src.in);
     for (size_t i = 0; i < m.ncats; i++) {
         free(m.cats[i].code);
         free(m.cats[i].label);

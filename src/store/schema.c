@@ -135,31 +135,13 @@ static const char *const MIGRATIONS[] = {
 int wst_schema_latest(void) { return N_MIGRATIONS; }
 int ward_store_schema_version(void) { return N_MIGRATIONS; }
 
-static ward_status read_int_pragma(ward_store *s, const char *sql, int *v,
-                                   ward_error *err)
-{
-    sqlite3_stmt *st;
-    ward_status rc = wst_prepare(s, sql, &st, err);
-    if (rc)
-        return rc;
-    int r = sqlite3_step(st);
-    if (r != SQLITE_ROW) {
-        rc = wst_sqlfail(s, err, r, sql);
-        sqlite3_finalize(st);
-        return rc;
-    }
-    *v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return WARD_OK;
-}
-
 ward_status wst_migrate(ward_store *s, int target, ward_error *err)
 {
     if (target > N_MIGRATIONS)
         return ward_fail(err, WARD_EINTERNAL, "no migration to version %d", target);
     for (;;) {
-        int version = 0;
-        ward_status rc = read_int_pragma(s, "PRAGMA user_version", &version, err);
+        int64_t version = 0;
+        ward_status rc = wst_query_int(s, "PRAGMA user_version", &version, err);
         if (rc)
             return rc;
         if (version >= target)
@@ -168,26 +150,23 @@ ward_status wst_migrate(ward_store *s, int target, ward_error *err)
             return ward_fail(err, WARD_EUNSUPPORTED,
                              "%s: schema version %d needs migrating to %d; "
                              "open the store read-write once",
-                             s->path, version, target);
+                             s->path, (int)version, target);
         /* BEGIN IMMEDIATE takes the write lock, then re-read the version:
          * another process may have migrated while we waited. */
         rc = wst_exec(s, "BEGIN IMMEDIATE", err);
         if (rc)
             return rc;
-        rc = read_int_pragma(s, "PRAGMA user_version", &version, err);
+        rc = wst_query_int(s, "PRAGMA user_version", &version, err);
         if (rc == WARD_OK && version < target) {
             rc = wst_exec(s, MIGRATIONS[version], err);
             if (rc == WARD_OK) {
                 char sql[64];
-                snprintf(sql, sizeof sql, "PRAGMA user_version = %d", version + 1);
+                snprintf(sql, sizeof sql, "PRAGMA user_version = %d", (int)version + 1);
                 rc = wst_exec(s, sql, err);
             }
         }
-        if (rc) {
-            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-            return rc;
-        }
-        rc = wst_exec(s, "COMMIT", err);
+        if (rc == WARD_OK)
+            rc = wst_exec(s, "COMMIT", err);
         if (rc) {
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
             return rc;

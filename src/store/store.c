@@ -1,5 +1,6 @@
 /*
- * Opening a store, transactions, revision, category schemes and lists.
+ * Opening a store, transactions, revision, category schemes and lists; and
+ * the query helpers (find a row, walk or keep rows) the store files share.
  */
 #include "store/store_int.h"
 #include "util/error.h"
@@ -158,8 +159,7 @@ static ward_status make_dirs(const char *dir, ward_error *err)
     return WARD_OK;
 }
 
-static ward_status int_query(ward_store *s, const char *sql, int64_t *v,
-                             ward_error *err)
+ward_status wst_query_int(ward_store *s, const char *sql, int64_t *v, ward_error *err)
 {
     sqlite3_stmt *st;
     ward_status rc = wst_prepare(s, sql, &st, err);
@@ -172,6 +172,164 @@ static ward_status int_query(ward_store *s, const char *sql, int64_t *v,
         rc = wst_sqlfail(s, err, r, sql);
     sqlite3_finalize(st);
     return rc;
+}
+
+ward_status wst_find_row(ward_store *s, const char *sql, const char *key,
+                         sqlite3_stmt **st, const char *what, ward_error *err)
+{
+    ward_status rc = wst_prepare(s, sql, st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(*st, 1, key, -1, SQLITE_STATIC);
+    int r = sqlite3_step(*st);
+    if (r == SQLITE_ROW)
+        return WARD_OK;
+    rc = r == SQLITE_DONE ? WARD_ENOTFOUND : wst_sqlfail(s, err, r, what);
+    sqlite3_finalize(*st);
+    *st = NULL;
+    return rc;
+}
+
+ward_status wst_each_row(ward_store *s, sqlite3_stmt *st, wst_row_fn row, void *ctx,
+                         const char *what, ward_error *err)
+{
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW)
+        if (row(ctx, st)) {
+            r = SQLITE_DONE;
+            break;
+        }
+    /* The message is read from the connection before finalize touches it. */
+    ward_status rc = r == SQLITE_DONE ? WARD_OK : wst_sqlfail(s, err, r, what);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+void *wst_grow(void *v, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return v;
+    size_t nc = *cap ? 2 * *cap : 8;
+    void *p = realloc(v, nc * size);
+    if (p)
+        *cap = nc;
+    return p;
+}
+
+typedef struct keep {
+    wst_rows *rows;
+    wst_fill_fn fill;
+    void *ctx;
+    int nomem;
+} keep;
+
+static int keep_row(void *ctx, sqlite3_stmt *st)
+{
+    keep *k = ctx;
+    wst_rows *r = k->rows;
+    void *v = wst_grow(r->v, &r->cap, r->n, r->size);
+    if (!v)
+        return k->nomem = 1;
+    r->v = v;
+    void *elem = (char *)v + r->n * r->size;
+    memset(elem, 0, r->size);
+    if (k->fill(k->ctx, st, elem))
+        return k->nomem = 1;
+    r->n++;
+    return 0;
+}
+
+ward_status wst_keep_rows(ward_store *s, sqlite3_stmt *st, wst_rows *rows, wst_fill_fn fill,
+                          void *ctx, const char *what, ward_error *err)
+{
+    keep k = {rows, fill, ctx, 0};
+    ward_status rc = wst_each_row(s, st, keep_row, &k, what, err);
+    return rc == WARD_OK && k.nomem ? ward_fail(err, WARD_ENOMEM, "out of memory") : rc;
+}
+
+/* Create the file ourselves so that it is private (0600): SQLite gives its
+ * -wal and -shm files the same mode. Then connect. */
+static ward_status connect_db(ward_store *s, ward_error *err)
+{
+    if (!s->readonly) {
+        int fd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return ward_fail_errno(err, errno, "cannot open %s", s->path);
+        close(fd);
+    }
+    int r = sqlite3_open_v2(s->path, &s->db,
+                            s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE, NULL);
+    if (r != SQLITE_OK)
+        return wst_sqlfail(s, err, r, "open");
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    return WARD_OK;
+}
+
+/* Identify the file before changing anything in it: refuse other SQLite
+ * databases and stores of a newer schema. *objects: schema objects in it
+ * (0 for a new file). */
+static ward_status identify(ward_store *s, int64_t *objects, ward_error *err)
+{
+    int64_t version = 0, appid = 0;
+    ward_status rc;
+    if ((rc = wst_query_int(s, "PRAGMA user_version", &version, err)) ||
+        (rc = wst_query_int(s, "PRAGMA application_id", &appid, err)) ||
+        (rc = wst_query_int(s, "SELECT count(*) FROM sqlite_schema", objects, err)))
+        return rc;
+    if (version == 0 && *objects > 0)
+        return ward_fail(err, WARD_EFORMAT,
+                         "%s: not a ward store (an SQLite database with other tables)",
+                         s->path);
+    if (version > 0 && appid != WST_APPLICATION_ID)
+        return ward_fail(err, WARD_EFORMAT, "%s: not a ward store (application id %lld)",
+                         s->path, (long long)appid);
+    if (version > wst_schema_latest())
+        return ward_fail(err, WARD_EUNSUPPORTED,
+                         "%s: schema version %lld is newer than this ward (%s) supports "
+                         "(%d); upgrade ward to open it",
+                         s->path, (long long)version, WARD_VERSION_STRING,
+                         wst_schema_latest());
+    return WARD_OK;
+}
+
+/* WAL: readers never block the writer; an interrupted write transaction is
+ * simply not in the log. synchronous=NORMAL in WAL keeps the database
+ * consistent on power loss (a commit may be lost, never half-applied). The
+ * log is truncated after checkpoints so a large import does not leave a
+ * large file. */
+static ward_status use_wal(ward_store *s, ward_error *err)
+{
+    sqlite3_stmt *st;
+    ward_status rc = wst_prepare(s, "PRAGMA journal_mode = WAL", &st, err);
+    if (rc)
+        return rc;
+    int r = sqlite3_step(st);
+    if (r != SQLITE_ROW)
+        rc = wst_sqlfail(s, err, r, "journal_mode");
+    else if (strcmp(wst_text(st, 0), "wal") != 0)
+        rc = ward_fail(err, WARD_EIO, "%s: cannot switch to WAL mode", s->path);
+    sqlite3_finalize(st);
+    if (rc)
+        return rc;
+    return wst_exec(s, "PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 67108864;",
+                    err);
+}
+
+/* Connection settings. A new database gets 16 KiB pages: shallower digest
+ * indexes, and imports about a quarter faster than with 4 KiB
+ * (bench_import). Only an empty file takes it; WAL mode fixes it after. */
+static ward_status configure(ward_store *s, int64_t objects, ward_error *err)
+{
+    char pragmas[256];
+    snprintf(pragmas, sizeof pragmas,
+             "%sPRAGMA foreign_keys = ON; PRAGMA cache_size = -%d; "
+             "PRAGMA temp_store = FILE;",
+             objects == 0 && !s->readonly ? "PRAGMA page_size = 16384; " : "", CACHE_KIB);
+    ward_status rc = wst_exec(s, pragmas, err);
+    if (rc || s->readonly)
+        return rc;
+    return use_wal(s, err);
 }
 
 ward_status ward_store_open(const char *datadir, unsigned flags, ward_store **out,
@@ -195,103 +353,9 @@ ward_status ward_store_open(const char *datadir, unsigned flags, ward_store **ou
     snprintf(s->path, n, "%s/ward.db", datadir);
     s->readonly = readonly;
     s->import_cache_kib = WST_IMPORT_CACHE_KIB;
-
-    if (!readonly) {
-        /* Create the file ourselves so that it is private (0600); SQLite
-         * gives its -wal and -shm files the same mode. */
-        int fd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (fd < 0) {
-            rc = ward_fail_errno(err, errno, "cannot open %s", s->path);
-            ward_store_close(s);
-            return rc;
-        }
-        close(fd);
-    }
-    int r = sqlite3_open_v2(s->path, &s->db,
-                            readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE,
-                            NULL);
-    if (r != SQLITE_OK) {
-        rc = wst_sqlfail(s, err, r, "open");
-        ward_store_close(s);
-        return rc;
-    }
-    sqlite3_extended_result_codes(s->db, 1);
-    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-
-    /* Identify the file before changing anything in it. */
-    int64_t version = 0, appid = 0, objects = 0;
-    if ((rc = int_query(s, "PRAGMA user_version", &version, err)) ||
-        (rc = int_query(s, "PRAGMA application_id", &appid, err)) ||
-        (rc = int_query(s, "SELECT count(*) FROM sqlite_schema", &objects, err))) {
-        ward_store_close(s);
-        return rc;
-    }
-    if (version == 0 && objects > 0) {
-        ward_fail(err, WARD_EFORMAT,
-                  "%s: not a ward store (an SQLite database with other tables)",
-                  s->path);
-        ward_store_close(s);
-        return WARD_EFORMAT;
-    }
-    if (version > 0 && appid != WST_APPLICATION_ID) {
-        ward_fail(err, WARD_EFORMAT, "%s: not a ward store (application id %lld)",
-                  s->path, (long long)appid);
-        ward_store_close(s);
-        return WARD_EFORMAT;
-    }
-    if (version > wst_schema_latest()) {
-        ward_fail(err, WARD_EUNSUPPORTED,
-                  "%s: schema version %lld is newer than this ward (%s) supports "
-                  "(%d); upgrade ward to open it",
-                  s->path, (long long)version, WARD_VERSION_STRING,
-                  wst_schema_latest());
-        ward_store_close(s);
-        return WARD_EUNSUPPORTED;
-    }
-    char pragmas[256];
-    /* A new database gets 16 KiB pages: shallower digest indexes, and
-     * imports about a quarter faster than with 4 KiB (bench_import). Only
-     * an empty file takes it; WAL mode fixes it afterwards. */
-    snprintf(pragmas, sizeof pragmas,
-             "%sPRAGMA foreign_keys = ON; PRAGMA cache_size = -%d; "
-             "PRAGMA temp_store = FILE;",
-             objects == 0 && !readonly ? "PRAGMA page_size = 16384; " : "", CACHE_KIB);
-    if ((rc = wst_exec(s, pragmas, err))) {
-        ward_store_close(s);
-        return rc;
-    }
-    if (!readonly) {
-        /* WAL: readers never block the writer; an interrupted write
-         * transaction is simply not in the log. synchronous=NORMAL in WAL
-         * keeps the database consistent on power loss (a commit may be
-         * lost, never half-applied). The log is truncated after checkpoints
-         * so a large import does not leave a large file. */
-        sqlite3_stmt *st;
-        if ((rc = wst_prepare(s, "PRAGMA journal_mode = WAL", &st, err))) {
-            ward_store_close(s);
-            return rc;
-        }
-        r = sqlite3_step(st);
-        int wal = r == SQLITE_ROW &&
-                  strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
-        sqlite3_finalize(st);
-        if (!wal) {
-            rc = r == SQLITE_ROW
-                     ? ward_fail(err, WARD_EIO, "%s: cannot switch to WAL mode",
-                                 s->path)
-                     : wst_sqlfail(s, err, r, "journal_mode");
-            ward_store_close(s);
-            return rc;
-        }
-        if ((rc = wst_exec(s,
-                           "PRAGMA synchronous = NORMAL; "
-                           "PRAGMA journal_size_limit = 67108864;",
-                           err))) {
-            ward_store_close(s);
-            return rc;
-        }
-    }
-    if ((rc = wst_migrate(s, wst_schema_latest(), err))) {
+    int64_t objects = 0;
+    if ((rc = connect_db(s, err)) || (rc = identify(s, &objects, err)) ||
+        (rc = configure(s, objects, err)) || (rc = wst_migrate(s, wst_schema_latest(), err))) {
         ward_store_close(s);
         return rc;
     }
@@ -321,16 +385,16 @@ ward_status ward_store_revision(ward_store *s, uint64_t *revision, ward_error *e
         return ward_fail(err, WARD_EINVAL, "ward_store_revision: bad argument");
     int64_t v = 0;
     ward_status rc =
-        int_query(s, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'revision'",
-                  &v, err);
+        wst_query_int(s, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'revision'",
+                      &v, err);
     if (rc == WARD_OK)
         *revision = (uint64_t)v;
     return rc;
 }
 
-/* ---- schemes -------------------------------------------------------- */
+/* ---- schemes, categories, lists ------------------------------------- */
 
-static int valid_name(const char *s)
+int wst_valid_name(const char *s)
 {
     if (!s || !*s || strlen(s) > 200)
         return 0;
@@ -340,61 +404,85 @@ static int valid_name(const char *s)
     return 1;
 }
 
-ward_status ward_store_add_scheme(ward_store *s, const char *name,
-                                  const char *description, ward_error *err)
+/* Step an INSERT and finalize it. A UNIQUE violation means the name is
+ * taken: WARD_EINVAL with the message `taken`. */
+static ward_status insert_step(ward_store *s, sqlite3_stmt *st, const char *taken,
+                               const char *what, ward_error *err)
 {
-    if (!s)
-        return ward_fail(err, WARD_EINVAL, "no store");
-    if (!valid_name(name))
-        return ward_fail(err, WARD_EINVAL,
-                         "bad scheme name (1-200 printable characters)");
-    ward_status rc = wst_begin(s, 1, err);
-    if (rc)
-        return rc;
-    sqlite3_stmt *st;
-    char now[32];
-    wst_now(now);
-    if ((rc = wst_prepare(s,
-                          "INSERT INTO schemes(name, description, created) "
-                          "VALUES(?1, ?2, ?3)",
-                          &st, err))) {
-        wst_rollback(s);
-        return rc;
-    }
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, description ? description : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
     int r = sqlite3_step(st);
+    ward_status rc = WARD_OK;
+    if ((r & 0xff) == SQLITE_CONSTRAINT)
+        rc = ward_fail(err, WARD_EINVAL, "%s", taken);
+    else if (r != SQLITE_DONE)
+        rc = wst_sqlfail(s, err, r, what);
     sqlite3_finalize(st);
-    if (r != SQLITE_DONE) {
-        if ((r & 0xff) == SQLITE_CONSTRAINT)
-            rc = ward_fail(err, WARD_EINVAL, "scheme '%s' already exists", name);
-        else
-            rc = wst_sqlfail(s, err, r, "add scheme");
+    return rc;
+}
+
+/* Commit a write transaction that went well, else roll it back. */
+static ward_status end_write(ward_store *s, ward_status rc, ward_error *err)
+{
+    if (rc) {
         wst_rollback(s);
         return rc;
     }
     return wst_commit(s, err);
 }
 
-/* Id of a scheme by name; WARD_ENOTFOUND if none. */
-static ward_status scheme_id(ward_store *s, const char *name, int64_t *id,
-                             ward_error *err)
+ward_status ward_store_add_scheme(ward_store *s, const char *name,
+                                  const char *description, ward_error *err)
 {
-    sqlite3_stmt *st;
-    ward_status rc = wst_prepare(s, "SELECT id FROM schemes WHERE name = ?1", &st, err);
+    if (!s)
+        return ward_fail(err, WARD_EINVAL, "no store");
+    if (!wst_valid_name(name))
+        return ward_fail(err, WARD_EINVAL,
+                         "bad scheme name (1-200 printable characters)");
+    ward_status rc = wst_begin(s, 1, err);
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW)
-        *id = sqlite3_column_int64(st, 0);
-    else if (r == SQLITE_DONE)
-        rc = ward_fail(err, WARD_ENOTFOUND, "no category scheme '%s'", name);
-    else
-        rc = wst_sqlfail(s, err, r, "find scheme");
+    sqlite3_stmt *st;
+    char now[32], taken[256];
+    wst_now(now);
+    snprintf(taken, sizeof taken, "scheme '%s' already exists", name);
+    if ((rc = wst_prepare(s, "INSERT INTO schemes(name, description, created) "
+                             "VALUES(?1, ?2, ?3)",
+                          &st, err)) == WARD_OK) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, description ? description : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+        rc = insert_step(s, st, taken, "add scheme", err);
+    }
+    return end_write(s, rc, err);
+}
+
+ward_status wst_scheme(ward_store *s, const char *scheme, int64_t *id, char *name,
+                       size_t cap, ward_error *err)
+{
+    sqlite3_stmt *st;
+    ward_status rc = wst_find_row(s, "SELECT id, name FROM schemes WHERE name = ?1", scheme,
+                                  &st, "find scheme", err);
+    if (rc == WARD_ENOTFOUND)
+        return ward_fail(err, WARD_ENOTFOUND, "no category scheme '%s'", scheme);
+    if (rc)
+        return rc;
+    *id = sqlite3_column_int64(st, 0);
+    if (name)
+        snprintf(name, cap, "%s", wst_text(st, 1));
     sqlite3_finalize(st);
-    return rc;
+    return WARD_OK;
+}
+
+/* A category code: a valid name, and not the word for "no category". */
+static int valid_code(const char *code)
+{
+    return wst_valid_name(code) && strcasecmp(code, "uncategorised") != 0 &&
+           strcasecmp(code, "uncategorized") != 0;
+}
+
+static int valid_class(const char *klass)
+{
+    return klass && (!strcmp(klass, WARD_CLASS_ALERT) || !strcmp(klass, WARD_CLASS_IGNORABLE) ||
+                     !strcmp(klass, WARD_CLASS_UNKNOWN));
 }
 
 ward_status ward_store_add_category(ward_store *s, const char *scheme,
@@ -403,14 +491,12 @@ ward_status ward_store_add_category(ward_store *s, const char *scheme,
 {
     if (!s || !scheme)
         return ward_fail(err, WARD_EINVAL, "ward_store_add_category: bad argument");
-    if (!valid_name(code) || !strcasecmp(code, "uncategorised") ||
-        !strcasecmp(code, "uncategorized"))
+    if (!valid_code(code))
         return ward_fail(err, WARD_EINVAL,
                          "bad category code '%s' (1-200 printable characters; "
                          "'uncategorised' is reserved)",
                          code ? code : "");
-    if (!klass || (strcmp(klass, WARD_CLASS_ALERT) && strcmp(klass, WARD_CLASS_IGNORABLE) &&
-                   strcmp(klass, WARD_CLASS_UNKNOWN)))
+    if (!valid_class(klass))
         return ward_fail(err, WARD_EINVAL,
                          "bad category class '%s' (alert, ignorable or unknown)",
                          klass ? klass : "");
@@ -418,31 +504,38 @@ ward_status ward_store_add_category(ward_store *s, const char *scheme,
     if (rc)
         return rc;
     int64_t sid;
-    sqlite3_stmt *st = NULL;
-    if ((rc = scheme_id(s, scheme, &sid, err)) ||
-        (rc = wst_prepare(s,
-                          "INSERT INTO categories(scheme_id, code, label, class) "
-                          "VALUES(?1, ?2, ?3, ?4)",
-                          &st, err))) {
-        wst_rollback(s);
-        return rc;
+    sqlite3_stmt *st;
+    char taken[256];
+    snprintf(taken, sizeof taken, "scheme '%s' already has category '%s'", scheme, code);
+    if ((rc = wst_scheme(s, scheme, &sid, NULL, 0, err)) == WARD_OK &&
+        (rc = wst_prepare(s, "INSERT INTO categories(scheme_id, code, label, class) "
+                             "VALUES(?1, ?2, ?3, ?4)",
+                          &st, err)) == WARD_OK) {
+        sqlite3_bind_int64(st, 1, sid);
+        sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, label && *label ? label : code, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, klass, -1, SQLITE_STATIC);
+        rc = insert_step(s, st, taken, "add category", err);
     }
-    sqlite3_bind_int64(st, 1, sid);
-    sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, label && *label ? label : code, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, klass, -1, SQLITE_STATIC);
-    int r = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (r != SQLITE_DONE) {
-        if ((r & 0xff) == SQLITE_CONSTRAINT)
-            rc = ward_fail(err, WARD_EINVAL, "scheme '%s' already has category '%s'",
-                           scheme, code);
-        else
-            rc = wst_sqlfail(s, err, r, "add category");
-        wst_rollback(s);
-        return rc;
-    }
-    return wst_commit(s, err);
+    return end_write(s, rc, err);
+}
+
+/* Callbacks of the listing functions, with their context: what wst_each_row
+ * hands each row to. */
+typedef struct walk {
+    union {
+        ward_category_cb category;
+        ward_list_cb list;
+        ward_import_cb import;
+    } cb;
+    void *ctx;
+} walk;
+
+static int category_row(void *ctx, sqlite3_stmt *st)
+{
+    const walk *w = ctx;
+    return w->cb.category(w->ctx, wst_text(st, 0), wst_text(st, 1), wst_text(st, 2),
+                          wst_text(st, 3));
 }
 
 ward_status ward_store_categories(ward_store *s, const char *scheme,
@@ -450,38 +543,44 @@ ward_status ward_store_categories(ward_store *s, const char *scheme,
 {
     if (!s || !cb)
         return ward_fail(err, WARD_EINVAL, "ward_store_categories: bad argument");
-    sqlite3_stmt *st;
-    ward_status rc = wst_prepare(
-        s,
-        "SELECT s.name, c.code, c.label, c.class FROM categories c "
-        "JOIN schemes s ON s.id = c.scheme_id "
-        "WHERE ?1 IS NULL OR s.name = ?1 ORDER BY s.name, c.code",
-        &st, err);
-    if (rc)
+    int64_t id;
+    ward_status rc;
+    if (scheme && (rc = wst_scheme(s, scheme, &id, NULL, 0, err)))
         return rc;
-    if (scheme) {
-        int64_t id;
-        if ((rc = scheme_id(s, scheme, &id, err))) {
-            sqlite3_finalize(st);
-            return rc;
-        }
+    sqlite3_stmt *st;
+    if ((rc = wst_prepare(s,
+                          "SELECT s.name, c.code, c.label, c.class FROM categories c "
+                          "JOIN schemes s ON s.id = c.scheme_id "
+                          "WHERE ?1 IS NULL OR s.name = ?1 ORDER BY s.name, c.code",
+                          &st, err)))
+        return rc;
+    if (scheme)
         sqlite3_bind_text(st, 1, scheme, -1, SQLITE_STATIC);
-    }
-    int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        if (cb(ctx, (const char *)sqlite3_column_text(st, 0),
-               (const char *)sqlite3_column_text(st, 1),
-               (const char *)sqlite3_column_text(st, 2),
-               (const char *)sqlite3_column_text(st, 3)))
-            break;
-    }
-    if (r != SQLITE_ROW && r != SQLITE_DONE)
-        rc = wst_sqlfail(s, err, r, "list categories");
-    sqlite3_finalize(st);
-    return rc;
+    walk w = {.cb.category = cb, .ctx = ctx};
+    return wst_each_row(s, st, category_row, &w, "list categories", err);
 }
 
-/* ---- lists ----------------------------------------------------------- */
+ward_status wst_insert_list(ward_store *s, const char *name, const char *description,
+                            int64_t scheme_id, ward_list_kind kind, ward_error *err)
+{
+    sqlite3_stmt *st;
+    ward_status rc = wst_prepare(s,
+                                 "INSERT INTO lists(name, description, scheme_id, kind, created) "
+                                 "VALUES(?1, ?2, ?3, ?4, ?5)",
+                                 &st, err);
+    if (rc)
+        return rc;
+    char now[32], taken[256];
+    wst_now(now);
+    snprintf(taken, sizeof taken, "list '%s' already exists", name);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, description ? description : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, scheme_id);
+    sqlite3_bind_text(st, 4, kind == WARD_LIST_KNOWN_GOOD ? "known-good" : "alert", -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
+    return insert_step(s, st, taken, "create list", err);
+}
 
 ward_status ward_store_create_list(ward_store *s, const char *name,
                                    const char *scheme, ward_list_kind kind,
@@ -489,7 +588,7 @@ ward_status ward_store_create_list(ward_store *s, const char *name,
 {
     if (!s)
         return ward_fail(err, WARD_EINVAL, "no store");
-    if (!valid_name(name))
+    if (!wst_valid_name(name))
         return ward_fail(err, WARD_EINVAL, "bad list name (1-200 printable characters)");
     if (kind != WARD_LIST_ALERT && kind != WARD_LIST_KNOWN_GOOD)
         return ward_fail(err, WARD_EINVAL, "bad list kind");
@@ -497,72 +596,75 @@ ward_status ward_store_create_list(ward_store *s, const char *name,
     if (rc)
         return rc;
     int64_t sid;
-    sqlite3_stmt *st = NULL;
-    char now[32];
-    wst_now(now);
-    if ((rc = scheme_id(s, scheme ? scheme : WARD_SCHEME_PROJECTVIC, &sid, err)) ||
-        (rc = wst_prepare(s,
-                          "INSERT INTO lists(name, description, scheme_id, kind, created) "
-                          "VALUES(?1, ?2, ?3, ?4, ?5)",
-                          &st, err))) {
-        wst_rollback(s);
-        return rc;
-    }
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, description ? description : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, sid);
-    sqlite3_bind_text(st, 4, kind == WARD_LIST_KNOWN_GOOD ? "known-good" : "alert", -1,
-                      SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
-    int r = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (r != SQLITE_DONE) {
-        if ((r & 0xff) == SQLITE_CONSTRAINT)
-            rc = ward_fail(err, WARD_EINVAL, "list '%s' already exists", name);
-        else
-            rc = wst_sqlfail(s, err, r, "create list");
-        wst_rollback(s);
-        return rc;
-    }
-    return wst_commit(s, err);
+    if ((rc = wst_scheme(s, scheme ? scheme : WARD_SCHEME_PROJECTVIC, &sid, NULL, 0, err)) ==
+        WARD_OK)
+        rc = wst_insert_list(s, name, description, sid, kind, err);
+    return end_write(s, rc, err);
+}
+
+/* Prepare `sql` (no parameters) and hand its rows to row(). */
+static ward_status walk_sql(ward_store *s, const char *sql, wst_row_fn row, walk *w,
+                            const char *what, ward_error *err)
+{
+    sqlite3_stmt *st;
+    ward_status rc = wst_prepare(s, sql, &st, err);
+    return rc ? rc : wst_each_row(s, st, row, w, what, err);
+}
+
+
+static int list_row(void *ctx, sqlite3_stmt *st)
+{
+    const walk *w = ctx;
+    ward_list_info li = {
+        .name = wst_text(st, 0),
+        .description = wst_text(st, 1),
+        .scheme = wst_text(st, 2),
+        .created = wst_text(st, 3),
+        .kind = wst_list_kind(wst_text(st, 4)),
+        .entries = (uint64_t)sqlite3_column_int64(st, 5),
+        .removed = (uint64_t)sqlite3_column_int64(st, 6),
+        .imports = (uint64_t)sqlite3_column_int64(st, 7),
+    };
+    return w->cb.list(w->ctx, &li);
 }
 
 ward_status ward_store_lists(ward_store *s, ward_list_cb cb, void *ctx, ward_error *err)
 {
     if (!s || !cb)
         return ward_fail(err, WARD_EINVAL, "ward_store_lists: bad argument");
-    sqlite3_stmt *st;
-    ward_status rc = wst_prepare(
+    walk w = {.cb.list = cb, .ctx = ctx};
+    return walk_sql(
         s,
         "SELECT l.name, l.description, s.name, l.created, l.kind,"
         " (SELECT count(*) FROM entries e WHERE e.list_id = l.id AND e.removed_id IS NULL),"
         " (SELECT count(*) FROM entries e WHERE e.list_id = l.id AND e.removed_id IS NOT NULL),"
         " (SELECT count(*) FROM imports i WHERE i.list_id = l.id AND i.status = 'ok') "
         "FROM lists l JOIN schemes s ON s.id = l.scheme_id ORDER BY l.name",
-        &st, err);
-    if (rc)
-        return rc;
-    int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        ward_list_info li = {
-            .name = (const char *)sqlite3_column_text(st, 0),
-            .description = (const char *)sqlite3_column_text(st, 1),
-            .scheme = (const char *)sqlite3_column_text(st, 2),
-            .created = (const char *)sqlite3_column_text(st, 3),
-            .kind = strcmp((const char *)sqlite3_column_text(st, 4), "known-good") == 0
-                        ? WARD_LIST_KNOWN_GOOD
-                        : WARD_LIST_ALERT,
-            .entries = (uint64_t)sqlite3_column_int64(st, 5),
-            .removed = (uint64_t)sqlite3_column_int64(st, 6),
-            .imports = (uint64_t)sqlite3_column_int64(st, 7),
-        };
-        if (cb(ctx, &li))
-            break;
-    }
-    if (r != SQLITE_ROW && r != SQLITE_DONE)
-        rc = wst_sqlfail(s, err, r, "list lists");
-    sqlite3_finalize(st);
-    return rc;
+        list_row, &w, "list lists", err);
+}
+
+static int import_row(void *ctx, sqlite3_stmt *st)
+{
+    const walk *w = ctx;
+    ward_import_info ii = {
+        .id = (uint64_t)sqlite3_column_int64(st, 0),
+        .list = wst_text(st, 1),
+        .path = wst_text(st, 2),
+        .file_sha256 = wst_text(st, 3),
+        .format = wst_text(st, 4),
+        .source_version = wst_text(st, 5),
+        .started = wst_text(st, 6),
+        .finished = wst_text(st, 7),
+        .status = wst_text(st, 8),
+        .message = wst_text(st, 9),
+        .records = (uint64_t)sqlite3_column_int64(st, 10),
+        .added = (uint64_t)sqlite3_column_int64(st, 11),
+        .updated = (uint64_t)sqlite3_column_int64(st, 12),
+        .duplicate = (uint64_t)sqlite3_column_int64(st, 13),
+        .removed = (uint64_t)sqlite3_column_int64(st, 14),
+        .bad = (uint64_t)sqlite3_column_int64(st, 15),
+    };
+    return w->cb.import(w->ctx, &ii);
 }
 
 ward_status ward_store_imports(ward_store *s, ward_import_cb cb, void *ctx,
@@ -570,40 +672,10 @@ ward_status ward_store_imports(ward_store *s, ward_import_cb cb, void *ctx,
 {
     if (!s || !cb)
         return ward_fail(err, WARD_EINVAL, "ward_store_imports: bad argument");
-    sqlite3_stmt *st;
-    ward_status rc = wst_prepare(
-        s,
-        "SELECT id, list_name, path, file_sha256, format, source_version, started,"
-        " finished, status, message, records, added, updated, duplicate, removed, bad "
-        "FROM imports ORDER BY id",
-        &st, err);
-    if (rc)
-        return rc;
-    int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        ward_import_info ii = {
-            .id = (uint64_t)sqlite3_column_int64(st, 0),
-            .list = (const char *)sqlite3_column_text(st, 1),
-            .path = (const char *)sqlite3_column_text(st, 2),
-            .file_sha256 = (const char *)sqlite3_column_text(st, 3),
-            .format = (const char *)sqlite3_column_text(st, 4),
-            .source_version = (const char *)sqlite3_column_text(st, 5),
-            .started = (const char *)sqlite3_column_text(st, 6),
-            .finished = (const char *)sqlite3_column_text(st, 7),
-            .status = (const char *)sqlite3_column_text(st, 8),
-            .message = (const char *)sqlite3_column_text(st, 9),
-            .records = (uint64_t)sqlite3_column_int64(st, 10),
-            .added = (uint64_t)sqlite3_column_int64(st, 11),
-            .updated = (uint64_t)sqlite3_column_int64(st, 12),
-            .duplicate = (uint64_t)sqlite3_column_int64(st, 13),
-            .removed = (uint64_t)sqlite3_column_int64(st, 14),
-            .bad = (uint64_t)sqlite3_column_int64(st, 15),
-        };
-        if (cb(ctx, &ii))
-            break;
-    }
-    if (r != SQLITE_ROW && r != SQLITE_DONE)
-        rc = wst_sqlfail(s, err, r, "list imports");
-    sqlite3_finalize(st);
-    return rc;
+    walk w = {.cb.import = cb, .ctx = ctx};
+    return walk_sql(s,
+                    "SELECT id, list_name, path, file_sha256, format, source_version, started,"
+                    " finished, status, message, records, added, updated, duplicate, removed,"
+                    " bad FROM imports ORDER BY id",
+                    import_row, &w, "list imports", err);
 }

@@ -3,6 +3,7 @@
 #define WARD_STORE_INT_H
 
 #include <sqlite3.h>
+#include <string.h>
 #include <ward/store.h>
 
 /* Page cache (KiB): normally, and while importing (index pages of a few
@@ -34,6 +35,26 @@ ward_status wst_begin(ward_store *s, int write, ward_error *err);
 ward_status wst_commit(ward_store *s, ward_error *err);
 void wst_rollback(ward_store *s);
 
+/* Column i of the current row as text (NULL for SQL NULL). */
+static inline const char *wst_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+/* lists.kind, stored as text. */
+static inline ward_list_kind wst_list_kind(const char *text)
+{
+    return text && strcmp(text, "known-good") == 0 ? WARD_LIST_KNOWN_GOOD : WARD_LIST_ALERT;
+}
+
+/* Column i when it holds a blob of exactly n bytes (a digest), else NULL. */
+static inline const void *wst_blob(sqlite3_stmt *st, int i, size_t n)
+{
+    return sqlite3_column_type(st, i) == SQLITE_BLOB && (size_t)sqlite3_column_bytes(st, i) == n
+               ? sqlite3_column_blob(st, i)
+               : NULL;
+}
+
 /* Run SQL with no results. */
 ward_status wst_exec(ward_store *s, const char *sql, ward_error *err);
 ward_status wst_prepare(ward_store *s, const char *sql, sqlite3_stmt **st,
@@ -41,6 +62,52 @@ ward_status wst_prepare(ward_store *s, const char *sql, sqlite3_stmt **st,
 
 /* Current UTC time as "YYYY-MM-DDTHH:MM:SS.mmmZ". */
 void wst_now(char out[32]);
+
+/* The integer in the first column of the one row `sql` gives. */
+ward_status wst_query_int(ward_store *s, const char *sql, int64_t *v, ward_error *err);
+
+/* Prepare `sql`, bind `key` as ?1 and step to the first row: WARD_OK with
+ * *st on that row (the caller reads it and finalizes *st). No row:
+ * WARD_ENOTFOUND and err untouched, for the caller to say what is missing
+ * (or to create it). Else the SQLite failure, `what` naming the step. */
+ward_status wst_find_row(ward_store *s, const char *sql, const char *key,
+                         sqlite3_stmt **st, const char *what, ward_error *err);
+
+/* Step `st` through its rows, calling row(ctx, st) on each until it returns
+ * non-zero (its caller's callback asked to stop); finalizes `st`. */
+typedef int (*wst_row_fn)(void *ctx, sqlite3_stmt *st);
+ward_status wst_each_row(ward_store *s, sqlite3_stmt *st, wst_row_fn row, void *ctx,
+                         const char *what, ward_error *err);
+
+/* Room for element n of a doubling array v of *cap elements of `size`
+ * bytes: v itself, or its reallocation with *cap raised; NULL (v untouched)
+ * when out of memory. */
+void *wst_grow(void *v, size_t *cap, size_t n, size_t size);
+
+/* Rows kept in a growing array of n elements of `size` bytes (v: the
+ * caller's to free, also after a failure). */
+typedef struct wst_rows {
+    void *v;
+    size_t n, cap, size;
+} wst_rows;
+/* Fill a zeroed element from the current row; non-zero: out of memory. */
+typedef int (*wst_fill_fn)(void *ctx, sqlite3_stmt *st, void *elem);
+/* Every row of `st` appended to rows through fill(); finalizes `st`. */
+ward_status wst_keep_rows(ward_store *s, sqlite3_stmt *st, wst_rows *rows, wst_fill_fn fill,
+                          void *ctx, const char *what, ward_error *err);
+
+/* Scheme, list and category names: 1-200 bytes, no control characters. */
+int wst_valid_name(const char *name);
+
+/* The id of a category scheme and its name as stored (the lookup ignores
+ * case); name may be NULL. WARD_ENOTFOUND "no category scheme" if none. */
+ward_status wst_scheme(ward_store *s, const char *scheme, int64_t *id, char *name,
+                       size_t cap, ward_error *err);
+
+/* Add a list (inside the caller's write transaction; the caller checks
+ * the name with wst_valid_name). WARD_EINVAL if the name is taken. */
+ward_status wst_insert_list(ward_store *s, const char *name, const char *description,
+                            int64_t scheme_id, ward_list_kind kind, ward_error *err);
 
 /* Migrations (schema.c). */
 int wst_schema_latest(void);
@@ -57,6 +124,10 @@ typedef struct wst_entry_buf {
 /* Fill b->e from a row of WST_ENTRY_SELECT; strings point into the
  * statement (valid until the next step). */
 void wst_entry_from_row(sqlite3_stmt *st, wst_entry_buf *b);
+
+/* entries.hex_orig keeps mixed-case digest text as "md5:Ab..,sha1:..": the
+ * text of kind k (WST_*) copied into out, or NULL if it has none. */
+const char *wst_hex_orig(const char *orig, int k, char out[65]);
 
 /* Walk live entries (optionally one list, one category code) in id order. */
 ward_status wst_each_entry(ward_store *s, const char *list, const char *category,

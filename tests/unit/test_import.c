@@ -4,69 +4,20 @@
  * numbers and JSON pointers, strict mode, idempotent re-import, merging and
  * updates, hex case, dates. All hashes are synthetic; all names are fake.
  */
-#include "testutil.h"
+#include "storetest.h"
 
-#include <ftw.h>
-#include <sqlite3.h>
 #include <unistd.h>
-#include <ward/store.h>
 
 #include "exchange/exchange.h"
-#include "store/store_int.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb; (void)flag; (void)ftw;
-    return remove(p);
-}
-
-typedef struct fx {
-    char *dir;
-    ward_store *s;
-} fx;
-
-static int setup(void **state)
-{
-    fx *f = calloc(1, sizeof *f);
-    f->dir = strdup("/tmp/ward-import-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    char db[4200];
-    snprintf(db, sizeof db, "%s/store", f->dir);
-    ward_error err;
-    if (ward_store_open(db, 0, &f->s, &err))
-        fail_msg("open: %s", err.message);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx *f = *state;
-    ward_store_close(f->s);
-    nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    free(f->dir);
-    free(f);
-    return 0;
-}
-
-static const char *fpath(fx *f, const char *name)
-{
-    static char buf[4][4200];
-    static int i;
-    i = (i + 1) % 4;
-    snprintf(buf[i], sizeof buf[i], "%s/%s", f->dir, name);
-    return buf[i];
-}
+typedef store_fx fx;
 
 static const char *write_file(fx *f, const char *name, const char *text)
 {
-    const char *p = fpath(f, name);
-    FILE *o = fopen(p, "wb");
-    assert_non_null(o);
-    fputs(text, o);
-    fclose(o);
+    const char *p = path_in(f->dir, name);
+    write_text(p, text);
     return p;
 }
 
@@ -76,12 +27,46 @@ static ward_status import(fx *f, const char *path, ward_hashset_format fmt,
     return ward_store_import(f->s, path, fmt, list, NULL, sum, err);
 }
 
-static void import_ok(fx *f, const char *path, ward_hashset_format fmt, const char *list,
-                      ward_import_summary *sum)
+static int has_message(const ward_import_summary *sum, const char *needle)
+{
+    for (size_t i = 0; i < sum->n_messages; i++)
+        if (strstr(sum->messages[i], needle))
+            return 1;
+    return 0;
+}
+
+/* What an import must report: its format (NULL: not checked), the records
+ * added and bad, and a message for each of `messages` (up to a NULL). */
+typedef struct expect {
+    const char *format;
+    uint64_t added, bad;
+    const char *messages[8];
+} expect;
+
+static void import_expect(fx *f, const char *path, ward_hashset_format fmt, const char *list,
+                          const expect *x, ward_import_summary *sum)
+{
+    import_ok(f->s, path, fmt, list, sum);
+    if (x->format)
+        assert_string_equal(sum->format, x->format);
+    assert_int_equal(sum->added, x->added);
+    assert_int_equal(sum->bad, x->bad);
+    for (size_t i = 0; i < 8 && x->messages[i]; i++)
+        if (!has_message(sum, x->messages[i]))
+            fail_msg("no message '%s'", x->messages[i]);
+}
+
+/* An import that must fail with `status`, saying `needle` (if not NULL). */
+static void import_refused(fx *f, const char *path, ward_hashset_format fmt, const char *list,
+                           ward_status status, const char *needle)
 {
     ward_error err;
-    if (import(f, path, fmt, list, sum, &err))
-        fail_msg("import %s: %s", path, err.message);
+    ward_import_summary sum;
+    assert_int_equal(import(f, path, fmt, list, &sum, &err), status);
+    print_message("  %s\n", err.message);
+    if (needle && !strstr(err.message, needle))
+        fail_msg("'%s' does not say '%s'", err.message, needle);
+    assert_int_equal(sum.import_id, 0);
 }
 
 /* The single live entry carrying `hex`. */
@@ -96,27 +81,15 @@ static ward_entries *one(fx *f, const char *hex)
     return e;
 }
 
-static uint64_t live(fx *f)
+/* ... and its name (NULL: none). */
+static void expect_name(fx *f, const char *hex, const char *name)
 {
-    ward_store_stats *st;
-    assert_int_equal(ward_store_stats_get(f->s, &st, NULL), WARD_OK);
-    uint64_t n = st->entries;
-    ward_store_stats_free(st);
-    return n;
-}
-
-static int has_message(const ward_import_summary *sum, const char *needle)
-{
-    for (size_t i = 0; i < sum->n_messages; i++)
-        if (strstr(sum->messages[i], needle))
-            return 1;
-    return 0;
-}
-
-static void dump_messages(const ward_import_summary *sum)
-{
-    for (size_t i = 0; i < sum->n_messages; i++)
-        print_message("  %s\n", sum->messages[i]);
+    ward_entries *e = one(f, hex);
+    if (name)
+        assert_string_equal(e->v[0].name, name);
+    else
+        assert_null(e->v[0].name);
+    ward_entries_free(e);
 }
 
 static const char *data_dir(void)
@@ -150,12 +123,8 @@ static void test_vics2_fields(void **state)
         "\"DateUpdated\":\" 2023-06-07 \"}\n"
         "]}\n");
     ward_import_summary sum;
-    import_ok(f, p, WARD_FMT_VICS, "vics", &sum);
-    dump_messages(&sum);
-    assert_string_equal(sum.format, "vics2");
+    import_expect(f, p, WARD_FMT_VICS, "vics", &(expect){"vics2", 2, 0, {NULL}}, &sum);
     assert_int_equal(sum.records, 2);
-    assert_int_equal(sum.added, 2);
-    assert_int_equal(sum.bad, 0);
     assert_int_equal(strlen(sum.file_sha256), 64);
 
     ward_entries *e = one(f, "5d41402abc4b2a76b9719d911017c592");
@@ -186,10 +155,9 @@ static void test_vics2_fields(void **state)
     assert_string_equal(x->import_format, "vics2");
     ward_entries_free(e);
     /* Looking up by the upper-case form is the same. */
-    e = one(f, "md5:5D41402ABC4B2A76B9719D911017C592");
-    ward_entries_free(e);
-    e = one(f, "pdq:d8f8f0cee0f4a84f0637022a078f67f0b36e2ed596621e1d33e6339c4e9c9b22");
-    ward_entries_free(e);
+    expect_name(f, "md5:5D41402ABC4B2A76B9719D911017C592", "sample-0042.jpg");
+    expect_name(f, "pdq:d8f8f0cee0f4a84f0637022a078f67f0b36e2ed596621e1d33e6339c4e9c9b22",
+                "sample-0042.jpg");
 
     e = one(f, "7d793037a0760186574b0282f2f435e7");
     assert_null(e->v[0].category);
@@ -216,13 +184,10 @@ static void test_vics1_case_file(void **state)
         "{\"MediaID\":2,\"Category\":1,\"MD5\":\"bad\"}]},"
         "{\"CaseID\":\"2\",\"Media\":[{\"MD5\":\"0F1E2D3C4B5A69788796A5B4C3D2E1F0\"}]}]}");
     ward_import_summary sum;
-    import_ok(f, p, WARD_FMT_AUTO, "cases", &sum);
-    dump_messages(&sum);
-    assert_string_equal(sum.format, "vics1");
+    import_expect(f, p, WARD_FMT_AUTO, "cases",
+                  &(expect){"vics1", 2, 1, {"v1.json: /value/0/Media/1/MD5: invalid MD5 'bad'"}},
+                  &sum);
     assert_int_equal(sum.records, 3);
-    assert_int_equal(sum.added, 2);
-    assert_int_equal(sum.bad, 1);
-    assert_true(has_message(&sum, "v1.json: /value/0/Media/1/MD5: invalid MD5 'bad'"));
     ward_entries *e = one(f, "a1b2c3d4e5f60718293a4b5c6d7e8f90");
     assert_string_equal(e->v[0].name, "sample-0001.jpg");
     assert_string_equal(e->v[0].category, "2");
@@ -230,9 +195,7 @@ static void test_vics1_case_file(void **state)
 
     /* A bare array of Media is accepted too. */
     p = write_file(f, "bare.json", "[{\"MD5\":\"00000000000000000000000000000001\"}]");
-    import_ok(f, p, WARD_FMT_AUTO, "bare", &sum);
-    assert_string_equal(sum.format, "vics");
-    assert_int_equal(sum.added, 1);
+    import_expect(f, p, WARD_FMT_AUTO, "bare", &(expect){"vics", 1, 0, {NULL}}, &sum);
 }
 
 static void test_vics_bad_records_pointers(void **state)
@@ -252,20 +215,19 @@ static void test_vics_bad_records_pointers(void **state)
         "{\"MediaID\":9,\"a/b~c\":1,\"MD5\":\"00000000000000000000000000000009\"}\n"
         "]}");
     ward_import_summary sum;
-    import_ok(f, p, WARD_FMT_VICS, "v", &sum);
-    dump_messages(&sum);
+    import_expect(f, p, WARD_FMT_VICS, "v",
+                  &(expect){NULL, 2, 7,
+                            {"/value/1/MD5: invalid MD5 'nothex'",
+                             "/value/2: no MD5, SHA1, SHA256 or PDQ",
+                             "/value/3/Category: unknown category '7' in scheme 'projectvic'",
+                             "/value/4: expected a Media object, found a string",
+                             "/value/5/VictimIdentified:",
+                             "/value/6/AlternativeHashes/0/HashValue: invalid PDQ 'zz'",
+                             "/value/7/MD5: MD5: expected a single value"}},
+                  &sum);
     assert_int_equal(sum.records, 9);
-    assert_int_equal(sum.added, 2);
-    assert_int_equal(sum.bad, 7);
     assert_int_equal(sum.n_messages, 7);
-    assert_true(has_message(&sum, "/value/1/MD5: invalid MD5 'nothex'"));
-    assert_true(has_message(&sum, "/value/2: no MD5, SHA1, SHA256 or PDQ"));
-    assert_true(has_message(&sum, "/value/3/Category: unknown category '7' in scheme 'projectvic'"));
-    assert_true(has_message(&sum, "/value/4: expected a Media object, found a string"));
-    assert_true(has_message(&sum, "/value/5/VictimIdentified:"));
-    assert_true(has_message(&sum, "/value/6/AlternativeHashes/0/HashValue: invalid PDQ 'zz'"));
-    assert_true(has_message(&sum, "/value/7/MD5: MD5: expected a single value"));
-    assert_int_equal(live(f), 2);
+    assert_int_equal(live_entries(f->s), 2);
 }
 
 static void test_vics_syntax_error_rolls_back(void **state)
@@ -276,22 +238,15 @@ static void test_vics_syntax_error_rolls_back(void **state)
         "{\"MD5\":\"00000000000000000000000000000001\"},\n"
         "{\"MD5\":\"00000000000000000000000000000002\" \"SHA1\": 1}\n"
         "]}");
-    ward_error err;
-    ward_import_summary sum;
-    assert_int_equal(import(f, p, WARD_FMT_AUTO, "v", &sum, &err), WARD_EFORMAT);
-    print_message("  %s\n", err.message);
-    assert_non_null(strstr(err.message, "broken.json:3:"));
-    assert_int_equal(live(f), 0);
-    assert_int_equal(sum.import_id, 0);
+    import_refused(f, p, WARD_FMT_AUTO, "v", WARD_EFORMAT, "broken.json:3:");
+    assert_int_equal(live_entries(f->s), 0);
     /* Truncated file. */
     p = write_file(f, "trunc.json", "{\"value\":[{\"MD5\":\"00000000000000000000000000000001\"}");
-    assert_int_equal(import(f, p, WARD_FMT_VICS, "v", &sum, &err), WARD_EFORMAT);
-    assert_non_null(strstr(err.message, "trunc.json"));
+    import_refused(f, p, WARD_FMT_VICS, "v", WARD_EFORMAT, "trunc.json");
     /* JSON, but not VICS. */
     p = write_file(f, "other.json", "{\"something\":[1,2,3]}");
-    assert_int_equal(import(f, p, WARD_FMT_VICS, "v", &sum, &err), WARD_EFORMAT);
-    assert_non_null(strstr(err.message, "value"));
-    assert_int_equal(live(f), 0);
+    import_refused(f, p, WARD_FMT_VICS, "v", WARD_EFORMAT, "value");
+    assert_int_equal(live_entries(f->s), 0);
 }
 
 /* ---- hashdeep / sums / pdq / csv --------------------------------------- */
@@ -313,14 +268,12 @@ static void test_hashdeep(void **state)
         "\r\n"
         ",b1946ac92492d2347c6235b4d2611184,,,,/x/nosize.jpg\r\n");
     ward_import_summary sum;
-    import_ok(f, p, WARD_FMT_AUTO, "hd", &sum);
-    dump_messages(&sum);
-    assert_string_equal(sum.format, "hashdeep");
-    assert_int_equal(sum.added, 2);
-    assert_int_equal(sum.bad, 3);
-    assert_true(has_message(&sum, "hd.txt:7: invalid MD5 'nothex'"));
-    assert_true(has_message(&sum, "hd.txt:8: 2 fields, the column line has 6"));
-    assert_true(has_message(&sum, "hd.txt:9: invalid size 'x'"));
+    import_expect(f, p, WARD_FMT_AUTO, "hd",
+                  &(expect){"hashdeep", 2, 3,
+                            {"hd.txt:7: invalid MD5 'nothex'",
+                             "hd.txt:8: 2 fields, the column line has 6",
+                             "hd.txt:9: invalid size 'x'"}},
+                  &sum);
     ward_entries *e = one(f, "sha1:aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d");
     assert_string_equal(e->v[0].name, "/x/sample,one.jpg");
     assert_int_equal(e->v[0].size, 5);
@@ -331,10 +284,8 @@ static void test_hashdeep(void **state)
     assert_int_equal(e->v[0].size, -1);
     ward_entries_free(e);
 
-    ward_error err;
     p = write_file(f, "nohd.txt", "5,5d41402abc4b2a76b9719d911017c592,x\n");
-    assert_int_equal(import(f, p, WARD_FMT_HASHDEEP, "hd", &sum, &err), WARD_EFORMAT);
-    assert_non_null(strstr(err.message, "nohd.txt:1: not a hashdeep file"));
+    import_refused(f, p, WARD_FMT_HASHDEEP, "hd", WARD_EFORMAT, "nohd.txt:1: not a hashdeep file");
 }
 
 static void make_sample_files(fx *f, const char *sub, int n)
@@ -379,11 +330,8 @@ static void test_real_hashdeep_output(void **state)
              f->dir);
     assert_int_equal(system(cmd), 0);
     ward_import_summary sum;
-    import_ok(f, fpath(f, "hd-real.txt"), WARD_FMT_AUTO, "real", &sum);
-    dump_messages(&sum);
-    assert_string_equal(sum.format, "hashdeep");
-    assert_int_equal(sum.added, 5);
-    assert_int_equal(sum.bad, 0);
+    import_expect(f, path_in(f->dir, "hd-real.txt"), WARD_FMT_AUTO, "real",
+                  &(expect){"hashdeep", 5, 0, {NULL}}, &sum);
     char hex[33], p[4400];
     snprintf(p, sizeof p, "%s/files/sample-0003.jpg", f->dir);
     file_md5(p, hex);
@@ -407,29 +355,23 @@ static void test_sums(void **state)
         "garbage line\n"
         "B1946AC92492D2347C6235B4D2611184\n");
     ward_import_summary sum;
-    import_ok(f, p, WARD_FMT_AUTO, "sums", &sum);
-    dump_messages(&sum);
-    assert_string_equal(sum.format, "sums");
-    assert_int_equal(sum.added, 5);
-    assert_int_equal(sum.bad, 2);
-    assert_true(has_message(&sum, "sums.txt:6: not a checksum line"));
-    assert_true(has_message(&sum, "sums.txt:7: not a checksum line"));
-    ward_entries *e = one(f, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
-    assert_string_equal(e->v[0].name, "a\\b\nc.jpg");
-    ward_entries_free(e);
-    e = one(f, "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");
-    assert_string_equal(e->v[0].name, "sample 0004.jpg");
-    ward_entries_free(e);
-    e = one(f, "b1946ac92492d2347c6235b4d2611184");
-    assert_null(e->v[0].name);
+    import_expect(f, p, WARD_FMT_AUTO, "sums",
+                  &(expect){"sums", 5, 2,
+                            {"sums.txt:6: not a checksum line", "sums.txt:7: not a checksum line"}},
+                  &sum);
+    expect_name(f, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
+                "a\\b\nc.jpg");
+    expect_name(f, "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03",
+                "sample 0004.jpg");
+    expect_name(f, "b1946ac92492d2347c6235b4d2611184", NULL);
+    ward_entries *e = one(f, "b1946ac92492d2347c6235b4d2611184");
     assert_string_equal(e->v[0].hex_text[WARD_HEX_MD5], "B1946AC92492D2347C6235B4D2611184");
     ward_entries_free(e);
 
     /* md5sum format: other lengths are bad. */
-    import_ok(f, p, WARD_FMT_MD5SUM, "md5only", &sum);
-    assert_int_equal(sum.added, 2);
-    assert_int_equal(sum.bad, 5);
-    assert_true(has_message(&sum, "sums.txt:2: expected 32 hex digits (MD5), found 40"));
+    import_expect(f, p, WARD_FMT_MD5SUM, "md5only",
+                  &(expect){NULL, 2, 5, {"sums.txt:2: expected 32 hex digits (MD5), found 40"}},
+                  &sum);
 
     /* Real coreutils output, names with a backslash and a newline. */
     char cmd[8800];
@@ -439,20 +381,15 @@ static void test_sums(void **state)
              "&& sha256sum real/* > real-sha256.txt && sha1sum -b real/* > real-sha1.txt",
              f->dir);
     assert_int_equal(system(cmd), 0);
-    import_ok(f, fpath(f, "real-sha256.txt"), WARD_FMT_SHA256SUM, "real", &sum);
-    dump_messages(&sum);
-    assert_int_equal(sum.added, 3);
-    assert_int_equal(sum.bad, 0);
-    import_ok(f, fpath(f, "real-sha1.txt"), WARD_FMT_AUTO, "real1", &sum);
-    assert_int_equal(sum.added, 3);
+    import_expect(f, path_in(f->dir, "real-sha256.txt"), WARD_FMT_SHA256SUM, "real",
+                  &(expect){NULL, 3, 0, {NULL}}, &sum);
+    import_expect(f, path_in(f->dir, "real-sha1.txt"), WARD_FMT_AUTO, "real1",
+                  &(expect){NULL, 3, 0, {NULL}}, &sum);
     /* sha256("two") */
-    e = one(f, "3fc4ccfe745870e2c0d99f71f30ff0656c8dedd41cc1d7d3d376b0dbe685e2f3");
-    assert_string_equal(e->v[0].name, "real/new\nline.jpg");
-    ward_entries_free(e);
+    expect_name(f, "3fc4ccfe745870e2c0d99f71f30ff0656c8dedd41cc1d7d3d376b0dbe685e2f3",
+                "real/new\nline.jpg");
     /* sha1("one") */
-    e = one(f, "fe05bcdcdc4928012781a5f1a2a77cbb5398e106");
-    assert_string_equal(e->v[0].name, "real/back\\slash.jpg");
-    ward_entries_free(e);
+    expect_name(f, "fe05bcdcdc4928012781a5f1a2a77cbb5398e106", "real/back\\slash.jpg");
 }
 
 static void test_pdq_lines(void **state)
@@ -465,13 +402,10 @@ static void test_pdq_lines(void **state)
         "c8f8f0cee0f4a84f0637022a078f67f0b36e2ed596621e1d33e6339c4e9c9b2,50\n"
         "b8f8f0cee0f4a84f0637022a078f67f0b36e2ed596621e1d33e6339c4e9c9b22,,noquality.jpg\n");
     ward_import_summary sum;
-    import_ok(f, p, WARD_FMT_AUTO, "pdq", &sum);
-    dump_messages(&sum);
-    assert_string_equal(sum.format, "pdq");
-    assert_int_equal(sum.added, 3);
-    assert_int_equal(sum.bad, 2);
-    assert_true(has_message(&sum, "pdq.txt:3: invalid PDQ quality '101'"));
-    assert_true(has_message(&sum, "pdq.txt:4: invalid PDQ hash"));
+    import_expect(f, p, WARD_FMT_AUTO, "pdq",
+                  &(expect){"pdq", 3, 2,
+                            {"pdq.txt:3: invalid PDQ quality '101'", "pdq.txt:4: invalid PDQ hash"}},
+                  &sum);
     ward_entries *e = one(f, "d8f8f0cee0f4a84f0637022a078f67f0b36e2ed596621e1d33e6339c4e9c9b22");
     assert_int_equal(e->v[0].pdq_quality, 100);
     assert_string_equal(e->v[0].name, "sample, one.jpg");
@@ -499,16 +433,13 @@ static void test_csv(void **state)
         "00000000000000000000000000000006,z,,,,,,,,,surplus\r\n"
         "00000000000000000000000000000007,\"never closed\r\n");
     ward_import_summary sum;
-    import_ok(f, p, WARD_FMT_AUTO, "csv", &sum);
-    dump_messages(&sum);
-    assert_string_equal(sum.format, "csv");
-    assert_int_equal(sum.added, 2);
-    assert_int_equal(sum.bad, 5);
-    assert_true(has_message(&sum, "l.csv:4: invalid MD5 'nothex'"));
-    assert_true(has_message(&sum, "l.csv:6: unknown category '9'"));
-    assert_true(has_message(&sum, "l.csv:8: invalid victim_identified 'maybe'"));
-    assert_true(has_message(&sum, "l.csv:9: 11 fields, the header has 9"));
-    assert_true(has_message(&sum, "l.csv:10: quoted field not closed"));
+    import_expect(f, p, WARD_FMT_AUTO, "csv",
+                  &(expect){"csv", 2, 5,
+                            {"l.csv:4: invalid MD5 'nothex'", "l.csv:6: unknown category '9'",
+                             "l.csv:8: invalid victim_identified 'maybe'",
+                             "l.csv:9: 11 fields, the header has 9",
+                             "l.csv:10: quoted field not closed"}},
+                  &sum);
     ward_entries *e = one(f, "5d41402abc4b2a76b9719d911017c592");
     assert_string_equal(e->v[0].name, "multi\r\nline, name");
     assert_string_equal(e->v[0].category, "1");
@@ -527,17 +458,14 @@ static void test_csv(void **state)
     p = write_file(f, "icse.csv",
                    "MD5;SHA1;PhotoDNA;Image ID;Victim identified;Series name\n"
                    "b1946ac92492d2347c6235b4d2611184;;xyz;77;true;synthetic-series\n");
-    import_ok(f, p, WARD_FMT_CSV, "icse", &sum);
-    assert_int_equal(sum.added, 1);
+    import_expect(f, p, WARD_FMT_CSV, "icse", &(expect){NULL, 1, 0, {NULL}}, &sum);
     e = one(f, "b1946ac92492d2347c6235b4d2611184");
     assert_string_equal(e->v[0].media_id, "77");
     assert_string_equal(e->v[0].series, "synthetic-series");
     ward_entries_free(e);
 
-    ward_error err;
     p = write_file(f, "nodigest.csv", "name,category\nx,1\n");
-    assert_int_equal(import(f, p, WARD_FMT_CSV, "x", &sum, &err), WARD_EFORMAT);
-    assert_non_null(strstr(err.message, "nodigest.csv:1: CSV header names no md5"));
+    import_refused(f, p, WARD_FMT_CSV, "x", WARD_EFORMAT, "nodigest.csv:1: CSV header names no md5");
 }
 
 /* ---- NSRL ------------------------------------------------------------------ */
@@ -551,7 +479,7 @@ static void exec_sql(sqlite3 *db, const char *sql)
 
 static const char *make_rds(fx *f, const char *name)
 {
-    const char *p = fpath(f, name);
+    const char *p = path_in(f->dir, name);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
     /* The RDSv3 minimal schema (NIST schema.sql). */
@@ -603,14 +531,10 @@ static void test_nsrl_rdsv3(void **state)
     fx *f = *state;
     const char *p = make_rds(f, "rds.db");
     ward_import_summary sum;
-    import_ok(f, p, WARD_FMT_AUTO, "nsrl", &sum);
-    dump_messages(&sum);
-    assert_string_equal(sum.format, "nsrl");
+    import_expect(f, p, WARD_FMT_AUTO, "nsrl",
+                  &(expect){"nsrl", 3, 1, {"rds.db: FILE row 6: invalid SHA256 'ZZ'"}}, &sum);
     assert_int_equal(sum.records, 6);
-    assert_int_equal(sum.added, 3);
     assert_int_equal(sum.duplicate, 2);
-    assert_int_equal(sum.bad, 1);
-    assert_true(has_message(&sum, "rds.db: FILE row 6: invalid SHA256 'ZZ'"));
     ward_entries *e = one(f, "5d41402abc4b2a76b9719d911017c592");
     assert_int_equal(e->v[0].list_kind, WARD_LIST_KNOWN_GOOD);
     assert_string_equal(e->v[0].scheme, WARD_SCHEME_KNOWN_GOOD);
@@ -624,30 +548,23 @@ static void test_nsrl_rdsv3(void **state)
     /* Source version logged; idempotent re-import; the file stays untouched. */
     struct stat before, after;
     assert_int_equal(stat(p, &before), 0);
-    import_ok(f, p, WARD_FMT_NSRL, "nsrl", &sum);
-    assert_int_equal(sum.added, 0);
+    import_expect(f, p, WARD_FMT_NSRL, "nsrl", &(expect){NULL, 0, 1, {NULL}}, &sum);
     assert_int_equal(sum.duplicate, 5);
     assert_int_equal(stat(p, &after), 0);
     assert_int_equal(before.st_mtime, after.st_mtime);
     assert_int_equal(before.st_size, after.st_size);
-    sqlite3_stmt *q;
-    assert_int_equal(sqlite3_prepare_v2(f->s->db,
-                                        "SELECT source_version, format FROM imports WHERE id = ?1",
-                                        -1, &q, NULL), SQLITE_OK);
-    sqlite3_bind_int64(q, 1, (sqlite3_int64)sum.import_id);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(q, 0), "2024.03.1 modern minimal");
-    sqlite3_finalize(q);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT source_version FROM imports WHERE id = %llu",
+             (unsigned long long)sum.import_id);
+    sql_text_is(f->s->db, sql, "2024.03.1 modern minimal");
 
     /* Not an RDS database. */
     sqlite3 *db;
-    const char *other = fpath(f, "other.db");
+    const char *other = path_in(f->dir, "other.db");
     assert_int_equal(sqlite3_open(other, &db), SQLITE_OK);
     exec_sql(db, "CREATE TABLE t(x)");
     sqlite3_close(db);
-    ward_error err;
-    assert_int_equal(import(f, other, WARD_FMT_AUTO, "nsrl", &sum, &err), WARD_EFORMAT);
-    assert_non_null(strstr(err.message, "not an NSRL RDSv3 database"));
+    import_refused(f, other, WARD_FMT_AUTO, "nsrl", WARD_EFORMAT, "not an NSRL RDSv3 database");
 }
 
 /* ---- transaction behaviour ------------------------------------------- */
@@ -656,8 +573,8 @@ static void test_strict_rolls_back(void **state)
 {
     fx *f = *state;
     const char *ok = write_file(f, "ok.txt", "00000000000000000000000000000001  a.jpg\n");
-    import_ok(f, ok, WARD_FMT_AUTO, "l", NULL);
-    uint64_t before = live(f);
+    import_ok(f->s, ok, WARD_FMT_AUTO, "l", NULL);
+    uint64_t before = live_entries(f->s);
     const char *p = write_file(f, "strict.txt",
                                "00000000000000000000000000000002  b.jpg\n"
                                "00000000000000000000000000000003  c.jpg\n"
@@ -675,7 +592,7 @@ static void test_strict_rolls_back(void **state)
     assert_non_null(strstr(err.message, "rolled back"));
     assert_int_equal(sum.import_id, 0);
     assert_int_equal(sum.added, 0);
-    assert_int_equal(live(f), before);
+    assert_int_equal(live_entries(f->s), before);
     ward_entries *e;
     assert_int_equal(ward_store_lookup(f->s, "00000000000000000000000000000002", 0, &e, &err),
                      WARD_OK);
@@ -690,18 +607,9 @@ static void test_strict_rolls_back(void **state)
     assert_int_equal(ward_store_import(f->s, p, WARD_FMT_AUTO, "new-list", &o, &sum, &err),
                      WARD_EFORMAT);
     assert_non_null(strstr(err.message, "/value/1/SHA1"));
-    assert_int_equal(live(f), before);
-    ward_store_stats *st;
-    assert_int_equal(ward_store_stats_get(f->s, &st, &err), WARD_OK);
-    assert_int_equal(st->n_lists, 1);
-    ward_store_stats_free(st);
-    sqlite3_stmt *q;
-    assert_int_equal(sqlite3_prepare_v2(f->s->db,
-                                        "SELECT count(*) FROM imports WHERE status = 'aborted'",
-                                        -1, &q, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(q, 0), 2);
-    sqlite3_finalize(q);
+    assert_int_equal(live_entries(f->s), before);
+    assert_int_equal(sql_int(f->s->db, "SELECT count(*) FROM lists"), 1);
+    assert_int_equal(sql_int(f->s->db, "SELECT count(*) FROM imports WHERE status = 'aborted'"), 2);
 }
 
 static void test_idempotent_and_updates(void **state)
@@ -712,14 +620,12 @@ static void test_idempotent_and_updates(void **state)
         "{\"MD5\":\"00000000000000000000000000000002\",\"Category\":2,\"Name\":\"n.jpg\"},"
         "{\"MD5\":\"00000000000000000000000000000001\",\"Category\":1}]}");
     ward_import_summary sum;
-    import_ok(f, a, WARD_FMT_AUTO, "l", &sum);
-    assert_int_equal(sum.added, 2);
+    import_expect(f, a, WARD_FMT_AUTO, "l", &(expect){NULL, 2, 0, {NULL}}, &sum);
     assert_int_equal(sum.duplicate, 1); /* repeated within the file */
-    import_ok(f, a, WARD_FMT_AUTO, "l", &sum);
-    assert_int_equal(sum.added, 0);
+    import_expect(f, a, WARD_FMT_AUTO, "l", &(expect){NULL, 0, 0, {NULL}}, &sum);
     assert_int_equal(sum.updated, 0);
     assert_int_equal(sum.duplicate, 3);
-    assert_int_equal(live(f), 2);
+    assert_int_equal(live_entries(f->s), 2);
 
     /* A newer version of the list: a category change, an added SHA-1, an
      * added series; a record whose SHA-1 disagrees with the entry's. */
@@ -729,11 +635,9 @@ static void test_idempotent_and_updates(void **state)
         "{\"MD5\":\"00000000000000000000000000000002\",\"Series\":\"s-2\"},"
         "{\"SHA1\":\"0000000000000000000000000000000000000001\","
         "\"MD5\":\"00000000000000000000000000000003\"}]}");
-    import_ok(f, b, WARD_FMT_AUTO, "l", &sum);
-    dump_messages(&sum);
+    import_expect(f, b, WARD_FMT_AUTO, "l",
+                  &(expect){NULL, 0, 1, {"/value/2: MD5 differs from entry"}}, &sum);
     assert_int_equal(sum.updated, 2);
-    assert_int_equal(sum.bad, 1);
-    assert_true(has_message(&sum, "/value/2: MD5 differs from entry"));
     ward_entries *e = one(f, "sha1:0000000000000000000000000000000000000001");
     assert_string_equal(e->v[0].category, "3");
     assert_true(e->v[0].updated_import_id > e->v[0].import_id);
@@ -743,20 +647,15 @@ static void test_idempotent_and_updates(void **state)
     assert_string_equal(e->v[0].name, "n.jpg"); /* never cleared */
     assert_string_equal(e->v[0].category, "2");
     ward_entries_free(e);
-    sqlite3_stmt *q;
-    assert_int_equal(sqlite3_prepare_v2(f->s->db,
-                                        "SELECT count(*) FROM history WHERE action = 'recategorise'",
-                                        -1, &q, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(q, 0), 1);
-    sqlite3_finalize(q);
-    assert_int_equal(live(f), 2);
+    assert_int_equal(
+        sql_int(f->s->db, "SELECT count(*) FROM history WHERE action = 'recategorise'"), 1);
+    assert_int_equal(live_entries(f->s), 2);
 }
 
 static void test_message_cap_and_default_category(void **state)
 {
     fx *f = *state;
-    const char *p = fpath(f, "many.txt");
+    const char *p = path_in(f->dir, "many.txt");
     FILE *o = fopen(p, "w");
     assert_non_null(o);
     fprintf(o, "00000000000000000000000000000001  a.jpg\n");
@@ -800,7 +699,7 @@ static void on_progress(void *ctx, uint64_t records, uint64_t bytes)
 static void test_progress_and_detection(void **state)
 {
     fx *f = *state;
-    const char *p = fpath(f, "prog.txt");
+    const char *p = path_in(f->dir, "prog.txt");
     FILE *o = fopen(p, "w");
     for (int i = 0; i < 50000; i++)
         fprintf(o, "%040x *s-%d.jpg\n", i + 1, i);
@@ -817,11 +716,9 @@ static void test_progress_and_detection(void **state)
     assert_int_equal(sum.added, 50000);
 
     p = write_file(f, "what.txt", "hello there\nthis is not a hash list\n");
-    assert_int_equal(import(f, p, WARD_FMT_AUTO, "x", &sum, &err), WARD_EFORMAT);
-    assert_non_null(strstr(err.message, "cannot tell"));
-    assert_int_equal(import(f, fpath(f, "missing.txt"), WARD_FMT_AUTO, "x", &sum, &err),
-                     WARD_EIO);
-    assert_int_equal(import(f, f->dir, WARD_FMT_AUTO, "x", &sum, &err), WARD_EINVAL);
+    import_refused(f, p, WARD_FMT_AUTO, "x", WARD_EFORMAT, "cannot tell");
+    import_refused(f, path_in(f->dir, "missing.txt"), WARD_FMT_AUTO, "x", WARD_EIO, NULL);
+    import_refused(f, f->dir, WARD_FMT_AUTO, "x", WARD_EINVAL, NULL);
 
     ward_hashset_format fmt;
     assert_int_equal(ward_hashset_format_parse("VICS2", &fmt, &err), WARD_OK);
@@ -847,11 +744,8 @@ static void test_checked_in_fixtures(void **state)
         char p[4096];
         snprintf(p, sizeof p, "%s/hashsets/%s", data_dir(), fixtures[i].file);
         ward_import_summary sum;
-        import_ok(f, p, WARD_FMT_AUTO, fixtures[i].file, &sum);
-        dump_messages(&sum);
-        assert_string_equal(sum.format, fixtures[i].format);
-        assert_int_equal(sum.added, fixtures[i].added);
-        assert_int_equal(sum.bad, 0);
+        import_expect(f, p, WARD_FMT_AUTO, fixtures[i].file,
+                      &(expect){fixtures[i].format, fixtures[i].added, 0, {NULL}}, &sum);
     }
     ward_entries *e;
     ward_error err;
@@ -859,9 +753,7 @@ static void test_checked_in_fixtures(void **state)
                      WARD_OK);
     assert_int_equal(e->count, 4); /* vics2, hashdeep, md5sum, csv */
     ward_entries_free(e);
-    e = one(f, "d41d8cd98f00b204e9800998ecf8427e");
-    assert_string_equal(e->v[0].name, "sample\\with\nnewline.jpg");
-    ward_entries_free(e);
+    expect_name(f, "d41d8cd98f00b204e9800998ecf8427e", "sample\\with\nnewline.jpg");
 }
 
 static void test_dates(void **state)
@@ -891,24 +783,26 @@ static void test_dates(void **state)
             fail_msg("'%s' parsed as %s", bad[i], out);
 }
 
+#define WITH_STORE(test) cmocka_unit_test_setup_teardown(test, store_setup, store_teardown)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_vics2_fields, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_vics1_case_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_vics_bad_records_pointers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_vics_syntax_error_rolls_back, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hashdeep, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_real_hashdeep_output, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sums, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pdq_lines, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_csv, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_nsrl_rdsv3, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_strict_rolls_back, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_idempotent_and_updates, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_message_cap_and_default_category, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_progress_and_detection, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_checked_in_fixtures, setup, teardown),
+        WITH_STORE(test_vics2_fields),
+        WITH_STORE(test_vics1_case_file),
+        WITH_STORE(test_vics_bad_records_pointers),
+        WITH_STORE(test_vics_syntax_error_rolls_back),
+        WITH_STORE(test_hashdeep),
+        WITH_STORE(test_real_hashdeep_output),
+        WITH_STORE(test_sums),
+        WITH_STORE(test_pdq_lines),
+        WITH_STORE(test_csv),
+        WITH_STORE(test_nsrl_rdsv3),
+        WITH_STORE(test_strict_rolls_back),
+        WITH_STORE(test_idempotent_and_updates),
+        WITH_STORE(test_message_cap_and_default_category),
+        WITH_STORE(test_progress_and_detection),
+        WITH_STORE(test_checked_in_fixtures),
         cmocka_unit_test(test_dates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

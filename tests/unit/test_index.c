@@ -179,6 +179,26 @@ static uint64_t test_seed(void)
     return s ? strtoull(s, NULL, 0) : 0x5eed1dea;
 }
 
+/* Write the builder's index to the scratch file `name` (its path goes to
+ * path) and free the builder. */
+static void write_index(ward_index_builder *b, const char *name, char path[256])
+{
+    ward_error err;
+    temp_path(path, 256, name);
+    if (ward_index_builder_write(b, path, &err) != WARD_OK)
+        fail_msg("write %s: %s", name, err.message);
+    ward_index_builder_free(b);
+}
+
+static ward_index *open_index(const char *path)
+{
+    ward_index *ix = NULL;
+    ward_error err;
+    if (ward_index_open(path, &ix, &err) != WARD_OK)
+        fail_msg("open %s: %s", path, err.message);
+    return ix;
+}
+
 /* Build an index of ds (added in a shuffled order, so the builder's sort is
  * exercised) with m chunks (0: the builder's choice) and open it. */
 static ward_index *build_open_chunks(const dataset *ds, const char *name, rng *r, unsigned m,
@@ -200,14 +220,9 @@ static ward_index *build_open_chunks(const dataset *ds, const char *name, rng *r
         assert_int_equal(ward_index_builder_add(b, ds->ids[order[i]], NULL, &ds->h[order[i]], &err),
                          WARD_OK);
     char path[256];
-    temp_path(path, sizeof path, name);
-    if (ward_index_builder_write(b, path, &err) != WARD_OK)
-        fail_msg("write: %s", err.message);
-    ward_index_builder_free(b);
+    write_index(b, name, path);
     free(order);
-    ward_index *ix = NULL;
-    if (ward_index_open(path, &ix, &err) != WARD_OK)
-        fail_msg("open: %s", err.message);
+    ward_index *ix = open_index(path);
     if (!keep)
         unlink(path); /* the mapping keeps it; /tmp stays small */
     return ix;
@@ -259,23 +274,43 @@ static void make_pdq_dataset(rng *r, dataset *ds, ward_pdq base[NBASE])
     }
 }
 
+/* Room for every entry of a dataset as a match: what the index answers
+ * (got) and what the brute force here says (want). */
+typedef struct answers {
+    ward_pdq_match *got, *want;
+    size_t cap;
+} answers;
+
+static answers answers_for(const dataset *ds)
+{
+    answers a = {malloc(ds->n * sizeof *a.got), malloc(ds->n * sizeof *a.want), ds->n};
+    assert_non_null(a.got);
+    assert_non_null(a.want);
+    return a;
+}
+
+static void answers_free(answers *a)
+{
+    free(a->got);
+    free(a->want);
+}
+
 /* The public query (multi-index or scan, as the cost model picks), the
  * multi-index search forced (up to radius 63, beyond which it is slow), and
  * the library's scan must all equal the brute force computed here. */
 static void check_radius(const ward_index *ix, const dataset *ds, const ward_pdq *q, int nq,
-                         int radius, const char *what, ward_pdq_match *got, ward_pdq_match *want,
-                         size_t cap)
+                         int radius, const char *what, answers *a)
 {
-    size_t nw = expected(ds, q, nq, radius, want);
-    assert_true(nw <= cap);
-    size_t ng = ward_index_query_pdq(ix, q, nq, radius, got, cap);
-    assert_same(got, ng, want, nw, what, radius);
+    size_t nw = expected(ds, q, nq, radius, a->want);
+    assert_true(nw <= a->cap);
+    size_t ng = ward_index_query_pdq(ix, q, nq, radius, a->got, a->cap);
+    assert_same(a->got, ng, a->want, nw, what, radius);
     if (radius < 64) {
-        ng = ward_idx_query_pdq_mih(ix, q, nq, radius, got, cap);
-        assert_same(got, ng, want, nw, "multi-index", radius);
+        ng = ward_idx_query_pdq_mih(ix, q, nq, radius, a->got, a->cap);
+        assert_same(a->got, ng, a->want, nw, "multi-index", radius);
     }
-    ng = ward_index_query_pdq_brute(ix, q, nq, radius, got, cap);
-    assert_same(got, ng, want, nw, "library brute force", radius);
+    ng = ward_index_query_pdq_brute(ix, q, nq, radius, a->got, a->cap);
+    assert_same(a->got, ng, a->want, nw, "library brute force", radius);
 }
 
 /* Chunk layouts: the builder's choice for this size (16 x 16 bits), 12 and
@@ -289,8 +324,7 @@ static void test_pdq_exact_every_distance(void **state)
     dataset ds = {0};
     ward_pdq base[NBASE];
     make_pdq_dataset(&r, &ds, base);
-    size_t cap = ds.n;
-    ward_pdq_match *got = malloc(cap * sizeof *got), *want = malloc(cap * sizeof *want);
+    answers a = answers_for(&ds);
     static const unsigned layouts[] = {0, 12, 13, 32};
     static const int radii[] = {0, 1, 5, 9, 10, 15, 16, 17, 24, 31, 32, 40, 47, 48, 63, 64, 80};
     for (size_t l = 0; l < sizeof layouts / sizeof *layouts; l++) {
@@ -301,19 +335,18 @@ static void test_pdq_exact_every_distance(void **state)
         size_t total = 0;
         for (size_t i = 0; i < sizeof radii / sizeof *radii; i++)
             for (int q = 0; q < NBASE; q++) {
-                check_radius(ix, &ds, &base[q], 1, radii[i], "single query", got, want, cap);
+                check_radius(ix, &ds, &base[q], 1, radii[i], "single query", &a);
                 total += ward_index_query_pdq(ix, &base[q], 1, radii[i], NULL, 0);
             }
         /* A random query far from everything finds nothing at 31. */
         ward_pdq far;
         random_pdq(&r, &far);
-        check_radius(ix, &ds, &far, 1, 31, "random query", got, want, cap);
+        check_radius(ix, &ds, &far, 1, 31, "random query", &a);
         print_message("%u chunks: %zu entries, %zu matches identical to brute force\n",
                       info.pdq_chunks, ds.n, total);
         ward_index_close(ix);
     }
-    free(got);
-    free(want);
+    answers_free(&a);
     ds_free(&ds);
 }
 
@@ -347,22 +380,21 @@ static void test_pdq_multi_query(void **state)
     flip_packed(&h, 10, 3);
     ds_add(&ds, id++, &h);
     ward_index *ix = build_open(&ds, "multi.idx", &r);
-    ward_pdq_match *got = malloc(ds.n * sizeof *got), *want = malloc(ds.n * sizeof *want);
+    answers a = answers_for(&ds);
     static const int radii[] = {0, 10, 16, 31, 40, 70};
     for (size_t i = 0; i < sizeof radii / sizeof *radii; i++)
-        check_radius(ix, &ds, q, 8, radii[i], "8 queries", got, want, ds.n);
+        check_radius(ix, &ds, q, 8, radii[i], "8 queries", &a);
     /* The tie: one match for the halfway entry, credited to query 0. */
-    size_t n = ward_index_query_pdq(ix, q, 8, 10, got, ds.n);
+    size_t n = ward_index_query_pdq(ix, q, 8, 10, a.got, a.cap);
     int found = 0;
     for (size_t i = 0; i < n; i++)
-        if (got[i].entry_id == id - 1) {
+        if (a.got[i].entry_id == id - 1) {
             found++;
-            assert_int_equal(got[i].distance, 10);
-            assert_int_equal(got[i].query, 0);
+            assert_int_equal(a.got[i].distance, 10);
+            assert_int_equal(a.got[i].query, 0);
         }
     assert_int_equal(found, 1);
-    free(got);
-    free(want);
+    answers_free(&a);
     ward_index_close(ix);
     ds_free(&ds);
 }
@@ -472,11 +504,8 @@ static void test_digest_lookups(void **state)
         assert_int_equal(ward_index_builder_add(b, 100000 - (uint64_t)i, &d[i], NULL, &err), WARD_OK);
     }
     char path[256];
-    temp_path(path, sizeof path, "digests.idx");
-    assert_int_equal(ward_index_builder_write(b, path, &err), WARD_OK);
-    ward_index_builder_free(b);
-    ward_index *ix;
-    assert_int_equal(ward_index_open(path, &ix, &err), WARD_OK);
+    write_index(b, "digests.idx", path);
+    ward_index *ix = open_index(path);
     assert_int_equal(ward_index_count(ix), N);
     uint64_t ids[4];
     for (int i = 0; i < N; i++) {
@@ -579,14 +608,10 @@ static void test_deterministic_output(void **state)
 static void test_empty_index(void **state)
 {
     (void)state;
-    ward_index_builder *b = ward_index_builder_new();
     char path[256];
     ward_error err;
-    temp_path(path, sizeof path, "empty.idx");
-    assert_int_equal(ward_index_builder_write(b, path, &err), WARD_OK);
-    ward_index_builder_free(b);
-    ward_index *ix;
-    assert_int_equal(ward_index_open(path, &ix, &err), WARD_OK);
+    write_index(ward_index_builder_new(), "empty.idx", path);
+    ward_index *ix = open_index(path);
     assert_int_equal(ward_index_count(ix), 0);
     uint8_t dg[32] = {0};
     uint64_t ids[2];
@@ -637,9 +662,7 @@ static uint8_t *small_index(size_t *len, dataset *ds)
         assert_int_equal(ward_index_builder_add(b, (uint64_t)i, &d, &h, &err), WARD_OK);
     }
     char path[256];
-    temp_path(path, sizeof path, "small.idx");
-    assert_int_equal(ward_index_builder_write(b, path, &err), WARD_OK);
-    ward_index_builder_free(b);
+    write_index(b, "small.idx", path);
     return read_file_or_fail(path, len);
 }
 

@@ -4,62 +4,11 @@
  * reason, lookup, iteration, statistics and the revision counter.
  * All hashes are random; all names are fake.
  */
-#include "testutil.h"
+#include "storetest.h"
 
-#include <ftw.h>
-#include <sqlite3.h>
 #include <unistd.h>
-#include <ward/store.h>
-
-#include "store/store_int.h"
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb; (void)flag; (void)ftw;
-    return remove(p);
-}
-
-static char *make_tmpdir(void)
-{
-    char *d = strdup("/tmp/ward-store-XXXXXX");
-    assert_non_null(mkdtemp(d));
-    return d;
-}
-
-static void rm_rf(char *dir)
-{
-    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    free(dir);
-}
-
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
-static ward_store *open_ok(const char *dir)
-{
-    ward_store *s = NULL;
-    ward_error err;
-    ward_status rc = ward_store_open(dir, 0, &s, &err);
-    if (rc)
-        fail_msg("open %s: %s", dir, err.message);
-    return s;
-}
-
-static void import_ok(ward_store *s, const char *path, ward_hashset_format fmt,
-                      const char *list, ward_import_summary *sum)
-{
-    ward_error err;
-    ward_status rc = ward_store_import(s, path, fmt, list, NULL, sum, &err);
-    if (rc)
-        fail_msg("import %s: %s", path, err.message);
-}
 
 static uint64_t revision(ward_store *s)
 {
@@ -68,20 +17,39 @@ static uint64_t revision(ward_store *s)
     return r;
 }
 
-static uint64_t live_entries(ward_store *s)
-{
-    ward_store_stats *st;
-    assert_int_equal(ward_store_stats_get(s, &st, NULL), WARD_OK);
-    uint64_t n = st->entries;
-    ward_store_stats_free(st);
-    return n;
-}
-
 static int count_cat(void *ctx, const char *a, const char *b, const char *c, const char *d)
 {
     (void)a; (void)b; (void)c; (void)d;
     ++*(int *)ctx;
     return 0;
+}
+
+/* Categories of one scheme (NULL: all); WARD_ENOTFOUND gives -1. */
+static int categories(ward_store *s, const char *scheme)
+{
+    int n = 0;
+    ward_error err;
+    ward_status rc = ward_store_categories(s, scheme, count_cat, &n, &err);
+    if (rc == WARD_ENOTFOUND)
+        return -1;
+    assert_int_equal(rc, WARD_OK);
+    return n;
+}
+
+/* Entries a lookup finds (it must succeed); the set is kept in *out when
+ * out is not NULL, for the caller to inspect and free. */
+static size_t lookup_n(ward_store *s, const char *query, unsigned flags, ward_entries **out)
+{
+    ward_entries *e;
+    ward_error err;
+    if (ward_store_lookup(s, query, flags, &e, &err))
+        fail_msg("lookup %s: %s", query, err.message);
+    size_t n = e->count;
+    if (out)
+        *out = e;
+    else
+        ward_entries_free(e);
+    return n;
 }
 
 static const char *MD5_A = "0123456789abcdef0123456789abcdef";
@@ -92,13 +60,12 @@ static const char *MD5_B = "fedcba9876543210fedcba9876543210";
 static void test_create_empty_dir_and_reopen(void **state)
 {
     (void)state;
-    char *tmp = make_tmpdir();
-    char dir[4096], db[4200];
+    char *tmp = scratch_dir("ward-store");
+    char dir[4096];
     snprintf(dir, sizeof dir, "%s/not/yet/there", tmp);
-    ward_store *s = open_ok(dir);
+    ward_store *s = store_open_ok(dir);
     struct stat st;
-    snprintf(db, sizeof db, "%s/ward.db", dir);
-    assert_int_equal(stat(db, &st), 0);
+    assert_int_equal(stat(path_in(dir, "ward.db"), &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
     assert_int_equal(stat(dir, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0700);
@@ -112,71 +79,49 @@ static void test_create_empty_dir_and_reopen(void **state)
     strcpy(id, stats->store_id);
     ward_store_stats_free(stats);
 
-    int n = 0;
-    assert_int_equal(ward_store_categories(s, NULL, count_cat, &n, NULL), WARD_OK);
-    assert_int_equal(n, 8); /* A B C, 0 1 2 3, known-good */
-    n = 0;
-    assert_int_equal(ward_store_categories(s, WARD_SCHEME_UK, count_cat, &n, NULL), WARD_OK);
-    assert_int_equal(n, 3);
-    ward_error err;
-    assert_int_equal(ward_store_categories(s, "nope", count_cat, &n, &err), WARD_ENOTFOUND);
+    assert_int_equal(categories(s, NULL), 8); /* A B C, 0 1 2 3, known-good */
+    assert_int_equal(categories(s, WARD_SCHEME_UK), 3);
+    assert_int_equal(categories(s, "nope"), -1);
 
     /* WAL, foreign keys */
-    sqlite3_stmt *q;
-    assert_int_equal(sqlite3_prepare_v2(s->db, "PRAGMA journal_mode", -1, &q, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
-    sqlite3_finalize(q);
-    assert_int_equal(sqlite3_prepare_v2(s->db, "PRAGMA foreign_keys", -1, &q, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(q, 0), 1);
-    sqlite3_finalize(q);
+    sql_text_is(s->db, "PRAGMA journal_mode", "wal");
+    assert_int_equal(sql_int(s->db, "PRAGMA foreign_keys"), 1);
     ward_store_close(s);
 
     /* Re-open: same store, nothing migrated twice. */
-    s = open_ok(dir);
+    s = store_open_ok(dir);
     assert_int_equal(ward_store_stats_get(s, &stats, NULL), WARD_OK);
     assert_string_equal(stats->store_id, id);
     ward_store_stats_free(stats);
-    n = 0;
-    assert_int_equal(ward_store_categories(s, NULL, count_cat, &n, NULL), WARD_OK);
-    assert_int_equal(n, 8);
+    assert_int_equal(categories(s, NULL), 8);
     ward_store_close(s);
 
     /* Read-only open works and refuses writes. */
+    ward_error err;
     assert_int_equal(ward_store_open(dir, WARD_STORE_READONLY, &s, &err), WARD_OK);
     assert_int_equal(ward_store_create_list(s, "x", NULL, WARD_LIST_ALERT, NULL, &err),
                      WARD_EINVAL);
     ward_store_close(s);
-    rm_rf(tmp);
+    scratch_remove(tmp);
 }
 
 static void test_migration_from_version_1(void **state)
 {
     (void)state;
-    char *tmp = make_tmpdir();
-    char db[4200];
-    snprintf(db, sizeof db, "%s/ward.db", tmp);
+    char *tmp = scratch_dir("ward-store");
     /* A store left at schema 1 by an older ward. */
     ward_store old = {0};
-    old.path = db;
-    assert_int_equal(sqlite3_open(db, &old.db), SQLITE_OK);
+    old.path = (char *)path_in(tmp, "ward.db");
+    assert_int_equal(sqlite3_open(old.path, &old.db), SQLITE_OK);
     ward_error err;
     assert_int_equal(wst_migrate(&old, 1, &err), WARD_OK);
-    sqlite3_stmt *q;
-    assert_int_equal(sqlite3_prepare_v2(old.db, "SELECT count(*) FROM schemes", -1, &q, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(q, 0), 0);
-    sqlite3_finalize(q);
+    assert_int_equal(sql_int(old.db, "SELECT count(*) FROM schemes"), 0);
     sqlite3_close(old.db);
 
-    ward_store *s = open_ok(tmp);
-    int n = 0;
-    assert_int_equal(ward_store_categories(s, NULL, count_cat, &n, NULL), WARD_OK);
-    assert_int_equal(n, 8);
+    ward_store *s = store_open_ok(tmp);
+    assert_int_equal(categories(s, NULL), 8);
     ward_store_close(s);
-    rm_rf(tmp);
+    scratch_remove(tmp);
 }
 
 static void set_user_version(const char *db, int v)
@@ -192,11 +137,11 @@ static void set_user_version(const char *db, int v)
 static void test_newer_schema_refused(void **state)
 {
     (void)state;
-    char *tmp = make_tmpdir();
-    ward_store *s = open_ok(tmp);
+    char *tmp = scratch_dir("ward-store");
+    ward_store *s = store_open_ok(tmp);
     ward_store_close(s);
     char db[4200];
-    snprintf(db, sizeof db, "%s/ward.db", tmp);
+    snprintf(db, sizeof db, "%s", path_in(tmp, "ward.db"));
     set_user_version(db, 99);
     ward_error err;
     s = (ward_store *)1;
@@ -207,21 +152,16 @@ static void test_newer_schema_refused(void **state)
     /* Untouched. */
     sqlite3 *h;
     assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    sqlite3_stmt *q;
-    assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &q, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(q, 0), 99);
-    sqlite3_finalize(q);
+    assert_int_equal(sql_int(h, "PRAGMA user_version"), 99);
     sqlite3_close(h);
-    rm_rf(tmp);
+    scratch_remove(tmp);
 }
 
 static void test_foreign_database_refused(void **state)
 {
     (void)state;
-    char *tmp = make_tmpdir();
-    char db[4200];
-    snprintf(db, sizeof db, "%s/ward.db", tmp);
+    char *tmp = scratch_dir("ward-store");
+    const char *db = path_in(tmp, "ward.db");
     sqlite3 *h;
     assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
     assert_int_equal(sqlite3_exec(h, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
@@ -232,14 +172,14 @@ static void test_foreign_database_refused(void **state)
     assert_non_null(strstr(err.message, "not a ward store"));
     write_text(db, "this is not a database at all, just some text long enough.....\n");
     assert_int_equal(ward_store_open(tmp, 0, &s, &err), WARD_EFORMAT);
-    rm_rf(tmp);
+    scratch_remove(tmp);
 }
 
 static void test_schemes_and_lists(void **state)
 {
-    (void)state;
-    char *tmp = make_tmpdir();
-    ward_store *s = open_ok(tmp);
+    store_fx *f = *state;
+    ward_store *s = f->s;
+    const char *tmp = f->dir;
     ward_error err;
     uint64_t r0 = revision(s);
     assert_int_equal(ward_store_add_scheme(s, "caid-numeric", "CAID codes", &err), WARD_OK);
@@ -267,16 +207,13 @@ static void test_schemes_and_lists(void **state)
 
     /* An import into the list uses its scheme: codes and labels. */
     char path[4200];
-    snprintf(path, sizeof path, "%s/l.csv", tmp);
-    char text[512];
-    snprintf(text, sizeof text, "md5,category\n%s,1\n%s,not relevant\n", MD5_A, MD5_B);
-    write_text(path, text);
+    snprintf(path, sizeof path, "%s",
+             write_in(tmp, "l.csv", "md5,category\n%s,1\n%s,not relevant\n", MD5_A, MD5_B));
     ward_import_summary sum;
     import_ok(s, path, WARD_FMT_CSV, "caid", &sum);
     assert_int_equal(sum.added, 2);
     ward_entries *e;
-    assert_int_equal(ward_store_lookup(s, MD5_B, 0, &e, &err), WARD_OK);
-    assert_int_equal(e->count, 1);
+    assert_int_equal(lookup_n(s, MD5_B, 0, &e), 1);
     assert_string_equal(e->v[0].scheme, "caid-numeric");
     assert_string_equal(e->v[0].category, "9");
     assert_string_equal(e->v[0].category_class, WARD_CLASS_IGNORABLE);
@@ -289,8 +226,6 @@ static void test_schemes_and_lists(void **state)
     assert_int_equal(ward_store_import(s, path, WARD_FMT_CSV, "caid", &o, NULL, &err),
                      WARD_EINVAL);
     assert_non_null(strstr(err.message, "caid-numeric"));
-    ward_store_close(s);
-    rm_rf(tmp);
 }
 
 typedef struct pairs {
@@ -310,37 +245,29 @@ static int on_conflict(void *ctx, const ward_entry *a, const ward_entry *b)
 
 static void test_conflicting_categories_kept(void **state)
 {
-    (void)state;
-    char *tmp = make_tmpdir();
-    ward_store *s = open_ok(tmp);
-    char p1[4200], p2[4200], p3[4200], p4[4200], text[1024];
-    snprintf(p1, sizeof p1, "%s/a.csv", tmp);
-    snprintf(p2, sizeof p2, "%s/b.csv", tmp);
-    snprintf(p3, sizeof p3, "%s/c.csv", tmp);
-    snprintf(p4, sizeof p4, "%s/d.csv", tmp);
-    snprintf(text, sizeof text, "md5,category,series\n%s,1,series-one\n%s,,\n", MD5_A, MD5_B);
-    write_text(p1, text);
-    snprintf(text, sizeof text, "md5,category\n%s,2\n%s,0\n", MD5_A, MD5_B);
-    write_text(p2, text);
-    snprintf(text, sizeof text, "md5,category\n%s,1\n", MD5_A);
-    write_text(p3, text);
-    snprintf(text, sizeof text, "md5\n%s\n", MD5_A);
-    write_text(p4, text);
-    import_ok(s, p1, WARD_FMT_CSV, "list-a", NULL);
-    import_ok(s, p2, WARD_FMT_CSV, "list-b", NULL);
-    import_ok(s, p3, WARD_FMT_CSV, "list-c", NULL);
+    store_fx *f = *state;
+    ward_store *s = f->s;
+    const char *tmp = f->dir;
+    import_ok(s, write_in(tmp, "a.csv", "md5,category,series\n%s,1,series-one\n%s,,\n",
+                          MD5_A, MD5_B),
+              WARD_FMT_CSV, "list-a", NULL);
+    import_ok(s, write_in(tmp, "b.csv", "md5,category\n%s,2\n%s,0\n", MD5_A, MD5_B),
+              WARD_FMT_CSV, "list-b", NULL);
+    import_ok(s, write_in(tmp, "c.csv", "md5,category\n%s,1\n", MD5_A), WARD_FMT_CSV,
+              "list-c", NULL);
     ward_import_opts o;
     ward_import_opts_default(&o);
     o.default_category = "known-good";
     o.scheme = WARD_SCHEME_KNOWN_GOOD;
     o.kind = WARD_LIST_KNOWN_GOOD;
     ward_error err;
-    assert_int_equal(ward_store_import(s, p4, WARD_FMT_CSV, "good", &o, NULL, &err), WARD_OK);
+    assert_int_equal(ward_store_import(s, write_in(tmp, "d.csv", "md5\n%s\n", MD5_A),
+                                       WARD_FMT_CSV, "good", &o, NULL, &err),
+                     WARD_OK);
 
     /* Both verdicts kept. */
     ward_entries *e;
-    assert_int_equal(ward_store_lookup(s, MD5_A, 0, &e, &err), WARD_OK);
-    assert_int_equal(e->count, 4);
+    assert_int_equal(lookup_n(s, MD5_A, 0, &e), 4);
     int n_conflict = 0;
     for (size_t i = 0; i < e->count; i++) {
         n_conflict += e->v[i].conflict;
@@ -359,8 +286,7 @@ static void test_conflicting_categories_kept(void **state)
     ward_entries_free(e);
 
     /* MD5_B: uncategorised in list-a, 0 (non-pertinent) in list-b: no conflict. */
-    assert_int_equal(ward_store_lookup(s, MD5_B, 0, &e, &err), WARD_OK);
-    assert_int_equal(e->count, 2);
+    assert_int_equal(lookup_n(s, MD5_B, 0, &e), 2);
     assert_false(e->v[0].conflict || e->v[1].conflict);
     ward_entries_free(e);
 
@@ -370,8 +296,6 @@ static void test_conflicting_categories_kept(void **state)
     assert_int_equal(ward_store_conflicts(s, on_conflict, &p, &err), WARD_OK);
     assert_int_equal(p.n, 5);
     assert_string_equal(p.desc[0], "list-a:1/list-b:2");
-    ward_store_close(s);
-    rm_rf(tmp);
 }
 
 typedef struct removed_seen {
@@ -393,13 +317,11 @@ static int on_removed(void *ctx, const ward_entry *e)
 
 static void test_remove_with_reason(void **state)
 {
-    (void)state;
-    char *tmp = make_tmpdir();
-    ward_store *s = open_ok(tmp);
-    char p1[4200], text[512];
-    snprintf(p1, sizeof p1, "%s/a.csv", tmp);
-    snprintf(text, sizeof text, "md5,category\n%s,1\n%s,2\n", MD5_A, MD5_B);
-    write_text(p1, text);
+    store_fx *f = *state;
+    ward_store *s = f->s;
+    const char *tmp = f->dir;
+    char p1[4200];
+    snprintf(p1, sizeof p1, "%s", write_in(tmp, "a.csv", "md5,category\n%s,1\n%s,2\n", MD5_A, MD5_B));
     import_ok(s, p1, WARD_FMT_CSV, "list-a", NULL);
     import_ok(s, p1, WARD_FMT_CSV, "list-b", NULL);
     assert_int_equal(live_entries(s), 4);
@@ -421,24 +343,18 @@ static void test_remove_with_reason(void **state)
                      WARD_ENOTFOUND);
 
     ward_entries *e;
-    assert_int_equal(ward_store_lookup(s, MD5_A, 0, &e, &err), WARD_OK);
-    assert_int_equal(e->count, 1);
+    assert_int_equal(lookup_n(s, MD5_A, 0, &e), 1);
     assert_string_equal(e->v[0].list, "list-b");
     ward_entries_free(e);
-    assert_int_equal(ward_store_lookup(s, MD5_A, WARD_LOOKUP_REMOVED, &e, &err), WARD_OK);
-    assert_int_equal(e->count, 2);
-    int saw = 0;
+    assert_int_equal(lookup_n(s, MD5_A, WARD_LOOKUP_REMOVED, &e), 2);
+    uint64_t removed_id = 0;
     for (size_t i = 0; i < e->count; i++)
         if (e->v[i].removed) {
-            saw = 1;
+            removed_id = e->v[i].id;
             assert_string_equal(e->v[i].removed_by, "analyst-7");
             assert_string_equal(e->v[i].list, "list-a");
         }
-    assert_true(saw);
-    uint64_t removed_id = 0;
-    for (size_t i = 0; i < e->count; i++)
-        if (e->v[i].removed)
-            removed_id = e->v[i].id;
+    assert_true(removed_id != 0);
     ward_entries_free(e);
 
     removed_seen rs = {0};
@@ -472,8 +388,6 @@ static void test_remove_with_reason(void **state)
     assert_int_equal(ward_store_stats_get(s, &st, &err), WARD_OK);
     assert_int_equal(st->removed, 3);
     ward_store_stats_free(st);
-    ward_store_close(s);
-    rm_rf(tmp);
 }
 
 typedef struct iter {
@@ -500,22 +414,19 @@ static int stop_at_two(void *ctx, uint64_t id, const ward_digests *d, const ward
 
 static void test_iterate_lookup_stats(void **state)
 {
-    (void)state;
-    char *tmp = make_tmpdir();
-    ward_store *s = open_ok(tmp);
-    char p[4200];
-    snprintf(p, sizeof p, "%s/x.csv", tmp);
+    store_fx *f = *state;
+    ward_store *s = f->s;
+    const char *tmp = f->dir;
     const char *pdq = "d8f8f0cee0f4a84f0637022a078f67f0b36e2ed596621e1d33e6339c4e9c9b22";
     const char *sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
-    char text[1024];
-    snprintf(text, sizeof text,
-             "md5,sha1,sha256,pdq,quality,category\n"
-             "%s,,,,,1\n"
-             ",a94a8fe5ccb19ba61c4c0873d391e987982fbbd3,%s,,,2\n"
-             ",,,%s,90,3\n",
-             MD5_A, sha256, pdq);
-    write_text(p, text);
-    import_ok(s, p, WARD_FMT_CSV, "mixed", NULL);
+    import_ok(s,
+              write_in(tmp, "x.csv",
+                       "md5,sha1,sha256,pdq,quality,category\n"
+                       "%s,,,,,1\n"
+                       ",a94a8fe5ccb19ba61c4c0873d391e987982fbbd3,%s,,,2\n"
+                       ",,,%s,90,3\n",
+                       MD5_A, sha256, pdq),
+              WARD_FMT_CSV, "mixed", NULL);
 
     iter it = {0};
     uint64_t rev = 0;
@@ -531,22 +442,18 @@ static void test_iterate_lookup_stats(void **state)
 
     /* 64 hex digits: a SHA-256 or a PDQ; a prefix picks one. */
     ward_entries *e;
-    assert_int_equal(ward_store_lookup(s, pdq, 0, &e, &err), WARD_OK);
-    assert_int_equal(e->count, 1);
+    assert_int_equal(lookup_n(s, pdq, 0, &e), 1);
     assert_int_equal(e->v[0].pdq_quality, 90);
     assert_true(e->v[0].has_pdq);
     ward_entries_free(e);
     char q[100];
     snprintf(q, sizeof q, "sha256:%s", pdq);
-    assert_int_equal(ward_store_lookup(s, q, 0, &e, &err), WARD_OK);
-    assert_int_equal(e->count, 0);
-    ward_entries_free(e);
+    assert_int_equal(lookup_n(s, q, 0, NULL), 0);
     snprintf(q, sizeof q, "  SHA256:%s\n", sha256);
     for (char *c = q; *c; c++)
         if (*c >= 'a' && *c <= 'f')
             *c = (char)(*c - 32);
-    assert_int_equal(ward_store_lookup(s, q, 0, &e, &err), WARD_OK);
-    assert_int_equal(e->count, 1);
+    assert_int_equal(lookup_n(s, q, 0, &e), 1);
     assert_string_equal(e->v[0].category, "2");
     assert_string_equal(e->v[0].category_label, "Child exploitive (age difficult)");
     assert_string_equal(e->v[0].list, "mixed");
@@ -573,8 +480,6 @@ static void test_iterate_lookup_stats(void **state)
     assert_string_equal(st->categories[0].category, "1");
     assert_int_equal(st->categories[0].entries, 1);
     ward_store_stats_free(st);
-    ward_store_close(s);
-    rm_rf(tmp);
 }
 
 typedef struct li {
@@ -614,15 +519,12 @@ static int on_import(void *ctx, const ward_import_info *i)
 
 static void test_revision_lists_imports(void **state)
 {
-    (void)state;
-    char *tmp = make_tmpdir();
-    ward_store *s = open_ok(tmp);
-    char p[4200], bad[4200], text[256];
-    snprintf(p, sizeof p, "%s/x.txt", tmp);
-    snprintf(bad, sizeof bad, "%s/bad.json", tmp);
-    snprintf(text, sizeof text, "%s  sample-0001.jpg\n", MD5_A);
-    write_text(p, text);
-    write_text(bad, "{\"value\": [ {\"MD5\": \"x\"} \n");
+    store_fx *f = *state;
+    ward_store *s = f->s;
+    const char *tmp = f->dir;
+    char p[4200], bad[4200];
+    snprintf(p, sizeof p, "%s", write_in(tmp, "x.txt", "%s  sample-0001.jpg\n", MD5_A));
+    snprintf(bad, sizeof bad, "%s", write_in(tmp, "bad.json", "{\"value\": [ {\"MD5\": \"x\"} \n"));
     uint64_t r0 = revision(s);
     import_ok(s, p, WARD_FMT_AUTO, "sums", NULL);
     uint64_t r1 = revision(s);
@@ -642,9 +544,9 @@ static void test_revision_lists_imports(void **state)
     assert_int_equal(x.n, 3);
     assert_int_equal(x.ok, 2);
     assert_int_equal(x.failed, 1);
-    ward_store_close(s);
-    rm_rf(tmp);
 }
+
+#define WITH_STORE(test) cmocka_unit_test_setup_teardown(test, store_setup, store_teardown)
 
 int main(void)
 {
@@ -653,11 +555,11 @@ int main(void)
         cmocka_unit_test(test_migration_from_version_1),
         cmocka_unit_test(test_newer_schema_refused),
         cmocka_unit_test(test_foreign_database_refused),
-        cmocka_unit_test(test_schemes_and_lists),
-        cmocka_unit_test(test_conflicting_categories_kept),
-        cmocka_unit_test(test_remove_with_reason),
-        cmocka_unit_test(test_iterate_lookup_stats),
-        cmocka_unit_test(test_revision_lists_imports),
+        WITH_STORE(test_schemes_and_lists),
+        WITH_STORE(test_conflicting_categories_kept),
+        WITH_STORE(test_remove_with_reason),
+        WITH_STORE(test_iterate_lookup_stats),
+        WITH_STORE(test_revision_lists_imports),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,58 +5,41 @@
  * import; running the import again to completion must give the same entries
  * as an import that was never interrupted.
  */
-#include "testutil.h"
+#include "storetest.h"
 
-#include <ftw.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <ward/store.h>
-
-#include "store/store_int.h"
 
 #define BIG 60000
 
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb; (void)flag; (void)ftw;
-    return remove(p);
-}
-
-static uint64_t rng;
-static uint64_t next(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-
-static void hex(char *out, size_t digits)
+/* Upper-case hex digits, so the store keeps the text form too. */
+static void hex(xrng *r, char *out, size_t digits)
 {
     static const char d[] = "0123456789ABCDEF";
     for (size_t i = 0; i < digits; i++)
-        out[i] = d[next() & 15];
+        out[i] = d[xrng_next(r) & 15];
     out[digits] = 0;
 }
 
 static void gen_vics(const char *path, int n, uint64_t seed)
 {
-    rng = seed;
+    xrng r = {seed};
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs("{\"@odata.context\":\"http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/"
           "Default/$metadata#Media\",\"value\":[\n", f);
     for (int i = 0; i < n; i++) {
         char md5[33], sha1[41];
-        hex(md5, 32);
-        hex(sha1, 40);
+        hex(&r, md5, 32);
+        hex(&r, sha1, 40);
         fprintf(f,
                 "%s{\"MediaID\":%d,\"Category\":%d,\"MD5\":\"%s\",\"SHA1\":\"%s\","
                 "\"MediaSize\":%d,\"DateUpdated\":\"2023-06-07T02:31:49.83Z\","
                 "\"Name\":\"sample-%06d.jpg\"}\n",
-                i ? "," : "", i + 1, (int)(next() % 4), md5, sha1, (int)(next() % 1000000), i);
+                i ? "," : "", i + 1, (int)(xrng_next(&r) % 4), md5, sha1,
+                (int)(xrng_next(&r) % 1000000), i);
     }
     fputs("]}\n", f);
     fclose(f);
@@ -91,59 +74,36 @@ static int dump_list(void *ctx, const ward_list_info *l)
     return 0;
 }
 
-static char *dump(ward_store *s)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    ward_error err;
-    assert_int_equal(ward_store_lists(s, dump_list, f, &err), WARD_OK);
-    assert_int_equal(wst_each_entry(s, NULL, NULL, dump_entry, f, &err), WARD_OK);
-    fclose(f);
-    return buf;
-}
+static char *dump(ward_store *s) { return dump_store_with(s, dump_list, dump_entry); }
 
 static void integrity_ok(ward_store *s)
 {
+    sql_text_is(s->db, "PRAGMA integrity_check", "ok");
     sqlite3_stmt *q;
-    assert_int_equal(sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &q, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(q, 0), "ok");
-    sqlite3_finalize(q);
     assert_int_equal(sqlite3_prepare_v2(s->db, "PRAGMA foreign_key_check", -1, &q, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_step(q), SQLITE_DONE);
     sqlite3_finalize(q);
 }
 
-static ward_store *open_ok(const char *dir)
+static uint64_t revision(ward_store *s)
 {
-    ward_store *s;
-    ward_error err;
-    if (ward_store_open(dir, 0, &s, &err))
-        fail_msg("open %s: %s", dir, err.message);
-    return s;
+    uint64_t rev;
+    assert_int_equal(ward_store_revision(s, &rev, NULL), WARD_OK);
+    return rev;
 }
 
-static void import_ok(ward_store *s, const char *path, const char *list)
-{
-    ward_error err;
-    ward_import_summary sum;
-    if (ward_store_import(s, path, WARD_FMT_AUTO, list, NULL, &sum, &err))
-        fail_msg("import %s: %s", path, err.message);
-    assert_int_equal(sum.bad, 0);
-}
-
-static int progress_fd = -1;
+/* In the child: tell the parent (through the pipe *ctx) once 16k records
+ * are in. */
 static void child_progress(void *ctx, uint64_t records, uint64_t bytes)
 {
-    (void)ctx; (void)bytes;
-    if (progress_fd >= 0 && records >= 16384) {
+    (void)bytes;
+    int *fd = ctx;
+    if (*fd >= 0 && records >= 16384) {
         char c = 'p';
-        if (write(progress_fd, &c, 1) != 1) {}
-        close(progress_fd);
-        progress_fd = -1;
+        if (write(*fd, &c, 1) != 1) {}
+        close(*fd);
+        *fd = -1;
     }
 }
 
@@ -160,7 +120,6 @@ static int kill_mid_import(const char *dir, const char *big, int delay_max_ms, i
     assert_true(pid >= 0);
     if (pid == 0) {
         close(fds[0]);
-        progress_fd = fds[1];
         ward_store *s;
         ward_error err;
         if (ward_store_open(dir, 0, &s, &err))
@@ -170,6 +129,7 @@ static int kill_mid_import(const char *dir, const char *big, int delay_max_ms, i
         ward_import_opts o;
         ward_import_opts_default(&o);
         o.progress = child_progress;
+        o.progress_ctx = &fds[1];
         ward_status rc = ward_store_import(s, big, WARD_FMT_AUTO, "big", &o, NULL, &err);
         ward_store_close(s);
         _exit(rc == WARD_OK ? 0 : 3);
@@ -201,8 +161,7 @@ static void test_sigkill_mid_import(void **state)
 {
     (void)state;
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
-    char *tmp = strdup("/tmp/ward-crash-XXXXXX");
-    assert_non_null(mkdtemp(tmp));
+    char *tmp = scratch_dir("ward-crash");
     char dir[4200], ref[4200], base[4200], big[4200];
     snprintf(dir, sizeof dir, "%s/store", tmp);
     snprintf(ref, sizeof ref, "%s/reference", tmp);
@@ -212,11 +171,10 @@ static void test_sigkill_mid_import(void **state)
     gen_vics(big, BIG, 2);
 
     /* The state before the import. */
-    ward_store *s = open_ok(dir);
-    import_ok(s, base, "base");
+    ward_store *s = store_open_ok(dir);
+    import_clean(s, base, WARD_FMT_AUTO, "base", NULL);
     char *before = dump(s);
-    uint64_t rev_before;
-    assert_int_equal(ward_store_revision(s, &rev_before, NULL), WARD_OK);
+    uint64_t rev_before = revision(s);
     ward_store_close(s);
 
     int killed = 0;
@@ -224,21 +182,17 @@ static void test_sigkill_mid_import(void **state)
         killed += kill_mid_import(dir, big, round == 0 ? 20 : 150, round == 0);
         if (round == 0 && killed) {
             /* The dead import had written pages to the log. */
-            char wal[4300];
             struct stat st;
-            snprintf(wal, sizeof wal, "%s/ward.db-wal", dir);
-            assert_int_equal(stat(wal, &st), 0);
+            assert_int_equal(stat(path_in(dir, "ward.db-wal"), &st), 0);
             print_message("  WAL left by the killed import: %lld bytes\n", (long long)st.st_size);
             assert_true(st.st_size > 1024 * 1024);
         }
-        s = open_ok(dir);
+        s = store_open_ok(dir);
         integrity_ok(s);
         char *after = dump(s);
         if (killed == round + 1) {
             assert_string_equal(after, before);
-            uint64_t rev;
-            assert_int_equal(ward_store_revision(s, &rev, NULL), WARD_OK);
-            assert_int_equal(rev, rev_before);
+            assert_int_equal(revision(s), rev_before);
         }
         free(after);
         ward_store_close(s);
@@ -248,28 +202,24 @@ static void test_sigkill_mid_import(void **state)
     assert_true(killed >= 1);
 
     /* Finish the import; compare with one never interrupted. */
-    s = open_ok(dir);
+    s = store_open_ok(dir);
     if (killed == 2)
-        import_ok(s, big, "big");
+        import_clean(s, big, WARD_FMT_AUTO, "big", NULL);
     integrity_ok(s);
     char *done = dump(s);
     ward_store_close(s);
-    ward_store *r = open_ok(ref);
-    import_ok(r, base, "base");
-    import_ok(r, big, "big");
+    ward_store *r = store_open_ok(ref);
+    import_clean(r, base, WARD_FMT_AUTO, "base", NULL);
+    import_clean(r, big, WARD_FMT_AUTO, "big", NULL);
     char *expect = dump(r);
-    ward_store_stats *st;
-    assert_int_equal(ward_store_stats_get(r, &st, NULL), WARD_OK);
-    assert_int_equal(st->entries, 500 + BIG);
-    ward_store_stats_free(st);
+    assert_int_equal(live_entries(r), 500 + BIG);
     ward_store_close(r);
     assert_string_equal(done, expect);
 
     free(before);
     free(done);
     free(expect);
-    nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    free(tmp);
+    scratch_remove(tmp);
 }
 
 int main(void)
