@@ -15,6 +15,7 @@
 #include <ward/digest.h>
 #include <ward/media.h>
 #include <ward/pdq.h>
+#include <ward/vpdq.h>
 #include <ward/ward.h>
 
 #ifdef __cplusplus
@@ -27,6 +28,8 @@ typedef struct ward_hash_opts {
     int dihedral;              /* all 8 dihedral PDQ hashes */
     ward_decode_opts decode;
     uint64_t max_image_bytes;  /* larger files are not decoded (default 1 GiB) */
+    int video;                 /* vPDQ of videos (default 1; needs pdq) */
+    ward_vpdq_opts vpdq;       /* sampling rate, limits, pruning */
     /* Optional: asked once the digests are final, before an image is
      * decoded; return 0 to skip PDQ (e.g. the file is already known by an
      * exact digest). Called on the hashing thread. */
@@ -54,7 +57,18 @@ typedef struct ward_file_hash {
     int has_pdq;
     int pdq_skipped;             /* want_pdq declined */
     ward_pdq_result pdq;
+    /* Videos (media ward_media_is_video): frame hashes, owned; release with
+     * ward_file_hash_clear. video_status is WARD_OK when the whole video was
+     * sampled; on an error or a limit, video keeps the frames hashed before. */
+    int has_video;
+    ward_status video_status;
+    ward_error video_error;
+    ward_video_info video_info;
+    ward_vpdq video;
 } ward_file_hash;
+
+/* Free what a result owns (video frames); the struct may be reused. */
+void ward_file_hash_clear(ward_file_hash *r);
 
 typedef struct ward_hasher ward_hasher;
 

@@ -31,15 +31,26 @@ typedef enum ward_media_type {
     WARD_MEDIA_BMP,
     WARD_MEDIA_TIFF,
     WARD_MEDIA_HEIF,
-    WARD_MEDIA_PNM
+    WARD_MEDIA_PNM,
+    /* videos, hashed frame by frame (video.h, vpdq.h) */
+    WARD_MEDIA_MP4,        /* ISO base media: MP4, 3GP, M4V (not HEIF) */
+    WARD_MEDIA_MOV,        /* QuickTime */
+    WARD_MEDIA_MATROSKA,   /* MKV, WebM */
+    WARD_MEDIA_AVI,
+    WARD_MEDIA_MPEGTS,
+    WARD_MEDIA_MPEGPS,
+    WARD_MEDIA_FLV
 } ward_media_type;
 
-/* Format of the first bytes of a file (16 are enough). */
+/* Format of the first bytes of a file (400 are enough: MPEG-TS needs three
+ * packet sync bytes; the others 16). */
 ward_media_type ward_media_sniff(const uint8_t *buf, size_t len);
-/* "jpeg", "png", ... or "unknown". */
+/* "jpeg", "png", ..., "mp4", "matroska", ... or "unknown". */
 const char *ward_media_type_name(ward_media_type type);
 /* Whether ward can decode this type into a PDQ hash. */
 int ward_media_is_image(ward_media_type type);
+/* Whether this is a video container ward samples frames from. */
+int ward_media_is_video(ward_media_type type);
 
 #define WARD_DEFAULT_MAX_PIXELS 100000000ull /* 100 Mpx */
 #define WARD_REFERENCE_SIDE 512

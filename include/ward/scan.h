@@ -10,6 +10,7 @@
  *   near       a PDQ within the radius of an alert-list entry (distance)
  *   ignorable  an exact digest is only on known-good lists (e.g. NSRL)
  *   new-image  an image not matched: needs a person
+ *   new-video  a video none of whose frames matched: needs a person
  *   other      not an image, not matched
  *   error      could not be read or decoded (the reason is kept)
  *
@@ -38,6 +39,7 @@ typedef enum ward_verdict {
     WARD_VERDICT_NEAR,
     WARD_VERDICT_IGNORABLE,
     WARD_VERDICT_NEW_IMAGE,
+    WARD_VERDICT_NEW_VIDEO,
     WARD_VERDICT_OTHER,
     WARD_VERDICT_ERROR,
     WARD_VERDICT_COUNT

@@ -108,6 +108,11 @@ typedef struct ward_video_frame {
  */
 ward_status ward_video_open_file(const char *path, const ward_video_opts *opts,
                                  ward_video **out, ward_error *err);
+/* Decode from an open regular file (e.g. evidence opened O_NOATIME). The
+ * descriptor stays the caller's: it is duplicated and read with pread, so
+ * its file offset does not move. */
+ward_status ward_video_open_fd(int fd, const ward_video_opts *opts, ward_video **out,
+                               ward_error *err);
 ward_status ward_video_open_buffer(const uint8_t *buf, size_t len,
                                    const ward_video_opts *opts, ward_video **out,
                                    ward_error *err);

@@ -88,6 +88,8 @@ ward_status ward_vpdq_hash_video(ward_video *v, int prune_distance, ward_vpdq *o
 ward_status ward_vpdq_hash_file(const char *path, const ward_vpdq_opts *opts,
                                 ward_vpdq *out, ward_video_info *info,
                                 ward_error *err);
+ward_status ward_vpdq_hash_fd(int fd, const ward_vpdq_opts *opts, ward_vpdq *out,
+                              ward_video_info *info, ward_error *err);
 ward_status ward_vpdq_hash_buffer(const uint8_t *buf, size_t len,
                                   const ward_vpdq_opts *opts, ward_vpdq *out,
                                   ward_video_info *info, ward_error *err);

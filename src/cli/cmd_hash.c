@@ -31,6 +31,10 @@ static const char help[] =
 "    threads, so two runs over the same tree print identical lists.\n"
 "    PATH '-' reads standard input.\n"
 "\n"
+"    Videos (MP4, MOV, MKV, WebM, AVI, MPEG-TS/PS, FLV) get a vPDQ: one PDQ\n"
+"    a second of video through FFmpeg, with consecutive near-identical\n"
+"    frames dropped (text: one line per frame; jsonl: 'video', 'vpdq').\n"
+"\n"
 "    Images are recognised from their content, never from their name: JPEG,\n"
 "    PNG, GIF (first frame), WebP, BMP, TIFF, HEIC/HEIF and PPM/PGM. PDQ is\n"
 "    computed as Meta's reference hasher computes it: images larger than\n"
@@ -152,6 +156,12 @@ static void emit(void *ctx, void *item)
             r->partial = 1;
             r->errors++;
         }
+        if (res->has_video && res->video_status != WARD_OK) {
+            cli_error("hash", "%s: video: %s (%zu frames hashed before)", j->path,
+                      res->video_error.message, res->video.count);
+            r->partial = 1;
+            r->errors++;
+        }
     }
     const char *shown = j->path;
     char *abs = NULL;
@@ -161,6 +171,7 @@ static void emit(void *ctx, void *item)
     if (!r->write_failed && ward_hashout_record(r->out, shown, res) != WARD_OK)
         r->write_failed = 1;
     free(abs);
+    ward_file_hash_clear(&j->result);
     free(j->path);
     free(j);
 }

@@ -89,6 +89,48 @@ static const char *error_text(const ward_file_hash *r)
 
 static void hex_of(const uint8_t *b, size_t n, char *out) { ward_hex(b, n, out); }
 
+static void json_key_str(ward_hashout *w, const char *key, const char *val);
+
+/* A video: its properties, then one line per kept frame (vPDQ). */
+static void video_text(ward_hashout *w, const ward_file_hash *r)
+{
+    const ward_video_info *vi = &r->video_info;
+    char hex[65];
+    add_fmt(w, "  video   %s %s %dx%d, %.1f s, %" PRIu64 " frames sampled, %zu kept\n",
+            ward_media_type_name(r->media), vi->codec, vi->width, vi->height, vi->duration,
+            vi->frames_sampled, r->video.count);
+    if (r->video_status != WARD_OK)
+        add_fmt(w, "  error   video: %s\n", r->video_error.message);
+    for (size_t f = 0; f < r->video.count; f++) {
+        ward_pdq_to_hex(&r->video.frames[f].hash, hex);
+        add_fmt(w, "  %7.3fs %s  quality %d\n", r->video.frames[f].timestamp, hex,
+                r->video.frames[f].quality);
+    }
+}
+
+/* JSON: "video" properties and "vpdq" frames, as ward scan writes them. */
+static void video_json(ward_hashout *w, const ward_file_hash *r)
+{
+    const ward_video_info *vi = &r->video_info;
+    char hex[65];
+    add(w, ",\"video\":{\"codec\":");
+    ward_json_string(&w->line, vi->codec, strlen(vi->codec));
+    add_fmt(w, ",\"width\":%d,\"height\":%d,\"duration\":%.3f,\"frames_sampled\":%" PRIu64
+               ",\"frames_kept\":%zu,\"partial\":%s}",
+            vi->width, vi->height, vi->duration, vi->frames_sampled, r->video.count,
+            vi->partial || r->video_status != WARD_OK ? "true" : "false");
+    if (r->video_status != WARD_OK)
+        json_key_str(w, "video_error", r->video_error.message);
+    add(w, ",\"vpdq\":[");
+    for (size_t f = 0; f < r->video.count; f++) {
+        const ward_vpdq_frame *fr = &r->video.frames[f];
+        ward_pdq_to_hex(&fr->hash, hex);
+        add_fmt(w, "%s{\"frame\":%" PRId64 ",\"timestamp\":%.3f,\"pdq\":\"%s\",\"quality\":%d}",
+                f ? "," : "", fr->frame_number, fr->timestamp, hex, fr->quality);
+    }
+    add(w, "]");
+}
+
 static void record_text(ward_hashout *w, const ward_file_hash *r)
 {
     char hex[65];
@@ -104,6 +146,8 @@ static void record_text(ward_hashout *w, const ward_file_hash *r)
             hex_of(digest_bytes(&r->digests, digest_cols[i].bit), digest_cols[i].len, hex);
             add_fmt(w, "  %-7s %s\n", digest_cols[i].name, hex);
         }
+    if (r->has_video)
+        video_text(w, r);
     if (!ward_media_is_image(r->media) || !w->opts.pdq)
         return;
     if (r->image_status == WARD_OK)
@@ -173,6 +217,8 @@ static void record_jsonl(ward_hashout *w, const ward_file_hash *r)
         if (r->image_warning[0])
             json_key_str(w, "image_warning", r->image_warning);
     }
+    if (r->has_video)
+        video_json(w, r);
     add(w, "}\n");
 }
 

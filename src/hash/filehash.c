@@ -33,6 +33,30 @@ void ward_hash_opts_default(ward_hash_opts *o)
     o->pdq = 1;
     ward_decode_opts_default(&o->decode);
     o->max_image_bytes = 1ull << 30;
+    o->video = 1;
+    ward_vpdq_opts_default(&o->vpdq);
+}
+
+void ward_file_hash_clear(ward_file_hash *r)
+{
+    ward_vpdq_free(&r->video);
+    r->has_video = 0;
+}
+
+/* Sample a video from an fd (fd >= 0) or a buffer: vPDQ per frame. */
+static void hash_video(ward_hasher *h, int fd, const uint8_t *buf, size_t len,
+                       ward_file_hash *out)
+{
+    out->has_video = 1;
+    out->video_status = fd >= 0
+        ? ward_vpdq_hash_fd(fd, &h->opts.vpdq, &out->video, &out->video_info, &out->video_error)
+        : ward_vpdq_hash_buffer(buf, len, &h->opts.vpdq, &out->video, &out->video_info,
+                                &out->video_error);
+}
+
+static int wants_video(ward_hasher *h, const ward_file_hash *out)
+{
+    return h->opts.pdq && h->opts.video && ward_media_is_video(out->media);
 }
 
 /* The caller's gate, asked once the digests are final. */
@@ -139,6 +163,8 @@ ward_status ward_hasher_buffer(ward_hasher *h, const uint8_t *buf, size_t len,
     out->media = ward_media_sniff(buf, len);
     if (h->opts.pdq && ward_media_is_image(out->media) && gate_allows(h, out))
         hash_image(h, buf, len, out);
+    else if (wants_video(h, out) && gate_allows(h, out))
+        hash_video(h, -1, buf, len, out);
     return WARD_OK;
 }
 
@@ -216,5 +242,7 @@ ward_status ward_hasher_fd(ward_hasher *h, int fd, ward_file_hash *out)
         out->image_status = ward_fail(&out->image_error, WARD_ELIMIT,
                                       "image file over %llu bytes is not decoded",
                                       (unsigned long long)h->opts.max_image_bytes);
+    else if (wants_video(h, out) && size_hint && gate_allows(h, out))
+        hash_video(h, fd, NULL, 0, out); /* regular files only: it seeks */
     return WARD_OK;
 }

@@ -129,6 +129,14 @@ ward_status ward_vpdq_hash_file(const char *path, const ward_vpdq_opts *opts,
     return hash_opened(s, v, opts, out, info, err);
 }
 
+ward_status ward_vpdq_hash_fd(int fd, const ward_vpdq_opts *opts, ward_vpdq *out,
+                              ward_video_info *info, ward_error *err)
+{
+    ward_video *v = NULL;
+    ward_status s = ward_video_open_fd(fd, opts ? &opts->video : NULL, &v, err);
+    return hash_opened(s, v, opts, out, info, err);
+}
+
 ward_status ward_vpdq_hash_buffer(const uint8_t *buf, size_t len,
                                   const ward_vpdq_opts *opts, ward_vpdq *out,
                                   ward_video_info *info, ward_error *err)

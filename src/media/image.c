@@ -26,6 +26,27 @@ static int is_heif_brand(const uint8_t *b)
     return 0;
 }
 
+/* Video containers, by their signatures (after images: HEIF shares ftyp). */
+static ward_media_type sniff_video(const uint8_t *b, size_t n)
+{
+    if (n >= 12 && memcmp(b + 4, "ftyp", 4) == 0)
+        return memcmp(b + 8, "qt  ", 4) == 0 ? WARD_MEDIA_MOV : WARD_MEDIA_MP4;
+    if (n >= 8 && (memcmp(b + 4, "moov", 4) == 0 || memcmp(b + 4, "mdat", 4) == 0 ||
+                   memcmp(b + 4, "wide", 4) == 0))
+        return WARD_MEDIA_MOV; /* QuickTime before ftyp existed */
+    if (n >= 4 && memcmp(b, "\x1a\x45\xdf\xa3", 4) == 0)
+        return WARD_MEDIA_MATROSKA;
+    if (n >= 12 && memcmp(b, "RIFF", 4) == 0 && memcmp(b + 8, "AVI ", 4) == 0)
+        return WARD_MEDIA_AVI;
+    if (n >= 377 && b[0] == 0x47 && b[188] == 0x47 && b[376] == 0x47)
+        return WARD_MEDIA_MPEGTS;
+    if (n >= 4 && memcmp(b, "\x00\x00\x01\xba", 4) == 0)
+        return WARD_MEDIA_MPEGPS;
+    if (n >= 4 && memcmp(b, "FLV\x01", 4) == 0)
+        return WARD_MEDIA_FLV;
+    return WARD_MEDIA_UNKNOWN;
+}
+
 ward_media_type ward_media_sniff(const uint8_t *b, size_t n)
 {
     if (n >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff)
@@ -49,7 +70,7 @@ ward_media_type ward_media_sniff(const uint8_t *b, size_t n)
     if (n >= 3 && b[0] == 'P' && (b[1] == '2' || b[1] == '3' || b[1] == '5' || b[1] == '6') &&
         (b[2] == ' ' || b[2] == '\n' || b[2] == '\r' || b[2] == '\t' || b[2] == '#'))
         return WARD_MEDIA_PNM;
-    return WARD_MEDIA_UNKNOWN;
+    return sniff_video(b, n);
 }
 
 const char *ward_media_type_name(ward_media_type t)
@@ -63,12 +84,21 @@ const char *ward_media_type_name(ward_media_type t)
     case WARD_MEDIA_TIFF: return "tiff";
     case WARD_MEDIA_HEIF: return "heif";
     case WARD_MEDIA_PNM: return "pnm";
+    case WARD_MEDIA_MP4: return "mp4";
+    case WARD_MEDIA_MOV: return "mov";
+    case WARD_MEDIA_MATROSKA: return "matroska";
+    case WARD_MEDIA_AVI: return "avi";
+    case WARD_MEDIA_MPEGTS: return "mpegts";
+    case WARD_MEDIA_MPEGPS: return "mpegps";
+    case WARD_MEDIA_FLV: return "flv";
     case WARD_MEDIA_UNKNOWN: break;
     }
     return "unknown";
 }
 
-int ward_media_is_image(ward_media_type t) { return t != WARD_MEDIA_UNKNOWN; }
+int ward_media_is_image(ward_media_type t) { return t >= WARD_MEDIA_JPEG && t <= WARD_MEDIA_PNM; }
+
+int ward_media_is_video(ward_media_type t) { return t >= WARD_MEDIA_MP4 && t <= WARD_MEDIA_FLV; }
 
 int ward_jpeg_exif_orientation(const uint8_t *buf, size_t len)
 {
@@ -143,7 +173,7 @@ static decode_fn decoder_for(ward_media_type t)
     case WARD_MEDIA_TIFF: return ward_decode_tiff;
     case WARD_MEDIA_HEIF: return ward_decode_heif;
     case WARD_MEDIA_PNM: return ward_decode_pnm;
-    case WARD_MEDIA_UNKNOWN: break;
+    default: break; /* unknown, or a video (video.c) */
     }
     return NULL;
 }

@@ -119,10 +119,11 @@ static int src_read(void *opaque, uint8_t *dst, int n)
     if (s->fd >= 0) {
         ssize_t r;
         do {
-            r = read(s->fd, dst, (size_t)n);
+            r = pread(s->fd, dst, (size_t)n, (off_t)s->pos);
         } while (r < 0 && errno == EINTR);
         if (r < 0)
             return AVERROR(errno);
+        s->pos += (size_t)r;
         return r == 0 ? AVERROR_EOF : (int)r;
     }
     size_t left = s->len - s->pos, k = (size_t)n < left ? (size_t)n : left;
@@ -140,14 +141,16 @@ static int64_t src_seek(void *opaque, int64_t off, int whence)
     whence &= ~AVSEEK_FORCE;
     if (whence == AVSEEK_SIZE)
         return size;
-    int64_t cur = s->fd >= 0 ? lseek(s->fd, 0, SEEK_CUR) : (int64_t)s->pos;
+    int64_t cur = (int64_t)s->pos; /* files are read with pread at pos */
     int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? cur : size;
     if ((whence != SEEK_SET && whence != SEEK_CUR && whence != SEEK_END) ||
         off > INT64_MAX - base || base + off < 0)
         return AVERROR(EINVAL);
     int64_t pos = base + off;
-    if (s->fd >= 0)
-        return lseek(s->fd, pos, SEEK_SET) < 0 ? AVERROR(errno) : pos;
+    if (s->fd >= 0) {
+        s->pos = (size_t)pos;
+        return pos;
+    }
     s->pos = pos > size ? (size_t)size : (size_t)pos;
     return pos;
 }
@@ -391,26 +394,48 @@ ward_status ward_video_open_buffer(const uint8_t *buf, size_t len,
     return video_open(v, opts, out, err);
 }
 
-ward_status ward_video_open_file(const char *path, const ward_video_opts *opts,
+/* Takes ownership of fd (closed by ward_video_close or on failure). */
+static ward_status open_owned_fd(int fd, const char *name, const ward_video_opts *opts,
                                  ward_video **out, ward_error *err)
 {
     *out = NULL;
     ward_video *v = video_new();
-    if (!v)
+    if (!v) {
+        if (fd >= 0) close(fd);
         return ward_fail(err, WARD_ENOMEM, "out of memory opening video");
+    }
     struct stat sb;
-    v->src.fd = open(path, O_RDONLY | O_CLOEXEC);
+    v->src.fd = fd;
     if (v->src.fd < 0 || fstat(v->src.fd, &sb) < 0) {
         int e = errno;
         ward_video_close(v);
-        return ward_fail_errno(err, e, "cannot open %s", path);
+        return ward_fail_errno(err, e, "cannot open %s", name);
     }
     if (!S_ISREG(sb.st_mode)) {
         ward_video_close(v);
-        return ward_fail(err, WARD_EINVAL, "%s is not a regular file", path);
+        return ward_fail(err, WARD_EINVAL, "%s is not a regular file", name);
     }
     v->src.size = sb.st_size;
     return video_open(v, opts, out, err);
+}
+
+ward_status ward_video_open_file(const char *path, const ward_video_opts *opts,
+                                 ward_video **out, ward_error *err)
+{
+    /* O_NOATIME where allowed: evidence is read, not touched. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
+    if (fd < 0 && errno == EPERM)
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    return open_owned_fd(fd, path, opts, out, err);
+}
+
+ward_status ward_video_open_fd(int fd, const ward_video_opts *opts, ward_video **out,
+                               ward_error *err)
+{
+    /* A duplicate, so closing stays the caller's business; reads are pread
+     * at our own position, so the caller's file offset is left alone. */
+    int dup_fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+    return open_owned_fd(dup_fd, "video", opts, out, err);
 }
 
 void ward_video_close(ward_video *v)

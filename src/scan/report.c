@@ -283,6 +283,7 @@ static ward_status write_summary_txt(const char *dir, scan_totals *t, ward_error
     static const char *const what[WARD_VERDICT_COUNT] = {
         "known (exact match on an alert list)", "near (PDQ match on an alert list)",
         "ignorable (known-good lists only)", "new images (need a person)",
+        "new videos (need a person)",
         "other files", "could not be read or decoded"};
     for (int v = 0; v < WARD_VERDICT_COUNT; v++)
         fprintf(f, "  %-10s %8" PRIu64 "  %s\n", ward_verdict_name((ward_verdict)v), t->counts[v], what[v]);

@@ -64,6 +64,7 @@ typedef struct html {
 static const char *const CLASS_TEXT[WARD_VERDICT_COUNT] = {
     "known: exact match on an alert list", "near: PDQ match on an alert list",
     "ignorable: on known-good lists only", "new images: need a person",
+    "new videos: need a person",
     "other files", "could not be read or decoded"};
 
 static void esc(FILE *f, const char *s) { report_markup(f, s); }
@@ -131,7 +132,7 @@ static int take_file(void *ctx, yajl_val v)
     const char *cls = jv_str(v, "class"), *path = jv_str(v, "path");
     if (!cls || !path || jv_get(v, "matches")) return 0;
     if (!strcmp(cls, "error")) add_exam(h, path, "file error", jv_str(v, "error"));
-    else if (!strcmp(cls, "new-image")) take_image(h, v, path);
+    else if (!strcmp(cls, "new-image") || !strcmp(cls, "new-video")) take_image(h, v, path);
     return 0;
 }
 
@@ -217,6 +218,7 @@ static void write_head(FILE *f)
           ".bar{height:1em;min-width:1px;background:#4a6fa5}\n"
           ".c-known{background:#b03a2e}.c-near{background:#d68910}"
           ".c-ignorable{background:#7f8c8d}.c-new-image{background:#2e86c1}"
+          ".c-new-video{background:#1f618d}"
           ".c-other{background:#aab7b8}.c-error{background:#6c3483}\n"
           ".notice{border:1px solid #b03a2e;background:#fdf2f0;padding:.6em}\n"
           ".note{color:#555}img.thumb{width:64px;height:64px;object-fit:contain}\n"
@@ -480,7 +482,7 @@ static void write_new_images(html *h)
 {
     FILE *f = h->f;
     uint64_t listed = 0;
-    fputs("<h2>New images for review</h2>\n", f);
+    fputs("<h2>New images and videos for review</h2>\n", f);
     if (!h->nimg) {
         fputs("<p>No new images.</p>\n", f);
         return;

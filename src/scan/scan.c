@@ -32,7 +32,7 @@
 #define THUMB_BLUR 4
 
 static const char *const verdict_names[WARD_VERDICT_COUNT] = {
-    "known", "near", "ignorable", "new-image", "other", "error"};
+    "known", "near", "ignorable", "new-image", "new-video", "other", "error"};
 
 const char *ward_verdict_name(ward_verdict v)
 {
@@ -103,6 +103,29 @@ static void on_image(void *ctx, const ward_luma *luma)
         ward_thumb_make(luma, THUMB_SIDE, blur, &w->current->thumb, NULL);
 }
 
+/* Each sampled frame of good quality against the image index: a still of
+ * a known video, or a video made from known images, is found. One match per
+ * entry, at the frame where it is closest; near[].query is the frame. */
+static void match_video(worker *w, job *j)
+{
+    const ward_vpdq *v = &j->h.video;
+    for (size_t f = 0; f < v->count; f++) {
+        if (v->frames[f].quality < w->opts->min_quality)
+            continue;
+        ward_pdq_match m[8];
+        size_t n = ward_matcher_near(w->matcher, &v->frames[f].hash, 1, w->opts->radius, m, 8);
+        for (size_t k = 0; k < n && k < 8; k++) {
+            size_t i = 0;
+            while (i < j->nnear && j->near[i].entry_id != m[k].entry_id) i++;
+            if (i == j->nnear && j->nnear == MAX_NEAR) continue;
+            if (i == j->nnear) j->nnear++;
+            else if (j->near[i].distance <= m[k].distance) continue;
+            j->near[i] = m[k];
+            j->near[i].query = (int)f;
+        }
+    }
+}
+
 static void do_work(void *state, void *item)
 {
     worker *w = state;
@@ -139,6 +162,8 @@ static void do_work(void *state, void *item)
      * (documents, executables, images with --no-pdq) is looked up here. */
     if (!j->looked_up && j->h.read_status == WARD_OK)
         want_pdq(w, &j->h.digests);
+    if (j->h.has_video)
+        match_video(w, j);
     if (j->h.has_pdq && j->h.pdq.quality >= w->opts->min_quality) {
         j->nnear = ward_matcher_near(w->matcher, j->h.pdq.hash, j->h.pdq.count,
                                      w->opts->radius, j->near, MAX_NEAR);
@@ -264,7 +289,13 @@ static int add_matches(scan *s, job *j)
             add_entry(s, e, first);
             add(s, ",\"by\":\"pdq\"");
             add_fmt(s, ",\"distance\":%d", j->near[i].distance);
-            add_key_str(s, "transform", ward_dihedral_name(j->near[i].query));
+            if (j->h.has_video) {
+                const ward_vpdq_frame *fr = &j->h.video.frames[j->near[i].query];
+                add_fmt(s, ",\"frame\":%" PRId64 ",\"timestamp\":%.3f", fr->frame_number,
+                        fr->timestamp);
+            } else {
+                add_key_str(s, "transform", ward_dihedral_name(j->near[i].query));
+            }
             if (e->has_pdq) {
                 char hex[65];
                 ward_pdq_to_hex(&e->pdq, hex);
@@ -340,6 +371,41 @@ static void write_thumb(scan *s, job *j)
         add_key_str(s, "thumbnail", rel);
 }
 
+/* A file nothing matched: what needs a person, and what could not be read. */
+static int unmatched_verdict(const ward_file_hash *h)
+{
+    if (ward_media_is_image(h->media))
+        return h->image_status != WARD_OK ? WARD_VERDICT_ERROR : WARD_VERDICT_NEW_IMAGE;
+    if (h->has_video)  /* a video with no frame at all could not be examined */
+        return h->video.count ? WARD_VERDICT_NEW_VIDEO : WARD_VERDICT_ERROR;
+    return ward_media_is_video(h->media) ? WARD_VERDICT_NEW_VIDEO : WARD_VERDICT_OTHER;
+}
+
+/* The video's properties and every frame hash (the file's vPDQ). */
+static void add_video_fields(scan *s, const ward_file_hash *h)
+{
+    const ward_video_info *vi = &h->video_info;
+    add(s, ",\"video\":{\"codec\":");
+    ward_json_string(&s->line, vi->codec, strlen(vi->codec));
+    add_fmt(s, ",\"width\":%d,\"height\":%d,\"duration\":%.3f,\"frames_sampled\":%" PRIu64
+               ",\"frames_kept\":%zu,\"partial\":%s}",
+            vi->width, vi->height, vi->duration, vi->frames_sampled, h->video.count,
+            vi->partial || h->video_status != WARD_OK ? "true" : "false");
+    if (h->video_status != WARD_OK)
+        add_key_str(s, "video_error", h->video_error.message);
+    else if (vi->warning[0])
+        add_key_str(s, "video_warning", vi->warning);
+    add(s, ",\"vpdq\":[");
+    char hex[65];
+    for (size_t f = 0; f < h->video.count; f++) {
+        const ward_vpdq_frame *fr = &h->video.frames[f];
+        ward_pdq_to_hex(&fr->hash, hex);
+        add_fmt(s, "%s{\"frame\":%" PRId64 ",\"timestamp\":%.3f,\"pdq\":\"%s\",\"quality\":%d}",
+                f ? "," : "", fr->frame_number, fr->timestamp, hex, fr->quality);
+    }
+    add(s, "]");
+}
+
 static void write_file(scan *s, job *j)
 {
     s->line.len = 0;
@@ -367,11 +433,8 @@ static void write_file(scan *s, job *j)
         verdict = add_matches(s, j);
         ward_strbuf tail = s->line;
         s->line = head;
-        if (verdict < 0) {
-            int image = ward_media_is_image(j->h.media);
-            if (image && j->h.image_status != WARD_OK) verdict = WARD_VERDICT_ERROR;
-            else verdict = image ? WARD_VERDICT_NEW_IMAGE : WARD_VERDICT_OTHER;
-        }
+        if (verdict < 0)
+            verdict = unmatched_verdict(&j->h);
         add_key_str(s, "class", ward_verdict_name((ward_verdict)verdict));
         if (tail.len) ward_strbuf_add(&s->line, tail.s, tail.len);
         ward_strbuf_free(&tail);
@@ -382,6 +445,10 @@ static void write_file(scan *s, job *j)
             add_key_str(s, "pdq_note", j->h.image_error.message);
         if (j->h.image_warning[0])
             add_key_str(s, "image_warning", j->h.image_warning);
+        if (j->h.has_video && verdict == WARD_VERDICT_ERROR)
+            add_key_str(s, "error", j->h.video_error.message); /* the reason, as for images */
+        if (j->h.has_video)
+            add_video_fields(s, &j->h);
         if (verdict == WARD_VERDICT_NEW_IMAGE && j->thumb.px)
             write_thumb(s, j);
         uint8_t key[32];
@@ -401,6 +468,7 @@ static void free_job(job *j)
     free(j->item.fs_path);
     free(j->item.data);
     ward_thumb_free(&j->thumb);
+    ward_file_hash_clear(&j->h);
     free(j);
 }
 

@@ -31,7 +31,7 @@ ward("hash", "--hashdeep", "-o", "kg.hd", "kg/readme.txt", check_rc=0)
 ward("db", "import", "--data", "d", "--list", "nsrl", "--known-good", "kg.hd", check_rc=0)
 
 # ---- the evidence ----
-os.makedirs("ev/photos"); os.makedirs("ev/docs")
+os.makedirs("ev/photos"); os.makedirs("ev/docs"); os.makedirs("ev/videos")
 shutil.copy(img("wee.jpg"), "ev/photos/IMG_0001.jpg")          # known, exact
 shutil.copy(img("wee.jpg"), "ev/photos/IMG_0001 (copy).jpg")   # known, duplicate
 shutil.copy(img("q1050.jpg"), "ev/photos/partner.jpg")         # known, partner list
@@ -46,6 +46,14 @@ open("ev/docs/notes.txt", "w").write("meeting notes\n")        # other
 open("ev/photos/corrupt.jpg", "wb").write(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x5a" * 300)
 data = open(img("q2821.jpg"), "rb").read()
 open("ev/photos/truncated.jpg", "wb").write(data[: len(data) // 2])
+# videos: one made from the alert photo (a frame is near it), one from a
+# new photo, and a truncated one
+def video(src, out, extra=""):
+    sh(f"ffmpeg -loglevel error -loop 1 -t 3 -i {src} -vf scale=640:-2,format=yuv420p -r 10 {extra} {out}")
+video(img("bridge-1-original.jpg"), "ev/videos/holiday.mp4")
+video(img("q0291.jpg"), "ev/videos/cat.webm")
+data = open("ev/videos/holiday.mp4", "rb").read()
+open("ev/videos/broken.mp4", "wb").write(data[:200])
 # a zip inside a tar
 with zipfile.ZipFile("inner.zip", "w") as z:
     z.write(img("wee.jpg"), "holiday/wee.jpg")
@@ -107,6 +115,18 @@ check("ev/photos/corrupt.jpg", "error")
 expect("JPEG" in by["ev/photos/corrupt.jpg"]["error"], "corrupt image: reason kept")
 expect("md5" in by["ev/photos/corrupt.jpg"], "a corrupt image still has its digests")
 expect("image_warning" in by["ev/photos/truncated.jpg"], "truncated image flagged")
+# videos: frames against the image index
+check("ev/videos/holiday.mp4", "near")
+m = by["ev/videos/holiday.mp4"]["matches"][0]
+expect(m["by"] == "pdq" and "frame" in m and "timestamp" in m and m["list"] == "national",
+       f"video frame match: {m}")
+expect(by["ev/videos/holiday.mp4"]["media"] == "mp4" and by["ev/videos/holiday.mp4"]["vpdq"],
+       "video frames stored with the record")
+check("ev/videos/cat.webm", "new-video")
+expect(by["ev/videos/cat.webm"]["video"]["codec"] in ("vp9", "vp8", "av1"), "webm codec recorded")
+check("ev/videos/broken.mp4", "error")
+expect("error" in by["ev/videos/broken.mp4"] and "sha256" in by["ev/videos/broken.mp4"],
+       "a broken video: reason and digests")
 # the zip inside the tar
 check("ev/backup.tar!/backup/inner.zip!/holiday/wee.jpg", "known")
 check("ev/backup.tar!/backup/inner.zip!/holiday/bridge-small.jpg", "near")
@@ -140,7 +160,7 @@ s = json.load(open("out/summary.json"))
 counts = {}
 for r in recs: counts[r["class"]] = counts.get(r["class"], 0) + 1
 expect(s["classes"] == {k: counts.get(k, 0) for k in
-       ["known", "near", "ignorable", "new-image", "other", "error"]},
+       ["known", "near", "ignorable", "new-image", "new-video", "other", "error"]},
        f"summary classes {s['classes']} vs files {counts}")
 expect(s["totals"]["files"] == len(recs), "summary files")
 expect(s["totals"]["duplicates"] >= 1 and s["totals"]["deleted_files"] >= 2, "dups, deleted")
@@ -153,8 +173,10 @@ expect(len(s["index_sha256"]) == 64 and s["radius"] == 31, "index digest and rad
 cats = {(c["class"], c["list"], c["category"]): c["files"] for c in s["categories"]}
 expect(cats.get(("known", "national", "1"), 0) >= 4, f"national category counted: {cats}")
 expect(cats.get(("known", "partner", "B"), 0) >= 2, f"partner category counted: {cats}")
-expect(cats.get(("near", "national", "1"), 0) == 4, f"near counted: {cats}")
+expect(cats.get(("near", "national", "1"), 0) == 5, f"near counted: {cats}")
 expect(any(e["path"] == "ev/photos/corrupt.jpg" for e in s["file_errors"]), "file errors listed")
+expect(any(e["path"] == "ev/videos/broken.mp4" and e["reason"] for e in s["file_errors"]),
+       "broken video listed with its reason")
 expect("known" in summary_txt and "Not examined" in summary_txt, "human summary printed")
 expect("Child" not in json.dumps([r.get("path") for r in recs]), "sanity")
 # files.csv has one row per file
@@ -193,7 +215,7 @@ html = open("outt/report.html").read()
 dom = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
                       "file://" + os.path.abspath("outt/report.html")],
                      capture_output=True, timeout=120).stdout.decode()
-expect("New images for review" in dom and "ev/photos/small.jpg" in dom, "report.html renders")
+expect("New images and videos for review" in dom and "ev/photos/small.jpg" in dom, "report.html renders")
 unique_thumbs = {r["sha256"] for r in with_thumb}   # each picture is listed once
 expect(dom.count("data:image/jpeg;base64,") == len(unique_thumbs), "thumbnails embedded, new only")
 for r in tt:
