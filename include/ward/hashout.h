@@ -6,6 +6,8 @@
  *   WARD_OUT_CSV       RFC 4180 with a header row
  *   WARD_OUT_HASHDEEP  hashdeep's "%%%% HASHDEEP-1.0" list (hashdeep -a -k)
  *   WARD_OUT_PDQ_TEXT  "hash,quality,path" as ThreatExchange's PDQ tools print
+ *   WARD_OUT_VPDQ      videos only: "# path" then "frame,quality,hash,seconds"
+ *                      per frame, as vpdq-hash-video writes them
  *                      (with dihedral: the 8 hashes, quality, path)
  *
  * File names are escaped losslessly (see docs/cli.md): \\ \n \r \t and \xNN
@@ -28,7 +30,8 @@ typedef enum ward_out_format {
     WARD_OUT_JSONL,
     WARD_OUT_CSV,
     WARD_OUT_HASHDEEP,
-    WARD_OUT_PDQ_TEXT
+    WARD_OUT_PDQ_TEXT,
+    WARD_OUT_VPDQ
 } ward_out_format;
 
 /* Parse "text", "jsonl", "csv", "hashdeep", "pdq-text"; WARD_EINVAL otherwise. */

@@ -258,6 +258,8 @@ static void print_entry_json(const ward_entry *e, const char *query, int distanc
             json_field(&b, dg[i].key, hex);
         }
     if (e->has_pdq) { ward_pdq_to_hex(&e->pdq, hex); json_field(&b, "pdq", hex); }
+    json_field(&b, "name", e->name);
+    json_field(&b, "media_id", e->media_id);
     json_field(&b, "first_seen", e->first_seen);
     json_field(&b, "tags", e->tags);
     json_field(&b, "import_path", e->import_path);

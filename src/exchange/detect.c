@@ -18,6 +18,7 @@ static const struct {
     {"md5sum", WARD_FMT_MD5SUM},     {"sha1sum", WARD_FMT_SHA1SUM},
     {"sha256sum", WARD_FMT_SHA256SUM}, {"csv", WARD_FMT_CSV},
     {"pdq", WARD_FMT_PDQ},           {"nsrl", WARD_FMT_NSRL},
+    {"vpdq", WARD_FMT_VPDQ},
     {"rds", WARD_FMT_NSRL},          {"rdsv3", WARD_FMT_NSRL},
 };
 
@@ -49,6 +50,7 @@ const char *ward_hashset_format_name(ward_hashset_format fmt)
     case WARD_FMT_CSV: return "csv";
     case WARD_FMT_PDQ: return "pdq";
     case WARD_FMT_NSRL: return "nsrl";
+    case WARD_FMT_VPDQ: return "vpdq";
     }
     return "unknown";
 }
@@ -74,6 +76,21 @@ static int looks_sums(const uint8_t *p, size_t n)
     size_t h = hex_run(p, n);
     return (h == 32 || h == 40 || h == 64) && n >= h + 2 && p[h] == ' ' &&
            (p[h + 1] == ' ' || p[h + 1] == '*');
+}
+
+/* "frame,quality,<64 hex>,seconds": a vPDQ frame line. */
+static int looks_vpdq(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    for (int field = 0; field < 2; field++) {
+        size_t start = i;
+        while (i < n && p[i] >= '0' && p[i] <= '9')
+            i++;
+        if (i == start || i >= n || p[i++] != ',')
+            return 0;
+    }
+    size_t h = hex_run(p + i, n - i);
+    return h == 64 && i + h < n && p[i + h] == ',';
 }
 
 static int looks_pdq(const uint8_t *p, size_t n)
@@ -142,6 +159,8 @@ ward_hashset_format wx_detect(const uint8_t *p, size_t n)
                 return WARD_FMT_SUMS;
             if (looks_pdq(line, len))
                 return WARD_FMT_PDQ;
+            if (looks_vpdq(line, len))
+                return WARD_FMT_VPDQ;
             if (looks_csv_header(line, len))
                 return WARD_FMT_CSV;
             return WARD_FMT_AUTO;

@@ -123,6 +123,10 @@ ward_status wx_read_sums(wx_in *in, const wx_sink *sink, int want_kind,
                          ward_error *err);
 ward_status wx_read_csv(wx_in *in, const wx_sink *sink, ward_error *err);
 ward_status wx_read_pdq(wx_in *in, const wx_sink *sink, ward_error *err);
+/* One video's frame hashes (vpdq.c): each frame becomes a PDQ record named
+ * "<video> frame N at T s", media_id <video>, tag video-frame. */
+ward_status wx_read_vpdq(wx_in *in, const wx_sink *sink, const char *video,
+                         ward_error *err);
 /* An RDSv3 database, opened read-only. version: "2024.03.1 modern minimal". */
 ward_status wx_read_nsrl(const char *path, const wx_sink *sink, char version[128],
                          ward_error *err);

@@ -31,7 +31,7 @@ ward_status ward_out_format_parse(const char *name, ward_out_format *fmt)
     static const struct { const char *name; ward_out_format fmt; } names[] = {
         {"text", WARD_OUT_TEXT}, {"jsonl", WARD_OUT_JSONL}, {"csv", WARD_OUT_CSV},
         {"hashdeep", WARD_OUT_HASHDEEP}, {"pdq-text", WARD_OUT_PDQ_TEXT},
-        {"pdq", WARD_OUT_PDQ_TEXT}};
+        {"pdq", WARD_OUT_PDQ_TEXT},      {"vpdq", WARD_OUT_VPDQ}};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         if (strcmp(name, names[i].name) == 0) {
             *fmt = names[i].fmt;
@@ -285,6 +285,22 @@ static void record_pdq_text(ward_hashout *w, const ward_file_hash *r)
     add(w, "\n");
 }
 
+/* One video's frames in vPDQ's text form, after a comment naming it. */
+static void record_vpdq(ward_hashout *w, const ward_file_hash *r)
+{
+    char hex[65];
+    if (!r->has_video)
+        return;
+    add(w, "# ");
+    add(w, w->name.s);
+    add(w, "\n");
+    for (size_t f = 0; f < r->video.count; f++) {
+        const ward_vpdq_frame *fr = &r->video.frames[f];
+        ward_pdq_to_hex(&fr->hash, hex);
+        add_fmt(w, "%" PRId64 ",%d,%s,%.3f\n", fr->frame_number, fr->quality, hex, fr->timestamp);
+    }
+}
+
 ward_status ward_hashout_record(ward_hashout *w, const char *path, const ward_file_hash *r)
 {
     w->line.len = 0;
@@ -296,6 +312,7 @@ ward_status ward_hashout_record(ward_hashout *w, const char *path, const ward_fi
     case WARD_OUT_CSV: record_csv(w, r); break;
     case WARD_OUT_HASHDEEP: record_hashdeep(w, r); break;
     case WARD_OUT_PDQ_TEXT: record_pdq_text(w, r); break;
+    case WARD_OUT_VPDQ: record_vpdq(w, r); break;
     }
     if (w->line.len && fwrite(w->line.s, 1, w->line.len, w->out) != w->line.len)
         w->failed = 1;

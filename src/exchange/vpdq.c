@@ -12,6 +12,7 @@
  * against silently.
  */
 #include <ward/vpdq.h>
+#include "exchange/exchange.h"
 #include "util/error.h"
 
 #include <ctype.h>
@@ -234,5 +235,45 @@ ward_status ward_vpdq_write(FILE *f, const ward_vpdq *v, ward_error *err)
     }
     if (fflush(f) != 0)
         return ward_fail_errno(err, errno ? errno : EIO, "cannot write vPDQ text");
+    return WARD_OK;
+}
+
+/* ---- as a hash-list format for 'ward db import' ------------------------ */
+
+ward_status wx_read_vpdq(wx_in *in, const wx_sink *sink, const char *video,
+                         ward_error *err)
+{
+    char *line, name[512];
+    size_t len, position = 0;
+    int got;
+    while ((got = wx_in_getline(in, &line, &len)) != 0) {
+        ward_status st = WARD_OK;
+        ward_vpdq_frame fr;
+        ward_error le;
+        if (got < 0)
+            return err->status ? err->status : WARD_EIO;
+        if (got == 2)
+            st = wx_bad_line(sink, in->lineno, "line over %u bytes", WX_MAX_LINE);
+        else if (skippable(line, len))
+            continue;
+        else if (parse_line(line, len, in->lineno, position, &fr, &le) != WARD_OK)
+            st = wx_bad_line(sink, in->lineno, "%s", le.message);
+        else {
+            position++;
+            wx_record r;
+            wx_record_clear(&r);
+            r.has_pdq = 1;
+            r.pdq = fr.hash;
+            r.quality = fr.quality;
+            snprintf(name, sizeof name, "%s frame %" PRId64 " at %.3f s", video,
+                     fr.frame_number, fr.timestamp);
+            r.name = name;
+            r.media_id = video;
+            r.tags = "video-frame";
+            st = wx_emit_line(sink, &r, in->lineno);
+        }
+        if (st != WARD_OK)
+            return st;
+    }
     return WARD_OK;
 }

@@ -61,6 +61,13 @@ void ward_scan_opts_default(ward_scan_opts *o)
 
 /* ---- jobs ----------------------------------------------------------- */
 
+typedef struct frame_hit {
+    uint32_t frame;
+    uint64_t entry;
+} frame_hit;
+
+#define MAX_FRAME_HITS 4096
+
 typedef struct job {
     uint64_t seq;
     int skip;                 /* done before the checkpoint: nothing to do */
@@ -73,6 +80,8 @@ typedef struct job {
     ward_pdq_match near[MAX_NEAR];
     size_t nnear;
     ward_thumb thumb;         /* --thumbnails: kept until the verdict is known */
+    frame_hit *hits;          /* videos: every (frame, entry) within the radius */
+    size_t nhits;
 } job;
 
 typedef struct worker {
@@ -115,6 +124,9 @@ static void match_video(worker *w, job *j)
         ward_pdq_match m[8];
         size_t n = ward_matcher_near(w->matcher, &v->frames[f].hash, 1, w->opts->radius, m, 8);
         for (size_t k = 0; k < n && k < 8; k++) {
+            if (!j->hits) j->hits = malloc(MAX_FRAME_HITS * sizeof *j->hits);
+            if (j->hits && j->nhits < MAX_FRAME_HITS)
+                j->hits[j->nhits++] = (frame_hit){(uint32_t)f, m[k].entry_id};
             size_t i = 0;
             while (i < j->nnear && j->near[i].entry_id != m[k].entry_id) i++;
             if (i == j->nnear && j->nnear == MAX_NEAR) continue;
@@ -250,7 +262,65 @@ static void add_entry(scan *s, const ward_entry *e, int first)
     if (e->category_label) add_key_str(s, "category_label", e->category_label);
     if (e->category_class) add_key_str(s, "category_class", e->category_class);
     if (e->series) add_key_str(s, "series", e->series);
+    if (e->media_id) add_key_str(s, "media_id", e->media_id);
     if (e->victim_identified >= 0) add_fmt(s, ",\"victim_identified\":%s", e->victim_identified ? "true" : "false");
+}
+
+/* Per known video (entries imported from a vPDQ list share a media_id):
+ * the share of this video's good frames that match one of its frames, as
+ * vPDQ's query_match_percent, and how many of its frames were matched. */
+typedef struct video_tally {
+    char video[256], list[128];
+    size_t frames, targets;
+    int64_t last_frame;
+    uint64_t seen[64];        /* target entries counted (first 64 distinct) */
+} video_tally;
+
+static void tally_hit(video_tally *t, const frame_hit *h)
+{
+    if ((int64_t)h->frame != t->last_frame) t->frames++;
+    t->last_frame = h->frame;
+    size_t n = t->targets < 64 ? t->targets : 64;
+    for (size_t i = 0; i < n; i++)
+        if (t->seen[i] == h->entry) return;
+    if (t->targets < 64) t->seen[t->targets] = h->entry;
+    t->targets++;
+}
+
+static void add_video_matches(scan *s, const job *j)
+{
+    video_tally t[16];
+    size_t nt = 0, good = 0;
+    for (size_t f = 0; f < j->h.video.count; f++)
+        good += j->h.video.frames[f].quality >= s->opts->min_quality;
+    for (size_t i = 0; i < j->nhits; i++) {
+        ward_entries *es = NULL;
+        if (ward_matcher_entry(s->matcher, j->hits[i].entry, &es, NULL) == WARD_OK && es->count &&
+            es->v[0].media_id && entry_alerts(&es->v[0])) {
+            size_t k = 0;
+            while (k < nt && (strcmp(t[k].video, es->v[0].media_id) || strcmp(t[k].list, es->v[0].list)))
+                k++;
+            if (k == nt && nt < 16) {
+                memset(&t[nt], 0, sizeof t[nt]);
+                snprintf(t[nt].video, sizeof t[nt].video, "%s", es->v[0].media_id);
+                snprintf(t[nt].list, sizeof t[nt].list, "%s", es->v[0].list);
+                t[nt++].last_frame = -1;
+            }
+            if (k < nt) tally_hit(&t[k], &j->hits[i]);
+        }
+        ward_entries_free(es);
+    }
+    for (size_t k = 0; k < nt; k++) {
+        add(s, k ? ",{" : ",\"video_matches\":[{");
+        add(s, "\"video\":");
+        ward_json_string(&s->line, t[k].video, strlen(t[k].video));
+        add_key_str(s, "list", t[k].list);
+        add_fmt(s, ",\"query_frames\":%zu,\"frames_matched\":%zu,\"query_match_percent\":%.1f"
+                   ",\"target_frames_matched\":%zu}",
+                good, t[k].frames, good ? 100.0 * (double)t[k].frames / (double)good : 0.0,
+                t[k].targets);
+    }
+    if (nt) add(s, "]");
 }
 
 /* Appends the matches array; returns the verdict it implies (or -1: none). */
@@ -308,6 +378,8 @@ static int add_matches(scan *s, job *j)
         ward_entries_free(es);
     }
     if (!first) add(s, "]");
+    if (j->h.has_video && j->nhits)
+        add_video_matches(s, j);
     return verdict;
 }
 
@@ -469,6 +541,7 @@ static void free_job(job *j)
     free(j->item.data);
     ward_thumb_free(&j->thumb);
     ward_file_hash_clear(&j->h);
+    free(j->hits);
     free(j);
 }
 

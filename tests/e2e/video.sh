@@ -1,0 +1,71 @@
+#!/bin/bash
+# Videos end to end: ward hash writes a vPDQ list, ward db imports it as a
+# video list, ward scan finds a re-encoded, resized copy (vPDQ similarity),
+# a video made from a known image, and leaves an unrelated video for review.
+set -euo pipefail
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+cd "$T"
+exec /usr/bin/python3 - <<'PY'
+import json, os, subprocess, sys
+sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
+from wardtest import *
+
+I = os.path.join(DATA, "pdq/images")
+def img(n): return os.path.join(I, n)
+def ff(*args): subprocess.run(["ffmpeg", "-loglevel", "error", "-y", *args], check=True)
+
+# A "known" slideshow of three benign photos, 2 s each.
+ins = []
+for n in ["bridge-1-original.jpg", "q2821.jpg", "q0746.jpg"]:
+    ins += ["-loop", "1", "-t", "2", "-i", img(n)]
+ff(*ins, "-filter_complex",
+   "[0]scale=640:400,setsar=1[a];[1]scale=640:400,setsar=1[b];[2]scale=640:400,setsar=1[c];"
+   "[a][b][c]concat=n=3:v=1,format=yuv420p", "-r", "10", "known.mp4")
+
+# ward hash: the frames in vPDQ's text form, and in JSON
+p = ward("hash", "-f", "vpdq", "known.mp4", check_rc=0)
+lines = [l for l in p.stdout.decode().splitlines() if l and not l.startswith("#")]
+expect(len(lines) >= 3 and all(len(l.split(",")) == 4 for l in lines), f"vpdq lines: {lines}")
+open("known.vpdq", "wb").write(p.stdout)
+rec = jsonl(ward("hash", "--jsonl", "known.mp4", check_rc=0).stdout)[0]
+expect(rec["media"] == "mp4" and rec["video"]["codec"] == "h264" and len(rec["vpdq"]) == len(lines),
+       f"jsonl video fields: {rec.get('video')}")
+
+# ward db: the frame list imported as a video list
+p = ward("db", "import", "--data", "d", "--list", "videos", "--category", "1", "known.vpdq",
+         check_rc=0)
+expect(b"vpdq into list 'videos'" in p.stdout, f"detected as vpdq: {p.stdout!r}")
+open("bad.vpdq", "w").write("0,100,zz,0.0\n")
+p = ward("db", "import", "--data", "d", "--list", "x", "--format", "vpdq", "bad.vpdq", check_rc=1)
+expect(b"bad.vpdq:1" in p.stderr, f"bad vpdq line named: {p.stderr!r}")
+ward("hash", "--pdq-text", "-o", "still.pdq", img("q0291.jpg"), check_rc=0)
+ward("db", "import", "--data", "d", "--list", "stills", "--category", "1", "still.pdq", check_rc=0)
+
+# the evidence
+os.makedirs("ev")
+ff("-i", "known.mp4", "-vf", "scale=320:-2", "-c:v", "libx264", "-crf", "35", "ev/copy-small.mp4")
+ff("-i", "known.mp4", "-c:v", "libvpx-vp9", "-b:v", "200k", "ev/copy.webm")
+ff("-loop", "1", "-t", "3", "-i", img("q0291.jpg"), "-vf", "scale=480:-2,format=yuv420p",
+   "-r", "10", "ev/from-still.mp4")
+ff("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10:duration=3", "-pix_fmt", "yuv420p",
+   "ev/unrelated.mp4")
+open("ev/broken.mkv", "wb").write(open("ev/copy.webm", "rb").read()[:300])
+
+ward("scan", "--data", "d", "--out", "out", "-q", "ev", check_rc=1)
+by = {r["path"]: r for r in map(json.loads, open("out/files.jsonl"))}
+for n in ["ev/copy-small.mp4", "ev/copy.webm"]:
+    r = by[n]
+    expect(r["class"] == "near", f"{n}: {r['class']}")
+    vm = r.get("video_matches", [])
+    expect(vm and vm[0]["video"] == "known" and vm[0]["query_match_percent"] >= 80,
+           f"{n}: vPDQ similarity to the known video: {vm}")
+r = by["ev/from-still.mp4"]
+expect(r["class"] == "near" and r["matches"][0]["list"] == "stills" and "frame" in r["matches"][0],
+       f"video made from a known still: {r.get('matches')}")
+expect(by["ev/unrelated.mp4"]["class"] == "new-video", "unrelated video goes to a person")
+expect(by["ev/broken.mkv"]["class"] == "error" and by["ev/broken.mkv"]["error"],
+       "broken video: error with its reason")
+s = json.load(open("out/summary.json"))
+expect(s["classes"]["new-video"] == 1 and s["classes"]["near"] == 3, f"summary: {s['classes']}")
+print("ok")
+PY
