@@ -59,6 +59,18 @@ static int wants_video(ward_hasher *h, const ward_file_hash *out)
     return h->opts.pdq && h->opts.video && ward_media_is_video(out->media);
 }
 
+/* An animated GIF (its looping extension, NETSCAPE2.0 or ANIMEXTS1.0, sits
+ * before the second frame) is also sampled as a video: its first frame is
+ * not the whole picture. Single-frame GIFs (icons, by the thousand) are not. */
+static void maybe_animated(ward_hasher *h, const uint8_t *buf, size_t len, ward_file_hash *out)
+{
+    size_t n = len < 4096 ? len : 4096;
+    if (!h->opts.video || out->media != WARD_MEDIA_GIF || out->image_status != WARD_OK ||
+        (!memmem(buf, n, "NETSCAPE2.0", 11) && !memmem(buf, n, "ANIMEXTS1.0", 11)))
+        return;
+    hash_video(h, -1, buf, len, out);
+}
+
 /* The caller's gate, asked once the digests are final. */
 static int gate_allows(ward_hasher *h, ward_file_hash *out)
 {
@@ -161,10 +173,12 @@ ward_status ward_hasher_buffer(ward_hasher *h, const uint8_t *buf, size_t len,
         ward_digester_final(h->digester, &out->digests);
     }
     out->media = ward_media_sniff(buf, len);
-    if (h->opts.pdq && ward_media_is_image(out->media) && gate_allows(h, out))
+    if (h->opts.pdq && ward_media_is_image(out->media) && gate_allows(h, out)) {
         hash_image(h, buf, len, out);
-    else if (wants_video(h, out) && gate_allows(h, out))
+        maybe_animated(h, buf, len, out);
+    } else if (wants_video(h, out) && gate_allows(h, out)) {
         hash_video(h, -1, buf, len, out);
+    }
     return WARD_OK;
 }
 
@@ -235,8 +249,10 @@ ward_status ward_hasher_fd(ward_hasher *h, int fd, ward_file_hash *out)
     if (h->digester)
         ward_digester_final(h->digester, &out->digests);
     if (keep == 1) {
-        if (gate_allows(h, out))
+        if (gate_allows(h, out)) {
             hash_image(h, h->image, kept, out);
+            maybe_animated(h, h->image, kept, out);
+        }
     }
     else if (h->opts.pdq && ward_media_is_image(out->media) && out->image_status == WARD_OK)
         out->image_status = ward_fail(&out->image_error, WARD_ELIMIT,

@@ -49,6 +49,7 @@ ff("-loop", "1", "-t", "3", "-i", img("q0291.jpg"), "-vf", "scale=480:-2,format=
    "-r", "10", "ev/from-still.mp4")
 ff("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10:duration=3", "-pix_fmt", "yuv420p",
    "ev/unrelated.mp4")
+ff("-i", "known.mp4", "-vf", "fps=2,scale=320:-1", "ev/clip.gif")                   # animated GIF
 open("ev/broken.mkv", "wb").write(open("ev/copy.webm", "rb").read()[:300])
 
 ward("scan", "--data", "d", "--out", "out", "-q", "ev", check_rc=1)
@@ -59,6 +60,9 @@ for n in ["ev/copy-small.mp4", "ev/copy.webm"]:
     vm = r.get("video_matches", [])
     expect(vm and vm[0]["video"] == "known" and vm[0]["query_match_percent"] >= 80,
            f"{n}: vPDQ similarity to the known video: {vm}")
+r = by["ev/clip.gif"]
+expect(r["media"] == "gif" and len(r.get("vpdq", [])) >= 3 and r["class"] == "near",
+       f"animated GIF sampled as a video: {r.get('class')} {len(r.get('vpdq', []))} frames")
 r = by["ev/from-still.mp4"]
 expect(r["class"] == "near" and r["matches"][0]["list"] == "stills" and "frame" in r["matches"][0],
        f"video made from a known still: {r.get('matches')}")
@@ -66,6 +70,6 @@ expect(by["ev/unrelated.mp4"]["class"] == "new-video", "unrelated video goes to 
 expect(by["ev/broken.mkv"]["class"] == "error" and by["ev/broken.mkv"]["error"],
        "broken video: error with its reason")
 s = json.load(open("out/summary.json"))
-expect(s["classes"]["new-video"] == 1 and s["classes"]["near"] == 3, f"summary: {s['classes']}")
+expect(s["classes"]["new-video"] == 1 and s["classes"]["near"] == 4, f"summary: {s['classes']}")
 print("ok")
 PY
