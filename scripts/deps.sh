@@ -14,7 +14,8 @@ BUILD="build-essential cmake pkg-config
  libarchive-dev libtsk-dev libewf-dev
  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev"
 TEST="libcmocka-dev hashdeep coreutils python3 python3-pil libheif-examples sqlite3
- mtools dosfstools ewf-tools e2fsprogs zip p7zip-full ffmpeg chromium"
+ mtools dosfstools ewf-tools e2fsprogs zip p7zip-full ffmpeg chromium
+ libjpeg-turbo-progs"
 BENCH="libjpeg-turbo-progs python3-faiss python3-numpy hyperfine"
 FUZZ="clang libclang-rt-14-dev"
 
