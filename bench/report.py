@@ -6,13 +6,20 @@
                                      (hash,quality,path lines; JSON)
     report.py openssl                single-thread OpenSSL EVP throughput of
                                      md5, sha1, sha256 (JSON, via openssl speed)
+    report.py scancheck TREE.json STORE.json REPORTS_DIR
+                                     what the last `ward scan` of each command
+                                     of bench/scan.sh found, against what the
+                                     generated tree must give (JSON)
     report.py summary OUT_DIR        the tables and PASS/FAIL lines, from what
-                                     bench/pdq.sh and bench/digest.sh left in
-                                     OUT_DIR; also written to OUT_DIR/summary.txt
+                                     bench/pdq.sh, bench/digest.sh and
+                                     bench/scan.sh left in OUT_DIR; also written
+                                     to OUT_DIR/summary.txt
 
-Timing ratios use each command's best run (least disturbed by anything else
-on the machine); the median-based ratio is shown beside it. "other s" is the
-median CPU time other processes on the machine used during a run.
+PDQ and digest ratios use each command's best run (least disturbed by
+anything else on the machine); the median-based ratio is shown beside it.
+The scan benchmark's verdicts use medians, the best-run figure beside them.
+"other s" is the median CPU time other processes on the machine used during
+a run.
 """
 import json
 import os
@@ -28,6 +35,8 @@ TARGET_REF = 5.0        # reference time >= 5 x ward time
 TARGET_SCALING = 1.7    # -j 2 images/s >= 1.7 x -j 1 on 2 cores ("near-linear")
 TARGET_DIGEST = 1.5     # hashdeep time >= 1.5 x ward time
 TOL_MAX, TOL_MEDIAN = 16, 4   # PDQ bits, as tests/data/README.md allows
+TARGET_SCAN_DIGEST = 1.5  # hashdeep time >= 1.5 x `ward scan --no-pdq` time
+TARGET_SCAN_PHOTOS = 150  # full `ward scan`: photos per second per core
 
 
 # ---------------------------------------------------------------- setinfo
@@ -130,6 +139,49 @@ def openssl_speed():
     return out
 
 
+# ---------------------------------------------------------------- scancheck
+def scancheck(tree_json, store_json, reports):
+    """Verdict counts of each report folder bench/scan.sh left, with what
+    they must be: the store knows one photo and one other file by digest
+    and one more photo by PDQ, which makes every size made from that photo's
+    source 'near' (bench/scan.sh, bench/scantree.py: IMG_SSSI.jpg is size I
+    of source photo SSS)."""
+    tree = load(tree_json)
+    store = load(store_json)
+    photos, other = tree["photo_files"], tree["other"]["files"]
+    src = os.path.basename(store["near_photo"])[:7]
+    near = 0
+    for cls in tree["photos"]:
+        near += sum(1 for f in os.listdir(os.path.join(tree["tree"], "photos", cls))
+                    if f.startswith(src))
+    out = {}
+    for name in sorted(os.listdir(reports)):
+        sj = load(os.path.join(reports, name, "summary.json"))
+        if not sj:
+            out[name] = {"ok": False, "why": "no summary.json"}
+            continue
+        c = sj["classes"]
+        if name.startswith("nopdq"):
+            want = {"files": photos + other, "known": 2, "near": 0,
+                    "new-image": photos - 1, "other": other - 1, "error": 0}
+        elif name.startswith("full"):
+            want = {"files": photos, "known": 1, "near": near, "new-image": photos - 1 - near,
+                    "other": 0, "error": 0}
+        else:   # one photo size: counts depend on which photos it holds
+            n = tree["photos"][name[len("size-"):]]["files"]
+            want = {"files": n, "error": 0, "other": 0,
+                    "known+near+new-image": n}
+            c = dict(c, **{"known+near+new-image": c["known"] + c["near"] + c["new-image"]})
+        got = dict(c, files=sj["totals"]["files"])
+        bad = {k: (got.get(k), v) for k, v in want.items() if got.get(k) != v}
+        out[name] = {"ok": not bad and sj.get("complete") is True, "classes": sj["classes"],
+                     "files": sj["totals"]["files"], "bytes": sj["totals"]["bytes"],
+                     "complete": sj.get("complete"), "elapsed_s": sj.get("elapsed_s"),
+                     "index_entries": sj.get("index_entries"),
+                     "mismatch (got, want)": bad}
+    return out
+
+
 # ---------------------------------------------------------------- summary
 def load(path):
     try:
@@ -183,6 +235,95 @@ class Out:
         self.lines.append(s)
 
 
+def cpu_median(r):
+    """Median CPU time (user + system) of a command's runs."""
+    return statistics.median(u + s for u, s in zip(r["user"], r["system"]))
+
+
+def scan_summary(out_dir, P, checks):
+    tree = load(os.path.join(out_dir, "scan-tree.json"))
+    dg = by_name(load(os.path.join(out_dir, "scan-digest.json")))
+    full = by_name(load(os.path.join(out_dir, "scan-full.json")))
+    sizes = by_name(load(os.path.join(out_dir, "scan-sizes.json")))
+    if not tree or not (dg or full):
+        return
+    store = load(os.path.join(out_dir, "scan-store.json")) or {}
+    check = load(os.path.join(out_dir, "scan-check.json")) or {}
+    nproc = int((load(os.path.join(out_dir, "machine.json")) or {}).get("nproc", os.cpu_count()))
+    mb = tree["bytes"] / 1e6
+    P("ward scan, generated tree %s (warm page cache):" % tree["tree"])
+    P("  %d files, %.1f MB: %d photos (%.1f MB) + %d other files (%.1f MB: random binaries, "
+      "text)" % (tree["files"], mb, tree["photo_files"], tree["photo_bytes"] / 1e6,
+                 tree["other"]["files"], tree["other"]["bytes"] / 1e6))
+    P("  photos: camera-style baseline JPEG, 4:2:0, quality 95, from the Debian wallpapers:")
+    for cls, c in tree["photos"].items():
+        P("    %-6s %3d files, %6.1f MB, %.2f Mpx each on average, %.2f bytes/pixel, "
+          "%dx%d to %dx%d" % (cls, c["files"], c["bytes"] / 1e6, c["pixels"] / 1e6 / c["files"],
+                              c["bytes"] / c["pixels"], *c["smallest"], *c["largest"]))
+    P("  store: digests of 1 photo + 1 other file (list 'alerts'), PDQ of 1 photo + %s random "
+      "PDQs (list 'alerts-pdq')" % store.get("random_pdqs", "?"))
+    bad = [k for k, v in check.items() if not v.get("ok")]
+    P("  reports checked (verdict counts as the tree must give): %s" % (
+        "all %d OK" % len(check) if check and not bad else
+        ("MISMATCH in " + ", ".join(bad)) if check else "not checked"))
+    checks.append(("scan reports: verdict counts as expected", "%d folders, %d wrong" % (
+        len(check), len(bad)), "0 wrong", bool(check) and not bad, False))
+    if dg:
+        P("  (a) digest-only, whole tree (MD5+SHA-1+SHA-256):")
+        P("  %-34s %9s %9s %9s %9s %8s" % ("command", "median s", "best s", "MB/s", "CPU s",
+                                            "other s"))
+        for name, r in dg.items():
+            P("  %-34s %9.3f %9.3f %9.1f %9.3f %8.2f" % (
+                name, r["median"], r["min"], mb / r["median"], cpu_median(r),
+                statistics.median(r.get("foreign") or [0])))
+        wN = next((k for k in dg if k.startswith("ward scan --no-pdq -j") and
+                   not k.endswith("-j 1")), None)
+        for wn, hn, label in ((wN, "hashdeep (default threads)", "default threads"),
+                              ("ward scan --no-pdq -j 1", "hashdeep -j1", "one hashing thread")):
+            if wn in dg and hn in dg:
+                med = dg[hn]["median"] / dg[wn]["median"]
+                best = dg[hn]["min"] / dg[wn]["min"]
+                P("    hashdeep %.3f s / ward %.3f s = %.2fx (%s; best runs %.2fx)" % (
+                    dg[hn]["median"], dg[wn]["median"], med, label, best))
+                checks.append(("scan --no-pdq, %s: hashdeep time / ward time" % label,
+                               "%.2fx (best %.2fx)" % (med, best), ">= %.1fx" % TARGET_SCAN_DIGEST,
+                               med >= TARGET_SCAN_DIGEST, disturbed(dg[hn], dg[wn])))
+    if full:
+        n = tree["photo_files"]
+        mpx = tree["photo_pixels"] / 1e6
+        P("  (b) full mode (digests, decode, PDQ x8 dihedral, near lookup, reports), "
+          "%d photos, %.0f Mpx:" % (n, mpx))
+        P("  %-34s %9s %9s %9s %13s %10s %8s" % ("command", "median s", "best s", "photos/s",
+                                                  "photos/s/core", "photos/CPUs", "other s"))
+        for name, r in full.items():
+            j = int(re.search(r"-j (\d+)", name).group(1))
+            P("  %-34s %9.3f %9.3f %9.1f %13.1f %10.1f %8.2f" % (
+                name, r["median"], r["min"], n / r["median"], n / r["median"] / j,
+                n / cpu_median(r), statistics.median(r.get("foreign") or [0])))
+            checks.append(("scan full mode, photos/s/core, %s" % name.split(" (")[0],
+                           "%.1f (best %.1f)" % (n / r["median"] / j, n / r["min"] / j),
+                           ">= %d" % TARGET_SCAN_PHOTOS, n / r["median"] / j >= TARGET_SCAN_PHOTOS,
+                           disturbed(r)))
+        if "ward scan -j 1 (photos)" in full and "ward scan -j 2 (photos)" in full:
+            P("    photos/CPUs: photos per CPU-second (user+system, median), the per-core rate")
+        P("    least affected by other load on the machine")
+        P("    -j 2 / -j 1 photos/s: %.2fx on %d cores" % (
+                full["ward scan -j 1 (photos)"]["median"] / full["ward scan -j 2 (photos)"]["median"],
+                nproc))
+    if sizes:
+        P("  (c) full mode -j 1, one photo size at a time:")
+        P("  %-34s %9s %9s %9s %10s %9s %8s" % ("command", "median s", "best s", "photos/s",
+                                                 "photos/CPUs", "Mpx/s", "other s"))
+        for name, r in sizes.items():
+            c = tree["photos"].get(name.rsplit("/", 1)[1])
+            if not c:
+                continue
+            P("  %-34s %9.3f %9.3f %9.1f %10.1f %9.1f %8.2f" % (
+                name, r["median"], r["min"], c["files"] / r["median"], c["files"] / cpu_median(r),
+                c["pixels"] / 1e6 / r["median"], statistics.median(r.get("foreign") or [0])))
+    P()
+
+
 def summary(out_dir):
     P = Out()
     checks = []  # (target, measured, goal, ok)
@@ -211,9 +352,10 @@ def summary(out_dir):
         P("  %-34s %9s %9s %9s %8s %8s %8s" % ("command", "best s", "median s", "images/s",
                                                 "Mpx/s", "MB/s", "other s"))
         for name, r in t.items():
+            k = 2 if name == "2 x ward -j1 in parallel" else 1   # twice the work
             P("  %-34s %9.3f %9.3f %9.1f %8.1f %8.1f %8.2f" % (
-                name, r["min"], r["median"], n / r["min"], mpx / r["min"], mb / r["min"],
-                statistics.median(r.get("foreign") or [0])))
+                name, r["min"], r["median"], k * n / r["min"], k * mpx / r["min"],
+                k * mb / r["min"], statistics.median(r.get("foreign") or [0])))
         w1 = t.get("ward -j1 -c none")
         if w1 and "djpeg -scale 1/8 (loop)" in t:
             r = ratio(w1, t["djpeg -scale 1/8 (loop)"])
@@ -302,7 +444,10 @@ def summary(out_dir):
                                disturbed(dg[hn], dg[wn])))
         P()
 
-    P("Targets (ratios from best runs; median-based in brackets)")
+    scan_summary(out_dir, P, checks)
+
+    P("Targets (PDQ and digests: ratios from best runs, median-based in brackets;")
+    P("scan: medians, best runs in brackets)")
     w = max([len(c[0]) for c in checks] + [10])
     for target, measured, goal, ok, dist in checks:
         verdict = {True: "PASS", False: "FAIL", None: "INCONCLUSIVE (proxy)"}[ok]
@@ -311,7 +456,7 @@ def summary(out_dir):
     if any(c[4] for c in checks):
         P("  (disturbed): a best run behind this ratio shared the machine with other load")
         P("  (over a quarter of a core used by other processes); rerun on a quiet machine.")
-    if not any_real_ref:
+    if not any_real_ref and any(c[0].startswith("[") for c in checks):
         P("  NOTE: no PDQ_REFERENCE_BIN given: the reference rows use ward --full-decode as a")
         P("  PROXY (full-size RGB decode, what the reference decodes); it is not Meta's hasher.")
         P("  The reference does more work than the proxy, so a PASS against the proxy holds for")
@@ -331,6 +476,8 @@ def main():
         print(json.dumps(pdqdiff(args[0], args[1])))
     elif cmd == "openssl":
         print(json.dumps(openssl_speed()))
+    elif cmd == "scancheck":
+        print(json.dumps(scancheck(args[0], args[1], args[2]), indent=1))
     elif cmd == "summary":
         sys.exit(summary(args[0]))
     else:

@@ -13,9 +13,11 @@
 #   BENCH_SETS         photo sets (default "baseline shipped")
 #   BENCH_PHOTOS       use this folder of JPEGs instead of the Debian
 #                      wallpaper packages (which are otherwise installed)
-#   BENCH_ONLY         "pdq" or "digest" to run one half
+#   BENCH_ONLY         which benchmarks, of "pdq digest scan" (default: all)
 #   BENCH_STRICT=1     exit 1 when a target is missed (default: report only)
-# Needs djpeg, jpegtran, hashdeep, openssl (scripts/deps.sh --bench).
+#   BENCH_SCAN_PDQS    random PDQs in the scan benchmark's store (default 10000)
+#   BENCH_SIZE_RUNS    timed rounds per photo size in the scan benchmark (default 3)
+# Needs djpeg, jpegtran, hashdeep, openssl, python3-pil (scripts/deps.sh --bench).
 set -eu
 
 BUILD=${1:?usage: bench/run.sh BUILD_DIR}
@@ -42,8 +44,14 @@ case $load_before in
 esac
 start=$(date +%s)
 
-[ "${BENCH_ONLY:-pdq}" = "digest" ] || sh "$HERE/pdq.sh" "$BUILD" "$OUT" "$DATA"
-[ "${BENCH_ONLY:-digest}" = "pdq" ] || sh "$HERE/digest.sh" "$BUILD" "$OUT" "$DATA"
+want() { case " ${BENCH_ONLY:-pdq digest scan} " in *" $1 "*) return 0 ;; esac; return 1; }
+# Results of a benchmark not run this time would be stale: drop them.
+want pdq || rm -f "$OUT"/pdq-*.json "$OUT"/set-*.json "$OUT"/stages-*.txt "$OUT"/acc-*.json
+want digest || rm -f "$OUT"/digest.json "$OUT"/digest-set.json "$OUT"/openssl.json
+want scan || rm -f "$OUT"/scan-*.json
+want pdq && sh "$HERE/pdq.sh" "$BUILD" "$OUT" "$DATA"
+want digest && sh "$HERE/digest.sh" "$BUILD" "$OUT" "$DATA"
+want scan && sh "$HERE/scan.sh" "$BUILD" "$OUT" "$DATA"
 
 field() { grep -m1 "^$1[[:space:]]*:" /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'; }
 flags=""

@@ -1,10 +1,14 @@
 #!/usr/bin/python3
 """Time several commands against each other, interleaved.
 
-    /usr/bin/python3 bench/timeit.py [--runs N] [--warmup N] --out FILE.json SPEC
+    /usr/bin/python3 bench/timeit.py [--runs N] [--warmup N] [--ok-exit 0,1]
+                                     --out FILE.json SPEC
 
-SPEC is a file of lines `name<TAB>command` (the command is split with shell
-rules and run without a shell, standard output and error to /dev/null).
+SPEC is a file of lines `name<TAB>command[<TAB>prepare]` (each command is split
+with shell rules and run without a shell, standard output and error to
+/dev/null). `prepare`, when given, runs before every run of its command and
+is not timed (e.g. removing the report folder the previous run left).
+--ok-exit lists the exit statuses that count as success (default 0).
 Each round runs every command once, in an order rotated from round to round,
 so a burst of load from elsewhere on the machine lands on all commands alike
 rather than on whichever hyperfine happened to be running. For each run it
@@ -53,7 +57,7 @@ def run_once(argv):
 
 def main():
     args = sys.argv[1:]
-    runs, warmup, out = 5, 1, None
+    runs, warmup, out, ok_exit = 5, 1, None, {0}
     while args and args[0].startswith("--"):
         opt = args.pop(0)
         if opt == "--runs":
@@ -62,6 +66,8 @@ def main():
             warmup = int(args.pop(0))
         elif opt == "--out":
             out = args.pop(0)
+        elif opt == "--ok-exit":
+            ok_exit = {int(x) for x in args.pop(0).split(",")}
         else:
             sys.exit(f"timeit.py: unknown option {opt}")
     if len(args) != 1 or not out:
@@ -72,18 +78,20 @@ def main():
             line = line.rstrip("\n")
             if not line or line.startswith("#"):
                 continue
-            name, cmd = line.split("\t", 1)
-            cmds.append((name, shlex.split(cmd)))
+            name, cmd, *prep = line.split("\t")
+            cmds.append((name, shlex.split(cmd), shlex.split(prep[0]) if prep else None))
     res = {name: {"command": name, "argv": argv, "times": [], "user": [],
                   "system": [], "foreign": [], "exit_codes": []}
-           for name, argv in cmds}
+           for name, argv, _ in cmds}
     order = list(range(len(cmds)))
     for rnd in range(warmup + runs):
         k = rnd % len(order)
         for i in order[k:] + order[:k]:
-            name, argv = cmds[i]
+            name, argv, prep = cmds[i]
+            if prep:
+                subprocess.run(prep, stdout=subprocess.DEVNULL, check=True)
             rc, wall, user, system, foreign = run_once(argv)
-            if rc != 0:
+            if rc not in ok_exit:
                 print(f"timeit.py: {name} exited {rc}: {shlex.join(argv)}", file=sys.stderr)
                 sys.exit(1)
             if rnd >= warmup:
@@ -94,7 +102,7 @@ def main():
                 r["foreign"].append(foreign)
                 r["exit_codes"].append(rc)
     results = []
-    for name, _ in cmds:
+    for name, _, _ in cmds:
         r = res[name]
         t = r["times"]
         r["mean"] = statistics.mean(t)
