@@ -1,4 +1,5 @@
 #include <ward/hashout.h>
+#include "exchange/videojson.h"
 #include "util/error.h"
 #include "util/escape.h"
 
@@ -89,7 +90,6 @@ static const char *error_text(const ward_file_hash *r)
 
 static void hex_of(const uint8_t *b, size_t n, char *out) { ward_hex(b, n, out); }
 
-static void json_key_str(ward_hashout *w, const char *key, const char *val);
 
 /* A video: its properties, then one line per kept frame (vPDQ). */
 static void video_text(ward_hashout *w, const ward_file_hash *r)
@@ -108,27 +108,31 @@ static void video_text(ward_hashout *w, const ward_file_hash *r)
     }
 }
 
-/* JSON: "video" properties and "vpdq" frames, as ward scan writes them. */
-static void video_json(ward_hashout *w, const ward_file_hash *r)
+/* JSON: "video" properties and "vpdq" frames (ward scan writes the same). */
+void wx_video_json(ward_strbuf *b, const ward_file_hash *r)
 {
     const ward_video_info *vi = &r->video_info;
     char hex[65];
-    add(w, ",\"video\":{\"codec\":");
-    ward_json_string(&w->line, vi->codec, strlen(vi->codec));
-    add_fmt(w, ",\"width\":%d,\"height\":%d,\"duration\":%.3f,\"frames_sampled\":%" PRIu64
-               ",\"frames_kept\":%zu,\"partial\":%s}",
-            vi->width, vi->height, vi->duration, vi->frames_sampled, r->video.count,
-            vi->partial || r->video_status != WARD_OK ? "true" : "false");
-    if (r->video_status != WARD_OK)
-        json_key_str(w, "video_error", r->video_error.message);
-    add(w, ",\"vpdq\":[");
+    ward_strbuf_addf(b, ",\"video\":{\"codec\":");
+    ward_json_string(b, vi->codec, strlen(vi->codec));
+    ward_strbuf_addf(b, ",\"width\":%d,\"height\":%d,\"duration\":%.3f,\"frames_sampled\":%" PRIu64
+                        ",\"frames_kept\":%zu,\"partial\":%s}",
+                     vi->width, vi->height, vi->duration, vi->frames_sampled, r->video.count,
+                     vi->partial || r->video_status != WARD_OK ? "true" : "false");
+    const char *key = r->video_status != WARD_OK ? "video_error" : vi->warning[0] ? "video_warning" : NULL;
+    const char *msg = r->video_status != WARD_OK ? r->video_error.message : vi->warning;
+    if (key) {
+        ward_strbuf_addf(b, ",\"%s\":", key);
+        ward_json_string(b, msg, strlen(msg));
+    }
+    ward_strbuf_addf(b, ",\"vpdq\":[");
     for (size_t f = 0; f < r->video.count; f++) {
         const ward_vpdq_frame *fr = &r->video.frames[f];
         ward_pdq_to_hex(&fr->hash, hex);
-        add_fmt(w, "%s{\"frame\":%" PRId64 ",\"timestamp\":%.3f,\"pdq\":\"%s\",\"quality\":%d}",
-                f ? "," : "", fr->frame_number, fr->timestamp, hex, fr->quality);
+        ward_strbuf_addf(b, "%s{\"frame\":%" PRId64 ",\"timestamp\":%.3f,\"pdq\":\"%s\",\"quality\":%d}",
+                         f ? "," : "", fr->frame_number, fr->timestamp, hex, fr->quality);
     }
-    add(w, "]");
+    ward_strbuf_addf(b, "]");
 }
 
 static void record_text(ward_hashout *w, const ward_file_hash *r)
@@ -218,7 +222,7 @@ static void record_jsonl(ward_hashout *w, const ward_file_hash *r)
             json_key_str(w, "image_warning", r->image_warning);
     }
     if (r->has_video)
-        video_json(w, r);
+        wx_video_json(&w->line, r);
     add(w, "}\n");
 }
 

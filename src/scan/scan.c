@@ -5,6 +5,7 @@
  * byte for byte whatever the thread count, and a checkpoint is simply "the
  * first N items are in files.jsonl up to byte B".
  */
+#include "exchange/videojson.h"
 #include "scan/scan_int.h"
 #include "util/error.h"
 #include "util/escape.h"
@@ -453,31 +454,6 @@ static int unmatched_verdict(const ward_file_hash *h)
     return ward_media_is_video(h->media) ? WARD_VERDICT_NEW_VIDEO : WARD_VERDICT_OTHER;
 }
 
-/* The video's properties and every frame hash (the file's vPDQ). */
-static void add_video_fields(scan *s, const ward_file_hash *h)
-{
-    const ward_video_info *vi = &h->video_info;
-    add(s, ",\"video\":{\"codec\":");
-    ward_json_string(&s->line, vi->codec, strlen(vi->codec));
-    add_fmt(s, ",\"width\":%d,\"height\":%d,\"duration\":%.3f,\"frames_sampled\":%" PRIu64
-               ",\"frames_kept\":%zu,\"partial\":%s}",
-            vi->width, vi->height, vi->duration, vi->frames_sampled, h->video.count,
-            vi->partial || h->video_status != WARD_OK ? "true" : "false");
-    if (h->video_status != WARD_OK)
-        add_key_str(s, "video_error", h->video_error.message);
-    else if (vi->warning[0])
-        add_key_str(s, "video_warning", vi->warning);
-    add(s, ",\"vpdq\":[");
-    char hex[65];
-    for (size_t f = 0; f < h->video.count; f++) {
-        const ward_vpdq_frame *fr = &h->video.frames[f];
-        ward_pdq_to_hex(&fr->hash, hex);
-        add_fmt(s, "%s{\"frame\":%" PRId64 ",\"timestamp\":%.3f,\"pdq\":\"%s\",\"quality\":%d}",
-                f ? "," : "", fr->frame_number, fr->timestamp, hex, fr->quality);
-    }
-    add(s, "]");
-}
-
 static void write_file(scan *s, job *j)
 {
     s->line.len = 0;
@@ -520,7 +496,7 @@ static void write_file(scan *s, job *j)
         if (j->h.has_video && verdict == WARD_VERDICT_ERROR)
             add_key_str(s, "error", j->h.video_error.message); /* the reason, as for images */
         if (j->h.has_video)
-            add_video_fields(s, &j->h);
+            wx_video_json(&s->line, &j->h);
         if (verdict == WARD_VERDICT_NEW_IMAGE && j->thumb.px)
             write_thumb(s, j);
         uint8_t key[32];
