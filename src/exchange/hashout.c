@@ -90,7 +90,6 @@ static const char *error_text(const ward_file_hash *r)
 
 static void hex_of(const uint8_t *b, size_t n, char *out) { ward_hex(b, n, out); }
 
-
 /* A video: its properties, then one line per kept frame (vPDQ). */
 static void video_text(ward_hashout *w, const ward_file_hash *r)
 {
