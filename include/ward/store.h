@@ -134,9 +134,11 @@ typedef enum ward_hashset_format {
     WARD_FMT_CSV,       /* CSV with a header row naming the columns */
     WARD_FMT_PDQ,       /* "hash,quality[,name]" or "hash" lines */
     WARD_FMT_NSRL,      /* NIST NSRL RDSv3 SQLite database (import only) */
-    WARD_FMT_VPDQ       /* vPDQ frame lines "frame,quality,hash,seconds" of one
-                           video (import only): one PDQ entry per frame, the
-                           video named by media_id (the file's base name) */
+    WARD_FMT_VPDQ       /* vPDQ frame lines "frame,quality,hash,seconds": one
+                           PDQ entry per frame, the video named by media_id
+                           (the file's base name, or a "# name" line before
+                           its frames); export writes the frames of entries
+                           imported so, a "# video" line before each video */
 } ward_hashset_format;
 
 /* "vics" ("vics1", "vics2"), "hashdeep", "sums", "md5sum", "sha1sum",

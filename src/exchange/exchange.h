@@ -123,8 +123,10 @@ ward_status wx_read_sums(wx_in *in, const wx_sink *sink, int want_kind,
                          ward_error *err);
 ward_status wx_read_csv(wx_in *in, const wx_sink *sink, ward_error *err);
 ward_status wx_read_pdq(wx_in *in, const wx_sink *sink, ward_error *err);
-/* One video's frame hashes (vpdq.c): each frame becomes a PDQ record named
- * "<video> frame N at T s", media_id <video>, tag video-frame. */
+/* Video frame hashes (vpdq.c): each frame becomes a PDQ record named
+ * "<video> frame N at T s", media_id <video>, tag video-frame. <video> is
+ * the file's base name, or that of the last "# name" comment line (ward
+ * writes one before each video's frames). */
 ward_status wx_read_vpdq(wx_in *in, const wx_sink *sink, const char *video,
                          ward_error *err);
 /* An RDSv3 database, opened read-only. version: "2024.03.1 modern minimal". */

@@ -40,7 +40,30 @@ typedef struct ectx {
     yajl_gen g;
     uint64_t written, skipped;
     int first;
+    char video[256];          /* vpdq: the video whose frames are being written */
 } ectx;
+
+/* ---- vPDQ: the frames of video lists, a "# video" line before each ---- */
+
+static int vpdq_entry(ectx *x, const ward_entry *e)
+{
+    if (!e->has_pdq || !e->media_id || !e->tags || !strstr(e->tags, "video-frame"))
+        return 0;
+    if (strcmp(x->video, e->media_id) != 0) {
+        snprintf(x->video, sizeof x->video, "%s", e->media_id);
+        fprintf(x->out, "# %s\n", e->media_id);
+    }
+    /* Frame number and time travel in the name the vPDQ import gave the
+     * entry ("<video> frame N at T s"). */
+    long long frame = 0;
+    double t = 0;
+    const char *at = e->name ? strstr(e->name, " frame ") : NULL;
+    if (at) sscanf(at, " frame %lld at %lf s", &frame, &t);
+    char hex[65];
+    ward_pdq_to_hex(&e->pdq, hex);
+    fprintf(x->out, "%lld,%d,%s,%.3f\n", frame, e->pdq_quality < 0 ? 0 : e->pdq_quality, hex, t);
+    return 1;
+}
 
 /* ---- VICS 2.0 --------------------------------------------------------- */
 
@@ -243,6 +266,12 @@ static int each(void *ctx, const ward_entry *e)
         }
         pdq_entry(x, e);
         break;
+    case WARD_FMT_VPDQ:
+        if (!vpdq_entry(x, e)) {
+            x->skipped++;
+            return 0;
+        }
+        break;
     default:
         return 1;
     }
@@ -258,9 +287,9 @@ ward_status ward_store_export(ward_store *s, FILE *out, ward_hashset_format form
     if (!s || !out)
         return ward_fail(err, WARD_EINVAL, "ward_store_export: store and output required");
     if (format != WARD_FMT_VICS && format != WARD_FMT_HASHDEEP && format != WARD_FMT_CSV &&
-        format != WARD_FMT_PDQ)
+        format != WARD_FMT_PDQ && format != WARD_FMT_VPDQ)
         return ward_fail(err, WARD_EUNSUPPORTED,
-                         "ward writes vics, hashdeep, csv and pdq, not %s",
+                         "ward writes vics, hashdeep, csv, pdq and vpdq, not %s",
                          ward_hashset_format_name(format));
     ward_export_opts none = {0};
     if (!opts)

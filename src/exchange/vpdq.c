@@ -240,10 +240,29 @@ ward_status ward_vpdq_write(FILE *f, const ward_vpdq *v, ward_error *err)
 
 /* ---- as a hash-list format for 'ward db import' ------------------------ */
 
-ward_status wx_read_vpdq(wx_in *in, const wx_sink *sink, const char *video,
+/* "# name" before a video's frames (ward hash -f vpdq, ward db export)
+ * names the video that follows: its base name without extension. */
+static void comment_video(const char *line, size_t len, char video[256])
+{
+    size_t i = 0;
+    while (i < len && (line[i] == '#' || isspace((unsigned char)line[i])))
+        i++;
+    const char *start = line + i, *end = line + len;
+    while (end > start && isspace((unsigned char)end[-1]))
+        end--;
+    for (const char *p = start; p < end; p++)
+        if (*p == '/') start = p + 1;
+    const char *dot = memchr(start, '.', (size_t)(end - start));
+    if (dot && dot != start) end = dot;
+    if (end > start)
+        snprintf(video, 256, "%.*s", (int)(end - start), start);
+}
+
+ward_status wx_read_vpdq(wx_in *in, const wx_sink *sink, const char *file_video,
                          ward_error *err)
 {
-    char *line, name[512];
+    char *line, name[512], video[256];
+    snprintf(video, sizeof video, "%s", file_video);
     size_t len, position = 0;
     int got;
     while ((got = wx_in_getline(in, &line, &len)) != 0) {
@@ -254,8 +273,11 @@ ward_status wx_read_vpdq(wx_in *in, const wx_sink *sink, const char *video,
             return err->status ? err->status : WARD_EIO;
         if (got == 2)
             st = wx_bad_line(sink, in->lineno, "line over %u bytes", WX_MAX_LINE);
-        else if (skippable(line, len))
+        else if (skippable(line, len)) {
+            if (memchr(line, '#', len))
+                comment_video(line, len, video);
             continue;
+        }
         else if (parse_line(line, len, in->lineno, position, &fr, &le) != WARD_OK)
             st = wx_bad_line(sink, in->lineno, "%s", le.message);
         else {

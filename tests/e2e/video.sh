@@ -38,6 +38,15 @@ expect(b"vpdq into list 'videos'" in p.stdout, f"detected as vpdq: {p.stdout!r}"
 open("bad.vpdq", "w").write("0,100,zz,0.0\n")
 p = ward("db", "import", "--data", "d", "--list", "x", "--format", "vpdq", "bad.vpdq", check_rc=1)
 expect(b"bad.vpdq:1" in p.stderr, f"bad vpdq line named: {p.stderr!r}")
+# export of the video list in vPDQ form, and back: the same frames
+ward("db", "export", "--data", "d", "--format", "vpdq", "--list", "videos", "-o", "out.vpdq",
+     check_rc=0)
+exported = open("out.vpdq").read().splitlines()
+expect(exported[0] == "# known" and exported[1:] == lines, f"vpdq export: {exported} vs {lines}")
+ward("db", "import", "--data", "d2", "--list", "copy", "out.vpdq", check_rc=0)
+recs = jsonl(ward("db", "lookup", "--data", "d2", "--json", lines[0].split(",")[2], check_rc=1).stdout)
+expect(recs[0]["media_id"] == "known" and recs[0]["name"].startswith("known frame 0 at"),
+       f"re-imported frame keeps its video: {recs[0]}")
 ward("hash", "--pdq-text", "-o", "still.pdq", img("q0291.jpg"), check_rc=0)
 ward("db", "import", "--data", "d", "--list", "stills", "--category", "1", "still.pdq", check_rc=0)
 
