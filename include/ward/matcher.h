@@ -47,6 +47,11 @@ size_t ward_matcher_near(const ward_matcher *m, const ward_pdq *queries, int nq,
 ward_status ward_matcher_entry(ward_matcher *m, uint64_t id, ward_entries **out,
                                ward_error *err);
 
+/* Frames of a known video (entries of `list` sharing `media_id`); owner
+ * thread only, like ward_matcher_entry. */
+ward_status ward_matcher_video_frames(ward_matcher *m, const char *list, const char *media_id,
+                                      uint64_t *frames, ward_error *err);
+
 /* What was matched against, for reports. */
 typedef struct ward_matcher_info {
     uint64_t store_revision;

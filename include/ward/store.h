@@ -344,6 +344,11 @@ ward_status ward_store_stats_get(ward_store *s, ward_store_stats **out,
                                  ward_error *err);
 void ward_store_stats_free(ward_store_stats *st);
 
+/* Live PDQ entries of `list` sharing `media_id`: the frames of one video
+ * imported from a vPDQ list. */
+ward_status ward_store_video_frames(ward_store *s, const char *list, const char *media_id,
+                                    uint64_t *frames, ward_error *err);
+
 /* ---- exports ---------------------------------------------------------- */
 
 typedef struct ward_export_opts {

@@ -173,5 +173,11 @@ ward_status ward_matcher_entry(ward_matcher *m, uint64_t id, ward_entries **out,
     return ward_store_get(m->store, id, out, err);
 }
 
+ward_status ward_matcher_video_frames(ward_matcher *m, const char *list, const char *media_id,
+                                      uint64_t *frames, ward_error *err)
+{
+    return ward_store_video_frames(m->store, list, media_id, frames, err);
+}
+
 void ward_matcher_get_info(const ward_matcher *m, ward_matcher_info *out) { *out = m->info; }
 ward_store *ward_matcher_store(ward_matcher *m) { return m->store; }

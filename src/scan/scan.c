@@ -268,24 +268,34 @@ static void add_entry(scan *s, const ward_entry *e, int first)
 }
 
 /* Per known video (entries imported from a vPDQ list share a media_id):
- * the share of this video's good frames that match one of its frames, as
- * vPDQ's query_match_percent, and how many of its frames were matched. */
+ * the share of this video's good frames that match one of its frames
+ * (vPDQ's query_match_percent) and the share of its frames matched by one
+ * of ours (compared_match_percent; the import already dropped repeats). */
 typedef struct video_tally {
     char video[256], list[128];
     size_t frames, targets;
     int64_t last_frame;
-    uint64_t seen[64];        /* target entries counted (first 64 distinct) */
+    uint64_t *seen;           /* target entries counted (targets of them) */
+    size_t cap;
 } video_tally;
 
+/* Hits come in frame order, so a new frame number is a newly matched frame;
+ * target entries are counted once each (a short linear search: hits per
+ * video are at most MAX_FRAME_HITS). */
 static void tally_hit(video_tally *t, const frame_hit *h)
 {
     if ((int64_t)h->frame != t->last_frame) t->frames++;
     t->last_frame = h->frame;
-    size_t n = t->targets < 64 ? t->targets : 64;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < t->targets; i++)
         if (t->seen[i] == h->entry) return;
-    if (t->targets < 64) t->seen[t->targets] = h->entry;
-    t->targets++;
+    if (t->targets == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 64;
+        uint64_t *p = realloc(t->seen, cap * sizeof *p);
+        if (!p) return; /* counted as unmatched: an undercount, never an overcount */
+        t->seen = p;
+        t->cap = cap;
+    }
+    t->seen[t->targets++] = h->entry;
 }
 
 static void add_video_matches(scan *s, const job *j)
@@ -312,14 +322,20 @@ static void add_video_matches(scan *s, const job *j)
         ward_entries_free(es);
     }
     for (size_t k = 0; k < nt; k++) {
+        uint64_t total = 0;
+        ward_matcher_video_frames(s->matcher, t[k].list, t[k].video, &total, NULL);
         add(s, k ? ",{" : ",\"video_matches\":[{");
         add(s, "\"video\":");
         ward_json_string(&s->line, t[k].video, strlen(t[k].video));
         add_key_str(s, "list", t[k].list);
         add_fmt(s, ",\"query_frames\":%zu,\"frames_matched\":%zu,\"query_match_percent\":%.1f"
-                   ",\"target_frames_matched\":%zu}",
+                   ",\"target_frames\":%" PRIu64 ",\"target_frames_matched\":%zu"
+                   ",\"compared_match_percent\":%.1f}",
                 good, t[k].frames, good ? 100.0 * (double)t[k].frames / (double)good : 0.0,
-                t[k].targets);
+                total, t[k].targets,
+                total ? 100.0 * (double)(t[k].targets < total ? t[k].targets : total) / (double)total
+                      : 0.0);
+        free(t[k].seen);
     }
     if (nt) add(s, "]");
 }

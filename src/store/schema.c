@@ -128,6 +128,10 @@ static const char *const MIGRATIONS[] = {
     "    UNION ALL SELECT 'projectvic', '3', 'CGI / animation', 'alert'\n"
     "    UNION ALL SELECT 'known-good', 'known-good', 'Known good', 'ignorable'\n"
     "  ) c ON c.scheme = s.name;\n",
+
+    /* 3: video lists: frames of one video share a media_id (vPDQ import);
+     * scans count a video's frames to report vPDQ's compared percent. */
+    "CREATE INDEX entries_media ON entries(list_id, media_id) WHERE media_id IS NOT NULL;\n",
 };
 
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))

@@ -392,6 +392,29 @@ ward_status ward_store_revision(ward_store *s, uint64_t *revision, ward_error *e
     return rc;
 }
 
+ward_status ward_store_video_frames(ward_store *s, const char *list, const char *media_id,
+                                    uint64_t *frames, ward_error *err)
+{
+    if (!s || !list || !media_id || !frames)
+        return ward_fail(err, WARD_EINVAL, "ward_store_video_frames: bad argument");
+    sqlite3_stmt *st;
+    ward_status rc = wst_prepare(s,
+        "SELECT count(*) FROM entries e JOIN lists l ON l.id = e.list_id"
+        " WHERE l.name = ?1 AND e.media_id = ?2 AND e.pdq IS NOT NULL"
+        " AND e.removed_id IS NULL", &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, list, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, media_id, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+        *frames = (uint64_t)sqlite3_column_int64(st, 0);
+    else
+        rc = wst_sqlfail(s, err, r, "count video frames");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* ---- schemes, categories, lists ------------------------------------- */
 
 int wst_valid_name(const char *s)

@@ -67,8 +67,9 @@ for n in ["ev/copy-small.mp4", "ev/copy.webm"]:
     r = by[n]
     expect(r["class"] == "near", f"{n}: {r['class']}")
     vm = r.get("video_matches", [])
-    expect(vm and vm[0]["video"] == "known" and vm[0]["query_match_percent"] >= 80,
-           f"{n}: vPDQ similarity to the known video: {vm}")
+    expect(vm and vm[0]["video"] == "known" and vm[0]["query_match_percent"] >= 80
+           and vm[0]["compared_match_percent"] >= 80 and vm[0]["target_frames"] == len(lines),
+           f"{n}: vPDQ similarity to the known video, both ways: {vm}")
 r = by["ev/clip.gif"]
 expect(r["media"] == "gif" and len(r.get("vpdq", [])) >= 3 and r["class"] == "near",
        f"animated GIF sampled as a video: {r.get('class')} {len(r.get('vpdq', []))} frames")
