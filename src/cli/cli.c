@@ -49,6 +49,17 @@ int cli_parse_count(const char *s, uint64_t *out)
     return 0;
 }
 
+int cli_parse_seconds(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi))
+        return -1;
+    *out = v;
+    return 0;
+}
+
 char *cli_join_argv(int argc, char **argv)
 {
     size_t n = 1;

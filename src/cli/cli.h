@@ -34,6 +34,8 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 /* Parse a non-negative integer with optional k/M/G suffix (powers of 1000
  * for counts); 0 on success. */
 int cli_parse_count(const char *s, uint64_t *out);
+/* Parse seconds (a decimal number) within [lo, hi]; 0 on success. */
+int cli_parse_seconds(const char *s, double lo, double hi, double *out);
 /* The command line as one string (for report headers); caller frees. */
 char *cli_join_argv(int argc, char **argv);
 /* Print a command's manual. */

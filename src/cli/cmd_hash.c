@@ -58,6 +58,10 @@ static const char help[] =
 "        --full-decode      decode JPEGs at full size in RGB, exactly as the\n"
 "                           reference does, instead of the DCT-scaled luma\n"
 "                           fast path (slower; PDQ within a few bits)\n"
+"        --video-interval S sample a video frame every S seconds (default 1)\n"
+"        --max-video-duration S\n"
+"                           refuse videos longer than S seconds (default 6 h)\n"
+"        --no-video         do not sample videos (digests only)\n"
 "        --max-pixels N     refuse to decode images over N pixels\n"
 "                           (default 100M; k/M/G suffixes)\n"
 "    -L, --follow           follow symbolic links inside directories (cycles\n"
@@ -218,7 +222,8 @@ static int on_entry(void *ctx, const char *path, const struct stat *st,
 }
 
 enum { OPT_NO_PDQ = 256, OPT_DIHEDRAL, OPT_EXIF, OPT_FULL, OPT_MAXPX, OPT_JSONL,
-       OPT_CSV, OPT_HASHDEEP, OPT_PDQTEXT, OPT_TEXT, OPT_RELATIVE, OPT_ABSOLUTE };
+       OPT_CSV, OPT_HASHDEEP, OPT_PDQTEXT, OPT_TEXT, OPT_RELATIVE, OPT_ABSOLUTE,
+       OPT_VINTERVAL, OPT_VMAXDUR, OPT_NOVIDEO };
 
 static const struct option long_opts[] = {
     {"digests", required_argument, NULL, 'c'},
@@ -227,6 +232,9 @@ static const struct option long_opts[] = {
     {"exif-orient", no_argument, NULL, OPT_EXIF},
     {"full-decode", no_argument, NULL, OPT_FULL},
     {"max-pixels", required_argument, NULL, OPT_MAXPX},
+    {"video-interval", required_argument, NULL, OPT_VINTERVAL},
+    {"max-video-duration", required_argument, NULL, OPT_VMAXDUR},
+    {"no-video", no_argument, NULL, OPT_NOVIDEO},
     {"follow", no_argument, NULL, 'L'},
     {"threads", required_argument, NULL, 'j'},
     {"format", required_argument, NULL, 'f'},
@@ -279,6 +287,15 @@ static int run_hash(int argc, char **argv)
                 return cli_usage("hash", "bad --max-pixels '%s'", optarg);
             hopts.decode.max_pixels = n;
             break;
+        case OPT_VINTERVAL:
+            if (cli_parse_seconds(optarg, 0.01, 3600, &hopts.vpdq.video.interval))
+                return cli_usage("hash", "bad --video-interval '%s' (0.01..3600 s)", optarg);
+            break;
+        case OPT_VMAXDUR:
+            if (cli_parse_seconds(optarg, 1, 1e7, &hopts.vpdq.video.max_duration))
+                return cli_usage("hash", "bad --max-video-duration '%s' (seconds)", optarg);
+            break;
+        case OPT_NOVIDEO: hopts.video = 0; break;
         case 'L': wopts.follow_symlinks = 1; break;
         case 'j':
             if (cli_parse_count(optarg, &n) != 0 || n < 1 || n > 1024)

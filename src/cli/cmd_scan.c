@@ -76,6 +76,9 @@ static const char help[] =
 "        --max-depth N      archive/disk-image nesting (default 5)\n"
 "        --max-ratio N      expansion ratio that marks a bomb (default 100)\n"
 "        --max-pixels N     largest image decoded (default 100M)\n"
+"        --video-interval S sample a video frame every S seconds (default 1)\n"
+"        --max-video-duration S  longest video sampled (default 6 h; longer\n"
+"                           ones keep their digests and are listed as errors)\n"
 "        --max-path N       longest path inside a source (default 4096)\n"
 "        --no-archives      do not open archives (hash them as files)\n"
 "        --no-disk-images   do not open disk images (hash them as files)\n"
@@ -126,7 +129,8 @@ static const char help[] =
 
 enum {
     OPT_RESUME = 256, OPT_DATA, OPT_MINQ, OPT_DEPTH, OPT_RATIO, OPT_MAXPX, OPT_MAXPATH,
-    OPT_NOARCH, OPT_NODISK, OPT_FULL, OPT_PROGRESS, OPT_NOPDQ, OPT_THUMBS, OPT_CHECKPOINT
+    OPT_NOARCH, OPT_NODISK, OPT_FULL, OPT_PROGRESS, OPT_NOPDQ, OPT_THUMBS, OPT_CHECKPOINT,
+    OPT_VINTERVAL, OPT_VMAXDUR
 };
 
 static const struct option long_opts[] = {
@@ -147,6 +151,8 @@ static const struct option long_opts[] = {
     {"full-decode", no_argument, NULL, OPT_FULL},
     {"progress", required_argument, NULL, OPT_PROGRESS},
     {"no-pdq", no_argument, NULL, OPT_NOPDQ},
+    {"video-interval", required_argument, NULL, OPT_VINTERVAL},
+    {"max-video-duration", required_argument, NULL, OPT_VMAXDUR},
     {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
     {"thumbnails", optional_argument, NULL, OPT_THUMBS},
     {"quiet", no_argument, NULL, 'q'},
@@ -307,6 +313,14 @@ static int run_scan(int argc, char **argv)
         case OPT_FULL: o.hash.decode.jpeg_fast = 0; break;
         case OPT_PROGRESS: progress = optarg; break;
         case OPT_NOPDQ: o.pdq = 0; break;
+        case OPT_VINTERVAL:
+            if (cli_parse_seconds(optarg, 0.01, 3600, &o.hash.vpdq.video.interval))
+                return cli_usage("scan", "bad --video-interval '%s' (0.01..3600 s)", optarg);
+            break;
+        case OPT_VMAXDUR:
+            if (cli_parse_seconds(optarg, 1, 1e7, &o.hash.vpdq.video.max_duration))
+                return cli_usage("scan", "bad --max-video-duration '%s' (seconds)", optarg);
+            break;
         case OPT_CHECKPOINT: {
             char *end;
             o.checkpoint_s = strtod(optarg, &end);

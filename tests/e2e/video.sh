@@ -31,6 +31,13 @@ rec = jsonl(ward("hash", "--jsonl", "known.mp4", check_rc=0).stdout)[0]
 expect(rec["media"] == "mp4" and rec["video"]["codec"] == "h264" and len(rec["vpdq"]) == len(lines),
        f"jsonl video fields: {rec.get('video')}")
 
+# limits and sampling rate from the command line
+p = ward("hash", "--max-video-duration", "2", "known.mp4", check_rc=1)
+expect(b"over the limit" in p.stderr, f"video duration limit: {p.stderr!r}")
+ward("hash", "--video-interval", "0", "known.mp4", check_rc=2)
+dense = ward("hash", "-f", "vpdq", "--video-interval", "0.25", "known.mp4", check_rc=0).stdout
+expect(dense.count(b"\n") >= len(lines) + 1, "a shorter interval samples at least as many frames")
+
 # ward db: the frame list imported as a video list
 p = ward("db", "import", "--data", "d", "--list", "videos", "--category", "1", "known.vpdq",
          check_rc=0)
