@@ -344,6 +344,12 @@ ward_status ward_store_stats_get(ward_store *s, ward_store_stats **out,
                                  ward_error *err);
 void ward_store_stats_free(ward_store_stats *st);
 
+/* SQLite's own checks of the store file (PRAGMA integrity_check and
+ * foreign_key_check). Each problem found is passed to `report` (may be
+ * NULL) and counted in *problems; WARD_OK means the checks ran. */
+ward_status ward_store_check(ward_store *s, void (*report)(void *ctx, const char *problem),
+                             void *ctx, uint64_t *problems, ward_error *err);
+
 /* Live PDQ entries of `list` sharing `media_id`: the frames of one video
  * imported from a vPDQ list. */
 ward_status ward_store_video_frames(ward_store *s, const char *list, const char *media_id,

@@ -392,6 +392,45 @@ ward_status ward_store_revision(ward_store *s, uint64_t *revision, ward_error *e
     return rc;
 }
 
+/* Runs one PRAGMA; every row that is not "ok" is a problem. */
+static ward_status check_pragma(ward_store *s, const char *sql,
+                                void (*report)(void *ctx, const char *problem), void *ctx,
+                                uint64_t *problems, ward_error *err)
+{
+    sqlite3_stmt *st;
+    ward_status rc = wst_prepare(s, sql, &st, err);
+    if (rc)
+        return rc;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        char line[512] = "";
+        size_t n = 0;
+        for (int c = 0; c < sqlite3_column_count(st) && n < sizeof line; c++) {
+            const char *v = (const char *)sqlite3_column_text(st, c);
+            n += (size_t)snprintf(line + n, sizeof line - n, "%s%s", c ? " " : "", v ? v : "-");
+        }
+        if (strcmp(line, "ok") == 0)
+            continue;
+        ++*problems;
+        if (report) report(ctx, line);
+    }
+    rc = r == SQLITE_DONE ? WARD_OK : wst_sqlfail(s, err, r, sql);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+ward_status ward_store_check(ward_store *s, void (*report)(void *ctx, const char *problem),
+                             void *ctx, uint64_t *problems, ward_error *err)
+{
+    if (!s || !problems)
+        return ward_fail(err, WARD_EINVAL, "ward_store_check: bad argument");
+    *problems = 0;
+    ward_status rc = check_pragma(s, "PRAGMA integrity_check", report, ctx, problems, err);
+    if (rc == WARD_OK)
+        rc = check_pragma(s, "PRAGMA foreign_key_check", report, ctx, problems, err);
+    return rc;
+}
+
 ward_status ward_store_video_frames(ward_store *s, const char *list, const char *media_id,
                                     uint64_t *frames, ward_error *err)
 {

@@ -112,5 +112,23 @@ s = summary(db("import", "--list", "big", "big.json", rc=0))
 expect(s["added"] == 0 and s["duplicate"] == N, f"and is idempotent: {s}")
 expect(b"big" in db("lists", rc=0).stdout and b"big.json" in db("imports", rc=0).stdout,
        "lists and imports show it")
+# ---- ward db check: the store file and the index ----
+db("index", rc=0)
+p = db("check", rc=0)
+expect(b"store: ok" in p.stdout and b"index: ok" in p.stdout, f"check: {p.stdout!r}")
+with open("d/index.wdx", "r+b") as f:
+    f.seek(100); f.write(b"\xff" * 8)
+p = db("check", rc=3)
+expect(b"index: DAMAGED" in p.stdout, f"damaged index reported: {p.stdout!r}")
+db("index", rc=0); db("check", rc=0)
+import shutil; shutil.copytree("d", "dbad")
+ps = int(subprocess.run(["sqlite3", "dbad/ward.db", "PRAGMA page_size"], capture_output=True).stdout)
+pg = int(subprocess.run(["sqlite3", "dbad/ward.db",
+                         "SELECT pageno FROM dbstat WHERE name='entries' LIMIT 1"],
+                        capture_output=True).stdout)
+with open("dbad/ward.db", "r+b") as f:
+    f.seek(ps * (pg - 1) + 200); f.write(b"\xde\xad" * 50)
+p = ward("db", "check", "--data", "dbad", check_rc=3)
+expect(b"malformed" in p.stderr + p.stdout or b"problem" in p.stdout, f"damaged store: {p.stdout!r} {p.stderr!r}")
 print("ok")
 PY
