@@ -4,6 +4,7 @@
  */
 #include "cli/cli.h"
 #include "util/escape.h"
+#include "util/path.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -130,15 +131,6 @@ static int fail(ward_status st, const ward_error *err)
     return status_exit(st);
 }
 
-static const char *base_name(const char *path, char *buf, size_t cap)
-{
-    const char *b = strrchr(path, '/');
-    snprintf(buf, cap, "%s", b ? b + 1 : path);
-    char *dot = strchr(buf, '.');
-    if (dot && dot != buf) *dot = 0;
-    return buf;
-}
-
 static int do_import(ward_store *s, db_args *a, int argc, char **argv)
 {
     if (argc < 1) return cli_usage("db", "import: no FILE given");
@@ -156,7 +148,7 @@ static int do_import(ward_store *s, db_args *a, int argc, char **argv)
     int rc = WARD_EXIT_OK;
     for (int i = 0; i < argc; i++) {
         char name[256];
-        const char *list = a->list ? a->list : base_name(argv[i], name, sizeof name);
+        const char *list = a->list ? a->list : ward_path_stem(argv[i], strlen(argv[i]), name, sizeof name);
         ward_import_summary sum;
         ward_status st = ward_store_import(s, argv[i], fmt, list, &o, &sum, &err);
         if (st != WARD_OK) {

@@ -14,6 +14,7 @@
 #include <ward/vpdq.h>
 #include "exchange/exchange.h"
 #include "util/error.h"
+#include "util/path.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -250,12 +251,9 @@ static void comment_video(const char *line, size_t len, char video[256])
     const char *start = line + i, *end = line + len;
     while (end > start && isspace((unsigned char)end[-1]))
         end--;
-    for (const char *p = start; p < end; p++)
-        if (*p == '/') start = p + 1;
-    const char *dot = memchr(start, '.', (size_t)(end - start));
-    if (dot && dot != start) end = dot;
-    if (end > start)
-        snprintf(video, 256, "%.*s", (int)(end - start), start);
+    char stem[256];
+    if (*ward_path_stem(start, (size_t)(end - start), stem, sizeof stem))
+        memcpy(video, stem, sizeof stem); /* a comment with no name keeps the old one */
 }
 
 ward_status wx_read_vpdq(wx_in *in, const wx_sink *sink, const char *file_video,

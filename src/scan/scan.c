@@ -722,12 +722,9 @@ static ward_status open_outputs(scan *s, const char *const *src, int n, ward_err
         if (st != WARD_OK) return st;
         s->prog.notices = 0;
         FILE *nf = fopen(npath, "r");
-        int c, prev = '\n';
-        while (nf && (c = fgetc(nf)) != EOF) {
-            if (c == '\n') s->prog.notices++;
-            prev = c;
-        }
-        (void)prev;
+        int c;
+        while (nf && (c = fgetc(nf)) != EOF)
+            s->prog.notices += c == '\n';
         if (nf) fclose(nf);
     }
     return write_state(s, src, n, 0, s->opts, err);

@@ -13,6 +13,7 @@
 #include "exchange/exchange.h"
 #include "store/store_int.h"
 #include "util/error.h"
+#include "util/path.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -820,16 +821,6 @@ static ward_status open_source(source *src, ward_import_summary *sum, ward_error
     return WARD_OK;
 }
 
-/* A vPDQ file names one video: its base name without the extension(s). */
-static const char *video_name(const char *path, char buf[256])
-{
-    const char *b = strrchr(path, '/');
-    snprintf(buf, 256, "%s", b ? b + 1 : path);
-    char *dot = strchr(buf, '.');
-    if (dot && dot != buf) *dot = 0;
-    return buf;
-}
-
 /* Every record of the file through the sink; then the rest of the file,
  * so that its digest covers all of it. */
 static ward_status read_source(imp *m, source *src, ward_error *err)
@@ -850,7 +841,7 @@ static ward_status read_source(imp *m, source *src, ward_error *err)
     case WARD_FMT_SHA256SUM: rc = wx_read_sums(in, &sink, WX_SHA256, err); break;
     case WARD_FMT_CSV: rc = wx_read_csv(in, &sink, err); break;
     case WARD_FMT_PDQ: rc = wx_read_pdq(in, &sink, err); break;
-    case WARD_FMT_VPDQ: rc = wx_read_vpdq(in, &sink, video_name(src->path, vname), err); break;
+    case WARD_FMT_VPDQ: rc = wx_read_vpdq(in, &sink, ward_path_stem(src->path, strlen(src->path), vname, sizeof vname), err); break;
     case WARD_FMT_NSRL: rc = wx_read_nsrl(src->path, &sink, src->version, err); break;
     default: rc = ward_fail(err, WARD_EINVAL, "bad format %d", (int)src->format);
     }

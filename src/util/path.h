@@ -1,0 +1,12 @@
+/* Small path helpers shared by the CLI and the importers. */
+#ifndef WARD_UTIL_PATH_H
+#define WARD_UTIL_PATH_H
+
+#include <stddef.h>
+
+/* The last component of the n bytes at path, up to its first '.' (a name
+ * starting with '.' keeps it): "/x/clip.final.mp4" -> "clip". Written
+ * NUL-terminated into out (cap bytes, truncated if longer); returns out. */
+char *ward_path_stem(const char *path, size_t n, char *out, size_t cap);
+
+#endif
