@@ -51,6 +51,12 @@ ward_status ward_digest_parse_list(const char *list, unsigned *which,
 /* Lower-case hex of n bytes into out, which must hold 2n+1 chars. */
 void ward_hex(const uint8_t *bytes, size_t n, char *out);
 
+/* The digest kinds in the order ward writes them: MD5, SHA-1, SHA-256. */
+extern const unsigned ward_digest_kinds[3];
+/* Lower-case hex of digest `kind` (one WARD_DIGEST_* bit) into hex (65
+ * bytes) and its name ("md5", "sha1", "sha256"); NULL if d lacks it. */
+const char *ward_digest_hex(const ward_digests *d, unsigned kind, char hex[65]);
+
 /* Parse exactly 2n hex digits (either case) into bytes; WARD_OK or
  * WARD_EFORMAT. */
 ward_status ward_unhex(const char *hex, size_t hexlen, uint8_t *bytes, size_t n);

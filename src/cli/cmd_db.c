@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,9 +205,10 @@ static void print_entry(const ward_entry *e, const char *query, int distance)
            e->category_label ? ")" : "");
     if (e->series) printf("  series    %s\n", e->series);
     if (e->victim_identified >= 0) printf("  victim identified  %s\n", e->victim_identified ? "yes" : "no");
-    if (e->digests.present & WARD_DIGEST_MD5) { ward_hex(e->digests.md5, 16, hex); printf("  md5       %s\n", hex); }
-    if (e->digests.present & WARD_DIGEST_SHA1) { ward_hex(e->digests.sha1, 20, hex); printf("  sha1      %s\n", hex); }
-    if (e->digests.present & WARD_DIGEST_SHA256) { ward_hex(e->digests.sha256, 32, hex); printf("  sha256    %s\n", hex); }
+    for (int i = 0; i < 3; i++) {
+        const char *name = ward_digest_hex(&e->digests, ward_digest_kinds[i], hex);
+        if (name) printf("  %-10s%s\n", name, hex);
+    }
     if (e->has_pdq) { ward_pdq_to_hex(&e->pdq, hex); printf("  pdq       %s (quality %d)\n", hex, e->pdq_quality); }
     if (e->first_seen) printf("  first seen %s\n", e->first_seen);
     if (e->tags) printf("  tags      %s\n", e->tags);
@@ -247,15 +247,10 @@ static void print_entry_json(const ward_entry *e, const char *query, int distanc
     json_field(&b, "series", e->series);
     json_field(&b, "victim_identified", e->victim_identified < 0 ? NULL
                                         : e->victim_identified ? "yes" : "no");
-    static const struct { unsigned bit; const char *key; size_t off, len; } dg[] = {
-        {WARD_DIGEST_MD5, "md5", offsetof(ward_digests, md5), 16},
-        {WARD_DIGEST_SHA1, "sha1", offsetof(ward_digests, sha1), 20},
-        {WARD_DIGEST_SHA256, "sha256", offsetof(ward_digests, sha256), 32}};
-    for (int i = 0; i < 3; i++)
-        if (e->digests.present & dg[i].bit) {
-            ward_hex((const uint8_t *)&e->digests + dg[i].off, dg[i].len, hex);
-            json_field(&b, dg[i].key, hex);
-        }
+    for (int i = 0; i < 3; i++) {
+        const char *name = ward_digest_hex(&e->digests, ward_digest_kinds[i], hex);
+        if (name) json_field(&b, name, hex);
+    }
     if (e->has_pdq) { ward_pdq_to_hex(&e->pdq, hex); json_field(&b, "pdq", hex); }
     json_field(&b, "name", e->name);
     json_field(&b, "media_id", e->media_id);

@@ -110,6 +110,20 @@ ward_status ward_digest_parse_list(const char *list, unsigned *which,
     return WARD_OK;
 }
 
+const unsigned ward_digest_kinds[3] = {WARD_DIGEST_MD5, WARD_DIGEST_SHA1, WARD_DIGEST_SHA256};
+
+const char *ward_digest_hex(const ward_digests *d, unsigned kind, char hex[65])
+{
+    if (!(d->present & kind))
+        return NULL;
+    switch (kind) {
+    case WARD_DIGEST_MD5: ward_hex(d->md5, sizeof d->md5, hex); return "md5";
+    case WARD_DIGEST_SHA1: ward_hex(d->sha1, sizeof d->sha1, hex); return "sha1";
+    case WARD_DIGEST_SHA256: ward_hex(d->sha256, sizeof d->sha256, hex); return "sha256";
+    default: return NULL;
+    }
+}
+
 void ward_hex(const uint8_t *bytes, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";

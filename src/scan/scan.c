@@ -403,15 +403,10 @@ static int add_matches(scan *s, job *j)
 static void add_hash_fields(scan *s, const job *j)
 {
     char hex[65];
-    static const struct { unsigned bit; const char *key; size_t off, len; } dg[] = {
-        {WARD_DIGEST_MD5, "md5", offsetof(ward_digests, md5), 16},
-        {WARD_DIGEST_SHA1, "sha1", offsetof(ward_digests, sha1), 20},
-        {WARD_DIGEST_SHA256, "sha256", offsetof(ward_digests, sha256), 32}};
-    for (int i = 0; i < 3; i++)
-        if (j->h.digests.present & dg[i].bit) {
-            ward_hex((const uint8_t *)&j->h.digests + dg[i].off, dg[i].len, hex);
-            add_key_str(s, dg[i].key, hex);
-        }
+    for (int i = 0; i < 3; i++) {
+        const char *name = ward_digest_hex(&j->h.digests, ward_digest_kinds[i], hex);
+        if (name) add_key_str(s, name, hex);
+    }
     if (j->h.media != WARD_MEDIA_UNKNOWN)
         add_key_str(s, "media", ward_media_type_name(j->h.media));
     if (j->h.width)
