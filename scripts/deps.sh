@@ -12,10 +12,11 @@ BUILD="build-essential cmake pkg-config
  libssl-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev
  libheif-dev libtiff-dev libexif-dev libsqlite3-dev libyajl-dev libsodium-dev
  libarchive-dev libtsk-dev libewf-dev
- libavformat-dev libavcodec-dev libavutil-dev libswscale-dev"
+ libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
+ libmicrohttpd-dev libcurl4-openssl-dev libxml2-dev"
 TEST="libcmocka-dev hashdeep coreutils python3 python3-pil libheif-examples sqlite3
  mtools dosfstools ewf-tools e2fsprogs zip p7zip-full ffmpeg chromium
- libjpeg-turbo-progs"
+ libjpeg-turbo-progs curl wrk"
 BENCH="libjpeg-turbo-progs python3-faiss python3-numpy hyperfine"
 FUZZ="clang libclang-rt-14-dev"
 

@@ -14,6 +14,10 @@ static const cli_command *const commands[] = {
     &cli_cmd_hash,
     &cli_cmd_db,
     &cli_cmd_scan,
+    &cli_cmd_serve,
+    &cli_cmd_keys,
+    &cli_cmd_release,
+    &cli_cmd_intel,
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
