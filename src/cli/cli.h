@@ -46,6 +46,8 @@ void cli_print_help(const cli_command *c);
 extern const cli_command cli_cmd_db;
 extern const cli_command cli_cmd_scan;
 extern const cli_command cli_cmd_serve;
+extern const cli_command cli_cmd_apikey;
+extern const cli_command cli_cmd_audit;
 extern const cli_command cli_cmd_keys;
 extern const cli_command cli_cmd_release;
 extern const cli_command cli_cmd_intel;

@@ -1,22 +1,305 @@
 /*
- * ward serve: placeholder until the module lands.
+ * ward serve: run the HTTP match service until SIGINT/SIGTERM; SIGHUP looks
+ * for a changed store at once. Everything else is libward's serve.h.
  */
 #include "cli/cli.h"
 
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ward/serve.h>
 
 static const char help[] =
 "NAME\n"
-"    ward serve - HTTP match service for platforms\n"
+"    ward serve - HTTP match service for platforms, with review and reports\n"
 "\n"
-"    Not implemented yet.\n";
+"SYNOPSIS\n"
+"    ward serve [--listen ADDR:PORT] [--data DIR] [--tls-cert PEM --tls-key PEM]\n"
+"               [--threads N] [--max-upload BYTES] [--max-json BYTES]\n"
+"               [--max-batch N] [--timeout S] [--max-connections N]\n"
+"               [--per-ip N] [--reload-interval S] [--radius R]\n"
+"               [--reporter NAME] [--releases DIR] [--port-file FILE]\n"
+"\n"
+"DESCRIPTION\n"
+"    Answers platforms that check uploads against the hash sets of the data\n"
+"    directory. JSON in and out; errors are {\"error\": {\"code\", \"message\"}}\n"
+"    with a fitting HTTP status. Every endpoint but health and metrics needs\n"
+"    an API key ('ward apikey add'), sent as 'Authorization: Bearer KEY'.\n"
+"\n"
+"    GET  /v1/health        status, version, the index in service\n"
+"    GET  /v1/metrics       Prometheus text: requests, latencies, matches,\n"
+"                           rate limiting, index revision\n"
+"    POST /v1/hash          (match) file bytes -> MD5, SHA-1, SHA-256, PDQ\n"
+"    POST /v1/match         (match) file bytes, or a JSON batch of up to\n"
+"                           --max-batch hashes -> matches with list,\n"
+"                           category, class, series, distance\n"
+"    GET  /v1/events        (review) match events awaiting review\n"
+"    GET  /v1/events/ID     (review) one event\n"
+"    POST /v1/reviews       (review) confirm or reject an event; a\n"
+"                           confirmation writes a report, a rejection may\n"
+"                           allow-list the hashes\n"
+"    GET  /v1/reports/ID    (review) the report (CyberTipline-like JSON)\n"
+"    POST /v1/admin/reload  (admin) look for a changed store now\n"
+"    GET  /v1/releases/...  (match) files of the release tree (--releases)\n"
+"\n"
+"    A match of an alert-class entry is recorded as a match event: the key,\n"
+"    the time, the hashes, and the platform's context (content and account\n"
+"    ids, upload IP, port and time) exactly as sent; never the file itself.\n"
+"    Reviews, reports, allow-list changes, key changes and reads of events\n"
+"    and reports are appended to a hash-chained audit log ('ward audit\n"
+"    verify'). See docs/serve.md for the request and reply formats.\n"
+"\n"
+"    The index is memory-mapped and shared by all threads. When the store\n"
+"    changes (an import, a release pulled), a new index is built and swapped\n"
+"    in without dropping a request; the server looks every --reload-interval\n"
+"    seconds, on SIGHUP, and on POST /v1/admin/reload.\n"
+"\n"
+"OPTIONS\n"
+"    --listen ADDR:PORT   address to listen on (default 127.0.0.1:8077;\n"
+"                         [::1]:8077 for IPv6; port 0 picks a free one)\n"
+"    --data DIR           data directory (default $WARD_DATA)\n"
+"    --tls-cert PEM, --tls-key PEM\n"
+"                         serve HTTPS (GnuTLS via libmicrohttpd). Or put\n"
+"                         nginx in front (docs/serve.md).\n"
+"    --threads N          event-loop threads (default 2 x CPUs, at least 4)\n"
+"    --max-upload BYTES   largest file body (default 64M)\n"
+"    --max-json BYTES     largest JSON body (default 4M)\n"
+"    --max-batch N        hashes per batch (default 1000)\n"
+"    --timeout S          close connections idle this long (default 30)\n"
+"    --max-connections N  open connections at most (default 4096)\n"
+"    --per-ip N           open connections per client address (default: no\n"
+"                         limit; behind a proxy every client is the proxy)\n"
+"    --reload-interval S  how often to look for a changed store (default 5)\n"
+"    --radius R           default PDQ radius (default 31)\n"
+"    --reporter NAME      organisation named in reports (default ward)\n"
+"    --releases DIR       publish this release tree under /v1/releases/\n"
+"    --port-file FILE     write the bound port here once listening\n"
+"\n"
+"EXIT STATUS\n"
+"    0 stopped by a signal; 2 usage; 3 no store in the data directory or a\n"
+"    bad TLS file; 4 cannot listen.\n"
+"\n"
+"EXAMPLES\n"
+"    ward apikey add --name platform-a --scopes match --rate 500\n"
+"    ward serve --listen 0.0.0.0:8077\n"
+"    curl -H 'Authorization: Bearer wk_...' --data-binary @upload.jpg \\\n"
+"         'http://127.0.0.1:8077/v1/match?content_id=c-1&account_id=u-9'\n";
+
+enum { OPT_TLS_CERT = 256, OPT_TLS_KEY, OPT_THREADS, OPT_MAX_UPLOAD, OPT_MAX_JSON,
+       OPT_MAX_BATCH, OPT_TIMEOUT, OPT_MAX_CONN, OPT_PER_IP, OPT_RELOAD, OPT_RADIUS,
+       OPT_REPORTER, OPT_RELEASES, OPT_PORT_FILE, OPT_DATA, OPT_LISTEN };
+
+static const struct option long_opts[] = {
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"data", required_argument, NULL, OPT_DATA},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"max-upload", required_argument, NULL, OPT_MAX_UPLOAD},
+    {"max-json", required_argument, NULL, OPT_MAX_JSON},
+    {"max-batch", required_argument, NULL, OPT_MAX_BATCH},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"max-connections", required_argument, NULL, OPT_MAX_CONN},
+    {"per-ip", required_argument, NULL, OPT_PER_IP},
+    {"reload-interval", required_argument, NULL, OPT_RELOAD},
+    {"radius", required_argument, NULL, OPT_RADIUS},
+    {"reporter", required_argument, NULL, OPT_REPORTER},
+    {"releases", required_argument, NULL, OPT_RELEASES},
+    {"port-file", required_argument, NULL, OPT_PORT_FILE},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+
+/* "ADDR:PORT", "[v6]:PORT" or ":PORT"; the address copied into addr. */
+static int parse_listen(const char *s, char *addr, size_t cap, int *port)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon)
+        return -1;
+    const char *a = s;
+    size_t n = (size_t)(colon - s);
+    if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+        a++;
+        n -= 2;
+    }
+    if (n >= cap)
+        return -1;
+    memcpy(addr, a, n);
+    addr[n] = 0;
+    if (n == 0)
+        snprintf(addr, cap, "0.0.0.0");
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (!colon[1] || *end || p < 0 || p > 65535)
+        return -1;
+    *port = (int)p;
+    return 0;
+}
+
+static int parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    return cli_parse_count(s, out) == 0 && *out >= lo && *out <= hi ? 0 : -1;
+}
+
+/* Sizes take k/M/G as powers of 1024 here: they are bytes. */
+static int parse_bytes(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    int shift = *end == 'k' || *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : 0;
+    if (shift)
+        end++;
+    if (end == s || *end || v == 0)
+        return -1;
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
+typedef struct serve_args {
+    ward_serve_opts o;
+    char addr[128];
+    const char *data;
+    const char *port_file;
+} serve_args;
+
+static int parse_one(int c, const char *arg, serve_args *a)
+{
+    uint64_t v;
+    double d;
+    switch (c) {
+    case OPT_LISTEN:
+        if (parse_listen(arg, a->addr, sizeof a->addr, &a->o.port) != 0)
+            return cli_usage("serve", "--listen: expected ADDR:PORT, not '%s'", arg);
+        a->o.address = a->addr;
+        return 0;
+    case OPT_DATA: a->data = arg; return 0;
+    case OPT_TLS_CERT: a->o.tls_cert = arg; return 0;
+    case OPT_TLS_KEY: a->o.tls_key = arg; return 0;
+    case OPT_REPORTER: a->o.reporter = arg; return 0;
+    case OPT_RELEASES: a->o.release_root = arg; return 0;
+    case OPT_PORT_FILE: a->port_file = arg; return 0;
+    case OPT_THREADS:
+        if (parse_uint(arg, 1, 256, &v)) return cli_usage("serve", "--threads: 1..256");
+        a->o.threads = (int)v; return 0;
+    case OPT_MAX_UPLOAD:
+        if (parse_bytes(arg, &a->o.max_upload)) return cli_usage("serve", "--max-upload: bytes");
+        return 0;
+    case OPT_MAX_JSON:
+        if (parse_bytes(arg, &a->o.max_json)) return cli_usage("serve", "--max-json: bytes");
+        return 0;
+    case OPT_MAX_BATCH:
+        if (parse_uint(arg, 1, 100000, &v)) return cli_usage("serve", "--max-batch: 1..100000");
+        a->o.max_batch = (int)v; return 0;
+    case OPT_TIMEOUT:
+        if (parse_uint(arg, 1, 3600, &v)) return cli_usage("serve", "--timeout: 1..3600 s");
+        a->o.timeout_s = (unsigned)v; return 0;
+    case OPT_MAX_CONN:
+        if (parse_uint(arg, 1, 1000000, &v)) return cli_usage("serve", "--max-connections: 1..1000000");
+        a->o.max_connections = (unsigned)v; return 0;
+    case OPT_PER_IP:
+        if (parse_uint(arg, 0, 1000000, &v)) return cli_usage("serve", "--per-ip: a count");
+        a->o.per_ip_connections = (unsigned)v; return 0;
+    case OPT_RELOAD:
+        if (cli_parse_seconds(arg, 0.05, 86400, &d)) return cli_usage("serve", "--reload-interval: seconds");
+        a->o.reload_interval_s = d; return 0;
+    case OPT_RADIUS:
+        if (parse_uint(arg, 0, 64, &v)) return cli_usage("serve", "--radius: 0..64");
+        a->o.radius = (int)v; return 0;
+    }
+    return cli_usage("serve", "unknown option");
+}
+
+static int write_port_file(const char *path, int port)
+{
+    FILE *f = fopen(path, "w");
+    if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0) {
+        cli_error("serve", "cannot write %s", path);
+        return -1;
+    }
+    return 0;
+}
+
+static int exit_for(ward_status st)
+{
+    switch (st) {
+    case WARD_EIO: return WARD_EXIT_IO;
+    case WARD_EINVAL: return WARD_EXIT_USAGE;
+    case WARD_ENOMEM: case WARD_EINTERNAL: return WARD_EXIT_INTERNAL;
+    default: return WARD_EXIT_DATA;
+    }
+}
+
+/* Serve until SIGINT or SIGTERM; SIGHUP asks for a reload. The signals are
+ * blocked in every thread and taken here with sigwait, so no handler runs
+ * inside the library. */
+static int serve_until_signal(ward_server *srv)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) != 0)
+            break;
+        if (sig != SIGHUP)
+            break;
+        ward_server_reload(srv);
+    }
+    return WARD_EXIT_OK;
+}
 
 static int run_serve(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    cli_error("serve", "not implemented yet");
-    return WARD_EXIT_INTERNAL;
+    serve_args a;
+    memset(&a, 0, sizeof a);
+    ward_serve_opts_default(&a.o);
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+        if (c == 'h') {
+            cli_print_help(&cli_cmd_serve);
+            return WARD_EXIT_OK;
+        }
+        if (c == '?')
+            return cli_usage("serve", "bad option");
+        int rc = parse_one(c, optarg, &a);
+        if (rc != 0)
+            return rc;
+    }
+    if (optind < argc)
+        return cli_usage("serve", "unexpected argument '%s'", argv[optind]);
+    a.o.datadir = cli_data_dir(a.data);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* before any thread starts */
+    ward_server *srv;
+    ward_error err;
+    ward_status st = ward_server_start(&a.o, &srv, &err);
+    if (st != WARD_OK) {
+        cli_error("serve", "%s", err.message);
+        return exit_for(st);
+    }
+    fprintf(stderr, "ward serve: listening on %s%s%s:%d (%s), data %s\n",
+            strchr(a.o.address, ':') ? "[" : "", a.o.address,
+            strchr(a.o.address, ':') ? "]" : "", ward_server_port(srv),
+            a.o.tls_cert ? "https" : "http", a.o.datadir);
+    int rc = WARD_EXIT_OK;
+    if (a.port_file && write_port_file(a.port_file, ward_server_port(srv)) != 0)
+        rc = WARD_EXIT_IO;
+    else
+        rc = serve_until_signal(srv);
+    ward_server_stop(srv);
+    fprintf(stderr, "ward serve: stopped\n");
+    return rc;
 }
 
-const cli_command cli_cmd_serve = {"serve", run_serve, "HTTP match service for platforms", help};
+const cli_command cli_cmd_serve = {"serve", run_serve,
+                                   "HTTP match service for platforms, with review and reports",
+                                   help};

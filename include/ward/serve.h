@@ -1,0 +1,119 @@
+/*
+ * serve.h -- the HTTP match service (`ward serve`) and its state.
+ *
+ * A platform calls the service on upload: POST /v1/match with the bytes, or a
+ * JSON batch of hashes, answers with every known-list entry they match. A
+ * match of an alert-class entry is recorded as a match event (which key,
+ * when, the hashes, the platform's own content and account ids; never the
+ * image unless the platform later sends it as evidence). A reviewer confirms
+ * or rejects the event; a confirmation produces a report in a
+ * CyberTipline-like JSON form, a rejection may put the hash on the service's
+ * allow-list. Every change is appended to a hash-chained audit log.
+ * docs/serve.md is the API reference.
+ *
+ * State lives in <datadir>/service.db (SQLite, WAL): API keys (only the
+ * SHA-256 of each secret), events, reviews, reports, allow-list, audit. The
+ * hash sets are read from <datadir>/ward.db through ward_match (match.h).
+ */
+#ifndef WARD_SERVE_H
+#define WARD_SERVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <ward/ward.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- API keys ------------------------------------------------------------ */
+
+/* Scopes: what a key may do. */
+enum {
+    WARD_SCOPE_MATCH = 1u << 0,  /* /v1/hash, /v1/match, releases */
+    WARD_SCOPE_SUBMIT = 1u << 1, /* send evidence for a match event */
+    WARD_SCOPE_REVIEW = 1u << 2, /* list events, review, read reports */
+    WARD_SCOPE_ADMIN = 1u << 3   /* reload, audit */
+};
+
+/* "match,review" -> bits; WARD_EINVAL naming the unknown word. */
+ward_status ward_scopes_parse(const char *text, unsigned *scopes, ward_error *err);
+/* bits -> "match,review" into buf. */
+const char *ward_scopes_format(unsigned scopes, char *buf, size_t cap);
+
+/* A new key's secret is shown once: "wk_<id>_<secret>". */
+#define WARD_APIKEY_TOKEN_MAX 96
+
+typedef struct ward_apikey {
+    char id[24];         /* public key id, e.g. "k3f9a1c2e" */
+    const char *name;    /* who it is for */
+    unsigned scopes;
+    double rate;         /* requests per second (token bucket refill) */
+    double burst;        /* bucket size */
+    const char *created, *created_by;
+    const char *revoked; /* NULL: live */
+    const char *revoked_by, *revoked_reason;
+} ward_apikey;
+
+/* Create a key; the token (to give the client) is written to `token`. */
+ward_status ward_apikey_create(const char *datadir, const char *name, unsigned scopes,
+                               double rate, double burst, const char *who,
+                               char token[WARD_APIKEY_TOKEN_MAX], ward_error *err);
+/* Every key, live and revoked; cb returns non-zero to stop. */
+ward_status ward_apikey_list(const char *datadir,
+                             int (*cb)(void *ctx, const ward_apikey *key), void *ctx,
+                             ward_error *err);
+/* Revoke by id: refused from then on (a running server notices within its
+ * reload interval). WARD_ENOTFOUND for an unknown or already revoked id. */
+ward_status ward_apikey_revoke(const char *datadir, const char *id, const char *who,
+                               const char *reason, ward_error *err);
+
+/* ---- the audit log ---------------------------------------------------------- */
+
+/* Recompute the hash chain of the service's audit log. WARD_EFORMAT naming
+ * the first record that does not follow from the one before; *records gets
+ * the number checked. */
+ward_status ward_serve_audit_verify(const char *datadir, uint64_t *records, ward_error *err);
+
+/* ---- the server ------------------------------------------------------------- */
+
+typedef struct ward_serve_opts {
+    const char *datadir;
+    const char *address;      /* listen address, default "127.0.0.1" */
+    int port;                 /* 0: any free port (see ward_server_port) */
+    int threads;              /* event-loop threads (default: 2 x CPUs, >= 4) */
+    const char *tls_cert;     /* PEM files: both or neither */
+    const char *tls_key;
+    uint64_t max_upload;      /* bytes of an image/video body (default 64 MiB) */
+    uint64_t max_json;        /* bytes of a JSON body (default 4 MiB) */
+    int max_batch;            /* hashes in one /v1/match batch (default 1000) */
+    unsigned timeout_s;       /* idle connection timeout (default 30) */
+    unsigned max_connections; /* default 4096 */
+    unsigned per_ip_connections; /* 0: unlimited (default) */
+    double reload_interval_s; /* how often to look for a changed store (5) */
+    const char *reporter;     /* organisation named in reports */
+    uint64_t max_pixels;      /* decode limit for uploads (100 Mpx) */
+    int radius;               /* default PDQ radius (31) */
+    const char *release_root; /* directory served under /v1/releases/, or NULL */
+} ward_serve_opts;
+void ward_serve_opts_default(ward_serve_opts *opts);
+
+typedef struct ward_server ward_server;
+
+/* Open the store and service state, bind, and start serving on background
+ * threads. Fails (and serves nothing) if the port cannot be bound, the TLS
+ * files cannot be read or the data directory holds no store. */
+ward_status ward_server_start(const ward_serve_opts *opts, ward_server **out,
+                              ward_error *err);
+/* The port actually bound. */
+int ward_server_port(const ward_server *srv);
+/* Look for a changed store now instead of at the next interval. Not
+ * async-signal-safe: call it from a normal thread. */
+void ward_server_reload(ward_server *srv);
+/* Stop accepting, finish requests in flight, free everything. */
+void ward_server_stop(ward_server *srv);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,71 @@
+/*
+ * What an endpoint handler gets and gives. Handlers never touch
+ * libmicrohttpd objects beyond reading request values through `conn`; they
+ * fill a svc_reply that server.c sends.
+ */
+#ifndef WARD_SERVE_HANDLERS_H
+#define WARD_SERVE_HANDLERS_H
+
+#include "serve/serve_int.h"
+
+#include <sys/socket.h>
+
+struct MHD_Connection;
+struct ward_server;
+
+typedef struct svc_ctx {
+    ward_serve_opts opts;
+    ward_match_opts match_opts;
+    ward_match *match;
+    svc_state *state;
+    svc_auth *auth;
+    svc_metrics metrics;
+    double started;
+    int port;
+    struct ward_server *server;
+} svc_ctx;
+
+typedef struct svc_request {
+    struct MHD_Connection *conn;
+    const char *url;
+    const char *tail;   /* the URL after a route's prefix ("12" of /v1/events/12) */
+    const char *body;   /* NUL-terminated; may hold NULs for binary uploads */
+    size_t len;
+    int json;           /* Content-Type: application/json */
+    char key_id[24];    /* the caller's key, "" on open endpoints */
+} svc_request;
+
+typedef struct svc_reply {
+    int status;
+    char *body;             /* owned, freed after sending */
+    size_t body_len;        /* 0: strlen(body) */
+    const char *content_type; /* default application/json */
+    int fd;                 /* > 0: send this file instead of body (closed after) */
+    uint64_t fd_size;
+    char retry_after[16];
+    char allow[64];
+} svc_reply;
+
+/* {"error": {"code": code, "message": ...}} with `status`. */
+void svc_error(svc_reply *rep, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* A 200 (or `status`) reply with the generator's JSON. */
+void svc_json_reply(svc_reply *rep, int status, yajl_gen g);
+double svc_mono(void);
+int svc_parse_address(const char *addr, int port, struct sockaddr_storage *out);
+void svc_request_reload(svc_ctx *ctx);
+/* A query-string argument of the request, or NULL. */
+const char *svc_arg(const svc_request *req, const char *name);
+
+void svc_health(svc_ctx *ctx, const svc_request *req, svc_reply *rep);
+void svc_metrics_page(svc_ctx *ctx, const svc_request *req, svc_reply *rep);
+void svc_hash(svc_ctx *ctx, const svc_request *req, svc_reply *rep);
+void svc_match(svc_ctx *ctx, const svc_request *req, svc_reply *rep);
+void svc_events(svc_ctx *ctx, const svc_request *req, svc_reply *rep);
+void svc_event(svc_ctx *ctx, const svc_request *req, svc_reply *rep);
+void svc_reviews(svc_ctx *ctx, const svc_request *req, svc_reply *rep);
+void svc_report(svc_ctx *ctx, const svc_request *req, svc_reply *rep);
+void svc_reload(svc_ctx *ctx, const svc_request *req, svc_reply *rep);
+void svc_releases(svc_ctx *ctx, const svc_request *req, svc_reply *rep);
+
+#endif

@@ -1,0 +1,136 @@
+/*
+ * Internals of the match service: its state database (service.db), the key
+ * cache with rate limits, metrics and the HTTP plumbing the handlers share.
+ */
+#ifndef WARD_SERVE_INT_H
+#define WARD_SERVE_INT_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <ward/match.h>
+#include <ward/serve.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "scan/jsonl.h"
+
+/* ---- service.db (state.c) ---------------------------------------------- */
+
+typedef struct svc_state svc_state; /* one connection behind a mutex */
+
+ward_status svc_open(const char *datadir, svc_state **out, ward_error *err);
+void svc_close(svc_state *s);
+
+/* Now as "YYYY-MM-DDTHH:MM:SSZ". */
+void svc_now(char out[32]);
+
+typedef struct svc_key {
+    char id[24];
+    uint8_t secret_sha256[32];
+    unsigned scopes;
+    double rate, burst;
+} svc_key;
+
+/* Changes whenever another connection (e.g. `ward apikey`) committed. */
+int64_t svc_data_version(svc_state *s);
+
+/* Every live key; caller frees *keys. */
+ward_status svc_keys_load(svc_state *s, svc_key **keys, size_t *n, ward_error *err);
+
+ward_status svc_key_create(svc_state *s, const char *id, const char *name, const uint8_t sha[32],
+                           unsigned scopes, double rate, double burst, const char *who,
+                           ward_error *err);
+ward_status svc_key_revoke(svc_state *s, const char *id, const char *who, const char *reason,
+                           ward_error *err);
+ward_status svc_keys_each(svc_state *s, int (*cb)(void *ctx, const ward_apikey *key), void *ctx,
+                          ward_error *err);
+
+/* A match event: the platform's context object (JSON text), the hashes
+ * asked about and what matched (JSON arrays). */
+typedef struct svc_event_in {
+    const char *key_id;
+    const char *context_json; /* {} if none */
+    const char *hashes_json;
+    const char *matches_json;
+    uint64_t store_revision;
+} svc_event_in;
+ward_status svc_event_add(svc_state *s, const svc_event_in *ev, int64_t *id, ward_error *err);
+
+/* Events with `status` ("pending", "confirmed", "rejected" or NULL: all),
+ * newest first, as a JSON array into g. */
+ward_status svc_events_json(svc_state *s, const char *status, int limit, yajl_gen g,
+                            ward_error *err);
+/* One event (WARD_ENOTFOUND). */
+ward_status svc_event_json(svc_state *s, int64_t id, yajl_gen g, ward_error *err);
+
+typedef struct svc_review_in {
+    int64_t event_id;
+    const char *reviewer;     /* a person's name or id: required */
+    const char *key_id;
+    int confirm;              /* 1 confirm, 0 reject */
+    const char *notes;
+    int viewed;               /* the reviewer looked at the file */
+    int allowlist;            /* reject: put the event's hashes on the allow-list */
+    const char *reporter;     /* organisation, for the report */
+} svc_review_in;
+/* Record a review; a confirmation writes the report (*report_id, else 0).
+ * WARD_ENOTFOUND for an unknown event, WARD_EINVAL if already reviewed. */
+ward_status svc_review(svc_state *s, const svc_review_in *r, int64_t *review_id,
+                       int64_t *report_id, ward_error *err);
+/* The report's JSON text (caller frees). */
+ward_status svc_report_get(svc_state *s, int64_t id, char **json, ward_error *err);
+/* Is this hash (lower hex) on the allow-list? */
+int svc_allowlisted(svc_state *s, const char *hex);
+/* Append to the audit log (its own transaction). */
+ward_status svc_audit(svc_state *s, const char *actor, const char *action,
+                      const char *object, const char *detail, ward_error *err);
+
+/* ---- metrics (metrics.c) ------------------------------------------------- */
+
+enum svc_endpoint {
+    EP_HASH, EP_MATCH, EP_HEALTH, EP_METRICS, EP_EVENTS, EP_REVIEWS, EP_REPORTS,
+    EP_RELEASES, EP_ADMIN, EP_OTHER, EP_COUNT
+};
+#define SVC_LAT_BUCKETS 14
+
+typedef struct svc_metrics {
+    atomic_ullong requests[EP_COUNT][6];      /* by status class 0xx..5xx */
+    atomic_ullong lat_bucket[EP_COUNT][SVC_LAT_BUCKETS + 1];
+    atomic_ullong lat_sum_us[EP_COUNT];
+    atomic_ullong hashes_checked, matches, alert_matches, events;
+    atomic_ullong rate_limited, auth_failures, reloads, reload_failures;
+} svc_metrics;
+
+void svc_metrics_observe(svc_metrics *m, int ep, int status, double seconds);
+/* Prometheus text exposition format; caller frees. */
+char *svc_metrics_render(const svc_metrics *m, const ward_match_info *info, double uptime_s);
+const char *svc_endpoint_name(int ep);
+
+/* ---- keys and rate limits (auth.c) --------------------------------------- */
+
+typedef struct svc_auth svc_auth;
+svc_auth *svc_auth_new(svc_state *state);
+void svc_auth_free(svc_auth *a);
+/* Re-read the keys (revocations, new keys). */
+ward_status svc_auth_refresh(svc_auth *a, ward_error *err);
+
+typedef enum { AUTH_OK, AUTH_MISSING, AUTH_BAD, AUTH_SCOPE, AUTH_RATE } svc_auth_result;
+/* Check a token for a scope and take one token from its bucket. On
+ * AUTH_RATE *retry_after_s says when the bucket has one again. */
+svc_auth_result svc_auth_check(svc_auth *a, const char *token, unsigned scope,
+                               char key_id[24], double *retry_after_s);
+
+/* ---- JSON helpers (json.c) ----------------------------------------------- */
+
+void jw_str(yajl_gen g, const char *s);           /* string or null */
+void jw_kv_str(yajl_gen g, const char *k, const char *v);
+void jw_kv_int(yajl_gen g, const char *k, long long v);
+void jw_kv_bool(yajl_gen g, const char *k, int v);
+void jw_key(yajl_gen g, const char *k);
+/* Copy a parsed yajl value into g as it is (strings byte for byte). */
+void jw_value(yajl_gen g, yajl_val v);
+/* The text of g, copied (caller frees), and the generator cleared. */
+char *jw_take(yajl_gen g, size_t *len);
+/* jv_get, jv_str: members of a parsed object (shared with scan/jsonl.h). */
+
+#endif

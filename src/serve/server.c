@@ -1,0 +1,526 @@
+/*
+ * The HTTP side of `ward serve`: libmicrohttpd with a pool of epoll event
+ * loops, body collection under limits, routing, auth, metrics, and the
+ * thread that swaps in a new index when the store changes.
+ *
+ * Why epoll threads and not a thread per connection: a thousand idle or
+ * slow (slowloris) connections then cost a file descriptor each, not a
+ * thread, and cannot starve the clients that are actually sending. Decoding
+ * an upload does occupy its event loop; with 2 x CPUs loops (at least 4) the
+ * others keep answering batch lookups meanwhile.
+ */
+#include "serve/serve_int.h"
+#include "serve/handlers.h"
+#include "util/error.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct ward_server {
+    svc_ctx ctx;                 /* what the handlers see */
+    struct MHD_Daemon *daemon;
+    char *tls_cert, *tls_key;    /* PEM text */
+    pthread_t reloader;
+    int reloader_started;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int stopping, reload_now;
+};
+
+void ward_serve_opts_default(ward_serve_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->address = "127.0.0.1";
+    o->port = 8077;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    o->threads = cpus > 2 ? (int)cpus * 2 : 4;
+    o->max_upload = 64u << 20;
+    o->max_json = 4u << 20;
+    o->max_batch = 1000;
+    o->timeout_s = 30;
+    o->max_connections = 4096;
+    o->reload_interval_s = 5;
+    o->reporter = "ward";
+    o->max_pixels = 100u * 1000 * 1000;
+    o->radius = 31;
+}
+
+double svc_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- per-request state -------------------------------------------------- */
+
+typedef struct request {
+    double t0;
+    int ep;
+    char *body;
+    size_t len, cap, limit;
+    int too_big;
+} request;
+
+static int is_json(struct MHD_Connection *c)
+{
+    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    return ct && strncmp(ct, "application/json", 16) == 0;
+}
+
+static int append_body(request *r, const char *data, size_t n)
+{
+    if (r->too_big || r->len + n > r->limit) {
+        r->too_big = 1; /* keep reading and dropping: the answer is 413 */
+        return 0;
+    }
+    if (r->len + n + 1 > r->cap) {
+        size_t cap = r->cap ? r->cap : 64 * 1024;
+        while (cap < r->len + n + 1)
+            cap *= 2;
+        char *b = realloc(r->body, cap);
+        if (!b)
+            return -1;
+        r->body = b;
+        r->cap = cap;
+    }
+    memcpy(r->body + r->len, data, n);
+    r->len += n;
+    r->body[r->len] = 0; /* JSON bodies are parsed as C strings */
+    return 0;
+}
+
+/* ---- responses ------------------------------------------------------------ */
+
+static enum MHD_Result send_reply(struct MHD_Connection *c, svc_reply *rep)
+{
+    size_t len = rep->body ? strlen(rep->body) : 0;
+    if (rep->body_len)
+        len = rep->body_len;
+    struct MHD_Response *resp =
+        rep->fd > 0 ? MHD_create_response_from_fd64(rep->fd_size, rep->fd)
+                    : MHD_create_response_from_buffer(len, rep->body ? rep->body : (char *)"",
+                                                      rep->body ? MHD_RESPMEM_MUST_FREE
+                                                                : MHD_RESPMEM_PERSISTENT);
+    if (rep->fd > 0 && !resp)
+        close(rep->fd); /* on success MHD closes it */
+    if (rep->fd > 0 && rep->body) {
+        free(rep->body);
+        rep->body = NULL;
+    }
+    if (!resp) {
+        free(rep->body);
+        return MHD_NO;
+    }
+    rep->body = NULL;
+    MHD_add_response_header(resp, "Content-Type",
+                            rep->content_type ? rep->content_type : "application/json");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (rep->retry_after[0])
+        MHD_add_response_header(resp, "Retry-After", rep->retry_after);
+    if (rep->allow[0])
+        MHD_add_response_header(resp, "Allow", rep->allow);
+    if (rep->status == 401)
+        MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"ward\"");
+    enum MHD_Result r = MHD_queue_response(c, (unsigned)rep->status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+/* The key from "Authorization: Bearer ..." or "X-Api-Key". */
+static const char *request_token(struct MHD_Connection *c)
+{
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    if (h && strncasecmp(h, "Bearer ", 7) == 0)
+        return h + 7;
+    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Api-Key");
+}
+
+/* 0 if the request may go on; else the reply is filled. */
+static int authorize(svc_ctx *ctx, struct MHD_Connection *c, unsigned scope, char key_id[24],
+                     svc_reply *rep)
+{
+    double retry = 0;
+    switch (svc_auth_check(ctx->auth, request_token(c), scope, key_id, &retry)) {
+    case AUTH_OK:
+        return 0;
+    case AUTH_MISSING:
+        atomic_fetch_add(&ctx->metrics.auth_failures, 1);
+        svc_error(rep, 401, "unauthorized",
+                  "an API key is required: 'Authorization: Bearer wk_...' (see ward apikey)");
+        return -1;
+    case AUTH_BAD:
+        atomic_fetch_add(&ctx->metrics.auth_failures, 1);
+        svc_error(rep, 401, "unauthorized", "unknown, revoked or malformed API key");
+        return -1;
+    case AUTH_SCOPE: {
+        char sc[64];
+        svc_error(rep, 403, "forbidden", "this key lacks the '%s' scope",
+                  ward_scopes_format(scope, sc, sizeof sc));
+        return -1;
+    }
+    case AUTH_RATE:
+        atomic_fetch_add(&ctx->metrics.rate_limited, 1);
+        snprintf(rep->retry_after, sizeof rep->retry_after, "%d", (int)(retry + 0.999) + 0);
+        if (strcmp(rep->retry_after, "0") == 0)
+            strcpy(rep->retry_after, "1");
+        svc_error(rep, 429, "rate_limited", "rate limit of this key exceeded; retry in %s s",
+                  rep->retry_after);
+        return -1;
+    }
+    return -1;
+}
+
+/* ---- routing -------------------------------------------------------------- */
+
+typedef struct route {
+    const char *method;
+    const char *prefix;  /* path, or prefix when it ends with '/' */
+    int ep;
+    unsigned scope;      /* 0: no key needed */
+    void (*fn)(svc_ctx *ctx, const svc_request *req, svc_reply *rep);
+} route;
+
+static const route routes[] = {
+    {"GET", "/v1/health", EP_HEALTH, 0, svc_health},
+    {"GET", "/v1/metrics", EP_METRICS, 0, svc_metrics_page},
+    {"POST", "/v1/hash", EP_HASH, WARD_SCOPE_MATCH, svc_hash},
+    {"POST", "/v1/match", EP_MATCH, WARD_SCOPE_MATCH, svc_match},
+    {"GET", "/v1/events", EP_EVENTS, WARD_SCOPE_REVIEW, svc_events},
+    {"GET", "/v1/events/", EP_EVENTS, WARD_SCOPE_REVIEW, svc_event},
+    {"POST", "/v1/reviews", EP_REVIEWS, WARD_SCOPE_REVIEW, svc_reviews},
+    {"GET", "/v1/reports/", EP_REPORTS, WARD_SCOPE_REVIEW, svc_report},
+    {"POST", "/v1/admin/reload", EP_ADMIN, WARD_SCOPE_ADMIN, svc_reload},
+    {"GET", "/v1/releases/", EP_RELEASES, WARD_SCOPE_MATCH, svc_releases},
+};
+#define NROUTES (sizeof routes / sizeof *routes)
+
+static int path_matches(const char *prefix, const char *url)
+{
+    size_t n = strlen(prefix);
+    if (prefix[n - 1] == '/')
+        return strncmp(url, prefix, n) == 0 && url[n];
+    return strcmp(url, prefix) == 0;
+}
+
+/* The endpoint a URL belongs to (for metrics and limits), whatever the method. */
+static const route *find_route(const char *url, const char *method, int *path_known,
+                               char allow[64])
+{
+    *path_known = 0;
+    allow[0] = 0;
+    const route *hit = NULL;
+    for (size_t i = 0; i < NROUTES; i++) {
+        if (!path_matches(routes[i].prefix, url))
+            continue;
+        *path_known = 1;
+        if (!strstr(allow, routes[i].method))
+            snprintf(allow + strlen(allow), 64 - strlen(allow), "%s%s", allow[0] ? ", " : "",
+                     routes[i].method);
+        if (strcmp(routes[i].method, method) == 0 && !hit)
+            hit = &routes[i];
+    }
+    return hit;
+}
+
+static void dispatch(svc_ctx *ctx, struct MHD_Connection *c, const char *url,
+                     const char *method, request *r, svc_reply *rep)
+{
+    int known;
+    char allow[64];
+    const route *rt = find_route(url, method, &known, allow);
+    if (!rt) {
+        if (known) {
+            snprintf(rep->allow, sizeof rep->allow, "%s", allow);
+            svc_error(rep, 405, "method_not_allowed", "%s is not allowed on %s (allowed: %s)",
+                      method, url, allow);
+        } else {
+            svc_error(rep, 404, "not_found", "no such endpoint: %s", url);
+        }
+        return;
+    }
+    r->ep = rt->ep;
+    if (r->too_big) {
+        svc_error(rep, 413, "payload_too_large", "request body over the limit of %zu bytes",
+                  r->limit);
+        return;
+    }
+    svc_request req = {.conn = c, .url = url, .tail = url + strlen(rt->prefix),
+                       .body = r->body, .len = r->len, .json = is_json(c)};
+    if (rt->scope && authorize(ctx, c, rt->scope, req.key_id, rep) != 0)
+        return;
+    rt->fn(ctx, &req, rep);
+}
+
+static int endpoint_of(const char *url)
+{
+    int known;
+    char allow[64];
+    for (size_t i = 0; i < NROUTES; i++)
+        if (path_matches(routes[i].prefix, url))
+            return routes[i].ep;
+    (void)known;
+    (void)allow;
+    return EP_OTHER;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload, size_t *upload_size, void **con_cls)
+{
+    svc_ctx *ctx = cls;
+    request *r = *con_cls;
+    if (!r) {
+        if (!(r = calloc(1, sizeof *r)))
+            return MHD_NO;
+        r->t0 = svc_mono();
+        r->ep = endpoint_of(url);
+        r->limit = is_json(c) ? ctx->opts.max_json : ctx->opts.max_upload;
+        *con_cls = r;
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > r->limit) {
+            /* Refuse before reading a byte of it; MHD then closes the
+             * connection instead of draining the body. */
+            svc_reply rep = {0};
+            svc_error(&rep, 413, "payload_too_large", "request body of %s bytes is over the "
+                      "limit of %zu bytes", cl, r->limit);
+            svc_metrics_observe(&ctx->metrics, r->ep, 413, svc_mono() - r->t0);
+            return send_reply(c, &rep);
+        }
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (append_body(r, upload, *upload_size) != 0)
+            return MHD_NO; /* out of memory: drop the connection */
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    svc_reply rep = {0};
+    dispatch(ctx, c, url, method, r, &rep);
+    if (!rep.status)
+        svc_error(&rep, 500, "internal", "no reply was produced");
+    svc_metrics_observe(&ctx->metrics, r->ep, rep.status, svc_mono() - r->t0);
+    return send_reply(c, &rep);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    request *r = *con_cls;
+    if (r) {
+        free(r->body);
+        free(r);
+        *con_cls = NULL;
+    }
+}
+
+/* ---- reloads ------------------------------------------------------------------ */
+
+static void reload_once(ward_server *s)
+{
+    int changed = 0;
+    ward_error err;
+    if (ward_match_reload(s->ctx.match, &changed, &err) != WARD_OK)
+        atomic_fetch_add(&s->ctx.metrics.reload_failures, 1);
+    else if (changed)
+        atomic_fetch_add(&s->ctx.metrics.reloads, 1);
+    svc_auth_refresh(s->ctx.auth, NULL);
+}
+
+static void *reloader_main(void *arg)
+{
+    ward_server *s = arg;
+    pthread_mutex_lock(&s->lock);
+    while (!s->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        double at = until.tv_sec + until.tv_nsec / 1e9 + s->ctx.opts.reload_interval_s;
+        until.tv_sec = (time_t)at;
+        until.tv_nsec = (long)((at - (double)until.tv_sec) * 1e9);
+        while (!s->stopping && !s->reload_now &&
+               pthread_cond_timedwait(&s->wake, &s->lock, &until) != ETIMEDOUT)
+            ;
+        if (s->stopping)
+            break;
+        s->reload_now = 0;
+        pthread_mutex_unlock(&s->lock);
+        reload_once(s);
+        pthread_mutex_lock(&s->lock);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+void ward_server_reload(ward_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->reload_now = 1;
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void svc_request_reload(svc_ctx *ctx)
+{
+    ward_server_reload(ctx->server);
+}
+
+/* ---- start and stop --------------------------------------------------------------- */
+
+static char *read_pem(const char *path, ward_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        ward_fail_errno(err, errno, "cannot read %s", path);
+        return NULL;
+    }
+    char *buf = malloc(1 << 20);
+    size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+    fclose(f);
+    if (!buf) {
+        ward_fail(err, WARD_ENOMEM, "out of memory");
+        return NULL;
+    }
+    buf[n] = 0;
+    if (!strstr(buf, "-----BEGIN")) {
+        ward_fail(err, WARD_EFORMAT, "%s is not a PEM file", path);
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static ward_status copy_opts(ward_server *s, const ward_serve_opts *o, ward_error *err)
+{
+    s->ctx.opts = *o;
+    if (!o->datadir)
+        return ward_fail(err, WARD_EINVAL, "no data directory");
+    if ((o->tls_cert == NULL) != (o->tls_key == NULL))
+        return ward_fail(err, WARD_EINVAL, "TLS needs both a certificate and a key");
+    if (o->tls_cert) {
+        if (!MHD_is_feature_supported(MHD_FEATURE_TLS))
+            return ward_fail(err, WARD_EUNSUPPORTED, "this libmicrohttpd was built without TLS");
+        if (!(s->tls_cert = read_pem(o->tls_cert, err)) || !(s->tls_key = read_pem(o->tls_key, err)))
+            return err ? err->status : WARD_EIO;
+    }
+    return WARD_OK;
+}
+
+static ward_status open_state(ward_server *s, ward_error *err)
+{
+    ward_match_opts mo;
+    ward_match_opts_default(&mo);
+    mo.radius = s->ctx.opts.radius;
+    mo.max_pixels = s->ctx.opts.max_pixels;
+    s->ctx.match_opts = mo;
+    ward_status rc = ward_match_open(s->ctx.opts.datadir, &mo, &s->ctx.match, err);
+    if (rc == WARD_OK)
+        rc = svc_open(s->ctx.opts.datadir, &s->ctx.state, err);
+    if (rc == WARD_OK && !(s->ctx.auth = svc_auth_new(s->ctx.state)))
+        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+    if (rc == WARD_OK)
+        rc = svc_auth_refresh(s->ctx.auth, err);
+    return rc;
+}
+
+static ward_status start_daemon(ward_server *s, ward_error *err)
+{
+    const ward_serve_opts *o = &s->ctx.opts;
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_SUPPRESS_DATE_NO_CLOCK;
+    if (svc_parse_address(o->address, o->port, &ss) != 0)
+        return ward_fail(err, WARD_EINVAL, "cannot listen on '%s': not an IPv4 or IPv6 address",
+                         o->address);
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    if (s->tls_cert)
+        flags |= MHD_USE_TLS;
+    struct MHD_OptionItem opts[16];
+    int n = 0;
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)o->threads, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)o->timeout_s, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, (intptr_t)o->max_connections, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL};
+    if (o->per_ip_connections)
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                            (intptr_t)o->per_ip_connections, NULL};
+    if (s->tls_cert) {
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key};
+    }
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    s->daemon = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, &s->ctx,
+                                 MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    if (!s->daemon)
+        return ward_fail(err, WARD_EIO, "cannot listen on %s port %d (in use, not permitted, "
+                         "or a bad TLS certificate/key)", o->address, o->port);
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->ctx.port = di ? di->port : o->port;
+    return WARD_OK;
+}
+
+ward_status ward_server_start(const ward_serve_opts *o, ward_server **out, ward_error *err)
+{
+    ward_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->wake, NULL);
+    s->ctx.server = s;
+    s->ctx.started = svc_mono();
+    ward_status rc = copy_opts(s, o, err);
+    if (rc == WARD_OK)
+        rc = open_state(s, err);
+    if (rc == WARD_OK)
+        rc = start_daemon(s, err);
+    if (rc == WARD_OK) {
+        if (pthread_create(&s->reloader, NULL, reloader_main, s) != 0)
+            rc = ward_fail(err, WARD_EINTERNAL, "cannot start the reload thread");
+        else
+            s->reloader_started = 1;
+    }
+    if (rc != WARD_OK) {
+        ward_server_stop(s);
+        return rc;
+    }
+    *out = s;
+    return WARD_OK;
+}
+
+int ward_server_port(const ward_server *s)
+{
+    return s->ctx.port;
+}
+
+void ward_server_stop(ward_server *s)
+{
+    if (!s)
+        return;
+    if (s->reloader_started) {
+        pthread_mutex_lock(&s->lock);
+        s->stopping = 1;
+        pthread_cond_signal(&s->wake);
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(s->reloader, NULL);
+    }
+    if (s->daemon)
+        MHD_stop_daemon(s->daemon); /* joins the event loops */
+    svc_auth_free(s->ctx.auth);
+    svc_close(s->ctx.state);
+    ward_match_close(s->ctx.match);
+    free(s->tls_cert);
+    free(s->tls_key);
+    pthread_cond_destroy(&s->wake);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}

@@ -1,0 +1,821 @@
+/*
+ * service.db: what the match service remembers -- API keys, match events,
+ * reviews, reports, the allow-list and an append-only, hash-chained audit
+ * log. One SQLite connection behind a mutex: writes are rare next to
+ * matching (only matches write) and SQLite serialises writers anyway.
+ */
+#include "serve/serve_int.h"
+#include "util/error.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <ward/digest.h>
+
+struct svc_state {
+    sqlite3 *db;
+    pthread_mutex_t lock;
+};
+
+#define SVC_SCHEMA_VERSION 1
+
+static const char schema_v1[] =
+    "CREATE TABLE api_keys("
+    "  id TEXT PRIMARY KEY, name TEXT NOT NULL, secret_sha256 BLOB NOT NULL,"
+    "  scopes INTEGER NOT NULL, rate REAL NOT NULL, burst REAL NOT NULL,"
+    "  created TEXT NOT NULL, created_by TEXT NOT NULL,"
+    "  revoked TEXT, revoked_by TEXT, revoked_reason TEXT);"
+    "CREATE TABLE events("
+    "  id INTEGER PRIMARY KEY, created TEXT NOT NULL, key_id TEXT NOT NULL,"
+    "  context TEXT NOT NULL, hashes TEXT NOT NULL, matches TEXT NOT NULL,"
+    "  store_revision INTEGER NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'pending'"
+    "    CHECK(status IN ('pending','confirmed','rejected')));"
+    "CREATE INDEX events_status ON events(status, id);"
+    "CREATE TABLE reviews("
+    "  id INTEGER PRIMARY KEY, event_id INTEGER NOT NULL UNIQUE REFERENCES events(id),"
+    "  reviewer TEXT NOT NULL, key_id TEXT, decision TEXT NOT NULL"
+    "    CHECK(decision IN ('confirm','reject')),"
+    "  notes TEXT, viewed INTEGER NOT NULL, created TEXT NOT NULL);"
+    "CREATE TABLE reports("
+    "  id INTEGER PRIMARY KEY, event_id INTEGER NOT NULL UNIQUE REFERENCES events(id),"
+    "  created TEXT NOT NULL, body TEXT NOT NULL);"
+    "CREATE TABLE allowlist("
+    "  hash TEXT PRIMARY KEY, added TEXT NOT NULL, added_by TEXT NOT NULL,"
+    "  event_id INTEGER, reason TEXT);"
+    "CREATE TABLE audit("
+    "  seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL,"
+    "  action TEXT NOT NULL, object TEXT, detail TEXT,"
+    "  prev TEXT NOT NULL, hash TEXT NOT NULL);";
+
+void svc_now(char out[32])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static ward_status db_fail(svc_state *s, ward_error *err, const char *what)
+{
+    return ward_fail(err, WARD_EIO, "service.db: %s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static ward_status migrate(svc_state *s, ward_error *err)
+{
+    sqlite3_stmt *st;
+    int version = 0;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, err, "reading the schema version");
+    if (sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (version > SVC_SCHEMA_VERSION)
+        return ward_fail(err, WARD_EUNSUPPORTED,
+                         "service.db has schema %d, newer than this ward (%d)", version,
+                         SVC_SCHEMA_VERSION);
+    if (version == SVC_SCHEMA_VERSION)
+        return WARD_OK;
+    char *msg = NULL;
+    int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, schema_v1, NULL, NULL, &msg);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, "PRAGMA user_version=1; COMMIT", NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        ward_fail(err, WARD_EIO, "service.db: creating the schema: %s",
+                  msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return WARD_EIO;
+    }
+    return WARD_OK;
+}
+
+ward_status svc_open(const char *datadir, svc_state **out, ward_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/service.db", datadir);
+    if (mkdir(datadir, 0700) != 0 && access(datadir, W_OK) != 0)
+        return ward_fail(err, WARD_EIO, "cannot use data directory %s", datadir);
+    svc_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    pthread_mutex_init(&s->lock, NULL);
+    mode_t old = umask(077); /* keys, events and reports are not for others */
+    int rc = sqlite3_open_v2(path, &s->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                             NULL);
+    umask(old);
+    ward_status st = WARD_OK;
+    if (rc != SQLITE_OK)
+        st = ward_fail(err, WARD_EIO, "cannot open %s: %s", path,
+                       s->db ? sqlite3_errmsg(s->db) : "out of memory");
+    if (st == WARD_OK) {
+        sqlite3_busy_timeout(s->db, 10000);
+        sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                            "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
+        st = migrate(s, err);
+    }
+    if (st != WARD_OK) {
+        svc_close(s);
+        return st;
+    }
+    *out = s;
+    return WARD_OK;
+}
+
+void svc_close(svc_state *s)
+{
+    if (!s)
+        return;
+    sqlite3_close(s->db);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+/* ---- audit ---------------------------------------------------------------- */
+
+static void audit_hash(const char *prev, const char *at, const char *actor, const char *action,
+                       const char *object, const char *detail, char out[65])
+{
+    /* Fields joined with a unit separator and a NUL-free marker for NULL, so
+     * two different records never hash the same text. */
+    const char *f[6] = {prev, at, actor, action, object, detail};
+    ward_digester *d = ward_digester_new(WARD_DIGEST_SHA256);
+    for (int i = 0; d && i < 6; i++) {
+        ward_digester_update(d, f[i] ? "S" : "N", 1);
+        if (f[i])
+            ward_digester_update(d, f[i], strlen(f[i]));
+        ward_digester_update(d, "\x1f", 1);
+    }
+    ward_digests dg = {0};
+    if (d)
+        ward_digester_final(d, &dg);
+    ward_digester_free(d);
+    ward_hex(dg.sha256, 32, out);
+}
+
+/* Inside a transaction: append one record after the last. */
+static ward_status audit_append(svc_state *s, const char *actor, const char *action,
+                                const char *object, const char *detail, ward_error *err)
+{
+    char prev[65] = "0000000000000000000000000000000000000000000000000000000000000000";
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT hash FROM audit ORDER BY seq DESC LIMIT 1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_fail(s, err, "reading the audit log");
+    if (sqlite3_step(st) == SQLITE_ROW && col_text(st, 0))
+        snprintf(prev, sizeof prev, "%s", col_text(st, 0));
+    sqlite3_finalize(st);
+    char at[32], hash[65];
+    svc_now(at);
+    audit_hash(prev, at, actor, action, object, detail, hash);
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO audit(at,actor,action,object,detail,prev,hash)"
+                                  " VALUES(?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, err, "writing the audit log");
+    const char *v[7] = {at, actor, action, object, detail, prev, hash};
+    for (int i = 0; i < 7; i++)
+        sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? WARD_OK : db_fail(s, err, "writing the audit log");
+}
+
+static ward_status begin(svc_state *s, ward_error *err)
+{
+    return sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK
+               ? WARD_OK : db_fail(s, err, "starting a transaction");
+}
+
+static ward_status finish(svc_state *s, ward_status rc, ward_error *err)
+{
+    if (rc == WARD_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_fail(s, err, "committing");
+    if (rc != WARD_OK)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+ward_status svc_audit(svc_state *s, const char *actor, const char *action, const char *object,
+                      const char *detail, ward_error *err)
+{
+    pthread_mutex_lock(&s->lock);
+    ward_status rc = begin(s, err);
+    if (rc == WARD_OK)
+        rc = finish(s, audit_append(s, actor, action, object, detail, err), err);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+ward_status ward_serve_audit_verify(const char *datadir, uint64_t *records, ward_error *err)
+{
+    svc_state *s;
+    ward_status rc = svc_open(datadir, &s, err);
+    if (rc != WARD_OK)
+        return rc;
+    sqlite3_stmt *st;
+    char prev[65] = "0000000000000000000000000000000000000000000000000000000000000000";
+    uint64_t n = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT seq,at,actor,action,object,detail,prev,hash"
+                                  " FROM audit ORDER BY seq", -1, &st, NULL) != SQLITE_OK) {
+        rc = db_fail(s, err, "reading the audit log");
+        svc_close(s);
+        return rc;
+    }
+    while (rc == WARD_OK && sqlite3_step(st) == SQLITE_ROW) {
+        char h[65];
+        audit_hash(prev, col_text(st, 1), col_text(st, 2), col_text(st, 3), col_text(st, 4),
+                   col_text(st, 5), h);
+        const char *stored_prev = col_text(st, 6), *stored = col_text(st, 7);
+        if (!stored_prev || strcmp(stored_prev, prev) != 0 || !stored || strcmp(stored, h) != 0)
+            rc = ward_fail(err, WARD_EFORMAT,
+                           "audit record %lld does not follow from the one before: the log "
+                           "was altered", (long long)sqlite3_column_int64(st, 0));
+        memcpy(prev, h, sizeof prev);
+        n++;
+    }
+    sqlite3_finalize(st);
+    svc_close(s);
+    if (records)
+        *records = n;
+    return rc;
+}
+
+int64_t svc_data_version(svc_state *s)
+{
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *st;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return v;
+}
+
+/* ---- keys ----------------------------------------------------------------- */
+
+ward_status svc_keys_load(svc_state *s, svc_key **keys, size_t *n, ward_error *err)
+{
+    *keys = NULL;
+    *n = 0;
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *st;
+    ward_status rc = WARD_OK;
+    if (sqlite3_prepare_v2(s->db, "SELECT id,secret_sha256,scopes,rate,burst FROM api_keys"
+                                  " WHERE revoked IS NULL", -1, &st, NULL) != SQLITE_OK) {
+        rc = db_fail(s, err, "reading API keys");
+        pthread_mutex_unlock(&s->lock);
+        return rc;
+    }
+    size_t cap = 0;
+    while (rc == WARD_OK && sqlite3_step(st) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            svc_key *v = realloc(*keys, cap * sizeof *v);
+            if (!v) {
+                rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+                break;
+            }
+            *keys = v;
+        }
+        svc_key *k = &(*keys)[(*n)++];
+        memset(k, 0, sizeof *k);
+        snprintf(k->id, sizeof k->id, "%s", col_text(st, 0));
+        if (sqlite3_column_bytes(st, 1) == 32)
+            memcpy(k->secret_sha256, sqlite3_column_blob(st, 1), 32);
+        k->scopes = (unsigned)sqlite3_column_int(st, 2);
+        k->rate = sqlite3_column_double(st, 3);
+        k->burst = sqlite3_column_double(st, 4);
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->lock);
+    if (rc != WARD_OK) {
+        free(*keys);
+        *keys = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+static ward_status key_insert(svc_state *s, const char *id, const char *name,
+                              const uint8_t sha[32], unsigned scopes, double rate, double burst,
+                              const char *who, ward_error *err)
+{
+    sqlite3_stmt *st;
+    char now[32];
+    svc_now(now);
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO api_keys(id,name,secret_sha256,scopes,rate,burst,"
+                                  "created,created_by) VALUES(?,?,?,?,?,?,?,?)", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_fail(s, err, "adding the key");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, sha, 32, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, (int)scopes);
+    sqlite3_bind_double(st, 5, rate);
+    sqlite3_bind_double(st, 6, burst);
+    sqlite3_bind_text(st, 7, now, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, who, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? WARD_OK : db_fail(s, err, "adding the key");
+}
+
+ward_status svc_key_create(svc_state *s, const char *id, const char *name, const uint8_t sha[32],
+                           unsigned scopes, double rate, double burst, const char *who,
+                           ward_error *err)
+{
+    char detail[160];
+    char sc[64];
+    snprintf(detail, sizeof detail, "name=%.60s scopes=%s rate=%g burst=%g", name,
+             ward_scopes_format(scopes, sc, sizeof sc), rate, burst);
+    pthread_mutex_lock(&s->lock);
+    ward_status rc = begin(s, err);
+    if (rc == WARD_OK) {
+        rc = key_insert(s, id, name, sha, scopes, rate, burst, who, err);
+        if (rc == WARD_OK)
+            rc = audit_append(s, who, "apikey.create", id, detail, err);
+        rc = finish(s, rc, err);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+ward_status svc_key_revoke(svc_state *s, const char *id, const char *who, const char *reason,
+                           ward_error *err)
+{
+    pthread_mutex_lock(&s->lock);
+    ward_status rc = begin(s, err);
+    if (rc == WARD_OK) {
+        sqlite3_stmt *st;
+        char now[32];
+        svc_now(now);
+        if (sqlite3_prepare_v2(s->db, "UPDATE api_keys SET revoked=?,revoked_by=?,"
+                                      "revoked_reason=? WHERE id=? AND revoked IS NULL", -1,
+                               &st, NULL) != SQLITE_OK) {
+            rc = db_fail(s, err, "revoking the key");
+        } else {
+            sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, who, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+            if (sqlite3_step(st) != SQLITE_DONE)
+                rc = db_fail(s, err, "revoking the key");
+            else if (sqlite3_changes(s->db) == 0)
+                rc = ward_fail(err, WARD_ENOTFOUND, "no live API key with id '%s'", id);
+            sqlite3_finalize(st);
+        }
+        if (rc == WARD_OK)
+            rc = audit_append(s, who, "apikey.revoke", id, reason, err);
+        rc = finish(s, rc, err);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+ward_status svc_keys_each(svc_state *s, int (*cb)(void *ctx, const ward_apikey *key), void *ctx,
+                          ward_error *err)
+{
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *st;
+    ward_status rc = WARD_OK;
+    if (sqlite3_prepare_v2(s->db, "SELECT id,name,scopes,rate,burst,created,created_by,revoked,"
+                                  "revoked_by,revoked_reason FROM api_keys ORDER BY created, id",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_fail(s, err, "reading API keys");
+    } else {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            ward_apikey k = {0};
+            snprintf(k.id, sizeof k.id, "%s", col_text(st, 0));
+            k.name = col_text(st, 1);
+            k.scopes = (unsigned)sqlite3_column_int(st, 2);
+            k.rate = sqlite3_column_double(st, 3);
+            k.burst = sqlite3_column_double(st, 4);
+            k.created = col_text(st, 5);
+            k.created_by = col_text(st, 6);
+            k.revoked = col_text(st, 7);
+            k.revoked_by = col_text(st, 8);
+            k.revoked_reason = col_text(st, 9);
+            if (cb(ctx, &k))
+                break;
+        }
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+/* ---- events ----------------------------------------------------------------- */
+
+ward_status svc_event_add(svc_state *s, const svc_event_in *ev, int64_t *id, ward_error *err)
+{
+    pthread_mutex_lock(&s->lock);
+    ward_status rc = begin(s, err);
+    if (rc == WARD_OK) {
+        sqlite3_stmt *st;
+        char now[32];
+        svc_now(now);
+        if (sqlite3_prepare_v2(s->db, "INSERT INTO events(created,key_id,context,hashes,matches,"
+                                      "store_revision) VALUES(?,?,?,?,?,?)", -1, &st,
+                               NULL) != SQLITE_OK) {
+            rc = db_fail(s, err, "recording the match event");
+        } else {
+            sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, ev->key_id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, ev->context_json, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 4, ev->hashes_json, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 5, ev->matches_json, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 6, (sqlite3_int64)ev->store_revision);
+            if (sqlite3_step(st) != SQLITE_DONE)
+                rc = db_fail(s, err, "recording the match event");
+            sqlite3_finalize(st);
+            *id = sqlite3_last_insert_rowid(s->db);
+        }
+        if (rc == WARD_OK) {
+            char obj[32];
+            snprintf(obj, sizeof obj, "event/%lld", (long long)*id);
+            rc = audit_append(s, ev->key_id, "event.create", obj, NULL, err);
+        }
+        rc = finish(s, rc, err);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+/* Emit a JSON text column parsed back into structure (it was written by us). */
+static void emit_json_column(yajl_gen g, const char *key, const char *text)
+{
+    jw_key(g, key);
+    char ebuf[64];
+    yajl_val v = text ? yajl_tree_parse(text, ebuf, sizeof ebuf) : NULL;
+    jw_value(g, v);
+    yajl_tree_free(v);
+}
+
+static void emit_event_row(yajl_gen g, sqlite3_stmt *st)
+{
+    yajl_gen_map_open(g);
+    jw_kv_int(g, "id", sqlite3_column_int64(st, 0));
+    jw_kv_str(g, "created", col_text(st, 1));
+    jw_kv_str(g, "key_id", col_text(st, 2));
+    jw_kv_str(g, "status", col_text(st, 6));
+    jw_kv_int(g, "store_revision", sqlite3_column_int64(st, 7));
+    emit_json_column(g, "context", col_text(st, 3));
+    emit_json_column(g, "hashes", col_text(st, 4));
+    emit_json_column(g, "matches", col_text(st, 5));
+    yajl_gen_map_close(g);
+}
+
+#define EVENT_COLS "id,created,key_id,context,hashes,matches,status,store_revision"
+
+ward_status svc_events_json(svc_state *s, const char *status, int limit, yajl_gen g,
+                            ward_error *err)
+{
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *st;
+    ward_status rc = WARD_OK;
+    if (sqlite3_prepare_v2(s->db, "SELECT " EVENT_COLS " FROM events"
+                                  " WHERE ?1 IS NULL OR status=?1 ORDER BY id DESC LIMIT ?2",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_fail(s, err, "reading events");
+    } else {
+        sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, limit);
+        yajl_gen_array_open(g);
+        while (sqlite3_step(st) == SQLITE_ROW)
+            emit_event_row(g, st);
+        yajl_gen_array_close(g);
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+ward_status svc_event_json(svc_state *s, int64_t id, yajl_gen g, ward_error *err)
+{
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *st;
+    ward_status rc = WARD_OK;
+    if (sqlite3_prepare_v2(s->db, "SELECT " EVENT_COLS " FROM events WHERE id=?", -1, &st,
+                           NULL) != SQLITE_OK) {
+        rc = db_fail(s, err, "reading the event");
+    } else {
+        sqlite3_bind_int64(st, 1, id);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            emit_event_row(g, st);
+        else
+            rc = ward_fail(err, WARD_ENOTFOUND, "no match event %lld", (long long)id);
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+/* ---- allow-list ------------------------------------------------------------- */
+
+int svc_allowlisted(svc_state *s, const char *hex)
+{
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *st;
+    int found = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM allowlist WHERE hash=?", -1, &st, NULL) ==
+        SQLITE_OK) {
+        sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
+        found = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return found;
+}
+
+/* The event's hash values, each allow-listed (inside a transaction). */
+static ward_status allowlist_event(svc_state *s, int64_t event_id, const char *hashes_json,
+                                   const char *who, const char *reason, ward_error *err)
+{
+    char ebuf[64], now[32];
+    svc_now(now);
+    yajl_val v = yajl_tree_parse(hashes_json, ebuf, sizeof ebuf);
+    ward_status rc = WARD_OK;
+    for (size_t i = 0; rc == WARD_OK && v && YAJL_IS_ARRAY(v) && i < v->u.array.len; i++) {
+        const char *h = jv_str(v->u.array.values[i], "hash");
+        if (!h)
+            continue;
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO allowlist(hash,added,added_by,"
+                                      "event_id,reason) VALUES(?,?,?,?,?)", -1, &st,
+                               NULL) != SQLITE_OK) {
+            rc = db_fail(s, err, "updating the allow-list");
+            break;
+        }
+        sqlite3_bind_text(st, 1, h, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, who, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, event_id);
+        sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = db_fail(s, err, "updating the allow-list");
+        sqlite3_finalize(st);
+        if (rc == WARD_OK)
+            rc = audit_append(s, who, "allowlist.add", h, reason, err);
+    }
+    yajl_tree_free(v);
+    return rc;
+}
+
+/* ---- reviews and reports ------------------------------------------------------ */
+
+typedef struct event_row {
+    char created[40];
+    char *context, *hashes, *matches, *key_id;
+    char status[16];
+} event_row;
+
+static void event_row_free(event_row *e)
+{
+    free(e->context);
+    free(e->hashes);
+    free(e->matches);
+    free(e->key_id);
+}
+
+static ward_status event_load(svc_state *s, int64_t id, event_row *e, ward_error *err)
+{
+    memset(e, 0, sizeof *e);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT created,context,hashes,matches,key_id,status"
+                                  " FROM events WHERE id=?", -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, err, "reading the event");
+    sqlite3_bind_int64(st, 1, id);
+    ward_status rc = WARD_OK;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(e->created, sizeof e->created, "%s", col_text(st, 0));
+        e->context = strdup(col_text(st, 1));
+        e->hashes = strdup(col_text(st, 2));
+        e->matches = strdup(col_text(st, 3));
+        e->key_id = strdup(col_text(st, 4));
+        snprintf(e->status, sizeof e->status, "%s", col_text(st, 5));
+        if (!e->context || !e->hashes || !e->matches || !e->key_id)
+            rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+    } else {
+        rc = ward_fail(err, WARD_ENOTFOUND, "no match event %lld", (long long)id);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/*
+ * The report: modelled on the fields of NCMEC's CyberTipline reports, all
+ * copied from what the platform sent (never re-typed): reporter, incident
+ * time with its zone, the uploader's identifiers, IP capture events, and per
+ * file its hashes, what it matched and whether a person viewed it.
+ */
+static char *build_report(int64_t report_id, int64_t event_id, const event_row *e,
+                          const svc_review_in *r, const char *now)
+{
+    char ebuf[64];
+    yajl_val ctx = yajl_tree_parse(e->context, ebuf, sizeof ebuf);
+    yajl_val hashes = yajl_tree_parse(e->hashes, ebuf, sizeof ebuf);
+    yajl_val matches = yajl_tree_parse(e->matches, ebuf, sizeof ebuf);
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (!g) {
+        yajl_tree_free(ctx);
+        yajl_tree_free(hashes);
+        yajl_tree_free(matches);
+        return NULL;
+    }
+    yajl_gen_config(g, yajl_gen_beautify, 1);
+    yajl_gen_map_open(g);
+    jw_kv_str(g, "schema", "ward-report/1");
+    jw_kv_int(g, "report_id", report_id);
+    jw_kv_int(g, "event_id", event_id);
+    jw_kv_str(g, "created", now);
+    jw_key(g, "reporter");
+    yajl_gen_map_open(g);
+    jw_kv_str(g, "organisation", r->reporter);
+    jw_kv_str(g, "api_key", e->key_id);
+    yajl_gen_map_close(g);
+    jw_key(g, "incident");
+    yajl_gen_map_open(g);
+    jw_kv_str(g, "type", "apparent child sexual abuse material");
+    yajl_val up = jv_get(ctx, "upload");
+    jw_key(g, "time");
+    jw_value(g, jv_get(up, "time")); /* as the platform wrote it, zone included */
+    jw_kv_str(g, "received", e->created);
+    yajl_gen_map_close(g);
+    jw_key(g, "reported_person");
+    jw_value(g, jv_get(ctx, "account"));
+    jw_key(g, "ip_capture_events");
+    yajl_val ips = jv_get(ctx, "ip_events");
+    if (ips && YAJL_IS_ARRAY(ips)) {
+        jw_value(g, ips);
+    } else {
+        yajl_gen_array_open(g);
+        if (jv_get(up, "ip"))
+            jw_value(g, up);
+        yajl_gen_array_close(g);
+    }
+    jw_key(g, "files");
+    yajl_gen_array_open(g);
+    yajl_gen_map_open(g);
+    jw_key(g, "content_id");
+    jw_value(g, jv_get(ctx, "content_id"));
+    jw_key(g, "hashes");
+    jw_value(g, hashes);
+    jw_key(g, "matches");
+    jw_value(g, matches);
+    jw_kv_bool(g, "viewed_by_person", r->viewed);
+    yajl_gen_map_close(g);
+    yajl_gen_array_close(g);
+    jw_key(g, "review");
+    yajl_gen_map_open(g);
+    jw_kv_str(g, "reviewer", r->reviewer);
+    jw_kv_str(g, "decision", "confirmed");
+    jw_kv_str(g, "time", now);
+    jw_kv_str(g, "notes", r->notes);
+    yajl_gen_map_close(g);
+    yajl_gen_map_close(g);
+    char *out = jw_take(g, NULL);
+    yajl_gen_free(g);
+    yajl_tree_free(ctx);
+    yajl_tree_free(hashes);
+    yajl_tree_free(matches);
+    return out;
+}
+
+static ward_status insert_review(svc_state *s, const svc_review_in *r, const char *now,
+                                 int64_t *id, ward_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO reviews(event_id,reviewer,key_id,decision,notes,"
+                                  "viewed,created) VALUES(?,?,?,?,?,?,?)", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_fail(s, err, "recording the review");
+    sqlite3_bind_int64(st, 1, r->event_id);
+    sqlite3_bind_text(st, 2, r->reviewer, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, r->key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, r->confirm ? "confirm" : "reject", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, r->notes, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, r->viewed != 0);
+    sqlite3_bind_text(st, 7, now, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    *id = sqlite3_last_insert_rowid(s->db);
+    if (rc != SQLITE_DONE)
+        return db_fail(s, err, "recording the review");
+    char sql[96];
+    snprintf(sql, sizeof sql, "UPDATE events SET status='%s' WHERE id=%lld",
+             r->confirm ? "confirmed" : "rejected", (long long)r->event_id);
+    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK
+               ? WARD_OK : db_fail(s, err, "updating the event");
+}
+
+static ward_status insert_report(svc_state *s, int64_t event_id, const event_row *e,
+                                 const svc_review_in *r, const char *now, int64_t *id,
+                                 ward_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO reports(event_id,created,body) VALUES(?,?,'')",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, err, "writing the report");
+    sqlite3_bind_int64(st, 1, event_id);
+    sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(s, err, "writing the report");
+    *id = sqlite3_last_insert_rowid(s->db);
+    char *body = build_report(*id, event_id, e, r, now);
+    if (!body)
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    ward_status out = WARD_OK;
+    if (sqlite3_prepare_v2(s->db, "UPDATE reports SET body=? WHERE id=?", -1, &st, NULL) !=
+        SQLITE_OK) {
+        out = db_fail(s, err, "writing the report");
+    } else {
+        sqlite3_bind_text(st, 1, body, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, *id);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            out = db_fail(s, err, "writing the report");
+        sqlite3_finalize(st);
+    }
+    free(body);
+    return out;
+}
+
+static ward_status review_locked(svc_state *s, const svc_review_in *r, int64_t *review_id,
+                                 int64_t *report_id, ward_error *err)
+{
+    event_row e;
+    ward_status rc = event_load(s, r->event_id, &e, err);
+    if (rc == WARD_OK && strcmp(e.status, "pending") != 0)
+        rc = ward_fail(err, WARD_EINVAL, "match event %lld was already reviewed (%s)",
+                       (long long)r->event_id, e.status);
+    char now[32], obj[48];
+    svc_now(now);
+    snprintf(obj, sizeof obj, "event/%lld", (long long)r->event_id);
+    if (rc == WARD_OK)
+        rc = insert_review(s, r, now, review_id, err);
+    if (rc == WARD_OK)
+        rc = audit_append(s, r->reviewer, r->confirm ? "review.confirm" : "review.reject", obj,
+                          r->notes, err);
+    if (rc == WARD_OK && r->confirm) {
+        rc = insert_report(s, r->event_id, &e, r, now, report_id, err);
+        snprintf(obj, sizeof obj, "report/%lld", (long long)*report_id);
+        if (rc == WARD_OK)
+            rc = audit_append(s, r->reviewer, "report.create", obj, NULL, err);
+    }
+    if (rc == WARD_OK && !r->confirm && r->allowlist)
+        rc = allowlist_event(s, r->event_id, e.hashes, r->reviewer,
+                             r->notes ? r->notes : "rejected on review", err);
+    event_row_free(&e);
+    return rc;
+}
+
+ward_status svc_review(svc_state *s, const svc_review_in *r, int64_t *review_id,
+                       int64_t *report_id, ward_error *err)
+{
+    *review_id = *report_id = 0;
+    pthread_mutex_lock(&s->lock);
+    ward_status rc = begin(s, err);
+    if (rc == WARD_OK)
+        rc = finish(s, review_locked(s, r, review_id, report_id, err), err);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+ward_status svc_report_get(svc_state *s, int64_t id, char **json, ward_error *err)
+{
+    *json = NULL;
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *st;
+    ward_status rc = WARD_OK;
+    if (sqlite3_prepare_v2(s->db, "SELECT body FROM reports WHERE id=?", -1, &st, NULL) !=
+        SQLITE_OK) {
+        rc = db_fail(s, err, "reading the report");
+    } else {
+        sqlite3_bind_int64(st, 1, id);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            if (!(*json = strdup(col_text(st, 0))))
+                rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        } else {
+            rc = ward_fail(err, WARD_ENOTFOUND, "no report %lld", (long long)id);
+        }
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
