@@ -17,9 +17,24 @@
 #include <unistd.h>
 #include <ward/digest.h>
 
+/* The allow-list is consulted for every hash matched, so it is held in
+ * memory (sorted, binary-searched) behind a read-write lock instead of
+ * costing a query under the connection's mutex. Only this service writes
+ * it, so the copy is refreshed after each insert. */
+typedef struct allow_set {
+    pthread_rwlock_t lock;
+    char (*v)[72];
+    size_t n;
+} allow_set;
+
 struct svc_state {
     sqlite3 *db;
     pthread_mutex_t lock;
+    allow_set allow;
+    pthread_mutex_t q_lock;    /* group commit of match events */
+    pthread_cond_t q_done;
+    struct pending_event *q_head;
+    int q_leader;
 };
 
 #define SVC_SCHEMA_VERSION 1
@@ -60,6 +75,8 @@ void svc_now(char out[32])
     gmtime_r(&t, &tm);
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
+
+static ward_status allow_load(svc_state *s, ward_error *err);
 
 static ward_status db_fail(svc_state *s, ward_error *err, const char *what)
 {
@@ -107,6 +124,9 @@ ward_status svc_open(const char *datadir, svc_state **out, ward_error *err)
     if (!s)
         return ward_fail(err, WARD_ENOMEM, "out of memory");
     pthread_mutex_init(&s->lock, NULL);
+    pthread_rwlock_init(&s->allow.lock, NULL);
+    pthread_mutex_init(&s->q_lock, NULL);
+    pthread_cond_init(&s->q_done, NULL);
     mode_t old = umask(077); /* keys, events and reports are not for others */
     int rc = sqlite3_open_v2(path, &s->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
@@ -122,6 +142,8 @@ ward_status svc_open(const char *datadir, svc_state **out, ward_error *err)
                             "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
         st = migrate(s, err);
     }
+    if (st == WARD_OK)
+        st = allow_load(s, err);
     if (st != WARD_OK) {
         svc_close(s);
         return st;
@@ -136,6 +158,10 @@ void svc_close(svc_state *s)
         return;
     sqlite3_close(s->db);
     pthread_mutex_destroy(&s->lock);
+    pthread_rwlock_destroy(&s->allow.lock);
+    pthread_mutex_destroy(&s->q_lock);
+    pthread_cond_destroy(&s->q_done);
+    free(s->allow.v);
     free(s);
 }
 
@@ -421,39 +447,94 @@ ward_status svc_keys_each(svc_state *s, int (*cb)(void *ctx, const ward_apikey *
 
 /* ---- events ----------------------------------------------------------------- */
 
-ward_status svc_event_add(svc_state *s, const svc_event_in *ev, int64_t *id, ward_error *err)
+/* One event inside the current transaction. */
+static ward_status event_insert(svc_state *s, const svc_event_in *ev, int64_t *id,
+                                ward_error *err)
+{
+    sqlite3_stmt *st;
+    char now[32], obj[32];
+    svc_now(now);
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO events(created,key_id,context,hashes,matches,"
+                                  "store_revision) VALUES(?,?,?,?,?,?)", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_fail(s, err, "recording the match event");
+    sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, ev->key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, ev->context_json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, ev->hashes_json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, ev->matches_json, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)ev->store_revision);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(s, err, "recording the match event");
+    *id = sqlite3_last_insert_rowid(s->db);
+    snprintf(obj, sizeof obj, "event/%lld", (long long)*id);
+    return audit_append(s, ev->key_id, "event.create", obj, NULL, err);
+}
+
+/*
+ * Group commit. Match events arrive from every event-loop thread at once
+ * when a wave of known material is uploaded; one transaction each would
+ * serialise them on the connection. Instead the first thread to arrive
+ * becomes the leader and commits everything queued meanwhile in one
+ * transaction; the others wait for their id. Nobody is answered before
+ * their event is committed.
+ */
+typedef struct pending_event {
+    const svc_event_in *in;
+    int64_t id;
+    ward_status rc;
+    ward_error err;
+    int done;
+    struct pending_event *next;
+} pending_event;
+
+static void commit_batch(svc_state *s, pending_event *batch)
 {
     pthread_mutex_lock(&s->lock);
-    ward_status rc = begin(s, err);
-    if (rc == WARD_OK) {
-        sqlite3_stmt *st;
-        char now[32];
-        svc_now(now);
-        if (sqlite3_prepare_v2(s->db, "INSERT INTO events(created,key_id,context,hashes,matches,"
-                                      "store_revision) VALUES(?,?,?,?,?,?)", -1, &st,
-                               NULL) != SQLITE_OK) {
-            rc = db_fail(s, err, "recording the match event");
-        } else {
-            sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 2, ev->key_id, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 3, ev->context_json, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 4, ev->hashes_json, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 5, ev->matches_json, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 6, (sqlite3_int64)ev->store_revision);
-            if (sqlite3_step(st) != SQLITE_DONE)
-                rc = db_fail(s, err, "recording the match event");
-            sqlite3_finalize(st);
-            *id = sqlite3_last_insert_rowid(s->db);
-        }
-        if (rc == WARD_OK) {
-            char obj[32];
-            snprintf(obj, sizeof obj, "event/%lld", (long long)*id);
-            rc = audit_append(s, ev->key_id, "event.create", obj, NULL, err);
-        }
-        rc = finish(s, rc, err);
-    }
+    ward_error err;
+    ward_status rc = begin(s, &err);
+    for (pending_event *p = batch; rc == WARD_OK && p; p = p->next)
+        rc = event_insert(s, p->in, &p->id, &err);
+    rc = finish(s, rc, &err);
     pthread_mutex_unlock(&s->lock);
-    return rc;
+    for (pending_event *p = batch; p; p = p->next) {
+        p->rc = rc;
+        if (rc != WARD_OK) {
+            p->err = err;
+            p->id = 0;
+        }
+    }
+}
+
+ward_status svc_event_add(svc_state *s, const svc_event_in *ev, int64_t *id, ward_error *err)
+{
+    pending_event me = {.in = ev};
+    pthread_mutex_lock(&s->q_lock);
+    me.next = s->q_head;
+    s->q_head = &me;
+    while (!me.done && s->q_leader)
+        pthread_cond_wait(&s->q_done, &s->q_lock);
+    while (!me.done) { /* lead: commit what is queued, mine included */
+        s->q_leader = 1;
+        pending_event *batch = s->q_head;
+        s->q_head = NULL;
+        pthread_mutex_unlock(&s->q_lock);
+        commit_batch(s, batch);
+        pthread_mutex_lock(&s->q_lock);
+        for (pending_event *p = batch, *next; p; p = next) {
+            next = p->next;
+            p->done = 1; /* p may be freed by its owner from here on */
+        }
+        s->q_leader = 0;
+        pthread_cond_broadcast(&s->q_done);
+    }
+    pthread_mutex_unlock(&s->q_lock);
+    *id = me.id;
+    if (me.rc != WARD_OK && err)
+        *err = me.err;
+    return me.rc;
 }
 
 /* Emit a JSON text column parsed back into structure (it was written by us). */
@@ -527,18 +608,54 @@ ward_status svc_event_json(svc_state *s, int64_t id, yajl_gen g, ward_error *err
 
 /* ---- allow-list ------------------------------------------------------------- */
 
+static int cmp_allow(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* Re-read the allow-list into memory; with s->lock held. */
+static ward_status allow_load(svc_state *s, ward_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT hash FROM allowlist ORDER BY hash", -1, &st, NULL) !=
+        SQLITE_OK)
+        return db_fail(s, err, "reading the allow-list");
+    char (*v)[72] = NULL;
+    size_t n = 0, cap = 0;
+    ward_status rc = WARD_OK;
+    while (rc == WARD_OK && sqlite3_step(st) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char (*nv)[72] = realloc(v, cap * sizeof *v);
+            if (!nv) {
+                rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+                break;
+            }
+            v = nv;
+        }
+        snprintf(v[n++], 72, "%s", col_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    if (rc != WARD_OK) {
+        free(v);
+        return rc;
+    }
+    qsort(v, n, sizeof *v, cmp_allow); /* strcmp order, whatever SQLite's collation */
+    pthread_rwlock_wrlock(&s->allow.lock);
+    free(s->allow.v);
+    s->allow.v = v;
+    s->allow.n = n;
+    pthread_rwlock_unlock(&s->allow.lock);
+    return WARD_OK;
+}
+
 int svc_allowlisted(svc_state *s, const char *hex)
 {
-    pthread_mutex_lock(&s->lock);
-    sqlite3_stmt *st;
-    int found = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM allowlist WHERE hash=?", -1, &st, NULL) ==
-        SQLITE_OK) {
-        sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
-        found = sqlite3_step(st) == SQLITE_ROW;
-        sqlite3_finalize(st);
-    }
-    pthread_mutex_unlock(&s->lock);
+    char key[72];
+    snprintf(key, sizeof key, "%s", hex);
+    pthread_rwlock_rdlock(&s->allow.lock);
+    int found = s->allow.n && bsearch(key, s->allow.v, s->allow.n, sizeof *s->allow.v, cmp_allow);
+    pthread_rwlock_unlock(&s->allow.lock);
     return found;
 }
 
@@ -781,6 +898,7 @@ static ward_status review_locked(svc_state *s, const svc_review_in *r, int64_t *
     if (rc == WARD_OK && !r->confirm && r->allowlist)
         rc = allowlist_event(s, r->event_id, e.hashes, r->reviewer,
                              r->notes ? r->notes : "rejected on review", err);
+
     event_row_free(&e);
     return rc;
 }
@@ -793,6 +911,8 @@ ward_status svc_review(svc_state *s, const svc_review_in *r, int64_t *review_id,
     ward_status rc = begin(s, err);
     if (rc == WARD_OK)
         rc = finish(s, review_locked(s, r, review_id, report_id, err), err);
+    if (rc == WARD_OK && !r->confirm && r->allowlist)
+        rc = allow_load(s, err);
     pthread_mutex_unlock(&s->lock);
     return rc;
 }

@@ -316,12 +316,14 @@ ward_status ward_store_get(ward_store *s, uint64_t id, ward_entries **out,
     if (!s || !out)
         return ward_fail(err, WARD_EINVAL, "ward_store_get: bad argument");
     *out = NULL;
-    char sql[2048];
-    snprintf(sql, sizeof sql, "%sWHERE e.id = ?1", WST_ENTRY_SELECT);
-    sqlite3_stmt *st;
-    ward_status rc = wst_prepare(s, sql, &st, err);
-    if (rc)
-        return rc;
+    ward_status rc = WARD_OK;
+    if (!s->get_by_id) { /* kept prepared: parsing the join costs more than running it */
+        char sql[2048];
+        snprintf(sql, sizeof sql, "%sWHERE e.id = ?1", WST_ENTRY_SELECT);
+        if ((rc = wst_prepare(s, sql, &s->get_by_id, err)))
+            return rc;
+    }
+    sqlite3_stmt *st = s->get_by_id;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
     ward_entries *set = calloc(1, sizeof *set);
     size_t cap = 0;
@@ -329,7 +331,7 @@ ward_status ward_store_get(ward_store *s, uint64_t id, ward_entries **out,
         rc = ward_fail(err, WARD_ENOMEM, "out of memory");
     else
         rc = collect(s, st, set, &cap, err);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (rc == WARD_OK && set->count == 0)
         rc = ward_fail(err, WARD_ENOTFOUND, "no entry %llu", (unsigned long long)id);
     if (rc) {

@@ -24,6 +24,7 @@ struct ward_store {
                              force SQLite to spill into the WAL early */
     sqlite3_stmt *lookup[4][2]; /* by digest kind, with removed or not;
                                    prepared on first use */
+    sqlite3_stmt *get_by_id;    /* ward_store_get: a matcher's hot path */
 };
 
 /* Map the connection's last SQLite error to a ward_status and message. */

@@ -1,0 +1,122 @@
+#!/bin/sh
+# Load test of `ward serve` with wrk on loopback (issue: >= 20,000 hashes/s
+# on 2 cores with p99 < 20 ms for batch matching; uploads bounded by decode).
+#
+#   bench/serve.sh BUILD_DIR
+#
+# Environment:
+#   SERVE_ENTRIES   entries in the store (random MD5 + SHA-256 + PDQ; 1000000)
+#   SERVE_SECONDS   seconds per wrk run (10)
+#   SERVE_CONNS     connections for the latency runs (4); a saturation run
+#                   uses 64 and a many-clients run 1000
+#   SERVE_THREADS   wrk threads (1: wrk shares the 2 cores with the server)
+#
+# Yardstick, run in the same invocation: GET /v1/health (HTTP, routing and
+# JSON only, no matching), so the figures separate ward's matching cost from
+# what libmicrohttpd and the loopback cost anyway.
+set -eu
+BUILD=$(cd "${1:?usage: bench/serve.sh BUILD_DIR}" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
+PY=/usr/bin/python3
+N=${SERVE_ENTRIES:-1000000}
+SECS=${SERVE_SECONDS:-10}
+CONNS=${SERVE_CONNS:-4}
+WT=${SERVE_THREADS:-1}
+command -v wrk >/dev/null || { echo "bench/serve.sh: wrk missing (apt-get install wrk)" >&2; exit 2; }
+W="$BUILD/ward"
+T=$(mktemp -d)
+trap 'kill $SRV 2>/dev/null || true; rm -rf "$T"' EXIT
+export WARD_DATA="$T/d"
+
+echo "serve bench: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+$PY - "$T" "$N" <<'PY'
+import json, os, random, sys
+t, n = sys.argv[1], int(sys.argv[2])
+r = random.Random(7)
+h = lambda bits: "%0*x" % (bits // 4, r.getrandbits(bits))
+with open(f"{t}/list.csv", "w") as f:
+    f.write("md5,sha256,pdq,quality,category\n")
+    rows = [(h(128), h(256), h(256)) for _ in range(n)]
+    for m, s, p in rows:
+        f.write(f"{m},{s},{p},100,1\n")
+# Batches mix known MD5s, PDQs 8 bits from a known one (near matches) and
+# unknown SHA-256s and PDQs (each unknown PDQ is a full radius-31 search).
+# "typical": 1% known + 1% near, as on a platform where most uploads are
+# benign; "wave": 10% + 10%, a wave of known material (every request then
+# records a match event for review).
+def flip(p, k):
+    v = int(p, 16)
+    for b in r.sample(range(256), k): v ^= 1 << b
+    return "%064x" % v
+def batch(size, every):
+    out = []
+    for i in range(size):
+        k = i % every if every <= size else 2 + i % 2
+        if k == 0: out.append("md5:" + rows[r.randrange(n)][0])
+        elif k == 1: out.append("pdq:" + flip(rows[r.randrange(n)][2], 8))
+        elif k % 2: out.append("sha256:" + h(256))
+        else: out.append("pdq:" + h(256))
+    return out
+for name, size, every in (("one-known", 1, 1), ("one-unknown", 1, 10**9),
+                          ("typical100", 100, 100), ("wave100", 100, 10),
+                          ("typical1000", 1000, 100)):
+    with open(f"{t}/{name}.lua", "w") as f:
+        body = json.dumps({"hashes": batch(size, every)})
+        f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n')
+        f.write('wrk.headers["Authorization"] = "Bearer " .. os.getenv("KEY")\n')
+        f.write("wrk.body = [[" + body + "]]\n")
+PY
+start=$(date +%s.%N)
+"$W" db import --list bench --category 1 "$T/list.csv" >/dev/null
+"$W" db index >/dev/null
+echo "store: $N entries imported and indexed in $(echo "$(date +%s.%N) - $start" | bc) s"
+KEY=$("$W" apikey add --name bench --scopes match --rate 1000000000 --burst 1000000000 2>/dev/null)
+export KEY
+
+"$W" serve --listen 127.0.0.1:0 --port-file "$T/port" 2>/dev/null &
+SRV=$!
+i=0; while [ ! -s "$T/port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+URL="http://127.0.0.1:$(cat "$T/port")"
+
+# wrk --latency prints "99%  12.34ms"; turn the p99 into milliseconds.
+p99_ms() { awk '$1=="99%" { v=$2; if (v ~ /us$/) { sub("us","",v); v/=1000 } else if (v ~ /ms$/) sub("ms","",v); else if (v ~ /s$/) { sub("s","",v); v*=1000 }; printf "%.2f", v }'; }
+rps() { awk '/^Requests\/sec/ { printf "%.0f", $2 }'; }
+errs() { awk '/Non-2xx|Socket errors/ { print }' ; }
+
+run() { # name conns script-or-empty path batch
+    name=$1 c=$2 script=$3 path=$4 b=$5
+    if [ -n "$script" ]; then out=$(wrk -t"$WT" -c"$c" -d"${SECS}s" --latency -s "$script" "$URL$path")
+    else out=$(wrk -t"$WT" -c"$c" -d"${SECS}s" --latency "$URL$path"); fi
+    r=$(echo "$out" | rps); p=$(echo "$out" | p99_ms); e=$(echo "$out" | errs)
+    printf "%-34s %5s conns %9s req/s %11s hashes/s  p99 %8s ms %s\n" "$name" "$c" "$r" \
+        "$(( r * b ))" "$p" "$e"
+}
+
+echo
+run "yardstick: GET /v1/health" "$CONNS" "" /v1/health 0
+run "1 unknown hash per request" "$CONNS" "$T/one-unknown.lua" /v1/match 1
+run "1 known hash per request (event)" "$CONNS" "$T/one-known.lua" /v1/match 1
+run "batch of 100, typical" "$CONNS" "$T/typical100.lua" /v1/match 100
+run "batch of 100, wave" "$CONNS" "$T/wave100.lua" /v1/match 100
+run "batch of 1000, typical" "$CONNS" "$T/typical1000.lua" /v1/match 1000
+run "batch of 100, typical, saturated" 64 "$T/typical100.lua" /v1/match 100
+run "batch of 100, typical, 1000 clients" 1000 "$T/typical100.lua" /v1/match 100
+
+# Uploads: a 1600x1004 JPEG (361 KB), hashed and PDQ-matched per request.
+IMG="$HERE/../tests/data/pdq/images/bridge-1-original.jpg"
+$PY - "$IMG" "$T/upload.lua" <<'PY'
+import sys
+data = open(sys.argv[1], "rb").read()
+with open(sys.argv[2], "w") as f:
+    f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "image/jpeg"\n')
+    f.write('wrk.headers["Authorization"] = "Bearer " .. os.getenv("KEY")\n')
+    f.write('local fh = io.open("%s", "rb")\nwrk.body = fh:read("*a")\nfh:close()\n' % sys.argv[1])
+PY
+out=$(wrk -t"$WT" -c4 -d"${SECS}s" --latency -s "$T/upload.lua" "$URL/v1/match")
+printf "%-34s %5s conns %9s images/s p99 %8s ms\n" "upload 1.6 Mpx JPEG" 4 "$(echo "$out" | rps)" "$(echo "$out" | p99_ms)"
+start=$(date +%s.%N)
+for k in 1 2 3 4 5 6 7 8 9 10; do "$W" hash -f pdq-text "$IMG" >/dev/null; done
+echo "  (ward hash, same image, one process each: $(echo "scale=1; 10 / ($(date +%s.%N) - $start)" | bc) images/s incl. process start)"
+curl -s "$URL/v1/metrics" | grep -E '^ward_(hashes_checked|index_entries|rate_limited)' | sed 's/^/  /'
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
