@@ -15,6 +15,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 #include <ward/matcher.h>
+#include <ward/remote.h>
 #include <ward/store.h>
 
 static const char help[] =
@@ -28,6 +29,7 @@ static const char help[] =
 "                   [--category C]\n"
 "                   [-o FILE]\n"
 "    ward db lookup [--near RADIUS] HASH...\n"
+"    ward db lookup --remote URL [--key KEY] [--cacert PEM] [--near R] HASH...\n"
 "    ward db remove --reason TEXT [--list L] HASH...\n"
 "    ward db removed | lists | imports | conflicts | stats | index | check\n"
 "    (every action takes --data DIR)\n"
@@ -63,6 +65,11 @@ static const char help[] =
 "    lookup HASH...  Every entry carrying the hash (hex MD5, SHA-1, SHA-256\n"
 "                    or PDQ; prefix md5: sha1: sha256: pdq: to be explicit).\n"
 "                    --near R also finds PDQ entries within R bits.\n"
+"                    --remote URL asks a peer ward node ('ward serve')\n"
+"                    instead: its lists answer with their names and\n"
+"                    categories, nothing is copied, and the peer audits\n"
+"                    the lookup. --key (or $WARD_REMOTE_KEY) is an API key\n"
+"                    of scope match that the peer issued.\n"
 "    remove HASH...  Remove entries as false positives, with --reason\n"
 "                    (required). Removals are kept with who and when, and a\n"
 "                    later import does not bring the entry back.\n"
@@ -95,6 +102,9 @@ static const char help[] =
 "        --near R        lookup: PDQ near matches within R bits\n"
 "    -o, --output FILE   export to FILE\n"
 "        --json          lookup/stats: JSON output\n"
+"        --remote URL    lookup: ask the ward node at URL\n"
+"        --key KEY       lookup --remote: the peer's API key\n"
+"        --cacert PEM    lookup --remote: CA bundle for an https peer\n"
 "\n"
 "EXIT STATUS\n"
 "    0 done; 1 import with bad records, lookup found entries, or\n"
@@ -110,6 +120,7 @@ static const char help[] =
 
 typedef struct db_args {
     const char *data, *list, *format, *category, *scheme, *description, *reason, *output;
+    const char *remote, *key, *cacert;  /* lookup --remote */
     int strict, known_good, json, near;
 } db_args;
 
@@ -320,6 +331,51 @@ static int do_lookup(ward_store *s, db_args *a, int argc, char **argv)
     return rc != WARD_EXIT_OK ? rc : found ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
 }
 
+typedef struct remote_ctx {
+    const db_args *a;
+    int found;
+} remote_ctx;
+
+static int print_remote(void *arg, const char *query, const ward_remote_hit *h)
+{
+    remote_ctx *r = arg;
+    if (!h) {
+        printf("%s: not found at %s\n", query, r->a->remote);
+        return 0;
+    }
+    r->found = 1;
+    printf("%s: %s at %s: list %s, category %s%s%s%s, %s %s", query,
+           h->distance ? "near" : "known", r->a->remote, h->list ? h->list : "?",
+           h->category ? h->category : "uncategorised", h->category_label ? " (" : "",
+           h->category_label ? h->category_label : "", h->category_label ? ")" : "",
+           h->kind ? h->kind : "?", h->hash ? h->hash : "?");
+    if (h->distance)
+        printf(" distance %d", h->distance);
+    if (h->series)
+        printf(", series %s", h->series);
+    printf("\n");
+    return 0;
+}
+
+/* Federated lookup: the peer's lists answer, nothing is copied here. */
+static int do_remote_lookup(const db_args *a, int argc, char **argv)
+{
+    if (argc < 1) return cli_usage("db", "lookup: no HASH given");
+    ward_remote_opts o = {.api_key = a->key ? a->key : getenv("WARD_REMOTE_KEY"),
+                          .radius = a->near > 0 ? a->near : -1, .ca_file = a->cacert};
+    if (!o.api_key) return cli_usage("db", "--remote needs --key KEY or $WARD_REMOTE_KEY");
+    remote_ctx r = {.a = a};
+    ward_error err = {0};
+    ward_status st = ward_remote_lookup(a->remote, (const char *const *)argv, (size_t)argc, &o,
+                                        print_remote, &r, &err);
+    if (st == WARD_EINVAL) { /* the peer said no: not a usage error here */
+        cli_error("db", "%s", err.message);
+        return WARD_EXIT_DATA;
+    }
+    if (st != WARD_OK) return fail(st, &err);
+    return r.found ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
+}
+
 static int do_remove(ward_store *s, db_args *a, int argc, char **argv)
 {
     if (argc < 1) return cli_usage("db", "remove: no HASH given");
@@ -453,7 +509,8 @@ static int do_check(ward_store *s, db_args *a)
     return problems || bad_index ? WARD_EXIT_DATA : WARD_EXIT_OK;
 }
 
-enum { OPT_DATA = 256, OPT_STRICT, OPT_SCHEME, OPT_KNOWN_GOOD, OPT_DESC, OPT_REASON, OPT_JSON, OPT_NEAR };
+enum { OPT_DATA = 256, OPT_STRICT, OPT_SCHEME, OPT_KNOWN_GOOD, OPT_DESC, OPT_REASON, OPT_JSON, OPT_NEAR,
+       OPT_REMOTE, OPT_KEY, OPT_CA };
 
 static const struct option long_opts[] = {
     {"data", required_argument, NULL, OPT_DATA},
@@ -467,6 +524,9 @@ static const struct option long_opts[] = {
     {"reason", required_argument, NULL, OPT_REASON},
     {"json", no_argument, NULL, OPT_JSON},
     {"near", required_argument, NULL, OPT_NEAR},
+    {"remote", required_argument, NULL, OPT_REMOTE},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"cacert", required_argument, NULL, OPT_CA},
     {"output", required_argument, NULL, 'o'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -492,6 +552,9 @@ static int run_db(int argc, char **argv)
             a.near = atoi(optarg);
             if (a.near < 1 || a.near > 128) return cli_usage("db", "bad --near '%s' (1..128)", optarg);
             break;
+        case OPT_REMOTE: a.remote = optarg; break;
+        case OPT_KEY: a.key = optarg; break;
+        case OPT_CA: a.cacert = optarg; break;
         case 'o': a.output = optarg; break;
         case 'h': cli_print_help(&cli_cmd_db); return WARD_EXIT_OK;
         default: return cli_usage("db", "unknown option");
@@ -505,6 +568,8 @@ static int run_db(int argc, char **argv)
     int known = 0;
     for (size_t i = 0; i < sizeof actions / sizeof *actions; i++) known |= !strcmp(action, actions[i]);
     if (!known) return cli_usage("db", "unknown action '%s'", action);
+    if (a.remote && strcmp(action, "lookup")) return cli_usage("db", "--remote is for lookup");
+    if (a.remote) return do_remote_lookup(&a, argc - optind, argv + optind);
     ward_store *s = NULL;
     ward_error err = {0};
     int writes = !strcmp(action, "import") || !strcmp(action, "remove");

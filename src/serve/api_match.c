@@ -7,11 +7,14 @@
  * answered with "allowlisted": true and no matches. A request that matched
  * an alert-class entry is recorded as a match event for human review; the
  * reply carries its id. The platform's context (content and account ids, the
- * upload's IP, port and time with zone) is stored exactly as sent.
+ * upload's IP, port and time with zone) is stored exactly as sent. A batch
+ * with "record_event": false is a lookup (a partner node, an analyst): it
+ * is audited instead of queued for review.
  */
 #include "serve/handlers.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <ward/digest.h>
@@ -443,7 +446,14 @@ static void finish_batch(svc_ctx *ctx, const svc_request *req, yajl_val root, ba
     yajl_gen_array_close(b->reply);
     yajl_gen_array_close(b->hashes);
     yajl_gen_array_close(b->matches);
-    if (b->alert) {
+    yajl_val rec = jv_get(root, "record_event");
+    if (b->alert && rec && YAJL_IS_FALSE(rec)) {
+        /* A lookup by a partner node or an analyst, not an upload: nothing
+         * to review, but who asked about known material is audited. */
+        char detail[64];
+        snprintf(detail, sizeof detail, "%zu of the hashes matched", b->matched);
+        svc_audit(ctx->state, req->key_id, "match.lookup", NULL, detail, NULL);
+    } else if (b->alert) {
         atomic_fetch_add(&ctx->metrics.alert_matches, 1);
         char *c = context_json(root);
         char *h = jw_take(b->hashes, NULL), *m = jw_take(b->matches, NULL);

@@ -125,6 +125,19 @@ expect(st == 400 and e["error"]["code"] == "bad_request", "malformed JSON")
 st, e, _ = post_json("/v1/match", {"hashes": [known_pdq], "radius": 99})
 expect(st == 400 and "/radius" in e["error"]["message"], "radius range")
 
+# --- federated lookup from another node's CLI: answered, audited, no event --------
+st, ev0, _ = req("GET", "/v1/events?status=all&limit=10000", key=K_REVIEW)
+p = ward("db", "lookup", "--data", "elsewhere", "--remote", f"http://127.0.0.1:{PORT}",
+         "--key", K_MATCH, "md5:" + wee_md5, "sha1:" + "12" * 20, check_rc=1)
+out = p.stdout.decode()
+expect(f"md5:{wee_md5}: known at http://127.0.0.1:{PORT}: list vic, category 1" in out, out)
+expect(f"sha1:{'12' * 20}: not found" in out, out)
+st, ev1, _ = req("GET", "/v1/events?status=all&limit=10000", key=K_REVIEW)
+expect(len(ev1["events"]) == len(ev0["events"]), "a lookup is not an upload event")
+p = ward("db", "lookup", "--remote", f"http://127.0.0.1:{PORT}", "--key", "wk_x_y", wee_md5, check_rc=3)
+expect(b"peer refused" in p.stderr and b"401" in p.stderr, p.stderr)
+ward("db", "lookup", "--remote", "http://127.0.0.1:1", "--key", K_MATCH, wee_md5, check_rc=4)
+
 # --- review -> report, reject -> allow-list ------------------------------------
 st, ev, _ = req("GET", "/v1/events?status=pending", key=K_REVIEW)
 expect(st == 200 and {x["id"] for x in ev["events"]} >= {upload_event, batch_event}, "pending events")
@@ -221,7 +234,7 @@ out = ward("audit", "verify", check_rc=0).stdout.decode()
 expect("intact" in out, out)
 db = sqlite3.connect("d/service.db")
 actions = [r[0] for r in db.execute("SELECT action FROM audit")]
-for a in ["apikey.create", "event.create", "review.confirm", "report.create", "review.reject",
+for a in ["apikey.create", "event.create", "match.lookup", "review.confirm", "report.create", "review.reject",
           "allowlist.add", "report.read", "event.read", "apikey.revoke"]:
     expect(a in actions, f"audited: {a}")
 db.execute("UPDATE audit SET detail='edited' WHERE seq=3"); db.commit(); db.close()
