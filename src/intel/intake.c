@@ -64,6 +64,12 @@ static void note(wi_intake *ik, const char *where, const char *field, const char
                  why);
 }
 
+void wi_intake_refuse(wi_intake *ik, const char *where, const char *what)
+{
+    ik->sum->refused_factors++;
+    note(ik, where, what, "refused: not a permitted risk factor");
+}
+
 static ward_status step(wi_intake *ik, sqlite3_stmt *st, ward_error *err)
 {
     int r = sqlite3_step(st);

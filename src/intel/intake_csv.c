@@ -125,7 +125,7 @@ static ward_status map_columns(wi_intake *ik, const ward_intel *in, csv_row *hdr
         else if (wi_factor_forbidden(&in->risk, h)) {
             char where[300];
             snprintf(where, sizeof where, "%s:1", path);
-            wi_intake_bad(ik, where, "column '%s' refused: not a permitted risk factor", h);
+            wi_intake_refuse(ik, where, h);
         }
     }
     if (!mapping)

@@ -174,6 +174,8 @@ typedef struct wi_intake wi_intake;   /* the writer a reader feeds */
 ward_intel *wi_intake_intel(wi_intake *ik);
 /* Store one referral; a non-OK return stops the read (database failure). */
 ward_status wi_intake_referral(wi_intake *ik, const wi_referral *r, ward_error *err);
+/* Note a refused value (a forbidden factor column) at `where`. */
+void wi_intake_refuse(wi_intake *ik, const char *where, const char *what);
 /* Note a bad record (skipped) at `where`. */
 void wi_intake_bad(wi_intake *ik, const char *where, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

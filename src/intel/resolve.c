@@ -373,10 +373,10 @@ static double pair_weight(const rs *r, int a, int b)
         if (!has_a || !has_b)
             continue;
         if (agree) {
-            /* u of this value: at least the share of all records that
-             * different people holding it would make */
-            int holders = r->names[agree_vid] > 1 ? r->names[agree_vid] : 1;
-            double u = fmax(m->u[f], (double)holders / (r->n ? r->n : 1));
+            /* A value seen under k different names is k times as likely
+             * to be shared by chance. */
+            int holders = r->names[agree_vid];
+            double u = fmin(0.5, m->u[f] * (holders > 1 ? holders : 1));
             total += log2(m->m[f] / u);
         } else if (!neutral)
             total += log2((1 - m->m[f]) / (1 - m->u[f]));
