@@ -44,8 +44,8 @@ static const char default_risk[] =
 "factor unsupervised_contact opportunity 20 Unsupervised contact with children\n"
 "factor online_contact_children opportunity 15 Online contact with children\n"
 "factor new_images           harm 25 New (unknown) images\n"
-"factor self_produced_images harm 25 Self-produced images of a child\n"
-"factor grooming             harm 25 Grooming\n"
+"factor self_produced_images harm 30 Self-produced images of a child\n"
+"factor grooming             harm 30 Grooming\n"
 "factor incitement           harm 20 Incitement or conspiracy\n"
 "factor meeting_planned      harm 40 urgent Meeting with a child planned\n"
 "factor imminent_risk        harm 50 urgent Child at imminent risk\n"
@@ -63,9 +63,9 @@ static const char default_risk[] =
 "# The image group adds at most this much, whatever it holds.\n"
 "image_cap 10\n"
 "# band NAME MIN_SCORE DEADLINE_HOURS\n"
-"band very-high 70 24\n"
-"band high 40 168\n"
-"band medium 20 336\n"
+"band very-high 65 24\n"
+"band high 35 168\n"
+"band medium 15 336\n"
 "band low 0 720\n"
 "# Never accepted as factors, whoever supplies them.\n"
 "forbid ethnicity nationality immigration_status race religion\n"
@@ -412,8 +412,15 @@ const wi_factor_def *wi_factor_find(const wi_risk_model *m, const char *name)
 
 int wi_factor_forbidden(const wi_risk_model *m, const char *name)
 {
+    /* Never factors, whatever a model file says: the hard rule. */
+    static const char *const always[] = {"ethnic", "nationality", "immigration", NULL};
+    for (int i = 0; always[i]; i++)
+        if (strcasestr(name, always[i]))
+            return 1;
+    if (!strcasecmp(name, "race"))
+        return 1;
     for (size_t i = 0; i < m->n_forbidden; i++)
-        if (strcasestr(name, m->forbidden[i]))
+        if (!strcasecmp(name, m->forbidden[i]))
             return 1;
     return 0;
 }

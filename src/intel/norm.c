@@ -62,6 +62,10 @@ void wi_norm_phone(const char *raw, wi_norm *n)
     size_t k = 0;
     int plus = 0;
     for (const char *p = raw; *p; p++) {
+        if (!strncmp(p, "(0)", 3) && plus) {   /* "+44 (0)7700": the trunk 0 is not dialled */
+            p += 2;
+            continue;
+        }
         if (isdigit((unsigned char)*p)) {
             if (k + 1 >= sizeof digits)
                 return set(n, WI_INVALID, "", "too many digits for a phone number");

@@ -730,12 +730,25 @@ static ward_status write_grades(assign_ctx *c, ward_error *err)
     evidence *ev = calloc((size_t)r->n + 1, sizeof *ev);
     if (!ev)
         return ward_fail(err, WARD_ENOMEM, "out of memory");
+    /* seen[vid]: the last subject root that counted this value, so a value
+     * repeated across a subject's records counts once. */
+    int *seen = malloc(sizeof *seen * ((size_t)r->n_vid + 1));
+    if (!seen) {
+        free(ev);
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    }
+    for (int v = 0; v < r->n_vid; v++)
+        seen[v] = -1;
     for (int i = 0; i < r->n; i++) {
-        evidence *e = &ev[find(r->parent, i)];
+        int root = find(r->parent, i);
+        evidence *e = &ev[root];
         if (e->last_batch != r->batch[i])
             e->sources++, e->last_batch = r->batch[i];   /* approximate: batches interleave */
         for (size_t k = r->first[i]; k < r->first[i + 1]; k++) {
             const ident *x = &r->id[k];
+            if (seen[x->vid] == root)
+                continue;
+            seen[x->vid] = root;
             if (r->shared[x->vid]) {
                 e->shared++;
                 continue;
@@ -747,6 +760,7 @@ static ward_status write_grades(assign_ctx *c, ward_error *err)
             e->ip += x->field == WI_F_IP;
         }
     }
+    free(seen);
     /* Doubtful values per subject, from the database. */
     sqlite3_stmt *q, *st;
     ward_status rc = wi_prepare(
