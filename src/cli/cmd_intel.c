@@ -468,6 +468,15 @@ static int run_intel(int argc, char **argv)
     char **rest = argv + optind;
     if (!strcmp(action, "config"))
         return do_config(n, rest);
+    static const char *const actions[] = {
+        "ingest", "resolve", "score", "route", "update", "subjects", "subject", "factor",
+        "override", "apart", "join", "quarantine", "clarify", "packages", "package", "state",
+        "outcome", "escalate", "query", "kpi", "alerts", "feedback", "report", "evaluate"};
+    int known = 0;
+    for (size_t i = 0; i < sizeof actions / sizeof *actions; i++)
+        known |= !strcmp(action, actions[i]);
+    if (!known)   /* before opening anything: a typo creates no data directory */
+        return cli_usage("intel", "unknown action '%s'", action);
     a.t = time(NULL);
     if (a.now && parse_now(a.now, &a.t))
         return cli_usage("intel", "--now must be YYYY-MM-DDTHH:MM:SSZ");

@@ -5,10 +5,19 @@
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <time.h>
 #include <ward/intel.h>
 
 #include "util/escape.h"
+
+/* qsort that accepts an empty (possibly NULL) array. */
+static inline void wi_sort(void *base, size_t n, size_t size,
+                           int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}
 
 /* ---- models (config.c) ----------------------------------------------- */
 

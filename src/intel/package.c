@@ -25,13 +25,54 @@ static void js(ward_strbuf *b, const char *key, const char *val)
 
 static void js_col(ward_strbuf *b, const char *key, sqlite3_stmt *st, int i)
 {
-    js(b, key, sqlite3_column_type(st, i) == SQLITE_NULL ? NULL : wi_col(st, i));
+    int type = sqlite3_column_type(st, i);
+    if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) {
+        ward_strbuf_addf(b, "\"%s\":%s", key, wi_col(st, i));
+        return;
+    }
+    js(b, key, type == SQLITE_NULL ? NULL : wi_col(st, i));
+}
+
+/* The row as {"names[0]": column 0, ...}. */
+static void row_object(ward_strbuf *b, sqlite3_stmt *st, const char *const *names, int n)
+{
+    ward_strbuf_add(b, "{", 1);
+    for (int i = 0; i < n; i++) {
+        if (i)
+            ward_strbuf_add(b, ",", 1);
+        js_col(b, names[i], st, i);
+    }
+    ward_strbuf_add(b, "}", 1);
+}
+
+/* "key":[row, ...], for every row of `sql` with ?1 = id. */
+static ward_status rows_json(ward_intel *in, const char *sql, int64_t id, const char *key,
+                             const char *const *names, int n, ward_strbuf *b, ward_error *err)
+{
+    sqlite3_stmt *st;
+    ward_status rc = wi_prepare(in, sql, &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, id);
+    ward_strbuf_addf(b, "\"%s\":[", key);
+    for (int k = 0; sqlite3_step(st) == SQLITE_ROW; k++) {
+        if (k)
+            ward_strbuf_add(b, ",", 1);
+        row_object(b, st, names, n);
+    }
+    ward_strbuf_add(b, "]", 1);
+    sqlite3_finalize(st);
+    return WARD_OK;
 }
 
 static ward_status referrals_json(ward_intel *in, int64_t subject, ward_strbuf *b,
                                   ward_error *err)
 {
-    sqlite3_stmt *r, *v;
+    static const char *const rec_names[] = {"record", "ref", "source", "locator", "typology",
+                                            "urgent", "international"};
+    static const char *const val_names[] = {"id", "field", "raw", "normalised", "status",
+                                            "reason", "resolved_by"};
+    sqlite3_stmt *r;
     ward_status rc = wi_prepare(in, "SELECT r.id, r.ref, b.source, r.locator, r.typology,"
                                     " r.urgent, r.international FROM subject_records sr"
                                     " JOIN records r ON r.id = sr.record JOIN batches b"
@@ -39,64 +80,35 @@ static ward_status referrals_json(ward_intel *in, int64_t subject, ward_strbuf *
                                 &r, err);
     if (rc)
         return rc;
-    if ((rc = wi_prepare(in, "SELECT id, field, raw, norm, status, reason, resolved_by FROM vals"
-                             " WHERE record = ? ORDER BY id", &v, err))) {
-        sqlite3_finalize(r);
-        return rc;
-    }
     sqlite3_bind_int64(r, 1, subject);
     ward_strbuf_addf(b, "\"referrals\":[");
-    for (int n = 0; sqlite3_step(r) == SQLITE_ROW; n++) {
-        ward_strbuf_addf(b, "%s{\"record\":%lld,", n ? "," : "", sqlite3_column_int64(r, 0));
-        js_col(b, "ref", r, 1), ward_strbuf_add(b, ",", 1);
-        js_col(b, "source", r, 2), ward_strbuf_add(b, ",", 1);
-        js_col(b, "locator", r, 3), ward_strbuf_add(b, ",", 1);
-        js_col(b, "typology", r, 4), ward_strbuf_add(b, ",", 1);
-        js_col(b, "urgent", r, 5);
-        ward_strbuf_addf(b, ",\"international\":%s,\"values\":[",
-                         sqlite3_column_int(r, 6) ? "true" : "false");
-        sqlite3_bind_int64(v, 1, sqlite3_column_int64(r, 0));
-        for (int k = 0; sqlite3_step(v) == SQLITE_ROW; k++) {
-            ward_strbuf_addf(b, "%s{\"id\":%lld,", k ? "," : "", sqlite3_column_int64(v, 0));
-            js_col(b, "field", v, 1), ward_strbuf_add(b, ",", 1);
-            js_col(b, "raw", v, 2), ward_strbuf_add(b, ",", 1);
-            js_col(b, "normalised", v, 3), ward_strbuf_add(b, ",", 1);
-            js_col(b, "status", v, 4), ward_strbuf_add(b, ",", 1);
-            js_col(b, "reason", v, 5), ward_strbuf_add(b, ",", 1);
-            js_col(b, "resolved_by", v, 6), ward_strbuf_add(b, "}", 1);
-        }
-        sqlite3_reset(v);
-        ward_strbuf_add(b, "]}", 2);
+    for (int n = 0; !rc && sqlite3_step(r) == SQLITE_ROW; n++) {
+        if (n)
+            ward_strbuf_add(b, ",", 1);
+        row_object(b, r, rec_names, 7);
+        b->len--;   /* reopen the object for its values */
+        ward_strbuf_add(b, ",", 1);
+        rc = rows_json(in, "SELECT id, field, raw, norm, status, reason, resolved_by FROM vals"
+                           " WHERE record = ?1 ORDER BY id", sqlite3_column_int64(r, 0),
+                       "values", val_names, 7, b, err);
+        ward_strbuf_add(b, "}", 1);
     }
     ward_strbuf_add(b, "],", 2);
-    sqlite3_finalize(v);
     sqlite3_finalize(r);
-    return WARD_OK;
+    return rc;
 }
 
 static ward_status evidence_json(ward_intel *in, int64_t subject, ward_strbuf *b,
                                  ward_error *err)
 {
-    sqlite3_stmt *st;
-    ward_status rc = wi_prepare(in, "SELECT v.norm, h.list, h.category, h.class, h.series"
-                                    " FROM subject_records sr JOIN vals v ON v.record = sr.record"
-                                    " AND v.field = 'file_hash' LEFT JOIN file_hits h"
-                                    " ON h.val = v.id WHERE sr.subject = ? ORDER BY v.id", &st, err);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, subject);
-    ward_strbuf_addf(b, "\"evidence\":[");
-    for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
-        ward_strbuf_addf(b, "%s{", n ? "," : "");
-        js_col(b, "hash", st, 0), ward_strbuf_add(b, ",", 1);
-        js_col(b, "list", st, 1), ward_strbuf_add(b, ",", 1);
-        js_col(b, "category", st, 2), ward_strbuf_add(b, ",", 1);
-        js_col(b, "class", st, 3), ward_strbuf_add(b, ",", 1);
-        js_col(b, "series", st, 4), ward_strbuf_add(b, "}", 1);
-    }
-    ward_strbuf_add(b, "],", 2);
-    sqlite3_finalize(st);
-    return WARD_OK;
+    static const char *const names[] = {"hash", "list", "category", "class", "series"};
+    ward_status rc = rows_json(in, "SELECT v.norm, h.list, h.category, h.class, h.series"
+                                   " FROM subject_records sr JOIN vals v ON v.record = sr.record"
+                                   " AND v.field = 'file_hash' LEFT JOIN file_hits h"
+                                   " ON h.val = v.id WHERE sr.subject = ?1 ORDER BY v.id",
+                               subject, "evidence", names, 5, b, err);
+    ward_strbuf_add(b, ",", 1);
+    return rc;
 }
 
 static void factors_json(ward_strbuf *b, const char *text)
@@ -167,23 +179,9 @@ static ward_status assessment_json(ward_intel *in, int64_t subject, ward_strbuf 
 static ward_status history_json(ward_intel *in, int64_t package, ward_strbuf *b,
                                 ward_error *err)
 {
-    sqlite3_stmt *st;
-    ward_status rc = wi_prepare(in, "SELECT at, state, by, note FROM package_events WHERE"
-                                    " package = ? ORDER BY id", &st, err);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, package);
-    ward_strbuf_addf(b, "\"lifecycle\":[");
-    for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
-        ward_strbuf_addf(b, "%s{", n ? "," : "");
-        js_col(b, "at", st, 0), ward_strbuf_add(b, ",", 1);
-        js_col(b, "state", st, 1), ward_strbuf_add(b, ",", 1);
-        js_col(b, "by", st, 2), ward_strbuf_add(b, ",", 1);
-        js_col(b, "note", st, 3), ward_strbuf_add(b, "}", 1);
-    }
-    ward_strbuf_add(b, "]", 1);
-    sqlite3_finalize(st);
-    return WARD_OK;
+    static const char *const names[] = {"at", "state", "by", "note"};
+    return rows_json(in, "SELECT at, state, by, note FROM package_events WHERE package = ?1"
+                         " ORDER BY id", package, "lifecycle", names, 4, b, err);
 }
 
 ward_status wi_package_json(ward_intel *in, int64_t package, ward_strbuf *b, ward_error *err)

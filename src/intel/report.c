@@ -371,7 +371,7 @@ ward_status ward_intel_query(ward_intel *in, const char *source, const char *fac
         count(t, &n, 128, key);
     }
     sqlite3_finalize(pc);
-    qsort(t, n, sizeof *t, cmp_tally);
+    wi_sort(t, n, sizeof *t, cmp_tally);
     if (json) {
         fprintf(out, "{\"list\":");
         jstr(out, source ? source : "all");
@@ -574,7 +574,7 @@ ward_status ward_intel_feedback(ward_intel *in, const char *source, FILE *out, w
         fprintf(out, "  %-16s %-12s %-12s %s%s%s\n", wi_col(st, 0), wi_col(st, 1),
                 *oc ? oc : "-", wi_col(st, 4), *wi_col(st, 3) ? ": " : "", wi_col(st, 3));
     }
-    qsort(t, n, sizeof *t, cmp_tally);
+    wi_sort(t, n, sizeof *t, cmp_tally);
     fprintf(out, "Summary: %llu referrals\n", (unsigned long long)total);
     for (size_t i = 0; i < n; i++)
         fprintf(out, "  %6llu  %s\n", (unsigned long long)t[i].n, t[i].key);

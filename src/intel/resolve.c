@@ -242,7 +242,7 @@ static ward_status block(rs *r, ward_error *err)
     for (size_t i = 0; r->rec_name && i < r->n_id; i++)
         if (r->id[i].field == WI_F_NAME && !r->rec_name[r->id[i].rec])
             r->rec_name[r->id[i].rec] = r->id[i].val;
-    qsort(r->id, r->n_id, sizeof *r->id, cmp_value);
+    wi_sort(r->id, r->n_id, sizeof *r->id, cmp_value);
     r->freq = calloc(r->n_id + 1, sizeof *r->freq);
     r->names = calloc(r->n_id + 1, sizeof *r->names);
     r->shared = calloc(r->n_id + 1, 1);
@@ -311,7 +311,7 @@ static ward_status block_name_dob(rs *r, ward_error *err)
         if (name >= 0 && dob >= 0)
             v[k++] = (namedob){rec, name, dob};
     }
-    qsort(v, k, sizeof *v, cmp_nd);
+    wi_sort(v, k, sizeof *v, cmp_nd);
     ward_status rc = WARD_OK;
     for (size_t i = 0, j; i < k && !rc; i = j) {
         for (j = i; j < k && v[j].name == v[i].name && v[j].dob == v[i].dob; j++)
@@ -443,7 +443,7 @@ static int kept_apart(rs *r, const decision *d, size_t n, int ra, int rb)
 
 static ward_status link(rs *r, ward_error *err)
 {
-    qsort(r->pairs, r->n_pairs, sizeof *r->pairs, cmp_u64);
+    wi_sort(r->pairs, r->n_pairs, sizeof *r->pairs, cmp_u64);
     size_t u = 0;
     for (size_t i = 0; i < r->n_pairs; i++)
         if (!u || r->pairs[i] != r->pairs[u - 1])
@@ -462,7 +462,7 @@ static ward_status link(rs *r, ward_error *err)
         if (w >= r->in->resolve.threshold)
             s[ns++] = (scored){w, a, b};
     }
-    qsort(s, ns, sizeof *s, cmp_scored);
+    wi_sort(s, ns, sizeof *s, cmp_scored);
     for (int i = 0; i < r->n; i++)
         r->parent[i] = i;
     decision *d;
@@ -595,21 +595,21 @@ static ward_status assign_ids(assign_ctx *c, ward_error *err)
             cl[n++] = (claim){find(r->parent, i), c->old[i], 1};
             olds[no++] = c->old[i];
         }
-    qsort(cl, n, sizeof *cl, cmp_claim_root);
+    wi_sort(cl, n, sizeof *cl, cmp_claim_root);
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
         if (m && cl[m - 1].root == cl[i].root && cl[m - 1].old == cl[i].old)
             cl[m - 1].count++;
         else
             cl[m++] = cl[i];
-    qsort(olds, no, sizeof *olds, cmp_i64);
+    wi_sort(olds, no, sizeof *olds, cmp_i64);
     size_t nu = 0;
     for (size_t i = 0; i < no; i++)
         if (!nu || olds[i] != olds[nu - 1])
             olds[nu++] = olds[i];
     /* olds[] now lists old subjects; taken[k] says whether olds[k] is kept */
     char *taken = calloc(nu + 1, 1);
-    qsort(cl, m, sizeof *cl, cmp_claim_best);
+    wi_sort(cl, m, sizeof *cl, cmp_claim_best);
     ward_status rc = taken ? WARD_OK : ward_fail(err, WARD_ENOMEM, "out of memory");
     for (size_t i = 0; i < m && !rc; i++) {
         int64_t *k = bsearch(&cl[i].old, olds, nu, sizeof *olds, cmp_i64);
@@ -822,7 +822,7 @@ static void rs_free(rs *r)
 
 static ward_status index_by_record(rs *r, ward_error *err)
 {
-    qsort(r->id, r->n_id, sizeof *r->id, cmp_rec);
+    wi_sort(r->id, r->n_id, sizeof *r->id, cmp_rec);
     r->first = calloc((size_t)r->n + 2, sizeof *r->first);
     if (!r->first)
         return ward_fail(err, WARD_ENOMEM, "out of memory");

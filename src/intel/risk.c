@@ -81,7 +81,7 @@ static int cmp_held(const void *a, const void *b)
 static void evaluate(const wi_risk_model *m, subj_factors *sf, double *score, int *band,
                      ward_strbuf *text)
 {
-    qsort(sf->v, sf->n, sizeof *sf->v, cmp_held);
+    wi_sort(sf->v, sf->n, sizeof *sf->v, cmp_held);
     double total = 0, image = 0;
     int urgent = 0;
     for (size_t i = 0; i < sf->n; i++) {
