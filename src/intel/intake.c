@@ -106,10 +106,15 @@ static ward_status add_val(wi_intake *ik, int64_t rec, const char *field, int gr
 
 typedef void (*norm_fn)(const char *raw, wi_norm *n);
 
+static int blank(const char *s)
+{
+    return !s || strspn(s, " \t\r\n") == strlen(s);
+}
+
 static ward_status add(wi_intake *ik, int64_t rec, const char *field, int grp,
                        const char *raw, norm_fn fn, const char *where, ward_error *err)
 {
-    if (!raw || !*raw)
+    if (blank(raw))
         return WARD_OK;
     wi_norm n;
     if (fn)
@@ -189,7 +194,7 @@ static ward_status implied_factors(wi_intake *ik, int64_t rec, const wi_referral
             rc = add_factor(ik, rec, t, "stated in the referral", NULL, date, "intelligence",
                             err);
     }
-    if (!rc && r->occupation && *r->occupation &&
+    if (!rc && !blank(r->occupation) &&
         wi_occupation_has_access(&ik->in->risk, r->occupation))
         rc = add_factor(ik, rec, "occupation_children", r->occupation, NULL, date,
                         "intelligence", err);
@@ -201,10 +206,10 @@ static ward_status ip_event(wi_intake *ik, int64_t rec, int grp, const wi_ip_eve
 {
     wi_norm ip, t = {0};
     wi_norm_ip(e->address, &ip);
-    int has_time = e->time && *e->time;
+    int has_time = !blank(e->time);
     if (has_time)
         wi_norm_time(e->time, e->zone, &t);
-    int has_port = e->port && *e->port;
+    int has_port = !blank(e->port);
     /* Kept, but marked: without a full timestamp and zone, or behind a
      * carrier-grade NAT without a port, an address cannot identify anyone. */
     if (ip.status == WI_OK && !has_time) {
@@ -345,7 +350,7 @@ ward_status wi_intake_referral(wi_intake *ik, const wi_referral *r, ward_error *
     };
     for (size_t i = 0; i < sizeof simple / sizeof simple[0] && !rc; i++)
         rc = add(ik, rec, simple[i].field, 0, simple[i].raw, simple[i].fn, w, err);
-    if (!rc && r->incident_time && *r->incident_time) {
+    if (!rc && !blank(r->incident_time)) {
         wi_norm n;
         wi_norm_time(r->incident_time, r->incident_zone, &n);
         rc = add_val(ik, rec, "incident_time", 0, r->incident_time, &n, w, NULL, err);

@@ -187,9 +187,15 @@ static ward_status row_to_referral(wi_intake *ik, const ward_intel *in, csv_map 
         wi_intake_bad(ik, where, "%d columns where the header has %d", row->n, m->ncols);
         return WARD_OK;
     }
+    int empty = 1;
+    for (int c = 0; c < row->n; c++)
+        empty &= strspn(row->cells[c], " \t\r\n") == strlen(row->cells[c]);
+    if (empty)
+        return WARD_OK;   /* blank line */
+    /* Cells are kept as received, blanks included: the normalisers trim. */
     char *v[C_NFIELDS];
     for (int f = 0; f < C_NFIELDS; f++)
-        v[f] = m->col[f] >= 0 ? wi_trim(row->cells[m->col[f]]) : NULL;
+        v[f] = m->col[f] >= 0 ? row->cells[m->col[f]] : NULL;
     wi_referral r = {0};
     snprintf(r.where, sizeof r.where, "%s", where);
     r.ref = v[C_REF], r.reporter = v[C_REPORTER], r.reporter_country = v[C_COUNTRY];
@@ -231,11 +237,6 @@ static ward_status row_to_referral(wi_intake *ik, const ward_intel *in, csv_map 
             f->value = cell;
         }
     }
-    int empty = 1;
-    for (int c = 0; c < row->n; c++)
-        empty &= !*wi_trim(row->cells[c]);
-    if (empty)
-        return WARD_OK;   /* blank line */
     return wi_intake_referral(ik, &r, err);
 }
 

@@ -145,6 +145,22 @@ intel("clarify", qid, "2026-03-15T13:15:00Z", "--reason", "ISP confirmed 13:15 U
 intel("update", rc=0)
 expect(subject_of("R7") == subject_of("R8"), "clarified time now identifies")
 
+# re-running with nothing new changes nothing
+s = out(intel("update", rc=0))
+expect("0 re-assessed" in s and "0 packages created, 0 new versions" in s, f"idempotent: {s}")
+
+# ---- CSV column mapping; XML report routed by its postcode ----
+open("mapped.csv", "w").write("Ref No,Full Name,E-mail Address,Post Code\n"
+                              "M1,  Gizmo Testington ,gizmo@example.invalid,NE2 2AB\n")
+intel("ingest", "--source", "mapped", "--columns", "name=Nope", "mapped.csv", rc=3)
+intel("ingest", "--source", "mapped", "--columns",
+      "ref=Ref No,name=Full Name,email=E-mail Address,postcode=Post Code", "mapped.csv", rc=0)
+intel("update", rc=0)
+show = out(intel("subject", subject_of("M1"), rc=0))
+expect("  Gizmo Testington " in show and "GIZMO TESTINGTON" in show, f"raw kept with its blanks: {show}")
+pk4 = {p["subject"]: p for p in jsonl(intel("packages", "--json", rc=0).stdout)}
+expect(pk4[subject_of("X-0001")]["holder"] == "Northumbria Police", "XML report routed")
+
 # ---- query, KPIs, feedback, report ----
 q = json.loads(intel("query", "--list", "op-small", "--factor", "occupation_children",
                      "--by", "force", "--json", rc=0).stdout)
