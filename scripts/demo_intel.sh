@@ -4,7 +4,7 @@
 # platform reports, and print the triage report.
 #   scripts/demo_intel.sh DATADIR WARD_BIN
 set -eu
-DATA=${1:?usage: demo_intel.sh DATADIR WARD_BIN}
+DATA=$(realpath -m "${1:?usage: demo_intel.sh DATADIR WARD_BIN}")
 WARD=$(realpath "${2:?usage: demo_intel.sh DATADIR WARD_BIN}")
 cd "$(dirname "$0")/.."
 D=tests/data/intel

@@ -212,8 +212,12 @@ static int do_ingest(ward_intel *in, intel_args *a, int n, char **files)
     ward_store *store = NULL;
     char path[4096];
     snprintf(path, sizeof path, "%s/ward.db", a->data);
-    if (access(path, F_OK) == 0 && ward_store_open(a->data, WARD_STORE_READONLY, &store, NULL))
+    ward_error serr = {0};
+    if (access(path, F_OK) == 0 &&
+        ward_store_open(a->data, WARD_STORE_READONLY, &store, &serr) != WARD_OK) {
+        cli_error("intel", "warning: file hashes not looked up: %s", serr.message);
         store = NULL;
+    }
     int rc = WARD_EXIT_OK;
     ward_intel_ingest_summary *s = malloc(sizeof *s);
     if (!s) {

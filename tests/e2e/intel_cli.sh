@@ -175,6 +175,12 @@ expect("R11" in f and "safeguarded" in f, f)
 r = out(intel("report", rc=0))
 expect("Very High" in r and "Quarantined values" in r and "Routing" in r, r)
 
+# ---- the demo sequence `make demo` runs ----
+demo = os.path.join(os.environ["WARD_SOURCE_DIR"], "scripts/demo_intel.sh")
+p = subprocess.run(["sh", demo, "demo-data", WARD], capture_output=True)
+expect(p.returncode == 0 and b"WARD INTEL TRIAGE REPORT" in p.stdout and
+       b"Quarantined values" in p.stdout, f"demo: {p.returncode} {p.stderr!r}")
+
 # ---- resolution quality on a generated operation ----
 gen = os.path.join(os.environ["WARD_SOURCE_DIR"], "scripts/gen_referrals.py")
 subprocess.run(["/usr/bin/python3", gen, "--records", "3000", "--seed", "5", "--out", "g.csv",
