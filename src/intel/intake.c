@@ -299,8 +299,9 @@ static ward_status file_ref(wi_intake *ik, int64_t rec, int grp, const wi_file_r
     return rc;
 }
 
-static ward_status typology(wi_intake *ik, const wi_referral *r, char *typ, char *urg,
-                            size_t cap)
+/* Split the referral's typology into known typologies and urgent flags;
+ * unknown words are kept as values only. */
+static void typology(wi_intake *ik, const wi_referral *r, char *typ, char *urg, size_t cap)
 {
     typ[0] = urg[0] = 0;
     for (size_t i = 0; i < r->n_typology; i++) {
@@ -314,7 +315,6 @@ static ward_status typology(wi_intake *ik, const wi_referral *r, char *typ, char
             strncat(dst, ",", cap - strlen(dst) - 1);
         strncat(dst, t, cap - strlen(dst) - 1);
     }
-    return WARD_OK;
 }
 
 static int truthy(const char *s)
@@ -324,7 +324,7 @@ static int truthy(const char *s)
 
 ward_status wi_intake_referral(wi_intake *ik, const wi_referral *r, ward_error *err)
 {
-    char typ[256], urg[128];
+    char typ[256], urg[256];
     typology(ik, r, typ, urg, sizeof typ);
     int international = ik->opts->international || truthy(r->international) ||
                         strstr(typ, "international") != NULL;

@@ -68,9 +68,9 @@ ward_status ward_intel_subjects(ward_intel *in, const char *band, int json, FILE
     if (band && (want = wi_band_parse(band)) < 0)
         return ward_fail(err, WARD_EINVAL, "band must be very-high, high, medium or low");
     sqlite3_stmt *st;
-    ward_status rc = wi_prepare(in, SUBJECT_ROWS " AND coalesce(o.band, a.band) = ?1 OR ?1 < 0"
-                                    " AND s.active = 1 ORDER BY coalesce(o.band, a.band),"
-                                    " a.score DESC, s.id", &st, err);
+    ward_status rc = wi_prepare(in, SUBJECT_ROWS " AND (?1 < 0 OR coalesce(o.band, a.band) = ?1)"
+                                    " ORDER BY coalesce(o.band, a.band), a.score DESC, s.id",
+                                &st, err);
     if (rc)
         return rc;
     sqlite3_bind_int(st, 1, want);
@@ -110,16 +110,15 @@ static void factor_lines(FILE *out, const char *text)
 {
     for (const char *p = text; p && *p;) {
         const char *nl = strchr(p, '\n');
-        char line[512], *f[7] = {0};
+        char line[512], empty[1] = "", *f[7];
         snprintf(line, sizeof line, "%.*s", (int)(nl ? nl - p : (long)strlen(p)), p);
-        char *save = NULL, *tok = line;
-        for (int i = 0; i < 7; i++) {
-            f[i] = tok ? tok : (char *)"";
+        char *tok = line;
+        for (int i = 0; i < 7; i++) {   /* name|group|weight|status|source|date|value */
+            f[i] = tok ? tok : empty;
             tok = tok ? strchr(tok, '|') : NULL;
             if (tok)
                 *tok++ = 0;
         }
-        (void)save;
         fprintf(out, "    %-24s %-11s +%-5s %-12s source: %s; date: %s; %s\n", f[0], f[1], f[2],
                 f[3], f[4], f[5], f[6]);
         p = nl ? nl + 1 : NULL;
