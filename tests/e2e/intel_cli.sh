@@ -106,7 +106,7 @@ j = json.loads(intel("package", str(pid), rc=0).stdout)
 expect(j["assessment"]["band"] == "Very High" and j["referrals"] and j["caveat"], j.keys())
 intel("package", str(pid), "--format", "html", "-o", "p.html", rc=0)
 h = open("p.html").read()
-expect("<html>" in h and "McTESTFACE, Testy" in h and "&lt;" not in h[:0], "HTML package")
+expect("<html>" in h and "McTESTFACE, Testy" in h, "HTML package")
 intel("state", str(pid), "accepted", rc=0)
 intel("state", str(pid), "disseminated", rc=2)                     # no going back
 intel("outcome", str(pid), "nfa", rc=2)                            # nfa needs a reason
@@ -151,7 +151,8 @@ expect("0 re-assessed" in s and "0 packages created, 0 new versions" in s, f"ide
 
 # ---- CSV column mapping; XML report routed by its postcode ----
 open("mapped.csv", "w").write("Ref No,Full Name,E-mail Address,Post Code\n"
-                              "M1,  Gizmo Testington ,gizmo@example.invalid,NE2 2AB\n")
+                              "M1,  Gizmo Testington ,gizmo@example.invalid,NE2 2AB\n"
+                              "M2,<b>Bold</b> Testface,bold@example.invalid,NE2 2AB\n")
 intel("ingest", "--source", "mapped", "--columns", "name=Nope", "mapped.csv", rc=3)
 intel("ingest", "--source", "mapped", "--columns",
       "ref=Ref No,name=Full Name,email=E-mail Address,postcode=Post Code", "mapped.csv", rc=0)
@@ -159,6 +160,8 @@ intel("update", rc=0)
 show = out(intel("subject", subject_of("M1"), rc=0))
 expect("  Gizmo Testington " in show and "GIZMO TESTINGTON" in show, f"raw kept with its blanks: {show}")
 pk4 = {p["subject"]: p for p in jsonl(intel("packages", "--json", rc=0).stdout)}
+h = out(intel("package", str(pk4[subject_of("M2")]["package"]), "--format", "html", rc=0))
+expect("&lt;b&gt;Bold&lt;/b&gt; Testface" in h and "<b>Bold" not in h, "HTML escapes values")
 expect(pk4[subject_of("X-0001")]["holder"] == "Northumbria Police", "XML report routed")
 
 # ---- query, KPIs, feedback, report ----
