@@ -229,6 +229,9 @@ static int do_ingest(ward_intel *in, intel_args *a, int n, char **files)
         ward_status st = ward_intel_ingest(in, files[i], &o, store, s, &err);
         for (size_t k = 0; k < s->n_messages; k++)
             fprintf(stderr, "ward intel: %s\n", s->messages[k]);
+        if (s->n_messages == WARD_INTEL_MESSAGES)
+            fprintf(stderr, "ward intel: (first %d messages shown; 'ward intel quarantine'"
+                            " lists every quarantined value)\n", WARD_INTEL_MESSAGES);
         if (st) {
             int r = fail(st, &err);
             rc = r > rc ? r : rc;
