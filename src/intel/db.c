@@ -150,6 +150,23 @@ const char *wi_col(sqlite3_stmt *st, int i)
     return s ? s : "";
 }
 
+ward_status wi_each_subject_row(ward_intel *in, const char *sql, int64_t max,
+                                wi_subject_row_fn fn, void *ctx, ward_error *err)
+{
+    sqlite3_stmt *st;
+    ward_status rc = wi_prepare(in, sql, &st, err);
+    int r = SQLITE_DONE;
+    while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t s = sqlite3_column_int64(st, 0);
+        if (s >= 1 && s <= max && fn(ctx, s, st))
+            rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = wi_sqlfail(in, err, "query");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 void wi_time_str(time_t t, char out[32])
 {
     struct tm tm;

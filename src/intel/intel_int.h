@@ -102,6 +102,11 @@ void wi_rollback(ward_intel *in);
 ward_status wi_query_int(ward_intel *in, const char *sql, const char *param, int64_t dflt,
                          int64_t *v, ward_error *err);
 const char *wi_col(sqlite3_stmt *st, int i);   /* "" for NULL */
+/* Each row of `sql` whose first column is a subject id in 1..max; fn
+ * returns non-zero when out of memory, which stops the walk. */
+typedef int (*wi_subject_row_fn)(void *ctx, int64_t subject, sqlite3_stmt *st);
+ward_status wi_each_subject_row(ward_intel *in, const char *sql, int64_t max,
+                                wi_subject_row_fn fn, void *ctx, ward_error *err);
 /* UTC "YYYY-MM-DDTHH:MM:SSZ" of t. */
 void wi_time_str(time_t t, char out[32]);
 /* Parse wi_time_str's form back; -1 if malformed. */

@@ -156,49 +156,43 @@ typedef struct prior {
     char deadline[32];
 } prior;
 
+static int prior_row(void *ctx, int64_t s, sqlite3_stmt *st)
+{
+    prior *pr = ctx;
+    pr[s].band = sqlite3_column_int(st, 1);
+    snprintf(pr[s].deadline, 32, "%s", wi_col(st, 3));
+    return !(pr[s].factors = strdup(wi_col(st, 2)));
+}
+
 static ward_status load_priors(ward_intel *in, prior *pr, int64_t max, ward_error *err)
 {
-    sqlite3_stmt *st;
-    ward_status rc = wi_prepare(in, "SELECT subject, band, factors, deadline FROM assessments"
-                                    " WHERE id IN (SELECT max(id) FROM assessments"
-                                    " GROUP BY subject)", &st, err);
-    if (rc)
-        return rc;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        int64_t s = sqlite3_column_int64(st, 0);
-        if (s < 1 || s > max)
-            continue;
-        pr[s].band = sqlite3_column_int(st, 1);
-        pr[s].factors = strdup(wi_col(st, 2));
-        snprintf(pr[s].deadline, 32, "%s", wi_col(st, 3));
-        if (!pr[s].factors)
-            rc = ward_fail(err, WARD_ENOMEM, "out of memory");
-    }
-    sqlite3_finalize(st);
-    return rc;
+    return wi_each_subject_row(in, "SELECT subject, band, factors, deadline FROM assessments"
+                                   " WHERE id IN (SELECT max(id) FROM assessments"
+                                   " GROUP BY subject)", max, prior_row, pr, err);
+}
+
+typedef struct factor_ctx {
+    subj_factors *sf;
+    const wi_risk_model *model;
+} factor_ctx;
+
+static int factor_row(void *ctx, int64_t s, sqlite3_stmt *st)
+{
+    factor_ctx *c = ctx;
+    return hold(&c->sf[s], c->model, wi_col(st, 1), wi_col(st, 2), wi_col(st, 3), wi_col(st, 4),
+                wi_col(st, 5));
 }
 
 static ward_status load_factors(ward_intel *in, subj_factors *sf, int64_t max, ward_error *err)
 {
-    sqlite3_stmt *st;
-    ward_status rc = wi_prepare(
+    factor_ctx c = {sf, &in->risk};
+    return wi_each_subject_row(
         in,
         "SELECT sr.subject, f.factor, f.status, f.source, coalesce(f.date, f.date_raw, ''),"
         " coalesce(f.value, '') FROM factors f JOIN subject_records sr ON sr.record = f.record"
         " UNION ALL SELECT f.subject, f.factor, f.status, f.source,"
         " coalesce(f.date, f.date_raw, ''), coalesce(f.value, '') FROM factors f"
-        " WHERE f.subject IS NOT NULL", &st, err);
-    if (rc)
-        return rc;
-    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-        int64_t s = sqlite3_column_int64(st, 0);
-        if (s >= 1 && s <= max &&
-            hold(&sf[s], &in->risk, wi_col(st, 1), wi_col(st, 2), wi_col(st, 3), wi_col(st, 4),
-                 wi_col(st, 5)))
-            rc = ward_fail(err, WARD_ENOMEM, "out of memory");
-    }
-    sqlite3_finalize(st);
-    return rc;
+        " WHERE f.subject IS NOT NULL", max, factor_row, &c, err);
 }
 
 typedef struct score_ctx {

@@ -23,50 +23,47 @@ typedef struct facts {
     char sources[128];
 } facts;
 
+static int facts_row(void *ctx, int64_t s, sqlite3_stmt *st)
+{
+    facts *f = (facts *)ctx + s;
+    f->international = sqlite3_column_int(st, 1);
+    f->bulk = sqlite3_column_int(st, 2);
+    f->records = sqlite3_column_int(st, 3);
+    f->have = 1;
+    snprintf(f->sources, sizeof f->sources, "%s", wi_col(st, 4));
+    return 0;
+}
+
+/* Tally the postcode areas of a subject's records (the first four seen). */
+static int area_row(void *ctx, int64_t s, sqlite3_stmt *st)
+{
+    facts *f = (facts *)ctx + s;
+    char area[8];
+    wi_postcode_area(wi_col(st, 1), area);
+    for (int i = 0; i < 4; i++) {
+        if (!f->area_n[i])
+            snprintf(f->areas[i], 8, "%s", area);
+        if (!strcmp(f->areas[i], area)) {
+            f->area_n[i]++;
+            break;
+        }
+    }
+    return 0;
+}
+
 static ward_status load_facts(ward_intel *in, facts *f, int64_t max, ward_error *err)
 {
-    sqlite3_stmt *st;
-    ward_status rc = wi_prepare(
+    ward_status rc = wi_each_subject_row(
         in,
         "SELECT sr.subject, max(r.international OR b.international), max(b.bulk), count(*),"
         " group_concat(DISTINCT b.source) FROM subject_records sr"
         " JOIN records r ON r.id = sr.record JOIN batches b ON b.id = r.batch"
-        " GROUP BY sr.subject", &st, err);
-    if (rc)
-        return rc;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        int64_t s = sqlite3_column_int64(st, 0);
-        if (s < 1 || s > max)
-            continue;
-        f[s].international = sqlite3_column_int(st, 1);
-        f[s].bulk = sqlite3_column_int(st, 2);
-        f[s].records = sqlite3_column_int(st, 3);
-        f[s].have = 1;
-        snprintf(f[s].sources, sizeof f[s].sources, "%s", wi_col(st, 4));
-    }
-    sqlite3_finalize(st);
-    rc = wi_prepare(in, "SELECT sr.subject, v.norm FROM vals v JOIN subject_records sr"
-                        " ON sr.record = v.record WHERE v.field = 'postcode'"
-                        " AND v.status IN ('ok','resolved')", &st, err);
-    if (rc)
-        return rc;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        int64_t s = sqlite3_column_int64(st, 0);
-        if (s < 1 || s > max)
-            continue;
-        char area[8];
-        wi_postcode_area(wi_col(st, 1), area);
-        for (int i = 0; i < 4; i++) {
-            if (!f[s].area_n[i])
-                snprintf(f[s].areas[i], 8, "%s", area);
-            if (!strcmp(f[s].areas[i], area)) {
-                f[s].area_n[i]++;
-                break;
-            }
-        }
-    }
-    sqlite3_finalize(st);
-    return WARD_OK;
+        " GROUP BY sr.subject", max, facts_row, f, err);
+    if (!rc)
+        rc = wi_each_subject_row(in, "SELECT sr.subject, v.norm FROM vals v JOIN subject_records sr"
+                                     " ON sr.record = v.record WHERE v.field = 'postcode'"
+                                     " AND v.status IN ('ok','resolved')", max, area_row, f, err);
+    return rc;
 }
 
 /* Where a subject goes, and why (one line). */
