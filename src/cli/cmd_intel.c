@@ -1,22 +1,508 @@
 /*
- * ward intel: placeholder until the module lands.
+ * ward intel: bulk referrals to prioritised intelligence packages. Each
+ * action is a thin call into libward's intel.h.
  */
 #include "cli/cli.h"
 
+#include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <ward/intel.h>
+#include <ward/store.h>
 
 static const char help[] =
 "NAME\n"
-"    ward intel - bulk referral triage\n"
+"    ward intel - bulk referral triage: intake, identity, risk, routing\n"
 "\n"
-"    Not implemented yet.\n";
+"SYNOPSIS\n"
+"    ward intel ingest --source NAME [--format csv|json|xml] [--columns MAP]\n"
+"                      [--international] [--bulk|--not-bulk] [--received T] FILE...\n"
+"    ward intel resolve | score | route | update\n"
+"    ward intel subjects [--band B] [--json]      ward intel subject ID [--json]\n"
+"    ward intel factor ID NAME --source S --status ST [--date D] [--value V]\n"
+"    ward intel override ID --band B --reason TEXT\n"
+"    ward intel apart|join RECORD RECORD --reason TEXT\n"
+"    ward intel quarantine                        ward intel clarify VALUE_ID TEXT --reason R\n"
+"    ward intel packages [--holder H] [--json]\n"
+"    ward intel package ID [--format json|html] [-o FILE]\n"
+"    ward intel state ID disseminated|accepted|actioned [--note TEXT]\n"
+"    ward intel outcome ID arrest|charge|caution|safeguarded|nfa|referred [--reason R]\n"
+"    ward intel escalate ID --reason TEXT\n"
+"    ward intel query [--list L] [--factor F] [--by force|hub|band] [--json]\n"
+"    ward intel kpi [--json] | alerts [--json] | feedback --list L | report\n"
+"    ward intel evaluate TRUTH.csv                ward intel config risk|routing|resolve\n"
+"    (every action takes --data DIR and --now TIME)\n"
+"\n"
+"DESCRIPTION\n"
+"    Turns bulk referral lists (a foreign agency's names, a peer-to-peer\n"
+"    operation's IP addresses, platform reports) into prioritised packages\n"
+"    routed to hubs and forces. Priority is led by access to children and\n"
+"    opportunity, not by what images were found. Bands order the work: a\n"
+"    person reviews every subject; every factor shows its source, date and\n"
+"    evidential status (fact, intelligence, assumption).\n"
+"\n"
+"    Intelligence is kept in <datadir>/intel.db, apart from the hash-set\n"
+"    store. File hashes in referrals are looked up in ward.db when present.\n"
+"\n"
+"ACTIONS\n"
+"    ingest FILE...  Read referral lists: CSV with a header row (fields ref,\n"
+"                    name, dob, email, phone, screen_name, ip, ip_port,\n"
+"                    ip_time, ip_zone, ip_event, postcode, address,\n"
+"                    occupation, typology, file_md5/sha1/sha256,\n"
+"                    file_viewed, and risk-factor columns such as\n"
+"                    children_in_household; several values in a cell are\n"
+"                    separated by ';'), JSON or XML reports modelled on the\n"
+"                    CyberTipline fields (see docs/intel.md). Each value is\n"
+"                    kept as received beside its normalised form. Times\n"
+"                    without a zone, 12-hour times without AM/PM and dates\n"
+"                    whose day and month could be swapped are quarantined,\n"
+"                    never guessed; an IP address without a full timestamp\n"
+"                    and zone, or in a CGNAT range without a port, never\n"
+"                    identifies anyone. Bad records are named by file:line\n"
+"                    or JSON pointer and skipped; the rest land in one\n"
+"                    transaction. A file is ingested once (by SHA-256).\n"
+"    resolve         Group records into subjects (Fellegi-Sunter weights,\n"
+"                    frequency cap on shared identifiers). Subject ids are\n"
+"                    stable; merges and splits are recorded. Each subject\n"
+"                    gets an attribution grade A-E with reasons.\n"
+"    score           Risk band, deadline, score and factors for each subject;\n"
+"                    a new assessment is written only when something changed,\n"
+"                    and says what.\n"
+"    route           Create or version each subject's package and route it;\n"
+"                    raise deconfliction alerts.\n"
+"    update          resolve, score and route in turn.\n"
+"    subjects        Subjects by band (* marks an analyst override).\n"
+"    subject ID      One subject: grade, band, factors, history, referrals\n"
+"                    with every value as received and normalised.\n"
+"    factor          Add a risk factor to a subject (forbidden factors such\n"
+"                    as ethnicity, nationality or immigration status are\n"
+"                    refused). Run 'score' to re-assess.\n"
+"    override        Set a subject's band by hand with a written reason; the\n"
+"                    model's band is kept beside it.\n"
+"    apart, join     Tell the resolver two records are different people (or\n"
+"                    the same); honoured by every later 'resolve'. This is\n"
+"                    how a merge or split is reversed.\n"
+"    quarantine      Values waiting for a person, with their ids.\n"
+"    clarify         Settle a quarantined value (e.g. the time with its\n"
+"                    zone); the value as received is kept.\n"
+"    packages        Packages with holder, state, band and deadline.\n"
+"    package ID      A package as JSON or a printable HTML page.\n"
+"    state, outcome  Move a package on: created -> disseminated -> accepted\n"
+"                    -> actioned -> outcome. nfa and referred need a reason.\n"
+"    escalate        Pass a package from a force to its regional hub.\n"
+"    query           Count subjects: e.g. on list X with occupation_children\n"
+"                    by force.\n"
+"    kpi             Backlog and age by holder and band, time to action by\n"
+"                    band and holder, share of each list worked, outcomes.\n"
+"    alerts          Deconfliction, closed-subject and overdue alerts.\n"
+"    feedback        What came of each referral of a list, for its sender.\n"
+"    report          A readable triage report.\n"
+"    evaluate        Pairwise precision and recall of the subjects against a\n"
+"                    ground truth file of 'ref,entity' lines (the generator's).\n"
+"    config          Print a built-in model. Copy it to\n"
+"                    <datadir>/intel-<name>.conf to change it.\n"
+"\n"
+"OPTIONS\n"
+"    --data DIR          data directory (default $WARD_DATA, else\n"
+"                        ~/.local/share/ward)\n"
+"    --source NAME       ingest: the list's name (required)\n"
+"    --columns MAP       ingest: CSV column mapping, e.g.\n"
+"                        'name=Full Name,email=E-mail Address'\n"
+"    --international     ingest: every record came from abroad\n"
+"    --bulk, --not-bulk  ingest: a bulk national operation or not (default:\n"
+"                        by size, see bulk_threshold in the routing model)\n"
+"    --now TIME          the time to act as now (UTC, YYYY-MM-DDTHH:MM:SSZ)\n"
+"    --json              JSON output (one object per line for lists)\n"
+"\n"
+"EXIT STATUS\n"
+"    0 done; 1 ingest skipped bad records, or alerts exist; 2 usage or a\n"
+"    refused value (forbidden factor, missing reason); 3 unusable input;\n"
+"    4 I/O.\n"
+"\n"
+"EXAMPLES\n"
+"    ward intel ingest --source op-willow --bulk willow.csv\n"
+"    ward intel update && ward intel report\n"
+"    ward intel query --list op-willow --factor occupation_children --by force\n"
+"    ward intel override S000042 --band high --reason 'new intel: coaches U11s'\n"
+"    ward intel package 17 --format html -o pkg17.html\n";
+
+typedef struct intel_args {
+    const char *data, *source, *format, *columns, *received, *band, *reason, *note, *holder,
+        *list, *factor, *by, *output, *status, *date, *value, *now;
+    int international, bulk, json;
+    time_t t;
+} intel_args;
+
+enum { OPT_DATA = 256, OPT_SOURCE, OPT_COLUMNS, OPT_INTL, OPT_BULK, OPT_NOT_BULK, OPT_RECEIVED,
+       OPT_BAND, OPT_REASON, OPT_NOTE, OPT_HOLDER, OPT_LIST, OPT_FACTOR, OPT_BY, OPT_JSON,
+       OPT_STATUS, OPT_DATE, OPT_VALUE, OPT_NOW };
+
+static const struct option long_opts[] = {
+    {"data", required_argument, NULL, OPT_DATA},
+    {"source", required_argument, NULL, OPT_SOURCE},
+    {"format", required_argument, NULL, 'f'},
+    {"columns", required_argument, NULL, OPT_COLUMNS},
+    {"international", no_argument, NULL, OPT_INTL},
+    {"bulk", no_argument, NULL, OPT_BULK},
+    {"not-bulk", no_argument, NULL, OPT_NOT_BULK},
+    {"received", required_argument, NULL, OPT_RECEIVED},
+    {"band", required_argument, NULL, OPT_BAND},
+    {"reason", required_argument, NULL, OPT_REASON},
+    {"note", required_argument, NULL, OPT_NOTE},
+    {"holder", required_argument, NULL, OPT_HOLDER},
+    {"list", required_argument, NULL, OPT_LIST},
+    {"factor", required_argument, NULL, OPT_FACTOR},
+    {"by", required_argument, NULL, OPT_BY},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"status", required_argument, NULL, OPT_STATUS},
+    {"date", required_argument, NULL, OPT_DATE},
+    {"value", required_argument, NULL, OPT_VALUE},
+    {"now", required_argument, NULL, OPT_NOW},
+    {"output", required_argument, NULL, 'o'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+
+static int status_exit(ward_status st)
+{
+    switch (st) {
+    case WARD_OK: return WARD_EXIT_OK;
+    case WARD_EIO: return WARD_EXIT_IO;
+    case WARD_ENOMEM: case WARD_EINTERNAL: return WARD_EXIT_INTERNAL;
+    case WARD_EINVAL: return WARD_EXIT_USAGE;
+    default: return WARD_EXIT_DATA;
+    }
+}
+
+static int fail(ward_status st, const ward_error *err)
+{
+    cli_error("intel", "%s", err->message[0] ? err->message : ward_status_str(st));
+    return status_exit(st);
+}
+
+static int parse_id(const char *s, int64_t *v)
+{
+    char *end;
+    long long n = s ? strtoll(s, &end, 10) : 0;
+    if (!s || *end || n <= 0)
+        return -1;
+    *v = n;
+    return 0;
+}
+
+static int do_ingest(ward_intel *in, intel_args *a, int n, char **files)
+{
+    if (!n)
+        return cli_usage("intel", "ingest: no FILE given");
+    if (!a->source)
+        return cli_usage("intel", "ingest: --source NAME is required");
+    ward_intel_ingest_opts o = {.source = a->source, .columns = a->columns,
+                                .international = a->international, .bulk = a->bulk,
+                                .received = a->received, .now = a->t};
+    if (a->format) {
+        o.format = !strcmp(a->format, "csv") ? WARD_INTEL_CSV : !strcmp(a->format, "json")
+                   ? WARD_INTEL_JSON : !strcmp(a->format, "xml") ? WARD_INTEL_XML : -1;
+        if ((int)o.format < 0)
+            return cli_usage("intel", "--format must be csv, json or xml");
+    }
+    /* The hash-set store, if there is one, for file-hash lookups. */
+    ward_store *store = NULL;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/ward.db", a->data);
+    ward_error serr = {0};
+    if (access(path, F_OK) == 0 &&
+        ward_store_open(a->data, WARD_STORE_READONLY, &store, &serr) != WARD_OK) {
+        cli_error("intel", "warning: file hashes not looked up: %s", serr.message);
+        store = NULL;
+    }
+    int rc = WARD_EXIT_OK;
+    ward_intel_ingest_summary *s = malloc(sizeof *s);
+    if (!s) {
+        ward_store_close(store);
+        return WARD_EXIT_INTERNAL;
+    }
+    for (int i = 0; i < n; i++) {
+        ward_error err = {0};
+        ward_status st = ward_intel_ingest(in, files[i], &o, store, s, &err);
+        for (size_t k = 0; k < s->n_messages; k++)
+            fprintf(stderr, "ward intel: %s\n", s->messages[k]);
+        if (s->n_messages == WARD_INTEL_MESSAGES)
+            fprintf(stderr, "ward intel: (first %d messages shown; 'ward intel quarantine'"
+                            " lists every quarantined value)\n", WARD_INTEL_MESSAGES);
+        if (st) {
+            int r = fail(st, &err);
+            rc = r > rc ? r : rc;
+            continue;
+        }
+        printf("%s: %" PRIu64 " records, %" PRIu64 " values, %" PRIu64 " quarantined, %" PRIu64
+               " unusable, %" PRIu64 " bad, %" PRIu64 " factors refused; %" PRIu64
+               " file hashes looked up, %" PRIu64 " known\n", files[i], s->records, s->values,
+               s->quarantined, s->unusable, s->bad, s->refused_factors, s->hash_lookups,
+               s->hash_known);
+        if ((s->bad || s->refused_factors) && rc == WARD_EXIT_OK)
+            rc = WARD_EXIT_FINDINGS;
+    }
+    free(s);
+    ward_store_close(store);
+    return rc;
+}
+
+static ward_status do_resolve(ward_intel *in, intel_args *a, ward_error *err)
+{
+    ward_intel_resolve_summary s;
+    ward_status st = ward_intel_resolve(in, a->t, cli_user(), &s, err);
+    if (!st)
+        printf("resolve: %" PRIu64 " records -> %" PRIu64 " subjects (%" PRIu64 " new, %" PRIu64
+               " merged, %" PRIu64 " split); %" PRIu64 " shared identifiers not used to link\n",
+               s.records, s.subjects, s.created, s.merged, s.split, s.links_refused_by_cap);
+    return st;
+}
+
+static ward_status do_score(ward_intel *in, intel_args *a, ward_error *err)
+{
+    ward_intel_score_summary s;
+    ward_status st = ward_intel_score(in, a->t, &s, err);
+    if (!st)
+        printf("score: %" PRIu64 " subjects, %" PRIu64 " re-assessed; Very High %" PRIu64
+               ", High %" PRIu64 ", Medium %" PRIu64 ", Low %" PRIu64 "\n", s.subjects, s.changed,
+               s.band_count[0], s.band_count[1], s.band_count[2], s.band_count[3]);
+    return st;
+}
+
+static ward_status do_route(ward_intel *in, intel_args *a, ward_error *err)
+{
+    ward_intel_route_summary s;
+    ward_status st = ward_intel_route(in, a->t, &s, err);
+    if (!st)
+        printf("route: %" PRIu64 " packages created, %" PRIu64 " new versions, %" PRIu64
+               " alerts raised\n", s.packages_created, s.packages_versioned, s.alerts);
+    return st;
+}
+
+static int do_package(ward_intel *in, intel_args *a, int n, char **rest, ward_error *err)
+{
+    int64_t id;
+    if (n != 1 || parse_id(rest[0], &id))
+        return cli_usage("intel", "package: give one package number");
+    FILE *out = stdout;
+    if (a->output && !(out = fopen(a->output, "w"))) {
+        cli_error("intel", "cannot write %s", a->output);
+        return WARD_EXIT_IO;
+    }
+    ward_status st = ward_intel_package_export(in, id, a->format ? a->format : "json", out, err);
+    if (out != stdout && fclose(out) && !st) {
+        cli_error("intel", "cannot write %s", a->output);
+        return WARD_EXIT_IO;
+    }
+    return st ? fail(st, err) : WARD_EXIT_OK;
+}
+
+static int two_records(ward_intel *in, intel_args *a, int n, char **rest, int join,
+                       ward_error *err)
+{
+    int64_t x, y;
+    if (n != 2 || parse_id(rest[0], &x) || parse_id(rest[1], &y))
+        return cli_usage("intel", "give two record numbers");
+    ward_status st = (join ? ward_intel_join : ward_intel_keep_apart)(in, x, y, cli_user(),
+                                                                     a->reason, a->t, err);
+    if (!st)
+        printf("recorded; run 'ward intel update' to apply\n");
+    return st ? fail(st, err) : WARD_EXIT_OK;
+}
+
+static int do_lifecycle(ward_intel *in, intel_args *a, const char *action, int n, char **rest,
+                        ward_error *err)
+{
+    int64_t id;
+    if (n < 1 || parse_id(rest[0], &id))
+        return cli_usage("intel", "%s: give a package number", action);
+    ward_status st;
+    if (!strcmp(action, "escalate")) {
+        if (n != 1)
+            return cli_usage("intel", "escalate: one package");
+        st = ward_intel_escalate(in, id, cli_user(), a->reason, a->t, err);
+    } else {
+        if (n != 2)
+            return cli_usage("intel", "%s: give a package number and a %s", action,
+                             !strcmp(action, "state") ? "state" : "outcome");
+        st = !strcmp(action, "state")
+                 ? ward_intel_package_state(in, id, rest[1], cli_user(), a->note, a->t, err)
+                 : ward_intel_outcome(in, id, rest[1], cli_user(), a->reason, a->t, err);
+    }
+    return st ? fail(st, err) : WARD_EXIT_OK;
+}
+
+static int do_config(int n, char **rest)
+{
+    const char *text = n == 1 ? ward_intel_default_config(rest[0]) : NULL;
+    if (!text)
+        return cli_usage("intel", "config: name risk, routing or resolve");
+    fputs(text, stdout);
+    return WARD_EXIT_OK;
+}
+
+static int do_evaluate(ward_intel *in, int n, char **rest, ward_error *err)
+{
+    double p, r;
+    if (n != 1)
+        return cli_usage("intel", "evaluate: give one truth file");
+    ward_status st = ward_intel_evaluate(in, rest[0], &p, &r, err);
+    if (st)
+        return fail(st, err);
+    printf("precision %.4f recall %.4f\n", p, r);
+    return WARD_EXIT_OK;
+}
+
+static int dispatch(ward_intel *in, intel_args *a, const char *action, int n, char **rest)
+{
+    ward_error err = {0};
+    ward_status st = WARD_OK;
+    int64_t id;
+    if (!strcmp(action, "ingest"))
+        return do_ingest(in, a, n, rest);
+    if (!strcmp(action, "package"))
+        return do_package(in, a, n, rest, &err);
+    if (!strcmp(action, "apart") || !strcmp(action, "join"))
+        return two_records(in, a, n, rest, !strcmp(action, "join"), &err);
+    if (!strcmp(action, "state") || !strcmp(action, "outcome") || !strcmp(action, "escalate"))
+        return do_lifecycle(in, a, action, n, rest, &err);
+    if (!strcmp(action, "evaluate"))
+        return do_evaluate(in, n, rest, &err);
+    if (!strcmp(action, "resolve"))
+        st = do_resolve(in, a, &err);
+    else if (!strcmp(action, "score"))
+        st = do_score(in, a, &err);
+    else if (!strcmp(action, "route"))
+        st = do_route(in, a, &err);
+    else if (!strcmp(action, "update")) {
+        st = do_resolve(in, a, &err);
+        if (!st)
+            st = do_score(in, a, &err);
+        if (!st)
+            st = do_route(in, a, &err);
+    } else if (!strcmp(action, "subjects"))
+        st = ward_intel_subjects(in, a->band, a->json, stdout, &err);
+    else if (!strcmp(action, "subject")) {
+        if (n != 1)
+            return cli_usage("intel", "subject: give one subject id (S000123)");
+        st = ward_intel_subject_show(in, rest[0], a->json, stdout, &err);
+    } else if (!strcmp(action, "factor")) {
+        if (n != 2)
+            return cli_usage("intel", "factor: give a subject id and a factor name");
+        st = ward_intel_add_factor(in, rest[0], rest[1], a->value, a->source, a->date,
+                                   a->status, a->t, &err);
+    } else if (!strcmp(action, "override")) {
+        if (n != 1 || !a->band)
+            return cli_usage("intel", "override: give a subject id and --band");
+        st = ward_intel_override(in, rest[0], a->band, cli_user(), a->reason, a->t, &err);
+    } else if (!strcmp(action, "quarantine"))
+        st = ward_intel_quarantine_list(in, stdout, &err);
+    else if (!strcmp(action, "clarify")) {
+        if (n != 2 || parse_id(rest[0], &id))
+            return cli_usage("intel", "clarify: give a value id and the settled value");
+        st = ward_intel_clarify(in, id, rest[1], cli_user(), a->reason, a->t, &err);
+    } else if (!strcmp(action, "packages"))
+        st = ward_intel_packages(in, a->holder, a->json, stdout, &err);
+    else if (!strcmp(action, "query"))
+        st = ward_intel_query(in, a->list, a->factor, a->by, a->json, stdout, &err);
+    else if (!strcmp(action, "kpi"))
+        st = ward_intel_kpi(in, a->t, a->json, stdout, &err);
+    else if (!strcmp(action, "alerts")) {
+        uint64_t count = 0;
+        st = ward_intel_alerts(in, a->t, a->json, stdout, &count, &err);
+        if (!st && count)
+            return WARD_EXIT_FINDINGS;
+    } else if (!strcmp(action, "feedback")) {
+        if (!a->list)
+            return cli_usage("intel", "feedback: give --list NAME");
+        st = ward_intel_feedback(in, a->list, stdout, &err);
+    } else if (!strcmp(action, "report"))
+        st = ward_intel_report(in, a->t, stdout, &err);
+    else
+        return cli_usage("intel", "unknown action '%s'", action);
+    return st ? fail(st, &err) : WARD_EXIT_OK;
+}
+
+static int parse_now(const char *s, time_t *t)
+{
+    struct tm tm = {0};
+    const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
+    if (!end || *end)
+        return -1;
+    *t = timegm(&tm);
+    return 0;
+}
 
 static int run_intel(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    cli_error("intel", "not implemented yet");
-    return WARD_EXIT_INTERNAL;
+    intel_args a = {.bulk = -1};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "f:o:h", long_opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_DATA: a.data = optarg; break;
+        case OPT_SOURCE: a.source = optarg; break;
+        case 'f': a.format = optarg; break;
+        case OPT_COLUMNS: a.columns = optarg; break;
+        case OPT_INTL: a.international = 1; break;
+        case OPT_BULK: a.bulk = 1; break;
+        case OPT_NOT_BULK: a.bulk = 0; break;
+        case OPT_RECEIVED: a.received = optarg; break;
+        case OPT_BAND: a.band = optarg; break;
+        case OPT_REASON: a.reason = optarg; break;
+        case OPT_NOTE: a.note = optarg; break;
+        case OPT_HOLDER: a.holder = optarg; break;
+        case OPT_LIST: a.list = optarg; break;
+        case OPT_FACTOR: a.factor = optarg; break;
+        case OPT_BY: a.by = optarg; break;
+        case OPT_JSON: a.json = 1; break;
+        case OPT_STATUS: a.status = optarg; break;
+        case OPT_DATE: a.date = optarg; break;
+        case OPT_VALUE: a.value = optarg; break;
+        case OPT_NOW: a.now = optarg; break;
+        case 'o': a.output = optarg; break;
+        case 'h': cli_print_help(&cli_cmd_intel); return WARD_EXIT_OK;
+        default: return cli_usage("intel", "unknown option");
+        }
+    }
+    if (optind >= argc)
+        return cli_usage("intel", "no action given");
+    const char *action = argv[optind++];
+    int n = argc - optind;
+    char **rest = argv + optind;
+    if (!strcmp(action, "config"))
+        return do_config(n, rest);
+    static const char *const actions[] = {
+        "ingest", "resolve", "score", "route", "update", "subjects", "subject", "factor",
+        "override", "apart", "join", "quarantine", "clarify", "packages", "package", "state",
+        "outcome", "escalate", "query", "kpi", "alerts", "feedback", "report", "evaluate"};
+    int known = 0;
+    for (size_t i = 0; i < sizeof actions / sizeof *actions; i++)
+        known |= !strcmp(action, actions[i]);
+    if (!known)   /* before opening anything: a typo creates no data directory */
+        return cli_usage("intel", "unknown action '%s'", action);
+    a.t = time(NULL);
+    if (a.now && parse_now(a.now, &a.t))
+        return cli_usage("intel", "--now must be YYYY-MM-DDTHH:MM:SSZ");
+    a.data = cli_data_dir(a.data);
+    ward_intel *in = NULL;
+    ward_error err = {0};
+    ward_status st = ward_intel_open(a.data, &in, &err);
+    if (st)
+        return fail(st, &err);
+    int rc = dispatch(in, &a, action, n, rest);
+    ward_intel_close(in);
+    if (fflush(stdout) != 0)
+        return WARD_EXIT_IO;
+    return rc;
 }
 
-const cli_command cli_cmd_intel = {"intel", run_intel, "bulk referral triage", help};
+const cli_command cli_cmd_intel = {
+    .name = "intel",
+    .run = run_intel,
+    .summary = "Bulk referral triage: intake, identity, risk, routing, packages",
+    .help = help,
+};

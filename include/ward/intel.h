@@ -1,0 +1,205 @@
+/*
+ * intel.h -- bulk referral triage: intake -> identity -> deconfliction ->
+ * risk -> package -> routing -> outcome -> feedback.
+ *
+ * Intelligence lives in its own SQLite file, <datadir>/intel.db (WAL, 0600),
+ * separate from the hash-set store (ward.db), with its own schema version.
+ *
+ * The chain, one call per step, each one transaction:
+ *   ward_intel_ingest   read a referral file (CSV bulk list, CyberTipline-like
+ *                       JSON or XML); every value is kept as received beside
+ *                       its normalised form; ambiguous dates and times are
+ *                       quarantined, never guessed.
+ *   ward_intel_resolve  group records into subjects (Fellegi-Sunter weights,
+ *                       frequency cap); subject ids are stable across runs;
+ *                       merges and splits are recorded.
+ *   ward_intel_score    band, deadline, score and the factors behind them
+ *                       from the risk model; says what changed.
+ *   ward_intel_route    route subjects to a hub or force, create or version
+ *                       their packages, raise deconfliction alerts.
+ *
+ * Models (risk, routing, resolution weights) are plain-text files in the
+ * data directory (intel-risk.conf, intel-routing.conf, intel-resolve.conf);
+ * when a file is absent the built-in default (ward_intel_default_config) is
+ * used, so a fresh data directory works.
+ *
+ * Suspicion is not guilt: bands are a queue order for a person to review,
+ * every factor carries its source, date and status (fact, intelligence or
+ * assumption), and an analyst's override is kept beside the model's answer.
+ *
+ * Report functions write text or JSON to a caller's FILE; they never print
+ * anywhere else. `now` arguments are Unix seconds (the caller's clock), so
+ * deadlines and ages are testable.
+ */
+#ifndef WARD_INTEL_H
+#define WARD_INTEL_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+#include <ward/ward.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ward_intel ward_intel;
+
+/* Schema version this build writes (PRAGMA user_version of intel.db). */
+int ward_intel_schema_version(void);
+
+/* Open (creating, 0700 dir / 0600 file) <datadir>/intel.db, migrate it and
+ * load the models. A newer schema is refused (WARD_EUNSUPPORTED); a bad
+ * model file is WARD_EFORMAT naming file:line. */
+ward_status ward_intel_open(const char *datadir, ward_intel **out, ward_error *err);
+void ward_intel_close(ward_intel *in);
+
+/* Built-in model text: which is "risk", "routing" or "resolve"; NULL for
+ * another name. */
+const char *ward_intel_default_config(const char *which);
+
+/* ---- intake ---------------------------------------------------------- */
+
+typedef enum ward_intel_format {
+    WARD_INTEL_AUTO = 0, WARD_INTEL_CSV, WARD_INTEL_JSON, WARD_INTEL_XML
+} ward_intel_format;
+
+typedef struct ward_intel_ingest_opts {
+    const char *source;      /* list name, e.g. "op-willow" (required) */
+    ward_intel_format format;
+    /* CSV column mapping "field=Column,field=Column"; fields not named are
+     * looked up by their own name (case-insensitive). NULL: by name. */
+    const char *columns;
+    int international;       /* every record came from abroad */
+    int bulk;                /* a bulk national operation (-1: decide by size) */
+    const char *received;    /* when the list arrived (text kept); NULL: now */
+    time_t now;
+} ward_intel_ingest_opts;
+
+#define WARD_INTEL_MESSAGES 50
+
+typedef struct ward_intel_ingest_summary {
+    int64_t batch_id;
+    char file_sha256[65];
+    uint64_t records, values, quarantined, unusable, bad, refused_factors;
+    uint64_t hash_lookups, hash_known;
+    /* First messages, "file:line: why" or "file: /json/pointer: why". */
+    size_t n_messages;
+    char messages[WARD_INTEL_MESSAGES][256];
+} ward_intel_ingest_summary;
+
+/* One transaction: a malformed file (no header, broken JSON) lands nothing
+ * and fails WARD_EFORMAT; bad records are counted and named and the rest
+ * land. `store` is an open hash-set store for file-hash lookups, or NULL. */
+struct ward_store;
+ward_status ward_intel_ingest(ward_intel *in, const char *path,
+                              const ward_intel_ingest_opts *opts,
+                              struct ward_store *store,
+                              ward_intel_ingest_summary *sum, ward_error *err);
+
+/* Quarantined values (text, one per line) and their resolution by a person:
+ * `value_id` gets `normalised` (checked like any value of its field). */
+ward_status ward_intel_quarantine_list(ward_intel *in, FILE *out, ward_error *err);
+ward_status ward_intel_clarify(ward_intel *in, int64_t value_id, const char *normalised,
+                               const char *who, const char *reason, time_t now,
+                               ward_error *err);
+
+/* ---- identity -------------------------------------------------------- */
+
+typedef struct ward_intel_resolve_summary {
+    uint64_t records, subjects, created, merged, split, links_refused_by_cap;
+} ward_intel_resolve_summary;
+
+ward_status ward_intel_resolve(ward_intel *in, time_t now, const char *who,
+                               ward_intel_resolve_summary *sum, ward_error *err);
+
+/* Analyst decisions the resolver honours from then on, both recorded:
+ * keep two records apart ("these are different people"), or join them. */
+ward_status ward_intel_keep_apart(ward_intel *in, int64_t rec_a, int64_t rec_b,
+                                  const char *who, const char *reason, time_t now,
+                                  ward_error *err);
+ward_status ward_intel_join(ward_intel *in, int64_t rec_a, int64_t rec_b,
+                            const char *who, const char *reason, time_t now,
+                            ward_error *err);
+
+/* Ground-truth check: `truth` maps record ref -> true entity id (CSV
+ * "ref,entity"); pairwise precision and recall of the current subjects. */
+ward_status ward_intel_evaluate(ward_intel *in, const char *truth_path,
+                                double *precision, double *recall, ward_error *err);
+
+/* ---- risk ------------------------------------------------------------ */
+
+typedef struct ward_intel_score_summary {
+    uint64_t subjects, changed, band_count[4]; /* very high, high, medium, low */
+} ward_intel_score_summary;
+
+ward_status ward_intel_score(ward_intel *in, time_t now,
+                             ward_intel_score_summary *sum, ward_error *err);
+
+/* Add a factor to a subject: refused (WARD_EINVAL) when the risk model
+ * forbids it (ethnicity, nationality, immigration status) or does not know
+ * it; status is "fact", "intelligence" or "assumption". */
+ward_status ward_intel_add_factor(ward_intel *in, const char *subject, const char *factor,
+                                  const char *value, const char *source, const char *date,
+                                  const char *status, time_t now, ward_error *err);
+
+/* Override a subject's band ("very-high", "high", "medium", "low") with a
+ * written reason (required); the model's answer is kept beside it. */
+ward_status ward_intel_override(ward_intel *in, const char *subject, const char *band,
+                                const char *who, const char *reason, time_t now,
+                                ward_error *err);
+
+/* ---- routing, packages, lifecycle ------------------------------------ */
+
+typedef struct ward_intel_route_summary {
+    uint64_t packages_created, packages_versioned, alerts;
+} ward_intel_route_summary;
+
+ward_status ward_intel_route(ward_intel *in, time_t now, ward_intel_route_summary *sum,
+                             ward_error *err);
+
+/* Move a package on: "disseminated", "accepted", "actioned". */
+ward_status ward_intel_package_state(ward_intel *in, int64_t package, const char *state,
+                                     const char *who, const char *note, time_t now,
+                                     ward_error *err);
+/* Record an outcome: arrest, charge, caution, safeguarded, nfa, referred;
+ * nfa and referred need a reason. Closes the package. */
+ward_status ward_intel_outcome(ward_intel *in, int64_t package, const char *outcome,
+                               const char *who, const char *reason, time_t now,
+                               ward_error *err);
+/* Escalate a package from a force to its regional hub. */
+ward_status ward_intel_escalate(ward_intel *in, int64_t package, const char *who,
+                                const char *reason, time_t now, ward_error *err);
+
+/* ---- reports (to `out`) ------------------------------------------------ */
+
+ward_status ward_intel_subjects(ward_intel *in, const char *band, int json, FILE *out,
+                                ward_error *err);
+ward_status ward_intel_subject_show(ward_intel *in, const char *subject, int json,
+                                    FILE *out, ward_error *err);
+ward_status ward_intel_packages(ward_intel *in, const char *holder, int json, FILE *out,
+                                ward_error *err);
+/* format: "json" or "html". */
+ward_status ward_intel_package_export(ward_intel *in, int64_t package, const char *format,
+                                      FILE *out, ward_error *err);
+/* Count subjects with records from list `source` (NULL: all) having
+ * `factor` (NULL: any), grouped by "force" (holder), "hub", "band" or
+ * NULL (one total). */
+ward_status ward_intel_query(ward_intel *in, const char *source, const char *factor,
+                             const char *by, int json, FILE *out, ward_error *err);
+ward_status ward_intel_kpi(ward_intel *in, time_t now, int json, FILE *out,
+                           ward_error *err);
+/* Deconfliction and overdue alerts; *count the number printed. */
+ward_status ward_intel_alerts(ward_intel *in, time_t now, int json, FILE *out,
+                              uint64_t *count, ward_error *err);
+/* Feedback to an originating agency (list source) from outcomes. */
+ward_status ward_intel_feedback(ward_intel *in, const char *source, FILE *out,
+                                ward_error *err);
+/* A readable triage report: subjects by band with reasons, routing counts,
+ * quarantined values. */
+ward_status ward_intel_report(ward_intel *in, time_t now, FILE *out, ward_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,295 @@
+/*
+ * intel.db: opening, schema migrations and the small SQL helpers the intel
+ * files share. The file is separate from the hash-set store so that
+ * intelligence (people) and known-material lists (hashes) can be held,
+ * backed up and destroyed on different terms.
+ */
+#include "intel/intel_int.h"
+#include "util/error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define BUSY_TIMEOUT_MS 10000
+
+/* Each migration takes the schema from version i to i+1 and never changes:
+ * a released schema is only ever extended by a new step. */
+static const char *const migrations[] = {
+    /* 0 -> 1 */
+    "CREATE TABLE batches(id INTEGER PRIMARY KEY, source TEXT NOT NULL,"
+    "  path TEXT NOT NULL, file_sha256 TEXT, format TEXT NOT NULL,"
+    "  received TEXT NOT NULL, ingested TEXT NOT NULL, international INTEGER NOT NULL,"
+    "  bulk INTEGER NOT NULL, records INTEGER NOT NULL DEFAULT 0,"
+    "  quarantined INTEGER NOT NULL DEFAULT 0, bad INTEGER NOT NULL DEFAULT 0);"
+    /* One referral. Every value it carried is a row of vals. */
+    "CREATE TABLE records(id INTEGER PRIMARY KEY,"
+    "  batch INTEGER NOT NULL REFERENCES batches(id), ref TEXT, locator TEXT NOT NULL,"
+    "  international INTEGER NOT NULL DEFAULT 0, typology TEXT, urgent TEXT);"
+    "CREATE INDEX records_batch ON records(batch);"
+    /* raw: exactly as received; norm: normalised form, NULL unless status is
+     * ok or resolved (a person settled a quarantined value). grp ties the
+     * parts of one IP event or file together. */
+    "CREATE TABLE vals(id INTEGER PRIMARY KEY, record INTEGER NOT NULL REFERENCES records(id),"
+    "  field TEXT NOT NULL, grp INTEGER NOT NULL DEFAULT 0, raw TEXT NOT NULL, norm TEXT,"
+    "  status TEXT NOT NULL, reason TEXT, resolved_by TEXT, resolved_at TEXT,"
+    "  resolved_reason TEXT);"
+    "CREATE INDEX vals_record ON vals(record, field);"
+    "CREATE INDEX vals_status ON vals(status);"
+    "CREATE TABLE file_hits(record INTEGER NOT NULL, val INTEGER NOT NULL, list TEXT,"
+    "  category TEXT, class TEXT, series TEXT);"
+    "CREATE INDEX file_hits_val ON file_hits(val);"
+    "CREATE TABLE factors(id INTEGER PRIMARY KEY, record INTEGER, subject INTEGER,"
+    "  factor TEXT NOT NULL, value TEXT, source TEXT NOT NULL, date_raw TEXT, date TEXT,"
+    "  status TEXT NOT NULL, added_by TEXT, added_at TEXT NOT NULL);"
+    "CREATE INDEX factors_record ON factors(record);"
+    "CREATE INDEX factors_subject ON factors(subject);"
+    "CREATE TABLE subjects(id INTEGER PRIMARY KEY, created TEXT NOT NULL,"
+    "  active INTEGER NOT NULL DEFAULT 1, grade TEXT, grade_reasons TEXT);"
+    "CREATE TABLE subject_records(record INTEGER PRIMARY KEY, subject INTEGER NOT NULL);"
+    "CREATE INDEX subject_records_subject ON subject_records(subject);"
+    "CREATE TABLE subject_history(id INTEGER PRIMARY KEY, at TEXT NOT NULL,"
+    "  action TEXT NOT NULL, subject INTEGER NOT NULL, other INTEGER, detail TEXT, by TEXT);"
+    "CREATE TABLE link_decisions(id INTEGER PRIMARY KEY, rec_a INTEGER NOT NULL,"
+    "  rec_b INTEGER NOT NULL, kind TEXT NOT NULL CHECK(kind IN ('apart','join')),"
+    "  by TEXT NOT NULL, at TEXT NOT NULL, reason TEXT NOT NULL);"
+    "CREATE TABLE assessments(id INTEGER PRIMARY KEY, subject INTEGER NOT NULL,"
+    "  at TEXT NOT NULL, score REAL NOT NULL, band INTEGER NOT NULL, deadline TEXT NOT NULL,"
+    "  factors TEXT NOT NULL, changes TEXT);"
+    "CREATE INDEX assessments_subject ON assessments(subject);"
+    "CREATE TABLE overrides(id INTEGER PRIMARY KEY, subject INTEGER NOT NULL,"
+    "  at TEXT NOT NULL, by TEXT NOT NULL, band INTEGER NOT NULL, deadline TEXT NOT NULL,"
+    "  reason TEXT NOT NULL);"
+    "CREATE TABLE packages(id INTEGER PRIMARY KEY, subject INTEGER NOT NULL,"
+    "  version INTEGER NOT NULL, holder TEXT NOT NULL, route_reason TEXT NOT NULL,"
+    "  state TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL,"
+    "  deadline TEXT NOT NULL, band INTEGER NOT NULL, records INTEGER NOT NULL,"
+    "  assessment INTEGER NOT NULL, outcome TEXT, outcome_reason TEXT);"
+    "CREATE INDEX packages_subject ON packages(subject);"
+    "CREATE TABLE package_versions(package INTEGER NOT NULL, version INTEGER NOT NULL,"
+    "  at TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY(package, version));"
+    "CREATE TABLE package_events(id INTEGER PRIMARY KEY, package INTEGER NOT NULL,"
+    "  at TEXT NOT NULL, state TEXT NOT NULL, by TEXT, note TEXT);"
+    "CREATE TABLE alerts(id INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL,"
+    "  subject INTEGER, package INTEGER, parties TEXT NOT NULL, text TEXT NOT NULL);"
+    "CREATE TABLE audit(id INTEGER PRIMARY KEY, at TEXT NOT NULL, who TEXT,"
+    "  action TEXT NOT NULL, object TEXT, detail TEXT);",
+};
+#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+int ward_intel_schema_version(void) { return N_MIGRATIONS; }
+
+ward_status wi_sqlfail(ward_intel *in, ward_error *err, const char *what)
+{
+    int rc = sqlite3_errcode(in->db) & 0xff;
+    ward_status st = rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_IOERR ||
+                     rc == SQLITE_FULL || rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY
+                         ? WARD_EIO
+                     : rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT ? WARD_EFORMAT
+                     : rc == SQLITE_NOMEM                           ? WARD_ENOMEM
+                                                                    : WARD_EINTERNAL;
+    return ward_fail(err, st, "%s: %s: %s", in->path, what, sqlite3_errmsg(in->db));
+}
+
+ward_status wi_exec(ward_intel *in, const char *sql, ward_error *err)
+{
+    if (sqlite3_exec(in->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return wi_sqlfail(in, err, "exec");
+    return WARD_OK;
+}
+
+ward_status wi_prepare(ward_intel *in, const char *sql, sqlite3_stmt **st, ward_error *err)
+{
+    if (sqlite3_prepare_v2(in->db, sql, -1, st, NULL) != SQLITE_OK) {
+        *st = NULL;
+        return wi_sqlfail(in, err, "prepare");
+    }
+    return WARD_OK;
+}
+
+ward_status wi_begin(ward_intel *in, ward_error *err)
+{
+    return wi_exec(in, "BEGIN IMMEDIATE", err);
+}
+
+ward_status wi_commit(ward_intel *in, ward_error *err)
+{
+    return wi_exec(in, "COMMIT", err);
+}
+
+void wi_rollback(ward_intel *in)
+{
+    if (!sqlite3_get_autocommit(in->db))
+        sqlite3_exec(in->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+ward_status wi_query_int(ward_intel *in, const char *sql, const char *param, int64_t dflt,
+                         int64_t *v, ward_error *err)
+{
+    sqlite3_stmt *st;
+    ward_status rc = wi_prepare(in, sql, &st, err);
+    if (rc)
+        return rc;
+    if (param)
+        sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    *v = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : dflt;
+    if (r != SQLITE_ROW && r != SQLITE_DONE)
+        rc = wi_sqlfail(in, err, "query");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+const char *wi_col(sqlite3_stmt *st, int i)
+{
+    const char *s = (const char *)sqlite3_column_text(st, i);
+    return s ? s : "";
+}
+
+ward_status wi_each_subject_row(ward_intel *in, const char *sql, int64_t max,
+                                wi_subject_row_fn fn, void *ctx, ward_error *err)
+{
+    sqlite3_stmt *st;
+    ward_status rc = wi_prepare(in, sql, &st, err);
+    int r = SQLITE_DONE;
+    while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t s = sqlite3_column_int64(st, 0);
+        if (s >= 1 && s <= max && fn(ctx, s, st))
+            rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = wi_sqlfail(in, err, "query");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+void wi_time_str(time_t t, char out[32])
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+time_t wi_time_parse(const char *s)
+{
+    struct tm tm = {0};
+    if (!s || !*s)
+        return -1;
+    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (!end || *end)
+        return -1;
+    return timegm(&tm);
+}
+
+void wi_subject_id(int64_t n, char out[16]) { snprintf(out, 16, "S%06lld", (long long)n); }
+
+int64_t wi_subject_num(const char *id)
+{
+    if (!id || (id[0] != 'S' && id[0] != 's'))
+        return 0;
+    char *end;
+    long long n = strtoll(id + 1, &end, 10);
+    return *end || n <= 0 ? 0 : n;
+}
+
+void wi_audit(ward_intel *in, time_t now, const char *who, const char *action,
+              const char *object, const char *detail)
+{
+    sqlite3_stmt *st;
+    char at[32];
+    wi_time_str(now, at);
+    if (sqlite3_prepare_v2(in->db,
+                           "INSERT INTO audit(at, who, action, object, detail) "
+                           "VALUES(?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_text(st, 1, at, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, who, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, object, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, detail, -1, SQLITE_STATIC);
+    sqlite3_step(st);   /* the audit row rides on the caller's transaction */
+    sqlite3_finalize(st);
+}
+
+static ward_status migrate(ward_intel *in, ward_error *err)
+{
+    int64_t version;
+    ward_status rc = wi_query_int(in, "PRAGMA user_version", NULL, 0, &version, err);
+    if (rc)
+        return rc;
+    if (version > N_MIGRATIONS)
+        return ward_fail(err, WARD_EUNSUPPORTED,
+                         "%s: schema version %lld is newer than this ward (%d)", in->path,
+                         (long long)version, N_MIGRATIONS);
+    if (version == N_MIGRATIONS)
+        return WARD_OK;
+    if ((rc = wi_begin(in, err)))
+        return rc;
+    for (int v = (int)version; v < N_MIGRATIONS; v++)
+        if ((rc = wi_exec(in, migrations[v], err))) {
+            wi_rollback(in);
+            return rc;
+        }
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", N_MIGRATIONS);
+    if ((rc = wi_exec(in, pragma, err)) || (rc = wi_commit(in, err)))
+        wi_rollback(in);
+    return rc;
+}
+
+/* Create the file ourselves so that it is private from the first byte:
+ * SQLite would create it with the umask's permissions. */
+static ward_status create_private(const char *datadir, const char *path, ward_error *err)
+{
+    if (mkdir(datadir, 0700) != 0 && errno != EEXIST)
+        return ward_fail_errno(err, errno, "cannot create %s", datadir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return ward_fail_errno(err, errno, "cannot open %s", path);
+    close(fd);
+    return WARD_OK;
+}
+
+ward_status ward_intel_open(const char *datadir, ward_intel **out, ward_error *err)
+{
+    *out = NULL;
+    if (!datadir || !*datadir)
+        return ward_fail(err, WARD_EINVAL, "no data directory");
+    ward_intel *in = calloc(1, sizeof *in);
+    if (!in || asprintf(&in->path, "%s/intel.db", datadir) < 0) {
+        free(in);
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    }
+    ward_status rc = create_private(datadir, in->path, err);
+    if (!rc && sqlite3_open_v2(in->path, &in->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+        rc = wi_sqlfail(in, err, "open");
+    if (!rc) {
+        sqlite3_busy_timeout(in->db, BUSY_TIMEOUT_MS);
+        rc = wi_exec(in, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+                         "PRAGMA foreign_keys = ON", err);
+    }
+    if (!rc)
+        rc = migrate(in, err);
+    if (!rc)
+        rc = wi_config_load(in, datadir, err);
+    if (rc) {
+        ward_intel_close(in);
+        return rc;
+    }
+    *out = in;
+    return WARD_OK;
+}
+
+void ward_intel_close(ward_intel *in)
+{
+    if (!in)
+        return;
+    sqlite3_close(in->db);
+    wi_config_free(in);
+    free(in->path);
+    free(in);
+}

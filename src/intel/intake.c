@@ -1,0 +1,526 @@
+/*
+ * Intake: a reader (CSV, JSON, XML) parses referrals into wi_referral and
+ * hands them here, where every value is stored as received beside its
+ * normalised form, file hashes are looked up in the hash-set store, and
+ * risk factors the referral states or implies are recorded with their
+ * source, date and status. One file is one transaction.
+ */
+#include "intel/intel_int.h"
+#include "util/error.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <ward/store.h>
+
+struct wi_intake {
+    ward_intel *in;
+    ward_store *store;
+    const ward_intel_ingest_opts *opts;
+    ward_intel_ingest_summary *sum;
+    int64_t batch;
+    char now[32];
+    sqlite3_stmt *ins_record, *ins_val, *ins_hit, *ins_factor;
+};
+
+static const char *const typologies[] = {"international_victim", "international_abuser",
+                                         "physical_movement", "grooming", "incitement",
+                                         "image_offences", NULL};
+static const char *const urgent_flags[] = {"imminent_risk", "meeting_planned", "threats",
+                                           NULL};
+
+static int in_list(const char *const *list, const char *s)
+{
+    for (int i = 0; list[i]; i++)
+        if (!strcasecmp(list[i], s))
+            return i;
+    return -1;
+}
+
+ward_intel *wi_intake_intel(wi_intake *ik) { return ik->in; }
+
+void wi_intake_bad(wi_intake *ik, const char *where, const char *fmt, ...)
+{
+    ik->sum->bad++;
+    if (ik->sum->n_messages >= WARD_INTEL_MESSAGES)
+        return;
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(ik->sum->messages[ik->sum->n_messages++], 256, "%s: %s", where, msg);
+}
+
+/* A note that is not a bad record (a quarantined value, a refused factor). */
+static void note(wi_intake *ik, const char *where, const char *field, const char *why)
+{
+    if (ik->sum->n_messages < WARD_INTEL_MESSAGES)
+        snprintf(ik->sum->messages[ik->sum->n_messages++], 256, "%s: %s: %s", where, field,
+                 why);
+}
+
+void wi_intake_refuse(wi_intake *ik, const char *where, const char *what)
+{
+    ik->sum->refused_factors++;
+    note(ik, where, what, "refused: not a permitted risk factor");
+}
+
+static ward_status step(wi_intake *ik, sqlite3_stmt *st, ward_error *err)
+{
+    int r = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return r == SQLITE_DONE ? WARD_OK : wi_sqlfail(ik->in, err, "insert");
+}
+
+static ward_status add_val(wi_intake *ik, int64_t rec, const char *field, int grp,
+                           const char *raw, const wi_norm *n, const char *where,
+                           int64_t *id, ward_error *err)
+{
+    sqlite3_stmt *st = ik->ins_val;
+    sqlite3_bind_int64(st, 1, rec);
+    sqlite3_bind_text(st, 2, field, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, grp);
+    sqlite3_bind_text(st, 4, raw, -1, SQLITE_STATIC);
+    if (n->status == WI_OK)
+        sqlite3_bind_text(st, 5, n->value, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, wi_vstatus_names[n->status], -1, SQLITE_STATIC);
+    if (n->reason[0])
+        sqlite3_bind_text(st, 7, n->reason, -1, SQLITE_STATIC);
+    ward_status rc = step(ik, st, err);
+    if (id)
+        *id = sqlite3_last_insert_rowid(ik->in->db);
+    ik->sum->values++;
+    if (n->status == WI_QUARANTINED) {
+        ik->sum->quarantined++;
+        note(ik, where, field, n->reason);
+    } else if (n->status == WI_INVALID)
+        note(ik, where, field, n->reason);
+    return rc;
+}
+
+typedef void (*norm_fn)(const char *raw, wi_norm *n);
+
+static int blank(const char *s)
+{
+    return !s || strspn(s, " \t\r\n") == strlen(s);
+}
+
+static ward_status add(wi_intake *ik, int64_t rec, const char *field, int grp,
+                       const char *raw, norm_fn fn, const char *where, ward_error *err)
+{
+    if (blank(raw))
+        return WARD_OK;
+    wi_norm n;
+    if (fn)
+        fn(raw, &n);
+    else {   /* free text: kept; its normal form is the trimmed text */
+        char buf[160];
+        snprintf(buf, sizeof buf, "%s", raw);
+        n.status = WI_OK;
+        snprintf(n.value, sizeof n.value, "%s", wi_trim(buf));
+        n.reason[0] = 0;
+    }
+    return add_val(ik, rec, field, grp, raw, &n, where, NULL, err);
+}
+
+static ward_status add_factor(wi_intake *ik, int64_t rec, const char *factor,
+                              const char *value, const char *source, const char *date,
+                              const char *status, ward_error *err)
+{
+    sqlite3_stmt *st = ik->ins_factor;
+    wi_norm d = {0};
+    if (date && *date)
+        wi_norm_date(date, &d);
+    sqlite3_bind_int64(st, 1, rec);
+    sqlite3_bind_text(st, 2, factor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, source && *source ? source : ik->opts->source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, date, -1, SQLITE_STATIC);
+    if (date && *date && d.status == WI_OK)
+        sqlite3_bind_text(st, 6, d.value, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, status, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, ik->now, -1, SQLITE_STATIC);
+    return step(ik, st, err);
+}
+
+static ward_status stated_factors(wi_intake *ik, int64_t rec, const wi_referral *r,
+                                  ward_error *err)
+{
+    ward_status rc = WARD_OK;
+    for (size_t i = 0; i < r->n_factors && !rc; i++) {
+        const wi_factor_in *f = &r->factors[i];
+        const char *status = f->status && *f->status ? f->status : "intelligence";
+        if (wi_factor_forbidden(&ik->in->risk, f->factor)) {
+            ik->sum->refused_factors++;
+            note(ik, r->where, f->factor, "refused: not a permitted risk factor");
+        } else if (!wi_factor_find(&ik->in->risk, f->factor)) {
+            ik->sum->refused_factors++;
+            note(ik, r->where, f->factor, "refused: not a factor of the risk model");
+        } else if (strcmp(status, "fact") && strcmp(status, "intelligence") &&
+                   strcmp(status, "assumption")) {
+            ik->sum->refused_factors++;
+            note(ik, r->where, f->factor,
+                 "refused: status must be fact, intelligence or assumption");
+        } else
+            rc = add_factor(ik, rec, wi_factor_find(&ik->in->risk, f->factor)->name,
+                            f->value, f->source, f->date, status, err);
+    }
+    return rc;
+}
+
+/* Factors a referral implies: its typology, urgent flags and occupation.
+ * They are intelligence from the referring source, dated by the incident. */
+static ward_status implied_factors(wi_intake *ik, int64_t rec, const wi_referral *r,
+                                   ward_error *err)
+{
+    ward_status rc = WARD_OK;
+    const char *date = r->incident_time;
+    char day[16] = "";
+    if (date && strlen(date) >= 10 && date[4] == '-') {
+        snprintf(day, sizeof day, "%.10s", date);
+        date = day;
+    } else
+        date = NULL;
+    for (size_t i = 0; i < r->n_typology && !rc; i++) {
+        const char *t = r->typology[i];
+        if (in_list(urgent_flags, t) >= 0 || !strcasecmp(t, "grooming") ||
+            !strcasecmp(t, "incitement"))
+            rc = add_factor(ik, rec, t, "stated in the referral", NULL, date, "intelligence",
+                            err);
+    }
+    if (!rc && !blank(r->occupation) &&
+        wi_occupation_has_access(&ik->in->risk, r->occupation))
+        rc = add_factor(ik, rec, "occupation_children", r->occupation, NULL, date,
+                        "intelligence", err);
+    return rc;
+}
+
+static ward_status ip_event(wi_intake *ik, int64_t rec, int grp, const wi_ip_event *e,
+                            const char *where, ward_error *err)
+{
+    wi_norm ip, t = {0};
+    wi_norm_ip(e->address, &ip);
+    int has_time = !blank(e->time);
+    if (has_time)
+        wi_norm_time(e->time, e->zone, &t);
+    int has_port = !blank(e->port);
+    /* Kept, but marked: without a full timestamp and zone, or behind a
+     * carrier-grade NAT without a port, an address cannot identify anyone. */
+    if (ip.status == WI_OK && !has_time) {
+        ip.status = WI_UNUSABLE;
+        snprintf(ip.reason, sizeof ip.reason, "no timestamp: cannot identify anyone");
+    } else if (ip.status == WI_OK && !has_port && wi_ip_is_cgnat(ip.value)) {
+        ip.status = WI_UNUSABLE;
+        snprintf(ip.reason, sizeof ip.reason, "CGNAT range without a port");
+    }
+    if (ip.status == WI_UNUSABLE)
+        ik->sum->unusable++;
+    ward_status rc = add_val(ik, rec, "ip", grp, e->address, &ip, where, NULL, err);
+    if (!rc && has_time) {
+        char raw[160];
+        snprintf(raw, sizeof raw, "%s%s%s", e->time, e->zone && *e->zone ? " " : "",
+                 e->zone && *e->zone ? e->zone : "");
+        rc = add_val(ik, rec, "ip_time", grp, raw, &t, where, NULL, err);
+    }
+    if (!rc && has_port) {
+        wi_norm p = {.status = WI_OK};
+        char *end;
+        long v = strtol(e->port, &end, 10);
+        if (*end || v < 0 || v > 65535)
+            p.status = WI_INVALID, snprintf(p.reason, sizeof p.reason, "not a port number");
+        else
+            snprintf(p.value, sizeof p.value, "%ld", v);
+        rc = add_val(ik, rec, "ip_port", grp, e->port, &p, where, NULL, err);
+    }
+    if (!rc)
+        rc = add(ik, rec, "ip_event", grp, e->event, NULL, where, err);
+    return rc;
+}
+
+static ward_status lookup_hash(wi_intake *ik, int64_t rec, int64_t val, const char *norm,
+                               int viewed, ward_error *err)
+{
+    if (!ik->store)
+        return WARD_OK;
+    ward_entries *e = NULL;
+    ik->sum->hash_lookups++;
+    if (ward_store_lookup(ik->store, norm, 0, &e, NULL) != WARD_OK || !e)
+        return WARD_OK;   /* a failed lookup is no match, never a lost referral */
+    ward_status rc = WARD_OK;
+    if (e->count)
+        ik->sum->hash_known++;
+    for (size_t i = 0; i < e->count && !rc; i++) {
+        sqlite3_stmt *st = ik->ins_hit;
+        sqlite3_bind_int64(st, 1, rec);
+        sqlite3_bind_int64(st, 2, val);
+        sqlite3_bind_text(st, 3, e->v[i].list, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, e->v[i].category, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, e->v[i].category_class, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, e->v[i].series, -1, SQLITE_STATIC);
+        rc = step(ik, st, err);
+    }
+    int alert = 0;
+    for (size_t i = 0; i < e->count; i++)
+        alert |= e->v[i].category_class && !strcmp(e->v[i].category_class, WARD_CLASS_ALERT);
+    if (!rc && e->count)
+        rc = add_factor(ik, rec, alert ? "image_known_alert" : "image_known", norm,
+                        "hash-set store", NULL, "fact", err);
+    if (!rc && viewed)
+        rc = add_factor(ik, rec, "image_viewed", norm, NULL, NULL, "intelligence", err);
+    ward_entries_free(e);
+    return rc;
+}
+
+static ward_status file_ref(wi_intake *ik, int64_t rec, int grp, const wi_file_ref *f,
+                            const char *where, ward_error *err)
+{
+    ward_status rc = add(ik, rec, "file_name", grp, f->name, NULL, where, err);
+    int viewed = f->viewed && (!strcasecmp(f->viewed, "true") || !strcasecmp(f->viewed, "yes") ||
+                               !strcmp(f->viewed, "1"));
+    if (!rc)
+        rc = add(ik, rec, "file_viewed", grp, f->viewed, NULL, where, err);
+    const char *hashes[3] = {f->md5, f->sha1, f->sha256};
+    for (int k = 0; k < 3 && !rc; k++) {
+        if (!hashes[k] || !*hashes[k])
+            continue;
+        wi_norm n;
+        int64_t id;
+        wi_norm_hash(hashes[k], &n);
+        rc = add_val(ik, rec, "file_hash", grp, hashes[k], &n, where, &id, err);
+        if (!rc && n.status == WI_OK)
+            rc = lookup_hash(ik, rec, id, n.value, viewed, err);
+    }
+    return rc;
+}
+
+/* Split the referral's typology into known typologies and urgent flags;
+ * unknown words are kept as values only. */
+static void typology(wi_intake *ik, const wi_referral *r, char *typ, char *urg, size_t cap)
+{
+    typ[0] = urg[0] = 0;
+    for (size_t i = 0; i < r->n_typology; i++) {
+        const char *t = r->typology[i];
+        char *dst = in_list(urgent_flags, t) >= 0 ? urg : in_list(typologies, t) >= 0 ? typ : NULL;
+        if (!dst) {
+            note(ik, r->where, "typology", "unknown typology (kept as text only)");
+            continue;
+        }
+        if (*dst)
+            strncat(dst, ",", cap - strlen(dst) - 1);
+        strncat(dst, t, cap - strlen(dst) - 1);
+    }
+}
+
+static int truthy(const char *s)
+{
+    return s && (!strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcmp(s, "1"));
+}
+
+ward_status wi_intake_referral(wi_intake *ik, const wi_referral *r, ward_error *err)
+{
+    char typ[256], urg[256];
+    typology(ik, r, typ, urg, sizeof typ);
+    int international = ik->opts->international || truthy(r->international) ||
+                        strstr(typ, "international") != NULL;
+    sqlite3_stmt *st = ik->ins_record;
+    sqlite3_bind_int64(st, 1, ik->batch);
+    sqlite3_bind_text(st, 2, r->ref, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, r->where, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, international);
+    sqlite3_bind_text(st, 5, typ, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, urg, -1, SQLITE_STATIC);
+    ward_status rc = step(ik, st, err);
+    if (rc)
+        return rc;
+    int64_t rec = sqlite3_last_insert_rowid(ik->in->db);
+    ik->sum->records++;
+    const char *w = r->where;
+    struct { const char *field, *raw; norm_fn fn; } simple[] = {
+        {"ref", r->ref, NULL}, {"reporter", r->reporter, NULL},
+        {"reporter_country", r->reporter_country, NULL},
+        {"incident_type", r->incident_type, NULL}, {"name", r->name, wi_norm_name},
+        {"dob", r->dob, wi_norm_date}, {"address", r->address, NULL},
+        {"postcode", r->postcode, wi_norm_postcode}, {"occupation", r->occupation, NULL},
+    };
+    for (size_t i = 0; i < sizeof simple / sizeof simple[0] && !rc; i++)
+        rc = add(ik, rec, simple[i].field, 0, simple[i].raw, simple[i].fn, w, err);
+    if (!rc && !blank(r->incident_time)) {
+        wi_norm n;
+        wi_norm_time(r->incident_time, r->incident_zone, &n);
+        rc = add_val(ik, rec, "incident_time", 0, r->incident_time, &n, w, NULL, err);
+    }
+    for (size_t i = 0; i < r->n_typology && !rc; i++)
+        rc = add(ik, rec, "typology", (int)i, r->typology[i], NULL, w, err);
+    for (size_t i = 0; i < r->n_emails && !rc; i++)
+        rc = add(ik, rec, "email", (int)i, r->emails[i], wi_norm_email, w, err);
+    for (size_t i = 0; i < r->n_phones && !rc; i++)
+        rc = add(ik, rec, "phone", (int)i, r->phones[i], wi_norm_phone, w, err);
+    for (size_t i = 0; i < r->n_screens && !rc; i++)
+        rc = add(ik, rec, "screen_name", (int)i, r->screens[i], wi_norm_screen, w, err);
+    for (size_t i = 0; i < r->n_ips && !rc; i++)
+        rc = ip_event(ik, rec, (int)i, &r->ips[i], w, err);
+    for (size_t i = 0; i < r->n_files && !rc; i++)
+        rc = file_ref(ik, rec, (int)i, &r->files[i], w, err);
+    if (!rc)
+        rc = stated_factors(ik, rec, r, err);
+    if (!rc)
+        rc = implied_factors(ik, rec, r, err);
+    return rc;
+}
+
+/* ---- the file ------------------------------------------------------- */
+
+static ward_status file_sha256(const char *path, char hex[65], ward_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ward_fail_errno(err, errno, "cannot read %s", path);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char buf[65536], md[32];
+    unsigned int len = 0;
+    size_t n;
+    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        EVP_DigestUpdate(ctx, buf, n);
+    int bad = ferror(f);
+    fclose(f);
+    EVP_DigestFinal_ex(ctx, md, &len);
+    EVP_MD_CTX_free(ctx);
+    if (bad)
+        return ward_fail(err, WARD_EIO, "cannot read %s", path);
+    for (int i = 0; i < 32; i++)
+        sprintf(hex + 2 * i, "%02x", md[i]);
+    return WARD_OK;
+}
+
+static ward_intel_format detect(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return WARD_INTEL_CSV;   /* the reader reports the open failure */
+    int c;
+    while ((c = fgetc(f)) != EOF && (c == ' ' || c == '\t' || c == '\r' || c == '\n' ||
+                                     c == 0xef || c == 0xbb || c == 0xbf))
+        ;
+    fclose(f);
+    return c == '{' || c == '[' ? WARD_INTEL_JSON : c == '<' ? WARD_INTEL_XML : WARD_INTEL_CSV;
+}
+
+static const char *const format_names[] = {"auto", "csv", "json", "xml"};
+
+static ward_status prepare_all(wi_intake *ik, ward_error *err)
+{
+    ward_intel *in = ik->in;
+    ward_status rc = wi_prepare(in, "INSERT INTO records(batch, ref, locator, international,"
+                                    " typology, urgent) VALUES(?,?,?,?,?,?)",
+                                &ik->ins_record, err);
+    if (!rc)
+        rc = wi_prepare(in, "INSERT INTO vals(record, field, grp, raw, norm, status, reason)"
+                            " VALUES(?,?,?,?,?,?,?)", &ik->ins_val, err);
+    if (!rc)
+        rc = wi_prepare(in, "INSERT INTO file_hits(record, val, list, category, class, series)"
+                            " VALUES(?,?,?,?,?,?)", &ik->ins_hit, err);
+    if (!rc)
+        rc = wi_prepare(in, "INSERT INTO factors(record, factor, value, source, date_raw, date,"
+                            " status, added_at) VALUES(?,?,?,?,?,?,?,?)", &ik->ins_factor, err);
+    return rc;
+}
+
+static void finalize_all(wi_intake *ik)
+{
+    sqlite3_finalize(ik->ins_record);
+    sqlite3_finalize(ik->ins_val);
+    sqlite3_finalize(ik->ins_hit);
+    sqlite3_finalize(ik->ins_factor);
+}
+
+static ward_status insert_batch(wi_intake *ik, const char *path, ward_intel_format fmt,
+                                ward_error *err)
+{
+    sqlite3_stmt *st;
+    ward_status rc = wi_prepare(ik->in,
+                                "INSERT INTO batches(source, path, file_sha256, format, received,"
+                                " ingested, international, bulk) VALUES(?,?,?,?,?,?,?,?)",
+                                &st, err);
+    if (rc)
+        return rc;
+    const ward_intel_ingest_opts *o = ik->opts;
+    sqlite3_bind_text(st, 1, o->source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, ik->sum->file_sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, format_names[fmt], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, o->received ? o->received : ik->now, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, ik->now, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 7, o->international);
+    sqlite3_bind_int(st, 8, o->bulk);
+    rc = step(ik, st, err);
+    sqlite3_finalize(st);
+    ik->batch = sqlite3_last_insert_rowid(ik->in->db);
+    ik->sum->batch_id = ik->batch;
+    return rc;
+}
+
+/* Bulk unknown (-1): decided by size against the routing threshold. */
+static ward_status finish_batch(wi_intake *ik, ward_error *err)
+{
+    char sql[256];
+    int bulk = ik->opts->bulk >= 0 ? ik->opts->bulk
+                                   : ik->sum->records > (uint64_t)ik->in->routing.bulk_threshold;
+    snprintf(sql, sizeof sql,
+             "UPDATE batches SET records=%llu, quarantined=%llu, bad=%llu, bulk=%d WHERE id=%lld",
+             (unsigned long long)ik->sum->records, (unsigned long long)ik->sum->quarantined,
+             (unsigned long long)ik->sum->bad, bulk, (long long)ik->batch);
+    return wi_exec(ik->in, sql, err);
+}
+
+ward_status ward_intel_ingest(ward_intel *in, const char *path,
+                              const ward_intel_ingest_opts *opts, struct ward_store *store,
+                              ward_intel_ingest_summary *sum, ward_error *err)
+{
+    ward_intel_ingest_summary local;
+    if (!sum)
+        sum = &local;
+    memset(sum, 0, sizeof *sum);
+    if (!opts || !opts->source || !*opts->source)
+        return ward_fail(err, WARD_EINVAL, "a referral list needs a source name");
+    wi_intake ik = {.in = in, .store = store, .opts = opts, .sum = sum};
+    wi_time_str(opts->now, ik.now);
+    ward_intel_format fmt = opts->format ? opts->format : detect(path);
+    ward_status rc = file_sha256(path, sum->file_sha256, err);
+    if (rc)
+        return rc;
+    int64_t seen;
+    if ((rc = wi_query_int(in, "SELECT count(*) FROM batches WHERE file_sha256 = ?",
+                           sum->file_sha256, 0, &seen, err)))
+        return rc;
+    if (seen)
+        return ward_fail(err, WARD_EINVAL, "%s: this file (sha256 %.16s...) was already ingested",
+                         path, sum->file_sha256);
+    if ((rc = wi_begin(in, err)))
+        return rc;
+    rc = prepare_all(&ik, err);
+    if (!rc)
+        rc = insert_batch(&ik, path, fmt, err);
+    if (!rc)
+        rc = fmt == WARD_INTEL_JSON  ? wi_read_json(&ik, path, err)
+             : fmt == WARD_INTEL_XML ? wi_read_xml(&ik, path, err)
+                                     : wi_read_csv(&ik, path, opts->columns, err);
+    if (!rc)
+        rc = finish_batch(&ik, err);
+    finalize_all(&ik);
+    if (!rc) {
+        wi_audit(in, opts->now, NULL, "ingest", opts->source, path);
+        rc = wi_commit(in, err);
+    }
+    if (rc) {
+        wi_rollback(in);
+        sum->batch_id = 0;
+    }
+    return rc;
+}

@@ -1,0 +1,220 @@
+/* Internal state and helpers shared by the intel module's files. */
+#ifndef WARD_INTEL_INT_H
+#define WARD_INTEL_INT_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+#include <ward/intel.h>
+
+#include "util/escape.h"
+
+/* qsort that accepts an empty (possibly NULL) array. */
+static inline void wi_sort(void *base, size_t n, size_t size,
+                           int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}
+
+/* ---- models (config.c) ----------------------------------------------- */
+
+enum { WI_BAND_VERY_HIGH = 0, WI_BAND_HIGH, WI_BAND_MEDIUM, WI_BAND_LOW, WI_NBANDS };
+
+typedef struct wi_factor_def {
+    char name[48], group[24], description[96];
+    double weight;
+    int urgent;                 /* forces Very High */
+} wi_factor_def;
+
+typedef struct wi_risk_model {
+    wi_factor_def *factors;
+    size_t n_factors;
+    double status_mult[3];      /* fact, intelligence, assumption */
+    double image_cap;           /* most the image group may add */
+    double band_min[WI_NBANDS];
+    int band_hours[WI_NBANDS];
+    char forbidden[16][32];
+    size_t n_forbidden;
+    char access_words[64][32];  /* occupations with access to children */
+    size_t n_access_words;
+} wi_risk_model;
+
+typedef struct wi_area {
+    char area[8], hub[24], force[64];
+} wi_area;
+
+typedef struct wi_routing {
+    char hubs[16][24], hub_names[16][64];
+    size_t n_hubs;
+    wi_area *areas;
+    size_t n_areas;
+    char international_hub[24];
+    char unassigned[24];
+    int bulk_threshold;
+} wi_routing;
+
+enum { WI_F_EMAIL = 0, WI_F_PHONE, WI_F_SCREEN, WI_F_IP, WI_F_NAME, WI_F_DOB,
+       WI_F_POSTCODE, WI_NFIELDS };
+
+typedef struct wi_resolve_model {
+    double m[WI_NFIELDS], u[WI_NFIELDS];
+    double threshold;
+    int frequency_cap;
+    int shared_names;
+    int ip_window_hours;
+} wi_resolve_model;
+
+/* ---- the handle ---------------------------------------------------- */
+
+struct ward_intel {
+    sqlite3 *db;
+    char *path;
+    wi_risk_model risk;
+    wi_routing routing;
+    wi_resolve_model resolve;
+};
+
+extern const char *const wi_field_names[WI_NFIELDS];
+extern const char *const wi_band_names[WI_NBANDS];   /* "very-high", ... */
+extern const char *const wi_band_labels[WI_NBANDS];  /* "Very High", ... */
+int wi_band_parse(const char *s);                    /* -1 if unknown */
+
+ward_status wi_config_load(ward_intel *in, const char *datadir, ward_error *err);
+void wi_config_free(ward_intel *in);
+const wi_factor_def *wi_factor_find(const wi_risk_model *m, const char *name);
+int wi_factor_forbidden(const wi_risk_model *m, const char *name);
+int wi_occupation_has_access(const wi_risk_model *m, const char *occupation);
+const wi_area *wi_area_find(const wi_routing *r, const char *area);
+const char *wi_hub_of_holder(const wi_routing *r, const char *holder);
+
+/* ---- database (db.c) ------------------------------------------------- */
+
+ward_status wi_sqlfail(ward_intel *in, ward_error *err, const char *what);
+ward_status wi_exec(ward_intel *in, const char *sql, ward_error *err);
+ward_status wi_prepare(ward_intel *in, const char *sql, sqlite3_stmt **st, ward_error *err);
+ward_status wi_begin(ward_intel *in, ward_error *err);
+ward_status wi_commit(ward_intel *in, ward_error *err);
+void wi_rollback(ward_intel *in);
+/* One integer from a query with optional text parameter; *v = dflt if no row. */
+ward_status wi_query_int(ward_intel *in, const char *sql, const char *param, int64_t dflt,
+                         int64_t *v, ward_error *err);
+const char *wi_col(sqlite3_stmt *st, int i);   /* "" for NULL */
+/* Each row of `sql` whose first column is a subject id in 1..max; fn
+ * returns non-zero when out of memory, which stops the walk. */
+typedef int (*wi_subject_row_fn)(void *ctx, int64_t subject, sqlite3_stmt *st);
+ward_status wi_each_subject_row(ward_intel *in, const char *sql, int64_t max,
+                                wi_subject_row_fn fn, void *ctx, ward_error *err);
+/* UTC "YYYY-MM-DDTHH:MM:SSZ" of t. */
+void wi_time_str(time_t t, char out[32]);
+/* Parse wi_time_str's form back; -1 if malformed. */
+time_t wi_time_parse(const char *s);
+/* Subject display id "S000123". */
+void wi_subject_id(int64_t n, char out[16]);
+int64_t wi_subject_num(const char *id);   /* 0 if malformed */
+void wi_audit(ward_intel *in, time_t now, const char *who, const char *action,
+              const char *object, const char *detail);
+
+/* ---- normalisation (norm.c) ------------------------------------------ */
+
+typedef enum wi_vstatus { WI_OK = 0, WI_QUARANTINED, WI_UNUSABLE, WI_INVALID } wi_vstatus;
+extern const char *const wi_vstatus_names[4];
+
+typedef struct wi_norm {
+    wi_vstatus status;
+    char value[160];    /* normalised form ("" unless WI_OK) */
+    char reason[128];   /* why quarantined / invalid */
+} wi_norm;
+
+void wi_norm_email(const char *raw, wi_norm *n);
+void wi_norm_phone(const char *raw, wi_norm *n);
+void wi_norm_screen(const char *raw, wi_norm *n);
+void wi_norm_name(const char *raw, wi_norm *n);
+void wi_norm_postcode(const char *raw, wi_norm *n);
+void wi_norm_ip(const char *raw, wi_norm *n);
+/* A date (of birth, of a factor): ISO YYYY-MM-DD or D/M/Y forms; D/M
+ * ambiguity is quarantined. */
+void wi_norm_date(const char *raw, wi_norm *n);
+/* A point in time. `zone` (may be NULL) is a separate zone column ("UTC",
+ * "+01:00", "Z"). Normalised to UTC "YYYY-MM-DDTHH:MM:SSZ". No zone,
+ * 12-hour time without AM/PM, D/M-ambiguous dates: quarantined. */
+void wi_norm_time(const char *raw, const char *zone, wi_norm *n);
+void wi_norm_hash(const char *raw, wi_norm *n);    /* "md5:hex" etc. */
+/* Whether the canonical IP is in the carrier-grade NAT range 100.64/10. */
+int wi_ip_is_cgnat(const char *ip);
+/* Postcode area (leading letters) of a normalised postcode. */
+void wi_postcode_area(const char *postcode, char out[8]);
+/* Seconds since the epoch of a normalised time; -1 if not one. */
+time_t wi_norm_time_t(const char *norm);
+/* Trim blanks; returns a pointer into s (modified in place). */
+char *wi_trim(char *s);
+
+/* ---- intake (intake.c) ------------------------------------------------ */
+
+#define WI_MAX_MULTI 8
+
+typedef struct wi_ip_event {
+    const char *address, *port, *time, *zone, *event;
+} wi_ip_event;
+
+typedef struct wi_file_ref {
+    const char *name, *md5, *sha1, *sha256, *viewed;
+} wi_file_ref;
+
+typedef struct wi_factor_in {
+    const char *factor, *value, *source, *date, *status;
+} wi_factor_in;
+
+/* One referral as a reader parsed it; strings borrowed for the call. */
+typedef struct wi_referral {
+    const char *ref, *reporter, *reporter_country, *incident_type, *incident_time,
+        *incident_zone, *international, *name, *dob, *address, *postcode, *occupation;
+    const char *typology[WI_MAX_MULTI];
+    size_t n_typology;
+    const char *emails[WI_MAX_MULTI], *phones[WI_MAX_MULTI], *screens[WI_MAX_MULTI];
+    size_t n_emails, n_phones, n_screens;
+    wi_ip_event ips[WI_MAX_MULTI];
+    size_t n_ips;
+    wi_file_ref files[WI_MAX_MULTI];
+    size_t n_files;
+    wi_factor_in factors[WI_MAX_MULTI];
+    size_t n_factors;
+    char where[160];       /* "file:12" or "file: /reports/3" */
+} wi_referral;
+
+typedef struct wi_intake wi_intake;   /* the writer a reader feeds */
+ward_intel *wi_intake_intel(wi_intake *ik);
+/* Store one referral; a non-OK return stops the read (database failure). */
+ward_status wi_intake_referral(wi_intake *ik, const wi_referral *r, ward_error *err);
+/* Note a refused value (a forbidden factor column) at `where`. */
+void wi_intake_refuse(wi_intake *ik, const char *where, const char *what);
+/* Note a bad record (skipped) at `where`. */
+void wi_intake_bad(wi_intake *ik, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+ward_status wi_read_csv(wi_intake *ik, const char *path, const char *columns, ward_error *err);
+ward_status wi_read_json(wi_intake *ik, const char *path, ward_error *err);
+ward_status wi_read_xml(wi_intake *ik, const char *path, ward_error *err);
+
+/* ---- scoring helpers shared by report.c (risk.c) ---------------------- */
+
+/* The band in force for a subject: override if any, else the model's. */
+int wi_subject_band(ward_intel *in, int64_t subject, int *model_band, double *score,
+                    char deadline[32]);
+
+#endif
+
+/* ---- packages (package.c) -------------------------------------------- */
+
+/* The package as JSON (subject, referrals with every value raw and
+ * normalised, evidence references, assessment, routing, lifecycle). */
+ward_status wi_package_json(ward_intel *in, int64_t package, ward_strbuf *out, ward_error *err);
+/* Record a lifecycle event. */
+ward_status wi_package_event(ward_intel *in, int64_t package, const char *at, const char *state,
+                             const char *who, const char *note, ward_error *err);
+/* Raise an alert unless the same one (kind, package, text) was raised. */
+ward_status wi_alert(ward_intel *in, const char *at, const char *kind, int64_t subject,
+                     int64_t package, const char *parties, const char *text, int *raised,
+                     ward_error *err);

@@ -1,0 +1,153 @@
+/* The intel library as a program uses it: a fresh data directory works
+ * with the built-in models, a model naming a forbidden factor is refused,
+ * a newer schema is refused, a malformed file lands nothing, and file
+ * hashes are looked up in the hash-set store. */
+#include "testutil.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
+#include <ward/intel.h>
+#include <ward/store.h>
+
+static char dir[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/ward-intel-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd);
+}
+
+static void write_file(const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_defaults_and_models(void **state)
+{
+    (void)state;
+    ward_intel *in = NULL;
+    ward_error err;
+    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_OK);
+    ward_intel_close(in);
+    assert_non_null(ward_intel_default_config("risk"));
+    assert_null(ward_intel_default_config("nope"));
+    /* a risk model that weighs nationality is refused, naming the factor,
+     * even when it leaves out its own forbid line */
+    write_file("intel-risk.conf", "factor nationality history 10 Nationality\n"
+                                  "band very-high 70 24\nband high 40 168\n"
+                                  "band medium 20 336\nband low 0 720\n");
+    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_EFORMAT);
+    assert_non_null(strstr(err.message, "nationality"));
+    write_file("intel-risk.conf", "factor grooming harm 25\nbogus line\n");
+    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_EFORMAT);
+    assert_non_null(strstr(err.message, "intel-risk.conf:2"));
+    char path[512];
+    snprintf(path, sizeof path, "%s/intel-risk.conf", dir);
+    unlink(path);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/intel.db", dir);
+    ward_intel *in = NULL;
+    ward_error err;
+    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_OK);
+    ward_intel_close(in);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", ward_intel_schema_version() + 1);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_EUNSUPPORTED);
+    unlink(path);
+}
+
+static void test_malformed_lands_nothing(void **state)
+{
+    (void)state;
+    ward_intel *in = NULL;
+    ward_error err;
+    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_OK);
+    write_file("bad.json", "{\"reports\": [{\"report_id\": \"A\", \"person\": {\"name\": \"X\"}},");
+    char path[512];
+    snprintf(path, sizeof path, "%s/bad.json", dir);
+    ward_intel_ingest_opts o = {.source = "s", .bulk = -1, .now = 1767225600};
+    ward_intel_ingest_summary *sum = malloc(sizeof *sum);
+    assert_int_equal(ward_intel_ingest(in, path, &o, NULL, sum, &err), WARD_EFORMAT);
+    ward_intel_resolve_summary rs;
+    assert_int_equal(ward_intel_resolve(in, 1767225600, "t", &rs, &err), WARD_OK);
+    assert_int_equal(rs.records, 0);
+    o.source = NULL;
+    assert_int_equal(ward_intel_ingest(in, path, &o, NULL, sum, &err), WARD_EINVAL);
+    free(sum);
+    ward_intel_close(in);
+}
+
+static void test_hash_lookup(void **state)
+{
+    (void)state;
+    ward_store *s = NULL;
+    ward_error err;
+    write_file("known.md5", "5d41402abc4b2a76b9719d911017c592  hello\n");
+    char path[512];
+    snprintf(path, sizeof path, "%s/known.md5", dir);
+    assert_int_equal(ward_store_open(dir, 0, &s, &err), WARD_OK);
+    assert_int_equal(ward_store_import(s, path, WARD_FMT_AUTO, "national", NULL, NULL, &err),
+                     WARD_OK);
+    write_file("ref.csv", "ref,name,email,file_md5,file_viewed\n"
+                          "A,Testy McTestface,testy@example.invalid,"
+                          "5D41402ABC4B2A76B9719D911017C592,yes\n");
+    snprintf(path, sizeof path, "%s/ref.csv", dir);
+    ward_intel *in = NULL;
+    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_OK);
+    ward_intel_ingest_opts o = {.source = "s", .bulk = -1, .now = 1767225600};
+    ward_intel_ingest_summary *sum = malloc(sizeof *sum);
+    assert_int_equal(ward_intel_ingest(in, path, &o, s, sum, &err), WARD_OK);
+    assert_int_equal(sum->hash_lookups, 1);
+    assert_int_equal(sum->hash_known, 1);
+    free(sum);
+    assert_int_equal(ward_intel_resolve(in, 1767225600, "t", NULL, &err), WARD_OK);
+    ward_intel_score_summary ss;
+    assert_int_equal(ward_intel_score(in, 1767225600, &ss, &err), WARD_OK);
+    /* image-derived factors are weak: a known file alone stays Low */
+    assert_int_equal(ss.band_count[3], 1);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    assert_int_equal(ward_intel_subject_show(in, "S000001", 0, out, &err), WARD_OK);
+    fclose(out);
+    assert_non_null(strstr(buf, "image_known"));
+    assert_non_null(strstr(buf, "hash-set store"));
+    free(buf);
+    ward_intel_close(in);
+    ward_store_close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_defaults_and_models, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_lands_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hash_lookup, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
