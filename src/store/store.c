@@ -373,6 +373,7 @@ void ward_store_close(ward_store *s)
         for (int k = 0; k < 4; k++)
             for (int r = 0; r < 2; r++)
                 sqlite3_finalize(s->lookup[k][r]);
+        sqlite3_finalize(s->get_by_id);
         sqlite3_close_v2(s->db);
     }
     free(s->path);
