@@ -2,8 +2,10 @@
 # make demo: the main job on bundled benign sample data.
 # 1. build a hash list from bundled benign images (standing in for a
 #    national list), 2. scan a sample evidence folder made from other
-#    bundled images, 3. print the examiner's summary.
-# (Later: triage a synthetic referral list.)
+#    bundled images, 3. print the examiner's summary, 4. triage a synthetic
+#    referral list into prioritised packages and print the triage report,
+# 5. run the match service: a platform's upload is matched, a reviewer
+#    confirms it and the report is produced.
 set -eu
 WARD=$(realpath "${1:-build/ward}")
 cd "$(dirname "$0")/.."
@@ -45,3 +47,42 @@ echo
 echo "Reports written (then removed with the demo folder):"
 ls "$WORK/report" | sed 's/^/    /'
 echo "Exit status $rc (1: known or near material was found)."
+echo
+echo "== 4. intelligence triage"
+scripts/demo_intel.sh "$WORK/data" "$WARD"
+echo
+echo "== 5. the match service: upload -> match -> human review -> report"
+PLATFORM=$($WARD apikey add --name demo-platform --scopes match 2>/dev/null)
+REVIEWER=$($WARD apikey add --name demo-reviewers --scopes review 2>/dev/null)
+$WARD serve --listen 127.0.0.1:0 --port-file "$WORK/port" 2>/dev/null &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
+i=0; while [ ! -s "$WORK/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+URL="http://127.0.0.1:$(cat "$WORK/port")"
+echo "ward serve on $URL; a platform uploads the bridge photo re-encoded as WebP:"
+curl -s -H "Authorization: Bearer $PLATFORM" --data-binary @"$IMG/mode-F.webp" \
+     "$URL/v1/match?content_id=post-81&account_id=user-1234&upload_ip=203.0.113.9&upload_time=2026-11-23T08:15:00%2B00:00" \
+     > "$WORK/match.json"
+/usr/bin/python3 - "$WORK/match.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+print(f"  alert: {m['alert']}, event {m['event_id']} queued for review")
+for h in m["matches"]:
+    print(f"  {h['kind']} distance {h['distance']}: list {h['list']}, category {h['category']} ({h['category_label']})")
+PY
+EVENT=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['event_id'])" "$WORK/match.json")
+echo "a reviewer confirms event $EVENT without viewing the image:"
+curl -s -H "Authorization: Bearer $REVIEWER" -H 'Content-Type: application/json' \
+     -d "{\"event_id\": $EVENT, \"reviewer\": \"Demo Reviewer\", \"decision\": \"confirm\", \"viewed\": false}" \
+     "$URL/v1/reviews" > "$WORK/review.json"
+REPORT=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['report_id'])" "$WORK/review.json")
+curl -s -H "Authorization: Bearer $REVIEWER" "$URL/v1/reports/$REPORT" > "$WORK/report.json"
+/usr/bin/python3 - "$WORK/report.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+f = r["files"][0]
+print(f"  report {r['report_id']}: {r['incident']['type']}, uploaded {r['incident']['time']}")
+print(f"  uploader {r['reported_person']['id']}, IP {r['ip_capture_events'][0]['ip']}, "
+      f"viewed by a person: {f['viewed_by_person']}")
+PY
+$WARD audit verify
