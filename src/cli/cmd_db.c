@@ -124,22 +124,8 @@ typedef struct db_args {
     int strict, known_good, json, near;
 } db_args;
 
-static int status_exit(ward_status st)
-{
-    switch (st) {
-    case WARD_OK: return WARD_EXIT_OK;
-    case WARD_EIO: return WARD_EXIT_IO;
-    case WARD_ENOMEM: case WARD_EINTERNAL: return WARD_EXIT_INTERNAL;
-    case WARD_EINVAL: return WARD_EXIT_USAGE;
-    default: return WARD_EXIT_DATA;
-    }
-}
 
-static int fail(ward_status st, const ward_error *err)
-{
-    cli_error("db", "%s", err->message[0] ? err->message : ward_status_str(st));
-    return status_exit(st);
-}
+static int fail(ward_status st, const ward_error *err) { return cli_fail("db", st, err); }
 
 static int do_import(ward_store *s, db_args *a, int argc, char **argv)
 {
@@ -163,7 +149,7 @@ static int do_import(ward_store *s, db_args *a, int argc, char **argv)
         ward_status st = ward_store_import(s, argv[i], fmt, list, &o, &sum, &err);
         if (st != WARD_OK) {
             cli_error("db", "import %s: %s (nothing from it was stored)", argv[i], err.message);
-            int e = status_exit(st);
+            int e = cli_exit_for(st);
             if (e > rc) rc = e;
             continue;
         }

@@ -166,22 +166,8 @@ static const struct option long_opts[] = {
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
-static int status_exit(ward_status st)
-{
-    switch (st) {
-    case WARD_OK: return WARD_EXIT_OK;
-    case WARD_EIO: return WARD_EXIT_IO;
-    case WARD_ENOMEM: case WARD_EINTERNAL: return WARD_EXIT_INTERNAL;
-    case WARD_EINVAL: return WARD_EXIT_USAGE;
-    default: return WARD_EXIT_DATA;
-    }
-}
 
-static int fail(ward_status st, const ward_error *err)
-{
-    cli_error("intel", "%s", err->message[0] ? err->message : ward_status_str(st));
-    return status_exit(st);
-}
+static int fail(ward_status st, const ward_error *err) { return cli_fail("intel", st, err); }
 
 static int parse_id(const char *s, int64_t *v)
 {

@@ -221,16 +221,6 @@ static int write_port_file(const char *path, int port)
     return 0;
 }
 
-static int exit_for(ward_status st)
-{
-    switch (st) {
-    case WARD_EIO: return WARD_EXIT_IO;
-    case WARD_EINVAL: return WARD_EXIT_USAGE;
-    case WARD_ENOMEM: case WARD_EINTERNAL: return WARD_EXIT_INTERNAL;
-    default: return WARD_EXIT_DATA;
-    }
-}
-
 /* Serve until SIGINT or SIGTERM; SIGHUP asks for a reload. The signals are
  * blocked in every thread and taken here with sigwait, so no handler runs
  * inside the library. */
@@ -284,7 +274,7 @@ static int run_serve(int argc, char **argv)
     ward_status st = ward_server_start(&a.o, &srv, &err);
     if (st != WARD_OK) {
         cli_error("serve", "%s", err.message);
-        return exit_for(st);
+        return cli_exit_for(st);
     }
     fprintf(stderr, "ward serve: listening on %s%s%s:%d (%s), data %s\n",
             strchr(a.o.address, ':') ? "[" : "", a.o.address,
