@@ -766,8 +766,13 @@ ward_status ward_release_resolve(const char *root, const char *url_path, unsigne
             return ward_fail(err, WARD_EINVAL, "not a release path: %.100s", url_path);
         seg[n] = p;
         len[n++] = l;
-        if (!slash || slash[1] == 0)
+        if (!slash)
             break;
+        if (slash[1] == 0) {
+            if (n > 1) /* "list/" names the index; a file has no slash after it */
+                return ward_fail(err, WARD_EINVAL, "not a release path: %.100s", url_path);
+            break;
+        }
         p = slash + 1;
     }
     if (!rel_valid_name(seg[0], len[0]))
