@@ -55,16 +55,7 @@ static const char help[] =
 "    ward keys generate && ward keys export > national.pub\n"
 "    ward keys trust national.pub\n";
 
-static int fail(ward_status st, const ward_error *err)
-{
-    cli_error("keys", "%s", err->message[0] ? err->message : ward_status_str(st));
-    switch (st) {
-    case WARD_EIO: return WARD_EXIT_IO;
-    case WARD_EINVAL: return WARD_EXIT_USAGE;
-    case WARD_ENOMEM: case WARD_EINTERNAL: return WARD_EXIT_INTERNAL;
-    default: return WARD_EXIT_DATA;
-    }
-}
+static int fail(ward_status st, const ward_error *err) { return cli_fail("keys", st, err); }
 
 static int print_key(void *ctx, const ward_pubkey *k)
 {

@@ -97,22 +97,7 @@ typedef struct rel_args {
     uint64_t version;
 } rel_args;
 
-static int status_exit(ward_status st)
-{
-    switch (st) {
-    case WARD_OK: return WARD_EXIT_OK;
-    case WARD_EIO: return WARD_EXIT_IO;
-    case WARD_ENOMEM: case WARD_EINTERNAL: return WARD_EXIT_INTERNAL;
-    case WARD_EINVAL: return WARD_EXIT_USAGE;
-    default: return WARD_EXIT_DATA;
-    }
-}
-
-static int fail(ward_status st, const ward_error *err)
-{
-    cli_error("release", "%s", err->message[0] ? err->message : ward_status_str(st));
-    return status_exit(st);
-}
+static int fail(ward_status st, const ward_error *err) { return cli_fail("release", st, err); }
 
 static int parse_version(const char *s, uint64_t *v)
 {
@@ -273,7 +258,7 @@ static int do_pull(rel_args *a, int n, char **rest)
     if (st) {
         cli_error("release", "pull %s: %s", rest[0], err.message);
         cli_error("release", "the local list '%s' is unchanged", r.list);
-        return status_exit(st);
+        return cli_exit_for(st);
     }
     if (r.from == r.to)
         printf("%s: up to date at version %" PRIu64 " (key %s)\n", r.list, r.to, r.key_id);

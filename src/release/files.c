@@ -163,6 +163,20 @@ void rel_remove_dir(const char *dir)
     rmdir(dir);
 }
 
+int rel_each_name(const char *dir, rel_name_fn fn, void *ctx)
+{
+    struct dirent **names = NULL;
+    int n = scandir(dir, &names, NULL, alphasort), stop = 0;
+    for (int i = 0; i < n; i++) {
+        const char *name = names[i]->d_name;
+        if (!stop && strcmp(name, ".") && strcmp(name, ".."))
+            stop = fn(ctx, dir, name);
+        free(names[i]);
+    }
+    free(names);
+    return stop;
+}
+
 int rel_exists(const char *path)
 {
     struct stat st;

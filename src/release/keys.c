@@ -8,7 +8,6 @@
 #include "util/error.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -210,31 +209,36 @@ ward_status ward_key_trust(const char *datadir, const ward_pubkey *key, ward_err
     return rc;
 }
 
+typedef struct trusted_walk {
+    ward_key_cb cb;
+    void *ctx;
+    ward_status rc;
+    ward_error *err;
+} trusted_walk;
+
+static int trusted_file(void *ctx, const char *dir, const char *name)
+{
+    trusted_walk *w = ctx;
+    size_t len = strlen(name);
+    if (len != 20 || strcmp(name + 16, ".pub") != 0)
+        return 0;
+    char *p = rel_fmt("%s/%s", dir, name);
+    ward_pubkey k;
+    w->rc = p ? load_pub_file(p, &k, w->err) : ward_fail(w->err, WARD_ENOMEM, "out of memory");
+    free(p);
+    return w->rc != WARD_OK || w->cb(w->ctx, &k);
+}
+
 ward_status ward_keys_trusted(const char *datadir, ward_key_cb cb, void *ctx,
                               ward_error *err)
 {
     char *dir = rel_fmt("%s/trusted-keys", datadir);
     if (!dir)
         return ward_fail(err, WARD_ENOMEM, "out of memory");
-    struct dirent **names = NULL;
-    int n = scandir(dir, &names, NULL, alphasort);
-    ward_status rc = WARD_OK;
-    int stop = 0;
-    for (int i = 0; i < n; i++) {
-        size_t len = strlen(names[i]->d_name);
-        if (!stop && rc == WARD_OK && len == 20 && !strcmp(names[i]->d_name + 16, ".pub")) {
-            char *p = rel_fmt("%s/%s", dir, names[i]->d_name);
-            ward_pubkey k;
-            rc = p ? load_pub_file(p, &k, err) : ward_fail(err, WARD_ENOMEM, "out of memory");
-            if (rc == WARD_OK)
-                stop = cb(ctx, &k);
-            free(p);
-        }
-        free(names[i]);
-    }
-    free(names);
+    trusted_walk w = {cb, ctx, WARD_OK, err};
+    rel_each_name(dir, trusted_file, &w);
     free(dir);
-    return rc;
+    return w.rc;
 }
 
 typedef struct prefix_find {

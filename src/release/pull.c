@@ -19,7 +19,6 @@
 #include "release/rel_int.h"
 #include "util/error.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -708,33 +707,41 @@ ward_status ward_release_pull(const char *datadir, const char *url,
 
 /* ---- status ---------------------------------------------------------------- */
 
+typedef struct sub_walk {
+    ward_subscription_cb cb;
+    void *ctx;
+    ward_status rc;
+    ward_error *err;
+} sub_walk;
+
+static int sub_dir(void *ctx, const char *dir, const char *name)
+{
+    sub_walk *w = ctx;
+    if (!rel_valid_name(name, strlen(name)))
+        return 0;
+    char *sp = rel_fmt("%s/%s/state", dir, name), *pp = rel_fmt("%s/%s/pending", dir, name);
+    sub_state st;
+    int stop = 0;
+    w->rc = sp && pp ? state_read(sp, &st, w->err)
+                     : ward_fail(w->err, WARD_ENOMEM, "out of memory");
+    if (w->rc == WARD_OK && (st.have || rel_exists(pp))) {
+        ward_subscription s = {st.have ? st.list : name, st.url, st.key, st.full_sha256,
+                               st.pulled, st.version, rel_exists(pp)};
+        stop = w->cb(w->ctx, &s);
+    }
+    free(sp);
+    free(pp);
+    return stop || w->rc != WARD_OK;
+}
+
 ward_status ward_release_subscriptions(const char *datadir, ward_subscription_cb cb,
                                        void *ctx, ward_error *err)
 {
     char *dir = rel_fmt("%s/subscriptions", datadir);
     if (!dir)
         return ward_fail(err, WARD_ENOMEM, "out of memory");
-    struct dirent **names = NULL;
-    int n = scandir(dir, &names, NULL, alphasort);
-    ward_status rc = WARD_OK;
-    int stop = 0;
-    for (int i = 0; i < n; i++) {
-        const char *name = names[i]->d_name;
-        if (!stop && rc == WARD_OK && rel_valid_name(name, strlen(name))) {
-            char *sp = rel_fmt("%s/%s/state", dir, name), *pp = rel_fmt("%s/%s/pending", dir, name);
-            sub_state st;
-            rc = sp && pp ? state_read(sp, &st, err) : ward_fail(err, WARD_ENOMEM, "out of memory");
-            if (rc == WARD_OK && (st.have || rel_exists(pp))) {
-                ward_subscription s = {st.have ? st.list : name, st.url, st.key, st.full_sha256,
-                                       st.pulled, st.version, rel_exists(pp)};
-                stop = cb(ctx, &s);
-            }
-            free(sp);
-            free(pp);
-        }
-        free(names[i]);
-    }
-    free(names);
+    sub_walk w = {cb, ctx, WARD_OK, err};
+    rel_each_name(dir, sub_dir, &w);
     free(dir);
-    return rc;
+    return w.rc;
 }

@@ -29,6 +29,10 @@ ward_status rel_sha256_file(const char *path, char hex[65], uint64_t *size, ward
 /* Remove a directory and the plain files in it (one level). */
 void rel_remove_dir(const char *dir);
 int rel_exists(const char *path);
+/* fn(ctx, dir, name) for each entry of dir but "." and "..", in name
+ * order, until fn returns non-zero (returned). A missing dir has none. */
+typedef int (*rel_name_fn)(void *ctx, const char *dir, const char *name);
+int rel_each_name(const char *dir, rel_name_fn fn, void *ctx);
 /* Release and list names: 1-100 of [A-Za-z0-9._-], not starting with '.'. */
 int rel_valid_name(const char *name, size_t n);
 
