@@ -257,7 +257,7 @@ static int do_pull(rel_args *a, int n, char **rest)
     ward_status st = ward_release_pull(a->data, rest[0], &o, &r, &err);
     if (st) {
         cli_error("release", "pull %s: %s", rest[0], err.message);
-        cli_error("release", "the local list '%s' is unchanged", r.list);
+        if (r.list[0]) cli_error("release", "the local list '%s' is unchanged", r.list);
         return cli_exit_for(st);
     }
     if (r.from == r.to)

@@ -108,8 +108,13 @@ ward_status rel_fetch_mem(const char *url, size_t max, char **data, size_t *n,
         return ward_fail(err, WARD_ENOMEM, "out of memory");
     }
     curl_easy_setopt(s.c, CURLOPT_WRITEFUNCTION, to_mem);
+    /* The index and manifests change with each release: a cache in the way
+     * must ask the publisher, or a subscriber sees an old version. */
+    struct curl_slist *h = curl_slist_append(NULL, "Cache-Control: no-cache");
+    curl_easy_setopt(s.c, CURLOPT_HTTPHEADER, h);
     ward_status rc = perform(&s, url, err);
     curl_easy_cleanup(s.c);
+    curl_slist_free_all(h);
     if (rc) {
         free(s.buf);
         return rc;
