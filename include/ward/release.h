@@ -122,6 +122,7 @@ typedef struct ward_release_pull_result {
     char list[128];
     uint64_t from, to;            /* from 0: first pull; from == to: up to date */
     int used_delta;               /* 1: reached by delta(s), 0: full download */
+    int resumed;                  /* finished the apply an earlier pull began */
     uint64_t added, removed;      /* store changes applied */
     char key_id[17];
 } ward_release_pull_result;

@@ -260,12 +260,14 @@ static int do_pull(rel_args *a, int n, char **rest)
         if (r.list[0]) cli_error("release", "the local list '%s' is unchanged", r.list);
         return cli_exit_for(st);
     }
+    if (r.resumed)
+        printf("%s: finished applying the version an interrupted pull had checked\n", r.list);
     if (r.from == r.to)
         printf("%s: up to date at version %" PRIu64 " (key %s)\n", r.list, r.to, r.key_id);
     else
         printf("%s: version %" PRIu64 " -> %" PRIu64 " by %s: %" PRIu64 " added or changed, %"
                PRIu64 " removed (key %s)\n", r.list, r.from, r.to,
-               r.used_delta ? "delta" : "full download", r.added, r.removed, r.key_id);
+               r.used_delta ? "delta" : r.resumed ? "resumed apply" : "full download", r.added, r.removed, r.key_id);
     return fflush(stdout) != 0 ? WARD_EXIT_IO : WARD_EXIT_OK;
 }
 

@@ -626,7 +626,7 @@ static ward_status pull_latest(pull *p, ward_error *err)
     ward_status rc = fetch_latest(p, &latest, err);
     if (rc)
         return rc;
-    p->res->from = p->res->to = p->st.version;
+    p->res->to = p->st.version;
     if (latest < p->st.version)
         return ward_fail(err, WARD_EFORMAT,
                          "%s offers version %" PRIu64 " but this node holds %" PRIu64
@@ -690,8 +690,11 @@ ward_status ward_release_pull(const char *datadir, const char *url,
         rc = state_read(state, &p.st, err);
     if (rc == WARD_OK)
         rc = choose_key(&p, err);
-    if (rc == WARD_OK && rel_exists(pend))
+    p.res->from = p.st.version;
+    if (rc == WARD_OK && rel_exists(pend)) {
+        p.res->resumed = 1;
         rc = finish_pending(&p, err);
+    }
     if (rc == WARD_OK)
         rc = pull_latest(&p, err);
     /* A key given as text or a file is remembered for the next pulls. */

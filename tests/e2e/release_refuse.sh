@@ -171,5 +171,29 @@ expect(open("crash/subscriptions/national/full", "rb").read() == full4, "after k
 want = {l.split(b",")[0] for l in full4.splitlines()[1:]}
 expect({l.split(b",")[0] for l in listing("crash").splitlines()[1:]} == want, "after kills: list is release 4")
 expect(b"national  version 4" in rel("status", data="crash").stdout, "after kills: state says v4")
+
+# ---- kill -9 after the checks, while the store apply waits for a lock ----
+# The journal is written once everything is verified: a pull killed then is
+# finished by the next, with nothing applied twice.
+import sqlite3
+add("pub", 40000, 40100)
+ward("db", "remove", "--data", "pub", "--reason", "false positive, second look", "md5:" + md5(7), check_rc=0)
+rel("create", "--list", "national")
+lock = sqlite3.connect("crash/ward.db", isolation_level=None); lock.execute("BEGIN IMMEDIATE")
+k = subprocess.Popen([WARD, "release", "pull", "--data", "crash", src],
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+for _ in range(200):
+    if os.path.exists("crash/subscriptions/national/pending"): break
+    time.sleep(0.02)
+time.sleep(0.3); k.send_signal(signal.SIGKILL); k.wait(); lock.rollback(); lock.close()
+expect(b"apply interrupted" in rel("status", data="crash").stdout, "status shows the interrupted apply")
+expect({l.split(b",")[0] for l in listing("crash").splitlines()[1:]} == want, "killed before the store changed")
+p = rel("pull", src, data="crash")
+expect(b"finished applying" in p.stdout and b"4 -> 5" in p.stdout, f"next pull finishes it: {p.stdout!r}")
+full5 = open("pub/releases/national/5/full", "rb").read()
+expect(open("crash/subscriptions/national/full", "rb").read() == full5, "after the resumed apply: full v5")
+want5 = {l.split(b",")[0] for l in full5.splitlines()[1:]}
+expect({l.split(b",")[0] for l in listing("crash").splitlines()[1:]} == want5, "after the resumed apply: list is v5")
+expect(b"second look" in ward("db", "removed", "--data", "crash", check_rc=0).stdout, "removal reason applied once")
 print("ok")
 PY
