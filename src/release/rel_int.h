@@ -114,10 +114,13 @@ ward_status rel_manifest_parse(const char *text, size_t n, const ward_pubkey *ke
 ward_status rel_manifest_load(const char *path, const ward_pubkey *key, rel_manifest *m,
                               ward_error *err);
 
-/* ---- the publisher's tree (publish.c) ------------------------------- */
+/* ---- the publisher's tree (tree.c) ------------------------------- */
 
 /* Versions of list in root, ascending (malloc'd; n may be 0). */
 ward_status rel_versions(const char *root, const char *list, uint64_t **v, size_t *n,
                          ward_error *err);
+/* Rewrite <root>/<list>/index.json from the versions present. */
+ward_status rel_write_index(const char *root, const char *list, ward_error *err);
+void rel_info_from_manifest(const rel_manifest *m, ward_release_info *info);
 
 #endif
