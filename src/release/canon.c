@@ -87,6 +87,24 @@ int rel_map_next(rel_map *m, const char **rec, size_t *len)
     }
 }
 
+int rel_map_line(rel_map *m, const char **line, size_t *len)
+{
+    if (m->pos >= m->n)
+        return 0;
+    const char *s = m->p + m->pos, *nl = memchr(s, '\n', m->n - m->pos);
+    *line = s;
+    *len = nl ? (size_t)(nl - s) : m->n - m->pos;
+    m->pos += *len + (nl ? 1 : 0);
+    return 1;
+}
+
+int rel_map_next_delta(rel_map *m, const char **line, size_t *len)
+{
+    if (m->pos < m->n && m->p[m->pos] == '-')
+        return rel_map_line(m, line, len);
+    return rel_map_next(m, line, len);
+}
+
 size_t rel_key_len(const char *rec, size_t len)
 {
     int commas = 0;
@@ -181,7 +199,8 @@ ward_status rel_reasons_load(rel_reasons *r, const char *path, int from_delta,
     ward_status rc = rel_map_open(&m, path, err);
     const char *rec;
     size_t len;
-    while (rc == WARD_OK && rel_map_next(&m, &rec, &len)) {
+    while (rc == WARD_OK && (from_delta ? rel_map_next_delta(&m, &rec, &len)
+                                        : rel_map_line(&m, &rec, &len))) {
         if (from_delta) {
             if (len == 0 || rec[0] != '-')
                 continue;
@@ -307,7 +326,7 @@ ward_status rel_delta_apply(const char *a, const char *d, FILE *b, ward_error *e
     }
     const char *hd;
     size_t hn;
-    if (!rel_map_next(&md, &hd, &hn) || hn < sizeof DELTA_MAGIC ||
+    if (!rel_map_line(&md, &hd, &hn) || hn < sizeof DELTA_MAGIC ||
         memcmp(hd, DELTA_MAGIC, sizeof DELTA_MAGIC - 1)) {
         rc = ward_fail(err, WARD_EFORMAT, "%s: not a ward delta", d);
         goto out;
@@ -317,7 +336,7 @@ ward_status rel_delta_apply(const char *a, const char *d, FILE *b, ward_error *e
     size_t la = 0, ka = 0, ld, kd, kprev = 0;
     int ha = next_entry(&ma, &ra, &la, &ka);
     uint64_t line = 1;
-    while (rel_map_next(&md, &rd, &ld)) {
+    while (rel_map_next_delta(&md, &rd, &ld)) {
         line++;
         if (ld < 2 || (rd[0] != '-' && rd[0] != '+')) {
             rc = ward_fail(err, WARD_EFORMAT, "%s:%llu: not a delta line", d,

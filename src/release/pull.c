@@ -441,7 +441,7 @@ static ward_status apply_to_store(pull *p, const sub_state *next, ward_error *er
         const char *r;
         size_t len;
         fputs(REL_FULL_HEADER, adds);
-        while (rel_map_next(&m, &r, &len))
+        while (rel_map_next_delta(&m, &r, &len))
             if (len && r[0] == '+') {
                 fwrite(r + 1, 1, len - 1, adds);
                 fputc('\n', adds);
@@ -475,7 +475,7 @@ static ward_status apply_to_store(pull *p, const sub_state *next, ward_error *er
     m.pos = 0;
     const char *r;
     size_t len;
-    while (rc == WARD_OK && m.p && rel_map_next(&m, &r, &len)) {
+    while (rc == WARD_OK && m.p && rel_map_next_delta(&m, &r, &len)) {
         if (!len || r[0] != '-')
             continue;
         const char *tab = memchr(r, '\t', len);

@@ -52,6 +52,11 @@ ward_status rel_map_open(rel_map *m, const char *path, ward_error *err);
 void rel_map_close(rel_map *m);
 /* Next record without its newline: 1, 0 at the end. */
 int rel_map_next(rel_map *m, const char **rec, size_t *len);
+/* Next line, quotes or not (removal lines, "key\treason" files). */
+int rel_map_line(rel_map *m, const char **line, size_t *len);
+/* Next line of a delta: a removal line ("-...") is one line whatever
+ * quotes its reason holds; an addition is one record. */
+int rel_map_next_delta(rel_map *m, const char **line, size_t *len);
 
 /* The key of a record: its first four fields (md5,sha1,sha256,pdq hex). */
 size_t rel_key_len(const char *rec, size_t len);

@@ -125,12 +125,24 @@ static void test_delta_roundtrip(void **state)
     write_full(a, 0, 3000, 0);
     write_full(b, 400, 3600, 1);
     rel_reasons reasons = {0};
-    assert_int_equal(rel_reasons_add(&reasons, "00000000", 8, "x", 1, NULL), WARD_OK);
+    /* Reasons are free text: an odd quote must not join delta lines. */
+    for (unsigned id = 1; id < 4; id++) {
+        char key[40];
+        snprintf(key, sizeof key, "%08x%08x%08x%08x,,,", id * 2654435761u, id, ~id,
+                 id ^ 0xabcdu);
+        assert_int_equal(rel_reasons_add(&reasons, key, strlen(key), "a 12\" print", 11, NULL),
+                         WARD_OK);
+    }
+    rel_reasons_sort(&reasons);
     FILE *f = fopen(d, "wb");
     rel_delta_counts c;
     assert_int_equal(rel_delta_write(a, b, &reasons, "t", 1, 2, f, &c, NULL), WARD_OK);
     fclose(f);
     assert_int_equal(c.removed, 400);
+    size_t nd;
+    char *dt = (char *)slurp(d, &nd);
+    assert_non_null(memmem(dt, nd, "\ta 12\" print\n", 13));
+    free(dt);
     assert_true(c.added > 600);
     f = fopen(out, "wb");
     assert_int_equal(rel_delta_apply(a, d, f, NULL), WARD_OK);
