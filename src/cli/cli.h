@@ -32,6 +32,12 @@ extern const cli_command cli_cmd_hash;
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* As cli_error plus "Try 'ward CMD --help'."; returns WARD_EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The exit code for a libward status: EIO 4, EINVAL 2 (usage), ENOMEM and
+ * EINTERNAL 5, any other failure 3 (data unusable or refused). */
+int cli_exit_for(ward_status st);
+/* Print err's message (or the status name) as cli_error does; returns
+ * cli_exit_for(st). */
+int cli_fail(const char *cmd, ward_status st, const ward_error *err);
 /* Parse a non-negative integer with optional k/M/G suffix (powers of 1000
  * for counts); 0 on success. */
 int cli_parse_count(const char *s, uint64_t *out);
