@@ -112,20 +112,3 @@ const char *cli_user(void)
     if (!u || !*u) u = getenv("USER");
     return u && *u ? u : "unknown";
 }
-
-int cli_exit_for(ward_status st)
-{
-    switch (st) {
-    case WARD_OK: return WARD_EXIT_OK;
-    case WARD_EIO: return WARD_EXIT_IO;
-    case WARD_ENOMEM: case WARD_EINTERNAL: return WARD_EXIT_INTERNAL;
-    case WARD_EINVAL: return WARD_EXIT_USAGE;
-    default: return WARD_EXIT_DATA;
-    }
-}
-
-int cli_fail(const char *cmd, ward_status st, const ward_error *err)
-{
-    cli_error(cmd, "%s", err && err->message[0] ? err->message : ward_status_str(st));
-    return cli_exit_for(st);
-}

@@ -45,12 +45,6 @@ int cli_parse_count(const char *s, uint64_t *out);
 int cli_parse_seconds(const char *s, double lo, double hi, double *out);
 /* The command line as one string (for report headers); caller frees. */
 char *cli_join_argv(int argc, char **argv);
-/* The exit code for a library status (EINVAL is a usage error, EIO an I/O
- * error, ENOMEM/EINTERNAL internal, any other failure unusable input). */
-int cli_exit_for(ward_status st);
-/* Print err's message (or the status name) as cmd's error and return
- * cli_exit_for(st). */
-int cli_fail(const char *cmd, ward_status st, const ward_error *err);
 /* Print a command's manual. */
 void cli_print_help(const cli_command *c);
 
