@@ -116,6 +116,8 @@ typedef struct ward_release_pull_opts {
     /* Progress lines ("fetching ..."); may be NULL. */
     void (*progress)(void *ctx, const char *line);
     void *progress_ctx;
+    const char *api_key;          /* publisher is `ward serve`: its API key
+                                     (scope match); NULL for a static server */
 } ward_release_pull_opts;
 
 typedef struct ward_release_pull_result {

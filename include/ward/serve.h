@@ -94,7 +94,7 @@ typedef struct ward_serve_opts {
     const char *reporter;     /* organisation named in reports */
     uint64_t max_pixels;      /* decode limit for uploads (100 Mpx) */
     int radius;               /* default PDQ radius (31) */
-    const char *release_root; /* directory served under /v1/releases/, or NULL */
+    const char *release_root; /* served under /v1/releases/ (NULL: <datadir>/releases) */
 } ward_serve_opts;
 void ward_serve_opts_default(ward_serve_opts *opts);
 

@@ -23,7 +23,7 @@ static const char help[] =
 "    ward release list [NAME]\n"
 "    ward release diff --name NAME A B\n"
 "    ward release export --name NAME [--version V] --format F [-o FILE]\n"
-"    ward release pull URL [--trust KEY]\n"
+"    ward release pull URL [--trust KEY] [--api-key TOKEN]\n"
 "    ward release status\n"
 "    (every action takes --data DIR)\n"
 "\n"
@@ -75,6 +75,8 @@ static const char help[] =
 "    --trust KEY     pull: the publisher key, as a trusted key id, a public\n"
 "                    key file or its text; needed on the first pull, and\n"
 "                    later pulls must be signed by the same key\n"
+"    --api-key TOKEN pull: the publisher is 'ward serve': an API key of\n"
+"                    scope match it issued (or $WARD_REMOTE_KEY)\n"
 "\n"
 "EXIT STATUS\n"
 "    0 done (pull: updated or already current); 2 usage, or a refused key\n"
@@ -91,7 +93,7 @@ static const char help[] =
 #define MAX_LISTS 64
 
 typedef struct rel_args {
-    const char *data, *name, *key, *format, *output, *trust;
+    const char *data, *name, *key, *format, *output, *trust, *api_key;
     const char *lists[MAX_LISTS];
     size_t n_lists;
     uint64_t version;
@@ -251,7 +253,8 @@ static void progress(void *ctx, const char *line)
 static int do_pull(rel_args *a, int n, char **rest)
 {
     if (n != 1) return cli_usage("release", "pull needs one URL");
-    ward_release_pull_opts o = {a->trust, cli_user(), progress, NULL};
+    ward_release_pull_opts o = {a->trust, cli_user(), progress, NULL,
+                                a->api_key ? a->api_key : getenv("WARD_REMOTE_KEY")};
     ward_release_pull_result r;
     ward_error err = {0};
     ward_status st = ward_release_pull(a->data, rest[0], &o, &r, &err);
@@ -279,7 +282,7 @@ static int print_sub(void *ctx, const ward_subscription *s)
     return 0;
 }
 
-enum { OPT_DATA = 256, OPT_NAME, OPT_KEY, OPT_VERSION, OPT_TRUST };
+enum { OPT_DATA = 256, OPT_NAME, OPT_KEY, OPT_VERSION, OPT_TRUST, OPT_API_KEY };
 
 static const struct option long_opts[] = {
     {"data", required_argument, NULL, OPT_DATA},
@@ -290,6 +293,7 @@ static const struct option long_opts[] = {
     {"format", required_argument, NULL, 'f'},
     {"output", required_argument, NULL, 'o'},
     {"trust", required_argument, NULL, OPT_TRUST},
+    {"api-key", required_argument, NULL, OPT_API_KEY},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
@@ -313,6 +317,7 @@ static int run_release(int argc, char **argv)
         case 'f': a.format = optarg; break;
         case 'o': a.output = optarg; break;
         case OPT_TRUST: a.trust = optarg; break;
+        case OPT_API_KEY: a.api_key = optarg; break;
         case 'h': cli_print_help(&cli_cmd_release); return WARD_EXIT_OK;
         default: return cli_usage("release", "unknown option");
         }

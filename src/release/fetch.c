@@ -98,8 +98,18 @@ static ward_status perform(sink *s, const char *url, ward_error *err)
     return ward_fail(err, WARD_EIO, "%s: %s", url, ebuf[0] ? ebuf : curl_easy_strerror(r));
 }
 
-ward_status rel_fetch_mem(const char *url, size_t max, char **data, size_t *n,
-                          ward_error *err)
+/* "Authorization: Bearer KEY" for a publisher behind `ward serve`. */
+static struct curl_slist *with_key(struct curl_slist *h, const char *api_key)
+{
+    if (!api_key || !*api_key)
+        return h;
+    char line[256];
+    snprintf(line, sizeof line, "Authorization: Bearer %s", api_key);
+    return curl_slist_append(h, line);
+}
+
+ward_status rel_fetch_mem(const char *url, const char *api_key, size_t max, char **data,
+                          size_t *n, ward_error *err)
 {
     sink s = {.max = max, .expect = -1};
     *data = NULL;
@@ -110,7 +120,7 @@ ward_status rel_fetch_mem(const char *url, size_t max, char **data, size_t *n,
     curl_easy_setopt(s.c, CURLOPT_WRITEFUNCTION, to_mem);
     /* The index and manifests change with each release: a cache in the way
      * must ask the publisher, or a subscriber sees an old version. */
-    struct curl_slist *h = curl_slist_append(NULL, "Cache-Control: no-cache");
+    struct curl_slist *h = with_key(curl_slist_append(NULL, "Cache-Control: no-cache"), api_key);
     curl_easy_setopt(s.c, CURLOPT_HTTPHEADER, h);
     ward_status rc = perform(&s, url, err);
     curl_easy_cleanup(s.c);
@@ -125,8 +135,8 @@ ward_status rel_fetch_mem(const char *url, size_t max, char **data, size_t *n,
     return WARD_OK;
 }
 
-ward_status rel_fetch_file(const char *url, const char *part, int64_t expect,
-                           ward_error *err)
+ward_status rel_fetch_file(const char *url, const char *api_key, const char *part,
+                           int64_t expect, ward_error *err)
 {
     struct stat st;
     uint64_t have = stat(part, &st) == 0 ? (uint64_t)st.st_size : 0;
@@ -147,8 +157,12 @@ ward_status rel_fetch_file(const char *url, const char *part, int64_t expect,
     curl_easy_setopt(s.c, CURLOPT_WRITEFUNCTION, to_file);
     if (have)
         curl_easy_setopt(s.c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)have);
+    struct curl_slist *h = with_key(NULL, api_key);
+    if (h)
+        curl_easy_setopt(s.c, CURLOPT_HTTPHEADER, h);
     ward_status rc = perform(&s, url, err);
     curl_easy_cleanup(s.c);
+    curl_slist_free_all(h);
     if (fflush(s.f) != 0 || fsync(fileno(s.f)) != 0) {
         if (rc == WARD_OK)
             rc = ward_fail_errno(err, errno, "cannot write %s", part);

@@ -156,7 +156,7 @@ static ward_status fetch_latest(pull *p, uint64_t *latest, ward_error *err)
     size_t n;
     if (!url)
         return ward_fail(err, WARD_ENOMEM, "out of memory");
-    ward_status rc = rel_fetch_mem(url, SMALL_MAX, &text, &n, err);
+    ward_status rc = rel_fetch_mem(url, p->o ? p->o->api_key : NULL, SMALL_MAX, &text, &n, err);
     if (rc == WARD_OK) {
         yajl_val v = yajl_tree_parse(text, NULL, 0);
         const char *path[] = {"latest", NULL};
@@ -180,7 +180,7 @@ static ward_status fetch_manifest(pull *p, uint64_t version, rel_manifest *m, ch
     char *url = url_of(p, "%llu/manifest", version, 0);
     size_t n;
     *text = NULL;
-    ward_status rc = url ? rel_fetch_mem(url, SMALL_MAX, text, &n, err)
+    ward_status rc = url ? rel_fetch_mem(url, p->o ? p->o->api_key : NULL, SMALL_MAX, text, &n, err)
                          : ward_fail(err, WARD_ENOMEM, "out of memory");
     if (rc == WARD_OK && (rc = rel_manifest_parse(*text, n, &p->key, m, err)) == WARD_OK) {
         if (strcmp(m->list, p->list) != 0)
@@ -217,7 +217,7 @@ static ward_status download(pull *p, const char *url, const char *name, int64_t 
         unlink(part); /* nothing to check a resumed part against */
     if (rc == WARD_OK) {
         say(p, "fetching %s", url);
-        rc = rel_fetch_file(url, part, size, err);
+        rc = rel_fetch_file(url, p->o ? p->o->api_key : NULL, part, size, err);
     }
     char hex[65];
     uint64_t got = 0;

@@ -3,6 +3,8 @@
  */
 #include "serve/handlers.h"
 
+#include <ward/release.h>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <microhttpd.h>
@@ -133,45 +135,33 @@ void svc_reload(svc_ctx *ctx, const svc_request *req, svc_reply *rep)
     yajl_gen_free(g);
 }
 
-/* A path below /v1/releases/ names a file of the release tree: segments of
- * [A-Za-z0-9._-], none "." or "..", "{from}..{to}" allowed as a whole. */
-static int safe_release_path(const char *p)
-{
-    if (!*p || strlen(p) > 512)
-        return 0;
-    const char *seg = p;
-    while (*seg) {
-        size_t n = strcspn(seg, "/");
-        if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
-            return 0;
-        if (seg[0] == '.')
-            return 0;
-        for (size_t i = 0; i < n; i++) {
-            char c = seg[i];
-            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '.' || c == '-' || c == '_'))
-                return 0;
-        }
-        seg += n;
-        if (*seg == '/')
-            seg++;
-    }
-    return 1;
-}
-
+/* GET /v1/releases/...: the release tree (release.h) as files. A delta
+ * between two versions no one asked for before is built on first request
+ * and cached beside the others. */
 void svc_releases(svc_ctx *ctx, const svc_request *req, svc_reply *rep)
 {
-    if (!ctx->opts.release_root) {
-        svc_error(rep, 404, "not_found", "this node publishes no releases");
+    char *root = ctx->opts.release_root ? strdup(ctx->opts.release_root)
+                                        : ward_release_root(ctx->opts.datadir);
+    char *path = NULL;
+    ward_error err;
+    ward_status rc = root ? ward_release_resolve(root, req->tail, WARD_RELEASE_RESOLVE_BUILD,
+                                                 &path, &err)
+                          : WARD_ENOMEM;
+    free(root);
+    if (rc == WARD_EINVAL) {
+        svc_error(rep, 400, "bad_request", "%s", err.message);
         return;
     }
-    if (!safe_release_path(req->tail)) {
-        svc_error(rep, 400, "bad_request", "not a release path: %s", req->url);
+    if (rc == WARD_ENOTFOUND) {
+        svc_error(rep, 404, "not_found", "%s", err.message);
         return;
     }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", ctx->opts.release_root, req->tail);
+    if (rc != WARD_OK) {
+        svc_error(rep, 500, "internal", "%s", rc == WARD_ENOMEM ? "out of memory" : err.message);
+        return;
+    }
     int fd = open(path, O_RDONLY | O_CLOEXEC);
+    free(path);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         if (fd >= 0)
@@ -183,6 +173,7 @@ void svc_releases(svc_ctx *ctx, const svc_request *req, svc_reply *rep)
     rep->status = 200;
     rep->fd = fd;
     rep->fd_size = (uint64_t)st.st_size;
-    rep->content_type = strstr(req->tail, ".json") || strstr(req->tail, "manifest")
+    rep->content_type = strstr(req->tail, "index.json") || strstr(req->tail, "manifest") ||
+                                !strchr(req->tail, '/')
                             ? "application/json" : "application/octet-stream";
 }
