@@ -668,6 +668,7 @@ static ward_status open_outputs(scan *s, const char *const *src, int n, ward_err
     fingerprint(src, n, s->opts, &fp);
     out_path(s, path, sizeof path, "scan.fingerprint");
     long fbytes = 0, nbytes = 0;
+    int from_start = !s->opts->resume;
     if (s->opts->resume) {
         uint64_t items = 0;
         char cp[4200];
@@ -676,9 +677,12 @@ static ward_status open_outputs(scan *s, const char *const *src, int n, ward_err
         char old[8192] = {0};
         size_t got = f ? fread(old, 1, sizeof old - 1, f) : 0;
         if (f) fclose(f);
-        if (!read_checkpoint(cp, &items, &fbytes, &nbytes)) {
+        int have_checkpoint = read_checkpoint(cp, &items, &fbytes, &nbytes);
+        if (!have_checkpoint && got == 0) {
             ward_strbuf_free(&fp);
-            return ward_fail(err, WARD_EINVAL, "%s: no checkpoint to resume from", s->out_dir);
+            return ward_fail(err, WARD_EINVAL,
+                             "%s: no checkpoint to resume from (no scan got under way "
+                             "there: run it without --resume)", s->out_dir);
         }
         if (got != fp.len || memcmp(old, fp.s, fp.len) != 0) {
             ward_strbuf_free(&fp);
@@ -686,6 +690,10 @@ static ward_status open_outputs(scan *s, const char *const *src, int n, ward_err
                              "%s: the checkpoint is for other sources or options; "
                              "resume with the same command line", s->out_dir);
         }
+        /* Killed before its first checkpoint (the first seconds of every
+         * scan): nothing was saved, so resuming is starting afresh. */
+        if (!have_checkpoint)
+            items = 0, fbytes = nbytes = 0, from_start = 1;
         s->resume_seq = items;
     } else {
         FILE *f = fopen(path, "w");
@@ -700,10 +708,10 @@ static ward_status open_outputs(scan *s, const char *const *src, int n, ward_err
     }
     ward_strbuf_free(&fp);
     out_path(s, path, sizeof path, SCAN_FILES);
-    s->files = fopen(path, s->opts->resume ? "r+" : "w");
+    s->files = fopen(path, from_start ? "w" : "r+");
     char npath[4200];
     out_path(s, npath, sizeof npath, SCAN_NOTICES);
-    s->notices = fopen(npath, s->opts->resume ? "r+" : "w");
+    s->notices = fopen(npath, from_start ? "w" : "r+");
     if (!s->files || !s->notices)
         return ward_fail_errno(err, errno, "cannot write in %s", s->out_dir);
     if (s->opts->resume) {
