@@ -574,6 +574,11 @@ static void out_path(const scan *s, char *buf, size_t cap, const char *name)
  * names their length is renamed into place. */
 static ward_status write_checkpoint(scan *s)
 {
+    /* Once a write has failed (a full disk) the stream may have dropped
+     * what it held while its offset moved on: a checkpoint now would vouch
+     * for lines that are not there, and --resume would refuse the folder. */
+    if (ferror(s->files) || ferror(s->notices))
+        return WARD_EIO;
     if (fflush(s->files) || fflush(s->notices) || fsync(fileno(s->files)) ||
         fsync(fileno(s->notices)))
         return WARD_EIO;
@@ -713,7 +718,7 @@ static ward_status open_outputs(scan *s, const char *const *src, int n, ward_err
     out_path(s, npath, sizeof npath, SCAN_NOTICES);
     s->notices = fopen(npath, from_start ? "w" : "r+");
     if (!s->files || !s->notices)
-        return ward_fail_errno(err, errno, "cannot write in %s", s->out_dir);
+        return ward_fail_errno(err, errno, "cannot write %s", s->files ? npath : path);
     if (s->opts->resume) {
         /* Drop whatever was written after the checkpoint, then rebuild the
          * counters and duplicate groups from what stays. */
@@ -844,12 +849,21 @@ ward_status ward_scan_run(const char *const *sources, int nsources, const ward_s
     }
     ward_pool_finish(s.pool);
     result->interrupted = opts->interrupt && *opts->interrupt;
-    int io_bad = ferror(s.files) || ferror(s.notices) || write_checkpoint(&s) != WARD_OK;
+    /* A write error (a full disk) is named by its file, not the folder. The
+     * checkpoint's flush also leaves the error on the stream that failed. */
+    int ckpt_bad = write_checkpoint(&s) != WARD_OK;
+    int io_errno = errno;
+    const char *bad_out = ferror(s.files)     ? SCAN_FILES
+                          : ferror(s.notices) ? SCAN_NOTICES
+                          : ckpt_bad          ? SCAN_CHECKPOINT
+                                              : NULL;
     report_progress(&s, 1);
     result->totals = s.prog;
-    if (s.fatal != WARD_OK || io_bad) {
+    if (s.fatal != WARD_OK || bad_out) {
+        char bad_path[4200];
+        out_path(&s, bad_path, sizeof bad_path, bad_out ? bad_out : SCAN_FILES);
         if (err && s.fatal != WARD_OK) *err = s.fatal_err;
-        else ward_fail_errno(err, errno, "cannot write in %s", s.out_dir);
+        else ward_fail_errno(err, io_errno, "cannot write %s", bad_path);
         cleanup(&s, ws, nw);
         return s.fatal != WARD_OK ? s.fatal : WARD_EIO;
     }
