@@ -25,12 +25,9 @@ ward_status wx_in_open(wx_in *in, const char *path, ward_error *err)
     if (fd < 0)
         return ward_fail_errno(err, errno, "cannot open %s", path);
     struct stat st;
-    /* A directory opens but cannot be read: report it like any file that
-     * cannot be read (exit 4), not as a usage error. */
-    int bad = fstat(fd, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
-    if (bad) {
+    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
         close(fd);
-        return ward_fail_errno(err, bad, "cannot read %s", path);
+        return ward_fail(err, WARD_EINVAL, "%s is a directory", path);
     }
     in->fd = fd;
     in->st_size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
