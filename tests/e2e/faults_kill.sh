@@ -15,7 +15,7 @@ set -euo pipefail
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cd "$T"
 exec /usr/bin/python3 - <<'PY'
-import json, os, random, re, shutil, subprocess, sys, time, zipfile
+import json, os, random, re, shutil, subprocess, sys, time
 sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
@@ -38,17 +38,8 @@ def run_killed(args, after):
 I = os.path.join(DATA, "pdq/images")
 ward("hash", "--hashdeep", "-o", "l.hd", os.path.join(I, "wee.jpg"), check_rc=0)
 ward("db", "import", "--data", "d", "--list", "alerts", "--category", "1", "l.hd", check_rc=0)
-imgs = [open(os.path.join(I, n), "rb").read() for n in sorted(os.listdir(I)) if n.endswith(".jpg")]
 dirs, per_dir = (3, 12) if SMALL else (12, 40)
-for d in range(dirs):
-    os.makedirs(f"ev/d{d:02}")
-    for k in range(per_dir):   # distinct bytes after the JPEG end: distinct files
-        open(f"ev/d{d:02}/f{k:03}.jpg", "wb").write(imgs[(d + k) % len(imgs)] + b"%d-%d" % (d, k))
-    open(f"ev/d{d:02}/note.txt", "w").write(f"note {d}\n")
-with zipfile.ZipFile("ev/d01/album.zip", "w") as z:
-    for k in range(20):
-        z.writestr(f"a/{k}.jpg", imgs[k % len(imgs)] + b"z%d" % k)
-shutil.copy(os.path.join(I, "wee.jpg"), "ev/d00/known.jpg")
+make_image_tree("ev", dirs, per_dir, zip_dir=1, zip_members=20, known_dir=0)
 
 scan = ["scan", "--data", "d", "-j", "2", "--checkpoint", "0.05", "-q"]
 t0 = time.time()
