@@ -4,7 +4,7 @@
  * EXIF-style orientation, then ward_pdq_from_luma -- so this feeds that
  * path arbitrary sizes, pixel layouts and pixels without any file format
  * in the way. A 6-byte header picks the shape, the rest are the pixels:
- *   [0..1] width-1, [2..3] height-1 (little-endian, so 1..65536 each),
+ *   [0..1] width-1, [2..3] height-1 (little-endian, low 12 bits: 1..4096),
  *   [4] layout (bits 0-2), dihedral (bit 3), max_side 0/512/64 (bits 4-5),
  *   [5] orientation 0..8
  * Rows are taken from the pixels cyclically, so a huge declared size with
@@ -47,8 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 7)
         return 0;
-    int width = 1 + (data[0] | data[1] << 8);
-    int height = 1 + (data[2] | data[3] << 8);
+    int width = 1 + ((data[0] | data[1] << 8) & 0xfff);
+    int height = 1 + ((data[2] | data[3] << 8) & 0xfff);
     enum sink_layout layout = (enum sink_layout)(1 + (data[4] & 7) % 5);
     int dihedral = (data[4] >> 3) & 1;
     static const int sides[4] = {0, WARD_REFERENCE_SIDE, 64, WARD_REFERENCE_SIDE};
@@ -59,7 +59,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ward_decode_opts opts;
     ward_decode_opts_default(&opts);
     opts.max_side = sides[(data[4] >> 4) & 3];
-    opts.max_pixels = 1u << 22; /* as the image target: keep inputs cheap */
+    /* Keep inputs cheap so the fuzzer explores (the limit path runs too):
+     * unresampled planes are hashed at full size, so they get less. */
+    opts.max_pixels = opts.max_side ? 1u << 21 : 1u << 18;
     ward_luma luma;
     memset(&luma, 0, sizeof luma);
     luma_sink sink = {.opts = &opts, .out = &luma};
@@ -79,8 +81,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int y = 0; y < height; y++) {
         if (!sink_wants_row(&sink, y))
             continue;
-        for (size_t i = 0; i < row_bytes; i++, at = (at + 1) % npx)
-            row[i] = px[at];
+        for (size_t i = 0; i < row_bytes;) {
+            size_t n = npx - at < row_bytes - i ? npx - at : row_bytes - i;
+            memcpy(row + i, px + at, n);
+            i += n;
+            at = (at + n) % npx;
+        }
         sink_row(&sink, y, row, layout);
     }
     free(row);
