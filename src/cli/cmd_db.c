@@ -183,8 +183,19 @@ static int do_export(ward_store *s, db_args *a)
     uint64_t written = 0, skipped = 0;
     ward_status st = ward_store_export(s, out, fmt, &eo, &written, &skipped, &err);
     int bad_close = a->output ? fclose(out) != 0 : fflush(out) != 0;
-    if (st != WARD_OK) return fail(st, &err);
-    if (bad_close) { cli_error("db", "cannot write output: %s", strerror(errno)); return WARD_EXIT_IO; }
+    int close_errno = errno;
+    if (st != WARD_OK || bad_close) {
+        /* Name where it failed (a full disk says nothing about which file),
+         * and take back a cut-off export: it would pass for a shorter list. */
+        const char *to = a->output ? a->output : "standard output";
+        if (a->output)
+            unlink(a->output);
+        if (st != WARD_OK && st != WARD_EIO)
+            return fail(st, &err);
+        cli_error("db", "%s: %s%s", to, st != WARD_OK ? err.message : strerror(close_errno),
+                  a->output ? " (export removed)" : "");
+        return WARD_EXIT_IO;
+    }
     fprintf(stderr, "ward db: exported %" PRIu64 " entries", written);
     if (skipped) fprintf(stderr, " (%" PRIu64 " left out: the format cannot hold them)", skipped);
     fputc('\n', stderr);

@@ -101,6 +101,14 @@ int wx_in_getline(wx_in *in, char **line, size_t *len)
         if (nl || (in->eof && avail > 0)) {
             size_t n = nl ? (size_t)(nl - start) : avail;
             in->pos += nl ? n + 1 : n;
+            /* The buffer grows in steps, so a line up to twice the limit
+             * can arrive whole: it is still over the limit. */
+            if (n > WX_MAX_LINE) {
+                in->lineno++;
+                *line = NULL;
+                *len = 0;
+                return 2;
+            }
             if (n && start[n - 1] == '\r')
                 n--;
             start[n] = 0;
@@ -112,7 +120,7 @@ int wx_in_getline(wx_in *in, char **line, size_t *len)
         if (in->eof)
             return 0;
         scanned = avail;
-        if (avail >= WX_MAX_LINE) {
+        if (avail > WX_MAX_LINE) {
             /* Too long: skip to the end of the line. */
             in->pos = in->len;
             for (;;) {

@@ -11,6 +11,17 @@
 
 #define CHUNK (256 * 1024)
 
+/* Whether `total` bytes read of a member pass opts.max_member; if so the
+ * LIMIT notice is sent and the caller stops reading it. */
+static int over_max_member(src_ctx *s, const char *path, int depth, uint64_t total)
+{
+    if (total <= s->opts->max_member)
+        return 0;
+    src_notice(s, WARD_ITEM_LIMIT, path, depth, "member over %llu bytes, not read to the end",
+               (unsigned long long)s->opts->max_member);
+    return 1;
+}
+
 /* Read the rest of the member into the digester; 0 ok, -1 error/limit
  * (with a notice already sent). */
 static int stream_rest(src_ctx *s, const char *path, member_read_fn rd, void *rctx,
@@ -32,11 +43,8 @@ static int stream_rest(src_ctx *s, const char *path, member_read_fn rd, void *rc
             return -1;
         }
         if (b) b->left -= (uint64_t)n;
-        if (*total > s->opts->max_member) {
-            src_notice(s, WARD_ITEM_LIMIT, path, depth, "member over %llu bytes, not read to the end",
-                       (unsigned long long)s->opts->max_member);
+        if (over_max_member(s, path, depth, *total))
             return -1;
-        }
         ward_digester_update(s->dg, chunk, (size_t)n);
     }
 }
@@ -88,6 +96,9 @@ void src_member(src_ctx *s, const char *path, uint64_t declared, member_read_fn 
         if (b && (uint64_t)n > b->left) { b->exceeded = 1; free(buf); return; }
         if (b) b->left -= (uint64_t)n;
         len += (size_t)n;
+        /* Checked here too: a max_member below max_buffer used to be
+         * ignored, as only streamed members were measured against it. */
+        if (over_max_member(s, path, depth, len)) { free(buf); return; }
     }
     total = len;
     ward_item it = *proto;

@@ -574,6 +574,11 @@ static void out_path(const scan *s, char *buf, size_t cap, const char *name)
  * names their length is renamed into place. */
 static ward_status write_checkpoint(scan *s)
 {
+    /* Once a write has failed (a full disk) the stream may have dropped
+     * what it held while its offset moved on: a checkpoint now would vouch
+     * for lines that are not there, and --resume would refuse the folder. */
+    if (ferror(s->files) || ferror(s->notices))
+        return WARD_EIO;
     if (fflush(s->files) || fflush(s->notices) || fsync(fileno(s->files)) ||
         fsync(fileno(s->notices)))
         return WARD_EIO;
@@ -668,6 +673,7 @@ static ward_status open_outputs(scan *s, const char *const *src, int n, ward_err
     fingerprint(src, n, s->opts, &fp);
     out_path(s, path, sizeof path, "scan.fingerprint");
     long fbytes = 0, nbytes = 0;
+    int from_start = !s->opts->resume;
     if (s->opts->resume) {
         uint64_t items = 0;
         char cp[4200];
@@ -676,9 +682,12 @@ static ward_status open_outputs(scan *s, const char *const *src, int n, ward_err
         char old[8192] = {0};
         size_t got = f ? fread(old, 1, sizeof old - 1, f) : 0;
         if (f) fclose(f);
-        if (!read_checkpoint(cp, &items, &fbytes, &nbytes)) {
+        int have_checkpoint = read_checkpoint(cp, &items, &fbytes, &nbytes);
+        if (!have_checkpoint && got == 0) {
             ward_strbuf_free(&fp);
-            return ward_fail(err, WARD_EINVAL, "%s: no checkpoint to resume from", s->out_dir);
+            return ward_fail(err, WARD_EINVAL,
+                             "%s: no checkpoint to resume from (no scan got under way "
+                             "there: run it without --resume)", s->out_dir);
         }
         if (got != fp.len || memcmp(old, fp.s, fp.len) != 0) {
             ward_strbuf_free(&fp);
@@ -686,6 +695,10 @@ static ward_status open_outputs(scan *s, const char *const *src, int n, ward_err
                              "%s: the checkpoint is for other sources or options; "
                              "resume with the same command line", s->out_dir);
         }
+        /* Killed before its first checkpoint (the first seconds of every
+         * scan): nothing was saved, so resuming is starting afresh. */
+        if (!have_checkpoint)
+            items = 0, fbytes = nbytes = 0, from_start = 1;
         s->resume_seq = items;
     } else {
         FILE *f = fopen(path, "w");
@@ -700,12 +713,12 @@ static ward_status open_outputs(scan *s, const char *const *src, int n, ward_err
     }
     ward_strbuf_free(&fp);
     out_path(s, path, sizeof path, SCAN_FILES);
-    s->files = fopen(path, s->opts->resume ? "r+" : "w");
+    s->files = fopen(path, from_start ? "w" : "r+");
     char npath[4200];
     out_path(s, npath, sizeof npath, SCAN_NOTICES);
-    s->notices = fopen(npath, s->opts->resume ? "r+" : "w");
+    s->notices = fopen(npath, from_start ? "w" : "r+");
     if (!s->files || !s->notices)
-        return ward_fail_errno(err, errno, "cannot write in %s", s->out_dir);
+        return ward_fail_errno(err, errno, "cannot write %s", s->files ? npath : path);
     if (s->opts->resume) {
         /* Drop whatever was written after the checkpoint, then rebuild the
          * counters and duplicate groups from what stays. */
@@ -836,12 +849,21 @@ ward_status ward_scan_run(const char *const *sources, int nsources, const ward_s
     }
     ward_pool_finish(s.pool);
     result->interrupted = opts->interrupt && *opts->interrupt;
-    int io_bad = ferror(s.files) || ferror(s.notices) || write_checkpoint(&s) != WARD_OK;
+    /* A write error (a full disk) is named by its file, not the folder. The
+     * checkpoint's flush also leaves the error on the stream that failed. */
+    int ckpt_bad = write_checkpoint(&s) != WARD_OK;
+    int io_errno = errno;
+    const char *bad_out = ferror(s.files)     ? SCAN_FILES
+                          : ferror(s.notices) ? SCAN_NOTICES
+                          : ckpt_bad          ? SCAN_CHECKPOINT
+                                              : NULL;
     report_progress(&s, 1);
     result->totals = s.prog;
-    if (s.fatal != WARD_OK || io_bad) {
+    if (s.fatal != WARD_OK || bad_out) {
+        char bad_path[4200];
+        out_path(&s, bad_path, sizeof bad_path, bad_out ? bad_out : SCAN_FILES);
         if (err && s.fatal != WARD_OK) *err = s.fatal_err;
-        else ward_fail_errno(err, errno, "cannot write in %s", s.out_dir);
+        else ward_fail_errno(err, io_errno, "cannot write %s", bad_path);
         cleanup(&s, ws, nw);
         return s.fatal != WARD_OK ? s.fatal : WARD_EIO;
     }

@@ -5,7 +5,7 @@ set -euo pipefail
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cd "$T"
 exec /usr/bin/python3 - <<'PY'
-import json, os, shutil, signal, subprocess, sys, time, zipfile
+import json, os, signal, subprocess, sys, time
 sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
@@ -15,19 +15,8 @@ ward("hash", "--pdq-text", "-o", "l.pdq", os.path.join(I, "bridge-1-original.jpg
 for f in ["l.hd", "l.pdq"]:
     ward("db", "import", "--data", "d", "--list", "alerts", "--category", "1", f, check_rc=0)
 
-# Many distinct images (bytes appended after the JPEG end keep them
-# decodable and give each its own digests), a zip, text files.
-imgs = [open(os.path.join(I, n), "rb").read() for n in sorted(os.listdir(I))
-        if n.endswith(".jpg")]
-for d in range(12):
-    os.makedirs(f"ev/d{d:02}")
-    for k in range(40):
-        open(f"ev/d{d:02}/f{k:03}.jpg", "wb").write(imgs[(d + k) % len(imgs)] + b"%d-%d" % (d, k))
-    open(f"ev/d{d:02}/note.txt", "w").write(f"note {d}\n")
-with zipfile.ZipFile("ev/d05/album.zip", "w") as z:
-    for k in range(30):
-        z.writestr(f"a/{k}.jpg", imgs[k % len(imgs)] + b"z%d" % k)
-shutil.copy(os.path.join(I, "wee.jpg"), "ev/d07/known.jpg")
+# Many distinct images, a zip, text files.
+make_image_tree("ev", dirs=12, per_dir=40, zip_dir=5, zip_members=30, known_dir=7)
 
 common = ["scan", "--data", "d", "-j", "1", "--checkpoint", "0.1", "-q", "ev"]
 ward(*common[:-1], "--out", "ref", "ev", check_rc=1)

@@ -1,8 +1,10 @@
 """Helpers for the end-to-end tests (run with /usr/bin/python3)."""
 import json
 import os
+import shutil
 import subprocess
 import sys
+import zipfile
 
 WARD = os.environ.get("WARD_BIN", "build/ward")
 DATA = os.environ.get("WARD_TEST_DATA", "tests/data")
@@ -47,3 +49,23 @@ def pdq_distance(a, b):
 def expect(cond, msg):
     if not cond:
         sys.exit("FAIL: " + msg)
+
+
+def make_image_tree(root, dirs, per_dir, zip_dir, zip_members, known_dir):
+    """Evidence for scans that must run a while: dirs folders of per_dir
+    distinct images each (bytes appended after the JPEG end keep them
+    decodable and give each its own digests) and a note; a zip of
+    zip_members images in folder zip_dir; wee.jpg (on the alert lists of
+    the tests) as known.jpg in folder known_dir."""
+    I = os.path.join(DATA, "pdq/images")
+    imgs = [open(os.path.join(I, n), "rb").read() for n in sorted(os.listdir(I))
+            if n.endswith(".jpg")]
+    for d in range(dirs):
+        os.makedirs(f"{root}/d{d:02}")
+        for k in range(per_dir):
+            open(f"{root}/d{d:02}/f{k:03}.jpg", "wb").write(imgs[(d + k) % len(imgs)] + b"%d-%d" % (d, k))
+        open(f"{root}/d{d:02}/note.txt", "w").write(f"note {d}\n")
+    with zipfile.ZipFile(f"{root}/d{zip_dir:02}/album.zip", "w") as z:
+        for k in range(zip_members):
+            z.writestr(f"a/{k}.jpg", imgs[k % len(imgs)] + b"z%d" % k)
+    shutil.copy(os.path.join(I, "wee.jpg"), f"{root}/d{known_dir:02}/known.jpg")

@@ -1,0 +1,9 @@
+/* Fuzz target: CSV lists with a header row only (see listfuzz.h). */
+#include "listfuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    return listfuzz_run(wx_read_csv, data, size);
+}
