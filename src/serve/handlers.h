@@ -63,6 +63,7 @@ void svc_hash(svc_ctx *ctx, const svc_request *req, svc_reply *rep);
 void svc_match(svc_ctx *ctx, const svc_request *req, svc_reply *rep);
 void svc_events(svc_ctx *ctx, const svc_request *req, svc_reply *rep);
 void svc_event(svc_ctx *ctx, const svc_request *req, svc_reply *rep);
+void svc_evidence(svc_ctx *ctx, const svc_request *req, svc_reply *rep);
 void svc_reviews(svc_ctx *ctx, const svc_request *req, svc_reply *rep);
 void svc_report(svc_ctx *ctx, const svc_request *req, svc_reply *rep);
 void svc_reload(svc_ctx *ctx, const svc_request *req, svc_reply *rep);

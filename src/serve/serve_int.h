@@ -77,6 +77,11 @@ typedef struct svc_review_in {
  * WARD_ENOTFOUND for an unknown event, WARD_EINVAL if already reviewed. */
 ward_status svc_review(svc_state *s, const svc_review_in *r, int64_t *review_id,
                        int64_t *report_id, ward_error *err);
+/* The hashes of an event as stored (JSON array text; caller frees). */
+ward_status svc_event_hashes(svc_state *s, int64_t id, char **hashes_json, ward_error *err);
+/* Where evidence files of an event are kept: <datadir>/evidence/<id>. */
+void svc_evidence_dir(const char *datadir, int64_t event_id, char *out, size_t cap);
+const char *svc_datadir(const svc_state *s);
 /* The report's JSON text (caller frees). */
 ward_status svc_report_get(svc_state *s, int64_t id, char **json, ward_error *err);
 /* Is this hash (lower hex) on the allow-list? */

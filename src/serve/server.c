@@ -195,6 +195,7 @@ static const route routes[] = {
     {"POST", "/v1/match", EP_MATCH, WARD_SCOPE_MATCH, svc_match},
     {"GET", "/v1/events", EP_EVENTS, WARD_SCOPE_REVIEW, svc_events},
     {"GET", "/v1/events/", EP_EVENTS, WARD_SCOPE_REVIEW, svc_event},
+    {"POST", "/v1/events/", EP_EVENTS, WARD_SCOPE_SUBMIT, svc_evidence},
     {"POST", "/v1/reviews", EP_REVIEWS, WARD_SCOPE_REVIEW, svc_reviews},
     {"GET", "/v1/reports/", EP_REPORTS, WARD_SCOPE_REVIEW, svc_report},
     {"POST", "/v1/admin/reload", EP_ADMIN, WARD_SCOPE_ADMIN, svc_reload},

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <dirent.h>
 #include <ward/digest.h>
 
 /* The allow-list is consulted for every hash matched, so it is held in
@@ -28,6 +29,7 @@ typedef struct allow_set {
 } allow_set;
 
 struct svc_state {
+    char *datadir;
     sqlite3 *db;
     pthread_mutex_t lock;
     allow_set allow;
@@ -123,6 +125,10 @@ ward_status svc_open(const char *datadir, svc_state **out, ward_error *err)
     svc_state *s = calloc(1, sizeof *s);
     if (!s)
         return ward_fail(err, WARD_ENOMEM, "out of memory");
+    if (!(s->datadir = strdup(datadir))) {
+        free(s);
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    }
     pthread_mutex_init(&s->lock, NULL);
     pthread_rwlock_init(&s->allow.lock, NULL);
     pthread_mutex_init(&s->q_lock, NULL);
@@ -162,6 +168,7 @@ void svc_close(svc_state *s)
     pthread_mutex_destroy(&s->q_lock);
     pthread_cond_destroy(&s->q_done);
     free(s->allow.v);
+    free(s->datadir);
     free(s);
 }
 
@@ -735,14 +742,61 @@ static ward_status event_load(svc_state *s, int64_t id, event_row *e, ward_error
     return rc;
 }
 
+void svc_evidence_dir(const char *datadir, int64_t event_id, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/evidence/%lld", datadir, (long long)event_id);
+}
+
+ward_status svc_event_hashes(svc_state *s, int64_t id, char **hashes_json, ward_error *err)
+{
+    pthread_mutex_lock(&s->lock);
+    event_row e;
+    ward_status rc = event_load(s, id, &e, err);
+    pthread_mutex_unlock(&s->lock);
+    *hashes_json = NULL;
+    if (rc == WARD_OK) {
+        *hashes_json = e.hashes;
+        e.hashes = NULL;
+    }
+    event_row_free(&e);
+    return rc;
+}
+
+const char *svc_datadir(const svc_state *s)
+{
+    return s->datadir;
+}
+
+
 /*
  * The report: modelled on the fields of NCMEC's CyberTipline reports, all
  * copied from what the platform sent (never re-typed): reporter, incident
  * time with its zone, the uploader's identifiers, IP capture events, and per
  * file its hashes, what it matched and whether a person viewed it.
  */
-static char *build_report(int64_t report_id, int64_t event_id, const event_row *e,
-                          const svc_review_in *r, const char *now)
+/* The SHA-256 names of the evidence files kept for an event, as a JSON
+ * array (empty when the platform sent none). */
+static void emit_evidence(yajl_gen g, const char *datadir, int64_t event_id)
+{
+    char dir[4096];
+    svc_evidence_dir(datadir, event_id, dir, sizeof dir);
+    yajl_gen_array_open(g);
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d)))
+        if (strlen(de->d_name) == 64 + 4 && strcmp(de->d_name + 64, ".bin") == 0) {
+            char hex[65];
+            memcpy(hex, de->d_name, 64);
+            hex[64] = 0;
+            jw_str(g, hex);
+        }
+    if (d)
+        closedir(d);
+    yajl_gen_array_close(g);
+}
+
+static char *build_report(const char *datadir, int64_t report_id, int64_t event_id,
+                          const event_row *e, const svc_review_in *r, const char *now)
 {
     char ebuf[64];
     yajl_val ctx = yajl_tree_parse(e->context, ebuf, sizeof ebuf);
@@ -796,6 +850,8 @@ static char *build_report(int64_t report_id, int64_t event_id, const event_row *
     jw_key(g, "matches");
     jw_value(g, matches);
     jw_kv_bool(g, "viewed_by_person", r->viewed);
+    jw_key(g, "evidence_sha256"); /* files the platform kept with ward */
+    emit_evidence(g, datadir, event_id);
     yajl_gen_map_close(g);
     yajl_gen_array_close(g);
     jw_key(g, "review");
@@ -856,7 +912,7 @@ static ward_status insert_report(svc_state *s, int64_t event_id, const event_row
     if (rc != SQLITE_DONE)
         return db_fail(s, err, "writing the report");
     *id = sqlite3_last_insert_rowid(s->db);
-    char *body = build_report(*id, event_id, e, r, now);
+    char *body = build_report(s->datadir, *id, event_id, e, r, now);
     if (!body)
         return ward_fail(err, WARD_ENOMEM, "out of memory");
     ward_status out = WARD_OK;

@@ -31,6 +31,7 @@ K_MATCH = key("platform-a", "match", "--rate", "100000")
 K_REVIEW = key("tns-team", "review", "--rate", "100000")
 K_ADMIN = key("ops", "admin")
 K_SLOW = key("tiny", "match", "--rate", "0.5", "--burst", "2")
+K_SUBMIT = key("platform-a-evidence", "submit")
 expect(K_MATCH.startswith("wk_"), "token format")
 listed = ward("apikey", "list", check_rc=0).stdout.decode()
 expect("platform-a" in listed and K_MATCH.split("_")[2] not in listed, "list hides secrets")
@@ -125,6 +126,19 @@ expect(st == 400 and e["error"]["code"] == "bad_request", "malformed JSON")
 st, e, _ = post_json("/v1/match", {"hashes": [known_pdq], "radius": 99})
 expect(st == 400 and "/radius" in e["error"]["message"], "radius range")
 
+# --- evidence: only the event's own file is filed, once, privately ---------------
+wee = open(os.path.join(I, "wee.jpg"), "rb").read()
+st, e, _ = req("POST", f"/v1/events/{batch_event}/evidence", b"not the file\n", K_SUBMIT, "application/octet-stream")
+expect(st == 422 and "match none" in e["error"]["message"], f"wrong evidence refused {st} {e}")
+st, e, _ = req("POST", f"/v1/events/{batch_event}/evidence", wee, K_MATCH, "image/jpeg")
+expect(st == 403, "evidence needs the submit scope")
+st, ev, _ = req("POST", f"/v1/events/{batch_event}/evidence", wee, K_SUBMIT, "image/jpeg")
+expect(st == 201 and ev["sha256"] == hashlib.sha256(wee).hexdigest(), f"evidence {st} {ev}")
+kept = f"d/evidence/{batch_event}/{ev['sha256']}.bin"
+expect(open(kept, "rb").read() == wee and oct(os.stat(kept).st_mode & 0o777) == "0o600", "kept 0600")
+st, e, _ = req("POST", "/v1/events/999999/evidence", wee, K_SUBMIT, "image/jpeg")
+expect(st == 404, "no such event")
+
 # --- federated lookup from another node's CLI: answered, audited, no event --------
 st, ev0, _ = req("GET", "/v1/events?status=all&limit=10000", key=K_REVIEW)
 p = ward("db", "lookup", "--data", "elsewhere", "--remote", f"http://127.0.0.1:{PORT}",
@@ -153,6 +167,7 @@ st, rep, _ = req("GET", f"/v1/reports/{rv['report_id']}", key=K_REVIEW)
 expect(rep["incident"]["time"] == "2026-11-23 09:14:05 -0500", "incident time as sent, zone kept")
 expect(rep["reported_person"]["screen_name"] == "testy_mctestface", "uploader ids")
 expect(rep["ip_capture_events"][0]["ip"] == "198.51.100.23" and rep["ip_capture_events"][0]["port"] == "40022", "IP event")
+expect(rep["files"][0]["evidence_sha256"] == [hashlib.sha256(wee).hexdigest()], "evidence in report")
 expect(rep["files"][0]["viewed_by_person"] is False and rep["reporter"]["organisation"] == "Example Platform Ltd", "report fields")
 st, e, _ = post_json("/v1/reviews", {"event_id": batch_event, "reviewer": "X", "decision": "reject", "viewed": True}, K_REVIEW)
 expect(st == 409, "second review refused")
@@ -235,7 +250,7 @@ expect("intact" in out, out)
 db = sqlite3.connect("d/service.db")
 actions = [r[0] for r in db.execute("SELECT action FROM audit")]
 for a in ["apikey.create", "event.create", "match.lookup", "review.confirm", "report.create", "review.reject",
-          "allowlist.add", "report.read", "event.read", "apikey.revoke"]:
+          "allowlist.add", "report.read", "event.read", "apikey.revoke", "evidence.add"]:
     expect(a in actions, f"audited: {a}")
 db.execute("UPDATE audit SET detail='edited' WHERE seq=3"); db.commit(); db.close()
 p = ward("audit", "verify", check_rc=3)
