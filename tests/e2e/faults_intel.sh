@@ -1,0 +1,81 @@
+#!/bin/bash
+# kill -9 during `ward intel ingest` and `ward intel update`: the intelligence
+# store stays whole (SQLite integrity), an interrupted ingest lands nothing,
+# and re-running gives exactly what an uninterrupted run gives.
+set -euo pipefail
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+cd "$T"
+exec /usr/bin/python3 - <<'PY'
+import os, random, signal, sqlite3, subprocess, sys, time
+sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
+from wardtest import *
+
+SRC = os.environ["WARD_SOURCE_DIR"]
+N = 1500 if os.environ.get("WARD_SANITIZED") == "1" else 6000
+seed = int(os.environ.get("WARD_FAULT_SEED", random.randrange(1 << 30)))
+print(f"seed {seed} (WARD_FAULT_SEED repeats this run)")
+rng = random.Random(seed)
+subprocess.run(["/usr/bin/python3", f"{SRC}/scripts/gen_referrals.py", "--records", str(N),
+                "--seed", "5", "--out", "list.csv"], check=True, capture_output=True)
+NOW = "2026-11-23T09:00:00Z"
+
+def intel(data, *args, check=None):
+    return ward("intel", "--data", data, "--now", NOW, *args, check_rc=check)
+
+def picture(data):
+    """What an analyst sees: subjects with bands and routing, and the report."""
+    subj = intel(data, "subjects").stdout
+    rep = intel(data, "report").stdout
+    return subj, rep
+
+def integrity(data):
+    db = sqlite3.connect(f"{data}/intel.db")
+    ok = db.execute("PRAGMA integrity_check").fetchone()[0]
+    db.close()
+    expect(ok == "ok", f"intel.db integrity after kill: {ok}")
+
+# The reference: an uninterrupted run, timed to aim the kills inside it.
+t0 = time.time()
+p = intel("ref", "ingest", "--source", "op-fault", "--bulk", "list.csv")
+t_ingest = time.time() - t0
+expect(p.returncode in (0, 1), p.stderr)
+t0 = time.time()
+intel("ref", "update", check=0)
+t_update = time.time() - t0
+want = picture("ref")
+
+def killed(data, args, lo, hi):
+    """Start ward intel ARGS, kill -9 it after a random delay; True if killed."""
+    cmd = [WARD, "intel", "--data", data, "--now", NOW, *args]
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(rng.uniform(lo, hi))
+    if p.poll() is None:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        return True
+    return False
+
+# Ingest killed at random points, three times; then update killed too.
+kills = 0
+for i in range(3):
+    k = killed("run", ["ingest", "--source", "op-fault", "--bulk", "list.csv"],
+               0.05 * t_ingest, 0.9 * t_ingest)
+    kills += k
+    if os.path.exists("run/intel.db"):
+        integrity("run")
+    if not k:
+        break  # it finished: the file is in, a further ingest is refused
+p = intel("run", "ingest", "--source", "op-fault", "--bulk", "list.csv")
+if p.returncode not in (0, 1):
+    # an ingest that finished before a kill: the file is already in
+    expect(b"already" in p.stderr, f"re-ingest after kills: {p.returncode} {p.stderr[:300]!r}")
+for i in range(3):
+    kills += killed("run", ["update"], 0.05 * t_update, 0.9 * t_update)
+    integrity("run")
+intel("run", "update", check=0)
+got = picture("run")
+expect(got[0] == want[0], "subjects identical to an uninterrupted run")
+expect(got[1] == want[1], "report identical to an uninterrupted run")
+expect(kills >= 2, f"only {kills} kills landed inside a run")
+print(f"ok: faults_intel ({kills} kills)")
+PY
