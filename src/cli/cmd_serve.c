@@ -20,7 +20,7 @@ static const char help[] =
 "    ward serve [--listen ADDR:PORT] [--data DIR] [--tls-cert PEM --tls-key PEM]\n"
 "               [--threads N] [--max-upload BYTES] [--max-json BYTES]\n"
 "               [--max-batch N] [--timeout S] [--max-connections N]\n"
-"               [--per-ip N] [--reload-interval S] [--radius R]\n"
+"               [--per-ip N] [--reload-interval S] [--radius R] [--max-pixels N]\n"
 "               [--reporter NAME] [--releases DIR] [--port-file FILE]\n"
 "\n"
 "DESCRIPTION\n"
@@ -79,6 +79,8 @@ static const char help[] =
 "                         limit; behind a proxy every client is the proxy)\n"
 "    --reload-interval S  how often to look for a changed store (default 5)\n"
 "    --radius R           default PDQ radius (default 31)\n"
+"    --max-pixels N       larger uploads are not decoded, only digested\n"
+"                         (default 100M pixels)\n"
 "    --reporter NAME      organisation named in reports (default ward)\n"
 "    --releases DIR       publish this release tree under /v1/releases/\n"
 "                         (default: the data directory's releases/)\n"
@@ -96,7 +98,7 @@ static const char help[] =
 
 enum { OPT_TLS_CERT = 256, OPT_TLS_KEY, OPT_THREADS, OPT_MAX_UPLOAD, OPT_MAX_JSON,
        OPT_MAX_BATCH, OPT_TIMEOUT, OPT_MAX_CONN, OPT_PER_IP, OPT_RELOAD, OPT_RADIUS,
-       OPT_REPORTER, OPT_RELEASES, OPT_PORT_FILE, OPT_DATA, OPT_LISTEN };
+       OPT_REPORTER, OPT_RELEASES, OPT_PORT_FILE, OPT_DATA, OPT_LISTEN, OPT_MAX_PIXELS };
 
 static const struct option long_opts[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
@@ -112,6 +114,7 @@ static const struct option long_opts[] = {
     {"per-ip", required_argument, NULL, OPT_PER_IP},
     {"reload-interval", required_argument, NULL, OPT_RELOAD},
     {"radius", required_argument, NULL, OPT_RADIUS},
+    {"max-pixels", required_argument, NULL, OPT_MAX_PIXELS},
     {"reporter", required_argument, NULL, OPT_REPORTER},
     {"releases", required_argument, NULL, OPT_RELEASES},
     {"port-file", required_argument, NULL, OPT_PORT_FILE},
@@ -213,6 +216,9 @@ static int parse_one(int c, const char *arg, serve_args *a)
     case OPT_RADIUS:
         if (parse_uint(arg, 0, 64, &v)) return cli_usage("serve", "--radius: 0..64");
         a->o.radius = (int)v; return 0;
+    case OPT_MAX_PIXELS:
+        if (parse_uint(arg, 1, UINT64_MAX, &v)) return cli_usage("serve", "--max-pixels: a count (k, M, G)");
+        a->o.max_pixels = v; return 0;
     }
     return cli_usage("serve", "unknown option");
 }
