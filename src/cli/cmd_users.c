@@ -70,6 +70,9 @@ static const struct option long_opts[] = {
     {"role", required_argument, NULL, 'r'},
     {"unit", required_argument, NULL, 'u'},
     {"password-file", required_argument, NULL, 'p'},
+    /* Named so that getopt does not take it as an abbreviation of
+     * --password-file: refused, never read. */
+    {"password", required_argument, NULL, 'P'},
     {"off", no_argument, NULL, 'o'},
     {"data", required_argument, NULL, 'd'},
     {"help", no_argument, NULL, 'h'},
@@ -112,7 +115,8 @@ static int with_password(const users_args *a, const char *name, int add)
         return a->unit ? WARD_EXIT_USAGE : cli_usage("users", "add needs --role and --unit");
     char pw[512];
     if (read_password(a->pwfile, pw, sizeof pw) != 0) {
-        cli_error("users", "cannot read a password from %s", a->pwfile ? a->pwfile : "stdin");
+        cli_error("users", "cannot read a password from %s",
+                  a->pwfile ? "the --password-file" : "stdin");
         return WARD_EXIT_IO;
     }
     ward_error err;
@@ -177,6 +181,9 @@ static int run_users(int argc, char **argv)
         case 'u': a.unit = optarg; break;
         case 'p': a.pwfile = optarg; break;
         case 'o': a.off = 1; break;
+        case 'P':
+            return cli_usage("users", "a password is never taken on the command line (ps and "
+                                      "shell history show it): use stdin or --password-file");
         case 'd': a.data = optarg; break;
         default: return cli_usage("users", "bad option");
         }

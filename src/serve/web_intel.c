@@ -380,15 +380,19 @@ void web_subject(web_page *w)
 
 static void package_forms(web_page *w, long long id, const char *state)
 {
-    static const char *const next[] = {"disseminated", "accepted", "actioned"};
-    if (!strcmp(state, "outcome") || !strcmp(state, "merged"))
+    static const char *const order[] = {"created", "disseminated", "accepted", "actioned"};
+    int at = -1;
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(state, order[i]))
+            at = i;
+    if (at < 0)   /* an outcome is recorded, or merged into another */
         return;
     html_f(&w->out, "<h2>Actions</h2>");
-    for (int i = 0; i < 3; i++) {
+    for (int i = at + 1; i < 4; i++) {   /* a package only moves on */
         html_f(&w->out, "<form class=\"inline\" method=\"post\" action=\"/package/%lld/state\">"
-                        "<input type=\"hidden\" name=\"state\" value=\"%s\">", id, next[i]);
+                        "<input type=\"hidden\" name=\"state\" value=\"%s\">", id, order[i]);
         page_csrf(w);
-        html_f(&w->out, "<button>Mark %s</button></form>", next[i]);
+        html_f(&w->out, "<button>Mark %s</button></form>", order[i]);
     }
     html_f(&w->out, "<form class=\"action\" method=\"post\" action=\"/package/%lld/outcome\">"
                     "<strong>Outcome</strong> <select name=\"outcome\"><option>arrest</option>"

@@ -62,7 +62,7 @@ static void backlog_chart(web_page *w, row *rows, int n)
     }
     int h = 40 + n * 24;
     html_f(&w->out, "<svg role=\"img\" aria-label=\"Open packages by holder and band\" "
-                    "width=\"720\" height=\"%d\" viewBox=\"0 0 720 %d\">", h, h);
+                    "width=\"900\" height=\"%d\" viewBox=\"0 0 900 %d\">", h, h);
     legend(w, 8);
     for (int i = 0; i < n; i++) {
         int y = 30 + i * 24;
@@ -91,7 +91,7 @@ static void action_chart(web_page *w, row *rows, int n)
             most = rows[i].max[b] > most ? rows[i].max[b] : most;
     int h = 40 + n * 4 * 12 + n * 8;
     html_f(&w->out, "<svg role=\"img\" aria-label=\"Hours to action by holder and band\" "
-                    "width=\"720\" height=\"%d\" viewBox=\"0 0 720 %d\">", h, h);
+                    "width=\"900\" height=\"%d\" viewBox=\"0 0 900 %d\">", h, h);
     legend(w, 8);
     int y = 30;
     for (int i = 0; i < n; i++, y += 8) {
@@ -115,8 +115,8 @@ static void lists_chart(web_page *w, yajl_val lists)
 {
     size_t n = YAJL_IS_ARRAY(lists) ? lists->u.array.len : 0;
     int h = 20 + (int)n * 24;
-    html_f(&w->out, "<svg role=\"img\" aria-label=\"List completion\" width=\"720\" "
-                    "height=\"%d\" viewBox=\"0 0 720 %d\">", h, h);
+    html_f(&w->out, "<svg role=\"img\" aria-label=\"List completion\" width=\"900\" "
+                    "height=\"%d\" viewBox=\"0 0 900 %d\">", h, h);
     for (size_t i = 0; i < n; i++) {
         yajl_val l = lists->u.array.values[i];
         double all = web_jnum(l, "subjects"), done = web_jnum(l, "worked");
