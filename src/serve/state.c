@@ -667,7 +667,8 @@ static ward_status allow_load(svc_state *s, ward_error *err)
         free(v);
         return rc;
     }
-    qsort(v, n, sizeof *v, cmp_allow); /* strcmp order, whatever SQLite's collation */
+    if (n) /* qsort(NULL, 0) is undefined */
+        qsort(v, n, sizeof *v, cmp_allow); /* strcmp order, whatever SQLite's collation */
     pthread_rwlock_wrlock(&s->allow.lock);
     free(s->allow.v);
     s->allow.v = v;

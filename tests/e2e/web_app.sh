@@ -91,7 +91,7 @@ expect(b"$argon2id$" in db and PW.encode() not in db, "Argon2id hashes only")
 
 # ---- the server ----
 srv = subprocess.Popen([WARD, "serve", "--listen", "127.0.0.1:0", "--port-file", "port"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                       stdout=subprocess.DEVNULL, stderr=open("serve.err", "w"))
 import atexit
 atexit.register(srv.kill)
 for _ in range(200):
@@ -323,7 +323,10 @@ else:
 
 # ---- the audit chain of the whole session ----
 srv.terminate()
-srv.wait()
+rc = srv.wait()
+err = open("serve.err").read()
+expect(rc == 0 and "Sanitizer" not in err and "runtime error" not in err,
+       f"the server stopped cleanly: {rc} {err[-3000:]}")
 p = ward("audit", "verify", check_rc=0)
 print(p.stdout.decode().strip() or p.stderr.decode().strip())
 print(f"web_app: all checks passed in {time.time() - t0:.1f} s")
