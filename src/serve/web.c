@@ -198,7 +198,7 @@ static void do_login(web_page *w)
     set_cookie(w, SESSION_COOKIE, id, -1);
     sodium_memzero(id, sizeof id);
     page_audit(w, "web.login", u.name, NULL);
-    page_redirect(w, "/queue");
+    page_redirect(w, "/");   /* the home of the user's role */
 }
 
 static void do_logout(web_page *w)

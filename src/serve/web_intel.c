@@ -378,7 +378,7 @@ void web_subject(web_page *w)
 
 /* ---- package --------------------------------------------------------------------- */
 
-static void package_forms(web_page *w, long long id, const char *state)
+static void package_forms(web_page *w, long long id, const char *state, int escalate)
 {
     static const char *const order[] = {"created", "disseminated", "accepted", "actioned"};
     int at = -1;
@@ -401,10 +401,12 @@ static void package_forms(web_page *w, long long id, const char *state)
                     "name=\"reason\" size=\"40\" placeholder=\"reason (required for nfa, "
                     "referred)\">", id);
     page_csrf(w);
-    html_f(&w->out, "<button>Record outcome</button></form><form class=\"action\" method=\"post\""
-                    " action=\"/package/%lld/escalate\"><strong>Escalate to the regional hub"
-                    "</strong> <input name=\"reason\" size=\"40\" placeholder=\"reason "
-                    "(required)\" required>", id);
+    html_f(&w->out, "<button>Record outcome</button></form>");
+    if (!escalate)   /* held by a hub already */
+        return;
+    html_f(&w->out, "<form class=\"action\" method=\"post\" action=\"/package/%lld/escalate\">"
+                    "<strong>Escalate to the regional hub</strong> <input name=\"reason\" "
+                    "size=\"40\" placeholder=\"reason (required)\" required>", id);
     page_csrf(w);
     html_f(&w->out, "<button>Escalate</button></form>");
 }
@@ -459,7 +461,8 @@ static void package_view(web_page *w, ward_intel *in, yajl_val p, long long id)
         html_f(&w->out, "<dt>Outcome</dt><dd>%s %s</dd>", web_jstr(p, "outcome"),
                web_jstr(p, "outcome_reason"));
     html_f(&w->out, "</dl>");
-    package_forms(w, id, web_jstr(p, "state"));
+    const char *hub = ward_intel_hub_of(in, web_jstr(p, "holder"));
+    package_forms(w, id, web_jstr(p, "state"), hub && strcmp(hub, web_jstr(p, "holder")) != 0);
     html_f(&w->out, "<h2>Lifecycle</h2><table><tr><th>When</th><th>State</th><th>By</th>"
                     "<th>Note</th></tr>");
     yajl_val l = jarr(p, "lifecycle");
@@ -471,7 +474,6 @@ static void package_view(web_page *w, ward_intel *in, yajl_val p, long long id)
     html_f(&w->out, "</table>");
     factors(w, p);
     identifiers(w, p);
-    (void)in;
     page_end(w, 200);
 }
 

@@ -75,6 +75,7 @@ user("rev", "reviewer", "national")
 user("aud", "auditor", "national")
 user("locky", "force-officer", "South Wales Police")
 user("totpy", "national-analyst", "national")
+user("lockb", "force-officer", "South Wales Police")
 user("weak", "auditor", "national", pw="short", rc=3)
 user("swp", "auditor", "national", rc=3)                         # name taken
 user("bad name!", "auditor", "national", rc=3)
@@ -130,12 +131,16 @@ def login(name, pw=PW, totp=""):
 class Session:
     def __init__(self, name, **kw):
         st, page, r = login(name, **kw)
-        expect(st == 303 and r.getheader("Location") == "/queue", f"login {name}: {st} {page[:300]}")
+        expect(st == 303 and r.getheader("Location") == "/", f"login {name}: {st} {page[:300]}")
         sc = r.getheader("Set-Cookie")
         expect("HttpOnly" in sc and "SameSite=Strict" in sc and "Max-Age" not in sc, sc)
         self.cookie = {"ward_session": cookie_of(r, "ward_session")}
         expect(re.fullmatch(r"[0-9a-f]{64}", self.cookie["ward_session"]), "256-bit session id")
-        st, self.page, _ = self.get("/queue")
+        st, self.page, r = self.get("/")
+        expect(st == 303, "home: to the page of the user's role")
+        self.home = r.getheader("Location")
+        st, self.page, _ = self.get(self.home)
+        expect(st == 200, f"{name} at home in {self.home}")
         m = re.search(r'name="csrf" value="(\w+)"', self.page)
         self.csrf = m.group(1) if m else ""
     def get(self, path):
@@ -224,6 +229,16 @@ expect("West Yorkshire Police" in h.page and "South Wales Police" not in h.page.
        "a hub sees its region's forces only")
 st, page, _ = h.get(f"/subject/{sid}")
 expect(st == 403, "hub outside its region denied")
+esc = [p for p in wyp if p["band"] != "Very High"][0]["package"]
+st, page, _ = w.post(f"/package/{esc}/escalate", {"reason": ""})
+expect(st == 400 and "reason" in page, "an escalation needs a reason")
+st, page, _ = w.post(f"/package/{esc}/escalate", {"reason": "needs hub resources"})
+expect(st == 303, f"escalated: {st} {page[-300:]}")
+st, page, _ = h.get(f"/package/{esc}")
+expect(st == 200 and "<dd>north</dd>" in page and "Escalate to the regional hub" not in page,
+       "now held by the hub, which cannot escalate further")
+st, page, _ = w.get(f"/package/{esc}")
+expect(st == 403, "and out of the force's compartment")
 st, page, _ = w.get("/audit")
 expect(st == 403, "officers cannot read the audit log")
 st, page, _ = w.get("/reviews")
@@ -266,7 +281,7 @@ Session("totpy", totp=totp(secret, time.time()))
 
 # ---- auditor ----
 a = Session("aud")
-expect(a.page is not None, "auditor")
+expect(a.home == "/audit" and rv.home == "/reviews" and s.home == "/queue", "homes by role")
 st, page, _ = a.get("/audit?q=web.denied")
 expect(st == 200 and "Hash chain verified" in page and "web.denied" in page and sid in page,
        f"audit search finds the refusal: {page[-800:]}")
@@ -307,7 +322,8 @@ os.makedirs(shots, exist_ok=True)
 pwd = find_playwright()
 if pwd:
     env = dict(os.environ, NODE_PATH=os.path.join(pwd, "node_modules"), BASE=BASE, PASSWORD=PW,
-               SUBJECT=max(wyp, key=lambda p: p["band"] == "Very High")["subject"], OTHER=sid, SHOTS=shots)
+               SUBJECT=max(wyp, key=lambda p: p["band"] == "Very High")["subject"],
+               OTHER=wyp[0]["subject"], SHOTS=shots)
     p = subprocess.run(["node", os.path.join(SRC, "tests/e2e/web_browser.js")], env=env,
                        capture_output=True, timeout=120)
     sys.stdout.write(p.stdout.decode())
@@ -321,12 +337,49 @@ else:
                         "--window-size=1200,700", BASE + "/login"], capture_output=True, timeout=60)
     expect(os.path.exists(os.path.join(shots, "login.png")), "chromium screenshot")
 
+def stop(p, errfile):
+    p.terminate()
+    rc = p.wait()
+    err = open(errfile).read()
+    expect(rc == 0 and "Sanitizer" not in err and "runtime error" not in err,
+           f"the server stopped cleanly: {rc} {err[-3000:]}")
+stop(srv, "serve.err")
+
+# ---- over TLS the session cookie is also Secure ----
+import ssl
+subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-days", "1", "-subj",
+                "/CN=localhost"], check=True, capture_output=True)
+os.remove("port")
+tls = subprocess.Popen([WARD, "serve", "--listen", "127.0.0.1:0", "--port-file", "port",
+                        "--tls-cert", "cert.pem", "--tls-key", "key.pem"],
+                       stdout=subprocess.DEVNULL, stderr=open("tls.err", "w"))
+atexit.register(tls.kill)
+for _ in range(200):
+    if os.path.exists("port") and open("port").read().strip():
+        break
+    time.sleep(0.05)
+sc = ssl.create_default_context(cafile="cert.pem")
+sc.check_hostname = False
+def treq(method, path, form=None, cookies=None):
+    c = http.client.HTTPSConnection("127.0.0.1", int(open("port").read()), context=sc, timeout=30)
+    h = {"Cookie": "; ".join(f"{k}={v}" for k, v in (cookies or {}).items())}
+    body = urllib.parse.urlencode(form) if form else None
+    if body:
+        h["Content-Type"] = "application/x-www-form-urlencoded"
+    c.request(method, path, body=body, headers=h)
+    r = c.getresponse()
+    return r.status, r.read().decode(), r
+st, page, r = treq("GET", "/login")
+tok = re.search(r'name="login_token" value="(\w+)"', page).group(1)
+expect("; Secure" in r.getheader("Set-Cookie"), "login token cookie Secure over TLS")
+st, page, r = treq("POST", "/login", {"login_token": tok, "user": "nat", "password": PW},
+                   {"ward_login": tok})
+expect(st == 303 and "; Secure" in r.getheader("Set-Cookie") and
+       "HttpOnly" in r.getheader("Set-Cookie"), f"session cookie over TLS: {r.getheader('Set-Cookie')}")
+stop(tls, "tls.err")
+
 # ---- the audit chain of the whole session ----
-srv.terminate()
-rc = srv.wait()
-err = open("serve.err").read()
-expect(rc == 0 and "Sanitizer" not in err and "runtime error" not in err,
-       f"the server stopped cleanly: {rc} {err[-3000:]}")
 p = ward("audit", "verify", check_rc=0)
 print(p.stdout.decode().strip() or p.stderr.decode().strip())
 print(f"web_app: all checks passed in {time.time() - t0:.1f} s")

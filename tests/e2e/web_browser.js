@@ -17,7 +17,7 @@ async function login(browser, user) {
   await page.goto(BASE + "/login");
   await page.fill("input[name=user]", user);
   await page.fill("input[name=password]", PASSWORD);
-  await Promise.all([page.waitForURL("**/queue"), page.click("form.login button")]);
+  await Promise.all([page.waitForURL(/\/(queue|reviews|audit)$/), page.click("form.login button")]);
   return { ctx, page };
 }
 
@@ -57,14 +57,38 @@ async function login(browser, user) {
     await page.screenshot({ path: SHOTS + "/kpi.png", fullPage: true });
     await ctx.close();
 
-    const swp = await login(browser, "hubn");
+    // a force officer: another force's subject is refused, and a form
+    // posted without the session's CSRF token changes nothing
+    const swp = await login(browser, "swp");
     const resp = await swp.page.goto(BASE + "/subject/" + OTHER);
-    check(resp.status() === 403, "another region's subject refused");
+    check(resp.status() === 403, "another force's subject refused");
+    check((await swp.page.content()).includes("Not yours to see"), "403 page");
     await swp.page.screenshot({ path: SHOTS + "/denied.png" });
+    const forged = await swp.page.request.post(BASE + "/subject/" + OTHER + "/override", {
+      form: { band: "low", reason: "forged" }, maxRedirects: 0 });
+    check(forged.status() === 403, "CSRF: a POST without the token is refused");
     await swp.ctx.close();
 
-    const aud = await login(browser, "aud").catch(() => null);
-    if (aud) await aud.ctx.close();
+    // lockout: five wrong passwords, then the right one is refused too
+    const lc = await browser.newContext();
+    const lp = await lc.newPage();
+    for (let i = 0; i <= 5; i++) {
+      await lp.goto(BASE + "/login");
+      await lp.fill("input[name=user]", "lockb");
+      await lp.fill("input[name=password]", i < 5 ? "wrong password " + i : PASSWORD);
+      await Promise.all([lp.waitForLoadState(), lp.click("form.login button")]);
+    }
+    check((await lp.content()).includes("locked for 15 minutes"), "locked out");
+    await lc.close();
+
+    // the auditor sees it all, and the chain verifies
+    const aud = await login(browser, "aud");
+    await aud.page.goto(BASE + "/audit?q=web.");
+    const text = await aud.page.content();
+    check(text.includes("Hash chain verified") && text.includes("web.denied") &&
+          text.includes("web.csrf.reject") && text.includes("web.login.locked"), "audit page");
+    await aud.page.screenshot({ path: SHOTS + "/audit.png" });
+    await aud.ctx.close();
     console.log(`browser checks: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   } finally {
     await browser.close();
