@@ -307,6 +307,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         r->t0 = svc_mono();
         r->ep = endpoint_of(url);
         r->limit = is_json(c) ? ctx->opts.max_json : ctx->opts.max_upload;
+        if (strncmp(url, "/v1/", 4) != 0)
+            r->limit = WEB_MAX_FORM; /* pages take small forms, never uploads */
         *con_cls = r;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > r->limit) {

@@ -59,6 +59,8 @@ int form_field(const char *body, const char *name, char *out, size_t cap);
 
 /* ---- the application (web.c) ----------------------------------------------------- */
 
+#define WEB_MAX_FORM (64u * 1024)  /* the largest form body a page accepts */
+
 /* Everything outside /v1/: pages, forms, the stylesheet. */
 void svc_web(svc_ctx *ctx, const svc_request *req, svc_reply *rep);
 

@@ -172,6 +172,7 @@ void web_queue(web_page *w)
     free(text);
     char now[32];
     now_iso(w, now);
+    page_audit(w, "web.queue.view", w->sess.user.unit, NULL);   /* it lists subjects */
     page_begin(w, "My queue");
     html_f(&w->out, "<p class=\"muted\">Packages held by %s, most urgent first (band, then "
                     "deadline). Overdue packages are highlighted.</p>",
@@ -555,6 +556,7 @@ void web_alerts(web_page *w)
     jlines al;
     jlines_parse(text, &al);
     free(text);
+    page_audit(w, "web.alerts.view", w->sess.user.unit, NULL);
     page_begin(w, "Alerts");
     html_f(&w->out, "<p class=\"muted\">Deconfliction (two units on one subject), closed "
                     "subjects with new referrals, merges, overdue packages.</p><table><tr>"
