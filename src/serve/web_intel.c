@@ -339,8 +339,9 @@ void web_subject(web_page *w)
     const char *tail = w->req->url + strlen("/subject/");
     size_t n = strcspn(tail, "/");
     int post = strcmp(w->req->method, "POST") == 0;
-    if (n == 0 || n >= sizeof sid || (post && strcmp(tail + n, "/override") != 0) ||
-        (!post && tail[n])) {
+    static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    if (n == 0 || n >= sizeof sid || strspn(tail, alnum) != n ||
+        (post && strcmp(tail + n, "/override") != 0) || (!post && tail[n])) {
         page_message(w, 404, "Not found", "There is no such page.");
         return;
     }
