@@ -192,6 +192,14 @@ ward_status ward_intel_kpi(ward_intel *in, time_t now, int json, FILE *out,
 /* Deconfliction and overdue alerts; *count the number printed. */
 ward_status ward_intel_alerts(ward_intel *in, time_t now, int json, FILE *out,
                               uint64_t *count, ward_error *err);
+/* A subject's changes, oldest first, one JSON object a line: {"at",
+ * "what" (assessment/override with its band, merge, split, package N:
+ * state), "detail", "by"}. */
+ward_status ward_intel_subject_history(ward_intel *in, const char *subject, FILE *out,
+                                       ward_error *err);
+/* The hub id a holder (force name or hub id) belongs to under the routing
+ * rules, or NULL (unassigned, unknown): what a hub's compartment covers. */
+const char *ward_intel_hub_of(ward_intel *in, const char *holder);
 /* Feedback to an originating agency (list source) from outcomes. */
 ward_status ward_intel_feedback(ward_intel *in, const char *source, FILE *out,
                                 ward_error *err);

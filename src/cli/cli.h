@@ -54,6 +54,7 @@ extern const cli_command cli_cmd_db;
 extern const cli_command cli_cmd_scan;
 extern const cli_command cli_cmd_serve;
 extern const cli_command cli_cmd_apikey;
+extern const cli_command cli_cmd_users;
 extern const cli_command cli_cmd_audit;
 extern const cli_command cli_cmd_keys;
 extern const cli_command cli_cmd_release;

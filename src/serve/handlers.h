@@ -33,6 +33,7 @@ typedef struct svc_request {
     size_t len;
     int json;           /* Content-Type: application/json */
     char key_id[24];    /* the caller's key, "" on open endpoints */
+    const char *method; /* "GET", "POST", ... */
 } svc_request;
 
 typedef struct svc_reply {
@@ -44,6 +45,8 @@ typedef struct svc_reply {
     uint64_t fd_size;
     char retry_after[16];
     char allow[64];
+    char set_cookie[200];   /* web pages: a Set-Cookie header */
+    char location[256];     /* web pages: a redirect's Location */
 } svc_reply;
 
 /* {"error": {"code": code, "message": ...}} with `status`. */

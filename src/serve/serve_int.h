@@ -21,6 +21,13 @@ typedef struct svc_state svc_state; /* one connection behind a mutex */
 ward_status svc_open(const char *datadir, svc_state **out, ward_error *err);
 void svc_close(svc_state *s);
 
+/* The connection, under the state's mutex, for the web application's
+ * tables (users.c, session.c); every svc_lock pairs with one svc_unlock.
+ * Do not call other svc_* functions in between: they take the mutex. */
+struct sqlite3;
+struct sqlite3 *svc_lock(svc_state *s);
+void svc_unlock(svc_state *s);
+
 /* Now as "YYYY-MM-DDTHH:MM:SSZ". */
 void svc_now(char out[32]);
 

@@ -11,6 +11,7 @@
  */
 #include "serve/serve_int.h"
 #include "serve/handlers.h"
+#include "serve/web.h"
 #include "util/error.h"
 
 #include <errno.h>
@@ -129,6 +130,19 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, svc_reply *rep)
         MHD_add_response_header(resp, "Allow", rep->allow);
     if (rep->status == 401)
         MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"ward\"");
+    if (rep->set_cookie[0])
+        MHD_add_response_header(resp, "Set-Cookie", rep->set_cookie);
+    if (rep->location[0])
+        MHD_add_response_header(resp, "Location", rep->location);
+    if (rep->content_type && strncmp(rep->content_type, "text/html", 9) == 0) {
+        /* Pages of the web application: no scripts, nothing from elsewhere,
+         * never framed (clickjacking), forms only back to us. */
+        MHD_add_response_header(resp, "Content-Security-Policy",
+                                "default-src 'none'; style-src 'self'; img-src 'self';"
+                                " form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+        MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+        MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    }
     enum MHD_Result r = MHD_queue_response(c, (unsigned)rep->status, resp);
     MHD_destroy_response(resp);
     return r;
@@ -234,6 +248,15 @@ static const route *find_route(const char *url, const char *method, int *path_kn
 static void dispatch(svc_ctx *ctx, struct MHD_Connection *c, const char *url,
                      const char *method, request *r, svc_reply *rep)
 {
+    if (strncmp(url, "/v1/", 4) != 0) {  /* the analysts' web application */
+        svc_request wreq = {.conn = c, .url = url, .tail = url, .body = r->body, .len = r->len,
+                            .method = method};
+        if (r->too_big)
+            svc_error(rep, 413, "payload_too_large", "request body over the limit");
+        else
+            svc_web(ctx, &wreq, rep);
+        return;
+    }
     int known;
     char allow[64];
     const route *rt = find_route(url, method, &known, allow);
@@ -254,7 +277,8 @@ static void dispatch(svc_ctx *ctx, struct MHD_Connection *c, const char *url,
         return;
     }
     svc_request req = {.conn = c, .url = url, .tail = url + strlen(rt->prefix),
-                       .body = r->body, .len = r->len, .json = is_json(c)};
+                       .body = r->body, .len = r->len, .json = is_json(c),
+                       .method = method};
     if (rt->scope && authorize(ctx, c, rt->scope, req.key_id, rep) != 0)
         return;
     rt->fn(ctx, &req, rep);
@@ -284,6 +308,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         r->t0 = svc_mono();
         r->ep = endpoint_of(url);
         r->limit = is_json(c) ? ctx->opts.max_json : ctx->opts.max_upload;
+        if (strncmp(url, "/v1/", 4) != 0)
+            r->limit = WEB_MAX_FORM; /* pages take small forms, never uploads */
         *con_cls = r;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > r->limit) {

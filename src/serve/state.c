@@ -39,7 +39,7 @@ struct svc_state {
     int q_leader;
 };
 
-#define SVC_SCHEMA_VERSION 1
+#define SVC_SCHEMA_VERSION 2
 
 static const char schema_v1[] =
     "CREATE TABLE api_keys("
@@ -69,6 +69,20 @@ static const char schema_v1[] =
     "  seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL,"
     "  action TEXT NOT NULL, object TEXT, detail TEXT,"
     "  prev TEXT NOT NULL, hash TEXT NOT NULL);";
+
+/* v2: people of the web application (users.c, session.c). Passwords are
+ * Argon2id strings; session ids and TOTP secrets never stored in clear
+ * (sessions by SHA-256). */
+static const char schema_v2[] =
+    "CREATE TABLE users("
+    "  name TEXT PRIMARY KEY, role TEXT NOT NULL, unit TEXT NOT NULL,"
+    "  pwhash TEXT NOT NULL, totp_secret TEXT, disabled INTEGER NOT NULL DEFAULT 0,"
+    "  created TEXT NOT NULL, created_by TEXT NOT NULL);"
+    "CREATE TABLE sessions("
+    "  id_sha256 TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(name),"
+    "  csrf TEXT NOT NULL, created REAL NOT NULL, seen REAL NOT NULL);"
+    "CREATE TABLE login_failures(user TEXT NOT NULL, at REAL NOT NULL);"
+    "CREATE INDEX login_failures_user ON login_failures(user, at);";
 
 void svc_now(char out[32])
 {
@@ -102,10 +116,12 @@ static ward_status migrate(svc_state *s, ward_error *err)
         return WARD_OK;
     char *msg = NULL;
     int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    if (rc == SQLITE_OK)
+    if (rc == SQLITE_OK && version < 1)
         rc = sqlite3_exec(s->db, schema_v1, NULL, NULL, &msg);
+    if (rc == SQLITE_OK && version < 2)
+        rc = sqlite3_exec(s->db, schema_v2, NULL, NULL, &msg);
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(s->db, "PRAGMA user_version=1; COMMIT", NULL, NULL, &msg);
+        rc = sqlite3_exec(s->db, "PRAGMA user_version=2; COMMIT", NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
         ward_fail(err, WARD_EIO, "service.db: creating the schema: %s",
                   msg ? msg : sqlite3_errmsg(s->db));
@@ -283,6 +299,17 @@ ward_status ward_serve_audit_verify(const char *datadir, uint64_t *records, ward
     if (records)
         *records = n;
     return rc;
+}
+
+sqlite3 *svc_lock(svc_state *s)
+{
+    pthread_mutex_lock(&s->lock);
+    return s->db;
+}
+
+void svc_unlock(svc_state *s)
+{
+    pthread_mutex_unlock(&s->lock);
 }
 
 int64_t svc_data_version(svc_state *s)
@@ -647,7 +674,7 @@ static ward_status allow_load(svc_state *s, ward_error *err)
         free(v);
         return rc;
     }
-    if (n > 1)
+    if (n > 1) /* qsort(NULL, 0) is undefined */
         qsort(v, n, sizeof *v, cmp_allow); /* strcmp order, whatever SQLite's collation */
     pthread_rwlock_wrlock(&s->allow.lock);
     free(s->allow.v);

@@ -1,0 +1,67 @@
+/*
+ * Read APIs for the analysts' web application: a subject's history of
+ * changes in one list, and the hub a holder belongs to (compartments).
+ */
+#include "intel/intel_int.h"
+#include "util/error.h"
+#include "util/escape.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *ward_intel_hub_of(ward_intel *in, const char *holder)
+{
+    return holder ? wi_hub_of_holder(&in->routing, holder) : NULL;
+}
+
+/* Every change to a subject, oldest first, from the tables that record
+ * them: assessments (with what changed), overrides, merges and splits, and
+ * its packages' lifecycle. */
+static const char history_sql[] =
+    "SELECT at, 'assessment', band, coalesce(changes, ''), NULL FROM assessments"
+    "  WHERE subject = ?1"
+    " UNION ALL SELECT at, 'override', band, reason, by FROM overrides WHERE subject = ?1"
+    " UNION ALL SELECT at, action, NULL, coalesce(detail, ''), by FROM subject_history"
+    "  WHERE subject = ?1 OR other = ?1"
+    " UNION ALL SELECT e.at, 'package ' || e.package || ': ' || e.state, NULL,"
+    "  coalesce(e.note, ''), e.by FROM package_events e JOIN packages p ON p.id = e.package"
+    "  WHERE p.subject = ?1"
+    " ORDER BY 1";
+
+static void json_field(FILE *out, const char *key, const char *val, int first)
+{
+    ward_strbuf b = {0};
+    if (val)
+        ward_json_string(&b, val, strlen(val));
+    fprintf(out, "%s\"%s\":%.*s", first ? "" : ",", key, b.s ? (int)b.len : 4,
+            b.s ? b.s : "null");
+    ward_strbuf_free(&b);
+}
+
+ward_status ward_intel_subject_history(ward_intel *in, const char *subject, FILE *out,
+                                       ward_error *err)
+{
+    int64_t id = wi_subject_num(subject);
+    if (!id)
+        return ward_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
+    sqlite3_stmt *st;
+    ward_status rc = wi_prepare(in, history_sql, &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, id);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        char what[96];
+        snprintf(what, sizeof what, "%s", wi_col(st, 1));
+        if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+            snprintf(what + strlen(what), sizeof what - strlen(what), " %s",
+                     wi_band_labels[sqlite3_column_int(st, 2) & 3]);
+        fputc('{', out);
+        json_field(out, "at", wi_col(st, 0), 1);
+        json_field(out, "what", what, 0);
+        json_field(out, "detail", wi_col(st, 3), 0);
+        json_field(out, "by", sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL : wi_col(st, 4), 0);
+        fputs("}\n", out);
+    }
+    sqlite3_finalize(st);
+    return ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the history") : WARD_OK;
+}

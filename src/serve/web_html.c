@@ -1,0 +1,113 @@
+/*
+ * HTML text for the web application: escaping every value that came from
+ * data or a request, and reading form fields. Nothing here knows a page.
+ */
+#include "serve/web.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void html_esc(ward_strbuf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&': ward_strbuf_add(b, "&amp;", 5); break;
+        case '<': ward_strbuf_add(b, "&lt;", 4); break;
+        case '>': ward_strbuf_add(b, "&gt;", 4); break;
+        case '"': ward_strbuf_add(b, "&quot;", 6); break;
+        case '\'': ward_strbuf_add(b, "&#39;", 5); break;
+        default: ward_strbuf_add(b, s, 1);
+        }
+    }
+}
+
+/* The format's own text goes out as written (it is ours); of conversions
+ * only %s (escaped), %r (raw: markup we built), %d, %lld, %g and %.1f exist,
+ * so a page cannot forget to escape a value. */
+void html_f(ward_strbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    for (const char *p = fmt; *p;) {
+        const char *pct = strchr(p, '%');
+        if (!pct) {
+            ward_strbuf_add(b, p, strlen(p));
+            break;
+        }
+        ward_strbuf_add(b, p, (size_t)(pct - p));
+        p = pct + 1;
+        if (*p == 's') {
+            html_esc(b, va_arg(ap, const char *));
+            p++;
+        } else if (*p == 'r') {
+            const char *raw = va_arg(ap, const char *);
+            if (raw)
+                ward_strbuf_add(b, raw, strlen(raw));
+            p++;
+        } else if (*p == 'd') {
+            ward_strbuf_addf(b, "%d", va_arg(ap, int));
+            p++;
+        } else if (strncmp(p, "lld", 3) == 0) {
+            ward_strbuf_addf(b, "%lld", va_arg(ap, long long));
+            p += 3;
+        } else if (*p == 'g') {
+            ward_strbuf_addf(b, "%g", va_arg(ap, double));
+            p++;
+        } else if (strncmp(p, ".1f", 3) == 0) {
+            ward_strbuf_addf(b, "%.1f", va_arg(ap, double));
+            p += 3;
+        } else {
+            ward_strbuf_add(b, "%", 1);   /* "%%" and anything unknown */
+            if (*p == '%')
+                p++;
+        }
+    }
+    va_end(ap);
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int form_field(const char *body, const char *name, char *out, size_t cap)
+{
+    size_t nlen = strlen(name);
+    for (const char *p = body; p && *p;) {
+        const char *end = strchr(p, '&');
+        if (!end)
+            end = p + strlen(p);
+        if ((size_t)(end - p) > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
+            size_t n = 0;
+            for (const char *q = p + nlen + 1; q < end && n + 1 < cap; q++) {
+                int hi, lo;
+                if (*q == '+')
+                    out[n++] = ' ';
+                else if (*q == '%' && q + 2 < end && (hi = hexval(q[1])) >= 0 &&
+                         (lo = hexval(q[2])) >= 0) {
+                    out[n++] = (char)(hi * 16 + lo);
+                    q += 2;
+                } else
+                    out[n++] = *q;
+            }
+            out[n] = 0;
+            if (memchr(out, 0, n))   /* an encoded NUL: refuse rather than truncate */
+                return -1;
+            return 0;
+        }
+        if ((size_t)(end - p) == nlen && strncmp(p, name, nlen) == 0) {
+            if (cap)
+                out[0] = 0;
+            return 0;
+        }
+        p = *end ? end + 1 : end;
+    }
+    return -1;
+}

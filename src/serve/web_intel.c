@@ -1,0 +1,571 @@
+/*
+ * Intelligence pages: my queue, subject, package (with lifecycle forms),
+ * alerts and KPIs, read through intel.h's JSON reports and limited to the
+ * user's compartment:
+ *   national-analyst  everything
+ *   hub-officer       packages held by the hub or a force of its region
+ *   force-officer     packages held by the force
+ * A subject is seen through its package, so its compartment is its
+ * package's holder. Every view of a subject or package, every change and
+ * every refusal goes to the audit log.
+ */
+#include "serve/web.h"
+#include "scan/jsonl.h"
+#include "util/error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <ward/intel.h>
+
+/* ---- reading intel.db --------------------------------------------------- */
+
+static ward_intel *intel_open(web_page *w)
+{
+    ward_intel *in = NULL;
+    ward_error err;
+    if (ward_intel_open(w->ctx->opts.datadir, &in, &err) != WARD_OK) {
+        page_message(w, 503, "Intelligence store unavailable", err.message);
+        return NULL;
+    }
+    return in;
+}
+
+/* A report function's output as text (caller frees); NULL on failure. */
+typedef struct capture {
+    char *buf;
+    size_t len;
+    FILE *f;
+} capture;
+
+static FILE *cap_open(capture *c)
+{
+    memset(c, 0, sizeof *c);
+    return c->f = open_memstream(&c->buf, &c->len);
+}
+
+static char *cap_close(capture *c, ward_status rc)
+{
+    if (c->f)
+        fclose(c->f);
+    if (rc != WARD_OK) {
+        free(c->buf);
+        return NULL;
+    }
+    return c->buf;
+}
+
+/* Parsed JSON lines of a report. */
+typedef struct jlines {
+    yajl_val *v;
+    size_t n;
+} jlines;
+
+static void jlines_parse(const char *text, jlines *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t cap = 0;
+    for (const char *p = text; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        char *line = strndup(p, len);
+        yajl_val v = line ? yajl_tree_parse(line, NULL, 0) : NULL;
+        free(line);
+        if (v) {
+            if (out->n == cap) {
+                cap = cap ? cap * 2 : 64;
+                yajl_val *nv = realloc(out->v, cap * sizeof *nv);
+                if (!nv) {
+                    yajl_tree_free(v);
+                    break;
+                }
+                out->v = nv;
+            }
+            out->v[out->n++] = v;
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+}
+
+static void jlines_free(jlines *j)
+{
+    for (size_t i = 0; i < j->n; i++)
+        yajl_tree_free(j->v[i]);
+    free(j->v);
+}
+
+const char *web_jstr(yajl_val v, const char *key)
+{
+    const char *s = v ? jv_str(v, key) : NULL;
+    return s ? s : "";
+}
+
+static yajl_val jarr(yajl_val v, const char *key)
+{
+    yajl_val a = v ? jv_get(v, key) : NULL;
+    return YAJL_IS_ARRAY(a) ? a : NULL;
+}
+
+double web_jnum(yajl_val v, const char *key)
+{
+    yajl_val n = v ? jv_get(v, key) : NULL;
+    return YAJL_IS_NUMBER(n) ? YAJL_GET_DOUBLE(n) : 0;
+}
+
+/* ---- compartments --------------------------------------------------------- */
+
+int web_covers(const web_page *w, ward_intel *in, const char *holder)
+{
+    const ward_user *u = &w->sess.user;
+    if (u->role == WARD_ROLE_NATIONAL)
+        return 1;
+    if (!holder || !*holder)
+        return 0;
+    if (strcmp(holder, u->unit) == 0)
+        return 1;
+    const char *hub = u->role == WARD_ROLE_HUB ? ward_intel_hub_of(in, holder) : NULL;
+    return hub && strcmp(hub, u->unit) == 0;
+}
+
+static void now_iso(const web_page *w, char out[32])
+{
+    time_t t = (time_t)w->now;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int band_class(const char *band)
+{
+    static const char *const labels[] = {"Very High", "High", "Medium", "Low"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(band, labels[i]) == 0)
+            return i;
+    return 3;
+}
+
+static void band_tag(web_page *w, const char *band)
+{
+    html_f(&w->out, "<span class=\"band b%d\">%s</span>", band_class(band), band);
+}
+
+static int is_open(const char *state)
+{
+    return !strcmp(state, "created") || !strcmp(state, "disseminated") ||
+           !strcmp(state, "accepted");
+}
+
+/* ---- my queue --------------------------------------------------------------- */
+
+void web_queue(web_page *w)
+{
+    ward_intel *in = intel_open(w);
+    if (!in)
+        return;
+    capture c;
+    ward_error err;
+    ward_status rc = cap_open(&c) ? ward_intel_packages(in, NULL, 1, c.f, &err) : WARD_ENOMEM;
+    char *text = cap_close(&c, rc);
+    jlines pk;
+    jlines_parse(text, &pk);
+    free(text);
+    char now[32];
+    now_iso(w, now);
+    page_audit(w, "web.queue.view", w->sess.user.unit, NULL);   /* it lists subjects */
+    page_begin(w, "My queue");
+    html_f(&w->out, "<p class=\"muted\">Packages held by %s, most urgent first (band, then "
+                    "deadline). Overdue packages are highlighted.</p>",
+           w->sess.user.role == WARD_ROLE_NATIONAL ? "every unit" : w->sess.user.unit);
+    html_f(&w->out, "<table><tr><th>Package</th><th>Subject</th><th>Band</th><th>Deadline</th>"
+                    "<th>Holder</th><th>State</th><th>Version</th></tr>");
+    int shown = 0, overdue = 0;
+    for (size_t i = 0; i < pk.n; i++) {
+        yajl_val p = pk.v[i];
+        const char *state = web_jstr(p, "state");
+        if (!web_covers(w, in, web_jstr(p, "holder")) || !strcmp(state, "outcome") ||
+            !strcmp(state, "merged"))
+            continue;
+        int late = is_open(state) && strcmp(web_jstr(p, "deadline"), now) < 0;
+        overdue += late;
+        shown++;
+        long long id = (long long)web_jnum(p, "package");
+        html_f(&w->out, "<tr%r><td><a href=\"/package/%lld\">%lld</a></td>"
+                        "<td><a href=\"/subject/%s\">%s</a></td><td>",
+               late ? " class=\"overdue\"" : "", id, id, web_jstr(p, "subject"), web_jstr(p, "subject"));
+        band_tag(w, web_jstr(p, "band"));
+        html_f(&w->out, "</td><td class=\"due\">%s%r</td><td>%s</td><td>%s</td><td>%d</td></tr>",
+               web_jstr(p, "deadline"), late ? " (overdue)" : "", web_jstr(p, "holder"), state,
+               (int)web_jnum(p, "version"));
+    }
+    html_f(&w->out, "</table><p>%d open packages, %d overdue.</p>", shown, overdue);
+    jlines_free(&pk);
+    ward_intel_close(in);
+    page_end(w, 200);
+}
+
+/* ---- subject ------------------------------------------------------------------- */
+
+/* The package JSON of a subject (its latest package), parsed; NULL with
+ * the page sent when there is none. */
+static yajl_val subject_package(web_page *w, ward_intel *in, const char *sid)
+{
+    capture c;
+    ward_error err = {0};
+    ward_status rc = cap_open(&c) ? ward_intel_subject_show(in, sid, 1, c.f, &err)
+                                  : WARD_ENOMEM;
+    char *text = cap_close(&c, rc);
+    yajl_val v = text ? yajl_tree_parse(text, NULL, 0) : NULL;
+    free(text);
+    if (!v)
+        page_message(w, rc == WARD_ENOTFOUND || rc == WARD_EINVAL ? 404 : 500, "Not found",
+                     err.message[0] ? err.message : "no such subject");
+    return v;
+}
+
+static void identifiers(web_page *w, yajl_val p)
+{
+    html_f(&w->out, "<h2>Referrals and identifiers</h2><p class=\"muted\">Each value as it was "
+                    "received, beside its normalised form.</p><table><tr><th>Record</th>"
+                    "<th>Field</th><th>As received</th><th>Normalised</th><th>Status</th></tr>");
+    yajl_val refs = jarr(p, "referrals");
+    for (size_t i = 0; refs && i < refs->u.array.len; i++) {
+        yajl_val r = refs->u.array.values[i];
+        yajl_val vals = jarr(r, "values");
+        for (size_t k = 0; vals && k < vals->u.array.len; k++) {
+            yajl_val v = vals->u.array.values[k];
+            html_f(&w->out, "<tr><td>%s<br><span class=\"muted\">%s</span></td><td>%s</td>"
+                            "<td class=\"raw\">%s</td><td class=\"raw\">%s</td><td>%s%r%s</td>"
+                            "</tr>", web_jstr(r, "ref"), web_jstr(r, "source"), web_jstr(v, "field"), web_jstr(v, "raw"),
+                   web_jstr(v, "normalised"), web_jstr(v, "status"), *web_jstr(v, "reason") ? ": " : "",
+                   web_jstr(v, "reason"));
+        }
+    }
+    html_f(&w->out, "</table>");
+}
+
+static void factors(web_page *w, yajl_val p)
+{
+    yajl_val a = p ? jv_get(p, "assessment") : NULL;
+    yajl_val o = p ? jv_get(p, "override") : NULL;
+    html_f(&w->out, "<h2>Risk band</h2><dl><dt>Band</dt><dd>");
+    band_tag(w, YAJL_IS_OBJECT(o) ? web_jstr(o, "band") : web_jstr(a, "band"));
+    html_f(&w->out, "</dd><dt>Model</dt><dd>%s, score %.1f, assessed %s</dd><dt>Act by</dt>"
+                    "<dd>%s</dd>", web_jstr(a, "band"), web_jnum(a, "score"), web_jstr(a, "at"),
+           YAJL_IS_OBJECT(o) ? web_jstr(o, "deadline") : web_jstr(a, "deadline"));
+    if (YAJL_IS_OBJECT(o))
+        html_f(&w->out, "<dt>Override</dt><dd>%s by %s at %s, because: %s</dd>", web_jstr(o, "band"),
+               web_jstr(o, "by"), web_jstr(o, "at"), web_jstr(o, "reason"));
+    html_f(&w->out, "</dl><table><tr><th>Factor</th><th>Group</th><th>Weight</th><th>Status</th>"
+                    "<th>Source</th><th>Date</th><th>Value</th></tr>");
+    yajl_val f = jarr(a, "factors");
+    for (size_t i = 0; f && i < f->u.array.len; i++) {
+        yajl_val x = f->u.array.values[i];
+        html_f(&w->out, "<tr><td>%s</td><td>%s</td><td>%g</td><td>%s</td><td>%s</td><td>%s</td>"
+                        "<td>%s</td></tr>", web_jstr(x, "factor"), web_jstr(x, "group"), web_jnum(x, "weight"),
+               web_jstr(x, "status"), web_jstr(x, "source"), web_jstr(x, "date"), web_jstr(x, "value"));
+    }
+    html_f(&w->out, "</table>");
+}
+
+static void override_form(web_page *w, const char *sid)
+{
+    html_f(&w->out, "<form class=\"action\" method=\"post\" action=\"/subject/%s/override\">"
+                    "<strong>Override the band</strong> (the model's answer is kept beside it) "
+                    "<select name=\"band\"><option value=\"very-high\">Very High</option>"
+                    "<option value=\"high\">High</option><option value=\"medium\">Medium"
+                    "</option><option value=\"low\">Low</option></select> "
+                    "<input name=\"reason\" size=\"50\" placeholder=\"reason (required)\" "
+                    "required>", sid);
+    page_csrf(w);
+    html_f(&w->out, "<button>Override</button></form>");
+}
+
+static void history(web_page *w, ward_intel *in, const char *sid)
+{
+    capture c;
+    ward_status rc = cap_open(&c) ? ward_intel_subject_history(in, sid, c.f, NULL) : WARD_ENOMEM;
+    char *text = cap_close(&c, rc);
+    jlines h;
+    jlines_parse(text, &h);
+    free(text);
+    html_f(&w->out, "<h2>History</h2><table><tr><th>When</th><th>What</th><th>By</th>"
+                    "<th>Detail</th></tr>");
+    for (size_t i = 0; i < h.n; i++)
+        html_f(&w->out, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>",
+               web_jstr(h.v[i], "at"), web_jstr(h.v[i], "what"), web_jstr(h.v[i], "by"), web_jstr(h.v[i], "detail"));
+    html_f(&w->out, "</table>");
+    jlines_free(&h);
+}
+
+static void evidence(web_page *w, yajl_val p)
+{
+    html_f(&w->out, "<h2>Hash matches</h2><table><tr><th>File hash</th><th>List</th>"
+                    "<th>Category</th><th>Class</th></tr>");
+    yajl_val e = jarr(p, "evidence");
+    for (size_t i = 0; e && i < e->u.array.len; i++) {
+        yajl_val x = e->u.array.values[i];
+        html_f(&w->out, "<tr><td class=\"raw\">%s</td><td>%s</td><td>%s</td><td>%s</td></tr>",
+               web_jstr(x, "hash"), *web_jstr(x, "list") ? web_jstr(x, "list") : "(not on a list)",
+               web_jstr(x, "category"), web_jstr(x, "class"));
+    }
+    if (!e || !e->u.array.len)
+        html_f(&w->out, "<tr><td colspan=\"4\" class=\"muted\">none</td></tr>");
+    html_f(&w->out, "</table>");
+}
+
+static void subject_override(web_page *w, ward_intel *in, const char *sid)
+{
+    char band[24], reason[600];
+    page_field(w, "band", band, sizeof band);
+    page_field(w, "reason", reason, sizeof reason);
+    ward_error err;
+    if (ward_intel_override(in, sid, band, w->sess.user.name, reason, (time_t)w->now, &err) !=
+        WARD_OK) {
+        page_message(w, 400, "Override refused", err.message);
+        return;
+    }
+    char detail[700];
+    snprintf(detail, sizeof detail, "band=%s reason=%s", band, reason);
+    page_audit(w, "web.subject.override", sid, detail);
+    char to[64];
+    snprintf(to, sizeof to, "/subject/%s", sid);
+    page_redirect(w, to);
+}
+
+void web_subject(web_page *w)
+{
+    char sid[24];
+    const char *tail = w->req->url + strlen("/subject/");
+    size_t n = strcspn(tail, "/");
+    int post = strcmp(w->req->method, "POST") == 0;
+    static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    if (n == 0 || n >= sizeof sid || strspn(tail, alnum) != n ||
+        (post && strcmp(tail + n, "/override") != 0) || (!post && tail[n])) {
+        page_message(w, 404, "Not found", "There is no such page.");
+        return;
+    }
+    snprintf(sid, sizeof sid, "%.*s", (int)n, tail);
+    ward_intel *in = intel_open(w);
+    if (!in)
+        return;
+    yajl_val p = subject_package(w, in, sid);
+    if (p && !web_covers(w, in, web_jstr(p, "holder")))
+        page_denied(w, sid, "subject outside the user's compartment");
+    else if (p && post)
+        subject_override(w, in, sid);
+    else if (p) {
+        page_audit(w, "web.subject.view", sid, NULL);
+        char title[64];
+        snprintf(title, sizeof title, "Subject %s", sid);
+        page_begin(w, title);
+        html_f(&w->out, "<p class=\"caveat\">%s</p>", web_jstr(p, "caveat"));
+        yajl_val at = jv_get(p, "attribution");
+        html_f(&w->out, "<dl><dt>Package</dt><dd><a href=\"/package/%lld\">%lld</a> (version "
+                        "%d), held by %s, %s</dd><dt>Attribution grade</dt><dd>%s: %s</dd></dl>",
+               (long long)web_jnum(p, "package"), (long long)web_jnum(p, "package"),
+               (int)web_jnum(p, "version"), web_jstr(p, "holder"), web_jstr(p, "state"), web_jstr(at, "grade"),
+               web_jstr(at, "reasons"));
+        factors(w, p);
+        override_form(w, sid);
+        identifiers(w, p);
+        evidence(w, p);
+        history(w, in, sid);
+        page_end(w, 200);
+    }
+    if (p)
+        yajl_tree_free(p);
+    ward_intel_close(in);
+}
+
+/* ---- package --------------------------------------------------------------------- */
+
+static void package_forms(web_page *w, long long id, const char *state, int escalate)
+{
+    static const char *const order[] = {"created", "disseminated", "accepted", "actioned"};
+    int at = -1;
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(state, order[i]))
+            at = i;
+    if (at < 0)   /* an outcome is recorded, or merged into another */
+        return;
+    html_f(&w->out, "<h2>Actions</h2>");
+    for (int i = at + 1; i < 4; i++) {   /* a package only moves on */
+        html_f(&w->out, "<form class=\"inline\" method=\"post\" action=\"/package/%lld/state\">"
+                        "<input type=\"hidden\" name=\"state\" value=\"%s\">", id, order[i]);
+        page_csrf(w);
+        html_f(&w->out, "<button>Mark %s</button></form>", order[i]);
+    }
+    html_f(&w->out, "<form class=\"action\" method=\"post\" action=\"/package/%lld/outcome\">"
+                    "<strong>Outcome</strong> <select name=\"outcome\"><option>arrest</option>"
+                    "<option>charge</option><option>caution</option><option>safeguarded</option>"
+                    "<option>nfa</option><option>referred</option></select> <input "
+                    "name=\"reason\" size=\"40\" placeholder=\"reason (required for nfa, "
+                    "referred)\">", id);
+    page_csrf(w);
+    html_f(&w->out, "<button>Record outcome</button></form>");
+    if (!escalate)   /* held by a hub already */
+        return;
+    html_f(&w->out, "<form class=\"action\" method=\"post\" action=\"/package/%lld/escalate\">"
+                    "<strong>Escalate to the regional hub</strong> <input name=\"reason\" "
+                    "size=\"40\" placeholder=\"reason (required)\" required>", id);
+    page_csrf(w);
+    html_f(&w->out, "<button>Escalate</button></form>");
+}
+
+static void package_action(web_page *w, ward_intel *in, long long id, const char *action)
+{
+    char value[32], reason[600], detail[700];
+    page_field(w, "reason", reason, sizeof reason);
+    ward_error err;
+    ward_status rc;
+    time_t now = (time_t)w->now;
+    const char *who = w->sess.user.name;
+    if (!strcmp(action, "state"))
+        rc = ward_intel_package_state(in, id, page_field(w, "state", value, sizeof value), who,
+                                      reason[0] ? reason : NULL, now, &err);
+    else if (!strcmp(action, "outcome"))
+        rc = ward_intel_outcome(in, id, page_field(w, "outcome", value, sizeof value), who,
+                                reason[0] ? reason : NULL, now, &err);
+    else if (!strcmp(action, "escalate")) {
+        snprintf(value, sizeof value, "escalate");
+        rc = ward_intel_escalate(in, id, who, reason, now, &err);
+    } else {
+        page_message(w, 404, "Not found", "There is no such action.");
+        return;
+    }
+    if (rc != WARD_OK) {
+        page_message(w, 400, "Action refused", err.message);
+        return;
+    }
+    char obj[32], to[48];
+    snprintf(obj, sizeof obj, "package %lld", id);
+    snprintf(detail, sizeof detail, "%s=%s reason=%s", action, value, reason);
+    page_audit(w, "web.package.change", obj, detail);
+    snprintf(to, sizeof to, "/package/%lld", id);
+    page_redirect(w, to);
+}
+
+static void package_view(web_page *w, ward_intel *in, yajl_val p, long long id)
+{
+    char obj[32], title[64];
+    snprintf(obj, sizeof obj, "package %lld", id);
+    page_audit(w, "web.package.view", obj, web_jstr(p, "subject"));
+    snprintf(title, sizeof title, "Package %lld", id);
+    page_begin(w, title);
+    html_f(&w->out, "<p class=\"caveat\">%s</p><dl><dt>Subject</dt><dd><a href=\"/subject/%s\">"
+                    "%s</a></dd><dt>Version</dt><dd>%d</dd><dt>Holder</dt><dd>%s</dd>"
+                    "<dt>Why there</dt><dd>%s</dd><dt>State</dt><dd>%s</dd><dt>Deadline</dt>"
+                    "<dd>%s</dd>", web_jstr(p, "caveat"), web_jstr(p, "subject"), web_jstr(p, "subject"),
+           (int)web_jnum(p, "version"), web_jstr(p, "holder"), web_jstr(p, "route_reason"), web_jstr(p, "state"),
+           web_jstr(p, "deadline"));
+    if (*web_jstr(p, "outcome"))
+        html_f(&w->out, "<dt>Outcome</dt><dd>%s %s</dd>", web_jstr(p, "outcome"),
+               web_jstr(p, "outcome_reason"));
+    html_f(&w->out, "</dl>");
+    const char *hub = ward_intel_hub_of(in, web_jstr(p, "holder"));
+    package_forms(w, id, web_jstr(p, "state"), hub && strcmp(hub, web_jstr(p, "holder")) != 0);
+    html_f(&w->out, "<h2>Lifecycle</h2><table><tr><th>When</th><th>State</th><th>By</th>"
+                    "<th>Note</th></tr>");
+    yajl_val l = jarr(p, "lifecycle");
+    for (size_t i = 0; l && i < l->u.array.len; i++) {
+        yajl_val e = l->u.array.values[i];
+        html_f(&w->out, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>", web_jstr(e, "at"),
+               web_jstr(e, "state"), web_jstr(e, "by"), web_jstr(e, "note"));
+    }
+    html_f(&w->out, "</table>");
+    factors(w, p);
+    identifiers(w, p);
+    page_end(w, 200);
+}
+
+void web_package(web_page *w)
+{
+    const char *tail = w->req->url + strlen("/package/");
+    char *end;
+    long long id = strtoll(tail, &end, 10);
+    int post = strcmp(w->req->method, "POST") == 0;
+    if (id <= 0 || end == tail || (post ? *end != '/' : *end != 0)) {
+        page_message(w, 404, "Not found", "There is no such page.");
+        return;
+    }
+    ward_intel *in = intel_open(w);
+    if (!in)
+        return;
+    capture c;
+    ward_error err = {0};
+    ward_status rc = cap_open(&c) ? ward_intel_package_export(in, id, "json", c.f, &err)
+                                  : WARD_ENOMEM;
+    char *text = cap_close(&c, rc);
+    yajl_val p = text ? yajl_tree_parse(text, NULL, 0) : NULL;
+    free(text);
+    char obj[32];
+    snprintf(obj, sizeof obj, "package %lld", id);
+    if (!p)
+        page_message(w, 404, "Not found", err.message[0] ? err.message : "no such package");
+    else if (!web_covers(w, in, web_jstr(p, "holder")))
+        page_denied(w, obj, "package outside the user's compartment");
+    else if (post)
+        package_action(w, in, id, end + 1);
+    else
+        package_view(w, in, p, id);
+    if (p)
+        yajl_tree_free(p);
+    ward_intel_close(in);
+}
+
+/* ---- alerts ------------------------------------------------------------------------- */
+
+/* An alert names its parties "A; B". The user sees it in full when every
+ * party is in their compartment; when only some are, they learn that
+ * another unit holds a match and whom to contact, not what it holds. */
+static void alert_row(web_page *w, ward_intel *in, yajl_val a)
+{
+    char parties[512], mine[512] = "", others[512] = "";
+    snprintf(parties, sizeof parties, "%s", web_jstr(a, "to"));
+    for (char *save = NULL, *p = strtok_r(parties, ";", &save); p;
+         p = strtok_r(NULL, ";", &save)) {
+        while (*p == ' ')
+            p++;
+        char *dst = web_covers(w, in, p) ? mine : others;
+        snprintf(dst + strlen(dst), 512 - strlen(dst), "%s%s", *dst ? "; " : "", p);
+    }
+    if (!mine[0])
+        return;
+    html_f(&w->out, "<tr><td>%s</td><td>%s</td><td>%s</td><td>", web_jstr(a, "at"), web_jstr(a, "kind"),
+           mine);
+    if (!others[0])
+        html_f(&w->out, "%s", web_jstr(a, "text"));
+    else {
+        char sid[16] = "";
+        sscanf(web_jstr(a, "text"), "%15[S0-9]", sid);
+        html_f(&w->out, "Another unit holds a match on subject %s: contact %s before acting. "
+                        "(Their details are not shown across compartments.)", sid, others);
+    }
+    html_f(&w->out, "</td></tr>");
+}
+
+void web_alerts(web_page *w)
+{
+    ward_intel *in = intel_open(w);
+    if (!in)
+        return;
+    capture c;
+    ward_status rc = cap_open(&c) ? ward_intel_alerts(in, (time_t)w->now, 1, c.f, NULL, NULL)
+                                  : WARD_ENOMEM;
+    char *text = cap_close(&c, rc);
+    jlines al;
+    jlines_parse(text, &al);
+    free(text);
+    page_audit(w, "web.alerts.view", w->sess.user.unit, NULL);
+    page_begin(w, "Alerts");
+    html_f(&w->out, "<p class=\"muted\">Deconfliction (two units on one subject), closed "
+                    "subjects with new referrals, merges, overdue packages.</p><table><tr>"
+                    "<th>When</th><th>Kind</th><th>For</th><th>Alert</th></tr>");
+    for (size_t i = 0; i < al.n; i++)
+        alert_row(w, in, al.v[i]);
+    html_f(&w->out, "</table>");
+    jlines_free(&al);
+    ward_intel_close(in);
+    page_end(w, 200);
+}

@@ -1,0 +1,186 @@
+/*
+ * The KPI dashboard: backlog by holder and band, time to action by holder,
+ * list completion, drawn as inline SVG on the server (no script, no chart
+ * library). Backlog and time to action are limited to the user's
+ * compartment; list completion is counts only and shown to every analyst.
+ */
+#include "serve/web.h"
+#include "scan/jsonl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <ward/intel.h>
+
+static const char *const band_labels[4] = {"Very High", "High", "Medium", "Low"};
+static const char *const band_fill[4] = {"#a40000", "#e06000", "#f3c623", "#9fb0c6"};
+
+static int band_of(const char *s)
+{
+    for (int i = 0; s && i < 4; i++)
+        if (!strcmp(s, band_labels[i]))
+            return i;
+    return 3;
+}
+
+#define MAXROWS 64
+
+typedef struct row {
+    char holder[64];
+    double v[4];      /* per band */
+    double max[4];
+} row;
+
+static int row_index(row *rows, int *n, const char *holder)
+{
+    for (int i = 0; i < *n; i++)
+        if (!strcmp(rows[i].holder, holder))
+            return i;
+    if (*n == MAXROWS)
+        return -1;
+    memset(&rows[*n], 0, sizeof rows[*n]);
+    snprintf(rows[*n].holder, sizeof rows[*n].holder, "%s", holder);
+    return (*n)++;
+}
+
+static void legend(web_page *w, int y)
+{
+    for (int b = 0; b < 4; b++)
+        html_f(&w->out, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+                        "<text x=\"%d\" y=\"%d\">%s</text>", 220 + b * 100, y, band_fill[b],
+               234 + b * 100, y + 9, band_labels[b]);
+}
+
+/* Horizontal stacked bars: a row per holder, a segment per band. */
+static void backlog_chart(web_page *w, row *rows, int n)
+{
+    double most = 1;
+    for (int i = 0; i < n; i++) {
+        double t = rows[i].v[0] + rows[i].v[1] + rows[i].v[2] + rows[i].v[3];
+        most = t > most ? t : most;
+    }
+    int h = 40 + n * 24;
+    html_f(&w->out, "<svg role=\"img\" aria-label=\"Open packages by holder and band\" "
+                    "width=\"900\" height=\"%d\" viewBox=\"0 0 900 %d\">", h, h);
+    legend(w, 8);
+    for (int i = 0; i < n; i++) {
+        int y = 30 + i * 24;
+        double x = 210, total = 0;
+        html_f(&w->out, "<text x=\"4\" y=\"%d\">%s</text>", y + 13, rows[i].holder);
+        for (int b = 0; b < 4; b++) {
+            double wd = rows[i].v[b] / most * 460;
+            if (wd > 0)
+                html_f(&w->out, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"18\" "
+                                "fill=\"%s\"><title>%s %s: %g</title></rect>", x, y, wd,
+                       band_fill[b], rows[i].holder, band_labels[b], rows[i].v[b]);
+            x += wd;
+            total += rows[i].v[b];
+        }
+        html_f(&w->out, "<text x=\"%.1f\" y=\"%d\">%g</text>", x + 6, y + 13, total);
+    }
+    html_f(&w->out, "</svg>");
+}
+
+/* Mean hours to action per holder and band as bars, the slowest as a tick. */
+static void action_chart(web_page *w, row *rows, int n)
+{
+    double most = 1;
+    for (int i = 0; i < n; i++)
+        for (int b = 0; b < 4; b++)
+            most = rows[i].max[b] > most ? rows[i].max[b] : most;
+    int h = 40 + n * 4 * 12 + n * 8;
+    html_f(&w->out, "<svg role=\"img\" aria-label=\"Hours to action by holder and band\" "
+                    "width=\"900\" height=\"%d\" viewBox=\"0 0 900 %d\">", h, h);
+    legend(w, 8);
+    int y = 30;
+    for (int i = 0; i < n; i++, y += 8) {
+        html_f(&w->out, "<text x=\"4\" y=\"%d\">%s</text>", y + 10, rows[i].holder);
+        for (int b = 0; b < 4; b++, y += 12) {
+            if (rows[i].max[b] <= 0)
+                continue;
+            double wd = rows[i].v[b] / most * 420, mx = 210 + rows[i].max[b] / most * 420;
+            html_f(&w->out, "<rect x=\"210\" y=\"%d\" width=\"%.1f\" height=\"9\" fill=\"%s\">"
+                            "<title>%s %s: mean %.1f h</title></rect>"
+                            "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#1b1f24\"/>"
+                            "<text x=\"%.1f\" y=\"%d\">%.1f h (max %.1f)</text>", y, wd,
+                   band_fill[b], rows[i].holder, band_labels[b], rows[i].v[b], mx, mx, y - 1,
+                   y + 10, mx + 6, y + 8, rows[i].v[b], rows[i].max[b]);
+        }
+    }
+    html_f(&w->out, "</svg>");
+}
+
+static void lists_chart(web_page *w, yajl_val lists)
+{
+    size_t n = YAJL_IS_ARRAY(lists) ? lists->u.array.len : 0;
+    int h = 20 + (int)n * 24;
+    html_f(&w->out, "<svg role=\"img\" aria-label=\"List completion\" width=\"900\" "
+                    "height=\"%d\" viewBox=\"0 0 900 %d\">", h, h);
+    for (size_t i = 0; i < n; i++) {
+        yajl_val l = lists->u.array.values[i];
+        double all = web_jnum(l, "subjects"), done = web_jnum(l, "worked");
+        double top = web_jnum(l, "high_or_above"), topw = web_jnum(l, "high_or_above_worked");
+        int y = 10 + (int)i * 24;
+        double pct = all > 0 ? done / all : 0;
+        html_f(&w->out, "<text x=\"4\" y=\"%d\">%s</text><rect x=\"210\" y=\"%d\" width=\"400\""
+                        " height=\"16\" fill=\"#e3e6ea\"/><rect x=\"210\" y=\"%d\" width=\"%.1f\""
+                        " height=\"16\" fill=\"#2d5fb3\"/><text x=\"616\" y=\"%d\">%g/%g "
+                        "(%.1f%%); high+ %g/%g</text>", y + 12, web_jstr(l, "list"), y, y,
+               pct * 400, y + 12, done, all, pct * 100, topw, top);
+    }
+    html_f(&w->out, "</svg>");
+}
+
+void web_kpi(web_page *w)
+{
+    ward_intel *in = NULL;
+    ward_error err;
+    if (ward_intel_open(w->ctx->opts.datadir, &in, &err) != WARD_OK) {
+        page_message(w, 503, "Intelligence store unavailable", err.message);
+        return;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    ward_status rc = f ? ward_intel_kpi(in, (time_t)w->now, 1, f, &err) : WARD_ENOMEM;
+    if (f)
+        fclose(f);
+    yajl_val k = rc == WARD_OK && text ? yajl_tree_parse(text, NULL, 0) : NULL;
+    free(text);
+    row backlog[MAXROWS], action[MAXROWS];
+    int nb = 0, na = 0;
+    yajl_val a = k ? jv_get(k, "backlog") : NULL;
+    for (size_t i = 0; YAJL_IS_ARRAY(a) && i < a->u.array.len; i++) {
+        yajl_val x = a->u.array.values[i];
+        int r = web_covers(w, in, web_jstr(x, "holder")) ? row_index(backlog, &nb, web_jstr(x, "holder"))
+                                                    : -1;
+        if (r >= 0)
+            backlog[r].v[band_of(web_jstr(x, "band"))] += web_jnum(x, "open");
+    }
+    a = k ? jv_get(k, "time_to_action") : NULL;
+    for (size_t i = 0; YAJL_IS_ARRAY(a) && i < a->u.array.len; i++) {
+        yajl_val x = a->u.array.values[i];
+        int r = web_covers(w, in, web_jstr(x, "holder")) ? row_index(action, &na, web_jstr(x, "holder"))
+                                                    : -1;
+        if (r >= 0) {
+            int b = band_of(web_jstr(x, "band"));
+            action[r].v[b] = web_jnum(x, "mean_hours");
+            action[r].max[b] = web_jnum(x, "max_hours");
+        }
+    }
+    page_begin(w, "KPIs");
+    html_f(&w->out, "<h2>Backlog: open packages by holder and band</h2>");
+    backlog_chart(w, backlog, nb);
+    html_f(&w->out, "<h2>Time to action (hours from package to actioned)</h2>");
+    if (na)
+        action_chart(w, action, na);
+    else
+        html_f(&w->out, "<p class=\"muted\">No package actioned yet.</p>");
+    html_f(&w->out, "<h2>List completion (subjects actioned or closed)</h2>");
+    lists_chart(w, k ? jv_get(k, "lists") : NULL);
+    if (k)
+        yajl_tree_free(k);
+    ward_intel_close(in);
+    page_end(w, 200);
+}

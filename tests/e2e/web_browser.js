@@ -1,0 +1,99 @@
+// The web application in headless Chromium, as an officer works it:
+// log in through the form, open the queue, a subject, override its band
+// with a reason, move its package on, look at alerts and KPIs, and be
+// refused another force's subject. Screenshots go to $SHOTS.
+// Run by web_app.sh with NODE_PATH pointing at playwright-core.
+const { chromium } = require("playwright-core");
+
+const { BASE, PASSWORD, SUBJECT, OTHER, SHOTS, CHROMIUM } = process.env;
+
+function check(cond, what) {
+  if (!cond) throw new Error("FAIL: " + what);
+}
+
+async function login(browser, user) {
+  const ctx = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  const page = await ctx.newPage();
+  await page.goto(BASE + "/login");
+  await page.fill("input[name=user]", user);
+  await page.fill("input[name=password]", PASSWORD);
+  await Promise.all([page.waitForURL(/\/(queue|reviews|audit)$/), page.click("form.login button")]);
+  return { ctx, page };
+}
+
+(async () => {
+  const t0 = Date.now();
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  try {
+    {
+      const ctx = await browser.newContext({ viewport: { width: 1200, height: 600 } });
+      const page = await ctx.newPage();
+      await page.goto(BASE + "/login");
+      await page.screenshot({ path: SHOTS + "/login.png" });
+      await ctx.close();
+    }
+    const { ctx, page } = await login(browser, "nat");
+    check((await page.textContent("h1")) === "My queue", "queue after login");
+    await page.screenshot({ path: SHOTS + "/queue.png", fullPage: true });
+
+    await page.goto(BASE + "/subject/" + SUBJECT);
+    check((await page.textContent("h1")).includes(SUBJECT), "subject page");
+    await page.selectOption("select[name=band]", "very-high");
+    await page.fill("input[name=reason]", "browser: new intelligence of access to children");
+    await Promise.all([page.waitForLoadState(), page.click("form.action button")]);
+    check((await page.content()).includes("browser: new intelligence of access"), "override shown");
+    await page.screenshot({ path: SHOTS + "/subject.png", fullPage: true });
+
+    await page.click("dl a[href^='/package/']");
+    await page.click("button:has-text('Mark accepted')");
+    await page.waitForLoadState();
+    check((await page.content()).includes("<td>accepted</td>"), "package accepted");
+    await page.screenshot({ path: SHOTS + "/package.png", fullPage: true });
+
+    await page.goto(BASE + "/alerts");
+    await page.screenshot({ path: SHOTS + "/alerts.png", fullPage: true });
+    await page.goto(BASE + "/kpi");
+    check((await page.locator("svg").count()) === 3, "three charts");
+    await page.screenshot({ path: SHOTS + "/kpi.png", fullPage: true });
+    await ctx.close();
+
+    // a force officer: another force's subject is refused, and a form
+    // posted without the session's CSRF token changes nothing
+    const swp = await login(browser, "swp");
+    const resp = await swp.page.goto(BASE + "/subject/" + OTHER);
+    check(resp.status() === 403, "another force's subject refused");
+    check((await swp.page.content()).includes("Not yours to see"), "403 page");
+    await swp.page.screenshot({ path: SHOTS + "/denied.png" });
+    const forged = await swp.page.request.post(BASE + "/subject/" + OTHER + "/override", {
+      form: { band: "low", reason: "forged" }, maxRedirects: 0 });
+    check(forged.status() === 403, "CSRF: a POST without the token is refused");
+    await swp.ctx.close();
+
+    // lockout: five wrong passwords, then the right one is refused too
+    const lc = await browser.newContext();
+    const lp = await lc.newPage();
+    for (let i = 0; i <= 5; i++) {
+      await lp.goto(BASE + "/login");
+      await lp.fill("input[name=user]", "lockb");
+      await lp.fill("input[name=password]", i < 5 ? "wrong password " + i : PASSWORD);
+      await Promise.all([lp.waitForLoadState(), lp.click("form.login button")]);
+    }
+    check((await lp.content()).includes("locked for 15 minutes"), "locked out");
+    await lc.close();
+
+    // the auditor sees it all, and the chain verifies
+    const aud = await login(browser, "aud");
+    await aud.page.goto(BASE + "/audit?q=web.");
+    const text = await aud.page.content();
+    check(text.includes("Hash chain verified") && text.includes("web.denied") &&
+          text.includes("web.csrf.reject") && text.includes("web.login.locked"), "audit page");
+    await aud.page.screenshot({ path: SHOTS + "/audit.png" });
+    await aud.ctx.close();
+    console.log(`browser checks: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  } finally {
+    await browser.close();
+  }
+})().catch((e) => {
+  console.error(e.stack || String(e));
+  process.exit(1);
+});

@@ -1,0 +1,123 @@
+/* The web application's small pieces that must be exactly right: TOTP
+ * codes (RFC 6238 appendix B vectors), HTML escaping, form decoding, the
+ * lockout and sessions against a scratch service.db. */
+#include "testutil.h"
+
+#include "serve/web.h"
+
+#include <unistd.h>
+
+/* "12345678901234567890" in base32: the RFC's SHA-1 key. */
+#define RFC_KEY "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+
+static void test_totp_rfc6238(void **state)
+{
+    (void)state;
+    /* The RFC prints 8 digits; ward uses the last 6. */
+    assert_int_equal(ward_totp_code(RFC_KEY, 59), 287082);
+    assert_int_equal(ward_totp_code(RFC_KEY, 1111111109), 81804);
+    assert_int_equal(ward_totp_code(RFC_KEY, 1111111111), 50471);
+    assert_int_equal(ward_totp_code(RFC_KEY, 1234567890), 5924);
+    assert_int_equal(ward_totp_code(RFC_KEY, 2000000000), 279037);
+    assert_int_equal(ward_totp_code("gezdgnbvgy3tqojqgezdgnbvgy3tqojq", 59), 287082);
+    assert_int_equal(ward_totp_code("not base32!", 59), -1);
+    assert_int_equal(ward_totp_code("", 59), -1);
+}
+
+static void test_html_escaping(void **state)
+{
+    (void)state;
+    ward_strbuf b = {0};
+    html_f(&b, "<p title=\"%s\">%s %d %lld %.1f %r 100%%</p>", "a\"b'c", "<script>&", -3,
+           (long long)1 << 40, 2.25, "<b>ours</b>");
+    assert_string_equal(b.s, "<p title=\"a&quot;b&#39;c\">&lt;script&gt;&amp; -3 1099511627776 "
+                             "2.2 <b>ours</b> 100%</p>");
+    ward_strbuf_free(&b);
+}
+
+static void test_form_fields(void **state)
+{
+    (void)state;
+    char v[32];
+    const char *body = "user=jo.bloggs&password=a+b%26c%3D%25&empty=&flag&reason=%3Cx%3E";
+    assert_int_equal(form_field(body, "user", v, sizeof v), 0);
+    assert_string_equal(v, "jo.bloggs");
+    assert_int_equal(form_field(body, "password", v, sizeof v), 0);
+    assert_string_equal(v, "a b&c=%");
+    assert_int_equal(form_field(body, "empty", v, sizeof v), 0);
+    assert_string_equal(v, "");
+    assert_int_equal(form_field(body, "flag", v, sizeof v), 0);
+    assert_string_equal(v, "");
+    assert_int_equal(form_field(body, "reason", v, sizeof v), 0);
+    assert_string_equal(v, "<x>");
+    assert_int_equal(form_field(body, "use", v, sizeof v), -1);     /* no prefix match */
+    assert_int_equal(form_field(body, "nope", v, sizeof v), -1);
+    assert_int_equal(form_field("a=%00b", "a", v, sizeof v), -1);   /* no hidden NUL */
+    assert_int_equal(form_field("a=%4", "a", v, sizeof v), 0);      /* broken escape: as is */
+    assert_string_equal(v, "%4");
+    assert_int_equal(form_field("a=0123456789", "a", v, 5), 0);     /* bounded */
+    assert_string_equal(v, "0123");
+}
+
+static void test_login_lockout_sessions(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ward-test-web-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    ward_error err;
+    const char *pw = "correct horse battery";
+    assert_int_equal(ward_user_add(dir, "jo", WARD_ROLE_FORCE, "Kent Police", pw, "t", &err),
+                     WARD_OK);
+    assert_int_equal(ward_user_add(dir, "jo", WARD_ROLE_FORCE, "x", pw, "t", &err), WARD_EINVAL);
+    assert_int_equal(ward_user_add(dir, "al", WARD_ROLE_ADMIN, "x", "short", "t", &err),
+                     WARD_EINVAL);
+    svc_state *s;
+    assert_int_equal(svc_open(dir, &s, &err), WARD_OK);
+    ward_user u;
+    double now = 1e9;
+    assert_int_equal(web_login(s, "jo", pw, NULL, now, &u), LOGIN_OK);
+    assert_string_equal(u.unit, "Kent Police");
+    assert_int_equal(web_login(s, "nobody", pw, NULL, now, &u), LOGIN_BAD);
+    for (int i = 0; i < WEB_MAX_FAILURES; i++)
+        assert_int_equal(web_login(s, "jo", "wrong password", NULL, now + i, &u), LOGIN_BAD);
+    assert_int_equal(web_login(s, "jo", pw, NULL, now + 10, &u), LOGIN_LOCKED);
+    /* the failures age out of the window */
+    assert_int_equal(web_login(s, "jo", pw, NULL, now + WEB_LOCKOUT_S + 10, &u), LOGIN_OK);
+
+    char cookie[65];
+    web_session ws, got;
+    assert_int_equal(web_session_new(s, "jo", now, cookie, &ws, &err), WARD_OK);
+    assert_int_equal(web_session_get(s, cookie, now + 60, &got), 0);
+    assert_string_equal(got.csrf, ws.csrf);
+    assert_string_not_equal(got.id_sha256, cookie);                 /* only the digest kept */
+    assert_int_equal(web_session_get(s, cookie, now + 60 + WEB_SESSION_IDLE_S + 1, &got), -1);
+    assert_int_equal(web_session_new(s, "jo", now, cookie, &ws, &err), WARD_OK);
+    for (double t = now; t < now + WEB_SESSION_MAX_S; t += WEB_SESSION_IDLE_S / 2)
+        assert_int_equal(web_session_get(s, cookie, t, &got), 0);   /* kept alive ... */
+    assert_int_equal(web_session_get(s, cookie, now + WEB_SESSION_MAX_S + 1, &got), -1);
+    assert_int_equal(web_session_new(s, "jo", now, cookie, &ws, &err), WARD_OK);
+    web_session_end(s, ws.id_sha256);
+    assert_int_equal(web_session_get(s, cookie, now, &got), -1);
+    assert_int_equal(web_session_new(s, "jo", now, cookie, &ws, &err), WARD_OK);
+    assert_int_equal(ward_user_disable(dir, "jo", "t", &err), WARD_OK);
+    assert_int_equal(web_session_get(s, cookie, now, &got), -1);    /* ends at once */
+    assert_int_equal(web_login(s, "jo", pw, NULL, now + 2 * WEB_LOCKOUT_S, &u), LOGIN_BAD);
+    svc_close(s);
+    uint64_t records;
+    assert_int_equal(ward_serve_audit_verify(dir, &records, &err), WARD_OK);
+    assert_true(records >= 2);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_totp_rfc6238),
+        cmocka_unit_test(test_html_escaping),
+        cmocka_unit_test(test_form_fields),
+        cmocka_unit_test(test_login_lockout_sessions),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
