@@ -31,12 +31,25 @@ for p in $want; do
         missing="$missing $p"
     fi
 done
-[ -z "$missing" ] && exit 0
+# The web application's test drives Chromium with playwright-core from npm.
+# Debian's npm brings node; a node from elsewhere that bundles npm is fine.
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
-echo "deps: installing:$missing" >&2
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq >/dev/null
-# shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+if [ -n "$missing" ]; then
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    echo "deps: installing:$missing" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq >/dev/null
+    # shellcheck disable=SC2086
+    $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# playwright-core into a cache the web test looks in (tests/e2e/web_app.sh);
+# without network the test still runs, with a reduced browser part.
+PW=${WARD_PLAYWRIGHT_DIR:-$HOME/.cache/ward-test}
+if command -v npm >/dev/null 2>&1 && [ ! -d "$PW/node_modules/playwright-core" ]; then
+    echo "deps: npm install playwright-core into $PW" >&2
+    timeout 180 npm install --prefix "$PW" --no-audit --no-fund playwright-core@1 >/dev/null 2>&1 ||
+        echo "deps: playwright-core not installed (no network?): the web test's browser part is reduced" >&2
+fi

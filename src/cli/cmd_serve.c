@@ -46,6 +46,8 @@ static const char help[] =
 "                           allow-list the hashes\n"
 "    GET  /v1/reports/ID    (review) the report (CyberTipline-like JSON)\n"
 "    POST /v1/admin/reload  (admin) look for a changed store now\n"
+"    /login, /queue, ...    the analysts' web application (users from\n"
+"                           'ward users'; docs/web.md)\n"
 "    GET  /v1/releases/...  (match) signed hash-list releases ('ward release'):\n"
 "                           LIST/index.json, LIST/V/manifest, LIST/V/full,\n"
 "                           LIST/A..B/delta (built on first request)\n"
