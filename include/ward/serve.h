@@ -33,7 +33,10 @@ enum {
     WARD_SCOPE_MATCH = 1u << 0,  /* /v1/hash, /v1/match, releases */
     WARD_SCOPE_SUBMIT = 1u << 1, /* send evidence for a match event */
     WARD_SCOPE_REVIEW = 1u << 2, /* list events, review, read reports */
-    WARD_SCOPE_ADMIN = 1u << 3   /* reload, audit */
+    WARD_SCOPE_ADMIN = 1u << 3,  /* reload, audit */
+    WARD_SCOPE_LOOKUP = 1u << 4  /* /v1/match batches with "record_event":
+                                    false: a partner's federated lookup,
+                                    audited instead of queued for review */
 };
 
 /* "match,review" -> bits; WARD_EINVAL naming the unknown word. */
@@ -72,8 +75,11 @@ ward_status ward_apikey_revoke(const char *datadir, const char *id, const char *
 
 /* Recompute the hash chain of the service's audit log. WARD_EFORMAT naming
  * the first record that does not follow from the one before; *records gets
- * the number checked. */
-ward_status ward_serve_audit_verify(const char *datadir, uint64_t *records, ward_error *err);
+ * the number checked and head (may be NULL) the hash of the last record:
+ * kept elsewhere, it shows later whether records were dropped from the end,
+ * which no chain can show by itself. */
+ward_status ward_serve_audit_verify(const char *datadir, uint64_t *records, char head[65],
+                                    ward_error *err);
 
 /* ---- the server ------------------------------------------------------------- */
 

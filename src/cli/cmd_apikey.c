@@ -29,6 +29,9 @@ static const char help[] =
 "      review  list match events, confirm or reject them, read reports\n"
 "              (a platform's trust-and-safety reviewers)\n"
 "      admin   reload the index\n"
+"      lookup  federated lookups (\"record_event\": false, as 'ward db\n"
+"              lookup --remote' sends): audited, not queued for review;\n"
+"              give it to partner nodes, with match\n"
 "      all     every scope\n"
 "\n"
 "    Each key has a token-bucket rate limit: --rate requests a second on\n"
@@ -72,7 +75,7 @@ static int parse_positive(const char *s, double *out)
 {
     char *end;
     double v = strtod(s, &end);
-    if (end == s || *end || !(v > 0) || v > 1e9)
+    if (end == s || *end || !(v >= 0.001) || v > 1e9)
         return -1;
     *out = v;
     return 0;
@@ -122,7 +125,7 @@ static int run_apikey(int argc, char **argv)
         case 'R': a.reason = optarg; break;
         case 'd': a.data = optarg; break;
         case 'r':
-            if (parse_positive(optarg, &a.rate)) return cli_usage("apikey", "--rate: a positive number");
+            if (parse_positive(optarg, &a.rate)) return cli_usage("apikey", "--rate: 0.001 to 1e9 per second");
             break;
         case 'b':
             if (parse_positive(optarg, &a.burst) || a.burst < 1)

@@ -26,7 +26,9 @@ static const char help[] =
 "    first one that does not follow.\n"
 "\n"
 "    The chain shows tampering by anyone who cannot also rewrite every later\n"
-"    record; keep a copy of the latest hash elsewhere (docs/serve.md).\n"
+"    record. It cannot show records dropped from the end: keep the head hash\n"
+"    it prints somewhere else (a ticket, a printout, another machine) and\n"
+"    compare it later.\n"
 "\n"
 "EXIT STATUS\n"
 "    0 the chain is intact; 3 it is broken; 4 the log cannot be read.\n";
@@ -51,13 +53,14 @@ static int run_audit(int argc, char **argv)
     if (optind + 1 != argc || strcmp(argv[optind], "verify") != 0)
         return cli_usage("audit", "expected: ward audit verify");
     uint64_t n = 0;
+    char head[65] = "";
     ward_error err;
-    ward_status st = ward_serve_audit_verify(cli_data_dir(data), &n, &err);
+    ward_status st = ward_serve_audit_verify(cli_data_dir(data), &n, head, &err);
     if (st != WARD_OK) {
         cli_error("audit", "%s", err.message);
         return st == WARD_EFORMAT ? WARD_EXIT_DATA : WARD_EXIT_IO;
     }
-    printf("audit log intact: %" PRIu64 " records\n", n);
+    printf("audit log intact: %" PRIu64 " records, head %s\n", n, head);
     return WARD_EXIT_OK;
 }
 

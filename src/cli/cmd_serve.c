@@ -162,7 +162,7 @@ static int parse_bytes(const char *s, uint64_t *out)
     int shift = *end == 'k' || *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : 0;
     if (shift)
         end++;
-    if (end == s || *end || v == 0)
+    if (end == s || *end || v == 0 || v > (1ull << 40) >> shift) /* at most 1 TiB */
         return -1;
     *out = (uint64_t)v << shift;
     return 0;

@@ -175,7 +175,9 @@ ward_status ward_release_make_delta(const char *root, const char *list, uint64_t
     char *b = rel_fmt("%s/%s/%llu/full", root, list, (unsigned long long)to);
     char *rm = rel_fmt("%s/%s/%llu/removed", root, list, (unsigned long long)to);
     char *dir = strdup(dp);
-    char *tmp = rel_fmt("%s.%d.tmp", dp, (int)getpid());
+    /* mkstemp: two server threads may build the same delta at once; each
+     * writes its own file and the complete one is renamed into place. */
+    char *tmp = rel_fmt("%s.tmp.XXXXXX", dp);
     rel_reasons reasons = {0};
     FILE *f = NULL;
     if (!a || !b || !rm || !dir || !tmp)
@@ -189,14 +191,23 @@ ward_status ward_release_make_delta(const char *root, const char *list, uint64_t
         *strrchr(dir, '/') = 0;
         if (mkdir(dir, 0755) != 0 && errno != EEXIST)
             rc = ward_fail_errno(err, errno, "cannot create %s", dir);
-        else if (!(f = fopen(tmp, "w")))
-            rc = ward_fail_errno(err, errno, "cannot create %s", tmp);
+        else {
+            int fd = mkstemp(tmp);
+            if (fd < 0 || fchmod(fd, 0644) != 0 || !(f = fdopen(fd, "w"))) {
+                rc = ward_fail_errno(err, errno, "cannot create %s", tmp);
+                if (fd >= 0) {
+                    close(fd);
+                    unlink(tmp);
+                }
+            }
+        }
     }
     if (f) {
         rc = rel_delta_write(a, b, &reasons, list, from, to, f, NULL, err);
         ward_status rc2 = rel_close_synced(f, tmp, err);
         rc = rc ? rc : rc2;
-        /* Two builders racing both rename a complete file: either wins. */
+        /* Two builders racing both rename a complete file of their own:
+         * either wins, the content is the same. */
         if (rc == WARD_OK && rename(tmp, dp) != 0)
             rc = ward_fail_errno(err, errno, "cannot publish %s", dp);
         if (rc)

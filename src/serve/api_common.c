@@ -171,6 +171,7 @@ void svc_releases(svc_ctx *ctx, const svc_request *req, svc_reply *rep)
     }
     /* Streamed from the file (a full release can be large); MHD closes fd. */
     rep->status = 200;
+    rep->has_fd = 1;
     rep->fd = fd;
     rep->fd_size = (uint64_t)st.st_size;
     rep->content_type = strstr(req->tail, "index.json") || strstr(req->tail, "manifest") ||

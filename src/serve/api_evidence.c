@@ -59,8 +59,10 @@ static ward_status write_evidence(const char *dir, const char *sha, const char *
     snprintf(path, sizeof path, "%s/%s.bin", dir, sha);
     if (access(path, F_OK) == 0)
         return WARD_OK; /* the same bytes again: already kept */
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /* Several threads may file the same bytes at once: each writes its own
+     * temporary file (mkstemp, 0600) and renames a complete one in. */
+    snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
     if (fd < 0)
         return ward_fail_errno(err, errno, "cannot write %s", tmp);
     size_t done = 0;

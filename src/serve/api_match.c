@@ -131,8 +131,10 @@ static int opts_from_args(svc_ctx *ctx, const svc_request *req, ward_match_opts 
     if (r) {
         char *end;
         long v = strtol(r, &end, 10);
-        if (*end || v < 0 || v > 64) {
-            svc_error(rep, 400, "bad_request", "radius must be 0..64, not '%s'", r);
+        if (*end || v < 0 || v > ctx->opts.radius) {
+            /* above the server's radius a query degrades to a scan of the
+             * index: not something any key holder may ask for */
+            svc_error(rep, 400, "bad_request", "radius must be 0..%d, not '%s'", ctx->opts.radius, r);
             return -1;
         }
         o->radius = (int)v;
@@ -358,8 +360,9 @@ static int batch_radius(svc_ctx *ctx, yajl_val root, ward_match_opts *o, svc_rep
     yajl_val r = jv_get(root, "radius");
     if (!r)
         return 0;
-    if (!YAJL_IS_INTEGER(r) || YAJL_GET_INTEGER(r) < 0 || YAJL_GET_INTEGER(r) > 64) {
-        svc_error(rep, 400, "bad_request", "/radius: expected an integer 0..64");
+    if (!YAJL_IS_INTEGER(r) || YAJL_GET_INTEGER(r) < 0 ||
+        YAJL_GET_INTEGER(r) > ctx->opts.radius) {
+        svc_error(rep, 400, "bad_request", "/radius: expected an integer 0..%d", ctx->opts.radius);
         return -1;
     }
     o->radius = (int)YAJL_GET_INTEGER(r);
@@ -438,28 +441,29 @@ static char *context_json(yajl_val root)
     return s;
 }
 
-static void finish_batch(svc_ctx *ctx, const svc_request *req, yajl_val root, batch_out *b,
-                         svc_reply *rep)
+static void finish_batch(svc_ctx *ctx, const svc_request *req, const char *context, int lookup,
+                         batch_out *b, svc_reply *rep)
 {
     int64_t event = 0;
     ward_error err = {0};
     yajl_gen_array_close(b->reply);
     yajl_gen_array_close(b->hashes);
     yajl_gen_array_close(b->matches);
-    yajl_val rec = jv_get(root, "record_event");
-    if (b->alert && rec && YAJL_IS_FALSE(rec)) {
+    if (lookup) {
         /* A lookup by a partner node or an analyst, not an upload: nothing
-         * to review, but who asked about known material is audited. */
+         * to review, but who asked about known material is audited, and
+         * an answer that could not be audited is not given. */
         char detail[64];
         snprintf(detail, sizeof detail, "%zu of the hashes matched", b->matched);
-        svc_audit(ctx->state, req->key_id, "match.lookup", NULL, detail, NULL);
+        if (svc_audit(ctx->state, req->key_id, "match.lookup", NULL, detail, &err) != WARD_OK) {
+            svc_error(rep, 503, "unavailable", "cannot audit the lookup: %s", err.message);
+            return;
+        }
     } else if (b->alert) {
         atomic_fetch_add(&ctx->metrics.alert_matches, 1);
-        char *c = context_json(root);
         char *h = jw_take(b->hashes, NULL), *m = jw_take(b->matches, NULL);
         if (h && m)
-            record_event(ctx, req, c, h, m, b->revision, &event, &err);
-        free(c);
+            record_event(ctx, req, context, h, m, b->revision, &event, &err);
         free(h);
         free(m);
     }
@@ -474,6 +478,10 @@ static void finish_batch(svc_ctx *ctx, const svc_request *req, yajl_val root, ba
 static void match_batch(svc_ctx *ctx, const svc_request *req, svc_reply *rep)
 {
     char ebuf[256];
+    if (!jw_depth_ok(req->body ? req->body : "", req->len, SVC_JSON_MAX_DEPTH)) {
+        svc_error(rep, 400, "bad_request", "JSON nested deeper than %d levels", SVC_JSON_MAX_DEPTH);
+        return;
+    }
     yajl_val root = yajl_tree_parse(req->body ? req->body : "", ebuf, sizeof ebuf);
     if (!root || !YAJL_IS_OBJECT(root)) {
         char *nl = strchr(ebuf, '\n');
@@ -488,7 +496,15 @@ static void match_batch(svc_ctx *ctx, const svc_request *req, svc_reply *rep)
     size_t n = 0;
     ward_match_opts o;
     batch_out b = {0};
-    if (batch_radius(ctx, root, &o, rep) == 0 && parse_batch(ctx, root, &items, &n, rep) == 0) {
+    yajl_val rec = jv_get(root, "record_event");
+    int lookup = rec && YAJL_IS_FALSE(rec);
+    char *context = context_json(root);
+    if (lookup && !(req->scopes & WARD_SCOPE_LOOKUP))
+        svc_error(rep, 403, "forbidden", "\"record_event\": false needs a key with the "
+                  "'lookup' scope (federated lookups are audited, not reviewed)");
+    else if (context && strlen(context) > SVC_MAX_CONTEXT)
+        svc_error(rep, 413, "payload_too_large", "/context: over %d bytes", SVC_MAX_CONTEXT);
+    else if (batch_radius(ctx, root, &o, rep) == 0 && parse_batch(ctx, root, &items, &n, rep) == 0) {
         b.reply = yajl_gen_alloc(NULL);
         b.hashes = yajl_gen_alloc(NULL);
         b.matches = yajl_gen_alloc(NULL);
@@ -503,7 +519,7 @@ static void match_batch(svc_ctx *ctx, const svc_request *req, svc_reply *rep)
                 i++;
             atomic_fetch_add(&ctx->metrics.hashes_checked, i);
             if (i == n)
-                finish_batch(ctx, req, root, &b, rep);
+                finish_batch(ctx, req, context, lookup, &b, rep);
         } else {
             svc_error(rep, 503, "unavailable", "out of memory");
         }
@@ -515,6 +531,7 @@ static void match_batch(svc_ctx *ctx, const svc_request *req, svc_reply *rep)
     if (b.matches)
         yajl_gen_free(b.matches);
     free(items);
+    free(context);
     yajl_tree_free(root);
 }
 

@@ -30,6 +30,9 @@ static void status_of(svc_reply *rep, ward_status rc, const ward_error *err)
     case WARD_EINVAL:
         svc_error(rep, 409, "conflict", "%s", err->message);
         break;
+    case WARD_EIO:
+        svc_error(rep, 503, "unavailable", "%s", err->message);
+        break;
     default:
         svc_error(rep, 500, "internal", "%s", err->message);
     }
@@ -46,8 +49,8 @@ void svc_events(svc_ctx *ctx, const svc_request *req, svc_reply *rep)
         return;
     }
     int limit = lim ? atoi(lim) : 100;
-    if (limit < 1 || limit > 10000) {
-        svc_error(rep, 400, "bad_request", "limit must be 1..10000");
+    if (limit < 1 || limit > 1000) {
+        svc_error(rep, 400, "bad_request", "limit must be 1..1000");
         return;
     }
     if (!status)
@@ -61,8 +64,9 @@ void svc_events(svc_ctx *ctx, const svc_request *req, svc_reply *rep)
     ward_status rc = svc_events_json(ctx->state, strcmp(status, "all") ? status : NULL, limit, g,
                                      &err);
     yajl_gen_map_close(g);
+    if (rc == WARD_OK)
+        rc = svc_audit(ctx->state, req->key_id, "events.list", NULL, status, &err);
     if (rc == WARD_OK) {
-        svc_audit(ctx->state, req->key_id, "events.list", NULL, status, NULL);
         svc_json_reply(rep, 200, g);
     } else {
         status_of(rep, rc, &err);
@@ -82,10 +86,11 @@ void svc_event(svc_ctx *ctx, const svc_request *req, svc_reply *rep)
         return;
     ward_error err;
     ward_status rc = svc_event_json(ctx->state, id, g, &err);
+    char obj[40];
+    snprintf(obj, sizeof obj, "event/%lld", (long long)id);
+    if (rc == WARD_OK) /* a read that cannot be audited is not served */
+        rc = svc_audit(ctx->state, req->key_id, "event.read", obj, NULL, &err);
     if (rc == WARD_OK) {
-        char obj[40];
-        snprintf(obj, sizeof obj, "event/%lld", (long long)id);
-        svc_audit(ctx->state, req->key_id, "event.read", obj, NULL, NULL);
         svc_json_reply(rep, 200, g);
     } else {
         status_of(rep, rc, &err);
@@ -132,8 +137,9 @@ static int review_from_json(yajl_val root, svc_review_in *r, svc_reply *rep)
 void svc_reviews(svc_ctx *ctx, const svc_request *req, svc_reply *rep)
 {
     char ebuf[256];
-    yajl_val root = req->json ? yajl_tree_parse(req->body ? req->body : "", ebuf, sizeof ebuf)
-                              : NULL;
+    int shallow = jw_depth_ok(req->body ? req->body : "", req->len, SVC_JSON_MAX_DEPTH);
+    yajl_val root = req->json && shallow
+                        ? yajl_tree_parse(req->body ? req->body : "", ebuf, sizeof ebuf) : NULL;
     if (!root || !YAJL_IS_OBJECT(root)) {
         svc_error(rep, 400, "bad_request", "expected a JSON object (Content-Type: "
                   "application/json) with event_id, reviewer, decision and viewed");
@@ -183,7 +189,11 @@ void svc_report(svc_ctx *ctx, const svc_request *req, svc_reply *rep)
     }
     char obj[40];
     snprintf(obj, sizeof obj, "report/%lld", (long long)id);
-    svc_audit(ctx->state, req->key_id, "report.read", obj, NULL, NULL);
+    if (svc_audit(ctx->state, req->key_id, "report.read", obj, NULL, &err) != WARD_OK) {
+        free(json);
+        svc_error(rep, 503, "unavailable", "cannot audit the read: %s", err.message);
+        return;
+    }
     rep->status = 200;
     rep->body = json;
 }

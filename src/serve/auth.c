@@ -24,7 +24,7 @@
 #include <time.h>
 #include <ward/digest.h>
 
-static const char *const scope_names[] = {"match", "submit", "review", "admin"};
+static const char *const scope_names[] = {"match", "submit", "review", "admin", "lookup"};
 
 ward_status ward_scopes_parse(const char *text, unsigned *scopes, ward_error *err)
 {
@@ -33,14 +33,14 @@ ward_status ward_scopes_parse(const char *text, unsigned *scopes, ward_error *er
     while (*p) {
         size_t n = strcspn(p, ",");
         unsigned bit = 0;
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < 5; i++)
             if (strlen(scope_names[i]) == n && strncmp(p, scope_names[i], n) == 0)
                 bit = 1u << i;
         if (n == 3 && strncmp(p, "all", 3) == 0)
-            bit = 0xf;
+            bit = 0x1f;
         if (!bit)
             return ward_fail(err, WARD_EINVAL,
-                             "unknown scope '%.*s' (scopes: match, submit, review, admin, all)",
+                             "unknown scope '%.*s' (scopes: match, submit, review, admin, lookup, all)",
                              (int)n, p);
         *scopes |= bit;
         p += n + (p[n] == ',');
@@ -54,7 +54,7 @@ const char *ward_scopes_format(unsigned scopes, char *buf, size_t cap)
 {
     size_t used = 0;
     buf[0] = 0;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         if (scopes & (1u << i))
             used += (size_t)snprintf(buf + used, used < cap ? cap - used : 0, "%s%s",
                                      used ? "," : "", scope_names[i]);
@@ -91,8 +91,9 @@ ward_status ward_apikey_create(const char *datadir, const char *name, unsigned s
                                double rate, double burst, const char *who,
                                char token[WARD_APIKEY_TOKEN_MAX], ward_error *err)
 {
-    if (!name || !*name || !scopes || rate <= 0 || burst < 1)
-        return ward_fail(err, WARD_EINVAL, "a key needs a name, a scope, a rate > 0 and a burst >= 1");
+    if (!name || !*name || !scopes || !(rate >= 0.001) || !(burst >= 1))
+        return ward_fail(err, WARD_EINVAL,
+                         "a key needs a name, a scope, a rate of at least 0.001/s and a burst >= 1");
     if (sodium_init() < 0)
         return ward_fail(err, WARD_EINTERNAL, "libsodium failed to initialise");
     uint8_t idb[4], sec[32];
@@ -120,7 +121,7 @@ ward_status ward_apikey_create(const char *datadir, const char *name, unsigned s
 ward_status ward_apikey_list(const char *datadir, int (*cb)(void *ctx, const ward_apikey *key),
                              void *ctx, ward_error *err)
 {
-    svc_state *s;
+    svc_state *s = NULL;
     ward_status rc = svc_open(datadir, &s, err);
     if (rc == WARD_OK)
         rc = svc_keys_each(s, cb, ctx, err);
@@ -133,7 +134,7 @@ ward_status ward_apikey_revoke(const char *datadir, const char *id, const char *
 {
     if (!reason || !*reason)
         return ward_fail(err, WARD_EINVAL, "a revocation needs a reason");
-    svc_state *s;
+    svc_state *s = NULL;
     ward_status rc = svc_open(datadir, &s, err);
     if (rc == WARD_OK)
         rc = svc_key_revoke(s, id, who, reason, err);
@@ -232,7 +233,7 @@ static long find_key(const svc_auth *a, const char *id)
 }
 
 svc_auth_result svc_auth_check(svc_auth *a, const char *token, unsigned scope, char key_id[24],
-                               double *retry_after_s)
+                               unsigned *scopes, double *retry_after_s)
 {
     const char *secret;
     key_id[0] = 0;
@@ -242,18 +243,21 @@ svc_auth_result svc_auth_check(svc_auth *a, const char *token, unsigned scope, c
         return AUTH_BAD;
     uint8_t sha[32];
     secret_digest(secret, sha);
+    /* Read before taking a->lock: the state connection may be busy for a
+     * while, and auth must not queue every request behind it. */
     pthread_mutex_lock(&a->lock);
     long i = find_key(a, key_id);
-    if (i < 0 && svc_data_version(a->state) != a->data_version) {
-        pthread_mutex_unlock(&a->lock);
+    int64_t seen = a->data_version;
+    pthread_mutex_unlock(&a->lock);
+    if (i < 0 && svc_data_version(a->state) != seen)
         svc_auth_refresh(a, NULL); /* a key added since the last tick */
-        pthread_mutex_lock(&a->lock);
-        i = find_key(a, key_id);
-    }
+    pthread_mutex_lock(&a->lock);
+    i = find_key(a, key_id);
     svc_auth_result r = AUTH_OK;
     if (i < 0 || sodium_memcmp(a->keys[i].secret_sha256, sha, 32) != 0) {
         r = AUTH_BAD;
     } else if (!(a->keys[i].scopes & scope)) {
+        *scopes = a->keys[i].scopes;
         r = AUTH_SCOPE;
     } else {
         bucket *b = &a->buckets[i];
@@ -262,6 +266,7 @@ svc_auth_result svc_auth_check(svc_auth *a, const char *token, unsigned scope, c
         if (b->tokens > a->keys[i].burst)
             b->tokens = a->keys[i].burst;
         b->last = now;
+        *scopes = a->keys[i].scopes;
         if (b->tokens >= 1.0) {
             b->tokens -= 1.0;
         } else {

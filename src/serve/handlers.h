@@ -33,6 +33,7 @@ typedef struct svc_request {
     size_t len;
     int json;           /* Content-Type: application/json */
     char key_id[24];    /* the caller's key, "" on open endpoints */
+    unsigned scopes;    /* all the scopes of that key (WARD_SCOPE_*) */
     const char *method; /* "GET", "POST", ... */
 } svc_request;
 
@@ -41,7 +42,8 @@ typedef struct svc_reply {
     char *body;             /* owned, freed after sending */
     size_t body_len;        /* 0: strlen(body) */
     const char *content_type; /* default application/json */
-    int fd;                 /* > 0: send this file instead of body (closed after) */
+    int has_fd;             /* send fd instead of body (closed after) */
+    int fd;
     uint64_t fd_size;
     char retry_after[16];
     char allow[64];

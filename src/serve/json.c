@@ -84,3 +84,25 @@ char *jw_take(yajl_gen g, size_t *len)
     yajl_gen_clear(g);
     return out;
 }
+
+int jw_depth_ok(const char *text, size_t len, int max_depth)
+{
+    int depth = 0, in_string = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++; /* skip the escaped character */
+            else if (c == '"')
+                in_string = 0;
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max_depth)
+                return 0;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return 1;
+}

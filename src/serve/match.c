@@ -556,8 +556,8 @@ ward_status ward_match_bytes(ward_match *m, const uint8_t *buf, size_t len,
     query q = {.digests = &fh.digests, .pdq = fh.pdq.hash, .npdq = npdq,
                .frames = fh.has_video ? &fh.video : NULL};
     rc = run_query(m, &q, o, out, err);
-    if (hashed)
-        *hashed = fh;
+    if (hashed && rc == WARD_OK)
+        *hashed = fh; /* the caller owns it now */
     else
         ward_file_hash_clear(&fh);
     return rc;

@@ -129,7 +129,9 @@ ward_status ward_remote_lookup(const char *url, const char *const *hashes, size_
     ward_status rc = post(url, json, o, &b, &status, err);
     free(json);
     char ebuf[128];
-    yajl_val root = rc == WARD_OK && b.s ? yajl_tree_parse(b.s, ebuf, sizeof ebuf) : NULL;
+    /* A hostile peer must not crash us with a deeply nested reply. */
+    int shallow = b.s && jw_depth_ok(b.s, b.len, SVC_JSON_MAX_DEPTH);
+    yajl_val root = rc == WARD_OK && shallow ? yajl_tree_parse(b.s, ebuf, sizeof ebuf) : NULL;
     if (rc == WARD_OK && !root)
         rc = ward_fail(err, WARD_EFORMAT, "%s answered HTTP %ld with something that is not "
                        "ward's JSON", url, status);

@@ -130,7 +130,7 @@ typedef enum { AUTH_OK, AUTH_MISSING, AUTH_BAD, AUTH_SCOPE, AUTH_RATE } svc_auth
 /* Check a token for a scope and take one token from its bucket. On
  * AUTH_RATE *retry_after_s says when the bucket has one again. */
 svc_auth_result svc_auth_check(svc_auth *a, const char *token, unsigned scope,
-                               char key_id[24], double *retry_after_s);
+                               char key_id[24], unsigned *scopes, double *retry_after_s);
 
 /* ---- JSON helpers (json.c) ----------------------------------------------- */
 
@@ -143,6 +143,14 @@ void jw_key(yajl_gen g, const char *k);
 void jw_value(yajl_gen g, yajl_val v);
 /* The text of g, copied (caller frees), and the generator cleared. */
 char *jw_take(yajl_gen g, size_t *len);
+/* Whether JSON text nests arrays/objects at most max_depth deep. Checked
+ * before yajl_tree_parse, whose tree (and freeing it) recurses per level:
+ * a body of a million '[' must be refused, not parsed. */
+int jw_depth_ok(const char *text, size_t len, int max_depth);
+#define SVC_JSON_MAX_DEPTH 32
+/* Largest platform context kept with a match event. */
+#define SVC_MAX_CONTEXT (64 * 1024)
+
 /* jv_get, jv_str: members of a parsed object (shared with scan/jsonl.h). */
 
 #endif

@@ -64,6 +64,9 @@ double svc_mono(void)
 typedef struct request {
     double t0;
     int ep;
+    const struct route *route; /* API route decided from the headers */
+    char key_id[24];           /* the caller's key, checked from the headers */
+    unsigned scopes;
     char *body;
     size_t len, cap, limit;
     int too_big;
@@ -77,8 +80,11 @@ static int is_json(struct MHD_Connection *c)
 
 static int append_body(request *r, const char *data, size_t n)
 {
-    if (r->too_big || r->len + n > r->limit) {
+    if (r->too_big || n > r->limit - r->len) {
         r->too_big = 1; /* keep reading and dropping: the answer is 413 */
+        free(r->body);  /* and hold nothing while the client goes on sending */
+        r->body = NULL;
+        r->len = r->cap = 0;
         return 0;
     }
     if (r->len + n + 1 > r->cap) {
@@ -105,13 +111,13 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, svc_reply *rep)
     if (rep->body_len)
         len = rep->body_len;
     struct MHD_Response *resp =
-        rep->fd > 0 ? MHD_create_response_from_fd64(rep->fd_size, rep->fd)
+        rep->has_fd ? MHD_create_response_from_fd64(rep->fd_size, rep->fd)
                     : MHD_create_response_from_buffer(len, rep->body ? rep->body : (char *)"",
                                                       rep->body ? MHD_RESPMEM_MUST_FREE
                                                                 : MHD_RESPMEM_PERSISTENT);
-    if (rep->fd > 0 && !resp)
+    if (rep->has_fd && !resp)
         close(rep->fd); /* on success MHD closes it */
-    if (rep->fd > 0 && rep->body) {
+    if (rep->has_fd && rep->body) {
         free(rep->body);
         rep->body = NULL;
     }
@@ -159,10 +165,10 @@ static const char *request_token(struct MHD_Connection *c)
 
 /* 0 if the request may go on; else the reply is filled. */
 static int authorize(svc_ctx *ctx, struct MHD_Connection *c, unsigned scope, char key_id[24],
-                     svc_reply *rep)
+                     unsigned *scopes, svc_reply *rep)
 {
     double retry = 0;
-    switch (svc_auth_check(ctx->auth, request_token(c), scope, key_id, &retry)) {
+    switch (svc_auth_check(ctx->auth, request_token(c), scope, key_id, scopes, &retry)) {
     case AUTH_OK:
         return 0;
     case AUTH_MISSING:
@@ -182,9 +188,10 @@ static int authorize(svc_ctx *ctx, struct MHD_Connection *c, unsigned scope, cha
     }
     case AUTH_RATE:
         atomic_fetch_add(&ctx->metrics.rate_limited, 1);
-        snprintf(rep->retry_after, sizeof rep->retry_after, "%d", (int)(retry + 0.999) + 0);
-        if (strcmp(rep->retry_after, "0") == 0)
-            strcpy(rep->retry_after, "1");
+        /* whole seconds, at least 1, at most a day (a tiny rate would
+         * otherwise overflow the cast) */
+        snprintf(rep->retry_after, sizeof rep->retry_after, "%d",
+                 retry < 1 ? 1 : retry > 86400 ? 86400 : (int)(retry + 0.999));
         svc_error(rep, 429, "rate_limited", "rate limit of this key exceeded; retry in %s s",
                   rep->retry_after);
         return -1;
@@ -257,20 +264,7 @@ static void dispatch(svc_ctx *ctx, struct MHD_Connection *c, const char *url,
             svc_web(ctx, &wreq, rep);
         return;
     }
-    int known;
-    char allow[64];
-    const route *rt = find_route(url, method, &known, allow);
-    if (!rt) {
-        if (known) {
-            snprintf(rep->allow, sizeof rep->allow, "%s", allow);
-            svc_error(rep, 405, "method_not_allowed", "%s is not allowed on %s (allowed: %s)",
-                      method, url, allow);
-        } else {
-            svc_error(rep, 404, "not_found", "no such endpoint: %s", url);
-        }
-        return;
-    }
-    r->ep = rt->ep;
+    const route *rt = r->route; /* found and authorized by precheck */
     if (r->too_big) {
         svc_error(rep, 413, "payload_too_large", "request body over the limit of %zu bytes",
                   r->limit);
@@ -278,10 +272,47 @@ static void dispatch(svc_ctx *ctx, struct MHD_Connection *c, const char *url,
     }
     svc_request req = {.conn = c, .url = url, .tail = url + strlen(rt->prefix),
                        .body = r->body, .len = r->len, .json = is_json(c),
-                       .method = method};
-    if (rt->scope && authorize(ctx, c, rt->scope, req.key_id, rep) != 0)
-        return;
+                       .method = method, .scopes = r->scopes};
+    memcpy(req.key_id, r->key_id, sizeof req.key_id);
     rt->fn(ctx, &req, rep);
+}
+
+/*
+ * Decide from the headers alone, before any body is read, whether an API
+ * request can be answered at all: no such endpoint, wrong method, no or a
+ * bad key, the wrong scope, over the rate limit or a declared body over the
+ * limit. Such a request is refused at once, so a client without a key can
+ * never make the server buffer a body. 0: go on reading the body.
+ */
+static int precheck(svc_ctx *ctx, struct MHD_Connection *c, const char *url, const char *method,
+                    request *r, svc_reply *rep)
+{
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    if (strncmp(url, "/v1/", 4) == 0) {
+        int known;
+        char allow[64];
+        const route *rt = find_route(url, method, &known, allow);
+        if (!rt && known) {
+            snprintf(rep->allow, sizeof rep->allow, "%s", allow);
+            svc_error(rep, 405, "method_not_allowed", "%s is not allowed on %s (allowed: %s)",
+                      method, url, allow);
+            return -1;
+        }
+        if (!rt) {
+            svc_error(rep, 404, "not_found", "no such endpoint: %s", url);
+            return -1;
+        }
+        r->route = rt;
+        r->ep = rt->ep;
+        if (rt->scope && authorize(ctx, c, rt->scope, r->key_id, &r->scopes, rep) != 0)
+            return -1;
+    }
+    if (cl && strtoull(cl, NULL, 10) > r->limit) {
+        svc_error(rep, 413, "payload_too_large", "request body of %s bytes is over the "
+                  "limit of %zu bytes", cl, r->limit);
+        return -1;
+    }
+    return 0;
 }
 
 static int endpoint_of(const char *url)
@@ -311,14 +342,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (strncmp(url, "/v1/", 4) != 0)
             r->limit = WEB_MAX_FORM; /* pages take small forms, never uploads */
         *con_cls = r;
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > r->limit) {
-            /* Refuse before reading a byte of it; MHD then closes the
-             * connection instead of draining the body. */
-            svc_reply rep = {0};
-            svc_error(&rep, 413, "payload_too_large", "request body of %s bytes is over the "
-                      "limit of %zu bytes", cl, r->limit);
-            svc_metrics_observe(&ctx->metrics, r->ep, 413, svc_mono() - r->t0);
+        svc_reply rep = {0};
+        if (precheck(ctx, c, url, method, r, &rep) != 0) {
+            /* Refused before reading a byte of the body; MHD then closes
+             * the connection instead of draining it. */
+            svc_metrics_observe(&ctx->metrics, r->ep, rep.status, svc_mono() - r->t0);
             return send_reply(c, &rep);
         }
         return MHD_YES;

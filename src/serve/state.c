@@ -99,15 +99,23 @@ static ward_status db_fail(svc_state *s, ward_error *err, const char *what)
     return ward_fail(err, WARD_EIO, "service.db: %s: %s", what, sqlite3_errmsg(s->db));
 }
 
-static ward_status migrate(svc_state *s, ward_error *err)
+static int schema_version(svc_state *s)
 {
     sqlite3_stmt *st;
-    int version = 0;
+    int version = -1;
     if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-        return db_fail(s, err, "reading the schema version");
+        return -1;
     if (sqlite3_step(st) == SQLITE_ROW)
         version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
+    return version;
+}
+
+static ward_status migrate(svc_state *s, ward_error *err)
+{
+    int version = schema_version(s);
+    if (version < 0)
+        return db_fail(s, err, "reading the schema version");
     if (version > SVC_SCHEMA_VERSION)
         return ward_fail(err, WARD_EUNSUPPORTED,
                          "service.db has schema %d, newer than this ward (%d)", version,
@@ -116,6 +124,11 @@ static ward_status migrate(svc_state *s, ward_error *err)
         return WARD_OK;
     char *msg = NULL;
     int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    /* Another process (ward serve starting while ward apikey runs) may have
+     * migrated between the read above and the lock: read again under it. */
+    if (rc == SQLITE_OK && (version = schema_version(s)) >= SVC_SCHEMA_VERSION)
+        return sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK
+                   ? WARD_OK : db_fail(s, err, "reading the schema version");
     if (rc == SQLITE_OK && version < 1)
         rc = sqlite3_exec(s->db, schema_v1, NULL, NULL, &msg);
     if (rc == SQLITE_OK && version < 2)
@@ -198,15 +211,17 @@ static const char *col_text(sqlite3_stmt *st, int i)
 static void audit_hash(const char *prev, const char *at, const char *actor, const char *action,
                        const char *object, const char *detail, char out[65])
 {
-    /* Fields joined with a unit separator and a NUL-free marker for NULL, so
-     * two different records never hash the same text. */
+    /* Each field as its length in decimal and ':' before the bytes ("N;"
+     * for NULL), so two different records never hash the same text
+     * whatever the fields contain (a client's notes may hold anything). */
     const char *f[6] = {prev, at, actor, action, object, detail};
     ward_digester *d = ward_digester_new(WARD_DIGEST_SHA256);
     for (int i = 0; d && i < 6; i++) {
-        ward_digester_update(d, f[i] ? "S" : "N", 1);
+        char len[24];
+        int n = f[i] ? snprintf(len, sizeof len, "%zu:", strlen(f[i])) : snprintf(len, sizeof len, "N;");
+        ward_digester_update(d, len, (size_t)n);
         if (f[i])
             ward_digester_update(d, f[i], strlen(f[i]));
-        ward_digester_update(d, "\x1f", 1);
     }
     ward_digests dg = {0};
     if (d)
@@ -267,7 +282,8 @@ ward_status svc_audit(svc_state *s, const char *actor, const char *action, const
     return rc;
 }
 
-ward_status ward_serve_audit_verify(const char *datadir, uint64_t *records, ward_error *err)
+ward_status ward_serve_audit_verify(const char *datadir, uint64_t *records, char head[65],
+                                    ward_error *err)
 {
     svc_state *s;
     ward_status rc = svc_open(datadir, &s, err);
@@ -298,6 +314,8 @@ ward_status ward_serve_audit_verify(const char *datadir, uint64_t *records, ward
     svc_close(s);
     if (records)
         *records = n;
+    if (head)
+        memcpy(head, prev, 65);
     return rc;
 }
 

@@ -32,6 +32,7 @@ K_REVIEW = key("tns-team", "review", "--rate", "100000")
 K_ADMIN = key("ops", "admin")
 K_SLOW = key("tiny", "match", "--rate", "0.5", "--burst", "2")
 K_SUBMIT = key("platform-a-evidence", "submit")
+K_PEER = key("partner-node", "match,lookup")
 expect(K_MATCH.startswith("wk_"), "token format")
 listed = ward("apikey", "list", check_rc=0).stdout.decode()
 expect("platform-a" in listed and K_MATCH.split("_")[2] not in listed, "list hides secrets")
@@ -125,6 +126,19 @@ st, e, _ = req("POST", "/v1/match", '{"hashes": [', K_MATCH, "application/json")
 expect(st == 400 and e["error"]["code"] == "bad_request", "malformed JSON")
 st, e, _ = post_json("/v1/match", {"hashes": [known_pdq], "radius": 99})
 expect(st == 400 and "/radius" in e["error"]["message"], "radius range")
+deep = '{"hashes": ["%s"], "x": %s1%s}' % (known_pdq, "[" * 100000, "]" * 100000)
+st, e, _ = req("POST", "/v1/match", deep, K_MATCH, "application/json")
+expect(st == 400 and "nested" in e["error"]["message"], f"deep JSON refused {st}")
+st, e, _ = req("POST", "/v1/reviews", deep, K_REVIEW, "application/json")
+expect(st == 400, "deep JSON refused on reviews")
+# No key: refused from the headers, before a byte of the body is read.
+s = socket.create_connection(("127.0.0.1", PORT))
+s.sendall(b"POST /v1/match HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+          b"Transfer-Encoding: chunked\r\n\r\n")
+s.settimeout(10)
+head = s.recv(4096)
+s.close()
+expect(head.startswith(b"HTTP/1.1 401"), f"keyless upload refused before its body: {head[:60]}")
 
 # --- evidence: only the event's own file is filed, once, privately ---------------
 wee = open(os.path.join(I, "wee.jpg"), "rb").read()
@@ -140,17 +154,19 @@ st, e, _ = req("POST", "/v1/events/999999/evidence", wee, K_SUBMIT, "image/jpeg"
 expect(st == 404, "no such event")
 
 # --- federated lookup from another node's CLI: answered, audited, no event --------
-st, ev0, _ = req("GET", "/v1/events?status=all&limit=10000", key=K_REVIEW)
+st, ev0, _ = req("GET", "/v1/events?status=all&limit=1000", key=K_REVIEW)
+st, e, _ = post_json("/v1/match", {"hashes": [wee_md5], "record_event": False})
+expect(st == 403 and "lookup" in e["error"]["message"], "a platform key cannot skip events")
 p = ward("db", "lookup", "--data", "elsewhere", "--remote", f"http://127.0.0.1:{PORT}",
-         "--key", K_MATCH, "md5:" + wee_md5, "sha1:" + "12" * 20, check_rc=1)
+         "--key", K_PEER, "md5:" + wee_md5, "sha1:" + "12" * 20, check_rc=1)
 out = p.stdout.decode()
 expect(f"md5:{wee_md5}: known at http://127.0.0.1:{PORT}: list vic, category 1" in out, out)
 expect(f"sha1:{'12' * 20}: not found" in out, out)
-st, ev1, _ = req("GET", "/v1/events?status=all&limit=10000", key=K_REVIEW)
+st, ev1, _ = req("GET", "/v1/events?status=all&limit=1000", key=K_REVIEW)
 expect(len(ev1["events"]) == len(ev0["events"]), "a lookup is not an upload event")
 p = ward("db", "lookup", "--remote", f"http://127.0.0.1:{PORT}", "--key", "wk_x_y", wee_md5, check_rc=3)
 expect(b"peer refused" in p.stderr and b"401" in p.stderr, p.stderr)
-ward("db", "lookup", "--remote", "http://127.0.0.1:1", "--key", K_MATCH, wee_md5, check_rc=4)
+ward("db", "lookup", "--remote", "http://127.0.0.1:1", "--key", K_PEER, wee_md5, check_rc=4)
 
 # --- review -> report, reject -> allow-list ------------------------------------
 st, ev, _ = req("GET", "/v1/events?status=pending", key=K_REVIEW)
@@ -246,7 +262,7 @@ expect(srv.wait(timeout=30) == 0, "clean stop on SIGTERM")
 
 # --- audit: intact, then tampered -------------------------------------------------------
 out = ward("audit", "verify", check_rc=0).stdout.decode()
-expect("intact" in out, out)
+expect("intact" in out and " head " in out, out)
 db = sqlite3.connect("d/service.db")
 actions = [r[0] for r in db.execute("SELECT action FROM audit")]
 for a in ["apikey.create", "event.create", "match.lookup", "review.confirm", "report.create", "review.reject",

@@ -104,7 +104,7 @@ static void test_login_lockout_sessions(void **state)
     assert_int_equal(web_login(s, "jo", pw, NULL, now + 2 * WEB_LOCKOUT_S, &u), LOGIN_BAD);
     svc_close(s);
     uint64_t records;
-    assert_int_equal(ward_serve_audit_verify(dir, &records, &err), WARD_OK);
+    assert_int_equal(ward_serve_audit_verify(dir, &records, NULL, &err), WARD_OK);
     assert_true(records >= 2);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
