@@ -145,6 +145,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         svc_reviews(&ctx, &req, &rep);
     else
         svc_match(&ctx, &req, &rep);
+    /* An event that could not be recorded is named with a reason: an empty
+     * one means a reply claimed a failure that did not happen. */
+    if (rep.body && strstr(rep.body, "\"event_error\":\"\"")) {
+        fprintf(stderr, "reply names an empty event_error: %s\n", rep.body);
+        abort();
+    }
     free(rep.body);
     free(body);
     reset_state();

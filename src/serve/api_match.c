@@ -447,7 +447,8 @@ static void finish_batch(svc_ctx *ctx, const svc_request *req, yajl_val root, ba
     yajl_gen_array_close(b->hashes);
     yajl_gen_array_close(b->matches);
     yajl_val rec = jv_get(root, "record_event");
-    if (b->alert && rec && YAJL_IS_FALSE(rec)) {
+    int lookup = rec && YAJL_IS_FALSE(rec);
+    if (b->alert && lookup) {
         /* A lookup by a partner node or an analyst, not an upload: nothing
          * to review, but who asked about known material is audited. */
         char detail[64];
@@ -465,7 +466,8 @@ static void finish_batch(svc_ctx *ctx, const svc_request *req, yajl_val root, ba
     }
     jw_kv_int(b->reply, "matched", (long long)b->matched);
     jw_kv_bool(b->reply, "alert", b->alert);
-    emit_event(b->reply, b->alert, event, &err);
+    /* A lookup records no event, so it has none to name and no error. */
+    emit_event(b->reply, b->alert && !lookup, event, &err);
     emit_index(b->reply, ctx, b->revision);
     yajl_gen_map_close(b->reply);
     svc_json_reply(rep, 200, b->reply);
