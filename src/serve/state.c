@@ -640,7 +640,8 @@ static ward_status allow_load(svc_state *s, ward_error *err)
         free(v);
         return rc;
     }
-    qsort(v, n, sizeof *v, cmp_allow); /* strcmp order, whatever SQLite's collation */
+    if (n > 1) /* an empty list is a NULL v, which qsort must not be given */
+        qsort(v, n, sizeof *v, cmp_allow); /* strcmp order, whatever SQLite's collation */
     pthread_rwlock_wrlock(&s->allow.lock);
     free(s->allow.v);
     s->allow.v = v;
