@@ -344,6 +344,7 @@ static int parse_batch(svc_ctx *ctx, yajl_val root, batch_item **items, size_t *
             svc_error(rep, 400, "bad_request", "/hashes/%zu: expected a string or "
                       "{\"hash\": ..., \"id\": ...}", i);
             free(*items);
+            *items = NULL; /* the caller frees it too */
             return -1;
         }
         (*items)[i].hash = h;
