@@ -259,7 +259,8 @@ static ward_status build_digest_table(bvec *v, int kind, uint32_t **dir_out,
     }
     memmove(dir + 1, dir, nb * sizeof *dir);
     dir[0] = 0;
-    for (size_t k = 0; k < nb; k++)
+    /* No records: tmp is NULL, and even NULL + 0 is undefined. */
+    for (size_t k = 0; n && k < nb; k++)
         sort_bucket(tmp + (size_t)dir[k] * rs, dir[k + 1] - dir[k], rs, dlen);
     if (n) {
         free(v->p);

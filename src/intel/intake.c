@@ -204,6 +204,11 @@ static ward_status implied_factors(wi_intake *ik, int64_t rec, const wi_referral
 static ward_status ip_event(wi_intake *ik, int64_t rec, int grp, const wi_ip_event *e,
                             const char *where, ward_error *err)
 {
+    /* <ip_event time=".."/> or {"time": ..}: no address, nothing to store. */
+    if (!e->address) {
+        note(ik, where, "ip", "an IP event without an address: skipped");
+        return WARD_OK;
+    }
     wi_norm ip, t = {0};
     wi_norm_ip(e->address, &ip);
     int has_time = !blank(e->time);

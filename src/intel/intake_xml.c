@@ -15,6 +15,7 @@
 #include "intel/intel_int.h"
 #include "util/error.h"
 
+#include <libxml/hash.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <stdio.h>
@@ -118,6 +119,17 @@ static void report(pool *p, xmlNode *rn, wi_referral *r)
     }
 }
 
+/* Entities are refused rather than expanded: xmlNodeGetContent expands a
+ * reference each time it is read, so a few KB of references to one large
+ * entity come to gigabytes (160 KB of XML took 2 GB and 9 s). Referral data
+ * has no use for them; the predefined ones (&amp; ...) are not declared. */
+static int declares_entities(xmlDoc *doc)
+{
+    xmlDtd *d = doc->intSubset;
+    return d && ((d->entities && xmlHashSize((xmlHashTablePtr)d->entities) > 0) ||
+                 (d->pentities && xmlHashSize((xmlHashTablePtr)d->pentities) > 0));
+}
+
 ward_status wi_read_xml(wi_intake *ik, const char *path, ward_error *err)
 {
     /* No network, no external entities: a referral file is data only. */
@@ -130,7 +142,11 @@ ward_status wi_read_xml(wi_intake *ik, const char *path, ward_error *err)
     }
     xmlNode *root = xmlDocGetRootElement(doc);
     ward_status rc = WARD_OK;
-    if (!root || !is(root, "reports"))
+    if (declares_entities(doc))
+        rc = ward_fail(err, WARD_EFORMAT, "%s: declares XML entities (<!ENTITY>), which a "
+                       "referral file may not: each reference would be expanded again "
+                       "wherever it is read", path);
+    else if (!root || !is(root, "reports"))
         rc = ward_fail(err, WARD_EFORMAT, "%s: root element must be <reports>", path);
     size_t i = 0;
     for (xmlNode *c = root ? root->children : NULL; c && !rc; c = c->next) {

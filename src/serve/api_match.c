@@ -346,6 +346,7 @@ static int parse_batch(svc_ctx *ctx, yajl_val root, batch_item **items, size_t *
             svc_error(rep, 400, "bad_request", "/hashes/%zu: expected a string or "
                       "{\"hash\": ..., \"id\": ...}", i);
             free(*items);
+            *items = NULL; /* the caller frees it too */
             return -1;
         }
         (*items)[i].hash = h;
@@ -469,7 +470,8 @@ static void finish_batch(svc_ctx *ctx, const svc_request *req, const char *conte
     }
     jw_kv_int(b->reply, "matched", (long long)b->matched);
     jw_kv_bool(b->reply, "alert", b->alert);
-    emit_event(b->reply, b->alert, event, &err);
+    /* A lookup records no event, so it has none to name and no error. */
+    emit_event(b->reply, b->alert && !lookup, event, &err);
     emit_index(b->reply, ctx, b->revision);
     yajl_gen_map_close(b->reply);
     svc_json_reply(rep, 200, b->reply);
