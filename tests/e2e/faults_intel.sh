@@ -5,7 +5,7 @@
 set -euo pipefail
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cd "$T"
-exec /usr/bin/python3 - <<'PY'
+/usr/bin/python3 - <<'PY'
 import os, random, signal, sqlite3, subprocess, sys, time
 sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *

@@ -7,7 +7,7 @@
 set -euo pipefail
 T=$(mktemp -d); trap 'kill $(cat "$T/server.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$T"' EXIT
 cd "$T"
-exec /usr/bin/python3 - <<'PY'
+/usr/bin/python3 - <<'PY'
 import hashlib, os, random, socket, subprocess, sys, time, urllib.request
 sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
@@ -25,6 +25,8 @@ log = open("server.log", "w")
 srv = subprocess.Popen(["/usr/bin/python3", "-m", "http.server", str(port), "--bind", "127.0.0.1",
                         "--directory", "www"], stdout=log, stderr=log)
 open("server.pid", "w").write(str(srv.pid))
+import atexit
+atexit.register(srv.kill)
 URL = f"http://127.0.0.1:{port}/v1/releases/national"
 for _ in range(100):
     try: urllib.request.urlopen(f"http://127.0.0.1:{port}/"); break

@@ -7,7 +7,7 @@
 set -euo pipefail
 T=$(mktemp -d); trap 'kill $(cat "$T"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$T"' EXIT
 cd "$T"
-exec /usr/bin/python3 - <<'PY'
+/usr/bin/python3 - <<'PY'
 import hashlib, os, shutil, signal, socket, subprocess, sys, time, urllib.request
 sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *

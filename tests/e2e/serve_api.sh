@@ -6,7 +6,7 @@
 set -euo pipefail
 T=$(mktemp -d); trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$T"' EXIT
 cd "$T"
-exec /usr/bin/python3 - <<'PY'
+/usr/bin/python3 - <<'PY'
 import hashlib, http.client, json, os, signal, socket, sqlite3, ssl, subprocess, sys
 import threading, time
 sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))

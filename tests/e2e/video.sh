@@ -5,7 +5,7 @@
 set -euo pipefail
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cd "$T"
-exec /usr/bin/python3 - <<'PY'
+/usr/bin/python3 - <<'PY'
 import json, os, subprocess, sys
 sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *

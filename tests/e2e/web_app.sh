@@ -23,7 +23,7 @@ fi
 export CHROMIUM
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cd "$T"
-exec /usr/bin/python3 - <<'PY'
+/usr/bin/python3 - <<'PY'
 import base64, hashlib, hmac, http.client, json, os, re, struct, subprocess, sys, time
 import urllib.parse
 sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
