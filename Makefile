@@ -5,8 +5,9 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build check check-release check-asan demo bench fuzz fuzz-build clean
+.PHONY: all deps build check check-release check-asan check-fuzz demo bench fuzz fuzz-build clean
 FUZZ_SECONDS ?= 60
+CHECK_FUZZ_SECONDS ?= 3
 
 all: build
 
@@ -17,7 +18,7 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-check: check-release check-asan
+check: check-release check-asan check-fuzz
 
 check-release: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -43,6 +44,11 @@ fuzz-build:
 	@scripts/deps.sh --fuzz
 	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DWARD_FUZZ=ON >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
+
+# CI: every libFuzzer target briefly (clang; its corpus is also replayed by
+# the release and sanitizer test runs above).
+check-fuzz: fuzz-build
+	@scripts/fuzz.sh build-fuzz $(CHECK_FUZZ_SECONDS)
 
 # Run every libFuzzer target for FUZZ_SECONDS each, starting from a copy of the
 # checked-in corpus (the repository's corpus grows by hand, with crashers).

@@ -15,8 +15,13 @@ for bin in "$BUILD"/fuzz/fuzz_*; do
     mkdir -p "$work/corpus"
     cp -n "$ROOT/fuzz/corpus/$target"/* "$work/corpus/" 2>/dev/null || true
     echo "== fuzz $target for ${SECONDS_EACH}s"
-    if ! (cd "$work" && "$OLDPWD/$bin" -max_total_time="$SECONDS_EACH" -max_len=262144 \
-            -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 corpus 2>&1 | tail -12); then
+    # The fuzzer's own exit status decides (a pipe into tail would hide it).
+    if (cd "$work" && "$OLDPWD/$bin" -max_total_time="$SECONDS_EACH" -max_len=262144 \
+            -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 corpus >fuzz.log 2>&1); then
+        grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb" "$work/fuzz.log" | tr '\n' ' '
+        echo
+    else
+        tail -30 "$work/fuzz.log"
         echo "!! $target: crash or failure; see $work"
         status=1
     fi
