@@ -101,6 +101,8 @@ typedef struct ward_serve_opts {
     uint64_t max_pixels;      /* decode limit for uploads (100 Mpx) */
     int radius;               /* default PDQ radius (31) */
     const char *release_root; /* served under /v1/releases/ (NULL: <datadir>/releases) */
+    const char *scans_root;   /* scan reports browsable at /scans: UNIT/SCAN/ folders
+                                 of `ward scan --out` (NULL: none) */
 } ward_serve_opts;
 void ward_serve_opts_default(ward_serve_opts *opts);
 

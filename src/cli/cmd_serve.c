@@ -21,7 +21,7 @@ static const char help[] =
 "               [--threads N] [--max-upload BYTES] [--max-json BYTES]\n"
 "               [--max-batch N] [--timeout S] [--max-connections N]\n"
 "               [--per-ip N] [--reload-interval S] [--radius R] [--max-pixels N]\n"
-"               [--reporter NAME] [--releases DIR] [--port-file FILE]\n"
+"               [--reporter NAME] [--releases DIR] [--scans DIR] [--port-file FILE]\n"
 "\n"
 "DESCRIPTION\n"
 "    Answers platforms that check uploads against the hash sets of the data\n"
@@ -86,6 +86,9 @@ static const char help[] =
 "    --reporter NAME      organisation named in reports (default ward)\n"
 "    --releases DIR       publish this release tree under /v1/releases/\n"
 "                         (default: the data directory's releases/)\n"
+"    --scans DIR          scan reports for the web application (/scans):\n"
+"                         DIR/UNIT/SCAN/ are 'ward scan --out' folders, UNIT a\n"
+"                         force or hub; each unit sees its own (docs/web.md)\n"
 "    --port-file FILE     write the bound port here once listening\n"
 "\n"
 "EXIT STATUS\n"
@@ -100,7 +103,7 @@ static const char help[] =
 
 enum { OPT_TLS_CERT = 256, OPT_TLS_KEY, OPT_THREADS, OPT_MAX_UPLOAD, OPT_MAX_JSON,
        OPT_MAX_BATCH, OPT_TIMEOUT, OPT_MAX_CONN, OPT_PER_IP, OPT_RELOAD, OPT_RADIUS,
-       OPT_REPORTER, OPT_RELEASES, OPT_PORT_FILE, OPT_DATA, OPT_LISTEN, OPT_MAX_PIXELS };
+       OPT_REPORTER, OPT_RELEASES, OPT_PORT_FILE, OPT_DATA, OPT_LISTEN, OPT_MAX_PIXELS, OPT_SCANS };
 
 static const struct option long_opts[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
@@ -117,6 +120,7 @@ static const struct option long_opts[] = {
     {"reload-interval", required_argument, NULL, OPT_RELOAD},
     {"radius", required_argument, NULL, OPT_RADIUS},
     {"max-pixels", required_argument, NULL, OPT_MAX_PIXELS},
+    {"scans", required_argument, NULL, OPT_SCANS},
     {"reporter", required_argument, NULL, OPT_REPORTER},
     {"releases", required_argument, NULL, OPT_RELEASES},
     {"port-file", required_argument, NULL, OPT_PORT_FILE},
@@ -190,6 +194,7 @@ static int parse_one(int c, const char *arg, serve_args *a)
     case OPT_TLS_KEY: a->o.tls_key = arg; return 0;
     case OPT_REPORTER: a->o.reporter = arg; return 0;
     case OPT_RELEASES: a->o.release_root = arg; return 0;
+    case OPT_SCANS: a->o.scans_root = arg; return 0;
     case OPT_PORT_FILE: a->port_file = arg; return 0;
     case OPT_THREADS:
         if (parse_uint(arg, 1, 256, &v)) return cli_usage("serve", "--threads: 1..256");

@@ -42,6 +42,8 @@ typedef struct svc_reply {
     char *body;             /* owned, freed after sending */
     size_t body_len;        /* 0: strlen(body) */
     const char *content_type; /* default application/json */
+    const char *csp;        /* HTML: a Content-Security-Policy other than the
+                               application's (a scan report's inline CSS) */
     int has_fd;             /* send fd instead of body (closed after) */
     int fd;
     uint64_t fd_size;

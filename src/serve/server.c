@@ -144,8 +144,9 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, svc_reply *rep)
         /* Pages of the web application: no scripts, nothing from elsewhere,
          * never framed (clickjacking), forms only back to us. */
         MHD_add_response_header(resp, "Content-Security-Policy",
-                                "default-src 'none'; style-src 'self'; img-src 'self';"
-                                " form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+                                rep->csp ? rep->csp
+                                : "default-src 'none'; style-src 'self'; img-src 'self';"
+                                  " form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
         MHD_add_response_header(resp, "X-Frame-Options", "DENY");
         MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
     }

@@ -45,7 +45,8 @@ void page_begin(web_page *w, const char *title)
     if (w->sess.user.name[0]) {
         static const struct { const char *href, *label; unsigned roles; } nav[] = {
             {"/queue", "My queue", INTEL}, {"/alerts", "Alerts", INTEL},
-            {"/kpi", "KPIs", INTEL}, {"/reviews", "Match reviews", R(REVIEWER)},
+            {"/kpi", "KPIs", INTEL}, {"/scans", "Scans", INTEL},
+            {"/reviews", "Match reviews", R(REVIEWER)},
             {"/audit", "Audit log", R(AUDITOR) | R(ADMIN)}};
         html_f(&w->out, "<nav>");
         for (size_t i = 0; i < sizeof nav / sizeof *nav; i++)
@@ -243,6 +244,8 @@ static const web_route web_routes[] = {
     {"GET", "/reviews", R(REVIEWER), web_reviews},
     {"POST", "/reviews/", R(REVIEWER), web_reviews},
     {"GET", "/audit", R(AUDITOR) | R(ADMIN), web_audit_page},
+    {"GET", "/scans", INTEL, web_scans},
+    {"GET", "/scans/", INTEL, web_scans},
 };
 
 static const web_route *web_find(const char *method, const char *url, int *path_known)

@@ -107,5 +107,6 @@ void web_alerts(web_page *w);
 void web_kpi(web_page *w);        /* web_kpi.c */
 void web_reviews(web_page *w);       /* GET /reviews, POST /reviews/N */
 void web_audit_page(web_page *w);
+void web_scans(web_page *w);         /* web_scans.c: /scans, /scans/UNIT/SCAN[/report.html] */
 
 #endif

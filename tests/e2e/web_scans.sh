@@ -1,0 +1,86 @@
+#!/bin/bash
+# Scan reports in the web application (ward serve --scans DIR): each unit
+# sees its own scans, a national analyst all; names from the folder never
+# become paths; the report page keeps its no-script policy; views audited.
+set -euo pipefail
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+cd "$T"
+/usr/bin/python3 - <<'PY'
+import atexit, http.client, os, re, shutil, subprocess, sys, time, urllib.parse
+sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
+from wardtest import *
+
+os.environ["WARD_DATA"] = os.path.abspath("d")
+I = os.path.join(DATA, "pdq/images")
+PW = "correct horse battery staple"
+ward("hash", "--hashdeep", "-o", "known.hd", os.path.join(I, "wee.jpg"), check_rc=0)
+ward("db", "import", "--list", "vic", "--category", "1", "known.hd", check_rc=0)
+for name, role, unit in [("swp", "force-officer", "South Wales Police"),
+                         ("wyp", "force-officer", "West Yorkshire Police"),
+                         ("nat", "national-analyst", "national")]:
+    ward("users", "add", "--role", role, "--unit", unit, name, stdin=(PW + "\n").encode(), check_rc=0)
+
+# Two scans, one per force.
+os.makedirs("ev1"); os.makedirs("ev2")
+os.makedirs("scans/South Wales Police"); os.makedirs("scans/West Yorkshire Police")
+shutil.copy(os.path.join(I, "wee.jpg"), "ev1/a.jpg"); shutil.copy(os.path.join(I, "small.jpg"), "ev1/b.jpg")
+shutil.copy(os.path.join(I, "q0291.jpg"), "ev2/c.jpg")
+ward("scan", "-q", "--out", "scans/South Wales Police/case-1", "ev1", check_rc=1)
+ward("scan", "-q", "--out", "scans/West Yorkshire Police/case-2", "ev2", check_rc=0)
+
+srv = subprocess.Popen([WARD, "serve", "--listen", "127.0.0.1:0", "--port-file", "port",
+                        "--scans", "scans"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+atexit.register(srv.kill)
+for _ in range(200):
+    if os.path.exists("port") and open("port").read().strip(): break
+    time.sleep(0.05)
+PORT = int(open("port").read())
+
+def req(method, path, form=None, cookie=None):
+    c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+    h = {"Cookie": cookie} if cookie else {}
+    body = urllib.parse.urlencode(form) if form is not None else None
+    if body is not None: h["Content-Type"] = "application/x-www-form-urlencoded"
+    c.request(method, path, body=body, headers=h)
+    r = c.getresponse(); data = r.read().decode(); c.close()
+    return r.status, data, r
+
+def session(name):
+    st, page, r = req("GET", "/login")
+    tok = re.search(r'name="login_token" value="(\w+)"', page).group(1)
+    st, page, r = req("POST", "/login", {"login_token": tok, "user": name, "password": PW},
+                      f"ward_login={tok}")
+    expect(st == 303, f"login {name}: {st}")
+    return "ward_session=" + re.match(r"ward_session=([^;]*)", r.getheader("Set-Cookie")).group(1)
+
+SW, WY = "/scans/South%20Wales%20Police/case-1", "/scans/West%20Yorkshire%20Police/case-2"
+swp = session("swp")
+st, page, _ = req("GET", "/scans", cookie=swp)
+expect(st == 200 and "case-1" in page and "case-2" not in page, "a force sees its own scans only")
+st, page, _ = req("GET", SW, cookie=swp)
+expect(st == 200 and "known" in page and "case-1" in page, f"summary {st}")
+st, page, r = req("GET", SW + "/report.html", cookie=swp)
+csp = r.getheader("Content-Security-Policy")
+expect(st == 200 and "<html" in page and "script-src" not in csp and "default-src 'none'" in csp, csp)
+expect("a.jpg" not in page and "b.jpg" in page, "the known file is not named, the new one is")
+st, page, _ = req("GET", WY, cookie=swp)
+expect(st == 403, f"another force's scan refused: {st}")
+for bad in ["/scans/..%2F..%2Fetc/passwd", "/scans/South%20Wales%20Police/..",
+            "/scans/South%20Wales%20Police/case-1/summary.txt", "/scans/x%00y/z",
+            "/scans/South%20Wales%20Police/case-1/../../../d"]:
+    st, page, _ = req("GET", bad, cookie=swp)
+    expect(st in (403, 404), f"{bad}: {st}")
+nat = session("nat")
+st, page, _ = req("GET", "/scans", cookie=nat)
+expect(st == 200 and "case-1" in page and "case-2" in page, "national sees all")
+st, page, r = req("GET", "/scans")
+expect(st == 303, "no session, no scans")
+srv.terminate()
+expect(srv.wait(timeout=30) == 0, "clean stop (no sanitizer report)")
+import sqlite3
+acts = [a for (a,) in sqlite3.connect("d/service.db").execute("SELECT action FROM audit")]
+for a in ["web.scans.list", "web.scan.read", "web.scan.report", "web.denied"]:
+    expect(a in acts, f"audited: {a}")
+ward("audit", "verify", check_rc=0)
+print("ok: web_scans")
+PY
