@@ -64,4 +64,4 @@ static int run_audit(int argc, char **argv)
     return WARD_EXIT_OK;
 }
 
-const cli_command cli_cmd_audit = {"audit", run_audit, "verify the audit log", help};
+const cli_command cli_cmd_audit = {"audit", run_audit, "Verify the audit log of the service", help};

@@ -344,4 +344,4 @@ static int run_release(int argc, char **argv)
     return rc;
 }
 
-const cli_command cli_cmd_release = {"release", run_release, "signed, versioned hash-list releases", help};
+const cli_command cli_cmd_release = {"release", run_release, "Signed, versioned hash-list releases and deltas", help};

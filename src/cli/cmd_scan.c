@@ -393,4 +393,4 @@ static int run_scan(int argc, char **argv)
 }
 
 const cli_command cli_cmd_scan = {"scan", run_scan,
-                                  "triage seized media against the hash sets", help};
+                                  "Triage seized media against the hash sets", help};

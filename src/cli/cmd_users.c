@@ -203,5 +203,5 @@ static int run_users(int argc, char **argv)
     return act(&a, action, argv[optind]);
 }
 
-const cli_command cli_cmd_users = {"users", run_users, "users of the analysts' web application",
+const cli_command cli_cmd_users = {"users", run_users, "Users of the analysts' web application",
                                    help};

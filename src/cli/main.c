@@ -32,6 +32,9 @@ static void usage(FILE *out)
             "ward triages media for known child sexual abuse material: it hashes files\n"
             "(MD5, SHA-1, SHA-256, PDQ), matches them against hash sets and reports what\n"
             "is known, near-known, ignorable and new, without anyone viewing known images.\n"
+            "It serves the same matching to platforms (with human review and reports),\n"
+            "shares hash lists as signed releases, and triages bulk referral lists into\n"
+            "prioritised intelligence packages, every verdict going to a person.\n"
             "\n"
             "Commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
