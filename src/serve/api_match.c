@@ -64,7 +64,28 @@ static void emit_index(yajl_gen g, svc_ctx *ctx, uint64_t revision)
     yajl_gen_map_close(g);
 }
 
-static void emit_file_hash(yajl_gen g, const ward_file_hash *fh)
+/* A video's sampled frames as vPDQ (frame, seconds, quality, hash), the
+ * form `ward hash -f vpdq` writes. */
+static void emit_frames(yajl_gen g, const ward_vpdq *v)
+{
+    char hex[65];
+    jw_key(g, "frames");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < v->count; i++) {
+        const ward_vpdq_frame *f = &v->frames[i];
+        yajl_gen_map_open(g);
+        jw_kv_int(g, "frame", (long long)f->frame_number);
+        jw_key(g, "timestamp");
+        yajl_gen_double(g, f->timestamp);
+        jw_kv_int(g, "quality", f->quality);
+        ward_pdq_to_hex(&f->hash, hex);
+        jw_kv_str(g, "pdq", hex);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+}
+
+static void emit_file_hash(yajl_gen g, const ward_file_hash *fh, int with_frames)
 {
     char hex[65];
     jw_kv_str(g, "media", ward_media_type_name(fh->media));
@@ -90,6 +111,8 @@ static void emit_file_hash(yajl_gen g, const ward_file_hash *fh)
         jw_kv_bool(g, "complete", fh->video_status == WARD_OK);
         if (fh->video_status != WARD_OK)
             jw_kv_str(g, "error", fh->video_error.message);
+        if (with_frames)
+            emit_frames(g, &fh->video);
         yajl_gen_map_close(g);
     }
 }
@@ -170,7 +193,7 @@ void svc_hash(svc_ctx *ctx, const svc_request *req, svc_reply *rep)
     yajl_gen g = yajl_gen_alloc(NULL);
     if (g) {
         yajl_gen_map_open(g);
-        emit_file_hash(g, &fh);
+        emit_file_hash(g, &fh, 1); /* /v1/hash: the frame hashes too */
         yajl_gen_map_close(g);
         svc_json_reply(rep, 200, g);
         yajl_gen_free(g);
@@ -286,7 +309,7 @@ static void match_upload(svc_ctx *ctx, const svc_request *req, svc_reply *rep)
     yajl_gen g = yajl_gen_alloc(NULL);
     if (g) {
         yajl_gen_map_open(g);
-        emit_file_hash(g, &fh);
+        emit_file_hash(g, &fh, 0);
         jw_kv_bool(g, "allowlisted", allowed);
         jw_kv_bool(g, "alert", res.alert);
         jw_key(g, "matches");

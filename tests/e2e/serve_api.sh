@@ -7,7 +7,7 @@ set -euo pipefail
 T=$(mktemp -d); trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$T"' EXIT
 cd "$T"
 /usr/bin/python3 - <<'PY'
-import hashlib, http.client, json, os, signal, socket, sqlite3, ssl, subprocess, sys
+import hashlib, http.client, json, os, shutil, signal, socket, sqlite3, ssl, subprocess, sys
 import threading, time
 sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
@@ -92,6 +92,18 @@ expect(all(x["kind"] == "pdq" and x["distance"] <= 31 and x["class"] == "alert" 
 upload_event = m["event_id"]
 st, m, _ = req("POST", "/v1/hash", b"plain text, not an image\n", K_MATCH, "text/plain")
 expect(st == 200 and m["sha1"] == hashlib.sha1(b"plain text, not an image\n").hexdigest() and "pdq" not in m, f"hash text {m}")
+# A video: its sampled frames come back as `ward hash -f vpdq` gives them.
+if shutil.which("ffmpeg"):
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                    "testsrc=size=320x240:rate=10", "-t", "3", "-pix_fmt", "yuv420p", "t.mp4"],
+                   check=True)
+    vid = open("t.mp4", "rb").read()
+    st, m, _ = req("POST", "/v1/hash", vid, K_MATCH, "video/mp4")
+    cli = [l.split(",") for l in ward("hash", "-f", "vpdq", "t.mp4", check_rc=0).stdout.decode().splitlines()
+           if l and not l.startswith("#")]
+    expect(st == 200 and m["video"]["complete"] and
+           [(f["frame"], f["quality"], f["pdq"]) for f in m["video"]["frames"]] ==
+           [(int(c[0]), int(c[1]), c[2]) for c in cli], f"video frames as the CLI's: {st}")
 # Hostile bodies are answered, the server stays up.
 for junk in [b"\xff\xd8\xff\xe0" + os.urandom(5000), bridge[:20000], b"\x89PNG\r\n\x1a\n" + b"\0" * 100,
              b"GIF89a\xff\xff\xff\xff" + os.urandom(64)]:
