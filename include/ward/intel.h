@@ -19,7 +19,8 @@
  *                       their packages, raise deconfliction alerts.
  *
  * Models (risk, routing, resolution weights) are plain-text files in the
- * data directory (intel-risk.conf, intel-routing.conf, intel-resolve.conf);
+ * data directory (intel-risk.conf, intel-routing.conf, intel-resolve.conf,
+ * intel-retention.conf);
  * when a file is absent the built-in default (ward_intel_default_config) is
  * used, so a fresh data directory works.
  *
