@@ -381,8 +381,11 @@ static int do_retain(ward_intel *in, intel_args *a, int n, char **rest, ward_err
     if (!st && a->dispose) {
         printf("%s marked for disposal; nothing has been deleted\n", rest[0]);
         st = ward_intel_disposal_preview(in, rest[0], stdout, err);
-    } else if (!st)
-        printf("%s kept\n", rest[0]);
+    } else if (!st) {
+        ward_intel_retention r;
+        if (!(st = ward_intel_retention_get(in, rest[0], a->t, &r, err)))
+            printf("%s kept; next review by %s\n", rest[0], r.review_by);
+    }
     return st ? fail(st, err) : WARD_EXIT_OK;
 }
 

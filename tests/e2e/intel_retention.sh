@@ -11,6 +11,8 @@ cd "$T"
 import json, os, sqlite3, sys
 sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
+_expect = expect
+def expect(cond, msg): _expect(cond, str(msg))   # messages here are often rows
 
 D = os.path.join(DATA, "intel")
 def intel(*args, rc=None, now="2026-01-01T00:00:00Z"):
@@ -48,8 +50,9 @@ expect(retention("2028-02-01T00:00:00Z")["S000001"]["due"], "due when retention 
 intel("retain", "S000003", "--keep", rc=2, now="2027-01-02T00:00:00Z")
 intel("retain", "S000003", rc=2, now="2027-01-02T00:00:00Z")
 intel("retain", "S000003", "--keep", "--dispose", "--reason", "x", rc=2)
-intel("retain", "S000003", "--keep", "--reason", "linked to a live case", rc=0,
+p = intel("retain", "S000003", "--keep", "--reason", "linked to a live case", rc=0,
       now="2027-01-02T00:00:00Z")
+expect(b"next review by 2028-01-02T00:00:00Z" in p.stdout, p.stdout)
 s3 = retention("2027-01-02T00:00:00Z")["S000003"]
 expect(s3["review_by"] == "2028-01-02T00:00:00Z" and not s3["due"] and
        s3["decision"] == "keep" and s3["reason"] == "linked to a live case", s3)
