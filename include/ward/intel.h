@@ -19,7 +19,8 @@
  *                       their packages, raise deconfliction alerts.
  *
  * Models (risk, routing, resolution weights) are plain-text files in the
- * data directory (intel-risk.conf, intel-routing.conf, intel-resolve.conf);
+ * data directory (intel-risk.conf, intel-routing.conf, intel-resolve.conf,
+ * intel-retention.conf);
  * when a file is absent the built-in default (ward_intel_default_config) is
  * used, so a fresh data directory works.
  *
@@ -54,8 +55,8 @@ int ward_intel_schema_version(void);
 ward_status ward_intel_open(const char *datadir, ward_intel **out, ward_error *err);
 void ward_intel_close(ward_intel *in);
 
-/* Built-in model text: which is "risk", "routing" or "resolve"; NULL for
- * another name. */
+/* Built-in model text: which is "risk", "routing", "resolve" or
+ * "retention"; NULL for another name. */
 const char *ward_intel_default_config(const char *which);
 
 /* ---- intake ---------------------------------------------------------- */
@@ -170,6 +171,46 @@ ward_status ward_intel_outcome(ward_intel *in, int64_t package, const char *outc
 /* Escalate a package from a force to its regional hub. */
 ward_status ward_intel_escalate(ward_intel *in, int64_t package, const char *who,
                                 const char *reason, time_t now, ward_error *err);
+
+/* ---- retention -------------------------------------------------------- */
+
+/* Retention policy (intel-retention.conf; 'ward intel config retention'):
+ * an open subject is due for review review_days after its last change; a
+ * closed one (every package has an outcome) is kept retain_days of its
+ * outcome after the latest outcome. Dates never delete anything: they put
+ * the subject before a person, who keeps it or marks it for disposal. */
+typedef struct ward_intel_retention {
+    char subject[16];
+    int closed;                  /* every package has an outcome */
+    char review_by[32];          /* "" until first computed */
+    char retain_until[32];       /* "" while open */
+    char due_at[32];             /* review_by, or for a closed subject the later one */
+    int due;                     /* due_at passed and not marked for disposal */
+    int marked;                  /* the last decision was dispose */
+    char decision[8];            /* "keep", "dispose" or "" */
+    char decided_by[64], decided_at[32], reason[256];
+} ward_intel_retention;
+
+/* Compute review_by / retain_until for every open-to-analysts subject
+ * (review_by never moves back). 'update' and the calls below do this. */
+ward_status ward_intel_retention_refresh(ward_intel *in, ward_error *err);
+/* One subject's dates (refreshed) and last decision; WARD_ENOTFOUND if it
+ * does not exist or was merged into another. */
+ward_status ward_intel_retention_get(ward_intel *in, const char *subject, time_t now,
+                                     ward_intel_retention *r, ward_error *err);
+/* Subjects with their dates, text or JSON lines; due_only: only those due
+ * at `now`. *count the number printed. */
+ward_status ward_intel_retention_list(ward_intel *in, time_t now, int due_only, int json,
+                                      FILE *out, uint64_t *count, ward_error *err);
+/* A person's decision, reason required: keep pushes review_by one interval
+ * on from the later of now and its current value; dispose marks the
+ * subject for disposal and deletes nothing. Recorded in the subject's
+ * history and the audit table. */
+ward_status ward_intel_retain(ward_intel *in, const char *subject, int keep, const char *who,
+                              const char *reason, time_t now, ward_error *err);
+/* What deleting the subject would remove, table by table (text). */
+ward_status ward_intel_disposal_preview(ward_intel *in, const char *subject, FILE *out,
+                                        ward_error *err);
 
 /* ---- reports (to `out`) ------------------------------------------------ */
 

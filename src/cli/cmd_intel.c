@@ -34,7 +34,9 @@ static const char help[] =
 "    ward intel escalate ID --reason TEXT\n"
 "    ward intel query [--list L] [--factor F] [--by force|hub|band] [--json]\n"
 "    ward intel kpi [--json] | alerts [--json] | feedback --list L | report\n"
-"    ward intel evaluate TRUTH.csv                ward intel config risk|routing|resolve\n"
+"    ward intel retention [--due] [--json]\n"
+"    ward intel retain ID --keep|--dispose --reason TEXT\n"
+"    ward intel evaluate TRUTH.csv     ward intel config risk|routing|resolve|retention\n"
 "    (every action takes --data DIR and --now TIME)\n"
 "\n"
 "DESCRIPTION\n"
@@ -74,7 +76,8 @@ static const char help[] =
 "                    and says what.\n"
 "    route           Create or version each subject's package and route it;\n"
 "                    raise deconfliction alerts.\n"
-"    update          resolve, score and route in turn.\n"
+"    update          resolve, score and route in turn, then bring the\n"
+"                    subjects' retention dates up to date.\n"
 "    subjects        Subjects by band (* marks an analyst override).\n"
 "    subject ID      One subject: grade, band, factors, history, referrals\n"
 "                    with every value as received and normalised.\n"
@@ -101,6 +104,17 @@ static const char help[] =
 "    alerts          Deconfliction, closed-subject and overdue alerts.\n"
 "    feedback        What came of each referral of a list, for its sender.\n"
 "    report          A readable triage report.\n"
+"    retention       Each subject's review date (open subjects: the last\n"
+"                    change plus review_days) and, once every package has\n"
+"                    an outcome, its retain-until date (the outcome's\n"
+"                    period), with the last decision taken. --due: only\n"
+"                    those whose date has passed at --now.\n"
+"    retain ID       A person's retention decision, --reason required:\n"
+"                    --keep pushes the review date one interval on;\n"
+"                    --dispose marks the subject for disposal and prints\n"
+"                    what a deletion would remove. Nothing is deleted.\n"
+"                    Both are kept in the subject's history and the audit\n"
+"                    table with who and when.\n"
 "    evaluate        Pairwise precision and recall of the subjects against a\n"
 "                    ground truth file of 'ref,entity' lines (the generator's).\n"
 "    config          Print a built-in model. Copy it to\n"
@@ -116,10 +130,13 @@ static const char help[] =
 "    --bulk, --not-bulk  ingest: a bulk national operation or not (default:\n"
 "                        by size, see bulk_threshold in the routing model)\n"
 "    --now TIME          the time to act as now (UTC, YYYY-MM-DDTHH:MM:SSZ)\n"
+"    --due               retention: only subjects due for a decision\n"
+"    --keep, --dispose   retain: the decision\n"
 "    --json              JSON output (one object per line for lists)\n"
 "\n"
 "EXIT STATUS\n"
-"    0 done; 1 ingest skipped bad records, or alerts exist; 2 usage or a\n"
+"    0 done; 1 ingest skipped bad records, alerts exist, or subjects are\n"
+"    due (retention --due); 2 usage or a\n"
 "    refused value (forbidden factor, missing reason); 3 unusable input;\n"
 "    4 I/O.\n"
 "\n"
@@ -128,18 +145,20 @@ static const char help[] =
 "    ward intel update && ward intel report\n"
 "    ward intel query --list op-willow --factor occupation_children --by force\n"
 "    ward intel override S000042 --band high --reason 'new intel: coaches U11s'\n"
-"    ward intel package 17 --format html -o pkg17.html\n";
+"    ward intel package 17 --format html -o pkg17.html\n"
+"    ward intel retention --due\n"
+"    ward intel retain S000042 --keep --reason 'linked to live op-willow case'\n";
 
 typedef struct intel_args {
     const char *data, *source, *format, *columns, *received, *band, *reason, *note, *holder,
         *list, *factor, *by, *output, *status, *date, *value, *now;
-    int international, bulk, json;
+    int international, bulk, json, due, keep, dispose;
     time_t t;
 } intel_args;
 
 enum { OPT_DATA = 256, OPT_SOURCE, OPT_COLUMNS, OPT_INTL, OPT_BULK, OPT_NOT_BULK, OPT_RECEIVED,
        OPT_BAND, OPT_REASON, OPT_NOTE, OPT_HOLDER, OPT_LIST, OPT_FACTOR, OPT_BY, OPT_JSON,
-       OPT_STATUS, OPT_DATE, OPT_VALUE, OPT_NOW };
+       OPT_STATUS, OPT_DATE, OPT_VALUE, OPT_NOW, OPT_DUE, OPT_KEEP, OPT_DISPOSE };
 
 static const struct option long_opts[] = {
     {"data", required_argument, NULL, OPT_DATA},
@@ -162,6 +181,9 @@ static const struct option long_opts[] = {
     {"date", required_argument, NULL, OPT_DATE},
     {"value", required_argument, NULL, OPT_VALUE},
     {"now", required_argument, NULL, OPT_NOW},
+    {"due", no_argument, NULL, OPT_DUE},
+    {"keep", no_argument, NULL, OPT_KEEP},
+    {"dispose", no_argument, NULL, OPT_DISPOSE},
     {"output", required_argument, NULL, 'o'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -325,7 +347,7 @@ static int do_config(int n, char **rest)
 {
     const char *text = n == 1 ? ward_intel_default_config(rest[0]) : NULL;
     if (!text)
-        return cli_usage("intel", "config: name risk, routing or resolve");
+        return cli_usage("intel", "config: name risk, routing, resolve or retention");
     fputs(text, stdout);
     return WARD_EXIT_OK;
 }
@@ -340,6 +362,31 @@ static int do_evaluate(ward_intel *in, int n, char **rest, ward_error *err)
         return fail(st, err);
     printf("precision %.4f recall %.4f\n", p, r);
     return WARD_EXIT_OK;
+}
+
+static int do_retention(ward_intel *in, intel_args *a, ward_error *err)
+{
+    uint64_t count = 0;
+    ward_status st = ward_intel_retention_list(in, a->t, a->due, a->json, stdout, &count, err);
+    if (st)
+        return fail(st, err);
+    return a->due && count ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
+}
+
+static int do_retain(ward_intel *in, intel_args *a, int n, char **rest, ward_error *err)
+{
+    if (n != 1 || a->keep == a->dispose)
+        return cli_usage("intel", "retain: give a subject id and one of --keep or --dispose");
+    ward_status st = ward_intel_retain(in, rest[0], a->keep, cli_user(), a->reason, a->t, err);
+    if (!st && a->dispose) {
+        printf("%s marked for disposal; nothing has been deleted\n", rest[0]);
+        st = ward_intel_disposal_preview(in, rest[0], stdout, err);
+    } else if (!st) {
+        ward_intel_retention r;
+        if (!(st = ward_intel_retention_get(in, rest[0], a->t, &r, err)))
+            printf("%s kept; next review by %s\n", rest[0], r.review_by);
+    }
+    return st ? fail(st, err) : WARD_EXIT_OK;
 }
 
 static int dispatch(ward_intel *in, intel_args *a, const char *action, int n, char **rest)
@@ -357,6 +404,10 @@ static int dispatch(ward_intel *in, intel_args *a, const char *action, int n, ch
         return do_lifecycle(in, a, action, n, rest, &err);
     if (!strcmp(action, "evaluate"))
         return do_evaluate(in, n, rest, &err);
+    if (!strcmp(action, "retention"))
+        return do_retention(in, a, &err);
+    if (!strcmp(action, "retain"))
+        return do_retain(in, a, n, rest, &err);
     if (!strcmp(action, "resolve"))
         st = do_resolve(in, a, &err);
     else if (!strcmp(action, "score"))
@@ -369,6 +420,8 @@ static int dispatch(ward_intel *in, intel_args *a, const char *action, int n, ch
             st = do_score(in, a, &err);
         if (!st)
             st = do_route(in, a, &err);
+        if (!st)
+            st = ward_intel_retention_refresh(in, &err);
     } else if (!strcmp(action, "subjects"))
         st = ward_intel_subjects(in, a->band, a->json, stdout, &err);
     else if (!strcmp(action, "subject")) {
@@ -449,6 +502,9 @@ static int run_intel(int argc, char **argv)
         case OPT_DATE: a.date = optarg; break;
         case OPT_VALUE: a.value = optarg; break;
         case OPT_NOW: a.now = optarg; break;
+        case OPT_DUE: a.due = 1; break;
+        case OPT_KEEP: a.keep = 1; break;
+        case OPT_DISPOSE: a.dispose = 1; break;
         case 'o': a.output = optarg; break;
         case 'h': cli_print_help(&cli_cmd_intel); return WARD_EXIT_OK;
         default: return cli_usage("intel", "unknown option");
@@ -464,7 +520,8 @@ static int run_intel(int argc, char **argv)
     static const char *const actions[] = {
         "ingest", "resolve", "score", "route", "update", "subjects", "subject", "factor",
         "override", "apart", "join", "quarantine", "clarify", "packages", "package", "state",
-        "outcome", "escalate", "query", "kpi", "alerts", "feedback", "report", "evaluate"};
+        "outcome", "escalate", "query", "kpi", "alerts", "feedback", "report", "evaluate",
+        "retention", "retain"};
     int known = 0;
     for (size_t i = 0; i < sizeof actions / sizeof *actions; i++)
         known |= !strcmp(action, actions[i]);

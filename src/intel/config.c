@@ -129,6 +129,28 @@ static const char default_resolve[] =
 "# IP events agree only within this many hours of each other.\n"
 "ip_window_hours 72\n";
 
+const char *const wi_outcome_names[WI_N_OUTCOMES] = {"arrest", "charge", "caution",
+                                                     "safeguarded", "nfa", "referred"};
+
+static const char default_retention[] =
+"# ward intel retention policy. Nothing is ever deleted by a date alone:\n"
+"# a date only puts the subject before a person ('ward intel retention\n"
+"# --due'), who keeps it (with a reason) or marks it for disposal.\n"
+"#\n"
+"# An open subject is reviewed this many days after its last change (an\n"
+"# assessment, override, merge or split, package step); a 'keep' decision\n"
+"# pushes the review on by the same interval.\n"
+"review_days 365\n"
+"# retain OUTCOME DAYS: a closed subject (every package has an outcome) is\n"
+"# kept this long after its latest outcome, the longest of its outcomes'\n"
+"# periods. No further action: two years; anything else: six years.\n"
+"retain nfa 730\n"
+"retain referred 2190\n"
+"retain safeguarded 2190\n"
+"retain caution 2190\n"
+"retain charge 2190\n"
+"retain arrest 2190\n";
+
 const char *ward_intel_default_config(const char *which)
 {
     if (!which)
@@ -139,6 +161,8 @@ const char *ward_intel_default_config(const char *which)
         return default_routing;
     if (!strcmp(which, "resolve"))
         return default_resolve;
+    if (!strcmp(which, "retention"))
+        return default_retention;
     return NULL;
 }
 
@@ -322,6 +346,27 @@ static ward_status resolve_line(ward_intel *in, cfg_line *l, const char *where,
     return ward_fail(err, WARD_EFORMAT, "%s: cannot read '%s' directive", where, k);
 }
 
+static ward_status retention_line(ward_intel *in, cfg_line *l, const char *where,
+                                  ward_error *err)
+{
+    wi_retention_policy *p = &in->retention;
+    const char *k = l->tok[0];
+    double v;
+    /* A day count of zero would make every subject due at once: refused. */
+    if (!strcmp(k, "review_days") && l->n == 2 && !num(l->tok[1], &v) && v >= 1 && v <= 36500) {
+        p->review_days = (int)v;
+        return WARD_OK;
+    }
+    if (!strcmp(k, "retain") && l->n == 3 && !num(l->tok[2], &v) && v >= 1 && v <= 36500)
+        for (int o = 0; o < WI_N_OUTCOMES; o++)
+            if (!strcmp(l->tok[1], wi_outcome_names[o])) {
+                p->retain_days[o] = (int)v;
+                return WARD_OK;
+            }
+    return ward_fail(err, WARD_EFORMAT, "%s: cannot read '%s' directive (review_days DAYS,"
+                     " retain OUTCOME DAYS; 1 to 36500 days)", where, k);
+}
+
 static ward_status parse_text(ward_intel *in, const char *text, const char *name, cfg_fn fn,
                               ward_error *err)
 {
@@ -384,6 +429,12 @@ ward_status wi_config_load(ward_intel *in, const char *datadir, ward_error *err)
         rc = load_one(in, datadir, "routing", routing_line, err);
     if (!rc)
         rc = load_one(in, datadir, "resolve", resolve_line, err);
+    /* A retention file that leaves an outcome out keeps the built-in period
+     * for it: parse the default first, then the file over it. */
+    if (!rc)
+        rc = parse_text(in, default_retention, "retention", retention_line, err);
+    if (!rc)
+        rc = load_one(in, datadir, "retention", retention_line, err);
     for (size_t i = 0; !rc && i < in->risk.n_factors; i++)
         if (wi_factor_forbidden(&in->risk, in->risk.factors[i].name))
             return ward_fail(err, WARD_EFORMAT, "risk model: factor '%s' is forbidden",

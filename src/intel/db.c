@@ -78,6 +78,18 @@ static const char *const migrations[] = {
     "  subject INTEGER, package INTEGER, parties TEXT NOT NULL, text TEXT NOT NULL);"
     "CREATE TABLE audit(id INTEGER PRIMARY KEY, at TEXT NOT NULL, who TEXT,"
     "  action TEXT NOT NULL, object TEXT, detail TEXT);",
+    /* 1 -> 2: retention. review_by and retain_until are derived from the
+     * subject's changes and outcomes under the retention policy; they are
+     * filled in by the next 'ward intel update' or 'retention' (the policy
+     * is not loaded yet while migrating), NULL until then. The last
+     * decision a person took is kept beside them; every decision is also a
+     * subject_history and an audit row. */
+    "ALTER TABLE subjects ADD COLUMN review_by TEXT;"
+    "ALTER TABLE subjects ADD COLUMN retain_until TEXT;"
+    "ALTER TABLE subjects ADD COLUMN retention TEXT CHECK(retention IN ('keep','dispose'));"
+    "ALTER TABLE subjects ADD COLUMN retention_by TEXT;"
+    "ALTER TABLE subjects ADD COLUMN retention_at TEXT;"
+    "ALTER TABLE subjects ADD COLUMN retention_reason TEXT;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

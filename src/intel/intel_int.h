@@ -67,6 +67,16 @@ typedef struct wi_resolve_model {
     int ip_window_hours;
 } wi_resolve_model;
 
+/* Retention policy: how long an open subject goes before a person reviews
+ * it, and how long a closed one is kept after its outcome (days). */
+enum { WI_N_OUTCOMES = 6 };
+extern const char *const wi_outcome_names[WI_N_OUTCOMES];   /* "arrest", ... */
+
+typedef struct wi_retention_policy {
+    int review_days;
+    int retain_days[WI_N_OUTCOMES];
+} wi_retention_policy;
+
 /* ---- the handle ---------------------------------------------------- */
 
 struct ward_intel {
@@ -75,6 +85,7 @@ struct ward_intel {
     wi_risk_model risk;
     wi_routing routing;
     wi_resolve_model resolve;
+    wi_retention_policy retention;
 };
 
 extern const char *const wi_field_names[WI_NFIELDS];

@@ -281,6 +281,31 @@ static void override_form(web_page *w, const char *sid)
     html_f(&w->out, "<button>Override</button></form>");
 }
 
+/* Review and retention dates, highlighted when due; the last decision. */
+static void retention(web_page *w, ward_intel *in, const char *sid)
+{
+    ward_intel_retention r;
+    ward_error err;
+    html_f(&w->out, "<h2>Retention</h2>");
+    if (ward_intel_retention_get(in, sid, (time_t)w->now, &r, &err) != WARD_OK) {
+        html_f(&w->out, "<p class=\"muted\">unavailable: %s</p>", err.message);
+        return;
+    }
+    html_f(&w->out, "<table><tr><th>Review by</th><th>Retain until</th><th>Status</th>"
+                    "<th>Last decision</th></tr><tr%r><td class=\"due\">%s</td><td%r>%s</td>"
+                    "<td>%s</td><td>", r.due ? " class=\"overdue\"" : "",
+           r.review_by, r.closed ? " class=\"due\"" : "",
+           r.closed ? r.retain_until : "open (not every package has an outcome)",
+           r.marked ? "marked for disposal (nothing deleted)" : r.due ? "due for a decision"
+                                                                       : "not due");
+    if (r.decision[0])
+        html_f(&w->out, "%s by %s at %s, because: %s", r.decision, r.decided_by, r.decided_at,
+               r.reason);
+    else
+        html_f(&w->out, "none");
+    html_f(&w->out, "</td></tr></table>");
+}
+
 static void history(web_page *w, ward_intel *in, const char *sid)
 {
     capture c;
@@ -368,6 +393,7 @@ void web_subject(web_page *w)
                web_jstr(at, "reasons"));
         factors(w, p);
         override_form(w, sid);
+        retention(w, in, sid);
         identifiers(w, p);
         evidence(w, p);
         history(w, in, sid);

@@ -180,6 +180,7 @@ expect(bands == sorted(bands), f"sorted by band: {bands}")
 sid = swp[0]["subject"]
 st, page, _ = s.get(f"/subject/{sid}")
 expect(st == 200 and "As received" in page and "Attribution grade" in page, f"subject {st}")
+expect("<h2>Retention</h2>" in page and "Review by" in page, "retention dates shown")
 expect("source" in page.lower() and "<th>Status</th>" in page and "History" in page, "factors, history")
 st, page, _ = s.get(f"/subject/{xss_subject}")
 expect("&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>" not in page, "escaped")

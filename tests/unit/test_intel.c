@@ -141,6 +141,71 @@ static void test_hash_lookup(void **state)
     ward_store_close(s);
 }
 
+/* An intel.db of schema 1 (before retention) opens, gains the retention
+ * columns with its data intact, and its subjects get dates at the first
+ * refresh. Schema 1 is made from today's by dropping what step 2 added. */
+static void test_migrate_from_schema_1(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/intel.db", dir);
+    ward_intel *in = NULL;
+    ward_error err;
+    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_OK);
+    ward_intel_close(in);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "ALTER TABLE subjects DROP COLUMN review_by;"
+                                  "ALTER TABLE subjects DROP COLUMN retain_until;"
+                                  "ALTER TABLE subjects DROP COLUMN retention;"
+                                  "ALTER TABLE subjects DROP COLUMN retention_by;"
+                                  "ALTER TABLE subjects DROP COLUMN retention_at;"
+                                  "ALTER TABLE subjects DROP COLUMN retention_reason;"
+                                  "INSERT INTO subjects(id, created) VALUES(1, '2026-01-01T00:00:00Z');"
+                                  "PRAGMA user_version = 1",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_OK);
+    ward_intel_retention r;
+    time_t now = 1798761600;   /* 2027-01-01T00:00:00Z: 365 days on */
+    assert_int_equal(ward_intel_retention_get(in, "S000001", now, &r, &err), WARD_OK);
+    assert_string_equal(r.review_by, "2027-01-01T00:00:00Z");
+    assert_true(r.due);
+    assert_false(r.closed);
+    assert_int_equal(ward_intel_retain(in, "S000001", 1, "t", "", now, &err), WARD_EINVAL);
+    assert_int_equal(ward_intel_retain(in, "S000001", 1, "t", "live case", now, &err), WARD_OK);
+    assert_int_equal(ward_intel_retention_get(in, "S000001", now, &r, &err), WARD_OK);
+    assert_string_equal(r.review_by, "2028-01-01T00:00:00Z");
+    assert_false(r.due);
+    assert_int_equal(ward_intel_retention_get(in, "S000002", now, &r, &err), WARD_ENOTFOUND);
+    ward_intel_close(in);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), ward_intel_schema_version());
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+/* The retention policy: a bad line is named by file:line; a file that
+ * names one outcome keeps the built-in periods for the others. */
+static void test_retention_policy(void **state)
+{
+    (void)state;
+    ward_intel *in = NULL;
+    ward_error err;
+    assert_non_null(strstr(ward_intel_default_config("retention"), "retain nfa 730"));
+    write_file("intel-retention.conf", "review_days 30\nretain nfa 0\n");
+    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_EFORMAT);
+    assert_non_null(strstr(err.message, "intel-retention.conf:2"));
+    write_file("intel-retention.conf", "review_days 30\n");
+    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_OK);
+    ward_intel_close(in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -148,6 +213,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_lands_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hash_lookup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_from_schema_1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retention_policy, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,294 @@
+/*
+ * Retention and review dates on subjects. Dates only put a subject before
+ * a person: an open subject is reviewed a fixed interval after its last
+ * change, a closed one (every package has an outcome) is kept for its
+ * outcome's period. A person then keeps it, with a reason, or marks it for
+ * disposal. Nothing here deletes anything: disposal_preview says what a
+ * deletion would remove.
+ */
+#include "intel/intel_int.h"
+#include "util/error.h"
+#include "util/escape.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define ISO "'%Y-%m-%dT%H:%M:%SZ'"
+
+/* review_by never moves back: a keep decision may have pushed it beyond
+ * what the last change alone gives. retain_until is the latest outcome's
+ * time plus the longest period among the subject's outcomes; NULL while
+ * any package is open. ?1 is one subject, or 0 for all. Retention
+ * decisions themselves are not changes (they would push the review on by
+ * themselves only through 'keep'). */
+static const char refresh_sql[] =
+    "WITH changed(subject, at) AS ("
+    "  SELECT id, created FROM subjects"
+    "  UNION ALL SELECT subject, at FROM assessments"
+    "  UNION ALL SELECT subject, at FROM overrides"
+    "  UNION ALL SELECT subject, at FROM subject_history WHERE action NOT LIKE 'retention%'"
+    "  UNION ALL SELECT other, at FROM subject_history"
+    "   WHERE other IS NOT NULL AND action NOT LIKE 'retention%'"
+    "  UNION ALL SELECT p.subject, e.at FROM package_events e JOIN packages p ON p.id = e.package),"
+    " last(subject, at) AS (SELECT subject, max(at) FROM changed"
+    "  WHERE ?1 = 0 OR subject = ?1 GROUP BY subject),"
+    " pk(subject, open, until) AS (SELECT subject, sum(outcome IS NULL),"
+    "  max(strftime(" ISO ", updated, '+' || CASE outcome WHEN 'arrest' THEN ?3"
+    "   WHEN 'charge' THEN ?4 WHEN 'caution' THEN ?5 WHEN 'safeguarded' THEN ?6"
+    "   WHEN 'nfa' THEN ?7 WHEN 'referred' THEN ?8 END || ' days'))"
+    "  FROM packages WHERE state != 'merged' AND (?1 = 0 OR subject = ?1) GROUP BY subject)"
+    " UPDATE subjects SET"
+    "  review_by = max(coalesce(review_by, ''), strftime(" ISO ", last.at, '+' || ?2 || ' days')),"
+    "  retain_until = CASE WHEN pk.open = 0 THEN pk.until END"
+    " FROM last LEFT JOIN pk ON pk.subject = last.subject"
+    " WHERE subjects.id = last.subject AND subjects.active = 1";
+
+static ward_status refresh(ward_intel *in, int64_t subject, ward_error *err)
+{
+    sqlite3_stmt *st;
+    ward_status rc = wi_prepare(in, refresh_sql, &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, subject);
+    sqlite3_bind_int(st, 2, in->retention.review_days);
+    for (int o = 0; o < WI_N_OUTCOMES; o++)
+        sqlite3_bind_int(st, 3 + o, in->retention.retain_days[o]);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = wi_sqlfail(in, err, "retention dates");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+ward_status ward_intel_retention_refresh(ward_intel *in, ward_error *err)
+{
+    return refresh(in, 0, err);
+}
+
+#define ROW_SQL                                                                            \
+    "SELECT id, coalesce(review_by, ''), coalesce(retain_until, ''), retention, retention_by," \
+    " retention_at, retention_reason FROM subjects WHERE active = 1"
+
+/* A closed subject is held until both its retention period and any review
+ * interval a 'keep' gave it have run out. */
+static void read_row(sqlite3_stmt *st, time_t now, ward_intel_retention *r)
+{
+    memset(r, 0, sizeof *r);
+    wi_subject_id(sqlite3_column_int64(st, 0), r->subject);
+    snprintf(r->review_by, sizeof r->review_by, "%s", wi_col(st, 1));
+    snprintf(r->retain_until, sizeof r->retain_until, "%s", wi_col(st, 2));
+    r->closed = r->retain_until[0] != 0;
+    const char *due = r->closed && strcmp(r->retain_until, r->review_by) > 0 ? r->retain_until
+                                                                               : r->review_by;
+    snprintf(r->due_at, sizeof r->due_at, "%s", due);
+    snprintf(r->decision, sizeof r->decision, "%s", wi_col(st, 3));
+    snprintf(r->decided_by, sizeof r->decided_by, "%s", wi_col(st, 4));
+    snprintf(r->decided_at, sizeof r->decided_at, "%s", wi_col(st, 5));
+    snprintf(r->reason, sizeof r->reason, "%s", wi_col(st, 6));
+    r->marked = !strcmp(r->decision, "dispose");
+    time_t t = wi_time_parse(due);
+    r->due = !r->marked && t >= 0 && t <= now;
+}
+
+ward_status ward_intel_retention_get(ward_intel *in, const char *subject, time_t now,
+                                     ward_intel_retention *r, ward_error *err)
+{
+    int64_t id = wi_subject_num(subject);
+    if (!id)
+        return ward_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
+    ward_status rc = refresh(in, id, err);
+    sqlite3_stmt *st;
+    if (rc || (rc = wi_prepare(in, ROW_SQL " AND id = ?", &st, err)))
+        return rc;
+    sqlite3_bind_int64(st, 1, id);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        read_row(st, now, r);
+    else
+        rc = step == SQLITE_DONE
+                 ? ward_fail(err, WARD_ENOTFOUND, "no open subject %s", subject)
+                 : wi_sqlfail(in, err, "retention");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void json_str(FILE *out, const char *key, const char *val)
+{
+    ward_strbuf b = {0};
+    if (*val)
+        ward_json_string(&b, val, strlen(val));
+    fprintf(out, ",\"%s\":%.*s", key, b.s ? (int)b.len : 4, b.s ? b.s : "null");
+    ward_strbuf_free(&b);
+}
+
+static void print_json(FILE *out, const ward_intel_retention *r)
+{
+    fprintf(out, "{\"subject\":\"%s\",\"closed\":%s", r->subject, r->closed ? "true" : "false");
+    json_str(out, "review_by", r->review_by);
+    json_str(out, "retain_until", r->retain_until);
+    json_str(out, "due_at", r->due_at);
+    fprintf(out, ",\"due\":%s,\"marked_for_disposal\":%s", r->due ? "true" : "false",
+            r->marked ? "true" : "false");
+    json_str(out, "decision", r->decision);
+    json_str(out, "decided_by", r->decided_by);
+    json_str(out, "decided_at", r->decided_at);
+    json_str(out, "reason", r->reason);
+    fputs("}\n", out);
+}
+
+static void print_text(FILE *out, const ward_intel_retention *r)
+{
+    fprintf(out, "%s  %-6s  review by %-20s  retain until %-20s  %s", r->subject,
+            r->closed ? "closed" : "open", r->review_by[0] ? r->review_by : "-",
+            r->retain_until[0] ? r->retain_until : "-",
+            r->marked ? "MARKED FOR DISPOSAL" : r->due ? "DUE" : "-");
+    if (r->decision[0])
+        fprintf(out, "  (last: %s by %s at %s: %s)", r->decision, r->decided_by, r->decided_at,
+                r->reason);
+    fputc('\n', out);
+}
+
+ward_status ward_intel_retention_list(ward_intel *in, time_t now, int due_only, int json,
+                                      FILE *out, uint64_t *count, ward_error *err)
+{
+    *count = 0;
+    ward_status rc = wi_begin(in, err);
+    if (!rc)
+        rc = refresh(in, 0, err);
+    if (!rc)
+        rc = wi_commit(in, err);
+    if (rc) {
+        wi_rollback(in);
+        return rc;
+    }
+    sqlite3_stmt *st;
+    if ((rc = wi_prepare(in, ROW_SQL " ORDER BY id", &st, err)))
+        return rc;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        ward_intel_retention r;
+        read_row(st, now, &r);
+        if (due_only && !r.due)
+            continue;
+        (*count)++;
+        (json ? print_json : print_text)(out, &r);
+    }
+    if (step != SQLITE_DONE)
+        rc = wi_sqlfail(in, err, "retention");
+    sqlite3_finalize(st);
+    if (!rc && ferror(out))
+        rc = ward_fail(err, WARD_EIO, "cannot write the retention list");
+    return rc;
+}
+
+static ward_status record_decision(ward_intel *in, int64_t id, int keep, const char *who,
+                                   const char *reason, time_t now, ward_error *err)
+{
+    ward_intel_retention r;
+    char sid[16], at[32], review_by[32];
+    wi_subject_id(id, sid);
+    ward_status rc = ward_intel_retention_get(in, sid, now, &r, err);
+    if (rc)
+        return rc;
+    wi_time_str(now, at);
+    /* keep: the next review is one interval on from the later of now and
+     * the review date already set. dispose leaves the dates as they were. */
+    time_t from = wi_time_parse(r.review_by);
+    if (from < now)
+        from = now;
+    wi_time_str(from + (time_t)in->retention.review_days * 86400, review_by);
+    sqlite3_stmt *st;
+    if ((rc = wi_prepare(in, "UPDATE subjects SET retention = ?2, retention_by = ?3,"
+                             " retention_at = ?4, retention_reason = ?5,"
+                             " review_by = CASE WHEN ?2 = 'keep' THEN ?6 ELSE review_by END"
+                             " WHERE id = ?1", &st, err)))
+        return rc;
+    const char *what = keep ? "keep" : "dispose";
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, what, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, who, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, review_by, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = wi_sqlfail(in, err, "retention decision");
+    sqlite3_finalize(st);
+    if (rc || (rc = wi_prepare(in, "INSERT INTO subject_history(at, action, subject, detail, by)"
+                                   " VALUES(?,?,?,?,?)", &st, err)))
+        return rc;
+    sqlite3_bind_text(st, 1, at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, keep ? "retention keep" : "retention dispose", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, id);
+    sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, who, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = wi_sqlfail(in, err, "subject history");
+    sqlite3_finalize(st);
+    if (!rc)
+        wi_audit(in, now, who, keep ? "intel.retain.keep" : "intel.retain.dispose", sid, reason);
+    return rc;
+}
+
+ward_status ward_intel_retain(ward_intel *in, const char *subject, int keep, const char *who,
+                              const char *reason, time_t now, ward_error *err)
+{
+    if (!reason || !*reason)
+        return ward_fail(err, WARD_EINVAL, "a retention decision needs a written reason");
+    if (!who || !*who)
+        return ward_fail(err, WARD_EINVAL, "a retention decision needs the person taking it");
+    int64_t id = wi_subject_num(subject);
+    if (!id)
+        return ward_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
+    ward_status rc = wi_begin(in, err);
+    if (!rc)
+        rc = record_decision(in, id, keep, who, reason, now, err);
+    if (!rc)
+        rc = wi_commit(in, err);
+    if (rc)
+        wi_rollback(in);
+    return rc;
+}
+
+/* What deleting a subject would take with it, table by table. */
+static const struct {
+    const char *what, *sql;
+} disposal_counts[] = {
+    {"referral records", "SELECT count(*) FROM subject_records WHERE subject = ?1"},
+    {"values (as received and normalised)",
+     "SELECT count(*) FROM vals WHERE record IN"
+     " (SELECT record FROM subject_records WHERE subject = ?1)"},
+    {"risk factors", "SELECT count(*) FROM factors WHERE subject = ?1 OR record IN"
+                     " (SELECT record FROM subject_records WHERE subject = ?1)"},
+    {"assessments", "SELECT count(*) FROM assessments WHERE subject = ?1"},
+    {"overrides", "SELECT count(*) FROM overrides WHERE subject = ?1"},
+    {"packages", "SELECT count(*) FROM packages WHERE subject = ?1"},
+    {"package versions", "SELECT count(*) FROM package_versions WHERE package IN"
+                         " (SELECT id FROM packages WHERE subject = ?1)"},
+    {"alerts", "SELECT count(*) FROM alerts WHERE subject = ?1"},
+};
+
+ward_status ward_intel_disposal_preview(ward_intel *in, const char *subject, FILE *out,
+                                        ward_error *err)
+{
+    int64_t id = wi_subject_num(subject);
+    if (!id)
+        return ward_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
+    fprintf(out, "a deletion of %s would remove:\n", subject);
+    for (size_t i = 0; i < sizeof disposal_counts / sizeof *disposal_counts; i++) {
+        sqlite3_stmt *st;
+        ward_status rc = wi_prepare(in, disposal_counts[i].sql, &st, err);
+        if (rc)
+            return rc;
+        sqlite3_bind_int64(st, 1, id);
+        if (sqlite3_step(st) != SQLITE_ROW) {
+            rc = wi_sqlfail(in, err, "disposal preview");
+            sqlite3_finalize(st);
+            return rc;
+        }
+        fprintf(out, "  %8lld %s\n", (long long)sqlite3_column_int64(st, 0),
+                disposal_counts[i].what);
+        sqlite3_finalize(st);
+    }
+    fputs("the audit trail and the subject's history of decisions would be kept;"
+          " nothing has been deleted\n", out);
+    return ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the preview") : WARD_OK;
+}
