@@ -454,15 +454,7 @@ static int match_item(svc_ctx *ctx, const batch_item *it, size_t i, const ward_m
 static char *context_json(yajl_val root)
 {
     yajl_val c = jv_get(root, "context");
-    if (!c || !YAJL_IS_OBJECT(c))
-        return NULL;
-    yajl_gen g = yajl_gen_alloc(NULL);
-    if (!g)
-        return NULL;
-    jw_value(g, c);
-    char *s = jw_take(g, NULL);
-    yajl_gen_free(g);
-    return s;
+    return c && YAJL_IS_OBJECT(c) ? jw_value_text(c) : NULL;
 }
 
 static void finish_batch(svc_ctx *ctx, const svc_request *req, const char *context, int lookup,

@@ -69,6 +69,17 @@ void jw_value(yajl_gen g, yajl_val v)
     }
 }
 
+char *jw_value_text(yajl_val v)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (!g)
+        return NULL;
+    jw_value(g, v);
+    char *s = jw_take(g, NULL);
+    yajl_gen_free(g);
+    return s;
+}
+
 char *jw_take(yajl_gen g, size_t *len)
 {
     const unsigned char *buf;

@@ -141,6 +141,8 @@ void jw_kv_bool(yajl_gen g, const char *k, int v);
 void jw_key(yajl_gen g, const char *k);
 /* Copy a parsed yajl value into g as it is (strings byte for byte). */
 void jw_value(yajl_gen g, yajl_val v);
+/* A parsed value as compact JSON text (caller frees; NULL when out of memory). */
+char *jw_value_text(yajl_val v);
 /* The text of g, copied (caller frees), and the generator cleared. */
 char *jw_take(yajl_gen g, size_t *len);
 /* Whether JSON text nests arrays/objects at most max_depth deep. Checked

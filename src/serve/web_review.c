@@ -12,22 +12,10 @@
 #include <string.h>
 #include <ward/serve.h>
 
-/* A parsed value as compact JSON text for display (caller frees). */
-static char *compact(yajl_val v)
-{
-    yajl_gen g = yajl_gen_alloc(NULL);
-    if (!g)
-        return NULL;
-    jw_value(g, v);
-    char *s = jw_take(g, NULL);
-    yajl_gen_free(g);
-    return s;
-}
-
 static void event_row(web_page *w, yajl_val e)
 {
     long long id = jv_int(e, "id", 0);
-    char *ctx = compact(jv_get(e, "context")), *m = compact(jv_get(e, "matches"));
+    char *ctx = jw_value_text(jv_get(e, "context")), *m = jw_value_text(jv_get(e, "matches"));
     html_f(&w->out, "<tr><td>%lld</td><td>%s</td><td>%s</td><td class=\"raw\">%s</td>"
                     "<td class=\"raw\">%s</td><td>", id, jv_str(e, "created"),
            jv_str(e, "key_id"), ctx ? ctx : "", m ? m : "");
