@@ -57,32 +57,15 @@ static char *slurp(const char *path, size_t max)
     return buf;
 }
 
-static int hexval(char c)
+/* One segment of the path into out; -1 if too long. The path arrives
+ * already percent-decoded (libmicrohttpd decodes it once): decoding again
+ * would let "%252e" become "." here. */
+static int path_segment(const char *in, size_t n, char *out, size_t cap)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* Percent-decode a URL segment of n bytes into out; -1 if malformed. */
-static int url_segment(const char *in, size_t n, char *out, size_t cap)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = in[i];
-        if (c == '%') {
-            if (i + 2 >= n)
-                return -1;
-            int hi = hexval(in[i + 1]), lo = hexval(in[i + 2]);
-            if (hi < 0 || lo < 0)
-                return -1;
-            c = (char)(hi * 16 + lo);
-            i += 2;
-        }
-        if (o + 1 >= cap || c == 0)
-            return -1;
-        out[o++] = c;
-    }
-    out[o] = 0;
+    if (n >= cap)
+        return -1;
+    memcpy(out, in, n);
+    out[n] = 0;
     return 0;
 }
 
@@ -211,8 +194,8 @@ void web_scans(web_page *w)
     const char *c = b ? strchr(b + 1, '/') : NULL;
     if (!*a) {
         scans_index(w, in);
-    } else if (!b || url_segment(a, (size_t)(b - a), unit, sizeof unit) != 0 ||
-               url_segment(b + 1, c ? (size_t)(c - b - 1) : strlen(b + 1), scan, sizeof scan) != 0 ||
+    } else if (!b || path_segment(a, (size_t)(b - a), unit, sizeof unit) != 0 ||
+               path_segment(b + 1, c ? (size_t)(c - b - 1) : strlen(b + 1), scan, sizeof scan) != 0 ||
                !plain_segment(unit) || !plain_segment(scan) ||
                (c && strcmp(c, "/report.html") != 0)) {
         page_message(w, 404, "Not found", "There is no such scan.");

@@ -70,6 +70,10 @@ for bad in ["/scans/..%2F..%2Fetc/passwd", "/scans/South%20Wales%20Police/..",
             "/scans/South%20Wales%20Police/case-1/../../../d"]:
     st, page, _ = req("GET", bad, cookie=swp)
     expect(st in (403, 404), f"{bad}: {st}")
+# The server decodes a URL once (libmicrohttpd): %2520 is a literal "%20"
+# in the name, not a space, so no such unit.
+st, page, _ = req("GET", "/scans/South%2520Wales%2520Police/case-1", cookie=swp)
+expect(st in (403, 404), f"decoded once only: {st}")
 nat = session("nat")
 st, page, _ = req("GET", "/scans", cookie=nat)
 expect(st == 200 and "case-1" in page and "case-2" in page, "national sees all")
