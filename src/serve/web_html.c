@@ -4,6 +4,8 @@
  */
 #include "serve/web.h"
 
+#include <ward/digest.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -66,17 +68,6 @@ void html_f(ward_strbuf *b, const char *fmt, ...)
     va_end(ap);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int form_field(const char *body, const char *name, char *out, size_t cap)
 {
     size_t nlen = strlen(name);
@@ -87,12 +78,11 @@ int form_field(const char *body, const char *name, char *out, size_t cap)
         if ((size_t)(end - p) > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
             size_t n = 0;
             for (const char *q = p + nlen + 1; q < end && n + 1 < cap; q++) {
-                int hi, lo;
+                uint8_t byte;
                 if (*q == '+')
                     out[n++] = ' ';
-                else if (*q == '%' && q + 2 < end && (hi = hexval(q[1])) >= 0 &&
-                         (lo = hexval(q[2])) >= 0) {
-                    out[n++] = (char)(hi * 16 + lo);
+                else if (*q == '%' && q + 2 < end && ward_unhex(q + 1, 2, &byte, 1) == WARD_OK) {
+                    out[n++] = (char)byte;
                     q += 2;
                 } else
                     out[n++] = *q;
