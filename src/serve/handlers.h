@@ -60,7 +60,6 @@ void svc_error(svc_reply *rep, int status, const char *code, const char *fmt, ..
 void svc_json_reply(svc_reply *rep, int status, yajl_gen g);
 double svc_mono(void);
 int svc_parse_address(const char *addr, int port, struct sockaddr_storage *out);
-void svc_request_reload(svc_ctx *ctx);
 /* A query-string argument of the request, or NULL. */
 const char *svc_arg(const svc_request *req, const char *name);
 

@@ -318,13 +318,9 @@ static int precheck(svc_ctx *ctx, struct MHD_Connection *c, const char *url, con
 
 static int endpoint_of(const char *url)
 {
-    int known;
-    char allow[64];
     for (size_t i = 0; i < NROUTES; i++)
         if (path_matches(routes[i].prefix, url))
             return routes[i].ep;
-    (void)known;
-    (void)allow;
     return EP_OTHER;
 }
 
@@ -420,11 +416,6 @@ void ward_server_reload(ward_server *s)
     s->reload_now = 1;
     pthread_cond_signal(&s->wake);
     pthread_mutex_unlock(&s->lock);
-}
-
-void svc_request_reload(svc_ctx *ctx)
-{
-    ward_server_reload(ctx->server);
 }
 
 /* ---- start and stop --------------------------------------------------------------- */
