@@ -29,15 +29,40 @@ static void seed_store(const char *data)
     ward_store_close(s);
 }
 
+/* Each test: a scratch data directory with the seeded store, open. */
+typedef struct match_fx {
+    char *dir;
+    char data[4096];
+    ward_match *m;
+} match_fx;
+
+static int match_setup(void **state)
+{
+    match_fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->dir = scratch_dir("ward-match");
+    snprintf(f->data, sizeof f->data, "%s", path_in(f->dir, "d"));
+    seed_store(f->data);
+    ward_error err;
+    assert_int_equal(ward_match_open(f->data, NULL, &f->m, &err), WARD_OK);
+    *state = f;
+    return 0;
+}
+
+static int match_teardown(void **state)
+{
+    match_fx *f = *state;
+    ward_match_close(f->m);
+    scratch_remove(f->dir);
+    free(f);
+    return 0;
+}
+
 static void test_text_queries(void **state)
 {
-    char *dir = scratch_dir("ward-match");
-    char data[4096];
-    snprintf(data, sizeof data, "%s", path_in(dir, "d"));
-    seed_store(data);
-    ward_match *m;
+    match_fx *f = *state;
+    ward_match *m = f->m;
     ward_error err;
-    assert_int_equal(ward_match_open(data, NULL, &m, &err), WARD_OK);
     ward_match_result r;
 
     assert_int_equal(ward_match_text(m, "md5:" KNOWN_MD5, NULL, &r, &err), WARD_OK);
@@ -70,19 +95,14 @@ static void test_text_queries(void **state)
     assert_int_equal(ward_match_text(m, "md5:xyz", NULL, &r, &err), WARD_EFORMAT);
     assert_non_null(strstr(err.message, "not a hash"));
 
-    ward_match_close(m);
-    scratch_remove(dir);
 }
 
 static void test_removed_entry_not_returned(void **state)
 {
-    char *dir = scratch_dir("ward-match");
-    char data[4096];
-    snprintf(data, sizeof data, "%s", path_in(dir, "d"));
-    seed_store(data);
-    ward_match *m;
+    match_fx *f = *state;
+    ward_match *m = f->m;
+    const char *data = f->data;
     ward_error err;
-    assert_int_equal(ward_match_open(data, NULL, &m, &err), WARD_OK);
     /* Removed after the snapshot was taken: the index still has it, the
      * answer must not (the entry is read before it is returned). */
     ward_store *s = store_open_ok(data);
@@ -93,8 +113,6 @@ static void test_removed_entry_not_returned(void **state)
     assert_int_equal(ward_match_text(m, KNOWN_MD5, NULL, &r, &err), WARD_OK);
     assert_int_equal(r.count, 0);
     ward_match_result_free(&r);
-    ward_match_close(m);
-    scratch_remove(dir);
 }
 
 typedef struct hammer {
@@ -120,13 +138,10 @@ static void *query_loop(void *arg)
 
 static void test_reload_under_queries(void **state)
 {
-    char *dir = scratch_dir("ward-match");
-    char data[4096];
-    snprintf(data, sizeof data, "%s", path_in(dir, "d"));
-    seed_store(data);
-    hammer h = {0};
+    match_fx *f = *state;
+    const char *data = f->data, *dir = f->dir;
+    hammer h = {.m = f->m};
     ward_error err;
-    assert_int_equal(ward_match_open(data, NULL, &h.m, &err), WARD_OK);
     pthread_t t[4];
     for (int i = 0; i < 4; i++)
         assert_int_equal(pthread_create(&t[i], NULL, query_loop, &h), 0);
@@ -156,16 +171,15 @@ static void test_reload_under_queries(void **state)
     int changed = 1;
     assert_int_equal(ward_match_reload(h.m, &changed, &err), WARD_OK);
     assert_int_equal(changed, 0);
-    ward_match_close(h.m);
-    scratch_remove(dir);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_text_queries),
-        cmocka_unit_test(test_removed_entry_not_returned),
-        cmocka_unit_test(test_reload_under_queries),
+        cmocka_unit_test_setup_teardown(test_text_queries, match_setup, match_teardown),
+        cmocka_unit_test_setup_teardown(test_removed_entry_not_returned, match_setup,
+                                        match_teardown),
+        cmocka_unit_test_setup_teardown(test_reload_under_queries, match_setup, match_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
