@@ -13,10 +13,10 @@ BUILD="build-essential cmake pkg-config
  libheif-dev libtiff-dev libexif-dev libsqlite3-dev libyajl-dev libsodium-dev
  libarchive-dev libtsk-dev libewf-dev
  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
- libmicrohttpd-dev libcurl4-openssl-dev libxml2-dev"
+ libmicrohttpd-dev libcurl4-openssl-dev libxml2-dev libpq-dev"
 TEST="libcmocka-dev hashdeep coreutils python3 python3-pil libheif-examples sqlite3
  mtools dosfstools ewf-tools e2fsprogs zip p7zip-full ffmpeg chromium
- libjpeg-turbo-progs curl wrk"
+ libjpeg-turbo-progs curl wrk postgresql"
 BENCH="libjpeg-turbo-progs python3-faiss python3-numpy hyperfine"
 FUZZ="clang libclang-rt-14-dev"
 
