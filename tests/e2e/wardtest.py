@@ -69,3 +69,75 @@ def make_image_tree(root, dirs, per_dir, zip_dir, zip_members, known_dir):
         for k in range(zip_members):
             z.writestr(f"a/{k}.jpg", imgs[k % len(imgs)] + b"z%d" % k)
     shutil.copy(os.path.join(I, "wee.jpg"), f"{root}/d{known_dir:02}/known.jpg")
+
+
+# ---- looking into a store, on SQLite or PostgreSQL --------------------------
+#
+# The pg.* pass runs every test with $WARD_STORE naming a PostgreSQL server
+# and WARD_STORE_PER_DATADIR=1: each data directory's stores are then the
+# schemas d<fnv1a64(realpath)>_<name> (src/store/sql.c). These helpers let a
+# test read a store the same way in both passes.
+
+def on_postgres():
+    return bool(os.environ.get("WARD_STORE"))
+
+
+def skip_on_postgres(why):
+    """True (and says so) when a step examines SQLite files themselves."""
+    if on_postgres():
+        print(f"skipped on PostgreSQL: {why}")
+        return True
+    return False
+
+
+def store_schema(datadir, name):
+    h = 1469598103934665603
+    for b in os.path.realpath(datadir).encode():
+        h = ((h ^ b) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+    return f"d{h:016x}_{name}"
+
+
+def _sql_literal(v):
+    if v is None:
+        return "NULL"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+def store_query(datadir, name, sql, params=()):
+    """Rows (tuples of text/int/None) of one SELECT against the named store
+    ("intel", "store", "service") of datadir. ? placeholders, bound by
+    quoting (test data only)."""
+    if not on_postgres():
+        import sqlite3
+        file = {"store": "store.db"}.get(name, f"{name}.db")
+        db = sqlite3.connect(os.path.join(datadir, file))
+        try:
+            return [tuple(r) for r in db.execute(sql, params).fetchall()]
+        finally:
+            db.close()
+    parts = sql.split("?")
+    if len(parts) - 1 != len(params):
+        raise ValueError("store_query: placeholder count")
+    text = parts[0] + "".join(_sql_literal(p) + s for p, s in zip(params, parts[1:]))
+    url = os.environ["WARD_STORE"]
+    r = subprocess.run(["psql", url, "-X", "-q", "-A", "-t", "-F", "\x1f", "-v", "ON_ERROR_STOP=1",
+                        "-c", f"SET search_path = {store_schema(datadir, name)}", "-c", text],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"psql: {r.stderr.strip()}")
+    rows = []
+    for line in r.stdout.splitlines():
+        if line == "":
+            continue
+        row = []
+        for f in line.split("\x1f"):
+            if f == "":
+                row.append(None)  # psql -A prints NULL as empty
+            elif f.lstrip("-").isdigit():
+                row.append(int(f))
+            else:
+                row.append(f)
+        rows.append(tuple(row))
+    return rows
