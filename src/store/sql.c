@@ -107,14 +107,14 @@ ward_status wsql_resolve(const char *datadir, const char *url, const char *name,
     char fromfile[4096];
     int from_env = 0;
     if (!url || !*url) {
-        url = getenv("WARD_STORE");
-        from_env = url && *url;
-    }
-    if (!url || !*url) {
         ward_status rc = read_store_url(datadir, fromfile, sizeof fromfile, err);
         if (rc)
             return rc;
         url = fromfile[0] ? fromfile : NULL;
+    }
+    if (!url || !*url) {
+        url = getenv("WARD_STORE");
+        from_env = url && *url;
     }
     if (url && *url && strcmp(url, "sqlite") != 0 && strncmp(url, "sqlite:", 7) != 0) {
         if (!wsql_is_pg_url(url))

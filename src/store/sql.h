@@ -42,8 +42,9 @@ typedef sqlite3_int64 wsql_int64;
 typedef enum { WSQL_SQLITE = 1, WSQL_POSTGRES = 2 } wsql_backend;
 
 /* Where a named store lives. Resolved from, in order: an explicit URL
- * (--store), $WARD_STORE, DATADIR/store.url (written by `ward migrate` and
- * `ward db init --store`), else SQLite at DATADIR/FILE. */
+ * (--store), DATADIR/store.url (written by `ward migrate`: a data directory
+ * that has moved to a server stays there), $WARD_STORE (the default for
+ * data directories that say nothing), else SQLite at DATADIR/FILE. */
 typedef struct {
     wsql_backend backend;
     char sqlite_path[4096];  /* SQLite: the file */

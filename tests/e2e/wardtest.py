@@ -111,7 +111,7 @@ def store_query(datadir, name, sql, params=()):
     quoting (test data only)."""
     if not on_postgres():
         import sqlite3
-        file = {"store": "store.db"}.get(name, f"{name}.db")
+        file = {"store": "ward.db"}.get(name, f"{name}.db")
         db = sqlite3.connect(os.path.join(datadir, file))
         try:
             return [tuple(r) for r in db.execute(sql, params).fetchall()]
