@@ -56,6 +56,7 @@ extern const cli_command cli_cmd_serve;
 extern const cli_command cli_cmd_apikey;
 extern const cli_command cli_cmd_users;
 extern const cli_command cli_cmd_audit;
+extern const cli_command cli_cmd_migrate;
 extern const cli_command cli_cmd_keys;
 extern const cli_command cli_cmd_release;
 extern const cli_command cli_cmd_intel;

@@ -7,6 +7,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <ward/ward.h>
 
@@ -21,13 +22,14 @@ static const cli_command *const commands[] = {
     &cli_cmd_keys,
     &cli_cmd_release,
     &cli_cmd_intel,
+    &cli_cmd_migrate,
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: ward [--version] [--help] <command> [<args>]\n"
+            "usage: ward [--version] [--help] [--store URL] <command> [<args>]\n"
             "\n"
             "ward triages media for known child sexual abuse material: it hashes files\n"
             "(MD5, SHA-1, SHA-256, PDQ), matches them against hash sets and reports what\n"
@@ -50,6 +52,10 @@ static void usage(FILE *out)
             "  4  I/O error writing output or accessing the store\n"
             "  5  internal error (out of memory, bug)\n"
             "\n"
+            "Stores (hash sets, intelligence, service state) are SQLite files in the\n"
+            "data directory unless DIR/store.url (written by 'ward migrate'), --store URL\n"
+            "or $WARD_STORE name a PostgreSQL server: postgresql://[user@]host/db.\n"
+            "\n"
             "'ward help <command>' or 'ward <command> --help' shows a command's manual.\n",
             "help", "Show the manual of a command");
 }
@@ -67,6 +73,13 @@ int main(int argc, char **argv)
     /* A closed output pipe must turn into a write error we report through
      * the exit code, not a silent death by signal. */
     signal(SIGPIPE, SIG_IGN);
+    /* ward --store URL CMD ...: the store of data directories that do not
+     * name one in store.url, for this command (as $WARD_STORE). */
+    while (argc >= 3 && strcmp(argv[1], "--store") == 0) {
+        setenv("WARD_STORE", argv[2], 1);
+        argc -= 2;
+        argv += 2;
+    }
     if (argc < 2) {
         usage(stderr);
         return WARD_EXIT_USAGE;

@@ -33,8 +33,8 @@ static ward_status read_store_url(const char *datadir, char *url, size_t cap, wa
         url[0] = '\0';
     fclose(f);
     url[strcspn(url, "\r\n")] = '\0';
-    if (!wsql_is_pg_url(url))
-        return ward_fail(err, WARD_EFORMAT, "%s: not a postgresql:// URL", path);
+    if (!wsql_is_pg_url(url) && strncmp(url, "sqlite:", 7) != 0)
+        return ward_fail(err, WARD_EFORMAT, "%s: expected postgresql://... or sqlite:DIR", path);
     return WARD_OK;
 }
 
@@ -164,7 +164,7 @@ int wsql_open(const wsql_target *t, int flags, const char *vfs, wsql **out)
     db->backend = t->backend;
     if (t->backend == WSQL_SQLITE)
         return sqlite3_open_v2(t->sqlite_path, &db->lite, flags, vfs);
-    return wsql_pg_open(db, t);
+    return wsql_pg_open(db, t, flags);
 }
 
 int wsql_close(wsql *db)

@@ -43,7 +43,7 @@ struct wsql_stmt {
     size_t *blob_len;
 };
 
-int wsql_pg_open(wsql *db, const wsql_target *t);
+int wsql_pg_open(wsql *db, const wsql_target *t, int flags);
 void wsql_pg_close(wsql *db);
 int wsql_pg_exec(wsql *db, const char *sql, char **errmsg);
 int wsql_pg_prepare(wsql *db, const char *sql, size_t n, wsql_stmt *st);

@@ -177,7 +177,27 @@ static int initialise(wsql *db)
     return rc;
 }
 
-int wsql_pg_open(wsql *db, const wsql_target *t)
+/* Read-only: never create anything, refuse a schema that is not there
+ * (as SQLite refuses a missing file), and make the session read-only. */
+static int open_existing(wsql *db)
+{
+    const char *v[1] = {db->schema};
+    PGresult *r = PQexecParams(db->pg, "SELECT 1 FROM pg_namespace WHERE nspname = $1", 1, NULL,
+                               v, NULL, NULL, 0);
+    int found = result_ok(r) && PQntuples(r) == 1;
+    int rc = result_ok(r) ? SQLITE_OK : fail_result(db, r);
+    PQclear(r);
+    if (rc == SQLITE_OK && !found) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "no schema %s on this server (nothing stored yet)", db->schema);
+        return wsql_pg_set_error(db, SQLITE_CANTOPEN, msg);
+    }
+    if (rc == SQLITE_OK)
+        rc = run(db, "SET default_transaction_read_only = on");
+    return rc;
+}
+
+int wsql_pg_open(wsql *db, const wsql_target *t, int flags)
 {
     db->schema = strdup(t->schema);
     if (!db->schema)
@@ -191,7 +211,7 @@ int wsql_pg_open(wsql *db, const wsql_target *t)
     PQsetNoticeProcessor(db->pg, quiet, NULL);
     int rc = run(db, "SET client_min_messages = warning; SET TIME ZONE 'UTC'");
     if (rc == SQLITE_OK)
-        rc = initialise(db);
+        rc = (flags & SQLITE_OPEN_READONLY) ? open_existing(db) : initialise(db);
     if (rc == SQLITE_OK)
         rc = set_search_path(db);
     return rc;
