@@ -541,6 +541,8 @@ ward_status ward_migrate(const char *datadir, const char *from, const char *to,
     }
     if (!any)
         return ward_fail(err, WARD_ENOTFOUND, "%s: no ward store there to migrate", from);
+    if (strncmp(to, "sqlite:", 7) == 0 && mkdir(to + 7, 0700) != 0 && errno != EEXIST)
+        return ward_fail_errno(err, errno, "cannot create %s", to + 7);
     ward_status rc = make_scratch(&j, err);
     for (int i = 0; !rc && i < 3; i++)
         if (present[i]) {
