@@ -162,6 +162,10 @@ static void test_migrate_from_schema_1(void **state)
                                   "ALTER TABLE subjects DROP COLUMN retention_by;"
                                   "ALTER TABLE subjects DROP COLUMN retention_at;"
                                   "ALTER TABLE subjects DROP COLUMN retention_reason;"
+                                  "ALTER TABLE subjects DROP COLUMN disposed;"
+                                  "ALTER TABLE subjects DROP COLUMN disposed_by;"
+                                  "ALTER TABLE subjects DROP COLUMN disposed_reason;"
+                                  "ALTER TABLE subjects DROP COLUMN disposed_removed;"
                                   "INSERT INTO subjects(id, created) VALUES(1, '2026-01-01T00:00:00Z');"
                                   "PRAGMA user_version = 1",
                                   NULL, NULL, NULL),
