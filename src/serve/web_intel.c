@@ -274,17 +274,34 @@ static void factors(web_page *w, yajl_val p)
     html_f(&w->out, "</table>");
 }
 
+/* A change to the subject: a choice (`options`, HTML), a reason (required)
+ * and the session's CSRF token, posted to /subject/SID/ACTION. */
+static void choice_form(web_page *w, const char *sid, const char *action, const char *label,
+                        const char *note, const char *name, const char *options,
+                        const char *button)
+{
+    html_f(&w->out, "<form class=\"action\" method=\"post\" action=\"/subject/%s/%s\">"
+                    "<strong>%s</strong>%s <select name=\"%s\">%r</select> <input "
+                    "name=\"reason\" size=\"50\" placeholder=\"reason (required)\" required>",
+           sid, action, label, note, name, options);
+    page_csrf(w);
+    html_f(&w->out, "<button>%s</button></form>", button);
+}
+
 static void override_form(web_page *w, const char *sid)
 {
-    html_f(&w->out, "<form class=\"action\" method=\"post\" action=\"/subject/%s/override\">"
-                    "<strong>Override the band</strong> (the model's answer is kept beside it) "
-                    "<select name=\"band\"><option value=\"very-high\">Very High</option>"
-                    "<option value=\"high\">High</option><option value=\"medium\">Medium"
-                    "</option><option value=\"low\">Low</option></select> "
-                    "<input name=\"reason\" size=\"50\" placeholder=\"reason (required)\" "
-                    "required>", sid);
-    page_csrf(w);
-    html_f(&w->out, "<button>Override</button></form>");
+    choice_form(w, sid, "override", "Override the band", " (the model's answer is kept beside it)",
+                "band", "<option value=\"very-high\">Very High</option><option value=\"high\">"
+                "High</option><option value=\"medium\">Medium</option><option value=\"low\">"
+                "Low</option>", "Override");
+}
+
+/* Back to the subject's page after a change. */
+static void to_subject(web_page *w, const char *sid)
+{
+    char to[64];
+    snprintf(to, sizeof to, "/subject/%s", sid);
+    page_redirect(w, to);
 }
 
 /* Review and retention dates, highlighted when due; the last decision. */
@@ -314,14 +331,9 @@ static void retention(web_page *w, ward_intel *in, const char *sid)
 
 static void retain_form(web_page *w, const char *sid)
 {
-    html_f(&w->out, "<form class=\"action\" method=\"post\" action=\"/subject/%s/retain\">"
-                    "<strong>Retention decision</strong> <select name=\"decision\">"
-                    "<option value=\"keep\">Keep (review again later)</option>"
-                    "<option value=\"dispose\">Mark for disposal</option></select> "
-                    "<input name=\"reason\" size=\"50\" placeholder=\"reason (required)\" "
-                    "required>", sid);
-    page_csrf(w);
-    html_f(&w->out, "<button>Record decision</button></form>");
+    choice_form(w, sid, "retain", "Retention decision", "", "decision",
+                "<option value=\"keep\">Keep (review again later)</option>"
+                "<option value=\"dispose\">Mark for disposal</option>", "Record decision");
 }
 
 static void subject_retain(web_page *w, ward_intel *in, const char *sid)
@@ -342,9 +354,7 @@ static void subject_retain(web_page *w, ward_intel *in, const char *sid)
     }
     snprintf(detail, sizeof detail, "decision=%s reason=%s", decision, reason);
     page_audit(w, "web.subject.retain", sid, detail);
-    char to[64];
-    snprintf(to, sizeof to, "/subject/%s", sid);
-    page_redirect(w, to);
+    to_subject(w, sid);
 }
 
 /* ---- disposal (admin) and tombstones -------------------------------------------- */
@@ -417,9 +427,7 @@ static void subject_dispose(web_page *w, ward_intel *in, const char *sid)
         return;
     }
     page_audit(w, "web.subject.dispose", sid, d.removed);   /* counts: no personal data */
-    char to[64];
-    snprintf(to, sizeof to, "/subject/%s", sid);
-    page_redirect(w, to);
+    to_subject(w, sid);
 }
 
 /* An admin's requests on /subject/: the retention view and the disposal. */
@@ -480,9 +488,7 @@ static void subject_override(web_page *w, ward_intel *in, const char *sid)
     char detail[700];
     snprintf(detail, sizeof detail, "band=%s reason=%s", band, reason);
     page_audit(w, "web.subject.override", sid, detail);
-    char to[64];
-    snprintf(to, sizeof to, "/subject/%s", sid);
-    page_redirect(w, to);
+    to_subject(w, sid);
 }
 
 void web_subject(web_page *w)
