@@ -252,8 +252,9 @@ ward_status ward_intel_dispose(ward_intel *in, const char *subject, const char *
         d->file_cleared = sqlite3_wal_checkpoint_v2(in->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
                                                     &log, &done) == SQLITE_OK;
     }
-    sqlite3_exec(in->db, secure ? "PRAGMA secure_delete = ON" : "PRAGMA secure_delete = OFF",
-                 NULL, NULL, NULL);
+    char restore[48];   /* as it was: 0, 1 or 2 (FAST) */
+    snprintf(restore, sizeof restore, "PRAGMA secure_delete = %lld", (long long)secure);
+    sqlite3_exec(in->db, restore, NULL, NULL, NULL);
     return rc;
 }
 

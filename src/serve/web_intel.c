@@ -426,7 +426,10 @@ static void subject_dispose(web_page *w, ward_intel *in, const char *sid)
         page_message(w, rc == WARD_ENOTFOUND ? 404 : 400, "Disposal refused", err.message);
         return;
     }
-    page_audit(w, "web.subject.dispose", sid, d.removed);   /* counts: no personal data */
+    char detail[sizeof d.removed + 64];   /* counts: no personal data */
+    snprintf(detail, sizeof detail, "%s%s", d.removed,
+             d.file_cleared ? "" : "; WAL not truncated yet (another reader)");
+    page_audit(w, "web.subject.dispose", sid, detail);
     to_subject(w, sid);
 }
 
