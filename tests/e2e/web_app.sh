@@ -388,7 +388,7 @@ pwd = find_playwright()
 if pwd:
     env = dict(os.environ, NODE_PATH=os.path.join(pwd, "node_modules"), BASE=BASE, PASSWORD=PW,
                SUBJECT=max(wyp, key=lambda p: p["band"] == "Very High")["subject"],
-               OTHER=wyp[0]["subject"], SHOTS=shots)
+               OTHER=wyp[0]["subject"], DISPOSE=gmp[1], SHOTS=shots)
     p = subprocess.run(["node", os.path.join(SRC, "tests/e2e/web_browser.js")], env=env,
                        capture_output=True, timeout=120)
     sys.stdout.write(p.stdout.decode())
