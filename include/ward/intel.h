@@ -178,7 +178,8 @@ ward_status ward_intel_escalate(ward_intel *in, int64_t package, const char *who
  * an open subject is due for review review_days after its last change; a
  * closed one (every package has an outcome) is kept retain_days of its
  * outcome after the latest outcome. Dates never delete anything: they put
- * the subject before a person, who keeps it or marks it for disposal. */
+ * the subject before a person, who keeps it or marks it for disposal;
+ * ward_intel_dispose then deletes on request. */
 typedef struct ward_intel_retention {
     char subject[16];
     int closed;                  /* every package has an outcome */
@@ -204,18 +205,58 @@ ward_status ward_intel_retention_list(ward_intel *in, time_t now, int due_only, 
                                       FILE *out, uint64_t *count, ward_error *err);
 /* A person's decision, reason required: keep pushes review_by one interval
  * on from the later of now and its current value; dispose marks the
- * subject for disposal and deletes nothing. Recorded in the subject's
- * history and the audit table. */
+ * subject for disposal and deletes nothing (ward_intel_dispose does, later,
+ * on request). Recorded in the subject's history and the audit table. */
 ward_status ward_intel_retain(ward_intel *in, const char *subject, int keep, const char *who,
                               const char *reason, time_t now, ward_error *err);
-/* What deleting the subject would remove, table by table (text). */
+/* What ward_intel_dispose would remove, table by table (text). */
 ward_status ward_intel_disposal_preview(ward_intel *in, const char *subject, FILE *out,
                                         ward_error *err);
+
+/* ---- disposal ----------------------------------------------------------- */
+
+/* A disposed subject's tombstone. */
+typedef struct ward_intel_disposal {
+    char subject[16];
+    char at[32], by[64], reason[256];
+    char removed[640];   /* "3 referral records, 41 values (...), ..." */
+    int file_cleared;    /* dispose: the WAL was checkpointed and truncated, so no
+                          * old copy of a page is left in intel.db or -wal */
+} ward_intel_disposal;
+
+/* Whether `subject` may be disposed of now: WARD_OK when its latest
+ * retention decision is dispose and nothing about it (a new referral, an
+ * assessment, an override, a merge or split, a package event) changed after
+ * that decision; else WARD_EINVAL saying why (not marked, kept since,
+ * changed since, merged into another), WARD_ENOTFOUND for no such subject
+ * or one disposed of already. */
+ward_status ward_intel_disposal_check(ward_intel *in, const char *subject, ward_error *err);
+/* Carry out a standing dispose decision (checked as above, in the same
+ * transaction), reason and person required. Deletes the subject's personal
+ * data: its referral records with every value, file-hash hits, factors,
+ * assessments, overrides, packages with versions and events, alerts naming
+ * it, link decisions about its records; the same for subjects merged into
+ * it earlier. Keeps a tombstone (the subjects row, inactive, with *d's
+ * fields), the subject's history (a 'disposal' row added) and the audit
+ * table (an 'intel.dispose' row with the counts, no personal data);
+ * batches keep their counts; the id is never reused, so a later referral
+ * about the same person becomes a new subject. Runs with secure_delete on
+ * and checkpoints the WAL afterwards (d->file_cleared says whether it could
+ * truncate it; another open connection can prevent that until it closes). */
+ward_status ward_intel_dispose(ward_intel *in, const char *subject, const char *who,
+                               const char *reason, time_t now, ward_intel_disposal *d,
+                               ward_error *err);
+/* The tombstone of a disposed subject; WARD_ENOTFOUND if it was not. */
+ward_status ward_intel_disposal_get(ward_intel *in, const char *subject, ward_intel_disposal *d,
+                                    ward_error *err);
 
 /* ---- reports (to `out`) ------------------------------------------------ */
 
 ward_status ward_intel_subjects(ward_intel *in, const char *band, int json, FILE *out,
                                 ward_error *err);
+/* A subject in detail (JSON: its latest package); a disposed subject
+ * shows its tombstone only (JSON: {"subject","disposed","by","reason",
+ * "removed"}). */
 ward_status ward_intel_subject_show(ward_intel *in, const char *subject, int json,
                                     FILE *out, ward_error *err);
 ward_status ward_intel_packages(ward_intel *in, const char *holder, int json, FILE *out,

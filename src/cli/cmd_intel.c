@@ -36,6 +36,7 @@ static const char help[] =
 "    ward intel kpi [--json] | alerts [--json] | feedback --list L | report\n"
 "    ward intel retention [--due] [--json]\n"
 "    ward intel retain ID --keep|--dispose --reason TEXT\n"
+"    ward intel dispose ID --dry-run | --confirm --by NAME --reason TEXT\n"
 "    ward intel evaluate TRUTH.csv     ward intel config risk|routing|resolve|retention\n"
 "    (every action takes --data DIR and --now TIME)\n"
 "\n"
@@ -112,9 +113,22 @@ static const char help[] =
 "    retain ID       A person's retention decision, --reason required:\n"
 "                    --keep pushes the review date one interval on;\n"
 "                    --dispose marks the subject for disposal and prints\n"
-"                    what a deletion would remove. Nothing is deleted.\n"
+"                    what a disposal would remove; it deletes nothing.\n"
 "                    Both are kept in the subject's history and the audit\n"
 "                    table with who and when.\n"
+"    dispose ID      Carry out a standing dispose decision: only when the\n"
+"                    subject's latest decision is dispose and nothing about\n"
+"                    it (a new referral, assessment, override, merge, package\n"
+"                    event) changed since. --dry-run checks that and prints\n"
+"                    what would go; --confirm deletes, in one transaction,\n"
+"                    its referral records and every value, file-hash hits,\n"
+"                    factors, assessments, overrides, packages, alerts and\n"
+"                    link decisions (also of subjects merged into it), with\n"
+"                    deleted content overwritten in the file. A tombstone\n"
+"                    stays: the id (never reused), when, --by whom, --reason\n"
+"                    and the counts removed; its history and the audit\n"
+"                    trail stay. A later referral about the same person\n"
+"                    becomes a new subject.\n"
 "    evaluate        Pairwise precision and recall of the subjects against a\n"
 "                    ground truth file of 'ref,entity' lines (the generator's).\n"
 "    config          Print a built-in model. Copy it to\n"
@@ -132,13 +146,16 @@ static const char help[] =
 "    --now TIME          the time to act as now (UTC, YYYY-MM-DDTHH:MM:SSZ)\n"
 "    --due               retention: only subjects due for a decision\n"
 "    --keep, --dispose   retain: the decision\n"
+"    --dry-run, --confirm  dispose: preview only, or delete\n"
+"    --by NAME           dispose: the person carrying it out (query: the\n"
+"                        grouping, force|hub|band)\n"
 "    --json              JSON output (one object per line for lists)\n"
 "\n"
 "EXIT STATUS\n"
 "    0 done; 1 ingest skipped bad records, alerts exist, or subjects are\n"
 "    due (retention --due); 2 usage or a\n"
-"    refused value (forbidden factor, missing reason); 3 unusable input;\n"
-"    4 I/O.\n"
+"    refused value (forbidden factor, missing reason) or disposal (not\n"
+"    marked, changed since); 3 unusable input or no such subject; 4 I/O.\n"
 "\n"
 "EXAMPLES\n"
 "    ward intel ingest --source op-willow --bulk willow.csv\n"
@@ -147,18 +164,21 @@ static const char help[] =
 "    ward intel override S000042 --band high --reason 'new intel: coaches U11s'\n"
 "    ward intel package 17 --format html -o pkg17.html\n"
 "    ward intel retention --due\n"
-"    ward intel retain S000042 --keep --reason 'linked to live op-willow case'\n";
+"    ward intel retain S000042 --keep --reason 'linked to live op-willow case'\n"
+"    ward intel dispose S000042 --dry-run\n"
+"    ward intel dispose S000042 --confirm --by 'j.smith' --reason 'NFA, period over'\n";
 
 typedef struct intel_args {
     const char *data, *source, *format, *columns, *received, *band, *reason, *note, *holder,
         *list, *factor, *by, *output, *status, *date, *value, *now;
-    int international, bulk, json, due, keep, dispose;
+    int international, bulk, json, due, keep, dispose, dry_run, confirm;
     time_t t;
 } intel_args;
 
 enum { OPT_DATA = 256, OPT_SOURCE, OPT_COLUMNS, OPT_INTL, OPT_BULK, OPT_NOT_BULK, OPT_RECEIVED,
        OPT_BAND, OPT_REASON, OPT_NOTE, OPT_HOLDER, OPT_LIST, OPT_FACTOR, OPT_BY, OPT_JSON,
-       OPT_STATUS, OPT_DATE, OPT_VALUE, OPT_NOW, OPT_DUE, OPT_KEEP, OPT_DISPOSE };
+       OPT_STATUS, OPT_DATE, OPT_VALUE, OPT_NOW, OPT_DUE, OPT_KEEP, OPT_DISPOSE,
+       OPT_DRY_RUN, OPT_CONFIRM };
 
 static const struct option long_opts[] = {
     {"data", required_argument, NULL, OPT_DATA},
@@ -184,6 +204,8 @@ static const struct option long_opts[] = {
     {"due", no_argument, NULL, OPT_DUE},
     {"keep", no_argument, NULL, OPT_KEEP},
     {"dispose", no_argument, NULL, OPT_DISPOSE},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"confirm", no_argument, NULL, OPT_CONFIRM},
     {"output", required_argument, NULL, 'o'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -389,6 +411,32 @@ static int do_retain(ward_intel *in, intel_args *a, int n, char **rest, ward_err
     return st ? fail(st, err) : WARD_EXIT_OK;
 }
 
+/* --dry-run checks and previews; --confirm deletes. Neither: usage, so
+ * that a deletion is never what a bare command does. */
+static int do_dispose(ward_intel *in, intel_args *a, int n, char **rest, ward_error *err)
+{
+    if (n != 1 || a->dry_run == a->confirm)
+        return cli_usage("intel", "dispose: give a subject id and one of --dry-run or --confirm");
+    if (a->confirm && (!a->by || !*a->by))
+        return cli_usage("intel", "dispose --confirm: --by NAME (who carries it out) is required");
+    if (a->confirm && (!a->reason || !*a->reason))
+        return cli_usage("intel", "dispose --confirm: --reason TEXT is required");
+    ward_status st;
+    if (a->dry_run) {
+        if (!(st = ward_intel_disposal_check(in, rest[0], err)))
+            st = ward_intel_disposal_preview(in, rest[0], stdout, err);
+        return st ? fail(st, err) : WARD_EXIT_OK;
+    }
+    ward_intel_disposal d;
+    if ((st = ward_intel_dispose(in, rest[0], a->by, a->reason, a->t, &d, err)))
+        return fail(st, err);
+    printf("%s disposed of at %s by %s; removed %s\n", d.subject, d.at, d.by, d.removed);
+    if (!d.file_cleared)
+        cli_error("intel", "warning: another process holds intel.db open, so its WAL could not"
+                           " be truncated yet; old pages go at its next checkpoint");
+    return WARD_EXIT_OK;
+}
+
 static int dispatch(ward_intel *in, intel_args *a, const char *action, int n, char **rest)
 {
     ward_error err = {0};
@@ -408,6 +456,8 @@ static int dispatch(ward_intel *in, intel_args *a, const char *action, int n, ch
         return do_retention(in, a, &err);
     if (!strcmp(action, "retain"))
         return do_retain(in, a, n, rest, &err);
+    if (!strcmp(action, "dispose"))
+        return do_dispose(in, a, n, rest, &err);
     if (!strcmp(action, "resolve"))
         st = do_resolve(in, a, &err);
     else if (!strcmp(action, "score"))
@@ -505,6 +555,8 @@ static int run_intel(int argc, char **argv)
         case OPT_DUE: a.due = 1; break;
         case OPT_KEEP: a.keep = 1; break;
         case OPT_DISPOSE: a.dispose = 1; break;
+        case OPT_DRY_RUN: a.dry_run = 1; break;
+        case OPT_CONFIRM: a.confirm = 1; break;
         case 'o': a.output = optarg; break;
         case 'h': cli_print_help(&cli_cmd_intel); return WARD_EXIT_OK;
         default: return cli_usage("intel", "unknown option");
@@ -521,7 +573,7 @@ static int run_intel(int argc, char **argv)
         "ingest", "resolve", "score", "route", "update", "subjects", "subject", "factor",
         "override", "apart", "join", "quarantine", "clarify", "packages", "package", "state",
         "outcome", "escalate", "query", "kpi", "alerts", "feedback", "report", "evaluate",
-        "retention", "retain"};
+        "retention", "retain", "dispose"};
     int known = 0;
     for (size_t i = 0; i < sizeof actions / sizeof *actions; i++)
         known |= !strcmp(action, actions[i]);

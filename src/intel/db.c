@@ -90,6 +90,13 @@ static const char *const migrations[] = {
     "ALTER TABLE subjects ADD COLUMN retention_by TEXT;"
     "ALTER TABLE subjects ADD COLUMN retention_at TEXT;"
     "ALTER TABLE subjects ADD COLUMN retention_reason TEXT;",
+    /* 2 -> 3: disposal. A disposed subject keeps its row as a tombstone
+     * (active 0, so nothing lists it and its id is never reused): when,
+     * by whom, why and what was removed; its personal data is deleted. */
+    "ALTER TABLE subjects ADD COLUMN disposed TEXT;"
+    "ALTER TABLE subjects ADD COLUMN disposed_by TEXT;"
+    "ALTER TABLE subjects ADD COLUMN disposed_reason TEXT;"
+    "ALTER TABLE subjects ADD COLUMN disposed_removed TEXT;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

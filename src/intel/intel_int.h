@@ -127,6 +127,10 @@ void wi_subject_id(int64_t n, char out[16]);
 int64_t wi_subject_num(const char *id);   /* 0 if malformed */
 void wi_audit(ward_intel *in, time_t now, const char *who, const char *action,
               const char *object, const char *detail);
+/* A person's decision on a subject (retention.c): reason and person
+ * required, the subject id parsed into *id; WARD_EINVAL naming `what`. */
+ward_status wi_decision_args(const char *what, const char *subject, const char *who,
+                             const char *reason, int64_t *id, ward_error *err);
 
 /* ---- normalisation (norm.c) ------------------------------------------ */
 

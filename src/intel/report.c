@@ -125,6 +125,25 @@ static void factor_lines(FILE *out, const char *text)
     }
 }
 
+static ward_status tombstone(const ward_intel_disposal *d, int json, FILE *out,
+                             ward_error *err)
+{
+    if (json) {
+        fprintf(out, "{\"subject\":\"%s\",\"disposed\":", d->subject);
+        jstr(out, d->at);
+        fputs(",\"by\":", out);
+        jstr(out, d->by);
+        fputs(",\"reason\":", out);
+        jstr(out, d->reason);
+        fputs(",\"removed\":", out);
+        jstr(out, d->removed);
+        fputs("}\n", out);
+    } else
+        fprintf(out, "%s  disposed of %s by %s: %s\n  removed %s\n", d->subject, d->at, d->by,
+                d->reason, d->removed);
+    return ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
+}
+
 ward_status ward_intel_subject_show(ward_intel *in, const char *subject, int json, FILE *out,
                                     ward_error *err)
 {
@@ -139,6 +158,12 @@ ward_status ward_intel_subject_show(ward_intel *in, const char *subject, int jso
         rc = ward_fail(err, WARD_ENOTFOUND, "no subject %s", subject);
     if (rc)
         return rc;
+    if (!active) {   /* a tombstone has nothing else to show */
+        ward_intel_disposal d;
+        ward_error ignore;
+        if (ward_intel_disposal_get(in, subject, &d, &ignore) == WARD_OK)
+            return tombstone(&d, json, out, err);
+    }
     snprintf(q, sizeof q, "SELECT max(id) FROM packages WHERE subject = %lld", (long long)id);
     if ((rc = wi_query_int(in, q, NULL, 0, &pkg, err)))
         return rc;

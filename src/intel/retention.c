@@ -3,8 +3,8 @@
  * a person: an open subject is reviewed a fixed interval after its last
  * change, a closed one (every package has an outcome) is kept for its
  * outcome's period. A person then keeps it, with a reason, or marks it for
- * disposal. Nothing here deletes anything: disposal_preview says what a
- * deletion would remove.
+ * disposal. Nothing here deletes anything: dispose.c carries out a standing
+ * dispose decision when someone asks it to.
  */
 #include "intel/intel_int.h"
 #include "util/error.h"
@@ -228,17 +228,25 @@ static ward_status record_decision(ward_intel *in, int64_t id, int keep, const c
     return rc;
 }
 
+ward_status wi_decision_args(const char *what, const char *subject, const char *who,
+                             const char *reason, int64_t *id, ward_error *err)
+{
+    if (!reason || !*reason)
+        return ward_fail(err, WARD_EINVAL, "%s needs a written reason", what);
+    if (!who || !*who)
+        return ward_fail(err, WARD_EINVAL, "%s needs the person taking it", what);
+    if (!(*id = wi_subject_num(subject)))
+        return ward_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
+    return WARD_OK;
+}
+
 ward_status ward_intel_retain(ward_intel *in, const char *subject, int keep, const char *who,
                               const char *reason, time_t now, ward_error *err)
 {
-    if (!reason || !*reason)
-        return ward_fail(err, WARD_EINVAL, "a retention decision needs a written reason");
-    if (!who || !*who)
-        return ward_fail(err, WARD_EINVAL, "a retention decision needs the person taking it");
-    int64_t id = wi_subject_num(subject);
-    if (!id)
-        return ward_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
-    ward_status rc = wi_begin(in, err);
+    int64_t id;
+    ward_status rc = wi_decision_args("a retention decision", subject, who, reason, &id, err);
+    if (!rc)
+        rc = wi_begin(in, err);
     if (!rc)
         rc = record_decision(in, id, keep, who, reason, now, err);
     if (!rc)
@@ -246,49 +254,4 @@ ward_status ward_intel_retain(ward_intel *in, const char *subject, int keep, con
     if (rc)
         wi_rollback(in);
     return rc;
-}
-
-/* What deleting a subject would take with it, table by table. */
-static const struct {
-    const char *what, *sql;
-} disposal_counts[] = {
-    {"referral records", "SELECT count(*) FROM subject_records WHERE subject = ?1"},
-    {"values (as received and normalised)",
-     "SELECT count(*) FROM vals WHERE record IN"
-     " (SELECT record FROM subject_records WHERE subject = ?1)"},
-    {"risk factors", "SELECT count(*) FROM factors WHERE subject = ?1 OR record IN"
-                     " (SELECT record FROM subject_records WHERE subject = ?1)"},
-    {"assessments", "SELECT count(*) FROM assessments WHERE subject = ?1"},
-    {"overrides", "SELECT count(*) FROM overrides WHERE subject = ?1"},
-    {"packages", "SELECT count(*) FROM packages WHERE subject = ?1"},
-    {"package versions", "SELECT count(*) FROM package_versions WHERE package IN"
-                         " (SELECT id FROM packages WHERE subject = ?1)"},
-    {"alerts", "SELECT count(*) FROM alerts WHERE subject = ?1"},
-};
-
-ward_status ward_intel_disposal_preview(ward_intel *in, const char *subject, FILE *out,
-                                        ward_error *err)
-{
-    int64_t id = wi_subject_num(subject);
-    if (!id)
-        return ward_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
-    fprintf(out, "a deletion of %s would remove:\n", subject);
-    for (size_t i = 0; i < sizeof disposal_counts / sizeof *disposal_counts; i++) {
-        sqlite3_stmt *st;
-        ward_status rc = wi_prepare(in, disposal_counts[i].sql, &st, err);
-        if (rc)
-            return rc;
-        sqlite3_bind_int64(st, 1, id);
-        if (sqlite3_step(st) != SQLITE_ROW) {
-            rc = wi_sqlfail(in, err, "disposal preview");
-            sqlite3_finalize(st);
-            return rc;
-        }
-        fprintf(out, "  %8lld %s\n", (long long)sqlite3_column_int64(st, 0),
-                disposal_counts[i].what);
-        sqlite3_finalize(st);
-    }
-    fputs("the audit trail and the subject's history of decisions would be kept;"
-          " nothing has been deleted\n", out);
-    return ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the preview") : WARD_OK;
 }

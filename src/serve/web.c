@@ -235,8 +235,9 @@ static const web_route web_routes[] = {
     {"GET", "/", ~0u, home},
     {"POST", "/logout", ~0u, do_logout},
     {"GET", "/queue", INTEL, web_queue},
-    {"GET", "/subject/", INTEL, web_subject},
-    {"POST", "/subject/", INTEL, web_subject},
+    /* an admin sees a subject's retention only, to carry out a disposal */
+    {"GET", "/subject/", INTEL | R(ADMIN), web_subject},
+    {"POST", "/subject/", INTEL | R(ADMIN), web_subject},
     {"GET", "/package/", INTEL, web_package},
     {"POST", "/package/", INTEL, web_package},
     {"GET", "/alerts", INTEL, web_alerts},

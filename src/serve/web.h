@@ -101,7 +101,7 @@ const char *web_jstr(yajl_val v, const char *key);
 double web_jnum(yajl_val v, const char *key);
 
 void web_queue(web_page *w);
-void web_subject(web_page *w);       /* GET /subject/ID, POST /subject/ID/override */
+void web_subject(web_page *w);       /* GET /subject/ID, POST /subject/ID/ACTION */
 void web_package(web_page *w);       /* GET /package/N, POST /package/N/ACTION */
 void web_alerts(web_page *w);
 void web_kpi(web_page *w);        /* web_kpi.c */

@@ -8,6 +8,12 @@
  * A subject is seen through its package, so its compartment is its
  * package's holder. Every view of a subject or package, every change and
  * every refusal goes to the audit log.
+ *
+ * Retention: whoever may change a subject (its compartment) may keep it or
+ * mark it for disposal, with a reason. Carrying out a disposal is an
+ * admin's: the admin's subject page shows the retention status, the
+ * decision and what would go, never the subject's data, and deletes only
+ * on an explicit confirmation. A disposed subject's page is its tombstone.
  */
 #include "serve/web.h"
 #include "scan/jsonl.h"
@@ -268,17 +274,34 @@ static void factors(web_page *w, yajl_val p)
     html_f(&w->out, "</table>");
 }
 
+/* A change to the subject: a choice (`options`, HTML), a reason (required)
+ * and the session's CSRF token, posted to /subject/SID/ACTION. */
+static void choice_form(web_page *w, const char *sid, const char *action, const char *label,
+                        const char *note, const char *name, const char *options,
+                        const char *button)
+{
+    html_f(&w->out, "<form class=\"action\" method=\"post\" action=\"/subject/%s/%s\">"
+                    "<strong>%s</strong>%s <select name=\"%s\">%r</select> <input "
+                    "name=\"reason\" size=\"50\" placeholder=\"reason (required)\" required>",
+           sid, action, label, note, name, options);
+    page_csrf(w);
+    html_f(&w->out, "<button>%s</button></form>", button);
+}
+
 static void override_form(web_page *w, const char *sid)
 {
-    html_f(&w->out, "<form class=\"action\" method=\"post\" action=\"/subject/%s/override\">"
-                    "<strong>Override the band</strong> (the model's answer is kept beside it) "
-                    "<select name=\"band\"><option value=\"very-high\">Very High</option>"
-                    "<option value=\"high\">High</option><option value=\"medium\">Medium"
-                    "</option><option value=\"low\">Low</option></select> "
-                    "<input name=\"reason\" size=\"50\" placeholder=\"reason (required)\" "
-                    "required>", sid);
-    page_csrf(w);
-    html_f(&w->out, "<button>Override</button></form>");
+    choice_form(w, sid, "override", "Override the band", " (the model's answer is kept beside it)",
+                "band", "<option value=\"very-high\">Very High</option><option value=\"high\">"
+                "High</option><option value=\"medium\">Medium</option><option value=\"low\">"
+                "Low</option>", "Override");
+}
+
+/* Back to the subject's page after a change. */
+static void to_subject(web_page *w, const char *sid)
+{
+    char to[64];
+    snprintf(to, sizeof to, "/subject/%s", sid);
+    page_redirect(w, to);
 }
 
 /* Review and retention dates, highlighted when due; the last decision. */
@@ -304,6 +327,121 @@ static void retention(web_page *w, ward_intel *in, const char *sid)
     else
         html_f(&w->out, "none");
     html_f(&w->out, "</td></tr></table>");
+}
+
+static void retain_form(web_page *w, const char *sid)
+{
+    choice_form(w, sid, "retain", "Retention decision", "", "decision",
+                "<option value=\"keep\">Keep (review again later)</option>"
+                "<option value=\"dispose\">Mark for disposal</option>", "Record decision");
+}
+
+static void subject_retain(web_page *w, ward_intel *in, const char *sid)
+{
+    char decision[16], reason[600], detail[700];
+    page_field(w, "decision", decision, sizeof decision);
+    page_field(w, "reason", reason, sizeof reason);
+    int keep = !strcmp(decision, "keep");
+    ward_error err;
+    if (!keep && strcmp(decision, "dispose")) {
+        page_message(w, 400, "Decision refused", "The decision is keep or dispose.");
+        return;
+    }
+    if (ward_intel_retain(in, sid, keep, w->sess.user.name, reason, (time_t)w->now, &err) !=
+        WARD_OK) {
+        page_message(w, 400, "Decision refused", err.message);
+        return;
+    }
+    snprintf(detail, sizeof detail, "decision=%s reason=%s", decision, reason);
+    page_audit(w, "web.subject.retain", sid, detail);
+    to_subject(w, sid);
+}
+
+/* ---- disposal (admin) and tombstones -------------------------------------------- */
+
+static void tombstone_page(web_page *w, const ward_intel_disposal *d)
+{
+    page_audit(w, "web.subject.view", d->subject, "tombstone");
+    char title[64];
+    snprintf(title, sizeof title, "Subject %s (disposed of)", d->subject);
+    page_begin(w, title);
+    html_f(&w->out, "<p class=\"caveat\">This subject's personal data was deleted under the "
+                    "retention policy. Only this record of the disposal is kept; a later "
+                    "referral about the same person is a new subject.</p><dl><dt>Disposed of"
+                    "</dt><dd>%s</dd><dt>By</dt><dd>%s</dd><dt>Reason</dt><dd>%s</dd>"
+                    "<dt>Removed</dt><dd>%s</dd></dl>", d->at, d->by, d->reason, d->removed);
+    page_end(w, 200);
+}
+
+/* What an admin sees: dates, decision, what a disposal would remove, and
+ * the form when the decision stands; nothing of the subject itself. */
+static void subject_admin_view(web_page *w, ward_intel *in, const char *sid)
+{
+    ward_intel_retention r;
+    ward_error err;
+    if (ward_intel_retention_get(in, sid, (time_t)w->now, &r, &err) != WARD_OK) {
+        page_message(w, 404, "Not found", err.message);
+        return;
+    }
+    page_audit(w, "web.subject.retention.view", sid, NULL);
+    char title[64];
+    snprintf(title, sizeof title, "Subject %s: retention", sid);
+    page_begin(w, title);
+    retention(w, in, sid);
+    capture c;
+    ward_status rc = ward_intel_disposal_check(in, sid, &err);
+    if (rc != WARD_OK) {
+        html_f(&w->out, "<p class=\"msg\">No disposal now: %s</p>", err.message);
+        page_end(w, 200);
+        return;
+    }
+    rc = cap_open(&c) ? ward_intel_disposal_preview(in, sid, c.f, &err) : WARD_ENOMEM;
+    char *text = cap_close(&c, rc);
+    html_f(&w->out, "<h2>Dispose now</h2><pre>%s</pre><form class=\"action\" method=\"post\" "
+                    "action=\"/subject/%s/dispose\"><input name=\"reason\" size=\"40\" "
+                    "placeholder=\"reason (required)\" required> <label>Type %s to confirm "
+                    "<input name=\"confirm\" size=\"10\" required></label>",
+           text ? text : "", sid, sid);
+    free(text);
+    page_csrf(w);
+    html_f(&w->out, "<button>Dispose now</button></form>");
+    page_end(w, 200);
+}
+
+static void subject_dispose(web_page *w, ward_intel *in, const char *sid)
+{
+    char confirm[32], reason[600];
+    page_field(w, "confirm", confirm, sizeof confirm);
+    page_field(w, "reason", reason, sizeof reason);
+    if (strcmp(confirm, sid)) {
+        page_message(w, 400, "Disposal refused",
+                     "Type the subject id in the confirmation field. Nothing was deleted.");
+        return;
+    }
+    ward_intel_disposal d;
+    ward_error err;
+    ward_status rc = ward_intel_dispose(in, sid, w->sess.user.name, reason, (time_t)w->now, &d,
+                                        &err);
+    if (rc != WARD_OK) {
+        page_message(w, rc == WARD_ENOTFOUND ? 404 : 400, "Disposal refused", err.message);
+        return;
+    }
+    char detail[sizeof d.removed + 64];   /* counts: no personal data */
+    snprintf(detail, sizeof detail, "%s%s", d.removed,
+             d.file_cleared ? "" : "; WAL not truncated yet (another reader)");
+    page_audit(w, "web.subject.dispose", sid, detail);
+    to_subject(w, sid);
+}
+
+/* An admin's requests on /subject/: the retention view and the disposal. */
+static void subject_admin(web_page *w, ward_intel *in, const char *sid, const char *action)
+{
+    if (!action)
+        subject_admin_view(w, in, sid);
+    else if (!strcmp(action, "dispose"))
+        subject_dispose(w, in, sid);
+    else
+        page_denied(w, sid, "an admin carries out disposals; analysts decide");
 }
 
 static void history(web_page *w, ward_intel *in, const char *sid)
@@ -353,9 +491,7 @@ static void subject_override(web_page *w, ward_intel *in, const char *sid)
     char detail[700];
     snprintf(detail, sizeof detail, "band=%s reason=%s", band, reason);
     page_audit(w, "web.subject.override", sid, detail);
-    char to[64];
-    snprintf(to, sizeof to, "/subject/%s", sid);
-    page_redirect(w, to);
+    to_subject(w, sid);
 }
 
 void web_subject(web_page *w)
@@ -365,8 +501,11 @@ void web_subject(web_page *w)
     size_t n = strcspn(tail, "/");
     int post = strcmp(w->req->method, "POST") == 0;
     static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    if (n == 0 || n >= sizeof sid || strspn(tail, alnum) != n ||
-        (post && strcmp(tail + n, "/override") != 0) || (!post && tail[n])) {
+    const char *action = post && tail[n] == '/' ? tail + n + 1 : NULL;
+    int known = action && (!strcmp(action, "override") || !strcmp(action, "retain") ||
+                           !strcmp(action, "dispose"));
+    if (n == 0 || n >= sizeof sid || strspn(tail, alnum) != n || (post && !known) ||
+        (!post && tail[n])) {
         page_message(w, 404, "Not found", "There is no such page.");
         return;
     }
@@ -374,9 +513,28 @@ void web_subject(web_page *w)
     ward_intel *in = intel_open(w);
     if (!in)
         return;
+    ward_intel_disposal d;
+    if (ward_intel_disposal_get(in, sid, &d, NULL) == WARD_OK) {
+        if (post)
+            page_message(w, 409, "Disposed of", "This subject was disposed of; nothing is left "
+                                                "to change.");
+        else
+            tombstone_page(w, &d);
+        ward_intel_close(in);
+        return;
+    }
+    if (w->sess.user.role == WARD_ROLE_ADMIN) {
+        subject_admin(w, in, sid, action);
+        ward_intel_close(in);
+        return;
+    }
     yajl_val p = subject_package(w, in, sid);
     if (p && !web_covers(w, in, web_jstr(p, "holder")))
         page_denied(w, sid, "subject outside the user's compartment");
+    else if (p && post && !strcmp(action, "dispose"))
+        page_denied(w, sid, "only an admin carries out a disposal");
+    else if (p && post && !strcmp(action, "retain"))
+        subject_retain(w, in, sid);
     else if (p && post)
         subject_override(w, in, sid);
     else if (p) {
@@ -394,6 +552,7 @@ void web_subject(web_page *w)
         factors(w, p);
         override_form(w, sid);
         retention(w, in, sid);
+        retain_form(w, sid);
         identifiers(w, p);
         evidence(w, p);
         history(w, in, sid);

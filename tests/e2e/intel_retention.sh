@@ -3,7 +3,10 @@
 # subjects come due a review interval after their last change, a closed one
 # when its outcome's period runs out; 'retain --keep' pushes the date on,
 # '--dispose' marks and deletes nothing, a reason is required, and every
-# decision lands in the subject's history and the audit table.
+# decision lands in the subject's history and the audit table. 'dispose'
+# carries out only a standing dispose decision, deletes the subject's data
+# (checked in the raw file), leaves a tombstone, and a later referral about
+# the same person becomes a new subject.
 set -euo pipefail
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cd "$T"
@@ -76,5 +79,116 @@ hist = db.execute("SELECT action, by, at FROM subject_history WHERE action LIKE"
                   " 'retention%' ORDER BY id").fetchall()
 expect([h[0] for h in hist] == ["retention keep", "retention dispose"] and
        all(h[1] and h[2] == "2027-01-02T00:00:00Z" for h in hist), hist)
+db.close()
+
+# ---- disposal: only a standing dispose decision is carried out ----------
+T3 = "2027-01-03T00:00:00Z"
+p = intel("dispose", "S000005", "--dry-run", rc=2, now=T3)          # never marked
+expect(b"not marked for disposal" in p.stderr, p.stderr)
+intel("retain", "S000003", "--dispose", "--reason", "x", rc=0, now=T3)
+intel("retain", "S000003", "--keep", "--reason", "still needed", rc=0, now=T3)
+expect(b"not marked" in intel("dispose", "S000003", "--dry-run", rc=2, now=T3).stderr,
+       "a later keep replaces a dispose decision")
+intel("retain", "S000002", "--dispose", "--reason", "spent", rc=0, now=T3)
+intel("override", "S000002", "--band", "low", "--reason", "new intel", rc=0,
+      now="2027-01-04T00:00:00Z")
+p = intel("dispose", "S000002", "--confirm", "--by", "a.admin", "--reason", "x", rc=2,
+          now="2027-01-05T00:00:00Z")
+expect(b"changed at 2027-01-04T00:00:00Z" in p.stderr, p.stderr)
+intel("dispose", "S000004", rc=2, now=T3)                               # neither flag
+intel("dispose", "S000004", "--dry-run", "--confirm", rc=2, now=T3)
+intel("dispose", "S000004", "--confirm", "--reason", "x", rc=2, now=T3)  # no --by
+intel("dispose", "S000004", "--confirm", "--by", "a.admin", rc=2, now=T3)  # no reason
+intel("dispose", "S999999", "--dry-run", rc=3, now=T3)
+
+# what S000004 alone holds, to look for in the raw file afterwards
+def raw_bytes():
+    c = sqlite3.connect("d/intel.db")
+    c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    c.close()
+    data = open("d/intel.db", "rb").read()
+    if os.path.exists("d/intel.db-wal"):
+        data += open("d/intel.db-wal", "rb").read()
+    return data
+db = sqlite3.connect("d/intel.db")
+mine = {r[0] for r in db.execute(
+    "SELECT raw FROM vals WHERE record IN (SELECT record FROM subject_records"
+    " WHERE subject = 4) UNION SELECT norm FROM vals WHERE norm IS NOT NULL AND record IN"
+    " (SELECT record FROM subject_records WHERE subject = 4)")}
+others = {r[0] for r in db.execute(
+    "SELECT raw FROM vals WHERE record NOT IN (SELECT record FROM subject_records"
+    " WHERE subject = 4) UNION SELECT norm FROM vals WHERE norm IS NOT NULL AND record NOT IN"
+    " (SELECT record FROM subject_records WHERE subject = 4)")}
+counts = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+          for t in ("records", "vals", "packages", "assessments")}
+batches = db.execute("SELECT id, records FROM batches ORDER BY id").fetchall()
+db.close()
+fakes = sorted(v.encode() for v in mine - others if len(v) >= 6)
+expect(fakes and all(f in raw_bytes() for f in fakes), fakes)
+
+p = intel("dispose", "S000004", "--dry-run", rc=0, now=T3)
+expect(b"1 referral records" in p.stdout and b"nothing has been deleted" in p.stdout, p.stdout)
+expect(b"record" in intel("subject", "S000004", rc=0).stdout, "a dry run deletes nothing")
+p = intel("dispose", "S000004", "--confirm", "--by", "a.admin", "--reason",
+          "retention period over", rc=0, now=T3)
+expect(b"S000004 disposed of at 2027-01-03T00:00:00Z by a.admin" in p.stdout, p.stdout)
+raw = raw_bytes()
+left = [f for f in fakes if f in raw]
+expect(not left, f"still in intel.db: {left}")
+intel("dispose", "S000004", "--confirm", "--by", "a.admin", "--reason", "x", rc=3, now=T3)
+
+# the tombstone: the id, when, who, why and what went; no data
+t = json.loads(intel("subject", "S000004", "--json", rc=0).stdout)
+expect(t["disposed"] == T3 and t["by"] == "a.admin" and
+       t["reason"] == "retention period over" and "1 referral records" in t["removed"], t)
+db = sqlite3.connect("d/intel.db")
+row = db.execute("SELECT active, disposed, grade FROM subjects WHERE id = 4").fetchone()
+expect(row == (0, T3, None), row)
+for tbl, q in (("subject_records", "subject = 4"), ("assessments", "subject = 4"),
+               ("packages", "subject = 4"), ("alerts", "subject = 4"),
+               ("factors", "subject = 4")):
+    n = db.execute(f"SELECT count(*) FROM {tbl} WHERE {q}").fetchone()[0]
+    expect(n == 0, (tbl, n))
+after = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in counts}
+expect(after["records"] == counts["records"] - 1 and after["packages"] == counts["packages"] - 1,
+       (counts, after))
+expect(db.execute("SELECT id, records FROM batches ORDER BY id").fetchall() == batches,
+       "batches keep their counts")
+expect(db.execute("SELECT action, by FROM subject_history WHERE subject = 4 ORDER BY id"
+                  ).fetchall()[-1] == ("disposal", "a.admin"), "history row")
+a = db.execute("SELECT who, object, detail FROM audit WHERE action = 'intel.dispose'").fetchall()
+expect(len(a) == 1 and a[0][:2] == ("a.admin", "S000004") and
+       not any(f.decode() in a[0][2] for f in fakes), a)
+db.close()
+
+# everything else copes: no crash, no ghost rows
+for args in (("subjects", "--json"), ("packages", "--json"), ("query", "--by", "force"),
+             ("kpi", "--json"), ("report",), ("retention", "--json"), ("feedback", "--list", "t")):
+    out = intel(*args, rc=0, now=T3).stdout
+    expect(b"S000004" not in out, (args, out[:300]))
+p = intel("alerts", "--json", now=T3)
+expect(p.returncode in (0, 1) and b"S000004" not in p.stdout, p.stdout)
+expect(b"S000004" in intel("subject", "S000004", rc=0).stdout, "tombstone shown")
+
+# the same person referred again is a new subject, not the old one revived
+src = os.path.join(D, "small.csv")
+lines = open(src, encoding="utf-8").read().splitlines()
+rec = sqlite3.connect("d/intel.db").execute(
+    "SELECT ref FROM records r JOIN batches b ON b.id = r.batch WHERE r.ref IS NOT NULL"
+    " ORDER BY r.id").fetchall()
+gone = [l for l in lines[1:] if l.split(",")[0] not in {r[0] for r in rec}]
+again = [l for l in gone if any(f.decode() in l for f in fakes)]
+expect(len(again) == 1, gone)
+open("again.csv", "w").write(lines[0] + "\n" + again[0].replace(again[0].split(",")[0], "AGAIN1", 1)
+                             + "\n")
+intel("ingest", "--source", "again", "again.csv", now="2027-02-01T00:00:00Z")   # may refuse a factor
+intel("update", rc=0, now="2027-02-01T00:00:00Z")
+db = sqlite3.connect("d/intel.db")
+new = db.execute("SELECT sr.subject FROM subject_records sr JOIN records r ON r.id = sr.record"
+                 " WHERE r.ref = 'AGAIN1'").fetchone()[0]
+expect(new > 9, new)
+expect(db.execute("SELECT active, disposed FROM subjects WHERE id = 4").fetchone() == (0, T3),
+       "the tombstone stays a tombstone")
+db.close()
 print("ok")
 PY

@@ -4,7 +4,7 @@
 # checks: login with its CSRF token, sessions, compartments (a force officer
 # denied another force's subject, a hub officer its region only),
 # cross-compartment deconfliction redacted, override with reason, package
-# lifecycle, CSRF rejected, lockout, TOTP, escaping, review queue, audit
+# lifecycle, retention decisions and an admin's disposal, CSRF rejected, lockout, TOTP, escaping, review queue, audit
 # search, logout and disable. Then headless Chromium (playwright-core with
 # Debian's chromium) logs in and works the pages as an officer would,
 # taking the screenshots of docs/screenshots/. Finally the audit chain of
@@ -73,6 +73,7 @@ user("hubn", "hub-officer", "north")
 user("nat", "national-analyst", "national")
 user("rev", "reviewer", "national")
 user("aud", "auditor", "national")
+user("adm", "admin", "national")
 user("locky", "force-officer", "South Wales Police")
 user("totpy", "national-analyst", "national")
 user("lockb", "force-officer", "South Wales Police")
@@ -251,6 +252,61 @@ expect(st == 200 and page.count("<svg") == 3 and "<rect" in page, "KPI charts")
 st, page, _ = s.get("/kpi")
 expect("West Yorkshire Police" not in page.split("List completion")[0], "KPIs in my compartment")
 
+# ---- retention decisions (analysts, in compartment) and disposal (admin) ----
+gmp = [p["subject"] for p in jsonl(intel("packages", "--json", rc=0).stdout)
+       if p["holder"] == "Greater Manchester Police"]
+gone = gmp[0]
+st, page, _ = s.get(f"/subject/{sid}")
+expect(f'action="/subject/{sid}/retain"' in page, "decision form on the subject page")
+st, page, _ = s.post(f"/subject/{sid}/retain", {"decision": "keep", "reason": "live case"})
+expect(st == 303, f"a force officer keeps its own subject: {st} {page[-300:]}")
+st, page, _ = s.get(f"/subject/{sid}")
+expect("keep by swp" in page and "live case" in page, "decision shown")
+st, page, _ = s.post(f"/subject/{gone}/retain", {"decision": "dispose", "reason": "x"})
+expect(st == 403, f"not another force's subject: {st}")
+st, page, _ = n.post(f"/subject/{gone}/retain", {"decision": "dispose", "reason": "x"}, csrf=False)
+expect(st == 403 and "Form refused" in page, "decision without CSRF token refused")
+st, page, _ = n.post(f"/subject/{gone}/retain", {"decision": "dispose", "reason": ""})
+expect(st == 400 and "reason" in page, "a decision needs a reason")
+st, page, _ = n.post(f"/subject/{gone}/retain", {"decision": "dispose",
+                                                  "reason": "retention period over"})
+expect(st == 303, f"marked for disposal: {st} {page[-300:]}")
+st, page, _ = n.get(f"/subject/{gone}")
+expect("marked for disposal" in page and "As received" in page, "marked; nothing deleted yet")
+st, page, _ = n.post(f"/subject/{gone}/dispose", {"confirm": gone, "reason": "x"})
+expect(st == 403, f"an analyst does not carry out a disposal: {st}")
+ad = Session("adm")
+st, page, _ = ad.get(f"/subject/{gone}")
+expect(st == 200 and "Dispose now" in page and "referral records" in page and
+       "As received" not in page and "Attribution grade" not in page,
+       f"the admin sees the retention and what would go, not the data: {page[-1500:]}")
+st, page, _ = ad.get(f"/subject/{sid}")
+expect(st == 200 and "No disposal now" in page and "Dispose now" not in page, "kept: no form")
+st, page, _ = ad.post(f"/subject/{gone}/retain", {"decision": "keep", "reason": "x"})
+expect(st == 403, "an admin does not decide")
+st, page, _ = ad.post(f"/subject/{gone}/override", {"band": "low", "reason": "x"})
+expect(st == 403, "nor override")
+st, page, _ = ad.post(f"/subject/{gone}/dispose", {"confirm": "", "reason": "period over"})
+expect(st == 400 and "confirmation" in page, "disposal needs the typed confirmation")
+st, page, _ = ad.post(f"/subject/{gone}/dispose", {"confirm": gone, "reason": "period over"},
+                      csrf=False)
+expect(st == 403 and "Form refused" in page, "disposal without CSRF token refused")
+expect("record" in intel("subject", gone, rc=0).stdout.decode(),
+       "refusals deleted nothing")
+st, page, r = ad.post(f"/subject/{gone}/dispose", {"confirm": gone, "reason": "period over"})
+expect(st == 303 and r.getheader("Location") == f"/subject/{gone}", f"disposed: {st} {page[-300:]}")
+st, page, _ = n.get(f"/subject/{gone}")
+expect(st == 200 and "disposed of" in page and "period over" in page and "adm" in page and
+       "As received" not in page, "the subject page is its tombstone")
+st, page, _ = ad.post(f"/subject/{gone}/dispose", {"confirm": gone, "reason": "again"})
+expect(st == 409, "nothing left to dispose of")
+st, page, _ = n.get("/queue")
+expect(f">{gone}<" not in page, "no ghost in the queue")
+for path in ("/alerts", "/kpi"):
+    st, page, _ = n.get(path)
+    expect(st == 200, f"{path} copes with a disposed subject")
+expect(b"disposed of" in intel("subject", gone, rc=0).stdout, "CLI shows the tombstone")
+
 # ---- reviewer: a platform's match event, confirmed on the page ----
 c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
 c.request("POST", "/v1/match", json.dumps({"hashes": [
@@ -294,6 +350,10 @@ st, page, _ = a.get("/audit?q=web.subject.view")
 expect(f">{sid}<" in page, "subject views audited")
 st, page, _ = a.get("/audit?q=web.queue.view&actor=hubn")
 expect(">north<" in page, "queue views audited")
+st, page, _ = a.get("/audit?q=web.subject.dispose")
+expect(f">{gone}<" in page and "referral records" in page, "the disposal is audited")
+st, page, _ = a.get("/audit?q=web.subject.retain")
+expect("retention period over" in page, "decisions audited")
 st, page, _ = a.get("/audit?q=web.csrf.reject")
 expect("web.csrf.reject" in page, "CSRF refusals audited")
 
@@ -328,7 +388,7 @@ pwd = find_playwright()
 if pwd:
     env = dict(os.environ, NODE_PATH=os.path.join(pwd, "node_modules"), BASE=BASE, PASSWORD=PW,
                SUBJECT=max(wyp, key=lambda p: p["band"] == "Very High")["subject"],
-               OTHER=wyp[0]["subject"], SHOTS=shots)
+               OTHER=wyp[0]["subject"], DISPOSE=gmp[1], SHOTS=shots)
     p = subprocess.run(["node", os.path.join(SRC, "tests/e2e/web_browser.js")], env=env,
                        capture_output=True, timeout=120)
     sys.stdout.write(p.stdout.decode())

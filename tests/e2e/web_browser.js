@@ -1,11 +1,13 @@
 // The web application in headless Chromium, as an officer works it:
 // log in through the form, open the queue, a subject, override its band
 // with a reason, move its package on, look at alerts and KPIs, and be
-// refused another force's subject. Screenshots go to $SHOTS.
+// refused another force's subject; mark a subject for disposal, which an
+// admin then carries out through the confirmation form. Screenshots go to
+// $SHOTS.
 // Run by web_app.sh with NODE_PATH pointing at playwright-core.
 const { chromium } = require("playwright-core");
 
-const { BASE, PASSWORD, SUBJECT, OTHER, SHOTS, CHROMIUM } = process.env;
+const { BASE, PASSWORD, SUBJECT, OTHER, DISPOSE, SHOTS, CHROMIUM } = process.env;
 
 function check(cond, what) {
   if (!cond) throw new Error("FAIL: " + what);
@@ -68,6 +70,28 @@ async function login(browser, user) {
       form: { band: "low", reason: "forged" }, maxRedirects: 0 });
     check(forged.status() === 403, "CSRF: a POST without the token is refused");
     await swp.ctx.close();
+
+    // retention: an analyst marks a subject for disposal; an admin, who
+    // sees what would go but not the data, carries it out
+    const nat = await login(browser, "nat");
+    await nat.page.goto(BASE + "/subject/" + DISPOSE);
+    const keepForm = nat.page.locator("form[action$='/retain']");
+    await keepForm.locator("select[name=decision]").selectOption("dispose");
+    await keepForm.locator("input[name=reason]").fill("browser: retention period over");
+    await keepForm.locator("button").click();
+    await nat.page.waitForFunction(() => document.body.innerText.includes("marked for disposal"));
+    await nat.ctx.close();
+    const adm = await login(browser, "adm");
+    await adm.page.goto(BASE + "/subject/" + DISPOSE);
+    check(!(await adm.page.content()).includes("As received"), "the admin sees no data");
+    await adm.page.screenshot({ path: SHOTS + "/dispose.png", fullPage: true });
+    const goForm = adm.page.locator("form[action$='/dispose']");
+    await goForm.locator("input[name=reason]").fill("browser: period over");
+    await goForm.locator("input[name=confirm]").fill(DISPOSE);
+    await goForm.locator("button").click();
+    await adm.page.waitForFunction(() => document.title.includes("disposed of"));
+    check((await adm.page.content()).includes("browser: period over"), "tombstone page");
+    await adm.ctx.close();
 
     // lockout: five wrong passwords, then the right one is refused too
     const lc = await browser.newContext();

@@ -141,6 +141,73 @@ static void test_hash_lookup(void **state)
     ward_store_close(s);
 }
 
+static int64_t count_rows(const char *sql)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/intel.db", dir);
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* Disposal takes with it a subject merged into the disposed one earlier
+ * (its 'merged' package still holds the same referrals), tombstones both,
+ * and is refused without a standing dispose decision. */
+static void test_dispose_takes_merged(void **state)
+{
+    (void)state;
+    write_file("two.csv", "ref,name,email\nA,Alpha Testperson,alpha@example.invalid\n"
+                          "B,Beta Testperson,beta@example.invalid\n");
+    char path[512];
+    snprintf(path, sizeof path, "%s/two.csv", dir);
+    ward_intel *in = NULL;
+    ward_error err;
+    time_t t0 = 1767225600, t1 = t0 + 86400, t2 = t1 + 86400;
+    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_OK);
+    ward_intel_ingest_opts o = {.source = "s", .bulk = -1, .now = t0};
+    ward_intel_ingest_summary *sum = malloc(sizeof *sum);
+    assert_int_equal(ward_intel_ingest(in, path, &o, NULL, sum, &err), WARD_OK);
+    free(sum);
+    for (int round = 0; round < 2; round++) {   /* two subjects, then joined into one */
+        time_t t = round ? t1 : t0;
+        if (round)
+            assert_int_equal(ward_intel_join(in, 1, 2, "t", "same person", t, &err), WARD_OK);
+        assert_int_equal(ward_intel_resolve(in, t, "t", NULL, &err), WARD_OK);
+        assert_int_equal(ward_intel_score(in, t, NULL, &err), WARD_OK);
+        assert_int_equal(ward_intel_route(in, t, NULL, &err), WARD_OK);
+    }
+    assert_int_equal(count_rows("SELECT count(*) FROM packages WHERE subject = 2 AND"
+                                " state = 'merged'"), 1);
+    ward_intel_disposal d;
+    assert_int_equal(ward_intel_disposal_check(in, "S000001", &err), WARD_EINVAL);
+    assert_non_null(strstr(err.message, "not marked"));
+    assert_int_equal(ward_intel_retain(in, "S000001", 0, "t", "spent", t2, &err), WARD_OK);
+    assert_int_equal(ward_intel_disposal_check(in, "S000002", &err), WARD_EINVAL);
+    assert_non_null(strstr(err.message, "merged"));
+    assert_int_equal(ward_intel_dispose(in, "S000001", "t", "", t2, &d, &err), WARD_EINVAL);
+    assert_int_equal(ward_intel_dispose(in, "S000001", "admin", "spent", t2, &d, &err), WARD_OK);
+    assert_non_null(strstr(d.removed, "2 referral records"));
+    assert_true(d.file_cleared);
+    assert_int_equal(ward_intel_disposal_get(in, "S000002", &d, &err), WARD_OK);
+    assert_string_equal(d.by, "admin");
+    assert_int_equal(ward_intel_dispose(in, "S000001", "admin", "x", t2, &d, &err),
+                     WARD_ENOTFOUND);
+    ward_intel_close(in);
+    assert_int_equal(count_rows("SELECT (SELECT count(*) FROM packages) + (SELECT count(*)"
+                                " FROM package_versions) + (SELECT count(*) FROM vals) +"
+                                " (SELECT count(*) FROM records) + (SELECT count(*) FROM"
+                                " link_decisions) + (SELECT count(*) FROM alerts)"), 0);
+    assert_int_equal(count_rows("SELECT count(*) FROM subjects WHERE disposed IS NOT NULL"
+                                " AND active = 0"), 2);
+    assert_int_equal(count_rows("SELECT records FROM batches"), 2);
+}
+
 /* An intel.db of schema 1 (before retention) opens, gains the retention
  * columns with its data intact, and its subjects get dates at the first
  * refresh. Schema 1 is made from today's by dropping what step 2 added. */
@@ -162,6 +229,10 @@ static void test_migrate_from_schema_1(void **state)
                                   "ALTER TABLE subjects DROP COLUMN retention_by;"
                                   "ALTER TABLE subjects DROP COLUMN retention_at;"
                                   "ALTER TABLE subjects DROP COLUMN retention_reason;"
+                                  "ALTER TABLE subjects DROP COLUMN disposed;"
+                                  "ALTER TABLE subjects DROP COLUMN disposed_by;"
+                                  "ALTER TABLE subjects DROP COLUMN disposed_reason;"
+                                  "ALTER TABLE subjects DROP COLUMN disposed_removed;"
                                   "INSERT INTO subjects(id, created) VALUES(1, '2026-01-01T00:00:00Z');"
                                   "PRAGMA user_version = 1",
                                   NULL, NULL, NULL),
@@ -214,6 +285,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_malformed_lands_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hash_lookup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_from_schema_1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dispose_takes_merged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_policy, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
