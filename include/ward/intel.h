@@ -2,7 +2,8 @@
  * intel.h -- bulk referral triage: intake -> identity -> deconfliction ->
  * risk -> package -> routing -> outcome -> feedback.
  *
- * Intelligence lives in its own SQLite file, <datadir>/intel.db (WAL, 0600),
+ * Intelligence lives in its own SQLite file, <datadir>/intel.db (WAL, 0600,
+ * optionally encrypted at rest: ward_intel_open_keyed),
  * separate from the hash-set store (ward.db), with its own schema version.
  *
  * The chain, one call per step, each one transaction:

@@ -99,10 +99,11 @@ int ward_intel_schema_version(void) { return N_MIGRATIONS; }
 
 ward_status wi_sqlfail(ward_intel *in, ward_error *err, const char *what)
 {
-    char detail[160];
-    if (ward_crypt_failure(in->db, detail, sizeof detail))   /* encrypted: which page */
-        return ward_fail(err, WARD_EFORMAT, "%s: %s: %s", in->path, what, detail);
     int rc = sqlite3_errcode(in->db) & 0xff;
+    char detail[160];
+    if ((rc == SQLITE_IOERR || rc == SQLITE_CORRUPT) &&   /* encrypted: which page */
+        ward_crypt_failure(in->db, detail, sizeof detail))
+        return ward_fail(err, WARD_EFORMAT, "%s: %s: %s", in->path, what, detail);
     ward_status st = rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_IOERR ||
                      rc == SQLITE_FULL || rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY
                          ? WARD_EIO

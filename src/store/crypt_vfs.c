@@ -308,7 +308,9 @@ static int journal_read(cfile *f, unsigned char *out, int amt, sqlite3_int64 off
 static int journal_write(cfile *f, const unsigned char *in, int amt, sqlite3_int64 off)
 {
     if (!is_journal_page(amt, off)) {
-        if (amt > 512)   /* headers and records' numbers are small */
+        /* Page numbers, checksums and the super-journal name are small; a
+         * header may be a sector long but starts on a sector boundary. */
+        if (amt > 512 && off % 512)
             return refuse(f, off, "got a journal write it cannot place", SQLITE_IOERR_WRITE);
         return f->real->pMethods->xWrite(f->real, in, amt, off);
     }

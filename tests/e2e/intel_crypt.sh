@@ -4,7 +4,8 @@
 # the plaintext run's answers; no fake name in intel.db or its -wal, during
 # or after; no key, wrong key and a tampered page refused with the file (and
 # page) named; a plaintext intel.db converted by 'ward intel encrypt' keeps
-# every answer; WARD_INTEL_KEY_FILE works like --key-file.
+# every answer; WARD_INTEL_KEY_FILE works like --key-file; ward serve's
+# intelligence pages work with --key-file and answer 503 without it.
 set -euo pipefail
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cd "$T"
@@ -102,5 +103,58 @@ expect(got == want, "a converted store gives the same report and subjects")
 intel("conv", "subjects", rc=2)
 p = intel("conv", "encrypt", key=KEY, rc=2)
 expect(b"already encrypted" in p.stderr, p.stderr.decode())
+# ---- ward serve's intelligence pages, with and without the key ------------------
+import http.client, re, time, urllib.parse
+os.environ["WARD_DATA"] = os.path.abspath("enc")
+ward("db", "import", "--list", "vic", "--category", "1",
+     os.path.join(DATA, "hashsets/pdq.txt"), check_rc=0)
+PW = "correct horse battery staple"
+ward("users", "add", "--role", "national-analyst", "--unit", "national", "nat",
+     stdin=(PW + "\n").encode(), check_rc=0)
+
+def serve(*extra):
+    if os.path.exists("port"):
+        os.remove("port")
+    srv = subprocess.Popen([WARD, "serve", "--listen", "127.0.0.1:0", "--port-file", "port",
+                            *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        if os.path.exists("port") and open("port").read().strip():
+            break
+        time.sleep(0.05)
+    return srv, int(open("port").read())
+
+def req(port, method, path, form=None, cookies=None):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    h = {"Cookie": "; ".join(f"{k}={v}" for k, v in (cookies or {}).items())}
+    body = None
+    if form is not None:
+        body = urllib.parse.urlencode(form)
+        h["Content-Type"] = "application/x-www-form-urlencoded"
+    c.request(method, path, body=body, headers=h)
+    r = c.getresponse()
+    data = r.read().decode()
+    c.close()
+    return r.status, data, r
+
+def intel_page(*extra):
+    """Log in as the national analyst and open the queue."""
+    srv, port = serve(*extra)
+    try:
+        st, page, r = req(port, "GET", "/login")
+        tok = re.search(r'name="login_token" value="(\w+)"', page).group(1)
+        st, page, r = req(port, "POST", "/login", {"login_token": tok, "user": "nat",
+                                                    "password": PW, "totp": ""},
+                          {"ward_login": tok})
+        expect(st == 303, f"login: {st} {page[:200]}")
+        sid = re.match(r"ward_session=([^;]*)", r.getheader("Set-Cookie")).group(1)
+        return req(port, "GET", "/queue", cookies={"ward_session": sid})[:2]
+    finally:
+        srv.terminate()
+        srv.wait()
+
+st, page = intel_page("--key-file", KEY)
+expect(st == 200 and "S0000" in page, f"queue with the key: {st} {page[:300]}")
+st, page = intel_page()
+expect(st == 503 and "is encrypted" in page, f"queue without the key: {st} {page[:300]}")
 print("ok: intel_crypt")
 PY

@@ -240,6 +240,41 @@ static void test_tampered_header(void **state)
         fail_msg("%s", err.message);
 }
 
+/* A page in the WAL altered while another connection holds the WAL open
+ * (no recovery: the frame is read as a page): refused, naming the frame.
+ * The last frame holds the newest copy of its page, so it is read. */
+static void test_tampered_wal(void **state)
+{
+    fx *f = *state;
+    sqlite3 *a = open_enc(f, f->key);
+    exec_ok(a, "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;"
+               "CREATE TABLE people(name TEXT, note TEXT)");
+    fill(a, 0, 40);
+    assert_true(exists(f, "-wal"));
+    assert_false(leaks(f, "-wal"));
+    char wal[128];
+    snprintf(wal, sizeof wal, "%s-wal", f->path);
+    int fd = open(wal, O_RDWR);
+    off_t frames = (lseek(fd, 0, SEEK_END) - 32) / (24 + 4096);
+    off_t at = 32 + (frames - 1) * (24 + 4096) + 24 + 500;   /* the last frame's page */
+    uint8_t x;
+    assert_true(frames > 3);
+    assert_int_equal(pread(fd, &x, 1, at), 1);
+    x ^= 0x04;
+    assert_int_equal(pwrite(fd, &x, 1, at), 1);
+    close(fd);
+    char frame[32];
+    snprintf(frame, sizeof frame, "WAL frame %lld ", (long long)frames);
+    sqlite3 *b = open_enc(f, f->key);
+    int rc = sqlite3_exec(b, "SELECT max(note) FROM people", NULL, NULL, NULL);
+    char why[160];
+    if (rc == SQLITE_OK || !ward_crypt_failure(b, why, sizeof why) ||
+        !strstr(why, frame))
+        fail_msg("rc %d: %s", rc, sqlite3_errmsg(b));
+    sqlite3_close(b);
+    sqlite3_close(a);
+}
+
 /* A plaintext database: refused with a key until converted; then every
  * row is there and no name is left in clear. */
 static void test_convert(void **state)
@@ -299,6 +334,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tampered_byte, setup, teardown),
         cmocka_unit_test_setup_teardown(test_swapped_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tampered_header, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tampered_wal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_convert, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_files, setup, teardown),
     };
