@@ -104,7 +104,7 @@ intel("conv", "subjects", rc=2)
 p = intel("conv", "encrypt", key=KEY, rc=2)
 expect(b"already encrypted" in p.stderr, p.stderr.decode())
 # ---- ward serve's intelligence pages, with and without the key ------------------
-import http.client, re, time, urllib.parse
+import re, time
 os.environ["WARD_DATA"] = os.path.abspath("enc")
 ward("db", "import", "--list", "vic", "--category", "1",
      os.path.join(DATA, "hashsets/pdq.txt"), check_rc=0)
@@ -123,31 +123,17 @@ def serve(*extra):
         time.sleep(0.05)
     return srv, int(open("port").read())
 
-def req(port, method, path, form=None, cookies=None):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    h = {"Cookie": "; ".join(f"{k}={v}" for k, v in (cookies or {}).items())}
-    body = None
-    if form is not None:
-        body = urllib.parse.urlencode(form)
-        h["Content-Type"] = "application/x-www-form-urlencoded"
-    c.request(method, path, body=body, headers=h)
-    r = c.getresponse()
-    data = r.read().decode()
-    c.close()
-    return r.status, data, r
-
 def intel_page(*extra):
     """Log in as the national analyst and open the queue."""
     srv, port = serve(*extra)
     try:
-        st, page, r = req(port, "GET", "/login")
+        st, page, r = http_req(port, "GET", "/login")
         tok = re.search(r'name="login_token" value="(\w+)"', page).group(1)
-        st, page, r = req(port, "POST", "/login", {"login_token": tok, "user": "nat",
-                                                    "password": PW, "totp": ""},
-                          {"ward_login": tok})
+        form = {"login_token": tok, "user": "nat", "password": PW, "totp": ""}
+        st, page, r = http_req(port, "POST", "/login", form, {"ward_login": tok})
         expect(st == 303, f"login: {st} {page[:200]}")
         sid = re.match(r"ward_session=([^;]*)", r.getheader("Set-Cookie")).group(1)
-        return req(port, "GET", "/queue", cookies={"ward_session": sid})[:2]
+        return http_req(port, "GET", "/queue", cookies={"ward_session": sid})[:2]
     finally:
         srv.terminate()
         srv.wait()
