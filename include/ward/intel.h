@@ -65,6 +65,10 @@ void ward_intel_close(ward_intel *in);
  * page that fails authentication is refused, naming the file (and page). */
 ward_status ward_intel_open_keyed(const char *datadir, const char *key_file,
                                   ward_intel **out, ward_error *err);
+/* Whether key_file is a usable key for datadir (as ward_intel_open_keyed
+ * would judge it), without opening intel.db: for a server to refuse to
+ * start rather than fail on its first intelligence page. */
+ward_status ward_intel_key_check(const char *key_file, const char *datadir, ward_error *err);
 /* A new random key in key_file (must not exist; outside datadir). */
 ward_status ward_intel_key_generate(const char *key_file, const char *datadir,
                                     ward_error *err);

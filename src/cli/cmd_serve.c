@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ward/intel.h>
 #include <ward/serve.h>
 
 static const char help[] =
@@ -91,7 +92,8 @@ static const char help[] =
 "                         force or hub; each unit sees its own (docs/web.md)\n"
 "    --port-file FILE     write the bound port here once listening\n"
 "    --key-file FILE      intel.db is encrypted with the key in FILE (default\n"
-"                         $WARD_INTEL_KEY_FILE) for the intelligence pages\n"
+"                         $WARD_INTEL_KEY_FILE) for the intelligence pages;\n"
+"                         a key file ward would refuse stops it starting\n"
 "\n"
 "EXIT STATUS\n"
 "    0 stopped by a signal; 2 usage; 3 no store in the data directory or a\n"
@@ -289,6 +291,14 @@ static int run_serve(int argc, char **argv)
     a.o.datadir = cli_data_dir(a.data);
     if (!a.o.intel_key_file)
         a.o.intel_key_file = cli_intel_key_file();
+    ward_error kerr;
+    ward_status kst = a.o.intel_key_file
+                          ? ward_intel_key_check(a.o.intel_key_file, a.o.datadir, &kerr)
+                          : WARD_OK;
+    if (kst != WARD_OK) {
+        cli_error("serve", "%s", kerr.message);
+        return cli_exit_for(kst);
+    }
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);

@@ -16,6 +16,14 @@ ward_status ward_intel_key_generate(const char *key_file, const char *datadir, w
     return ward_crypt_key_generate(key_file, datadir, err);
 }
 
+ward_status ward_intel_key_check(const char *key_file, const char *datadir, ward_error *err)
+{
+    unsigned char key[WARD_CRYPT_KEY_BYTES];
+    ward_status rc = ward_crypt_key_read(key_file, datadir, key, err);
+    sodium_memzero(key, sizeof key);
+    return rc;
+}
+
 ward_status ward_intel_encrypt(const char *datadir, const char *key_file, ward_error *err)
 {
     unsigned char key[WARD_CRYPT_KEY_BYTES];

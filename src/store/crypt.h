@@ -63,7 +63,8 @@ char *ward_crypt_uri(const char *path, const char *vfs, const unsigned char *key
 
 /* After an SQLite call failed on db: what the VFS refused last (a page
  * that failed authentication, a write it would not encrypt), as text in
- * buf; NULL when the VFS recorded nothing. */
+ * buf; a general word when the file it was in is closed since (a hot
+ * journal SQLite could not play); NULL when the VFS refused nothing. */
 const char *ward_crypt_failure(sqlite3 *db, char *buf, size_t cap);
 
 #endif

@@ -548,7 +548,12 @@ const char *ward_crypt_failure(sqlite3 *db, char *buf, size_t cap)
                  (long long)((f->bad_off - WAL_HDR) / WAL_FRAME + 1), f->bad_why);
     else if (f)
         snprintf(buf, cap, "journal record at byte %lld %s", (long long)f->bad_off, f->bad_why);
-    return f ? buf : NULL;
+    else if (sqlite3_extended_errcode(db) == SQLITE_IOERR_DATA)   /* only this VFS says so */
+        snprintf(buf, cap, "a page of the file, its journal or its WAL failed "
+                           "authentication (tampered or damaged)");
+    else
+        return NULL;
+    return buf;
 }
 
 /* ---- opening ------------------------------------------------------------ */

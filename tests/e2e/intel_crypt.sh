@@ -142,5 +142,7 @@ st, page = intel_page("--key-file", KEY)
 expect(st == 200 and "S0000" in page, f"queue with the key: {st} {page[:300]}")
 st, page = intel_page()
 expect(st == 503 and "is encrypted" in page, f"queue without the key: {st} {page[:300]}")
+p = ward("serve", "--listen", "127.0.0.1:0", "--key-file", "keys/loose.key", check_rc=2)
+expect(b"group or others" in p.stderr, p.stderr.decode())   # refused before it starts
 print("ok: intel_crypt")
 PY

@@ -7,7 +7,9 @@
 #include "store/crypt.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* A fake person: a name no real data contains. */
@@ -150,6 +152,90 @@ static void roundtrip(void **state, const char *mode)
 
 static void test_roundtrip_wal(void **state) { roundtrip(state, "WAL"); }
 static void test_roundtrip_delete(void **state) { roundtrip(state, "DELETE"); }
+
+/* A process killed (SIGKILL) in the middle of a transaction whose pages
+ * have spilled to the database (rollback mode) or the WAL, after 100
+ * committed rows: reopening replays the encrypted journal or recovers the
+ * encrypted WAL, and exactly the committed rows are there. */
+static void crash(void **state, const char *mode)
+{
+    fx *f = *state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        sqlite3 *db = NULL;
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA journal_mode = %s", mode);
+        if (ward_crypt_open(f->path, f->key, &db, NULL) != WARD_OK ||
+            sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(db, "PRAGMA cache_size = 4; CREATE TABLE people(name TEXT, note TEXT)",
+                         NULL, NULL, NULL) != SQLITE_OK)
+            _exit(1);
+        fill(db, 0, 100);
+        if (sqlite3_exec(db, "BEGIN; UPDATE people SET note = 'z'", NULL, NULL, NULL))
+            _exit(1);
+        fill(db, 100, 200);
+        raise(SIGKILL);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    assert_true(exists(f, strcmp(mode, "WAL") ? "-journal" : "-wal"));
+    no_leaks(f);
+    sqlite3 *db = open_enc(f, f->key);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM people"), 100);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM people WHERE note = 'z'"), 0);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM pragma_integrity_check "
+                                   "WHERE integrity_check = 'ok'"), 1);
+    sqlite3_close(db);
+    no_leaks(f);
+}
+
+static void test_crash_wal(void **state) { crash(state, "WAL"); }
+static void test_crash_delete(void **state) { crash(state, "DELETE"); }
+
+/* The same crash, then a byte of the hot journal's first page altered:
+ * the rollback is refused, naming the journal record, rather than
+ * replaying a forged page. */
+static void test_crash_tampered_journal(void **state)
+{
+    fx *f = *state;
+    char j[128];
+    snprintf(j, sizeof j, "%s-journal", f->path);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        sqlite3 *db = NULL;
+        if (ward_crypt_open(f->path, f->key, &db, NULL) != WARD_OK ||
+            sqlite3_exec(db, "PRAGMA journal_mode = DELETE; PRAGMA cache_size = 4;"
+                             "CREATE TABLE people(name TEXT, note TEXT)", NULL, NULL, NULL))
+            _exit(1);
+        fill(db, 0, 100);
+        sqlite3_exec(db, "BEGIN; UPDATE people SET note = 'z'", NULL, NULL, NULL);
+        raise(SIGKILL);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    int fd = open(j, O_RDWR);
+    assert_true(fd >= 0);
+    uint8_t x;
+    assert_int_equal(pread(fd, &x, 1, 512 + 4 + 700), 1);   /* header sector, page number */
+    x ^= 0x10;
+    assert_int_equal(pwrite(fd, &x, 1, 512 + 4 + 700), 1);
+    close(fd);
+    sqlite3 *db = NULL;
+    ward_error err = {0};
+    if (ward_crypt_open(f->path, f->key, &db, &err) == WARD_OK) {
+        int rc = sqlite3_exec(db, "SELECT count(*) FROM people", NULL, NULL, NULL);
+        char why[160];
+        if (rc == SQLITE_OK || !ward_crypt_failure(db, why, sizeof why) ||
+            !strstr(why, "authentication"))
+            fail_msg("rc %d: %s", rc, sqlite3_errmsg(db));
+        sqlite3_close(db);
+    } else if (!strstr(err.message, "authentication"))
+        fail_msg("%s", err.message);
+    assert_true(exists(f, "-journal"));   /* kept for a person to look at */
+}
 
 /* A closed database of several pages under f->key. */
 static void make_db(fx *f)
@@ -338,6 +424,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_roundtrip_wal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_roundtrip_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crash_wal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crash_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crash_tampered_journal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_key_wrong_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tampered_byte, setup, teardown),
         cmocka_unit_test_setup_teardown(test_swapped_pages, setup, teardown),
