@@ -31,6 +31,7 @@ def picture(data):
 
 def integrity(data):
     if os.environ.get("WARD_INTEL_KEY_FILE"):   # encrypted (faults_intel_crypt.sh)
+        expect(open(f"{data}/intel.db", "rb").read(8) == b"WARDAEAD", "intel.db is encrypted")
         p = intel(data, "check")
         expect(p.returncode == 0, f"intel.db integrity after kill: {p.stderr[:300]!r}")
         return
