@@ -169,6 +169,12 @@ static ward_status copy_all(sqlite3 *db, const char *path, ward_error *err)
         }
         sqlite3_finalize(st);
     }
+    /* AUTOINCREMENT counters: the copied rows set main's from the largest
+     * id left; the source's may be higher (rows deleted since). */
+    if (!rc && sqlite3_table_column_metadata(db, "src", "sqlite_sequence", "seq", NULL, NULL,
+                                             NULL, NULL, NULL) == SQLITE_OK)
+        rc = exec(db, path, "DELETE FROM main.sqlite_sequence; INSERT INTO main.sqlite_sequence "
+                            "SELECT * FROM src.sqlite_sequence", err);
     sqlite3_stmt *st = NULL;
     if (!rc && sqlite3_prepare_v2(db, "PRAGMA src.user_version", -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW) {

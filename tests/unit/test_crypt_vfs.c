@@ -377,7 +377,9 @@ static void test_convert(void **state)
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
     exec_ok(db, "PRAGMA journal_mode = WAL; PRAGMA user_version = 7;"
-                "CREATE TABLE people(name TEXT, note TEXT); CREATE INDEX pn ON people(name)");
+                "CREATE TABLE people(name TEXT, note TEXT); CREATE INDEX pn ON people(name);"
+                "CREATE TABLE seq(id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT);"
+                "INSERT INTO seq(v) VALUES('a'), ('b'), ('c'); DELETE FROM seq WHERE id = 3");
     fill(db, 0, 50);
     ward_error err = {0};
     sqlite3 *enc = NULL;
@@ -392,6 +394,8 @@ static void test_convert(void **state)
     assert_int_equal(query_int(db, "SELECT count(*) FROM people"), 50);
     assert_int_equal(query_int(db, "PRAGMA user_version"), 7);
     assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'pn'"), 1);
+    exec_ok(db, "INSERT INTO seq(v) VALUES('d')");   /* the counter came along: id 4, not 3 */
+    assert_int_equal(query_int(db, "SELECT max(id) FROM seq"), 4);
     sqlite3_close(db);
     assert_int_equal(ward_crypt_convert(f->path, f->key, &err), WARD_EINVAL);
     assert_non_null(strstr(err.message, "already encrypted"));
