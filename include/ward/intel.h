@@ -2,7 +2,8 @@
  * intel.h -- bulk referral triage: intake -> identity -> deconfliction ->
  * risk -> package -> routing -> outcome -> feedback.
  *
- * Intelligence lives in its own SQLite file, <datadir>/intel.db (WAL, 0600),
+ * Intelligence lives in its own SQLite file, <datadir>/intel.db (WAL, 0600,
+ * optionally encrypted at rest: ward_intel_open_keyed),
  * separate from the hash-set store (ward.db), with its own schema version.
  *
  * The chain, one call per step, each one transaction:
@@ -54,6 +55,30 @@ int ward_intel_schema_version(void);
  * model file is WARD_EFORMAT naming file:line. */
 ward_status ward_intel_open(const char *datadir, ward_intel **out, ward_error *err);
 void ward_intel_close(ward_intel *in);
+
+/* ---- encryption at rest (docs/security.md) ---------------------------- */
+
+/* As ward_intel_open; key_file non-NULL: intel.db is encrypted with the
+ * key in that file (a new intel.db is created encrypted). The key file
+ * must be outside datadir, a regular file, mode 0600 or stricter. An
+ * encrypted intel.db opened without a key, with the wrong key, or with a
+ * page that fails authentication is refused, naming the file (and page). */
+ward_status ward_intel_open_keyed(const char *datadir, const char *key_file,
+                                  ward_intel **out, ward_error *err);
+/* Whether key_file is a usable key for datadir (as ward_intel_open_keyed
+ * would judge it), without opening intel.db: for a server to refuse to
+ * start rather than fail on its first intelligence page. */
+ward_status ward_intel_key_check(const char *key_file, const char *datadir, ward_error *err);
+/* A new random key in key_file (must not exist; outside datadir). */
+ward_status ward_intel_key_generate(const char *key_file, const char *datadir,
+                                    ward_error *err);
+/* Encrypt an existing plaintext <datadir>/intel.db in place: copied through
+ * the encryption, integrity-checked, synced, renamed over the original.
+ * Nothing else may have intel.db open (stop ward serve first). */
+ward_status ward_intel_encrypt(const char *datadir, const char *key_file, ward_error *err);
+/* SQLite's integrity check over every page (each one authenticated when
+ * encrypted); WARD_EFORMAT naming the problem. */
+ward_status ward_intel_check(ward_intel *in, ward_error *err);
 
 /* Built-in model text: which is "risk", "routing", "resolve" or
  * "retention"; NULL for another name. */

@@ -103,6 +103,7 @@ typedef struct ward_serve_opts {
     const char *release_root; /* served under /v1/releases/ (NULL: <datadir>/releases) */
     const char *scans_root;   /* scan reports browsable at /scans: UNIT/SCAN/ folders
                                  of `ward scan --out` (NULL: none) */
+    const char *intel_key_file; /* intel.db's key (NULL: intel.db in clear) */
 } ward_serve_opts;
 void ward_serve_opts_default(ward_serve_opts *opts);
 

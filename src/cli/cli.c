@@ -106,6 +106,12 @@ const char *cli_data_dir(const char *opt)
     return buf;
 }
 
+const char *cli_intel_key_file(void)
+{
+    const char *env = getenv("WARD_INTEL_KEY_FILE");
+    return env && *env ? env : NULL;
+}
+
 const char *cli_user(void)
 {
     const char *u = getenv("WARD_USER");

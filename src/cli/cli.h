@@ -64,5 +64,8 @@ extern const cli_command cli_cmd_intel;
 /* The data directory: --data DIR if given, else $WARD_DATA, else
  * $HOME/.local/share/ward. Never NULL. */
 const char *cli_data_dir(const char *opt);
+/* intel.db's key file when --key-file is not given: $WARD_INTEL_KEY_FILE,
+ * else NULL (intel.db in clear). */
+const char *cli_intel_key_file(void);
 /* The person running the command, for audit fields ($WARD_USER, $USER). */
 const char *cli_user(void);

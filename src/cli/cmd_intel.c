@@ -38,7 +38,9 @@ static const char help[] =
 "    ward intel retain ID --keep|--dispose --reason TEXT\n"
 "    ward intel dispose ID --dry-run | --confirm --by NAME --reason TEXT\n"
 "    ward intel evaluate TRUTH.csv     ward intel config risk|routing|resolve|retention\n"
-"    (every action takes --data DIR and --now TIME)\n"
+"    ward intel key generate FILE      ward intel encrypt --key-file FILE\n"
+"    ward intel check\n"
+"    (every action takes --data DIR, --now TIME and --key-file FILE)\n"
 "\n"
 "DESCRIPTION\n"
 "    Turns bulk referral lists (a foreign agency's names, a peer-to-peer\n"
@@ -133,6 +135,17 @@ static const char help[] =
 "                    ground truth file of 'ref,entity' lines (the generator's).\n"
 "    config          Print a built-in model. Copy it to\n"
 "                    <datadir>/intel-<name>.conf to change it.\n"
+"    key generate FILE\n"
+"                    Write a new random encryption key to FILE (mode 0600;\n"
+"                    refused inside the data directory). Keep it apart\n"
+"                    from the data and its backups: without it an\n"
+"                    encrypted intel.db cannot be read by anyone.\n"
+"    encrypt         Convert a plaintext intel.db to an encrypted one with\n"
+"                    --key-file (copied, integrity-checked, synced, renamed\n"
+"                    over it). Stop 'ward serve' first. The old plaintext\n"
+"                    blocks may survive on SSDs and in snapshots.\n"
+"    check           Integrity check of intel.db; when encrypted, every\n"
+"                    page is authenticated (a tampered page is named).\n"
 "\n"
 "OPTIONS\n"
 "    --data DIR          data directory (default $WARD_DATA, else\n"
@@ -144,6 +157,9 @@ static const char help[] =
 "    --bulk, --not-bulk  ingest: a bulk national operation or not (default:\n"
 "                        by size, see bulk_threshold in the routing model)\n"
 "    --now TIME          the time to act as now (UTC, YYYY-MM-DDTHH:MM:SSZ)\n"
+"    --key-file FILE     intel.db is encrypted with the key in FILE (default\n"
+"                        $WARD_INTEL_KEY_FILE); a new intel.db is created\n"
+"                        encrypted. See docs/security.md.\n"
 "    --due               retention: only subjects due for a decision\n"
 "    --keep, --dispose   retain: the decision\n"
 "    --dry-run, --confirm  dispose: preview only, or delete\n"
@@ -170,7 +186,7 @@ static const char help[] =
 
 typedef struct intel_args {
     const char *data, *source, *format, *columns, *received, *band, *reason, *note, *holder,
-        *list, *factor, *by, *output, *status, *date, *value, *now;
+        *list, *factor, *by, *output, *status, *date, *value, *now, *key_file;
     int international, bulk, json, due, keep, dispose, dry_run, confirm;
     time_t t;
 } intel_args;
@@ -178,7 +194,7 @@ typedef struct intel_args {
 enum { OPT_DATA = 256, OPT_SOURCE, OPT_COLUMNS, OPT_INTL, OPT_BULK, OPT_NOT_BULK, OPT_RECEIVED,
        OPT_BAND, OPT_REASON, OPT_NOTE, OPT_HOLDER, OPT_LIST, OPT_FACTOR, OPT_BY, OPT_JSON,
        OPT_STATUS, OPT_DATE, OPT_VALUE, OPT_NOW, OPT_DUE, OPT_KEEP, OPT_DISPOSE,
-       OPT_DRY_RUN, OPT_CONFIRM };
+       OPT_DRY_RUN, OPT_CONFIRM, OPT_KEY_FILE };
 
 static const struct option long_opts[] = {
     {"data", required_argument, NULL, OPT_DATA},
@@ -206,6 +222,7 @@ static const struct option long_opts[] = {
     {"dispose", no_argument, NULL, OPT_DISPOSE},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"confirm", no_argument, NULL, OPT_CONFIRM},
+    {"key-file", required_argument, NULL, OPT_KEY_FILE},
     {"output", required_argument, NULL, 'o'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -510,8 +527,33 @@ static int dispatch(ward_intel *in, intel_args *a, const char *action, int n, ch
         st = ward_intel_feedback(in, a->list, stdout, &err);
     } else if (!strcmp(action, "report"))
         st = ward_intel_report(in, a->t, stdout, &err);
+    else if (!strcmp(action, "check"))
+        st = ward_intel_check(in, &err);
     else
         return cli_usage("intel", "unknown action '%s'", action);
+    return st ? fail(st, &err) : WARD_EXIT_OK;
+}
+
+/* Encryption actions: they work on files, not on an open intel.db. */
+static int do_crypt(const intel_args *a, const char *action, int n, char **rest)
+{
+    ward_error err = {0};
+    ward_status st;
+    if (!strcmp(action, "key")) {
+        if (n != 2 || strcmp(rest[0], "generate"))
+            return cli_usage("intel", "key: give 'generate FILE'");
+        st = ward_intel_key_generate(rest[1], a->data, &err);
+        if (!st)
+            fprintf(stderr, "ward intel: new key in %s: keep it outside the data directory "
+                            "and its backups\n", rest[1]);
+    } else {
+        if (n != 0 || !a->key_file)
+            return cli_usage("intel", "encrypt: give --key-file FILE and nothing else");
+        st = ward_intel_encrypt(a->data, a->key_file, &err);
+        if (!st)
+            fprintf(stderr, "ward intel: %s/intel.db is encrypted; blocks of the old "
+                            "plaintext file may survive on SSDs and in snapshots\n", a->data);
+    }
     return st ? fail(st, &err) : WARD_EXIT_OK;
 }
 
@@ -557,6 +599,7 @@ static int run_intel(int argc, char **argv)
         case OPT_DISPOSE: a.dispose = 1; break;
         case OPT_DRY_RUN: a.dry_run = 1; break;
         case OPT_CONFIRM: a.confirm = 1; break;
+        case OPT_KEY_FILE: a.key_file = optarg; break;
         case 'o': a.output = optarg; break;
         case 'h': cli_print_help(&cli_cmd_intel); return WARD_EXIT_OK;
         default: return cli_usage("intel", "unknown option");
@@ -573,19 +616,24 @@ static int run_intel(int argc, char **argv)
         "ingest", "resolve", "score", "route", "update", "subjects", "subject", "factor",
         "override", "apart", "join", "quarantine", "clarify", "packages", "package", "state",
         "outcome", "escalate", "query", "kpi", "alerts", "feedback", "report", "evaluate",
-        "retention", "retain", "dispose"};
+        "retention", "retain", "dispose", "check"};
     int known = 0;
     for (size_t i = 0; i < sizeof actions / sizeof *actions; i++)
         known |= !strcmp(action, actions[i]);
+    known |= !strcmp(action, "key") || !strcmp(action, "encrypt");
     if (!known)   /* before opening anything: a typo creates no data directory */
         return cli_usage("intel", "unknown action '%s'", action);
     a.t = time(NULL);
     if (a.now && parse_now(a.now, &a.t))
         return cli_usage("intel", "--now must be YYYY-MM-DDTHH:MM:SSZ");
     a.data = cli_data_dir(a.data);
+    if (!a.key_file)
+        a.key_file = cli_intel_key_file();
+    if (!strcmp(action, "key") || !strcmp(action, "encrypt"))
+        return do_crypt(&a, action, n, rest);
     ward_intel *in = NULL;
     ward_error err = {0};
-    ward_status st = ward_intel_open(a.data, &in, &err);
+    ward_status st = ward_intel_open_keyed(a.data, a.key_file, &in, &err);
     if (st)
         return fail(st, &err);
     int rc = dispatch(in, &a, action, n, rest);

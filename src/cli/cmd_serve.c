@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ward/intel.h>
 #include <ward/serve.h>
 
 static const char help[] =
@@ -90,6 +91,9 @@ static const char help[] =
 "                         DIR/UNIT/SCAN/ are 'ward scan --out' folders, UNIT a\n"
 "                         force or hub; each unit sees its own (docs/web.md)\n"
 "    --port-file FILE     write the bound port here once listening\n"
+"    --key-file FILE      intel.db is encrypted with the key in FILE (default\n"
+"                         $WARD_INTEL_KEY_FILE) for the intelligence pages;\n"
+"                         a key file ward would refuse stops it starting\n"
 "\n"
 "EXIT STATUS\n"
 "    0 stopped by a signal; 2 usage; 3 no store in the data directory or a\n"
@@ -103,7 +107,8 @@ static const char help[] =
 
 enum { OPT_TLS_CERT = 256, OPT_TLS_KEY, OPT_THREADS, OPT_MAX_UPLOAD, OPT_MAX_JSON,
        OPT_MAX_BATCH, OPT_TIMEOUT, OPT_MAX_CONN, OPT_PER_IP, OPT_RELOAD, OPT_RADIUS,
-       OPT_REPORTER, OPT_RELEASES, OPT_PORT_FILE, OPT_DATA, OPT_LISTEN, OPT_MAX_PIXELS, OPT_SCANS };
+       OPT_REPORTER, OPT_RELEASES, OPT_PORT_FILE, OPT_DATA, OPT_LISTEN, OPT_MAX_PIXELS, OPT_SCANS,
+       OPT_KEY_FILE };
 
 static const struct option long_opts[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
@@ -124,6 +129,7 @@ static const struct option long_opts[] = {
     {"reporter", required_argument, NULL, OPT_REPORTER},
     {"releases", required_argument, NULL, OPT_RELEASES},
     {"port-file", required_argument, NULL, OPT_PORT_FILE},
+    {"key-file", required_argument, NULL, OPT_KEY_FILE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
@@ -196,6 +202,7 @@ static int parse_one(int c, const char *arg, serve_args *a)
     case OPT_RELEASES: a->o.release_root = arg; return 0;
     case OPT_SCANS: a->o.scans_root = arg; return 0;
     case OPT_PORT_FILE: a->port_file = arg; return 0;
+    case OPT_KEY_FILE: a->o.intel_key_file = arg; return 0;
     case OPT_THREADS:
         if (parse_uint(arg, 1, 256, &v)) return cli_usage("serve", "--threads: 1..256");
         a->o.threads = (int)v; return 0;
@@ -282,6 +289,16 @@ static int run_serve(int argc, char **argv)
     if (optind < argc)
         return cli_usage("serve", "unexpected argument '%s'", argv[optind]);
     a.o.datadir = cli_data_dir(a.data);
+    if (!a.o.intel_key_file)
+        a.o.intel_key_file = cli_intel_key_file();
+    ward_error kerr;
+    ward_status kst = a.o.intel_key_file
+                          ? ward_intel_key_check(a.o.intel_key_file, a.o.datadir, &kerr)
+                          : WARD_OK;
+    if (kst != WARD_OK) {
+        cli_error("serve", "%s", kerr.message);
+        return cli_exit_for(kst);
+    }
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);

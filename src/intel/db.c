@@ -5,10 +5,12 @@
  * backed up and destroyed on different terms.
  */
 #include "intel/intel_int.h"
+#include "store/crypt.h"
 #include "util/error.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +107,10 @@ int ward_intel_schema_version(void) { return N_MIGRATIONS; }
 ward_status wi_sqlfail(ward_intel *in, ward_error *err, const char *what)
 {
     int rc = sqlite3_errcode(in->db) & 0xff;
+    char detail[160];
+    if ((rc == SQLITE_IOERR || rc == SQLITE_CORRUPT) &&   /* encrypted: which page */
+        ward_crypt_failure(in->db, detail, sizeof detail))
+        return ward_fail(err, WARD_EFORMAT, "%s: %s: %s", in->path, what, detail);
     ward_status st = rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_IOERR ||
                      rc == SQLITE_FULL || rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY
                          ? WARD_EIO
@@ -273,7 +279,25 @@ static ward_status create_private(const char *datadir, const char *path, ward_er
     return WARD_OK;
 }
 
+/* Plaintext, or encrypted with the key in key_file (store/crypt.h). */
+static ward_status open_db(ward_intel *in, const char *datadir, const char *key_file,
+                           ward_error *err)
+{
+    unsigned char key[WARD_CRYPT_KEY_BYTES];
+    ward_status rc = key_file ? ward_crypt_key_read(key_file, datadir, key, err) : WARD_OK;
+    if (!rc)
+        rc = ward_crypt_open(in->path, key_file ? key : NULL, &in->db, err);
+    sodium_memzero(key, sizeof key);
+    return rc;
+}
+
 ward_status ward_intel_open(const char *datadir, ward_intel **out, ward_error *err)
+{
+    return ward_intel_open_keyed(datadir, NULL, out, err);
+}
+
+ward_status ward_intel_open_keyed(const char *datadir, const char *key_file, ward_intel **out,
+                                  ward_error *err)
 {
     *out = NULL;
     if (!datadir || !*datadir)
@@ -284,8 +308,8 @@ ward_status ward_intel_open(const char *datadir, ward_intel **out, ward_error *e
         return ward_fail(err, WARD_ENOMEM, "out of memory");
     }
     ward_status rc = create_private(datadir, in->path, err);
-    if (!rc && sqlite3_open_v2(in->path, &in->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
-        rc = wi_sqlfail(in, err, "open");
+    if (!rc)
+        rc = open_db(in, datadir, key_file, err);
     if (!rc) {
         sqlite3_busy_timeout(in->db, BUSY_TIMEOUT_MS);
         rc = wi_exec(in, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"

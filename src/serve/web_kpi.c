@@ -136,7 +136,8 @@ void web_kpi(web_page *w)
 {
     ward_intel *in = NULL;
     ward_error err;
-    if (ward_intel_open(w->ctx->opts.datadir, &in, &err) != WARD_OK) {
+    if (ward_intel_open_keyed(w->ctx->opts.datadir, w->ctx->opts.intel_key_file, &in,
+                              &err) != WARD_OK) {
         page_message(w, 503, "Intelligence store unavailable", err.message);
         return;
     }

@@ -1,7 +1,8 @@
 #!/bin/bash
 # kill -9 during `ward intel ingest` and `ward intel update`: the intelligence
 # store stays whole (SQLite integrity), an interrupted ingest lands nothing,
-# and re-running gives exactly what an uninterrupted run gives.
+# and re-running gives exactly what an uninterrupted run gives. With
+# WARD_INTEL_KEY_FILE set (faults_intel_crypt.sh) the same, encrypted.
 set -euo pipefail
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cd "$T"
@@ -29,6 +30,11 @@ def picture(data):
     return subj, rep
 
 def integrity(data):
+    if os.environ.get("WARD_INTEL_KEY_FILE"):   # encrypted (faults_intel_crypt.sh)
+        expect(open(f"{data}/intel.db", "rb").read(8) == b"WARDAEAD", "intel.db is encrypted")
+        p = intel(data, "check")
+        expect(p.returncode == 0, f"intel.db integrity after kill: {p.stderr[:300]!r}")
+        return
     db = sqlite3.connect(f"{data}/intel.db")
     ok = db.execute("PRAGMA integrity_check").fetchone()[0]
     db.close()

@@ -38,6 +38,26 @@ def ward(*args, stdin=None, check_rc=None):
     return p
 
 
+def http_req(port, method, path, form=None, cookies=None, headers=None):
+    """One HTTP request to 127.0.0.1:port; form is urlencoded. Returns
+    (status, body text, response)."""
+    import http.client
+    import urllib.parse
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    h = dict(headers or {})
+    if cookies:
+        h["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    body = None
+    if form is not None:
+        body = urllib.parse.urlencode(form)
+        h["Content-Type"] = "application/x-www-form-urlencoded"
+    c.request(method, path, body=body, headers=h)
+    r = c.getresponse()
+    data = r.read().decode()
+    c.close()
+    return r.status, data, r
+
+
 def jsonl(data):
     return [json.loads(l) for l in data.decode().splitlines() if l.strip()]
 

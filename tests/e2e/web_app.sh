@@ -104,19 +104,7 @@ PORT = int(open("port").read())
 BASE = f"http://127.0.0.1:{PORT}"
 
 def req(method, path, form=None, cookies=None, headers=None):
-    c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
-    h = dict(headers or {})
-    if cookies:
-        h["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
-    body = None
-    if form is not None:
-        body = urllib.parse.urlencode(form)
-        h["Content-Type"] = "application/x-www-form-urlencoded"
-    c.request(method, path, body=body, headers=h)
-    r = c.getresponse()
-    data = r.read().decode()
-    c.close()
-    return r.status, data, r
+    return http_req(PORT, method, path, form, cookies, headers)
 
 def cookie_of(r, name):
     m = re.match(name + r"=([^;]*)", r.getheader("Set-Cookie") or "")
