@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- where a store lives ---------------------------------------------- */
 
@@ -91,8 +92,14 @@ static ward_status split_url(const char *url, wsql_target *t, char *prefix, size
  * several independent nodes apart on a shared server. */
 static void datadir_prefix(const char *datadir, char *prefix, size_t cap)
 {
-    char *real = realpath(datadir, NULL);
+    /* a directory not created yet: its absolute path, as realpath will
+     * give once it exists (what tests/e2e/wardtest.py computes too) */
+    char *real = realpath(datadir, NULL), cwd[4096], abs[8192];
     const char *s = real ? real : datadir;
+    if (!real && datadir[0] != '/' && getcwd(cwd, sizeof cwd)) {
+        snprintf(abs, sizeof abs, "%s/%s", cwd, datadir);
+        s = abs;
+    }
     uint64_t h = 1469598103934665603ULL;
     for (; *s; s++)
         h = (h ^ (unsigned char)*s) * 1099511628211ULL;
