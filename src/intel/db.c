@@ -97,26 +97,26 @@ int ward_intel_schema_version(void) { return N_MIGRATIONS; }
 
 ward_status wi_sqlfail(ward_intel *in, ward_error *err, const char *what)
 {
-    int rc = sqlite3_errcode(in->db) & 0xff;
+    int rc = wsql_errcode(in->db) & 0xff;
     ward_status st = rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_IOERR ||
                      rc == SQLITE_FULL || rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY
                          ? WARD_EIO
                      : rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT ? WARD_EFORMAT
                      : rc == SQLITE_NOMEM                           ? WARD_ENOMEM
                                                                     : WARD_EINTERNAL;
-    return ward_fail(err, st, "%s: %s: %s", in->path, what, sqlite3_errmsg(in->db));
+    return ward_fail(err, st, "%s: %s: %s", in->path, what, wsql_errmsg(in->db));
 }
 
 ward_status wi_exec(ward_intel *in, const char *sql, ward_error *err)
 {
-    if (sqlite3_exec(in->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    if (wsql_exec(in->db, sql, NULL, NULL, NULL) != SQLITE_OK)
         return wi_sqlfail(in, err, "exec");
     return WARD_OK;
 }
 
-ward_status wi_prepare(ward_intel *in, const char *sql, sqlite3_stmt **st, ward_error *err)
+ward_status wi_prepare(ward_intel *in, const char *sql, wsql_stmt **st, ward_error *err)
 {
-    if (sqlite3_prepare_v2(in->db, sql, -1, st, NULL) != SQLITE_OK) {
+    if (wsql_prepare_v2(in->db, sql, -1, st, NULL) != SQLITE_OK) {
         *st = NULL;
         return wi_sqlfail(in, err, "prepare");
     }
@@ -135,47 +135,47 @@ ward_status wi_commit(ward_intel *in, ward_error *err)
 
 void wi_rollback(ward_intel *in)
 {
-    if (!sqlite3_get_autocommit(in->db))
-        sqlite3_exec(in->db, "ROLLBACK", NULL, NULL, NULL);
+    if (!wsql_get_autocommit(in->db))
+        wsql_exec(in->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 ward_status wi_query_int(ward_intel *in, const char *sql, const char *param, int64_t dflt,
                          int64_t *v, ward_error *err)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wi_prepare(in, sql, &st, err);
     if (rc)
         return rc;
     if (param)
-        sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
-    int r = sqlite3_step(st);
-    *v = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : dflt;
+        wsql_bind_text(st, 1, param, -1, SQLITE_STATIC);
+    int r = wsql_step(st);
+    *v = r == SQLITE_ROW ? wsql_column_int64(st, 0) : dflt;
     if (r != SQLITE_ROW && r != SQLITE_DONE)
         rc = wi_sqlfail(in, err, "query");
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return rc;
 }
 
-const char *wi_col(sqlite3_stmt *st, int i)
+const char *wi_col(wsql_stmt *st, int i)
 {
-    const char *s = (const char *)sqlite3_column_text(st, i);
+    const char *s = (const char *)wsql_column_text(st, i);
     return s ? s : "";
 }
 
 ward_status wi_each_subject_row(ward_intel *in, const char *sql, int64_t max,
                                 wi_subject_row_fn fn, void *ctx, ward_error *err)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wi_prepare(in, sql, &st, err);
     int r = SQLITE_DONE;
-    while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t s = sqlite3_column_int64(st, 0);
+    while (!rc && (r = wsql_step(st)) == SQLITE_ROW) {
+        int64_t s = wsql_column_int64(st, 0);
         if (s >= 1 && s <= max && fn(ctx, s, st))
             rc = ward_fail(err, WARD_ENOMEM, "out of memory");
     }
     if (!rc && r != SQLITE_DONE)
         rc = wi_sqlfail(in, err, "query");
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return rc;
 }
 
@@ -211,20 +211,20 @@ int64_t wi_subject_num(const char *id)
 void wi_audit(ward_intel *in, time_t now, const char *who, const char *action,
               const char *object, const char *detail)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     char at[32];
     wi_time_str(now, at);
-    if (sqlite3_prepare_v2(in->db,
+    if (wsql_prepare_v2(in->db,
                            "INSERT INTO audit(at, who, action, object, detail) "
                            "VALUES(?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
         return;
-    sqlite3_bind_text(st, 1, at, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, who, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, object, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, detail, -1, SQLITE_STATIC);
-    sqlite3_step(st);   /* the audit row rides on the caller's transaction */
-    sqlite3_finalize(st);
+    wsql_bind_text(st, 1, at, -1, SQLITE_TRANSIENT);
+    wsql_bind_text(st, 2, who, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 3, action, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 4, object, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 5, detail, -1, SQLITE_STATIC);
+    wsql_step(st);   /* the audit row rides on the caller's transaction */
+    wsql_finalize(st);
 }
 
 static ward_status migrate(ward_intel *in, ward_error *err)
@@ -255,15 +255,38 @@ static ward_status migrate(ward_intel *in, ward_error *err)
 
 /* Create the file ourselves so that it is private from the first byte:
  * SQLite would create it with the umask's permissions. */
-static ward_status create_private(const char *datadir, const char *path, ward_error *err)
+static ward_status create_private(const char *path, ward_error *err)
 {
-    if (mkdir(datadir, 0700) != 0 && errno != EEXIST)
-        return ward_fail_errno(err, errno, "cannot create %s", datadir);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
         return ward_fail_errno(err, errno, "cannot open %s", path);
     close(fd);
     return WARD_OK;
+}
+
+/* intel.db in the data directory, or the schema PREFIX_intel on the
+ * PostgreSQL server the data directory is configured for (wsql_resolve). */
+static ward_status open_db(ward_intel *in, const char *datadir, ward_error *err)
+{
+    /* the directory first: it holds the configuration either way, and a
+     * per-datadir store is keyed by its real path */
+    if (mkdir(datadir, 0700) != 0 && errno != EEXIST)
+        return ward_fail_errno(err, errno, "cannot create %s", datadir);
+    wsql_target t;
+    ward_status rc = wsql_resolve(datadir, NULL, "intel", "intel.db", &t, err);
+    if (rc)
+        return rc;
+    if (!(in->path = strdup(t.display)))
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    if (t.backend == WSQL_SQLITE && (rc = create_private(t.sqlite_path, err)))
+        return rc;
+    if (wsql_open(&t, SQLITE_OPEN_READWRITE, NULL, &in->db) != SQLITE_OK)
+        return in->db ? wi_sqlfail(in, err, "open") : ward_fail(err, WARD_ENOMEM, "out of memory");
+    wsql_busy_timeout(in->db, BUSY_TIMEOUT_MS);
+    if (wsql_backend_of(in->db) != WSQL_SQLITE)
+        return WARD_OK;
+    return wi_exec(in, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+                       "PRAGMA foreign_keys = ON", err);
 }
 
 ward_status ward_intel_open(const char *datadir, ward_intel **out, ward_error *err)
@@ -272,18 +295,9 @@ ward_status ward_intel_open(const char *datadir, ward_intel **out, ward_error *e
     if (!datadir || !*datadir)
         return ward_fail(err, WARD_EINVAL, "no data directory");
     ward_intel *in = calloc(1, sizeof *in);
-    if (!in || asprintf(&in->path, "%s/intel.db", datadir) < 0) {
-        free(in);
+    if (!in)
         return ward_fail(err, WARD_ENOMEM, "out of memory");
-    }
-    ward_status rc = create_private(datadir, in->path, err);
-    if (!rc && sqlite3_open_v2(in->path, &in->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
-        rc = wi_sqlfail(in, err, "open");
-    if (!rc) {
-        sqlite3_busy_timeout(in->db, BUSY_TIMEOUT_MS);
-        rc = wi_exec(in, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-                         "PRAGMA foreign_keys = ON", err);
-    }
+    ward_status rc = open_db(in, datadir, err);
     if (!rc)
         rc = migrate(in, err);
     if (!rc)
@@ -300,7 +314,7 @@ void ward_intel_close(ward_intel *in)
 {
     if (!in)
         return;
-    sqlite3_close(in->db);
+    wsql_close(in->db);
     wi_config_free(in);
     free(in->path);
     free(in);

@@ -44,24 +44,24 @@ ward_status ward_intel_subject_history(ward_intel *in, const char *subject, FILE
     int64_t id = wi_subject_num(subject);
     if (!id)
         return ward_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wi_prepare(in, history_sql, &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(st, 1, id);
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    wsql_bind_int64(st, 1, id);
+    while (wsql_step(st) == SQLITE_ROW) {
         char what[96];
         snprintf(what, sizeof what, "%s", wi_col(st, 1));
-        if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+        if (wsql_column_type(st, 2) != SQLITE_NULL)
             snprintf(what + strlen(what), sizeof what - strlen(what), " %s",
-                     wi_band_labels[sqlite3_column_int(st, 2) & 3]);
+                     wi_band_labels[wsql_column_int(st, 2) & 3]);
         fputc('{', out);
         json_field(out, "at", wi_col(st, 0), 1);
         json_field(out, "what", what, 0);
         json_field(out, "detail", wi_col(st, 3), 0);
-        json_field(out, "by", sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL : wi_col(st, 4), 0);
+        json_field(out, "by", wsql_column_type(st, 4) == SQLITE_NULL ? NULL : wi_col(st, 4), 0);
         fputs("}\n", out);
     }
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the history") : WARD_OK;
 }

@@ -24,7 +24,7 @@ struct wi_intake {
     ward_intel_ingest_summary *sum;
     int64_t batch;
     char now[32];
-    sqlite3_stmt *ins_record, *ins_val, *ins_hit, *ins_factor;
+    wsql_stmt *ins_record, *ins_val, *ins_hit, *ins_factor;
 };
 
 static const char *const typologies[] = {"international_victim", "international_abuser",
@@ -70,11 +70,11 @@ void wi_intake_refuse(wi_intake *ik, const char *where, const char *what)
     note(ik, where, what, "refused: not a permitted risk factor");
 }
 
-static ward_status step(wi_intake *ik, sqlite3_stmt *st, ward_error *err)
+static ward_status step(wi_intake *ik, wsql_stmt *st, ward_error *err)
 {
-    int r = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    int r = wsql_step(st);
+    wsql_reset(st);
+    wsql_clear_bindings(st);
     return r == SQLITE_DONE ? WARD_OK : wi_sqlfail(ik->in, err, "insert");
 }
 
@@ -82,19 +82,19 @@ static ward_status add_val(wi_intake *ik, int64_t rec, const char *field, int gr
                            const char *raw, const wi_norm *n, const char *where,
                            int64_t *id, ward_error *err)
 {
-    sqlite3_stmt *st = ik->ins_val;
-    sqlite3_bind_int64(st, 1, rec);
-    sqlite3_bind_text(st, 2, field, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, grp);
-    sqlite3_bind_text(st, 4, raw, -1, SQLITE_STATIC);
+    wsql_stmt *st = ik->ins_val;
+    wsql_bind_int64(st, 1, rec);
+    wsql_bind_text(st, 2, field, -1, SQLITE_STATIC);
+    wsql_bind_int(st, 3, grp);
+    wsql_bind_text(st, 4, raw, -1, SQLITE_STATIC);
     if (n->status == WI_OK)
-        sqlite3_bind_text(st, 5, n->value, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, wi_vstatus_names[n->status], -1, SQLITE_STATIC);
+        wsql_bind_text(st, 5, n->value, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 6, wi_vstatus_names[n->status], -1, SQLITE_STATIC);
     if (n->reason[0])
-        sqlite3_bind_text(st, 7, n->reason, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 7, n->reason, -1, SQLITE_STATIC);
     ward_status rc = step(ik, st, err);
     if (id)
-        *id = sqlite3_last_insert_rowid(ik->in->db);
+        *id = wsql_last_insert_rowid(ik->in->db);
     ik->sum->values++;
     if (n->status == WI_QUARANTINED) {
         ik->sum->quarantined++;
@@ -133,19 +133,19 @@ static ward_status add_factor(wi_intake *ik, int64_t rec, const char *factor,
                               const char *value, const char *source, const char *date,
                               const char *status, ward_error *err)
 {
-    sqlite3_stmt *st = ik->ins_factor;
+    wsql_stmt *st = ik->ins_factor;
     wi_norm d = {0};
     if (date && *date)
         wi_norm_date(date, &d);
-    sqlite3_bind_int64(st, 1, rec);
-    sqlite3_bind_text(st, 2, factor, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, source && *source ? source : ik->opts->source, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, date, -1, SQLITE_STATIC);
+    wsql_bind_int64(st, 1, rec);
+    wsql_bind_text(st, 2, factor, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 3, value, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 4, source && *source ? source : ik->opts->source, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 5, date, -1, SQLITE_STATIC);
     if (date && *date && d.status == WI_OK)
-        sqlite3_bind_text(st, 6, d.value, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, status, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 8, ik->now, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 6, d.value, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 7, status, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 8, ik->now, -1, SQLITE_STATIC);
     return step(ik, st, err);
 }
 
@@ -261,13 +261,13 @@ static ward_status lookup_hash(wi_intake *ik, int64_t rec, int64_t val, const ch
     if (e->count)
         ik->sum->hash_known++;
     for (size_t i = 0; i < e->count && !rc; i++) {
-        sqlite3_stmt *st = ik->ins_hit;
-        sqlite3_bind_int64(st, 1, rec);
-        sqlite3_bind_int64(st, 2, val);
-        sqlite3_bind_text(st, 3, e->v[i].list, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, e->v[i].category, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, e->v[i].category_class, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, e->v[i].series, -1, SQLITE_STATIC);
+        wsql_stmt *st = ik->ins_hit;
+        wsql_bind_int64(st, 1, rec);
+        wsql_bind_int64(st, 2, val);
+        wsql_bind_text(st, 3, e->v[i].list, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 4, e->v[i].category, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 5, e->v[i].category_class, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 6, e->v[i].series, -1, SQLITE_STATIC);
         rc = step(ik, st, err);
     }
     int alert = 0;
@@ -333,17 +333,17 @@ ward_status wi_intake_referral(wi_intake *ik, const wi_referral *r, ward_error *
     typology(ik, r, typ, urg, sizeof typ);
     int international = ik->opts->international || truthy(r->international) ||
                         strstr(typ, "international") != NULL;
-    sqlite3_stmt *st = ik->ins_record;
-    sqlite3_bind_int64(st, 1, ik->batch);
-    sqlite3_bind_text(st, 2, r->ref, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, r->where, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, international);
-    sqlite3_bind_text(st, 5, typ, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, urg, -1, SQLITE_STATIC);
+    wsql_stmt *st = ik->ins_record;
+    wsql_bind_int64(st, 1, ik->batch);
+    wsql_bind_text(st, 2, r->ref, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 3, r->where, -1, SQLITE_STATIC);
+    wsql_bind_int(st, 4, international);
+    wsql_bind_text(st, 5, typ, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 6, urg, -1, SQLITE_STATIC);
     ward_status rc = step(ik, st, err);
     if (rc)
         return rc;
-    int64_t rec = sqlite3_last_insert_rowid(ik->in->db);
+    int64_t rec = wsql_last_insert_rowid(ik->in->db);
     ik->sum->records++;
     const char *w = r->where;
     struct { const char *field, *raw; norm_fn fn; } simple[] = {
@@ -439,16 +439,16 @@ static ward_status prepare_all(wi_intake *ik, ward_error *err)
 
 static void finalize_all(wi_intake *ik)
 {
-    sqlite3_finalize(ik->ins_record);
-    sqlite3_finalize(ik->ins_val);
-    sqlite3_finalize(ik->ins_hit);
-    sqlite3_finalize(ik->ins_factor);
+    wsql_finalize(ik->ins_record);
+    wsql_finalize(ik->ins_val);
+    wsql_finalize(ik->ins_hit);
+    wsql_finalize(ik->ins_factor);
 }
 
 static ward_status insert_batch(wi_intake *ik, const char *path, ward_intel_format fmt,
                                 ward_error *err)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wi_prepare(ik->in,
                                 "INSERT INTO batches(source, path, file_sha256, format, received,"
                                 " ingested, international, bulk) VALUES(?,?,?,?,?,?,?,?)",
@@ -456,17 +456,17 @@ static ward_status insert_batch(wi_intake *ik, const char *path, ward_intel_form
     if (rc)
         return rc;
     const ward_intel_ingest_opts *o = ik->opts;
-    sqlite3_bind_text(st, 1, o->source, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, ik->sum->file_sha256, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, format_names[fmt], -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, o->received ? o->received : ik->now, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, ik->now, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 7, o->international);
-    sqlite3_bind_int(st, 8, o->bulk);
+    wsql_bind_text(st, 1, o->source, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 2, path, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 3, ik->sum->file_sha256, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 4, format_names[fmt], -1, SQLITE_STATIC);
+    wsql_bind_text(st, 5, o->received ? o->received : ik->now, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 6, ik->now, -1, SQLITE_STATIC);
+    wsql_bind_int(st, 7, o->international);
+    wsql_bind_int(st, 8, o->bulk);
     rc = step(ik, st, err);
-    sqlite3_finalize(st);
-    ik->batch = sqlite3_last_insert_rowid(ik->in->db);
+    wsql_finalize(st);
+    ik->batch = wsql_last_insert_rowid(ik->in->db);
     ik->sum->batch_id = ik->batch;
     return rc;
 }

@@ -2,13 +2,13 @@
 #ifndef WARD_INTEL_INT_H
 #define WARD_INTEL_INT_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 #include <ward/intel.h>
 
+#include "store/sql.h"
 #include "util/escape.h"
 
 /* qsort that accepts an empty (possibly NULL) array. */
@@ -80,7 +80,7 @@ typedef struct wi_retention_policy {
 /* ---- the handle ---------------------------------------------------- */
 
 struct ward_intel {
-    sqlite3 *db;
+    wsql *db;
     char *path;
     wi_risk_model risk;
     wi_routing routing;
@@ -105,17 +105,17 @@ const char *wi_hub_of_holder(const wi_routing *r, const char *holder);
 
 ward_status wi_sqlfail(ward_intel *in, ward_error *err, const char *what);
 ward_status wi_exec(ward_intel *in, const char *sql, ward_error *err);
-ward_status wi_prepare(ward_intel *in, const char *sql, sqlite3_stmt **st, ward_error *err);
+ward_status wi_prepare(ward_intel *in, const char *sql, wsql_stmt **st, ward_error *err);
 ward_status wi_begin(ward_intel *in, ward_error *err);
 ward_status wi_commit(ward_intel *in, ward_error *err);
 void wi_rollback(ward_intel *in);
 /* One integer from a query with optional text parameter; *v = dflt if no row. */
 ward_status wi_query_int(ward_intel *in, const char *sql, const char *param, int64_t dflt,
                          int64_t *v, ward_error *err);
-const char *wi_col(sqlite3_stmt *st, int i);   /* "" for NULL */
+const char *wi_col(wsql_stmt *st, int i);   /* "" for NULL */
 /* Each row of `sql` whose first column is a subject id in 1..max; fn
  * returns non-zero when out of memory, which stops the walk. */
-typedef int (*wi_subject_row_fn)(void *ctx, int64_t subject, sqlite3_stmt *st);
+typedef int (*wi_subject_row_fn)(void *ctx, int64_t subject, wsql_stmt *st);
 ward_status wi_each_subject_row(ward_intel *in, const char *sql, int64_t max,
                                 wi_subject_row_fn fn, void *ctx, ward_error *err);
 /* UTC "YYYY-MM-DDTHH:MM:SSZ" of t. */

@@ -45,17 +45,17 @@ static const char refresh_sql[] =
 
 static ward_status refresh(ward_intel *in, int64_t subject, ward_error *err)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wi_prepare(in, refresh_sql, &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(st, 1, subject);
-    sqlite3_bind_int(st, 2, in->retention.review_days);
+    wsql_bind_int64(st, 1, subject);
+    wsql_bind_int(st, 2, in->retention.review_days);
     for (int o = 0; o < WI_N_OUTCOMES; o++)
-        sqlite3_bind_int(st, 3 + o, in->retention.retain_days[o]);
-    if (sqlite3_step(st) != SQLITE_DONE)
+        wsql_bind_int(st, 3 + o, in->retention.retain_days[o]);
+    if (wsql_step(st) != SQLITE_DONE)
         rc = wi_sqlfail(in, err, "retention dates");
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return rc;
 }
 
@@ -70,10 +70,10 @@ ward_status ward_intel_retention_refresh(ward_intel *in, ward_error *err)
 
 /* A closed subject is held until both its retention period and any review
  * interval a 'keep' gave it have run out. */
-static void read_row(sqlite3_stmt *st, time_t now, ward_intel_retention *r)
+static void read_row(wsql_stmt *st, time_t now, ward_intel_retention *r)
 {
     memset(r, 0, sizeof *r);
-    wi_subject_id(sqlite3_column_int64(st, 0), r->subject);
+    wi_subject_id(wsql_column_int64(st, 0), r->subject);
     snprintf(r->review_by, sizeof r->review_by, "%s", wi_col(st, 1));
     snprintf(r->retain_until, sizeof r->retain_until, "%s", wi_col(st, 2));
     r->closed = r->retain_until[0] != 0;
@@ -96,18 +96,18 @@ ward_status ward_intel_retention_get(ward_intel *in, const char *subject, time_t
     if (!id)
         return ward_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
     ward_status rc = refresh(in, id, err);
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     if (rc || (rc = wi_prepare(in, ROW_SQL " AND id = ?", &st, err)))
         return rc;
-    sqlite3_bind_int64(st, 1, id);
-    int step = sqlite3_step(st);
+    wsql_bind_int64(st, 1, id);
+    int step = wsql_step(st);
     if (step == SQLITE_ROW)
         read_row(st, now, r);
     else
         rc = step == SQLITE_DONE
                  ? ward_fail(err, WARD_ENOTFOUND, "no open subject %s", subject)
                  : wi_sqlfail(in, err, "retention");
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return rc;
 }
 
@@ -160,11 +160,11 @@ ward_status ward_intel_retention_list(ward_intel *in, time_t now, int due_only, 
         wi_rollback(in);
         return rc;
     }
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     if ((rc = wi_prepare(in, ROW_SQL " ORDER BY id", &st, err)))
         return rc;
     int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = wsql_step(st)) == SQLITE_ROW) {
         ward_intel_retention r;
         read_row(st, now, &r);
         if (due_only && !r.due)
@@ -174,7 +174,7 @@ ward_status ward_intel_retention_list(ward_intel *in, time_t now, int due_only, 
     }
     if (step != SQLITE_DONE)
         rc = wi_sqlfail(in, err, "retention");
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     if (!rc && ferror(out))
         rc = ward_fail(err, WARD_EIO, "cannot write the retention list");
     return rc;
@@ -196,33 +196,33 @@ static ward_status record_decision(ward_intel *in, int64_t id, int keep, const c
     if (from < now)
         from = now;
     wi_time_str(from + (time_t)in->retention.review_days * 86400, review_by);
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     if ((rc = wi_prepare(in, "UPDATE subjects SET retention = ?2, retention_by = ?3,"
                              " retention_at = ?4, retention_reason = ?5,"
                              " review_by = CASE WHEN ?2 = 'keep' THEN ?6 ELSE review_by END"
                              " WHERE id = ?1", &st, err)))
         return rc;
     const char *what = keep ? "keep" : "dispose";
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, what, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, who, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, at, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, review_by, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    wsql_bind_int64(st, 1, id);
+    wsql_bind_text(st, 2, what, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 3, who, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 4, at, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 5, reason, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 6, review_by, -1, SQLITE_STATIC);
+    if (wsql_step(st) != SQLITE_DONE)
         rc = wi_sqlfail(in, err, "retention decision");
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     if (rc || (rc = wi_prepare(in, "INSERT INTO subject_history(at, action, subject, detail, by)"
                                    " VALUES(?,?,?,?,?)", &st, err)))
         return rc;
-    sqlite3_bind_text(st, 1, at, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, keep ? "retention keep" : "retention dispose", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, id);
-    sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, who, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    wsql_bind_text(st, 1, at, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 2, keep ? "retention keep" : "retention dispose", -1, SQLITE_STATIC);
+    wsql_bind_int64(st, 3, id);
+    wsql_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 5, who, -1, SQLITE_STATIC);
+    if (wsql_step(st) != SQLITE_DONE)
         rc = wi_sqlfail(in, err, "subject history");
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     if (!rc)
         wi_audit(in, now, who, keep ? "intel.retain.keep" : "intel.retain.dispose", sid, reason);
     return rc;
@@ -274,19 +274,19 @@ ward_status ward_intel_disposal_preview(ward_intel *in, const char *subject, FIL
         return ward_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
     fprintf(out, "a deletion of %s would remove:\n", subject);
     for (size_t i = 0; i < sizeof disposal_counts / sizeof *disposal_counts; i++) {
-        sqlite3_stmt *st;
+        wsql_stmt *st;
         ward_status rc = wi_prepare(in, disposal_counts[i].sql, &st, err);
         if (rc)
             return rc;
-        sqlite3_bind_int64(st, 1, id);
-        if (sqlite3_step(st) != SQLITE_ROW) {
+        wsql_bind_int64(st, 1, id);
+        if (wsql_step(st) != SQLITE_ROW) {
             rc = wi_sqlfail(in, err, "disposal preview");
-            sqlite3_finalize(st);
+            wsql_finalize(st);
             return rc;
         }
-        fprintf(out, "  %8lld %s\n", (long long)sqlite3_column_int64(st, 0),
+        fprintf(out, "  %8lld %s\n", (long long)wsql_column_int64(st, 0),
                 disposal_counts[i].what);
-        sqlite3_finalize(st);
+        wsql_finalize(st);
     }
     fputs("the audit trail and the subject's history of decisions would be kept;"
           " nothing has been deleted\n", out);
