@@ -123,6 +123,28 @@ ward_status wi_prepare(ward_intel *in, const char *sql, wsql_stmt **st, ward_err
     return WARD_OK;
 }
 
+ward_status wi_cached(ward_intel *in, const char *sql, wsql_stmt **st, ward_error *err)
+{
+    for (size_t i = 0; i < in->n_cache; i++)
+        if (in->cache[i].sql == sql) {
+            *st = in->cache[i].st;
+            wsql_reset(*st);
+            wsql_clear_bindings(*st);
+            return WARD_OK;
+        }
+    if (in->n_cache == in->cap_cache) {
+        size_t cap = in->cap_cache ? in->cap_cache * 2 : 16;
+        wi_cached_stmt *c = realloc(in->cache, cap * sizeof *c);
+        if (!c)
+            return ward_fail(err, WARD_ENOMEM, "out of memory");
+        in->cache = c, in->cap_cache = cap;
+    }
+    ward_status rc = wi_prepare(in, sql, st, err);
+    if (!rc)
+        in->cache[in->n_cache++] = (wi_cached_stmt){sql, *st};
+    return rc;
+}
+
 ward_status wi_begin(ward_intel *in, ward_error *err)
 {
     return wi_exec(in, "BEGIN IMMEDIATE", err);
@@ -137,6 +159,15 @@ void wi_rollback(ward_intel *in)
 {
     if (!wsql_get_autocommit(in->db))
         wsql_exec(in->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+ward_status wi_end(ward_intel *in, ward_status rc, ward_error *err)
+{
+    if (!rc)
+        rc = wi_commit(in, err);
+    if (rc)
+        wi_rollback(in);
+    return rc;
 }
 
 ward_status wi_query_int(ward_intel *in, const char *sql, const char *param, int64_t dflt,
@@ -227,20 +258,30 @@ void wi_audit(ward_intel *in, time_t now, const char *who, const char *action,
     wsql_finalize(st);
 }
 
+static ward_status schema_version(ward_intel *in, int64_t *version, ward_error *err)
+{
+    ward_status rc = wi_query_int(in, "PRAGMA user_version", NULL, 0, version, err);
+    if (!rc && *version > N_MIGRATIONS)
+        rc = ward_fail(err, WARD_EUNSUPPORTED,
+                       "%s: schema version %lld is newer than this ward (%d)", in->path,
+                       (long long)*version, N_MIGRATIONS);
+    return rc;
+}
+
 static ward_status migrate(ward_intel *in, ward_error *err)
 {
     int64_t version;
-    ward_status rc = wi_query_int(in, "PRAGMA user_version", NULL, 0, &version, err);
-    if (rc)
+    ward_status rc = schema_version(in, &version, err);
+    if (rc || version == N_MIGRATIONS)
         return rc;
-    if (version > N_MIGRATIONS)
-        return ward_fail(err, WARD_EUNSUPPORTED,
-                         "%s: schema version %lld is newer than this ward (%d)", in->path,
-                         (long long)version, N_MIGRATIONS);
-    if (version == N_MIGRATIONS)
-        return WARD_OK;
+    /* Read again under the write lock: two processes opening a new store
+     * at once both saw the old version, and only the first may migrate. */
     if ((rc = wi_begin(in, err)))
         return rc;
+    if ((rc = schema_version(in, &version, err))) {
+        wi_rollback(in);
+        return rc;
+    }
     for (int v = (int)version; v < N_MIGRATIONS; v++)
         if ((rc = wi_exec(in, migrations[v], err))) {
             wi_rollback(in);
@@ -314,6 +355,9 @@ void ward_intel_close(ward_intel *in)
 {
     if (!in)
         return;
+    for (size_t i = 0; i < in->n_cache; i++)
+        wsql_finalize(in->cache[i].st);
+    free(in->cache);
     wsql_close(in->db);
     wi_config_free(in);
     free(in->path);

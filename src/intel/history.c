@@ -16,17 +16,19 @@ const char *ward_intel_hub_of(ward_intel *in, const char *holder)
 
 /* Every change to a subject, oldest first, from the tables that record
  * them: assessments (with what changed), overrides, merges and splits, and
- * its packages' lifecycle. */
+ * its packages' lifecycle. Changes of the same second keep that order, then
+ * the order they were written in (the last two columns), so the list reads
+ * the same from either store. */
 static const char history_sql[] =
-    "SELECT at, 'assessment', band, coalesce(changes, ''), NULL FROM assessments"
+    "SELECT at, 'assessment', band, coalesce(changes, ''), NULL, 0, id FROM assessments"
     "  WHERE subject = ?1"
-    " UNION ALL SELECT at, 'override', band, reason, by FROM overrides WHERE subject = ?1"
-    " UNION ALL SELECT at, action, NULL, coalesce(detail, ''), by FROM subject_history"
+    " UNION ALL SELECT at, 'override', band, reason, by, 1, id FROM overrides WHERE subject = ?1"
+    " UNION ALL SELECT at, action, NULL, coalesce(detail, ''), by, 2, id FROM subject_history"
     "  WHERE subject = ?1 OR other = ?1"
     " UNION ALL SELECT e.at, 'package ' || e.package || ': ' || e.state, NULL,"
-    "  coalesce(e.note, ''), e.by FROM package_events e JOIN packages p ON p.id = e.package"
-    "  WHERE p.subject = ?1"
-    " ORDER BY 1";
+    "  coalesce(e.note, ''), e.by, 3, e.id FROM package_events e JOIN packages p"
+    "  ON p.id = e.package WHERE p.subject = ?1"
+    " ORDER BY 1, 6, 7";
 
 static void json_field(FILE *out, const char *key, const char *val, int first)
 {

@@ -78,6 +78,17 @@ static ward_status step(wi_intake *ik, wsql_stmt *st, ward_error *err)
     return r == SQLITE_DONE ? WARD_OK : wi_sqlfail(ik->in, err, "insert");
 }
 
+/* An INSERT ... RETURNING id: one round trip on PostgreSQL where
+ * last_insert_rowid would be a second. */
+static ward_status step_id(wi_intake *ik, wsql_stmt *st, int64_t *id, ward_error *err)
+{
+    int r = wsql_step(st);
+    *id = r == SQLITE_ROW ? wsql_column_int64(st, 0) : 0;
+    wsql_reset(st);
+    wsql_clear_bindings(st);
+    return r == SQLITE_ROW ? WARD_OK : wi_sqlfail(ik->in, err, "insert");
+}
+
 static ward_status add_val(wi_intake *ik, int64_t rec, const char *field, int grp,
                            const char *raw, const wi_norm *n, const char *where,
                            int64_t *id, ward_error *err)
@@ -340,10 +351,10 @@ ward_status wi_intake_referral(wi_intake *ik, const wi_referral *r, ward_error *
     wsql_bind_int(st, 4, international);
     wsql_bind_text(st, 5, typ, -1, SQLITE_STATIC);
     wsql_bind_text(st, 6, urg, -1, SQLITE_STATIC);
-    ward_status rc = step(ik, st, err);
+    int64_t rec;
+    ward_status rc = step_id(ik, st, &rec, err);
     if (rc)
         return rc;
-    int64_t rec = wsql_last_insert_rowid(ik->in->db);
     ik->sum->records++;
     const char *w = r->where;
     struct { const char *field, *raw; norm_fn fn; } simple[] = {
@@ -423,7 +434,7 @@ static ward_status prepare_all(wi_intake *ik, ward_error *err)
 {
     ward_intel *in = ik->in;
     ward_status rc = wi_prepare(in, "INSERT INTO records(batch, ref, locator, international,"
-                                    " typology, urgent) VALUES(?,?,?,?,?,?)",
+                                    " typology, urgent) VALUES(?,?,?,?,?,?) RETURNING id",
                                 &ik->ins_record, err);
     if (!rc)
         rc = wi_prepare(in, "INSERT INTO vals(record, field, grp, raw, norm, status, reason)"
@@ -451,7 +462,8 @@ static ward_status insert_batch(wi_intake *ik, const char *path, ward_intel_form
     wsql_stmt *st;
     ward_status rc = wi_prepare(ik->in,
                                 "INSERT INTO batches(source, path, file_sha256, format, received,"
-                                " ingested, international, bulk) VALUES(?,?,?,?,?,?,?,?)",
+                                " ingested, international, bulk) VALUES(?,?,?,?,?,?,?,?)"
+                                " RETURNING id",
                                 &st, err);
     if (rc)
         return rc;
@@ -464,9 +476,8 @@ static ward_status insert_batch(wi_intake *ik, const char *path, ward_intel_form
     wsql_bind_text(st, 6, ik->now, -1, SQLITE_STATIC);
     wsql_bind_int(st, 7, o->international);
     wsql_bind_int(st, 8, o->bulk);
-    rc = step(ik, st, err);
+    rc = step_id(ik, st, &ik->batch, err);
     wsql_finalize(st);
-    ik->batch = wsql_last_insert_rowid(ik->in->db);
     ik->sum->batch_id = ik->batch;
     return rc;
 }
@@ -500,16 +511,17 @@ ward_status ward_intel_ingest(ward_intel *in, const char *path,
     ward_status rc = file_sha256(path, sum->file_sha256, err);
     if (rc)
         return rc;
-    int64_t seen;
-    if ((rc = wi_query_int(in, "SELECT count(*) FROM batches WHERE file_sha256 = ?",
-                           sum->file_sha256, 0, &seen, err)))
-        return rc;
-    if (seen)
-        return ward_fail(err, WARD_EINVAL, "%s: this file (sha256 %.16s...) was already ingested",
-                         path, sum->file_sha256);
     if ((rc = wi_begin(in, err)))
         return rc;
-    rc = prepare_all(&ik, err);
+    /* under the write lock: two ingests of one file at once land it once */
+    int64_t seen;
+    rc = wi_query_int(in, "SELECT count(*) FROM batches WHERE file_sha256 = ?",
+                      sum->file_sha256, 0, &seen, err);
+    if (!rc && seen)
+        rc = ward_fail(err, WARD_EINVAL, "%s: this file (sha256 %.16s...) was already ingested",
+                       path, sum->file_sha256);
+    if (!rc)
+        rc = prepare_all(&ik, err);
     if (!rc)
         rc = insert_batch(&ik, path, fmt, err);
     if (!rc)

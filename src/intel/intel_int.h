@@ -79,9 +79,16 @@ typedef struct wi_retention_policy {
 
 /* ---- the handle ---------------------------------------------------- */
 
+typedef struct wi_cached_stmt {
+    const char *sql;    /* the literal's address is the key */
+    wsql_stmt *st;
+} wi_cached_stmt;
+
 struct ward_intel {
     wsql *db;
     char *path;
+    wi_cached_stmt *cache;   /* wi_cached: finalized at close */
+    size_t n_cache, cap_cache;
     wi_risk_model risk;
     wi_routing routing;
     wi_resolve_model resolve;
@@ -106,9 +113,21 @@ const char *wi_hub_of_holder(const wi_routing *r, const char *holder);
 ward_status wi_sqlfail(ward_intel *in, ward_error *err, const char *what);
 ward_status wi_exec(ward_intel *in, const char *sql, ward_error *err);
 ward_status wi_prepare(ward_intel *in, const char *sql, wsql_stmt **st, ward_error *err);
+/* For SQL run once per subject or package in a loop: the statement is
+ * prepared once per handle and kept (on PostgreSQL it then runs as a
+ * server-side prepared statement: parsed and planned once). sql must be a
+ * string literal; the caller resets the statement when done with it, and
+ * never finalizes it. */
+ward_status wi_cached(ward_intel *in, const char *sql, wsql_stmt **st, ward_error *err);
 ward_status wi_begin(ward_intel *in, ward_error *err);
 ward_status wi_commit(ward_intel *in, ward_error *err);
 void wi_rollback(ward_intel *in);
+/* Ends the transaction wi_begin opened: commits when rc is WARD_OK (and
+ * returns the commit's outcome), else rolls back and returns rc. Checks
+ * that decide on what to write go between the two, under the write lock
+ * (BEGIN IMMEDIATE; an advisory lock on PostgreSQL), so that two processes
+ * never both act on what they read before the other wrote. */
+ward_status wi_end(ward_intel *in, ward_status rc, ward_error *err);
 /* One integer from a query with optional text parameter; *v = dflt if no row. */
 ward_status wi_query_int(ward_intel *in, const char *sql, const char *param, int64_t dflt,
                          int64_t *v, ward_error *err);

@@ -50,7 +50,7 @@ static ward_status rows_json(ward_intel *in, const char *sql, int64_t id, const 
                              const char *const *names, int n, ward_strbuf *b, ward_error *err)
 {
     wsql_stmt *st;
-    ward_status rc = wi_prepare(in, sql, &st, err);
+    ward_status rc = wi_cached(in, sql, &st, err);
     if (rc)
         return rc;
     wsql_bind_int64(st, 1, id);
@@ -61,7 +61,7 @@ static ward_status rows_json(ward_intel *in, const char *sql, int64_t id, const 
         row_object(b, st, names, n);
     }
     ward_strbuf_add(b, "]", 1);
-    wsql_finalize(st);
+    wsql_reset(st);
     return WARD_OK;
 }
 
@@ -73,11 +73,11 @@ static ward_status referrals_json(ward_intel *in, int64_t subject, ward_strbuf *
     static const char *const val_names[] = {"id", "field", "raw", "normalised", "status",
                                             "reason", "resolved_by"};
     wsql_stmt *r;
-    ward_status rc = wi_prepare(in, "SELECT r.id, r.ref, b.source, r.locator, r.typology,"
-                                    " r.urgent, r.international FROM subject_records sr"
-                                    " JOIN records r ON r.id = sr.record JOIN batches b"
-                                    " ON b.id = r.batch WHERE sr.subject = ? ORDER BY r.id",
-                                &r, err);
+    ward_status rc = wi_cached(in, "SELECT r.id, r.ref, b.source, r.locator, r.typology,"
+                                   " r.urgent, r.international FROM subject_records sr"
+                                   " JOIN records r ON r.id = sr.record JOIN batches b"
+                                   " ON b.id = r.batch WHERE sr.subject = ? ORDER BY r.id",
+                               &r, err);
     if (rc)
         return rc;
     wsql_bind_int64(r, 1, subject);
@@ -94,7 +94,7 @@ static ward_status referrals_json(ward_intel *in, int64_t subject, ward_strbuf *
         ward_strbuf_add(b, "}", 1);
     }
     ward_strbuf_add(b, "],", 2);
-    wsql_finalize(r);
+    wsql_reset(r);
     return rc;
 }
 
@@ -105,7 +105,9 @@ static ward_status evidence_json(ward_intel *in, int64_t subject, ward_strbuf *b
     ward_status rc = rows_json(in, "SELECT v.norm, h.list, h.category, h.class, h.series"
                                    " FROM subject_records sr JOIN vals v ON v.record = sr.record"
                                    " AND v.field = 'file_hash' LEFT JOIN file_hits h"
-                                   " ON h.val = v.id WHERE sr.subject = ?1 ORDER BY v.id",
+                                   " ON h.val = v.id WHERE sr.subject = ?1 ORDER BY v.id,"
+                                   " coalesce(h.list, ''), coalesce(h.category, ''),"
+                                   " coalesce(h.class, ''), coalesce(h.series, '')",
                                subject, "evidence", names, 5, b, err);
     ward_strbuf_add(b, ",", 1);
     return rc;
@@ -141,9 +143,9 @@ static ward_status assessment_json(ward_intel *in, int64_t subject, ward_strbuf 
                                    ward_error *err)
 {
     wsql_stmt *st;
-    ward_status rc = wi_prepare(in, "SELECT at, score, band, deadline, factors, changes FROM"
-                                    " assessments WHERE subject = ? ORDER BY id DESC LIMIT 1",
-                                &st, err);
+    ward_status rc = wi_cached(in, "SELECT at, score, band, deadline, factors, changes FROM"
+                                   " assessments WHERE subject = ? ORDER BY id DESC LIMIT 1",
+                               &st, err);
     if (rc)
         return rc;
     wsql_bind_int64(st, 1, subject);
@@ -158,9 +160,9 @@ static ward_status assessment_json(ward_intel *in, int64_t subject, ward_strbuf 
         js_col(b, "changes", st, 5), ward_strbuf_add(b, "},", 2);
     } else
         ward_strbuf_addf(b, "null,");
-    wsql_finalize(st);
-    if ((rc = wi_prepare(in, "SELECT band, at, by, reason, deadline FROM overrides WHERE"
-                             " subject = ? ORDER BY id DESC LIMIT 1", &st, err)))
+    wsql_reset(st);
+    if ((rc = wi_cached(in, "SELECT band, at, by, reason, deadline FROM overrides WHERE"
+                            " subject = ? ORDER BY id DESC LIMIT 1", &st, err)))
         return rc;
     wsql_bind_int64(st, 1, subject);
     ward_strbuf_addf(b, "\"override\":");
@@ -172,7 +174,7 @@ static ward_status assessment_json(ward_intel *in, int64_t subject, ward_strbuf 
         js_col(b, "deadline", st, 4), ward_strbuf_add(b, "},", 2);
     } else
         ward_strbuf_addf(b, "null,");
-    wsql_finalize(st);
+    wsql_reset(st);
     return WARD_OK;
 }
 
@@ -187,16 +189,16 @@ static ward_status history_json(ward_intel *in, int64_t package, ward_strbuf *b,
 ward_status wi_package_json(ward_intel *in, int64_t package, ward_strbuf *b, ward_error *err)
 {
     wsql_stmt *st;
-    ward_status rc = wi_prepare(in, "SELECT p.subject, p.version, p.holder, p.route_reason,"
-                                    " p.state, p.created, p.updated, p.deadline, p.outcome,"
-                                    " p.outcome_reason, s.grade, s.grade_reasons FROM packages p"
-                                    " JOIN subjects s ON s.id = p.subject WHERE p.id = ?",
-                                &st, err);
+    ward_status rc = wi_cached(in, "SELECT p.subject, p.version, p.holder, p.route_reason,"
+                                   " p.state, p.created, p.updated, p.deadline, p.outcome,"
+                                   " p.outcome_reason, s.grade, s.grade_reasons FROM packages p"
+                                   " JOIN subjects s ON s.id = p.subject WHERE p.id = ?",
+                               &st, err);
     if (rc)
         return rc;
     wsql_bind_int64(st, 1, package);
     if (wsql_step(st) != SQLITE_ROW) {
-        wsql_finalize(st);
+        wsql_reset(st);
         return ward_fail(err, WARD_ENOTFOUND, "no package %lld", (long long)package);
     }
     int64_t subject = wsql_column_int64(st, 0);
@@ -211,7 +213,7 @@ ward_status wi_package_json(ward_intel *in, int64_t package, ward_strbuf *b, war
     ward_strbuf_addf(b, "\"attribution\":{");
     js_col(b, "grade", st, 10), ward_strbuf_add(b, ",", 1);
     js_col(b, "reasons", st, 11), ward_strbuf_add(b, "},", 2);
-    wsql_finalize(st);
+    wsql_reset(st);
     js(b, "caveat", "Intelligence for assessment by a person, not evidence of guilt. The band "
                     "orders work; every factor shows its source, date and status.");
     ward_strbuf_add(b, ",", 1);
@@ -230,8 +232,8 @@ ward_status wi_package_event(ward_intel *in, int64_t package, const char *at, co
                              const char *who, const char *note, ward_error *err)
 {
     wsql_stmt *st;
-    ward_status rc = wi_prepare(in, "INSERT INTO package_events(package, at, state, by, note)"
-                                    " VALUES(?,?,?,?,?)", &st, err);
+    ward_status rc = wi_cached(in, "INSERT INTO package_events(package, at, state, by, note)"
+                                   " VALUES(?,?,?,?,?)", &st, err);
     if (rc)
         return rc;
     wsql_bind_int64(st, 1, package);
@@ -240,7 +242,7 @@ ward_status wi_package_event(ward_intel *in, int64_t package, const char *at, co
     wsql_bind_text(st, 4, who, -1, SQLITE_STATIC);
     wsql_bind_text(st, 5, note, -1, SQLITE_STATIC);
     rc = wsql_step(st) == SQLITE_DONE ? WARD_OK : wi_sqlfail(in, err, "package event");
-    wsql_finalize(st);
+    wsql_reset(st);
     return rc;
 }
 
@@ -274,17 +276,18 @@ static ward_status package_state_of(ward_intel *in, int64_t package, char state[
     return rc;
 }
 
+/* The caller holds the write lock (wi_begin) from reading the package's
+ * state to here, so that the move it checked is the move made: two
+ * officers recording outcomes at once cannot both close one package. */
 static ward_status set_state(ward_intel *in, int64_t package, const char *state,
                              const char *outcome, const char *reason, const char *holder,
                              const char *at, const char *who, const char *note, ward_error *err)
 {
     wsql_stmt *st;
-    ward_status rc = wi_begin(in, err);
-    if (rc)
-        return rc;
-    rc = wi_prepare(in, "UPDATE packages SET state = ?, updated = ?, outcome = coalesce(?, outcome),"
-                        " outcome_reason = coalesce(?, outcome_reason), holder = coalesce(?, holder)"
-                        " WHERE id = ?", &st, err);
+    ward_status rc = wi_prepare(in, "UPDATE packages SET state = ?, updated = ?,"
+                                    " outcome = coalesce(?, outcome),"
+                                    " outcome_reason = coalesce(?, outcome_reason),"
+                                    " holder = coalesce(?, holder) WHERE id = ?", &st, err);
     if (!rc) {
         wsql_bind_text(st, 1, state, -1, SQLITE_STATIC);
         wsql_bind_text(st, 2, at, -1, SQLITE_STATIC);
@@ -299,21 +302,12 @@ static ward_status set_state(ward_intel *in, int64_t package, const char *state,
     if (!rc)
         rc = wi_package_event(in, package, at, holder ? "escalated" : outcome ? outcome : state,
                               who, note, err);
-    if (!rc)
-        rc = wi_commit(in, err);
-    if (rc)
-        wi_rollback(in);
     return rc;
 }
 
-ward_status ward_intel_package_state(ward_intel *in, int64_t package, const char *state,
-                                     const char *who, const char *note, time_t now,
-                                     ward_error *err)
+static ward_status move_state(ward_intel *in, int64_t package, int want, const char *state,
+                              const char *who, const char *note, time_t now, ward_error *err)
 {
-    int want = state ? state_index(state) : -1;
-    if (want < 1 || want > 3)
-        return ward_fail(err, WARD_EINVAL, "state must be disseminated, accepted or actioned"
-                                           " (outcomes: 'ward intel outcome')");
     char cur[24], holder[64], at[32];
     ward_status rc = package_state_of(in, package, cur, holder, err);
     if (rc)
@@ -326,20 +320,27 @@ ward_status ward_intel_package_state(ward_intel *in, int64_t package, const char
     return set_state(in, package, state, NULL, NULL, NULL, at, who, note, err);
 }
 
+ward_status ward_intel_package_state(ward_intel *in, int64_t package, const char *state,
+                                     const char *who, const char *note, time_t now,
+                                     ward_error *err)
+{
+    int want = state ? state_index(state) : -1;
+    if (want < 1 || want > 3)
+        return ward_fail(err, WARD_EINVAL, "state must be disseminated, accepted or actioned"
+                                           " (outcomes: 'ward intel outcome')");
+    ward_status rc = wi_begin(in, err);
+    if (!rc)
+        rc = move_state(in, package, want, state, who, note, now, err);
+    return wi_end(in, rc, err);
+}
+
 static const char *const outcomes[] = {"arrest", "charge", "caution", "safeguarded", "nfa",
                                        "referred", NULL};
 
-ward_status ward_intel_outcome(ward_intel *in, int64_t package, const char *outcome,
-                               const char *who, const char *reason, time_t now, ward_error *err)
+static ward_status close_package(ward_intel *in, int64_t package, const char *outcome,
+                                 const char *who, const char *reason, time_t now,
+                                 ward_error *err)
 {
-    int ok = 0;
-    for (int i = 0; outcome && outcomes[i]; i++)
-        ok |= !strcmp(outcomes[i], outcome);
-    if (!ok)
-        return ward_fail(err, WARD_EINVAL, "outcome must be arrest, charge, caution,"
-                                           " safeguarded, nfa or referred");
-    if ((!strcmp(outcome, "nfa") || !strcmp(outcome, "referred")) && (!reason || !*reason))
-        return ward_fail(err, WARD_EINVAL, "'%s' needs a reason", outcome);
     char cur[24], holder[64], at[32];
     ward_status rc = package_state_of(in, package, cur, holder, err);
     if (rc)
@@ -352,11 +353,9 @@ ward_status ward_intel_outcome(ward_intel *in, int64_t package, const char *outc
     return set_state(in, package, "outcome", outcome, reason, NULL, at, who, reason, err);
 }
 
-ward_status ward_intel_escalate(ward_intel *in, int64_t package, const char *who,
-                                const char *reason, time_t now, ward_error *err)
+static ward_status escalate(ward_intel *in, int64_t package, const char *who,
+                            const char *reason, time_t now, ward_error *err)
 {
-    if (!reason || !*reason)
-        return ward_fail(err, WARD_EINVAL, "an escalation needs a reason");
     char cur[24], holder[64], at[32];
     ward_status rc = package_state_of(in, package, cur, holder, err);
     if (rc)
@@ -371,6 +370,34 @@ ward_status ward_intel_escalate(ward_intel *in, int64_t package, const char *who
     char note[300];
     snprintf(note, sizeof note, "from %s to %s hub: %s", holder, hub, reason);
     return set_state(in, package, cur, NULL, NULL, hub, at, who, note, err);
+}
+
+ward_status ward_intel_outcome(ward_intel *in, int64_t package, const char *outcome,
+                               const char *who, const char *reason, time_t now, ward_error *err)
+{
+    int ok = 0;
+    for (int i = 0; outcome && outcomes[i]; i++)
+        ok |= !strcmp(outcomes[i], outcome);
+    if (!ok)
+        return ward_fail(err, WARD_EINVAL, "outcome must be arrest, charge, caution,"
+                                           " safeguarded, nfa or referred");
+    if ((!strcmp(outcome, "nfa") || !strcmp(outcome, "referred")) && (!reason || !*reason))
+        return ward_fail(err, WARD_EINVAL, "'%s' needs a reason", outcome);
+    ward_status rc = wi_begin(in, err);
+    if (!rc)
+        rc = close_package(in, package, outcome, who, reason, now, err);
+    return wi_end(in, rc, err);
+}
+
+ward_status ward_intel_escalate(ward_intel *in, int64_t package, const char *who,
+                                const char *reason, time_t now, ward_error *err)
+{
+    if (!reason || !*reason)
+        return ward_fail(err, WARD_EINVAL, "an escalation needs a reason");
+    ward_status rc = wi_begin(in, err);
+    if (!rc)
+        rc = escalate(in, package, who, reason, now, err);
+    return wi_end(in, rc, err);
 }
 
 /* ---- export -------------------------------------------------------------- */

@@ -243,7 +243,8 @@ ward_status ward_intel_packages(ward_intel *in, const char *holder, int json, FI
     wsql_stmt *st;
     ward_status rc = wi_prepare(in, "SELECT id, subject, version, holder, state, band, deadline,"
                                     " created, coalesce(outcome, '') FROM packages WHERE"
-                                    " (?1 IS NULL OR holder = ?1) ORDER BY band, deadline, id",
+                                    " (CAST(?1 AS TEXT) IS NULL OR holder = ?1)"
+                                    " ORDER BY band, deadline, id",
                                 &st, err);
     if (rc)
         return rc;
@@ -336,16 +337,17 @@ ward_status ward_intel_query(ward_intel *in, const char *source, const char *fac
         " LEFT JOIN assessments a ON a.id = (SELECT max(id) FROM assessments WHERE subject = s.id)"
         " LEFT JOIN overrides o ON o.id = (SELECT max(id) FROM overrides WHERE subject = s.id)"
         " WHERE s.active = 1"
-        " AND (?1 IS NULL OR s.id IN (SELECT sr.subject FROM subject_records sr JOIN records r"
-        "  ON r.id = sr.record JOIN batches b ON b.id = r.batch WHERE b.source = ?1))"
-        " AND (?2 IS NULL OR s.id IN (SELECT sr.subject FROM factors f JOIN subject_records sr"
-        "  ON sr.record = f.record WHERE f.factor = ?2 UNION SELECT subject FROM factors"
-        "  WHERE factor = ?2))", &st, err);
+        " AND (CAST(?1 AS TEXT) IS NULL OR s.id IN (SELECT sr.subject FROM subject_records sr"
+        "  JOIN records r ON r.id = sr.record JOIN batches b ON b.id = r.batch"
+        "  WHERE b.source = ?1))"
+        " AND (CAST(?2 AS TEXT) IS NULL OR s.id IN (SELECT sr.subject FROM factors f"
+        "  JOIN subject_records sr ON sr.record = f.record WHERE f.factor = ?2"
+        "  UNION SELECT subject FROM factors WHERE factor = ?2))", &st, err);
     if (rc)
         return rc;
     if ((rc = wi_prepare(in, "SELECT v.norm FROM vals v JOIN subject_records sr ON sr.record ="
                              " v.record WHERE sr.subject = ? AND v.field = 'postcode' AND"
-                             " v.status IN ('ok','resolved') LIMIT 1", &pc, err))) {
+                             " v.status IN ('ok','resolved') ORDER BY v.id LIMIT 1", &pc, err))) {
         wsql_finalize(st);
         return rc;
     }
@@ -477,7 +479,7 @@ ward_status ward_intel_kpi(ward_intel *in, time_t now, int json, FILE *out, ward
     }
     wsql_finalize(st);
     if ((rc = wi_prepare(in, "SELECT outcome, count(*) FROM packages WHERE outcome IS NOT NULL"
-                             " GROUP BY outcome ORDER BY 2 DESC", &st, err)))
+                             " GROUP BY outcome ORDER BY 2 DESC, 1", &st, err)))
         return rc;
     fputs(json ? "],\"outcomes\":{" : "Outcomes:\n", out);
     for (int n = 0; wsql_step(st) == SQLITE_ROW; n++) {
@@ -520,7 +522,7 @@ ward_status ward_intel_alerts(ward_intel *in, time_t now, int json, FILE *out, u
     if ((rc = wi_prepare(in, "SELECT id, subject, holder, band, deadline, state,"
                              " (julianday(?1) - julianday(deadline)) * 24 FROM packages"
                              " WHERE state IN ('created','disseminated','accepted')"
-                             " AND deadline < ?1 ORDER BY band, deadline", &st, err)))
+                             " AND deadline < ?1 ORDER BY band, deadline, id", &st, err)))
         return rc;
     wsql_bind_text(st, 1, at, -1, SQLITE_STATIC);
     while (wsql_step(st) == SQLITE_ROW) {
@@ -596,11 +598,12 @@ ward_status ward_intel_quarantine_list(ward_intel *in, FILE *out, ward_error *er
     return done(in, st, out, err);
 }
 
-ward_status ward_intel_clarify(ward_intel *in, int64_t value_id, const char *normalised,
-                               const char *who, const char *reason, time_t now, ward_error *err)
+/* The value must still be quarantined when the answer lands: read and
+ * written under one write lock, so two people settling it at once cannot
+ * both succeed. */
+static ward_status settle_value(ward_intel *in, int64_t value_id, const char *normalised,
+                                const char *who, const char *reason, time_t now, ward_error *err)
 {
-    if (!reason || !*reason || !normalised || !*normalised)
-        return ward_fail(err, WARD_EINVAL, "a clarified value and a reason are required");
     wsql_stmt *st;
     ward_status rc = wi_prepare(in, "SELECT field, status FROM vals WHERE id = ?", &st, err);
     if (rc)
@@ -642,6 +645,17 @@ ward_status ward_intel_clarify(ward_intel *in, int64_t value_id, const char *nor
     rc = wsql_step(st) == SQLITE_DONE ? WARD_OK : wi_sqlfail(in, err, "clarify");
     wsql_finalize(st);
     return rc;
+}
+
+ward_status ward_intel_clarify(ward_intel *in, int64_t value_id, const char *normalised,
+                               const char *who, const char *reason, time_t now, ward_error *err)
+{
+    if (!reason || !*reason || !normalised || !*normalised)
+        return ward_fail(err, WARD_EINVAL, "a clarified value and a reason are required");
+    ward_status rc = wi_begin(in, err);
+    if (!rc)
+        rc = settle_value(in, value_id, normalised, who, reason, now, err);
+    return wi_end(in, rc, err);
 }
 
 /* ---- the triage report ------------------------------------------------------- */

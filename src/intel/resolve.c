@@ -129,7 +129,7 @@ static ward_status load_idents(rs *r, ward_error *err)
     ward_status rc = wi_prepare(
         r->in,
         "SELECT record, field, norm FROM vals WHERE status IN ('ok','resolved') AND field IN"
-        " ('email','phone','screen_name','name','dob','postcode') ORDER BY record",
+        " ('email','phone','screen_name','name','dob','postcode') ORDER BY record, field, id",
         &st, err);
     if (rc)
         return rc;
@@ -149,14 +149,16 @@ static ward_status load_idents(rs *r, ward_error *err)
      * value ok or resolved by a person); behind CGNAT only with its port. */
     rc = wi_prepare(
         r->in,
-        /* '+' keeps SQLite off the status index: the (record, field) index
-         * is the one that finds an event's parts. */
-        "SELECT v.record, v.norm, p.norm, t.norm FROM vals v"
-        " CROSS JOIN vals t ON t.record = v.record AND t.grp = v.grp AND t.field = 'ip_time'"
-        "  AND +t.status IN ('ok','resolved')"
+        /* "|| ''" keeps SQLite off the status index: the (record, field)
+         * index is the one that finds an event's parts. (SQLite's usual
+         * unary '+' is not defined for text on PostgreSQL, nor is CROSS
+         * JOIN ... ON: t's conditions are in the WHERE clause.) */
+        "SELECT v.record, v.norm, p.norm, t.norm FROM vals v CROSS JOIN vals t"
         " LEFT JOIN vals p ON p.record = v.record AND p.grp = v.grp AND p.field = 'ip_port'"
-        "  AND +p.status = 'ok'"
-        " WHERE v.field = 'ip' AND +v.status = 'ok' ORDER BY v.record",
+        "  AND p.status || '' = 'ok'"
+        " WHERE v.field = 'ip' AND v.status || '' = 'ok'"
+        "  AND t.record = v.record AND t.grp = v.grp AND t.field = 'ip_time'"
+        "  AND t.status || '' IN ('ok','resolved') ORDER BY v.record, v.id",
         &st, err);
     if (rc)
         return rc;
@@ -565,14 +567,16 @@ static ward_status load_old(assign_ctx *c, ward_error *err)
 static ward_status new_subject(assign_ctx *c, int64_t *id, ward_error *err)
 {
     wsql_stmt *st;
-    ward_status rc = wi_prepare(c->r->in, "INSERT INTO subjects(created) VALUES(?)", &st, err);
+    ward_status rc = wi_cached(c->r->in, "INSERT INTO subjects(created) VALUES(?) RETURNING id",
+                               &st, err);
     if (rc)
         return rc;
     wsql_bind_text(st, 1, c->at, -1, SQLITE_STATIC);
-    if (wsql_step(st) != SQLITE_DONE)
+    if (wsql_step(st) == SQLITE_ROW)
+        *id = wsql_column_int64(st, 0);
+    else
         rc = wi_sqlfail(c->r->in, err, "new subject");
-    wsql_finalize(st);
-    *id = wsql_last_insert_rowid(c->r->in->db);
+    wsql_reset(st);
     c->sum->created++;
     return rc;
 }
@@ -656,8 +660,9 @@ static ward_status write_membership(assign_ctx *c, ward_error *err)
 {
     rs *r = c->r;
     wsql_stmt *st;
-    ward_status rc = wi_prepare(r->in, "INSERT OR REPLACE INTO subject_records(record, subject)"
-                                       " VALUES(?,?)", &st, err);
+    ward_status rc = wi_prepare(r->in, "INSERT INTO subject_records(record, subject) VALUES(?,?)"
+                                       " ON CONFLICT(record) DO UPDATE"
+                                       " SET subject = excluded.subject", &st, err);
     for (int i = 0; i < r->n && !rc; i++) {
         int64_t s = c->subject[find(r->parent, i)];
         if (s == c->old[i])
@@ -889,13 +894,10 @@ ward_status ward_intel_resolve(ward_intel *in, time_t now, const char *who,
 
 /* ---- analyst decisions ------------------------------------------------ */
 
-static ward_status decide(ward_intel *in, int64_t a, int64_t b, const char *kind,
-                          const char *who, const char *reason, time_t now, ward_error *err)
+static ward_status record_decision(ward_intel *in, int64_t a, int64_t b, const char *kind,
+                                   const char *who, const char *reason, time_t now,
+                                   ward_error *err)
 {
-    if (!reason || !*reason)
-        return ward_fail(err, WARD_EINVAL, "a reason is required");
-    if (a == b)
-        return ward_fail(err, WARD_EINVAL, "two different records are needed");
     int64_t n;
     char q[96];
     snprintf(q, sizeof q, "SELECT count(*) FROM records WHERE id IN (%lld, %lld)", (long long)a,
@@ -924,6 +926,19 @@ static ward_status decide(ward_intel *in, int64_t a, int64_t b, const char *kind
     return rc;
 }
 
+static ward_status decide(ward_intel *in, int64_t a, int64_t b, const char *kind,
+                          const char *who, const char *reason, time_t now, ward_error *err)
+{
+    if (!reason || !*reason)
+        return ward_fail(err, WARD_EINVAL, "a reason is required");
+    if (a == b)
+        return ward_fail(err, WARD_EINVAL, "two different records are needed");
+    ward_status rc = wi_begin(in, err);
+    if (!rc)
+        rc = record_decision(in, a, b, kind, who, reason, now, err);
+    return wi_end(in, rc, err);
+}
+
 ward_status ward_intel_keep_apart(ward_intel *in, int64_t a, int64_t b, const char *who,
                                   const char *reason, time_t now, ward_error *err)
 {
@@ -948,7 +963,8 @@ ward_status ward_intel_evaluate(ward_intel *in, const char *truth_path, double *
                                  " entity TEXT); DELETE FROM truth; BEGIN", err);
     wsql_stmt *st = NULL;
     if (!rc)
-        rc = wi_prepare(in, "INSERT OR REPLACE INTO truth VALUES(?,?)", &st, err);
+        rc = wi_prepare(in, "INSERT INTO truth VALUES(?,?)"
+                            " ON CONFLICT(ref) DO UPDATE SET entity = excluded.entity", &st, err);
     char *line = NULL;
     size_t cap = 0;
     while (!rc && getline(&line, &cap, f) > 0) {
@@ -971,15 +987,15 @@ ward_status ward_intel_evaluate(ward_intel *in, const char *truth_path, double *
                             " JOIN subject_records s ON s.record = r.id";
     char q[512];
     snprintf(q, sizeof q, "SELECT coalesce(sum(n*(n-1)/2),0) FROM (SELECT count(*) n%s"
-                          " GROUP BY s.subject, t.entity)", j);
+                          " GROUP BY s.subject, t.entity) AS g", j);
     if (!rc)
         rc = wi_query_int(in, q, NULL, 0, &tp, err);
     snprintf(q, sizeof q, "SELECT coalesce(sum(n*(n-1)/2),0) FROM (SELECT count(*) n%s"
-                          " GROUP BY s.subject)", j);
+                          " GROUP BY s.subject) AS g", j);
     if (!rc)
         rc = wi_query_int(in, q, NULL, 0, &pred, err);
     snprintf(q, sizeof q, "SELECT coalesce(sum(n*(n-1)/2),0) FROM (SELECT count(*) n%s"
-                          " GROUP BY t.entity)", j);
+                          " GROUP BY t.entity) AS g", j);
     if (!rc)
         rc = wi_query_int(in, q, NULL, 0, &truth, err);
     *precision = pred ? (double)tp / (double)pred : 1.0;

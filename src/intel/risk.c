@@ -189,10 +189,11 @@ static ward_status load_factors(ward_intel *in, subj_factors *sf, int64_t max, w
     return wi_each_subject_row(
         in,
         "SELECT sr.subject, f.factor, f.status, f.source, coalesce(f.date, f.date_raw, ''),"
-        " coalesce(f.value, '') FROM factors f JOIN subject_records sr ON sr.record = f.record"
+        " coalesce(f.value, ''), f.id, 0 FROM factors f"
+        " JOIN subject_records sr ON sr.record = f.record"
         " UNION ALL SELECT f.subject, f.factor, f.status, f.source,"
-        " coalesce(f.date, f.date_raw, ''), coalesce(f.value, '') FROM factors f"
-        " WHERE f.subject IS NOT NULL", max, factor_row, &c, err);
+        " coalesce(f.date, f.date_raw, ''), coalesce(f.value, ''), f.id, 1 FROM factors f"
+        " WHERE f.subject IS NOT NULL ORDER BY 1, 8, 7", max, factor_row, &c, err);
 }
 
 typedef struct score_ctx {
@@ -254,11 +255,13 @@ ward_status ward_intel_score(ward_intel *in, time_t now, ward_intel_score_summar
     if (!sum)
         sum = &local;
     memset(sum, 0, sizeof *sum);
-    int64_t max;
-    ward_status rc = wi_query_int(in, "SELECT coalesce(max(id), 0) FROM subjects", NULL, 0,
-                                  &max, err);
-    if (rc || (rc = wi_begin(in, err)))
+    int64_t max = 0;
+    ward_status rc = wi_begin(in, err);
+    if (rc || (rc = wi_query_int(in, "SELECT coalesce(max(id), 0) FROM subjects", NULL, 0,
+                                 &max, err))) {
+        wi_rollback(in);
         return rc;
+    }
     subj_factors *sf = calloc((size_t)max + 1, sizeof *sf);
     prior *pr = calloc((size_t)max + 1, sizeof *pr);
     score_ctx c = {.in = in, .now = now, .sum = sum};
@@ -311,6 +314,39 @@ static ward_status subject_exists(ward_intel *in, const char *subject, int64_t *
     return rc;
 }
 
+/* The subject must be active when the factor lands: checked under the
+ * write lock, so a resolve that merges it away cannot come between. */
+static ward_status insert_factor(ward_intel *in, const char *subject, const wi_factor_def *def,
+                                 const char *value, const char *source, const char *date,
+                                 const char *norm_date, const char *status, time_t now,
+                                 ward_error *err)
+{
+    int64_t id;
+    ward_status rc = subject_exists(in, subject, &id, err);
+    if (rc)
+        return rc;
+    wsql_stmt *st;
+    char at[32];
+    wi_time_str(now, at);
+    if ((rc = wi_prepare(in, "INSERT INTO factors(subject, factor, value, source, date_raw, date,"
+                             " status, added_by, added_at) VALUES(?,?,?,?,?,?,?,?,?)", &st, err)))
+        return rc;
+    wsql_bind_int64(st, 1, id);
+    wsql_bind_text(st, 2, def->name, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 3, value, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 4, source, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 5, date, -1, SQLITE_STATIC);
+    if (date && *date)
+        wsql_bind_text(st, 6, norm_date, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 7, status, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 8, source, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 9, at, -1, SQLITE_STATIC);
+    if (wsql_step(st) != SQLITE_DONE)
+        rc = wi_sqlfail(in, err, "factor");
+    wsql_finalize(st);
+    return rc;
+}
+
 ward_status ward_intel_add_factor(ward_intel *in, const char *subject, const char *factor,
                                   const char *value, const char *source, const char *date,
                                   const char *status, time_t now, ward_error *err)
@@ -332,41 +368,15 @@ ward_status ward_intel_add_factor(ward_intel *in, const char *subject, const cha
         if (d.status != WI_OK)
             return ward_fail(err, WARD_EINVAL, "date '%s': %s", date, d.reason);
     }
-    int64_t id;
-    ward_status rc = subject_exists(in, subject, &id, err);
-    if (rc)
-        return rc;
-    wsql_stmt *st;
-    char at[32];
-    wi_time_str(now, at);
-    if ((rc = wi_prepare(in, "INSERT INTO factors(subject, factor, value, source, date_raw, date,"
-                             " status, added_by, added_at) VALUES(?,?,?,?,?,?,?,?,?)", &st, err)))
-        return rc;
-    wsql_bind_int64(st, 1, id);
-    wsql_bind_text(st, 2, def->name, -1, SQLITE_STATIC);
-    wsql_bind_text(st, 3, value, -1, SQLITE_STATIC);
-    wsql_bind_text(st, 4, source, -1, SQLITE_STATIC);
-    wsql_bind_text(st, 5, date, -1, SQLITE_STATIC);
-    if (date && *date)
-        wsql_bind_text(st, 6, d.value, -1, SQLITE_STATIC);
-    wsql_bind_text(st, 7, status, -1, SQLITE_STATIC);
-    wsql_bind_text(st, 8, source, -1, SQLITE_STATIC);
-    wsql_bind_text(st, 9, at, -1, SQLITE_STATIC);
-    if (wsql_step(st) != SQLITE_DONE)
-        rc = wi_sqlfail(in, err, "factor");
-    wsql_finalize(st);
-    return rc;
+    ward_status rc = wi_begin(in, err);
+    if (!rc)
+        rc = insert_factor(in, subject, def, value, source, date, d.value, status, now, err);
+    return wi_end(in, rc, err);
 }
 
-ward_status ward_intel_override(ward_intel *in, const char *subject, const char *band,
-                                const char *who, const char *reason, time_t now,
-                                ward_error *err)
+static ward_status insert_override(ward_intel *in, const char *subject, int b, const char *who,
+                                   const char *reason, time_t now, ward_error *err)
 {
-    int b = band ? wi_band_parse(band) : -1;
-    if (b < 0)
-        return ward_fail(err, WARD_EINVAL, "band must be very-high, high, medium or low");
-    if (!reason || !*reason)
-        return ward_fail(err, WARD_EINVAL, "an override needs a written reason");
     int64_t id;
     ward_status rc = subject_exists(in, subject, &id, err);
     if (rc)
@@ -388,6 +398,21 @@ ward_status ward_intel_override(ward_intel *in, const char *subject, const char 
         rc = wi_sqlfail(in, err, "override");
     wsql_finalize(st);
     return rc;
+}
+
+ward_status ward_intel_override(ward_intel *in, const char *subject, const char *band,
+                                const char *who, const char *reason, time_t now,
+                                ward_error *err)
+{
+    int b = band ? wi_band_parse(band) : -1;
+    if (b < 0)
+        return ward_fail(err, WARD_EINVAL, "band must be very-high, high, medium or low");
+    if (!reason || !*reason)
+        return ward_fail(err, WARD_EINVAL, "an override needs a written reason");
+    ward_status rc = wi_begin(in, err);
+    if (!rc)
+        rc = insert_override(in, subject, b, who, reason, now, err);
+    return wi_end(in, rc, err);
 }
 
 int wi_subject_band(ward_intel *in, int64_t subject, int *model_band, double *score,

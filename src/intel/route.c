@@ -20,7 +20,6 @@ typedef struct facts {
     int international, bulk, records, have;
     char areas[4][8];
     int area_n[4];
-    char sources[128];
 } facts;
 
 static int facts_row(void *ctx, int64_t s, wsql_stmt *st)
@@ -30,7 +29,6 @@ static int facts_row(void *ctx, int64_t s, wsql_stmt *st)
     f->bulk = wsql_column_int(st, 2);
     f->records = wsql_column_int(st, 3);
     f->have = 1;
-    snprintf(f->sources, sizeof f->sources, "%s", wi_col(st, 4));
     return 0;
 }
 
@@ -55,14 +53,16 @@ static ward_status load_facts(ward_intel *in, facts *f, int64_t max, ward_error 
 {
     ward_status rc = wi_each_subject_row(
         in,
-        "SELECT sr.subject, max(r.international OR b.international), max(b.bulk), count(*),"
-        " group_concat(DISTINCT b.source) FROM subject_records sr"
+        "SELECT sr.subject,"
+        " max(CASE WHEN r.international <> 0 OR b.international <> 0 THEN 1 ELSE 0 END),"
+        " max(b.bulk), count(*) FROM subject_records sr"
         " JOIN records r ON r.id = sr.record JOIN batches b ON b.id = r.batch"
         " GROUP BY sr.subject", max, facts_row, f, err);
     if (!rc)
         rc = wi_each_subject_row(in, "SELECT sr.subject, v.norm FROM vals v JOIN subject_records sr"
                                      " ON sr.record = v.record WHERE v.field = 'postcode'"
-                                     " AND v.status IN ('ok','resolved')", max, area_row, f, err);
+                                     " AND v.status IN ('ok','resolved') ORDER BY v.id", max,
+                                 area_row, f, err);
     return rc;
 }
 
@@ -100,20 +100,19 @@ ward_status wi_alert(ward_intel *in, const char *at, const char *kind, int64_t s
 {
     wsql_stmt *st;
     *raised = 0;
-    ward_status rc = wi_prepare(in, "SELECT 1 FROM alerts WHERE kind = ? AND package IS ?"
-                                    " AND text = ?", &st, err);
+    ward_status rc = wi_cached(in, "SELECT 1 FROM alerts WHERE kind = ?"
+                                   " AND coalesce(package, 0) = ? AND text = ?", &st, err);
     if (rc)
         return rc;
     wsql_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-    if (package)
-        wsql_bind_int64(st, 2, package);
+    wsql_bind_int64(st, 2, package);
     wsql_bind_text(st, 3, text, -1, SQLITE_STATIC);
     int seen = wsql_step(st) == SQLITE_ROW;
-    wsql_finalize(st);
+    wsql_reset(st);
     if (seen)
         return WARD_OK;
-    if ((rc = wi_prepare(in, "INSERT INTO alerts(at, kind, subject, package, parties, text)"
-                             " VALUES(?,?,?,?,?,?)", &st, err)))
+    if ((rc = wi_cached(in, "INSERT INTO alerts(at, kind, subject, package, parties, text)"
+                            " VALUES(?,?,?,?,?,?)", &st, err)))
         return rc;
     wsql_bind_text(st, 1, at, -1, SQLITE_STATIC);
     wsql_bind_text(st, 2, kind, -1, SQLITE_STATIC);
@@ -123,7 +122,7 @@ ward_status wi_alert(ward_intel *in, const char *at, const char *kind, int64_t s
     wsql_bind_text(st, 5, parties, -1, SQLITE_STATIC);
     wsql_bind_text(st, 6, text, -1, SQLITE_STATIC);
     rc = wsql_step(st) == SQLITE_DONE ? WARD_OK : wi_sqlfail(in, err, "alert");
-    wsql_finalize(st);
+    wsql_reset(st);
     *raised = !rc;
     return rc;
 }
@@ -168,9 +167,13 @@ static ward_status create(route_ctx *c, int64_t s, const facts *f, const char *h
     wsql_bind_int(st, 7, band);
     wsql_bind_int(st, 8, f->records);
     wsql_bind_int64(st, 9, assessment);
-    ward_status rc = wsql_step(st) == SQLITE_DONE ? WARD_OK : wi_sqlfail(c->in, err, "package");
+    int64_t pkg = 0;
+    ward_status rc = WARD_OK;
+    if (wsql_step(st) == SQLITE_ROW)
+        pkg = wsql_column_int64(st, 0);
+    else
+        rc = wi_sqlfail(c->in, err, "package");
     wsql_reset(st);
-    int64_t pkg = wsql_last_insert_rowid(c->in->db);
     if (!rc)
         rc = wi_package_event(c->in, pkg, c->at, "created", NULL, why, err);
     if (!rc)
@@ -243,7 +246,8 @@ static ward_status merged_away(route_ctx *c, ward_error *err)
         c->in,
         "SELECT p.id, p.subject, p.holder, h.subject FROM packages p JOIN subjects s"
         " ON s.id = p.subject AND s.active = 0 LEFT JOIN subject_history h"
-        " ON h.other = p.subject AND h.action = 'merge' WHERE p.state NOT IN ('merged')",
+        " ON h.other = p.subject AND h.action = 'merge' WHERE p.state NOT IN ('merged')"
+        " ORDER BY p.id, h.id",
         &st, err);
     while (!rc && wsql_step(st) == SQLITE_ROW) {
         int64_t pkg = wsql_column_int64(st, 0), into = wsql_column_int64(st, 3);
@@ -276,7 +280,8 @@ static ward_status prepare(route_ctx *c, ward_error *err)
     if (!rc)
         rc = wi_prepare(c->in, "INSERT INTO packages(subject, version, holder, route_reason,"
                                " state, created, updated, deadline, band, records, assessment)"
-                               " VALUES(?1, 1, ?2, ?3, 'created', ?4, ?5, ?6, ?7, ?8, ?9)",
+                               " VALUES(?1, 1, ?2, ?3, 'created', ?4, ?5, ?6, ?7, ?8, ?9)"
+                               " RETURNING id",
                         &c->ins_pkg, err);
     if (!rc)
         rc = wi_prepare(c->in, "UPDATE packages SET version = ?, updated = ?, deadline = ?,"
@@ -305,11 +310,13 @@ ward_status ward_intel_route(ward_intel *in, time_t now, ward_intel_route_summar
     memset(sum, 0, sizeof *sum);
     route_ctx c = {.in = in, .sum = sum};
     wi_time_str(now, c.at);
-    int64_t max;
-    ward_status rc = wi_query_int(in, "SELECT coalesce(max(id), 0) FROM subjects", NULL, 0,
-                                  &max, err);
-    if (rc || (rc = wi_begin(in, err)))
+    int64_t max = 0;
+    ward_status rc = wi_begin(in, err);
+    if (rc || (rc = wi_query_int(in, "SELECT coalesce(max(id), 0) FROM subjects", NULL, 0,
+                                 &max, err))) {
+        wi_rollback(in);
         return rc;
+    }
     facts *f = calloc((size_t)max + 1, sizeof *f);
     wsql_stmt *subj = NULL;
     if (!f)
