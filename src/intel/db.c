@@ -145,6 +145,13 @@ ward_status wi_cached(ward_intel *in, const char *sql, wsql_stmt **st, ward_erro
     return rc;
 }
 
+ward_status wi_next_id(ward_intel *in, const char *table, int64_t *id, ward_error *err)
+{
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT coalesce(max(id), 0) + 1 FROM %s", table);
+    return wi_query_int(in, sql, NULL, 1, id, err);
+}
+
 ward_status wi_begin(ward_intel *in, ward_error *err)
 {
     return wi_exec(in, "BEGIN IMMEDIATE", err);

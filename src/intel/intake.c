@@ -22,7 +22,7 @@ struct wi_intake {
     ward_store *store;
     const ward_intel_ingest_opts *opts;
     ward_intel_ingest_summary *sum;
-    int64_t batch;
+    int64_t batch, next_record, next_val;   /* ids (wi_next_id) */
     char now[32];
     wsql_stmt *ins_record, *ins_val, *ins_hit, *ins_factor;
 };
@@ -78,17 +78,6 @@ static ward_status step(wi_intake *ik, wsql_stmt *st, ward_error *err)
     return r == SQLITE_DONE ? WARD_OK : wi_sqlfail(ik->in, err, "insert");
 }
 
-/* An INSERT ... RETURNING id: one round trip on PostgreSQL where
- * last_insert_rowid would be a second. */
-static ward_status step_id(wi_intake *ik, wsql_stmt *st, int64_t *id, ward_error *err)
-{
-    int r = wsql_step(st);
-    *id = r == SQLITE_ROW ? wsql_column_int64(st, 0) : 0;
-    wsql_reset(st);
-    wsql_clear_bindings(st);
-    return r == SQLITE_ROW ? WARD_OK : wi_sqlfail(ik->in, err, "insert");
-}
-
 static ward_status add_val(wi_intake *ik, int64_t rec, const char *field, int grp,
                            const char *raw, const wi_norm *n, const char *where,
                            int64_t *id, ward_error *err)
@@ -103,9 +92,11 @@ static ward_status add_val(wi_intake *ik, int64_t rec, const char *field, int gr
     wsql_bind_text(st, 6, wi_vstatus_names[n->status], -1, SQLITE_STATIC);
     if (n->reason[0])
         wsql_bind_text(st, 7, n->reason, -1, SQLITE_STATIC);
+    wsql_bind_int64(st, 8, ik->next_val);
     ward_status rc = step(ik, st, err);
     if (id)
-        *id = wsql_last_insert_rowid(ik->in->db);
+        *id = ik->next_val;
+    ik->next_val++;
     ik->sum->values++;
     if (n->status == WI_QUARANTINED) {
         ik->sum->quarantined++;
@@ -351,8 +342,9 @@ ward_status wi_intake_referral(wi_intake *ik, const wi_referral *r, ward_error *
     wsql_bind_int(st, 4, international);
     wsql_bind_text(st, 5, typ, -1, SQLITE_STATIC);
     wsql_bind_text(st, 6, urg, -1, SQLITE_STATIC);
-    int64_t rec;
-    ward_status rc = step_id(ik, st, &rec, err);
+    int64_t rec = ik->next_record++;
+    wsql_bind_int64(st, 7, rec);
+    ward_status rc = step(ik, st, err);
     if (rc)
         return rc;
     ik->sum->records++;
@@ -434,11 +426,11 @@ static ward_status prepare_all(wi_intake *ik, ward_error *err)
 {
     ward_intel *in = ik->in;
     ward_status rc = wi_prepare(in, "INSERT INTO records(batch, ref, locator, international,"
-                                    " typology, urgent) VALUES(?,?,?,?,?,?) RETURNING id",
+                                    " typology, urgent, id) VALUES(?,?,?,?,?,?,?)",
                                 &ik->ins_record, err);
     if (!rc)
-        rc = wi_prepare(in, "INSERT INTO vals(record, field, grp, raw, norm, status, reason)"
-                            " VALUES(?,?,?,?,?,?,?)", &ik->ins_val, err);
+        rc = wi_prepare(in, "INSERT INTO vals(record, field, grp, raw, norm, status, reason, id)"
+                            " VALUES(?,?,?,?,?,?,?,?)", &ik->ins_val, err);
     if (!rc)
         rc = wi_prepare(in, "INSERT INTO file_hits(record, val, list, category, class, series)"
                             " VALUES(?,?,?,?,?,?)", &ik->ins_hit, err);
@@ -462,8 +454,7 @@ static ward_status insert_batch(wi_intake *ik, const char *path, ward_intel_form
     wsql_stmt *st;
     ward_status rc = wi_prepare(ik->in,
                                 "INSERT INTO batches(source, path, file_sha256, format, received,"
-                                " ingested, international, bulk) VALUES(?,?,?,?,?,?,?,?)"
-                                " RETURNING id",
+                                " ingested, international, bulk, id) VALUES(?,?,?,?,?,?,?,?,?)",
                                 &st, err);
     if (rc)
         return rc;
@@ -476,7 +467,8 @@ static ward_status insert_batch(wi_intake *ik, const char *path, ward_intel_form
     wsql_bind_text(st, 6, ik->now, -1, SQLITE_STATIC);
     wsql_bind_int(st, 7, o->international);
     wsql_bind_int(st, 8, o->bulk);
-    rc = step_id(ik, st, &ik->batch, err);
+    wsql_bind_int64(st, 9, ik->batch);
+    rc = step(ik, st, err);
     wsql_finalize(st);
     ik->sum->batch_id = ik->batch;
     return rc;
@@ -520,6 +512,9 @@ ward_status ward_intel_ingest(ward_intel *in, const char *path,
     if (!rc && seen)
         rc = ward_fail(err, WARD_EINVAL, "%s: this file (sha256 %.16s...) was already ingested",
                        path, sum->file_sha256);
+    if (!rc && !(rc = wi_next_id(in, "batches", &ik.batch, err)) &&
+        !(rc = wi_next_id(in, "records", &ik.next_record, err)))
+        rc = wi_next_id(in, "vals", &ik.next_val, err);
     if (!rc)
         rc = prepare_all(&ik, err);
     if (!rc)

@@ -119,6 +119,12 @@ ward_status wi_prepare(ward_intel *in, const char *sql, wsql_stmt **st, ward_err
  * string literal; the caller resets the statement when done with it, and
  * never finalizes it. */
 ward_status wi_cached(ward_intel *in, const char *sql, wsql_stmt **st, ward_error *err);
+/* The id the next row of `table` gets: its largest + 1, read under the
+ * write lock. ward numbers the rows people name (batches, records, values,
+ * subjects, packages) itself, as SQLite numbers them, because a PostgreSQL
+ * identity also spends the numbers of rolled-back rows: an ingest killed
+ * half-way would shift every later record, value and subject id. */
+ward_status wi_next_id(ward_intel *in, const char *table, int64_t *id, ward_error *err);
 ward_status wi_begin(ward_intel *in, ward_error *err);
 ward_status wi_commit(ward_intel *in, ward_error *err);
 void wi_rollback(ward_intel *in);

@@ -546,6 +546,7 @@ typedef struct assign_ctx {
     int64_t *subject;    /* root -> new subject id, 0 unassigned */
     const char *at, *who;
     ward_intel_resolve_summary *sum;
+    int64_t next_subject;   /* 0 until the first new subject */
 } assign_ctx;
 
 static ward_status load_old(assign_ctx *c, ward_error *err)
@@ -567,13 +568,17 @@ static ward_status load_old(assign_ctx *c, ward_error *err)
 static ward_status new_subject(assign_ctx *c, int64_t *id, ward_error *err)
 {
     wsql_stmt *st;
-    ward_status rc = wi_cached(c->r->in, "INSERT INTO subjects(created) VALUES(?) RETURNING id",
-                               &st, err);
+    ward_status rc = WARD_OK;
+    if (!c->next_subject)
+        rc = wi_next_id(c->r->in, "subjects", &c->next_subject, err);
+    if (!rc)
+        rc = wi_cached(c->r->in, "INSERT INTO subjects(id, created) VALUES(?, ?)", &st, err);
     if (rc)
         return rc;
-    wsql_bind_text(st, 1, c->at, -1, SQLITE_STATIC);
-    if (wsql_step(st) == SQLITE_ROW)
-        *id = wsql_column_int64(st, 0);
+    wsql_bind_int64(st, 1, c->next_subject);
+    wsql_bind_text(st, 2, c->at, -1, SQLITE_STATIC);
+    if (wsql_step(st) == SQLITE_DONE)
+        *id = c->next_subject++;
     else
         rc = wi_sqlfail(c->r->in, err, "new subject");
     wsql_reset(st);

@@ -131,6 +131,7 @@ typedef struct route_ctx {
     ward_intel *in;
     char at[32];
     wsql_stmt *find_pkg, *ins_pkg, *upd_pkg, *ins_ver;
+    int64_t next_pkg;   /* wi_next_id */
     ward_intel_route_summary *sum;
 } route_ctx;
 
@@ -167,12 +168,9 @@ static ward_status create(route_ctx *c, int64_t s, const facts *f, const char *h
     wsql_bind_int(st, 7, band);
     wsql_bind_int(st, 8, f->records);
     wsql_bind_int64(st, 9, assessment);
-    int64_t pkg = 0;
-    ward_status rc = WARD_OK;
-    if (wsql_step(st) == SQLITE_ROW)
-        pkg = wsql_column_int64(st, 0);
-    else
-        rc = wi_sqlfail(c->in, err, "package");
+    int64_t pkg = c->next_pkg++;
+    wsql_bind_int64(st, 10, pkg);
+    ward_status rc = wsql_step(st) == SQLITE_DONE ? WARD_OK : wi_sqlfail(c->in, err, "package");
     wsql_reset(st);
     if (!rc)
         rc = wi_package_event(c->in, pkg, c->at, "created", NULL, why, err);
@@ -279,9 +277,8 @@ static ward_status prepare(route_ctx *c, ward_error *err)
                                        " ORDER BY id DESC LIMIT 1", &c->find_pkg, err);
     if (!rc)
         rc = wi_prepare(c->in, "INSERT INTO packages(subject, version, holder, route_reason,"
-                               " state, created, updated, deadline, band, records, assessment)"
-                               " VALUES(?1, 1, ?2, ?3, 'created', ?4, ?5, ?6, ?7, ?8, ?9)"
-                               " RETURNING id",
+                               " state, created, updated, deadline, band, records, assessment,"
+                               " id) VALUES(?1, 1, ?2, ?3, 'created', ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                         &c->ins_pkg, err);
     if (!rc)
         rc = wi_prepare(c->in, "UPDATE packages SET version = ?, updated = ?, deadline = ?,"
@@ -323,6 +320,8 @@ ward_status ward_intel_route(ward_intel *in, time_t now, ward_intel_route_summar
         rc = ward_fail(err, WARD_ENOMEM, "out of memory");
     if (!rc)
         rc = load_facts(in, f, max, err);
+    if (!rc)
+        rc = wi_next_id(in, "packages", &c.next_pkg, err);
     if (!rc)
         rc = prepare(&c, err);
     /* Latest assessment, overridden band if any. */

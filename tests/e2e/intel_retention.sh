@@ -8,7 +8,7 @@ set -euo pipefail
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cd "$T"
 /usr/bin/python3 - <<'PY'
-import json, os, sqlite3, sys
+import json, os, sys
 sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 _expect = expect
@@ -67,13 +67,12 @@ due = retention("2027-01-02T00:00:00Z", "--due", rc=1)
 expect("S000003" not in due and "S000004" not in due and "S000005" in due, due)
 intel("retain", "S999999", "--keep", "--reason", "x", rc=3)
 
-db = sqlite3.connect("d/intel.db")
-audit = db.execute("SELECT action, object, detail FROM audit WHERE action LIKE"
-                   " 'intel.retain.%' ORDER BY id").fetchall()
+audit = store_query("d", "intel", "SELECT action, object, detail FROM audit WHERE action LIKE"
+                                 " 'intel.retain.%' ORDER BY id")
 expect(audit == [("intel.retain.keep", "S000003", "linked to a live case"),
                  ("intel.retain.dispose", "S000004", "no longer needed")], audit)
-hist = db.execute("SELECT action, by, at FROM subject_history WHERE action LIKE"
-                  " 'retention%' ORDER BY id").fetchall()
+hist = store_query("d", "intel", "SELECT action, by, at FROM subject_history WHERE action LIKE"
+                                " 'retention%' ORDER BY id")
 expect([h[0] for h in hist] == ["retention keep", "retention dispose"] and
        all(h[1] and h[2] == "2027-01-02T00:00:00Z" for h in hist), hist)
 print("ok")

@@ -4,10 +4,11 @@
  * hashes are looked up in the hash-set store. */
 #include "testutil.h"
 
-#include <sqlite3.h>
 #include <unistd.h>
 #include <ward/intel.h>
 #include <ward/store.h>
+
+#include "store/sql.h"
 
 static char dir[256];
 
@@ -25,6 +26,18 @@ static int teardown(void **state)
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     return system(cmd);
+}
+
+/* The intel store of dir as the library finds it: intel.db, or in the
+ * PostgreSQL pass the data directory's schema on the server. */
+static wsql *open_store(void)
+{
+    wsql_target t;
+    ward_error err;
+    assert_int_equal(wsql_resolve(dir, NULL, "intel", "intel.db", &t, &err), WARD_OK);
+    wsql *db = NULL;
+    assert_int_equal(wsql_open(&t, SQLITE_OPEN_READWRITE, NULL, &db), SQLITE_OK);
+    return db;
 }
 
 static void write_file(const char *name, const char *text)
@@ -70,12 +83,11 @@ static void test_newer_schema_refused(void **state)
     ward_error err;
     assert_int_equal(ward_intel_open(dir, &in, &err), WARD_OK);
     ward_intel_close(in);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    wsql *db = open_store();
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", ward_intel_schema_version() + 1);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    assert_int_equal(wsql_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    wsql_close(db);
     assert_int_equal(ward_intel_open(dir, &in, &err), WARD_EUNSUPPORTED);
     unlink(path);
 }
@@ -147,15 +159,12 @@ static void test_hash_lookup(void **state)
 static void test_migrate_from_schema_1(void **state)
 {
     (void)state;
-    char path[512];
-    snprintf(path, sizeof path, "%s/intel.db", dir);
     ward_intel *in = NULL;
     ward_error err;
     assert_int_equal(ward_intel_open(dir, &in, &err), WARD_OK);
     ward_intel_close(in);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
+    wsql *db = open_store();
+    assert_int_equal(wsql_exec(db,
                                   "ALTER TABLE subjects DROP COLUMN review_by;"
                                   "ALTER TABLE subjects DROP COLUMN retain_until;"
                                   "ALTER TABLE subjects DROP COLUMN retention;"
@@ -166,7 +175,7 @@ static void test_migrate_from_schema_1(void **state)
                                   "PRAGMA user_version = 1",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
-    sqlite3_close(db);
+    wsql_close(db);
     assert_int_equal(ward_intel_open(dir, &in, &err), WARD_OK);
     ward_intel_retention r;
     time_t now = 1798761600;   /* 2027-01-01T00:00:00Z: 365 days on */
@@ -181,13 +190,13 @@ static void test_migrate_from_schema_1(void **state)
     assert_false(r.due);
     assert_int_equal(ward_intel_retention_get(in, "S000002", now, &r, &err), WARD_ENOTFOUND);
     ward_intel_close(in);
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), ward_intel_schema_version());
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    db = open_store();
+    wsql_stmt *st;
+    assert_int_equal(wsql_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(wsql_step(st), SQLITE_ROW);
+    assert_int_equal(wsql_column_int(st, 0), ward_intel_schema_version());
+    wsql_finalize(st);
+    wsql_close(db);
 }
 
 /* The retention policy: a bad line is named by file:line; a file that
