@@ -27,7 +27,7 @@ import csv, os, random, subprocess, sys, time
 sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
-SRC = os.environ["WARD_SOURCE_DIR"]
+GEN = os.path.join(os.environ["WARD_SOURCE_DIR"], "scripts", "gen_referrals.py")
 SANITIZED = os.environ.get("WARD_SANITIZED") == "1"
 ROUNDS = 2 if SANITIZED else 3
 N = 120 if SANITIZED else 240
@@ -41,8 +41,8 @@ def now(r):
     return f"2026-11-23T{10 + r:02}:00:00Z"
 
 def gen(name, n, seed, prefix):
-    subprocess.run(["/usr/bin/python3", f"{SRC}/scripts/gen_referrals.py", "--records", str(n),
-                    "--seed", str(seed), "--prefix", prefix, "--out", name],
+    subprocess.run(["/usr/bin/python3", GEN, "--records", str(n), "--seed", str(seed),
+                    "--prefix", prefix, "--out", name],
                    check=True, capture_output=True)
     with open(name, newline="") as f:
         return list(csv.reader(f))
