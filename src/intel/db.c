@@ -90,6 +90,10 @@ static const char *const migrations[] = {
     "ALTER TABLE subjects ADD COLUMN retention_by TEXT;"
     "ALTER TABLE subjects ADD COLUMN retention_at TEXT;"
     "ALTER TABLE subjects ADD COLUMN retention_reason TEXT;",
+    /* 2 -> 3: a package's lifecycle and a subject's overrides are read per
+     * package when routing; without these each read scanned the table. */
+    "CREATE INDEX package_events_package ON package_events(package);"
+    "CREATE INDEX overrides_subject ON overrides(subject);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -160,6 +164,15 @@ ward_status wi_begin(ward_intel *in, ward_error *err)
 ward_status wi_commit(ward_intel *in, ward_error *err)
 {
     return wi_exec(in, "COMMIT", err);
+}
+
+void wi_analyze(ward_intel *in, const char *tables)
+{
+    if (wsql_backend_of(in->db) != WSQL_POSTGRES)
+        return;
+    char sql[256];
+    snprintf(sql, sizeof sql, "ANALYZE %s", tables);
+    wsql_exec(in->db, sql, NULL, NULL, NULL);   /* statistics only: failure costs speed */
 }
 
 void wi_rollback(ward_intel *in)
@@ -253,8 +266,8 @@ void wi_audit(ward_intel *in, time_t now, const char *who, const char *action,
     char at[32];
     wi_time_str(now, at);
     if (wsql_prepare_v2(in->db,
-                           "INSERT INTO audit(at, who, action, object, detail) "
-                           "VALUES(?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
+                        "INSERT INTO audit(at, who, action, object, detail) "
+                        "VALUES(?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
         return;
     wsql_bind_text(st, 1, at, -1, SQLITE_TRANSIENT);
     wsql_bind_text(st, 2, who, -1, SQLITE_STATIC);

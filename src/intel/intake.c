@@ -533,6 +533,7 @@ ward_status ward_intel_ingest(ward_intel *in, const char *path,
     if (rc) {
         wi_rollback(in);
         sum->batch_id = 0;
-    }
+    } else
+        wi_analyze(in, "batches, records, vals, file_hits, factors");
     return rc;
 }

@@ -128,6 +128,12 @@ ward_status wi_next_id(ward_intel *in, const char *table, int64_t *id, ward_erro
 ward_status wi_begin(ward_intel *in, ward_error *err);
 ward_status wi_commit(ward_intel *in, ward_error *err);
 void wi_rollback(ward_intel *in);
+/* After a bulk write, on PostgreSQL: fresh planner statistics for `tables`
+ * (comma-separated). Without them the plans of the command that follows
+ * (an update right after a large ingest; autovacuum comes later) guess
+ * table sizes and scan whole tables once per subject or package. SQLite
+ * plans from its indexes alone: nothing is done there. */
+void wi_analyze(ward_intel *in, const char *tables);
 /* Ends the transaction wi_begin opened: commits when rc is WARD_OK (and
  * returns the commit's outcome), else rolls back and returns rc. Checks
  * that decide on what to write go between the two, under the write lock

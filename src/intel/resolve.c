@@ -892,6 +892,8 @@ ward_status ward_intel_resolve(ward_intel *in, time_t now, const char *who,
     }
     if (rc)
         wi_rollback(in);
+    else
+        wi_analyze(in, "subjects, subject_records, subject_history");
     free(c.old), free(c.subject);
     rs_free(&r);
     return rc;

@@ -240,7 +240,7 @@ static ward_status assess(score_ctx *c, int64_t s, subj_factors *sf, prior *pr,
     wsql_bind_text(st, 5, deadline, -1, SQLITE_TRANSIENT);
     wsql_bind_text(st, 6, text.s, -1, SQLITE_TRANSIENT);
     wsql_bind_text(st, 7, changes.s ? changes.s : "", changes.len > 2 ? (int)changes.len - 2 : 0,
-                      SQLITE_TRANSIENT);
+                   SQLITE_TRANSIENT);
     ward_status rc = wsql_step(st) == SQLITE_DONE ? WARD_OK : wi_sqlfail(c->in, err, "assessment");
     wsql_reset(st);
     ward_strbuf_free(&text);
@@ -292,6 +292,8 @@ ward_status ward_intel_score(ward_intel *in, time_t now, ward_intel_score_summar
     }
     if (rc)
         wi_rollback(in);
+    else
+        wi_analyze(in, "assessments");
     for (int64_t i = 0; sf && pr && i <= max; i++) {
         free(sf[i].v);
         free(pr[i].factors);
@@ -422,7 +424,7 @@ int wi_subject_band(ward_intel *in, int64_t subject, int *model_band, double *sc
     int band = WI_BAND_LOW;
     *model_band = -1, *score = 0, deadline[0] = 0;
     if (wsql_prepare_v2(in->db, "SELECT band, score, deadline FROM assessments WHERE"
-                                   " subject = ? ORDER BY id DESC LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
+                                " subject = ? ORDER BY id DESC LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
         wsql_bind_int64(st, 1, subject);
         if (wsql_step(st) == SQLITE_ROW) {
             band = *model_band = wsql_column_int(st, 0);
@@ -432,7 +434,7 @@ int wi_subject_band(ward_intel *in, int64_t subject, int *model_band, double *sc
         wsql_finalize(st);
     }
     if (wsql_prepare_v2(in->db, "SELECT band, deadline FROM overrides WHERE subject = ?"
-                                   " ORDER BY id DESC LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
+                                " ORDER BY id DESC LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
         wsql_bind_int64(st, 1, subject);
         if (wsql_step(st) == SQLITE_ROW) {
             band = wsql_column_int(st, 0);

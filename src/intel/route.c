@@ -357,5 +357,7 @@ ward_status ward_intel_route(ward_intel *in, time_t now, ward_intel_route_summar
     }
     if (rc)
         wi_rollback(in);
+    else
+        wi_analyze(in, "packages, package_events, package_versions, alerts");
     return rc;
 }
