@@ -17,6 +17,18 @@
 #include <strings.h>
 #include <ward/store.h>
 
+/* A referral's values go to the database several to an INSERT: on
+ * PostgreSQL each statement is a round trip, and values are most of an
+ * ingest's rows. */
+#define VALS_PER_INSERT 16
+
+typedef struct pending_val {
+    int64_t id, record;
+    const char *field, *status;   /* literals */
+    int grp;
+    char *raw, *norm, *reason;    /* owned; norm and reason may be NULL */
+} pending_val;
+
 struct wi_intake {
     ward_intel *in;
     ward_store *store;
@@ -24,7 +36,10 @@ struct wi_intake {
     ward_intel_ingest_summary *sum;
     int64_t batch, next_record, next_val;   /* ids (wi_next_id) */
     char now[32];
-    wsql_stmt *ins_record, *ins_val, *ins_hit, *ins_factor;
+    wsql_stmt *ins_record, *ins_hit, *ins_factor;
+    wsql_stmt *ins_vals[VALS_PER_INSERT + 1];   /* [n]: n rows, prepared when first needed */
+    pending_val pending[VALS_PER_INSERT];
+    size_t n_pending;
 };
 
 static const char *const typologies[] = {"international_victim", "international_abuser",
@@ -78,22 +93,69 @@ static ward_status step(wi_intake *ik, wsql_stmt *st, ward_error *err)
     return r == SQLITE_DONE ? WARD_OK : wi_sqlfail(ik->in, err, "insert");
 }
 
+static void drop_pending(wi_intake *ik)
+{
+    for (size_t i = 0; i < ik->n_pending; i++) {
+        pending_val *p = &ik->pending[i];
+        free(p->raw), free(p->norm), free(p->reason);
+    }
+    ik->n_pending = 0;
+}
+
+/* INSERT INTO vals ... VALUES (8 parameters) x rows */
+static ward_status prepare_vals(wi_intake *ik, size_t rows, ward_error *err)
+{
+    ward_strbuf sql = {0};
+    ward_strbuf_addf(&sql, "INSERT INTO vals(record, field, grp, raw, norm, status, reason, id)"
+                           " VALUES");
+    for (size_t i = 0; i < rows; i++)
+        ward_strbuf_addf(&sql, "%s(?,?,?,?,?,?,?,?)", i ? "," : "");
+    ward_status rc = sql.s ? wi_prepare(ik->in, sql.s, &ik->ins_vals[rows], err)
+                           : ward_fail(err, WARD_ENOMEM, "out of memory");
+    ward_strbuf_free(&sql);
+    return rc;
+}
+
+/* Writes the values add_val collected, in one statement. */
+static ward_status flush_vals(wi_intake *ik, ward_error *err)
+{
+    size_t n = ik->n_pending;
+    ward_status rc = n && !ik->ins_vals[n] ? prepare_vals(ik, n, err) : WARD_OK;
+    wsql_stmt *st = ik->ins_vals[n];
+    for (size_t i = 0; i < n && !rc; i++) {
+        const pending_val *p = &ik->pending[i];
+        int k = (int)i * 8;
+        wsql_bind_int64(st, k + 1, p->record);
+        wsql_bind_text(st, k + 2, p->field, -1, SQLITE_STATIC);
+        wsql_bind_int(st, k + 3, p->grp);
+        wsql_bind_text(st, k + 4, p->raw, -1, SQLITE_STATIC);
+        wsql_bind_text(st, k + 5, p->norm, -1, SQLITE_STATIC);
+        wsql_bind_text(st, k + 6, p->status, -1, SQLITE_STATIC);
+        wsql_bind_text(st, k + 7, p->reason, -1, SQLITE_STATIC);
+        wsql_bind_int64(st, k + 8, p->id);
+    }
+    if (n && !rc)
+        rc = step(ik, st, err);
+    drop_pending(ik);
+    return rc;
+}
+
+/* Stores one value (written with the referral's others by flush_vals). */
 static ward_status add_val(wi_intake *ik, int64_t rec, const char *field, int grp,
                            const char *raw, const wi_norm *n, const char *where,
                            int64_t *id, ward_error *err)
 {
-    wsql_stmt *st = ik->ins_val;
-    wsql_bind_int64(st, 1, rec);
-    wsql_bind_text(st, 2, field, -1, SQLITE_STATIC);
-    wsql_bind_int(st, 3, grp);
-    wsql_bind_text(st, 4, raw, -1, SQLITE_STATIC);
-    if (n->status == WI_OK)
-        wsql_bind_text(st, 5, n->value, -1, SQLITE_STATIC);
-    wsql_bind_text(st, 6, wi_vstatus_names[n->status], -1, SQLITE_STATIC);
-    if (n->reason[0])
-        wsql_bind_text(st, 7, n->reason, -1, SQLITE_STATIC);
-    wsql_bind_int64(st, 8, ik->next_val);
-    ward_status rc = step(ik, st, err);
+    ward_status rc = ik->n_pending == VALS_PER_INSERT ? flush_vals(ik, err) : WARD_OK;
+    if (rc)
+        return rc;
+    pending_val *p = &ik->pending[ik->n_pending];
+    *p = (pending_val){.id = ik->next_val, .record = rec, .field = field, .grp = grp,
+                       .status = wi_vstatus_names[n->status], .raw = strdup(raw),
+                       .norm = n->status == WI_OK ? strdup(n->value) : NULL,
+                       .reason = n->reason[0] ? strdup(n->reason) : NULL};
+    ik->n_pending++;
+    if (!p->raw || (n->status == WI_OK && !p->norm) || (n->reason[0] && !p->reason))
+        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
     if (id)
         *id = ik->next_val;
     ik->next_val++;
@@ -379,6 +441,8 @@ ward_status wi_intake_referral(wi_intake *ik, const wi_referral *r, ward_error *
         rc = stated_factors(ik, rec, r, err);
     if (!rc)
         rc = implied_factors(ik, rec, r, err);
+    if (!rc)
+        rc = flush_vals(ik, err);
     return rc;
 }
 
@@ -429,9 +493,6 @@ static ward_status prepare_all(wi_intake *ik, ward_error *err)
                                     " typology, urgent, id) VALUES(?,?,?,?,?,?,?)",
                                 &ik->ins_record, err);
     if (!rc)
-        rc = wi_prepare(in, "INSERT INTO vals(record, field, grp, raw, norm, status, reason, id)"
-                            " VALUES(?,?,?,?,?,?,?,?)", &ik->ins_val, err);
-    if (!rc)
         rc = wi_prepare(in, "INSERT INTO file_hits(record, val, list, category, class, series)"
                             " VALUES(?,?,?,?,?,?)", &ik->ins_hit, err);
     if (!rc)
@@ -443,7 +504,9 @@ static ward_status prepare_all(wi_intake *ik, ward_error *err)
 static void finalize_all(wi_intake *ik)
 {
     wsql_finalize(ik->ins_record);
-    wsql_finalize(ik->ins_val);
+    for (size_t n = 1; n <= VALS_PER_INSERT; n++)
+        wsql_finalize(ik->ins_vals[n]);
+    drop_pending(ik);
     wsql_finalize(ik->ins_hit);
     wsql_finalize(ik->ins_factor);
 }
