@@ -113,12 +113,23 @@ static ward_status refresh(ward_intel *in, int64_t subject, ward_error *err)
     return rc;
 }
 
-ward_status ward_intel_retention_refresh(ward_intel *in, ward_error *err)
+/* refresh() reads the dates it then writes, so it runs under the write
+ * lock: a keep decision committed between its read and its write would
+ * otherwise lose the review date it set. Inside the caller's transaction
+ * (a decision being recorded) the lock is already held. */
+static ward_status refresh_locked(ward_intel *in, int64_t subject, ward_error *err)
 {
+    if (!wsql_get_autocommit(in->db))
+        return refresh(in, subject, err);
     ward_status rc = wi_begin(in, err);
     if (!rc)
-        rc = refresh(in, 0, err);
+        rc = refresh(in, subject, err);
     return wi_end(in, rc, err);
+}
+
+ward_status ward_intel_retention_refresh(ward_intel *in, ward_error *err)
+{
+    return refresh_locked(in, 0, err);
 }
 
 #define ROW_SQL                                                                            \
@@ -152,7 +163,7 @@ ward_status ward_intel_retention_get(ward_intel *in, const char *subject, time_t
     int64_t id = wi_subject_num(subject);
     if (!id)
         return ward_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
-    ward_status rc = refresh(in, id, err);
+    ward_status rc = refresh_locked(in, id, err);
     wsql_stmt *st;
     if (rc || (rc = wi_prepare(in, ROW_SQL " AND id = ?", &st, err)))
         return rc;

@@ -4,10 +4,12 @@
 # several rounds with random start offsets. Each round ingests two
 # overlapping lists (one of them twice at once), re-resolves and re-scores
 # while two hubs add factors and overrides to the same subject and three
-# officers record competing outcomes on each of two packages. Then:
+# officers record competing outcomes on each of two packages, and a keep
+# decision is taken while the subject's dates are refreshed. Then:
 #   no lost update   every factor, override and outcome a process reported
 #                    written is there, once; of competing outcomes exactly
-#                    one lands, the others are refused;
+#                    one lands, the others are refused; a keep decision's
+#                    review date survives refreshes of the subject's dates;
 #   no duplicates    each list is in once, with every row it holds (a list
 #                    ingested twice at once lands once; rows two lists share
 #                    are kept as each list's referrals and resolve into one
@@ -115,6 +117,10 @@ for r in range(ROUNDS):
         for pkg in chosen:
             jobs += [[(f"outcome-{pkg}-{o}", f"officer-{o}", ["outcome", pkg, o, "--reason", o])
                       for o in OUTCOMES]]
+        # a keep decision while others refresh the same subject's dates
+        jobs += [[("keep", "reviewer", ["retain", subj, "--keep", "--reason", f"keep r{r}"]),
+                  ("dates-1", "hub1", ["retention", subj]),
+                  ("dates-2", "hub2", ["retention", subj])]]
     res = together(jobs, r)
 
     # each list once, whole; the list ingested twice at once landed once
@@ -145,6 +151,13 @@ for r in range(ROUNDS):
                    == [(sid, f"{hub}-r{r}")], f"round {r}: {hub}'s factor")
             expect(q("SELECT subject, by FROM overrides WHERE reason = ?", (f"{hub} round {r}",))
                    == [(sid, hub)], f"round {r}: {hub}'s override")
+        # the keep decision's review date survived the refreshes around it
+        expect(all(res[k][0] == 0 for k in ("keep", "dates-1", "dates-2")),
+               f"round {r}: {[res[k] for k in ('keep', 'dates-1', 'dates-2')]}")
+        (review_by, kept_at), = q("SELECT review_by, retention_at FROM subjects WHERE id = ?",
+                                  (sid,))
+        expect(kept_at == now(r) and review_by >= now(r).replace("2026", "2027"),
+               f"round {r}: keep at {kept_at}, review by {review_by}")
         # outcomes at once: one lands, the others are refused, nothing is lost
         for pkg in chosen:
             oc = {o: res[f"outcome-{pkg}-{o}"][0] for o in OUTCOMES}
