@@ -39,7 +39,7 @@ static char *reset_statement(void)
 {
     wsql_stmt *st;
     if (wsql_prepare_v2(intel->db, "SELECT name FROM sqlite_master WHERE type = 'table'"
-                                      " AND name NOT LIKE 'sqlite_%'", -1, &st, NULL))
+                                   " AND name NOT LIKE 'sqlite_%'", -1, &st, NULL))
         return NULL;
     size_t cap = 8192, len = 0;
     char *sql = malloc(cap);
