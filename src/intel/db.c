@@ -15,7 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define BUSY_TIMEOUT_MS 10000
+/* How long a command waits for another's write to finish before failing.
+ * The longest writes (ingesting or updating an operation's 30,000
+ * referrals: seconds on SQLite, tens of seconds on a busy PostgreSQL
+ * server) must not make an analyst's concurrent command fail. */
+#define BUSY_TIMEOUT_MS 60000
 
 /* Each migration takes the schema from version i to i+1 and never changes:
  * a released schema is only ever extended by a new step. */
