@@ -37,18 +37,18 @@ static void cleanup(void)
  * foreign keys off meanwhile (the order of the tables is not theirs). */
 static char *reset_statement(void)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(intel->db, "SELECT name FROM sqlite_master WHERE type = 'table'"
-                                      " AND name NOT LIKE 'sqlite_%'", -1, &st, NULL))
+    wsql_stmt *st;
+    if (wsql_prepare_v2(intel->db, "SELECT name FROM sqlite_master WHERE type = 'table'"
+                                   " AND name NOT LIKE 'sqlite_%'", -1, &st, NULL))
         return NULL;
     size_t cap = 8192, len = 0;
     char *sql = malloc(cap);
     if (sql)
         len = (size_t)snprintf(sql, cap, "PRAGMA foreign_keys=OFF;BEGIN;");
-    while (sql && sqlite3_step(st) == SQLITE_ROW && len < cap - 200)
+    while (sql && wsql_step(st) == SQLITE_ROW && len < cap - 200)
         len += (size_t)snprintf(sql + len, cap - len, "DELETE FROM \"%s\";",
-                                (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
+                                (const char *)wsql_column_text(st, 0));
+    wsql_finalize(st);
     if (sql)
         snprintf(sql + len, cap - len, "COMMIT;PRAGMA foreign_keys=ON;");
     return sql;
@@ -110,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ward_error err;
     ward_intel_ingest(intel, input_path, &o, store, &sum, &err);
     char *why = NULL;
-    if (sqlite3_exec(intel->db, reset_sql, NULL, NULL, &why) != SQLITE_OK) {
+    if (wsql_exec(intel->db, reset_sql, NULL, NULL, &why) != SQLITE_OK) {
         fprintf(stderr, "fuzz_referral: cannot empty intel.db: %s\n", why);
         abort();
     }

@@ -40,20 +40,25 @@ ward_status ward_intel_encrypt(const char *datadir, const char *key_file, ward_e
 
 ward_status ward_intel_check(ward_intel *in, ward_error *err)
 {
-    sqlite3_stmt *st;
+    if (!wsql_sqlite(in->db))
+        return ward_fail(err, WARD_EUNSUPPORTED,
+                         "%s: the intelligence store is on PostgreSQL, whose pages the server "
+                         "checks; 'ward intel check' authenticates an intel.db file",
+                         in->path);
+    wsql_stmt *st;
     ward_status rc = wi_prepare(in, "PRAGMA integrity_check", &st, err);
     if (rc)
         return rc;
-    int r = sqlite3_step(st);
+    int r = wsql_step(st);
     if (r != SQLITE_ROW)
         rc = wi_sqlfail(in, err, "integrity check");
     else if (strcmp(wi_col(st, 0), "ok")) {
         /* SQLite reports a page it could not read as damage; say why. */
         char why[160];
-        const char *detail = ward_crypt_failure(in->db, why, sizeof why);
+        const char *detail = ward_crypt_failure(wsql_sqlite(in->db), why, sizeof why);
         rc = ward_fail(err, WARD_EFORMAT, "%s: integrity check: %s", in->path,
                        detail ? detail : wi_col(st, 0));
     }
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return rc;
 }

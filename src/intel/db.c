@@ -17,7 +17,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define BUSY_TIMEOUT_MS 10000
+/* How long a command waits for another's write to finish before failing.
+ * The longest writes (ingesting or updating an operation's 30,000
+ * referrals: seconds on SQLite, tens of seconds on a busy PostgreSQL
+ * server) must not make an analyst's concurrent command fail. */
+#define BUSY_TIMEOUT_MS 60000
 
 /* Each migration takes the schema from version i to i+1 and never changes:
  * a released schema is only ever extended by a new step. */
@@ -99,6 +103,10 @@ static const char *const migrations[] = {
     "ALTER TABLE subjects ADD COLUMN disposed_by TEXT;"
     "ALTER TABLE subjects ADD COLUMN disposed_reason TEXT;"
     "ALTER TABLE subjects ADD COLUMN disposed_removed TEXT;",
+    /* 3 -> 4: a package's lifecycle and a subject's overrides are read per
+     * package when routing; without these each read scanned the table. */
+    "CREATE INDEX package_events_package ON package_events(package);"
+    "CREATE INDEX overrides_subject ON overrides(subject);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -106,10 +114,10 @@ int ward_intel_schema_version(void) { return N_MIGRATIONS; }
 
 ward_status wi_sqlfail(ward_intel *in, ward_error *err, const char *what)
 {
-    int rc = sqlite3_errcode(in->db) & 0xff;
+    int rc = wsql_errcode(in->db) & 0xff;
     char detail[160];
-    if ((rc == SQLITE_IOERR || rc == SQLITE_CORRUPT) &&   /* encrypted: which page */
-        ward_crypt_failure(in->db, detail, sizeof detail))
+    if ((rc == SQLITE_IOERR || rc == SQLITE_CORRUPT) && wsql_sqlite(in->db) &&
+        ward_crypt_failure(wsql_sqlite(in->db), detail, sizeof detail)) /* which page */
         return ward_fail(err, WARD_EFORMAT, "%s: %s: %s", in->path, what, detail);
     ward_status st = rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_IOERR ||
                      rc == SQLITE_FULL || rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY
@@ -117,23 +125,52 @@ ward_status wi_sqlfail(ward_intel *in, ward_error *err, const char *what)
                      : rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT ? WARD_EFORMAT
                      : rc == SQLITE_NOMEM                           ? WARD_ENOMEM
                                                                     : WARD_EINTERNAL;
-    return ward_fail(err, st, "%s: %s: %s", in->path, what, sqlite3_errmsg(in->db));
+    return ward_fail(err, st, "%s: %s: %s", in->path, what, wsql_errmsg(in->db));
 }
 
 ward_status wi_exec(ward_intel *in, const char *sql, ward_error *err)
 {
-    if (sqlite3_exec(in->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    if (wsql_exec(in->db, sql, NULL, NULL, NULL) != SQLITE_OK)
         return wi_sqlfail(in, err, "exec");
     return WARD_OK;
 }
 
-ward_status wi_prepare(ward_intel *in, const char *sql, sqlite3_stmt **st, ward_error *err)
+ward_status wi_prepare(ward_intel *in, const char *sql, wsql_stmt **st, ward_error *err)
 {
-    if (sqlite3_prepare_v2(in->db, sql, -1, st, NULL) != SQLITE_OK) {
+    if (wsql_prepare_v2(in->db, sql, -1, st, NULL) != SQLITE_OK) {
         *st = NULL;
         return wi_sqlfail(in, err, "prepare");
     }
     return WARD_OK;
+}
+
+ward_status wi_cached(ward_intel *in, const char *sql, wsql_stmt **st, ward_error *err)
+{
+    for (size_t i = 0; i < in->n_cache; i++)
+        if (in->cache[i].sql == sql) {
+            *st = in->cache[i].st;
+            wsql_reset(*st);
+            wsql_clear_bindings(*st);
+            return WARD_OK;
+        }
+    if (in->n_cache == in->cap_cache) {
+        size_t cap = in->cap_cache ? in->cap_cache * 2 : 16;
+        wi_cached_stmt *c = realloc(in->cache, cap * sizeof *c);
+        if (!c)
+            return ward_fail(err, WARD_ENOMEM, "out of memory");
+        in->cache = c, in->cap_cache = cap;
+    }
+    ward_status rc = wi_prepare(in, sql, st, err);
+    if (!rc)
+        in->cache[in->n_cache++] = (wi_cached_stmt){sql, *st};
+    return rc;
+}
+
+ward_status wi_next_id(ward_intel *in, const char *table, int64_t *id, ward_error *err)
+{
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT coalesce(max(id), 0) + 1 FROM %s", table);
+    return wi_query_int(in, sql, NULL, 1, id, err);
 }
 
 ward_status wi_begin(ward_intel *in, ward_error *err)
@@ -146,49 +183,67 @@ ward_status wi_commit(ward_intel *in, ward_error *err)
     return wi_exec(in, "COMMIT", err);
 }
 
+void wi_analyze(ward_intel *in, const char *tables)
+{
+    if (wsql_backend_of(in->db) != WSQL_POSTGRES)
+        return;
+    char sql[256];
+    snprintf(sql, sizeof sql, "ANALYZE %s", tables);
+    wsql_exec(in->db, sql, NULL, NULL, NULL);   /* statistics only: failure costs speed */
+}
+
 void wi_rollback(ward_intel *in)
 {
-    if (!sqlite3_get_autocommit(in->db))
-        sqlite3_exec(in->db, "ROLLBACK", NULL, NULL, NULL);
+    if (!wsql_get_autocommit(in->db))
+        wsql_exec(in->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+ward_status wi_end(ward_intel *in, ward_status rc, ward_error *err)
+{
+    if (!rc)
+        rc = wi_commit(in, err);
+    if (rc)
+        wi_rollback(in);
+    return rc;
 }
 
 ward_status wi_query_int(ward_intel *in, const char *sql, const char *param, int64_t dflt,
                          int64_t *v, ward_error *err)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wi_prepare(in, sql, &st, err);
     if (rc)
         return rc;
     if (param)
-        sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
-    int r = sqlite3_step(st);
-    *v = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : dflt;
+        wsql_bind_text(st, 1, param, -1, SQLITE_STATIC);
+    int r = wsql_step(st);
+    *v = r == SQLITE_ROW ? wsql_column_int64(st, 0) : dflt;
     if (r != SQLITE_ROW && r != SQLITE_DONE)
         rc = wi_sqlfail(in, err, "query");
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return rc;
 }
 
-const char *wi_col(sqlite3_stmt *st, int i)
+const char *wi_col(wsql_stmt *st, int i)
 {
-    const char *s = (const char *)sqlite3_column_text(st, i);
+    const char *s = (const char *)wsql_column_text(st, i);
     return s ? s : "";
 }
 
 ward_status wi_each_subject_row(ward_intel *in, const char *sql, int64_t max,
                                 wi_subject_row_fn fn, void *ctx, ward_error *err)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wi_prepare(in, sql, &st, err);
     int r = SQLITE_DONE;
-    while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t s = sqlite3_column_int64(st, 0);
+    while (!rc && (r = wsql_step(st)) == SQLITE_ROW) {
+        int64_t s = wsql_column_int64(st, 0);
         if (s >= 1 && s <= max && fn(ctx, s, st))
             rc = ward_fail(err, WARD_ENOMEM, "out of memory");
     }
     if (!rc && r != SQLITE_DONE)
         rc = wi_sqlfail(in, err, "query");
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return rc;
 }
 
@@ -224,36 +279,46 @@ int64_t wi_subject_num(const char *id)
 void wi_audit(ward_intel *in, time_t now, const char *who, const char *action,
               const char *object, const char *detail)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     char at[32];
     wi_time_str(now, at);
-    if (sqlite3_prepare_v2(in->db,
-                           "INSERT INTO audit(at, who, action, object, detail) "
-                           "VALUES(?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
+    if (wsql_prepare_v2(in->db,
+                        "INSERT INTO audit(at, who, action, object, detail) "
+                        "VALUES(?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
         return;
-    sqlite3_bind_text(st, 1, at, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, who, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, object, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, detail, -1, SQLITE_STATIC);
-    sqlite3_step(st);   /* the audit row rides on the caller's transaction */
-    sqlite3_finalize(st);
+    wsql_bind_text(st, 1, at, -1, SQLITE_TRANSIENT);
+    wsql_bind_text(st, 2, who, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 3, action, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 4, object, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 5, detail, -1, SQLITE_STATIC);
+    wsql_step(st);   /* the audit row rides on the caller's transaction */
+    wsql_finalize(st);
+}
+
+static ward_status schema_version(ward_intel *in, int64_t *version, ward_error *err)
+{
+    ward_status rc = wi_query_int(in, "PRAGMA user_version", NULL, 0, version, err);
+    if (!rc && *version > N_MIGRATIONS)
+        rc = ward_fail(err, WARD_EUNSUPPORTED,
+                       "%s: schema version %lld is newer than this ward (%d)", in->path,
+                       (long long)*version, N_MIGRATIONS);
+    return rc;
 }
 
 static ward_status migrate(ward_intel *in, ward_error *err)
 {
     int64_t version;
-    ward_status rc = wi_query_int(in, "PRAGMA user_version", NULL, 0, &version, err);
-    if (rc)
+    ward_status rc = schema_version(in, &version, err);
+    if (rc || version == N_MIGRATIONS)
         return rc;
-    if (version > N_MIGRATIONS)
-        return ward_fail(err, WARD_EUNSUPPORTED,
-                         "%s: schema version %lld is newer than this ward (%d)", in->path,
-                         (long long)version, N_MIGRATIONS);
-    if (version == N_MIGRATIONS)
-        return WARD_OK;
+    /* Read again under the write lock: two processes opening a new store
+     * at once both saw the old version, and only the first may migrate. */
     if ((rc = wi_begin(in, err)))
         return rc;
+    if ((rc = schema_version(in, &version, err))) {
+        wi_rollback(in);
+        return rc;
+    }
     for (int v = (int)version; v < N_MIGRATIONS; v++)
         if ((rc = wi_exec(in, migrations[v], err))) {
             wi_rollback(in);
@@ -268,10 +333,8 @@ static ward_status migrate(ward_intel *in, ward_error *err)
 
 /* Create the file ourselves so that it is private from the first byte:
  * SQLite would create it with the umask's permissions. */
-static ward_status create_private(const char *datadir, const char *path, ward_error *err)
+static ward_status create_private(const char *path, ward_error *err)
 {
-    if (mkdir(datadir, 0700) != 0 && errno != EEXIST)
-        return ward_fail_errno(err, errno, "cannot create %s", datadir);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
         return ward_fail_errno(err, errno, "cannot open %s", path);
@@ -279,16 +342,50 @@ static ward_status create_private(const char *datadir, const char *path, ward_er
     return WARD_OK;
 }
 
-/* Plaintext, or encrypted with the key in key_file (store/crypt.h). */
+/* intel.db in the data directory - plaintext, or encrypted with the key
+ * in key_file (store/crypt.h) - or the schema PREFIX_intel on the
+ * PostgreSQL server the data directory is configured for (wsql_resolve). */
 static ward_status open_db(ward_intel *in, const char *datadir, const char *key_file,
                            ward_error *err)
 {
+    /* the directory first: it holds the configuration either way, and a
+     * per-datadir store is keyed by its real path */
+    if (mkdir(datadir, 0700) != 0 && errno != EEXIST)
+        return ward_fail_errno(err, errno, "cannot create %s", datadir);
+    wsql_target t;
+    ward_status rc = wsql_resolve(datadir, NULL, "intel", "intel.db", &t, err);
+    if (rc)
+        return rc;
+    if (!(in->path = strdup(t.display)))
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    if (t.backend != WSQL_SQLITE) {
+        if (key_file)
+            return ward_fail(err, WARD_EINVAL,
+                             "%s: the intelligence store is on PostgreSQL; --key-file encrypts "
+                             "intel.db only - there, encryption at rest is the server's "
+                             "(docs/postgresql.md)",
+                             in->path);
+        if (wsql_open(&t, SQLITE_OPEN_READWRITE, NULL, &in->db) != SQLITE_OK)
+            return in->db ? wi_sqlfail(in, err, "open")
+                          : ward_fail(err, WARD_ENOMEM, "out of memory");
+        wsql_busy_timeout(in->db, BUSY_TIMEOUT_MS);
+        return WARD_OK;
+    }
+    if ((rc = create_private(t.sqlite_path, err)))
+        return rc;
     unsigned char key[WARD_CRYPT_KEY_BYTES];
-    ward_status rc = key_file ? ward_crypt_key_read(key_file, datadir, key, err) : WARD_OK;
+    sqlite3 *lite = NULL;
+    rc = key_file ? ward_crypt_key_read(key_file, datadir, key, err) : WARD_OK;
     if (!rc)
-        rc = ward_crypt_open(in->path, key_file ? key : NULL, &in->db, err);
+        rc = ward_crypt_open(t.sqlite_path, key_file ? key : NULL, &lite, err);
     sodium_memzero(key, sizeof key);
-    return rc;
+    if (rc)
+        return rc;
+    if (wsql_adopt_sqlite(lite, &in->db) != SQLITE_OK)
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    wsql_busy_timeout(in->db, BUSY_TIMEOUT_MS);
+    return wi_exec(in, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+                       "PRAGMA foreign_keys = ON", err);
 }
 
 ward_status ward_intel_open(const char *datadir, ward_intel **out, ward_error *err)
@@ -303,18 +400,9 @@ ward_status ward_intel_open_keyed(const char *datadir, const char *key_file, war
     if (!datadir || !*datadir)
         return ward_fail(err, WARD_EINVAL, "no data directory");
     ward_intel *in = calloc(1, sizeof *in);
-    if (!in || asprintf(&in->path, "%s/intel.db", datadir) < 0) {
-        free(in);
+    if (!in)
         return ward_fail(err, WARD_ENOMEM, "out of memory");
-    }
-    ward_status rc = create_private(datadir, in->path, err);
-    if (!rc)
-        rc = open_db(in, datadir, key_file, err);
-    if (!rc) {
-        sqlite3_busy_timeout(in->db, BUSY_TIMEOUT_MS);
-        rc = wi_exec(in, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-                         "PRAGMA foreign_keys = ON", err);
-    }
+    ward_status rc = open_db(in, datadir, key_file, err);
     if (!rc)
         rc = migrate(in, err);
     if (!rc)
@@ -331,7 +419,10 @@ void ward_intel_close(ward_intel *in)
 {
     if (!in)
         return;
-    sqlite3_close(in->db);
+    for (size_t i = 0; i < in->n_cache; i++)
+        wsql_finalize(in->cache[i].st);
+    free(in->cache);
+    wsql_close(in->db);
     wi_config_free(in);
     free(in->path);
     free(in);

@@ -30,30 +30,32 @@
 
 /* gone: the subject ?1 and every retired subject merged into it, however
  * long ago (merges chain); recs: their records. */
-#define GONE_CTE                                                                          \
-    "WITH RECURSIVE gone(s) AS (SELECT ?1 UNION SELECT h.other FROM subject_history h"  \
-    "  JOIN gone ON h.subject = gone.s JOIN subjects x ON x.id = h.other"                \
-    "  WHERE h.action = 'merge' AND x.active = 0 AND x.disposed IS NULL),"               \
-    " recs(r) AS (SELECT record FROM subject_records WHERE subject IN gone),"            \
-    " pkgs(p) AS (SELECT id FROM packages WHERE subject IN gone) "
+#define GONE_CTE                                                                      \
+    "WITH RECURSIVE gone(s) AS (SELECT CAST(?1 AS INTEGER) UNION SELECT h.other"    \
+    "  FROM subject_history h JOIN gone ON h.subject = gone.s"                      \
+    "  JOIN subjects x ON x.id = h.other"                                           \
+    "  WHERE h.action = 'merge' AND x.active = 0 AND x.disposed IS NULL),"           \
+    " recs(r) AS (SELECT record FROM subject_records"                               \
+    "  WHERE subject IN (SELECT s FROM gone)),"                                     \
+    " pkgs(p) AS (SELECT id FROM packages WHERE subject IN (SELECT s FROM gone)) "
 
 /* Table by table, in an order that leaves no row pointing at a deleted
  * one (vals and records before subject_records, which recs is read from). */
 static const struct {
     const char *what, *table, *where;
 } parts[] = {
-    {"referral records", "records", "id IN recs"},
-    {"values (as received and normalised)", "vals", "record IN recs"},
-    {"file-hash hits", "file_hits", "record IN recs"},
-    {"link decisions", "link_decisions", "rec_a IN recs OR rec_b IN recs"},
-    {"risk factors", "factors", "subject IN gone OR record IN recs"},
-    {"assessments", "assessments", "subject IN gone"},
-    {"overrides", "overrides", "subject IN gone"},
-    {"alerts", "alerts", "subject IN gone OR package IN pkgs"},
-    {"package events", "package_events", "package IN pkgs"},
-    {"package versions", "package_versions", "package IN pkgs"},
-    {"packages", "packages", "id IN pkgs"},
-    {"subject memberships", "subject_records", "subject IN gone"},
+    {"referral records", "records", "id IN (SELECT r FROM recs)"},
+    {"values (as received and normalised)", "vals", "record IN (SELECT r FROM recs)"},
+    {"file-hash hits", "file_hits", "record IN (SELECT r FROM recs)"},
+    {"link decisions", "link_decisions", "rec_a IN (SELECT r FROM recs) OR rec_b IN (SELECT r FROM recs)"},
+    {"risk factors", "factors", "subject IN (SELECT s FROM gone) OR record IN (SELECT r FROM recs)"},
+    {"assessments", "assessments", "subject IN (SELECT s FROM gone)"},
+    {"overrides", "overrides", "subject IN (SELECT s FROM gone)"},
+    {"alerts", "alerts", "subject IN (SELECT s FROM gone) OR package IN (SELECT p FROM pkgs)"},
+    {"package events", "package_events", "package IN (SELECT p FROM pkgs)"},
+    {"package versions", "package_versions", "package IN (SELECT p FROM pkgs)"},
+    {"packages", "packages", "id IN (SELECT p FROM pkgs)"},
+    {"subject memberships", "subject_records", "subject IN (SELECT s FROM gone)"},
 };
 #define N_PARTS (sizeof parts / sizeof *parts)
 
@@ -68,19 +70,19 @@ static ward_status part(ward_intel *in, size_t i, int64_t id, int count, int64_t
     char sql[1024];
     snprintf(sql, sizeof sql, GONE_CTE "%s FROM %s WHERE %s",
              count ? "SELECT count(*)" : "DELETE", parts[i].table, parts[i].where);
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wi_prepare(in, sql, &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(st, 1, id);
-    int step = sqlite3_step(st);
+    wsql_bind_int64(st, 1, id);
+    int step = wsql_step(st);
     if (count && step == SQLITE_ROW)
-        *n = sqlite3_column_int64(st, 0);
+        *n = wsql_column_int64(st, 0);
     else if (!count && step == SQLITE_DONE)
-        *n = sqlite3_changes(in->db);
+        *n = wsql_changes(in->db);
     else
         rc = wi_sqlfail(in, err, count ? "disposal preview" : "disposal");
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return rc;
 }
 
@@ -115,7 +117,7 @@ static const char last_change_sql[] =
     " UNION ALL SELECT at FROM subject_history WHERE (subject = ?1 OR other = ?1)"
     "  AND action NOT LIKE 'retention%'"
     " UNION ALL SELECT e.at FROM package_events e JOIN packages p ON p.id = e.package"
-    "  WHERE p.subject = ?1)";
+    "  WHERE p.subject = ?1) AS changes";
 
 /* Disposal carries out a decision only while it still stands: the latest
  * decision is dispose (a later keep replaces it) and nothing about the
@@ -126,22 +128,22 @@ ward_status ward_intel_disposal_check(ward_intel *in, const char *subject, ward_
     int64_t id = wi_subject_num(subject);
     if (!id)
         return ward_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wi_prepare(in, "SELECT active, disposed, coalesce(retention, ''),"
                                     " coalesce(retention_at, '') FROM subjects WHERE id = ?",
                                 &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(st, 1, id);
+    wsql_bind_int64(st, 1, id);
     char decision[16] = "", at[32] = "", changed[32] = "";
-    int step = sqlite3_step(st), active = 0, disposed = 0;
+    int step = wsql_step(st), active = 0, disposed = 0;
     if (step == SQLITE_ROW) {
-        active = sqlite3_column_int(st, 0);
-        disposed = sqlite3_column_type(st, 1) != SQLITE_NULL;
+        active = wsql_column_int(st, 0);
+        disposed = wsql_column_type(st, 1) != SQLITE_NULL;
         snprintf(decision, sizeof decision, "%s", wi_col(st, 2));
         snprintf(at, sizeof at, "%s", wi_col(st, 3));
     }
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     if (step != SQLITE_ROW)
         return step == SQLITE_DONE ? ward_fail(err, WARD_ENOTFOUND, "no subject %s", subject)
                                    : wi_sqlfail(in, err, "disposal");
@@ -156,12 +158,12 @@ ward_status ward_intel_disposal_check(ward_intel *in, const char *subject, ward_
                          decision[0] ? decision : "none", subject);
     if ((rc = wi_prepare(in, last_change_sql, &st, err)))
         return rc;
-    sqlite3_bind_int64(st, 1, id);
-    if (sqlite3_step(st) == SQLITE_ROW)
+    wsql_bind_int64(st, 1, id);
+    if (wsql_step(st) == SQLITE_ROW)
         snprintf(changed, sizeof changed, "%s", wi_col(st, 0));
     else
         rc = wi_sqlfail(in, err, "disposal");
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     if (!rc && strcmp(changed, at) > 0)
         rc = ward_fail(err, WARD_EINVAL, "%s changed at %s, after it was marked for disposal at"
                        " %s: a person must decide again", subject, changed, at);
@@ -171,34 +173,34 @@ ward_status ward_intel_disposal_check(ward_intel *in, const char *subject, ward_
 static ward_status tombstone(ward_intel *in, int64_t id, const ward_intel_disposal *d,
                              ward_error *err)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wi_prepare(
         in, GONE_CTE "UPDATE subjects SET active = 0, disposed = ?2, disposed_by = ?3,"
                      " disposed_reason = ?4, disposed_removed = ?5, grade = NULL,"
                      " grade_reasons = NULL, review_by = NULL, retain_until = NULL"
-                     " WHERE id IN gone", &st, err);
+                     " WHERE id IN (SELECT s FROM gone)", &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, d->at, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, d->by, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, d->reason, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, d->removed, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    wsql_bind_int64(st, 1, id);
+    wsql_bind_text(st, 2, d->at, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 3, d->by, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 4, d->reason, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 5, d->removed, -1, SQLITE_STATIC);
+    if (wsql_step(st) != SQLITE_DONE)
         rc = wi_sqlfail(in, err, "tombstone");
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     if (rc || (rc = wi_prepare(in, "INSERT INTO subject_history(at, action, subject, detail, by)"
                                    " VALUES(?,'disposal',?,?,?)", &st, err)))
         return rc;
     char detail[900];
     snprintf(detail, sizeof detail, "%s; removed %s", d->reason, d->removed);
-    sqlite3_bind_text(st, 1, d->at, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, id);
-    sqlite3_bind_text(st, 3, detail, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 4, d->by, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    wsql_bind_text(st, 1, d->at, -1, SQLITE_STATIC);
+    wsql_bind_int64(st, 2, id);
+    wsql_bind_text(st, 3, detail, -1, SQLITE_TRANSIENT);
+    wsql_bind_text(st, 4, d->by, -1, SQLITE_STATIC);
+    if (wsql_step(st) != SQLITE_DONE)
         rc = wi_sqlfail(in, err, "subject history");
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return rc;
 }
 
@@ -229,8 +231,10 @@ ward_status ward_intel_dispose(ward_intel *in, const char *subject, const char *
     wi_time_str(now, d->at);
     snprintf(d->by, sizeof d->by, "%s", who);
     snprintf(d->reason, sizeof d->reason, "%s", reason);
-    int64_t secure;
-    if ((rc = wi_query_int(in, "PRAGMA secure_delete", NULL, 0, &secure, err)) || (rc = wi_exec(in, "PRAGMA secure_delete = ON", err)))
+    int64_t secure = 0;
+    int lite = wsql_sqlite(in->db) != NULL; /* secure_delete is SQLite's */
+    if (lite && ((rc = wi_query_int(in, "PRAGMA secure_delete", NULL, 0, &secure, err)) ||
+                 (rc = wi_exec(in, "PRAGMA secure_delete = ON", err))))
         return rc;
     rc = wi_begin(in, err);
     if (!rc)
@@ -247,14 +251,18 @@ ward_status ward_intel_dispose(ward_intel *in, const char *subject, const char *
     }
     if (rc)
         wi_rollback(in);
-    if (!rc) {
+    if (!rc && wsql_sqlite(in->db)) {
         int log = -1, done = -1;
-        d->file_cleared = sqlite3_wal_checkpoint_v2(in->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
-                                                    &log, &done) == SQLITE_OK;
+        d->file_cleared = sqlite3_wal_checkpoint_v2(wsql_sqlite(in->db), NULL,
+                                                    SQLITE_CHECKPOINT_TRUNCATE, &log,
+                                                    &done) == SQLITE_OK;
     }
+    /* On PostgreSQL the deleted row versions stay in the server's pages
+     * until VACUUM reuses them: file_cleared stays 0 and says so. */
     char restore[48];   /* as it was: 0, 1 or 2 (FAST) */
     snprintf(restore, sizeof restore, "PRAGMA secure_delete = %lld", (long long)secure);
-    sqlite3_exec(in->db, restore, NULL, NULL, NULL);
+    if (lite)
+        wsql_exec(in->db, restore, NULL, NULL, NULL);
     return rc;
 }
 
@@ -265,14 +273,14 @@ ward_status ward_intel_disposal_get(ward_intel *in, const char *subject, ward_in
     int64_t id = wi_subject_num(subject);
     if (!id)
         return ward_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wi_prepare(in, "SELECT disposed, disposed_by, disposed_reason,"
                                     " disposed_removed FROM subjects WHERE id = ?"
                                     " AND disposed IS NOT NULL", &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(st, 1, id);
-    int step = sqlite3_step(st);
+    wsql_bind_int64(st, 1, id);
+    int step = wsql_step(st);
     if (step == SQLITE_ROW) {
         wi_subject_id(id, d->subject);
         snprintf(d->at, sizeof d->at, "%s", wi_col(st, 0));
@@ -283,6 +291,6 @@ ward_status ward_intel_disposal_get(ward_intel *in, const char *subject, ward_in
         rc = step == SQLITE_DONE ? ward_fail(err, WARD_ENOTFOUND, "%s was not disposed of",
                                              subject)
                                  : wi_sqlfail(in, err, "tombstone");
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return rc;
 }

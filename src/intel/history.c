@@ -16,17 +16,19 @@ const char *ward_intel_hub_of(ward_intel *in, const char *holder)
 
 /* Every change to a subject, oldest first, from the tables that record
  * them: assessments (with what changed), overrides, merges and splits, and
- * its packages' lifecycle. */
+ * its packages' lifecycle. Changes of the same second keep that order, then
+ * the order they were written in (the last two columns), so the list reads
+ * the same from either store. */
 static const char history_sql[] =
-    "SELECT at, 'assessment', band, coalesce(changes, ''), NULL FROM assessments"
+    "SELECT at, 'assessment', band, coalesce(changes, ''), NULL, 0, id FROM assessments"
     "  WHERE subject = ?1"
-    " UNION ALL SELECT at, 'override', band, reason, by FROM overrides WHERE subject = ?1"
-    " UNION ALL SELECT at, action, NULL, coalesce(detail, ''), by FROM subject_history"
+    " UNION ALL SELECT at, 'override', band, reason, by, 1, id FROM overrides WHERE subject = ?1"
+    " UNION ALL SELECT at, action, NULL, coalesce(detail, ''), by, 2, id FROM subject_history"
     "  WHERE subject = ?1 OR other = ?1"
     " UNION ALL SELECT e.at, 'package ' || e.package || ': ' || e.state, NULL,"
-    "  coalesce(e.note, ''), e.by FROM package_events e JOIN packages p ON p.id = e.package"
-    "  WHERE p.subject = ?1"
-    " ORDER BY 1";
+    "  coalesce(e.note, ''), e.by, 3, e.id FROM package_events e JOIN packages p"
+    "  ON p.id = e.package WHERE p.subject = ?1"
+    " ORDER BY 1, 6, 7";
 
 static void json_field(FILE *out, const char *key, const char *val, int first)
 {
@@ -44,24 +46,24 @@ ward_status ward_intel_subject_history(ward_intel *in, const char *subject, FILE
     int64_t id = wi_subject_num(subject);
     if (!id)
         return ward_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wi_prepare(in, history_sql, &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(st, 1, id);
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    wsql_bind_int64(st, 1, id);
+    while (wsql_step(st) == SQLITE_ROW) {
         char what[96];
         snprintf(what, sizeof what, "%s", wi_col(st, 1));
-        if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+        if (wsql_column_type(st, 2) != SQLITE_NULL)
             snprintf(what + strlen(what), sizeof what - strlen(what), " %s",
-                     wi_band_labels[sqlite3_column_int(st, 2) & 3]);
+                     wi_band_labels[wsql_column_int(st, 2) & 3]);
         fputc('{', out);
         json_field(out, "at", wi_col(st, 0), 1);
         json_field(out, "what", what, 0);
         json_field(out, "detail", wi_col(st, 3), 0);
-        json_field(out, "by", sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL : wi_col(st, 4), 0);
+        json_field(out, "by", wsql_column_type(st, 4) == SQLITE_NULL ? NULL : wi_col(st, 4), 0);
         fputs("}\n", out);
     }
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the history") : WARD_OK;
 }

@@ -17,14 +17,29 @@
 #include <strings.h>
 #include <ward/store.h>
 
+/* A referral's values go to the database several to an INSERT: on
+ * PostgreSQL each statement is a round trip, and values are most of an
+ * ingest's rows. */
+#define VALS_PER_INSERT 16
+
+typedef struct pending_val {
+    int64_t id, record;
+    const char *field, *status;   /* literals */
+    int grp;
+    char *raw, *norm, *reason;    /* owned; norm and reason may be NULL */
+} pending_val;
+
 struct wi_intake {
     ward_intel *in;
     ward_store *store;
     const ward_intel_ingest_opts *opts;
     ward_intel_ingest_summary *sum;
-    int64_t batch;
+    int64_t batch, next_record, next_val;   /* ids (wi_next_id) */
     char now[32];
-    sqlite3_stmt *ins_record, *ins_val, *ins_hit, *ins_factor;
+    wsql_stmt *ins_record, *ins_hit, *ins_factor;
+    wsql_stmt *ins_vals[VALS_PER_INSERT + 1];   /* [n]: n rows, prepared when first needed */
+    pending_val pending[VALS_PER_INSERT];
+    size_t n_pending;
 };
 
 static const char *const typologies[] = {"international_victim", "international_abuser",
@@ -70,31 +85,80 @@ void wi_intake_refuse(wi_intake *ik, const char *where, const char *what)
     note(ik, where, what, "refused: not a permitted risk factor");
 }
 
-static ward_status step(wi_intake *ik, sqlite3_stmt *st, ward_error *err)
+static ward_status step(wi_intake *ik, wsql_stmt *st, ward_error *err)
 {
-    int r = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    int r = wsql_step(st);
+    wsql_reset(st);
+    wsql_clear_bindings(st);
     return r == SQLITE_DONE ? WARD_OK : wi_sqlfail(ik->in, err, "insert");
 }
 
+static void drop_pending(wi_intake *ik)
+{
+    for (size_t i = 0; i < ik->n_pending; i++) {
+        pending_val *p = &ik->pending[i];
+        free(p->raw), free(p->norm), free(p->reason);
+    }
+    ik->n_pending = 0;
+}
+
+/* INSERT INTO vals ... VALUES (8 parameters) x rows */
+static ward_status prepare_vals(wi_intake *ik, size_t rows, ward_error *err)
+{
+    ward_strbuf sql = {0};
+    ward_strbuf_addf(&sql, "INSERT INTO vals(record, field, grp, raw, norm, status, reason, id)"
+                           " VALUES");
+    for (size_t i = 0; i < rows; i++)
+        ward_strbuf_addf(&sql, "%s(?,?,?,?,?,?,?,?)", i ? "," : "");
+    ward_status rc = sql.s ? wi_prepare(ik->in, sql.s, &ik->ins_vals[rows], err)
+                           : ward_fail(err, WARD_ENOMEM, "out of memory");
+    ward_strbuf_free(&sql);
+    return rc;
+}
+
+/* Writes the values add_val collected, in one statement. */
+static ward_status flush_vals(wi_intake *ik, ward_error *err)
+{
+    size_t n = ik->n_pending;
+    ward_status rc = n && !ik->ins_vals[n] ? prepare_vals(ik, n, err) : WARD_OK;
+    wsql_stmt *st = ik->ins_vals[n];
+    for (size_t i = 0; i < n && !rc; i++) {
+        const pending_val *p = &ik->pending[i];
+        int k = (int)i * 8;
+        wsql_bind_int64(st, k + 1, p->record);
+        wsql_bind_text(st, k + 2, p->field, -1, SQLITE_STATIC);
+        wsql_bind_int(st, k + 3, p->grp);
+        wsql_bind_text(st, k + 4, p->raw, -1, SQLITE_STATIC);
+        wsql_bind_text(st, k + 5, p->norm, -1, SQLITE_STATIC);
+        wsql_bind_text(st, k + 6, p->status, -1, SQLITE_STATIC);
+        wsql_bind_text(st, k + 7, p->reason, -1, SQLITE_STATIC);
+        wsql_bind_int64(st, k + 8, p->id);
+    }
+    if (n && !rc)
+        rc = step(ik, st, err);
+    drop_pending(ik);
+    return rc;
+}
+
+/* Stores one value (written with the referral's others by flush_vals). */
 static ward_status add_val(wi_intake *ik, int64_t rec, const char *field, int grp,
                            const char *raw, const wi_norm *n, const char *where,
                            int64_t *id, ward_error *err)
 {
-    sqlite3_stmt *st = ik->ins_val;
-    sqlite3_bind_int64(st, 1, rec);
-    sqlite3_bind_text(st, 2, field, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, grp);
-    sqlite3_bind_text(st, 4, raw, -1, SQLITE_STATIC);
-    if (n->status == WI_OK)
-        sqlite3_bind_text(st, 5, n->value, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, wi_vstatus_names[n->status], -1, SQLITE_STATIC);
-    if (n->reason[0])
-        sqlite3_bind_text(st, 7, n->reason, -1, SQLITE_STATIC);
-    ward_status rc = step(ik, st, err);
+    ward_status rc = ik->n_pending == VALS_PER_INSERT ? flush_vals(ik, err) : WARD_OK;
+    if (rc)
+        return rc;
+    pending_val *p = &ik->pending[ik->n_pending];
+    *p = (pending_val){.id = ik->next_val, .record = rec, .field = field, .grp = grp,
+                       .status = wi_vstatus_names[n->status], .raw = strdup(raw),
+                       .norm = n->status == WI_OK ? strdup(n->value) : NULL,
+                       .reason = n->reason[0] ? strdup(n->reason) : NULL};
+    ik->n_pending++;
+    if (!p->raw || (n->status == WI_OK && !p->norm) || (n->reason[0] && !p->reason))
+        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
     if (id)
-        *id = sqlite3_last_insert_rowid(ik->in->db);
+        *id = ik->next_val;
+    ik->next_val++;
     ik->sum->values++;
     if (n->status == WI_QUARANTINED) {
         ik->sum->quarantined++;
@@ -133,19 +197,19 @@ static ward_status add_factor(wi_intake *ik, int64_t rec, const char *factor,
                               const char *value, const char *source, const char *date,
                               const char *status, ward_error *err)
 {
-    sqlite3_stmt *st = ik->ins_factor;
+    wsql_stmt *st = ik->ins_factor;
     wi_norm d = {0};
     if (date && *date)
         wi_norm_date(date, &d);
-    sqlite3_bind_int64(st, 1, rec);
-    sqlite3_bind_text(st, 2, factor, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, source && *source ? source : ik->opts->source, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, date, -1, SQLITE_STATIC);
+    wsql_bind_int64(st, 1, rec);
+    wsql_bind_text(st, 2, factor, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 3, value, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 4, source && *source ? source : ik->opts->source, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 5, date, -1, SQLITE_STATIC);
     if (date && *date && d.status == WI_OK)
-        sqlite3_bind_text(st, 6, d.value, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, status, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 8, ik->now, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 6, d.value, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 7, status, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 8, ik->now, -1, SQLITE_STATIC);
     return step(ik, st, err);
 }
 
@@ -261,13 +325,13 @@ static ward_status lookup_hash(wi_intake *ik, int64_t rec, int64_t val, const ch
     if (e->count)
         ik->sum->hash_known++;
     for (size_t i = 0; i < e->count && !rc; i++) {
-        sqlite3_stmt *st = ik->ins_hit;
-        sqlite3_bind_int64(st, 1, rec);
-        sqlite3_bind_int64(st, 2, val);
-        sqlite3_bind_text(st, 3, e->v[i].list, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, e->v[i].category, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, e->v[i].category_class, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, e->v[i].series, -1, SQLITE_STATIC);
+        wsql_stmt *st = ik->ins_hit;
+        wsql_bind_int64(st, 1, rec);
+        wsql_bind_int64(st, 2, val);
+        wsql_bind_text(st, 3, e->v[i].list, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 4, e->v[i].category, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 5, e->v[i].category_class, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 6, e->v[i].series, -1, SQLITE_STATIC);
         rc = step(ik, st, err);
     }
     int alert = 0;
@@ -333,17 +397,18 @@ ward_status wi_intake_referral(wi_intake *ik, const wi_referral *r, ward_error *
     typology(ik, r, typ, urg, sizeof typ);
     int international = ik->opts->international || truthy(r->international) ||
                         strstr(typ, "international") != NULL;
-    sqlite3_stmt *st = ik->ins_record;
-    sqlite3_bind_int64(st, 1, ik->batch);
-    sqlite3_bind_text(st, 2, r->ref, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, r->where, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, international);
-    sqlite3_bind_text(st, 5, typ, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, urg, -1, SQLITE_STATIC);
+    wsql_stmt *st = ik->ins_record;
+    wsql_bind_int64(st, 1, ik->batch);
+    wsql_bind_text(st, 2, r->ref, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 3, r->where, -1, SQLITE_STATIC);
+    wsql_bind_int(st, 4, international);
+    wsql_bind_text(st, 5, typ, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 6, urg, -1, SQLITE_STATIC);
+    int64_t rec = ik->next_record++;
+    wsql_bind_int64(st, 7, rec);
     ward_status rc = step(ik, st, err);
     if (rc)
         return rc;
-    int64_t rec = sqlite3_last_insert_rowid(ik->in->db);
     ik->sum->records++;
     const char *w = r->where;
     struct { const char *field, *raw; norm_fn fn; } simple[] = {
@@ -376,6 +441,8 @@ ward_status wi_intake_referral(wi_intake *ik, const wi_referral *r, ward_error *
         rc = stated_factors(ik, rec, r, err);
     if (!rc)
         rc = implied_factors(ik, rec, r, err);
+    if (!rc)
+        rc = flush_vals(ik, err);
     return rc;
 }
 
@@ -423,11 +490,8 @@ static ward_status prepare_all(wi_intake *ik, ward_error *err)
 {
     ward_intel *in = ik->in;
     ward_status rc = wi_prepare(in, "INSERT INTO records(batch, ref, locator, international,"
-                                    " typology, urgent) VALUES(?,?,?,?,?,?)",
+                                    " typology, urgent, id) VALUES(?,?,?,?,?,?,?)",
                                 &ik->ins_record, err);
-    if (!rc)
-        rc = wi_prepare(in, "INSERT INTO vals(record, field, grp, raw, norm, status, reason)"
-                            " VALUES(?,?,?,?,?,?,?)", &ik->ins_val, err);
     if (!rc)
         rc = wi_prepare(in, "INSERT INTO file_hits(record, val, list, category, class, series)"
                             " VALUES(?,?,?,?,?,?)", &ik->ins_hit, err);
@@ -439,34 +503,36 @@ static ward_status prepare_all(wi_intake *ik, ward_error *err)
 
 static void finalize_all(wi_intake *ik)
 {
-    sqlite3_finalize(ik->ins_record);
-    sqlite3_finalize(ik->ins_val);
-    sqlite3_finalize(ik->ins_hit);
-    sqlite3_finalize(ik->ins_factor);
+    wsql_finalize(ik->ins_record);
+    for (size_t n = 1; n <= VALS_PER_INSERT; n++)
+        wsql_finalize(ik->ins_vals[n]);
+    drop_pending(ik);
+    wsql_finalize(ik->ins_hit);
+    wsql_finalize(ik->ins_factor);
 }
 
 static ward_status insert_batch(wi_intake *ik, const char *path, ward_intel_format fmt,
                                 ward_error *err)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wi_prepare(ik->in,
                                 "INSERT INTO batches(source, path, file_sha256, format, received,"
-                                " ingested, international, bulk) VALUES(?,?,?,?,?,?,?,?)",
+                                " ingested, international, bulk, id) VALUES(?,?,?,?,?,?,?,?,?)",
                                 &st, err);
     if (rc)
         return rc;
     const ward_intel_ingest_opts *o = ik->opts;
-    sqlite3_bind_text(st, 1, o->source, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, ik->sum->file_sha256, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, format_names[fmt], -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, o->received ? o->received : ik->now, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, ik->now, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 7, o->international);
-    sqlite3_bind_int(st, 8, o->bulk);
+    wsql_bind_text(st, 1, o->source, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 2, path, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 3, ik->sum->file_sha256, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 4, format_names[fmt], -1, SQLITE_STATIC);
+    wsql_bind_text(st, 5, o->received ? o->received : ik->now, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 6, ik->now, -1, SQLITE_STATIC);
+    wsql_bind_int(st, 7, o->international);
+    wsql_bind_int(st, 8, o->bulk);
+    wsql_bind_int64(st, 9, ik->batch);
     rc = step(ik, st, err);
-    sqlite3_finalize(st);
-    ik->batch = sqlite3_last_insert_rowid(ik->in->db);
+    wsql_finalize(st);
     ik->sum->batch_id = ik->batch;
     return rc;
 }
@@ -500,16 +566,20 @@ ward_status ward_intel_ingest(ward_intel *in, const char *path,
     ward_status rc = file_sha256(path, sum->file_sha256, err);
     if (rc)
         return rc;
-    int64_t seen;
-    if ((rc = wi_query_int(in, "SELECT count(*) FROM batches WHERE file_sha256 = ?",
-                           sum->file_sha256, 0, &seen, err)))
-        return rc;
-    if (seen)
-        return ward_fail(err, WARD_EINVAL, "%s: this file (sha256 %.16s...) was already ingested",
-                         path, sum->file_sha256);
     if ((rc = wi_begin(in, err)))
         return rc;
-    rc = prepare_all(&ik, err);
+    /* under the write lock: two ingests of one file at once land it once */
+    int64_t seen;
+    rc = wi_query_int(in, "SELECT count(*) FROM batches WHERE file_sha256 = ?",
+                      sum->file_sha256, 0, &seen, err);
+    if (!rc && seen)
+        rc = ward_fail(err, WARD_EINVAL, "%s: this file (sha256 %.16s...) was already ingested",
+                       path, sum->file_sha256);
+    if (!rc && !(rc = wi_next_id(in, "batches", &ik.batch, err)) &&
+        !(rc = wi_next_id(in, "records", &ik.next_record, err)))
+        rc = wi_next_id(in, "vals", &ik.next_val, err);
+    if (!rc)
+        rc = prepare_all(&ik, err);
     if (!rc)
         rc = insert_batch(&ik, path, fmt, err);
     if (!rc)
@@ -526,6 +596,7 @@ ward_status ward_intel_ingest(ward_intel *in, const char *path,
     if (rc) {
         wi_rollback(in);
         sum->batch_id = 0;
-    }
+    } else
+        wi_analyze(in, "batches, records, vals, file_hits, factors");
     return rc;
 }

@@ -2,13 +2,13 @@
 #ifndef WARD_INTEL_INT_H
 #define WARD_INTEL_INT_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 #include <ward/intel.h>
 
+#include "store/sql.h"
 #include "util/escape.h"
 
 /* qsort that accepts an empty (possibly NULL) array. */
@@ -79,9 +79,16 @@ typedef struct wi_retention_policy {
 
 /* ---- the handle ---------------------------------------------------- */
 
+typedef struct wi_cached_stmt {
+    const char *sql;    /* the literal's address is the key */
+    wsql_stmt *st;
+} wi_cached_stmt;
+
 struct ward_intel {
-    sqlite3 *db;
+    wsql *db;
     char *path;
+    wi_cached_stmt *cache;   /* wi_cached: finalized at close */
+    size_t n_cache, cap_cache;
     wi_risk_model risk;
     wi_routing routing;
     wi_resolve_model resolve;
@@ -105,17 +112,41 @@ const char *wi_hub_of_holder(const wi_routing *r, const char *holder);
 
 ward_status wi_sqlfail(ward_intel *in, ward_error *err, const char *what);
 ward_status wi_exec(ward_intel *in, const char *sql, ward_error *err);
-ward_status wi_prepare(ward_intel *in, const char *sql, sqlite3_stmt **st, ward_error *err);
+ward_status wi_prepare(ward_intel *in, const char *sql, wsql_stmt **st, ward_error *err);
+/* For SQL run once per subject or package in a loop: the statement is
+ * prepared once per handle and kept (on PostgreSQL it then runs as a
+ * server-side prepared statement: parsed and planned once). sql must be a
+ * string literal; the caller resets the statement when done with it, and
+ * never finalizes it. */
+ward_status wi_cached(ward_intel *in, const char *sql, wsql_stmt **st, ward_error *err);
+/* The id the next row of `table` gets: its largest + 1, read under the
+ * write lock. ward numbers the rows people name (batches, records, values,
+ * subjects, packages) itself, as SQLite numbers them, because a PostgreSQL
+ * identity also spends the numbers of rolled-back rows: an ingest killed
+ * half-way would shift every later record, value and subject id. */
+ward_status wi_next_id(ward_intel *in, const char *table, int64_t *id, ward_error *err);
 ward_status wi_begin(ward_intel *in, ward_error *err);
 ward_status wi_commit(ward_intel *in, ward_error *err);
 void wi_rollback(ward_intel *in);
+/* After a bulk write, on PostgreSQL: fresh planner statistics for `tables`
+ * (comma-separated). Without them the plans of the command that follows
+ * (an update right after a large ingest; autovacuum comes later) guess
+ * table sizes and scan whole tables once per subject or package. SQLite
+ * plans from its indexes alone: nothing is done there. */
+void wi_analyze(ward_intel *in, const char *tables);
+/* Ends the transaction wi_begin opened: commits when rc is WARD_OK (and
+ * returns the commit's outcome), else rolls back and returns rc. Checks
+ * that decide on what to write go between the two, under the write lock
+ * (BEGIN IMMEDIATE; an advisory lock on PostgreSQL), so that two processes
+ * never both act on what they read before the other wrote. */
+ward_status wi_end(ward_intel *in, ward_status rc, ward_error *err);
 /* One integer from a query with optional text parameter; *v = dflt if no row. */
 ward_status wi_query_int(ward_intel *in, const char *sql, const char *param, int64_t dflt,
                          int64_t *v, ward_error *err);
-const char *wi_col(sqlite3_stmt *st, int i);   /* "" for NULL */
+const char *wi_col(wsql_stmt *st, int i);   /* "" for NULL */
 /* Each row of `sql` whose first column is a subject id in 1..max; fn
  * returns non-zero when out of memory, which stops the walk. */
-typedef int (*wi_subject_row_fn)(void *ctx, int64_t subject, sqlite3_stmt *st);
+typedef int (*wi_subject_row_fn)(void *ctx, int64_t subject, wsql_stmt *st);
 ward_status wi_each_subject_row(ward_intel *in, const char *sql, int64_t max,
                                 wi_subject_row_fn fn, void *ctx, ward_error *err);
 /* UTC "YYYY-MM-DDTHH:MM:SSZ" of t. */

@@ -23,9 +23,9 @@ static void js(ward_strbuf *b, const char *key, const char *val)
         ward_strbuf_add(b, "null", 4);
 }
 
-static void js_col(ward_strbuf *b, const char *key, sqlite3_stmt *st, int i)
+static void js_col(ward_strbuf *b, const char *key, wsql_stmt *st, int i)
 {
-    int type = sqlite3_column_type(st, i);
+    int type = wsql_column_type(st, i);
     if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) {
         ward_strbuf_addf(b, "\"%s\":%s", key, wi_col(st, i));
         return;
@@ -34,7 +34,7 @@ static void js_col(ward_strbuf *b, const char *key, sqlite3_stmt *st, int i)
 }
 
 /* The row as {"names[0]": column 0, ...}. */
-static void row_object(ward_strbuf *b, sqlite3_stmt *st, const char *const *names, int n)
+static void row_object(ward_strbuf *b, wsql_stmt *st, const char *const *names, int n)
 {
     ward_strbuf_add(b, "{", 1);
     for (int i = 0; i < n; i++) {
@@ -49,19 +49,19 @@ static void row_object(ward_strbuf *b, sqlite3_stmt *st, const char *const *name
 static ward_status rows_json(ward_intel *in, const char *sql, int64_t id, const char *key,
                              const char *const *names, int n, ward_strbuf *b, ward_error *err)
 {
-    sqlite3_stmt *st;
-    ward_status rc = wi_prepare(in, sql, &st, err);
+    wsql_stmt *st;
+    ward_status rc = wi_cached(in, sql, &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(st, 1, id);
+    wsql_bind_int64(st, 1, id);
     ward_strbuf_addf(b, "\"%s\":[", key);
-    for (int k = 0; sqlite3_step(st) == SQLITE_ROW; k++) {
+    for (int k = 0; wsql_step(st) == SQLITE_ROW; k++) {
         if (k)
             ward_strbuf_add(b, ",", 1);
         row_object(b, st, names, n);
     }
     ward_strbuf_add(b, "]", 1);
-    sqlite3_finalize(st);
+    wsql_reset(st);
     return WARD_OK;
 }
 
@@ -72,29 +72,29 @@ static ward_status referrals_json(ward_intel *in, int64_t subject, ward_strbuf *
                                             "urgent", "international"};
     static const char *const val_names[] = {"id", "field", "raw", "normalised", "status",
                                             "reason", "resolved_by"};
-    sqlite3_stmt *r;
-    ward_status rc = wi_prepare(in, "SELECT r.id, r.ref, b.source, r.locator, r.typology,"
-                                    " r.urgent, r.international FROM subject_records sr"
-                                    " JOIN records r ON r.id = sr.record JOIN batches b"
-                                    " ON b.id = r.batch WHERE sr.subject = ? ORDER BY r.id",
-                                &r, err);
+    wsql_stmt *r;
+    ward_status rc = wi_cached(in, "SELECT r.id, r.ref, b.source, r.locator, r.typology,"
+                                   " r.urgent, r.international FROM subject_records sr"
+                                   " JOIN records r ON r.id = sr.record JOIN batches b"
+                                   " ON b.id = r.batch WHERE sr.subject = ? ORDER BY r.id",
+                               &r, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(r, 1, subject);
+    wsql_bind_int64(r, 1, subject);
     ward_strbuf_addf(b, "\"referrals\":[");
-    for (int n = 0; !rc && sqlite3_step(r) == SQLITE_ROW; n++) {
+    for (int n = 0; !rc && wsql_step(r) == SQLITE_ROW; n++) {
         if (n)
             ward_strbuf_add(b, ",", 1);
         row_object(b, r, rec_names, 7);
         b->len--;   /* reopen the object for its values */
         ward_strbuf_add(b, ",", 1);
         rc = rows_json(in, "SELECT id, field, raw, norm, status, reason, resolved_by FROM vals"
-                           " WHERE record = ?1 ORDER BY id", sqlite3_column_int64(r, 0),
+                           " WHERE record = ?1 ORDER BY id", wsql_column_int64(r, 0),
                        "values", val_names, 7, b, err);
         ward_strbuf_add(b, "}", 1);
     }
     ward_strbuf_add(b, "],", 2);
-    sqlite3_finalize(r);
+    wsql_reset(r);
     return rc;
 }
 
@@ -105,7 +105,9 @@ static ward_status evidence_json(ward_intel *in, int64_t subject, ward_strbuf *b
     ward_status rc = rows_json(in, "SELECT v.norm, h.list, h.category, h.class, h.series"
                                    " FROM subject_records sr JOIN vals v ON v.record = sr.record"
                                    " AND v.field = 'file_hash' LEFT JOIN file_hits h"
-                                   " ON h.val = v.id WHERE sr.subject = ?1 ORDER BY v.id",
+                                   " ON h.val = v.id WHERE sr.subject = ?1 ORDER BY v.id,"
+                                   " coalesce(h.list, ''), coalesce(h.category, ''),"
+                                   " coalesce(h.class, ''), coalesce(h.series, '')",
                                subject, "evidence", names, 5, b, err);
     ward_strbuf_add(b, ",", 1);
     return rc;
@@ -140,39 +142,39 @@ static void factors_json(ward_strbuf *b, const char *text)
 static ward_status assessment_json(ward_intel *in, int64_t subject, ward_strbuf *b,
                                    ward_error *err)
 {
-    sqlite3_stmt *st;
-    ward_status rc = wi_prepare(in, "SELECT at, score, band, deadline, factors, changes FROM"
-                                    " assessments WHERE subject = ? ORDER BY id DESC LIMIT 1",
-                                &st, err);
+    wsql_stmt *st;
+    ward_status rc = wi_cached(in, "SELECT at, score, band, deadline, factors, changes FROM"
+                                   " assessments WHERE subject = ? ORDER BY id DESC LIMIT 1",
+                               &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(st, 1, subject);
+    wsql_bind_int64(st, 1, subject);
     ward_strbuf_addf(b, "\"assessment\":");
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    if (wsql_step(st) == SQLITE_ROW) {
         ward_strbuf_addf(b, "{\"band\":\"%s\",\"score\":%.1f,",
-                         wi_band_labels[sqlite3_column_int(st, 2) & 3],
-                         sqlite3_column_double(st, 1));
+                         wi_band_labels[wsql_column_int(st, 2) & 3],
+                         wsql_column_double(st, 1));
         js_col(b, "at", st, 0), ward_strbuf_add(b, ",", 1);
         js_col(b, "deadline", st, 3), ward_strbuf_add(b, ",", 1);
         factors_json(b, wi_col(st, 4));
         js_col(b, "changes", st, 5), ward_strbuf_add(b, "},", 2);
     } else
         ward_strbuf_addf(b, "null,");
-    sqlite3_finalize(st);
-    if ((rc = wi_prepare(in, "SELECT band, at, by, reason, deadline FROM overrides WHERE"
-                             " subject = ? ORDER BY id DESC LIMIT 1", &st, err)))
+    wsql_reset(st);
+    if ((rc = wi_cached(in, "SELECT band, at, by, reason, deadline FROM overrides WHERE"
+                            " subject = ? ORDER BY id DESC LIMIT 1", &st, err)))
         return rc;
-    sqlite3_bind_int64(st, 1, subject);
+    wsql_bind_int64(st, 1, subject);
     ward_strbuf_addf(b, "\"override\":");
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        ward_strbuf_addf(b, "{\"band\":\"%s\",", wi_band_labels[sqlite3_column_int(st, 0) & 3]);
+    if (wsql_step(st) == SQLITE_ROW) {
+        ward_strbuf_addf(b, "{\"band\":\"%s\",", wi_band_labels[wsql_column_int(st, 0) & 3]);
         js_col(b, "at", st, 1), ward_strbuf_add(b, ",", 1);
         js_col(b, "by", st, 2), ward_strbuf_add(b, ",", 1);
         js_col(b, "reason", st, 3), ward_strbuf_add(b, ",", 1);
         js_col(b, "deadline", st, 4), ward_strbuf_add(b, "},", 2);
     } else
         ward_strbuf_addf(b, "null,");
-    sqlite3_finalize(st);
+    wsql_reset(st);
     return WARD_OK;
 }
 
@@ -186,24 +188,24 @@ static ward_status history_json(ward_intel *in, int64_t package, ward_strbuf *b,
 
 ward_status wi_package_json(ward_intel *in, int64_t package, ward_strbuf *b, ward_error *err)
 {
-    sqlite3_stmt *st;
-    ward_status rc = wi_prepare(in, "SELECT p.subject, p.version, p.holder, p.route_reason,"
-                                    " p.state, p.created, p.updated, p.deadline, p.outcome,"
-                                    " p.outcome_reason, s.grade, s.grade_reasons FROM packages p"
-                                    " JOIN subjects s ON s.id = p.subject WHERE p.id = ?",
-                                &st, err);
+    wsql_stmt *st;
+    ward_status rc = wi_cached(in, "SELECT p.subject, p.version, p.holder, p.route_reason,"
+                                   " p.state, p.created, p.updated, p.deadline, p.outcome,"
+                                   " p.outcome_reason, s.grade, s.grade_reasons FROM packages p"
+                                   " JOIN subjects s ON s.id = p.subject WHERE p.id = ?",
+                               &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(st, 1, package);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
+    wsql_bind_int64(st, 1, package);
+    if (wsql_step(st) != SQLITE_ROW) {
+        wsql_reset(st);
         return ward_fail(err, WARD_ENOTFOUND, "no package %lld", (long long)package);
     }
-    int64_t subject = sqlite3_column_int64(st, 0);
+    int64_t subject = wsql_column_int64(st, 0);
     char sid[16];
     wi_subject_id(subject, sid);
     ward_strbuf_addf(b, "{\"package\":%lld,\"version\":%d,\"subject\":\"%s\",",
-                     (long long)package, sqlite3_column_int(st, 1), sid);
+                     (long long)package, wsql_column_int(st, 1), sid);
     static const char *const keys[] = {NULL, NULL, "holder", "route_reason", "state", "created",
                                        "updated", "deadline", "outcome", "outcome_reason"};
     for (int i = 2; i <= 9; i++)
@@ -211,7 +213,7 @@ ward_status wi_package_json(ward_intel *in, int64_t package, ward_strbuf *b, war
     ward_strbuf_addf(b, "\"attribution\":{");
     js_col(b, "grade", st, 10), ward_strbuf_add(b, ",", 1);
     js_col(b, "reasons", st, 11), ward_strbuf_add(b, "},", 2);
-    sqlite3_finalize(st);
+    wsql_reset(st);
     js(b, "caveat", "Intelligence for assessment by a person, not evidence of guilt. The band "
                     "orders work; every factor shows its source, date and status.");
     ward_strbuf_add(b, ",", 1);
@@ -229,18 +231,18 @@ ward_status wi_package_json(ward_intel *in, int64_t package, ward_strbuf *b, war
 ward_status wi_package_event(ward_intel *in, int64_t package, const char *at, const char *state,
                              const char *who, const char *note, ward_error *err)
 {
-    sqlite3_stmt *st;
-    ward_status rc = wi_prepare(in, "INSERT INTO package_events(package, at, state, by, note)"
-                                    " VALUES(?,?,?,?,?)", &st, err);
+    wsql_stmt *st;
+    ward_status rc = wi_cached(in, "INSERT INTO package_events(package, at, state, by, note)"
+                                   " VALUES(?,?,?,?,?)", &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(st, 1, package);
-    sqlite3_bind_text(st, 2, at, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, who, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, note, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? WARD_OK : wi_sqlfail(in, err, "package event");
-    sqlite3_finalize(st);
+    wsql_bind_int64(st, 1, package);
+    wsql_bind_text(st, 2, at, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 3, state, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 4, who, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 5, note, -1, SQLITE_STATIC);
+    rc = wsql_step(st) == SQLITE_DONE ? WARD_OK : wi_sqlfail(in, err, "package event");
+    wsql_reset(st);
     return rc;
 }
 
@@ -260,60 +262,52 @@ static int state_index(const char *s)
 static ward_status package_state_of(ward_intel *in, int64_t package, char state[24],
                                     char holder[64], ward_error *err)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wi_prepare(in, "SELECT state, holder FROM packages WHERE id = ?", &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(st, 1, package);
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    wsql_bind_int64(st, 1, package);
+    if (wsql_step(st) == SQLITE_ROW) {
         snprintf(state, 24, "%s", wi_col(st, 0));
         snprintf(holder, 64, "%s", wi_col(st, 1));
     } else
         rc = ward_fail(err, WARD_ENOTFOUND, "no package %lld", (long long)package);
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return rc;
 }
 
+/* The caller holds the write lock (wi_begin) from reading the package's
+ * state to here, so that the move it checked is the move made: two
+ * officers recording outcomes at once cannot both close one package. */
 static ward_status set_state(ward_intel *in, int64_t package, const char *state,
                              const char *outcome, const char *reason, const char *holder,
                              const char *at, const char *who, const char *note, ward_error *err)
 {
-    sqlite3_stmt *st;
-    ward_status rc = wi_begin(in, err);
-    if (rc)
-        return rc;
-    rc = wi_prepare(in, "UPDATE packages SET state = ?, updated = ?, outcome = coalesce(?, outcome),"
-                        " outcome_reason = coalesce(?, outcome_reason), holder = coalesce(?, holder)"
-                        " WHERE id = ?", &st, err);
+    wsql_stmt *st;
+    ward_status rc = wi_prepare(in, "UPDATE packages SET state = ?, updated = ?,"
+                                    " outcome = coalesce(?, outcome),"
+                                    " outcome_reason = coalesce(?, outcome_reason),"
+                                    " holder = coalesce(?, holder) WHERE id = ?", &st, err);
     if (!rc) {
-        sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, at, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, outcome, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, holder, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 6, package);
-        if (sqlite3_step(st) != SQLITE_DONE)
+        wsql_bind_text(st, 1, state, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 2, at, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 3, outcome, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 5, holder, -1, SQLITE_STATIC);
+        wsql_bind_int64(st, 6, package);
+        if (wsql_step(st) != SQLITE_DONE)
             rc = wi_sqlfail(in, err, "package state");
-        sqlite3_finalize(st);
+        wsql_finalize(st);
     }
     if (!rc)
         rc = wi_package_event(in, package, at, holder ? "escalated" : outcome ? outcome : state,
                               who, note, err);
-    if (!rc)
-        rc = wi_commit(in, err);
-    if (rc)
-        wi_rollback(in);
     return rc;
 }
 
-ward_status ward_intel_package_state(ward_intel *in, int64_t package, const char *state,
-                                     const char *who, const char *note, time_t now,
-                                     ward_error *err)
+static ward_status move_state(ward_intel *in, int64_t package, int want, const char *state,
+                              const char *who, const char *note, time_t now, ward_error *err)
 {
-    int want = state ? state_index(state) : -1;
-    if (want < 1 || want > 3)
-        return ward_fail(err, WARD_EINVAL, "state must be disseminated, accepted or actioned"
-                                           " (outcomes: 'ward intel outcome')");
     char cur[24], holder[64], at[32];
     ward_status rc = package_state_of(in, package, cur, holder, err);
     if (rc)
@@ -326,20 +320,27 @@ ward_status ward_intel_package_state(ward_intel *in, int64_t package, const char
     return set_state(in, package, state, NULL, NULL, NULL, at, who, note, err);
 }
 
+ward_status ward_intel_package_state(ward_intel *in, int64_t package, const char *state,
+                                     const char *who, const char *note, time_t now,
+                                     ward_error *err)
+{
+    int want = state ? state_index(state) : -1;
+    if (want < 1 || want > 3)
+        return ward_fail(err, WARD_EINVAL, "state must be disseminated, accepted or actioned"
+                                           " (outcomes: 'ward intel outcome')");
+    ward_status rc = wi_begin(in, err);
+    if (!rc)
+        rc = move_state(in, package, want, state, who, note, now, err);
+    return wi_end(in, rc, err);
+}
+
 static const char *const outcomes[] = {"arrest", "charge", "caution", "safeguarded", "nfa",
                                        "referred", NULL};
 
-ward_status ward_intel_outcome(ward_intel *in, int64_t package, const char *outcome,
-                               const char *who, const char *reason, time_t now, ward_error *err)
+static ward_status close_package(ward_intel *in, int64_t package, const char *outcome,
+                                 const char *who, const char *reason, time_t now,
+                                 ward_error *err)
 {
-    int ok = 0;
-    for (int i = 0; outcome && outcomes[i]; i++)
-        ok |= !strcmp(outcomes[i], outcome);
-    if (!ok)
-        return ward_fail(err, WARD_EINVAL, "outcome must be arrest, charge, caution,"
-                                           " safeguarded, nfa or referred");
-    if ((!strcmp(outcome, "nfa") || !strcmp(outcome, "referred")) && (!reason || !*reason))
-        return ward_fail(err, WARD_EINVAL, "'%s' needs a reason", outcome);
     char cur[24], holder[64], at[32];
     ward_status rc = package_state_of(in, package, cur, holder, err);
     if (rc)
@@ -352,11 +353,9 @@ ward_status ward_intel_outcome(ward_intel *in, int64_t package, const char *outc
     return set_state(in, package, "outcome", outcome, reason, NULL, at, who, reason, err);
 }
 
-ward_status ward_intel_escalate(ward_intel *in, int64_t package, const char *who,
-                                const char *reason, time_t now, ward_error *err)
+static ward_status escalate(ward_intel *in, int64_t package, const char *who,
+                            const char *reason, time_t now, ward_error *err)
 {
-    if (!reason || !*reason)
-        return ward_fail(err, WARD_EINVAL, "an escalation needs a reason");
     char cur[24], holder[64], at[32];
     ward_status rc = package_state_of(in, package, cur, holder, err);
     if (rc)
@@ -371,6 +370,34 @@ ward_status ward_intel_escalate(ward_intel *in, int64_t package, const char *who
     char note[300];
     snprintf(note, sizeof note, "from %s to %s hub: %s", holder, hub, reason);
     return set_state(in, package, cur, NULL, NULL, hub, at, who, note, err);
+}
+
+ward_status ward_intel_outcome(ward_intel *in, int64_t package, const char *outcome,
+                               const char *who, const char *reason, time_t now, ward_error *err)
+{
+    int ok = 0;
+    for (int i = 0; outcome && outcomes[i]; i++)
+        ok |= !strcmp(outcomes[i], outcome);
+    if (!ok)
+        return ward_fail(err, WARD_EINVAL, "outcome must be arrest, charge, caution,"
+                                           " safeguarded, nfa or referred");
+    if ((!strcmp(outcome, "nfa") || !strcmp(outcome, "referred")) && (!reason || !*reason))
+        return ward_fail(err, WARD_EINVAL, "'%s' needs a reason", outcome);
+    ward_status rc = wi_begin(in, err);
+    if (!rc)
+        rc = close_package(in, package, outcome, who, reason, now, err);
+    return wi_end(in, rc, err);
+}
+
+ward_status ward_intel_escalate(ward_intel *in, int64_t package, const char *who,
+                                const char *reason, time_t now, ward_error *err)
+{
+    if (!reason || !*reason)
+        return ward_fail(err, WARD_EINVAL, "an escalation needs a reason");
+    ward_status rc = wi_begin(in, err);
+    if (!rc)
+        rc = escalate(in, package, who, reason, now, err);
+    return wi_end(in, rc, err);
 }
 
 /* ---- export -------------------------------------------------------------- */

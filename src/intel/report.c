@@ -21,11 +21,11 @@ static void jstr(FILE *out, const char *s)
     ward_strbuf_free(&b);
 }
 
-static ward_status done(ward_intel *in, sqlite3_stmt *st, FILE *out, ward_error *err)
+static ward_status done(ward_intel *in, wsql_stmt *st, FILE *out, ward_error *err)
 {
-    int bad = sqlite3_errcode(in->db) != SQLITE_OK && sqlite3_errcode(in->db) != SQLITE_DONE &&
-              sqlite3_errcode(in->db) != SQLITE_ROW;
-    sqlite3_finalize(st);
+    int bad = wsql_errcode(in->db) != SQLITE_OK && wsql_errcode(in->db) != SQLITE_DONE &&
+              wsql_errcode(in->db) != SQLITE_ROW;
+    wsql_finalize(st);
     if (bad)
         return wi_sqlfail(in, err, "query");
     return ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
@@ -67,18 +67,18 @@ ward_status ward_intel_subjects(ward_intel *in, const char *band, int json, FILE
     int want = -1;
     if (band && (want = wi_band_parse(band)) < 0)
         return ward_fail(err, WARD_EINVAL, "band must be very-high, high, medium or low");
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wi_prepare(in, SUBJECT_ROWS " AND (?1 < 0 OR coalesce(o.band, a.band) = ?1)"
                                     " ORDER BY coalesce(o.band, a.band), a.score DESC, s.id",
                                 &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_int(st, 1, want);
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    wsql_bind_int(st, 1, want);
+    while (wsql_step(st) == SQLITE_ROW) {
         char sid[16], tops[200];
-        wi_subject_id(sqlite3_column_int64(st, 0), sid);
-        int mb = sqlite3_column_int(st, 3) & 3;
-        int ob = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 7) & 3;
+        wi_subject_id(wsql_column_int64(st, 0), sid);
+        int mb = wsql_column_int(st, 3) & 3;
+        int ob = wsql_column_type(st, 7) == SQLITE_NULL ? -1 : wsql_column_int(st, 7) & 3;
         int eff = ob >= 0 ? ob : mb;
         const char *deadline = ob >= 0 ? wi_col(st, 8) : wi_col(st, 5);
         top_factors(wi_col(st, 6), 3, tops, sizeof tops);
@@ -86,22 +86,22 @@ ward_status ward_intel_subjects(ward_intel *in, const char *band, int json, FILE
             fprintf(out, "{\"subject\":\"%s\",\"band\":\"%s\",\"model_band\":\"%s\","
                          "\"overridden\":%s,\"score\":%.1f,\"deadline\":\"%s\",\"grade\":",
                     sid, wi_band_labels[eff], wi_band_labels[mb], ob >= 0 ? "true" : "false",
-                    sqlite3_column_double(st, 4), deadline);
+                    wsql_column_double(st, 4), deadline);
             jstr(out, wi_col(st, 1));
             fputs(",\"grade_reasons\":", out);
             jstr(out, wi_col(st, 2));
             fputs(",\"holder\":", out);
             jstr(out, wi_col(st, 9));
             fprintf(out, ",\"state\":\"%s\",\"referrals\":%d,\"package\":%lld,\"factors\":",
-                    wi_col(st, 10), sqlite3_column_int(st, 11),
-                    (long long)sqlite3_column_int64(st, 12));
+                    wi_col(st, 10), wsql_column_int(st, 11),
+                    (long long)wsql_column_int64(st, 12));
             jstr(out, tops);
             fputs("}\n", out);
         } else
             fprintf(out, "%s  %-9s%s score %5.1f  due %s  grade %s  %-28s %-12s %d ref  %s\n",
-                    sid, wi_band_labels[eff], ob >= 0 ? "*" : " ", sqlite3_column_double(st, 4),
+                    sid, wi_band_labels[eff], ob >= 0 ? "*" : " ", wsql_column_double(st, 4),
                     deadline, wi_col(st, 1), wi_col(st, 9), wi_col(st, 10),
-                    sqlite3_column_int(st, 11), tops);
+                    wsql_column_int(st, 11), tops);
     }
     return done(in, st, out, err);
 }
@@ -175,16 +175,16 @@ ward_status ward_intel_subject_show(ward_intel *in, const char *subject, int jso
     }
     char sid[16];
     wi_subject_id(id, sid);
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     if ((rc = wi_prepare(in, "SELECT grade, grade_reasons, created FROM subjects WHERE id = ?",
                          &st, err)))
         return rc;
-    sqlite3_bind_int64(st, 1, id);
-    if (sqlite3_step(st) == SQLITE_ROW)
+    wsql_bind_int64(st, 1, id);
+    if (wsql_step(st) == SQLITE_ROW)
         fprintf(out, "%s%s  created %s\n  attribution grade %s: %s\n", sid,
                 active ? "" : " (merged into another subject)", wi_col(st, 2), wi_col(st, 0),
                 wi_col(st, 1));
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     int mb;
     double score;
     char deadline[32];
@@ -195,98 +195,99 @@ ward_status ward_intel_subject_show(ward_intel *in, const char *subject, int jso
     if ((rc = wi_prepare(in, "SELECT at, by, band, reason FROM overrides WHERE subject = ?"
                              " ORDER BY id", &st, err)))
         return rc;
-    sqlite3_bind_int64(st, 1, id);
-    while (sqlite3_step(st) == SQLITE_ROW)
+    wsql_bind_int64(st, 1, id);
+    while (wsql_step(st) == SQLITE_ROW)
         fprintf(out, "  override %s by %s: %s, because: %s\n", wi_col(st, 0), wi_col(st, 1),
-                wi_band_labels[sqlite3_column_int(st, 2) & 3], wi_col(st, 3));
-    sqlite3_finalize(st);
+                wi_band_labels[wsql_column_int(st, 2) & 3], wi_col(st, 3));
+    wsql_finalize(st);
     if ((rc = wi_prepare(in, "SELECT at, band, score, factors, changes FROM assessments WHERE"
                              " subject = ? ORDER BY id", &st, err)))
         return rc;
-    sqlite3_bind_int64(st, 1, id);
+    wsql_bind_int64(st, 1, id);
     fputs("  assessments:\n", out);
     int last = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while (wsql_step(st) == SQLITE_ROW) {
         fprintf(out, "   %s %s score %.1f: %s\n", wi_col(st, 0),
-                wi_band_labels[sqlite3_column_int(st, 1) & 3], sqlite3_column_double(st, 2),
+                wi_band_labels[wsql_column_int(st, 1) & 3], wsql_column_double(st, 2),
                 wi_col(st, 4));
         last = 1;
     }
-    sqlite3_reset(st);
+    wsql_reset(st);
     if (last) {   /* the factors of the latest */
-        sqlite3_stmt *f;
+        wsql_stmt *f;
         if (!wi_prepare(in, "SELECT factors FROM assessments WHERE subject = ? ORDER BY id DESC"
                             " LIMIT 1", &f, NULL)) {
-            sqlite3_bind_int64(f, 1, id);
-            if (sqlite3_step(f) == SQLITE_ROW) {
+            wsql_bind_int64(f, 1, id);
+            if (wsql_step(f) == SQLITE_ROW) {
                 fputs("  factors (weight after evidential status):\n", out);
                 factor_lines(out, wi_col(f, 0));
             }
-            sqlite3_finalize(f);
+            wsql_finalize(f);
         }
     }
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     if ((rc = wi_prepare(in, "SELECT at, action, detail FROM subject_history WHERE subject = ?"
                              " OR other = ? ORDER BY id", &st, err)))
         return rc;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, id);
-    while (sqlite3_step(st) == SQLITE_ROW)
+    wsql_bind_int64(st, 1, id);
+    wsql_bind_int64(st, 2, id);
+    while (wsql_step(st) == SQLITE_ROW)
         fprintf(out, "  %s %s: %s\n", wi_col(st, 0), wi_col(st, 1), wi_col(st, 2));
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     if ((rc = wi_prepare(in, "SELECT r.id, r.ref, b.source, r.locator FROM subject_records sr"
                              " JOIN records r ON r.id = sr.record JOIN batches b ON b.id = r.batch"
                              " WHERE sr.subject = ? ORDER BY r.id", &st, err)))
         return rc;
-    sqlite3_stmt *v;
+    wsql_stmt *v;
     if ((rc = wi_prepare(in, "SELECT field, raw, coalesce(norm, ''), status, coalesce(reason, '')"
                              " FROM vals WHERE record = ? ORDER BY id", &v, err))) {
-        sqlite3_finalize(st);
+        wsql_finalize(st);
         return rc;
     }
-    sqlite3_bind_int64(st, 1, id);
+    wsql_bind_int64(st, 1, id);
     fputs("  referrals:\n", out);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        fprintf(out, "   record %lld  %s from %s (%s)\n", (long long)sqlite3_column_int64(st, 0),
+    while (wsql_step(st) == SQLITE_ROW) {
+        fprintf(out, "   record %lld  %s from %s (%s)\n", (long long)wsql_column_int64(st, 0),
                 wi_col(st, 1), wi_col(st, 2), wi_col(st, 3));
-        sqlite3_bind_int64(v, 1, sqlite3_column_int64(st, 0));
-        while (sqlite3_step(v) == SQLITE_ROW) {
+        wsql_bind_int64(v, 1, wsql_column_int64(st, 0));
+        while (wsql_step(v) == SQLITE_ROW) {
             int ok = !strcmp(wi_col(v, 3), "ok");
             fprintf(out, "     %-14s %-40s %s%s%s%s\n", wi_col(v, 0), wi_col(v, 1),
                     ok ? "-> " : "", ok ? wi_col(v, 2) : wi_col(v, 3), ok ? "" : ": ",
                     ok ? "" : wi_col(v, 4));
         }
-        sqlite3_reset(v);
+        wsql_reset(v);
     }
-    sqlite3_finalize(v);
+    wsql_finalize(v);
     return done(in, st, out, err);
 }
 
 ward_status ward_intel_packages(ward_intel *in, const char *holder, int json, FILE *out,
                                 ward_error *err)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wi_prepare(in, "SELECT id, subject, version, holder, state, band, deadline,"
                                     " created, coalesce(outcome, '') FROM packages WHERE"
-                                    " (?1 IS NULL OR holder = ?1) ORDER BY band, deadline, id",
+                                    " (CAST(?1 AS TEXT) IS NULL OR holder = ?1)"
+                                    " ORDER BY band, deadline, id",
                                 &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, holder, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    wsql_bind_text(st, 1, holder, -1, SQLITE_STATIC);
+    while (wsql_step(st) == SQLITE_ROW) {
         char sid[16];
-        wi_subject_id(sqlite3_column_int64(st, 1), sid);
-        const char *b = wi_band_labels[sqlite3_column_int(st, 5) & 3];
+        wi_subject_id(wsql_column_int64(st, 1), sid);
+        const char *b = wi_band_labels[wsql_column_int(st, 5) & 3];
         if (json) {
             fprintf(out, "{\"package\":%lld,\"subject\":\"%s\",\"version\":%d,\"holder\":",
-                    (long long)sqlite3_column_int64(st, 0), sid, sqlite3_column_int(st, 2));
+                    (long long)wsql_column_int64(st, 0), sid, wsql_column_int(st, 2));
             jstr(out, wi_col(st, 3));
             fprintf(out, ",\"state\":\"%s\",\"band\":\"%s\",\"deadline\":\"%s\","
                          "\"created\":\"%s\",\"outcome\":\"%s\"}\n", wi_col(st, 4), b,
                     wi_col(st, 6), wi_col(st, 7), wi_col(st, 8));
         } else
             fprintf(out, "%6lld  %s v%-2d %-28s %-12s %-9s due %s %s\n",
-                    (long long)sqlite3_column_int64(st, 0), sid, sqlite3_column_int(st, 2),
+                    (long long)wsql_column_int64(st, 0), sid, wsql_column_int(st, 2),
                     wi_col(st, 3), wi_col(st, 4), b, wi_col(st, 6), wi_col(st, 8));
     }
     return done(in, st, out, err);
@@ -321,19 +322,19 @@ static int cmp_tally(const void *a, const void *b)
 }
 
 /* The force of a subject's postcode area (also when a hub holds it). */
-static void force_of(ward_intel *in, sqlite3_stmt *pc, int64_t subject, const char *holder,
+static void force_of(ward_intel *in, wsql_stmt *pc, int64_t subject, const char *holder,
                      char out[64])
 {
     snprintf(out, 64, "%s", holder);
-    sqlite3_bind_int64(pc, 1, subject);
-    if (sqlite3_step(pc) == SQLITE_ROW) {
+    wsql_bind_int64(pc, 1, subject);
+    if (wsql_step(pc) == SQLITE_ROW) {
         char area[8];
         wi_postcode_area(wi_col(pc, 0), area);
         const wi_area *a = wi_area_find(&in->routing, area);
         if (a)
             snprintf(out, 64, "%s", a->force);
     }
-    sqlite3_reset(pc);
+    wsql_reset(pc);
 }
 
 ward_status ward_intel_query(ward_intel *in, const char *source, const char *factor,
@@ -352,7 +353,7 @@ ward_status ward_intel_query(ward_intel *in, const char *source, const char *fac
         if (!n)
             return ward_fail(err, WARD_ENOTFOUND, "no list named '%s'", source);
     }
-    sqlite3_stmt *st, *pc;
+    wsql_stmt *st, *pc;
     ward_status rc = wi_prepare(
         in,
         "SELECT s.id, coalesce(p.holder, 'not routed'), coalesce(o.band, a.band, 3) FROM subjects s"
@@ -361,40 +362,41 @@ ward_status ward_intel_query(ward_intel *in, const char *source, const char *fac
         " LEFT JOIN assessments a ON a.id = (SELECT max(id) FROM assessments WHERE subject = s.id)"
         " LEFT JOIN overrides o ON o.id = (SELECT max(id) FROM overrides WHERE subject = s.id)"
         " WHERE s.active = 1"
-        " AND (?1 IS NULL OR s.id IN (SELECT sr.subject FROM subject_records sr JOIN records r"
-        "  ON r.id = sr.record JOIN batches b ON b.id = r.batch WHERE b.source = ?1))"
-        " AND (?2 IS NULL OR s.id IN (SELECT sr.subject FROM factors f JOIN subject_records sr"
-        "  ON sr.record = f.record WHERE f.factor = ?2 UNION SELECT subject FROM factors"
-        "  WHERE factor = ?2))", &st, err);
+        " AND (CAST(?1 AS TEXT) IS NULL OR s.id IN (SELECT sr.subject FROM subject_records sr"
+        "  JOIN records r ON r.id = sr.record JOIN batches b ON b.id = r.batch"
+        "  WHERE b.source = ?1))"
+        " AND (CAST(?2 AS TEXT) IS NULL OR s.id IN (SELECT sr.subject FROM factors f"
+        "  JOIN subject_records sr ON sr.record = f.record WHERE f.factor = ?2"
+        "  UNION SELECT subject FROM factors WHERE factor = ?2))", &st, err);
     if (rc)
         return rc;
     if ((rc = wi_prepare(in, "SELECT v.norm FROM vals v JOIN subject_records sr ON sr.record ="
                              " v.record WHERE sr.subject = ? AND v.field = 'postcode' AND"
-                             " v.status IN ('ok','resolved') LIMIT 1", &pc, err))) {
-        sqlite3_finalize(st);
+                             " v.status IN ('ok','resolved') ORDER BY v.id LIMIT 1", &pc, err))) {
+        wsql_finalize(st);
         return rc;
     }
-    sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, factor, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 1, source, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 2, factor, -1, SQLITE_STATIC);
     tally t[128];
     size_t n = 0;
     uint64_t total = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while (wsql_step(st) == SQLITE_ROW) {
         char key[64];
         const char *holder = wi_col(st, 1);
         total++;
         if (!by)
             continue;
         if (!strcmp(by, "band"))
-            snprintf(key, sizeof key, "%s", wi_band_labels[sqlite3_column_int(st, 2) & 3]);
+            snprintf(key, sizeof key, "%s", wi_band_labels[wsql_column_int(st, 2) & 3]);
         else if (!strcmp(by, "hub")) {
             const char *hub = wi_hub_of_holder(&in->routing, holder);
             snprintf(key, sizeof key, "%s", hub ? hub : holder);
         } else
-            force_of(in, pc, sqlite3_column_int64(st, 0), holder, key);
+            force_of(in, pc, wsql_column_int64(st, 0), holder, key);
         count(t, &n, 128, key);
     }
-    sqlite3_finalize(pc);
+    wsql_finalize(pc);
     wi_sort(t, n, sizeof *t, cmp_tally);
     if (json) {
         fprintf(out, "{\"list\":");
@@ -424,7 +426,7 @@ ward_status ward_intel_kpi(ward_intel *in, time_t now, int json, FILE *out, ward
 {
     char at[32];
     wi_time_str(now, at);
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wi_prepare(
         in,
         "SELECT holder, band, count(*), avg(julianday(?1) - julianday(created)),"
@@ -433,23 +435,23 @@ ward_status ward_intel_kpi(ward_intel *in, time_t now, int json, FILE *out, ward
         " ORDER BY holder, band", &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, at, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 1, at, -1, SQLITE_STATIC);
     fputs(json ? "{\"backlog\":[" : "Backlog (open packages) by holder and band:\n", out);
-    for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
-        const char *b = wi_band_labels[sqlite3_column_int(st, 1) & 3];
+    for (int n = 0; wsql_step(st) == SQLITE_ROW; n++) {
+        const char *b = wi_band_labels[wsql_column_int(st, 1) & 3];
         if (json) {
             fprintf(out, "%s{\"holder\":", n ? "," : "");
             jstr(out, wi_col(st, 0));
             fprintf(out, ",\"band\":\"%s\",\"open\":%d,\"mean_age_days\":%.1f,"
-                         "\"oldest_days\":%.1f,\"overdue\":%d}", b, sqlite3_column_int(st, 2),
-                    sqlite3_column_double(st, 3), sqlite3_column_double(st, 4),
-                    sqlite3_column_int(st, 5));
+                         "\"oldest_days\":%.1f,\"overdue\":%d}", b, wsql_column_int(st, 2),
+                    wsql_column_double(st, 3), wsql_column_double(st, 4),
+                    wsql_column_int(st, 5));
         } else
             fprintf(out, "  %-28s %-9s %5d open, mean age %5.1f d, oldest %5.1f d, %d overdue\n",
-                    wi_col(st, 0), b, sqlite3_column_int(st, 2), sqlite3_column_double(st, 3),
-                    sqlite3_column_double(st, 4), sqlite3_column_int(st, 5));
+                    wi_col(st, 0), b, wsql_column_int(st, 2), wsql_column_double(st, 3),
+                    wsql_column_double(st, 4), wsql_column_int(st, 5));
     }
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     /* Consistency: the same band should be actioned as fast everywhere. */
     if ((rc = wi_prepare(in, "SELECT p.band, p.holder, count(*),"
                              " avg((julianday(e.at) - julianday(p.created)) * 24),"
@@ -459,20 +461,20 @@ ward_status ward_intel_kpi(ward_intel *in, time_t now, int json, FILE *out, ward
                              " GROUP BY p.band, p.holder ORDER BY p.band, p.holder", &st, err)))
         return rc;
     fputs(json ? "],\"time_to_action\":[" : "Time to action (hours) by band and holder:\n", out);
-    for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
-        const char *b = wi_band_labels[sqlite3_column_int(st, 0) & 3];
+    for (int n = 0; wsql_step(st) == SQLITE_ROW; n++) {
+        const char *b = wi_band_labels[wsql_column_int(st, 0) & 3];
         if (json) {
             fprintf(out, "%s{\"band\":\"%s\",\"holder\":", n ? "," : "", b);
             jstr(out, wi_col(st, 1));
             fprintf(out, ",\"actioned\":%d,\"mean_hours\":%.1f,\"max_hours\":%.1f}",
-                    sqlite3_column_int(st, 2), sqlite3_column_double(st, 3),
-                    sqlite3_column_double(st, 4));
+                    wsql_column_int(st, 2), wsql_column_double(st, 3),
+                    wsql_column_double(st, 4));
         } else
             fprintf(out, "  %-9s %-28s %4d actioned, mean %6.1f h, max %6.1f h\n", b,
-                    wi_col(st, 1), sqlite3_column_int(st, 2), sqlite3_column_double(st, 3),
-                    sqlite3_column_double(st, 4));
+                    wi_col(st, 1), wsql_column_int(st, 2), wsql_column_double(st, 3),
+                    wsql_column_double(st, 4));
     }
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     /* Lists worked top to bottom: share of each list's subjects actioned or
      * closed, overall and in its highest bands. */
     if ((rc = wi_prepare(
@@ -488,9 +490,9 @@ ward_status ward_intel_kpi(ward_intel *in, time_t now, int json, FILE *out, ward
              " ORDER BY b.source", &st, err)))
         return rc;
     fputs(json ? "],\"lists\":[" : "Lists worked (actioned or closed):\n", out);
-    for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
-        int all = sqlite3_column_int(st, 1), worked = sqlite3_column_int(st, 2);
-        int top = sqlite3_column_int(st, 3), topw = sqlite3_column_int(st, 4);
+    for (int n = 0; wsql_step(st) == SQLITE_ROW; n++) {
+        int all = wsql_column_int(st, 1), worked = wsql_column_int(st, 2);
+        int top = wsql_column_int(st, 3), topw = wsql_column_int(st, 4);
         if (json) {
             fprintf(out, "%s{\"list\":", n ? "," : "");
             jstr(out, wi_col(st, 0));
@@ -500,16 +502,16 @@ ward_status ward_intel_kpi(ward_intel *in, time_t now, int json, FILE *out, ward
             fprintf(out, "  %-20s %5d/%-5d subjects (%5.1f%%); Very High/High %d/%d\n",
                     wi_col(st, 0), worked, all, all ? 100.0 * worked / all : 0.0, topw, top);
     }
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     if ((rc = wi_prepare(in, "SELECT outcome, count(*) FROM packages WHERE outcome IS NOT NULL"
-                             " GROUP BY outcome ORDER BY 2 DESC", &st, err)))
+                             " GROUP BY outcome ORDER BY 2 DESC, 1", &st, err)))
         return rc;
     fputs(json ? "],\"outcomes\":{" : "Outcomes:\n", out);
-    for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
+    for (int n = 0; wsql_step(st) == SQLITE_ROW; n++) {
         if (json)
-            fprintf(out, "%s\"%s\":%d", n ? "," : "", wi_col(st, 0), sqlite3_column_int(st, 1));
+            fprintf(out, "%s\"%s\":%d", n ? "," : "", wi_col(st, 0), wsql_column_int(st, 1));
         else
-            fprintf(out, "  %-12s %d\n", wi_col(st, 0), sqlite3_column_int(st, 1));
+            fprintf(out, "  %-12s %d\n", wi_col(st, 0), wsql_column_int(st, 1));
     }
     if (json)
         fputs("}}\n", out);
@@ -524,12 +526,12 @@ ward_status ward_intel_alerts(ward_intel *in, time_t now, int json, FILE *out, u
     char at[32];
     wi_time_str(now, at);
     uint64_t n = 0;
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wi_prepare(in, "SELECT at, kind, parties, text FROM alerts ORDER BY id",
                                 &st, err);
     if (rc)
         return rc;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while (wsql_step(st) == SQLITE_ROW) {
         n++;
         if (json) {
             fprintf(out, "{\"at\":\"%s\",\"kind\":\"%s\",\"to\":", wi_col(st, 0), wi_col(st, 1));
@@ -541,21 +543,21 @@ ward_status ward_intel_alerts(ward_intel *in, time_t now, int json, FILE *out, u
             fprintf(out, "%s  %-14s to %s: %s\n", wi_col(st, 0), wi_col(st, 1), wi_col(st, 2),
                     wi_col(st, 3));
     }
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     if ((rc = wi_prepare(in, "SELECT id, subject, holder, band, deadline, state,"
                              " (julianday(?1) - julianday(deadline)) * 24 FROM packages"
                              " WHERE state IN ('created','disseminated','accepted')"
-                             " AND deadline < ?1 ORDER BY band, deadline", &st, err)))
+                             " AND deadline < ?1 ORDER BY band, deadline, id", &st, err)))
         return rc;
-    sqlite3_bind_text(st, 1, at, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    wsql_bind_text(st, 1, at, -1, SQLITE_STATIC);
+    while (wsql_step(st) == SQLITE_ROW) {
         char sid[16], text[300];
         n++;
-        wi_subject_id(sqlite3_column_int64(st, 1), sid);
+        wi_subject_id(wsql_column_int64(st, 1), sid);
         snprintf(text, sizeof text, "package %lld (%s, %s) %s, deadline %s passed %.0f h ago",
-                 (long long)sqlite3_column_int64(st, 0), sid,
-                 wi_band_labels[sqlite3_column_int(st, 3) & 3], wi_col(st, 5), wi_col(st, 4),
-                 sqlite3_column_double(st, 6));
+                 (long long)wsql_column_int64(st, 0), sid,
+                 wi_band_labels[wsql_column_int(st, 3) & 3], wi_col(st, 5), wi_col(st, 4),
+                 wsql_column_double(st, 6));
         if (json) {
             fprintf(out, "{\"at\":\"%s\",\"kind\":\"overdue\",\"to\":", at);
             jstr(out, wi_col(st, 2));
@@ -574,7 +576,7 @@ ward_status ward_intel_feedback(ward_intel *in, const char *source, FILE *out, w
 {
     if (!source)
         return ward_fail(err, WARD_EINVAL, "feedback is for one list: name its source");
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wi_prepare(
         in,
         "SELECT r.ref, coalesce(p.state, 'not routed'), coalesce(p.outcome, ''),"
@@ -585,13 +587,13 @@ ward_status ward_intel_feedback(ward_intel *in, const char *source, FILE *out, w
         "  AND state != 'merged') ORDER BY r.id", &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 1, source, -1, SQLITE_STATIC);
     fprintf(out, "Feedback to the originator of list '%s'\n", source);
     fputs("Per referral: where it went and what came of it.\n", out);
     tally t[32];
     size_t n = 0;
     uint64_t total = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while (wsql_step(st) == SQLITE_ROW) {
         total++;
         const char *oc = wi_col(st, 2);
         count(t, &n, 32, *oc ? oc : wi_col(st, 1));
@@ -609,34 +611,35 @@ ward_status ward_intel_feedback(ward_intel *in, const char *source, FILE *out, w
 
 ward_status ward_intel_quarantine_list(ward_intel *in, FILE *out, ward_error *err)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wi_prepare(in, "SELECT v.id, r.locator, v.field, v.raw, v.reason FROM vals v"
                                     " JOIN records r ON r.id = v.record WHERE v.status ="
                                     " 'quarantined' ORDER BY v.id", &st, err);
     if (rc)
         return rc;
-    while (sqlite3_step(st) == SQLITE_ROW)
-        fprintf(out, "%8lld  %s: %s '%s': %s\n", (long long)sqlite3_column_int64(st, 0),
+    while (wsql_step(st) == SQLITE_ROW)
+        fprintf(out, "%8lld  %s: %s '%s': %s\n", (long long)wsql_column_int64(st, 0),
                 wi_col(st, 1), wi_col(st, 2), wi_col(st, 3), wi_col(st, 4));
     return done(in, st, out, err);
 }
 
-ward_status ward_intel_clarify(ward_intel *in, int64_t value_id, const char *normalised,
-                               const char *who, const char *reason, time_t now, ward_error *err)
+/* The value must still be quarantined when the answer lands: read and
+ * written under one write lock, so two people settling it at once cannot
+ * both succeed. */
+static ward_status settle_value(ward_intel *in, int64_t value_id, const char *normalised,
+                                const char *who, const char *reason, time_t now, ward_error *err)
 {
-    if (!reason || !*reason || !normalised || !*normalised)
-        return ward_fail(err, WARD_EINVAL, "a clarified value and a reason are required");
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wi_prepare(in, "SELECT field, status FROM vals WHERE id = ?", &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(st, 1, value_id);
+    wsql_bind_int64(st, 1, value_id);
     char field[32] = "", status[16] = "";
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    if (wsql_step(st) == SQLITE_ROW) {
         snprintf(field, sizeof field, "%s", wi_col(st, 0));
         snprintf(status, sizeof status, "%s", wi_col(st, 1));
     }
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     if (!field[0])
         return ward_fail(err, WARD_ENOTFOUND, "no value %lld", (long long)value_id);
     if (strcmp(status, "quarantined"))
@@ -659,14 +662,25 @@ ward_status ward_intel_clarify(ward_intel *in, int64_t value_id, const char *nor
     if ((rc = wi_prepare(in, "UPDATE vals SET norm = ?, status = 'resolved', resolved_by = ?,"
                              " resolved_at = ?, resolved_reason = ? WHERE id = ?", &st, err)))
         return rc;
-    sqlite3_bind_text(st, 1, n.value, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, who, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, at, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, value_id);
-    rc = sqlite3_step(st) == SQLITE_DONE ? WARD_OK : wi_sqlfail(in, err, "clarify");
-    sqlite3_finalize(st);
+    wsql_bind_text(st, 1, n.value, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 2, who, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 3, at, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+    wsql_bind_int64(st, 5, value_id);
+    rc = wsql_step(st) == SQLITE_DONE ? WARD_OK : wi_sqlfail(in, err, "clarify");
+    wsql_finalize(st);
     return rc;
+}
+
+ward_status ward_intel_clarify(ward_intel *in, int64_t value_id, const char *normalised,
+                               const char *who, const char *reason, time_t now, ward_error *err)
+{
+    if (!reason || !*reason || !normalised || !*normalised)
+        return ward_fail(err, WARD_EINVAL, "a clarified value and a reason are required");
+    ward_status rc = wi_begin(in, err);
+    if (!rc)
+        rc = settle_value(in, value_id, normalised, who, reason, now, err);
+    return wi_end(in, rc, err);
 }
 
 /* ---- the triage report ------------------------------------------------------- */
@@ -696,14 +710,14 @@ ward_status ward_intel_report(ward_intel *in, time_t now, FILE *out, ward_error 
                  " person, %lld IP values unusable for identification.\n",
             (long long)records, (long long)subjects, (long long)packages, (long long)quarantined,
             (long long)unusable);
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     if ((rc = wi_prepare(in, SUBJECT_ROWS " ORDER BY coalesce(o.band, a.band), a.score DESC, s.id",
                          &st, err)))
         return rc;
     int cur = -1, shown = 0, in_band[WI_NBANDS] = {0};
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        int eff = sqlite3_column_type(st, 7) == SQLITE_NULL ? sqlite3_column_int(st, 3) & 3
-                                                            : sqlite3_column_int(st, 7) & 3;
+    while (wsql_step(st) == SQLITE_ROW) {
+        int eff = wsql_column_type(st, 7) == SQLITE_NULL ? wsql_column_int(st, 3) & 3
+                                                            : wsql_column_int(st, 7) & 3;
         in_band[eff]++;
         if (eff != cur) {
             cur = eff, shown = 0;
@@ -713,14 +727,14 @@ ward_status ward_intel_report(ward_intel *in, time_t now, FILE *out, ward_error 
         if (shown++ >= 10)
             continue;
         char sid[16], tops[300];
-        wi_subject_id(sqlite3_column_int64(st, 0), sid);
+        wi_subject_id(wsql_column_int64(st, 0), sid);
         top_factors(wi_col(st, 6), 4, tops, sizeof tops);
         fprintf(out, "  %s score %5.1f%s grade %s -> %s\n      why: %s\n      identity: %s\n",
-                sid, sqlite3_column_double(st, 4),
-                sqlite3_column_type(st, 7) == SQLITE_NULL ? "" : " (analyst override)",
+                sid, wsql_column_double(st, 4),
+                wsql_column_type(st, 7) == SQLITE_NULL ? "" : " (analyst override)",
                 wi_col(st, 1), wi_col(st, 9), tops, wi_col(st, 2));
     }
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     fputs("\nSubjects per band:", out);
     for (int b = 0; b < WI_NBANDS; b++)
         fprintf(out, "  %s %d", wi_band_labels[b], in_band[b]);
@@ -728,20 +742,20 @@ ward_status ward_intel_report(ward_intel *in, time_t now, FILE *out, ward_error 
     if ((rc = wi_prepare(in, "SELECT holder, count(*) FROM packages WHERE state != 'merged'"
                              " GROUP BY holder ORDER BY 2 DESC, 1", &st, err)))
         return rc;
-    while (sqlite3_step(st) == SQLITE_ROW)
-        fprintf(out, "  %6d  %s\n", sqlite3_column_int(st, 1), wi_col(st, 0));
-    sqlite3_finalize(st);
+    while (wsql_step(st) == SQLITE_ROW)
+        fprintf(out, "  %6d  %s\n", wsql_column_int(st, 1), wi_col(st, 0));
+    wsql_finalize(st);
     fputs("\nQuarantined values (a person must settle these; never used to identify):\n", out);
     if ((rc = wi_prepare(in, "SELECT r.locator, v.field, v.raw, v.reason, v.id FROM vals v"
                              " JOIN records r ON r.id = v.record WHERE v.status = 'quarantined'"
                              " ORDER BY v.id LIMIT 15", &st, err)))
         return rc;
-    while (sqlite3_step(st) == SQLITE_ROW)
-        fprintf(out, "  [%lld] %s: %s '%s': %s\n", (long long)sqlite3_column_int64(st, 4),
+    while (wsql_step(st) == SQLITE_ROW)
+        fprintf(out, "  [%lld] %s: %s '%s': %s\n", (long long)wsql_column_int64(st, 4),
                 wi_col(st, 0), wi_col(st, 1), wi_col(st, 2), wi_col(st, 3));
     if (quarantined > 15)
         fprintf(out, "  ... and %lld more ('ward intel quarantine')\n", (long long)quarantined - 15);
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     uint64_t alerts = 0;
     FILE *null = fopen("/dev/null", "w");
     if (null) {

@@ -86,15 +86,15 @@ static ward_status load_records(rs *r, ward_error *err)
     r->batch = malloc(sizeof *r->batch * (size_t)(n + 1));
     if (!r->rec_id || !r->batch)
         return ward_fail(err, WARD_ENOMEM, "out of memory");
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     if ((rc = wi_prepare(r->in, "SELECT id, batch FROM records ORDER BY id", &st, err)))
         return rc;
     int k = 0;
-    while (sqlite3_step(st) == SQLITE_ROW && k < r->n) {
-        r->rec_id[k] = sqlite3_column_int64(st, 0);
-        r->batch[k++] = sqlite3_column_int64(st, 1);
+    while (wsql_step(st) == SQLITE_ROW && k < r->n) {
+        r->rec_id[k] = wsql_column_int64(st, 0);
+        r->batch[k++] = wsql_column_int64(st, 1);
     }
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     r->n = k;
     return WARD_OK;
 }
@@ -125,44 +125,46 @@ static int field_of(const char *name)
 
 static ward_status load_idents(rs *r, ward_error *err)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wi_prepare(
         r->in,
         "SELECT record, field, norm FROM vals WHERE status IN ('ok','resolved') AND field IN"
-        " ('email','phone','screen_name','name','dob','postcode') ORDER BY record",
+        " ('email','phone','screen_name','name','dob','postcode') ORDER BY record, field, id",
         &st, err);
     if (rc)
         return rc;
     int idx = 0;
-    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-        int64_t rec = sqlite3_column_int64(st, 0);
+    while (!rc && wsql_step(st) == SQLITE_ROW) {
+        int64_t rec = wsql_column_int64(st, 0);
         while (idx < r->n && r->rec_id[idx] < rec)
             idx++;
         if (idx < r->n && r->rec_id[idx] == rec &&
             push_ident(r, idx, field_of(wi_col(st, 1)), wi_col(st, 2), 0))
             rc = ward_fail(err, WARD_ENOMEM, "out of memory");
     }
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     if (rc)
         return rc;
     /* An IP event identifies only with a full timestamp and zone (its time
      * value ok or resolved by a person); behind CGNAT only with its port. */
     rc = wi_prepare(
         r->in,
-        /* '+' keeps SQLite off the status index: the (record, field) index
-         * is the one that finds an event's parts. */
-        "SELECT v.record, v.norm, p.norm, t.norm FROM vals v"
-        " CROSS JOIN vals t ON t.record = v.record AND t.grp = v.grp AND t.field = 'ip_time'"
-        "  AND +t.status IN ('ok','resolved')"
+        /* "|| ''" keeps SQLite off the status index: the (record, field)
+         * index is the one that finds an event's parts. (SQLite's usual
+         * unary '+' is not defined for text on PostgreSQL, nor is CROSS
+         * JOIN ... ON: t's conditions are in the WHERE clause.) */
+        "SELECT v.record, v.norm, p.norm, t.norm FROM vals v CROSS JOIN vals t"
         " LEFT JOIN vals p ON p.record = v.record AND p.grp = v.grp AND p.field = 'ip_port'"
-        "  AND +p.status = 'ok'"
-        " WHERE v.field = 'ip' AND +v.status = 'ok' ORDER BY v.record",
+        "  AND p.status || '' = 'ok'"
+        " WHERE v.field = 'ip' AND v.status || '' = 'ok'"
+        "  AND t.record = v.record AND t.grp = v.grp AND t.field = 'ip_time'"
+        "  AND t.status || '' IN ('ok','resolved') ORDER BY v.record, v.id",
         &st, err);
     if (rc)
         return rc;
     idx = 0;
-    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-        int64_t rec = sqlite3_column_int64(st, 0);
+    while (!rc && wsql_step(st) == SQLITE_ROW) {
+        int64_t rec = wsql_column_int64(st, 0);
         const char *ip = wi_col(st, 1), *port = wi_col(st, 2);
         char key[128];
         if (wi_ip_is_cgnat(ip) && !*port)
@@ -174,7 +176,7 @@ static ward_status load_idents(rs *r, ward_error *err)
             push_ident(r, idx, WI_F_IP, key, wi_norm_time_t(wi_col(st, 3))))
             rc = ward_fail(err, WARD_ENOMEM, "out of memory");
     }
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return rc;
 }
 
@@ -401,30 +403,30 @@ typedef struct decision {
 
 static ward_status load_decisions(rs *r, decision **out, size_t *n, ward_error *err)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     *out = NULL, *n = 0;
     ward_status rc = wi_prepare(r->in, "SELECT rec_a, rec_b, kind FROM link_decisions ORDER BY id",
                                 &st, err);
     if (rc)
         return rc;
     size_t cap = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        int a = rec_index(r, sqlite3_column_int64(st, 0));
-        int b = rec_index(r, sqlite3_column_int64(st, 1));
+    while (wsql_step(st) == SQLITE_ROW) {
+        int a = rec_index(r, wsql_column_int64(st, 0));
+        int b = rec_index(r, wsql_column_int64(st, 1));
         if (a < 0 || b < 0)
             continue;
         if (*n == cap) {
             cap = cap ? cap * 2 : 16;
             decision *v = realloc(*out, cap * sizeof *v);
             if (!v) {
-                sqlite3_finalize(st);
+                wsql_finalize(st);
                 return ward_fail(err, WARD_ENOMEM, "out of memory");
             }
             *out = v;
         }
         (*out)[(*n)++] = (decision){a, b, !strcmp(wi_col(st, 2), "join")};
     }
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return WARD_OK;
 }
 
@@ -520,21 +522,21 @@ static int cmp_i64(const void *a, const void *b)
 static ward_status history(ward_intel *in, const char *at, const char *who, const char *action,
                            int64_t subject, int64_t other, const char *detail, ward_error *err)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wi_prepare(in, "INSERT INTO subject_history(at, action, subject, other,"
                                     " detail, by) VALUES(?,?,?,?,?,?)", &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, at, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, action, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, subject);
+    wsql_bind_text(st, 1, at, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 2, action, -1, SQLITE_STATIC);
+    wsql_bind_int64(st, 3, subject);
     if (other)
-        sqlite3_bind_int64(st, 4, other);
-    sqlite3_bind_text(st, 5, detail, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, who, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
+        wsql_bind_int64(st, 4, other);
+    wsql_bind_text(st, 5, detail, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 6, who, -1, SQLITE_STATIC);
+    if (wsql_step(st) != SQLITE_DONE)
         rc = wi_sqlfail(in, err, "subject history");
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return rc;
 }
 
@@ -544,35 +546,42 @@ typedef struct assign_ctx {
     int64_t *subject;    /* root -> new subject id, 0 unassigned */
     const char *at, *who;
     ward_intel_resolve_summary *sum;
+    int64_t next_subject;   /* 0 until the first new subject */
 } assign_ctx;
 
 static ward_status load_old(assign_ctx *c, ward_error *err)
 {
     rs *r = c->r;
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wi_prepare(r->in, "SELECT record, subject FROM subject_records", &st, err);
     if (rc)
         return rc;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        int i = rec_index(r, sqlite3_column_int64(st, 0));
+    while (wsql_step(st) == SQLITE_ROW) {
+        int i = rec_index(r, wsql_column_int64(st, 0));
         if (i >= 0)
-            c->old[i] = sqlite3_column_int64(st, 1);
+            c->old[i] = wsql_column_int64(st, 1);
     }
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return WARD_OK;
 }
 
 static ward_status new_subject(assign_ctx *c, int64_t *id, ward_error *err)
 {
-    sqlite3_stmt *st;
-    ward_status rc = wi_prepare(c->r->in, "INSERT INTO subjects(created) VALUES(?)", &st, err);
+    wsql_stmt *st;
+    ward_status rc = WARD_OK;
+    if (!c->next_subject)
+        rc = wi_next_id(c->r->in, "subjects", &c->next_subject, err);
+    if (!rc)
+        rc = wi_cached(c->r->in, "INSERT INTO subjects(id, created) VALUES(?, ?)", &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, c->at, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    wsql_bind_int64(st, 1, c->next_subject);
+    wsql_bind_text(st, 2, c->at, -1, SQLITE_STATIC);
+    if (wsql_step(st) == SQLITE_DONE)
+        *id = c->next_subject++;
+    else
         rc = wi_sqlfail(c->r->in, err, "new subject");
-    sqlite3_finalize(st);
-    *id = sqlite3_last_insert_rowid(c->r->in->db);
+    wsql_reset(st);
     c->sum->created++;
     return rc;
 }
@@ -655,20 +664,21 @@ static ward_status assign_ids(assign_ctx *c, ward_error *err)
 static ward_status write_membership(assign_ctx *c, ward_error *err)
 {
     rs *r = c->r;
-    sqlite3_stmt *st;
-    ward_status rc = wi_prepare(r->in, "INSERT OR REPLACE INTO subject_records(record, subject)"
-                                       " VALUES(?,?)", &st, err);
+    wsql_stmt *st;
+    ward_status rc = wi_prepare(r->in, "INSERT INTO subject_records(record, subject) VALUES(?,?)"
+                                       " ON CONFLICT(record) DO UPDATE"
+                                       " SET subject = excluded.subject", &st, err);
     for (int i = 0; i < r->n && !rc; i++) {
         int64_t s = c->subject[find(r->parent, i)];
         if (s == c->old[i])
             continue;
-        sqlite3_bind_int64(st, 1, r->rec_id[i]);
-        sqlite3_bind_int64(st, 2, s);
-        if (sqlite3_step(st) != SQLITE_DONE)
+        wsql_bind_int64(st, 1, r->rec_id[i]);
+        wsql_bind_int64(st, 2, s);
+        if (wsql_step(st) != SQLITE_DONE)
             rc = wi_sqlfail(r->in, err, "subject records");
-        sqlite3_reset(st);
+        wsql_reset(st);
     }
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     if (!rc)
         rc = wi_exec(r->in, "UPDATE subjects SET active = 1 WHERE id IN"
                             " (SELECT DISTINCT subject FROM subject_records)", err);
@@ -762,7 +772,7 @@ static ward_status write_grades(assign_ctx *c, ward_error *err)
     }
     free(seen);
     /* Doubtful values per subject, from the database. */
-    sqlite3_stmt *q, *st;
+    wsql_stmt *q, *st;
     ward_status rc = wi_prepare(
         r->in,
         "SELECT sr.subject, count(*), sum(v.reason LIKE 'CGNAT%') FROM vals v"
@@ -774,7 +784,7 @@ static ward_status write_grades(assign_ctx *c, ward_error *err)
     }
     if ((rc = wi_prepare(r->in, "UPDATE subjects SET grade = ?, grade_reasons = ? WHERE id = ?",
                          &st, err))) {
-        sqlite3_finalize(q);
+        wsql_finalize(q);
         free(ev);
         return rc;
     }
@@ -784,12 +794,12 @@ static ward_status write_grades(assign_ctx *c, ward_error *err)
         if (c->subject[i] > maxid)
             maxid = c->subject[i];
     int *doubt = calloc((size_t)maxid + 2, sizeof *doubt), *cg = calloc((size_t)maxid + 2, sizeof *cg);
-    while (doubt && cg && sqlite3_step(q) == SQLITE_ROW) {
-        int64_t s = sqlite3_column_int64(q, 0);
+    while (doubt && cg && wsql_step(q) == SQLITE_ROW) {
+        int64_t s = wsql_column_int64(q, 0);
         if (s > 0 && s <= maxid)
-            doubt[s] = sqlite3_column_int(q, 1), cg[s] = sqlite3_column_int(q, 2);
+            doubt[s] = wsql_column_int(q, 1), cg[s] = wsql_column_int(q, 2);
     }
-    sqlite3_finalize(q);
+    wsql_finalize(q);
     if (!doubt || !cg)
         rc = ward_fail(err, WARD_ENOMEM, "out of memory");
     for (int i = 0; i < r->n && !rc; i++) {
@@ -799,14 +809,14 @@ static ward_status write_grades(assign_ctx *c, ward_error *err)
         char g, why[512];
         grade(&ev[i], doubt[s], cg[s], &g, why, sizeof why);
         char gs[2] = {g, 0};
-        sqlite3_bind_text(st, 1, gs, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, why, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 3, s);
-        if (sqlite3_step(st) != SQLITE_DONE)
+        wsql_bind_text(st, 1, gs, -1, SQLITE_TRANSIENT);
+        wsql_bind_text(st, 2, why, -1, SQLITE_TRANSIENT);
+        wsql_bind_int64(st, 3, s);
+        if (wsql_step(st) != SQLITE_DONE)
             rc = wi_sqlfail(r->in, err, "grade");
-        sqlite3_reset(st);
+        wsql_reset(st);
     }
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     free(doubt), free(cg), free(ev);
     return rc;
 }
@@ -882,6 +892,8 @@ ward_status ward_intel_resolve(ward_intel *in, time_t now, const char *who,
     }
     if (rc)
         wi_rollback(in);
+    else
+        wi_analyze(in, "subjects, subject_records, subject_history");
     free(c.old), free(c.subject);
     rs_free(&r);
     return rc;
@@ -889,13 +901,10 @@ ward_status ward_intel_resolve(ward_intel *in, time_t now, const char *who,
 
 /* ---- analyst decisions ------------------------------------------------ */
 
-static ward_status decide(ward_intel *in, int64_t a, int64_t b, const char *kind,
-                          const char *who, const char *reason, time_t now, ward_error *err)
+static ward_status record_decision(ward_intel *in, int64_t a, int64_t b, const char *kind,
+                                   const char *who, const char *reason, time_t now,
+                                   ward_error *err)
 {
-    if (!reason || !*reason)
-        return ward_fail(err, WARD_EINVAL, "a reason is required");
-    if (a == b)
-        return ward_fail(err, WARD_EINVAL, "two different records are needed");
     int64_t n;
     char q[96];
     snprintf(q, sizeof q, "SELECT count(*) FROM records WHERE id IN (%lld, %lld)", (long long)a,
@@ -906,22 +915,35 @@ static ward_status decide(ward_intel *in, int64_t a, int64_t b, const char *kind
     if (n != 2)
         return ward_fail(err, WARD_ENOTFOUND, "no record %lld or %lld", (long long)a,
                          (long long)b);
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     char at[32];
     wi_time_str(now, at);
     if ((rc = wi_prepare(in, "INSERT INTO link_decisions(rec_a, rec_b, kind, by, at, reason)"
                              " VALUES(?,?,?,?,?,?)", &st, err)))
         return rc;
-    sqlite3_bind_int64(st, 1, a);
-    sqlite3_bind_int64(st, 2, b);
-    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, who, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, at, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, reason, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    wsql_bind_int64(st, 1, a);
+    wsql_bind_int64(st, 2, b);
+    wsql_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 4, who, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 5, at, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 6, reason, -1, SQLITE_STATIC);
+    if (wsql_step(st) != SQLITE_DONE)
         rc = wi_sqlfail(in, err, "link decision");
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return rc;
+}
+
+static ward_status decide(ward_intel *in, int64_t a, int64_t b, const char *kind,
+                          const char *who, const char *reason, time_t now, ward_error *err)
+{
+    if (!reason || !*reason)
+        return ward_fail(err, WARD_EINVAL, "a reason is required");
+    if (a == b)
+        return ward_fail(err, WARD_EINVAL, "two different records are needed");
+    ward_status rc = wi_begin(in, err);
+    if (!rc)
+        rc = record_decision(in, a, b, kind, who, reason, now, err);
+    return wi_end(in, rc, err);
 }
 
 ward_status ward_intel_keep_apart(ward_intel *in, int64_t a, int64_t b, const char *who,
@@ -946,9 +968,10 @@ ward_status ward_intel_evaluate(ward_intel *in, const char *truth_path, double *
         return ward_fail(err, WARD_EIO, "cannot read %s", truth_path);
     ward_status rc = wi_exec(in, "CREATE TEMP TABLE IF NOT EXISTS truth(ref TEXT PRIMARY KEY,"
                                  " entity TEXT); DELETE FROM truth; BEGIN", err);
-    sqlite3_stmt *st = NULL;
+    wsql_stmt *st = NULL;
     if (!rc)
-        rc = wi_prepare(in, "INSERT OR REPLACE INTO truth VALUES(?,?)", &st, err);
+        rc = wi_prepare(in, "INSERT INTO truth VALUES(?,?)"
+                            " ON CONFLICT(ref) DO UPDATE SET entity = excluded.entity", &st, err);
     char *line = NULL;
     size_t cap = 0;
     while (!rc && getline(&line, &cap, f) > 0) {
@@ -956,14 +979,14 @@ ward_status ward_intel_evaluate(ward_intel *in, const char *truth_path, double *
         if (!comma)
             continue;
         *comma = 0;
-        sqlite3_bind_text(st, 1, wi_trim(line), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, wi_trim(comma + 1), -1, SQLITE_TRANSIENT);
-        sqlite3_step(st);
-        sqlite3_reset(st);
+        wsql_bind_text(st, 1, wi_trim(line), -1, SQLITE_TRANSIENT);
+        wsql_bind_text(st, 2, wi_trim(comma + 1), -1, SQLITE_TRANSIENT);
+        wsql_step(st);
+        wsql_reset(st);
     }
     free(line);
     fclose(f);
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     if (!rc)
         rc = wi_exec(in, "COMMIT", err);
     int64_t tp = 0, pred = 0, truth = 0;
@@ -971,15 +994,15 @@ ward_status ward_intel_evaluate(ward_intel *in, const char *truth_path, double *
                             " JOIN subject_records s ON s.record = r.id";
     char q[512];
     snprintf(q, sizeof q, "SELECT coalesce(sum(n*(n-1)/2),0) FROM (SELECT count(*) n%s"
-                          " GROUP BY s.subject, t.entity)", j);
+                          " GROUP BY s.subject, t.entity) AS g", j);
     if (!rc)
         rc = wi_query_int(in, q, NULL, 0, &tp, err);
     snprintf(q, sizeof q, "SELECT coalesce(sum(n*(n-1)/2),0) FROM (SELECT count(*) n%s"
-                          " GROUP BY s.subject)", j);
+                          " GROUP BY s.subject) AS g", j);
     if (!rc)
         rc = wi_query_int(in, q, NULL, 0, &pred, err);
     snprintf(q, sizeof q, "SELECT coalesce(sum(n*(n-1)/2),0) FROM (SELECT count(*) n%s"
-                          " GROUP BY t.entity)", j);
+                          " GROUP BY t.entity) AS g", j);
     if (!rc)
         rc = wi_query_int(in, q, NULL, 0, &truth, err);
     *precision = pred ? (double)tp / (double)pred : 1.0;

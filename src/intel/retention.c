@@ -10,17 +10,21 @@
 #include "util/error.h"
 #include "util/escape.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-#define ISO "'%Y-%m-%dT%H:%M:%SZ'"
 
 /* review_by never moves back: a keep decision may have pushed it beyond
  * what the last change alone gives. retain_until is the latest outcome's
  * time plus the longest period among the subject's outcomes; NULL while
  * any package is open. ?1 is one subject, or 0 for all. Retention
  * decisions themselves are not changes (they would push the review on by
- * themselves only through 'keep'). */
+ * themselves only through 'keep').
+ *
+ * The query finds the last change and, as a Julian day number, the end of
+ * the longest retention; refresh() writes the dates from them, because
+ * SQLite's date modifiers have no PostgreSQL spelling while julianday()
+ * means the same on both. */
 static const char refresh_sql[] =
     "WITH changed(subject, at) AS ("
     "  SELECT id, created FROM subjects"
@@ -33,35 +37,99 @@ static const char refresh_sql[] =
     " last(subject, at) AS (SELECT subject, max(at) FROM changed"
     "  WHERE ?1 = 0 OR subject = ?1 GROUP BY subject),"
     " pk(subject, open, until) AS (SELECT subject, sum(outcome IS NULL),"
-    "  max(strftime(" ISO ", updated, '+' || CASE outcome WHEN 'arrest' THEN ?3"
+    "  max(julianday(updated) + CASE outcome WHEN 'arrest' THEN ?3"
     "   WHEN 'charge' THEN ?4 WHEN 'caution' THEN ?5 WHEN 'safeguarded' THEN ?6"
-    "   WHEN 'nfa' THEN ?7 WHEN 'referred' THEN ?8 END || ' days'))"
+    "   WHEN 'nfa' THEN ?7 WHEN 'referred' THEN ?8 END)"
     "  FROM packages WHERE state != 'merged' AND (?1 = 0 OR subject = ?1) GROUP BY subject)"
-    " UPDATE subjects SET"
-    "  review_by = max(coalesce(review_by, ''), strftime(" ISO ", last.at, '+' || ?2 || ' days')),"
-    "  retain_until = CASE WHEN pk.open = 0 THEN pk.until END"
-    " FROM last LEFT JOIN pk ON pk.subject = last.subject"
-    " WHERE subjects.id = last.subject AND subjects.active = 1";
+    " SELECT s.id, s.review_by, s.retain_until, last.at, pk.open, pk.until FROM subjects s"
+    " JOIN last ON last.subject = s.id LEFT JOIN pk ON pk.subject = s.id WHERE s.active = 1";
+
+/* A Julian day number in wi_time_str's form. */
+static void julian_str(double jd, char out[32])
+{
+    wi_time_str((time_t)llround((jd - 2440587.5) * 86400.0), out);
+}
+
+/* The dates one row of refresh_sql gives ("" for NULL); *changed when
+ * they differ from the stored ones. */
+static void new_dates(ward_intel *in, wsql_stmt *q, char review[32], char retain[32],
+                      int *changed)
+{
+    const char *old_review = wi_col(q, 1), *old_retain = wi_col(q, 2);
+    time_t last = wi_time_parse(wi_col(q, 3));
+    review[0] = retain[0] = '\0';
+    if (last >= 0) {
+        wi_time_str(last + (time_t)in->retention.review_days * 86400, review);
+        if (strcmp(old_review, review) > 0)
+            snprintf(review, 32, "%s", old_review);
+    }
+    if (wsql_column_type(q, 4) != SQLITE_NULL && wsql_column_int64(q, 4) == 0 &&
+        wsql_column_type(q, 5) != SQLITE_NULL)
+        julian_str(wsql_column_double(q, 5), retain);
+    *changed = strcmp(old_review, review) || strcmp(old_retain, retain);
+}
+
+static void bind_date(wsql_stmt *st, int i, const char *date)
+{
+    if (*date)
+        wsql_bind_text(st, i, date, -1, SQLITE_TRANSIENT);
+    else
+        wsql_bind_null(st, i);
+}
 
 static ward_status refresh(ward_intel *in, int64_t subject, ward_error *err)
 {
-    sqlite3_stmt *st;
-    ward_status rc = wi_prepare(in, refresh_sql, &st, err);
+    wsql_stmt *q, *up;
+    ward_status rc = wi_prepare(in, refresh_sql, &q, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(st, 1, subject);
-    sqlite3_bind_int(st, 2, in->retention.review_days);
+    if ((rc = wi_prepare(in, "UPDATE subjects SET review_by = ?, retain_until = ? WHERE id = ?",
+                         &up, err))) {
+        wsql_finalize(q);
+        return rc;
+    }
+    wsql_bind_int64(q, 1, subject);
+    wsql_bind_int(q, 2, in->retention.review_days);
     for (int o = 0; o < WI_N_OUTCOMES; o++)
-        sqlite3_bind_int(st, 3 + o, in->retention.retain_days[o]);
-    if (sqlite3_step(st) != SQLITE_DONE)
+        wsql_bind_int(q, 3 + o, in->retention.retain_days[o]);
+    int step = SQLITE_DONE;
+    while (!rc && (step = wsql_step(q)) == SQLITE_ROW) {
+        char review[32], retain[32];
+        int changed;
+        new_dates(in, q, review, retain, &changed);
+        if (!changed)
+            continue;   /* most subjects, most times: no write */
+        bind_date(up, 1, review);
+        bind_date(up, 2, retain);
+        wsql_bind_int64(up, 3, wsql_column_int64(q, 0));
+        if (wsql_step(up) != SQLITE_DONE)
+            rc = wi_sqlfail(in, err, "retention dates");
+        wsql_reset(up);
+    }
+    if (!rc && step != SQLITE_DONE)
         rc = wi_sqlfail(in, err, "retention dates");
-    sqlite3_finalize(st);
+    wsql_finalize(up);
+    wsql_finalize(q);
     return rc;
+}
+
+/* refresh() reads the dates it then writes, so it runs under the write
+ * lock: a keep decision committed between its read and its write would
+ * otherwise lose the review date it set. Inside the caller's transaction
+ * (a decision being recorded) the lock is already held. */
+static ward_status refresh_locked(ward_intel *in, int64_t subject, ward_error *err)
+{
+    if (!wsql_get_autocommit(in->db))
+        return refresh(in, subject, err);
+    ward_status rc = wi_begin(in, err);
+    if (!rc)
+        rc = refresh(in, subject, err);
+    return wi_end(in, rc, err);
 }
 
 ward_status ward_intel_retention_refresh(ward_intel *in, ward_error *err)
 {
-    return refresh(in, 0, err);
+    return refresh_locked(in, 0, err);
 }
 
 #define ROW_SQL                                                                            \
@@ -70,10 +138,10 @@ ward_status ward_intel_retention_refresh(ward_intel *in, ward_error *err)
 
 /* A closed subject is held until both its retention period and any review
  * interval a 'keep' gave it have run out. */
-static void read_row(sqlite3_stmt *st, time_t now, ward_intel_retention *r)
+static void read_row(wsql_stmt *st, time_t now, ward_intel_retention *r)
 {
     memset(r, 0, sizeof *r);
-    wi_subject_id(sqlite3_column_int64(st, 0), r->subject);
+    wi_subject_id(wsql_column_int64(st, 0), r->subject);
     snprintf(r->review_by, sizeof r->review_by, "%s", wi_col(st, 1));
     snprintf(r->retain_until, sizeof r->retain_until, "%s", wi_col(st, 2));
     r->closed = r->retain_until[0] != 0;
@@ -95,19 +163,19 @@ ward_status ward_intel_retention_get(ward_intel *in, const char *subject, time_t
     int64_t id = wi_subject_num(subject);
     if (!id)
         return ward_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
-    ward_status rc = refresh(in, id, err);
-    sqlite3_stmt *st;
+    ward_status rc = refresh_locked(in, id, err);
+    wsql_stmt *st;
     if (rc || (rc = wi_prepare(in, ROW_SQL " AND id = ?", &st, err)))
         return rc;
-    sqlite3_bind_int64(st, 1, id);
-    int step = sqlite3_step(st);
+    wsql_bind_int64(st, 1, id);
+    int step = wsql_step(st);
     if (step == SQLITE_ROW)
         read_row(st, now, r);
     else
         rc = step == SQLITE_DONE
                  ? ward_fail(err, WARD_ENOTFOUND, "no open subject %s", subject)
                  : wi_sqlfail(in, err, "retention");
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return rc;
 }
 
@@ -160,11 +228,11 @@ ward_status ward_intel_retention_list(ward_intel *in, time_t now, int due_only, 
         wi_rollback(in);
         return rc;
     }
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     if ((rc = wi_prepare(in, ROW_SQL " ORDER BY id", &st, err)))
         return rc;
     int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = wsql_step(st)) == SQLITE_ROW) {
         ward_intel_retention r;
         read_row(st, now, &r);
         if (due_only && !r.due)
@@ -174,7 +242,7 @@ ward_status ward_intel_retention_list(ward_intel *in, time_t now, int due_only, 
     }
     if (step != SQLITE_DONE)
         rc = wi_sqlfail(in, err, "retention");
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     if (!rc && ferror(out))
         rc = ward_fail(err, WARD_EIO, "cannot write the retention list");
     return rc;
@@ -196,33 +264,33 @@ static ward_status record_decision(ward_intel *in, int64_t id, int keep, const c
     if (from < now)
         from = now;
     wi_time_str(from + (time_t)in->retention.review_days * 86400, review_by);
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     if ((rc = wi_prepare(in, "UPDATE subjects SET retention = ?2, retention_by = ?3,"
                              " retention_at = ?4, retention_reason = ?5,"
                              " review_by = CASE WHEN ?2 = 'keep' THEN ?6 ELSE review_by END"
                              " WHERE id = ?1", &st, err)))
         return rc;
     const char *what = keep ? "keep" : "dispose";
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, what, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, who, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, at, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, review_by, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    wsql_bind_int64(st, 1, id);
+    wsql_bind_text(st, 2, what, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 3, who, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 4, at, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 5, reason, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 6, review_by, -1, SQLITE_STATIC);
+    if (wsql_step(st) != SQLITE_DONE)
         rc = wi_sqlfail(in, err, "retention decision");
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     if (rc || (rc = wi_prepare(in, "INSERT INTO subject_history(at, action, subject, detail, by)"
                                    " VALUES(?,?,?,?,?)", &st, err)))
         return rc;
-    sqlite3_bind_text(st, 1, at, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, keep ? "retention keep" : "retention dispose", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, id);
-    sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, who, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    wsql_bind_text(st, 1, at, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 2, keep ? "retention keep" : "retention dispose", -1, SQLITE_STATIC);
+    wsql_bind_int64(st, 3, id);
+    wsql_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 5, who, -1, SQLITE_STATIC);
+    if (wsql_step(st) != SQLITE_DONE)
         rc = wi_sqlfail(in, err, "subject history");
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     if (!rc)
         wi_audit(in, now, who, keep ? "intel.retain.keep" : "intel.retain.dispose", sid, reason);
     return rc;

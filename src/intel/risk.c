@@ -156,10 +156,10 @@ typedef struct prior {
     char deadline[32];
 } prior;
 
-static int prior_row(void *ctx, int64_t s, sqlite3_stmt *st)
+static int prior_row(void *ctx, int64_t s, wsql_stmt *st)
 {
     prior *pr = ctx;
-    pr[s].band = sqlite3_column_int(st, 1);
+    pr[s].band = wsql_column_int(st, 1);
     snprintf(pr[s].deadline, 32, "%s", wi_col(st, 3));
     return !(pr[s].factors = strdup(wi_col(st, 2)));
 }
@@ -176,7 +176,7 @@ typedef struct factor_ctx {
     const wi_risk_model *model;
 } factor_ctx;
 
-static int factor_row(void *ctx, int64_t s, sqlite3_stmt *st)
+static int factor_row(void *ctx, int64_t s, wsql_stmt *st)
 {
     factor_ctx *c = ctx;
     return hold(&c->sf[s], c->model, wi_col(st, 1), wi_col(st, 2), wi_col(st, 3), wi_col(st, 4),
@@ -189,17 +189,18 @@ static ward_status load_factors(ward_intel *in, subj_factors *sf, int64_t max, w
     return wi_each_subject_row(
         in,
         "SELECT sr.subject, f.factor, f.status, f.source, coalesce(f.date, f.date_raw, ''),"
-        " coalesce(f.value, '') FROM factors f JOIN subject_records sr ON sr.record = f.record"
+        " coalesce(f.value, ''), f.id, 0 FROM factors f"
+        " JOIN subject_records sr ON sr.record = f.record"
         " UNION ALL SELECT f.subject, f.factor, f.status, f.source,"
-        " coalesce(f.date, f.date_raw, ''), coalesce(f.value, '') FROM factors f"
-        " WHERE f.subject IS NOT NULL", max, factor_row, &c, err);
+        " coalesce(f.date, f.date_raw, ''), coalesce(f.value, ''), f.id, 1 FROM factors f"
+        " WHERE f.subject IS NOT NULL ORDER BY 1, 8, 7", max, factor_row, &c, err);
 }
 
 typedef struct score_ctx {
     ward_intel *in;
     time_t now;
     char at[32];
-    sqlite3_stmt *ins;
+    wsql_stmt *ins;
     ward_intel_score_summary *sum;
 } score_ctx;
 
@@ -231,17 +232,17 @@ static ward_status assess(score_ctx *c, int64_t s, subj_factors *sf, prior *pr,
             snprintf(deadline, sizeof deadline, "%s", pr->deadline);
     }
     c->sum->changed++;
-    sqlite3_stmt *st = c->ins;
-    sqlite3_bind_int64(st, 1, s);
-    sqlite3_bind_text(st, 2, c->at, -1, SQLITE_STATIC);
-    sqlite3_bind_double(st, 3, score);
-    sqlite3_bind_int(st, 4, band);
-    sqlite3_bind_text(st, 5, deadline, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 6, text.s, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 7, changes.s ? changes.s : "", changes.len > 2 ? (int)changes.len - 2 : 0,
-                      SQLITE_TRANSIENT);
-    ward_status rc = sqlite3_step(st) == SQLITE_DONE ? WARD_OK : wi_sqlfail(c->in, err, "assessment");
-    sqlite3_reset(st);
+    wsql_stmt *st = c->ins;
+    wsql_bind_int64(st, 1, s);
+    wsql_bind_text(st, 2, c->at, -1, SQLITE_STATIC);
+    wsql_bind_double(st, 3, score);
+    wsql_bind_int(st, 4, band);
+    wsql_bind_text(st, 5, deadline, -1, SQLITE_TRANSIENT);
+    wsql_bind_text(st, 6, text.s, -1, SQLITE_TRANSIENT);
+    wsql_bind_text(st, 7, changes.s ? changes.s : "", changes.len > 2 ? (int)changes.len - 2 : 0,
+                   SQLITE_TRANSIENT);
+    ward_status rc = wsql_step(st) == SQLITE_DONE ? WARD_OK : wi_sqlfail(c->in, err, "assessment");
+    wsql_reset(st);
     ward_strbuf_free(&text);
     ward_strbuf_free(&changes);
     return rc;
@@ -254,16 +255,18 @@ ward_status ward_intel_score(ward_intel *in, time_t now, ward_intel_score_summar
     if (!sum)
         sum = &local;
     memset(sum, 0, sizeof *sum);
-    int64_t max;
-    ward_status rc = wi_query_int(in, "SELECT coalesce(max(id), 0) FROM subjects", NULL, 0,
-                                  &max, err);
-    if (rc || (rc = wi_begin(in, err)))
+    int64_t max = 0;
+    ward_status rc = wi_begin(in, err);
+    if (rc || (rc = wi_query_int(in, "SELECT coalesce(max(id), 0) FROM subjects", NULL, 0,
+                                 &max, err))) {
+        wi_rollback(in);
         return rc;
+    }
     subj_factors *sf = calloc((size_t)max + 1, sizeof *sf);
     prior *pr = calloc((size_t)max + 1, sizeof *pr);
     score_ctx c = {.in = in, .now = now, .sum = sum};
     wi_time_str(now, c.at);
-    sqlite3_stmt *subjects = NULL;
+    wsql_stmt *subjects = NULL;
     if (!sf || !pr)
         rc = ward_fail(err, WARD_ENOMEM, "out of memory");
     if (!rc)
@@ -276,19 +279,21 @@ ward_status ward_intel_score(ward_intel *in, time_t now, ward_intel_score_summar
     if (!rc)
         rc = wi_prepare(in, "SELECT id FROM subjects WHERE active = 1 ORDER BY id", &subjects,
                         err);
-    while (!rc && sqlite3_step(subjects) == SQLITE_ROW) {
-        int64_t s = sqlite3_column_int64(subjects, 0);
+    while (!rc && wsql_step(subjects) == SQLITE_ROW) {
+        int64_t s = wsql_column_int64(subjects, 0);
         if (s >= 1 && s <= max)
             rc = assess(&c, s, &sf[s], &pr[s], err);
     }
-    sqlite3_finalize(subjects);
-    sqlite3_finalize(c.ins);
+    wsql_finalize(subjects);
+    wsql_finalize(c.ins);
     if (!rc) {
         wi_audit(in, now, NULL, "score", NULL, NULL);
         rc = wi_commit(in, err);
     }
     if (rc)
         wi_rollback(in);
+    else
+        wi_analyze(in, "assessments");
     for (int64_t i = 0; sf && pr && i <= max; i++) {
         free(sf[i].v);
         free(pr[i].factors);
@@ -308,6 +313,39 @@ static ward_status subject_exists(ward_intel *in, const char *subject, int64_t *
     ward_status rc = *id ? wi_query_int(in, q, NULL, 0, &n, err) : WARD_OK;
     if (!rc && !n)
         rc = ward_fail(err, WARD_ENOTFOUND, "no subject %s", subject);
+    return rc;
+}
+
+/* The subject must be active when the factor lands: checked under the
+ * write lock, so a resolve that merges it away cannot come between. */
+static ward_status insert_factor(ward_intel *in, const char *subject, const wi_factor_def *def,
+                                 const char *value, const char *source, const char *date,
+                                 const char *norm_date, const char *status, time_t now,
+                                 ward_error *err)
+{
+    int64_t id;
+    ward_status rc = subject_exists(in, subject, &id, err);
+    if (rc)
+        return rc;
+    wsql_stmt *st;
+    char at[32];
+    wi_time_str(now, at);
+    if ((rc = wi_prepare(in, "INSERT INTO factors(subject, factor, value, source, date_raw, date,"
+                             " status, added_by, added_at) VALUES(?,?,?,?,?,?,?,?,?)", &st, err)))
+        return rc;
+    wsql_bind_int64(st, 1, id);
+    wsql_bind_text(st, 2, def->name, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 3, value, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 4, source, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 5, date, -1, SQLITE_STATIC);
+    if (date && *date)
+        wsql_bind_text(st, 6, norm_date, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 7, status, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 8, source, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 9, at, -1, SQLITE_STATIC);
+    if (wsql_step(st) != SQLITE_DONE)
+        rc = wi_sqlfail(in, err, "factor");
+    wsql_finalize(st);
     return rc;
 }
 
@@ -332,29 +370,35 @@ ward_status ward_intel_add_factor(ward_intel *in, const char *subject, const cha
         if (d.status != WI_OK)
             return ward_fail(err, WARD_EINVAL, "date '%s': %s", date, d.reason);
     }
+    ward_status rc = wi_begin(in, err);
+    if (!rc)
+        rc = insert_factor(in, subject, def, value, source, date, d.value, status, now, err);
+    return wi_end(in, rc, err);
+}
+
+static ward_status insert_override(ward_intel *in, const char *subject, int b, const char *who,
+                                   const char *reason, time_t now, ward_error *err)
+{
     int64_t id;
     ward_status rc = subject_exists(in, subject, &id, err);
     if (rc)
         return rc;
-    sqlite3_stmt *st;
-    char at[32];
+    wsql_stmt *st;
+    char at[32], deadline[32];
     wi_time_str(now, at);
-    if ((rc = wi_prepare(in, "INSERT INTO factors(subject, factor, value, source, date_raw, date,"
-                             " status, added_by, added_at) VALUES(?,?,?,?,?,?,?,?,?)", &st, err)))
+    wi_time_str(now + (time_t)in->risk.band_hours[b] * 3600, deadline);
+    if ((rc = wi_prepare(in, "INSERT INTO overrides(subject, at, by, band, deadline, reason)"
+                             " VALUES(?,?,?,?,?,?)", &st, err)))
         return rc;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, def->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, source, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, date, -1, SQLITE_STATIC);
-    if (date && *date)
-        sqlite3_bind_text(st, 6, d.value, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, status, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 8, source, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 9, at, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = wi_sqlfail(in, err, "factor");
-    sqlite3_finalize(st);
+    wsql_bind_int64(st, 1, id);
+    wsql_bind_text(st, 2, at, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 3, who, -1, SQLITE_STATIC);
+    wsql_bind_int(st, 4, b);
+    wsql_bind_text(st, 5, deadline, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 6, reason, -1, SQLITE_STATIC);
+    if (wsql_step(st) != SQLITE_DONE)
+        rc = wi_sqlfail(in, err, "override");
+    wsql_finalize(st);
     return rc;
 }
 
@@ -367,53 +411,36 @@ ward_status ward_intel_override(ward_intel *in, const char *subject, const char 
         return ward_fail(err, WARD_EINVAL, "band must be very-high, high, medium or low");
     if (!reason || !*reason)
         return ward_fail(err, WARD_EINVAL, "an override needs a written reason");
-    int64_t id;
-    ward_status rc = subject_exists(in, subject, &id, err);
-    if (rc)
-        return rc;
-    sqlite3_stmt *st;
-    char at[32], deadline[32];
-    wi_time_str(now, at);
-    wi_time_str(now + (time_t)in->risk.band_hours[b] * 3600, deadline);
-    if ((rc = wi_prepare(in, "INSERT INTO overrides(subject, at, by, band, deadline, reason)"
-                             " VALUES(?,?,?,?,?,?)", &st, err)))
-        return rc;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, at, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, who, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, b);
-    sqlite3_bind_text(st, 5, deadline, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, reason, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = wi_sqlfail(in, err, "override");
-    sqlite3_finalize(st);
-    return rc;
+    ward_status rc = wi_begin(in, err);
+    if (!rc)
+        rc = insert_override(in, subject, b, who, reason, now, err);
+    return wi_end(in, rc, err);
 }
 
 int wi_subject_band(ward_intel *in, int64_t subject, int *model_band, double *score,
                     char deadline[32])
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     int band = WI_BAND_LOW;
     *model_band = -1, *score = 0, deadline[0] = 0;
-    if (sqlite3_prepare_v2(in->db, "SELECT band, score, deadline FROM assessments WHERE"
-                                   " subject = ? ORDER BY id DESC LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, subject);
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            band = *model_band = sqlite3_column_int(st, 0);
-            *score = sqlite3_column_double(st, 1);
+    if (wsql_prepare_v2(in->db, "SELECT band, score, deadline FROM assessments WHERE"
+                                " subject = ? ORDER BY id DESC LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
+        wsql_bind_int64(st, 1, subject);
+        if (wsql_step(st) == SQLITE_ROW) {
+            band = *model_band = wsql_column_int(st, 0);
+            *score = wsql_column_double(st, 1);
             snprintf(deadline, 32, "%s", wi_col(st, 2));
         }
-        sqlite3_finalize(st);
+        wsql_finalize(st);
     }
-    if (sqlite3_prepare_v2(in->db, "SELECT band, deadline FROM overrides WHERE subject = ?"
-                                   " ORDER BY id DESC LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, subject);
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            band = sqlite3_column_int(st, 0);
+    if (wsql_prepare_v2(in->db, "SELECT band, deadline FROM overrides WHERE subject = ?"
+                                " ORDER BY id DESC LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
+        wsql_bind_int64(st, 1, subject);
+        if (wsql_step(st) == SQLITE_ROW) {
+            band = wsql_column_int(st, 0);
             snprintf(deadline, 32, "%s", wi_col(st, 1));
         }
-        sqlite3_finalize(st);
+        wsql_finalize(st);
     }
     return band;
 }

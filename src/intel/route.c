@@ -20,22 +20,20 @@ typedef struct facts {
     int international, bulk, records, have;
     char areas[4][8];
     int area_n[4];
-    char sources[128];
 } facts;
 
-static int facts_row(void *ctx, int64_t s, sqlite3_stmt *st)
+static int facts_row(void *ctx, int64_t s, wsql_stmt *st)
 {
     facts *f = (facts *)ctx + s;
-    f->international = sqlite3_column_int(st, 1);
-    f->bulk = sqlite3_column_int(st, 2);
-    f->records = sqlite3_column_int(st, 3);
+    f->international = wsql_column_int(st, 1);
+    f->bulk = wsql_column_int(st, 2);
+    f->records = wsql_column_int(st, 3);
     f->have = 1;
-    snprintf(f->sources, sizeof f->sources, "%s", wi_col(st, 4));
     return 0;
 }
 
 /* Tally the postcode areas of a subject's records (the first four seen). */
-static int area_row(void *ctx, int64_t s, sqlite3_stmt *st)
+static int area_row(void *ctx, int64_t s, wsql_stmt *st)
 {
     facts *f = (facts *)ctx + s;
     char area[8];
@@ -55,14 +53,16 @@ static ward_status load_facts(ward_intel *in, facts *f, int64_t max, ward_error 
 {
     ward_status rc = wi_each_subject_row(
         in,
-        "SELECT sr.subject, max(r.international OR b.international), max(b.bulk), count(*),"
-        " group_concat(DISTINCT b.source) FROM subject_records sr"
+        "SELECT sr.subject,"
+        " max(CASE WHEN r.international <> 0 OR b.international <> 0 THEN 1 ELSE 0 END),"
+        " max(b.bulk), count(*) FROM subject_records sr"
         " JOIN records r ON r.id = sr.record JOIN batches b ON b.id = r.batch"
         " GROUP BY sr.subject", max, facts_row, f, err);
     if (!rc)
         rc = wi_each_subject_row(in, "SELECT sr.subject, v.norm FROM vals v JOIN subject_records sr"
                                      " ON sr.record = v.record WHERE v.field = 'postcode'"
-                                     " AND v.status IN ('ok','resolved')", max, area_row, f, err);
+                                     " AND v.status IN ('ok','resolved') ORDER BY v.id", max,
+                                 area_row, f, err);
     return rc;
 }
 
@@ -98,32 +98,31 @@ ward_status wi_alert(ward_intel *in, const char *at, const char *kind, int64_t s
                      int64_t package, const char *parties, const char *text, int *raised,
                      ward_error *err)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     *raised = 0;
-    ward_status rc = wi_prepare(in, "SELECT 1 FROM alerts WHERE kind = ? AND package IS ?"
-                                    " AND text = ?", &st, err);
+    ward_status rc = wi_cached(in, "SELECT 1 FROM alerts WHERE kind = ?"
+                                   " AND coalesce(package, 0) = ? AND text = ?", &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-    if (package)
-        sqlite3_bind_int64(st, 2, package);
-    sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
-    int seen = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
+    wsql_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    wsql_bind_int64(st, 2, package);
+    wsql_bind_text(st, 3, text, -1, SQLITE_STATIC);
+    int seen = wsql_step(st) == SQLITE_ROW;
+    wsql_reset(st);
     if (seen)
         return WARD_OK;
-    if ((rc = wi_prepare(in, "INSERT INTO alerts(at, kind, subject, package, parties, text)"
-                             " VALUES(?,?,?,?,?,?)", &st, err)))
+    if ((rc = wi_cached(in, "INSERT INTO alerts(at, kind, subject, package, parties, text)"
+                            " VALUES(?,?,?,?,?,?)", &st, err)))
         return rc;
-    sqlite3_bind_text(st, 1, at, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, subject);
+    wsql_bind_text(st, 1, at, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    wsql_bind_int64(st, 3, subject);
     if (package)
-        sqlite3_bind_int64(st, 4, package);
-    sqlite3_bind_text(st, 5, parties, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, text, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? WARD_OK : wi_sqlfail(in, err, "alert");
-    sqlite3_finalize(st);
+        wsql_bind_int64(st, 4, package);
+    wsql_bind_text(st, 5, parties, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 6, text, -1, SQLITE_STATIC);
+    rc = wsql_step(st) == SQLITE_DONE ? WARD_OK : wi_sqlfail(in, err, "alert");
+    wsql_reset(st);
     *raised = !rc;
     return rc;
 }
@@ -131,7 +130,8 @@ ward_status wi_alert(ward_intel *in, const char *at, const char *kind, int64_t s
 typedef struct route_ctx {
     ward_intel *in;
     char at[32];
-    sqlite3_stmt *find_pkg, *ins_pkg, *upd_pkg, *ins_ver;
+    wsql_stmt *find_pkg, *ins_pkg, *upd_pkg, *ins_ver;
+    int64_t next_pkg;   /* wi_next_id */
     ward_intel_route_summary *sum;
 } route_ctx;
 
@@ -143,13 +143,13 @@ static ward_status snapshot(route_ctx *c, int64_t pkg, int version, ward_error *
         ward_strbuf_free(&j);
         return rc;
     }
-    sqlite3_stmt *st = c->ins_ver;
-    sqlite3_bind_int64(st, 1, pkg);
-    sqlite3_bind_int(st, 2, version);
-    sqlite3_bind_text(st, 3, c->at, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, j.s, (int)j.len, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st) == SQLITE_DONE ? WARD_OK : wi_sqlfail(c->in, err, "package version");
-    sqlite3_reset(st);
+    wsql_stmt *st = c->ins_ver;
+    wsql_bind_int64(st, 1, pkg);
+    wsql_bind_int(st, 2, version);
+    wsql_bind_text(st, 3, c->at, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 4, j.s, (int)j.len, SQLITE_TRANSIENT);
+    rc = wsql_step(st) == SQLITE_DONE ? WARD_OK : wi_sqlfail(c->in, err, "package version");
+    wsql_reset(st);
     ward_strbuf_free(&j);
     return rc;
 }
@@ -158,19 +158,20 @@ static ward_status create(route_ctx *c, int64_t s, const facts *f, const char *h
                           const char *why, int band, const char *deadline, int64_t assessment,
                           ward_error *err)
 {
-    sqlite3_stmt *st = c->ins_pkg;
-    sqlite3_bind_int64(st, 1, s);
-    sqlite3_bind_text(st, 2, holder, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, why, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, c->at, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, c->at, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, deadline, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 7, band);
-    sqlite3_bind_int(st, 8, f->records);
-    sqlite3_bind_int64(st, 9, assessment);
-    ward_status rc = sqlite3_step(st) == SQLITE_DONE ? WARD_OK : wi_sqlfail(c->in, err, "package");
-    sqlite3_reset(st);
-    int64_t pkg = sqlite3_last_insert_rowid(c->in->db);
+    wsql_stmt *st = c->ins_pkg;
+    wsql_bind_int64(st, 1, s);
+    wsql_bind_text(st, 2, holder, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 3, why, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 4, c->at, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 5, c->at, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 6, deadline, -1, SQLITE_STATIC);
+    wsql_bind_int(st, 7, band);
+    wsql_bind_int(st, 8, f->records);
+    wsql_bind_int64(st, 9, assessment);
+    int64_t pkg = c->next_pkg++;
+    wsql_bind_int64(st, 10, pkg);
+    ward_status rc = wsql_step(st) == SQLITE_DONE ? WARD_OK : wi_sqlfail(c->in, err, "package");
+    wsql_reset(st);
     if (!rc)
         rc = wi_package_event(c->in, pkg, c->at, "created", NULL, why, err);
     if (!rc)
@@ -182,17 +183,17 @@ static ward_status create(route_ctx *c, int64_t s, const facts *f, const char *h
 static ward_status existing(route_ctx *c, int64_t s, const facts *f, const char *holder,
                             int band, const char *deadline, int64_t assessment, ward_error *err)
 {
-    sqlite3_stmt *st = c->find_pkg;
-    sqlite3_bind_int64(st, 1, s);
-    int found = sqlite3_step(st) == SQLITE_ROW;
-    int64_t pkg = found ? sqlite3_column_int64(st, 0) : 0;
-    int version = found ? sqlite3_column_int(st, 1) : 0;
+    wsql_stmt *st = c->find_pkg;
+    wsql_bind_int64(st, 1, s);
+    int found = wsql_step(st) == SQLITE_ROW;
+    int64_t pkg = found ? wsql_column_int64(st, 0) : 0;
+    int version = found ? wsql_column_int(st, 1) : 0;
     char held[64], state[24];
     snprintf(held, sizeof held, "%s", found ? wi_col(st, 2) : "");
     snprintf(state, sizeof state, "%s", found ? wi_col(st, 3) : "");
-    int records = found ? sqlite3_column_int(st, 4) : 0;
-    int64_t assessed = found ? sqlite3_column_int64(st, 5) : 0;
-    sqlite3_reset(st);
+    int records = found ? wsql_column_int(st, 4) : 0;
+    int64_t assessed = found ? wsql_column_int64(st, 5) : 0;
+    wsql_reset(st);
     if (!found)
         return WARD_ENOTFOUND;
     ward_status rc = WARD_OK;
@@ -219,15 +220,15 @@ static ward_status existing(route_ctx *c, int64_t s, const facts *f, const char 
     }
     if (!rc && (assessment != assessed || f->records != records)) {
         st = c->upd_pkg;
-        sqlite3_bind_int(st, 1, version + 1);
-        sqlite3_bind_text(st, 2, c->at, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, deadline, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 4, band);
-        sqlite3_bind_int(st, 5, f->records);
-        sqlite3_bind_int64(st, 6, assessment);
-        sqlite3_bind_int64(st, 7, pkg);
-        rc = sqlite3_step(st) == SQLITE_DONE ? WARD_OK : wi_sqlfail(c->in, err, "package");
-        sqlite3_reset(st);
+        wsql_bind_int(st, 1, version + 1);
+        wsql_bind_text(st, 2, c->at, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 3, deadline, -1, SQLITE_STATIC);
+        wsql_bind_int(st, 4, band);
+        wsql_bind_int(st, 5, f->records);
+        wsql_bind_int64(st, 6, assessment);
+        wsql_bind_int64(st, 7, pkg);
+        rc = wsql_step(st) == SQLITE_DONE ? WARD_OK : wi_sqlfail(c->in, err, "package");
+        wsql_reset(st);
         if (!rc)
             rc = snapshot(c, pkg, version + 1, err);
         c->sum->packages_versioned++;
@@ -238,17 +239,18 @@ static ward_status existing(route_ctx *c, int64_t s, const facts *f, const char 
 /* Packages of subjects merged away: their holders must hear of it. */
 static ward_status merged_away(route_ctx *c, ward_error *err)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wi_prepare(
         c->in,
         "SELECT p.id, p.subject, p.holder, h.subject FROM packages p JOIN subjects s"
         " ON s.id = p.subject AND s.active = 0 LEFT JOIN subject_history h"
-        " ON h.other = p.subject AND h.action = 'merge' WHERE p.state NOT IN ('merged')",
+        " ON h.other = p.subject AND h.action = 'merge' WHERE p.state NOT IN ('merged')"
+        " ORDER BY p.id, h.id",
         &st, err);
-    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-        int64_t pkg = sqlite3_column_int64(st, 0), into = sqlite3_column_int64(st, 3);
+    while (!rc && wsql_step(st) == SQLITE_ROW) {
+        int64_t pkg = wsql_column_int64(st, 0), into = wsql_column_int64(st, 3);
         char from[16], to[16], text[300];
-        wi_subject_id(sqlite3_column_int64(st, 1), from);
+        wi_subject_id(wsql_column_int64(st, 1), from);
         wi_subject_id(into, to);
         snprintf(text, sizeof text, "%s (package %lld, held by %s) was merged into %s:"
                  " its referrals now travel with that subject's package", from, (long long)pkg,
@@ -264,7 +266,7 @@ static ward_status merged_away(route_ctx *c, ward_error *err)
         if (!rc)
             rc = wi_package_event(c->in, pkg, c->at, "merged", NULL, text, err);
     }
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return rc;
 }
 
@@ -275,8 +277,8 @@ static ward_status prepare(route_ctx *c, ward_error *err)
                                        " ORDER BY id DESC LIMIT 1", &c->find_pkg, err);
     if (!rc)
         rc = wi_prepare(c->in, "INSERT INTO packages(subject, version, holder, route_reason,"
-                               " state, created, updated, deadline, band, records, assessment)"
-                               " VALUES(?1, 1, ?2, ?3, 'created', ?4, ?5, ?6, ?7, ?8, ?9)",
+                               " state, created, updated, deadline, band, records, assessment,"
+                               " id) VALUES(?1, 1, ?2, ?3, 'created', ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                         &c->ins_pkg, err);
     if (!rc)
         rc = wi_prepare(c->in, "UPDATE packages SET version = ?, updated = ?, deadline = ?,"
@@ -290,10 +292,10 @@ static ward_status prepare(route_ctx *c, ward_error *err)
 
 static void finalize(route_ctx *c)
 {
-    sqlite3_finalize(c->find_pkg);
-    sqlite3_finalize(c->ins_pkg);
-    sqlite3_finalize(c->upd_pkg);
-    sqlite3_finalize(c->ins_ver);
+    wsql_finalize(c->find_pkg);
+    wsql_finalize(c->ins_pkg);
+    wsql_finalize(c->upd_pkg);
+    wsql_finalize(c->ins_ver);
 }
 
 ward_status ward_intel_route(ward_intel *in, time_t now, ward_intel_route_summary *sum,
@@ -305,17 +307,21 @@ ward_status ward_intel_route(ward_intel *in, time_t now, ward_intel_route_summar
     memset(sum, 0, sizeof *sum);
     route_ctx c = {.in = in, .sum = sum};
     wi_time_str(now, c.at);
-    int64_t max;
-    ward_status rc = wi_query_int(in, "SELECT coalesce(max(id), 0) FROM subjects", NULL, 0,
-                                  &max, err);
-    if (rc || (rc = wi_begin(in, err)))
+    int64_t max = 0;
+    ward_status rc = wi_begin(in, err);
+    if (rc || (rc = wi_query_int(in, "SELECT coalesce(max(id), 0) FROM subjects", NULL, 0,
+                                 &max, err))) {
+        wi_rollback(in);
         return rc;
+    }
     facts *f = calloc((size_t)max + 1, sizeof *f);
-    sqlite3_stmt *subj = NULL;
+    wsql_stmt *subj = NULL;
     if (!f)
         rc = ward_fail(err, WARD_ENOMEM, "out of memory");
     if (!rc)
         rc = load_facts(in, f, max, err);
+    if (!rc)
+        rc = wi_next_id(in, "packages", &c.next_pkg, err);
     if (!rc)
         rc = prepare(&c, err);
     /* Latest assessment, overridden band if any. */
@@ -327,20 +333,20 @@ ward_status ward_intel_route(ward_intel *in, time_t now, ward_intel_route_summar
             "  WHERE subject = s.id)"
             " LEFT JOIN overrides o ON o.id = (SELECT max(id) FROM overrides WHERE subject = s.id)"
             " WHERE s.active = 1 ORDER BY s.id", &subj, err);
-    while (!rc && sqlite3_step(subj) == SQLITE_ROW) {
-        int64_t s = sqlite3_column_int64(subj, 0);
+    while (!rc && wsql_step(subj) == SQLITE_ROW) {
+        int64_t s = wsql_column_int64(subj, 0);
         if (s < 1 || s > max || !f[s].have)
             continue;
         char holder[64], why[160], deadline[32];
         decide(&in->routing, &f[s], holder, why);
-        int band = sqlite3_column_int(subj, 2);
+        int band = wsql_column_int(subj, 2);
         snprintf(deadline, sizeof deadline, "%s", wi_col(subj, 3));
-        int64_t assessment = sqlite3_column_int64(subj, 1);
+        int64_t assessment = wsql_column_int64(subj, 1);
         rc = existing(&c, s, &f[s], holder, band, deadline, assessment, err);
         if (rc == WARD_ENOTFOUND)
             rc = create(&c, s, &f[s], holder, why, band, deadline, assessment, err);
     }
-    sqlite3_finalize(subj);
+    wsql_finalize(subj);
     if (!rc)
         rc = merged_away(&c, err);
     finalize(&c);
@@ -351,5 +357,7 @@ ward_status ward_intel_route(ward_intel *in, time_t now, ward_intel_route_summar
     }
     if (rc)
         wi_rollback(in);
+    else
+        wi_analyze(in, "packages, package_events, package_versions, alerts");
     return rc;
 }

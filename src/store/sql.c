@@ -174,6 +174,19 @@ int wsql_open(const wsql_target *t, int flags, const char *vfs, wsql **out)
     return wsql_pg_open(db, t, flags);
 }
 
+int wsql_adopt_sqlite(sqlite3 *lite, wsql **out)
+{
+    wsql *db = calloc(1, sizeof *db);
+    *out = db;
+    if (!db) {
+        sqlite3_close(lite);
+        return SQLITE_NOMEM;
+    }
+    db->backend = WSQL_SQLITE;
+    db->lite = lite;
+    return SQLITE_OK;
+}
+
 int wsql_close(wsql *db)
 {
     if (!db)

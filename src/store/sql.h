@@ -69,6 +69,10 @@ int wsql_is_pg_url(const char *url);
 int wsql_open(const wsql_target *t, int flags, const char *vfs, wsql **out);
 int wsql_close(wsql *db);
 
+/* Wraps a connection opened with sqlite3_open_v2 elsewhere (the encrypting
+ * VFS of store/crypt.h); the wsql owns it from then on, also on failure. */
+int wsql_adopt_sqlite(sqlite3 *lite, wsql **out);
+
 wsql_backend wsql_backend_of(const wsql *db);
 sqlite3 *wsql_sqlite(wsql *db); /* NULL on PostgreSQL */
 const char *wsql_errmsg(wsql *db);

@@ -9,6 +9,17 @@
 set -euo pipefail
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cd "$T"
+if [ -n "${WARD_STORE:-}" ]; then
+    # PostgreSQL: encryption at rest is the server's; a key file is refused,
+    # never silently ignored.
+    mkdir -m 700 k && "$WARD_BIN" intel key generate k/intel.key 2>/dev/null
+    if "$WARD_BIN" intel --data d --key-file k/intel.key subjects 2>err; then
+        echo "FAIL: --key-file accepted for a PostgreSQL store"; exit 1
+    fi
+    grep -q "encryption at rest is the server's" err || { cat err; exit 1; }
+    echo "skipped on PostgreSQL: intel.db encryption is a property of the SQLite file (refusal checked)"
+    exit 0
+fi
 /usr/bin/python3 - <<'PY'
 import os, shutil, subprocess, sys
 sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))

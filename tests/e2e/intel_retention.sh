@@ -70,16 +70,14 @@ due = retention("2027-01-02T00:00:00Z", "--due", rc=1)
 expect("S000003" not in due and "S000004" not in due and "S000005" in due, due)
 intel("retain", "S999999", "--keep", "--reason", "x", rc=3)
 
-db = sqlite3.connect("d/intel.db")
-audit = db.execute("SELECT action, object, detail FROM audit WHERE action LIKE"
-                   " 'intel.retain.%' ORDER BY id").fetchall()
+audit = store_query("d", "intel", "SELECT action, object, detail FROM audit WHERE action LIKE"
+                                 " 'intel.retain.%' ORDER BY id")
 expect(audit == [("intel.retain.keep", "S000003", "linked to a live case"),
                  ("intel.retain.dispose", "S000004", "no longer needed")], audit)
-hist = db.execute("SELECT action, by, at FROM subject_history WHERE action LIKE"
-                  " 'retention%' ORDER BY id").fetchall()
+hist = store_query("d", "intel", "SELECT action, by, at FROM subject_history WHERE action LIKE"
+                                " 'retention%' ORDER BY id")
 expect([h[0] for h in hist] == ["retention keep", "retention dispose"] and
        all(h[1] and h[2] == "2027-01-02T00:00:00Z" for h in hist), hist)
-db.close()
 
 # ---- disposal: only a standing dispose decision is carried out ----------
 T3 = "2027-01-03T00:00:00Z"
@@ -102,6 +100,9 @@ intel("dispose", "S000004", "--confirm", "--by", "a.admin", rc=2, now=T3)  # no 
 intel("dispose", "S999999", "--dry-run", rc=3, now=T3)
 
 # what S000004 alone holds, to look for in the raw file afterwards
+def q(sql):
+    return store_query("d", "intel", sql)
+ON_FILE = not skip_on_postgres("the raw intel.db bytes after disposal are SQLite's file")
 def raw_bytes():
     c = sqlite3.connect("d/intel.db")
     c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -110,21 +111,19 @@ def raw_bytes():
     if os.path.exists("d/intel.db-wal"):
         data += open("d/intel.db-wal", "rb").read()
     return data
-db = sqlite3.connect("d/intel.db")
-mine = {r[0] for r in db.execute(
+mine = {r[0] for r in q(
     "SELECT raw FROM vals WHERE record IN (SELECT record FROM subject_records"
     " WHERE subject = 4) UNION SELECT norm FROM vals WHERE norm IS NOT NULL AND record IN"
     " (SELECT record FROM subject_records WHERE subject = 4)")}
-others = {r[0] for r in db.execute(
+others = {r[0] for r in q(
     "SELECT raw FROM vals WHERE record NOT IN (SELECT record FROM subject_records"
     " WHERE subject = 4) UNION SELECT norm FROM vals WHERE norm IS NOT NULL AND record NOT IN"
     " (SELECT record FROM subject_records WHERE subject = 4)")}
-counts = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+counts = {t: q(f"SELECT count(*) FROM {t}")[0][0]
           for t in ("records", "vals", "packages", "assessments")}
-batches = db.execute("SELECT id, records FROM batches ORDER BY id").fetchall()
-db.close()
-fakes = sorted(v.encode() for v in mine - others if len(v) >= 6)
-expect(fakes and all(f in raw_bytes() for f in fakes), fakes)
+batches = q("SELECT id, records FROM batches ORDER BY id")
+fakes = sorted(v.encode() for v in mine - others if v and len(v) >= 6)
+expect(fakes and (not ON_FILE or all(f in raw_bytes() for f in fakes)), fakes)
 
 p = intel("dispose", "S000004", "--dry-run", rc=0, now=T3)
 expect(b"1 referral records" in p.stdout and b"nothing has been deleted" in p.stdout, p.stdout)
@@ -132,34 +131,33 @@ expect(b"record" in intel("subject", "S000004", rc=0).stdout, "a dry run deletes
 p = intel("dispose", "S000004", "--confirm", "--by", "a.admin", "--reason",
           "retention period over", rc=0, now=T3)
 expect(b"S000004 disposed of at 2027-01-03T00:00:00Z by a.admin" in p.stdout, p.stdout)
-raw = raw_bytes()
-left = [f for f in fakes if f in raw]
-expect(not left, f"still in intel.db: {left}")
+if ON_FILE:
+    raw = raw_bytes()
+    left = [f for f in fakes if f in raw]
+    expect(not left, f"still in intel.db: {left}")
 intel("dispose", "S000004", "--confirm", "--by", "a.admin", "--reason", "x", rc=3, now=T3)
 
 # the tombstone: the id, when, who, why and what went; no data
 t = json.loads(intel("subject", "S000004", "--json", rc=0).stdout)
 expect(t["disposed"] == T3 and t["by"] == "a.admin" and
        t["reason"] == "retention period over" and "1 referral records" in t["removed"], t)
-db = sqlite3.connect("d/intel.db")
-row = db.execute("SELECT active, disposed, grade FROM subjects WHERE id = 4").fetchone()
+row = q("SELECT active, disposed, grade FROM subjects WHERE id = 4")[0]
 expect(row == (0, T3, None), row)
-for tbl, q in (("subject_records", "subject = 4"), ("assessments", "subject = 4"),
+for tbl, cond in (("subject_records", "subject = 4"), ("assessments", "subject = 4"),
                ("packages", "subject = 4"), ("alerts", "subject = 4"),
                ("factors", "subject = 4")):
-    n = db.execute(f"SELECT count(*) FROM {tbl} WHERE {q}").fetchone()[0]
+    n = store_query("d", "intel", f"SELECT count(*) FROM {tbl} WHERE {cond}")[0][0]
     expect(n == 0, (tbl, n))
-after = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in counts}
+after = {t: q(f"SELECT count(*) FROM {t}")[0][0] for t in counts}
 expect(after["records"] == counts["records"] - 1 and after["packages"] == counts["packages"] - 1,
        (counts, after))
-expect(db.execute("SELECT id, records FROM batches ORDER BY id").fetchall() == batches,
+expect(q("SELECT id, records FROM batches ORDER BY id") == batches,
        "batches keep their counts")
-expect(db.execute("SELECT action, by FROM subject_history WHERE subject = 4 ORDER BY id"
-                  ).fetchall()[-1] == ("disposal", "a.admin"), "history row")
-a = db.execute("SELECT who, object, detail FROM audit WHERE action = 'intel.dispose'").fetchall()
+expect(q("SELECT action, by FROM subject_history WHERE subject = 4 ORDER BY id"
+         )[-1] == ("disposal", "a.admin"), "history row")
+a = q("SELECT who, object, detail FROM audit WHERE action = 'intel.dispose'")
 expect(len(a) == 1 and a[0][:2] == ("a.admin", "S000004") and
        not any(f.decode() in a[0][2] for f in fakes), a)
-db.close()
 
 # everything else copes: no crash, no ghost rows
 for args in (("subjects", "--json"), ("packages", "--json"), ("query", "--by", "force"),
@@ -173,9 +171,8 @@ expect(b"S000004" in intel("subject", "S000004", rc=0).stdout, "tombstone shown"
 # the same person referred again is a new subject, not the old one revived
 src = os.path.join(D, "small.csv")
 lines = open(src, encoding="utf-8").read().splitlines()
-rec = sqlite3.connect("d/intel.db").execute(
-    "SELECT ref FROM records r JOIN batches b ON b.id = r.batch WHERE r.ref IS NOT NULL"
-    " ORDER BY r.id").fetchall()
+rec = q("SELECT ref FROM records r JOIN batches b ON b.id = r.batch WHERE r.ref IS NOT NULL"
+        " ORDER BY r.id")
 gone = [l for l in lines[1:] if l.split(",")[0] not in {r[0] for r in rec}]
 again = [l for l in gone if any(f.decode() in l for f in fakes)]
 expect(len(again) == 1, gone)
@@ -183,12 +180,10 @@ open("again.csv", "w").write(lines[0] + "\n" + again[0].replace(again[0].split("
                              + "\n")
 intel("ingest", "--source", "again", "again.csv", now="2027-02-01T00:00:00Z")   # may refuse a factor
 intel("update", rc=0, now="2027-02-01T00:00:00Z")
-db = sqlite3.connect("d/intel.db")
-new = db.execute("SELECT sr.subject FROM subject_records sr JOIN records r ON r.id = sr.record"
-                 " WHERE r.ref = 'AGAIN1'").fetchone()[0]
+new = q("SELECT sr.subject FROM subject_records sr JOIN records r ON r.id = sr.record"
+        " WHERE r.ref = 'AGAIN1'")[0][0]
 expect(new > 9, new)
-expect(db.execute("SELECT active, disposed FROM subjects WHERE id = 4").fetchone() == (0, T3),
+expect(q("SELECT active, disposed FROM subjects WHERE id = 4")[0] == (0, T3),
        "the tombstone stays a tombstone")
-db.close()
 print("ok")
 PY

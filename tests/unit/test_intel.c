@@ -4,10 +4,11 @@
  * hashes are looked up in the hash-set store. */
 #include "testutil.h"
 
-#include <sqlite3.h>
 #include <unistd.h>
 #include <ward/intel.h>
 #include <ward/store.h>
+
+#include "store/sql.h"
 
 static char dir[256];
 
@@ -25,6 +26,18 @@ static int teardown(void **state)
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     return system(cmd);
+}
+
+/* The intel store of dir as the library finds it: intel.db, or in the
+ * PostgreSQL pass the data directory's schema on the server. */
+static wsql *open_store(void)
+{
+    wsql_target t;
+    ward_error err;
+    assert_int_equal(wsql_resolve(dir, NULL, "intel", "intel.db", &t, &err), WARD_OK);
+    wsql *db = NULL;
+    assert_int_equal(wsql_open(&t, SQLITE_OPEN_READWRITE, NULL, &db), SQLITE_OK);
+    return db;
 }
 
 static void write_file(const char *name, const char *text)
@@ -70,12 +83,11 @@ static void test_newer_schema_refused(void **state)
     ward_error err;
     assert_int_equal(ward_intel_open(dir, &in, &err), WARD_OK);
     ward_intel_close(in);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    wsql *db = open_store();
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", ward_intel_schema_version() + 1);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    assert_int_equal(wsql_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    wsql_close(db);
     assert_int_equal(ward_intel_open(dir, &in, &err), WARD_EUNSUPPORTED);
     unlink(path);
 }
@@ -143,16 +155,13 @@ static void test_hash_lookup(void **state)
 
 static int64_t count_rows(const char *sql)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/intel.db", dir);
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    wsql *db = open_store();
+    wsql_stmt *st;
+    assert_int_equal(wsql_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(wsql_step(st), SQLITE_ROW);
+    int64_t n = wsql_column_int64(st, 0);
+    wsql_finalize(st);
+    wsql_close(db);
     return n;
 }
 
@@ -193,7 +202,8 @@ static void test_dispose_takes_merged(void **state)
     assert_int_equal(ward_intel_dispose(in, "S000001", "t", "", t2, &d, &err), WARD_EINVAL);
     assert_int_equal(ward_intel_dispose(in, "S000001", "admin", "spent", t2, &d, &err), WARD_OK);
     assert_non_null(strstr(d.removed, "2 referral records"));
-    assert_true(d.file_cleared);
+    if (!getenv("WARD_STORE")) /* SQLite: the file no longer holds the rows */
+        assert_true(d.file_cleared);
     assert_int_equal(ward_intel_disposal_get(in, "S000002", &d, &err), WARD_OK);
     assert_string_equal(d.by, "admin");
     assert_int_equal(ward_intel_dispose(in, "S000001", "admin", "x", t2, &d, &err),
@@ -210,19 +220,17 @@ static void test_dispose_takes_merged(void **state)
 
 /* An intel.db of schema 1 (before retention) opens, gains the retention
  * columns with its data intact, and its subjects get dates at the first
- * refresh. Schema 1 is made from today's by dropping what step 2 added. */
+ * refresh. Schema 1 is made from today's by dropping what steps 2 and 3
+ * added. */
 static void test_migrate_from_schema_1(void **state)
 {
     (void)state;
-    char path[512];
-    snprintf(path, sizeof path, "%s/intel.db", dir);
     ward_intel *in = NULL;
     ward_error err;
     assert_int_equal(ward_intel_open(dir, &in, &err), WARD_OK);
     ward_intel_close(in);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
+    wsql *db = open_store();
+    assert_int_equal(wsql_exec(db,
                                   "ALTER TABLE subjects DROP COLUMN review_by;"
                                   "ALTER TABLE subjects DROP COLUMN retain_until;"
                                   "ALTER TABLE subjects DROP COLUMN retention;"
@@ -233,11 +241,13 @@ static void test_migrate_from_schema_1(void **state)
                                   "ALTER TABLE subjects DROP COLUMN disposed_by;"
                                   "ALTER TABLE subjects DROP COLUMN disposed_reason;"
                                   "ALTER TABLE subjects DROP COLUMN disposed_removed;"
+                                  "DROP INDEX package_events_package;"
+                                  "DROP INDEX overrides_subject;"
                                   "INSERT INTO subjects(id, created) VALUES(1, '2026-01-01T00:00:00Z');"
                                   "PRAGMA user_version = 1",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
-    sqlite3_close(db);
+    wsql_close(db);
     assert_int_equal(ward_intel_open(dir, &in, &err), WARD_OK);
     ward_intel_retention r;
     time_t now = 1798761600;   /* 2027-01-01T00:00:00Z: 365 days on */
@@ -252,13 +262,13 @@ static void test_migrate_from_schema_1(void **state)
     assert_false(r.due);
     assert_int_equal(ward_intel_retention_get(in, "S000002", now, &r, &err), WARD_ENOTFOUND);
     ward_intel_close(in);
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), ward_intel_schema_version());
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    db = open_store();
+    wsql_stmt *st;
+    assert_int_equal(wsql_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(wsql_step(st), SQLITE_ROW);
+    assert_int_equal(wsql_column_int(st, 0), ward_intel_schema_version());
+    wsql_finalize(st);
+    wsql_close(db);
 }
 
 /* The retention policy: a bad line is named by file:line; a file that
