@@ -2,7 +2,8 @@
 # Two `ward serve` nodes sharing one service store, hammered at once: the
 # audit hash chain must stay one sequence (no fork, no lost or duplicated
 # record), every match event must be recorded once, and what one node
-# allow-lists the other honours after its reload tick.
+# allow-lists the other honours after its reload tick; an event that cannot
+# be committed is answered as such.
 #
 # On PostgreSQL the second node has its own data directory and reaches the
 # first one's schemas through ward_prefix, as a node on another machine
@@ -23,7 +24,9 @@ os.environ["WARD_USER"] = "test-admin"
 
 wee = open(os.path.join(I, "wee.jpg"), "rb").read()
 wee_md5 = hashlib.md5(wee).hexdigest()
-ward("hash", "--hashdeep", "-o", "wee.hd", os.path.join(I, "wee.jpg"), check_rc=0)
+other_md5 = hashlib.md5(open(os.path.join(I, "bridge-1-original.jpg"), "rb").read()).hexdigest()
+ward("hash", "--hashdeep", "-o", "wee.hd", os.path.join(I, "wee.jpg"),
+     os.path.join(I, "bridge-1-original.jpg"), check_rc=0)
 ward("db", "import", "--list", "vic", "--category", "1", "wee.hd", check_rc=0)
 
 def key(name, scopes):
@@ -112,9 +115,9 @@ victim = done["event.create"][0]
 st, rv = req(port_b, "POST", "/v1/reviews", {"event_id": victim, "reviewer": "R. Viewer",
              "decision": "reject", "viewed": True, "allowlist": True, "notes": "benign"}, K_REVIEW)
 expect(st == 201 and rv["allowlisted"], f"reject + allow-list on node B {st} {rv}")
-st, again = req(port_b, "POST", "/v1/reviews", {"event_id": victim, "reviewer": "X",
+st, again = req(port_a, "POST", "/v1/reviews", {"event_id": victim, "reviewer": "X",
                 "decision": "confirm", "viewed": True}, K_REVIEW)
-expect(st == 409, f"the review is shared: node A's event, reviewed once ({st})")
+expect(st == 409, f"the review is shared: reviewed on B, refused on A ({st})")
 lookups_after = 0
 for _ in range(100):
     st, l = req(port_a, "POST", "/v1/match", {"hashes": [wee_md5], "record_event": False}, K_MATCH)
@@ -123,6 +126,14 @@ for _ in range(100):
         break
     time.sleep(0.05)
 expect(l["results"][0].get("allowlisted"), f"node A honours node B's allow-list {l}")
+
+# ---- a batch that cannot be committed is reported, not lost silently -----------
+store_query("d", "service", "ALTER TABLE events RENAME TO events_away")
+for port in (port_a, port_b):
+    st, m = req(port, "POST", "/v1/match", {"hashes": [other_md5]}, K_MATCH)
+    expect(st == 200 and m["alert"] and m["event_id"] is None and m.get("event_error"),
+           f"an unrecorded event says so on {port}: {m}")
+store_query("d", "service", "ALTER TABLE events_away RENAME TO events")
 
 for p in (node_a, node_b):
     p.send_signal(signal.SIGTERM)
