@@ -328,6 +328,11 @@ ward_status svc_audit(svc_state *s, const char *actor, const char *action, const
     return rc;
 }
 
+/* The log is read in pages by seq: PostgreSQL hands a statement's whole
+ * result over at once, and a busy service's log runs to millions of rows. */
+#define AUDIT_PAGE 10000
+#define AUDIT_PAGE_SQL "10000"
+
 ward_status ward_serve_audit_verify(const char *datadir, uint64_t *records, char head[65],
                                     ward_error *err)
 {
@@ -338,27 +343,38 @@ ward_status ward_serve_audit_verify(const char *datadir, uint64_t *records, char
     wsql_stmt *st;
     char prev[65] = "0000000000000000000000000000000000000000000000000000000000000000";
     uint64_t n = 0;
-    if (wsql_prepare_v2(s->db, "SELECT seq,at,actor,action,object,detail,prev,hash"
-                               " FROM audit ORDER BY seq", -1, &st, NULL) != SQLITE_OK) {
+    if (wsql_prepare_v2(s->db, "SELECT seq,at,actor,action,object,detail,prev,hash FROM audit"
+                               " WHERE seq > ? ORDER BY seq LIMIT " AUDIT_PAGE_SQL,
+                        -1, &st, NULL) != SQLITE_OK) {
         rc = db_fail(s, err, "reading the audit log");
         svc_close(s);
         return rc;
     }
-    int step = SQLITE_DONE;
-    while (rc == WARD_OK && (step = wsql_step(st)) == SQLITE_ROW) {
-        char h[65];
-        audit_hash(prev, col_text(st, 1), col_text(st, 2), col_text(st, 3), col_text(st, 4),
-                   col_text(st, 5), h);
-        const char *stored_prev = col_text(st, 6), *stored = col_text(st, 7);
-        if (!stored_prev || strcmp(stored_prev, prev) != 0 || !stored || strcmp(stored, h) != 0)
-            rc = ward_fail(err, WARD_EFORMAT,
-                           "audit record %lld does not follow from the one before: the log "
-                           "was altered", (long long)wsql_column_int64(st, 0));
-        memcpy(prev, h, sizeof prev);
-        n++;
-    }
-    if (rc == WARD_OK && step != SQLITE_DONE) /* not "intact" after reading half */
-        rc = db_fail(s, err, "reading the audit log");
+    int64_t after = INT64_MIN;
+    int page;
+    do {
+        page = 0;
+        wsql_reset(st);
+        wsql_bind_int64(st, 1, after);
+        int step = SQLITE_DONE;
+        while (rc == WARD_OK && (step = wsql_step(st)) == SQLITE_ROW) {
+            char h[65];
+            after = wsql_column_int64(st, 0);
+            audit_hash(prev, col_text(st, 1), col_text(st, 2), col_text(st, 3),
+                       col_text(st, 4), col_text(st, 5), h);
+            const char *stored_prev = col_text(st, 6), *stored = col_text(st, 7);
+            if (!stored_prev || strcmp(stored_prev, prev) != 0 || !stored ||
+                strcmp(stored, h) != 0)
+                rc = ward_fail(err, WARD_EFORMAT,
+                               "audit record %lld does not follow from the one before: the "
+                               "log was altered", (long long)after);
+            memcpy(prev, h, sizeof prev);
+            n++;
+            page++;
+        }
+        if (rc == WARD_OK && step != SQLITE_DONE) /* not "intact" after reading half */
+            rc = db_fail(s, err, "reading the audit log");
+    } while (rc == WARD_OK && page == AUDIT_PAGE);
     wsql_finalize(st);
     svc_close(s);
     if (records)

@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 #include "serve/web.h"
+#include "store/sql.h"
 
 #include <pthread.h>
 #include <unistd.h>
@@ -165,6 +166,37 @@ static void test_lockout_two_nodes(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* ward audit verify reads the log in pages of 10,000: a chain that spans
+ * a page boundary verifies, and a record altered after it is found. */
+static void test_audit_verify_pages(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ward-test-audit-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    ward_error err;
+    svc_state *s;
+    assert_int_equal(svc_open(dir, &s, &err), WARD_OK);
+    enum { N = 10000 + 5 };
+    for (int i = 0; i < N; i++) {
+        char obj[32];
+        snprintf(obj, sizeof obj, "event/%d", i);
+        assert_int_equal(svc_audit(s, "t", "event.read", obj, NULL, &err), WARD_OK);
+    }
+    uint64_t records;
+    char head[65];
+    assert_int_equal(ward_serve_audit_verify(dir, &records, head, &err), WARD_OK);
+    assert_int_equal(records, N);
+    wsql *db = svc_lock(s);
+    assert_int_equal(wsql_exec(db, "UPDATE audit SET actor = 'x' WHERE seq = (SELECT max(seq)"
+                                   " FROM audit)", NULL, NULL, NULL), SQLITE_OK);
+    svc_unlock(s);
+    svc_close(s);
+    assert_int_equal(ward_serve_audit_verify(dir, &records, head, &err), WARD_EFORMAT);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -173,6 +205,7 @@ int main(void)
         cmocka_unit_test(test_form_fields),
         cmocka_unit_test(test_login_lockout_sessions),
         cmocka_unit_test(test_lockout_two_nodes),
+        cmocka_unit_test(test_audit_verify_pages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
