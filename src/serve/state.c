@@ -46,6 +46,10 @@ struct svc_state {
      * once under its lock, then carried from append to append): a batch of
      * N events costs one read of the head, not N. "" outside one. */
     char head[65];
+    /* The statements every match event runs, prepared once per connection
+     * (cached(), under the lock): SQLite skips the compile, PostgreSQL the
+     * parse and plan (a statement run twice is prepared server-side). */
+    wsql_stmt *st_event, *st_head, *st_audit;
     allow_set allow;
     pthread_mutex_t q_lock;    /* group commit of match events */
     pthread_cond_t q_done;
@@ -209,6 +213,9 @@ void svc_close(svc_state *s)
 {
     if (!s)
         return;
+    wsql_finalize(s->st_event);
+    wsql_finalize(s->st_head);
+    wsql_finalize(s->st_audit);
     wsql_close(s->db);
     pthread_mutex_destroy(&s->lock);
     pthread_rwlock_destroy(&s->allow.lock);
@@ -239,7 +246,7 @@ static int prepare_insert(svc_state *s, const char *sql, wsql_stmt **st)
     return wsql_prepare_v2(s->db, sql, -1, st, NULL);
 }
 
-/* Steps and finalizes a statement from prepare_insert(); *id the new row's. */
+/* Steps a statement from prepare_insert(); *id the new row's. */
 static int step_insert(svc_state *s, wsql_stmt *st, int64_t *id)
 {
     int rc = wsql_step(st);
@@ -249,8 +256,27 @@ static int step_insert(svc_state *s, wsql_stmt *st, int64_t *id)
     } else if (rc == SQLITE_DONE) {
         *id = wsql_last_insert_rowid(s->db);
     }
-    wsql_finalize(st);
     return rc;
+}
+
+/* *slot, prepared on first use by prepare (wsql_prepare_v2 or
+ * prepare_insert); hand it back with release() once read. */
+static int cached(svc_state *s, wsql_stmt **slot, const char *sql,
+                  int (*prepare)(svc_state *, const char *, wsql_stmt **))
+{
+    return *slot ? SQLITE_OK : prepare(s, sql, slot);
+}
+
+static int prepare_plain(svc_state *s, const char *sql, wsql_stmt **st)
+{
+    return wsql_prepare_v2(s->db, sql, -1, st, NULL);
+}
+
+/* Reset: on SQLite a SELECT left unreset keeps its read snapshot open. */
+static void release(wsql_stmt *st)
+{
+    wsql_reset(st);
+    wsql_clear_bindings(st);
 }
 
 /* ---- audit ---------------------------------------------------------------- */
@@ -283,35 +309,37 @@ static ward_status audit_append(svc_state *s, const char *actor, const char *act
                                 const char *object, const char *detail, ward_error *err)
 {
     char prev[65] = "0000000000000000000000000000000000000000000000000000000000000000";
-    wsql_stmt *st;
     if (s->head[0]) {
         memcpy(prev, s->head, sizeof prev);
     } else {
-        if (wsql_prepare_v2(s->db, "SELECT hash FROM audit ORDER BY seq DESC LIMIT 1", -1, &st,
-                            NULL) != SQLITE_OK)
+        if (cached(s, &s->st_head, "SELECT hash FROM audit ORDER BY seq DESC LIMIT 1",
+                   prepare_plain) != SQLITE_OK)
             return db_fail(s, err, "reading the audit log");
-        int rc = wsql_step(st);
-        if (rc == SQLITE_ROW && col_text(st, 0))
-            snprintf(prev, sizeof prev, "%s", col_text(st, 0));
-        wsql_finalize(st);
+        int rc = wsql_step(s->st_head);
+        if (rc == SQLITE_ROW && col_text(s->st_head, 0))
+            snprintf(prev, sizeof prev, "%s", col_text(s->st_head, 0));
+        ward_status out = WARD_OK;
         if (rc != SQLITE_ROW && rc != SQLITE_DONE) /* never chain onto a head not read */
-            return db_fail(s, err, "reading the audit log");
+            out = db_fail(s, err, "reading the audit log");
+        release(s->st_head);
+        if (out != WARD_OK)
+            return out;
     }
     char at[32], hash[65];
     svc_now(at);
     audit_hash(prev, at, actor, action, object, detail, hash);
-    if (wsql_prepare_v2(s->db, "INSERT INTO audit(at,actor,action,object,detail,prev,hash)"
-                               " VALUES(?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
+    if (cached(s, &s->st_audit, "INSERT INTO audit(at,actor,action,object,detail,prev,hash)"
+                                " VALUES(?,?,?,?,?,?,?)", prepare_plain) != SQLITE_OK)
         return db_fail(s, err, "writing the audit log");
     const char *v[7] = {at, actor, action, object, detail, prev, hash};
     for (int i = 0; i < 7; i++)
-        wsql_bind_text(st, i + 1, v[i], -1, SQLITE_TRANSIENT);
-    int rc = wsql_step(st);
-    wsql_finalize(st);
-    if (rc != SQLITE_DONE)
-        return db_fail(s, err, "writing the audit log");
-    memcpy(s->head, hash, sizeof s->head);
-    return WARD_OK;
+        wsql_bind_text(s->st_audit, i + 1, v[i], -1, SQLITE_STATIC);
+    ward_status out = wsql_step(s->st_audit) == SQLITE_DONE
+                          ? WARD_OK : db_fail(s, err, "writing the audit log");
+    release(s->st_audit);
+    if (out == WARD_OK)
+        memcpy(s->head, hash, sizeof s->head);
+    return out;
 }
 
 /* A write transaction: SQLite's write lock, or on PostgreSQL the schema's
@@ -605,20 +633,24 @@ ward_status svc_keys_each(svc_state *s, int (*cb)(void *ctx, const ward_apikey *
 static ward_status event_insert(svc_state *s, const svc_event_in *ev, int64_t *id,
                                 ward_error *err)
 {
-    wsql_stmt *st;
     char now[32], obj[32];
     svc_now(now);
-    if (prepare_insert(s, "INSERT INTO events(created,key_id,context,hashes,matches,"
-                          "store_revision) VALUES(?,?,?,?,?,?)", &st) != SQLITE_OK)
+    if (cached(s, &s->st_event, "INSERT INTO events(created,key_id,context,hashes,matches,"
+                                "store_revision) VALUES(?,?,?,?,?,?)",
+               prepare_insert) != SQLITE_OK)
         return db_fail(s, err, "recording the match event");
+    wsql_stmt *st = s->st_event;
     wsql_bind_text(st, 1, now, -1, SQLITE_STATIC);
     wsql_bind_text(st, 2, ev->key_id, -1, SQLITE_STATIC);
     wsql_bind_text(st, 3, ev->context_json, -1, SQLITE_STATIC);
     wsql_bind_text(st, 4, ev->hashes_json, -1, SQLITE_STATIC);
     wsql_bind_text(st, 5, ev->matches_json, -1, SQLITE_STATIC);
     wsql_bind_int64(st, 6, (wsql_int64)ev->store_revision);
-    if (step_insert(s, st, id) != SQLITE_DONE)
-        return db_fail(s, err, "recording the match event");
+    ward_status rc = step_insert(s, st, id) == SQLITE_DONE
+                         ? WARD_OK : db_fail(s, err, "recording the match event");
+    release(st);
+    if (rc != WARD_OK)
+        return rc;
     snprintf(obj, sizeof obj, "event/%lld", (long long)*id);
     return audit_append(s, ev->key_id, "event.create", obj, NULL, err);
 }
@@ -1058,7 +1090,9 @@ static ward_status insert_review(svc_state *s, const svc_review_in *r, const cha
     wsql_bind_text(st, 5, r->notes, -1, SQLITE_STATIC);
     wsql_bind_int(st, 6, r->viewed != 0);
     wsql_bind_text(st, 7, now, -1, SQLITE_STATIC);
-    if (step_insert(s, st, id) != SQLITE_DONE)
+    int rc = step_insert(s, st, id);
+    wsql_finalize(st);
+    if (rc != SQLITE_DONE)
         return db_fail(s, err, "recording the review");
     char sql[96];
     snprintf(sql, sizeof sql, "UPDATE events SET status='%s' WHERE id=%lld",
@@ -1077,7 +1111,9 @@ static ward_status insert_report(svc_state *s, int64_t event_id, const event_row
         return db_fail(s, err, "writing the report");
     wsql_bind_int64(st, 1, event_id);
     wsql_bind_text(st, 2, now, -1, SQLITE_STATIC);
-    if (step_insert(s, st, id) != SQLITE_DONE)
+    int rc = step_insert(s, st, id);
+    wsql_finalize(st);
+    if (rc != SQLITE_DONE)
         return db_fail(s, err, "writing the report");
     char *body = build_report(s->datadir, *id, event_id, e, r, now);
     if (!body)
