@@ -11,9 +11,11 @@
  * allow-list. Every change is appended to a hash-chained audit log.
  * docs/serve.md is the API reference.
  *
- * State lives in <datadir>/service.db (SQLite, WAL): API keys (only the
- * SHA-256 of each secret), events, reviews, reports, allow-list, audit. The
- * hash sets are read from <datadir>/ward.db through ward_match (match.h).
+ * State lives in <datadir>/service.db (SQLite, WAL), or in the "service"
+ * schema of the data directory's PostgreSQL store, shared by every node
+ * using it (docs/deploy.md): API keys (only the SHA-256 of each secret),
+ * events, reviews, reports, allow-list, audit. The hash sets are read
+ * through ward_match (match.h).
  */
 #ifndef WARD_SERVE_H
 #define WARD_SERVE_H

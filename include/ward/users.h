@@ -14,8 +14,9 @@
  *   admin             users; the audit log
  *
  * Passwords are kept only as libsodium Argon2id strings (crypto_pwhash_str,
- * interactive limits). Users live in <datadir>/service.db beside the API
- * keys; every change is written to its hash-chained audit log.
+ * interactive limits). Users live in the service store (<datadir>/service.db,
+ * or its PostgreSQL schema) beside the API keys; every change is written to
+ * its hash-chained audit log.
  */
 #ifndef WARD_USERS_H
 #define WARD_USERS_H

@@ -6,9 +6,10 @@
  * slow password hash would add nothing but latency to every request. Live
  * keys are cached in memory and re-read at each reload tick (a revocation
  * takes effect within the reload interval) and on an unknown id when
- * service.db was changed by another process since (SQLite's data_version:
- * no disk read), so a new key works at once and random tokens cannot turn
- * into a database load.
+ * service.db was changed by another process since (svc_data_version:
+ * SQLite's data_version, no disk read; on PostgreSQL a stamp of the keys
+ * table), so a new key works at once and random tokens cannot turn into a
+ * database load.
  *
  * Rate limits are token buckets per key: `rate` tokens a second up to
  * `burst`; a request takes one.

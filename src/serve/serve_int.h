@@ -24,8 +24,8 @@ void svc_close(svc_state *s);
 /* The connection, under the state's mutex, for the web application's
  * tables (users.c, session.c); every svc_lock pairs with one svc_unlock.
  * Do not call other svc_* functions in between: they take the mutex. */
-struct sqlite3;
-struct sqlite3 *svc_lock(svc_state *s);
+struct wsql;
+struct wsql *svc_lock(svc_state *s);
 void svc_unlock(svc_state *s);
 
 /* Now as "YYYY-MM-DDTHH:MM:SSZ". */
@@ -38,7 +38,9 @@ typedef struct svc_key {
     double rate, burst;
 } svc_key;
 
-/* Changes whenever another connection (e.g. `ward apikey`) committed. */
+/* Changes whenever the API keys may have changed elsewhere: on SQLite when
+ * another connection (e.g. `ward apikey`) committed, on PostgreSQL when any
+ * node or process added or revoked a key. */
 int64_t svc_data_version(svc_state *s);
 
 /* Every live key; caller frees *keys. */
@@ -91,8 +93,11 @@ void svc_evidence_dir(const char *datadir, int64_t event_id, char *out, size_t c
 const char *svc_datadir(const svc_state *s);
 /* The report's JSON text (caller frees). */
 ward_status svc_report_get(svc_state *s, int64_t id, char **json, ward_error *err);
-/* Is this hash (lower hex) on the allow-list? */
+/* Is this hash (lower hex) on the allow-list? (The node's in-memory copy.) */
 int svc_allowlisted(svc_state *s, const char *hex);
+/* Re-reads the allow-list when other processes or nodes added to it (its
+ * row count moved); called at each reload tick. */
+ward_status svc_allow_refresh(svc_state *s, ward_error *err);
 /* Append to the audit log (its own transaction). */
 ward_status svc_audit(svc_state *s, const char *actor, const char *action,
                       const char *object, const char *detail, ward_error *err);

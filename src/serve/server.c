@@ -384,6 +384,7 @@ static void reload_once(ward_server *s)
     else if (changed)
         atomic_fetch_add(&s->ctx.metrics.reloads, 1);
     svc_auth_refresh(s->ctx.auth, NULL);
+    svc_allow_refresh(s->ctx.state, NULL); /* what other nodes allow-listed */
 }
 
 static void *reloader_main(void *arg)

@@ -1,14 +1,21 @@
 /*
  * service.db: what the match service remembers -- API keys, match events,
  * reviews, reports, the allow-list and an append-only, hash-chained audit
- * log. One SQLite connection behind a mutex: writes are rare next to
- * matching (only matches write) and SQLite serialises writers anyway.
+ * log. One connection (wsql: SQLite, or the schema PREFIX_service on a
+ * PostgreSQL server) behind a mutex: writes are rare next to matching (only
+ * matches write) and the store serialises writers anyway.
+ *
+ * On PostgreSQL several `ward serve` nodes share these tables. Every write
+ * runs inside BEGIN IMMEDIATE, which there takes the schema's advisory lock:
+ * the audit chain's append (read the head, hash, insert) is then one
+ * sequence across all nodes, never a fork. What stays per node: the
+ * in-memory copies (allow-list, key cache and rate-limit buckets).
  */
 #include "serve/serve_int.h"
+#include "store/sql.h"
 #include "util/error.h"
 
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +27,11 @@
 
 /* The allow-list is consulted for every hash matched, so it is held in
  * memory (sorted, binary-searched) behind a read-write lock instead of
- * costing a query under the connection's mutex. Only this service writes
- * it, so the copy is refreshed after each insert. */
+ * costing a query under the connection's mutex. The copy is refreshed after
+ * each insert of this node and, for other processes' inserts (another node
+ * on the same PostgreSQL schema, a second ward serve on the same SQLite
+ * file), at each reload tick when the table's row count moved (rows are
+ * never deleted, so the count is a version). */
 typedef struct allow_set {
     pthread_rwlock_t lock;
     char (*v)[72];
@@ -30,8 +40,16 @@ typedef struct allow_set {
 
 struct svc_state {
     char *datadir;
-    sqlite3 *db;
+    wsql *db;
     pthread_mutex_t lock;
+    /* The audit chain's head inside the current write transaction (read
+     * once under its lock, then carried from append to append): a batch of
+     * N events costs one read of the head, not N. "" outside one. */
+    char head[65];
+    /* The statements every match event runs, prepared once per connection
+     * (cached(), under the lock): SQLite skips the compile, PostgreSQL the
+     * parse and plan (a statement run twice is prepared server-side). */
+    wsql_stmt *st_event, *st_head, *st_audit;
     allow_set allow;
     pthread_mutex_t q_lock;    /* group commit of match events */
     pthread_cond_t q_done;
@@ -72,17 +90,18 @@ static const char schema_v1[] =
 
 /* v2: people of the web application (users.c, session.c). Passwords are
  * Argon2id strings; session ids and TOTP secrets never stored in clear
- * (sessions by SHA-256). */
+ * (sessions by SHA-256). "user" is quoted: a reserved word (CURRENT_USER)
+ * on PostgreSQL, the same column on SQLite. */
 static const char schema_v2[] =
     "CREATE TABLE users("
     "  name TEXT PRIMARY KEY, role TEXT NOT NULL, unit TEXT NOT NULL,"
     "  pwhash TEXT NOT NULL, totp_secret TEXT, disabled INTEGER NOT NULL DEFAULT 0,"
     "  created TEXT NOT NULL, created_by TEXT NOT NULL);"
     "CREATE TABLE sessions("
-    "  id_sha256 TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(name),"
+    "  id_sha256 TEXT PRIMARY KEY, \"user\" TEXT NOT NULL REFERENCES users(name),"
     "  csrf TEXT NOT NULL, created REAL NOT NULL, seen REAL NOT NULL);"
-    "CREATE TABLE login_failures(user TEXT NOT NULL, at REAL NOT NULL);"
-    "CREATE INDEX login_failures_user ON login_failures(user, at);";
+    "CREATE TABLE login_failures(\"user\" TEXT NOT NULL, at REAL NOT NULL);"
+    "CREATE INDEX login_failures_user ON login_failures(\"user\", at);";
 
 void svc_now(char out[32])
 {
@@ -96,18 +115,18 @@ static ward_status allow_load(svc_state *s, ward_error *err);
 
 static ward_status db_fail(svc_state *s, ward_error *err, const char *what)
 {
-    return ward_fail(err, WARD_EIO, "service.db: %s: %s", what, sqlite3_errmsg(s->db));
+    return ward_fail(err, WARD_EIO, "service.db: %s: %s", what, wsql_errmsg(s->db));
 }
 
 static int schema_version(svc_state *s)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     int version = -1;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+    if (wsql_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
         return -1;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        version = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+    if (wsql_step(st) == SQLITE_ROW)
+        version = wsql_column_int(st, 0);
+    wsql_finalize(st);
     return version;
 }
 
@@ -123,23 +142,23 @@ static ward_status migrate(svc_state *s, ward_error *err)
     if (version == SVC_SCHEMA_VERSION)
         return WARD_OK;
     char *msg = NULL;
-    int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    int rc = wsql_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     /* Another process (ward serve starting while ward apikey runs) may have
      * migrated between the read above and the lock: read again under it. */
     if (rc == SQLITE_OK && (version = schema_version(s)) >= SVC_SCHEMA_VERSION)
-        return sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK
+        return wsql_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK
                    ? WARD_OK : db_fail(s, err, "reading the schema version");
     if (rc == SQLITE_OK && version < 1)
-        rc = sqlite3_exec(s->db, schema_v1, NULL, NULL, &msg);
+        rc = wsql_exec(s->db, schema_v1, NULL, NULL, &msg);
     if (rc == SQLITE_OK && version < 2)
-        rc = sqlite3_exec(s->db, schema_v2, NULL, NULL, &msg);
+        rc = wsql_exec(s->db, schema_v2, NULL, NULL, &msg);
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(s->db, "PRAGMA user_version=2; COMMIT", NULL, NULL, &msg);
+        rc = wsql_exec(s->db, "PRAGMA user_version=2; COMMIT", NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
         ward_fail(err, WARD_EIO, "service.db: creating the schema: %s",
-                  msg ? msg : sqlite3_errmsg(s->db));
-        sqlite3_free(msg);
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+                  msg ? msg : wsql_errmsg(s->db));
+        wsql_free(msg);
+        wsql_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         return WARD_EIO;
     }
     return WARD_OK;
@@ -147,8 +166,11 @@ static ward_status migrate(svc_state *s, ward_error *err)
 
 ward_status svc_open(const char *datadir, svc_state **out, ward_error *err)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/service.db", datadir);
+    /* The data directory is needed on PostgreSQL too: evidence files. */
+    wsql_target t;
+    ward_status st = wsql_resolve(datadir, NULL, "service", "service.db", &t, err);
+    if (st != WARD_OK)
+        return st;
     if (mkdir(datadir, 0700) != 0 && access(datadir, W_OK) != 0)
         return ward_fail(err, WARD_EIO, "cannot use data directory %s", datadir);
     svc_state *s = calloc(1, sizeof *s);
@@ -163,18 +185,18 @@ ward_status svc_open(const char *datadir, svc_state **out, ward_error *err)
     pthread_mutex_init(&s->q_lock, NULL);
     pthread_cond_init(&s->q_done, NULL);
     mode_t old = umask(077); /* keys, events and reports are not for others */
-    int rc = sqlite3_open_v2(path, &s->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                             NULL);
+    int rc = wsql_open(&t, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                       NULL, &s->db);
     umask(old);
-    ward_status st = WARD_OK;
     if (rc != SQLITE_OK)
-        st = ward_fail(err, WARD_EIO, "cannot open %s: %s", path,
-                       s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        st = ward_fail(err, WARD_EIO, "cannot open %s: %s", t.display,
+                       s->db ? wsql_errmsg(s->db) : "out of memory");
     if (st == WARD_OK) {
-        sqlite3_busy_timeout(s->db, 10000);
-        sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                            "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
+        /* PostgreSQL: a writer waits this long for the schema's lock. */
+        wsql_busy_timeout(s->db, 10000);
+        if (wsql_backend_of(s->db) == WSQL_SQLITE)
+            sqlite3_exec(wsql_sqlite(s->db), "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                                             "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
         st = migrate(s, err);
     }
     if (st == WARD_OK)
@@ -191,7 +213,10 @@ void svc_close(svc_state *s)
 {
     if (!s)
         return;
-    sqlite3_close(s->db);
+    wsql_finalize(s->st_event);
+    wsql_finalize(s->st_head);
+    wsql_finalize(s->st_audit);
+    wsql_close(s->db);
     pthread_mutex_destroy(&s->lock);
     pthread_rwlock_destroy(&s->allow.lock);
     pthread_mutex_destroy(&s->q_lock);
@@ -201,9 +226,57 @@ void svc_close(svc_state *s)
     free(s);
 }
 
-static const char *col_text(sqlite3_stmt *st, int i)
+static const char *col_text(wsql_stmt *st, int i)
 {
-    return (const char *)sqlite3_column_text(st, i);
+    return (const char *)wsql_column_text(st, i);
+}
+
+/* An INSERT whose new id the caller wants. On PostgreSQL it gets
+ * "RETURNING id" (the id in the same round trip; lastval() would be a
+ * second); on SQLite last_insert_rowid() is free while RETURNING costs
+ * about 9 us more a statement to compile, so SQLite keeps the plain form. */
+static int prepare_insert(svc_state *s, const char *sql, wsql_stmt **st)
+{
+    char pg[512];
+    if (wsql_backend_of(s->db) == WSQL_POSTGRES) {
+        if (snprintf(pg, sizeof pg, "%s RETURNING id", sql) >= (int)sizeof pg)
+            return SQLITE_TOOBIG;
+        sql = pg;
+    }
+    return wsql_prepare_v2(s->db, sql, -1, st, NULL);
+}
+
+/* Steps a statement from prepare_insert(); *id the new row's. */
+static int step_insert(svc_state *s, wsql_stmt *st, int64_t *id)
+{
+    int rc = wsql_step(st);
+    if (rc == SQLITE_ROW) {
+        *id = wsql_column_int64(st, 0);
+        rc = SQLITE_DONE;
+    } else if (rc == SQLITE_DONE) {
+        *id = wsql_last_insert_rowid(s->db);
+    }
+    return rc;
+}
+
+/* *slot, prepared on first use by prepare (wsql_prepare_v2 or
+ * prepare_insert); hand it back with release() once read. */
+static int cached(svc_state *s, wsql_stmt **slot, const char *sql,
+                  int (*prepare)(svc_state *, const char *, wsql_stmt **))
+{
+    return *slot ? SQLITE_OK : prepare(s, sql, slot);
+}
+
+static int prepare_plain(svc_state *s, const char *sql, wsql_stmt **st)
+{
+    return wsql_prepare_v2(s->db, sql, -1, st, NULL);
+}
+
+/* Reset: on SQLite a SELECT left unreset keeps its read snapshot open. */
+static void release(wsql_stmt *st)
+{
+    wsql_reset(st);
+    wsql_clear_bindings(st);
 }
 
 /* ---- audit ---------------------------------------------------------------- */
@@ -230,44 +303,61 @@ static void audit_hash(const char *prev, const char *at, const char *actor, cons
     ward_hex(dg.sha256, 32, out);
 }
 
-/* Inside a transaction: append one record after the last. */
+/* Inside a write transaction (begin(): the store's write lock, so no other
+ * process or node appends meanwhile): append one record after the last. */
 static ward_status audit_append(svc_state *s, const char *actor, const char *action,
                                 const char *object, const char *detail, ward_error *err)
 {
     char prev[65] = "0000000000000000000000000000000000000000000000000000000000000000";
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT hash FROM audit ORDER BY seq DESC LIMIT 1", -1, &st,
-                           NULL) != SQLITE_OK)
-        return db_fail(s, err, "reading the audit log");
-    if (sqlite3_step(st) == SQLITE_ROW && col_text(st, 0))
-        snprintf(prev, sizeof prev, "%s", col_text(st, 0));
-    sqlite3_finalize(st);
+    if (s->head[0]) {
+        memcpy(prev, s->head, sizeof prev);
+    } else {
+        if (cached(s, &s->st_head, "SELECT hash FROM audit ORDER BY seq DESC LIMIT 1",
+                   prepare_plain) != SQLITE_OK)
+            return db_fail(s, err, "reading the audit log");
+        int rc = wsql_step(s->st_head);
+        if (rc == SQLITE_ROW && col_text(s->st_head, 0))
+            snprintf(prev, sizeof prev, "%s", col_text(s->st_head, 0));
+        ward_status out = WARD_OK;
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) /* never chain onto a head not read */
+            out = db_fail(s, err, "reading the audit log");
+        release(s->st_head);
+        if (out != WARD_OK)
+            return out;
+    }
     char at[32], hash[65];
     svc_now(at);
     audit_hash(prev, at, actor, action, object, detail, hash);
-    if (sqlite3_prepare_v2(s->db, "INSERT INTO audit(at,actor,action,object,detail,prev,hash)"
-                                  " VALUES(?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
+    if (cached(s, &s->st_audit, "INSERT INTO audit(at,actor,action,object,detail,prev,hash)"
+                                " VALUES(?,?,?,?,?,?,?)", prepare_plain) != SQLITE_OK)
         return db_fail(s, err, "writing the audit log");
     const char *v[7] = {at, actor, action, object, detail, prev, hash};
     for (int i = 0; i < 7; i++)
-        sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? WARD_OK : db_fail(s, err, "writing the audit log");
+        wsql_bind_text(s->st_audit, i + 1, v[i], -1, SQLITE_STATIC);
+    ward_status out = wsql_step(s->st_audit) == SQLITE_DONE
+                          ? WARD_OK : db_fail(s, err, "writing the audit log");
+    release(s->st_audit);
+    if (out == WARD_OK)
+        memcpy(s->head, hash, sizeof s->head);
+    return out;
 }
 
+/* A write transaction: SQLite's write lock, or on PostgreSQL the schema's
+ * advisory lock, which every node's writers take (sql.h). */
 static ward_status begin(svc_state *s, ward_error *err)
 {
-    return sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK
+    s->head[0] = '\0';
+    return wsql_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK
                ? WARD_OK : db_fail(s, err, "starting a transaction");
 }
 
 static ward_status finish(svc_state *s, ward_status rc, ward_error *err)
 {
-    if (rc == WARD_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    s->head[0] = '\0'; /* once the lock is gone, another node may append */
+    if (rc == WARD_OK && wsql_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         rc = db_fail(s, err, "committing");
     if (rc != WARD_OK)
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        wsql_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
 }
 
@@ -282,6 +372,11 @@ ward_status svc_audit(svc_state *s, const char *actor, const char *action, const
     return rc;
 }
 
+/* The log is read in pages by seq: PostgreSQL hands a statement's whole
+ * result over at once, and a busy service's log runs to millions of rows. */
+#define AUDIT_PAGE 10000
+#define AUDIT_PAGE_SQL "10000"
+
 ward_status ward_serve_audit_verify(const char *datadir, uint64_t *records, char head[65],
                                     ward_error *err)
 {
@@ -289,28 +384,42 @@ ward_status ward_serve_audit_verify(const char *datadir, uint64_t *records, char
     ward_status rc = svc_open(datadir, &s, err);
     if (rc != WARD_OK)
         return rc;
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     char prev[65] = "0000000000000000000000000000000000000000000000000000000000000000";
     uint64_t n = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT seq,at,actor,action,object,detail,prev,hash"
-                                  " FROM audit ORDER BY seq", -1, &st, NULL) != SQLITE_OK) {
+    if (wsql_prepare_v2(s->db, "SELECT seq,at,actor,action,object,detail,prev,hash FROM audit"
+                               " WHERE seq > ? ORDER BY seq LIMIT " AUDIT_PAGE_SQL,
+                        -1, &st, NULL) != SQLITE_OK) {
         rc = db_fail(s, err, "reading the audit log");
         svc_close(s);
         return rc;
     }
-    while (rc == WARD_OK && sqlite3_step(st) == SQLITE_ROW) {
-        char h[65];
-        audit_hash(prev, col_text(st, 1), col_text(st, 2), col_text(st, 3), col_text(st, 4),
-                   col_text(st, 5), h);
-        const char *stored_prev = col_text(st, 6), *stored = col_text(st, 7);
-        if (!stored_prev || strcmp(stored_prev, prev) != 0 || !stored || strcmp(stored, h) != 0)
-            rc = ward_fail(err, WARD_EFORMAT,
-                           "audit record %lld does not follow from the one before: the log "
-                           "was altered", (long long)sqlite3_column_int64(st, 0));
-        memcpy(prev, h, sizeof prev);
-        n++;
-    }
-    sqlite3_finalize(st);
+    int64_t after = INT64_MIN;
+    int page;
+    do {
+        page = 0;
+        wsql_reset(st);
+        wsql_bind_int64(st, 1, after);
+        int step = SQLITE_DONE;
+        while (rc == WARD_OK && (step = wsql_step(st)) == SQLITE_ROW) {
+            char h[65];
+            after = wsql_column_int64(st, 0);
+            audit_hash(prev, col_text(st, 1), col_text(st, 2), col_text(st, 3),
+                       col_text(st, 4), col_text(st, 5), h);
+            const char *stored_prev = col_text(st, 6), *stored = col_text(st, 7);
+            if (!stored_prev || strcmp(stored_prev, prev) != 0 || !stored ||
+                strcmp(stored, h) != 0)
+                rc = ward_fail(err, WARD_EFORMAT,
+                               "audit record %lld does not follow from the one before: the "
+                               "log was altered", (long long)after);
+            memcpy(prev, h, sizeof prev);
+            n++;
+            page++;
+        }
+        if (rc == WARD_OK && step != SQLITE_DONE) /* not "intact" after reading half */
+            rc = db_fail(s, err, "reading the audit log");
+    } while (rc == WARD_OK && page == AUDIT_PAGE);
+    wsql_finalize(st);
     svc_close(s);
     if (records)
         *records = n;
@@ -319,7 +428,7 @@ ward_status ward_serve_audit_verify(const char *datadir, uint64_t *records, char
     return rc;
 }
 
-sqlite3 *svc_lock(svc_state *s)
+wsql *svc_lock(svc_state *s)
 {
     pthread_mutex_lock(&s->lock);
     return s->db;
@@ -330,15 +439,28 @@ void svc_unlock(svc_state *s)
     pthread_mutex_unlock(&s->lock);
 }
 
+/*
+ * SQLite: PRAGMA data_version, which moves only when another connection
+ * committed, and costs no disk read. PostgreSQL has no such counter per
+ * schema: the translated PRAGMA is the server's WAL position, which every
+ * write anywhere moves (each match event of this very node would look like
+ * a change, and every unknown token would then cost a reload of all keys).
+ * There the stamp is read from api_keys itself: keys are never deleted and
+ * revoked at most once, so rows + revoked rows grows with every change,
+ * whichever node made it.
+ */
 int64_t svc_data_version(svc_state *s)
 {
     pthread_mutex_lock(&s->lock);
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     int64_t v = -1;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW)
-            v = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
+    const char *sql = wsql_backend_of(s->db) == WSQL_SQLITE
+                          ? "PRAGMA data_version"
+                          : "SELECT count(*) + count(revoked) FROM api_keys";
+    if (wsql_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK) {
+        if (wsql_step(st) == SQLITE_ROW)
+            v = wsql_column_int64(st, 0);
+        wsql_finalize(st);
     }
     pthread_mutex_unlock(&s->lock);
     return v;
@@ -351,16 +473,17 @@ ward_status svc_keys_load(svc_state *s, svc_key **keys, size_t *n, ward_error *e
     *keys = NULL;
     *n = 0;
     pthread_mutex_lock(&s->lock);
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = WARD_OK;
-    if (sqlite3_prepare_v2(s->db, "SELECT id,secret_sha256,scopes,rate,burst FROM api_keys"
-                                  " WHERE revoked IS NULL", -1, &st, NULL) != SQLITE_OK) {
+    if (wsql_prepare_v2(s->db, "SELECT id,secret_sha256,scopes,rate,burst FROM api_keys"
+                               " WHERE revoked IS NULL", -1, &st, NULL) != SQLITE_OK) {
         rc = db_fail(s, err, "reading API keys");
         pthread_mutex_unlock(&s->lock);
         return rc;
     }
     size_t cap = 0;
-    while (rc == WARD_OK && sqlite3_step(st) == SQLITE_ROW) {
+    int step = SQLITE_DONE;
+    while (rc == WARD_OK && (step = wsql_step(st)) == SQLITE_ROW) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 16;
             svc_key *v = realloc(*keys, cap * sizeof *v);
@@ -373,13 +496,15 @@ ward_status svc_keys_load(svc_state *s, svc_key **keys, size_t *n, ward_error *e
         svc_key *k = &(*keys)[(*n)++];
         memset(k, 0, sizeof *k);
         snprintf(k->id, sizeof k->id, "%s", col_text(st, 0));
-        if (sqlite3_column_bytes(st, 1) == 32)
-            memcpy(k->secret_sha256, sqlite3_column_blob(st, 1), 32);
-        k->scopes = (unsigned)sqlite3_column_int(st, 2);
-        k->rate = sqlite3_column_double(st, 3);
-        k->burst = sqlite3_column_double(st, 4);
+        if (wsql_column_bytes(st, 1) == 32)
+            memcpy(k->secret_sha256, wsql_column_blob(st, 1), 32);
+        k->scopes = (unsigned)wsql_column_int(st, 2);
+        k->rate = wsql_column_double(st, 3);
+        k->burst = wsql_column_double(st, 4);
     }
-    sqlite3_finalize(st);
+    if (rc == WARD_OK && step != SQLITE_DONE) /* not "no keys" when unreadable */
+        rc = db_fail(s, err, "reading API keys");
+    wsql_finalize(st);
     pthread_mutex_unlock(&s->lock);
     if (rc != WARD_OK) {
         free(*keys);
@@ -393,23 +518,23 @@ static ward_status key_insert(svc_state *s, const char *id, const char *name,
                               const uint8_t sha[32], unsigned scopes, double rate, double burst,
                               const char *who, ward_error *err)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     char now[32];
     svc_now(now);
-    if (sqlite3_prepare_v2(s->db, "INSERT INTO api_keys(id,name,secret_sha256,scopes,rate,burst,"
-                                  "created,created_by) VALUES(?,?,?,?,?,?,?,?)", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (wsql_prepare_v2(s->db, "INSERT INTO api_keys(id,name,secret_sha256,scopes,rate,burst,"
+                               "created,created_by) VALUES(?,?,?,?,?,?,?,?)", -1, &st,
+                        NULL) != SQLITE_OK)
         return db_fail(s, err, "adding the key");
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 3, sha, 32, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, (int)scopes);
-    sqlite3_bind_double(st, 5, rate);
-    sqlite3_bind_double(st, 6, burst);
-    sqlite3_bind_text(st, 7, now, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 8, who, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    wsql_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    wsql_bind_blob(st, 3, sha, 32, SQLITE_STATIC);
+    wsql_bind_int(st, 4, (int)scopes);
+    wsql_bind_double(st, 5, rate);
+    wsql_bind_double(st, 6, burst);
+    wsql_bind_text(st, 7, now, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 8, who, -1, SQLITE_STATIC);
+    int rc = wsql_step(st);
+    wsql_finalize(st);
     return rc == SQLITE_DONE ? WARD_OK : db_fail(s, err, "adding the key");
 }
 
@@ -439,23 +564,23 @@ ward_status svc_key_revoke(svc_state *s, const char *id, const char *who, const 
     pthread_mutex_lock(&s->lock);
     ward_status rc = begin(s, err);
     if (rc == WARD_OK) {
-        sqlite3_stmt *st;
+        wsql_stmt *st;
         char now[32];
         svc_now(now);
-        if (sqlite3_prepare_v2(s->db, "UPDATE api_keys SET revoked=?,revoked_by=?,"
-                                      "revoked_reason=? WHERE id=? AND revoked IS NULL", -1,
-                               &st, NULL) != SQLITE_OK) {
+        if (wsql_prepare_v2(s->db, "UPDATE api_keys SET revoked=?,revoked_by=?,"
+                                   "revoked_reason=? WHERE id=? AND revoked IS NULL", -1,
+                            &st, NULL) != SQLITE_OK) {
             rc = db_fail(s, err, "revoking the key");
         } else {
-            sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 2, who, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
-            if (sqlite3_step(st) != SQLITE_DONE)
+            wsql_bind_text(st, 1, now, -1, SQLITE_STATIC);
+            wsql_bind_text(st, 2, who, -1, SQLITE_STATIC);
+            wsql_bind_text(st, 3, reason, -1, SQLITE_STATIC);
+            wsql_bind_text(st, 4, id, -1, SQLITE_STATIC);
+            if (wsql_step(st) != SQLITE_DONE)
                 rc = db_fail(s, err, "revoking the key");
-            else if (sqlite3_changes(s->db) == 0)
+            else if (wsql_changes(s->db) == 0)
                 rc = ward_fail(err, WARD_ENOTFOUND, "no live API key with id '%s'", id);
-            sqlite3_finalize(st);
+            wsql_finalize(st);
         }
         if (rc == WARD_OK)
             rc = audit_append(s, who, "apikey.revoke", id, reason, err);
@@ -469,29 +594,34 @@ ward_status svc_keys_each(svc_state *s, int (*cb)(void *ctx, const ward_apikey *
                           ward_error *err)
 {
     pthread_mutex_lock(&s->lock);
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = WARD_OK;
-    if (sqlite3_prepare_v2(s->db, "SELECT id,name,scopes,rate,burst,created,created_by,revoked,"
-                                  "revoked_by,revoked_reason FROM api_keys ORDER BY created, id",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (wsql_prepare_v2(s->db, "SELECT id,name,scopes,rate,burst,created,created_by,revoked,"
+                               "revoked_by,revoked_reason FROM api_keys ORDER BY created, id",
+                        -1, &st, NULL) != SQLITE_OK) {
         rc = db_fail(s, err, "reading API keys");
     } else {
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        int step;
+        while ((step = wsql_step(st)) == SQLITE_ROW) {
             ward_apikey k = {0};
             snprintf(k.id, sizeof k.id, "%s", col_text(st, 0));
             k.name = col_text(st, 1);
-            k.scopes = (unsigned)sqlite3_column_int(st, 2);
-            k.rate = sqlite3_column_double(st, 3);
-            k.burst = sqlite3_column_double(st, 4);
+            k.scopes = (unsigned)wsql_column_int(st, 2);
+            k.rate = wsql_column_double(st, 3);
+            k.burst = wsql_column_double(st, 4);
             k.created = col_text(st, 5);
             k.created_by = col_text(st, 6);
             k.revoked = col_text(st, 7);
             k.revoked_by = col_text(st, 8);
             k.revoked_reason = col_text(st, 9);
-            if (cb(ctx, &k))
+            if (cb(ctx, &k)) {
+                step = SQLITE_DONE;
                 break;
+            }
         }
-        sqlite3_finalize(st);
+        if (step != SQLITE_DONE)
+            rc = db_fail(s, err, "reading API keys");
+        wsql_finalize(st);
     }
     pthread_mutex_unlock(&s->lock);
     return rc;
@@ -503,24 +633,24 @@ ward_status svc_keys_each(svc_state *s, int (*cb)(void *ctx, const ward_apikey *
 static ward_status event_insert(svc_state *s, const svc_event_in *ev, int64_t *id,
                                 ward_error *err)
 {
-    sqlite3_stmt *st;
     char now[32], obj[32];
     svc_now(now);
-    if (sqlite3_prepare_v2(s->db, "INSERT INTO events(created,key_id,context,hashes,matches,"
-                                  "store_revision) VALUES(?,?,?,?,?,?)", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (cached(s, &s->st_event, "INSERT INTO events(created,key_id,context,hashes,matches,"
+                                "store_revision) VALUES(?,?,?,?,?,?)",
+               prepare_insert) != SQLITE_OK)
         return db_fail(s, err, "recording the match event");
-    sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, ev->key_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, ev->context_json, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, ev->hashes_json, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, ev->matches_json, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)ev->store_revision);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return db_fail(s, err, "recording the match event");
-    *id = sqlite3_last_insert_rowid(s->db);
+    wsql_stmt *st = s->st_event;
+    wsql_bind_text(st, 1, now, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 2, ev->key_id, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 3, ev->context_json, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 4, ev->hashes_json, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 5, ev->matches_json, -1, SQLITE_STATIC);
+    wsql_bind_int64(st, 6, (wsql_int64)ev->store_revision);
+    ward_status rc = step_insert(s, st, id) == SQLITE_DONE
+                         ? WARD_OK : db_fail(s, err, "recording the match event");
+    release(st);
+    if (rc != WARD_OK)
+        return rc;
     snprintf(obj, sizeof obj, "event/%lld", (long long)*id);
     return audit_append(s, ev->key_id, "event.create", obj, NULL, err);
 }
@@ -599,14 +729,14 @@ static void emit_json_column(yajl_gen g, const char *key, const char *text)
     yajl_tree_free(v);
 }
 
-static void emit_event_row(yajl_gen g, sqlite3_stmt *st)
+static void emit_event_row(yajl_gen g, wsql_stmt *st)
 {
     yajl_gen_map_open(g);
-    jw_kv_int(g, "id", sqlite3_column_int64(st, 0));
+    jw_kv_int(g, "id", wsql_column_int64(st, 0));
     jw_kv_str(g, "created", col_text(st, 1));
     jw_kv_str(g, "key_id", col_text(st, 2));
     jw_kv_str(g, "status", col_text(st, 6));
-    jw_kv_int(g, "store_revision", sqlite3_column_int64(st, 7));
+    jw_kv_int(g, "store_revision", wsql_column_int64(st, 7));
     emit_json_column(g, "context", col_text(st, 3));
     emit_json_column(g, "hashes", col_text(st, 4));
     emit_json_column(g, "matches", col_text(st, 5));
@@ -619,20 +749,24 @@ ward_status svc_events_json(svc_state *s, const char *status, int limit, yajl_ge
                             ward_error *err)
 {
     pthread_mutex_lock(&s->lock);
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = WARD_OK;
-    if (sqlite3_prepare_v2(s->db, "SELECT " EVENT_COLS " FROM events"
-                                  " WHERE ?1 IS NULL OR status=?1 ORDER BY id DESC LIMIT ?2",
-                           -1, &st, NULL) != SQLITE_OK) {
+    /* The CAST: PostgreSQL cannot tell a lone "? IS NULL" parameter's type. */
+    if (wsql_prepare_v2(s->db, "SELECT " EVENT_COLS " FROM events WHERE CAST(?1 AS TEXT)"
+                               " IS NULL OR status=?1 ORDER BY id DESC LIMIT ?2",
+                        -1, &st, NULL) != SQLITE_OK) {
         rc = db_fail(s, err, "reading events");
     } else {
-        sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, limit);
+        wsql_bind_text(st, 1, status, -1, SQLITE_STATIC);
+        wsql_bind_int(st, 2, limit);
         yajl_gen_array_open(g);
-        while (sqlite3_step(st) == SQLITE_ROW)
+        int step;
+        while ((step = wsql_step(st)) == SQLITE_ROW)
             emit_event_row(g, st);
         yajl_gen_array_close(g);
-        sqlite3_finalize(st);
+        if (step != SQLITE_DONE)
+            rc = db_fail(s, err, "reading events");
+        wsql_finalize(st);
     }
     pthread_mutex_unlock(&s->lock);
     return rc;
@@ -641,18 +775,18 @@ ward_status svc_events_json(svc_state *s, const char *status, int limit, yajl_ge
 ward_status svc_event_json(svc_state *s, int64_t id, yajl_gen g, ward_error *err)
 {
     pthread_mutex_lock(&s->lock);
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = WARD_OK;
-    if (sqlite3_prepare_v2(s->db, "SELECT " EVENT_COLS " FROM events WHERE id=?", -1, &st,
-                           NULL) != SQLITE_OK) {
+    if (wsql_prepare_v2(s->db, "SELECT " EVENT_COLS " FROM events WHERE id=?", -1, &st,
+                        NULL) != SQLITE_OK) {
         rc = db_fail(s, err, "reading the event");
     } else {
-        sqlite3_bind_int64(st, 1, id);
-        if (sqlite3_step(st) == SQLITE_ROW)
+        wsql_bind_int64(st, 1, id);
+        if (wsql_step(st) == SQLITE_ROW)
             emit_event_row(g, st);
         else
             rc = ward_fail(err, WARD_ENOTFOUND, "no match event %lld", (long long)id);
-        sqlite3_finalize(st);
+        wsql_finalize(st);
     }
     pthread_mutex_unlock(&s->lock);
     return rc;
@@ -668,14 +802,15 @@ static int cmp_allow(const void *a, const void *b)
 /* Re-read the allow-list into memory; with s->lock held. */
 static ward_status allow_load(svc_state *s, ward_error *err)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT hash FROM allowlist ORDER BY hash", -1, &st, NULL) !=
+    wsql_stmt *st;
+    if (wsql_prepare_v2(s->db, "SELECT hash FROM allowlist ORDER BY hash", -1, &st, NULL) !=
         SQLITE_OK)
         return db_fail(s, err, "reading the allow-list");
     char (*v)[72] = NULL;
     size_t n = 0, cap = 0;
     ward_status rc = WARD_OK;
-    while (rc == WARD_OK && sqlite3_step(st) == SQLITE_ROW) {
+    int step = SQLITE_DONE;
+    while (rc == WARD_OK && (step = wsql_step(st)) == SQLITE_ROW) {
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
             char (*nv)[72] = realloc(v, cap * sizeof *v);
@@ -687,7 +822,9 @@ static ward_status allow_load(svc_state *s, ward_error *err)
         }
         snprintf(v[n++], 72, "%s", col_text(st, 0));
     }
-    sqlite3_finalize(st);
+    if (rc == WARD_OK && step != SQLITE_DONE) /* keep the copy we have */
+        rc = db_fail(s, err, "reading the allow-list");
+    wsql_finalize(st);
     if (rc != WARD_OK) {
         free(v);
         return rc;
@@ -700,6 +837,30 @@ static ward_status allow_load(svc_state *s, ward_error *err)
     s->allow.n = n;
     pthread_rwlock_unlock(&s->allow.lock);
     return WARD_OK;
+}
+
+ward_status svc_allow_refresh(svc_state *s, ward_error *err)
+{
+    pthread_mutex_lock(&s->lock);
+    wsql_stmt *st;
+    int64_t rows = -1;
+    ward_status rc = WARD_OK;
+    if (wsql_prepare_v2(s->db, "SELECT count(*) FROM allowlist", -1, &st, NULL) != SQLITE_OK) {
+        rc = db_fail(s, err, "reading the allow-list");
+    } else {
+        if (wsql_step(st) == SQLITE_ROW)
+            rows = wsql_column_int64(st, 0);
+        wsql_finalize(st);
+        if (rows < 0)
+            rc = db_fail(s, err, "reading the allow-list");
+    }
+    pthread_rwlock_rdlock(&s->allow.lock);
+    int moved = rows >= 0 && (size_t)rows != s->allow.n;
+    pthread_rwlock_unlock(&s->allow.lock);
+    if (moved)
+        rc = allow_load(s, err);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
 }
 
 int svc_allowlisted(svc_state *s, const char *hex)
@@ -724,21 +885,21 @@ static ward_status allowlist_event(svc_state *s, int64_t event_id, const char *h
         const char *h = jv_str(v->u.array.values[i], "hash");
         if (!h)
             continue;
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO allowlist(hash,added,added_by,"
-                                      "event_id,reason) VALUES(?,?,?,?,?)", -1, &st,
-                               NULL) != SQLITE_OK) {
+        wsql_stmt *st;
+        if (wsql_prepare_v2(s->db, "INSERT OR IGNORE INTO allowlist(hash,added,added_by,"
+                                   "event_id,reason) VALUES(?,?,?,?,?)", -1, &st,
+                            NULL) != SQLITE_OK) {
             rc = db_fail(s, err, "updating the allow-list");
             break;
         }
-        sqlite3_bind_text(st, 1, h, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, who, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, event_id);
-        sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE)
+        wsql_bind_text(st, 1, h, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 2, now, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 3, who, -1, SQLITE_STATIC);
+        wsql_bind_int64(st, 4, event_id);
+        wsql_bind_text(st, 5, reason, -1, SQLITE_STATIC);
+        if (wsql_step(st) != SQLITE_DONE)
             rc = db_fail(s, err, "updating the allow-list");
-        sqlite3_finalize(st);
+        wsql_finalize(st);
         if (rc == WARD_OK)
             rc = audit_append(s, who, "allowlist.add", h, reason, err);
     }
@@ -765,13 +926,13 @@ static void event_row_free(event_row *e)
 static ward_status event_load(svc_state *s, int64_t id, event_row *e, ward_error *err)
 {
     memset(e, 0, sizeof *e);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT created,context,hashes,matches,key_id,status"
-                                  " FROM events WHERE id=?", -1, &st, NULL) != SQLITE_OK)
+    wsql_stmt *st;
+    if (wsql_prepare_v2(s->db, "SELECT created,context,hashes,matches,key_id,status"
+                               " FROM events WHERE id=?", -1, &st, NULL) != SQLITE_OK)
         return db_fail(s, err, "reading the event");
-    sqlite3_bind_int64(st, 1, id);
+    wsql_bind_int64(st, 1, id);
     ward_status rc = WARD_OK;
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    if (wsql_step(st) == SQLITE_ROW) {
         snprintf(e->created, sizeof e->created, "%s", col_text(st, 0));
         e->context = strdup(col_text(st, 1));
         e->hashes = strdup(col_text(st, 2));
@@ -783,7 +944,7 @@ static ward_status event_load(svc_state *s, int64_t id, event_row *e, ward_error
     } else {
         rc = ward_fail(err, WARD_ENOTFOUND, "no match event %lld", (long long)id);
     }
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return rc;
 }
 
@@ -918,27 +1079,25 @@ static char *build_report(const char *datadir, int64_t report_id, int64_t event_
 static ward_status insert_review(svc_state *s, const svc_review_in *r, const char *now,
                                  int64_t *id, ward_error *err)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "INSERT INTO reviews(event_id,reviewer,key_id,decision,notes,"
-                                  "viewed,created) VALUES(?,?,?,?,?,?,?)", -1, &st,
-                           NULL) != SQLITE_OK)
+    wsql_stmt *st;
+    if (prepare_insert(s, "INSERT INTO reviews(event_id,reviewer,key_id,decision,notes,"
+                          "viewed,created) VALUES(?,?,?,?,?,?,?)", &st) != SQLITE_OK)
         return db_fail(s, err, "recording the review");
-    sqlite3_bind_int64(st, 1, r->event_id);
-    sqlite3_bind_text(st, 2, r->reviewer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, r->key_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, r->confirm ? "confirm" : "reject", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, r->notes, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 6, r->viewed != 0);
-    sqlite3_bind_text(st, 7, now, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    *id = sqlite3_last_insert_rowid(s->db);
+    wsql_bind_int64(st, 1, r->event_id);
+    wsql_bind_text(st, 2, r->reviewer, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 3, r->key_id, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 4, r->confirm ? "confirm" : "reject", -1, SQLITE_STATIC);
+    wsql_bind_text(st, 5, r->notes, -1, SQLITE_STATIC);
+    wsql_bind_int(st, 6, r->viewed != 0);
+    wsql_bind_text(st, 7, now, -1, SQLITE_STATIC);
+    int rc = step_insert(s, st, id);
+    wsql_finalize(st);
     if (rc != SQLITE_DONE)
         return db_fail(s, err, "recording the review");
     char sql[96];
     snprintf(sql, sizeof sql, "UPDATE events SET status='%s' WHERE id=%lld",
              r->confirm ? "confirmed" : "rejected", (long long)r->event_id);
-    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK
+    return wsql_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK
                ? WARD_OK : db_fail(s, err, "updating the event");
 }
 
@@ -946,30 +1105,29 @@ static ward_status insert_report(svc_state *s, int64_t event_id, const event_row
                                  const svc_review_in *r, const char *now, int64_t *id,
                                  ward_error *err)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "INSERT INTO reports(event_id,created,body) VALUES(?,?,'')",
-                           -1, &st, NULL) != SQLITE_OK)
+    wsql_stmt *st;
+    if (prepare_insert(s, "INSERT INTO reports(event_id,created,body) VALUES(?,?,'')", &st) !=
+        SQLITE_OK)
         return db_fail(s, err, "writing the report");
-    sqlite3_bind_int64(st, 1, event_id);
-    sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    wsql_bind_int64(st, 1, event_id);
+    wsql_bind_text(st, 2, now, -1, SQLITE_STATIC);
+    int rc = step_insert(s, st, id);
+    wsql_finalize(st);
     if (rc != SQLITE_DONE)
         return db_fail(s, err, "writing the report");
-    *id = sqlite3_last_insert_rowid(s->db);
     char *body = build_report(s->datadir, *id, event_id, e, r, now);
     if (!body)
         return ward_fail(err, WARD_ENOMEM, "out of memory");
     ward_status out = WARD_OK;
-    if (sqlite3_prepare_v2(s->db, "UPDATE reports SET body=? WHERE id=?", -1, &st, NULL) !=
+    if (wsql_prepare_v2(s->db, "UPDATE reports SET body=? WHERE id=?", -1, &st, NULL) !=
         SQLITE_OK) {
         out = db_fail(s, err, "writing the report");
     } else {
-        sqlite3_bind_text(st, 1, body, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, *id);
-        if (sqlite3_step(st) != SQLITE_DONE)
+        wsql_bind_text(st, 1, body, -1, SQLITE_STATIC);
+        wsql_bind_int64(st, 2, *id);
+        if (wsql_step(st) != SQLITE_DONE)
             out = db_fail(s, err, "writing the report");
-        sqlite3_finalize(st);
+        wsql_finalize(st);
     }
     free(body);
     return out;
@@ -1023,20 +1181,20 @@ ward_status svc_report_get(svc_state *s, int64_t id, char **json, ward_error *er
 {
     *json = NULL;
     pthread_mutex_lock(&s->lock);
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = WARD_OK;
-    if (sqlite3_prepare_v2(s->db, "SELECT body FROM reports WHERE id=?", -1, &st, NULL) !=
+    if (wsql_prepare_v2(s->db, "SELECT body FROM reports WHERE id=?", -1, &st, NULL) !=
         SQLITE_OK) {
         rc = db_fail(s, err, "reading the report");
     } else {
-        sqlite3_bind_int64(st, 1, id);
-        if (sqlite3_step(st) == SQLITE_ROW) {
+        wsql_bind_int64(st, 1, id);
+        if (wsql_step(st) == SQLITE_ROW) {
             if (!(*json = strdup(col_text(st, 0))))
                 rc = ward_fail(err, WARD_ENOMEM, "out of memory");
         } else {
             rc = ward_fail(err, WARD_ENOTFOUND, "no report %lld", (long long)id);
         }
-        sqlite3_finalize(st);
+        wsql_finalize(st);
     }
     pthread_mutex_unlock(&s->lock);
     return rc;

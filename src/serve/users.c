@@ -4,6 +4,7 @@
  * every change goes to the audit log in the same breath.
  */
 #include "serve/web.h"
+#include "store/sql.h"
 #include "util/error.h"
 
 #include <ctype.h>
@@ -11,7 +12,6 @@
 #include <pthread.h>
 #include <openssl/hmac.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,27 +100,27 @@ static int totp_ok(const char *secret, const char *code, double now)
 
 /* ---- changes from the CLI --------------------------------------------------- */
 
-typedef ward_status (*user_change)(sqlite3 *db, const void *arg, ward_error *err);
+typedef ward_status (*user_change)(wsql *db, const void *arg, ward_error *err);
 
-static ward_status sql_fail(sqlite3 *db, ward_error *err, const char *what)
+static ward_status sql_fail(wsql *db, ward_error *err, const char *what)
 {
-    return ward_fail(err, WARD_EIO, "service.db: %s: %s", what, sqlite3_errmsg(db));
+    return ward_fail(err, WARD_EIO, "service.db: %s: %s", what, wsql_errmsg(db));
 }
 
 /* Run one statement with text arguments (NULL binds NULL); *changes the
  * rows it touched. */
-static ward_status exec_text(sqlite3 *db, const char *sql, const char *const *args, int n,
+static ward_status exec_text(wsql *db, const char *sql, const char *const *args, int n,
                              int *changes, ward_error *err)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    wsql_stmt *st;
+    if (wsql_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         return sql_fail(db, err, "preparing");
     for (int i = 0; i < n; i++)
-        sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+        wsql_bind_text(st, i + 1, args[i], -1, SQLITE_TRANSIENT);
+    int rc = wsql_step(st);
+    wsql_finalize(st);
     if (changes)
-        *changes = sqlite3_changes(db);
+        *changes = wsql_changes(db);
     if (rc == SQLITE_CONSTRAINT)
         return ward_fail(err, WARD_EINVAL, "that user already exists");
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? WARD_OK : sql_fail(db, err, "writing");
@@ -137,13 +137,13 @@ static ward_status change_user(const char *datadir, const char *sql, const char 
     if (rc != WARD_OK)
         return rc;
     int changes = 0;
-    sqlite3 *db = svc_lock(s);
+    wsql *db = svc_lock(s);
     rc = exec_text(db, sql, args, n, &changes, err);
     if (rc == WARD_OK && changes == 0)
         rc = ward_fail(err, WARD_ENOTFOUND, "no user '%s'", user);
     if (rc == WARD_OK && strcmp(action, "user.add") != 0) {
         const char *end[] = {user};
-        exec_text(db, "DELETE FROM sessions WHERE user = ?", end, 1, NULL, NULL);
+        exec_text(db, "DELETE FROM sessions WHERE \"user\" = ?", end, 1, NULL, NULL);
     }
     svc_unlock(s);
     if (rc == WARD_OK)
@@ -264,17 +264,17 @@ ward_status ward_user_totp(const char *datadir, const char *name, int enable,
 
 #define USER_COLS "name, role, unit, disabled, totp_secret IS NOT NULL, created, created_by"
 
-static void user_row(sqlite3_stmt *st, ward_user *u)
+static void user_row(wsql_stmt *st, ward_user *u)
 {
     memset(u, 0, sizeof *u);
-    snprintf(u->name, sizeof u->name, "%s", (const char *)sqlite3_column_text(st, 0));
-    int r = ward_role_parse((const char *)sqlite3_column_text(st, 1));
+    snprintf(u->name, sizeof u->name, "%s", (const char *)wsql_column_text(st, 0));
+    int r = ward_role_parse((const char *)wsql_column_text(st, 1));
     u->role = r < 0 ? WARD_ROLE_COUNT : (ward_role)r;
-    snprintf(u->unit, sizeof u->unit, "%s", (const char *)sqlite3_column_text(st, 2));
-    u->disabled = sqlite3_column_int(st, 3);
-    u->totp = sqlite3_column_int(st, 4);
-    snprintf(u->created, sizeof u->created, "%s", (const char *)sqlite3_column_text(st, 5));
-    snprintf(u->created_by, sizeof u->created_by, "%s", (const char *)sqlite3_column_text(st, 6));
+    snprintf(u->unit, sizeof u->unit, "%s", (const char *)wsql_column_text(st, 2));
+    u->disabled = wsql_column_int(st, 3);
+    u->totp = wsql_column_int(st, 4);
+    snprintf(u->created, sizeof u->created, "%s", (const char *)wsql_column_text(st, 5));
+    snprintf(u->created_by, sizeof u->created_by, "%s", (const char *)wsql_column_text(st, 6));
 }
 
 ward_status ward_user_list(const char *datadir, int (*cb)(void *ctx, const ward_user *u),
@@ -284,19 +284,19 @@ ward_status ward_user_list(const char *datadir, int (*cb)(void *ctx, const ward_
     ward_status rc = svc_open(datadir, &s, err);
     if (rc != WARD_OK)
         return rc;
-    sqlite3 *db = svc_lock(s);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT " USER_COLS " FROM users ORDER BY name", -1, &st, NULL) !=
+    wsql *db = svc_lock(s);
+    wsql_stmt *st;
+    if (wsql_prepare_v2(db, "SELECT " USER_COLS " FROM users ORDER BY name", -1, &st, NULL) !=
         SQLITE_OK)
         rc = sql_fail(db, err, "reading users");
     else {
         ward_user u;
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        while (wsql_step(st) == SQLITE_ROW) {
             user_row(st, &u);
             if (cb(ctx, &u))
                 break;
         }
-        sqlite3_finalize(st);
+        wsql_finalize(st);
     }
     svc_unlock(s);
     svc_close(s);
@@ -304,65 +304,65 @@ ward_status ward_user_list(const char *datadir, int (*cb)(void *ctx, const ward_
 }
 
 /* Under the lock: the user and their password hash and TOTP secret. */
-static int user_load(sqlite3 *db, const char *name, ward_user *u, char *pwhash, size_t pcap,
+static int user_load(wsql *db, const char *name, ward_user *u, char *pwhash, size_t pcap,
                      char *totp, size_t tcap)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT " USER_COLS ", pwhash, coalesce(totp_secret, '')"
-                               " FROM users WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
+    wsql_stmt *st;
+    if (wsql_prepare_v2(db, "SELECT " USER_COLS ", pwhash, coalesce(totp_secret, '')"
+                            " FROM users WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
         return -1;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    int found = sqlite3_step(st) == SQLITE_ROW;
+    wsql_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int found = wsql_step(st) == SQLITE_ROW;
     if (found) {
         user_row(st, u);
         if (pwhash)
-            snprintf(pwhash, pcap, "%s", (const char *)sqlite3_column_text(st, 7));
+            snprintf(pwhash, pcap, "%s", (const char *)wsql_column_text(st, 7));
         if (totp)
-            snprintf(totp, tcap, "%s", (const char *)sqlite3_column_text(st, 8));
+            snprintf(totp, tcap, "%s", (const char *)wsql_column_text(st, 8));
     }
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return found ? 0 : -1;
 }
 
 int web_user_get(svc_state *s, const char *name, ward_user *u)
 {
-    sqlite3 *db = svc_lock(s);
+    wsql *db = svc_lock(s);
     int rc = user_load(db, name, u, NULL, 0, NULL, 0);
     svc_unlock(s);
     return rc;
 }
 
-static int recent_failures(sqlite3 *db, const char *name, double now)
+static int recent_failures(wsql *db, const char *name, double now)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     int n = 0;
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM login_failures WHERE user = ? AND at > ?",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (wsql_prepare_v2(db, "SELECT count(*) FROM login_failures WHERE \"user\" = ? AND at > ?",
+                        -1, &st, NULL) != SQLITE_OK)
         return WEB_MAX_FAILURES; /* cannot tell: fail closed */
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_double(st, 2, now - WEB_LOCKOUT_S);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+    wsql_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    wsql_bind_double(st, 2, now - WEB_LOCKOUT_S);
+    if (wsql_step(st) == SQLITE_ROW)
+        n = wsql_column_int(st, 0);
+    wsql_finalize(st);
     return n;
 }
 
-static void note_failure(sqlite3 *db, const char *name, double now)
+static void note_failure(wsql *db, const char *name, double now)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "DELETE FROM login_failures WHERE at < ?", -1, &st, NULL) ==
+    wsql_stmt *st;
+    if (wsql_prepare_v2(db, "DELETE FROM login_failures WHERE at < ?", -1, &st, NULL) ==
         SQLITE_OK) {   /* what no longer counts */
-        sqlite3_bind_double(st, 1, now - WEB_LOCKOUT_S);
-        sqlite3_step(st);
-        sqlite3_finalize(st);
+        wsql_bind_double(st, 1, now - WEB_LOCKOUT_S);
+        wsql_step(st);
+        wsql_finalize(st);
     }
-    if (sqlite3_prepare_v2(db, "INSERT INTO login_failures(user, at) VALUES(?, ?)", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (wsql_prepare_v2(db, "INSERT INTO login_failures(\"user\", at) VALUES(?, ?)", -1, &st,
+                        NULL) != SQLITE_OK)
         return;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_double(st, 2, now);
-    sqlite3_step(st);
-    sqlite3_finalize(st);
+    wsql_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    wsql_bind_double(st, 2, now);
+    wsql_step(st);
+    wsql_finalize(st);
 }
 
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
@@ -382,7 +382,7 @@ web_login_result web_login(svc_state *s, const char *name, const char *password,
     char pwhash[crypto_pwhash_STRBYTES] = "", secret[64] = "";
     if (!name_ok(name) || !password)
         return LOGIN_BAD;
-    sqlite3 *db = svc_lock(s);
+    wsql *db = svc_lock(s);
     int found = user_load(db, name, u, pwhash, sizeof pwhash, secret, sizeof secret) == 0;
     int locked = recent_failures(db, name, now) >= WEB_MAX_FAILURES;
     svc_unlock(s);
@@ -409,7 +409,7 @@ web_login_result web_login(svc_state *s, const char *name, const char *password,
         note_failure(db, name, now);
     else if (r == LOGIN_OK) {
         const char *args[] = {name};
-        exec_text(db, "DELETE FROM login_failures WHERE user = ?", args, 1, NULL, NULL);
+        exec_text(db, "DELETE FROM login_failures WHERE \"user\" = ?", args, 1, NULL, NULL);
     }
     svc_unlock(s);
     sodium_memzero(secret, sizeof secret);

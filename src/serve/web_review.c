@@ -4,9 +4,9 @@
  * auditor's search of the audit log, with the chain checked on each view.
  */
 #include "serve/web.h"
+#include "store/sql.h"
 #include "scan/jsonl.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,20 +95,20 @@ static void audit_rows(web_page *w, const char *q, const char *actor)
 {
     char like[300];
     snprintf(like, sizeof like, "%%%s%%", q);
-    sqlite3 *db = svc_lock(w->ctx->state);
-    sqlite3_stmt *st;
+    wsql *db = svc_lock(w->ctx->state);
+    wsql_stmt *st;
     int n = 0;
-    if (sqlite3_prepare_v2(db, "SELECT seq, at, actor, action, coalesce(object, ''),"
-                               " coalesce(detail, ''), hash FROM audit"
-                               " WHERE (?1 = '' OR actor = ?1) AND (?2 = '%%' OR action LIKE ?2"
-                               " OR object LIKE ?2 OR detail LIKE ?2)"
-                               " ORDER BY seq DESC LIMIT 500", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, actor, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, like, -1, SQLITE_STATIC);
-        while (sqlite3_step(st) == SQLITE_ROW) {
+    if (wsql_prepare_v2(db, "SELECT seq, at, actor, action, coalesce(object, ''),"
+                            " coalesce(detail, ''), hash FROM audit"
+                            " WHERE (?1 = '' OR actor = ?1) AND (?2 = '%%' OR action LIKE ?2"
+                            " OR object LIKE ?2 OR detail LIKE ?2)"
+                            " ORDER BY seq DESC LIMIT 500", -1, &st, NULL) == SQLITE_OK) {
+        wsql_bind_text(st, 1, actor, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 2, like, -1, SQLITE_STATIC);
+        while (wsql_step(st) == SQLITE_ROW) {
             const char *c[7];
             for (int i = 0; i < 7; i++)
-                c[i] = (const char *)sqlite3_column_text(st, i);
+                c[i] = (const char *)wsql_column_text(st, i);
             char hash[13];
             snprintf(hash, sizeof hash, "%s", c[6] ? c[6] : "");
             html_f(&w->out, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
@@ -116,7 +116,7 @@ static void audit_rows(web_page *w, const char *q, const char *actor)
                    c[3], c[4], c[5], hash);
             n++;
         }
-        sqlite3_finalize(st);
+        wsql_finalize(st);
     }
     svc_unlock(w->ctx->state);
     if (!n)

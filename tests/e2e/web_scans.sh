@@ -81,8 +81,7 @@ st, page, r = req("GET", "/scans")
 expect(st == 303, "no session, no scans")
 srv.terminate()
 expect(srv.wait(timeout=30) == 0, "clean stop (no sanitizer report)")
-import sqlite3
-acts = [a for (a,) in sqlite3.connect("d/service.db").execute("SELECT action FROM audit")]
+acts = [a for (a,) in store_query("d", "service", "SELECT action FROM audit")]
 for a in ["web.scans.list", "web.scan.read", "web.scan.report", "web.denied"]:
     expect(a in acts, f"audited: {a}")
 ward("audit", "verify", check_rc=0)

@@ -1,10 +1,13 @@
 /* The web application's small pieces that must be exactly right: TOTP
  * codes (RFC 6238 appendix B vectors), HTML escaping, form decoding, the
- * lockout and sessions against a scratch service.db. */
+ * lockout (also from two nodes at once) and sessions against a scratch
+ * service store. */
 #include "testutil.h"
 
 #include "serve/web.h"
+#include "store/sql.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 /* "12345678901234567890" in base32: the RFC's SHA-1 key. */
@@ -111,6 +114,89 @@ static void test_login_lockout_sessions(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Two nodes (two connections to one service store) failing logins for one
+ * user at once: every failure counts, so the lockout holds on both. */
+typedef struct {
+    svc_state *node;
+    const char *user;
+    double now;
+} failing_logins;
+
+static void *fail_twice(void *arg)
+{
+    failing_logins *f = arg;
+    ward_user u;
+    for (int i = 0; i < 2; i++)
+        if (web_login(f->node, f->user, "wrong password", NULL, f->now, &u) != LOGIN_BAD)
+            return f; /* not refused */
+    return NULL;
+}
+
+static void test_lockout_two_nodes(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ward-test-web2-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    ward_error err;
+    const char *pw = "correct horse battery";
+    assert_int_equal(ward_user_add(dir, "kim", WARD_ROLE_REVIEWER, "national", pw, "t", &err),
+                     WARD_OK);
+    svc_state *a, *b;
+    assert_int_equal(svc_open(dir, &a, &err), WARD_OK);
+    assert_int_equal(svc_open(dir, &b, &err), WARD_OK);
+    double now = 2e9;
+    failing_logins fa = {a, "kim", now}, fb = {b, "kim", now};
+    pthread_t ta, tb;
+    assert_int_equal(pthread_create(&ta, NULL, fail_twice, &fa), 0);
+    assert_int_equal(pthread_create(&tb, NULL, fail_twice, &fb), 0);
+    void *ra, *rb;
+    pthread_join(ta, &ra);
+    pthread_join(tb, &rb);
+    assert_null(ra);
+    assert_null(rb);
+    ward_user u;
+    assert_int_equal(WEB_MAX_FAILURES, 5); /* 2 + 2 above, 1 below */
+    assert_int_equal(web_login(a, "kim", "wrong again", NULL, now + 1, &u), LOGIN_BAD);
+    assert_int_equal(web_login(b, "kim", pw, NULL, now + 2, &u), LOGIN_LOCKED);
+    assert_int_equal(web_login(a, "kim", pw, NULL, now + 2, &u), LOGIN_LOCKED);
+    svc_close(a);
+    svc_close(b);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* ward audit verify reads the log in pages of 10,000: a chain that spans
+ * a page boundary verifies, and a record altered after it is found. */
+static void test_audit_verify_pages(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ward-test-audit-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    ward_error err;
+    svc_state *s;
+    assert_int_equal(svc_open(dir, &s, &err), WARD_OK);
+    enum { N = 10000 + 5 };
+    for (int i = 0; i < N; i++) {
+        char obj[32];
+        snprintf(obj, sizeof obj, "event/%d", i);
+        assert_int_equal(svc_audit(s, "t", "event.read", obj, NULL, &err), WARD_OK);
+    }
+    uint64_t records;
+    char head[65];
+    assert_int_equal(ward_serve_audit_verify(dir, &records, head, &err), WARD_OK);
+    assert_int_equal(records, N);
+    wsql *db = svc_lock(s);
+    assert_int_equal(wsql_exec(db, "UPDATE audit SET actor = 'x' WHERE seq = (SELECT max(seq)"
+                                   " FROM audit)", NULL, NULL, NULL), SQLITE_OK);
+    svc_unlock(s);
+    svc_close(s);
+    assert_int_equal(ward_serve_audit_verify(dir, &records, head, &err), WARD_EFORMAT);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -118,6 +204,8 @@ int main(void)
         cmocka_unit_test(test_html_escaping),
         cmocka_unit_test(test_form_fields),
         cmocka_unit_test(test_login_lockout_sessions),
+        cmocka_unit_test(test_lockout_two_nodes),
+        cmocka_unit_test(test_audit_verify_pages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
