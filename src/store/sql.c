@@ -238,9 +238,7 @@ int wsql_busy_timeout(wsql *db, int ms)
 {
     if (db->lite)
         return sqlite3_busy_timeout(db->lite, ms);
-    char sql[64];
-    snprintf(sql, sizeof sql, "SET lock_timeout = %d", ms);
-    return wsql_pg_exec(db, sql, NULL);
+    return wsql_pg_busy_timeout(db, ms);
 }
 
 int wsql_extended_result_codes(wsql *db, int onoff)

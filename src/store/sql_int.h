@@ -16,6 +16,10 @@ struct wsql {
     char *errmsg;          /* its message (PostgreSQL) */
     int changes;           /* rows changed by the last statement (PostgreSQL) */
     unsigned next_name;    /* server-side prepared statement names */
+    /* PostgreSQL session, restored after a reconnect */
+    int readonly, busy_ms;
+    int in_txn;            /* last known: inside a transaction */
+    unsigned generation;   /* connections so far; prepared names die with one */
 };
 
 /* One bound parameter (PostgreSQL). */
@@ -39,6 +43,7 @@ struct wsql_stmt {
     int done;           /* executed and every row handed out */
     int runs;           /* executions so far: the second prepares it */
     char name[24];      /* server-side name once prepared, else "" */
+    unsigned generation; /* of the connection it was prepared on */
     unsigned char **blobs; /* decoded bytea per column of the current row (malloc) */
     size_t *blob_len;
 };
@@ -55,5 +60,6 @@ int wsql_pg_column_type(wsql_stmt *st, int i);
 const void *wsql_pg_column_blob(wsql_stmt *st, int i, int *bytes);
 wsql_int64 wsql_pg_last_insert_rowid(wsql *db);
 int wsql_pg_set_error(wsql *db, int code, const char *msg);
+int wsql_pg_busy_timeout(wsql *db, int ms);
 
 #endif

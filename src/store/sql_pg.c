@@ -115,10 +115,19 @@ static void note_changes(wsql *db, PGresult *r)
         db->changes = atoi(PQcmdTuples(r));
 }
 
+static void note_txn(wsql *db)
+{
+    if (PQstatus(db->pg) == CONNECTION_OK) {
+        PGTransactionStatusType t = PQtransactionStatus(db->pg);
+        db->in_txn = t == PQTRANS_INTRANS || t == PQTRANS_INERROR;
+    }
+}
+
 /* Runs SQL that is already PostgreSQL's, no parameters. */
 static int run(wsql *db, const char *sql)
 {
     PGresult *r = PQexec(db->pg, sql);
+    note_txn(db);
     int rc = SQLITE_OK;
     if (!result_ok(r))
         rc = fail_result(db, r);
@@ -192,9 +201,65 @@ static int open_existing(wsql *db)
         snprintf(msg, sizeof msg, "no schema %s on this server (nothing stored yet)", db->schema);
         return wsql_pg_set_error(db, SQLITE_CANTOPEN, msg);
     }
-    if (rc == SQLITE_OK)
-        rc = run(db, "SET default_transaction_read_only = on");
     return rc;
+}
+
+/* What every connection of this wsql carries (again after a reconnect). */
+static int session_setup(wsql *db)
+{
+    int rc = run(db, "SET client_min_messages = warning; SET TIME ZONE 'UTC'");
+    if (rc == SQLITE_OK && db->readonly)
+        rc = run(db, "SET default_transaction_read_only = on");
+    if (rc == SQLITE_OK && db->busy_ms > 0) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "SET lock_timeout = %d", db->busy_ms);
+        rc = run(db, sql);
+    }
+    if (rc == SQLITE_OK)
+        rc = set_search_path(db);
+    return rc;
+}
+
+int wsql_pg_busy_timeout(wsql *db, int ms)
+{
+    db->busy_ms = ms;
+    char sql[64];
+    snprintf(sql, sizeof sql, "SET lock_timeout = %d", ms);
+    return run(db, sql);
+}
+
+static int starts_with(const char *sql, const char *word)
+{
+    sql += strspn(sql, " \t\r\n");
+    return strncasecmp(sql, word, strlen(word)) == 0;
+}
+
+/* A server restart or a network cut leaves the connection bad. Outside a
+ * transaction the next statement reconnects (libpq's PQreset) and restores
+ * the session. Inside one, the server has rolled it back: everything but
+ * ROLLBACK fails until the caller rolls back, so that the rest of a
+ * transaction never runs piecemeal in autocommit on a new connection. */
+static int reconnect_if_lost(wsql *db, const char *sql)
+{
+    if (PQstatus(db->pg) == CONNECTION_OK)
+        return SQLITE_OK;
+    if (db->in_txn && !starts_with(sql, "ROLLBACK"))
+        return wsql_pg_set_error(db, SQLITE_IOERR,
+                                 "the connection to the server was lost inside a transaction, "
+                                 "which the server rolled back; roll back and retry");
+    db->in_txn = 0;
+    PQreset(db->pg);
+    if (PQstatus(db->pg) != CONNECTION_OK)
+        return wsql_pg_set_error(db, SQLITE_IOERR, PQerrorMessage(db->pg));
+    db->generation++;
+    return session_setup(db);
+}
+
+/* Statements that can run again after a lost connection without doing
+ * anything twice: reads, and the start of a transaction. */
+static int retryable(const char *sql)
+{
+    return starts_with(sql, "SELECT") || starts_with(sql, "BEGIN");
 }
 
 int wsql_pg_open(wsql *db, const wsql_target *t, int flags)
@@ -209,11 +274,12 @@ int wsql_pg_open(wsql *db, const wsql_target *t, int flags)
     if (PQstatus(db->pg) != CONNECTION_OK)
         return wsql_pg_set_error(db, SQLITE_CANTOPEN, PQerrorMessage(db->pg));
     PQsetNoticeProcessor(db->pg, quiet, NULL);
+    db->readonly = (flags & SQLITE_OPEN_READONLY) != 0;
     int rc = run(db, "SET client_min_messages = warning; SET TIME ZONE 'UTC'");
     if (rc == SQLITE_OK)
-        rc = (flags & SQLITE_OPEN_READONLY) ? open_existing(db) : initialise(db);
+        rc = db->readonly ? open_existing(db) : initialise(db);
     if (rc == SQLITE_OK)
-        rc = set_search_path(db);
+        rc = session_setup(db);
     return rc;
 }
 
@@ -233,8 +299,14 @@ int wsql_pg_exec(wsql *db, const char *sql, char **errmsg)
         char *pg = wsql_translate_pg(sql, n, db->lock_key, &noop);
         if (!pg)
             rc = wsql_pg_set_error(db, SQLITE_NOMEM, "out of memory");
-        else if (!noop && strspn(pg, " \t\r\n;") < strlen(pg))
-            rc = run(db, pg);
+        else if (!noop && strspn(pg, " \t\r\n;") < strlen(pg)) {
+            rc = reconnect_if_lost(db, pg);
+            if (rc == SQLITE_OK)
+                rc = run(db, pg);
+            if (rc != SQLITE_OK && PQstatus(db->pg) != CONNECTION_OK && !db->in_txn &&
+                retryable(pg) && reconnect_if_lost(db, pg) == SQLITE_OK)
+                rc = run(db, pg);
+        }
         free(pg);
         sql += n;
     }
@@ -343,6 +415,8 @@ static PGresult *execute(wsql_stmt *st)
         types[i] = st->params[i].type;
     }
     PGresult *r = NULL;
+    if (st->name[0] && st->generation != db->generation)
+        st->name[0] = '\0'; /* prepared on a connection since lost */
     if (strncmp(st->sql, "BEGIN", 5) == 0) {
         r = PQexec(db->pg, st->sql); /* may carry the advisory lock too */
     } else if (st->name[0] || st->runs >= 1) {
@@ -350,8 +424,10 @@ static PGresult *execute(wsql_stmt *st)
             char name[24];
             snprintf(name, sizeof name, "wsql%u", ++db->next_name);
             PGresult *p = PQprepare(db->pg, name, st->sql, n, types);
-            if (result_ok(p))
+            if (result_ok(p)) {
                 memcpy(st->name, name, sizeof name);
+                st->generation = db->generation;
+            }
             PQclear(p);
         }
         if (st->name[0])
@@ -362,6 +438,7 @@ static PGresult *execute(wsql_stmt *st)
         r = PQexecParams(db->pg, st->sql, n, types, vals, lens, fmts, 0);
     }
     st->runs++;
+    note_txn(db);
     free(vals), free(lens), free(fmts), free(types);
     return r;
 }
@@ -372,9 +449,19 @@ int wsql_pg_step(wsql_stmt *st)
     if (st->noop || st->done)
         return SQLITE_DONE;
     if (!st->res) {
+        int rc = reconnect_if_lost(db, st->sql);
+        if (rc != SQLITE_OK) {
+            st->done = 1;
+            return rc & 0xff;
+        }
         PGresult *r = execute(st);
+        if (!result_ok(r) && PQstatus(db->pg) != CONNECTION_OK && !db->in_txn &&
+            retryable(st->sql) && reconnect_if_lost(db, st->sql) == SQLITE_OK) {
+            PQclear(r);
+            r = execute(st);
+        }
         if (!result_ok(r)) {
-            int rc = fail_result(db, r);
+            rc = fail_result(db, r);
             PQclear(r);
             st->done = 1;
             return rc;
@@ -412,7 +499,8 @@ int wsql_pg_reset(wsql_stmt *st)
 void wsql_pg_finalize(wsql_stmt *st)
 {
     drop_result(st);
-    if (st->name[0] && st->db->pg) {
+    if (st->name[0] && st->db->pg && st->generation == st->db->generation &&
+        PQstatus(st->db->pg) == CONNECTION_OK) {
         char sql[48];
         snprintf(sql, sizeof sql, "DEALLOCATE %s", st->name);
         PQclear(PQexec(st->db->pg, sql));

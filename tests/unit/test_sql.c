@@ -242,6 +242,54 @@ static void test_writers_serialise(void **state)
     wsql_close(b);
 }
 
+/* PostgreSQL: a connection the server drops (a restart, a failover) is
+ * re-established by the next statement outside a transaction, with its
+ * session (schema, timeouts) restored; inside a transaction every
+ * statement but ROLLBACK fails, so the rest of it never runs piecemeal. */
+static void test_reconnect(void **state)
+{
+    fixture *fx = *state;
+    if (fx->t.backend != WSQL_POSTGRES)
+        skip();
+    wsql *a = open_ok(fx), *killer = open_ok(fx);
+    exec_ok(a, "DROP TABLE IF EXISTS c; CREATE TABLE c(k TEXT PRIMARY KEY, v INTEGER)");
+    wsql_stmt *sel;
+    assert_int_equal(wsql_prepare_v2(a, "SELECT count(*) FROM c WHERE v >= ?", -1, &sel, NULL),
+                     SQLITE_OK);
+    for (int round = 0; round < 2; round++) { /* the second uses a server-side statement */
+        wsql_reset(sel);
+        wsql_bind_int(sel, 1, 0);
+        assert_int_equal(wsql_step(sel), SQLITE_ROW);
+    }
+    char kill[96];
+    snprintf(kill, sizeof kill, "SELECT pg_terminate_backend(%lld)",
+             (long long)query_int(a, "SELECT pg_backend_pid()"));
+    /* outside a transaction: a read simply works again */
+    assert_int_equal(query_int(killer, kill), 1);
+    wsql_reset(sel);
+    wsql_bind_int(sel, 1, 0);
+    assert_int_equal(wsql_step(sel), SQLITE_ROW); /* re-prepared on the new connection */
+    assert_int_equal(wsql_column_int64(sel, 0), 0);
+    exec_ok(a, "INSERT INTO c VALUES('after', 1)"); /* the schema is set again */
+
+    /* inside a transaction: refused until ROLLBACK */
+    exec_ok(a, "BEGIN IMMEDIATE");
+    exec_ok(a, "INSERT INTO c VALUES('lost', 2)");
+    snprintf(kill, sizeof kill, "SELECT pg_terminate_backend(%lld)",
+             (long long)query_int(a, "SELECT pg_backend_pid()"));
+    assert_int_equal(query_int(killer, kill), 1);
+    assert_int_not_equal(wsql_exec(a, "INSERT INTO c VALUES('piecemeal', 3)", NULL, NULL, NULL),
+                         SQLITE_OK);
+    assert_int_not_equal(wsql_exec(a, "INSERT INTO c VALUES('piecemeal', 3)", NULL, NULL, NULL),
+                         SQLITE_OK);
+    assert_int_not_equal(wsql_exec(a, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    exec_ok(a, "ROLLBACK");
+    assert_int_equal(query_int(a, "SELECT count(*) FROM c"), 1); /* only 'after' */
+    wsql_finalize(sel);
+    wsql_close(a);
+    wsql_close(killer);
+}
+
 static void test_resolve(void **state)
 {
     (void)state;
@@ -270,6 +318,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writers_serialise, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
