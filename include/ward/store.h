@@ -61,6 +61,11 @@ ward_status ward_store_open(const char *datadir, unsigned flags, ward_store **ou
                             ward_error *err);
 void ward_store_close(ward_store *s);
 
+/* Whether `datadir` has a store yet (*exists 1) without creating one:
+ * DATADIR/ward.db exists, or, when the store lives on PostgreSQL ($WARD_STORE
+ * or DATADIR/store.url), its schema has been migrated. */
+ward_status ward_store_exists(const char *datadir, int *exists, ward_error *err);
+
 /* A counter that grows with every committed change to the store (imports,
  * removals, lists, schemes). Record it with results to say what was matched
  * against; with ward_store_stats' store_id it names one state of one store. */

@@ -373,6 +373,30 @@ ward_status ward_store_open(const char *datadir, unsigned flags, ward_store **ou
     return WARD_OK;
 }
 
+ward_status ward_store_exists(const char *datadir, int *exists, ward_error *err)
+{
+    if (!datadir || !*datadir || !exists)
+        return ward_fail(err, WARD_EINVAL, "ward_store_exists: bad argument");
+    *exists = 0;
+    wsql_target t;
+    ward_status rc = wsql_resolve(datadir, NULL, "store", "ward.db", &t, err);
+    if (rc)
+        return rc;
+    if (t.backend == WSQL_SQLITE) {
+        struct stat st;
+        *exists = stat(t.sqlite_path, &st) == 0;
+        return WARD_OK;
+    }
+    ward_store probe = {.path = t.display, .readonly = 1};
+    int r = wsql_open(&t, SQLITE_OPEN_READONLY, NULL, &probe.db);
+    int64_t version = 0;
+    rc = r != SQLITE_OK ? wst_sqlfail(&probe, err, r, "open")
+                        : wst_query_int(&probe, "PRAGMA user_version", &version, err);
+    wsql_close(probe.db);
+    *exists = rc == WARD_OK && version > 0;
+    return rc;
+}
+
 void ward_store_close(ward_store *s)
 {
     if (!s)
