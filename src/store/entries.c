@@ -369,16 +369,18 @@ static int entry_row(void *ctx, wsql_stmt *st)
     return w->cb(w->ctx, &w->b->e);
 }
 
-/* Hand every row of `st` (a WST_ENTRY_SELECT) to cb; finalizes `st`. */
-static ward_status walk_entries(ward_store *s, wsql_stmt *st, ward_entry_cb cb, void *ctx,
-                                const char *what, ward_error *err)
+/* Hand every row of `st` (a WST_ENTRY_SELECT) to cb; finalizes `st`.
+ * after > 0: `st` is paged by e.id, ?after (wst_each_page). */
+static ward_status walk_entries(ward_store *s, wsql_stmt *st, int after, ward_entry_cb cb,
+                                void *ctx, const char *what, ward_error *err)
 {
     entry_walk w = {cb, ctx, malloc(sizeof *w.b)};
     if (!w.b) {
         wsql_finalize(st);
         return ward_fail(err, WARD_ENOMEM, "out of memory");
     }
-    ward_status rc = wst_each_row(s, st, entry_row, &w, what, err);
+    ward_status rc = after ? wst_each_page(s, st, after, entry_row, &w, what, err)
+                           : wst_each_row(s, st, entry_row, &w, what, err);
     free(w.b);
     return rc;
 }
@@ -408,18 +410,27 @@ ward_status wst_each_entry(ward_store *s, const char *list, const char *category
     }
     char sql[2048];
     snprintf(sql, sizeof sql,
-             "%sWHERE e.removed_id IS NULL AND (CAST(?1 AS TEXT) IS NULL OR l.name = ?1)%s "
-             "ORDER BY e.id",
+             "%sWHERE e.removed_id IS NULL AND e.id > ?1"
+             " AND (CAST(?2 AS TEXT) IS NULL OR l.name = ?2)%s ORDER BY e.id%s",
              WST_ENTRY_SELECT,
              uncat ? " AND e.category_id IS NULL"
-                   : " AND (CAST(?2 AS TEXT) IS NULL OR c.code = ?2)");
-    if ((rc = wst_prepare(s, sql, &st, err)))
+                   : " AND (CAST(?3 AS TEXT) IS NULL OR c.code = ?3)",
+             wst_page_limit(s));
+    /* The pages are of one snapshot: the caller's read transaction, else
+     * one of our own. */
+    int own = !s->in_tx;
+    if (own && (rc = wst_begin(s, 0, err)))
         return rc;
-    if (list)
-        wsql_bind_text(st, 1, list, -1, SQLITE_STATIC);
-    if (category && !uncat)
-        wsql_bind_text(st, 2, category, -1, SQLITE_STATIC);
-    return walk_entries(s, st, cb, ctx, "read entries", err);
+    if ((rc = wst_prepare(s, sql, &st, err)) == WARD_OK) {
+        if (list)
+            wsql_bind_text(st, 2, list, -1, SQLITE_STATIC);
+        if (category && !uncat)
+            wsql_bind_text(st, 3, category, -1, SQLITE_STATIC);
+        rc = walk_entries(s, st, 1, cb, ctx, "read entries", err);
+    }
+    if (own)
+        wst_rollback(s);
+    return rc;
 }
 
 ward_status ward_store_conflicts(ward_store *s, ward_conflict_cb cb, void *ctx,
@@ -631,7 +642,7 @@ ward_status ward_store_removed(ward_store *s, ward_entry_cb cb, void *ctx,
     ward_status rc = wst_prepare(s, sql, &st, err);
     if (rc)
         return rc;
-    return walk_entries(s, st, cb, ctx, "read removed entries", err);
+    return walk_entries(s, st, 0, cb, ctx, "read removed entries", err);
 }
 
 /* ---- iteration -------------------------------------------------------- */
@@ -660,17 +671,19 @@ ward_status ward_store_iterate(ward_store *s, ward_store_iter_cb cb, void *ctx,
     if (rc)
         return rc;
     wsql_stmt *st;
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "SELECT id, md5, sha1, sha256, pdq FROM entries "
+             "WHERE removed_id IS NULL AND id > ?1 ORDER BY id%s",
+             wst_page_limit(s));
     /* The first read fixes the snapshot: revision and entries agree. */
     uint64_t rev = 0;
     if ((rc = ward_store_revision(s, &rev, err)) == WARD_OK &&
-        (rc = wst_prepare(s,
-                          "SELECT id, md5, sha1, sha256, pdq FROM entries "
-                          "WHERE removed_id IS NULL ORDER BY id",
-                          &st, err)) == WARD_OK) {
+        (rc = wst_prepare(s, sql, &st, err)) == WARD_OK) {
         if (revision)
             *revision = rev;
         iter_walk w = {cb, ctx};
-        rc = wst_each_row(s, st, iter_row, &w, "read entries", err);
+        rc = wst_each_page(s, st, 1, iter_row, &w, "read entries", err);
     }
     wst_rollback(s);
     return rc;

@@ -205,6 +205,43 @@ ward_status wst_each_row(ward_store *s, wsql_stmt *st, wst_row_fn row, void *ctx
     return rc;
 }
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+const char *wst_page_limit(const ward_store *s)
+{
+    return wst_pg(s) ? " LIMIT " STR(WST_PAGE_ROWS) : "";
+}
+
+ward_status wst_each_page(ward_store *s, wsql_stmt *st, int after, wst_row_fn row, void *ctx,
+                          const char *what, ward_error *err)
+{
+    ward_status rc = WARD_OK;
+    wsql_int64 last = 0; /* ids start at 1 */
+    for (;;) {
+        wsql_bind_int64(st, after, last);
+        int r, stop = 0;
+        uint64_t n = 0;
+        while ((r = wsql_step(st)) == SQLITE_ROW) {
+            n++;
+            last = wsql_column_int64(st, 0);
+            if (row(ctx, st)) {
+                stop = 1;
+                break;
+            }
+        }
+        if (!stop && r != SQLITE_DONE) {
+            rc = wst_sqlfail(s, err, r, what);
+            break;
+        }
+        wsql_reset(st);
+        if (stop || !wst_pg(s) || n < WST_PAGE_ROWS)
+            break;
+    }
+    wsql_finalize(st);
+    return rc;
+}
+
 void *wst_grow(void *v, size_t *cap, size_t n, size_t size)
 {
     if (n < *cap)

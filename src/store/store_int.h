@@ -88,6 +88,22 @@ typedef int (*wst_row_fn)(void *ctx, wsql_stmt *st);
 ward_status wst_each_row(ward_store *s, wsql_stmt *st, wst_row_fn row, void *ctx,
                          const char *what, ward_error *err);
 
+/* Walks over every entry read PAGE_ROWS rows per query on PostgreSQL,
+ * which hands a result over whole (ten million entries would all be in
+ * memory at once); SQLite steps through one query. */
+#define WST_PAGE_ROWS 100000
+
+/* Like wst_each_row for a query ordered by the id in column 0 whose
+ * parameter `after` bounds it (`id > ?after`) and, on PostgreSQL, that ends
+ * in LIMIT WST_PAGE_ROWS: the query runs again after the last id seen until
+ * a page comes back short (keyset pagination). Run it inside a read
+ * transaction for the pages to be of one snapshot. Finalizes `st`. */
+ward_status wst_each_page(ward_store *s, wsql_stmt *st, int after, wst_row_fn row, void *ctx,
+                          const char *what, ward_error *err);
+
+/* " LIMIT WST_PAGE_ROWS" on PostgreSQL, "" on SQLite. */
+const char *wst_page_limit(const ward_store *s);
+
 /* Room for element n of a doubling array v of *cap elements of `size`
  * bytes: v itself, or its reallocation with *cap raised; NULL (v untouched)
  * when out of memory. */
