@@ -23,6 +23,12 @@
 #include <strings.h>
 
 #define PROGRESS_EVERY 16384
+/* PostgreSQL: every statement is a round trip to the server, so new
+ * entries go in PG_BATCH rows per INSERT (20 parameters a row; a statement
+ * takes at most 65535) and a record is looked up by all its digests in one
+ * query. SQLite, in-process, does one row per statement. */
+#define PG_BATCH 500
+#define PG_ROW_PARAMS 20
 #define TAGS_MAX (128u * 1024)
 #define MSG_MAX 200 /* a bad record's message */
 
@@ -100,6 +106,9 @@ typedef struct imp {
     size_t ncats;
     int64_t default_cat;        /* 0: none */
     wsql_stmt *find[WST_NKINDS], *load, *ins, *upd, *hist;
+    wsql_stmt *find_any;        /* PostgreSQL: find by every digest at once */
+    wsql_stmt *ins_many;        /* PostgreSQL: PG_BATCH new entries at once */
+    int pending;                /* rows bound into ins_many, not yet inserted */
     uint64_t next_progress;
     char *tags;                 /* TAGS_MAX */
     bloom seen;                 /* digests added; bits NULL when not used */
@@ -303,18 +312,43 @@ static void seen_add(imp *m, const vals *in, const uint64_t h[WST_NKINDS])
                 bloom_add(&m->seen, h[k]);
 }
 
+/* PostgreSQL: the new entries bound into ins_many so far, inserted. Every
+ * look-up runs after it, so a record always sees the entries before it. */
+static ward_status flush_pending(imp *m)
+{
+    if (!m->pending)
+        return WARD_OK;
+    int sr = wsql_step(m->ins_many);
+    wsql_reset(m->ins_many);
+    wsql_clear_bindings(m->ins_many); /* the rows of a short last batch stay NULL */
+    m->pending = 0;
+    return sr == SQLITE_DONE ? WARD_OK : sqlfail(m, sr, "insert entries");
+}
+
 /* The entry of this list the record matches by any digest (*found 0:
  * none), and whether it was removed. Matching two entries is bad (msg). */
 static ward_status find_entry(imp *m, const vals *in, int64_t *found, int *removed,
                               char msg[MSG_MAX])
 {
+    ward_status rc = flush_pending(m);
+    if (rc)
+        return rc;
     for (int k = 0; k < WST_NKINDS; k++) {
-        if (!in->dg[k])
+        if (!in->dg[k] && !m->find_any)
             continue;
-        wsql_stmt *st = m->find[k];
+        wsql_stmt *st = m->find_any ? m->find_any : m->find[k];
         wsql_reset(st);
-        wsql_bind_blob(st, 1, in->dg[k], (int)wst_kind_len[k], SQLITE_STATIC);
-        wsql_bind_int64(st, 2, m->list_id);
+        if (m->find_any) { /* ?1..?4 the digests (NULL: none), ?5 the list */
+            for (int j = 0; j < WST_NKINDS; j++)
+                if (in->dg[j])
+                    wsql_bind_blob(st, j + 1, in->dg[j], (int)wst_kind_len[j], SQLITE_STATIC);
+                else
+                    wsql_bind_null(st, j + 1);
+            wsql_bind_int64(st, WST_NKINDS + 1, m->list_id);
+        } else {
+            wsql_bind_blob(st, 1, in->dg[k], (int)wst_kind_len[k], SQLITE_STATIC);
+            wsql_bind_int64(st, 2, m->list_id);
+        }
         int sr;
         while ((sr = wsql_step(st)) == SQLITE_ROW) {
             int64_t id = wsql_column_int64(st, 0);
@@ -332,12 +366,23 @@ static ward_status find_entry(imp *m, const vals *in, int64_t *found, int *remov
         wsql_reset(st);
         if (sr != SQLITE_DONE)
             return sqlfail(m, sr, "find entry");
+        if (m->find_any)
+            break;
     }
     return WARD_OK;
 }
 
 static ward_status insert_entry(imp *m, const vals *in, const uint64_t h[WST_NKINDS])
 {
+    if (m->ins_many) { /* bound now (values copied), inserted by flush_pending */
+        int base = m->pending * PG_ROW_PARAMS;
+        wsql_bind_int64(m->ins_many, base + 1, m->list_id);
+        bind_vals(m->ins_many, base + 2, in, SQLITE_TRANSIENT);
+        wsql_bind_int64(m->ins_many, base + 20, m->import_id);
+        seen_add(m, in, h);
+        m->sum->added++;
+        return ++m->pending == PG_BATCH ? flush_pending(m) : WARD_OK;
+    }
     wsql_stmt *st = m->ins;
     wsql_reset(st);
     wsql_bind_int64(st, 1, m->list_id);
@@ -665,6 +710,42 @@ static ward_status setup_bloom(imp *m, uint64_t file_size)
     return WARD_OK;
 }
 
+/* The entry columns of one row of ins_many, typed: a row left unbound is
+ * all NULL, and the server must not have to guess its types. */
+static const char *const PG_ROW_TYPES[PG_ROW_PARAMS] = {
+    "INTEGER", "BLOB", "BLOB", "BLOB", "BLOB", "INTEGER", "INTEGER", "TEXT", "INTEGER", "TEXT",
+    "INTEGER", "TEXT", "TEXT",  "TEXT", "TEXT", "TEXT",    "TEXT",    "TEXT", "INTEGER", "INTEGER"};
+
+/* PostgreSQL's two statements (see PG_BATCH). The multi-row INSERT keeps
+ * the rows whose list_id is bound: one statement also for a short batch. */
+static ward_status prepare_pg(imp *m)
+{
+    ward_status rc = wst_prepare(
+        m->s,
+        "SELECT id, removed_id FROM entries WHERE list_id = ?5 AND"
+        " (md5 = ?1 OR sha1 = ?2 OR sha256 = ?3 OR pdq = ?4) ORDER BY"
+        " CASE WHEN md5 = ?1 THEN 0 WHEN sha1 = ?2 THEN 1 WHEN sha256 = ?3 THEN 2 ELSE 3 END, id",
+        &m->find_any, m->err);
+    if (rc)
+        return rc;
+    size_t cap = 256 + (size_t)PG_BATCH * PG_ROW_PARAMS * 32, n = 0;
+    char *sql = malloc(cap);
+    if (!sql)
+        return ward_fail(m->err, WARD_ENOMEM, "out of memory");
+    n += (size_t)snprintf(sql + n, cap - n,
+                          "INSERT INTO entries(list_id, " VALS_COLS ", import_id) "
+                          "SELECT * FROM (VALUES ");
+    for (int r = 0; r < PG_BATCH; r++)
+        for (int c = 0; c < PG_ROW_PARAMS; c++)
+            n += (size_t)snprintf(sql + n, cap - n, "%sCAST(?%d AS %s)%s",
+                                  c ? "" : r ? ", (" : "(", r * PG_ROW_PARAMS + c + 1,
+                                  PG_ROW_TYPES[c], c + 1 < PG_ROW_PARAMS ? ", " : ")");
+    snprintf(sql + n, cap - n, ") AS v WHERE v.column1 IS NOT NULL");
+    rc = wst_prepare(m->s, sql, &m->ins_many, m->err);
+    free(sql);
+    return rc;
+}
+
 static ward_status prepare_all(imp *m)
 {
     ward_status rc;
@@ -705,7 +786,7 @@ static ward_status prepare_all(imp *m)
     for (size_t i = 0; i < sizeof q / sizeof q[0]; i++)
         if ((rc = wst_prepare(m->s, q[i].sql, q[i].st, m->err)))
             return rc;
-    return WARD_OK;
+    return wst_pg(m->s) ? prepare_pg(m) : WARD_OK;
 }
 
 static void finalize_all(imp *m)
@@ -718,7 +799,10 @@ static void finalize_all(imp *m)
     wsql_finalize(m->ins);
     wsql_finalize(m->upd);
     wsql_finalize(m->hist);
-    m->load = m->ins = m->upd = m->hist = NULL;
+    wsql_finalize(m->find_any);
+    wsql_finalize(m->ins_many);
+    m->load = m->ins = m->upd = m->hist = m->find_any = m->ins_many = NULL;
+    m->pending = 0;
 }
 
 /* SHA-256 of a whole file (for NSRL, read by SQLite rather than by us). */
@@ -971,6 +1055,8 @@ ward_status ward_store_import(ward_store *s, const char *path,
         (rc = log_start(&m, list, abs ? abs : path, started)) || (rc = prepare_all(&m)))
         goto done;
     rc = read_source(&m, &src, err);
+    if (rc == WARD_OK)
+        rc = flush_pending(&m);
     finalize_all(&m);
     if (rc || (rc = log_done(&m, &src)))
         goto done;
