@@ -410,6 +410,79 @@ ward_status ward_store_open(const char *datadir, unsigned flags, ward_store **ou
     return WARD_OK;
 }
 
+const char *ward_store_where(const ward_store *s) { return s ? s->path : NULL; }
+
+/* DATADIR/store.url holding url: written aside and renamed into place, so
+ * that a reader never sees half a URL. */
+static ward_status write_store_url(const char *datadir, const char *url, ward_error *err)
+{
+    char path[4096], tmp[4200];
+    snprintf(path, sizeof path, "%s/store.url", datadir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return ward_fail_errno(err, errno, "cannot write %s", tmp);
+    size_t n = strlen(url);
+    int ok = write(fd, url, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+    int e = errno;
+    if (close(fd) != 0 && ok) {
+        ok = 0;
+        e = errno;
+    }
+    if (!ok || rename(tmp, path) != 0) {
+        e = ok ? errno : e;
+        unlink(tmp);
+        return ward_fail_errno(err, e, "cannot write %s", path);
+    }
+    return WARD_OK;
+}
+
+ward_status ward_store_init(const char *datadir, const char *url, ward_error *err)
+{
+    ward_error_clear(err);
+    if (!datadir || !*datadir)
+        return ward_fail(err, WARD_EINVAL, "ward_store_init: no data directory");
+    if (url && !wsql_is_pg_url(url))
+        return ward_fail(err, WARD_EINVAL, "store \"%s\": expected postgresql://...", url);
+    ward_status rc = make_dirs(datadir, err);
+    if (rc)
+        return rc;
+    int wrote = 0;
+    if (url) {
+        char path[4096], old[4096] = "";
+        struct stat st;
+        snprintf(path, sizeof path, "%s/ward.db", datadir);
+        if (stat(path, &st) == 0)
+            return ward_fail(err, WARD_EINVAL,
+                             "%s has a store of its own (ward.db); pointing it at another "
+                             "would hide it",
+                             datadir);
+        snprintf(path, sizeof path, "%s/store.url", datadir);
+        FILE *f = fopen(path, "re");
+        if (f) {
+            if (!fgets(old, sizeof old, f))
+                old[0] = 0;
+            fclose(f);
+            old[strcspn(old, "\r\n")] = 0;
+        }
+        if (old[0] && strcmp(old, url) != 0)
+            return ward_fail(err, WARD_EINVAL,
+                             "%s already names another store; remove it first", path);
+        if (!old[0] && (rc = write_store_url(datadir, url, err)))
+            return rc;
+        wrote = !old[0];
+    }
+    ward_store *s = NULL;
+    rc = ward_store_open(datadir, 0, &s, err);
+    ward_store_close(s);
+    if (rc && wrote) { /* a mistyped URL leaves the directory as it was */
+        char path[4096];
+        snprintf(path, sizeof path, "%s/store.url", datadir);
+        unlink(path);
+    }
+    return rc;
+}
+
 ward_status ward_store_exists(const char *datadir, int *exists, ward_error *err)
 {
     if (!datadir || !*datadir || !exists)
