@@ -374,7 +374,10 @@ static ward_status find_entry(imp *m, const vals *in, int64_t *found, int *remov
 
 static ward_status insert_entry(imp *m, const vals *in, const uint64_t h[WST_NKINDS])
 {
-    if (m->ins_many) { /* bound now (values copied), inserted by flush_pending */
+    /* Batched only while the Bloom filter spares the look-ups (a first load):
+     * otherwise every record is looked up first, which flushes, and a batch
+     * of one through the PG_BATCH-row statement costs more than one row. */
+    if (m->ins_many && m->seen.bits) { /* values copied now, inserted by flush_pending */
         int base = m->pending * PG_ROW_PARAMS;
         wsql_bind_int64(m->ins_many, base + 1, m->list_id);
         bind_vals(m->ins_many, base + 2, in, SQLITE_TRANSIENT);
@@ -1051,6 +1054,11 @@ ward_status ward_store_import(ward_store *s, const char *path,
     if ((rc = wst_begin(s, 1, err)))
         goto done;
     tx = 1;
+    /* PostgreSQL's equivalent of INDEXED BY (prepare_all): a look-up's
+     * plan is made once, maybe while the list is small enough for a scan to
+     * look cheaper, and kept while the import grows the list to millions. */
+    if (wst_pg(s) && (rc = wst_exec(s, "SET LOCAL enable_seqscan = off", err)))
+        goto done;
     if ((rc = setup_list(&m, list, src.format)) || (rc = setup_bloom(&m, src.size)) ||
         (rc = log_start(&m, list, abs ? abs : path, started)) || (rc = prepare_all(&m)))
         goto done;

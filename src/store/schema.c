@@ -7,8 +7,6 @@
 #include "store/store_int.h"
 #include "util/error.h"
 
-#include <ward/digest.h>
-
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -25,7 +25,7 @@ struct ward_store {
     int import_cache_kib; /* page cache during imports; tests lower it to
                              force SQLite to spill into the WAL early */
     wsql_stmt *lookup[4][2]; /* by digest kind, with removed or not;
-                                   prepared on first use */
+                                prepared on first use */
     wsql_stmt *get_by_id;    /* ward_store_get: a matcher's hot path */
 };
 
@@ -35,7 +35,8 @@ static inline int wst_pg(const ward_store *s)
     return wsql_backend_of(s->db) == WSQL_POSTGRES;
 }
 
-/* Map the connection's last SQLite error to a ward_status and message. */
+/* Map the connection's last error (an SQLITE_* code on either server) to a
+ * ward_status and message. */
 ward_status wst_sqlfail(ward_store *s, ward_error *err, int rc, const char *what);
 
 /* Transactions. A write transaction is BEGIN IMMEDIATE and bumps the store
