@@ -61,6 +61,24 @@ ward_status ward_store_open(const char *datadir, unsigned flags, ward_store **ou
                             ward_error *err);
 void ward_store_close(ward_store *s);
 
+/* Point `datadir` at the store at `url` (postgresql://...) by writing
+ * DATADIR/store.url (mode 0600: it may hold a password), then open the
+ * store there once, creating its schema. url NULL: just create the store
+ * where it resolves (DATADIR/ward.db unless $WARD_STORE or store.url say
+ * otherwise). Refused (WARD_EINVAL) when DATADIR already has a store.url
+ * naming another server or a ward.db of its own, whose contents the new
+ * store would hide. $WARD_STORE, when set, still wins over store.url. */
+ward_status ward_store_init(const char *datadir, const char *url, ward_error *err);
+
+/* Where the open store lives, for messages: its file, or the PostgreSQL
+ * URL without the password. */
+const char *ward_store_where(const ward_store *s);
+
+/* Whether `datadir` has a store yet (*exists 1) without creating one:
+ * DATADIR/ward.db exists, or, when the store lives on PostgreSQL ($WARD_STORE
+ * or DATADIR/store.url), its schema has been migrated. */
+ward_status ward_store_exists(const char *datadir, int *exists, ward_error *err);
+
 /* A counter that grows with every committed change to the store (imports,
  * removals, lists, schemes). Record it with results to say what was matched
  * against; with ward_store_stats' store_id it names one state of one store. */

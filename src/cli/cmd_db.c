@@ -32,6 +32,7 @@ static const char help[] =
 "    ward db lookup --remote URL [--key KEY] [--cacert PEM] [--near R] HASH...\n"
 "    ward db remove --reason TEXT [--list L] HASH...\n"
 "    ward db removed | lists | imports | conflicts | stats | index | check\n"
+"    ward db init [--store postgresql://...]\n"
 "    (every action takes --data DIR)\n"
 "\n"
 "DESCRIPTION\n"
@@ -39,9 +40,11 @@ static const char help[] =
 "    partner's list, NSRL as known-good): MD5, SHA-1, SHA-256 and PDQ\n"
 "    hashes with category, series, victim-identified flag, dates, tags and\n"
 "    the import that added each entry. It lives in the data directory as\n"
-"    ward.db (SQLite), with a memory-mapped index (index.wdx) that 'ward\n"
-"    scan' and 'ward db lookup --near' use and that is rebuilt whenever the\n"
-"    store has changed.\n"
+"    ward.db (SQLite), or on a PostgreSQL server that several nodes share\n"
+"    ('ward db init --store', or $WARD_STORE), with a memory-mapped index\n"
+"    (index.wdx, always in the data directory) that 'ward scan' and 'ward\n"
+"    db lookup --near' use and that is rebuilt whenever the store has\n"
+"    changed.\n"
 "\n"
 "    The same hash may be on several lists with different categories: each\n"
 "    list keeps its own verdict, both are reported ('ward db conflicts'),\n"
@@ -79,9 +82,14 @@ static const char help[] =
 "    conflicts       Hashes whose lists disagree on the category.\n"
 "    stats           Counts by list, category and digest kind.\n"
 "    index           Rebuild the index now.\n"
-"    check           Check the store file (SQLite integrity and foreign\n"
-"                    keys) and the index (structure and content digest);\n"
-"                    exit 3 if either is damaged.\n"
+"    check           Check the store (SQLite: integrity and foreign keys;\n"
+"                    PostgreSQL: invalid indexes, unvalidated constraints,\n"
+"                    meta rows, removal history) and the index (structure\n"
+"                    and content digest); exit 3 if either is damaged.\n"
+"    init            Create the store. --store URL points the data\n"
+"                    directory at a PostgreSQL server instead (written to\n"
+"                    DATADIR/store.url, mode 0600) and creates the store's\n"
+"                    schema there; refused if the directory has a ward.db.\n"
 "\n"
 "OPTIONS\n"
 "    --data DIR          data directory (default $WARD_DATA, else\n"
@@ -105,6 +113,9 @@ static const char help[] =
 "        --remote URL    lookup: ask the ward node at URL\n"
 "        --key KEY       lookup --remote: the peer's API key\n"
 "        --cacert PEM    lookup --remote: CA bundle for an https peer\n"
+"        --store URL     init: postgresql://[user[:password]@]host[:port]/db\n"
+"                        [?ward_prefix=NAME] (schemas NAME_store...; default\n"
+"                        prefix ward); $WARD_STORE, when set, wins over it\n"
 "\n"
 "EXIT STATUS\n"
 "    0 done; 1 import with bad records, lookup found entries, or\n"
@@ -116,11 +127,13 @@ static const char help[] =
 "    ward db import --known-good RDS_2024.03.1_modern_minimal.db\n"
 "    ward db lookup 5d41402abc4b2a76b9719d911017c592\n"
 "    ward db remove --reason 'holiday photo, reviewed 2026-11-23' md5:5d41...\n"
-"    ward db export --format hashdeep --list national -o national.hd\n";
+"    ward db export --format hashdeep --list national -o national.hd\n"
+"    ward db init --store 'postgresql://ward@db.hub.example/ward'\n";
 
 typedef struct db_args {
     const char *data, *list, *format, *category, *scheme, *description, *reason, *output;
     const char *remote, *key, *cacert;  /* lookup --remote */
+    const char *store;                  /* init --store */
     int strict, known_good, json, near;
 } db_args;
 
@@ -476,7 +489,7 @@ static void print_problem(void *ctx, const char *problem)
     printf("  problem: %s\n", problem);
 }
 
-/* The store file (SQLite's checks) and the index (every structural
+/* The store (SQLite's checks, or ward's on PostgreSQL) and the index (every structural
  * invariant and its content digest), for after a crash or a disk fault. */
 static int do_check(ward_store *s, db_args *a)
 {
@@ -484,7 +497,10 @@ static int do_check(ward_store *s, db_args *a)
     uint64_t problems = 0;
     ward_status st = ward_store_check(s, print_problem, NULL, &problems, &err);
     if (st != WARD_OK) return fail(st, &err);
-    printf("store: %s\n", problems ? "DAMAGED" : "ok (integrity and foreign keys)");
+    int pg = strncmp(ward_store_where(s), "postgres", 8) == 0;
+    printf("store: %s\n", problems ? "DAMAGED"
+                          : pg    ? "ok (indexes, constraints, meta, removal history)"
+                                  : "ok (integrity and foreign keys)");
     char path[4096];
     snprintf(path, sizeof path, "%s/index.wdx", a->data);
     ward_index *ix = NULL;
@@ -506,8 +522,23 @@ static int do_check(ward_store *s, db_args *a)
     return problems || bad_index ? WARD_EXIT_DATA : WARD_EXIT_OK;
 }
 
+/* Create the store, or point the data directory at a PostgreSQL one. */
+static int do_init(const db_args *a)
+{
+    ward_error err = {0};
+    ward_status st = ward_store_init(a->data, a->store, &err);
+    if (st != WARD_OK) return fail(st, &err);
+    ward_store *s = NULL;
+    if ((st = ward_store_open(a->data, WARD_STORE_READONLY, &s, &err)) != WARD_OK)
+        return fail(st, &err);
+    printf("%s: store at %s (schema version %d)\n", a->data, ward_store_where(s),
+           ward_store_schema_version());
+    ward_store_close(s);
+    return WARD_EXIT_OK;
+}
+
 enum { OPT_DATA = 256, OPT_STRICT, OPT_SCHEME, OPT_KNOWN_GOOD, OPT_DESC, OPT_REASON, OPT_JSON, OPT_NEAR,
-       OPT_REMOTE, OPT_KEY, OPT_CA };
+       OPT_REMOTE, OPT_KEY, OPT_CA, OPT_STORE };
 
 static const struct option long_opts[] = {
     {"data", required_argument, NULL, OPT_DATA},
@@ -524,6 +555,7 @@ static const struct option long_opts[] = {
     {"remote", required_argument, NULL, OPT_REMOTE},
     {"key", required_argument, NULL, OPT_KEY},
     {"cacert", required_argument, NULL, OPT_CA},
+    {"store", required_argument, NULL, OPT_STORE},
     {"output", required_argument, NULL, 'o'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -552,6 +584,7 @@ static int run_db(int argc, char **argv)
         case OPT_REMOTE: a.remote = optarg; break;
         case OPT_KEY: a.key = optarg; break;
         case OPT_CA: a.cacert = optarg; break;
+        case OPT_STORE: a.store = optarg; break;
         case 'o': a.output = optarg; break;
         case 'h': cli_print_help(&cli_cmd_db); return WARD_EXIT_OK;
         default: return cli_usage("db", "unknown option");
@@ -561,12 +594,15 @@ static int run_db(int argc, char **argv)
     const char *action = argv[optind++];
     a.data = cli_data_dir(a.data);
     static const char *const actions[] = {"import", "export", "lookup", "remove", "removed", "lists",
-                                          "imports", "conflicts", "stats", "index", "check"};
+                                          "imports", "conflicts", "stats", "index", "check",
+                                          "init"};
     int known = 0;
     for (size_t i = 0; i < sizeof actions / sizeof *actions; i++) known |= !strcmp(action, actions[i]);
     if (!known) return cli_usage("db", "unknown action '%s'", action);
     if (a.remote && strcmp(action, "lookup")) return cli_usage("db", "--remote is for lookup");
     if (a.remote) return do_remote_lookup(&a, argc - optind, argv + optind);
+    if (a.store && strcmp(action, "init")) return cli_usage("db", "--store is for init");
+    if (!strcmp(action, "init")) return do_init(&a);
     ward_store *s = NULL;
     ward_error err = {0};
     int writes = !strcmp(action, "import") || !strcmp(action, "remove");

@@ -260,11 +260,11 @@ static int do_ingest(ward_intel *in, intel_args *a, int n, char **files)
     }
     /* The hash-set store, if there is one, for file-hash lookups. */
     ward_store *store = NULL;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/ward.db", a->data);
     ward_error serr = {0};
-    if (access(path, F_OK) == 0 &&
-        ward_store_open(a->data, WARD_STORE_READONLY, &store, &serr) != WARD_OK) {
+    int have_store = 0;
+    if ((ward_store_exists(a->data, &have_store, &serr) != WARD_OK ||
+         (have_store &&
+          ward_store_open(a->data, WARD_STORE_READONLY, &store, &serr) != WARD_OK))) {
         cli_error("intel", "warning: file hashes not looked up: %s", serr.message);
         store = NULL;
     }

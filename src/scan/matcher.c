@@ -96,15 +96,18 @@ ward_status ward_matcher_build_index(ward_store *store, const char *datadir,
 ward_status ward_matcher_open(const char *datadir, ward_matcher **out, ward_error *err)
 {
     char path[4096];
-    data_path(path, sizeof path, datadir, "ward.db");
     struct stat st;
-    if (stat(path, &st) != 0)
+    int exists = 0;
+    ward_status rc = ward_store_exists(datadir, &exists, err);
+    if (rc)
+        return rc;
+    if (!exists)
         return ward_fail(err, WARD_ENOTFOUND,
                          "no hash-set store in %s (import a list with 'ward db import')", datadir);
     ward_matcher *m = calloc(1, sizeof *m);
     if (!m)
         return ward_fail(err, WARD_ENOMEM, "out of memory");
-    ward_status rc = ward_store_open(datadir, 0, &m->store, err);
+    rc = ward_store_open(datadir, 0, &m->store, err);
     if (rc == WARD_OK)
         rc = ward_store_revision(m->store, &m->info.store_revision, err);
     uint64_t built = 0;

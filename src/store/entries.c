@@ -26,7 +26,7 @@ const char WST_ENTRY_SELECT[] =
 
 /* The md5, sha1, sha256 and pdq columns from `col` on: entries and
  * iteration read digests the same way. */
-static void digests_from_row(sqlite3_stmt *st, int col, ward_digests *d, ward_pdq *pdq,
+static void digests_from_row(wsql_stmt *st, int col, ward_digests *d, ward_pdq *pdq,
                              int *has_pdq)
 {
     uint8_t *dst[3] = {d->md5, d->sha1, d->sha256};
@@ -63,10 +63,10 @@ const char *wst_hex_orig(const char *orig, int k, char out[65])
 
 /* Original hex text: all upper-case forms are flagged in hex_case (bit k);
  * mixed-case forms are kept whole in hex_orig. */
-static void hex_text_from_row(sqlite3_stmt *st, wst_entry_buf *b)
+static void hex_text_from_row(wsql_stmt *st, wst_entry_buf *b)
 {
     ward_entry *e = &b->e;
-    unsigned upper = (unsigned)sqlite3_column_int(st, 8);
+    unsigned upper = (unsigned)wsql_column_int(st, 8);
     const char *orig = wst_text(st, 9);
     const uint8_t *bytes[4] = {e->digests.md5, e->digests.sha1, e->digests.sha256,
                                e->pdq.b};
@@ -85,16 +85,16 @@ static void hex_text_from_row(sqlite3_stmt *st, wst_entry_buf *b)
     }
 }
 
-static int int_or(sqlite3_stmt *st, int i, int null_value)
+static int int_or(wsql_stmt *st, int i, int null_value)
 {
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? null_value : sqlite3_column_int(st, i);
+    return wsql_column_type(st, i) == SQLITE_NULL ? null_value : wsql_column_int(st, i);
 }
 
-void wst_entry_from_row(sqlite3_stmt *st, wst_entry_buf *b)
+void wst_entry_from_row(wsql_stmt *st, wst_entry_buf *b)
 {
     ward_entry *e = &b->e;
     memset(b, 0, sizeof *b);
-    e->id = (uint64_t)sqlite3_column_int64(st, 0);
+    e->id = (uint64_t)wsql_column_int64(st, 0);
     e->list = wst_text(st, 1);
     e->list_kind = wst_list_kind(wst_text(st, 2));
     digests_from_row(st, 3, &e->digests, &e->pdq, &e->has_pdq);
@@ -113,14 +113,14 @@ void wst_entry_from_row(sqlite3_stmt *st, wst_entry_buf *b)
     e->tags = wst_text(st, 20);
     e->name = wst_text(st, 21);
     e->media_id = wst_text(st, 22);
-    e->size = sqlite3_column_type(st, 23) == SQLITE_NULL ? -1
-                                                          : sqlite3_column_int64(st, 23);
-    e->import_id = (uint64_t)sqlite3_column_int64(st, 24);
+    e->size = wsql_column_type(st, 23) == SQLITE_NULL ? -1
+                                                          : wsql_column_int64(st, 23);
+    e->import_id = (uint64_t)wsql_column_int64(st, 24);
     e->import_path = wst_text(st, 25);
     e->import_format = wst_text(st, 26);
     e->import_finished = wst_text(st, 27);
-    e->updated_import_id = (uint64_t)sqlite3_column_int64(st, 28);
-    e->removed = sqlite3_column_type(st, 29) != SQLITE_NULL;
+    e->updated_import_id = (uint64_t)wsql_column_int64(st, 28);
+    e->removed = wsql_column_type(st, 29) != SQLITE_NULL;
     e->removed_by = wst_text(st, 30);
     e->removed_at = wst_text(st, 31);
     e->removed_reason = wst_text(st, 32);
@@ -247,12 +247,12 @@ static int disagree(const ward_entry *a, const ward_entry *b)
     return strcmp(a->category_class, b->category_class) != 0;
 }
 
-static ward_status collect(ward_store *s, sqlite3_stmt *st, ward_entries *set,
+static ward_status collect(ward_store *s, wsql_stmt *st, ward_entries *set,
                            size_t *cap, ward_error *err)
 {
     int r;
     wst_entry_buf b;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((r = wsql_step(st)) == SQLITE_ROW) {
         wst_entry_from_row(st, &b);
         int seen = 0;
         for (size_t i = 0; i < set->count && !seen; i++)
@@ -285,7 +285,7 @@ ward_status ward_store_lookup(ward_store *s, const char *query, unsigned flags,
     for (int k = 0; k < WST_NKINDS && rc == WARD_OK; k++) {
         if (!(kinds & (1u << k)))
             continue;
-        sqlite3_stmt **st = &s->lookup[k][with_removed];
+        wsql_stmt **st = &s->lookup[k][with_removed];
         if (!*st) {
             char sql[2048];
             snprintf(sql, sizeof sql, "%sWHERE e.%s = ?1%s ORDER BY e.id", WST_ENTRY_SELECT,
@@ -293,10 +293,10 @@ ward_status ward_store_lookup(ward_store *s, const char *query, unsigned flags,
             if ((rc = wst_prepare(s, sql, st, err)))
                 break;
         }
-        sqlite3_bind_blob(*st, 1, bytes, (int)n, SQLITE_STATIC);
+        wsql_bind_blob(*st, 1, bytes, (int)n, SQLITE_STATIC);
         rc = collect(s, *st, set, &cap, err);
-        sqlite3_reset(*st);
-        sqlite3_clear_bindings(*st);
+        wsql_reset(*st);
+        wsql_clear_bindings(*st);
     }
     if (rc) {
         ward_entries_free(set);
@@ -323,15 +323,15 @@ ward_status ward_store_get(ward_store *s, uint64_t id, ward_entries **out,
         if ((rc = wst_prepare(s, sql, &s->get_by_id, err)))
             return rc;
     }
-    sqlite3_stmt *st = s->get_by_id;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    wsql_stmt *st = s->get_by_id;
+    wsql_bind_int64(st, 1, (wsql_int64)id);
     ward_entries *set = calloc(1, sizeof *set);
     size_t cap = 0;
     if (!set)
         rc = ward_fail(err, WARD_ENOMEM, "out of memory");
     else
         rc = collect(s, st, set, &cap, err);
-    sqlite3_reset(st);
+    wsql_reset(st);
     if (rc == WARD_OK && set->count == 0)
         rc = ward_fail(err, WARD_ENOTFOUND, "no entry %llu", (unsigned long long)id);
     if (rc) {
@@ -345,12 +345,12 @@ ward_status ward_store_get(ward_store *s, uint64_t id, ward_entries **out,
 /* A list must exist to be named in a filter or a removal. */
 static ward_status check_list(ward_store *s, const char *list, ward_error *err)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc =
         wst_find_row(s, "SELECT 1 FROM lists WHERE name = ?1", list, &st, "find list", err);
     if (rc == WARD_ENOTFOUND)
         return ward_fail(err, WARD_ENOTFOUND, "no list '%s'", list);
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return rc;
 }
 
@@ -362,23 +362,25 @@ typedef struct entry_walk {
     wst_entry_buf *b;
 } entry_walk;
 
-static int entry_row(void *ctx, sqlite3_stmt *st)
+static int entry_row(void *ctx, wsql_stmt *st)
 {
     entry_walk *w = ctx;
     wst_entry_from_row(st, w->b);
     return w->cb(w->ctx, &w->b->e);
 }
 
-/* Hand every row of `st` (a WST_ENTRY_SELECT) to cb; finalizes `st`. */
-static ward_status walk_entries(ward_store *s, sqlite3_stmt *st, ward_entry_cb cb, void *ctx,
-                                const char *what, ward_error *err)
+/* Hand every row of `st` (a WST_ENTRY_SELECT) to cb; finalizes `st`.
+ * after > 0: `st` is paged by e.id, ?after (wst_each_page). */
+static ward_status walk_entries(ward_store *s, wsql_stmt *st, int after, ward_entry_cb cb,
+                                void *ctx, const char *what, ward_error *err)
 {
     entry_walk w = {cb, ctx, malloc(sizeof *w.b)};
     if (!w.b) {
-        sqlite3_finalize(st);
+        wsql_finalize(st);
         return ward_fail(err, WARD_ENOMEM, "out of memory");
     }
-    ward_status rc = wst_each_row(s, st, entry_row, &w, what, err);
+    ward_status rc = after ? wst_each_page(s, st, after, entry_row, &w, what, err)
+                           : wst_each_row(s, st, entry_row, &w, what, err);
     free(w.b);
     return rc;
 }
@@ -392,7 +394,7 @@ static int uncategorised(const char *category)
 ward_status wst_each_entry(ward_store *s, const char *list, const char *category,
                            ward_entry_cb cb, void *ctx, ward_error *err)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc;
     if (list && (rc = check_list(s, list, err)))
         return rc;
@@ -404,22 +406,31 @@ ward_status wst_each_entry(ward_store *s, const char *list, const char *category
             return ward_fail(err, WARD_ENOTFOUND, "no category '%s' in any scheme", category);
         if (rc)
             return rc;
-        sqlite3_finalize(st);
+        wsql_finalize(st);
     }
     char sql[2048];
     snprintf(sql, sizeof sql,
-             "%sWHERE e.removed_id IS NULL AND (?1 IS NULL OR l.name = ?1)%s "
-             "ORDER BY e.id",
+             "%sWHERE e.removed_id IS NULL AND e.id > ?1"
+             " AND (CAST(?2 AS TEXT) IS NULL OR l.name = ?2)%s ORDER BY e.id%s",
              WST_ENTRY_SELECT,
              uncat ? " AND e.category_id IS NULL"
-                   : " AND (?2 IS NULL OR c.code = ?2)");
-    if ((rc = wst_prepare(s, sql, &st, err)))
+                   : " AND (CAST(?3 AS TEXT) IS NULL OR c.code = ?3)",
+             wst_page_limit(s));
+    /* The pages are of one snapshot: the caller's read transaction, else
+     * one of our own. */
+    int own = !s->in_tx;
+    if (own && (rc = wst_begin(s, 0, err)))
         return rc;
-    if (list)
-        sqlite3_bind_text(st, 1, list, -1, SQLITE_STATIC);
-    if (category && !uncat)
-        sqlite3_bind_text(st, 2, category, -1, SQLITE_STATIC);
-    return walk_entries(s, st, cb, ctx, "read entries", err);
+    if ((rc = wst_prepare(s, sql, &st, err)) == WARD_OK) {
+        if (list)
+            wsql_bind_text(st, 2, list, -1, SQLITE_STATIC);
+        if (category && !uncat)
+            wsql_bind_text(st, 3, category, -1, SQLITE_STATIC);
+        rc = walk_entries(s, st, 1, cb, ctx, "read entries", err);
+    }
+    if (own)
+        wst_rollback(s);
+    return rc;
 }
 
 ward_status ward_store_conflicts(ward_store *s, ward_conflict_cb cb, void *ctx,
@@ -449,7 +460,7 @@ ward_status ward_store_conflicts(ward_store *s, ward_conflict_cb cb, void *ctx,
              " WHERE cx.scheme_id = cy.scheme_id OR cx.class <> cy.class"
              " ORDER BY p.a, p.b",
              pairs);
-    sqlite3_stmt *st = NULL, *ga = NULL, *gb = NULL;
+    wsql_stmt *st = NULL, *ga = NULL, *gb = NULL;
     char one[2048];
     snprintf(one, sizeof one, "%sWHERE e.id = ?1", WST_ENTRY_SELECT);
     ward_status rc;
@@ -464,12 +475,12 @@ ward_status ward_store_conflicts(ward_store *s, ward_conflict_cb cb, void *ctx,
         goto out;
     }
     int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        sqlite3_reset(ga);
-        sqlite3_reset(gb);
-        sqlite3_bind_int64(ga, 1, sqlite3_column_int64(st, 0));
-        sqlite3_bind_int64(gb, 1, sqlite3_column_int64(st, 1));
-        if (sqlite3_step(ga) != SQLITE_ROW || sqlite3_step(gb) != SQLITE_ROW)
+    while ((r = wsql_step(st)) == SQLITE_ROW) {
+        wsql_reset(ga);
+        wsql_reset(gb);
+        wsql_bind_int64(ga, 1, wsql_column_int64(st, 0));
+        wsql_bind_int64(gb, 1, wsql_column_int64(st, 1));
+        if (wsql_step(ga) != SQLITE_ROW || wsql_step(gb) != SQLITE_ROW)
             continue;
         wst_entry_from_row(ga, &ba[0]);
         wst_entry_from_row(gb, &ba[1]);
@@ -483,9 +494,9 @@ ward_status ward_store_conflicts(ward_store *s, ward_conflict_cb cb, void *ctx,
         rc = wst_sqlfail(s, err, r, "find conflicts");
     free(ba);
 out:
-    sqlite3_finalize(st);
-    sqlite3_finalize(ga);
-    sqlite3_finalize(gb);
+    wsql_finalize(st);
+    wsql_finalize(ga);
+    wsql_finalize(gb);
     wst_rollback(s);
     return rc;
 }
@@ -493,7 +504,7 @@ out:
 /* ---- removal --------------------------------------------------------- */
 
 static ward_status remove_where(ward_store *s, const char *where_sql,
-                                void (*bind)(sqlite3_stmt *, const void *),
+                                void (*bind)(wsql_stmt *, const void *),
                                 const void *bind_ctx, const char *what,
                                 const char *who, const char *reason,
                                 uint64_t *removed, ward_error *err)
@@ -510,7 +521,7 @@ static ward_status remove_where(ward_store *s, const char *where_sql,
              "SELECT e.id FROM entries e WHERE e.removed_id IS NULL AND (%s) "
              "ORDER BY e.id",
              where_sql);
-    sqlite3_stmt *sel = NULL, *hist = NULL, *upd = NULL;
+    wsql_stmt *sel = NULL, *hist = NULL, *upd = NULL;
     char now[32];
     wst_now(now);
     uint64_t count = 0;
@@ -524,19 +535,19 @@ static ward_status remove_where(ward_store *s, const char *where_sql,
         goto out;
     bind(sel, bind_ctx);
     int r;
-    while ((r = sqlite3_step(sel)) == SQLITE_ROW) {
-        sqlite3_int64 id = sqlite3_column_int64(sel, 0);
-        sqlite3_reset(hist);
-        sqlite3_bind_text(hist, 1, now, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(hist, 2, id);
-        sqlite3_bind_text(hist, 3, who, -1, SQLITE_STATIC);
-        sqlite3_bind_text(hist, 4, reason, -1, SQLITE_STATIC);
-        if ((r = sqlite3_step(hist)) != SQLITE_DONE)
+    while ((r = wsql_step(sel)) == SQLITE_ROW) {
+        wsql_int64 id = wsql_column_int64(sel, 0);
+        wsql_reset(hist);
+        wsql_bind_text(hist, 1, now, -1, SQLITE_STATIC);
+        wsql_bind_int64(hist, 2, id);
+        wsql_bind_text(hist, 3, who, -1, SQLITE_STATIC);
+        wsql_bind_text(hist, 4, reason, -1, SQLITE_STATIC);
+        if ((r = wsql_step(hist)) != SQLITE_DONE)
             break;
-        sqlite3_reset(upd);
-        sqlite3_bind_int64(upd, 1, sqlite3_last_insert_rowid(s->db));
-        sqlite3_bind_int64(upd, 2, id);
-        if ((r = sqlite3_step(upd)) != SQLITE_DONE)
+        wsql_reset(upd);
+        wsql_bind_int64(upd, 1, wsql_last_insert_rowid(s->db));
+        wsql_bind_int64(upd, 2, id);
+        if ((r = wsql_step(upd)) != SQLITE_DONE)
             break;
         count++;
     }
@@ -545,9 +556,9 @@ static ward_status remove_where(ward_store *s, const char *where_sql,
     else if (count == 0)
         rc = ward_fail(err, WARD_ENOTFOUND, "no live entry matches %s", what);
 out:
-    sqlite3_finalize(sel);
-    sqlite3_finalize(hist);
-    sqlite3_finalize(upd);
+    wsql_finalize(sel);
+    wsql_finalize(hist);
+    wsql_finalize(upd);
     if (rc) {
         wst_rollback(s);
         return rc;
@@ -566,17 +577,17 @@ typedef struct remove_q {
     uint64_t id;
 } remove_q;
 
-static void bind_digest(sqlite3_stmt *st, const void *p)
+static void bind_digest(wsql_stmt *st, const void *p)
 {
     const remove_q *q = p;
-    sqlite3_bind_blob(st, 1, q->bytes, (int)q->n, SQLITE_STATIC);
+    wsql_bind_blob(st, 1, q->bytes, (int)q->n, SQLITE_STATIC);
     if (q->list)
-        sqlite3_bind_text(st, 2, q->list, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 2, q->list, -1, SQLITE_STATIC);
 }
 
-static void bind_id(sqlite3_stmt *st, const void *p)
+static void bind_id(wsql_stmt *st, const void *p)
 {
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)((const remove_q *)p)->id);
+    wsql_bind_int64(st, 1, (wsql_int64)((const remove_q *)p)->id);
 }
 
 ward_status ward_store_remove(ward_store *s, const char *query, const char *list,
@@ -627,11 +638,11 @@ ward_status ward_store_removed(ward_store *s, ward_entry_cb cb, void *ctx,
     char sql[2048];
     snprintf(sql, sizeof sql, "%sWHERE e.removed_id IS NOT NULL ORDER BY e.removed_id",
              WST_ENTRY_SELECT);
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wst_prepare(s, sql, &st, err);
     if (rc)
         return rc;
-    return walk_entries(s, st, cb, ctx, "read removed entries", err);
+    return walk_entries(s, st, 0, cb, ctx, "read removed entries", err);
 }
 
 /* ---- iteration -------------------------------------------------------- */
@@ -641,14 +652,14 @@ typedef struct iter_walk {
     void *ctx;
 } iter_walk;
 
-static int iter_row(void *ctx, sqlite3_stmt *st)
+static int iter_row(void *ctx, wsql_stmt *st)
 {
     const iter_walk *w = ctx;
     ward_digests d;
     ward_pdq pdq;
     int has_pdq;
     digests_from_row(st, 1, &d, &pdq, &has_pdq);
-    return w->cb(w->ctx, (uint64_t)sqlite3_column_int64(st, 0), &d, has_pdq ? &pdq : NULL);
+    return w->cb(w->ctx, (uint64_t)wsql_column_int64(st, 0), &d, has_pdq ? &pdq : NULL);
 }
 
 ward_status ward_store_iterate(ward_store *s, ward_store_iter_cb cb, void *ctx,
@@ -659,18 +670,20 @@ ward_status ward_store_iterate(ward_store *s, ward_store_iter_cb cb, void *ctx,
     ward_status rc = wst_begin(s, 0, err);
     if (rc)
         return rc;
-    sqlite3_stmt *st;
+    wsql_stmt *st;
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "SELECT id, md5, sha1, sha256, pdq FROM entries "
+             "WHERE removed_id IS NULL AND id > ?1 ORDER BY id%s",
+             wst_page_limit(s));
     /* The first read fixes the snapshot: revision and entries agree. */
     uint64_t rev = 0;
     if ((rc = ward_store_revision(s, &rev, err)) == WARD_OK &&
-        (rc = wst_prepare(s,
-                          "SELECT id, md5, sha1, sha256, pdq FROM entries "
-                          "WHERE removed_id IS NULL ORDER BY id",
-                          &st, err)) == WARD_OK) {
+        (rc = wst_prepare(s, sql, &st, err)) == WARD_OK) {
         if (revision)
             *revision = rev;
         iter_walk w = {cb, ctx};
-        rc = wst_each_row(s, st, iter_row, &w, "read entries", err);
+        rc = wst_each_page(s, st, 1, iter_row, &w, "read entries", err);
     }
     wst_rollback(s);
     return rc;
@@ -690,19 +703,19 @@ void ward_store_stats_free(ward_store_stats *st)
 
 /* Rows of the per-list and per-category queries; strings are copied into
  * the statistics' arena (ctx). Non-zero: out of memory. */
-static int stats_list_fill(void *ctx, sqlite3_stmt *st, void *elem)
+static int stats_list_fill(void *ctx, wsql_stmt *st, void *elem)
 {
     arena **a = ctx;
     ward_stats_list *l = elem;
     l->name = arena_dup(a, wst_text(st, 0));
     l->scheme = arena_dup(a, wst_text(st, 1));
     l->kind = wst_list_kind(wst_text(st, 2));
-    l->entries = (uint64_t)sqlite3_column_int64(st, 3);
-    l->removed = (uint64_t)sqlite3_column_int64(st, 4);
+    l->entries = (uint64_t)wsql_column_int64(st, 3);
+    l->removed = (uint64_t)wsql_column_int64(st, 4);
     return !l->name || !l->scheme;
 }
 
-static int stats_category_fill(void *ctx, sqlite3_stmt *st, void *elem)
+static int stats_category_fill(void *ctx, wsql_stmt *st, void *elem)
 {
     arena **a = ctx;
     ward_stats_category *c = elem;
@@ -711,7 +724,7 @@ static int stats_category_fill(void *ctx, sqlite3_stmt *st, void *elem)
     c->category = arena_dup(a, wst_text(st, 2));
     c->label = arena_dup(a, wst_text(st, 3));
     c->klass = arena_dup(a, wst_text(st, 4));
-    c->entries = (uint64_t)sqlite3_column_int64(st, 5);
+    c->entries = (uint64_t)wsql_column_int64(st, 5);
     return !c->list || !c->scheme || (wst_text(st, 2) && !c->category);
 }
 
@@ -719,7 +732,7 @@ static int stats_category_fill(void *ctx, sqlite3_stmt *st, void *elem)
 static ward_status stats_rows(ward_store *s, ward_store_stats *o, const char *sql,
                               wst_fill_fn fill, wst_rows *rows, ward_error *err)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wst_prepare(s, sql, &st, err);
     if (rc)
         return rc;
@@ -729,7 +742,7 @@ static ward_status stats_rows(ward_store *s, ward_store_stats *o, const char *sq
 /* The store-wide counts, from one row. */
 static ward_status stats_totals(ward_store *s, ward_store_stats *o, ward_error *err)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wst_prepare(s,
                                  "SELECT (SELECT value FROM meta WHERE key = 'store_id'),"
                                  " (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'revision'),"
@@ -740,7 +753,7 @@ static ward_status stats_totals(ward_store *s, ward_store_stats *o, ward_error *
                                  &st, err);
     if (rc)
         return rc;
-    int r = sqlite3_step(st);
+    int r = wsql_step(st);
     if (r == SQLITE_ROW) {
         snprintf(o->store_id, sizeof o->store_id, "%s",
                  wst_text(st, 0) ? wst_text(st, 0) : "");
@@ -748,11 +761,11 @@ static ward_status stats_totals(ward_store *s, ward_store_stats *o, ward_error *
                               &o->entries,   &o->with_md5,  &o->with_sha1,
                               &o->with_sha256, &o->with_pdq};
         for (int i = 0; i < 8; i++)
-            *counts[i] = (uint64_t)sqlite3_column_int64(st, i + 1);
+            *counts[i] = (uint64_t)wsql_column_int64(st, i + 1);
     } else {
         rc = wst_sqlfail(s, err, r, "statistics");
     }
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return rc;
 }
 
@@ -781,13 +794,18 @@ ward_status ward_store_stats_get(ward_store *s, ward_store_stats **out,
              " (SELECT count(*) FROM entries e WHERE e.list_id = l.id AND e.removed_id IS NOT NULL) "
              "FROM lists l JOIN schemes s ON s.id = l.scheme_id ORDER BY l.name",
              stats_list_fill, &lists, err)) == WARD_OK)
+        /* min(): one value per (list, category) group; PostgreSQL accepts
+         * no bare column beside the GROUP BY ones. The sort names the
+         * columns' collation, which min() does not pass on in SQLite. */
         rc = stats_rows(s, o,
-                        "SELECT l.name, s.name, c.code, c.label, c.class, count(*) "
+                        "SELECT lname, sname, code, label, class, n FROM ("
+                        "SELECT min(l.name) AS lname, min(s.name) AS sname, min(c.code) AS code,"
+                        " min(c.label) AS label, min(c.class) AS class, count(*) AS n "
                         "FROM entries e JOIN lists l ON l.id = +e.list_id"
                         " JOIN schemes s ON s.id = l.scheme_id"
                         " LEFT JOIN categories c ON c.id = e.category_id "
-                        "WHERE e.removed_id IS NULL GROUP BY e.list_id, e.category_id "
-                        "ORDER BY l.name, c.code IS NULL, c.code",
+                        "WHERE e.removed_id IS NULL GROUP BY e.list_id, e.category_id) g "
+                        "ORDER BY lname COLLATE NOCASE, code IS NULL, code COLLATE NOCASE",
                         stats_category_fill, &cats, err);
     o->lists = lists.v;
     o->n_lists = lists.n;

@@ -23,6 +23,12 @@
 #include <strings.h>
 
 #define PROGRESS_EVERY 16384
+/* PostgreSQL: every statement is a round trip to the server, so new
+ * entries go in PG_BATCH rows per INSERT (20 parameters a row; a statement
+ * takes at most 65535) and a record is looked up by all its digests in one
+ * query. SQLite, in-process, does one row per statement. */
+#define PG_BATCH 500
+#define PG_ROW_PARAMS 20
 #define TAGS_MAX (128u * 1024)
 #define MSG_MAX 200 /* a bad record's message */
 
@@ -99,7 +105,10 @@ typedef struct imp {
     cat *cats;
     size_t ncats;
     int64_t default_cat;        /* 0: none */
-    sqlite3_stmt *find[WST_NKINDS], *load, *ins, *upd, *hist;
+    wsql_stmt *find[WST_NKINDS], *load, *ins, *upd, *hist;
+    wsql_stmt *find_any;        /* PostgreSQL: find by every digest at once */
+    wsql_stmt *ins_many;        /* PostgreSQL: PG_BATCH new entries at once */
+    int pending;                /* rows bound into ins_many, not yet inserted */
     uint64_t next_progress;
     char *tags;                 /* TAGS_MAX */
     bloom seen;                 /* digests added; bits NULL when not used */
@@ -123,38 +132,38 @@ typedef struct vals {
     " victim_identified, first_seen, first_seen_utc, updated, updated_utc, tags,"   \
     " name, media_id, size"
 
-static void bind_text(sqlite3_stmt *st, int i, const char *s, sqlite3_destructor_type d)
+static void bind_text(wsql_stmt *st, int i, const char *s, sqlite3_destructor_type d)
 {
     if (s)
-        sqlite3_bind_text(st, i, s, -1, d);
+        wsql_bind_text(st, i, s, -1, d);
     else
-        sqlite3_bind_null(st, i);
+        wsql_bind_null(st, i);
 }
 
-static void bind_vals(sqlite3_stmt *st, int base, const vals *v,
+static void bind_vals(wsql_stmt *st, int base, const vals *v,
                       sqlite3_destructor_type d)
 {
     for (int k = 0; k < WST_NKINDS; k++) {
         if (v->dg[k])
-            sqlite3_bind_blob(st, base + k, v->dg[k], (int)wst_kind_len[k], d);
+            wsql_bind_blob(st, base + k, v->dg[k], (int)wst_kind_len[k], d);
         else
-            sqlite3_bind_null(st, base + k);
+            wsql_bind_null(st, base + k);
     }
     if (v->quality >= 0 && v->dg[WST_PDQ])
-        sqlite3_bind_int(st, base + 4, v->quality);
+        wsql_bind_int(st, base + 4, v->quality);
     else
-        sqlite3_bind_null(st, base + 4);
-    sqlite3_bind_int(st, base + 5, (int)v->hex_case);
+        wsql_bind_null(st, base + 4);
+    wsql_bind_int(st, base + 5, (int)v->hex_case);
     bind_text(st, base + 6, v->hex_orig[0] ? v->hex_orig : NULL, SQLITE_TRANSIENT);
     if (v->category_id)
-        sqlite3_bind_int64(st, base + 7, v->category_id);
+        wsql_bind_int64(st, base + 7, v->category_id);
     else
-        sqlite3_bind_null(st, base + 7);
+        wsql_bind_null(st, base + 7);
     bind_text(st, base + 8, v->series, d);
     if (v->victim >= 0)
-        sqlite3_bind_int(st, base + 9, v->victim);
+        wsql_bind_int(st, base + 9, v->victim);
     else
-        sqlite3_bind_null(st, base + 9);
+        wsql_bind_null(st, base + 9);
     bind_text(st, base + 10, v->first_seen, d);
     bind_text(st, base + 11, v->first_seen_utc, SQLITE_TRANSIENT);
     bind_text(st, base + 12, v->updated, d);
@@ -163,9 +172,9 @@ static void bind_vals(sqlite3_stmt *st, int base, const vals *v,
     bind_text(st, base + 15, v->name, d);
     bind_text(st, base + 16, v->media_id, d);
     if (v->size >= 0)
-        sqlite3_bind_int64(st, base + 17, v->size);
+        wsql_bind_int64(st, base + 17, v->size);
     else
-        sqlite3_bind_null(st, base + 17);
+        wsql_bind_null(st, base + 17);
 }
 
 static void orig_add(char *dst, size_t cap, int k, const char *text)
@@ -303,48 +312,87 @@ static void seen_add(imp *m, const vals *in, const uint64_t h[WST_NKINDS])
                 bloom_add(&m->seen, h[k]);
 }
 
+/* PostgreSQL: the new entries bound into ins_many so far, inserted. Every
+ * look-up runs after it, so a record always sees the entries before it. */
+static ward_status flush_pending(imp *m)
+{
+    if (!m->pending)
+        return WARD_OK;
+    int sr = wsql_step(m->ins_many);
+    wsql_reset(m->ins_many);
+    wsql_clear_bindings(m->ins_many); /* the rows of a short last batch stay NULL */
+    m->pending = 0;
+    return sr == SQLITE_DONE ? WARD_OK : sqlfail(m, sr, "insert entries");
+}
+
 /* The entry of this list the record matches by any digest (*found 0:
  * none), and whether it was removed. Matching two entries is bad (msg). */
 static ward_status find_entry(imp *m, const vals *in, int64_t *found, int *removed,
                               char msg[MSG_MAX])
 {
+    ward_status rc = flush_pending(m);
+    if (rc)
+        return rc;
     for (int k = 0; k < WST_NKINDS; k++) {
-        if (!in->dg[k])
+        if (!in->dg[k] && !m->find_any)
             continue;
-        sqlite3_stmt *st = m->find[k];
-        sqlite3_reset(st);
-        sqlite3_bind_blob(st, 1, in->dg[k], (int)wst_kind_len[k], SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, m->list_id);
+        wsql_stmt *st = m->find_any ? m->find_any : m->find[k];
+        wsql_reset(st);
+        if (m->find_any) { /* ?1..?4 the digests (NULL: none), ?5 the list */
+            for (int j = 0; j < WST_NKINDS; j++)
+                if (in->dg[j])
+                    wsql_bind_blob(st, j + 1, in->dg[j], (int)wst_kind_len[j], SQLITE_STATIC);
+                else
+                    wsql_bind_null(st, j + 1);
+            wsql_bind_int64(st, WST_NKINDS + 1, m->list_id);
+        } else {
+            wsql_bind_blob(st, 1, in->dg[k], (int)wst_kind_len[k], SQLITE_STATIC);
+            wsql_bind_int64(st, 2, m->list_id);
+        }
         int sr;
-        while ((sr = sqlite3_step(st)) == SQLITE_ROW) {
-            int64_t id = sqlite3_column_int64(st, 0);
+        while ((sr = wsql_step(st)) == SQLITE_ROW) {
+            int64_t id = wsql_column_int64(st, 0);
             if (*found && id != *found) {
                 snprintf(msg, MSG_MAX,
                          "matches two entries of this list (%lld and %lld) by different "
                          "digests",
                          (long long)*found, (long long)id);
-                sqlite3_reset(st);
+                wsql_reset(st);
                 return WARD_OK;
             }
             *found = id;
-            *removed = sqlite3_column_type(st, 1) != SQLITE_NULL;
+            *removed = wsql_column_type(st, 1) != SQLITE_NULL;
         }
-        sqlite3_reset(st);
+        wsql_reset(st);
         if (sr != SQLITE_DONE)
             return sqlfail(m, sr, "find entry");
+        if (m->find_any)
+            break;
     }
     return WARD_OK;
 }
 
 static ward_status insert_entry(imp *m, const vals *in, const uint64_t h[WST_NKINDS])
 {
-    sqlite3_stmt *st = m->ins;
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, m->list_id);
+    /* Batched only while the Bloom filter spares the look-ups (a first load):
+     * otherwise every record is looked up first, which flushes, and a batch
+     * of one through the PG_BATCH-row statement costs more than one row. */
+    if (m->ins_many && m->seen.bits) { /* values copied now, inserted by flush_pending */
+        int base = m->pending * PG_ROW_PARAMS;
+        wsql_bind_int64(m->ins_many, base + 1, m->list_id);
+        bind_vals(m->ins_many, base + 2, in, SQLITE_TRANSIENT);
+        wsql_bind_int64(m->ins_many, base + 20, m->import_id);
+        seen_add(m, in, h);
+        m->sum->added++;
+        return ++m->pending == PG_BATCH ? flush_pending(m) : WARD_OK;
+    }
+    wsql_stmt *st = m->ins;
+    wsql_reset(st);
+    wsql_bind_int64(st, 1, m->list_id);
     bind_vals(st, 2, in, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 20, m->import_id);
-    int sr = sqlite3_step(st);
-    sqlite3_reset(st);
+    wsql_bind_int64(st, 20, m->import_id);
+    int sr = wsql_step(st);
+    wsql_reset(st);
     if (sr != SQLITE_DONE)
         return sqlfail(m, sr, "insert entry");
     seen_add(m, in, h);
@@ -356,11 +404,11 @@ static ward_status insert_entry(imp *m, const vals *in, const uint64_t h[WST_NKI
  * out. Hex case is not an identifier: the first form seen is kept. Returns
  * 1 if the record adds a digest, 0 if not, -1 if a digest of a kind both
  * have differs (msg). */
-static int merge_digests(sqlite3_stmt *ld, const wx_record *r, const vals *in,
+static int merge_digests(wsql_stmt *ld, const wx_record *r, const vals *in,
                          int64_t found, vals *out, char msg[MSG_MAX])
 {
     int changed = 0;
-    unsigned old_case = (unsigned)sqlite3_column_int(ld, 5);
+    unsigned old_case = (unsigned)wsql_column_int(ld, 5);
     const char *old_orig = wst_text(ld, 6);
     for (int k = 0; k < WST_NKINDS; k++) {
         const uint8_t *old = wst_blob(ld, k, wst_kind_len[k]);
@@ -404,7 +452,7 @@ static int merge_text(const char *value, const char *old, const char **out)
 }
 
 /* A date and its UTC form change together. */
-static int merge_date(const char *value, const char *value_utc, sqlite3_stmt *ld, int col,
+static int merge_date(const char *value, const char *value_utc, wsql_stmt *ld, int col,
                       const char **out, const char **out_utc)
 {
     int changed = merge_text(value, wst_text(ld, col), out);
@@ -412,17 +460,17 @@ static int merge_date(const char *value, const char *value_utc, sqlite3_stmt *ld
     return changed;
 }
 
-static int64_t int_or_none(sqlite3_stmt *ld, int col)
+static int64_t int_or_none(wsql_stmt *ld, int col)
 {
-    return sqlite3_column_type(ld, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(ld, col);
+    return wsql_column_type(ld, col) == SQLITE_NULL ? -1 : wsql_column_int64(ld, col);
 }
 
 /* Every field but the digests merged into out; 1 if any changed. */
-static int merge_fields(sqlite3_stmt *ld, const vals *in, vals *out)
+static int merge_fields(wsql_stmt *ld, const vals *in, vals *out)
 {
     int64_t quality, victim;
     int changed = merge_int(in->quality >= 0, in->quality, int_or_none(ld, 4), &quality);
-    changed |= merge_int(in->category_id != 0, in->category_id, sqlite3_column_int64(ld, 7),
+    changed |= merge_int(in->category_id != 0, in->category_id, wsql_column_int64(ld, 7),
                          &out->category_id);
     changed |= merge_int(in->victim >= 0, in->victim, int_or_none(ld, 9), &victim);
     changed |= merge_int(in->size >= 0, in->size, int_or_none(ld, 17), &out->size);
@@ -444,18 +492,18 @@ static ward_status log_recategorise(imp *m, int64_t entry, int64_t old_cat, int6
 {
     char now[32];
     wst_now(now);
-    sqlite3_stmt *hs = m->hist;
-    sqlite3_reset(hs);
-    sqlite3_bind_text(hs, 1, now, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(hs, 2, entry);
-    sqlite3_bind_int64(hs, 3, m->import_id);
+    wsql_stmt *hs = m->hist;
+    wsql_reset(hs);
+    wsql_bind_text(hs, 1, now, -1, SQLITE_TRANSIENT);
+    wsql_bind_int64(hs, 2, entry);
+    wsql_bind_int64(hs, 3, m->import_id);
     if (old_cat)
-        sqlite3_bind_int64(hs, 4, old_cat);
+        wsql_bind_int64(hs, 4, old_cat);
     else
-        sqlite3_bind_null(hs, 4);
-    sqlite3_bind_int64(hs, 5, new_cat);
-    int sr = sqlite3_step(hs);
-    sqlite3_reset(hs);
+        wsql_bind_null(hs, 4);
+    wsql_bind_int64(hs, 5, new_cat);
+    int sr = wsql_step(hs);
+    wsql_reset(hs);
     return sr == SQLITE_DONE ? WARD_OK : sqlfail(m, sr, "log category change");
 }
 
@@ -463,38 +511,38 @@ static ward_status log_recategorise(imp *m, int64_t entry, int64_t old_cat, int6
 static ward_status merge_entry(imp *m, const wx_record *r, const vals *in, int64_t found,
                                const uint64_t h[WST_NKINDS], char msg[MSG_MAX])
 {
-    sqlite3_stmt *ld = m->load;
-    sqlite3_reset(ld);
-    sqlite3_bind_int64(ld, 1, found);
-    int sr = sqlite3_step(ld);
+    wsql_stmt *ld = m->load;
+    wsql_reset(ld);
+    wsql_bind_int64(ld, 1, found);
+    int sr = wsql_step(ld);
     if (sr != SQLITE_ROW) {
-        sqlite3_reset(ld);
+        wsql_reset(ld);
         return sqlfail(m, sr == SQLITE_DONE ? SQLITE_INTERNAL : sr, "load entry");
     }
     vals out;
     memset(&out, 0, sizeof out);
     int changed = merge_digests(ld, r, in, found, &out, msg);
     if (changed < 0) {
-        sqlite3_reset(ld);
+        wsql_reset(ld);
         return WARD_OK; /* bad: msg says why */
     }
     changed |= merge_fields(ld, in, &out);
-    int64_t old_cat = sqlite3_column_int64(ld, 7);
+    int64_t old_cat = wsql_column_int64(ld, 7);
     if (!changed) {
-        sqlite3_reset(ld);
+        wsql_reset(ld);
         m->sum->duplicate++;
         return WARD_OK;
     }
     /* TRANSIENT: some values point into the loaded row, which the reset of
      * ld releases before the update runs. */
-    sqlite3_stmt *up = m->upd;
-    sqlite3_reset(up);
+    wsql_stmt *up = m->upd;
+    wsql_reset(up);
     bind_vals(up, 1, &out, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(up, 19, m->import_id);
-    sqlite3_bind_int64(up, 20, found);
-    sqlite3_reset(ld);
-    sr = sqlite3_step(up);
-    sqlite3_reset(up);
+    wsql_bind_int64(up, 19, m->import_id);
+    wsql_bind_int64(up, 20, found);
+    wsql_reset(ld);
+    sr = wsql_step(up);
+    wsql_reset(up);
     if (sr != SQLITE_DONE)
         return sqlfail(m, sr, "update entry");
     seen_add(m, in, h);
@@ -537,19 +585,19 @@ static ward_status on_record(void *ctx, const wx_record *r)
 
 /* ---- the import ------------------------------------------------------- */
 
-static ward_status step_done(ward_store *s, sqlite3_stmt *st, ward_error *err,
+static ward_status step_done(ward_store *s, wsql_stmt *st, ward_error *err,
                              const char *what)
 {
-    int r = sqlite3_step(st);
+    int r = wsql_step(st);
     ward_status rc = r == SQLITE_DONE || r == SQLITE_ROW ? WARD_OK : wst_sqlfail(s, err, r, what);
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return rc;
 }
 
 /* An existing list, which must use the scheme the options name (if any). */
 static ward_status find_list(imp *m, const char *list, int64_t *scheme_id)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wst_find_row(
         m->s,
         "SELECT l.id, s.id, s.name FROM lists l JOIN schemes s ON s.id = l.scheme_id "
@@ -557,10 +605,10 @@ static ward_status find_list(imp *m, const char *list, int64_t *scheme_id)
         list, &st, "find list", m->err);
     if (rc)
         return rc;
-    m->list_id = sqlite3_column_int64(st, 0);
-    *scheme_id = sqlite3_column_int64(st, 1);
+    m->list_id = wsql_column_int64(st, 0);
+    *scheme_id = wsql_column_int64(st, 1);
     snprintf(m->scheme, sizeof m->scheme, "%s", wst_text(st, 2));
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     if (m->opts->scheme && strcasecmp(m->opts->scheme, m->scheme) != 0)
         return ward_fail(m->err, WARD_EINVAL, "list '%s' uses category scheme '%s', not '%s'",
                          list, m->scheme, m->opts->scheme);
@@ -584,15 +632,15 @@ static ward_status new_list(imp *m, const char *list, ward_hashset_format fmt,
     if ((rc = wst_insert_list(m->s, list, m->opts->description, *scheme_id,
                               nsrl ? WARD_LIST_KNOWN_GOOD : m->opts->kind, m->err)))
         return rc;
-    m->list_id = sqlite3_last_insert_rowid(m->s->db);
+    m->list_id = wsql_last_insert_rowid(m->s->db);
     return WARD_OK;
 }
 
-static int cat_fill(void *ctx, sqlite3_stmt *st, void *elem)
+static int cat_fill(void *ctx, wsql_stmt *st, void *elem)
 {
     (void)ctx;
     cat *c = elem;
-    c->id = sqlite3_column_int64(st, 0);
+    c->id = wsql_column_int64(st, 0);
     c->code = strdup(wst_text(st, 1));
     c->label = strdup(wst_text(st, 2));
     if (c->code && c->label)
@@ -606,12 +654,12 @@ static int cat_fill(void *ctx, sqlite3_stmt *st, void *elem)
 static ward_status load_categories(imp *m, const char *list, ward_hashset_format fmt,
                                    int64_t scheme_id)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wst_prepare(m->s, "SELECT id, code, label FROM categories WHERE scheme_id = ?1",
                                  &st, m->err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(st, 1, scheme_id);
+    wsql_bind_int64(st, 1, scheme_id);
     wst_rows rows = {.size = sizeof(cat)};
     rc = wst_keep_rows(m->s, st, &rows, cat_fill, NULL, "load categories", m->err);
     m->cats = rows.v;
@@ -645,14 +693,14 @@ static ward_status setup_list(imp *m, const char *list, ward_hashset_format fmt)
 /* Use the filter if the list has no entry at all (live or removed). */
 static ward_status setup_bloom(imp *m, uint64_t file_size)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wst_prepare(m->s, "SELECT 1 FROM entries WHERE list_id = ?1 LIMIT 1",
                                  &st, m->err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(st, 1, m->list_id);
-    int r = sqlite3_step(st);
-    sqlite3_finalize(st);
+    wsql_bind_int64(st, 1, m->list_id);
+    int r = wsql_step(st);
+    wsql_finalize(st);
     if (r == SQLITE_ROW)
         return WARD_OK;
     if (r != SQLITE_DONE)
@@ -665,22 +713,61 @@ static ward_status setup_bloom(imp *m, uint64_t file_size)
     return WARD_OK;
 }
 
+/* The entry columns of one row of ins_many, typed: a row left unbound is
+ * all NULL, and the server must not have to guess its types. */
+static const char *const PG_ROW_TYPES[PG_ROW_PARAMS] = {
+    "INTEGER", "BLOB", "BLOB", "BLOB", "BLOB", "INTEGER", "INTEGER", "TEXT", "INTEGER", "TEXT",
+    "INTEGER", "TEXT", "TEXT",  "TEXT", "TEXT", "TEXT",    "TEXT",    "TEXT", "INTEGER", "INTEGER"};
+
+/* PostgreSQL's two statements (see PG_BATCH). The multi-row INSERT keeps
+ * the rows whose list_id is bound: one statement also for a short batch. */
+static ward_status prepare_pg(imp *m)
+{
+    ward_status rc = wst_prepare(
+        m->s,
+        "SELECT id, removed_id FROM entries WHERE list_id = ?5 AND"
+        " (md5 = ?1 OR sha1 = ?2 OR sha256 = ?3 OR pdq = ?4) ORDER BY"
+        " CASE WHEN md5 = ?1 THEN 0 WHEN sha1 = ?2 THEN 1 WHEN sha256 = ?3 THEN 2 ELSE 3 END, id",
+        &m->find_any, m->err);
+    if (rc)
+        return rc;
+    size_t cap = 256 + (size_t)PG_BATCH * PG_ROW_PARAMS * 32, n = 0;
+    char *sql = malloc(cap);
+    if (!sql)
+        return ward_fail(m->err, WARD_ENOMEM, "out of memory");
+    n += (size_t)snprintf(sql + n, cap - n,
+                          "INSERT INTO entries(list_id, " VALS_COLS ", import_id) "
+                          "SELECT * FROM (VALUES ");
+    for (int r = 0; r < PG_BATCH; r++)
+        for (int c = 0; c < PG_ROW_PARAMS; c++)
+            n += (size_t)snprintf(sql + n, cap - n, "%sCAST(?%d AS %s)%s",
+                                  c ? "" : r ? ", (" : "(", r * PG_ROW_PARAMS + c + 1,
+                                  PG_ROW_TYPES[c], c + 1 < PG_ROW_PARAMS ? ", " : ")");
+    snprintf(sql + n, cap - n, ") AS v WHERE v.column1 IS NOT NULL");
+    rc = wst_prepare(m->s, sql, &m->ins_many, m->err);
+    free(sql);
+    return rc;
+}
+
 static ward_status prepare_all(imp *m)
 {
     ward_status rc;
     for (int k = 0; k < WST_NKINDS; k++) {
         char sql[256];
-        /* INDEXED BY: the digest index, never a scan of the list. */
+        /* INDEXED BY: the digest index, never a scan of the list (SQLite's
+         * syntax; PostgreSQL's planner has the statistics to choose it). */
+        char indexed[64] = "";
+        if (!wst_pg(m->s))
+            snprintf(indexed, sizeof indexed, "INDEXED BY entries_%s ", wst_kind_col[k]);
         snprintf(sql, sizeof sql,
-                 "SELECT id, removed_id FROM entries INDEXED BY entries_%s "
-                 "WHERE %s = ?1 AND list_id = ?2",
-                 wst_kind_col[k], wst_kind_col[k]);
+                 "SELECT id, removed_id FROM entries %sWHERE %s = ?1 AND list_id = ?2",
+                 indexed, wst_kind_col[k]);
         if ((rc = wst_prepare(m->s, sql, &m->find[k], m->err)))
             return rc;
     }
     const struct {
         const char *sql;
-        sqlite3_stmt **st;
+        wsql_stmt **st;
     } q[] = {
         {"SELECT " VALS_COLS " FROM entries WHERE id = ?1", &m->load},
         {"INSERT INTO entries(list_id, " VALS_COLS ", import_id) VALUES("
@@ -702,20 +789,23 @@ static ward_status prepare_all(imp *m)
     for (size_t i = 0; i < sizeof q / sizeof q[0]; i++)
         if ((rc = wst_prepare(m->s, q[i].sql, q[i].st, m->err)))
             return rc;
-    return WARD_OK;
+    return wst_pg(m->s) ? prepare_pg(m) : WARD_OK;
 }
 
 static void finalize_all(imp *m)
 {
     for (int k = 0; k < WST_NKINDS; k++) {
-        sqlite3_finalize(m->find[k]);
+        wsql_finalize(m->find[k]);
         m->find[k] = NULL;
     }
-    sqlite3_finalize(m->load);
-    sqlite3_finalize(m->ins);
-    sqlite3_finalize(m->upd);
-    sqlite3_finalize(m->hist);
-    m->load = m->ins = m->upd = m->hist = NULL;
+    wsql_finalize(m->load);
+    wsql_finalize(m->ins);
+    wsql_finalize(m->upd);
+    wsql_finalize(m->hist);
+    wsql_finalize(m->find_any);
+    wsql_finalize(m->ins_many);
+    m->load = m->ins = m->upd = m->hist = m->find_any = m->ins_many = NULL;
+    m->pending = 0;
 }
 
 /* SHA-256 of a whole file (for NSRL, read by SQLite rather than by us). */
@@ -740,7 +830,7 @@ static void log_failed(ward_store *s, const char *list, const char *path,
     ward_error e2;
     if (wst_begin(s, 1, &e2))
         return;
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     char now[32];
     wst_now(now);
     if (wst_prepare(s,
@@ -752,26 +842,28 @@ static void log_failed(ward_store *s, const char *list, const char *path,
         wst_rollback(s);
         return;
     }
-    sqlite3_bind_text(st, 1, list, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 1, list, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 2, path, -1, SQLITE_STATIC);
     if (sum->file_sha256[0])
-        sqlite3_bind_text(st, 3, sum->file_sha256, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, format, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, started, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, now, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, (sqlite3_int64)sum->records);
-    sqlite3_bind_int64(st, 8, (sqlite3_int64)sum->bad);
-    sqlite3_bind_text(st, 9, status, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 10, message, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 3, sum->file_sha256, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 4, format, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 5, started, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 6, now, -1, SQLITE_STATIC);
+    wsql_bind_int64(st, 7, (wsql_int64)sum->records);
+    wsql_bind_int64(st, 8, (wsql_int64)sum->bad);
+    wsql_bind_text(st, 9, status, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 10, message, -1, SQLITE_STATIC);
     if (step_done(s, st, &e2, "log import") || wst_commit(s, &e2))
         wst_rollback(s);
 }
 
 static void set_cache(ward_store *s, int kib)
 {
+    if (wst_pg(s))
+        return;
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", kib);
-    sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    wsql_exec(s->db, sql, NULL, NULL, NULL);
 }
 
 /* The file being imported. */
@@ -857,28 +949,28 @@ static ward_status read_source(imp *m, source *src, ward_error *err)
  * transaction), a failure gets one from log_failed. */
 static ward_status log_start(imp *m, const char *list, const char *path, const char *started)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wst_prepare(m->s,
                                  "INSERT INTO imports(list_id, list_name, path, format, started,"
                                  " status) VALUES(?1, ?2, ?3, ?4, ?5, 'running')",
                                  &st, m->err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(st, 1, m->list_id);
-    sqlite3_bind_text(st, 2, list, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, m->sum->format, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, started, -1, SQLITE_STATIC);
+    wsql_bind_int64(st, 1, m->list_id);
+    wsql_bind_text(st, 2, list, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 3, path, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 4, m->sum->format, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 5, started, -1, SQLITE_STATIC);
     if ((rc = step_done(m->s, st, m->err, "log import")))
         return rc;
-    m->import_id = sqlite3_last_insert_rowid(m->s->db);
+    m->import_id = wsql_last_insert_rowid(m->s->db);
     return WARD_OK;
 }
 
 static ward_status log_done(imp *m, const source *src)
 {
     const ward_import_summary *sum = m->sum;
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wst_prepare(m->s,
                                  "UPDATE imports SET finished = ?1, records = ?2, added = ?3,"
                                  " updated = ?4, duplicate = ?5, removed = ?6, bad = ?7,"
@@ -889,19 +981,19 @@ static ward_status log_done(imp *m, const source *src)
         return rc;
     char now[32];
     wst_now(now);
-    sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 1, now, -1, SQLITE_STATIC);
     const uint64_t counts[] = {sum->records, sum->added,   sum->updated,
                                sum->duplicate, sum->removed, sum->bad};
     for (int i = 0; i < 6; i++)
-        sqlite3_bind_int64(st, 2 + i, (sqlite3_int64)counts[i]);
-    sqlite3_bind_text(st, 8, sum->file_sha256, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 9, (sqlite3_int64)src->size);
-    sqlite3_bind_text(st, 10, sum->format, -1, SQLITE_STATIC);
+        wsql_bind_int64(st, 2 + i, (wsql_int64)counts[i]);
+    wsql_bind_text(st, 8, sum->file_sha256, -1, SQLITE_STATIC);
+    wsql_bind_int64(st, 9, (wsql_int64)src->size);
+    wsql_bind_text(st, 10, sum->format, -1, SQLITE_STATIC);
     if (src->version[0])
-        sqlite3_bind_text(st, 11, src->version, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 11, src->version, -1, SQLITE_STATIC);
     else
-        sqlite3_bind_null(st, 11);
-    sqlite3_bind_int64(st, 12, m->import_id);
+        wsql_bind_null(st, 11);
+    wsql_bind_int64(st, 12, m->import_id);
     return step_done(m->s, st, m->err, "log import");
 }
 
@@ -956,15 +1048,23 @@ ward_status ward_store_import(ward_store *s, const char *path,
     /* The import only writes list, category and import ids it has just
      * looked up or created in this transaction: skip SQLite's per-row
      * foreign-key probes (the pragma cannot change inside a transaction). */
-    sqlite3_exec(s->db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
+    if (!wst_pg(s))
+        wsql_exec(s->db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
     cache_set = 1;
     if ((rc = wst_begin(s, 1, err)))
         goto done;
     tx = 1;
+    /* PostgreSQL's equivalent of INDEXED BY (prepare_all): a look-up's
+     * plan is made once, maybe while the list is small enough for a scan to
+     * look cheaper, and kept while the import grows the list to millions. */
+    if (wst_pg(s) && (rc = wst_exec(s, "SET LOCAL enable_seqscan = off", err)))
+        goto done;
     if ((rc = setup_list(&m, list, src.format)) || (rc = setup_bloom(&m, src.size)) ||
         (rc = log_start(&m, list, abs ? abs : path, started)) || (rc = prepare_all(&m)))
         goto done;
     rc = read_source(&m, &src, err);
+    if (rc == WARD_OK)
+        rc = flush_pending(&m);
     finalize_all(&m);
     if (rc || (rc = log_done(&m, &src)))
         goto done;
@@ -980,7 +1080,8 @@ done:
         wst_rollback(s);
     if (cache_set) {
         set_cache(s, WST_CACHE_KIB);
-        sqlite3_exec(s->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+        if (!wst_pg(s))
+            wsql_exec(s->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
     }
     if (rc && s && path && list && !s->readonly && tx) {
         /* Keep a trace of the attempt: the rollback took the running row. */

@@ -7,7 +7,11 @@
 #include "store/store_int.h"
 #include "util/error.h"
 
+#include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ward/digest.h>
 
 static const char *const MIGRATIONS[] = {
     /* 1: the base schema. */
@@ -136,6 +140,76 @@ static const char *const MIGRATIONS[] = {
 
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
+/*
+ * On PostgreSQL the migrations run as they are, but for what SQLite
+ * computes with its own functions: the store id (random) and the times
+ * (now) are computed here and written as literals, which gives the same
+ * values. Before the first one, the schema gets the collation the name
+ * columns declare (COLLATE NOCASE): ICU's case-insensitive comparison, so
+ * that names are unique and equal whatever their case, as on SQLite
+ * (PostgreSQL folds Unicode case where SQLite folds ASCII only, and sorts
+ * punctuation before digits where SQLite sorts by byte).
+ */
+static const char PG_NOCASE[] =
+    "CREATE COLLATION IF NOT EXISTS nocase (provider = icu,"
+    " locale = 'und-u-ks-level2', deterministic = false);\n";
+static const char SQL_NOW[] = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+static const char SQL_RANDOM_ID[] = "lower(hex(randomblob(16)))";
+
+/* Appends src to *out (malloc'd, growing); 0 or -1 when out of memory. */
+static int append(char **out, size_t *len, const char *src, size_t n)
+{
+    char *p = realloc(*out, *len + n + 1);
+    if (!p)
+        return -1;
+    memcpy(p + *len, src, n);
+    *len += n;
+    p[*len] = '\0';
+    *out = p;
+    return 0;
+}
+
+/* Migration `version` for PostgreSQL, malloc'd; NULL when out of memory. */
+static char *pg_migration(int version)
+{
+    char now[32], q_now[40], id[40], q_id[40];
+    uint8_t raw[16];
+    wst_now(now);
+    snprintf(q_now, sizeof q_now, "'%s'", now);
+    randombytes_buf(raw, sizeof raw);
+    ward_hex(raw, sizeof raw, id);
+    snprintf(q_id, sizeof q_id, "'%s'", id);
+    char *out = NULL;
+    size_t len = 0;
+    if (version == 0 && append(&out, &len, PG_NOCASE, strlen(PG_NOCASE)))
+        return NULL;
+    for (const char *p = MIGRATIONS[version]; *p;) {
+        const char *a = strstr(p, SQL_NOW), *b = strstr(p, SQL_RANDOM_ID);
+        const char *at = a && (!b || a < b) ? a : b;
+        size_t n = at ? (size_t)(at - p) : strlen(p);
+        const char *with = at == a ? q_now : q_id;
+        if (append(&out, &len, p, n) || (at && append(&out, &len, with, strlen(with)))) {
+            free(out);
+            return NULL;
+        }
+        p += n + (!at ? 0 : at == a ? sizeof SQL_NOW - 1 : sizeof SQL_RANDOM_ID - 1);
+    }
+    return out;
+}
+
+/* Runs migration `version` (inside the caller's transaction). */
+static ward_status run_migration(ward_store *s, int version, ward_error *err)
+{
+    if (!wst_pg(s))
+        return wst_exec(s, MIGRATIONS[version], err);
+    char *sql = pg_migration(version);
+    if (!sql)
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    ward_status rc = wst_exec(s, sql, err);
+    free(sql);
+    return rc;
+}
+
 int wst_schema_latest(void) { return N_MIGRATIONS; }
 int ward_store_schema_version(void) { return N_MIGRATIONS; }
 
@@ -162,7 +236,7 @@ ward_status wst_migrate(ward_store *s, int target, ward_error *err)
             return rc;
         rc = wst_query_int(s, "PRAGMA user_version", &version, err);
         if (rc == WARD_OK && version < target) {
-            rc = wst_exec(s, MIGRATIONS[version], err);
+            rc = run_migration(s, (int)version, err);
             if (rc == WARD_OK) {
                 char sql[64];
                 snprintf(sql, sizeof sql, "PRAGMA user_version = %d", (int)version + 1);
@@ -172,7 +246,7 @@ ward_status wst_migrate(ward_store *s, int target, ward_error *err)
         if (rc == WARD_OK)
             rc = wst_exec(s, "COMMIT", err);
         if (rc) {
-            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            wsql_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
             return rc;
         }
     }

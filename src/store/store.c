@@ -20,7 +20,7 @@
 
 ward_status wst_sqlfail(ward_store *s, ward_error *err, int rc, const char *what)
 {
-    const char *msg = s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+    const char *msg = s && s->db ? wsql_errmsg(s->db) : sqlite3_errstr(rc);
     const char *path = s && s->path ? s->path : "ward.db";
     ward_status st;
     switch (rc & 0xff) {
@@ -51,13 +51,13 @@ ward_status wst_sqlfail(ward_store *s, ward_error *err, int rc, const char *what
     }
     ward_fail(err, st, "%s: %s: %s", path, what, msg);
     if (err && st == WARD_EIO)
-        err->sys_errno = s && s->db ? sqlite3_system_errno(s->db) : 0;
+        err->sys_errno = s && s->db && wsql_sqlite(s->db) ? sqlite3_system_errno(wsql_sqlite(s->db)) : 0;
     return st;
 }
 
 ward_status wst_exec(ward_store *s, const char *sql, ward_error *err)
 {
-    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    int rc = wsql_exec(s->db, sql, NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         char what[64];
         snprintf(what, sizeof what, "%.40s%s", sql, strlen(sql) > 40 ? "..." : "");
@@ -66,10 +66,10 @@ ward_status wst_exec(ward_store *s, const char *sql, ward_error *err)
     return WARD_OK;
 }
 
-ward_status wst_prepare(ward_store *s, const char *sql, sqlite3_stmt **st,
+ward_status wst_prepare(ward_store *s, const char *sql, wsql_stmt **st,
                         ward_error *err)
 {
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+    int rc = wsql_prepare_v2(s->db, sql, -1, st, NULL);
     if (rc != SQLITE_OK) {
         *st = NULL;
         return wst_sqlfail(s, err, rc, "prepare");
@@ -122,8 +122,8 @@ ward_status wst_commit(ward_store *s, ward_error *err)
 
 void wst_rollback(ward_store *s)
 {
-    if (!sqlite3_get_autocommit(s->db))
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    if (!wsql_get_autocommit(s->db))
+        wsql_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     s->in_tx = 0;
 }
 
@@ -161,47 +161,84 @@ static ward_status make_dirs(const char *dir, ward_error *err)
 
 ward_status wst_query_int(ward_store *s, const char *sql, int64_t *v, ward_error *err)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wst_prepare(s, sql, &st, err);
     if (rc)
         return rc;
-    int r = sqlite3_step(st);
+    int r = wsql_step(st);
     if (r == SQLITE_ROW)
-        *v = sqlite3_column_int64(st, 0);
+        *v = wsql_column_int64(st, 0);
     else
         rc = wst_sqlfail(s, err, r, sql);
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return rc;
 }
 
 ward_status wst_find_row(ward_store *s, const char *sql, const char *key,
-                         sqlite3_stmt **st, const char *what, ward_error *err)
+                         wsql_stmt **st, const char *what, ward_error *err)
 {
     ward_status rc = wst_prepare(s, sql, st, err);
     if (rc)
         return rc;
-    sqlite3_bind_text(*st, 1, key, -1, SQLITE_STATIC);
-    int r = sqlite3_step(*st);
+    wsql_bind_text(*st, 1, key, -1, SQLITE_STATIC);
+    int r = wsql_step(*st);
     if (r == SQLITE_ROW)
         return WARD_OK;
     rc = r == SQLITE_DONE ? WARD_ENOTFOUND : wst_sqlfail(s, err, r, what);
-    sqlite3_finalize(*st);
+    wsql_finalize(*st);
     *st = NULL;
     return rc;
 }
 
-ward_status wst_each_row(ward_store *s, sqlite3_stmt *st, wst_row_fn row, void *ctx,
+ward_status wst_each_row(ward_store *s, wsql_stmt *st, wst_row_fn row, void *ctx,
                          const char *what, ward_error *err)
 {
     int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW)
+    while ((r = wsql_step(st)) == SQLITE_ROW)
         if (row(ctx, st)) {
             r = SQLITE_DONE;
             break;
         }
     /* The message is read from the connection before finalize touches it. */
     ward_status rc = r == SQLITE_DONE ? WARD_OK : wst_sqlfail(s, err, r, what);
-    sqlite3_finalize(st);
+    wsql_finalize(st);
+    return rc;
+}
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+const char *wst_page_limit(const ward_store *s)
+{
+    return wst_pg(s) ? " LIMIT " STR(WST_PAGE_ROWS) : "";
+}
+
+ward_status wst_each_page(ward_store *s, wsql_stmt *st, int after, wst_row_fn row, void *ctx,
+                          const char *what, ward_error *err)
+{
+    ward_status rc = WARD_OK;
+    wsql_int64 last = 0; /* ids start at 1 */
+    for (;;) {
+        wsql_bind_int64(st, after, last);
+        int r, stop = 0;
+        uint64_t n = 0;
+        while ((r = wsql_step(st)) == SQLITE_ROW) {
+            n++;
+            last = wsql_column_int64(st, 0);
+            if (row(ctx, st)) {
+                stop = 1;
+                break;
+            }
+        }
+        if (!stop && r != SQLITE_DONE) {
+            rc = wst_sqlfail(s, err, r, what);
+            break;
+        }
+        wsql_reset(st);
+        if (stop || !wst_pg(s) || n < WST_PAGE_ROWS)
+            break;
+    }
+    wsql_finalize(st);
     return rc;
 }
 
@@ -223,7 +260,7 @@ typedef struct keep {
     int nomem;
 } keep;
 
-static int keep_row(void *ctx, sqlite3_stmt *st)
+static int keep_row(void *ctx, wsql_stmt *st)
 {
     keep *k = ctx;
     wst_rows *r = k->rows;
@@ -239,7 +276,7 @@ static int keep_row(void *ctx, sqlite3_stmt *st)
     return 0;
 }
 
-ward_status wst_keep_rows(ward_store *s, sqlite3_stmt *st, wst_rows *rows, wst_fill_fn fill,
+ward_status wst_keep_rows(ward_store *s, wsql_stmt *st, wst_rows *rows, wst_fill_fn fill,
                           void *ctx, const char *what, ward_error *err)
 {
     keep k = {rows, fill, ctx, 0};
@@ -247,22 +284,30 @@ ward_status wst_keep_rows(ward_store *s, sqlite3_stmt *st, wst_rows *rows, wst_f
     return rc == WARD_OK && k.nomem ? ward_fail(err, WARD_ENOMEM, "out of memory") : rc;
 }
 
-/* Create the file ourselves so that it is private (0600): SQLite gives its
- * -wal and -shm files the same mode. Then connect. */
-static ward_status connect_db(ward_store *s, ward_error *err)
+/* Where the store lives (wsql_resolve: $WARD_STORE, DATADIR/store.url, else
+ * DATADIR/ward.db); s->path names it in messages. On SQLite, create the file
+ * ourselves so that it is private (0600): SQLite gives its -wal and -shm
+ * files the same mode. Then connect. */
+static ward_status connect_db(ward_store *s, const char *datadir, ward_error *err)
 {
-    if (!s->readonly) {
+    wsql_target t;
+    ward_status rc = wsql_resolve(datadir, NULL, "store", "ward.db", &t, err);
+    if (rc)
+        return rc;
+    if (!(s->path = strdup(t.display)))
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    if (t.backend == WSQL_SQLITE && !s->readonly) {
         int fd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         if (fd < 0)
             return ward_fail_errno(err, errno, "cannot open %s", s->path);
         close(fd);
     }
-    int r = sqlite3_open_v2(s->path, &s->db,
-                            s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE, NULL);
+    int r = wsql_open(&t, s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE, NULL,
+                      &s->db);
     if (r != SQLITE_OK)
         return wst_sqlfail(s, err, r, "open");
-    sqlite3_extended_result_codes(s->db, 1);
-    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    wsql_extended_result_codes(s->db, 1);
+    wsql_busy_timeout(s->db, BUSY_TIMEOUT_MS);
     return WARD_OK;
 }
 
@@ -275,7 +320,11 @@ static ward_status identify(ward_store *s, int64_t *objects, ward_error *err)
     ward_status rc;
     if ((rc = wst_query_int(s, "PRAGMA user_version", &version, err)) ||
         (rc = wst_query_int(s, "PRAGMA application_id", &appid, err)) ||
-        (rc = wst_query_int(s, "SELECT count(*) FROM sqlite_schema", objects, err)))
+        (rc = wst_query_int(s,
+                            wst_pg(s) ? "SELECT count(*) FROM sqlite_schema WHERE name NOT IN"
+                                        " ('wsql_meta', 'wsql_meta_pkey')"
+                                      : "SELECT count(*) FROM sqlite_schema",
+                            objects, err)))
         return rc;
     if (version == 0 && *objects > 0)
         return ward_fail(err, WARD_EFORMAT,
@@ -300,16 +349,16 @@ static ward_status identify(ward_store *s, int64_t *objects, ward_error *err)
  * large file. */
 static ward_status use_wal(ward_store *s, ward_error *err)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wst_prepare(s, "PRAGMA journal_mode = WAL", &st, err);
     if (rc)
         return rc;
-    int r = sqlite3_step(st);
+    int r = wsql_step(st);
     if (r != SQLITE_ROW)
         rc = wst_sqlfail(s, err, r, "journal_mode");
     else if (strcmp(wst_text(st, 0), "wal") != 0)
         rc = ward_fail(err, WARD_EIO, "%s: cannot switch to WAL mode", s->path);
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     if (rc)
         return rc;
     return wst_exec(s, "PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 67108864;",
@@ -321,6 +370,8 @@ static ward_status use_wal(ward_store *s, ward_error *err)
  * (bench_import). Only an empty file takes it; WAL mode fixes it after. */
 static ward_status configure(ward_store *s, int64_t objects, ward_error *err)
 {
+    if (wst_pg(s)) /* foreign keys, caches, durability: the server's own */
+        return WARD_OK;
     char pragmas[256];
     snprintf(pragmas, sizeof pragmas,
              "%sPRAGMA foreign_keys = ON; PRAGMA cache_size = -%d; "
@@ -345,22 +396,115 @@ ward_status ward_store_open(const char *datadir, unsigned flags, ward_store **ou
         return rc;
 
     ward_store *s = calloc(1, sizeof *s);
-    size_t n = strlen(datadir) + sizeof "/ward.db";
-    if (!s || !(s->path = malloc(n))) {
-        free(s);
+    if (!s)
         return ward_fail(err, WARD_ENOMEM, "out of memory");
-    }
-    snprintf(s->path, n, "%s/ward.db", datadir);
     s->readonly = readonly;
     s->import_cache_kib = WST_IMPORT_CACHE_KIB;
     int64_t objects = 0;
-    if ((rc = connect_db(s, err)) || (rc = identify(s, &objects, err)) ||
+    if ((rc = connect_db(s, datadir, err)) || (rc = identify(s, &objects, err)) ||
         (rc = configure(s, objects, err)) || (rc = wst_migrate(s, wst_schema_latest(), err))) {
         ward_store_close(s);
         return rc;
     }
     *out = s;
     return WARD_OK;
+}
+
+const char *ward_store_where(const ward_store *s) { return s ? s->path : NULL; }
+
+/* DATADIR/store.url holding url: written aside and renamed into place, so
+ * that a reader never sees half a URL. */
+static ward_status write_store_url(const char *datadir, const char *url, ward_error *err)
+{
+    char path[4096], tmp[4200];
+    snprintf(path, sizeof path, "%s/store.url", datadir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return ward_fail_errno(err, errno, "cannot write %s", tmp);
+    size_t n = strlen(url);
+    int ok = write(fd, url, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+    int e = errno;
+    if (close(fd) != 0 && ok) {
+        ok = 0;
+        e = errno;
+    }
+    if (!ok || rename(tmp, path) != 0) {
+        e = ok ? errno : e;
+        unlink(tmp);
+        return ward_fail_errno(err, e, "cannot write %s", path);
+    }
+    return WARD_OK;
+}
+
+ward_status ward_store_init(const char *datadir, const char *url, ward_error *err)
+{
+    ward_error_clear(err);
+    if (!datadir || !*datadir)
+        return ward_fail(err, WARD_EINVAL, "ward_store_init: no data directory");
+    if (url && !wsql_is_pg_url(url))
+        return ward_fail(err, WARD_EINVAL, "store \"%s\": expected postgresql://...", url);
+    ward_status rc = make_dirs(datadir, err);
+    if (rc)
+        return rc;
+    int wrote = 0;
+    if (url) {
+        char path[4096], old[4096] = "";
+        struct stat st;
+        snprintf(path, sizeof path, "%s/ward.db", datadir);
+        if (stat(path, &st) == 0)
+            return ward_fail(err, WARD_EINVAL,
+                             "%s has a store of its own (ward.db); pointing it at another "
+                             "would hide it",
+                             datadir);
+        snprintf(path, sizeof path, "%s/store.url", datadir);
+        FILE *f = fopen(path, "re");
+        if (f) {
+            if (!fgets(old, sizeof old, f))
+                old[0] = 0;
+            fclose(f);
+            old[strcspn(old, "\r\n")] = 0;
+        }
+        if (old[0] && strcmp(old, url) != 0)
+            return ward_fail(err, WARD_EINVAL,
+                             "%s already names another store; remove it first", path);
+        if (!old[0] && (rc = write_store_url(datadir, url, err)))
+            return rc;
+        wrote = !old[0];
+    }
+    ward_store *s = NULL;
+    rc = ward_store_open(datadir, 0, &s, err);
+    ward_store_close(s);
+    if (rc && wrote) { /* a mistyped URL leaves the directory as it was */
+        char path[4096];
+        snprintf(path, sizeof path, "%s/store.url", datadir);
+        unlink(path);
+    }
+    return rc;
+}
+
+ward_status ward_store_exists(const char *datadir, int *exists, ward_error *err)
+{
+    if (!datadir || !*datadir || !exists)
+        return ward_fail(err, WARD_EINVAL, "ward_store_exists: bad argument");
+    *exists = 0;
+    wsql_target t;
+    ward_status rc = wsql_resolve(datadir, NULL, "store", "ward.db", &t, err);
+    if (rc)
+        return rc;
+    if (t.backend == WSQL_SQLITE) {
+        struct stat st;
+        *exists = stat(t.sqlite_path, &st) == 0;
+        return WARD_OK;
+    }
+    ward_store probe = {.path = t.display, .readonly = 1};
+    int r = wsql_open(&t, SQLITE_OPEN_READONLY, NULL, &probe.db);
+    int64_t version = 0;
+    rc = r != SQLITE_OK ? wst_sqlfail(&probe, err, r, "open")
+                        : wst_query_int(&probe, "PRAGMA user_version", &version, err);
+    wsql_close(probe.db);
+    *exists = rc == WARD_OK && version > 0;
+    return rc;
 }
 
 void ward_store_close(ward_store *s)
@@ -372,10 +516,10 @@ void ward_store_close(ward_store *s)
             wst_rollback(s);
         for (int k = 0; k < 4; k++)
             for (int r = 0; r < 2; r++)
-                sqlite3_finalize(s->lookup[k][r]);
-        sqlite3_finalize(s->get_by_id);
-        sqlite3_close_v2(s->db);
+                wsql_finalize(s->lookup[k][r]);
+        wsql_finalize(s->get_by_id);
     }
+    wsql_close(s->db);
     free(s->path);
     free(s);
 }
@@ -393,21 +537,21 @@ ward_status ward_store_revision(ward_store *s, uint64_t *revision, ward_error *e
     return rc;
 }
 
-/* Runs one PRAGMA; every row that is not "ok" is a problem. */
+/* Runs one PRAGMA (or check query); every row that is not "ok" is a problem. */
 static ward_status check_pragma(ward_store *s, const char *sql,
                                 void (*report)(void *ctx, const char *problem), void *ctx,
                                 uint64_t *problems, ward_error *err)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wst_prepare(s, sql, &st, err);
     if (rc)
         return rc;
     int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((r = wsql_step(st)) == SQLITE_ROW) {
         char line[512] = "";
         size_t n = 0;
-        for (int c = 0; c < sqlite3_column_count(st) && n < sizeof line; c++) {
-            const char *v = (const char *)sqlite3_column_text(st, c);
+        for (int c = 0; c < wsql_column_count(st) && n < sizeof line; c++) {
+            const char *v = (const char *)wsql_column_text(st, c);
             n += (size_t)snprintf(line + n, sizeof line - n, "%s%s", c ? " " : "", v ? v : "-");
         }
         if (strcmp(line, "ok") == 0)
@@ -416,7 +560,41 @@ static ward_status check_pragma(ward_store *s, const char *sql,
         if (report) report(ctx, line);
     }
     rc = r == SQLITE_DONE ? WARD_OK : wst_sqlfail(s, err, r, sql);
-    sqlite3_finalize(st);
+    wsql_finalize(st);
+    return rc;
+}
+
+/*
+ * PostgreSQL has no integrity_check: the server checksums and enforces the
+ * foreign keys itself, so what is left to look at is what it cannot know.
+ * Each query's rows are problems: indexes a failed CREATE INDEX left
+ * invalid, constraints never validated, the meta rows every store has,
+ * removals whose history row is not that entry's removal, and history rows
+ * of entries that do not exist (history.entry_id has no foreign key).
+ */
+static const char *const PG_CHECKS[] = {
+    "SELECT 'index ' || c.relname || ' is invalid' FROM pg_index i"
+    " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE n.nspname = current_schema() AND NOT i.indisvalid ORDER BY c.relname",
+    "SELECT 'constraint ' || c.conname || ' is not validated' FROM pg_constraint c"
+    " JOIN pg_namespace n ON n.oid = c.connamespace"
+    " WHERE n.nspname = current_schema() AND NOT c.convalidated ORDER BY c.conname",
+    "SELECT 'meta: no ' || w.k FROM (SELECT 'store_id' AS k UNION ALL SELECT 'revision') w"
+    " WHERE NOT EXISTS (SELECT 1 FROM meta m WHERE m.key = w.k) ORDER BY w.k",
+    "SELECT 'entry ' || e.id || ': removed_id ' || e.removed_id || ' is not its removal'"
+    " FROM entries e LEFT JOIN history h ON h.id = e.removed_id"
+    " WHERE e.removed_id IS NOT NULL AND (h.id IS NULL OR h.entry_id <> e.id"
+    " OR h.action <> 'remove') ORDER BY e.id",
+    "SELECT 'history ' || h.id || ': no entry ' || h.entry_id FROM history h"
+    " WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.id = h.entry_id) ORDER BY h.id",
+};
+
+static ward_status check_pg(ward_store *s, void (*report)(void *ctx, const char *problem),
+                            void *ctx, uint64_t *problems, ward_error *err)
+{
+    ward_status rc = WARD_OK;
+    for (size_t i = 0; i < sizeof PG_CHECKS / sizeof PG_CHECKS[0] && rc == WARD_OK; i++)
+        rc = check_pragma(s, PG_CHECKS[i], report, ctx, problems, err);
     return rc;
 }
 
@@ -426,6 +604,8 @@ ward_status ward_store_check(ward_store *s, void (*report)(void *ctx, const char
     if (!s || !problems)
         return ward_fail(err, WARD_EINVAL, "ward_store_check: bad argument");
     *problems = 0;
+    if (wst_pg(s))
+        return check_pg(s, report, ctx, problems, err);
     ward_status rc = check_pragma(s, "PRAGMA integrity_check", report, ctx, problems, err);
     if (rc == WARD_OK)
         rc = check_pragma(s, "PRAGMA foreign_key_check", report, ctx, problems, err);
@@ -437,21 +617,21 @@ ward_status ward_store_video_frames(ward_store *s, const char *list, const char 
 {
     if (!s || !list || !media_id || !frames)
         return ward_fail(err, WARD_EINVAL, "ward_store_video_frames: bad argument");
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wst_prepare(s,
         "SELECT count(*) FROM entries e JOIN lists l ON l.id = e.list_id"
         " WHERE l.name = ?1 AND e.media_id = ?2 AND e.pdq IS NOT NULL"
         " AND e.removed_id IS NULL", &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, list, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, media_id, -1, SQLITE_STATIC);
-    int r = sqlite3_step(st);
+    wsql_bind_text(st, 1, list, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 2, media_id, -1, SQLITE_STATIC);
+    int r = wsql_step(st);
     if (r == SQLITE_ROW)
-        *frames = (uint64_t)sqlite3_column_int64(st, 0);
+        *frames = (uint64_t)wsql_column_int64(st, 0);
     else
         rc = wst_sqlfail(s, err, r, "count video frames");
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return rc;
 }
 
@@ -469,16 +649,16 @@ int wst_valid_name(const char *s)
 
 /* Step an INSERT and finalize it. A UNIQUE violation means the name is
  * taken: WARD_EINVAL with the message `taken`. */
-static ward_status insert_step(ward_store *s, sqlite3_stmt *st, const char *taken,
+static ward_status insert_step(ward_store *s, wsql_stmt *st, const char *taken,
                                const char *what, ward_error *err)
 {
-    int r = sqlite3_step(st);
+    int r = wsql_step(st);
     ward_status rc = WARD_OK;
     if ((r & 0xff) == SQLITE_CONSTRAINT)
         rc = ward_fail(err, WARD_EINVAL, "%s", taken);
     else if (r != SQLITE_DONE)
         rc = wst_sqlfail(s, err, r, what);
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return rc;
 }
 
@@ -503,16 +683,16 @@ ward_status ward_store_add_scheme(ward_store *s, const char *name,
     ward_status rc = wst_begin(s, 1, err);
     if (rc)
         return rc;
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     char now[32], taken[256];
     wst_now(now);
     snprintf(taken, sizeof taken, "scheme '%s' already exists", name);
     if ((rc = wst_prepare(s, "INSERT INTO schemes(name, description, created) "
                              "VALUES(?1, ?2, ?3)",
                           &st, err)) == WARD_OK) {
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, description ? description : "", -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 2, description ? description : "", -1, SQLITE_STATIC);
+        wsql_bind_text(st, 3, now, -1, SQLITE_STATIC);
         rc = insert_step(s, st, taken, "add scheme", err);
     }
     return end_write(s, rc, err);
@@ -521,17 +701,17 @@ ward_status ward_store_add_scheme(ward_store *s, const char *name,
 ward_status wst_scheme(ward_store *s, const char *scheme, int64_t *id, char *name,
                        size_t cap, ward_error *err)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wst_find_row(s, "SELECT id, name FROM schemes WHERE name = ?1", scheme,
                                   &st, "find scheme", err);
     if (rc == WARD_ENOTFOUND)
         return ward_fail(err, WARD_ENOTFOUND, "no category scheme '%s'", scheme);
     if (rc)
         return rc;
-    *id = sqlite3_column_int64(st, 0);
+    *id = wsql_column_int64(st, 0);
     if (name)
         snprintf(name, cap, "%s", wst_text(st, 1));
-    sqlite3_finalize(st);
+    wsql_finalize(st);
     return WARD_OK;
 }
 
@@ -567,17 +747,17 @@ ward_status ward_store_add_category(ward_store *s, const char *scheme,
     if (rc)
         return rc;
     int64_t sid;
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     char taken[256];
     snprintf(taken, sizeof taken, "scheme '%s' already has category '%s'", scheme, code);
     if ((rc = wst_scheme(s, scheme, &sid, NULL, 0, err)) == WARD_OK &&
         (rc = wst_prepare(s, "INSERT INTO categories(scheme_id, code, label, class) "
                              "VALUES(?1, ?2, ?3, ?4)",
                           &st, err)) == WARD_OK) {
-        sqlite3_bind_int64(st, 1, sid);
-        sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, label && *label ? label : code, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, klass, -1, SQLITE_STATIC);
+        wsql_bind_int64(st, 1, sid);
+        wsql_bind_text(st, 2, code, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 3, label && *label ? label : code, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 4, klass, -1, SQLITE_STATIC);
         rc = insert_step(s, st, taken, "add category", err);
     }
     return end_write(s, rc, err);
@@ -594,7 +774,7 @@ typedef struct walk {
     void *ctx;
 } walk;
 
-static int category_row(void *ctx, sqlite3_stmt *st)
+static int category_row(void *ctx, wsql_stmt *st)
 {
     const walk *w = ctx;
     return w->cb.category(w->ctx, wst_text(st, 0), wst_text(st, 1), wst_text(st, 2),
@@ -610,15 +790,15 @@ ward_status ward_store_categories(ward_store *s, const char *scheme,
     ward_status rc;
     if (scheme && (rc = wst_scheme(s, scheme, &id, NULL, 0, err)))
         return rc;
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     if ((rc = wst_prepare(s,
                           "SELECT s.name, c.code, c.label, c.class FROM categories c "
                           "JOIN schemes s ON s.id = c.scheme_id "
-                          "WHERE ?1 IS NULL OR s.name = ?1 ORDER BY s.name, c.code",
+                          "WHERE CAST(?1 AS TEXT) IS NULL OR s.name = ?1 ORDER BY s.name, c.code",
                           &st, err)))
         return rc;
     if (scheme)
-        sqlite3_bind_text(st, 1, scheme, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 1, scheme, -1, SQLITE_STATIC);
     walk w = {.cb.category = cb, .ctx = ctx};
     return wst_each_row(s, st, category_row, &w, "list categories", err);
 }
@@ -626,7 +806,7 @@ ward_status ward_store_categories(ward_store *s, const char *scheme,
 ward_status wst_insert_list(ward_store *s, const char *name, const char *description,
                             int64_t scheme_id, ward_list_kind kind, ward_error *err)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wst_prepare(s,
                                  "INSERT INTO lists(name, description, scheme_id, kind, created) "
                                  "VALUES(?1, ?2, ?3, ?4, ?5)",
@@ -636,12 +816,12 @@ ward_status wst_insert_list(ward_store *s, const char *name, const char *descrip
     char now[32], taken[256];
     wst_now(now);
     snprintf(taken, sizeof taken, "list '%s' already exists", name);
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, description ? description : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, scheme_id);
-    sqlite3_bind_text(st, 4, kind == WARD_LIST_KNOWN_GOOD ? "known-good" : "alert", -1,
+    wsql_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 2, description ? description : "", -1, SQLITE_STATIC);
+    wsql_bind_int64(st, 3, scheme_id);
+    wsql_bind_text(st, 4, kind == WARD_LIST_KNOWN_GOOD ? "known-good" : "alert", -1,
                       SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 5, now, -1, SQLITE_STATIC);
     return insert_step(s, st, taken, "create list", err);
 }
 
@@ -669,13 +849,13 @@ ward_status ward_store_create_list(ward_store *s, const char *name,
 static ward_status walk_sql(ward_store *s, const char *sql, wst_row_fn row, walk *w,
                             const char *what, ward_error *err)
 {
-    sqlite3_stmt *st;
+    wsql_stmt *st;
     ward_status rc = wst_prepare(s, sql, &st, err);
     return rc ? rc : wst_each_row(s, st, row, w, what, err);
 }
 
 
-static int list_row(void *ctx, sqlite3_stmt *st)
+static int list_row(void *ctx, wsql_stmt *st)
 {
     const walk *w = ctx;
     ward_list_info li = {
@@ -684,9 +864,9 @@ static int list_row(void *ctx, sqlite3_stmt *st)
         .scheme = wst_text(st, 2),
         .created = wst_text(st, 3),
         .kind = wst_list_kind(wst_text(st, 4)),
-        .entries = (uint64_t)sqlite3_column_int64(st, 5),
-        .removed = (uint64_t)sqlite3_column_int64(st, 6),
-        .imports = (uint64_t)sqlite3_column_int64(st, 7),
+        .entries = (uint64_t)wsql_column_int64(st, 5),
+        .removed = (uint64_t)wsql_column_int64(st, 6),
+        .imports = (uint64_t)wsql_column_int64(st, 7),
     };
     return w->cb.list(w->ctx, &li);
 }
@@ -706,11 +886,11 @@ ward_status ward_store_lists(ward_store *s, ward_list_cb cb, void *ctx, ward_err
         list_row, &w, "list lists", err);
 }
 
-static int import_row(void *ctx, sqlite3_stmt *st)
+static int import_row(void *ctx, wsql_stmt *st)
 {
     const walk *w = ctx;
     ward_import_info ii = {
-        .id = (uint64_t)sqlite3_column_int64(st, 0),
+        .id = (uint64_t)wsql_column_int64(st, 0),
         .list = wst_text(st, 1),
         .path = wst_text(st, 2),
         .file_sha256 = wst_text(st, 3),
@@ -720,12 +900,12 @@ static int import_row(void *ctx, sqlite3_stmt *st)
         .finished = wst_text(st, 7),
         .status = wst_text(st, 8),
         .message = wst_text(st, 9),
-        .records = (uint64_t)sqlite3_column_int64(st, 10),
-        .added = (uint64_t)sqlite3_column_int64(st, 11),
-        .updated = (uint64_t)sqlite3_column_int64(st, 12),
-        .duplicate = (uint64_t)sqlite3_column_int64(st, 13),
-        .removed = (uint64_t)sqlite3_column_int64(st, 14),
-        .bad = (uint64_t)sqlite3_column_int64(st, 15),
+        .records = (uint64_t)wsql_column_int64(st, 10),
+        .added = (uint64_t)wsql_column_int64(st, 11),
+        .updated = (uint64_t)wsql_column_int64(st, 12),
+        .duplicate = (uint64_t)wsql_column_int64(st, 13),
+        .removed = (uint64_t)wsql_column_int64(st, 14),
+        .bad = (uint64_t)wsql_column_int64(st, 15),
     };
     return w->cb.import(w->ctx, &ii);
 }

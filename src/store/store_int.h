@@ -2,9 +2,10 @@
 #ifndef WARD_STORE_INT_H
 #define WARD_STORE_INT_H
 
-#include <sqlite3.h>
 #include <string.h>
 #include <ward/store.h>
+
+#include "store/sql.h"
 
 /* Page cache (KiB): normally, and while importing (index pages of a few
  * million entries stay in memory; well under the 300 MB an import may use). */
@@ -15,19 +16,27 @@
 #define WST_APPLICATION_ID 0x77617264
 
 struct ward_store {
-    sqlite3 *db;
-    char *path;        /* <datadir>/ward.db */
+    wsql *db;
+    char *path;        /* <datadir>/ward.db, or the PostgreSQL URL (no password):
+                          what messages name */
     int readonly;
     int in_tx;         /* inside wst_begin .. wst_commit/rollback */
     int tx_write;
     int import_cache_kib; /* page cache during imports; tests lower it to
                              force SQLite to spill into the WAL early */
-    sqlite3_stmt *lookup[4][2]; /* by digest kind, with removed or not;
-                                   prepared on first use */
-    sqlite3_stmt *get_by_id;    /* ward_store_get: a matcher's hot path */
+    wsql_stmt *lookup[4][2]; /* by digest kind, with removed or not;
+                                prepared on first use */
+    wsql_stmt *get_by_id;    /* ward_store_get: a matcher's hot path */
 };
 
-/* Map the connection's last SQLite error to a ward_status and message. */
+/* The store lives on PostgreSQL (wsql_resolve: $WARD_STORE, store.url). */
+static inline int wst_pg(const ward_store *s)
+{
+    return wsql_backend_of(s->db) == WSQL_POSTGRES;
+}
+
+/* Map the connection's last error (an SQLITE_* code on either server) to a
+ * ward_status and message. */
 ward_status wst_sqlfail(ward_store *s, ward_error *err, int rc, const char *what);
 
 /* Transactions. A write transaction is BEGIN IMMEDIATE and bumps the store
@@ -37,9 +46,9 @@ ward_status wst_commit(ward_store *s, ward_error *err);
 void wst_rollback(ward_store *s);
 
 /* Column i of the current row as text (NULL for SQL NULL). */
-static inline const char *wst_text(sqlite3_stmt *st, int i)
+static inline const char *wst_text(wsql_stmt *st, int i)
 {
-    return (const char *)sqlite3_column_text(st, i);
+    return (const char *)wsql_column_text(st, i);
 }
 
 /* lists.kind, stored as text. */
@@ -49,16 +58,16 @@ static inline ward_list_kind wst_list_kind(const char *text)
 }
 
 /* Column i when it holds a blob of exactly n bytes (a digest), else NULL. */
-static inline const void *wst_blob(sqlite3_stmt *st, int i, size_t n)
+static inline const void *wst_blob(wsql_stmt *st, int i, size_t n)
 {
-    return sqlite3_column_type(st, i) == SQLITE_BLOB && (size_t)sqlite3_column_bytes(st, i) == n
-               ? sqlite3_column_blob(st, i)
+    return wsql_column_type(st, i) == SQLITE_BLOB && (size_t)wsql_column_bytes(st, i) == n
+               ? wsql_column_blob(st, i)
                : NULL;
 }
 
 /* Run SQL with no results. */
 ward_status wst_exec(ward_store *s, const char *sql, ward_error *err);
-ward_status wst_prepare(ward_store *s, const char *sql, sqlite3_stmt **st,
+ward_status wst_prepare(ward_store *s, const char *sql, wsql_stmt **st,
                         ward_error *err);
 
 /* Current UTC time as "YYYY-MM-DDTHH:MM:SS.mmmZ". */
@@ -72,13 +81,29 @@ ward_status wst_query_int(ward_store *s, const char *sql, int64_t *v, ward_error
  * WARD_ENOTFOUND and err untouched, for the caller to say what is missing
  * (or to create it). Else the SQLite failure, `what` naming the step. */
 ward_status wst_find_row(ward_store *s, const char *sql, const char *key,
-                         sqlite3_stmt **st, const char *what, ward_error *err);
+                         wsql_stmt **st, const char *what, ward_error *err);
 
 /* Step `st` through its rows, calling row(ctx, st) on each until it returns
  * non-zero (its caller's callback asked to stop); finalizes `st`. */
-typedef int (*wst_row_fn)(void *ctx, sqlite3_stmt *st);
-ward_status wst_each_row(ward_store *s, sqlite3_stmt *st, wst_row_fn row, void *ctx,
+typedef int (*wst_row_fn)(void *ctx, wsql_stmt *st);
+ward_status wst_each_row(ward_store *s, wsql_stmt *st, wst_row_fn row, void *ctx,
                          const char *what, ward_error *err);
+
+/* Walks over every entry read PAGE_ROWS rows per query on PostgreSQL,
+ * which hands a result over whole (ten million entries would all be in
+ * memory at once); SQLite steps through one query. */
+#define WST_PAGE_ROWS 100000
+
+/* Like wst_each_row for a query ordered by the id in column 0 whose
+ * parameter `after` bounds it (`id > ?after`) and, on PostgreSQL, that ends
+ * in LIMIT WST_PAGE_ROWS: the query runs again after the last id seen until
+ * a page comes back short (keyset pagination). Run it inside a read
+ * transaction for the pages to be of one snapshot. Finalizes `st`. */
+ward_status wst_each_page(ward_store *s, wsql_stmt *st, int after, wst_row_fn row, void *ctx,
+                          const char *what, ward_error *err);
+
+/* " LIMIT WST_PAGE_ROWS" on PostgreSQL, "" on SQLite. */
+const char *wst_page_limit(const ward_store *s);
 
 /* Room for element n of a doubling array v of *cap elements of `size`
  * bytes: v itself, or its reallocation with *cap raised; NULL (v untouched)
@@ -92,9 +117,9 @@ typedef struct wst_rows {
     size_t n, cap, size;
 } wst_rows;
 /* Fill a zeroed element from the current row; non-zero: out of memory. */
-typedef int (*wst_fill_fn)(void *ctx, sqlite3_stmt *st, void *elem);
+typedef int (*wst_fill_fn)(void *ctx, wsql_stmt *st, void *elem);
 /* Every row of `st` appended to rows through fill(); finalizes `st`. */
-ward_status wst_keep_rows(ward_store *s, sqlite3_stmt *st, wst_rows *rows, wst_fill_fn fill,
+ward_status wst_keep_rows(ward_store *s, wsql_stmt *st, wst_rows *rows, wst_fill_fn fill,
                           void *ctx, const char *what, ward_error *err);
 
 /* Scheme, list and category names: 1-200 bytes, no control characters. */
@@ -124,7 +149,7 @@ typedef struct wst_entry_buf {
 } wst_entry_buf;
 /* Fill b->e from a row of WST_ENTRY_SELECT; strings point into the
  * statement (valid until the next step). */
-void wst_entry_from_row(sqlite3_stmt *st, wst_entry_buf *b);
+void wst_entry_from_row(wsql_stmt *st, wst_entry_buf *b);
 
 /* entries.hex_orig keeps mixed-case digest text as "md5:Ab..,sha1:..": the
  * text of kind k (WST_*) copied into out, or NULL if it has none. */

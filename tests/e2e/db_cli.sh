@@ -121,14 +121,36 @@ with open("d/index.wdx", "r+b") as f:
 p = db("check", rc=3)
 expect(b"index: DAMAGED" in p.stdout, f"damaged index reported: {p.stdout!r}")
 db("index", rc=0); db("check", rc=0)
-import shutil; shutil.copytree("d", "dbad")
-ps = int(subprocess.run(["sqlite3", "dbad/ward.db", "PRAGMA page_size"], capture_output=True).stdout)
-pg = int(subprocess.run(["sqlite3", "dbad/ward.db",
-                         "SELECT pageno FROM dbstat WHERE name='entries' LIMIT 1"],
-                        capture_output=True).stdout)
-with open("dbad/ward.db", "r+b") as f:
-    f.seek(ps * (pg - 1) + 200); f.write(b"\xde\xad" * 50)
-p = ward("db", "check", "--data", "dbad", check_rc=3)
-expect(b"malformed" in p.stderr + p.stdout or b"problem" in p.stdout, f"damaged store: {p.stdout!r} {p.stderr!r}")
+if on_postgres():
+    # No pages to damage from here: break what ward checks there instead, a
+    # live entry pointing at another entry's removal.
+    store_query("d", "store", "UPDATE entries SET removed_id = (SELECT max(id) FROM history)"
+                " WHERE id = (SELECT min(id) FROM entries WHERE removed_id IS NULL)")
+    p = ward("db", "check", "--data", "d", check_rc=3)
+    expect(b"problem: entry" in p.stdout and b"DAMAGED" in p.stdout,
+           f"damaged store: {p.stdout!r} {p.stderr!r}")
+else:
+    import shutil; shutil.copytree("d", "dbad")
+    ps = int(subprocess.run(["sqlite3", "dbad/ward.db", "PRAGMA page_size"], capture_output=True).stdout)
+    pg = int(subprocess.run(["sqlite3", "dbad/ward.db",
+                             "SELECT pageno FROM dbstat WHERE name='entries' LIMIT 1"],
+                            capture_output=True).stdout)
+    with open("dbad/ward.db", "r+b") as f:
+        f.seek(ps * (pg - 1) + 200); f.write(b"\xde\xad" * 50)
+    p = ward("db", "check", "--data", "dbad", check_rc=3)
+    expect(b"malformed" in p.stderr + p.stdout or b"problem" in p.stdout, f"damaged store: {p.stdout!r} {p.stderr!r}")
+# ---- ward db init ----
+p = ward("db", "init", "--data", "fresh", check_rc=0)
+expect(b"store at" in p.stdout and b"schema version" in p.stdout, f"init: {p.stdout!r}")
+ward("db", "init", "--data", "fresh", "--store", "mysql://x/y", check_rc=2)
+if on_postgres():
+    url = os.environ["WARD_STORE"] + "&ward_prefix=dbcli"
+    os.makedirs("node"); p = ward("db", "init", "--data", "node", "--store", url, check_rc=0)
+    expect(open("node/store.url").read().strip() == url, "store.url written")
+    expect(os.stat("node/store.url").st_mode & 0o777 == 0o600, "store.url private")
+    ward("db", "init", "--data", "node", "--store", url + "x", check_rc=2)  # names another
+    expect(store_query("node", "store", "SELECT count(*) FROM lists") == [(0,)], "store made")
+else:
+    ward("db", "init", "--data", "d", "--store", "postgresql:///x", check_rc=2)  # has ward.db
 print("ok")
 PY

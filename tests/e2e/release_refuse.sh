@@ -71,7 +71,8 @@ open(R(3, "manifest"), "w").write(m)
 refused(tree, "does not verify")
 ward("keys", "generate", "--data", "rogue", check_rc=0)
 shutil.copytree("pub/releases", "rogue/releases")
-shutil.copy("pub/ward.db", "rogue/ward.db")
+add("rogue", 0, 150)  # the publisher's list, by the same imports
+ward("db", "remove", "--data", "rogue", "--reason", "false positive", "md5:" + md5(3), check_rc=0)
 shutil.rmtree("rogue/releases/national/3"); shutil.rmtree("rogue/releases/national/2..3")
 rel("create", "--list", "national", data="rogue")
 refused(os.path.abspath("rogue/releases/national"), "not by the trusted key")
@@ -158,7 +159,7 @@ srv.kill(); srv.wait()
 # ---- kill -9 at moments through pulls (download, check, store apply) ----
 # A subscriber at v3 is killed repeatedly while pulling v4, then pulls once
 # more: it ends with exactly release 4 and nothing applied twice or lost.
-shutil.copytree("sub", "crash")
+copy_datadir("sub", "crash")
 src = os.path.abspath("pub/releases/national")
 for delay in (0.02, 0.05, 0.08, 0.11, 0.14, 0.17, 0.2, 0.23, 0.26):
     k = subprocess.Popen([WARD, "release", "pull", "--data", "crash", src],
@@ -175,17 +176,16 @@ expect(b"national  version 4" in rel("status", data="crash").stdout, "after kill
 # ---- kill -9 after the checks, while the store apply waits for a lock ----
 # The journal is written once everything is verified: a pull killed then is
 # finished by the next, with nothing applied twice.
-import sqlite3
 add("pub", 40000, 40100)
 ward("db", "remove", "--data", "pub", "--reason", "false positive, second look", "md5:" + md5(7), check_rc=0)
 rel("create", "--list", "national")
-lock = sqlite3.connect("crash/ward.db", isolation_level=None); lock.execute("BEGIN IMMEDIATE")
+lock = store_write_lock("crash", "store")
 k = subprocess.Popen([WARD, "release", "pull", "--data", "crash", src],
                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 for _ in range(200):
     if os.path.exists("crash/subscriptions/national/pending"): break
     time.sleep(0.02)
-time.sleep(0.3); k.send_signal(signal.SIGKILL); k.wait(); lock.rollback(); lock.close()
+time.sleep(0.3); k.send_signal(signal.SIGKILL); k.wait(); lock.release()
 expect(b"apply interrupted" in rel("status", data="crash").stdout, "status shows the interrupted apply")
 expect({l.split(b",")[0] for l in listing("crash").splitlines()[1:]} == want, "killed before the store changed")
 p = rel("pull", src, data="crash")

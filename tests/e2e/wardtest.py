@@ -110,11 +110,15 @@ def skip_on_postgres(why):
     return False
 
 
-def store_schema(datadir, name):
+def _fnv1a64(text):
     h = 1469598103934665603
-    for b in os.path.realpath(datadir).encode():
+    for b in text.encode():
         h = ((h ^ b) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
-    return f"d{h:016x}_{name}"
+    return h
+
+
+def store_schema(datadir, name):
+    return f"d{_fnv1a64(os.path.realpath(datadir)):016x}_{name}"
 
 
 def _sql_literal(v):
@@ -161,3 +165,50 @@ def store_query(datadir, name, sql, params=()):
                 row.append(f)
         rows.append(tuple(row))
     return rows
+
+
+def copy_datadir(src, dst, names=("store",)):
+    """shutil.copytree(src, dst), the named stores included: on PostgreSQL
+    they are schemas, cloned with pg_dump under dst's schema names."""
+    shutil.copytree(src, dst)
+    if not on_postgres():
+        return
+    url = os.environ["WARD_STORE"]
+    for name in names:
+        a, b = store_schema(src, name), store_schema(dst, name)
+        dump = subprocess.run(["pg_dump", "--no-owner", "-n", a, url], check=True,
+                              capture_output=True, text=True).stdout
+        subprocess.run(["psql", url, "-X", "-q", "-v", "ON_ERROR_STOP=1"], check=True,
+                       input=f"DROP SCHEMA IF EXISTS {b} CASCADE;\n" + dump.replace(a, b),
+                       capture_output=True, text=True)
+
+
+class store_write_lock:
+    """Holds the write lock of datadir's named store, as a writer in ward
+    would (SQLite: BEGIN IMMEDIATE; PostgreSQL: the advisory lock keyed by
+    the store's schema that BEGIN IMMEDIATE takes, src/store/sql_pg.c),
+    until release()."""
+
+    def __init__(self, datadir, name):
+        if not on_postgres():
+            import sqlite3
+            file = {"store": "ward.db"}.get(name, f"{name}.db")
+            self.db = sqlite3.connect(os.path.join(datadir, file), isolation_level=None)
+            self.db.execute("BEGIN IMMEDIATE")
+            return
+        key = _fnv1a64(store_schema(datadir, name)) >> 1
+        self.psql = subprocess.Popen(["psql", os.environ["WARD_STORE"], "-X", "-q", "-A", "-t"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.psql.stdin.write(f"BEGIN; SELECT pg_advisory_xact_lock({key}); SELECT 'locked';\n")
+        self.psql.stdin.flush()
+        while self.psql.stdout.readline().strip() != "locked":
+            pass
+
+    def release(self):
+        if not on_postgres():
+            self.db.rollback()
+            self.db.close()
+            return
+        self.psql.stdin.write("ROLLBACK;\n")
+        self.psql.stdin.close()
+        self.psql.wait()

@@ -8,7 +8,6 @@
 #include "testutil.h"
 
 #include <ftw.h>
-#include <sqlite3.h>
 #include <ward/store.h>
 
 #include "store/store_int.h"
@@ -149,26 +148,58 @@ static inline int store_teardown(void **state)
 /* ---- SQL probes ----------------------------------------------------- */
 
 /* The first row of `sql` must exist; its first column as an integer. */
-static inline int64_t sql_int(sqlite3 *db, const char *sql)
+static inline int64_t sql_int(wsql *db, const char *sql)
 {
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
+    wsql_stmt *q;
+    if (wsql_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, wsql_errmsg(db));
+    assert_int_equal(wsql_step(q), SQLITE_ROW);
+    int64_t v = wsql_column_int64(q, 0);
+    wsql_finalize(q);
     return v;
 }
 
 /* The first row of `sql` must exist and its first column read `want`. */
-static inline void sql_text_is(sqlite3 *db, const char *sql, const char *want)
+static inline void sql_text_is(wsql *db, const char *sql, const char *want)
 {
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(q, 0), want);
-    sqlite3_finalize(q);
+    wsql_stmt *q;
+    if (wsql_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, wsql_errmsg(db));
+    assert_int_equal(wsql_step(q), SQLITE_ROW);
+    assert_string_equal((const char *)wsql_column_text(q, 0), want);
+    wsql_finalize(q);
+}
+
+/* ---- SQLite or PostgreSQL ------------------------------------------- */
+
+/* The pg.* pass: stores live on the PostgreSQL server $WARD_STORE names. */
+static inline int on_postgres(void)
+{
+    const char *url = getenv("WARD_STORE");
+    return url && *url;
+}
+
+/* True (and says so) when a step examines SQLite files themselves. */
+static inline int skip_on_postgres(const char *why)
+{
+    if (!on_postgres())
+        return 0;
+    print_message("skipped on PostgreSQL: %s\n", why);
+    return 1;
+}
+
+/* The store database of data directory `dir` opened directly, not through
+ * ward_store (dir/ward.db, or its schema on PostgreSQL). */
+static inline wsql *store_db_open(const char *dir)
+{
+    wsql_target t;
+    ward_error err;
+    if (wsql_resolve(dir, NULL, "store", "ward.db", &t, &err))
+        fail_msg("resolve %s: %s", dir, err.message);
+    wsql *db = NULL;
+    if (wsql_open(&t, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL, &db) != SQLITE_OK)
+        fail_msg("open %s: %s", t.display, wsql_errmsg(db));
+    return db;
 }
 
 /* ---- dumps ---------------------------------------------------------- */

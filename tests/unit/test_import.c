@@ -6,6 +6,7 @@
  */
 #include "storetest.h"
 
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include "exchange/exchange.h"

@@ -44,7 +44,8 @@ static int match_setup(void **state)
     snprintf(f->data, sizeof f->data, "%s", path_in(f->dir, "d"));
     seed_store(f->data);
     ward_error err;
-    assert_int_equal(ward_match_open(f->data, NULL, &f->m, &err), WARD_OK);
+    if (ward_match_open(f->data, NULL, &f->m, &err))
+        fail_msg("match open %s: %s", f->data, err.message);
     *state = f;
     return 0;
 }

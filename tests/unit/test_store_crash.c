@@ -54,7 +54,11 @@ static int dump_entry(void *ctx, const ward_entry *e)
 {
     FILE *f = ctx;
     char h[65];
-    fprintf(f, "%llu list=%s", (unsigned long long)e->id, e->list);
+    /* PostgreSQL's identity sequences do not give back the ids a rolled
+     * back import took: there the ids differ, their order does not. */
+    if (!on_postgres())
+        fprintf(f, "%llu ", (unsigned long long)e->id);
+    fprintf(f, "list=%s", e->list);
     ward_hex(e->digests.md5, 16, h);
     put_s(f, "md5", h);
     ward_hex(e->digests.sha1, 20, h);
@@ -76,14 +80,15 @@ static int dump_list(void *ctx, const ward_list_info *l)
 
 static char *dump(ward_store *s) { return dump_store_with(s, dump_list, dump_entry); }
 
+/* SQLite: integrity_check and foreign_key_check; PostgreSQL: the checks
+ * ward_store_check makes there. */
 static void integrity_ok(ward_store *s)
 {
-    sql_text_is(s->db, "PRAGMA integrity_check", "ok");
-    sqlite3_stmt *q;
-    assert_int_equal(sqlite3_prepare_v2(s->db, "PRAGMA foreign_key_check", -1, &q, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_DONE);
-    sqlite3_finalize(q);
+    uint64_t problems = 1;
+    ward_error err;
+    if (ward_store_check(s, NULL, NULL, &problems, &err))
+        fail_msg("check: %s", err.message);
+    assert_int_equal(problems, 0);
 }
 
 static uint64_t revision(ward_store *s)
@@ -180,7 +185,7 @@ static void test_sigkill_mid_import(void **state)
     int killed = 0;
     for (int round = 0; round < 2; round++) {
         killed += kill_mid_import(dir, big, round == 0 ? 20 : 150, round == 0);
-        if (round == 0 && killed) {
+        if (round == 0 && killed && !skip_on_postgres("the WAL file of ward.db")) {
             /* The dead import had written pages to the log. */
             struct stat st;
             assert_int_equal(stat(path_in(dir, "ward.db-wal"), &st), 0);
