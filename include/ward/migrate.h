@@ -38,9 +38,10 @@ typedef struct {
 
 typedef void (*ward_migrate_fn)(void *ctx, const ward_migrate_table *t);
 
-/* datadir: the node's data directory (the destination's schemas are created
- * as if it pointed there). Returns WARD_EFORMAT when a table does not
- * verify, WARD_EEXIST when the destination already holds data. */
+/* datadir: the node's data directory (a scratch directory for creating the
+ * destination's schemas is made in it and removed). Returns WARD_EFORMAT
+ * when a table does not verify, WARD_EUNSUPPORTED when the destination
+ * already holds data, WARD_ENOTFOUND when there is nothing to migrate. */
 ward_status ward_migrate(const char *datadir, const char *from, const char *to,
                          ward_migrate_fn report, void *ctx, ward_error *err);
 

@@ -29,11 +29,12 @@
 #include <sodium.h>
 
 typedef struct {
-    const char *name, *file;
+    const char *name, *file, *what;
 } store_kind;
 
-static const store_kind KINDS[] = {
-    {"store", "ward.db"}, {"intel", "intel.db"}, {"service", "service.db"}};
+static const store_kind KINDS[] = {{"store", "ward.db", "hash-set"},
+                                   {"intel", "intel.db", "intelligence"},
+                                   {"service", "service.db", "service"}};
 
 /* ---- small SQL helpers -------------------------------------------------- */
 
@@ -532,11 +533,11 @@ ward_status ward_migrate(const char *datadir, const char *from, const char *to,
             rc = probe(to, &KINDS[i], &exists, &rows, err);
         if (rc)
             return rc;
-        if (present[i] && exists && rows > 0)
-            return ward_fail(err, WARD_EINVAL,
+        if (present[i] && exists && rows > 0) /* exit 3: the destination is unusable */
+            return ward_fail(err, WARD_EUNSUPPORTED,
                              "%s: the destination already holds a %s store with %lld rows; "
                              "ward migrate never merges into or overwrites a store",
-                             to, KINDS[i].name, (long long)rows);
+                             to, KINDS[i].what, (long long)rows);
         any |= present[i];
     }
     if (!any)

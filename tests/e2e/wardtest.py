@@ -68,7 +68,7 @@ def pdq_distance(a, b):
 
 def expect(cond, msg):
     if not cond:
-        sys.exit("FAIL: " + msg)
+        sys.exit("FAIL: " + (msg if isinstance(msg, str) else repr(msg)))
 
 
 def make_image_tree(root, dirs, per_dir, zip_dir, zip_members, known_dir):
