@@ -719,13 +719,16 @@ static const char *const PG_ROW_TYPES[PG_ROW_PARAMS] = {
     "INTEGER", "BLOB", "BLOB", "BLOB", "BLOB", "INTEGER", "INTEGER", "TEXT", "INTEGER", "TEXT",
     "INTEGER", "TEXT", "TEXT",  "TEXT", "TEXT", "TEXT",    "TEXT",    "TEXT", "INTEGER", "INTEGER"};
 
-/* PostgreSQL's two statements (see PG_BATCH). The multi-row INSERT keeps
- * the rows whose list_id is bound: one statement also for a short batch. */
+/* PostgreSQL's two statements (see PG_BATCH). The look-up's plan is made
+ * once, maybe while the table is small: `list_id + 0` leaves it only the
+ * digest indexes, never a walk of the list's index (a list of millions).
+ * The multi-row INSERT keeps the rows whose list_id is bound: one statement
+ * also for a short batch. */
 static ward_status prepare_pg(imp *m)
 {
     ward_status rc = wst_prepare(
         m->s,
-        "SELECT id, removed_id FROM entries WHERE list_id = ?5 AND"
+        "SELECT id, removed_id FROM entries WHERE list_id + 0 = ?5 AND"
         " (md5 = ?1 OR sha1 = ?2 OR sha256 = ?3 OR pdq = ?4) ORDER BY"
         " CASE WHEN md5 = ?1 THEN 0 WHEN sha1 = ?2 THEN 1 WHEN sha256 = ?3 THEN 2 ELSE 3 END, id",
         &m->find_any, m->err);
