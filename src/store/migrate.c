@@ -350,8 +350,7 @@ static ward_status probe(const char *url, const store_kind *k, int *exists, int6
         return WARD_OK;
     wsql *db = NULL;
     int o = wsql_open(&t, SQLITE_OPEN_READONLY, NULL, &db);
-    if (o == SQLITE_CANTOPEN && t.backend == WSQL_POSTGRES && db &&
-        strstr(wsql_errmsg(db), "no schema")) {
+    if (o == SQLITE_NOTFOUND) { /* PostgreSQL: no such schema */
         wsql_close(db);
         return WARD_OK;
     }

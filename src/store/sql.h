@@ -63,7 +63,9 @@ int wsql_is_pg_url(const char *url);
 
 /* Opens a connection. flags: SQLITE_OPEN_* (READONLY, READWRITE, CREATE,
  * URI); vfs: SQLite VFS name or NULL. PostgreSQL: connects, creates the
- * schema and the compatibility functions on first use. Returns an SQLITE_*
+ * schema and the compatibility functions on first use - except with
+ * SQLITE_OPEN_READONLY, which creates nothing, fails with SQLITE_NOTFOUND
+ * when the schema does not exist, and makes the session read-only. Returns an SQLITE_*
  * code; on failure *out may still hold a connection for wsql_errmsg(),
  * which the caller closes (as with sqlite3_open_v2). */
 int wsql_open(const wsql_target *t, int flags, const char *vfs, wsql **out);

@@ -199,7 +199,7 @@ static int open_existing(wsql *db)
     if (rc == SQLITE_OK && !found) {
         char msg[160];
         snprintf(msg, sizeof msg, "no schema %s on this server (nothing stored yet)", db->schema);
-        return wsql_pg_set_error(db, SQLITE_CANTOPEN, msg);
+        return wsql_pg_set_error(db, SQLITE_NOTFOUND, msg); /* as a missing file */
     }
     return rc;
 }

@@ -500,6 +500,10 @@ ward_status ward_store_exists(const char *datadir, int *exists, ward_error *err)
     ward_store probe = {.path = t.display, .readonly = 1};
     int r = wsql_open(&t, SQLITE_OPEN_READONLY, NULL, &probe.db);
     int64_t version = 0;
+    if (r == SQLITE_NOTFOUND) { /* no schema: nothing stored there yet */
+        wsql_close(probe.db);
+        return WARD_OK;
+    }
     rc = r != SQLITE_OK ? wst_sqlfail(&probe, err, r, "open")
                         : wst_query_int(&probe, "PRAGMA user_version", &version, err);
     wsql_close(probe.db);

@@ -149,7 +149,11 @@ if on_postgres():
     expect(open("node/store.url").read().strip() == url, "store.url written")
     expect(os.stat("node/store.url").st_mode & 0o777 == 0o600, "store.url private")
     ward("db", "init", "--data", "node", "--store", url + "x", check_rc=2)  # names another
-    expect(store_query("node", "store", "SELECT count(*) FROM lists") == [(0,)], "store made")
+    # node/store.url outranks $WARD_STORE: the store is the schema dbcli_store
+    r = subprocess.run(["psql", os.environ["WARD_STORE"], "-XAtq", "-c",
+                        "SELECT count(*) FROM dbcli_store.lists"], capture_output=True, text=True)
+    expect(r.stdout.strip() == "0", f"store made: {r.stdout!r} {r.stderr!r}")
+    ward("db", "stats", "--data", "node", check_rc=0)
 else:
     ward("db", "init", "--data", "d", "--store", "postgresql:///x", check_rc=2)  # has ward.db
 print("ok")
