@@ -220,30 +220,100 @@ static void multiset_add(multiset *m, wsql_stmt *st, int ncols)
     m->rows++;
 }
 
-static ward_status digest_table(wsql *db, const char *table, const names *cols, multiset *m,
-                                char hex[65], const char *where, ward_error *err)
+/* ---- reading every row of a table -------------------------------------- */
+
+/* SQLite steps one query. PostgreSQL would hand a whole result over at once
+ * (a 10M-row table: gigabytes), so there the rows come through a cursor,
+ * FETCH_ROWS at a time, inside one read transaction (one snapshot). */
+#define FETCH_ROWS 10000
+
+typedef struct {
+    wsql *db;
+    wsql_stmt *st;
+    int cursor; /* PostgreSQL: st is "FETCH n FROM wsql_migrate" */
+    int step;   /* the last wsql_step */
+} row_reader;
+
+static ward_status rows_open(row_reader *r, wsql *db, const char *select, const char *where,
+                             ward_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->db = db;
+    const char *sql = select;
+    char fetch[64];
+    if (wsql_backend_of(db) == WSQL_POSTGRES) {
+        size_t n = strlen(select) + 64;
+        char *declare = malloc(n);
+        if (!declare)
+            return ward_fail(err, WARD_ENOMEM, "out of memory");
+        snprintf(declare, n, "DECLARE wsql_migrate NO SCROLL CURSOR FOR %s", select);
+        int rc = wsql_exec(db, "BEGIN", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            rc = wsql_exec(db, declare, NULL, NULL, NULL);
+        free(declare);
+        if (rc != SQLITE_OK) {
+            if (!wsql_get_autocommit(db))
+                wsql_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return sqlfail(db, err, select, where);
+        }
+        snprintf(fetch, sizeof fetch, "FETCH %d FROM wsql_migrate", FETCH_ROWS);
+        sql = fetch;
+        r->cursor = 1;
+    }
+    if (wsql_prepare_v2(db, sql, -1, &r->st, NULL) != SQLITE_OK)
+        return sqlfail(db, err, select, where);
+    return WARD_OK;
+}
+
+/* 1: a row is current; 0: no more; -1: failed (see wsql_errmsg). */
+static int rows_next(row_reader *r)
+{
+    r->step = wsql_step(r->st);
+    if (r->step == SQLITE_DONE && r->cursor) {
+        /* this batch is used up: the next FETCH, until one comes back empty */
+        wsql_reset(r->st);
+        r->step = wsql_step(r->st);
+    }
+    return r->step == SQLITE_ROW ? 1 : r->step == SQLITE_DONE ? 0 : -1;
+}
+
+static void rows_close(row_reader *r)
+{
+    wsql_finalize(r->st);
+    r->st = NULL;
+    if (r->cursor && !wsql_get_autocommit(r->db))
+        wsql_exec(r->db, "ROLLBACK", NULL, NULL, NULL); /* read only: nothing to keep */
+}
+
+static char *select_all(const char *table, const names *cols)
 {
     char *list = column_list(cols);
     size_t n = strlen(table) + (list ? strlen(list) : 0) + 32;
-    char *sql = malloc(n);
-    if (!list || !sql) {
-        free(list);
-        free(sql);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
-    }
-    snprintf(sql, n, "SELECT %s FROM \"%s\"", list, table);
+    char *sql = list ? malloc(n) : NULL;
+    if (sql)
+        snprintf(sql, n, "SELECT %s FROM \"%s\"", list, table);
     free(list);
+    return sql;
+}
+
+static ward_status digest_table(wsql *db, const char *table, const names *cols, multiset *m,
+                                char hex[65], const char *where, ward_error *err)
+{
+    char *sql = select_all(table, cols);
+    if (!sql)
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
     memset(m, 0, sizeof *m);
-    wsql_stmt *st;
-    int rc = wsql_prepare_v2(db, sql, -1, &st, NULL);
+    row_reader r;
+    ward_status rc = rows_open(&r, db, sql, where, err);
+    int more = 0;
+    while (!rc && (more = rows_next(&r)) == 1)
+        multiset_add(m, r.st, cols->n);
+    if (!rc && more < 0)
+        rc = sqlfail(db, err, table, where);
+    rows_close(&r);
     free(sql);
-    if (rc != SQLITE_OK)
-        return sqlfail(db, err, table, where);
-    while ((rc = wsql_step(st)) == SQLITE_ROW)
-        multiset_add(m, st, cols->n);
-    wsql_finalize(st);
-    if (rc != SQLITE_DONE)
-        return sqlfail(db, err, table, where);
+    if (rc)
+        return rc;
     for (int i = 0; i < 32; i++) /* big-endian hex reads as a number */
         snprintf(hex + 2 * i, 3, "%02x", m->sum[31 - i]);
     return WARD_OK;
@@ -251,54 +321,141 @@ static ward_status digest_table(wsql *db, const char *table, const names *cols, 
 
 /* ---- copying -------------------------------------------------------------- */
 
+/* Rows per INSERT: one statement carries many rows (a round trip each on
+ * PostgreSQL), within both servers' limits on parameters. */
+static int batch_rows(int ncols)
+{
+    int k = 4000 / (ncols > 0 ? ncols : 1);
+    return k < 1 ? 1 : k > 500 ? 500 : k;
+}
+
+static char *insert_sql(const char *table, const names *cols, int nrows)
+{
+    char *list = column_list(cols);
+    size_t n = strlen(table) + (list ? strlen(list) : 0) + 64 +
+               (size_t)nrows * ((size_t)cols->n * 3 + 4);
+    char *sql = list ? malloc(n) : NULL;
+    if (!sql) {
+        free(list);
+        return NULL;
+    }
+    size_t k = (size_t)snprintf(sql, n, "INSERT INTO \"%s\"(%s) VALUES", table, list);
+    for (int r = 0; r < nrows; r++) {
+        k += (size_t)snprintf(sql + k, n - k, r ? ",(" : "(");
+        for (int c = 0; c < cols->n; c++)
+            k += (size_t)snprintf(sql + k, n - k, c ? ",?" : "?");
+        k += (size_t)snprintf(sql + k, n - k, ")");
+    }
+    free(list);
+    return sql;
+}
+
+/* One value held between reading it and inserting it. */
+typedef struct {
+    int type; /* SQLITE_NULL, _INTEGER, _FLOAT, _TEXT, _BLOB */
+    wsql_int64 i;
+    double d;
+    char *p;
+    int n;
+} cell;
+
+static int cell_take(cell *v, wsql_stmt *r, int c, int blob)
+{
+    free(v->p);
+    memset(v, 0, sizeof *v);
+    v->type = wsql_column_type(r, c);
+    if (v->type == SQLITE_INTEGER) {
+        v->i = wsql_column_int64(r, c);
+    } else if (v->type == SQLITE_FLOAT) {
+        v->d = wsql_column_double(r, c);
+    } else if (v->type != SQLITE_NULL) {
+        const void *src = v->type == SQLITE_BLOB || blob ? wsql_column_blob(r, c)
+                                                          : (const void *)wsql_column_text(r, c);
+        v->type = blob ? SQLITE_BLOB : v->type;
+        v->n = wsql_column_bytes(r, c);
+        v->p = malloc((size_t)v->n + 1);
+        if (!v->p)
+            return -1;
+        if (v->n)
+            memcpy(v->p, src, (size_t)v->n);
+    }
+    return 0;
+}
+
+static void cell_bind(const cell *v, wsql_stmt *w, int at)
+{
+    switch (v->type) {
+    case SQLITE_NULL: wsql_bind_null(w, at); break;
+    case SQLITE_INTEGER: wsql_bind_int64(w, at, v->i); break;
+    case SQLITE_FLOAT: wsql_bind_double(w, at, v->d); break;
+    case SQLITE_BLOB: wsql_bind_blob(w, at, v->p, v->n, SQLITE_STATIC); break;
+    default: wsql_bind_text(w, at, v->p, v->n, SQLITE_STATIC); break;
+    }
+}
+
+/* Inserts the n rows held in cells with one statement (the prepared full
+ * batch, or one made for a shorter last batch). */
+static ward_status insert_held(wsql *to, const char *table, const names *cols, wsql_stmt *full,
+                               int per, const cell *cells, int n, ward_error *err)
+{
+    wsql_stmt *w = full;
+    if (n != per) {
+        char *sql = insert_sql(table, cols, n);
+        int ok = sql && wsql_prepare_v2(to, sql, -1, &w, NULL) == SQLITE_OK;
+        free(sql);
+        if (!ok)
+            return sqlfail(to, err, table, "destination");
+    }
+    for (int k = 0; k < n * cols->n; k++)
+        cell_bind(&cells[k], w, k + 1);
+    int step = wsql_step(w);
+    ward_status rc = step == SQLITE_DONE
+                         ? WARD_OK
+                         : ward_fail(err, WARD_EIO, "destination: %s: %s", table, wsql_errmsg(to));
+    if (w == full)
+        wsql_reset(w);
+    else
+        wsql_finalize(w);
+    return rc;
+}
+
 static ward_status copy_rows(wsql *from, wsql *to, const char *table, const names *cols,
                              const names *blobs, const char *where, ward_error *err)
 {
-    char *list = column_list(cols);
-    size_t n = strlen(table) + (list ? strlen(list) : 0) + 4 * (size_t)cols->n + 64;
-    char *sel = malloc(n), *ins = malloc(n);
-    if (!list || !sel || !ins) {
-        free(list), free(sel), free(ins);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
-    }
-    snprintf(sel, n, "SELECT %s FROM \"%s\"", list, table);
-    int k = snprintf(ins, n, "INSERT INTO \"%s\"(%s) VALUES(", table, list);
-    for (int i = 0; i < cols->n; i++)
-        k += snprintf(ins + k, n - (size_t)k, i ? ", ?" : "?");
-    snprintf(ins + k, n - (size_t)k, ")");
-    free(list);
-    wsql_stmt *r = NULL, *w = NULL;
+    int per = batch_rows(cols->n);
+    char *sel = select_all(table, cols), *ins = insert_sql(table, cols, per);
+    int *isblob = calloc((size_t)cols->n + 1, sizeof *isblob);
+    cell *cells = calloc((size_t)per * (size_t)cols->n + 1, sizeof *cells);
     ward_status rc = WARD_OK;
-    if (wsql_prepare_v2(from, sel, -1, &r, NULL) != SQLITE_OK)
-        rc = sqlfail(from, err, table, where);
-    else if (wsql_prepare_v2(to, ins, -1, &w, NULL) != SQLITE_OK)
+    if (!sel || !ins || !isblob || !cells)
+        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+    for (int c = 0; !rc && c < cols->n; c++)
+        isblob[c] = has_name(blobs, cols->v[c]);
+    wsql_stmt *w = NULL;
+    if (!rc && wsql_prepare_v2(to, ins, -1, &w, NULL) != SQLITE_OK)
         rc = sqlfail(to, err, table, "destination");
-    free(sel), free(ins);
-    int step;
-    while (rc == WARD_OK && (step = wsql_step(r)) == SQLITE_ROW) {
-        wsql_reset(w);
-        for (int c = 0; c < cols->n; c++) {
-            int t = wsql_column_type(r, c);
-            if (t == SQLITE_NULL)
-                wsql_bind_null(w, c + 1);
-            else if (t == SQLITE_BLOB || has_name(blobs, cols->v[c]))
-                wsql_bind_blob(w, c + 1, wsql_column_blob(r, c), wsql_column_bytes(r, c),
-                               SQLITE_TRANSIENT);
-            else if (t == SQLITE_INTEGER)
-                wsql_bind_int64(w, c + 1, wsql_column_int64(r, c));
-            else if (t == SQLITE_FLOAT)
-                wsql_bind_double(w, c + 1, wsql_column_double(r, c));
-            else
-                wsql_bind_text(w, c + 1, (const char *)wsql_column_text(r, c),
-                               wsql_column_bytes(r, c), SQLITE_TRANSIENT);
+    row_reader r = {0};
+    if (!rc)
+        rc = rows_open(&r, from, sel, where, err);
+    int n = 0, more = 0;
+    while (!rc && (more = rows_next(&r)) == 1) {
+        for (int c = 0; !rc && c < cols->n; c++)
+            if (cell_take(&cells[n * cols->n + c], r.st, c, isblob[c]) != 0)
+                rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        if (!rc && ++n == per) {
+            rc = insert_held(to, table, cols, w, per, cells, n, err);
+            n = 0;
         }
-        if (wsql_step(w) != SQLITE_DONE)
-            rc = ward_fail(err, WARD_EIO, "destination: %s: %s", table, wsql_errmsg(to));
     }
-    if (rc == WARD_OK && step != SQLITE_DONE)
+    if (!rc && more < 0)
         rc = sqlfail(from, err, table, where);
-    wsql_finalize(r);
+    if (!rc && n > 0)
+        rc = insert_held(to, table, cols, w, per, cells, n, err);
+    rows_close(&r);
     wsql_finalize(w);
+    for (int k = 0; cells && k < per * cols->n; k++)
+        free(cells[k].p);
+    free(cells), free(sel), free(ins), free(isblob);
     return rc;
 }
 
