@@ -38,7 +38,12 @@ typedef struct {
 
 typedef void (*ward_migrate_fn)(void *ctx, const ward_migrate_table *t);
 
-/* datadir: the node's data directory (a scratch directory for creating the
+/* from NULL: where datadir's stores are now (DIR/store.url, else its
+ * SQLite files). Every store is copied and verified before any is
+ * committed, so a failure leaves each destination as it was; stop writers
+ * (ward serve, cron jobs) on the node while it runs, or their later writes
+ * stay behind at the source.
+ * datadir: the node's data directory (a scratch directory for creating the
  * destination's schemas is made in it and removed). Returns WARD_EFORMAT
  * when a table does not verify, WARD_EUNSUPPORTED when the destination
  * already holds data, WARD_ENOTFOUND when there is nothing to migrate. */
@@ -48,6 +53,9 @@ ward_status ward_migrate(const char *datadir, const char *from, const char *to,
 /* Points datadir at url by writing DATADIR/store.url (0600, atomically), so
  * that every later command and `ward serve` on it use that store. */
 ward_status ward_store_use(const char *datadir, const char *url, ward_error *err);
+
+/* url as messages may show it: without a password. */
+void ward_store_url_display(const char *url, char *out, size_t cap);
 
 #ifdef __cplusplus
 }

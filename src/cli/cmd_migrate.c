@@ -23,7 +23,10 @@ static const char help[] =
 "    and a SHA-256 digest of its rows must agree at both ends, and each\n"
 "    table's result is printed. The source is opened read-only and never\n"
 "    changed; the destination must not already hold data (a migration\n"
-"    never merges or overwrites).\n"
+"    never merges or overwrites; the empty store 'ward db init' makes is\n"
+"    fine). Every store is copied and verified before any is committed, so\n"
+"    a failure leaves the destination as it was. Stop 'ward serve' and cron\n"
+"    jobs on the node while it runs: later writes would stay at the source.\n"
 "\n"
 "    When every table verifies, DIR/store.url is written so that every later\n"
 "    command and 'ward serve' on DIR use the destination (--copy-only leaves\n"
@@ -36,7 +39,8 @@ static const char help[] =
 "                  ?ward_prefix=NAME keeps installations on one server apart\n"
 "                  (schemas NAME_store, NAME_intel, NAME_service; default ward).\n"
 "                  Put passwords in ~/.pgpass or PGPASSFILE, not in the URL.\n"
-"    --from URL    where the stores are now (default sqlite:DIR).\n"
+"    --from URL    where the stores are now (default: DIR/store.url when\n"
+"                  DIR has moved to a server, else sqlite:DIR).\n"
 "    --data DIR    data directory (default $WARD_DATA, else\n"
 "                  ~/.local/share/ward).\n"
 "    --copy-only   copy and verify, but do not switch DIR to the destination.\n"
@@ -86,21 +90,18 @@ static int run_migrate(int argc, char **argv)
     if (optind != argc || !to)
         return cli_usage("migrate", "expected: ward migrate --to URL [--from URL]");
     data = cli_data_dir(data);
-    char here[4200];
-    if (!from) {
-        snprintf(here, sizeof here, "sqlite:%s", data);
-        from = here;
-    }
     ward_error err;
     ward_status st = ward_migrate(data, from, to, print_table, NULL, &err);
     if (st == WARD_OK && !copy_only)
         st = ward_store_use(data, to, &err);
     if (st != WARD_OK)
         return cli_fail("migrate", st, &err);
+    char shown[4200];
+    ward_store_url_display(to, shown, sizeof shown);
     if (copy_only)
         printf("copied and verified; %s still uses its own store (--copy-only)\n", data);
     else
-        printf("copied and verified; %s now uses %s (%s/store.url)\n", data, to, data);
+        printf("copied and verified; %s now uses %s (%s/store.url)\n", data, shown, data);
     return WARD_EXIT_OK;
 }
 

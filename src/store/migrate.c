@@ -30,11 +30,13 @@
 
 typedef struct {
     const char *name, *file, *what;
+    const char *const data[5]; /* tables that hold data, not seeds of the schema */
 } store_kind;
 
-static const store_kind KINDS[] = {{"store", "ward.db", "hash-set"},
-                                   {"intel", "intel.db", "intelligence"},
-                                   {"service", "service.db", "service"}};
+static const store_kind KINDS[] = {
+    {"store", "ward.db", "hash-set", {"lists", "entries", "imports", "history", NULL}},
+    {"intel", "intel.db", "intelligence", {"batches", "records", "subjects", "audit", NULL}},
+    {"service", "service.db", "service", {"api_keys", "events", "audit", "users", NULL}}};
 
 /* ---- small SQL helpers -------------------------------------------------- */
 
@@ -230,8 +232,9 @@ static void multiset_add(multiset *m, wsql_stmt *st, int ncols)
 typedef struct {
     wsql *db;
     wsql_stmt *st;
-    int cursor; /* PostgreSQL: st is "FETCH n FROM wsql_migrate" */
-    int step;   /* the last wsql_step */
+    int cursor;  /* PostgreSQL: st is "FETCH n FROM wsql_migrate" */
+    int own_txn; /* the cursor's transaction is ours to end */
+    int step;    /* the last wsql_step */
 } row_reader;
 
 static ward_status rows_open(row_reader *r, wsql *db, const char *select, const char *where,
@@ -247,14 +250,18 @@ static ward_status rows_open(row_reader *r, wsql *db, const char *select, const 
         if (!declare)
             return ward_fail(err, WARD_ENOMEM, "out of memory");
         snprintf(declare, n, "DECLARE wsql_migrate NO SCROLL CURSOR FOR %s", select);
-        int rc = wsql_exec(db, "BEGIN", NULL, NULL, NULL);
+        /* inside the caller's transaction (its snapshot, its own writes)
+         * when there is one */
+        r->own_txn = wsql_get_autocommit(db);
+        int rc = r->own_txn ? wsql_exec(db, "BEGIN", NULL, NULL, NULL) : SQLITE_OK;
         if (rc == SQLITE_OK)
             rc = wsql_exec(db, declare, NULL, NULL, NULL);
         free(declare);
         if (rc != SQLITE_OK) {
-            if (!wsql_get_autocommit(db))
+            ward_status st = sqlfail(db, err, select, where);
+            if (r->own_txn && !wsql_get_autocommit(db))
                 wsql_exec(db, "ROLLBACK", NULL, NULL, NULL);
-            return sqlfail(db, err, select, where);
+            return st;
         }
         snprintf(fetch, sizeof fetch, "FETCH %d FROM wsql_migrate", FETCH_ROWS);
         sql = fetch;
@@ -281,8 +288,11 @@ static void rows_close(row_reader *r)
 {
     wsql_finalize(r->st);
     r->st = NULL;
-    if (r->cursor && !wsql_get_autocommit(r->db))
+    if (r->cursor && r->own_txn && !wsql_get_autocommit(r->db))
         wsql_exec(r->db, "ROLLBACK", NULL, NULL, NULL); /* read only: nothing to keep */
+    else if (r->cursor)
+        wsql_exec(r->db, "CLOSE wsql_migrate", NULL, NULL, NULL);
+    r->cursor = 0;
 }
 
 static char *select_all(const char *table, const names *cols)
@@ -505,6 +515,18 @@ static ward_status probe(const char *url, const store_kind *k, int *exists, int6
         return rc;
     if (t.backend == WSQL_SQLITE && access(t.sqlite_path, F_OK) != 0)
         return WARD_OK;
+    if (t.backend == WSQL_SQLITE) { /* store/crypt.h: an encrypted file starts so */
+        char magic[8] = {0};
+        FILE *f = fopen(t.sqlite_path, "rb");
+        size_t got = f ? fread(magic, 1, sizeof magic, f) : 0;
+        if (f)
+            fclose(f);
+        if (got == sizeof magic && memcmp(magic, "WARDAEAD", 8) == 0)
+            return ward_fail(err, WARD_EUNSUPPORTED,
+                             "%s is encrypted at rest; ward migrate reads plaintext stores only "
+                             "(on PostgreSQL encryption at rest is the server's)",
+                             t.display);
+    }
     wsql *db = NULL;
     int o = wsql_open(&t, SQLITE_OPEN_READONLY, NULL, &db);
     if (o == SQLITE_NOTFOUND) { /* PostgreSQL: no such schema */
@@ -520,6 +542,11 @@ static ward_status probe(const char *url, const store_kind *k, int *exists, int6
     rc = tables_of(db, &tables, t.display, err);
     *exists = tables.n > 0;
     for (int i = 0; rc == WARD_OK && i < tables.n; i++) {
+        int counts = 0; /* rows the schema seeds itself (schemes, meta) are not data */
+        for (int d = 0; k->data[d]; d++)
+            counts |= strcmp(k->data[d], tables.v[i]) == 0;
+        if (!counts)
+            continue;
         char sql[256];
         int64_t n = 0;
         snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\"", tables.v[i]);
@@ -576,13 +603,53 @@ static ward_status same_version(wsql *from, wsql *to, const store_kind *k, ward_
     return rc;
 }
 
-static ward_status copy_store(job *j, const store_kind *k, ward_error *err)
+/* Verifies every table inside the destination's open transaction (it sees
+ * its own writes) against the source's snapshot. */
+static ward_status verify_store(job *j, const store_kind *k, wsql *from, wsql *to,
+                                const names *tables, ward_error *err)
+{
+    ward_status rc = WARD_OK, bad = WARD_OK;
+    names cols = {0};
+    for (int i = 0; !rc && i < tables->n; i++) {
+        names_free(&cols);
+        rc = columns_of(from, tables->v[i], &cols, k->name, err);
+        ward_migrate_table t = {.store = k->name, .table = tables->v[i]};
+        multiset a, b;
+        if (!rc)
+            rc = digest_table(from, tables->v[i], &cols, &a, t.digest_from, k->name, err);
+        if (!rc)
+            rc = digest_table(to, tables->v[i], &cols, &b, t.digest_to, "destination", err);
+        if (rc)
+            break;
+        t.rows_from = a.rows;
+        t.rows_to = b.rows;
+        t.match = a.rows == b.rows && strcmp(t.digest_from, t.digest_to) == 0;
+        if (!t.match && !bad)
+            bad = ward_fail(err, WARD_EFORMAT,
+                            "%s: table %s does not verify (%lld rows, %lld copied); nothing "
+                            "was kept at the destination",
+                            k->name, tables->v[i], (long long)a.rows, (long long)b.rows);
+        if (j->report)
+            j->report(j->ctx, &t);
+    }
+    names_free(&cols);
+    return rc ? rc : bad;
+}
+
+/* Copies one store and verifies it; on success *pending is the destination
+ * connection with the copy still uncommitted (ward_migrate commits every
+ * store only once all of them verified). The source is read in one
+ * snapshot, so the copy and its check see the same moment. */
+static ward_status copy_store(job *j, const store_kind *k, wsql **pending, ward_error *err)
 {
     wsql *from = NULL, *to = NULL;
     names tables = {0}, cols = {0}, dcols = {0}, blobs = {0};
+    *pending = NULL;
     ward_status rc = open_side(j->from, k, SQLITE_OPEN_READONLY, &from, err);
     if (!rc)
         rc = open_side(j->to, k, SQLITE_OPEN_READWRITE, &to, err);
+    if (!rc && wsql_exec(from, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        rc = sqlfail(from, err, "BEGIN", k->name);
     if (!rc)
         rc = same_version(from, to, k, err);
     if (!rc)
@@ -616,38 +683,19 @@ static ward_status copy_store(job *j, const store_kind *k, ward_error *err)
         if (!rc)
             rc = advance_identities(to, tables.v[i], err);
     }
-    if (!rc && wsql_exec(to, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        rc = sqlfail(to, err, "COMMIT", "destination");
+    if (!rc)
+        rc = verify_store(j, k, from, to, &tables, err);
     if (rc && to && !wsql_get_autocommit(to))
         wsql_exec(to, "ROLLBACK", NULL, NULL, NULL);
-
-    /* verify: count and digest, each side read on its own */
-    ward_status bad = WARD_OK;
-    for (int i = 0; !rc && i < tables.n; i++) {
-        names_free(&cols);
-        rc = columns_of(from, tables.v[i], &cols, k->name, err);
-        ward_migrate_table t = {.store = k->name, .table = tables.v[i]};
-        multiset a, b;
-        if (!rc)
-            rc = digest_table(from, tables.v[i], &cols, &a, t.digest_from, k->name, err);
-        if (!rc)
-            rc = digest_table(to, tables.v[i], &cols, &b, t.digest_to, "destination", err);
-        if (rc)
-            break;
-        t.rows_from = a.rows;
-        t.rows_to = b.rows;
-        t.match = a.rows == b.rows && strcmp(t.digest_from, t.digest_to) == 0;
-        if (!t.match && !bad)
-            bad = ward_fail(err, WARD_EFORMAT,
-                            "%s: table %s does not verify (%lld rows, %lld copied)", k->name,
-                            tables.v[i], (long long)a.rows, (long long)b.rows);
-        if (j->report)
-            j->report(j->ctx, &t);
-    }
+    if (from && !wsql_get_autocommit(from))
+        wsql_exec(from, "ROLLBACK", NULL, NULL, NULL); /* read only */
     names_free(&tables), names_free(&cols), names_free(&dcols), names_free(&blobs);
     wsql_close(from);
-    wsql_close(to);
-    return rc ? rc : bad;
+    if (rc)
+        wsql_close(to);
+    else
+        *pending = to;
+    return rc;
 }
 
 /* A scratch data directory whose store.url is the destination: opening a
@@ -673,48 +721,108 @@ static void remove_scratch(job *j)
     }
 }
 
+/* sqlite:DIR with DIR absolute, so that a store.url naming it means the same
+ * from any working directory. */
+static ward_status absolute(const char *url, char *out, size_t cap, ward_error *err)
+{
+    if (strncmp(url, "sqlite:", 7) != 0 || url[7] == '/') {
+        snprintf(out, cap, "%s", url);
+        return WARD_OK;
+    }
+    char *real = realpath(url + 7, NULL);
+    if (!real)
+        return ward_fail_errno(err, errno, "%s", url + 7);
+    snprintf(out, cap, "sqlite:%s", real);
+    free(real);
+    return WARD_OK;
+}
+
 ward_status ward_migrate(const char *datadir, const char *from, const char *to,
                          ward_migrate_fn report, void *ctx, ward_error *err)
 {
-    if (!datadir || !from || !to)
-        return ward_fail(err, WARD_EINVAL, "migrate: data directory, source and destination");
-    job j = {.datadir = datadir, .from = from, .to = to, .report = report, .ctx = ctx};
+    if (!datadir || !to)
+        return ward_fail(err, WARD_EINVAL, "migrate: data directory and destination");
+    /* by default the stores are where the data directory says they are
+     * now: after an earlier migration that is the server, not the SQLite
+     * files left behind in the directory */
+    char here[4200], src[4200], dst[4200], shown[4200];
+    ward_status rc = WARD_OK;
+    if (!from) {
+        rc = wsql_datadir_url(datadir, here, sizeof here, err);
+        if (!rc && !here[0])
+            snprintf(here, sizeof here, "sqlite:%s", datadir);
+        from = here;
+    }
+    if (!rc && strncmp(to, "sqlite:", 7) == 0 && mkdir(to + 7, 0700) != 0 && errno != EEXIST)
+        rc = ward_fail_errno(err, errno, "cannot create %s", to + 7);
+    if (!rc)
+        rc = absolute(from, src, sizeof src, err);
+    if (!rc)
+        rc = absolute(to, dst, sizeof dst, err);
+    if (rc)
+        return rc;
+    if (strcmp(src, dst) == 0)
+        return ward_fail(err, WARD_EINVAL, "migrate: the source and the destination are the same");
+    job j = {.datadir = datadir, .from = src, .to = dst, .report = report, .ctx = ctx};
+    wsql_url_display(dst, shown, sizeof shown);
     int present[3] = {0};
     int any = 0;
     for (int i = 0; i < 3; i++) {
         int64_t rows = 0;
         int exists = 0;
-        ward_status rc = probe(from, &KINDS[i], &present[i], &rows, err);
+        rc = probe(src, &KINDS[i], &present[i], &rows, err);
         if (!rc)
-            rc = probe(to, &KINDS[i], &exists, &rows, err);
+            rc = probe(dst, &KINDS[i], &exists, &rows, err);
         if (rc)
             return rc;
         if (present[i] && exists && rows > 0) /* exit 3: the destination is unusable */
             return ward_fail(err, WARD_EUNSUPPORTED,
-                             "%s: the destination already holds a %s store with %lld rows; "
-                             "ward migrate never merges into or overwrites a store",
-                             to, KINDS[i].what, (long long)rows);
+                             "%s: the destination already holds a %s store with %lld rows of "
+                             "data; ward migrate never merges into or overwrites a store",
+                             shown, KINDS[i].what, (long long)rows);
         any |= present[i];
     }
-    if (!any)
-        return ward_fail(err, WARD_ENOTFOUND, "%s: no ward store there to migrate", from);
-    if (strncmp(to, "sqlite:", 7) == 0 && mkdir(to + 7, 0700) != 0 && errno != EEXIST)
-        return ward_fail_errno(err, errno, "cannot create %s", to + 7);
-    ward_status rc = make_scratch(&j, err);
+    if (!any) {
+        wsql_url_display(src, shown, sizeof shown);
+        return ward_fail(err, WARD_ENOTFOUND, "%s: no ward store there to migrate", shown);
+    }
+    /* every store is copied and verified before any is committed: a
+     * failure anywhere leaves every destination as it was */
+    wsql *pending[3] = {NULL, NULL, NULL};
+    rc = make_scratch(&j, err);
     for (int i = 0; !rc && i < 3; i++)
         if (present[i]) {
             rc = create_schema(&j, &KINDS[i], err);
             if (!rc)
-                rc = copy_store(&j, &KINDS[i], err);
+                rc = copy_store(&j, &KINDS[i], &pending[i], err);
         }
     remove_scratch(&j);
+    for (int i = 0; i < 3; i++) {
+        if (!pending[i])
+            continue;
+        if (!rc && wsql_exec(pending[i], "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+            rc = ward_fail(err, WARD_EIO, "%s: COMMIT of the %s store: %s", shown,
+                           KINDS[i].what, wsql_errmsg(pending[i]));
+        else if (rc && !wsql_get_autocommit(pending[i]))
+            wsql_exec(pending[i], "ROLLBACK", NULL, NULL, NULL);
+        wsql_close(pending[i]);
+    }
     return rc;
 }
 
-ward_status ward_store_use(const char *datadir, const char *url, ward_error *err)
+void ward_store_url_display(const char *url, char *out, size_t cap)
 {
-    if (!wsql_is_pg_url(url) && strncmp(url, "sqlite:", 7) != 0)
-        return ward_fail(err, WARD_EINVAL, "%s: expected postgresql://... or sqlite:DIR", url);
+    wsql_url_display(url, out, cap);
+}
+
+ward_status ward_store_use(const char *datadir, const char *url_in, ward_error *err)
+{
+    if (!wsql_is_pg_url(url_in) && strncmp(url_in, "sqlite:", 7) != 0)
+        return ward_fail(err, WARD_EINVAL, "expected postgresql://... or sqlite:DIR");
+    char url[4200];
+    ward_status rc = absolute(url_in, url, sizeof url, err);
+    if (rc)
+        return rc;
     char path[4096], tmp[4200];
     snprintf(path, sizeof path, "%s/store.url", datadir);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);

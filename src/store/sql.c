@@ -39,6 +39,39 @@ static ward_status read_store_url(const char *datadir, char *url, size_t cap, wa
     return WARD_OK;
 }
 
+void wsql_url_display(const char *url, char *out, size_t cap)
+{
+    /* scheme://user@host... without ":password" before the '@' */
+    const char *q = strchr(url, '?');
+    size_t base = q ? (size_t)(q - url) : strlen(url);
+    const char *at = memchr(url, '@', base), *scheme = strstr(url, "://");
+    const char *colon =
+        scheme && at && scheme < at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+    if (colon)
+        snprintf(out, cap, "%.*s%.*s", (int)(colon - url), url, (int)(url + base - at), at);
+    else
+        snprintf(out, cap, "%.*s", (int)base, url);
+    /* and the query without password=... */
+    char sep = '?';
+    while (q && *q) {
+        const char *p = q + 1, *amp = strchr(p, '&');
+        size_t n = amp ? (size_t)(amp - p) : strlen(p);
+        size_t len = strlen(out);
+        if (n > 0 && strncmp(p, "password=", 9) != 0 && len + n + 2 < cap) {
+            out[len] = sep;
+            memcpy(out + len + 1, p, n);
+            out[len + 1 + n] = '\0';
+            sep = '&';
+        }
+        q = amp;
+    }
+}
+
+ward_status wsql_datadir_url(const char *datadir, char *url, size_t cap, ward_error *err)
+{
+    return read_store_url(datadir, url, cap, err);
+}
+
 /* Moves ward_prefix=... out of the URL's query (libpq refuses parameters
  * it does not know) and drops the password from the display form. */
 static ward_status split_url(const char *url, wsql_target *t, char *prefix, size_t pcap,
@@ -76,13 +109,7 @@ static ward_status split_url(const char *url, wsql_target *t, char *prefix, size
             return ward_fail(err, WARD_EINVAL,
                              "store URL: ward_prefix may hold only a-z, 0-9 and _ (got \"%s\")",
                              prefix);
-    /* display: scheme://user@host... without ":password" */
-    const char *at = strchr(url, '@'), *scheme = strstr(url, "://");
-    const char *colon = scheme ? memchr(scheme + 3, ':', at ? (size_t)(at - scheme - 3) : 0) : NULL;
-    if (at && colon)
-        snprintf(t->display, sizeof t->display, "%.*s%s", (int)(colon - url), url, at);
-    else
-        snprintf(t->display, sizeof t->display, "%s", url);
+    wsql_url_display(url, t->display, sizeof t->display);
     return WARD_OK;
 }
 

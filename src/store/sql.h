@@ -58,6 +58,12 @@ typedef struct {
 ward_status wsql_resolve(const char *datadir, const char *url, const char *name,
                          const char *file, wsql_target *out, ward_error *err);
 
+/* url for messages: no password (neither user:PASSWORD@ nor password=). */
+void wsql_url_display(const char *url, char *out, size_t cap);
+
+/* DATADIR/store.url, "" when there is none. */
+ward_status wsql_datadir_url(const char *datadir, char *url, size_t cap, ward_error *err);
+
 /* True when url names a PostgreSQL server (postgresql:// or postgres://). */
 int wsql_is_pg_url(const char *url);
 

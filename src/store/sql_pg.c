@@ -98,6 +98,7 @@ static int result_ok(PGresult *r)
  * reports success; SQLite would have refused. Say so. */
 static int commit_rolled_back(wsql *db, const char *sql, PGresult *r)
 {
+    sql += strspn(sql, " \t\r\n");
     if ((strncasecmp(sql, "COMMIT", 6) == 0 || strncasecmp(sql, "END", 3) == 0) &&
         strcmp(PQcmdStatus(r), "ROLLBACK") == 0) {
         wsql_pg_set_error(db, SQLITE_ABORT,
@@ -105,6 +106,19 @@ static int commit_rolled_back(wsql *db, const char *sql, PGresult *r)
         return 1;
     }
     return 0;
+}
+
+/* BEGIN IMMEDIATE is BEGIN plus the advisory lock: when the lock wait
+ * times out the transaction is open and aborted, where SQLite would have
+ * opened none. Close it, so that the caller's next BEGIN works. */
+static void end_failed_begin(wsql *db, const char *sql)
+{
+    sql += strspn(sql, " \t\r\n");
+    if (strncasecmp(sql, "BEGIN", 5) == 0 && PQstatus(db->pg) == CONNECTION_OK &&
+        PQtransactionStatus(db->pg) == PQTRANS_INERROR) {
+        PQclear(PQexec(db->pg, "ROLLBACK"));
+        db->in_txn = 0;
+    }
 }
 
 static void note_changes(wsql *db, PGresult *r)
@@ -129,9 +143,10 @@ static int run(wsql *db, const char *sql)
     PGresult *r = PQexec(db->pg, sql);
     note_txn(db);
     int rc = SQLITE_OK;
-    if (!result_ok(r))
+    if (!result_ok(r)) {
         rc = fail_result(db, r);
-    else if (commit_rolled_back(db, sql, r))
+        end_failed_begin(db, sql);
+    } else if (commit_rolled_back(db, sql, r))
         rc = SQLITE_ABORT;
     else
         note_changes(db, r);
@@ -157,13 +172,30 @@ static int initialise(wsql *db)
     char *id = PQescapeIdentifier(db->pg, db->schema, strlen(db->schema));
     if (!id)
         return wsql_pg_set_error(db, SQLITE_NOMEM, "out of memory");
-    snprintf(sql, sizeof sql,
-             "SELECT pg_advisory_lock(%lld); CREATE SCHEMA IF NOT EXISTS %s;"
-             "SET search_path = %s;"
-             "CREATE TABLE IF NOT EXISTS wsql_meta(key text PRIMARY KEY, value bigint NOT NULL)",
-             (long long)(db->lock_key ^ 1), id, id);
-    PQfreemem(id);
+    /* CREATE SCHEMA IF NOT EXISTS needs the database's CREATE privilege
+     * even when the schema exists: a role that only owns its schemas
+     * (least privilege) must be able to open them. */
+    snprintf(sql, sizeof sql, "SELECT pg_advisory_lock(%lld)", (long long)(db->lock_key ^ 1));
     int rc = run(db, sql);
+    const char *v[1] = {db->schema};
+    PGresult *r0 = rc == SQLITE_OK ? PQexecParams(db->pg,
+                                                  "SELECT 1 FROM pg_namespace WHERE nspname = $1",
+                                                  1, NULL, v, NULL, NULL, 0)
+                                   : NULL;
+    int exists = r0 && result_ok(r0) && PQntuples(r0) == 1;
+    PQclear(r0);
+    if (rc == SQLITE_OK && !exists) {
+        snprintf(sql, sizeof sql, "CREATE SCHEMA IF NOT EXISTS %s", id);
+        rc = run(db, sql);
+    }
+    if (rc == SQLITE_OK) {
+        snprintf(sql, sizeof sql,
+                 "SET search_path = %s;"
+                 "CREATE TABLE IF NOT EXISTS wsql_meta(key text PRIMARY KEY, value bigint NOT NULL)",
+                 id);
+        rc = run(db, sql);
+    }
+    PQfreemem(id);
     if (rc == SQLITE_OK) {
         PGresult *r = PQexec(db->pg, "SELECT value FROM wsql_meta WHERE key = 'wsql_compat'");
         int have = result_ok(r) && PQntuples(r) == 1 ? atoi(PQgetvalue(r, 0, 0)) : 0;
@@ -463,6 +495,7 @@ int wsql_pg_step(wsql_stmt *st)
         if (!result_ok(r)) {
             rc = fail_result(db, r);
             PQclear(r);
+            end_failed_begin(db, st->sql);
             st->done = 1;
             return rc;
         }
@@ -478,8 +511,11 @@ int wsql_pg_step(wsql_stmt *st)
         if (PQnfields(r) > 0) {
             st->blobs = calloc((size_t)PQnfields(r), sizeof *st->blobs);
             st->blob_len = calloc((size_t)PQnfields(r), sizeof *st->blob_len);
-            if (!st->blobs || !st->blob_len)
+            if (!st->blobs || !st->blob_len) {
+                drop_result(st);
+                st->done = 1;
                 return wsql_pg_set_error(db, SQLITE_NOMEM, "out of memory");
+            }
         }
     }
     drop_row_cache(st);
