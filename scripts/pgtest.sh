@@ -7,10 +7,11 @@
 #
 #   scripts/pgtest.sh start DIR   initdb if needed, start, print the store URL
 #   scripts/pgtest.sh stop DIR    stop the server (the files stay)
+#   scripts/pgtest.sh clean DIR   stop the server and remove DIR
 #   scripts/pgtest.sh url DIR     print the URL of a started server
 set -eu
 
-cmd=${1:?usage: pgtest.sh start|stop|url DIR}
+cmd=${1:?usage: pgtest.sh start|stop|clean|url DIR}
 dir=${2:?usage: pgtest.sh start|stop|url DIR}
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$bindir/initdb" ] || { echo "pgtest: PostgreSQL server binaries not found (apt-get install postgresql)" >&2; exit 2; }
@@ -42,6 +43,10 @@ start)
     ;;
 stop)
     [ -f "$dir/data/PG_VERSION" ] && as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+    ;;
+clean)
+    [ -f "$dir/data/PG_VERSION" ] && as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+    rm -rf "$dir"
     ;;
 url) url ;;
 *) echo "pgtest: unknown command $cmd" >&2; exit 2 ;;
