@@ -3,6 +3,7 @@
  * the query helpers (find a row, walk or keep rows) the store files share.
  */
 #include "store/store_int.h"
+#include "ward/migrate.h"
 #include "util/error.h"
 
 #include <errno.h>
@@ -412,31 +413,6 @@ ward_status ward_store_open(const char *datadir, unsigned flags, ward_store **ou
 
 const char *ward_store_where(const ward_store *s) { return s ? s->path : NULL; }
 
-/* DATADIR/store.url holding url: written aside and renamed into place, so
- * that a reader never sees half a URL. */
-static ward_status write_store_url(const char *datadir, const char *url, ward_error *err)
-{
-    char path[4096], tmp[4200];
-    snprintf(path, sizeof path, "%s/store.url", datadir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return ward_fail_errno(err, errno, "cannot write %s", tmp);
-    size_t n = strlen(url);
-    int ok = write(fd, url, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
-    int e = errno;
-    if (close(fd) != 0 && ok) {
-        ok = 0;
-        e = errno;
-    }
-    if (!ok || rename(tmp, path) != 0) {
-        e = ok ? errno : e;
-        unlink(tmp);
-        return ward_fail_errno(err, e, "cannot write %s", path);
-    }
-    return WARD_OK;
-}
-
 ward_status ward_store_init(const char *datadir, const char *url, ward_error *err)
 {
     ward_error_clear(err);
@@ -468,7 +444,7 @@ ward_status ward_store_init(const char *datadir, const char *url, ward_error *er
         if (old[0] && strcmp(old, url) != 0)
             return ward_fail(err, WARD_EINVAL,
                              "%s already names another store; remove it first", path);
-        if (!old[0] && (rc = write_store_url(datadir, url, err)))
+        if (!old[0] && (rc = ward_store_use(datadir, url, err)))
             return rc;
         wrote = !old[0];
     }
