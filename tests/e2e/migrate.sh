@@ -6,21 +6,14 @@
 # (PostgreSQL -> SQLite) verifies too. A second migration into a store that
 # holds data is refused. Runs once, in the SQLite pass (its own server).
 set -euo pipefail
-T=$(mktemp -d)
-PG=$(mktemp -d /tmp/ward-pg-XXXXXX)
-trap 'sh "$WARD_SOURCE_DIR/scripts/pgtest.sh" stop "$PG"; rm -rf "$T" "$PG"' EXIT
-if [ -n "${WARD_STORE:-}" ]; then
-    echo "skipped on PostgreSQL pass: this test starts its own PostgreSQL in the SQLite pass"
-    exit 0
-fi
-URL="$(sh "$WARD_SOURCE_DIR/scripts/pgtest.sh" start "$PG")&ward_prefix=mig"
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cd "$T"
-URL="$URL" /usr/bin/python3 - <<'PY'
+/usr/bin/python3 - <<'PY'
 import os, shutil, sys
 sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
-URL = os.environ["URL"]
+URL = own_postgres("mig")
 H = os.path.join(DATA, "hashsets")
 I = os.path.join(DATA, "intel")
 NOW = "2026-03-01T00:00:00Z"

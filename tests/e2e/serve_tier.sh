@@ -7,21 +7,14 @@
 # three nodes appended to concurrently verifies. The test starts its own
 # PostgreSQL (scripts/pgtest.sh), so it runs once, in the SQLite pass.
 set -euo pipefail
-T=$(mktemp -d)
-PG=$(mktemp -d /tmp/ward-pg-XXXXXX)
-trap 'pkill -P $$ 2>/dev/null || true; sh "$WARD_SOURCE_DIR/scripts/pgtest.sh" stop "$PG"; rm -rf "$T" "$PG"' EXIT
-if [ -n "${WARD_STORE:-}" ]; then
-    echo "skipped on PostgreSQL pass: this test starts its own PostgreSQL in the SQLite pass"
-    exit 0
-fi
-URL="$(sh "$WARD_SOURCE_DIR/scripts/pgtest.sh" start "$PG")&ward_prefix=tier"
+T=$(mktemp -d); trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$T"' EXIT
 cd "$T"
-URL="$URL" /usr/bin/python3 - <<'PY'
+/usr/bin/python3 - <<'PY'
 import atexit, hashlib, http.client, json, os, subprocess, sys, threading, time
 sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
-URL = os.environ["URL"]
+URL = own_postgres("tier")
 os.environ["WARD_STORE"] = URL          # every node and command: the shared store
 servers = []
 atexit.register(lambda: [p.kill() for p in servers])

@@ -117,6 +117,23 @@ def _fnv1a64(text):
     return h
 
 
+def own_postgres(prefix):
+    """A PostgreSQL server of the test's own (scripts/pgtest.sh), removed at
+    exit; returns its URL with ?ward_prefix=prefix. Tests that need one run
+    in the SQLite pass only and say so in the PostgreSQL pass."""
+    import atexit, tempfile
+    if on_postgres():
+        print("skipped on PostgreSQL pass: this test starts its own PostgreSQL in the SQLite pass")
+        sys.exit(0)
+    d = tempfile.mkdtemp(prefix="ward-pg-", dir="/tmp")
+    script = os.path.join(os.environ["WARD_SOURCE_DIR"], "scripts", "pgtest.sh")
+    atexit.register(lambda: subprocess.run(["sh", script, "clean", d], capture_output=True))
+    r = subprocess.run(["sh", script, "start", d], capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit("FAIL: pgtest.sh start: " + r.stderr)
+    return r.stdout.strip() + "&ward_prefix=" + prefix
+
+
 def store_schema(datadir, name):
     return f"d{_fnv1a64(os.path.realpath(datadir)):016x}_{name}"
 
