@@ -178,6 +178,16 @@ ward_status wi_begin(ward_intel *in, ward_error *err)
     return wi_exec(in, "BEGIN IMMEDIATE", err);
 }
 
+ward_status wi_begin_subjects(ward_intel *in, int64_t *max, ward_error *err)
+{
+    *max = 0;
+    ward_status rc = wi_begin(in, err);
+    if (rc || (rc = wi_query_int(in, "SELECT coalesce(max(id), 0) FROM subjects", NULL, 0, max,
+                                 err)))
+        wi_rollback(in);
+    return rc;
+}
+
 ward_status wi_commit(ward_intel *in, ward_error *err)
 {
     return wi_exec(in, "COMMIT", err);

@@ -126,6 +126,9 @@ ward_status wi_cached(ward_intel *in, const char *sql, wsql_stmt **st, ward_erro
  * half-way would shift every later record, value and subject id. */
 ward_status wi_next_id(ward_intel *in, const char *table, int64_t *id, ward_error *err);
 ward_status wi_begin(ward_intel *in, ward_error *err);
+/* wi_begin, then the highest subject id under the lock (score and route
+ * size their per-subject tables by it; no subject appears meanwhile). */
+ward_status wi_begin_subjects(ward_intel *in, int64_t *max, ward_error *err);
 ward_status wi_commit(ward_intel *in, ward_error *err);
 void wi_rollback(ward_intel *in);
 /* After a bulk write, on PostgreSQL: fresh planner statistics for `tables`

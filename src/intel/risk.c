@@ -256,12 +256,9 @@ ward_status ward_intel_score(ward_intel *in, time_t now, ward_intel_score_summar
         sum = &local;
     memset(sum, 0, sizeof *sum);
     int64_t max = 0;
-    ward_status rc = wi_begin(in, err);
-    if (rc || (rc = wi_query_int(in, "SELECT coalesce(max(id), 0) FROM subjects", NULL, 0,
-                                 &max, err))) {
-        wi_rollback(in);
+    ward_status rc = wi_begin_subjects(in, &max, err);
+    if (rc)
         return rc;
-    }
     subj_factors *sf = calloc((size_t)max + 1, sizeof *sf);
     prior *pr = calloc((size_t)max + 1, sizeof *pr);
     score_ctx c = {.in = in, .now = now, .sum = sum};

@@ -308,12 +308,9 @@ ward_status ward_intel_route(ward_intel *in, time_t now, ward_intel_route_summar
     route_ctx c = {.in = in, .sum = sum};
     wi_time_str(now, c.at);
     int64_t max = 0;
-    ward_status rc = wi_begin(in, err);
-    if (rc || (rc = wi_query_int(in, "SELECT coalesce(max(id), 0) FROM subjects", NULL, 0,
-                                 &max, err))) {
-        wi_rollback(in);
+    ward_status rc = wi_begin_subjects(in, &max, err);
+    if (rc)
         return rc;
-    }
     facts *f = calloc((size_t)max + 1, sizeof *f);
     wsql_stmt *subj = NULL;
     if (!f)
