@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -709,16 +710,19 @@ static ward_status make_scratch(job *j, ward_error *err)
     return ward_store_use(j->scratch, j->to, err);
 }
 
+static int remove_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+    (void)sb, (void)type, (void)ftw;
+    remove(path); /* one left behind is harmless: named .migrate-* */
+    return 0;
+}
+
+/* The scratch holds only what the stores' opens wrote: remove it all,
+ * deepest first, never following a link out of it. */
 static void remove_scratch(job *j)
 {
-    if (!j->scratch[0])
-        return;
-    char cmd[4200];
-    /* the scratch holds only what the stores' opens wrote: remove it all */
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", j->scratch);
-    if (strchr(j->scratch, '\'') == NULL && system(cmd) != 0) {
-        /* left behind: harmless, named .migrate-* */
-    }
+    if (j->scratch[0])
+        nftw(j->scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* sqlite:DIR with DIR absolute, so that a store.url naming it means the same

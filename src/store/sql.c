@@ -127,10 +127,7 @@ static void datadir_prefix(const char *datadir, char *prefix, size_t cap)
         snprintf(abs, sizeof abs, "%s/%s", cwd, datadir);
         s = abs;
     }
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    snprintf(prefix, cap, "d%016llx", (unsigned long long)h);
+    snprintf(prefix, cap, "d%016llx", (unsigned long long)wsql_fnv1a(s));
     free(real);
 }
 

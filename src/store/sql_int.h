@@ -48,6 +48,16 @@ struct wsql_stmt {
     size_t *blob_len;
 };
 
+/* FNV-1a, 64 bits: a stable hash of a name (advisory lock keys, the
+ * per-datadir schema prefix, which tests/e2e/wardtest.py recomputes). */
+static inline uint64_t wsql_fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
 int wsql_pg_open(wsql *db, const wsql_target *t, int flags);
 void wsql_pg_close(wsql *db);
 int wsql_pg_exec(wsql *db, const char *sql, char **errmsg);

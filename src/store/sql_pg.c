@@ -39,14 +39,6 @@ static const char COMPAT_SQL[] =
 
 static void quiet(void *arg, const char *message) { (void)arg, (void)message; }
 
-/* FNV-1a: a stable 64-bit key for the schema's advisory lock. */
-static int64_t lock_key_of(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return (int64_t)(h >> 1);
-}
 
 static int sqlstate_code(const char *state)
 {
@@ -299,7 +291,7 @@ int wsql_pg_open(wsql *db, const wsql_target *t, int flags)
     db->schema = strdup(t->schema);
     if (!db->schema)
         return wsql_pg_set_error(db, SQLITE_NOMEM, "out of memory");
-    db->lock_key = lock_key_of(t->schema);
+    db->lock_key = (int64_t)(wsql_fnv1a(t->schema) >> 1); /* the schema's advisory lock */
     db->pg = PQconnectdb(t->conninfo);
     if (!db->pg)
         return wsql_pg_set_error(db, SQLITE_NOMEM, "out of memory");

@@ -52,6 +52,7 @@ lines = [l for l in out.splitlines() if l.split()[:1] and l.split()[0] in ("stor
 expect(lines and all(l.rstrip().endswith("verified") for l in lines), out)
 expect(all(any(l.split()[0] == s for l in lines) for s in ("store", "intel", "service")), out)
 expect(open("node/store.url").read().strip() == URL, "the node now points at the server")
+expect(not [f for f in os.listdir("node") if f.startswith(".migrate-")], "scratch removed")
 expect(oct(os.stat("node/store.url").st_mode & 0o777) == "0o600", "store.url is private")
 
 # The SQLite files out of the way: everything must now come from PostgreSQL.
