@@ -11,28 +11,6 @@ import atexit, hashlib, http.client, json, os, subprocess, sys, threading, time
 sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
-servers = []
-atexit.register(lambda: [p.kill() for p in servers])
-
-def start(data):
-    pf = f"{data}.port"
-    p = subprocess.Popen([WARD, "serve", "--data", data, "--listen", "127.0.0.1:0",
-                          "--port-file", pf, "--reload-interval", "0.2"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    servers.append(p)
-    for _ in range(200):
-        if os.path.exists(pf) and open(pf).read().strip(): break
-        time.sleep(0.05)
-    return int(open(pf).read())
-
-def get(port, path, key=None, body=None):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    h = {"Authorization": "Bearer " + key} if key else {}
-    if body is not None: h["Content-Type"] = "application/json"
-    c.request("POST" if body is not None else "GET", path, body=body, headers=h)
-    r = c.getresponse(); data = r.read(); c.close()
-    return r.status, data
-
 md5 = lambda i: hashlib.md5(b"release item %d" % i).hexdigest()
 def add(data, lst, items):
     with open("add.txt", "w") as f:
@@ -46,16 +24,16 @@ pubkey = ward("keys", "export", "--data", "pub", check_rc=0).stdout.decode().str
 ward("release", "create", "--data", "pub", "--list", "national", check_rc=0)
 sub_key = ward("apikey", "add", "--data", "pub", "--name", "partner-sub", "--scopes", "match",
                check_rc=0).stdout.decode().strip()
-PUB = start("pub")
+PUB = serve_start("pub")
 URL = f"http://127.0.0.1:{PUB}/v1/releases/national"
 
-st, idx = get(PUB, "/v1/releases/national/index.json")
+st, idx = api(PUB, "/v1/releases/national/index.json")
 expect(st == 401, "releases need a key")
-st, idx = get(PUB, "/v1/releases/national/index.json", sub_key)
+st, idx = api(PUB, "/v1/releases/national/index.json", sub_key)
 expect(st == 200 and b"1" in idx, f"index {st} {idx[:80]}")
 for bad in ["/v1/releases/../../etc/passwd", "/v1/releases/national/1/../../x",
             "/v1/releases/national/%2e%2e/full", "/v1/releases/national/1/secret"]:
-    st, _ = get(PUB, bad, sub_key)
+    st, _ = api(PUB, bad, sub_key)
     expect(st in (400, 404), f"{bad}: {st}")
 
 # Subscriber: a wrong key is refused and nothing lands; then the real pull.
@@ -65,9 +43,9 @@ ward("release", "pull", "--data", "sub", URL, "--trust", pubkey, "--api-key", su
 # The subscriber's own node answers a platform.
 plat = ward("apikey", "add", "--data", "sub", "--name", "platform", "--scopes", "match",
             "--rate", "100000", check_rc=0).stdout.decode().strip()
-SUB = start("sub")
+SUB = serve_start("sub")
 def known(i):
-    st, b = get(SUB, "/v1/match", plat, json.dumps({"hashes": ["md5:" + md5(i)]}))
+    st, b = api(SUB, "/v1/match", plat, json.dumps({"hashes": ["md5:" + md5(i)]}))
     expect(st == 200, f"match {st}")
     m = json.loads(b)
     return m["matched"] == 1 and m["results"][0]["matches"][0]["list"] == "national"
@@ -77,7 +55,7 @@ expect(known(3) and not known(60), "release 1 in service")
 stop, fails, done = threading.Event(), [], [0]
 def hammer():
     while not stop.is_set():
-        st, _ = get(SUB, "/v1/match", plat, json.dumps({"hashes": ["md5:" + md5(1)]}))
+        st, _ = api(SUB, "/v1/match", plat, json.dumps({"hashes": ["md5:" + md5(1)]}))
         if st != 200: fails.append(st)
         done[0] += 1
 th = threading.Thread(target=hammer); th.start()
@@ -95,7 +73,7 @@ stop.set(); th.join()
 expect(ok, "release 2 in service after the pull, no restart")
 expect(not known(7), "removal applied")
 expect(not fails and done[0] > 5, f"requests during the swap: {done[0]}, failures {fails[:3]}")
-st, delta = get(PUB, "/v1/releases/national/1..2/delta", sub_key)
+st, delta = api(PUB, "/v1/releases/national/1..2/delta", sub_key)
 diff = ward("release", "diff", "--data", "pub", "--name", "national", "1", "2", check_rc=0).stdout
 expect(st == 200 and delta == diff, "served delta is ward release diff")
 print("ok: serve_release")

@@ -16,30 +16,6 @@ from wardtest import *
 
 URL = own_postgres("tier")
 os.environ["WARD_STORE"] = URL          # every node and command: the shared store
-servers = []
-atexit.register(lambda: [p.kill() for p in servers])
-
-def start(data):
-    os.makedirs(data, exist_ok=True)
-    pf = f"{data}.port"
-    p = subprocess.Popen([WARD, "serve", "--data", data, "--listen", "127.0.0.1:0",
-                          "--port-file", pf, "--reload-interval", "0.2"],
-                         stdout=subprocess.DEVNULL, stderr=open(f"{data}.log", "w"))
-    servers.append(p)
-    for _ in range(400):
-        if os.path.exists(pf) and open(pf).read().strip(): break
-        time.sleep(0.05)
-    expect(os.path.exists(pf), f"{data} started (see {data}.log)")
-    return int(open(pf).read())
-
-def call(port, path, key=None, body=None):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    h = {"Authorization": "Bearer " + key} if key else {}
-    if body is not None: h["Content-Type"] = "application/json"
-    c.request("POST" if body is not None else "GET", path, body=body, headers=h)
-    r = c.getresponse(); data = r.read(); c.close()
-    return r.status, data
-
 md5 = lambda i: hashlib.md5(b"tier item %d" % i).hexdigest()
 def publish(items, remove=()):
     with open("add.txt", "w") as f:
@@ -56,11 +32,11 @@ ward("keys", "generate", "--data", "pub", check_rc=0)
 publish(range(0, 200))
 key = ward("apikey", "add", "--data", "pub", "--name", "platform", "--scopes", "match",
            "--rate", "100000", check_rc=0).stdout.decode().strip()
-ports = [start(f"node{i}") for i in (1, 2, 3)]
+ports = [serve_start(f"node{i}") for i in (1, 2, 3)]
 
 probe = json.dumps({"hashes": ["md5:" + md5(i) for i in (1, 7, 150, 250, 260, 9999)]})
 def answer(port):
-    st, b = call(port, "/v1/match", key, probe)
+    st, b = api(port, "/v1/match", key, probe)
     expect(st == 200, f"node on {port}: {st} {b[:200]}")
     m = json.loads(b)
     return json.dumps({"matched": m["matched"], "results": m["results"],
@@ -76,7 +52,7 @@ stop, fails, done = threading.Event(), [], [0]
 def hammer(port):
     body = json.dumps({"hashes": ["md5:" + md5(1)]})
     while not stop.is_set():
-        st, _ = call(port, "/v1/match", key, body)
+        st, _ = api(port, "/v1/match", key, body)
         if st != 200: fails.append((port, st))
         done[0] += 1
 threads = [threading.Thread(target=hammer, args=(p,)) for p in ports]

@@ -58,6 +58,44 @@ def http_req(port, method, path, form=None, cookies=None, headers=None):
     return r.status, data, r
 
 
+_servers = []
+
+
+def serve_start(data, *extra):
+    """`ward serve` on a free loopback port with data (index reload every
+    0.2 s), killed when the test exits; returns its port. Its stderr goes to
+    DATA.log."""
+    import atexit, time
+    if not _servers:
+        atexit.register(lambda: [p.kill() for p in _servers])
+    os.makedirs(data, exist_ok=True)
+    pf = f"{data}.port"
+    p = subprocess.Popen([WARD, "serve", "--data", data, "--listen", "127.0.0.1:0",
+                          "--port-file", pf, "--reload-interval", "0.2", *extra],
+                         stdout=subprocess.DEVNULL, stderr=open(f"{data}.log", "w"))
+    _servers.append(p)
+    for _ in range(400):
+        if os.path.exists(pf) and open(pf).read().strip():
+            break
+        time.sleep(0.05)
+    expect(os.path.exists(pf) and open(pf).read().strip(), f"{data} started (see {data}.log)")
+    return int(open(pf).read())
+
+
+def api(port, path, key=None, body=None):
+    """GET path, or POST the JSON text body, with an API key; (status, bytes)."""
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    h = {"Authorization": "Bearer " + key} if key else {}
+    if body is not None:
+        h["Content-Type"] = "application/json"
+    c.request("POST" if body is not None else "GET", path, body=body, headers=h)
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, data
+
+
 def jsonl(data):
     return [json.loads(l) for l in data.decode().splitlines() if l.strip()]
 
