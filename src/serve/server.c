@@ -11,7 +11,7 @@
  */
 #include "serve/serve_int.h"
 #include "serve/handlers.h"
-#include "serve/web.h"
+#include "web/web.h"
 #include "util/error.h"
 
 #include <errno.h>

@@ -4,7 +4,7 @@
  * service store. */
 #include "testutil.h"
 
-#include "serve/web.h"
+#include "web/web.h"
 #include "store/sql.h"
 
 #include <pthread.h>

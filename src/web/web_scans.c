@@ -11,7 +11,7 @@
  * scan engine's own rule: known and near material appear as counts only.
  * Every view is audited.
  */
-#include "serve/web.h"
+#include "web/web.h"
 
 #include <dirent.h>
 #include <fcntl.h>

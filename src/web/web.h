@@ -2,8 +2,8 @@
  * Internals of the analysts' web application: users and logins (users.c),
  * sessions (session.c), HTML building (web_html.c), pages (web*.c).
  */
-#ifndef WARD_SERVE_WEB_H
-#define WARD_SERVE_WEB_H
+#ifndef WARD_WEB_WEB_H
+#define WARD_WEB_WEB_H
 
 #include "serve/handlers.h"
 #include "util/escape.h"

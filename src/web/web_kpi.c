@@ -4,7 +4,7 @@
  * library). Backlog and time to action are limited to the user's
  * compartment; list completion is counts only and shown to every analyst.
  */
-#include "serve/web.h"
+#include "web/web.h"
 #include "scan/jsonl.h"
 
 #include <stdio.h>

@@ -5,7 +5,7 @@
  * WEB_SESSION_MAX_S in all, at logout, or when its user is disabled or
  * changed. Each session has its own CSRF token for the forms it is shown.
  */
-#include "serve/web.h"
+#include "web/web.h"
 #include "store/sql.h"
 #include "util/error.h"
 

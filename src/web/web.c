@@ -8,7 +8,7 @@
  * session's CSRF token; every page checks the user's role, and the
  * intelligence pages the user's compartment (web_intel.c).
  */
-#include "serve/web.h"
+#include "web/web.h"
 #include "util/error.h"
 
 #include <microhttpd.h>
@@ -22,7 +22,7 @@
 #define LOGIN_COOKIE "ward_login"   /* double-submit token of the login form */
 
 static const char stylesheet[] =
-#include "serve/assets/ward.css.inc"
+#include "web/assets/ward.css.inc"
     ;
 
 /* Which roles may use a page: a bit per ward_role. */

@@ -15,7 +15,7 @@
  * decision and what would go, never the subject's data, and deletes only
  * on an explicit confirmation. A disposed subject's page is its tombstone.
  */
-#include "serve/web.h"
+#include "web/web.h"
 #include "scan/jsonl.h"
 #include "util/error.h"
 

@@ -3,7 +3,7 @@
  * and the login check with its lockout. Stored in service.db (schema v2);
  * every change goes to the audit log in the same breath.
  */
-#include "serve/web.h"
+#include "web/web.h"
 #include "store/sql.h"
 #include "util/error.h"
 

@@ -3,7 +3,7 @@
  * reject, as POST /v1/reviews does for a platform's own reviewers) and the
  * auditor's search of the audit log, with the chain checked on each view.
  */
-#include "serve/web.h"
+#include "web/web.h"
 #include "store/sql.h"
 #include "scan/jsonl.h"
 

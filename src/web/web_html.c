@@ -2,7 +2,7 @@
  * HTML text for the web application: escaping every value that came from
  * data or a request, and reading form fields. Nothing here knows a page.
  */
-#include "serve/web.h"
+#include "web/web.h"
 
 #include <ward/digest.h>
 
