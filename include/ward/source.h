@@ -15,7 +15,11 @@
  *     digests only.
  *
  * Containers found inside containers are opened too, to opts.max_depth.
- * Nothing is ever extracted to disk. Limits against hostile input (nesting
+ * Nothing is extracted to disk, with one exception: a disk image found
+ * inside an archive (fat.raw in a zip, disk.raw.gz, an E01 in a tar) is
+ * copied to a temporary file in opts.spool_dir, because The Sleuth Kit
+ * needs random access; the copy is deleted as soon as it has been walked,
+ * and opts.max_spool bounds the disk space used. Limits against hostile input (nesting
  * depth, expansion ratio of compressed members, member size, path length)
  * each produce a WARD_ITEM_LIMIT notice naming the container and the limit,
  * and the scan goes on with the next thing it can read.
@@ -40,6 +44,16 @@ typedef enum ward_item_kind {
     WARD_ITEM_SKIPPED   /* symlink, special file, directory cycle: `message` */
 } ward_item_kind;
 
+/* The acquired media of an E01 (the disk inside the container file): its
+ * digests as read through libewf, and the MD5/SHA-1 the acquiring tool
+ * stored in the EWF ("" when none was stored). */
+typedef struct ward_acquired {
+    int present;
+    uint64_t size;
+    ward_digests digests;
+    char stored_md5[33], stored_sha1[41];
+} ward_acquired;
+
 typedef struct ward_item {
     ward_item_kind kind;
     char *path;          /* display path; members: "outer.zip!/dir/inner.jpg" */
@@ -51,6 +65,7 @@ typedef struct ward_item {
     int deleted;         /* a deleted file recovered from a file system */
     int depth;           /* 0 on the host; +1 per container */
     char message[256];   /* ERROR / LIMIT / SKIPPED reason */
+    ward_acquired acquired; /* an E01 container: its media, checked */
 } ward_item;
 
 typedef struct ward_source_opts {
@@ -66,6 +81,11 @@ typedef struct ward_source_opts {
                                  files that look like a volume (boot sector,
                                  partition table, superblock) */
     unsigned digests;         /* for WARD_ITEM_DIGESTED members */
+    uint64_t max_spool;       /* disk images inside archives are copied to a
+                                 temporary file for The Sleuth Kit, up to this
+                                 many bytes in all at once (default 4 GiB; 0:
+                                 not walked, a notice instead) */
+    const char *spool_dir;    /* where (default $TMPDIR, else /tmp) */
 } ward_source_opts;
 
 void ward_source_opts_default(ward_source_opts *opts);
@@ -85,7 +105,9 @@ typedef enum ward_container_type {
     WARD_CONTAINER_NONE = 0,
     WARD_CONTAINER_ARCHIVE,   /* zip, tar, 7z, rar, cpio, iso9660, ... */
     WARD_CONTAINER_COMPRESSED,/* gzip, bzip2, xz, zstd, lz4 single stream */
-    WARD_CONTAINER_EWF        /* Expert Witness (E01) disk image */
+    WARD_CONTAINER_EWF,       /* Expert Witness (E01) disk image */
+    WARD_CONTAINER_VDISK      /* a virtual machine's disk: VMDK, VHD, VHDX,
+                                 QCOW, VDI */
 } ward_container_type;
 ward_container_type ward_container_sniff(const uint8_t *buf, size_t len);
 

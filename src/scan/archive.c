@@ -50,18 +50,21 @@ static const char *raw_member_name(const char *path, char *out, size_t cap)
     return "data";
 }
 
-static void walk_archive(src_ctx *s, struct archive *a, uint64_t compressed,
-                         const char *path, int depth)
+/* Walks the members; returns how many headers were read (-1 when the
+ * archive turned out unreadable or a limit stopped it). */
+static int walk_archive(src_ctx *s, struct archive *a, uint64_t compressed,
+                        const char *path, int depth)
 {
     budget b = {.left = compressed * s->opts->max_ratio + SLACK};
     struct archive_entry *e;
-    int rc;
+    int rc, headers = 0;
     while (!s->stop && (rc = archive_read_next_header(a, &e)) != ARCHIVE_EOF) {
         if (rc == ARCHIVE_FATAL) {
             src_notice(s, WARD_ITEM_ERROR, path, depth, "archive unreadable: %s",
                        archive_error_string(a));
-            return;
+            return -1;
         }
+        headers++;
         if (archive_entry_filetype(e) != AE_IFREG)
             continue;
         char rawname[256];
@@ -72,7 +75,7 @@ static void walk_archive(src_ctx *s, struct archive *a, uint64_t compressed,
         if (!name) name = "(unnamed)";
         char *mpath = src_member_path(s, path, name, depth + 1);
         if (!mpath) {
-            if (s->stop) return;
+            if (s->stop) return -1;
             continue;
         }
         ward_item proto = {
@@ -92,44 +95,83 @@ static void walk_archive(src_ctx *s, struct archive *a, uint64_t compressed,
             src_notice(s, WARD_ITEM_LIMIT, path, depth,
                        "expansion over %llux the archive's size (zip bomb?); rest not read",
                        (unsigned long long)s->opts->max_ratio);
-            return;
+            return -1;
         }
     }
+    return headers;
 }
 
-static struct archive *new_reader(void)
+/* raw_only: the decompressed stream is one member, whatever it starts
+ * with (see read_archive). */
+static struct archive *new_reader(int raw_only)
 {
     struct archive *a = archive_read_new();
     if (!a) return NULL;
     archive_read_support_filter_all(a);
-    archive_read_support_format_all(a);
+    if (!raw_only)
+        archive_read_support_format_all(a);
     /* Raw bids lowest, so real formats win; it catches bare .gz/.xz files. */
     archive_read_support_format_raw(a);
     return a;
 }
 
+/* Where an archive comes from: a buffer, or a descriptor read from 0. */
+typedef struct archive_src {
+    const uint8_t *buf;
+    size_t len;
+    int fd;
+} archive_src;
+
+/* One pass over the archive; returns walk_archive's count, and sets
+ * *retry_raw when a compressed stream decoded as a tar with no header at
+ * all. libarchive bids "tar" on any stream that starts with a zero block
+ * (the tar end marker), so a gzipped disk image or a file that begins with
+ * 512 zero bytes used to read as an empty archive: nothing yielded, nothing
+ * said. Such a stream is then read again as one member. */
+static void read_archive(src_ctx *s, const archive_src *src, uint64_t compressed,
+                         const char *path, int depth, int raw_only, int *retry_raw)
+{
+    int dupfd = -1;
+    struct archive *a = new_reader(raw_only);
+    if (!a) { s->fatal = WARD_ENOMEM; s->stop = 1; return; }
+    int rc;
+    if (src->buf) {
+        rc = archive_read_open_memory(a, src->buf, src->len);
+    } else {
+        /* archive_read_open_fd does not close; a dup keeps the caller's offset */
+        if ((dupfd = dup(src->fd)) < 0) { archive_read_free(a); return; }
+        lseek(dupfd, 0, SEEK_SET);
+        rc = archive_read_open_fd(a, dupfd, 1 << 20);
+    }
+    if (rc != ARCHIVE_OK) {
+        src_notice(s, WARD_ITEM_ERROR, path, depth, "archive unreadable: %s", archive_error_string(a));
+    } else {
+        int headers = walk_archive(s, a, compressed, path, depth);
+        *retry_raw = !raw_only && headers == 0 && !s->stop && archive_filter_count(a) > 1 &&
+                     archive_format(a) != ARCHIVE_FORMAT_RAW &&
+                     (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_TAR;
+    }
+    archive_read_free(a);
+    if (dupfd >= 0) close(dupfd);
+}
+
+static void open_archive(src_ctx *s, const archive_src *src, uint64_t compressed,
+                         const char *path, int depth)
+{
+    int retry_raw = 0;
+    read_archive(s, src, compressed, path, depth, 0, &retry_raw);
+    if (retry_raw)
+        read_archive(s, src, compressed, path, depth, 1, &retry_raw);
+}
+
 void src_archive_mem(src_ctx *s, const uint8_t *buf, size_t len, const char *path, int depth)
 {
-    struct archive *a = new_reader();
-    if (!a) { s->fatal = WARD_ENOMEM; s->stop = 1; return; }
-    if (archive_read_open_memory(a, buf, len) != ARCHIVE_OK)
-        src_notice(s, WARD_ITEM_ERROR, path, depth, "archive unreadable: %s", archive_error_string(a));
-    else
-        walk_archive(s, a, len, path, depth);
-    archive_read_free(a);
+    archive_src src = {.buf = buf, .len = len, .fd = -1};
+    open_archive(s, &src, len, path, depth);
 }
 
 void src_archive_fd(src_ctx *s, int fd, uint64_t compressed, const char *path, int depth)
 {
-    int dupfd = dup(fd); /* archive_read_open_fd does not close, but be independent of the caller */
-    if (dupfd < 0) return;
-    lseek(dupfd, 0, SEEK_SET);
-    struct archive *a = new_reader();
-    if (!a) { close(dupfd); s->fatal = WARD_ENOMEM; s->stop = 1; return; }
-    if (archive_read_open_fd(a, dupfd, 1 << 20) != ARCHIVE_OK)
-        src_notice(s, WARD_ITEM_ERROR, path, depth, "archive unreadable: %s", archive_error_string(a));
-    else
-        walk_archive(s, a, compressed, path, depth);
-    archive_read_free(a);
-    close(dupfd);
+    archive_src src = {.fd = fd};
+    open_archive(s, &src, compressed, path, depth);
 }

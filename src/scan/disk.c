@@ -46,6 +46,19 @@ static ssize_t read_tsk(void *rctx, uint8_t *buf, size_t n, const char **why)
     return got;
 }
 
+/* TSK lists a FAT volume label as a regular empty file named "LABEL
+ * (Volume Label Entry)" (the 8.3 fields of the label entry, no long name,
+ * so no short name beside it). It is file-system metadata, not a file: a
+ * real file with that long name has its 8.3 alias in shrt_name. */
+static int fat_volume_label(const TSK_FS_FILE *f)
+{
+    static const char tag[] = " (Volume Label Entry)";
+    size_t n = strlen(f->name->name), k = sizeof tag - 1;
+    return f->fs_info && TSK_FS_TYPE_ISFAT(f->fs_info->ftype) && f->meta->size == 0 &&
+           n > k && strcmp(f->name->name + n - k, tag) == 0 &&
+           (!f->name->shrt_name || !f->name->shrt_name[0]);
+}
+
 static TSK_WALK_RET_ENUM on_file(TSK_FS_FILE *f, const char *dir, void *ptr)
 {
     fs_walk *w = ptr;
@@ -53,6 +66,8 @@ static TSK_WALK_RET_ENUM on_file(TSK_FS_FILE *f, const char *dir, void *ptr)
     if (s->stop)
         return TSK_WALK_STOP;
     if (!f->name || !f->meta || f->meta->type != TSK_FS_META_TYPE_REG)
+        return TSK_WALK_CONT;
+    if (fat_volume_label(f))
         return TSK_WALK_CONT;
     if (strcmp(f->name->name, ".") == 0 || strcmp(f->name->name, "..") == 0)
         return TSK_WALK_CONT;
@@ -89,35 +104,70 @@ static void walk_fs(src_ctx *s, TSK_FS_INFO *fs, const char *path, const char *v
 }
 
 /* Worth asking TSK, and as what? Small files and images are not disk
- * images; an E01 announces itself, anything else is tried as raw (dd).
- * The type is named rather than left to TSK_IMG_TYPE_DETECT, whose probes
- * of VMDK and VHD leak memory on every file they reject. */
-static TSK_IMG_TYPE_ENUM plausible(const char *path)
+ * images; an E01 or a virtual machine's disk announces itself, anything
+ * else is tried as raw (dd). The type is named rather than left to
+ * TSK_IMG_TYPE_DETECT, whose probes of VMDK and VHD leak memory on every
+ * file they reject. *fmt names a format TSK does not read ("QCOW", ...),
+ * returned as TSK_IMG_TYPE_UNSUPP. */
+static TSK_IMG_TYPE_ENUM plausible(const char *path, const char **fmt)
 {
-    static const uint8_t ewf_magic[8] = {'E', 'V', 'F', 0x09, 0x0d, 0x0a, 0xff, 0x00};
     struct stat st;
+    *fmt = NULL;
     if (stat(path, &st) != 0 || st.st_size < 64 * 1024)
         return TSK_IMG_TYPE_UNSUPP;
     int fd = ward_open_evidence(path); /* O_NOATIME: looking is not touching */
     if (fd < 0) return TSK_IMG_TYPE_UNSUPP;
-    uint8_t head[64];
+    uint8_t head[512];
     ssize_t got = pread(fd, head, sizeof head, 0);
     close(fd);
     size_t n = got > 0 ? (size_t)got : 0;
     if (ward_media_is_image(ward_media_sniff(head, n)))
         return TSK_IMG_TYPE_UNSUPP;
-    if (n >= sizeof ewf_magic && memcmp(head, ewf_magic, sizeof ewf_magic) == 0)
-        return TSK_IMG_TYPE_EWF_EWF;
-    return TSK_IMG_TYPE_RAW;
+    const char *v = src_vdisk_format(head, n);
+    if (!v)
+        return ward_container_sniff(head, n) == WARD_CONTAINER_EWF ? TSK_IMG_TYPE_EWF_EWF
+                                                                    : TSK_IMG_TYPE_RAW;
+    TSK_IMG_TYPE_ENUM t = strcmp(v, "VMDK") == 0  ? TSK_IMG_TYPE_VMDK_VMDK
+                          : strcmp(v, "VHD") == 0 ? TSK_IMG_TYPE_VHD_VHD
+                                                  : TSK_IMG_TYPE_UNSUPP;
+    if (t != TSK_IMG_TYPE_UNSUPP && !(tsk_img_type_supported() & t))
+        t = TSK_IMG_TYPE_UNSUPP;
+    if (t == TSK_IMG_TYPE_UNSUPP)
+        *fmt = v;
+    return t;
 }
 
-int src_disk_image(src_ctx *s, const char *path, int depth)
+/* "p1@2048/": the partition's number as fdisk and Linux give it (a DOS
+ * primary is its slot in the MBR plus one, a logical partition 5, 6, ...
+ * down the chain of extended tables; a GPT partition its entry number plus
+ * one) and its first sector, the Start column of mmls. TSK's own p->addr
+ * counts the table and unallocated rows of mmls too, so the first two
+ * partitions used to be p2 and p4. */
+static void partition_name(const TSK_VS_INFO *vs, const TSK_VS_PART_INFO *p, char *out, size_t cap)
 {
-    TSK_IMG_TYPE_ENUM type = plausible(path);
+    int num = p->slot_num + 1;
+    if (vs->vstype == TSK_VS_TYPE_DOS && p->table_num > 0)
+        num = 4 + p->table_num;
+    snprintf(out, cap, "p%d@%" PRIuDADDR "/", num, p->start);
+}
+
+int src_disk_image(src_ctx *s, const char *open_path, const char *path, int depth, int claimed)
+{
+    const char *fmt;
+    TSK_IMG_TYPE_ENUM type = plausible(open_path, &fmt);
+    if (fmt) {
+        if (src_vdisk_convert(s, open_path, fmt, path, depth))
+            return 1;
+        return 0;
+    }
     if (type == TSK_IMG_TYPE_UNSUPP)
         return 0;
-    TSK_IMG_INFO *img = tsk_img_open_utf8_sing(path, type, 0);
+    claimed |= type != TSK_IMG_TYPE_RAW;
+    TSK_IMG_INFO *img = tsk_img_open_utf8_sing(open_path, type, 0);
     if (!img) {
+        if (claimed)
+            src_notice(s, WARD_ITEM_ERROR, path, depth, "disk image unreadable: %s",
+                       tsk_error_get());
         tsk_error_reset();
         return 0;
     }
@@ -130,12 +180,12 @@ int src_disk_image(src_ctx *s, const char *path, int depth)
                 continue;
             TSK_FS_INFO *fs = tsk_fs_open_img(img, (TSK_OFF_T)p->start * vs->block_size,
                                               TSK_FS_TYPE_DETECT);
-            char vol[32];
-            snprintf(vol, sizeof vol, "p%u/", (unsigned)p->addr);
+            char vol[64];
+            partition_name(vs, p, vol, sizeof vol);
             if (!fs) {
                 src_notice(s, WARD_ITEM_ERROR, path, depth,
-                           "partition %u (%s): no file system TSK can read", (unsigned)p->addr,
-                           p->desc ? p->desc : "?");
+                           "partition %.*s (%s): no file system TSK can read",
+                           (int)strlen(vol) - 1, vol, p->desc ? p->desc : "?");
                 tsk_error_reset();
                 continue;
             }
@@ -155,8 +205,10 @@ int src_disk_image(src_ctx *s, const char *path, int depth)
             tsk_error_reset();
         }
     }
-    if (!found && img->itype == TSK_IMG_TYPE_EWF_EWF)
-        src_notice(s, WARD_ITEM_ERROR, path, depth, "E01 image with no file system TSK can read");
+    if (!found && claimed)
+        src_notice(s, WARD_ITEM_ERROR, path, depth,
+                   "%s with no partition or file system TSK can read; not examined",
+                   img->itype == TSK_IMG_TYPE_EWF_EWF ? "E01 image" : "disk image");
     tsk_img_close(img);
     return found;
 }

@@ -22,10 +22,10 @@ static int over_max_member(src_ctx *s, const char *path, int depth, uint64_t tot
     return 1;
 }
 
-/* Read the rest of the member into the digester; 0 ok, -1 error/limit
- * (with a notice already sent). */
+/* Read the rest of the member into the digester (and the spool, when
+ * one is open); 0 ok, -1 error/limit (with a notice already sent). */
 static int stream_rest(src_ctx *s, const char *path, member_read_fn rd, void *rctx,
-                       int depth, budget *b, uint8_t *chunk, uint64_t *total)
+                       int depth, budget *b, uint8_t *chunk, uint64_t *total, spool *sp)
 {
     for (;;) {
         const char *why = NULL;
@@ -46,7 +46,23 @@ static int stream_rest(src_ctx *s, const char *path, member_read_fn rd, void *rc
         if (over_max_member(s, path, depth, *total))
             return -1;
         ward_digester_update(s->dg, chunk, (size_t)n);
+        spool_write(s, sp, chunk, (size_t)n, path, depth);
     }
+}
+
+/* A disk image inside a container: worth a spool? Past the nesting depth
+ * it is named in a limit notice instead. */
+static int disk_member(src_ctx *s, const uint8_t *buf, size_t len, uint64_t size,
+                       const char *path, int depth)
+{
+    if (!s->opts->open_disk_images || !src_looks_like_disk(buf, len, size))
+        return 0;
+    if (depth >= s->opts->max_depth) {
+        src_notice(s, WARD_ITEM_LIMIT, path, depth,
+                   "nesting depth %d reached, disk image not walked", s->opts->max_depth);
+        return 0;
+    }
+    return 1;
 }
 
 static void open_nested(src_ctx *s, const uint8_t *buf, size_t len, const char *path, int depth)
@@ -110,17 +126,29 @@ void src_member(src_ctx *s, const char *path, uint64_t declared, member_read_fn 
             free(buf); s->fatal = WARD_ENOMEM; s->stop = 1; return;
         }
         ward_digester_update(s->dg, buf, len);
-        int rc = stream_rest(s, path, rd, rctx, depth, b, buf, &total);
+        spool sp = {.fd = -1};
+        if (disk_member(s, buf, len, declared, path, depth) && spool_open(s, &sp, path, depth) == 0)
+            spool_write(s, &sp, buf, len, path, depth);
+        int rc = stream_rest(s, path, rd, rctx, depth, b, buf, &total, &sp);
         free(buf);
         ward_digester_final(s->dg, &it.digests);
-        if (rc != 0)
+        if (rc != 0) {
+            spool_drop(s, &sp);
             return;
+        }
+        spool_walk(s, &sp, path, depth, &it);
         it.kind = WARD_ITEM_DIGESTED;
         it.len = total;
         src_emit(s, &it);
         return;
     }
-    open_nested(s, buf, len, path, depth);
+    if (disk_member(s, buf, len, len, path, depth)) {
+        spool sp;
+        if (spool_open(s, &sp, path, depth) == 0 && spool_write(s, &sp, buf, len, path, depth) == 0)
+            spool_walk(s, &sp, path, depth, &it);
+    } else {
+        open_nested(s, buf, len, path, depth);
+    }
     it.kind = WARD_ITEM_DATA;
     it.data = buf;
     it.len = len;

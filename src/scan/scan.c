@@ -428,17 +428,38 @@ static const uint8_t *content_key(const ward_digests *d, uint8_t key[32])
     return key;
 }
 
-static void write_notice(scan *s, job *j)
+/* One line of notices.jsonl. Uses s->line: call it before or after a
+ * files.jsonl record is built, never in the middle. */
+static void notice_line(scan *s, uint64_t seq, const char *path, ward_item_kind kind,
+                        const char *reason)
 {
     static const char *const kinds[] = {"", "", "", "error", "limit", "skipped"};
     s->line.len = 0;
-    add_fmt(s, "{\"seq\":%" PRIu64, j->seq);
-    add_key_name(s, "path", j->item.path);
-    add_key_str(s, "kind", kinds[j->item.kind]);
-    add_key_str(s, "reason", j->item.message);
+    add_fmt(s, "{\"seq\":%" PRIu64, seq);
+    add_key_name(s, "path", path);
+    add_key_str(s, "kind", kinds[kind]);
+    add_key_str(s, "reason", reason);
     add(s, "}\n");
     fwrite(s->line.s, 1, s->line.len, s->notices);
     s->prog.notices++;
+}
+
+static void write_notice(scan *s, job *j)
+{
+    notice_line(s, j->seq, j->item.path, j->item.kind, j->item.message);
+}
+
+/* A file whose image or video a limit refused (--max-pixels,
+ * --max-video-duration) is an error record with its digests, and also a
+ * limit in notices.jsonl, as every other limit hit is (docs/scan.md). */
+static void limit_notices(scan *s, const job *j)
+{
+    if (j->h.read_status != WARD_OK)
+        return;
+    if (ward_media_is_image(j->h.media) && j->h.image_status == WARD_ELIMIT)
+        notice_line(s, j->seq, j->item.path, WARD_ITEM_LIMIT, j->h.image_error.message);
+    if (j->h.has_video && j->h.video_error.status == WARD_ELIMIT)
+        notice_line(s, j->seq, j->item.path, WARD_ITEM_LIMIT, j->h.video_error.message);
 }
 
 /* thumbs/NNNNNN.jpg, named by sequence number so a resumed scan writes
@@ -453,6 +474,32 @@ static void write_thumb(scan *s, job *j)
     snprintf(path, sizeof path, "%s/%s", s->out_dir, rel);
     if (ward_thumb_write_jpeg(&j->thumb, path, NULL) == WARD_OK)
         add_key_str(s, "thumbnail", rel);
+}
+
+/* An E01's acquired media: its digests as read through libewf, those the
+ * acquiring tool stored, and whether they agree (ewfverify's check). The
+ * record's own md5/sha1/sha256 stay the container file's. */
+static void add_acquired(scan *s, const ward_acquired *a)
+{
+    if (!a->present)
+        return;
+    char hex[65];
+    add_fmt(s, ",\"acquired\":{\"size\":%" PRIu64, a->size);
+    int bad = 0, checked = 0;
+    for (int i = 0; i < 3; i++) {
+        const char *name = ward_digest_hex(&a->digests, ward_digest_kinds[i], hex);
+        if (name) add_key_str(s, name, hex);
+        const char *stored = ward_digest_kinds[i] == WARD_DIGEST_MD5    ? a->stored_md5
+                             : ward_digest_kinds[i] == WARD_DIGEST_SHA1 ? a->stored_sha1
+                                                                        : "";
+        if (name && stored[0]) {
+            checked = 1;
+            bad |= strcmp(hex, stored) != 0;
+        }
+    }
+    if (a->stored_md5[0]) add_key_str(s, "stored_md5", a->stored_md5);
+    if (a->stored_sha1[0]) add_key_str(s, "stored_sha1", a->stored_sha1);
+    add_fmt(s, ",\"verified\":%s}", !checked ? "null" : bad ? "false" : "true");
 }
 
 /* A file nothing matched: what needs a person, and what could not be read. */
@@ -486,6 +533,7 @@ static void write_file(scan *s, job *j)
         add_time(s, "ctime", j->item.ctime);
         add_time(s, "crtime", j->item.crtime);
         add_hash_fields(s, j);
+        add_acquired(s, &j->item.acquired);
         /* class goes before matches in the text, but depends on them */
         ward_strbuf head = s->line;
         s->line = (ward_strbuf){0};
@@ -519,6 +567,7 @@ static void write_file(scan *s, job *j)
     fwrite(s->line.s, 1, s->line.len, s->files);
     s->prog.files++;
     s->prog.counts[verdict]++;
+    limit_notices(s, j);
 }
 
 static void free_job(job *j)

@@ -23,6 +23,7 @@ void ward_source_opts_default(ward_source_opts *o)
     o->open_archives = 1;
     o->open_disk_images = 1;
     o->digests = WARD_DIGEST_ALL;
+    o->max_spool = 4ull << 30;
 }
 
 ward_container_type ward_container_sniff(const uint8_t *b, size_t n)
@@ -39,7 +40,18 @@ ward_container_type ward_container_sniff(const uint8_t *b, size_t n)
     if (n >= 3 && memcmp(b, "BZh", 3) == 0) return WARD_CONTAINER_COMPRESSED;
     if (n >= 6 && memcmp(b, "\xfd" "7zXZ\x00", 6) == 0) return WARD_CONTAINER_COMPRESSED;
     if (n >= 4 && memcmp(b, "\x28\xb5\x2f\xfd", 4) == 0) return WARD_CONTAINER_COMPRESSED;
+    if (src_vdisk_format(b, n)) return WARD_CONTAINER_VDISK;
     return WARD_CONTAINER_NONE;
+}
+
+const char *src_vdisk_format(const uint8_t *b, size_t n)
+{
+    if (n >= 4 && memcmp(b, "KDMV", 4) == 0) return "VMDK";           /* sparse extent */
+    if (n >= 8 && memcmp(b, "conectix", 8) == 0) return "VHD";        /* dynamic: footer copy first */
+    if (n >= 8 && memcmp(b, "vhdxfile", 8) == 0) return "VHDX";
+    if (n >= 8 && memcmp(b, "QFI\xfb\x00\x00\x00", 7) == 0) return b[7] == 1 ? "QCOW1" : "QCOW";
+    if (n >= 68 && memcmp(b + 64, "\x7f\x10\xda\xbe", 4) == 0) return "VDI";
+    return NULL;
 }
 
 void src_emit(src_ctx *s, ward_item *item)
@@ -83,10 +95,11 @@ char *src_member_path(src_ctx *s, const char *parent, const char *name, int dept
 
 /* A boot sector, partition table or file-system superblock where one
  * would be: worth handing a file found inside a folder to TSK. (A file the
- * user names directly is always tried.) */
+ * user names directly is always tried.) size 0: not known yet (a member
+ * streaming past). */
 static int looks_like_volume(const uint8_t *b, size_t n, uint64_t size)
 {
-    if (size % 512 != 0 || size < 64 * 1024 || n < 2048)
+    if ((size && (size % 512 != 0 || size < 64 * 1024)) || n < 2048)
         return 0;
     return (b[510] == 0x55 && b[511] == 0xaa) ||           /* MBR, FAT, NTFS boot sector */
            memcmp(b + 512, "EFI PART", 8) == 0 ||          /* GPT */
@@ -94,6 +107,13 @@ static int looks_like_volume(const uint8_t *b, size_t n, uint64_t size)
            memcmp(b + 1024, "H+", 2) == 0 || memcmp(b + 1024, "HX", 2) == 0 || /* HFS+ */
            memcmp(b + 32, "NXSB", 4) == 0 ||               /* APFS container */
            memcmp(b, "XFSB", 4) == 0;
+}
+
+int src_looks_like_disk(const uint8_t *b, size_t n, uint64_t size)
+{
+    ward_container_type t = ward_container_sniff(b, n);
+    return t == WARD_CONTAINER_EWF || t == WARD_CONTAINER_VDISK ||
+           (t == WARD_CONTAINER_NONE && looks_like_volume(b, n, size));
 }
 
 /* Container check for a host file: read its first bytes. *volume is set
@@ -111,24 +131,32 @@ static void host_file(src_ctx *s, const char *path, const struct stat *st, int i
     ward_item it = {.kind = WARD_ITEM_FILE, .path = (char *)path, .fs_path = (char *)path,
                     .len = (uint64_t)st->st_size, .mtime = st->st_mtime,
                     .atime = st->st_atime, .ctime = st->st_ctime};
+    int fd = -1;
+    if ((S_ISREG(st->st_mode) || S_ISBLK(st->st_mode)) &&
+        (s->opts->open_archives || s->opts->open_disk_images))
+        fd = ward_open_evidence(path); /* on failure the worker reports it for the file */
+    int volume = 0;
+    ward_container_type t = fd >= 0 ? sniff_fd(fd, (uint64_t)st->st_size, &volume) : WARD_CONTAINER_NONE;
+    int disk = s->opts->open_disk_images &&
+               (t == WARD_CONTAINER_EWF || t == WARD_CONTAINER_VDISK ||
+                ((is_root || volume) && t == WARD_CONTAINER_NONE));
+    /* The acquired media's digests go in the E01's own record, which comes
+     * before the records of the files inside. */
+    if (disk && t == WARD_CONTAINER_EWF)
+        src_ewf_check(s, path, path, 0, &it);
     src_emit(s, &it);
-    if (s->stop || (!S_ISREG(st->st_mode) && !S_ISBLK(st->st_mode)))
+    if (s->stop || fd < 0) {
+        if (fd >= 0) close(fd);
         return;
-    if (!s->opts->open_archives && !s->opts->open_disk_images)
-        return;
-    int fd = ward_open_evidence(path);
-    if (fd < 0)
-        return; /* the worker reports the open failure for the file itself */
-    int volume;
-    ward_container_type t = sniff_fd(fd, (uint64_t)st->st_size, &volume);
+    }
     if ((t == WARD_CONTAINER_ARCHIVE || t == WARD_CONTAINER_COMPRESSED) && s->opts->open_archives) {
         if (s->opts->max_depth < 1)
             src_notice(s, WARD_ITEM_LIMIT, path, 0, "nesting depth %d reached, archive not opened",
                        s->opts->max_depth);
         else
             src_archive_fd(s, fd, (uint64_t)st->st_size, path, 0);
-    } else if (s->opts->open_disk_images && (t == WARD_CONTAINER_EWF || ((is_root || volume) && t == WARD_CONTAINER_NONE))) {
-        src_disk_image(s, path, 0);
+    } else if (disk) {
+        src_disk_image(s, path, path, 0, volume || t != WARD_CONTAINER_NONE);
     }
     close(fd);
 }

@@ -13,6 +13,7 @@ typedef struct src_ctx {
     int stop;               /* the callback asked to stop */
     ward_digester *dg;      /* for members too big to buffer; created lazily */
     ward_status fatal;      /* WARD_ENOMEM aborts the whole source */
+    uint64_t spooled;       /* bytes in temporary files now (spool.c) */
 } src_ctx;
 
 /* Expansion budget of one container: bytes it may still produce. */
@@ -42,7 +43,41 @@ void src_member(src_ctx *s, const char *path, uint64_t declared, member_read_fn 
 void src_archive_mem(src_ctx *s, const uint8_t *buf, size_t len, const char *path, int depth);
 void src_archive_fd(src_ctx *s, int fd, uint64_t compressed, const char *path, int depth);
 
-/* Try `path` as a disk image; 1 if it was one (and was read), 0 if not. */
-int src_disk_image(src_ctx *s, const char *path, int depth);
+/* Try the file `open_path` as a disk image, named `path` in the report;
+ * 1 if it was one (and was read), 0 if not. claimed: the caller recognised
+ * it as a disk image (a boot sector, a superblock...), so that nothing
+ * readable in it is a notice, not a quiet "not a disk image". */
+int src_disk_image(src_ctx *s, const char *open_path, const char *path, int depth, int claimed);
+
+/* "VMDK", "VHD", "VHDX", "QCOW", "QCOW1", "VDI" from a file's first bytes, or NULL. */
+const char *src_vdisk_format(const uint8_t *b, size_t n);
+/* Whether a member whose first n bytes are `b` (of `size` bytes in all, 0
+ * when not known yet) is a disk image to walk: E01, a virtual disk, or a
+ * boot sector, partition table or superblock where one would be. */
+int src_looks_like_disk(const uint8_t *b, size_t n, uint64_t size);
+
+/* E01: hash the acquired media through libewf into it->acquired and
+ * compare with the stored MD5/SHA-1; a mismatch or an unreadable media
+ * stream is a notice. */
+void src_ewf_check(src_ctx *s, const char *open_path, const char *path, int depth, ward_item *it);
+int src_ewf_media(const char *open_path, ward_acquired *out, char *why, size_t cap);
+
+/* A temporary copy of a member for TSK (spool.c). */
+typedef struct spool {
+    int fd;
+    char tmp[4200];
+    uint64_t len;
+} spool;
+/* 0 and an open spool, or -1 with a notice sent. */
+int spool_open(src_ctx *s, spool *sp, const char *path, int depth);
+/* -1 when the spool limit is hit or the write failed: a notice is sent
+ * and the spool dropped (later writes do nothing). */
+int spool_write(src_ctx *s, spool *sp, const uint8_t *b, size_t n, const char *path, int depth);
+/* Walk the spooled disk image (checking an E01's media into `container`
+ * when given), then delete it. */
+void spool_walk(src_ctx *s, spool *sp, const char *path, int depth, ward_item *container);
+void spool_drop(src_ctx *s, spool *sp);
+/* A virtual disk TSK cannot read, through `qemu-img convert` to raw; 1 if walked. */
+int src_vdisk_convert(src_ctx *s, const char *open_path, const char *fmt, const char *path, int depth);
 
 #endif
