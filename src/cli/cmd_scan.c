@@ -80,6 +80,10 @@ static const char help[] =
 "        --max-video-duration S  longest video sampled (default 6 h; longer\n"
 "                           ones keep their digests and are listed as errors)\n"
 "        --max-path N       longest path inside a source (default 4096)\n"
+"        --max-spool SIZE   disk space for disk images found inside archives,\n"
+"                           copied to a temporary file to be walked\n"
+"                           (default 4 GiB; 0: list them as not examined)\n"
+"        --spool-dir DIR    where those copies go (default $TMPDIR or /tmp)\n"
 "        --no-archives      do not open archives (hash them as files)\n"
 "        --no-disk-images   do not open disk images (hash them as files)\n"
 "    -L, --follow           follow symbolic links inside directories\n"
@@ -130,7 +134,7 @@ static const char help[] =
 enum {
     OPT_RESUME = 256, OPT_DATA, OPT_MINQ, OPT_DEPTH, OPT_RATIO, OPT_MAXPX, OPT_MAXPATH,
     OPT_NOARCH, OPT_NODISK, OPT_FULL, OPT_PROGRESS, OPT_NOPDQ, OPT_THUMBS, OPT_CHECKPOINT,
-    OPT_VINTERVAL, OPT_VMAXDUR
+    OPT_VINTERVAL, OPT_VMAXDUR, OPT_MAXSPOOL, OPT_SPOOLDIR
 };
 
 static const struct option long_opts[] = {
@@ -145,6 +149,8 @@ static const struct option long_opts[] = {
     {"max-ratio", required_argument, NULL, OPT_RATIO},
     {"max-pixels", required_argument, NULL, OPT_MAXPX},
     {"max-path", required_argument, NULL, OPT_MAXPATH},
+    {"max-spool", required_argument, NULL, OPT_MAXSPOOL},
+    {"spool-dir", required_argument, NULL, OPT_SPOOLDIR},
     {"no-archives", no_argument, NULL, OPT_NOARCH},
     {"no-disk-images", no_argument, NULL, OPT_NODISK},
     {"follow", no_argument, NULL, 'L'},
@@ -307,6 +313,12 @@ static int run_scan(int argc, char **argv)
             if (parse_int(optarg, 64, 1 << 20, &o.source.max_path))
                 return cli_usage("scan", "bad --max-path '%s' (64..1M)", optarg);
             break;
+        case OPT_MAXSPOOL:
+            if (cli_parse_count(optarg, &n))
+                return cli_usage("scan", "bad --max-spool '%s' (bytes, e.g. 4G; 0: never)", optarg);
+            o.source.max_spool = n;
+            break;
+        case OPT_SPOOLDIR: o.source.spool_dir = optarg; break;
         case OPT_NOARCH: o.source.open_archives = 0; break;
         case OPT_NODISK: o.source.open_disk_images = 0; break;
         case 'L': o.source.follow_symlinks = 1; break;

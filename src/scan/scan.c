@@ -703,10 +703,12 @@ static void fingerprint(const char *const *src, int n, const ward_scan_opts *o, 
         ward_strbuf_add(b, "\n", 1);
     }
     int k = snprintf(tmp, sizeof tmp,
-                     "r=%d q=%d pdq=%d thumbs=%d d=%u px=%llu depth=%d ratio=%llu follow=%d\n",
+                     "r=%d q=%d pdq=%d thumbs=%d d=%u px=%llu depth=%d ratio=%llu follow=%d "
+                     "spool=%llu\n",
                      o->radius, o->min_quality, o->pdq, o->thumbnails, o->hash.digests,
                      (unsigned long long)o->hash.decode.max_pixels, o->source.max_depth,
-                     (unsigned long long)o->source.max_ratio, o->source.follow_symlinks);
+                     (unsigned long long)o->source.max_ratio, o->source.follow_symlinks,
+                     (unsigned long long)o->source.max_spool);
     ward_strbuf_add(b, tmp, (size_t)k);
 }
 
@@ -813,10 +815,10 @@ static ward_status write_state(scan *s, const char *const *src, int n, int compl
     add_fmt(s, ",\"radius\":%d,\"min_quality\":%d,\"threads\":%d,\"pdq\":%s,\"thumbnails\":%d",
             o->radius, o->min_quality, o->threads, o->pdq ? "true" : "false", o->thumbnails);
     add_fmt(s, ",\"limits\":{\"max_pixels\":%llu,\"max_depth\":%d,\"max_ratio\":%llu,"
-               "\"max_member\":%llu,\"max_path\":%d}",
+               "\"max_member\":%llu,\"max_path\":%d,\"max_spool\":%llu}",
             (unsigned long long)o->hash.decode.max_pixels, o->source.max_depth,
             (unsigned long long)o->source.max_ratio, (unsigned long long)o->source.max_member,
-            o->source.max_path);
+            o->source.max_path, (unsigned long long)o->source.max_spool);
     add_fmt(s, ",\"complete\":%s,\"files\":%" PRIu64 ",\"bytes\":%" PRIu64
                ",\"elapsed_s\":%.3f,\"resumed\":%s}\n",
             complete ? "true" : "false", s->prog.files, s->prog.bytes, now() - s->t0,
