@@ -6,6 +6,7 @@
  * '_', '-' and '.'; unknown columns are ignored.
  */
 #include "exchange/exchange.h"
+#include "util/escape.h"
 #include "util/error.h"
 
 #include <ctype.h>
@@ -64,6 +65,8 @@ typedef struct csv_rec {
     wx_str buf;              /* field texts, each NUL-terminated */
     size_t off[MAX_FIELDS];
     size_t len[MAX_FIELDS];
+    unsigned char quoted[MAX_FIELDS]; /* the field was written in quotes */
+    int cur_quoted;          /* the field being read opened with a quote */
     int n;                   /* fields */
     int too_many, too_long, unterminated;
     uint64_t line;           /* line the record starts on */
@@ -108,6 +111,8 @@ static int end_field(csv_rec *r, size_t start)
     }
     r->off[r->n] = start;
     r->len[r->n] = r->buf.len - start;
+    r->quoted[r->n] = (unsigned char)r->cur_quoted;
+    r->cur_quoted = 0;
     r->n++;
     return wx_str_append(&r->buf, "", 1); /* NUL after the field */
 }
@@ -117,7 +122,7 @@ static int read_record(wx_in *in, int delim, csv_rec *r)
 {
     r->buf.len = 0;
     r->n = 0;
-    r->too_many = r->too_long = r->unterminated = 0;
+    r->too_many = r->too_long = r->unterminated = r->cur_quoted = 0;
     r->line = in->lineno + 1;
     int c = getch(in);
     if (c == -1)
@@ -165,7 +170,7 @@ static int read_record(wx_in *in, int delim, csv_rec *r)
             continue;
         }
         if (c == '"' && at_start) {
-            quoted = 1;
+            quoted = r->cur_quoted = 1;
             at_start = 0;
             continue;
         }
@@ -313,9 +318,13 @@ static ward_status csv_row(const csv_rec *r, const enum col *cols, int ncols,
     wx_record rec;
     wx_record_clear(&rec);
     char msg[128];
-    for (int i = 0; i < r->n && i < ncols; i++)
-        if (csv_field(&rec, cols[i], r->buf.p + r->off[i], r->len[i], msg, sizeof msg))
+    for (int i = 0; i < r->n && i < ncols; i++) {
+        /* A formula guard ward's writer added ("'-5", always in quotes) is
+         * not part of the value; an unquoted "'-5" from another tool is. */
+        size_t g = r->quoted[i] ? ward_csv_unguard(r->buf.p + r->off[i], r->len[i]) : 0;
+        if (csv_field(&rec, cols[i], r->buf.p + r->off[i] + g, r->len[i] - g, msg, sizeof msg))
             return wx_bad_line(sink, r->line, "%s", msg);
+    }
     if (!rec.dg.present && !rec.has_pdq)
         return wx_bad_line(sink, r->line, "no MD5, SHA1, SHA256 or PDQ");
     return wx_emit_line(sink, &rec, r->line);

@@ -6,6 +6,7 @@
 #include "exchange/exchange.h"
 #include "store/store_int.h"
 #include "util/error.h"
+#include "util/escape.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -181,18 +182,14 @@ static void hashdeep_entry(ectx *x, const ward_entry *e)
 
 /* ---- CSV ---------------------------------------------------------------- */
 
+/* One field through the shared writer (quoting, formula guard). */
 static void csv_field(FILE *out, const char *s, int last)
 {
-    if (s && strpbrk(s, ",\"\r\n")) {
-        fputc('"', out);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', out);
-            fputc(*s, out);
-        }
-        fputc('"', out);
-    } else if (s) {
-        fputs(s, out);
+    if (s) {
+        ward_strbuf b = {0};
+        ward_csv_field(&b, s, strlen(s));
+        if (b.s) fwrite(b.s, 1, b.len, out);
+        ward_strbuf_free(&b);
     }
     fputs(last ? "\r\n" : ",", out);
 }

@@ -4,6 +4,7 @@
  */
 #include "release/rel_int.h"
 #include "util/error.h"
+#include "util/escape.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -43,22 +44,13 @@ static int find_list(void *ctx, const ward_list_info *l)
 /* The list column as ward's CSV writer encodes it, with its comma. */
 static char *list_suffix(const char *name)
 {
-    if (!strpbrk(name, ",\"\r\n"))
-        return rel_fmt(",%s", name);
-    size_t n = strlen(name);
-    char *s = malloc(2 * n + 4), *o = s;
-    if (!s)
+    ward_strbuf b = {0};
+    if (!ward_strbuf_add(&b, ",", 1) || !ward_csv_field(&b, name, strlen(name)) ||
+        !ward_strbuf_add(&b, "", 1)) {
+        ward_strbuf_free(&b);
         return NULL;
-    *o++ = ',';
-    *o++ = '"';
-    for (const char *c = name; *c; c++) {
-        if (*c == '"')
-            *o++ = '"';
-        *o++ = *c;
     }
-    *o++ = '"';
-    *o = 0;
-    return s;
+    return b.s; /* NUL-terminated above; the caller frees it */
 }
 
 typedef struct build {

@@ -143,16 +143,34 @@ int ward_json_string(ward_strbuf *b, const char *s, size_t n)
     return ward_strbuf_add(b, s + start, n - start) && ward_strbuf_add(b, "\"", 1);
 }
 
+/* Whether a spreadsheet would read the cell as a formula: it starts,
+ * after any single quotes, with = + - @ tab or CR (OWASP's CSV injection
+ * list). The quotes count so that the guard below can be undone exactly. */
+static int csv_formula(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && s[i] == '\'')
+        i++;
+    return i < n && s[i] && strchr("=+-@\t\r", s[i]) != NULL;
+}
+
 int ward_csv_field(ward_strbuf *b, const char *s, size_t n)
 {
-    if (!memchr(s, ',', n) && !memchr(s, '"', n) && !memchr(s, '\n', n) && !memchr(s, '\r', n))
+    int guard = csv_formula(s, n);
+    if (!guard && !memchr(s, ',', n) && !memchr(s, '"', n) && !memchr(s, '\n', n) &&
+        !memchr(s, '\r', n))
         return ward_strbuf_add(b, s, n);
-    if (!ward_strbuf_add(b, "\"", 1))
+    if (!ward_strbuf_add(b, guard ? "\"'" : "\"", guard ? 2 : 1))
         return 0;
     for (size_t i = 0; i < n; i++)
         if (!ward_strbuf_add(b, s + i, 1) || (s[i] == '"' && !ward_strbuf_add(b, "\"", 1)))
             return 0;
     return ward_strbuf_add(b, "\"", 1);
+}
+
+size_t ward_csv_unguard(const char *s, size_t n)
+{
+    return n > 1 && s[0] == '\'' && csv_formula(s + 1, n - 1) ? 1 : 0;
 }
 
 int ward_unescape_name(ward_strbuf *b, const char *in, size_t n)

@@ -29,8 +29,17 @@ int ward_escape_name(ward_strbuf *b, const char *in, size_t n);
 /* Append `s` as a JSON string literal (with quotes). `s` must be valid UTF-8
  * (e.g. the output of ward_escape_name). */
 int ward_json_string(ward_strbuf *b, const char *s, size_t n);
-/* Append `s` as one CSV field, quoted when it contains , " CR or LF. */
+/* Append `s` as one CSV field (RFC 4180), quoted when it contains , " CR
+ * or LF. Every CSV ward writes goes through here. Against formula
+ * injection (OWASP "CSV Injection"), a field that starts with = + - @ tab
+ * or CR -- after any run of single quotes -- gets a single quote in front
+ * and is quoted: "'=HYPERLINK(...)", "'-5". Digests never start so; a
+ * negative number or a name like "-rf" does, and is guarded the same way
+ * (docs/reports.md). The guard is reversible: see ward_csv_unguard. */
 int ward_csv_field(ward_strbuf *b, const char *s, size_t n);
+/* How many bytes of a field read back from CSV are ward_csv_field's guard
+ * (0 or 1): skip them to get the value that was written. */
+size_t ward_csv_unguard(const char *s, size_t n);
 /* The inverse of ward_escape_name. */
 int ward_unescape_name(ward_strbuf *b, const char *in, size_t n);
 /* Whether n bytes are valid UTF-8 with no control characters. */
