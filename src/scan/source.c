@@ -112,18 +112,56 @@ static int looks_like_volume(const uint8_t *b, size_t n, uint64_t size)
 int src_looks_like_disk(const uint8_t *b, size_t n, uint64_t size)
 {
     ward_container_type t = ward_container_sniff(b, n);
+    /* a later segment of a split E01 is read with the first (if it can be) */
+    if (t == WARD_CONTAINER_EWF && src_ewf_segment(b, n) > 1)
+        return 0;
     return t == WARD_CONTAINER_EWF || t == WARD_CONTAINER_VDISK ||
            (t == WARD_CONTAINER_NONE && looks_like_volume(b, n, size));
 }
 
+int src_ewf_segment(const uint8_t *b, size_t n)
+{
+    return n >= 11 && ward_container_sniff(b, n) == WARD_CONTAINER_EWF ? b[9] | b[10] << 8 : 0;
+}
+
 /* Container check for a host file: read its first bytes. *volume is set
- * when an unrecognised file looks like a disk image. */
-static ward_container_type sniff_fd(int fd, uint64_t size, int *volume)
+ * when an unrecognised file looks like a disk image, *segment to an E01's
+ * segment number. */
+static ward_container_type sniff_fd(int fd, uint64_t size, int *volume, int *segment)
 {
     uint8_t head[32776];
     ssize_t n = pread(fd, head, sizeof head, 0);
     *volume = n > 0 && looks_like_volume(head, (size_t)n, size);
+    *segment = n > 0 ? src_ewf_segment(head, (size_t)n) : 0;
     return n > 0 ? ward_container_sniff(head, (size_t)n) : WARD_CONTAINER_NONE;
+}
+
+/* A later segment of a split E01 (.E02, .E03, ...) is read with the first
+ * one, which libewf finds it from: walking it too would list every file of
+ * the image once per segment. Only when the first segment is not beside it
+ * is it worth a word. */
+static int later_segment(src_ctx *s, const char *path, int segment)
+{
+    if (segment <= 1)
+        return 0;
+    size_t n = strlen(path);
+    char *first = strdup(path);
+    int found = 0;
+    if (first && n > 4 && first[n - 4] == '.') {
+        static const char *const ext[] = {"E01", "e01", "Ex01", "ex01"};
+        first[n - 3] = 0;
+        char buf[4200];
+        for (size_t i = 0; i < 4 && !found; i++) {
+            snprintf(buf, sizeof buf, "%s%s", first, ext[i]);
+            found = access(buf, F_OK) == 0;
+        }
+    }
+    free(first);
+    if (!found)
+        src_notice(s, WARD_ITEM_ERROR, path, 0,
+                   "segment %d of an E01 whose first segment is not beside it: not walked",
+                   segment);
+    return 1;
 }
 
 static void host_file(src_ctx *s, const char *path, const struct stat *st, int is_root)
@@ -135,13 +173,16 @@ static void host_file(src_ctx *s, const char *path, const struct stat *st, int i
     if ((S_ISREG(st->st_mode) || S_ISBLK(st->st_mode)) &&
         (s->opts->open_archives || s->opts->open_disk_images))
         fd = ward_open_evidence(path); /* on failure the worker reports it for the file */
-    int volume = 0;
-    ward_container_type t = fd >= 0 ? sniff_fd(fd, (uint64_t)st->st_size, &volume) : WARD_CONTAINER_NONE;
+    int volume = 0, segment = 0;
+    ward_container_type t = fd >= 0 ? sniff_fd(fd, (uint64_t)st->st_size, &volume, &segment)
+                                    : WARD_CONTAINER_NONE;
     int disk = s->opts->open_disk_images &&
                (t == WARD_CONTAINER_EWF || t == WARD_CONTAINER_VDISK ||
                 ((is_root || volume) && t == WARD_CONTAINER_NONE));
     /* The acquired media's digests go in the E01's own record, which comes
      * before the records of the files inside. */
+    if (disk && t == WARD_CONTAINER_EWF && later_segment(s, path, segment))
+        disk = 0;
     if (disk && t == WARD_CONTAINER_EWF)
         src_ewf_check(s, path, path, 0, &it);
     src_emit(s, &it);

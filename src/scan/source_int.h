@@ -55,6 +55,8 @@ const char *src_vdisk_format(const uint8_t *b, size_t n);
  * when not known yet) is a disk image to walk: E01, a virtual disk, or a
  * boot sector, partition table or superblock where one would be. */
 int src_looks_like_disk(const uint8_t *b, size_t n, uint64_t size);
+/* An E01 segment's number (1 for the .E01 itself), 0 if not EWF. */
+int src_ewf_segment(const uint8_t *b, size_t n);
 
 /* E01: hash the acquired media through libewf into it->acquired and
  * compare with the stored MD5/SHA-1; a mismatch or an unreadable media

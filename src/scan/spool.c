@@ -140,8 +140,12 @@ static int run_quiet(char *const argv[], const char *out_file)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* The virtual size qemu-img reports ("virtual-size": N in its JSON). */
-static int vdisk_size(const char *open_path, const char *fmt, const char *info, uint64_t *size)
+/* The virtual size qemu-img reports ("virtual-size": N in its JSON).
+ * *refers is set when the image names another file (a backing file, an
+ * external data file): converting it would read the examiner's own
+ * files into the evidence, so it is refused. */
+static int vdisk_size(const char *open_path, const char *fmt, const char *info, uint64_t *size,
+                      int *refers)
 {
     char *argv[] = {"qemu-img", "info", "--output=json", "-f", (char *)fmt, (char *)open_path, NULL};
     if (run_quiet(argv, info) != 0) return -1;
@@ -151,6 +155,8 @@ static int vdisk_size(const char *open_path, const char *fmt, const char *info, 
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[n] = 0;
+    *refers = strstr(buf, "\"backing-filename\"") || strstr(buf, "\"full-backing-filename\"") ||
+              strstr(buf, "\"data-file\"");
     const char *k = strstr(buf, "\"virtual-size\":");
     return k && sscanf(k + 15, " %llu", (unsigned long long *)size) == 1 ? 0 : -1;
 }
@@ -165,7 +171,8 @@ int src_vdisk_convert(src_ctx *s, const char *open_path, const char *fmt, const 
     int fd = qfmt ? make_temp(s, "x.json", info, sizeof info) : -1;
     if (fd >= 0) close(fd);
     uint64_t size = 0;
-    if (fd < 0 || vdisk_size(open_path, qfmt, info, &size) != 0) {
+    int refers = 0;
+    if (fd < 0 || vdisk_size(open_path, qfmt, info, &size, &refers) != 0) {
         if (fd >= 0) unlink(info);
         src_notice(s, WARD_ITEM_ERROR, path, depth,
                    "%s disk image: The Sleuth Kit cannot read this format and qemu-img "
@@ -174,6 +181,12 @@ int src_vdisk_convert(src_ctx *s, const char *open_path, const char *fmt, const 
         return 0;
     }
     unlink(info);
+    if (refers) {
+        src_notice(s, WARD_ITEM_ERROR, path, depth,
+                   "%s disk image that refers to another file (a backing or data file): "
+                   "not converted, not examined; scan the image it depends on with it", fmt);
+        return 0;
+    }
     if (over_spool(s, size)) {
         src_notice(s, WARD_ITEM_LIMIT, path, depth,
                    "%s disk image of %llu bytes over the %llu-byte spool limit (--max-spool), "

@@ -120,6 +120,10 @@ if shutil.which("qemu-img"):
     q = bytearray(open("ev3/disk.qcow2", "rb").read())
     open("ev3/cut.qcow2", "wb").write(q[:200] + b"\0" * (len(q) - 200))
     one("cut.qcow2", "error", "not examined")
+    # a QCOW2 whose backing file is one of the examiner's own files is not converted
+    sh("qemu-img create -q -f qcow2 -b " + os.path.abspath("ext4.raw") + " -F raw ev3/child.qcow2")
+    recs, _ = one("child.qcow2", "error", "refers to another file")
+    expect(not any(p.startswith("ev3/child.qcow2!/") for p in recs), "nothing read through the backing file")
 else:
     print("skip: VMDK/VHD/QCOW2 (no qemu-img; Debian: qemu-utils)")
 
@@ -150,6 +154,20 @@ a = recs["bad.E01"]["acquired"]
 expect(a["verified"] is False and a["md5"] != a["stored_md5"], f"mismatch reported: {a}")
 expect(noticed(notes, "bad.E01", "error", "differs from the MD5 stored"), f"mismatch notice: {notes}")
 expect(noticed(notes, "bad.E01", "error", "differs from the SHA-1 stored"), f"SHA-1 notice: {notes}")
+
+# a split E01 is walked once, from its first segment, and checked whole
+os.makedirs("seg")
+sh("ewfacquirestream -q -t seg/s -S 1048576 -d sha1 -f encase6 -c none -C c -D d -e e -E 1 -N n < ext4.raw")
+expect(os.path.exists("seg/s.E02"), "ewfacquirestream split the image")
+recs, notes, s = scan("o6s", "seg")
+inside = [p for p in recs if "!/" in p]
+expect(inside == ["seg/s.E01!/kept.jpg"], f"files listed once: {inside}")
+expect(recs["seg/s.E01"]["acquired"]["md5"] == hashlib.md5(raw).hexdigest() and
+       recs["seg/s.E01"]["acquired"]["verified"] is True, "the whole media, across segments")
+expect(not notes, f"no notice for later segments: {notes}")
+os.makedirs("seg2"); shutil.copy("seg/s.E02", "seg2/s.E02")
+recs, notes, s = scan("o6t", "seg2")
+expect(noticed(notes, "seg2/s.E02", "error", "first segment is not beside it"), f"lone segment: {notes}")
 
 # ---- 18.5: partitions by number and start, as mmls shows them -------------
 sh("mkfs.vfat -C p1.raw 1024 && mcopy -i p1.raw " + img("wee.jpg") + " ::/ONE.jpg")
