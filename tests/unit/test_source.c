@@ -161,6 +161,44 @@ static void test_ext4_image(void **state)
     assert_int_equal(s.lens[del], 13664);
 }
 
+/* A disk image inside an archive larger than max_buffer streams past: it
+ * is spooled as it streams, walked, and its temporary file removed; a
+ * spool limit below its size names it instead, and still digests it. */
+static void test_streamed_disk_image_in_zip(void **state)
+{
+    (void)state;
+    const char *img = getenv("WARD_TEST_DATA");
+    sh("cd %s && rm -rf sp && mkdir sp && mkfs.vfat -C big.raw 2048 >/dev/null && "
+       "mcopy -i big.raw %s/pdq/images/wee.jpg ::/IN.jpg && zip -q big.zip big.raw", tmp, img);
+    char path[512], spool[512];
+    snprintf(path, sizeof path, "%s/big.zip", tmp);
+    snprintf(spool, sizeof spool, "%s/sp", tmp);
+    ward_source_opts o;
+    ward_source_opts_default(&o);
+    o.max_buffer = 256 * 1024;   /* the 2 MiB image streams */
+    o.max_ratio = 100000;        /* an empty FAT compresses like a bomb */
+    o.spool_dir = spool;
+    seen s = {0};
+    assert_int_equal(ward_source_read(path, &o, collect, &s, NULL), WARD_OK);
+    int in = find(&s, "big.zip!/big.raw!/IN.jpg", WARD_ITEM_DATA);
+    assert_true(in >= 0);
+    assert_int_equal(s.lens[in], 13664);
+    int raw = find(&s, "big.zip!/big.raw", WARD_ITEM_DIGESTED);
+    assert_true(raw > in);       /* the container's record follows its files */
+    assert_int_equal(s.lens[raw], 2048 * 1024);
+    sh("test -z \"$(ls -A %s)\"", spool); /* the spool is empty again */
+
+    o.max_spool = 1024 * 1024;
+    seen l = {0};
+    assert_int_equal(ward_source_read(path, &o, collect, &l, NULL), WARD_OK);
+    int lim = find(&l, "big.zip!/big.raw", WARD_ITEM_LIMIT);
+    assert_true(lim >= 0);
+    assert_non_null(strstr(l.messages[lim], "spool limit"));
+    assert_true(find(&l, "big.zip!/big.raw", WARD_ITEM_DIGESTED) >= 0);
+    assert_true(find(&l, "IN.jpg", -1) < 0);
+    sh("test -z \"$(ls -A %s)\"", spool);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -168,6 +206,7 @@ int main(void)
         cmocka_unit_test(test_zip_bomb_and_gzip),
         cmocka_unit_test(test_fat_image_with_deleted_file),
         cmocka_unit_test(test_ext4_image),
+        cmocka_unit_test(test_streamed_disk_image_in_zip),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
