@@ -113,7 +113,7 @@ static TSK_IMG_TYPE_ENUM plausible(const char *path, const char **fmt)
 {
     struct stat st;
     *fmt = NULL;
-    if (stat(path, &st) != 0 || st.st_size < 64 * 1024)
+    if (stat(path, &st) != 0 || st.st_size < 512)
         return TSK_IMG_TYPE_UNSUPP;
     int fd = ward_open_evidence(path); /* O_NOATIME: looking is not touching */
     if (fd < 0) return TSK_IMG_TYPE_UNSUPP;
@@ -124,9 +124,10 @@ static TSK_IMG_TYPE_ENUM plausible(const char *path, const char **fmt)
     if (ward_media_is_image(ward_media_sniff(head, n)))
         return TSK_IMG_TYPE_UNSUPP;
     const char *v = src_vdisk_format(head, n);
-    if (!v)
-        return ward_container_sniff(head, n) == WARD_CONTAINER_EWF ? TSK_IMG_TYPE_EWF_EWF
-                                                                    : TSK_IMG_TYPE_RAW;
+    if (!v && ward_container_sniff(head, n) == WARD_CONTAINER_EWF)
+        return TSK_IMG_TYPE_EWF_EWF;
+    if (!v) /* raw: under 64 KiB no file system worth the probe */
+        return st.st_size < 64 * 1024 ? TSK_IMG_TYPE_UNSUPP : TSK_IMG_TYPE_RAW;
     TSK_IMG_TYPE_ENUM t = strcmp(v, "VMDK") == 0  ? TSK_IMG_TYPE_VMDK_VMDK
                           : strcmp(v, "VHD") == 0 ? TSK_IMG_TYPE_VHD_VHD
                                                   : TSK_IMG_TYPE_UNSUPP;

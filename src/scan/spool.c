@@ -14,12 +14,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -121,8 +123,10 @@ void spool_walk(src_ctx *s, spool *sp, const char *path, int depth, ward_item *c
     spool_drop(s, sp);
 }
 
-/* Runs argv, its output to /dev/null; returns the exit status or -1. */
-static int run_quiet(char *const argv[], const char *out_file)
+/* Runs argv, its output to /dev/null (or out_file); returns the exit
+ * status, or -1 when it could not run or ran past `limit_s` seconds (then
+ * it is killed: a hostile image must not hold the scan for ever). */
+static int run_quiet(char *const argv[], const char *out_file, int limit_s)
 {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -135,8 +139,18 @@ static int run_quiet(char *const argv[], const char *out_file)
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) return -1;
     int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR) return -1;
+    struct timespec tick = {0, 20 * 1000 * 1000};
+    for (long waited = 0;; waited += 20) {
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid) break;
+        if (r < 0 && errno != EINTR) return -1;
+        if (waited >= limit_s * 1000L) {
+            kill(pid, SIGKILL);
+            while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+            return -1;
+        }
+        nanosleep(&tick, NULL);
+    }
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
@@ -148,7 +162,7 @@ static int vdisk_size(const char *open_path, const char *fmt, const char *info, 
                       int *refers)
 {
     char *argv[] = {"qemu-img", "info", "--output=json", "-f", (char *)fmt, (char *)open_path, NULL};
-    if (run_quiet(argv, info) != 0) return -1;
+    if (run_quiet(argv, info, 60) != 0) return -1;
     FILE *f = fopen(info, "r");
     if (!f) return -1;
     char buf[8192];
@@ -203,10 +217,13 @@ int src_vdisk_convert(src_ctx *s, const char *open_path, const char *fmt, const 
     char *argv[] = {"qemu-img", "convert", "-f", (char *)qfmt, "-O", "raw",
                     (char *)open_path, raw, NULL};
     s->spooled += size;
-    int ok = run_quiet(argv, NULL) == 0;
+    /* an hour, or a minute per 2 GiB if that is longer */
+    int limit = 3600 + (int)(size >> 31) * 60;
+    int ok = run_quiet(argv, NULL, limit) == 0;
     if (!ok)
         src_notice(s, WARD_ITEM_ERROR, path, depth,
-                   "%s disk image: qemu-img could not convert it (damaged?); not examined", fmt);
+                   "%s disk image: qemu-img could not convert it within %d s (damaged?); "
+                   "not examined", fmt, limit);
     else
         src_disk_image(s, raw, path, depth, 1);
     unlink(raw);
