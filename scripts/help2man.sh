@@ -17,9 +17,10 @@ VERSION=$("$WARD" --version | sed 's/^ward //')
 # A fixed date keeps the build reproducible: the source's, else none.
 DATE=${SOURCE_DATE_EPOCH:+$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%d)}
 
-# roff text: backslashes doubled, a leading . or ' neutralised, - kept literal.
+# roff text: backslashes doubled, - kept literal. A line that would start
+# with . or ' (a roff request) is neutralised where it is laid out (body).
 escape() {
-    sed -e 's/\\/\\e/g' -e "s/^\\([.']\\)/\\\\\\&\\1/" -e 's/-/\\-/g'
+    sed -e 's/\\/\\e/g' -e 's/-/\\-/g'
 }
 
 # stdin (a manual) -> roff body: headings to .SH, sections preformatted.
@@ -33,7 +34,7 @@ body() {
         next
     }
     name { sub(/^ +/, ""); sub(/^ward /, "ward\\-"); print; next }
-    { sub(/^    /, ""); print }
+    { sub(/^    /, ""); if (/^[.\047]/) $0 = "\\&" $0; print }
     END { if (open) print ".fi" }'
 }
 
@@ -50,7 +51,7 @@ commands=$("$WARD" --help | awk '/^Commands:/ { on = 1; next } on && /^$/ { exit
     printf '.SH SYNOPSIS\n.nf\n'
     "$WARD" --help | sed -n 's/^usage: //p' | escape
     printf '.fi\n.SH DESCRIPTION\n.nf\n'
-    "$WARD" --help | sed '1,/^$/d' | escape
+    "$WARD" --help | sed '1,/^$/d' | escape | awk '{ if (/^[.\047]/) $0 = "\\&" $0; print }'
     printf '.fi\n.SH SEE ALSO\n'
     for c in $commands; do printf '.BR ward\\-%s (1),\n' "$c"; done | sed '$ s/,$//'
 } > "$OUT/ward.1"
