@@ -21,7 +21,8 @@ build: deps
 # check-release runs every test twice: on SQLite and (pg.*) on a throw-away
 # PostgreSQL server. The sanitizer run covers the PostgreSQL code through the
 # unit tests (pg.unit.*) and leaves the end-to-end PostgreSQL pass to release.
-check: check-release check-asan check-fuzz
+# deb builds the Debian packages (no test rerun: nocheck) and checks them.
+check: check-release check-asan check-fuzz deb
 
 check-release: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

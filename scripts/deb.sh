@@ -14,7 +14,7 @@ rm -rf "$OUT"
 mkdir -p "$SRC"
 tar -c --exclude='./build*' --exclude=./.git --exclude=./.gl --exclude=./.whl . | tar -x -C "$SRC"
 start=$(date +%s)
-if ! (cd "$SRC" && DEB_BUILD_OPTIONS="nocheck parallel=$JOBS" \
+if ! (cd "$SRC" && DEB_BUILD_OPTIONS="nocheck noautodbgsym parallel=$JOBS" \
       dpkg-buildpackage -b -us -uc) > "$OUT/build.log" 2>&1; then
     tail -40 "$OUT/build.log"
     echo "deb: dpkg-buildpackage failed (log: $OUT/build.log)" >&2

@@ -25,7 +25,7 @@ has "$WARD_DEB" usr/bin/ward "usr/lib/$MA/libward.so.0.1.0" "usr/lib/$MA/libward
     lib/systemd/system/ward-release-pull@.service lib/systemd/system/ward-release-pull@.timer \
     etc/default/ward usr/share/bash-completion/completions/ward \
     usr/share/ward/monitoring/ward-alerts.yml usr/share/ward/monitoring/ward-grafana.json \
-    usr/share/doc/ward/examples/pull.conf usr/share/doc/ward/deploy.md usr/share/doc/ward/copyright
+    usr/share/doc/ward/examples/pull.conf usr/share/doc/ward/deploy.md.gz usr/share/doc/ward/copyright
 has "$DEV_DEB" usr/include/ward/ward.h usr/include/ward/match.h "usr/lib/$MA/libward.a" \
     "usr/lib/$MA/libward.so" "usr/lib/$MA/pkgconfig/ward.pc"
 dpkg-deb -f "$WARD_DEB" Depends | grep -q adduser || fail "ward does not depend on adduser"
