@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build check check-release check-asan check-fuzz demo bench fuzz fuzz-build clean
+.PHONY: all deps build check check-release check-asan check-fuzz demo bench fuzz fuzz-build clean deb
 FUZZ_SECONDS ?= 60
 CHECK_FUZZ_SECONDS ?= 3
 
@@ -21,7 +21,8 @@ build: deps
 # check-release runs every test twice: on SQLite and (pg.*) on a throw-away
 # PostgreSQL server. The sanitizer run covers the PostgreSQL code through the
 # unit tests (pg.unit.*) and leaves the end-to-end PostgreSQL pass to release.
-check: check-release check-asan check-fuzz
+# deb builds the Debian packages (no test rerun: nocheck) and checks them.
+check: check-release check-asan check-fuzz deb
 
 check-release: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -33,6 +34,12 @@ check-asan: deps
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  WARD_SANITIZED=1 ctest --output-on-failure -j $(JOBS) -E '^pg\.e2e\.'
 
+# The Debian packages ward and libward-dev in $(DEB_DIR)/ (dpkg-buildpackage
+# on a copy of the tree), lintian-checked and unpacked to check them.
+DEB_DIR ?= build-deb
+deb: deps
+	@scripts/deb.sh $(DEB_DIR) $(JOBS)
+
 demo: build
 	@scripts/demo.sh $(BUILD)/ward
 
@@ -41,7 +48,7 @@ bench: build
 	@bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz $(DEB_DIR)
 
 fuzz-build:
 	@scripts/deps.sh --fuzz

@@ -3,7 +3,7 @@
 # Idempotent and quiet when everything is already present: it asks dpkg
 # first and only calls apt-get for what is missing.
 #
-#   scripts/deps.sh          build + test dependencies
+#   scripts/deps.sh          build + test + packaging dependencies
 #   scripts/deps.sh --bench  also the yardsticks the benchmarks compare against
 #   scripts/deps.sh --fuzz   also clang and libFuzzer
 set -eu
@@ -16,11 +16,14 @@ BUILD="build-essential cmake pkg-config
  libmicrohttpd-dev libcurl4-openssl-dev libxml2-dev libpq-dev"
 TEST="libcmocka-dev hashdeep coreutils python3 python3-pil libheif-examples sqlite3
  mtools dosfstools ewf-tools e2fsprogs zip p7zip-full ffmpeg chromium
- libjpeg-turbo-progs curl wrk postgresql qemu-utils sleuthkit"
+ libjpeg-turbo-progs curl wrk postgresql qemu-utils sleuthkit
+ man-db bash-completion systemd prometheus"
+# make deb (and make check, which builds the packages): Debian packaging.
+DEB="debhelper dpkg-dev lintian fakeroot"
 BENCH="libjpeg-turbo-progs python3-faiss python3-numpy hyperfine"
 FUZZ="clang libclang-rt-14-dev"
 
-want="$BUILD $TEST"
+want="$BUILD $TEST $DEB"
 [ "${1:-}" = "--bench" ] && want="$want $BENCH"
 [ "${1:-}" = "--fuzz" ] && want="$want $FUZZ"
 

@@ -85,6 +85,21 @@ ward_status ward_serve_audit_verify(const char *datadir, uint64_t *records, char
 
 /* ---- the server ------------------------------------------------------------- */
 
+/* What the server tells its log (ward_serve_opts.log): a request answered,
+ * or an index swapped in or refused. Strings live for the call only. */
+typedef struct ward_serve_event {
+    const char *kind;     /* "request", "reload", "reload_failed" */
+    const char *method;   /* request: "GET", ... */
+    const char *path;     /* request: the path, without the query string
+                             (which carries platforms' content and account
+                             ids: never logged) */
+    int status;           /* request: the HTTP status */
+    double seconds;       /* request: body received to reply queued */
+    const char *key_id;   /* request: the caller's API key id, "" if none */
+    uint64_t revision;    /* reload: the store revision now in service */
+    const char *message;  /* reload_failed: why (the old index is kept) */
+} ward_serve_event;
+
 typedef struct ward_serve_opts {
     const char *datadir;
     const char *address;      /* listen address, default "127.0.0.1" */
@@ -106,6 +121,11 @@ typedef struct ward_serve_opts {
     const char *scans_root;   /* scan reports browsable at /scans: UNIT/SCAN/ folders
                                  of `ward scan --out` (NULL: none) */
     const char *intel_key_file; /* intel.db's key (NULL: intel.db in clear) */
+    /* Called from the serving threads for each reload, and for each request
+     * when log_requests is set; it must be thread-safe. NULL: no log. */
+    void (*log)(void *ctx, const ward_serve_event *ev);
+    void *log_ctx;
+    int log_requests;
 } ward_serve_opts;
 void ward_serve_opts_default(ward_serve_opts *opts);
 

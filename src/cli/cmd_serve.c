@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <ward/intel.h>
 #include <ward/serve.h>
 
@@ -23,6 +24,7 @@ static const char help[] =
 "               [--max-batch N] [--timeout S] [--max-connections N]\n"
 "               [--per-ip N] [--reload-interval S] [--radius R] [--max-pixels N]\n"
 "               [--reporter NAME] [--releases DIR] [--scans DIR] [--port-file FILE]\n"
+"               [--log-format text|json] [--access-log]\n"
 "\n"
 "DESCRIPTION\n"
 "    Answers platforms that check uploads against the hash sets of the data\n"
@@ -91,6 +93,13 @@ static const char help[] =
 "                         DIR/UNIT/SCAN/ are 'ward scan --out' folders, UNIT a\n"
 "                         force or hub; each unit sees its own (docs/web.md)\n"
 "    --port-file FILE     write the bound port here once listening\n"
+"    --log-format F       text (default) or json: one JSON object per line on\n"
+"                         standard error (start, stop, index reloads, and\n"
+"                         requests with --access-log), for journald and log\n"
+"                         shippers; fields: ts, level, event, and method,\n"
+"                         path, status, ms, key for requests\n"
+"    --access-log         log every request: method, path (never the query\n"
+"                         string), status, time, API key id\n"
 "    --key-file FILE      intel.db is encrypted with the key in FILE (default\n"
 "                         $WARD_INTEL_KEY_FILE) for the intelligence pages;\n"
 "                         a key file ward would refuse stops it starting\n"
@@ -108,7 +117,7 @@ static const char help[] =
 enum { OPT_TLS_CERT = 256, OPT_TLS_KEY, OPT_THREADS, OPT_MAX_UPLOAD, OPT_MAX_JSON,
        OPT_MAX_BATCH, OPT_TIMEOUT, OPT_MAX_CONN, OPT_PER_IP, OPT_RELOAD, OPT_RADIUS,
        OPT_REPORTER, OPT_RELEASES, OPT_PORT_FILE, OPT_DATA, OPT_LISTEN, OPT_MAX_PIXELS, OPT_SCANS,
-       OPT_KEY_FILE };
+       OPT_KEY_FILE, OPT_LOG_FORMAT, OPT_ACCESS_LOG };
 
 static const struct option long_opts[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
@@ -130,6 +139,8 @@ static const struct option long_opts[] = {
     {"releases", required_argument, NULL, OPT_RELEASES},
     {"port-file", required_argument, NULL, OPT_PORT_FILE},
     {"key-file", required_argument, NULL, OPT_KEY_FILE},
+    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+    {"access-log", no_argument, NULL, OPT_ACCESS_LOG},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
@@ -183,6 +194,7 @@ typedef struct serve_args {
     char addr[128];
     const char *data;
     const char *port_file;
+    int json_log;
 } serve_args;
 
 static int parse_one(int c, const char *arg, serve_args *a)
@@ -203,6 +215,12 @@ static int parse_one(int c, const char *arg, serve_args *a)
     case OPT_SCANS: a->o.scans_root = arg; return 0;
     case OPT_PORT_FILE: a->port_file = arg; return 0;
     case OPT_KEY_FILE: a->o.intel_key_file = arg; return 0;
+    case OPT_ACCESS_LOG: a->o.log_requests = 1; return 0;
+    case OPT_LOG_FORMAT:
+        if (strcmp(arg, "text") && strcmp(arg, "json"))
+            return cli_usage("serve", "--log-format: text or json, not '%s'", arg);
+        a->json_log = !strcmp(arg, "json");
+        return 0;
     case OPT_THREADS:
         if (parse_uint(arg, 1, 256, &v)) return cli_usage("serve", "--threads: 1..256");
         a->o.threads = (int)v; return 0;
@@ -235,6 +253,86 @@ static int parse_one(int c, const char *arg, serve_args *a)
         a->o.max_pixels = v; return 0;
     }
     return cli_usage("serve", "unknown option");
+}
+
+/* ---- the log: text for people, JSON lines for journald and shippers ---- */
+
+static void json_str(FILE *f, const char *s)
+{
+    putc('"', f);
+    for (; s && *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch < 0x20 || ch == 0x7f)
+            fprintf(f, "\\u%04x", ch);
+        else
+            putc(ch, f);
+    }
+    putc('"', f);
+}
+
+/* One line per event, written under the stream's lock so that lines from
+ * different threads never interleave. */
+static void log_line(int json, const char *level, const char *event, const ward_serve_event *ev,
+                     const char *text)
+{
+    flockfile(stderr);
+    if (!json) {
+        if (ev && !strcmp(ev->kind, "request"))
+            fprintf(stderr, "ward serve: %s %s %d %.1f ms%s%s\n", ev->method, ev->path,
+                    ev->status, ev->seconds * 1e3, *ev->key_id ? " key " : "", ev->key_id);
+        else
+            fprintf(stderr, "ward serve: %s\n", text);
+        funlockfile(stderr);
+        return;
+    }
+    struct timespec ts;
+    struct tm tm;
+    char when[40];
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    fprintf(stderr, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"event\":\"%s\"", when,
+            ts.tv_nsec / 1000000, level, event);
+    if (ev && !strcmp(ev->kind, "request")) {
+        fputs(",\"method\":", stderr);
+        json_str(stderr, ev->method);
+        fputs(",\"path\":", stderr);
+        json_str(stderr, ev->path);
+        fprintf(stderr, ",\"status\":%d,\"ms\":%.3f", ev->status, ev->seconds * 1e3);
+        if (*ev->key_id) {
+            fputs(",\"key\":", stderr);
+            json_str(stderr, ev->key_id);
+        }
+    } else if (ev && !strcmp(ev->kind, "reload")) {
+        fprintf(stderr, ",\"revision\":%llu", (unsigned long long)ev->revision);
+    }
+    if (text) {
+        fputs(",\"message\":", stderr);
+        json_str(stderr, text);
+    }
+    fputs("}\n", stderr);
+    funlockfile(stderr);
+}
+
+static void on_event(void *ctx, const ward_serve_event *ev)
+{
+    const serve_args *a = ctx;
+    char text[400];
+    const char *level = "info";
+    if (!strcmp(ev->kind, "reload")) {
+        snprintf(text, sizeof text, "index swapped in: store revision %llu",
+                 (unsigned long long)ev->revision);
+    } else if (!strcmp(ev->kind, "reload_failed")) {
+        snprintf(text, sizeof text, "index reload failed, the old one stays in service: %s",
+                 ev->message);
+        level = "error";
+    } else {
+        log_line(a->json_log, ev->status >= 500 ? "error" : "info", "request", ev, NULL);
+        return;
+    }
+    log_line(a->json_log, level, ev->kind, ev, text);
 }
 
 static int write_port_file(const char *path, int port)
@@ -273,6 +371,8 @@ static int run_serve(int argc, char **argv)
     serve_args a;
     memset(&a, 0, sizeof a);
     ward_serve_opts_default(&a.o);
+    a.o.log = on_event;
+    a.o.log_ctx = &a;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
@@ -312,17 +412,19 @@ static int run_serve(int argc, char **argv)
         cli_error("serve", "%s", err.message);
         return cli_exit_for(st);
     }
-    fprintf(stderr, "ward serve: listening on %s%s%s:%d (%s), data %s\n",
-            strchr(a.o.address, ':') ? "[" : "", a.o.address,
-            strchr(a.o.address, ':') ? "]" : "", ward_server_port(srv),
-            a.o.tls_cert ? "https" : "http", a.o.datadir);
+    char started[1200];
+    snprintf(started, sizeof started, "listening on %s%s%s:%d (%s), data %s",
+             strchr(a.o.address, ':') ? "[" : "", a.o.address,
+             strchr(a.o.address, ':') ? "]" : "", ward_server_port(srv),
+             a.o.tls_cert ? "https" : "http", a.o.datadir);
+    log_line(a.json_log, "info", "start", NULL, started);
     int rc = WARD_EXIT_OK;
     if (a.port_file && write_port_file(a.port_file, ward_server_port(srv)) != 0)
         rc = WARD_EXIT_IO;
     else
         rc = serve_until_signal(srv);
     ward_server_stop(srv);
-    fprintf(stderr, "ward serve: stopped\n");
+    log_line(a.json_log, "info", "stop", NULL, "stopped");
     return rc;
 }
 

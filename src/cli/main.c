@@ -23,6 +23,9 @@ static const cli_command *const commands[] = {
     &cli_cmd_release,
     &cli_cmd_intel,
     &cli_cmd_migrate,
+    &cli_cmd_doctor,
+    &cli_cmd_backup,
+    &cli_cmd_restore,
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 

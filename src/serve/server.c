@@ -324,6 +324,18 @@ static int endpoint_of(const char *url)
     return EP_OTHER;
 }
 
+/* Metrics for every answer, and the log's line when it wants requests. */
+static void observe(svc_ctx *ctx, const request *r, const char *method, const char *url,
+                    int status)
+{
+    double seconds = svc_mono() - r->t0;
+    svc_metrics_observe(&ctx->metrics, r->ep, status, seconds);
+    if (ctx->opts.log && ctx->opts.log_requests) {
+        ward_serve_event ev = {"request", method, url, status, seconds, r->key_id, 0, NULL};
+        ctx->opts.log(ctx->opts.log_ctx, &ev);
+    }
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload, size_t *upload_size, void **con_cls)
@@ -343,7 +355,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (precheck(ctx, c, url, method, r, &rep) != 0) {
             /* Refused before reading a byte of the body; MHD then closes
              * the connection instead of draining it. */
-            svc_metrics_observe(&ctx->metrics, r->ep, rep.status, svc_mono() - r->t0);
+            observe(ctx, r, method, url, rep.status);
             return send_reply(c, &rep);
         }
         return MHD_YES;
@@ -358,7 +370,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     dispatch(ctx, c, url, method, r, &rep);
     if (!rep.status)
         svc_error(&rep, 500, "internal", "no reply was produced");
-    svc_metrics_observe(&ctx->metrics, r->ep, rep.status, svc_mono() - r->t0);
+    observe(ctx, r, method, url, rep.status);
     return send_reply(c, &rep);
 }
 
@@ -379,10 +391,20 @@ static void reload_once(ward_server *s)
 {
     int changed = 0;
     ward_error err;
-    if (ward_match_reload(s->ctx.match, &changed, &err) != WARD_OK)
+    ward_serve_event ev = {NULL, NULL, NULL, 0, 0, NULL, 0, NULL};
+    if (ward_match_reload(s->ctx.match, &changed, &err) != WARD_OK) {
         atomic_fetch_add(&s->ctx.metrics.reload_failures, 1);
-    else if (changed)
+        ev.kind = "reload_failed";
+        ev.message = err.message;
+    } else if (changed) {
         atomic_fetch_add(&s->ctx.metrics.reloads, 1);
+        ward_match_info info;
+        ward_match_get_info(s->ctx.match, &info);
+        ev.kind = "reload";
+        ev.revision = info.store_revision;
+    }
+    if (ev.kind && s->ctx.opts.log)
+        s->ctx.opts.log(s->ctx.opts.log_ctx, &ev);
     svc_auth_refresh(s->ctx.auth, NULL);
     svc_allow_refresh(s->ctx.state, NULL); /* what other nodes allow-listed */
 }
