@@ -14,6 +14,7 @@
 #include "web/web.h"
 #include "util/error.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <pthread.h>
@@ -419,6 +420,27 @@ void ward_server_reload(ward_server *s)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* libmicrohttpd's own unescaping turns "%00" into a NUL, and the path
+ * handlers see then ends there: /v1/events/1%00 would read event 1. Every
+ * other %HH is decoded as usual; "%00" stays as written, so such a path
+ * names nothing and such an argument is refused by whoever reads it. */
+static size_t unescape_keep_nul(void *cls, struct MHD_Connection *c, char *s)
+{
+    char *out = s;
+    for (const char *in = s; *in; in++) {
+        unsigned v;
+        if (in[0] == '%' && isxdigit((unsigned char)in[1]) && isxdigit((unsigned char)in[2]) &&
+            sscanf(in + 1, "%2x", &v) == 1 && v != 0) {
+            *out++ = (char)v;
+            in += 2;
+        } else {
+            *out++ = *in;
+        }
+    }
+    *out = 0;
+    return (size_t)(out - s);
+}
+
 /* ---- start and stop --------------------------------------------------------------- */
 
 static char *read_pem(const char *path, ward_error *err)
@@ -499,6 +521,8 @@ static ward_status start_daemon(ward_server *s, ward_error *err)
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_UNESCAPE_CALLBACK,
+                                        (intptr_t)unescape_keep_nul, NULL};
     if (o->per_ip_connections)
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
                                             (intptr_t)o->per_ip_connections, NULL};
