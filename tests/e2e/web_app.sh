@@ -323,12 +323,13 @@ expect(b"disposed of" in intel("subject", gone, rc=0).stdout, "CLI shows the tom
 c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
 c.request("POST", "/v1/match", json.dumps({"hashes": [
     "f8f8f0cee0f4a84f0637022a078f67f0b36e2ed596621e1d33e6339c4e9c9b22"],
-    "context": {"content_id": "c-1", "account": {"id": "<u-1>"}}}),
+    "context": {"content_id": "c-1\u0000tail", "account": {"id": "<u-1>"}}}),
     {"Authorization": "Bearer " + K, "Content-Type": "application/json"})
 ev = json.loads(c.getresponse().read())["event_id"]
 rv = Session("rev")
 st, page, _ = rv.get("/reviews")
 expect(st == 200 and f'action="/reviews/{ev}"' in page and "&lt;u-1&gt;" in page, "review queue")
+expect("c-1\\u0000tail" in page, "the context as sent, NUL and all")
 st, page, _ = rv.post(f"/reviews/{ev}", {"decision": "confirm", "viewed": "1", "notes": "ok"})
 expect(st == 303, f"confirmed: {st} {page[-300:]}")
 st, page, _ = rv.post(f"/reviews/{ev}", {"decision": "reject"})
