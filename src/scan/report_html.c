@@ -17,6 +17,7 @@
 #include "scan/jsonl.h"
 #include "scan/report_int.h"
 #include "util/error.h"
+#include "util/escape.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -67,7 +68,29 @@ static const char *const CLASS_TEXT[WARD_VERDICT_COUNT] = {
     "new videos: need a person",
     "other files", "could not be read or decoded"};
 
-static void esc(FILE *f, const char *s) { report_markup(f, s); }
+/* As report_markup, but a character that is invisible or reorders text
+ * shows as its marker (util/escape.h), as on the web application's pages. */
+static void esc(FILE *f, const char *s)
+{
+    ward_strbuf run = {0};
+    size_t n = s ? strlen(s) : 0, k;
+    char mark[WARD_MARK_MAX];
+    for (size_t i = 0; i < n; i += k) {
+        /* C0 controls stay report_markup's \xNN, as in the other reports */
+        if ((k = ward_invisible_mark(s + i, n - i, 0, mark)) <= 1) {
+            k = 1;
+            ward_strbuf_add(&run, s + i, 1);
+            continue;
+        }
+        report_markup(f, run.s);
+        run.len = 0;
+        if (run.s)
+            run.s[0] = 0;
+        fputs(mark, f);
+    }
+    report_markup(f, run.s);
+    ward_strbuf_free(&run);
+}
 
 /* ---- step 1: collect the rows ----------------------------------------- */
 
@@ -222,6 +245,8 @@ static void write_head(FILE *f)
           ".c-other{background:#aab7b8}.c-error{background:#6c3483}\n"
           ".notice{border:1px solid #b03a2e;background:#fdf2f0;padding:.6em}\n"
           ".note{color:#555}img.thumb{width:64px;height:64px;object-fit:contain}\n"
+          ".cp{font:.85em monospace;color:#a40000;background:#fde8e8;border:1px solid #e8b4b4}\n"
+          "td,p,li{overflow-wrap:anywhere}\n"
           "</style>\n</head>\n<body>\n", f);
 }
 

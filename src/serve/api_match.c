@@ -451,10 +451,12 @@ static int match_item(svc_ctx *ctx, const batch_item *it, size_t i, const ward_m
     return 0;
 }
 
-static char *context_json(yajl_val root)
+/* The context as sent: from the text, not the tree, so a string holding
+ * "\u0000" is kept whole (and written back escaped). */
+static char *context_json(yajl_val root, const svc_request *req)
 {
     yajl_val c = jv_get(root, "context");
-    return c && YAJL_IS_OBJECT(c) ? jw_value_text(c) : NULL;
+    return c && YAJL_IS_OBJECT(c) ? jw_text_at(req->body, req->len, "/context") : NULL;
 }
 
 static void finish_batch(svc_ctx *ctx, const svc_request *req, const char *context, int lookup,
@@ -500,6 +502,12 @@ static void match_batch(svc_ctx *ctx, const svc_request *req, svc_reply *rep)
         return;
     }
     yajl_val root = yajl_tree_parse(req->body ? req->body : "", ebuf, sizeof ebuf);
+    if (root && YAJL_IS_OBJECT(root) && jw_check(req->body, req->len, "/context", ebuf,
+                                                 sizeof ebuf) != 0) {
+        svc_error(rep, 400, "bad_request", "%s", ebuf);
+        yajl_tree_free(root);
+        return;
+    }
     if (!root || !YAJL_IS_OBJECT(root)) {
         char *nl = strchr(ebuf, '\n');
         if (nl)
@@ -515,8 +523,10 @@ static void match_batch(svc_ctx *ctx, const svc_request *req, svc_reply *rep)
     batch_out b = {0};
     yajl_val rec = jv_get(root, "record_event");
     int lookup = rec && YAJL_IS_FALSE(rec);
-    char *context = context_json(root);
-    if (lookup && !(req->scopes & WARD_SCOPE_LOOKUP))
+    char *context = context_json(root, req);
+    if (rec && !YAJL_IS_TRUE(rec) && !lookup) /* "false" or 0 must not pass for true */
+        svc_error(rep, 400, "bad_request", "/record_event: expected true or false");
+    else if (lookup && !(req->scopes & WARD_SCOPE_LOOKUP))
         svc_error(rep, 403, "forbidden", "\"record_event\": false needs a key with the "
                   "'lookup' scope (federated lookups are audited, not reviewed)");
     else if (context && strlen(context) > SVC_MAX_CONTEXT)

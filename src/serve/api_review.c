@@ -140,6 +140,12 @@ void svc_reviews(svc_ctx *ctx, const svc_request *req, svc_reply *rep)
     int shallow = jw_depth_ok(req->body ? req->body : "", req->len, SVC_JSON_MAX_DEPTH);
     yajl_val root = req->json && shallow
                         ? yajl_tree_parse(req->body ? req->body : "", ebuf, sizeof ebuf) : NULL;
+    if (root && YAJL_IS_OBJECT(root) && jw_check(req->body, req->len, NULL, ebuf,
+                                                 sizeof ebuf) != 0) {
+        svc_error(rep, 400, "bad_request", "%s", ebuf);
+        yajl_tree_free(root);
+        return;
+    }
     if (!root || !YAJL_IS_OBJECT(root)) {
         svc_error(rep, 400, "bad_request", "expected a JSON object (Content-Type: "
                   "application/json) with event_id, reviewer, decision and viewed");

@@ -23,6 +23,7 @@ typedef struct svc_ctx {
     double started;
     int port;
     struct ward_server *server;
+    uint8_t web_secret[32]; /* HMAC key of the login form's tokens (web.c), drawn at start */
 } svc_ctx;
 
 typedef struct svc_request {

@@ -155,6 +155,18 @@ char *jw_take(yajl_gen g, size_t *len);
  * a body of a million '[' must be refused, not parsed. */
 int jw_depth_ok(const char *text, size_t len, int max_depth);
 #define SVC_JSON_MAX_DEPTH 32
+/* Strict reading of a request body, before it is used: a duplicate key in
+ * any object, or a string holding U+0000 (NUL, which yajl's tree would cut
+ * there) anywhere but under the JSON pointer nul_ok_under (e.g. "/context",
+ * kept byte for byte; NULL: nowhere), is refused. 0, or -1 with a message
+ * naming the member ("/hashes/0: ..."). */
+int jw_check(const char *text, size_t len, const char *nul_ok_under, char *msg, size_t cap);
+/* Write into g the value at a JSON pointer of text ("" the whole text,
+ * "/upload/time" a member's member), strings byte for byte; null when there
+ * is none (returns 0). */
+int jw_copy_at(yajl_gen g, const char *text, size_t len, const char *pointer);
+/* The same as compact JSON text (caller frees); NULL when absent. */
+char *jw_text_at(const char *text, size_t len, const char *pointer);
 /* Largest platform context kept with a match event. */
 #define SVC_MAX_CONTEXT (64 * 1024)
 

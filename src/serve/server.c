@@ -14,9 +14,11 @@
 #include "web/web.h"
 #include "util/error.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,7 +107,7 @@ static int append_body(request *r, const char *data, size_t n)
 
 /* ---- responses ------------------------------------------------------------ */
 
-static enum MHD_Result send_reply(struct MHD_Connection *c, svc_reply *rep)
+static enum MHD_Result send_reply(struct MHD_Connection *c, svc_reply *rep, int tls)
 {
     size_t len = rep->body ? strlen(rep->body) : 0;
     if (rep->body_len)
@@ -130,6 +132,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, svc_reply *rep)
                             rep->content_type ? rep->content_type : "application/json");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (tls) /* ward itself serves TLS: browsers must not fall back to plain HTTP */
+        MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
     if (rep->retry_after[0])
         MHD_add_response_header(resp, "Retry-After", rep->retry_after);
     if (rep->allow[0])
@@ -260,7 +264,7 @@ static void dispatch(svc_ctx *ctx, struct MHD_Connection *c, const char *url,
         svc_request wreq = {.conn = c, .url = url, .tail = url, .body = r->body, .len = r->len,
                             .method = method};
         if (r->too_big)
-            svc_error(rep, 413, "payload_too_large", "request body over the limit");
+            svc_web_error(ctx, &wreq, rep, 413, "The form was larger than a page accepts.");
         else
             svc_web(ctx, &wreq, rep);
         return;
@@ -309,8 +313,12 @@ static int precheck(svc_ctx *ctx, struct MHD_Connection *c, const char *url, con
             return -1;
     }
     if (cl && strtoull(cl, NULL, 10) > r->limit) {
-        svc_error(rep, 413, "payload_too_large", "request body of %s bytes is over the "
-                  "limit of %zu bytes", cl, r->limit);
+        svc_request wreq = {.conn = c, .url = url, .tail = url, .method = method};
+        if (strncmp(url, "/v1/", 4) != 0) /* a page's URL answers with a page */
+            svc_web_error(ctx, &wreq, rep, 413, "The form was larger than a page accepts.");
+        else
+            svc_error(rep, 413, "payload_too_large", "request body of %s bytes is over the "
+                      "limit of %zu bytes", cl, r->limit);
         return -1;
     }
     return 0;
@@ -356,7 +364,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             /* Refused before reading a byte of the body; MHD then closes
              * the connection instead of draining it. */
             observe(ctx, r, method, url, rep.status);
-            return send_reply(c, &rep);
+            return send_reply(c, &rep, ctx->opts.tls_cert != NULL);
         }
         return MHD_YES;
     }
@@ -368,10 +376,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     svc_reply rep = {0};
     dispatch(ctx, c, url, method, r, &rep);
-    if (!rep.status)
+    if (!rep.status && strncmp(url, "/v1/", 4) != 0) {
+        svc_request wreq = {.conn = c, .url = url, .tail = url, .method = method};
+        svc_web_error(ctx, &wreq, &rep, 500, "No page was produced.");
+    } else if (!rep.status) {
         svc_error(&rep, 500, "internal", "no reply was produced");
+    }
     observe(ctx, r, method, url, rep.status);
-    return send_reply(c, &rep);
+    return send_reply(c, &rep, ctx->opts.tls_cert != NULL);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -439,6 +451,27 @@ void ward_server_reload(ward_server *s)
     s->reload_now = 1;
     pthread_cond_signal(&s->wake);
     pthread_mutex_unlock(&s->lock);
+}
+
+/* libmicrohttpd's own unescaping turns "%00" into a NUL, and the path
+ * handlers see then ends there: /v1/events/1%00 would read event 1. Every
+ * other %HH is decoded as usual; "%00" stays as written, so such a path
+ * names nothing and such an argument is refused by whoever reads it. */
+static size_t unescape_keep_nul(void *cls, struct MHD_Connection *c, char *s)
+{
+    char *out = s;
+    for (const char *in = s; *in; in++) {
+        unsigned v;
+        if (in[0] == '%' && isxdigit((unsigned char)in[1]) && isxdigit((unsigned char)in[2]) &&
+            sscanf(in + 1, "%2x", &v) == 1 && v != 0) {
+            *out++ = (char)v;
+            in += 2;
+        } else {
+            *out++ = *in;
+        }
+    }
+    *out = 0;
+    return (size_t)(out - s);
 }
 
 /* ---- start and stop --------------------------------------------------------------- */
@@ -521,6 +554,8 @@ static ward_status start_daemon(ward_server *s, ward_error *err)
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_UNESCAPE_CALLBACK,
+                                        (intptr_t)unescape_keep_nul, NULL};
     if (o->per_ip_connections)
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
                                             (intptr_t)o->per_ip_connections, NULL};
@@ -548,6 +583,11 @@ ward_status ward_server_start(const ward_serve_opts *o, ward_server **out, ward_
     pthread_cond_init(&s->wake, NULL);
     s->ctx.server = s;
     s->ctx.started = svc_mono();
+    if (sodium_init() < 0) {
+        ward_server_stop(s);
+        return ward_fail(err, WARD_EINTERNAL, "libsodium failed to initialise");
+    }
+    randombytes_buf(s->ctx.web_secret, sizeof s->ctx.web_secret);
     ward_status rc = copy_opts(s, o, err);
     if (rc == WARD_OK)
         rc = open_state(s, err);

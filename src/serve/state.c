@@ -723,10 +723,10 @@ ward_status svc_event_add(svc_state *s, const svc_event_in *ev, int64_t *id, war
 static void emit_json_column(yajl_gen g, const char *key, const char *text)
 {
     jw_key(g, key);
-    char ebuf[64];
-    yajl_val v = text ? yajl_tree_parse(text, ebuf, sizeof ebuf) : NULL;
-    jw_value(g, v);
-    yajl_tree_free(v);
+    if (text) /* from the text, not a tree: a "\u0000" in the context stays */
+        jw_copy_at(g, text, strlen(text), "");
+    else
+        yajl_gen_null(g);
 }
 
 static void emit_event_row(yajl_gen g, wsql_stmt *st)
@@ -1031,26 +1031,26 @@ static char *build_report(const char *datadir, int64_t report_id, int64_t event_
     jw_kv_str(g, "type", "apparent child sexual abuse material");
     yajl_val up = jv_get(ctx, "upload");
     jw_key(g, "time");
-    jw_value(g, jv_get(up, "time")); /* as the platform wrote it, zone included */
+    jw_copy_at(g, e->context, strlen(e->context), "/upload/time"); /* as written, zone too */
     jw_kv_str(g, "received", e->created);
     yajl_gen_map_close(g);
     jw_key(g, "reported_person");
-    jw_value(g, jv_get(ctx, "account"));
+    jw_copy_at(g, e->context, strlen(e->context), "/account");
     jw_key(g, "ip_capture_events");
     yajl_val ips = jv_get(ctx, "ip_events");
     if (ips && YAJL_IS_ARRAY(ips)) {
-        jw_value(g, ips);
+        jw_copy_at(g, e->context, strlen(e->context), "/ip_events");
     } else {
         yajl_gen_array_open(g);
         if (jv_get(up, "ip"))
-            jw_value(g, up);
+            jw_copy_at(g, e->context, strlen(e->context), "/upload");
         yajl_gen_array_close(g);
     }
     jw_key(g, "files");
     yajl_gen_array_open(g);
     yajl_gen_map_open(g);
     jw_key(g, "content_id");
-    jw_value(g, jv_get(ctx, "content_id"));
+    jw_copy_at(g, e->context, strlen(e->context), "/content_id");
     jw_key(g, "hashes");
     jw_value(g, hashes);
     jw_key(g, "matches");
@@ -1133,9 +1133,32 @@ static ward_status insert_report(svc_state *s, int64_t event_id, const event_row
     return out;
 }
 
+/* Over the API the reviewer is only what the client wrote: the chain names
+ * the key that authenticated (the actor) and keeps the claim beside it, as
+ * {"claimed_reviewer": ..., "notes": ...} in the detail. A web review's
+ * reviewer is the logged-in user: the actor itself, with the notes. */
+static char *review_detail(const svc_review_in *r)
+{
+    if (!r->key_id || !r->key_id[0])
+        return r->notes ? strdup(r->notes) : NULL;
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (!g)
+        return NULL;
+    yajl_gen_map_open(g);
+    jw_kv_str(g, "claimed_reviewer", r->reviewer);
+    jw_kv_str(g, "notes", r->notes);
+    yajl_gen_map_close(g);
+    char *out = jw_take(g, NULL);
+    yajl_gen_free(g);
+    return out;
+}
+
 static ward_status review_locked(svc_state *s, const svc_review_in *r, int64_t *review_id,
                                  int64_t *report_id, ward_error *err)
 {
+    int api = r->key_id && r->key_id[0];
+    const char *actor = api ? r->key_id : r->reviewer;
+    char *detail = review_detail(r);
     event_row e;
     ward_status rc = event_load(s, r->event_id, &e, err);
     if (rc == WARD_OK && strcmp(e.status, "pending") != 0)
@@ -1147,18 +1170,21 @@ static ward_status review_locked(svc_state *s, const svc_review_in *r, int64_t *
     if (rc == WARD_OK)
         rc = insert_review(s, r, now, review_id, err);
     if (rc == WARD_OK)
-        rc = audit_append(s, r->reviewer, r->confirm ? "review.confirm" : "review.reject", obj,
-                          r->notes, err);
+        rc = (detail || (!api && !r->notes))
+                 ? audit_append(s, actor, r->confirm ? "review.confirm" : "review.reject", obj,
+                                detail, err)
+                 : ward_fail(err, WARD_ENOMEM, "out of memory");
     if (rc == WARD_OK && r->confirm) {
         rc = insert_report(s, r->event_id, &e, r, now, report_id, err);
         snprintf(obj, sizeof obj, "report/%lld", (long long)*report_id);
         if (rc == WARD_OK)
-            rc = audit_append(s, r->reviewer, "report.create", obj, NULL, err);
+            rc = audit_append(s, actor, "report.create", obj, NULL, err);
     }
     if (rc == WARD_OK && !r->confirm && r->allowlist)
-        rc = allowlist_event(s, r->event_id, e.hashes, r->reviewer,
+        rc = allowlist_event(s, r->event_id, e.hashes, actor,
                              r->notes ? r->notes : "rejected on review", err);
 
+    free(detail);
     event_row_free(&e);
     return rc;
 }

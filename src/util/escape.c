@@ -196,3 +196,65 @@ int ward_unescape_name(ward_strbuf *b, const char *in, size_t n)
     }
     return 1;
 }
+
+/* Code points a reader cannot see but that change what is read: direction
+ * controls (an override makes "gpj.exe" read as "exe.jpg"), zero-width and
+ * joiner characters, the soft hyphen, the byte-order mark, invisible tag
+ * characters, and C0/C1 control characters other than tab and newline. */
+static int invisible_cp(uint32_t cp)
+{
+    return (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || (cp >= 0x7f && cp <= 0x9f) ||
+           cp == 0xad || cp == 0x34f || cp == 0x61c || cp == 0x180e ||
+           (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
+           (cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb) ||
+           (cp >= 0xe0000 && cp <= 0xe007f);
+}
+
+size_t ward_invisible_mark(const char *s, size_t n, int in_attr, char mark[WARD_MARK_MAX])
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t k = n ? utf8_seq(p, n) : 0;
+    if (!k)
+        return 0;
+    uint32_t cp = k == 1 ? p[0] : (uint32_t)(p[0] & (0xff >> (k + 1)));
+    for (size_t i = 1; i < k; i++)
+        cp = cp << 6 | (p[i] & 0x3f);
+    if (!invisible_cp(cp))
+        return 0;
+    /* Inside an attribute value only text may go: the marker without its span. */
+    snprintf(mark, WARD_MARK_MAX, in_attr ? "&lt;U+%04X&gt;"
+             : "<span class=\"cp\" title=\"invisible character\">&lt;U+%04X&gt;</span>",
+             (unsigned)cp);
+    return k;
+}
+
+int ward_html_text(ward_strbuf *b, const char *s, size_t n, int in_attr)
+{
+    size_t start = 0;
+    for (size_t i = 0; i < n;) {
+        char mark[WARD_MARK_MAX];
+        const char *ent = NULL;
+        size_t k = 1;
+        switch (s[i]) {
+        case '&': ent = "&amp;"; break;
+        case '<': ent = "&lt;"; break;
+        case '>': ent = "&gt;"; break;
+        case '"': ent = "&quot;"; break;
+        case '\'': ent = "&#39;"; break;
+        default:
+            if ((k = ward_invisible_mark(s + i, n - i, in_attr, mark)) != 0)
+                ent = mark;
+            else
+                k = 1;
+        }
+        if (!ent) {
+            i += k;
+            continue;
+        }
+        if (!ward_strbuf_add(b, s + start, i - start) || !ward_strbuf_add(b, ent, strlen(ent)))
+            return 0;
+        i += k;
+        start = i;
+    }
+    return ward_strbuf_add(b, s + start, n - start);
+}

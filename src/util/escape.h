@@ -44,4 +44,19 @@ size_t ward_csv_unguard(const char *s, size_t n);
 int ward_unescape_name(ward_strbuf *b, const char *in, size_t n);
 /* Whether n bytes are valid UTF-8 with no control characters. */
 int ward_name_is_plain(const char *in, size_t n);
+
+/* Characters that are invisible or reorder text (bidirectional controls
+ * U+202A-202E and U+2066-2069, zero-width U+200B-200F, U+2060-2064, U+FEFF,
+ * the soft hyphen U+00AD, tag characters, C0/C1 controls but tab, CR, LF)
+ * are never put in a page raw: they are shown as a styled marker,
+ * <span class="cp" title="invisible character">&lt;U+202E&gt;</span>, or
+ * inside an attribute value (in_attr), where no markup may go, as the text
+ * &lt;U+202E&gt;. */
+#define WARD_MARK_MAX 80
+/* If the UTF-8 at s (n bytes) begins with such a character, its length,
+ * with its marker in mark; else 0. */
+size_t ward_invisible_mark(const char *s, size_t n, int in_attr, char mark[WARD_MARK_MAX]);
+/* Append n bytes as HTML text: & < > " ' as entities, invisible
+ * characters as markers. Returns 0 when out of memory. */
+int ward_html_text(ward_strbuf *b, const char *s, size_t n, int in_attr);
 #endif

@@ -19,7 +19,7 @@
 #include <time.h>
 
 #define SESSION_COOKIE "ward_session"
-#define LOGIN_COOKIE "ward_login"   /* double-submit token of the login form */
+#define LOGIN_COOKIE "ward_login"   /* the nonce the login form's token is bound to */
 
 static const char stylesheet[] =
 #include "web/assets/ward.css.inc"
@@ -88,6 +88,19 @@ void page_audit(web_page *w, const char *action, const char *object, const char 
               object, detail, NULL);
 }
 
+void page_unavailable(web_page *w, const ward_error *err)
+{
+    /* The reason names files and settings of the server: it goes to the
+     * audit log, which only auditors and admins read, not into the page. */
+    page_audit(w, "web.unavailable", w->req->url, err->message);
+    page_message(w, 503, "Intelligence store unavailable",
+                 strstr(err->message, " is encrypted: ")
+                     ? "The intelligence store is encrypted and this server was started "
+                       "without its key (ward serve --key-file). Ask the operator."
+                     : "The intelligence store cannot be opened just now. The reason is in "
+                       "the audit log (web.unavailable); ask the operator.");
+}
+
 void page_denied(web_page *w, const char *object, const char *why)
 {
     page_audit(w, "web.denied", object, why);
@@ -134,13 +147,62 @@ static void set_cookie(web_page *w, const char *name, const char *value, int max
         snprintf(c + n, cap - (size_t)n, "; Max-Age=%d", max_age);
 }
 
+/*
+ * The login form's token. Before a session exists there is nothing stored
+ * to bind a form to, so the browser gets a random nonce in a cookie and the
+ * form a token the server made from it: the window of time (10 minutes)
+ * and HMAC-SHA256 over the window and the nonce under this server's
+ * secret, as "WINDOW_MAC" in hex. A token is good in its window and the
+ * next, and only with its own nonce: a value the sender chose (equal to a
+ * cookie it planted, say) is not one the server issued. The secret is
+ * drawn when the server starts, so a form shown before a restart, or by
+ * another node, asks the user to log in again.
+ */
+#define LOGIN_WINDOW_S 600
+
+static void login_mac(const web_page *w, unsigned long long window, const char *nonce,
+                      char out[65])
+{
+    uint8_t mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state st;
+    char win[24];
+    int n = snprintf(win, sizeof win, "%llx.", window);
+    crypto_auth_hmacsha256_init(&st, w->ctx->web_secret, sizeof w->ctx->web_secret);
+    crypto_auth_hmacsha256_update(&st, (const uint8_t *)"ward-login\n", 11);
+    crypto_auth_hmacsha256_update(&st, (const uint8_t *)win, (size_t)n);
+    crypto_auth_hmacsha256_update(&st, (const uint8_t *)nonce, strlen(nonce));
+    crypto_auth_hmacsha256_final(&st, mac);
+    sodium_bin2hex(out, 65, mac, sizeof mac);
+}
+
+static void login_token(const web_page *w, const char *nonce, char out[96])
+{
+    char mac[65];
+    unsigned long long window = (unsigned long long)w->now / LOGIN_WINDOW_S;
+    login_mac(w, window, nonce, mac);
+    snprintf(out, 96, "%llx_%s", window, mac);
+}
+
+static int login_token_ok(const web_page *w, const char *nonce, const char *token)
+{
+    char *end, mac[65];
+    unsigned long long window = strtoull(token, &end, 16);
+    unsigned long long now = (unsigned long long)w->now / LOGIN_WINDOW_S;
+    if (!nonce || strlen(nonce) != 32 || end == token || *end != '_' || strlen(end + 1) != 64 ||
+        window > now || now - window > 1)
+        return 0;
+    login_mac(w, window, nonce, mac);
+    return sodium_memcmp(mac, end + 1, 64) == 0;
+}
+
 static void login_form(web_page *w, int status, const char *msg, int ask_totp)
 {
     uint8_t r[16];
-    char token[33];
+    char nonce[33], token[96];
     randombytes_buf(r, sizeof r);
-    sodium_bin2hex(token, sizeof token, r, sizeof r);
-    set_cookie(w, LOGIN_COOKIE, token, 600);
+    sodium_bin2hex(nonce, sizeof nonce, r, sizeof r);
+    login_token(w, nonce, token);
+    set_cookie(w, LOGIN_COOKIE, nonce, 2 * LOGIN_WINDOW_S);
     w->sess.user.name[0] = 0;
     ward_strbuf_free(&w->out);
     w->out = (ward_strbuf){0};
@@ -161,13 +223,12 @@ static void login_form(web_page *w, int status, const char *msg, int ask_totp)
 
 static void do_login(web_page *w)
 {
-    char user[WARD_USER_NAME_MAX], pw[512], totp[16], token[64];
+    char user[WARD_USER_NAME_MAX], pw[512], totp[16], token[96];
     page_field(w, "user", user, sizeof user);
     page_field(w, "password", pw, sizeof pw);
     page_field(w, "totp", totp, sizeof totp);
     page_field(w, "login_token", token, sizeof token);
-    const char *expect = cookie(w, LOGIN_COOKIE);
-    if (!expect || strlen(expect) != 32 || strcmp(expect, token) != 0) {
+    if (!login_token_ok(w, cookie(w, LOGIN_COOKIE), token)) {
         page_audit(w, "web.csrf.reject", "/login", NULL);
         login_form(w, 403, "The form had expired or did not come from this site. Try again.", 0);
         return;
@@ -278,6 +339,13 @@ static void serve_css(web_page *w)
     w->rep->status = 200;
     w->rep->content_type = "text/css; charset=utf-8";
     w->rep->body = strdup(stylesheet);
+}
+
+void svc_web_error(svc_ctx *ctx, const svc_request *req, svc_reply *rep, int status,
+                   const char *msg)
+{
+    web_page w = {.ctx = ctx, .req = req, .rep = rep, .now = (double)time(NULL)};
+    page_message(&w, status, status == 413 ? "Too large" : "Error", msg);
 }
 
 void svc_web(svc_ctx *ctx, const svc_request *req, svc_reply *rep)

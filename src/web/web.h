@@ -63,6 +63,10 @@ int form_field(const char *body, const char *name, char *out, size_t cap);
 
 /* Everything outside /v1/: pages, forms, the stylesheet. */
 void svc_web(svc_ctx *ctx, const svc_request *req, svc_reply *rep);
+/* An error of the HTTP layer on a page's URL (body over the limit, no
+ * reply), as a page: the API's JSON errors are for /v1/ only. */
+void svc_web_error(svc_ctx *ctx, const svc_request *req, svc_reply *rep, int status,
+                   const char *msg);
 
 /* One request to a page, as the page handlers see it. */
 typedef struct web_page {
@@ -82,6 +86,9 @@ void page_end(web_page *w, int status);
 void page_message(web_page *w, int status, const char *title, const char *msg);
 /* 403: the page says so, and the refusal is audited (what was asked). */
 void page_denied(web_page *w, const char *object, const char *why);
+/* 503 when a store cannot be opened: the page names no path (the reason is
+ * audited as web.unavailable). */
+void page_unavailable(web_page *w, const ward_error *err);
 /* 303 See Other to `to` (after a POST). */
 void page_redirect(web_page *w, const char *to);
 /* The hidden CSRF field every form carries. */

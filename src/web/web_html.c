@@ -12,16 +12,8 @@
 
 void html_esc(ward_strbuf *b, const char *s)
 {
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': ward_strbuf_add(b, "&amp;", 5); break;
-        case '<': ward_strbuf_add(b, "&lt;", 4); break;
-        case '>': ward_strbuf_add(b, "&gt;", 4); break;
-        case '"': ward_strbuf_add(b, "&quot;", 6); break;
-        case '\'': ward_strbuf_add(b, "&#39;", 5); break;
-        default: ward_strbuf_add(b, s, 1);
-        }
-    }
+    if (s) /* the one escaping of pages and reports (util/escape.h) */
+        ward_html_text(b, s, strlen(s), 0);
 }
 
 /* The format's own text goes out as written (it is ours); of conversions
@@ -40,7 +32,10 @@ void html_f(ward_strbuf *b, const char *fmt, ...)
         ward_strbuf_add(b, p, (size_t)(pct - p));
         p = pct + 1;
         if (*p == 's') {
-            html_esc(b, va_arg(ap, const char *));
+            /* after =" the value is an attribute's: markers without markup */
+            const char *v = va_arg(ap, const char *);
+            ward_html_text(b, v ? v : "", v ? strlen(v) : 0,
+                           pct - fmt >= 2 && pct[-1] == '"' && pct[-2] == '=');
             p++;
         } else if (*p == 'r') {
             const char *raw = va_arg(ap, const char *);

@@ -33,7 +33,7 @@ static ward_intel *intel_open(web_page *w)
     ward_error err;
     if (ward_intel_open_keyed(w->ctx->opts.datadir, w->ctx->opts.intel_key_file, &in,
                               &err) != WARD_OK) {
-        page_message(w, 503, "Intelligence store unavailable", err.message);
+        page_unavailable(w, &err);
         return NULL;
     }
     return in;

@@ -12,10 +12,14 @@
 #include <string.h>
 #include <ward/serve.h>
 
-static void event_row(web_page *w, yajl_val e)
+/* Event i of the listing's JSON text; the context is copied from the text,
+ * not the tree, so a "\u0000" in it shows as such instead of ending it. */
+static void event_row(web_page *w, yajl_val e, const char *text, size_t i)
 {
     long long id = jv_int(e, "id", 0);
-    char *ctx = jw_value_text(jv_get(e, "context")), *m = jw_value_text(jv_get(e, "matches"));
+    char at[48];
+    snprintf(at, sizeof at, "/%zu/context", i);
+    char *ctx = jw_text_at(text, strlen(text), at), *m = jw_value_text(jv_get(e, "matches"));
     html_f(&w->out, "<tr><td>%lld</td><td>%s</td><td>%s</td><td class=\"raw\">%s</td>"
                     "<td class=\"raw\">%s</td><td>", id, jv_str(e, "created"),
            jv_str(e, "key_id"), ctx ? ctx : "", m ? m : "");
@@ -71,7 +75,6 @@ void web_reviews(web_page *w)
     if (g)
         yajl_gen_free(g);
     yajl_val ev = text ? yajl_tree_parse(text, NULL, 0) : NULL;
-    free(text);
     page_audit(w, "web.reviews.view", "events", NULL);
     page_begin(w, "Match review queue");
     html_f(&w->out, "<p class=\"muted\">Platform uploads that matched a hash list, waiting "
@@ -80,12 +83,13 @@ void web_reviews(web_page *w)
                     "<th>Platform key</th><th>Context</th><th>Matches</th><th>Decision</th></tr>");
     size_t n = YAJL_IS_ARRAY(ev) ? ev->u.array.len : 0;
     for (size_t i = 0; i < n; i++)
-        event_row(w, ev->u.array.values[i]);
+        event_row(w, ev->u.array.values[i], text, i);
     if (!n)
         html_f(&w->out, "<tr><td colspan=\"6\" class=\"muted\">Nothing waiting.</td></tr>");
     html_f(&w->out, "</table>");
     if (ev)
         yajl_tree_free(ev);
+    free(text);
     page_end(w, 200);
 }
 

@@ -185,7 +185,7 @@ void web_scans(web_page *w)
     ward_error err;
     if (ward_intel_open_keyed(w->ctx->opts.datadir, w->ctx->opts.intel_key_file, &in,
                               &err) != WARD_OK) {
-        page_message(w, 503, "Intelligence store unavailable", err.message);
+        page_unavailable(w, &err);
         return;
     }
     const char *rest = w->req->url + strlen("/scans");

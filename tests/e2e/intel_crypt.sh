@@ -141,7 +141,8 @@ def intel_page(*extra):
         st, page, r = http_req(port, "GET", "/login")
         tok = re.search(r'name="login_token" value="(\w+)"', page).group(1)
         form = {"login_token": tok, "user": "nat", "password": PW, "totp": ""}
-        st, page, r = http_req(port, "POST", "/login", form, {"ward_login": tok})
+        nonce = re.match(r"ward_login=([^;]*)", r.getheader("Set-Cookie")).group(1)
+        st, page, r = http_req(port, "POST", "/login", form, {"ward_login": nonce})
         expect(st == 303, f"login: {st} {page[:200]}")
         sid = re.match(r"ward_session=([^;]*)", r.getheader("Set-Cookie")).group(1)
         return http_req(port, "GET", "/queue", cookies={"ward_session": sid})[:2]
@@ -153,6 +154,7 @@ st, page = intel_page("--key-file", KEY)
 expect(st == 200 and "S0000" in page, f"queue with the key: {st} {page[:300]}")
 st, page = intel_page()
 expect(st == 503 and "is encrypted" in page, f"queue without the key: {st} {page[:300]}")
+expect("intel.db" not in page and os.getcwd() not in page, f"the 503 page names no path: {page}")
 p = ward("serve", "--listen", "127.0.0.1:0", "--key-file", "keys/loose.key", check_rc=2)
 expect(b"group or others" in p.stderr, p.stderr.decode())   # refused before it starts
 print("ok: intel_crypt")

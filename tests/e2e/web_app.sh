@@ -118,7 +118,7 @@ def login(name, pw=PW, totp=""):
     st, page, r = req("GET", "/login")
     tok = re.search(r'name="login_token" value="(\w+)"', page).group(1)
     st, page, r = req("POST", "/login", {"login_token": tok, "user": name, "password": pw,
-                                         "totp": totp}, {"ward_login": tok})
+                                         "totp": totp}, {"ward_login": cookie_of(r, "ward_login")})
     return st, page, r
 
 class Session:
@@ -154,6 +154,26 @@ expect(r.getheader("X-Frame-Options") == "DENY", "not framed")
 st, page, _ = req("POST", "/login", {"user": "swp", "password": PW, "login_token": "x" * 32},
                   {"ward_login": "y" * 32})
 expect(st == 403, f"login without its token refused: {st}")
+# issue 16 item 11: the token must be one the server issued for this browser's
+# nonce, not any value equal to a cookie the sender set
+st, page, r = req("GET", "/login")
+tok = re.search(r'name="login_token" value="(\w+)"', page).group(1)
+nonce = cookie_of(r, "ward_login")
+expect(tok != nonce and re.fullmatch(r"[0-9a-f]+_[0-9a-f]{64}", tok), f"issued token {tok}")
+for t, n in ((nonce, nonce), ("a" * 32, "a" * 32), (tok, "b" * 32),
+             (format(int(tok.split("_")[0], 16) - 2, "x") + "_" + tok.split("_")[1], nonce),
+             (tok[:-1] + ("0" if tok[-1] != "0" else "1"), nonce)):
+    st, page, _ = req("POST", "/login", {"user": "swp", "password": PW, "login_token": t},
+                      {"ward_login": n})
+    expect(st == 403, f"login token {t} with nonce {n}: {st}")
+st, page, _ = req("POST", "/login", {"user": "swp", "password": PW, "login_token": tok},
+                  {"ward_login": nonce})
+expect(st == 303, f"the issued token with its nonce: {st} {page[:200]}")
+# errors of a page's URL are pages, not the API's JSON
+st, page, r = req("POST", "/login", {"user": "x" * (70 * 1024)})
+expect(st == 413 and r.getheader("Content-Type").startswith("text/html") and "<h1>" in page,
+       f"413 of a page as HTML: {st} {r.getheader('Content-Type')} {page[:200]}")
+expect(r.getheader("Strict-Transport-Security") is None, "no HSTS over plain HTTP")
 st, page, _ = login("swp", pw="wrong password here")
 expect(st == 401 and "Wrong user name" in page, f"bad password: {st}")
 st, page, _ = login("nosuchuser")
@@ -303,12 +323,13 @@ expect(b"disposed of" in intel("subject", gone, rc=0).stdout, "CLI shows the tom
 c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
 c.request("POST", "/v1/match", json.dumps({"hashes": [
     "f8f8f0cee0f4a84f0637022a078f67f0b36e2ed596621e1d33e6339c4e9c9b22"],
-    "context": {"content_id": "c-1", "account": {"id": "<u-1>"}}}),
+    "context": {"content_id": "c-1\u0000tail", "account": {"id": "<u-1>"}}}),
     {"Authorization": "Bearer " + K, "Content-Type": "application/json"})
 ev = json.loads(c.getresponse().read())["event_id"]
 rv = Session("rev")
 st, page, _ = rv.get("/reviews")
 expect(st == 200 and f'action="/reviews/{ev}"' in page and "&lt;u-1&gt;" in page, "review queue")
+expect("c-1\\u0000tail" in page, "the context as sent, NUL and all")
 st, page, _ = rv.post(f"/reviews/{ev}", {"decision": "confirm", "viewed": "1", "notes": "ok"})
 expect(st == 303, f"confirmed: {st} {page[-300:]}")
 st, page, _ = rv.post(f"/reviews/{ev}", {"decision": "reject"})
@@ -430,8 +451,9 @@ def treq(method, path, form=None, cookies=None):
 st, page, r = treq("GET", "/login")
 tok = re.search(r'name="login_token" value="(\w+)"', page).group(1)
 expect("; Secure" in r.getheader("Set-Cookie"), "login token cookie Secure over TLS")
+expect(r.getheader("Strict-Transport-Security") == "max-age=31536000", "HSTS over TLS")
 st, page, r = treq("POST", "/login", {"login_token": tok, "user": "nat", "password": PW},
-                   {"ward_login": tok})
+                   {"ward_login": cookie_of(r, "ward_login")})
 expect(st == 303 and "; Secure" in r.getheader("Set-Cookie") and
        "HttpOnly" in r.getheader("Set-Cookie"), f"session cookie over TLS: {r.getheader('Set-Cookie')}")
 stop(tls, "tls.err")

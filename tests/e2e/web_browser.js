@@ -69,6 +69,12 @@ async function login(browser, user) {
     const forged = await swp.page.request.post(BASE + "/subject/" + OTHER + "/override", {
       form: { band: "low", reason: "forged" }, maxRedirects: 0 });
     check(forged.status() === 403, "CSRF: a POST without the token is refused");
+    // a refused request whose URL is one long unbroken string with a
+    // right-to-left override in it: the auditor's page must show both
+    const LONG = "Z".repeat(700) + "\u202Egpj.exe";
+    const forged2 = await swp.page.request.post(BASE + "/subject/" + LONG + "/override", {
+      form: { band: "low", reason: "forged" }, maxRedirects: 0 });
+    check(forged2.status() === 403, "CSRF: a long forged POST is refused");
     await swp.ctx.close();
 
     // retention: an analyst marks a subject for disposal; an admin, who
@@ -112,6 +118,14 @@ async function login(browser, user) {
     check(text.includes("Hash chain verified") && text.includes("web.denied") &&
           text.includes("web.csrf.reject") && text.includes("web.login.locked"), "audit page");
     await aud.page.screenshot({ path: SHOTS + "/audit.png" });
+    // issue 16 items 10-11: the long value wraps (the page is no wider than
+    // the window) and the override is shown as a marker, never applied
+    check(text.includes("&lt;U+202E&gt;") && !text.includes("\u202E"), "U+202E shown, not raw");
+    const wide = await aud.page.evaluate(() =>
+      [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+    check(wide[0] <= wide[1], `a long value widens the page: ${wide}`);
+    await aud.page.locator("td:has-text('ZZZZ')").first().scrollIntoViewIfNeeded();
+    await aud.page.screenshot({ path: SHOTS + "/wrap.png" });
     await aud.ctx.close();
     console.log(`browser checks: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   } finally {

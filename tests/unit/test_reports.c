@@ -188,7 +188,7 @@ static const char NOTICES[] =
     "{\"seq\":3,\"path\":\"/ev/we\\\\x01ird <link>\",\"kind\":\"skipped\","
     "\"reason\":\"symbolic link, not followed\"}\n"
     "{\"seq\":11,\"path\":\"/ev/big.zip!/huge\",\"kind\":\"limit\","
-    "\"reason\":\"member larger than --max-member & <limit>\"}\n";
+    "\"reason\":\"member larger than --max-member & <limit> \xe2\x80\xae" "gpj.exe\"}\n";
 
 static void write_state_for(const char *dir, int complete, const char *sources)
 {
@@ -463,6 +463,10 @@ static void check_html_text(const char *html)
     /* Not examined: both notices and both file errors. */
     assert_non_null(strstr(html, "/ev/we\\x01ird &lt;link&gt;"));
     assert_non_null(strstr(html, "member larger than --max-member &amp; &lt;limit&gt;"));
+    /* A right-to-left override is shown, never applied (issue 16 item 10). */
+    assert_non_null(strstr(html, "&lt;limit&gt; <span class=\"cp\" title=\"invisible character\">&lt;U+202E&gt;"
+                                 "</span>gpj.exe"));
+    assert_null(strstr(html, "\xe2\x80\xae"));
     assert_non_null(strstr(html, "/ev/trunc &quot;q&quot;.jpg"));
     assert_non_null(strstr(html, "/ev/unreadable.bin"));
     /* New images: three different pictures, the first with its copy. */

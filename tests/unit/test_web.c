@@ -36,6 +36,18 @@ static void test_html_escaping(void **state)
     assert_string_equal(b.s, "<p title=\"a&quot;b&#39;c\">&lt;script&gt;&amp; -3 1099511627776 "
                              "2.2 <b>ours</b> 100%</p>");
     ward_strbuf_free(&b);
+    /* Invisible and direction characters are shown as markers, never raw
+     * (in an attribute value, as text without markup). */
+    html_f(&b, "<p title=\"%s\">%s</p>", "a\xe2\x80\x8b" "b",
+           "x\xe2\x80\xae" "exe.jpg \xe2\x81\xa6y\xe2\x81\xa9 \xef\xbb\xbf\xc2\xad\x01\tz \xc3\xa9");
+    assert_string_equal(b.s, "<p title=\"a&lt;U+200B&gt;b\">"
+                             "x<span class=\"cp\" title=\"invisible character\">&lt;U+202E&gt;</span>exe.jpg "
+                             "<span class=\"cp\" title=\"invisible character\">&lt;U+2066&gt;</span>y"
+                             "<span class=\"cp\" title=\"invisible character\">&lt;U+2069&gt;</span> "
+                             "<span class=\"cp\" title=\"invisible character\">&lt;U+FEFF&gt;</span>"
+                             "<span class=\"cp\" title=\"invisible character\">&lt;U+00AD&gt;</span>"
+                             "<span class=\"cp\" title=\"invisible character\">&lt;U+0001&gt;</span>\tz \xc3\xa9</p>");
+    ward_strbuf_free(&b);
 }
 
 static void test_form_fields(void **state)
