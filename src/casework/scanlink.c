@@ -150,7 +150,7 @@ static ward_status read_summary(const char *path, char **text, yajl_val *tree, w
     char buf[8192];
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        if (ward_strbuf_add(&b, buf, n)) {
+        if (!ward_strbuf_add(&b, buf, n)) {
             fclose(f);
             ward_strbuf_free(&b);
             return ward_fail(err, WARD_ENOMEM, "out of memory");
