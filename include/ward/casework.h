@@ -191,9 +191,18 @@ typedef struct ward_lab {
 ward_status ward_lab_set(ward_intel *in, const char *name, int examiners, double hours,
                          const char *who, time_t now, ward_error *err);
 
+/* What the queue keeps of an exhibit (a whole ward_exhibit per entry
+ * would make a force's queue of 100,000 a quarter of a gigabyte). */
+typedef struct ward_queue_exhibit {
+    char ref[64], force[64], lab[64], subject[16], seized[32], child_flagged[32];
+    char override_band[16];
+    int child_at_risk;
+    uint64_t bytes;
+} ward_queue_exhibit;
+
 typedef struct ward_queue_entry {
     size_t position;          /* 1-based, within its lab */
-    ward_exhibit ex;
+    ward_queue_exhibit ex;
     int band;                 /* 0 very high .. 3 low; 4 no subject */
     char deadline[32];        /* subject's or child-at-risk deadline, "" none */
     char why[384];            /* why it is at this position */

@@ -45,6 +45,34 @@ void ward_forecast_free(ward_forecast *f)
     memset(f, 0, sizeof *f);
 }
 
+/* wi_time_parse for the stored form only ("YYYY-MM-DDTHH:MM:SSZ"), without
+ * strptime and timegm: the queue reads several per exhibit. -1 otherwise. */
+static time_t utc(const char *s)
+{
+    int v[6], w[6] = {4, 2, 2, 2, 2, 2};
+    const char sep[6] = {'-', '-', 'T', ':', ':', 'Z'};
+    for (int f = 0; f < 6; f++) {
+        v[f] = 0;
+        for (int k = 0; k < w[f]; k++, s++) {
+            if (*s < '0' || *s > '9')
+                return -1;
+            v[f] = v[f] * 10 + (*s - '0');
+        }
+        if (*s++ != sep[f])
+            return -1;
+    }
+    if (*s || v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 ||
+        v[5] > 60)
+        return -1;
+    /* days from 1970-01-01 of a civil date (Howard Hinnant's algorithm) */
+    int y = v[0] - (v[1] <= 2);
+    int era = y / 400, yoe = y - era * 400;
+    int doy = (153 * (v[1] + (v[1] > 2 ? -3 : 9)) + 2) / 5 + v[2] - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    long long days = (long long)era * 146097 + doe - 719468;
+    return (time_t)(days * 86400 + v[3] * 3600 + v[4] * 60 + v[5]);
+}
+
 /* ---- the schedule ------------------------------------------------------ */
 
 /* Min-heap of examiners' free times. */
@@ -232,9 +260,10 @@ static ward_status load_bands(ward_intel *in, subject_band **out, int64_t *max,
 
 /* ---- ordering -------------------------------------------------------------- */
 
-static int cmp_entry(const void *a, const void *b)
+static int cmp_entry(const void *a, const void *b, void *ctx)
 {
-    const ward_queue_entry *x = a, *y = b;
+    const ward_queue_entry *q = ctx;
+    const ward_queue_entry *x = &q[*(const uint32_t *)a], *y = &q[*(const uint32_t *)b];
     int c;
     if ((c = strcmp(x->ex.lab, y->ex.lab)))
         return c;
@@ -252,9 +281,32 @@ static int cmp_entry(const void *a, const void *b)
     return strcmp(x->ex.ref, y->ex.ref);
 }
 
-static void explain(ward_queue_entry *q, const subject_band *sb, time_t now)
+/* Entries are large (a whole exhibit each): sort their indexes, then
+ * place each entry once. */
+static ward_status sort_queue(ward_forecast *f, ward_error *err)
 {
-    const ward_exhibit *ex = &q->ex;
+    if (f->n_queue < 2)
+        return WARD_OK;
+    uint32_t *ix = malloc(f->n_queue * sizeof *ix);
+    ward_queue_entry *sorted = malloc(f->n_queue * sizeof *sorted);
+    if (!ix || !sorted) {
+        free(ix), free(sorted);
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < f->n_queue; i++)
+        ix[i] = (uint32_t)i;
+    qsort_r(ix, f->n_queue, sizeof *ix, cmp_entry, f->queue);
+    for (size_t i = 0; i < f->n_queue; i++)
+        sorted[i] = f->queue[ix[i]];
+    free(ix);
+    free(f->queue);
+    f->queue = sorted;
+    return WARD_OK;
+}
+
+static void explain(ward_queue_entry *q, const ward_exhibit *ex, const subject_band *sb,
+                    time_t now)
+{
     size_t n = 0, cap = sizeof q->why;
     char *w = q->why;
     w[0] = 0;
@@ -271,9 +323,22 @@ static void explain(ward_queue_entry *q, const subject_band *sb, time_t now)
         ADD("subject %s not assessed yet; ", ex->subject);
     else
         ADD("no subject linked; ");
-    time_t seized = wi_time_parse(ex->seized);
+    time_t seized = utc(ex->seized);
     ADD("seized %lld days ago", seized >= 0 ? (long long)((now - seized) / 86400) : 0LL);
 #undef ADD
+}
+
+static void keep(ward_queue_exhibit *k, const ward_exhibit *ex)
+{
+    memcpy(k->ref, ex->ref, sizeof k->ref);
+    memcpy(k->force, ex->force, sizeof k->force);
+    memcpy(k->lab, ex->lab, sizeof k->lab);
+    memcpy(k->subject, ex->subject, sizeof k->subject);
+    memcpy(k->seized, ex->seized, sizeof k->seized);
+    memcpy(k->child_flagged, ex->child_flagged, sizeof k->child_flagged);
+    memcpy(k->override_band, ex->override_band, sizeof k->override_band);
+    k->child_at_risk = ex->child_at_risk;
+    k->bytes = ex->bytes;
 }
 
 static ward_status load_queue(ward_intel *in, time_t now, const ward_forecast_opts *o,
@@ -282,23 +347,30 @@ static ward_status load_queue(ward_intel *in, time_t now, const ward_forecast_op
     subject_band *bands = NULL;
     int64_t max = 0;
     ward_status rc = load_bands(in, &bands, &max, err);
+    /* one statement per filter, not "(? IS NULL OR lab = ?)", which no
+     * index serves: one lab's page then read every exhibit */
+    static const char *const sql[4] = {
+        "SELECT " CW_COLUMNS " FROM exhibits WHERE status < 2",
+        "SELECT " CW_COLUMNS " FROM exhibits WHERE status < 2 AND lab = ?1",
+        "SELECT " CW_COLUMNS " FROM exhibits WHERE status < 2 AND force = ?1",
+        "SELECT " CW_COLUMNS " FROM exhibits WHERE status < 2 AND lab = ?1 AND force = ?2"};
     wsql_stmt *st;
-    if (rc || (rc = wi_prepare(in, "SELECT " CW_COLUMNS " FROM exhibits WHERE status < 2"
-                                   " AND (CAST(?1 AS TEXT) IS NULL OR lab = ?1)"
-                                   " AND (CAST(?2 AS TEXT) IS NULL OR force = ?2)", &st, err))) {
+    if (rc || (rc = wi_prepare(in, sql[(o->lab ? 1 : 0) + (o->force ? 2 : 0)], &st, err))) {
         free(bands);
         return rc;
     }
     if (o->lab)
         wsql_bind_text(st, 1, o->lab, -1, SQLITE_STATIC);
-    else
-        wsql_bind_null(st, 1);
-    if (o->force)
-        wsql_bind_text(st, 2, o->force, -1, SQLITE_STATIC);
-    else
-        wsql_bind_null(st, 2);
+    if (o->force)   /* ?2 after a lab, else ?1: PostgreSQL types every number it sees */
+        wsql_bind_text(st, o->lab ? 2 : 1, o->force, -1, SQLITE_STATIC);
     size_t cap = 0;
     int r;
+    ward_exhibit *ex = malloc(sizeof *ex);   /* one row at a time */
+    if (!ex) {
+        wsql_finalize(st);
+        free(bands);
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    }
     while ((r = wsql_step(st)) == SQLITE_ROW) {
         if (f->n_queue == cap) {
             cap = cap ? cap * 2 : 256;
@@ -310,8 +382,9 @@ static ward_status load_queue(ward_intel *in, time_t now, const ward_forecast_op
             f->queue = q;
         }
         ward_queue_entry *q = &f->queue[f->n_queue++];
-        memset(q, 0, sizeof *q);
-        cw_row(st, &q->ex);
+        q->position = 0, q->deadline[0] = 0, q->start = q->finish = 0, q->alert = 0;
+        cw_row(st, ex);
+        keep(&q->ex, ex);
         int64_t s = wi_subject_num(q->ex.subject);
         const subject_band *sb = s >= 1 && s <= max ? &bands[s] : NULL;
         q->band = sb ? sb->band : WI_NBANDS;
@@ -320,17 +393,17 @@ static ward_status load_queue(ward_intel *in, time_t now, const ward_forecast_op
         if (q->ex.override_band[0])
             q->band = wi_band_parse(q->ex.override_band);
         if (q->ex.child_at_risk) {
-            time_t t = wi_time_parse(q->ex.child_flagged);
+            time_t t = utc(q->ex.child_flagged);
             wi_time_str((t >= 0 ? t : now) + 86400, q->deadline);
         }
-        explain(q, sb, now);
+        explain(q, ex, sb, now);
     }
     if (!rc && r != SQLITE_DONE)
         rc = wi_sqlfail(in, err, "reading the queue");
     wsql_finalize(st);
     free(bands);
-    wi_sort(f->queue, f->n_queue, sizeof *f->queue, cmp_entry);
-    return rc;
+    free(ex);
+    return rc ? rc : sort_queue(f, err);
 }
 
 /* ---- the forecast ------------------------------------------------------- */
@@ -406,12 +479,12 @@ static void set_alerts(ward_forecast *f, const ward_forecast_opts *o, time_t now
     time_t limit = (time_t)o->threshold_days * 86400;
     for (size_t i = 0; i < f->n_queue; i++) {
         ward_queue_entry *q = &f->queue[i];
-        time_t seized = wi_time_parse(q->ex.seized);
+        time_t seized = utc(q->ex.seized);
         if (seized >= 0 && now - seized > limit)
             q->alert |= WARD_QUEUE_ALERT_WAITING;
         else if (seized >= 0 && q->start && q->start - seized > limit)
             q->alert |= WARD_QUEUE_ALERT_WILL_WAIT;
-        time_t flagged = wi_time_parse(q->ex.child_flagged);
+        time_t flagged = utc(q->ex.child_flagged);
         if (q->ex.child_at_risk && flagged >= 0 && now - flagged > 86400)
             q->alert |= WARD_QUEUE_ALERT_CHILD;
         f->n_alerts += q->alert != 0;
@@ -476,7 +549,7 @@ typedef struct kpi_ctx {
 
 static double days_between(const char *a, const char *b)
 {
-    time_t x = wi_time_parse(a), y = wi_time_parse(b);
+    time_t x = utc(a), y = utc(b);
     return x < 0 || y < 0 ? -1 : (double)(y - x) / 86400;
 }
 
@@ -499,7 +572,7 @@ static int kpi_one(void *ctx, const ward_exhibit *ex)
     }
     if (ex->status < WARD_EXHIBIT_ACQUIRED) {
         k->queued++;
-        time_t s = wi_time_parse(ex->seized);
+        time_t s = utc(ex->seized);
         double age = s >= 0 ? (double)(c->now - s) / 86400 : 0;
         int b = age < 30 ? 0 : age < 90 ? 1 : age < 180 ? 2 : age < 365 ? 3 : 4;
         k->age_buckets[b]++;
