@@ -264,9 +264,10 @@ static void print_exhibit(const ward_exhibit *e, int json)
            e->lab[0] ? e->lab : "(none)", e->holder);
     printf("  seized %s at %s%s%s\n", e->seized_raw, e->place, e->seal[0] ? ", seal " : "",
            e->seal);
-    if (e->subject[0] || e->package)
-        printf("  subject %s, package %" PRId64 "\n", e->subject[0] ? e->subject : "-",
-               e->package);
+    if (e->package)
+        printf("  subject %s, package %" PRId64 "\n", e->subject, e->package);
+    else if (e->subject[0])
+        printf("  subject %s\n", e->subject);
     if (e->child_at_risk)
         printf("  CHILD AT RISK since %s\n", e->child_flagged);
     if (e->needs_grading)
