@@ -118,6 +118,12 @@ subj = out(ward("intel", "subject", vh, "--data", "d", check_rc=0))
 expect(re.search(r"\+image_known_alert \(examined, exhibit E-VH scan\)", subj) and
        re.search(r"image_known_alert +image +\+\d+\.\d +examined", subj), subj)
 expect("exhibit scanned: E-VH" in subj, "the subject's history has the exhibit")
+ward("intel", "route", "--data", "d", "--now", NOW, check_rc=0)
+pkg = next(p for p in jsonl(ward("intel", "packages", "--data", "d", "--json", check_rc=0).stdout)
+           if p["subject"] == vh)
+pj = json.loads(out(ward("intel", "package", str(pkg["package"]), "--data", "d", check_rc=0)))
+expect([(x["ref"], x["status"], x["needs_grading"]) for x in pj["exhibits"]] ==
+       [("E-VH", "triaged", "yes")], f"the package shows the exhibit: {pj.get('exhibits')}")
 
 # ---- status, movement, continuity chain ----
 ex("status", "E-VH", "acquired", rc=2)                          # never backwards
