@@ -116,6 +116,8 @@ else:
                               f"{p.stderr.decode()[-2000:]}")
     log = ward("exhibit", "log", "SWP-2", "--json", check_rc=0).stdout.decode()
     expect("browser: suspect coaches a junior team" in log, "the override is in the continuity log")
+log = open("d.log").read()
+expect("Sanitizer" not in log and "runtime error" not in log, f"the server ran clean: {log[-3000:]}")
 print(ward("audit", "verify", check_rc=0).stdout.decode().strip())
 print(f"web_exhibits: all checks passed in {time.time() - t0:.1f} s")
 PY
