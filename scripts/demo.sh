@@ -4,6 +4,7 @@
 #    national list), 2. scan a sample evidence folder made from other
 #    bundled images, 3. print the examiner's summary, 4. triage a synthetic
 #    referral list into prioritised packages and print the triage report,
+#    4b. register exhibits, scan one with --exhibit, forecast the queue,
 # 5. run the match service: a platform's upload is matched, a reviewer
 #    confirms it and the report is produced.
 set -eu
@@ -50,6 +51,9 @@ echo "Exit status $rc (1: known or near material was found)."
 echo
 echo "== 4. intelligence triage"
 scripts/demo_intel.sh "$WORK/data" "$WARD"
+echo
+echo "== 4b. exhibits and the examination queue"
+scripts/demo_exhibit.sh "$WORK/data" "$WARD" "$EV"
 echo
 echo "== 5. the match service: upload -> match -> human review -> report"
 PLATFORM=$($WARD apikey add --name demo-platform --scopes match 2>/dev/null)

@@ -82,6 +82,10 @@ ward_status ward_apikey_revoke(const char *datadir, const char *id, const char *
  * which no chain can show by itself. */
 ward_status ward_serve_audit_verify(const char *datadir, uint64_t *records, char head[65],
                                     ward_error *err);
+/* Append one record to the service's audit log (for changes made outside
+ * the server, such as 'ward exhibit'): who did what to which object. */
+ward_status ward_serve_audit_append(const char *datadir, const char *actor, const char *action,
+                                    const char *object, const char *detail, ward_error *err);
 
 /* ---- the server ------------------------------------------------------------- */
 

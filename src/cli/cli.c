@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void cli_error(const char *cmd, const char *fmt, ...)
 {
@@ -117,4 +118,14 @@ const char *cli_user(void)
     const char *u = getenv("WARD_USER");
     if (!u || !*u) u = getenv("USER");
     return u && *u ? u : "unknown";
+}
+
+int cli_parse_now(const char *s, time_t *t)
+{
+    struct tm tm = {0};
+    const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
+    if (!end || *end)
+        return -1;
+    *t = timegm(&tm);
+    return 0;
 }

@@ -6,6 +6,7 @@
 #define WARD_CLI_H
 
 #include <stdint.h>
+#include <time.h>
 #include <ward/ward.h>
 
 /* Exit codes: the same meaning in every subcommand (docs/cli.md). */
@@ -45,6 +46,8 @@ int cli_parse_count(const char *s, uint64_t *out);
 int cli_parse_seconds(const char *s, double lo, double hi, double *out);
 /* The command line as one string (for report headers); caller frees. */
 char *cli_join_argv(int argc, char **argv);
+/* --now: UTC "YYYY-MM-DDTHH:MM:SSZ" into *t; 0 on success. */
+int cli_parse_now(const char *s, time_t *t);
 /* Print a command's manual. */
 void cli_print_help(const cli_command *c);
 
@@ -63,6 +66,7 @@ extern const cli_command cli_cmd_intel;
 extern const cli_command cli_cmd_doctor;
 extern const cli_command cli_cmd_backup;
 extern const cli_command cli_cmd_restore;
+extern const cli_command cli_cmd_exhibit;
 
 /* The data directory: --data DIR if given, else $WARD_DATA, else
  * $HOME/.local/share/ward. Never NULL. */
@@ -70,5 +74,10 @@ const char *cli_data_dir(const char *opt);
 /* intel.db's key file when --key-file is not given: $WARD_INTEL_KEY_FILE,
  * else NULL (intel.db in clear). */
 const char *cli_intel_key_file(void);
+/* ward scan --exhibit REF (cmd_exhibit.c): before the scan, the image
+ * against the exhibit's acquisition digests; after it, the summary attached.
+ * Both return an exit code (0 ok) and print their own error. */
+int cli_exhibit_scan_check(const char *data, const char *ref, const char *image);
+int cli_exhibit_scan_attach(const char *data, const char *ref, const char *out_dir);
 /* The person running the command, for audit fields ($WARD_USER, $USER). */
 const char *cli_user(void);

@@ -560,16 +560,6 @@ static int do_crypt(const intel_args *a, const char *action, int n, char **rest)
     return st ? fail(st, &err) : WARD_EXIT_OK;
 }
 
-static int parse_now(const char *s, time_t *t)
-{
-    struct tm tm = {0};
-    const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
-    if (!end || *end)
-        return -1;
-    *t = timegm(&tm);
-    return 0;
-}
-
 static int run_intel(int argc, char **argv)
 {
     intel_args a = {.bulk = -1};
@@ -627,7 +617,7 @@ static int run_intel(int argc, char **argv)
     if (!known)   /* before opening anything: a typo creates no data directory */
         return cli_usage("intel", "unknown action '%s'", action);
     a.t = time(NULL);
-    if (a.now && parse_now(a.now, &a.t))
+    if (a.now && cli_parse_now(a.now, &a.t))
         return cli_usage("intel", "--now must be YYYY-MM-DDTHH:MM:SSZ");
     a.data = cli_data_dir(a.data);
     if (!a.key_file)

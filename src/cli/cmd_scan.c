@@ -106,6 +106,10 @@ static const char help[] =
 "                           terminal), jsonl (one JSON object per second\n"
 "                           on standard error, for other tools) or none\n"
 "    -q, --quiet            no progress, no summary on standard output\n"
+"        --exhibit REF      SOURCE is exhibit REF's acquired image: its\n"
+"                           digests are checked first (a mismatch is refused,\n"
+"                           exit 3) and the summary is attached to the\n"
+"                           exhibit afterwards (ward exhibit --help)\n"
 "    -h, --help             this manual\n"
 "\n"
 "REPORTS (in --out DIR)\n"
@@ -140,7 +144,7 @@ static const char help[] =
 enum {
     OPT_RESUME = 256, OPT_DATA, OPT_MINQ, OPT_DEPTH, OPT_RATIO, OPT_MAXPX, OPT_MAXPATH,
     OPT_NOARCH, OPT_NODISK, OPT_FULL, OPT_PROGRESS, OPT_NOPDQ, OPT_THUMBS, OPT_CHECKPOINT,
-    OPT_VINTERVAL, OPT_VMAXDUR, OPT_MAXSPOOL, OPT_SPOOLDIR
+    OPT_VINTERVAL, OPT_VMAXDUR, OPT_MAXSPOOL, OPT_SPOOLDIR, OPT_EXHIBIT
 };
 
 static const struct option long_opts[] = {
@@ -168,6 +172,7 @@ static const struct option long_opts[] = {
     {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
     {"thumbnails", optional_argument, NULL, OPT_THUMBS},
     {"quiet", no_argument, NULL, 'q'},
+    {"exhibit", required_argument, NULL, OPT_EXHIBIT},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
@@ -276,6 +281,7 @@ static int run_scan(int argc, char **argv)
     ward_scan_opts_default(&o);
     const char *data = NULL, *progress = NULL;
     int quiet = 0, c;
+    const char *exhibit = NULL;
     uint64_t n;
     ward_error err;
     optind = 1;
@@ -352,6 +358,7 @@ static int run_scan(int argc, char **argv)
             else return cli_usage("scan", "bad --thumbnails '%s' (blur, clear)", optarg);
             break;
         case 'q': quiet = 1; break;
+        case OPT_EXHIBIT: exhibit = optarg; break;
         case 'h': cli_print_help(&cli_cmd_scan); return WARD_EXIT_OK;
         default: return cli_usage("scan", "unknown option");
         }
@@ -372,6 +379,10 @@ static int run_scan(int argc, char **argv)
     else if (!progress && !quiet && isatty(STDERR_FILENO)) ps.mode = PROGRESS_TTY;
 
     o.data_dir = cli_data_dir(data);
+    if (exhibit && argc - optind != 1)
+        return cli_usage("scan", "--exhibit: give the exhibit's one image as SOURCE");
+    if (exhibit && (c = cli_exhibit_scan_check(o.data_dir, exhibit, argv[optind])))
+        return c;
     char *command = cli_join_argv(argc + 1, argv - 1);
     o.command = command;
     o.progress = show_progress;
@@ -404,6 +415,8 @@ static int run_scan(int argc, char **argv)
     }
     if (!quiet && print_file(o.out_dir, "summary.txt") != 0)
         cli_error("scan", "cannot read %s/summary.txt", o.out_dir);
+    if (exhibit && (c = cli_exhibit_scan_attach(o.data_dir, exhibit, o.out_dir)))
+        return c;
     const uint64_t *k = res.totals.counts;
     int findings = k[WARD_VERDICT_KNOWN] || k[WARD_VERDICT_NEAR] || k[WARD_VERDICT_ERROR] ||
                    res.totals.notices;

@@ -107,6 +107,31 @@ static const char *const migrations[] = {
      * package when routing; without these each read scanned the table. */
     "CREATE INDEX package_events_package ON package_events(package);"
     "CREATE INDEX overrides_subject ON overrides(subject);",
+    /* 4 -> 5: exhibits and the examination queue (src/casework,
+     * docs/casework.md). They live here, beside the subjects and packages
+     * they link to, under the same encryption at rest. exhibit_log is the
+     * continuity log, hash-chained per exhibit (prev, hash). */
+    "CREATE TABLE exhibits(id INTEGER PRIMARY KEY, ref TEXT NOT NULL UNIQUE,"
+    "  description TEXT NOT NULL, kind TEXT NOT NULL, force TEXT NOT NULL, unit TEXT,"
+    "  lab TEXT, seized_raw TEXT NOT NULL, seized TEXT NOT NULL, place TEXT NOT NULL,"
+    "  seal TEXT, subject INTEGER, package INTEGER, status INTEGER NOT NULL,"
+    "  child_at_risk INTEGER NOT NULL DEFAULT 0, child_flagged TEXT,"
+    "  needs_grading INTEGER NOT NULL DEFAULT 0, registered TEXT NOT NULL, started TEXT,"
+    "  triaged TEXT, reported TEXT, holder TEXT, image TEXT, md5 TEXT, sha1 TEXT,"
+    "  sha256 TEXT, bytes INTEGER, override_band INTEGER, override_by TEXT,"
+    "  override_reason TEXT, override_at TEXT);"
+    "CREATE INDEX exhibits_lab_status ON exhibits(lab, status);"
+    "CREATE INDEX exhibits_subject ON exhibits(subject);"
+    "CREATE INDEX exhibits_lab ON exhibits(lab, reported);"
+    "CREATE TABLE exhibit_log(id INTEGER PRIMARY KEY, exhibit INTEGER NOT NULL,"
+    "  at TEXT NOT NULL, by TEXT NOT NULL, action TEXT NOT NULL, holder TEXT, place TEXT,"
+    "  detail TEXT, prev TEXT NOT NULL, hash TEXT NOT NULL);"
+    "CREATE INDEX exhibit_log_exhibit ON exhibit_log(exhibit, id);"
+    "CREATE TABLE exhibit_scans(id INTEGER PRIMARY KEY, exhibit INTEGER NOT NULL,"
+    "  at TEXT NOT NULL, by TEXT NOT NULL, summary TEXT NOT NULL);"
+    "CREATE INDEX exhibit_scans_exhibit ON exhibit_scans(exhibit);"
+    "CREATE TABLE labs(name TEXT PRIMARY KEY, examiners INTEGER NOT NULL,"
+    "  hours REAL NOT NULL, updated TEXT NOT NULL, updated_by TEXT NOT NULL);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -110,6 +110,20 @@ static ward_status evidence_json(ward_intel *in, int64_t subject, ward_strbuf *b
                                    " coalesce(h.class, ''), coalesce(h.series, '')",
                                subject, "evidence", names, 5, b, err);
     ward_strbuf_add(b, ",", 1);
+    /* the subject's exhibits (src/casework): what was seized, where it
+     * stands, and whether a scan found material a person must grade */
+    static const char *const ex_names[] = {"ref", "kind", "status", "needs_grading",
+                                           "last_scan"};
+    if (!rc)
+        rc = rows_json(in, "SELECT e.ref, e.kind, CASE e.status WHEN 0 THEN 'seized'"
+                           " WHEN 1 THEN 'awaiting-acquisition' WHEN 2 THEN 'acquired'"
+                           " WHEN 3 THEN 'triaged' WHEN 4 THEN 'full-examination'"
+                           " WHEN 5 THEN 'reported' WHEN 6 THEN 'returned' ELSE 'destroyed' END,"
+                           " CASE WHEN e.needs_grading = 1 THEN 'yes' ELSE 'no' END,"
+                           " (SELECT max(x.at) FROM exhibit_scans x WHERE x.exhibit = e.id)"
+                           " FROM exhibits e WHERE e.subject = ?1 ORDER BY e.ref",
+                       subject, "exhibits", ex_names, 5, b, err);
+    ward_strbuf_add(b, ",", 1);
     return rc;
 }
 

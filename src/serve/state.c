@@ -372,6 +372,17 @@ ward_status svc_audit(svc_state *s, const char *actor, const char *action, const
     return rc;
 }
 
+ward_status ward_serve_audit_append(const char *datadir, const char *actor, const char *action,
+                                    const char *object, const char *detail, ward_error *err)
+{
+    svc_state *s = NULL;
+    ward_status rc = svc_open(datadir, &s, err);
+    if (rc == WARD_OK)
+        rc = svc_audit(s, actor, action, object, detail, err);
+    svc_close(s);
+    return rc;
+}
+
 /* The log is read in pages by seq: PostgreSQL hands a statement's whole
  * result over at once, and a busy service's log runs to millions of rows. */
 #define AUDIT_PAGE 10000

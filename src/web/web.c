@@ -46,6 +46,7 @@ void page_begin(web_page *w, const char *title)
         static const struct { const char *href, *label; unsigned roles; } nav[] = {
             {"/queue", "My queue", INTEL}, {"/alerts", "Alerts", INTEL},
             {"/kpi", "KPIs", INTEL}, {"/scans", "Scans", INTEL},
+            {"/exhibits", "Exhibits", INTEL},
             {"/reviews", "Match reviews", R(REVIEWER)},
             {"/audit", "Audit log", R(AUDITOR) | R(ADMIN)}};
         html_f(&w->out, "<nav>");
@@ -308,6 +309,10 @@ static const web_route web_routes[] = {
     {"GET", "/audit", R(AUDITOR) | R(ADMIN), web_audit_page},
     {"GET", "/scans", INTEL, web_scans},
     {"GET", "/scans/", INTEL, web_scans},
+    {"GET", "/exhibits", INTEL, web_exhibits},
+    {"GET", "/exhibit/", INTEL, web_exhibit},
+    {"POST", "/exhibit/", INTEL, web_exhibit},
+    {"GET", "/lab/", INTEL, web_lab},
 };
 
 static const web_route *web_find(const char *method, const char *url, int *path_known)

@@ -101,6 +101,8 @@ const char *page_field(web_page *w, const char *name, char *buf, size_t cap);
 /* ---- pages (web_intel.c, web_kpi.c, web_review.c) ---------------------------------- */
 
 struct ward_intel;
+/* intel.db (with the server's key) for a page; NULL after sending a 503. */
+struct ward_intel *web_intel_open(web_page *w);
 /* Is a package held by `holder` in the user's compartment? */
 int web_covers(const web_page *w, struct ward_intel *in, const char *holder);
 /* Members of a parsed JSON object: a string ("" if absent), a number (0). */
@@ -115,5 +117,10 @@ void web_kpi(web_page *w);        /* web_kpi.c */
 void web_reviews(web_page *w);       /* GET /reviews, POST /reviews/N */
 void web_audit_page(web_page *w);
 void web_scans(web_page *w);         /* web_scans.c: /scans, /scans/UNIT/SCAN[/report.html] */
+/* Append s percent-encoded for a URL path segment (web_scans.c). */
+void web_url_escape(ward_strbuf *b, const char *s);
+void web_exhibits(web_page *w);      /* web_exhibits.c: /exhibits */
+void web_exhibit(web_page *w);       /* GET /exhibit/REF, POST /exhibit/REF/ACTION */
+void web_lab(web_page *w);           /* GET /lab/NAME: forecast and queue */
 
 #endif

@@ -27,7 +27,7 @@
 
 /* ---- reading intel.db --------------------------------------------------- */
 
-static ward_intel *intel_open(web_page *w)
+ward_intel *web_intel_open(web_page *w)
 {
     ward_intel *in = NULL;
     ward_error err;
@@ -167,7 +167,7 @@ static int is_open(const char *state)
 
 void web_queue(web_page *w)
 {
-    ward_intel *in = intel_open(w);
+    ward_intel *in = web_intel_open(w);
     if (!in)
         return;
     capture c;
@@ -511,7 +511,7 @@ void web_subject(web_page *w)
         return;
     }
     snprintf(sid, sizeof sid, "%.*s", (int)n, tail);
-    ward_intel *in = intel_open(w);
+    ward_intel *in = web_intel_open(w);
     if (!in)
         return;
     ward_intel_disposal d;
@@ -675,7 +675,7 @@ void web_package(web_page *w)
         page_message(w, 404, "Not found", "There is no such page.");
         return;
     }
-    ward_intel *in = intel_open(w);
+    ward_intel *in = web_intel_open(w);
     if (!in)
         return;
     capture c;
@@ -733,7 +733,7 @@ static void alert_row(web_page *w, ward_intel *in, yajl_val a)
 
 void web_alerts(web_page *w)
 {
-    ward_intel *in = intel_open(w);
+    ward_intel *in = web_intel_open(w);
     if (!in)
         return;
     capture c;

@@ -69,7 +69,7 @@ static int path_segment(const char *in, size_t n, char *out, size_t cap)
     return 0;
 }
 
-static void url_escape(ward_strbuf *b, const char *s)
+void web_url_escape(ward_strbuf *b, const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
@@ -106,9 +106,9 @@ static void list_unit(web_page *w, const char *root, const char *unit)
         gmtime_r(&st.st_mtime, &tm);
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
         ward_strbuf_addf(&w->out, "<tr><td><a href=\"/scans/");
-        url_escape(&w->out, unit);
+        web_url_escape(&w->out, unit);
         ward_strbuf_add(&w->out, "/", 1);
-        url_escape(&w->out, de->d_name);
+        web_url_escape(&w->out, de->d_name);
         html_f(&w->out, "\">%s</a></td><td>%s</td><td>%s</td></tr>\n", de->d_name, unit, when);
     }
     if (d)
@@ -147,9 +147,9 @@ static void scan_view(web_page *w, const char *unit, const char *scan, const cha
     snprintf(path, sizeof path, "%s/report.html", dir);
     if (access(path, R_OK) == 0) {
         ward_strbuf_add(&w->out, " <a href=\"/scans/", 17);
-        url_escape(&w->out, unit);
+        web_url_escape(&w->out, unit);
         ward_strbuf_add(&w->out, "/", 1);
-        url_escape(&w->out, scan);
+        web_url_escape(&w->out, scan);
         ward_strbuf_addf(&w->out, "/report.html\">The full report</a>.");
     }
     html_f(&w->out, "</p>\n<pre>%s</pre>\n", summary ? summary : "(no summary.txt)");

@@ -220,7 +220,7 @@ static void test_dispose_takes_merged(void **state)
 
 /* An intel.db of schema 1 (before retention) opens, gains the retention
  * columns with its data intact, and its subjects get dates at the first
- * refresh. Schema 1 is made from today's by dropping what steps 2 and 3
+ * refresh. Schema 1 is made from today's by dropping what steps 2 to 5
  * added. */
 static void test_migrate_from_schema_1(void **state)
 {
@@ -243,6 +243,8 @@ static void test_migrate_from_schema_1(void **state)
                                   "ALTER TABLE subjects DROP COLUMN disposed_removed;"
                                   "DROP INDEX package_events_package;"
                                   "DROP INDEX overrides_subject;"
+                                  "DROP TABLE exhibits; DROP TABLE exhibit_log;"
+                                  "DROP TABLE exhibit_scans; DROP TABLE labs;"
                                   "INSERT INTO subjects(id, created) VALUES(1, '2026-01-01T00:00:00Z');"
                                   "PRAGMA user_version = 1",
                                   NULL, NULL, NULL),
