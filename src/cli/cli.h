@@ -60,6 +60,7 @@ extern const cli_command cli_cmd_migrate;
 extern const cli_command cli_cmd_keys;
 extern const cli_command cli_cmd_release;
 extern const cli_command cli_cmd_intel;
+extern const cli_command cli_cmd_graph;
 
 /* The data directory: --data DIR if given, else $WARD_DATA, else
  * $HOME/.local/share/ward. Never NULL. */

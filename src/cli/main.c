@@ -22,6 +22,7 @@ static const cli_command *const commands[] = {
     &cli_cmd_keys,
     &cli_cmd_release,
     &cli_cmd_intel,
+    &cli_cmd_graph,
     &cli_cmd_migrate,
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
