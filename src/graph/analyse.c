@@ -31,25 +31,29 @@ ward_status ward_graph_neighbours(const ward_graph *g, uint32_t s, int depth, si
     ward_status rc = not_subject(g, s, err);
     if (rc)
         return rc;
-    int *d = malloc(g->n_node * sizeof *d);
-    uint32_t *q = malloc(g->n_node * sizeof *q), *from = malloc(g->n_node * sizeof *from);
+    /* calloc: large blocks come zeroed from the kernel page by page, so a
+     * small neighbourhood of a large graph touches only a few pages.
+     * d holds distance + 1 (0: not reached). */
+    int *d = calloc(g->n_node, sizeof *d);
+    uint32_t *q = calloc(g->n_node, sizeof *q), *from = calloc(g->n_node, sizeof *from);
     if (!d || !q || !from) {
         free(d), free(q), free(from);
         return oom(err);
     }
-    memset(d, 0xff, g->n_node * sizeof *d);   /* -1 */
     size_t head = 0, tail = 0;
-    q[tail++] = s, d[s] = 0, from[s] = s;
+    q[tail++] = s, d[s] = 1, from[s] = s;
     while (head < tail && (!max || tail < max)) {
         uint32_t u = q[head++];
-        if (d[u] >= depth)
+        if (d[u] > depth)
             continue;
         for (uint32_t j = g->pj_first[u]; j < g->pj_first[u + 1] && (!max || tail < max); j++) {
             uint32_t v = g->pj[j];
-            if (d[v] < 0)
+            if (!d[v])
                 d[v] = d[u] + 1, from[v] = u, q[tail++] = v;
         }
     }
+    for (size_t i = 0; i < tail; i++)
+        d[q[i]]--;
     *nodes = malloc(tail * sizeof **nodes);
     *dist = malloc(tail * sizeof **dist);
     *via = malloc(tail * sizeof **via);

@@ -30,7 +30,9 @@ static void radial(const ward_graph_view *v, double *x, double *y)
         for (size_t i = 0; i < v->n; i++) {
             if (v->dist[i] != r)
                 continue;
-            double a = on > 1 ? 2 * M_PI * (double)k / (double)on + r * 0.35 : 0;
+            /* rings turned by the golden angle: rings of one node each
+             * spread around the centre instead of lining up */
+            double a = 2 * M_PI * (double)k / (double)on + r * 2.39996;
             x[i] = W / 2 + (r ? r * step : 0) * cos(a);
             y[i] = H / 2 + (r ? r * step : 0) * sin(a);
             k++;
@@ -165,16 +167,20 @@ ward_status wg_write_svg(const ward_graph *g, const ward_graph_view *v, FILE *f,
         else
             fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\" "
                        "stroke=\"#333\"/>", x[i] - 5, y[i] - 5, n->refused ? "#fdd" : "#ffe8a0");
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">", x[i] + 13, y[i] + 4);
+        int left = x[i] > W * 0.6;   /* labels run towards the middle, not off the edge */
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\"%s>", x[i] + (left ? -13 : 13), y[i] + 4,
+                left ? " text-anchor=\"end\"" : "");
         if (other) {
             wg_xml(f, n->key);
             fputs(": held elsewhere, contact ", f);
             wg_xml(f, *n->holder ? n->holder : "the national desk");
         } else {
             wg_xml(f, n->key);
-            if (n->refused) {
-                fputs(" \xe2\x80\x94 not a link: ", f);
+            if (n->refused) {   /* the reason in full is the node's tooltip */
+                fputs(" \xe2\x80\x94 not a link</text><title>", f);
                 wg_xml(f, n->refused);
+                fputs("</title></g>\n", f);
+                continue;
             }
         }
         fputs("</text></g>\n", f);

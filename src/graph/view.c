@@ -32,13 +32,13 @@ long wg_view_pos(const ward_graph_view *v, uint32_t i)
     return -1;
 }
 
-/* From per-node distances (-1: not in the view) to a sorted view. */
+/* From per-node rings + 1 (0: not in the view) to a sorted view. */
 static ward_status from_marks(const ward_graph *g, const int *mark, int64_t centre,
                               ward_graph_view *v, ward_error *err)
 {
     size_t n = 0;
     for (uint32_t i = 0; i < g->n_node; i++)
-        n += mark[i] >= 0;
+        n += mark[i] > 0;
     v->nodes = malloc((n + 1) * sizeof *v->nodes);
     v->dist = malloc((n + 1) * sizeof *v->dist);
     v->mode = malloc(n + 1);
@@ -50,26 +50,25 @@ static ward_status from_marks(const ward_graph *g, const int *mark, int64_t cent
         return WARD_ENOMEM;
     }
     for (uint32_t i = 0; i < g->n_node; i++)
-        if (mark[i] >= 0)
-            v->nodes[v->n] = i, v->dist[v->n] = mark[i], v->mode[v->n++] = WARD_GV_SHOW;
+        if (mark[i] > 0)
+            v->nodes[v->n] = i, v->dist[v->n] = mark[i] - 1, v->mode[v->n++] = WARD_GV_SHOW;
     return WARD_OK;
 }
 
 /* Identifiers linking two subjects of the view join it (one hop further
  * out than the nearer of them, for the radial layout). */
-static void add_linking(const ward_graph *g, int *mark)
+static void add_linking(const ward_graph *g, int *mark, const uint32_t *subs, size_t n)
 {
-    for (uint32_t i = 0; i < g->n_node; i++) {
-        if (g->node[i].kind != WARD_GN_SUBJECT || mark[i] < 0)
-            continue;
+    for (size_t s = 0; s < n; s++) {
+        uint32_t i = subs[s];
         for (uint32_t j = g->pj_first[i]; j < g->pj_first[i + 1]; j++) {
             uint32_t o = g->pj[j], sh[16];
-            if (o < i || mark[o] < 0)
+            if (o < i || !mark[o])
                 continue;
             size_t k = ward_graph_shared(g, i, o, sh, 16);
-            int d = (mark[i] < mark[o] ? mark[i] : mark[o]) * 2 + 1;
+            int d = (mark[i] < mark[o] ? mark[i] : mark[o]) + 1;
             for (size_t x = 0; x < k; x++)
-                if (mark[sh[x]] < 0 || mark[sh[x]] > d)
+                if (!mark[sh[x]] || mark[sh[x]] > d)
                     mark[sh[x]] = d;
         }
     }
@@ -86,22 +85,21 @@ ward_status ward_graph_ego(const ward_graph *g, uint32_t s, int depth, size_t ma
     ward_status rc = ward_graph_neighbours(g, s, depth, max, &nodes, &dist, &via, &n, err);
     if (rc)
         return rc;
-    int *mark = malloc(g->n_node * sizeof *mark);
+    int *mark = calloc(g->n_node, sizeof *mark);   /* ring + 1; 0: not in the view */
     if (!mark) {
         free(nodes), free(dist), free(via);
         wg_set_error_oom(err);
         return WARD_ENOMEM;
     }
-    memset(mark, 0xff, g->n_node * sizeof *mark);
     /* subjects at even rings, identifiers between them at odd ones */
     for (size_t i = 0; i < n; i++)
-        mark[nodes[i]] = dist[i] * 2;
-    add_linking(g, mark);
+        mark[nodes[i]] = dist[i] * 2 + 1;
+    add_linking(g, mark, nodes, n);
     const uint32_t *e;
     size_t k = ward_graph_edges_of(g, s, &e);
     for (size_t i = 0; i < k; i++)   /* the centre's own, refused ones too */
-        if (mark[g->edge[e[i]].node] < 0)
-            mark[g->edge[e[i]].node] = 1;
+        if (!mark[g->edge[e[i]].node])
+            mark[g->edge[e[i]].node] = 2;
     rc = from_marks(g, mark, s, v, err);
     free(mark), free(nodes), free(dist), free(via);
     return rc;
@@ -111,17 +109,19 @@ ward_status ward_graph_component_view(const ward_graph *g, int32_t c, size_t max
                                       ward_graph_view *v, ward_error *err)
 {
     memset(v, 0, sizeof *v);
-    int *mark = malloc(g->n_node * sizeof *mark);
-    if (!mark) {
+    int *mark = calloc(g->n_node, sizeof *mark);
+    uint32_t *subs = malloc((g->n_node + 1) * sizeof *subs);
+    if (!mark || !subs) {
+        free(mark), free(subs);
         wg_set_error_oom(err);
         return WARD_ENOMEM;
     }
-    memset(mark, 0xff, g->n_node * sizeof *mark);
     size_t taken = 0;
     for (uint32_t i = 0; i < g->n_node && (!max || taken < max); i++)
         if (g->node[i].kind == WARD_GN_SUBJECT && g->node[i].component == c)
-            mark[i] = 0, taken++;
-    add_linking(g, mark);
+            mark[i] = 1, subs[taken++] = i;
+    add_linking(g, mark, subs, taken);
+    free(subs);
     ward_status rc = from_marks(g, mark, -1, v, err);
     for (size_t i = 0; !rc && i < v->n; i++)
         v->dist[i] = -1;

@@ -247,6 +247,7 @@ static const web_route web_routes[] = {
     {"GET", "/audit", R(AUDITOR) | R(ADMIN), web_audit_page},
     {"GET", "/scans", INTEL, web_scans},
     {"GET", "/scans/", INTEL, web_scans},
+    {"GET", "/graph/", INTEL, web_graph},
 };
 
 static const web_route *web_find(const char *method, const char *url, int *path_known)

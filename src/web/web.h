@@ -108,5 +108,6 @@ void web_kpi(web_page *w);        /* web_kpi.c */
 void web_reviews(web_page *w);       /* GET /reviews, POST /reviews/N */
 void web_audit_page(web_page *w);
 void web_scans(web_page *w);         /* web_scans.c: /scans, /scans/UNIT/SCAN[/report.html] */
+void web_graph(web_page *w);         /* web_graph.c: /graph/SUBJECT[?depth=N&format=F] */
 
 #endif

@@ -82,6 +82,16 @@ def serve_start(data, *extra):
     return int(open(pf).read())
 
 
+def find_playwright():
+    """The directory whose node_modules holds playwright-core
+    ($WARD_PLAYWRIGHT_DIR, then ~/.cache/ward-test), or None. Installs
+    nothing (web_app.sh has the fallback that does)."""
+    for d in (os.environ.get("WARD_PLAYWRIGHT_DIR"), os.path.expanduser("~/.cache/ward-test")):
+        if d and os.path.isdir(os.path.join(d, "node_modules", "playwright-core")):
+            return d
+    return None
+
+
 def api(port, path, key=None, body=None):
     """GET path, or POST the JSON text body, with an API key; (status, bytes)."""
     import http.client
