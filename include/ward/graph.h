@@ -90,8 +90,10 @@ ward_status ward_graph_build(ward_intel *in, ward_graph **out, uint64_t *unresol
                              ward_error *err);
 
 /* Building by hand (tests, other sources such as exhibits): new, add
- * subjects and links (ward_intel_link's fields; strings are copied), then
- * finish, after which the graph answers questions. */
+ * every subject (in ascending subject order; WARD_EINVAL otherwise), then
+ * links (ward_intel_link's fields; strings are copied; a link to a subject
+ * not added is ignored, as is a field that links nothing), then finish,
+ * after which the graph answers questions and takes nothing more. */
 ward_status ward_graph_new(const ward_graph_limits *lim, ward_graph **out, ward_error *err);
 ward_status ward_graph_add_subject(ward_graph *g, int64_t subject, const char *id,
                                    const char *holder, ward_error *err);

@@ -379,21 +379,16 @@ static int do_export(const ward_graph *g, const graph_args *a, FILE *out, int eg
         if (rc)
             return rc;
         st = ward_graph_component_view(g, c, 0, &v, &err);
-    } else {
-        st = ward_graph_component_view(g, -2, 0, &v, &err);   /* none: then all nodes */
-        if (!st) {
-            ward_graph_view_free(&v);
-            size_t n = ward_graph_node_count(g);
-            v.nodes = malloc((n + 1) * sizeof *v.nodes);
-            v.dist = malloc((n + 1) * sizeof *v.dist);
-            v.mode = malloc(n + 1);
-            v.centre = -1;
-            if (!v.nodes || !v.dist || !v.mode)
-                st = WARD_ENOMEM;
-            for (size_t i = 0; !st && i < n; i++)
-                v.nodes[i] = (uint32_t)i, v.dist[i] = -1, v.mode[i] = WARD_GV_SHOW;
-            v.n = st ? 0 : n;
-        }
+    } else {   /* neither: the whole graph */
+        size_t n = ward_graph_node_count(g);
+        v.nodes = malloc((n + 1) * sizeof *v.nodes);
+        v.dist = malloc((n + 1) * sizeof *v.dist);
+        v.mode = malloc(n + 1);
+        v.centre = -1;
+        st = v.nodes && v.dist && v.mode ? WARD_OK : WARD_ENOMEM;
+        for (size_t i = 0; !st && i < n; i++)
+            v.nodes[i] = (uint32_t)i, v.dist[i] = -1, v.mode[i] = WARD_GV_SHOW;
+        v.n = st ? 0 : n;
     }
     if (!st)
         st = ward_graph_write(g, &v, (ward_graph_format)fmt, out, &err);

@@ -156,6 +156,11 @@ ward_status ward_graph_new(const ward_graph_limits *lim, ward_graph **out, ward_
 ward_status ward_graph_add_subject(ward_graph *g, int64_t subject, const char *id,
                                    const char *holder, ward_error *err)
 {
+    /* subject_node() finds subjects by binary search over the first nodes */
+    if (g->finished || (g->n_node && (g->node[g->n_node - 1].kind != WARD_GN_SUBJECT ||
+                                      g->subject_num[g->n_node - 1] >= subject)))
+        return ward_fail(err, WARD_EINVAL, "graph: subjects are added first, in ascending "
+                                           "order, before finishing (%s)", id);
     int64_t i = node_get(g, WARD_GN_SUBJECT, id);
     char *h = i >= 0 ? wg_strdup(g, holder ? holder : "") : NULL;
     if (!h) {
@@ -211,6 +216,8 @@ static uint64_t name_hash(const char *s)
 
 ward_status ward_graph_add_link(ward_graph *g, const ward_intel_link *l, ward_error *err)
 {
+    if (g->finished)
+        return ward_fail(err, WARD_EINVAL, "graph: finished; nothing can be added");
     int kind = kind_of_field(l->field);
     if (kind < 0)
         return WARD_OK;   /* not a linking field */

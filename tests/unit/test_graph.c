@@ -216,6 +216,11 @@ static void test_path_with_evidence(void **state)
     assert_int_equal(dist[n - 1], 1);
     free(nodes), free(dist), free(via);
     ward_graph_free(g);
+    /* misuse is refused, not a wrong answer: subjects first, ascending */
+    assert_int_equal(ward_graph_new(NULL, &g, NULL), WARD_OK);
+    subject(g, 2, "unit-a");
+    assert_int_equal(ward_graph_add_subject(g, 1, "S000001", "unit-a", NULL), WARD_EINVAL);
+    ward_graph_free(g);
 }
 
 static int unit_a(void *ctx, const char *holder)
