@@ -314,6 +314,47 @@ ward_status ward_intel_feedback(ward_intel *in, const char *source, FILE *out,
  * quarantined values. */
 ward_status ward_intel_report(ward_intel *in, time_t now, FILE *out, ward_error *err);
 
+/* ---- link material (for the graph room, ward/graph.h) --------------------- */
+
+/* One identifier or file a resolved subject's record carries. Strings are
+ * valid during the callback only. */
+typedef struct ward_intel_link {
+    int64_t record, subject;
+    const char *field;     /* "email", "phone", "screen_name", "ip", "file_hash", "series" */
+    const char *value;     /* normalised ("" if it has none); ip: the address, or
+                            * "ADDR port P" behind CGNAT, as the resolver keys it */
+    const char *raw;       /* as received */
+    const char *time;      /* when: the IP event's time, else the incident's, else the
+                            * list's arrival (text as stored) */
+    const char *source;    /* the list (batch source) it came on */
+    const char *refused;   /* non-NULL: why ward never links people through this value
+                            * (CGNAT without a port, no settled timestamp) */
+    const char *name;      /* the record's normalised name, "" if none */
+    int by_person;         /* the value was settled by a person (clarify) */
+} ward_intel_link;
+
+/* Non-zero stops the walk (out of memory). */
+typedef int (*ward_intel_link_fn)(void *ctx, const ward_intel_link *l);
+/* Every link value of every record that belongs to a subject (status ok or
+ * settled by a person; IP events marked unusable come with `refused`),
+ * then every hash-set hit that names a series, in one read snapshot.
+ * *unresolved (may be NULL): records not yet grouped into a subject (run
+ * resolve), which are not examined. */
+ward_status ward_intel_links(ward_intel *in, ward_intel_link_fn fn, void *ctx,
+                             uint64_t *unresolved, ward_error *err);
+/* holder: the unit holding its newest package ("" if none yet). */
+typedef int (*ward_intel_subject_fn)(void *ctx, int64_t subject, const char *id,
+                                     const char *holder, const char *created);
+/* Every active subject, by id. */
+ward_status ward_intel_link_subjects(ward_intel *in, ward_intel_subject_fn fn, void *ctx,
+                                     ward_error *err);
+/* The resolver's limits (intel-resolve.conf): an identifier held by more
+ * than frequency_cap records, or by records under more than shared_names
+ * different names, links no one; IP events further apart than
+ * ip_window_hours say nothing. */
+void ward_intel_link_limits(ward_intel *in, int *frequency_cap, int *shared_names,
+                            int *ip_window_hours);
+
 #ifdef __cplusplus
 }
 #endif

@@ -67,6 +67,7 @@ extern const cli_command cli_cmd_doctor;
 extern const cli_command cli_cmd_backup;
 extern const cli_command cli_cmd_restore;
 extern const cli_command cli_cmd_exhibit;
+extern const cli_command cli_cmd_graph;
 
 /* The data directory: --data DIR if given, else $WARD_DATA, else
  * $HOME/.local/share/ward. Never NULL. */

@@ -313,6 +313,7 @@ static const web_route web_routes[] = {
     {"GET", "/exhibit/", INTEL, web_exhibit},
     {"POST", "/exhibit/", INTEL, web_exhibit},
     {"GET", "/lab/", INTEL, web_lab},
+    {"GET", "/graph/", INTEL, web_graph},
 };
 
 static const web_route *web_find(const char *method, const char *url, int *path_known)

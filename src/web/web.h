@@ -122,5 +122,6 @@ void web_url_escape(ward_strbuf *b, const char *s);
 void web_exhibits(web_page *w);      /* web_exhibits.c: /exhibits */
 void web_exhibit(web_page *w);       /* GET /exhibit/REF, POST /exhibit/REF/ACTION */
 void web_lab(web_page *w);           /* GET /lab/NAME: forecast and queue */
+void web_graph(web_page *w);         /* web_graph.c: /graph/SUBJECT[?depth=N&format=F] */
 
 #endif

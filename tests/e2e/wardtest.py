@@ -58,6 +58,22 @@ def http_req(port, method, path, form=None, cookies=None, headers=None):
     return r.status, data, r
 
 
+def web_login(port, name, password):
+    """Log in to the web application as name; returns the session cookie as
+    a dict for http_req. The form's token is bound to the nonce cookie the
+    login page sets, so both are sent back as a browser would."""
+    import re
+    st, page, r = http_req(port, "GET", "/login")
+    tok = re.search(r'name="login_token" value="(\w+)"', page).group(1)
+    nonce = re.match(r"ward_login=([^;]*)", r.getheader("Set-Cookie")).group(1)
+    st, page, r = http_req(port, "POST", "/login",
+                           {"login_token": tok, "user": name, "password": password},
+                           {"ward_login": nonce})
+    expect(st == 303, f"login {name}: {st}")
+    return {"ward_session": re.match(r"ward_session=([^;]*)",
+                                     r.getheader("Set-Cookie")).group(1)}
+
+
 _servers = []
 
 
@@ -80,6 +96,16 @@ def serve_start(data, *extra):
         time.sleep(0.05)
     expect(os.path.exists(pf) and open(pf).read().strip(), f"{data} started (see {data}.log)")
     return int(open(pf).read())
+
+
+def find_playwright():
+    """The directory whose node_modules holds playwright-core
+    ($WARD_PLAYWRIGHT_DIR, then ~/.cache/ward-test), or None. Installs
+    nothing (web_app.sh has the fallback that does)."""
+    for d in (os.environ.get("WARD_PLAYWRIGHT_DIR"), os.path.expanduser("~/.cache/ward-test")):
+        if d and os.path.isdir(os.path.join(d, "node_modules", "playwright-core")):
+            return d
+    return None
 
 
 def api(port, path, key=None, body=None):

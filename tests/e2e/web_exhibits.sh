@@ -70,13 +70,7 @@ def req(method, path, form=None, cookies=None):
     return http_req(port, method, path, form, cookies)
 
 def session(name):
-    st, page, r = req("GET", "/login")
-    tok = re.search(r'name="login_token" value="(\w+)"', page).group(1)
-    nonce = re.match(r"ward_login=([^;]*)", r.getheader("Set-Cookie")).group(1)
-    st, page, r = req("POST", "/login", {"login_token": tok, "user": name, "password": PW},
-                      {"ward_login": nonce})
-    expect(st == 303, f"login {name}: {st}")
-    return {"ward_session": re.match(r"ward_session=([^;]*)", r.getheader("Set-Cookie")).group(1)}
+    return web_login(port, name, PW)
 
 swp = session("swp")
 st, page, _ = req("GET", "/exhibits", cookies=swp)
