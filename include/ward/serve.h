@@ -83,6 +83,11 @@ ward_status ward_apikey_revoke(const char *datadir, const char *id, const char *
 ward_status ward_serve_audit_verify(const char *datadir, uint64_t *records, char head[65],
                                     ward_error *err);
 
+/* Convert a plaintext service.db to one encrypted with the key in key_file
+ * (as ward_intel_encrypt does intel.db); nothing may have it open. No
+ * service.db, or one already encrypted with that key: nothing to do. */
+ward_status ward_serve_encrypt(const char *datadir, const char *key_file, ward_error *err);
+
 /* ---- the server ------------------------------------------------------------- */
 
 typedef struct ward_serve_opts {
@@ -105,7 +110,7 @@ typedef struct ward_serve_opts {
     const char *release_root; /* served under /v1/releases/ (NULL: <datadir>/releases) */
     const char *scans_root;   /* scan reports browsable at /scans: UNIT/SCAN/ folders
                                  of `ward scan --out` (NULL: none) */
-    const char *intel_key_file; /* intel.db's key (NULL: intel.db in clear) */
+    const char *intel_key_file; /* intel.db's and service.db's key (NULL: in clear) */
 } ward_serve_opts;
 void ward_serve_opts_default(ward_serve_opts *opts);
 

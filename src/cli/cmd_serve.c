@@ -91,9 +91,9 @@ static const char help[] =
 "                         DIR/UNIT/SCAN/ are 'ward scan --out' folders, UNIT a\n"
 "                         force or hub; each unit sees its own (docs/web.md)\n"
 "    --port-file FILE     write the bound port here once listening\n"
-"    --key-file FILE      intel.db is encrypted with the key in FILE (default\n"
-"                         $WARD_INTEL_KEY_FILE) for the intelligence pages;\n"
-"                         a key file ward would refuse stops it starting\n"
+"    --key-file FILE      intel.db and service.db are encrypted with the key\n"
+"                         in FILE (default $WARD_INTEL_KEY_FILE); a key file\n"
+"                         ward would refuse stops it starting\n"
 "\n"
 "EXIT STATUS\n"
 "    0 stopped by a signal; 2 usage; 3 no store in the data directory or a\n"
@@ -299,6 +299,10 @@ static int run_serve(int argc, char **argv)
         cli_error("serve", "%s", kerr.message);
         return cli_exit_for(kst);
     }
+    /* the library's calls by data directory (the web audit page's chain
+     * check) open service.db with the key the environment names */
+    if (a.o.intel_key_file && setenv("WARD_INTEL_KEY_FILE", a.o.intel_key_file, 1) != 0)
+        return cli_exit_for(WARD_ENOMEM);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);

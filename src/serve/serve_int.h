@@ -19,6 +19,10 @@
 typedef struct svc_state svc_state; /* one connection behind a mutex */
 
 ward_status svc_open(const char *datadir, svc_state **out, ward_error *err);
+/* key_file: service.db is encrypted with it (store/crypt.h); svc_open
+ * takes $WARD_INTEL_KEY_FILE's. */
+ward_status svc_open_keyed(const char *datadir, const char *key_file, svc_state **out,
+                           ward_error *err);
 void svc_close(svc_state *s);
 
 /* The connection, under the state's mutex, for the web application's

@@ -469,7 +469,8 @@ static ward_status open_state(ward_server *s, ward_error *err)
     s->ctx.match_opts = mo;
     ward_status rc = ward_match_open(s->ctx.opts.datadir, &mo, &s->ctx.match, err);
     if (rc == WARD_OK)
-        rc = svc_open(s->ctx.opts.datadir, &s->ctx.state, err);
+        rc = svc_open_keyed(s->ctx.opts.datadir, s->ctx.opts.intel_key_file, &s->ctx.state,
+                            err);
     if (rc == WARD_OK && !(s->ctx.auth = svc_auth_new(s->ctx.state)))
         rc = ward_fail(err, WARD_ENOMEM, "out of memory");
     if (rc == WARD_OK)
