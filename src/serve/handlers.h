@@ -23,6 +23,7 @@ typedef struct svc_ctx {
     double started;
     int port;
     struct ward_server *server;
+    _Atomic long long internal_logged; /* svc_log_internal: second last logged */
 } svc_ctx;
 
 typedef struct svc_request {
@@ -59,6 +60,9 @@ void svc_error(svc_reply *rep, int status, const char *code, const char *fmt, ..
 /* A 200 (or `status`) reply with the generator's JSON. */
 void svc_json_reply(svc_reply *rep, int status, yajl_gen g);
 double svc_mono(void);
+/* An internal failure's details (store URLs, libpq's words) go to the
+ * server's stderr, one line a second at most, never to a client. */
+void svc_log_internal(svc_ctx *ctx, const char *what, const char *msg);
 int svc_parse_address(const char *addr, int port, struct sockaddr_storage *out);
 /* A query-string argument of the request, or NULL. */
 const char *svc_arg(const svc_request *req, const char *name);
