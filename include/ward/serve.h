@@ -88,6 +88,27 @@ ward_status ward_serve_audit_verify(const char *datadir, uint64_t *records, char
  * service.db, or one already encrypted with that key: nothing to do. */
 ward_status ward_serve_encrypt(const char *datadir, const char *key_file, ward_error *err);
 
+/* Signed checkpoints of the audit log (docs/security.md, "Audit
+ * checkpoints"): one line, "ward-audit-checkpoint/1 seq=S records=N
+ * head=HEX at=TIME key=ID sig=BASE64", signed with the node's Ed25519 key
+ * (<datadir>/keys/release.key, 'ward keys generate'). */
+#define WARD_AUDIT_CHECKPOINT_MAX 320
+
+/* A checkpoint of the log now, in line (no newline); the taking is itself
+ * audited. WARD_ENOTFOUND/WARD_EIO when the node has no key. */
+ward_status ward_audit_checkpoint(const char *datadir, char line[WARD_AUDIT_CHECKPOINT_MAX],
+                                  ward_error *err);
+
+/* ward_serve_audit_verify, and the log checked against every checkpoint in
+ * file (one a line; a syslog prefix before each is skipped), each signed by
+ * the node's key or a trusted one: WARD_EFORMAT when one is badly signed,
+ * when a record a checkpoint names has another hash or position (rewritten,
+ * or rolled back and written on), or when the log ends before one
+ * (truncated, or rolled back). *checkpoints gets how many were checked. */
+ward_status ward_serve_audit_verify_checkpoints(const char *datadir, const char *file,
+                                                uint64_t *records, char head[65],
+                                                size_t *checkpoints, ward_error *err);
+
 /* ---- the server ------------------------------------------------------------- */
 
 typedef struct ward_serve_opts {
@@ -111,6 +132,10 @@ typedef struct ward_serve_opts {
     const char *scans_root;   /* scan reports browsable at /scans: UNIT/SCAN/ folders
                                  of `ward scan --out` (NULL: none) */
     const char *intel_key_file; /* intel.db's and service.db's key (NULL: in clear) */
+    const char *checkpoint_file; /* signed audit checkpoints appended here (NULL:
+                                    <datadir>/audit-checkpoints), and to syslog */
+    int64_t checkpoint_records;  /* one every this many audit records (1000) */
+    double checkpoint_minutes;   /* or after this long, if any was added (60) */
 } ward_serve_opts;
 void ward_serve_opts_default(ward_serve_opts *opts);
 

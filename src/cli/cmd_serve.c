@@ -23,6 +23,8 @@ static const char help[] =
 "               [--max-batch N] [--timeout S] [--max-connections N]\n"
 "               [--per-ip N] [--reload-interval S] [--radius R] [--max-pixels N]\n"
 "               [--reporter NAME] [--releases DIR] [--scans DIR] [--port-file FILE]\n"
+"               [--checkpoint-file FILE] [--checkpoint-records N]\n"
+"               [--checkpoint-minutes M]\n"
 "\n"
 "DESCRIPTION\n"
 "    Answers platforms that check uploads against the hash sets of the data\n"
@@ -94,6 +96,12 @@ static const char help[] =
 "    --key-file FILE      intel.db and service.db are encrypted with the key\n"
 "                         in FILE (default $WARD_INTEL_KEY_FILE); a key file\n"
 "                         ward would refuse stops it starting\n"
+"    --checkpoint-file FILE  signed audit checkpoints are appended here\n"
+"                         (default DIR/audit-checkpoints) and to syslog;\n"
+"                         ship them elsewhere ('ward audit', docs/security.md)\n"
+"    --checkpoint-records N  a checkpoint every N audit records (default\n"
+"                         1000), looked at each reload interval\n"
+"    --checkpoint-minutes M  or after M minutes when any was added (default 60)\n"
 "\n"
 "EXIT STATUS\n"
 "    0 stopped by a signal; 2 usage; 3 no store in the data directory or a\n"
@@ -108,7 +116,7 @@ static const char help[] =
 enum { OPT_TLS_CERT = 256, OPT_TLS_KEY, OPT_THREADS, OPT_MAX_UPLOAD, OPT_MAX_JSON,
        OPT_MAX_BATCH, OPT_TIMEOUT, OPT_MAX_CONN, OPT_PER_IP, OPT_RELOAD, OPT_RADIUS,
        OPT_REPORTER, OPT_RELEASES, OPT_PORT_FILE, OPT_DATA, OPT_LISTEN, OPT_MAX_PIXELS, OPT_SCANS,
-       OPT_KEY_FILE };
+       OPT_KEY_FILE, OPT_CP_FILE, OPT_CP_RECORDS, OPT_CP_MINUTES };
 
 static const struct option long_opts[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
@@ -130,6 +138,9 @@ static const struct option long_opts[] = {
     {"releases", required_argument, NULL, OPT_RELEASES},
     {"port-file", required_argument, NULL, OPT_PORT_FILE},
     {"key-file", required_argument, NULL, OPT_KEY_FILE},
+    {"checkpoint-file", required_argument, NULL, OPT_CP_FILE},
+    {"checkpoint-records", required_argument, NULL, OPT_CP_RECORDS},
+    {"checkpoint-minutes", required_argument, NULL, OPT_CP_MINUTES},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
@@ -203,6 +214,13 @@ static int parse_one(int c, const char *arg, serve_args *a)
     case OPT_SCANS: a->o.scans_root = arg; return 0;
     case OPT_PORT_FILE: a->port_file = arg; return 0;
     case OPT_KEY_FILE: a->o.intel_key_file = arg; return 0;
+    case OPT_CP_FILE: a->o.checkpoint_file = arg; return 0;
+    case OPT_CP_RECORDS:
+        if (parse_uint(arg, 1, 1000000000, &v)) return cli_usage("serve", "--checkpoint-records: a count");
+        a->o.checkpoint_records = (int64_t)v; return 0;
+    case OPT_CP_MINUTES:
+        if (cli_parse_seconds(arg, 0.01, 525600, &d)) return cli_usage("serve", "--checkpoint-minutes: minutes");
+        a->o.checkpoint_minutes = d; return 0;
     case OPT_THREADS:
         if (parse_uint(arg, 1, 256, &v)) return cli_usage("serve", "--threads: 1..256");
         a->o.threads = (int)v; return 0;

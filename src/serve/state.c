@@ -457,15 +457,22 @@ ward_status ward_serve_audit_verify(const char *datadir, uint64_t *records, char
     ward_status rc = svc_open(datadir, &s, err);
     if (rc != WARD_OK)
         return rc;
+    rc = svc_audit_walk(s, NULL, NULL, records, head, err);
+    svc_close(s);
+    return rc;
+}
+
+ward_status svc_audit_walk(svc_state *s, svc_audit_fn each, void *ctx, uint64_t *records,
+                           char head[65], ward_error *err)
+{
+    ward_status rc = WARD_OK;
     wsql_stmt *st;
     char prev[65] = "0000000000000000000000000000000000000000000000000000000000000000";
     uint64_t n = 0;
     if (wsql_prepare_v2(s->db, "SELECT seq,at,actor,action,object,detail,prev,hash FROM audit"
                                " WHERE seq > ? ORDER BY seq LIMIT " AUDIT_PAGE_SQL,
                         -1, &st, NULL) != SQLITE_OK) {
-        rc = db_fail(s, err, "reading the audit log");
-        svc_close(s);
-        return rc;
+        return db_fail(s, err, "reading the audit log");
     }
     int64_t after = INT64_MIN;
     int page;
@@ -488,12 +495,13 @@ ward_status ward_serve_audit_verify(const char *datadir, uint64_t *records, char
             memcpy(prev, h, sizeof prev);
             n++;
             page++;
+            if (rc == WARD_OK && each)
+                rc = each(ctx, after, n, h, err);
         }
         if (rc == WARD_OK && step != SQLITE_DONE) /* not "intact" after reading half */
             rc = db_fail(s, err, "reading the audit log");
     } while (rc == WARD_OK && page == AUDIT_PAGE);
     wsql_finalize(st);
-    svc_close(s);
     if (records)
         *records = n;
     if (head)
