@@ -119,7 +119,11 @@ ward_status wi_sqlfail(ward_intel *in, ward_error *err, const char *what)
     if ((rc == SQLITE_IOERR || rc == SQLITE_CORRUPT) && wsql_sqlite(in->db) &&
         ward_crypt_failure(wsql_sqlite(in->db), detail, sizeof detail)) /* which page */
         return ward_fail(err, WARD_EFORMAT, "%s: %s: %s", in->path, what, detail);
-    ward_status st = rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_IOERR ||
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+        return ward_fail(err, WARD_EBUSY, "%s: %s: the store is busy: another process held "
+                                          "its write lock past the wait; retry (%s)",
+                         in->path, what, wsql_errmsg(in->db));
+    ward_status st = rc == SQLITE_IOERR ||
                      rc == SQLITE_FULL || rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY
                          ? WARD_EIO
                      : rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT ? WARD_EFORMAT

@@ -27,9 +27,10 @@ ward_status wst_sqlfail(ward_store *s, ward_error *err, int rc, const char *what
     switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-        return ward_fail(err, WARD_EIO,
-                         "%s: store is locked by another process (%s): %s", path,
-                         what, msg);
+        return ward_fail(err, WARD_EBUSY,
+                         "%s: the store is busy: another process held its write lock for "
+                         "over %d s (%s: %s); nothing was changed, retry", path,
+                         BUSY_TIMEOUT_MS / 1000, what, msg);
     case SQLITE_NOTADB:
     case SQLITE_CORRUPT:
         st = WARD_EFORMAT;
