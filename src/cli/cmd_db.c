@@ -86,6 +86,8 @@ static const char help[] =
 "                    PostgreSQL: invalid indexes, unvalidated constraints,\n"
 "                    meta rows, removal history) and the index (structure\n"
 "                    and content digest); exit 3 if either is damaged.\n"
+"                    Says when the index is behind the store (built from\n"
+"                    an older revision: rebuild with 'ward db index').\n"
 "    init            Create the store. --store URL points the data\n"
 "                    directory at a PostgreSQL server instead (written to\n"
 "                    DATADIR/store.url, mode 0600) and creates the store's\n"
