@@ -28,7 +28,10 @@ lock = store_write_lock("d", "store")
 t0 = time.time()
 p = subprocess.Popen([WARD, "db", "import", "--list", "b", list_file(2)],
                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-time.sleep(12.0)                              # past the import's 10 s wait
+# The import waits 10 s for the lock, fails, and waits up to 10 s more to
+# write its failed row: release in the middle of the second wait, with 5 s
+# either side for a slow start (sanitizers, a loaded machine).
+time.sleep(15.0)
 lock.release()
 err = p.communicate(timeout=60)[1].decode()
 expect(p.returncode == 6, f"lock timeout exits 6, not {p.returncode}: {err}")
