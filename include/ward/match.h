@@ -64,6 +64,12 @@ typedef struct ward_match_result {
     ward_match_hit *hits;       /* exact hits first, then PDQ by distance */
     int alert;                  /* some hit has class "alert" */
     uint64_t store_revision;    /* the snapshot that answered */
+    /* Not "": the hash-set store could not be read (a PostgreSQL server
+     * gone away), so the hits come from the index alone: entry id, kind,
+     * distance and (exact hits) the hash, list and category NULL, and
+     * alert set, so that nothing known passes unseen. The store's message,
+     * for the operator's log, not for clients. */
+    char store_error[256];
     void *priv_;                /* string storage; do not touch */
 } ward_match_result;
 void ward_match_result_free(ward_match_result *r);

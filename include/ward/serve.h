@@ -87,6 +87,32 @@ ward_status ward_serve_audit_verify(const char *datadir, uint64_t *records, char
 ward_status ward_serve_audit_append(const char *datadir, const char *actor, const char *action,
                                     const char *object, const char *detail, ward_error *err);
 
+/* Convert a plaintext service.db to one encrypted with the key in key_file
+ * (as ward_intel_encrypt does intel.db); nothing may have it open. No
+ * service.db, or one already encrypted with that key: nothing to do. */
+ward_status ward_serve_encrypt(const char *datadir, const char *key_file, ward_error *err);
+
+/* Signed checkpoints of the audit log (docs/security.md, "Audit
+ * checkpoints"): one line, "ward-audit-checkpoint/1 seq=S records=N
+ * head=HEX at=TIME key=ID sig=BASE64", signed with the node's Ed25519 key
+ * (<datadir>/keys/release.key, 'ward keys generate'). */
+#define WARD_AUDIT_CHECKPOINT_MAX 320
+
+/* A checkpoint of the log now, in line (no newline); the taking is itself
+ * audited. WARD_ENOTFOUND/WARD_EIO when the node has no key. */
+ward_status ward_audit_checkpoint(const char *datadir, char line[WARD_AUDIT_CHECKPOINT_MAX],
+                                  ward_error *err);
+
+/* ward_serve_audit_verify, and the log checked against every checkpoint in
+ * file (one a line; a syslog prefix before each is skipped), each signed by
+ * the node's key or a trusted one: WARD_EFORMAT when one is badly signed,
+ * when a record a checkpoint names has another hash or position (rewritten,
+ * or rolled back and written on), or when the log ends before one
+ * (truncated, or rolled back). *checkpoints gets how many were checked. */
+ward_status ward_serve_audit_verify_checkpoints(const char *datadir, const char *file,
+                                                uint64_t *records, char head[65],
+                                                size_t *checkpoints, ward_error *err);
+
 /* ---- the server ------------------------------------------------------------- */
 
 /* What the server tells its log (ward_serve_opts.log): a request answered,
@@ -124,7 +150,11 @@ typedef struct ward_serve_opts {
     const char *release_root; /* served under /v1/releases/ (NULL: <datadir>/releases) */
     const char *scans_root;   /* scan reports browsable at /scans: UNIT/SCAN/ folders
                                  of `ward scan --out` (NULL: none) */
-    const char *intel_key_file; /* intel.db's key (NULL: intel.db in clear) */
+    const char *intel_key_file; /* intel.db's and service.db's key (NULL: in clear) */
+    const char *checkpoint_file; /* signed audit checkpoints appended here (NULL:
+                                    <datadir>/audit-checkpoints), and to syslog */
+    int64_t checkpoint_records;  /* one every this many audit records (1000) */
+    double checkpoint_minutes;   /* or after this long, if any was added (60) */
     /* Called from the serving threads for each reload, and for each request
      * when log_requests is set; it must be thread-safe. NULL: no log. */
     void (*log)(void *ctx, const ward_serve_event *ev);

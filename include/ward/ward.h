@@ -33,7 +33,9 @@ typedef enum ward_status {
     WARD_EUNSUPPORTED,/* input is well formed but a variant ward cannot handle */
     WARD_ELIMIT,      /* input refused by a resource limit (pixels, size, ...) */
     WARD_ENOTFOUND,   /* the thing asked for does not exist */
-    WARD_EINTERNAL    /* a bug or an unexpected library failure */
+    WARD_EINTERNAL,   /* a bug or an unexpected library failure */
+    WARD_EBUSY        /* a store's write lock stayed held by another process
+                         past the wait (10 s): nothing was changed; retry */
 } ward_status;
 
 typedef struct ward_error {

@@ -36,6 +36,7 @@ int cli_exit_for(ward_status st)
     case WARD_EIO: return WARD_EXIT_IO;
     case WARD_ENOMEM: case WARD_EINTERNAL: return WARD_EXIT_INTERNAL;
     case WARD_EINVAL: return WARD_EXIT_USAGE;
+    case WARD_EBUSY: return WARD_EXIT_BUSY;
     default: return WARD_EXIT_DATA;
     }
 }

@@ -17,7 +17,8 @@ enum {
     WARD_EXIT_USAGE = 2,    /* bad command line */
     WARD_EXIT_DATA = 3,     /* input or store unusable (bad format, refused) */
     WARD_EXIT_IO = 4,       /* could not write output or access the store */
-    WARD_EXIT_INTERNAL = 5  /* out of memory or a bug */
+    WARD_EXIT_INTERNAL = 5, /* out of memory or a bug */
+    WARD_EXIT_BUSY = 6      /* a store stayed locked by another process: retry */
 };
 
 typedef struct cli_command {

@@ -3,10 +3,12 @@
  */
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <ward/serve.h>
 
 static const char help[] =
@@ -14,7 +16,8 @@ static const char help[] =
 "    ward audit - verify the audit log\n"
 "\n"
 "SYNOPSIS\n"
-"    ward audit verify [--data DIR]\n"
+"    ward audit verify [--data DIR] [--checkpoint FILE]\n"
+"    ward audit checkpoint [--data DIR] [--out FILE]\n"
 "\n"
 "DESCRIPTION\n"
 "    Every change the match service makes (API keys, match events,\n"
@@ -26,20 +29,52 @@ static const char help[] =
 "    'verify' recomputes the chain from the first record and names the\n"
 "    first one that does not follow.\n"
 "\n"
-"    The chain shows tampering by anyone who cannot also rewrite every later\n"
-"    record. It cannot show records dropped from the end: keep the head hash\n"
-"    it prints somewhere else (a ticket, a printout, another machine) and\n"
-"    compare it later.\n"
+"    The chain alone cannot show records dropped from the end, the log\n"
+"    rolled back to an older copy, or the whole chain rewritten. Signed\n"
+"    checkpoints anchor it: 'checkpoint' signs the log's last record, its\n"
+"    hash, the number of records and the time with the node's key\n"
+"    ('ward keys generate'), prints the line and appends it to FILE; ward\n"
+"    serve writes one every --checkpoint-records records or\n"
+"    --checkpoint-minutes minutes (and GET /v1/audit/checkpoint). Ship the\n"
+"    lines elsewhere; 'verify --checkpoint FILE' checks the log against\n"
+"    every checkpoint in FILE (signature, record, hash, position).\n"
 "\n"
 "EXIT STATUS\n"
-"    0 the chain is intact; 3 it is broken; 4 the log cannot be read.\n";
+"    0 the chain is intact (and matches every checkpoint); 3 it is broken,\n"
+"    or a checkpoint is badly signed or does not match; 4 the log or FILE\n"
+"    cannot be read, or no signing key (checkpoint).\n";
+
+static int checkpoint(const char *data, const char *out)
+{
+    char line[WARD_AUDIT_CHECKPOINT_MAX];
+    ward_error err;
+    ward_status st = ward_audit_checkpoint(cli_data_dir(data), line, &err);
+    if (st != WARD_OK) {
+        cli_error("audit", "%s", err.message);
+        return WARD_EXIT_IO;
+    }
+    printf("%s\n", line);   /* shown even when FILE fails: it is taken */
+    FILE *f = out ? fopen(out, "ae") : NULL;
+    int bad = out && (!f || fprintf(f, "%s\n", line) < 0 || fflush(f) != 0 ||
+                      fsync(fileno(f)) != 0);
+    int e = errno;
+    if (f && fclose(f) != 0)
+        bad = 1;
+    if (bad) {
+        cli_error("audit", "cannot append to %s: %s", out, strerror(e));
+        return WARD_EXIT_IO;
+    }
+    return WARD_EXIT_OK;
+}
 
 static int run_audit(int argc, char **argv)
 {
     static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+                                         {"checkpoint", required_argument, NULL, 'c'},
+                                         {"out", required_argument, NULL, 'o'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *data = NULL;
+    const char *data = NULL, *cp = NULL, *out = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -47,21 +82,35 @@ static int run_audit(int argc, char **argv)
             cli_print_help(&cli_cmd_audit);
             return WARD_EXIT_OK;
         }
-        if (c != 'd')
+        if (c == 'd')
+            data = optarg;
+        else if (c == 'c')
+            cp = optarg;
+        else if (c == 'o')
+            out = optarg;
+        else
             return cli_usage("audit", "bad option");
-        data = optarg;
     }
-    if (optind + 1 != argc || strcmp(argv[optind], "verify") != 0)
-        return cli_usage("audit", "expected: ward audit verify");
+    if (optind + 1 == argc && !strcmp(argv[optind], "checkpoint") && !cp)
+        return checkpoint(data, out);
+    if (optind + 1 != argc || strcmp(argv[optind], "verify") != 0 || out)
+        return cli_usage("audit", "expected: ward audit verify [--checkpoint FILE] | "
+                                  "ward audit checkpoint [--out FILE]");
     uint64_t n = 0;
+    size_t ncp = 0;
     char head[65] = "";
     ward_error err;
-    ward_status st = ward_serve_audit_verify(cli_data_dir(data), &n, head, &err);
+    ward_status st = cp ? ward_serve_audit_verify_checkpoints(cli_data_dir(data), cp, &n, head,
+                                                              &ncp, &err)
+                        : ward_serve_audit_verify(cli_data_dir(data), &n, head, &err);
     if (st != WARD_OK) {
         cli_error("audit", "%s", err.message);
         return st == WARD_EFORMAT ? WARD_EXIT_DATA : WARD_EXIT_IO;
     }
-    printf("audit log intact: %" PRIu64 " records, head %s\n", n, head);
+    printf("audit log intact: %" PRIu64 " records, head %s", n, head);
+    if (cp)
+        printf("; matches %zu checkpoint%s in %s", ncp, ncp == 1 ? "" : "s", cp);
+    printf("\n");
     return WARD_EXIT_OK;
 }
 

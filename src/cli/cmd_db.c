@@ -86,6 +86,8 @@ static const char help[] =
 "                    PostgreSQL: invalid indexes, unvalidated constraints,\n"
 "                    meta rows, removal history) and the index (structure\n"
 "                    and content digest); exit 3 if either is damaged.\n"
+"                    Says when the index is behind the store (built from\n"
+"                    an older revision: rebuild with 'ward db index').\n"
 "    init            Create the store. --store URL points the data\n"
 "                    directory at a PostgreSQL server instead (written to\n"
 "                    DATADIR/store.url, mode 0600) and creates the store's\n"
@@ -489,6 +491,29 @@ static void print_problem(void *ctx, const char *problem)
     printf("  problem: %s\n", problem);
 }
 
+/* Say when the index was built from an older revision of the store than
+ * the current one (DATADIR/index.rev, written with it): matches would miss
+ * what came since until it is rebuilt. */
+static void index_behind(ward_store *s, const char *data)
+{
+    char path[4096];
+    uint64_t built = 0, now = 0;
+    snprintf(path, sizeof path, "%s/index.rev", data);
+    FILE *f = fopen(path, "re");
+    int known = f && fscanf(f, "%" SCNu64, &built) == 1;
+    if (f)
+        fclose(f);
+    if (ward_store_revision(s, &now, NULL) != WARD_OK)
+        return;
+    if (!known)
+        printf("index: built from an unknown store revision (no %s); the store is at "
+               "revision %" PRIu64 ": rebuild it with 'ward db index'\n", path, now);
+    else if (built != now)
+        printf("index: BEHIND the store: built at revision %" PRIu64 ", the store is at "
+               "%" PRIu64 "; what changed since is not matched until it is rebuilt (the next "
+               "scan, ward serve's reload, or 'ward db index')\n", built, now);
+}
+
 /* The store (SQLite's checks, or ward's on PostgreSQL) and the index (every structural
  * invariant and its content digest), for after a crash or a disk fault. */
 static int do_check(ward_store *s, db_args *a)
@@ -517,6 +542,7 @@ static int do_check(ward_store *s, db_args *a)
         ward_index_get_info(ix, &ii);
         ward_hex(ii.content_sha256, 32, hex);
         printf("index: ok (%" PRIu64 " entries, content sha256 %s)\n", ii.entries, hex);
+        index_behind(s, a->data);
     }
     ward_index_close(ix);
     return problems || bad_index ? WARD_EXIT_DATA : WARD_EXIT_OK;

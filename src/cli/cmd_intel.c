@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <ward/intel.h>
+#include <ward/serve.h>
 #include <ward/store.h>
 
 static const char help[] =
@@ -553,9 +554,12 @@ static int do_crypt(const intel_args *a, const char *action, int n, char **rest)
         if (n != 0 || !a->key_file)
             return cli_usage("intel", "encrypt: give --key-file FILE and nothing else");
         st = ward_intel_encrypt(a->data, a->key_file, &err);
+        if (!st)   /* the service store is encrypted with the same key */
+            st = ward_serve_encrypt(a->data, a->key_file, &err);
         if (!st)
-            fprintf(stderr, "ward intel: %s/intel.db is encrypted; blocks of the old "
-                            "plaintext file may survive on SSDs and in snapshots\n", a->data);
+            fprintf(stderr, "ward intel: %s/intel.db and service.db are encrypted; blocks of "
+                            "the old plaintext files may survive on SSDs and in snapshots\n",
+                    a->data);
     }
     return st ? fail(st, &err) : WARD_EXIT_OK;
 }

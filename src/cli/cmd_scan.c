@@ -271,6 +271,7 @@ static int exit_for(ward_status st)
     case WARD_EINVAL:
     case WARD_EFORMAT: return WARD_EXIT_DATA;
     case WARD_EIO: return WARD_EXIT_IO;
+    case WARD_EBUSY: return WARD_EXIT_BUSY;
     default: return WARD_EXIT_INTERNAL;
     }
 }

@@ -25,6 +25,8 @@ static const char help[] =
 "               [--per-ip N] [--reload-interval S] [--radius R] [--max-pixels N]\n"
 "               [--reporter NAME] [--releases DIR] [--scans DIR] [--port-file FILE]\n"
 "               [--log-format text|json] [--access-log]\n"
+"               [--checkpoint-file FILE] [--checkpoint-records N]\n"
+"               [--checkpoint-minutes M]\n"
 "\n"
 "DESCRIPTION\n"
 "    Answers platforms that check uploads against the hash sets of the data\n"
@@ -100,9 +102,15 @@ static const char help[] =
 "                         path, status, ms, key for requests\n"
 "    --access-log         log every request: method, path (never the query\n"
 "                         string), status, time, API key id\n"
-"    --key-file FILE      intel.db is encrypted with the key in FILE (default\n"
-"                         $WARD_INTEL_KEY_FILE) for the intelligence pages;\n"
-"                         a key file ward would refuse stops it starting\n"
+"    --key-file FILE      intel.db and service.db are encrypted with the key\n"
+"                         in FILE (default $WARD_INTEL_KEY_FILE); a key file\n"
+"                         ward would refuse stops it starting\n"
+"    --checkpoint-file FILE  signed audit checkpoints are appended here\n"
+"                         (default DIR/audit-checkpoints) and to syslog;\n"
+"                         ship them elsewhere ('ward audit', docs/security.md)\n"
+"    --checkpoint-records N  a checkpoint every N audit records (default\n"
+"                         1000), looked at each reload interval\n"
+"    --checkpoint-minutes M  or after M minutes when any was added (default 60)\n"
 "\n"
 "EXIT STATUS\n"
 "    0 stopped by a signal; 2 usage; 3 no store in the data directory or a\n"
@@ -117,7 +125,8 @@ static const char help[] =
 enum { OPT_TLS_CERT = 256, OPT_TLS_KEY, OPT_THREADS, OPT_MAX_UPLOAD, OPT_MAX_JSON,
        OPT_MAX_BATCH, OPT_TIMEOUT, OPT_MAX_CONN, OPT_PER_IP, OPT_RELOAD, OPT_RADIUS,
        OPT_REPORTER, OPT_RELEASES, OPT_PORT_FILE, OPT_DATA, OPT_LISTEN, OPT_MAX_PIXELS, OPT_SCANS,
-       OPT_KEY_FILE, OPT_LOG_FORMAT, OPT_ACCESS_LOG };
+       OPT_KEY_FILE, OPT_LOG_FORMAT, OPT_ACCESS_LOG, OPT_CP_FILE, OPT_CP_RECORDS,
+       OPT_CP_MINUTES };
 
 static const struct option long_opts[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
@@ -141,6 +150,9 @@ static const struct option long_opts[] = {
     {"key-file", required_argument, NULL, OPT_KEY_FILE},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
     {"access-log", no_argument, NULL, OPT_ACCESS_LOG},
+    {"checkpoint-file", required_argument, NULL, OPT_CP_FILE},
+    {"checkpoint-records", required_argument, NULL, OPT_CP_RECORDS},
+    {"checkpoint-minutes", required_argument, NULL, OPT_CP_MINUTES},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
@@ -221,6 +233,13 @@ static int parse_one(int c, const char *arg, serve_args *a)
             return cli_usage("serve", "--log-format: text or json, not '%s'", arg);
         a->json_log = !strcmp(arg, "json");
         return 0;
+    case OPT_CP_FILE: a->o.checkpoint_file = arg; return 0;
+    case OPT_CP_RECORDS:
+        if (parse_uint(arg, 1, 1000000000, &v)) return cli_usage("serve", "--checkpoint-records: a count");
+        a->o.checkpoint_records = (int64_t)v; return 0;
+    case OPT_CP_MINUTES:
+        if (cli_parse_seconds(arg, 0.01, 525600, &d)) return cli_usage("serve", "--checkpoint-minutes: minutes");
+        a->o.checkpoint_minutes = d; return 0;
     case OPT_THREADS:
         if (parse_uint(arg, 1, 256, &v)) return cli_usage("serve", "--threads: 1..256");
         a->o.threads = (int)v; return 0;
@@ -399,6 +418,10 @@ static int run_serve(int argc, char **argv)
         cli_error("serve", "%s", kerr.message);
         return cli_exit_for(kst);
     }
+    /* the library's calls by data directory (the web audit page's chain
+     * check) open service.db with the key the environment names */
+    if (a.o.intel_key_file && setenv("WARD_INTEL_KEY_FILE", a.o.intel_key_file, 1) != 0)
+        return cli_exit_for(WARD_ENOMEM);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);

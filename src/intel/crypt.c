@@ -10,6 +10,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 ward_status ward_intel_key_generate(const char *key_file, const char *datadir, ward_error *err)
 {
@@ -31,7 +32,10 @@ ward_status ward_intel_encrypt(const char *datadir, const char *key_file, ward_e
     ward_status rc = ward_crypt_key_read(key_file, datadir, key, err);
     if (!rc && asprintf(&path, "%s/intel.db", datadir) < 0)
         rc = ward_fail(err, WARD_ENOMEM, "out of memory");
-    if (!rc)
+    /* no intel.db yet: it is encrypted from its first page when opened
+     * with the key; service.db may still need converting (ward intel
+     * encrypt does both) */
+    if (!rc && access(path, F_OK) == 0)
         rc = ward_crypt_convert(path, key, err);
     sodium_memzero(key, sizeof key);
     free(path);

@@ -144,7 +144,11 @@ ward_status wi_sqlfail(ward_intel *in, ward_error *err, const char *what)
     if ((rc == SQLITE_IOERR || rc == SQLITE_CORRUPT) && wsql_sqlite(in->db) &&
         ward_crypt_failure(wsql_sqlite(in->db), detail, sizeof detail)) /* which page */
         return ward_fail(err, WARD_EFORMAT, "%s: %s: %s", in->path, what, detail);
-    ward_status st = rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_IOERR ||
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+        return ward_fail(err, WARD_EBUSY, "%s: %s: the store is busy: another process held "
+                                          "its write lock past the wait; retry (%s)",
+                         in->path, what, wsql_errmsg(in->db));
+    ward_status st = rc == SQLITE_IOERR ||
                      rc == SQLITE_FULL || rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY
                          ? WARD_EIO
                      : rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT ? WARD_EFORMAT
@@ -366,17 +370,6 @@ static ward_status migrate(ward_intel *in, ward_error *err)
     return rc;
 }
 
-/* Create the file ourselves so that it is private from the first byte:
- * SQLite would create it with the umask's permissions. */
-static ward_status create_private(const char *path, ward_error *err)
-{
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return ward_fail_errno(err, errno, "cannot open %s", path);
-    close(fd);
-    return WARD_OK;
-}
-
 /* intel.db in the data directory - plaintext, or encrypted with the key
  * in key_file (store/crypt.h) - or the schema PREFIX_intel on the
  * PostgreSQL server the data directory is configured for (wsql_resolve). */
@@ -406,7 +399,9 @@ static ward_status open_db(ward_intel *in, const char *datadir, const char *key_
         wsql_busy_timeout(in->db, BUSY_TIMEOUT_MS);
         return WARD_OK;
     }
-    if ((rc = create_private(t.sqlite_path, err)))
+    /* created by us so that it is private from the first byte: SQLite
+     * would create it with the umask's permissions */
+    if ((rc = wsql_create_private(t.sqlite_path, err)))
         return rc;
     unsigned char key[WARD_CRYPT_KEY_BYTES];
     sqlite3 *lite = NULL;

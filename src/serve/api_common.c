@@ -25,6 +25,14 @@ void svc_json_reply(svc_reply *rep, int status, yajl_gen g)
         rep->status = 500;
 }
 
+void svc_log_internal(svc_ctx *ctx, const char *what, const char *msg)
+{
+    /* a store gone away fails every request: a line a second says enough */
+    long long now = (long long)svc_mono(), last = atomic_load(&ctx->internal_logged);
+    if (last != now && atomic_compare_exchange_strong(&ctx->internal_logged, &last, now))
+        fprintf(stderr, "ward serve: %s: %s\n", what, msg);
+}
+
 void svc_error(svc_reply *rep, int status, const char *code, const char *fmt, ...)
 {
     char msg[512];

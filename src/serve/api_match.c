@@ -131,6 +131,8 @@ static void record_event(svc_ctx *ctx, const svc_request *req, const char *conte
     *id = 0;
     if (svc_event_add(ctx->state, &ev, id, err) == WARD_OK)
         atomic_fetch_add(&ctx->metrics.events, 1);
+    else
+        svc_log_internal(ctx, "match event not recorded", err->message);
 }
 
 static void emit_event(yajl_gen g, int alert, int64_t id, const ward_error *err)
@@ -140,8 +142,9 @@ static void emit_event(yajl_gen g, int alert, int64_t id, const ward_error *err)
         yajl_gen_integer(g, id);
     else
         yajl_gen_null(g);
-    if (alert && !id)
-        jw_kv_str(g, "event_error", err->message);
+    if (alert && !id)   /* the reason (store URL, libpq's words) is logged */
+        jw_kv_str(g, "event_error", "the event could not be recorded: the service store is "
+                                    "unavailable; the server's log says why");
 }
 
 /* ---- uploads ------------------------------------------------------------------- */
@@ -418,9 +421,13 @@ static int match_item(svc_ctx *ctx, const batch_item *it, size_t i, const ward_m
             return -1;
         }
         if (rc != WARD_OK) {
-            svc_error(rep, 500, "internal", "%s", err.message);
+            svc_log_internal(ctx, "match", err.message);
+            svc_error(rep, 500, "internal", "the match failed; the server's log says why");
             return -1;
         }
+        if (res.store_error[0])
+            svc_log_internal(ctx, "hash-set store unreadable, matched from the index alone",
+                             res.store_error);
     }
     b->revision = res.store_revision ? res.store_revision : b->revision;
     yajl_gen g = b->reply;
@@ -434,6 +441,9 @@ static int match_item(svc_ctx *ctx, const batch_item *it, size_t i, const ward_m
         jw_kv_bool(g, "allowlisted", 1);
     jw_key(g, "matches");
     emit_hits(g, &res);
+    if (res.store_error[0])
+        jw_kv_str(g, "details_error", "the hash-set store is unavailable: matched from the "
+                                      "index alone, list and category unknown");
     yajl_gen_map_close(g);
     if (res.count)
         b->matched++;

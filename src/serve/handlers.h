@@ -24,6 +24,8 @@ typedef struct svc_ctx {
     int port;
     struct ward_server *server;
     uint8_t web_secret[32]; /* HMAC key of the login form's tokens (web.c), drawn at start */
+    _Atomic long long internal_logged; /* svc_log_internal: second last logged */
+    struct svc_cp_state *cp;           /* audit checkpoints; NULL: no signing key */
 } svc_ctx;
 
 typedef struct svc_request {
@@ -60,9 +62,22 @@ void svc_error(svc_reply *rep, int status, const char *code, const char *fmt, ..
 /* A 200 (or `status`) reply with the generator's JSON. */
 void svc_json_reply(svc_reply *rep, int status, yajl_gen g);
 double svc_mono(void);
+/* An internal failure's details (store URLs, libpq's words) go to the
+ * server's stderr, one line a second at most, never to a client. */
+void svc_log_internal(svc_ctx *ctx, const char *what, const char *msg);
 int svc_parse_address(const char *addr, int port, struct sockaddr_storage *out);
 /* A query-string argument of the request, or NULL. */
 const char *svc_arg(const svc_request *req, const char *name);
+
+/* Signed audit checkpoints (checkpoint.c): start loads the node's key (a
+ * node without one says so and takes none); tick, at each reload tick,
+ * writes one when --checkpoint-records records or --checkpoint-minutes
+ * passed; GET /v1/audit/checkpoint takes one on demand. */
+typedef struct svc_cp_state svc_cp_state;
+ward_status svc_checkpoint_start(svc_ctx *ctx, ward_error *err);
+void svc_checkpoint_tick(svc_ctx *ctx);
+void svc_checkpoint_stop(svc_ctx *ctx);
+void svc_audit_checkpoint(svc_ctx *ctx, const svc_request *req, svc_reply *rep);
 
 void svc_health(svc_ctx *ctx, const svc_request *req, svc_reply *rep);
 void svc_metrics_page(svc_ctx *ctx, const svc_request *req, svc_reply *rep);

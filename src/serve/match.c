@@ -364,6 +364,37 @@ static ward_status fill_hits(ward_store *c, const cand_list *cands, const ward_d
     return WARD_OK;
 }
 
+/* The store could not be read: hits from the index alone (match.h,
+ * store_error). An exact hit's hash is the query's own digest. */
+static ward_status index_only_hits(const cand_list *cands, const ward_digests *q,
+                                   const ward_error *why, ward_match_result *out,
+                                   ward_error *err)
+{
+    uint64_t rev = out->store_revision;
+    ward_match_result_free(out);
+    out->store_revision = rev;
+    snprintf(out->store_error, sizeof out->store_error, "%s", why->message);
+    out->hits = cands->n ? calloc(cands->n, sizeof *out->hits) : NULL;
+    if (cands->n && !out->hits)
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    for (size_t i = 0; i < cands->n; i++) {
+        ward_match_hit *h = &out->hits[out->count++];
+        h->entry_id = cands->v[i].id;
+        h->distance = cands->v[i].distance;
+        h->dihedral = cands->v[i].dihedral;
+        h->frame = cands->v[i].frame;
+        h->timestamp = cands->v[i].timestamp;
+        h->kind = "pdq";
+        for (int k = 0; strcmp(cands->v[i].kind, "pdq") && k < 3 && q; k++)
+            if ((h->kind = ward_digest_hex(q, ward_digest_kinds[k], h->hash)))
+                break;
+        if (!h->kind)
+            h->kind = "digest";
+    }
+    out->alert = out->count > 0;
+    return WARD_OK;
+}
+
 /* ---- queries ------------------------------------------------------------ */
 
 static void add_exact(const snapshot *s, const ward_digests *d, size_t max, cand_list *l,
@@ -442,6 +473,10 @@ static ward_status run_query(ward_match *m, const query *q, const ward_match_opt
             rc = fill_hits(c, &l, q->digests, out, err);
             conn_put(s, c);
         }
+        /* The index alone still says what is known: answer from it rather
+         * than fail the match (docs/deploy.md, a PostgreSQL server gone). */
+        if (rc != WARD_OK && rc != WARD_ENOMEM)
+            rc = index_only_hits(&l, q->digests, err, out, err);
     }
     free(l.v);
     snapshot_release(m, s);

@@ -19,6 +19,30 @@
 typedef struct svc_state svc_state; /* one connection behind a mutex */
 
 ward_status svc_open(const char *datadir, svc_state **out, ward_error *err);
+/* A signed checkpoint of the audit log (checkpoint.c). */
+typedef struct svc_checkpoint {
+    int64_t seq;        /* the last record's seq (0: an empty log) */
+    uint64_t records;
+    char head[65];      /* its hash */
+    char at[32];
+    char key_id[17];
+} svc_checkpoint;
+struct ward_seckey;
+/* Read the log's head and sign it: the line (no newline) in line. */
+ward_status svc_checkpoint_make(svc_state *s, const struct ward_seckey *key, svc_checkpoint *cp,
+                                char line[WARD_AUDIT_CHECKPOINT_MAX], ward_error *err);
+
+/* Recompute the audit chain (ward_serve_audit_verify); each (may be NULL)
+ * is called for every record that follows, in order: its seq, its
+ * position n (1-based) and its hash; a status other than WARD_OK stops. */
+typedef ward_status (*svc_audit_fn)(void *ctx, int64_t seq, uint64_t n, const char *hash,
+                                    ward_error *err);
+ward_status svc_audit_walk(svc_state *s, svc_audit_fn each, void *ctx, uint64_t *records,
+                           char head[65], ward_error *err);
+/* key_file: service.db is encrypted with it (store/crypt.h); svc_open
+ * takes $WARD_INTEL_KEY_FILE's. */
+ward_status svc_open_keyed(const char *datadir, const char *key_file, svc_state **out,
+                           ward_error *err);
 void svc_close(svc_state *s);
 
 /* The connection, under the state's mutex, for the web application's

@@ -49,6 +49,8 @@ void ward_serve_opts_default(ward_serve_opts *o)
     o->timeout_s = 30;
     o->max_connections = 4096;
     o->reload_interval_s = 5;
+    o->checkpoint_records = 1000;
+    o->checkpoint_minutes = 60;
     o->reporter = "ward";
     o->max_pixels = 100u * 1000 * 1000;
     o->radius = 31;
@@ -225,6 +227,7 @@ static const route routes[] = {
     {"POST", "/v1/reviews", EP_REVIEWS, WARD_SCOPE_REVIEW, svc_reviews},
     {"GET", "/v1/reports/", EP_REPORTS, WARD_SCOPE_REVIEW, svc_report},
     {"POST", "/v1/admin/reload", EP_ADMIN, WARD_SCOPE_ADMIN, svc_reload},
+    {"GET", "/v1/audit/checkpoint", EP_ADMIN, WARD_SCOPE_ADMIN, svc_audit_checkpoint},
     {"GET", "/v1/releases/", EP_RELEASES, WARD_SCOPE_MATCH, svc_releases},
 };
 #define NROUTES (sizeof routes / sizeof *routes)
@@ -419,6 +422,7 @@ static void reload_once(ward_server *s)
         s->ctx.opts.log(s->ctx.opts.log_ctx, &ev);
     svc_auth_refresh(s->ctx.auth, NULL);
     svc_allow_refresh(s->ctx.state, NULL); /* what other nodes allow-listed */
+    svc_checkpoint_tick(&s->ctx);
 }
 
 static void *reloader_main(void *arg)
@@ -524,11 +528,14 @@ static ward_status open_state(ward_server *s, ward_error *err)
     s->ctx.match_opts = mo;
     ward_status rc = ward_match_open(s->ctx.opts.datadir, &mo, &s->ctx.match, err);
     if (rc == WARD_OK)
-        rc = svc_open(s->ctx.opts.datadir, &s->ctx.state, err);
+        rc = svc_open_keyed(s->ctx.opts.datadir, s->ctx.opts.intel_key_file, &s->ctx.state,
+                            err);
     if (rc == WARD_OK && !(s->ctx.auth = svc_auth_new(s->ctx.state)))
         rc = ward_fail(err, WARD_ENOMEM, "out of memory");
     if (rc == WARD_OK)
         rc = svc_auth_refresh(s->ctx.auth, err);
+    if (rc == WARD_OK)
+        rc = svc_checkpoint_start(&s->ctx, err);
     return rc;
 }
 
@@ -626,6 +633,7 @@ void ward_server_stop(ward_server *s)
     if (s->daemon)
         MHD_stop_daemon(s->daemon); /* joins the event loops */
     svc_auth_free(s->ctx.auth);
+    svc_checkpoint_stop(&s->ctx);
     svc_close(s->ctx.state);
     ward_match_close(s->ctx.match);
     free(s->tls_cert);

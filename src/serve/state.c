@@ -12,10 +12,12 @@
  * in-memory copies (allow-list, key cache and rate-limit buckets).
  */
 #include "serve/serve_int.h"
+#include "store/crypt.h"
 #include "store/sql.h"
 #include "util/error.h"
 
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,7 +166,72 @@ static ward_status migrate(svc_state *s, ward_error *err)
     return WARD_OK;
 }
 
+/* service.db through the encrypting VFS (store/crypt.h) with the key in
+ * key_file, as intel.db: what the service keeps (override reasons, review
+ * notes, audited search terms, events' context) is as sensitive. */
+static ward_status open_encrypted(const wsql_target *t, const char *datadir,
+                                  const char *key_file, wsql **db, ward_error *err)
+{
+    if (t->backend != WSQL_SQLITE)
+        return ward_fail(err, WARD_EINVAL,
+                         "%s: the service store is on PostgreSQL; --key-file encrypts "
+                         "service.db and intel.db only - there, encryption at rest is the "
+                         "server's (docs/postgresql.md)",
+                         t->display);
+    unsigned char key[WARD_CRYPT_KEY_BYTES];
+    sqlite3 *lite = NULL;
+    ward_status rc = ward_crypt_key_read(key_file, datadir, key, err);
+    if (!rc)
+        rc = wsql_create_private(t->sqlite_path, err);
+    if (!rc)
+        rc = ward_crypt_open(t->sqlite_path, key, &lite, err);
+    sodium_memzero(key, sizeof key);
+    if (!rc && wsql_adopt_sqlite(lite, db) != SQLITE_OK)
+        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+    return rc;
+}
+
+/* Without a key, an encrypted service.db is refused as such, not as a
+ * damaged database. */
+static ward_status refuse_encrypted(const wsql_target *t, ward_error *err)
+{
+    ward_crypt_kind kind = WARD_CRYPT_EMPTY;
+    int matches;
+    ward_status rc = WARD_OK;
+    if (t->backend == WSQL_SQLITE && access(t->sqlite_path, F_OK) == 0)
+        rc = ward_crypt_probe(t->sqlite_path, NULL, &kind, &matches, err);
+    if (!rc && kind == WARD_CRYPT_ENCRYPTED)
+        rc = ward_fail(err, WARD_EINVAL, "%s is encrypted: give its key with --key-file FILE "
+                                         "(or WARD_INTEL_KEY_FILE)", t->sqlite_path);
+    return rc;
+}
+
+ward_status ward_serve_encrypt(const char *datadir, const char *key_file, ward_error *err)
+{
+    unsigned char key[WARD_CRYPT_KEY_BYTES];
+    char path[4096];
+    ward_crypt_kind kind = WARD_CRYPT_EMPTY;
+    int matches = 0;
+    snprintf(path, sizeof path, "%s/service.db", datadir);
+    ward_status rc = ward_crypt_key_read(key_file, datadir, key, err);
+    if (!rc && access(path, F_OK) == 0)
+        rc = ward_crypt_probe(path, key, &kind, &matches, err);
+    if (!rc && !(kind == WARD_CRYPT_ENCRYPTED && matches) && access(path, F_OK) == 0)
+        rc = ward_crypt_convert(path, key, err);
+    sodium_memzero(key, sizeof key);
+    return rc;
+}
+
 ward_status svc_open(const char *datadir, svc_state **out, ward_error *err)
+{
+    /* Callers that name no key (ward apikey, ward users, ward audit) take
+     * the one the environment names, as the command line does. */
+    const char *env = getenv("WARD_INTEL_KEY_FILE");
+    return svc_open_keyed(datadir, env && *env ? env : NULL, out, err);
+}
+
+ward_status svc_open_keyed(const char *datadir, const char *key_file, svc_state **out,
+                           ward_error *err)
 {
     /* The data directory is needed on PostgreSQL too: evidence files. */
     wsql_target t;
@@ -185,7 +252,13 @@ ward_status svc_open(const char *datadir, svc_state **out, ward_error *err)
     pthread_mutex_init(&s->q_lock, NULL);
     pthread_cond_init(&s->q_done, NULL);
     mode_t old = umask(077); /* keys, events and reports are not for others */
-    int rc = wsql_open(&t, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+    int rc = SQLITE_OK;
+    if (key_file)
+        st = open_encrypted(&t, datadir, key_file, &s->db, err);
+    else if ((st = refuse_encrypted(&t, err)) != WARD_OK)
+        ;
+    else
+        rc = wsql_open(&t, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                        NULL, &s->db);
     umask(old);
     if (rc != SQLITE_OK)
@@ -395,15 +468,22 @@ ward_status ward_serve_audit_verify(const char *datadir, uint64_t *records, char
     ward_status rc = svc_open(datadir, &s, err);
     if (rc != WARD_OK)
         return rc;
+    rc = svc_audit_walk(s, NULL, NULL, records, head, err);
+    svc_close(s);
+    return rc;
+}
+
+ward_status svc_audit_walk(svc_state *s, svc_audit_fn each, void *ctx, uint64_t *records,
+                           char head[65], ward_error *err)
+{
+    ward_status rc = WARD_OK;
     wsql_stmt *st;
     char prev[65] = "0000000000000000000000000000000000000000000000000000000000000000";
     uint64_t n = 0;
     if (wsql_prepare_v2(s->db, "SELECT seq,at,actor,action,object,detail,prev,hash FROM audit"
                                " WHERE seq > ? ORDER BY seq LIMIT " AUDIT_PAGE_SQL,
                         -1, &st, NULL) != SQLITE_OK) {
-        rc = db_fail(s, err, "reading the audit log");
-        svc_close(s);
-        return rc;
+        return db_fail(s, err, "reading the audit log");
     }
     int64_t after = INT64_MIN;
     int page;
@@ -426,12 +506,13 @@ ward_status ward_serve_audit_verify(const char *datadir, uint64_t *records, char
             memcpy(prev, h, sizeof prev);
             n++;
             page++;
+            if (rc == WARD_OK && each)
+                rc = each(ctx, after, n, h, err);
         }
         if (rc == WARD_OK && step != SQLITE_DONE) /* not "intact" after reading half */
             rc = db_fail(s, err, "reading the audit log");
     } while (rc == WARD_OK && page == AUDIT_PAGE);
     wsql_finalize(st);
-    svc_close(s);
     if (records)
         *records = n;
     if (head)

@@ -562,15 +562,35 @@ ward_status ward_crypt_probe(const char *path, const unsigned char *key, ward_cr
                              int *key_matches, ward_error *err)
 {
     unsigned char head[PREFIX];
+    sqlite3_int64 n = 0;
     *key_matches = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return ward_fail_errno(err, errno, "cannot open %s", path);
-    ssize_t n = read(fd, head, sizeof head);
-    int e = errno;
-    close(fd);
-    if (n < 0)
-        return ward_fail_errno(err, e, "cannot read %s", path);
+    /* Read through SQLite's own VFS, never with open()/close(): closing a
+     * descriptor of a file drops every POSIX lock this process holds on it,
+     * so a serving process probing a file its connections have open would
+     * let another process delete their WAL (issue 16 item 13). SQLite
+     * keeps such a descriptor open until its last lock is gone. */
+    sqlite3 *db = NULL;
+    sqlite3_file *f = NULL;
+    int r = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    if (r == SQLITE_OK)
+        r = sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &f);
+    if (r == SQLITE_OK && f && f->pMethods)
+        r = f->pMethods->xFileSize(f, &n);
+    if (r == SQLITE_OK && n > 0 && f && f->pMethods) {
+        r = f->pMethods->xRead(f, head, sizeof head, 0);
+        if (r == SQLITE_IOERR_SHORT_READ) {
+            r = SQLITE_OK;
+            n = n < PREFIX ? n : PREFIX;
+        }
+    }
+    ward_status rc = r == SQLITE_OK ? WARD_OK
+                                    : ward_fail(err, WARD_EIO, "cannot read %s: %s", path,
+                                                db ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_close(db);
+    if (rc)
+        return rc;
+    if (n > PREFIX)
+        n = PREFIX;
     if (n == 0)
         *kind = WARD_CRYPT_EMPTY;
     else if (n == PREFIX && !memcmp(head, sqlite_magic, PREFIX))

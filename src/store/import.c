@@ -825,14 +825,14 @@ static ward_status hash_file(const char *path, char hex[65], uint64_t *size,
     return rc;
 }
 
-/* Record an import that did not commit, in its own small transaction. */
-static void log_failed(ward_store *s, const char *list, const char *path,
-                       const char *format, const char *started, const char *status,
-                       const char *message, const ward_import_summary *sum)
+/* Record an import that did not commit, in its own small transaction;
+ * 0, or -1 (e2 says why) when the store cannot take even that row. */
+static int log_failed(ward_store *s, const char *list, const char *path,
+                      const char *format, const char *started, const char *status,
+                      const char *message, const ward_import_summary *sum, ward_error *e2)
 {
-    ward_error e2;
-    if (wst_begin(s, 1, &e2))
-        return;
+    if (wst_begin(s, 1, e2))
+        return -1;
     wsql_stmt *st;
     char now[32];
     wst_now(now);
@@ -841,9 +841,9 @@ static void log_failed(ward_store *s, const char *list, const char *path,
                     " started, finished, records, added, updated, duplicate, removed, bad,"
                     " status, message) VALUES((SELECT id FROM lists WHERE name = ?1), ?1,"
                     " ?2, ?3, ?4, ?5, ?6, ?7, 0, 0, 0, 0, ?8, ?9, ?10)",
-                    &st, &e2)) {
+                    &st, e2)) {
         wst_rollback(s);
-        return;
+        return -1;
     }
     wsql_bind_text(st, 1, list, -1, SQLITE_STATIC);
     wsql_bind_text(st, 2, path, -1, SQLITE_STATIC);
@@ -856,8 +856,11 @@ static void log_failed(ward_store *s, const char *list, const char *path,
     wsql_bind_int64(st, 8, (wsql_int64)sum->bad);
     wsql_bind_text(st, 9, status, -1, SQLITE_STATIC);
     wsql_bind_text(st, 10, message, -1, SQLITE_STATIC);
-    if (step_done(s, st, &e2, "log import") || wst_commit(s, &e2))
+    if (step_done(s, st, e2, "log import") || wst_commit(s, e2)) {
         wst_rollback(s);
+        return -1;
+    }
+    return 0;
 }
 
 static void set_cache(ward_store *s, int kib)
@@ -1071,9 +1074,11 @@ ward_status ward_store_import(ward_store *s, const char *path,
     finalize_all(&m);
     if (rc || (rc = log_done(&m, &src)))
         goto done;
-    tx = 0;
+    /* a commit that fails (disk full, connection lost) leaves tx set: the
+     * rollback below, then the failure's row */
     if ((rc = wst_commit(s, err)))
         goto done;
+    tx = 0;
     sum->import_id = (uint64_t)m.import_id;
     ward_store_revision(s, &sum->revision, NULL);
 
@@ -1086,12 +1091,19 @@ done:
         if (!wst_pg(s))
             wsql_exec(s->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
     }
-    if (rc && s && path && list && !s->readonly && tx) {
-        /* Keep a trace of the attempt: the rollback took the running row. */
+    if (rc && s && path && list && !s->readonly && started[0]) {
+        /* Keep a trace of the attempt (the rollback took the running row),
+         * also when it never got the write lock or could not commit; when
+         * the store cannot take even that, the message says so. */
+        ward_error e2;
         sum->added = sum->updated = sum->duplicate = sum->removed = 0;
-        log_failed(s, list, abs ? abs : path, sum->format, started,
-                   opts->strict && rc == WARD_EFORMAT && sum->bad ? "aborted" : "failed",
-                   err ? err->message : ward_status_str(rc), sum);
+        if (log_failed(s, list, abs ? abs : path, sum->format, started,
+                       opts->strict && rc == WARD_EFORMAT && sum->bad ? "aborted" : "failed",
+                       err ? err->message : ward_status_str(rc), sum, &e2) && err) {
+            size_t n = strlen(err->message);
+            snprintf(err->message + n, sizeof err->message - n,
+                     " (not recorded in 'ward db imports': %s)", e2.message);
+        }
     }
     if (rc)
         sum->import_id = 0;

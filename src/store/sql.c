@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +185,17 @@ int wsql_pg_set_error(wsql *db, int code, const char *msg)
     }
     db->errcode = code;
     return code;
+}
+
+ward_status wsql_create_private(const char *path, ward_error *err)
+{
+    /* O_EXCL: a file that exists is never opened here. One that did not
+     * exist cannot hold this process's locks, so closing it drops none. */
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return errno == EEXIST ? WARD_OK : ward_fail_errno(err, errno, "cannot create %s", path);
+    close(fd);
+    return WARD_OK;
 }
 
 int wsql_open(const wsql_target *t, int flags, const char *vfs, wsql **out)

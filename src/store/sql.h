@@ -67,6 +67,13 @@ ward_status wsql_datadir_url(const char *datadir, char *url, size_t cap, ward_er
 /* True when url names a PostgreSQL server (postgresql:// or postgres://). */
 int wsql_is_pg_url(const char *url);
 
+/* Creates the SQLite file at path, private (0600), when it does not exist;
+ * an existing file is left alone, unopened. Never open a database file
+ * outside SQLite: closing any descriptor of it drops every POSIX lock this
+ * process holds on it, and another process then takes its connections'
+ * WAL away (SQLite's "posix advisory locks" pitfall; issue 16 item 13). */
+ward_status wsql_create_private(const char *path, ward_error *err);
+
 /* Opens a connection. flags: SQLITE_OPEN_* (READONLY, READWRITE, CREATE,
  * URI); vfs: SQLite VFS name or NULL. PostgreSQL: connects, creates the
  * schema and the compatibility functions on first use - except with

@@ -27,9 +27,10 @@ ward_status wst_sqlfail(ward_store *s, ward_error *err, int rc, const char *what
     switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-        return ward_fail(err, WARD_EIO,
-                         "%s: store is locked by another process (%s): %s", path,
-                         what, msg);
+        return ward_fail(err, WARD_EBUSY,
+                         "%s: the store is busy: another process held its write lock for "
+                         "over %d s (%s: %s); nothing was changed, retry", path,
+                         BUSY_TIMEOUT_MS / 1000, what, msg);
     case SQLITE_NOTADB:
     case SQLITE_CORRUPT:
         st = WARD_EFORMAT;
@@ -286,9 +287,9 @@ ward_status wst_keep_rows(ward_store *s, wsql_stmt *st, wst_rows *rows, wst_fill
 }
 
 /* Where the store lives (wsql_resolve: $WARD_STORE, DATADIR/store.url, else
- * DATADIR/ward.db); s->path names it in messages. On SQLite, create the file
- * ourselves so that it is private (0600): SQLite gives its -wal and -shm
- * files the same mode. Then connect. */
+ * DATADIR/ward.db); s->path names it in messages. On SQLite, create a new
+ * file ourselves so that it is private (0600): SQLite gives its -wal and
+ * -shm files the same mode. Then connect. */
 static ward_status connect_db(ward_store *s, const char *datadir, ward_error *err)
 {
     wsql_target t;
@@ -297,12 +298,8 @@ static ward_status connect_db(ward_store *s, const char *datadir, ward_error *er
         return rc;
     if (!(s->path = strdup(t.display)))
         return ward_fail(err, WARD_ENOMEM, "out of memory");
-    if (t.backend == WSQL_SQLITE && !s->readonly) {
-        int fd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (fd < 0)
-            return ward_fail_errno(err, errno, "cannot open %s", s->path);
-        close(fd);
-    }
+    if (t.backend == WSQL_SQLITE && !s->readonly && (rc = wsql_create_private(s->path, err)))
+        return rc;
     int r = wsql_open(&t, s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE, NULL,
                       &s->db);
     if (r != SQLITE_OK)

@@ -16,6 +16,7 @@ const char *ward_status_str(ward_status status)
     case WARD_ELIMIT: return "limit exceeded";
     case WARD_ENOTFOUND: return "not found";
     case WARD_EINTERNAL: return "internal error";
+    case WARD_EBUSY: return "store busy";
     }
     return "unknown status";
 }
