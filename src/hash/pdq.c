@@ -9,10 +9,15 @@
  * once (one running sum per column, rows in the outer loop). Each column sees
  * the same sequence of adds, subtracts and divides as the reference's
  * column-at-a-time loop, so results are identical, but memory is walked
- * row-wise and the inner loop vectorises.
+ * row-wise and the inner loop vectorises. On x86-64 the blur runs in
+ * pdq_blur.c instead (SSE2 or AVX2, same operations lane by lane, and only
+ * what the 64x64 samples need); the code here is the portable fallback and
+ * the yardstick tests hold the vector code to.
  */
 #include <ward/pdq.h>
 #include <ward/digest.h>
+
+#include "hash/pdq_blur.h"
 
 #include <math.h>
 #include <string.h>
@@ -27,11 +32,6 @@ static void dct_matrix(float D[16][64])
     for (int i = 0; i < 16; i++)
         for (int j = 0; j < 64; j++)
             D[i][j] = (float)(scale * cos((M_PI / 2.0 / 64.0) * (i + 1) * (2 * j + 1)));
-}
-
-static int jarosz_window(int old_dim, int new_dim)
-{
-    return (old_dim + 2 * new_dim - 1) / (2 * new_dim);
 }
 
 /* The reference's 1-D box filter in four phases (grow, full, shrink). */
@@ -106,10 +106,12 @@ static void box_cols(const float *in, float *out, int rows, int cols, int window
 }
 
 /* Blur (two x/y passes, result back in `buf`) and sample the 64x64 centres. */
-static void downsample64(float *buf, float *tmp, int rows, int cols,
-                         float out[64][64])
+void pdq_downsample64(float *buf, float *tmp, int rows, int cols, int level,
+                      float out[64][64])
 {
-    int wr = jarosz_window(cols, 64), wc = jarosz_window(rows, 64);
+    if (pdq_blur_sample64(buf, tmp, rows, cols, level, out))
+        return;
+    int wr = pdq_jarosz_window(cols, 64), wc = pdq_jarosz_window(rows, 64);
     for (int pass = 0; pass < JAROSZ_PASSES; pass++) {
         box_rows(buf, tmp, rows, cols, wr);
         box_cols(tmp, buf, rows, cols, wc);
@@ -230,7 +232,7 @@ ward_status ward_pdq_from_luma(float *luma, float *scratch, int rows, int cols,
     if (rows == 64 && cols == 64)
         memcpy(a64, luma, sizeof a64);
     else
-        downsample64(luma, scratch, rows, cols, a64);
+        pdq_downsample64(luma, scratch, rows, cols, PDQ_BEST, a64);
     out->quality = quality_metric(a64);
     dct64to16(a64, dct);
     bits_from_dct(dct, &out->hash[0]);
