@@ -20,18 +20,29 @@
 #include "hash/pdq_blur.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #define JAROSZ_PASSES 2
 
 /* D[i][j] = sqrt(2/64) * cos(pi/128 * (i+1) * (2j+1)), as float; computed the
- * way the reference does (float scale times double cosine, rounded to float). */
-static void dct_matrix(float D[16][64])
+ * way the reference does (float scale times double cosine, rounded to float),
+ * once per process (1024 cosines cost more than the DCT itself), with its
+ * transpose for the second product. Written once, read-only after. */
+static struct {
+    float D[16][64];
+    float Dt[64][16];
+} dct_tab;
+static pthread_once_t dct_once = PTHREAD_ONCE_INIT;
+
+static void dct_init(void)
 {
     const float scale = (float)sqrt(2.0 / 64.0);
     for (int i = 0; i < 16; i++)
-        for (int j = 0; j < 64; j++)
-            D[i][j] = (float)(scale * cos((M_PI / 2.0 / 64.0) * (i + 1) * (2 * j + 1)));
+        for (int j = 0; j < 64; j++) {
+            dct_tab.D[i][j] = (float)(scale * cos((M_PI / 2.0 / 64.0) * (i + 1) * (2 * j + 1)));
+            dct_tab.Dt[j][i] = dct_tab.D[i][j];
+        }
 }
 
 /* The reference's 1-D box filter in four phases (grow, full, shrink). */
@@ -142,27 +153,32 @@ static int quality_metric(float a[64][64])
     return q > 100 ? 100 : q;
 }
 
-/* B = D A D^T with the reference's summation order (k ascending). */
+/* B = D A D^T with the reference's summation order (k ascending). Both
+ * products keep one accumulator per output and walk k in the outer loop, so
+ * the inner loop runs across outputs and vectorises without reordering any
+ * output's sum. */
 static void dct64to16(float A[64][64], float B[16][16])
 {
-    float D[16][64], T[16][64];
-    dct_matrix(D);
+    float T[16][64];
+    pthread_once(&dct_once, dct_init);
     for (int i = 0; i < 16; i++) {
         float acc[64] = {0};
         for (int k = 0; k < 64; k++) {
-            float d = D[i][k];
+            float d = dct_tab.D[i][k];
             for (int j = 0; j < 64; j++)
                 acc[j] += d * A[k][j];
         }
         memcpy(T[i], acc, sizeof acc);
     }
-    for (int i = 0; i < 16; i++)
-        for (int j = 0; j < 16; j++) {
-            float s = 0.0f;
-            for (int k = 0; k < 64; k++)
-                s += T[i][k] * D[j][k];
-            B[i][j] = s;
+    for (int i = 0; i < 16; i++) {
+        float acc[16] = {0};
+        for (int k = 0; k < 64; k++) {
+            float t = T[i][k];
+            for (int j = 0; j < 16; j++)
+                acc[j] += t * dct_tab.Dt[k][j];
         }
+        memcpy(B[i], acc, sizeof acc);
+    }
 }
 
 /* The 128th smallest of 256 values (what the reference's Torben median
