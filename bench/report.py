@@ -474,28 +474,34 @@ def summary(out_dir):
 
 def smallratio(timing_path, set_dir):
     """bench/small.sh: (ward - ward start) / (floor - floor start), from
-    minima and medians of wall time and from median CPU time."""
+    minima and medians of wall time and from median CPU time; the same for
+    an older ward when its rows are there (BENCH_WARD_BEFORE)."""
     R = by_name(load(timing_path))
-    w, w0 = R["ward -j1 -c none"], R["ward start (empty dir)"]
     f, f0 = R["jpeg_floor 1/8"], R["jpeg_floor start"]
-    n = len(os.listdir(set_dir))
-    mpx = sum(jpeg_facts(os.path.join(set_dir, x))["w"] * jpeg_facts(os.path.join(set_dir, x))["h"]
-              for x in os.listdir(set_dir)) / 1e6
-    lines = ["%d files, %.1f Mpx in all (%.2f Mpx each on average)" % (n, mpx, mpx / n)]
+    names = [x for x in os.listdir(set_dir)]
+    facts = [jpeg_facts(os.path.join(set_dir, x)) for x in names]
+    mpx = sum(j["w"] * j["h"] for j in facts) / 1e6
+    lines = ["%d files, %.1f Mpx in all (%.2f Mpx each on average)"
+             % (len(names), mpx, mpx / len(names))]
     verdict = None
-    for label, key in (("wall, best runs", "min"), ("wall, medians", "median")):
-        num, den = w[key] - w0[key], f[key] - f0[key]
-        r = num / den
-        lines.append("%-16s ward %.3f s - start %.3f s = %.3f s; floor %.3f s - start %.3f s"
-                     " = %.3f s; ratio %.2fx" % (label, w[key], w0[key], num, f[key], f0[key], den, r))
-        if key == "min":
-            verdict = r
-    cw, cw0, cf, cf0 = (cpu_median(x) for x in (w, w0, f, f0))
-    lines.append("%-16s ward %.3f s - start %.3f s; floor %.3f s - start %.3f s; ratio %.2fx"
-                 % ("CPU, medians", cw, cw0, cf, cf0, (cw - cw0) / (cf - cf0)))
-    lines.append("%s: ward / libjpeg 1/8 floor = %.2fx (target <= %.1fx)%s"
+    for who in ("", "before: "):
+        if who + "ward -j1 -c none" not in R:
+            continue
+        w, w0 = R[who + "ward -j1 -c none"], R[who + "ward start (empty dir)"]
+        for label, key in (("wall, best runs", "min"), ("wall, medians", "median")):
+            num, den = w[key] - w0[key], f[key] - f0[key]
+            lines.append("%s%-16s ward %.3f s - start %.3f s = %.3f s; floor %.3f s - start"
+                         " %.3f s = %.3f s; ratio %.2fx" % (who, label, w[key], w0[key], num,
+                                                            f[key], f0[key], den, num / den))
+            if key == "min" and not who:
+                verdict = num / den
+        cw, cw0, cf, cf0 = (cpu_median(x) for x in (w, w0, f, f0))
+        lines.append("%s%-16s ward %.3f s - start %.3f s; floor %.3f s - start %.3f s; ratio %.2fx"
+                     % (who, "CPU, medians", cw, cw0, cf, cf0, (cw - cw0) / (cf - cf0)))
+    lines.append("%s: ward / libjpeg 1/8 floor = %.2fx, best runs (target <= %.1fx)%s"
                  % ("PASS" if verdict <= TARGET_SMALL else "FAIL", verdict, TARGET_SMALL,
-                    " (best runs disturbed by other load)" if disturbed(w, f) else ""))
+                    " (best runs disturbed by other load)" if disturbed(R["ward -j1 -c none"], f)
+                    else ""))
     return "\n".join(lines)
 
 

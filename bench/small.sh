@@ -14,7 +14,10 @@
 #                                                 one process (the yardstick)
 #   jpeg_floor with no file                       its process start
 # and prints (ward - ward start) / (floor - floor start), from medians and
-# from minima, wall and CPU time (target: at most 1.5).
+# from minima, wall and CPU time (target: at most 1.5). On a busy machine the
+# CPU-time line (user + system of each process) is the steadier figure.
+# BENCH_WARD_BEFORE=/path/to/older/ward adds that binary's two rows to the same
+# interleaved rounds, for a before/after from one invocation.
 set -eu
 
 BUILD=${1:?usage: bench/small.sh BUILD_DIR OUT_DIR DATA_DIR}
@@ -55,6 +58,10 @@ spec=$OUT/small.spec
     printf 'ward start (empty dir)\t%s\n' "$(q "$WARD" hash --pdq-text -q -j 1 -c none "$EMPTY")"
     printf 'jpeg_floor 1/8\t%s\n' "$(q "$FLOOR" "$SMALL"/*)"
     printf 'jpeg_floor start\t%s\n' "$(q "$FLOOR")"
+    if [ -n "${BENCH_WARD_BEFORE:-}" ]; then
+        printf 'before: ward -j1 -c none\t%s\n' "$(q "$BENCH_WARD_BEFORE" hash --pdq-text -q -j 1 -c none "$SMALL")"
+        printf 'before: ward start (empty dir)\t%s\n' "$(q "$BENCH_WARD_BEFORE" hash --pdq-text -q -j 1 -c none "$EMPTY")"
+    fi
 } > "$spec"
 "$PY" "$HERE/timeit.py" --runs "$RUNS" --warmup 1 --out "$OUT/small.json" "$spec"
 "$PY" "$HERE/report.py" smallratio "$OUT/small.json" "$SMALL" | tee "$OUT/small.txt"
