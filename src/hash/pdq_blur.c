@@ -273,7 +273,7 @@ int pdq_blur_sample64(float *luma, float *scratch, int rows, int cols, int level
     return 1;
 #else
     (void)luma, (void)scratch, (void)rows, (void)cols, (void)level, (void)out;
-    (void)box_scalar;
+    (void)box_scalar, (void)sample_points;
     return 0;
 #endif
 }
