@@ -10,6 +10,11 @@
                                      what the last `ward scan` of each command
                                      of bench/scan.sh found, against what the
                                      generated tree must give (JSON)
+    report.py jpegsize FILE          "WIDTH HEIGHT" of a JPEG
+    report.py smallratio TIMING.json SET_DIR
+                                     bench/small.sh's ratio of ward to the
+                                     libjpeg 1/8 floor, process starts
+                                     subtracted (wall and CPU; PASS/FAIL)
     report.py summary OUT_DIR        the tables and PASS/FAIL lines, from what
                                      bench/pdq.sh, bench/digest.sh and
                                      bench/scan.sh left in OUT_DIR; also written
@@ -30,6 +35,7 @@ import subprocess
 import sys
 
 # Targets from the issue.
+TARGET_SMALL = 1.5      # ward time <= 1.5 x libjpeg 1/8 (bench/small.sh)
 TARGET_DJPEG = 1.5      # ward time <= 1.5 x djpeg -scale 1/8
 TARGET_REF = 5.0        # reference time >= 5 x ward time
 TARGET_SCALING = 1.7    # -j 2 images/s >= 1.7 x -j 1 on 2 cores ("near-linear")
@@ -466,6 +472,39 @@ def summary(out_dir):
     return 0 if all(c[3] is not False for c in checks) else 1
 
 
+def smallratio(timing_path, set_dir):
+    """bench/small.sh: (ward - ward start) / (floor - floor start), from
+    minima and medians of wall time and from median CPU time; the same for
+    an older ward when its rows are there (BENCH_WARD_BEFORE)."""
+    R = by_name(load(timing_path))
+    f, f0 = R["jpeg_floor 1/8"], R["jpeg_floor start"]
+    names = [x for x in os.listdir(set_dir)]
+    facts = [jpeg_facts(os.path.join(set_dir, x)) for x in names]
+    mpx = sum(j["w"] * j["h"] for j in facts) / 1e6
+    lines = ["%d files, %.1f Mpx in all (%.2f Mpx each on average)"
+             % (len(names), mpx, mpx / len(names))]
+    verdict = None
+    for who in ("", "before: "):
+        if who + "ward -j1 -c none" not in R:
+            continue
+        w, w0 = R[who + "ward -j1 -c none"], R[who + "ward start (empty dir)"]
+        for label, key in (("wall, best runs", "min"), ("wall, medians", "median")):
+            num, den = w[key] - w0[key], f[key] - f0[key]
+            lines.append("%s%-16s ward %.3f s - start %.3f s = %.3f s; floor %.3f s - start"
+                         " %.3f s = %.3f s; ratio %.2fx" % (who, label, w[key], w0[key], num,
+                                                            f[key], f0[key], den, num / den))
+            if key == "min" and not who:
+                verdict = num / den
+        cw, cw0, cf, cf0 = (cpu_median(x) for x in (w, w0, f, f0))
+        lines.append("%s%-16s ward %.3f s - start %.3f s; floor %.3f s - start %.3f s; ratio %.2fx"
+                     % (who, "CPU, medians", cw, cw0, cf, cf0, (cw - cw0) / (cf - cf0)))
+    lines.append("%s: ward / libjpeg 1/8 floor = %.2fx, best runs (target <= %.1fx)%s"
+                 % ("PASS" if verdict <= TARGET_SMALL else "FAIL", verdict, TARGET_SMALL,
+                    " (best runs disturbed by other load)" if disturbed(R["ward -j1 -c none"], f)
+                    else ""))
+    return "\n".join(lines)
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
@@ -478,6 +517,11 @@ def main():
         print(json.dumps(openssl_speed()))
     elif cmd == "scancheck":
         print(json.dumps(scancheck(args[0], args[1], args[2]), indent=1))
+    elif cmd == "jpegsize":
+        j = jpeg_facts(args[0])
+        print(j["w"], j["h"])
+    elif cmd == "smallratio":
+        print(smallratio(args[0], args[1]))
     elif cmd == "summary":
         sys.exit(summary(args[0]))
     else:

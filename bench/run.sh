@@ -13,7 +13,7 @@
 #   BENCH_SETS         photo sets (default "baseline shipped")
 #   BENCH_PHOTOS       use this folder of JPEGs instead of the Debian
 #                      wallpaper packages (which are otherwise installed)
-#   BENCH_ONLY         which benchmarks, of "pdq digest scan" (default: all)
+#   BENCH_ONLY         which benchmarks, of "pdq small digest scan" (default: all)
 #   BENCH_STRICT=1     exit 1 when a target is missed (default: report only)
 #   BENCH_SCAN_PDQS    random PDQs in the scan benchmark's store (default 10000)
 #   BENCH_SIZE_RUNS    timed rounds per photo size in the scan benchmark (default 3)
@@ -44,12 +44,14 @@ case $load_before in
 esac
 start=$(date +%s)
 
-want() { case " ${BENCH_ONLY:-pdq digest scan} " in *" $1 "*) return 0 ;; esac; return 1; }
+want() { case " ${BENCH_ONLY:-pdq small digest scan} " in *" $1 "*) return 0 ;; esac; return 1; }
 # Results of a benchmark not run this time would be stale: drop them.
 want pdq || rm -f "$OUT"/pdq-*.json "$OUT"/set-*.json "$OUT"/stages-*.txt "$OUT"/acc-*.json
 want digest || rm -f "$OUT"/digest.json "$OUT"/digest-set.json "$OUT"/openssl.json
 want scan || rm -f "$OUT"/scan-*.json
+want small || rm -f "$OUT"/small.json "$OUT"/small.txt
 want pdq && sh "$HERE/pdq.sh" "$BUILD" "$OUT" "$DATA"
+want small && sh "$HERE/small.sh" "$BUILD" "$OUT" "$DATA" > /dev/null
 want digest && sh "$HERE/digest.sh" "$BUILD" "$OUT" "$DATA"
 want scan && sh "$HERE/scan.sh" "$BUILD" "$OUT" "$DATA"
 
@@ -76,6 +78,11 @@ json.dump({k: os.environ["M_" + k.upper()] for k in keys}, open(sys.argv[1], "w"
 
 rc=0
 "$PY" "$HERE/report.py" summary "$OUT" || rc=$?
+if [ -f "$OUT/small.txt" ]; then
+    echo "PDQ of JPEGs up to 2 Mpx against libjpeg's 1/8 decode (bench/small.sh):"
+    cat "$OUT/small.txt"
+    grep -q '^FAIL' "$OUT/small.txt" && rc=1
+fi
 echo "(results in $OUT; took $(( $(date +%s) - start )) s)"
 [ "${BENCH_STRICT:-0}" = "1" ] && exit "$rc"
 exit 0

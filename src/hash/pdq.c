@@ -9,29 +9,40 @@
  * once (one running sum per column, rows in the outer loop). Each column sees
  * the same sequence of adds, subtracts and divides as the reference's
  * column-at-a-time loop, so results are identical, but memory is walked
- * row-wise and the inner loop vectorises.
+ * row-wise and the inner loop vectorises. On x86-64 the blur runs in
+ * pdq_blur.c instead (SSE2 or AVX2, same operations lane by lane, and only
+ * what the 64x64 samples need); the code here is the portable fallback and
+ * the yardstick tests hold the vector code to.
  */
 #include <ward/pdq.h>
 #include <ward/digest.h>
 
+#include "hash/pdq_blur.h"
+
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #define JAROSZ_PASSES 2
 
 /* D[i][j] = sqrt(2/64) * cos(pi/128 * (i+1) * (2j+1)), as float; computed the
- * way the reference does (float scale times double cosine, rounded to float). */
-static void dct_matrix(float D[16][64])
+ * way the reference does (float scale times double cosine, rounded to float),
+ * once per process (1024 cosines cost more than the DCT itself), with its
+ * transpose for the second product. Written once, read-only after. */
+static struct {
+    float D[16][64];
+    float Dt[64][16];
+} dct_tab;
+static pthread_once_t dct_once = PTHREAD_ONCE_INIT;
+
+static void dct_init(void)
 {
     const float scale = (float)sqrt(2.0 / 64.0);
     for (int i = 0; i < 16; i++)
-        for (int j = 0; j < 64; j++)
-            D[i][j] = (float)(scale * cos((M_PI / 2.0 / 64.0) * (i + 1) * (2 * j + 1)));
-}
-
-static int jarosz_window(int old_dim, int new_dim)
-{
-    return (old_dim + 2 * new_dim - 1) / (2 * new_dim);
+        for (int j = 0; j < 64; j++) {
+            dct_tab.D[i][j] = (float)(scale * cos((M_PI / 2.0 / 64.0) * (i + 1) * (2 * j + 1)));
+            dct_tab.Dt[j][i] = dct_tab.D[i][j];
+        }
 }
 
 /* The reference's 1-D box filter in four phases (grow, full, shrink). */
@@ -106,10 +117,12 @@ static void box_cols(const float *in, float *out, int rows, int cols, int window
 }
 
 /* Blur (two x/y passes, result back in `buf`) and sample the 64x64 centres. */
-static void downsample64(float *buf, float *tmp, int rows, int cols,
-                         float out[64][64])
+void pdq_downsample64(float *buf, float *tmp, int rows, int cols, int level,
+                      float out[64][64])
 {
-    int wr = jarosz_window(cols, 64), wc = jarosz_window(rows, 64);
+    if (pdq_blur_sample64(buf, tmp, rows, cols, level, out))
+        return;
+    int wr = pdq_jarosz_window(cols, 64), wc = pdq_jarosz_window(rows, 64);
     for (int pass = 0; pass < JAROSZ_PASSES; pass++) {
         box_rows(buf, tmp, rows, cols, wr);
         box_cols(tmp, buf, rows, cols, wc);
@@ -140,27 +153,32 @@ static int quality_metric(float a[64][64])
     return q > 100 ? 100 : q;
 }
 
-/* B = D A D^T with the reference's summation order (k ascending). */
+/* B = D A D^T with the reference's summation order (k ascending). Both
+ * products keep one accumulator per output and walk k in the outer loop, so
+ * the inner loop runs across outputs and vectorises without reordering any
+ * output's sum. */
 static void dct64to16(float A[64][64], float B[16][16])
 {
-    float D[16][64], T[16][64];
-    dct_matrix(D);
+    float T[16][64];
+    pthread_once(&dct_once, dct_init);
     for (int i = 0; i < 16; i++) {
         float acc[64] = {0};
         for (int k = 0; k < 64; k++) {
-            float d = D[i][k];
+            float d = dct_tab.D[i][k];
             for (int j = 0; j < 64; j++)
                 acc[j] += d * A[k][j];
         }
         memcpy(T[i], acc, sizeof acc);
     }
-    for (int i = 0; i < 16; i++)
-        for (int j = 0; j < 16; j++) {
-            float s = 0.0f;
-            for (int k = 0; k < 64; k++)
-                s += T[i][k] * D[j][k];
-            B[i][j] = s;
+    for (int i = 0; i < 16; i++) {
+        float acc[16] = {0};
+        for (int k = 0; k < 64; k++) {
+            float t = T[i][k];
+            for (int j = 0; j < 16; j++)
+                acc[j] += t * dct_tab.Dt[k][j];
         }
+        memcpy(B[i], acc, sizeof acc);
+    }
 }
 
 /* The 128th smallest of 256 values (what the reference's Torben median
@@ -230,7 +248,7 @@ ward_status ward_pdq_from_luma(float *luma, float *scratch, int rows, int cols,
     if (rows == 64 && cols == 64)
         memcpy(a64, luma, sizeof a64);
     else
-        downsample64(luma, scratch, rows, cols, a64);
+        pdq_downsample64(luma, scratch, rows, cols, PDQ_BEST, a64);
     out->quality = quality_metric(a64);
     dct64to16(a64, dct);
     bits_from_dct(dct, &out->hash[0]);
