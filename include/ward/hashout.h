@@ -6,8 +6,9 @@
  *   WARD_OUT_CSV       RFC 4180 with a header row
  *   WARD_OUT_HASHDEEP  hashdeep's "%%%% HASHDEEP-1.0" list (hashdeep -a -k)
  *   WARD_OUT_PDQ_TEXT  "hash,quality,path" as ThreatExchange's PDQ tools print
- *   WARD_OUT_VPDQ      videos only: "# path" then "frame,quality,hash,seconds"
- *                      per frame, as vpdq-hash-video writes them
+ *   WARD_OUT_VPDQ      videos only: "frame,quality,hash,seconds" per frame,
+ *                      exactly as vpdq-hash-video writes them (with
+ *                      vpdq_names, a "# path" line before each video)
  *                      (with dihedral: the 8 hashes, quality, path)
  *
  * File names are escaped losslessly (see docs/cli.md): \\ \n \r \t and \xNN
@@ -42,6 +43,7 @@ typedef struct ward_hashout_opts {
     unsigned digests;        /* columns to write (WARD_DIGEST_* bits) */
     int pdq;                 /* write PDQ fields */
     int dihedral;            /* write the 8 dihedral hashes */
+    int vpdq_names;          /* vpdq: "# path" before each video's frames */
     const char *cwd;         /* hashdeep "Invoked from" line */
     const char *command;     /* hashdeep "$ command" line */
 } ward_hashout_opts;

@@ -41,6 +41,8 @@ typedef struct ectx {
     uint64_t written, skipped;
     int first;
     char video[256];          /* vpdq: the video whose frames are being written */
+    unsigned hd_cols;         /* hashdeep: the digest columns written */
+    uint64_t hd_count[3];     /* hashdeep, first pass: entries with each digest */
 } ectx;
 
 /* ---- vPDQ: the frames of video lists, a "# video" line before each ---- */
@@ -167,13 +169,38 @@ static void put_name_line(FILE *out, const char *name)
         fputc(*p == '\n' || *p == '\r' ? '?' : *p, out);
 }
 
+/* hashdeep refuses a line with an empty digest field ("Invalid sha1 hash")
+ * and reads one column line per file, so the columns are the digests the
+ * exported entries have, found by a first pass over the same snapshot: a
+ * list made with the same digests throughout (ward hash, hashdeep) goes out
+ * exactly as hashdeep writes it. A mixed list still writes an empty field
+ * where an entry lacks a column (ward reads it back; hashdeep skips that
+ * line, saying so). */
+static int hashdeep_count(void *ctx, const ward_entry *e)
+{
+    ectx *x = ctx;
+    for (int k = 0; k < 3; k++)
+        x->hd_count[k] += has(e, k);
+    return 0;
+}
+
+static unsigned hashdeep_columns(const ectx *x)
+{
+    unsigned cols = 0;
+    for (int k = 0; k < 3; k++)
+        if (x->hd_count[k])
+            cols |= 1u << k;
+    return cols ? cols : WARD_DIGEST_ALL; /* nothing to write: the usual columns */
+}
+
 static void hashdeep_entry(ectx *x, const ward_entry *e)
 {
     char hex[65];
     if (e->size >= 0)
         fprintf(x->out, "%lld", (long long)e->size);
     for (int k = 0; k < 3; k++)
-        fprintf(x->out, ",%s", has(e, k) ? wx_entry_hex(e, k, hex) : "");
+        if (x->hd_cols & (1u << k))
+            fprintf(x->out, ",%s", has(e, k) ? wx_entry_hex(e, k, hex) : "");
     fputc(',', x->out);
     put_name_line(x->out, e->name);
     fputc('\n', x->out);
@@ -315,9 +342,17 @@ ward_status ward_store_export(ward_store *s, FILE *out, ward_hashset_format form
     case WARD_FMT_HASHDEEP:
         /* hashdeep's own comment lines say where and how the list was
          * made; ward says which store state it is. */
+        if ((rc = wst_each_entry(s, opts->list, opts->category, hashdeep_count, &x, err))) {
+            wst_rollback(s);
+            return rc;
+        }
+        x.hd_cols = hashdeep_columns(&x);
+        fprintf(out, "%%%%%%%% HASHDEEP-1.0\n%%%%%%%% size");
+        for (int k = 0; k < 3; k++)
+            if (x.hd_cols & (1u << k))
+                fprintf(out, ",%s", k == 0 ? "md5" : k == 1 ? "sha1" : "sha256");
         fprintf(out,
-                "%%%%%%%% HASHDEEP-1.0\n"
-                "%%%%%%%% size,md5,sha1,sha256,filename\n"
+                ",filename\n"
                 "## Invoked from: ward %s store export\n"
                 "## $ list=%s category=%s store-revision=%llu\n"
                 "##\n",
