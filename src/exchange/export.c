@@ -76,15 +76,33 @@ static void gstr(yajl_gen g, const char *s)
     yajl_gen_string(g, (const unsigned char *)s, strlen(s));
 }
 
-/* A JSON number if the text is one (an integer), else a string: values
- * read as numbers go back as numbers. */
-static void gnum_or_str(yajl_gen g, const char *s)
+/* Whether s is a decimal integer JSON writes back as the same text. */
+static int is_integer(const char *s)
 {
     size_t n = strlen(s), i = s[0] == '-';
     int ok = n > i && n - i <= 18 && (s[i] != '0' || n - i == 1);
     for (size_t k = i; ok && k < n; k++)
         ok = s[k] >= '0' && s[k] <= '9';
-    if (ok)
+    return ok;
+}
+
+static const char *upper_hex(const ward_entry *e, int k, char hex[65])
+{
+    const char *t = wx_entry_hex(e, k, hex); /* hex, or the original text */
+    if (t != hex)
+        snprintf(hex, 65, "%s", t);
+    for (char *p = hex; *p; p++)
+        if (*p >= 'a' && *p <= 'f')
+            *p = (char)(*p - 'a' + 'A');
+    return hex;
+}
+
+/* A JSON number if the text is one (an integer), else a string: values
+ * read as numbers go back as numbers. */
+static void gnum_or_str(yajl_gen g, const char *s)
+{
+    size_t n = strlen(s);
+    if (is_integer(s))
         yajl_gen_number(g, s, n);
     else
         gstr(g, s);
@@ -106,18 +124,32 @@ static void vics_entry(ectx *x, const ward_entry *e)
     yajl_gen_reset(g, x->first ? "\n" : ",\n");
     x->first = 0;
     yajl_gen_map_open(g);
-    if (e->media_id) {
-        gstr(g, "MediaID");
+    /* Consumers recognise a VICS set by MD5 + an integer MediaID: an id
+     * that is not a plain integer (or none) gives the entry's store id, and
+     * the source's own id goes as WardMediaID (null: none), which ward
+     * reads back as the media_id. */
+    gstr(g, "MediaID");
+    if (e->media_id && is_integer(e->media_id)) {
         gnum_or_str(g, e->media_id);
+    } else {
+        yajl_gen_integer(g, (long long)e->id);
+        gstr(g, "WardMediaID");
+        if (e->media_id)
+            gstr(g, e->media_id);
+        else
+            yajl_gen_null(g);
     }
     gstr(g, "Category");
     if (e->category)
         gnum_or_str(g, e->category);
     else
         yajl_gen_null(g);
+    /* MD5 and SHA1 in upper case, as Project VIC sets write them; the
+     * store keeps each digest's original text. */
     static const char *const keys[3] = {"MD5", "SHA1", "SHA256"};
     for (int k = 0; k < 3; k++)
-        gstr_kv(g, keys[k], has(e, k) ? wx_entry_hex(e, k, hex) : NULL);
+        gstr_kv(g, keys[k], !has(e, k) ? NULL : k < 2 ? upper_hex(e, k, hex)
+                                                      : wx_entry_hex(e, k, hex));
     if (e->has_pdq) {
         gstr(g, "AlternativeHashes");
         yajl_gen_array_open(g);
@@ -137,12 +169,11 @@ static void vics_entry(ectx *x, const ward_entry *e)
         yajl_gen_integer(g, e->size);
     }
     gstr_kv(g, "Series", e->series);
-    if (e->victim_identified >= 0) {
-        gstr(g, "VictimIdentified");
-        yajl_gen_bool(g, e->victim_identified);
-    }
-    gstr(g, "IsPrecategorized");
-    yajl_gen_bool(g, e->category != NULL);
+    /* VICS flags as strings, as real sets and Clees4All write them and
+     * IPED reads them (nextTextValue: a JSON boolean reads as null). */
+    if (e->victim_identified >= 0)
+        gstr_kv(g, "VictimIdentified", e->victim_identified ? "true" : "false");
+    gstr_kv(g, "IsPrecategorized", e->category != NULL ? "true" : "false");
     gstr_kv(g, "DateUpdated", e->updated);
     gstr_kv(g, "FirstSeen", e->first_seen);
     if (e->tags) {

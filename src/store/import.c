@@ -934,7 +934,8 @@ static ward_status read_source(imp *m, source *src, ward_error *err)
     ward_status rc;
     switch (src->format) {
     case WARD_FMT_VICS:
-        rc = wx_read_vics(in, &sink, vics_version, err);
+        rc = wx_read_vics(in, &sink, vics_version, m->opts->case_verdicts, &m->sum->excluded,
+                          err);
         snprintf(m->sum->format, sizeof m->sum->format, "%s", vics_version);
         break;
     case WARD_FMT_HASHDEEP: rc = wx_read_hashdeep(in, &sink, err); break;
