@@ -12,7 +12,9 @@
  *                      (with dihedral: the 8 hashes, quality, path)
  *
  * File names are escaped losslessly (see docs/cli.md): \\ \n \r \t and \xNN
- * for control bytes and invalid UTF-8. Records that lack what a format needs
+ * for control bytes and invalid UTF-8; except in hashdeep's format, which
+ * has raw bytes as hashdeep writes them (only a line break is escaped).
+ * Records that lack what a format needs
  * (unreadable files in hashdeep, non-images in pdq-text) are left out of it;
  * the caller reports them on stderr.
  */

@@ -41,7 +41,7 @@ for name in ["resized.jpg", "new.jpg"]:
 
 # As an alert list it would make system.dll "known": refused, nothing stored
 p = ward("db", "import", "--data", "d", "--list", "case", "out/vics.json")
-expect(p.returncode != 0 and b"case export" in p.stderr and b"--case-verdicts" in p.stderr,
+expect(p.returncode == 2 and b"case export" in p.stderr and b"--case-verdicts" in p.stderr,
        f"case export refused: {p.returncode} {p.stderr!r}")
 ward("db", "import", "--data", "d", "--list", "case", "--case-verdicts", "new-image,bogus",
      "out/vics.json", check_rc=2)
