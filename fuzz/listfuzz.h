@@ -22,7 +22,7 @@ typedef ward_status (*listfuzz_reader)(wx_in *in, const wx_sink *sink, ward_erro
 static inline ward_status listfuzz_vics(wx_in *in, const wx_sink *sink, ward_error *err)
 {
     char version[16];
-    return wx_read_vics(in, sink, version, err);
+    return wx_read_vics(in, sink, version, NULL, NULL, err);
 }
 
 static inline ward_status listfuzz_sums(wx_in *in, const wx_sink *sink, ward_error *err)

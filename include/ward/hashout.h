@@ -6,12 +6,15 @@
  *   WARD_OUT_CSV       RFC 4180 with a header row
  *   WARD_OUT_HASHDEEP  hashdeep's "%%%% HASHDEEP-1.0" list (hashdeep -a -k)
  *   WARD_OUT_PDQ_TEXT  "hash,quality,path" as ThreatExchange's PDQ tools print
- *   WARD_OUT_VPDQ      videos only: "# path" then "frame,quality,hash,seconds"
- *                      per frame, as vpdq-hash-video writes them
+ *   WARD_OUT_VPDQ      videos only: "frame,quality,hash,seconds" per frame,
+ *                      exactly as vpdq-hash-video writes them (with
+ *                      vpdq_names, a "# path" line before each video)
  *                      (with dihedral: the 8 hashes, quality, path)
  *
  * File names are escaped losslessly (see docs/cli.md): \\ \n \r \t and \xNN
- * for control bytes and invalid UTF-8. Records that lack what a format needs
+ * for control bytes and invalid UTF-8; except in hashdeep's format, which
+ * has raw bytes as hashdeep writes them (only a line break is escaped).
+ * Records that lack what a format needs
  * (unreadable files in hashdeep, non-images in pdq-text) are left out of it;
  * the caller reports them on stderr.
  */
@@ -42,6 +45,7 @@ typedef struct ward_hashout_opts {
     unsigned digests;        /* columns to write (WARD_DIGEST_* bits) */
     int pdq;                 /* write PDQ fields */
     int dihedral;            /* write the 8 dihedral hashes */
+    int vpdq_names;          /* vpdq: "# path" before each video's frames */
     const char *cwd;         /* hashdeep "Invoked from" line */
     const char *command;     /* hashdeep "$ command" line */
 } ward_hashout_opts;

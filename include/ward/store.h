@@ -168,6 +168,9 @@ const char *ward_hashset_format_name(ward_hashset_format fmt);
 typedef struct ward_import_opts {
     int strict;                   /* roll back at the first bad record */
     const char *default_category; /* code or label for records that have none */
+    /* A scan's case export (vics.json) is refused as a list unless this
+     * names the verdicts to take: "new-image,graded" (see formats.md). */
+    const char *case_verdicts;
     /* Only used when the import creates its list: */
     const char *scheme;           /* default: "projectvic"; NSRL: "known-good" */
     ward_list_kind kind;          /* default alert; NSRL: known-good */
@@ -192,6 +195,7 @@ typedef struct ward_import_summary {
     uint64_t removed;           /* matched an entry removed as a false positive:
                                    left removed */
     uint64_t bad;               /* skipped as malformed */
+    uint64_t excluded;          /* case export: Media whose verdict was not taken */
     uint64_t revision;          /* store revision after the commit */
     /* The first WARD_IMPORT_MESSAGES bad-record messages, each
      * "file:line: why" (text formats) or "file: /json/pointer: why". */

@@ -4,9 +4,9 @@
  * A ward_video decodes one video stream with FFmpeg's libavformat and
  * libavcodec and hands back a frame every `interval` seconds of stream time
  * (default 1: the rate vPDQ hashes at), each as the float luma plane PDQ
- * takes (see media.h): frames with a side over max_side (512) are resampled
- * nearest-neighbour to 512x512 exactly as images are, so a frame hashes to
- * what `ward hash` gives for the same picture saved as a still.
+ * takes (see media.h), at full size, as vpdq-hash-video hashes frames (a
+ * max_side of 512 resamples them nearest-neighbour to 512x512 as images
+ * are, which moved 1080p frames up to 14 bits from the reference's).
  *
  * What it avoids doing (docs/video.md has the figures):
  *   - decoding every frame: when the container has an index (MP4, MOV, MKV,
@@ -64,7 +64,7 @@ typedef struct ward_video_opts {
     int max_height;       /* refuse taller frames; 0: no limit */
     double max_wall;      /* stop after this many seconds of wall time; 0: none */
     uint32_t max_frames;  /* stop after delivering this many frames; 0: none */
-    int max_side;         /* resample to max_side^2 above it (512); 0: full size */
+    int max_side;         /* resample to max_side^2 above it; 0: full size (0) */
     int threads;          /* decoder threads; 1 (callers parallelise files) */
     int fast;             /* skip deblocking, unreferenced frames, lowres (1) */
     int seek;             /* jump to key frames through the index (1) */

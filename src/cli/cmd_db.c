@@ -102,6 +102,13 @@ static const char help[] =
 "                        md5sum, sha1sum, sha256sum, csv, pdq, vpdq, nsrl;\n"
 "                        export: vics2, hashdeep, csv, pdq, vpdq\n"
 "        --strict        abort the import at the first bad record\n"
+"        --case-verdicts V\n"
+"                        import of a scan's case export (ward scan's\n"
+"                        vics.json, refused without this): only the Media\n"
+"                        with these verdicts, comma-separated (known, near,\n"
+"                        ignorable, new-image, new-video, other, error);\n"
+"                        'graded' adds: only those given a Category, e.g.\n"
+"                        new-image,graded\n"
 "    -C, --category C    import: category for records that have none;\n"
 "                        export: only this category\n"
 "        --scheme S      scheme of a new list: projectvic (default),\n"
@@ -136,6 +143,7 @@ typedef struct db_args {
     const char *data, *list, *format, *category, *scheme, *description, *reason, *output;
     const char *remote, *key, *cacert;  /* lookup --remote */
     const char *store;                  /* init --store */
+    const char *case_verdicts;          /* import --case-verdicts */
     int strict, known_good, json, near;
 } db_args;
 
@@ -149,6 +157,7 @@ static int do_import(ward_store *s, db_args *a, int argc, char **argv)
     ward_import_opts_default(&o);
     o.strict = a->strict;
     o.default_category = a->category;
+    o.case_verdicts = a->case_verdicts;
     if (a->scheme) o.scheme = a->scheme;
     if (a->known_good) { o.kind = WARD_LIST_KNOWN_GOOD; if (!a->scheme) o.scheme = WARD_SCHEME_KNOWN_GOOD; }
     o.description = a->description;
@@ -175,6 +184,9 @@ static int do_import(ward_store *s, db_args *a, int argc, char **argv)
                sum.removed, sum.bad, sum.import_id, sum.revision);
         for (size_t k = 0; k < sum.n_messages; k++)
             cli_error("db", "%s", sum.messages[k]);
+        if (sum.excluded)
+            printf("%s: %" PRIu64 " Media of the case left out (verdict not in --case-verdicts %s)\n",
+                   argv[i], sum.excluded, a->case_verdicts);
         if (sum.bad > sum.n_messages)
             cli_error("db", "... and %" PRIu64 " more bad records", sum.bad - sum.n_messages);
         if (sum.bad && rc == WARD_EXIT_OK) rc = WARD_EXIT_FINDINGS;
@@ -564,7 +576,7 @@ static int do_init(const db_args *a)
 }
 
 enum { OPT_DATA = 256, OPT_STRICT, OPT_SCHEME, OPT_KNOWN_GOOD, OPT_DESC, OPT_REASON, OPT_JSON, OPT_NEAR,
-       OPT_REMOTE, OPT_KEY, OPT_CA, OPT_STORE };
+       OPT_REMOTE, OPT_KEY, OPT_CA, OPT_STORE, OPT_CASE_VERDICTS };
 
 static const struct option long_opts[] = {
     {"data", required_argument, NULL, OPT_DATA},
@@ -582,6 +594,7 @@ static const struct option long_opts[] = {
     {"key", required_argument, NULL, OPT_KEY},
     {"cacert", required_argument, NULL, OPT_CA},
     {"store", required_argument, NULL, OPT_STORE},
+    {"case-verdicts", required_argument, NULL, OPT_CASE_VERDICTS},
     {"output", required_argument, NULL, 'o'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -597,6 +610,7 @@ static int run_db(int argc, char **argv)
         case 'l': a.list = optarg; break;
         case 'f': a.format = optarg; break;
         case OPT_STRICT: a.strict = 1; break;
+        case OPT_CASE_VERDICTS: a.case_verdicts = optarg; break;
         case 'C': a.category = optarg; break;
         case OPT_SCHEME: a.scheme = optarg; break;
         case OPT_KNOWN_GOOD: a.known_good = 1; break;

@@ -2,6 +2,7 @@
  * ward hash: digests and PDQ of files, in the formats examiners exchange.
  */
 #include "cli/cli.h"
+#include "util/path.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -62,6 +63,9 @@ static const char help[] =
 "        --max-video-duration S\n"
 "                           refuse videos longer than S seconds (default 6 h)\n"
 "        --no-video         do not sample videos (digests only)\n"
+"        --vpdq-names       vpdq format: a '# path' line before each video's\n"
+"                           frames (ward's named form, for several videos in\n"
+"                           one file; the reference tools refuse it)\n"
 "        --max-pixels N     refuse to decode images over N pixels\n"
 "                           (default 100M; k/M/G suffixes)\n"
 "    -L, --follow           follow symbolic links inside directories (cycles\n"
@@ -86,20 +90,25 @@ static const char help[] =
 "              pdq_dihedral, and error / image_error / pdq_note when relevant\n"
 "    csv       RFC 4180 with a header row\n"
 "    hashdeep  hashdeep's HASHDEEP-1.0 list: size,<digests>,filename; audit\n"
-"              it with 'hashdeep -a -k LIST -r DIR' (paths are absolute,\n"
-"              as hashdeep writes them; hashdeep follows symlinks, so\n"
+"              it with 'hashdeep -a -k LIST -r DIR' (paths are absolute\n"
+"              with '.' and '..' resolved, bytes raw, as hashdeep writes\n"
+"              them; hashdeep follows symlinks, so\n"
 "              add --follow for an identical file set). Unreadable files are\n"
 "              left out (and reported on standard error)\n"
-"    vpdq      videos only: '# path', then frame,quality,hash,seconds per\n"
-"              frame, as vpdq-hash-video writes them ('ward db import'\n"
-"              reads one video per file)\n"
+"    vpdq      videos only: frame,quality,hash,seconds per frame, exactly\n"
+"              as vpdq-hash-video writes them (match-hashes-brute reads\n"
+"              the file as it is); one video per file, so a second video\n"
+"              is reported (exit 1). Names and video metadata: --jsonl, or\n"
+"              --vpdq-names for a '# path' line before each video ('ward\n"
+"              db import' reads both forms)\n"
 "    pdq-text  hash,quality,path per image, as ThreatExchange's PDQ tools\n"
 "              print it; with --dihedral the 8 hashes, then quality, path\n"
 "\n"
 "    File names are written with reversible escapes so that every format\n"
 "    stays one record per line and no byte of a name is lost: '\\\\' for a\n"
 "    backslash, '\\n' '\\r' '\\t', and '\\xNN' for other control bytes and for\n"
-"    each byte of invalid UTF-8.\n"
+"    each byte of invalid UTF-8. hashdeep's format is the exception: raw\n"
+"    bytes, as hashdeep writes them (a line break is escaped and reported).\n"
 "\n"
 "EXIT STATUS\n"
 "    0  every file hashed   1  some file unreadable or image undecodable\n"
@@ -121,6 +130,9 @@ typedef struct run {
     ward_hashout *out;
     const char *abs_prefix; /* cwd when paths are written absolute, else NULL */
     int quiet, verbose;
+    int hashdeep;         /* writing hashdeep's format */
+    int vpdq_bare;        /* writing vPDQ's reference form (no names) */
+    uint64_t videos;      /* videos written in it */
     int partial;          /* some input unreadable or undecodable */
     int write_failed;
     uint64_t files, bytes, images, errors;
@@ -173,9 +185,25 @@ static void emit(void *ctx, void *item)
     }
     const char *shown = j->path;
     char *abs = NULL;
-    if (r->abs_prefix && j->path[0] != '/' && strcmp(j->path, "-") != 0 &&
-        asprintf(&abs, "%s/%s", r->abs_prefix, j->path) > 0)
+    /* Absolute and normalised as hashdeep writes names ("./a", "../t/a"
+     * and "/t//a" all become "/.../t/a"), so that its audit finds them. */
+    if (r->abs_prefix && strcmp(j->path, "-") != 0 &&
+        (abs = ward_path_absolute(r->abs_prefix, j->path)))
         shown = abs;
+    if (r->hashdeep && res->read_status == WARD_OK && strpbrk(j->path, "\n\r")) {
+        cli_error("hash", "%s: a line break in the name: written escaped, which "
+                  "hashdeep's audit will not match", shown);
+        r->partial = 1;
+        r->errors++;
+    }
+    if (r->vpdq_bare && res->has_video && ++r->videos == 2) {
+        /* The reference tools read one video per file: frames of a second
+         * one would be matched as part of the first. */
+        cli_error("hash", "%s: a second video in one vPDQ file; the reference tools read "
+                  "one video per file (hash each video to its own file, or give "
+                  "--vpdq-names for ward's named form)", shown);
+        r->partial = 1;
+    }
     if (!r->write_failed && ward_hashout_record(r->out, shown, res) != WARD_OK)
         r->write_failed = 1;
     free(abs);
@@ -223,7 +251,7 @@ static int on_entry(void *ctx, const char *path, const struct stat *st,
 
 enum { OPT_NO_PDQ = 256, OPT_DIHEDRAL, OPT_EXIF, OPT_FULL, OPT_MAXPX, OPT_JSONL,
        OPT_CSV, OPT_HASHDEEP, OPT_PDQTEXT, OPT_TEXT, OPT_RELATIVE, OPT_ABSOLUTE,
-       OPT_VINTERVAL, OPT_VMAXDUR, OPT_NOVIDEO };
+       OPT_VINTERVAL, OPT_VMAXDUR, OPT_NOVIDEO, OPT_VPDQ_NAMES };
 
 static const struct option long_opts[] = {
     {"digests", required_argument, NULL, 'c'},
@@ -235,6 +263,7 @@ static const struct option long_opts[] = {
     {"video-interval", required_argument, NULL, OPT_VINTERVAL},
     {"max-video-duration", required_argument, NULL, OPT_VMAXDUR},
     {"no-video", no_argument, NULL, OPT_NOVIDEO},
+    {"vpdq-names", no_argument, NULL, OPT_VPDQ_NAMES},
     {"follow", no_argument, NULL, 'L'},
     {"threads", required_argument, NULL, 'j'},
     {"format", required_argument, NULL, 'f'},
@@ -265,6 +294,7 @@ static int run_hash(int argc, char **argv)
     ward_walk_opts wopts = {0};
     int threads = ward_cpu_count(), have_format = 0, quiet = 0, verbose = 0;
     int absolute = -1; /* -1: the format's default */
+    int vpdq_names = 0;
     ward_out_format format = WARD_OUT_TEXT;
     const char *output = NULL;
     uint64_t n;
@@ -296,6 +326,7 @@ static int run_hash(int argc, char **argv)
                 return cli_usage("hash", "bad --max-video-duration '%s' (seconds)", optarg);
             break;
         case OPT_NOVIDEO: hopts.video = 0; break;
+        case OPT_VPDQ_NAMES: vpdq_names = 1; break;
         case 'L': wopts.follow_symlinks = 1; break;
         case 'j':
             if (cli_parse_count(optarg, &n) != 0 || n < 1 || n > 1024)
@@ -344,10 +375,11 @@ static int run_hash(int argc, char **argv)
     char cwd[4096];
     char *command = cli_join_argv(argc + 1, argv - 1);
     ward_hashout_opts oopts = {.format = format, .digests = hopts.digests, .pdq = hopts.pdq,
-                               .dihedral = hopts.dihedral,
+                               .dihedral = hopts.dihedral, .vpdq_names = vpdq_names,
                                .cwd = getcwd(cwd, sizeof cwd) ? cwd : "",
                                .command = command};
-    run r = {.quiet = quiet, .verbose = verbose};
+    run r = {.quiet = quiet, .verbose = verbose, .hashdeep = format == WARD_OUT_HASHDEEP,
+             .vpdq_bare = format == WARD_OUT_VPDQ && !vpdq_names};
     if (absolute == 1 || (absolute == -1 && format == WARD_OUT_HASHDEEP))
         r.abs_prefix = oopts.cwd;
     r.out = ward_hashout_new(out, &oopts);

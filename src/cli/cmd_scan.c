@@ -78,7 +78,8 @@ static const char help[] =
 "    -r, --radius R         PDQ Hamming radius for 'near' (default 31, 0-64)\n"
 "        --min-quality Q    no near-matching of images whose PDQ quality is\n"
 "                           below Q (default 50, as PDQ's authors advise)\n"
-"    -c, --digests LIST     md5,sha1,sha256 or all (default)\n"
+"    -c, --digests LIST     md5,sha1,sha256 or all (default); MD5 is\n"
+"                           computed whatever LIST says (vics.json keys on it)\n"
 "        --max-depth N      archive/disk-image nesting (default 5)\n"
 "        --max-ratio N      expansion ratio that marks a bomb (default 100)\n"
 "        --max-pixels N     largest image decoded (default 100M)\n"
@@ -372,6 +373,10 @@ static int run_scan(int argc, char **argv)
         return cli_usage("scan", "--thumbnails needs images decoded (drop --no-pdq)");
     if (!o.hash.digests)
         return cli_usage("scan", "at least one digest is needed to look files up");
+    /* vics.json keys each Media on MD5 (VICS consumers recognise a set by
+     * MD5 and MediaID): computed whatever -c names (0 means all). */
+    o.hash.digests |= WARD_DIGEST_MD5;
+    if (o.source.digests) o.source.digests |= WARD_DIGEST_MD5;
     progress_state ps = {.mode = PROGRESS_NONE, .last_jsonl = -1};
     if (progress && strcmp(progress, "jsonl") == 0) ps.mode = PROGRESS_JSONL;
     else if (progress && strcmp(progress, "tty") == 0) ps.mode = PROGRESS_TTY;

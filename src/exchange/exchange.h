@@ -114,9 +114,13 @@ size_t wx_bom_len(const uint8_t *p, size_t n);
 /* Which format the first bytes of a file look like; WARD_FMT_AUTO if none. */
 ward_hashset_format wx_detect(const uint8_t *p, size_t n);
 
-/* version: out "vics1", "vics2" or "vics" (no envelope seen). */
+/* version: out "vics1", "vics2" or "vics" (no envelope seen). A case that
+ * ward scan exported ("WardExport": "case") is refused unless case_verdicts
+ * names the verdicts (WardClass) to take, comma-separated, "graded" for
+ * only those with a Category; the Media not taken are counted in
+ * *excluded. */
 ward_status wx_read_vics(wx_in *in, const wx_sink *sink, char version[16],
-                         ward_error *err);
+                         const char *case_verdicts, uint64_t *excluded, ward_error *err);
 ward_status wx_read_hashdeep(wx_in *in, const wx_sink *sink, ward_error *err);
 /* want_kind: WX_MD5.. to accept one digest length only, -1 for any. */
 ward_status wx_read_sums(wx_in *in, const wx_sink *sink, int want_kind,

@@ -42,6 +42,8 @@ typedef struct ectx {
     uint64_t written, skipped;
     int first;
     char video[256];          /* vpdq: the video whose frames are being written */
+    unsigned hd_cols;         /* hashdeep: the digest columns written */
+    uint64_t hd_count[3];     /* hashdeep, first pass: entries with each digest */
 } ectx;
 
 /* ---- vPDQ: the frames of video lists, a "# video" line before each ---- */
@@ -75,15 +77,33 @@ static void gstr(yajl_gen g, const char *s)
     yajl_gen_string(g, (const unsigned char *)s, strlen(s));
 }
 
-/* A JSON number if the text is one (an integer), else a string: values
- * read as numbers go back as numbers. */
-static void gnum_or_str(yajl_gen g, const char *s)
+/* Whether s is a decimal integer JSON writes back as the same text. */
+static int is_integer(const char *s)
 {
     size_t n = strlen(s), i = s[0] == '-';
     int ok = n > i && n - i <= 18 && (s[i] != '0' || n - i == 1);
     for (size_t k = i; ok && k < n; k++)
         ok = s[k] >= '0' && s[k] <= '9';
-    if (ok)
+    return ok;
+}
+
+static const char *upper_hex(const ward_entry *e, int k, char hex[65])
+{
+    const char *t = wx_entry_hex(e, k, hex); /* hex, or the original text */
+    if (t != hex)
+        snprintf(hex, 65, "%s", t);
+    for (char *p = hex; *p; p++)
+        if (*p >= 'a' && *p <= 'f')
+            *p = (char)(*p - 'a' + 'A');
+    return hex;
+}
+
+/* A JSON number if the text is one (an integer), else a string: values
+ * read as numbers go back as numbers. */
+static void gnum_or_str(yajl_gen g, const char *s)
+{
+    size_t n = strlen(s);
+    if (is_integer(s))
         yajl_gen_number(g, s, n);
     else
         gstr(g, s);
@@ -105,18 +125,32 @@ static void vics_entry(ectx *x, const ward_entry *e)
     yajl_gen_reset(g, x->first ? "\n" : ",\n");
     x->first = 0;
     yajl_gen_map_open(g);
-    if (e->media_id) {
-        gstr(g, "MediaID");
+    /* Consumers recognise a VICS set by MD5 + an integer MediaID: an id
+     * that is not a plain integer (or none) gives the entry's store id, and
+     * the source's own id goes as WardMediaID (null: none), which ward
+     * reads back as the media_id. */
+    gstr(g, "MediaID");
+    if (e->media_id && is_integer(e->media_id)) {
         gnum_or_str(g, e->media_id);
+    } else {
+        yajl_gen_integer(g, (long long)e->id);
+        gstr(g, "WardMediaID");
+        if (e->media_id)
+            gstr(g, e->media_id);
+        else
+            yajl_gen_null(g);
     }
     gstr(g, "Category");
     if (e->category)
         gnum_or_str(g, e->category);
     else
         yajl_gen_null(g);
+    /* MD5 and SHA1 in upper case, as Project VIC sets write them; the
+     * store keeps each digest's original text. */
     static const char *const keys[3] = {"MD5", "SHA1", "SHA256"};
     for (int k = 0; k < 3; k++)
-        gstr_kv(g, keys[k], has(e, k) ? wx_entry_hex(e, k, hex) : NULL);
+        gstr_kv(g, keys[k], !has(e, k) ? NULL : k < 2 ? upper_hex(e, k, hex)
+                                                      : wx_entry_hex(e, k, hex));
     if (e->has_pdq) {
         gstr(g, "AlternativeHashes");
         yajl_gen_array_open(g);
@@ -136,12 +170,11 @@ static void vics_entry(ectx *x, const ward_entry *e)
         yajl_gen_integer(g, e->size);
     }
     gstr_kv(g, "Series", e->series);
-    if (e->victim_identified >= 0) {
-        gstr(g, "VictimIdentified");
-        yajl_gen_bool(g, e->victim_identified);
-    }
-    gstr(g, "IsPrecategorized");
-    yajl_gen_bool(g, e->category != NULL);
+    /* VICS flags as strings, as real sets and Clees4All write them and
+     * IPED reads them (nextTextValue: a JSON boolean reads as null). */
+    if (e->victim_identified >= 0)
+        gstr_kv(g, "VictimIdentified", e->victim_identified ? "true" : "false");
+    gstr_kv(g, "IsPrecategorized", e->category != NULL ? "true" : "false");
     gstr_kv(g, "DateUpdated", e->updated);
     gstr_kv(g, "FirstSeen", e->first_seen);
     if (e->tags) {
@@ -168,13 +201,38 @@ static void put_name_line(FILE *out, const char *name)
         fputc(*p == '\n' || *p == '\r' ? '?' : *p, out);
 }
 
+/* hashdeep refuses a line with an empty digest field ("Invalid sha1 hash")
+ * and reads one column line per file, so the columns are the digests the
+ * exported entries have, found by a first pass over the same snapshot: a
+ * list made with the same digests throughout (ward hash, hashdeep) goes out
+ * exactly as hashdeep writes it. A mixed list still writes an empty field
+ * where an entry lacks a column (ward reads it back; hashdeep skips that
+ * line, saying so). */
+static int hashdeep_count(void *ctx, const ward_entry *e)
+{
+    ectx *x = ctx;
+    for (int k = 0; k < 3; k++)
+        x->hd_count[k] += has(e, k);
+    return 0;
+}
+
+static unsigned hashdeep_columns(const ectx *x)
+{
+    unsigned cols = 0;
+    for (int k = 0; k < 3; k++)
+        if (x->hd_count[k])
+            cols |= 1u << k;
+    return cols ? cols : WARD_DIGEST_ALL; /* nothing to write: the usual columns */
+}
+
 static void hashdeep_entry(ectx *x, const ward_entry *e)
 {
     char hex[65];
     if (e->size >= 0)
         fprintf(x->out, "%lld", (long long)e->size);
     for (int k = 0; k < 3; k++)
-        fprintf(x->out, ",%s", has(e, k) ? wx_entry_hex(e, k, hex) : "");
+        if (x->hd_cols & (1u << k))
+            fprintf(x->out, ",%s", has(e, k) ? wx_entry_hex(e, k, hex) : "");
     fputc(',', x->out);
     put_name_line(x->out, e->name);
     fputc('\n', x->out);
@@ -312,9 +370,17 @@ ward_status ward_store_export(ward_store *s, FILE *out, ward_hashset_format form
     case WARD_FMT_HASHDEEP:
         /* hashdeep's own comment lines say where and how the list was
          * made; ward says which store state it is. */
+        if ((rc = wst_each_entry(s, opts->list, opts->category, hashdeep_count, &x, err))) {
+            wst_rollback(s);
+            return rc;
+        }
+        x.hd_cols = hashdeep_columns(&x);
+        fprintf(out, "%%%%%%%% HASHDEEP-1.0\n%%%%%%%% size");
+        for (int k = 0; k < 3; k++)
+            if (x.hd_cols & (1u << k))
+                fprintf(out, ",%s", k == 0 ? "md5" : k == 1 ? "sha1" : "sha256");
         fprintf(out,
-                "%%%%%%%% HASHDEEP-1.0\n"
-                "%%%%%%%% size,md5,sha1,sha256,filename\n"
+                ",filename\n"
                 "## Invoked from: ward %s store export\n"
                 "## $ list=%s category=%s store-revision=%llu\n"
                 "##\n",

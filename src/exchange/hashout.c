@@ -12,6 +12,7 @@ struct ward_hashout {
     FILE *out;
     ward_hashout_opts opts;
     ward_strbuf name;  /* escaped path */
+    const char *raw;   /* the path as given, bytes as on disk */
     ward_strbuf line;  /* record being built */
     int failed;
 };
@@ -269,7 +270,11 @@ static void record_hashdeep(ward_hashout *w, const ward_file_hash *r)
             add_fmt(w, ",%s", hex);
         }
     add(w, ",");
-    add(w, w->name.s);
+    /* hashdeep writes names as raw bytes (backslashes, commas, invalid
+     * UTF-8 as they are), and its audit compares them byte for byte. Only
+     * a line break cannot be written raw: that name gets ward's escapes
+     * (hashdeep then reports the file; ward hash warns). */
+    add(w, strpbrk(w->raw, "\n\r") ? w->name.s : w->raw);
     add(w, "\n");
 }
 
@@ -288,15 +293,19 @@ static void record_pdq_text(ward_hashout *w, const ward_file_hash *r)
     add(w, "\n");
 }
 
-/* One video's frames in vPDQ's text form, after a comment naming it. */
+/* One video's frames in vPDQ's text form (vpdq/cpp/io/vpdqio.cpp: every
+ * line is frame,quality,hash,seconds and nothing else, or the reference
+ * tools refuse the file), after a comment naming it if asked. */
 static void record_vpdq(ward_hashout *w, const ward_file_hash *r)
 {
     char hex[65];
     if (!r->has_video)
         return;
-    add(w, "# ");
-    add(w, w->name.s);
-    add(w, "\n");
+    if (w->opts.vpdq_names) {
+        add(w, "# ");
+        add(w, w->name.s);
+        add(w, "\n");
+    }
     for (size_t f = 0; f < r->video.count; f++) {
         const ward_vpdq_frame *fr = &r->video.frames[f];
         ward_pdq_to_hex(&fr->hash, hex);
@@ -307,6 +316,7 @@ static void record_vpdq(ward_hashout *w, const ward_file_hash *r)
 ward_status ward_hashout_record(ward_hashout *w, const char *path, const ward_file_hash *r)
 {
     w->line.len = 0;
+    w->raw = path;
     if (!ward_escape_name(&w->name, path, strlen(path)) || !ward_strbuf_add(&w->line, "", 0))
         return WARD_ENOMEM;
     switch (w->opts.format) {

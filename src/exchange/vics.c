@@ -52,6 +52,9 @@ typedef struct vrec {
     char ptr[256];             /* pointer of the record itself */
     char cat_ptr[320];
     int is_case, bad;
+    int ward_mid;              /* WardMediaID seen: it is the media_id */
+    int case_export;           /* a Case that says it is a scan's (WardExport) */
+    char verdict[24];          /* WardClass: the scan's verdict on a Media */
     char bad_where[320], bad_msg[200];
 } vrec;
 
@@ -64,6 +67,8 @@ typedef struct vctx {
     vrec rec[2];
     char version[16];
     int saw_value;             /* a "value" array or a bare array */
+    const char *case_verdicts; /* of a case export, the verdicts taken */
+    uint64_t *excluded;        /* Media of a case export not taken */
     uint64_t records;
     ward_status stop;          /* set when a callback cancels the parse */
 } vctx;
@@ -124,8 +129,8 @@ static void rec_reset(vrec *v)
     wx_record_clear(&v->r);
     for (size_t i = 0; i < VREC_STRS; i++)
         wx_str_reset(s[i]);
-    v->is_case = v->bad = 0;
-    v->cat_ptr[0] = v->ptr[0] = 0;
+    v->is_case = v->bad = v->ward_mid = v->case_export = 0;
+    v->cat_ptr[0] = v->ptr[0] = v->verdict[0] = 0;
 }
 
 /* Mark the record bad at `where` (a JSON pointer); the first reason is the
@@ -231,8 +236,23 @@ static int rec_field(vctx *c, vrec *v, const frame *f, enum vtype t, const char 
     }
     if (key_is(f, "Series"))
         return set_text(c, v, &v->series, f, t, s, n);
-    if (key_is(f, "MediaID"))
+    /* ward's VICS export writes MediaID as an integer, as consumers expect,
+     * and the source's own id (any text, or null) as WardMediaID. */
+    if (key_is(f, "WardMediaID")) {
+        v->ward_mid = 1;
+        wx_str_reset(&v->media_id);
         return set_id(c, v, &v->media_id, f, t, s, n);
+    }
+    if (key_is(f, "MediaID"))
+        return v->ward_mid ? 1 : set_id(c, v, &v->media_id, f, t, s, n);
+    if (key_is(f, "WardExport")) {
+        v->case_export = t == T_STR && n == 4 && memcmp(s, "case", 4) == 0;
+        return 1;
+    }
+    if (key_is(f, "WardClass") && t == T_STR) {
+        snprintf(v->verdict, sizeof v->verdict, "%.*s", (int)(n < 23 ? n : 23), s);
+        return 1;
+    }
     if (key_is(f, "Name") || key_is(f, "FileName"))
         return set_text(c, v, &v->name, f, t, s, n);
     if (key_is(f, "DateUpdated"))
@@ -389,6 +409,15 @@ static int open_container(vctx *c, int is_array)
             if (is_array && p->slot == 0 && key_is(p, "Media")) {
                 nf.role = R_MEDIA_ARR;
                 v->is_case = 1;
+                if (v->case_export && !c->case_verdicts) {
+                    c->stop = ward_fail(
+                        c->err, WARD_EINVAL,
+                        "%s is a scan's case export (ward scan vics.json): as a list it "
+                        "would make every file of the case known, system files included; "
+                        "name the verdicts to take with --case-verdicts (e.g. "
+                        "new-image,graded)", c->path);
+                    return 0;
+                }
             } else if (is_array && key_is(p, "AlternativeHashes")) {
                 nf.role = R_ALT_ARR;
             } else if (is_array && key_is(p, "MediaFiles")) {
@@ -465,11 +494,39 @@ static void alt_done(vrec *v)
         v->r.quality = v->alt_quality;
 }
 
+/* Whether tok is one of the comma-separated words of list. */
+static int in_list(const char *list, const char *tok)
+{
+    size_t n = strlen(tok);
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, ',');
+        size_t k = e ? (size_t)(e - p) : strlen(p);
+        if (k == n && n && strncmp(p, tok, n) == 0)
+            return 1;
+        p += k + (e != NULL);
+    }
+    return 0;
+}
+
+/* A Media of a case export is taken when its verdict is one the examiner
+ * named, and, with "graded", only when it carries a Category. */
+static int case_takes(const vctx *c, const vrec *v)
+{
+    if (!in_list(c->case_verdicts, v->verdict))
+        return 0;
+    return !in_list(c->case_verdicts, "graded") || wx_str_get(&v->category) != NULL;
+}
+
 static ward_status rec_done(vctx *c, vrec *v)
 {
     if (v->is_case)
         return WARD_OK;
     c->records++;
+    if (v == &c->rec[1] && c->rec[0].case_export && !case_takes(c, v)) {
+        if (c->excluded)
+            (*c->excluded)++;
+        return WARD_OK;
+    }
     const wx_sink *sink = c->sink;
     if (v->bad)
         return sink->bad(sink->ctx, v->bad_where, v->bad_msg);
@@ -571,11 +628,25 @@ static ward_status syntax_error(yajl_handle h, const wx_in *in, const uint8_t *p
 }
 
 ward_status wx_read_vics(wx_in *in, const wx_sink *sink, char version[16],
-                         ward_error *err)
+                         const char *case_verdicts, uint64_t *excluded, ward_error *err)
 {
+    static const char *const verdicts[] = {"known", "near", "ignorable", "new-image",
+                                           "new-video", "other", "error", "graded"};
+    for (const char *p = case_verdicts; p && *p;) {
+        size_t k = strcspn(p, ","), ok = 0;
+        for (size_t i = 0; i < sizeof verdicts / sizeof *verdicts; i++)
+            ok |= strlen(verdicts[i]) == k && strncmp(p, verdicts[i], k) == 0;
+        if (!ok)
+            return ward_fail(err, WARD_EINVAL,
+                             "case verdict '%.*s' (known, near, ignorable, new-image, "
+                             "new-video, other, error, graded)", (int)(k > 40 ? 40 : k), p);
+        p += k + (p[k] == ',');
+    }
     vctx *c = calloc(1, sizeof *c);
     if (!c)
         return ward_fail(err, WARD_ENOMEM, "out of memory");
+    c->case_verdicts = case_verdicts;
+    c->excluded = excluded;
     c->sink = sink;
     c->err = err;
     c->path = in->path;

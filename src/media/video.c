@@ -90,7 +90,10 @@ void ward_video_opts_default(ward_video_opts *o)
     o->max_height = WARD_VIDEO_MAX_SIDE_PX;
     o->max_wall = WARD_VIDEO_MAX_WALL;
     o->max_frames = WARD_VIDEO_MAX_FRAMES;
-    o->max_side = WARD_REFERENCE_SIDE;
+    /* Frames at full size, as vpdq-hash-video hashes them: resampling a
+     * 720p frame to the 512 grid moved its hash up to 10 bits from the
+     * reference's, and a 1080p one up to 14 (docs/video.md). */
+    o->max_side = 0;
     o->threads = 1;
     o->fast = 1;
     o->seek = 1;

@@ -10,12 +10,15 @@
  * reads them): MediaID, Category, MD5, SHA1, SHA256, MediaSize,
  * RelativeFilePath, FileName, MimeType, IsPrecategorized,
  * PrecategorizationSource, Series, VictimIdentified, Comments, MediaFiles
- * [{MD5, FileName, FilePath, Created, Written, Accessed, Deleted}].
- * No PhotoDNA: ward does not compute it. No PDQ either: different files
- * share one PDQ (blank pictures, re-encodings), and an importer that keys
- * Media on every hash it is given (ward's does) would merge or refuse them;
- * the PDQs are in files.jsonl, files.csv and dfxml.xml. Files are not
- * copied into the export, so
+ * [{MD5, FileName, FilePath, Created, Written, Accessed, Deleted,
+ * Unallocated}], AlternativeHashes [{HashName "PDQ", HashValue, Quality}].
+ * No PhotoDNA: ward does not compute it. MD5 is always there: ward scan
+ * computes it whatever -c says, as VICS consumers key Media on MD5 (with
+ * MediaID). The case says it is a scan's export ("WardExport": "case") and
+ * each Media carries the scan's verdict ("WardClass"): imported as a hash
+ * set it would make every file of the case known, system files included,
+ * so ward db import refuses it unless told which verdicts to take
+ * (--case-verdicts). Files are not copied into the export, so
  * RelativeFilePath is the path below the scanned source, not a path to a
  * file beside vics.json.
  */
@@ -61,22 +64,26 @@ static void rj_code(yajl_gen g, const char *s)
     else rj_str(g, s);
 }
 
-/* The exact match whose Project VIC category this file carries: a PDQ
- * (near) match is a different picture, so it never lends its category. */
+/* The match whose Project VIC category this file carries: an exact one
+ * first (an alert category before others), else a PDQ (near) one, whose
+ * category is what the file was matched as (the Comments and files.jsonl
+ * say it was near, at what distance). */
 static yajl_val vic_match(yajl_val v)
 {
-    yajl_val m = jv_get(v, "matches"), pick = NULL;
-    for (size_t i = 0; YAJL_IS_ARRAY(m) && i < m->u.array.len; i++) {
-        yajl_val e = m->u.array.values[i];
-        const char *by = jv_str(e, "by"), *scheme = jv_str(e, "scheme");
-        const char *cc = jv_str(e, "category_class");
-        if ((by && !strcmp(by, "pdq")) || !scheme || strcmp(scheme, "projectvic") != 0 ||
-            !jv_str(e, "category"))
-            continue;
-        if (cc && !strcmp(cc, "alert")) return e;
-        if (!pick) pick = e;
-    }
-    return pick;
+    yajl_val m = jv_get(v, "matches"), pick[2] = {NULL, NULL};
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; YAJL_IS_ARRAY(m) && i < m->u.array.len; i++) {
+            yajl_val e = m->u.array.values[i];
+            const char *by = jv_str(e, "by"), *scheme = jv_str(e, "scheme");
+            const char *cc = jv_str(e, "category_class");
+            int near = by && !strcmp(by, "pdq");
+            if (near != pass || !scheme || strcmp(scheme, "projectvic") != 0 ||
+                !jv_str(e, "category"))
+                continue;
+            if (cc && !strcmp(cc, "alert")) return e;
+            if (!pick[pass]) pick[pass] = e;
+        }
+    return pick[0] ? pick[0] : pick[1];
 }
 
 /* Path below the source it was found in ("sub/a.jpg"); members of a source
@@ -106,10 +113,11 @@ static void write_media_file(yajl_gen g, yajl_val v)
     rj_kv(g, "Created", jv_str(v, "crtime"));
     rj_kv(g, "Written", jv_str(v, "mtime"));
     rj_kv(g, "Accessed", jv_str(v, "atime"));
-    if (jv_bool(v, "deleted")) {
-        rj_str(g, "Deleted");
-        yajl_gen_bool(g, 1);
-    }
+    /* Both flags, as VICS consumers read them: ward does not carve, so a
+     * file is in unallocated space exactly when its entry is deleted (the
+     * file system's unallocated name/metadata, as dfxml.xml's unalloc). */
+    rj_kv(g, "Deleted", jv_bool(v, "deleted") ? "true" : "false");
+    rj_kv(g, "Unallocated", jv_bool(v, "deleted") ? "true" : "false");
     yajl_gen_map_close(g);
     yajl_gen_array_close(g);
 }
@@ -124,16 +132,15 @@ static void write_category(vics *c, yajl_val v)
     rj_str(g, "Category");
     if (m) rj_code(g, jv_str(m, "category"));
     else yajl_gen_null(g);
-    rj_str(g, "IsPrecategorized");
-    yajl_gen_bool(g, pre);
+    /* Flags as strings, as VICS sets and writers (Clees4All) have them and
+     * IPED reads them (docs/formats.md). */
+    rj_kv(g, "IsPrecategorized", pre ? "true" : "false");
     yajl_val x = m ? m : (pre ? report_main_match(v) : NULL);
     rj_kv(g, "PrecategorizationSource", x ? jv_str(x, "list") : NULL);
     rj_kv(g, "Series", x ? jv_str(x, "series") : NULL);
     yajl_val vi = x ? jv_get(x, "victim_identified") : NULL;
-    if (YAJL_IS_TRUE(vi) || YAJL_IS_FALSE(vi)) {
-        rj_str(g, "VictimIdentified");
-        yajl_gen_bool(g, YAJL_IS_TRUE(vi));
-    }
+    if (YAJL_IS_TRUE(vi) || YAJL_IS_FALSE(vi))
+        rj_kv(g, "VictimIdentified", YAJL_IS_TRUE(vi) ? "true" : "false");
     c->precategorized += pre;
 }
 
@@ -151,6 +158,17 @@ static int write_media(void *ctx, yajl_val v)
     rj_hex_upper(g, "MD5", jv_str(v, "md5"));
     rj_hex_upper(g, "SHA1", jv_str(v, "sha1"));
     rj_hex_upper(g, "SHA256", jv_str(v, "sha256"));
+    if (jv_str(v, "pdq")) {
+        rj_str(g, "AlternativeHashes");
+        yajl_gen_array_open(g);
+        yajl_gen_map_open(g);
+        rj_kv(g, "HashName", "PDQ");
+        rj_kv(g, "HashValue", jv_str(v, "pdq"));
+        if (jv_get(v, "pdq_quality")) rj_ki(g, "Quality", jv_int(v, "pdq_quality", 0));
+        yajl_gen_map_close(g);
+        yajl_gen_array_close(g);
+    }
+    rj_kv(g, "WardClass", jv_str(v, "class"));
     if (jv_get(v, "size")) rj_ki(g, "MediaSize", jv_int(v, "size", 0));
     rj_kv(g, "RelativeFilePath", relative_path(c, path));
     rj_kv(g, "FileName", report_basename(path));
@@ -179,7 +197,8 @@ static void write_case_head(FILE *f, const scan_totals *t)
     const char *ver = jv_str(t->state, "ward_version");
     case_guid(t, guid);
     fprintf(f, "{\"@odata.context\":\"%s\",\n\"value\":[{\"CaseID\":\"%s\","
-               "\"SourceApplicationName\":\"ward\",\"SourceApplicationVersion\":",
+               "\"SourceApplicationName\":\"ward\",\"WardExport\":\"case\","
+               "\"SourceApplicationVersion\":",
             VICS_CONTEXT, guid);
     ward_strbuf b = {0};
     ward_json_string(&b, ver ? ver : ward_version(), strlen(ver ? ver : ward_version()));

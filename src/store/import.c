@@ -13,6 +13,7 @@
 #include "exchange/exchange.h"
 #include "store/store_int.h"
 #include "util/error.h"
+#include "util/escape.h"
 #include "util/path.h"
 
 #include <ctype.h>
@@ -111,6 +112,7 @@ typedef struct imp {
     int pending;                /* rows bound into ins_many, not yet inserted */
     uint64_t next_progress;
     char *tags;                 /* TAGS_MAX */
+    ward_strbuf name;           /* a record's name, escaped */
     bloom seen;                 /* digests added; bits NULL when not used */
 } imp;
 
@@ -279,6 +281,12 @@ static void incoming(imp *m, const wx_record *r, int64_t cat_id, vals *in,
     in->series = r->series;
     in->victim = r->victim_identified;
     in->name = r->name;
+    /* PostgreSQL's TEXT holds UTF-8 only, and hashdeep and md5sum lists
+     * name files in raw bytes: such a name is kept with ward's reversible
+     * escapes (docs/cli.md), the same on both stores. */
+    if (r->name && !ward_utf8_valid(r->name, strlen(r->name)) &&
+        ward_escape_name(&m->name, r->name, strlen(r->name)))
+        in->name = m->name.s;
     in->media_id = r->media_id;
     in->size = r->size;
     in->first_seen = r->first_seen;
@@ -929,7 +937,8 @@ static ward_status read_source(imp *m, source *src, ward_error *err)
     ward_status rc;
     switch (src->format) {
     case WARD_FMT_VICS:
-        rc = wx_read_vics(in, &sink, vics_version, err);
+        rc = wx_read_vics(in, &sink, vics_version, m->opts->case_verdicts, &m->sum->excluded,
+                          err);
         snprintf(m->sum->format, sizeof m->sum->format, "%s", vics_version);
         break;
     case WARD_FMT_HASHDEEP: rc = wx_read_hashdeep(in, &sink, err); break;
@@ -1115,6 +1124,7 @@ done:
     }
     free(m.cats);
     free(m.tags);
+    ward_strbuf_free(&m.name);
     free(m.seen.bits);
     free(abs);
     if (!summary)

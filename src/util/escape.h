@@ -24,6 +24,8 @@ int ward_strbuf_add(ward_strbuf *b, const char *s, size_t n);
 /* Append printf-style text (any length); returns 0 when out of memory. */
 int ward_strbuf_addf(ward_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Whether n bytes are valid UTF-8 (control characters allowed). */
+int ward_utf8_valid(const char *in, size_t n);
 /* Replace b's content with the escaped form of the n bytes at in. */
 int ward_escape_name(ward_strbuf *b, const char *in, size_t n);
 /* Append `s` as a JSON string literal (with quotes). `s` must be valid UTF-8

@@ -9,4 +9,10 @@
  * NUL-terminated into out (cap bytes, truncated if longer); returns out. */
 char *ward_path_stem(const char *path, size_t n, char *out, size_t cap);
 
+/* cwd joined with path (path as is when absolute), with "." and empty
+ * components removed and ".." resolved lexically: the absolute name
+ * hashdeep writes for a file it was given or found as `path`. Returns a
+ * malloc'd string, NULL when out of memory. */
+char *ward_path_absolute(const char *cwd, const char *path);
+
 #endif

@@ -308,20 +308,35 @@ static void check_vics_media(yajl_val media)
     yajl_val fresh = media_by_id(media, 5), good = media_by_id(media, 11);
     assert_true(YAJL_IS_INTEGER(get(known, "Category")));
     assert_int_equal(YAJL_GET_INTEGER(get(known, "Category")), 1);
-    assert_true(YAJL_IS_TRUE(get(known, "IsPrecategorized")));
+    assert_string_equal(get_str(known, "IsPrecategorized"), "true");
     assert_string_equal(get_str(known, "MD5"), "00000000000000000000000000000002");
     assert_string_equal(get_str(known, "SHA1"), "0000000000000000000000000000000000010002");
     assert_string_equal(get_str(known, "PrecategorizationSource"), "alerts <&>");
-    /* A PDQ match is a different picture: it lends no category. */
-    assert_true(YAJL_IS_NULL(get(near, "Category")));
-    assert_true(YAJL_IS_FALSE(get(near, "IsPrecategorized")));
+    /* A near match keeps the category it was matched as (issue 16.6). */
+    assert_true(YAJL_IS_INTEGER(get(near, "Category")));
+    assert_int_equal(YAJL_GET_INTEGER(get(near, "Category")), 2);
+    assert_string_equal(get_str(near, "IsPrecategorized"), "true");
+    assert_string_equal(get_str(near, "WardClass"), "near");
     assert_true(YAJL_IS_NULL(get(fresh, "Category")));
-    assert_true(YAJL_IS_FALSE(get(fresh, "IsPrecategorized")));
+    assert_string_equal(get_str(fresh, "IsPrecategorized"), "false");
     assert_string_equal(get_str(fresh, "RelativeFilePath"), "new &amp; <one> caf\xc3\xa9.jpg");
     assert_string_equal(get_str(fresh, "FileName"), "new &amp; <one> caf\xc3\xa9.jpg");
     assert_true(YAJL_IS_NULL(get(good, "Category")));
     assert_null(get(fresh, "PhotoDNA"));
-    assert_null(get(fresh, "AlternativeHashes")); /* no PDQ: see report_vics.c */
+    /* PDQ as AlternativeHashes (issue 16.6) */
+    yajl_val alt = get(fresh, "AlternativeHashes");
+    assert_true(YAJL_IS_ARRAY(alt) && alt->u.array.len == 1);
+    assert_string_equal(get_str(alt->u.array.values[0], "HashName"), "PDQ");
+    assert_string_equal(get_str(alt->u.array.values[0], "HashValue"),
+                        "54a9f7c321d1443c43ba566e21d4a13989a3553f1472611cbbc5fda59e03b677");
+    assert_int_equal(YAJL_GET_INTEGER(get(alt->u.array.values[0], "Quality")), 90);
+    assert_string_equal(get_str(fresh, "WardClass"), "new-image");
+    /* Deleted and Unallocated side by side (issue 18.3) */
+    yajl_val del = get(media_by_id(media, 9), "MediaFiles"), live = get(fresh, "MediaFiles");
+    assert_string_equal(get_str(del->u.array.values[0], "Deleted"), "true");
+    assert_string_equal(get_str(del->u.array.values[0], "Unallocated"), "true");
+    assert_string_equal(get_str(live->u.array.values[0], "Deleted"), "false");
+    assert_string_equal(get_str(live->u.array.values[0], "Unallocated"), "false");
 }
 
 static void check_vics_import(const char *dir)
@@ -333,13 +348,32 @@ static void check_vics_import(const char *dir)
     path_in(vics, sizeof vics, dir, "vics.json");
     path_in(store, sizeof store, dir, "store");
     if (ward_store_open(store, 0, &s, &err)) fail_msg("open: %s", err.message);
-    if (ward_store_import(s, vics, WARD_FMT_VICS, "case", NULL, &sum, &err))
+    /* A case export is not an alert list: every file in it would become
+     * known (issue 16.6). Refused unless the verdicts to take are named. */
+    assert_int_equal(ward_store_import(s, vics, WARD_FMT_VICS, "case", NULL, &sum, &err),
+                     WARD_EINVAL);
+    assert_non_null(strstr(err.message, "case export"));
+    ward_import_opts o;
+    ward_import_opts_default(&o);
+    o.case_verdicts = "new-image,graded"; /* none graded in this case */
+    if (ward_store_import(s, vics, WARD_FMT_VICS, "case", &o, &sum, &err))
+        fail_msg("import: %s", err.message);
+    assert_int_equal(sum.added, 0);
+    assert_int_equal(sum.excluded, 10);
+    o.case_verdicts = "known,near,new-image";
+    if (ward_store_import(s, vics, WARD_FMT_VICS, "case", &o, &sum, &err))
         fail_msg("import: %s", err.message);
     for (size_t i = 0; i < sum.n_messages; i++) print_message("  %s\n", sum.messages[i]);
     assert_string_equal(sum.format, "vics2");
-    assert_int_equal(sum.records, 10);   /* every file with a digest */
-    assert_int_equal(sum.added, 8);      /* two are copies */
-    assert_int_equal(sum.bad, 0);
+    assert_int_equal(sum.records, 7);    /* every file with a digest, but */
+    assert_int_equal(sum.excluded, 3);   /* other, error, ignorable */
+    /* The new images of this case share one PDQ with different digests:
+     * the store keys an entry on every hash, so two are reported, by Media. */
+    assert_int_equal(sum.bad, 2);
+    assert_non_null(strstr(sum.messages[0], "/value/0/Media/4: MD5 differs"));
+    o.case_verdicts = "bogus";
+    assert_int_equal(ward_store_import(s, vics, WARD_FMT_VICS, "case", &o, &sum, &err),
+                     WARD_EINVAL);
     ward_store_close(s);
 }
 
@@ -357,10 +391,11 @@ static void test_vics(void **state)
     assert_true(YAJL_IS_ARRAY(cases) && cases->u.array.len == 1);
     yajl_val c = cases->u.array.values[0], media = get(c, "Media");
     assert_string_equal(get_str(c, "SourceApplicationName"), "ward");
+    assert_string_equal(get_str(c, "WardExport"), "case");
     assert_true(YAJL_IS_ARRAY(media));
     assert_int_equal(media->u.array.len, 10);
     assert_int_equal(YAJL_GET_INTEGER(get(c, "TotalMediaFiles")), 10);
-    assert_int_equal(YAJL_GET_INTEGER(get(c, "TotalPrecategorized")), 2);
+    assert_int_equal(YAJL_GET_INTEGER(get(c, "TotalPrecategorized")), 3); /* near included */
     check_vics_media(media);
     yajl_tree_free(doc);
     check_vics_import(dir);

@@ -110,6 +110,10 @@ static int make_variants(const fixture *f)
         "-c copy nomoov.mp4",
         "-frames:v 1 -ss 5 still.png",
     };
+    /* 1080p with fine detail and saturated colours, for frame size. */
+    if (sh("cd '%s' && ffmpeg -v error -y -f lavfi -i testsrc2=size=1920x1080:rate=5 -t 4 "
+           "-c:v libx264 -preset ultrafast -pix_fmt yuv420p big1080.mp4", f->dir))
+        return -1;
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (sh("cd '%s' && ffmpeg -v error -y -i orig.mp4 %s", f->dir, cmds[i]))
             return -1;
@@ -406,9 +410,10 @@ static void test_y_plane_vs_rgb(void **state)
     ward_vpdq_free(&full);
 
     /* 1152x1152 MJPEG decoded at 576x576 (lowres) vs in full, both sampled
-     * to the 512 grid. */
+     * to the 512 grid (lowres only pays when frames are resampled). */
     ward_vpdq low = {0}, high = {0};
     ward_video_info info;
+    o.video.max_side = 512;
     o.video.fast = 1;
     hash_ok(f, "big.avi", &o, &low, &info);
     assert_int_equal(info.lowres, 1);
@@ -421,6 +426,29 @@ static void test_y_plane_vs_rgb(void **state)
 }
 
 /* ---- frames against images ------------------------------------------------ */
+
+/* Issue 18.6: the same frames (every one decoded, no seeking) against the
+ * reference, vpdq-hash-video's way: RGB, the PDQ reference on the
+ * full-size frame. Resampled to the 512 grid first, 1080p frames were up to
+ * 12 bits away; at full size only the Y plane differs (docs/video.md). */
+static void test_frame_size_vs_reference(void **state)
+{
+    fixture *f = fx(state);
+    NEED_FFMPEG(f);
+    ward_vpdq_opts o;
+    ward_vpdq_opts_default(&o);
+    o.prune_distance = -1;
+    o.video.fast = 0;
+    o.video.seek = 0;
+    ward_vpdq ours = {0}, ref = {0};
+    hash_ok(f, "big1080.mp4", &o, &ours, NULL);
+    o.video.rgb_luma = 1;
+    o.video.max_side = 0;
+    hash_ok(f, "big1080.mp4", &o, &ref, NULL);
+    frame_distances(&ours, &ref, "1080p, default frame size vs reference", 9);
+    ward_vpdq_free(&ours);
+    ward_vpdq_free(&ref);
+}
 
 static void test_frames_find_photos(void **state)
 {
@@ -756,6 +784,7 @@ int main(void)
         cmocka_unit_test(test_unrelated_no_match),
         cmocka_unit_test(test_buffer_equals_file),
         cmocka_unit_test(test_y_plane_vs_rgb),
+        cmocka_unit_test(test_frame_size_vs_reference),
         cmocka_unit_test(test_frames_find_photos),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_broken_input),
