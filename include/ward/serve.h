@@ -118,7 +118,8 @@ ward_status ward_serve_audit_verify_checkpoints(const char *datadir, const char 
 /* What the server tells its log (ward_serve_opts.log): a request answered,
  * or an index swapped in or refused. Strings live for the call only. */
 typedef struct ward_serve_event {
-    const char *kind;     /* "request", "reload", "reload_failed" */
+    const char *kind;     /* "request", "reload", "reload_failed", or "warning"
+                             and "error" (message: what happened) */
     const char *method;   /* request: "GET", ... */
     const char *path;     /* request: the path, without the query string
                              (which carries platforms' content and account
@@ -127,7 +128,8 @@ typedef struct ward_serve_event {
     double seconds;       /* request: body received to reply queued */
     const char *key_id;   /* request: the caller's API key id, "" if none */
     uint64_t revision;    /* reload: the store revision now in service */
-    const char *message;  /* reload_failed: why (the old index is kept) */
+    const char *message;  /* reload_failed: why (the old index is kept);
+                             warning, error: the line */
 } ward_serve_event;
 
 typedef struct ward_serve_opts {

@@ -347,6 +347,9 @@ static void on_event(void *ctx, const ward_serve_event *ev)
         snprintf(text, sizeof text, "index reload failed, the old one stays in service: %s",
                  ev->message);
         level = "error";
+    } else if (!strcmp(ev->kind, "warning") || !strcmp(ev->kind, "error")) {
+        log_line(a->json_log, ev->kind, ev->kind, ev, ev->message);
+        return;
     } else {
         log_line(a->json_log, ev->status >= 500 ? "error" : "info", "request", ev, NULL);
         return;

@@ -7,6 +7,7 @@
  */
 #include "graph/graph_int.h"
 #include "util/error.h"
+#include "util/escape.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -52,24 +53,16 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* One CSV cell. A cell a spreadsheet would read as a formula (= + - @ tab
- * CR at the start) gets a leading ' (OWASP); then the usual quoting.
- * TODO(integrator): the shared helper in src/util/escape.c replaces this. */
-static void csv(FILE *f, const char *s)
+/* One CSV cell, written by ward's one CSV writer (formula guard included,
+ * util/escape.h). Returns 0 when the cell could not be built (no memory). */
+static int csv(FILE *f, const char *s)
 {
-    int formula = *s == '=' || *s == '+' || *s == '-' || *s == '@' || *s == '\t' || *s == '\r';
-    int quote = formula || strpbrk(s, ",\"\r\n") != NULL;
-    if (quote)
-        fputc('"', f);
-    if (formula)
-        fputc('\'', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    if (quote)
-        fputc('"', f);
+    ward_strbuf b = {0};
+    int ok = ward_csv_field(&b, s, strlen(s));
+    if (ok)
+        fwrite(b.s, 1, b.len, f);
+    ward_strbuf_free(&b);
+    return ok;
 }
 
 static int elsewhere(const ward_graph_view *v, size_t i)
@@ -321,7 +314,7 @@ static void write_gexf(const ward_graph *g, const ward_graph_view *v, FILE *f)
 static void i2_edge(const ward_graph *g, const ward_graph_view *v, uint32_t e, int red,
                     FILE *f, void *ctx)
 {
-    (void)ctx;
+    int *failed = ctx;
     const ward_graph_edge *x = &g->edge[e];
     char from[32], to[32], rec[32] = "", conf[16] = "";
     snprintf(from, sizeof from, "n%ld", wg_view_pos(v, x->subject));
@@ -335,13 +328,16 @@ static void i2_edge(const ward_graph *g, const ward_graph_view *v, uint32_t e, i
     for (size_t i = 0; i < sizeof cells / sizeof *cells; i++) {
         if (i)
             fputc(',', f);
-        csv(f, cells[i]);
+        if (!csv(f, cells[i]))
+            *failed = 1;
     }
     fputs("\r\n", f);
 }
 
-static void write_i2(const ward_graph *g, const ward_graph_view *v, FILE *f)
+/* Returns 0 when a cell could not be built. */
+static int write_i2(const ward_graph *g, const ward_graph_view *v, FILE *f)
 {
+    int failed = 0;
     fputs("type,entity_id,entity_type,label,notes,link_from,link_to,link_type,record,"
           "date_time,source_list,value_as_received,confidence\r\n", f);
     for (size_t i = 0; i < v->n; i++) {
@@ -357,11 +353,13 @@ static void write_i2(const ward_graph *g, const ward_graph_view *v, FILE *f)
         for (size_t c = 0; c < 5; c++) {
             if (c)
                 fputc(',', f);
-            csv(f, cells[c]);
+            if (!csv(f, cells[c]))
+                failed = 1;
         }
         fputs(",,,,,,,,\r\n", f);
     }
-    each_edge(g, v, i2_edge, f, NULL);
+    each_edge(g, v, i2_edge, f, &failed);
+    return !failed;
 }
 
 ward_status ward_graph_write(const ward_graph *g, const ward_graph_view *v,
@@ -372,7 +370,10 @@ ward_status ward_graph_write(const ward_graph *g, const ward_graph_view *v,
     case WARD_GF_JSON: write_json(g, v, out); break;
     case WARD_GF_GRAPHML: write_graphml(g, v, out); break;
     case WARD_GF_GEXF: write_gexf(g, v, out); break;
-    case WARD_GF_I2CSV: write_i2(g, v, out); break;
+    case WARD_GF_I2CSV:
+        if (!write_i2(g, v, out))
+            return ward_fail(err, WARD_ENOMEM, "out of memory writing the i2 CSV");
+        break;
     case WARD_GF_SVG: return wg_write_svg(g, v, out, err);
     default: return ward_fail(err, WARD_EINVAL, "unknown graph format");
     }

@@ -29,8 +29,21 @@ void svc_log_internal(svc_ctx *ctx, const char *what, const char *msg)
 {
     /* a store gone away fails every request: a line a second says enough */
     long long now = (long long)svc_mono(), last = atomic_load(&ctx->internal_logged);
-    if (last != now && atomic_compare_exchange_strong(&ctx->internal_logged, &last, now))
-        fprintf(stderr, "ward serve: %s: %s\n", what, msg);
+    if (last != now && atomic_compare_exchange_strong(&ctx->internal_logged, &last, now)) {
+        char line[1024];
+        snprintf(line, sizeof line, "%s: %s", what, msg);
+        svc_log_message(ctx, "error", line);
+    }
+}
+
+void svc_log_message(svc_ctx *ctx, const char *kind, const char *message)
+{
+    if (ctx->opts.log) {
+        ward_serve_event ev = {.kind = kind, .message = message};
+        ctx->opts.log(ctx->opts.log_ctx, &ev);
+    } else {
+        fprintf(stderr, "ward serve: %s\n", message);
+    }
 }
 
 void svc_error(svc_reply *rep, int status, const char *code, const char *fmt, ...)

@@ -248,8 +248,10 @@ ward_status svc_checkpoint_start(svc_ctx *ctx, ward_error *err)
     ward_error kerr;
     if (ward_key_load_secret(ctx->opts.datadir, NULL, &key, &kerr) != WARD_OK) {
         /* said, not fatal: a node without a key still serves */
-        fprintf(stderr, "ward serve: no signed audit checkpoints: %s (ward keys generate)\n",
-                kerr.message);
+        char line[600];
+        snprintf(line, sizeof line, "no signed audit checkpoints: %s (ward keys generate)",
+                 kerr.message);
+        svc_log_message(ctx, "warning", line);
         return WARD_OK;
     }
     svc_cp_state *cp = calloc(1, sizeof *cp);

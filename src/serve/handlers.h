@@ -63,8 +63,12 @@ void svc_error(svc_reply *rep, int status, const char *code, const char *fmt, ..
 void svc_json_reply(svc_reply *rep, int status, yajl_gen g);
 double svc_mono(void);
 /* An internal failure's details (store URLs, libpq's words) go to the
- * server's stderr, one line a second at most, never to a client. */
+ * server's log, one line a second at most, never to a client. */
 void svc_log_internal(svc_ctx *ctx, const char *what, const char *msg);
+/* A line for the server's log (kind "warning" or "error"): through
+ * ward_serve_opts.log when set, so that --log-format json stays JSON;
+ * else on stderr. */
+void svc_log_message(svc_ctx *ctx, const char *kind, const char *message);
 int svc_parse_address(const char *addr, int port, struct sockaddr_storage *out);
 /* A query-string argument of the request, or NULL. */
 const char *svc_arg(const svc_request *req, const char *name);
