@@ -52,6 +52,7 @@ void cli_print_help(const cli_command *c);
 
 extern const cli_command cli_cmd_db;
 extern const cli_command cli_cmd_scan;
+extern const cli_command cli_cmd_grade;
 extern const cli_command cli_cmd_serve;
 extern const cli_command cli_cmd_apikey;
 extern const cli_command cli_cmd_users;
