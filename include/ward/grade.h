@@ -171,6 +171,42 @@ ward_status ward_grade_export_vics(const ward_grade_queue *q, const ward_grade_l
                                    const char *unit, const char *path, size_t *count,
                                    ward_error *err);
 
+/* ---- intake on the national node: the two-person rule ------------------ */
+
+/* Two graders must agree before a grade makes an alert entry. */
+#define WARD_GRADE_VERIFIERS 2
+
+typedef struct ward_grade_intake_summary {
+    size_t grades;     /* grades read from the contributions */
+    size_t promoted;   /* pictures verified now and imported into the list */
+    size_t pending;    /* pictures waiting for another grader */
+    size_t conflicts;  /* pictures with different grades (never promoted) */
+    uint64_t import_id;/* the store import that added them (provenance), 0 if none */
+} ward_grade_intake_summary;
+
+/* Read contributions (ward_grade_export_vics files) into the intake log
+ * DATADIR/grade-intake.jsonl, then import every picture that `verifiers`
+ * different graders gave the same grade, and nobody another, into `list`
+ * (created with the grades' scheme) through the store's import, which
+ * records the provenance; graders, units and times go in each entry's
+ * comment. A picture is promoted once. WARD_EFORMAT names a file that is
+ * not a contribution or a Media without SHA256, grader or grade. */
+ward_status ward_grade_intake(const char *datadir, const char *list, int verifiers,
+                              const char *const *files, size_t nfiles,
+                              ward_grade_intake_summary *sum, ward_error *err);
+
+/* Whether a file is a contribution written by ward_grade_export_vics (its
+ * first 4 KiB say "ward:Contribution":true), for `ward db import`. */
+int ward_grade_is_contribution(const char *path);
+
+/* Each grade of each picture graded differently by different graders,
+ * grouped by picture; *count gets the number of pictures. */
+typedef void (*ward_grade_conflict_fn)(void *ctx, const char *sha256, const char *scheme,
+                                       const char *category, const char *grader,
+                                       const char *unit, const char *time);
+ward_status ward_grade_conflicts(const char *datadir, ward_grade_conflict_fn fn, void *ctx,
+                                 size_t *count, ward_error *err);
+
 /* ---- the grading view -------------------------------------------------- */
 
 typedef struct ward_grade_serve_opts {

@@ -25,6 +25,8 @@ static const char help[] =
 "    ward grade thumb --scan DIR --item SEQ --output FILE\n"
 "    ward grade exposure --scan DIR [--grader NAME]\n"
 "    ward grade export --scan DIR --unit NAME --output FILE\n"
+"    ward grade intake --data DIR --list NAME [--verifiers N] FILE...\n"
+"    ward grade conflicts [--data DIR]\n"
 "\n"
 "DESCRIPTION\n"
 "    DIR is the report directory of a finished 'ward scan --out DIR'. Its\n"
@@ -74,7 +76,17 @@ static const char help[] =
 "    grader's exposure. export writes the graded, relevant groups as a\n"
 "    VICS 2.0 contribution (MD5, SHA1, SHA256, PDQ, category, series,\n"
 "    grader, unit, time; no paths, no pictures) for 'ward db import\n"
-"    --format vics' on the national node.\n"
+"    --format vics' or 'ward grade intake' on the national node.\n"
+"\n"
+"    intake, on the national node, reads contributions into the store's\n"
+"    grade intake (DIR/grade-intake.jsonl) and applies the two-person rule:\n"
+"    a picture becomes an entry of the alert list NAME only when --verifiers\n"
+"    (default 2) different graders gave it the same grade and nobody gave\n"
+"    it another. It is imported through the ordinary import, which records\n"
+"    the provenance ('ward db imports'); the entry's comment names the\n"
+"    graders, their units and times. conflicts (also 'ward db conflicts')\n"
+"    lists the pictures graded differently, each grade with its grader, for\n"
+"    review; they are never promoted.\n"
 "\n"
 "OPTIONS\n"
 "    --scan DIR        the scan's report directory (required)\n"
@@ -85,9 +97,12 @@ static const char help[] =
 "    --radius N        PDQ bits within which images group (default 40)\n"
 "    --port N          loopback port (default: any free one)\n"
 "    --break MINUTES   break reminder (default 20; 0 never)\n"
+"    --list NAME       intake: the alert list verified grades join\n"
+"    --verifiers N     intake: graders who must agree (default 2)\n"
 "\n"
 "EXIT STATUS\n"
-"    0 done; 2 usage; 3 DIR or grades.jsonl unusable, or an item missing or\n"
+"    0 done (intake: nothing in conflict); 1 intake or conflicts: pictures\n"
+"    graded differently; 2 usage; 3 DIR or grades.jsonl unusable, or an item missing or\n"
 "    changed (thumb); 4 I/O error; 5 internal error.\n";
 
 static volatile int stop_flag;
@@ -106,7 +121,9 @@ static void print_url(void *ctx, const char *url)
 
 typedef struct gargs {
     const char *verb, *scan, *scheme, *grader, *data, *category, *series, *unit, *output;
+    const char *list;
     uint64_t group, item;
+    int verifiers;
     int identifiable, radius, port, brk, has_group, has_item;
 } gargs;
 
@@ -141,6 +158,39 @@ static int thumb(const ward_grade_queue *q, const gargs *a)
     free(jpeg);
     if (!ok) cli_error("grade", "cannot write %s", a->output);
     return ok ? WARD_EXIT_OK : WARD_EXIT_IO;
+}
+
+static void print_conflict(void *ctx, const char *sha256, const char *scheme,
+                           const char *category, const char *grader, const char *unit,
+                           const char *time)
+{
+    (void)ctx;
+    printf("graded-differently\t%s\t%s\t%s\t%s\t%s\t%s\n", sha256, scheme, category, grader, unit, time);
+}
+
+int cli_grade_conflicts(const char *datadir)
+{
+    size_t n;
+    ward_error err;
+    ward_status st = ward_grade_conflicts(datadir, print_conflict, NULL, &n, &err);
+    if (st != WARD_OK) return cli_fail("grade", st, &err);
+    if (n) fprintf(stderr, "%zu pictures graded differently\n", n);
+    return n ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
+}
+
+int cli_grade_intake(const char *datadir, const char *list, int verifiers, int nfiles,
+                     char **files)
+{
+    ward_grade_intake_summary sum;
+    ward_error err;
+    ward_status st = ward_grade_intake(datadir, list, verifiers, (const char *const *)files,
+                                       (size_t)nfiles, &sum, &err);
+    if (st != WARD_OK) return cli_fail("grade", st, &err);
+    printf("%zu grades read; %zu pictures verified and added to %s (import %llu); "
+           "%zu waiting for another grader; %zu in conflict\n",
+           sum.grades, sum.promoted, list, (unsigned long long)sum.import_id, sum.pending,
+           sum.conflicts);
+    return sum.conflicts ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
 }
 
 static int run_verb(const gargs *a, ward_grade_queue *q, ward_grade_log *g)
@@ -185,10 +235,14 @@ static int run_verb(const gargs *a, ward_grade_queue *q, ward_grade_log *g)
 
 static int check_args(const gargs *a)
 {
-    static const char *const verbs[] = {"serve", "list", "set", "undo", "thumb", "exposure", "export"};
+    static const char *const verbs[] = {"serve", "list",   "set",    "undo",     "thumb",
+                                        "exposure", "export", "intake", "conflicts"};
     int known = 0;
     for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++) known |= !strcmp(a->verb, verbs[i]);
     if (!known) return cli_usage("grade", "unknown verb '%s'", a->verb);
+    if (!strcmp(a->verb, "intake") && !a->list)
+        return cli_usage("grade", "intake needs --list NAME");
+    if (!strcmp(a->verb, "intake") || !strcmp(a->verb, "conflicts")) return 0;
     if (!a->scan) return cli_usage("grade", "--scan DIR is required");
     if (!strcmp(a->verb, "set") && (!a->has_group || !a->category))
         return cli_usage("grade", "set needs --group and --category");
@@ -209,8 +263,10 @@ static int run_grade(int argc, char **argv)
         {"category", required_argument, NULL, 'c'}, {"series", required_argument, NULL, 'e'},
         {"identifiable", no_argument, NULL, 'i'},   {"item", required_argument, NULL, 'I'},
         {"output", required_argument, NULL, 'o'},   {"unit", required_argument, NULL, 'u'},
+        {"list", required_argument, NULL, 'l'},     {"verifiers", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
-    gargs a = {.verb = "serve", .scheme = NULL, .grader = cli_user(), .radius = WARD_GRADE_GROUP_RADIUS, .brk = 20};
+    gargs a = {.verb = "serve", .scheme = NULL, .grader = cli_user(), .radius = WARD_GRADE_GROUP_RADIUS, .brk = 20,
+               .verifiers = WARD_GRADE_VERIFIERS};
     uint64_t n;
     int c;
     optind = 1;
@@ -226,6 +282,12 @@ static int run_grade(int argc, char **argv)
         case 'i': a.identifiable = 1; break;
         case 'o': a.output = optarg; break;
         case 'u': a.unit = optarg; break;
+        case 'l': a.list = optarg; break;
+        case 'v':
+            if (cli_parse_count(optarg, &n) || n < 1 || n > 100)
+                return cli_usage("grade", "--verifiers must be 1 to 100");
+            a.verifiers = (int)n;
+            break;
         case 'r': case 'p': case 'b': case 'G': case 'I':
             if (cli_parse_count(optarg, &n) || n > (c == 'G' || c == 'I' ? UINT64_MAX : 65535))
                 return cli_usage("grade", "bad number '%s'", optarg);
@@ -239,9 +301,15 @@ static int run_grade(int argc, char **argv)
         }
     }
     if (optind < argc) a.verb = argv[optind++];
-    if (optind < argc) return cli_usage("grade", "unexpected '%s'", argv[optind]);
     int rc = check_args(&a);
     if (rc) return rc;
+    if (!strcmp(a.verb, "conflicts")) return cli_grade_conflicts(cli_data_dir(a.data));
+    if (!strcmp(a.verb, "intake")) {
+        if (optind == argc) return cli_usage("grade", "intake needs contribution files");
+        return cli_grade_intake(cli_data_dir(a.data), a.list, a.verifiers, argc - optind,
+                                argv + optind);
+    }
+    if (optind < argc) return cli_usage("grade", "unexpected '%s'", argv[optind]);
     ward_grade_opts go;
     ward_grade_opts_default(&go);
     go.radius = a.radius;
