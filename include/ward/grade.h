@@ -77,11 +77,12 @@ typedef struct ward_grade_queue {
     char *report_dir;
 } ward_grade_queue;
 
-/* Default PDQ radius for grouping new images (not for matching). */
-#define WARD_GRADE_GROUP_RADIUS 40
+/* Default PDQ radius for grouping new images: ThreatExchange's match
+ * radius. Up to 47 is accepted, at about 8 times the cost above 31. */
+#define WARD_GRADE_GROUP_RADIUS 31
 
 typedef struct ward_grade_opts {
-    int radius;            /* PDQ bits within which two new images group (default 40) */
+    int radius;            /* PDQ bits within which two new images group (default 31, at most 47) */
     int near_lo, near_hi;  /* "near an alert entry" band (default 32..60) */
     const char *datadir;   /* store whose index is searched for the band; NULL: skip */
 } ward_grade_opts;

@@ -3,11 +3,9 @@
  * picture is graded once, and ordered so that the likely relevant come first.
  *
  * Grouping is union-find over two relations: the same SHA-256, and PDQ
- * within opts.radius of any of the other item's 8 dihedral hashes. The
- * near-duplicate search reuses the hash-set index (src/index): the items'
- * own PDQs are built into a throw-away index, which each item then queries
- * with its dihedral hashes. Multi-index hashing keeps that well under a
- * second per 100,000 items, where all pairs would be 5e9 comparisons.
+ * within opts.radius of any of the other item's 8 dihedral hashes, found
+ * by multi-index hashing (group_near), where all pairs of 100,000 items
+ * would be 4e10 comparisons.
  */
 #include "grade/grade_int.h"
 #include "scan/jsonl.h"
@@ -17,16 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <ward/index.h>
+#include <ward/index.h> /* WARD_INDEX_PDQ_RADIUS */
 #include <ward/matcher.h>
 #include <ward/store.h>
 
 void ward_grade_opts_default(ward_grade_opts *o)
 {
     memset(o, 0, sizeof *o);
-    /* Wider than the match radius: a mirror is only as close to its
-     * original's mirrored hash as PDQ's resampling allows (32 bits for one
-     * of the test photographs), and random pictures lie ~128 bits apart. */
     o->radius = WARD_GRADE_GROUP_RADIUS;
     o->near_lo = WARD_INDEX_PDQ_RADIUS + 1;
     o->near_hi = 60;
@@ -160,48 +155,112 @@ static void group_exact(ward_grade_queue *q, size_t *parent, size_t *tmp)
             uf_union(parent, tmp[i], tmp[i - 1]);
 }
 
-/* Near duplicates through a temporary index of the items' own PDQs. */
+/*
+ * Near duplicates by multi-index hashing over the items' original hashes:
+ * 16 chunks of 16 bits, each a counting-sort table of its 65,536 values.
+ * Two hashes within r bits agree to within r/16 bits on at least one chunk
+ * (pigeonhole), so probing every value that close to each query chunk finds
+ * every candidate; each is then checked on all 256 bits. The store's index
+ * (src/index) is tuned for millions of entries matched at one radius; here
+ * the set is the scan's own and is thrown away after.
+ */
+#define NCHUNK 16
+
+typedef struct mih {
+    uint32_t *start[NCHUNK]; /* 65,537 offsets per chunk */
+    uint32_t *ids[NCHUNK];   /* item indices, by chunk value */
+    ward_pdq *hs[NCHUNK];    /* their hashes, alongside: a bucket is read in order */
+} mih;
+
+static unsigned chunk_of(const ward_pdq *h, int c) { return (unsigned)h->b[2 * c] << 8 | h->b[2 * c + 1]; }
+
+static void mih_free(mih *m)
+{
+    for (int c = 0; c < NCHUNK; c++) {
+        free(m->start[c]);
+        free(m->ids[c]);
+        free(m->hs[c]);
+    }
+}
+
+static int mih_build(mih *m, const ward_grade_queue *q)
+{
+    memset(m, 0, sizeof *m);
+    for (int c = 0; c < NCHUNK; c++) {
+        m->start[c] = calloc(65537, sizeof(uint32_t));
+        m->ids[c] = malloc((q->nitems ? q->nitems : 1) * sizeof(uint32_t));
+        m->hs[c] = malloc((q->nitems ? q->nitems : 1) * sizeof(ward_pdq));
+        if (!m->start[c] || !m->ids[c] || !m->hs[c]) return -1;
+        uint32_t *st = m->start[c];
+        for (size_t i = 0; i < q->nitems; i++)
+            if (q->items[i].npdq && !q->items[i].video) st[chunk_of(&q->items[i].pdq[0], c) + 1]++;
+        for (unsigned v = 0; v < 65536; v++) st[v + 1] += st[v];
+        for (size_t i = 0; i < q->nitems; i++)
+            if (q->items[i].npdq && !q->items[i].video) {
+                uint32_t at = st[chunk_of(&q->items[i].pdq[0], c)]++;
+                m->ids[c][at] = (uint32_t)i;
+                m->hs[c][at] = q->items[i].pdq[0];
+            }
+        for (unsigned v = 65536; v > 0; v--) st[v] = st[v - 1]; /* undo the fill's shift */
+        st[0] = 0;
+    }
+    return 0;
+}
+
+/* Distance, or more than r as soon as it is sure: most candidates are
+ * random pictures ~128 bits away, settled after the first half. */
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("popcnt")))
+#endif
+static int within(const ward_pdq *a, const ward_pdq *b, int r)
+{
+    uint64_t x[4], y[4];
+    memcpy(x, a->b, 32);
+    memcpy(y, b->b, 32);
+    int d = __builtin_popcountll(x[0] ^ y[0]) + __builtin_popcountll(x[1] ^ y[1]);
+    if (d > r) return 0;
+    d += __builtin_popcountll(x[2] ^ y[2]) + __builtin_popcountll(x[3] ^ y[3]);
+    return d <= r;
+}
+
+static void probe(const mih *m, int c, unsigned v, const ward_grade_queue *q, size_t i,
+                  const ward_pdq *h, int r, size_t *parent)
+{
+    (void)q;
+    for (uint32_t k = m->start[c][v]; k < m->start[c][v + 1]; k++)
+        if (within(h, &m->hs[c][k], r)) uf_union(parent, i, m->ids[c][k]);
+}
+
 static ward_status group_near(ward_grade_queue *q, int radius, size_t *parent, ward_error *err)
 {
-    ward_index_builder *b = ward_index_builder_new();
-    if (!b) return ward_fail(err, WARD_ENOMEM, "out of memory");
-    ward_status st = WARD_OK;
-    size_t withpdq = 0;
-    for (size_t i = 0; i < q->nitems && st == WARD_OK; i++)
-        if (q->items[i].npdq && !q->items[i].video) {
-            st = ward_index_builder_add(b, i + 1, NULL, &q->items[i].pdq[0], err);
-            withpdq++;
-        }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/grade/.group-%ld.idx", q->report_dir, (long)getpid());
-    ward_index *ix = NULL;
-    if (st == WARD_OK && withpdq > 1) st = grade_mkdir(q->report_dir, err);
-    if (st == WARD_OK && withpdq > 1) st = ward_index_builder_write(b, path, err);
-    ward_index_builder_free(b);
-    if (st != WARD_OK || withpdq < 2) return st;
-    st = ward_index_open(path, &ix, err);
-    unlink(path); /* mapped: the file is no longer needed by name */
-    if (st != WARD_OK) return st;
-    size_t cap = 64;
-    ward_pdq_match *m = malloc(cap * sizeof *m);
-    if (!m) st = ward_fail(err, WARD_ENOMEM, "out of memory");
-    for (size_t i = 0; i < q->nitems && st == WARD_OK; i++) {
+    if (radius < 0) return WARD_OK;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (!__builtin_cpu_supports("popcnt"))
+        return ward_fail(err, WARD_EUNSUPPORTED, "this CPU has no popcnt instruction");
+#endif
+    int t = radius / NCHUNK; /* bits a chunk may differ by */
+    if (t > 2) return ward_fail(err, WARD_EINVAL, "grouping radius %d over %d", radius, 3 * NCHUNK - 1);
+    mih m;
+    if (mih_build(&m, q) < 0) {
+        mih_free(&m);
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < q->nitems; i++) {
         const ward_grade_item *it = &q->items[i];
         if (!it->npdq || it->video) continue;
-        size_t n = ward_index_query_pdq(ix, it->pdq, it->npdq, radius, m, cap);
-        if (n > cap) {
-            ward_pdq_match *p = realloc(m, n * sizeof *p);
-            if (!p) { st = ward_fail(err, WARD_ENOMEM, "out of memory"); break; }
-            m = p;
-            cap = n;
-            n = ward_index_query_pdq(ix, it->pdq, it->npdq, radius, m, cap);
-        }
-        for (size_t k = 0; k < n; k++)
-            uf_union(parent, i, (size_t)(m[k].entry_id - 1));
+        for (int d = 0; d < it->npdq; d++)
+            for (int c = 0; c < NCHUNK; c++) {
+                unsigned v = chunk_of(&it->pdq[d], c);
+                probe(&m, c, v, q, i, &it->pdq[d], radius, parent);
+                for (int b1 = 0; b1 < 16 && t >= 1; b1++) {
+                    probe(&m, c, v ^ (1u << b1), q, i, &it->pdq[d], radius, parent);
+                    for (int b2 = b1 + 1; b2 < 16 && t >= 2; b2++)
+                        probe(&m, c, v ^ (1u << b1) ^ (1u << b2), q, i, &it->pdq[d], radius, parent);
+                }
+            }
     }
-    free(m);
-    ward_index_close(ix);
-    return st;
+    mih_free(&m);
+    return WARD_OK;
 }
 
 /* ---- ordering ------------------------------------------------------------ */

@@ -34,12 +34,12 @@ for d in ["ev/a", "ev/b", "ev/c"]: os.makedirs(d)
 shutil.copy(img("wee.jpg"), "ev/a/known.jpg")          # known: its folder is suspect
 shutil.copy(img("q0746.jpg"), "ev/a/beside.jpg")       # new, beside known
 shutil.copy(img("q0291.jpg"), "ev/b/near.jpg")         # new, 40 bits from an alert entry
-shutil.copy(img("q1050.jpg"), "ev/c/orig.jpg")         # new: four files, one group
-shutil.copy(img("q1050.jpg"), "ev/c/copy.jpg")
-o = Image.open(img("q1050.jpg"))
+shutil.copy(img("q2821.jpg"), "ev/c/orig.jpg")         # new: four files, one group
+shutil.copy(img("q2821.jpg"), "ev/c/copy.jpg")
+o = Image.open(img("q2821.jpg"))                       # (the mirror is 26-28 bits away)
 o.transpose(Image.FLIP_LEFT_RIGHT).save("ev/c/mirror.png")
 o.resize((o.width // 2, o.height // 2)).save("ev/c/small.jpg", quality=50)
-shutil.copy(img("q2821.jpg"), "ev/c/other.jpg")        # new, alone
+shutil.copy(img("q1050.jpg"), "ev/c/other.jpg")        # new, alone
 shutil.copy(img("bridge-1-original.jpg"), "ev/c/changed.jpg")  # changed after the scan
 with zipfile.ZipFile("ev/c/x.zip", "w") as z:
     z.write(img("q0003.jpg"), "in/member.jpg")         # new, a member of a zip
@@ -146,7 +146,7 @@ out = ward("grade", "export", "--scan", "r", "--unit", "Test Unit 7", "--output"
            check_rc=0).stdout.decode()
 c = json.load(open("c.json"))
 media = c["value"][0]["Media"]
-# near.jpg (A), the q1050 group: 3 different contents (B), other.jpg (C) = 5
+# near.jpg (A), the q2821 group: 3 different contents (B), other.jpg (C) = 5
 if len(media) != 5: fail("contribution has %d media: %s" % (len(media), out))
 for m in media:
     if m["ward:Unit"] != "Test Unit 7" or not m["SHA256"] or not m["PDQ"]: fail("media %r" % m)
