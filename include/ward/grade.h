@@ -66,6 +66,10 @@ typedef struct ward_grade_group {
     ward_grade_reason reason;
     int near_distance;     /* WARD_GRADE_NEAR_ALERT: bits to the nearest alert entry */
     char why[160];         /* the reason in words */
+    /* A grade a member already has elsewhere, awaiting a second grader
+     * (the intake of opts.datadir, ward_grade_intake), in words, e.g.
+     * "projectvic 1 by alice (Unit 7)"; "" if none. A prompt, not a decision. */
+    char prior[160];
 } ward_grade_group;
 
 typedef struct ward_grade_queue {
@@ -84,7 +88,8 @@ typedef struct ward_grade_queue {
 typedef struct ward_grade_opts {
     int radius;            /* PDQ bits within which two new images group (default 31, at most 47) */
     int near_lo, near_hi;  /* "near an alert entry" band (default 32..60) */
-    const char *datadir;   /* store whose index is searched for the band; NULL: skip */
+    const char *datadir;   /* store whose index is searched for the band and
+                              whose grade intake pre-fills `prior`; NULL: skip */
 } ward_grade_opts;
 
 void ward_grade_opts_default(ward_grade_opts *o);

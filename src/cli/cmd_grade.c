@@ -69,7 +69,9 @@ static const char help[] =
 "    grading resumes where it stopped, by the same or another grader.\n"
 "\n"
 "    list prints the groups in review order: one line per group (id, items,\n"
-"    grade, reason) and an indented line per item (seq, path).\n"
+"    grade, reason, and a grade given elsewhere that awaits a second grader,\n"
+"    from the grade intake of --data) and an indented line per item (seq,\n"
+"    path).\n"
 "    set and undo grade without the page (scripts, tests). thumb writes the\n"
 "    greyscale thumbnail of one item after verifying it. exposure prints a\n"
 "    grader's exposure. export writes the graded, relevant groups as a\n"
@@ -132,7 +134,8 @@ static int list(const ward_grade_queue *q, const ward_grade_log *g)
     for (size_t i = 0; i < q->ngroups; i++) {
         const ward_grade_group *grp = &q->groups[i];
         const ward_grade_decision *d = ward_grade_log_get(g, grp->id);
-        printf("%" PRIu64 "\t%zu\t%s\t%s\n", grp->id, grp->count, d ? d->category : "-", grp->why);
+        printf("%" PRIu64 "\t%zu\t%s\t%s%s%s\n", grp->id, grp->count, d ? d->category : "-",
+               grp->why, grp->prior[0] ? "; graded elsewhere: " : "", grp->prior);
         for (size_t k = 0; k < grp->count; k++) {
             const ward_grade_item *it = &q->items[q->members[grp->first + k]];
             printf("  %" PRIu64 "\t%s\n", it->seq, it->path);

@@ -122,6 +122,8 @@ static enum MHD_Result api_queue(gsrv *s, struct MHD_Connection *c)
         const ward_grade_group *grp = &s->q->groups[g];
         ward_strbuf_addf(&b, "%s{\"id\":%llu,\"why\":", g ? "," : "", (unsigned long long)grp->id);
         ward_json_string(&b, grp->why, strlen(grp->why));
+        ward_strbuf_add(&b, ",\"prior\":", strlen(",\"prior\":"));
+        ward_json_string(&b, grp->prior, strlen(grp->prior));
         ward_strbuf_add(&b, ",\"items\":[", strlen(",\"items\":["));
         for (size_t k = 0; k < grp->count; k++) {
             const ward_grade_item *it = &s->q->items[s->q->members[grp->first + k]];

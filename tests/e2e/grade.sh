@@ -169,6 +169,12 @@ out = ward("db", "import", "--data", "nat", "--list", "graded", "c.json", check_
 if "0 pictures verified" not in out or "5 waiting" not in out: fail("first intake: " + out)
 if ward("db", "lookup", "--data", "nat", sha["near.jpg"]).returncode != 0:
     fail("a grade of one grader became an entry")
+# ... but another examiner grading the same pictures sees it, as a prompt
+out = ward("grade", "list", "--scan", "rb", "--data", "nat", check_rc=0).stdout.decode()
+line = [l for l in out.splitlines() if l.startswith("%d\t" % G["near.jpg"])][0]
+if "graded elsewhere: uk-sentencing A by alice (Test Unit 7), awaiting a second grader" not in line:
+    fail("not pre-filled: " + line)
+if line.split("\t")[2] != "-": fail("a prompt became a decision: " + line)
 # the second: two pictures agree (near A, other C), three differ (B vs C)
 out = ward("grade", "intake", "--data", "nat", "--list", "graded", "c2.json", check_rc=1).stdout.decode()
 if "2 pictures verified" not in out or "3 in conflict" not in out: fail("second intake: " + out)
