@@ -159,10 +159,11 @@ void ward_grade_log_exposure(const ward_grade_log *g, const char *grader,
  * or disk image read through the source layer), verify its SHA-256, decode
  * it and make a greyscale thumbnail of at most max_side pixels, encoded as
  * JPEG into *jpeg (malloc'd, *len bytes). The thumbnail is not blurred here:
- * the page blurs it until the examiner reveals it.
+ * the page blurs it until the examiner reveals it. A video gives a strip of
+ * up to 6 frames sampled across its length, each at most max_side/2.
  * WARD_ENOTFOUND: the item is gone; WARD_EFORMAT with "digest mismatch":
  * the bytes changed (nothing was decoded); WARD_EUNSUPPORTED: not an image
- * ward decodes (a video: see ward_grade_item_frames). */
+ * or video ward decodes. */
 ward_status ward_grade_item_thumb(const ward_grade_item *it, int max_side, uint8_t **jpeg,
                                   size_t *len, ward_error *err);
 

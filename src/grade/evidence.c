@@ -25,6 +25,7 @@
 #include <ward/media.h>
 #include <ward/source.h>
 #include <ward/thumb.h>
+#include <ward/video.h>
 
 #define MAX_ITEM_BYTES (512ull << 20) /* an image larger is not shown */
 
@@ -175,6 +176,71 @@ static ward_status encode_jpeg(const ward_thumb *t, uint8_t **out, size_t *len, 
     return WARD_OK;
 }
 
+/* ---- videos: a strip of sampled frames ------------------------------------ */
+
+#define STRIP_FRAMES 6
+
+static ward_status open_video(const uint8_t *buf, size_t n, double interval, ward_video **v,
+                              ward_error *err)
+{
+    ward_video_opts o;
+    ward_video_opts_default(&o);
+    o.interval = interval;
+    o.max_frames = STRIP_FRAMES;
+    o.max_wall = 20;
+    return ward_video_open_buffer(buf, n, &o, v, err);
+}
+
+/* Frames side by side, each at most `side` pixels, black between. */
+static ward_status tile(ward_thumb *t, int nt, ward_thumb *out, ward_error *err)
+{
+    int rows = 0, cols = 0;
+    for (int i = 0; i < nt; i++) {
+        if (t[i].rows > rows) rows = t[i].rows;
+        cols += t[i].cols + (i ? 4 : 0);
+    }
+    out->rows = rows;
+    out->cols = cols;
+    out->px = calloc((size_t)rows * (size_t)cols, 1);
+    if (!out->px) return ward_fail(err, WARD_ENOMEM, "out of memory");
+    int x = 0;
+    for (int i = 0; i < nt; i++) {
+        for (int y = 0; y < t[i].rows; y++)
+            memcpy(out->px + (size_t)y * (size_t)cols + (size_t)x,
+                   t[i].px + (size_t)y * (size_t)t[i].cols, (size_t)t[i].cols);
+        x += t[i].cols + 4;
+    }
+    return WARD_OK;
+}
+
+static ward_status video_strip(const uint8_t *buf, size_t n, int side, ward_thumb *out,
+                               ward_error *err)
+{
+    ward_video *v = NULL;
+    ward_status st = open_video(buf, n, 1.0, &v, err);
+    if (st != WARD_OK) return st;
+    ward_video_info info;
+    ward_video_get_info(v, &info);
+    if (info.duration > STRIP_FRAMES) { /* spread the samples over the whole video */
+        ward_video_close(v);
+        if ((st = open_video(buf, n, info.duration / STRIP_FRAMES, &v, err)) != WARD_OK) return st;
+    }
+    ward_thumb t[STRIP_FRAMES];
+    int nt = 0, eof = 0;
+    while (nt < STRIP_FRAMES && st == WARD_OK) {
+        ward_video_frame f;
+        st = ward_video_next(v, &f, &eof, err);
+        if (st != WARD_OK || eof) break;
+        st = ward_thumb_make(&f.luma, side, 0, &t[nt], err);
+        if (st == WARD_OK) nt++;
+    }
+    ward_video_close(v);
+    if (nt == 0 && st == WARD_OK) st = ward_fail(err, WARD_EFORMAT, "no frame could be decoded");
+    if (nt > 0) st = tile(t, nt, out, err); /* a damaged tail still shows the frames before */
+    for (int i = 0; i < nt; i++) ward_thumb_free(&t[i]);
+    return st;
+}
+
 ward_status ward_grade_item_thumb(const ward_grade_item *it, int max_side, uint8_t **jpeg,
                                   size_t *len, ward_error *err)
 {
@@ -185,16 +251,22 @@ ward_status ward_grade_item_thumb(const ward_grade_item *it, int max_side, uint8
     size_t n = 0;
     ward_status st = read_verified(it, &buf, &n, err);
     if (st != WARD_OK) return st;
-    ward_decode_opts o;
-    ward_decode_opts_default(&o);
-    ward_luma luma;
-    st = ward_image_decode_luma(buf, n, &o, &luma, err);
-    free(buf);
-    if (st != WARD_OK) return st;
     ward_thumb t;
-    st = ward_thumb_make(&luma, max_side, 0, &t, err);
-    ward_luma_free(&luma);
-    if (st != WARD_OK) return st;
+    if (ward_media_is_video(ward_media_sniff(buf, n < 400 ? n : 400))) {
+        st = video_strip(buf, n, max_side / 2, &t, err);
+        free(buf);
+        if (st != WARD_OK) return st;
+    } else {
+        ward_decode_opts o;
+        ward_decode_opts_default(&o);
+        ward_luma luma;
+        st = ward_image_decode_luma(buf, n, &o, &luma, err);
+        free(buf);
+        if (st != WARD_OK) return st;
+        st = ward_thumb_make(&luma, max_side, 0, &t, err);
+        ward_luma_free(&luma);
+        if (st != WARD_OK) return st;
+    }
     st = encode_jpeg(&t, jpeg, len, err);
     ward_thumb_free(&t);
     return st;

@@ -130,8 +130,8 @@ const char grade_page_css[] =
     "body{font:15px system-ui,sans-serif;margin:1em;background:#222;color:#eee}\n"
     "#barbox{height:8px;background:#444;margin:.5em 0}#bar{height:8px;background:#2e86c1;width:0}\n"
     "#items{display:flex;flex-wrap:wrap;gap:10px;margin-top:1em}\n"
-    ".item{margin:0;width:256px;min-height:64px;overflow:hidden;background:#333}\n"
-    ".item img{display:block;max-width:256px}\n"
+    ".item{margin:0;min-width:256px;min-height:64px;overflow:hidden;background:#333}\n"
+    ".item img{display:block;max-width:800px}\n"
     "img.blur{filter:grayscale(1) blur(12px)}img.clear{filter:grayscale(1)}\n"
     ".missing{color:#f88;padding:1em}\n"
     "#break{background:#a60;padding:.5em}#legend{color:#aaa}\n";
