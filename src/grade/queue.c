@@ -183,10 +183,11 @@ static void mih_free(mih *m)
     }
 }
 
-static int mih_build(mih *m, const ward_grade_queue *q)
+/* Only chunk c's table: the search goes chunk by chunk. */
+static int mih_build(mih *m, const ward_grade_queue *q, int c)
 {
     memset(m, 0, sizeof *m);
-    for (int c = 0; c < NCHUNK; c++) {
+    {
         m->start[c] = calloc(65537, sizeof(uint32_t));
         m->ids[c] = malloc((q->nitems ? q->nitems : 1) * sizeof(uint32_t));
         m->hs[c] = malloc((q->nitems ? q->nitems : 1) * sizeof(ward_pdq));
@@ -240,16 +241,19 @@ static ward_status group_near(ward_grade_queue *q, int radius, size_t *parent, w
 #endif
     int t = radius / NCHUNK; /* bits a chunk may differ by */
     if (t > 2) return ward_fail(err, WARD_EINVAL, "grouping radius %d over %d", radius, 3 * NCHUNK - 1);
-    mih m;
-    if (mih_build(&m, q) < 0) {
-        mih_free(&m);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < q->nitems; i++) {
-        const ward_grade_item *it = &q->items[i];
-        if (!it->npdq || it->video) continue;
-        for (int d = 0; d < it->npdq; d++)
-            for (int c = 0; c < NCHUNK; c++) {
+    /* Chunk by chunk, so one chunk's table stays in cache while every item
+     * probes it (item by item, the 16 tables, 60 MB at 100,000 items, would
+     * be fetched from memory at each probe), and only one is held. */
+    for (int c = 0; c < NCHUNK; c++) {
+        mih m;
+        if (mih_build(&m, q, c) < 0) {
+            mih_free(&m);
+            return ward_fail(err, WARD_ENOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < q->nitems; i++) {
+            const ward_grade_item *it = &q->items[i];
+            if (!it->npdq || it->video) continue;
+            for (int d = 0; d < it->npdq; d++) {
                 unsigned v = chunk_of(&it->pdq[d], c);
                 probe(&m, c, v, q, i, &it->pdq[d], radius, parent);
                 for (int b1 = 0; b1 < 16 && t >= 1; b1++) {
@@ -258,8 +262,9 @@ static ward_status group_near(ward_grade_queue *q, int radius, size_t *parent, w
                         probe(&m, c, v ^ (1u << b1) ^ (1u << b2), q, i, &it->pdq[d], radius, parent);
                 }
             }
+        }
+        mih_free(&m);
     }
-    mih_free(&m);
     return WARD_OK;
 }
 
