@@ -166,45 +166,45 @@ static void group_exact(ward_grade_queue *q, size_t *parent, size_t *tmp)
  */
 #define NCHUNK 16
 
+/* One chunk's table: item indices and their hashes, by chunk value. */
 typedef struct mih {
-    uint32_t *start[NCHUNK]; /* 65,537 offsets per chunk */
-    uint32_t *ids[NCHUNK];   /* item indices, by chunk value */
-    ward_pdq *hs[NCHUNK];    /* their hashes, alongside: a bucket is read in order */
+    int c;            /* which chunk */
+    uint32_t *start;  /* 65,537 offsets */
+    uint32_t *ids;    /* item indices */
+    ward_pdq *hs;     /* their hashes, alongside: a bucket is read in order */
 } mih;
 
 static unsigned chunk_of(const ward_pdq *h, int c) { return (unsigned)h->b[2 * c] << 8 | h->b[2 * c + 1]; }
 
 static void mih_free(mih *m)
 {
-    for (int c = 0; c < NCHUNK; c++) {
-        free(m->start[c]);
-        free(m->ids[c]);
-        free(m->hs[c]);
-    }
+    free(m->start);
+    free(m->ids);
+    free(m->hs);
 }
 
-/* Only chunk c's table: the search goes chunk by chunk. */
+static int has_pdq(const ward_grade_item *it) { return it->npdq && !it->video; }
+
 static int mih_build(mih *m, const ward_grade_queue *q, int c)
 {
-    memset(m, 0, sizeof *m);
-    {
-        m->start[c] = calloc(65537, sizeof(uint32_t));
-        m->ids[c] = malloc((q->nitems ? q->nitems : 1) * sizeof(uint32_t));
-        m->hs[c] = malloc((q->nitems ? q->nitems : 1) * sizeof(ward_pdq));
-        if (!m->start[c] || !m->ids[c] || !m->hs[c]) return -1;
-        uint32_t *st = m->start[c];
-        for (size_t i = 0; i < q->nitems; i++)
-            if (q->items[i].npdq && !q->items[i].video) st[chunk_of(&q->items[i].pdq[0], c) + 1]++;
-        for (unsigned v = 0; v < 65536; v++) st[v + 1] += st[v];
-        for (size_t i = 0; i < q->nitems; i++)
-            if (q->items[i].npdq && !q->items[i].video) {
-                uint32_t at = st[chunk_of(&q->items[i].pdq[0], c)]++;
-                m->ids[c][at] = (uint32_t)i;
-                m->hs[c][at] = q->items[i].pdq[0];
-            }
-        for (unsigned v = 65536; v > 0; v--) st[v] = st[v - 1]; /* undo the fill's shift */
-        st[0] = 0;
-    }
+    size_t n = q->nitems ? q->nitems : 1;
+    m->c = c;
+    m->start = calloc(65537, sizeof *m->start);
+    m->ids = malloc(n * sizeof *m->ids);
+    m->hs = malloc(n * sizeof *m->hs);
+    if (!m->start || !m->ids || !m->hs) return -1;
+    uint32_t *st = m->start;
+    for (size_t i = 0; i < q->nitems; i++)
+        if (has_pdq(&q->items[i])) st[chunk_of(&q->items[i].pdq[0], c) + 1]++;
+    for (unsigned v = 0; v < 65536; v++) st[v + 1] += st[v];
+    for (size_t i = 0; i < q->nitems; i++)
+        if (has_pdq(&q->items[i])) {
+            uint32_t at = st[chunk_of(&q->items[i].pdq[0], c)]++;
+            m->ids[at] = (uint32_t)i;
+            m->hs[at] = q->items[i].pdq[0];
+        }
+    for (unsigned v = 65536; v > 0; v--) st[v] = st[v - 1]; /* undo the fill's shift */
+    st[0] = 0;
     return 0;
 }
 
@@ -224,12 +224,10 @@ static int within(const ward_pdq *a, const ward_pdq *b, int r)
     return d <= r;
 }
 
-static void probe(const mih *m, int c, unsigned v, const ward_grade_queue *q, size_t i,
-                  const ward_pdq *h, int r, size_t *parent)
+static void probe(const mih *m, unsigned v, size_t i, const ward_pdq *h, int r, size_t *parent)
 {
-    (void)q;
-    for (uint32_t k = m->start[c][v]; k < m->start[c][v + 1]; k++)
-        if (within(h, &m->hs[c][k], r)) uf_union(parent, i, m->ids[c][k]);
+    for (uint32_t k = m->start[v]; k < m->start[v + 1]; k++)
+        if (within(h, &m->hs[k], r)) uf_union(parent, i, m->ids[k]);
 }
 
 static ward_status group_near(ward_grade_queue *q, int radius, size_t *parent, ward_error *err)
@@ -245,21 +243,22 @@ static ward_status group_near(ward_grade_queue *q, int radius, size_t *parent, w
      * probes it (item by item, the 16 tables, 60 MB at 100,000 items, would
      * be fetched from memory at each probe), and only one is held. */
     for (int c = 0; c < NCHUNK; c++) {
-        mih m;
+        mih m = {0};
         if (mih_build(&m, q, c) < 0) {
             mih_free(&m);
             return ward_fail(err, WARD_ENOMEM, "out of memory");
         }
         for (size_t i = 0; i < q->nitems; i++) {
             const ward_grade_item *it = &q->items[i];
-            if (!it->npdq || it->video) continue;
+            if (!has_pdq(it)) continue;
             for (int d = 0; d < it->npdq; d++) {
-                unsigned v = chunk_of(&it->pdq[d], c);
-                probe(&m, c, v, q, i, &it->pdq[d], radius, parent);
+                const ward_pdq *h = &it->pdq[d];
+                unsigned v = chunk_of(h, c);
+                probe(&m, v, i, h, radius, parent);
                 for (int b1 = 0; b1 < 16 && t >= 1; b1++) {
-                    probe(&m, c, v ^ (1u << b1), q, i, &it->pdq[d], radius, parent);
+                    probe(&m, v ^ (1u << b1), i, h, radius, parent);
                     for (int b2 = b1 + 1; b2 < 16 && t >= 2; b2++)
-                        probe(&m, c, v ^ (1u << b1) ^ (1u << b2), q, i, &it->pdq[d], radius, parent);
+                        probe(&m, v ^ (1u << b1) ^ (1u << b2), i, h, radius, parent);
                 }
             }
         }
