@@ -56,6 +56,12 @@ void cli_print_help(const cli_command *c);
 
 extern const cli_command cli_cmd_db;
 extern const cli_command cli_cmd_scan;
+extern const cli_command cli_cmd_grade;
+/* ward grade conflicts / ward db conflicts: exit status as documented. */
+int cli_grade_conflicts(const char *datadir);
+/* ward grade intake / ward db import of a contribution. */
+int cli_grade_intake(const char *datadir, const char *list, int verifiers, int nfiles,
+                     char **files);
 extern const cli_command cli_cmd_serve;
 extern const cli_command cli_cmd_apikey;
 extern const cli_command cli_cmd_users;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <ward/matcher.h>
 #include <ward/remote.h>
+#include <ward/grade.h>
 #include <ward/store.h>
 
 static const char help[] =
@@ -79,7 +80,10 @@ static const char help[] =
 "    removed         The removal history.\n"
 "    lists           Lists with their scheme, kind and entry counts.\n"
 "    imports         Every import: file, its SHA-256, format, counts, status.\n"
-"    conflicts       Hashes whose lists disagree on the category.\n"
+"    A grade contribution ('ward grade export') is not imported as it is:\n"
+"    it goes through 'ward grade intake' with the two-person rule.\n"
+"    conflicts       Hashes whose lists disagree on the category, and\n"
+"                    pictures graders graded differently ('ward grade').\n"
 "    stats           Counts by list, category and digest kind.\n"
 "    index           Rebuild the index now.\n"
 "    check           Check the store (SQLite: integrity and foreign keys;\n"
@@ -169,6 +173,11 @@ static int do_import(ward_store *s, db_args *a, int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         char name[256];
         const char *list = a->list ? a->list : ward_path_stem(argv[i], strlen(argv[i]), name, sizeof name);
+        if (ward_grade_is_contribution(argv[i])) { /* grades: the two-person rule */
+            int e = cli_grade_intake(a->data, list, WARD_GRADE_VERIFIERS, 1, argv + i);
+            if (e > rc) rc = e;
+            continue;
+        }
         ward_import_summary sum;
         ward_status st = ward_store_import(s, argv[i], fmt, list, &o, &sum, &err);
         if (st != WARD_OK) {
@@ -666,6 +675,8 @@ static int run_db(int argc, char **argv)
         int count = 0;
         st = ward_store_conflicts(s, print_conflict, &count, &err);
         if (st == WARD_OK && count) rc = WARD_EXIT_FINDINGS;
+        /* and grades held back by the two-person rule (ward grade intake) */
+        if (st == WARD_OK && cli_grade_conflicts(a.data) != WARD_EXIT_OK) rc = WARD_EXIT_FINDINGS;
     } else if (!strcmp(action, "stats")) rc = do_stats(s, &a);
     else if (!strcmp(action, "index")) rc = do_index(s, &a);
     if (st != WARD_OK) rc = fail(st, &err);

@@ -15,6 +15,7 @@ static const cli_command *const commands[] = {
     &cli_cmd_hash,
     &cli_cmd_db,
     &cli_cmd_scan,
+    &cli_cmd_grade,
     &cli_cmd_serve,
     &cli_cmd_apikey,
     &cli_cmd_users,

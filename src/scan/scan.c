@@ -415,6 +415,16 @@ static void add_hash_fields(scan *s, const job *j)
         ward_pdq_to_hex(&j->h.pdq.hash[0], hex);
         add_key_str(s, "pdq", hex);
         add_fmt(s, ",\"pdq_quality\":%d", j->h.pdq.quality);
+        /* The 7 other dihedral hashes, so `ward grade` can group a mirrored
+         * or rotated copy with its original from files.jsonl alone. */
+        if (j->h.pdq.count == WARD_DIH_COUNT) {
+            add(s, ",\"pdq_dihedral\":[");
+            for (int i = 1; i < WARD_DIH_COUNT; i++) {
+                ward_pdq_to_hex(&j->h.pdq.hash[i], hex);
+                add_fmt(s, "%s\"%s\"", i > 1 ? "," : "", hex);
+            }
+            add(s, "]");
+        }
     }
 }
 

@@ -1,0 +1,332 @@
+/*
+ * ward grade: grade a scan's new images once (src/grade, grade.h).
+ */
+#include "cli/cli.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ward/grade.h>
+
+static const char help[] =
+"NAME\n"
+"    ward grade - grade a scan's new images once, with little exposure\n"
+"\n"
+"SYNOPSIS\n"
+"    ward grade [serve] --scan DIR [--scheme uk|projectvic] [--grader NAME]\n"
+"               [--port N] [--break MINUTES] [--data DIR] [--radius N]\n"
+"    ward grade list --scan DIR [--data DIR] [--radius N]\n"
+"    ward grade set --scan DIR --group ID --category C [--series S]\n"
+"               [--identifiable] [--grader NAME] [--scheme S]\n"
+"    ward grade undo --scan DIR [--grader NAME]\n"
+"    ward grade thumb --scan DIR --item SEQ --output FILE\n"
+"    ward grade exposure --scan DIR [--grader NAME]\n"
+"    ward grade export --scan DIR --unit NAME --output FILE\n"
+"    ward grade intake --data DIR --list NAME [--verifiers N] FILE...\n"
+"    ward grade conflicts [--data DIR]\n"
+"\n"
+"DESCRIPTION\n"
+"    DIR is the report directory of a finished 'ward scan --out DIR'. Its\n"
+"    records of class new-image and new-video are what a person must still\n"
+"    look at. ward groups them before anyone looks: the same SHA-256, or a\n"
+"    PDQ within --radius bits (default 31, at most 47) of any of the\n"
+"    other's 8 dihedral\n"
+"    hashes, so a re-encoded, mirrored or resized copy joins its original\n"
+"    and one decision grades the whole group. (Scans made before ward\n"
+"    recorded 'pdq_dihedral' group mirrored copies only by SHA-256 and\n"
+"    unmirrored PDQ.)\n"
+"\n"
+"    Groups are ordered without any classifier, each with its reason:\n"
+"    first those whose PDQ is 32 to 60 bits from an alert-list entry of the\n"
+"    store in --data (near, but outside the match radius), nearest first;\n"
+"    then those in the same folder or container as known or near material;\n"
+"    then the rest, in source order.\n"
+"\n"
+"    serve (the default) serves the grading page on 127.0.0.1 only and\n"
+"    prints its URL, which carries a random one-time token; open it in a\n"
+"    browser on the same workstation. Ctrl-C ends the session. Each picture\n"
+"    is re-read from the evidence through its record (the file, or the\n"
+"    member of its archive or disk image) and its SHA-256 verified first;\n"
+"    a missing or changed item is shown as such, never as a picture.\n"
+"    Pictures arrive greyscale and downscaled (a video as a strip of 6\n"
+"    frames sampled across it), and are blurred until revealed. Keys:\n"
+"        a b c       UK category A, B, C (--scheme uk, the default)\n"
+"        0 1 2 3 4   Project VIC category (--scheme projectvic)\n"
+"        n           not relevant\n"
+"        s           series (asks for its name)\n"
+"        i           the victim may be identifiable (toggle)\n"
+"        r, space    reveal the pictures of this group (logged)\n"
+"        u           undo your last grade\n"
+"        j k         next, previous group\n"
+"    The page shows progress and items per minute, and your exposure\n"
+"    (pictures revealed, minutes spent); after --break minutes (default 20,\n"
+"    0 never) it reminds you to take a break.\n"
+"\n"
+"    Every decision is appended to DIR/grade/grades.jsonl as it is made, so\n"
+"    grading resumes where it stopped, by the same or another grader.\n"
+"\n"
+"    list prints the groups in review order: one line per group (id, items,\n"
+"    grade, reason, and a grade given elsewhere that awaits a second grader,\n"
+"    from the grade intake of --data) and an indented line per item (seq,\n"
+"    path).\n"
+"    set and undo grade without the page (scripts, tests). thumb writes the\n"
+"    greyscale thumbnail of one item after verifying it. exposure prints a\n"
+"    grader's exposure. export writes the graded, relevant groups as a\n"
+"    VICS 2.0 contribution (MD5, SHA1, SHA256, PDQ, category, series,\n"
+"    grader, unit, time; no paths, no pictures) for 'ward db import\n"
+"    --format vics' or 'ward grade intake' on the national node.\n"
+"\n"
+"    intake, on the national node, reads contributions into the store's\n"
+"    grade intake (DIR/grade-intake.jsonl) and applies the two-person rule:\n"
+"    a picture becomes an entry of the alert list NAME only when --verifiers\n"
+"    (default 2) different graders gave it the same grade and nobody gave\n"
+"    it another. It is imported through the ordinary import, which records\n"
+"    the provenance ('ward db imports'); the entry's comment names the\n"
+"    graders, their units and times. conflicts (also 'ward db conflicts')\n"
+"    lists the pictures graded differently, each grade with its grader, for\n"
+"    review; they are never promoted.\n"
+"\n"
+"OPTIONS\n"
+"    --scan DIR        the scan's report directory (required)\n"
+"    --scheme S        uk (A/B/C) or projectvic (0-4); fixed by the first\n"
+"                      decision of a directory (default uk)\n"
+"    --grader NAME     who grades (default $WARD_USER, else $USER)\n"
+"    --data DIR        the store searched for near alert entries\n"
+"    --radius N        PDQ bits within which images group (default 31;\n"
+"                      32 to 47 find more at about 8 times the cost)\n"
+"    --port N          loopback port (default: any free one)\n"
+"    --break MINUTES   break reminder (default 20; 0 never)\n"
+"    --list NAME       intake: the alert list verified grades join\n"
+"    --verifiers N     intake: graders who must agree (default 2)\n"
+"\n"
+"EXIT STATUS\n"
+"    0 done (intake: nothing in conflict); 1 intake or conflicts: pictures\n"
+"    graded differently; 2 usage; 3 DIR or grades.jsonl unusable, or an item missing or\n"
+"    changed (thumb); 4 I/O error; 5 internal error.\n";
+
+static volatile int stop_flag;
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static void print_url(void *ctx, const char *url)
+{
+    (void)ctx;
+    printf("grading view: %s\n(Ctrl-C ends the session)\n", url);
+    fflush(stdout);
+}
+
+typedef struct gargs {
+    const char *verb, *scan, *scheme, *grader, *data, *category, *series, *unit, *output;
+    const char *list;
+    uint64_t group, item;
+    int verifiers;
+    int identifiable, radius, port, brk, has_group, has_item;
+} gargs;
+
+static int list(const ward_grade_queue *q, const ward_grade_log *g)
+{
+    for (size_t i = 0; i < q->ngroups; i++) {
+        const ward_grade_group *grp = &q->groups[i];
+        const ward_grade_decision *d = ward_grade_log_get(g, grp->id);
+        printf("%" PRIu64 "\t%zu\t%s\t%s%s%s\n", grp->id, grp->count, d ? d->category : "-",
+               grp->why, grp->prior[0] ? "; graded elsewhere: " : "", grp->prior);
+        for (size_t k = 0; k < grp->count; k++) {
+            const ward_grade_item *it = &q->items[q->members[grp->first + k]];
+            printf("  %" PRIu64 "\t%s\n", it->seq, it->path);
+        }
+    }
+    return fflush(stdout) == 0 ? WARD_EXIT_OK : WARD_EXIT_IO;
+}
+
+static int thumb(const ward_grade_queue *q, const gargs *a)
+{
+    const ward_grade_item *it = NULL;
+    for (size_t i = 0; i < q->nitems && !it; i++)
+        if (q->items[i].seq == a->item) it = &q->items[i];
+    if (!it) return cli_usage("grade", "item %" PRIu64 " is not a new image of this scan", a->item);
+    uint8_t *jpeg;
+    size_t len;
+    ward_error err;
+    ward_status st = ward_grade_item_thumb(it, 256, &jpeg, &len, &err);
+    if (st != WARD_OK) return cli_fail("grade", st, &err);
+    FILE *f = fopen(a->output, "wb");
+    int ok = f && fwrite(jpeg, 1, len, f) == len;
+    if (f && fclose(f) != 0) ok = 0;
+    free(jpeg);
+    if (!ok) cli_error("grade", "cannot write %s", a->output);
+    return ok ? WARD_EXIT_OK : WARD_EXIT_IO;
+}
+
+static void print_conflict(void *ctx, const char *sha256, const char *scheme,
+                           const char *category, const char *grader, const char *unit,
+                           const char *time)
+{
+    (void)ctx;
+    printf("graded-differently\t%s\t%s\t%s\t%s\t%s\t%s\n", sha256, scheme, category, grader, unit, time);
+}
+
+int cli_grade_conflicts(const char *datadir)
+{
+    size_t n;
+    ward_error err;
+    ward_status st = ward_grade_conflicts(datadir, print_conflict, NULL, &n, &err);
+    if (st != WARD_OK) return cli_fail("grade", st, &err);
+    if (n) fprintf(stderr, "%zu pictures graded differently\n", n);
+    return n ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
+}
+
+int cli_grade_intake(const char *datadir, const char *list, int verifiers, int nfiles,
+                     char **files)
+{
+    ward_grade_intake_summary sum;
+    ward_error err;
+    ward_status st = ward_grade_intake(datadir, list, verifiers, (const char *const *)files,
+                                       (size_t)nfiles, &sum, &err);
+    if (st != WARD_OK) return cli_fail("grade", st, &err);
+    printf("%zu grades read; %zu pictures verified and added to %s (import %llu); "
+           "%zu waiting for another grader; %zu in conflict\n",
+           sum.grades, sum.promoted, list, (unsigned long long)sum.import_id, sum.pending,
+           sum.conflicts);
+    return sum.conflicts ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
+}
+
+static int run_verb(const gargs *a, ward_grade_queue *q, ward_grade_log *g)
+{
+    ward_error err;
+    ward_status st = WARD_OK;
+    const char *v = a->verb;
+    if (!strcmp(v, "list")) return list(q, g);
+    if (!strcmp(v, "thumb")) return thumb(q, a);
+    if (!strcmp(v, "set")) {
+        if (!ward_grade_queue_find(q, a->group))
+            return cli_usage("grade", "no group %" PRIu64 " (see 'ward grade list')", a->group);
+        ward_grade_decision d;
+        memset(&d, 0, sizeof d);
+        d.group = a->group;
+        snprintf(d.category, sizeof d.category, "%s", a->category);
+        snprintf(d.series, sizeof d.series, "%s", a->series ? a->series : "");
+        snprintf(d.grader, sizeof d.grader, "%s", a->grader);
+        d.identifiable = a->identifiable;
+        st = ward_grade_log_set(g, &d, &err);
+    } else if (!strcmp(v, "undo")) {
+        uint64_t group;
+        st = ward_grade_log_undo(g, a->grader, &group, &err);
+        if (st == WARD_OK) printf(group ? "undone: group %" PRIu64 "\n" : "nothing to undo\n", group);
+    } else if (!strcmp(v, "exposure")) {
+        ward_grade_exposure e;
+        ward_grade_log_exposure(g, a->grader, &e);
+        printf("%s: %" PRIu64 " revealed, %.1f minutes\n", a->grader, e.revealed, e.minutes);
+    } else if (!strcmp(v, "export")) {
+        size_t n;
+        st = ward_grade_export_vics(q, g, a->unit, a->output, &n, &err);
+        if (st == WARD_OK) printf("%zu media written to %s\n", n, a->output);
+    } else {
+        ward_grade_serve_opts o = {.port = a->port, .grader = a->grader, .break_minutes = a->brk,
+                                   .max_side = 256, .on_ready = print_url, .stop = &stop_flag};
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        st = ward_grade_serve(q, g, &o, &err);
+    }
+    return st == WARD_OK ? WARD_EXIT_OK : cli_fail("grade", st, &err);
+}
+
+static int check_args(const gargs *a)
+{
+    static const char *const verbs[] = {"serve", "list",   "set",    "undo",     "thumb",
+                                        "exposure", "export", "intake", "conflicts"};
+    int known = 0;
+    for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++) known |= !strcmp(a->verb, verbs[i]);
+    if (!known) return cli_usage("grade", "unknown verb '%s'", a->verb);
+    if (!strcmp(a->verb, "intake") && !a->list)
+        return cli_usage("grade", "intake needs --list NAME");
+    if (!strcmp(a->verb, "intake") || !strcmp(a->verb, "conflicts")) return 0;
+    if (!a->scan) return cli_usage("grade", "--scan DIR is required");
+    if (!strcmp(a->verb, "set") && (!a->has_group || !a->category))
+        return cli_usage("grade", "set needs --group and --category");
+    if (!strcmp(a->verb, "thumb") && (!a->has_item || !a->output))
+        return cli_usage("grade", "thumb needs --item and --output");
+    if (!strcmp(a->verb, "export") && (!a->unit || !a->output))
+        return cli_usage("grade", "export needs --unit and --output");
+    return 0;
+}
+
+static int run_grade(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"scan", required_argument, NULL, 's'},     {"scheme", required_argument, NULL, 'S'},
+        {"grader", required_argument, NULL, 'g'},   {"data", required_argument, NULL, 'd'},
+        {"radius", required_argument, NULL, 'r'},   {"port", required_argument, NULL, 'p'},
+        {"break", required_argument, NULL, 'b'},    {"group", required_argument, NULL, 'G'},
+        {"category", required_argument, NULL, 'c'}, {"series", required_argument, NULL, 'e'},
+        {"identifiable", no_argument, NULL, 'i'},   {"item", required_argument, NULL, 'I'},
+        {"output", required_argument, NULL, 'o'},   {"unit", required_argument, NULL, 'u'},
+        {"list", required_argument, NULL, 'l'},     {"verifiers", required_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    gargs a = {.verb = "serve", .scheme = NULL, .grader = cli_user(), .radius = WARD_GRADE_GROUP_RADIUS, .brk = 20,
+               .verifiers = WARD_GRADE_VERIFIERS};
+    uint64_t n;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'h': cli_print_help(&cli_cmd_grade); return WARD_EXIT_OK;
+        case 's': a.scan = optarg; break;
+        case 'S': a.scheme = optarg; break;
+        case 'g': a.grader = optarg; break;
+        case 'd': a.data = optarg; break;
+        case 'c': a.category = optarg; break;
+        case 'e': a.series = optarg; break;
+        case 'i': a.identifiable = 1; break;
+        case 'o': a.output = optarg; break;
+        case 'u': a.unit = optarg; break;
+        case 'l': a.list = optarg; break;
+        case 'v':
+            if (cli_parse_count(optarg, &n) || n < 1 || n > 100)
+                return cli_usage("grade", "--verifiers must be 1 to 100");
+            a.verifiers = (int)n;
+            break;
+        case 'r': case 'p': case 'b': case 'G': case 'I':
+            if (cli_parse_count(optarg, &n) || n > (c == 'G' || c == 'I' ? UINT64_MAX : 65535))
+                return cli_usage("grade", "bad number '%s'", optarg);
+            if (c == 'r') a.radius = (int)n;
+            else if (c == 'p') a.port = (int)n;
+            else if (c == 'b') a.brk = (int)n;
+            else if (c == 'G') a.group = n, a.has_group = 1;
+            else a.item = n, a.has_item = 1;
+            break;
+        default: return cli_usage("grade", "bad option");
+        }
+    }
+    if (optind < argc) a.verb = argv[optind++];
+    int rc = check_args(&a);
+    if (rc) return rc;
+    if (!strcmp(a.verb, "conflicts")) return cli_grade_conflicts(cli_data_dir(a.data));
+    if (!strcmp(a.verb, "intake")) {
+        if (optind == argc) return cli_usage("grade", "intake needs contribution files");
+        return cli_grade_intake(cli_data_dir(a.data), a.list, a.verifiers, argc - optind,
+                                argv + optind);
+    }
+    if (optind < argc) return cli_usage("grade", "unexpected '%s'", argv[optind]);
+    ward_grade_opts go;
+    ward_grade_opts_default(&go);
+    go.radius = a.radius;
+    go.datadir = cli_data_dir(a.data);
+    ward_grade_queue *q = NULL;
+    ward_grade_log *g = NULL;
+    ward_error err;
+    ward_status st = ward_grade_queue_load(a.scan, &go, &q, &err);
+    if (st == WARD_OK) st = ward_grade_log_open(a.scan, a.scheme, &g, &err);
+    rc = st == WARD_OK ? run_verb(&a, q, g) : cli_fail("grade", st, &err);
+    ward_grade_log_close(g);
+    ward_grade_queue_free(q);
+    return rc;
+}
+
+const cli_command cli_cmd_grade = {"grade", run_grade,
+                                   "Grade a scan's new images once, with little exposure", help};

@@ -1,0 +1,508 @@
+/*
+ * The grading queue: a scan's new images and videos, grouped so that each
+ * picture is graded once, and ordered so that the likely relevant come first.
+ *
+ * Grouping is union-find over two relations: the same SHA-256, and PDQ
+ * within opts.radius of any of the other item's 8 dihedral hashes, found
+ * by multi-index hashing (group_near), where all pairs of 100,000 items
+ * would be 4e10 comparisons.
+ */
+#include "grade/grade_int.h"
+#include "scan/jsonl.h"
+#include "util/error.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <ward/index.h> /* WARD_INDEX_PDQ_RADIUS */
+#include <ward/matcher.h>
+#include <ward/store.h>
+
+void ward_grade_opts_default(ward_grade_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->radius = WARD_GRADE_GROUP_RADIUS;
+    o->near_lo = WARD_INDEX_PDQ_RADIUS + 1;
+    o->near_hi = 60;
+}
+
+/* ---- reading files.jsonl ------------------------------------------------ */
+
+typedef struct load_ctx {
+    ward_grade_queue *q;
+    size_t cap;
+    long line;
+    int bad;                 /* a record the queue needs but cannot read */
+    ward_error *err;
+    /* Folders and containers that hold known or near material. */
+    grade_strset beside;
+} load_ctx;
+
+static void copy_hex(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src && strlen(src) == cap - 1 ? src : "");
+}
+
+/* The folder (or container) a path lies in: up to the last '/' or "!/". */
+static size_t folder_len(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? (size_t)(slash - path) : 0;
+}
+
+static int take_item(load_ctx *c, yajl_val v, int video)
+{
+    ward_grade_queue *q = c->q;
+    const char *path = jv_str(v, "path");
+    long long seq = jv_int(v, "seq", -1);
+    if (!path || seq < 0) {
+        ward_fail(c->err, WARD_EFORMAT, "files.jsonl line %ld: a new %s without seq or path",
+                  c->line, video ? "video" : "image");
+        c->bad = 1;
+        return 1;
+    }
+    if (q->nitems == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        ward_grade_item *p = realloc(q->items, cap * sizeof *p);
+        if (!p) return c->bad = 1, ward_fail(c->err, WARD_ENOMEM, "out of memory"), 1;
+        q->items = p;
+        c->cap = cap;
+    }
+    ward_grade_item *it = &q->items[q->nitems];
+    memset(it, 0, sizeof *it);
+    it->seq = (uint64_t)seq;
+    it->path = strdup(path);
+    if (!it->path) return c->bad = 1, ward_fail(c->err, WARD_ENOMEM, "out of memory"), 1;
+    q->nitems++;
+    copy_hex(it->md5, sizeof it->md5, jv_str(v, "md5"));
+    copy_hex(it->sha1, sizeof it->sha1, jv_str(v, "sha1"));
+    copy_hex(it->sha256, sizeof it->sha256, jv_str(v, "sha256"));
+    const char *media = jv_str(v, "media");
+    snprintf(it->media, sizeof it->media, "%s", media ? media : "");
+    long long size = jv_int(v, "size", 0);
+    it->size = size > 0 ? (uint64_t)size : 0;
+    it->video = video;
+    const char *pdq = jv_str(v, "pdq");
+    if (pdq && ward_pdq_from_hex(pdq, &it->pdq[0]) == WARD_OK) {
+        it->npdq = 1;
+        it->pdq_quality = (int)jv_int(v, "pdq_quality", 0);
+        yajl_val dih = jv_get(v, "pdq_dihedral");
+        if (dih && YAJL_IS_ARRAY(dih) && dih->u.array.len == WARD_DIH_COUNT - 1) {
+            int ok = 1;
+            for (size_t i = 0; i < dih->u.array.len && ok; i++) {
+                const char *h = YAJL_GET_STRING(dih->u.array.values[i]);
+                ok = h && ward_pdq_from_hex(h, &it->pdq[i + 1]) == WARD_OK;
+            }
+            if (ok) it->npdq = WARD_DIH_COUNT;
+        }
+    }
+    return 0;
+}
+
+static int each_record(void *ctx, yajl_val v)
+{
+    load_ctx *c = ctx;
+    c->line++;
+    const char *cls = jv_str(v, "class");
+    if (!cls) return 0;
+    if (!strcmp(cls, "new-image")) return take_item(c, v, 0);
+    if (!strcmp(cls, "new-video")) return take_item(c, v, 1);
+    if (!strcmp(cls, "known") || !strcmp(cls, "near")) {
+        const char *path = jv_str(v, "path");
+        if (path && grade_strset_add(&c->beside, path, folder_len(path)) < 0)
+            return c->bad = 1, ward_fail(c->err, WARD_ENOMEM, "out of memory"), 1;
+    }
+    return 0;
+}
+
+/* ---- grouping ------------------------------------------------------------ */
+
+static size_t uf_find(size_t *parent, size_t x)
+{
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    return x;
+}
+
+static void uf_union(size_t *parent, size_t a, size_t b)
+{
+    a = uf_find(parent, a);
+    b = uf_find(parent, b);
+    /* The root is the item that comes first, so a group's id (its first
+     * seq) does not depend on the order of unions. */
+    if (a < b) parent[b] = a;
+    else if (b < a) parent[a] = b;
+}
+
+static const ward_grade_item *sort_items;
+static int by_sha256(const void *a, const void *b)
+{
+    return strcmp(sort_items[*(const size_t *)a].sha256, sort_items[*(const size_t *)b].sha256);
+}
+
+static void group_exact(ward_grade_queue *q, size_t *parent, size_t *tmp)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < q->nitems; i++)
+        if (q->items[i].sha256[0]) tmp[n++] = i;
+    sort_items = q->items;
+    qsort(tmp, n, sizeof *tmp, by_sha256);
+    for (size_t i = 1; i < n; i++)
+        if (!strcmp(q->items[tmp[i]].sha256, q->items[tmp[i - 1]].sha256))
+            uf_union(parent, tmp[i], tmp[i - 1]);
+}
+
+/*
+ * Near duplicates by multi-index hashing over the items' original hashes:
+ * 16 chunks of 16 bits, each a counting-sort table of its 65,536 values.
+ * Two hashes within r bits agree to within r/16 bits on at least one chunk
+ * (pigeonhole), so probing every value that close to each query chunk finds
+ * every candidate; each is then checked on all 256 bits. The store's index
+ * (src/index) is tuned for millions of entries matched at one radius; here
+ * the set is the scan's own and is thrown away after.
+ */
+#define NCHUNK 16
+
+/* One chunk's table: item indices and their hashes, by chunk value. */
+typedef struct mih {
+    int c;            /* which chunk */
+    uint32_t *start;  /* 65,537 offsets */
+    uint32_t *ids;    /* item indices */
+    ward_pdq *hs;     /* their hashes, alongside: a bucket is read in order */
+} mih;
+
+static unsigned chunk_of(const ward_pdq *h, int c) { return (unsigned)h->b[2 * c] << 8 | h->b[2 * c + 1]; }
+
+static void mih_free(mih *m)
+{
+    free(m->start);
+    free(m->ids);
+    free(m->hs);
+}
+
+static int has_pdq(const ward_grade_item *it) { return it->npdq && !it->video; }
+
+static int mih_build(mih *m, const ward_grade_queue *q, int c)
+{
+    size_t n = q->nitems ? q->nitems : 1;
+    m->c = c;
+    m->start = calloc(65537, sizeof *m->start);
+    m->ids = malloc(n * sizeof *m->ids);
+    m->hs = malloc(n * sizeof *m->hs);
+    if (!m->start || !m->ids || !m->hs) return -1;
+    uint32_t *st = m->start;
+    for (size_t i = 0; i < q->nitems; i++)
+        if (has_pdq(&q->items[i])) st[chunk_of(&q->items[i].pdq[0], c) + 1]++;
+    for (unsigned v = 0; v < 65536; v++) st[v + 1] += st[v];
+    for (size_t i = 0; i < q->nitems; i++)
+        if (has_pdq(&q->items[i])) {
+            uint32_t at = st[chunk_of(&q->items[i].pdq[0], c)]++;
+            m->ids[at] = (uint32_t)i;
+            m->hs[at] = q->items[i].pdq[0];
+        }
+    for (unsigned v = 65536; v > 0; v--) st[v] = st[v - 1]; /* undo the fill's shift */
+    st[0] = 0;
+    return 0;
+}
+
+/* Distance, or more than r as soon as it is sure: most candidates are
+ * random pictures ~128 bits away, settled after the first half. */
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("popcnt")))
+#endif
+static int within(const ward_pdq *a, const ward_pdq *b, int r)
+{
+    uint64_t x[4], y[4];
+    memcpy(x, a->b, 32);
+    memcpy(y, b->b, 32);
+    int d = __builtin_popcountll(x[0] ^ y[0]) + __builtin_popcountll(x[1] ^ y[1]);
+    if (d > r) return 0;
+    d += __builtin_popcountll(x[2] ^ y[2]) + __builtin_popcountll(x[3] ^ y[3]);
+    return d <= r;
+}
+
+static void probe(const mih *m, unsigned v, size_t i, const ward_pdq *h, int r, size_t *parent)
+{
+    for (uint32_t k = m->start[v]; k < m->start[v + 1]; k++)
+        if (within(h, &m->hs[k], r)) uf_union(parent, i, m->ids[k]);
+}
+
+static ward_status group_near(ward_grade_queue *q, int radius, size_t *parent, ward_error *err)
+{
+    if (radius < 0) return WARD_OK;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (!__builtin_cpu_supports("popcnt"))
+        return ward_fail(err, WARD_EUNSUPPORTED, "this CPU has no popcnt instruction");
+#endif
+    int t = radius / NCHUNK; /* bits a chunk may differ by */
+    if (t > 2) return ward_fail(err, WARD_EINVAL, "grouping radius %d over %d", radius, 3 * NCHUNK - 1);
+    /* Chunk by chunk, so one chunk's table stays in cache while every item
+     * probes it (item by item, the 16 tables, 60 MB at 100,000 items, would
+     * be fetched from memory at each probe), and only one is held. */
+    for (int c = 0; c < NCHUNK; c++) {
+        mih m = {0};
+        if (mih_build(&m, q, c) < 0) {
+            mih_free(&m);
+            return ward_fail(err, WARD_ENOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < q->nitems; i++) {
+            const ward_grade_item *it = &q->items[i];
+            if (!has_pdq(it)) continue;
+            for (int d = 0; d < it->npdq; d++) {
+                const ward_pdq *h = &it->pdq[d];
+                unsigned v = chunk_of(h, c);
+                probe(&m, v, i, h, radius, parent);
+                for (int b1 = 0; b1 < 16 && t >= 1; b1++) {
+                    probe(&m, v ^ (1u << b1), i, h, radius, parent);
+                    for (int b2 = b1 + 1; b2 < 16 && t >= 2; b2++)
+                        probe(&m, v ^ (1u << b1) ^ (1u << b2), i, h, radius, parent);
+                }
+            }
+        }
+        mih_free(&m);
+    }
+    return WARD_OK;
+}
+
+/* ---- ordering ------------------------------------------------------------ */
+
+/* Is this store entry on an alert list? */
+static int entry_is_alert(ward_matcher *m, uint64_t id)
+{
+    ward_entries *e = NULL;
+    if (ward_matcher_entry(m, id, &e, NULL) != WARD_OK || !e) return 0;
+    int alert = 0;
+    for (size_t i = 0; i < e->count && !alert; i++)
+        alert = e->v[i].list_kind == WARD_LIST_ALERT;
+    ward_entries_free(e);
+    return alert;
+}
+
+static void reason_near(ward_grade_queue *q, ward_grade_group *g, ward_matcher *m,
+                        const ward_grade_opts *o)
+{
+    ward_pdq_match best[16];
+    for (size_t k = 0; k < g->count; k++) {
+        const ward_grade_item *it = &q->items[q->members[g->first + k]];
+        if (!it->npdq) continue;
+        size_t n = ward_matcher_near(m, it->pdq, it->npdq, o->near_hi, best, 16);
+        if (n > 16) n = 16;
+        for (size_t j = 0; j < n; j++) {
+            if (best[j].distance < o->near_lo) continue;
+            if (g->reason == WARD_GRADE_NEAR_ALERT && g->near_distance <= best[j].distance)
+                break;
+            if (!entry_is_alert(m, best[j].entry_id)) continue;
+            g->reason = WARD_GRADE_NEAR_ALERT;
+            g->near_distance = best[j].distance;
+            snprintf(g->why, sizeof g->why,
+                     "PDQ %d bits from an alert-list entry (outside the match radius)",
+                     best[j].distance);
+            break;
+        }
+    }
+}
+
+static void reason_beside(ward_grade_queue *q, ward_grade_group *g, grade_strset *beside)
+{
+    for (size_t k = 0; k < g->count; k++) {
+        const char *p = q->items[q->members[g->first + k]].path;
+        size_t len = folder_len(p);
+        if (grade_strset_has(beside, p, len)) {
+            g->reason = WARD_GRADE_BESIDE_KNOWN;
+            int container = len >= 1 && p[len - 1] == '!';
+            snprintf(g->why, sizeof g->why, "in the same %s as known material",
+                     container ? "container" : "folder");
+            return;
+        }
+    }
+}
+
+static int by_order(const void *a, const void *b)
+{
+    const ward_grade_group *x = a, *y = b;
+    if (x->reason != y->reason) return x->reason < y->reason ? -1 : 1;
+    if (x->reason == WARD_GRADE_NEAR_ALERT && x->near_distance != y->near_distance)
+        return x->near_distance < y->near_distance ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static ward_status build_groups(ward_grade_queue *q, size_t *parent, ward_error *err)
+{
+    size_t n = q->nitems;
+    size_t *count = calloc(n ? n : 1, sizeof *count);
+    q->members = malloc((n ? n : 1) * sizeof *q->members);
+    q->groups = calloc(n ? n : 1, sizeof *q->groups);
+    if (!count || !q->members || !q->groups) {
+        free(count);
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    }
+    /* Roots are the smallest index of their group, so groups come out in
+     * source order and each group's members are in source order too. */
+    size_t *slot = count; /* root -> group index + 1, reused */
+    for (size_t i = 0; i < n; i++) {
+        size_t r = uf_find(parent, i);
+        if (!slot[r]) {
+            ward_grade_group *g = &q->groups[q->ngroups];
+            g->id = q->items[r].seq;
+            g->reason = WARD_GRADE_REST;
+            snprintf(g->why, sizeof g->why, "new; nothing known nearby");
+            slot[r] = ++q->ngroups;
+        }
+        q->groups[slot[r] - 1].count++;
+    }
+    size_t at = 0;
+    for (size_t g = 0; g < q->ngroups; g++) {
+        q->groups[g].first = at;
+        at += q->groups[g].count;
+        q->groups[g].count = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ward_grade_group *g = &q->groups[slot[uf_find(parent, i)] - 1];
+        q->members[g->first + g->count++] = i;
+    }
+    free(count);
+    return WARD_OK;
+}
+
+static ward_status order_groups(ward_grade_queue *q, const ward_grade_opts *o,
+                                grade_strset *beside)
+{
+    ward_matcher *m = NULL;
+    /* No store, or no index yet: the band is simply not searched. */
+    if (o->datadir && ward_matcher_open(o->datadir, &m, NULL) != WARD_OK) m = NULL;
+    for (size_t g = 0; g < q->ngroups; g++) {
+        if (m) reason_near(q, &q->groups[g], m, o);
+        if (q->groups[g].reason == WARD_GRADE_REST) reason_beside(q, &q->groups[g], beside);
+    }
+    if (m) ward_matcher_close(m);
+    qsort(q->groups, q->ngroups, sizeof *q->groups, by_order);
+    for (size_t g = 0; g < q->ngroups; g++)
+        for (size_t k = 0; k < q->groups[g].count; k++)
+            q->items[q->members[q->groups[g].first + k]].group = g;
+    return WARD_OK;
+}
+
+/* ---- grades given elsewhere ----------------------------------------------- */
+
+typedef struct prior {
+    char sha256[65];
+    char what[160];
+} prior;
+
+typedef struct prior_set {
+    prior *v;
+    size_t n, cap;
+} prior_set;
+
+static int take_prior(void *ctx, yajl_val o)
+{
+    prior_set *ps = ctx;
+    const char *sha = jv_str(o, "sha256"), *cat = jv_str(o, "category");
+    const char *grader = jv_str(o, "grader"), *unit = jv_str(o, "unit");
+    const char *scheme = jv_str(o, "scheme");
+    if (!sha || !cat || !grader || strlen(sha) != 64) return 0; /* "promoted" lines */
+    if (ps->n == ps->cap) {
+        size_t cap = ps->cap ? ps->cap * 2 : 64;
+        prior *p = realloc(ps->v, cap * sizeof *p);
+        if (!p) return 1;
+        ps->v = p;
+        ps->cap = cap;
+    }
+    prior *p = &ps->v[ps->n++];
+    snprintf(p->sha256, sizeof p->sha256, "%s", sha);
+    snprintf(p->what, sizeof p->what, "%s %s by %s (%s), awaiting a second grader",
+             scheme ? scheme : "", cat, grader, unit ? unit : "");
+    return 0;
+}
+
+static int by_prior(const void *a, const void *b)
+{
+    return strcmp(((const prior *)a)->sha256, ((const prior *)b)->sha256);
+}
+
+/* Pre-fill each group with a grade one of its members has in the intake. */
+static void fill_priors(ward_grade_queue *q, const char *datadir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/grade-intake.jsonl", datadir);
+    prior_set ps = {0};
+    if (jsonl_each(path, 0, take_prior, &ps, NULL) < 0 || !ps.n) {
+        free(ps.v);
+        return;
+    }
+    qsort(ps.v, ps.n, sizeof *ps.v, by_prior);
+    for (size_t i = 0; i < q->nitems; i++) {
+        prior key;
+        snprintf(key.sha256, sizeof key.sha256, "%s", q->items[i].sha256);
+        const prior *p = key.sha256[0] ? bsearch(&key, ps.v, ps.n, sizeof *ps.v, by_prior) : NULL;
+        ward_grade_group *g = &q->groups[q->items[i].group];
+        if (p && !g->prior[0]) snprintf(g->prior, sizeof g->prior, "%s", p->what);
+    }
+    free(ps.v);
+}
+
+ward_status ward_grade_queue_load(const char *report_dir, const ward_grade_opts *opts,
+                                  ward_grade_queue **out, ward_error *err)
+{
+    ward_grade_opts dflt;
+    if (!opts) ward_grade_opts_default(&dflt), opts = &dflt;
+    *out = NULL;
+    ward_grade_queue *q = calloc(1, sizeof *q);
+    if (!q || !(q->report_dir = strdup(report_dir))) {
+        free(q);
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    }
+    load_ctx c = {.q = q, .err = err};
+    char path[4096];
+    snprintf(path, sizeof path, "%s/files.jsonl", report_dir);
+    long badlines = 0;
+    ward_status st = WARD_OK;
+    if (jsonl_each(path, 0, each_record, &c, &badlines) < 0)
+        st = ward_fail_errno(err, errno, "cannot read %s", path);
+    else if (c.bad)
+        st = err ? err->status : WARD_EFORMAT;
+    size_t *parent = NULL, *tmp = NULL;
+    if (st == WARD_OK) {
+        parent = malloc((q->nitems ? q->nitems : 1) * sizeof *parent);
+        tmp = malloc((q->nitems ? q->nitems : 1) * sizeof *tmp);
+        if (!parent || !tmp) st = ward_fail(err, WARD_ENOMEM, "out of memory");
+    }
+    if (st == WARD_OK) {
+        for (size_t i = 0; i < q->nitems; i++) parent[i] = i;
+        group_exact(q, parent, tmp);
+        st = group_near(q, opts->radius, parent, err);
+    }
+    if (st == WARD_OK) st = build_groups(q, parent, err);
+    if (st == WARD_OK) st = order_groups(q, opts, &c.beside);
+    if (st == WARD_OK && opts->datadir) fill_priors(q, opts->datadir);
+    free(parent);
+    free(tmp);
+    grade_strset_free(&c.beside);
+    if (st != WARD_OK) {
+        ward_grade_queue_free(q);
+        return st;
+    }
+    *out = q;
+    return WARD_OK;
+}
+
+void ward_grade_queue_free(ward_grade_queue *q)
+{
+    if (!q) return;
+    for (size_t i = 0; i < q->nitems; i++) free(q->items[i].path);
+    free(q->items);
+    free(q->groups);
+    free(q->members);
+    free(q->report_dir);
+    free(q);
+}
+
+const ward_grade_group *ward_grade_queue_find(const ward_grade_queue *q, uint64_t id)
+{
+    for (size_t g = 0; g < q->ngroups; g++)
+        if (q->groups[g].id == id) return &q->groups[g];
+    return NULL;
+}

@@ -1,0 +1,237 @@
+#!/bin/bash
+# ward grade on a scan of benign images: grouping (a copy, a mirrored PNG and
+# a resized re-encode join their original), ordering with reasons (near an
+# alert entry, beside known material, the rest), grading, undo, resume, a
+# changed item never shown, a zip member re-read, the loopback page (token,
+# reveal, exposure log) and the VICS contribution read back by db import.
+set -euo pipefail
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+cd "$T"
+/usr/bin/python3 - <<'PY'
+import json, os, re, shutil, signal, subprocess, sys, time, zipfile
+sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
+from wardtest import *
+from PIL import Image
+
+I = os.path.join(DATA, "pdq/images")
+def img(n): return os.path.join(I, n)
+def fail(msg): sys.exit("FAIL: " + msg)
+
+# ---- the store: wee.jpg is on an alert list; a PDQ 40 bits from q0291's ----
+ward("hash", "--hashdeep", "-o", "alert.hd", img("wee.jpg"), check_rc=0)
+ward("db", "import", "--data", "d", "--list", "national", "--scheme", "projectvic",
+     "--category", "1", "alert.hd", check_rc=0)
+p = ward("hash", "--pdq-text", img("q0291.jpg"), check_rc=0)
+h, q, _ = p.stdout.decode().strip().split(",", 2)
+bits = bin(int(h, 16))[2:].zfill(256)
+bits = "".join(("1" if b == "0" else "0") if i < 40 else b for i, b in enumerate(bits))
+open("near.pdq", "w").write("%064x,%s,near-entry\n" % (int(bits, 2), q))
+ward("db", "import", "--data", "d", "--list", "national", "--scheme", "projectvic",
+     "--category", "1", "near.pdq", check_rc=0)
+
+# ---- the evidence ----
+for d in ["ev/a", "ev/b", "ev/c"]: os.makedirs(d)
+shutil.copy(img("wee.jpg"), "ev/a/known.jpg")          # known: its folder is suspect
+shutil.copy(img("q0746.jpg"), "ev/a/beside.jpg")       # new, beside known
+shutil.copy(img("q0291.jpg"), "ev/b/near.jpg")         # new, 40 bits from an alert entry
+shutil.copy(img("q2821.jpg"), "ev/c/orig.jpg")         # new: four files, one group
+shutil.copy(img("q2821.jpg"), "ev/c/copy.jpg")
+o = Image.open(img("q2821.jpg"))                       # (the mirror is 26-28 bits away)
+o.transpose(Image.FLIP_LEFT_RIGHT).save("ev/c/mirror.png")
+o.resize((o.width // 2, o.height // 2)).save("ev/c/small.jpg", quality=50)
+shutil.copy(img("q1050.jpg"), "ev/c/other.jpg")        # new, alone
+shutil.copy(img("bridge-1-original.jpg"), "ev/c/changed.jpg")  # changed after the scan
+with zipfile.ZipFile("ev/c/x.zip", "w") as z:
+    z.write(img("q0003.jpg"), "in/member.jpg")         # new, a member of a zip
+
+ward("scan", "--data", "d", "--out", "r", "-q", "ev", check_rc=1)
+shutil.copy(img("q0004.jpg"), "ev/c/changed.jpg")
+shutil.copytree("r", "rb")  # for the browser, ungraded
+
+# ---- grouping and order ----
+out = ward("grade", "list", "--scan", "r", "--data", "d", check_rc=0).stdout.decode()
+groups = []
+for line in out.splitlines():
+    if line.startswith("  "):
+        groups[-1]["paths"].append(line.split("\t")[1])
+    else:
+        gid, n, grade, why = line.split("\t")
+        groups.append({"id": int(gid), "n": int(n), "grade": grade, "why": why, "paths": []})
+print(out)
+if len(groups) != 6: fail("expected 6 groups, got %d" % len(groups))
+if groups[0]["paths"] != ["ev/b/near.jpg"] and not groups[0]["paths"][0].endswith("ev/b/near.jpg"):
+    fail("near-alert image not first: %r" % groups[0])
+if not re.match(r"PDQ (3[2-9]|[45]\d|60) bits from an alert-list entry", groups[0]["why"]):
+    fail("reason of the first: " + groups[0]["why"])
+if not groups[1]["paths"][0].endswith("ev/a/beside.jpg") or "same folder as known" not in groups[1]["why"]:
+    fail("beside-known image not second: %r" % groups[1])
+four = [g for g in groups if g["n"] == 4]
+if len(four) != 1 or sorted(os.path.basename(p) for p in four[0]["paths"]) != \
+        ["copy.jpg", "mirror.png", "orig.jpg", "small.jpg"]:
+    fail("copy, mirror and resized re-encode not one group: %r" % groups)
+G = {os.path.basename(p): g["id"] for g in groups for p in g["paths"]}
+
+# ---- grade, undo, resume ----
+def grade(*a, rc=0): return ward("grade", "set", "--scan", "r", "--grader", "alice", *a, check_rc=rc)
+grade("--group", str(G["near.jpg"]), "--category", "A", "--series", "Fake Series", "--identifiable")
+grade("--group", str(G["orig.jpg"]), "--category", "B")
+grade("--group", str(G["other.jpg"]), "--category", "C")
+grade("--group", str(G["beside.jpg"]), "--category", "4", rc=2)   # not a uk grade
+ward("grade", "undo", "--scan", "r", "--grader", "alice", check_rc=0)  # undoes other.jpg's C
+grade("--group", str(G["beside.jpg"]), "--category", "not-relevant")
+ward("grade", "list", "--scan", "r", "--scheme", "projectvic", check_rc=2)  # scheme is fixed
+out = ward("grade", "list", "--scan", "r", check_rc=0).stdout.decode()
+got = {l.split("\t")[0]: l.split("\t")[2] for l in out.splitlines() if not l.startswith(" ")}
+want = {str(G["near.jpg"]): "A", str(G["orig.jpg"]): "B", str(G["other.jpg"]): "-",
+        str(G["beside.jpg"]): "not-relevant"}
+for k, v in want.items():
+    if got[k] != v: fail("after resume group %s is %s, not %s" % (k, got[k], v))
+# a crash mid-write leaves half a line: it is dropped, the rest kept
+open("r/grade/grades.jsonl", "a").write('{"op":"grade","gro')
+out = ward("grade", "list", "--scan", "r", check_rc=0).stdout.decode()
+if "\tB\t" not in out: fail("grades lost after a torn last line")
+
+# ---- evidence re-read: a changed file is never shown; a zip member is ----
+items = {}
+for line in ward("grade", "list", "--scan", "r", check_rc=0).stdout.decode().splitlines():
+    if line.startswith("  "):
+        s, p = line.strip().split("\t"); items[os.path.basename(p)] = s
+p = ward("grade", "thumb", "--scan", "r", "--item", items["changed.jpg"], "--output", "t1.jpg", check_rc=3)
+if b"digest mismatch" not in p.stderr or os.path.exists("t1.jpg"):
+    fail("changed item: %r" % p.stderr)
+ward("grade", "thumb", "--scan", "r", "--item", items["member.jpg"], "--output", "t2.jpg", check_rc=0)
+t = Image.open("t2.jpg")
+if t.mode != "L" or max(t.size) > 256: fail("thumbnail not grey or too large: %s %s" % (t.mode, t.size))
+# a video is shown as a strip of frames sampled across it, greyscale
+if shutil.which("ffmpeg"):
+    os.makedirs("ev2")
+    subprocess.run(f"ffmpeg -loglevel error -loop 1 -t 8 -i {img('q0122.jpg')} "
+                   "-vf scale=320:-2,format=yuv420p -r 5 ev2/clip.mp4", shell=True, check=True)
+    ward("scan", "--data", "d", "--out", "r3", "-q", "ev2", check_rc=0)
+    out = ward("grade", "list", "--scan", "r3", check_rc=0).stdout.decode()
+    vseq = out.splitlines()[1].split("\t")[0].strip()
+    ward("grade", "thumb", "--scan", "r3", "--item", vseq, "--output", "v.jpg", check_rc=0)
+    v = Image.open("v.jpg")
+    if v.mode != "L" or v.width < 5 * v.height: fail("video strip: %s %s" % (v.mode, v.size))
+else:
+    print("NOTE: no ffmpeg: the video strip is not tested")
+os.remove("ev/c/other.jpg")
+p = ward("grade", "thumb", "--scan", "r", "--item", items["other.jpg"], "--output", "t3.jpg", check_rc=3)
+if b"missing" not in p.stderr: fail("missing item: %r" % p.stderr)
+
+# ---- the loopback page ----
+srv = subprocess.Popen([WARD, "grade", "--scan", "r", "--grader", "bob", "--break", "1"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+try:
+    url = srv.stdout.readline().decode()
+    m = re.search(r"http://127\.0\.0\.1:(\d+)/\?t=([0-9a-f]{32})", url)
+    if not m: fail("no URL: %r" % url)
+    port, tok = int(m.group(1)), m.group(2)
+    st, body, _ = http_req(port, "GET", "/?t=" + tok)
+    if st != 200 or "grade.js?t=" + tok not in body: fail("page: %d" % st)
+    if http_req(port, "GET", "/")[0] != 403: fail("no token accepted")
+    if http_req(port, "GET", "/?t=" + "0" * 32)[0] != 403: fail("wrong token accepted")
+    if http_req(port, "GET", "/?t=" + tok, headers={"Host": "evil.example:%d" % port})[0] != 421:
+        fail("foreign Host accepted")
+    st, body, r = http_req(port, "GET", "/thumb?t=%s&seq=%s" % (tok, items["changed.jpg"]))
+    if st != 410 or "digest mismatch" not in body: fail("changed item served: %d %s" % (st, body))
+    import http.client, io
+    hc = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    hc.request("GET", "/thumb?t=%s&seq=%s" % (tok, items["near.jpg"]))
+    r = hc.getresponse(); jpeg = r.read(); hc.close()
+    if r.status != 200 or r.getheader("Content-Type") != "image/jpeg": fail("thumb: %d" % r.status)
+    if Image.open(io.BytesIO(jpeg)).mode != "L": fail("thumb not greyscale")
+    st, body, _ = http_req(port, "POST", "/api/reveal?t=%s&seq=%s" % (tok, items["near.jpg"]))
+    if st != 200: fail("reveal: %d" % st)
+    st, body, _ = http_req(port, "POST", "/api/grade?t=%s&group=%d&category=C" % (tok, G["other.jpg"]))
+    if st != 200: fail("grade: %d %s" % (st, body))
+    q = json.loads(http_req(port, "GET", "/api/queue?t=" + tok)[1])
+    if q["revealed"] != 1 or q["break_minutes"] != 1 or len(q["groups"]) != 6:
+        fail("queue: %r" % q)
+finally:
+    srv.send_signal(signal.SIGINT)
+    rc = srv.wait(timeout=20)
+if rc != 0: fail("serve exit %d: %s" % (rc, srv.stderr.read()))
+out = ward("grade", "exposure", "--scan", "r", "--grader", "bob", check_rc=0).stdout.decode()
+if not out.startswith("bob: 1 revealed"): fail("exposure: " + out)
+
+# ---- contribution, read back by the national node ----
+out = ward("grade", "export", "--scan", "r", "--unit", "Test Unit 7", "--output", "c.json",
+           check_rc=0).stdout.decode()
+c = json.load(open("c.json"))
+media = c["value"][0]["Media"]
+# near.jpg (A), the q2821 group: 3 different contents (B), other.jpg (C) = 5
+if len(media) != 5: fail("contribution has %d media: %s" % (len(media), out))
+for m in media:
+    if m["ward:Unit"] != "Test Unit 7" or not m["SHA256"] or not m["PDQ"]: fail("media %r" % m)
+if "path" in json.dumps(c).lower() and "FilePath" in json.dumps(c): fail("paths leaked")
+# the store's VICS reader reads it as it is (to a throw-away store)
+ward("db", "import", "--data", "plain", "--format", "vics", "--list", "x", "c.json", check_rc=0)
+
+# ---- two-person rule: a second grader (carol) grades a copy of the scan ----
+shutil.copytree("r", "r2")
+for grp, cat in [("near.jpg", "A"), ("orig.jpg", "C"), ("other.jpg", "C")]:
+    ward("grade", "set", "--scan", "r2", "--grader", "carol", "--group", str(G[grp]),
+         "--category", cat, *(["--series", "Fake Series"] if grp == "near.jpg" else []), check_rc=0)
+ward("grade", "export", "--scan", "r2", "--unit", "Unit 9", "--output", "c2.json", check_rc=0)
+sha = {}
+for l in open("r/files.jsonl"):
+    j = json.loads(l); sha[os.path.basename(j["path"])] = j.get("sha256")
+# one grader: nothing becomes an alert entry (db import routes a contribution to intake)
+out = ward("db", "import", "--data", "nat", "--list", "graded", "c.json", check_rc=0).stdout.decode()
+if "0 pictures verified" not in out or "5 waiting" not in out: fail("first intake: " + out)
+if ward("db", "lookup", "--data", "nat", sha["near.jpg"]).returncode != 0:
+    fail("a grade of one grader became an entry")
+# ... but another examiner grading the same pictures sees it, as a prompt
+out = ward("grade", "list", "--scan", "rb", "--data", "nat", check_rc=0).stdout.decode()
+line = [l for l in out.splitlines() if l.startswith("%d\t" % G["near.jpg"])][0]
+if "graded elsewhere: uk-sentencing A by alice (Test Unit 7), awaiting a second grader" not in line:
+    fail("not pre-filled: " + line)
+if line.split("\t")[2] != "-": fail("a prompt became a decision: " + line)
+# the second: two pictures agree (near A, other C), three differ (B vs C)
+out = ward("grade", "intake", "--data", "nat", "--list", "graded", "c2.json", check_rc=1).stdout.decode()
+if "2 pictures verified" not in out or "3 in conflict" not in out: fail("second intake: " + out)
+p = ward("db", "lookup", "--data", "nat", sha["near.jpg"], check_rc=1)
+if b"graded" not in p.stdout: fail("verified grade not in the list: %r" % p.stdout)
+ward("db", "lookup", "--data", "nat", sha["orig.jpg"], check_rc=0)  # conflict: not an entry
+p = ward("db", "conflicts", "--data", "nat", check_rc=1)
+lines = [l for l in p.stdout.decode().splitlines() if l.startswith("graded-differently")]
+if len(lines) != 6 or not any("carol" in l and "\tC\t" in l for l in lines):
+    fail("conflicts: %r" % lines)
+if b"grade-verified-" not in ward("db", "imports", "--data", "nat", check_rc=0).stdout:
+    fail("no provenance of the verified import")
+out = ward("grade", "intake", "--data", "nat", "--list", "graded", "c2.json", check_rc=1).stdout.decode()
+if "0 pictures verified" not in out: fail("promoted twice: " + out)
+
+# ---- the page in headless Chromium, by keyboard (when chromium and
+# playwright-core are on this machine; web_app.sh installs the latter) ----
+def find_playwright():
+    for d in (os.environ.get("WARD_PLAYWRIGHT_DIR"), os.path.expanduser("~/.cache/ward-test")):
+        if d and os.path.isdir(os.path.join(d, "node_modules", "playwright-core")):
+            return d
+chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+pwd = find_playwright()
+if not chromium or not pwd or not shutil.which("node"):
+    print("NOTE: no chromium or playwright-core here: the browser part is skipped")
+else:
+    shots = os.environ.get("WARD_SCREENSHOTS") or os.path.abspath("shots")
+    os.makedirs(shots, exist_ok=True)
+    srv = subprocess.Popen([WARD, "grade", "--scan", "rb", "--data", "d", "--grader", "dave"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        url = srv.stdout.readline().decode().split()[-1]
+        env = dict(os.environ, NODE_PATH=os.path.join(pwd, "node_modules"), URL_=url,
+                   SHOTS=shots, CHROMIUM=chromium)
+        p = subprocess.run(["node", os.path.join(os.environ["WARD_SOURCE_DIR"],
+                            "tests/e2e/grade_browser.js")], env=env, capture_output=True, timeout=120)
+        sys.stdout.write(p.stdout.decode())
+        if p.returncode != 0: fail("browser: " + p.stdout.decode() + p.stderr.decode())
+    finally:
+        srv.send_signal(signal.SIGINT)
+        srv.wait(timeout=20)
+    log = [json.loads(l) for l in open("rb/grade/grades.jsonl")]
+    ops = [l["op"] for l in log if l.get("grader") == "dave"]
+    if ops[:3] != ["reveal", "grade", "undo"] or ops[-1] != "session":
+        fail("browser actions not logged: %r" % ops)
+print("ok")
+PY

@@ -1,0 +1,62 @@
+// The grading page in headless Chromium, driven by the keyboard only:
+// the first picture arrives blurred, 'r' reveals it (and the exposure count
+// rises), 'a' grades the group and moves on, 'u' takes it back, 'j' walks to
+// the changed item, which is shown as text and never as a picture.
+// Screenshots go to $SHOTS. Run by grade.sh with NODE_PATH at playwright-core.
+const { chromium } = require("playwright-core");
+
+const { URL_, SHOTS, CHROMIUM } = process.env;
+
+function check(cond, what) {
+  if (!cond) throw new Error("FAIL: " + what);
+}
+
+(async () => {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  try {
+    const page = await (await browser.newContext({ viewport: { width: 1000, height: 700 } })).newPage();
+    const errors = [];
+    // A 410 for the changed item is the answer expected; anything else is not.
+    page.on("console", (m) => m.type() === "error" && !m.text().includes("status of 410") &&
+                              errors.push(m.text()));
+    await page.goto(URL_);
+    await page.waitForSelector("#items img");
+    check((await page.textContent("#why")).includes("group 1 of 6"), "first group");
+    check((await page.textContent("#why")).includes("bits from an alert-list entry"), "reason shown");
+    const img = page.locator("#items img").first();
+    check((await img.getAttribute("class")) === "blur", "blurred by default");
+    const filter = await img.evaluate((e) => getComputedStyle(e).filter);
+    check(filter.includes("blur") && filter.includes("grayscale"), "CSS blur: " + filter);
+    await page.screenshot({ path: SHOTS + "/grade-blurred.png" });
+
+    await page.keyboard.press("r");
+    await page.waitForSelector("#items img.clear");
+    await page.waitForFunction(() => document.querySelector("#exposure").textContent.includes("1 revealed"));
+
+    await page.keyboard.press("a");
+    await page.waitForFunction(() => document.querySelector("#why").textContent.includes("group 2 of 6"));
+    check((await page.textContent("#progress")).startsWith("1 of 6 groups graded"), "progress");
+    check((await page.textContent("#progress")).includes("items/minute"), "rate");
+
+    await page.keyboard.press("u");
+    await page.waitForFunction(() => document.querySelector("#grade").textContent === "not graded" &&
+                                     document.querySelector("#why").textContent.includes("group 1 of 6"));
+    check((await page.textContent("#progress")).startsWith("0 of 6"), "undone");
+    check((await page.textContent("#exposure")).includes("1 revealed"), "reveal counted once");
+
+    await page.keyboard.press("j");
+    await page.waitForFunction(() => document.querySelector("#why").textContent.includes("group 2 of 6"));
+    await page.keyboard.press("j");
+    await page.waitForSelector("#items .missing");
+    check((await page.textContent("#items .missing")).includes("digest mismatch"), "mismatch said");
+    check((await page.locator("#items img").count()) === 0, "changed item not displayed");
+    await page.screenshot({ path: SHOTS + "/grade-mismatch.png" });
+    check(errors.length === 0, "console errors: " + errors.join("; "));
+    console.log("browser: ok");
+  } finally {
+    await browser.close();
+  }
+})().catch((e) => {
+  console.error(e.message);
+  process.exit(1);
+});
