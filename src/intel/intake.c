@@ -148,9 +148,23 @@ static ward_status add_val(wi_intake *ik, int64_t rec, const char *field, int gr
     ward_status rc = ik->n_pending == VALS_PER_INSERT ? flush_vals(ik, err) : WARD_OK;
     if (rc)
         return rc;
+    /* Bytes that are not UTF-8 are never stored as text (every reader of
+     * the store, JSON and HTML above all, relies on it): the value is kept
+     * escaped, reversibly (\xNN, util/escape.h), and a person decides. */
+    wi_norm bad;
+    char *escaped = NULL;
+    if (!ward_utf8_valid(raw, strlen(raw))) {
+        if (!(escaped = wi_escaped(raw)))
+            return ward_fail(err, WARD_ENOMEM, "out of memory");
+        bad = (wi_norm){.status = WI_QUARANTINED};
+        snprintf(bad.reason, sizeof bad.reason, "%s", WI_REASON_UTF8);
+        n = &bad;
+        raw = escaped;
+    }
     pending_val *p = &ik->pending[ik->n_pending];
     *p = (pending_val){.id = ik->next_val, .record = rec, .field = field, .grp = grp,
-                       .status = wi_vstatus_names[n->status], .raw = strdup(raw),
+                       .status = wi_vstatus_names[n->status],
+                       .raw = escaped ? escaped : strdup(raw),
                        .norm = n->status == WI_OK ? strdup(n->value) : NULL,
                        .reason = n->reason[0] ? strdup(n->reason) : NULL};
     ik->n_pending++;
@@ -199,18 +213,27 @@ static ward_status add_factor(wi_intake *ik, int64_t rec, const char *factor,
 {
     wsql_stmt *st = ik->ins_factor;
     wi_norm d = {0};
-    if (date && *date)
-        wi_norm_date(date, &d);
+    char *own[3];   /* text that is not UTF-8 is kept escaped (add_val) */
+    const char *v = wi_utf8_text(value, &own[0]), *src = wi_utf8_text(source, &own[1]),
+               *dr = wi_utf8_text(date, &own[2]);
+    if ((value && !v) || (source && !src) || (date && !dr)) {
+        free(own[0]), free(own[1]), free(own[2]);
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    }
+    if (dr && *dr && !own[2])
+        wi_norm_date(dr, &d);
     wsql_bind_int64(st, 1, rec);
     wsql_bind_text(st, 2, factor, -1, SQLITE_STATIC);
-    wsql_bind_text(st, 3, value, -1, SQLITE_STATIC);
-    wsql_bind_text(st, 4, source && *source ? source : ik->opts->source, -1, SQLITE_STATIC);
-    wsql_bind_text(st, 5, date, -1, SQLITE_STATIC);
-    if (date && *date && d.status == WI_OK)
+    wsql_bind_text(st, 3, v, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 4, src && *src ? src : ik->opts->source, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 5, dr, -1, SQLITE_STATIC);
+    if (dr && *dr && d.status == WI_OK)
         wsql_bind_text(st, 6, d.value, -1, SQLITE_STATIC);
     wsql_bind_text(st, 7, status, -1, SQLITE_STATIC);
     wsql_bind_text(st, 8, ik->now, -1, SQLITE_STATIC);
-    return step(ik, st, err);
+    ward_status rc = step(ik, st, err);
+    free(own[0]), free(own[1]), free(own[2]);
+    return rc;
 }
 
 static ward_status stated_factors(wi_intake *ik, int64_t rec, const wi_referral *r,
@@ -397,16 +420,21 @@ ward_status wi_intake_referral(wi_intake *ik, const wi_referral *r, ward_error *
     typology(ik, r, typ, urg, sizeof typ);
     int international = ik->opts->international || truthy(r->international) ||
                         strstr(typ, "international") != NULL;
+    char *ref_esc, *where_esc;   /* not UTF-8: kept escaped (add_val) */
+    const char *ref = wi_utf8_text(r->ref, &ref_esc), *where = wi_utf8_text(r->where, &where_esc);
     wsql_stmt *st = ik->ins_record;
     wsql_bind_int64(st, 1, ik->batch);
-    wsql_bind_text(st, 2, r->ref, -1, SQLITE_STATIC);
-    wsql_bind_text(st, 3, r->where, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 2, ref, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 3, where, -1, SQLITE_STATIC);
     wsql_bind_int(st, 4, international);
     wsql_bind_text(st, 5, typ, -1, SQLITE_STATIC);
     wsql_bind_text(st, 6, urg, -1, SQLITE_STATIC);
     int64_t rec = ik->next_record++;
     wsql_bind_int64(st, 7, rec);
-    ward_status rc = step(ik, st, err);
+    ward_status rc = (r->ref && !ref) || !where
+                         ? ward_fail(err, WARD_ENOMEM, "out of memory")
+                         : step(ik, st, err);
+    free(ref_esc), free(where_esc);
     if (rc)
         return rc;
     ik->sum->records++;

@@ -199,6 +199,14 @@ void wi_postcode_area(const char *postcode, char out[8]);
 time_t wi_norm_time_t(const char *norm);
 /* Trim blanks; returns a pointer into s (modified in place). */
 char *wi_trim(char *s);
+/* Why a value that is not UTF-8 is quarantined. */
+#define WI_REASON_UTF8 "invalid UTF-8: raw bytes kept escaped as \\xNN"
+/* s with its bytes escaped (util/escape.h: reversible); malloc'd, NULL
+ * when out of memory. */
+char *wi_escaped(const char *s);
+/* s itself when it is valid UTF-8 (or NULL), else its escaped form, which
+ * *owned then holds (free it); *owned NULL and the result NULL: no memory. */
+const char *wi_utf8_text(const char *s, char **owned);
 
 /* ---- intake (intake.c) ------------------------------------------------ */
 

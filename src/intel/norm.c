@@ -32,6 +32,24 @@ char *wi_trim(char *s)
     return s;
 }
 
+char *wi_escaped(const char *s)
+{
+    ward_strbuf b = {0};
+    if (!ward_escape_name(&b, s, strlen(s))) {
+        ward_strbuf_free(&b);
+        return NULL;
+    }
+    return b.s;
+}
+
+const char *wi_utf8_text(const char *s, char **owned)
+{
+    *owned = NULL;
+    if (!s || ward_utf8_valid(s, strlen(s)))
+        return s;
+    return *owned = wi_escaped(s);
+}
+
 /* A trimmed copy of raw in buf; NULL when it does not fit. */
 static char *trimmed(const char *raw, char *buf, size_t cap)
 {

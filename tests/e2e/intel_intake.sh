@@ -1,0 +1,46 @@
+#!/bin/bash
+# ward intel intake of hostile values (issue 17): bytes that are not UTF-8
+# are quarantined and kept escaped, never stored as text (subject --json
+# stays JSON, the HTML package renders); every reason a time is
+# quarantined is listed. Synthetic, obviously fake people only.
+set -euo pipefail
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+cd "$T"
+/usr/bin/python3 - <<'PY'
+import json, os, subprocess, sys
+sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
+from wardtest import *
+
+NOW = "2026-11-23T12:00:00Z"
+def intel(*args, rc=None):
+    return ward("intel", args[0], "--data", "d", "--now", NOW, *args[1:], check_rc=rc)
+def out(p): return p.stdout.decode()
+
+# ---- item 5: invalid UTF-8 in any field --------------------------------
+open("bad.csv", "wb").write(
+    b"ref,name,dob,email,address,postcode,occupation,ip,ip_time,ip_zone\n"
+    b"R\xff1,Testy McFake\xff\xfe,1980-01-02,fake1@example.invalid,1 Fake St\xc3,"
+    b"ZZ1 1ZZ,teacher\xe9,192.0.2.1,2026-01-01T10:00:00,UTC\n")
+p = intel("ingest", "--source", "utf", "bad.csv", rc=0)
+err = p.stderr.decode()
+expect("bad.csv:2: name: invalid UTF-8" in err, err)
+expect("bad.csv:2: address: invalid UTF-8" in err, err)
+expect("4 quarantined" in out(p), out(p))   # ref, name, address, occupation
+intel("update", rc=0)
+q = out(intel("quarantine", rc=0))
+expect("'Testy McFake\\xff\\xfe'" in q and "'1 Fake St\\xc3'" in q, q)
+s = json.loads(intel("subject", "S000001", "--json", rc=0).stdout)   # valid JSON
+vals = {v["field"]: v for v in s["referrals"][0]["values"]}
+expect(vals["name"]["raw"] == "Testy McFake\\xff\\xfe", vals["name"])
+expect(vals["name"]["status"] == "quarantined" and vals["name"]["normalised"] is None, vals)
+expect(s["referrals"][0]["ref"] == "R\\xff1", s["referrals"][0])
+json.loads(intel("package", "1", "--format", "json", rc=0).stdout)
+h = intel("package", "1", "--format", "html", rc=0).stdout
+h.decode("utf-8")                                                   # strict
+expect(b"Testy McFake\\xff\\xfe" in h, h[:200])
+json.loads(intel("subjects", "--json", rc=0).stdout.splitlines()[0])
+# text given on the command line is stored too: refused, named
+p = intel("override", "S000001", "--band", "high", "--reason", b"why\xff".decode("utf-8", "surrogateescape"), rc=2)
+expect(b"--reason is not valid UTF-8" in p.stderr, p.stderr)
+print("ok")
+PY
