@@ -174,7 +174,7 @@ extern const char *const wi_vstatus_names[4];
 typedef struct wi_norm {
     wi_vstatus status;
     char value[160];    /* normalised form ("" unless WI_OK) */
-    char reason[128];   /* why quarantined / invalid */
+    char reason[192];   /* why quarantined / invalid: every reason, "; " between */
 } wi_norm;
 
 void wi_norm_email(const char *raw, wi_norm *n);

@@ -42,5 +42,18 @@ json.loads(intel("subjects", "--json", rc=0).stdout.splitlines()[0])
 # text given on the command line is stored too: refused, named
 p = intel("override", "S000001", "--band", "high", "--reason", b"why\xff".decode("utf-8", "surrogateescape"), rc=2)
 expect(b"--reason is not valid UTF-8" in p.stderr, p.stderr)
+# ---- item 4: 12-hour times whatever the other columns; every reason -----
+open("times.csv", "w").write(
+    "ref,name,email,ip,ip_time,ip_zone,incident_time\n"
+    "T1,Fakey Timeson,t1@example.invalid,192.0.2.7,2026-03-03 9:30:00,UTC,2026-03-03T9:30Z\n"
+    "T2,Fakey Timeson,t2@example.invalid,192.0.2.8,03/04/26 3:15,,\n")
+p = intel("ingest", "--source", "times", "times.csv", rc=0)
+err = p.stderr.decode()
+expect("times.csv:2: ip_time: 12-hour time without AM/PM" in err, err)
+expect("times.csv:2: incident_time: 12-hour time without AM/PM" in err, err)
+expect("times.csv:3: ip_time: year not written in full; day and month could be either way"
+       " round; 12-hour time without AM/PM; time without a zone" in err, err)
+q = out(intel("quarantine", rc=0))
+expect("'03/04/26 3:15': year not written in full; day and month" in q, q)
 print("ok")
 PY
