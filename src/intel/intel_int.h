@@ -108,6 +108,13 @@ int wi_occupation_has_access(const wi_risk_model *m, const char *occupation);
 const wi_area *wi_area_find(const wi_routing *r, const char *area);
 const char *wi_hub_of_holder(const wi_routing *r, const char *holder);
 
+/* What a package and every page say when the identity is of grade D or E:
+ * urgency keeps its speed (safeguarding comes first), but no action may be
+ * taken against a person on an identity nobody has verified (issue 17). */
+#define WI_UNVERIFIED_NOTICE "identity unverified: verify before any action against a person"
+/* Whether an attribution grade leaves the identity unverified (D, E, none). */
+int wi_grade_unverified(const char *grade);
+
 /* ---- database (db.c) ------------------------------------------------- */
 
 ward_status wi_sqlfail(ward_intel *in, ward_error *err, const char *what);

@@ -186,6 +186,41 @@ static ward_status history_json(ward_intel *in, int64_t package, ward_strbuf *b,
                          " ORDER BY id", package, "lifecycle", names, 4, b, err);
 }
 
+int wi_grade_unverified(const char *grade)
+{
+    return !grade || !*grade || !strcmp(grade, "D") || !strcmp(grade, "E");
+}
+
+/* "identity_unverified", the notice, and the checklist: on an unverified
+ * identity, verification comes first, before anything done to a person. */
+static void checklist_json(const char *grade, ward_strbuf *b)
+{
+    int unverified = wi_grade_unverified(grade);
+    ward_strbuf_addf(b, "\"identity_unverified\":%s,", unverified ? "true" : "false");
+    if (unverified)
+        js(b, "notice", WI_UNVERIFIED_NOTICE), ward_strbuf_add(b, ",", 1);
+    ward_strbuf_addf(b, "\"checklist\":[");
+    if (unverified) {
+        char first[200];
+        snprintf(first, sizeof first, "Verify the identity (attribution grade %s) with the "
+                 "holders of its identifiers before any action against a person",
+                 grade && *grade ? grade : "none");
+        ward_json_string(b, first, strlen(first));
+        ward_strbuf_add(b, ",", 1);
+    }
+    static const char *const rest[] = {
+        "Safeguard any child at risk first, within the deadline",
+        "Check each factor's source, date and status (fact, intelligence, assumption)",
+        "Deconflict with the holder and other units before acting",
+        "Record the outcome"};
+    for (size_t i = 0; i < sizeof rest / sizeof *rest; i++) {
+        if (i)
+            ward_strbuf_add(b, ",", 1);
+        ward_json_string(b, rest[i], strlen(rest[i]));
+    }
+    ward_strbuf_add(b, "],", 2);
+}
+
 ward_status wi_package_json(ward_intel *in, int64_t package, ward_strbuf *b, ward_error *err)
 {
     wsql_stmt *st;
@@ -213,6 +248,7 @@ ward_status wi_package_json(ward_intel *in, int64_t package, ward_strbuf *b, war
     ward_strbuf_addf(b, "\"attribution\":{");
     js_col(b, "grade", st, 10), ward_strbuf_add(b, ",", 1);
     js_col(b, "reasons", st, 11), ward_strbuf_add(b, "},", 2);
+    checklist_json(wi_col(st, 10), b);
     wsql_reset(st);
     js(b, "caveat", "Intelligence for assessment by a person, not evidence of guilt. The band "
                     "orders work; every factor shows its source, date and status.");
@@ -461,7 +497,21 @@ static void html(FILE *out, yajl_val p)
     html_text(out, jtext(p, "subject"));
     fputs("</h1>\n<p class=\"caveat\">", out);
     html_text(out, jtext(p, "caveat"));
-    fputs("</p>\n<h2>Routing and status</h2><table>\n", out);
+    fputs("</p>\n", out);
+    if (*jtext(p, "notice")) {
+        fputs("<p class=\"caveat\"><strong>", out);
+        html_text(out, jtext(p, "notice"));
+        fputs("</strong></p>\n", out);
+    }
+    yajl_val cl = jarr(p, "checklist");
+    fputs("<h2>Checklist</h2><ol>\n", out);
+    for (size_t i = 0; cl && i < cl->u.array.len; i++) {
+        fputs("<li>", out);
+        html_text(out, YAJL_IS_STRING(cl->u.array.values[i]) ? cl->u.array.values[i]->u.string
+                                                              : "");
+        fputs("</li>\n", out);
+    }
+    fputs("</ol>\n<h2>Routing and status</h2><table>\n", out);
     static const char *const keys[] = {"holder", "route_reason", "state", "created", "updated",
                                        "deadline", "outcome", "outcome_reason", NULL};
     for (int i = 0; keys[i]; i++)

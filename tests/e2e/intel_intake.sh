@@ -55,5 +55,26 @@ expect("times.csv:3: ip_time: year not written in full; day and month could be e
        " round; 12-hour time without AM/PM; time without a zone" in err, err)
 q = out(intel("quarantine", rc=0))
 expect("'03/04/26 3:15': year not written in full; day and month" in q, q)
+# ---- item 8: urgency on an unverified identity ----------------------------
+NOTICE = "identity unverified: verify before any action against a person"
+open("ip.csv", "w").write("ref,ip,ip_time\nU1,192.0.2.55,2026-03-01T10:00:00Z\n")
+intel("ingest", "--source", "iponly", "ip.csv", rc=0)
+intel("update", rc=0)
+sid = [s for s in jsonl(intel("subjects", "--json", rc=0).stdout) if s["grade"] == "D"][0]["subject"]
+intel("factor", sid, "imminent_risk", "--source", "caller", "--status", "assumption", rc=0)
+intel("update", rc=0)
+pk = [p for p in jsonl(intel("packages", "--json", rc=0).stdout) if p["subject"] == sid][0]
+expect(pk["band"] == "Very High" and pk["identity_unverified"] is True, pk)   # speed kept
+expect(NOTICE in out(intel("packages", rc=0)), "packages list says it")
+pj = json.loads(intel("package", str(pk["package"]), "--format", "json", rc=0).stdout)
+expect(pj["notice"] == NOTICE and pj["checklist"][0].startswith("Verify the identity"), pj)
+h = intel("package", str(pk["package"]), "--format", "html", rc=0).stdout.decode()
+expect(NOTICE in h and h.index("Verify the identity") < h.index("Safeguard"), h[:400])
+k = json.loads(intel("kpi", "--json", rc=0).stdout)
+expect(k["very_high_unverified"] == {"packages": 1, "open": 1}, k)
+expect("Very High on an unverified identity (grade D/E): 1 packages, 1 open"
+       in out(intel("kpi", rc=0)), "kpi text")
+first = json.loads(intel("package", "1", "--format", "json", rc=0).stdout)   # grade C
+expect(first["identity_unverified"] is False and "notice" not in first, first)
 print("ok")
 PY
