@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,8 @@ struct wi_intake {
     ward_intel_ingest_summary *sum;
     int64_t batch, next_record, next_val;   /* ids (wi_next_id) */
     char now[32];
+    unsigned char card_key[32];   /* keyed hash of card numbers (wi_secret) */
+    int has_card_key;
     wsql_stmt *ins_record, *ins_hit, *ins_factor;
     wsql_stmt *ins_vals[VALS_PER_INSERT + 1];   /* [n]: n rows, prepared when first needed */
     pending_val pending[VALS_PER_INSERT];
@@ -335,6 +338,41 @@ static ward_status ip_event(wi_intake *ik, int64_t rec, int grp, const wi_ip_eve
     return rc;
 }
 
+/* A payment card number. PCI DSS keeps the full number (PAN) unreadable
+ * wherever it is stored and shows at most its first 6 and last 4 digits:
+ * ward stores the masked form as the value received, a keyed hash
+ * (HMAC-SHA-256 under a key kept in the store) as its normal form, which
+ * finds the same card again without holding it, and the BIN (first 6
+ * digits) for requests to the issuer. The full number is never stored. */
+static ward_status card(wi_intake *ik, int64_t rec, int grp, const char *raw,
+                        const char *where, ward_error *err)
+{
+    wi_norm n;
+    char digits[24], masked[24];
+    wi_norm_card(raw, &n, digits);
+    snprintf(masked, sizeof masked, "%s", n.value);
+    ward_status rc = WARD_OK;
+    if (n.status == WI_OK) {
+        if (!ik->has_card_key && !(rc = wi_secret(ik->in, "card_hmac", ik->card_key, err)))
+            ik->has_card_key = 1;
+        unsigned char mac[crypto_auth_hmacsha256_BYTES];
+        crypto_auth_hmacsha256(mac, (const unsigned char *)digits, strlen(digits),
+                               ik->card_key);
+        char hex[2 * sizeof mac + 1];
+        sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
+        snprintf(n.value, sizeof n.value, "hmac-sha256:%s", hex);
+        sodium_memzero(digits, sizeof digits);
+    }
+    if (!rc)
+        rc = add_val(ik, rec, "card", grp, masked, &n, where, NULL, err);
+    if (!rc && n.status == WI_OK) {
+        wi_norm bin = {.status = WI_OK};
+        snprintf(bin.value, sizeof bin.value, "%.6s", masked);
+        rc = add_val(ik, rec, "card_bin", grp, bin.value, &bin, where, NULL, err);
+    }
+    return rc;
+}
+
 static ward_status lookup_hash(wi_intake *ik, int64_t rec, int64_t val, const char *norm,
                                int viewed, ward_error *err)
 {
@@ -461,6 +499,9 @@ ward_status wi_intake_referral(wi_intake *ik, const wi_referral *r, ward_error *
         rc = add(ik, rec, "phone", (int)i, r->phones[i], wi_norm_phone, w, err);
     for (size_t i = 0; i < r->n_screens && !rc; i++)
         rc = add(ik, rec, "screen_name", (int)i, r->screens[i], wi_norm_screen, w, err);
+    for (size_t i = 0; i < r->n_cards && !rc; i++)
+        if (!blank(r->cards[i]))
+            rc = card(ik, rec, (int)i, r->cards[i], w, err);
     for (size_t i = 0; i < r->n_ips && !rc; i++)
         rc = ip_event(ik, rec, (int)i, &r->ips[i], w, err);
     for (size_t i = 0; i < r->n_files && !rc; i++)

@@ -133,6 +133,9 @@ ward_status wi_cached(ward_intel *in, const char *sql, wsql_stmt **st, ward_erro
  * half-way would shift every later record, value and subject id. */
 ward_status wi_next_id(ward_intel *in, const char *table, int64_t *id, ward_error *err);
 ward_status wi_begin(ward_intel *in, ward_error *err);
+/* The 32-byte secret `name`, made (random) and kept in the store the first
+ * time it is asked for; call inside a write transaction. */
+ward_status wi_secret(ward_intel *in, const char *name, unsigned char key[32], ward_error *err);
 /* wi_begin, then the highest subject id under the lock (score and route
  * size their per-subject tables by it; no subject appears meanwhile). */
 ward_status wi_begin_subjects(ward_intel *in, int64_t *max, ward_error *err);
@@ -198,6 +201,15 @@ void wi_norm_date(const char *raw, wi_norm *n);
  * 12-hour time without AM/PM, D/M-ambiguous dates: quarantined. */
 void wi_norm_time(const char *raw, const char *zone, wi_norm *n);
 void wi_norm_hash(const char *raw, wi_norm *n);    /* "md5:hex" etc. */
+/* A payment card number (PAN): spaces and hyphens dropped, 12-19 digits,
+ * Luhn check digit (a failed check is quarantined). The full number never
+ * leaves: n->value is the masked form, first 6 and last 4 digits
+ * ("453201******0366"), also when the number is quarantined or invalid (it
+ * may be a real card mistyped); *digits (cap >= 20, may be NULL) gets the
+ * digits for the keyed hash, "" unless the number is well formed. */
+void wi_norm_card(const char *raw, wi_norm *n, char *digits);
+/* The masked form of a run of digits: first 6, last 4, '*' between. */
+void wi_card_mask(const char *digits, char out[24]);
 /* Whether the canonical IP is in the carrier-grade NAT range 100.64/10. */
 int wi_ip_is_cgnat(const char *ip);
 /* Postcode area (leading letters) of a normalised postcode. */
@@ -239,6 +251,8 @@ typedef struct wi_referral {
     size_t n_typology;
     const char *emails[WI_MAX_MULTI], *phones[WI_MAX_MULTI], *screens[WI_MAX_MULTI];
     size_t n_emails, n_phones, n_screens;
+    const char *cards[WI_MAX_MULTI];   /* payment card numbers (CSV "card") */
+    size_t n_cards;
     wi_ip_event ips[WI_MAX_MULTI];
     size_t n_ips;
     wi_file_ref files[WI_MAX_MULTI];

@@ -242,6 +242,62 @@ void wi_norm_hash(const char *raw, wi_norm *n)
     set(n, WI_OK, out, NULL);
 }
 
+void wi_card_mask(const char *digits, char out[24])
+{
+    size_t k = strlen(digits);
+    if (k > 19)
+        k = 19;
+    for (size_t i = 0; i < k; i++)
+        out[i] = i < 6 || i + 4 >= k ? digits[i] : '*';
+    out[k] = 0;
+}
+
+static int luhn_ok(const char *d, size_t k)
+{
+    int sum = 0;
+    for (size_t i = 0; i < k; i++) {
+        int v = d[k - 1 - i] - '0';
+        if (i % 2 && (v *= 2) > 9)
+            v -= 9;
+        sum += v;
+    }
+    return sum % 10 == 0;
+}
+
+void wi_norm_card(const char *raw, wi_norm *n, char *digits)
+{
+    char d[24], masked[24];
+    size_t k = 0;
+    int other = 0;
+    if (digits)
+        digits[0] = 0;
+    for (const char *p = raw; *p; p++) {
+        if (isdigit((unsigned char)*p)) {
+            if (k + 1 < sizeof d)
+                d[k] = *p;
+            k++;
+        } else if (!strchr(" -.\t", *p))
+            other = 1;
+    }
+    d[k < sizeof d ? k : sizeof d - 1] = 0;
+    wi_card_mask(d, masked);
+    n->status = WI_OK;
+    n->reason[0] = 0;
+    snprintf(n->value, sizeof n->value, "%s", masked);
+    if (other || k < 12 || k > 19) {
+        n->status = WI_INVALID;
+        snprintf(n->reason, sizeof n->reason, "not a card number (12-19 digits)");
+        return;
+    }
+    if (!luhn_ok(d, k)) {
+        n->status = WI_QUARANTINED;
+        snprintf(n->reason, sizeof n->reason, "card number fails its Luhn check digit");
+        return;
+    }
+    if (digits)
+        snprintf(digits, 20, "%s", d);
+}
+
 /* ---- dates and times -------------------------------------------------- */
 
 static int read_int(const char **p, int min_digits, int max_digits, int *v)

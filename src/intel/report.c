@@ -666,6 +666,12 @@ static ward_status settle_value(ward_intel *in, int64_t value_id, const char *no
     if (strcmp(status, "quarantined"))
         return ward_fail(err, WARD_EINVAL, "value %lld is %s, not quarantined", (long long)value_id,
                          status);
+    /* A card number is never stored in full, and its keyed hash is made
+     * at intake: a corrected number comes in a corrected list. */
+    if (!strcmp(field, "card"))
+        return ward_fail(err, WARD_EINVAL, "value %lld is a card number: ingest the corrected"
+                         " number from its source (a card is never stored in full)",
+                         (long long)value_id);
     /* The person's answer must itself be unambiguous. */
     wi_norm n;
     if (!strcmp(field, "ip_time") || !strcmp(field, "incident_time"))

@@ -76,5 +76,40 @@ expect("Very High on an unverified identity (grade D/E): 1 packages, 1 open"
        in out(intel("kpi", rc=0)), "kpi text")
 first = json.loads(intel("package", "1", "--format", "json", rc=0).stdout)   # grade C
 expect(first["identity_unverified"] is False and "notice" not in first, first)
+# ---- item 1 (intake): payment cards, never stored in full -----------------
+PAN = "4539148803436467"   # a Luhn-valid test number, no real card
+open("cards.csv", "w").write(
+    "ref,name,address,card\n"
+    "K1,Cardy Fakeperson,1 Nowhere Lane,4539 1488 0343 6467\n"
+    "K2,Cardy Fakeperson,1 Nowhere Lane,4539148803436468\n"
+    "K3,Cardy Fakeperson,1 Nowhere Lane,12ab\n")
+p = intel("ingest", "--source", "cards", "cards.csv", rc=0)
+err = p.stderr.decode()
+expect("cards.csv:3: card: card number fails its Luhn check digit" in err, err)
+expect("cards.csv:4: card: not a card number" in err, err)
+intel("update", rc=0)
+everything = b""
+for s in jsonl(intel("subjects", "--json", rc=0).stdout):
+    everything += intel("subject", s["subject"], "--json", rc=0).stdout
+vals = []
+for line in everything.decode().split("\n"):
+    if line.strip():
+        for r in json.loads(line)["referrals"]:
+            vals += [v for v in r["values"] if v["field"] in ("card", "card_bin")]
+ok = [v for v in vals if v["field"] == "card" and v["status"] == "ok"]
+expect(len(ok) == 1 and ok[0]["raw"] == "453914******6467"
+       and ok[0]["normalised"].startswith("hmac-sha256:"), vals)
+expect(any(v["field"] == "card_bin" and v["raw"] == "453914" for v in vals), vals)
+q = out(intel("quarantine", rc=0))
+expect("card '453914******6468': card number fails its Luhn check digit" in q, q)
+qid = [l.split()[0] for l in q.splitlines() if "453914******6468" in l][0]
+p = intel("clarify", qid, PAN, "--reason", "typo", rc=2)
+expect(b"card number" in p.stderr, p.stderr)
+dump = b"".join(intel(*a, rc=None).stdout for a in (("quarantine",), ("packages", "--json"),
+                                                   ("kpi", "--json"), ("report",)))
+expect(PAN.encode() not in everything + dump and b"4539 1488" not in everything + dump,
+       "full card number shown")
+if os.path.exists("d/intel.db"):
+    expect(PAN.encode() not in open("d/intel.db", "rb").read(), "full card number stored")
 print("ok")
 PY

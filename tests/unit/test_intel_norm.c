@@ -67,6 +67,32 @@ static void test_times(void **state)
     assert_int_equal(n.status, WI_QUARANTINED);
 }
 
+/* Payment cards (issue 17): digits only, Luhn, masked first 6 / last 4
+ * whatever the outcome; the digits only for a well-formed number. */
+static void test_cards(void **state)
+{
+    (void)state;
+    wi_norm n;
+    char d[24];
+    wi_norm_card(" 4539 1488-0343 6467 ", &n, d);
+    assert_int_equal(n.status, WI_OK);
+    assert_string_equal(n.value, "453914******6467");
+    assert_string_equal(d, "4539148803436467");
+    wi_norm_card("4539148803436468", &n, d);   /* one digit off */
+    assert_int_equal(n.status, WI_QUARANTINED);
+    assert_string_equal(n.value, "453914******6468");
+    assert_string_equal(n.reason, "card number fails its Luhn check digit");
+    assert_string_equal(d, "");
+    wi_norm_card("378282246310005", &n, NULL);   /* 15 digits, a test number */
+    assert_int_equal(n.status, WI_OK);
+    assert_string_equal(n.value, "378282*****0005");
+    wi_norm_card("4539 1488 0343 646x", &n, d);
+    assert_int_equal(n.status, WI_INVALID);
+    wi_norm_card("12345678903", &n, d);          /* too short */
+    assert_int_equal(n.status, WI_INVALID);
+    assert_null(strstr(n.value, "5678"));
+}
+
 static void test_dates(void **state)
 {
     (void)state;
@@ -120,7 +146,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_times),
-        cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_dates), cmocka_unit_test(test_cards),
         cmocka_unit_test(test_identifiers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
