@@ -292,6 +292,9 @@ ward_status wi_package_json(ward_intel *in, int64_t package, ward_strbuf *out, w
 /* Record a lifecycle event. */
 ward_status wi_package_event(ward_intel *in, int64_t package, const char *at, const char *state,
                              const char *who, const char *note, ward_error *err);
+/* Cards held under more different names than the resolver's shared_names:
+ * one "card-shared" alert each (card.c); *flagged: how many were new. */
+ward_status wi_cards_shared(ward_intel *in, const char *at, uint64_t *flagged, ward_error *err);
 /* Raise an alert unless the same one (kind, package, text) was raised. */
 ward_status wi_alert(ward_intel *in, const char *at, const char *kind, int64_t subject,
                      int64_t package, const char *parties, const char *text, int *raised,

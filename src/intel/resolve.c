@@ -882,6 +882,9 @@ ward_status ward_intel_resolve(ward_intel *in, time_t now, const char *who,
         rc = write_membership(&c, err);
     if (!rc)
         rc = write_grades(&c, err);
+    uint64_t cards = 0;   /* possibly stolen or shared cards (card.c) */
+    if (!rc)
+        rc = wi_cards_shared(in, at, &cards, err);
     if (!rc) {
         sum->records = (uint64_t)r.n;
         for (int i = 0; i < r.n; i++)

@@ -111,5 +111,20 @@ expect(PAN.encode() not in everything + dump and b"4539 1488" not in everything 
        "full card number shown")
 if os.path.exists("d/intel.db"):
     expect(PAN.encode() not in open("d/intel.db", "rb").read(), "full card number stored")
+# a card seen with many different names: possibly stolen or shared, and it
+# links no one (shared_names 3: four names raise it, three do not)
+rows = "".join(f"Z{i},{n} Fakename,z{i}@example.invalid,{c}\n" for i, (n, c) in enumerate(
+    [("Anna", "5555555555554444"), ("Bert", "5555 5555 5555 4444"), ("Cara", "5555555555554444"),
+     ("Dave", "5555555555554444"), ("Anna", "5555555555554444"),
+     ("Eve", "4111111111111111"), ("Finn", "4111111111111111"), ("Gus", "4111111111111111")]))
+open("stolen.csv", "w").write("ref,name,email,card\n" + rows)
+before = len(subjects_all := jsonl(intel("subjects", "--json", rc=0).stdout))
+intel("ingest", "--source", "stolen", "stolen.csv", rc=0)
+intel("update", rc=None)
+a = out(intel("alerts", rc=None))
+expect("card 555555******4444 appears with 4 different names (records" in a
+       and "possibly stolen or shared; it links no one" in a, a)
+expect("411111******1111" not in a and "5555555555554444" not in a, a)
+expect(len(jsonl(intel("subjects", "--json", rc=0).stdout)) == before + 8, "a card linked people")
 print("ok")
 PY
