@@ -126,5 +126,18 @@ expect("card 555555******4444 appears with 4 different names (records" in a
        and "possibly stolen or shared; it links no one" in a, a)
 expect("411111******1111" not in a and "5555555555554444" not in a, a)
 expect(len(jsonl(intel("subjects", "--json", rc=0).stdout)) == before + 8, "a card linked people")
+# card + name + billing address: one person; card + name alone, or the
+# card under another name, links no one
+open("billing.csv", "w").write(
+    "ref,name,email,address,card\n"
+    "J1,Jo Cardholder,j1@example.invalid,1 Nowhere Lane,4000056655665556\n"
+    "J2,\"CARDHOLDER, Jo\",j2@example.invalid,1 nowhere lane,4000 0566 5566 5556\n"
+    "J3,Jo Cardholder,j3@example.invalid,9 Elsewhere Road,4000056655665556\n"
+    "J4,Kim Cardholder,j4@example.invalid,1 Nowhere Lane,4000056655665556\n")
+old = {s["subject"] for s in jsonl(intel("subjects", "--json", rc=0).stdout)}
+intel("ingest", "--source", "billing", "billing.csv", rc=0)
+intel("update", rc=None)
+new = [s for s in jsonl(intel("subjects", "--json", rc=0).stdout) if s["subject"] not in old]
+expect(sorted(s["referrals"] for s in new) == [1, 1, 2], new)   # J1+J2, J3, J4
 print("ok")
 PY
