@@ -257,9 +257,9 @@ ward_status wi_read_csv(wi_intake *ik, const char *path, const char *columns, wa
     else
         rc = map_columns(ik, in, &row, columns, path, &m, err);
     if (!rc && m.col[C_NAME] < 0 && m.col[C_EMAIL] < 0 && m.col[C_IP] < 0 &&
-        m.col[C_PHONE] < 0 && m.col[C_SCREEN] < 0)
+        m.col[C_PHONE] < 0 && m.col[C_SCREEN] < 0 && m.col[C_CARD] < 0)
         rc = ward_fail(err, WARD_EFORMAT,
-                       "%s:1: no identifying column (name, email, phone, screen_name or ip);"
+                       "%s:1: no identifying column (name, email, phone, screen_name, ip or card);"
                        " map one with --columns", path);
     while (!rc) {
         uint64_t first = lineno + 1;

@@ -341,6 +341,31 @@ static ward_status set_state(ward_intel *in, int64_t package, const char *state,
     return rc;
 }
 
+/* A subject that only a payment card identifies (grade E: its card is its
+ * one value) is never actioned, nor arrested, charged or cautioned: the
+ * card may be stolen (Operation Ore). WARD_EINVAL says so. */
+static ward_status card_only_guard(ward_intel *in, int64_t package, const char *what,
+                                   ward_error *err)
+{
+    wsql_stmt *st;
+    ward_status rc = wi_prepare(in, "SELECT s.grade, (SELECT count(*) FROM vals v JOIN"
+                                    " subject_records sr ON sr.record = v.record WHERE"
+                                    " sr.subject = p.subject AND v.field = 'card' AND"
+                                    " v.status = 'ok') FROM packages p JOIN subjects s"
+                                    " ON s.id = p.subject WHERE p.id = ?", &st, err);
+    if (rc)
+        return rc;
+    wsql_bind_int64(st, 1, package);
+    int card_only = wsql_step(st) == SQLITE_ROW && !strcmp(wi_col(st, 0), "E") &&
+                    wsql_column_int(st, 1) > 0;
+    wsql_finalize(st);
+    if (card_only)
+        return ward_fail(err, WARD_EINVAL, "package %lld: its subject is identified by a payment"
+                         " card alone (grade E; the card may be stolen): it cannot be %s;"
+                         " identify the person first", (long long)package, what);
+    return WARD_OK;
+}
+
 static ward_status move_state(ward_intel *in, int64_t package, int want, const char *state,
                               const char *who, const char *note, time_t now, ward_error *err)
 {
@@ -352,6 +377,8 @@ static ward_status move_state(ward_intel *in, int64_t package, int want, const c
     if (have < 0 || have >= want)
         return ward_fail(err, WARD_EINVAL, "package %lld is %s: cannot move it to %s",
                          (long long)package, cur, state);
+    if (want == 3 && (rc = card_only_guard(in, package, "actioned", err)))
+        return rc;
     wi_time_str(now, at);
     return set_state(in, package, state, NULL, NULL, NULL, at, who, note, err);
 }
@@ -385,6 +412,10 @@ static ward_status close_package(ward_intel *in, int64_t package, const char *ou
     if (have < 0 || have >= 4)
         return ward_fail(err, WARD_EINVAL, "package %lld is %s: no outcome can be added",
                          (long long)package, cur);
+    if ((!strcmp(outcome, "arrest") || !strcmp(outcome, "charge") ||
+         !strcmp(outcome, "caution")) &&
+        (rc = card_only_guard(in, package, "given an arrest, charge or caution", err)))
+        return rc;
     wi_time_str(now, at);
     return set_state(in, package, "outcome", outcome, reason, NULL, at, who, reason, err);
 }

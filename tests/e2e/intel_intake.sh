@@ -139,5 +139,18 @@ intel("ingest", "--source", "billing", "billing.csv", rc=0)
 intel("update", rc=None)
 new = [s for s in jsonl(intel("subjects", "--json", rc=0).stdout) if s["subject"] not in old]
 expect(sorted(s["referrals"] for s in new) == [1, 1, 2], new)   # J1+J2, J3, J4
+# a subject identified by a card alone: grade E, never actioned
+open("cardonly.csv", "w").write("ref,card\nCO1,6011000990139424\n")
+old = {s["subject"] for s in jsonl(intel("subjects", "--json", rc=0).stdout)}
+intel("ingest", "--source", "cardonly", "cardonly.csv", rc=0)
+intel("update", rc=None)
+co = [s for s in jsonl(intel("subjects", "--json", rc=0).stdout) if s["subject"] not in old]
+expect(len(co) == 1 and co[0]["grade"] == "E", co)
+pk = str(co[0]["package"])
+intel("state", pk, "disseminated", rc=0)
+p = intel("state", pk, "actioned", rc=2)
+expect(b"identified by a payment card alone" in p.stderr, p.stderr)
+intel("outcome", pk, "charge", rc=2)
+intel("outcome", pk, "safeguarded", rc=0)
 print("ok")
 PY
