@@ -292,6 +292,9 @@ ward_status wi_package_json(ward_intel *in, int64_t package, ward_strbuf *out, w
 /* Record a lifecycle event. */
 ward_status wi_package_event(ward_intel *in, int64_t package, const char *at, const char *state,
                              const char *who, const char *note, ward_error *err);
+/* Whether any well-formed card was ever read (its hash key exists): the
+ * card passes of resolve cost nothing on lists without cards. */
+ward_status wi_has_cards(ward_intel *in, int *yes, ward_error *err);
 /* Cards held under more different names than the resolver's shared_names:
  * one "card-shared" alert each (card.c); *flagged: how many were new. */
 ward_status wi_cards_shared(ward_intel *in, const char *at, uint64_t *flagged, ward_error *err);

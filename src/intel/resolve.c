@@ -450,13 +450,17 @@ static int kept_apart(rs *r, const decision *d, size_t n, int ra, int rb)
 static ward_status card_links(rs *r, const decision *d, size_t nd, ward_error *err)
 {
     wsql_stmt *st;
-    ward_status rc = wi_prepare(
+    int any;
+    ward_status rc = wi_has_cards(r->in, &any, err);
+    if (rc || !any)
+        return rc;
+    rc = wi_prepare(
         r->in,
         "SELECT c.record, c.norm, n.norm, lower(a.norm) FROM vals c JOIN vals n"
-        " ON n.record = c.record AND n.field = 'name' AND n.status IN ('ok','resolved')"
+        " ON n.record = c.record AND n.field = 'name' AND n.status || '' IN ('ok','resolved')"
         " JOIN vals a ON a.record = c.record AND a.field = 'address'"
-        "  AND a.status IN ('ok','resolved')"
-        " WHERE c.field = 'card' AND c.status = 'ok' ORDER BY 2, 3, 4, 1", &st, err);
+        "  AND a.status || '' IN ('ok','resolved')"
+        " WHERE c.field = 'card' AND c.status || '' = 'ok' ORDER BY 2, 3, 4, 1", &st, err);
     if (rc)
         return rc;
     char key[512] = "";

@@ -243,6 +243,7 @@ static void test_migrate_from_schema_1(void **state)
                                   "ALTER TABLE subjects DROP COLUMN disposed_removed;"
                                   "DROP INDEX package_events_package;"
                                   "DROP INDEX overrides_subject;"
+                                  "DROP INDEX vals_card;"
                                   "DROP TABLE secrets;"
                                   "INSERT INTO subjects(id, created) VALUES(1, '2026-01-01T00:00:00Z');"
                                   "PRAGMA user_version = 1",
