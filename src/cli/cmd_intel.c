@@ -3,6 +3,7 @@
  * action is a thin call into libward's intel.h.
  */
 #include "cli/cli.h"
+#include "util/escape.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -62,14 +63,18 @@ static const char help[] =
 "                    name, dob, email, phone, screen_name, ip, ip_port,\n"
 "                    ip_time, ip_zone, ip_event, postcode, address,\n"
 "                    occupation, typology, file_md5/sha1/sha256,\n"
-"                    file_viewed, and risk-factor columns such as\n"
+"                    file_viewed, card (payment card number: stored\n"
+"                    masked and as a keyed hash, never in full), and\n"
+"                    risk-factor columns such as\n"
 "                    children_in_household; several values in a cell are\n"
 "                    separated by ';'), JSON or XML reports modelled on the\n"
 "                    CyberTipline fields (see docs/intel.md). Each value is\n"
 "                    kept as received beside its normalised form. Times\n"
 "                    without a zone, 12-hour times without AM/PM and dates\n"
 "                    whose day and month could be swapped are quarantined,\n"
-"                    never guessed; an IP address without a full timestamp\n"
+"                    never guessed, with every reason listed; values that\n"
+"                    are not UTF-8 are quarantined and kept escaped (\\xNN);\n"
+"                    an IP address without a full timestamp\n"
 "                    and zone, or in a CGNAT range without a port, never\n"
 "                    identifies anyone. Bad records are named by file:line\n"
 "                    or JSON pointer and skipped; the rest land in one\n"
@@ -242,6 +247,26 @@ static int parse_id(const char *s, int64_t *v)
         return -1;
     *v = n;
     return 0;
+}
+
+/* The first text argument that is not UTF-8 (named), or NULL. File names
+ * (ingest, evaluate, key, encrypt) may be any bytes. */
+static const char *not_utf8(const intel_args *a, const char *action, int n, char **rest)
+{
+    const struct { const char *name, *v; } opts[] = {
+        {"--source", a->source}, {"--reason", a->reason}, {"--note", a->note},
+        {"--value", a->value}, {"--date", a->date}, {"--holder", a->holder},
+        {"--list", a->list}, {"--factor", a->factor}, {"--status", a->status},
+        {"--band", a->band}, {"--received", a->received}};
+    for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
+        if (opts[i].v && !ward_utf8_valid(opts[i].v, strlen(opts[i].v)))
+            return opts[i].name;
+    int paths = !strcmp(action, "ingest") || !strcmp(action, "evaluate") ||
+                !strcmp(action, "key") || !strcmp(action, "encrypt");
+    for (int i = 0; i < n && !paths; i++)
+        if (!ward_utf8_valid(rest[i], strlen(rest[i])))
+            return "an argument";
+    return NULL;
 }
 
 static int do_ingest(ward_intel *in, intel_args *a, int n, char **files)
@@ -620,6 +645,9 @@ static int run_intel(int argc, char **argv)
     known |= !strcmp(action, "key") || !strcmp(action, "encrypt");
     if (!known)   /* before opening anything: a typo creates no data directory */
         return cli_usage("intel", "unknown action '%s'", action);
+    const char *bad = not_utf8(&a, action, n, rest);
+    if (bad)   /* it would be stored, and every page and JSON reader relies on UTF-8 */
+        return cli_usage("intel", "%s is not valid UTF-8", bad);
     a.t = time(NULL);
     if (a.now && cli_parse_now(a.now, &a.t))
         return cli_usage("intel", "--now must be YYYY-MM-DDTHH:MM:SSZ");

@@ -132,6 +132,12 @@ static const char *const migrations[] = {
     "CREATE INDEX exhibit_scans_exhibit ON exhibit_scans(exhibit);"
     "CREATE TABLE labs(name TEXT PRIMARY KEY, examiners INTEGER NOT NULL,"
     "  hours REAL NOT NULL, updated TEXT NOT NULL, updated_by TEXT NOT NULL);",
+    /* 5 -> 6: secrets the store keeps for itself, such as the key of the
+     * keyed hash of payment card numbers (hex). They live inside the
+     * store, so under its encryption at rest when that is on. */
+    "CREATE TABLE secrets(name TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    /* cards are few beside a list's other values: resolve reads them alone */
+    "CREATE INDEX vals_card ON vals(norm) WHERE field = 'card';",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -243,6 +249,39 @@ ward_status wi_end(ward_intel *in, ward_status rc, ward_error *err)
         rc = wi_commit(in, err);
     if (rc)
         wi_rollback(in);
+    return rc;
+}
+
+ward_status wi_secret(ward_intel *in, const char *name, unsigned char key[32], ward_error *err)
+{
+    wsql_stmt *st;
+    ward_status rc = wi_prepare(in, "SELECT value FROM secrets WHERE name = ?", &st, err);
+    if (rc)
+        return rc;
+    wsql_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int r = wsql_step(st);
+    char hex[65] = "";
+    if (r == SQLITE_ROW)
+        snprintf(hex, sizeof hex, "%s", wi_col(st, 0));
+    else if (r != SQLITE_DONE)
+        rc = wi_sqlfail(in, err, "secret");
+    wsql_finalize(st);
+    if (rc)
+        return rc;
+    if (*hex) {
+        if (strlen(hex) != 64 || sodium_hex2bin(key, 32, hex, 64, NULL, NULL, NULL))
+            return ward_fail(err, WARD_EFORMAT, "intel store: secret '%s' is damaged", name);
+        return WARD_OK;
+    }
+    randombytes_buf(key, 32);
+    sodium_bin2hex(hex, sizeof hex, key, 32);
+    if ((rc = wi_prepare(in, "INSERT INTO secrets(name, value) VALUES(?, ?)", &st, err)))
+        return rc;
+    wsql_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 2, hex, -1, SQLITE_STATIC);
+    rc = wsql_step(st) == SQLITE_DONE ? WARD_OK : wi_sqlfail(in, err, "secret");
+    wsql_finalize(st);
+    sodium_memzero(hex, sizeof hex);
     return rc;
 }
 

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,8 @@ struct wi_intake {
     ward_intel_ingest_summary *sum;
     int64_t batch, next_record, next_val;   /* ids (wi_next_id) */
     char now[32];
+    unsigned char card_key[32];   /* keyed hash of card numbers (wi_secret) */
+    int has_card_key;
     wsql_stmt *ins_record, *ins_hit, *ins_factor;
     wsql_stmt *ins_vals[VALS_PER_INSERT + 1];   /* [n]: n rows, prepared when first needed */
     pending_val pending[VALS_PER_INSERT];
@@ -148,9 +151,23 @@ static ward_status add_val(wi_intake *ik, int64_t rec, const char *field, int gr
     ward_status rc = ik->n_pending == VALS_PER_INSERT ? flush_vals(ik, err) : WARD_OK;
     if (rc)
         return rc;
+    /* Bytes that are not UTF-8 are never stored as text (every reader of
+     * the store, JSON and HTML above all, relies on it): the value is kept
+     * escaped, reversibly (\xNN, util/escape.h), and a person decides. */
+    wi_norm bad;
+    char *escaped = NULL;
+    if (!ward_utf8_valid(raw, strlen(raw))) {
+        if (!(escaped = wi_escaped(raw)))
+            return ward_fail(err, WARD_ENOMEM, "out of memory");
+        bad = (wi_norm){.status = WI_QUARANTINED};
+        snprintf(bad.reason, sizeof bad.reason, "%s", WI_REASON_UTF8);
+        n = &bad;
+        raw = escaped;
+    }
     pending_val *p = &ik->pending[ik->n_pending];
     *p = (pending_val){.id = ik->next_val, .record = rec, .field = field, .grp = grp,
-                       .status = wi_vstatus_names[n->status], .raw = strdup(raw),
+                       .status = wi_vstatus_names[n->status],
+                       .raw = escaped ? escaped : strdup(raw),
                        .norm = n->status == WI_OK ? strdup(n->value) : NULL,
                        .reason = n->reason[0] ? strdup(n->reason) : NULL};
     ik->n_pending++;
@@ -199,18 +216,27 @@ static ward_status add_factor(wi_intake *ik, int64_t rec, const char *factor,
 {
     wsql_stmt *st = ik->ins_factor;
     wi_norm d = {0};
-    if (date && *date)
-        wi_norm_date(date, &d);
+    char *own[3];   /* text that is not UTF-8 is kept escaped (add_val) */
+    const char *v = wi_utf8_text(value, &own[0]), *src = wi_utf8_text(source, &own[1]),
+               *dr = wi_utf8_text(date, &own[2]);
+    if ((value && !v) || (source && !src) || (date && !dr)) {
+        free(own[0]), free(own[1]), free(own[2]);
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    }
+    if (dr && *dr && !own[2])
+        wi_norm_date(dr, &d);
     wsql_bind_int64(st, 1, rec);
     wsql_bind_text(st, 2, factor, -1, SQLITE_STATIC);
-    wsql_bind_text(st, 3, value, -1, SQLITE_STATIC);
-    wsql_bind_text(st, 4, source && *source ? source : ik->opts->source, -1, SQLITE_STATIC);
-    wsql_bind_text(st, 5, date, -1, SQLITE_STATIC);
-    if (date && *date && d.status == WI_OK)
+    wsql_bind_text(st, 3, v, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 4, src && *src ? src : ik->opts->source, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 5, dr, -1, SQLITE_STATIC);
+    if (dr && *dr && d.status == WI_OK)
         wsql_bind_text(st, 6, d.value, -1, SQLITE_STATIC);
     wsql_bind_text(st, 7, status, -1, SQLITE_STATIC);
     wsql_bind_text(st, 8, ik->now, -1, SQLITE_STATIC);
-    return step(ik, st, err);
+    ward_status rc = step(ik, st, err);
+    free(own[0]), free(own[1]), free(own[2]);
+    return rc;
 }
 
 static ward_status stated_factors(wi_intake *ik, int64_t rec, const wi_referral *r,
@@ -312,6 +338,41 @@ static ward_status ip_event(wi_intake *ik, int64_t rec, int grp, const wi_ip_eve
     return rc;
 }
 
+/* A payment card number. PCI DSS keeps the full number (PAN) unreadable
+ * wherever it is stored and shows at most its first 6 and last 4 digits:
+ * ward stores the masked form as the value received, a keyed hash
+ * (HMAC-SHA-256 under a key kept in the store) as its normal form, which
+ * finds the same card again without holding it, and the BIN (first 6
+ * digits) for requests to the issuer. The full number is never stored. */
+static ward_status card(wi_intake *ik, int64_t rec, int grp, const char *raw,
+                        const char *where, ward_error *err)
+{
+    wi_norm n;
+    char digits[24], masked[24];
+    wi_norm_card(raw, &n, digits);
+    snprintf(masked, sizeof masked, "%s", n.value);
+    ward_status rc = WARD_OK;
+    if (n.status == WI_OK) {
+        if (!ik->has_card_key && !(rc = wi_secret(ik->in, "card_hmac", ik->card_key, err)))
+            ik->has_card_key = 1;
+        unsigned char mac[crypto_auth_hmacsha256_BYTES];
+        crypto_auth_hmacsha256(mac, (const unsigned char *)digits, strlen(digits),
+                               ik->card_key);
+        char hex[2 * sizeof mac + 1];
+        sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
+        snprintf(n.value, sizeof n.value, "hmac-sha256:%s", hex);
+        sodium_memzero(digits, sizeof digits);
+    }
+    if (!rc)
+        rc = add_val(ik, rec, "card", grp, masked, &n, where, NULL, err);
+    if (!rc && n.status == WI_OK) {
+        wi_norm bin = {.status = WI_OK};
+        snprintf(bin.value, sizeof bin.value, "%.6s", masked);
+        rc = add_val(ik, rec, "card_bin", grp, bin.value, &bin, where, NULL, err);
+    }
+    return rc;
+}
+
 static ward_status lookup_hash(wi_intake *ik, int64_t rec, int64_t val, const char *norm,
                                int viewed, ward_error *err)
 {
@@ -397,16 +458,21 @@ ward_status wi_intake_referral(wi_intake *ik, const wi_referral *r, ward_error *
     typology(ik, r, typ, urg, sizeof typ);
     int international = ik->opts->international || truthy(r->international) ||
                         strstr(typ, "international") != NULL;
+    char *ref_esc, *where_esc;   /* not UTF-8: kept escaped (add_val) */
+    const char *ref = wi_utf8_text(r->ref, &ref_esc), *where = wi_utf8_text(r->where, &where_esc);
     wsql_stmt *st = ik->ins_record;
     wsql_bind_int64(st, 1, ik->batch);
-    wsql_bind_text(st, 2, r->ref, -1, SQLITE_STATIC);
-    wsql_bind_text(st, 3, r->where, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 2, ref, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 3, where, -1, SQLITE_STATIC);
     wsql_bind_int(st, 4, international);
     wsql_bind_text(st, 5, typ, -1, SQLITE_STATIC);
     wsql_bind_text(st, 6, urg, -1, SQLITE_STATIC);
     int64_t rec = ik->next_record++;
     wsql_bind_int64(st, 7, rec);
-    ward_status rc = step(ik, st, err);
+    ward_status rc = (r->ref && !ref) || !where
+                         ? ward_fail(err, WARD_ENOMEM, "out of memory")
+                         : step(ik, st, err);
+    free(ref_esc), free(where_esc);
     if (rc)
         return rc;
     ik->sum->records++;
@@ -433,6 +499,9 @@ ward_status wi_intake_referral(wi_intake *ik, const wi_referral *r, ward_error *
         rc = add(ik, rec, "phone", (int)i, r->phones[i], wi_norm_phone, w, err);
     for (size_t i = 0; i < r->n_screens && !rc; i++)
         rc = add(ik, rec, "screen_name", (int)i, r->screens[i], wi_norm_screen, w, err);
+    for (size_t i = 0; i < r->n_cards && !rc; i++)
+        if (!blank(r->cards[i]))
+            rc = card(ik, rec, (int)i, r->cards[i], w, err);
     for (size_t i = 0; i < r->n_ips && !rc; i++)
         rc = ip_event(ik, rec, (int)i, &r->ips[i], w, err);
     for (size_t i = 0; i < r->n_files && !rc; i++)

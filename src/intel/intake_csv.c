@@ -19,12 +19,12 @@
 enum { C_REF, C_REPORTER, C_COUNTRY, C_ITYPE, C_ITIME, C_IZONE, C_INTL, C_NAME, C_DOB,
        C_ADDRESS, C_POSTCODE, C_OCCUPATION, C_TYPOLOGY, C_EMAIL, C_PHONE, C_SCREEN, C_IP,
        C_IP_PORT, C_IP_TIME, C_IP_ZONE, C_IP_EVENT, C_MD5, C_SHA1, C_SHA256, C_VIEWED,
-       C_NFIELDS };
+       C_CARD, C_NFIELDS };
 static const char *const csv_fields[C_NFIELDS] = {
     "ref", "reporter", "reporter_country", "incident_type", "incident_time", "incident_zone",
     "international", "name", "dob", "address", "postcode", "occupation", "typology", "email",
     "phone", "screen_name", "ip", "ip_port", "ip_time", "ip_zone", "ip_event", "file_md5",
-    "file_sha1", "file_sha256", "file_viewed"};
+    "file_sha1", "file_sha256", "file_viewed", "card"};
 
 #define MAX_COLS 128
 
@@ -206,6 +206,7 @@ static ward_status row_to_referral(wi_intake *ik, const ward_intel *in, csv_map 
     r.n_emails = split_multi(v[C_EMAIL], r.emails);
     r.n_phones = split_multi(v[C_PHONE], r.phones);
     r.n_screens = split_multi(v[C_SCREEN], r.screens);
+    r.n_cards = split_multi(v[C_CARD], r.cards);
     const char *ip[WI_MAX_MULTI], *port[WI_MAX_MULTI], *tm[WI_MAX_MULTI], *zone[WI_MAX_MULTI],
         *ev[WI_MAX_MULTI];
     r.n_ips = split_multi(v[C_IP], ip);
@@ -256,9 +257,9 @@ ward_status wi_read_csv(wi_intake *ik, const char *path, const char *columns, wa
     else
         rc = map_columns(ik, in, &row, columns, path, &m, err);
     if (!rc && m.col[C_NAME] < 0 && m.col[C_EMAIL] < 0 && m.col[C_IP] < 0 &&
-        m.col[C_PHONE] < 0 && m.col[C_SCREEN] < 0)
+        m.col[C_PHONE] < 0 && m.col[C_SCREEN] < 0 && m.col[C_CARD] < 0)
         rc = ward_fail(err, WARD_EFORMAT,
-                       "%s:1: no identifying column (name, email, phone, screen_name or ip);"
+                       "%s:1: no identifying column (name, email, phone, screen_name, ip or card);"
                        " map one with --columns", path);
     while (!rc) {
         uint64_t first = lineno + 1;

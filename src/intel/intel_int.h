@@ -108,6 +108,13 @@ int wi_occupation_has_access(const wi_risk_model *m, const char *occupation);
 const wi_area *wi_area_find(const wi_routing *r, const char *area);
 const char *wi_hub_of_holder(const wi_routing *r, const char *holder);
 
+/* What a package and every page say when the identity is of grade D or E:
+ * urgency keeps its speed (safeguarding comes first), but no action may be
+ * taken against a person on an identity nobody has verified (issue 17). */
+#define WI_UNVERIFIED_NOTICE "identity unverified: verify before any action against a person"
+/* Whether an attribution grade leaves the identity unverified (D, E, none). */
+int wi_grade_unverified(const char *grade);
+
 /* ---- database (db.c) ------------------------------------------------- */
 
 ward_status wi_sqlfail(ward_intel *in, ward_error *err, const char *what);
@@ -126,6 +133,9 @@ ward_status wi_cached(ward_intel *in, const char *sql, wsql_stmt **st, ward_erro
  * half-way would shift every later record, value and subject id. */
 ward_status wi_next_id(ward_intel *in, const char *table, int64_t *id, ward_error *err);
 ward_status wi_begin(ward_intel *in, ward_error *err);
+/* The 32-byte secret `name`, made (random) and kept in the store the first
+ * time it is asked for; call inside a write transaction. */
+ward_status wi_secret(ward_intel *in, const char *name, unsigned char key[32], ward_error *err);
 /* wi_begin, then the highest subject id under the lock (score and route
  * size their per-subject tables by it; no subject appears meanwhile). */
 ward_status wi_begin_subjects(ward_intel *in, int64_t *max, ward_error *err);
@@ -174,7 +184,7 @@ extern const char *const wi_vstatus_names[4];
 typedef struct wi_norm {
     wi_vstatus status;
     char value[160];    /* normalised form ("" unless WI_OK) */
-    char reason[128];   /* why quarantined / invalid */
+    char reason[192];   /* why quarantined / invalid: every reason, "; " between */
 } wi_norm;
 
 void wi_norm_email(const char *raw, wi_norm *n);
@@ -191,6 +201,15 @@ void wi_norm_date(const char *raw, wi_norm *n);
  * 12-hour time without AM/PM, D/M-ambiguous dates: quarantined. */
 void wi_norm_time(const char *raw, const char *zone, wi_norm *n);
 void wi_norm_hash(const char *raw, wi_norm *n);    /* "md5:hex" etc. */
+/* A payment card number (PAN): spaces and hyphens dropped, 12-19 digits,
+ * Luhn check digit (a failed check is quarantined). The full number never
+ * leaves: n->value is the masked form, first 6 and last 4 digits
+ * ("453201******0366"), also when the number is quarantined or invalid (it
+ * may be a real card mistyped); *digits (cap >= 20, may be NULL) gets the
+ * digits for the keyed hash, "" unless the number is well formed. */
+void wi_norm_card(const char *raw, wi_norm *n, char *digits);
+/* The masked form of a run of digits: first 6, last 4, '*' between. */
+void wi_card_mask(const char *digits, char out[24]);
 /* Whether the canonical IP is in the carrier-grade NAT range 100.64/10. */
 int wi_ip_is_cgnat(const char *ip);
 /* Postcode area (leading letters) of a normalised postcode. */
@@ -199,6 +218,14 @@ void wi_postcode_area(const char *postcode, char out[8]);
 time_t wi_norm_time_t(const char *norm);
 /* Trim blanks; returns a pointer into s (modified in place). */
 char *wi_trim(char *s);
+/* Why a value that is not UTF-8 is quarantined. */
+#define WI_REASON_UTF8 "invalid UTF-8: raw bytes kept escaped as \\xNN"
+/* s with its bytes escaped (util/escape.h: reversible); malloc'd, NULL
+ * when out of memory. */
+char *wi_escaped(const char *s);
+/* s itself when it is valid UTF-8 (or NULL), else its escaped form, which
+ * *owned then holds (free it); *owned NULL and the result NULL: no memory. */
+const char *wi_utf8_text(const char *s, char **owned);
 
 /* ---- intake (intake.c) ------------------------------------------------ */
 
@@ -224,6 +251,8 @@ typedef struct wi_referral {
     size_t n_typology;
     const char *emails[WI_MAX_MULTI], *phones[WI_MAX_MULTI], *screens[WI_MAX_MULTI];
     size_t n_emails, n_phones, n_screens;
+    const char *cards[WI_MAX_MULTI];   /* payment card numbers (CSV "card") */
+    size_t n_cards;
     wi_ip_event ips[WI_MAX_MULTI];
     size_t n_ips;
     wi_file_ref files[WI_MAX_MULTI];
@@ -263,6 +292,12 @@ ward_status wi_package_json(ward_intel *in, int64_t package, ward_strbuf *out, w
 /* Record a lifecycle event. */
 ward_status wi_package_event(ward_intel *in, int64_t package, const char *at, const char *state,
                              const char *who, const char *note, ward_error *err);
+/* Whether any well-formed card was ever read (its hash key exists): the
+ * card passes of resolve cost nothing on lists without cards. */
+ward_status wi_has_cards(ward_intel *in, int *yes, ward_error *err);
+/* Cards held under more different names than the resolver's shared_names:
+ * one "card-shared" alert each (card.c); *flagged: how many were new. */
+ward_status wi_cards_shared(ward_intel *in, const char *at, uint64_t *flagged, ward_error *err);
 /* Raise an alert unless the same one (kind, package, text) was raised. */
 ward_status wi_alert(ward_intel *in, const char *at, const char *kind, int64_t subject,
                      int64_t package, const char *parties, const char *text, int *raised,

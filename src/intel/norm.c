@@ -32,6 +32,24 @@ char *wi_trim(char *s)
     return s;
 }
 
+char *wi_escaped(const char *s)
+{
+    ward_strbuf b = {0};
+    if (!ward_escape_name(&b, s, strlen(s))) {
+        ward_strbuf_free(&b);
+        return NULL;
+    }
+    return b.s;
+}
+
+const char *wi_utf8_text(const char *s, char **owned)
+{
+    *owned = NULL;
+    if (!s || ward_utf8_valid(s, strlen(s)))
+        return s;
+    return *owned = wi_escaped(s);
+}
+
 /* A trimmed copy of raw in buf; NULL when it does not fit. */
 static char *trimmed(const char *raw, char *buf, size_t cap)
 {
@@ -224,6 +242,62 @@ void wi_norm_hash(const char *raw, wi_norm *n)
     set(n, WI_OK, out, NULL);
 }
 
+void wi_card_mask(const char *digits, char out[24])
+{
+    size_t k = strlen(digits);
+    if (k > 19)
+        k = 19;
+    for (size_t i = 0; i < k; i++)
+        out[i] = i < 6 || i + 4 >= k ? digits[i] : '*';
+    out[k] = 0;
+}
+
+static int luhn_ok(const char *d, size_t k)
+{
+    int sum = 0;
+    for (size_t i = 0; i < k; i++) {
+        int v = d[k - 1 - i] - '0';
+        if (i % 2 && (v *= 2) > 9)
+            v -= 9;
+        sum += v;
+    }
+    return sum % 10 == 0;
+}
+
+void wi_norm_card(const char *raw, wi_norm *n, char *digits)
+{
+    char d[24], masked[24];
+    size_t k = 0;
+    int other = 0;
+    if (digits)
+        digits[0] = 0;
+    for (const char *p = raw; *p; p++) {
+        if (isdigit((unsigned char)*p)) {
+            if (k + 1 < sizeof d)
+                d[k] = *p;
+            k++;
+        } else if (!strchr(" -.\t", *p))
+            other = 1;
+    }
+    d[k < sizeof d ? k : sizeof d - 1] = 0;
+    wi_card_mask(d, masked);
+    n->status = WI_OK;
+    n->reason[0] = 0;
+    snprintf(n->value, sizeof n->value, "%s", masked);
+    if (other || k < 12 || k > 19) {
+        n->status = WI_INVALID;
+        snprintf(n->reason, sizeof n->reason, "not a card number (12-19 digits)");
+        return;
+    }
+    if (!luhn_ok(d, k)) {
+        n->status = WI_QUARANTINED;
+        snprintf(n->reason, sizeof n->reason, "card number fails its Luhn check digit");
+        return;
+    }
+    if (digits)
+        snprintf(digits, 20, "%s", d);
+}
+
 /* ---- dates and times -------------------------------------------------- */
 
 static int read_int(const char **p, int min_digits, int max_digits, int *v)
@@ -246,13 +320,23 @@ static int days_in_month(int y, int m)
 
 typedef struct dt {
     int y, mo, d, h, mi, s;
-    int has_time, has_zone, zone_min;
+    int has_time, has_zone, zone_min, zone_given;
     int ampm;            /* 0 none, 1 am, 2 pm */
     int hour_digits;
 } dt;
 
-/* Date part: ISO YYYY-MM-DD, or A/B/YYYY (also '.' '-'). Returns NULL with
- * a reason in why, or the rest of the text. */
+/* One more reason a value is quarantined: every reason is listed, not only
+ * the first, so that the person who settles it sees all that is wrong. */
+static void quarantine(wi_norm *n, const char *why)
+{
+    size_t k = strlen(n->reason);
+    n->status = WI_QUARANTINED;
+    snprintf(n->reason + k, sizeof n->reason - k, "%s%s", k ? "; " : "", why);
+}
+
+/* Date part: ISO YYYY-MM-DD, or A/B/YYYY (also '.' '-'). Returns NULL (n
+ * invalid), or the rest of the text; what is ambiguous is quarantined
+ * (n) and reading goes on, to find every other reason. */
 static const char *parse_date(const char *p, dt *t, wi_norm *n)
 {
     int a, b, c;
@@ -273,17 +357,22 @@ static const char *parse_date(const char *p, dt *t, wi_norm *n)
         if (read_int(&q, 1, 2, &b) < 0 || *q != sep)
             return set(n, WI_INVALID, "", "not a date"), NULL;
         q++;
-        if (read_int(&q, 4, 4, &c) != 4)
-            return set(n, WI_QUARANTINED, "", "year not written in full"), NULL;
+        int yd = read_int(&q, 1, 4, &c);
+        if (yd < 0)
+            return set(n, WI_INVALID, "", "not a date"), NULL;
+        if (yd != 4) {
+            quarantine(n, "year not written in full");
+            c = 2000;   /* a leap year: only the day and month are checked */
+        }
         if (a > 12 && b <= 12)
             t->d = a, t->mo = b;
         else if (b > 12 && a <= 12)
             t->d = b, t->mo = a;
-        else if (a == b)
+        else {
+            if (a != b)
+                quarantine(n, "day and month could be either way round");
             t->d = a, t->mo = b;
-        else
-            return set(n, WI_QUARANTINED, "", "day and month could be either way round"),
-                   NULL;
+        }
         t->y = c;
     }
     if (t->mo < 1 || t->mo > 12 || t->d < 1 || t->d > days_in_month(t->y, t->mo) ||
@@ -355,16 +444,18 @@ static const char *parse_clock(const char *p, dt *t, wi_norm *n)
     return p;
 }
 
+/* -1: invalid (n says why). 0: read; n is WI_OK or quarantined with every
+ * reason found. */
 static int parse_dt(const char *raw, const char *zone, dt *t, wi_norm *n)
 {
     memset(t, 0, sizeof *t);
+    set(n, WI_OK, "", NULL);
     char buf[96], *s = trimmed(raw, buf, sizeof buf);
     if (!s || !*s)
         return set(n, WI_INVALID, "", "empty or too long date"), -1;
     const char *p = parse_date(s, t, n);
     if (!p)
         return -1;
-    int iso = s[4] == '-';
     if (*p == 'T' || *p == 't' || *p == ' ') {
         const char *q = p + 1;
         while (*q == ' ')
@@ -376,18 +467,22 @@ static int parse_dt(const char *raw, const char *zone, dt *t, wi_norm *n)
     }
     if (!(p = parse_zone(p, t)) || *p)
         return set(n, WI_INVALID, "", "unreadable time or zone"), -1;
-    if (zone && *zone && !t->has_zone) {
+    t->zone_given = zone && *zone && strspn(zone, " \t") < strlen(zone);
+    if (t->zone_given && !t->has_zone) {
         char zb[32], *z = trimmed(zone, zb, sizeof zb);
         const char *r = z ? parse_zone(z, t) : NULL;
         if (!r || *r || !t->has_zone)
-            return set(n, WI_QUARANTINED, "", "zone is not a UTC offset"), -1;
+            quarantine(n, "zone is not a UTC offset");
     }
     if (t->ampm) {
         if (t->h < 1 || t->h > 12)
             return set(n, WI_INVALID, "", "AM/PM with an hour outside 1-12"), -1;
         t->h = t->h % 12 + (t->ampm == 2 ? 12 : 0);
-    } else if (t->has_time && !iso && t->hour_digits == 1)
-        return set(n, WI_QUARANTINED, "", "12-hour time without AM/PM"), -1;
+    } else if (t->has_time && t->hour_digits == 1)
+        /* "3:15" is how a 12-hour clock writes a time (a 24-hour one, and
+         * ISO 8601, write 03:15): morning or afternoon is not known, with
+         * or without a zone, after an ISO date or any other. */
+        quarantine(n, "12-hour time without AM/PM");
     if (t->h > 23 || t->mi > 59 || t->s > 60)
         return set(n, WI_INVALID, "", "no such time"), -1;
     return 0;
@@ -400,6 +495,8 @@ void wi_norm_date(const char *raw, wi_norm *n)
         return;
     if (t.has_time)
         return set(n, WI_INVALID, "", "a date was expected, not a time");
+    if (n->status != WI_OK)
+        return;
     char out[16];
     snprintf(out, sizeof out, "%04d-%02d-%02d", t.y, t.mo, t.d);
     set(n, WI_OK, out, NULL);
@@ -411,9 +508,11 @@ void wi_norm_time(const char *raw, const char *zone, wi_norm *n)
     if (parse_dt(raw, zone, &t, n))
         return;
     if (!t.has_time)
-        return set(n, WI_QUARANTINED, "", "date without a time of day");
-    if (!t.has_zone)
-        return set(n, WI_QUARANTINED, "", "time without a zone");
+        quarantine(n, "date without a time of day");
+    if (!t.has_zone && !t.zone_given)   /* a zone given but unread is already named */
+        quarantine(n, "time without a zone");
+    if (n->status != WI_OK)
+        return;
     struct tm tm = {.tm_year = t.y - 1900, .tm_mon = t.mo - 1, .tm_mday = t.d,
                     .tm_hour = t.h, .tm_min = t.mi, .tm_sec = t.s};
     time_t utc = timegm(&tm) - (time_t)t.zone_min * 60;

@@ -200,6 +200,41 @@ static ward_status history_json(ward_intel *in, int64_t package, ward_strbuf *b,
                          " ORDER BY id", package, "lifecycle", names, 4, b, err);
 }
 
+int wi_grade_unverified(const char *grade)
+{
+    return !grade || !*grade || !strcmp(grade, "D") || !strcmp(grade, "E");
+}
+
+/* "identity_unverified", the notice, and the checklist: on an unverified
+ * identity, verification comes first, before anything done to a person. */
+static void checklist_json(const char *grade, ward_strbuf *b)
+{
+    int unverified = wi_grade_unverified(grade);
+    ward_strbuf_addf(b, "\"identity_unverified\":%s,", unverified ? "true" : "false");
+    if (unverified)
+        js(b, "notice", WI_UNVERIFIED_NOTICE), ward_strbuf_add(b, ",", 1);
+    ward_strbuf_addf(b, "\"checklist\":[");
+    if (unverified) {
+        char first[200];
+        snprintf(first, sizeof first, "Verify the identity (attribution grade %s) with the "
+                 "holders of its identifiers before any action against a person",
+                 grade && *grade ? grade : "none");
+        ward_json_string(b, first, strlen(first));
+        ward_strbuf_add(b, ",", 1);
+    }
+    static const char *const rest[] = {
+        "Safeguard any child at risk first, within the deadline",
+        "Check each factor's source, date and status (fact, intelligence, assumption)",
+        "Deconflict with the holder and other units before acting",
+        "Record the outcome"};
+    for (size_t i = 0; i < sizeof rest / sizeof *rest; i++) {
+        if (i)
+            ward_strbuf_add(b, ",", 1);
+        ward_json_string(b, rest[i], strlen(rest[i]));
+    }
+    ward_strbuf_add(b, "],", 2);
+}
+
 ward_status wi_package_json(ward_intel *in, int64_t package, ward_strbuf *b, ward_error *err)
 {
     wsql_stmt *st;
@@ -227,6 +262,7 @@ ward_status wi_package_json(ward_intel *in, int64_t package, ward_strbuf *b, war
     ward_strbuf_addf(b, "\"attribution\":{");
     js_col(b, "grade", st, 10), ward_strbuf_add(b, ",", 1);
     js_col(b, "reasons", st, 11), ward_strbuf_add(b, "},", 2);
+    checklist_json(wi_col(st, 10), b);
     wsql_reset(st);
     js(b, "caveat", "Intelligence for assessment by a person, not evidence of guilt. The band "
                     "orders work; every factor shows its source, date and status.");
@@ -319,6 +355,31 @@ static ward_status set_state(ward_intel *in, int64_t package, const char *state,
     return rc;
 }
 
+/* A subject that only a payment card identifies (grade E: its card is its
+ * one value) is never actioned, nor arrested, charged or cautioned: the
+ * card may be stolen (Operation Ore). WARD_EINVAL says so. */
+static ward_status card_only_guard(ward_intel *in, int64_t package, const char *what,
+                                   ward_error *err)
+{
+    wsql_stmt *st;
+    ward_status rc = wi_prepare(in, "SELECT s.grade, (SELECT count(*) FROM vals v JOIN"
+                                    " subject_records sr ON sr.record = v.record WHERE"
+                                    " sr.subject = p.subject AND v.field = 'card' AND"
+                                    " v.status = 'ok') FROM packages p JOIN subjects s"
+                                    " ON s.id = p.subject WHERE p.id = ?", &st, err);
+    if (rc)
+        return rc;
+    wsql_bind_int64(st, 1, package);
+    int card_only = wsql_step(st) == SQLITE_ROW && !strcmp(wi_col(st, 0), "E") &&
+                    wsql_column_int(st, 1) > 0;
+    wsql_finalize(st);
+    if (card_only)
+        return ward_fail(err, WARD_EINVAL, "package %lld: its subject is identified by a payment"
+                         " card alone (grade E; the card may be stolen): it cannot be %s;"
+                         " identify the person first", (long long)package, what);
+    return WARD_OK;
+}
+
 static ward_status move_state(ward_intel *in, int64_t package, int want, const char *state,
                               const char *who, const char *note, time_t now, ward_error *err)
 {
@@ -330,6 +391,8 @@ static ward_status move_state(ward_intel *in, int64_t package, int want, const c
     if (have < 0 || have >= want)
         return ward_fail(err, WARD_EINVAL, "package %lld is %s: cannot move it to %s",
                          (long long)package, cur, state);
+    if (want == 3 && (rc = card_only_guard(in, package, "actioned", err)))
+        return rc;
     wi_time_str(now, at);
     return set_state(in, package, state, NULL, NULL, NULL, at, who, note, err);
 }
@@ -363,6 +426,10 @@ static ward_status close_package(ward_intel *in, int64_t package, const char *ou
     if (have < 0 || have >= 4)
         return ward_fail(err, WARD_EINVAL, "package %lld is %s: no outcome can be added",
                          (long long)package, cur);
+    if ((!strcmp(outcome, "arrest") || !strcmp(outcome, "charge") ||
+         !strcmp(outcome, "caution")) &&
+        (rc = card_only_guard(in, package, "given an arrest, charge or caution", err)))
+        return rc;
     wi_time_str(now, at);
     return set_state(in, package, "outcome", outcome, reason, NULL, at, who, reason, err);
 }
@@ -475,7 +542,21 @@ static void html(FILE *out, yajl_val p)
     html_text(out, jtext(p, "subject"));
     fputs("</h1>\n<p class=\"caveat\">", out);
     html_text(out, jtext(p, "caveat"));
-    fputs("</p>\n<h2>Routing and status</h2><table>\n", out);
+    fputs("</p>\n", out);
+    if (*jtext(p, "notice")) {
+        fputs("<p class=\"caveat\"><strong>", out);
+        html_text(out, jtext(p, "notice"));
+        fputs("</strong></p>\n", out);
+    }
+    yajl_val cl = jarr(p, "checklist");
+    fputs("<h2>Checklist</h2><ol>\n", out);
+    for (size_t i = 0; cl && i < cl->u.array.len; i++) {
+        fputs("<li>", out);
+        html_text(out, YAJL_IS_STRING(cl->u.array.values[i]) ? cl->u.array.values[i]->u.string
+                                                              : "");
+        fputs("</li>\n", out);
+    }
+    fputs("</ol>\n<h2>Routing and status</h2><table>\n", out);
     static const char *const keys[] = {"holder", "route_reason", "state", "created", "updated",
                                        "deadline", "outcome", "outcome_reason", NULL};
     for (int i = 0; keys[i]; i++)

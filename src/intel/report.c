@@ -266,10 +266,11 @@ ward_status ward_intel_packages(ward_intel *in, const char *holder, int json, FI
                                 ward_error *err)
 {
     wsql_stmt *st;
-    ward_status rc = wi_prepare(in, "SELECT id, subject, version, holder, state, band, deadline,"
-                                    " created, coalesce(outcome, '') FROM packages WHERE"
-                                    " (CAST(?1 AS TEXT) IS NULL OR holder = ?1)"
-                                    " ORDER BY band, deadline, id",
+    ward_status rc = wi_prepare(in, "SELECT p.id, p.subject, p.version, p.holder, p.state,"
+                                    " p.band, p.deadline, p.created, coalesce(p.outcome, ''),"
+                                    " s.grade FROM packages p JOIN subjects s ON s.id = p.subject"
+                                    " WHERE (CAST(?1 AS TEXT) IS NULL OR p.holder = ?1)"
+                                    " ORDER BY p.band, p.deadline, p.id",
                                 &st, err);
     if (rc)
         return rc;
@@ -278,17 +279,20 @@ ward_status ward_intel_packages(ward_intel *in, const char *holder, int json, FI
         char sid[16];
         wi_subject_id(wsql_column_int64(st, 1), sid);
         const char *b = wi_band_labels[wsql_column_int(st, 5) & 3];
+        int unverified = wi_grade_unverified(wi_col(st, 9));
         if (json) {
             fprintf(out, "{\"package\":%lld,\"subject\":\"%s\",\"version\":%d,\"holder\":",
                     (long long)wsql_column_int64(st, 0), sid, wsql_column_int(st, 2));
             jstr(out, wi_col(st, 3));
             fprintf(out, ",\"state\":\"%s\",\"band\":\"%s\",\"deadline\":\"%s\","
-                         "\"created\":\"%s\",\"outcome\":\"%s\"}\n", wi_col(st, 4), b,
-                    wi_col(st, 6), wi_col(st, 7), wi_col(st, 8));
+                         "\"created\":\"%s\",\"outcome\":\"%s\",\"identity_unverified\":%s}\n",
+                    wi_col(st, 4), b, wi_col(st, 6), wi_col(st, 7), wi_col(st, 8),
+                    unverified ? "true" : "false");
         } else
-            fprintf(out, "%6lld  %s v%-2d %-28s %-12s %-9s due %s %s\n",
+            fprintf(out, "%6lld  %s v%-2d %-28s %-12s %-9s due %s %s%s\n",
                     (long long)wsql_column_int64(st, 0), sid, wsql_column_int(st, 2),
-                    wi_col(st, 3), wi_col(st, 4), b, wi_col(st, 6), wi_col(st, 8));
+                    wi_col(st, 3), wi_col(st, 4), b, wi_col(st, 6), wi_col(st, 8),
+                    unverified ? "  (" WI_UNVERIFIED_NOTICE ")" : "");
     }
     return done(in, st, out, err);
 }
@@ -503,10 +507,27 @@ ward_status ward_intel_kpi(ward_intel *in, time_t now, int json, FILE *out, ward
                     wi_col(st, 0), worked, all, all ? 100.0 * worked / all : 0.0, topw, top);
     }
     wsql_finalize(st);
+    /* Urgency on an identity nobody verified: kept fast, but counted, so
+     * that a unit sees how often it is asked to act before it can know who. */
+    if ((rc = wi_prepare(in, "SELECT count(*), count(CASE WHEN p.state NOT IN ('outcome',"
+                             " 'merged') THEN 1 END) FROM packages p JOIN subjects s"
+                             " ON s.id = p.subject WHERE p.band = 0 AND p.state != 'merged'"
+                             " AND (s.grade IS NULL OR s.grade IN ('D', 'E'))", &st, err)))
+        return rc;
+    int uv_all = 0, uv_open = 0;
+    if (wsql_step(st) == SQLITE_ROW)
+        uv_all = wsql_column_int(st, 0), uv_open = wsql_column_int(st, 1);
+    wsql_finalize(st);
+    if (json)
+        fprintf(out, "],\"very_high_unverified\":{\"packages\":%d,\"open\":%d", uv_all,
+                uv_open);
+    else
+        fprintf(out, "Very High on an unverified identity (grade D/E): %d packages, %d open\n",
+                uv_all, uv_open);
     if ((rc = wi_prepare(in, "SELECT outcome, count(*) FROM packages WHERE outcome IS NOT NULL"
                              " GROUP BY outcome ORDER BY 2 DESC, 1", &st, err)))
         return rc;
-    fputs(json ? "],\"outcomes\":{" : "Outcomes:\n", out);
+    fputs(json ? "},\"outcomes\":{" : "Outcomes:\n", out);
     for (int n = 0; wsql_step(st) == SQLITE_ROW; n++) {
         if (json)
             fprintf(out, "%s\"%s\":%d", n ? "," : "", wi_col(st, 0), wsql_column_int(st, 1));
@@ -645,6 +666,12 @@ static ward_status settle_value(ward_intel *in, int64_t value_id, const char *no
     if (strcmp(status, "quarantined"))
         return ward_fail(err, WARD_EINVAL, "value %lld is %s, not quarantined", (long long)value_id,
                          status);
+    /* A card number is never stored in full, and its keyed hash is made
+     * at intake: a corrected number comes in a corrected list. */
+    if (!strcmp(field, "card"))
+        return ward_fail(err, WARD_EINVAL, "value %lld is a card number: ingest the corrected"
+                         " number from its source (a card is never stored in full)",
+                         (long long)value_id);
     /* The person's answer must itself be unambiguous. */
     wi_norm n;
     if (!strcmp(field, "ip_time") || !strcmp(field, "incident_time"))

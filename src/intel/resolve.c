@@ -443,6 +443,46 @@ static int kept_apart(rs *r, const decision *d, size_t n, int ra, int rb)
     return 0;
 }
 
+/* Card + name + billing address are one person (issue 17): records that
+ * agree on all three are linked, unless a person kept them apart. A card
+ * alone, or with a name, links no one: stolen cards were used under many
+ * names (card.c raises those). Address is free text: compared case-blind. */
+static ward_status card_links(rs *r, const decision *d, size_t nd, ward_error *err)
+{
+    wsql_stmt *st;
+    int any;
+    ward_status rc = wi_has_cards(r->in, &any, err);
+    if (rc || !any)
+        return rc;
+    rc = wi_prepare(
+        r->in,
+        "SELECT c.record, c.norm, n.norm, lower(a.norm) FROM vals c JOIN vals n"
+        " ON n.record = c.record AND n.field = 'name' AND n.status || '' IN ('ok','resolved')"
+        " JOIN vals a ON a.record = c.record AND a.field = 'address'"
+        "  AND a.status || '' IN ('ok','resolved')"
+        " WHERE c.field = 'card' AND c.status || '' = 'ok' ORDER BY 2, 3, 4, 1", &st, err);
+    if (rc)
+        return rc;
+    char key[512] = "";
+    int prev = -1;
+    while (wsql_step(st) == SQLITE_ROW) {
+        int rec = rec_index(r, wsql_column_int64(st, 0));
+        char k[512];
+        snprintf(k, sizeof k, "%s|%s|%s", wi_col(st, 1), wi_col(st, 2), wi_col(st, 3));
+        if (rec < 0)
+            continue;
+        if (prev >= 0 && !strcmp(k, key)) {
+            int x = find(r->parent, prev), y = find(r->parent, rec);
+            if (x != y && !(nd && kept_apart(r, d, nd, x, y)))
+                r->parent[x > y ? x : y] = x < y ? x : y;
+        }
+        memcpy(key, k, sizeof key);
+        prev = rec;
+    }
+    wsql_finalize(st);
+    return WARD_OK;
+}
+
 static ward_status link(rs *r, ward_error *err)
 {
     wi_sort(r->pairs, r->n_pairs, sizeof *r->pairs, cmp_u64);
@@ -476,6 +516,8 @@ static ward_status link(rs *r, ward_error *err)
             if (x != y && !kept_apart(r, d, nd, x, y))
                 r->parent[x > y ? x : y] = x < y ? x : y;
         }
+    if (!rc)
+        rc = card_links(r, d, nd, err);
     /* Strongest links first, so a keep-apart decision blocks the weakest. */
     for (size_t i = 0; !rc && i < ns; i++) {
         int x = find(r->parent, s[i].a), y = find(r->parent, s[i].b);
@@ -882,6 +924,9 @@ ward_status ward_intel_resolve(ward_intel *in, time_t now, const char *who,
         rc = write_membership(&c, err);
     if (!rc)
         rc = write_grades(&c, err);
+    uint64_t cards = 0;   /* possibly stolen or shared cards (card.c) */
+    if (!rc)
+        rc = wi_cards_shared(in, at, &cards, err);
     if (!rc) {
         sum->records = (uint64_t)r.n;
         for (int i = 0; i < r.n; i++)

@@ -83,6 +83,17 @@ static size_t utf8_seq(const unsigned char *p, size_t avail)
     return n;
 }
 
+int ward_utf8_valid(const char *in, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)in;
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq(p + i, n - i);
+        if (!k) return 0;
+        i += k;
+    }
+    return 1;
+}
+
 int ward_name_is_plain(const char *in, size_t n)
 {
     const unsigned char *p = (const unsigned char *)in;

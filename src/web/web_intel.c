@@ -201,6 +201,9 @@ void web_queue(web_page *w)
                         "<td><a href=\"/subject/%s\">%s</a></td><td>",
                late ? " class=\"overdue\"" : "", id, id, web_jstr(p, "subject"), web_jstr(p, "subject"));
         band_tag(w, web_jstr(p, "band"));
+        yajl_val uv = jv_get(p, "identity_unverified");
+        if (uv && YAJL_IS_TRUE(uv))
+            html_f(&w->out, " <strong>identity unverified</strong>");
         html_f(&w->out, "</td><td class=\"due\">%s%r</td><td>%s</td><td>%s</td><td>%d</td></tr>",
                web_jstr(p, "deadline"), late ? " (overdue)" : "", web_jstr(p, "holder"), state,
                (int)web_jnum(p, "version"));
@@ -544,6 +547,8 @@ void web_subject(web_page *w)
         snprintf(title, sizeof title, "Subject %s", sid);
         page_begin(w, title);
         html_f(&w->out, "<p class=\"caveat\">%s</p>", web_jstr(p, "caveat"));
+        if (*web_jstr(p, "notice"))   /* identity unverified (grade D/E) */
+            html_f(&w->out, "<p class=\"caveat\"><strong>%s</strong></p>", web_jstr(p, "notice"));
         yajl_val at = jv_get(p, "attribution");
         html_f(&w->out, "<dl><dt>Package</dt><dd><a href=\"/package/%lld\">%lld</a> (version "
                         "%d), held by %s, %s</dd><dt>Attribution grade</dt><dd>%s: %s</dd></dl>",
@@ -645,6 +650,8 @@ static void package_view(web_page *w, ward_intel *in, yajl_val p, long long id)
                     "<dd>%s</dd>", web_jstr(p, "caveat"), web_jstr(p, "subject"), web_jstr(p, "subject"),
            (int)web_jnum(p, "version"), web_jstr(p, "holder"), web_jstr(p, "route_reason"), web_jstr(p, "state"),
            web_jstr(p, "deadline"));
+    if (*web_jstr(p, "notice"))   /* identity unverified (grade D/E) */
+        html_f(&w->out, "</dl><p class=\"caveat\"><strong>%s</strong></p><dl>", web_jstr(p, "notice"));
     if (*web_jstr(p, "outcome"))
         html_f(&w->out, "<dt>Outcome</dt><dd>%s %s</dd>", web_jstr(p, "outcome"),
                web_jstr(p, "outcome_reason"));

@@ -245,6 +245,8 @@ static void test_migrate_from_schema_1(void **state)
                                   "DROP INDEX overrides_subject;"
                                   "DROP TABLE exhibits; DROP TABLE exhibit_log;"
                                   "DROP TABLE exhibit_scans; DROP TABLE labs;"
+                                  "DROP INDEX vals_card;"
+                                  "DROP TABLE secrets;"
                                   "INSERT INTO subjects(id, created) VALUES(1, '2026-01-01T00:00:00Z');"
                                   "PRAGMA user_version = 1",
                                   NULL, NULL, NULL),

@@ -37,12 +37,60 @@ static void test_times(void **state)
     expect_norm(time_only, "2026-03-03T09:30:00 EST", WI_INVALID, NULL);
     expect_norm(time_only, "2026-02-30T09:30:00Z", WI_INVALID, NULL);
     expect_norm(time_only, "yesterday", WI_INVALID, NULL);
+    /* issue 17: a one-digit hour is a 12-hour clock whatever the other
+     * columns say: after an ISO date, with a zone in the text or beside it */
+    expect_norm(time_only, "2026-03-03 9:30:00Z", WI_QUARANTINED, NULL);
+    expect_norm(time_only, "2026-03-03T9:30+01:00", WI_QUARANTINED, NULL);
     wi_norm n;
+    wi_norm_time("2026-03-03 9:30:00", "UTC", &n);
+    assert_int_equal(n.status, WI_QUARANTINED);
+    assert_string_equal(n.reason, "12-hour time without AM/PM");
+    /* every reason is listed, not only the first */
+    wi_norm_time("03/04/26 3:15", NULL, &n);
+    assert_int_equal(n.status, WI_QUARANTINED);
+    assert_string_equal(n.reason, "year not written in full; day and month could be either way "
+                                  "round; 12-hour time without AM/PM; time without a zone");
+    wi_norm_time("03/04/2026 3:15", "BST", &n);
+    assert_string_equal(n.reason, "day and month could be either way round; zone is not a UTC "
+                                  "offset; 12-hour time without AM/PM");
+    wi_norm_time("2026-03-03", NULL, &n);
+    assert_string_equal(n.reason, "date without a time of day; time without a zone");
+    wi_norm_date("03/04/75", &n);
+    assert_string_equal(n.reason, "year not written in full; day and month could be either way "
+                                  "round");
+    wi_norm_time("03/04/2026 25:15 UTC", NULL, &n);   /* malformed beats ambiguous */
+    assert_int_equal(n.status, WI_INVALID);
     wi_norm_time("2026-03-03 09:30:00", "+01:00", &n);
     assert_int_equal(n.status, WI_OK);
     assert_string_equal(n.value, "2026-03-03T08:30:00Z");
     wi_norm_time("2026-03-03 09:30:00", "BST", &n);
     assert_int_equal(n.status, WI_QUARANTINED);
+}
+
+/* Payment cards (issue 17): digits only, Luhn, masked first 6 / last 4
+ * whatever the outcome; the digits only for a well-formed number. */
+static void test_cards(void **state)
+{
+    (void)state;
+    wi_norm n;
+    char d[24];
+    wi_norm_card(" 4539 1488-0343 6467 ", &n, d);
+    assert_int_equal(n.status, WI_OK);
+    assert_string_equal(n.value, "453914******6467");
+    assert_string_equal(d, "4539148803436467");
+    wi_norm_card("4539148803436468", &n, d);   /* one digit off */
+    assert_int_equal(n.status, WI_QUARANTINED);
+    assert_string_equal(n.value, "453914******6468");
+    assert_string_equal(n.reason, "card number fails its Luhn check digit");
+    assert_string_equal(d, "");
+    wi_norm_card("378282246310005", &n, NULL);   /* 15 digits, a test number */
+    assert_int_equal(n.status, WI_OK);
+    assert_string_equal(n.value, "378282*****0005");
+    wi_norm_card("4539 1488 0343 646x", &n, d);
+    assert_int_equal(n.status, WI_INVALID);
+    wi_norm_card("12345678903", &n, d);          /* too short */
+    assert_int_equal(n.status, WI_INVALID);
+    assert_null(strstr(n.value, "5678"));
 }
 
 static void test_dates(void **state)
@@ -98,7 +146,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_times),
-        cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_dates), cmocka_unit_test(test_cards),
         cmocka_unit_test(test_identifiers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,156 @@
+#!/bin/bash
+# ward intel intake of hostile values (issue 17): bytes that are not UTF-8
+# are quarantined and kept escaped, never stored as text (subject --json
+# stays JSON, the HTML package renders); every reason a time is
+# quarantined is listed. Synthetic, obviously fake people only.
+set -euo pipefail
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+cd "$T"
+/usr/bin/python3 - <<'PY'
+import json, os, subprocess, sys
+sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
+from wardtest import *
+
+NOW = "2026-11-23T12:00:00Z"
+def intel(*args, rc=None):
+    return ward("intel", args[0], "--data", "d", "--now", NOW, *args[1:], check_rc=rc)
+def out(p): return p.stdout.decode()
+
+# ---- item 5: invalid UTF-8 in any field --------------------------------
+open("bad.csv", "wb").write(
+    b"ref,name,dob,email,address,postcode,occupation,ip,ip_time,ip_zone\n"
+    b"R\xff1,Testy McFake\xff\xfe,1980-01-02,fake1@example.invalid,1 Fake St\xc3,"
+    b"ZZ1 1ZZ,teacher\xe9,192.0.2.1,2026-01-01T10:00:00,UTC\n")
+p = intel("ingest", "--source", "utf", "bad.csv", rc=0)
+err = p.stderr.decode()
+expect("bad.csv:2: name: invalid UTF-8" in err, err)
+expect("bad.csv:2: address: invalid UTF-8" in err, err)
+expect("4 quarantined" in out(p), out(p))   # ref, name, address, occupation
+intel("update", rc=0)
+q = out(intel("quarantine", rc=0))
+expect("'Testy McFake\\xff\\xfe'" in q and "'1 Fake St\\xc3'" in q, q)
+s = json.loads(intel("subject", "S000001", "--json", rc=0).stdout)   # valid JSON
+vals = {v["field"]: v for v in s["referrals"][0]["values"]}
+expect(vals["name"]["raw"] == "Testy McFake\\xff\\xfe", vals["name"])
+expect(vals["name"]["status"] == "quarantined" and vals["name"]["normalised"] is None, vals)
+expect(s["referrals"][0]["ref"] == "R\\xff1", s["referrals"][0])
+json.loads(intel("package", "1", "--format", "json", rc=0).stdout)
+h = intel("package", "1", "--format", "html", rc=0).stdout
+h.decode("utf-8")                                                   # strict
+expect(b"Testy McFake\\xff\\xfe" in h, h[:200])
+json.loads(intel("subjects", "--json", rc=0).stdout.splitlines()[0])
+# text given on the command line is stored too: refused, named
+p = intel("override", "S000001", "--band", "high", "--reason", b"why\xff".decode("utf-8", "surrogateescape"), rc=2)
+expect(b"--reason is not valid UTF-8" in p.stderr, p.stderr)
+# ---- item 4: 12-hour times whatever the other columns; every reason -----
+open("times.csv", "w").write(
+    "ref,name,email,ip,ip_time,ip_zone,incident_time\n"
+    "T1,Fakey Timeson,t1@example.invalid,192.0.2.7,2026-03-03 9:30:00,UTC,2026-03-03T9:30Z\n"
+    "T2,Fakey Timeson,t2@example.invalid,192.0.2.8,03/04/26 3:15,,\n")
+p = intel("ingest", "--source", "times", "times.csv", rc=0)
+err = p.stderr.decode()
+expect("times.csv:2: ip_time: 12-hour time without AM/PM" in err, err)
+expect("times.csv:2: incident_time: 12-hour time without AM/PM" in err, err)
+expect("times.csv:3: ip_time: year not written in full; day and month could be either way"
+       " round; 12-hour time without AM/PM; time without a zone" in err, err)
+q = out(intel("quarantine", rc=0))
+expect("'03/04/26 3:15': year not written in full; day and month" in q, q)
+# ---- item 8: urgency on an unverified identity ----------------------------
+NOTICE = "identity unverified: verify before any action against a person"
+open("ip.csv", "w").write("ref,ip,ip_time\nU1,192.0.2.55,2026-03-01T10:00:00Z\n")
+intel("ingest", "--source", "iponly", "ip.csv", rc=0)
+intel("update", rc=0)
+sid = [s for s in jsonl(intel("subjects", "--json", rc=0).stdout) if s["grade"] == "D"][0]["subject"]
+intel("factor", sid, "imminent_risk", "--source", "caller", "--status", "assumption", rc=0)
+intel("update", rc=0)
+pk = [p for p in jsonl(intel("packages", "--json", rc=0).stdout) if p["subject"] == sid][0]
+expect(pk["band"] == "Very High" and pk["identity_unverified"] is True, pk)   # speed kept
+expect(NOTICE in out(intel("packages", rc=0)), "packages list says it")
+pj = json.loads(intel("package", str(pk["package"]), "--format", "json", rc=0).stdout)
+expect(pj["notice"] == NOTICE and pj["checklist"][0].startswith("Verify the identity"), pj)
+h = intel("package", str(pk["package"]), "--format", "html", rc=0).stdout.decode()
+expect(NOTICE in h and h.index("Verify the identity") < h.index("Safeguard"), h[:400])
+k = json.loads(intel("kpi", "--json", rc=0).stdout)
+expect(k["very_high_unverified"] == {"packages": 1, "open": 1}, k)
+expect("Very High on an unverified identity (grade D/E): 1 packages, 1 open"
+       in out(intel("kpi", rc=0)), "kpi text")
+first = json.loads(intel("package", "1", "--format", "json", rc=0).stdout)   # grade C
+expect(first["identity_unverified"] is False and "notice" not in first, first)
+# ---- item 1 (intake): payment cards, never stored in full -----------------
+PAN = "4539148803436467"   # a Luhn-valid test number, no real card
+open("cards.csv", "w").write(
+    "ref,name,address,card\n"
+    "K1,Cardy Fakeperson,1 Nowhere Lane,4539 1488 0343 6467\n"
+    "K2,Cardy Fakeperson,1 Nowhere Lane,4539148803436468\n"
+    "K3,Cardy Fakeperson,1 Nowhere Lane,12ab\n")
+p = intel("ingest", "--source", "cards", "cards.csv", rc=0)
+err = p.stderr.decode()
+expect("cards.csv:3: card: card number fails its Luhn check digit" in err, err)
+expect("cards.csv:4: card: not a card number" in err, err)
+intel("update", rc=0)
+everything = b""
+for s in jsonl(intel("subjects", "--json", rc=0).stdout):
+    everything += intel("subject", s["subject"], "--json", rc=0).stdout
+vals = []
+for line in everything.decode().split("\n"):
+    if line.strip():
+        for r in json.loads(line)["referrals"]:
+            vals += [v for v in r["values"] if v["field"] in ("card", "card_bin")]
+ok = [v for v in vals if v["field"] == "card" and v["status"] == "ok"]
+expect(len(ok) == 1 and ok[0]["raw"] == "453914******6467"
+       and ok[0]["normalised"].startswith("hmac-sha256:"), vals)
+expect(any(v["field"] == "card_bin" and v["raw"] == "453914" for v in vals), vals)
+q = out(intel("quarantine", rc=0))
+expect("card '453914******6468': card number fails its Luhn check digit" in q, q)
+qid = [l.split()[0] for l in q.splitlines() if "453914******6468" in l][0]
+p = intel("clarify", qid, PAN, "--reason", "typo", rc=2)
+expect(b"card number" in p.stderr, p.stderr)
+dump = b"".join(intel(*a, rc=None).stdout for a in (("quarantine",), ("packages", "--json"),
+                                                   ("kpi", "--json"), ("report",)))
+expect(PAN.encode() not in everything + dump and b"4539 1488" not in everything + dump,
+       "full card number shown")
+if os.path.exists("d/intel.db"):
+    expect(PAN.encode() not in open("d/intel.db", "rb").read(), "full card number stored")
+# a card seen with many different names: possibly stolen or shared, and it
+# links no one (shared_names 3: four names raise it, three do not)
+rows = "".join(f"Z{i},{n} Fakename,z{i}@example.invalid,{c}\n" for i, (n, c) in enumerate(
+    [("Anna", "5555555555554444"), ("Bert", "5555 5555 5555 4444"), ("Cara", "5555555555554444"),
+     ("Dave", "5555555555554444"), ("Anna", "5555555555554444"),
+     ("Eve", "4111111111111111"), ("Finn", "4111111111111111"), ("Gus", "4111111111111111")]))
+open("stolen.csv", "w").write("ref,name,email,card\n" + rows)
+before = len(subjects_all := jsonl(intel("subjects", "--json", rc=0).stdout))
+intel("ingest", "--source", "stolen", "stolen.csv", rc=0)
+intel("update", rc=None)
+a = out(intel("alerts", rc=None))
+expect("card 555555******4444 appears with 4 different names (records" in a
+       and "possibly stolen or shared; it links no one" in a, a)
+expect("411111******1111" not in a and "5555555555554444" not in a, a)
+expect(len(jsonl(intel("subjects", "--json", rc=0).stdout)) == before + 8, "a card linked people")
+# card + name + billing address: one person; card + name alone, or the
+# card under another name, links no one
+open("billing.csv", "w").write(
+    "ref,name,email,address,card\n"
+    "J1,Jo Cardholder,j1@example.invalid,1 Nowhere Lane,4000056655665556\n"
+    "J2,\"CARDHOLDER, Jo\",j2@example.invalid,1 nowhere lane,4000 0566 5566 5556\n"
+    "J3,Jo Cardholder,j3@example.invalid,9 Elsewhere Road,4000056655665556\n"
+    "J4,Kim Cardholder,j4@example.invalid,1 Nowhere Lane,4000056655665556\n")
+old = {s["subject"] for s in jsonl(intel("subjects", "--json", rc=0).stdout)}
+intel("ingest", "--source", "billing", "billing.csv", rc=0)
+intel("update", rc=None)
+new = [s for s in jsonl(intel("subjects", "--json", rc=0).stdout) if s["subject"] not in old]
+expect(sorted(s["referrals"] for s in new) == [1, 1, 2], new)   # J1+J2, J3, J4
+# a subject identified by a card alone: grade E, never actioned
+open("cardonly.csv", "w").write("ref,card\nCO1,6011000990139424\n")
+old = {s["subject"] for s in jsonl(intel("subjects", "--json", rc=0).stdout)}
+intel("ingest", "--source", "cardonly", "cardonly.csv", rc=0)
+intel("update", rc=None)
+co = [s for s in jsonl(intel("subjects", "--json", rc=0).stdout) if s["subject"] not in old]
+expect(len(co) == 1 and co[0]["grade"] == "E", co)
+pk = str(co[0]["package"])
+intel("state", pk, "disseminated", rc=0)
+p = intel("state", pk, "actioned", rc=2)
+expect(b"identified by a payment card alone" in p.stderr, p.stderr)
+intel("outcome", pk, "charge", rc=2)
+intel("outcome", pk, "safeguarded", rc=0)
+print("ok")
+PY
