@@ -106,14 +106,6 @@ int ward_name_is_plain(const char *in, size_t n)
     return 1;
 }
 
-int ward_utf8_valid(const char *in, size_t n)
-{
-    for (size_t i = 0, k; i < n; i += k)
-        if (!(k = utf8_seq((const unsigned char *)in + i, n - i)))
-            return 0;
-    return 1;
-}
-
 int ward_escape_name(ward_strbuf *b, const char *in, size_t n)
 {
     const unsigned char *p = (const unsigned char *)in;

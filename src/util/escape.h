@@ -44,8 +44,6 @@ int ward_csv_field(ward_strbuf *b, const char *s, size_t n);
 size_t ward_csv_unguard(const char *s, size_t n);
 /* The inverse of ward_escape_name. */
 int ward_unescape_name(ward_strbuf *b, const char *in, size_t n);
-/* Whether n bytes are valid UTF-8 (control characters allowed). */
-int ward_utf8_valid(const char *in, size_t n);
 /* Whether n bytes are valid UTF-8 with no control characters. */
 int ward_name_is_plain(const char *in, size_t n);
 
