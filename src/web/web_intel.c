@@ -560,6 +560,8 @@ void web_subject(web_page *w)
         retention(w, in, sid);
         retain_form(w, sid);
         identifiers(w, p);
+        html_f(&w->out, "<p><a href=\"/graph/%s\">Links to other subjects</a> (identifiers "
+                        "and material shared, with the evidence on each link)</p>", sid);
         evidence(w, p);
         history(w, in, sid);
         page_end(w, 200);
