@@ -4,9 +4,11 @@
 #    national list), 2. scan a sample evidence folder made from other
 #    bundled images, 3. print the examiner's summary, 4. triage a synthetic
 #    referral list into prioritised packages and print the triage report,
+#    3b. group the scan's new images for grading (nobody looks yet),
 #    4b. register exhibits, scan one with --exhibit, forecast the queue,
+#    4c. link analysis over the triaged referrals,
 # 5. run the match service: a platform's upload is matched, a reviewer
-#    confirms it and the report is produced.
+#    confirms it and the report is produced, 6. ward doctor.
 set -eu
 WARD=$(realpath "${1:-build/ward}")
 cd "$(dirname "$0")/.."
@@ -49,11 +51,19 @@ echo "Reports written (then removed with the demo folder):"
 ls "$WORK/report" | sed 's/^/    /'
 echo "Exit status $rc (1: known or near material was found)."
 echo
+echo "== 3b. grade once: the new images grouped before anyone looks (ward grade list)"
+$WARD grade list --scan "$WORK/report" | head -n 12
+echo "(ward grade --scan REPORT serves the keyboard-first grading page on loopback)"
+echo
 echo "== 4. intelligence triage"
 scripts/demo_intel.sh "$WORK/data" "$WARD"
 echo
 echo "== 4b. exhibits and the examination queue"
 scripts/demo_exhibit.sh "$WORK/data" "$WARD" "$EV"
+echo
+echo "== 4c. link analysis: who is connected to whom, on what evidence"
+$WARD graph summary
+$WARD graph components --top 3
 echo
 echo "== 5. the match service: upload -> match -> human review -> report"
 PLATFORM=$($WARD apikey add --name demo-platform --scopes match 2>/dev/null)
@@ -90,3 +100,6 @@ print(f"  uploader {r['reported_person']['id']}, IP {r['ip_capture_events'][0]['
       f"viewed by a person: {f['viewed_by_person']}")
 PY
 $WARD audit verify
+echo
+echo "== 6. ward doctor: is this data directory healthy?"
+$WARD doctor || true
