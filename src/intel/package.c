@@ -514,6 +514,20 @@ static yajl_val jarr(yajl_val obj, const char *key)
     return yajl_tree_get(obj, path, yajl_t_array);
 }
 
+/* One table row per element of arr, a cell per key, each escaped. */
+static void html_rows(FILE *out, yajl_val arr, const char *const *keys, int nkeys)
+{
+    for (size_t i = 0; arr && i < arr->u.array.len; i++) {
+        fputs("<tr>", out);
+        for (int k = 0; k < nkeys; k++) {
+            fputs("<td>", out);
+            html_text(out, jtext(arr->u.array.values[i], keys[k]));
+            fputs("</td>", out);
+        }
+        fputs("</tr>\n", out);
+    }
+}
+
 static void html_row(FILE *out, const char *k, const char *v)
 {
     fputs("<tr><th>", out);
@@ -619,32 +633,18 @@ static void html(FILE *out, yajl_val p)
         }
         fputs("</table>\n", out);
     }
+    static const char *const ek[] = {"hash", "list", "category", "series"};
     fputs("<h2>Evidence references</h2><table><tr><th>hash</th><th>list</th><th>category</th>"
           "<th>series</th></tr>\n", out);
-    yajl_val es = jarr(p, "evidence");
-    for (size_t i = 0; es && i < es->u.array.len; i++) {
-        static const char *const ek[] = {"hash", "list", "category", "series"};
-        fputs("<tr>", out);
-        for (int k = 0; k < 4; k++) {
-            fputs("<td>", out);
-            html_text(out, jtext(es->u.array.values[i], ek[k]));
-            fputs("</td>", out);
-        }
-        fputs("</tr>\n", out);
-    }
+    html_rows(out, jarr(p, "evidence"), ek, 4);
+    static const char *const xk[] = {"ref", "kind", "status", "needs_grading", "last_scan"};
+    fputs("</table>\n<h2>Exhibits</h2><table><tr><th>exhibit</th><th>kind</th><th>status</th>"
+          "<th>needs grading</th><th>last scan</th></tr>\n", out);
+    html_rows(out, jarr(p, "exhibits"), xk, 5);
+    static const char *const lk[] = {"at", "state", "by", "note"};
     fputs("</table>\n<h2>Lifecycle</h2><table><tr><th>when</th><th>state</th><th>by</th>"
           "<th>note</th></tr>\n", out);
-    yajl_val ls = jarr(p, "lifecycle");
-    for (size_t i = 0; ls && i < ls->u.array.len; i++) {
-        static const char *const lk[] = {"at", "state", "by", "note"};
-        fputs("<tr>", out);
-        for (int k = 0; k < 4; k++) {
-            fputs("<td>", out);
-            html_text(out, jtext(ls->u.array.values[i], lk[k]));
-            fputs("</td>", out);
-        }
-        fputs("</tr>\n", out);
-    }
+    html_rows(out, jarr(p, "lifecycle"), lk, 4);
     fputs("</table>\n</body></html>\n", out);
 }
 

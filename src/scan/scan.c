@@ -646,7 +646,13 @@ static ward_status write_checkpoint(scan *s)
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
     if (!f) return WARD_EIO;
-    fprintf(f, "{\"items\":%" PRIu64 ",\"files_bytes\":%ld,\"notices_bytes\":%ld}\n", s->emitted,
+    /* A resumed scan passes the items it skips through the same ordered
+     * queue: until it has emitted past its resume point, the outputs still
+     * end where the checkpoint it resumed from said, so that checkpoint's
+     * count stands. (Writing s->emitted here, 0 at first, made the next
+     * --resume scan everything again after the kept records: duplicates.) */
+    uint64_t items = s->emitted > s->resume_seq ? s->emitted : s->resume_seq;
+    fprintf(f, "{\"items\":%" PRIu64 ",\"files_bytes\":%ld,\"notices_bytes\":%ld}\n", items,
             ftell(s->files), ftell(s->notices));
     int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
     fclose(f);

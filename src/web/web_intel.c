@@ -639,6 +639,28 @@ static void package_action(web_page *w, ward_intel *in, long long id, const char
     page_redirect(w, to);
 }
 
+/* The subject's exhibits as the package lists them, each linking to its
+ * page (which applies the exhibit's own compartment). */
+static void package_exhibits(web_page *w, yajl_val p)
+{
+    yajl_val x = jarr(p, "exhibits");
+    if (!x || !x->u.array.len)
+        return;
+    html_f(&w->out, "<h2>Exhibits</h2><table><tr><th>Exhibit</th><th>Kind</th><th>Status</th>"
+                    "<th>Needs grading</th><th>Last scan</th></tr>");
+    for (size_t i = 0; i < x->u.array.len; i++) {
+        yajl_val e = x->u.array.values[i];
+        ward_strbuf u = {0};
+        web_url_escape(&u, web_jstr(e, "ref"));
+        html_f(&w->out, "<tr><td><a href=\"/exhibit/%s\">%s</a></td><td>%s</td><td>%s</td>"
+                        "<td>%s</td><td>%s</td></tr>", u.s ? u.s : "", web_jstr(e, "ref"),
+               web_jstr(e, "kind"), web_jstr(e, "status"), web_jstr(e, "needs_grading"),
+               web_jstr(e, "last_scan"));
+        ward_strbuf_free(&u);
+    }
+    html_f(&w->out, "</table>");
+}
+
 static void package_view(web_page *w, ward_intel *in, yajl_val p, long long id)
 {
     char obj[32], title[64];
@@ -669,6 +691,7 @@ static void package_view(web_page *w, ward_intel *in, yajl_val p, long long id)
                web_jstr(e, "state"), web_jstr(e, "by"), web_jstr(e, "note"));
     }
     html_f(&w->out, "</table>");
+    package_exhibits(w, p);
     factors(w, p);
     identifiers(w, p);
     page_end(w, 200);

@@ -124,6 +124,10 @@ pkg = next(p for p in jsonl(ward("intel", "packages", "--data", "d", "--json", c
 pj = json.loads(out(ward("intel", "package", str(pkg["package"]), "--data", "d", check_rc=0)))
 expect([(x["ref"], x["status"], x["needs_grading"]) for x in pj["exhibits"]] ==
        [("E-VH", "triaged", "yes")], f"the package shows the exhibit: {pj.get('exhibits')}")
+ph = out(ward("intel", "package", str(pkg["package"]), "--format", "html", "--data", "d",
+              check_rc=0))
+expect(re.search(r"<h2>Exhibits</h2>.*<td>E-VH</td>.*<td>triaged</td><td>yes</td>", ph, re.S),
+       "the printable package lists the exhibit")
 
 # ---- status, movement, continuity chain ----
 ex("status", "E-VH", "acquired", rc=2)                          # never backwards

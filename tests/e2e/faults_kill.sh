@@ -77,11 +77,22 @@ def resumable(out):
     return os.path.exists(fp) and os.path.getsize(fp) > 0
 
 # Killed at a random point, resumed and killed again, three times.
+def checkpoint_items(out):
+    cp = os.path.join(out, "checkpoint.json")
+    return json.load(open(cp))["items"] if os.path.exists(cp) else None
+
 kills = 0
 for round in range(3):
     after = rng.uniform(0.01, t_ref)
     extra = ["--resume"] if resumable("k") else []
+    before = checkpoint_items("k") if extra else None
     kills += run_killed([*scan, "--out", "k", *extra, "ev"], after)
+    # a resumed scan's checkpoint never counts fewer items than the one it
+    # resumed from (it once wrote 0 before passing its resume point, and
+    # the next --resume scanned everything again after the kept records)
+    after_items = checkpoint_items("k")
+    expect(before is None or (after_items is not None and after_items >= before),
+           f"round {round}: checkpoint went from {before} to {after_items} items")
 if not resumable("k"):
     p = ward(*scan, "--out", "k", "--resume", "ev", check_rc=3)
     expect(b"without --resume" in p.stderr, f"killed at once: resume says what to do {p.stderr!r}")
