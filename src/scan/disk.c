@@ -128,6 +128,12 @@ static TSK_IMG_TYPE_ENUM plausible(const char *path, const char **fmt)
         return TSK_IMG_TYPE_EWF_EWF;
     if (!v) /* raw: under 64 KiB no file system worth the probe */
         return st.st_size < 64 * 1024 ? TSK_IMG_TYPE_UNSUPP : TSK_IMG_TYPE_RAW;
+    /* a differencing VHD names its parent, which TSK cannot follow (and
+     * leaks on): qemu-img's look at it says which file it needs */
+    if (strcmp(v, "VHD") == 0 && src_vhd_differencing(head, n)) {
+        *fmt = v;
+        return TSK_IMG_TYPE_UNSUPP;
+    }
     TSK_IMG_TYPE_ENUM t = strcmp(v, "VMDK") == 0  ? TSK_IMG_TYPE_VMDK_VMDK
                           : strcmp(v, "VHD") == 0 ? TSK_IMG_TYPE_VHD_VHD
                                                   : TSK_IMG_TYPE_UNSUPP;

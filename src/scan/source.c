@@ -44,10 +44,33 @@ ward_container_type ward_container_sniff(const uint8_t *b, size_t n)
     return WARD_CONTAINER_NONE;
 }
 
+/* A VHD footer: the cookie "conectix" and, at offset 64, the one's
+ * complement of the sum of the footer's other bytes (Microsoft's VHD
+ * specification). The cookie alone is eight printable bytes that a tar
+ * member's name can begin with; taken for a VHD, such a tar went to
+ * libvhdi, which refused it, and TSK leaked its handle. */
+static int vhd_footer_valid(const uint8_t *b, size_t n)
+{
+    if (n < 512 || memcmp(b, "conectix", 8) != 0)
+        return 0;
+    uint32_t sum = 0;
+    for (size_t i = 0; i < 512; i++)
+        if (i < 64 || i >= 68)
+            sum += b[i];
+    uint32_t stored = (uint32_t)b[64] << 24 | (uint32_t)b[65] << 16 | (uint32_t)b[66] << 8 | b[67];
+    return stored == ~sum;
+}
+
+int src_vhd_differencing(const uint8_t *b, size_t n)
+{
+    /* disk type, big-endian at offset 60: 2 fixed, 3 dynamic, 4 differencing */
+    return vhd_footer_valid(b, n) && b[60] == 0 && b[61] == 0 && b[62] == 0 && b[63] == 4;
+}
+
 const char *src_vdisk_format(const uint8_t *b, size_t n)
 {
     if (n >= 4 && memcmp(b, "KDMV", 4) == 0) return "VMDK";           /* sparse extent */
-    if (n >= 8 && memcmp(b, "conectix", 8) == 0) return "VHD";        /* dynamic: footer copy first */
+    if (vhd_footer_valid(b, n)) return "VHD";                         /* dynamic: footer copy first */
     if (n >= 8 && memcmp(b, "vhdxfile", 8) == 0) return "VHDX";
     if (n >= 8 && memcmp(b, "QFI\xfb\x00\x00\x00", 7) == 0) return b[7] == 1 ? "QCOW1" : "QCOW";
     if (n >= 68 && memcmp(b + 64, "\x7f\x10\xda\xbe", 4) == 0) return "VDI";

@@ -49,8 +49,11 @@ void src_archive_fd(src_ctx *s, int fd, uint64_t compressed, const char *path, i
  * readable in it is a notice, not a quiet "not a disk image". */
 int src_disk_image(src_ctx *s, const char *open_path, const char *path, int depth, int claimed);
 
-/* "VMDK", "VHD", "VHDX", "QCOW", "QCOW1", "VDI" from a file's first bytes, or NULL. */
+/* "VMDK", "VHD", "VHDX", "QCOW", "QCOW1", "VDI" from a file's first bytes
+ * (a VHD needs its whole 512-byte footer copy, checksum valid), or NULL. */
 const char *src_vdisk_format(const uint8_t *b, size_t n);
+/* 1 when b (n >= 512) is a valid footer of a differencing VHD, one that needs its parent */
+int src_vhd_differencing(const uint8_t *b, size_t n);
 /* Whether a member whose first n bytes are `b` (of `size` bytes in all, 0
  * when not known yet) is a disk image to walk: E01, a virtual disk, or a
  * boot sector, partition table or superblock where one would be. */

@@ -1,4 +1,5 @@
 #!/bin/bash
+# ward-test: no-store (not run again on PostgreSQL)
 # ward hash as a user meets it: help, exit codes, errors named per file,
 # standard input, deterministic order, symlinks, sniffing, limits, formats.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/bin/bash
+# ward-test: no-store (not run again on PostgreSQL)
 # ward hash digests agree with md5sum, sha1sum and sha256sum on a tree with
 # empty files, a 3 GiB sparse file and names with spaces, newlines, a
 # backslash and invalid UTF-8 (escaped in ward's output, reversible).

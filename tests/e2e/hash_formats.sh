@@ -1,4 +1,5 @@
 #!/bin/bash
+# ward-test: no-store (not run again on PostgreSQL)
 # One benign photo written in every format ward decodes (by PIL and heif-enc)
 # must PDQ-hash close to the original; EXIF orientation is ignored by default
 # (the rotated pixels hash like the rotation) and applied with --exif-orient.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# ward-test: no-store (not run again on PostgreSQL)
 # The fast path cuts the chroma AC scans out of progressive JPEGs before
 # libjpeg reads them. jpegtran converts baseline <-> progressive losslessly
 # (same DCT coefficients), so the PDQ must be identical either way; damaged

@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 
 WARD = os.environ.get("WARD_BIN", "build/ward")
@@ -31,7 +32,11 @@ def unescape(s):
 
 
 def ward(*args, stdin=None, check_rc=None):
+    t0 = time.monotonic()
     p = subprocess.run([WARD, *args], input=stdin, capture_output=True)
+    if os.environ.get("WARD_TEST_TIMES"):  # where a slow test spends its time
+        print(f"time {time.monotonic() - t0:7.3f}s ward {' '.join(map(str, args))[:120]}",
+              file=sys.stderr)
     if check_rc is not None and p.returncode != check_rc:
         sys.exit(f"FAIL: ward {' '.join(args)}: exit {p.returncode}, expected {check_rc}\n"
                  f"stderr: {p.stderr.decode(errors='replace')}")

@@ -1,3 +1,4 @@
+/* ward-test: no-store (not run again on PostgreSQL) */
 /* Link analysis on a synthetic network built through graph.h: planted
  * communities and a hub are recovered; identifiers the resolver refuses
  * (CGNAT, shared mailboxes, the frequency cap, IP events far apart) link

@@ -1,3 +1,4 @@
+/* ward-test: no-store (not run again on PostgreSQL) */
 /* Referral value normalisation: ambiguous dates and times are quarantined,
  * never guessed; identifiers normalise without losing what they say. */
 #include "testutil.h"

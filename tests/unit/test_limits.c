@@ -1,3 +1,4 @@
+/* ward-test: no-store (not run again on PostgreSQL) */
 /*
  * Resource limits that no CLI option reaches, so the e2e tests cannot hit
  * them at their defaults (4 GiB, 1 GiB): the largest archive member read

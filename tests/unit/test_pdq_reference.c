@@ -1,3 +1,4 @@
+/* ward-test: no-store (not run again on PostgreSQL) */
 /*
  * End to end against the reference command-line hasher: every file it could
  * read must hash within 16 bits of what it printed, with the median distance

@@ -1,3 +1,4 @@
+/* ward-test: no-store (not run again on PostgreSQL) */
 /*
  * The vectorised blur (src/hash/pdq_blur.c) must give the portable code's
  * 64x64 samples bit for bit at every level this CPU has: on planes of odd

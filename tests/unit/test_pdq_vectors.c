@@ -1,3 +1,4 @@
+/* ward-test: no-store (not run again on PostgreSQL) */
 /*
  * PDQ must reproduce Meta's reference bit for bit on the reference's own
  * decoded pixel buffers: hash, quality and all 8 dihedral hashes.

@@ -1,3 +1,4 @@
+/* ward-test: no-store (not run again on PostgreSQL) */
 /*
  * Evidence sources: nested archives, zip bomb, bare gzip, depth limit, and
  * disk images (FAT via mtools, ext4 via mkfs.ext4 -d and debugfs) with a
@@ -199,9 +200,32 @@ static void test_streamed_disk_image_in_zip(void **state)
     sh("test -z \"$(ls -A %s)\"", spool);
 }
 
+/* A VHD is known by its footer, cookie and checksum both: a tar whose first
+ * member's name begins "conectix" was taken for one (and handed to TSK,
+ * which leaked; found by fuzz_container). */
+static void test_vhd_needs_footer_checksum(void **state)
+{
+    (void)state;
+    uint8_t f[512] = {0};
+    memcpy(f, "conectix", 8);
+    assert_int_not_equal(ward_container_sniff(f, sizeof f), WARD_CONTAINER_VDISK);
+    f[63] = 3; /* dynamic */
+    uint32_t sum = 0;
+    for (size_t i = 0; i < sizeof f; i++)
+        sum += f[i];
+    sum = ~sum;
+    f[64] = (uint8_t)(sum >> 24), f[65] = (uint8_t)(sum >> 16);
+    f[66] = (uint8_t)(sum >> 8), f[67] = (uint8_t)sum;
+    assert_int_equal(ward_container_sniff(f, sizeof f), WARD_CONTAINER_VDISK);
+    assert_int_not_equal(ward_container_sniff(f, 511), WARD_CONTAINER_VDISK);
+    f[100] ^= 1;
+    assert_int_not_equal(ward_container_sniff(f, sizeof f), WARD_CONTAINER_VDISK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_vhd_needs_footer_checksum),
         cmocka_unit_test(test_nested_archives),
         cmocka_unit_test(test_zip_bomb_and_gzip),
         cmocka_unit_test(test_fat_image_with_deleted_file),

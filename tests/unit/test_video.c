@@ -1,3 +1,4 @@
+/* ward-test: no-store (not run again on PostgreSQL) */
 /*
  * Video hashing (vPDQ) end to end on videos made here with ffmpeg from the
  * bundled benign photos (tests/data/pdq/images) and lavfi's test pattern:
