@@ -21,71 +21,75 @@
 
 #define INCIDENT_TYPE "Child Pornography (possession, manufacture, and distribution)"
 
-/* A string or number member as text (a port may come as either). */
-static const char *txt(yajl_val obj, const char *key, char buf[48])
-{
-    yajl_val v = jv_get(obj, key);
-    if (v && YAJL_IS_STRING(v))
-        return YAJL_GET_STRING(v);
-    if (v && YAJL_IS_NUMBER(v)) {
-        snprintf(buf, 48, "%s", YAJL_GET_NUMBER(v));
-        return buf;
-    }
-    return NULL;
-}
-
-static const char *event_name(const char *e)
+static const char *event_name(tl_str e)
 {
     static const char *const names[][2] = {{"login", "Login"}, {"registration", "Registration"},
                                            {"purchase", "Purchase"}, {"upload", "Upload"},
                                            {"other", "Other"}, {"unknown", "Unknown"}};
-    for (size_t i = 0; e && i < sizeof names / sizeof names[0]; i++)
-        if (!strcasecmp(e, names[i][0]))
+    for (size_t i = 0; e.s && i < sizeof names / sizeof names[0]; i++)
+        if (strlen(e.s) == e.n && !strcasecmp(e.s, names[i][0]))
             return names[i][1];
-    return e ? "Other" : NULL;
+    return e.s ? "Other" : NULL;
 }
 
-static int is_port(const char *p)
+static int is_port(tl_str p)
 {
-    if (!p || !*p || strlen(p) > 5)
+    if (!p.s || !p.n || p.n > 5)
         return 0;
-    for (const char *c = p; *c; c++)
-        if (*c < '0' || *c > '9')
+    for (size_t i = 0; i < p.n; i++)
+        if (p.s[i] < '0' || p.s[i] > '9')
             return 0;
-    return atol(p) <= 65535;
+    return atol(p.s) <= 65535;
 }
 
-/* One <ipCaptureEvent>; what did not fit its types goes to `orig`. */
-static void ip_event(tl_xml *x, yajl_val ev, size_t i, ward_strbuf *orig)
+/* A time in ISO 8601 with a zone, when the whole value is one. */
+static int iso(tl_str t, char out[40])
 {
-    char b1[48], b2[48], b3[48], iso[40];
-    const char *ip = txt(ev, "ip", b1), *port = txt(ev, "port", b2), *t = txt(ev, "time", b3);
-    const char *name = event_name(jv_str(ev, "event"));
-    if (!ip || !*ip)
+    return t.s && strlen(t.s) == t.n && tl_iso_time(t.s, out);
+}
+
+/* Append a value as the platform sent it (bytes, NUL included: the
+ * element it ends up in escapes what XML cannot hold). */
+static void add_value(ward_strbuf *b, const char *label, tl_str v)
+{
+    if (!v.s)
+        return;
+    ward_strbuf_addf(b, "%s", label);
+    ward_strbuf_add(b, v.s, v.n);
+}
+
+/* One <ipCaptureEvent> of ip_capture_events[i]; what did not fit its types
+ * goes to `orig`. */
+static void ip_event(tl_xml *x, size_t i, ward_strbuf *orig)
+{
+    const char *base = "/ip_capture_events";
+    tl_str ip = tl_at(x, "%s/%zu/ip", base, i), port = tl_at(x, "%s/%zu/port", base, i);
+    tl_str t = tl_at(x, "%s/%zu/time", base, i), ev = tl_at(x, "%s/%zu/event", base, i);
+    const char *name = event_name(ev);
+    char when[40];
+    if (!ip.s || !ip.n)
         return;
     tl_open(x, "ipCaptureEvent");
-    tl_elem(x, "ipAddress", ip, "an IP capture event's address");
+    tl_elem_s(x, "ipAddress", ip, "an IP capture event's address");
     tl_elem(x, "eventName", name, NULL);
-    int zoned = tl_iso_time(t, iso);
+    int zoned = iso(t, when);
     if (zoned)
-        tl_elem(x, "dateTime", iso, NULL);
-    tl_elem(x, "port", is_port(port) ? port : NULL, NULL);
+        tl_elem(x, "dateTime", when, NULL);
+    if (is_port(port))
+        tl_elem_s(x, "port", port, NULL);
     tl_close(x, "ipCaptureEvent");
-    if (t || (port && !is_port(port)) || (jv_str(ev, "event") && strcmp(name, "Other") == 0))
-        ward_strbuf_addf(orig, "%sIP capture event %zu as the platform logged it: ip %s",
-                         orig->len ? "; " : "", i + 1, ip);
-    if (t)
-        ward_strbuf_addf(orig, ", time %s", t);
-    if (port)
-        ward_strbuf_addf(orig, ", port %s", port);
-    if (jv_str(ev, "event"))
-        ward_strbuf_addf(orig, ", event %s", jv_str(ev, "event"));
-    if (t && !zoned)
+    ward_strbuf_addf(orig, "%sIP capture event %zu as the platform logged it: ",
+                     orig->len ? "; " : "", i + 1);
+    add_value(orig, "ip ", ip);
+    add_value(orig, ", time ", t);
+    add_value(orig, ", port ", port);
+    add_value(orig, ", event ", ev);
+    if (t.s && !zoned)
         tl_notice(x, "IP capture event %zu: time '%s' has no zone or is not a time: left out "
-                     "of dateTime, kept in additionalInfo", i + 1, t);
-    if (port && !is_port(port))
+                     "of dateTime, kept in additionalInfo", i + 1, t.s);
+    if (port.s && !is_port(port))
         tl_notice(x, "IP capture event %zu: port '%s' is not a port number: kept in "
-                     "additionalInfo", i + 1, port);
+                     "additionalInfo", i + 1, port.s);
 }
 
 static void reporting_person(tl_xml *x)
@@ -109,29 +113,29 @@ static void reporting_person(tl_xml *x)
 
 static void person_reported(tl_xml *x, yajl_val rep)
 {
-    yajl_val acc = jv_get(rep, "reported_person"), ips = jv_get(rep, "ip_capture_events");
-    char b1[48], b2[48], b3[48];
-    const char *id = txt(acc, "id", b1), *email = jv_str(acc, "email");
-    const char *screen = txt(acc, "screen_name", b2), *display = txt(acc, "display_name", b3);
+    yajl_val ips = jv_get(rep, "ip_capture_events");
+    tl_str id = tl_at(x, "/reported_person/id"), email = tl_at(x, "/reported_person/email");
+    tl_str screen = tl_at(x, "/reported_person/screen_name");
+    tl_str display = tl_at(x, "/reported_person/display_name");
     size_t nip = YAJL_IS_ARRAY(ips) ? ips->u.array.len : 0;
-    if (!id && !email && !screen && !display && !nip)
+    if (!id.s && !email.s && !screen.s && !display.s && !nip)
         return;
     tl_open(x, "personOrUserReported");
-    if (email) {
+    if (email.s) {
         tl_open(x, "personOrUserReportedPerson");
         tl_open(x, "email");
-        tl_elem(x, "email", email, "the account's email");
+        tl_elem_s(x, "email", email, "the account's email");
         tl_close(x, "email");
         tl_close(x, "personOrUserReportedPerson");
     }
-    tl_elem(x, "espIdentifier", id, "the account id");
-    tl_elem(x, "screenName", screen, "the account's screen name");
-    tl_elem(x, "displayName", display, "the account's display name");
+    tl_elem_s(x, "espIdentifier", id, "the account id");
+    tl_elem_s(x, "screenName", screen, "the account's screen name");
+    tl_elem_s(x, "displayName", display, "the account's display name");
     ward_strbuf orig = {0};
     for (size_t i = 0; i < nip; i++)
-        ip_event(x, ips->u.array.values[i], i, &orig);
+        ip_event(x, i, &orig);
     if (orig.len)
-        tl_elem(x, "additionalInfo", orig.s, "IP capture events");
+        tl_elem_s(x, "additionalInfo", (tl_str){orig.s, orig.len}, "IP capture events");
     ward_strbuf_free(&orig);
     tl_close(x, "personOrUserReported");
 }
@@ -178,26 +182,28 @@ static yajl_val first_file(yajl_val rep)
 
 static void summary(tl_xml *x, yajl_val rep)
 {
-    yajl_val inc = jv_get(rep, "incident");
-    char b[48], iso[40];
-    const char *t = txt(inc, "time", b), *received = jv_str(inc, "received");
+    tl_str t = tl_at(x, "/incident/time");
+    const char *received = jv_str(jv_get(rep, "incident"), "received");
+    char when[40];
     tl_open(x, "incidentSummary");
     tl_elem(x, "incidentType", INCIDENT_TYPE, NULL);
-    int zoned = tl_iso_time(t, iso);
+    int zoned = iso(t, when);
     if (zoned)
-        tl_elem(x, "incidentDateTime", iso, NULL);
+        tl_elem(x, "incidentDateTime", when, NULL);
     ward_strbuf d = {0};
-    if (t)
-        ward_strbuf_addf(&d, "Upload time as the platform logged it: %s. ", t);
-    else
+    if (t.s) {
+        add_value(&d, "Upload time as the platform logged it: ", t);
+        ward_strbuf_addf(&d, ". ");
+    } else {
         ward_strbuf_addf(&d, "The platform gave no upload time. ");
+    }
     ward_strbuf_addf(&d, "Match recorded by ward at %s.", received ? received : "?");
-    tl_elem(x, "incidentDateTimeDescription", d.s, "the upload time");
+    tl_elem_s(x, "incidentDateTimeDescription", (tl_str){d.s, d.len}, "the upload time");
     ward_strbuf_free(&d);
     tl_close(x, "incidentSummary");
-    if (t && !zoned)
+    if (t.s && !zoned)
         tl_notice(x, "the upload time '%s' has no zone or is not a time: left out of "
-                     "incidentDateTime, kept in incidentDateTimeDescription", t);
+                     "incidentDateTime, kept in incidentDateTimeDescription", t.s);
 }
 
 static void report_info(tl_xml *x, yajl_val rep)
@@ -205,15 +211,18 @@ static void report_info(tl_xml *x, yajl_val rep)
     yajl_val f = first_file(rep), ev = jv_get(f, "evidence_sha256");
     yajl_val review = jv_get(rep, "review");
     size_t nev = YAJL_IS_ARRAY(ev) ? ev->u.array.len : 0;
-    char b[48];
-    const char *content = txt(f, "content_id", b);
+    tl_str content = tl_at(x, "/files/0/content_id");
     ward_strbuf s = {0};
     ward_strbuf_addf(&s, "Report %lld of the ward match service, match event %lld, on behalf "
-                         "of %s. Content id %s. Hashes as the platform sent them: ",
-                     jv_int(rep, "report_id", 0), jv_int(rep, "event_id", 0),
+                         "of %s. Content id ", jv_int(rep, "report_id", 0),
+                     jv_int(rep, "event_id", 0),
                      jv_str(jv_get(rep, "reporter"), "organisation")
-                         ? jv_str(jv_get(rep, "reporter"), "organisation") : "the platform",
-                     content ? content : "not given");
+                         ? jv_str(jv_get(rep, "reporter"), "organisation") : "the platform");
+    if (content.s)
+        add_value(&s, "", content);
+    else
+        ward_strbuf_addf(&s, "not given");
+    ward_strbuf_addf(&s, ". Hashes as the platform sent them: ");
     describe_hashes(&s, jv_get(f, "hashes"));
     ward_strbuf_addf(&s, ". Known-list matches: ");
     describe_matches(&s, jv_get(f, "matches"));
@@ -226,12 +235,13 @@ static void report_info(tl_xml *x, yajl_val rep)
     else
         ward_strbuf_addf(&s, " No file uploaded: the platform did not hand the file to ward, "
                              "which holds hashes only.");
-    tl_elem(x, "additionalInfo", s.s, "the report's summary");
+    tl_elem_s(x, "additionalInfo", (tl_str){s.s, s.len}, "the report's summary");
     ward_strbuf_free(&s);
 }
 
 static ward_status finish_xml(tl_xml *x, char **xml, int *notices, ward_error *err)
 {
+    tl_xml_free(x);
     if (x->oom || !ward_strbuf_add(&x->b, "\n", 1)) {
         ward_strbuf_free(&x->b);
         return ward_fail(err, WARD_ENOMEM, "out of memory");
@@ -271,7 +281,7 @@ ward_status tl_report_xml(const ward_tipline_opts *o, const char *json, char **x
     yajl_val rep = parse_report(json, err);
     if (!rep)
         return WARD_EFORMAT;
-    tl_xml x = {.o = o};
+    tl_xml x = {.o = o, .json = json};
     ward_strbuf_addf(&x.b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     tl_open(&x, "report");
     summary(&x, rep);
@@ -296,7 +306,7 @@ ward_status tl_file_xml(const ward_tipline_opts *o, const char *json, const tl_f
         return ward_fail(err, WARD_EFORMAT, "the report does not record whether a person "
                                             "viewed the file: fileViewedByEsp is not assumed");
     }
-    tl_xml x = {.o = o};
+    tl_xml x = {.o = o, .json = json};
     ward_strbuf_addf(&x.b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     tl_open(&x, "fileDetails");
     tl_elem(&x, "reportId", f->ncmec_report, NULL);
@@ -314,10 +324,9 @@ ward_status tl_file_xml(const ward_tipline_opts *o, const char *json, const tl_f
     yajl_val ips = jv_get(rep, "ip_capture_events");
     ward_strbuf orig = {0};
     for (size_t i = 0; YAJL_IS_ARRAY(ips) && i < ips->u.array.len; i++) {
-        yajl_val ev = ips->u.array.values[i];
-        const char *name_ = jv_str(ev, "event");
-        if (name_ && !strcasecmp(name_, "upload")) { /* the file's own upload */
-            ip_event(&x, ev, i, &orig);
+        tl_str ev = tl_at(&x, "/ip_capture_events/%zu/event", i);
+        if (ev.s && !strcmp(event_name(ev), "Upload")) { /* the file's own upload */
+            ip_event(&x, i, &orig);
             break;
         }
     }
@@ -334,10 +343,12 @@ ward_status tl_file_xml(const ward_tipline_opts *o, const char *json, const tl_f
     }
     ward_strbuf info = {0};
     describe_matches(&info, jv_get(file, "matches"));
-    if (orig.len)
-        ward_strbuf_addf(&info, "%s%s", info.len ? ". " : "", orig.s);
+    if (orig.len) {
+        ward_strbuf_addf(&info, "%s", info.len ? ". " : "");
+        ward_strbuf_add(&info, orig.s, orig.len);
+    }
     if (info.len)
-        tl_elem(&x, "additionalInfo", info.s, "the file's matches");
+        tl_elem_s(&x, "additionalInfo", (tl_str){info.s, info.len}, "the file's matches");
     ward_strbuf_free(&info);
     ward_strbuf_free(&orig);
     tl_close(&x, "fileDetails");

@@ -11,9 +11,26 @@
 typedef struct tl_xml {
     ward_strbuf b;
     const ward_tipline_opts *o;
+    const char *json;       /* the report's text, where values are read from */
+    char **pool;            /* values read (tl_at), freed with the document */
+    size_t npool;
     int notices;
     int oom;
 } tl_xml;
+
+/* A value as bytes: a string may hold U+0000, which the JSON tree would
+ * end a C string at (a platform's context is kept byte for byte). */
+typedef struct tl_str {
+    const char *s;          /* NULL: absent or null */
+    size_t n;
+} tl_str;
+
+/* The string or number at a JSON pointer (printf-style) of x->json,
+ * decoded; kept until tl_xml_free. */
+tl_str tl_at(tl_xml *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tl_xml_free(tl_xml *x);
+/* tl_elem for a value read with tl_at. */
+void tl_elem_s(tl_xml *x, const char *name, tl_str v, const char *what);
 
 void tl_open(tl_xml *x, const char *name);
 void tl_close(tl_xml *x, const char *name);

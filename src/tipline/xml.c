@@ -8,10 +8,12 @@
  * escapes (\xNN, as file names are) and a notice names the field.
  */
 #include "tipline/tipline_int.h"
+#include "serve/serve_int.h"
 
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void tl_notice(tl_xml *x, const char *fmt, ...)
@@ -69,10 +71,9 @@ static void text(tl_xml *x, const char *s, size_t n, int attr)
     }
 }
 
-static void escaped(tl_xml *x, const char *s, const char *what, int attr)
+static void escaped_n(tl_xml *x, const char *s, size_t n, const char *what, int attr)
 {
-    size_t n = strlen(s);
-    if (xml_plain(s, n)) {
+    if (xml_plain(s, n) && !memchr(s, 0, n)) {
         text(x, s, n, attr);
         return;
     }
@@ -85,6 +86,11 @@ static void escaped(tl_xml *x, const char *s, const char *what, int attr)
     tl_notice(x, "%s holds characters XML cannot carry: written with \\xNN escapes (%.*s)",
               what ? what : "a field", (int)(e.len > 80 ? 80 : e.len), e.s);
     ward_strbuf_free(&e);
+}
+
+static void escaped(tl_xml *x, const char *s, const char *what, int attr)
+{
+    escaped_n(x, s, strlen(s), what, attr);
 }
 
 void tl_open(tl_xml *x, const char *name)
@@ -107,6 +113,15 @@ void tl_elem(tl_xml *x, const char *name, const char *value, const char *what)
         return;
     tl_open(x, name);
     escaped(x, value, what ? what : name, 0);
+    tl_close(x, name);
+}
+
+void tl_elem_s(tl_xml *x, const char *name, tl_str v, const char *what)
+{
+    if (!v.s)
+        return;
+    tl_open(x, name);
+    escaped_n(x, v.s, v.n, what ? what : name, 0);
     tl_close(x, name);
 }
 
@@ -165,4 +180,105 @@ int tl_iso_time(const char *in, char out[40])
     }
     snprintf(out, 40, "%.10sT%.8s%s%s", in, in + 11, frac, zone);
     return 1;
+}
+
+/* Append the UTF-8 of code point c. */
+static void put_utf8(ward_strbuf *b, unsigned c)
+{
+    char u[4];
+    size_t n;
+    if (c < 0x80) {
+        u[0] = (char)c, n = 1;
+    } else if (c < 0x800) {
+        u[0] = (char)(0xC0 | c >> 6), u[1] = (char)(0x80 | (c & 0x3F)), n = 2;
+    } else if (c < 0x10000) {
+        u[0] = (char)(0xE0 | c >> 12), u[1] = (char)(0x80 | (c >> 6 & 0x3F));
+        u[2] = (char)(0x80 | (c & 0x3F)), n = 3;
+    } else {
+        u[0] = (char)(0xF0 | c >> 18), u[1] = (char)(0x80 | (c >> 12 & 0x3F));
+        u[2] = (char)(0x80 | (c >> 6 & 0x3F)), u[3] = (char)(0x80 | (c & 0x3F)), n = 4;
+    }
+    ward_strbuf_add(b, u, n);
+}
+
+static unsigned hex4(const char *p)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        v = v << 4 | (unsigned)(c >= 'a' ? c - 'a' + 10 : c >= 'A' ? c - 'A' + 10 : c - '0');
+    }
+    return v;
+}
+
+/* A JSON string literal (as yajl wrote it: well formed) decoded to bytes. */
+static void decode_string(ward_strbuf *b, const char *j, size_t n)
+{
+    for (size_t i = 1; i + 1 < n; i++) {
+        if (j[i] != '\\') {
+            ward_strbuf_add(b, j + i, 1);
+            continue;
+        }
+        char c = j[++i];
+        const char *simple = c ? strchr("\"\"\\\\//b\bf\fn\nr\rt\t", c) : NULL;
+        if (c != 'u' && simple) {
+            ward_strbuf_add(b, simple + 1, 1);
+        } else if (c == 'u' && i + 4 < n) {
+            unsigned cp = hex4(j + i + 1);
+            i += 4;
+            if (cp >= 0xD800 && cp < 0xDC00 && i + 6 < n && j[i + 1] == '\\' && j[i + 2] == 'u') {
+                unsigned lo = hex4(j + i + 3);
+                if (lo >= 0xDC00 && lo < 0xE000) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    i += 6;
+                }
+            }
+            put_utf8(b, cp);
+        }
+    }
+}
+
+tl_str tl_at(tl_xml *x, const char *fmt, ...)
+{
+    char ptr[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ptr, sizeof ptr, fmt, ap);
+    va_end(ap);
+    tl_str v = {NULL, 0};
+    char *j = x->json ? jw_text_at(x->json, strlen(x->json), ptr) : NULL;
+    size_t n = j ? strlen(j) : 0;
+    char **grown = j ? realloc(x->pool, (x->npool + 1) * sizeof *x->pool) : NULL;
+    if (!j || !n || !grown || j[0] == '{' || j[0] == '[' || !strcmp(j, "null") ||
+        !strcmp(j, "true") || !strcmp(j, "false")) {
+        if (grown)
+            x->pool = grown;
+        free(j);
+        return v;
+    }
+    x->pool = grown;
+    if (j[0] != '"') { /* a number: its text */
+        x->pool[x->npool++] = j;
+        v.s = j, v.n = n;
+        return v;
+    }
+    ward_strbuf b = {0};
+    decode_string(&b, j, n);
+    free(j);
+    if (!b.s && !(b.s = strdup(""))) {
+        x->oom = 1;
+        return v;
+    }
+    x->pool[x->npool++] = b.s;
+    v.s = b.s, v.n = b.len;
+    return v;
+}
+
+void tl_xml_free(tl_xml *x)
+{
+    for (size_t i = 0; i < x->npool; i++)
+        free(x->pool[i]);
+    free(x->pool);
+    x->pool = NULL;
+    x->npool = 0;
 }

@@ -36,7 +36,7 @@ PORT = serve_start("d", "--reporter", "Example Platform Ltd")
 MD5 = hashlib.md5(FILE).hexdigest()
 
 def event(content, account, time_, ip="198.51.100.23", port="40022"):
-    body = {"hashes": [{"hash": "md5:" + MD5.upper(), "id": content}],
+    body = {"hashes": [{"hash": "md5:" + MD5.upper(), "id": "ref-" + account}],
             "context": {"content_id": content,
                         "account": {"id": account, "screen_name": "test_user_" + account,
                                     "email": account + "@example.invalid"},
@@ -186,6 +186,16 @@ sha = hashlib.sha256(FILE).hexdigest()
 ward("tipline", "export", str(rep_a), "--file", sha, "--out", "fa.xml", check_rc=0)
 xmllint("fa.xml")
 expect(f"<reportId>{by_ward[rep_a][0]}</reportId>" in open("fa.xml").read(), "export --file ids")
+
+# a context value holding U+0000 is carried whole (escaped, with a notice),
+# not cut where a C string would end; other Unicode passes as it is
+ev_e = event("c-E\u0000tail", "uE\u00eb", "2026-11-25T08:00:00Z")
+rep_e = review(ev_e, False)
+p = ward("tipline", "export", str(rep_e), *REP, "--out", "e.xml", check_rc=1)
+xmllint("e.xml")
+e = open("e.xml", encoding="utf-8").read()
+expect("c-E\\x00tail" in e and "<espIdentifier>uE\u00eb</espIdentifier>" in e and
+       "XML cannot carry" in p.stderr.decode(), f"NUL kept, escaped: {p.stderr.decode()}\n{e}")
 
 audit = ward("audit", "verify", check_rc=0).stdout.decode()
 expect("intact" in audit, audit)
