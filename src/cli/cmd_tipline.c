@@ -25,6 +25,12 @@ static const char help[] =
 "    ward tipline status [--data DIR]\n"
 "    ward tipline schema\n"
 "\n"
+"ACTIONS\n"
+"    export REPORT   The report's <report> XML (--file: a file's <fileDetails>).\n"
+"    submit          Send reports through the API's transactions.\n"
+"    status          Every report and where its submission stands.\n"
+"    schema          The XSD every document is validated against.\n"
+"\n"
 "DESCRIPTION\n"
 "    When a reviewer confirms a match event (ward serve: POST /v1/reviews, or\n"
 "    the web application's review queue) the service writes a report. These\n"
@@ -47,7 +53,7 @@ static const char help[] =
 "    file. The state of each report is kept in the service store: a run\n"
 "    carries on where the last stopped and a finished report is never sent\n"
 "    again. A call that certainly failed (no connection; codes 1000, 1100,\n"
-"    1110, 1111, 1300) is tried again up to --retries times (3), waiting\n"
+"    1110, 1111, 1300) is tried again up to --retries more times (3), waiting\n"
 "    --retry-delay seconds (2), doubled each time. A submit or upload that\n"
 "    went out without an answer may have arrived: the report is HELD, not\n"
 "    sent again, until a person has checked with NCMEC and runs submit\n"
@@ -327,6 +333,8 @@ static int run_tipline(int argc, char **argv)
         return cli_usage("tipline", "expected export, submit, status or schema");
     if (all == (optind < argc))
         return cli_usage("tipline", "submit takes report ids or --all");
+    if (all && o.resend) /* each held report is a person's check, one by one */
+        return cli_usage("tipline", "--resend names the reports a person checked, not --all");
     if (!o.endpoint || !o.user || !o.reporter.email)
         return cli_usage("tipline", "submit needs --endpoint, --user and --reporter-email");
     char pw[512] = "";

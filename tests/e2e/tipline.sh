@@ -156,6 +156,7 @@ expect(re.search(rf"report {rep_a}\theld", st) and re.search(rf"report {rep_b}\t
 # and answered 5102 "already finished", which is done.
 expect(all(not r["files"] for r in L.reports.values()), "the dropped upload saved nothing")
 expect(len(L.reports) == 2, f"A and D at NCMEC, B not: {len(L.reports)}")
+ward("tipline", "submit", "--all", *SUB, "--resend", check_rc=2)  # a person checks each
 p = ward("tipline", "submit", str(rep_a), str(rep_b), *SUB, "--resend", check_rc=0)
 out = p.stdout.decode()
 expect(re.search(rf"report {rep_a}: finished ncmec", out) and
