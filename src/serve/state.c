@@ -859,12 +859,21 @@ static void emit_event_row(yajl_gen g, wsql_stmt *st)
 ward_status svc_events_json(svc_state *s, const char *status, int limit, yajl_gen g,
                             ward_error *err)
 {
+    return svc_events_json_ordered(s, status, limit, 0, g, err);
+}
+
+ward_status svc_events_json_ordered(svc_state *s, const char *status, int limit,
+                                    int oldest_first, yajl_gen g, ward_error *err)
+{
     pthread_mutex_lock(&s->lock);
     wsql_stmt *st;
     ward_status rc = WARD_OK;
     /* The CAST: PostgreSQL cannot tell a lone "? IS NULL" parameter's type. */
-    if (wsql_prepare_v2(s->db, "SELECT " EVENT_COLS " FROM events WHERE CAST(?1 AS TEXT)"
-                               " IS NULL OR status=?1 ORDER BY id DESC LIMIT ?2",
+    if (wsql_prepare_v2(s->db, oldest_first
+                            ? "SELECT " EVENT_COLS " FROM events WHERE CAST(?1 AS TEXT)"
+                              " IS NULL OR status=?1 ORDER BY id LIMIT ?2"
+                            : "SELECT " EVENT_COLS " FROM events WHERE CAST(?1 AS TEXT)"
+                              " IS NULL OR status=?1 ORDER BY id DESC LIMIT ?2",
                         -1, &st, NULL) != SQLITE_OK) {
         rc = db_fail(s, err, "reading events");
     } else {

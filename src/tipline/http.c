@@ -151,7 +151,9 @@ tl_outcome tl_call(const ward_tipline_opts *o, const tl_request *rq, tl_answer *
         curl_mime_type(part, "application/octet-stream");
         curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
     } else if (rq->kind == TL_FINISH) {
-        snprintf(form, sizeof form, "id=%s", rq->id);
+        char *id = curl_easy_escape(c, rq->id, 0);
+        snprintf(form, sizeof form, "id=%s", id ? id : "");
+        curl_free(id);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, form);
     }
     h = curl_slist_append(h, "Expect:");

@@ -549,7 +549,8 @@ static void list_page(web_page *w)
     yajl_gen g = yajl_gen_alloc(NULL);
     ward_error err;
     char *text = NULL;
-    if (g && svc_events_json(w->ctx->state, "pending", MAX_EVENTS, g, &err) == WARD_OK)
+    if (g && svc_events_json_ordered(w->ctx->state, "pending", MAX_EVENTS + 1, 1, g, &err) ==
+                 WARD_OK)
         text = jw_take(g, NULL);
     if (g)
         yajl_gen_free(g);
@@ -559,6 +560,9 @@ static void list_page(web_page *w)
     rv_keys keys;
     keys_load(w, &keys);
     double deadline_s = w->ctx->opts.review_deadline_h * 3600;
+    int more = total > MAX_EVENTS; /* asked for one more than shown, to know */
+    if (more)
+        total = MAX_EVENTS;
     for (size_t i = 0; ev && i < total; i++) {
         yajl_val v = all->u.array.values[i];
         rv_event *e = &ev[n++];
@@ -610,6 +614,10 @@ static void list_page(web_page *w)
         }
     }
     html_f(&w->out, "<p><strong>%d</strong> of %d waiting events shown.</p>", (int)ns, (int)n);
+    if (more)
+        html_f(&w->out, "<p class=\"msg\">More than %d events are waiting: this page holds "
+                        "the oldest %d. Decide these and the next ones appear.</p>",
+               MAX_EVENTS, MAX_EVENTS);
     if (late)
         html_f(&w->out, "<p class=\"msg\">%d shown %r past the review deadline.</p>",
                (int)late, late == 1 ? "is" : "are");
