@@ -134,9 +134,9 @@ if pwd:
     evs = {e["id"]: e["status"] for e in json.loads(rep)["events"]}
     expect(evs[ev_img] == "confirmed" and all(evs[g] == "rejected" for g in group),
            f"the keyboard's decisions recorded: {evs}")
-    reports = store_query(D, "service", "SELECT body FROM reports")
-    viewed = [json.loads(b[0])["files"][0]["viewed_by_person"] for b in reports
-              if json.loads(b[0])["event_id"] == ev_img]
+    rid = store_query(D, "service", "SELECT id FROM reports WHERE event_id = ?", (ev_img,))
+    viewed = [json.loads(api(PORT, f"/v1/reports/{r[0]}", KR)[1])["files"][0]["viewed_by_person"]
+              for r in rid]
     expect(viewed == [True], f"the reviewer's answer is the report's: {viewed}")
 else:
     print("NOTE: playwright-core not available: the browser part was skipped")
