@@ -33,6 +33,16 @@ async function notWider(page, what) {
 
     check((await page.locator("article.ev").count()) === 6, "six events waiting");
     await notWider(page, "the workspace");
+    // accessibility (axe-core, when installed beside playwright-core)
+    let axeSrc = null;
+    try { axeSrc = require("fs").readFileSync(require.resolve("axe-core/axe.min.js"), "utf8"); } catch (e) {}
+    if (axeSrc) {
+      await page.evaluate(axeSrc);
+      const res = await page.evaluate(() => axe.run(document, { resultTypes: ["violations"] }));
+      const bad = res.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+      check(bad.length === 0, "axe: " + bad.map((v) => v.id + " " + v.nodes.map((n) => n.target).join(",")).join("; "));
+      console.log("axe: no serious or critical violation (" + res.violations.length + " minor)");
+    }
     await page.screenshot({ path: SHOTS + "/reviews.png", fullPage: true });
 
     // the first event (the image, oldest first) is current; c without an
