@@ -175,11 +175,12 @@ static int passes(const rv_filter *f, const rv_event *e, double deadline_s)
     return 1;
 }
 
-static const char *sort_by;
-
-static int cmp_event(const void *pa, const void *pb)
+/* qsort_r's comparison: the sort key comes as its argument (requests are
+ * served by several threads at once, so never through a global). */
+static int cmp_event(const void *pa, const void *pb, void *arg)
 {
     const rv_event *a = pa, *b = pb;
+    const char *sort_by = arg;
     int c = 0;
     if (!strcmp(sort_by, "newest"))
         c = (b->id > a->id) - (b->id < a->id);
@@ -601,9 +602,8 @@ static void list_page(web_page *w)
     for (size_t i = 0; shown && i < n; i++)
         if (passes(&f, &ev[i], deadline_s))
             shown[ns++] = ev[i];
-    sort_by = f.sort;
     if (shown)
-        qsort(shown, ns, sizeof *shown, cmp_event);
+        qsort_r(shown, ns, sizeof *shown, cmp_event, (void *)f.sort);
     size_t late = 0;
     for (size_t i = 0; i < ns; i++) {
         late += shown[i].age_s >= deadline_s;
