@@ -53,6 +53,10 @@ typedef struct ward_tipline_opts {
     /* A person checked with NCMEC that a call held as 'unknown outcome'
      * did not arrive: make it again. */
     int resend;
+    /* A person checked with NCMEC that a held call did arrive: NCMEC's
+     * reportId of the held submit, or the fileId of the report's one held
+     * upload; the submitter carries on from there (NULL: none). */
+    const char *adopt_report_id, *adopt_file_id;
     /* Each fact the XML cannot carry exactly (a time not in ISO 8601 with a
      * zone, characters XML cannot hold, a port that is not a number): the
      * original is kept in additionalInfo and named here. May be NULL. */

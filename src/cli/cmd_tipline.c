@@ -22,7 +22,8 @@ static const char help[] =
 "                        [--reporter-phone PHONE] [--data DIR] [--key-file FILE]\n"
 "    ward tipline submit (REPORT... | --all) --endpoint URL --user NAME\n"
 "                        [--password-file FILE] --reporter-email EMAIL [...]\n"
-"                        [--retries N] [--retry-delay S] [--timeout S] [--resend]\n"
+"                        [--retries N] [--retry-delay S] [--timeout S]\n"
+"                        [--resend | --ncmec-id ID | --file-id ID]\n"
 "    ward tipline status [--data DIR]\n"
 "    ward tipline schema\n"
 "\n"
@@ -58,8 +59,11 @@ static const char help[] =
 "    --retry-delay seconds (2), doubled each time. A submit or upload that\n"
 "    went out without an answer may have arrived: the report is HELD, not\n"
 "    sent again, until a person has checked with NCMEC and runs submit\n"
-"    --resend. The password is read from --password-file or\n"
-"    $WARD_TIPLINE_PASSWORD; --endpoint defaults to $WARD_TIPLINE_ENDPOINT.\n"
+"    --resend. If it did arrive, --ncmec-id ID (NCMEC's reportId of a held\n"
+"    submit) or --file-id ID (the fileId of the report's one held upload)\n"
+"    tells ward so, and it carries on from there. The password is read\n"
+"    from --password-file or $WARD_TIPLINE_PASSWORD; --endpoint defaults to\n"
+"    $WARD_TIPLINE_ENDPOINT.\n"
 "    Every call is in the service's audit log (tipline.call).\n"
 "\n"
 "    status lists every report: new, pending, held, failed or finished,\n"
@@ -72,7 +76,8 @@ static const char help[] =
 "    be read or written; 5 internal error.\n";
 
 enum { O_DATA = 1, O_KEY, O_OUT, O_FILE, O_EMAIL, O_FIRST, O_LAST, O_PHONE, O_ENDPOINT,
-       O_USER, O_PWFILE, O_RETRIES, O_DELAY, O_TIMEOUT, O_RESEND, O_ALL };
+       O_USER, O_PWFILE, O_RETRIES, O_DELAY, O_TIMEOUT, O_RESEND, O_ALL, O_ADOPT,
+       O_ADOPT_FILE };
 
 static void on_notice(void *ctx, const char *msg)
 {
@@ -261,6 +266,8 @@ static int run_tipline(int argc, char **argv)
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"resend", no_argument, NULL, O_RESEND},
         {"all", no_argument, NULL, O_ALL},
+        {"ncmec-id", required_argument, NULL, O_ADOPT},
+        {"file-id", required_argument, NULL, O_ADOPT_FILE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     ward_tipline_opts o;
@@ -289,6 +296,8 @@ static int run_tipline(int argc, char **argv)
         case O_PWFILE: pwfile = optarg; break;
         case O_RESEND: o.resend = 1; break;
         case O_ALL: all = 1; break;
+        case O_ADOPT: o.adopt_report_id = optarg; break;
+        case O_ADOPT_FILE: o.adopt_file_id = optarg; break;
         case O_RETRIES:
             if (cli_parse_count(optarg, &n) || n > 20)
                 return cli_usage("tipline", "--retries: expected 0..20, not '%s'", optarg);
@@ -336,6 +345,9 @@ static int run_tipline(int argc, char **argv)
         return cli_usage("tipline", "submit takes report ids or --all");
     if (all && o.resend) /* each held report is a person's check, one by one */
         return cli_usage("tipline", "--resend names the reports a person checked, not --all");
+    if ((o.adopt_report_id || o.adopt_file_id) && (all || o.resend || optind + 1 != argc))
+        return cli_usage("tipline", "--ncmec-id and --file-id name one report, without "
+                                    "--all or --resend");
     if (!o.endpoint || !o.user || !o.reporter.email)
         return cli_usage("tipline", "submit needs --endpoint, --user and --reporter-email");
     char pw[512] = "";

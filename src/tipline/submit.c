@@ -174,6 +174,14 @@ static const char *kind_name(tl_kind k)
     return n[k];
 }
 
+/* One record of the service's audit log about this report. */
+static ward_status audit(run *r, const char *action, const char *detail, ward_error *err)
+{
+    char obj[48];
+    snprintf(obj, sizeof obj, "report/%lld", (long long)r->id);
+    return svc_audit(r->s, r->o->actor ? r->o->actor : "tipline", action, obj, detail, err);
+}
+
 /* Make one call, again after a wait while it certainly failed (and, for a
  * call that changes nothing when repeated, while its outcome is unknown). */
 static tl_outcome call(run *r, const tl_request *rq, tl_answer *a)
@@ -227,7 +235,8 @@ static ward_status not_ok(run *r, tl_outcome out, const tl_answer *a, const char
         return WARD_OK;
     case TL_UNKNOWN:
         note(r, WARD_TIPLINE_HELD, "%s went out and no answer came (%s): held, not sent "
-             "again; check with NCMEC, then submit --resend", what, a->desc);
+             "again; check with NCMEC, then submit --resend (it did not arrive) or %s ID (it "
+             "did)", what, a->desc, strcmp(what, "upload") ? "--ncmec-id" : "--file-id");
         return WARD_OK;
     default:
         note(r, WARD_TIPLINE_FAILED, "NCMEC refused the %s: code %d %s", what, a->code,
@@ -273,9 +282,23 @@ static ward_status do_file(run *r, int64_t event, const char *sha, ward_error *e
         return rc;
     if (!strcmp(f.state, "uploading") && r->o->resend)
         rc = tls_file_forget(r->s, r->id, sha, err), f.state[0] = 0;
+    if (!strcmp(f.state, "uploading") && r->o->adopt_file_id && rc == WARD_OK) {
+        if (tls_files_in(r->s, r->id, "uploading") != 1)
+            return ward_fail(err, WARD_EINVAL, "report %lld has several uploads held: adopt "
+                             "a fileId only where one is", (long long)r->id);
+        char why[200];
+        snprintf(why, sizeof why, "a person confirmed NCMEC received the held upload of "
+                                  "%.16s... as file %s", sha, r->o->adopt_file_id);
+        if ((rc = tls_file_set(r->s, r->id, sha, "uploaded", r->o->adopt_file_id, NULL, err)) ||
+            (rc = audit(r, "tipline.adopt", why, err)))
+            return rc;
+        snprintf(f.state, sizeof f.state, "uploaded");
+        snprintf(f.file_id, sizeof f.file_id, "%s", r->o->adopt_file_id);
+    }
     if (!strcmp(f.state, "uploading")) {
         note(r, WARD_TIPLINE_HELD, "the upload of file %.16s... went out and no answer came: "
-             "held; check with NCMEC, then submit --resend", sha);
+             "held; check with NCMEC, then submit --resend (it did not arrive) or --file-id "
+             "ID (it did)", sha);
         return WARD_OK;
     }
     char path[4200], md5[65], sha1[65], name[80];
@@ -367,6 +390,20 @@ static ward_status carry_on(run *r, ward_error *err)
     ward_status rc = tls_report_get(r->s, r->id, &row, err);
     if (rc != WARD_OK)
         return rc;
+    if (r->o->adopt_report_id) { /* it did arrive: NCMEC's id, from a person */
+        if (strcmp(row.state, "submitting"))
+            return ward_fail(err, WARD_EINVAL, "report %lld has no submit held (%s): there is "
+                             "no NCMEC id to adopt", (long long)r->id,
+                             row.state[0] ? row.state : "never sent");
+        char why[200];
+        snprintf(why, sizeof why, "a person confirmed NCMEC received the held submit as "
+                                  "report %s", r->o->adopt_report_id);
+        if ((rc = tls_report_set(r->s, r->id, "submitted", r->o->adopt_report_id, why, err)) ||
+            (rc = audit(r, "tipline.adopt", why, err)))
+            return rc;
+        snprintf(row.state, sizeof row.state, "submitted");
+        snprintf(row.ncmec_id, sizeof row.ncmec_id, "%s", r->o->adopt_report_id);
+    }
     if (!strcmp(row.state, "finished")) {
         snprintf(r->st->ncmec_id, sizeof r->st->ncmec_id, "%s", row.ncmec_id);
         note(r, WARD_TIPLINE_FINISHED, "already finished: NCMEC report %s (not sent again)",
@@ -386,7 +423,8 @@ static ward_status carry_on(run *r, ward_error *err)
     }
     if (!strcmp(row.state, "submitting")) {
         note(r, WARD_TIPLINE_HELD, "%s", row.note[0] ? row.note : "a submit is under way or "
-             "went out without an answer: held; check with NCMEC, then submit --resend");
+             "went out without an answer: held; check with NCMEC, then submit --resend (it did not "
+             "arrive) or --ncmec-id ID (it did)");
         return WARD_OK;
     }
     snprintf(r->st->ncmec_id, sizeof r->st->ncmec_id, "%s", row.ncmec_id);

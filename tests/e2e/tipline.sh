@@ -198,6 +198,37 @@ e = open("e.xml", encoding="utf-8").read()
 expect("c-E\\x00tail" in e and "<espIdentifier>uE\u00eb</espIdentifier>" in e and
        "XML cannot carry" in p.stderr.decode(), f"NUL kept, escaped: {p.stderr.decode()}\n{e}")
 
+# a held submit and a held upload that DID arrive (a gateway lost the
+# answers): a person finds them at NCMEC and gives ward their ids; ward
+# carries on, and NCMEC still holds the report and the file once
+ev_f = event("c-F", "u-F", "2026-11-26T08:00:00Z")
+c.request("POST", f"/v1/events/{ev_f}/evidence", body=FILE,
+          headers={"Authorization": "Bearer " + K_SUBMIT,
+                   "Content-Type": "application/octet-stream"})
+r = c.getresponse(); r.read()
+expect(r.status == 201, f"evidence filed {r.status}")
+rep_f = review(ev_f, False)
+script["/submit"].append("502saved")
+script["/upload"].append("502saved")
+p = ward("tipline", "submit", str(rep_f), *SUB, check_rc=1)
+expect(f"report {rep_f}: held" in p.stdout.decode(), p.stdout.decode())
+ward("tipline", "submit", str(rep_a), *SUB, "--ncmec-id", "1", check_rc=3)  # nothing held
+nid = [rid for rid, r in L.reports.items() if f"Report {rep_f} of the ward" in r["xml"]]
+expect(len(nid) == 1, f"the lost answer's report is at NCMEC once: {nid}")
+p = ward("tipline", "submit", str(rep_f), *SUB, "--ncmec-id", nid[0], check_rc=1)
+expect(f"report {rep_f}: held ncmec {nid[0]}: upload went out" in p.stdout.decode() and
+       "--file-id ID (it did)" in p.stdout.decode(), p.stdout.decode())
+fid = list(L.reports[nid[0]]["files"])
+expect(len(fid) == 1, f"the file at NCMEC once: {fid}")
+p = ward("tipline", "submit", str(rep_f), *SUB, "--file-id", fid[0], check_rc=0)
+expect(f"report {rep_f}: finished ncmec {nid[0]}" in p.stdout.decode(), p.stdout.decode())
+rf = L.reports[nid[0]]
+expect(rf["finished"] and len(rf["files"]) == 1 and
+       "<fileViewedByEsp>false</fileViewedByEsp>" in rf["files"][fid[0]]["details"] and
+       sum(f"Report {rep_f} of the ward" in r["xml"] for r in L.reports.values()) == 1,
+       "F finished at NCMEC with its one file, nothing sent twice")
+expect(not L.errors, f"the mock saw no protocol error: {L.errors}")
+
 audit = ward("audit", "verify", check_rc=0).stdout.decode()
 expect("intact" in audit, audit)
 srv.shutdown()

@@ -11,6 +11,8 @@ response codes. A script of faults per path makes it fail on purpose:
     "drop"        close the connection without reading the body or answering
                   (nothing saved: the call did not arrive)
     "502"         HTTP 502 with no reportResponse, nothing saved
+    "502saved"    do the work, then HTTP 502 with no reportResponse (a gateway
+                  lost the answer: the call did arrive)
     ("slow", S)   do the work, then wait S seconds before answering (the
                   client's timeout fires: it cannot know the call succeeded)
 
@@ -107,6 +109,12 @@ def start(xsd_path, user, password, script):
             fields = handler(body)
             if isinstance(f, tuple) and f[0] == "slow":
                 time.sleep(f[1])
+            if f == "502saved":
+                ledger.calls.append((path, "502 after saving"))
+                self.send_response(502)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             try:
                 code = fields.pop("code", 0)
                 self.answer(code, 200 if code == 0 else 400, **fields)
