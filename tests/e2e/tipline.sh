@@ -60,13 +60,15 @@ ev_a = event("c-A", "u-A", "2026-11-23 09:14:05 -0500")       # with the file, v
 ev_b = event("c-B", "u-B", "23/11/2026 09:14")                 # no zone, no file
 ev_c = event("c-C", "u-C", "2026-11-23T14:14:05Z")             # will be refused
 ev_d = event("c-D", "u-D", "2026-11-24T10:00:00+01:00", port="not-a-port")
-import http.client
-c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
-c.request("POST", f"/v1/events/{ev_a}/evidence", body=FILE,
-          headers={"Authorization": "Bearer " + K_SUBMIT,
-                   "Content-Type": "application/octet-stream"})
-r = c.getresponse(); r.read()
-expect(r.status == 201, f"evidence filed {r.status}")
+def evidence(ev):  # the platform hands over the (synthetic) file of an event
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+    c.request("POST", f"/v1/events/{ev}/evidence", body=FILE,
+              headers={"Authorization": "Bearer " + K_SUBMIT,
+                       "Content-Type": "application/octet-stream"})
+    r = c.getresponse(); r.read(); c.close()
+    expect(r.status == 201, f"evidence filed {r.status}")
+evidence(ev_a)
 rep_a, rep_b, rep_c, rep_d = review(ev_a, True), review(ev_b, False), review(ev_c, False), \
     review(ev_d, False)
 
@@ -202,11 +204,7 @@ expect("c-E\\x00tail" in e and "<espIdentifier>uE\u00eb</espIdentifier>" in e an
 # answers): a person finds them at NCMEC and gives ward their ids; ward
 # carries on, and NCMEC still holds the report and the file once
 ev_f = event("c-F", "u-F", "2026-11-26T08:00:00Z")
-c.request("POST", f"/v1/events/{ev_f}/evidence", body=FILE,
-          headers={"Authorization": "Bearer " + K_SUBMIT,
-                   "Content-Type": "application/octet-stream"})
-r = c.getresponse(); r.read()
-expect(r.status == 201, f"evidence filed {r.status}")
+evidence(ev_f)
 rep_f = review(ev_f, False)
 script["/submit"].append("502saved")
 script["/upload"].append("502saved")
