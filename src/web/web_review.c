@@ -268,10 +268,15 @@ static void filter_form(web_page *w, const rv_filter *f, const rv_event *ev, siz
  * string with its quotes off and only \" \\ \/ undone -- control characters
  * stay visible as their escapes; anything else as its JSON text. NULL when
  * absent or null. */
+#define ONE_EVENT ((size_t)-1) /* text is one event's, not the listing's */
+
 static char *ctx_value(const char *text, size_t index, const char *path)
 {
     char ptr[300];
-    snprintf(ptr, sizeof ptr, "/%zu/context%s", index, path);
+    if (index == ONE_EVENT)
+        snprintf(ptr, sizeof ptr, "/context%s", path);
+    else
+        snprintf(ptr, sizeof ptr, "/%zu/context%s", index, path);
     char *j = jw_text_at(text, strlen(text), ptr);
     if (!j || !strcmp(j, "null")) {
         free(j);
@@ -472,7 +477,22 @@ static void event_card(web_page *w, const rv_event *e, const char *text, double 
         html_f(&w->out, "<a href=\"#group-%lld\">one of %d events with identical hashes</a>",
                e->group, e->group_size);
     html_f(&w->out, "</header><div class=\"evbody\">");
-    context_fields(w, e, text);
+    /* The fields are read from this event's own text: each read walks the
+     * text it is given, and the whole listing's would make the page
+     * quadratic in the number of events. */
+    yajl_gen g = yajl_gen_alloc(NULL);
+    ward_error err;
+    char *etext = g && svc_event_json(w->ctx->state, e->id, g, &err) == WARD_OK
+                      ? jw_take(g, NULL) : NULL;
+    if (g)
+        yajl_gen_free(g);
+    rv_event one = *e;
+    one.index = ONE_EVENT;
+    if (etext)
+        context_fields(w, &one, etext);
+    else
+        context_fields(w, e, text);
+    free(etext);
     html_f(&w->out, "<div>");
     match_table(w, jv_get(e->v, "matches"));
     html_f(&w->out, "</div></div><form class=\"decide\" method=\"post\" "
