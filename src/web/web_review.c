@@ -717,7 +717,7 @@ static ward_status decide(web_page *w, const decision *d, long long id, ward_err
 /* The ids of a bulk form: "12,15,19"; 0 after answering 400. */
 static size_t bulk_ids(web_page *w, long long *ids, size_t cap)
 {
-    char text[8000], *p = text, *end;
+    char text[MAX_EVENTS * 21], *p = text, *end; /* 1000 ids of up to 20 digits */
     page_field(w, "ids", text, sizeof text);
     size_t n = 0;
     while (*p && n < cap) {
