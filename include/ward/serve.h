@@ -157,6 +157,9 @@ typedef struct ward_serve_opts {
                                     <datadir>/audit-checkpoints), and to syslog */
     int64_t checkpoint_records;  /* one every this many audit records (1000) */
     double checkpoint_minutes;   /* or after this long, if any was added (60) */
+    double review_deadline_h;    /* a match event should be reviewed within this
+                                    many hours of arrival: the review page shows
+                                    each event's age against it (24) */
     /* Called from the serving threads for each reload, and for each request
      * when log_requests is set; it must be thread-safe. NULL: no log. */
     void (*log)(void *ctx, const ward_serve_event *ev);

@@ -26,7 +26,7 @@ static const char help[] =
 "               [--reporter NAME] [--releases DIR] [--scans DIR] [--port-file FILE]\n"
 "               [--log-format text|json] [--access-log]\n"
 "               [--checkpoint-file FILE] [--checkpoint-records N]\n"
-"               [--checkpoint-minutes M]\n"
+"               [--checkpoint-minutes M] [--review-deadline H]\n"
 "\n"
 "DESCRIPTION\n"
 "    Answers platforms that check uploads against the hash sets of the data\n"
@@ -111,6 +111,9 @@ static const char help[] =
 "    --checkpoint-records N  a checkpoint every N audit records (default\n"
 "                         1000), looked at each reload interval\n"
 "    --checkpoint-minutes M  or after M minutes when any was added (default 60)\n"
+"    --review-deadline H  a match event should be reviewed within H hours of\n"
+"                         arrival; the review page shows each event's age\n"
+"                         against it and marks it overdue after (default 24)\n"
 "\n"
 "EXIT STATUS\n"
 "    0 stopped by a signal; 2 usage; 3 no store in the data directory or a\n"
@@ -126,7 +129,7 @@ enum { OPT_TLS_CERT = 256, OPT_TLS_KEY, OPT_THREADS, OPT_MAX_UPLOAD, OPT_MAX_JSO
        OPT_MAX_BATCH, OPT_TIMEOUT, OPT_MAX_CONN, OPT_PER_IP, OPT_RELOAD, OPT_RADIUS,
        OPT_REPORTER, OPT_RELEASES, OPT_PORT_FILE, OPT_DATA, OPT_LISTEN, OPT_MAX_PIXELS, OPT_SCANS,
        OPT_KEY_FILE, OPT_LOG_FORMAT, OPT_ACCESS_LOG, OPT_CP_FILE, OPT_CP_RECORDS,
-       OPT_CP_MINUTES };
+       OPT_CP_MINUTES, OPT_REVIEW_DEADLINE };
 
 static const struct option long_opts[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
@@ -153,6 +156,7 @@ static const struct option long_opts[] = {
     {"checkpoint-file", required_argument, NULL, OPT_CP_FILE},
     {"checkpoint-records", required_argument, NULL, OPT_CP_RECORDS},
     {"checkpoint-minutes", required_argument, NULL, OPT_CP_MINUTES},
+    {"review-deadline", required_argument, NULL, OPT_REVIEW_DEADLINE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
@@ -240,6 +244,9 @@ static int parse_one(int c, const char *arg, serve_args *a)
     case OPT_CP_MINUTES:
         if (cli_parse_seconds(arg, 0.01, 525600, &d)) return cli_usage("serve", "--checkpoint-minutes: minutes");
         a->o.checkpoint_minutes = d; return 0;
+    case OPT_REVIEW_DEADLINE:
+        if (cli_parse_seconds(arg, 0.001, 8760, &d)) return cli_usage("serve", "--review-deadline: hours, 0.001..8760");
+        a->o.review_deadline_h = d; return 0;
     case OPT_THREADS:
         if (parse_uint(arg, 1, 256, &v)) return cli_usage("serve", "--threads: 1..256");
         a->o.threads = (int)v; return 0;

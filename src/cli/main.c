@@ -20,6 +20,7 @@ static const cli_command *const commands[] = {
     &cli_cmd_apikey,
     &cli_cmd_users,
     &cli_cmd_audit,
+    &cli_cmd_tipline,
     &cli_cmd_keys,
     &cli_cmd_release,
     &cli_cmd_intel,

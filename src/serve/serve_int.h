@@ -93,6 +93,10 @@ ward_status svc_event_add(svc_state *s, const svc_event_in *ev, int64_t *id, war
  * newest first, as a JSON array into g. */
 ward_status svc_events_json(svc_state *s, const char *status, int limit, yajl_gen g,
                             ward_error *err);
+/* The same, oldest first when oldest_first (the review page: the events
+ * nearest their deadline must be the ones a limit keeps). */
+ward_status svc_events_json_ordered(svc_state *s, const char *status, int limit,
+                                    int oldest_first, yajl_gen g, ward_error *err);
 /* One event (WARD_ENOTFOUND). */
 ward_status svc_event_json(svc_state *s, int64_t id, yajl_gen g, ward_error *err);
 

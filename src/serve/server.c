@@ -52,6 +52,7 @@ void ward_serve_opts_default(ward_serve_opts *o)
     o->reload_interval_s = 5;
     o->checkpoint_records = 1000;
     o->checkpoint_minutes = 60;
+    o->review_deadline_h = 24;
     o->reporter = "ward";
     o->max_pixels = 100u * 1000 * 1000;
     o->radius = WARD_INDEX_PDQ_RADIUS;

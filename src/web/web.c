@@ -24,6 +24,9 @@
 static const char stylesheet[] =
 #include "web/assets/ward.css.inc"
     ;
+static const char review_js[] =
+#include "web/assets/review.js.inc"
+    ;
 
 /* Which roles may use a page: a bit per ward_role. */
 #define R(x) (1u << WARD_ROLE_##x)
@@ -364,6 +367,12 @@ void svc_web(svc_ctx *ctx, const svc_request *req, svc_reply *rep)
     }
     if (strcmp(method, "GET") == 0 && strcmp(url, "/assets/ward.css") == 0) {
         serve_css(&w);
+        return;
+    }
+    if (strcmp(method, "GET") == 0 && strcmp(url, "/assets/review.js") == 0) {
+        rep->status = 200;
+        rep->content_type = "text/javascript; charset=utf-8";
+        rep->body = strdup(review_js);
         return;
     }
     if (strcmp(url, "/login") == 0) {

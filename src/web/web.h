@@ -114,7 +114,10 @@ void web_subject(web_page *w);       /* GET /subject/ID, POST /subject/ID/ACTION
 void web_package(web_page *w);       /* GET /package/N, POST /package/N/ACTION */
 void web_alerts(web_page *w);
 void web_kpi(web_page *w);        /* web_kpi.c */
-void web_reviews(web_page *w);       /* GET /reviews, POST /reviews/N */
+void web_reviews(web_page *w);       /* GET /reviews, POST /reviews/N and /reviews/bulk */
+/* A match event's hashes (its "hashes" array) sorted and joined: events
+ * with the same signature carry identical hashes. Caller frees. */
+char *web_hash_signature(yajl_val hashes);
 void web_audit_page(web_page *w);
 void web_scans(web_page *w);         /* web_scans.c: /scans, /scans/UNIT/SCAN[/report.html] */
 /* Append s percent-encoded for a URL path segment (web_scans.c). */
