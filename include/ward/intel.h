@@ -320,7 +320,8 @@ ward_status ward_intel_report(ward_intel *in, time_t now, FILE *out, ward_error 
  * valid during the callback only. */
 typedef struct ward_intel_link {
     int64_t record, subject;
-    const char *field;     /* "email", "phone", "screen_name", "ip", "file_hash", "series" */
+    const char *field;     /* "email", "phone", "screen_name", "ip", "file_hash", "series",
+                            * "card" (value: the keyed hash; raw: masked), "chat_room" */
     const char *value;     /* normalised ("" if it has none); ip: the address, or
                             * "ADDR port P" behind CGNAT, as the resolver keys it */
     const char *raw;       /* as received */

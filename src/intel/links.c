@@ -1,6 +1,8 @@
 /*
  * Link material for network analysis (the graph room, include/ward/graph.h):
- * every identifier and file a resolved subject's records carry, one row at
+ * every identifier and file a resolved subject's records carry (payment
+ * cards as stored: masked as received, the keyed hash as normal form;
+ * chat rooms the referral names), one row at
  * a time, with the record it came from, when, and whether ward refuses to
  * link people through it on its own account (an IP address in a CGNAT range
  * without a port, or without a settled timestamp). Refusals that depend on
@@ -26,7 +28,7 @@ static const char links_sql[] =
     " FROM vals v JOIN subject_records sr ON sr.record = v.record"
     " JOIN records r ON r.id = v.record JOIN batches b ON b.id = r.batch"
     " WHERE v.field IN ('name','email','phone','screen_name','ip','ip_time','ip_port',"
-    "  'file_hash','incident_time')"
+    "  'file_hash','incident_time','card','chat_room')"
     " AND (v.status IN ('ok','resolved') OR (v.field = 'ip' AND v.status = 'unusable'))"
     " ORDER BY v.record, v.grp, v.id";
 
