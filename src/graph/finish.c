@@ -74,7 +74,9 @@ static int mark_refused(ward_graph *g, int64_t *tmp)
         const uint32_t *e;
         size_t k = ward_graph_edges_of(g, i, &e);
         for (size_t j = 0; j < k; j++)
-            tmp[j] = g->edge[e[j]].record ? g->edge[e[j]].record : -1;
+            /* evidence without a referral record (an exhibit's scan) counts
+             * once per edge, so the frequency cap holds for it too */
+            tmp[j] = g->edge[e[j]].record ? g->edge[e[j]].record : -(int64_t)e[j] - 1;
         n->records = distinct(tmp, k);
         for (size_t j = 0; j < k; j++)
             tmp[j] = (int64_t)g->edge[e[j]].subject + 1;

@@ -366,6 +366,8 @@ static void test_cards_rooms_exhibits(void **state)
     assert_int_equal(ward_graph_find(g, WARD_GN_EXHIBIT, "EX-0"), -1);
     node(g, WARD_GN_SCAN, "EX-1 scan 2026-03-03T10:00:00Z");
     assert_true(linked(g, 1, 8));   /* the same series on both seized phones */
+    /* each scan's finding counts towards the frequency cap (was: one) */
+    assert_int_equal(ward_graph_node_at(g, node(g, WARD_GN_SERIES, "Series-X"))->records, 2);
 
     /* unit-a's view of subject 1: subject 8 held elsewhere, unit-b's
      * exhibits (EX-8, and EX-2 though on a unit-a subject) not shown, and
