@@ -120,7 +120,10 @@ open("extra.csv", "w").write(
     "X4,Di Cardtest,di.c@example.invalid,5555555555554444,\n"
     "X5,Ed Cardtest,ed.c@example.invalid,5555 5555 5555 4444,\n"
     "X6,Fo Cardtest,fo.c@example.invalid,5555555555554444,\n")
-ward("intel", "ingest", "--data", "d", "--source", "extra", "extra.csv", check_rc=0)
+json.dump({"reports": [{"report_id": "J1", "chat_rooms": ["Kik:#LOUNGE"], "person": {
+    "name": "Gil Cardtest", "emails": ["gil.c@example.invalid"]}}]}, open("extra.json", "w"))
+ward("intel", "ingest", "--data", "d", "--source", "extra", "extra.csv", "extra.json",
+     check_rc=0)
 ward("intel", "update", "--data", "d", check_rc=0)
 raw = graph("export", "--format", "json").stdout
 ex = jsonl(raw)
@@ -132,6 +135,8 @@ expect(len(cards) == 2 and all(k.split(" #")[0] in ("453914******6467", "555555*
                                for k in cards), cards)
 expect(b"4539148803436467" not in raw and b"5555555555554444" not in raw,
        "never a full card number")
+room = next(x for x in ex if x["type"] == "node" and x["kind"] == "chat_room")
+expect(room["key"] == "kik:#lounge" and room["subjects"] == 3, f"CSV and JSON rooms: {room}")
 shared = next(v for k, v in cards.items() if k.startswith("5555"))
 expect("possibly stolen or shared" in shared["refused"], shared)
 nb = [n["subject"] for n in jsonl(graph("neighbours", cy, "--json").stdout) if "subject" in n]
