@@ -133,7 +133,8 @@ static void write_text(const ward_graph *g, const ward_graph_view *v, FILE *f)
         if (n->kind == WARD_GN_SUBJECT && !elsewhere(v, i))
             fputc(')', f);
         if (n->kind != WARD_GN_SUBJECT)
-            fprintf(f, "  (%u records, %u subjects)", n->records, n->degree);
+            fprintf(f, "  (%u records, %u subjects%s%s)", n->records, n->degree,
+                    *n->holder ? ", force " : "", n->holder);
         if (n->refused)
             fprintf(f, "  REFUSED as a link: %s", n->refused);
         fputc('\n', f);
@@ -158,8 +159,13 @@ static int write_json(const ward_graph *g, const ward_graph_view *v, FILE *f)
             json_str(f, n->holder, &failed);
             fprintf(f, ",\"linked\":%u,\"component\":%d,\"community\":%d", n->degree,
                     n->component, n->community);
-        } else
+        } else {
             fprintf(f, ",\"records\":%u,\"subjects\":%u", n->records, n->degree);
+            if (*n->holder) {   /* an exhibit's or scan's owning force */
+                fputs(",\"force\":", f);
+                json_str(f, n->holder, &failed);
+            }
+        }
         if (v->dist[i] >= 0)
             fprintf(f, ",\"ring\":%d", v->dist[i]);
         if (n->refused) {

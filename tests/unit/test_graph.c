@@ -377,7 +377,7 @@ static void test_cards_rooms_exhibits(void **state)
     ward_graph_view_restrict(g, &v, unit_a, NULL);
     char *json = render(g, &v, WARD_GF_JSON);
     assert_non_null(strstr(json, "\"kind\":\"card\",\"key\":\"453914******6467 #aaaaaaaaaaaa\""));
-    assert_non_null(strstr(json, "\"key\":\"EX-1\""));
+    assert_non_null(strstr(json, "\"key\":\"EX-1\",\"records\":1,\"subjects\":1,\"force\":\"unit-a\""));
     assert_non_null(strstr(json, "\"key\":\"S000008\",\"held_elsewhere\":true"));
     assert_null(strstr(json, "EX-8"));
     assert_null(strstr(json, "EX-2"));
