@@ -118,8 +118,9 @@ ward_status ward_serve_audit_verify_checkpoints(const char *datadir, const char 
 /* What the server tells its log (ward_serve_opts.log): a request answered,
  * or an index swapped in or refused. Strings live for the call only. */
 typedef struct ward_serve_event {
-    const char *kind;     /* "request", "reload", "reload_failed", or "warning"
-                             and "error" (message: what happened) */
+    const char *kind;     /* "request", "reload", "reload_failed", or "warning",
+                             "error" and "info" (message: what happened; info:
+                             e.g. the web's link-analysis graph was rebuilt) */
     const char *method;   /* request: "GET", ... */
     const char *path;     /* request: the path, without the query string
                              (which carries platforms' content and account
@@ -129,7 +130,7 @@ typedef struct ward_serve_event {
     const char *key_id;   /* request: the caller's API key id, "" if none */
     uint64_t revision;    /* reload: the store revision now in service */
     const char *message;  /* reload_failed: why (the old index is kept);
-                             warning, error: the line */
+                             warning, error, info: the line */
 } ward_serve_event;
 
 typedef struct ward_serve_opts {

@@ -357,6 +357,9 @@ static void on_event(void *ctx, const ward_serve_event *ev)
     } else if (!strcmp(ev->kind, "warning") || !strcmp(ev->kind, "error")) {
         log_line(a->json_log, ev->kind, ev->kind, ev, ev->message);
         return;
+    } else if (!strcmp(ev->kind, "info")) {
+        log_line(a->json_log, "info", "info", ev, ev->message);
+        return;
     } else {
         log_line(a->json_log, ev->status >= 500 ? "error" : "info", "request", ev, NULL);
         return;

@@ -499,6 +499,8 @@ ward_status wi_intake_referral(wi_intake *ik, const wi_referral *r, ward_error *
         rc = add(ik, rec, "phone", (int)i, r->phones[i], wi_norm_phone, w, err);
     for (size_t i = 0; i < r->n_screens && !rc; i++)
         rc = add(ik, rec, "screen_name", (int)i, r->screens[i], wi_norm_screen, w, err);
+    for (size_t i = 0; i < r->n_chats && !rc; i++)
+        rc = add(ik, rec, "chat_room", (int)i, r->chats[i], wi_norm_chat, w, err);
     for (size_t i = 0; i < r->n_cards && !rc; i++)
         if (!blank(r->cards[i]))
             rc = card(ik, rec, (int)i, r->cards[i], w, err);

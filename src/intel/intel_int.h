@@ -190,6 +190,11 @@ typedef struct wi_norm {
 void wi_norm_email(const char *raw, wi_norm *n);
 void wi_norm_phone(const char *raw, wi_norm *n);
 void wi_norm_screen(const char *raw, wi_norm *n);
+/* A chat room or group the referral names ("kik:#lounge", "Telegram: Group
+ * 12"): trimmed, runs of white space as one space, case-folded (ASCII).
+ * Not an identifier of a person: the resolver never reads it; the graph
+ * links the subjects who were in the same room. */
+void wi_norm_chat(const char *raw, wi_norm *n);
 void wi_norm_name(const char *raw, wi_norm *n);
 void wi_norm_postcode(const char *raw, wi_norm *n);
 void wi_norm_ip(const char *raw, wi_norm *n);
@@ -253,6 +258,8 @@ typedef struct wi_referral {
     size_t n_emails, n_phones, n_screens;
     const char *cards[WI_MAX_MULTI];   /* payment card numbers (CSV "card") */
     size_t n_cards;
+    const char *chats[WI_MAX_MULTI];   /* chat rooms or groups (CSV "chat_room") */
+    size_t n_chats;
     wi_ip_event ips[WI_MAX_MULTI];
     size_t n_ips;
     wi_file_ref files[WI_MAX_MULTI];

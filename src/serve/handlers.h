@@ -13,6 +13,8 @@
 struct MHD_Connection;
 struct ward_server;
 
+typedef struct web_graph_cache web_graph_cache;
+
 typedef struct svc_ctx {
     ward_serve_opts opts;
     ward_match_opts match_opts;
@@ -26,6 +28,8 @@ typedef struct svc_ctx {
     uint8_t web_secret[32]; /* HMAC key of the login form's tokens (web.c), drawn at start */
     _Atomic long long internal_logged; /* svc_log_internal: second last logged */
     struct svc_cp_state *cp;           /* audit checkpoints; NULL: no signing key */
+    struct web_graph_cache *graph_cache; /* the web's link-analysis graph (web_graph.c);
+                                          * NULL: each view builds its own */
 } svc_ctx;
 
 typedef struct svc_request {

@@ -538,6 +538,8 @@ static ward_status open_state(ward_server *s, ward_error *err)
         rc = svc_auth_refresh(s->ctx.auth, err);
     if (rc == WARD_OK)
         rc = svc_checkpoint_start(&s->ctx, err);
+    if (rc == WARD_OK && !(s->ctx.graph_cache = web_graph_cache_new()))
+        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
     return rc;
 }
 
@@ -636,6 +638,7 @@ void ward_server_stop(ward_server *s)
         MHD_stop_daemon(s->daemon); /* joins the event loops */
     svc_auth_free(s->ctx.auth);
     svc_checkpoint_stop(&s->ctx);
+    web_graph_cache_free(s->ctx.graph_cache);
     svc_close(s->ctx.state);
     ward_match_close(s->ctx.match);
     free(s->tls_cert);

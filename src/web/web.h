@@ -126,5 +126,9 @@ void web_exhibits(web_page *w);      /* web_exhibits.c: /exhibits */
 void web_exhibit(web_page *w);       /* GET /exhibit/REF, POST /exhibit/REF/ACTION */
 void web_lab(web_page *w);           /* GET /lab/NAME: forecast and queue */
 void web_graph(web_page *w);         /* web_graph.c: /graph/SUBJECT[?depth=N&format=F] */
+/* The graph the /graph pages share, rebuilt when the intelligence store
+ * changes (web_graph.c); one per server, in svc_ctx.graph_cache. */
+web_graph_cache *web_graph_cache_new(void);
+void web_graph_cache_free(web_graph_cache *c);
 
 #endif
