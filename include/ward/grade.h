@@ -9,6 +9,9 @@
  *      duplicates (same SHA-256) and PDQ near duplicates within a radius,
  *      with the 8 dihedral variants, so a re-encoded, mirrored or resized
  *      copy lands in the group of its original and one decision grades all;
+ *      videos whose vPDQ frames match both ways (at least 80% of each one's
+ *      good frames within 31 bits of a frame of the other: the same video
+ *      re-encoded or resized) group the same way;
  *   2. orders the groups without any classifier: groups near an alert entry
  *      but outside the scan's match radius first, then groups in the same
  *      folder or container as known material, then the rest, each with the
@@ -32,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <ward/pdq.h>
+#include <ward/vpdq.h>
 #include <ward/ward.h>
 
 #ifdef __cplusplus
@@ -57,6 +61,10 @@ typedef struct ward_grade_item {
     int npdq;              /* 0, 1 (original only) or 8 (dihedral) */
     ward_pdq pdq[8];
     int pdq_quality;
+    ward_vpdq vpdq;        /* videos: the frames the scan hashed (files.jsonl
+                              "vpdq"); empty for images */
+    char inode[48];        /* a file in a disk image: its file-system metadata
+                              address as the scan recorded it ("inode"), "" else */
     size_t group;          /* index into queue->groups */
 } ward_grade_item;
 

@@ -1,6 +1,7 @@
 #!/bin/bash
 # ward grade on a scan of benign images: grouping (a copy, a mirrored PNG and
-# a resized re-encode join their original), ordering with reasons (near an
+# a resized re-encode join their original; a re-encoded video its original by
+# vPDQ), ordering with reasons (near an
 # alert entry, beside known material, the rest), grading, undo, resume, a
 # changed item never shown, a zip member re-read, the loopback page (token,
 # reveal, exposure log) and the VICS contribution read back by db import.
@@ -107,9 +108,18 @@ if shutil.which("ffmpeg"):
     os.makedirs("ev2")
     subprocess.run(f"ffmpeg -loglevel error -loop 1 -t 8 -i {img('q0122.jpg')} "
                    "-vf scale=320:-2,format=yuv420p -r 5 ev2/clip.mp4", shell=True, check=True)
+    # a video re-encoded smaller groups with it by vPDQ; the clip does not
+    subprocess.run(f"ffmpeg -loglevel error -loop 1 -t 3 -i {img('bridge-1-original.jpg')} "
+                   "-vf scale=320:-2,format=yuv420p -r 5 ev2/bridge.mp4", shell=True, check=True)
+    subprocess.run("ffmpeg -loglevel error -i ev2/bridge.mp4 -vf scale=240:-2 -crf 28 "
+                   "ev2/bridge-small.mp4", shell=True, check=True)
     ward("scan", "--data", "d", "--out", "r3", "-q", "ev2", check_rc=0)
     out = ward("grade", "list", "--scan", "r3", check_rc=0).stdout.decode()
-    vseq = out.splitlines()[1].split("\t")[0].strip()
+    vg = [sorted(os.path.basename(l.split("\t")[1]) for l in blk.splitlines()[1:])
+          for blk in re.split(r"\n(?=\d)", out.strip())]
+    if sorted(vg) != [["bridge-small.mp4", "bridge.mp4"], ["clip.mp4"]]:
+        fail("videos not grouped by vPDQ: %r" % vg)
+    vseq = [l for l in out.splitlines() if l.endswith("/clip.mp4")][0].split("\t")[0].strip()
     ward("grade", "thumb", "--scan", "r3", "--item", vseq, "--output", "v.jpg", check_rc=0)
     v = Image.open("v.jpg")
     if v.mode != "L" or v.width < 5 * v.height: fail("video strip: %s %s" % (v.mode, v.size))
