@@ -63,8 +63,8 @@ typedef struct ward_grade_item {
     int pdq_quality;
     ward_vpdq vpdq;        /* videos: the frames the scan hashed (files.jsonl
                               "vpdq"); empty for images */
-    char inode[48];        /* a file in a disk image: its file-system metadata
-                              address as the scan recorded it ("inode"), "" else */
+    int has_inode;         /* a file in a disk image with its "inode" recorded */
+    uint64_t inode;        /* its file-system metadata address: it is re-read by it */
     size_t group;          /* index into queue->groups */
 } ward_grade_item;
 
@@ -163,8 +163,10 @@ void ward_grade_log_exposure(const ward_grade_log *g, const char *grader,
 
 /* ---- evidence ---------------------------------------------------------- */
 
-/* Re-read an item from the evidence (a host file, or a member of an archive
- * or disk image read through the source layer), verify its SHA-256, decode
+/* Re-read an item from the evidence (a host file, a member of an archive
+ * read through the source layer by its path, or a file of a disk image by
+ * its inode, so that a deleted file and a live one of the same name are
+ * each read as themselves), verify its SHA-256, decode
  * it and make a greyscale thumbnail of at most max_side pixels, encoded as
  * JPEG into *jpeg (malloc'd, *len bytes). The thumbnail is not blurred here:
  * the page blurs it until the examiner reveals it. A video gives a strip of

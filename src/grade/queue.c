@@ -108,6 +108,8 @@ static int take_item(load_ctx *c, yajl_val v, int video)
     long long size = jv_int(v, "size", 0);
     it->size = size > 0 ? (uint64_t)size : 0;
     it->video = video;
+    long long inode = jv_int(v, "inode", -1);
+    if (inode >= 0) it->has_inode = 1, it->inode = (uint64_t)inode;
     const char *pdq = jv_str(v, "pdq");
     if (pdq && ward_pdq_from_hex(pdq, &it->pdq[0]) == WARD_OK) {
         it->npdq = 1;

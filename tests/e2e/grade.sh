@@ -3,7 +3,8 @@
 # a resized re-encode join their original; a re-encoded video its original by
 # vPDQ), ordering with reasons (near an
 # alert entry, beside known material, the rest), grading, undo, resume, a
-# changed item never shown, a zip member re-read, the loopback page (token,
+# changed item never shown, a zip member re-read, a deleted disk-image file
+# re-read by inode beside a live one of its name, the loopback page (token,
 # reveal, exposure log) and the VICS contribution read back by db import.
 set -euo pipefail
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
@@ -103,6 +104,29 @@ if b"digest mismatch" not in p.stderr or os.path.exists("t1.jpg"):
 ward("grade", "thumb", "--scan", "r", "--item", items["member.jpg"], "--output", "t2.jpg", check_rc=0)
 t = Image.open("t2.jpg")
 if t.mode != "L" or max(t.size) > 256: fail("thumbnail not grey or too large: %s %s" % (t.mode, t.size))
+# a disk image's files are re-read by inode, not by name: partition 2 of an
+# MBR disk holds a deleted _IC.JPG and a live file of the same name
+import struct
+def sh(cmd): subprocess.run(cmd, shell=True, check=True, stdout=subprocess.DEVNULL)
+sh(f"mkfs.vfat -C fat.raw 1024 && mcopy -i fat.raw {img('q0746.jpg')} ::/PIC.JPG && "
+   f"mcopy -i fat.raw {img('q0003.jpg')} ::/QIC.JPG && mdel -i fat.raw ::/PIC.JPG")
+fat = bytearray(open("fat.raw", "rb").read())
+k = fat.find(b"QIC     JPG"); fat[k:k + 1] = b"_"  # deleted PIC.JPG shows as _IC.JPG too
+mbr = bytearray(512)
+mbr[446:462] = struct.pack("<B3sB3sII", 0, b"\0\0\0", 0x06, b"\0\0\0", 2048, len(fat) // 512)
+mbr[510:512] = b"\x55\xaa"
+disk = bytearray(4096 * 512); disk[:512] = mbr; disk[2048 * 512:2048 * 512 + len(fat)] = fat
+os.makedirs("ev4"); open("ev4/mbr.raw", "wb").write(disk)
+ward("scan", "--data", "d", "--out", "r4", "-q", "ev4", check_rc=0)
+recs = [json.loads(l) for l in open("r4/files.jsonl")]
+same = [r for r in recs if r["path"] == "ev4/mbr.raw!/p1@2048/_IC.JPG"]
+if len(same) != 2 or not all("inode" in r for r in same) or same[0]["inode"] == same[1]["inode"]:
+    fail("two files of one name with their inodes: %r" % recs)
+for r in same:
+    ward("grade", "thumb", "--scan", "r4", "--item", str(r["seq"]), "--output", "d%d.jpg" % r["seq"],
+         check_rc=0)
+if open("d%d.jpg" % same[0]["seq"], "rb").read() == open("d%d.jpg" % same[1]["seq"], "rb").read():
+    fail("the deleted file and the live one of its name gave one picture")
 # a video is shown as a strip of frames sampled across it, greyscale
 if shutil.which("ffmpeg"):
     os.makedirs("ev2")
