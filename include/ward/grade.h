@@ -183,7 +183,9 @@ ward_status ward_grade_item_thumb(const ward_grade_item *it, int max_side, uint8
  * `path` (atomically): MD5, SHA1, SHA256, PDQ, Category (Project VIC code;
  * UK grades as "Category": null with the grade in "ward:Grade"), Series,
  * VictimIdentified, and the grader, unit and time in "ward:Grader",
- * "ward:Unit", "ward:GradedAt" and Comments. *count gets the Media written. */
+ * "ward:Unit", "ward:GradedAt" and Comments; a video's vPDQ frames in
+ * "ward:vPDQ". The case names the scan by the SHA-256 of its files.jsonl
+ * ("ward:ScanFilesSHA256"), never by path. *count gets the Media written. */
 ward_status ward_grade_export_vics(const ward_grade_queue *q, const ward_grade_log *g,
                                    const char *unit, const char *path, size_t *count,
                                    ward_error *err);
@@ -202,11 +204,15 @@ typedef struct ward_grade_intake_summary {
 } ward_grade_intake_summary;
 
 /* Read contributions (ward_grade_export_vics files) into the intake log
- * DATADIR/grade-intake.jsonl, then import every picture that `verifiers`
+ * DATADIR/grade-intake.jsonl, each file recorded in the store's imports
+ * (ward_store_log_intake: path, SHA-256, grades held) and named by its
+ * import beside each of its grades with the scan it was graded from, then
+ * import every picture that `verifiers`
  * different graders gave the same grade, and nobody another, into `list`
  * (created with the grades' scheme) through the store's import, which
- * records the provenance; graders, units and times go in each entry's
- * comment. A picture is promoted once. WARD_EFORMAT names a file that is
+ * records the provenance; graders, units, times and the imports of their
+ * contributions go in each entry's tags ("graded by alice (Unit 7, TIME,
+ * import 3)"). A picture is promoted once. WARD_EFORMAT names a file that is
  * not a contribution or a Media without SHA256, grader or grade. */
 ward_status ward_grade_intake(const char *datadir, const char *list, int verifiers,
                               const char *const *files, size_t nfiles,
@@ -217,10 +223,13 @@ ward_status ward_grade_intake(const char *datadir, const char *list, int verifie
 int ward_grade_is_contribution(const char *path);
 
 /* Each grade of each picture graded differently by different graders,
- * grouped by picture; *count gets the number of pictures. */
+ * grouped by picture, with the store import of the contribution it came in
+ * (0 for grades taken in before imports were recorded); *count gets the
+ * number of pictures. */
 typedef void (*ward_grade_conflict_fn)(void *ctx, const char *sha256, const char *scheme,
                                        const char *category, const char *grader,
-                                       const char *unit, const char *time);
+                                       const char *unit, const char *time,
+                                       uint64_t import_id);
 ward_status ward_grade_conflicts(const char *datadir, ward_grade_conflict_fn fn, void *ctx,
                                  size_t *count, ward_error *err);
 

@@ -165,10 +165,11 @@ static int thumb(const ward_grade_queue *q, const gargs *a)
 
 static void print_conflict(void *ctx, const char *sha256, const char *scheme,
                            const char *category, const char *grader, const char *unit,
-                           const char *time)
+                           const char *time, uint64_t import_id)
 {
     (void)ctx;
-    printf("graded-differently\t%s\t%s\t%s\t%s\t%s\t%s\n", sha256, scheme, category, grader, unit, time);
+    printf("graded-differently\t%s\t%s\t%s\t%s\t%s\t%s\timport %" PRIu64 "\n", sha256, scheme,
+           category, grader, unit, time, import_id);
 }
 
 int cli_grade_conflicts(const char *datadir)

@@ -232,8 +232,18 @@ p = ward("db", "conflicts", "--data", "nat", check_rc=1)
 lines = [l for l in p.stdout.decode().splitlines() if l.startswith("graded-differently")]
 if len(lines) != 6 or not any("carol" in l and "\tC\t" in l for l in lines):
     fail("conflicts: %r" % lines)
-if b"grade-verified-" not in ward("db", "imports", "--data", "nat", check_rc=0).stdout:
-    fail("no provenance of the verified import")
+imps = ward("db", "imports", "--data", "nat", check_rc=0).stdout.decode()
+if "grade-verified-" not in imps: fail("no provenance of the verified import")
+# each contribution is an import of its own (path, SHA-256, grades held) ...
+contrib = re.findall(r"import (\d+) .*ward-grade-contribution .*/(c2?\.json)  sha256 [0-9a-f]{64}", imps)
+if [c[1] for c in contrib] != ["c.json", "c2.json"] or imps.count("grades held") != 2:
+    fail("contributions not recorded as imports: " + imps)
+# ... that the verified entry and each conflicting grade name
+ent = ward("db", "lookup", "--data", "nat", "--json", sha["near.jpg"], check_rc=1).stdout.decode()
+if "graded by alice" not in ent or "import %s)" % contrib[0][0] not in ent:
+    fail("verified entry does not say whose grades, from which import: " + ent)
+if not all(l.endswith("\timport " + contrib[0 if "alice" in l else 1][0]) for l in lines):
+    fail("conflicting grades do not name their import: %r" % lines)
 out = ward("grade", "intake", "--data", "nat", "--list", "graded", "c2.json", check_rc=1).stdout.decode()
 if "0 pictures verified" not in out: fail("promoted twice: " + out)
 
