@@ -74,9 +74,11 @@ typedef struct ward_grade_group {
     ward_grade_reason reason;
     int near_distance;     /* WARD_GRADE_NEAR_ALERT: bits to the nearest alert entry */
     char why[160];         /* the reason in words */
-    /* A grade a member already has elsewhere, awaiting a second grader
-     * (the intake of opts.datadir, ward_grade_intake), in words, e.g.
-     * "projectvic 1 by alice (Unit 7)"; "" if none. A prompt, not a decision. */
+    /* A grade a member already has elsewhere, in words: an entry of the
+     * store of opts.datadir ("in list graded as projectvic 1, verified by
+     * two graders"), else a grade in its intake awaiting a second grader
+     * ("projectvic 1 by alice (Unit 7), awaiting a second grader"); "" if
+     * none. A prompt, not a decision. */
     char prior[160];
 } ward_grade_group;
 

@@ -449,27 +449,69 @@ static int entry_is_alert(ward_matcher *m, uint64_t id)
     return alert;
 }
 
+/* The nearest alert entry in the band to these hashes, if nearer than the
+ * group has; `what` says whose hash it is ("PDQ", "video frame at 12.0 s"). */
+static void near_band(ward_grade_group *g, ward_matcher *m, const ward_grade_opts *o,
+                      const ward_pdq *h, int nh, const char *what)
+{
+    ward_pdq_match best[16];
+    size_t n = ward_matcher_near(m, h, nh, o->near_hi, best, 16);
+    if (n > 16) n = 16;
+    for (size_t j = 0; j < n; j++) {
+        if (best[j].distance < o->near_lo) continue;
+        if (g->reason == WARD_GRADE_NEAR_ALERT && g->near_distance <= best[j].distance) break;
+        if (!entry_is_alert(m, best[j].entry_id)) continue;
+        g->reason = WARD_GRADE_NEAR_ALERT;
+        g->near_distance = best[j].distance;
+        snprintf(g->why, sizeof g->why, "%s %d bits from an alert-list entry (outside the match radius)",
+                 what, best[j].distance);
+        break;
+    }
+}
+
 static void reason_near(ward_grade_queue *q, ward_grade_group *g, ward_matcher *m,
                         const ward_grade_opts *o)
 {
-    ward_pdq_match best[16];
     for (size_t k = 0; k < g->count; k++) {
         const ward_grade_item *it = &q->items[q->members[g->first + k]];
-        if (!it->npdq) continue;
-        size_t n = ward_matcher_near(m, it->pdq, it->npdq, o->near_hi, best, 16);
-        if (n > 16) n = 16;
-        for (size_t j = 0; j < n; j++) {
-            if (best[j].distance < o->near_lo) continue;
-            if (g->reason == WARD_GRADE_NEAR_ALERT && g->near_distance <= best[j].distance)
-                break;
-            if (!entry_is_alert(m, best[j].entry_id)) continue;
-            g->reason = WARD_GRADE_NEAR_ALERT;
-            g->near_distance = best[j].distance;
-            snprintf(g->why, sizeof g->why,
-                     "PDQ %d bits from an alert-list entry (outside the match radius)",
-                     best[j].distance);
-            break;
+        if (it->npdq) near_band(g, m, o, it->pdq, it->npdq, "PDQ");
+        for (size_t f = 0; f < it->vpdq.count; f++) { /* a video: each good frame */
+            const ward_vpdq_frame *fr = &it->vpdq.frames[f];
+            if (fr->quality < WARD_VPDQ_QUALITY) continue;
+            char what[64];
+            snprintf(what, sizeof what, "video frame at %.1f s", fr->timestamp);
+            near_band(g, m, o, &fr->hash, 1, what);
         }
+    }
+}
+
+/* A member already an entry in the store (a verified grade taken in since
+ * the scan, or a list imported since): said as a prompt, as a pending grade
+ * is, and before it. */
+static void prior_in_store(ward_grade_queue *q, ward_grade_group *g, ward_matcher *m)
+{
+    for (size_t k = 0; k < g->count && !g->prior[0]; k++) {
+        const ward_grade_item *it = &q->items[q->members[g->first + k]];
+        ward_digests d = {0};
+        for (int i = 0; i < 32 && it->sha256[0]; i++) {
+            unsigned v;
+            if (sscanf(it->sha256 + 2 * i, "%2x", &v) != 1) break;
+            d.sha256[i] = (uint8_t)v;
+            if (i == 31) d.present = WARD_DIGEST_SHA256;
+        }
+        uint64_t id;
+        ward_entries *e = NULL;
+        if (!d.present || !ward_matcher_exact(m, &d, &id, 1) ||
+            ward_matcher_entry(m, id, &e, NULL) != WARD_OK || !e)
+            continue;
+        if (e->count) {
+            const ward_entry *x = &e->v[0];
+            snprintf(g->prior, sizeof g->prior, "in list %s as %s %s%s", x->list,
+                     x->scheme ? x->scheme : "", x->category ? x->category : "uncategorised",
+                     x->tags && strstr(x->tags, "ward-grade-verified") ? ", verified by two graders"
+                                                                       : "");
+        }
+        ward_entries_free(e);
     }
 }
 
@@ -543,6 +585,7 @@ static ward_status order_groups(ward_grade_queue *q, const ward_grade_opts *o,
     if (o->datadir && ward_matcher_open(o->datadir, &m, NULL) != WARD_OK) m = NULL;
     for (size_t g = 0; g < q->ngroups; g++) {
         if (m) reason_near(q, &q->groups[g], m, o);
+        if (m) prior_in_store(q, &q->groups[g], m);
         if (q->groups[g].reason == WARD_GRADE_REST) reason_beside(q, &q->groups[g], beside);
     }
     if (m) ward_matcher_close(m);
