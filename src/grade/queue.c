@@ -600,6 +600,7 @@ static ward_status order_groups(ward_grade_queue *q, const ward_grade_opts *o,
 
 typedef struct prior {
     char sha256[65];
+    char category[32], grader[64]; /* "projectvic 2" */
     char what[160];
 } prior;
 
@@ -624,6 +625,8 @@ static int take_prior(void *ctx, yajl_val o)
     }
     prior *p = &ps->v[ps->n++];
     snprintf(p->sha256, sizeof p->sha256, "%s", sha);
+    snprintf(p->category, sizeof p->category, "%s %s", scheme ? scheme : "", cat);
+    snprintf(p->grader, sizeof p->grader, "%s", grader);
     snprintf(p->what, sizeof p->what, "%s %s by %s (%s), awaiting a second grader",
              scheme ? scheme : "", cat, grader, unit ? unit : "");
     return 0;
@@ -645,6 +648,20 @@ static void fill_priors(ward_grade_queue *q, const char *datadir)
         return;
     }
     qsort(ps.v, ps.n, sizeof *ps.v, by_prior);
+    /* Graders who differ on a picture: not "awaiting a second grader" but
+     * in conflict, for review; every grade of it says so. */
+    for (size_t a = 0, b; a < ps.n; a = b) {
+        int differ = 0;
+        for (b = a + 1; b < ps.n && !strcmp(ps.v[b].sha256, ps.v[a].sha256); b++)
+            differ |= strcmp(ps.v[b].category, ps.v[a].category) != 0;
+        if (!differ) continue;
+        char what[160];
+        int at = snprintf(what, sizeof what, "in conflict elsewhere, for review:");
+        for (size_t k = a; k < b && at > 0 && (size_t)at < sizeof what; k++)
+            at += snprintf(what + at, sizeof what - (size_t)at, " %s by %s;", ps.v[k].category,
+                           ps.v[k].grader);
+        for (size_t k = a; k < b; k++) snprintf(ps.v[k].what, sizeof ps.v[k].what, "%s", what);
+    }
     for (size_t i = 0; i < q->nitems; i++) {
         prior key;
         snprintf(key.sha256, sizeof key.sha256, "%s", q->items[i].sha256);
