@@ -530,6 +530,7 @@ static void write_file(scan *s, job *j)
     add_key_name(s, "source", j->source);
     if (j->item.depth) add(s, ",\"in_container\":true");
     if (j->item.deleted) add(s, ",\"deleted\":true");
+    if (j->item.has_inode) add_fmt(s, ",\"inode\":%" PRIu64, j->item.inode);
     int verdict;
     if (j->h.read_status != WARD_OK) {
         add_key_str(s, "class", "error");
