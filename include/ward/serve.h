@@ -137,6 +137,10 @@ typedef struct ward_serve_opts {
     const char *address;      /* listen address, default "127.0.0.1" */
     int port;                 /* 0: any free port (see ward_server_port) */
     int threads;              /* event-loop threads (default: 2 x CPUs, >= 4) */
+    int upload_workers;       /* threads decoding uploads (default: CPUs) */
+    int upload_queue;         /* uploads waiting for a worker beyond those
+                                 decoding; more are refused 503 (-1, the
+                                 default: 4 x upload_workers) */
     const char *tls_cert;     /* PEM files: both or neither */
     const char *tls_key;
     uint64_t max_upload;      /* bytes of an image/video body (default 64 MiB) */

@@ -26,6 +26,7 @@ typedef struct svc_ctx {
     uint8_t web_secret[32]; /* HMAC key of the login form's tokens (web.c), drawn at start */
     _Atomic long long internal_logged; /* svc_log_internal: second last logged */
     struct svc_cp_state *cp;           /* audit checkpoints; NULL: no signing key */
+    struct svc_pool *uploads;          /* workers decoding uploads (pool.h) */
 } svc_ctx;
 
 typedef struct svc_request {
