@@ -152,6 +152,8 @@ typedef struct ward_serve_opts {
     double reload_interval_s; /* how often to look for a changed store (5) */
     const char *reporter;     /* organisation named in reports */
     uint64_t max_pixels;      /* decode limit for uploads (100 Mpx) */
+    uint64_t index_memory;    /* in-memory copy of the PDQ index, when it
+                                 fits in this many bytes (1 GiB; 0: none) */
     int radius;               /* default PDQ radius (31) */
     const char *release_root; /* served under /v1/releases/ (NULL: <datadir>/releases) */
     const char *scans_root;   /* scan reports browsable at /scans: UNIT/SCAN/ folders

@@ -24,6 +24,7 @@ static const char help[] =
 "               [--max-upload BYTES] [--max-json BYTES]\n"
 "               [--max-batch N] [--timeout S] [--max-connections N]\n"
 "               [--per-ip N] [--reload-interval S] [--radius R] [--max-pixels N]\n"
+"               [--index-memory BYTES]\n"
 "               [--reporter NAME] [--releases DIR] [--scans DIR] [--port-file FILE]\n"
 "               [--log-format text|json] [--access-log]\n"
 "               [--checkpoint-file FILE] [--checkpoint-records N]\n"
@@ -94,6 +95,10 @@ static const char help[] =
 "    --radius R           default PDQ radius (default 31)\n"
 "    --max-pixels N       larger uploads are not decoded, only digested\n"
 "                         (default 100M pixels)\n"
+"    --index-memory BYTES an in-memory copy of the PDQ index makes near\n"
+"                         matching ~3x faster; it takes about 256 bytes per\n"
+"                         entry (256M at a million) and is made when it fits\n"
+"                         in BYTES (default 1G; 0: search the file only)\n"
 "    --reporter NAME      organisation named in reports (default ward)\n"
 "    --releases DIR       publish this release tree under /v1/releases/\n"
 "                         (default: the data directory's releases/)\n"
@@ -132,7 +137,7 @@ enum { OPT_TLS_CERT = 256, OPT_TLS_KEY, OPT_THREADS, OPT_MAX_UPLOAD, OPT_MAX_JSO
        OPT_MAX_BATCH, OPT_TIMEOUT, OPT_MAX_CONN, OPT_PER_IP, OPT_RELOAD, OPT_RADIUS,
        OPT_REPORTER, OPT_RELEASES, OPT_PORT_FILE, OPT_DATA, OPT_LISTEN, OPT_MAX_PIXELS, OPT_SCANS,
        OPT_KEY_FILE, OPT_LOG_FORMAT, OPT_ACCESS_LOG, OPT_CP_FILE, OPT_CP_RECORDS,
-       OPT_CP_MINUTES, OPT_UP_WORKERS, OPT_UP_QUEUE };
+       OPT_CP_MINUTES, OPT_UP_WORKERS, OPT_UP_QUEUE, OPT_INDEX_MEM };
 
 static const struct option long_opts[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
@@ -142,6 +147,7 @@ static const struct option long_opts[] = {
     {"threads", required_argument, NULL, OPT_THREADS},
     {"upload-workers", required_argument, NULL, OPT_UP_WORKERS},
     {"upload-queue", required_argument, NULL, OPT_UP_QUEUE},
+    {"index-memory", required_argument, NULL, OPT_INDEX_MEM},
     {"max-upload", required_argument, NULL, OPT_MAX_UPLOAD},
     {"max-json", required_argument, NULL, OPT_MAX_JSON},
     {"max-batch", required_argument, NULL, OPT_MAX_BATCH},
@@ -257,6 +263,12 @@ static int parse_one(int c, const char *arg, serve_args *a)
     case OPT_UP_QUEUE:
         if (parse_uint(arg, 0, 100000, &v)) return cli_usage("serve", "--upload-queue: 0..100000");
         a->o.upload_queue = (int)v; return 0;
+    case OPT_INDEX_MEM:
+        if (strcmp(arg, "0") == 0)
+            a->o.index_memory = 0;
+        else if (parse_bytes(arg, &a->o.index_memory))
+            return cli_usage("serve", "--index-memory: bytes (k, M, G), or 0");
+        return 0;
     case OPT_MAX_UPLOAD:
         if (parse_bytes(arg, &a->o.max_upload)) return cli_usage("serve", "--max-upload: bytes");
         return 0;

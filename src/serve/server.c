@@ -63,6 +63,7 @@ void ward_serve_opts_default(ward_serve_opts *o)
     o->checkpoint_minutes = 60;
     o->reporter = "ward";
     o->max_pixels = 100u * 1000 * 1000;
+    o->index_memory = (uint64_t)1 << 30;
     o->radius = 31;
 }
 
@@ -608,6 +609,7 @@ static ward_status open_state(ward_server *s, ward_error *err)
     ward_match_opts_default(&mo);
     mo.radius = s->ctx.opts.radius;
     mo.max_pixels = s->ctx.opts.max_pixels;
+    mo.index_memory = s->ctx.opts.index_memory;
     s->ctx.match_opts = mo;
     ward_status rc = ward_match_open(s->ctx.opts.datadir, &mo, &s->ctx.match, err);
     if (rc == WARD_OK)
