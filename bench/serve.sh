@@ -109,11 +109,13 @@ with open(sys.argv[2], "w") as f:
 PY
 
 serve_start() { # binary
+    t0=$(date +%s.%N)
     rm -f "$T/port"
     "$1" serve --listen 127.0.0.1:0 --port-file "$T/port" 2>/dev/null &
     SRV=$!
-    i=0; while [ ! -s "$T/port" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done
+    i=0; while [ ! -s "$T/port" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done
     URL="http://127.0.0.1:$(cat "$T/port")"
+    START_S=$(echo "$(date +%s.%N) - $t0" | bc)
 }
 serve_stop() { kill "$SRV" 2>/dev/null || true; wait "$SRV" 2>/dev/null || true; SRV=; }
 
@@ -122,15 +124,24 @@ p99_ms() { awk '$1=="99%" { v=$2; if (v ~ /us$/) { sub("us","",v); v/=1000 } els
 rps() { awk '/^Requests\/sec/ { printf "%.0f", $2 }'; }
 errs() { awk '/Non-2xx|Socket errors/ { printf " %s", $0 }' ; }
 wanted() { [ -z "${SERVE_ONLY:-}" ] || echo "$1" | grep -Eq "$SERVE_ONLY"; }
+# The server's CPU seconds so far (user + system): per request, the one
+# figure that other processes on a shared machine barely move.
+cpu_s() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / t }' "/proc/$SRV/stat"; }
+per_req_us() { # cpu-before cpu-after wrk-output
+    n=$(echo "$3" | awk '/requests in/ { print $1 }')
+    echo "$1 $2 ${n:-0}" | awk '{ if ($3 > 0) printf "%.0f", ($2 - $1) * 1e6 / $3; else print "-" }'
+}
 
 run() { # name conns script-or-empty path batch
     name=$1 c=$2 script=$3 path=$4 b=$5
     wanted "$name" || return 0
+    c0=$(cpu_s)
     if [ -n "$script" ]; then out=$(wrk -t"$WT" -c"$c" -d"${SECS}s" --latency -s "$script" "$URL$path")
     else out=$(wrk -t"$WT" -c"$c" -d"${SECS}s" --latency "$URL$path"); fi
+    c1=$(cpu_s)
     r=$(echo "$out" | rps); p=$(echo "$out" | p99_ms); e=$(echo "$out" | errs)
-    printf "%-5s %-38s %5s conns %9s req/s %11s hashes/s  p99 %8s ms%s\n" "$TAG" "$name" "$c" \
-        "$r" "$(( r * b ))" "$p" "$e"
+    printf "%-5s %-38s %5s conns %9s req/s %11s hashes/s  p99 %8s ms  cpu %6s us/req%s\n" \
+        "$TAG" "$name" "$c" "$r" "$(( r * b ))" "$p" "$(per_req_us "$c0" "$c1" "$out")" "$e"
 }
 
 # Batches while 4 clients upload: the batch p99 says whether decoding holds
@@ -138,13 +149,15 @@ run() { # name conns script-or-empty path batch
 run_mix() { # name conns batch-script batch
     name=$1 c=$2 script=$3 b=$4
     wanted "$name" || return 0
+    c0=$(cpu_s)
     wrk -t1 -c4 -d"${SECS}s" --latency -s "$T/upload.lua" "$URL/v1/match" >"$T/mix-up" &
     up=$!
     out=$(wrk -t"$WT" -c"$c" -d"${SECS}s" --latency -s "$script" "$URL/v1/match")
     wait $up
+    c1=$(cpu_s)
     r=$(echo "$out" | rps); p=$(echo "$out" | p99_ms); e=$(echo "$out" | errs)
-    printf "%-5s %-38s %5s conns %9s req/s %11s hashes/s  p99 %8s ms%s\n" "$TAG" "$name" "$c" \
-        "$r" "$(( r * b ))" "$p" "$e"
+    printf "%-5s %-38s %5s conns %9s req/s %11s hashes/s  p99 %8s ms  cpu %6s s in all%s\n" \
+        "$TAG" "$name" "$c" "$r" "$(( r * b ))" "$p" "$(echo "$c1 - $c0" | bc)" "$e"
     printf "%-5s %-38s %5s conns %9s images/s  p99 %8s ms%s\n" "$TAG" "  ... its 4 uploaders" 4 \
         "$(rps <"$T/mix-up")" "$(p99_ms <"$T/mix-up")" "$(errs <"$T/mix-up")"
 }
@@ -152,6 +165,7 @@ run_mix() { # name conns batch-script batch
 run_all() { # binary tag
     TAG=$2
     serve_start "$1"
+    echo "$TAG  $1: started (in-memory index built, if any) in $START_S s; load $(cut -d' ' -f1 /proc/loadavg)"
     run "yardstick: GET /v1/health" "$CONNS" "" /v1/health 0
     run "1 unknown hash per request" "$CONNS" "$T/one-unknown.lua" /v1/match 1
     run "1 known hash per request (event)" "$CONNS" "$T/one-known.lua" /v1/match 1
