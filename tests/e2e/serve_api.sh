@@ -1,7 +1,8 @@
 #!/bin/bash
 # ward serve end to end: a real server on loopback, driven over HTTP.
 # Keys and scopes, uploads and batches, the review -> report workflow, the
-# allow-list, rate limits, body limits, hostile requests, hot reload under
+# allow-list, rate limits, body limits, upload back-pressure (503 busy when
+# the upload workers and queue are full), hostile requests, hot reload under
 # load without a failed request, revocation, audit chain, TLS.
 set -euo pipefail
 T=$(mktemp -d); trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$T"' EXIT
