@@ -114,6 +114,18 @@ typedef struct ward_pdq_match {
 size_t ward_index_query_pdq(const ward_index *ix, const ward_pdq *queries, int nq,
                             int radius, ward_pdq_match *out, size_t max);
 
+/*
+ * Make ward_index_query_pdq faster for a process that answers many queries
+ * (ward serve): an in-memory copy of the PDQ tables, 16 chunks whose bucket
+ * entries carry 96 bits of their hash, so most candidates are rejected
+ * without reading their hash (docs/index.md). Answers are unchanged. It
+ * takes about 256 bytes per entry plus 4 MiB (256 MiB at a million) and a
+ * few tenths of a second per million to build; WARD_ELIMIT, and the index
+ * as it was, when that is over max_bytes. Call before sharing the index
+ * between threads; radii above 47 still search the file.
+ */
+ward_status ward_index_accelerate(ward_index *ix, uint64_t max_bytes, ward_error *err);
+
 /* Same contract as ward_index_query_pdq by comparing against every stored
  * hash. The reference the tests and benchmarks check the index against. */
 size_t ward_index_query_pdq_brute(const ward_index *ix, const ward_pdq *queries,

@@ -138,6 +138,10 @@ typedef struct ward_serve_opts {
     const char *address;      /* listen address, default "127.0.0.1" */
     int port;                 /* 0: any free port (see ward_server_port) */
     int threads;              /* event-loop threads (default: 2 x CPUs, >= 4) */
+    int upload_workers;       /* threads decoding uploads (default: CPUs) */
+    int upload_queue;         /* uploads waiting for a worker beyond those
+                                 decoding; more are refused 503 (-1, the
+                                 default: 4 x upload_workers) */
     const char *tls_cert;     /* PEM files: both or neither */
     const char *tls_key;
     uint64_t max_upload;      /* bytes of an image/video body (default 64 MiB) */
@@ -149,6 +153,8 @@ typedef struct ward_serve_opts {
     double reload_interval_s; /* how often to look for a changed store (5) */
     const char *reporter;     /* organisation named in reports */
     uint64_t max_pixels;      /* decode limit for uploads (100 Mpx) */
+    uint64_t index_memory;    /* in-memory copy of the PDQ index, when it
+                                 fits in this many bytes (1 GiB; 0: none) */
     int radius;               /* default PDQ radius (31) */
     const char *release_root; /* served under /v1/releases/ (NULL: <datadir>/releases) */
     const char *scans_root;   /* scan reports browsable at /scans: UNIT/SCAN/ folders

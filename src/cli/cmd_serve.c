@@ -20,9 +20,11 @@ static const char help[] =
 "\n"
 "SYNOPSIS\n"
 "    ward serve [--listen ADDR:PORT] [--data DIR] [--tls-cert PEM --tls-key PEM]\n"
-"               [--threads N] [--max-upload BYTES] [--max-json BYTES]\n"
+"               [--threads N] [--upload-workers N] [--upload-queue N]\n"
+"               [--max-upload BYTES] [--max-json BYTES]\n"
 "               [--max-batch N] [--timeout S] [--max-connections N]\n"
 "               [--per-ip N] [--reload-interval S] [--radius R] [--max-pixels N]\n"
+"               [--index-memory BYTES]\n"
 "               [--reporter NAME] [--releases DIR] [--scans DIR] [--port-file FILE]\n"
 "               [--log-format text|json] [--access-log]\n"
 "               [--checkpoint-file FILE] [--checkpoint-records N]\n"
@@ -77,6 +79,11 @@ static const char help[] =
 "                         serve HTTPS (GnuTLS via libmicrohttpd). Or put\n"
 "                         nginx in front (docs/serve.md).\n"
 "    --threads N          event-loop threads (default 2 x CPUs, at least 4)\n"
+"    --upload-workers N   threads decoding uploads, off the event loops\n"
+"                         (default: one per CPU)\n"
+"    --upload-queue N     uploads that may wait for a worker; beyond that an\n"
+"                         upload is answered 503 with Retry-After: 1 (default\n"
+"                         4 x workers; 0: none wait)\n"
 "    --max-upload BYTES   largest file body (default 64M)\n"
 "    --max-json BYTES     largest JSON body (default 4M)\n"
 "    --max-batch N        hashes per batch (default 1000)\n"
@@ -88,6 +95,11 @@ static const char help[] =
 "    --radius R           default PDQ radius (default " CLI_NUM(WARD_INDEX_PDQ_RADIUS) ")\n"
 "    --max-pixels N       larger uploads are not decoded, only digested\n"
 "                         (default 100M pixels)\n"
+"    --index-memory BYTES an in-memory copy of the PDQ index takes near\n"
+"                         matching to about half the CPU; it takes about 256\n"
+"                         bytes per entry (256M at a million, twice that\n"
+"                         during a reload) and is made when it fits in BYTES\n"
+"                         (default 1G; 0: search the file only)\n"
 "    --reporter NAME      organisation named in reports (default ward)\n"
 "    --releases DIR       publish this release tree under /v1/releases/\n"
 "                         (default: the data directory's releases/)\n"
@@ -129,7 +141,7 @@ enum { OPT_TLS_CERT = 256, OPT_TLS_KEY, OPT_THREADS, OPT_MAX_UPLOAD, OPT_MAX_JSO
        OPT_MAX_BATCH, OPT_TIMEOUT, OPT_MAX_CONN, OPT_PER_IP, OPT_RELOAD, OPT_RADIUS,
        OPT_REPORTER, OPT_RELEASES, OPT_PORT_FILE, OPT_DATA, OPT_LISTEN, OPT_MAX_PIXELS, OPT_SCANS,
        OPT_KEY_FILE, OPT_LOG_FORMAT, OPT_ACCESS_LOG, OPT_CP_FILE, OPT_CP_RECORDS,
-       OPT_CP_MINUTES, OPT_REVIEW_DEADLINE };
+       OPT_CP_MINUTES, OPT_REVIEW_DEADLINE, OPT_UP_WORKERS, OPT_UP_QUEUE, OPT_INDEX_MEM };
 
 static const struct option long_opts[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
@@ -137,6 +149,9 @@ static const struct option long_opts[] = {
     {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"threads", required_argument, NULL, OPT_THREADS},
+    {"upload-workers", required_argument, NULL, OPT_UP_WORKERS},
+    {"upload-queue", required_argument, NULL, OPT_UP_QUEUE},
+    {"index-memory", required_argument, NULL, OPT_INDEX_MEM},
     {"max-upload", required_argument, NULL, OPT_MAX_UPLOAD},
     {"max-json", required_argument, NULL, OPT_MAX_JSON},
     {"max-batch", required_argument, NULL, OPT_MAX_BATCH},
@@ -250,6 +265,18 @@ static int parse_one(int c, const char *arg, serve_args *a)
     case OPT_THREADS:
         if (parse_uint(arg, 1, 256, &v)) return cli_usage("serve", "--threads: 1..256");
         a->o.threads = (int)v; return 0;
+    case OPT_UP_WORKERS:
+        if (parse_uint(arg, 1, 256, &v)) return cli_usage("serve", "--upload-workers: 1..256");
+        a->o.upload_workers = (int)v; return 0;
+    case OPT_UP_QUEUE:
+        if (parse_uint(arg, 0, 100000, &v)) return cli_usage("serve", "--upload-queue: 0..100000");
+        a->o.upload_queue = (int)v; return 0;
+    case OPT_INDEX_MEM:
+        if (strcmp(arg, "0") == 0)
+            a->o.index_memory = 0;
+        else if (parse_bytes(arg, &a->o.index_memory))
+            return cli_usage("serve", "--index-memory: bytes (k, M, G), or 0");
+        return 0;
     case OPT_MAX_UPLOAD:
         if (parse_bytes(arg, &a->o.max_upload)) return cli_usage("serve", "--max-upload: bytes");
         return 0;

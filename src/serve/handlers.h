@@ -30,6 +30,7 @@ typedef struct svc_ctx {
     struct svc_cp_state *cp;           /* audit checkpoints; NULL: no signing key */
     struct web_graph_cache *graph_cache; /* the web's link-analysis graph (web_graph.c);
                                           * NULL: each view builds its own */
+    struct svc_pool *uploads;          /* workers decoding uploads (pool.h) */
 } svc_ctx;
 
 typedef struct svc_request {

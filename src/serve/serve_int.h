@@ -144,11 +144,14 @@ typedef struct svc_metrics {
     atomic_ullong lat_sum_us[EP_COUNT];
     atomic_ullong hashes_checked, matches, alert_matches, events;
     atomic_ullong rate_limited, auth_failures, reloads, reload_failures;
+    atomic_ullong uploads_busy; /* refused 503: upload workers and queue full */
 } svc_metrics;
 
 void svc_metrics_observe(svc_metrics *m, int ep, int status, double seconds);
 /* Prometheus text exposition format; caller frees. */
-char *svc_metrics_render(const svc_metrics *m, const ward_match_info *info, double uptime_s);
+/* uploads: upload jobs running and waiting now. */
+char *svc_metrics_render(const svc_metrics *m, const ward_match_info *info, double uptime_s,
+                         const int uploads[2]);
 const char *svc_endpoint_name(int ep);
 
 /* ---- keys and rate limits (auth.c) --------------------------------------- */
