@@ -76,6 +76,7 @@ typedef struct web_page {
     web_session sess;      /* the logged-in user */
     double now;            /* Unix time */
     ward_strbuf out;       /* the page's body so far */
+    const char *footer;    /* NULL: the analysts' footer (public pages have their own) */
 } web_page;
 
 /* Start the page: head, navigation for the user's role, a heading. */
@@ -123,5 +124,9 @@ void web_exhibits(web_page *w);      /* web_exhibits.c: /exhibits */
 void web_exhibit(web_page *w);       /* GET /exhibit/REF, POST /exhibit/REF/ACTION */
 void web_lab(web_page *w);           /* GET /lab/NAME: forecast and queue */
 void web_graph(web_page *w);         /* web_graph.c: /graph/SUBJECT[?depth=N&format=F] */
+/* web_report.c: the public form (no session), the duty queue, feedback letters */
+void web_report_form(web_page *w);   /* GET and POST /report */
+void web_duty(web_page *w);          /* GET /duty, POST /duty/N/STEP */
+void web_feedback(web_page *w);      /* GET /feedback/SOURCE[?format=json], POST .../sent */
 
 #endif
