@@ -15,9 +15,8 @@
 # shown escaped; the honeypot stores nothing; the per-address limit answers
 # 429. The answer to a report naming a known person is the same as any
 # other. A report becomes a referral of source "public" with its typology,
-# urgent ones Very High after 'ward intel update'. Then, when Chromium and
-# playwright-core are there, the form is filled in with the keyboard in
-# headless Chromium and checked with axe-core (tests/e2e/report_browser.js).
+# urgent ones Very High after 'ward intel update'. The form in a browser,
+# with the keyboard and axe-core, is report_a11y.sh.
 set -euo pipefail
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cd "$T"
@@ -253,27 +252,8 @@ st, page, r = http_req(PORT, "GET", "/feedback/op-known", None, aud)
 expect(st == 403, f"an auditor is not the referrals desk: {st}")
 print(f"http checks: {time.time() - t0:.1f} s")
 
-# ---- the browser: keyboard and axe-core ----
-chromium = subprocess.run(["sh", "-c", "command -v chromium || command -v chromium-browser"],
-                          capture_output=True).stdout.decode().strip()
-pwd = find_playwright()
-axe = pwd and os.path.exists(os.path.join(pwd, "node_modules", "axe-core", "axe.min.js"))
-if not chromium or not pwd:
-    print("NOTE: no chromium or playwright-core: structural accessibility checks only")
-else:
-    env = dict(os.environ, NODE_PATH=os.path.join(pwd, "node_modules"),
-               BASE=f"http://127.0.0.1:{PORT}", CHROMIUM=chromium,
-               AXE=os.path.join(pwd, "node_modules", "axe-core", "axe.min.js") if axe else "",
-               SHOTS=os.environ.get("WARD_SCREENSHOTS", ""))
-    p = subprocess.run(["node", os.path.join(SRC, "tests/e2e/report_browser.js")], env=env,
-                       capture_output=True, timeout=120)
-    sys.stdout.write(p.stdout.decode())
-    expect(p.returncode == 0, f"browser run failed: {p.stdout.decode()[-2000:]}"
-                              f"{p.stderr.decode()[-2000:]}")
-    if not axe:
-        print("NOTE: axe-core not in node_modules: keyboard run and structural checks only")
 # ---- the rate limit: 6 stored reports an hour from one address ----
-# (the honeypot's answer counts, the browser's report too; corrections never)
+# (the honeypot's answer counts; corrections never)
 for n in range(8):
     st, page, r = http_req(PORT, "POST", "/report", {"description": f"one more {n}"})
     if st != 200:
