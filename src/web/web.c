@@ -47,7 +47,7 @@ void page_begin(web_page *w, const char *title)
             {"/queue", "My queue", INTEL}, {"/alerts", "Alerts", INTEL},
             {"/kpi", "KPIs", INTEL}, {"/scans", "Scans", INTEL},
             {"/exhibits", "Exhibits", INTEL},
-            {"/duty", "Duty", R(NATIONAL)},
+            {"/duty", "Duty", R(NATIONAL)}, {"/feedback", "Feedback", R(NATIONAL)},
             {"/reviews", "Match reviews", R(REVIEWER)},
             {"/audit", "Audit log", R(AUDITOR) | R(ADMIN)}};
         html_f(&w->out, "<nav>");
@@ -321,6 +321,7 @@ static const web_route web_routes[] = {
     /* the national referrals desk: urgent cases and what referrers are told */
     {"GET", "/duty", R(NATIONAL), web_duty},
     {"POST", "/duty/", R(NATIONAL), web_duty},
+    {"GET", "/feedback", R(NATIONAL), web_feedback},
     {"GET", "/feedback/", R(NATIONAL), web_feedback},
     {"POST", "/feedback/", R(NATIONAL), web_feedback},
 };

@@ -306,6 +306,51 @@ out:
 
 /* ---- the duty queue ------------------------------------------------------ */
 
+/* A report function's output captured in memory (cap_open), then the
+ * store closed and, on failure, an error page sent (cap_done: NULL). */
+typedef struct capture {
+    char *text;
+    size_t len;
+    FILE *f;
+} capture;
+
+static FILE *cap_open(capture *c)
+{
+    *c = (capture){0};
+    return c->f = open_memstream(&c->text, &c->len);
+}
+
+static char *cap_done(web_page *w, capture *c, ward_intel *in, ward_status rc,
+                      const ward_error *err, const char *what)
+{
+    if (c->f)
+        fclose(c->f);
+    ward_intel_close(in);
+    if (rc == WARD_OK && c->f)
+        return c->text;
+    free(c->text);
+    page_message(w, rc == WARD_ENOTFOUND ? 404 : 500, "Not available",
+                 rc == WARD_ENOTFOUND ? err->message : what);
+    return NULL;
+}
+
+/* Each line of a report function's JSON-lines output (modified in place)
+ * to `row`; the number of lines that parsed. */
+static int each_line(web_page *w, char *text, void (*row)(web_page *w, yajl_val v))
+{
+    int n = 0;
+    for (char *p = text, *nl; p && *p; p = nl ? nl + 1 : NULL) {
+        nl = strchr(p, '\n');
+        if (nl)
+            *nl = 0;
+        yajl_val v = yajl_tree_parse(p, NULL, 0);
+        if (v)
+            row(w, v), n++;
+        yajl_tree_free(v);
+    }
+    return n;
+}
+
 static void duty_opts(const web_page *w, ward_duty_opts *o)
 {
     ward_duty_opts_default(o);
@@ -450,19 +495,13 @@ void web_duty(web_page *w)
     ward_intel *in = duty_open(w);
     if (!in)
         return;
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
+    capture c;
     ward_error err;
-    ward_status rc = f ? ward_duty_list(in, (time_t)w->now, 1, f, &err) : WARD_ENOMEM;
-    if (f)
-        fclose(f);
-    ward_intel_close(in);
-    if (rc) {
-        free(text);
-        page_message(w, 500, "Error", "The duty queue could not be read.");
+    ward_status rc = cap_open(&c) ? ward_duty_list(in, (time_t)w->now, 1, c.f, &err)
+                                  : WARD_ENOMEM;
+    char *text = cap_done(w, &c, in, rc, &err, "The duty queue could not be read.");
+    if (!text)
         return;
-    }
     page_audit(w, "web.duty.view", "/duty", NULL);
     page_begin(w, "Duty queue: urgent reports and referrals");
     html_f(&w->out, "<p class=\"caveat\">Each entry: acknowledge it, contact the force control "
@@ -470,17 +509,7 @@ void web_duty(web_page *w)
                     "report, close it with the result. An entry not acknowledged within %d "
                     "minutes is escalated. Every step is recorded.</p>",
            w->ctx->opts.duty_escalate_minutes > 0 ? w->ctx->opts.duty_escalate_minutes : 15);
-    int n = 0;
-    for (char *p = text, *nl; p && *p; p = nl ? nl + 1 : NULL) {
-        nl = strchr(p, '\n');
-        if (nl)
-            *nl = 0;
-        yajl_val v = yajl_tree_parse(p, NULL, 0);
-        if (v)
-            duty_entry(w, v), n++;
-        yajl_tree_free(v);
-    }
-    if (!n)
+    if (!each_line(w, text, duty_entry))
         html_f(&w->out, "<p>Nothing urgent.</p>");
     free(text);
     page_end(w, 200);
@@ -488,8 +517,63 @@ void web_duty(web_page *w)
 
 /* ---- feedback letters ---------------------------------------------------- */
 
+/* One source's row of /feedback. */
+static void source_row(web_page *w, yajl_val v)
+{
+    const char *src = web_jstr(v, "source");
+    ward_strbuf url = {0};
+    web_url_escape(&url, src);
+    long long overdue = jv_int(v, "overdue", 0);
+    html_f(&w->out, "<tr%r><td>%s</td><td>%lld</td><td>%lld</td><td class=\"due\">%lld</td>"
+                    "<td>%s</td><td><a href=\"/feedback/%r\">letter</a> "
+                    "<form class=\"inline\" method=\"post\" action=\"/feedback/%r/sent\">",
+           overdue ? " class=\"overdue\"" : "", src, jv_int(v, "items", 0),
+           jv_int(v, "sent", 0), overdue,
+           *web_jstr(v, "last_sent") ? web_jstr(v, "last_sent") : "never", url.s ? url.s : "",
+           url.s ? url.s : "");
+    page_csrf(w);
+    html_f(&w->out, "<button>Mark as sent</button></form></td></tr>");
+    ward_strbuf_free(&url);
+}
+
+/* /feedback: every source with what it is owed, sent and overdue. */
+static void feedback_overview(web_page *w)
+{
+    ward_intel *in = web_intel_open(w);
+    if (!in)
+        return;
+    capture c;
+    ward_feedback_kpi k;
+    ward_error err;
+    ward_status rc = cap_open(&c) ? ward_feedback_kpi_get(in, (time_t)w->now, 7, 28, 1, c.f,
+                                                          &k, &err)
+                                  : WARD_ENOMEM;
+    char *text = cap_done(w, &c, in, rc, &err, "The feedback figures could not be read.");
+    if (!text)
+        return;
+    page_audit(w, "web.feedback.view", "/feedback", NULL);
+    page_begin(w, "Feedback to referrers");
+    html_f(&w->out, "<p class=\"caveat\">What each referring source is owed: a receipt for each "
+                    "list, progress of each package made from its referrals, the outcome. "
+                    "Overdue: not sent within 7 days. Packages silent over 28 days: %lld; "
+                    "duty entries open: %lld, escalated in all: %lld.</p><table><thead><tr>"
+                    "<th scope=\"col\">Source</th><th scope=\"col\">Owed</th>"
+                    "<th scope=\"col\">Sent</th><th scope=\"col\">Overdue</th>"
+                    "<th scope=\"col\">Last sent</th><th scope=\"col\">Letter</th></tr>"
+                    "</thead><tbody>",
+           (long long)k.silent, (long long)k.duty_open, (long long)k.duty_escalated);
+    each_line(w, text, source_row);
+    html_f(&w->out, "</tbody></table>");
+    free(text);
+    page_end(w, 200);
+}
+
 void web_feedback(web_page *w)
 {
+    if (!strcmp(w->req->url, "/feedback")) {
+        feedback_overview(w);
+        return;
+    }
     const char *rest = w->req->url + strlen("/feedback/");
     char source[128];
     const char *slash = strchr(rest, '/');
@@ -515,33 +599,23 @@ void web_feedback(web_page *w)
         ward_intel_close(in);
         if (rc)
             page_message(w, rc == WARD_ENOTFOUND ? 404 : 500, "Not recorded", err.message);
-        else {
-            char to[160];
-            snprintf(to, sizeof to, "/feedback/%s", source);
-            page_redirect(w, to);
-        }
+        else
+            page_redirect(w, "/feedback");
         return;
     }
     const char *fmt = svc_arg(w->req, "format");
     int json = fmt && !strcmp(fmt, "json");
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    rc = f ? ward_feedback_letter(in, source, (time_t)w->now, json ? "json" : "html", f, &err)
-           : WARD_ENOMEM;
-    if (f)
-        fclose(f);
-    ward_intel_close(in);
-    if (rc) {
-        free(text);
-        page_message(w, rc == WARD_ENOTFOUND ? 404 : 500, "No letter",
-                     rc == WARD_ENOTFOUND ? err.message : "The letter could not be made.");
+    capture c;
+    rc = cap_open(&c) ? ward_feedback_letter(in, source, (time_t)w->now, json ? "json" : "html",
+                                             c.f, &err)
+                      : WARD_ENOMEM;
+    char *text = cap_done(w, &c, in, rc, &err, "The letter could not be made.");
+    if (!text)
         return;
-    }
     page_audit(w, "web.feedback.view", source, json ? "json" : "html");
     free(w->rep->body);
     w->rep->body = text;
-    w->rep->body_len = len;
+    w->rep->body_len = c.len;
     w->rep->status = 200;
     w->rep->content_type = json ? "application/json" : "text/html; charset=utf-8";
     /* the letter carries its own print styles */
