@@ -141,7 +141,7 @@ void ward_duty_opts_default(ward_duty_opts *o);
 
 /* Bring the queue up to date at `now`: an entry for every urgent referral
  * that has none yet (whatever way it arrived), and escalation of every open
- * entry not acknowledged within escalate_minutes (audited 'duty.escalate').
+ * entry not acknowledged within escalate_minutes (audited 'duty.escalated').
  * *escalated (may be NULL): how many were escalated by this call. */
 ward_status ward_duty_sync(ward_intel *in, const ward_duty_opts *o, time_t now,
                            uint64_t *escalated, ward_error *err);

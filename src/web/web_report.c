@@ -402,6 +402,44 @@ static void step_form(web_page *w, long long id, const char *step, const char *l
     html_f(&w->out, "<button>%s</button></form>", label);
 }
 
+/* Seconds since the epoch of ward's "YYYY-MM-DDTHH:MM:SSZ"; -1 if not one. */
+static time_t utc_parse(const char *s)
+{
+    struct tm tm = {0};
+    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return end && !*end ? timegm(&tm) : (time_t)-1;
+}
+
+/* The checklist: each main step done (when, how long after arrival, by
+ * whom) or still to do. */
+static void checklist(web_page *w, yajl_val v, yajl_val steps)
+{
+    static const struct { const char *step, *label; } items[] = {
+        {"acknowledged", "Acknowledged"},
+        {"control_room", "Force control room contacted"},
+        {"told", "Who was told, and when"},
+        {"crime_report", "Crime report sent"},
+        {"closed", "Closed with the result"}};
+    time_t arrived = utc_parse(web_jstr(v, "arrived"));
+    html_f(&w->out, "<ul class=\"checklist\">");
+    for (size_t k = 0; k < sizeof items / sizeof *items; k++) {
+        yajl_val done = NULL;
+        for (size_t i = 0; steps && YAJL_IS_ARRAY(steps) && i < steps->u.array.len && !done; i++)
+            if (!strcmp(web_jstr(steps->u.array.values[i], "step"), items[k].step))
+                done = steps->u.array.values[i];
+        if (!done) {
+            html_f(&w->out, "<li class=\"todo\">To do: %s</li>", items[k].label);
+            continue;
+        }
+        time_t at = utc_parse(web_jstr(done, "at"));
+        html_f(&w->out, "<li class=\"done\">Done: %s, %s (%lld min after arrival) by %s</li>",
+               items[k].label, web_jstr(done, "at"),
+               arrived >= 0 && at >= 0 ? (long long)(at - arrived) / 60 : -1LL,
+               web_jstr(done, "by"));
+    }
+    html_f(&w->out, "</ul>");
+}
+
 static void duty_entry(web_page *w, yajl_val v)
 {
     long long id = jv_int(v, "id", 0);
@@ -420,15 +458,17 @@ static void duty_entry(web_page *w, yajl_val v)
     if (*esc)
         html_f(&w->out, "<strong>Escalated to %s at %s.</strong>", esc,
                web_jstr(v, "escalated_at"));
-    html_f(&w->out, "</p><ol class=\"steps\">");
+    html_f(&w->out, "</p>");
     yajl_val steps = jv_get(v, "steps");
+    checklist(w, v, steps);
+    html_f(&w->out, "<details><summary>Every step</summary><ol class=\"steps\">");
     for (size_t i = 0; steps && YAJL_IS_ARRAY(steps) && i < steps->u.array.len; i++) {
         yajl_val s = steps->u.array.values[i];
         html_f(&w->out, "<li><time>%s</time> %s by %s%r%s</li>", web_jstr(s, "at"),
                web_jstr(s, "step"), web_jstr(s, "by"), *web_jstr(s, "detail") ? ": " : "",
                web_jstr(s, "detail"));
     }
-    html_f(&w->out, "</ol>");
+    html_f(&w->out, "</ol></details>");
     if (!closed) {
         if (!*ack)
             step_form(w, id, "acknowledged", "Acknowledge", NULL);

@@ -197,6 +197,11 @@ entry = [e for e in queue if str(e["id"]) == urgent_id][0]
 expect([s["step"] for s in entry["steps"]] == ["acknowledged", "control_room", "told", "closed"]
        and all(s["by"] == "nat" and s["at"] for s in entry["steps"]), entry)
 expect(entry["acknowledged_by"] == "nat" and entry["closed_at"], entry)
+st, duty, _ = http_req(PORT, "GET", "/duty", None, nat)
+sec = duty[duty.index(f'id="duty-{urgent_id}"'):]
+sec = sec[:sec.index("</section>")]
+expect("Done: Force control room contacted" in sec and "To do: Crime report sent" in sec
+       and "min after arrival) by nat" in sec, f"the timed checklist: {sec}")
 
 # escalation: the referral nobody acknowledged, after the configured time
 later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 11 * 60))
