@@ -366,10 +366,14 @@ void svc_duty_tick(svc_ctx *ctx)
     if (ctx->duty_ticked && t - ctx->duty_ticked < 30)
         return;
     ctx->duty_ticked = t;
-    char path[4096];
+    /* No intelligence store (no intel.db, no PostgreSQL store named):
+     * nothing can be urgent, and a tick must not create one. */
+    char path[4096], url[4096];
     struct stat sb;
     snprintf(path, sizeof path, "%s/intel.db", ctx->opts.datadir);
-    if (stat(path, &sb) != 0)   /* no intelligence store: nothing can be urgent */
+    snprintf(url, sizeof url, "%s/store.url", ctx->opts.datadir);
+    const char *env = getenv("WARD_STORE");
+    if (stat(path, &sb) != 0 && stat(url, &sb) != 0 && !(env && *env))
         return;
     web_page w = {.ctx = ctx};
     ward_duty_opts o;
@@ -659,5 +663,6 @@ void web_feedback(web_page *w)
     w->rep->status = 200;
     w->rep->content_type = json ? "application/json" : "text/html; charset=utf-8";
     /* the letter carries its own print styles */
-    w->rep->csp = json ? NULL : "default-src 'none'; style-src 'unsafe-inline'";
+    w->rep->csp = json ? NULL : "default-src 'none'; style-src 'unsafe-inline'; "
+                                "frame-ancestors 'none'; base-uri 'none'";
 }
