@@ -148,8 +148,9 @@ ward_status ward_duty_sync(ward_intel *in, const ward_duty_opts *o, time_t now,
 /* The queue, open entries first (unacknowledged, then by arrival), then
  * the last closed ones; one JSON object a line: {"id","kind","ref",
  * "arrived","age_s","flags","acknowledged_at","acknowledged_by",
- * "escalated_at","escalated_to","closed_at","steps":[{"at","step","by",
- * "detail"}]}. */
+ * "escalated_at","escalated_to","closed_at","answers" (a public report's
+ * answers as given, else null),"subject" (once resolved, else null),
+ * "steps":[{"at","step","by","detail"}]}. */
 ward_status ward_duty_list(ward_intel *in, time_t now, int include_closed, FILE *out,
                            ward_error *err);
 /* A checklist step on entry `id` by `who`: "acknowledged", "control_room"

@@ -183,11 +183,15 @@ ward_status ward_duty_list(ward_intel *in, time_t now, int include_closed, FILE 
      * closed. */
     static const char *const sql[2] = {
         "SELECT id, kind, ref, arrived, flags, acknowledged_at, acknowledged_by, escalated_at,"
-        " escalated_to, closed_at FROM duty WHERE closed_at IS NULL ORDER BY"
+        " escalated_to, closed_at, (SELECT answers FROM public_reports p WHERE p.record ="
+        " duty.record), (SELECT subject FROM subject_records r WHERE r.record = duty.record)"
+        " FROM duty WHERE closed_at IS NULL ORDER BY"
         " (acknowledged_at IS NOT NULL), CASE WHEN acknowledged_at IS NULL THEN 0 - id"
         " ELSE id END",
         "SELECT id, kind, ref, arrived, flags, acknowledged_at, acknowledged_by, escalated_at,"
-        " escalated_to, closed_at FROM duty WHERE closed_at IS NOT NULL ORDER BY id DESC"
+        " escalated_to, closed_at, (SELECT answers FROM public_reports p WHERE p.record ="
+        " duty.record), (SELECT subject FROM subject_records r WHERE r.record = duty.record)"
+        " FROM duty WHERE closed_at IS NOT NULL ORDER BY id DESC"
         " LIMIT 50"};
     ward_status rc = WARD_OK;
     for (int pass = 0; pass < 1 + !!include_closed && !rc; pass++) {
@@ -208,6 +212,15 @@ ward_status ward_duty_list(ward_intel *in, time_t now, int include_closed, FILE 
             jstr(out, "escalated_at", wi_col(st, 7), 0);
             jstr(out, "escalated_to", wi_col(st, 8), 0);
             jstr(out, "closed_at", wi_col(st, 9), 0);
+            /* a public report's answers (our own JSON, as stored); the
+             * subject its referral became, once resolved */
+            fprintf(out, ",\"answers\":%s", *wi_col(st, 10) ? wi_col(st, 10) : "null");
+            if (wsql_column_type(st, 11) != SQLITE_NULL) {
+                char sid[16];
+                wi_subject_id(wsql_column_int64(st, 11), sid);
+                jstr(out, "subject", sid, 0);
+            } else
+                fputs(",\"subject\":null", out);
             rc = steps_json(in, wsql_column_int64(st, 0), out, err);
             fputs("}\n", out);
         }

@@ -444,6 +444,40 @@ static void checklist(web_page *w, yajl_val v, yajl_val steps)
     html_f(&w->out, "</ul>");
 }
 
+/* What the reporter said (a public report), or where the referral went.
+ * Addresses are shown as text, never as links: nobody opens one by a
+ * slip of the mouse. */
+static void report_answers(web_page *w, yajl_val v)
+{
+    const char *subject = web_jstr(v, "subject");
+    yajl_val a = jv_get(v, "answers");
+    if (a && YAJL_IS_OBJECT(a)) {
+        html_f(&w->out, "<dl><dt>About</dt><dd>%s</dd><dt>In danger now</dt><dd>%s</dd>"
+                        "<dt>Meeting arranged</dt><dd>%s</dd>",
+               !strcmp(web_jstr(a, "about"), "me") ? "the reporter (a child, about themselves)"
+                                                   : "someone else",
+               web_jstr(a, "danger"), web_jstr(a, "meeting"));
+        if (jv_int(a, "age", 0))
+            html_f(&w->out, "<dt>Age of the child</dt><dd>%lld</dd>", jv_int(a, "age", 0));
+        yajl_val what = jv_get(a, "what"), urls = jv_get(a, "urls");
+        html_f(&w->out, "<dt>What happened</dt><dd>");
+        for (size_t i = 0; what && YAJL_IS_ARRAY(what) && i < what->u.array.len; i++)
+            html_f(&w->out, "%r%s", i ? ", " : "", YAJL_GET_STRING(what->u.array.values[i]));
+        html_f(&w->out, "</dd><dt>Addresses</dt><dd class=\"raw\">");
+        for (size_t i = 0; urls && YAJL_IS_ARRAY(urls) && i < urls->u.array.len; i++)
+            html_f(&w->out, "%r%s", i ? "<br>" : "", YAJL_GET_STRING(urls->u.array.values[i]));
+        html_f(&w->out, "</dd><dt>Their name on the site</dt><dd>%s</dd><dt>In their "
+                        "words</dt><dd class=\"raw\">%s</dd><dt>Contact</dt><dd>%s</dd></dl>",
+               web_jstr(a, "who"), web_jstr(a, "description"),
+               *web_jstr(a, "contact") ? web_jstr(a, "contact") : "none given");
+    }
+    if (*subject)
+        html_f(&w->out, "<p>Subject <a href=\"/subject/%s\">%s</a></p>", subject, subject);
+    else
+        html_f(&w->out, "<p class=\"muted\">Not yet resolved into a subject ('ward intel "
+                        "update').</p>");
+}
+
 static void duty_entry(web_page *w, yajl_val v)
 {
     long long id = jv_int(v, "id", 0);
@@ -463,6 +497,7 @@ static void duty_entry(web_page *w, yajl_val v)
         html_f(&w->out, "<strong>Escalated to %s at %s.</strong>", esc,
                web_jstr(v, "escalated_at"));
     html_f(&w->out, "</p>");
+    report_answers(w, v);
     yajl_val steps = jv_get(v, "steps");
     checklist(w, v, steps);
     html_f(&w->out, "<details><summary>Every step</summary><ol class=\"steps\">");

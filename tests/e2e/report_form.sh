@@ -159,6 +159,10 @@ expect(time.time() - t_urgent < 60, "within 60 seconds")
 expect("Not acknowledged" in duty, "and not yet acknowledged")
 urgent_id = first.group(1)
 expect(r1 not in duty and r2 not in duty, "non-urgent reports are not on the duty queue")
+expect("He says he is coming to my school today. &lt;b&gt;help&lt;/b&gt;" in duty
+       and "https://chat.example.invalid/u/scary<br>https://pics.example.invalid/a" in duty
+       and 'href="https://chat' not in duty, "the duty officer reads the report, escaped, "
+                                              "addresses as text")
 
 # an urgent referral from a file: on the queue, at the top, within 60 seconds
 open("urgent.csv", "w").write("ref,name,typology,screen_name\n"
@@ -235,6 +239,7 @@ if not PG:
 # ---- audited: each step in the service's chain, the escalation on the page ----
 st, page, _ = http_req(PORT, "GET", "/duty", None, nat)
 expect(st == 200 and "Escalated to duty-inspector" in page, "the escalation shows")
+expect(f'href="/subject/{urgent_subject[0]["subject"]}"' in page, "resolved: its subject")
 aud = web_login(PORT, "aud", PW)
 st, page, _ = http_req(PORT, "GET", "/audit?q=web.duty.step", None, aud)
 for s_ in ("acknowledged", "control_room", "told", "closed"):
