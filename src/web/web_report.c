@@ -334,18 +334,19 @@ static char *cap_done(web_page *w, capture *c, ward_intel *in, ward_status rc,
     return NULL;
 }
 
-/* Each line of a report function's JSON-lines output (modified in place)
- * to `row`; the number of lines that parsed. */
-static int each_line(web_page *w, char *text, void (*row)(web_page *w, yajl_val v))
+/* Each line of a report function's JSON-lines output to `row`; the number
+ * of lines that parsed. */
+static int each_line(web_page *w, const char *text,
+                     void (*row)(web_page *w, yajl_val v, void *ctx), void *ctx)
 {
     int n = 0;
-    for (char *p = text, *nl; p && *p; p = nl ? nl + 1 : NULL) {
+    for (const char *p = text, *nl; p && *p; p = nl ? nl + 1 : NULL) {
         nl = strchr(p, '\n');
-        if (nl)
-            *nl = 0;
-        yajl_val v = yajl_tree_parse(p, NULL, 0);
+        char *line = strndup(p, nl ? (size_t)(nl - p) : strlen(p));
+        yajl_val v = line ? yajl_tree_parse(line, NULL, 0) : NULL;
+        free(line);
         if (v)
-            row(w, v), n++;
+            row(w, v, ctx), n++;
         yajl_tree_free(v);
     }
     return n;
@@ -478,7 +479,14 @@ static void report_answers(web_page *w, yajl_val v)
                         "update').</p>");
 }
 
-static void duty_entry(web_page *w, yajl_val v)
+/* Open entries escalated to the user looking (*(int *)ctx counts them). */
+static void count_mine(web_page *w, yajl_val v, void *ctx)
+{
+    *(int *)ctx += !strcmp(web_jstr(v, "escalated_to"), w->sess.user.name) &&
+                   !*web_jstr(v, "closed_at");
+}
+
+static void duty_entry(web_page *w, yajl_val v, void *ctx)
 {
     long long id = jv_int(v, "id", 0);
     long long age = jv_int(v, "age_s", 0);
@@ -588,7 +596,14 @@ void web_duty(web_page *w)
                     "report, close it with the result. An entry not acknowledged within %d "
                     "minutes is escalated. Every step is recorded.</p>",
            w->ctx->opts.duty_escalate_minutes > 0 ? w->ctx->opts.duty_escalate_minutes : 15);
-    if (!each_line(w, text, duty_entry))
+    /* the second person sees at once what was escalated to them */
+    int mine = 0;
+    each_line(w, text, count_mine, &mine);
+    if (mine)
+        html_f(&w->out, "<p class=\"danger\" role=\"alert\"><strong>%d urgent entr%r "
+                        "escalated to you: nobody acknowledged %r in time.</strong></p>",
+               mine, mine == 1 ? "y was" : "ies were", mine == 1 ? "it" : "them");
+    if (!each_line(w, text, duty_entry, NULL))
         html_f(&w->out, "<p>Nothing urgent.</p>");
     free(text);
     page_end(w, 200);
@@ -597,7 +612,7 @@ void web_duty(web_page *w)
 /* ---- feedback letters ---------------------------------------------------- */
 
 /* One source's row of /feedback. */
-static void source_row(web_page *w, yajl_val v)
+static void source_row(web_page *w, yajl_val v, void *ctx)
 {
     const char *src = web_jstr(v, "source");
     ward_strbuf url = {0};
@@ -641,7 +656,7 @@ static void feedback_overview(web_page *w)
                     "<th scope=\"col\">Last sent</th><th scope=\"col\">Letter</th></tr>"
                     "</thead><tbody>",
            (long long)k.silent, (long long)k.duty_open, (long long)k.duty_escalated);
-    each_line(w, text, source_row);
+    each_line(w, text, source_row, NULL);
     html_f(&w->out, "</tbody></table>");
     free(text);
     page_end(w, 200);

@@ -42,7 +42,8 @@ ward("db", "import", "--list", "vic", "--category", "1",
 open("known.csv", "w").write("ref,name,screen_name,postcode\n"
                              "K1,Knowny Testperson,chatapp:knownperson,CF10 1AA\n")
 ward("intel", "ingest", "--source", "op-known", "--not-bulk", "known.csv", check_rc=0)
-for name, role in (("nat", "national-analyst"), ("aud", "auditor")):
+for name, role in (("nat", "national-analyst"), ("aud", "auditor"),
+                   ("duty-inspector", "national-analyst")):
     ward("users", "add", "--role", role, "--unit", "national", name,
          stdin=(PW + "\n").encode(), check_rc=0)
 PORT = serve_start(os.environ["WARD_DATA"], "--report-per-hour", "6")
@@ -240,6 +241,9 @@ if not PG:
 st, page, _ = http_req(PORT, "GET", "/duty", None, nat)
 expect(st == 200 and "Escalated to duty-inspector" in page, "the escalation shows")
 expect(f'href="/subject/{urgent_subject[0]["subject"]}"' in page, "resolved: its subject")
+expect("escalated to you" not in page, "not nat's")
+st, page, _ = http_req(PORT, "GET", "/duty", None, web_login(PORT, "duty-inspector", PW))
+expect("1 urgent entry was escalated to you" in page, "the second person is told")
 aud = web_login(PORT, "aud", PW)
 st, page, _ = http_req(PORT, "GET", "/audit?q=web.duty.step", None, aud)
 for s_ in ("acknowledged", "control_room", "told", "closed"):
