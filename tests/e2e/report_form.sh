@@ -46,7 +46,20 @@ for name, role in (("nat", "national-analyst"), ("aud", "auditor"),
                    ("duty-inspector", "national-analyst")):
     ward("users", "add", "--role", role, "--unit", "national", name,
          stdin=(PW + "\n").encode(), check_rc=0)
+# an urgent referral that landed 20 minutes ago and nobody has looked at:
+# the server's own sync (no page viewed) escalates it and says so in its log
+old = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 20 * 60))
+open("old.csv", "w").write("ref,name,typology\nO1,Oldy Testcase,threats\n")
+ward("intel", "ingest", "--source", "op-old", "--not-bulk", "old.csv", "--now", old,
+     check_rc=0)
 PORT = serve_start(os.environ["WARD_DATA"], "--report-per-hour", "6")
+for _ in range(100):
+    log = open(os.path.join(os.path.dirname(os.environ["WARD_DATA"]), "d.log")).read()
+    if "escalated to duty-manager" in log:
+        break
+    time.sleep(0.05)
+expect("1 urgent entry not acknowledged within 15 minutes, escalated to duty-manager" in log,
+       f"the server escalates on its own: {log}")
 
 # ---- the form: no login, no cookie, structurally accessible ----
 class Form(HTMLParser):
