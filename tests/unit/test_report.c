@@ -252,6 +252,40 @@ static void test_duty(void **state)
     ward_intel_close(in);
 }
 
+/* Disposing of the subject a public report became removes the reporter's
+ * answers and its duty entry with its checklist, not just the referral. */
+static void test_dispose(void **state)
+{
+    (void)state;
+    ward_intel *in;
+    ward_error err;
+    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_OK);
+    time_t t = 1800000000;
+    char rc1[WARD_REPORT_RECEIPT_MAX];
+    ward_report r = parsed("yes", "a secret only this report holds");
+    assert_int_equal(ward_report_submit(in, &r, t, rc1, &err), WARD_OK);
+    assert_int_equal(ward_duty_step(in, 1, "told", "officer-a", "Testshire duty inspector",
+                                    t + 60, &err), WARD_OK);
+    assert_int_equal(ward_intel_resolve(in, t, "t", NULL, &err), WARD_OK);
+    assert_int_equal(ward_intel_score(in, t, NULL, &err), WARD_OK);
+    assert_int_equal(ward_intel_route(in, t, NULL, &err), WARD_OK);
+    assert_int_equal(ward_intel_retain(in, "S000001", 0, "t", "spent", t + 120, &err), WARD_OK);
+    ward_intel_disposal d;
+    assert_int_equal(ward_intel_dispose(in, "S000001", "admin", "spent", t + 120, &d, &err),
+                     WARD_OK);
+    assert_non_null(strstr(d.removed, "1 public-form answers"));
+    assert_non_null(strstr(d.removed, "2 duty steps"));   /* acknowledged + told */
+    assert_non_null(strstr(d.removed, "1 duty entries"));
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_int_equal(ward_duty_list(in, t + 200, 1, f, &err), WARD_OK);
+    fclose(f);
+    assert_null(strstr(text, rc1));
+    free(text);
+    ward_intel_close(in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -260,6 +294,7 @@ int main(void)
         cmocka_unit_test(test_receipt),
         cmocka_unit_test(test_limit),
         cmocka_unit_test_setup_teardown(test_duty, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dispose, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
