@@ -31,6 +31,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <ward/index.h> /* WARD_INDEX_PDQ_RADIUS */
 #include <ward/pdq.h>
 #include <ward/ward.h>
 
@@ -83,7 +84,7 @@ typedef struct ward_grade_queue {
 
 /* Default PDQ radius for grouping new images: ThreatExchange's match
  * radius. Up to 47 is accepted, at about 8 times the cost above 31. */
-#define WARD_GRADE_GROUP_RADIUS 31
+#define WARD_GRADE_GROUP_RADIUS WARD_INDEX_PDQ_RADIUS
 
 typedef struct ward_grade_opts {
     int radius;            /* PDQ bits within which two new images group (default 31, at most 47) */

@@ -40,8 +40,13 @@ extern "C" {
 typedef struct ward_index ward_index;
 typedef struct ward_index_builder ward_index_builder;
 
-/* Radius used by `ward scan` when none is configured (ThreatExchange's). */
+/* The one source of ward's two PDQ matching defaults: the radius within
+ * which an image is "near" when none is configured (ThreatExchange's), and
+ * the quality below which an image is not near-matched at all (Meta's
+ * recommendation; a flat or tiny image's hash says little). `ward scan`,
+ * `ward serve`, the match library and grading all start from these. */
 #define WARD_INDEX_PDQ_RADIUS 31
+#define WARD_INDEX_PDQ_MIN_QUALITY 50
 
 /* Current on-disk format version (header field); see docs/index.md. */
 #define WARD_INDEX_FORMAT_VERSION 1

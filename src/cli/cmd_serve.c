@@ -89,7 +89,7 @@ static const char help[] =
 "    --per-ip N           open connections per client address (default: no\n"
 "                         limit; behind a proxy every client is the proxy)\n"
 "    --reload-interval S  how often to look for a changed store (default 5)\n"
-"    --radius R           default PDQ radius (default 31)\n"
+"    --radius R           default PDQ radius (default " CLI_NUM(WARD_INDEX_PDQ_RADIUS) ")\n"
 "    --max-pixels N       larger uploads are not decoded, only digested\n"
 "                         (default 100M pixels)\n"
 "    --reporter NAME      organisation named in reports (default ward)\n"

@@ -52,8 +52,8 @@ void ward_scan_opts_default(ward_scan_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->threads = ward_cpu_count();
-    o->radius = 31;
-    o->min_quality = 50;
+    o->radius = WARD_INDEX_PDQ_RADIUS;
+    o->min_quality = WARD_INDEX_PDQ_MIN_QUALITY;
     o->pdq = 1;
     o->checkpoint_s = 2.0;
     ward_source_opts_default(&o->source);

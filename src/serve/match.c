@@ -73,10 +73,10 @@ struct ward_match {
 
 void ward_match_opts_default(ward_match_opts *o)
 {
-    o->radius = 31;
+    o->radius = WARD_INDEX_PDQ_RADIUS;
     o->dihedral = 1;
     o->max_hits = 16;
-    o->min_quality = 50;
+    o->min_quality = WARD_INDEX_PDQ_MIN_QUALITY;
     o->max_pixels = 100u * 1000 * 1000;
 }
 

@@ -13,6 +13,7 @@
 #include "serve/handlers.h"
 #include "web/web.h"
 #include "util/error.h"
+#include <ward/index.h> /* the PDQ defaults */
 
 #include <ctype.h>
 #include <errno.h>
@@ -54,7 +55,7 @@ void ward_serve_opts_default(ward_serve_opts *o)
     o->checkpoint_minutes = 60;
     o->reporter = "ward";
     o->max_pixels = 100u * 1000 * 1000;
-    o->radius = 31;
+    o->radius = WARD_INDEX_PDQ_RADIUS;
     o->report_per_hour = 5;
     o->duty_escalate_minutes = 15;
     o->duty_escalate_to = "duty-manager";
