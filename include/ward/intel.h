@@ -260,7 +260,8 @@ ward_status ward_intel_disposal_check(ward_intel *in, const char *subject, ward_
  * transaction), reason and person required. Deletes the subject's personal
  * data: its referral records with every value, file-hash hits, factors,
  * assessments, overrides, packages with versions and events, alerts naming
- * it, link decisions about its records; the same for subjects merged into
+ * it, link decisions about its records, the public-form answers and duty
+ * entries (with their checklists) of its records; the same for subjects merged into
  * it earlier. Keeps a tombstone (the subjects row, inactive, with *d's
  * fields), the subject's history (a 'disposal' row added) and the audit
  * table (an 'intel.dispose' row with the counts, no personal data);

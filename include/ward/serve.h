@@ -167,6 +167,11 @@ typedef struct ward_serve_opts {
     double review_deadline_h;    /* a match event should be reviewed within this
                                     many hours of arrival: the review page shows
                                     each event's age against it (24) */
+    /* The public report form at /report and the duty queue (docs/report.md). */
+    int report_per_hour;         /* reports one address may send in an hour (5) */
+    int duty_escalate_minutes;   /* an urgent entry not acknowledged this long is
+                                    escalated (15) */
+    const char *duty_escalate_to; /* to whom (a user name; "duty-manager") */
     /* Called from the serving threads for each reload, and for each request
      * when log_requests is set; it must be thread-safe. NULL: no log. */
     void (*log)(void *ctx, const ward_serve_event *ev);

@@ -81,6 +81,7 @@ extern const cli_command cli_cmd_restore;
 extern const cli_command cli_cmd_exhibit;
 extern const cli_command cli_cmd_graph;
 extern const cli_command cli_cmd_tipline;
+extern const cli_command cli_cmd_report;
 
 /* The data directory: --data DIR if given, else $WARD_DATA, else
  * $HOME/.local/share/ward. Never NULL. */

@@ -29,6 +29,8 @@ static const char help[] =
 "               [--log-format text|json] [--access-log]\n"
 "               [--checkpoint-file FILE] [--checkpoint-records N]\n"
 "               [--checkpoint-minutes M] [--review-deadline H]\n"
+"               [--report-per-hour N] [--duty-escalate-minutes M]\n"
+"               [--duty-escalate-to USER]\n"
 "\n"
 "DESCRIPTION\n"
 "    Answers platforms that check uploads against the hash sets of the data\n"
@@ -54,7 +56,10 @@ static const char help[] =
 "    GET  /v1/reports/ID    (review) the report (CyberTipline-like JSON)\n"
 "    POST /v1/admin/reload  (admin) look for a changed store now\n"
 "    /login, /queue, ...    the analysts' web application (users from\n"
-"                           'ward users'; docs/web.md)\n"
+"                           'ward users'; docs/web.md); /duty, the urgent\n"
+"                           queue, and /feedback/SOURCE (docs/report.md)\n"
+"    GET, POST /report      the public report form: no login, no JavaScript\n"
+"                           (docs/report.md)\n"
 "    GET  /v1/releases/...  (match) signed hash-list releases ('ward release'):\n"
 "                           LIST/index.json, LIST/V/manifest, LIST/V/full,\n"
 "                           LIST/A..B/delta (built on first request)\n"
@@ -126,6 +131,15 @@ static const char help[] =
 "    --review-deadline H  a match event should be reviewed within H hours of\n"
 "                         arrival; the review page shows each event's age\n"
 "                         against it and marks it overdue after (default 24)\n"
+"    --report-per-hour N  the public form at /report (no login: 'ward report\n"
+"                         --help', docs/report.md) takes N reports an hour\n"
+"                         from one address (an IPv6 /64), default 5\n"
+"    --duty-escalate-minutes M  an urgent report or referral nobody has\n"
+"                         acknowledged on /duty within M minutes is escalated\n"
+"                         (default 15); the queue is brought up to date every\n"
+"                         30 seconds and on every view\n"
+"    --duty-escalate-to USER  the second person escalations go to (default\n"
+"                         duty-manager)\n"
 "\n"
 "EXIT STATUS\n"
 "    0 stopped by a signal; 2 usage; 3 no store in the data directory or a\n"
@@ -141,7 +155,8 @@ enum { OPT_TLS_CERT = 256, OPT_TLS_KEY, OPT_THREADS, OPT_MAX_UPLOAD, OPT_MAX_JSO
        OPT_MAX_BATCH, OPT_TIMEOUT, OPT_MAX_CONN, OPT_PER_IP, OPT_RELOAD, OPT_RADIUS,
        OPT_REPORTER, OPT_RELEASES, OPT_PORT_FILE, OPT_DATA, OPT_LISTEN, OPT_MAX_PIXELS, OPT_SCANS,
        OPT_KEY_FILE, OPT_LOG_FORMAT, OPT_ACCESS_LOG, OPT_CP_FILE, OPT_CP_RECORDS,
-       OPT_CP_MINUTES, OPT_REVIEW_DEADLINE, OPT_UP_WORKERS, OPT_UP_QUEUE, OPT_INDEX_MEM };
+       OPT_CP_MINUTES, OPT_REVIEW_DEADLINE, OPT_UP_WORKERS, OPT_UP_QUEUE, OPT_INDEX_MEM,
+       OPT_REPORT_RATE, OPT_DUTY_MIN, OPT_DUTY_TO };
 
 static const struct option long_opts[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
@@ -172,6 +187,9 @@ static const struct option long_opts[] = {
     {"checkpoint-records", required_argument, NULL, OPT_CP_RECORDS},
     {"checkpoint-minutes", required_argument, NULL, OPT_CP_MINUTES},
     {"review-deadline", required_argument, NULL, OPT_REVIEW_DEADLINE},
+    {"report-per-hour", required_argument, NULL, OPT_REPORT_RATE},
+    {"duty-escalate-minutes", required_argument, NULL, OPT_DUTY_MIN},
+    {"duty-escalate-to", required_argument, NULL, OPT_DUTY_TO},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
@@ -253,6 +271,15 @@ static int parse_one(int c, const char *arg, serve_args *a)
         a->json_log = !strcmp(arg, "json");
         return 0;
     case OPT_CP_FILE: a->o.checkpoint_file = arg; return 0;
+    case OPT_REPORT_RATE:
+        if (parse_uint(arg, 1, 100000, &v)) return cli_usage("serve", "--report-per-hour: 1..100000");
+        a->o.report_per_hour = (int)v; return 0;
+    case OPT_DUTY_MIN:
+        if (parse_uint(arg, 1, 10080, &v)) return cli_usage("serve", "--duty-escalate-minutes: 1..10080");
+        a->o.duty_escalate_minutes = (int)v; return 0;
+    case OPT_DUTY_TO:
+        if (!*arg) return cli_usage("serve", "--duty-escalate-to: a user name");
+        a->o.duty_escalate_to = arg; return 0;
     case OPT_CP_RECORDS:
         if (parse_uint(arg, 1, 1000000000, &v)) return cli_usage("serve", "--checkpoint-records: a count");
         a->o.checkpoint_records = (int64_t)v; return 0;

@@ -33,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <ward/report.h>
 
 struct ward_server {
     svc_ctx ctx;                 /* what the handlers see */
@@ -67,6 +68,9 @@ void ward_serve_opts_default(ward_serve_opts *o)
     o->max_pixels = 100u * 1000 * 1000;
     o->index_memory = (uint64_t)1 << 30;
     o->radius = WARD_INDEX_PDQ_RADIUS;
+    o->report_per_hour = 5;
+    o->duty_escalate_minutes = 15;
+    o->duty_escalate_to = "duty-manager";
 }
 
 double svc_mono(void)
@@ -505,6 +509,7 @@ static void reload_once(ward_server *s)
     svc_auth_refresh(s->ctx.auth, NULL);
     svc_allow_refresh(s->ctx.state, NULL); /* what other nodes allow-listed */
     svc_checkpoint_tick(&s->ctx);
+    svc_duty_tick(&s->ctx);
 }
 
 static void *reloader_main(void *arg)
@@ -685,6 +690,13 @@ ward_status ward_server_start(const ward_serve_opts *o, ward_server **out, ward_
         return ward_fail(err, WARD_EINTERNAL, "libsodium failed to initialise");
     }
     randombytes_buf(s->ctx.web_secret, sizeof s->ctx.web_secret);
+    /* 4096 addresses x 24 bytes: the public form's limit never grows */
+    if (!(s->ctx.report_limit = ward_report_limit_new(4096, o->report_per_hour > 0
+                                                                ? o->report_per_hour : 5,
+                                                      3600))) {
+        ward_server_stop(s);
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    }
     ward_status rc = copy_opts(s, o, err);
     if (rc == WARD_OK)
         rc = open_state(s, err);
@@ -731,6 +743,7 @@ void ward_server_stop(ward_server *s)
         MHD_stop_daemon(s->daemon); /* joins the event loops */
     svc_pool_free(s->ctx.uploads);
     svc_auth_free(s->ctx.auth);
+    ward_report_limit_free(s->ctx.report_limit);
     svc_checkpoint_stop(&s->ctx);
     web_graph_cache_free(s->ctx.graph_cache);
     svc_close(s->ctx.state);

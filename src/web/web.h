@@ -76,6 +76,7 @@ typedef struct web_page {
     web_session sess;      /* the logged-in user */
     double now;            /* Unix time */
     ward_strbuf out;       /* the page's body so far */
+    const char *footer;    /* NULL: the analysts' footer (public pages have their own) */
 } web_page;
 
 /* Start the page: head, navigation for the user's role, a heading. */
@@ -130,5 +131,9 @@ void web_graph(web_page *w);         /* web_graph.c: /graph/SUBJECT[?depth=N&for
  * changes (web_graph.c); one per server, in svc_ctx.graph_cache. */
 web_graph_cache *web_graph_cache_new(void);
 void web_graph_cache_free(web_graph_cache *c);
+/* web_report.c: the public form (no session), the duty queue, feedback letters */
+void web_report_form(web_page *w);   /* GET and POST /report */
+void web_duty(web_page *w);          /* GET /duty, POST /duty/N/STEP */
+void web_feedback(web_page *w);      /* GET /feedback/SOURCE[?format=json], POST .../sent */
 
 #endif
