@@ -342,14 +342,18 @@ static ward_status ip_event(wi_intake *ik, int64_t rec, int grp, const wi_ip_eve
  * wherever it is stored and shows at most its first 6 and last 4 digits:
  * ward stores the masked form as the value received, a keyed hash
  * (HMAC-SHA-256 under a key kept in the store) as its normal form, which
- * finds the same card again without holding it, and the BIN (first 6
- * digits) for requests to the issuer. The full number is never stored. */
+ * finds the same card again without holding it, and the BIN for requests
+ * to the issuer: its first 8 digits when the number has 16 or more (the
+ * 8-digit BINs ISO/IEC 7812-1:2017 brought in; PCI DSS allows first 8 and
+ * last 4 for such numbers), else its first 6. The masked form shown
+ * everywhere stays first 6 / last 4. The full number is never stored. */
 static ward_status card(wi_intake *ik, int64_t rec, int grp, const char *raw,
                         const char *where, ward_error *err)
 {
     wi_norm n;
-    char digits[24], masked[24];
+    char digits[24], masked[24], bin[12] = "";
     wi_norm_card(raw, &n, digits);
+    snprintf(bin, sizeof bin, "%.*s", strlen(digits) >= 16 ? 8 : 6, digits);
     snprintf(masked, sizeof masked, "%s", n.value);
     ward_status rc = WARD_OK;
     if (n.status == WI_OK) {
@@ -366,9 +370,9 @@ static ward_status card(wi_intake *ik, int64_t rec, int grp, const char *raw,
     if (!rc)
         rc = add_val(ik, rec, "card", grp, masked, &n, where, NULL, err);
     if (!rc && n.status == WI_OK) {
-        wi_norm bin = {.status = WI_OK};
-        snprintf(bin.value, sizeof bin.value, "%.6s", masked);
-        rc = add_val(ik, rec, "card_bin", grp, bin.value, &bin, where, NULL, err);
+        wi_norm b = {.status = WI_OK};
+        snprintf(b.value, sizeof b.value, "%s", bin);
+        rc = add_val(ik, rec, "card_bin", grp, b.value, &b, where, NULL, err);
     }
     return rc;
 }

@@ -99,7 +99,8 @@ for line in everything.decode().split("\n"):
 ok = [v for v in vals if v["field"] == "card" and v["status"] == "ok"]
 expect(len(ok) == 1 and ok[0]["raw"] == "453914******6467"
        and ok[0]["normalised"].startswith("hmac-sha256:"), vals)
-expect(any(v["field"] == "card_bin" and v["raw"] == "453914" for v in vals), vals)
+# a 16-digit number keeps an 8-digit BIN (ISO/IEC 7812-1:2017)
+expect(any(v["field"] == "card_bin" and v["raw"] == "45391488" for v in vals), vals)
 q = out(intel("quarantine", rc=0))
 expect("card '453914******6468': card number fails its Luhn check digit" in q, q)
 qid = [l.split()[0] for l in q.splitlines() if "453914******6468" in l][0]
@@ -152,5 +153,22 @@ p = intel("state", pk, "actioned", rc=2)
 expect(b"identified by a payment card alone" in p.stderr, p.stderr)
 intel("outcome", pk, "charge", rc=2)
 intel("outcome", pk, "safeguarded", rc=0)
+# cards in JSON and XML referrals too; a 15-digit number keeps a 6-digit BIN
+open("cards.json", "w").write(json.dumps({"reports": [
+    {"report_id": "KJ1", "person": {"cards": ["378282246310005", "4111 1111 1111 1112"]}}]}))
+p = intel("ingest", "--source", "cardjson", "cards.json", rc=0)
+expect(b"card: card number fails its Luhn check digit" in p.stderr, p.stderr)
+open("cards.xml", "w").write("<reports><report id='KX1'><person><name>Xml Fakecard</name>"
+                             "<card>3782 822463 10005</card></person></report></reports>")
+intel("ingest", "--source", "cardxml", "cards.xml", rc=0)
+intel("update", rc=None)
+old |= {s["subject"] for s in co}
+got = []
+for s in jsonl(intel("subjects", "--json", rc=0).stdout):
+    if s["subject"] not in old:
+        for r in json.loads(intel("subject", s["subject"], "--json", rc=0).stdout)["referrals"]:
+            got += [(r["ref"], v["field"], v["raw"]) for v in r["values"] if "card" in v["field"]]
+expect(("KJ1", "card", "378282*****0005") in got and ("KJ1", "card_bin", "378282") in got
+       and ("KX1", "card", "378282*****0005") in got, got)
 print("ok")
 PY
