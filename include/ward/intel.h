@@ -296,6 +296,13 @@ ward_status ward_intel_query(ward_intel *in, const char *source, const char *fac
                              const char *by, int json, FILE *out, ward_error *err);
 ward_status ward_intel_kpi(ward_intel *in, time_t now, int json, FILE *out,
                            ward_error *err);
+/* Validation of the risk model against recorded outcomes: per model band
+ * the confirmed rate with a Wilson 95% interval, the AUC of the score
+ * (Hanley-McNeil 95% interval), calibration (logistic fit, observed
+ * against expected by score group, Hosmer-Lemeshow, Brier), every figure
+ * with its sample size. Which outcomes confirm the risk is the risk
+ * model's (outcome_positive / outcome_negative). Text, or one JSON object. */
+ward_status ward_intel_validate(ward_intel *in, int json, FILE *out, ward_error *err);
 /* Deconfliction and overdue alerts; *count the number printed. */
 ward_status ward_intel_alerts(ward_intel *in, time_t now, int json, FILE *out,
                               uint64_t *count, ward_error *err);

@@ -36,6 +36,7 @@ static const char help[] =
 "    ward intel escalate ID --reason TEXT\n"
 "    ward intel query [--list L] [--factor F] [--by force|hub|band] [--json]\n"
 "    ward intel kpi [--json] | alerts [--json] | feedback --list L | report\n"
+"    ward intel validate [--json]\n"
 "    ward intel retention [--due] [--json]\n"
 "    ward intel retain ID --keep|--dispose --reason TEXT\n"
 "    ward intel dispose ID --dry-run | --confirm --by NAME --reason TEXT\n"
@@ -112,7 +113,19 @@ static const char help[] =
 "    query           Count subjects: e.g. on list X with occupation_children\n"
 "                    by force.\n"
 "    kpi             Backlog and age by holder and band, time to action by\n"
-"                    band and holder, share of each list worked, outcomes.\n"
+"                    band and holder, share of each list worked, outcomes,\n"
+"                    and the risk model's validation (see validate).\n"
+"    validate        Check the risk model against recorded outcomes: per\n"
+"                    band (the model's, not an override) the share of\n"
+"                    closed packages whose outcome confirmed the risk, with\n"
+"                    a Wilson 95% interval; the AUC of the score with its\n"
+"                    95% interval; calibration (a logistic fit of outcome\n"
+"                    on score, observed against expected by score group,\n"
+"                    Hosmer-Lemeshow test, Brier score). Every figure shows\n"
+"                    its sample size; fewer than 10 outcomes of either kind\n"
+"                    is said to be too few. Which outcomes confirm the risk\n"
+"                    is set in the risk model (outcome_positive,\n"
+"                    outcome_negative; referred is left out). Also in 'kpi'.\n"
 "    alerts          Deconfliction, closed-subject and overdue alerts.\n"
 "    feedback        What came of each referral of a list, for its sender.\n"
 "    report          A readable triage report.\n"
@@ -545,6 +558,8 @@ static int dispatch(ward_intel *in, intel_args *a, const char *action, int n, ch
         st = ward_intel_query(in, a->list, a->factor, a->by, a->json, stdout, &err);
     else if (!strcmp(action, "kpi"))
         st = ward_intel_kpi(in, a->t, a->json, stdout, &err);
+    else if (!strcmp(action, "validate"))
+        st = ward_intel_validate(in, a->json, stdout, &err);
     else if (!strcmp(action, "alerts")) {
         uint64_t count = 0;
         st = ward_intel_alerts(in, a->t, a->json, stdout, &count, &err);
@@ -638,7 +653,7 @@ static int run_intel(int argc, char **argv)
         "ingest", "resolve", "score", "route", "update", "subjects", "subject", "factor",
         "override", "apart", "join", "quarantine", "clarify", "packages", "package", "state",
         "outcome", "escalate", "query", "kpi", "alerts", "feedback", "report", "evaluate",
-        "retention", "retain", "dispose", "check"};
+        "retention", "retain", "dispose", "check", "validate"};
     int known = 0;
     for (size_t i = 0; i < sizeof actions / sizeof *actions; i++)
         known |= !strcmp(action, actions[i]);

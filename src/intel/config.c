@@ -72,7 +72,13 @@ static const char default_risk[] =
 "# Occupation words that mean access to children (occupation_children).\n"
 "access_occupation teacher teaching nursery childminder nanny coach scout\n"
 "access_occupation paediatric pediatric youth school babysitter tutor\n"
-"access_occupation lifeguard guide cadet\n";
+"access_occupation lifeguard guide cadet\n"
+"# Validation ('ward intel validate'): which recorded outcomes confirm the\n"
+"# risk (an offence, or a child who needed protecting) and which do not;\n"
+"# an outcome in neither list (referred: its end is not known here) is\n"
+"# left out of the figures and counted.\n"
+"outcome_positive arrest charge caution safeguarded\n"
+"outcome_negative nfa\n";
 
 static const char default_routing[] =
 "# ward intel routing rules.\n"
@@ -131,6 +137,14 @@ static const char default_resolve[] =
 
 const char *const wi_outcome_names[WI_N_OUTCOMES] = {"arrest", "charge", "caution",
                                                      "safeguarded", "nfa", "referred"};
+
+int wi_outcome_index(const char *outcome)
+{
+    for (int o = 0; outcome && o < WI_N_OUTCOMES; o++)
+        if (!strcmp(outcome, wi_outcome_names[o]))
+            return o;
+    return -1;
+}
 
 static const char default_retention[] =
 "# ward intel retention policy. Nothing is ever deleted by a date alone:\n"
@@ -260,6 +274,19 @@ static ward_status risk_line(ward_intel *in, cfg_line *l, const char *where, war
     if (!strcmp(k, "forbid")) {
         for (int i = 1; i < l->n && m->n_forbidden < 16; i++)
             snprintf(m->forbidden[m->n_forbidden++], 32, "%s", l->tok[i]);
+        return WARD_OK;
+    }
+    if (!strcmp(k, "outcome_positive") || !strcmp(k, "outcome_negative") ||
+        !strcmp(k, "outcome_excluded")) {
+        int cls = k[8] == 'p' ? 1 : k[8] == 'n' ? -1 : 0;
+        for (int i = 1; i < l->n; i++) {
+            int o = wi_outcome_index(l->tok[i]);
+            if (o < 0)
+                return ward_fail(err, WARD_EFORMAT, "%s: '%s' is not an outcome (arrest,"
+                                 " charge, caution, safeguarded, nfa, referred)", where,
+                                 l->tok[i]);
+            m->outcome_class[o] = cls;
+        }
         return WARD_OK;
     }
     if (!strcmp(k, "access_occupation")) {
@@ -418,6 +445,9 @@ ward_status wi_config_load(ward_intel *in, const char *datadir, ward_error *err)
 {
     in->risk.status_mult[0] = 1, in->risk.status_mult[1] = 0.7, in->risk.status_mult[2] = 0.4;
     in->risk.image_cap = 10;
+    /* A risk file written before validation existed keeps these. */
+    static const int outcome_class[WI_N_OUTCOMES] = {1, 1, 1, 1, -1, 0};
+    memcpy(in->risk.outcome_class, outcome_class, sizeof outcome_class);
     in->routing.bulk_threshold = 100;
     snprintf(in->routing.unassigned, 24, "triage");
     in->resolve.threshold = 8;

@@ -21,6 +21,9 @@ static inline void wi_sort(void *base, size_t n, size_t size,
 
 /* ---- models (config.c) ----------------------------------------------- */
 
+/* Outcomes a package can close with (wi_outcome_names). */
+enum { WI_N_OUTCOMES = 6 };
+
 enum { WI_BAND_VERY_HIGH = 0, WI_BAND_HIGH, WI_BAND_MEDIUM, WI_BAND_LOW, WI_NBANDS };
 
 typedef struct wi_factor_def {
@@ -40,6 +43,9 @@ typedef struct wi_risk_model {
     size_t n_forbidden;
     char access_words[64][32];  /* occupations with access to children */
     size_t n_access_words;
+    /* validation: +1 the outcome confirms the risk, -1 it does not, 0 left
+     * out (indexed like wi_outcome_names) */
+    int outcome_class[WI_N_OUTCOMES];
 } wi_risk_model;
 
 typedef struct wi_area {
@@ -69,8 +75,8 @@ typedef struct wi_resolve_model {
 
 /* Retention policy: how long an open subject goes before a person reviews
  * it, and how long a closed one is kept after its outcome (days). */
-enum { WI_N_OUTCOMES = 6 };
 extern const char *const wi_outcome_names[WI_N_OUTCOMES];   /* "arrest", ... */
+int wi_outcome_index(const char *outcome);                  /* -1 if unknown */
 
 typedef struct wi_retention_policy {
     int review_days;
@@ -283,6 +289,42 @@ int wi_subject_band(ward_intel *in, int64_t subject, int *model_band, double *sc
                     char deadline[32]);
 
 #endif
+
+/* ---- validation of the risk model (validate.c) ------------------------ */
+
+/* One closed package: the model's score and band, and whether its outcome
+ * confirmed the risk. */
+typedef struct wi_vcase {
+    double score;
+    int band;
+    int positive;
+} wi_vcase;
+
+typedef struct wi_validation {
+    size_t n, positives;
+    size_t band_n[WI_NBANDS], band_pos[WI_NBANDS];
+    double band_lo[WI_NBANDS], band_hi[WI_NBANDS];   /* Wilson 95%; NAN for no cases */
+    int ordered;                /* confirmed rates never rise from one band to a lower */
+    double auc, auc_lo, auc_hi; /* NAN unless both kinds of outcome */
+    int fit;                    /* the logistic fit exists */
+    double intercept, slope;    /* P = 1/(1+exp(-(intercept + slope * score/100))) */
+    double brier;
+    int groups;                 /* calibration groups (0: too few cases) */
+    size_t grp_n[10], grp_pos[10];
+    double grp_expected[10], grp_min[10], grp_max[10];
+    double hl_chi2, hl_p;       /* Hosmer-Lemeshow */
+    int hl_df;
+} wi_validation;
+
+/* The statistics of n cases (sorted in place by score). */
+void wi_validate_stats(wi_vcase *cases, size_t n, wi_validation *v);
+/* Wilson 95% interval of k in n (NAN, NAN when n is 0). */
+void wi_wilson(size_t k, size_t n, double *lo, double *hi);
+/* P(chi-square with df degrees of freedom > chi2). */
+double wi_chi2_p(double chi2, int df);
+/* The validation of the current store, text or one JSON object (no
+ * newline): 'ward intel validate' and the KPI report. */
+ward_status wi_validate_print(ward_intel *in, int json, FILE *out, ward_error *err);
 
 /* ---- packages (package.c) -------------------------------------------- */
 

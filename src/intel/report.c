@@ -535,8 +535,13 @@ ward_status ward_intel_kpi(ward_intel *in, time_t now, int json, FILE *out, ward
             fprintf(out, "  %-12s %d\n", wi_col(st, 0), wsql_column_int(st, 1));
     }
     if (json)
-        fputs("}}\n", out);
-    return done(in, st, out, err);
+        fputs("},\"validation\":", out);
+    rc = done(in, st, out, err);
+    if (!rc)
+        rc = wi_validate_print(in, json, out, err);
+    if (!rc && json)
+        fputs("}\n", out);
+    return rc ? rc : ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
 }
 
 /* ---- alerts ----------------------------------------------------------------- */

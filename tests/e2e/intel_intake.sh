@@ -170,5 +170,33 @@ for s in jsonl(intel("subjects", "--json", rc=0).stdout):
             got += [(r["ref"], v["field"], v["raw"]) for v in r["values"] if "card" in v["field"]]
 expect(("KJ1", "card", "378282*****0005") in got and ("KJ1", "card_bin", "378282") in got
        and ("KX1", "card", "378282*****0005") in got, got)
+# ---- item 9: the risk model checked against recorded outcomes -------------
+open_pk = [p for p in jsonl(intel("packages", "--json", rc=0).stdout)
+           if p["state"] in ("created", "disseminated", "accepted")]
+for i, p in enumerate(open_pk[:5]):
+    o = ["nfa", "safeguarded", "nfa", "referred", "nfa"][i]
+    intel("outcome", str(p["package"]), o, "--reason", "test outcome", rc=0)
+v = json.loads(intel("validate", "--json", rc=0).stdout)
+# closed so far: the package safeguarded earlier and these five, one referred (left out)
+expect(v["cases"] == 5 and v["confirmed"] == 2 and v["not_confirmed"] == 3
+       and v["left_out"] == {"referred": 1} and v["small_sample"] is True, v)
+expect(sum(b["n"] for b in v["bands"]) == 5 and len(v["bands"]) == 4, v["bands"])
+expect(all(b["ci95"][0] <= b["rate"] <= b["ci95"][1] for b in v["bands"] if b["n"]), v)
+expect(v["auc"] is None or 0 <= v["auc"] <= 1, v)
+t = out(intel("validate", rc=0))
+expect("Confirmed rate by model band (Wilson 95% CI):" in t and "Sample too small" in t
+       and "left out: 1 referred" in t and "AUC of the score" in t, t)
+k = json.loads(intel("kpi", "--json", rc=0).stdout)
+expect(k["validation"]["cases"] == 5, k)
+expect("Risk model validation" in out(intel("kpi", rc=0)), "kpi text")
+# which outcomes confirm the risk is the risk model's; a bad name is named
+open("d/intel-risk.conf", "w").write(ward("intel", "config", "risk").stdout.decode()
+                                     + "outcome_positive referred\noutcome_negative arrested\n")
+p = intel("validate", rc=3)
+expect(b"intel-risk.conf:" in p.stderr and b"'arrested' is not an outcome" in p.stderr, p.stderr)
+open("d/intel-risk.conf", "w").write(ward("intel", "config", "risk").stdout.decode()
+                                     + "outcome_positive referred\n")
+expect(json.loads(intel("validate", "--json", rc=0).stdout)["cases"] == 6, "referred counted")
+os.remove("d/intel-risk.conf")
 print("ok")
 PY
