@@ -269,6 +269,16 @@ static void jnum(FILE *out, const char *fmt, double v)
         fputs("null", out);
 }
 
+/* ,"key":[lo,hi] */
+static void jinterval(FILE *out, const char *key, double lo, double hi)
+{
+    fprintf(out, ",\"%s\":[", key);
+    jnum(out, "%.4f", lo);
+    fputc(',', out);
+    jnum(out, "%.4f", hi);
+    fputc(']', out);
+}
+
 static void pct(FILE *out, double v)
 {
     if (isfinite(v))
@@ -371,19 +381,13 @@ static void print_json(const wi_validation *v, const size_t excluded[], size_t o
         fprintf(out, "%s{\"band\":\"%s\",\"n\":%zu,\"confirmed\":%zu,\"rate\":", b ? "," : "",
                 wi_band_labels[b], v->band_n[b], v->band_pos[b]);
         jnum(out, "%.4f", v->band_n[b] ? (double)v->band_pos[b] / (double)v->band_n[b] : NAN);
-        fputs(",\"ci95\":[", out);
-        jnum(out, "%.4f", v->band_lo[b]);
-        fputc(',', out);
-        jnum(out, "%.4f", v->band_hi[b]);
-        fputs("]}", out);
+        jinterval(out, "ci95", v->band_lo[b], v->band_hi[b]);
+        fputc('}', out);
     }
     fprintf(out, "],\"ordered\":%s,\"auc\":", v->ordered ? "true" : "false");
     jnum(out, "%.4f", v->auc);
-    fputs(",\"auc_ci95\":[", out);
-    jnum(out, "%.4f", v->auc_lo);
-    fputc(',', out);
-    jnum(out, "%.4f", v->auc_hi);
-    fputs("],\"calibration\":{\"intercept\":", out);
+    jinterval(out, "auc_ci95", v->auc_lo, v->auc_hi);
+    fputs(",\"calibration\":{\"intercept\":", out);
     jnum(out, "%.4f", v->intercept);
     fputs(",\"slope_per_100\":", out);
     jnum(out, "%.4f", v->slope);
