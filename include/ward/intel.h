@@ -81,7 +81,7 @@ ward_status ward_intel_encrypt(const char *datadir, const char *key_file, ward_e
 ward_status ward_intel_check(ward_intel *in, ward_error *err);
 
 /* Built-in model text: which is "risk", "routing", "resolve" or
- * "retention"; NULL for another name. */
+ * "retention" or "occupations"; NULL for another name. */
 const char *ward_intel_default_config(const char *which);
 
 /* ---- intake ---------------------------------------------------------- */
@@ -296,6 +296,30 @@ ward_status ward_intel_query(ward_intel *in, const char *source, const char *fac
                              const char *by, int json, FILE *out, ward_error *err);
 ward_status ward_intel_kpi(ward_intel *in, time_t now, int json, FILE *out,
                            ward_error *err);
+/* ---- occupations (intel-occupations.conf) ----------------------------- */
+
+/* Where each job title in the store is placed (ISCO-08 unit group and its
+ * access to children: direct, contact, none), with its record count;
+ * unmapped_only: only the titles the mapping cannot place. *unmapped: how
+ * many titles are not placed. Text, or JSON lines. */
+ward_status ward_intel_occupations(ward_intel *in, int unmapped_only, int json, FILE *out,
+                                   uint64_t *unmapped, ward_error *err);
+/* Where one free-text title is placed. */
+ward_status ward_intel_occupation_place(ward_intel *in, const char *title, int json, FILE *out,
+                                        ward_error *err);
+typedef struct ward_intel_occ_eval {
+    uint64_t titles, placed, coded, group_right, level_right, unplaceable, unplaceable_left;
+    uint64_t tp, fp, fn, direct_tp, direct_fp, direct_fn;
+    double precision, recall;   /* access to children (direct or contact) */
+} ward_intel_occ_eval;
+/* The mapping against a labelled CSV (header naming title, isco, access;
+ * '#' lines are comments): precision and recall of access to children,
+ * of direct access, level and unit-group agreement, printed with the
+ * titles whose level differs. A file without those columns is refused
+ * (WARD_EFORMAT naming it). */
+ward_status ward_intel_occupation_evaluate(ward_intel *in, const char *path, FILE *out,
+                                           ward_intel_occ_eval *ev, ward_error *err);
+
 /* Validation of the risk model against recorded outcomes: per model band
  * the confirmed rate with a Wilson 95% interval, the AUC of the score
  * (Hanley-McNeil 95% interval), calibration (logistic fit, observed

@@ -37,6 +37,8 @@ static const char help[] =
 "    ward intel query [--list L] [--factor F] [--by force|hub|band] [--json]\n"
 "    ward intel kpi [--json] | alerts [--json] | feedback --list L | report\n"
 "    ward intel validate [--json]\n"
+"    ward intel occupations [--unmapped] [--json] | occupations --evaluate FILE\n"
+"    ward intel occupations TITLE...\n"
 "    ward intel retention [--due] [--json]\n"
 "    ward intel retain ID --keep|--dispose --reason TEXT\n"
 "    ward intel dispose ID --dry-run | --confirm --by NAME --reason TEXT\n"
@@ -126,6 +128,20 @@ static const char help[] =
 "                    is said to be too few. Which outcomes confirm the risk\n"
 "                    is set in the risk model (outcome_positive,\n"
 "                    outcome_negative; referred is left out). Also in 'kpi'.\n"
+"    occupations     Job titles in the store with where the occupation\n"
+"                    mapping places them: an ISCO-08 unit group and its\n"
+"                    access to children (direct: teachers, childcare,\n"
+"                    paediatric staff, coaches, youth leaders, school\n"
+"                    transport; contact: GPs, doctors, nurses, dentists,\n"
+"                    police, clergy; none). Titles are read robustly (case,\n"
+"                    plurals, 'PE', 'GP', misspellings). --unmapped: only\n"
+"                    the titles it cannot place, for a person to map in\n"
+"                    <datadir>/intel-occupations.conf (exit 1 if any).\n"
+"                    TITLE...: place these titles. --evaluate FILE: precision\n"
+"                    and recall against a labelled CSV (title,isco,access).\n"
+"                    Direct access gives the factor occupation_children,\n"
+"                    contact occupation_contact_children, at ingest; the\n"
+"                    factor's value names the group and mapping version.\n"
 "    alerts          Deconfliction, closed-subject and overdue alerts.\n"
 "    feedback        What came of each referral of a list, for its sender.\n"
 "    report          A readable triage report.\n"
@@ -155,7 +171,8 @@ static const char help[] =
 "                    becomes a new subject.\n"
 "    evaluate        Pairwise precision and recall of the subjects against a\n"
 "                    ground truth file of 'ref,entity' lines (the generator's).\n"
-"    config          Print a built-in model. Copy it to\n"
+"    config          Print a built-in model (risk, routing, resolve,\n"
+"                    retention, occupations). Copy it to\n"
 "                    <datadir>/intel-<name>.conf to change it.\n"
 "    key generate FILE\n"
 "                    Write a new random encryption key to FILE (mode 0600;\n"
@@ -183,6 +200,8 @@ static const char help[] =
 "                        $WARD_INTEL_KEY_FILE); a new intel.db is created\n"
 "                        encrypted. See docs/security.md.\n"
 "    --due               retention: only subjects due for a decision\n"
+"    --unmapped          occupations: only titles the mapping cannot place\n"
+"    --evaluate FILE     occupations: precision and recall on a labelled list\n"
 "    --keep, --dispose   retain: the decision\n"
 "    --dry-run, --confirm  dispose: preview only, or delete\n"
 "    --by NAME           dispose: the person carrying it out (query: the\n"
@@ -209,14 +228,15 @@ static const char help[] =
 typedef struct intel_args {
     const char *data, *source, *format, *columns, *received, *band, *reason, *note, *holder,
         *list, *factor, *by, *output, *status, *date, *value, *now, *key_file;
-    int international, bulk, json, due, keep, dispose, dry_run, confirm;
+    const char *evaluate;
+    int international, bulk, json, due, keep, dispose, dry_run, confirm, unmapped;
     time_t t;
 } intel_args;
 
 enum { OPT_DATA = 256, OPT_SOURCE, OPT_COLUMNS, OPT_INTL, OPT_BULK, OPT_NOT_BULK, OPT_RECEIVED,
        OPT_BAND, OPT_REASON, OPT_NOTE, OPT_HOLDER, OPT_LIST, OPT_FACTOR, OPT_BY, OPT_JSON,
        OPT_STATUS, OPT_DATE, OPT_VALUE, OPT_NOW, OPT_DUE, OPT_KEEP, OPT_DISPOSE,
-       OPT_DRY_RUN, OPT_CONFIRM, OPT_KEY_FILE };
+       OPT_DRY_RUN, OPT_CONFIRM, OPT_KEY_FILE, OPT_UNMAPPED, OPT_EVALUATE };
 
 static const struct option long_opts[] = {
     {"data", required_argument, NULL, OPT_DATA},
@@ -245,6 +265,8 @@ static const struct option long_opts[] = {
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"confirm", no_argument, NULL, OPT_CONFIRM},
     {"key-file", required_argument, NULL, OPT_KEY_FILE},
+    {"unmapped", no_argument, NULL, OPT_UNMAPPED},
+    {"evaluate", required_argument, NULL, OPT_EVALUATE},
     {"output", required_argument, NULL, 'o'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -428,7 +450,8 @@ static int do_config(int n, char **rest)
 {
     const char *text = n == 1 ? ward_intel_default_config(rest[0]) : NULL;
     if (!text)
-        return cli_usage("intel", "config: name risk, routing, resolve or retention");
+        return cli_usage("intel", "config: name risk, routing, resolve, retention or"
+                                  " occupations");
     fputs(text, stdout);
     return WARD_EXIT_OK;
 }
@@ -443,6 +466,28 @@ static int do_evaluate(ward_intel *in, int n, char **rest, ward_error *err)
         return fail(st, err);
     printf("precision %.4f recall %.4f\n", p, r);
     return WARD_EXIT_OK;
+}
+
+static int do_occupations(ward_intel *in, intel_args *a, int n, char **rest, ward_error *err)
+{
+    ward_status st = WARD_OK;
+    if ((a->evaluate != NULL) + (n > 0) + a->unmapped > 1)
+        return cli_usage("intel", "occupations: give titles, --unmapped or --evaluate FILE,"
+                                  " not several");
+    if (a->evaluate) {
+        ward_intel_occ_eval ev;
+        st = ward_intel_occupation_evaluate(in, a->evaluate, stdout, &ev, err);
+        return st ? fail(st, err) : WARD_EXIT_OK;
+    }
+    for (int i = 0; i < n && !st; i++)
+        st = ward_intel_occupation_place(in, rest[i], a->json, stdout, err);
+    if (n)
+        return st ? fail(st, err) : WARD_EXIT_OK;
+    uint64_t unmapped = 0;
+    st = ward_intel_occupations(in, a->unmapped, a->json, stdout, &unmapped, err);
+    if (st)
+        return fail(st, err);
+    return a->unmapped && unmapped ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
 }
 
 static int do_retention(ward_intel *in, intel_args *a, ward_error *err)
@@ -513,6 +558,8 @@ static int dispatch(ward_intel *in, intel_args *a, const char *action, int n, ch
         return do_evaluate(in, n, rest, &err);
     if (!strcmp(action, "retention"))
         return do_retention(in, a, &err);
+    if (!strcmp(action, "occupations"))
+        return do_occupations(in, a, n, rest, &err);
     if (!strcmp(action, "retain"))
         return do_retain(in, a, n, rest, &err);
     if (!strcmp(action, "dispose"))
@@ -637,6 +684,8 @@ static int run_intel(int argc, char **argv)
         case OPT_DRY_RUN: a.dry_run = 1; break;
         case OPT_CONFIRM: a.confirm = 1; break;
         case OPT_KEY_FILE: a.key_file = optarg; break;
+        case OPT_UNMAPPED: a.unmapped = 1; break;
+        case OPT_EVALUATE: a.evaluate = optarg; break;
         case 'o': a.output = optarg; break;
         case 'h': cli_print_help(&cli_cmd_intel); return WARD_EXIT_OK;
         default: return cli_usage("intel", "unknown option");
@@ -653,7 +702,7 @@ static int run_intel(int argc, char **argv)
         "ingest", "resolve", "score", "route", "update", "subjects", "subject", "factor",
         "override", "apart", "join", "quarantine", "clarify", "packages", "package", "state",
         "outcome", "escalate", "query", "kpi", "alerts", "feedback", "report", "evaluate",
-        "retention", "retain", "dispose", "check", "validate"};
+        "retention", "retain", "dispose", "check", "validate", "occupations"};
     int known = 0;
     for (size_t i = 0; i < sizeof actions / sizeof *actions; i++)
         known |= !strcmp(action, actions[i]);

@@ -40,6 +40,7 @@ struct wi_intake {
     unsigned char card_key[32];   /* keyed hash of card numbers (wi_secret) */
     int has_card_key;
     wsql_stmt *ins_record, *ins_hit, *ins_factor;
+    wi_occ_cache *occ_cache;   /* job titles placed so far */
     wsql_stmt *ins_vals[VALS_PER_INSERT + 1];   /* [n]: n rows, prepared when first needed */
     pending_val pending[VALS_PER_INSERT];
     size_t n_pending;
@@ -264,6 +265,30 @@ static ward_status stated_factors(wi_intake *ik, int64_t rec, const wi_referral 
     return rc;
 }
 
+/* A job title with access to children implies a factor: direct access
+ * occupation_children, contact occupation_contact_children (or, in a risk
+ * model written before that factor, occupation_children: missing a doctor
+ * is the failure this guards against). Its value says why: the title as
+ * written, the group it was placed in and the mapping's version. A title
+ * not placed implies nothing here and waits in 'ward intel occupations
+ * --unmapped'. */
+static ward_status occupation_factor(wi_intake *ik, int64_t rec, const char *title,
+                                     const char *date, ward_error *err)
+{
+    const wi_occupations *o = &ik->in->occupations;
+    wi_occ_match m;
+    if (!wi_occ_classify_cached(o, &ik->occ_cache, title, &m) ||
+        o->groups[m.group].access == WI_ACCESS_NONE)
+        return WARD_OK;
+    const char *factor = o->groups[m.group].access == WI_ACCESS_DIRECT ||
+                                 !wi_factor_find(&ik->in->risk, "occupation_contact_children")
+                             ? "occupation_children" : "occupation_contact_children";
+    char why[160], value[300];
+    wi_occ_explain(o, &m, why, sizeof why);
+    snprintf(value, sizeof value, "%s -> %s", title, why);
+    return add_factor(ik, rec, factor, value, NULL, date, "intelligence", err);
+}
+
 /* Factors a referral implies: its typology, urgent flags and occupation.
  * They are intelligence from the referring source, dated by the incident. */
 static ward_status implied_factors(wi_intake *ik, int64_t rec, const wi_referral *r,
@@ -284,10 +309,8 @@ static ward_status implied_factors(wi_intake *ik, int64_t rec, const wi_referral
             rc = add_factor(ik, rec, t, "stated in the referral", NULL, date, "intelligence",
                             err);
     }
-    if (!rc && !blank(r->occupation) &&
-        wi_occupation_has_access(&ik->in->risk, r->occupation))
-        rc = add_factor(ik, rec, "occupation_children", r->occupation, NULL, date,
-                        "intelligence", err);
+    if (!rc && !blank(r->occupation))
+        rc = occupation_factor(ik, rec, r->occupation, date, err);
     return rc;
 }
 
@@ -582,6 +605,8 @@ static void finalize_all(wi_intake *ik)
     drop_pending(ik);
     wsql_finalize(ik->ins_hit);
     wsql_finalize(ik->ins_factor);
+    wi_occ_cache_free(ik->occ_cache);
+    ik->occ_cache = NULL;
 }
 
 static ward_status insert_batch(wi_intake *ik, const char *path, ward_intel_format fmt,

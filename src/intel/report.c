@@ -13,7 +13,9 @@
 #include <string.h>
 #include <strings.h>
 
-static void jstr(FILE *out, const char *s)
+#define jstr wi_jstr
+
+void wi_jstr(FILE *out, const char *s)
 {
     ward_strbuf b = {0};
     ward_json_string(&b, s ? s : "", s ? strlen(s) : 0);

@@ -7,7 +7,7 @@ set -euo pipefail
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cd "$T"
 /usr/bin/python3 - <<'PY'
-import json, os, subprocess, sys
+import json, os, re, subprocess, sys
 sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
@@ -198,5 +198,54 @@ open("d/intel-risk.conf", "w").write(ward("intel", "config", "risk").stdout.deco
                                      + "outcome_positive referred\n")
 expect(json.loads(intel("validate", "--json", rc=0).stdout)["cases"] == 6, "referred counted")
 os.remove("d/intel-risk.conf")
+# ---- item 2: occupations placed in ISCO-08 groups with access to children --
+open("jobs.csv", "w").write(
+    "ref,name,email,occupation\n"
+    "OC1,Olly Fakedoc,oc1@example.invalid,GP\n"
+    "OC2,Penny Fakegym,oc2@example.invalid,P.E. Teacher\n"
+    "OC3,Quin Fakesum,oc3@example.invalid,acountant\n"
+    "OC4,Rita Fakevague,oc4@example.invalid,consultant\n"
+    "OC5,Sam Fakeplant,oc5@example.invalid,plant nursery worker\n")
+intel("ingest", "--source", "jobs", "jobs.csv", rc=0)
+intel("update", rc=None)
+facts = {}
+for s in jsonl(intel("subjects", "--json", rc=0).stdout):
+    j = json.loads(intel("subject", s["subject"], "--json", rc=0).stdout)
+    for r in j["referrals"]:
+        if r["ref"].startswith("OC"):
+            facts[r["ref"]] = [(f["factor"], f["value"]) for f in j["assessment"]["factors"]
+                               if f["factor"].startswith("occupation")]
+expect(facts["OC1"] == [("occupation_contact_children", "GP -> ISCO-08 2211 (health, contact"
+                         " access; occupations 2026.12)")], facts)
+expect(facts["OC2"] == [("occupation_children", "P.E. Teacher -> ISCO-08 2330 (education,"
+                         " direct access; occupations 2026.12)")], facts)
+expect(facts["OC3"] == [] and facts["OC4"] == [] and facts["OC5"] == [], facts)
+p = intel("occupations", "--unmapped", rc=1)
+expect("consultant" in out(p) and "UNMAPPED" in out(p) and "GP " not in out(p), out(p))
+a = [json.loads(l) for l in intel("occupations", "--json", rc=0).stdout.splitlines()]
+expect({"title": "GP", "records": 1, "group": "2211", "group_title": "Generalist medical"
+        " practitioners", "sector": "health", "access": "contact", "corrected_words": 0,
+        "version": "2026.12"} in a, a)
+e = out(intel("occupations", "--evaluate",
+              os.path.join(DATA, "intel", "occupations_labelled.csv"), rc=0))
+m = re.search(r"access to children \(direct or contact\): precision ([\d.]+) recall ([\d.]+)", e)
+expect(m and float(m.group(1)) >= 0.95 and float(m.group(2)) >= 0.9, e)
+open("nolabel.csv", "w").write("job,label\nteacher,yes\n")
+p = intel("occupations", "--evaluate", "nolabel.csv", rc=3)
+expect(b"nolabel.csv:1: the header must name the columns title, isco and access" in p.stderr,
+       p.stderr)
+# the mapping is the data directory's to change, and a mistake is named
+cfg = ward("intel", "config", "occupations").stdout.decode()
+expect("ISCO-08" in cfg and "version 2026.12" in cfg, cfg[:300])
+open("d/intel-occupations.conf", "w").write(cfg.replace("version 2026.12", "version local-1")
+                                             + "group 9000 sometimes other Odd\n")
+p = intel("occupations", "GP", rc=3)
+expect(b"intel-occupations.conf:" in p.stderr and b"access must be direct, contact or none"
+       in p.stderr, p.stderr)
+open("d/intel-occupations.conf", "w").write(cfg.replace("version 2026.12", "version local-1")
+                                             + "title 2512 consultant\n")
+expect("ISCO-08 2512" in out(intel("occupations", "consultant", rc=0)), "mapped by a person")
+intel("occupations", "--unmapped", rc=0)
+os.remove("d/intel-occupations.conf")
 print("ok")
 PY

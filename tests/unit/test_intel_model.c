@@ -1,7 +1,7 @@
 /* ward-test: no-store (not run again on PostgreSQL) */
 /* The risk model's own checks (issue 17): validation statistics against
  * recorded outcomes (item 9), computed on hand-made cases with known
- * answers. */
+ * answers; the occupation mapping (item 2) reading free-text titles. */
 #include "testutil.h"
 
 #include <math.h>
@@ -100,12 +100,108 @@ static void test_calibration(void **state)
     near(v.auc, 1, 1e-12);
 }
 
+/* The built-in mapping loaded as config.c loads it: line by line. */
+static void load_table(wi_occupations *o)
+{
+    memset(o, 0, sizeof *o);
+    char *copy = strdup(wi_default_occupations), *save = NULL;
+    ward_error err;
+    for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        char code[32], acc[16], sec[32], rest[1024];
+        if (sscanf(l, "group %31s %15s %31s %1023[^\n]", code, acc, sec, rest) == 4)
+            assert_int_equal(wi_occ_group(o, code, acc, sec, rest, "t", &err), WARD_OK);
+        else if (sscanf(l, "title %31s %1023[^\n]", code, rest) == 2)
+            assert_int_equal(wi_occ_titles(o, code, rest, "t", &err), WARD_OK);
+        else if (sscanf(l, "abbrev %31s %1023[^\n]", code, rest) == 2)
+            assert_int_equal(wi_occ_abbrev(o, code, rest, "t", &err), WARD_OK);
+        else if (sscanf(l, "version %31s", code) == 1)
+            snprintf(o->version, sizeof o->version, "%s", code);
+    }
+    snprintf(o->scheme, sizeof o->scheme, "ISCO-08");
+    free(copy);
+}
+
+static void expect_place(const wi_occupations *o, const char *title, const char *code,
+                         int access)
+{
+    wi_occ_match m;
+    int placed = wi_occ_classify(o, title, &m);
+    if (!code) {
+        if (placed)
+            fail_msg("'%s': placed in %s, expected not placed", title, o->groups[m.group].code);
+        return;
+    }
+    if (!placed)
+        fail_msg("'%s': not placed, expected %s", title, code);
+    if (strcmp(o->groups[m.group].code, code) || o->groups[m.group].access != access)
+        fail_msg("'%s': %s (%s), expected %s (%s)", title, o->groups[m.group].code,
+                 wi_access_names[o->groups[m.group].access], code, wi_access_names[access]);
+}
+
+static void test_occupations(void **state)
+{
+    (void)state;
+    wi_occupations o;
+    load_table(&o);
+    assert_true(o.n_groups > 100 && o.n_phrases > 500);
+    const int D = WI_ACCESS_DIRECT, C = WI_ACCESS_CONTACT, N = WI_ACCESS_NONE;
+    /* the Slade review's three: a teacher, a doctor and a sports coach */
+    expect_place(&o, "Teacher", "2330", D);
+    expect_place(&o, "doctor", "2211", C);
+    expect_place(&o, "sports coach", "3422", D);
+    /* abbreviations, case, plurals, punctuation */
+    expect_place(&o, "PE teacher", "2330", D);
+    expect_place(&o, "P.E. Teacher", "2330", D);
+    expect_place(&o, "GP", "2211", C);
+    expect_place(&o, "GPs", "2211", C);
+    expect_place(&o, "NURSES", "2221", C);
+    expect_place(&o, "nannies", "5311", D);
+    expect_place(&o, "football coaches", "3422", D);
+    expect_place(&o, "Childminders", "5311", D);
+    expect_place(&o, "children's nurse", "2221/paed", D);
+    expect_place(&o, "children\xe2\x80\x99s nurse", "2221/paed", D);
+    expect_place(&o, "Pediatric Nurse", "2221/paed", D);
+    expect_place(&o, "SENCO", "2352", D);
+    expect_place(&o, "HCA", "5321", C);
+    /* misspellings: one edit, two in a long word, never a guess between two */
+    expect_place(&o, "teahcer", "2330", D);
+    expect_place(&o, "paediatrc nurse", "2221/paed", D);
+    expect_place(&o, "acountant", "2411", N);
+    /* the longest phrase wins */
+    expect_place(&o, "paediatric nurse", "2221/paed", D);
+    expect_place(&o, "nurse", "2221", C);
+    expect_place(&o, "school bus driver", "8331/school", D);
+    expect_place(&o, "bus driver", "8331", N);
+    expect_place(&o, "coach driver", "8331", N);
+    expect_place(&o, "plant nursery worker", "6113", N);
+    expect_place(&o, "nursery worker", "2342", D);
+    expect_place(&o, "dentist", "2261", C);
+    expect_place(&o, "retired", "none", N);
+    /* what cannot be placed is not guessed */
+    expect_place(&o, "consultant", NULL, 0);
+    expect_place(&o, "self-employed", NULL, 0);
+    expect_place(&o, "", NULL, 0);
+    wi_occ_match m;
+    wi_occ_classify(&o, "PE teacher", &m);
+    char why[160];
+    wi_occ_explain(&o, &m, why, sizeof why);
+    assert_string_equal(why, "ISCO-08 2330 (education, direct access; occupations 2026.12)");
+    /* a group defined twice, an unknown access, a title for no group: refused */
+    ward_error err;
+    assert_int_equal(wi_occ_group(&o, "2330", "direct", "x", "again", "f:1", &err), WARD_EFORMAT);
+    assert_int_equal(wi_occ_group(&o, "9999", "often", "x", "t", "f:2", &err), WARD_EFORMAT);
+    assert_non_null(strstr(err.message, "f:2: access must be direct, contact or none"));
+    assert_int_equal(wi_occ_titles(&o, "9998", "thing", "f:3", &err), WARD_EFORMAT);
+    wi_occupations_free(&o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wilson_and_chi2),
         cmocka_unit_test(test_auc_and_bands),
         cmocka_unit_test(test_calibration),
+        cmocka_unit_test(test_occupations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
