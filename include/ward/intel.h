@@ -21,7 +21,7 @@
  *
  * Models (risk, routing, resolution weights) are plain-text files in the
  * data directory (intel-risk.conf, intel-routing.conf, intel-resolve.conf,
- * intel-retention.conf);
+ * intel-retention.conf, intel-occupations.conf);
  * when a file is absent the built-in default (ward_intel_default_config) is
  * used, so a fresh data directory works.
  *
