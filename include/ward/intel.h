@@ -112,6 +112,7 @@ typedef struct ward_intel_ingest_summary {
     /* First messages, "file:line: why" or "file: /json/pointer: why". */
     size_t n_messages;
     char messages[WARD_INTEL_MESSAGES][256];
+    uint64_t messages_total;   /* all messages, of which the first are kept above */
 } ward_intel_ingest_summary;
 
 /* One transaction: a malformed file (no header, broken JSON) lands nothing

@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "util/escape.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -83,6 +84,8 @@ static const char help[] =
 "                    identifies anyone. Bad records are named by file:line\n"
 "                    or JSON pointer and skipped; the rest land in one\n"
 "                    transaction. A file is ingested once (by SHA-256).\n"
+"                    A CSV column that feeds no field or factor is named\n"
+"                    with a warning; after 50 messages, '... and N more'.\n"
 "    resolve         Group records into subjects (Fellegi-Sunter weights,\n"
 "                    frequency cap on shared identifiers). Subject ids are\n"
 "                    stable; merges and splits are recorded. Each subject\n"
@@ -210,7 +213,7 @@ static const char help[] =
 "    --json              JSON output (one object per line for lists)\n"
 "\n"
 "EXIT STATUS\n"
-"    0 done; 1 ingest skipped bad records, alerts exist, or subjects are\n"
+"    0 done (also when the reader of the output stops reading, as head does); 1 ingest skipped bad records, alerts exist, or subjects are\n"
 "    due (retention --due); 2 usage or a\n"
 "    refused value (forbidden factor, missing reason) or disposal (not\n"
 "    marked, changed since); 3 unusable input or no such subject; 4 I/O.\n"
@@ -273,7 +276,25 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0}};
 
 
-static int fail(ward_status st, const ward_error *err) { return cli_fail("intel", st, err); }
+/* Whether stdout is a pipe whose reader has gone (`ward intel subjects |
+ * head`): SIGPIPE is ignored, so a write fails with EPIPE. */
+static int stdout_closed(void)
+{
+    if (!ferror(stdout))
+        return 0;
+    errno = 0;
+    fputc('\n', stdout);
+    return fflush(stdout) == EOF && errno == EPIPE;
+}
+
+/* A reader that stopped reading is not an error: the command ends quietly
+ * with 0, as `head` expects. */
+static int fail(ward_status st, const ward_error *err)
+{
+    if (st == WARD_EIO && stdout_closed())
+        return WARD_EXIT_OK;
+    return cli_fail("intel", st, err);
+}
 
 static int parse_id(const char *s, int64_t *v)
 {
@@ -341,9 +362,10 @@ static int do_ingest(ward_intel *in, intel_args *a, int n, char **files)
         ward_status st = ward_intel_ingest(in, files[i], &o, store, s, &err);
         for (size_t k = 0; k < s->n_messages; k++)
             fprintf(stderr, "ward intel: %s\n", s->messages[k]);
-        if (s->n_messages == WARD_INTEL_MESSAGES)
-            fprintf(stderr, "ward intel: (first %d messages shown; 'ward intel quarantine'"
-                            " lists every quarantined value)\n", WARD_INTEL_MESSAGES);
+        if (s->messages_total > s->n_messages)
+            fprintf(stderr, "ward intel: ... and %" PRIu64 " more ('ward intel quarantine'"
+                            " lists every quarantined value)\n",
+                    s->messages_total - (uint64_t)s->n_messages);
         if (st) {
             int r = fail(st, &err);
             rc = r > rc ? r : rc;
@@ -728,8 +750,9 @@ static int run_intel(int argc, char **argv)
         return fail(st, &err);
     int rc = dispatch(in, &a, action, n, rest);
     ward_intel_close(in);
-    if (fflush(stdout) != 0)
-        return WARD_EXIT_IO;
+    errno = 0;
+    if (fflush(stdout) != 0 || stdout_closed())
+        return errno == EPIPE ? rc : WARD_EXIT_IO;
     return rc;
 }
 

@@ -65,6 +65,7 @@ ward_intel *wi_intake_intel(wi_intake *ik) { return ik->in; }
 void wi_intake_bad(wi_intake *ik, const char *where, const char *fmt, ...)
 {
     ik->sum->bad++;
+    ik->sum->messages_total++;
     if (ik->sum->n_messages >= WARD_INTEL_MESSAGES)
         return;
     char msg[200];
@@ -78,9 +79,15 @@ void wi_intake_bad(wi_intake *ik, const char *where, const char *fmt, ...)
 /* A note that is not a bad record (a quarantined value, a refused factor). */
 static void note(wi_intake *ik, const char *where, const char *field, const char *why)
 {
+    ik->sum->messages_total++;
     if (ik->sum->n_messages < WARD_INTEL_MESSAGES)
         snprintf(ik->sum->messages[ik->sum->n_messages++], 256, "%s: %s: %s", where, field,
                  why);
+}
+
+void wi_intake_note(wi_intake *ik, const char *where, const char *what, const char *why)
+{
+    note(ik, where, what, why);
 }
 
 void wi_intake_refuse(wi_intake *ik, const char *where, const char *what)

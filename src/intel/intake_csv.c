@@ -104,6 +104,26 @@ typedef struct csv_map {
     int ncols;
 } csv_map;
 
+/* Columns that feed no field and no risk factor are listed, so that a
+ * column the list's sender named differently ("E-mail Address") is seen
+ * rather than dropped without a word. */
+static void note_unread(wi_intake *ik, const csv_map *m, csv_row *hdr, const char *path)
+{
+    char where[300];
+    snprintf(where, sizeof where, "%s:1", path);
+    for (int c = 0; c < hdr->n; c++) {
+        int used = m->factor_col[c] >= 0;
+        for (int f = 0; f < C_NFIELDS && !used; f++)
+            used = m->col[f] == c;
+        if (!used && *hdr->cells[c]) {
+            char what[160];
+            snprintf(what, sizeof what, "column '%.120s'", hdr->cells[c]);
+            wi_intake_note(ik, where, what, "warning: not read (no field or risk factor of"
+                           " that name; --columns FIELD=NAME maps it)");
+        }
+    }
+}
+
 static ward_status map_columns(wi_intake *ik, const ward_intel *in, csv_row *hdr,
                                const char *mapping, const char *path, csv_map *m,
                                ward_error *err)
@@ -128,8 +148,10 @@ static ward_status map_columns(wi_intake *ik, const ward_intel *in, csv_row *hdr
             wi_intake_refuse(ik, where, h);
         }
     }
-    if (!mapping)
+    if (!mapping) {
+        note_unread(ik, m, hdr, path);
         return WARD_OK;
+    }
     char *copy = strdup(mapping), *save = NULL;
     if (!copy)
         return ward_fail(err, WARD_ENOMEM, "out of memory");
@@ -155,6 +177,8 @@ static ward_status map_columns(wi_intake *ik, const ward_intel *in, csv_row *hdr
             m->col[f] = c;
     }
     free(copy);
+    if (!rc)
+        note_unread(ik, m, hdr, path);
     return rc;
 }
 

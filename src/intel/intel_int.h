@@ -339,6 +339,9 @@ typedef struct wi_intake wi_intake;   /* the writer a reader feeds */
 ward_intel *wi_intake_intel(wi_intake *ik);
 /* Store one referral; a non-OK return stops the read (database failure). */
 ward_status wi_intake_referral(wi_intake *ik, const wi_referral *r, ward_error *err);
+/* A message about `what` at `where` that is neither a refusal nor a bad
+ * record (a column not read). */
+void wi_intake_note(wi_intake *ik, const char *where, const char *what, const char *why);
 /* Note a refused value (a forbidden factor column) at `where`. */
 void wi_intake_refuse(wi_intake *ik, const char *where, const char *what);
 /* Note a bad record (skipped) at `where`. */

@@ -247,5 +247,28 @@ open("d/intel-occupations.conf", "w").write(cfg.replace("version 2026.12", "vers
 expect("ISCO-08 2512" in out(intel("occupations", "consultant", rc=0)), "mapped by a person")
 intel("occupations", "--unmapped", rc=0)
 os.remove("d/intel-occupations.conf")
+# ---- item 6: intake ergonomics ---------------------------------------------
+# a column ward does not read is named with a warning, not dropped silently
+open("cols.csv", "w").write("ref,name,E-mail Address,Shoe Size\nCL1,Colin Fakecol,"
+                            "cl1@example.invalid,9\n")
+p = intel("ingest", "--source", "cols", "cols.csv", rc=0)
+expect(b"cols.csv:1: column 'E-mail Address': warning: not read" in p.stderr
+       and b"column 'Shoe Size'" in p.stderr and b"column 'name'" not in p.stderr, p.stderr)
+open("cols2.csv", "w").write("ref,name,E-mail Address\nCL2,Colin Fakecol,cl2@example.invalid\n")
+p = intel("ingest", "--source", "cols2", "--columns", "email=E-mail Address", "cols2.csv", rc=0)
+expect(b"not read" not in p.stderr, p.stderr)
+# more messages than are kept: "... and N more"
+open("many.csv", "w").write("ref,name,dob\n" + "".join(
+    f"M{i},Many Fakedate{i},03/04/19{50 + i % 40}\n" for i in range(60)))
+p = intel("ingest", "--source", "many", "many.csv", rc=0)
+expect(b"... and 10 more ('ward intel quarantine' lists every quarantined value)" in p.stderr,
+       p.stderr[-300:])
+# a reader that stops reading (| head) ends the command quietly with 0
+r, w = os.pipe()
+os.close(r)
+p = subprocess.run([WARD, "intel", "report", "--data", "d", "--now", NOW], stdout=w,
+                   stderr=subprocess.PIPE)
+os.close(w)
+expect(p.returncode == 0 and p.stderr == b"", (p.returncode, p.stderr))
 print("ok")
 PY
