@@ -149,6 +149,13 @@ ward_status ward_intel_join(ward_intel *in, int64_t rec_a, int64_t rec_b,
                             const char *who, const char *reason, time_t now,
                             ward_error *err);
 
+/* Record-to-subject membership, one line per referral record: CSV
+ * ("record,ref,list,subject", csv non-zero) or JSON lines ({"record",
+ * "ref", "list", "subject"}); a record not yet resolved has an empty
+ * subject (null) and is counted in *unresolved. */
+ward_status ward_intel_members(ward_intel *in, int csv, FILE *out, uint64_t *unresolved,
+                               ward_error *err);
+
 /* Ground-truth check: `truth` maps record ref -> true entity id (CSV
  * "ref,entity"); pairwise precision and recall of the current subjects. */
 ward_status ward_intel_evaluate(ward_intel *in, const char *truth_path,

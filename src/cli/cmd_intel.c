@@ -43,7 +43,7 @@ static const char help[] =
 "    ward intel retention [--due] [--json]\n"
 "    ward intel retain ID --keep|--dispose --reason TEXT\n"
 "    ward intel dispose ID --dry-run | --confirm --by NAME --reason TEXT\n"
-"    ward intel evaluate TRUTH.csv\n"
+"    ward intel evaluate TRUTH.csv     ward intel members [--format csv|jsonl]\n"
 "    ward intel config risk|routing|resolve|retention|occupations\n"
 "    ward intel key generate FILE      ward intel encrypt --key-file FILE\n"
 "    ward intel check\n"
@@ -173,6 +173,10 @@ static const char help[] =
 "                    and the counts removed; its history and the audit\n"
 "                    trail stay. A later referral about the same person\n"
 "                    becomes a new subject.\n"
+"    members         Which subject each referral record was grouped into:\n"
+"                    record, ref, list, subject, as CSV (--format csv,\n"
+"                    the default) or JSON lines (--format jsonl). Records\n"
+"                    not yet resolved have no subject (exit 1 if any).\n"
 "    evaluate        Pairwise precision and recall of the subjects against a\n"
 "                    ground truth file of 'ref,entity' lines (the generator's).\n"
 "    config          Print a built-in model (risk, routing, resolve,\n"
@@ -213,7 +217,8 @@ static const char help[] =
 "    --json              JSON output (one object per line for lists)\n"
 "\n"
 "EXIT STATUS\n"
-"    0 done (also when the reader of the output stops reading, as head does); 1 ingest skipped bad records, alerts exist, or subjects are\n"
+"    0 done (also when the output's reader stops reading, as head does);\n"
+"    1 ingest skipped bad records, alerts exist, or subjects are\n"
 "    due (retention --due); 2 usage or a\n"
 "    refused value (forbidden factor, missing reason) or disposal (not\n"
 "    marked, changed since); 3 unusable input or no such subject; 4 I/O.\n"
@@ -513,6 +518,21 @@ static int do_occupations(ward_intel *in, intel_args *a, int n, char **rest, war
     return a->unmapped && unmapped ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
 }
 
+static int do_members(ward_intel *in, intel_args *a, ward_error *err)
+{
+    const char *f = a->format ? a->format : "csv";
+    if (strcmp(f, "csv") && strcmp(f, "jsonl"))
+        return cli_usage("intel", "members: --format must be csv or jsonl");
+    uint64_t unresolved = 0;
+    ward_status st = ward_intel_members(in, !strcmp(f, "csv"), stdout, &unresolved, err);
+    if (st)
+        return fail(st, err);
+    if (unresolved)
+        cli_error("intel", "%" PRIu64 " records not yet grouped into subjects (run 'ward intel"
+                           " update')", unresolved);
+    return unresolved ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
+}
+
 static int do_retention(ward_intel *in, intel_args *a, ward_error *err)
 {
     uint64_t count = 0;
@@ -583,6 +603,8 @@ static int dispatch(ward_intel *in, intel_args *a, const char *action, int n, ch
         return do_retention(in, a, &err);
     if (!strcmp(action, "occupations"))
         return do_occupations(in, a, n, rest, &err);
+    if (!strcmp(action, "members"))
+        return do_members(in, a, &err);
     if (!strcmp(action, "retain"))
         return do_retain(in, a, n, rest, &err);
     if (!strcmp(action, "dispose"))
@@ -725,7 +747,7 @@ static int run_intel(int argc, char **argv)
         "ingest", "resolve", "score", "route", "update", "subjects", "subject", "factor",
         "override", "apart", "join", "quarantine", "clarify", "packages", "package", "state",
         "outcome", "escalate", "query", "kpi", "alerts", "feedback", "report", "evaluate",
-        "retention", "retain", "dispose", "check", "validate", "occupations"};
+        "retention", "retain", "dispose", "check", "validate", "occupations", "members"};
     int known = 0;
     for (size_t i = 0; i < sizeof actions / sizeof *actions; i++)
         known |= !strcmp(action, actions[i]);

@@ -263,6 +263,15 @@ open("many.csv", "w").write("ref,name,dob\n" + "".join(
 p = intel("ingest", "--source", "many", "many.csv", rc=0)
 expect(b"... and 10 more ('ward intel quarantine' lists every quarantined value)" in p.stderr,
        p.stderr[-300:])
+# record-to-subject membership as CSV and JSON lines
+intel("update", rc=None)
+mc = intel("members", rc=0).stdout.decode().splitlines()
+mj = jsonl(intel("members", "--format", "jsonl", rc=0).stdout)
+expect(mc[0] == "record,ref,list,subject" and len(mc) == len(mj) + 1, mc[:3])
+oc1 = [m for m in mj if m["ref"] == "OC1"][0]
+expect(oc1["list"] == "jobs" and re.fullmatch(r"S\d{6}", oc1["subject"]), oc1)
+expect(f'{oc1["record"]},OC1,jobs,{oc1["subject"]}' in mc, "CSV row")
+intel("members", "--format", "xml", rc=2)
 # a reader that stops reading (| head) ends the command quietly with 0
 r, w = os.pipe()
 os.close(r)
