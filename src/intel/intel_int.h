@@ -233,6 +233,9 @@ const char *wi_col(wsql_stmt *st, int i);   /* "" for NULL */
 typedef int (*wi_subject_row_fn)(void *ctx, int64_t subject, wsql_stmt *st);
 ward_status wi_each_subject_row(ward_intel *in, const char *sql, int64_t max,
                                 wi_subject_row_fn fn, void *ctx, ward_error *err);
+/* Finalize a report's query: WARD_OK, or the query's failure, or
+ * WARD_EIO when `out` could not be written (report.c). */
+ward_status wi_done(ward_intel *in, wsql_stmt *st, FILE *out, ward_error *err);
 /* s (NULL: "") as a JSON string literal (report.c). */
 void wi_jstr(FILE *out, const char *s);
 /* UTC "YYYY-MM-DDTHH:MM:SSZ" of t. */

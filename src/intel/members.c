@@ -58,10 +58,5 @@ ward_status ward_intel_members(ward_intel *in, int csv, FILE *out, uint64_t *unr
                 fputs("null}\n", out);
         }
     }
-    int bad = wsql_errcode(in->db) != SQLITE_OK && wsql_errcode(in->db) != SQLITE_DONE &&
-              wsql_errcode(in->db) != SQLITE_ROW;
-    wsql_finalize(st);
-    if (bad)
-        return wi_sqlfail(in, err, "members");
-    return ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
+    return wi_done(in, st, out, err);
 }

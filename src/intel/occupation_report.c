@@ -82,11 +82,8 @@ ward_status ward_intel_occupations(ward_intel *in, int unmapped_only, int json, 
         placing(o, wi_col(st, 0), wsql_column_int64(st, 1), json, out);
         shown++;
     }
-    int bad = wsql_errcode(in->db) != SQLITE_OK && wsql_errcode(in->db) != SQLITE_DONE &&
-              wsql_errcode(in->db) != SQLITE_ROW;
-    wsql_finalize(st);
-    if (bad)
-        return wi_sqlfail(in, err, "occupations");
+    if ((rc = wi_done(in, st, out, err)))
+        return rc;
     if (!json)
         fprintf(out, "%llu titles shown; %llu not placed%s\n", (unsigned long long)shown,
                 (unsigned long long)*unmapped,

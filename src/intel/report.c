@@ -23,7 +23,9 @@ void wi_jstr(FILE *out, const char *s)
     ward_strbuf_free(&b);
 }
 
-static ward_status done(ward_intel *in, wsql_stmt *st, FILE *out, ward_error *err)
+#define done wi_done
+
+ward_status wi_done(ward_intel *in, wsql_stmt *st, FILE *out, ward_error *err)
 {
     int bad = wsql_errcode(in->db) != SQLITE_OK && wsql_errcode(in->db) != SQLITE_DONE &&
               wsql_errcode(in->db) != SQLITE_ROW;
