@@ -160,6 +160,14 @@ ward_status ward_intel_members(ward_intel *in, int csv, FILE *out, uint64_t *unr
  * "ref,entity"); pairwise precision and recall of the current subjects. */
 ward_status ward_intel_evaluate(ward_intel *in, const char *truth_path,
                                 double *precision, double *recall, ward_error *err);
+/* As ward_intel_evaluate for a truth CSV with a header line and more
+ * columns: id_col names the record ref column (NULL: "ref"), person_col
+ * the true person (NULL: "entity"). A file that cannot be read that way (a
+ * missing column, a line of another width, no ref naming a resolved
+ * record) is refused, WARD_EFORMAT naming it, rather than measured. */
+ward_status ward_intel_evaluate_columns(ward_intel *in, const char *truth_path,
+                                        const char *id_col, const char *person_col,
+                                        double *precision, double *recall, ward_error *err);
 
 /* ---- risk ------------------------------------------------------------ */
 

@@ -43,7 +43,8 @@ static const char help[] =
 "    ward intel retention [--due] [--json]\n"
 "    ward intel retain ID --keep|--dispose --reason TEXT\n"
 "    ward intel dispose ID --dry-run | --confirm --by NAME --reason TEXT\n"
-"    ward intel evaluate TRUTH.csv     ward intel members [--format csv|jsonl]\n"
+"    ward intel evaluate TRUTH.csv [--id-column C --person-column C]\n"
+"    ward intel members [--format csv|jsonl]\n"
 "    ward intel config risk|routing|resolve|retention|occupations\n"
 "    ward intel key generate FILE      ward intel encrypt --key-file FILE\n"
 "    ward intel check\n"
@@ -178,7 +179,12 @@ static const char help[] =
 "                    the default) or JSON lines (--format jsonl). Records\n"
 "                    not yet resolved have no subject (exit 1 if any).\n"
 "    evaluate        Pairwise precision and recall of the subjects against a\n"
-"                    ground truth file of 'ref,entity' lines (the generator's).\n"
+"                    ground truth file of 'ref,entity' lines (the generator's),\n"
+"                    or a CSV with a header whose columns --id-column (the\n"
+"                    record ref) and --person-column (the true person) name.\n"
+"                    A file it cannot read that way (a missing column, a line\n"
+"                    of another width, no ref naming a resolved record) is\n"
+"                    refused (exit 3), never measured.\n"
 "    config          Print a built-in model (risk, routing, resolve,\n"
 "                    retention, occupations). Copy it to\n"
 "                    <datadir>/intel-<name>.conf to change it.\n"
@@ -237,7 +243,7 @@ static const char help[] =
 typedef struct intel_args {
     const char *data, *source, *format, *columns, *received, *band, *reason, *note, *holder,
         *list, *factor, *by, *output, *status, *date, *value, *now, *key_file;
-    const char *evaluate;
+    const char *evaluate, *id_column, *person_column;
     int international, bulk, json, due, keep, dispose, dry_run, confirm, unmapped;
     time_t t;
 } intel_args;
@@ -245,7 +251,8 @@ typedef struct intel_args {
 enum { OPT_DATA = 256, OPT_SOURCE, OPT_COLUMNS, OPT_INTL, OPT_BULK, OPT_NOT_BULK, OPT_RECEIVED,
        OPT_BAND, OPT_REASON, OPT_NOTE, OPT_HOLDER, OPT_LIST, OPT_FACTOR, OPT_BY, OPT_JSON,
        OPT_STATUS, OPT_DATE, OPT_VALUE, OPT_NOW, OPT_DUE, OPT_KEEP, OPT_DISPOSE,
-       OPT_DRY_RUN, OPT_CONFIRM, OPT_KEY_FILE, OPT_UNMAPPED, OPT_EVALUATE };
+       OPT_DRY_RUN, OPT_CONFIRM, OPT_KEY_FILE, OPT_UNMAPPED, OPT_EVALUATE, OPT_ID_COLUMN,
+       OPT_PERSON_COLUMN };
 
 static const struct option long_opts[] = {
     {"data", required_argument, NULL, OPT_DATA},
@@ -276,6 +283,8 @@ static const struct option long_opts[] = {
     {"key-file", required_argument, NULL, OPT_KEY_FILE},
     {"unmapped", no_argument, NULL, OPT_UNMAPPED},
     {"evaluate", required_argument, NULL, OPT_EVALUATE},
+    {"id-column", required_argument, NULL, OPT_ID_COLUMN},
+    {"person-column", required_argument, NULL, OPT_PERSON_COLUMN},
     {"output", required_argument, NULL, 'o'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -484,12 +493,13 @@ static int do_config(int n, char **rest)
     return WARD_EXIT_OK;
 }
 
-static int do_evaluate(ward_intel *in, int n, char **rest, ward_error *err)
+static int do_evaluate(ward_intel *in, intel_args *a, int n, char **rest, ward_error *err)
 {
     double p, r;
     if (n != 1)
         return cli_usage("intel", "evaluate: give one truth file");
-    ward_status st = ward_intel_evaluate(in, rest[0], &p, &r, err);
+    ward_status st = ward_intel_evaluate_columns(in, rest[0], a->id_column, a->person_column,
+                                                 &p, &r, err);
     if (st)
         return fail(st, err);
     printf("precision %.4f recall %.4f\n", p, r);
@@ -598,7 +608,7 @@ static int dispatch(ward_intel *in, intel_args *a, const char *action, int n, ch
     if (!strcmp(action, "state") || !strcmp(action, "outcome") || !strcmp(action, "escalate"))
         return do_lifecycle(in, a, action, n, rest, &err);
     if (!strcmp(action, "evaluate"))
-        return do_evaluate(in, n, rest, &err);
+        return do_evaluate(in, a, n, rest, &err);
     if (!strcmp(action, "retention"))
         return do_retention(in, a, &err);
     if (!strcmp(action, "occupations"))
@@ -731,6 +741,8 @@ static int run_intel(int argc, char **argv)
         case OPT_KEY_FILE: a.key_file = optarg; break;
         case OPT_UNMAPPED: a.unmapped = 1; break;
         case OPT_EVALUATE: a.evaluate = optarg; break;
+        case OPT_ID_COLUMN: a.id_column = optarg; break;
+        case OPT_PERSON_COLUMN: a.person_column = optarg; break;
         case 'o': a.output = optarg; break;
         case 'h': cli_print_help(&cli_cmd_intel); return WARD_EXIT_OK;
         default: return cli_usage("intel", "unknown option");

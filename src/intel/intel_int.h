@@ -236,6 +236,9 @@ ward_status wi_each_subject_row(ward_intel *in, const char *sql, int64_t max,
 /* Finalize a report's query: WARD_OK, or the query's failure, or
  * WARD_EIO when `out` could not be written (report.c). */
 ward_status wi_done(ward_intel *in, wsql_stmt *st, FILE *out, ward_error *err);
+/* One CSV line into at most `max` fields (RFC 4180 quotes), in place;
+ * the number of fields (occupation_report.c). */
+int wi_csv_fields(char *line, char **f, int max);
 /* s (NULL: "") as a JSON string literal (report.c). */
 void wi_jstr(FILE *out, const char *s);
 /* UTC "YYYY-MM-DDTHH:MM:SSZ" of t. */

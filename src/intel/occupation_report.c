@@ -94,8 +94,7 @@ ward_status ward_intel_occupations(ward_intel *in, int unmapped_only, int json, 
 
 /* ---- evaluation against a labelled list --------------------------------------- */
 
-/* One CSV line into at most `max` fields (RFC 4180 quotes), in place. */
-static int csv_fields(char *line, char **f, int max)
+int wi_csv_fields(char *line, char **f, int max)
 {
     int n = 0;
     char *p = line;
@@ -153,7 +152,7 @@ ward_status ward_intel_occupation_evaluate(ward_intel *in, const char *path, FIL
         if (line[0] == '#' || !line[0])
             continue;
         char *fl[16];
-        int n = csv_fields(line, fl, 16);
+        int n = wi_csv_fields(line, fl, 16);
         if (col[0] < 0) {   /* the header names the columns */
             static const char *const names[3] = {"title", "isco", "access"};
             for (int i = 0; i < n; i++)

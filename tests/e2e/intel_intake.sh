@@ -272,6 +272,17 @@ oc1 = [m for m in mj if m["ref"] == "OC1"][0]
 expect(oc1["list"] == "jobs" and re.fullmatch(r"S\d{6}", oc1["subject"]), oc1)
 expect(f'{oc1["record"]},OC1,jobs,{oc1["subject"]}' in mc, "CSV row")
 intel("members", "--format", "xml", rc=2)
+# evaluate: a wider truth file is read by column name, or refused
+open("t.csv", "w").write("OC1,P1\nOC2,P2\nOC3,P3\n")
+expect("precision 1.0000 recall 1.0000" in out(intel("evaluate", "t.csv", rc=0)), "truth")
+open("t2.csv", "w").write("Case Ref,Name,Person\nOC1,a,P1\nOC2,b,P1\n")
+p = intel("evaluate", "t2.csv", rc=3)
+expect(b"t2.csv:1: 3 columns where 2 were expected" in p.stderr, p.stderr)
+p = intel("evaluate", "t2.csv", "--id-column", "Case Ref", "--person-column", "Person", rc=0)
+expect("precision 1.0000 recall 0.0000" in out(p), out(p))   # two people as one: not linked
+intel("evaluate", "t2.csv", "--id-column", "Case Ref", "--person-column", "Who", rc=3)
+p = intel("evaluate", "t2.csv", "--id-column", "Name", "--person-column", "Person", rc=3)
+expect(b"none of its 2 refs names a resolved record" in p.stderr, p.stderr)
 # a reader that stops reading (| head) ends the command quietly with 0
 r, w = os.pipe()
 os.close(r)
