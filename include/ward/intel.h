@@ -124,6 +124,11 @@ ward_status ward_intel_ingest(ward_intel *in, const char *path,
                               struct ward_store *store,
                               ward_intel_ingest_summary *sum, ward_error *err);
 
+/* `--columns auto`: a CSV header's columns with the field each would map
+ * to by its name ("E-mail Address" -> email, "Card Number" -> card), and
+ * the --columns text to confirm. Reads the header only; stores nothing. */
+ward_status ward_intel_propose_columns(const char *path, FILE *out, ward_error *err);
+
 /* Quarantined values (text, one per line) and their resolution by a person:
  * `value_id` gets `normalised` (checked like any value of its field). */
 ward_status ward_intel_quarantine_list(ward_intel *in, FILE *out, ward_error *err);

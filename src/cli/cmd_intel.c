@@ -205,7 +205,9 @@ static const char help[] =
 "                        ~/.local/share/ward)\n"
 "    --source NAME       ingest: the list's name (required)\n"
 "    --columns MAP       ingest: CSV column mapping, e.g.\n"
-"                        'name=Full Name,email=E-mail Address'\n"
+"                        'name=Full Name,email=E-mail Address'; 'auto'\n"
+"                        proposes one from the header names and prints\n"
+"                        it to confirm (nothing is ingested)\n"
 "    --international     ingest: every record came from abroad\n"
 "    --bulk, --not-bulk  ingest: a bulk national operation or not (default:\n"
 "                        by size, see bulk_threshold in the routing model)\n"
@@ -344,6 +346,17 @@ static int do_ingest(ward_intel *in, intel_args *a, int n, char **files)
 {
     if (!n)
         return cli_usage("intel", "ingest: no FILE given");
+    if (a->columns && !strcmp(a->columns, "auto")) {   /* propose, ingest nothing */
+        ward_error err = {0};
+        for (int i = 0; i < n; i++) {
+            printf("%s:\n", files[i]);
+            ward_status st = ward_intel_propose_columns(files[i], stdout, &err);
+            if (st)
+                return fail(st, &err);
+        }
+        printf("nothing ingested\n");
+        return WARD_EXIT_OK;
+    }
     if (!a->source)
         return cli_usage("intel", "ingest: --source NAME is required");
     ward_intel_ingest_opts o = {.source = a->source, .columns = a->columns,

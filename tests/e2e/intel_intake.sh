@@ -257,6 +257,11 @@ expect(b"cols.csv:1: column 'E-mail Address': warning: not read" in p.stderr
 open("cols2.csv", "w").write("ref,name,E-mail Address\nCL2,Colin Fakecol,cl2@example.invalid\n")
 p = intel("ingest", "--source", "cols2", "--columns", "email=E-mail Address", "cols2.csv", rc=0)
 expect(b"not read" not in p.stderr, p.stderr)
+# --columns auto proposes a mapping from the header names and ingests nothing
+p = intel("ingest", "--columns", "auto", "cols.csv", rc=0)
+expect("--columns 'ref=ref,name=name,email=E-mail Address'" in out(p)
+       and "Shoe Size                    -> (not read)" in out(p)
+       and "nothing ingested" in out(p), out(p))
 # more messages than are kept: "... and N more"
 open("many.csv", "w").write("ref,name,dob\n" + "".join(
     f"M{i},Many Fakedate{i},03/04/19{50 + i % 40}\n" for i in range(60)))
