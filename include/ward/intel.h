@@ -21,7 +21,7 @@
  *
  * Models (risk, routing, resolution weights) are plain-text files in the
  * data directory (intel-risk.conf, intel-routing.conf, intel-resolve.conf,
- * intel-retention.conf);
+ * intel-retention.conf, intel-occupations.conf);
  * when a file is absent the built-in default (ward_intel_default_config) is
  * used, so a fresh data directory works.
  *
@@ -81,7 +81,7 @@ ward_status ward_intel_encrypt(const char *datadir, const char *key_file, ward_e
 ward_status ward_intel_check(ward_intel *in, ward_error *err);
 
 /* Built-in model text: which is "risk", "routing", "resolve" or
- * "retention"; NULL for another name. */
+ * "retention" or "occupations"; NULL for another name. */
 const char *ward_intel_default_config(const char *which);
 
 /* ---- intake ---------------------------------------------------------- */
@@ -112,6 +112,7 @@ typedef struct ward_intel_ingest_summary {
     /* First messages, "file:line: why" or "file: /json/pointer: why". */
     size_t n_messages;
     char messages[WARD_INTEL_MESSAGES][256];
+    uint64_t messages_total;   /* all messages, of which the first are kept above */
 } ward_intel_ingest_summary;
 
 /* One transaction: a malformed file (no header, broken JSON) lands nothing
@@ -122,6 +123,11 @@ ward_status ward_intel_ingest(ward_intel *in, const char *path,
                               const ward_intel_ingest_opts *opts,
                               struct ward_store *store,
                               ward_intel_ingest_summary *sum, ward_error *err);
+
+/* `--columns auto`: a CSV header's columns with the field each would map
+ * to by its name ("E-mail Address" -> email, "Card Number" -> card), and
+ * the --columns text to confirm. Reads the header only; stores nothing. */
+ward_status ward_intel_propose_columns(const char *path, FILE *out, ward_error *err);
 
 /* Quarantined values (text, one per line) and their resolution by a person:
  * `value_id` gets `normalised` (checked like any value of its field). */
@@ -148,10 +154,25 @@ ward_status ward_intel_join(ward_intel *in, int64_t rec_a, int64_t rec_b,
                             const char *who, const char *reason, time_t now,
                             ward_error *err);
 
+/* Record-to-subject membership, one line per referral record: CSV
+ * ("record,ref,list,subject", csv non-zero) or JSON lines ({"record",
+ * "ref", "list", "subject"}); a record not yet resolved has an empty
+ * subject (null) and is counted in *unresolved. */
+ward_status ward_intel_members(ward_intel *in, int csv, FILE *out, uint64_t *unresolved,
+                               ward_error *err);
+
 /* Ground-truth check: `truth` maps record ref -> true entity id (CSV
  * "ref,entity"); pairwise precision and recall of the current subjects. */
 ward_status ward_intel_evaluate(ward_intel *in, const char *truth_path,
                                 double *precision, double *recall, ward_error *err);
+/* As ward_intel_evaluate for a truth CSV with a header line and more
+ * columns: id_col names the record ref column (NULL: "ref"), person_col
+ * the true person (NULL: "entity"). A file that cannot be read that way (a
+ * missing column, a line of another width, no ref naming a resolved
+ * record) is refused, WARD_EFORMAT naming it, rather than measured. */
+ward_status ward_intel_evaluate_columns(ward_intel *in, const char *truth_path,
+                                        const char *id_col, const char *person_col,
+                                        double *precision, double *recall, ward_error *err);
 
 /* ---- risk ------------------------------------------------------------ */
 
@@ -297,6 +318,37 @@ ward_status ward_intel_query(ward_intel *in, const char *source, const char *fac
                              const char *by, int json, FILE *out, ward_error *err);
 ward_status ward_intel_kpi(ward_intel *in, time_t now, int json, FILE *out,
                            ward_error *err);
+/* ---- occupations (intel-occupations.conf) ----------------------------- */
+
+/* Where each job title in the store is placed (ISCO-08 unit group and its
+ * access to children: direct, contact, none), with its record count;
+ * unmapped_only: only the titles the mapping cannot place. *unmapped: how
+ * many titles are not placed. Text, or JSON lines. */
+ward_status ward_intel_occupations(ward_intel *in, int unmapped_only, int json, FILE *out,
+                                   uint64_t *unmapped, ward_error *err);
+/* Where one free-text title is placed. */
+ward_status ward_intel_occupation_place(ward_intel *in, const char *title, int json, FILE *out,
+                                        ward_error *err);
+typedef struct ward_intel_occ_eval {
+    uint64_t titles, placed, coded, group_right, level_right, unplaceable, unplaceable_left;
+    uint64_t tp, fp, fn, direct_tp, direct_fp, direct_fn;
+    double precision, recall;   /* access to children (direct or contact) */
+} ward_intel_occ_eval;
+/* The mapping against a labelled CSV (header naming title, isco, access;
+ * '#' lines are comments): precision and recall of access to children,
+ * of direct access, level and unit-group agreement, printed with the
+ * titles whose level differs. A file without those columns is refused
+ * (WARD_EFORMAT naming it). */
+ward_status ward_intel_occupation_evaluate(ward_intel *in, const char *path, FILE *out,
+                                           ward_intel_occ_eval *ev, ward_error *err);
+
+/* Validation of the risk model against recorded outcomes: per model band
+ * the confirmed rate with a Wilson 95% interval, the AUC of the score
+ * (Hanley-McNeil 95% interval), calibration (logistic fit, observed
+ * against expected by score group, Hosmer-Lemeshow, Brier), every figure
+ * with its sample size. Which outcomes confirm the risk is the risk
+ * model's (outcome_positive / outcome_negative). Text, or one JSON object. */
+ward_status ward_intel_validate(ward_intel *in, int json, FILE *out, ward_error *err);
 /* Deconfliction and overdue alerts; *count the number printed. */
 ward_status ward_intel_alerts(ward_intel *in, time_t now, int json, FILE *out,
                               uint64_t *count, ward_error *err);

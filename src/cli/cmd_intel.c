@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "util/escape.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -36,10 +37,15 @@ static const char help[] =
 "    ward intel escalate ID --reason TEXT\n"
 "    ward intel query [--list L] [--factor F] [--by force|hub|band] [--json]\n"
 "    ward intel kpi [--json] | alerts [--json] | feedback --list L | report\n"
+"    ward intel validate [--json]\n"
+"    ward intel occupations [--unmapped] [--json] | occupations --evaluate FILE\n"
+"    ward intel occupations TITLE...\n"
 "    ward intel retention [--due] [--json]\n"
 "    ward intel retain ID --keep|--dispose --reason TEXT\n"
 "    ward intel dispose ID --dry-run | --confirm --by NAME --reason TEXT\n"
-"    ward intel evaluate TRUTH.csv     ward intel config risk|routing|resolve|retention\n"
+"    ward intel evaluate TRUTH.csv [--id-column C --person-column C]\n"
+"    ward intel members [--format csv|jsonl]\n"
+"    ward intel config risk|routing|resolve|retention|occupations\n"
 "    ward intel key generate FILE      ward intel encrypt --key-file FILE\n"
 "    ward intel check\n"
 "    (every action takes --data DIR, --now TIME and --key-file FILE)\n"
@@ -81,6 +87,8 @@ static const char help[] =
 "                    identifies anyone. Bad records are named by file:line\n"
 "                    or JSON pointer and skipped; the rest land in one\n"
 "                    transaction. A file is ingested once (by SHA-256).\n"
+"                    A CSV column that feeds no field or factor is named\n"
+"                    with a warning; after 50 messages, '... and N more'.\n"
 "    resolve         Group records into subjects (Fellegi-Sunter weights,\n"
 "                    frequency cap on shared identifiers). Subject ids are\n"
 "                    stable; merges and splits are recorded. Each subject\n"
@@ -114,7 +122,33 @@ static const char help[] =
 "    query           Count subjects: e.g. on list X with occupation_children\n"
 "                    by force.\n"
 "    kpi             Backlog and age by holder and band, time to action by\n"
-"                    band and holder, share of each list worked, outcomes.\n"
+"                    band and holder, share of each list worked, outcomes,\n"
+"                    and the risk model's validation (see validate).\n"
+"    validate        Check the risk model against recorded outcomes: per\n"
+"                    band (the model's, not an override) the share of\n"
+"                    closed packages whose outcome confirmed the risk, with\n"
+"                    a Wilson 95% interval; the AUC of the score with its\n"
+"                    95% interval; calibration (a logistic fit of outcome\n"
+"                    on score, observed against expected by score group,\n"
+"                    Hosmer-Lemeshow test, Brier score). Every figure shows\n"
+"                    its sample size; fewer than 10 outcomes of either kind\n"
+"                    is said to be too few. Which outcomes confirm the risk\n"
+"                    is set in the risk model (outcome_positive,\n"
+"                    outcome_negative; referred is left out). Also in 'kpi'.\n"
+"    occupations     Job titles in the store with where the occupation\n"
+"                    mapping places them: an ISCO-08 unit group and its\n"
+"                    access to children (direct: teachers, childcare,\n"
+"                    paediatric staff, coaches, youth leaders, school\n"
+"                    transport; contact: GPs, doctors, nurses, dentists,\n"
+"                    police, clergy; none). Titles are read robustly (case,\n"
+"                    plurals, 'PE', 'GP', misspellings). --unmapped: only\n"
+"                    the titles it cannot place, for a person to map in\n"
+"                    <datadir>/intel-occupations.conf (exit 1 if any).\n"
+"                    TITLE...: place these titles. --evaluate FILE: precision\n"
+"                    and recall against a labelled CSV (title,isco,access).\n"
+"                    Direct access gives the factor occupation_children,\n"
+"                    contact occupation_contact_children, at ingest; the\n"
+"                    factor's value names the group and mapping version.\n"
 "    alerts          Deconfliction, closed-subject and overdue alerts.\n"
 "    feedback        What came of each referral of a list, for its sender.\n"
 "    report          A readable triage report.\n"
@@ -142,9 +176,19 @@ static const char help[] =
 "                    and the counts removed; its history and the audit\n"
 "                    trail stay. A later referral about the same person\n"
 "                    becomes a new subject.\n"
+"    members         Which subject each referral record was grouped into:\n"
+"                    record, ref, list, subject, as CSV (--format csv,\n"
+"                    the default) or JSON lines (--format jsonl). Records\n"
+"                    not yet resolved have no subject (exit 1 if any).\n"
 "    evaluate        Pairwise precision and recall of the subjects against a\n"
-"                    ground truth file of 'ref,entity' lines (the generator's).\n"
-"    config          Print a built-in model. Copy it to\n"
+"                    ground truth file of 'ref,entity' lines (the generator's),\n"
+"                    or a CSV with a header whose columns --id-column (the\n"
+"                    record ref) and --person-column (the true person) name.\n"
+"                    A file it cannot read that way (a missing column, a line\n"
+"                    of another width, no ref naming a resolved record) is\n"
+"                    refused (exit 3), never measured.\n"
+"    config          Print a built-in model (risk, routing, resolve,\n"
+"                    retention, occupations). Copy it to\n"
 "                    <datadir>/intel-<name>.conf to change it.\n"
 "    key generate FILE\n"
 "                    Write a new random encryption key to FILE (mode 0600;\n"
@@ -163,7 +207,9 @@ static const char help[] =
 "                        ~/.local/share/ward)\n"
 "    --source NAME       ingest: the list's name (required)\n"
 "    --columns MAP       ingest: CSV column mapping, e.g.\n"
-"                        'name=Full Name,email=E-mail Address'\n"
+"                        'name=Full Name,email=E-mail Address'; 'auto'\n"
+"                        proposes one from the header names and prints\n"
+"                        it to confirm (nothing is ingested)\n"
 "    --international     ingest: every record came from abroad\n"
 "    --bulk, --not-bulk  ingest: a bulk national operation or not (default:\n"
 "                        by size, see bulk_threshold in the routing model)\n"
@@ -172,6 +218,8 @@ static const char help[] =
 "                        $WARD_INTEL_KEY_FILE); a new intel.db is created\n"
 "                        encrypted. See docs/security.md.\n"
 "    --due               retention: only subjects due for a decision\n"
+"    --unmapped          occupations: only titles the mapping cannot place\n"
+"    --evaluate FILE     occupations: precision and recall on a labelled list\n"
 "    --keep, --dispose   retain: the decision\n"
 "    --dry-run, --confirm  dispose: preview only, or delete\n"
 "    --by NAME           dispose: the person carrying it out (query: the\n"
@@ -179,7 +227,8 @@ static const char help[] =
 "    --json              JSON output (one object per line for lists)\n"
 "\n"
 "EXIT STATUS\n"
-"    0 done; 1 ingest skipped bad records, alerts exist, or subjects are\n"
+"    0 done (also when the output's reader stops reading, as head does);\n"
+"    1 ingest skipped bad records, alerts exist, or subjects are\n"
 "    due (retention --due); 2 usage or a\n"
 "    refused value (forbidden factor, missing reason) or disposal (not\n"
 "    marked, changed since); 3 unusable input or no such subject; 4 I/O.\n"
@@ -198,14 +247,16 @@ static const char help[] =
 typedef struct intel_args {
     const char *data, *source, *format, *columns, *received, *band, *reason, *note, *holder,
         *list, *factor, *by, *output, *status, *date, *value, *now, *key_file;
-    int international, bulk, json, due, keep, dispose, dry_run, confirm;
+    const char *evaluate, *id_column, *person_column;
+    int international, bulk, json, due, keep, dispose, dry_run, confirm, unmapped;
     time_t t;
 } intel_args;
 
 enum { OPT_DATA = 256, OPT_SOURCE, OPT_COLUMNS, OPT_INTL, OPT_BULK, OPT_NOT_BULK, OPT_RECEIVED,
        OPT_BAND, OPT_REASON, OPT_NOTE, OPT_HOLDER, OPT_LIST, OPT_FACTOR, OPT_BY, OPT_JSON,
        OPT_STATUS, OPT_DATE, OPT_VALUE, OPT_NOW, OPT_DUE, OPT_KEEP, OPT_DISPOSE,
-       OPT_DRY_RUN, OPT_CONFIRM, OPT_KEY_FILE };
+       OPT_DRY_RUN, OPT_CONFIRM, OPT_KEY_FILE, OPT_UNMAPPED, OPT_EVALUATE, OPT_ID_COLUMN,
+       OPT_PERSON_COLUMN };
 
 static const struct option long_opts[] = {
     {"data", required_argument, NULL, OPT_DATA},
@@ -234,12 +285,34 @@ static const struct option long_opts[] = {
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"confirm", no_argument, NULL, OPT_CONFIRM},
     {"key-file", required_argument, NULL, OPT_KEY_FILE},
+    {"unmapped", no_argument, NULL, OPT_UNMAPPED},
+    {"evaluate", required_argument, NULL, OPT_EVALUATE},
+    {"id-column", required_argument, NULL, OPT_ID_COLUMN},
+    {"person-column", required_argument, NULL, OPT_PERSON_COLUMN},
     {"output", required_argument, NULL, 'o'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
 
-static int fail(ward_status st, const ward_error *err) { return cli_fail("intel", st, err); }
+/* Whether stdout is a pipe whose reader has gone (`ward intel subjects |
+ * head`): SIGPIPE is ignored, so a write fails with EPIPE. */
+static int stdout_closed(void)
+{
+    if (!ferror(stdout))
+        return 0;
+    errno = 0;
+    fputc('\n', stdout);
+    return fflush(stdout) == EOF && errno == EPIPE;
+}
+
+/* A reader that stopped reading is not an error: the command ends quietly
+ * with 0, as `head` expects. */
+static int fail(ward_status st, const ward_error *err)
+{
+    if (st == WARD_EIO && stdout_closed())
+        return WARD_EXIT_OK;
+    return cli_fail("intel", st, err);
+}
 
 static int parse_id(const char *s, int64_t *v)
 {
@@ -275,6 +348,17 @@ static int do_ingest(ward_intel *in, intel_args *a, int n, char **files)
 {
     if (!n)
         return cli_usage("intel", "ingest: no FILE given");
+    if (a->columns && !strcmp(a->columns, "auto")) {   /* propose, ingest nothing */
+        ward_error err = {0};
+        for (int i = 0; i < n; i++) {
+            printf("%s:\n", files[i]);
+            ward_status st = ward_intel_propose_columns(files[i], stdout, &err);
+            if (st)
+                return fail(st, &err);
+        }
+        printf("nothing ingested\n");
+        return WARD_EXIT_OK;
+    }
     if (!a->source)
         return cli_usage("intel", "ingest: --source NAME is required");
     ward_intel_ingest_opts o = {.source = a->source, .columns = a->columns,
@@ -307,9 +391,10 @@ static int do_ingest(ward_intel *in, intel_args *a, int n, char **files)
         ward_status st = ward_intel_ingest(in, files[i], &o, store, s, &err);
         for (size_t k = 0; k < s->n_messages; k++)
             fprintf(stderr, "ward intel: %s\n", s->messages[k]);
-        if (s->n_messages == WARD_INTEL_MESSAGES)
-            fprintf(stderr, "ward intel: (first %d messages shown; 'ward intel quarantine'"
-                            " lists every quarantined value)\n", WARD_INTEL_MESSAGES);
+        if (s->messages_total > s->n_messages)
+            fprintf(stderr, "ward intel: ... and %" PRIu64 " more ('ward intel quarantine'"
+                            " lists every quarantined value)\n",
+                    s->messages_total - (uint64_t)s->n_messages);
         if (st) {
             int r = fail(st, &err);
             rc = r > rc ? r : rc;
@@ -417,21 +502,60 @@ static int do_config(int n, char **rest)
 {
     const char *text = n == 1 ? ward_intel_default_config(rest[0]) : NULL;
     if (!text)
-        return cli_usage("intel", "config: name risk, routing, resolve or retention");
+        return cli_usage("intel", "config: name risk, routing, resolve, retention or"
+                                  " occupations");
     fputs(text, stdout);
     return WARD_EXIT_OK;
 }
 
-static int do_evaluate(ward_intel *in, int n, char **rest, ward_error *err)
+static int do_evaluate(ward_intel *in, intel_args *a, int n, char **rest, ward_error *err)
 {
     double p, r;
     if (n != 1)
         return cli_usage("intel", "evaluate: give one truth file");
-    ward_status st = ward_intel_evaluate(in, rest[0], &p, &r, err);
+    ward_status st = ward_intel_evaluate_columns(in, rest[0], a->id_column, a->person_column,
+                                                 &p, &r, err);
     if (st)
         return fail(st, err);
     printf("precision %.4f recall %.4f\n", p, r);
     return WARD_EXIT_OK;
+}
+
+static int do_occupations(ward_intel *in, intel_args *a, int n, char **rest, ward_error *err)
+{
+    ward_status st = WARD_OK;
+    if ((a->evaluate != NULL) + (n > 0) + a->unmapped > 1)
+        return cli_usage("intel", "occupations: give titles, --unmapped or --evaluate FILE,"
+                                  " not several");
+    if (a->evaluate) {
+        ward_intel_occ_eval ev;
+        st = ward_intel_occupation_evaluate(in, a->evaluate, stdout, &ev, err);
+        return st ? fail(st, err) : WARD_EXIT_OK;
+    }
+    for (int i = 0; i < n && !st; i++)
+        st = ward_intel_occupation_place(in, rest[i], a->json, stdout, err);
+    if (n)
+        return st ? fail(st, err) : WARD_EXIT_OK;
+    uint64_t unmapped = 0;
+    st = ward_intel_occupations(in, a->unmapped, a->json, stdout, &unmapped, err);
+    if (st)
+        return fail(st, err);
+    return a->unmapped && unmapped ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
+}
+
+static int do_members(ward_intel *in, intel_args *a, ward_error *err)
+{
+    const char *f = a->format ? a->format : "csv";
+    if (strcmp(f, "csv") && strcmp(f, "jsonl"))
+        return cli_usage("intel", "members: --format must be csv or jsonl");
+    uint64_t unresolved = 0;
+    ward_status st = ward_intel_members(in, !strcmp(f, "csv"), stdout, &unresolved, err);
+    if (st)
+        return fail(st, err);
+    if (unresolved)
+        cli_error("intel", "%" PRIu64 " records not yet grouped into subjects (run 'ward intel"
+                           " update')", unresolved);
+    return unresolved ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
 }
 
 static int do_retention(ward_intel *in, intel_args *a, ward_error *err)
@@ -499,9 +623,13 @@ static int dispatch(ward_intel *in, intel_args *a, const char *action, int n, ch
     if (!strcmp(action, "state") || !strcmp(action, "outcome") || !strcmp(action, "escalate"))
         return do_lifecycle(in, a, action, n, rest, &err);
     if (!strcmp(action, "evaluate"))
-        return do_evaluate(in, n, rest, &err);
+        return do_evaluate(in, a, n, rest, &err);
     if (!strcmp(action, "retention"))
         return do_retention(in, a, &err);
+    if (!strcmp(action, "occupations"))
+        return do_occupations(in, a, n, rest, &err);
+    if (!strcmp(action, "members"))
+        return do_members(in, a, &err);
     if (!strcmp(action, "retain"))
         return do_retain(in, a, n, rest, &err);
     if (!strcmp(action, "dispose"))
@@ -547,6 +675,8 @@ static int dispatch(ward_intel *in, intel_args *a, const char *action, int n, ch
         st = ward_intel_query(in, a->list, a->factor, a->by, a->json, stdout, &err);
     else if (!strcmp(action, "kpi"))
         st = ward_intel_kpi(in, a->t, a->json, stdout, &err);
+    else if (!strcmp(action, "validate"))
+        st = ward_intel_validate(in, a->json, stdout, &err);
     else if (!strcmp(action, "alerts")) {
         uint64_t count = 0;
         st = ward_intel_alerts(in, a->t, a->json, stdout, &count, &err);
@@ -624,6 +754,10 @@ static int run_intel(int argc, char **argv)
         case OPT_DRY_RUN: a.dry_run = 1; break;
         case OPT_CONFIRM: a.confirm = 1; break;
         case OPT_KEY_FILE: a.key_file = optarg; break;
+        case OPT_UNMAPPED: a.unmapped = 1; break;
+        case OPT_EVALUATE: a.evaluate = optarg; break;
+        case OPT_ID_COLUMN: a.id_column = optarg; break;
+        case OPT_PERSON_COLUMN: a.person_column = optarg; break;
         case 'o': a.output = optarg; break;
         case 'h': cli_print_help(&cli_cmd_intel); return WARD_EXIT_OK;
         default: return cli_usage("intel", "unknown option");
@@ -640,7 +774,7 @@ static int run_intel(int argc, char **argv)
         "ingest", "resolve", "score", "route", "update", "subjects", "subject", "factor",
         "override", "apart", "join", "quarantine", "clarify", "packages", "package", "state",
         "outcome", "escalate", "query", "kpi", "alerts", "feedback", "report", "evaluate",
-        "retention", "retain", "dispose", "check"};
+        "retention", "retain", "dispose", "check", "validate", "occupations", "members"};
     int known = 0;
     for (size_t i = 0; i < sizeof actions / sizeof *actions; i++)
         known |= !strcmp(action, actions[i]);
@@ -665,8 +799,9 @@ static int run_intel(int argc, char **argv)
         return fail(st, &err);
     int rc = dispatch(in, &a, action, n, rest);
     ward_intel_close(in);
-    if (fflush(stdout) != 0)
-        return WARD_EXIT_IO;
+    errno = 0;
+    if (fflush(stdout) != 0 || stdout_closed())
+        return errno == EPIPE ? rc : WARD_EXIT_IO;
     return rc;
 }
 

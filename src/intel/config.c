@@ -37,6 +37,7 @@ static const char default_risk[] =
 "#\n"
 "# factor NAME GROUP WEIGHT [urgent] DESCRIPTION...\n"
 "factor occupation_children  access 30 Occupation with access to children\n"
+"factor occupation_contact_children access 15 Occupation whose work serves children among others\n"
 "factor children_in_household access 25 Children in the household\n"
 "factor volunteering_children access 25 Volunteers with children\n"
 "factor fostering            access 30 Foster carer or adopter\n"
@@ -69,10 +70,14 @@ static const char default_risk[] =
 "band low 0 720\n"
 "# Never accepted as factors, whoever supplies them.\n"
 "forbid ethnicity nationality immigration_status race religion\n"
-"# Occupation words that mean access to children (occupation_children).\n"
-"access_occupation teacher teaching nursery childminder nanny coach scout\n"
-"access_occupation paediatric pediatric youth school babysitter tutor\n"
-"access_occupation lifeguard guide cadet\n";
+"# Which occupations give the two occupation factors is the occupation\n"
+"# mapping's (intel-occupations.conf, 'ward intel config occupations').\n"
+"# Validation ('ward intel validate'): which recorded outcomes confirm the\n"
+"# risk (an offence, or a child who needed protecting) and which do not;\n"
+"# an outcome in neither list (referred: its end is not known here) is\n"
+"# left out of the figures and counted.\n"
+"outcome_positive arrest charge caution safeguarded\n"
+"outcome_negative nfa\n";
 
 static const char default_routing[] =
 "# ward intel routing rules.\n"
@@ -132,6 +137,14 @@ static const char default_resolve[] =
 const char *const wi_outcome_names[WI_N_OUTCOMES] = {"arrest", "charge", "caution",
                                                      "safeguarded", "nfa", "referred"};
 
+int wi_outcome_index(const char *outcome)
+{
+    for (int o = 0; outcome && o < WI_N_OUTCOMES; o++)
+        if (!strcmp(outcome, wi_outcome_names[o]))
+            return o;
+    return -1;
+}
+
 static const char default_retention[] =
 "# ward intel retention policy. Nothing is ever deleted by a date alone:\n"
 "# a date only puts the subject before a person ('ward intel retention\n"
@@ -163,6 +176,8 @@ const char *ward_intel_default_config(const char *which)
         return default_resolve;
     if (!strcmp(which, "retention"))
         return default_retention;
+    if (!strcmp(which, "occupations"))
+        return wi_default_occupations;
     return NULL;
 }
 
@@ -262,10 +277,34 @@ static ward_status risk_line(ward_intel *in, cfg_line *l, const char *where, war
             snprintf(m->forbidden[m->n_forbidden++], 32, "%s", l->tok[i]);
         return WARD_OK;
     }
-    if (!strcmp(k, "access_occupation")) {
-        for (int i = 1; i < l->n && m->n_access_words < 64; i++)
-            snprintf(m->access_words[m->n_access_words++], 32, "%s", l->tok[i]);
+    if (!strcmp(k, "outcome_positive") || !strcmp(k, "outcome_negative") ||
+        !strcmp(k, "outcome_excluded")) {
+        int cls = k[8] == 'p' ? 1 : k[8] == 'n' ? -1 : 0;
+        for (int i = 1; i < l->n; i++) {
+            int o = wi_outcome_index(l->tok[i]);
+            if (o < 0)
+                return ward_fail(err, WARD_EFORMAT, "%s: '%s' is not an outcome (arrest,"
+                                 " charge, caution, safeguarded, nfa, referred)", where,
+                                 l->tok[i]);
+            m->outcome_class[o] = cls;
+        }
         return WARD_OK;
+    }
+    /* The word list before the occupation mapping: its words still mean
+     * direct access, as their own group, so an older model keeps its
+     * meaning (the mapping is read first). */
+    if (!strcmp(k, "access_occupation")) {
+        wi_occupations *o = &in->occupations;
+        ward_status rc = WARD_OK;
+        int have = 0;
+        for (size_t i = 0; i < o->n_groups; i++)
+            have |= !strcmp(o->groups[i].code, "local");
+        if (!have)
+            rc = wi_occ_group(o, "local", "direct", "local",
+                              "Listed in intel-risk.conf access_occupation", where, err);
+        for (int i = 1; i < l->n && !rc; i++)
+            rc = wi_occ_titles(o, "local", l->tok[i], where, err);
+        return rc;
     }
     return ward_fail(err, WARD_EFORMAT, "%s: cannot read '%s' directive", where, k);
 }
@@ -346,6 +385,40 @@ static ward_status resolve_line(ward_intel *in, cfg_line *l, const char *where,
     return ward_fail(err, WARD_EFORMAT, "%s: cannot read '%s' directive", where, k);
 }
 
+static ward_status occupations_line(ward_intel *in, cfg_line *l, const char *where,
+                                    ward_error *err)
+{
+    wi_occupations *o = &in->occupations;
+    const char *k = l->tok[0];
+    char rest[1024];
+    if ((!strcmp(k, "scheme") || !strcmp(k, "version") || !strcmp(k, "classification")) &&
+        l->n >= 2) {
+        join_rest(l, 1, rest, sizeof rest);
+        snprintf(!strcmp(k, "scheme") ? o->scheme : !strcmp(k, "version") ? o->version
+                                                                          : o->classification,
+                 !strcmp(k, "scheme") ? sizeof o->scheme : !strcmp(k, "version")
+                                                              ? sizeof o->version
+                                                              : sizeof o->classification,
+                 "%s", rest);
+        return WARD_OK;
+    }
+    if (!strcmp(k, "group") && l->n >= 5) {
+        join_rest(l, 4, rest, sizeof rest);
+        return wi_occ_group(o, l->tok[1], l->tok[2], l->tok[3], rest, where, err);
+    }
+    if (!strcmp(k, "title") && l->n >= 3) {
+        join_rest(l, 2, rest, sizeof rest);
+        return wi_occ_titles(o, l->tok[1], rest, where, err);
+    }
+    if (!strcmp(k, "abbrev") && l->n >= 3) {
+        join_rest(l, 2, rest, sizeof rest);
+        return wi_occ_abbrev(o, l->tok[1], rest, where, err);
+    }
+    return ward_fail(err, WARD_EFORMAT, "%s: cannot read '%s' directive (scheme, classification,"
+                     " version, group CODE ACCESS SECTOR TITLE, title CODE PHRASE; ..., abbrev"
+                     " WORD EXPANSION)", where, k);
+}
+
 static ward_status retention_line(ward_intel *in, cfg_line *l, const char *where,
                                   ward_error *err)
 {
@@ -418,13 +491,23 @@ ward_status wi_config_load(ward_intel *in, const char *datadir, ward_error *err)
 {
     in->risk.status_mult[0] = 1, in->risk.status_mult[1] = 0.7, in->risk.status_mult[2] = 0.4;
     in->risk.image_cap = 10;
+    /* A risk file written before validation existed keeps these. */
+    static const int outcome_class[WI_N_OUTCOMES] = {1, 1, 1, 1, -1, 0};
+    memcpy(in->risk.outcome_class, outcome_class, sizeof outcome_class);
     in->routing.bulk_threshold = 100;
     snprintf(in->routing.unassigned, 24, "triage");
     in->resolve.threshold = 8;
     in->resolve.frequency_cap = 50;
     in->resolve.shared_names = 3;
     in->resolve.ip_window_hours = 72;
-    ward_status rc = load_one(in, datadir, "risk", risk_line, err);
+    ward_status rc = load_one(in, datadir, "occupations", occupations_line, err);
+    if (!rc && !in->occupations.version[0])
+        rc = ward_fail(err, WARD_EFORMAT, "occupation mapping: no 'version' line (every"
+                       " placing records the version it was made under)");
+    if (!rc && !in->occupations.scheme[0])
+        snprintf(in->occupations.scheme, sizeof in->occupations.scheme, "occupation group");
+    if (!rc)
+        rc = load_one(in, datadir, "risk", risk_line, err);
     if (!rc)
         rc = load_one(in, datadir, "routing", routing_line, err);
     if (!rc)
@@ -451,6 +534,7 @@ void wi_config_free(ward_intel *in)
 {
     free(in->risk.factors);
     free(in->routing.areas);
+    wi_occupations_free(&in->occupations);
 }
 
 const wi_factor_def *wi_factor_find(const wi_risk_model *m, const char *name)
@@ -476,13 +560,6 @@ int wi_factor_forbidden(const wi_risk_model *m, const char *name)
     return 0;
 }
 
-int wi_occupation_has_access(const wi_risk_model *m, const char *occupation)
-{
-    for (size_t i = 0; i < m->n_access_words; i++)
-        if (strcasestr(occupation, m->access_words[i]))
-            return 1;
-    return 0;
-}
 
 const wi_area *wi_area_find(const wi_routing *r, const char *area)
 {

@@ -40,6 +40,7 @@ struct wi_intake {
     unsigned char card_key[32];   /* keyed hash of card numbers (wi_secret) */
     int has_card_key;
     wsql_stmt *ins_record, *ins_hit, *ins_factor;
+    wi_occ_cache *occ_cache;   /* job titles placed so far */
     wsql_stmt *ins_vals[VALS_PER_INSERT + 1];   /* [n]: n rows, prepared when first needed */
     pending_val pending[VALS_PER_INSERT];
     size_t n_pending;
@@ -64,6 +65,7 @@ ward_intel *wi_intake_intel(wi_intake *ik) { return ik->in; }
 void wi_intake_bad(wi_intake *ik, const char *where, const char *fmt, ...)
 {
     ik->sum->bad++;
+    ik->sum->messages_total++;
     if (ik->sum->n_messages >= WARD_INTEL_MESSAGES)
         return;
     char msg[200];
@@ -77,9 +79,15 @@ void wi_intake_bad(wi_intake *ik, const char *where, const char *fmt, ...)
 /* A note that is not a bad record (a quarantined value, a refused factor). */
 static void note(wi_intake *ik, const char *where, const char *field, const char *why)
 {
+    ik->sum->messages_total++;
     if (ik->sum->n_messages < WARD_INTEL_MESSAGES)
         snprintf(ik->sum->messages[ik->sum->n_messages++], 256, "%s: %s: %s", where, field,
                  why);
+}
+
+void wi_intake_note(wi_intake *ik, const char *where, const char *what, const char *why)
+{
+    note(ik, where, what, why);
 }
 
 void wi_intake_refuse(wi_intake *ik, const char *where, const char *what)
@@ -264,6 +272,30 @@ static ward_status stated_factors(wi_intake *ik, int64_t rec, const wi_referral 
     return rc;
 }
 
+/* A job title with access to children implies a factor: direct access
+ * occupation_children, contact occupation_contact_children (or, in a risk
+ * model written before that factor, occupation_children: missing a doctor
+ * is the failure this guards against). Its value says why: the title as
+ * written, the group it was placed in and the mapping's version. A title
+ * not placed implies nothing here and waits in 'ward intel occupations
+ * --unmapped'. */
+static ward_status occupation_factor(wi_intake *ik, int64_t rec, const char *title,
+                                     const char *date, ward_error *err)
+{
+    const wi_occupations *o = &ik->in->occupations;
+    wi_occ_match m;
+    if (!wi_occ_classify_cached(o, &ik->occ_cache, title, &m) ||
+        o->groups[m.group].access == WI_ACCESS_NONE)
+        return WARD_OK;
+    const char *factor = o->groups[m.group].access == WI_ACCESS_DIRECT ||
+                                 !wi_factor_find(&ik->in->risk, "occupation_contact_children")
+                             ? "occupation_children" : "occupation_contact_children";
+    char why[160], value[300];
+    wi_occ_explain(o, &m, why, sizeof why);
+    snprintf(value, sizeof value, "%s -> %s", title, why);
+    return add_factor(ik, rec, factor, value, NULL, date, "intelligence", err);
+}
+
 /* Factors a referral implies: its typology, urgent flags and occupation.
  * They are intelligence from the referring source, dated by the incident. */
 static ward_status implied_factors(wi_intake *ik, int64_t rec, const wi_referral *r,
@@ -284,10 +316,8 @@ static ward_status implied_factors(wi_intake *ik, int64_t rec, const wi_referral
             rc = add_factor(ik, rec, t, "stated in the referral", NULL, date, "intelligence",
                             err);
     }
-    if (!rc && !blank(r->occupation) &&
-        wi_occupation_has_access(&ik->in->risk, r->occupation))
-        rc = add_factor(ik, rec, "occupation_children", r->occupation, NULL, date,
-                        "intelligence", err);
+    if (!rc && !blank(r->occupation))
+        rc = occupation_factor(ik, rec, r->occupation, date, err);
     return rc;
 }
 
@@ -342,14 +372,18 @@ static ward_status ip_event(wi_intake *ik, int64_t rec, int grp, const wi_ip_eve
  * wherever it is stored and shows at most its first 6 and last 4 digits:
  * ward stores the masked form as the value received, a keyed hash
  * (HMAC-SHA-256 under a key kept in the store) as its normal form, which
- * finds the same card again without holding it, and the BIN (first 6
- * digits) for requests to the issuer. The full number is never stored. */
+ * finds the same card again without holding it, and the BIN for requests
+ * to the issuer: its first 8 digits when the number has 16 or more (the
+ * 8-digit BINs ISO/IEC 7812-1:2017 brought in; PCI DSS allows first 8 and
+ * last 4 for such numbers), else its first 6. The masked form shown
+ * everywhere stays first 6 / last 4. The full number is never stored. */
 static ward_status card(wi_intake *ik, int64_t rec, int grp, const char *raw,
                         const char *where, ward_error *err)
 {
     wi_norm n;
-    char digits[24], masked[24];
+    char digits[24], masked[24], bin[12] = "";
     wi_norm_card(raw, &n, digits);
+    snprintf(bin, sizeof bin, "%.*s", strlen(digits) >= 16 ? 8 : 6, digits);
     snprintf(masked, sizeof masked, "%s", n.value);
     ward_status rc = WARD_OK;
     if (n.status == WI_OK) {
@@ -366,9 +400,9 @@ static ward_status card(wi_intake *ik, int64_t rec, int grp, const char *raw,
     if (!rc)
         rc = add_val(ik, rec, "card", grp, masked, &n, where, NULL, err);
     if (!rc && n.status == WI_OK) {
-        wi_norm bin = {.status = WI_OK};
-        snprintf(bin.value, sizeof bin.value, "%.6s", masked);
-        rc = add_val(ik, rec, "card_bin", grp, bin.value, &bin, where, NULL, err);
+        wi_norm b = {.status = WI_OK};
+        snprintf(b.value, sizeof b.value, "%s", bin);
+        rc = add_val(ik, rec, "card_bin", grp, b.value, &b, where, NULL, err);
     }
     return rc;
 }
@@ -586,6 +620,8 @@ static void finalize_all(wi_intake *ik)
     drop_pending(ik);
     wsql_finalize(ik->ins_hit);
     wsql_finalize(ik->ins_factor);
+    wi_occ_cache_free(ik->occ_cache);
+    ik->occ_cache = NULL;
 }
 
 static ward_status insert_batch(wi_intake *ik, const char *path, const char *fmt,

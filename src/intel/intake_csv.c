@@ -10,6 +10,7 @@
 #include "intel/intel_int.h"
 #include "util/error.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,26 @@ typedef struct csv_map {
     int ncols;
 } csv_map;
 
+/* Columns that feed no field and no risk factor are listed, so that a
+ * column the list's sender named differently ("E-mail Address") is seen
+ * rather than dropped without a word. */
+static void note_unread(wi_intake *ik, const csv_map *m, csv_row *hdr, const char *path)
+{
+    char where[300];
+    snprintf(where, sizeof where, "%s:1", path);
+    for (int c = 0; c < hdr->n; c++) {
+        int used = m->factor_col[c] >= 0;
+        for (int f = 0; f < C_NFIELDS && !used; f++)
+            used = m->col[f] == c;
+        if (!used && *hdr->cells[c]) {
+            char what[160];
+            snprintf(what, sizeof what, "column '%.120s'", hdr->cells[c]);
+            wi_intake_note(ik, where, what, "warning: not read (no field or risk factor of"
+                           " that name; --columns FIELD=NAME maps it)");
+        }
+    }
+}
+
 static ward_status map_columns(wi_intake *ik, const ward_intel *in, csv_row *hdr,
                                const char *mapping, const char *path, csv_map *m,
                                ward_error *err)
@@ -128,8 +149,10 @@ static ward_status map_columns(wi_intake *ik, const ward_intel *in, csv_row *hdr
             wi_intake_refuse(ik, where, h);
         }
     }
-    if (!mapping)
+    if (!mapping) {
+        note_unread(ik, m, hdr, path);
         return WARD_OK;
+    }
     char *copy = strdup(mapping), *save = NULL;
     if (!copy)
         return ward_fail(err, WARD_ENOMEM, "out of memory");
@@ -155,6 +178,8 @@ static ward_status map_columns(wi_intake *ik, const ward_intel *in, csv_row *hdr
             m->col[f] = c;
     }
     free(copy);
+    if (!rc)
+        note_unread(ik, m, hdr, path);
     return rc;
 }
 
@@ -282,4 +307,71 @@ ward_status wi_read_csv(wi_intake *ik, const char *path, const char *columns, wa
     free(row.buf);
     fclose(f);
     return rc;
+}
+
+/* ---- --columns auto --------------------------------------------------------- */
+
+/* Header names seen in lists, by field: a column whose name, lowercased
+ * with everything but letters and digits dropped, is one of these. A
+ * proposal only: a person confirms it by passing it as --columns. */
+static const struct { int field; const char *names; } aliases[] = {
+    {C_REF, "|ref|reference|referenceno|refno|reportid|report|id|caseref|recordid|"},
+    {C_NAME, "|name|fullname|subjectname|personname|suspectname|customername|cardholder|"
+             "cardholdername|"},
+    {C_DOB, "|dob|dateofbirth|birthdate|born|"},
+    {C_EMAIL, "|email|emailaddress|mail|e_mail|"},
+    {C_PHONE, "|phone|phonenumber|telephone|tel|mobile|mobilenumber|msisdn|"},
+    {C_SCREEN, "|screenname|username|handle|nickname|accountname|"},
+    {C_IP, "|ip|ipaddress|sourceip|uploadip|"},
+    {C_IP_PORT, "|port|ipport|sourceport|"},
+    {C_IP_TIME, "|iptime|timestamp|datetime|eventtime|uploadtime|accesstime|"},
+    {C_IP_ZONE, "|zone|timezone|tz|ipzone|"},
+    {C_POSTCODE, "|postcode|postalcode|zip|zipcode|post_code|"},
+    {C_ADDRESS, "|address|billingaddress|homeaddress|street|"},
+    {C_OCCUPATION, "|occupation|job|jobtitle|profession|employment|"},
+    {C_CARD, "|card|pan|cardnumber|cardno|creditcard|ccnumber|"},
+    {C_MD5, "|md5|filemd5|"},
+    {C_SHA1, "|sha1|filesha1|"},
+    {C_SHA256, "|sha256|filesha256|"},
+};
+
+ward_status ward_intel_propose_columns(const char *path, FILE *out, ward_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return ward_fail_errno(err, errno, "cannot read %s", path);
+    csv_row row = {0};
+    int lines, r = read_row(f, &row, &lines);
+    fclose(f);
+    if (r != 1) {
+        free(row.buf);
+        return ward_fail(err, WARD_EFORMAT, "%s:1: no header row", path);
+    }
+    ward_strbuf map = {0};
+    int taken[C_NFIELDS] = {0};
+    for (int c = 0; c < row.n; c++) {
+        char key[96] = "|";
+        size_t k = 1;
+        for (const char *p = row.cells[c]; *p && k < sizeof key - 2; p++)
+            if (isalnum((unsigned char)*p))
+                key[k++] = (char)tolower((unsigned char)*p);
+        key[k++] = '|', key[k] = 0;
+        int field = -1;
+        for (size_t a = 0; a < sizeof aliases / sizeof *aliases && field < 0; a++)
+            if (k > 2 && strstr(aliases[a].names, key) && !taken[aliases[a].field])
+                field = aliases[a].field;
+        const char *h = wi_trim(row.cells[c]);
+        if (field < 0) {
+            fprintf(out, "  %-28s -> (not read)\n", h);
+            continue;
+        }
+        taken[field] = 1;
+        fprintf(out, "  %-28s -> %s\n", h, csv_fields[field]);
+        ward_strbuf_addf(&map, "%s%s=%s", map.len ? "," : "", csv_fields[field], h);
+    }
+    fprintf(out, "Proposed mapping (check it, then ingest with it):\n  --columns '%s'\n",
+            map.s ? map.s : "");
+    ward_strbuf_free(&map);
+    free(row.buf);
+    return ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
 }

@@ -7,7 +7,7 @@
  *                   "typology": ["grooming"], "urgent": ["meeting_planned"]},
  *      "international": false,
  *      "person": {"name", "dob", "emails": [], "screen_names": [], "phones": [],
- *                 "address", "postcode", "occupation"},
+ *                 "address", "postcode", "occupation", "cards": []},
  *      "ip_events": [{"address", "port", "time", "zone", "event"}],
  *      "chat_rooms": ["service:room"],
  *      "files": [{"name", "md5", "sha1", "sha256", "viewed": true}],
@@ -107,6 +107,7 @@ static ward_status report(wi_intake *ik, yajl_val rep, const char *where, ward_e
     r.n_phones = strings(get(p, "phones"), r.phones);
     r.n_screens = strings(get(p, "screen_names"), r.screens);
     r.n_chats = strings(get(rep, "chat_rooms"), r.chats);
+    r.n_cards = strings(get(p, "cards") ? get(p, "cards") : get(p, "card"), r.cards);
     yajl_val o[WI_MAX_MULTI];
     r.n_ips = objects(get(rep, "ip_events"), o);
     for (size_t i = 0; i < r.n_ips; i++)
@@ -128,8 +129,9 @@ static ward_status report(wi_intake *ik, yajl_val rep, const char *where, ward_e
             wi_intake_bad(ik, where, "/factors/%zu: no \"factor\" name", i);
             return WARD_OK;
         }
-    if (!r.name && !r.n_emails && !r.n_phones && !r.n_screens && !r.n_ips) {
-        wi_intake_bad(ik, where, "no identifying value (name, email, phone, screen name, IP)");
+    if (!r.name && !r.n_emails && !r.n_phones && !r.n_screens && !r.n_ips && !r.n_cards) {
+        wi_intake_bad(ik, where,
+                      "no identifying value (name, email, phone, screen name, IP, card)");
         return WARD_OK;
     }
     return wi_intake_referral(ik, &r, err);

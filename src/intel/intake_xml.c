@@ -5,7 +5,7 @@
  *       <urgent>meeting_planned</urgent></incident>
  *     <international>false</international>
  *     <person><name/><dob/><email/>...<screen_name/><phone/><address/>
- *       <postcode/><occupation/></person>
+ *       <postcode/><occupation/><card/>...</person>
  *     <ip_event address=".." port=".." time=".." zone=".." event=".."/>
  *     <chat_room>service:room</chat_room>
  *     <file name=".." md5=".." sha1=".." sha256=".." viewed=".."/>
@@ -79,6 +79,8 @@ static void person(pool *p, xmlNode *pn, wi_referral *r)
             r->phones[r->n_phones++] = content(p, c);
         else if (is(c, "screen_name") && r->n_screens < WI_MAX_MULTI)
             r->screens[r->n_screens++] = content(p, c);
+        else if (is(c, "card") && r->n_cards < WI_MAX_MULTI)
+            r->cards[r->n_cards++] = content(p, c);
     }
 }
 
@@ -163,9 +165,9 @@ ward_status wi_read_xml(wi_intake *ik, const char *path, ward_error *err)
         for (size_t k = 0; k < r.n_factors && !rc; k++)
             if (!r.factors[k].factor)
                 r.n_factors = 0, wi_intake_bad(ik, r.where, "a <factor> without factor=");
-        if (!r.name && !r.n_emails && !r.n_phones && !r.n_screens && !r.n_ips)
+        if (!r.name && !r.n_emails && !r.n_phones && !r.n_screens && !r.n_ips && !r.n_cards)
             wi_intake_bad(ik, r.where,
-                          "no identifying value (name, email, phone, screen name, IP)");
+                          "no identifying value (name, email, phone, screen name, IP, card)");
         else
             rc = wi_intake_referral(ik, &r, err);
         pool_free(&p);

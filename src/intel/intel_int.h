@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <ward/intel.h>
@@ -20,6 +21,9 @@ static inline void wi_sort(void *base, size_t n, size_t size,
 }
 
 /* ---- models (config.c) ----------------------------------------------- */
+
+/* Outcomes a package can close with (wi_outcome_names). */
+enum { WI_N_OUTCOMES = 6 };
 
 enum { WI_BAND_VERY_HIGH = 0, WI_BAND_HIGH, WI_BAND_MEDIUM, WI_BAND_LOW, WI_NBANDS };
 
@@ -38,9 +42,76 @@ typedef struct wi_risk_model {
     int band_hours[WI_NBANDS];
     char forbidden[16][32];
     size_t n_forbidden;
-    char access_words[64][32];  /* occupations with access to children */
-    size_t n_access_words;
+    /* validation: +1 the outcome confirms the risk, -1 it does not, 0 left
+     * out (indexed like wi_outcome_names) */
+    int outcome_class[WI_N_OUTCOMES];
 } wi_risk_model;
+
+/* Occupations (occupation.c): a classification's unit groups, each with
+ * its access to children, and the title phrases that name them. */
+enum { WI_ACCESS_NONE = 0, WI_ACCESS_CONTACT, WI_ACCESS_DIRECT, WI_NACCESS };
+extern const char *const wi_access_names[WI_NACCESS];   /* "none", "contact", "direct" */
+int wi_access_parse(const char *s);                      /* -1 if unknown */
+
+#define WI_OCC_WORDS 12
+#define WI_OCC_WORD 32
+
+typedef struct wi_occ_group_def {
+    char code[16], sector[24], title[80];
+    int access;
+} wi_occ_group_def;
+
+typedef struct wi_occ_phrase {
+    char w[WI_OCC_WORDS][WI_OCC_WORD];   /* words as the matcher reads them */
+    size_t n;
+    int group;
+} wi_occ_phrase;
+
+typedef struct wi_occ_abbrev_def {
+    char word[WI_OCC_WORD], expansion[96];
+} wi_occ_abbrev_def;
+
+typedef struct wi_occupations {
+    char scheme[32];            /* "ISCO-08" */
+    char classification[160];   /* the citation */
+    char version[48];           /* the mapping's version, recorded with each placing */
+    wi_occ_group_def *groups;
+    size_t n_groups, cap_groups;
+    wi_occ_phrase *phrases;
+    size_t n_phrases, cap_phrases;
+    wi_occ_abbrev_def *abbrevs;
+    size_t n_abbrevs, cap_abbrevs;
+    char **vocab;               /* every word of every phrase (misspelling targets) */
+    size_t n_vocab, cap_vocab;
+} wi_occupations;
+
+typedef struct wi_occ_match {
+    int group;       /* index into groups, -1: not placed */
+    int phrase;      /* the phrase that placed it */
+    int corrected;   /* words read as a misspelling of a known word */
+} wi_occ_match;
+
+ward_status wi_occ_group(wi_occupations *o, const char *code, const char *access,
+                         const char *sector, const char *title, const char *where,
+                         ward_error *err);
+/* Phrases separated by ';' naming group `code` (defined before). */
+ward_status wi_occ_titles(wi_occupations *o, const char *code, const char *phrases,
+                          const char *where, ward_error *err);
+ward_status wi_occ_abbrev(wi_occupations *o, const char *word, const char *expansion,
+                          const char *where, ward_error *err);
+void wi_occupations_free(wi_occupations *o);
+extern const char wi_default_occupations[];   /* occupation_table.c */
+/* wi_occ_classify, each different text placed once (*cache made on first
+ * use; free it with wi_occ_cache_free). */
+typedef struct wi_occ_cache wi_occ_cache;
+int wi_occ_classify_cached(const wi_occupations *o, wi_occ_cache **cache, const char *text,
+                           wi_occ_match *m);
+void wi_occ_cache_free(wi_occ_cache *c);
+/* Place a free-text title; 1 if placed (m->group), 0 if not. */
+int wi_occ_classify(const wi_occupations *o, const char *text, wi_occ_match *m);
+/* "ISCO-08 2330 (education, direct access; occupations V)" or "not placed
+ * (V)": short, as a factor's value is shown in a line of the package. */
+void wi_occ_explain(const wi_occupations *o, const wi_occ_match *m, char *out, size_t cap);
 
 typedef struct wi_area {
     char area[8], hub[24], force[64];
@@ -69,8 +140,8 @@ typedef struct wi_resolve_model {
 
 /* Retention policy: how long an open subject goes before a person reviews
  * it, and how long a closed one is kept after its outcome (days). */
-enum { WI_N_OUTCOMES = 6 };
 extern const char *const wi_outcome_names[WI_N_OUTCOMES];   /* "arrest", ... */
+int wi_outcome_index(const char *outcome);                  /* -1 if unknown */
 
 typedef struct wi_retention_policy {
     int review_days;
@@ -93,6 +164,7 @@ struct ward_intel {
     wi_routing routing;
     wi_resolve_model resolve;
     wi_retention_policy retention;
+    wi_occupations occupations;
 };
 
 extern const char *const wi_field_names[WI_NFIELDS];
@@ -104,7 +176,6 @@ ward_status wi_config_load(ward_intel *in, const char *datadir, ward_error *err)
 void wi_config_free(ward_intel *in);
 const wi_factor_def *wi_factor_find(const wi_risk_model *m, const char *name);
 int wi_factor_forbidden(const wi_risk_model *m, const char *name);
-int wi_occupation_has_access(const wi_risk_model *m, const char *occupation);
 const wi_area *wi_area_find(const wi_routing *r, const char *area);
 const char *wi_hub_of_holder(const wi_routing *r, const char *holder);
 
@@ -162,6 +233,14 @@ const char *wi_col(wsql_stmt *st, int i);   /* "" for NULL */
 typedef int (*wi_subject_row_fn)(void *ctx, int64_t subject, wsql_stmt *st);
 ward_status wi_each_subject_row(ward_intel *in, const char *sql, int64_t max,
                                 wi_subject_row_fn fn, void *ctx, ward_error *err);
+/* Finalize a report's query: WARD_OK, or the query's failure, or
+ * WARD_EIO when `out` could not be written (report.c). */
+ward_status wi_done(ward_intel *in, wsql_stmt *st, FILE *out, ward_error *err);
+/* One CSV line into at most `max` fields (RFC 4180 quotes), in place;
+ * the number of fields (occupation_report.c). */
+int wi_csv_fields(char *line, char **f, int max);
+/* s (NULL: "") as a JSON string literal (report.c). */
+void wi_jstr(FILE *out, const char *s);
 /* UTC "YYYY-MM-DDTHH:MM:SSZ" of t. */
 void wi_time_str(time_t t, char out[32]);
 /* Parse wi_time_str's form back; -1 if malformed. */
@@ -278,6 +357,9 @@ typedef struct wi_intake wi_intake;   /* the writer a reader feeds */
 ward_intel *wi_intake_intel(wi_intake *ik);
 /* Store one referral; a non-OK return stops the read (database failure). */
 ward_status wi_intake_referral(wi_intake *ik, const wi_referral *r, ward_error *err);
+/* A message about `what` at `where` that is neither a refusal nor a bad
+ * record (a column not read). */
+void wi_intake_note(wi_intake *ik, const char *where, const char *what, const char *why);
 /* Note a refused value (a forbidden factor column) at `where`. */
 void wi_intake_refuse(wi_intake *ik, const char *where, const char *what);
 /* Note a bad record (skipped) at `where`. */
@@ -304,6 +386,42 @@ int wi_subject_band(ward_intel *in, int64_t subject, int *model_band, double *sc
                     char deadline[32]);
 
 #endif
+
+/* ---- validation of the risk model (validate.c) ------------------------ */
+
+/* One closed package: the model's score and band, and whether its outcome
+ * confirmed the risk. */
+typedef struct wi_vcase {
+    double score;
+    int band;
+    int positive;
+} wi_vcase;
+
+typedef struct wi_validation {
+    size_t n, positives;
+    size_t band_n[WI_NBANDS], band_pos[WI_NBANDS];
+    double band_lo[WI_NBANDS], band_hi[WI_NBANDS];   /* Wilson 95%; NAN for no cases */
+    int ordered;                /* confirmed rates never rise from one band to a lower */
+    double auc, auc_lo, auc_hi; /* NAN unless both kinds of outcome */
+    int fit;                    /* the logistic fit exists */
+    double intercept, slope;    /* P = 1/(1+exp(-(intercept + slope * score/100))) */
+    double brier;
+    int groups;                 /* calibration groups (0: too few cases) */
+    size_t grp_n[10], grp_pos[10];
+    double grp_expected[10], grp_min[10], grp_max[10];
+    double hl_chi2, hl_p;       /* Hosmer-Lemeshow */
+    int hl_df;
+} wi_validation;
+
+/* The statistics of n cases (sorted in place by score). */
+void wi_validate_stats(wi_vcase *cases, size_t n, wi_validation *v);
+/* Wilson 95% interval of k in n (NAN, NAN when n is 0). */
+void wi_wilson(size_t k, size_t n, double *lo, double *hi);
+/* P(chi-square with df degrees of freedom > chi2). */
+double wi_chi2_p(double chi2, int df);
+/* The validation of the current store, text or one JSON object (no
+ * newline): 'ward intel validate' and the KPI report. */
+ward_status wi_validate_print(ward_intel *in, int json, FILE *out, ward_error *err);
 
 /* ---- packages (package.c) -------------------------------------------- */
 

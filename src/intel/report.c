@@ -13,7 +13,9 @@
 #include <string.h>
 #include <strings.h>
 
-static void jstr(FILE *out, const char *s)
+#define jstr wi_jstr
+
+void wi_jstr(FILE *out, const char *s)
 {
     ward_strbuf b = {0};
     ward_json_string(&b, s ? s : "", s ? strlen(s) : 0);
@@ -21,7 +23,9 @@ static void jstr(FILE *out, const char *s)
     ward_strbuf_free(&b);
 }
 
-static ward_status done(ward_intel *in, wsql_stmt *st, FILE *out, ward_error *err)
+#define done wi_done
+
+ward_status wi_done(ward_intel *in, wsql_stmt *st, FILE *out, ward_error *err)
 {
     int bad = wsql_errcode(in->db) != SQLITE_OK && wsql_errcode(in->db) != SQLITE_DONE &&
               wsql_errcode(in->db) != SQLITE_ROW;
@@ -535,8 +539,13 @@ ward_status ward_intel_kpi(ward_intel *in, time_t now, int json, FILE *out, ward
             fprintf(out, "  %-12s %d\n", wi_col(st, 0), wsql_column_int(st, 1));
     }
     if (json)
-        fputs("}}\n", out);
-    return done(in, st, out, err);
+        fputs("},\"validation\":", out);
+    rc = done(in, st, out, err);
+    if (!rc)
+        rc = wi_validate_print(in, json, out, err);
+    if (!rc && json)
+        fputs("}\n", out);
+    return rc ? rc : ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
 }
 
 /* ---- alerts ----------------------------------------------------------------- */

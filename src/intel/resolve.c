@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct ident {
     int rec;          /* record index */
@@ -1005,35 +1006,89 @@ ward_status ward_intel_join(ward_intel *in, int64_t a, int64_t b, const char *wh
 
 /* ---- evaluation against ground truth ----------------------------------- */
 
+/* The truth file's columns: named in its header line when id_col or
+ * person_col is given, else the generator's two headerless columns. A
+ * line that does not fit is refused, naming it: a truth file read the
+ * wrong way would report a precision that means nothing. */
+static ward_status truth_load(ward_intel *in, FILE *f, const char *path, const char *id_col,
+                              const char *person_col, int64_t *rows, ward_error *err)
+{
+    wsql_stmt *st = NULL;
+    ward_status rc = wi_prepare(in, "INSERT INTO truth VALUES(?,?)"
+                                    " ON CONFLICT(ref) DO UPDATE SET entity = excluded.entity",
+                                &st, err);
+    char *line = NULL;
+    size_t cap = 0;
+    int named = id_col || person_col, ci = 0, cp = 1, width = 2, lineno = 0;
+    while (!rc && getline(&line, &cap, f) > 0) {
+        lineno++;
+        line[strcspn(line, "\r\n")] = 0;
+        char *fl[64];
+        int n = wi_csv_fields(line, fl, 64);
+        if (named && lineno == 1) {
+            ci = cp = -1, width = n;
+            for (int i = 0; i < n; i++) {
+                if (!strcasecmp(wi_trim(fl[i]), id_col ? id_col : "ref"))
+                    ci = i;
+                if (!strcasecmp(wi_trim(fl[i]), person_col ? person_col : "entity"))
+                    cp = i;
+            }
+            if (ci < 0 || cp < 0)
+                rc = ward_fail(err, WARD_EFORMAT, "%s:1: no column '%s' in the header", path,
+                               ci < 0 ? (id_col ? id_col : "ref")
+                                      : (person_col ? person_col : "entity"));
+            continue;
+        }
+        if (n == 1 && !*wi_trim(fl[0]))
+            continue;   /* a blank line */
+        if (n != width) {
+            rc = ward_fail(err, WARD_EFORMAT, "%s:%d: %d columns where %d were expected%s", path,
+                           lineno, n, width, named ? "" : " (ref,entity; name the columns of"
+                           " a wider file with --id-column and --person-column)");
+            break;
+        }
+        wsql_bind_text(st, 1, wi_trim(fl[ci]), -1, SQLITE_TRANSIENT);
+        wsql_bind_text(st, 2, wi_trim(fl[cp]), -1, SQLITE_TRANSIENT);
+        if (wsql_step(st) != SQLITE_DONE)
+            rc = wi_sqlfail(in, err, "truth");
+        wsql_reset(st);
+        (*rows)++;
+    }
+    free(line);
+    wsql_finalize(st);
+    return rc;
+}
+
 ward_status ward_intel_evaluate(ward_intel *in, const char *truth_path, double *precision,
                                 double *recall, ward_error *err)
+{
+    return ward_intel_evaluate_columns(in, truth_path, NULL, NULL, precision, recall, err);
+}
+
+ward_status ward_intel_evaluate_columns(ward_intel *in, const char *truth_path,
+                                        const char *id_col, const char *person_col,
+                                        double *precision, double *recall, ward_error *err)
 {
     FILE *f = fopen(truth_path, "r");
     if (!f)
         return ward_fail(err, WARD_EIO, "cannot read %s", truth_path);
     ward_status rc = wi_exec(in, "CREATE TEMP TABLE IF NOT EXISTS truth(ref TEXT PRIMARY KEY,"
                                  " entity TEXT); DELETE FROM truth; BEGIN", err);
-    wsql_stmt *st = NULL;
-    if (!rc)
-        rc = wi_prepare(in, "INSERT INTO truth VALUES(?,?)"
-                            " ON CONFLICT(ref) DO UPDATE SET entity = excluded.entity", &st, err);
-    char *line = NULL;
-    size_t cap = 0;
-    while (!rc && getline(&line, &cap, f) > 0) {
-        char *comma = strchr(line, ',');
-        if (!comma)
-            continue;
-        *comma = 0;
-        wsql_bind_text(st, 1, wi_trim(line), -1, SQLITE_TRANSIENT);
-        wsql_bind_text(st, 2, wi_trim(comma + 1), -1, SQLITE_TRANSIENT);
-        wsql_step(st);
-        wsql_reset(st);
+    int64_t rows = 0, matched = 0;
+    if (!rc) {
+        rc = truth_load(in, f, truth_path, id_col, person_col, &rows, err);
+        ward_status c = wi_exec(in, rc ? "ROLLBACK" : "COMMIT", err);
+        rc = rc ? rc : c;
     }
-    free(line);
     fclose(f);
-    wsql_finalize(st);
     if (!rc)
-        rc = wi_exec(in, "COMMIT", err);
+        rc = wi_query_int(in, "SELECT count(*) FROM records r JOIN truth t ON t.ref = r.ref"
+                              " JOIN subject_records s ON s.record = r.id", NULL, 0, &matched,
+                          err);
+    if (!rc && !matched)
+        rc = ward_fail(err, WARD_EFORMAT, "%s: none of its %lld refs names a resolved record"
+                       " (wrong column? run 'ward intel update'?)", truth_path,
+                       (long long)rows);
     int64_t tp = 0, pred = 0, truth = 0;
     static const char j[] = " FROM records r JOIN truth t ON t.ref = r.ref"
                             " JOIN subject_records s ON s.record = r.id";

@@ -132,6 +132,70 @@ static void lists_chart(web_page *w, yajl_val lists)
     html_f(&w->out, "</svg>");
 }
 
+/* A figure that may be null (undefined for the sample): "-" then. */
+static void figure(web_page *w, yajl_val v, const char *fmt, double scale)
+{
+    if (YAJL_IS_NUMBER(v))
+        ward_strbuf_addf(&w->out, fmt, YAJL_GET_DOUBLE(v) * scale);   /* a number only */
+    else
+        html_f(&w->out, "-");
+}
+
+/* The risk model checked against recorded outcomes (ward intel validate):
+ * counts only, shown to every analyst like list completion. */
+static void validation(web_page *w, yajl_val v)
+{
+    html_f(&w->out, "<h2>Risk model validation (closed packages with an outcome)</h2>");
+    if (!v || !YAJL_IS_OBJECT(v)) {
+        html_f(&w->out, "<p class=\"muted\">Not available.</p>");
+        return;
+    }
+    html_f(&w->out, "<p>%g cases: %g confirmed the risk, %g did not.%r</p>",
+           web_jnum(v, "cases"), web_jnum(v, "confirmed"), web_jnum(v, "not_confirmed"),
+           jv_get(v, "small_sample") && YAJL_IS_TRUE(jv_get(v, "small_sample"))
+               ? " <strong>Sample too small: fewer than 10 outcomes of one kind; the AUC and"
+                 " calibration are not reliable yet.</strong>" : "");
+    html_f(&w->out, "<table><tr><th>Model band</th><th>n</th><th>Confirmed</th><th>Rate</th>"
+                    "<th>95% CI (Wilson)</th></tr>");
+    yajl_val b = jv_get(v, "bands");
+    for (size_t i = 0; YAJL_IS_ARRAY(b) && i < b->u.array.len; i++) {
+        yajl_val x = b->u.array.values[i], ci = jv_get(x, "ci95");
+        html_f(&w->out, "<tr><td>%s</td><td>%g</td><td>%g</td><td>", web_jstr(x, "band"),
+               web_jnum(x, "n"), web_jnum(x, "confirmed"));
+        figure(w, jv_get(x, "rate"), "%.1f%%", 100);
+        html_f(&w->out, "</td><td>");
+        if (YAJL_IS_ARRAY(ci) && ci->u.array.len == 2) {
+            figure(w, ci->u.array.values[0], "%.1f%%", 100);
+            html_f(&w->out, " to ");
+            figure(w, ci->u.array.values[1], "%.1f%%", 100);
+        }
+        html_f(&w->out, "</td></tr>");
+    }
+    html_f(&w->out, "</table><p>AUC of the score: ");
+    figure(w, jv_get(v, "auc"), "%.3f", 1);
+    yajl_val ci = jv_get(v, "auc_ci95"), cal = jv_get(v, "calibration");
+    if (YAJL_IS_ARRAY(ci) && ci->u.array.len == 2 && YAJL_IS_NUMBER(ci->u.array.values[0])) {
+        html_f(&w->out, " (95% CI ");
+        figure(w, ci->u.array.values[0], "%.3f", 1);
+        html_f(&w->out, " to ");
+        figure(w, ci->u.array.values[1], "%.3f", 1);
+        html_f(&w->out, ")");
+    }
+    yajl_val hl = cal ? jv_get(cal, "hosmer_lemeshow") : NULL;
+    html_f(&w->out, ". Calibration: Brier score ");
+    figure(w, cal ? jv_get(cal, "brier") : NULL, "%.3f", 1);
+    if (hl && YAJL_IS_OBJECT(hl)) {
+        ward_strbuf_addf(&w->out, ", Hosmer-Lemeshow chi2 %.2f (df %g), p ",
+                         web_jnum(hl, "chi2"), web_jnum(hl, "df"));
+        figure(w, jv_get(hl, "p"), "%.3f", 1);
+    }
+    html_f(&w->out, ". Bands %s.</p>",
+           YAJL_IS_TRUE(jv_get(v, "ordered")) ? "are ordered: each confirms less often than the"
+                                                " one above"
+                                              : "are NOT ordered: a lower band confirmed more"
+                                                " often; review the model");
+}
+
 void web_kpi(web_page *w)
 {
     ward_intel *in = NULL;
@@ -180,6 +244,7 @@ void web_kpi(web_page *w)
         html_f(&w->out, "<p class=\"muted\">No package actioned yet.</p>");
     html_f(&w->out, "<h2>List completion (subjects actioned or closed)</h2>");
     lists_chart(w, k ? jv_get(k, "lists") : NULL);
+    validation(w, k ? jv_get(k, "validation") : NULL);
     if (k)
         yajl_tree_free(k);
     ward_intel_close(in);

@@ -7,7 +7,7 @@ set -euo pipefail
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cd "$T"
 /usr/bin/python3 - <<'PY'
-import json, os, subprocess, sys
+import json, os, re, subprocess, sys
 sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
@@ -99,7 +99,8 @@ for line in everything.decode().split("\n"):
 ok = [v for v in vals if v["field"] == "card" and v["status"] == "ok"]
 expect(len(ok) == 1 and ok[0]["raw"] == "453914******6467"
        and ok[0]["normalised"].startswith("hmac-sha256:"), vals)
-expect(any(v["field"] == "card_bin" and v["raw"] == "453914" for v in vals), vals)
+# a 16-digit number keeps an 8-digit BIN (ISO/IEC 7812-1:2017)
+expect(any(v["field"] == "card_bin" and v["raw"] == "45391488" for v in vals), vals)
 q = out(intel("quarantine", rc=0))
 expect("card '453914******6468': card number fails its Luhn check digit" in q, q)
 qid = [l.split()[0] for l in q.splitlines() if "453914******6468" in l][0]
@@ -152,5 +153,147 @@ p = intel("state", pk, "actioned", rc=2)
 expect(b"identified by a payment card alone" in p.stderr, p.stderr)
 intel("outcome", pk, "charge", rc=2)
 intel("outcome", pk, "safeguarded", rc=0)
+# cards in JSON and XML referrals too; a 15-digit number keeps a 6-digit BIN
+open("cards.json", "w").write(json.dumps({"reports": [
+    {"report_id": "KJ1", "person": {"cards": ["378282246310005", "4111 1111 1111 1112"]}}]}))
+p = intel("ingest", "--source", "cardjson", "cards.json", rc=0)
+expect(b"card: card number fails its Luhn check digit" in p.stderr, p.stderr)
+open("cards.xml", "w").write("<reports><report id='KX1'><person><name>Xml Fakecard</name>"
+                             "<card>3782 822463 10005</card></person></report></reports>")
+intel("ingest", "--source", "cardxml", "cards.xml", rc=0)
+intel("update", rc=None)
+old |= {s["subject"] for s in co}
+got = []
+for s in jsonl(intel("subjects", "--json", rc=0).stdout):
+    if s["subject"] not in old:
+        for r in json.loads(intel("subject", s["subject"], "--json", rc=0).stdout)["referrals"]:
+            got += [(r["ref"], v["field"], v["raw"]) for v in r["values"] if "card" in v["field"]]
+expect(("KJ1", "card", "378282*****0005") in got and ("KJ1", "card_bin", "378282") in got
+       and ("KX1", "card", "378282*****0005") in got, got)
+# ---- item 9: the risk model checked against recorded outcomes -------------
+open_pk = [p for p in jsonl(intel("packages", "--json", rc=0).stdout)
+           if p["state"] in ("created", "disseminated", "accepted")]
+for i, p in enumerate(open_pk[:5]):
+    o = ["nfa", "safeguarded", "nfa", "referred", "nfa"][i]
+    intel("outcome", str(p["package"]), o, "--reason", "test outcome", rc=0)
+v = json.loads(intel("validate", "--json", rc=0).stdout)
+# closed so far: the package safeguarded earlier and these five, one referred (left out)
+expect(v["cases"] == 5 and v["confirmed"] == 2 and v["not_confirmed"] == 3
+       and v["left_out"] == {"referred": 1} and v["small_sample"] is True, v)
+expect(sum(b["n"] for b in v["bands"]) == 5 and len(v["bands"]) == 4, v["bands"])
+expect(all(b["ci95"][0] <= b["rate"] <= b["ci95"][1] for b in v["bands"] if b["n"]), v)
+expect(v["auc"] is None or 0 <= v["auc"] <= 1, v)
+t = out(intel("validate", rc=0))
+expect("Confirmed rate by model band (Wilson 95% CI):" in t and "Sample too small" in t
+       and "left out: 1 referred" in t and "AUC of the score" in t, t)
+k = json.loads(intel("kpi", "--json", rc=0).stdout)
+expect(k["validation"]["cases"] == 5, k)
+expect("Risk model validation" in out(intel("kpi", rc=0)), "kpi text")
+# which outcomes confirm the risk is the risk model's; a bad name is named
+open("d/intel-risk.conf", "w").write(ward("intel", "config", "risk").stdout.decode()
+                                     + "outcome_positive referred\noutcome_negative arrested\n")
+p = intel("validate", rc=3)
+expect(b"intel-risk.conf:" in p.stderr and b"'arrested' is not an outcome" in p.stderr, p.stderr)
+open("d/intel-risk.conf", "w").write(ward("intel", "config", "risk").stdout.decode()
+                                     + "outcome_positive referred\n")
+expect(json.loads(intel("validate", "--json", rc=0).stdout)["cases"] == 6, "referred counted")
+os.remove("d/intel-risk.conf")
+# ---- item 2: occupations placed in ISCO-08 groups with access to children --
+open("jobs.csv", "w").write(
+    "ref,name,email,occupation\n"
+    "OC1,Olly Fakedoc,oc1@example.invalid,GP\n"
+    "OC2,Penny Fakegym,oc2@example.invalid,P.E. Teacher\n"
+    "OC3,Quin Fakesum,oc3@example.invalid,acountant\n"
+    "OC4,Rita Fakevague,oc4@example.invalid,consultant\n"
+    "OC5,Sam Fakeplant,oc5@example.invalid,plant nursery worker\n")
+intel("ingest", "--source", "jobs", "jobs.csv", rc=0)
+intel("update", rc=None)
+facts = {}
+for s in jsonl(intel("subjects", "--json", rc=0).stdout):
+    j = json.loads(intel("subject", s["subject"], "--json", rc=0).stdout)
+    for r in j["referrals"]:
+        if r["ref"].startswith("OC"):
+            facts[r["ref"]] = [(f["factor"], f["value"]) for f in j["assessment"]["factors"]
+                               if f["factor"].startswith("occupation")]
+expect(facts["OC1"] == [("occupation_contact_children", "GP -> ISCO-08 2211 (health, contact"
+                         " access; occupations 2026.12)")], facts)
+expect(facts["OC2"] == [("occupation_children", "P.E. Teacher -> ISCO-08 2330 (education,"
+                         " direct access; occupations 2026.12)")], facts)
+expect(facts["OC3"] == [] and facts["OC4"] == [] and facts["OC5"] == [], facts)
+p = intel("occupations", "--unmapped", rc=1)
+expect("consultant" in out(p) and "UNMAPPED" in out(p) and "GP " not in out(p), out(p))
+a = [json.loads(l) for l in intel("occupations", "--json", rc=0).stdout.splitlines()]
+expect({"title": "GP", "records": 1, "group": "2211", "group_title": "Generalist medical"
+        " practitioners", "sector": "health", "access": "contact", "corrected_words": 0,
+        "version": "2026.12"} in a, a)
+e = out(intel("occupations", "--evaluate",
+              os.path.join(DATA, "intel", "occupations_labelled.csv"), rc=0))
+m = re.search(r"access to children \(direct or contact\): precision ([\d.]+) recall ([\d.]+)", e)
+expect(m and float(m.group(1)) >= 0.95 and float(m.group(2)) >= 0.9, e)
+open("nolabel.csv", "w").write("job,label\nteacher,yes\n")
+p = intel("occupations", "--evaluate", "nolabel.csv", rc=3)
+expect(b"nolabel.csv:1: the header must name the columns title, isco and access" in p.stderr,
+       p.stderr)
+# the mapping is the data directory's to change, and a mistake is named
+cfg = ward("intel", "config", "occupations").stdout.decode()
+expect("ISCO-08" in cfg and "version 2026.12" in cfg, cfg[:300])
+open("d/intel-occupations.conf", "w").write(cfg.replace("version 2026.12", "version local-1")
+                                             + "group 9000 sometimes other Odd\n")
+p = intel("occupations", "GP", rc=3)
+expect(b"intel-occupations.conf:" in p.stderr and b"access must be direct, contact or none"
+       in p.stderr, p.stderr)
+open("d/intel-occupations.conf", "w").write(cfg.replace("version 2026.12", "version local-1")
+                                             + "title 2512 consultant\n")
+expect("ISCO-08 2512" in out(intel("occupations", "consultant", rc=0)), "mapped by a person")
+intel("occupations", "--unmapped", rc=0)
+os.remove("d/intel-occupations.conf")
+# ---- item 6: intake ergonomics ---------------------------------------------
+# a column ward does not read is named with a warning, not dropped silently
+open("cols.csv", "w").write("ref,name,E-mail Address,Shoe Size\nCL1,Colin Fakecol,"
+                            "cl1@example.invalid,9\n")
+p = intel("ingest", "--source", "cols", "cols.csv", rc=0)
+expect(b"cols.csv:1: column 'E-mail Address': warning: not read" in p.stderr
+       and b"column 'Shoe Size'" in p.stderr and b"column 'name'" not in p.stderr, p.stderr)
+open("cols2.csv", "w").write("ref,name,E-mail Address\nCL2,Colin Fakecol,cl2@example.invalid\n")
+p = intel("ingest", "--source", "cols2", "--columns", "email=E-mail Address", "cols2.csv", rc=0)
+expect(b"not read" not in p.stderr, p.stderr)
+# --columns auto proposes a mapping from the header names and ingests nothing
+p = intel("ingest", "--columns", "auto", "cols.csv", rc=0)
+expect("--columns 'ref=ref,name=name,email=E-mail Address'" in out(p)
+       and "Shoe Size                    -> (not read)" in out(p)
+       and "nothing ingested" in out(p), out(p))
+# more messages than are kept: "... and N more"
+open("many.csv", "w").write("ref,name,dob\n" + "".join(
+    f"M{i},Many Fakedate{i},03/04/19{50 + i % 40}\n" for i in range(60)))
+p = intel("ingest", "--source", "many", "many.csv", rc=0)
+expect(b"... and 10 more ('ward intel quarantine' lists every quarantined value)" in p.stderr,
+       p.stderr[-300:])
+# record-to-subject membership as CSV and JSON lines
+intel("update", rc=None)
+mc = intel("members", rc=0).stdout.decode().splitlines()
+mj = jsonl(intel("members", "--format", "jsonl", rc=0).stdout)
+expect(mc[0] == "record,ref,list,subject" and len(mc) == len(mj) + 1, mc[:3])
+oc1 = [m for m in mj if m["ref"] == "OC1"][0]
+expect(oc1["list"] == "jobs" and re.fullmatch(r"S\d{6}", oc1["subject"]), oc1)
+expect(f'{oc1["record"]},OC1,jobs,{oc1["subject"]}' in mc, "CSV row")
+intel("members", "--format", "xml", rc=2)
+# evaluate: a wider truth file is read by column name, or refused
+open("t.csv", "w").write("OC1,P1\nOC2,P2\nOC3,P3\n")
+expect("precision 1.0000 recall 1.0000" in out(intel("evaluate", "t.csv", rc=0)), "truth")
+open("t2.csv", "w").write("Case Ref,Name,Person\nOC1,a,P1\nOC2,b,P1\n")
+p = intel("evaluate", "t2.csv", rc=3)
+expect(b"t2.csv:1: 3 columns where 2 were expected" in p.stderr, p.stderr)
+p = intel("evaluate", "t2.csv", "--id-column", "Case Ref", "--person-column", "Person", rc=0)
+expect("precision 1.0000 recall 0.0000" in out(p), out(p))   # two people as one: not linked
+intel("evaluate", "t2.csv", "--id-column", "Case Ref", "--person-column", "Who", rc=3)
+p = intel("evaluate", "t2.csv", "--id-column", "Name", "--person-column", "Person", rc=3)
+expect(b"none of its 2 refs names a resolved record" in p.stderr, p.stderr)
+# a reader that stops reading (| head) ends the command quietly with 0
+r, w = os.pipe()
+os.close(r)
+p = subprocess.run([WARD, "intel", "report", "--data", "d", "--now", NOW], stdout=w,
+                   stderr=subprocess.PIPE)
+os.close(w)
+expect(p.returncode == 0 and p.stderr == b"", (p.returncode, p.stderr))
 print("ok")
 PY

@@ -261,6 +261,8 @@ st, page, _ = w.get("/reviews")
 expect(st == 403, "nor the review queue")
 st, page, _ = n.get("/kpi")
 expect(st == 200 and page.count("<svg") == 3 and "<rect" in page, "KPI charts")
+expect("Risk model validation" in page and "Wilson" in page and "AUC of the score" in page,
+       "KPI page shows the model's validation")
 st, page, _ = s.get("/kpi")
 expect("West Yorkshire Police" not in page.split("List completion")[0], "KPIs in my compartment")
 
