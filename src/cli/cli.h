@@ -75,6 +75,7 @@ extern const cli_command cli_cmd_backup;
 extern const cli_command cli_cmd_restore;
 extern const cli_command cli_cmd_exhibit;
 extern const cli_command cli_cmd_graph;
+extern const cli_command cli_cmd_series;
 
 /* The data directory: --data DIR if given, else $WARD_DATA, else
  * $HOME/.local/share/ward. Never NULL. */
