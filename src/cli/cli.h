@@ -88,5 +88,10 @@ const char *cli_intel_key_file(void);
  * Both return an exit code (0 ok) and print their own error. */
 int cli_exhibit_scan_check(const char *data, const char *ref, const char *image);
 int cli_exhibit_scan_attach(const char *data, const char *ref, const char *out_dir);
+/* ward scan --unit U --case C --contact X (cmd_series.c): the finished
+ * scan checked against the series and the register, and registered.
+ * Returns an exit code (1: something to tell) and prints its findings. */
+int cli_series_scan_check(const char *data, const char *out_dir, const char *unit,
+                          const char *case_ref, const char *contact, const char *exhibit);
 /* The person running the command, for audit fields ($WARD_USER, $USER). */
 const char *cli_user(void);

@@ -343,6 +343,25 @@ static int do_check(ward_store *s, sr_args *a, int n, char **rest)
     return rc;
 }
 
+int cli_series_scan_check(const char *data, const char *out_dir, const char *unit,
+                          const char *case_ref, const char *contact, const char *exhibit)
+{
+    sr_args a = {.data = data, .unit = unit, .case_ref = case_ref, .contact = contact,
+                 .exhibit = exhibit, .radius = -1, .t = time(NULL)};
+    ward_store *s = NULL;
+    ward_error err = {0};
+    ward_status st = ward_store_open(data, 0, &s, &err);
+    if (st) {
+        cli_error("scan", "the scan is done but not checked against the series: %s",
+                  err.message);
+        return cli_exit_for(st);
+    }
+    char *rest[] = {(char *)out_dir};
+    int r = do_check(s, &a, 1, rest);
+    ward_store_close(s);
+    return r;
+}
+
 /* ---- dispatch ---------------------------------------------------------------- */
 
 static int need_n(int n, int want, const char *action, const char *what)
