@@ -239,6 +239,49 @@ ward_status ward_victim_alerts(ward_store *s, const char *unit, int open_only,
 ward_status ward_victim_alert_done(ward_store *s, int64_t id, const char *who,
                                    ward_error *err);
 
+/* ---- retroactive matching --------------------------------------------------- */
+
+typedef struct ward_victim_rematch_opts {
+    int radius;               /* PDQ Hamming radius (default 31) */
+    int64_t since_entry;      /* entries with a higher id are new; -1 (default):
+                                 those after the last rematch (the watermark,
+                                 which then moves on) */
+    time_t now;               /* the caller's clock, for the alerts */
+} ward_victim_rematch_opts;
+
+void ward_victim_rematch_opts_default(ward_victim_rematch_opts *o);
+
+typedef struct ward_victim_rematch_summary {
+    uint64_t from_entry, to_entry;  /* the new entries: ids (from, to] */
+    uint64_t new_entries;     /* live entries of alert lists among them */
+    uint64_t sightings;       /* register sightings re-matched (not known ones) */
+    uint64_t hits, alerts;
+} ward_victim_rematch_summary;
+
+typedef struct ward_victim_retro_hit {
+    const char *unit, *case_ref;
+    const char *scan;         /* SHA-256 of the scan's files.jsonl */
+    const char *hash;         /* the sighting's "sha256:..." */
+    const char *list, *category;
+    int distance;             /* 0: same digest; else PDQ bits */
+    const char *message;
+} ward_victim_retro_hit;
+
+typedef int (*ward_victim_rematch_cb)(void *ctx, const ward_victim_retro_hit *h);
+
+/*
+ * Match the register's earlier sightings that were not known (new and near
+ * files of checked scans) against the entries the store gained since the
+ * last rematch (alert lists only, removed ones left out): exact digests and
+ * PDQ within the radius (a video's frames too). Each hit is an alert to the
+ * unit that registered it, naming its case, the hash and the list entry.
+ * The entries are read into a temporary index ($TMPDIR), the sightings
+ * once, in one read snapshot.
+ */
+ward_status ward_victim_rematch(ward_store *s, const ward_victim_rematch_opts *o,
+                                ward_victim_rematch_cb cb, void *ctx,
+                                ward_victim_rematch_summary *sum, ward_error *err);
+
 /* ---- flood control ------------------------------------------------------- */
 
 typedef struct ward_quarantine {

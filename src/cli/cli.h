@@ -93,5 +93,11 @@ int cli_exhibit_scan_attach(const char *data, const char *ref, const char *out_d
  * Returns an exit code (1: something to tell) and prints its findings. */
 int cli_series_scan_check(const char *data, const char *out_dir, const char *unit,
                           const char *case_ref, const char *contact, const char *exhibit);
+/* After entries were added to the store (ward db import): earlier scans'
+ * sightings matched against the new entries (ward series rematch). Prints
+ * the hits; returns an exit code (1 when there were hits or it failed
+ * after the import had landed). */
+struct ward_store;
+int cli_series_rematch(struct ward_store *s);
 /* The person running the command, for audit fields ($WARD_USER, $USER). */
 const char *cli_user(void);

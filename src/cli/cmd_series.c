@@ -36,6 +36,7 @@ static const char help[] =
 "                      [--no-register]\n"
 "    ward series alerts [--unit U] [--all] [--json]\n"
 "    ward series done ID\n"
+"    ward series rematch [AFTER-ENTRY-ID]\n"
 "    ward series quarantine [list]\n"
 "    ward series quarantine release|remove HASH --reason TEXT\n"
 "    (every action takes --data DIR and --now TIME)\n"
@@ -89,6 +90,11 @@ static const char help[] =
 "    seen        Where the series has been seen: unit, case, exhibit, files.\n"
 "    alerts      A unit's alerts (high priority first); --all includes done.\n"
 "    done        Mark alert ID done.\n"
+"    rematch     Match the register's earlier new and near sightings against\n"
+"                the entries the store gained since the last rematch (or\n"
+"                after entry id AFTER-ENTRY-ID): each hit is an alert to its\n"
+"                unit ('retro-match'). 'ward db import' does this after an\n"
+"                import that added entries.\n"
 "\n"
 "OPTIONS\n"
 "    --data DIR          data directory (default $WARD_DATA, else\n"
@@ -362,6 +368,36 @@ int cli_series_scan_check(const char *data, const char *out_dir, const char *uni
     return r;
 }
 
+static int print_retro(void *ctx, const ward_victim_retro_hit *h)
+{
+    printf("retro-match: unit %s: %s\n", h->unit, h->message);
+    return 0;
+}
+
+static int rematch(ward_store *s, int64_t since, int radius, const char *cmd)
+{
+    ward_victim_rematch_opts o;
+    ward_victim_rematch_opts_default(&o);
+    o.since_entry = since;
+    if (radius >= 0)
+        o.radius = radius;
+    ward_victim_rematch_summary sum;
+    ward_error err = {0};
+    ward_status st = ward_victim_rematch(s, &o, print_retro, NULL, &sum, &err);
+    if (st) {
+        cli_error(cmd, "earlier scans not re-matched against the new entries: %s", err.message);
+        return cli_exit_for(st) > WARD_EXIT_FINDINGS ? cli_exit_for(st) : WARD_EXIT_FINDINGS;
+    }
+    if (sum.new_entries || sum.hits)
+        fprintf(stderr,
+                "ward %s: %" PRIu64 " new entries (ids %" PRIu64 "..%" PRIu64 "] re-matched with %"
+                PRIu64 " earlier sightings: %" PRIu64 " hits, alerts to their units\n",
+                cmd, sum.new_entries, sum.from_entry, sum.to_entry, sum.sightings, sum.hits);
+    return sum.hits ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
+}
+
+int cli_series_rematch(ward_store *s) { return rematch(s, -1, -1, "db"); }
+
 /* ---- dispatch ---------------------------------------------------------------- */
 
 static int need_n(int n, int want, const char *action, const char *what)
@@ -474,6 +510,13 @@ static int dispatch(ward_store *s, sr_args *a, const char *action, int n, char *
         return do_add(s, a, n, rest);
     if (!strcmp(action, "quarantine"))
         return do_quarantine(s, a, n, rest);
+    if (!strcmp(action, "rematch")) {
+        char *end;
+        long long since = n == 1 ? strtoll(rest[0], &end, 10) : -1;
+        if (n > 1 || (n == 1 && (*end || since < 0)))
+            return cli_usage("series", "rematch: at most one entry id to rematch after");
+        return rematch(s, since, a->radius, "series");
+    }
     if (!strcmp(action, "list")) {
         st = ward_series_each(s, print_series, &a->json, &err);
     } else if (!strcmp(action, "alerts")) {

@@ -225,7 +225,15 @@ static const char *const MIGRATIONS[] = {
     "  decided_at TEXT,\n"
     "  decided_by TEXT,\n"
     "  reason     TEXT\n"
-    ");\n",
+    ");\n"
+    /* rematched_entry: entries up to this id have been matched against the
+     * register (retroactive matching); those of the day count as done. */
+    "CREATE TABLE victim_meta (\n"
+    "  key   TEXT PRIMARY KEY,\n"
+    "  value TEXT NOT NULL\n"
+    ");\n"
+    "INSERT INTO victim_meta(key, value)\n"
+    "  SELECT 'rematched_entry', CAST(coalesce(max(id), 0) AS TEXT) FROM entries;\n",
 };
 
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))

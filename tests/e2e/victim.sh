@@ -125,6 +125,20 @@ p = ward("scan", "--data", "d", "--out", "rc", "-q", "--unit", "Unit C", "--case
 expect("series-identified: " in out(p) and "'Blue Room' is identified" in out(p)
        and "do not re-open" in out(p), out(p))
 
+# ---- item 5: a later import re-matches the earlier scans' sightings ----
+q = out(ward("hash", "--pdq-text", img("q0746.jpg"), check_rc=0)).split(",")
+open("later.csv", "w").write("sha256,pdq,quality,category\n%s,,,1\n,%s,%s,2\n"
+                             % (sha256(img("q1050.jpg")), q[0], q[1]))
+p = ward("db", "import", "--data", "d", "--list", "partner", "--scheme", "projectvic",
+         "later.csv", check_rc=1)
+expect("2 new entries" in p.stderr.decode() and "4 hits" in p.stderr.decode(), p.stderr.decode())
+ra = [a for a in jsonl(ward("series", "alerts", "--unit", "Unit A", "--json", *D).stdout)
+      if a["kind"] == "retro-match"]
+expect(len(ra) == 2 and all("your case A-17" in a["message"] and "list 'partner'" in a["message"]
+                            for a in ra), ra)
+p = ward("series", "rematch", *D, check_rc=0)          # nothing new since
+ward("db", "import", "--data", "d", "--list", "partner", "later.csv", check_rc=0)  # duplicates
+
 # ---- item 6: a listed meme seen by three units within a day ----
 for i, u in enumerate(["Unit A", "Unit B", "Unit C"]):
     ward("scan", "--data", "d", "--out", "rm%d" % i, "-q", "ev/m%d" % (i + 1), check_rc=1)
