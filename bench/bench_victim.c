@@ -145,7 +145,7 @@ int main(int argc, char **argv)
             hashes h;
             hashes_of(next() % n, &h);
             memcpy(d, h.sha256, 32);
-        } else if (i < 200 && n) {
+        } else if (i < 200 && n && pdq_pct) {
             hashes h;
             uint64_t k;
             do

@@ -241,8 +241,12 @@ ward_status ward_victim_alert_done(ward_store *s, int64_t id, const char *who,
 
 /* ---- retroactive matching --------------------------------------------------- */
 
+#define WARD_VICTIM_MAX_THREADS 64
+
 typedef struct ward_victim_rematch_opts {
     int radius;               /* PDQ Hamming radius (default 31) */
+    int threads;              /* PDQ query threads (default: the cores, at most
+                                 WARD_VICTIM_MAX_THREADS) */
     int64_t since_entry;      /* entries with a higher id are new; -1 (default):
                                  those after the last rematch (the watermark,
                                  which then moves on) */

@@ -16,6 +16,7 @@
 #include "util/error.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,8 @@ void ward_victim_rematch_opts_default(ward_victim_rematch_opts *o)
     memset(o, 0, sizeof *o);
     o->radius = 31;
     o->since_entry = -1;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    o->threads = n < 1 ? 1 : n > WARD_VICTIM_MAX_THREADS ? WARD_VICTIM_MAX_THREADS : (int)n;
     o->now = time(NULL);
 }
 
@@ -148,14 +151,40 @@ typedef struct hit {
     int distance;
 } hit;
 
-typedef struct walk {
+/* PDQ queries wait in a batch and are answered by the worker threads
+ * together: a query costs some hundred random reads of the index, the
+ * digests one binary search each (answered as the rows are read). */
+#define BATCH 32768
+
+typedef struct query {
+    int64_t sighting;
+    uint32_t off, n;           /* its PDQs in the batch's pool */
+} query;
+
+typedef struct walk walk;
+
+typedef struct worker {
+    walk *w;
+    size_t from, to;           /* queries of the batch */
+    hit *v;
+    size_t n, cap;
+    int nomem;
+    pthread_t tid;
+} worker;
+
+struct walk {
     const ward_index *ix;
-    int radius;
+    int radius, threads;
     hit *v;
     size_t n, cap;
     uint64_t seen;
     int nomem;
-} walk;
+    query *q;
+    size_t nq;
+    ward_pdq *pool;
+    size_t npool, cap_pool;
+    worker wk[WARD_VICTIM_MAX_THREADS];
+};
 
 static int parse_hex(wsql_stmt *st, int col, uint8_t *out, size_t n)
 {
@@ -163,14 +192,57 @@ static int parse_hex(wsql_stmt *st, int col, uint8_t *out, size_t n)
     return t && strlen(t) == 2 * n && ward_unhex(t, 2 * n, out, n) == WARD_OK;
 }
 
-static int keep(walk *w, int64_t sighting, uint64_t entry, int distance)
+static int keep_hit(hit **v, size_t *n, size_t *cap, int64_t sighting, uint64_t entry,
+                    int distance)
 {
-    hit *v = wst_grow(w->v, &w->cap, w->n, sizeof *v);
-    if (!v)
-        return w->nomem = 1;
-    w->v = v;
-    v[w->n++] = (hit){sighting, entry, distance};
+    hit *nv = wst_grow(*v, cap, *n, sizeof **v);
+    if (!nv)
+        return 1;
+    *v = nv;
+    nv[(*n)++] = (hit){sighting, entry, distance};
     return 0;
+}
+
+static void *work(void *arg)
+{
+    worker *k = arg;
+    walk *w = k->w;
+    for (size_t i = k->from; i < k->to && !k->nomem; i++) {
+        ward_pdq_match m;
+        const query *q = &w->q[i];
+        if (ward_index_query_pdq(w->ix, w->pool + q->off, (int)q->n, w->radius, &m, 1))
+            k->nomem |= keep_hit(&k->v, &k->n, &k->cap, q->sighting, m.entry_id, m.distance);
+    }
+    return NULL;
+}
+
+/* Answer the batch's queries; their hits join w's in sighting order. */
+static void run_batch(walk *w)
+{
+    int t = w->threads;
+    if ((size_t)t > w->nq)
+        t = w->nq ? (int)w->nq : 1;
+    size_t per = (w->nq + (size_t)t - 1) / (size_t)t;
+    for (int i = 0; i < t; i++) {
+        worker *k = &w->wk[i];
+        k->w = w, k->n = 0;
+        k->from = (size_t)i * per;
+        k->to = k->from + per < w->nq ? k->from + per : w->nq;
+        if (i && pthread_create(&k->tid, NULL, work, k))
+            k->tid = 0, work(k);   /* no thread: do it here */
+    }
+    work(&w->wk[0]);
+    for (int i = 0; i < t; i++) {
+        worker *k = &w->wk[i];
+        if (i && k->tid)
+            pthread_join(k->tid, NULL);
+        for (size_t j = 0; j < k->n && !w->nomem; j++)
+            w->nomem |= keep_hit(&w->v, &w->n, &w->cap, k->v[j].sighting, k->v[j].entry,
+                                 k->v[j].distance);
+        w->nomem |= k->nomem;
+        k->tid = 0;
+    }
+    w->nq = w->npool = 0;
 }
 
 static int match_sighting(void *ctx, wsql_stmt *st)
@@ -184,27 +256,47 @@ static int match_sighting(void *ctx, wsql_stmt *st)
     for (int k = 0; k < 3; k++) {
         uint64_t e;
         if (parse_hex(st, 1 + k, d, len[k]) && ward_index_lookup_digest(w->ix, kind[k], d, &e, 1))
-            return keep(w, id, e, 0);
+            return w->nomem = keep_hit(&w->v, &w->n, &w->cap, id, e, 0);
     }
     const char *pdqs = wst_text(st, 4);
     if (!pdqs || !*pdqs || w->radius < 0)
         return 0;
-    ward_pdq q[64];
-    int nq = 0;
+    if (!w->q && !(w->q = malloc(BATCH * sizeof *w->q)))
+        return w->nomem = 1;
+    uint32_t off = (uint32_t)w->npool, nq = 0;
     for (const char *p = pdqs; *p && nq < 64;) {
         char hex[65];
         size_t k = strcspn(p, " ");
+        ward_pdq *pool = wst_grow(w->pool, &w->cap_pool, w->npool, sizeof *pool);
+        if (!pool)
+            return w->nomem = 1;
+        w->pool = pool;
         if (k == 64) {
             memcpy(hex, p, 64);
             hex[64] = 0;
-            nq += ward_pdq_from_hex(hex, &q[nq]) == WARD_OK;
+            if (ward_pdq_from_hex(hex, &pool[w->npool]) == WARD_OK)
+                w->npool++, nq++;
         }
         p += k + (p[k] == ' ');
     }
-    ward_pdq_match m;
-    if (nq && ward_index_query_pdq(w->ix, q, nq, w->radius, &m, 1))
-        return keep(w, id, m.entry_id, m.distance);
-    return 0;
+    if (nq)
+        w->q[w->nq++] = (query){id, off, nq};
+    if (w->nq == BATCH)
+        run_batch(w);
+    return w->nomem;
+}
+
+static int by_sighting(const void *a, const void *b)
+{
+    const hit *x = a, *y = b;
+    return x->sighting < y->sighting ? -1 : x->sighting > y->sighting;
+}
+
+static void walk_free(walk *w)
+{
+    free(w->v), free(w->q), free(w->pool);
+    for (int i = 0; i < WARD_VICTIM_MAX_THREADS; i++)
+        free(w->wk[i].v);
 }
 
 /* ---- telling the units ------------------------------------------------------------ */
@@ -305,6 +397,9 @@ ward_status ward_victim_rematch(ward_store *s, const ward_victim_rematch_opts *o
     ward_index *ix = NULL;
     walk w = {0};
     w.radius = opts->radius;
+    w.threads = opts->threads < 1 ? 1
+                : opts->threads > WARD_VICTIM_MAX_THREADS ? WARD_VICTIM_MAX_THREADS
+                                                          : opts->threads;
     if (!b.b)
         rc = ward_fail(err, WARD_ENOMEM, "out of memory");
     /* one snapshot: the entries and the sightings as of the same moment */
@@ -322,6 +417,8 @@ ward_status ward_victim_rematch(ward_store *s, const ward_victim_rematch_opts *o
             wsql_stmt *st;
             if ((rc = wst_prepare(s, sql, &st, err)) == WARD_OK)
                 rc = wst_each_page(s, st, 1, match_sighting, &w, "reading sightings", err);
+            if (rc == WARD_OK && w.nq)
+                run_batch(&w);
             if (rc == WARD_OK && w.nomem)
                 rc = ward_fail(err, WARD_ENOMEM, "out of memory");
         }
@@ -332,6 +429,7 @@ ward_status ward_victim_rematch(ward_store *s, const ward_victim_rematch_opts *o
     unlink(path);
     sum->sightings = w.seen;
     sum->hits = w.n;
+    qsort(w.v, w.n, sizeof *w.v, by_sighting);   /* alerts in register order */
     if (rc == WARD_OK && b.n && (rc = vt_begin(s, err)) == WARD_OK) {
         char at[32];
         struct tm tm;
@@ -346,6 +444,6 @@ ward_status ward_victim_rematch(ward_store *s, const ward_victim_rematch_opts *o
             rc = meta_set(s, "rematched_entry", b.last, err);
         rc = vt_end(s, rc, err);
     }
-    free(w.v);
+    walk_free(&w);
     return rc;
 }
