@@ -41,6 +41,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 #include <ward/store.h>
 #include <ward/ward.h>
@@ -220,6 +221,17 @@ ward_status ward_victim_check_scan(ward_store *s, const char *scan_dir,
                                    const ward_victim_check_opts *o, ward_victim_finding_cb cb,
                                    void *ctx, ward_victim_check_summary *sum, ward_error *err);
 
+/* ---- exchange ------------------------------------------------------------- */
+
+/* The entries of one series (name) or of all (NULL) as VICS 2.0 JSON: each
+ * a Media with its digests (PDQ as an AlternativeHash), Series (the name)
+ * and VictimIdentified ("true" when identified or safeguarded). Imported
+ * elsewhere (ward db import), entries naming a series that store keeps join
+ * it, and a VictimIdentified true is told to that series' team
+ * (ward_victim_rematch, which the import runs). *written: Media. */
+ward_status ward_series_export_vics(ward_store *s, const char *name, FILE *out,
+                                    uint64_t *written, ward_error *err);
+
 /* ---- alerts ------------------------------------------------------------- */
 
 typedef struct ward_victim_alert {
@@ -260,6 +272,8 @@ typedef struct ward_victim_rematch_summary {
     uint64_t new_entries;     /* live entries of alert lists among them */
     uint64_t sightings;       /* register sightings re-matched (not known ones) */
     uint64_t hits, alerts;
+    uint64_t adopted;         /* new entries naming a series here joined it */
+    uint64_t told;            /* series said identified by a list: team alerted */
 } ward_victim_rematch_summary;
 
 typedef struct ward_victim_retro_hit {

@@ -37,6 +37,7 @@ static const char help[] =
 "    ward series alerts [--unit U] [--all] [--json]\n"
 "    ward series done ID\n"
 "    ward series rematch [AFTER-ENTRY-ID]\n"
+"    ward series export [NAME] > series.json\n"
 "    ward series quarantine [list]\n"
 "    ward series quarantine release|remove HASH --reason TEXT\n"
 "    (every action takes --data DIR and --now TIME)\n"
@@ -94,7 +95,15 @@ static const char help[] =
 "                the entries the store gained since the last rematch (or\n"
 "                after entry id AFTER-ENTRY-ID): each hit is an alert to its\n"
 "                unit ('retro-match'). 'ward db import' does this after an\n"
-"                import that added entries.\n"
+"                import that added entries. New entries whose series field\n"
+"                names a series kept here join it; one whose VictimIdentified\n"
+"                is true while the series here is unidentified is a\n"
+"                high-priority alert to the series' team (a person confirms\n"
+"                it with 'status').\n"
+"    export      Series entries as VICS 2.0 JSON on standard output: Series\n"
+"                is the series' name, VictimIdentified true when it is\n"
+"                identified or safeguarded (for partners and ICSE-like\n"
+"                databases; 'ward db import' reads it).\n"
 "\n"
 "OPTIONS\n"
 "    --data DIR          data directory (default $WARD_DATA, else\n"
@@ -388,12 +397,17 @@ static int rematch(ward_store *s, int64_t since, int radius, const char *cmd)
         cli_error(cmd, "earlier scans not re-matched against the new entries: %s", err.message);
         return cli_exit_for(st) > WARD_EXIT_FINDINGS ? cli_exit_for(st) : WARD_EXIT_FINDINGS;
     }
+    if (sum.adopted || sum.told)
+        fprintf(stderr,
+                "ward %s: %" PRIu64 " new entries joined the series they name; %" PRIu64
+                " series said identified by a list: their teams alerted\n",
+                cmd, sum.adopted, sum.told);
     if (sum.new_entries || sum.hits)
         fprintf(stderr,
                 "ward %s: %" PRIu64 " new entries (ids %" PRIu64 "..%" PRIu64 "] re-matched with %"
                 PRIu64 " earlier sightings: %" PRIu64 " hits, alerts to their units\n",
                 cmd, sum.new_entries, sum.from_entry, sum.to_entry, sum.sightings, sum.hits);
-    return sum.hits ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
+    return sum.hits || sum.told ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
 }
 
 int cli_series_rematch(ward_store *s) { return rematch(s, -1, -1, "db"); }
@@ -510,6 +524,16 @@ static int dispatch(ward_store *s, sr_args *a, const char *action, int n, char *
         return do_add(s, a, n, rest);
     if (!strcmp(action, "quarantine"))
         return do_quarantine(s, a, n, rest);
+    if (!strcmp(action, "export")) {
+        if (n > 1)
+            return cli_usage("series", "export: at most one series name");
+        uint64_t written = 0;
+        ward_status e = ward_series_export_vics(s, n ? rest[0] : NULL, stdout, &written, &err);
+        if (e)
+            return fail(e, &err);
+        fprintf(stderr, "ward series: exported %" PRIu64 " entries as VICS 2.0\n", written);
+        return WARD_EXIT_OK;
+    }
     if (!strcmp(action, "rematch")) {
         char *end;
         long long since = n == 1 ? strtoll(rest[0], &end, 10) : -1;

@@ -370,6 +370,13 @@ ward_status ward_victim_rematch(ward_store *s, const ward_victim_rematch_opts *o
     if (rc)
         return rc;
     sum->from_entry = (uint64_t)after;
+    char at[32];
+    struct tm tm;
+    gmtime_r(&opts->now, &tm);
+    strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+    /* series named by the new entries (VICS Series, VictimIdentified) */
+    if ((rc = vt_adopt(s, after, at, &sum->adopted, &sum->told, err)))
+        return rc;
     /* nothing registered that could become known: the watermark just moves
      * on (an import into a store without sightings costs nothing more) */
     int64_t any = 0, top = 0;
@@ -431,10 +438,6 @@ ward_status ward_victim_rematch(ward_store *s, const ward_victim_rematch_opts *o
     sum->hits = w.n;
     qsort(w.v, w.n, sizeof *w.v, by_sighting);   /* alerts in register order */
     if (rc == WARD_OK && b.n && (rc = vt_begin(s, err)) == WARD_OK) {
-        char at[32];
-        struct tm tm;
-        gmtime_r(&opts->now, &tm);
-        strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
         int stop = 0;
         for (size_t i = 0; rc == WARD_OK && i < w.n; i++)
             rc = tell(s, opts, &w.v[i], at, cb, ctx, &stop, err);

@@ -514,8 +514,7 @@ void vt_hash_key(const ward_victim_hash *h, char *out, size_t cap)
         snprintf(out, cap, "pdq:%.64s", h->pdq);
 }
 
-/* Insert h into series id unless it is there; refused when it is in another. */
-static ward_status add_entry(ward_store *s, int64_t id, const char *sname,
+ward_status vt_add_entry(ward_store *s, int64_t id, const char *sname,
                              const ward_victim_hash *h, const char *label, const char *who,
                              int *added, ward_error *err)
 {
@@ -568,7 +567,7 @@ ward_status ward_series_add(ward_store *s, const char *name, const ward_victim_h
     char sname[201];
     if ((rc = vt_series_id(s, name, &id, err)) == WARD_OK &&
         (rc = vt_series_name(s, id, sname, sizeof sname, err)) == WARD_OK &&
-        (rc = add_entry(s, id, sname, h, label, who, added, err)) == WARD_OK && *added) {
+        (rc = vt_add_entry(s, id, sname, h, label, who, added, err)) == WARD_OK && *added) {
         char key[128];
         vt_hash_key(h, key, sizeof key);
         rc = vt_log(s, id, who, "added", key, err);
@@ -628,7 +627,7 @@ ward_status ward_series_add_from_store(ward_store *s, const char *name, const ch
     }
     for (size_t i = 0; rc == WARD_OK && i < f.n; i++) {
         int a = 0;
-        rc = add_entry(s, id, sname, &f.v[i], "from the store", who, &a, err);
+        rc = vt_add_entry(s, id, sname, &f.v[i], "from the store", who, &a, err);
         *added += (uint64_t)a;
     }
     free(f.v);

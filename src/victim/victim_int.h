@@ -42,6 +42,15 @@ int vt_pdq_min(const char *a, const char *b);
 /* "sha256:HEX" (else sha1:, md5:, pdq:<first>) for messages and keys. */
 void vt_hash_key(const ward_victim_hash *h, char *out, size_t cap);
 
+/* Insert h into series id (called sname) unless it is there (*added 0);
+ * WARD_EINVAL when it is in another series. No log line. */
+ward_status vt_add_entry(ward_store *s, int64_t id, const char *sname, const ward_victim_hash *h,
+                         const char *label, const char *who, int *added, ward_error *err);
+/* Entries above `after` that name a series of this store join it; one
+ * saying its victim is identified while the series is not is an alert to
+ * the series' team (exchange.c). */
+ward_status vt_adopt(ward_store *s, int64_t after, const char *at, uint64_t *adopted,
+                     uint64_t *told, ward_error *err);
 /* Store an alert for unit. */
 ward_status vt_alert(ward_store *s, const char *at, const char *unit, const char *priority,
                      const char *kind, int64_t series, const char *hash, const char *message,

@@ -125,6 +125,19 @@ p = ward("scan", "--data", "d", "--out", "rc", "-q", "--unit", "Unit C", "--case
 expect("series-identified: " in out(p) and "'Blue Room' is identified" in out(p)
        and "do not re-open" in out(p), out(p))
 
+# ---- item 7: the series in VICS 2.0, to a partner's store ----
+p = ward("series", "export", "Blue Room", *D, check_rc=0)
+open("series.json", "wb").write(p.stdout)
+v = json.loads(p.stdout)["value"]
+expect(len(v) == 3 and all(m["Series"] == "Blue Room" and m["VictimIdentified"] == "true"
+                           for m in v), v)
+ward("series", "create", "Blue Room", "--team", "Partner VID", "--data", "d2", check_rc=0)
+p = ward("db", "import", "--data", "d2", "--list", "icse", "series.json", check_rc=1)
+expect("3 new entries joined" in p.stderr.decode(), p.stderr.decode())
+pa = jsonl(ward("series", "alerts", "--unit", "Partner VID", "--json", "--data", "d2",
+                check_rc=1).stdout)
+expect(len(pa) == 1 and pa[0]["priority"] == "high" and "identified" in pa[0]["message"], pa)
+
 # ---- item 5: a later import re-matches the earlier scans' sightings ----
 q = out(ward("hash", "--pdq-text", img("q0746.jpg"), check_rc=0)).split(",")
 open("later.csv", "w").write("sha256,pdq,quality,category\n%s,,,1\n,%s,%s,2\n"
