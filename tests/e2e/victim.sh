@@ -35,22 +35,22 @@ ward("db", "import", "--data", "d", "--list", "national", "--scheme", "projectvi
 # ---- item 1: series ----
 ward("series", "create", "Blue Rm", "--team", "VID Team 1", "--contact", "vid1@example.org", *D,
      check_rc=0)
-ward("series", "create", "Blue Rm", "--team", "x", *D, check_rc=2)          # taken
-ward("series", "create", "Nameless", *D, check_rc=2)                          # no team
 ward("series", "rename", "Blue Rm", "Blue Room", *D, check_rc=0)
 p = ward("series", "add", "Blue Room", "--from-store", *D, check_rc=0)
 expect("1 entries added" in out(p), out(p))
 # q2821.jpg is in the series by its SHA-256 and PDQ (as a VID team records it)
-q = out(ward("hash", "--pdq-text", img("q2821.jpg"), check_rc=0)).split(",")[0]
+# (the refusals - a name taken, a hash in another series, a split of a hash
+# not in it, a decision without a reason - are in tests/unit/test_victim.c)
+P = [l.split(",") for l in out(ward("hash", "--pdq-text", img("q2821.jpg"), img("q0746.jpg"),
+                                    check_rc=0)).splitlines()]
+q = P[0][0]
 ward("series", "create", "Kitchen", "--team", "VID Team 2", *D, check_rc=0)
 ward("series", "add", "Kitchen", "sha256:" + sha256(img("q2821.jpg")), "pdq:" + q, *D,
      check_rc=0)
-ward("series", "add", "Blue Room", "sha256:" + sha256(img("q2821.jpg")), *D, check_rc=2)  # in Kitchen
 ward("series", "merge", "Blue Room", "Kitchen", *D, check_rc=0)
 ward("series", "note", "Blue Room", "wallpaper: blue stripes", *D, check_rc=0)
 s = json.loads(out(ward("series", "show", "Kitchen", "--json", *D, check_rc=0)))  # merged: resolves
 expect(s["name"] == "Blue Room" and s["entries"] == 3 and s["team"] == "VID Team 1", s)
-ward("series", "split", "Blue Room", "Spare", "sha256:" + "0" * 64, *D, check_rc=3)  # not in it
 ward("series", "add", "Blue Room", "md5:" + "e" * 32, *D, check_rc=0)
 ward("series", "split", "Blue Room", "Spare", "md5:" + "E" * 32, *D, check_rc=0)
 lst = jsonl(ward("series", "list", "--json", *D, check_rc=0).stdout)
@@ -75,9 +75,6 @@ for d in ["m1", "m2", "m3"]: shutil.copy(img("q0003.jpg"), "ev/%s/meme.jpg" % d)
 ward("scan", "--data", "d", "--out", "ra", "-q", "ev/a", check_rc=0)
 ward("series", "check", "ra", "--unit", "Unit A", "--case", "A-17", "--contact",
      "a@example.org", *D, check_rc=0)                  # nothing to tell yet
-p = ward("series", "check", "ra", "--unit", "Unit A", "--case", "A-17", "--contact",
-         "a@example.org", *D, check_rc=0)              # again: not registered twice
-expect("0 registered" in p.stderr.decode(), p.stderr.decode())
 
 # an exhibit for unit B's case, to be put forward in the examination queue
 ward("exhibit", "register", "--data", "d", "--ref", "B-EX1", "--description", "laptop",
@@ -113,7 +110,6 @@ at = jsonl(ward("series", "alerts", "--unit", "VID Team 1", "--json", *D, check_
 expect(len(at) == 1 and at[0]["priority"] == "high" and at[0]["kind"] == "series-new-image"
        and at[0]["series"] == "Blue Room", at)
 ward("series", "done", str(at[0]["id"]), *D, check_rc=0)
-ward("series", "alerts", "--unit", "VID Team 1", *D, check_rc=0)
 seen = out(ward("series", "seen", "Blue Room", *D, check_rc=0))
 expect("Unit B\tcase B-3\texhibit B-EX1\t1 file(s)" in seen, seen)
 
@@ -139,7 +135,7 @@ pa = jsonl(ward("series", "alerts", "--unit", "Partner VID", "--json", "--data",
 expect(len(pa) == 1 and pa[0]["priority"] == "high" and "identified" in pa[0]["message"], pa)
 
 # ---- item 5: a later import re-matches the earlier scans' sightings ----
-q = out(ward("hash", "--pdq-text", img("q0746.jpg"), check_rc=0)).split(",")
+q = P[1]
 open("later.csv", "w").write("sha256,pdq,quality,category\n%s,,,1\n,%s,%s,2\n"
                              % (sha256(img("q1050.jpg")), q[0], q[1]))
 p = ward("db", "import", "--data", "d", "--list", "partner", "--scheme", "projectvic",
@@ -149,8 +145,6 @@ ra = [a for a in jsonl(ward("series", "alerts", "--unit", "Unit A", "--json", *D
       if a["kind"] == "retro-match"]
 expect(len(ra) == 2 and all("your case A-17" in a["message"] and "list 'partner'" in a["message"]
                             for a in ra), ra)
-p = ward("series", "rematch", *D, check_rc=0)          # nothing new since
-ward("db", "import", "--data", "d", "--list", "partner", "later.csv", check_rc=0)  # duplicates
 
 # ---- item 6: a listed meme seen by three units within a day ----
 for i, u in enumerate(["Unit A", "Unit B", "Unit C"]):
@@ -164,7 +158,6 @@ expect(key + "\tquarantined" in ql, ql)
 p = ward("series", "check", "rm0", "--unit", "Unit D", "--case", "M-9", "--contact",
          "d@example.org", *D, check_rc=1)
 expect("quarantined: " in out(p), out(p))
-ward("series", "quarantine", "release", key, *D, check_rc=2)            # no reason
 ward("series", "quarantine", "release", key, "--reason", "a meme, not abuse", *D, check_rc=0)
 ql = out(ward("series", "quarantine", *D, check_rc=0))
 expect(key + "\treleased" in ql and "a meme, not abuse" in ql, ql)
