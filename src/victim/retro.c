@@ -436,7 +436,8 @@ ward_status ward_victim_rematch(ward_store *s, const ward_victim_rematch_opts *o
     unlink(path);
     sum->sightings = w.seen;
     sum->hits = w.n;
-    qsort(w.v, w.n, sizeof *w.v, by_sighting);   /* alerts in register order */
+    if (w.n)
+        qsort(w.v, w.n, sizeof *w.v, by_sighting);   /* alerts in register order */
     if (rc == WARD_OK && b.n && (rc = vt_begin(s, err)) == WARD_OK) {
         int stop = 0;
         for (size_t i = 0; rc == WARD_OK && i < w.n; i++)
