@@ -161,7 +161,7 @@ typedef struct ward_victim_check_opts {
     const char *contact;      /* required: how other units reach the unit */
     const char *exhibit;      /* the exhibit scanned, or NULL */
     const char *who;          /* the person */
-    int radius;               /* PDQ Hamming radius (default 31) */
+    int radius;               /* PDQ Hamming radius (default WARD_INDEX_PDQ_RADIUS) */
     int register_new;         /* put the scan's files in the register (default 1) */
     int flood_units;          /* quarantine a hash seen by this many units ... */
     int flood_hours;          /* ... within this many hours (defaults 5, 24) */
@@ -256,7 +256,7 @@ ward_status ward_victim_alert_done(ward_store *s, int64_t id, const char *who,
 #define WARD_VICTIM_MAX_THREADS 64
 
 typedef struct ward_victim_rematch_opts {
-    int radius;               /* PDQ Hamming radius (default 31) */
+    int radius;               /* PDQ Hamming radius (default WARD_INDEX_PDQ_RADIUS) */
     int threads;              /* PDQ query threads (default: the cores, at most
                                  WARD_VICTIM_MAX_THREADS) */
     int64_t since_entry;      /* entries with a higher id are new; -1 (default):

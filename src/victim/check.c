@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <ward/digest.h>
+#include <ward/index.h>
 #include <ward/pdq.h>
 
 static const char *const finding_names[WARD_VF_NKINDS] = {
@@ -35,7 +36,7 @@ const char *ward_victim_finding_name(ward_victim_finding_kind k)
 void ward_victim_check_opts_default(ward_victim_check_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->radius = 31;
+    o->radius = WARD_INDEX_PDQ_RADIUS;
     o->register_new = 1;
     o->flood_units = 5;
     o->flood_hours = 24;

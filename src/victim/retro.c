@@ -26,7 +26,7 @@
 void ward_victim_rematch_opts_default(ward_victim_rematch_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->radius = 31;
+    o->radius = WARD_INDEX_PDQ_RADIUS;
     o->since_entry = -1;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     o->threads = n < 1 ? 1 : n > WARD_VICTIM_MAX_THREADS ? WARD_VICTIM_MAX_THREADS : (int)n;
