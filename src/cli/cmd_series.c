@@ -327,8 +327,13 @@ static int put_forward(const sr_args *a)
         return cli_exit_for(st);
     }
     printf("exhibit %s put forward in the examination queue (very-high): %s\n", a->exhibit, why);
-    ward_serve_audit_append(cli_data_dir(a->data), cli_user(), "exhibit.prioritise", a->exhibit,
-                            why, &err);
+    /* as ward exhibit does: the change stands, the chain must say so */
+    if (ward_serve_audit_append(cli_data_dir(a->data), cli_user(), "exhibit.prioritise",
+                                a->exhibit, why, &err)) {
+        cli_error("series", "%s is put forward, but not in the service audit log: %s",
+                  a->exhibit, err.message);
+        return WARD_EXIT_IO;
+    }
     return WARD_EXIT_OK;
 }
 
@@ -363,9 +368,8 @@ static int do_check(ward_store *s, sr_args *a, int n, char **rest)
             sum.files, sum.registered, told, sum.alerts,
             sum.bad ? " (some lines of files.jsonl did not parse)" : "");
     int rc = told || sum.bad ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
-    if (out.new_image && a->exhibit && put_forward(a))
-        rc = WARD_EXIT_FINDINGS;
-    return rc;
+    int e = out.new_image && a->exhibit ? put_forward(a) : WARD_EXIT_OK;
+    return e > rc ? e : rc;
 }
 
 int cli_series_scan_check(const char *data, const char *out_dir, const char *unit,
