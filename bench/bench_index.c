@@ -19,6 +19,8 @@
  *
  * --chunks M overrides the builder's choice of multi-index chunks (10..32),
  * to measure the alternatives its cost model weighs.
+ * --memory then runs the same queries through ward_index_accelerate's
+ * in-memory copy (what ward serve uses), and verifies them again.
  * --keep leaves DIR/bench.idx in place; --reuse opens it instead of
  * building (same --n and --seed: the data is regenerated identically), for
  * tuning query code without waiting for builds.
@@ -48,7 +50,7 @@ typedef struct opts {
     unsigned chunks;
     uint64_t seed;
     const char *dir, *dump;
-    int keep, reuse;
+    int keep, reuse, memory;
 } opts;
 
 typedef struct rng {
@@ -238,6 +240,10 @@ static int parse(int argc, char **argv, opts *o)
     *o = (opts){.n = 10000000, .q = 1000, .radius = 31, .verify = 100, .seed = 42};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--memory")) {
+            o->memory = 1;
+            continue;
+        }
         if (!strcmp(a, "--keep") || !strcmp(a, "--reuse")) {
             *(a[2] == 'k' ? &o->keep : &o->reuse) = 1;
             continue;
@@ -316,7 +322,8 @@ int main(int argc, char **argv)
     opts o;
     if (parse(argc, argv, &o) != 0) {
         fprintf(stderr, "usage: bench_index [--n N] [--q Q] [--radius R] [--verify K] "
-                        "[--seed S] [--dir DIR] [--dump PREFIX] [--keep] [--reuse] [--chunks M]\n");
+                        "[--seed S] [--dir DIR] [--dump PREFIX] [--keep] [--reuse] [--chunks M] "
+                        "[--memory]\n");
         return 2;
     }
     char dir[4096], path[4200];
@@ -342,6 +349,18 @@ int main(int argc, char **argv)
     report_latency("query", ix, qs, o.q, 1, o.radius, 0);
     report_latency("query-dihedral", ix, qs, o.q, 8, o.radius, 0);
     int rc = verify_sample(ix, qs, o.q, o.verify, o.radius, o.n);
+    if (o.memory) { /* the same queries through ward_index_accelerate's copy */
+        ward_error err;
+        double t1 = now();
+        if (ward_index_accelerate(ix, UINT64_MAX, &err) != WARD_OK) {
+            fprintf(stderr, "bench_index: --memory: %s\n", err.message);
+            return 1;
+        }
+        printf("ward: in-memory copy built in %.2f s\n", now() - t1);
+        report_latency("query-memory", ix, qs, o.q, 1, o.radius, 0);
+        report_latency("query-memory-dihedral", ix, qs, o.q, 8, o.radius, 0);
+        rc |= verify_sample(ix, qs, o.q, o.verify, o.radius, o.n);
+    }
     if (o.dump && dump(o.dump, ix, data, o.n, qs, o.q, o.radius) != 0) {
         fprintf(stderr, "bench_index: dump to %s failed: %s\n", o.dump, strerror(errno));
         rc = 1;

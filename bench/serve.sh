@@ -1,8 +1,13 @@
 #!/bin/sh
-# Load test of `ward serve` with wrk on loopback (issue: >= 20,000 hashes/s
-# on 2 cores with p99 < 20 ms for batch matching; uploads bounded by decode).
+# Load test of `ward serve` with wrk on loopback (issue 7: >= 20,000
+# hashes/s on 2 cores with p99 < 20 ms for batch matching; issue 20: 300,000
+# at 1M entries, and batches kept under 20 ms p99 while uploads decode).
 #
-#   bench/serve.sh BUILD_DIR
+#   bench/serve.sh BUILD_DIR [BASE_BUILD_DIR]
+#
+# With BASE_BUILD_DIR (e.g. a build of main), every row is run for the base
+# binary first and then for BUILD_DIR's, on the same store in the same
+# invocation, so before/after share the machine's load.
 #
 # Environment:
 #   SERVE_ENTRIES   entries in the store (random MD5 + SHA-256 + PDQ; 1000000)
@@ -10,12 +15,16 @@
 #   SERVE_CONNS     connections for the latency runs (4); a saturation run
 #                   uses 64 and a many-clients run 1000
 #   SERVE_THREADS   wrk threads (1: wrk shares the 2 cores with the server)
+#   SERVE_DIR       keep the generated store here and reuse it on the next
+#                   run with the same SERVE_ENTRIES (default: a temporary one)
+#   SERVE_ONLY      run only the rows whose name matches this grep -E pattern
 #
 # Yardstick, run in the same invocation: GET /v1/health (HTTP, routing and
 # JSON only, no matching), so the figures separate ward's matching cost from
 # what libmicrohttpd and the loopback cost anyway.
 set -eu
-BUILD=$(cd "${1:?usage: bench/serve.sh BUILD_DIR}" && pwd)
+BUILD=$(cd "${1:?usage: bench/serve.sh BUILD_DIR [BASE_BUILD_DIR]}" && pwd)
+BASE=${2:+$(cd "$2" && pwd)}
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
 N=${SERVE_ENTRIES:-1000000}
@@ -24,12 +33,20 @@ CONNS=${SERVE_CONNS:-4}
 WT=${SERVE_THREADS:-1}
 command -v wrk >/dev/null || { echo "bench/serve.sh: wrk missing (apt-get install wrk)" >&2; exit 2; }
 W="$BUILD/ward"
-T=$(mktemp -d)
-trap 'kill $SRV 2>/dev/null || true; rm -rf "$T"' EXIT
+SRV=
+if [ -n "${SERVE_DIR:-}" ]; then
+    T=$SERVE_DIR; mkdir -p "$T"
+    trap 'kill $SRV 2>/dev/null || true' EXIT
+else
+    T=$(mktemp -d)
+    trap 'kill $SRV 2>/dev/null || true; rm -rf "$T"' EXIT
+fi
 export WARD_DATA="$T/d"
 
 echo "serve bench: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "$(cat "$T/entries" 2>/dev/null)" != "$N" ]; then
+rm -rf "$T/d"
 $PY - "$T" "$N" <<'PY'
 import json, os, random, sys
 t, n = sys.argv[1], int(sys.argv[2])
@@ -71,37 +88,14 @@ start=$(date +%s.%N)
 "$W" db import --list bench --category 1 "$T/list.csv" >/dev/null
 "$W" db index >/dev/null
 echo "store: $N entries imported and indexed in $(echo "$(date +%s.%N) - $start" | bc) s"
-KEY=$("$W" apikey add --name bench --scopes match --rate 1000000000 --burst 1000000000 2>/dev/null)
+"$W" apikey add --name bench --scopes match --rate 1000000000 --burst 1000000000 \
+    2>/dev/null >"$T/key"
+echo "$N" >"$T/entries"
+else
+echo "store: $N entries, kept in $T"
+fi
+KEY=$(cat "$T/key")
 export KEY
-
-"$W" serve --listen 127.0.0.1:0 --port-file "$T/port" 2>/dev/null &
-SRV=$!
-i=0; while [ ! -s "$T/port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
-URL="http://127.0.0.1:$(cat "$T/port")"
-
-# wrk --latency prints "99%  12.34ms"; turn the p99 into milliseconds.
-p99_ms() { awk '$1=="99%" { v=$2; if (v ~ /us$/) { sub("us","",v); v/=1000 } else if (v ~ /ms$/) sub("ms","",v); else if (v ~ /s$/) { sub("s","",v); v*=1000 }; printf "%.2f", v }'; }
-rps() { awk '/^Requests\/sec/ { printf "%.0f", $2 }'; }
-errs() { awk '/Non-2xx|Socket errors/ { print }' ; }
-
-run() { # name conns script-or-empty path batch
-    name=$1 c=$2 script=$3 path=$4 b=$5
-    if [ -n "$script" ]; then out=$(wrk -t"$WT" -c"$c" -d"${SECS}s" --latency -s "$script" "$URL$path")
-    else out=$(wrk -t"$WT" -c"$c" -d"${SECS}s" --latency "$URL$path"); fi
-    r=$(echo "$out" | rps); p=$(echo "$out" | p99_ms); e=$(echo "$out" | errs)
-    printf "%-34s %5s conns %9s req/s %11s hashes/s  p99 %8s ms %s\n" "$name" "$c" "$r" \
-        "$(( r * b ))" "$p" "$e"
-}
-
-echo
-run "yardstick: GET /v1/health" "$CONNS" "" /v1/health 0
-run "1 unknown hash per request" "$CONNS" "$T/one-unknown.lua" /v1/match 1
-run "1 known hash per request (event)" "$CONNS" "$T/one-known.lua" /v1/match 1
-run "batch of 100, typical" "$CONNS" "$T/typical100.lua" /v1/match 100
-run "batch of 100, wave" "$CONNS" "$T/wave100.lua" /v1/match 100
-run "batch of 1000, typical" "$CONNS" "$T/typical1000.lua" /v1/match 1000
-run "batch of 100, typical, saturated" 64 "$T/typical100.lua" /v1/match 100
-run "batch of 100, typical, 1000 clients" 1000 "$T/typical100.lua" /v1/match 100
 
 # Uploads: a 1600x1004 JPEG (361 KB), hashed and PDQ-matched per request.
 IMG="$HERE/../tests/data/pdq/images/bridge-1-original.jpg"
@@ -113,14 +107,89 @@ with open(sys.argv[2], "w") as f:
     f.write('wrk.headers["Authorization"] = "Bearer " .. os.getenv("KEY")\n')
     f.write('local fh = io.open("%s", "rb")\nwrk.body = fh:read("*a")\nfh:close()\n' % sys.argv[1])
 PY
-out=$(wrk -t"$WT" -c4 -d"${SECS}s" --latency -s "$T/upload.lua" "$URL/v1/match")
-printf "%-34s %5s conns %9s images/s p99 %8s ms\n" "upload 1.6 Mpx JPEG" 4 "$(echo "$out" | rps)" "$(echo "$out" | p99_ms)"
+
+serve_start() { # binary
+    t0=$(date +%s.%N)
+    rm -f "$T/port"
+    "$1" serve --listen 127.0.0.1:0 --port-file "$T/port" 2>/dev/null &
+    SRV=$!
+    i=0; while [ ! -s "$T/port" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done
+    URL="http://127.0.0.1:$(cat "$T/port")"
+    START_S=$(echo "$(date +%s.%N) - $t0" | bc)
+}
+serve_stop() { kill "$SRV" 2>/dev/null || true; wait "$SRV" 2>/dev/null || true; SRV=; }
+
+# wrk --latency prints "99%  12.34ms"; turn the p99 into milliseconds.
+p99_ms() { awk '$1=="99%" { v=$2; if (v ~ /us$/) { sub("us","",v); v/=1000 } else if (v ~ /ms$/) sub("ms","",v); else if (v ~ /s$/) { sub("s","",v); v*=1000 }; printf "%.2f", v }'; }
+rps() { awk '/^Requests\/sec/ { printf "%.0f", $2 }'; }
+errs() { awk '/Non-2xx|Socket errors/ { printf " %s", $0 }' ; }
+wanted() { [ -z "${SERVE_ONLY:-}" ] || echo "$1" | grep -Eq "$SERVE_ONLY"; }
+# The server's CPU seconds so far (user + system): per request, the one
+# figure that other processes on a shared machine barely move.
+cpu_s() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / t }' "/proc/$SRV/stat"; }
+per_req_us() { # cpu-before cpu-after wrk-output
+    n=$(echo "$3" | awk '/requests in/ { print $1 }')
+    echo "$1 $2 ${n:-0}" | awk '{ if ($3 > 0) printf "%.0f", ($2 - $1) * 1e6 / $3; else print "-" }'
+}
+
+run() { # name conns script-or-empty path batch
+    name=$1 c=$2 script=$3 path=$4 b=$5
+    wanted "$name" || return 0
+    c0=$(cpu_s)
+    if [ -n "$script" ]; then out=$(wrk -t"$WT" -c"$c" -d"${SECS}s" --latency -s "$script" "$URL$path")
+    else out=$(wrk -t"$WT" -c"$c" -d"${SECS}s" --latency "$URL$path"); fi
+    c1=$(cpu_s)
+    r=$(echo "$out" | rps); p=$(echo "$out" | p99_ms); e=$(echo "$out" | errs)
+    printf "%-5s %-38s %5s conns %9s req/s %11s hashes/s  p99 %8s ms  cpu %6s us/req%s\n" \
+        "$TAG" "$name" "$c" "$r" "$(( r * b ))" "$p" "$(per_req_us "$c0" "$c1" "$out")" "$e"
+}
+
+# Batches while 4 clients upload: the batch p99 says whether decoding holds
+# up the event loops; the uploads' rate and 503s what the workers give.
+run_mix() { # name conns batch-script batch
+    name=$1 c=$2 script=$3 b=$4
+    wanted "$name" || return 0
+    c0=$(cpu_s)
+    wrk -t1 -c4 -d"${SECS}s" --latency -s "$T/upload.lua" "$URL/v1/match" >"$T/mix-up" &
+    up=$!
+    out=$(wrk -t"$WT" -c"$c" -d"${SECS}s" --latency -s "$script" "$URL/v1/match")
+    wait $up
+    c1=$(cpu_s)
+    r=$(echo "$out" | rps); p=$(echo "$out" | p99_ms); e=$(echo "$out" | errs)
+    printf "%-5s %-38s %5s conns %9s req/s %11s hashes/s  p99 %8s ms  cpu %6s s in all%s\n" \
+        "$TAG" "$name" "$c" "$r" "$(( r * b ))" "$p" "$(echo "$c1 - $c0" | bc)" "$e"
+    printf "%-5s %-38s %5s conns %9s images/s  p99 %8s ms%s\n" "$TAG" "  ... its 4 uploaders" 4 \
+        "$(rps <"$T/mix-up")" "$(p99_ms <"$T/mix-up")" "$(errs <"$T/mix-up")"
+}
+
+run_all() { # binary tag
+    TAG=$2
+    serve_start "$1"
+    echo "$TAG  $1: started (in-memory index built, if any) in $START_S s; load $(cut -d' ' -f1 /proc/loadavg)"
+    run "yardstick: GET /v1/health" "$CONNS" "" /v1/health 0
+    run "1 unknown hash per request" "$CONNS" "$T/one-unknown.lua" /v1/match 1
+    run "1 known hash per request (event)" "$CONNS" "$T/one-known.lua" /v1/match 1
+    run "batch of 100, typical" "$CONNS" "$T/typical100.lua" /v1/match 100
+    run "batch of 100, wave" "$CONNS" "$T/wave100.lua" /v1/match 100
+    run "batch of 1000, typical" "$CONNS" "$T/typical1000.lua" /v1/match 1000
+    run "batch of 100, typical, saturated" 64 "$T/typical100.lua" /v1/match 100
+    run "batch of 100, typical, 1000 clients" 1000 "$T/typical100.lua" /v1/match 100
+    run "upload 1.6 Mpx JPEG" 4 "$T/upload.lua" /v1/match 0
+    run_mix "batch of 100, typical, 4 uploading" "$CONNS" "$T/typical100.lua" 100
+    curl -s "$URL/v1/metrics" | grep -E '^ward_(hashes_checked|index_entries|rate_limited|upload_busy)' |
+        sed "s/^/$TAG   /"
+    serve_stop
+}
+
+echo
+[ -z "$BASE" ] || run_all "$BASE/ward" base
+run_all "$W" new
+
 # Yardstick for uploads: the same image hashed by `ward hash -j 2` in one
 # process (decode + digests + PDQ, no HTTP, no matching).
 mkdir -p "$T/imgs"
-for k in $(seq 1 200); do ln -s "$IMG" "$T/imgs/$k.jpg"; done
+for k in $(seq 1 200); do ln -sf "$IMG" "$T/imgs/$k.jpg"; done
 start=$(date +%s.%N)
 "$W" hash -L -j 2 -f pdq-text "$T/imgs" >/dev/null
-echo "  yardstick: ward hash -j 2, same image x200: $(echo "scale=1; 200 / ($(date +%s.%N) - $start)" | bc) images/s"
-curl -s "$URL/v1/metrics" | grep -E '^ward_(hashes_checked|index_entries|rate_limited)' | sed 's/^/  /'
+echo "yardstick: ward hash -j 2, same image x200: $(echo "scale=1; 200 / ($(date +%s.%N) - $start)" | bc) images/s"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

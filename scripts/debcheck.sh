@@ -29,6 +29,8 @@ has "$WARD_DEB" usr/bin/ward "usr/lib/$MA/libward.so.0.1.0" "usr/lib/$MA/libward
 has "$DEV_DEB" usr/include/ward/ward.h usr/include/ward/match.h "usr/lib/$MA/libward.a" \
     "usr/lib/$MA/libward.so" "usr/lib/$MA/pkgconfig/ward.pc"
 dpkg-deb -f "$WARD_DEB" Depends | grep -q adduser || fail "ward does not depend on adduser"
+dpkg-deb -f "$WARD_DEB" Depends | grep -q libavformat ||
+    fail "ward does not depend on libavformat (loaded with dlopen: debian/rules names it)"
 dpkg-deb -e "$WARD_DEB" "$DIR/control"
 grep -q "adduser --system" "$DIR/control/postinst" || fail "postinst creates no ward user"
 grep -qx /etc/default/ward "$DIR/control/conffiles" || fail "/etc/default/ward is no conffile"

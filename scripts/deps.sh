@@ -16,7 +16,7 @@ BUILD="build-essential cmake pkg-config
  libmicrohttpd-dev libcurl4-openssl-dev libxml2-dev libpq-dev"
 TEST="libcmocka-dev hashdeep coreutils python3 python3-pil libheif-examples sqlite3
  mtools dosfstools ewf-tools e2fsprogs zip p7zip-full ffmpeg chromium
- libjpeg-turbo-progs curl wrk postgresql qemu-utils sleuthkit
+ libjpeg-turbo-progs curl wrk postgresql qemu-utils sleuthkit libxml2-utils
  man-db bash-completion systemd prometheus"
 # make deb (and make check, which builds the packages): Debian packaging.
 DEB="debhelper dpkg-dev lintian fakeroot"

@@ -158,6 +158,14 @@ ward_status ward_exhibit_attach_scan(ward_intel *in, const char *ref, const char
  * {"at","by","summary":{...}}. */
 ward_status ward_exhibit_scans(ward_intel *in, const char *ref, FILE *out, ward_error *err);
 
+/* Every scan attached to any exhibit, by exhibit reference then as
+ * attached: the exhibit, when, by whom and the stored summary.json text;
+ * cb non-zero stops. For link analysis (src/graph). */
+ward_status ward_exhibit_scan_each(ward_intel *in,
+                                   int (*cb)(void *ctx, const ward_exhibit *ex, const char *at,
+                                             const char *by, const char *summary),
+                                   void *ctx, ward_error *err);
+
 /* ---- listing ------------------------------------------------------------ */
 
 typedef struct ward_exhibit_filter {

@@ -9,6 +9,9 @@
  *      duplicates (same SHA-256) and PDQ near duplicates within a radius,
  *      with the 8 dihedral variants, so a re-encoded, mirrored or resized
  *      copy lands in the group of its original and one decision grades all;
+ *      videos whose vPDQ frames match both ways (at least 80% of each one's
+ *      good frames within 31 bits of a frame of the other: the same video
+ *      re-encoded or resized) group the same way;
  *   2. orders the groups without any classifier: groups near an alert entry
  *      but outside the scan's match radius first, then groups in the same
  *      folder or container as known material, then the rest, each with the
@@ -31,7 +34,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <ward/index.h> /* WARD_INDEX_PDQ_RADIUS */
 #include <ward/pdq.h>
+#include <ward/vpdq.h>
 #include <ward/ward.h>
 
 #ifdef __cplusplus
@@ -57,6 +62,10 @@ typedef struct ward_grade_item {
     int npdq;              /* 0, 1 (original only) or 8 (dihedral) */
     ward_pdq pdq[8];
     int pdq_quality;
+    ward_vpdq vpdq;        /* videos: the frames the scan hashed (files.jsonl
+                              "vpdq"); empty for images */
+    int has_inode;         /* a file in a disk image with its "inode" recorded */
+    uint64_t inode;        /* its file-system metadata address: it is re-read by it */
     size_t group;          /* index into queue->groups */
 } ward_grade_item;
 
@@ -66,9 +75,11 @@ typedef struct ward_grade_group {
     ward_grade_reason reason;
     int near_distance;     /* WARD_GRADE_NEAR_ALERT: bits to the nearest alert entry */
     char why[160];         /* the reason in words */
-    /* A grade a member already has elsewhere, awaiting a second grader
-     * (the intake of opts.datadir, ward_grade_intake), in words, e.g.
-     * "projectvic 1 by alice (Unit 7)"; "" if none. A prompt, not a decision. */
+    /* A grade a member already has elsewhere, in words: an entry of the
+     * store of opts.datadir ("in list graded as projectvic 1, verified by
+     * two graders"), else a grade in its intake awaiting a second grader
+     * ("projectvic 1 by alice (Unit 7), awaiting a second grader"); "" if
+     * none. A prompt, not a decision. */
     char prior[160];
 } ward_grade_group;
 
@@ -83,7 +94,7 @@ typedef struct ward_grade_queue {
 
 /* Default PDQ radius for grouping new images: ThreatExchange's match
  * radius. Up to 47 is accepted, at about 8 times the cost above 31. */
-#define WARD_GRADE_GROUP_RADIUS 31
+#define WARD_GRADE_GROUP_RADIUS WARD_INDEX_PDQ_RADIUS
 
 typedef struct ward_grade_opts {
     int radius;            /* PDQ bits within which two new images group (default 31, at most 47) */
@@ -155,8 +166,10 @@ void ward_grade_log_exposure(const ward_grade_log *g, const char *grader,
 
 /* ---- evidence ---------------------------------------------------------- */
 
-/* Re-read an item from the evidence (a host file, or a member of an archive
- * or disk image read through the source layer), verify its SHA-256, decode
+/* Re-read an item from the evidence (a host file, a member of an archive
+ * read through the source layer by its path, or a file of a disk image by
+ * its inode, so that a deleted file and a live one of the same name are
+ * each read as themselves), verify its SHA-256, decode
  * it and make a greyscale thumbnail of at most max_side pixels, encoded as
  * JPEG into *jpeg (malloc'd, *len bytes). The thumbnail is not blurred here:
  * the page blurs it until the examiner reveals it. A video gives a strip of
@@ -173,7 +186,9 @@ ward_status ward_grade_item_thumb(const ward_grade_item *it, int max_side, uint8
  * `path` (atomically): MD5, SHA1, SHA256, PDQ, Category (Project VIC code;
  * UK grades as "Category": null with the grade in "ward:Grade"), Series,
  * VictimIdentified, and the grader, unit and time in "ward:Grader",
- * "ward:Unit", "ward:GradedAt" and Comments. *count gets the Media written. */
+ * "ward:Unit", "ward:GradedAt" and Comments; a video's vPDQ frames in
+ * "ward:vPDQ". The case names the scan by the SHA-256 of its files.jsonl
+ * ("ward:ScanFilesSHA256"), never by path. *count gets the Media written. */
 ward_status ward_grade_export_vics(const ward_grade_queue *q, const ward_grade_log *g,
                                    const char *unit, const char *path, size_t *count,
                                    ward_error *err);
@@ -192,11 +207,15 @@ typedef struct ward_grade_intake_summary {
 } ward_grade_intake_summary;
 
 /* Read contributions (ward_grade_export_vics files) into the intake log
- * DATADIR/grade-intake.jsonl, then import every picture that `verifiers`
+ * DATADIR/grade-intake.jsonl, each file recorded in the store's imports
+ * (ward_store_log_intake: path, SHA-256, grades held) and named by its
+ * import beside each of its grades with the scan it was graded from, then
+ * import every picture that `verifiers`
  * different graders gave the same grade, and nobody another, into `list`
  * (created with the grades' scheme) through the store's import, which
- * records the provenance; graders, units and times go in each entry's
- * comment. A picture is promoted once. WARD_EFORMAT names a file that is
+ * records the provenance; graders, units, times and the imports of their
+ * contributions go in each entry's tags ("graded by alice (Unit 7, TIME,
+ * import 3)"). A picture is promoted once. WARD_EFORMAT names a file that is
  * not a contribution or a Media without SHA256, grader or grade. */
 ward_status ward_grade_intake(const char *datadir, const char *list, int verifiers,
                               const char *const *files, size_t nfiles,
@@ -207,10 +226,13 @@ ward_status ward_grade_intake(const char *datadir, const char *list, int verifie
 int ward_grade_is_contribution(const char *path);
 
 /* Each grade of each picture graded differently by different graders,
- * grouped by picture; *count gets the number of pictures. */
+ * grouped by picture, with the store import of the contribution it came in
+ * (0 for grades taken in before imports were recorded); *count gets the
+ * number of pictures. */
 typedef void (*ward_grade_conflict_fn)(void *ctx, const char *sha256, const char *scheme,
                                        const char *category, const char *grader,
-                                       const char *unit, const char *time);
+                                       const char *unit, const char *time,
+                                       uint64_t import_id);
 ward_status ward_grade_conflicts(const char *datadir, ward_grade_conflict_fn fn, void *ctx,
                                  size_t *count, ward_error *err);
 

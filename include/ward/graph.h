@@ -5,6 +5,9 @@
  * server): every resolved subject of the intelligence store and every
  * identifier and file its referral records carry (e-mail, phone, screen
  * name, IP event, file hash, hash-set series from the hash-set store hits).
+ * It also reads payment cards (masked only), chat rooms or groups named in
+ * referrals, and from the casework tables the exhibits linked to subjects
+ * and the scans attached to them, with the series those scans found.
  * Nodes are subjects and identifiers; an edge joins a subject to an
  * identifier one of its records carries, with that record, the value as
  * received, when (the IP event's time, else the incident's, else the
@@ -41,6 +44,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <ward/casework.h>
 #include <ward/intel.h>
 #include <ward/ward.h>
 
@@ -50,16 +54,23 @@ extern "C" {
 
 typedef enum ward_graph_kind {
     WARD_GN_SUBJECT = 0, WARD_GN_EMAIL, WARD_GN_PHONE, WARD_GN_SCREEN, WARD_GN_IP,
-    WARD_GN_CHAT, WARD_GN_HASH, WARD_GN_SERIES, WARD_GN_NKINDS
+    WARD_GN_CHAT, WARD_GN_HASH, WARD_GN_SERIES, WARD_GN_CARD, WARD_GN_EXHIBIT, WARD_GN_SCAN,
+    WARD_GN_NKINDS
 } ward_graph_kind;
 
-/* "subject", "email", "phone", "screen_name", "ip", "chat", "file_hash", "series". */
+/* "subject", "email", "phone", "screen_name", "ip", "chat_room", "file_hash",
+ * "series", "card", "exhibit", "scan". */
 const char *ward_graph_kind_name(ward_graph_kind k);
 
 typedef struct ward_graph_node {
     ward_graph_kind kind;
-    const char *key;        /* subject: "S000123"; identifier: its normalised value */
-    const char *holder;     /* subject: the unit holding its package ("" none); else "" */
+    const char *key;        /* subject: "S000123"; identifier: its normalised value;
+                             * card: masked, with a short fingerprint of its keyed
+                             * hash ("453914******6467 #3f9a0c21d4e7"), never the
+                             * full number; exhibit: its reference; scan: "REF scan
+                             * TIME" */
+    const char *holder;     /* subject: the unit holding its package ("" none);
+                             * exhibit, scan: the owning force; else "" */
     const char *refused;    /* non-NULL: links no one, and why */
     uint32_t records;       /* distinct records carrying it (subjects: their records) */
     int32_t component;      /* subjects: connected component (by size, largest 0); else -1 */
@@ -98,6 +109,16 @@ ward_status ward_graph_new(const ward_graph_limits *lim, ward_graph **out, ward_
 ward_status ward_graph_add_subject(ward_graph *g, int64_t subject, const char *id,
                                    const char *holder, ward_error *err);
 ward_status ward_graph_add_link(ward_graph *g, const ward_intel_link *l, ward_error *err);
+/* An exhibit (src/casework) as a node of its subject (none: ignored), and
+ * a scan attached to it (summary: the summary.json text ward exhibit
+ * attach-scan stored) as a node of the same subject, with an edge to each
+ * series the scan found (known: confidence 0.5, near: 0.35). Exhibits and
+ * scans belong to one subject each: they show what is held, never link. A
+ * summary that is not JSON is WARD_EFORMAT naming the exhibit. */
+ward_status ward_graph_add_exhibit(ward_graph *g, const ward_exhibit *ex,
+                                   ward_error *err);
+ward_status ward_graph_add_scan(ward_graph *g, const ward_exhibit *ex, const char *at,
+                                const char *by, const char *summary, ward_error *err);
 ward_status ward_graph_finish(ward_graph *g, ward_error *err);
 void ward_graph_free(ward_graph *g);
 
@@ -185,7 +206,8 @@ ward_status ward_graph_component_view(const ward_graph *g, int32_t c, size_t max
  * subject held by `holder`. Other subjects become WARD_GV_ELSEWHERE when
  * linked to an identifier one of the viewer's subjects holds, and are
  * dropped otherwise, as are identifiers none of the viewer's subjects
- * holds. Identifiers are never followed through another unit's subject. */
+ * holds, and exhibits and scans of a force the viewer does not cover.
+ * Identifiers are never followed through another unit's subject. */
 void ward_graph_view_restrict(const ward_graph *g, ward_graph_view *v,
                               int (*covers)(void *ctx, const char *holder), void *ctx);
 void ward_graph_view_free(ward_graph_view *v);

@@ -40,8 +40,13 @@ extern "C" {
 typedef struct ward_index ward_index;
 typedef struct ward_index_builder ward_index_builder;
 
-/* Radius used by `ward scan` when none is configured (ThreatExchange's). */
+/* The one source of ward's two PDQ matching defaults: the radius within
+ * which an image is "near" when none is configured (ThreatExchange's), and
+ * the quality below which an image is not near-matched at all (Meta's
+ * recommendation; a flat or tiny image's hash says little). `ward scan`,
+ * `ward serve`, the match library and grading all start from these. */
 #define WARD_INDEX_PDQ_RADIUS 31
+#define WARD_INDEX_PDQ_MIN_QUALITY 50
 
 /* Current on-disk format version (header field); see docs/index.md. */
 #define WARD_INDEX_FORMAT_VERSION 1
@@ -108,6 +113,18 @@ typedef struct ward_pdq_match {
  */
 size_t ward_index_query_pdq(const ward_index *ix, const ward_pdq *queries, int nq,
                             int radius, ward_pdq_match *out, size_t max);
+
+/*
+ * Make ward_index_query_pdq faster for a process that answers many queries
+ * (ward serve): an in-memory copy of the PDQ tables, 16 chunks whose bucket
+ * entries carry 96 bits of their hash, so most candidates are rejected
+ * without reading their hash (docs/index.md). Answers are unchanged. It
+ * takes about 256 bytes per entry plus 4 MiB (256 MiB at a million) and a
+ * few tenths of a second per million to build; WARD_ELIMIT, and the index
+ * as it was, when that is over max_bytes. Call before sharing the index
+ * between threads; radii above 47 still search the file.
+ */
+ward_status ward_index_accelerate(ward_index *ix, uint64_t max_bytes, ward_error *err);
 
 /* Same contract as ward_index_query_pdq by comparing against every stored
  * hash. The reference the tests and benchmarks check the index against. */

@@ -260,7 +260,8 @@ ward_status ward_intel_disposal_check(ward_intel *in, const char *subject, ward_
  * transaction), reason and person required. Deletes the subject's personal
  * data: its referral records with every value, file-hash hits, factors,
  * assessments, overrides, packages with versions and events, alerts naming
- * it, link decisions about its records; the same for subjects merged into
+ * it, link decisions about its records, the public-form answers and duty
+ * entries (with their checklists) of its records; the same for subjects merged into
  * it earlier. Keeps a tombstone (the subjects row, inactive, with *d's
  * fields), the subject's history (a 'disposal' row added) and the audit
  * table (an 'intel.dispose' row with the counts, no personal data);
@@ -320,7 +321,8 @@ ward_status ward_intel_report(ward_intel *in, time_t now, FILE *out, ward_error 
  * valid during the callback only. */
 typedef struct ward_intel_link {
     int64_t record, subject;
-    const char *field;     /* "email", "phone", "screen_name", "ip", "file_hash", "series" */
+    const char *field;     /* "email", "phone", "screen_name", "ip", "file_hash", "series",
+                            * "card" (value: the keyed hash; raw: masked), "chat_room" */
     const char *value;     /* normalised ("" if it has none); ip: the address, or
                             * "ADDR port P" behind CGNAT, as the resolver keys it */
     const char *raw;       /* as received */
@@ -354,6 +356,12 @@ ward_status ward_intel_link_subjects(ward_intel *in, ward_intel_subject_fn fn, v
  * ip_window_hours say nothing. */
 void ward_intel_link_limits(ward_intel *in, int *frequency_cap, int *shared_names,
                             int *ip_window_hours);
+/* A short text that changes whenever anything ward_intel_links,
+ * ward_intel_link_subjects or the exhibits and their scans would read
+ * differently changes (and with the limits above): a graph built from the
+ * store can be kept until the stamp differs. Cheap: max and count over
+ * keys and indexes. cap: 512 is ample. */
+ward_status ward_intel_link_stamp(ward_intel *in, char *out, size_t cap, ward_error *err);
 
 #ifdef __cplusplus
 }

@@ -39,6 +39,10 @@ typedef struct ward_match_opts {
     int min_quality;     /* uploads: PDQ below this quality is not used for
                             near matching (default 50, as Meta advises) */
     uint64_t max_pixels; /* uploads: decode limit (default 100 Mpx) */
+    uint64_t index_memory; /* bytes for an in-memory copy of the PDQ index
+                              (ward_index_accelerate), made for each
+                              snapshot; larger indexes, and 0, search the
+                              file (default 0; ward serve: 1 GiB) */
 } ward_match_opts;
 void ward_match_opts_default(ward_match_opts *opts);
 

@@ -40,6 +40,9 @@ ward_status ward_matcher_build_index(ward_store *store, const char *datadir,
  * de-duplicated. Returns the count (only `max` are written). */
 size_t ward_matcher_exact(const ward_matcher *m, const ward_digests *d, uint64_t *ids,
                           size_t max);
+/* ward_index_accelerate on the index: for a process that answers many
+ * near queries (ward serve); before the matcher is shared. */
+ward_status ward_matcher_accelerate(ward_matcher *m, uint64_t max_bytes, ward_error *err);
 /* As ward_index_query_pdq. */
 size_t ward_matcher_near(const ward_matcher *m, const ward_pdq *queries, int nq, int radius,
                          ward_pdq_match *out, size_t max);

@@ -118,8 +118,9 @@ ward_status ward_serve_audit_verify_checkpoints(const char *datadir, const char 
 /* What the server tells its log (ward_serve_opts.log): a request answered,
  * or an index swapped in or refused. Strings live for the call only. */
 typedef struct ward_serve_event {
-    const char *kind;     /* "request", "reload", "reload_failed", or "warning"
-                             and "error" (message: what happened) */
+    const char *kind;     /* "request", "reload", "reload_failed", or "warning",
+                             "error" and "info" (message: what happened; info:
+                             e.g. the web's link-analysis graph was rebuilt) */
     const char *method;   /* request: "GET", ... */
     const char *path;     /* request: the path, without the query string
                              (which carries platforms' content and account
@@ -129,7 +130,7 @@ typedef struct ward_serve_event {
     const char *key_id;   /* request: the caller's API key id, "" if none */
     uint64_t revision;    /* reload: the store revision now in service */
     const char *message;  /* reload_failed: why (the old index is kept);
-                             warning, error: the line */
+                             warning, error, info: the line */
 } ward_serve_event;
 
 typedef struct ward_serve_opts {
@@ -137,6 +138,10 @@ typedef struct ward_serve_opts {
     const char *address;      /* listen address, default "127.0.0.1" */
     int port;                 /* 0: any free port (see ward_server_port) */
     int threads;              /* event-loop threads (default: 2 x CPUs, >= 4) */
+    int upload_workers;       /* threads decoding uploads (default: CPUs) */
+    int upload_queue;         /* uploads waiting for a worker beyond those
+                                 decoding; more are refused 503 (-1, the
+                                 default: 4 x upload_workers) */
     const char *tls_cert;     /* PEM files: both or neither */
     const char *tls_key;
     uint64_t max_upload;      /* bytes of an image/video body (default 64 MiB) */
@@ -148,6 +153,8 @@ typedef struct ward_serve_opts {
     double reload_interval_s; /* how often to look for a changed store (5) */
     const char *reporter;     /* organisation named in reports */
     uint64_t max_pixels;      /* decode limit for uploads (100 Mpx) */
+    uint64_t index_memory;    /* in-memory copy of the PDQ index, when it
+                                 fits in this many bytes (1 GiB; 0: none) */
     int radius;               /* default PDQ radius (31) */
     const char *release_root; /* served under /v1/releases/ (NULL: <datadir>/releases) */
     const char *scans_root;   /* scan reports browsable at /scans: UNIT/SCAN/ folders
@@ -157,6 +164,14 @@ typedef struct ward_serve_opts {
                                     <datadir>/audit-checkpoints), and to syslog */
     int64_t checkpoint_records;  /* one every this many audit records (1000) */
     double checkpoint_minutes;   /* or after this long, if any was added (60) */
+    double review_deadline_h;    /* a match event should be reviewed within this
+                                    many hours of arrival: the review page shows
+                                    each event's age against it (24) */
+    /* The public report form at /report and the duty queue (docs/report.md). */
+    int report_per_hour;         /* reports one address may send in an hour (5) */
+    int duty_escalate_minutes;   /* an urgent entry not acknowledged this long is
+                                    escalated (15) */
+    const char *duty_escalate_to; /* to whom (a user name; "duty-manager") */
     /* Called from the serving threads for each reload, and for each request
      * when log_requests is set; it must be thread-safe. NULL: no log. */
     void (*log)(void *ctx, const ward_serve_event *ev);

@@ -63,6 +63,10 @@ typedef struct ward_item {
     ward_digests digests;/* WARD_ITEM_DIGESTED */
     int64_t mtime, atime, ctime, crtime; /* seconds since the epoch, UTC; 0 unknown */
     int deleted;         /* a deleted file recovered from a file system */
+    int has_inode;       /* a file in a disk image: `inode` is set */
+    uint64_t inode;      /* its file-system metadata address (TSK's meta addr,
+                            istat's inode: an NTFS MFT entry, a FAT directory
+                            entry's address, an ext inode) */
     int depth;           /* 0 on the host; +1 per container */
     char message[256];   /* ERROR / LIMIT / SKIPPED reason */
     ward_acquired acquired; /* an E01 container: its media, checked */
@@ -99,6 +103,24 @@ typedef int (*ward_item_fn)(void *ctx, ward_item *item);
  * the end or stopped by the callback; per-item problems are items. */
 ward_status ward_source_read(const char *root, const ward_source_opts *opts,
                              ward_item_fn fn, void *ctx, ward_error *err);
+
+/*
+ * Read one file of a disk image again by its metadata address, as a scan
+ * recorded it ("inode" in files.jsonl): `image` is the disk image on the host
+ * (raw, E01, VMDK, VHD: what The Sleuth Kit opens itself), `inner` the
+ * file's path inside it as the scan wrote it after "!/" (its first part,
+ * "p1@2048/", names the partition by its first sector), `inode` the
+ * address. The path's name is not used to find the file, so a deleted file
+ * and a live one of the same name, or two files of one name, are each read
+ * as themselves. *buf (malloc'd, *len bytes) gets its content.
+ * WARD_ENOTFOUND: the image or the address is gone, or is not a regular
+ * file now; WARD_EUNSUPPORTED: the image is not one The Sleuth Kit opens
+ * directly (a QCOW or VDI, which a scan converts first): read it by path;
+ * WARD_ELIMIT: larger than max_len.
+ */
+ward_status ward_source_read_inode(const char *image, const char *inner, uint64_t inode,
+                                   uint64_t max_len, uint8_t **buf, size_t *len,
+                                   ward_error *err);
 
 /* What a buffer or file start looks like to the source layer. */
 typedef enum ward_container_type {

@@ -218,6 +218,18 @@ ward_status ward_store_import(ward_store *s, const char *path,
                               const ward_import_opts *opts,
                               ward_import_summary *summary, ward_error *err);
 
+/*
+ * Record in `imports` that a file was read into somewhere other than a list
+ * (a grade contribution into the grade intake, whose pictures become entries
+ * only later): its absolute path, SHA-256 and size, `format`, the `records`
+ * read and a `message`; nothing is added to `list`. *import_id gets the row,
+ * which the intake names beside each grade, so an audit goes from an entry
+ * to the grades that made it and from them to the files they came in.
+ */
+ward_status ward_store_log_intake(ward_store *s, const char *path, const char *format,
+                                  const char *list, uint64_t records, const char *message,
+                                  uint64_t *import_id, ward_error *err);
+
 typedef struct ward_import_info {
     uint64_t id;
     const char *list;           /* list name as given to the import */

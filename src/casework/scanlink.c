@@ -293,6 +293,31 @@ ward_status ward_exhibit_attach_scan(ward_intel *in, const char *ref, const char
     return rc;
 }
 
+ward_status ward_exhibit_scan_each(ward_intel *in,
+                                   int (*cb)(void *ctx, const ward_exhibit *ex, const char *at,
+                                             const char *by, const char *summary),
+                                   void *ctx, ward_error *err)
+{
+    wsql_stmt *st;
+    /* the scans' own columns renamed apart, so CW_COLUMNS reads the exhibit's */
+    ward_status rc = wi_prepare(in, "SELECT " CW_COLUMNS ", s.at, s.by, s.summary FROM exhibits"
+                                " JOIN (SELECT exhibit, id AS sid, at, by, summary FROM"
+                                " exhibit_scans) s ON s.exhibit = exhibits.id"
+                                " ORDER BY ref, s.sid", &st, err);
+    if (rc)
+        return rc;
+    int r, stop = 0;
+    while (!stop && (r = wsql_step(st)) == SQLITE_ROW) {
+        ward_exhibit ex;
+        cw_row(st, &ex);
+        stop = cb(ctx, &ex, wi_col(st, 30), wi_col(st, 31), wi_col(st, 32));
+    }
+    if (!stop && r != SQLITE_DONE)
+        rc = wi_sqlfail(in, err, "reading exhibit scans");
+    wsql_finalize(st);
+    return rc;
+}
+
 ward_status ward_exhibit_scans(ward_intel *in, const char *ref, FILE *out, ward_error *err)
 {
     ward_exhibit ex;

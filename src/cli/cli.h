@@ -7,7 +7,12 @@
 
 #include <stdint.h>
 #include <time.h>
+#include <ward/index.h> /* the PDQ defaults the manuals quote */
 #include <ward/ward.h>
+
+/* A numeric macro as a string literal, for help text: CLI_NUM(WARD_INDEX_PDQ_RADIUS) */
+#define CLI_NUM_(x) #x
+#define CLI_NUM(x) CLI_NUM_(x)
 
 /* Exit codes: the same meaning in every subcommand (docs/cli.md). */
 enum {
@@ -75,6 +80,8 @@ extern const cli_command cli_cmd_backup;
 extern const cli_command cli_cmd_restore;
 extern const cli_command cli_cmd_exhibit;
 extern const cli_command cli_cmd_graph;
+extern const cli_command cli_cmd_tipline;
+extern const cli_command cli_cmd_report;
 extern const cli_command cli_cmd_series;
 
 /* The data directory: --data DIR if given, else $WARD_DATA, else

@@ -3,6 +3,8 @@
  * one call into graph.h per question, printing.
  */
 #include "cli/cli.h"
+#include "util/error.h"
+#include "util/escape.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -30,7 +32,9 @@ static const char help[] =
 "DESCRIPTION\n"
 "    Builds, in memory, the network the intelligence store holds: every\n"
 "    resolved subject and every identifier and file its referrals carry\n"
-"    (e-mail, phone, screen name, IP event, file hash, hash-set series).\n"
+"    (e-mail, phone, screen name, IP event, chat room or group, payment\n"
+"    card shown masked only, file hash, hash-set series), and the exhibits\n"
+"    linked to it with their attached scans and the series they found.\n"
 "    A link is a subject's record carrying a value, with that record, the\n"
 "    value as received, when, the list it came on and a confidence; two\n"
 "    subjects are linked when they hold the same value.\n"
@@ -39,8 +43,11 @@ static const char help[] =
 "    reason, and never link anyone: an IP address in a CGNAT range without\n"
 "    a port or without a settled time, a value held by more records than the\n"
 "    resolver's frequency cap, a mailbox or account used under more names\n"
-"    than shared_names (intel-resolve.conf). IP events link two subjects\n"
-"    only within ip_window_hours of each other.\n"
+"    than shared_names (intel-resolve.conf), a card seen with more names\n"
+"    than shared_names (possibly stolen or shared). A chat room links the\n"
+"    subjects named in it unless more records than the cap name it. IP\n"
+"    events link two subjects only within ip_window_hours of each other.\n"
+"    Exhibits and scans belong to one subject each and link no one.\n"
 "\n"
 "    Suspicion is not guilt: a link says two referrals carried the same\n"
 "    value, never that two people know each other or did anything.\n"
@@ -132,10 +139,20 @@ static int subject_arg(const ward_graph *g, const char *id, uint32_t *out)
     return 0;
 }
 
-/* The evidence for one hop a -- b: each identifier with both records. */
-static void hop(const ward_graph *g, uint32_t a, uint32_t b, int json, FILE *out)
+/* ,"name":"value" in JSON; *oom set when it could not be built. */
+static void jfield(FILE *out, const char *name, const char *value, int *oom)
+{
+    fprintf(out, ",\"%s\":", name);
+    if (!ward_json_fput(out, value))
+        *oom = 1;
+}
+
+/* The evidence for one hop a -- b: each identifier with both records.
+ * Returns 0, or non-zero when out of memory writing JSON. */
+static int hop(const ward_graph *g, uint32_t a, uint32_t b, int json, FILE *out)
 {
     uint32_t sh[32];
+    int oom = 0;
     size_t k = ward_graph_shared(g, a, b, sh, 32);
     for (size_t i = 0; i < k; i++) {
         const ward_graph_node *n = ward_graph_node_at(g, sh[i]);
@@ -147,15 +164,17 @@ static void hop(const ward_graph *g, uint32_t a, uint32_t b, int json, FILE *out
             const ward_graph_edge *x = ward_graph_edge_at(g, e[j]);
             if (x->subject != a && x->subject != b)
                 continue;
-            if (json)
-                fprintf(out, "{\"hop\":[\"%s\",\"%s\"],\"via\":\"%s\",\"value\":\"%s\","
-                             "\"subject\":\"%s\",\"record\":%lld,\"time\":\"%s\","
-                             "\"list\":\"%s\",\"confidence\":%.2f}\n",
+            if (json) {
+                fprintf(out, "{\"hop\":[\"%s\",\"%s\"],\"via\":\"%s\"",
                         ward_graph_node_at(g, a)->key, ward_graph_node_at(g, b)->key,
-                        ward_graph_kind_name(n->kind), n->key,
-                        ward_graph_node_at(g, x->subject)->key, (long long)x->record, x->time,
-                        x->source, x->confidence);
-            else
+                        ward_graph_kind_name(n->kind));
+                jfield(out, "value", n->key, &oom);
+                fprintf(out, ",\"subject\":\"%s\",\"record\":%lld",
+                        ward_graph_node_at(g, x->subject)->key, (long long)x->record);
+                jfield(out, "time", x->time, &oom);
+                jfield(out, "list", x->source, &oom);
+                fprintf(out, ",\"confidence\":%.2f}\n", x->confidence);
+            } else
                 fprintf(out, " %s record %lld (%s, list %s, confidence %.2f);",
                         ward_graph_node_at(g, x->subject)->key, (long long)x->record, x->time,
                         x->source, x->confidence);
@@ -163,6 +182,14 @@ static void hop(const ward_graph *g, uint32_t a, uint32_t b, int json, FILE *out
         if (!json)
             fputc('\n', out);
     }
+    return oom;
+}
+
+/* Out of memory writing JSON (the only way hop and jfield fail). */
+static int oom_fail(void)
+{
+    ward_error err = {0};
+    return cli_fail("graph", ward_fail(&err, WARD_ENOMEM, "out of memory writing JSON"), &err);
 }
 
 static int do_summary(const ward_graph *g, FILE *out)
@@ -191,30 +218,34 @@ static int do_neighbours(const ward_graph *g, uint32_t s, const graph_args *a, F
     int *dist;
     size_t n;
     ward_error err = {0};
+    int oom = 0;
     ward_status st = ward_graph_neighbours(g, s, a->depth, a->max, &nodes, &dist, &via, &n, &err);
     if (st)
         return cli_fail("graph", st, &err);
     for (size_t i = 0; i < n; i++) {
         const ward_graph_node *x = ward_graph_node_at(g, nodes[i]);
-        if (a->json)
-            fprintf(out, "{\"subject\":\"%s\",\"depth\":%d,\"from\":\"%s\",\"holder\":\"%s\"}\n",
-                    x->key, dist[i], ward_graph_node_at(g, via[i])->key, x->holder);
-        else
+        if (a->json) {
+            fprintf(out, "{\"subject\":\"%s\",\"depth\":%d,\"from\":\"%s\"", x->key, dist[i],
+                    ward_graph_node_at(g, via[i])->key);
+            jfield(out, "holder", x->holder, &oom);
+            fputs("}\n", out);
+        } else
             fprintf(out, "%d  %s  (held by %s)%s%s\n", dist[i], x->key,
                     *x->holder ? x->holder : "-", dist[i] ? "  from " : "",
                     dist[i] ? ward_graph_node_at(g, via[i])->key : "");
-        if (dist[i])
-            hop(g, via[i], nodes[i], a->json, out);
+        if (dist[i] && hop(g, via[i], nodes[i], a->json, out))
+            oom = 1;
     }
     if (a->max && n >= a->max && !a->json)
         fprintf(out, "(stopped at --max %zu subjects)\n", a->max);
     free(nodes), free(dist), free(via);
-    return 0;
+    return oom ? oom_fail() : 0;
 }
 
 static int do_shares(const ward_graph *g, uint32_t s, const graph_args *a, FILE *out)
 {
     const uint32_t *o, *w;
+    int oom = 0;
     size_t n = ward_graph_linked(g, s, &o, &w);
     if (!a->json)
         fprintf(out, "%s shares identifiers or material with %zu subjects\n",
@@ -224,7 +255,7 @@ static int do_shares(const ward_graph *g, uint32_t s, const graph_args *a, FILE 
         if (!a->json)
             fprintf(out, "  %s (held by %s): %u shared\n", x->key, *x->holder ? x->holder : "-",
                     w[i]);
-        hop(g, s, o[i], a->json, out);
+        oom |= hop(g, s, o[i], a->json, out);
     }
     /* and what it holds that links no one */
     const uint32_t *e;
@@ -235,7 +266,7 @@ static int do_shares(const ward_graph *g, uint32_t s, const graph_args *a, FILE 
             fprintf(out, "  not a link: %s %s: %s\n", ward_graph_kind_name(x->kind), x->key,
                     x->refused);
     }
-    return 0;
+    return oom ? oom_fail() : 0;
 }
 
 static int do_path(const ward_graph *g, uint32_t s, uint32_t t, const graph_args *a, FILE *out)
@@ -243,6 +274,7 @@ static int do_path(const ward_graph *g, uint32_t s, uint32_t t, const graph_args
     uint32_t *p;
     size_t n;
     ward_error err = {0};
+    int oom = 0;
     ward_status st = ward_graph_path(g, s, t, &p, &n, &err);
     if (st)
         return cli_fail("graph", st, &err);
@@ -253,10 +285,10 @@ static int do_path(const ward_graph *g, uint32_t s, uint32_t t, const graph_args
         if (!a->json)
             fprintf(out, "%s%s\n", i ? "  -> " : "", ward_graph_node_at(g, p[i])->key);
         if (i + 1 < n)
-            hop(g, p[i], p[i + 1], a->json, out);
+            oom |= hop(g, p[i], p[i + 1], a->json, out);
     }
     free(p);
-    return 0;
+    return oom ? oom_fail() : 0;
 }
 
 static int do_components(const ward_graph *g, const graph_args *a, FILE *out)
@@ -342,6 +374,7 @@ static int do_players(const ward_graph *g, const graph_args *a, FILE *out)
     ward_graph_player *p;
     size_t n, sampled;
     ward_error err = {0};
+    int oom = 0;
     ward_status st = ward_graph_key_players(g, c, a->top, &p, &n, &sampled, &err);
     if (st)
         return cli_fail("graph", st, &err);
@@ -350,13 +383,18 @@ static int do_players(const ward_graph *g, const graph_args *a, FILE *out)
                 sampled ? " (estimated from a sample of sources)" : "");
     for (size_t i = 0; i < n; i++) {
         const ward_graph_node *x = ward_graph_node_at(g, p[i].node);
-        fprintf(out, a->json ? "{\"subject\":\"%s\",\"degree\":%u,\"betweenness\":%.6f,"
-                               "\"holder\":\"%s\"}\n"
-                             : "  %s  %u  %.6f  (held by %s)\n",
-                x->key, p[i].degree, p[i].betweenness, *x->holder ? x->holder : "-");
+        if (!a->json) {
+            fprintf(out, "  %s  %u  %.6f  (held by %s)\n", x->key, p[i].degree,
+                    p[i].betweenness, *x->holder ? x->holder : "-");
+            continue;
+        }
+        fprintf(out, "{\"subject\":\"%s\",\"degree\":%u,\"betweenness\":%.6f", x->key,
+                p[i].degree, p[i].betweenness);
+        jfield(out, "holder", x->holder, &oom);
+        fputs("}\n", out);
     }
     free(p);
-    return 0;
+    return oom ? oom_fail() : 0;
 }
 
 static int do_export(const ward_graph *g, const graph_args *a, FILE *out, int ego)

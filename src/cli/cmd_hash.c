@@ -26,7 +26,7 @@ static const char help[] =
 "\n"
 "DESCRIPTION\n"
 "    Reads every file once and computes its MD5, SHA-1 and SHA-256 digests\n"
-"    and, for images, its PDQ perceptual hash and quality (0-100; below 50 a\n"
+"    and, for images, its PDQ perceptual hash and quality (0-100; below " CLI_NUM(WARD_INDEX_PDQ_MIN_QUALITY) " a\n"
 "    PDQ is too weak to match on). Directories are walked recursively in byte\n"
 "    order of names; output order is the walk order whatever the number of\n"
 "    threads, so two runs over the same tree print identical lists.\n"

@@ -75,7 +75,7 @@ static const char help[] =
 "        --data DIR         data directory with the store (default\n"
 "                           $WARD_DATA, else ~/.local/share/ward)\n"
 "    -j, --threads N        worker threads (default: all cores)\n"
-"    -r, --radius R         PDQ Hamming radius for 'near' (default 31, 0-64)\n"
+"    -r, --radius R         PDQ Hamming radius for 'near' (default " CLI_NUM(WARD_INDEX_PDQ_RADIUS) ", 0-64)\n"
 "        --min-quality Q    no near-matching of images whose PDQ quality is\n"
 "                           below Q (default 50, as PDQ's authors advise)\n"
 "    -c, --digests LIST     md5,sha1,sha256 or all (default); MD5 is\n"

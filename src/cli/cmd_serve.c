@@ -20,13 +20,17 @@ static const char help[] =
 "\n"
 "SYNOPSIS\n"
 "    ward serve [--listen ADDR:PORT] [--data DIR] [--tls-cert PEM --tls-key PEM]\n"
-"               [--threads N] [--max-upload BYTES] [--max-json BYTES]\n"
+"               [--threads N] [--upload-workers N] [--upload-queue N]\n"
+"               [--max-upload BYTES] [--max-json BYTES]\n"
 "               [--max-batch N] [--timeout S] [--max-connections N]\n"
 "               [--per-ip N] [--reload-interval S] [--radius R] [--max-pixels N]\n"
+"               [--index-memory BYTES]\n"
 "               [--reporter NAME] [--releases DIR] [--scans DIR] [--port-file FILE]\n"
 "               [--log-format text|json] [--access-log]\n"
 "               [--checkpoint-file FILE] [--checkpoint-records N]\n"
-"               [--checkpoint-minutes M]\n"
+"               [--checkpoint-minutes M] [--review-deadline H]\n"
+"               [--report-per-hour N] [--duty-escalate-minutes M]\n"
+"               [--duty-escalate-to USER]\n"
 "\n"
 "DESCRIPTION\n"
 "    Answers platforms that check uploads against the hash sets of the data\n"
@@ -52,7 +56,10 @@ static const char help[] =
 "    GET  /v1/reports/ID    (review) the report (CyberTipline-like JSON)\n"
 "    POST /v1/admin/reload  (admin) look for a changed store now\n"
 "    /login, /queue, ...    the analysts' web application (users from\n"
-"                           'ward users'; docs/web.md)\n"
+"                           'ward users'; docs/web.md); /duty, the urgent\n"
+"                           queue, and /feedback/SOURCE (docs/report.md)\n"
+"    GET, POST /report      the public report form: no login, no JavaScript\n"
+"                           (docs/report.md)\n"
 "    GET  /v1/releases/...  (match) signed hash-list releases ('ward release'):\n"
 "                           LIST/index.json, LIST/V/manifest, LIST/V/full,\n"
 "                           LIST/A..B/delta (built on first request)\n"
@@ -77,6 +84,11 @@ static const char help[] =
 "                         serve HTTPS (GnuTLS via libmicrohttpd). Or put\n"
 "                         nginx in front (docs/serve.md).\n"
 "    --threads N          event-loop threads (default 2 x CPUs, at least 4)\n"
+"    --upload-workers N   threads decoding uploads, off the event loops\n"
+"                         (default: one per CPU)\n"
+"    --upload-queue N     uploads that may wait for a worker; beyond that an\n"
+"                         upload is answered 503 with Retry-After: 1 (default\n"
+"                         4 x workers; 0: none wait)\n"
 "    --max-upload BYTES   largest file body (default 64M)\n"
 "    --max-json BYTES     largest JSON body (default 4M)\n"
 "    --max-batch N        hashes per batch (default 1000)\n"
@@ -85,9 +97,14 @@ static const char help[] =
 "    --per-ip N           open connections per client address (default: no\n"
 "                         limit; behind a proxy every client is the proxy)\n"
 "    --reload-interval S  how often to look for a changed store (default 5)\n"
-"    --radius R           default PDQ radius (default 31)\n"
+"    --radius R           default PDQ radius (default " CLI_NUM(WARD_INDEX_PDQ_RADIUS) ")\n"
 "    --max-pixels N       larger uploads are not decoded, only digested\n"
 "                         (default 100M pixels)\n"
+"    --index-memory BYTES an in-memory copy of the PDQ index takes near\n"
+"                         matching to about half the CPU; it takes about 256\n"
+"                         bytes per entry (256M at a million, twice that\n"
+"                         during a reload) and is made when it fits in BYTES\n"
+"                         (default 1G; 0: search the file only)\n"
 "    --reporter NAME      organisation named in reports (default ward)\n"
 "    --releases DIR       publish this release tree under /v1/releases/\n"
 "                         (default: the data directory's releases/)\n"
@@ -111,6 +128,18 @@ static const char help[] =
 "    --checkpoint-records N  a checkpoint every N audit records (default\n"
 "                         1000), looked at each reload interval\n"
 "    --checkpoint-minutes M  or after M minutes when any was added (default 60)\n"
+"    --review-deadline H  a match event should be reviewed within H hours of\n"
+"                         arrival; the review page shows each event's age\n"
+"                         against it and marks it overdue after (default 24)\n"
+"    --report-per-hour N  the public form at /report (no login: 'ward report\n"
+"                         --help', docs/report.md) takes N reports an hour\n"
+"                         from one address (an IPv6 /64), default 5\n"
+"    --duty-escalate-minutes M  an urgent report or referral nobody has\n"
+"                         acknowledged on /duty within M minutes is escalated\n"
+"                         (default 15); the queue is brought up to date every\n"
+"                         30 seconds and on every view\n"
+"    --duty-escalate-to USER  the second person escalations go to (default\n"
+"                         duty-manager)\n"
 "\n"
 "EXIT STATUS\n"
 "    0 stopped by a signal; 2 usage; 3 no store in the data directory or a\n"
@@ -126,7 +155,8 @@ enum { OPT_TLS_CERT = 256, OPT_TLS_KEY, OPT_THREADS, OPT_MAX_UPLOAD, OPT_MAX_JSO
        OPT_MAX_BATCH, OPT_TIMEOUT, OPT_MAX_CONN, OPT_PER_IP, OPT_RELOAD, OPT_RADIUS,
        OPT_REPORTER, OPT_RELEASES, OPT_PORT_FILE, OPT_DATA, OPT_LISTEN, OPT_MAX_PIXELS, OPT_SCANS,
        OPT_KEY_FILE, OPT_LOG_FORMAT, OPT_ACCESS_LOG, OPT_CP_FILE, OPT_CP_RECORDS,
-       OPT_CP_MINUTES };
+       OPT_CP_MINUTES, OPT_REVIEW_DEADLINE, OPT_UP_WORKERS, OPT_UP_QUEUE, OPT_INDEX_MEM,
+       OPT_REPORT_RATE, OPT_DUTY_MIN, OPT_DUTY_TO };
 
 static const struct option long_opts[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
@@ -134,6 +164,9 @@ static const struct option long_opts[] = {
     {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"threads", required_argument, NULL, OPT_THREADS},
+    {"upload-workers", required_argument, NULL, OPT_UP_WORKERS},
+    {"upload-queue", required_argument, NULL, OPT_UP_QUEUE},
+    {"index-memory", required_argument, NULL, OPT_INDEX_MEM},
     {"max-upload", required_argument, NULL, OPT_MAX_UPLOAD},
     {"max-json", required_argument, NULL, OPT_MAX_JSON},
     {"max-batch", required_argument, NULL, OPT_MAX_BATCH},
@@ -153,6 +186,10 @@ static const struct option long_opts[] = {
     {"checkpoint-file", required_argument, NULL, OPT_CP_FILE},
     {"checkpoint-records", required_argument, NULL, OPT_CP_RECORDS},
     {"checkpoint-minutes", required_argument, NULL, OPT_CP_MINUTES},
+    {"review-deadline", required_argument, NULL, OPT_REVIEW_DEADLINE},
+    {"report-per-hour", required_argument, NULL, OPT_REPORT_RATE},
+    {"duty-escalate-minutes", required_argument, NULL, OPT_DUTY_MIN},
+    {"duty-escalate-to", required_argument, NULL, OPT_DUTY_TO},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
@@ -234,15 +271,39 @@ static int parse_one(int c, const char *arg, serve_args *a)
         a->json_log = !strcmp(arg, "json");
         return 0;
     case OPT_CP_FILE: a->o.checkpoint_file = arg; return 0;
+    case OPT_REPORT_RATE:
+        if (parse_uint(arg, 1, 100000, &v)) return cli_usage("serve", "--report-per-hour: 1..100000");
+        a->o.report_per_hour = (int)v; return 0;
+    case OPT_DUTY_MIN:
+        if (parse_uint(arg, 1, 10080, &v)) return cli_usage("serve", "--duty-escalate-minutes: 1..10080");
+        a->o.duty_escalate_minutes = (int)v; return 0;
+    case OPT_DUTY_TO:
+        if (!*arg) return cli_usage("serve", "--duty-escalate-to: a user name");
+        a->o.duty_escalate_to = arg; return 0;
     case OPT_CP_RECORDS:
         if (parse_uint(arg, 1, 1000000000, &v)) return cli_usage("serve", "--checkpoint-records: a count");
         a->o.checkpoint_records = (int64_t)v; return 0;
     case OPT_CP_MINUTES:
         if (cli_parse_seconds(arg, 0.01, 525600, &d)) return cli_usage("serve", "--checkpoint-minutes: minutes");
         a->o.checkpoint_minutes = d; return 0;
+    case OPT_REVIEW_DEADLINE:
+        if (cli_parse_seconds(arg, 0.001, 8760, &d)) return cli_usage("serve", "--review-deadline: hours, 0.001..8760");
+        a->o.review_deadline_h = d; return 0;
     case OPT_THREADS:
         if (parse_uint(arg, 1, 256, &v)) return cli_usage("serve", "--threads: 1..256");
         a->o.threads = (int)v; return 0;
+    case OPT_UP_WORKERS:
+        if (parse_uint(arg, 1, 256, &v)) return cli_usage("serve", "--upload-workers: 1..256");
+        a->o.upload_workers = (int)v; return 0;
+    case OPT_UP_QUEUE:
+        if (parse_uint(arg, 0, 100000, &v)) return cli_usage("serve", "--upload-queue: 0..100000");
+        a->o.upload_queue = (int)v; return 0;
+    case OPT_INDEX_MEM:
+        if (strcmp(arg, "0") == 0)
+            a->o.index_memory = 0;
+        else if (parse_bytes(arg, &a->o.index_memory))
+            return cli_usage("serve", "--index-memory: bytes (k, M, G), or 0");
+        return 0;
     case OPT_MAX_UPLOAD:
         if (parse_bytes(arg, &a->o.max_upload)) return cli_usage("serve", "--max-upload: bytes");
         return 0;
@@ -349,6 +410,9 @@ static void on_event(void *ctx, const ward_serve_event *ev)
         level = "error";
     } else if (!strcmp(ev->kind, "warning") || !strcmp(ev->kind, "error")) {
         log_line(a->json_log, ev->kind, ev->kind, ev, ev->message);
+        return;
+    } else if (!strcmp(ev->kind, "info")) {
+        log_line(a->json_log, "info", "info", ev, ev->message);
         return;
     } else {
         log_line(a->json_log, ev->status >= 500 ? "error" : "info", "request", ev, NULL);

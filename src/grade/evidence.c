@@ -2,9 +2,10 @@
  * Re-reading one item from the evidence for the grading view.
  *
  * The record's path says where the item is: a host file, or a member
- * ("outer.zip!/dir/a.jpg", "disk.E01!/p1/Users/a.jpg") that the source layer
- * reads again from the outermost container, read-only, stopping at the
- * member. The bytes are hashed and compared with the record's SHA-256
+ * ("outer.zip!/dir/a.jpg", "disk.E01!/p1@2048/Users/a.jpg") that the source
+ * layer reads again from the outermost container, read-only, stopping at
+ * the member; a file of a disk image is read by the inode the scan recorded
+ * (ward_source_read_inode), not found by name. The bytes are hashed and compared with the record's SHA-256
  * before anything decodes them: the examiner grades what the scan saw, and
  * a file that changed or vanished since is said to have, never shown.
  */
@@ -83,11 +84,25 @@ static int on_member(void *ctx, ward_item *item)
     return 1;
 }
 
-static ward_status read_member(const char *path, uint8_t **buf, size_t *len, ward_error *err)
+static ward_status read_member(const ward_grade_item *it, const char *path, uint8_t **buf,
+                               size_t *len, ward_error *err)
 {
     const char *bang = strstr(path, "!/");
     char *root = strndup(path, (size_t)(bang - path));
     if (!root) return ward_fail(err, WARD_ENOMEM, "out of memory");
+    /* A file of a disk image on the host is read by its inode: by path, a
+     * deleted file and a live one of the same name (or two of one name)
+     * would both give whichever the walk meets first. Deeper (an image in
+     * an archive, spooled by the scan) and images TSK does not open itself
+     * are read by path. */
+    if (it->has_inode && !strstr(bang + 2, "!/")) {
+        ward_status st = ward_source_read_inode(root, bang + 2, it->inode, MAX_ITEM_BYTES, buf, len,
+                                                err);
+        if (st != WARD_EUNSUPPORTED) {
+            free(root);
+            return st;
+        }
+    }
     ward_source_opts o;
     ward_source_opts_default(&o);
     member_ctx m = {.want = path};
@@ -113,7 +128,7 @@ static ward_status read_verified(const ward_grade_item *it, uint8_t **buf, size_
     ward_strbuf raw = {0};
     if (!ward_unescape_name(&raw, it->path, strlen(it->path)) || !raw.s)
         return ward_fail(err, WARD_EFORMAT, "cannot unescape the path %s", it->path);
-    ward_status st = strstr(raw.s, "!/") ? read_member(raw.s, buf, len, err)
+    ward_status st = strstr(raw.s, "!/") ? read_member(it, raw.s, buf, len, err)
                                          : read_host(raw.s, buf, len, err);
     ward_strbuf_free(&raw);
     if (st != WARD_OK) return st;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <ward/digest.h>
 #include <ward/ward.h>
 
 static void upper_hex(ward_strbuf *b, const char *key, const char *hex)
@@ -42,6 +43,18 @@ static void media(ward_strbuf *b, const ward_grade_item *it, const ward_grade_de
         ward_pdq_to_hex(&it->pdq[0], hex);
         ward_strbuf_addf(b, ",\"PDQ\":\"%s\",\"PDQQuality\":%d", hex, it->pdq_quality);
     }
+    if (it->vpdq.count) { /* the frames as `ward scan` wrote them */
+        ward_strbuf_addf(b, ",\"ward:vPDQ\":[");
+        for (size_t f = 0; f < it->vpdq.count; f++) {
+            const ward_vpdq_frame *fr = &it->vpdq.frames[f];
+            char hex[65];
+            ward_pdq_to_hex(&fr->hash, hex);
+            ward_strbuf_addf(b, "%s{\"frame\":%lld,\"timestamp\":%.3f,\"pdq\":\"%s\",\"quality\":%d}",
+                             f ? "," : "", (long long)fr->frame_number, fr->timestamp, hex,
+                             fr->quality);
+        }
+        ward_strbuf_addf(b, "]");
+    }
     if (d->series[0]) {
         ward_strbuf_add(b, ",\"Series\":", strlen(",\"Series\":"));
         ward_json_string(b, d->series, strlen(d->series));
@@ -64,6 +77,26 @@ static void media(ward_strbuf *b, const ward_grade_item *it, const ward_grade_de
     ward_strbuf_add(b, "}", strlen("}"));
 }
 
+/* SHA-256 of the scan's files.jsonl: names the scan without a path. */
+static void scan_id(const char *report_dir, char hex[65])
+{
+    hex[0] = 0;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/files.jsonl", report_dir);
+    FILE *f = fopen(path, "rb");
+    ward_digester *d = f ? ward_digester_new(WARD_DIGEST_SHA256) : NULL;
+    if (d) {
+        uint8_t buf[65536];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, f)) > 0) ward_digester_update(d, buf, n);
+        ward_digests got;
+        ward_digester_final(d, &got);
+        if (!ferror(f)) ward_digest_hex(&got, WARD_DIGEST_SHA256, hex);
+        ward_digester_free(d);
+    }
+    if (f) fclose(f);
+}
+
 /* Whether an earlier member of the group has the same content. */
 static int seen_before(const ward_grade_queue *q, const ward_grade_group *g, size_t k)
 {
@@ -81,11 +114,13 @@ ward_status ward_grade_export_vics(const ward_grade_queue *q, const ward_grade_l
     *count = 0;
     const char *scheme = ward_grade_log_scheme(g);
     ward_strbuf b = {0};
+    char scan[65];
+    scan_id(q->report_dir, scan);
     ward_strbuf_addf(&b, "{\"@odata.context\":\"http://github.com/VICSDATAMODEL/ProjectVic/"
                          "DataModels/2.0.xml/CUSTOM/$metadata#Cases\",\n\"value\":[{"
                          "\"SourceApplicationName\":\"ward\",\"SourceApplicationVersion\":\"%s\","
-                         "\"ward:Contribution\":true,\"Media\":[",
-                     ward_version());
+                         "\"ward:Contribution\":true,\"ward:ScanFilesSHA256\":\"%s\",\"Media\":[",
+                     ward_version(), scan);
     size_t n = 0;
     for (size_t gi = 0; gi < q->ngroups; gi++) {
         const ward_grade_group *grp = &q->groups[gi];

@@ -5,11 +5,17 @@
  *
  * Every grade read is kept in DATADIR/grade-intake.jsonl (one line per
  * SHA-256 and grader; a later grade by the same grader replaces the
- * earlier), so grades from different contributions meet there. Verified
+ * earlier), so grades from different contributions meet there. Each
+ * contribution file is also recorded in the store's `imports` (its path,
+ * SHA-256, the grades held), and each grade's line names that import and
+ * the SHA-256 of the scan's files.jsonl it was graded from: an audit goes
+ * from an entry (whose tags name the imports of its grades) to the
+ * files the grades came in and the scans they came from. Verified
  * pictures not yet promoted are written to a VICS file beside it and
  * imported into the list through the store's ordinary import, which
  * records the provenance (file, its SHA-256, time, counts) in `imports`;
- * each entry's graders and units are in its Comments. Conflicts are left
+ * each entry's graders, units, times and the imports of their grades are in
+ * its tags. Conflicts are left
  * out of the list and reported (ward_grade_conflicts).
  */
 #include "grade/grade_int.h"
@@ -31,8 +37,13 @@ typedef struct vote {
     char sha256[65], md5[33], sha1[41], pdq[65];
     int pdq_quality;
     char scheme[16], category[16], series[64], grader[64], unit[64], time[32];
+    char scan[65];     /* SHA-256 of the files.jsonl it was graded from, "" unknown */
+    uint64_t import;   /* the store's imports row of the contribution it came in */
     int promoted;
 } vote;
+
+/* A vote read from the contribution being taken in, its import not yet known. */
+#define IMPORT_PENDING UINT64_MAX
 
 typedef struct intake {
     vote *v;
@@ -88,6 +99,9 @@ static int take_line(void *ctx, yajl_val o)
     COPY(v->series, STR(o, "series"));
     COPY(v->unit, STR(o, "unit"));
     COPY(v->time, STR(o, "time"));
+    COPY(v->scan, STR(o, "scan"));
+    long long imp = jv_int(o, "import", 0);
+    v->import = imp > 0 ? (uint64_t)imp : 0;
     return 0;
 }
 
@@ -120,7 +134,8 @@ static void vote_json(ward_strbuf *b, const vote *v, int promoted)
     ward_json_string(b, v->unit, strlen(v->unit));
     ward_strbuf_addf(b, ",\"time\":");
     ward_json_string(b, v->time, strlen(v->time));
-    ward_strbuf_addf(b, "}\n");
+    ward_strbuf_addf(b, ",\"scan\":\"%s\",\"import\":%llu}\n", v->scan,
+                     (unsigned long long)v->import);
 }
 
 static ward_status append_file(const char *path, ward_strbuf *b, ward_error *err)
@@ -135,8 +150,8 @@ static ward_status append_file(const char *path, ward_strbuf *b, ward_error *err
 }
 
 /* One contribution's Media into votes (and their lines into b). */
-static ward_status read_contribution(const char *file, intake *in, ward_strbuf *b,
-                                     size_t *nread, ward_error *err)
+static ward_status read_contribution(const char *file, intake *in, size_t *nread,
+                                     ward_error *err)
 {
     FILE *f = fopen(file, "rb");
     if (!f) return ward_fail_errno(err, errno, "cannot open %s", file);
@@ -158,6 +173,7 @@ static ward_status read_contribution(const char *file, intake *in, ward_strbuf *
         return ward_fail(err, WARD_EFORMAT, "%s: not a ward grade contribution (%s)", file,
                          root ? "no Media or no ward:Contribution" : why);
     }
+    const char *scan = STR(c, "ward:ScanFilesSHA256");
     for (size_t i = 0; i < media->u.array.len; i++) {
         yajl_val m = media->u.array.values[i];
         const char *grader = STR(m, "ward:Grader"), *sha = STR(m, "SHA256");
@@ -189,11 +205,34 @@ static ward_status read_contribution(const char *file, intake *in, ward_strbuf *
         COPY(v->series, STR(m, "Series"));
         COPY(v->unit, STR(m, "ward:Unit"));
         COPY(v->time, STR(m, "ward:GradedAt"));
-        vote_json(b, v, 0);
+        lower(v->scan, sizeof v->scan, scan && strlen(scan) == 64 ? scan : "");
+        v->import = IMPORT_PENDING;
         ++*nread;
     }
     yajl_tree_free(root);
     return WARD_OK;
+}
+
+/* One contribution: its grades into votes, the file into the store's
+ * imports (its path, SHA-256 and the grades held), and each grade's line,
+ * naming that import and the scan it was graded from, into b. */
+static ward_status take_file(ward_store *s, const char *file, const char *list, intake *in,
+                             ward_strbuf *b, size_t *nread, ward_error *err)
+{
+    size_t n = 0;
+    ward_status st = read_contribution(file, in, &n, err);
+    if (st != WARD_OK) return st;
+    char msg[160];
+    snprintf(msg, sizeof msg, "%zu grades held for the two-person rule (ward grade intake)", n);
+    uint64_t id = 0;
+    st = ward_store_log_intake(s, file, "ward-grade-contribution", list, n, msg, &id, err);
+    for (size_t i = 0; i < in->n; i++)
+        if (in->v[i].import == IMPORT_PENDING) {
+            in->v[i].import = id;
+            if (st == WARD_OK) vote_json(b, &in->v[i], 0);
+        }
+    *nread += n;
+    return st;
 }
 
 /* The state of the picture whose first vote is i: -1 when i is not the
@@ -230,15 +269,21 @@ static void verified_media(ward_strbuf *b, const intake *in, size_t i, size_t id
         ward_strbuf_addf(b, ",\"Series\":");
         ward_json_string(b, v->series, strlen(v->series));
     }
-    ward_strbuf b2 = {0};
-    ward_strbuf_addf(&b2, "ward grade: verified by");
+    /* Who verified it, from which contribution: in Tags, which the store
+     * keeps with the entry (the store does not read Comments). */
+    ward_strbuf_addf(b, ",\"Tags\":[\"ward-grade-verified\"");
     for (size_t j = i; j < in->n; j++)
-        if (!strcmp(in->v[j].sha256, v->sha256) && in->v[j].category[0])
-            ward_strbuf_addf(&b2, " %s (%s, %s)", in->v[j].grader, in->v[j].unit, in->v[j].time);
-    ward_strbuf_addf(b, ",\"Comments\":");
-    if (b2.s) ward_json_string(b, b2.s, b2.len);
-    ward_strbuf_free(&b2);
-    ward_strbuf_addf(b, "}");
+        if (!strcmp(in->v[j].sha256, v->sha256) && in->v[j].category[0]) {
+            ward_strbuf b2 = {0};
+            ward_strbuf_addf(&b2, "graded by %s (%s, %s, import %llu)", in->v[j].grader,
+                             in->v[j].unit, in->v[j].time, (unsigned long long)in->v[j].import);
+            for (size_t k = 0; k < b2.len; k++)
+                if (b2.s[k] == ';') b2.s[k] = ','; /* the store's tag separator */
+            ward_strbuf_addf(b, ",");
+            if (b2.s) ward_json_string(b, b2.s, b2.len);
+            ward_strbuf_free(&b2);
+        }
+    ward_strbuf_addf(b, "]}");
 }
 
 ward_status ward_grade_intake(const char *datadir, const char *list, int verifiers,
@@ -251,8 +296,10 @@ ward_status ward_grade_intake(const char *datadir, const char *list, int verifie
     char path[4096];
     ward_strbuf lines = {0}, vics = {0};
     ward_status st = load(datadir, &in, path, sizeof path, err);
+    ward_store *s = NULL;
+    if (st == WARD_OK) st = ward_store_open(datadir, 0, &s, err); /* creates datadir */
     for (size_t i = 0; i < nfiles && st == WARD_OK; i++)
-        st = read_contribution(files[i], &in, &lines, &sum->grades, err);
+        st = take_file(s, files[i], list, &in, &lines, &sum->grades, err);
     if (st == WARD_OK) st = append_file(path, &lines, err);
     ward_strbuf_free(&lines);
     size_t n = 0;
@@ -286,8 +333,6 @@ ward_status ward_grade_intake(const char *datadir, const char *list, int verifie
             st = ward_fail_errno(err, errno, "cannot write %s", vpath);
         if (f && fclose(f) != 0 && st == WARD_OK)
             st = ward_fail_errno(err, errno, "cannot write %s", vpath);
-        ward_store *s = NULL;
-        if (st == WARD_OK) st = ward_store_open(datadir, 0, &s, err);
         if (st == WARD_OK) {
             ward_import_opts o;
             ward_import_opts_default(&o);
@@ -296,11 +341,11 @@ ward_status ward_grade_intake(const char *datadir, const char *list, int verifie
             ward_import_summary is;
             st = ward_store_import(s, vpath, WARD_FMT_VICS, list, &o, &is, err);
             sum->import_id = is.import_id;
-            ward_store_close(s);
         }
         if (st == WARD_OK) st = append_file(path, &lines, err);
         if (st == WARD_OK) sum->promoted = n;
     }
+    ward_store_close(s);
     ward_strbuf_free(&vics);
     ward_strbuf_free(&lines);
     free(in.v);
@@ -321,7 +366,7 @@ ward_status ward_grade_conflicts(const char *datadir, ward_grade_conflict_fn fn,
         for (size_t j = i; j < in.n; j++)
             if (!strcmp(in.v[j].sha256, in.v[i].sha256) && in.v[j].category[0])
                 fn(ctx, in.v[j].sha256, in.v[j].scheme, in.v[j].category, in.v[j].grader,
-                   in.v[j].unit, in.v[j].time);
+                   in.v[j].unit, in.v[j].time, in.v[j].import);
     }
     free(in.v);
     return st;

@@ -2,10 +2,11 @@
  * The grading queue: a scan's new images and videos, grouped so that each
  * picture is graded once, and ordered so that the likely relevant come first.
  *
- * Grouping is union-find over two relations: the same SHA-256, and PDQ
- * within opts.radius of any of the other item's 8 dihedral hashes, found
- * by multi-index hashing (group_near), where all pairs of 100,000 items
- * would be 4e10 comparisons.
+ * Grouping is union-find over three relations: the same SHA-256; for
+ * images, PDQ within opts.radius of any of the other item's 8 dihedral
+ * hashes, found by multi-index hashing (search_pairs), where all pairs of
+ * 100,000 items would be 4e10 comparisons; for videos, vPDQ matching both
+ * ways (group_videos).
  */
 #include "grade/grade_int.h"
 #include "scan/jsonl.h"
@@ -51,6 +52,30 @@ static size_t folder_len(const char *path)
     return slash ? (size_t)(slash - path) : 0;
 }
 
+/* A video's frames as the scan wrote them ("vpdq":[{"frame","timestamp",
+ * "pdq","quality"}...], docs/scan.md). A frame that does not parse is a
+ * damaged record: named by line, as a record without seq is. */
+static int take_frames(load_ctx *c, yajl_val v, ward_grade_item *it)
+{
+    yajl_val frames = jv_get(v, "vpdq");
+    if (!frames || !YAJL_IS_ARRAY(frames)) return 0;
+    for (size_t i = 0; i < frames->u.array.len; i++) {
+        yajl_val f = frames->u.array.values[i];
+        const char *hex = jv_str(f, "pdq");
+        ward_vpdq_frame fr = {.quality = (int)jv_int(f, "quality", -1),
+                              .frame_number = jv_int(f, "frame", (long long)i)};
+        yajl_val ts = jv_get(f, "timestamp");
+        if (ts && YAJL_IS_NUMBER(ts)) fr.timestamp = YAJL_GET_DOUBLE(ts);
+        if (!hex || ward_pdq_from_hex(hex, &fr.hash) != WARD_OK || fr.quality < 0) {
+            ward_fail(c->err, WARD_EFORMAT, "files.jsonl line %ld: vpdq[%zu] has no valid pdq "
+                      "or quality", c->line, i);
+            return c->bad = 1;
+        }
+        if (ward_vpdq_append(&it->vpdq, &fr, c->err) != WARD_OK) return c->bad = 1;
+    }
+    return 0;
+}
+
 static int take_item(load_ctx *c, yajl_val v, int video)
 {
     ward_grade_queue *q = c->q;
@@ -83,6 +108,8 @@ static int take_item(load_ctx *c, yajl_val v, int video)
     long long size = jv_int(v, "size", 0);
     it->size = size > 0 ? (uint64_t)size : 0;
     it->video = video;
+    long long inode = jv_int(v, "inode", -1);
+    if (inode >= 0) it->has_inode = 1, it->inode = (uint64_t)inode;
     const char *pdq = jv_str(v, "pdq");
     if (pdq && ward_pdq_from_hex(pdq, &it->pdq[0]) == WARD_OK) {
         it->npdq = 1;
@@ -97,6 +124,7 @@ static int take_item(load_ctx *c, yajl_val v, int video)
             if (ok) it->npdq = WARD_DIH_COUNT;
         }
     }
+    if (video && take_frames(c, v, it) != 0) return 1;
     return 0;
 }
 
@@ -155,22 +183,43 @@ static void group_exact(ward_grade_queue *q, size_t *parent, size_t *tmp)
             uf_union(parent, tmp[i], tmp[i - 1]);
 }
 
-/*
- * Near duplicates by multi-index hashing over the items' original hashes:
- * 16 chunks of 16 bits, each a counting-sort table of its 65,536 values.
- * Two hashes within r bits agree to within r/16 bits on at least one chunk
- * (pigeonhole), so probing every value that close to each query chunk finds
- * every candidate; each is then checked on all 256 bits. The store's index
- * (src/index) is tuned for millions of entries matched at one radius; here
- * the set is the scan's own and is thrown away after.
- */
 #define NCHUNK 16
 
-/* One chunk's table: item indices and their hashes, by chunk value. */
+/* The hashes searched: images' original hashes, or videos' frames, each
+ * with the item it belongs to. */
+typedef struct hashes {
+    ward_pdq *h;
+    uint32_t *owner;
+    size_t n, cap;
+} hashes;
+
+static int hashes_add(hashes *s, const ward_pdq *h, size_t owner)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 1024;
+        ward_pdq *p = realloc(s->h, cap * sizeof *p);
+        if (p) s->h = p;
+        uint32_t *o = realloc(s->owner, cap * sizeof *o);
+        if (o) s->owner = o;
+        if (!p || !o) return -1;
+        s->cap = cap;
+    }
+    s->h[s->n] = *h;
+    s->owner[s->n++] = (uint32_t)owner;
+    return 0;
+}
+
+static void hashes_free(hashes *s)
+{
+    free(s->h);
+    free(s->owner);
+}
+
+/* One chunk's table: owners and their hashes, by chunk value. */
 typedef struct mih {
     int c;            /* which chunk */
     uint32_t *start;  /* 65,537 offsets */
-    uint32_t *ids;    /* item indices */
+    uint32_t *ids;    /* owners */
     ward_pdq *hs;     /* their hashes, alongside: a bucket is read in order */
 } mih;
 
@@ -183,26 +232,22 @@ static void mih_free(mih *m)
     free(m->hs);
 }
 
-static int has_pdq(const ward_grade_item *it) { return it->npdq && !it->video; }
-
-static int mih_build(mih *m, const ward_grade_queue *q, int c)
+static int mih_build(mih *m, const hashes *base, int c)
 {
-    size_t n = q->nitems ? q->nitems : 1;
+    size_t n = base->n ? base->n : 1;
     m->c = c;
     m->start = calloc(65537, sizeof *m->start);
     m->ids = malloc(n * sizeof *m->ids);
     m->hs = malloc(n * sizeof *m->hs);
     if (!m->start || !m->ids || !m->hs) return -1;
     uint32_t *st = m->start;
-    for (size_t i = 0; i < q->nitems; i++)
-        if (has_pdq(&q->items[i])) st[chunk_of(&q->items[i].pdq[0], c) + 1]++;
+    for (size_t i = 0; i < base->n; i++) st[chunk_of(&base->h[i], c) + 1]++;
     for (unsigned v = 0; v < 65536; v++) st[v + 1] += st[v];
-    for (size_t i = 0; i < q->nitems; i++)
-        if (has_pdq(&q->items[i])) {
-            uint32_t at = st[chunk_of(&q->items[i].pdq[0], c)]++;
-            m->ids[at] = (uint32_t)i;
-            m->hs[at] = q->items[i].pdq[0];
-        }
+    for (size_t i = 0; i < base->n; i++) {
+        uint32_t at = st[chunk_of(&base->h[i], c)]++;
+        m->ids[at] = base->owner[i];
+        m->hs[at] = base->h[i];
+    }
     for (unsigned v = 65536; v > 0; v--) st[v] = st[v - 1]; /* undo the fill's shift */
     st[0] = 0;
     return 0;
@@ -224,47 +269,170 @@ static int within(const ward_pdq *a, const ward_pdq *b, int r)
     return d <= r;
 }
 
-static void probe(const mih *m, unsigned v, size_t i, const ward_pdq *h, int r, size_t *parent)
+/* Called for every (query owner, base owner) pair with a hash within the
+ * radius; non-zero stops the search (out of memory). */
+typedef int (*pair_fn)(void *ctx, size_t a, size_t b);
+
+static int probe(const mih *m, unsigned v, size_t i, const ward_pdq *h, int r, pair_fn fn,
+                 void *ctx)
 {
     for (uint32_t k = m->start[v]; k < m->start[v + 1]; k++)
-        if (within(h, &m->hs[k], r)) uf_union(parent, i, m->ids[k]);
+        if (within(h, &m->hs[k], r) && fn(ctx, i, m->ids[k])) return -1;
+    return 0;
 }
 
-static ward_status group_near(ward_grade_queue *q, int radius, size_t *parent, ward_error *err)
+/*
+ * Every pair of a query hash and a base hash within `radius` bits, by
+ * multi-index hashing: 16 chunks of 16 bits, each a counting-sort table of
+ * its 65,536 values. Two hashes within r bits agree to within r/16 bits on
+ * at least one chunk (pigeonhole), so probing every value that close to
+ * each query chunk finds every candidate; each is then checked on all 256
+ * bits. The store's index (src/index) is tuned for millions of entries
+ * matched at one radius; here the set is the scan's own and is thrown away
+ * after. A pair may be reported more than once (once per chunk it agrees on).
+ */
+static ward_status search_pairs(const hashes *base, const hashes *query, int radius, pair_fn fn,
+                                void *ctx, ward_error *err)
 {
-    if (radius < 0) return WARD_OK;
 #if defined(__x86_64__) && defined(__GNUC__)
     if (!__builtin_cpu_supports("popcnt"))
         return ward_fail(err, WARD_EUNSUPPORTED, "this CPU has no popcnt instruction");
 #endif
     int t = radius / NCHUNK; /* bits a chunk may differ by */
     if (t > 2) return ward_fail(err, WARD_EINVAL, "grouping radius %d over %d", radius, 3 * NCHUNK - 1);
-    /* Chunk by chunk, so one chunk's table stays in cache while every item
-     * probes it (item by item, the 16 tables, 60 MB at 100,000 items, would
-     * be fetched from memory at each probe), and only one is held. */
+    if (!base->n || !query->n) return WARD_OK;
+    /* Chunk by chunk, so one chunk's table stays in cache while every query
+     * probes it (query by query, the 16 tables, 60 MB at 100,000 items,
+     * would be fetched from memory at each probe), and only one is held. */
     for (int c = 0; c < NCHUNK; c++) {
         mih m = {0};
-        if (mih_build(&m, q, c) < 0) {
+        if (mih_build(&m, base, c) < 0) {
             mih_free(&m);
             return ward_fail(err, WARD_ENOMEM, "out of memory");
         }
-        for (size_t i = 0; i < q->nitems; i++) {
-            const ward_grade_item *it = &q->items[i];
-            if (!has_pdq(it)) continue;
-            for (int d = 0; d < it->npdq; d++) {
-                const ward_pdq *h = &it->pdq[d];
-                unsigned v = chunk_of(h, c);
-                probe(&m, v, i, h, radius, parent);
-                for (int b1 = 0; b1 < 16 && t >= 1; b1++) {
-                    probe(&m, v ^ (1u << b1), i, h, radius, parent);
-                    for (int b2 = b1 + 1; b2 < 16 && t >= 2; b2++)
-                        probe(&m, v ^ (1u << b1) ^ (1u << b2), i, h, radius, parent);
-                }
+        int stop = 0;
+        for (size_t i = 0; i < query->n && !stop; i++) {
+            const ward_pdq *h = &query->h[i];
+            size_t who = query->owner[i];
+            unsigned v = chunk_of(h, c);
+            stop = probe(&m, v, who, h, radius, fn, ctx);
+            for (int b1 = 0; b1 < 16 && t >= 1 && !stop; b1++) {
+                stop = probe(&m, v ^ (1u << b1), who, h, radius, fn, ctx);
+                for (int b2 = b1 + 1; b2 < 16 && t >= 2 && !stop; b2++)
+                    stop = probe(&m, v ^ (1u << b1) ^ (1u << b2), who, h, radius, fn, ctx);
             }
         }
         mih_free(&m);
+        if (stop) return ward_fail(err, WARD_ENOMEM, "out of memory");
     }
     return WARD_OK;
+}
+
+static int has_pdq(const ward_grade_item *it) { return it->npdq && !it->video; }
+
+static int union_pair(void *ctx, size_t a, size_t b)
+{
+    uf_union(ctx, a, b);
+    return 0;
+}
+
+/* Images: each one's 8 dihedral hashes against the others' originals. */
+static ward_status group_near(ward_grade_queue *q, int radius, size_t *parent, ward_error *err)
+{
+    if (radius < 0) return WARD_OK;
+    hashes base = {0}, query = {0};
+    int oom = 0;
+    for (size_t i = 0; i < q->nitems && !oom; i++) {
+        const ward_grade_item *it = &q->items[i];
+        if (!has_pdq(it)) continue;
+        oom = hashes_add(&base, &it->pdq[0], i) < 0;
+        for (int d = 0; d < it->npdq && !oom; d++) oom = hashes_add(&query, &it->pdq[d], i) < 0;
+    }
+    ward_status st = oom ? ward_fail(err, WARD_ENOMEM, "out of memory")
+                         : search_pairs(&base, &query, radius, union_pair, parent, err);
+    hashes_free(&base);
+    hashes_free(&query);
+    return st;
+}
+
+/*
+ * Videos by vPDQ. Two videos group when each one's good frames (quality at
+ * least WARD_VPDQ_QUALITY) match the other's within WARD_VPDQ_DISTANCE at
+ * least WARD_VPDQ_QUERY_PCT per cent both ways: the same video re-encoded,
+ * resized or with a few frames changed. One way only (a clip cut from a
+ * longer video) does not group: what the longer video shows beyond the
+ * clip may grade differently. Only pairs that share at least one frame
+ * within the distance (found as images' near duplicates are) are compared.
+ */
+typedef struct vpairs {
+    uint64_t *v;      /* a << 32 | b, a < b */
+    size_t n, cap;
+} vpairs;
+
+static int by_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Sort and drop repeats (every frame pair of two videos reports them). */
+static void vpairs_unique(vpairs *p)
+{
+    if (!p->n) return;
+    qsort(p->v, p->n, sizeof *p->v, by_u64);
+    size_t w = 1;
+    for (size_t k = 1; k < p->n; k++)
+        if (p->v[k] != p->v[w - 1]) p->v[w++] = p->v[k];
+    p->n = w;
+}
+
+static int add_vpair(void *ctx, size_t a, size_t b)
+{
+    vpairs *p = ctx;
+    if (a == b) return 0;
+    uint64_t key = (uint64_t)(a < b ? a : b) << 32 | (a < b ? b : a);
+    if (p->n && p->v[p->n - 1] == key) return 0;
+    if (p->n == p->cap && p->n >= 65536) vpairs_unique(p); /* before growing */
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 256;
+        uint64_t *v = realloc(p->v, cap * sizeof *v);
+        if (!v) return 1;
+        p->v = v;
+        p->cap = cap;
+    }
+    p->v[p->n++] = key;
+    return 0;
+}
+
+static ward_status group_videos(ward_grade_queue *q, size_t *parent, ward_error *err)
+{
+    hashes frames = {0};
+    vpairs pairs = {0};
+    int oom = 0;
+    for (size_t i = 0; i < q->nitems && !oom; i++) {
+        const ward_vpdq *v = &q->items[i].vpdq;
+        for (size_t f = 0; f < v->count && !oom; f++)
+            if (v->frames[f].quality >= WARD_VPDQ_QUALITY)
+                oom = hashes_add(&frames, &v->frames[f].hash, i) < 0;
+    }
+    ward_status st = oom ? ward_fail(err, WARD_ENOMEM, "out of memory")
+                         : search_pairs(&frames, &frames, WARD_VPDQ_DISTANCE, add_vpair, &pairs, err);
+    hashes_free(&frames);
+    if (st == WARD_OK) vpairs_unique(&pairs);
+    ward_vpdq_match_opts mo;
+    ward_vpdq_match_opts_default(&mo);
+    mo.distance = WARD_VPDQ_DISTANCE;
+    mo.quality = WARD_VPDQ_QUALITY;
+    mo.query_pct = mo.compared_pct = WARD_VPDQ_QUERY_PCT; /* both ways */
+    for (size_t k = 0; k < pairs.n && st == WARD_OK; k++) {
+        size_t a = (size_t)(pairs.v[k] >> 32), b = (size_t)(pairs.v[k] & 0xffffffffu);
+        if (uf_find(parent, a) == uf_find(parent, b)) continue;
+        ward_vpdq_similarity sim;
+        st = ward_vpdq_compare(&q->items[a].vpdq, &q->items[b].vpdq, &mo, &sim, err);
+        if (st == WARD_OK && sim.is_match) uf_union(parent, a, b);
+    }
+    free(pairs.v);
+    return st;
 }
 
 /* ---- ordering ------------------------------------------------------------ */
@@ -281,27 +449,69 @@ static int entry_is_alert(ward_matcher *m, uint64_t id)
     return alert;
 }
 
+/* The nearest alert entry in the band to these hashes, if nearer than the
+ * group has; `what` says whose hash it is ("PDQ", "video frame at 12.0 s"). */
+static void near_band(ward_grade_group *g, ward_matcher *m, const ward_grade_opts *o,
+                      const ward_pdq *h, int nh, const char *what)
+{
+    ward_pdq_match best[16];
+    size_t n = ward_matcher_near(m, h, nh, o->near_hi, best, 16);
+    if (n > 16) n = 16;
+    for (size_t j = 0; j < n; j++) {
+        if (best[j].distance < o->near_lo) continue;
+        if (g->reason == WARD_GRADE_NEAR_ALERT && g->near_distance <= best[j].distance) break;
+        if (!entry_is_alert(m, best[j].entry_id)) continue;
+        g->reason = WARD_GRADE_NEAR_ALERT;
+        g->near_distance = best[j].distance;
+        snprintf(g->why, sizeof g->why, "%s %d bits from an alert-list entry (outside the match radius)",
+                 what, best[j].distance);
+        break;
+    }
+}
+
 static void reason_near(ward_grade_queue *q, ward_grade_group *g, ward_matcher *m,
                         const ward_grade_opts *o)
 {
-    ward_pdq_match best[16];
     for (size_t k = 0; k < g->count; k++) {
         const ward_grade_item *it = &q->items[q->members[g->first + k]];
-        if (!it->npdq) continue;
-        size_t n = ward_matcher_near(m, it->pdq, it->npdq, o->near_hi, best, 16);
-        if (n > 16) n = 16;
-        for (size_t j = 0; j < n; j++) {
-            if (best[j].distance < o->near_lo) continue;
-            if (g->reason == WARD_GRADE_NEAR_ALERT && g->near_distance <= best[j].distance)
-                break;
-            if (!entry_is_alert(m, best[j].entry_id)) continue;
-            g->reason = WARD_GRADE_NEAR_ALERT;
-            g->near_distance = best[j].distance;
-            snprintf(g->why, sizeof g->why,
-                     "PDQ %d bits from an alert-list entry (outside the match radius)",
-                     best[j].distance);
-            break;
+        if (it->npdq) near_band(g, m, o, it->pdq, it->npdq, "PDQ");
+        for (size_t f = 0; f < it->vpdq.count; f++) { /* a video: each good frame */
+            const ward_vpdq_frame *fr = &it->vpdq.frames[f];
+            if (fr->quality < WARD_VPDQ_QUALITY) continue;
+            char what[64];
+            snprintf(what, sizeof what, "video frame at %.1f s", fr->timestamp);
+            near_band(g, m, o, &fr->hash, 1, what);
         }
+    }
+}
+
+/* A member already an entry in the store (a verified grade taken in since
+ * the scan, or a list imported since): said as a prompt, as a pending grade
+ * is, and before it. */
+static void prior_in_store(ward_grade_queue *q, ward_grade_group *g, ward_matcher *m)
+{
+    for (size_t k = 0; k < g->count && !g->prior[0]; k++) {
+        const ward_grade_item *it = &q->items[q->members[g->first + k]];
+        ward_digests d = {0};
+        for (int i = 0; i < 32 && it->sha256[0]; i++) {
+            unsigned v;
+            if (sscanf(it->sha256 + 2 * i, "%2x", &v) != 1) break;
+            d.sha256[i] = (uint8_t)v;
+            if (i == 31) d.present = WARD_DIGEST_SHA256;
+        }
+        uint64_t id;
+        ward_entries *e = NULL;
+        if (!d.present || !ward_matcher_exact(m, &d, &id, 1) ||
+            ward_matcher_entry(m, id, &e, NULL) != WARD_OK || !e)
+            continue;
+        if (e->count) {
+            const ward_entry *x = &e->v[0];
+            snprintf(g->prior, sizeof g->prior, "in list %s as %s %s%s", x->list,
+                     x->scheme ? x->scheme : "", x->category ? x->category : "uncategorised",
+                     x->tags && strstr(x->tags, "ward-grade-verified") ? ", verified by two graders"
+                                                                       : "");
+        }
+        ward_entries_free(e);
     }
 }
 
@@ -375,6 +585,7 @@ static ward_status order_groups(ward_grade_queue *q, const ward_grade_opts *o,
     if (o->datadir && ward_matcher_open(o->datadir, &m, NULL) != WARD_OK) m = NULL;
     for (size_t g = 0; g < q->ngroups; g++) {
         if (m) reason_near(q, &q->groups[g], m, o);
+        if (m) prior_in_store(q, &q->groups[g], m);
         if (q->groups[g].reason == WARD_GRADE_REST) reason_beside(q, &q->groups[g], beside);
     }
     if (m) ward_matcher_close(m);
@@ -389,6 +600,7 @@ static ward_status order_groups(ward_grade_queue *q, const ward_grade_opts *o,
 
 typedef struct prior {
     char sha256[65];
+    char category[32], grader[64]; /* "projectvic 2" */
     char what[160];
 } prior;
 
@@ -413,6 +625,8 @@ static int take_prior(void *ctx, yajl_val o)
     }
     prior *p = &ps->v[ps->n++];
     snprintf(p->sha256, sizeof p->sha256, "%s", sha);
+    snprintf(p->category, sizeof p->category, "%s %s", scheme ? scheme : "", cat);
+    snprintf(p->grader, sizeof p->grader, "%s", grader);
     snprintf(p->what, sizeof p->what, "%s %s by %s (%s), awaiting a second grader",
              scheme ? scheme : "", cat, grader, unit ? unit : "");
     return 0;
@@ -434,6 +648,20 @@ static void fill_priors(ward_grade_queue *q, const char *datadir)
         return;
     }
     qsort(ps.v, ps.n, sizeof *ps.v, by_prior);
+    /* Graders who differ on a picture: not "awaiting a second grader" but
+     * in conflict, for review; every grade of it says so. */
+    for (size_t a = 0, b; a < ps.n; a = b) {
+        int differ = 0;
+        for (b = a + 1; b < ps.n && !strcmp(ps.v[b].sha256, ps.v[a].sha256); b++)
+            differ |= strcmp(ps.v[b].category, ps.v[a].category) != 0;
+        if (!differ) continue;
+        char what[160];
+        int at = snprintf(what, sizeof what, "in conflict elsewhere, for review:");
+        for (size_t k = a; k < b && at > 0 && (size_t)at < sizeof what; k++)
+            at += snprintf(what + at, sizeof what - (size_t)at, " %s by %s;", ps.v[k].category,
+                           ps.v[k].grader);
+        for (size_t k = a; k < b; k++) snprintf(ps.v[k].what, sizeof ps.v[k].what, "%s", what);
+    }
     for (size_t i = 0; i < q->nitems; i++) {
         prior key;
         snprintf(key.sha256, sizeof key.sha256, "%s", q->items[i].sha256);
@@ -474,6 +702,7 @@ ward_status ward_grade_queue_load(const char *report_dir, const ward_grade_opts 
         for (size_t i = 0; i < q->nitems; i++) parent[i] = i;
         group_exact(q, parent, tmp);
         st = group_near(q, opts->radius, parent, err);
+        if (st == WARD_OK) st = group_videos(q, parent, err);
     }
     if (st == WARD_OK) st = build_groups(q, parent, err);
     if (st == WARD_OK) st = order_groups(q, opts, &c.beside);
@@ -492,7 +721,10 @@ ward_status ward_grade_queue_load(const char *report_dir, const ward_grade_opts 
 void ward_grade_queue_free(ward_grade_queue *q)
 {
     if (!q) return;
-    for (size_t i = 0; i < q->nitems; i++) free(q->items[i].path);
+    for (size_t i = 0; i < q->nitems; i++) {
+        free(q->items[i].path);
+        ward_vpdq_free(&q->items[i].vpdq);
+    }
     free(q->items);
     free(q->groups);
     free(q->members);

@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <yajl/yajl_tree.h>
 
 static const char *const kind_names[WARD_GN_NKINDS] = {
-    "subject", "email", "phone", "screen_name", "ip", "chat", "file_hash", "series"};
+    "subject", "email", "phone", "screen_name", "ip", "chat_room", "file_hash", "series",
+    "card", "exhibit", "scan"};
 
 const char *ward_graph_kind_name(ward_graph_kind k)
 {
@@ -23,8 +25,8 @@ static int kind_of_field(const char *field)
 {
     static const struct { const char *field; ward_graph_kind k; } map[] = {
         {"email", WARD_GN_EMAIL}, {"phone", WARD_GN_PHONE}, {"screen_name", WARD_GN_SCREEN},
-        {"ip", WARD_GN_IP}, {"chat", WARD_GN_CHAT}, {"chat_room", WARD_GN_CHAT},
-        {"file_hash", WARD_GN_HASH}, {"series", WARD_GN_SERIES}};
+        {"ip", WARD_GN_IP}, {"chat_room", WARD_GN_CHAT}, {"file_hash", WARD_GN_HASH},
+        {"series", WARD_GN_SERIES}, {"card", WARD_GN_CARD}};
     for (size_t i = 0; i < sizeof map / sizeof *map; i++)
         if (!strcmp(field, map[i].field))
             return (int)map[i].k;
@@ -214,6 +216,65 @@ static uint64_t name_hash(const char *s)
     return h ? h : 1;
 }
 
+/* One piece of evidence: subject node s holds (kind, key), as `raw` on
+ * record `record`, at `time`, on list `source`. */
+typedef struct wg_evidence {
+    ward_graph_kind kind;
+    const char *key, *raw, *time, *source, *refused, *name, *holder;
+    int64_t record;
+    double confidence;
+} wg_evidence;
+
+static ward_status add_edge(ward_graph *g, int64_t s, const wg_evidence *x, ward_error *err)
+{
+    int64_t n = node_get(g, x->kind, x->key);
+    if (n < 0)
+        goto oom;
+    if (x->refused && !g->node[n].refused && !(g->node[n].refused = wg_strdup(g, x->refused)))
+        goto oom;
+    if (x->holder && !*g->node[n].holder && !(g->node[n].holder = wg_strdup(g, x->holder)))
+        goto oom;
+    if (g->n_edge == g->cap_edge) {
+        size_t cap = g->cap_edge ? g->cap_edge * 2 : 4096;
+        ward_graph_edge *e = realloc(g->edge, cap * sizeof *e);
+        time_t *t = e ? realloc(g->edge_t, cap * sizeof *t) : NULL;
+        uint64_t *nm = t ? realloc(g->edge_name, cap * sizeof *nm) : NULL;
+        if (e)
+            g->edge = e;
+        if (t)
+            g->edge_t = t;
+        if (!nm)
+            goto oom;
+        g->edge_name = nm, g->cap_edge = cap;
+    }
+    const char *raw = !strcmp(x->raw, x->key) ? g->node[n].key : wg_strdup(g, x->raw);
+    const char *time = wg_strdup(g, x->time ? x->time : "");
+    const char *src = intern_source(g, x->source ? x->source : "");
+    if (!raw || !time || !src)
+        goto oom;
+    g->edge_t[g->n_edge] = wg_time(time);
+    g->edge_name[g->n_edge] = x->name && *x->name ? name_hash(x->name) : 0;
+    g->edge[g->n_edge++] = (ward_graph_edge){(uint32_t)s, (uint32_t)n, x->record, raw, time,
+                                             src, x->confidence};
+    return WARD_OK;
+oom:
+    wg_set_error_oom(err);
+    return WARD_ENOMEM;
+}
+
+/* A card is shown masked (the value as received: intake never stores
+ * more), told apart from another card with the same first 6 and last 4
+ * digits by the first 12 hex digits of its keyed hash, which say nothing
+ * of the number without the store's key. */
+static void card_key(const ward_intel_link *l, char *out, size_t cap)
+{
+    const char *h = strncmp(l->value, "hmac-sha256:", 12) ? NULL : l->value + 12;
+    if (h && strlen(h) >= 12)
+        snprintf(out, cap, "%s #%.12s", l->raw, h);
+    else
+        snprintf(out, cap, "%s", l->raw);
+}
+
 ward_status ward_graph_add_link(ward_graph *g, const ward_intel_link *l, ward_error *err)
 {
     if (g->finished)
@@ -231,38 +292,89 @@ ward_status ward_graph_add_link(ward_graph *g, const ward_intel_link *l, ward_er
          * events at the same address. */
         snprintf(buf, sizeof buf, "%s (unusable)", key);
         key = buf;
+    } else if (kind == WARD_GN_CARD)
+        card_key(l, buf, sizeof buf), key = buf;
+    wg_evidence x = {(ward_graph_kind)kind, key, l->raw, l->time, l->source, l->refused,
+                     l->name, NULL, l->record, confidence((ward_graph_kind)kind, l->by_person)};
+    return add_edge(g, s, &x, err);
+}
+
+static ward_status need_open(const ward_graph *g, ward_error *err)
+{
+    return g->finished ? ward_fail(err, WARD_EINVAL, "graph: finished; nothing can be added")
+                       : WARD_OK;
+}
+
+ward_status ward_graph_add_exhibit(ward_graph *g, const ward_exhibit *ex, ward_error *err)
+{
+    ward_status rc = need_open(g, err);
+    int64_t s = rc || !ex->subject[0] ? -1 : ward_graph_find(g, WARD_GN_SUBJECT, ex->subject);
+    if (s < 0)
+        return rc;   /* not linked to an active subject: nothing to show */
+    char raw[300];
+    snprintf(raw, sizeof raw, "%s: %s", ex->kind, ex->description);
+    wg_evidence x = {WARD_GN_EXHIBIT, ex->ref, raw, ex->seized_raw, "exhibit register",
+                     NULL, NULL, ex->force, 0, 1.0};
+    return add_edge(g, s, &x, err);
+}
+
+/* The string at key k of object o; "" if none. */
+static const char *jtext(yajl_val o, const char *k)
+{
+    yajl_val v = yajl_tree_get(o, (const char *[]){k, NULL}, yajl_t_string);
+    const char *t = v ? YAJL_GET_STRING(v) : NULL;
+    return t ? t : "";
+}
+
+/* "known 3, near 1, new_image 2, ..." from the summary's classes. */
+static void scan_counts(yajl_val sum, char *out, size_t cap)
+{
+    yajl_val c = yajl_tree_get(sum, (const char *[]){"classes", NULL}, yajl_t_object);
+    size_t k = 0;
+    out[0] = 0;
+    for (size_t i = 0; c && i < c->u.object.len && k < cap; i++) {
+        yajl_val v = c->u.object.values[i];
+        k += (size_t)snprintf(out + k, cap - k, "%s%s %s", i ? ", " : "", c->u.object.keys[i],
+                              YAJL_IS_NUMBER(v) ? YAJL_GET_NUMBER(v) : "?");
     }
-    int64_t n = node_get(g, (ward_graph_kind)kind, key);
-    if (n < 0)
-        goto oom;
-    if (l->refused && !g->node[n].refused && !(g->node[n].refused = wg_strdup(g, l->refused)))
-        goto oom;
-    if (g->n_edge == g->cap_edge) {
-        size_t cap = g->cap_edge ? g->cap_edge * 2 : 4096;
-        ward_graph_edge *e = realloc(g->edge, cap * sizeof *e);
-        time_t *t = e ? realloc(g->edge_t, cap * sizeof *t) : NULL;
-        uint64_t *nm = t ? realloc(g->edge_name, cap * sizeof *nm) : NULL;
-        if (e)
-            g->edge = e;
-        if (t)
-            g->edge_t = t;
-        if (!nm)
-            goto oom;
-        g->edge_name = nm, g->cap_edge = cap;
+}
+
+ward_status ward_graph_add_scan(ward_graph *g, const ward_exhibit *ex, const char *at,
+                                const char *by, const char *summary, ward_error *err)
+{
+    ward_status rc = need_open(g, err);
+    int64_t s = rc || !ex->subject[0] ? -1 : ward_graph_find(g, WARD_GN_SUBJECT, ex->subject);
+    if (s < 0)
+        return rc;
+    yajl_val sum = yajl_tree_parse(summary, NULL, 0);
+    if (!sum || !YAJL_IS_OBJECT(sum)) {
+        yajl_tree_free(sum);
+        return ward_fail(err, WARD_EFORMAT, "exhibit %s: the scan attached at %s has no "
+                                            "readable summary", ex->ref, at);
     }
-    const char *raw = !strcmp(l->raw, key) ? g->node[n].key : wg_strdup(g, l->raw);
-    const char *time = wg_strdup(g, l->time ? l->time : "");
-    const char *src = intern_source(g, l->source ? l->source : "");
-    if (!raw || !time || !src)
-        goto oom;
-    g->edge_t[g->n_edge] = wg_time(time);
-    g->edge_name[g->n_edge] = l->name && *l->name ? name_hash(l->name) : 0;
-    g->edge[g->n_edge++] = (ward_graph_edge){(uint32_t)s, (uint32_t)n, l->record, raw, time,
-                                             src, confidence((ward_graph_kind)kind, l->by_person)};
-    return WARD_OK;
-oom:
-    wg_set_error_oom(err);
-    return WARD_ENOMEM;
+    char key[160], counts[300], source[200];
+    snprintf(key, sizeof key, "%s scan %s", ex->ref, at);
+    scan_counts(sum, counts, sizeof counts);
+    snprintf(source, sizeof source, "exhibit %s, scan by %s", ex->ref, by);
+    wg_evidence x = {WARD_GN_SCAN, key, counts, at, source, NULL, NULL, ex->force, 0, 1.0};
+    rc = add_edge(g, s, &x, err);
+    /* the series it found: shared material, as a referral's hash-set hits */
+    yajl_val cats = yajl_tree_get(sum, (const char *[]){"categories", NULL}, yajl_t_array);
+    for (size_t i = 0; !rc && cats && i < cats->u.array.len; i++) {
+        yajl_val c = cats->u.array.values[i];
+        const char *series = jtext(c, "series");
+        if (!*series)
+            continue;
+        int near = !strcmp(jtext(c, "class"), "near");
+        char raw[300];
+        snprintf(raw, sizeof raw, "%s match on list %s", near ? "near (PDQ)" : "known",
+                 jtext(c, "list"));
+        wg_evidence sx = {WARD_GN_SERIES, series, raw, at, source, NULL, NULL, NULL, 0,
+                          near ? 0.35 : 0.5};
+        rc = add_edge(g, s, &sx, err);
+    }
+    yajl_tree_free(sum);
+    return rc;
 }
 
 static int add_subject_cb(void *ctx, int64_t subject, const char *id, const char *holder,
@@ -275,6 +387,36 @@ static int add_subject_cb(void *ctx, int64_t subject, const char *id, const char
 static int add_link_cb(void *ctx, const ward_intel_link *l)
 {
     return ward_graph_add_link(ctx, l, NULL) != WARD_OK;
+}
+
+typedef struct casework_ctx {
+    ward_graph *g;
+    ward_error *err;
+    ward_status rc;
+} casework_ctx;
+
+static int add_exhibit_cb(void *ctx, const ward_exhibit *ex)
+{
+    casework_ctx *c = ctx;
+    return (c->rc = ward_graph_add_exhibit(c->g, ex, c->err)) != WARD_OK;
+}
+
+static int add_scan_cb(void *ctx, const ward_exhibit *ex, const char *at, const char *by,
+                       const char *summary)
+{
+    casework_ctx *c = ctx;
+    return (c->rc = ward_graph_add_scan(c->g, ex, at, by, summary, c->err)) != WARD_OK;
+}
+
+/* Exhibits and their scans (casework's tables in the same store). */
+static ward_status add_casework(ward_intel *in, ward_graph *g, ward_error *err)
+{
+    casework_ctx c = {g, err, WARD_OK};
+    ward_exhibit_filter all = {NULL, NULL, -1};
+    ward_status rc = ward_exhibit_each(in, &all, add_exhibit_cb, &c, err);
+    if (!rc && !c.rc)
+        rc = ward_exhibit_scan_each(in, add_scan_cb, &c, err);
+    return c.rc ? c.rc : rc;
 }
 
 ward_status ward_graph_build(ward_intel *in, ward_graph **out, uint64_t *unresolved,
@@ -290,6 +432,8 @@ ward_status ward_graph_build(ward_intel *in, ward_graph **out, uint64_t *unresol
     rc = ward_intel_link_subjects(in, add_subject_cb, g, err);
     if (!rc)
         rc = ward_intel_links(in, add_link_cb, g, unresolved, err);
+    if (!rc)
+        rc = add_casework(in, g, err);
     if (!rc)
         rc = ward_graph_finish(g, err);
     if (rc)

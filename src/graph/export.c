@@ -38,31 +38,12 @@ void wg_xml(FILE *f, const char *s)
         }
 }
 
-static void json_str(FILE *f, const char *s)
+/* A JSON string (ward's one JSON escaper, util/escape.h); *failed set
+ * when it could not be built (no memory). */
+static void json_str(FILE *f, const char *s, int *failed)
 {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
-/* One CSV cell, written by ward's one CSV writer (formula guard included,
- * util/escape.h). Returns 0 when the cell could not be built (no memory). */
-static int csv(FILE *f, const char *s)
-{
-    ward_strbuf b = {0};
-    int ok = ward_csv_field(&b, s, strlen(s));
-    if (ok)
-        fwrite(b.s, 1, b.len, f);
-    ward_strbuf_free(&b);
-    return ok;
+    if (!ward_json_fput(f, s))
+        *failed = 1;
 }
 
 static int elsewhere(const ward_graph_view *v, size_t i)
@@ -116,19 +97,20 @@ static void text_edge(const ward_graph *g, const ward_graph_view *v, uint32_t e,
 static void json_edge(const ward_graph *g, const ward_graph_view *v, uint32_t e, int red,
                       FILE *f, void *ctx)
 {
-    (void)v, (void)ctx;
+    (void)v;
+    int *failed = ctx;
     const ward_graph_edge *x = &g->edge[e];
     fputs("{\"type\":\"link\",\"subject\":", f);
-    json_str(f, g->node[x->subject].key);
+    json_str(f, g->node[x->subject].key, failed);
     fprintf(f, ",\"kind\":\"%s\",\"value\":", ward_graph_kind_name(g->node[x->node].kind));
-    json_str(f, g->node[x->node].key);
+    json_str(f, g->node[x->node].key, failed);
     if (!red) {
         fprintf(f, ",\"record\":%lld,\"time\":", (long long)x->record);
-        json_str(f, x->time);
+        json_str(f, x->time, failed);
         fputs(",\"list\":", f);
-        json_str(f, x->source);
+        json_str(f, x->source, failed);
         fputs(",\"raw\":", f);
-        json_str(f, x->raw);
+        json_str(f, x->raw, failed);
         fprintf(f, ",\"confidence\":%.2f", x->confidence);
     }
     fputs("}\n", f);
@@ -151,7 +133,8 @@ static void write_text(const ward_graph *g, const ward_graph_view *v, FILE *f)
         if (n->kind == WARD_GN_SUBJECT && !elsewhere(v, i))
             fputc(')', f);
         if (n->kind != WARD_GN_SUBJECT)
-            fprintf(f, "  (%u records, %u subjects)", n->records, n->degree);
+            fprintf(f, "  (%u records, %u subjects%s%s)", n->records, n->degree,
+                    *n->holder ? ", force " : "", n->holder);
         if (n->refused)
             fprintf(f, "  REFUSED as a link: %s", n->refused);
         fputc('\n', f);
@@ -160,31 +143,39 @@ static void write_text(const ward_graph *g, const ward_graph_view *v, FILE *f)
     each_edge(g, v, text_edge, f, NULL);
 }
 
-static void write_json(const ward_graph *g, const ward_graph_view *v, FILE *f)
+/* Returns 0 when a string could not be built. */
+static int write_json(const ward_graph *g, const ward_graph_view *v, FILE *f)
 {
+    int failed = 0;
     for (size_t i = 0; i < v->n; i++) {
         const ward_graph_node *n = &g->node[v->nodes[i]];
         fprintf(f, "{\"type\":\"node\",\"kind\":\"%s\",\"key\":", ward_graph_kind_name(n->kind));
-        json_str(f, n->key);
+        json_str(f, n->key, &failed);
         if (elsewhere(v, i)) {
             fputs(",\"held_elsewhere\":true,\"contact\":", f);
-            json_str(f, n->holder);
+            json_str(f, n->holder, &failed);
         } else if (n->kind == WARD_GN_SUBJECT) {
             fputs(",\"holder\":", f);
-            json_str(f, n->holder);
+            json_str(f, n->holder, &failed);
             fprintf(f, ",\"linked\":%u,\"component\":%d,\"community\":%d", n->degree,
                     n->component, n->community);
-        } else
+        } else {
             fprintf(f, ",\"records\":%u,\"subjects\":%u", n->records, n->degree);
+            if (*n->holder) {   /* an exhibit's or scan's owning force */
+                fputs(",\"force\":", f);
+                json_str(f, n->holder, &failed);
+            }
+        }
         if (v->dist[i] >= 0)
             fprintf(f, ",\"ring\":%d", v->dist[i]);
         if (n->refused) {
             fputs(",\"refused\":", f);
-            json_str(f, n->refused);
+            json_str(f, n->refused, &failed);
         }
         fputs("}\n", f);
     }
-    each_edge(g, v, json_edge, f, NULL);
+    each_edge(g, v, json_edge, f, &failed);
+    return !failed;
 }
 
 static void graphml_edge(const ward_graph *g, const ward_graph_view *v, uint32_t e, int red,
@@ -328,7 +319,7 @@ static void i2_edge(const ward_graph *g, const ward_graph_view *v, uint32_t e, i
     for (size_t i = 0; i < sizeof cells / sizeof *cells; i++) {
         if (i)
             fputc(',', f);
-        if (!csv(f, cells[i]))
+        if (!ward_csv_fput(f, cells[i]))
             *failed = 1;
     }
     fputs("\r\n", f);
@@ -353,7 +344,7 @@ static int write_i2(const ward_graph *g, const ward_graph_view *v, FILE *f)
         for (size_t c = 0; c < 5; c++) {
             if (c)
                 fputc(',', f);
-            if (!csv(f, cells[c]))
+            if (!ward_csv_fput(f, cells[c]))
                 failed = 1;
         }
         fputs(",,,,,,,,\r\n", f);
@@ -367,7 +358,10 @@ ward_status ward_graph_write(const ward_graph *g, const ward_graph_view *v,
 {
     switch (fmt) {
     case WARD_GF_TEXT: write_text(g, v, out); break;
-    case WARD_GF_JSON: write_json(g, v, out); break;
+    case WARD_GF_JSON:
+        if (!write_json(g, v, out))
+            return ward_fail(err, WARD_ENOMEM, "out of memory writing JSON");
+        break;
     case WARD_GF_GRAPHML: write_graphml(g, v, out); break;
     case WARD_GF_GEXF: write_gexf(g, v, out); break;
     case WARD_GF_I2CSV:

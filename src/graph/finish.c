@@ -61,8 +61,12 @@ static uint32_t distinct(int64_t *v, size_t n)
 
 /* The resolver's rule (src/intel/resolve.c block()): more records than the
  * frequency cap, or records under more names than shared_names, and the
- * identifier tells no one apart. Files are held by many people by nature:
- * for them only the cap applies ("widely circulated"). */
+ * identifier tells no one apart. Files are held by many people by nature,
+ * and a chat room holds many people: for them only the cap applies
+ * ("widely circulated", "a busy room"). A card under more names than
+ * shared_names is what card.c raises as "possibly stolen or shared": it
+ * links no one. Exhibits and scans belong to one subject each: never
+ * refused, they link no one anyway. */
 static int mark_refused(ward_graph *g, int64_t *tmp)
 {
     for (uint32_t i = 0; i < g->n_node; i++) {
@@ -70,29 +74,37 @@ static int mark_refused(ward_graph *g, int64_t *tmp)
         const uint32_t *e;
         size_t k = ward_graph_edges_of(g, i, &e);
         for (size_t j = 0; j < k; j++)
-            tmp[j] = g->edge[e[j]].record ? g->edge[e[j]].record : -1;
+            /* evidence without a referral record (an exhibit's scan) counts
+             * once per edge, so the frequency cap holds for it too */
+            tmp[j] = g->edge[e[j]].record ? g->edge[e[j]].record : -(int64_t)e[j] - 1;
         n->records = distinct(tmp, k);
         for (size_t j = 0; j < k; j++)
             tmp[j] = (int64_t)g->edge[e[j]].subject + 1;
         if (n->kind != WARD_GN_SUBJECT)
             n->degree = distinct(tmp, k);
-        if (n->kind == WARD_GN_SUBJECT || n->refused)
+        if (n->kind == WARD_GN_SUBJECT || n->kind == WARD_GN_EXHIBIT ||
+            n->kind == WARD_GN_SCAN || n->refused)
             continue;
-        char why[160];
+        char why[200];
         int file = n->kind == WARD_GN_HASH || n->kind == WARD_GN_SERIES;
+        int room = n->kind == WARD_GN_CHAT;
         why[0] = 0;
         if ((int)n->records > g->lim.frequency_cap)
             snprintf(why, sizeof why, "%s by %u records (frequency cap %d)",
-                     file ? "widely circulated: held" : "shared: held", n->records,
-                     g->lim.frequency_cap);
-        else if (!file) {
+                     file ? "widely circulated: held" : room ? "a busy room: named"
+                                                             : "shared: held",
+                     n->records, g->lim.frequency_cap);
+        else if (!file && !room) {
             for (size_t j = 0; j < k; j++)
                 tmp[j] = (int64_t)g->edge_name[e[j]];
             uint32_t names = distinct(tmp, k);
             if ((int)names > g->lim.shared_names)
                 snprintf(why, sizeof why,
-                         "shared: used under %u different names (more than %d: a shared "
-                         "mailbox or account)", names, g->lim.shared_names);
+                         n->kind == WARD_GN_CARD
+                             ? "seen with %u different names (more than %d): possibly stolen "
+                               "or shared; it links no one"
+                             : "shared: used under %u different names (more than %d: a shared "
+                               "mailbox or account)", names, g->lim.shared_names);
         }
         if (why[0] && !(n->refused = wg_strdup(g, why)))
             return -1;

@@ -138,7 +138,8 @@ void ward_graph_view_restrict(const ward_graph *g, ward_graph_view *v,
         return;
     }
     /* 1: the viewer's subjects; 2: identifiers one of them holds (edges
-     * in the view); 3: other subjects holding such an identifier. */
+     * in the view), but not an exhibit or scan of a force the viewer does
+     * not cover; 3: other subjects holding such an identifier. */
     for (size_t i = 0; i < v->n; i++) {
         const ward_graph_node *n = &g->node[v->nodes[i]];
         if (n->kind == WARD_GN_SUBJECT && covers(ctx, n->holder))
@@ -150,8 +151,9 @@ void ward_graph_view_restrict(const ward_graph *g, ward_graph_view *v,
         const uint32_t *e;
         size_t k = ward_graph_edges_of(g, v->nodes[i], &e);
         for (size_t j = 0; j < k; j++) {
-            long p = wg_view_pos(v, g->edge[e[j]].node);
-            if (p >= 0)
+            uint32_t id = g->edge[e[j]].node;
+            long p = wg_view_pos(v, id);
+            if (p >= 0 && (!*g->node[id].holder || covers(ctx, g->node[id].holder)))
                 keep[p] = 2;
         }
     }

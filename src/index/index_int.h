@@ -24,6 +24,20 @@ typedef struct idx_pdq_table {
     const uint32_t *row[IDX_MAX_CHUNKS];       /* rows each */
 } idx_pdq_table;
 
+/* The in-memory copy of the PDQ tables (pdq_fast.c, ward_index_accelerate). */
+typedef struct idx_fast idx_fast;
+typedef void (*idx_collect_fn)(void *col, uint64_t id, int distance, int query);
+/* Bytes a copy of rows rows takes. */
+size_t idx_fast_bytes(uint64_t rows);
+ward_status idx_fast_build(const struct idx_pdq_table *t, idx_fast **out, ward_error *err);
+void idx_fast_free(idx_fast *f);
+/* Whether the copy answers this radius (up to 47; larger ones use the file). */
+int idx_fast_covers(int radius);
+/* The multi-index search of pdq_query.c over the copy: each match once, to
+ * collect, with the same choice of query as there. */
+void idx_fast_query(const idx_fast *f, const struct idx_pdq_table *t, const ward_pdq *queries,
+                    int nq, int radius, idx_collect_fn collect, void *col);
+
 struct ward_index {
     const uint8_t *map;
     size_t size;
@@ -32,6 +46,7 @@ struct ward_index {
     uint8_t content_sha256[32];
     idx_digest_table dig[IDX_NDIGEST];
     idx_pdq_table pdq;
+    idx_fast *fast;    /* NULL unless ward_index_accelerate */
 };
 
 /* For tests: always answer by multi-index probing, whatever the cost model

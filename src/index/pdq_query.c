@@ -41,6 +41,7 @@
 #include <ward/index.h>
 #include "index/index_int.h"
 #include "index/mih.h"
+#include "util/error.h"
 
 #include <stdlib.h>
 
@@ -106,6 +107,11 @@ static void collect(collector *c, uint64_t id, int distance, int query)
         c->out[0] = m;
         heap_down(c->out, c->max, 0);
     }
+}
+
+static void collect_cb(void *c, uint64_t id, int distance, int query)
+{
+    collect(c, id, distance, query);
 }
 
 static int cmp_match(const void *a, const void *b)
@@ -399,12 +405,32 @@ size_t ward_idx_query_pdq_mih(const ward_index *ix, const ward_pdq *queries, int
 
 /* Probe when the model expects fewer random reads than a scan's worth of
  * rows (large radii and tiny indexes scan). */
+ward_status ward_index_accelerate(ward_index *ix, uint64_t max_bytes, ward_error *err)
+{
+    if (!ix)
+        return ward_fail(err, WARD_EINVAL, "no index");
+    if (ix->fast || ix->pdq.rows == 0)
+        return WARD_OK;
+    if (idx_fast_bytes(ix->pdq.rows) > max_bytes)
+        return ward_fail(err, WARD_ELIMIT, "an in-memory copy of the PDQ index of %llu entries "
+                         "takes %llu MiB, over the %llu MiB allowed",
+                         (unsigned long long)ix->pdq.rows,
+                         (unsigned long long)(idx_fast_bytes(ix->pdq.rows) >> 20),
+                         (unsigned long long)(max_bytes >> 20));
+    return idx_fast_build(&ix->pdq, &ix->fast, err);
+}
+
 size_t ward_index_query_pdq(const ward_index *ix, const ward_pdq *queries, int nq,
                             int radius, ward_pdq_match *out, size_t max)
 {
     if (!query_args_ok(ix, queries, nq, radius, out, max))
         return 0;
     int r = radius > 256 ? 256 : radius;
+    if (ix->fast && idx_fast_covers(r)) {
+        collector col = {out, max, 0};
+        idx_fast_query(ix->fast, &ix->pdq, queries, nq, r, collect_cb, &col);
+        return collect_finish(&col);
+    }
     double rows = (double)ix->pdq.rows;
     int mih = idx_mih_cost(ix->pdq.m, rows, r) * IDX_SCAN_ROWS_PER_READ < rows;
     return run_query(ix, queries, nq, r, out, max, mih);

@@ -165,6 +165,7 @@ void ward_index_close(ward_index *ix)
     if (!ix)
         return;
     munmap((void *)ix->map, ix->size);
+    idx_fast_free(ix->fast);
     free(ix);
 }
 

@@ -56,12 +56,18 @@ static const struct {
     {"package versions", "package_versions", "package IN (SELECT p FROM pkgs)"},
     {"packages", "packages", "id IN (SELECT p FROM pkgs)"},
     {"subject memberships", "subject_records", "subject IN (SELECT s FROM gone)"},
+    /* the report room's rows about these records (schema 7, src/report):
+     * a public report's answers as given, and the duty queue's entries
+     * with their checklist, whose details name people too */
+    {"public-form answers", "public_reports", "record IN (SELECT r FROM recs)"},
+    {"duty steps", "duty_steps", "duty IN (SELECT id FROM duty WHERE record IN (SELECT r FROM recs))"},
+    {"duty entries", "duty", "record IN (SELECT r FROM recs)"},
 };
 #define N_PARTS (sizeof parts / sizeof *parts)
 
 /* The deletions run in the order below: rows that name records first,
  * records after their values, memberships last. */
-static const int delete_order[N_PARTS] = {2, 3, 4, 1, 0, 5, 6, 7, 8, 9, 10, 11};
+static const int delete_order[N_PARTS] = {2, 3, 4, 12, 13, 14, 1, 0, 5, 6, 7, 8, 9, 10, 11};
 
 /* count: SELECT count(*); else DELETE. *n the rows counted or deleted. */
 static ward_status part(ward_intel *in, size_t i, int64_t id, int count, int64_t *n,

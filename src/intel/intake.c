@@ -499,9 +499,17 @@ ward_status wi_intake_referral(wi_intake *ik, const wi_referral *r, ward_error *
         rc = add(ik, rec, "phone", (int)i, r->phones[i], wi_norm_phone, w, err);
     for (size_t i = 0; i < r->n_screens && !rc; i++)
         rc = add(ik, rec, "screen_name", (int)i, r->screens[i], wi_norm_screen, w, err);
+    for (size_t i = 0; i < r->n_chats && !rc; i++)
+        rc = add(ik, rec, "chat_room", (int)i, r->chats[i], wi_norm_chat, w, err);
     for (size_t i = 0; i < r->n_cards && !rc; i++)
         if (!blank(r->cards[i]))
             rc = card(ik, rec, (int)i, r->cards[i], w, err);
+    for (size_t i = 0; i < r->n_urls && !rc; i++)
+        rc = add(ik, rec, "url", (int)i, r->urls[i], NULL, w, err);
+    if (!rc)
+        rc = add(ik, rec, "description", 0, r->description, NULL, w, err);
+    if (!rc)
+        rc = add(ik, rec, "reporter_contact", 0, r->reporter_contact, NULL, w, err);
     for (size_t i = 0; i < r->n_ips && !rc; i++)
         rc = ip_event(ik, rec, (int)i, &r->ips[i], w, err);
     for (size_t i = 0; i < r->n_files && !rc; i++)
@@ -580,7 +588,7 @@ static void finalize_all(wi_intake *ik)
     wsql_finalize(ik->ins_factor);
 }
 
-static ward_status insert_batch(wi_intake *ik, const char *path, ward_intel_format fmt,
+static ward_status insert_batch(wi_intake *ik, const char *path, const char *fmt,
                                 ward_error *err)
 {
     wsql_stmt *st;
@@ -594,7 +602,7 @@ static ward_status insert_batch(wi_intake *ik, const char *path, ward_intel_form
     wsql_bind_text(st, 1, o->source, -1, SQLITE_STATIC);
     wsql_bind_text(st, 2, path, -1, SQLITE_STATIC);
     wsql_bind_text(st, 3, ik->sum->file_sha256, -1, SQLITE_STATIC);
-    wsql_bind_text(st, 4, format_names[fmt], -1, SQLITE_STATIC);
+    wsql_bind_text(st, 4, fmt, -1, SQLITE_STATIC);
     wsql_bind_text(st, 5, o->received ? o->received : ik->now, -1, SQLITE_STATIC);
     wsql_bind_text(st, 6, ik->now, -1, SQLITE_STATIC);
     wsql_bind_int(st, 7, o->international);
@@ -650,7 +658,7 @@ ward_status ward_intel_ingest(ward_intel *in, const char *path,
     if (!rc)
         rc = prepare_all(&ik, err);
     if (!rc)
-        rc = insert_batch(&ik, path, fmt, err);
+        rc = insert_batch(&ik, path, format_names[fmt], err);
     if (!rc)
         rc = fmt == WARD_INTEL_JSON  ? wi_read_json(&ik, path, err)
              : fmt == WARD_INTEL_XML ? wi_read_xml(&ik, path, err)
@@ -667,5 +675,41 @@ ward_status ward_intel_ingest(ward_intel *in, const char *path,
         sum->batch_id = 0;
     } else
         wi_analyze(in, "batches, records, vals, file_hits, factors");
+    return rc;
+}
+
+ward_status wi_ingest_one(ward_intel *in, const wi_referral *r,
+                          const ward_intel_ingest_opts *opts, int64_t *record, int *urgent,
+                          ward_intel_ingest_summary *sum, ward_error *err)
+{
+    memset(sum, 0, sizeof *sum);
+    if (!opts || !opts->source || !*opts->source)
+        return ward_fail(err, WARD_EINVAL, "a referral needs a source name");
+    wi_intake ik = {.in = in, .opts = opts, .sum = sum};
+    wi_time_str(opts->now, ik.now);
+    /* a batch's file_sha256 is what keeps a file from landing twice; a
+     * referral of its own is told apart by where it came from */
+    unsigned char md[32];
+    EVP_Digest(r->where, strlen(r->where), md, NULL, EVP_sha256(), NULL);
+    for (int i = 0; i < 32; i++)
+        sprintf(sum->file_sha256 + 2 * i, "%02x", md[i]);
+    ward_status rc = wi_next_id(in, "batches", &ik.batch, err);
+    if (!rc && !(rc = wi_next_id(in, "records", &ik.next_record, err)))
+        rc = wi_next_id(in, "vals", &ik.next_val, err);
+    if (!rc)
+        rc = prepare_all(&ik, err);
+    if (!rc)
+        rc = insert_batch(&ik, r->where, "form", err);
+    *record = ik.next_record;
+    if (!rc)
+        rc = wi_intake_referral(&ik, r, err);
+    if (!rc)
+        rc = finish_batch(&ik, err);
+    finalize_all(&ik);
+    char typ[256], urg[256];
+    typology(&ik, r, typ, urg, sizeof typ);
+    *urgent = urg[0] != 0;
+    if (!rc)
+        wi_audit(in, opts->now, NULL, "ingest", opts->source, r->where);
     return rc;
 }

@@ -19,12 +19,12 @@
 enum { C_REF, C_REPORTER, C_COUNTRY, C_ITYPE, C_ITIME, C_IZONE, C_INTL, C_NAME, C_DOB,
        C_ADDRESS, C_POSTCODE, C_OCCUPATION, C_TYPOLOGY, C_EMAIL, C_PHONE, C_SCREEN, C_IP,
        C_IP_PORT, C_IP_TIME, C_IP_ZONE, C_IP_EVENT, C_MD5, C_SHA1, C_SHA256, C_VIEWED,
-       C_CARD, C_NFIELDS };
+       C_CARD, C_CHAT, C_NFIELDS };
 static const char *const csv_fields[C_NFIELDS] = {
     "ref", "reporter", "reporter_country", "incident_type", "incident_time", "incident_zone",
     "international", "name", "dob", "address", "postcode", "occupation", "typology", "email",
     "phone", "screen_name", "ip", "ip_port", "ip_time", "ip_zone", "ip_event", "file_md5",
-    "file_sha1", "file_sha256", "file_viewed", "card"};
+    "file_sha1", "file_sha256", "file_viewed", "card", "chat_room"};
 
 #define MAX_COLS 128
 
@@ -207,6 +207,7 @@ static ward_status row_to_referral(wi_intake *ik, const ward_intel *in, csv_map 
     r.n_phones = split_multi(v[C_PHONE], r.phones);
     r.n_screens = split_multi(v[C_SCREEN], r.screens);
     r.n_cards = split_multi(v[C_CARD], r.cards);
+    r.n_chats = split_multi(v[C_CHAT], r.chats);
     const char *ip[WI_MAX_MULTI], *port[WI_MAX_MULTI], *tm[WI_MAX_MULTI], *zone[WI_MAX_MULTI],
         *ev[WI_MAX_MULTI];
     r.n_ips = split_multi(v[C_IP], ip);

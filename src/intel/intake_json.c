@@ -9,6 +9,7 @@
  *      "person": {"name", "dob", "emails": [], "screen_names": [], "phones": [],
  *                 "address", "postcode", "occupation"},
  *      "ip_events": [{"address", "port", "time", "zone", "event"}],
+ *      "chat_rooms": ["service:room"],
  *      "files": [{"name", "md5", "sha1", "sha256", "viewed": true}],
  *      "factors": [{"factor", "value", "source", "date", "status"}] } ] }
  * A bare array of reports, or one report, is read too. A report that is not
@@ -105,6 +106,7 @@ static ward_status report(wi_intake *ik, yajl_val rep, const char *where, ward_e
     r.n_emails = strings(get(p, "emails"), r.emails);
     r.n_phones = strings(get(p, "phones"), r.phones);
     r.n_screens = strings(get(p, "screen_names"), r.screens);
+    r.n_chats = strings(get(rep, "chat_rooms"), r.chats);
     yajl_val o[WI_MAX_MULTI];
     r.n_ips = objects(get(rep, "ip_events"), o);
     for (size_t i = 0; i < r.n_ips; i++)

@@ -7,6 +7,7 @@
  *     <person><name/><dob/><email/>...<screen_name/><phone/><address/>
  *       <postcode/><occupation/></person>
  *     <ip_event address=".." port=".." time=".." zone=".." event=".."/>
+ *     <chat_room>service:room</chat_room>
  *     <file name=".." md5=".." sha1=".." sha256=".." viewed=".."/>
  *     <factor factor=".." value=".." source=".." date=".." status=".."/>
  *   </report></reports>
@@ -112,6 +113,8 @@ static void report(pool *p, xmlNode *rn, wi_referral *r)
             r->files[r->n_files++] = (wi_file_ref){attr(p, c, "name"), attr(p, c, "md5"),
                                                    attr(p, c, "sha1"), attr(p, c, "sha256"),
                                                    attr(p, c, "viewed")};
+        else if (is(c, "chat_room") && r->n_chats < WI_MAX_MULTI)
+            r->chats[r->n_chats++] = content(p, c);
         else if (is(c, "factor") && r->n_factors < WI_MAX_MULTI)
             r->factors[r->n_factors++] = (wi_factor_in){
                 attr(p, c, "factor"), attr(p, c, "value"), attr(p, c, "source"),

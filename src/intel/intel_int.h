@@ -190,6 +190,11 @@ typedef struct wi_norm {
 void wi_norm_email(const char *raw, wi_norm *n);
 void wi_norm_phone(const char *raw, wi_norm *n);
 void wi_norm_screen(const char *raw, wi_norm *n);
+/* A chat room or group the referral names ("kik:#lounge", "Telegram: Group
+ * 12"): trimmed, runs of white space as one space, case-folded (ASCII).
+ * Not an identifier of a person: the resolver never reads it; the graph
+ * links the subjects who were in the same room. */
+void wi_norm_chat(const char *raw, wi_norm *n);
 void wi_norm_name(const char *raw, wi_norm *n);
 void wi_norm_postcode(const char *raw, wi_norm *n);
 void wi_norm_ip(const char *raw, wi_norm *n);
@@ -253,12 +258,19 @@ typedef struct wi_referral {
     size_t n_emails, n_phones, n_screens;
     const char *cards[WI_MAX_MULTI];   /* payment card numbers (CSV "card") */
     size_t n_cards;
+    const char *chats[WI_MAX_MULTI];   /* chat rooms or groups (CSV "chat_room") */
+    size_t n_chats;
     wi_ip_event ips[WI_MAX_MULTI];
     size_t n_ips;
     wi_file_ref files[WI_MAX_MULTI];
     size_t n_files;
     wi_factor_in factors[WI_MAX_MULTI];
     size_t n_factors;
+    /* Free text of a public report (src/report): the addresses (URLs) it
+     * names and the reporter's own words; how to reach the reporter. */
+    const char *urls[WI_MAX_MULTI];
+    size_t n_urls;
+    const char *description, *reporter_contact;
     char where[160];       /* "file:12" or "file: /reports/3" */
 } wi_referral;
 
@@ -271,6 +283,15 @@ void wi_intake_refuse(wi_intake *ik, const char *where, const char *what);
 /* Note a bad record (skipped) at `where`. */
 void wi_intake_bad(wi_intake *ik, const char *where, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* One referral that arrived on its own (a public report), as a batch of
+ * one named `where` (e.g. "web-form R-ABCD-2345"), inside the caller's
+ * transaction (wi_begin): the caller's own rows land with it or not at
+ * all. *record gets the record's id, *urgent whether an urgent flag
+ * (imminent_risk, meeting_planned, threats) was among its typology. */
+ward_status wi_ingest_one(ward_intel *in, const wi_referral *r,
+                          const ward_intel_ingest_opts *opts, int64_t *record, int *urgent,
+                          ward_intel_ingest_summary *sum, ward_error *err);
 
 ward_status wi_read_csv(wi_intake *ik, const char *path, const char *columns, ward_error *err);
 ward_status wi_read_json(wi_intake *ik, const char *path, ward_error *err);

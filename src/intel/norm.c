@@ -124,6 +124,24 @@ void wi_norm_screen(const char *raw, wi_norm *n)
     set(n, WI_OK, s, NULL);
 }
 
+void wi_norm_chat(const char *raw, wi_norm *n)
+{
+    char buf[160], *s = trimmed(raw, buf, sizeof buf);
+    if (!s || !*s)
+        return set(n, WI_INVALID, "", "empty or too long chat room");
+    size_t k = 0;
+    for (char *p = s; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 && c != '\t')
+            return set(n, WI_INVALID, "", "control character in a chat room");
+        if (isspace(c) && (k == 0 || s[k - 1] == ' '))
+            continue;   /* runs of white space count once */
+        s[k++] = isspace(c) ? ' ' : (char)tolower(c);
+    }
+    s[k] = 0;
+    set(n, WI_OK, s, NULL);
+}
+
 void wi_norm_name(const char *raw, wi_norm *n)
 {
     char buf[160], *s = trimmed(raw, buf, sizeof buf);

@@ -17,11 +17,7 @@
 #include "media/decoder.h"
 #include "util/error.h"
 
-#include <libavcodec/avcodec.h>
-#include <libavformat/avformat.h>
-#include <libavutil/imgutils.h>
-#include <libavutil/pixdesc.h>
-#include <libswscale/swscale.h>
+#include "media/ffmpeg.h" /* FFmpeg's headers; its functions via dlopen */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -388,6 +384,9 @@ ward_status ward_video_open_buffer(const uint8_t *buf, size_t len,
     *out = NULL;
     if (!buf && len)
         return ward_fail(err, WARD_EINVAL, "NULL video buffer");
+    ward_status st = ward_ff_load(err);
+    if (st != WARD_OK)
+        return st;
     ward_video *v = video_new();
     if (!v)
         return ward_fail(err, WARD_ENOMEM, "out of memory opening video");
@@ -402,9 +401,12 @@ static ward_status open_owned_fd(int fd, const char *name, const ward_video_opts
                                  ward_video **out, ward_error *err)
 {
     *out = NULL;
-    ward_video *v = video_new();
+    ward_status st = ward_ff_load(err);
+    ward_video *v = st == WARD_OK ? video_new() : NULL;
     if (!v) {
         if (fd >= 0) close(fd);
+        if (st != WARD_OK)
+            return st;
         return ward_fail(err, WARD_ENOMEM, "out of memory opening video");
     }
     struct stat sb;

@@ -15,6 +15,7 @@
 #include "ops/ops_int.h"
 #include "store/crypt.h"
 #include "util/error.h"
+#include "util/path.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -372,17 +373,14 @@ static ward_status verify_one(void *ctx, const char *hex, const char *rel)
                     : WARD_OK;
 }
 
+/* The directories above root/rel, as mkdir -p makes them. */
 static ward_status mkdirs(const char *root, const char *rel, ward_error *err)
 {
     char path[8192];
-    int n = snprintf(path, sizeof path, "%s/%s", root, rel);
-    for (char *p = path + strlen(root) + 1; n > 0 && (p = strchr(p, '/')); p++) {
-        *p = 0;
-        if (mkdir(path, 0700) != 0 && errno != EEXIST)
-            return ward_fail_errno(err, errno, "cannot create %s", path);
-        *p = '/';
-    }
-    return WARD_OK;
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    char *slash = strrchr(path, '/');
+    *slash = 0; /* there is one: after root */
+    return ward_mkdirs(path, err);
 }
 
 /* Pass 2: the files into the scratch directory next to the target. */

@@ -27,29 +27,6 @@ char *rel_fmt(const char *fmt, ...)
     return s;
 }
 
-ward_status rel_mkdirs(const char *dir, ward_error *err)
-{
-    char *p = strdup(dir);
-    if (!p)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
-    for (char *q = p + 1;; q++) {
-        if (*q != '/' && *q != 0)
-            continue;
-        char c = *q;
-        *q = 0;
-        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-            ward_status rc = ward_fail_errno(err, errno, "cannot create %s", p);
-            free(p);
-            return rc;
-        }
-        *q = c;
-        if (!c)
-            break;
-    }
-    free(p);
-    return WARD_OK;
-}
-
 ward_status rel_close_synced(FILE *f, const char *path, ward_error *err)
 {
     int bad = fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0;

@@ -6,6 +6,7 @@
  */
 #include "release/rel_int.h"
 #include "util/error.h"
+#include "util/path.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -99,7 +100,7 @@ ward_status ward_key_generate(const char *datadir, int force, ward_pubkey *pub,
                        "the old one (use --force to replace it)", sec);
         goto out;
     }
-    if ((rc = rel_mkdirs(dir, err)))
+    if ((rc = ward_mkdirs(dir, err)))
         goto out;
     crypto_sign_keypair(k.pub.pk, k.sk);
     key_id(&k.pub);
@@ -197,7 +198,7 @@ ward_status ward_key_trust(const char *datadir, const ward_pubkey *key, ward_err
     char *dir = rel_fmt("%s/trusted-keys", datadir);
     char *p = rel_fmt("%s/trusted-keys/%s.pub", datadir, key->id);
     ward_status rc = !dir || !p ? ward_fail(err, WARD_ENOMEM, "out of memory")
-                                : rel_mkdirs(dir, err);
+                                : ward_mkdirs(dir, err);
     if (rc == WARD_OK) {
         char text[WARD_PUBKEY_TEXT_MAX + 1];
         ward_pubkey_format(key, text);

@@ -4,6 +4,7 @@
  */
 #include "release/rel_int.h"
 #include "util/error.h"
+#include "util/path.h"
 #include "util/escape.h"
 
 #include <errno.h>
@@ -499,7 +500,7 @@ ward_status ward_release_create(ward_store *s, const char *datadir,
         if (!c.dir || !c.stage)
             rc = ward_fail(err, WARD_ENOMEM, "out of memory");
     }
-    if (rc == WARD_OK && (rc = rel_mkdirs(c.dir, err)) == WARD_OK) {
+    if (rc == WARD_OK && (rc = ward_mkdirs(c.dir, err)) == WARD_OK) {
         chmod(root, 0755);
         chmod(c.dir, 0755);
         rel_remove_dir(c.stage);

@@ -18,6 +18,7 @@
 #include "release/fetch.h"
 #include "release/rel_int.h"
 #include "util/error.h"
+#include "util/path.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -212,7 +213,7 @@ static ward_status download(pull *p, const char *url, const char *name, int64_t 
                             const char *sha256, char **path, ward_error *err)
 {
     char *dl = sub_path(p, "dl"), *part = rel_fmt("%s/dl/%s.part", p->dir, name);
-    ward_status rc = dl && part ? rel_mkdirs(dl, err) : ward_fail(err, WARD_ENOMEM, "out of memory");
+    ward_status rc = dl && part ? ward_mkdirs(dl, err) : ward_fail(err, WARD_ENOMEM, "out of memory");
     if (rc == WARD_OK && size < 0)
         unlink(part); /* nothing to check a resumed part against */
     if (rc == WARD_OK) {
@@ -685,7 +686,7 @@ ward_status ward_release_pull(const char *datadir, const char *url,
         !(state = sub_path(&p, "state")) || !(pend = sub_path(&p, "pending")))
         rc = ward_fail(err, WARD_ENOMEM, "out of memory");
     if (rc == WARD_OK)
-        rc = rel_mkdirs(p.dir, err);
+        rc = ward_mkdirs(p.dir, err);
     if (rc == WARD_OK)
         rc = state_read(state, &p.st, err);
     if (rc == WARD_OK)

@@ -13,8 +13,6 @@
 
 /* malloc'd printf; NULL when out of memory. */
 char *rel_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* mkdir -p, mode 0700 for what it creates. */
-ward_status rel_mkdirs(const char *dir, ward_error *err);
 /* Write n bytes to path through path.tmp, fsync and rename: readers see the
  * old file or the new one, never a part. */
 ward_status rel_write_atomic(const char *path, const void *data, size_t n, int mode,

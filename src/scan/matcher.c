@@ -165,6 +165,11 @@ size_t ward_matcher_exact(const ward_matcher *m, const ward_digests *d, uint64_t
     return n;
 }
 
+ward_status ward_matcher_accelerate(ward_matcher *m, uint64_t max_bytes, ward_error *err)
+{
+    return ward_index_accelerate(m->index, max_bytes, err);
+}
+
 size_t ward_matcher_near(const ward_matcher *m, const ward_pdq *q, int nq, int radius,
                          ward_pdq_match *out, size_t max)
 {

@@ -52,8 +52,8 @@ void ward_scan_opts_default(ward_scan_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->threads = ward_cpu_count();
-    o->radius = 31;
-    o->min_quality = 50;
+    o->radius = WARD_INDEX_PDQ_RADIUS;
+    o->min_quality = WARD_INDEX_PDQ_MIN_QUALITY;
     o->pdq = 1;
     o->checkpoint_s = 2.0;
     ward_source_opts_default(&o->source);
@@ -530,6 +530,7 @@ static void write_file(scan *s, job *j)
     add_key_name(s, "source", j->source);
     if (j->item.depth) add(s, ",\"in_container\":true");
     if (j->item.deleted) add(s, ",\"deleted\":true");
+    if (j->item.has_inode) add_fmt(s, ",\"inode\":%" PRIu64, j->item.inode);
     int verdict;
     if (j->h.read_status != WARD_OK) {
         add_key_str(s, "class", "error");

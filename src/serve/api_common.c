@@ -2,6 +2,7 @@
  * Replies and the small endpoints: health, metrics, reload, releases.
  */
 #include "serve/handlers.h"
+#include "serve/pool.h"
 
 #include <ward/release.h>
 
@@ -122,7 +123,10 @@ void svc_metrics_page(svc_ctx *ctx, const svc_request *req, svc_reply *rep)
 {
     ward_match_info info;
     ward_match_get_info(ctx->match, &info);
-    rep->body = svc_metrics_render(&ctx->metrics, &info, svc_mono() - ctx->started);
+    int uploads[2] = {0, 0};
+    if (ctx->uploads)
+        svc_pool_load(ctx->uploads, &uploads[0], &uploads[1]);
+    rep->body = svc_metrics_render(&ctx->metrics, &info, svc_mono() - ctx->started, uploads);
     rep->status = rep->body ? 200 : 500;
     rep->content_type = "text/plain; version=0.0.4";
 }

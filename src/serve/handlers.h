@@ -13,6 +13,8 @@
 struct MHD_Connection;
 struct ward_server;
 
+typedef struct web_graph_cache web_graph_cache;
+
 typedef struct svc_ctx {
     ward_serve_opts opts;
     ward_match_opts match_opts;
@@ -26,6 +28,11 @@ typedef struct svc_ctx {
     uint8_t web_secret[32]; /* HMAC key of the login form's tokens (web.c), drawn at start */
     _Atomic long long internal_logged; /* svc_log_internal: second last logged */
     struct svc_cp_state *cp;           /* audit checkpoints; NULL: no signing key */
+    struct web_graph_cache *graph_cache; /* the web's link-analysis graph (web_graph.c);
+                                          * NULL: each view builds its own */
+    struct svc_pool *uploads;          /* workers decoding uploads (pool.h) */
+    struct ward_report_limit *report_limit; /* the public form's per-address limit */
+    double duty_ticked;                /* svc_duty_tick: when it last ran (monotonic) */
 } svc_ctx;
 
 typedef struct svc_request {
@@ -82,6 +89,10 @@ ward_status svc_checkpoint_start(svc_ctx *ctx, ward_error *err);
 void svc_checkpoint_tick(svc_ctx *ctx);
 void svc_checkpoint_stop(svc_ctx *ctx);
 void svc_audit_checkpoint(svc_ctx *ctx, const svc_request *req, svc_reply *rep);
+
+/* The duty queue's sync (arrivals, escalation) every 30 s from the
+ * reload thread (web/web_report.c); escalations go to the server's log. */
+void svc_duty_tick(svc_ctx *ctx);
 
 void svc_health(svc_ctx *ctx, const svc_request *req, svc_reply *rep);
 void svc_metrics_page(svc_ctx *ctx, const svc_request *req, svc_reply *rep);

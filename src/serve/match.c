@@ -73,11 +73,12 @@ struct ward_match {
 
 void ward_match_opts_default(ward_match_opts *o)
 {
-    o->radius = 31;
+    o->radius = WARD_INDEX_PDQ_RADIUS;
     o->dihedral = 1;
     o->max_hits = 16;
-    o->min_quality = 50;
+    o->min_quality = WARD_INDEX_PDQ_MIN_QUALITY;
     o->max_pixels = 100u * 1000 * 1000;
+    o->index_memory = 0;
 }
 
 /* ---- snapshots ----------------------------------------------------------- */
@@ -94,7 +95,8 @@ static void snapshot_free(snapshot *s)
     free(s);
 }
 
-static ward_status snapshot_open(const char *datadir, snapshot **out, ward_error *err)
+static ward_status snapshot_open(const char *datadir, uint64_t index_memory, snapshot **out,
+                                 ward_error *err)
 {
     snapshot *s = calloc(1, sizeof *s);
     if (!s)
@@ -107,6 +109,11 @@ static ward_status snapshot_open(const char *datadir, snapshot **out, ward_error
         return rc;
     }
     ward_matcher_get_info(s->matcher, &s->info);
+    /* Built before the snapshot is swapped in, so queries never wait for
+     * it. Over the budget (WARD_ELIMIT) or out of memory, the file's index
+     * answers the same, only slower. */
+    if (index_memory)
+        ward_matcher_accelerate(s->matcher, index_memory, NULL);
     *out = s;
     return WARD_OK;
 }
@@ -164,7 +171,7 @@ ward_status ward_match_open(const char *datadir, const ward_match_opts *opts,
     pthread_mutex_init(&m->lock, NULL);
     pthread_mutex_init(&m->reload_lock, NULL);
     pthread_mutex_init(&m->hasher_lock, NULL);
-    ward_status rc = snapshot_open(datadir, &m->cur, err);
+    ward_status rc = snapshot_open(datadir, m->opts.index_memory, &m->cur, err);
     if (rc != WARD_OK) {
         ward_match_close(m);
         return rc;
@@ -210,7 +217,7 @@ ward_status ward_match_reload(ward_match *m, int *changed, ward_error *err)
     ward_status rc = current_revision(m, &rev, err);
     snapshot *fresh = NULL;
     if (rc == WARD_OK && rev != m->cur->info.store_revision)
-        rc = snapshot_open(m->datadir, &fresh, err);
+        rc = snapshot_open(m->datadir, m->opts.index_memory, &fresh, err);
     if (rc == WARD_OK && fresh) {
         pthread_mutex_lock(&m->lock);
         snapshot *old = m->cur;

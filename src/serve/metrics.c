@@ -83,7 +83,8 @@ static void latency(ward_strbuf *b, const svc_metrics *m)
     }
 }
 
-char *svc_metrics_render(const svc_metrics *m, const ward_match_info *info, double uptime_s)
+char *svc_metrics_render(const svc_metrics *m, const ward_match_info *info, double uptime_s,
+                         const int uploads[2])
 {
     ward_strbuf b = {0};
     requests(&b, m);
@@ -94,6 +95,8 @@ char *svc_metrics_render(const svc_metrics *m, const ward_match_info *info, doub
             ld(&m->alert_matches));
     counter(&b, "match_events_total", "Match events recorded for review.", ld(&m->events));
     counter(&b, "rate_limited_total", "Requests refused by a key's rate limit.", ld(&m->rate_limited));
+    counter(&b, "upload_busy_total", "Uploads refused 503: every upload worker busy and the "
+            "queue full.", ld(&m->uploads_busy));
     counter(&b, "auth_failures_total", "Requests with a missing, unknown or wrong key.",
             ld(&m->auth_failures));
     counter(&b, "index_reloads_total", "Index snapshots swapped in after a store change.",
@@ -106,9 +109,14 @@ char *svc_metrics_render(const svc_metrics *m, const ward_match_info *info, doub
                          "# TYPE ward_store_revision gauge\nward_store_revision %llu\n"
                          "# HELP ward_index_info The index in service, by content digest.\n"
                          "# TYPE ward_index_info gauge\nward_index_info{sha256=\"%s\"} 1\n"
+                         "# HELP ward_upload_jobs_running Uploads being decoded now.\n"
+                         "# TYPE ward_upload_jobs_running gauge\nward_upload_jobs_running %d\n"
+                         "# HELP ward_upload_jobs_waiting Uploads waiting for a worker.\n"
+                         "# TYPE ward_upload_jobs_waiting gauge\nward_upload_jobs_waiting %d\n"
                          "# HELP ward_uptime_seconds Seconds since the server started.\n"
                          "# TYPE ward_uptime_seconds gauge\nward_uptime_seconds %.0f\n",
                      (unsigned long long)info->index_entries,
-                     (unsigned long long)info->store_revision, info->index_sha256, uptime_s);
+                     (unsigned long long)info->store_revision, info->index_sha256, uploads[0],
+                     uploads[1], uptime_s);
     return b.s; /* NULL only if even the first append failed */
 }

@@ -93,6 +93,10 @@ ward_status svc_event_add(svc_state *s, const svc_event_in *ev, int64_t *id, war
  * newest first, as a JSON array into g. */
 ward_status svc_events_json(svc_state *s, const char *status, int limit, yajl_gen g,
                             ward_error *err);
+/* The same, oldest first when oldest_first (the review page: the events
+ * nearest their deadline must be the ones a limit keeps). */
+ward_status svc_events_json_ordered(svc_state *s, const char *status, int limit,
+                                    int oldest_first, yajl_gen g, ward_error *err);
 /* One event (WARD_ENOTFOUND). */
 ward_status svc_event_json(svc_state *s, int64_t id, yajl_gen g, ward_error *err);
 
@@ -140,11 +144,14 @@ typedef struct svc_metrics {
     atomic_ullong lat_sum_us[EP_COUNT];
     atomic_ullong hashes_checked, matches, alert_matches, events;
     atomic_ullong rate_limited, auth_failures, reloads, reload_failures;
+    atomic_ullong uploads_busy; /* refused 503: upload workers and queue full */
 } svc_metrics;
 
 void svc_metrics_observe(svc_metrics *m, int ep, int status, double seconds);
 /* Prometheus text exposition format; caller frees. */
-char *svc_metrics_render(const svc_metrics *m, const ward_match_info *info, double uptime_s);
+/* uploads: upload jobs running and waiting now. */
+char *svc_metrics_render(const svc_metrics *m, const ward_match_info *info, double uptime_s,
+                         const int uploads[2]);
 const char *svc_endpoint_name(int ep);
 
 /* ---- keys and rate limits (auth.c) --------------------------------------- */

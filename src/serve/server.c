@@ -5,14 +5,23 @@
  *
  * Why epoll threads and not a thread per connection: a thousand idle or
  * slow (slowloris) connections then cost a file descriptor each, not a
- * thread, and cannot starve the clients that are actually sending. Decoding
- * an upload does occupy its event loop; with 2 x CPUs loops (at least 4) the
- * others keep answering batch lookups meanwhile.
+ * thread, and cannot starve the clients that are actually sending.
+ *
+ * Uploads (bytes to /v1/match and /v1/hash) are decoded by a bounded pool of
+ * workers (pool.c), never on an event loop: their connection is suspended
+ * while a worker decodes and matches, and resumed to send the answer. A
+ * decode takes tens of milliseconds, a batch lookup well under one; on the
+ * event loop, four uploads on two cores held batch answers up by 300 ms.
+ * When every worker is busy and the queue is full an upload is answered 503
+ * with Retry-After at once, so a burst of uploads cannot pile up memory and
+ * latency without bound.
  */
 #include "serve/serve_int.h"
 #include "serve/handlers.h"
+#include "serve/pool.h"
 #include "web/web.h"
 #include "util/error.h"
+#include <ward/index.h> /* the PDQ defaults */
 
 #include <ctype.h>
 #include <errno.h>
@@ -24,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <ward/report.h>
 
 struct ward_server {
     svc_ctx ctx;                 /* what the handlers see */
@@ -43,6 +53,8 @@ void ward_serve_opts_default(ward_serve_opts *o)
     o->port = 8077;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     o->threads = cpus > 2 ? (int)cpus * 2 : 4;
+    o->upload_workers = cpus > 1 ? (int)cpus : 1;
+    o->upload_queue = -1; /* 4 x upload_workers */
     o->max_upload = 64u << 20;
     o->max_json = 4u << 20;
     o->max_batch = 1000;
@@ -51,9 +63,14 @@ void ward_serve_opts_default(ward_serve_opts *o)
     o->reload_interval_s = 5;
     o->checkpoint_records = 1000;
     o->checkpoint_minutes = 60;
+    o->review_deadline_h = 24;
     o->reporter = "ward";
     o->max_pixels = 100u * 1000 * 1000;
-    o->radius = 31;
+    o->index_memory = (uint64_t)1 << 30;
+    o->radius = WARD_INDEX_PDQ_RADIUS;
+    o->report_per_hour = 5;
+    o->duty_escalate_minutes = 15;
+    o->duty_escalate_to = "duty-manager";
 }
 
 double svc_mono(void)
@@ -74,6 +91,13 @@ typedef struct request {
     char *body;
     size_t len, cap, limit;
     int too_big;
+    /* An upload handed to a worker: what the worker needs (MHD keeps url
+     * and method while the connection is suspended), and its answer. */
+    enum { JOB_NONE, JOB_QUEUED, JOB_DONE } job;
+    svc_ctx *ctx;
+    struct MHD_Connection *conn;
+    const char *url, *method;
+    svc_reply rep;
 } request;
 
 static int is_json(struct MHD_Connection *c)
@@ -347,6 +371,62 @@ static void observe(svc_ctx *ctx, const request *r, const char *method, const ch
     }
 }
 
+/* Requests that decode: file bytes to /v1/match and /v1/hash. */
+static int decodes(struct MHD_Connection *c, const request *r)
+{
+    return r->route && (r->ep == EP_MATCH || r->ep == EP_HASH) && !r->too_big && !is_json(c);
+}
+
+static void finish_reply(svc_ctx *ctx, struct MHD_Connection *c, const char *url,
+                         const char *method, svc_reply *rep)
+{
+    if (!rep->status && strncmp(url, "/v1/", 4) != 0) {
+        svc_request wreq = {.conn = c, .url = url, .tail = url, .method = method};
+        svc_web_error(ctx, &wreq, rep, 500, "No page was produced.");
+    } else if (!rep->status) {
+        svc_error(rep, 500, "internal", "no reply was produced");
+    }
+}
+
+/* On a worker: the handler runs as it would on the event loop; then (its
+ * slot free) the connection is resumed, and on_request sends r->rep. */
+static void run_upload(void *arg)
+{
+    request *r = arg;
+    dispatch(r->ctx, r->conn, r->url, r->method, r, &r->rep);
+    finish_reply(r->ctx, r->conn, r->url, r->method, &r->rep);
+}
+
+static void upload_done(void *arg)
+{
+    request *r = arg;
+    r->job = JOB_DONE; /* published to the event loop by MHD's resume lock */
+    MHD_resume_connection(r->conn);
+}
+
+/* Hand an upload to the workers: 0, or -1 with a 503 in rep (all busy). */
+static int offload(svc_ctx *ctx, struct MHD_Connection *c, const char *url, const char *method,
+                   request *r, svc_reply *rep)
+{
+    svc_pool *pool = ctx->uploads;
+    if (svc_pool_reserve(pool) != 0) {
+        atomic_fetch_add(&ctx->metrics.uploads_busy, 1);
+        snprintf(rep->retry_after, sizeof rep->retry_after, "1");
+        svc_error(rep, 503, "busy", "all %d upload workers are busy and %d uploads wait; "
+                  "retry in 1 s", ctx->opts.upload_workers, ctx->opts.upload_queue);
+        return -1;
+    }
+    r->ctx = ctx;
+    r->conn = c;
+    r->url = url;
+    r->method = method;
+    r->job = JOB_QUEUED;
+    /* Suspended before the job exists: a worker may finish it at once. */
+    MHD_suspend_connection(c);
+    svc_pool_submit(pool, run_upload, upload_done, r);
+    return 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload, size_t *upload_size, void **con_cls)
@@ -378,12 +458,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     svc_reply rep = {0};
-    dispatch(ctx, c, url, method, r, &rep);
-    if (!rep.status && strncmp(url, "/v1/", 4) != 0) {
-        svc_request wreq = {.conn = c, .url = url, .tail = url, .method = method};
-        svc_web_error(ctx, &wreq, &rep, 500, "No page was produced.");
-    } else if (!rep.status) {
-        svc_error(&rep, 500, "internal", "no reply was produced");
+    if (r->job == JOB_DONE) { /* resumed: the worker's answer */
+        rep = r->rep;
+        memset(&r->rep, 0, sizeof r->rep);
+    } else if (decodes(c, r)) {
+        if (offload(ctx, c, url, method, r, &rep) == 0)
+            return MHD_YES; /* suspended until a worker is done */
+    } else {
+        dispatch(ctx, c, url, method, r, &rep);
+        finish_reply(ctx, c, url, method, &rep);
     }
     observe(ctx, r, method, url, rep.status);
     return send_reply(c, &rep, ctx->opts.tls_cert != NULL);
@@ -395,6 +478,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     request *r = *con_cls;
     if (r) {
         free(r->body);
+        free(r->rep.body); /* a worker's answer never sent */
+        if (r->rep.has_fd)
+            close(r->rep.fd);
         free(r);
         *con_cls = NULL;
     }
@@ -423,6 +509,7 @@ static void reload_once(ward_server *s)
     svc_auth_refresh(s->ctx.auth, NULL);
     svc_allow_refresh(s->ctx.state, NULL); /* what other nodes allow-listed */
     svc_checkpoint_tick(&s->ctx);
+    svc_duty_tick(&s->ctx);
 }
 
 static void *reloader_main(void *arg)
@@ -506,6 +593,10 @@ static char *read_pem(const char *path, ward_error *err)
 static ward_status copy_opts(ward_server *s, const ward_serve_opts *o, ward_error *err)
 {
     s->ctx.opts = *o;
+    if (o->upload_workers < 1)
+        s->ctx.opts.upload_workers = 1;
+    if (o->upload_queue < 0)
+        s->ctx.opts.upload_queue = 4 * s->ctx.opts.upload_workers;
     if (!o->datadir)
         return ward_fail(err, WARD_EINVAL, "no data directory");
     if ((o->tls_cert == NULL) != (o->tls_key == NULL))
@@ -525,6 +616,7 @@ static ward_status open_state(ward_server *s, ward_error *err)
     ward_match_opts_default(&mo);
     mo.radius = s->ctx.opts.radius;
     mo.max_pixels = s->ctx.opts.max_pixels;
+    mo.index_memory = s->ctx.opts.index_memory;
     s->ctx.match_opts = mo;
     ward_status rc = ward_match_open(s->ctx.opts.datadir, &mo, &s->ctx.match, err);
     if (rc == WARD_OK)
@@ -536,6 +628,8 @@ static ward_status open_state(ward_server *s, ward_error *err)
         rc = svc_auth_refresh(s->ctx.auth, err);
     if (rc == WARD_OK)
         rc = svc_checkpoint_start(&s->ctx, err);
+    if (rc == WARD_OK && !(s->ctx.graph_cache = web_graph_cache_new()))
+        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
     return rc;
 }
 
@@ -544,7 +638,8 @@ static ward_status start_daemon(ward_server *s, ward_error *err)
     const ward_serve_opts *o = &s->ctx.opts;
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_SUPPRESS_DATE_NO_CLOCK;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                     MHD_USE_SUPPRESS_DATE_NO_CLOCK | MHD_ALLOW_SUSPEND_RESUME;
     if (svc_parse_address(o->address, o->port, &ss) != 0)
         return ward_fail(err, WARD_EINVAL, "cannot listen on '%s': not an IPv4 or IPv6 address",
                          o->address);
@@ -595,9 +690,19 @@ ward_status ward_server_start(const ward_serve_opts *o, ward_server **out, ward_
         return ward_fail(err, WARD_EINTERNAL, "libsodium failed to initialise");
     }
     randombytes_buf(s->ctx.web_secret, sizeof s->ctx.web_secret);
+    /* 4096 addresses x 24 bytes: the public form's limit never grows */
+    if (!(s->ctx.report_limit = ward_report_limit_new(4096, o->report_per_hour > 0
+                                                                ? o->report_per_hour : 5,
+                                                      3600))) {
+        ward_server_stop(s);
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    }
     ward_status rc = copy_opts(s, o, err);
     if (rc == WARD_OK)
         rc = open_state(s, err);
+    if (rc == WARD_OK)
+        rc = svc_pool_start(s->ctx.opts.upload_workers, s->ctx.opts.upload_queue,
+                            &s->ctx.uploads, err);
     if (rc == WARD_OK)
         rc = start_daemon(s, err);
     if (rc == WARD_OK) {
@@ -630,10 +735,17 @@ void ward_server_stop(ward_server *s)
         pthread_mutex_unlock(&s->lock);
         pthread_join(s->reloader, NULL);
     }
+    /* The uploads queued run and resume their connections first: MHD must
+     * not stop with connections suspended. Uploads arriving meanwhile are
+     * refused (503), the pool staying valid until the event loops end. */
+    svc_pool_stop(s->ctx.uploads);
     if (s->daemon)
         MHD_stop_daemon(s->daemon); /* joins the event loops */
+    svc_pool_free(s->ctx.uploads);
     svc_auth_free(s->ctx.auth);
+    ward_report_limit_free(s->ctx.report_limit);
     svc_checkpoint_stop(&s->ctx);
+    web_graph_cache_free(s->ctx.graph_cache);
     svc_close(s->ctx.state);
     ward_match_close(s->ctx.match);
     free(s->tls_cert);

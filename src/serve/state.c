@@ -59,7 +59,7 @@ struct svc_state {
     int q_leader;
 };
 
-#define SVC_SCHEMA_VERSION 2
+#define SVC_SCHEMA_VERSION 3
 
 static const char schema_v1[] =
     "CREATE TABLE api_keys("
@@ -104,6 +104,23 @@ static const char schema_v2[] =
     "  csrf TEXT NOT NULL, created REAL NOT NULL, seen REAL NOT NULL);"
     "CREATE TABLE login_failures(\"user\" TEXT NOT NULL, at REAL NOT NULL);"
     "CREATE INDEX login_failures_user ON login_failures(\"user\", at);";
+
+/* v3: CyberTipline submissions (src/tipline/, docs/tipline.md). A row is
+ * written before each transaction that creates something at NCMEC (submit,
+ * upload) and completed after its answer: a row left 'submitting' or
+ * 'uploading' is a call whose outcome is unknown, held for a person instead
+ * of sent again. The PRIMARY KEYs are the claim two submitters race for. */
+static const char schema_v3[] =
+    "CREATE TABLE tipline_reports("
+    "  report_id INTEGER PRIMARY KEY REFERENCES reports(id),"
+    "  state TEXT NOT NULL CHECK(state IN ('submitting','submitted','finished','failed')),"
+    "  ncmec_id TEXT, endpoint TEXT NOT NULL, started TEXT NOT NULL, updated TEXT NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0, note TEXT);"
+    "CREATE TABLE tipline_files("
+    "  report_id INTEGER NOT NULL REFERENCES tipline_reports(report_id),"
+    "  sha256 TEXT NOT NULL,"
+    "  state TEXT NOT NULL CHECK(state IN ('uploading','uploaded','described')),"
+    "  file_id TEXT, md5 TEXT, updated TEXT NOT NULL, PRIMARY KEY(report_id, sha256));";
 
 void svc_now(char out[32])
 {
@@ -154,8 +171,10 @@ static ward_status migrate(svc_state *s, ward_error *err)
         rc = wsql_exec(s->db, schema_v1, NULL, NULL, &msg);
     if (rc == SQLITE_OK && version < 2)
         rc = wsql_exec(s->db, schema_v2, NULL, NULL, &msg);
+    if (rc == SQLITE_OK && version < 3)
+        rc = wsql_exec(s->db, schema_v3, NULL, NULL, &msg);
     if (rc == SQLITE_OK)
-        rc = wsql_exec(s->db, "PRAGMA user_version=2; COMMIT", NULL, NULL, &msg);
+        rc = wsql_exec(s->db, "PRAGMA user_version=3; COMMIT", NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
         ward_fail(err, WARD_EIO, "service.db: creating the schema: %s",
                   msg ? msg : wsql_errmsg(s->db));
@@ -840,12 +859,21 @@ static void emit_event_row(yajl_gen g, wsql_stmt *st)
 ward_status svc_events_json(svc_state *s, const char *status, int limit, yajl_gen g,
                             ward_error *err)
 {
+    return svc_events_json_ordered(s, status, limit, 0, g, err);
+}
+
+ward_status svc_events_json_ordered(svc_state *s, const char *status, int limit,
+                                    int oldest_first, yajl_gen g, ward_error *err)
+{
     pthread_mutex_lock(&s->lock);
     wsql_stmt *st;
     ward_status rc = WARD_OK;
     /* The CAST: PostgreSQL cannot tell a lone "? IS NULL" parameter's type. */
-    if (wsql_prepare_v2(s->db, "SELECT " EVENT_COLS " FROM events WHERE CAST(?1 AS TEXT)"
-                               " IS NULL OR status=?1 ORDER BY id DESC LIMIT ?2",
+    if (wsql_prepare_v2(s->db, oldest_first
+                            ? "SELECT " EVENT_COLS " FROM events WHERE CAST(?1 AS TEXT)"
+                              " IS NULL OR status=?1 ORDER BY id LIMIT ?2"
+                            : "SELECT " EVENT_COLS " FROM events WHERE CAST(?1 AS TEXT)"
+                              " IS NULL OR status=?1 ORDER BY id DESC LIMIT ?2",
                         -1, &st, NULL) != SQLITE_OK) {
         rc = db_fail(s, err, "reading events");
     } else {

@@ -833,6 +833,50 @@ static ward_status hash_file(const char *path, char hex[65], uint64_t *size,
     return rc;
 }
 
+ward_status ward_store_log_intake(ward_store *s, const char *path, const char *format,
+                                  const char *list, uint64_t records, const char *message,
+                                  uint64_t *import_id, ward_error *err)
+{
+    *import_id = 0;
+    if (!s || !path || !format || !list)
+        return ward_fail(err, WARD_EINVAL, "ward_store_log_intake: bad argument");
+    char hex[65], now[32];
+    uint64_t size = 0;
+    ward_status rc = hash_file(path, hex, &size, err);
+    if (rc)
+        return rc;
+    char *abs = realpath(path, NULL);
+    wst_now(now);
+    wsql_stmt *st = NULL;
+    if (!(rc = wst_begin(s, 1, err)) &&
+        !(rc = wst_prepare(s,
+                           "INSERT INTO imports(list_id, list_name, path, file_sha256, file_size,"
+                           " format, started, finished, records, status, message)"
+                           " VALUES((SELECT id FROM lists WHERE name = ?1), ?1, ?2, ?3, ?4, ?5,"
+                           " ?6, ?6, ?7, 'ok', ?8)",
+                           &st, err))) {
+        wsql_bind_text(st, 1, list, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 2, abs ? abs : path, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 3, hex, -1, SQLITE_STATIC);
+        wsql_bind_int64(st, 4, (wsql_int64)size);
+        wsql_bind_text(st, 5, format, -1, SQLITE_STATIC);
+        wsql_bind_text(st, 6, now, -1, SQLITE_STATIC);
+        wsql_bind_int64(st, 7, (wsql_int64)records);
+        if (message)
+            wsql_bind_text(st, 8, message, -1, SQLITE_STATIC);
+        else
+            wsql_bind_null(st, 8);
+        if (!(rc = step_done(s, st, err, "log intake"))) {
+            *import_id = (uint64_t)wsql_last_insert_rowid(s->db);
+            rc = wst_commit(s, err);
+        }
+    }
+    if (rc && s->in_tx)
+        wst_rollback(s);
+    free(abs);
+    return rc;
+}
+
 /* Record an import that did not commit, in its own small transaction;
  * 0, or -1 (e2 says why) when the store cannot take even that row. */
 static int log_failed(ward_store *s, const char *list, const char *path,

@@ -5,6 +5,7 @@
 #include "store/store_int.h"
 #include "ward/migrate.h"
 #include "util/error.h"
+#include "util/path.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -129,37 +130,6 @@ void wst_rollback(ward_store *s)
     s->in_tx = 0;
 }
 
-/* mkdir -p with mode 0700 for the directories it creates. */
-static ward_status make_dirs(const char *dir, ward_error *err)
-{
-    char *p = strdup(dir);
-    if (!p)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
-    size_t n = strlen(p);
-    while (n > 1 && p[n - 1] == '/')
-        p[--n] = 0;
-    for (char *q = p + 1;; q++) {
-        if (*q == '/' || *q == 0) {
-            char c = *q;
-            *q = 0;
-            if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-                ward_status rc = ward_fail_errno(err, errno, "cannot create %s", p);
-                free(p);
-                return rc;
-            }
-            *q = c;
-            if (!c)
-                break;
-        }
-    }
-    struct stat st;
-    if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        free(p);
-        return ward_fail(err, WARD_EIO, "%s is not a directory", dir);
-    }
-    free(p);
-    return WARD_OK;
-}
 
 ward_status wst_query_int(ward_store *s, const char *sql, int64_t *v, ward_error *err)
 {
@@ -390,7 +360,7 @@ ward_status ward_store_open(const char *datadir, unsigned flags, ward_store **ou
     *out = NULL;
     int readonly = (flags & WARD_STORE_READONLY) != 0;
     ward_status rc;
-    if (!readonly && (rc = make_dirs(datadir, err)))
+    if (!readonly && (rc = ward_mkdirs(datadir, err)))
         return rc;
 
     ward_store *s = calloc(1, sizeof *s);
@@ -417,7 +387,7 @@ ward_status ward_store_init(const char *datadir, const char *url, ward_error *er
         return ward_fail(err, WARD_EINVAL, "ward_store_init: no data directory");
     if (url && !wsql_is_pg_url(url))
         return ward_fail(err, WARD_EINVAL, "store \"%s\": expected postgresql://...", url);
-    ward_status rc = make_dirs(datadir, err);
+    ward_status rc = ward_mkdirs(datadir, err);
     if (rc)
         return rc;
     int wrote = 0;

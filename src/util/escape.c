@@ -154,6 +154,19 @@ int ward_json_string(ward_strbuf *b, const char *s, size_t n)
     return ward_strbuf_add(b, s + start, n - start) && ward_strbuf_add(b, "\"", 1);
 }
 
+static int fput_escaped(FILE *f, int (*esc)(ward_strbuf *, const char *, size_t),
+                        const char *s)
+{
+    ward_strbuf b = {0};
+    int ok = esc(&b, s, strlen(s));
+    if (ok)
+        fwrite(b.s, 1, b.len, f);
+    ward_strbuf_free(&b);
+    return ok;
+}
+
+int ward_json_fput(FILE *f, const char *s) { return fput_escaped(f, ward_json_string, s); }
+
 /* Whether a spreadsheet would read the cell as a formula: it starts,
  * after any single quotes, with = + - @ tab or CR (OWASP's CSV injection
  * list). The quotes count so that the guard below can be undone exactly. */
@@ -178,6 +191,8 @@ int ward_csv_field(ward_strbuf *b, const char *s, size_t n)
             return 0;
     return ward_strbuf_add(b, "\"", 1);
 }
+
+int ward_csv_fput(FILE *f, const char *s) { return fput_escaped(f, ward_csv_field, s); }
 
 size_t ward_csv_unguard(const char *s, size_t n)
 {

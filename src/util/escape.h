@@ -12,6 +12,7 @@
 #ifndef WARD_UTIL_ESCAPE_H
 #define WARD_UTIL_ESCAPE_H
 #include <stddef.h>
+#include <stdio.h>
 
 typedef struct ward_strbuf {
     char *s;
@@ -39,6 +40,11 @@ int ward_json_string(ward_strbuf *b, const char *s, size_t n);
  * negative number or a name like "-rf" does, and is guarded the same way
  * (docs/reports.md). The guard is reversible: see ward_csv_unguard. */
 int ward_csv_field(ward_strbuf *b, const char *s, size_t n);
+/* Write NUL-terminated `s` to f as a JSON string literal (ward_json_string)
+ * or as one CSV field (ward_csv_field). Return 0 when out of memory, with
+ * nothing written; the caller checks ferror(f) for write errors. */
+int ward_json_fput(FILE *f, const char *s);
+int ward_csv_fput(FILE *f, const char *s);
 /* How many bytes of a field read back from CSV are ward_csv_field's guard
  * (0 or 1): skip them to get the value that was written. */
 size_t ward_csv_unguard(const char *s, size_t n);

@@ -1,5 +1,8 @@
 #include "util/path.h"
+#include "util/error.h"
 
+#include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,4 +55,31 @@ char *ward_path_absolute(const char *cwd, const char *path)
     out[n] = 0;
     free(in);
     return out;
+}
+
+ward_status ward_mkdirs(const char *dir, ward_error *err)
+{
+    char *p = strdup(dir);
+    if (!p)
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    size_t n = strlen(p);
+    while (n > 1 && p[n - 1] == '/')
+        p[--n] = 0;
+    ward_status rc = WARD_OK;
+    for (char *q = p + 1; rc == WARD_OK; q++) {
+        if (*q != '/' && *q != 0)
+            continue;
+        char c = *q;
+        *q = 0;
+        if (mkdir(p, 0700) != 0 && errno != EEXIST)
+            rc = ward_fail_errno(err, errno, "cannot create %s", p);
+        *q = c;
+        if (!c)
+            break;
+    }
+    struct stat st;
+    if (rc == WARD_OK && (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)))
+        rc = ward_fail(err, WARD_EIO, "%s is not a directory", dir);
+    free(p);
+    return rc;
 }

@@ -3,6 +3,7 @@
 #define WARD_UTIL_PATH_H
 
 #include <stddef.h>
+#include <ward/ward.h>
 
 /* The last component of the n bytes at path, up to its first '.' (a name
  * starting with '.' keeps it): "/x/clip.final.mp4" -> "clip". Written
@@ -14,5 +15,11 @@ char *ward_path_stem(const char *path, size_t n, char *out, size_t cap);
  * hashdeep writes for a file it was given or found as `path`. Returns a
  * malloc'd string, NULL when out of memory. */
 char *ward_path_absolute(const char *cwd, const char *path);
+
+/* mkdir -p: dir and every missing parent, created 0700 (ward's data, keys
+ * and releases are private until the administrator says otherwise).
+ * WARD_EIO naming the component that failed, or when dir exists and is
+ * not a directory. */
+ward_status ward_mkdirs(const char *dir, ward_error *err);
 
 #endif

@@ -24,6 +24,9 @@
 static const char stylesheet[] =
 #include "web/assets/ward.css.inc"
     ;
+static const char review_js[] =
+#include "web/assets/review.js.inc"
+    ;
 
 /* Which roles may use a page: a bit per ward_role. */
 #define R(x) (1u << WARD_ROLE_##x)
@@ -47,6 +50,7 @@ void page_begin(web_page *w, const char *title)
             {"/queue", "My queue", INTEL}, {"/alerts", "Alerts", INTEL},
             {"/kpi", "KPIs", INTEL}, {"/scans", "Scans", INTEL},
             {"/exhibits", "Exhibits", INTEL},
+            {"/duty", "Duty", R(NATIONAL)}, {"/feedback", "Feedback", R(NATIONAL)},
             {"/reviews", "Match reviews", R(REVIEWER)},
             {"/audit", "Audit log", R(AUDITOR) | R(ADMIN)}};
         html_f(&w->out, "<nav>");
@@ -64,8 +68,11 @@ void page_begin(web_page *w, const char *title)
 
 void page_end(web_page *w, int status)
 {
-    html_f(&w->out, "</main><footer>Bands order the work; they are not findings of guilt. "
-                    "Every view and change is recorded.</footer></body></html>\n");
+    if (w->footer)
+        html_f(&w->out, "</main><footer>%r</footer></body></html>\n", w->footer);
+    else
+        html_f(&w->out, "</main><footer>Bands order the work; they are not findings of guilt. "
+                        "Every view and change is recorded.</footer></body></html>\n");
     free(w->rep->body);
     w->rep->body = w->out.s;
     w->rep->body_len = w->out.len;
@@ -314,6 +321,12 @@ static const web_route web_routes[] = {
     {"POST", "/exhibit/", INTEL, web_exhibit},
     {"GET", "/lab/", INTEL, web_lab},
     {"GET", "/graph/", INTEL, web_graph},
+    /* the national referrals desk: urgent cases and what referrers are told */
+    {"GET", "/duty", R(NATIONAL), web_duty},
+    {"POST", "/duty/", R(NATIONAL), web_duty},
+    {"GET", "/feedback", R(NATIONAL), web_feedback},
+    {"GET", "/feedback/", R(NATIONAL), web_feedback},
+    {"POST", "/feedback/", R(NATIONAL), web_feedback},
 };
 
 static const web_route *web_find(const char *method, const char *url, int *path_known)
@@ -364,6 +377,19 @@ void svc_web(svc_ctx *ctx, const svc_request *req, svc_reply *rep)
     }
     if (strcmp(method, "GET") == 0 && strcmp(url, "/assets/ward.css") == 0) {
         serve_css(&w);
+        return;
+    }
+    if (strcmp(method, "GET") == 0 && strcmp(url, "/assets/review.js") == 0) {
+        rep->status = 200;
+        rep->content_type = "text/javascript; charset=utf-8";
+        rep->body = strdup(review_js);
+        return;
+    }
+    if (strcmp(url, "/report") == 0) {   /* the public form: no session, ever */
+        if (strcmp(method, "GET") == 0 || strcmp(method, "POST") == 0)
+            web_report_form(&w);
+        else
+            page_message(&w, 405, "Not allowed", "That method is not allowed here.");
         return;
     }
     if (strcmp(url, "/login") == 0) {

@@ -76,6 +76,7 @@ typedef struct web_page {
     web_session sess;      /* the logged-in user */
     double now;            /* Unix time */
     ward_strbuf out;       /* the page's body so far */
+    const char *footer;    /* NULL: the analysts' footer (public pages have their own) */
 } web_page;
 
 /* Start the page: head, navigation for the user's role, a heading. */
@@ -114,7 +115,10 @@ void web_subject(web_page *w);       /* GET /subject/ID, POST /subject/ID/ACTION
 void web_package(web_page *w);       /* GET /package/N, POST /package/N/ACTION */
 void web_alerts(web_page *w);
 void web_kpi(web_page *w);        /* web_kpi.c */
-void web_reviews(web_page *w);       /* GET /reviews, POST /reviews/N */
+void web_reviews(web_page *w);       /* GET /reviews, POST /reviews/N and /reviews/bulk */
+/* A match event's hashes (its "hashes" array) sorted and joined: events
+ * with the same signature carry identical hashes. Caller frees. */
+char *web_hash_signature(yajl_val hashes);
 void web_audit_page(web_page *w);
 void web_scans(web_page *w);         /* web_scans.c: /scans, /scans/UNIT/SCAN[/report.html] */
 /* Append s percent-encoded for a URL path segment (web_scans.c). */
@@ -123,5 +127,13 @@ void web_exhibits(web_page *w);      /* web_exhibits.c: /exhibits */
 void web_exhibit(web_page *w);       /* GET /exhibit/REF, POST /exhibit/REF/ACTION */
 void web_lab(web_page *w);           /* GET /lab/NAME: forecast and queue */
 void web_graph(web_page *w);         /* web_graph.c: /graph/SUBJECT[?depth=N&format=F] */
+/* The graph the /graph pages share, rebuilt when the intelligence store
+ * changes (web_graph.c); one per server, in svc_ctx.graph_cache. */
+web_graph_cache *web_graph_cache_new(void);
+void web_graph_cache_free(web_graph_cache *c);
+/* web_report.c: the public form (no session), the duty queue, feedback letters */
+void web_report_form(web_page *w);   /* GET and POST /report */
+void web_duty(web_page *w);          /* GET /duty, POST /duty/N/STEP */
+void web_feedback(web_page *w);      /* GET /feedback/SOURCE[?format=json], POST .../sent */
 
 #endif

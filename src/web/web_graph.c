@@ -8,9 +8,19 @@
  * one of the user's identifiers is a "held elsewhere" node with the unit to
  * contact, never its details (no record, value as received, time or list,
  * none of its other identifiers), and the walk goes no further through it.
+ *
+ * The graph is built once and kept (web_graph_cache): building it reads
+ * the whole store (seconds at 300,000 records), a page view only walks
+ * it. Each view first reads the store's stamp (ward_intel_link_stamp, a
+ * few maxima and counts: milliseconds) and rebuilds when it differs, so a
+ * page never shows a graph older than the store it read the stamp from.
+ * The graph holds every unit's subjects; compartments are applied per
+ * view, as before.
  */
 #include "web/web.h"
+#include "util/error.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +28,99 @@
 #include <ward/intel.h>
 
 #define GRAPH_MAX_SUBJECTS 150   /* a page's picture; exports are the CLI's */
+
+/* One built graph, shared by the views using it; freed by the last. */
+typedef struct graph_ref {
+    ward_graph *g;
+    uint64_t unresolved;
+    char stamp[512];
+    int refs;            /* the cache's own, plus one per view using it */
+} graph_ref;
+
+struct web_graph_cache {
+    pthread_mutex_t lock;   /* guards cur and every refs; held while building,
+                             * so that views arriving meanwhile wait for that
+                             * build instead of starting their own */
+    graph_ref *cur;         /* NULL: none built yet */
+    uint64_t builds;        /* how many builds (tests read it in the log) */
+};
+
+web_graph_cache *web_graph_cache_new(void)
+{
+    web_graph_cache *c = calloc(1, sizeof *c);
+    if (c)
+        pthread_mutex_init(&c->lock, NULL);
+    return c;
+}
+
+static void ref_drop(graph_ref *r)
+{
+    if (r && --r->refs == 0) {
+        ward_graph_free(r->g);
+        free(r);
+    }
+}
+
+void web_graph_cache_free(web_graph_cache *c)
+{
+    if (!c)
+        return;
+    ref_drop(c->cur);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+/* The graph for the store as it is now: the cached one if the store's
+ * stamp is unchanged, else a new build. Release it with graph_release.
+ * c NULL (a context without a cache): built for this view alone. */
+static ward_status graph_acquire(web_graph_cache *c, ward_intel *in, graph_ref **out,
+                                 int *built, ward_error *err)
+{
+    char stamp[512];
+    ward_status rc = ward_intel_link_stamp(in, stamp, sizeof stamp, err);
+    if (rc)
+        return rc;
+    *built = 0;
+    if (c) {
+        pthread_mutex_lock(&c->lock);
+        if (c->cur && !strcmp(c->cur->stamp, stamp)) {
+            c->cur->refs++;
+            *out = c->cur;
+            pthread_mutex_unlock(&c->lock);
+            return WARD_OK;
+        }
+    }
+    graph_ref *r = calloc(1, sizeof *r);
+    if (!r)
+        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+    else
+        rc = ward_graph_build(in, &r->g, &r->unresolved, err);
+    if (!rc) {
+        snprintf(r->stamp, sizeof r->stamp, "%s", stamp);
+        r->refs = 1;
+        *built = 1;
+        *out = r;
+        if (c) {
+            r->refs++;
+            ref_drop(c->cur);   /* views still using the old one keep it */
+            c->cur = r;
+            c->builds++;
+        }
+    } else
+        free(r);
+    if (c)
+        pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
+static void graph_release(web_graph_cache *c, graph_ref *r)
+{
+    if (c)
+        pthread_mutex_lock(&c->lock);
+    ref_drop(r);
+    if (c)
+        pthread_mutex_unlock(&c->lock);
+}
 
 typedef struct covers_ctx {
     web_page *w;
@@ -117,14 +220,22 @@ void web_graph(web_page *w)
     const char *d = svc_arg(w->req, "depth"), *format = svc_arg(w->req, "format");
     int depth = d && d[0] >= '1' && d[0] <= '3' && !d[1] ? d[0] - '0' : 1;
     ward_intel *in = NULL;
-    ward_graph *g = NULL;
+    graph_ref *ref = NULL;
     ward_error err = {0};
-    uint64_t unresolved = 0;
+    int built = 0;
     if (ward_intel_open_keyed(w->ctx->opts.datadir, w->ctx->opts.intel_key_file, &in, &err) ||
-        ward_graph_build(in, &g, &unresolved, &err)) {
+        graph_acquire(w->ctx->graph_cache, in, &ref, &built, &err)) {
         ward_intel_close(in);
         page_message(w, 503, "Intelligence store unavailable", err.message);
         return;
+    }
+    const ward_graph *g = ref->g;
+    uint64_t unresolved = ref->unresolved;
+    if (built) {
+        char line[160];
+        snprintf(line, sizeof line, "link-analysis graph built for the web pages: %zu nodes, "
+                 "%zu links of evidence", ward_graph_node_count(g), ward_graph_edge_count(g));
+        svc_log_message(w->ctx, "info", line);
     }
     int64_t s = ward_graph_find(g, WARD_GN_SUBJECT, sid);
     ward_graph_view v = {0};
@@ -173,6 +284,6 @@ void web_graph(web_page *w)
         }
     }
     ward_graph_view_free(&v);
-    ward_graph_free(g);
+    graph_release(w->ctx->graph_cache, ref);
     ward_intel_close(in);
 }

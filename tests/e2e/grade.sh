@@ -1,8 +1,10 @@
 #!/bin/bash
 # ward grade on a scan of benign images: grouping (a copy, a mirrored PNG and
-# a resized re-encode join their original), ordering with reasons (near an
+# a resized re-encode join their original; a re-encoded video its original by
+# vPDQ), ordering with reasons (near an
 # alert entry, beside known material, the rest), grading, undo, resume, a
-# changed item never shown, a zip member re-read, the loopback page (token,
+# changed item never shown, a zip member re-read, a deleted disk-image file
+# re-read by inode beside a live one of its name, the loopback page (token,
 # reveal, exposure log) and the VICS contribution read back by db import.
 set -euo pipefail
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
@@ -102,14 +104,46 @@ if b"digest mismatch" not in p.stderr or os.path.exists("t1.jpg"):
 ward("grade", "thumb", "--scan", "r", "--item", items["member.jpg"], "--output", "t2.jpg", check_rc=0)
 t = Image.open("t2.jpg")
 if t.mode != "L" or max(t.size) > 256: fail("thumbnail not grey or too large: %s %s" % (t.mode, t.size))
+# a disk image's files are re-read by inode, not by name: partition 2 of an
+# MBR disk holds a deleted _IC.JPG and a live file of the same name
+import struct
+def sh(cmd): subprocess.run(cmd, shell=True, check=True, stdout=subprocess.DEVNULL)
+sh(f"mkfs.vfat -C fat.raw 1024 && mcopy -i fat.raw {img('q0746.jpg')} ::/PIC.JPG && "
+   f"mcopy -i fat.raw {img('q0003.jpg')} ::/QIC.JPG && mdel -i fat.raw ::/PIC.JPG")
+fat = bytearray(open("fat.raw", "rb").read())
+k = fat.find(b"QIC     JPG"); fat[k:k + 1] = b"_"  # deleted PIC.JPG shows as _IC.JPG too
+mbr = bytearray(512)
+mbr[446:462] = struct.pack("<B3sB3sII", 0, b"\0\0\0", 0x06, b"\0\0\0", 2048, len(fat) // 512)
+mbr[510:512] = b"\x55\xaa"
+disk = bytearray(4096 * 512); disk[:512] = mbr; disk[2048 * 512:2048 * 512 + len(fat)] = fat
+os.makedirs("ev4"); open("ev4/mbr.raw", "wb").write(disk)
+ward("scan", "--data", "d", "--out", "r4", "-q", "ev4", check_rc=0)
+recs = [json.loads(l) for l in open("r4/files.jsonl")]
+same = [r for r in recs if r["path"] == "ev4/mbr.raw!/p1@2048/_IC.JPG"]
+if len(same) != 2 or not all("inode" in r for r in same) or same[0]["inode"] == same[1]["inode"]:
+    fail("two files of one name with their inodes: %r" % recs)
+for r in same:
+    ward("grade", "thumb", "--scan", "r4", "--item", str(r["seq"]), "--output", "d%d.jpg" % r["seq"],
+         check_rc=0)
+if open("d%d.jpg" % same[0]["seq"], "rb").read() == open("d%d.jpg" % same[1]["seq"], "rb").read():
+    fail("the deleted file and the live one of its name gave one picture")
 # a video is shown as a strip of frames sampled across it, greyscale
 if shutil.which("ffmpeg"):
     os.makedirs("ev2")
     subprocess.run(f"ffmpeg -loglevel error -loop 1 -t 8 -i {img('q0122.jpg')} "
                    "-vf scale=320:-2,format=yuv420p -r 5 ev2/clip.mp4", shell=True, check=True)
+    # a video re-encoded smaller groups with it by vPDQ; the clip does not
+    subprocess.run(f"ffmpeg -loglevel error -loop 1 -t 3 -i {img('bridge-1-original.jpg')} "
+                   "-vf scale=320:-2,format=yuv420p -r 5 ev2/bridge.mp4", shell=True, check=True)
+    subprocess.run("ffmpeg -loglevel error -i ev2/bridge.mp4 -vf scale=240:-2 -crf 28 "
+                   "ev2/bridge-small.mp4", shell=True, check=True)
     ward("scan", "--data", "d", "--out", "r3", "-q", "ev2", check_rc=0)
     out = ward("grade", "list", "--scan", "r3", check_rc=0).stdout.decode()
-    vseq = out.splitlines()[1].split("\t")[0].strip()
+    vg = [sorted(os.path.basename(l.split("\t")[1]) for l in blk.splitlines()[1:])
+          for blk in re.split(r"\n(?=\d)", out.strip())]
+    if sorted(vg) != [["bridge-small.mp4", "bridge.mp4"], ["clip.mp4"]]:
+        fail("videos not grouped by vPDQ: %r" % vg)
+    vseq = [l for l in out.splitlines() if l.endswith("/clip.mp4")][0].split("\t")[0].strip()
     ward("grade", "thumb", "--scan", "r3", "--item", vseq, "--output", "v.jpg", check_rc=0)
     v = Image.open("v.jpg")
     if v.mode != "L" or v.width < 5 * v.height: fail("video strip: %s %s" % (v.mode, v.size))
@@ -198,8 +232,18 @@ p = ward("db", "conflicts", "--data", "nat", check_rc=1)
 lines = [l for l in p.stdout.decode().splitlines() if l.startswith("graded-differently")]
 if len(lines) != 6 or not any("carol" in l and "\tC\t" in l for l in lines):
     fail("conflicts: %r" % lines)
-if b"grade-verified-" not in ward("db", "imports", "--data", "nat", check_rc=0).stdout:
-    fail("no provenance of the verified import")
+imps = ward("db", "imports", "--data", "nat", check_rc=0).stdout.decode()
+if "grade-verified-" not in imps: fail("no provenance of the verified import")
+# each contribution is an import of its own (path, SHA-256, grades held) ...
+contrib = re.findall(r"import (\d+) .*ward-grade-contribution .*/(c2?\.json)  sha256 [0-9a-f]{64}", imps)
+if [c[1] for c in contrib] != ["c.json", "c2.json"] or imps.count("grades held") != 2:
+    fail("contributions not recorded as imports: " + imps)
+# ... that the verified entry and each conflicting grade name
+ent = ward("db", "lookup", "--data", "nat", "--json", sha["near.jpg"], check_rc=1).stdout.decode()
+if "graded by alice" not in ent or "import %s)" % contrib[0][0] not in ent:
+    fail("verified entry does not say whose grades, from which import: " + ent)
+if not all(l.endswith("\timport " + contrib[0 if "alice" in l else 1][0]) for l in lines):
+    fail("conflicting grades do not name their import: %r" % lines)
 out = ward("grade", "intake", "--data", "nat", "--list", "graded", "c2.json", check_rc=1).stdout.decode()
 if "0 pictures verified" not in out: fail("promoted twice: " + out)
 

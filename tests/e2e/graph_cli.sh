@@ -3,7 +3,10 @@
 # (scripts/gen_network.py): communities and hubs are recovered, the traps
 # (an office mailbox under five names, a CGNAT address without a port, one
 # address ten days apart) link no one, a path carries its evidence, the
-# exports parse, unresolved records are named and set exit status 1.
+# exports parse; payment cards appear masked only and a card under many
+# names links no one; a chat room links the people in it; exhibits and
+# their scans hang off their subject and a series two scans found links
+# two subjects; unresolved records are named and set exit status 1.
 set -euo pipefail
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cd "$T"
@@ -107,6 +110,54 @@ expect(i2[0][:4] == ["type", "entity_id", "entity_type", "label"] and
        any(r[0] == "link" and r[8] for r in i2[1:]), i2[:3])
 graph("export", "--format", "i2", "-o", "all.csv")
 expect(os.path.getsize("all.csv") > 1000, "written with -o")
+
+# ---- cards (masked only), chat rooms, exhibits and scans ----
+open("extra.csv", "w").write(
+    "ref,name,email,card,chat_room\n"
+    "X1,Ann Cardtest,ann.c@example.invalid,4539 1488 0343 6467,kik:#Lounge\n"
+    "X2,Bea Cardtest,bea.c@example.invalid,4539148803436467,KIK:#lounge\n"
+    "X3,Cy Cardtest,cy.c@example.invalid,5555555555554444,\n"
+    "X4,Di Cardtest,di.c@example.invalid,5555555555554444,\n"
+    "X5,Ed Cardtest,ed.c@example.invalid,5555 5555 5555 4444,\n"
+    "X6,Fo Cardtest,fo.c@example.invalid,5555555555554444,\n")
+json.dump({"reports": [{"report_id": "J1", "chat_rooms": ["Kik:#LOUNGE"], "person": {
+    "name": "Gil Cardtest", "emails": ["gil.c@example.invalid"]}}]}, open("extra.json", "w"))
+ward("intel", "ingest", "--data", "d", "--source", "extra", "extra.csv", "extra.json",
+     check_rc=0)
+ward("intel", "update", "--data", "d", check_rc=0)
+raw = graph("export", "--format", "json").stdout
+ex = jsonl(raw)
+ex_links = [x for x in ex if x["type"] == "link"]
+xs = {l["value"]: l["subject"] for l in ex_links if l["kind"] == "email"}
+ann, bea, cy, di = (xs[n + ".c@example.invalid"] for n in ("ann", "bea", "cy", "di"))
+cards = {x["key"]: x for x in ex if x["type"] == "node" and x["kind"] == "card"}
+expect(len(cards) == 2 and all(k.split(" #")[0] in ("453914******6467", "555555******4444")
+                               for k in cards), cards)
+expect(b"4539148803436467" not in raw and b"5555555555554444" not in raw,
+       "never a full card number")
+room = next(x for x in ex if x["type"] == "node" and x["kind"] == "chat_room")
+expect(room["key"] == "kik:#lounge" and room["subjects"] == 3, f"CSV and JSON rooms: {room}")
+shared = next(v for k, v in cards.items() if k.startswith("5555"))
+expect("possibly stolen or shared" in shared["refused"], shared)
+nb = [n["subject"] for n in jsonl(graph("neighbours", cy, "--json").stdout) if "subject" in n]
+expect(nb == [cy], f"a card under four names links no one: {nb}")
+sh = jsonl(graph("shares", ann, "--json").stdout)
+expect({h["via"] for h in sh} == {"card", "chat_room"} and
+       {h["value"] for h in sh if h["via"] == "chat_room"} == {"kik:#lounge"}, sh)
+# an exhibit of Ann's and one of Cy's, each scanned, both finding one series
+for ref, who in (("EX-A", ann), ("EX-C", cy)):
+    ward("exhibit", "register", "--data", "d", "--ref", ref, "--description", "test handset",
+         "--kind", "phone", "--force", "Testshire", "--seized", "2026-11-02T10:00:00Z",
+         "--place", "1 Test St", "--subject", who, check_rc=0)
+    json.dump({"classes": {"known": 2, "near": 0}, "categories": [
+        {"class": "known", "list": "national", "category": "1", "label": "t",
+         "series": "Series-Fake-7", "files": 2}]}, open(ref + ".json", "w"))
+    ward("exhibit", "attach", ref, "--data", "d", "--summary", ref + ".json", check_rc=0)
+t = out(graph("export", "--subject", ann, "--format", "text"))
+expect("exhibit     EX-A" in t and "scan        EX-A scan " in t and
+       "exhibit     EX-C" not in t and "series      Series-Fake-7  (2 records, 2 subjects)" in t, t)
+p = out(graph("path", ann, cy))
+expect("via series Series-Fake-7" in p and "list exhibit EX-A, scan by" in p, p)
 
 # ---- records not yet resolved are not examined: said, and exit 1 ----
 open("late.csv", "w").write("ref,name,email\nL1,Latey Testson,late@example.invalid\n")

@@ -1,14 +1,15 @@
 #!/bin/bash
 # ward serve end to end: a real server on loopback, driven over HTTP.
 # Keys and scopes, uploads and batches, the review -> report workflow, the
-# allow-list, rate limits, body limits, hostile requests, hot reload under
+# allow-list, rate limits, body limits, upload back-pressure (503 busy when
+# the upload workers and queue are full), hostile requests, hot reload under
 # load without a failed request, revocation, audit chain, TLS.
 set -euo pipefail
 T=$(mktemp -d); trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$T"' EXIT
 cd "$T"
 /usr/bin/python3 - <<'PY'
 import hashlib, http.client, json, os, shutil, signal, socket, sqlite3, ssl, subprocess, sys
-import threading, time
+import re, struct, threading, time, zlib
 sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
@@ -42,7 +43,8 @@ servers = []
 atexit.register(lambda: [p.kill() for p in servers])
 srv = subprocess.Popen([WARD, "serve", "--listen", "127.0.0.1:0", "--port-file", "port",
                         "--reload-interval", "0.2", "--max-upload", "1M", "--max-json", "256k",
-                        "--timeout", "5", "--reporter", "Example Platform Ltd"],
+                        "--timeout", "5", "--reporter", "Example Platform Ltd",
+                        "--upload-workers", "1", "--upload-queue", "0"],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 servers.append(srv)
 for _ in range(200):
@@ -210,6 +212,42 @@ codes = [req("POST", "/v1/match", json.dumps({"hashes": [known_pdq]}), K_SLOW, "
          for _ in range(3)]
 expect([c[0] for c in codes] == [200, 200, 429], f"rate limit {[c[0] for c in codes]}")
 expect(int(codes[2][2].getheader("Retry-After")) >= 1, "Retry-After")
+
+# --- back-pressure: uploads decode on workers; with the one worker busy and no
+# queue (--upload-workers 1 --upload-queue 0) another upload is refused 503 with
+# Retry-After at once, while batches are still answered. The busy upload is a
+# 64 Mpx PNG of 78 KB (a quarter second to decode); the second is sent once
+# /v1/metrics shows it running, and the round is tried again should it have
+# finished first on a slow machine.
+def big_png(w, h):
+    raw = b"".join(b"\x00" + bytes([(y // 50) % 256]) * w for y in range(h))
+    def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+big = big_png(8000, 8000)
+def metric(name):
+    _, text, _ = req("GET", "/v1/metrics")
+    return int(re.search(rb"^" + name.encode() + rb" (\d+)$", text, re.M).group(1))
+refused = None
+for attempt in range(5):
+    first = []
+    t = threading.Thread(target=lambda: first.append(req("POST", "/v1/hash", big, K_MATCH, "image/png")))
+    t.start()
+    while t.is_alive() and metric("ward_upload_jobs_running") == 0:
+        time.sleep(0.002)
+    st, e, r = req("POST", "/v1/match", bridge, K_MATCH, "image/jpeg")
+    batch_st, _, _ = post_json("/v1/match", {"hashes": [known_pdq]})
+    t.join()
+    expect(first[0][0] == 200 and first[0][1]["width"] == 8000, f"the busy upload answered {first[0][:2]}")
+    expect(batch_st == 200, f"a batch beside a busy upload worker: {batch_st}")
+    if st == 503:
+        refused = (e, r.getheader("Retry-After"))
+        break
+expect(refused and refused[0]["error"]["code"] == "busy" and refused[1] == "1",
+       f"upload refused while the worker is busy: {refused}")
+expect(metric("ward_upload_busy_total") >= 1, "refusals counted")
+st, m, _ = req("POST", "/v1/match", bridge, K_MATCH, "image/jpeg")
+expect(st == 200, f"uploads taken again once the worker is free: {st}")
 
 # --- hot reload under load: no request fails, the new list is seen -------------
 stop = threading.Event()

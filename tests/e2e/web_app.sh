@@ -332,7 +332,7 @@ expect(st == 200 and f'action="/reviews/{ev}"' in page and "&lt;u-1&gt;" in page
 expect("c-1\\u0000tail" in page, "the context as sent, NUL and all")
 st, page, _ = rv.post(f"/reviews/{ev}", {"decision": "confirm", "viewed": "1", "notes": "ok"})
 expect(st == 303, f"confirmed: {st} {page[-300:]}")
-st, page, _ = rv.post(f"/reviews/{ev}", {"decision": "reject"})
+st, page, _ = rv.post(f"/reviews/{ev}", {"decision": "reject", "viewed": "0"})
 expect(st == 400 and "already reviewed" in page, "reviewed once")
 
 # ---- lockout, TOTP ----

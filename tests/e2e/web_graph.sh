@@ -6,7 +6,8 @@
 # other identifiers, not whom it links to further), a shared mailbox as a
 # refused value; the other force's subject itself is refused (403) and the
 # refusal audited; a national analyst sees the whole chain; exports
-# download. Then headless Chromium checks the drawn SVG and takes
+# download; the graph is built once for all views and rebuilt when the
+# store changes. Then headless Chromium checks the drawn SVG and takes
 # docs/screenshots/graph.png (when $WARD_SCREENSHOTS says where).
 # Skips (exit 0) only when chromium is missing; without playwright-core the
 # browser part is skipped and says so.
@@ -89,6 +90,23 @@ expect(st == 400, st)
 nat = login("nat")
 st, page, _ = get(nat, f"/graph/{A}?depth=3")
 expect(st == 200 and D in page and "held elsewhere" not in page, "the national view: all")
+
+# ---- the graph is built once and kept until the store changes ----
+def builds():
+    return open(os.environ["WARD_DATA"] + ".log").read().count("link-analysis graph built")
+expect(builds() == 1, f"one build for all the views so far: {builds()}")
+open("more.csv", "w").write("ref,name,dob,email,phone,postcode\n"
+                            "E1,Testy Epsilonson,1984-05-05,epsilon@example.invalid,"
+                            "07700 900101,CF10 1AF\n")
+ward("intel", "ingest", "--source", "op-graph-2", "--not-bulk", "more.csv", check_rc=0)
+ward("intel", "update", check_rc=0)
+E = next(x["subject"] for x in jsonl(ward("graph", "export", "--format", "json",
+                                          check_rc=0).stdout)
+         if x["type"] == "link" and x["value"] == "epsilon@example.invalid")
+st, page, _ = get(nat, f"/graph/{A}")
+expect(st == 200 and E in page and builds() == 2, f"rebuilt after the change: {builds()}")
+st, page, _ = get(swp, f"/graph/{A}")
+expect(st == 200 and builds() == 2, f"and kept again: {builds()}")
 
 # ---- the browser ----
 shots = os.environ.get("WARD_SCREENSHOTS") or os.path.abspath("shots")

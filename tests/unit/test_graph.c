@@ -275,12 +275,114 @@ static void test_compartments_and_exports(void **state)
     char *csv = render(g, &v, WARD_GF_I2CSV);
     assert_non_null(strstr(csv, "\"'=HYPERLINK(\"\"http://x.invalid\"\")\""));
     free(csv);
+    char *js = render(g, &v, WARD_GF_JSON);   /* through ward's one JSON escaper */
+    assert_non_null(strstr(js, "\"key\":\"=HYPERLINK(\\\"http://x.invalid\\\")\""));
+    free(js);
     char *xml = render(g, &v, WARD_GF_GRAPHML);
     assert_non_null(strstr(xml, "=HYPERLINK(&quot;http://x.invalid&quot;)"));
     free(xml);
     char *gexf = render(g, &v, WARD_GF_GEXF);
     assert_non_null(strstr(gexf, "<gexf xmlns=\"http://gexf.net/1.3\""));
     free(gexf);
+    ward_graph_view_free(&v);
+    ward_graph_free(g);
+}
+
+static void card(ward_graph *g, int64_t s, const char *masked, const char *hash,
+                 const char *name)
+{
+    ward_intel_link l = {++rec_no, s, "card", hash, masked, "2026-03-01T10:00:00Z", "op-test",
+                         NULL, name, 0};
+    assert_int_equal(ward_graph_add_link(g, &l, NULL), WARD_OK);
+}
+
+static ward_exhibit exhibit(const char *ref, const char *subject, const char *force)
+{
+    ward_exhibit ex = {0};
+    snprintf(ex.ref, sizeof ex.ref, "%s", ref);
+    snprintf(ex.subject, sizeof ex.subject, "%s", subject);
+    snprintf(ex.force, sizeof ex.force, "%s", force);
+    snprintf(ex.kind, sizeof ex.kind, "phone");
+    snprintf(ex.description, sizeof ex.description, "test handset %s", ref);
+    snprintf(ex.seized_raw, sizeof ex.seized_raw, "2026-03-02T09:00:00+00:00");
+    return ex;
+}
+
+#define HASH_A "hmac-sha256:aaaaaaaaaaaa0000000000000000000000000000000000000000000000000001"
+#define HASH_B "hmac-sha256:bbbbbbbbbbbb0000000000000000000000000000000000000000000000000002"
+#define HASH_C "hmac-sha256:cccccccccccc0000000000000000000000000000000000000000000000000003"
+#define SCAN_X "{\"classes\":{\"known\":2,\"near\":0},\"categories\":[{\"class\":\"known\"," \
+               "\"list\":\"national\",\"category\":\"1\",\"series\":\"Series-X\",\"files\":2}]}"
+
+/* Cards (masked; one under many names links no one), chat rooms (many
+ * names are what a room is; only the cap applies), exhibits and scans
+ * (one subject each; a series a scan found links like a referral's). */
+static void test_cards_rooms_exhibits(void **state)
+{
+    (void)state;
+    ward_graph *g;
+    assert_int_equal(ward_graph_new(NULL, &g, NULL), WARD_OK);
+    rec_no = 0;
+    for (int64_t s = 1; s <= 8; s++)
+        subject(g, s, s <= 6 ? "unit-a" : "unit-b");
+    card(g, 1, "453914******6467", HASH_A, "ann");
+    card(g, 2, "453914******6467", HASH_A, "bea");
+    card(g, 2, "453914******6467", HASH_C, "bea");   /* same digits shown, another card */
+    for (int64_t s = 3; s <= 6; s++)
+        card(g, s, "555555******4444", HASH_B, s == 3 ? "cy" : s == 4 ? "di" : s == 5 ? "ed" : "fo");
+    link(g, 1, "chat_room", "kik:#lounge");
+    link(g, 3, "chat_room", "kik:#lounge");
+    for (int64_t s = 4; s <= 8; s++)   /* five names in one room: a room, not a trap */
+        link(g, s, "chat_room", "tg:group 12");
+    ward_exhibit e1 = exhibit("EX-1", "S000001", "unit-a"), e2 = exhibit("EX-2", "S000002", "unit-b"),
+                 e8 = exhibit("EX-8", "S000008", "unit-b"), e0 = exhibit("EX-0", "", "unit-a");
+    assert_int_equal(ward_graph_add_exhibit(g, &e1, NULL), WARD_OK);
+    assert_int_equal(ward_graph_add_exhibit(g, &e2, NULL), WARD_OK);
+    assert_int_equal(ward_graph_add_exhibit(g, &e8, NULL), WARD_OK);
+    assert_int_equal(ward_graph_add_exhibit(g, &e0, NULL), WARD_OK);   /* no subject: none */
+    assert_int_equal(ward_graph_add_scan(g, &e1, "2026-03-03T10:00:00Z", "exa", SCAN_X, NULL),
+                     WARD_OK);
+    assert_int_equal(ward_graph_add_scan(g, &e8, "2026-03-04T10:00:00Z", "exb", SCAN_X, NULL),
+                     WARD_OK);
+    ward_error err = {0};
+    assert_int_equal(ward_graph_add_scan(g, &e1, "2026-03-05T10:00:00Z", "exa", "not json", &err),
+                     WARD_EFORMAT);
+    assert_non_null(strstr(err.message, "EX-1"));
+    assert_int_equal(ward_graph_finish(g, NULL), WARD_OK);
+
+    uint32_t a = node(g, WARD_GN_CARD, "453914******6467 #aaaaaaaaaaaa");
+    assert_null(ward_graph_node_at(g, a)->refused);
+    assert_true(linked(g, 1, 2));
+    node(g, WARD_GN_CARD, "453914******6467 #cccccccccccc");   /* apart from card A */
+    uint32_t b = node(g, WARD_GN_CARD, "555555******4444 #bbbbbbbbbbbb");
+    assert_non_null(strstr(ward_graph_node_at(g, b)->refused, "possibly stolen or shared"));
+    assert_false(linked(g, 3, 4));
+    assert_true(linked(g, 1, 3));   /* the room */
+    assert_null(ward_graph_node_at(g, node(g, WARD_GN_CHAT, "tg:group 12"))->refused);
+    assert_true(linked(g, 4, 5));
+    uint32_t x = node(g, WARD_GN_EXHIBIT, "EX-1");
+    assert_int_equal(ward_graph_node_at(g, x)->degree, 1);
+    assert_null(ward_graph_node_at(g, x)->refused);
+    assert_int_equal(ward_graph_find(g, WARD_GN_EXHIBIT, "EX-0"), -1);
+    node(g, WARD_GN_SCAN, "EX-1 scan 2026-03-03T10:00:00Z");
+    assert_true(linked(g, 1, 8));   /* the same series on both seized phones */
+    /* each scan's finding counts towards the frequency cap (was: one) */
+    assert_int_equal(ward_graph_node_at(g, node(g, WARD_GN_SERIES, "Series-X"))->records, 2);
+
+    /* unit-a's view of subject 1: subject 8 held elsewhere, unit-b's
+     * exhibits (EX-8, and EX-2 though on a unit-a subject) not shown, and
+     * no card number beyond its first 6 and last 4 digits */
+    ward_graph_view v;
+    assert_int_equal(ward_graph_ego(g, subj(g, 1), 1, 0, &v, NULL), WARD_OK);
+    ward_graph_view_restrict(g, &v, unit_a, NULL);
+    char *json = render(g, &v, WARD_GF_JSON);
+    assert_non_null(strstr(json, "\"kind\":\"card\",\"key\":\"453914******6467 #aaaaaaaaaaaa\""));
+    assert_non_null(strstr(json, "\"key\":\"EX-1\",\"records\":1,\"subjects\":1,\"force\":\"unit-a\""));
+    assert_non_null(strstr(json, "\"key\":\"S000008\",\"held_elsewhere\":true"));
+    assert_null(strstr(json, "EX-8"));
+    assert_null(strstr(json, "EX-2"));
+    assert_null(strstr(json, "4539148803436467"));
+    free(json);
     ward_graph_view_free(&v);
     ward_graph_free(g);
 }
@@ -293,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_refused_identifiers_link_no_one),
         cmocka_unit_test(test_path_with_evidence),
         cmocka_unit_test(test_compartments_and_exports),
+        cmocka_unit_test(test_cards_rooms_exhibits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

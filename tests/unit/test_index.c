@@ -344,6 +344,15 @@ static void test_pdq_exact_every_distance(void **state)
         check_radius(ix, &ds, &far, 1, 31, "random query", &a);
         print_message("%u chunks: %zu entries, %zu matches identical to brute force\n",
                       info.pdq_chunks, ds.n, total);
+        if (l == 0) { /* the in-memory copy (ward serve) answers the same */
+            ward_error err;
+            assert_int_equal(ward_index_accelerate(ix, 1024, &err), WARD_ELIMIT);
+            assert_int_equal(ward_index_accelerate(ix, UINT64_MAX, &err), WARD_OK);
+            for (size_t i = 0; i < sizeof radii / sizeof *radii; i++)
+                for (int q = 0; q < NBASE; q++)
+                    check_radius(ix, &ds, &base[q], 1, radii[i], "in memory", &a);
+            check_radius(ix, &ds, &far, 1, 31, "in memory, random query", &a);
+        }
         ward_index_close(ix);
     }
     answers_free(&a);
@@ -384,6 +393,9 @@ static void test_pdq_multi_query(void **state)
     static const int radii[] = {0, 10, 16, 31, 40, 70};
     for (size_t i = 0; i < sizeof radii / sizeof *radii; i++)
         check_radius(ix, &ds, q, 8, radii[i], "8 queries", &a);
+    assert_int_equal(ward_index_accelerate(ix, UINT64_MAX, NULL), WARD_OK);
+    for (size_t i = 0; i < sizeof radii / sizeof *radii; i++)
+        check_radius(ix, &ds, q, 8, radii[i], "8 queries in memory", &a);
     /* The tie: one match for the halfway entry, credited to query 0. */
     size_t n = ward_index_query_pdq(ix, q, 8, 10, a.got, a.cap);
     int found = 0;

@@ -247,6 +247,8 @@ static void test_migrate_from_schema_1(void **state)
                                   "DROP TABLE exhibit_scans; DROP TABLE labs;"
                                   "DROP INDEX vals_card;"
                                   "DROP TABLE secrets;"
+                                  "DROP TABLE public_reports; DROP TABLE duty;"
+                                  "DROP TABLE duty_steps; DROP TABLE feedback_sent;"
                                   "INSERT INTO subjects(id, created) VALUES(1, '2026-01-01T00:00:00Z');"
                                   "PRAGMA user_version = 1",
                                   NULL, NULL, NULL),

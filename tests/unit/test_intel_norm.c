@@ -141,6 +141,10 @@ static void test_identifiers(void **state)
                 "sha1:aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d");
     expect_norm(wi_norm_hash, "xyz", WI_INVALID, NULL);
     expect_norm(wi_norm_screen, "ChatApp:@Testy_T", WI_OK, "chatapp:testy_t");
+    /* chat rooms: trimmed, white space runs as one, case-folded */
+    expect_norm(wi_norm_chat, "  Kik:#Teen   Lounge\t", WI_OK, "kik:#teen lounge");
+    expect_norm(wi_norm_chat, "   ", WI_INVALID, NULL);
+    expect_norm(wi_norm_chat, "tg:room\x01", WI_INVALID, NULL);
 }
 
 int main(void)

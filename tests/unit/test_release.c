@@ -7,6 +7,7 @@
 #include <ward/release.h>
 
 #include "release/rel_int.h"
+#include "util/path.h"
 
 static void mkfile(const char *dir, const char *rel, const char *text)
 {
@@ -14,7 +15,7 @@ static void mkfile(const char *dir, const char *rel, const char *text)
     snprintf(p, sizeof p, "%s/%s", dir, rel);
     char *slash = strrchr(p, '/');
     *slash = 0;
-    assert_int_equal(rel_mkdirs(p, NULL), WARD_OK);
+    assert_int_equal(ward_mkdirs(p, NULL), WARD_OK);
     *slash = '/';
     write_text(p, text);
 }

@@ -1,0 +1,52 @@
+#!/bin/bash
+# The public report form in headless Chromium (issue 24, item 1): a child
+# using only the keyboard reaches every question and the Send button and
+# never the honeypot, a mistake comes back announced with the field marked
+# and the answers kept, the corrected report gets its receipt; the form, the
+# error and the receipt pass axe-core's WCAG 2.1 A/AA rules
+# (tests/e2e/report_browser.js). axe-core and playwright-core are looked
+# for in $WARD_PLAYWRIGHT_DIR, then ~/.cache/ward-test (npm install
+# axe-core playwright-core there); without them the structural checks of
+# report_form.sh are what there is, and this test says so. Skips (exit 0)
+# when chromium is missing, and on PostgreSQL (the browser repeats nothing
+# of the store). Screenshots to $WARD_SCREENSHOTS when set.
+set -euo pipefail
+CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
+if [ -z "$CHROMIUM" ]; then
+    echo "SKIP: no chromium on this machine"
+    exit 0
+fi
+export CHROMIUM
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+cd "$T"
+/usr/bin/python3 - <<'PY'
+import os, subprocess, sys, time
+sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
+from wardtest import *
+
+if skip_on_postgres("the browser part repeats nothing of the store"):
+    sys.exit(0)
+SRC = os.environ["WARD_SOURCE_DIR"]
+t0 = time.time()
+pwd = find_playwright()
+axe = pwd and os.path.join(pwd, "node_modules", "axe-core", "axe.min.js")
+if not pwd:
+    print("NOTE: no playwright-core: structural accessibility checks only (report_form.sh)")
+    sys.exit(0)
+if not os.path.exists(axe):
+    print("NOTE: axe-core not in node_modules: the keyboard run only")
+    axe = ""
+os.environ["WARD_DATA"] = os.path.abspath("d")
+ward("db", "import", "--list", "vic", "--category", "1",
+     os.path.join(DATA, "hashsets/pdq.txt"), check_rc=0)   # ward serve wants a store
+PORT = serve_start(os.environ["WARD_DATA"])
+env = dict(os.environ, NODE_PATH=os.path.join(pwd, "node_modules"),
+           BASE=f"http://127.0.0.1:{PORT}", AXE=axe,
+           SHOTS=os.environ.get("WARD_SCREENSHOTS", ""))
+p = subprocess.run(["node", os.path.join(SRC, "tests/e2e/report_browser.js")], env=env,
+                   capture_output=True, timeout=120)
+sys.stdout.write(p.stdout.decode())
+expect(p.returncode == 0, f"browser run failed: {p.stdout.decode()[-2000:]}"
+                          f"{p.stderr.decode()[-2000:]}")
+print(f"report_a11y: ok ({time.time() - t0:.1f} s)")
+PY
