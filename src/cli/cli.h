@@ -82,6 +82,7 @@ extern const cli_command cli_cmd_exhibit;
 extern const cli_command cli_cmd_graph;
 extern const cli_command cli_cmd_tipline;
 extern const cli_command cli_cmd_report;
+extern const cli_command cli_cmd_series;
 
 /* The data directory: --data DIR if given, else $WARD_DATA, else
  * $HOME/.local/share/ward. Never NULL. */
@@ -94,5 +95,16 @@ const char *cli_intel_key_file(void);
  * Both return an exit code (0 ok) and print their own error. */
 int cli_exhibit_scan_check(const char *data, const char *ref, const char *image);
 int cli_exhibit_scan_attach(const char *data, const char *ref, const char *out_dir);
+/* ward scan --unit U --case C --contact X (cmd_series.c): the finished
+ * scan checked against the series and the register, and registered.
+ * Returns an exit code (1: something to tell) and prints its findings. */
+int cli_series_scan_check(const char *data, const char *out_dir, const char *unit,
+                          const char *case_ref, const char *contact, const char *exhibit);
+/* After entries were added to the store (ward db import): earlier scans'
+ * sightings matched against the new entries (ward series rematch). Prints
+ * the hits; returns an exit code (1 when there were hits or it failed
+ * after the import had landed). */
+struct ward_store;
+int cli_series_rematch(struct ward_store *s);
 /* The person running the command, for audit fields ($WARD_USER, $USER). */
 const char *cli_user(void);

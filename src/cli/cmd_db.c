@@ -169,7 +169,7 @@ static int do_import(ward_store *s, db_args *a, int argc, char **argv)
     ward_error err = {0};
     if (a->format && ward_hashset_format_parse(a->format, &fmt, &err) != WARD_OK)
         return cli_usage("db", "%s", err.message);
-    int rc = WARD_EXIT_OK;
+    int rc = WARD_EXIT_OK, added = 0;
     for (int i = 0; i < argc; i++) {
         char name[256];
         const char *list = a->list ? a->list : ward_path_stem(argv[i], strlen(argv[i]), name, sizeof name);
@@ -199,6 +199,12 @@ static int do_import(ward_store *s, db_args *a, int argc, char **argv)
         if (sum.bad > sum.n_messages)
             cli_error("db", "... and %" PRIu64 " more bad records", sum.bad - sum.n_messages);
         if (sum.bad && rc == WARD_EXIT_OK) rc = WARD_EXIT_FINDINGS;
+        added |= sum.added > 0;
+    }
+    /* new entries: earlier scans' sightings are matched against them */
+    if (added) {
+        int e = cli_series_rematch(s);
+        if (e > rc) rc = e;
     }
     return rc;
 }

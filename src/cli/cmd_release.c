@@ -4,6 +4,8 @@
  */
 #include "cli/cli.h"
 
+#include <ward/store.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -271,7 +273,17 @@ static int do_pull(rel_args *a, int n, char **rest)
         printf("%s: version %" PRIu64 " -> %" PRIu64 " by %s: %" PRIu64 " added or changed, %"
                PRIu64 " removed (key %s)\n", r.list, r.from, r.to,
                r.used_delta ? "delta" : r.resumed ? "resumed apply" : "full download", r.added, r.removed, r.key_id);
-    return fflush(stdout) != 0 ? WARD_EXIT_IO : WARD_EXIT_OK;
+    int rc = WARD_EXIT_OK;
+    if (r.added) {  /* earlier scans' sightings against the new entries */
+        ward_store *s = NULL;
+        if ((st = ward_store_open(cli_data_dir(a->data), 0, &s, &err)) == WARD_OK)
+            rc = cli_series_rematch(s);
+        else
+            rc = cli_fail("release", st, &err) > WARD_EXIT_FINDINGS ? cli_exit_for(st)
+                                                                     : WARD_EXIT_FINDINGS;
+        ward_store_close(s);
+    }
+    return fflush(stdout) != 0 ? WARD_EXIT_IO : rc;
 }
 
 static int print_sub(void *ctx, const ward_subscription *s)

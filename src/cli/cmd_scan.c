@@ -111,6 +111,11 @@ static const char help[] =
 "                           digests are checked first (a mismatch is refused,\n"
 "                           exit 3) and the summary is attached to the\n"
 "                           exhibit afterwards (ward exhibit --help)\n"
+"        --unit U --case C --contact X\n"
+"                           after the scan, check it against the image series\n"
+"                           and the register of other units' sightings and\n"
+"                           register its files for unit U's case C (as 'ward\n"
+"                           series check'; see ward series --help)\n"
 "    -h, --help             this manual\n"
 "\n"
 "REPORTS (in --out DIR)\n"
@@ -145,7 +150,8 @@ static const char help[] =
 enum {
     OPT_RESUME = 256, OPT_DATA, OPT_MINQ, OPT_DEPTH, OPT_RATIO, OPT_MAXPX, OPT_MAXPATH,
     OPT_NOARCH, OPT_NODISK, OPT_FULL, OPT_PROGRESS, OPT_NOPDQ, OPT_THUMBS, OPT_CHECKPOINT,
-    OPT_VINTERVAL, OPT_VMAXDUR, OPT_MAXSPOOL, OPT_SPOOLDIR, OPT_EXHIBIT
+    OPT_VINTERVAL, OPT_VMAXDUR, OPT_MAXSPOOL, OPT_SPOOLDIR, OPT_EXHIBIT, OPT_UNIT, OPT_CASE,
+    OPT_CONTACT
 };
 
 static const struct option long_opts[] = {
@@ -174,6 +180,9 @@ static const struct option long_opts[] = {
     {"thumbnails", optional_argument, NULL, OPT_THUMBS},
     {"quiet", no_argument, NULL, 'q'},
     {"exhibit", required_argument, NULL, OPT_EXHIBIT},
+    {"unit", required_argument, NULL, OPT_UNIT},
+    {"case", required_argument, NULL, OPT_CASE},
+    {"contact", required_argument, NULL, OPT_CONTACT},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
@@ -283,7 +292,7 @@ static int run_scan(int argc, char **argv)
     ward_scan_opts_default(&o);
     const char *data = NULL, *progress = NULL;
     int quiet = 0, c;
-    const char *exhibit = NULL;
+    const char *exhibit = NULL, *unit = NULL, *case_ref = NULL, *contact = NULL;
     uint64_t n;
     ward_error err;
     optind = 1;
@@ -361,6 +370,9 @@ static int run_scan(int argc, char **argv)
             break;
         case 'q': quiet = 1; break;
         case OPT_EXHIBIT: exhibit = optarg; break;
+        case OPT_UNIT: unit = optarg; break;
+        case OPT_CASE: case_ref = optarg; break;
+        case OPT_CONTACT: contact = optarg; break;
         case 'h': cli_print_help(&cli_cmd_scan); return WARD_EXIT_OK;
         default: return cli_usage("scan", "unknown option");
         }
@@ -369,6 +381,8 @@ static int run_scan(int argc, char **argv)
         return cli_usage("scan", "--out DIR is required (the report folder)");
     if (optind >= argc)
         return cli_usage("scan", "no SOURCE given");
+    if ((unit || case_ref || contact) && !(unit && case_ref && contact))
+        return cli_usage("scan", "--unit, --case and --contact go together");
     if (o.thumbnails && !o.pdq)
         return cli_usage("scan", "--thumbnails needs images decoded (drop --no-pdq)");
     if (!o.hash.digests)
@@ -426,6 +440,10 @@ static int run_scan(int argc, char **argv)
     const uint64_t *k = res.totals.counts;
     int findings = k[WARD_VERDICT_KNOWN] || k[WARD_VERDICT_NEAR] || k[WARD_VERDICT_ERROR] ||
                    res.totals.notices;
+    if (unit && (c = cli_series_scan_check(o.data_dir, o.out_dir, unit, case_ref, contact,
+                                           exhibit)) > WARD_EXIT_FINDINGS)
+        return c;
+    findings |= unit && c == WARD_EXIT_FINDINGS;
     return findings ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
 }
 

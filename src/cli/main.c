@@ -27,6 +27,7 @@ static const cli_command *const commands[] = {
     &cli_cmd_exhibit,
     &cli_cmd_graph,
     &cli_cmd_report,
+    &cli_cmd_series,
     &cli_cmd_migrate,
     &cli_cmd_doctor,
     &cli_cmd_backup,

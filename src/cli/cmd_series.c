@@ -1,0 +1,699 @@
+/*
+ * ward series: victim identification - image series, the also-seen-
+ * elsewhere register, alerts to units and flood quarantine. Each action is a
+ * thin call into libward's victim.h.
+ */
+#include "cli/cli.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <ward/casework.h>
+#include <ward/serve.h>
+#include <ward/store.h>
+#include <ward/victim.h>
+
+static const char help[] =
+"NAME\n"
+"    ward series - victim identification: series, sightings across units\n"
+"\n"
+"SYNOPSIS\n"
+"    ward series create NAME --team TEAM [--contact C]\n"
+"    ward series list [--json]            ward series show NAME [--json]\n"
+"    ward series rename NAME NEW          ward series merge INTO FROM\n"
+"    ward series split FROM NEW HASH...\n"
+"    ward series status NAME unidentified|identified|safeguarded [--note TEXT]\n"
+"    ward series team NAME [--team TEAM] [--contact C]\n"
+"    ward series note NAME TEXT\n"
+"    ward series add NAME HASH... [--label L]   ward series add NAME --from-store\n"
+"    ward series entries NAME             ward series seen NAME\n"
+"    ward series log NAME\n"
+"    ward series check SCANDIR --unit U --case C --contact X [--exhibit REF]\n"
+"                      [--radius R] [--flood-units N] [--flood-hours H]\n"
+"                      [--no-register]\n"
+"    ward series alerts [--unit U] [--all] [--json]\n"
+"    ward series done ID\n"
+"    ward series rematch [AFTER-ENTRY-ID]\n"
+"    ward series export [NAME] > series.json\n"
+"    ward series quarantine [list]\n"
+"    ward series quarantine release|remove HASH --reason TEXT\n"
+"    (every action takes --data DIR and --now TIME)\n"
+"\n"
+"DESCRIPTION\n"
+"    Identifying the child is the point of the image chain, and two units\n"
+"    can hold the same child's images without knowing it. A series is a\n"
+"    named set of images of one child or set, with a status (unidentified,\n"
+"    identified, safeguarded), the owning victim-identification team, notes\n"
+"    and the hashes in it. Series live in the store of the data directory\n"
+"    (shared by every unit using it), hashes and metadata only, never an\n"
+"    image. See docs/victim.md.\n"
+"\n"
+"    'check' reads a finished scan (ward scan --out SCANDIR) and tells the\n"
+"    unit, for each known, near or new file:\n"
+"      series-identified  it is in a series that is identified or\n"
+"                         safeguarded: do not re-open the identification\n"
+"      series-open        it is in a series still unidentified\n"
+"      series-new-image   it is near a series (PDQ within the radius, or a\n"
+"                         near match on a list entry of the series) but not\n"
+"                         in it: possibly new abuse of a child still at\n"
+"                         risk; the series' team gets a high-priority\n"
+"                         alert, and with --exhibit the exhibit goes to the\n"
+"                         head of the examination queue (very-high)\n"
+"      also-seen          another unit registered the same or near\n"
+"                         material: 'also seen elsewhere: unit A, contact\n"
+"                         X'; unit A is told the same of this unit. Neither\n"
+"                         learns the other's case, paths or files\n"
+"      quarantined        the hash is held by flood control: alerts pause\n"
+"    and registers the scan's known, near and new files (their SHA-256,\n"
+"    SHA-1, MD5, PDQ and video frame PDQs) with the unit, case and contact.\n"
+"    The same scan checked again is not registered twice.\n"
+"\n"
+"    Flood control: a listed hash (known or near) seen by --flood-units\n"
+"    distinct units within --flood-hours (default 5 within 24) is\n"
+"    quarantined: sightings are still recorded, its alerts pause, and a\n"
+"    person releases it (alerts resume) or removes it from every list as a\n"
+"    false positive (the store's removal, with the reason).\n"
+"\n"
+"ACTIONS\n"
+"    create      A new series; its team is required.\n"
+"    list        Every series: status, team, entries, sightings.\n"
+"    show        One series with where it was seen and its log.\n"
+"    status      Move the status (a note is kept in the log); identified\n"
+"                and safeguarded are told to every later check.\n"
+"    team        The owning team and its contact.\n"
+"    note        A note in the series log.\n"
+"    entries     The hashes in a series.\n"
+"    log         Every change: who, when, what.\n"
+"    check       A finished scan against the series and the register (above).\n"
+"    quarantine  Flood control: list, release or remove (above).\n"
+"    rename      The old name stays a former name: lists still carrying it\n"
+"                find the series.\n"
+"    merge       FROM joins INTO (entries, sightings, names); the more\n"
+"                advanced status of the two is kept.\n"
+"    split       A new series NEW (same team, contact and status) takes the\n"
+"                entries of FROM carrying the HASHes.\n"
+"    add         Hashes as [sha256:|sha1:|md5:|pdq:]HEX (64 digits alone: a\n"
+"                SHA-256); --from-store: every store entry whose series\n"
+"                field names the series (current or former name).\n"
+"    seen        Where the series has been seen: unit, case, exhibit, files.\n"
+"    alerts      A unit's alerts (high priority first); --all includes done.\n"
+"    done        Mark alert ID done.\n"
+"    rematch     Match the register's earlier new and near sightings against\n"
+"                the entries the store gained since the last rematch (or\n"
+"                after entry id AFTER-ENTRY-ID): each hit is an alert to its\n"
+"                unit ('retro-match'). 'ward db import' does this after an\n"
+"                import that added entries. New entries whose series field\n"
+"                names a series kept here join it; one whose VictimIdentified\n"
+"                is true while the series here is unidentified is a\n"
+"                high-priority alert to the series' team (a person confirms\n"
+"                it with 'status').\n"
+"    export      Series entries as VICS 2.0 JSON on standard output: Series\n"
+"                is the series' name, VictimIdentified true when it is\n"
+"                identified or safeguarded (for partners and ICSE-like\n"
+"                databases; 'ward db import' reads it).\n"
+"\n"
+"OPTIONS\n"
+"    --data DIR          data directory (default $WARD_DATA, else\n"
+"                        ~/.local/share/ward)\n"
+"    --now TIME          the time to act as now (UTC, YYYY-MM-DDTHH:MM:SSZ)\n"
+"    --key-file FILE     intel.db's key, for --exhibit (default\n"
+"                        $WARD_INTEL_KEY_FILE)\n"
+"    --radius R          PDQ Hamming radius (default 31)\n"
+"    --json              JSON lines\n"
+"\n"
+"EXIT STATUS\n"
+"    0 done; 1 check found something to tell, or alerts are open; 2 usage or\n"
+"    a refused value (a name taken, a hash in another series); 3 no such\n"
+"    series, alert or scan folder; 4 I/O.\n"
+"\n"
+"EXAMPLES\n"
+"    ward series create 'Blue Room' --team 'VID Team 1' --contact vid1@example.org\n"
+"    ward series add 'Blue Room' --from-store\n"
+"    ward scan --out r /evidence/E01\n"
+"    ward series check r --unit 'Unit A' --case A-17 --contact a@example.org\n"
+"    ward series status 'Blue Room' identified --note 'child safeguarded by Unit C'\n"
+"    ward series alerts --unit 'Unit A'\n";
+
+typedef struct sr_args {
+    const char *data, *now, *key_file, *team, *contact, *note, *label, *unit, *case_ref, *exhibit,
+        *reason;
+    int json, all, from_store, no_register, radius, flood_units, flood_hours;
+    time_t t;
+} sr_args;
+
+enum { OPT_DATA = 256, OPT_NOW, OPT_KEY_FILE, OPT_TEAM, OPT_CONTACT, OPT_NOTE, OPT_LABEL,
+       OPT_UNIT, OPT_CASE, OPT_EXHIBIT, OPT_REASON, OPT_JSON, OPT_ALL, OPT_FROM_STORE,
+       OPT_NO_REGISTER, OPT_RADIUS, OPT_FLOOD_UNITS, OPT_FLOOD_HOURS };
+
+static const struct option long_opts[] = {
+    {"data", required_argument, NULL, OPT_DATA},
+    {"now", required_argument, NULL, OPT_NOW},
+    {"key-file", required_argument, NULL, OPT_KEY_FILE},
+    {"team", required_argument, NULL, OPT_TEAM},
+    {"contact", required_argument, NULL, OPT_CONTACT},
+    {"note", required_argument, NULL, OPT_NOTE},
+    {"label", required_argument, NULL, OPT_LABEL},
+    {"unit", required_argument, NULL, OPT_UNIT},
+    {"case", required_argument, NULL, OPT_CASE},
+    {"exhibit", required_argument, NULL, OPT_EXHIBIT},
+    {"reason", required_argument, NULL, OPT_REASON},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"all", no_argument, NULL, OPT_ALL},
+    {"from-store", no_argument, NULL, OPT_FROM_STORE},
+    {"no-register", no_argument, NULL, OPT_NO_REGISTER},
+    {"radius", required_argument, NULL, OPT_RADIUS},
+    {"flood-units", required_argument, NULL, OPT_FLOOD_UNITS},
+    {"flood-hours", required_argument, NULL, OPT_FLOOD_HOURS},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+
+static int fail(ward_status st, const ward_error *err) { return cli_fail("series", st, err); }
+
+static int parse_int(const char *s, int lo, int hi, int *v)
+{
+    char *end;
+    long n = strtol(s, &end, 10);
+    if (!*s || *end || n < lo || n > hi)
+        return -1;
+    *v = (int)n;
+    return 0;
+}
+
+static void json_str(const char *k, const char *v, int first)
+{
+    printf("%s\"%s\":\"", first ? "" : ",", k);
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+        if (*p == '"' || *p == '\\')
+            printf("\\%c", *p);
+        else if (*p < 0x20)
+            printf("\\u%04x", *p);
+        else
+            putchar(*p);
+    putchar('"');
+}
+
+/* ---- printing ----------------------------------------------------------- */
+
+static int print_series(void *ctx, const ward_series *s)
+{
+    int json = *(const int *)ctx;
+    if (json) {
+        putchar('{');
+        json_str("name", s->name, 1);
+        json_str("status", ward_series_status_name(s->status), 0);
+        json_str("team", s->team, 0);
+        json_str("contact", s->contact, 0);
+        json_str("created", s->created, 0);
+        json_str("created_by", s->created_by, 0);
+        json_str("status_at", s->status_at, 0);
+        json_str("status_by", s->status_by, 0);
+        printf(",\"entries\":%" PRIu64 ",\"sightings\":%" PRIu64 "}\n", s->entries, s->sightings);
+    } else {
+        printf("%-24s %-13s %-20s %6" PRIu64 " entries %6" PRIu64 " sightings\n", s->name,
+               ward_series_status_name(s->status), s->team, s->entries, s->sightings);
+    }
+    return 0;
+}
+
+static void hash_text(const ward_victim_hash *h, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s%s%s%s%s%s%s%s", *h->sha256 ? "sha256:" : "", h->sha256,
+             *h->sha256 && (*h->md5 || *h->pdq) ? " " : "", *h->md5 ? "md5:" : "", h->md5,
+             *h->md5 && *h->pdq ? " " : "", *h->pdq ? "pdq:" : "", h->pdq);
+}
+
+static int print_entry(void *ctx, const ward_victim_hash *h, const char *label, const char *added,
+                       const char *by)
+{
+    char t[1200];
+    hash_text(h, t, sizeof t);
+    printf("%s\t%s\t%s\t%s\n", t, *label ? label : "-", added, by);
+    return 0;
+}
+
+static int print_log(void *ctx, const char *at, const char *who, const char *action,
+                     const char *detail)
+{
+    printf("  %s  %-9s %s: %s\n", at, action, who, detail);
+    return 0;
+}
+
+static int print_seen(void *ctx, const char *unit, const char *case_ref, const char *exhibit,
+                      uint64_t files, const char *first, const char *last)
+{
+    printf("  %s\tcase %s%s%s\t%" PRIu64 " file(s)\t%s .. %s\n", unit, case_ref,
+           *exhibit ? "\texhibit " : "", exhibit, files, first, last);
+    return 0;
+}
+
+static int print_alert(void *ctx, const ward_victim_alert *a)
+{
+    int *c = ctx;
+    c[1] += strcmp(a->state, "done") != 0;
+    if (c[0]) {
+        printf("{\"id\":%" PRId64, a->id);
+        json_str("at", a->at, 0), json_str("unit", a->unit, 0);
+        json_str("priority", a->priority, 0), json_str("kind", a->kind, 0);
+        json_str("series", a->series, 0), json_str("hash", a->hash, 0);
+        json_str("message", a->message, 0), json_str("state", a->state, 0);
+        puts("}");
+    } else {
+        printf("%" PRId64 "\t%s\t%s\t%s\t%s\t%s\t%s\n", a->id, a->at, a->unit,
+               !strcmp(a->priority, "high") ? "HIGH" : "normal", a->state, a->kind, a->message);
+    }
+    return 0;
+}
+
+static int print_quarantine(void *ctx, const ward_quarantine *q)
+{
+    printf("%s\t%s\tsince %s\t%" PRIu64 " units, %" PRIu64 " hits", q->hash, q->state, q->at,
+           q->units, q->hits);
+    if (*q->decided_by)
+        printf("\t%s by %s: %s", q->decided_at, q->decided_by, q->reason);
+    putchar('\n');
+    return 0;
+}
+
+/* ---- check ----------------------------------------------------------------- */
+
+typedef struct check_out {
+    int json, new_image;
+} check_out;
+
+static int print_finding(void *ctx, const ward_victim_finding *f)
+{
+    check_out *o = ctx;
+    o->new_image |= f->kind == WARD_VF_SERIES_NEW;
+    if (o->json) {
+        putchar('{');
+        json_str("kind", ward_victim_finding_name(f->kind), 1);
+        json_str("path", f->path, 0);
+        json_str("hash", f->hash, 0);
+        printf(",\"distance\":%d", f->distance);
+        if (f->series) {
+            json_str("series", f->series, 0);
+            json_str("status", ward_series_status_name(f->status), 0);
+            json_str("team", f->team, 0), json_str("contact", f->contact, 0);
+        }
+        if (f->unit)
+            json_str("unit", f->unit, 0);
+        json_str("message", f->message, 0);
+        puts("}");
+    } else {
+        printf("%s: %s\n", ward_victim_finding_name(f->kind), f->message);
+    }
+    return 0;
+}
+
+/* A possible new image of a known series: its exhibit goes to the head of
+ * the examination queue (casework), recorded in the audit chain. */
+static int put_forward(const sr_args *a)
+{
+    ward_intel *in = NULL;
+    ward_error err = {0};
+    ward_status st = ward_intel_open_keyed(cli_data_dir(a->data),
+                                           a->key_file ? a->key_file : cli_intel_key_file(), &in,
+                                           &err);
+    const char *why = "possibly a new image of a known series: a child may still be at risk";
+    if (!st)
+        st = ward_exhibit_prioritise(in, a->exhibit, "very-high", cli_user(), why, a->t, &err);
+    ward_intel_close(in);
+    if (st) {
+        cli_error("series", "exhibit %s not put forward in the examination queue: %s", a->exhibit,
+                  err.message);
+        return cli_exit_for(st);
+    }
+    printf("exhibit %s put forward in the examination queue (very-high): %s\n", a->exhibit, why);
+    /* as ward exhibit does: the change stands, the chain must say so */
+    if (ward_serve_audit_append(cli_data_dir(a->data), cli_user(), "exhibit.prioritise",
+                                a->exhibit, why, &err)) {
+        cli_error("series", "%s is put forward, but not in the service audit log: %s",
+                  a->exhibit, err.message);
+        return WARD_EXIT_IO;
+    }
+    return WARD_EXIT_OK;
+}
+
+static int do_check(ward_store *s, sr_args *a, int n, char **rest)
+{
+    if (n != 1)
+        return cli_usage("series", "check: give the scan folder");
+    ward_victim_check_opts o;
+    ward_victim_check_opts_default(&o);
+    o.unit = a->unit, o.case_ref = a->case_ref, o.contact = a->contact, o.exhibit = a->exhibit;
+    o.who = cli_user();
+    o.now = a->t;
+    if (a->radius >= 0)
+        o.radius = a->radius;
+    if (a->flood_units)
+        o.flood_units = a->flood_units;
+    if (a->flood_hours)
+        o.flood_hours = a->flood_hours;
+    o.register_new = !a->no_register;
+    ward_victim_check_summary sum;
+    ward_error err = {0};
+    check_out out = {a->json, 0};
+    ward_status st = ward_victim_check_scan(s, rest[0], &o, print_finding, &out, &sum, &err);
+    if (st)
+        return fail(st, &err);
+    uint64_t told = 0;
+    for (int k = 0; k < WARD_VF_NKINDS; k++)
+        told += sum.counts[k];
+    fprintf(stderr,
+            "ward series: %" PRIu64 " files read, %" PRIu64 " registered, %" PRIu64
+            " findings, %" PRIu64 " alerts written%s\n",
+            sum.files, sum.registered, told, sum.alerts,
+            sum.bad ? " (some lines of files.jsonl did not parse)" : "");
+    int rc = told || sum.bad ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
+    int e = out.new_image && a->exhibit ? put_forward(a) : WARD_EXIT_OK;
+    return e > rc ? e : rc;
+}
+
+int cli_series_scan_check(const char *data, const char *out_dir, const char *unit,
+                          const char *case_ref, const char *contact, const char *exhibit)
+{
+    sr_args a = {.data = data, .unit = unit, .case_ref = case_ref, .contact = contact,
+                 .exhibit = exhibit, .radius = -1, .t = time(NULL)};
+    ward_store *s = NULL;
+    ward_error err = {0};
+    ward_status st = ward_store_open(data, 0, &s, &err);
+    if (st) {
+        cli_error("scan", "the scan is done but not checked against the series: %s",
+                  err.message);
+        return cli_exit_for(st);
+    }
+    char *rest[] = {(char *)out_dir};
+    int r = do_check(s, &a, 1, rest);
+    ward_store_close(s);
+    return r;
+}
+
+static int print_retro(void *ctx, const ward_victim_retro_hit *h)
+{
+    printf("retro-match: unit %s: %s\n", h->unit, h->message);
+    return 0;
+}
+
+static int rematch(ward_store *s, int64_t since, int radius, const char *cmd)
+{
+    ward_victim_rematch_opts o;
+    ward_victim_rematch_opts_default(&o);
+    o.since_entry = since;
+    if (radius >= 0)
+        o.radius = radius;
+    ward_victim_rematch_summary sum;
+    ward_error err = {0};
+    ward_status st = ward_victim_rematch(s, &o, print_retro, NULL, &sum, &err);
+    if (st) {
+        cli_error(cmd, "earlier scans not re-matched against the new entries: %s", err.message);
+        return cli_exit_for(st) > WARD_EXIT_FINDINGS ? cli_exit_for(st) : WARD_EXIT_FINDINGS;
+    }
+    if (sum.adopted || sum.told)
+        fprintf(stderr,
+                "ward %s: %" PRIu64 " new entries joined the series they name; %" PRIu64
+                " series said identified by a list: their teams alerted\n",
+                cmd, sum.adopted, sum.told);
+    if (sum.new_entries || sum.hits)
+        fprintf(stderr,
+                "ward %s: %" PRIu64 " new entries (ids %" PRIu64 "..%" PRIu64 "] re-matched with %"
+                PRIu64 " earlier sightings: %" PRIu64 " hits, alerts to their units\n",
+                cmd, sum.new_entries, sum.from_entry, sum.to_entry, sum.sightings, sum.hits);
+    return sum.hits || sum.told ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
+}
+
+int cli_series_rematch(ward_store *s) { return rematch(s, -1, -1, "db"); }
+
+/* ---- dispatch ---------------------------------------------------------------- */
+
+static int need_n(int n, int want, const char *action, const char *what)
+{
+    return n == want ? 0 : cli_usage("series", "%s: give %s", action, what);
+}
+
+static int parse_hashes(int n, char **v, ward_victim_hash **out)
+{
+    ward_victim_hash *h = calloc((size_t)n, sizeof *h);
+    if (!h)
+        return WARD_EXIT_INTERNAL;
+    for (int i = 0; i < n; i++) {
+        ward_error err = {0};
+        if (ward_victim_hash_parse(v[i], &h[i], &err)) {
+            free(h);
+            return cli_usage("series", "%s", err.message);
+        }
+    }
+    *out = h;
+    return 0;
+}
+
+static int do_add(ward_store *s, sr_args *a, int n, char **rest)
+{
+    ward_error err = {0};
+    if (n < 1 || (a->from_store ? n != 1 : n < 2))
+        return cli_usage("series", "add: give NAME HASH... or NAME --from-store");
+    if (a->from_store) {
+        uint64_t added = 0;
+        ward_status st = ward_series_add_from_store(s, rest[0], cli_user(), &added, &err);
+        if (st)
+            return fail(st, &err);
+        printf("%s: %" PRIu64 " entries added from the store\n", rest[0], added);
+        return WARD_EXIT_OK;
+    }
+    ward_victim_hash *h = NULL;
+    int r = parse_hashes(n - 1, rest + 1, &h);
+    if (r)
+        return r;
+    int total = 0;
+    ward_status st = WARD_OK;
+    for (int i = 0; !st && i < n - 1; i++) {
+        int added = 0;
+        st = ward_series_add(s, rest[0], &h[i], a->label, cli_user(), &added, &err);
+        total += added;
+    }
+    free(h);
+    if (st)
+        return fail(st, &err);
+    printf("%s: %d entries added\n", rest[0], total);
+    return WARD_EXIT_OK;
+}
+
+static int do_show(ward_store *s, sr_args *a, const char *name)
+{
+    ward_series sr;
+    ward_error err = {0};
+    ward_status st = ward_series_get(s, name, &sr, &err);
+    if (st)
+        return fail(st, &err);
+    print_series(&a->json, &sr);
+    if (a->json)
+        return WARD_EXIT_OK;
+    printf("  contact %s; created %s by %s", *sr.contact ? sr.contact : "(none)", sr.created,
+           sr.created_by);
+    if (*sr.status_at)
+        printf("; %s since %s by %s", ward_series_status_name(sr.status), sr.status_at,
+               sr.status_by);
+    puts("\nseen:");
+    if (!(st = ward_series_seen(s, name, print_seen, NULL, &err)))
+        puts("log:");
+    if (!st)
+        st = ward_series_log(s, name, print_log, NULL, &err);
+    return st ? fail(st, &err) : WARD_EXIT_OK;
+}
+
+static int do_quarantine(ward_store *s, sr_args *a, int n, char **rest)
+{
+    ward_error err = {0};
+    ward_status st;
+    if (n == 0 || (n == 1 && !strcmp(rest[0], "list")))
+        st = ward_quarantine_each(s, print_quarantine, NULL, &err);
+    else if (n == 2 && (!strcmp(rest[0], "release") || !strcmp(rest[0], "remove"))) {
+        if (!a->reason)
+            return cli_usage("series", "quarantine %s: give --reason TEXT", rest[0]);
+        uint64_t removed = 0;
+        st = !strcmp(rest[0], "release")
+                 ? ward_quarantine_release(s, rest[1], cli_user(), a->reason, &err)
+                 : ward_quarantine_remove(s, rest[1], cli_user(), a->reason, &removed, &err);
+        if (!st)
+            printf("%s %s%s", rest[1], !strcmp(rest[0], "release") ? "released" : "removed",
+                   !strcmp(rest[0], "remove") ? "" : ": alerts resume\n");
+        if (!st && !strcmp(rest[0], "remove"))
+            printf(": %" PRIu64 " list entries removed as false positives\n", removed);
+    } else
+        return cli_usage("series", "quarantine [list] | release|remove HASH --reason TEXT");
+    return st ? fail(st, &err) : WARD_EXIT_OK;
+}
+
+static int dispatch(ward_store *s, sr_args *a, const char *action, int n, char **rest)
+{
+    ward_error err = {0};
+    ward_status st = WARD_OK;
+    const char *who = cli_user();
+    int r;
+    if (!strcmp(action, "check"))
+        return do_check(s, a, n, rest);
+    if (!strcmp(action, "add"))
+        return do_add(s, a, n, rest);
+    if (!strcmp(action, "quarantine"))
+        return do_quarantine(s, a, n, rest);
+    if (!strcmp(action, "export")) {
+        if (n > 1)
+            return cli_usage("series", "export: at most one series name");
+        uint64_t written = 0;
+        ward_status e = ward_series_export_vics(s, n ? rest[0] : NULL, stdout, &written, &err);
+        if (e)
+            return fail(e, &err);
+        fprintf(stderr, "ward series: exported %" PRIu64 " entries as VICS 2.0\n", written);
+        return WARD_EXIT_OK;
+    }
+    if (!strcmp(action, "rematch")) {
+        char *end;
+        long long since = n == 1 ? strtoll(rest[0], &end, 10) : -1;
+        if (n > 1 || (n == 1 && (*end || since < 0)))
+            return cli_usage("series", "rematch: at most one entry id to rematch after");
+        return rematch(s, since, a->radius, "series");
+    }
+    if (!strcmp(action, "list")) {
+        st = ward_series_each(s, print_series, &a->json, &err);
+    } else if (!strcmp(action, "alerts")) {
+        int c[2] = {a->json, 0};
+        st = ward_victim_alerts(s, a->unit, !a->all, print_alert, c, &err);
+        if (!st)
+            return c[1] ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
+    } else if (!strcmp(action, "done")) {
+        char *end;
+        long long id = n == 1 ? strtoll(rest[0], &end, 10) : 0;
+        if (n != 1 || *end || id <= 0)
+            return cli_usage("series", "done: give the alert's id");
+        st = ward_victim_alert_done(s, id, who, &err);
+    } else if (!strcmp(action, "create")) {
+        if ((r = need_n(n, 1, action, "NAME --team TEAM")))
+            return r;
+        st = ward_series_create(s, rest[0], a->team, a->contact, who, &err);
+    } else if (!strcmp(action, "show")) {
+        return need_n(n, 1, action, "NAME") ?: do_show(s, a, rest[0]);
+    } else if (!strcmp(action, "rename")) {
+        if ((r = need_n(n, 2, action, "NAME NEW")))
+            return r;
+        st = ward_series_rename(s, rest[0], rest[1], who, &err);
+    } else if (!strcmp(action, "merge")) {
+        if ((r = need_n(n, 2, action, "INTO FROM")))
+            return r;
+        st = ward_series_merge(s, rest[0], rest[1], who, &err);
+    } else if (!strcmp(action, "split")) {
+        if (n < 3)
+            return cli_usage("series", "split: give FROM NEW HASH...");
+        ward_victim_hash *h = NULL;
+        if ((r = parse_hashes(n - 2, rest + 2, &h)))
+            return r;
+        uint64_t moved = 0;
+        st = ward_series_split(s, rest[0], rest[1], h, (size_t)(n - 2), who, &moved, &err);
+        free(h);
+        if (!st)
+            printf("%s: %" PRIu64 " entries split off from %s\n", rest[1], moved, rest[0]);
+    } else if (!strcmp(action, "status")) {
+        if ((r = need_n(n, 2, action, "NAME STATUS")))
+            return r;
+        int k = ward_series_status_parse(rest[1]);
+        if (k < 0)
+            return cli_usage("series", "status '%s': unidentified, identified or safeguarded",
+                             rest[1]);
+        st = ward_series_set_status(s, rest[0], (ward_series_status)k, who, a->note, &err);
+    } else if (!strcmp(action, "team")) {
+        if ((r = need_n(n, 1, action, "NAME [--team TEAM] [--contact C]")))
+            return r;
+        st = ward_series_set_team(s, rest[0], a->team, a->contact, who, &err);
+    } else if (!strcmp(action, "note")) {
+        if ((r = need_n(n, 2, action, "NAME TEXT")))
+            return r;
+        st = ward_series_note(s, rest[0], rest[1], who, &err);
+    } else if (!strcmp(action, "entries")) {
+        if ((r = need_n(n, 1, action, "NAME")))
+            return r;
+        st = ward_series_entries(s, rest[0], print_entry, NULL, &err);
+    } else if (!strcmp(action, "seen")) {
+        if ((r = need_n(n, 1, action, "NAME")))
+            return r;
+        st = ward_series_seen(s, rest[0], print_seen, NULL, &err);
+    } else if (!strcmp(action, "log")) {
+        if ((r = need_n(n, 1, action, "NAME")))
+            return r;
+        st = ward_series_log(s, rest[0], print_log, NULL, &err);
+    } else {
+        return cli_usage("series", "unknown action '%s'", action);
+    }
+    return st ? fail(st, &err) : WARD_EXIT_OK;
+}
+
+static int parse_opt(sr_args *a, int c)
+{
+    switch (c) {
+    case OPT_DATA: a->data = optarg; break;
+    case OPT_NOW: a->now = optarg; break;
+    case OPT_KEY_FILE: a->key_file = optarg; break;
+    case OPT_TEAM: a->team = optarg; break;
+    case OPT_CONTACT: a->contact = optarg; break;
+    case OPT_NOTE: a->note = optarg; break;
+    case OPT_LABEL: a->label = optarg; break;
+    case OPT_UNIT: a->unit = optarg; break;
+    case OPT_CASE: a->case_ref = optarg; break;
+    case OPT_EXHIBIT: a->exhibit = optarg; break;
+    case OPT_REASON: a->reason = optarg; break;
+    case OPT_JSON: a->json = 1; break;
+    case OPT_ALL: a->all = 1; break;
+    case OPT_FROM_STORE: a->from_store = 1; break;
+    case OPT_NO_REGISTER: a->no_register = 1; break;
+    case OPT_RADIUS:
+        if (parse_int(optarg, 0, 256, &a->radius))
+            return cli_usage("series", "bad --radius '%s' (0..256)", optarg);
+        break;
+    case OPT_FLOOD_UNITS:
+        if (parse_int(optarg, 2, 100000, &a->flood_units))
+            return cli_usage("series", "bad --flood-units '%s' (2..100000)", optarg);
+        break;
+    case OPT_FLOOD_HOURS:
+        if (parse_int(optarg, 1, 24 * 366, &a->flood_hours))
+            return cli_usage("series", "bad --flood-hours '%s' (1..8784)", optarg);
+        break;
+    default: return cli_usage("series", "unknown option");
+    }
+    return 0;
+}
+
+static int run_series(int argc, char **argv)
+{
+    sr_args a = {.radius = -1};
+    int c, r;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+        if (c == 'h') {
+            cli_print_help(&cli_cmd_series);
+            return WARD_EXIT_OK;
+        }
+        if ((r = parse_opt(&a, c)))
+            return r;
+    }
+    if (optind >= argc)
+        return cli_usage("series", "no action given");
+    a.t = time(NULL);
+    if (a.now && cli_parse_now(a.now, &a.t))
+        return cli_usage("series", "bad --now '%s' (YYYY-MM-DDTHH:MM:SSZ)", a.now);
+    const char *action = argv[optind++];
+    ward_store *s = NULL;
+    ward_error err = {0};
+    ward_status st = ward_store_open(cli_data_dir(a.data), 0, &s, &err);
+    if (st)
+        return fail(st, &err);
+    r = dispatch(s, &a, action, argc - optind, argv + optind);
+    ward_store_close(s);
+    return r;
+}
+
+const cli_command cli_cmd_series = {
+    .name = "series",
+    .run = run_series,
+    .summary = "Victim identification: series, sightings across units",
+    .help = help,
+};

@@ -1,0 +1,453 @@
+/*
+ * Retroactive matching: when the store gains entries (an import, a release
+ * pull), the register's earlier sightings that were not known (new or near
+ * files of checked scans) are matched again, against the new entries only,
+ * and each unit is told of its new hits.
+ *
+ * The new entries are those above a watermark (victim_meta
+ * 'rematched_entry', the highest entry id already rematched; migration 4
+ * starts it at the entries of the day). They are built into an in-memory
+ * sized ward index (a temporary file, mapped), so that each sighting costs
+ * one binary search per digest and one multi-index PDQ query, whatever the
+ * size of the change; the sightings are read once, in id order (paged on
+ * PostgreSQL).
+ */
+#include "victim/victim_int.h"
+#include "util/error.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <ward/index.h>
+
+void ward_victim_rematch_opts_default(ward_victim_rematch_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->radius = WARD_INDEX_PDQ_RADIUS;
+    o->since_entry = -1;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    o->threads = n < 1 ? 1 : n > WARD_VICTIM_MAX_THREADS ? WARD_VICTIM_MAX_THREADS : (int)n;
+    o->now = time(NULL);
+}
+
+static ward_status meta_get(ward_store *s, const char *key, int64_t *v, ward_error *err)
+{
+    wsql_stmt *st;
+    ward_status rc = wst_find_row(s, "SELECT value FROM victim_meta WHERE key = ?", key, &st,
+                                  "reading victim_meta", err);
+    if (rc == WARD_ENOTFOUND) {
+        *v = 0;
+        return WARD_OK;
+    }
+    if (rc)
+        return rc;
+    *v = strtoll(vt_col(st, 0), NULL, 10);
+    wsql_finalize(st);
+    return WARD_OK;
+}
+
+static ward_status meta_set(ward_store *s, const char *key, int64_t v, ward_error *err)
+{
+    wsql_stmt *st;
+    char val[24];
+    snprintf(val, sizeof val, "%lld", (long long)v);
+    ward_status rc = wst_prepare(s,
+                                 "INSERT INTO victim_meta(key, value) VALUES (?, ?)"
+                                 " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                                 &st, err);
+    if (rc)
+        return rc;
+    wsql_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    wsql_bind_text(st, 2, val, -1, SQLITE_TRANSIENT);
+    int r = wsql_step(st);
+    rc = r == SQLITE_DONE ? WARD_OK : wst_sqlfail(s, err, r, "writing victim_meta");
+    wsql_finalize(st);
+    return rc;
+}
+
+/* ---- the new entries as an index ----------------------------------------------- */
+
+typedef struct build {
+    ward_index_builder *b;
+    int64_t last;
+    uint64_t n;
+    ward_status rc;
+    ward_error *err;
+} build;
+
+static int add_entry(void *ctx, wsql_stmt *st)
+{
+    build *b = ctx;
+    ward_digests d = {0};
+    ward_pdq pdq;
+    const void *x;
+    int has_pdq = 0;
+    if ((x = wst_blob(st, 1, 16)))
+        memcpy(d.md5, x, 16), d.present |= WARD_DIGEST_MD5;
+    if ((x = wst_blob(st, 2, 20)))
+        memcpy(d.sha1, x, 20), d.present |= WARD_DIGEST_SHA1;
+    if ((x = wst_blob(st, 3, 32)))
+        memcpy(d.sha256, x, 32), d.present |= WARD_DIGEST_SHA256;
+    if ((x = wst_blob(st, 4, 32)))
+        memcpy(pdq.b, x, 32), has_pdq = 1;
+    b->last = wsql_column_int64(st, 0);
+    b->n++;
+    b->rc = ward_index_builder_add(b->b, (uint64_t)b->last, &d, has_pdq ? &pdq : NULL, b->err);
+    return b->rc != WARD_OK;
+}
+
+static ward_status new_entries(ward_store *s, int64_t after, const char *path, build *b,
+                               ward_error *err)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT e.id, e.md5, e.sha1, e.sha256, e.pdq FROM entries e JOIN lists l"
+             " ON l.id = e.list_id WHERE e.id > ?1 AND e.removed_id IS NULL"
+             " AND l.kind = 'alert' ORDER BY e.id%s",
+             wst_page_limit(s));
+    wsql_stmt *st;
+    ward_status rc = wst_prepare(s, sql, &st, err);
+    if (rc)
+        return rc;
+    /* keyset pages start after the watermark: the first bind is `after` */
+    wsql_int64 from = after;
+    wsql_bind_int64(st, 1, from);
+    b->last = after;
+    b->err = err;
+    rc = WARD_OK;
+    for (;;) {
+        uint64_t before = b->n;
+        int r;
+        while ((r = wsql_step(st)) == SQLITE_ROW)
+            if (add_entry(b, st))
+                break;
+        if (b->rc) {
+            rc = b->rc;
+            break;
+        }
+        if (r != SQLITE_DONE) {
+            rc = wst_sqlfail(s, err, r, "reading new entries");
+            break;
+        }
+        wsql_reset(st);
+        if (!wst_pg(s) || b->n - before < WST_PAGE_ROWS)
+            break;
+        wsql_bind_int64(st, 1, b->last);
+    }
+    wsql_finalize(st);
+    if (rc == WARD_OK && b->n)
+        rc = ward_index_builder_write(b->b, path, err);
+    return rc;
+}
+
+/* ---- the sightings ----------------------------------------------------------- */
+
+typedef struct hit {
+    int64_t sighting;
+    uint64_t entry;
+    int distance;
+} hit;
+
+/* PDQ queries wait in a batch and are answered by the worker threads
+ * together: a query costs some hundred random reads of the index, the
+ * digests one binary search each (answered as the rows are read). */
+#define BATCH 32768
+
+typedef struct query {
+    int64_t sighting;
+    uint32_t off, n;           /* its PDQs in the batch's pool */
+} query;
+
+typedef struct walk walk;
+
+typedef struct worker {
+    walk *w;
+    size_t from, to;           /* queries of the batch */
+    hit *v;
+    size_t n, cap;
+    int nomem;
+    pthread_t tid;
+} worker;
+
+struct walk {
+    const ward_index *ix;
+    int radius, threads;
+    hit *v;
+    size_t n, cap;
+    uint64_t seen;
+    int nomem;
+    query *q;
+    size_t nq;
+    ward_pdq *pool;
+    size_t npool, cap_pool;
+    worker wk[WARD_VICTIM_MAX_THREADS];
+};
+
+static int parse_hex(wsql_stmt *st, int col, uint8_t *out, size_t n)
+{
+    const char *t = wst_text(st, col);
+    return t && strlen(t) == 2 * n && ward_unhex(t, 2 * n, out, n) == WARD_OK;
+}
+
+static int keep_hit(hit **v, size_t *n, size_t *cap, int64_t sighting, uint64_t entry,
+                    int distance)
+{
+    hit *nv = wst_grow(*v, cap, *n, sizeof **v);
+    if (!nv)
+        return 1;
+    *v = nv;
+    nv[(*n)++] = (hit){sighting, entry, distance};
+    return 0;
+}
+
+static void *work(void *arg)
+{
+    worker *k = arg;
+    walk *w = k->w;
+    for (size_t i = k->from; i < k->to && !k->nomem; i++) {
+        ward_pdq_match m;
+        const query *q = &w->q[i];
+        if (ward_index_query_pdq(w->ix, w->pool + q->off, (int)q->n, w->radius, &m, 1))
+            k->nomem |= keep_hit(&k->v, &k->n, &k->cap, q->sighting, m.entry_id, m.distance);
+    }
+    return NULL;
+}
+
+/* Answer the batch's queries; their hits join w's in sighting order. */
+static void run_batch(walk *w)
+{
+    int t = w->threads;
+    if ((size_t)t > w->nq)
+        t = w->nq ? (int)w->nq : 1;
+    size_t per = (w->nq + (size_t)t - 1) / (size_t)t;
+    for (int i = 0; i < t; i++) {
+        worker *k = &w->wk[i];
+        k->w = w, k->n = 0;
+        k->from = (size_t)i * per;
+        k->to = k->from + per < w->nq ? k->from + per : w->nq;
+        if (i && pthread_create(&k->tid, NULL, work, k))
+            k->tid = 0, work(k);   /* no thread: do it here */
+    }
+    work(&w->wk[0]);
+    for (int i = 0; i < t; i++) {
+        worker *k = &w->wk[i];
+        if (i && k->tid)
+            pthread_join(k->tid, NULL);
+        for (size_t j = 0; j < k->n && !w->nomem; j++)
+            w->nomem |= keep_hit(&w->v, &w->n, &w->cap, k->v[j].sighting, k->v[j].entry,
+                                 k->v[j].distance);
+        w->nomem |= k->nomem;
+        k->tid = 0;
+    }
+    w->nq = w->npool = 0;
+}
+
+static int match_sighting(void *ctx, wsql_stmt *st)
+{
+    walk *w = ctx;
+    w->seen++;
+    int64_t id = wsql_column_int64(st, 0);
+    static const unsigned kind[3] = {WARD_DIGEST_SHA256, WARD_DIGEST_SHA1, WARD_DIGEST_MD5};
+    static const size_t len[3] = {32, 20, 16};
+    uint8_t d[32];
+    for (int k = 0; k < 3; k++) {
+        uint64_t e;
+        if (parse_hex(st, 1 + k, d, len[k]) && ward_index_lookup_digest(w->ix, kind[k], d, &e, 1))
+            return w->nomem = keep_hit(&w->v, &w->n, &w->cap, id, e, 0);
+    }
+    const char *pdqs = wst_text(st, 4);
+    if (!pdqs || !*pdqs || w->radius < 0)
+        return 0;
+    if (!w->q && !(w->q = malloc(BATCH * sizeof *w->q)))
+        return w->nomem = 1;
+    uint32_t off = (uint32_t)w->npool, nq = 0;
+    for (const char *p = pdqs; *p && nq < 64;) {
+        char hex[65];
+        size_t k = strcspn(p, " ");
+        ward_pdq *pool = wst_grow(w->pool, &w->cap_pool, w->npool, sizeof *pool);
+        if (!pool)
+            return w->nomem = 1;
+        w->pool = pool;
+        if (k == 64) {
+            memcpy(hex, p, 64);
+            hex[64] = 0;
+            if (ward_pdq_from_hex(hex, &pool[w->npool]) == WARD_OK)
+                w->npool++, nq++;
+        }
+        p += k + (p[k] == ' ');
+    }
+    if (nq)
+        w->q[w->nq++] = (query){id, off, nq};
+    if (w->nq == BATCH)
+        run_batch(w);
+    return w->nomem;
+}
+
+static int by_sighting(const void *a, const void *b)
+{
+    const hit *x = a, *y = b;
+    return x->sighting < y->sighting ? -1 : x->sighting > y->sighting;
+}
+
+static void walk_free(walk *w)
+{
+    free(w->v), free(w->q), free(w->pool);
+    for (int i = 0; i < WARD_VICTIM_MAX_THREADS; i++)
+        free(w->wk[i].v);
+}
+
+/* ---- telling the units ------------------------------------------------------------ */
+
+static ward_status tell(ward_store *s, const ward_victim_rematch_opts *o, const hit *h,
+                        const char *at, ward_victim_rematch_cb cb, void *ctx, int *stop,
+                        ward_error *err)
+{
+    wsql_stmt *st;
+    ward_status rc = wst_prepare(s,
+                                 "SELECT unit, case_ref, scan, sha256, sha1, md5, class"
+                                 " FROM sightings WHERE id = ?",
+                                 &st, err);
+    if (rc)
+        return rc;
+    wsql_bind_int64(st, 1, h->sighting);
+    int r = wsql_step(st);
+    if (r != SQLITE_ROW) {
+        rc = r == SQLITE_DONE ? ward_fail(err, WARD_EINTERNAL, "sighting vanished")
+                              : wst_sqlfail(s, err, r, "reading a sighting");
+        wsql_finalize(st);
+        return rc;
+    }
+    char unit[201], case_ref[201], scan[65], key[128], klass[16];
+    ward_victim_hash vh = {0};
+    vt_copy(unit, sizeof unit, st, 0), vt_copy(case_ref, sizeof case_ref, st, 1);
+    vt_copy(scan, sizeof scan, st, 2), vt_copy(vh.sha256, sizeof vh.sha256, st, 3);
+    vt_copy(vh.sha1, sizeof vh.sha1, st, 4), vt_copy(vh.md5, sizeof vh.md5, st, 5);
+    vt_copy(klass, sizeof klass, st, 6);
+    wsql_finalize(st);
+    vt_hash_key(&vh, key, sizeof key);
+    ward_entries *es = NULL;
+    char list[201] = "?", cat[64] = "uncategorised", series[201] = "";
+    if ((rc = ward_store_get(s, h->entry, &es, err)))
+        return rc;
+    if (es->count) {
+        snprintf(list, sizeof list, "%s", es->v[0].list);
+        if (es->v[0].category)
+            snprintf(cat, sizeof cat, "%s", es->v[0].category);
+        if (es->v[0].series)
+            snprintf(series, sizeof series, "%s", es->v[0].series);
+    }
+    ward_entries_free(es);
+    char msg[1024];
+    snprintf(msg, sizeof msg,
+             "retroactive match: %s (%s in your case %s, scan %.16s) now matches list '%s' "
+             "category %s%s%s%s (%s)",
+             key, klass, case_ref, scan, list, cat, *series ? ", series '" : "", series,
+             *series ? "'" : "", h->distance ? "PDQ near" : "same digest");
+    if (cb && !*stop) {
+        ward_victim_retro_hit rh = {unit, case_ref, scan, key, list, cat, h->distance, msg};
+        *stop = cb(ctx, &rh);
+    }
+    (void)o;
+    return vt_alert(s, at, unit, "normal", "retro-match", 0, key, msg, "open", err);
+}
+
+ward_status ward_victim_rematch(ward_store *s, const ward_victim_rematch_opts *opts,
+                                ward_victim_rematch_cb cb, void *ctx,
+                                ward_victim_rematch_summary *sum, ward_error *err)
+{
+    ward_victim_rematch_opts dflt;
+    ward_victim_rematch_summary dummy;
+    if (!opts)
+        ward_victim_rematch_opts_default(&dflt), opts = &dflt;
+    if (!sum)
+        sum = &dummy;
+    memset(sum, 0, sizeof *sum);
+    int64_t after = opts->since_entry;
+    ward_status rc = after >= 0 ? WARD_OK : meta_get(s, "rematched_entry", &after, err);
+    if (rc)
+        return rc;
+    sum->from_entry = (uint64_t)after;
+    char at[32];
+    struct tm tm;
+    gmtime_r(&opts->now, &tm);
+    strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+    /* series named by the new entries (VICS Series, VictimIdentified) */
+    if ((rc = vt_adopt(s, after, at, &sum->adopted, &sum->told, err)))
+        return rc;
+    /* nothing registered that could become known: the watermark just moves
+     * on (an import into a store without sightings costs nothing more) */
+    int64_t any = 0, top = 0;
+    if ((rc = wst_query_int(s, "SELECT count(*) FROM (SELECT id FROM sightings"
+                               " WHERE class <> 'known' LIMIT 1) x", &any, err)))
+        return rc;
+    if (!any) {
+        if ((rc = wst_query_int(s, "SELECT coalesce(max(id), 0) FROM entries", &top, err)))
+            return rc;
+        sum->to_entry = (uint64_t)(top > after ? top : after);
+        if (opts->since_entry >= 0 || top <= after)
+            return WARD_OK;
+        if ((rc = vt_begin(s, err)))
+            return rc;
+        return vt_end(s, meta_set(s, "rematched_entry", top, err), err);
+    }
+    const char *tmp = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/ward-rematch-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return ward_fail_errno(err, errno, "%s", path);
+    close(fd);
+    build b = {ward_index_builder_new(), 0, 0, WARD_OK, err};
+    ward_index *ix = NULL;
+    walk w = {0};
+    w.radius = opts->radius;
+    w.threads = opts->threads < 1 ? 1
+                : opts->threads > WARD_VICTIM_MAX_THREADS ? WARD_VICTIM_MAX_THREADS
+                                                          : opts->threads;
+    if (!b.b)
+        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+    /* one snapshot: the entries and the sightings as of the same moment */
+    if (rc == WARD_OK && (rc = wst_exec(s, "BEGIN", err)) == WARD_OK) {
+        rc = new_entries(s, after, path, &b, err);
+        sum->new_entries = b.n;
+        sum->to_entry = (uint64_t)b.last;
+        if (rc == WARD_OK && b.n && (rc = ward_index_open(path, &ix, err)) == WARD_OK) {
+            w.ix = ix;
+            char sql[256];
+            snprintf(sql, sizeof sql,
+                     "SELECT id, sha256, sha1, md5, pdq FROM sightings WHERE id > ?1"
+                     " AND class <> 'known' ORDER BY id%s",
+                     wst_page_limit(s));
+            wsql_stmt *st;
+            if ((rc = wst_prepare(s, sql, &st, err)) == WARD_OK)
+                rc = wst_each_page(s, st, 1, match_sighting, &w, "reading sightings", err);
+            if (rc == WARD_OK && w.nq)
+                run_batch(&w);
+            if (rc == WARD_OK && w.nomem)
+                rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        }
+        wsql_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    }
+    ward_index_close(ix);
+    ward_index_builder_free(b.b);
+    unlink(path);
+    sum->sightings = w.seen;
+    sum->hits = w.n;
+    if (w.n)
+        qsort(w.v, w.n, sizeof *w.v, by_sighting);   /* alerts in register order */
+    if (rc == WARD_OK && b.n && (rc = vt_begin(s, err)) == WARD_OK) {
+        int stop = 0;
+        for (size_t i = 0; rc == WARD_OK && i < w.n; i++)
+            rc = tell(s, opts, &w.v[i], at, cb, ctx, &stop, err);
+        sum->alerts = rc == WARD_OK ? w.n : 0;
+        /* the watermark moves only when rematching from it */
+        if (rc == WARD_OK && opts->since_entry < 0)
+            rc = meta_set(s, "rematched_entry", b.last, err);
+        rc = vt_end(s, rc, err);
+    }
+    walk_free(&w);
+    return rc;
+}
