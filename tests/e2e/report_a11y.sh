@@ -29,6 +29,17 @@ if skip_on_postgres("the browser part repeats nothing of the store"):
 SRC = os.environ["WARD_SOURCE_DIR"]
 t0 = time.time()
 pwd = find_playwright()
+if not pwd or not os.path.exists(os.path.join(pwd, "node_modules", "axe-core", "axe.min.js")):
+    # as web_app.sh does for playwright-core: a fresh machine with npm and
+    # a network gets both, so the accessibility rules run in CI too
+    d = pwd or os.path.expanduser("~/.cache/ward-test")
+    try:
+        os.makedirs(d, exist_ok=True)
+        subprocess.run(["npm", "install", "--prefix", d, "--no-audit", "--no-fund",
+                        "playwright-core@1", "axe-core@4"], capture_output=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    pwd = find_playwright()
 axe = pwd and os.path.join(pwd, "node_modules", "axe-core", "axe.min.js")
 if not pwd:
     print("NOTE: no playwright-core: structural accessibility checks only (report_form.sh)")
