@@ -5,10 +5,12 @@
 #    bundled images, 3. print the examiner's summary, 4. triage a synthetic
 #    referral list into prioritised packages and print the triage report,
 #    3b. group the scan's new images for grading (nobody looks yet),
+#    3c. a victim-identification series marked identified, told to the scan,
 #    4b. register exhibits, scan one with --exhibit, forecast the queue,
 #    4c. link analysis over the triaged referrals,
 # 5. run the match service: a platform's upload is matched, a reviewer
-#    confirms it and the report is produced, 6. ward doctor.
+#    confirms it and the report is produced (and exported in CyberTipline
+#    structure), 6. ward doctor.
 set -eu
 WARD=$(realpath "${1:-build/ward}")
 cd "$(dirname "$0")/.."
@@ -55,6 +57,14 @@ echo "== 3b. grade once: the new images grouped before anyone looks (ward grade 
 $WARD grade list --scan "$WORK/report" | head -n 12
 echo "(ward grade --scan REPORT serves the keyboard-first grading page on loopback)"
 echo
+echo "== 3c. victim identification: a series, its status told to every later scan"
+$WARD series create "Demo series" --team "Demo VID team" --contact vid@example.org
+$WARD series add "Demo series" "$($WARD hash "$IMG/wee.jpg" | /usr/bin/python3 -c \
+    'import json,sys; print("sha256:" + json.loads(sys.stdin.readline())["sha256"])')"
+$WARD series status "Demo series" identified --note "demo: child safeguarded"
+$WARD series check "$WORK/report" --unit "Demo DFU" --case OP-DEMO \
+    --contact dfu@example.org | head -n 8 || true
+echo
 echo "== 4. intelligence triage"
 scripts/demo_intel.sh "$WORK/data" "$WARD"
 echo
@@ -99,6 +109,8 @@ print(f"  report {r['report_id']}: {r['incident']['type']}, uploaded {r['inciden
 print(f"  uploader {r['reported_person']['id']}, IP {r['ip_capture_events'][0]['ip']}, "
       f"viewed by a person: {f['viewed_by_person']}")
 PY
+echo "the report in CyberTipline structure (XML, validated against ward's XSD):"
+$WARD tipline export "$REPORT" --reporter-email reports@example.org | head -n 12
 $WARD audit verify
 echo
 echo "== 6. ward doctor: is this data directory healthy?"
