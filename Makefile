@@ -57,9 +57,9 @@ fuzz-build:
 	@cmake --build build-fuzz -j $(JOBS)
 
 # CI: every libFuzzer target briefly (clang; its corpus is also replayed by
-# the release and sanitizer test runs above).
+# the release and sanitizer test runs above), from a fixed seed.
 check-fuzz: fuzz-build
-	@scripts/fuzz.sh build-fuzz $(CHECK_FUZZ_SECONDS)
+	@FUZZ_SEED=1 scripts/fuzz.sh build-fuzz $(CHECK_FUZZ_SECONDS)
 
 # Run every libFuzzer target for FUZZ_SECONDS each, starting from a copy of the
 # checked-in corpus (the repository's corpus grows by hand, with crashers).
