@@ -252,5 +252,5 @@ static int run_report(int argc, char **argv)
 }
 
 const cli_command cli_cmd_report = {"report", run_report,
-                                    "public reports, the duty queue, feedback to referrers",
+                                    "Public reports, the duty queue, feedback to referrers",
                                     help};
