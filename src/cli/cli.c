@@ -47,6 +47,16 @@ int cli_fail(const char *cmd, ward_status st, const ward_error *err)
     return cli_exit_for(st);
 }
 
+int cli_parse_int(const char *s, int lo, int hi, int *v)
+{
+    char *end;
+    long n = strtol(s, &end, 10);
+    if (!*s || *end || n < lo || n > hi)
+        return -1;
+    *v = (int)n;
+    return 0;
+}
+
 int cli_parse_count(const char *s, uint64_t *out)
 {
     char *end;

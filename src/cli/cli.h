@@ -48,6 +48,9 @@ int cli_fail(const char *cmd, ward_status st, const ward_error *err);
 /* Parse a non-negative integer with optional k/M/G suffix (powers of 1000
  * for counts); 0 on success. */
 int cli_parse_count(const char *s, uint64_t *out);
+/* Parse a decimal integer within [lo, hi] (no suffix, nothing after it);
+ * 0 on success, -1 with *v untouched otherwise. */
+int cli_parse_int(const char *s, int lo, int hi, int *v);
 /* Parse seconds (a decimal number) within [lo, hi]; 0 on success. */
 int cli_parse_seconds(const char *s, double lo, double hi, double *out);
 /* The command line as one string (for report headers); caller frees. */

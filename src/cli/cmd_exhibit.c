@@ -181,16 +181,6 @@ static const struct option long_opts[] = {
 
 static int fail(ward_status st, const ward_error *err) { return cli_fail("exhibit", st, err); }
 
-static int parse_int(const char *s, int lo, int hi, int *v)
-{
-    char *end;
-    long n = strtol(s, &end, 10);
-    if (!*s || *end || n < lo || n > hi)
-        return -1;
-    *v = (int)n;
-    return 0;
-}
-
 static int parse_num(const char *s, double *v)
 {
     char *end;
@@ -580,7 +570,7 @@ static int parse_opt(ex_args *a, int c)
     case OPT_STATUS: a->status = optarg; break;
     case OPT_JSON: a->json = 1; break;
     case OPT_EXAMINERS:
-        if (parse_int(optarg, 1, 10000, &a->examiners))
+        if (cli_parse_int(optarg, 1, 10000, &a->examiners))
             return cli_usage("exhibit", "bad --examiners '%s' (1..10000)", optarg);
         break;
     case OPT_HOURS:
@@ -588,11 +578,11 @@ static int parse_opt(ex_args *a, int c)
             return cli_usage("exhibit", "bad --hours '%s' (a week has 168)", optarg);
         break;
     case OPT_THRESHOLD:
-        if (parse_int(optarg, 1, 100000, &a->threshold))
+        if (cli_parse_int(optarg, 1, 100000, &a->threshold))
             return cli_usage("exhibit", "bad --threshold '%s' (days)", optarg);
         break;
     case OPT_WINDOW:
-        if (parse_int(optarg, 1, 520, &a->window))
+        if (cli_parse_int(optarg, 1, 520, &a->window))
             return cli_usage("exhibit", "bad --window '%s' (1..520 weeks)", optarg);
         break;
     case OPT_RATE:
@@ -600,7 +590,7 @@ static int parse_opt(ex_args *a, int c)
             return cli_usage("exhibit", "bad --rate '%s'", optarg);
         break;
     case OPT_LIMIT:
-        if (parse_int(optarg, 1, 1 << 30, &a->limit))
+        if (cli_parse_int(optarg, 1, 1 << 30, &a->limit))
             return cli_usage("exhibit", "bad --limit '%s'", optarg);
         break;
     default: return cli_usage("exhibit", "unknown option");

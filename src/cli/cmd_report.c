@@ -102,16 +102,6 @@ static const struct option long_opts[] = {
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
-static int parse_int(const char *s, int lo, int hi, int *v)
-{
-    char *end;
-    long n = strtol(s, &end, 10);
-    if (!*s || *end || n < lo || n > hi)
-        return -1;
-    *v = (int)n;
-    return 0;
-}
-
 /* The change is in intel.db (its audit table too); the service's chain
  * gets it as well. A failure there is reported, the change stands. */
 static int chain(const char *data, const char *action, const char *object, const char *detail)
@@ -139,18 +129,18 @@ static int run_report(int argc, char **argv)
         case OPT_KEY: key = optarg; break;
         case OPT_CLOSED: closed = 1; break;
         case OPT_ESC_MIN:
-            if (parse_int(optarg, 1, 10080, &d.escalate_minutes))
+            if (cli_parse_int(optarg, 1, 10080, &d.escalate_minutes))
                 return cli_usage("report", "--escalate-minutes: 1 to 10080");
             break;
         case OPT_ESC_TO: d.escalate_to = optarg; break;
         case OPT_DETAIL: detail = optarg; break;
         case OPT_FORMAT: format = optarg; break;
         case OPT_SILENT:
-            if (parse_int(optarg, 1, 3650, &silent))
+            if (cli_parse_int(optarg, 1, 3650, &silent))
                 return cli_usage("report", "--silent-days: 1 to 3650");
             break;
         case OPT_OVERDUE:
-            if (parse_int(optarg, 0, 3650, &overdue))
+            if (cli_parse_int(optarg, 0, 3650, &overdue))
                 return cli_usage("report", "--overdue-days: 0 to 3650");
             break;
         case OPT_JSON: json = 1; break;

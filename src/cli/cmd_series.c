@@ -172,16 +172,6 @@ static const struct option long_opts[] = {
 
 static int fail(ward_status st, const ward_error *err) { return cli_fail("series", st, err); }
 
-static int parse_int(const char *s, int lo, int hi, int *v)
-{
-    char *end;
-    long n = strtol(s, &end, 10);
-    if (!*s || *end || n < lo || n > hi)
-        return -1;
-    *v = (int)n;
-    return 0;
-}
-
 static void json_str(const char *k, const char *v, int first)
 {
     printf("%s\"%s\":\"", first ? "" : ",", k);
@@ -646,15 +636,15 @@ static int parse_opt(sr_args *a, int c)
     case OPT_FROM_STORE: a->from_store = 1; break;
     case OPT_NO_REGISTER: a->no_register = 1; break;
     case OPT_RADIUS:
-        if (parse_int(optarg, 0, 256, &a->radius))
+        if (cli_parse_int(optarg, 0, 256, &a->radius))
             return cli_usage("series", "bad --radius '%s' (0..256)", optarg);
         break;
     case OPT_FLOOD_UNITS:
-        if (parse_int(optarg, 2, 100000, &a->flood_units))
+        if (cli_parse_int(optarg, 2, 100000, &a->flood_units))
             return cli_usage("series", "bad --flood-units '%s' (2..100000)", optarg);
         break;
     case OPT_FLOOD_HOURS:
-        if (parse_int(optarg, 1, 24 * 366, &a->flood_hours))
+        if (cli_parse_int(optarg, 1, 24 * 366, &a->flood_hours))
             return cli_usage("series", "bad --flood-hours '%s' (1..8784)", optarg);
         break;
     default: return cli_usage("series", "unknown option");
