@@ -24,10 +24,12 @@ def out(p): return p.stdout.decode()
 def subjects():
     return {s["subject"]: s for s in jsonl(intel("subjects", "--json", rc=0).stdout)}
 def subject_of(ref):
-    if not _refs:
-        for sid in subjects():
-            for m in re.finditer(r"record \d+  (\S+) from", out(intel("subject", sid, rc=0))):
-                _refs[m.group(1)] = sid
+    if not _refs:   # one process, not one 'intel subject' per subject
+        p = intel("members", "--format", "jsonl", rc=None)
+        expect(p.returncode in (0, 1), f"members: {p.stderr!r}")
+        for m in jsonl(p.stdout):
+            if m.get("subject"):
+                _refs[m["ref"]] = m["subject"]
     if ref not in _refs:
         sys.exit("FAIL: no subject holds " + ref)
     return _refs[ref]

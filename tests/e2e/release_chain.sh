@@ -41,9 +41,14 @@ def publish(v):
         for _ in range(adds):
             f.write(f"{md5(nxt)}  file-{nxt}.jpg\n"); live.add(md5(nxt)); nxt += 1
     ward("db", "import", "--data", "pub", "--list", "national", "add.txt", check_rc=0)
-    for h in random.sample(sorted(live), min(len(live) // 10, 6)) if v > 1 else []:
-        why = f"false positive {h[:6]} (a 12\" print, reviewed for v{v})"
-        ward("db", "remove", "--data", "pub", "--reason", why, "md5:" + h, check_rc=0)
+    # one removal per release, several hashes, as a reviewer clears a batch
+    # (a process per hash made this test the slowest under ASan)
+    gone = random.sample(sorted(live), min(len(live) // 10, 6)) if v > 1 else []
+    if gone:
+        why = f"false positives (a 12\" print, reviewed for v{v})"
+        ward("db", "remove", "--data", "pub", "--reason", why, *["md5:" + h for h in gone],
+             check_rc=0)
+    for h in gone:
         live.discard(h); removed[h] = why
     rel("create", "--list", "national")
 

@@ -26,24 +26,14 @@ from wardtest import *
 
 if skip_on_postgres("the browser part repeats nothing of the store"):
     sys.exit(0)
-SRC = os.environ["WARD_SOURCE_DIR"]
 t0 = time.time()
-pwd = find_playwright()
-if not pwd or not os.path.exists(os.path.join(pwd, "node_modules", "axe-core", "axe.min.js")):
-    # as web_app.sh does for playwright-core: a fresh machine with npm and
-    # a network gets both, so the accessibility rules run in CI too
-    d = pwd or os.path.expanduser("~/.cache/ward-test")
-    try:
-        os.makedirs(d, exist_ok=True)
-        subprocess.run(["npm", "install", "--prefix", d, "--no-audit", "--no-fund",
-                        "playwright-core@1", "axe-core@4"], capture_output=True, timeout=120)
-    except (OSError, subprocess.TimeoutExpired):
-        pass
-    pwd = find_playwright()
-axe = pwd and os.path.join(pwd, "node_modules", "axe-core", "axe.min.js")
+# as web_app.sh does for playwright-core: a fresh machine with npm and a
+# network gets both, so the accessibility rules run in CI too
+pwd = find_playwright(install=("playwright-core@1", "axe-core@4")) or find_playwright()
 if not pwd:
     print("NOTE: no playwright-core: structural accessibility checks only (report_form.sh)")
     sys.exit(0)
+axe = os.path.join(pwd, "node_modules", "axe-core", "axe.min.js")
 if not os.path.exists(axe):
     print("NOTE: axe-core not in node_modules: the keyboard run only")
     axe = ""
@@ -51,13 +41,6 @@ os.environ["WARD_DATA"] = os.path.abspath("d")
 ward("db", "import", "--list", "vic", "--category", "1",
      os.path.join(DATA, "hashsets/pdq.txt"), check_rc=0)   # ward serve wants a store
 PORT = serve_start(os.environ["WARD_DATA"])
-env = dict(os.environ, NODE_PATH=os.path.join(pwd, "node_modules"),
-           BASE=f"http://127.0.0.1:{PORT}", AXE=axe,
-           SHOTS=os.environ.get("WARD_SCREENSHOTS", ""))
-p = subprocess.run(["node", os.path.join(SRC, "tests/e2e/report_browser.js")], env=env,
-                   capture_output=True, timeout=120)
-sys.stdout.write(p.stdout.decode())
-expect(p.returncode == 0, f"browser run failed: {p.stdout.decode()[-2000:]}"
-                          f"{p.stderr.decode()[-2000:]}")
+browser_run("report_browser.js", BASE=f"http://127.0.0.1:{PORT}", AXE=axe)
 print(f"report_a11y: ok ({time.time() - t0:.1f} s)")
 PY

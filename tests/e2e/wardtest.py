@@ -103,14 +103,59 @@ def serve_start(data, *extra):
     return int(open(pf).read())
 
 
-def find_playwright():
+def find_playwright(install=(), timeout=120):
     """The directory whose node_modules holds playwright-core
-    ($WARD_PLAYWRIGHT_DIR, then ~/.cache/ward-test), or None. Installs
-    nothing (web_app.sh has the fallback that does)."""
+    ($WARD_PLAYWRIGHT_DIR, then ~/.cache/ward-test), or None. With install
+    (npm package specs, e.g. ("playwright-core@1",)), a machine with npm and
+    a network gets them in ~/.cache/ward-test first, so that the browser
+    parts run in CI too."""
+    def have(d):
+        return d and os.path.isdir(os.path.join(d, "node_modules", "playwright-core")) and \
+            all(os.path.isdir(os.path.join(d, "node_modules", spec.rsplit("@", 1)[0]))
+                for spec in install)
     for d in (os.environ.get("WARD_PLAYWRIGHT_DIR"), os.path.expanduser("~/.cache/ward-test")):
-        if d and os.path.isdir(os.path.join(d, "node_modules", "playwright-core")):
+        if have(d):
             return d
-    return None
+    if not install:
+        return None
+    d = os.path.expanduser("~/.cache/ward-test")
+    try:
+        os.makedirs(d, exist_ok=True)
+        subprocess.run(["npm", "install", "--prefix", d, "--no-audit", "--no-fund", *install],
+                       capture_output=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return d if have(d) else None
+
+
+def browser_run(script, timeout=120, **env):
+    """Runs tests/e2e/SCRIPT in node with playwright-core and Debian's
+    chromium, env (strings) added to the environment, SHOTS set to
+    $WARD_SCREENSHOTS or ./shots; fails the test if it fails. Returns its
+    output, or None (and says why) when the browser part does not run: no
+    chromium, node or playwright-core, or the PostgreSQL pass. There the
+    pages' scripts would drive the same server code again, and what the
+    pages read from the store the test's HTTP checks already read on
+    PostgreSQL: one run, on SQLite, is what CI's time allows."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    pw = find_playwright()
+    if on_postgres():
+        print(f"skipped on PostgreSQL: the browser part ({script}) ran on SQLite")
+        return None
+    if not chromium or not pw or not shutil.which("node"):
+        print(f"NOTE: no chromium, node or playwright-core here: {script} skipped")
+        return None
+    shots = os.environ.get("WARD_SCREENSHOTS") or os.path.abspath("shots")
+    os.makedirs(shots, exist_ok=True)
+    full = dict(os.environ, NODE_PATH=os.path.join(pw, "node_modules"), CHROMIUM=chromium,
+                SHOTS=shots, **{k: str(v) for k, v in env.items()})
+    t0 = time.time()
+    p = subprocess.run(["node", os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e", script)],
+                       env=full, capture_output=True, timeout=timeout)
+    sys.stdout.write(p.stdout.decode() + f"({script}: {time.time() - t0:.1f} s)\n")
+    expect(p.returncode == 0, f"browser run {script} failed: {p.stdout.decode()[-2000:]}"
+                              f"{p.stderr.decode()[-2000:]}")
+    return p.stdout.decode()
 
 
 def api(port, path, key=None, body=None):

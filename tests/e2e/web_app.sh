@@ -384,34 +384,15 @@ expect(login("wyp")[0] == 401, "and they cannot log in")
 print(f"http checks: {time.time() - t0:.1f} s")
 
 # ---- the browser ----
-def find_playwright():
-    for d in (os.environ.get("WARD_PLAYWRIGHT_DIR"), os.path.expanduser("~/.cache/ward-test")):
-        if d and os.path.isdir(os.path.join(d, "node_modules", "playwright-core")):
-            return d
-    d = os.path.expanduser("~/.cache/ward-test")
-    try:
-        os.makedirs(d, exist_ok=True)
-        subprocess.run(["npm", "install", "--prefix", d, "--no-audit", "--no-fund",
-                        "playwright-core@1"], capture_output=True, timeout=90)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return d if os.path.isdir(os.path.join(d, "node_modules", "playwright-core")) else None
-
-shots = os.environ.get("WARD_SCREENSHOTS") or os.path.abspath("shots")
-os.makedirs(shots, exist_ok=True)
-pwd = find_playwright()
-if pwd:
-    env = dict(os.environ, NODE_PATH=os.path.join(pwd, "node_modules"), BASE=BASE, PASSWORD=PW,
-               SUBJECT=max(wyp, key=lambda p: p["band"] == "Very High")["subject"],
-               OTHER=wyp[0]["subject"], DISPOSE=gmp[1], SHOTS=shots)
-    p = subprocess.run(["node", os.path.join(SRC, "tests/e2e/web_browser.js")], env=env,
-                       capture_output=True, timeout=120)
-    sys.stdout.write(p.stdout.decode())
-    expect(p.returncode == 0, f"browser run failed: {p.stdout.decode()[-2000:]}"
-                              f"{p.stderr.decode()[-2000:]}")
+if find_playwright(install=("playwright-core@1",), timeout=90) or on_postgres():
+    browser_run("web_browser.js", BASE=BASE, PASSWORD=PW,
+                SUBJECT=max(wyp, key=lambda p: p["band"] == "Very High")["subject"],
+                OTHER=wyp[0]["subject"], DISPOSE=gmp[1])
 else:
     print("NOTE: playwright-core not available (no npm or no network): the browser part is "
           "chromium --headless --screenshot of the login page only")
+    shots = os.environ.get("WARD_SCREENSHOTS") or os.path.abspath("shots")
+    os.makedirs(shots, exist_ok=True)
     p = subprocess.run([os.environ["CHROMIUM"], "--headless", "--no-sandbox", "--disable-gpu",
                         "--screenshot=" + os.path.join(shots, "login.png"),
                         "--window-size=1200,700", BASE + "/login"], capture_output=True, timeout=60)

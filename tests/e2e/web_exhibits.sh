@@ -91,24 +91,7 @@ st, page, _ = req("POST", "/exhibit/SWP-2/prioritise", {"band": "very-high", "re
 expect(st == 403, f"a form without the CSRF token is refused: {st}")
 print(f"http checks: {time.time() - t0:.1f} s")
 
-def find_playwright():
-    for d in (os.environ.get("WARD_PLAYWRIGHT_DIR"), os.path.expanduser("~/.cache/ward-test")):
-        if d and os.path.isdir(os.path.join(d, "node_modules", "playwright-core")):
-            return d
-    return None
-pwd = find_playwright()
-if not pwd:
-    print("SKIP (browser part): playwright-core not available; see web_app.sh")
-else:
-    shots = os.environ.get("WARD_SCREENSHOTS") or os.path.abspath("shots")
-    os.makedirs(shots, exist_ok=True)
-    env = dict(os.environ, NODE_PATH=os.path.join(pwd, "node_modules"),
-               BASE=f"http://127.0.0.1:{port}", PASSWORD=PW, SHOTS=shots)
-    p = subprocess.run(["node", os.path.join(SRC, "tests/e2e/web_exhibits.js")], env=env,
-                       capture_output=True, timeout=120)
-    sys.stdout.write(p.stdout.decode())
-    expect(p.returncode == 0, f"browser run failed: {p.stdout.decode()[-2000:]}"
-                              f"{p.stderr.decode()[-2000:]}")
+if browser_run("web_exhibits.js", BASE=f"http://127.0.0.1:{port}", PASSWORD=PW) is not None:
     log = ward("exhibit", "log", "SWP-2", "--json", check_rc=0).stdout.decode()
     expect("browser: suspect coaches a junior team" in log, "the override is in the continuity log")
 log = open("d.log").read()

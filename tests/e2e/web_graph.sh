@@ -109,19 +109,7 @@ st, page, _ = get(swp, f"/graph/{A}")
 expect(st == 200 and builds() == 2, f"and kept again: {builds()}")
 
 # ---- the browser ----
-shots = os.environ.get("WARD_SCREENSHOTS") or os.path.abspath("shots")
-os.makedirs(shots, exist_ok=True)
-pwd = find_playwright()
-if pwd:
-    env = dict(os.environ, NODE_PATH=os.path.join(pwd, "node_modules"), BASE=BASE, PASSWORD=PW,
-               SUBJECT=A, OTHER=C, SECRET=SECRET, SHOTS=shots)
-    p = subprocess.run(["node", os.path.join(SRC, "tests/e2e/web_graph.js")], env=env,
-                       capture_output=True, timeout=120)
-    sys.stdout.write(p.stdout.decode())
-    expect(p.returncode == 0, f"browser run failed: {p.stdout.decode()[-2000:]}"
-                              f"{p.stderr.decode()[-2000:]}")
-else:
-    print("NOTE: playwright-core not available: the browser part was skipped")
+browser_run("web_graph.js", BASE=BASE, PASSWORD=PW, SUBJECT=A, OTHER=C, SECRET=SECRET)
 err = open(os.environ["WARD_DATA"] + ".log").read()
 expect("Sanitizer" not in err and "runtime error" not in err, err[-2000:])
 print("web_graph: all checks passed")

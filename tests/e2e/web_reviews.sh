@@ -117,19 +117,8 @@ expect(re.findall(r'id="ev-(\d+)"', page) == [str(ev_old)], "overdue only")
 page = get("/reviews?platform=platform-b&sort=distance")
 expect(set(map(int, re.findall(r'id="ev-(\d+)"', page))) == {ev_old, ev_nul}, "by platform")
 # ---- the browser ----
-shots = os.environ.get("WARD_SCREENSHOTS") or os.path.abspath("shots")
-os.makedirs(shots, exist_ok=True)
-pwd = find_playwright()
-if pwd:
-    env = dict(os.environ, NODE_PATH=os.path.join(pwd, "node_modules"),
-               BASE=f"http://127.0.0.1:{PORT}", PASSWORD=PW, SHOTS=shots,
-               IMG_EVENT=str(ev_img), GROUP=",".join(map(str, group)))
-    tb = time.time()
-    p = subprocess.run(["node", os.path.join(SRC, "tests/e2e/web_reviews.js")], env=env,
-                       capture_output=True, timeout=120)
-    sys.stdout.write(p.stdout.decode() + f"(browser {time.time() - tb:.1f} s)\n")
-    expect(p.returncode == 0, f"browser run failed: {p.stdout.decode()[-2000:]}"
-                              f"{p.stderr.decode()[-2000:]}")
+if browser_run("web_reviews.js", BASE=f"http://127.0.0.1:{PORT}", PASSWORD=PW,
+               IMG_EVENT=ev_img, GROUP=",".join(map(str, group))) is not None:
     st, rep = api(PORT, "/v1/events?status=all", KR)
     evs = {e["id"]: e["status"] for e in json.loads(rep)["events"]}
     expect(evs[ev_img] == "confirmed" and all(evs[g] == "rejected" for g in group),
@@ -138,8 +127,6 @@ if pwd:
     viewed = [json.loads(api(PORT, f"/v1/reports/{r[0]}", KR)[1])["files"][0]["viewed_by_person"]
               for r in rid]
     expect(viewed == [True], f"the reviewer's answer is the report's: {viewed}")
-else:
-    print("NOTE: playwright-core not available: the browser part was skipped")
 
 # ---- decisions over HTTP: refusals, and the way back to the filters ----
 csrf = re.search(r'name="csrf" value="([0-9a-f]{64})"', page).group(1)
