@@ -1,5 +1,7 @@
 #include "cli/cli.h"
 
+#include "cli/opt.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -105,7 +107,18 @@ char *cli_join_argv(int argc, char **argv)
     return s;
 }
 
-void cli_print_help(const cli_command *c) { fputs(c->help, stdout); }
+void cli_print_help(const cli_command *c)
+{
+    fputs(c->help, stdout);
+    if (!c->opts)
+        return;
+    fputs("OPTIONS\n", stdout);
+    cli_opts_print(stdout, c->opts);
+    if (c->help_tail) {
+        fputc('\n', stdout);
+        fputs(c->help_tail, stdout);
+    }
+}
 
 const char *cli_data_dir(const char *opt)
 {

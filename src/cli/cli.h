@@ -26,11 +26,15 @@ enum {
     WARD_EXIT_BUSY = 6      /* a store stayed locked by another process: retry */
 };
 
+struct cli_opt;
 typedef struct cli_command {
     const char *name;
     int (*run)(int argc, char **argv);
     const char *summary;
-    const char *help;       /* full manual text */
+    const char *help;       /* the manual; with opts, the part before OPTIONS */
+    const struct cli_opt *opts; /* the option table (opt.h), or NULL while
+                                   the command still parses by hand */
+    const char *help_tail;  /* with opts: the manual after OPTIONS */
 } cli_command;
 
 extern const cli_command cli_cmd_hash;
@@ -57,7 +61,7 @@ int cli_parse_seconds(const char *s, double lo, double hi, double *out);
 char *cli_join_argv(int argc, char **argv);
 /* --now: UTC "YYYY-MM-DDTHH:MM:SSZ" into *t; 0 on success. */
 int cli_parse_now(const char *s, time_t *t);
-/* Print a command's manual. */
+/* Print a command's manual (its OPTIONS from its table when it has one). */
 void cli_print_help(const cli_command *c);
 
 #endif

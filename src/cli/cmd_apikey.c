@@ -161,4 +161,9 @@ static int run_apikey(int argc, char **argv)
     return cli_usage("apikey", "unknown action '%s' (add, list, revoke)", action);
 }
 
-const cli_command cli_cmd_apikey = {"apikey", run_apikey, "API keys of the match service", help};
+const cli_command cli_cmd_apikey = {
+    .name = "apikey",
+    .run = run_apikey,
+    .summary = "API keys of the match service",
+    .help = help,
+};

@@ -114,4 +114,9 @@ static int run_audit(int argc, char **argv)
     return WARD_EXIT_OK;
 }
 
-const cli_command cli_cmd_audit = {"audit", run_audit, "Verify the audit log of the service", help};
+const cli_command cli_cmd_audit = {
+    .name = "audit",
+    .run = run_audit,
+    .summary = "Verify the audit log of the service",
+    .help = help,
+};

@@ -337,5 +337,9 @@ static int run_grade(int argc, char **argv)
     return rc;
 }
 
-const cli_command cli_cmd_grade = {"grade", run_grade,
-                                   "Grade a scan's new images once, with little exposure", help};
+const cli_command cli_cmd_grade = {
+    .name = "grade",
+    .run = run_grade,
+    .summary = "Grade a scan's new images once, with little exposure",
+    .help = help,
+};

@@ -2,10 +2,10 @@
  * ward hash: digests and PDQ of files, in the formats examiners exchange.
  */
 #include "cli/cli.h"
+#include "cli/opt.h"
 #include "util/path.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,39 +49,9 @@ static const char help[] =
 "    undecodable image still gets its digests (it is still evidence). The run\n"
 "    goes on and exits with status 1.\n"
 "\n"
-"OPTIONS\n"
-"    -c, --digests LIST     digests to compute: any of md5,sha1,sha256, or\n"
-"                           'all' (default), or 'none'\n"
-"        --no-pdq           do not decode images or compute PDQ\n"
-"        --dihedral         also print the 8 dihedral PDQ hashes (rotations\n"
-"                           and mirrors; one DCT, no extra decoding)\n"
-"        --exif-orient      apply EXIF orientation (and HEIF rotation) first\n"
-"        --full-decode      decode JPEGs at full size in RGB, exactly as the\n"
-"                           reference does, instead of the DCT-scaled luma\n"
-"                           fast path (slower; PDQ within a few bits)\n"
-"        --video-interval S sample a video frame every S seconds (default 1)\n"
-"        --max-video-duration S\n"
-"                           refuse videos longer than S seconds (default 6 h)\n"
-"        --no-video         do not sample videos (digests only)\n"
-"        --vpdq-names       vpdq format: a '# path' line before each video's\n"
-"                           frames (ward's named form, for several videos in\n"
-"                           one file; the reference tools refuse it)\n"
-"        --max-pixels N     refuse to decode images over N pixels\n"
-"                           (default 100M; k/M/G suffixes)\n"
-"    -L, --follow           follow symbolic links inside directories (cycles\n"
-"                           are detected); by default they are skipped\n"
-"    -j, --threads N        worker threads (default: all cores)\n"
-"    -f, --format FMT       text, jsonl, csv, hashdeep, pdq-text, vpdq.\n"
-"                           Default:\n"
-"                           text when standard output is a terminal, else\n"
-"                           jsonl\n"
-"        --jsonl, --csv, --hashdeep, --pdq-text, --text\n"
-"                           shorthands for --format\n"
-"    -o, --output FILE      write to FILE instead of standard output\n"
-"    -q, --quiet            no summary line on standard error\n"
-"    -v, --verbose          also report skipped symlinks and special files\n"
-"    -h, --help             this manual\n"
-"\n"
+""; /* OPTIONS: from the table below */
+
+static const char help_tail[] =
 "OUTPUT FORMATS\n"
 "    text      a block per file: path, size, digests, image type and size,\n"
 "              PDQ and quality\n"
@@ -249,36 +219,67 @@ static int on_entry(void *ctx, const char *path, const struct stat *st,
     return 0;
 }
 
-enum { OPT_NO_PDQ = 256, OPT_DIHEDRAL, OPT_EXIF, OPT_FULL, OPT_MAXPX, OPT_JSONL,
-       OPT_CSV, OPT_HASHDEEP, OPT_PDQTEXT, OPT_TEXT, OPT_RELATIVE, OPT_ABSOLUTE,
-       OPT_VINTERVAL, OPT_VMAXDUR, OPT_NOVIDEO, OPT_VPDQ_NAMES };
+/* What the command line sets: the library's options, and the CLI's own. */
+typedef struct hash_args {
+    ward_hash_opts h;
+    int follow, threads, vpdq_names, quiet, verbose;
+    int absolute, relative;
+    const char *digests, *format, *output;
+} hash_args;
 
-static const struct option long_opts[] = {
-    {"digests", required_argument, NULL, 'c'},
-    {"no-pdq", no_argument, NULL, OPT_NO_PDQ},
-    {"dihedral", no_argument, NULL, OPT_DIHEDRAL},
-    {"exif-orient", no_argument, NULL, OPT_EXIF},
-    {"full-decode", no_argument, NULL, OPT_FULL},
-    {"max-pixels", required_argument, NULL, OPT_MAXPX},
-    {"video-interval", required_argument, NULL, OPT_VINTERVAL},
-    {"max-video-duration", required_argument, NULL, OPT_VMAXDUR},
-    {"no-video", no_argument, NULL, OPT_NOVIDEO},
-    {"vpdq-names", no_argument, NULL, OPT_VPDQ_NAMES},
-    {"follow", no_argument, NULL, 'L'},
-    {"threads", required_argument, NULL, 'j'},
-    {"format", required_argument, NULL, 'f'},
-    {"jsonl", no_argument, NULL, OPT_JSONL},
-    {"csv", no_argument, NULL, OPT_CSV},
-    {"hashdeep", no_argument, NULL, OPT_HASHDEEP},
-    {"pdq-text", no_argument, NULL, OPT_PDQTEXT},
-    {"text", no_argument, NULL, OPT_TEXT},
-    {"output", required_argument, NULL, 'o'},
-    {"relative", no_argument, NULL, OPT_RELATIVE},
-    {"absolute", no_argument, NULL, OPT_ABSOLUTE},
-    {"quiet", no_argument, NULL, 'q'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
+#define A(m) CLI_AT_INT(hash_args, m)
+#define FORMATS "text|jsonl|csv|hashdeep|pdq-text|vpdq"
+static const cli_opt options[] = {
+    {"digests", 'c', CLI_STRING, CLI_AT_STR(hash_args, digests), "LIST", .def = "all",
+     .help = "digests to compute: any of md5,sha1,sha256, or\n'all', or 'none'"},
+    {"no-pdq", 0, CLI_UNSET, A(h.pdq), .help = "do not decode images or compute PDQ"},
+    {"dihedral", 0, CLI_FLAG, A(h.dihedral),
+     .help = "also print the 8 dihedral PDQ hashes (rotations\nand mirrors; one DCT, no extra "
+             "decoding)"},
+    {"exif-orient", 0, CLI_FLAG, A(h.decode.apply_orientation),
+     .help = "apply EXIF orientation (and HEIF rotation) first"},
+    {"full-decode", 0, CLI_UNSET, A(h.decode.jpeg_fast),
+     .help = "decode JPEGs at full size in RGB, exactly as the\nreference does, instead of "
+             "the DCT-scaled luma\nfast path (slower; PDQ within a few bits)"},
+    {"video-interval", 0, CLI_SECONDS, CLI_AT_SECONDS(hash_args, h.vpdq.video.interval), "S",
+     0.01, 3600, .def = "1", .help = "sample a video frame every S seconds"},
+    {"max-video-duration", 0, CLI_SECONDS, CLI_AT_SECONDS(hash_args, h.vpdq.video.max_duration),
+     "S", 1, 1e7, .def = "6 h", .help = "refuse videos longer than S seconds"},
+    {"no-video", 0, CLI_UNSET, A(h.video), .help = "do not sample videos (digests only)"},
+    {"vpdq-names", 0, CLI_FLAG, A(vpdq_names),
+     .help = "vpdq format: a '# path' line before each video's\nframes (ward's named form, "
+             "for several videos in\none file; the reference tools refuse it)"},
+    {"max-pixels", 0, CLI_COUNT, CLI_AT_U64(hash_args, h.decode.max_pixels), "N", 1, 1e18,
+     .def = "100M", .help = "refuse to decode images over N pixels\n(k/M/G suffixes)"},
+    {"follow", 'L', CLI_FLAG, A(follow),
+     .help = "follow symbolic links inside directories (cycles\nare detected); by default "
+             "they are skipped"},
+    {"threads", 'j', CLI_INT, A(threads), "N", 1, 1024, .def = "all cores",
+     .help = "worker threads"},
+    {"format", 'f', CLI_CHOICE, CLI_AT_STR(hash_args, format), "FMT", .choices = FORMATS,
+     .def = "text on a terminal, else jsonl",
+     .help = "text, jsonl, csv, hashdeep, pdq-text, vpdq"},
+    {"jsonl", 0, CLI_SET, CLI_AT_STR(hash_args, format), .choices = "jsonl",
+     .help = "--format jsonl"},
+    {"csv", 0, CLI_SET, CLI_AT_STR(hash_args, format), .choices = "csv", .help = "--format csv"},
+    {"hashdeep", 0, CLI_SET, CLI_AT_STR(hash_args, format), .choices = "hashdeep",
+     .help = "--format hashdeep"},
+    {"pdq-text", 0, CLI_SET, CLI_AT_STR(hash_args, format), .choices = "pdq-text",
+     .help = "--format pdq-text"},
+    {"text", 0, CLI_SET, CLI_AT_STR(hash_args, format), .choices = "text",
+     .help = "--format text"},
+    {"output", 'o', CLI_STRING, CLI_AT_STR(hash_args, output), "FILE",
+     .help = "write to FILE instead of standard output"},
+    {"absolute", 0, CLI_FLAG, A(absolute),
+     .help = "write paths absolute, '.' and '..' resolved (the\ndefault with --hashdeep, "
+             "whose audit needs them)"},
+    {"relative", 0, CLI_FLAG, A(relative),
+     .help = "write paths as walked (the default, except with\n--hashdeep)"},
+    {"quiet", 'q', CLI_FLAG, A(quiet), .help = "no summary line on standard error"},
+    {"verbose", 'v', CLI_FLAG, A(verbose),
+     .help = "also report skipped symlinks and special files"},
+    CLI_OPT_END};
+#undef A
 
 static double now_seconds(void)
 {
@@ -289,69 +290,26 @@ static double now_seconds(void)
 
 static int run_hash(int argc, char **argv)
 {
-    ward_hash_opts hopts;
-    ward_hash_opts_default(&hopts);
-    ward_walk_opts wopts = {0};
-    int threads = ward_cpu_count(), have_format = 0, quiet = 0, verbose = 0;
-    int absolute = -1; /* -1: the format's default */
-    int vpdq_names = 0;
-    ward_out_format format = WARD_OUT_TEXT;
-    const char *output = NULL;
-    uint64_t n;
+    hash_args a = {.threads = ward_cpu_count()};
+    ward_hash_opts_default(&a.h);
     ward_error err;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:Lj:f:o:qvh", long_opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            if (strcmp(optarg, "none") == 0) hopts.digests = 0;
-            else if (ward_digest_parse_list(optarg, &hopts.digests, &err) != WARD_OK)
-                return cli_usage("hash", "%s", err.message);
-            break;
-        case OPT_NO_PDQ: hopts.pdq = 0; break;
-        case OPT_DIHEDRAL: hopts.dihedral = 1; break;
-        case OPT_EXIF: hopts.decode.apply_orientation = 1; break;
-        case OPT_FULL: hopts.decode.jpeg_fast = 0; break;
-        case OPT_MAXPX:
-            if (cli_parse_count(optarg, &n) != 0 || n == 0)
-                return cli_usage("hash", "bad --max-pixels '%s'", optarg);
-            hopts.decode.max_pixels = n;
-            break;
-        case OPT_VINTERVAL:
-            if (cli_parse_seconds(optarg, 0.01, 3600, &hopts.vpdq.video.interval))
-                return cli_usage("hash", "bad --video-interval '%s' (0.01..3600 s)", optarg);
-            break;
-        case OPT_VMAXDUR:
-            if (cli_parse_seconds(optarg, 1, 1e7, &hopts.vpdq.video.max_duration))
-                return cli_usage("hash", "bad --max-video-duration '%s' (seconds)", optarg);
-            break;
-        case OPT_NOVIDEO: hopts.video = 0; break;
-        case OPT_VPDQ_NAMES: vpdq_names = 1; break;
-        case 'L': wopts.follow_symlinks = 1; break;
-        case 'j':
-            if (cli_parse_count(optarg, &n) != 0 || n < 1 || n > 1024)
-                return cli_usage("hash", "bad --threads '%s' (1..1024)", optarg);
-            threads = (int)n;
-            break;
-        case 'f':
-            if (ward_out_format_parse(optarg, &format) != WARD_OK)
-                return cli_usage("hash", "unknown format '%s'", optarg);
-            have_format = 1;
-            break;
-        case OPT_JSONL: format = WARD_OUT_JSONL; have_format = 1; break;
-        case OPT_CSV: format = WARD_OUT_CSV; have_format = 1; break;
-        case OPT_HASHDEEP: format = WARD_OUT_HASHDEEP; have_format = 1; break;
-        case OPT_PDQTEXT: format = WARD_OUT_PDQ_TEXT; have_format = 1; break;
-        case OPT_TEXT: format = WARD_OUT_TEXT; have_format = 1; break;
-        case 'o': output = optarg; break;
-        case OPT_RELATIVE: absolute = 0; break;
-        case OPT_ABSOLUTE: absolute = 1; break;
-        case 'q': quiet = 1; break;
-        case 'v': verbose = 1; break;
-        case 'h': cli_print_help(&cli_cmd_hash); return WARD_EXIT_OK;
-        default: return cli_usage("hash", "unknown option");
-        }
-    }
+    int optind, rc;
+    if ((rc = cli_parse_opts(&cli_cmd_hash, &a, argc, argv, &optind)) != CLI_GO_ON)
+        return rc;
+    ward_hash_opts hopts = a.h;
+    ward_walk_opts wopts = {.follow_symlinks = a.follow};
+    int threads = a.threads, quiet = a.quiet, verbose = a.verbose, vpdq_names = a.vpdq_names;
+    if (a.absolute && a.relative)
+        return cli_usage("hash", "--absolute and --relative exclude each other");
+    int absolute = a.absolute ? 1 : a.relative ? 0 : -1; /* -1: the format's default */
+    const char *output = a.output;
+    ward_out_format format = WARD_OUT_TEXT;
+    if (a.format && ward_out_format_parse(a.format, &format) != WARD_OK)
+        return cli_usage("hash", "unknown format '%s'", a.format);
+    if (a.digests && strcmp(a.digests, "none") == 0)
+        hopts.digests = 0;
+    else if (a.digests && ward_digest_parse_list(a.digests, &hopts.digests, &err) != WARD_OK)
+        return cli_usage("hash", "%s", err.message);
     if (optind >= argc)
         return cli_usage("hash", "no PATH given");
     if (format == WARD_OUT_HASHDEEP && !hopts.digests)
@@ -369,7 +327,7 @@ static int run_hash(int argc, char **argv)
         cli_error("hash", "cannot write %s: %s", output, strerror(errno));
         return WARD_EXIT_IO;
     }
-    if (!have_format)
+    if (!a.format)
         format = isatty(fileno(out)) ? WARD_OUT_TEXT : WARD_OUT_JSONL;
 
     char cwd[4096];
@@ -384,7 +342,7 @@ static int run_hash(int argc, char **argv)
         r.abs_prefix = oopts.cwd;
     r.out = ward_hashout_new(out, &oopts);
     ward_hasher **hashers = calloc((size_t)threads, sizeof *hashers);
-    int rc = WARD_EXIT_OK;
+    rc = WARD_EXIT_OK;
     for (int i = 0; hashers && i < threads; i++)
         if (!(hashers[i] = ward_hasher_new(&hopts))) {
             rc = WARD_EXIT_INTERNAL;
@@ -441,4 +399,6 @@ const cli_command cli_cmd_hash = {
     .run = run_hash,
     .summary = "Digests (MD5, SHA-1, SHA-256) and PDQ hashes of files",
     .help = help,
+    .opts = options,
+    .help_tail = help_tail,
 };

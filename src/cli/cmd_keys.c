@@ -131,4 +131,9 @@ static int run_keys(int argc, char **argv)
     return fflush(stdout) != 0 ? WARD_EXIT_IO : WARD_EXIT_OK;
 }
 
-const cli_command cli_cmd_keys = {"keys", run_keys, "Release signing keys: generate, export, trust", help};
+const cli_command cli_cmd_keys = {
+    .name = "keys",
+    .run = run_keys,
+    .summary = "Release signing keys: generate, export, trust",
+    .help = help,
+};

@@ -105,5 +105,9 @@ static int run_migrate(int argc, char **argv)
     return WARD_EXIT_OK;
 }
 
-const cli_command cli_cmd_migrate = {"migrate", run_migrate,
-                                     "Move a node's stores to PostgreSQL or back", help};
+const cli_command cli_cmd_migrate = {
+    .name = "migrate",
+    .run = run_migrate,
+    .summary = "Move a node's stores to PostgreSQL or back",
+    .help = help,
+};

@@ -232,10 +232,21 @@ static int run_restore(int argc, char **argv)
     return WARD_EXIT_OK;
 }
 
-const cli_command cli_cmd_doctor = {"doctor", run_doctor,
-                                    "Check a data directory and say what to fix", doctor_help};
-const cli_command cli_cmd_backup = {"backup", run_backup,
-                                    "Copy a data directory while ward runs", backup_help};
-const cli_command cli_cmd_restore = {"restore", run_restore,
-                                     "Put a backup back into a new data directory",
-                                     restore_help};
+const cli_command cli_cmd_doctor = {
+    .name = "doctor",
+    .run = run_doctor,
+    .summary = "Check a data directory and say what to fix",
+    .help = doctor_help,
+};
+const cli_command cli_cmd_backup = {
+    .name = "backup",
+    .run = run_backup,
+    .summary = "Copy a data directory while ward runs",
+    .help = backup_help,
+};
+const cli_command cli_cmd_restore = {
+    .name = "restore",
+    .run = run_restore,
+    .summary = "Put a backup back into a new data directory",
+    .help = restore_help,
+};

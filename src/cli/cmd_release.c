@@ -356,4 +356,9 @@ static int run_release(int argc, char **argv)
     return rc;
 }
 
-const cli_command cli_cmd_release = {"release", run_release, "Signed, versioned hash-list releases and deltas", help};
+const cli_command cli_cmd_release = {
+    .name = "release",
+    .run = run_release,
+    .summary = "Signed, versioned hash-list releases and deltas",
+    .help = help,
+};

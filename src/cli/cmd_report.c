@@ -241,6 +241,9 @@ static int run_report(int argc, char **argv)
     return rc;
 }
 
-const cli_command cli_cmd_report = {"report", run_report,
-                                    "Public reports, the duty queue, feedback to referrers",
-                                    help};
+const cli_command cli_cmd_report = {
+    .name = "report",
+    .run = run_report,
+    .summary = "Public reports, the duty queue, feedback to referrers",
+    .help = help,
+};

@@ -3,9 +3,9 @@
  * runs ward_scan_run (scan.h), shows progress, prints the human summary.
  */
 #include "cli/cli.h"
+#include "cli/opt.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -66,58 +66,9 @@ static const char help[] =
 "    without re-hashing what was done, and the reports are the same as\n"
 "    those of an uninterrupted run.\n"
 "\n"
-"OPTIONS\n"
-"    -o, --out DIR          report folder (created; required)\n"
-"        --resume           continue the interrupted scan in DIR (same\n"
-"                           SOURCEs and options)\n"
-"        --checkpoint S     seconds between checkpoints (default 2): what\n"
-"                           a kill -9 can lose, at most\n"
-"        --data DIR         data directory with the store (default\n"
-"                           $WARD_DATA, else ~/.local/share/ward)\n"
-"    -j, --threads N        worker threads (default: all cores)\n"
-"    -r, --radius R         PDQ Hamming radius for 'near' (default " CLI_NUM(WARD_INDEX_PDQ_RADIUS) ", 0-64)\n"
-"        --min-quality Q    no near-matching of images whose PDQ quality is\n"
-"                           below Q (default 50, as PDQ's authors advise)\n"
-"    -c, --digests LIST     md5,sha1,sha256 or all (default); MD5 is\n"
-"                           computed whatever LIST says (vics.json keys on it)\n"
-"        --max-depth N      archive/disk-image nesting (default 5)\n"
-"        --max-ratio N      expansion ratio that marks a bomb (default 100)\n"
-"        --max-pixels N     largest image decoded (default 100M)\n"
-"        --video-interval S sample a video frame every S seconds (default 1)\n"
-"        --max-video-duration S  longest video sampled (default 6 h; longer\n"
-"                           ones keep their digests and are listed as errors)\n"
-"        --max-path N       longest path inside a source (default 4096)\n"
-"        --max-spool SIZE   disk space for disk images found inside archives,\n"
-"                           copied to a temporary file to be walked\n"
-"                           (default 4 GiB; 0: list them as not examined)\n"
-"        --spool-dir DIR    where those copies go (default $TMPDIR or /tmp)\n"
-"        --no-archives      do not open archives (hash them as files)\n"
-"        --no-disk-images   do not open disk images (hash them as files)\n"
-"    -L, --follow           follow symbolic links inside directories\n"
-"        --full-decode      decode JPEGs at full size (slower)\n"
-"        --no-pdq           digests only: no image is decoded, so nothing\n"
-"                           is 'near'; images not known by digest are\n"
-"                           'new-image' (recognised from their first bytes)\n"
-"        --thumbnails[=blur|clear]\n"
-"                           write small greyscale thumbnails of NEW images\n"
-"                           only (thumbs/, shown in report.html), blurred in\n"
-"                           the pixels unless 'clear'. Known and near files\n"
-"                           never get one\n"
-"        --progress MODE    tty (default when standard error is a\n"
-"                           terminal), jsonl (one JSON object per second\n"
-"                           on standard error, for other tools) or none\n"
-"    -q, --quiet            no progress, no summary on standard output\n"
-"        --exhibit REF      SOURCE is exhibit REF's acquired image: its\n"
-"                           digests are checked first (a mismatch is refused,\n"
-"                           exit 3) and the summary is attached to the\n"
-"                           exhibit afterwards (ward exhibit --help)\n"
-"        --unit U --case C --contact X\n"
-"                           after the scan, check it against the image series\n"
-"                           and the register of other units' sightings and\n"
-"                           register its files for unit U's case C (as 'ward\n"
-"                           series check'; see ward series --help)\n"
-"    -h, --help             this manual\n"
-"\n"
+""; /* OPTIONS: from the table below */
+
+static const char help_tail[] =
 "REPORTS (in --out DIR)\n"
 "    summary.txt    counts by verdict, list and category; what was not\n"
 "                   examined; the store revision and index digest used\n"
@@ -147,44 +98,88 @@ static const char help[] =
 "    ward scan --out case-0042 --resume /mnt/evidence/laptop.E01 /mnt/evidence/usb/\n"
 "    ward scan --out quick --no-disk-images -j 2 --progress jsonl phone-dump.zip\n";
 
-enum {
-    OPT_RESUME = 256, OPT_DATA, OPT_MINQ, OPT_DEPTH, OPT_RATIO, OPT_MAXPX, OPT_MAXPATH,
-    OPT_NOARCH, OPT_NODISK, OPT_FULL, OPT_PROGRESS, OPT_NOPDQ, OPT_THUMBS, OPT_CHECKPOINT,
-    OPT_VINTERVAL, OPT_VMAXDUR, OPT_MAXSPOOL, OPT_SPOOLDIR, OPT_EXHIBIT, OPT_UNIT, OPT_CASE,
-    OPT_CONTACT
-};
+/* What the command line sets: the library's options, and the CLI's own. */
+typedef struct scan_args {
+    ward_scan_opts o;
+    const char *data, *progress, *digests, *thumbnails;
+    const char *exhibit, *unit, *case_ref, *contact;
+    int quiet;
+} scan_args;
 
-static const struct option long_opts[] = {
-    {"out", required_argument, NULL, 'o'},
-    {"resume", no_argument, NULL, OPT_RESUME},
-    {"data", required_argument, NULL, OPT_DATA},
-    {"threads", required_argument, NULL, 'j'},
-    {"radius", required_argument, NULL, 'r'},
-    {"min-quality", required_argument, NULL, OPT_MINQ},
-    {"digests", required_argument, NULL, 'c'},
-    {"max-depth", required_argument, NULL, OPT_DEPTH},
-    {"max-ratio", required_argument, NULL, OPT_RATIO},
-    {"max-pixels", required_argument, NULL, OPT_MAXPX},
-    {"max-path", required_argument, NULL, OPT_MAXPATH},
-    {"max-spool", required_argument, NULL, OPT_MAXSPOOL},
-    {"spool-dir", required_argument, NULL, OPT_SPOOLDIR},
-    {"no-archives", no_argument, NULL, OPT_NOARCH},
-    {"no-disk-images", no_argument, NULL, OPT_NODISK},
-    {"follow", no_argument, NULL, 'L'},
-    {"full-decode", no_argument, NULL, OPT_FULL},
-    {"progress", required_argument, NULL, OPT_PROGRESS},
-    {"no-pdq", no_argument, NULL, OPT_NOPDQ},
-    {"video-interval", required_argument, NULL, OPT_VINTERVAL},
-    {"max-video-duration", required_argument, NULL, OPT_VMAXDUR},
-    {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
-    {"thumbnails", optional_argument, NULL, OPT_THUMBS},
-    {"quiet", no_argument, NULL, 'q'},
-    {"exhibit", required_argument, NULL, OPT_EXHIBIT},
-    {"unit", required_argument, NULL, OPT_UNIT},
-    {"case", required_argument, NULL, OPT_CASE},
-    {"contact", required_argument, NULL, OPT_CONTACT},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
+#define A(m) CLI_AT_INT(scan_args, m)
+static const cli_opt options[] = {
+    {"out", 'o', CLI_STRING, CLI_AT_STR(scan_args, o.out_dir), "DIR",
+     .help = "report folder (created; required)"},
+    {"resume", 0, CLI_FLAG, A(o.resume),
+     .help = "continue the interrupted scan in DIR (same\nSOURCEs and options)"},
+    {"checkpoint", 0, CLI_SECONDS, CLI_AT_SECONDS(scan_args, o.checkpoint_s), "S", 0.05, 3600,
+     .def = "2", .help = "seconds between checkpoints: what a kill -9\ncan lose, at most"},
+    {"data", 0, CLI_STRING, CLI_AT_STR(scan_args, data), "DIR",
+     .def = "$WARD_DATA, else ~/.local/share/ward",
+     .help = "data directory with the store"},
+    {"threads", 'j', CLI_INT, A(o.threads), "N", 1, 1024, .def = "all cores",
+     .help = "worker threads"},
+    {"radius", 'r', CLI_INT, A(o.radius), "R", 0, 64, .def = CLI_NUM(WARD_INDEX_PDQ_RADIUS),
+     .help = "PDQ Hamming radius for 'near'"},
+    {"min-quality", 0, CLI_INT, A(o.min_quality), "Q", 0, 100,
+     .def = CLI_NUM(WARD_INDEX_PDQ_MIN_QUALITY),
+     .help = "no near-matching of images whose PDQ quality is\nbelow Q (as PDQ's authors advise)"},
+    {"digests", 'c', CLI_STRING, CLI_AT_STR(scan_args, digests), "LIST", .def = "all",
+     .help = "md5,sha1,sha256 or all; MD5 is computed\nwhatever LIST says (vics.json keys on it)"},
+    {"max-depth", 0, CLI_INT, A(o.source.max_depth), "N", 0, 64, .def = "5",
+     .help = "archive/disk-image nesting"},
+    {"max-ratio", 0, CLI_COUNT, CLI_AT_U64(scan_args, o.source.max_ratio), "N", 2, 1e18,
+     .def = "100", .help = "expansion ratio that marks a bomb"},
+    {"max-pixels", 0, CLI_COUNT, CLI_AT_U64(scan_args, o.hash.decode.max_pixels), "N", 1,
+     1e18, .def = "100M", .help = "largest image decoded (k/M/G suffixes)"},
+    {"video-interval", 0, CLI_SECONDS, CLI_AT_SECONDS(scan_args, o.hash.vpdq.video.interval),
+     "S", 0.01, 3600, .def = "1", .help = "sample a video frame every S seconds"},
+    {"max-video-duration", 0, CLI_SECONDS,
+     CLI_AT_SECONDS(scan_args, o.hash.vpdq.video.max_duration), "S", 1, 1e7, .def = "6 h",
+     .help = "longest video sampled (longer ones keep their\ndigests and are listed as errors)"},
+    {"max-path", 0, CLI_INT, A(o.source.max_path), "N", 64, 1 << 20, .def = "4096",
+     .help = "longest path inside a source"},
+    {"max-spool", 0, CLI_COUNT, CLI_AT_U64(scan_args, o.source.max_spool), "SIZE", 0, 1e18,
+     .def = "4G", .help = "disk space for disk images found inside archives,\n"
+                         "copied to a temporary file to be walked\n"
+                         "(bytes, k/M/G; 0: list them as not examined)"},
+    {"spool-dir", 0, CLI_STRING, CLI_AT_STR(scan_args, o.source.spool_dir), "DIR",
+     .def = "$TMPDIR or /tmp", .help = "where those copies go"},
+    {"no-archives", 0, CLI_UNSET, A(o.source.open_archives),
+     .help = "do not open archives (hash them as files)"},
+    {"no-disk-images", 0, CLI_UNSET, A(o.source.open_disk_images),
+     .help = "do not open disk images (hash them as files)"},
+    {"follow", 'L', CLI_FLAG, A(o.source.follow_symlinks),
+     .help = "follow symbolic links inside directories"},
+    {"full-decode", 0, CLI_UNSET, A(o.hash.decode.jpeg_fast),
+     .help = "decode JPEGs at full size (slower)"},
+    {"no-pdq", 0, CLI_UNSET, A(o.pdq),
+     .help = "digests only: no image is decoded, so nothing\nis 'near'; images not known by "
+             "digest are\n'new-image' (recognised from their first bytes)"},
+    {"thumbnails", 0, CLI_CHOICE, CLI_AT_STR(scan_args, thumbnails), "blur|clear",
+     .choices = "blur|clear", .implied = "blur",
+     .help = "write small greyscale thumbnails of NEW images\nonly (thumbs/, shown in "
+             "report.html), blurred in\nthe pixels unless 'clear'. Known and near files\n"
+             "never get one"},
+    {"progress", 0, CLI_CHOICE, CLI_AT_STR(scan_args, progress), "MODE",
+     .choices = "tty|jsonl|none", .def = "tty on a terminal, else none",
+     .help = "tty, jsonl (one JSON object per second on\nstandard error, for other tools) "
+             "or none"},
+    {"quiet", 'q', CLI_FLAG, A(quiet), .help = "no progress, no summary on standard output"},
+    {"exhibit", 0, CLI_STRING, CLI_AT_STR(scan_args, exhibit), "REF",
+     .help = "SOURCE is exhibit REF's acquired image: its\ndigests are checked first (a "
+             "mismatch is refused,\nexit 3) and the summary is attached to the\nexhibit "
+             "afterwards (ward exhibit --help)"},
+    {"unit", 0, CLI_STRING, CLI_AT_STR(scan_args, unit), "U",
+     .help = "with --case and --contact: after the scan,\ncheck it against the image "
+             "series and the\nregister of other units' sightings and register\nits files "
+             "for unit U's case C (as 'ward series\ncheck'; see ward series --help)"},
+    {"case", 0, CLI_STRING, CLI_AT_STR(scan_args, case_ref), "C",
+     .help = "the case reference for --unit"},
+    {"contact", 0, CLI_STRING, CLI_AT_STR(scan_args, contact), "X",
+     .help = "how another unit reaches the case's officer"},
+    CLI_OPT_END};
+#undef A
 
 typedef enum { PROGRESS_NONE, PROGRESS_TTY, PROGRESS_JSONL } progress_mode;
 
@@ -266,148 +261,53 @@ static int print_file(const char *dir, const char *name)
     return 0;
 }
 
-static int parse_int(const char *s, int lo, int hi, int *out)
-{
-    uint64_t v;
-    if (cli_parse_count(s, &v) != 0 || v < (uint64_t)lo || v > (uint64_t)hi) return -1;
-    *out = (int)v;
-    return 0;
-}
-
-static int exit_for(ward_status st)
-{
-    switch (st) {
-    case WARD_ENOTFOUND:
-    case WARD_EINVAL:
-    case WARD_EFORMAT: return WARD_EXIT_DATA;
-    case WARD_EIO: return WARD_EXIT_IO;
-    case WARD_EBUSY: return WARD_EXIT_BUSY;
-    default: return WARD_EXIT_INTERNAL;
-    }
-}
-
 static int run_scan(int argc, char **argv)
 {
-    ward_scan_opts o;
-    ward_scan_opts_default(&o);
-    const char *data = NULL, *progress = NULL;
-    int quiet = 0, c;
-    const char *exhibit = NULL, *unit = NULL, *case_ref = NULL, *contact = NULL;
-    uint64_t n;
+    scan_args a = {0};
+    ward_scan_opts_default(&a.o);
     ward_error err;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:j:r:c:Lqh", long_opts, NULL)) != -1) {
-        switch (c) {
-        case 'o': o.out_dir = optarg; break;
-        case OPT_RESUME: o.resume = 1; break;
-        case OPT_DATA: data = optarg; break;
-        case 'j':
-            if (parse_int(optarg, 1, 1024, &o.threads))
-                return cli_usage("scan", "bad --threads '%s' (1..1024)", optarg);
-            break;
-        case 'r':
-            if (parse_int(optarg, 0, 64, &o.radius))
-                return cli_usage("scan", "bad --radius '%s' (0..64)", optarg);
-            break;
-        case OPT_MINQ:
-            if (parse_int(optarg, 0, 100, &o.min_quality))
-                return cli_usage("scan", "bad --min-quality '%s' (0..100)", optarg);
-            break;
-        case 'c':
-            if (ward_digest_parse_list(optarg, &o.hash.digests, &err) != WARD_OK)
-                return cli_usage("scan", "%s", err.message);
-            o.source.digests = o.hash.digests;
-            break;
-        case OPT_DEPTH:
-            if (parse_int(optarg, 0, 64, &o.source.max_depth))
-                return cli_usage("scan", "bad --max-depth '%s' (0..64)", optarg);
-            break;
-        case OPT_RATIO:
-            if (cli_parse_count(optarg, &n) || n < 2)
-                return cli_usage("scan", "bad --max-ratio '%s' (at least 2)", optarg);
-            o.source.max_ratio = n;
-            break;
-        case OPT_MAXPX:
-            if (cli_parse_count(optarg, &n) || n == 0)
-                return cli_usage("scan", "bad --max-pixels '%s'", optarg);
-            o.hash.decode.max_pixels = n;
-            break;
-        case OPT_MAXPATH:
-            if (parse_int(optarg, 64, 1 << 20, &o.source.max_path))
-                return cli_usage("scan", "bad --max-path '%s' (64..1M)", optarg);
-            break;
-        case OPT_MAXSPOOL:
-            if (cli_parse_count(optarg, &n))
-                return cli_usage("scan", "bad --max-spool '%s' (bytes, e.g. 4G; 0: never)", optarg);
-            o.source.max_spool = n;
-            break;
-        case OPT_SPOOLDIR: o.source.spool_dir = optarg; break;
-        case OPT_NOARCH: o.source.open_archives = 0; break;
-        case OPT_NODISK: o.source.open_disk_images = 0; break;
-        case 'L': o.source.follow_symlinks = 1; break;
-        case OPT_FULL: o.hash.decode.jpeg_fast = 0; break;
-        case OPT_PROGRESS: progress = optarg; break;
-        case OPT_NOPDQ: o.pdq = 0; break;
-        case OPT_VINTERVAL:
-            if (cli_parse_seconds(optarg, 0.01, 3600, &o.hash.vpdq.video.interval))
-                return cli_usage("scan", "bad --video-interval '%s' (0.01..3600 s)", optarg);
-            break;
-        case OPT_VMAXDUR:
-            if (cli_parse_seconds(optarg, 1, 1e7, &o.hash.vpdq.video.max_duration))
-                return cli_usage("scan", "bad --max-video-duration '%s' (seconds)", optarg);
-            break;
-        case OPT_CHECKPOINT: {
-            char *end;
-            o.checkpoint_s = strtod(optarg, &end);
-            if (*end || !(o.checkpoint_s >= 0.05 && o.checkpoint_s <= 3600))
-                return cli_usage("scan", "bad --checkpoint '%s' (0.05..3600 seconds)", optarg);
-            break;
-        }
-        case OPT_THUMBS:
-            if (!optarg || strcmp(optarg, "blur") == 0) o.thumbnails = WARD_THUMBS_BLURRED;
-            else if (strcmp(optarg, "clear") == 0) o.thumbnails = WARD_THUMBS_CLEAR;
-            else return cli_usage("scan", "bad --thumbnails '%s' (blur, clear)", optarg);
-            break;
-        case 'q': quiet = 1; break;
-        case OPT_EXHIBIT: exhibit = optarg; break;
-        case OPT_UNIT: unit = optarg; break;
-        case OPT_CASE: case_ref = optarg; break;
-        case OPT_CONTACT: contact = optarg; break;
-        case 'h': cli_print_help(&cli_cmd_scan); return WARD_EXIT_OK;
-        default: return cli_usage("scan", "unknown option");
-        }
+    int c, optind;
+    if ((c = cli_parse_opts(&cli_cmd_scan, &a, argc, argv, &optind)) != CLI_GO_ON)
+        return c;
+    if (a.digests) {
+        if (ward_digest_parse_list(a.digests, &a.o.hash.digests, &err) != WARD_OK)
+            return cli_usage("scan", "%s", err.message);
+        a.o.source.digests = a.o.hash.digests;
     }
-    if (!o.out_dir)
+    if (a.thumbnails)
+        a.o.thumbnails = strcmp(a.thumbnails, "clear") ? WARD_THUMBS_BLURRED : WARD_THUMBS_CLEAR;
+    const char *data = a.data, *progress = a.progress, *exhibit = a.exhibit, *unit = a.unit,
+               *case_ref = a.case_ref, *contact = a.contact;
+    int quiet = a.quiet;
+    if (!a.o.out_dir)
         return cli_usage("scan", "--out DIR is required (the report folder)");
     if (optind >= argc)
         return cli_usage("scan", "no SOURCE given");
     if ((unit || case_ref || contact) && !(unit && case_ref && contact))
         return cli_usage("scan", "--unit, --case and --contact go together");
-    if (o.thumbnails && !o.pdq)
+    if (a.o.thumbnails && !a.o.pdq)
         return cli_usage("scan", "--thumbnails needs images decoded (drop --no-pdq)");
-    if (!o.hash.digests)
+    if (!a.o.hash.digests)
         return cli_usage("scan", "at least one digest is needed to look files up");
     /* vics.json keys each Media on MD5 (VICS consumers recognise a set by
      * MD5 and MediaID): computed whatever -c names (0 means all). */
-    o.hash.digests |= WARD_DIGEST_MD5;
-    if (o.source.digests) o.source.digests |= WARD_DIGEST_MD5;
+    a.o.hash.digests |= WARD_DIGEST_MD5;
+    if (a.o.source.digests) a.o.source.digests |= WARD_DIGEST_MD5;
     progress_state ps = {.mode = PROGRESS_NONE, .last_jsonl = -1};
     if (progress && strcmp(progress, "jsonl") == 0) ps.mode = PROGRESS_JSONL;
     else if (progress && strcmp(progress, "tty") == 0) ps.mode = PROGRESS_TTY;
-    else if (progress && strcmp(progress, "none") != 0)
-        return cli_usage("scan", "bad --progress '%s' (tty, jsonl, none)", progress);
     else if (!progress && !quiet && isatty(STDERR_FILENO)) ps.mode = PROGRESS_TTY;
 
-    o.data_dir = cli_data_dir(data);
+    a.o.data_dir = cli_data_dir(data);
     if (exhibit && argc - optind != 1)
         return cli_usage("scan", "--exhibit: give the exhibit's one image as SOURCE");
-    if (exhibit && (c = cli_exhibit_scan_check(o.data_dir, exhibit, argv[optind])))
+    if (exhibit && (c = cli_exhibit_scan_check(a.o.data_dir, exhibit, argv[optind])))
         return c;
     char *command = cli_join_argv(argc + 1, argv - 1);
-    o.command = command;
-    o.progress = show_progress;
-    o.progress_ctx = &ps;
-    o.interrupt = &interrupted;
+    a.o.command = command;
+    a.o.progress = show_progress;
+    a.o.progress_ctx = &ps;
+    a.o.interrupt = &interrupted;
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
@@ -416,36 +316,38 @@ static int run_scan(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
 
     ward_scan_result res;
-    ward_status st = ward_scan_run((const char *const *)argv + optind, argc - optind, &o, &res,
+    ward_status st = ward_scan_run((const char *const *)argv + optind, argc - optind, &a.o, &res,
                                    &err);
     free(command);
     if (ps.drew) fputc('\n', stderr);
     if (st != WARD_OK) {
-        if (st == WARD_ENOTFOUND)
-            cli_error("scan", "%s\n  (import a hash list first: ward db import --data %s FILE)",
-                      err.message, o.data_dir);
-        else
-            cli_error("scan", "%s", err.message);
-        return exit_for(st);
+        cli_error("scan", "%s", err.message); /* a missing store's says to import */
+        return cli_exit_for(st);
     }
     if (res.interrupted) {
         cli_error("scan", "interrupted after %" PRIu64 " files; the checkpoint is in %s.\n"
-                  "  Finish with the same command and --resume.", res.totals.files, o.out_dir);
+                  "  Finish with the same command and --resume.", res.totals.files, a.o.out_dir);
         return WARD_EXIT_FINDINGS;
     }
-    if (!quiet && print_file(o.out_dir, "summary.txt") != 0)
-        cli_error("scan", "cannot read %s/summary.txt", o.out_dir);
-    if (exhibit && (c = cli_exhibit_scan_attach(o.data_dir, exhibit, o.out_dir)))
+    if (!quiet && print_file(a.o.out_dir, "summary.txt") != 0)
+        cli_error("scan", "cannot read %s/summary.txt", a.o.out_dir);
+    if (exhibit && (c = cli_exhibit_scan_attach(a.o.data_dir, exhibit, a.o.out_dir)))
         return c;
     const uint64_t *k = res.totals.counts;
     int findings = k[WARD_VERDICT_KNOWN] || k[WARD_VERDICT_NEAR] || k[WARD_VERDICT_ERROR] ||
                    res.totals.notices;
-    if (unit && (c = cli_series_scan_check(o.data_dir, o.out_dir, unit, case_ref, contact,
+    if (unit && (c = cli_series_scan_check(a.o.data_dir, a.o.out_dir, unit, case_ref, contact,
                                            exhibit)) > WARD_EXIT_FINDINGS)
         return c;
     findings |= unit && c == WARD_EXIT_FINDINGS;
     return findings ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
 }
 
-const cli_command cli_cmd_scan = {"scan", run_scan,
-                                  "Triage seized media against the hash sets", help};
+const cli_command cli_cmd_scan = {
+    .name = "scan",
+    .run = run_scan,
+    .summary = "Triage seized media against the hash sets",
+    .help = help,
+    .opts = options,
+    .help_tail = help_tail,
+};

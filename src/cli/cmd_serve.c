@@ -518,6 +518,9 @@ static int run_serve(int argc, char **argv)
     return rc;
 }
 
-const cli_command cli_cmd_serve = {"serve", run_serve,
-                                   "HTTP match service for platforms, with review and reports",
-                                   help};
+const cli_command cli_cmd_serve = {
+    .name = "serve",
+    .run = run_serve,
+    .summary = "HTTP match service for platforms, with review and reports",
+    .help = help,
+};

@@ -374,5 +374,9 @@ static int run_tipline(int argc, char **argv)
     return worst;
 }
 
-const cli_command cli_cmd_tipline = {"tipline", run_tipline,
-                                     "CyberTipline reports of confirmed match events", help};
+const cli_command cli_cmd_tipline = {
+    .name = "tipline",
+    .run = run_tipline,
+    .summary = "CyberTipline reports of confirmed match events",
+    .help = help,
+};

@@ -203,5 +203,9 @@ static int run_users(int argc, char **argv)
     return act(&a, action, argv[optind]);
 }
 
-const cli_command cli_cmd_users = {"users", run_users, "Users of the analysts' web application",
-                                   help};
+const cli_command cli_cmd_users = {
+    .name = "users",
+    .run = run_users,
+    .summary = "Users of the analysts' web application",
+    .help = help,
+};

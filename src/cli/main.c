@@ -4,6 +4,7 @@
  * conventions (exit codes, messages).
  */
 #include "cli/cli.h"
+#include "cli/opt.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -60,6 +61,7 @@ static void usage(FILE *out)
             "  3  input or store unusable (bad format, refused by a limit)\n"
             "  4  I/O error writing output or accessing the store\n"
             "  5  internal error (out of memory, bug)\n"
+            "  6  a store stayed locked by another process: retry\n"
             "\n"
             "Stores (hash sets, intelligence, service state) are SQLite files in the\n"
             "data directory unless DIR/store.url (written by 'ward migrate'), --store URL\n"
@@ -107,12 +109,22 @@ int main(int argc, char **argv)
             usage(stdout);
             return WARD_EXIT_OK;
         }
-        const cli_command *c = find(argv[2]);
+        /* ward help --markdown CMD: the option table as docs/cli.md holds
+         * it (scripts/cli-doc.sh writes it there) */
+        int markdown = argc >= 4 && strcmp(argv[2], "--markdown") == 0;
+        const cli_command *c = find(argv[2 + markdown]);
         if (!c) {
-            fprintf(stderr, "ward: no such command '%s'\n", argv[2]);
+            fprintf(stderr, "ward: no such command '%s'\n", argv[2 + markdown]);
             return WARD_EXIT_USAGE;
         }
-        cli_print_help(c);
+        if (markdown && !c->opts) {
+            fprintf(stderr, "ward: '%s' has no option table yet\n", c->name);
+            return WARD_EXIT_USAGE;
+        }
+        if (markdown)
+            cli_opts_markdown(stdout, c->opts);
+        else
+            cli_print_help(c);
         return WARD_EXIT_OK;
     }
     const cli_command *c = find(cmd);

@@ -753,13 +753,15 @@ static ward_status open_outputs(scan *s, const char *const *src, int n, ward_err
         int have_checkpoint = read_checkpoint(cp, &items, &fbytes, &nbytes);
         if (!have_checkpoint && got == 0) {
             ward_strbuf_free(&fp);
-            return ward_fail(err, WARD_EINVAL,
+            /* EFORMAT, not EINVAL: the arguments are fine, the report
+             * folder's resume state does not fit them (exit 3, not 2). */
+            return ward_fail(err, WARD_EFORMAT,
                              "%s: no checkpoint to resume from (no scan got under way "
                              "there: run it without --resume)", s->out_dir);
         }
         if (got != fp.len || memcmp(old, fp.s, fp.len) != 0) {
             ward_strbuf_free(&fp);
-            return ward_fail(err, WARD_EINVAL,
+            return ward_fail(err, WARD_EFORMAT,
                              "%s: the checkpoint is for other sources or options; "
                              "resume with the same command line", s->out_dir);
         }
