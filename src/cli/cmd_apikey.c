@@ -3,8 +3,8 @@
  * printed once, at creation; the service keeps only its SHA-256.
  */
 #include "cli/cli.h"
+#include "cli/opt.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,43 +43,32 @@ static const char help[] =
 "    only its SHA-256. 'revoke' takes effect in a running server within its\n"
 "    reload interval. Creations and revocations go to the audit log.\n"
 "\n"
-"OPTIONS\n"
-"    --name NAME       who the key is for (required for add)\n"
-"    --scopes LIST     comma-separated scopes (required for add)\n"
-"    --rate N          requests per second (default 100)\n"
-"    --burst N         bucket size (default 2 x rate, at least 10)\n"
-"    --reason TEXT     why a key is revoked (required for revoke)\n"
-"    --data DIR        data directory (default $WARD_DATA)\n"
-"\n"
+""; /* OPTIONS: from the table below */
+
+static const char help_tail[] =
 "EXAMPLES\n"
 "    ward apikey add --name platform-a --scopes match --rate 500\n"
 "    ward apikey add --name tns-team --scopes review\n"
 "    ward apikey revoke --reason 'laptop lost' k3f9a1c2e\n";
-
-static const struct option long_opts[] = {
-    {"name", required_argument, NULL, 'n'},
-    {"scopes", required_argument, NULL, 's'},
-    {"rate", required_argument, NULL, 'r'},
-    {"burst", required_argument, NULL, 'b'},
-    {"reason", required_argument, NULL, 'R'},
-    {"data", required_argument, NULL, 'd'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
 
 typedef struct key_args {
     const char *name, *scopes, *reason, *data;
     double rate, burst;
 } key_args;
 
-static int parse_positive(const char *s, double *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end || !(v >= 0.001) || v > 1e9)
-        return -1;
-    *out = v;
-    return 0;
-}
+static const cli_opt options[] = {
+    {"name", 0, CLI_STRING, CLI_AT_STR(key_args, name), "NAME",
+     .help = "who the key is for (required for add)"},
+    {"scopes", 0, CLI_STRING, CLI_AT_STR(key_args, scopes), "LIST",
+     .help = "comma-separated scopes (required for add)"},
+    {"rate", 0, CLI_NUMBER, CLI_AT_SECONDS(key_args, rate), "N", 0.001, 1e9, .def = "100",
+     .help = "requests per second"},
+    {"burst", 0, CLI_NUMBER, CLI_AT_SECONDS(key_args, burst), "N", 1, 1e9,
+     .def = "2 x rate, at least 10", .help = "bucket size"},
+    {"reason", 0, CLI_STRING, CLI_AT_STR(key_args, reason), "TEXT",
+     .help = "why a key is revoked (required for revoke)"},
+    CLI_OPT_DATA(key_args, data),
+    CLI_OPT_END};
 
 static int add_key(const key_args *a)
 {
@@ -115,25 +104,9 @@ static int print_key(void *ctx, const ward_apikey *k)
 static int run_apikey(int argc, char **argv)
 {
     key_args a = {0};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
-        switch (c) {
-        case 'h': cli_print_help(&cli_cmd_apikey); return WARD_EXIT_OK;
-        case 'n': a.name = optarg; break;
-        case 's': a.scopes = optarg; break;
-        case 'R': a.reason = optarg; break;
-        case 'd': a.data = optarg; break;
-        case 'r':
-            if (parse_positive(optarg, &a.rate)) return cli_usage("apikey", "--rate: 0.001 to 1e9 per second");
-            break;
-        case 'b':
-            if (parse_positive(optarg, &a.burst) || a.burst < 1)
-                return cli_usage("apikey", "--burst: a number >= 1");
-            break;
-        default: return cli_usage("apikey", "bad option");
-        }
-    }
+    int c, optind;
+    if ((c = cli_parse_opts(&cli_cmd_apikey, &a, argc, argv, &optind)) != CLI_GO_ON)
+        return c;
     if (optind >= argc)
         return cli_usage("apikey", "which action? add, list or revoke");
     const char *action = argv[optind++];
@@ -166,4 +139,6 @@ const cli_command cli_cmd_apikey = {
     .run = run_apikey,
     .summary = "API keys of the match service",
     .help = help,
+    .opts = options,
+    .help_tail = help_tail,
 };

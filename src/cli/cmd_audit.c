@@ -2,9 +2,9 @@
  * ward audit: check the hash chain of the service's audit log.
  */
 #include "cli/cli.h"
+#include "cli/opt.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,6 +39,9 @@ static const char help[] =
 "    lines elsewhere; 'verify --checkpoint FILE' checks the log against\n"
 "    every checkpoint in FILE (signature, record, hash, position).\n"
 "\n"
+"";
+
+static const char help_tail[] =
 "EXIT STATUS\n"
 "    0 the chain is intact (and matches every checkpoint); 3 it is broken,\n"
 "    or a checkpoint is badly signed or does not match; 4 the log or FILE\n"
@@ -67,30 +70,25 @@ static int checkpoint(const char *data, const char *out)
     return WARD_EXIT_OK;
 }
 
+typedef struct audit_args {
+    const char *data, *checkpoint, *out;
+} audit_args;
+
+static const cli_opt options[] = {
+    CLI_OPT_DATA(audit_args, data),
+    {"checkpoint", 0, CLI_STRING, CLI_AT_STR(audit_args, checkpoint), "FILE",
+     .help = "verify: also check the log against every signed\ncheckpoint line in FILE"},
+    {"out", 0, CLI_STRING, CLI_AT_STR(audit_args, out), "FILE",
+     .help = "checkpoint: also append the signed line to FILE"},
+    CLI_OPT_END};
+
 static int run_audit(int argc, char **argv)
 {
-    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
-                                         {"checkpoint", required_argument, NULL, 'c'},
-                                         {"out", required_argument, NULL, 'o'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    const char *data = NULL, *cp = NULL, *out = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            cli_print_help(&cli_cmd_audit);
-            return WARD_EXIT_OK;
-        }
-        if (c == 'd')
-            data = optarg;
-        else if (c == 'c')
-            cp = optarg;
-        else if (c == 'o')
-            out = optarg;
-        else
-            return cli_usage("audit", "bad option");
-    }
+    audit_args a = {0};
+    int c, optind;
+    if ((c = cli_parse_opts(&cli_cmd_audit, &a, argc, argv, &optind)) != CLI_GO_ON)
+        return c;
+    const char *data = a.data, *cp = a.checkpoint, *out = a.out;
     if (optind + 1 == argc && !strcmp(argv[optind], "checkpoint") && !cp)
         return checkpoint(data, out);
     if (optind + 1 != argc || strcmp(argv[optind], "verify") != 0 || out)
@@ -119,4 +117,6 @@ const cli_command cli_cmd_audit = {
     .run = run_audit,
     .summary = "Verify the audit log of the service",
     .help = help,
+    .opts = options,
+    .help_tail = help_tail,
 };

@@ -228,7 +228,7 @@ typedef struct hash_args {
 } hash_args;
 
 #define A(m) CLI_AT_INT(hash_args, m)
-#define FORMATS "text|jsonl|csv|hashdeep|pdq-text|vpdq"
+#define FORMATS "text|jsonl|csv|hashdeep|pdq-text|pdq|vpdq"
 static const cli_opt options[] = {
     {"digests", 'c', CLI_STRING, CLI_AT_STR(hash_args, digests), "LIST", .def = "all",
      .help = "digests to compute: any of md5,sha1,sha256, or\n'all', or 'none'"},
@@ -258,7 +258,7 @@ static const cli_opt options[] = {
      .help = "worker threads"},
     {"format", 'f', CLI_CHOICE, CLI_AT_STR(hash_args, format), "FMT", .choices = FORMATS,
      .def = "text on a terminal, else jsonl",
-     .help = "text, jsonl, csv, hashdeep, pdq-text, vpdq"},
+     .help = "text, jsonl, csv, hashdeep, pdq-text (or pdq),\nvpdq"},
     {"jsonl", 0, CLI_SET, CLI_AT_STR(hash_args, format), .choices = "jsonl",
      .help = "--format jsonl"},
     {"csv", 0, CLI_SET, CLI_AT_STR(hash_args, format), .choices = "csv", .help = "--format csv"},

@@ -2,8 +2,8 @@
  * ward keys: the Ed25519 keys that sign hash-list releases (keys.h).
  */
 #include "cli/cli.h"
+#include "cli/opt.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <ward/keys.h>
@@ -38,11 +38,9 @@ static const char help[] =
 "                text itself; prints its id.\n"
 "    list        The own key (if any) and the trusted keys.\n"
 "\n"
-"OPTIONS\n"
-"    --data DIR  data directory (default $WARD_DATA, else\n"
-"                ~/.local/share/ward)\n"
-"    --force     generate: replace an existing key\n"
-"\n"
+""; /* OPTIONS: from the table below */
+
+static const char help_tail[] =
 "SECURITY\n"
 "    The secret key file is created 0600 and refused, not used, if group or\n"
 "    others may read it: fix the mode and treat the key as compromised if\n"
@@ -80,25 +78,25 @@ static int do_list(const char *data)
 
 enum { OPT_DATA = 256, OPT_FORCE };
 
-static const struct option long_opts[] = {
-    {"data", required_argument, NULL, OPT_DATA},
-    {"force", no_argument, NULL, OPT_FORCE},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
+typedef struct keys_args {
+    const char *data;
+    int force;
+} keys_args;
+
+static const cli_opt options[] = {
+    CLI_OPT_DATA(keys_args, data),
+    {"force", 0, CLI_FLAG, CLI_AT_INT(keys_args, force),
+     .help = "generate: replace an existing key"},
+    CLI_OPT_END};
 
 static int run_keys(int argc, char **argv)
 {
-    const char *data = NULL;
-    int force = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
-        switch (c) {
-        case OPT_DATA: data = optarg; break;
-        case OPT_FORCE: force = 1; break;
-        case 'h': cli_print_help(&cli_cmd_keys); return WARD_EXIT_OK;
-        default: return cli_usage("keys", "unknown option");
-        }
-    }
+    keys_args a = {0};
+    int c, optind;
+    if ((c = cli_parse_opts(&cli_cmd_keys, &a, argc, argv, &optind)) != CLI_GO_ON)
+        return c;
+    const char *data = a.data;
+    int force = a.force;
     if (optind >= argc) return cli_usage("keys", "no action given");
     const char *action = argv[optind++];
     int n = argc - optind;
@@ -136,4 +134,6 @@ const cli_command cli_cmd_keys = {
     .run = run_keys,
     .summary = "Release signing keys: generate, export, trust",
     .help = help,
+    .opts = options,
+    .help_tail = help_tail,
 };

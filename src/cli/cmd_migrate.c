@@ -2,8 +2,8 @@
  * ward migrate: move a node's stores between SQLite and PostgreSQL.
  */
 #include "cli/cli.h"
+#include "cli/opt.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <ward/migrate.h>
@@ -34,17 +34,9 @@ static const char help[] =
 "    you are satisfied, then remove or archive them under your retention\n"
 "    rules. Keys, releases, configuration and index files stay in DIR.\n"
 "\n"
-"OPTIONS\n"
-"    --to URL      postgresql://[user@]host[:port]/db[?param=...] or sqlite:DIR.\n"
-"                  ?ward_prefix=NAME keeps installations on one server apart\n"
-"                  (schemas NAME_store, NAME_intel, NAME_service; default ward).\n"
-"                  Put passwords in ~/.pgpass or PGPASSFILE, not in the URL.\n"
-"    --from URL    where the stores are now (default: DIR/store.url when\n"
-"                  DIR has moved to a server, else sqlite:DIR).\n"
-"    --data DIR    data directory (default $WARD_DATA, else\n"
-"                  ~/.local/share/ward).\n"
-"    --copy-only   copy and verify, but do not switch DIR to the destination.\n"
-"\n"
+""; /* OPTIONS: from the table below */
+
+static const char help_tail[] =
 "EXAMPLES\n"
 "    ward migrate --data /srv/ward --to 'postgresql://ward@db.hub/ward'\n"
 "    ward migrate --data /srv/ward --from 'postgresql://ward@db.hub/ward' \\\n"
@@ -64,29 +56,33 @@ static void print_table(void *ctx, const ward_migrate_table *t)
         printf("         digest %s\n         copied %s\n", t->digest_from, t->digest_to);
 }
 
+typedef struct migrate_args {
+    const char *data, *from, *to;
+    int copy_only;
+} migrate_args;
+
+static const cli_opt options[] = {
+    {"to", 0, CLI_STRING, CLI_AT_STR(migrate_args, to), "URL",
+     .help = "postgresql://[user@]host[:port]/db[?param=...] or\nsqlite:DIR. "
+             "?ward_prefix=NAME keeps installations\non one server apart (schemas "
+             "NAME_store,\nNAME_intel, NAME_service; default ward). Put\npasswords in "
+             "~/.pgpass or PGPASSFILE, not in the\nURL"},
+    {"from", 0, CLI_STRING, CLI_AT_STR(migrate_args, from), "URL",
+     .def = "DIR/store.url, else sqlite:DIR",
+     .help = "where the stores are now"},
+    CLI_OPT_DATA(migrate_args, data),
+    {"copy-only", 0, CLI_FLAG, CLI_AT_INT(migrate_args, copy_only),
+     .help = "copy and verify, but do not switch DIR to the\ndestination"},
+    CLI_OPT_END};
+
 static int run_migrate(int argc, char **argv)
 {
-    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
-                                         {"from", required_argument, NULL, 'f'},
-                                         {"to", required_argument, NULL, 't'},
-                                         {"copy-only", no_argument, NULL, 'c'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    const char *data = NULL, *from = NULL, *to = NULL;
-    int copy_only = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            cli_print_help(&cli_cmd_migrate);
-            return WARD_EXIT_OK;
-        case 'd': data = optarg; break;
-        case 'f': from = optarg; break;
-        case 't': to = optarg; break;
-        case 'c': copy_only = 1; break;
-        default: return cli_usage("migrate", "bad option");
-        }
-    }
+    migrate_args a = {0};
+    int c, optind;
+    if ((c = cli_parse_opts(&cli_cmd_migrate, &a, argc, argv, &optind)) != CLI_GO_ON)
+        return c;
+    const char *data = a.data, *from = a.from, *to = a.to;
+    int copy_only = a.copy_only;
     if (optind != argc || !to)
         return cli_usage("migrate", "expected: ward migrate --to URL [--from URL]");
     data = cli_data_dir(data);
@@ -110,4 +106,6 @@ const cli_command cli_cmd_migrate = {
     .run = run_migrate,
     .summary = "Move a node's stores to PostgreSQL or back",
     .help = help,
+    .opts = options,
+    .help_tail = help_tail,
 };

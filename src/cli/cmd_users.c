@@ -4,8 +4,8 @@
  * `ps` and shell history would show them.
  */
 #include "cli/cli.h"
+#include "cli/opt.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,13 +49,9 @@ static const char help[] =
 "    --off removes it. 'disable', 'role', 'password' and 'totp' end the\n"
 "    user's sessions at once. Every change goes to the audit log.\n"
 "\n"
-"OPTIONS\n"
-"    --role ROLE           one of the roles above\n"
-"    --unit UNIT           force name, hub id, or 'national'\n"
-"    --password-file FILE  read the password from FILE ('-': stdin)\n"
-"    --off                 totp: remove the second factor\n"
-"    --data DIR            data directory (default $WARD_DATA)\n"
-"\n"
+""; /* OPTIONS: from the table below */
+
+static const char help_tail[] =
 "EXIT STATUS\n"
 "    0 done, 2 usage, 3 refused (unknown user, weak password, name taken),\n"
 "    4 I/O.\n"
@@ -66,22 +62,26 @@ static const char help[] =
 "    ward users role --role reviewer sam\n"
 "    ward users disable jo.bloggs\n";
 
-static const struct option long_opts[] = {
-    {"role", required_argument, NULL, 'r'},
-    {"unit", required_argument, NULL, 'u'},
-    {"password-file", required_argument, NULL, 'p'},
-    /* Named so that getopt does not take it as an abbreviation of
-     * --password-file: refused, never read. */
-    {"password", required_argument, NULL, 'P'},
-    {"off", no_argument, NULL, 'o'},
-    {"data", required_argument, NULL, 'd'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
-
 typedef struct users_args {
     const char *role, *unit, *pwfile, *data;
     int off;
 } users_args;
+
+static const cli_opt options[] = {
+    {"role", 0, CLI_STRING, CLI_AT_STR(users_args, role), "ROLE",
+     .help = "one of the roles above"},
+    {"unit", 0, CLI_STRING, CLI_AT_STR(users_args, unit), "UNIT",
+     .help = "force name, hub id, or 'national'"},
+    {"password-file", 0, CLI_STRING, CLI_AT_STR(users_args, pwfile), "FILE",
+     .def = "stdin", .help = "read the password from FILE ('-': stdin)"},
+    /* Named so that getopt does not take it as an abbreviation of
+     * --password-file: refused, never read. */
+    {"password", 0, CLI_REFUSED, 0, "TEXT",
+     .help = "a password is never taken on the command line\n(ps and shell history show it): "
+             "use stdin or\n--password-file"},
+    {"off", 0, CLI_FLAG, CLI_AT_INT(users_args, off), .help = "totp: remove the second factor"},
+    CLI_OPT_DATA(users_args, data),
+    CLI_OPT_END};
 
 /* The first line of the file (or stdin), without its newline; 0 if read. */
 static int read_password(const char *path, char *out, size_t cap)
@@ -172,22 +172,9 @@ static int act(const users_args *a, const char *action, const char *name)
 static int run_users(int argc, char **argv)
 {
     users_args a = {0};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
-        switch (c) {
-        case 'h': cli_print_help(&cli_cmd_users); return WARD_EXIT_OK;
-        case 'r': a.role = optarg; break;
-        case 'u': a.unit = optarg; break;
-        case 'p': a.pwfile = optarg; break;
-        case 'o': a.off = 1; break;
-        case 'P':
-            return cli_usage("users", "a password is never taken on the command line (ps and "
-                                      "shell history show it): use stdin or --password-file");
-        case 'd': a.data = optarg; break;
-        default: return cli_usage("users", "bad option");
-        }
-    }
+    int c, optind;
+    if ((c = cli_parse_opts(&cli_cmd_users, &a, argc, argv, &optind)) != CLI_GO_ON)
+        return c;
     if (optind >= argc)
         return cli_usage("users", "which action? add, role, password, totp, disable or list");
     const char *action = argv[optind++];
@@ -208,4 +195,6 @@ const cli_command cli_cmd_users = {
     .run = run_users,
     .summary = "Users of the analysts' web application",
     .help = help,
+    .opts = options,
+    .help_tail = help_tail,
 };

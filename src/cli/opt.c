@@ -28,6 +28,11 @@ static int takes_argument(cli_opt_kind k)
     return k != CLI_FLAG && k != CLI_UNSET && k != CLI_SET;
 }
 
+static int numeric(cli_opt_kind k)
+{
+    return k == CLI_INT || k == CLI_COUNT || k == CLI_SECONDS || k == CLI_NUMBER;
+}
+
 /* "text|jsonl|csv" holds word? */
 static int is_choice(const char *choices, const char *word)
 {
@@ -55,7 +60,7 @@ static void range_text(const cli_opt *o, char *buf, size_t cap)
     buf[0] = 0;
     if (o->kind == CLI_CHOICE)
         snprintf(buf, cap, " (one of %s)", o->choices);
-    else if (o->kind != CLI_INT && o->kind != CLI_COUNT && o->kind != CLI_SECONDS)
+    else if (!numeric(o->kind))
         return;
     else if (o->hi < NO_LIMIT)
         snprintf(buf, cap, " (%.15g..%.15g%s)", o->lo, o->hi, unit);
@@ -92,7 +97,9 @@ static int store(const cli_opt *o, void *args, const char *value)
             return -1;
         *(uint64_t *)field = cv;
         return 0;
+    case CLI_REFUSED: return -1;
     case CLI_SECONDS:
+    case CLI_NUMBER:
         if (cli_parse_seconds(value, o->lo, o->hi, &dv))
             return -1;
         *(double *)field = dv;
@@ -157,6 +164,12 @@ int cli_parse_opts(const cli_command *c, void *args, int argc, char **argv, int 
             rc = cli_usage(c->name, "%s needs an argument", given);
         } else if (!o) {
             rc = cli_usage(c->name, "unknown option '%s'", given);
+        } else if (o->kind == CLI_REFUSED) {
+            char why[512];
+            snprintf(why, sizeof why, "%s", o->help);
+            for (char *nl; (nl = strchr(why, '\n'));)
+                *nl = ' ';
+            rc = cli_usage(c->name, "--%s: %s", o->name, why);
         } else if (store(o, args, optarg)) {
             range_text(o, range, sizeof range);
             rc = cli_usage(c->name, "bad --%s '%s'%s", o->name, optarg, range);

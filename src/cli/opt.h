@@ -23,9 +23,12 @@ typedef enum cli_opt_kind {
     CLI_INT,     /* *(int *): a decimal integer within [lo, hi] */
     CLI_COUNT,   /* *(uint64_t *): digits with an optional k/M/G (x1000) */
     CLI_SECONDS, /* *(double *): a decimal number of seconds within [lo, hi] */
+    CLI_NUMBER,  /* *(double *): a decimal number within [lo, hi] */
     CLI_CHOICE,  /* *(const char **): one of `choices` ("text|jsonl|csv") */
-    CLI_SET      /* no argument: *(const char **) = `choices` (--jsonl for
+    CLI_SET,     /* no argument: *(const char **) = `choices` (--jsonl for
                     --format jsonl: the shorthand's row names the same field) */
+    CLI_REFUSED  /* never accepted: the usage error is `help` (--password:
+                    a secret on the command line shows in ps and history) */
 } cli_opt_kind;
 
 typedef struct cli_opt {
@@ -50,7 +53,12 @@ typedef struct cli_opt {
      0 * sizeof(char[__builtin_types_compatible_p(__typeof__(((st *)0)->m), T) ? 1 : -1]))
 #define CLI_AT_INT(st, m) CLI_AT_(st, m, int)          /* FLAG, UNSET, INT */
 #define CLI_AT_U64(st, m) CLI_AT_(st, m, uint64_t)     /* COUNT */
-#define CLI_AT_SECONDS(st, m) CLI_AT_(st, m, double)   /* SECONDS */
+#define CLI_AT_SECONDS(st, m) CLI_AT_(st, m, double)   /* SECONDS, NUMBER */
+
+/* The row every command with a data directory has (cli_data_dir). */
+#define CLI_OPT_DATA(st, m)                                                 \
+    {"data", 0, CLI_STRING, CLI_AT_STR(st, m), "DIR",                        \
+     .def = "$WARD_DATA, else ~/.local/share/ward", .help = "data directory"}
 #define CLI_AT_STR(st, m) CLI_AT_(st, m, const char *) /* STRING, CHOICE, SET */
 
 /* The table's end. */

@@ -29,7 +29,7 @@ expect 2 "bad --threads '0' (1..1024)" "$WARD_BIN" scan -j 0 --out o x
 expect 2 "bad --threads 'x' (1..1024)" "$WARD_BIN" hash --threads=x x
 expect 2 "bad --thumbnails 'foo' (one of blur|clear)" "$WARD_BIN" scan --thumbnails=foo --out o x
 expect 2 "bad --max-ratio '1' (at least 2)" "$WARD_BIN" scan --max-ratio 1 --out o x
-expect 2 "bad --format 'xml' (one of text|jsonl|csv|hashdeep|pdq-text|vpdq)" "$WARD_BIN" hash -f xml x
+expect 2 "bad --format 'xml' (one of text|jsonl|csv|hashdeep|pdq-text|pdq|vpdq)" "$WARD_BIN" hash -f xml x
 expect 2 "unknown option '--bogus'" "$WARD_BIN" hash --bogus x
 expect 2 "-o needs an argument" "$WARD_BIN" scan -o
 expect 2 "--video-interval needs an argument" "$WARD_BIN" hash --video-interval
