@@ -4,7 +4,7 @@
  * report. All write to the caller's FILE; none changes anything except
  * ward_intel_clarify (a person settling a quarantined value).
  */
-#include "intel/intel_int.h"
+#include "intel/isp_int.h"   /* and intel_int.h */
 #include "util/error.h"
 
 #include <math.h>
@@ -539,8 +539,12 @@ ward_status ward_intel_kpi(ward_intel *in, time_t now, int json, FILE *out, ward
             fprintf(out, "  %-12s %d\n", wi_col(st, 0), wsql_column_int(st, 1));
     }
     if (json)
-        fputs("},\"validation\":", out);
+        fputs("},\"isp\":[", out);
     rc = done(in, st, out, err);
+    if (!rc)   /* ISP subscriber requests by provider (isp_report.c) */
+        rc = wi_isp_kpi(in, at, json, out, err);
+    if (!rc && json)
+        fputs("],\"validation\":", out);
     if (!rc)
         rc = wi_validate_print(in, json, out, err);
     if (!rc && json)
@@ -597,9 +601,12 @@ ward_status ward_intel_alerts(ward_intel *in, time_t now, int json, FILE *out, u
         } else
             fprintf(out, "%s  %-14s to %s: %s\n", at, "overdue", wi_col(st, 2), text);
     }
+    rc = done(in, st, out, err);
+    if (!rc)   /* ISP request batches past their due date (isp_report.c) */
+        rc = wi_isp_alerts(in, at, json, out, &n, err);
     if (nout)
         *nout = n;
-    return done(in, st, out, err);
+    return rc;
 }
 
 ward_status ward_intel_feedback(ward_intel *in, const char *source, FILE *out, ward_error *err)
