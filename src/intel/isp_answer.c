@@ -281,11 +281,38 @@ static ward_status found(ward_intel *in, const char *path, answer *a, const char
     return rc;
 }
 
+/* The provider suspects the time's zone: the time goes back to quarantine
+ * (here and in every event that asked the same), so that nothing uses it
+ * - no request, no link - until a person settles it ('ward intel clarify');
+ * a time settled after the answer may be requested again. */
+static ward_status requarantine(ward_intel *in, const answer *a, ward_error *err)
+{
+    wsql_stmt *st;
+    ward_status rc = wi_cached(
+        in,
+        "UPDATE vals SET status = 'quarantined', norm = NULL, reason = ?2 WHERE field = 'ip_time'"
+        " AND EXISTS (SELECT 1 FROM isp_requests q JOIN vals v ON v.id = q.ip_val"
+        "  WHERE (q.id = ?1 OR q.same_as = ?1) AND v.record = vals.record AND v.grp = vals.grp)",
+        &st, err);
+    if (rc)
+        return rc;
+    char reason[192];
+    snprintf(reason, sizeof reason, "%.100s suspected the wrong time zone (ISP request %lld):"
+             " check the time and settle it", a->provider, (long long)a->request);
+    wsql_bind_int64(st, 1, a->request);
+    wsql_bind_text(st, 2, reason, -1, SQLITE_TRANSIENT);
+    rc = wsql_step(st) == SQLITE_DONE ? WARD_OK : wi_sqlfail(in, err, "quarantine");
+    wsql_reset(st);
+    return rc;
+}
+
 static ward_status store(ward_intel *in, const char *path, answer *a, const char *who,
                          const char *at, time_t now, ward_intel_isp_answer_summary *sum,
                          ward_error *err)
 {
-    ward_status rc = a->outcome == 0 ? found(in, path, a, who, at, now, sum, err) : WARD_OK;
+    ward_status rc = a->outcome == 0   ? found(in, path, a, who, at, now, sum, err)
+                     : a->outcome == 3 ? requarantine(in, a, err)
+                                       : WARD_OK;
     wsql_stmt *st;
     if (rc || (rc = wi_cached(in, "INSERT INTO isp_answers(request, outcome, answered_raw,"
                                   " answered, received, by, source, status, provider_ref,"
@@ -391,11 +418,14 @@ static ward_status tell(ward_intel *in, answer *a, const char *who, const char *
     wi_subject_id(subject, sid);
     static const char *const said[] = {
         "subscriber found", "no trace", "not retained",
-        "wrong time zone suspected: check the time as received and settle it ('ward intel"
-        " clarify'); a settled time can be requested again"};
+        "wrong time zone suspected: the time is quarantined again until a person settles it"
+        " ('ward intel quarantine', 'clarify'); a settled time can be requested again"};
     int n = snprintf(detail, sizeof detail, "ISP request %lld to %s (%s at %s): %s",
                      (long long)a->request, a->provider, a->ip_raw, a->time_raw,
                      said[a->outcome]);
+    if (a->outcome == 3)
+        n += snprintf(detail + n, sizeof detail - (size_t)n, "; grade %s -> %s",
+                      a->grade_before, grade);
     if (a->outcome == 0)
         n += snprintf(detail + n, sizeof detail - (size_t)n, " (%s%s%s), referral record %lld;"
                       " grade %s -> %s; band %s -> %s", a->v[A_NAME],
@@ -444,7 +474,7 @@ ward_status ward_intel_isp_answers_import(ward_intel *in, const char *path, cons
     /* What the answers change: identities (grade), scores, packages. The
      * answers are stored already; should this fail, 'ward intel update'
      * does the same later. */
-    if (sum->found) {
+    if (sum->found || sum->wrong_zone) {
         ward_intel_route_summary rs;
         if (!(rc = ward_intel_resolve(in, now, who, NULL, err)) &&
             !(rc = ward_intel_score(in, now, NULL, err)))
