@@ -84,7 +84,9 @@ int wi_ipnet_has(const wi_ipnet *n, const unsigned char a[16])
 
 /* ---- CSV ------------------------------------------------------------------- */
 
-char *wi_isp_line(FILE *f, char **buf, size_t *cap, int *lineno)
+/* The next line that is neither empty nor a # comment, without its line
+ * end; NULL at the end of the file. */
+static char *csv_line(FILE *f, char **buf, size_t *cap, int *lineno)
 {
     ssize_t n;
     while ((n = getline(buf, cap, f)) >= 0) {
@@ -97,9 +99,11 @@ char *wi_isp_line(FILE *f, char **buf, size_t *cap, int *lineno)
     return NULL;
 }
 
-ward_status wi_isp_header(const char *path, char **f, int n, const char *const *names,
-                          int nnames, const char *const *required, int *col,
-                          ward_error *err)
+/* The header's column for each name in names (-1 when absent); an unknown
+ * column is refused, naming it, as a required one missing is. */
+static ward_status csv_header(const char *path, char **f, int n, const char *const *names,
+                              int nnames, const char *const *required, int *col,
+                              ward_error *err)
 {
     for (int k = 0; k < nnames; k++)
         col[k] = -1;
@@ -107,13 +111,14 @@ ward_status wi_isp_header(const char *path, char **f, int n, const char *const *
         int k = 0;
         while (k < nnames && strcasecmp(wi_trim(f[i]), names[k]))
             k++;
-        if (k == nnames)
+        if (k == nnames) {
+            char known[256] = "";
+            for (int j = 0; j < nnames; j++)
+                snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s",
+                         j ? ", " : "", names[j]);
             return ward_fail(err, WARD_EFORMAT, "%s:1: column '%s' is not one ward reads here"
-                             " (it reads %s%s%s%s%s%s%s%s%s)", path, f[i], names[0],
-                             nnames > 1 ? ", " : "", nnames > 1 ? names[1] : "",
-                             nnames > 2 ? ", " : "", nnames > 2 ? names[2] : "",
-                             nnames > 3 ? ", " : "", nnames > 3 ? names[3] : "",
-                             nnames > 4 ? ", ..." : "", "");
+                             " (it reads %s)", path, f[i], known);
+        }
         if (col[k] >= 0)
             return ward_fail(err, WARD_EFORMAT, "%s:1: column '%s' is named twice", path, f[i]);
         col[k] = i;
@@ -124,6 +129,50 @@ ward_status wi_isp_header(const char *path, char **f, int n, const char *const *
                 return ward_fail(err, WARD_EFORMAT, "%s:1: no '%s' column (the header must"
                                  " name it)", path, names[j]);
     return WARD_OK;
+}
+
+ward_status wi_isp_read_csv(const char *path, const char *const *names, int nnames,
+                            const char *const *required, wi_isp_row_fn fn, void *ctx,
+                            ward_error *err)
+{
+    enum { MAXF = 24 };
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return ward_fail_errno(err, errno, "cannot open %s", path);
+    char *buf = NULL, *fl[MAXF], *v[MAXF];
+    size_t cap = 0;
+    int lineno = 0, col[MAXF], width = 0, rows = 0;
+    ward_status rc = nnames > MAXF ? ward_fail(err, WARD_EINTERNAL, "too many columns") : WARD_OK;
+    char *line = rc ? NULL : csv_line(f, &buf, &cap, &lineno);
+    if (!rc && !line)
+        rc = ward_fail(err, WARD_EFORMAT, "%s: empty: no header line", path);
+    else if (!rc) {
+        width = wi_csv_fields(line, fl, MAXF);
+        rc = csv_header(path, fl, width, names, nnames, required, col, err);
+    }
+    while (!rc && (line = csv_line(f, &buf, &cap, &lineno))) {
+        if (!ward_utf8_valid(line, strlen(line))) {
+            rc = ward_fail(err, WARD_EFORMAT, "%s:%d: not valid UTF-8", path, lineno);
+            break;
+        }
+        int n = wi_csv_fields(line, fl, MAXF);
+        if (n != width) {
+            rc = ward_fail(err, WARD_EFORMAT, "%s:%d: %d fields, but the header has %d", path,
+                           lineno, n, width);
+            break;
+        }
+        for (int k = 0; k < nnames; k++)
+            v[k] = col[k] >= 0 ? wi_trim(fl[col[k]]) : (char *)"";
+        rc = fn(ctx, lineno, v, err);
+        rows++;
+    }
+    if (!rc && ferror(f))
+        rc = ward_fail_errno(err, errno, "cannot read %s", path);
+    free(buf);
+    fclose(f);
+    if (!rc && !rows)
+        rc = ward_fail(err, WARD_EFORMAT, "%s: nothing after the header", path);
+    return rc;
 }
 
 /* ---- the provider table -------------------------------------------------- */
@@ -187,55 +236,35 @@ static ward_status bad_field(ward_error *err, const char *path, int line, const 
     return ward_fail(err, WARD_EFORMAT, "%s:%d: field '%s': %s", path, line, field, why);
 }
 
+typedef struct range_read {
+    const char *path;
+    range_set *s;
+} range_read;
+
+static ward_status range_line(void *ctx, int lineno, char **v, ward_error *err)
+{
+    range_read *rr = ctx;
+    wi_ipnet net;
+    char why[160];
+    if (!*v[R_PROVIDER])
+        return bad_field(err, rr->path, lineno, "provider", "empty");
+    if (!wi_ipnet_parse(v[R_RANGE], &net, why, sizeof why))
+        return bad_field(err, rr->path, lineno, "range", why);
+    if (*v[R_ASN] && !asn_ok(v[R_ASN])) {
+        snprintf(why, sizeof why, "'%s' is not an AS number (AS64496 or 64496)", v[R_ASN]);
+        return bad_field(err, rr->path, lineno, "asn", why);
+    }
+    if (ranges_push(rr->s, v[R_PROVIDER], v[R_RANGE], v[R_ASN], v[R_ASN_NAME], lineno, &net))
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    return WARD_OK;
+}
+
 /* Reads and checks the whole file; nothing is written. */
 static ward_status ranges_read(const char *path, range_set *s, ward_error *err)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return ward_fail_errno(err, errno, "cannot open %s", path);
-    char *buf = NULL, *fl[16];
-    size_t cap = 0;
-    int lineno = 0, col[R_NCOLS], width = 0;
     static const char *const required[] = {"provider", "range", NULL};
-    ward_status rc = WARD_OK;
-    char *line = wi_isp_line(f, &buf, &cap, &lineno);
-    if (!line)
-        rc = ward_fail(err, WARD_EFORMAT, "%s: empty: no header line", path);
-    else {
-        width = wi_csv_fields(line, fl, 16);
-        rc = wi_isp_header(path, fl, width, range_cols, R_NCOLS, required, col, err);
-    }
-    while (!rc && (line = wi_isp_line(f, &buf, &cap, &lineno))) {
-        if (!ward_utf8_valid(line, strlen(line))) {
-            rc = ward_fail(err, WARD_EFORMAT, "%s:%d: not valid UTF-8", path, lineno);
-            break;
-        }
-        int n = wi_csv_fields(line, fl, 16);
-        if (n != width) {
-            rc = ward_fail(err, WARD_EFORMAT, "%s:%d: %d fields, but the header has %d", path,
-                           lineno, n, width);
-            break;
-        }
-        const char *v[R_NCOLS];
-        for (int k = 0; k < R_NCOLS; k++)
-            v[k] = col[k] >= 0 ? wi_trim(fl[col[k]]) : "";
-        wi_ipnet net;
-        char why[160];
-        if (!*v[R_PROVIDER])
-            rc = bad_field(err, path, lineno, "provider", "empty");
-        else if (!wi_ipnet_parse(v[R_RANGE], &net, why, sizeof why))
-            rc = bad_field(err, path, lineno, "range", why);
-        else if (*v[R_ASN] && !asn_ok(v[R_ASN])) {
-            snprintf(why, sizeof why, "'%s' is not an AS number (AS64496 or 64496)", v[R_ASN]);
-            rc = bad_field(err, path, lineno, "asn", why);
-        } else if (ranges_push(s, v[R_PROVIDER], v[R_RANGE], v[R_ASN], v[R_ASN_NAME], lineno,
-                               &net))
-            rc = ward_fail(err, WARD_ENOMEM, "out of memory");
-    }
-    if (!rc && ferror(f))
-        rc = ward_fail_errno(err, errno, "cannot read %s", path);
-    free(buf);
-    fclose(f);
+    range_read rr = {path, s};
+    ward_status rc = wi_isp_read_csv(path, range_cols, R_NCOLS, required, range_line, &rr, err);
     /* The same range under two providers: which one holds an address
      * would depend on the file's order. */
     for (size_t i = 0; !rc && i < s->n; i++)
@@ -248,8 +277,6 @@ static ward_status ranges_read(const char *path, range_set *s, ward_error *err)
                                s->r[j].prefix, s->r[i].provider, s->r[i].line);
                 break;
             }
-    if (!rc && !s->n)
-        rc = ward_fail(err, WARD_EFORMAT, "%s: no ranges after the header", path);
     return rc;
 }
 
@@ -597,6 +624,12 @@ ward_status ward_intel_isp_build(ward_intel *in, const ward_intel_isp_build_opts
     if (!rc && !b.ranges.n)
         rc = ward_fail(err, WARD_ENOTFOUND, "no provider ranges: import them first ('ward"
                                             " intel isp ranges FILE')");
+    int known = !o->provider;
+    for (size_t i = 0; !rc && i < b.ranges.n && !known; i++)
+        known = !strcmp(b.ranges.r[i].provider, o->provider);
+    if (!rc && !known)
+        rc = ward_fail(err, WARD_ENOTFOUND, "no provider '%s' in the provider table ('ward intel"
+                                            " isp ranges' lists it)", o->provider);
     if (!rc)
         rc = collect(&b, err);
     wi_sort(b.c, b.n, sizeof *b.c, cmp_cand);

@@ -109,64 +109,42 @@ static ward_status check_line(const char *path, answer *a, ward_error *err)
     return WARD_OK;
 }
 
+typedef struct answer_read {
+    const char *path;
+    answers *s;
+} answer_read;
+
+static ward_status answer_line(void *ctx, int lineno, char **v, ward_error *err)
+{
+    answer_read *ar = ctx;
+    answers *s = ar->s;
+    if (s->n == s->cap) {
+        size_t c = s->cap ? s->cap * 2 : 64;
+        answer *a = realloc(s->a, c * sizeof *a);
+        if (!a)
+            return ward_fail(err, WARD_ENOMEM, "out of memory");
+        s->a = a, s->cap = c;
+    }
+    answer *a = &s->a[s->n++];
+    memset(a, 0, sizeof *a);
+    a->line = lineno;
+    for (int k = 0; k < A_NCOLS; k++)
+        if (!(a->v[k] = strdup(v[k])))
+            return ward_fail(err, WARD_ENOMEM, "out of memory");
+    ward_status rc = check_line(ar->path, a, err);
+    for (size_t j = 0; !rc && j + 1 < s->n; j++)
+        if (s->a[j].request == a->request)
+            rc = ward_fail(err, WARD_EFORMAT, "%s:%d: field 'request': request %lld is"
+                           " answered on line %d too", ar->path, lineno, (long long)a->request,
+                           s->a[j].line);
+    return rc;
+}
+
 static ward_status read_answers(const char *path, answers *s, ward_error *err)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return ward_fail_errno(err, errno, "cannot open %s", path);
-    char *buf = NULL, *fl[24];
-    size_t cap = 0;
-    int lineno = 0, col[A_NCOLS], width = 0;
     static const char *const required[] = {"request", "outcome", "answered", NULL};
-    ward_status rc = WARD_OK;
-    char *line = wi_isp_line(f, &buf, &cap, &lineno);
-    if (!line)
-        rc = ward_fail(err, WARD_EFORMAT, "%s: empty: no header line", path);
-    else {
-        width = wi_csv_fields(line, fl, 24);
-        rc = wi_isp_header(path, fl, width, answer_cols, A_NCOLS, required, col, err);
-    }
-    while (!rc && (line = wi_isp_line(f, &buf, &cap, &lineno))) {
-        if (!ward_utf8_valid(line, strlen(line))) {
-            rc = ward_fail(err, WARD_EFORMAT, "%s:%d: not valid UTF-8", path, lineno);
-            break;
-        }
-        int n = wi_csv_fields(line, fl, 24);
-        if (n != width) {
-            rc = ward_fail(err, WARD_EFORMAT, "%s:%d: %d fields, but the header has %d", path,
-                           lineno, n, width);
-            break;
-        }
-        if (s->n == s->cap) {
-            size_t c = s->cap ? s->cap * 2 : 64;
-            answer *v = realloc(s->a, c * sizeof *v);
-            if (!v) {
-                rc = ward_fail(err, WARD_ENOMEM, "out of memory");
-                break;
-            }
-            s->a = v, s->cap = c;
-        }
-        answer *a = &s->a[s->n++];
-        memset(a, 0, sizeof *a);
-        a->line = lineno;
-        for (int k = 0; k < A_NCOLS && !rc; k++)
-            if (!(a->v[k] = strdup(col[k] >= 0 ? wi_trim(fl[col[k]]) : "")))
-                rc = ward_fail(err, WARD_ENOMEM, "out of memory");
-        if (!rc)
-            rc = check_line(path, a, err);
-        for (size_t j = 0; !rc && j + 1 < s->n; j++)
-            if (s->a[j].request == a->request)
-                rc = ward_fail(err, WARD_EFORMAT, "%s:%d: field 'request': request %lld is"
-                               " answered on line %d too", path, lineno,
-                               (long long)a->request, s->a[j].line);
-    }
-    if (!rc && ferror(f))
-        rc = ward_fail_errno(err, errno, "cannot read %s", path);
-    free(buf);
-    fclose(f);
-    if (!rc && !s->n)
-        rc = ward_fail(err, WARD_EFORMAT, "%s: no answers after the header", path);
-    return rc;
+    answer_read ar = {path, s};
+    return wi_isp_read_csv(path, answer_cols, A_NCOLS, required, answer_line, &ar, err);
 }
 
 /* The subject's grade and band in force ("-", -1 when none). */

@@ -18,13 +18,16 @@ int wi_ip_bytes(const char *s, unsigned char out[16]);
 int wi_ipnet_parse(const char *s, wi_ipnet *n, char *why, size_t cap);
 int wi_ipnet_has(const wi_ipnet *n, const unsigned char a[16]);
 
-/* The header's column for each name in names (-1 when absent); an unknown
- * column is refused, naming it, as a required one missing is. */
-ward_status wi_isp_header(const char *path, char **f, int n, const char *const *names,
-                          int nnames, const char *const *required, int *col,
-                          ward_error *err);
-/* One line of a CSV file, without its line end; NULL at the end. */
-char *wi_isp_line(FILE *f, char **buf, size_t *cap, int *lineno);
+/* Each line of a CSV file after its header, as the values of the named
+ * columns in names' order (trimmed; "" for a column the header lacks), to
+ * fn, which returns non-OK to stop with its own error. Refused here, with
+ * file:line: no header, an unknown or missing column, a line that is not
+ * UTF-8 or of another width than the header, nothing after the header.
+ * '#' lines and empty lines are skipped. */
+typedef ward_status (*wi_isp_row_fn)(void *ctx, int line, char **v, ward_error *err);
+ward_status wi_isp_read_csv(const char *path, const char *const *names, int nnames,
+                            const char *const *required, wi_isp_row_fn fn, void *ctx,
+                            ward_error *err);
 
 /* Overdue request batches as alerts (ward_intel_alerts): unanswered
  * requests of batches whose due date passed at `at`. */

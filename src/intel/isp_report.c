@@ -270,14 +270,7 @@ ward_status wi_isp_alerts(ward_intel *in, const char *at, int json, FILE *out, u
                  (long long)wsql_column_int64(st, 0), wi_col(st, 1), left, left == 1 ? "" : "s",
                  wi_col(st, 2), wsql_column_double(st, 5));
         ++*n;
-        if (json) {
-            fprintf(out, "{\"at\":\"%s\",\"kind\":\"isp-overdue\",\"to\":", at);
-            wi_jstr(out, wi_col(st, 3));
-            fputs(",\"text\":", out);
-            wi_jstr(out, text);
-            fputs("}\n", out);
-        } else
-            fprintf(out, "%s  %-14s to %s: %s\n", at, "isp-overdue", wi_col(st, 3), text);
+        wi_alert_print(out, json, at, "isp-overdue", wi_col(st, 3), text);
     }
     return wi_done(in, st, out, err);
 }
