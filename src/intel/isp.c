@@ -466,6 +466,9 @@ static ward_status collect(build *b, ward_error *err)
         char sid[16];
         wi_subject_id(wsql_column_int64(st, 0), sid);
         const char *ip_raw = wi_col(st, 3), *tstatus = wi_col(st, 7);
+        const range_row *rg = ranges_find(&b->ranges, wi_col(st, 4));
+        if (b->o->provider && (!rg || strcmp(rg->provider, b->o->provider)))
+            continue;   /* another provider's: not this build's to count */
         if (strcmp(tstatus, "ok") && strcmp(tstatus, "resolved")) {
             sum->time_doubtful++;
             message(sum, "%s record %lld: %s at '%s' not sent: time %s (%s)", sid,
@@ -479,9 +482,6 @@ static ward_status collect(build *b, ward_error *err)
                     (long long)wsql_column_int64(st, 1), ip_raw, wi_col(st, 10));
             continue;
         }
-        const range_row *rg = ranges_find(&b->ranges, wi_col(st, 4));
-        if (b->o->provider && (!rg || strcmp(rg->provider, b->o->provider)))
-            continue;
         if (!rg) {
             sum->no_provider++;
             message(sum, "%s record %lld: %s is in no provider's range: not sent (add its"

@@ -62,6 +62,7 @@ expect(len(r) == 4 and r[0]["file"] == "ranges.csv", r)
 
 # ---- batches ---------------------------------------------------------------
 intel("isp", "build", rc=2)                                  # no legal basis
+intel("isp", "build", "--legal-basis", "X", "--provider", "Nobody", rc=3)
 p = intel("isp", "build", "--legal-basis", "IPA-2016/AUTH/0001", rc=1)
 o, e = out(p), err(p)
 expect("3 batches, 4 requests (1 duplicates asked once)" in o, o)
