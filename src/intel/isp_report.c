@@ -40,9 +40,10 @@ ward_status ward_intel_isp_batches(ward_intel *in, time_t now, int json, FILE *o
             wi_jstr(out, wi_col(st, 7));
             fputs("}\n", out);
         } else
-            fprintf(out, "%4lld  %-24s %3d requests, %3d answered  created %s  due %s%s\n",
-                    (long long)wsql_column_int64(st, 0), wi_col(st, 1), requests, answered,
-                    wi_col(st, 2), wi_col(st, 3), overdue ? "  OVERDUE" : "");
+            fprintf(out, "%4lld  %-24s %3d request%s %3d answered  created %s  due %s%s\n",
+                    (long long)wsql_column_int64(st, 0), wi_col(st, 1), requests,
+                    requests == 1 ? ", " : "s,", answered, wi_col(st, 2), wi_col(st, 3),
+                    overdue ? "  OVERDUE" : "");
     }
     return wi_done(in, st, out, err);
 }
