@@ -3,6 +3,8 @@
 # ingested, resolved, scored and routed; prints the wall time of the chain
 # (target: under 60 s on 2 cores) and the resolution's pairwise precision
 # and recall against the generator's ground truth (target: both >= 0.98).
+# Then ISP subscriber requests are built from the list's IP events against a
+# provider table covering the generator's ranges, and that time is printed.
 # --encrypted: the same with intel.db encrypted at rest (--key-file).
 #   bench/intel.sh [--encrypted] [WARD_BIN] [RECORDS] [SEED]
 # INTEL_STORE=postgresql://... runs the same chain with the intelligence
@@ -48,3 +50,15 @@ t1=$(date +%s.%N)
 "$WARD" intel --data "$W/d" "${KEY[@]}" evaluate "$W/truth.csv"
 printf 'ingest+resolve+score+route of %d records on %s: %.2f s (target < 60 s on 2 cores)\n' \
     "$N" "$STORE" "$(echo "$t1 - $t0" | bc)"
+# ISP subscriber requests: one provider per range the generator draws from.
+printf '%s\n' 'provider,range,asn,asn_name' 'Example Telecom,192.0.2.0/24,AS64496,TEL' \
+    'Sample Broadband,198.51.100.0/24,AS64497,BB' 'Test Net Three,203.0.113.0/24,AS64498,T3' \
+    'Example Six,2001:db8::/32,AS64499,SIX' 'CGNAT Carrier,100.64.0.0/10,AS64500,CGN' \
+    > "$W/ranges.csv"
+"$WARD" intel --data "$W/d" "${KEY[@]}" isp ranges "$W/ranges.csv" >/dev/null
+t0=$(date +%s.%N)
+$PIN "$WARD" intel --data "$W/d" "${KEY[@]}" isp build --legal-basis BENCH 2>/dev/null \
+    | tail -1 || true
+t1=$(date +%s.%N)
+printf 'isp build (request batches from the IP events) on %s: %.2f s\n' "$STORE" \
+    "$(echo "$t1 - $t0" | bc)"

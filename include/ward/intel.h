@@ -367,6 +367,79 @@ ward_status ward_intel_feedback(ward_intel *in, const char *source, FILE *out,
  * quarantined values. */
 ward_status ward_intel_report(ward_intel *in, time_t now, FILE *out, ward_error *err);
 
+/* ---- ISP subscriber requests (isp.c, isp_answer.c; docs/intel.md) ------- */
+
+/* Which provider holds an address: a table of IP ranges (IPv4 and IPv6
+ * CIDR) with their ASN and ASN name, read from a CSV whose header names
+ * provider, range, asn, asn_name (asn and asn_name may be empty). The
+ * whole file is checked first: a bad line is refused (WARD_EFORMAT naming
+ * file:line and field) and the table in force is kept; a good file
+ * replaces it in one transaction. The longest matching range wins; the
+ * same range under two providers is refused. */
+ward_status ward_intel_isp_ranges_import(ward_intel *in, const char *path, const char *who,
+                                         time_t now, uint64_t *ranges, uint64_t *providers,
+                                         ward_error *err);
+/* The table in force, text or JSON lines. */
+ward_status ward_intel_isp_ranges(ward_intel *in, int json, FILE *out, ward_error *err);
+
+typedef struct ward_intel_isp_build_opts {
+    const char *legal_basis;   /* the authorisation's reference (required) */
+    const char *who;           /* who builds (and sends) the batches */
+    const char *provider;      /* only this provider; NULL: all */
+    int due_days;              /* answers due this many days after building (0: 14) */
+    time_t now;
+} ward_intel_isp_build_opts;
+
+typedef struct ward_intel_isp_build_summary {
+    uint64_t batches, requests;
+    uint64_t duplicates;       /* the same address, port and time as another request */
+    uint64_t requested;        /* already in a request (answered or not) */
+    uint64_t time_doubtful;    /* time quarantined or ambiguous: never sent */
+    uint64_t port_bad;         /* a port that is not a port number: not sent */
+    uint64_t no_provider;      /* in no known range: not sent */
+    uint64_t messages_total;
+    size_t n_messages;         /* the first of them, one line each */
+    char messages[WARD_INTEL_MESSAGES][256];
+} ward_intel_isp_build_summary;
+
+/* Request batches, one per provider, from the usable IP events of active
+ * subjects: an address with a settled time and zone (status ok, or settled
+ * by a person), its port when given, not requested before (unless the
+ * provider suspected the wrong time zone and a person settled the time
+ * since). Address, port and time are kept as received beside the UTC
+ * time. One line per batch to `out` (may be NULL). One transaction. */
+ward_status ward_intel_isp_build(ward_intel *in, const ward_intel_isp_build_opts *o,
+                                 ward_intel_isp_build_summary *sum, FILE *out,
+                                 ward_error *err);
+/* Batches with their counts (answered, outstanding, overdue at now). */
+ward_status ward_intel_isp_batches(ward_intel *in, time_t now, int json, FILE *out,
+                                   ward_error *err);
+/* One batch for the provider: format "csv", "json" or "html" (printable).
+ * It names no subject: the provider sees a request number, the address,
+ * port and time (as received and in UTC) and the legal basis. */
+ward_status ward_intel_isp_export(ward_intel *in, int64_t batch, const char *format,
+                                  FILE *out, ward_error *err);
+
+typedef struct ward_intel_isp_answer_summary {
+    uint64_t answers, found, no_trace, not_retained, wrong_zone;
+    size_t n_messages;         /* notices about the answers' values */
+    char messages[WARD_INTEL_MESSAGES][256];
+} ward_intel_isp_answer_summary;
+
+/* Providers' answers from a CSV whose header names request, outcome
+ * (found, no-trace, not-retained, wrong-zone), answered (the provider's
+ * date) and, for found, name and/or address (postcode, email, phone,
+ * provider_ref optional). Checked whole first: a bad line is refused
+ * (WARD_EFORMAT, file:line and field) and nothing is stored. A found
+ * answer is stored as a referral of its own (list "isp:PROVIDER",
+ * intelligence from that provider, dated as answered) joined to the
+ * record the request came from; then the subjects are re-resolved (grade)
+ * and re-scored, and each answer is a line of its subject's history with
+ * the grade and band before and after. One line per answer to `out`. */
+ward_status ward_intel_isp_answers_import(ward_intel *in, const char *path, const char *who,
+                                          time_t now, ward_intel_isp_answer_summary *sum,
+                                          FILE *out, ward_error *err);
+
 /* ---- link material (for the graph room, ward/graph.h) --------------------- */
 
 /* One identifier or file a resolved subject's record carries. Strings are

@@ -45,6 +45,9 @@ static const char help[] =
 "    ward intel dispose ID --dry-run | --confirm --by NAME --reason TEXT\n"
 "    ward intel evaluate TRUTH.csv [--id-column C --person-column C]\n"
 "    ward intel members [--format csv|jsonl]\n"
+"    ward intel isp ranges [FILE] | batches [--json] | answers FILE\n"
+"    ward intel isp build --legal-basis REF [--due-days N] [--provider P]\n"
+"    ward intel isp export BATCH [--format csv|json|html] [-o FILE]\n"
 "    ward intel config risk|routing|resolve|retention|occupations\n"
 "    ward intel key generate FILE      ward intel encrypt --key-file FILE\n"
 "    ward intel check\n"
@@ -123,7 +126,9 @@ static const char help[] =
 "                    by force.\n"
 "    kpi             Backlog and age by holder and band, time to action by\n"
 "                    band and holder, share of each list worked, outcomes,\n"
-"                    and the risk model's validation (see validate).\n"
+"                    ISP requests per provider (answered on time, mean\n"
+"                    days, no-trace rate) and the risk model's validation\n"
+"                    (see validate).\n"
 "    validate        Check the risk model against recorded outcomes: per\n"
 "                    band (the model's, not an override) the share of\n"
 "                    closed packages whose outcome confirmed the risk, with\n"
@@ -149,7 +154,9 @@ static const char help[] =
 "                    Direct access gives the factor occupation_children,\n"
 "                    contact occupation_contact_children, at ingest; the\n"
 "                    factor's value names the group and mapping version.\n"
-"    alerts          Deconfliction, closed-subject and overdue alerts.\n"
+"    alerts          Deconfliction, closed-subject and overdue alerts\n"
+"                    (packages past their deadline, ISP request batches\n"
+"                    past their due date).\n"
 "    feedback        What came of each referral of a list, for its sender.\n"
 "    report          A readable triage report.\n"
 "    retention       Each subject's review date (open subjects: the last\n"
@@ -187,6 +194,32 @@ static const char help[] =
 "                    A file it cannot read that way (a missing column, a line\n"
 "                    of another width, no ref naming a resolved record) is\n"
 "                    refused (exit 3), never measured.\n"
+"    isp             ISP subscriber requests. 'ranges FILE' imports the\n"
+"                    provider table (CSV: provider, range, asn, asn_name;\n"
+"                    IPv4 and IPv6 CIDR ranges, longest match wins) in\n"
+"                    place of the one in force; 'ranges' lists it.\n"
+"                    'build' makes one request batch per provider from\n"
+"                    subjects' usable IP events: address, port and time\n"
+"                    as received with the UTC time beside them, and the\n"
+"                    legal basis. Times quarantined or ambiguous are\n"
+"                    never sent; events in no known range are named; the\n"
+"                    same address, port and time is asked once; an event\n"
+"                    is asked once (again only after a 'wrong-zone'\n"
+"                    answer and a person settling its time); exit 1 if\n"
+"                    anything was left out. 'batches' lists them with\n"
+"                    answers and overdue ones; 'export' writes one for the\n"
+"                    provider (CSV, JSON or printable HTML; no subject is\n"
+"                    named). 'answers FILE' imports answers (CSV: request,\n"
+"                    outcome found|no-trace|not-retained|wrong-zone,\n"
+"                    answered, and for found: name, address, postcode,\n"
+"                    email, phone, provider_ref): a bad line refuses the\n"
+"                    file. A found subscriber becomes a referral (list\n"
+"                    isp:PROVIDER, intelligence) joined to the request's\n"
+"                    record; subjects are re-resolved and re-scored and\n"
+"                    each answer is written in its subject's history with\n"
+"                    grade and band before and after. Overdue batches are\n"
+"                    alerts; kpi shows timeliness and no-trace rates per\n"
+"                    provider.\n"
 "    config          Print a built-in model (risk, routing, resolve,\n"
 "                    retention, occupations). Copy it to\n"
 "                    <datadir>/intel-<name>.conf to change it.\n"
@@ -224,12 +257,15 @@ static const char help[] =
 "    --dry-run, --confirm  dispose: preview only, or delete\n"
 "    --by NAME           dispose: the person carrying it out (query: the\n"
 "                        grouping, force|hub|band)\n"
+"    --legal-basis REF   isp build: the authorisation the requests rest on\n"
+"    --due-days N        isp build: answers due N days on (default 14)\n"
+"    --provider P        isp build: only provider P's batch\n"
 "    --json              JSON output (one object per line for lists)\n"
 "\n"
 "EXIT STATUS\n"
 "    0 done (also when the output's reader stops reading, as head does);\n"
-"    1 ingest skipped bad records, alerts exist, or subjects are\n"
-"    due (retention --due); 2 usage or a\n"
+"    1 ingest skipped bad records, alerts exist, subjects are\n"
+"    due (retention --due), or isp build left IP events out; 2 usage or a\n"
 "    refused value (forbidden factor, missing reason) or disposal (not\n"
 "    marked, changed since); 3 unusable input or no such subject; 4 I/O.\n"
 "\n"
@@ -239,6 +275,7 @@ static const char help[] =
 "    ward intel query --list op-willow --factor occupation_children --by force\n"
 "    ward intel override S000042 --band high --reason 'new intel: coaches U11s'\n"
 "    ward intel package 17 --format html -o pkg17.html\n"
+"    ward intel isp build --legal-basis 'IPA/2026/0042' && ward intel isp batches\n"
 "    ward intel retention --due\n"
 "    ward intel retain S000042 --keep --reason 'linked to live op-willow case'\n"
 "    ward intel dispose S000042 --dry-run\n"
@@ -248,6 +285,8 @@ typedef struct intel_args {
     const char *data, *source, *format, *columns, *received, *band, *reason, *note, *holder,
         *list, *factor, *by, *output, *status, *date, *value, *now, *key_file;
     const char *evaluate, *id_column, *person_column;
+    const char *legal_basis, *provider;   /* isp */
+    int due_days;
     int international, bulk, json, due, keep, dispose, dry_run, confirm, unmapped;
     time_t t;
 } intel_args;
@@ -256,7 +295,7 @@ enum { OPT_DATA = 256, OPT_SOURCE, OPT_COLUMNS, OPT_INTL, OPT_BULK, OPT_NOT_BULK
        OPT_BAND, OPT_REASON, OPT_NOTE, OPT_HOLDER, OPT_LIST, OPT_FACTOR, OPT_BY, OPT_JSON,
        OPT_STATUS, OPT_DATE, OPT_VALUE, OPT_NOW, OPT_DUE, OPT_KEEP, OPT_DISPOSE,
        OPT_DRY_RUN, OPT_CONFIRM, OPT_KEY_FILE, OPT_UNMAPPED, OPT_EVALUATE, OPT_ID_COLUMN,
-       OPT_PERSON_COLUMN };
+       OPT_PERSON_COLUMN, OPT_LEGAL_BASIS, OPT_DUE_DAYS, OPT_PROVIDER };
 
 static const struct option long_opts[] = {
     {"data", required_argument, NULL, OPT_DATA},
@@ -289,6 +328,9 @@ static const struct option long_opts[] = {
     {"evaluate", required_argument, NULL, OPT_EVALUATE},
     {"id-column", required_argument, NULL, OPT_ID_COLUMN},
     {"person-column", required_argument, NULL, OPT_PERSON_COLUMN},
+    {"legal-basis", required_argument, NULL, OPT_LEGAL_BASIS},
+    {"due-days", required_argument, NULL, OPT_DUE_DAYS},
+    {"provider", required_argument, NULL, OPT_PROVIDER},
     {"output", required_argument, NULL, 'o'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -332,7 +374,8 @@ static const char *not_utf8(const intel_args *a, const char *action, int n, char
         {"--source", a->source}, {"--reason", a->reason}, {"--note", a->note},
         {"--value", a->value}, {"--date", a->date}, {"--holder", a->holder},
         {"--list", a->list}, {"--factor", a->factor}, {"--status", a->status},
-        {"--band", a->band}, {"--received", a->received}};
+        {"--band", a->band}, {"--received", a->received},
+        {"--legal-basis", a->legal_basis}, {"--provider", a->provider}};
     for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
         if (opts[i].v && !ward_utf8_valid(opts[i].v, strlen(opts[i].v)))
             return opts[i].name;
@@ -609,6 +652,90 @@ static int do_dispose(ward_intel *in, intel_args *a, int n, char **rest, ward_er
     return WARD_EXIT_OK;
 }
 
+/* ISP subscriber requests: ranges, build, batches, export, answers. What
+ * could not be sent (a doubtful time, no provider) or read fully (a value
+ * of an answer quarantined) is named and makes the exit status 1. */
+static int isp_build(ward_intel *in, intel_args *a, ward_error *err)
+{
+    ward_intel_isp_build_opts o = {.legal_basis = a->legal_basis, .who = cli_user(),
+                                   .provider = a->provider, .due_days = a->due_days,
+                                   .now = a->t};
+    if (!o.legal_basis)
+        return cli_usage("intel", "isp build: --legal-basis REF (the authorisation) is"
+                                  " required");
+    ward_intel_isp_build_summary *s = malloc(sizeof *s);
+    if (!s)
+        return WARD_EXIT_INTERNAL;
+    ward_status st = ward_intel_isp_build(in, &o, s, stdout, err);
+    for (size_t k = 0; !st && k < s->n_messages; k++)
+        fprintf(stderr, "ward intel: %s\n", s->messages[k]);
+    if (!st && s->messages_total > s->n_messages)
+        fprintf(stderr, "ward intel: ... and %" PRIu64 " more\n",
+                s->messages_total - (uint64_t)s->n_messages);
+    uint64_t unsent = s->time_doubtful + s->port_bad + s->no_provider;
+    if (!st)
+        printf("isp build: %" PRIu64 " batches, %" PRIu64 " requests (%" PRIu64 " duplicates"
+               " asked once); not sent: %" PRIu64 " with a quarantined or ambiguous time, %"
+               PRIu64 " with a bad port, %" PRIu64 " in no provider's range\n", s->batches,
+               s->requests, s->duplicates, s->time_doubtful, s->port_bad, s->no_provider);
+    free(s);
+    return st ? fail(st, err) : unsent ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
+}
+
+static int isp_answers(ward_intel *in, const char *path, intel_args *a, ward_error *err)
+{
+    ward_intel_isp_answer_summary *s = malloc(sizeof *s);
+    if (!s)
+        return WARD_EXIT_INTERNAL;
+    ward_status st = ward_intel_isp_answers_import(in, path, cli_user(), a->t, s, stdout, err);
+    for (size_t k = 0; k < s->n_messages; k++)
+        fprintf(stderr, "ward intel: %s\n", s->messages[k]);
+    if (!st)
+        printf("isp answers: %" PRIu64 " (%" PRIu64 " found, %" PRIu64 " no trace, %" PRIu64
+               " not retained, %" PRIu64 " wrong time zone suspected)\n", s->answers, s->found,
+               s->no_trace, s->not_retained, s->wrong_zone);
+    int notices = s->n_messages > 0;
+    free(s);
+    return st ? fail(st, err) : notices ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
+}
+
+static int do_isp(ward_intel *in, intel_args *a, int n, char **rest, ward_error *err)
+{
+    const char *what = n ? rest[0] : "";
+    ward_status st;
+    int64_t id;
+    if (!strcmp(what, "ranges") && n == 2) {
+        uint64_t ranges, providers;
+        st = ward_intel_isp_ranges_import(in, rest[1], cli_user(), a->t, &ranges, &providers,
+                                          err);
+        if (!st)
+            printf("isp ranges: %" PRIu64 " ranges of %" PRIu64 " providers in force\n", ranges,
+                   providers);
+    } else if (!strcmp(what, "ranges") && n == 1)
+        st = ward_intel_isp_ranges(in, a->json, stdout, err);
+    else if (!strcmp(what, "build") && n == 1)
+        return isp_build(in, a, err);
+    else if (!strcmp(what, "batches") && n == 1)
+        st = ward_intel_isp_batches(in, a->t, a->json, stdout, err);
+    else if (!strcmp(what, "answers") && n == 2)
+        return isp_answers(in, rest[1], a, err);
+    else if (!strcmp(what, "export") && n == 2 && !parse_id(rest[1], &id)) {
+        FILE *out = stdout;
+        if (a->output && !(out = fopen(a->output, "w"))) {
+            cli_error("intel", "cannot write %s", a->output);
+            return WARD_EXIT_IO;
+        }
+        st = ward_intel_isp_export(in, id, a->format ? a->format : "csv", out, err);
+        if (out != stdout && fclose(out) && !st) {
+            cli_error("intel", "cannot write %s", a->output);
+            return WARD_EXIT_IO;
+        }
+    } else
+        return cli_usage("intel", "isp: give ranges [FILE], build, batches, export BATCH or"
+                                  " answers FILE");
+    return st ? fail(st, err) : WARD_EXIT_OK;
+}
+
 static int dispatch(ward_intel *in, intel_args *a, const char *action, int n, char **rest)
 {
     ward_error err = {0};
@@ -634,6 +761,8 @@ static int dispatch(ward_intel *in, intel_args *a, const char *action, int n, ch
         return do_retain(in, a, n, rest, &err);
     if (!strcmp(action, "dispose"))
         return do_dispose(in, a, n, rest, &err);
+    if (!strcmp(action, "isp"))
+        return do_isp(in, a, n, rest, &err);
     if (!strcmp(action, "resolve"))
         st = do_resolve(in, a, &err);
     else if (!strcmp(action, "score"))
@@ -758,6 +887,16 @@ static int run_intel(int argc, char **argv)
         case OPT_EVALUATE: a.evaluate = optarg; break;
         case OPT_ID_COLUMN: a.id_column = optarg; break;
         case OPT_PERSON_COLUMN: a.person_column = optarg; break;
+        case OPT_LEGAL_BASIS: a.legal_basis = optarg; break;
+        case OPT_PROVIDER: a.provider = optarg; break;
+        case OPT_DUE_DAYS: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > 365)
+                return cli_usage("intel", "--due-days must be 1 to 365");
+            a.due_days = (int)v;
+            break;
+        }
         case 'o': a.output = optarg; break;
         case 'h': cli_print_help(&cli_cmd_intel); return WARD_EXIT_OK;
         default: return cli_usage("intel", "unknown option");
@@ -774,7 +913,8 @@ static int run_intel(int argc, char **argv)
         "ingest", "resolve", "score", "route", "update", "subjects", "subject", "factor",
         "override", "apart", "join", "quarantine", "clarify", "packages", "package", "state",
         "outcome", "escalate", "query", "kpi", "alerts", "feedback", "report", "evaluate",
-        "retention", "retain", "dispose", "check", "validate", "occupations", "members"};
+        "retention", "retain", "dispose", "check", "validate", "occupations", "members",
+        "isp"};
     int known = 0;
     for (size_t i = 0; i < sizeof actions / sizeof *actions; i++)
         known |= !strcmp(action, actions[i]);

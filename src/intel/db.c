@@ -157,6 +157,34 @@ static const char *const migrations[] = {
     "CREATE TABLE feedback_sent(id INTEGER PRIMARY KEY, source TEXT NOT NULL,"
     "  at TEXT NOT NULL, by TEXT NOT NULL, upto TEXT NOT NULL, items INTEGER NOT NULL);"
     "CREATE INDEX feedback_sent_source ON feedback_sent(source, at);",
+    /* 7 -> 8: ISP subscriber requests (isp.c, isp_answer.c). isp_ranges is
+     * the provider table as imported (each range as written, with the
+     * file and line it came from). A request copies its IP event's values
+     * as received and the UTC time, so that what was sent stays readable
+     * whatever later happens to the values; ip_val ties it to the event.
+     * A request has at most one answer; a found answer's identifiers are
+     * a referral of their own (record). An event with the same address,
+     * port and time as another request of the batch is kept with same_as
+     * naming that one: it is not sent again, and its answer is that one's. */
+    "CREATE TABLE isp_ranges(id INTEGER PRIMARY KEY, provider TEXT NOT NULL,"
+    "  prefix TEXT NOT NULL, asn TEXT, asn_name TEXT, file TEXT NOT NULL,"
+    "  line INTEGER NOT NULL, imported TEXT NOT NULL, imported_by TEXT);"
+    "CREATE TABLE isp_batches(id INTEGER PRIMARY KEY, provider TEXT NOT NULL,"
+    "  created TEXT NOT NULL, created_by TEXT, legal_basis TEXT NOT NULL,"
+    "  due TEXT NOT NULL, requests INTEGER NOT NULL);"
+    "CREATE TABLE isp_requests(id INTEGER PRIMARY KEY, batch INTEGER NOT NULL,"
+    "  subject INTEGER NOT NULL, record INTEGER NOT NULL, ip_val INTEGER NOT NULL,"
+    "  ip_raw TEXT NOT NULL, ip TEXT NOT NULL, port_raw TEXT, port TEXT,"
+    "  time_raw TEXT NOT NULL, time_utc TEXT NOT NULL, time_settled_by TEXT,"
+    "  prefix TEXT NOT NULL, asn TEXT, same_as INTEGER);"
+    "CREATE INDEX isp_requests_batch ON isp_requests(batch);"
+    "CREATE INDEX isp_requests_val ON isp_requests(ip_val);"
+    "CREATE INDEX isp_requests_subject ON isp_requests(subject);"
+    "CREATE TABLE isp_answers(id INTEGER PRIMARY KEY, request INTEGER NOT NULL UNIQUE,"
+    "  outcome TEXT NOT NULL CHECK(outcome IN ('found','no-trace','not-retained',"
+    "  'wrong-zone')), answered_raw TEXT NOT NULL, answered TEXT NOT NULL,"
+    "  received TEXT NOT NULL, by TEXT, source TEXT NOT NULL, status TEXT NOT NULL,"
+    "  provider_ref TEXT, record INTEGER, file TEXT NOT NULL, line INTEGER NOT NULL);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

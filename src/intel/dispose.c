@@ -62,12 +62,19 @@ static const struct {
     {"public-form answers", "public_reports", "record IN (SELECT r FROM recs)"},
     {"duty steps", "duty_steps", "duty IN (SELECT id FROM duty WHERE record IN (SELECT r FROM recs))"},
     {"duty entries", "duty", "record IN (SELECT r FROM recs)"},
+    /* ISP subscriber requests about its IP events and their answers
+     * (schema 8, isp.c): what was asked about whom */
+    {"ISP answers", "isp_answers", "request IN (SELECT id FROM isp_requests WHERE subject IN"
+     " (SELECT s FROM gone) OR record IN (SELECT r FROM recs))"},
+    {"ISP requests", "isp_requests", "subject IN (SELECT s FROM gone) OR record IN"
+     " (SELECT r FROM recs)"},
 };
 #define N_PARTS (sizeof parts / sizeof *parts)
 
 /* The deletions run in the order below: rows that name records first,
  * records after their values, memberships last. */
-static const int delete_order[N_PARTS] = {2, 3, 4, 12, 13, 14, 1, 0, 5, 6, 7, 8, 9, 10, 11};
+static const int delete_order[N_PARTS] = {15, 16, 2, 3, 4, 12, 13, 14, 1, 0, 5, 6, 7, 8, 9, 10,
+                                           11};
 
 /* count: SELECT count(*); else DELETE. *n the rows counted or deleted. */
 static ward_status part(ward_intel *in, size_t i, int64_t id, int count, int64_t *n,

@@ -441,3 +441,7 @@ ward_status wi_cards_shared(ward_intel *in, const char *at, uint64_t *flagged, w
 ward_status wi_alert(ward_intel *in, const char *at, const char *kind, int64_t subject,
                      int64_t package, const char *parties, const char *text, int *raised,
                      ward_error *err);
+/* One alert as 'ward intel alerts' prints it: a text line, or a JSON line
+ * {"at","kind","to","text"} (report.c). */
+void wi_alert_print(FILE *out, int json, const char *at, const char *kind, const char *to,
+                    const char *text);

@@ -4,7 +4,7 @@
  * report. All write to the caller's FILE; none changes anything except
  * ward_intel_clarify (a person settling a quarantined value).
  */
-#include "intel/intel_int.h"
+#include "intel/isp_int.h"   /* and intel_int.h */
 #include "util/error.h"
 
 #include <math.h>
@@ -539,8 +539,12 @@ ward_status ward_intel_kpi(ward_intel *in, time_t now, int json, FILE *out, ward
             fprintf(out, "  %-12s %d\n", wi_col(st, 0), wsql_column_int(st, 1));
     }
     if (json)
-        fputs("},\"validation\":", out);
+        fputs("},\"isp\":[", out);
     rc = done(in, st, out, err);
+    if (!rc)   /* ISP subscriber requests by provider (isp_report.c) */
+        rc = wi_isp_kpi(in, at, json, out, err);
+    if (!rc && json)
+        fputs("],\"validation\":", out);
     if (!rc)
         rc = wi_validate_print(in, json, out, err);
     if (!rc && json)
@@ -549,6 +553,20 @@ ward_status ward_intel_kpi(ward_intel *in, time_t now, int json, FILE *out, ward
 }
 
 /* ---- alerts ----------------------------------------------------------------- */
+
+void wi_alert_print(FILE *out, int json, const char *at, const char *kind, const char *to,
+                    const char *text)
+{
+    if (!json) {
+        fprintf(out, "%s  %-14s to %s: %s\n", at, kind, to, text);
+        return;
+    }
+    fprintf(out, "{\"at\":\"%s\",\"kind\":\"%s\",\"to\":", at, kind);
+    jstr(out, to);
+    fputs(",\"text\":", out);
+    jstr(out, text);
+    fputs("}\n", out);
+}
 
 ward_status ward_intel_alerts(ward_intel *in, time_t now, int json, FILE *out, uint64_t *nout,
                               ward_error *err)
@@ -563,15 +581,7 @@ ward_status ward_intel_alerts(ward_intel *in, time_t now, int json, FILE *out, u
         return rc;
     while (wsql_step(st) == SQLITE_ROW) {
         n++;
-        if (json) {
-            fprintf(out, "{\"at\":\"%s\",\"kind\":\"%s\",\"to\":", wi_col(st, 0), wi_col(st, 1));
-            jstr(out, wi_col(st, 2));
-            fputs(",\"text\":", out);
-            jstr(out, wi_col(st, 3));
-            fputs("}\n", out);
-        } else
-            fprintf(out, "%s  %-14s to %s: %s\n", wi_col(st, 0), wi_col(st, 1), wi_col(st, 2),
-                    wi_col(st, 3));
+        wi_alert_print(out, json, wi_col(st, 0), wi_col(st, 1), wi_col(st, 2), wi_col(st, 3));
     }
     wsql_finalize(st);
     if ((rc = wi_prepare(in, "SELECT id, subject, holder, band, deadline, state,"
@@ -588,18 +598,14 @@ ward_status ward_intel_alerts(ward_intel *in, time_t now, int json, FILE *out, u
                  (long long)wsql_column_int64(st, 0), sid,
                  wi_band_labels[wsql_column_int(st, 3) & 3], wi_col(st, 5), wi_col(st, 4),
                  wsql_column_double(st, 6));
-        if (json) {
-            fprintf(out, "{\"at\":\"%s\",\"kind\":\"overdue\",\"to\":", at);
-            jstr(out, wi_col(st, 2));
-            fputs(",\"text\":", out);
-            jstr(out, text);
-            fputs("}\n", out);
-        } else
-            fprintf(out, "%s  %-14s to %s: %s\n", at, "overdue", wi_col(st, 2), text);
+        wi_alert_print(out, json, at, "overdue", wi_col(st, 2), text);
     }
+    rc = done(in, st, out, err);
+    if (!rc)   /* ISP request batches past their due date (isp_report.c) */
+        rc = wi_isp_alerts(in, at, json, out, &n, err);
     if (nout)
         *nout = n;
-    return done(in, st, out, err);
+    return rc;
 }
 
 ward_status ward_intel_feedback(ward_intel *in, const char *source, FILE *out, ward_error *err)

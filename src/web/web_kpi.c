@@ -141,6 +141,36 @@ static void figure(web_page *w, yajl_val v, const char *fmt, double scale)
         html_f(&w->out, "-");
 }
 
+/* ISP subscriber requests per provider (ward intel isp): how quickly each
+ * provider answers and how often it finds no trace. Counts only, shown to
+ * every analyst like list completion. */
+static void isp_table(web_page *w, yajl_val a)
+{
+    html_f(&w->out, "<h2>ISP subscriber requests by provider</h2>");
+    if (!YAJL_IS_ARRAY(a) || !a->u.array.len) {
+        html_f(&w->out, "<p class=\"muted\">No request made yet.</p>");
+        return;
+    }
+    html_f(&w->out, "<table><tr><th>Provider</th><th>Requests</th><th>Answered</th>"
+                    "<th>On time</th><th>Mean days to answer</th><th>Outstanding</th>"
+                    "<th>Overdue</th><th>Found</th><th>No trace</th><th>No-trace rate</th>"
+                    "<th>Not retained</th><th>Wrong zone suspected</th></tr>");
+    for (size_t i = 0; i < a->u.array.len; i++) {
+        yajl_val x = a->u.array.values[i];
+        html_f(&w->out, "<tr><td>%s</td><td>%g</td><td>%g</td><td>%g</td><td>",
+               web_jstr(x, "provider"), web_jnum(x, "requests"), web_jnum(x, "answered"),
+               web_jnum(x, "on_time"));
+        figure(w, jv_get(x, "mean_days"), "%.1f", 1);
+        html_f(&w->out, "</td><td>%g</td><td>%g</td><td>%g</td><td>%g</td><td>",
+               web_jnum(x, "outstanding"), web_jnum(x, "overdue"), web_jnum(x, "found"),
+               web_jnum(x, "no_trace"));
+        figure(w, jv_get(x, "no_trace_rate"), "%.0f%%", 100);
+        html_f(&w->out, "</td><td>%g</td><td>%g</td></tr>", web_jnum(x, "not_retained"),
+               web_jnum(x, "wrong_zone"));
+    }
+    html_f(&w->out, "</table>");
+}
+
 /* The risk model checked against recorded outcomes (ward intel validate):
  * counts only, shown to every analyst like list completion. */
 static void validation(web_page *w, yajl_val v)
@@ -244,6 +274,7 @@ void web_kpi(web_page *w)
         html_f(&w->out, "<p class=\"muted\">No package actioned yet.</p>");
     html_f(&w->out, "<h2>List completion (subjects actioned or closed)</h2>");
     lists_chart(w, k ? jv_get(k, "lists") : NULL);
+    isp_table(w, k ? jv_get(k, "isp") : NULL);
     validation(w, k ? jv_get(k, "validation") : NULL);
     if (k)
         yajl_tree_free(k);

@@ -263,6 +263,8 @@ st, page, _ = n.get("/kpi")
 expect(st == 200 and page.count("<svg") == 3 and "<rect" in page, "KPI charts")
 expect("Risk model validation" in page and "Wilson" in page and "AUC of the score" in page,
        "KPI page shows the model's validation")
+expect("ISP subscriber requests by provider" in page and "No request made yet" in page,
+       "KPI page has the ISP requests section (empty: none made)")
 st, page, _ = s.get("/kpi")
 expect("West Yorkshire Police" not in page.split("List completion")[0], "KPIs in my compartment")
 

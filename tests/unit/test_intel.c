@@ -249,6 +249,8 @@ static void test_migrate_from_schema_1(void **state)
                                   "DROP TABLE secrets;"
                                   "DROP TABLE public_reports; DROP TABLE duty;"
                                   "DROP TABLE duty_steps; DROP TABLE feedback_sent;"
+                                  "DROP TABLE isp_ranges; DROP TABLE isp_batches;"
+                                  "DROP TABLE isp_requests; DROP TABLE isp_answers;"
                                   "INSERT INTO subjects(id, created) VALUES(1, '2026-01-01T00:00:00Z');"
                                   "PRAGMA user_version = 1",
                                   NULL, NULL, NULL),
