@@ -211,6 +211,17 @@ ward("grade", "export", "--scan", "r2", "--unit", "Unit 9", "--output", "c2.json
 sha = {}
 for l in open("r/files.jsonl"):
     j = json.loads(l); sha[os.path.basename(j["path"])] = j.get("sha256")
+# The grades wait in the store (migration 5), so nodes sharing one store
+# compare them: on the PostgreSQL pass the second contribution is taken in on
+# another node, nat2, whose store.url names nat's store.
+nat2 = "nat"
+if on_postgres():
+    nat2 = "nat2"
+    os.makedirs(nat2)
+    url = os.environ["WARD_STORE"]
+    prefix = store_schema("nat", "store")[:-len("_store")]
+    open(os.path.join(nat2, "store.url"), "w").write(
+        url + ("&" if "?" in url else "?") + "ward_prefix=" + prefix + "\n")
 # one grader: nothing becomes an alert entry (db import routes a contribution to intake)
 out = ward("db", "import", "--data", "nat", "--list", "graded", "c.json", check_rc=0).stdout.decode()
 if "0 pictures verified" not in out or "5 waiting" not in out: fail("first intake: " + out)
@@ -223,7 +234,7 @@ if "graded elsewhere: uk-sentencing A by alice (Test Unit 7), awaiting a second 
     fail("not pre-filled: " + line)
 if line.split("\t")[2] != "-": fail("a prompt became a decision: " + line)
 # the second: two pictures agree (near A, other C), three differ (B vs C)
-out = ward("grade", "intake", "--data", "nat", "--list", "graded", "c2.json", check_rc=1).stdout.decode()
+out = ward("grade", "intake", "--data", nat2, "--list", "graded", "c2.json", check_rc=1).stdout.decode()
 if "2 pictures verified" not in out or "3 in conflict" not in out: fail("second intake: " + out)
 p = ward("db", "lookup", "--data", "nat", sha["near.jpg"], check_rc=1)
 if b"graded" not in p.stdout: fail("verified grade not in the list: %r" % p.stdout)
@@ -246,6 +257,40 @@ if not all(l.endswith("\timport " + contrib[0 if "alice" in l else 1][0]) for l 
     fail("conflicting grades do not name their import: %r" % lines)
 out = ward("grade", "intake", "--data", "nat", "--list", "graded", "c2.json", check_rc=1).stdout.decode()
 if "0 pictures verified" not in out: fail("promoted twice: " + out)
+if store_query("nat", "store", "SELECT count(*) FROM grade_votes")[0][0] != 10:
+    fail("the grades are not in the store's grade_votes")
+if os.path.exists("nat/grade-intake.jsonl"): fail("a per-node intake file was written")
+
+# ---- a verified video: its vPDQ frames become entries, and a later scan
+# matches another encoding of it frame by frame ----
+if shutil.which("ffmpeg"):
+    out = ward("grade", "list", "--scan", "r3", check_rc=0).stdout.decode()
+    for l in out.splitlines():
+        if not l.startswith(" "): cur = l.split("\t")[0]
+        elif l.endswith("/bridge.mp4"): bgid = cur
+    shutil.copytree("r3", "r3b")
+    for scan, who in [("r3", "alice"), ("r3b", "carol")]:
+        ward("grade", "set", "--scan", scan, "--grader", who, "--group", bgid, "--category", "B",
+             check_rc=0)
+        ward("grade", "export", "--scan", scan, "--unit", "Unit 9", "--output", who + "-v.json",
+             check_rc=0)
+    if "ward:vPDQ" not in open("alice-v.json").read(): fail("no ward:vPDQ in the contribution")
+    out = ward("grade", "intake", "--data", nat2, "--list", "graded", "alice-v.json", "carol-v.json",
+               check_rc=1).stdout.decode()
+    if "2 pictures verified" not in out: fail("video intake: " + out)
+    vsha = {}
+    for l in open("r3/files.jsonl"):
+        j = json.loads(l); vsha[os.path.basename(j.get("path", ""))] = j.get("sha256")
+    os.makedirs("ev3")
+    subprocess.run("ffmpeg -loglevel error -i ev2/bridge.mp4 -vf scale=280:-2 -crf 30 "
+                   "ev3/bridge-other.mp4", shell=True, check=True)
+    ward("scan", "--data", "nat", "--out", "r5", "-q", "ev3", check_rc=1)
+    rec = [json.loads(l) for l in open("r5/files.jsonl") if "bridge-other" in l][0]
+    vm = rec.get("video_matches") or []
+    if rec.get("class") != "near" or not any(
+            m["video"] in (vsha["bridge.mp4"], vsha["bridge-small.mp4"])
+            and m["query_match_percent"] >= 80 for m in vm):
+        fail("a verified video's frames do not match another encoding: %r" % rec)
 
 # ---- the page in headless Chromium, by keyboard (when chromium and
 # playwright-core are on this machine; web_app.sh installs the latter) ----
