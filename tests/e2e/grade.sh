@@ -322,5 +322,8 @@ else:
     ops = [l["op"] for l in log if l.get("grader") == "dave"]
     if ops[:3] != ["reveal", "grade", "undo"] or ops[-1] != "session":
         fail("browser actions not logged: %r" % ops)
+    if not any(l.get("op") == "grade" and l.get("group") == G["orig.jpg"] and l.get("category") == "C"
+               for l in log):
+        fail("the group of 4 not graded from the page: %r" % log)
 print("ok")
 PY
