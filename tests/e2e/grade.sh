@@ -129,16 +129,25 @@ if open("d%d.jpg" % same[0]["seq"], "rb").read() == open("d%d.jpg" % same[1]["se
     fail("the deleted file and the live one of its name gave one picture")
 # a video is shown as a strip of frames sampled across it, greyscale
 if shutil.which("ffmpeg"):
-    os.makedirs("ev2")
-    subprocess.run(f"ffmpeg -loglevel error -loop 1 -t 8 -i {img('q0122.jpg')} "
-                   "-vf scale=320:-2,format=yuv420p -r 5 ev2/clip.mp4", shell=True, check=True)
-    # a video re-encoded smaller groups with it by vPDQ; the clip does not
-    subprocess.run(f"ffmpeg -loglevel error -loop 1 -t 3 -i {img('bridge-1-original.jpg')} "
-                   "-vf scale=320:-2,format=yuv420p -r 5 ev2/bridge.mp4", shell=True, check=True)
-    subprocess.run("ffmpeg -loglevel error -i ev2/bridge.mp4 -vf scale=240:-2 -crf 28 "
-                   "ev2/bridge-small.mp4", shell=True, check=True)
+    # One ffmpeg run makes every clip of the test, from pictures scaled here
+    # first (decoding the full-size JPEG for each frame was most of the
+    # time): clip.mp4 (q0122, 6 s at 2 frames a second: the strip samples one
+    # frame a second, 6 of them); bridge.mp4 and two re-encodes of it,
+    # smaller and at a lower quality: bridge-small.mp4 groups with it by vPDQ
+    # (the clip does not), ev3/bridge-other.mp4 is the copy a later scan
+    # matches once the bridge videos are verified (below).
+    os.makedirs("ev2"); os.makedirs("ev3")
+    for name, out in [("q0122.jpg", "clip.png"), ("bridge-1-original.jpg", "bridge.png")]:
+        im = Image.open(img(name)).convert("RGB")
+        im.resize((320, round(im.height * 320 / im.width / 2) * 2)).save(out)
+    subprocess.run("ffmpeg -loglevel error -loop 1 -t 6 -i clip.png -loop 1 -t 3 -i bridge.png "
+                   "-filter_complex '[0:v]format=yuv420p[c];[1:v]format=yuv420p,split=3[b][s][o];"
+                   "[s]scale=240:-2[s2];[o]scale=280:-2[o2]' "
+                   "-map '[c]' -r 2 ev2/clip.mp4 -map '[b]' -r 5 ev2/bridge.mp4 "
+                   "-map '[s2]' -r 5 -crf 28 ev2/bridge-small.mp4 "
+                   "-map '[o2]' -r 5 -crf 30 ev3/bridge-other.mp4", shell=True, check=True)
     ward("scan", "--data", "d", "--out", "r3", "-q", "ev2", check_rc=0)
-    out = ward("grade", "list", "--scan", "r3", check_rc=0).stdout.decode()
+    out = r3list = ward("grade", "list", "--scan", "r3", check_rc=0).stdout.decode()
     vg = [sorted(os.path.basename(l.split("\t")[1]) for l in blk.splitlines()[1:])
           for blk in re.split(r"\n(?=\d)", out.strip())]
     if sorted(vg) != [["bridge-small.mp4", "bridge.mp4"], ["clip.mp4"]]:
@@ -264,8 +273,7 @@ if os.path.exists("nat/grade-intake.jsonl"): fail("a per-node intake file was wr
 # ---- a verified video: its vPDQ frames become entries, and a later scan
 # matches another encoding of it frame by frame ----
 if shutil.which("ffmpeg"):
-    out = ward("grade", "list", "--scan", "r3", check_rc=0).stdout.decode()
-    for l in out.splitlines():
+    for l in r3list.splitlines():  # the bridge group, listed above
         if not l.startswith(" "): cur = l.split("\t")[0]
         elif l.endswith("/bridge.mp4"): bgid = cur
     shutil.copytree("r3", "r3b")
@@ -281,9 +289,6 @@ if shutil.which("ffmpeg"):
     vsha = {}
     for l in open("r3/files.jsonl"):
         j = json.loads(l); vsha[os.path.basename(j.get("path", ""))] = j.get("sha256")
-    os.makedirs("ev3")
-    subprocess.run("ffmpeg -loglevel error -i ev2/bridge.mp4 -vf scale=280:-2 -crf 30 "
-                   "ev3/bridge-other.mp4", shell=True, check=True)
     ward("scan", "--data", "nat", "--out", "r5", "-q", "ev3", check_rc=1)
     rec = [json.loads(l) for l in open("r5/files.jsonl") if "bridge-other" in l][0]
     vm = rec.get("video_matches") or []
