@@ -206,17 +206,23 @@ typedef struct ward_grade_intake_summary {
     uint64_t import_id;/* the store import that added them (provenance), 0 if none */
 } ward_grade_intake_summary;
 
-/* Read contributions (ward_grade_export_vics files) into the intake log
- * DATADIR/grade-intake.jsonl, each file recorded in the store's imports
- * (ward_store_log_intake: path, SHA-256, grades held) and named by its
- * import beside each of its grades with the scan it was graded from, then
- * import every picture that `verifiers`
+/* Read contributions (ward_grade_export_vics files) into the store's grade
+ * intake (the table grade_votes of the store of datadir, migration 5: on a
+ * store shared by several nodes their grades meet; a node's
+ * DATADIR/grade-intake.jsonl from before is moved in once), each file
+ * recorded in the store's imports (ward_store_log_intake: path, SHA-256,
+ * grades held) and named by its import beside each of its grades with the
+ * scan it was graded from, then import every picture that `verifiers`
  * different graders gave the same grade, and nobody another, into `list`
  * (created with the grades' scheme) through the store's import, which
  * records the provenance; graders, units, times and the imports of their
  * contributions go in each entry's tags ("graded by alice (Unit 7, TIME,
- * import 3)"). A picture is promoted once. WARD_EFORMAT names a file that is
- * not a contribution or a Media without SHA256, grader or grade. */
+ * import 3)"). A verified video's frames of quality >= 50 (its
+ * "ward:vPDQ") become PDQ entries too, tagged video-frame, whose media id
+ * is the video's SHA-256, as a vPDQ list's frames are: a later scan
+ * matches another encoding of it. A picture is promoted once. WARD_EFORMAT
+ * names a file that is not a contribution, a Media without SHA256, grader
+ * or grade, or a vPDQ frame without a valid pdq or quality. */
 ward_status ward_grade_intake(const char *datadir, const char *list, int verifiers,
                               const char *const *files, size_t nfiles,
                               ward_grade_intake_summary *sum, ward_error *err);

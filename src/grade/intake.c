@@ -3,20 +3,22 @@
  * rule: a graded picture joins an alert list only when `verifiers` different
  * graders gave it the same category and nobody gave it another.
  *
- * Every grade read is kept in DATADIR/grade-intake.jsonl (one line per
+ * Every grade read is kept in the store (grade_votes, votes.c: one row per
  * SHA-256 and grader; a later grade by the same grader replaces the
- * earlier), so grades from different contributions meet there. Each
- * contribution file is also recorded in the store's `imports` (its path,
- * SHA-256, the grades held), and each grade's line names that import and
- * the SHA-256 of the scan's files.jsonl it was graded from: an audit goes
- * from an entry (whose tags name the imports of its grades) to the
- * files the grades came in and the scans they came from. Verified
- * pictures not yet promoted are written to a VICS file beside it and
- * imported into the list through the store's ordinary import, which
- * records the provenance (file, its SHA-256, time, counts) in `imports`;
- * each entry's graders, units, times and the imports of their grades are in
- * its tags. Conflicts are left
- * out of the list and reported (ward_grade_conflicts).
+ * earlier), so grades from different contributions meet there, also when
+ * nodes sharing one PostgreSQL store take them in. Each contribution file
+ * is also recorded in the store's `imports` (its path, SHA-256, the grades
+ * held), and each grade names that import and the SHA-256 of the scan's
+ * files.jsonl it was graded from: an audit goes from an entry (whose tags
+ * name the imports of its grades) to the files the grades came in and the
+ * scans they came from. Verified pictures not yet promoted are written to
+ * a VICS file in the data directory and imported into the list through the
+ * store's ordinary import, which records the provenance (file, its SHA-256,
+ * time, counts) in `imports`; each entry's graders, units, times and the
+ * imports of their grades are in its tags, and a verified video's good
+ * frames become PDQ entries sharing its SHA-256 as media id (as a vPDQ
+ * list's do). Conflicts are left out of the list and reported
+ * (ward_grade_conflicts).
  */
 #include "grade/grade_int.h"
 #include "scan/jsonl.h"
@@ -30,44 +32,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <ward/index.h>
 #include <ward/store.h>
 #include <yajl/yajl_tree.h>
-
-typedef struct vote {
-    char sha256[65], md5[33], sha1[41], pdq[65];
-    int pdq_quality;
-    char scheme[16], category[16], series[64], grader[64], unit[64], time[32];
-    char scan[65];     /* SHA-256 of the files.jsonl it was graded from, "" unknown */
-    uint64_t import;   /* the store's imports row of the contribution it came in */
-    int promoted;
-} vote;
-
-/* A vote read from the contribution being taken in, its import not yet known. */
-#define IMPORT_PENDING UINT64_MAX
-
-typedef struct intake {
-    vote *v;
-    size_t n, cap;
-} intake;
-
-static vote *find_vote(intake *in, const char *sha256, const char *grader)
-{
-    for (size_t i = 0; i < in->n; i++)
-        if (!strcmp(in->v[i].sha256, sha256) && !strcmp(in->v[i].grader, grader))
-            return &in->v[i];
-    if (in->n == in->cap) {
-        size_t cap = in->cap ? in->cap * 2 : 64;
-        vote *p = realloc(in->v, cap * sizeof *p);
-        if (!p) return NULL;
-        in->v = p;
-        in->cap = cap;
-    }
-    vote *x = &in->v[in->n++];
-    memset(x, 0, sizeof *x);
-    snprintf(x->sha256, sizeof x->sha256, "%s", sha256);
-    snprintf(x->grader, sizeof x->grader, "%s", grader);
-    return x;
-}
 
 static void lower(char *dst, size_t cap, const char *src)
 {
@@ -79,79 +46,30 @@ static void lower(char *dst, size_t cap, const char *src)
 #define STR(obj, key) jv_str(obj, key)
 #define COPY(dst, s) snprintf(dst, sizeof dst, "%s", (s) ? (s) : "")
 
-static int take_line(void *ctx, yajl_val o)
+/* A Media's "ward:vPDQ" (a video's frames) into v->vpdq, vPDQ's text form.
+ * A frame that does not parse is WARD_EFORMAT, named. */
+static ward_status take_frames(const char *file, size_t i, yajl_val m, grade_vote *v,
+                               ward_error *err)
 {
-    intake *in = ctx;
-    const char *sha = STR(o, "sha256"), *grader = STR(o, "grader");
-    if (!sha || !grader) return 0;
-    vote *v = find_vote(in, sha, grader);
-    if (!v) return 1;
-    if (jv_bool(o, "promoted")) {
-        v->promoted = 1;
-        return 0;
-    }
-    COPY(v->md5, STR(o, "md5"));
-    COPY(v->sha1, STR(o, "sha1"));
-    COPY(v->pdq, STR(o, "pdq"));
-    v->pdq_quality = (int)jv_int(o, "pdq_quality", 0);
-    COPY(v->scheme, STR(o, "scheme"));
-    COPY(v->category, STR(o, "category"));
-    COPY(v->series, STR(o, "series"));
-    COPY(v->unit, STR(o, "unit"));
-    COPY(v->time, STR(o, "time"));
-    COPY(v->scan, STR(o, "scan"));
-    long long imp = jv_int(o, "import", 0);
-    v->import = imp > 0 ? (uint64_t)imp : 0;
-    return 0;
+    yajl_val frames = jv_get(m, "ward:vPDQ");
+    if (!frames) return WARD_OK;
+    ward_vpdq fr = {0};
+    long bad = YAJL_IS_ARRAY(frames) ? grade_frames(frames, &fr) : 1;
+    ward_status st = WARD_OK;
+    size_t len;
+    if (bad > 0)
+        st = ward_fail(err, WARD_EFORMAT, "%s: /value/0/Media/%zu/ward:vPDQ/%ld: no valid pdq "
+                       "or quality", file, i, bad - 1);
+    else if (bad < 0)
+        st = ward_fail(err, WARD_ENOMEM, "out of memory");
+    else if (fr.count)
+        st = ward_vpdq_format(&fr, &v->vpdq, &len, err);
+    ward_vpdq_free(&fr);
+    return st;
 }
 
-static ward_status load(const char *datadir, intake *in, char *path, size_t cap,
-                        ward_error *err)
-{
-    snprintf(path, cap, "%s/grade-intake.jsonl", datadir);
-    long bad = 0;
-    if (jsonl_each(path, 0, take_line, in, &bad) < 0 && errno != ENOENT)
-        return ward_fail_errno(err, errno, "cannot read %s", path);
-    if (bad) return ward_fail(err, WARD_EFORMAT, "%s: %ld lines are not JSON", path, bad);
-    return WARD_OK;
-}
-
-static void vote_json(ward_strbuf *b, const vote *v, int promoted)
-{
-    ward_strbuf_addf(b, "{\"sha256\":\"%s\",\"grader\":", v->sha256);
-    ward_json_string(b, v->grader, strlen(v->grader));
-    if (promoted) {
-        ward_strbuf_addf(b, ",\"promoted\":true}\n");
-        return;
-    }
-    ward_strbuf_addf(b, ",\"md5\":\"%s\",\"sha1\":\"%s\",\"pdq\":\"%s\",\"pdq_quality\":%d,"
-                        "\"scheme\":\"%s\",\"category\":",
-                     v->md5, v->sha1, v->pdq, v->pdq_quality, v->scheme);
-    ward_json_string(b, v->category, strlen(v->category));
-    ward_strbuf_addf(b, ",\"series\":");
-    ward_json_string(b, v->series, strlen(v->series));
-    ward_strbuf_addf(b, ",\"unit\":");
-    ward_json_string(b, v->unit, strlen(v->unit));
-    ward_strbuf_addf(b, ",\"time\":");
-    ward_json_string(b, v->time, strlen(v->time));
-    ward_strbuf_addf(b, ",\"scan\":\"%s\",\"import\":%llu}\n", v->scan,
-                     (unsigned long long)v->import);
-}
-
-static ward_status append_file(const char *path, ward_strbuf *b, ward_error *err)
-{
-    if (!b->len) return WARD_OK;
-    if (!b->s) return ward_fail(err, WARD_ENOMEM, "out of memory");
-    FILE *f = fopen(path, "a");
-    if (!f) return ward_fail_errno(err, errno, "cannot open %s", path);
-    int ok = fwrite(b->s, 1, b->len, f) == b->len && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    if (fclose(f) != 0) ok = 0;
-    return ok ? WARD_OK : ward_fail_errno(err, errno, "cannot write %s", path);
-}
-
-/* One contribution's Media into votes (and their lines into b). */
-static ward_status read_contribution(const char *file, intake *in, size_t *nread,
-                                     ward_error *err)
+/* One contribution's Media into votes. */
+static ward_status read_contribution(const char *file, grade_votes *in, ward_error *err)
 {
     FILE *f = fopen(file, "rb");
     if (!f) return ward_fail_errno(err, errno, "cannot open %s", file);
@@ -174,23 +92,24 @@ static ward_status read_contribution(const char *file, intake *in, size_t *nread
                          root ? "no Media or no ward:Contribution" : why);
     }
     const char *scan = STR(c, "ward:ScanFilesSHA256");
-    for (size_t i = 0; i < media->u.array.len; i++) {
+    ward_status st = WARD_OK;
+    for (size_t i = 0; i < media->u.array.len && st == WARD_OK; i++) {
         yajl_val m = media->u.array.values[i];
         const char *grader = STR(m, "ward:Grader"), *sha = STR(m, "SHA256");
         const char *uk = STR(m, "ward:Grade");
         yajl_val cat = jv_get(m, "Category");
         if (!grader || !sha || strlen(sha) != 64 || (!uk && !(cat && YAJL_IS_NUMBER(cat)))) {
-            yajl_tree_free(root);
-            return ward_fail(err, WARD_EFORMAT, "%s: /value/0/Media/%zu: no SHA256, grader or grade",
-                             file, i);
+            st = ward_fail(err, WARD_EFORMAT, "%s: /value/0/Media/%zu: no SHA256, grader or grade",
+                           file, i);
+            break;
         }
-        char lsha[65];
-        lower(lsha, sizeof lsha, sha);
-        vote *v = find_vote(in, lsha, grader);
+        grade_vote *v = grade_votes_add(in);
         if (!v) {
-            yajl_tree_free(root);
-            return ward_fail(err, WARD_ENOMEM, "out of memory");
+            st = ward_fail(err, WARD_ENOMEM, "out of memory");
+            break;
         }
+        lower(v->sha256, sizeof v->sha256, sha);
+        COPY(v->grader, grader);
         lower(v->md5, sizeof v->md5, STR(m, "MD5"));
         lower(v->sha1, sizeof v->sha1, STR(m, "SHA1"));
         COPY(v->pdq, STR(m, "PDQ"));
@@ -206,50 +125,41 @@ static ward_status read_contribution(const char *file, intake *in, size_t *nread
         COPY(v->unit, STR(m, "ward:Unit"));
         COPY(v->time, STR(m, "ward:GradedAt"));
         lower(v->scan, sizeof v->scan, scan && strlen(scan) == 64 ? scan : "");
-        v->import = IMPORT_PENDING;
-        ++*nread;
+        st = take_frames(file, i, m, v, err);
     }
     yajl_tree_free(root);
-    return WARD_OK;
-}
-
-/* One contribution: its grades into votes, the file into the store's
- * imports (its path, SHA-256 and the grades held), and each grade's line,
- * naming that import and the scan it was graded from, into b. */
-static ward_status take_file(ward_store *s, const char *file, const char *list, intake *in,
-                             ward_strbuf *b, size_t *nread, ward_error *err)
-{
-    size_t n = 0;
-    ward_status st = read_contribution(file, in, &n, err);
-    if (st != WARD_OK) return st;
-    char msg[160];
-    snprintf(msg, sizeof msg, "%zu grades held for the two-person rule (ward grade intake)", n);
-    uint64_t id = 0;
-    st = ward_store_log_intake(s, file, "ward-grade-contribution", list, n, msg, &id, err);
-    for (size_t i = 0; i < in->n; i++)
-        if (in->v[i].import == IMPORT_PENDING) {
-            in->v[i].import = id;
-            if (st == WARD_OK) vote_json(b, &in->v[i], 0);
-        }
-    *nread += n;
     return st;
 }
 
-/* The state of the picture whose first vote is i: -1 when i is not the
- * first vote of its SHA-256; else 1 verified (verifiers graders agree,
- * nobody disagrees), 0 not (yet). Conflicts are never verified. */
-static int verdict(const intake *in, size_t i, int verifiers, int *conflict, int *promoted)
+/* One contribution: the file into the store's imports (its path, SHA-256
+ * and the grades held), then its grades, each naming that import and the
+ * scan it was graded from, into the store's grade_votes. */
+static ward_status take_file(ward_store *s, const char *file, const char *list, size_t *nread,
+                             ward_error *err)
 {
-    *conflict = *promoted = 0;
-    for (size_t j = 0; j < i; j++)
-        if (!strcmp(in->v[j].sha256, in->v[i].sha256)) return -1;
+    grade_votes in = {0};
+    ward_status st = read_contribution(file, &in, err);
+    char msg[160];
+    snprintf(msg, sizeof msg, "%zu grades held for the two-person rule (ward grade intake)", in.n);
+    uint64_t id = 0;
+    if (st == WARD_OK)
+        st = ward_store_log_intake(s, file, "ward-grade-contribution", list, in.n, msg, &id, err);
+    for (size_t i = 0; i < in.n; i++) in.v[i].import = id;
+    if (st == WARD_OK) st = grade_votes_put(s, &in, err);
+    if (st == WARD_OK) *nread += in.n;
+    grade_votes_free(&in);
+    return st;
+}
+
+/* The votes [a, b) of one picture: 1 verified (`verifiers` graders agree,
+ * nobody disagrees), 0 not (yet). Conflicts are never verified. */
+static int verdict(const grade_votes *in, size_t a, size_t b, int verifiers, int *conflict)
+{
+    const grade_vote *ref = &in->v[a];
     int agree = 0;
-    for (size_t j = i; j < in->n; j++) {
-        const vote *v = &in->v[j];
-        if (strcmp(v->sha256, in->v[i].sha256)) continue;
-        if (v->promoted) *promoted = 1;
-        if (!v->category[0]) continue;
-        if (strcmp(v->category, in->v[i].category) || strcmp(v->scheme, in->v[i].scheme))
+    *conflict = 0;
+    for (size_t j = a; j < b; j++) {
+        if (strcmp(in->v[j].category, ref->category) || strcmp(in->v[j].scheme, ref->scheme))
             *conflict = 1;
         else
             agree++;
@@ -257,33 +167,160 @@ static int verdict(const intake *in, size_t i, int verifiers, int *conflict, int
     return !*conflict && agree >= verifiers;
 }
 
-static void verified_media(ward_strbuf *b, const intake *in, size_t i, size_t id)
+/* The end of the run of votes of the picture whose first vote is a. */
+static size_t run_end(const grade_votes *in, size_t a)
 {
-    const vote *v = &in->v[i];
+    size_t b = a + 1;
+    while (b < in->n && !strcmp(in->v[b].sha256, in->v[a].sha256)) b++;
+    return b;
+}
+
+/* Who verified it, from which contribution: in Tags, which the store
+ * keeps with the entry (the store does not read Comments). */
+static void verified_tags(ward_strbuf *b, const grade_votes *in, size_t a, size_t e, int frame)
+{
+    ward_strbuf_addf(b, ",\"Tags\":[%s\"ward-grade-verified\"", frame ? "\"video-frame\"," : "");
+    for (size_t j = a; j < e; j++) {
+        const grade_vote *v = &in->v[j];
+        ward_strbuf b2 = {0};
+        ward_strbuf_addf(&b2, "graded by %s (%s, %s, import %llu)", v->grader, v->unit, v->time,
+                         (unsigned long long)v->import);
+        for (size_t k = 0; k < b2.len; k++)
+            if (b2.s[k] == ';') b2.s[k] = ','; /* the store's tag separator */
+        ward_strbuf_addf(b, ",");
+        if (b2.s) ward_json_string(b, b2.s, b2.len);
+        ward_strbuf_free(&b2);
+    }
+    ward_strbuf_addf(b, "]");
+}
+
+static void series_field(ward_strbuf *b, const grade_vote *v)
+{
+    if (!v->series[0]) return;
+    ward_strbuf_addf(b, ",\"Series\":");
+    ward_json_string(b, v->series, strlen(v->series));
+}
+
+/* A verified video's good frames (quality >= WARD_INDEX_PDQ_MIN_QUALITY,
+ * those a scan's frames are searched with), one Media each, as a vPDQ
+ * list's import makes them: PDQ entries sharing a media id (the video's
+ * SHA-256), so that a later scan matches a re-encoded copy frame by frame
+ * and reports the share of its frames matched. */
+static ward_status verified_frames(ward_strbuf *b, const grade_votes *in, size_t a, size_t e,
+                                   size_t *id, ward_error *err)
+{
+    const grade_vote *v = NULL;
+    for (size_t j = a; j < e && !v; j++)
+        if (in->v[j].vpdq) v = &in->v[j];
+    if (!v) return WARD_OK;
+    ward_vpdq fr = {0};
+    ward_status st = ward_vpdq_parse(v->vpdq, strlen(v->vpdq), &fr, err);
+    for (size_t f = 0; f < fr.count && st == WARD_OK; f++) {
+        const ward_vpdq_frame *x = &fr.frames[f];
+        if (x->quality < WARD_INDEX_PDQ_MIN_QUALITY) continue;
+        char hex[65];
+        ward_pdq_to_hex(&x->hash, hex);
+        ward_strbuf_addf(b, ",\n{\"MediaID\":%zu,\"WardMediaID\":\"%s\",\"Category\":\"%s\","
+                            "\"PDQ\":\"%s\",\"PDQQuality\":%d,\"Name\":\"video %s frame %lld at "
+                            "%.3f s\"",
+                         ++*id, v->sha256, in->v[a].category, hex, x->quality, v->sha256,
+                         (long long)x->frame_number, x->timestamp);
+        series_field(b, &in->v[a]);
+        verified_tags(b, in, a, e, 1);
+        ward_strbuf_addf(b, "}");
+    }
+    ward_vpdq_free(&fr);
+    return st;
+}
+
+static ward_status verified_media(ward_strbuf *b, const grade_votes *in, size_t a, size_t e,
+                                  size_t *id, ward_error *err)
+{
+    const grade_vote *v = &in->v[a];
     ward_strbuf_addf(b, "%s\n{\"MediaID\":%zu,\"Category\":\"%s\",\"SHA256\":\"%s\"",
-                     id > 1 ? "," : "", id, v->category, v->sha256);
+                     *id ? "," : "", *id + 1, v->category, v->sha256);
+    ++*id;
     if (v->md5[0]) ward_strbuf_addf(b, ",\"MD5\":\"%s\"", v->md5);
     if (v->sha1[0]) ward_strbuf_addf(b, ",\"SHA1\":\"%s\"", v->sha1);
     if (v->pdq[0]) ward_strbuf_addf(b, ",\"PDQ\":\"%s\",\"PDQQuality\":%d", v->pdq, v->pdq_quality);
-    if (v->series[0]) {
-        ward_strbuf_addf(b, ",\"Series\":");
-        ward_json_string(b, v->series, strlen(v->series));
-    }
-    /* Who verified it, from which contribution: in Tags, which the store
-     * keeps with the entry (the store does not read Comments). */
-    ward_strbuf_addf(b, ",\"Tags\":[\"ward-grade-verified\"");
-    for (size_t j = i; j < in->n; j++)
-        if (!strcmp(in->v[j].sha256, v->sha256) && in->v[j].category[0]) {
-            ward_strbuf b2 = {0};
-            ward_strbuf_addf(&b2, "graded by %s (%s, %s, import %llu)", in->v[j].grader,
-                             in->v[j].unit, in->v[j].time, (unsigned long long)in->v[j].import);
-            for (size_t k = 0; k < b2.len; k++)
-                if (b2.s[k] == ';') b2.s[k] = ','; /* the store's tag separator */
-            ward_strbuf_addf(b, ",");
-            if (b2.s) ward_json_string(b, b2.s, b2.len);
-            ward_strbuf_free(&b2);
+    series_field(b, v);
+    verified_tags(b, in, a, e, 0);
+    ward_strbuf_addf(b, "}");
+    return verified_frames(b, in, a, e, id, err);
+}
+
+/* Write the verified VICS file and import it into list. */
+static ward_status import_verified(ward_store *s, const char *datadir, const char *list,
+                                   const char *scheme, const ward_strbuf *vics,
+                                   uint64_t *import_id, ward_error *err)
+{
+    char vpath[4200], t[32];
+    grade_now(t);
+    snprintf(vpath, sizeof vpath, "%s/grade-verified-%s.json", datadir, t);
+    FILE *f = fopen(vpath, "w");
+    ward_status st = WARD_OK;
+    if (!f || !vics->s || fwrite(vics->s, 1, vics->len, f) != vics->len)
+        st = ward_fail_errno(err, errno, "cannot write %s", vpath);
+    if (f && fclose(f) != 0 && st == WARD_OK)
+        st = ward_fail_errno(err, errno, "cannot write %s", vpath);
+    if (st != WARD_OK) return st;
+    ward_import_opts o;
+    ward_import_opts_default(&o);
+    o.scheme = scheme;
+    o.strict = 1;
+    ward_import_summary is;
+    st = ward_store_import(s, vpath, WARD_FMT_VICS, list, &o, &is, err);
+    *import_id = is.import_id;
+    return st;
+}
+
+/* Every picture verified and not yet promoted: imported into list, then
+ * marked promoted (with the import that made it an entry). Two nodes
+ * promoting the same picture at the same moment, or a crash between the
+ * import and the mark, import it twice: the store's import takes the
+ * second as a duplicate of the entry. */
+static ward_status promote(ward_store *s, const char *datadir, const char *list, int verifiers,
+                           ward_grade_intake_summary *sum, ward_error *err)
+{
+    grade_votes all = {0}, done = {0};
+    ward_strbuf vics = {0};
+    ward_status st = grade_votes_load(s, 1, &all, err);
+    ward_strbuf_addf(&vics, "{\"@odata.context\":\"http://github.com/VICSDATAMODEL/ProjectVic/"
+                            "DataModels/2.0.xml/CUSTOM/$metadata#Cases\",\n\"value\":[{"
+                            "\"SourceApplicationName\":\"ward\",\"Media\":[");
+    const char *scheme = NULL;
+    size_t media = 0;
+    for (size_t a = 0, e; a < all.n && st == WARD_OK; a = e) {
+        e = run_end(&all, a);
+        int conflict;
+        if (!verdict(&all, a, e, verifiers, &conflict)) {
+            if (conflict) sum->conflicts++;
+            else sum->pending++;
+            continue;
         }
-    ward_strbuf_addf(b, "]}");
+        if (scheme && strcmp(scheme, all.v[a].scheme)) {
+            st = ward_fail(err, WARD_EINVAL, "grades of two schemes; intake one list per scheme");
+            break;
+        }
+        scheme = all.v[a].scheme;
+        grade_vote *d = grade_votes_add(&done);
+        if (!d) st = ward_fail(err, WARD_ENOMEM, "out of memory");
+        else st = verified_media(&vics, &all, a, e, &media, err);
+        if (d) snprintf(d->sha256, sizeof d->sha256, "%s", all.v[a].sha256), d->promoted = 1;
+    }
+    ward_strbuf_addf(&vics, "\n]}]}\n");
+    uint64_t id = 0;
+    if (st == WARD_OK && done.n)
+        st = import_verified(s, datadir, list, scheme, &vics, &id, err);
+    for (size_t i = 0; i < done.n; i++) done.v[i].import = id;
+    if (st == WARD_OK && done.n && (st = grade_votes_put(s, &done, err)) == WARD_OK) {
+        sum->promoted = done.n;
+        sum->import_id = id;
+    }
+    grade_votes_free(&all);
+    grade_votes_free(&done);
+    ward_strbuf_free(&vics);
+    return st;
 }
 
 ward_status ward_grade_intake(const char *datadir, const char *list, int verifiers,
@@ -292,83 +329,35 @@ ward_status ward_grade_intake(const char *datadir, const char *list, int verifie
 {
     memset(sum, 0, sizeof *sum);
     if (verifiers < 1) verifiers = 1;
-    intake in = {0};
-    char path[4096];
-    ward_strbuf lines = {0}, vics = {0};
-    ward_status st = load(datadir, &in, path, sizeof path, err);
     ward_store *s = NULL;
-    if (st == WARD_OK) st = ward_store_open(datadir, 0, &s, err); /* creates datadir */
+    ward_status st = grade_votes_open(datadir, 1, &s, err); /* creates datadir */
     for (size_t i = 0; i < nfiles && st == WARD_OK; i++)
-        st = take_file(s, files[i], list, &in, &lines, &sum->grades, err);
-    if (st == WARD_OK) st = append_file(path, &lines, err);
-    ward_strbuf_free(&lines);
-    size_t n = 0;
-    ward_strbuf_addf(&vics, "{\"@odata.context\":\"http://github.com/VICSDATAMODEL/ProjectVic/"
-                            "DataModels/2.0.xml/CUSTOM/$metadata#Cases\",\n\"value\":[{"
-                            "\"SourceApplicationName\":\"ward\",\"Media\":[");
-    const char *scheme = NULL;
-    for (size_t i = 0; i < in.n && st == WARD_OK; i++) {
-        int conflict, promoted, ok = verdict(&in, i, verifiers, &conflict, &promoted);
-        if (ok < 0 || promoted) continue;
-        if (conflict) sum->conflicts++;
-        else if (!ok) sum->pending++;
-        else {
-            if (scheme && strcmp(scheme, in.v[i].scheme)) {
-                st = ward_fail(err, WARD_EINVAL, "grades of two schemes; intake one list per scheme");
-                break;
-            }
-            scheme = in.v[i].scheme;
-            verified_media(&vics, &in, i, ++n);
-            vote_json(&lines, &in.v[i], 1);
-        }
-    }
-    ward_strbuf_addf(&vics, "\n]}]}\n");
-    if (st == WARD_OK && n) {
-        char vpath[4200];
-        char t[32];
-        grade_now(t);
-        snprintf(vpath, sizeof vpath, "%s/grade-verified-%s.json", datadir, t);
-        FILE *f = fopen(vpath, "w");
-        if (!f || !vics.s || fwrite(vics.s, 1, vics.len, f) != vics.len)
-            st = ward_fail_errno(err, errno, "cannot write %s", vpath);
-        if (f && fclose(f) != 0 && st == WARD_OK)
-            st = ward_fail_errno(err, errno, "cannot write %s", vpath);
-        if (st == WARD_OK) {
-            ward_import_opts o;
-            ward_import_opts_default(&o);
-            o.scheme = scheme;
-            o.strict = 1;
-            ward_import_summary is;
-            st = ward_store_import(s, vpath, WARD_FMT_VICS, list, &o, &is, err);
-            sum->import_id = is.import_id;
-        }
-        if (st == WARD_OK) st = append_file(path, &lines, err);
-        if (st == WARD_OK) sum->promoted = n;
-    }
+        st = take_file(s, files[i], list, &sum->grades, err);
+    if (st == WARD_OK) st = promote(s, datadir, list, verifiers, sum, err);
     ward_store_close(s);
-    ward_strbuf_free(&vics);
-    ward_strbuf_free(&lines);
-    free(in.v);
     return st;
 }
 
 ward_status ward_grade_conflicts(const char *datadir, ward_grade_conflict_fn fn, void *ctx,
                                  size_t *count, ward_error *err)
 {
-    intake in = {0};
-    char path[4096];
+    grade_votes in = {0};
+    ward_store *s = NULL;
     *count = 0;
-    ward_status st = load(datadir, &in, path, sizeof path, err);
-    for (size_t i = 0; i < in.n && st == WARD_OK; i++) {
-        int conflict, promoted;
-        if (verdict(&in, i, 1, &conflict, &promoted) < 0 || !conflict) continue;
+    ward_status st = grade_votes_open(datadir, 0, &s, err);
+    if (st == WARD_OK) st = grade_votes_load(s, 0, &in, err);
+    for (size_t a = 0, e; a < in.n && st == WARD_OK; a = e) {
+        e = run_end(&in, a);
+        int conflict;
+        verdict(&in, a, e, 1, &conflict);
+        if (!conflict) continue;
         ++*count;
-        for (size_t j = i; j < in.n; j++)
-            if (!strcmp(in.v[j].sha256, in.v[i].sha256) && in.v[j].category[0])
-                fn(ctx, in.v[j].sha256, in.v[j].scheme, in.v[j].category, in.v[j].grader,
-                   in.v[j].unit, in.v[j].time, in.v[j].import);
+        for (size_t j = a; j < e; j++)
+            fn(ctx, in.v[j].sha256, in.v[j].scheme, in.v[j].category, in.v[j].grader,
+               in.v[j].unit, in.v[j].time, in.v[j].import);
     }
-    free(in.v);
+    ward_store_close(s);
+    grade_votes_free(&in);
     return st;
 }
 

@@ -57,23 +57,13 @@ static size_t folder_len(const char *path)
  * damaged record: named by line, as a record without seq is. */
 static int take_frames(load_ctx *c, yajl_val v, ward_grade_item *it)
 {
-    yajl_val frames = jv_get(v, "vpdq");
-    if (!frames || !YAJL_IS_ARRAY(frames)) return 0;
-    for (size_t i = 0; i < frames->u.array.len; i++) {
-        yajl_val f = frames->u.array.values[i];
-        const char *hex = jv_str(f, "pdq");
-        ward_vpdq_frame fr = {.quality = (int)jv_int(f, "quality", -1),
-                              .frame_number = jv_int(f, "frame", (long long)i)};
-        yajl_val ts = jv_get(f, "timestamp");
-        if (ts && YAJL_IS_NUMBER(ts)) fr.timestamp = YAJL_GET_DOUBLE(ts);
-        if (!hex || ward_pdq_from_hex(hex, &fr.hash) != WARD_OK || fr.quality < 0) {
-            ward_fail(c->err, WARD_EFORMAT, "files.jsonl line %ld: vpdq[%zu] has no valid pdq "
-                      "or quality", c->line, i);
-            return c->bad = 1;
-        }
-        if (ward_vpdq_append(&it->vpdq, &fr, c->err) != WARD_OK) return c->bad = 1;
-    }
-    return 0;
+    long bad = grade_frames(jv_get(v, "vpdq"), &it->vpdq);
+    if (bad > 0)
+        ward_fail(c->err, WARD_EFORMAT, "files.jsonl line %ld: vpdq[%ld] has no valid pdq "
+                  "or quality", c->line, bad - 1);
+    else if (bad < 0)
+        ward_fail(c->err, WARD_ENOMEM, "out of memory");
+    return bad ? (c->bad = 1) : 0;
 }
 
 static int take_item(load_ctx *c, yajl_val v, int video)
@@ -609,27 +599,23 @@ typedef struct prior_set {
     size_t n, cap;
 } prior_set;
 
-static int take_prior(void *ctx, yajl_val o)
+/* A grade of the intake as a prompt (NULL out of memory). */
+static prior *add_prior(prior_set *ps, const grade_vote *v)
 {
-    prior_set *ps = ctx;
-    const char *sha = jv_str(o, "sha256"), *cat = jv_str(o, "category");
-    const char *grader = jv_str(o, "grader"), *unit = jv_str(o, "unit");
-    const char *scheme = jv_str(o, "scheme");
-    if (!sha || !cat || !grader || strlen(sha) != 64) return 0; /* "promoted" lines */
     if (ps->n == ps->cap) {
         size_t cap = ps->cap ? ps->cap * 2 : 64;
         prior *p = realloc(ps->v, cap * sizeof *p);
-        if (!p) return 1;
+        if (!p) return NULL;
         ps->v = p;
         ps->cap = cap;
     }
     prior *p = &ps->v[ps->n++];
-    snprintf(p->sha256, sizeof p->sha256, "%s", sha);
-    snprintf(p->category, sizeof p->category, "%s %s", scheme ? scheme : "", cat);
-    snprintf(p->grader, sizeof p->grader, "%s", grader);
-    snprintf(p->what, sizeof p->what, "%s %s by %s (%s), awaiting a second grader",
-             scheme ? scheme : "", cat, grader, unit ? unit : "");
-    return 0;
+    snprintf(p->sha256, sizeof p->sha256, "%s", v->sha256);
+    snprintf(p->category, sizeof p->category, "%s %s", v->scheme, v->category);
+    snprintf(p->grader, sizeof p->grader, "%s", v->grader);
+    snprintf(p->what, sizeof p->what, "%s %s by %s (%s), awaiting a second grader", v->scheme,
+             v->category, v->grader, v->unit);
+    return p;
 }
 
 static int by_prior(const void *a, const void *b)
@@ -637,13 +623,20 @@ static int by_prior(const void *a, const void *b)
     return strcmp(((const prior *)a)->sha256, ((const prior *)b)->sha256);
 }
 
-/* Pre-fill each group with a grade one of its members has in the intake. */
+/* Pre-fill each group with a grade one of its members has in the intake
+ * (the store's grade_votes). No store there, or one this build cannot read
+ * without migrating it: no prompts, as for a node that never took grades. */
 static void fill_priors(ward_grade_queue *q, const char *datadir)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/grade-intake.jsonl", datadir);
+    ward_store *s = NULL;
+    grade_votes in = {0};
     prior_set ps = {0};
-    if (jsonl_each(path, 0, take_prior, &ps, NULL) < 0 || !ps.n) {
+    if (grade_votes_open(datadir, 0, &s, NULL) == WARD_OK &&
+        grade_votes_load(s, 0, &in, NULL) == WARD_OK)
+        for (size_t i = 0; i < in.n && add_prior(&ps, &in.v[i]); i++) continue;
+    ward_store_close(s);
+    grade_votes_free(&in);
+    if (!ps.n) {
         free(ps.v);
         return;
     }

@@ -1,5 +1,6 @@
 /* Small helpers shared by the grade room's files. */
 #include "grade/grade_int.h"
+#include "scan/jsonl.h"
 #include "util/error.h"
 
 #include <errno.h>
@@ -89,4 +90,22 @@ void grade_now(char out[32])
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+long grade_frames(yajl_val frames, ward_vpdq *out)
+{
+    if (!frames || !YAJL_IS_ARRAY(frames)) return 0;
+    for (size_t i = 0; i < frames->u.array.len; i++) {
+        yajl_val f = frames->u.array.values[i];
+        const char *hex = jv_str(f, "pdq");
+        ward_vpdq_frame fr = {.quality = (int)jv_int(f, "quality", -1),
+                              .frame_number = jv_int(f, "frame", (long long)i)};
+        yajl_val ts = jv_get(f, "timestamp");
+        if (ts && YAJL_IS_NUMBER(ts)) fr.timestamp = YAJL_GET_DOUBLE(ts);
+        if (!hex || ward_pdq_from_hex(hex, &fr.hash) != WARD_OK || fr.quality < 0 ||
+            fr.quality > 100)
+            return (long)i + 1;
+        if (ward_vpdq_append(out, &fr, NULL) != WARD_OK) return -1;
+    }
+    return 0;
 }

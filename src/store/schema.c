@@ -234,6 +234,40 @@ static const char *const MIGRATIONS[] = {
     ");\n"
     "INSERT INTO victim_meta(key, value)\n"
     "  SELECT 'rematched_entry', CAST(coalesce(max(id), 0) AS TEXT) FROM entries;\n",
+
+    /* 5: grading's two-person rule (src/grade, docs/grade.md): the grades
+     * taken in from contributions, one per picture (lower-case hex SHA-256)
+     * and grader, a later grade of the same grader replacing the earlier,
+     * so that on a store shared by several nodes two graders' grades meet
+     * whichever node took them in; and the pictures already promoted to an
+     * entry (promoted once). vpdq: a video's frames in vPDQ's text form
+     * (its good frames become entries once verified). A node's
+     * grade-intake.jsonl from before is moved in by src/grade/votes.c, not
+     * here: it is a file. */
+    "CREATE TABLE grade_votes (\n"
+    "  id          INTEGER PRIMARY KEY,\n"
+    "  sha256      TEXT NOT NULL,\n"
+    "  grader      TEXT NOT NULL,\n"
+    "  md5         TEXT NOT NULL DEFAULT '',\n"
+    "  sha1        TEXT NOT NULL DEFAULT '',\n"
+    "  pdq         TEXT NOT NULL DEFAULT '',\n"
+    "  pdq_quality INTEGER NOT NULL DEFAULT 0,\n"
+    "  vpdq        TEXT,\n"
+    "  scheme      TEXT NOT NULL,\n"
+    "  category    TEXT NOT NULL,\n"
+    "  series      TEXT NOT NULL DEFAULT '',\n"
+    "  unit        TEXT NOT NULL DEFAULT '',\n"
+    "  graded_at   TEXT NOT NULL DEFAULT '',\n"
+    "  scan        TEXT NOT NULL DEFAULT '',\n"
+    "  import_id   INTEGER REFERENCES imports(id),\n"
+    "  taken       TEXT NOT NULL,\n"
+    "  UNIQUE (sha256, grader)\n"
+    ");\n"
+    "CREATE TABLE grade_promoted (\n"
+    "  sha256    TEXT PRIMARY KEY,\n"
+    "  import_id INTEGER REFERENCES imports(id),\n"
+    "  at        TEXT NOT NULL\n"
+    ");\n",
 };
 
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))

@@ -1,7 +1,9 @@
 // The grading page in headless Chromium, driven by the keyboard only:
 // the first picture arrives blurred, 'r' reveals it (and the exposure count
 // rises), 'a' grades the group and moves on, 'u' takes it back, 'j' walks to
-// the changed item, which is shown as text and never as a picture.
+// the changed item, which is shown as text and never as a picture; the
+// group of a picture, its copy, mirror and resized re-encode shows its 4
+// items and 'c' grades them at once; a reload resumes with the grade kept.
 // Screenshots go to $SHOTS. Run by grade.sh with NODE_PATH at playwright-core.
 const { chromium } = require("playwright-core");
 
@@ -51,6 +53,31 @@ function check(cond, what) {
     check((await page.textContent("#items .missing")).includes("digest mismatch"), "mismatch said");
     check((await page.locator("#items img").count()) === 0, "changed item not displayed");
     await page.screenshot({ path: SHOTS + "/grade-mismatch.png" });
+
+    // grouping: the q2821 picture, its copy, mirror and resized re-encode
+    // are one group of 4, shown together; 'c' grades all four at once
+    for (let i = 0; i < 6 && !(await page.textContent("#why")).includes("4 item(s)"); i++) {
+      await page.keyboard.press("j");
+      await page.waitForFunction((n) => document.querySelector("#why").textContent
+                                          .startsWith("group " + n + " "), i + 4);
+    }
+    check((await page.textContent("#why")).includes("4 item(s)"), "the group of 4");
+    await page.waitForFunction(() => document.querySelectorAll("#items figure").length === 4);
+    const g4 = (await page.textContent("#why")).split(" ")[1];
+    await page.keyboard.press("c");
+    await page.waitForFunction(() => document.querySelector("#progress").textContent
+                                      .startsWith("1 of 6"));
+
+    // resume: a reloaded page keeps the grade and opens at the first
+    // group not graded
+    await page.reload();
+    await page.waitForSelector("#items figure");
+    check((await page.textContent("#progress")).startsWith("1 of 6"), "grade kept on reload");
+    check((await page.textContent("#why")).startsWith("group 1 "), "resumed at the first ungraded");
+    for (let i = 1; i < Number(g4); i++) await page.keyboard.press("j");
+    await page.waitForFunction((n) => document.querySelector("#why").textContent
+                                        .startsWith("group " + n + " "), g4);
+    check((await page.textContent("#grade")).startsWith("graded C"), "the group's grade shown");
     check(errors.length === 0, "console errors: " + errors.join("; "));
     console.log("browser: ok");
   } finally {

@@ -16,6 +16,10 @@
 #include "storetest.h"
 
 #include <ward/grade.h>
+#include <ctype.h>
+#include <unistd.h>
+
+#include "grade/grade_int.h"
 
 /* ---- made-up hashes ------------------------------------------------------ */
 
@@ -53,14 +57,14 @@ static const char *hex(ward_pdq h)
     return buf[i];
 }
 
-/* A 64-hex SHA-256 look-alike from a letter. */
+/* A 64-hex SHA-256 look-alike from a letter: its code in hex, 32 times
+ * (letters past 'f' are not hex digits themselves). */
 static const char *sha(char c)
 {
     static char buf[8][65];
     static int i;
     i = (i + 1) % 8;
-    memset(buf[i], c, 64);
-    buf[i][64] = 0;
+    for (int k = 0; k < 32; k++) snprintf(buf[i] + 2 * k, 3, "%02x", (unsigned char)c);
     return buf[i];
 }
 
@@ -275,8 +279,8 @@ static void grade_once(void **state)
     assert_null(strstr(text, "ev/a")); /* no path leaves */
     for (const char *c = "abd"; *c; c++) {
         char up[65];
-        for (int i = 0; i < 64; i++) up[i] = (char)(*c - 'a' + 'A');
-        up[64] = 0;
+        snprintf(up, sizeof up, "%s", sha(*c));
+        for (int i = 0; i < 64; i++) up[i] = (char)toupper((unsigned char)up[i]);
         assert_non_null(strstr(text, up));
     }
     free(text);
@@ -284,16 +288,18 @@ static void grade_once(void **state)
     ward_grade_queue_free(q);
 }
 
-/* A contribution from `grader`, who grades group 0 `cat0` and the beside
- * group 6 `cat6`, in a report directory of their own. */
-static const char *contribution(const char *grader, const char *cat0, const char *cat6)
+/* A contribution from `grader`, who grades groups[i] cats[i]; it must
+ * have `media` Media (one per content). */
+static const char *contribution_of(const char *grader, const uint64_t *groups,
+                                   const char *const *cats, size_t n, size_t media)
 {
     static char out[8][300];
     static int k;
     k = (k + 1) % 8;
     char sub[300], cmd[700];
     snprintf(sub, sizeof sub, "%s/by-%s", dir, grader);
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s/files.jsonl' '%s/'", sub, dir, sub);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s' && cp '%s/files.jsonl' '%s/'", sub,
+             sub, dir, sub);
     assert_int_equal(system(cmd), 0);
     ward_error err;
     ward_grade_opts o;
@@ -302,17 +308,26 @@ static const char *contribution(const char *grader, const char *cat0, const char
     assert_int_equal(ward_grade_queue_load(sub, &o, &q, &err), WARD_OK);
     ward_grade_log *g = NULL;
     assert_int_equal(ward_grade_log_open(sub, "projectvic", &g, &err), WARD_OK);
-    ward_grade_decision d = decision(0, cat0, grader);
-    assert_int_equal(ward_grade_log_set(g, &d, &err), WARD_OK);
-    d = decision(6, cat6, grader);
-    assert_int_equal(ward_grade_log_set(g, &d, &err), WARD_OK);
+    for (size_t i = 0; i < n; i++) {
+        ward_grade_decision d = decision(groups[i], cats[i], grader);
+        assert_int_equal(ward_grade_log_set(g, &d, &err), WARD_OK);
+    }
     snprintf(out[k], sizeof out[k], "%s/contribution.json", sub);
-    size_t n;
-    assert_int_equal(ward_grade_export_vics(q, g, "Unit", out[k], &n, &err), WARD_OK);
-    assert_int_equal(n, 4);
+    size_t got;
+    assert_int_equal(ward_grade_export_vics(q, g, "Unit", out[k], &got, &err), WARD_OK);
+    assert_int_equal(got, media);
     ward_grade_log_close(g);
     ward_grade_queue_free(q);
     return out[k];
+}
+
+/* A contribution from `grader`, who grades group 0 `cat0` and the beside
+ * picture (group 6) `cat6`. */
+static const char *contribution(const char *grader, const char *cat0, const char *cat6)
+{
+    const uint64_t groups[] = {0, 6};
+    const char *const cats[] = {cat0, cat6};
+    return contribution_of(grader, groups, cats, 2, 4);
 }
 
 typedef struct seen {
@@ -414,14 +429,20 @@ static void two_person_rule(void **state)
     assert_non_null(strstr(es->v[0].tags, want));
     ward_entries_free(es);
     ward_store_close(s);
-    /* the intake names the scan each grade was graded from */
-    size_t ilen;
-    char *intake = (char *)read_file_or_fail(path_in(natdir, "grade-intake.jsonl"), &ilen);
-    intake = realloc(intake, ilen + 1);
-    intake[ilen] = 0;
-    assert_non_null(strstr(intake, "\"scan\":\""));
-    assert_null(strstr(intake, "\"scan\":\"\""));
-    free(intake);
+    /* the intake, in the store, names the scan each grade was graded from */
+    assert_int_equal(access(path_in(natdir, "grade-intake.jsonl"), F_OK), -1);
+    ward_store *vs = NULL;
+    grade_votes gv = {0};
+    assert_int_equal(grade_votes_open(natdir, 0, &vs, &err), WARD_OK);
+    assert_int_equal(grade_votes_load(vs, 0, &gv, &err), WARD_OK);
+    assert_int_equal(gv.n, 8); /* 4 pictures, 2 graders */
+    for (size_t i = 0; i < gv.n; i++) {
+        assert_int_equal(strlen(gv.v[i].scan), 64);
+        assert_true(gv.v[i].import == pv.carol_import || gv.v[i].import == pv.dave_import);
+        assert_int_equal(gv.v[i].promoted, strcmp(gv.v[i].sha256, sha('e')) != 0);
+    }
+    grade_votes_free(&gv);
+    ward_store_close(vs);
     /* a third examiner's queue: group 0 is an entry now, verified */
     q = load(-1, natdir);
     assert_non_null(strstr(group_of(q, 0)->prior, "in list graded as projectvic 1, verified by two graders"));
@@ -441,6 +462,93 @@ static void two_person_rule(void **state)
     assert_non_null(strstr(err.message, "plain.json"));
 }
 
+/* A verified video: its good frames become PDQ entries sharing its SHA-256
+ * as media id, as a vPDQ list's frames do, so a scan matches a re-encode. */
+static void video_verified(void **state)
+{
+    (void)state;
+    ward_error err;
+    char natdir[300];
+    snprintf(natdir, sizeof natdir, "%s", path_in(dir, "natv"));
+    const uint64_t groups[] = {7};
+    const char *const cats[] = {"1"};
+    ward_grade_intake_summary sum;
+    for (int i = 0; i < 2; i++) {
+        const char *c = contribution_of(i ? "bob" : "amy", groups, cats, 1, 2);
+        assert_int_equal(ward_grade_intake(natdir, "videos", 2, &c, 1, &sum, &err), WARD_OK);
+    }
+    assert_int_equal(sum.promoted, 2); /* one.mp4 and small.mp4 */
+    ward_store *s = store_open_ok(natdir);
+    uint64_t frames = 0;
+    assert_int_equal(ward_store_video_frames(s, "videos", sha('f'), &frames, &err), WARD_OK);
+    assert_int_equal(frames, 3);
+    ward_entries *es = NULL;
+    char q[80];
+    snprintf(q, sizeof q, "pdq:%s", hex(hash_of(11)));
+    assert_int_equal(ward_store_lookup(s, q, 0, &es, &err), WARD_OK);
+    assert_int_equal(es->count, 1);
+    assert_string_equal(es->v[0].media_id, sha('f'));
+    assert_string_equal(es->v[0].category, "1");
+    assert_non_null(strstr(es->v[0].tags, "video-frame"));
+    assert_non_null(strstr(es->v[0].tags, "graded by bob"));
+    assert_non_null(strstr(es->v[0].name, "frame 25 at 1.000 s"));
+    ward_entries_free(es);
+    ward_store_close(s);
+    /* a frame that does not parse is named, nothing taken in */
+    const char *bad = write_in(dir, "badframe.json",
+                               "{\"value\":[{\"ward:Contribution\":true,\"Media\":[{\"SHA256\":\""
+                               "0000000000000000000000000000000000000000000000000000000000000000\","
+                               "\"Category\":1,\"ward:Grader\":\"amy\",\"ward:vPDQ\":[{\"frame\":0,"
+                               "\"pdq\":\"zz\",\"quality\":90}]}]}]}");
+    assert_int_equal(ward_grade_intake(natdir, "videos", 2, &bad, 1, &sum, &err), WARD_EFORMAT);
+    assert_non_null(strstr(err.message, "/value/0/Media/0/ward:vPDQ/0"));
+}
+
+/* A node's grade-intake.jsonl from before migration 5 is moved into the
+ * store once, and its grades meet those taken in later. */
+static void legacy_intake_file(void **state)
+{
+    (void)state;
+    ward_error err;
+    char old[300];
+    snprintf(old, sizeof old, "%s", path_in(dir, "old"));
+    ward_store_close(store_open_ok(old));
+    char lines[2048];
+    snprintf(lines, sizeof lines,
+             "{\"sha256\":\"%s\",\"grader\":\"carol\",\"scheme\":\"projectvic\",\"category\":\"1\","
+             "\"unit\":\"U\",\"time\":\"T\",\"scan\":\"\",\"import\":77}\n"
+             "{\"sha256\":\"%s\",\"grader\":\"carol\",\"scheme\":\"projectvic\",\"category\":\"2\"}\n"
+             "{\"sha256\":\"%s\",\"grader\":\"dave\",\"scheme\":\"projectvic\",\"category\":\"3\"}\n"
+             "{\"sha256\":\"%s\",\"grader\":\"carol\",\"scheme\":\"projectvic\",\"category\":\"1\"}\n"
+             "{\"sha256\":\"%s\",\"grader\":\"dave\",\"scheme\":\"projectvic\",\"category\":\"1\"}\n"
+             "{\"sha256\":\"%s\",\"grader\":\"carol\",\"promoted\":true}\n",
+             sha('a'), sha('e'), sha('e'), sha('i'), sha('i'), sha('i'));
+    write_in(old, "grade-intake.jsonl", lines);
+    seen sn = {0};
+    size_t count = 0;
+    assert_int_equal(ward_grade_conflicts(old, on_conflict, &sn, &count, &err), WARD_OK);
+    assert_int_equal(count, 1);
+    assert_true(sn.carol_2 && sn.dave_3);
+    assert_true(sn.imports[0] == 0); /* import 77 is not in this store */
+    assert_int_equal(access(path_in(old, "grade-intake.jsonl"), F_OK), -1);
+    assert_int_equal(access(path_in(old, "grade-intake.jsonl.imported"), F_OK), 0);
+    /* dave agrees with carol's old grade of a: promoted; i was already */
+    const char *c = contribution("dave", "1", "3");
+    ward_grade_intake_summary sum;
+    assert_int_equal(ward_grade_intake(old, "graded", 2, &c, 1, &sum, &err), WARD_OK);
+    assert_int_equal(sum.promoted, 1);
+    assert_int_equal(sum.conflicts, 1);
+    assert_int_equal(sum.pending, 2); /* b and d */
+    /* a damaged old file is named, and nothing of it moved */
+    char bad[300];
+    snprintf(bad, sizeof bad, "%s", path_in(dir, "oldbad"));
+    ward_store_close(store_open_ok(bad));
+    write_in(bad, "grade-intake.jsonl", "{\"sha256\":\"x\",\"grader\":\"a\"}\nnot json\n");
+    assert_int_equal(ward_grade_conflicts(bad, on_conflict, &sn, &count, &err), WARD_EFORMAT);
+    assert_non_null(strstr(err.message, "grade-intake.jsonl: 1 lines are not JSON"));
+    assert_int_equal(access(path_in(bad, "grade-intake.jsonl"), F_OK), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -448,6 +556,8 @@ int main(void)
         cmocka_unit_test(damaged_record),
         cmocka_unit_test(grade_once),
         cmocka_unit_test(two_person_rule),
+        cmocka_unit_test(video_verified),
+        cmocka_unit_test(legacy_intake_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
