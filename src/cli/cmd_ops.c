@@ -3,8 +3,8 @@
  * front ends over libward's ops.h.
  */
 #include "cli/cli.h"
+#include "cli/opt.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <ward/ops.h>
@@ -37,12 +37,9 @@ static const char doctor_help[] =
 "    found; a line 'fix:' under it says what to do. Run it as the user the\n"
 "    service runs as (sudo -u ward ward doctor --data /var/lib/ward).\n"
 "\n"
-"OPTIONS\n"
-"    --data DIR       data directory (default $WARD_DATA, else\n"
-"                     ~/.local/share/ward)\n"
-"    --key-file FILE  intel.db's key (default $WARD_INTEL_KEY_FILE)\n"
-"    --quiet          print only warnings and failures\n"
-"\n"
+""; /* OPTIONS: from the table below */
+
+static const char doctor_help_tail[] =
 "EXIT STATUS\n"
 "    0 every check passed; 1 warnings or failures (listed); 3 DIR does not\n"
 "    exist.\n"
@@ -74,11 +71,9 @@ static const char backup_help[] =
 "    The backup holds the release signing key and evidence: keep it as\n"
 "    safe as the node itself.\n"
 "\n"
-"OPTIONS\n"
-"    --data DIR       data directory (default $WARD_DATA, else\n"
-"                     ~/.local/share/ward)\n"
-"    --key-file FILE  intel.db's key (default $WARD_INTEL_KEY_FILE)\n"
-"\n"
+""; /* OPTIONS: from the table below */
+
+static const char backup_help_tail[] =
 "EXIT STATUS\n"
 "    0 everything copied; 1 copied, but some part was left out (listed);\n"
 "    2 usage, or DEST exists; 3 a store is not usable; 4 I/O error.\n"
@@ -101,12 +96,9 @@ static const char restore_help[] =
 "    directory. Stop the services using DIR and move it aside first.\n"
 "    The index is rebuilt on first use.\n"
 "\n"
-"OPTIONS\n"
-"    --data DIR       the data directory to create (default $WARD_DATA,\n"
-"                     else ~/.local/share/ward)\n"
-"    --key-file FILE  intel.db's key, to check an encrypted intel.db\n"
-"                     (default $WARD_INTEL_KEY_FILE)\n"
-"\n"
+""; /* OPTIONS: from the table below */
+
+static const char restore_help_tail[] =
 "EXIT STATUS\n"
 "    0 restored; 2 usage, or DIR is not empty; 3 the backup is damaged\n"
 "    (nothing written); 4 I/O error.\n"
@@ -121,31 +113,37 @@ typedef struct ops_args {
     const char *operand;
 } ops_args;
 
-/* The options the three commands share; operand: the one argument they
- * need (NULL for none). */
+#define KEY_FILE_ROW(what)                                                      \
+    {"key-file", 0, CLI_STRING, CLI_AT_STR(ops_args, key_file), "FILE",          \
+     .def = "$WARD_INTEL_KEY_FILE", .help = what}
+
+static const cli_opt doctor_opts[] = {
+    CLI_OPT_DATA(ops_args, data),
+    KEY_FILE_ROW("intel.db's key"),
+    {"quiet", 0, CLI_FLAG, CLI_AT_INT(ops_args, quiet),
+     .help = "print only warnings and failures"},
+    CLI_OPT_END};
+
+static const cli_opt backup_opts[] = {
+    CLI_OPT_DATA(ops_args, data),
+    KEY_FILE_ROW("intel.db's key"),
+    CLI_OPT_END};
+
+static const cli_opt restore_opts[] = {
+    {"data", 0, CLI_STRING, CLI_AT_STR(ops_args, data), "DIR",
+     .def = "$WARD_DATA, else ~/.local/share/ward", .help = "the data directory to create"},
+    KEY_FILE_ROW("intel.db's key, to check an encrypted intel.db"),
+    CLI_OPT_END};
+
+/* The command's options; operand: the one argument backup and restore
+ * need (NULL for none). Returns 0 to go on, -1 after --help, else an exit
+ * code. */
 static int parse(const cli_command *cmd, int argc, char **argv, int want_operand, ops_args *a)
 {
-    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
-                                         {"key-file", required_argument, NULL, 'k'},
-                                         {"quiet", no_argument, NULL, 'q'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd': a->data = optarg; break;
-        case 'k': a->key_file = optarg; break;
-        case 'q':
-            if (want_operand)
-                return cli_usage(cmd->name, "--quiet is an option of ward doctor");
-            a->quiet = 1;
-            break;
-        case 'h': cli_print_help(cmd); return -1;
-        default: return cli_usage(cmd->name, "bad option");
-        }
-    }
+    int optind, rc = cli_parse_opts(cmd, a, argc, argv, &optind);
+    if (rc != CLI_GO_ON)
+        return rc == WARD_EXIT_OK ? -1 : rc;
     if (want_operand && optind + 1 != argc)
         return cli_usage(cmd->name, "expected one directory");
     if (!want_operand && optind < argc)
@@ -237,16 +235,22 @@ const cli_command cli_cmd_doctor = {
     .run = run_doctor,
     .summary = "Check a data directory and say what to fix",
     .help = doctor_help,
+    .opts = doctor_opts,
+    .help_tail = doctor_help_tail,
 };
 const cli_command cli_cmd_backup = {
     .name = "backup",
     .run = run_backup,
     .summary = "Copy a data directory while ward runs",
     .help = backup_help,
+    .opts = backup_opts,
+    .help_tail = backup_help_tail,
 };
 const cli_command cli_cmd_restore = {
     .name = "restore",
     .run = run_restore,
     .summary = "Put a backup back into a new data directory",
     .help = restore_help,
+    .opts = restore_opts,
+    .help_tail = restore_help_tail,
 };
