@@ -17,12 +17,14 @@
  * chunk c is probed for the values within t = floor(T_i / 2) bits of the
  * query's (at radius 31: T = 3, t = 1, 16 x 17 buckets), and a bucket entry
  * is a candidate only if its sibling chunk c ^ 1 is within T - d_c bits:
- * about 1% of them. Each bucket entry is therefore only the sibling's 16
- * bits (2 bytes: a bucket of ~15 rows at 1M is one cache line), with the
- * row number apart (rows[], same position), read only for candidates.
- * This reads the same buckets as plain 16-bit multi-index hashing with
- * threshold 1, but about a sixth of the bytes of the previous copy, which
- * carried 96 bits per entry (12 bytes) to reject candidates in place.
+ * about 0.3% of them (~14 of the ~4,150 a random query walks at 1M). Each
+ * bucket entry is therefore only the sibling's 16 bits (2 bytes: a bucket
+ * of ~15 rows at 1M is 30 bytes, and the buckets of v ^ 1, v ^ 2, v ^ 4 lie
+ * beside it), with the row number apart (rows[], same position), read only
+ * for candidates. This reads the same buckets as plain 16-bit multi-index
+ * hashing with threshold 1, but a sixth of the bytes of the previous copy,
+ * which carried 96 bits per entry (12 bytes) to reject candidates in place:
+ * ~620 cache lines per random query instead of ~1,250.
  *
  * Memory: 6 bytes per row per chunk (96 MiB at 1M rows) plus 4 MiB of
  * offsets, in huge pages where the kernel gives them, which is why it is
@@ -161,9 +163,10 @@ int idx_fast_covers(int radius)
 #define HOT static inline __attribute__((always_inline))
 
 /*
- * The search is one stream of cache-line reads, ~600 for a random query at
- * 1M rows, and the core keeps only a couple of dozen in flight. So it is
- * arranged to keep that window full and to read no line twice:
+ * The search is one stream of cache-line reads (at 1M rows, for a random
+ * query: 370 of entries, 225 of offsets, 2 per candidate), and the core
+ * keeps only a couple of dozen in flight. So it is arranged to keep that
+ * window full and to read no line twice:
  * - the probe values of every chunk are computed first; the offsets of
  *   chunk c + OFF_AHEAD are prefetched while chunk c's buckets are queued,
  *   so reading an offset does not wait;
@@ -171,8 +174,8 @@ int idx_fast_covers(int radius)
  *   is 1, so that neighbouring buckets (v and v ^ 1 always) merge;
  * - each span's cache lines are prefetched once, as it is queued, and a
  *   span is walked once LINES_AHEAD lines are in flight after it;
- * - candidates (~11 per random query) are checked in groups: their row
- *   numbers prefetched, then their hashes, then compared.
+ * - candidates are checked in groups: their row numbers prefetched, then
+ *   their hashes, then compared.
  * Defined only if not already, so -D can override them for experiments.
  */
 #ifndef LINES_AHEAD
