@@ -3,17 +3,22 @@
  *
  *   bench_index [--n N] [--q Q] [--radius R] [--verify K] [--seed S]
  *               [--dir DIR] [--dump PREFIX] [--keep] [--reuse] [--chunks M]
+ *               [--memory] [--random]
  *
  * Data: N hashes, 80% uniformly random and 20% in clusters (2..64 members,
  * each 1..20 bits from its cluster's centre), shuffled so that cluster
  * members are not neighbours in the file. Entry ids are 0..N-1 in that
  * order, so row i of a dump is entry i.
- * Queries: Q, half a stored hash with 0..24 bits flipped, half random.
+ * Queries: Q, half a stored hash with 0..24 bits flipped, half random;
+ * --random makes them all random (what a platform's benign uploads are: the
+ * typical batch of bench/serve.sh is mostly hashes that match nothing).
  *
  * Prints one "ward:" line per figure as key=value pairs (bench/index.sh
  * reads them): build seconds, file size, open time, then single-threaded
  * query latency at the radius (p50/p99/mean in µs, after one untimed pass
- * that maps the file's pages; the cold pass is printed too), the same for 8
+ * that maps the file's pages; the cold pass is printed too; cpu_us is the
+ * thread's CPU time per call, which other processes on a shared machine
+ * move less than the wall-clock figures), the same for 8
  * hashes per call (dihedral use), and how many of K sampled queries gave
  * exactly the brute-force answer.
  *
@@ -50,7 +55,7 @@ typedef struct opts {
     unsigned chunks;
     uint64_t seed;
     const char *dir, *dump;
-    int keep, reuse, memory;
+    int keep, reuse, memory, random;
 } opts;
 
 typedef struct rng {
@@ -67,12 +72,14 @@ static uint64_t next64(rng *r)
 
 static size_t below(rng *r, size_t n) { return (size_t)(next64(r) % n); }
 
-static double now(void)
+static double clock_s(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
+
+static double now(void) { return clock_s(CLOCK_MONOTONIC); }
 
 static void random_pdq(rng *r, ward_pdq *h)
 {
@@ -122,13 +129,13 @@ static ward_pdq *make_data(rng *r, size_t n)
     return h;
 }
 
-static ward_pdq *make_queries(rng *r, const ward_pdq *data, size_t n, size_t q)
+static ward_pdq *make_queries(rng *r, const ward_pdq *data, size_t n, size_t q, int random)
 {
     ward_pdq *qs = malloc((q ? q : 1) * sizeof *qs);
     if (!qs)
         return NULL;
     for (size_t i = 0; i < q; i++) {
-        if (i % 2 == 0 && n > 0) {
+        if (i % 2 == 0 && n > 0 && !random) {
             qs[i] = data[below(r, n)];
             flip_bits(r, &qs[i], (int)below(r, 25));
         } else {
@@ -176,11 +183,13 @@ static void report_latency(const char *what, const ward_index *ix, const ward_pd
     double *us = malloc((calls ? calls : 1) * sizeof *us), p50, p99, mean;
     if (!us)
         return;
+    double c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
     size_t matches = time_queries(ix, qs, q, nq, radius, us);
+    double cpu = (clock_s(CLOCK_THREAD_CPUTIME_ID) - c0) * 1e6 / (double)(calls ? calls : 1);
     stats(us, calls, &p50, &p99, &mean);
     printf("ward: %s calls=%zu hashes_per_call=%d radius=%d p50_us=%.1f p99_us=%.1f "
-           "mean_us=%.1f matches=%zu%s\n", what, calls, nq, radius, p50, p99, mean, matches,
-           cold ? " (first pass: pages not yet mapped)" : "");
+           "mean_us=%.1f cpu_us=%.1f matches=%zu%s\n", what, calls, nq, radius, p50, p99, mean,
+           cpu, matches, cold ? " (first pass: pages not yet mapped)" : "");
     free(us);
 }
 
@@ -240,8 +249,8 @@ static int parse(int argc, char **argv, opts *o)
     *o = (opts){.n = 10000000, .q = 1000, .radius = 31, .verify = 100, .seed = 42};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--memory")) {
-            o->memory = 1;
+        if (!strcmp(a, "--memory") || !strcmp(a, "--random")) {
+            *(a[2] == 'm' ? &o->memory : &o->random) = 1;
             continue;
         }
         if (!strcmp(a, "--keep") || !strcmp(a, "--reuse")) {
@@ -323,7 +332,7 @@ int main(int argc, char **argv)
     if (parse(argc, argv, &o) != 0) {
         fprintf(stderr, "usage: bench_index [--n N] [--q Q] [--radius R] [--verify K] "
                         "[--seed S] [--dir DIR] [--dump PREFIX] [--keep] [--reuse] [--chunks M] "
-                        "[--memory]\n");
+                        "[--memory] [--random]\n");
         return 2;
     }
     char dir[4096], path[4200];
@@ -336,12 +345,13 @@ int main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/bench.idx", dir);
     rng r = {o.seed};
     double t0 = now();
-    ward_pdq *data = make_data(&r, o.n), *qs = data ? make_queries(&r, data, o.n, o.q) : NULL;
+    ward_pdq *data = make_data(&r, o.n), *qs = data ? make_queries(&r, data, o.n, o.q, o.random) : NULL;
     if (!qs) {
         fprintf(stderr, "bench_index: out of memory\n");
         return 1;
     }
-    printf("ward: generated n=%zu (20%% clustered) q=%zu in %.1f s\n", o.n, o.q, now() - t0);
+    printf("ward: generated n=%zu (20%% clustered) q=%zu (%s) in %.1f s\n", o.n, o.q,
+           o.random ? "all random" : "half near, half random", now() - t0);
     ward_index *ix = build_and_open(&o, data, path);
     if (!ix)
         return 1;

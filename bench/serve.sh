@@ -127,6 +127,9 @@ wanted() { [ -z "${SERVE_ONLY:-}" ] || echo "$1" | grep -Eq "$SERVE_ONLY"; }
 # The server's CPU seconds so far (user + system): per request, the one
 # figure that other processes on a shared machine barely move.
 cpu_s() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / t }' "/proc/$SRV/stat"; }
+# Clock ticks to seconds: this shell's children's CPU (fields 16-17 of its
+# stat: cutime, cstime) counts every wrk that has finished.
+tk_s() { echo "$1" | awk -v t="$(getconf CLK_TCK)" '{ printf "%.3f", $1 / t }'; }
 per_req_us() { # cpu-before cpu-after wrk-output
     n=$(echo "$3" | awk '/requests in/ { print $1 }')
     echo "$1 $2 ${n:-0}" | awk '{ if ($3 > 0) printf "%.0f", ($2 - $1) * 1e6 / $3; else print "-" }'
@@ -136,12 +139,18 @@ run() { # name conns script-or-empty path batch
     name=$1 c=$2 script=$3 path=$4 b=$5
     wanted "$name" || return 0
     c0=$(cpu_s)
-    if [ -n "$script" ]; then out=$(wrk -t"$WT" -c"$c" -d"${SECS}s" --latency -s "$script" "$URL$path")
-    else out=$(wrk -t"$WT" -c"$c" -d"${SECS}s" --latency "$URL$path"); fi
+    # wrk's own CPU (user + sys, from the shell's times) per request: the
+    # client shares the 2 cores, so server + client CPU per request is
+    # what the machine spends, and 2 cores / that is the ceiling.
+    if [ -n "$script" ]; then set -- -s "$script"; else set --; fi
+    w0=$(awk '{ print $16 + $17 }' /proc/$$/stat 2>/dev/null || echo 0)
+    out=$(wrk -t"$WT" -c"$c" -d"${SECS}s" --latency "$@" "$URL$path")
+    w1=$(awk '{ print $16 + $17 }' /proc/$$/stat 2>/dev/null || echo 0)
     c1=$(cpu_s)
     r=$(echo "$out" | rps); p=$(echo "$out" | p99_ms); e=$(echo "$out" | errs)
-    printf "%-5s %-38s %5s conns %9s req/s %11s hashes/s  p99 %8s ms  cpu %6s us/req%s\n" \
-        "$TAG" "$name" "$c" "$r" "$(( r * b ))" "$p" "$(per_req_us "$c0" "$c1" "$out")" "$e"
+    printf "%-5s %-38s %5s conns %9s req/s %11s hashes/s  p99 %8s ms  cpu %6s us/req  wrk %5s us/req%s\n" \
+        "$TAG" "$name" "$c" "$r" "$(( r * b ))" "$p" "$(per_req_us "$c0" "$c1" "$out")" \
+        "$(per_req_us "$(tk_s "$w0")" "$(tk_s "$w1")" "$out")" "$e"
 }
 
 # Batches while 4 clients upload: the batch p99 says whether decoding holds
@@ -165,7 +174,9 @@ run_mix() { # name conns batch-script batch
 run_all() { # binary tag
     TAG=$2
     serve_start "$1"
-    echo "$TAG  $1: started (in-memory index built, if any) in $START_S s; load $(cut -d' ' -f1 /proc/loadavg)"
+    echo "$TAG  $1: started (in-memory index built, if any) in $START_S s;" \
+        "$(awk '/^VmRSS/ { printf "resident %d MiB", $2 / 1024 }' "/proc/$SRV/status");" \
+        "load $(cut -d' ' -f1 /proc/loadavg)"
     run "yardstick: GET /v1/health" "$CONNS" "" /v1/health 0
     run "1 unknown hash per request" "$CONNS" "$T/one-unknown.lua" /v1/match 1
     run "1 known hash per request (event)" "$CONNS" "$T/one-known.lua" /v1/match 1

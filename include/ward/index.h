@@ -116,11 +116,12 @@ size_t ward_index_query_pdq(const ward_index *ix, const ward_pdq *queries, int n
 
 /*
  * Make ward_index_query_pdq faster for a process that answers many queries
- * (ward serve): an in-memory copy of the PDQ tables, 16 chunks whose bucket
- * entries carry 96 bits of their hash, so most candidates are rejected
- * without reading their hash (docs/index.md). Answers are unchanged. It
- * takes about 256 bytes per entry plus 4 MiB (256 MiB at a million) and a
- * few tenths of a second per million to build; WARD_ELIMIT, and the index
+ * (ward serve): an in-memory copy of the PDQ tables, 16 chunks of 16 bits
+ * taken in pairs, whose bucket entries carry their sibling chunk, so most
+ * candidates are rejected without reading their hash (docs/index.md).
+ * Answers are unchanged. It takes about 96 bytes per entry plus 4 MiB (96
+ * MiB at a million) and a few tenths of a second per million to build;
+ * WARD_ELIMIT, and the index
  * as it was, when that is over max_bytes. Call before sharing the index
  * between threads; radii above 47 still search the file.
  */

@@ -34,9 +34,10 @@ void idx_fast_free(idx_fast *f);
 /* Whether the copy answers this radius (up to 47; larger ones use the file). */
 int idx_fast_covers(int radius);
 /* The multi-index search of pdq_query.c over the copy: each match once, to
- * collect, with the same choice of query as there. */
+ * collect, with the same choice of query as there. simd: use AVX2 where the
+ * CPU has it (0: the portable code, for tests). */
 void idx_fast_query(const idx_fast *f, const struct idx_pdq_table *t, const ward_pdq *queries,
-                    int nq, int radius, idx_collect_fn collect, void *col);
+                    int nq, int radius, int simd, idx_collect_fn collect, void *col);
 
 struct ward_index {
     const uint8_t *map;
@@ -53,6 +54,11 @@ struct ward_index {
  * would choose, so that every threshold combination can be checked. */
 size_t ward_idx_query_pdq_mih(const ward_index *ix, const ward_pdq *queries, int nq,
                               int radius, ward_pdq_match *out, size_t max);
+
+/* For tests: through the in-memory copy with its portable code (simd 0) or
+ * AVX2 where the CPU has it (1); (size_t)-1 without a copy covering radius. */
+size_t ward_idx_query_pdq_fast(const ward_index *ix, const ward_pdq *queries, int nq,
+                               int radius, int simd, ward_pdq_match *out, size_t max);
 
 /* For tests: build with m chunks (IDX_MIN_CHUNKS..IDX_MAX_CHUNKS) instead of
  * the cost model's choice; 0 restores the choice. */

@@ -5,22 +5,36 @@
  * Why: at a million entries the file's search (pdq_query.c) is bound by
  * random reads: for a random query at radius 31 about 950 offsets, 700
  * buckets and 2,200 candidate hashes, each a DRAM (and, with 4 KiB pages,
- * a TLB) miss. Here each bucket entry carries 96 bits of its hash beside its
- * row number, so a candidate is rejected from the bucket itself: if those
- * bits alone differ from the query's in more than r places, the whole hash
- * does. A random candidate passes at radius 31 with probability ~4e-4; only
- * those that pass read the full hash. The copy uses 16 chunks of 16 bits
- * (word-aligned, so a chunk is a shift and a mask): at radius 31 each chunk
- * has threshold 1, so a query probes 16 x 17 buckets whose offsets (256 KiB
- * a chunk) stay in cache, and walks each bucket's ~rows/65536 entries as one
- * sequential read. The memory is 16 bytes per row per chunk (256 MiB at 1M
- * rows: 12 walked, 4 of row number), in huge pages where the kernel gives
- * them, which is why it is the caller's choice and has a budget.
+ * a TLB) miss. Most queries a platform sends match nothing, so what counts
+ * is how few cache lines it takes to prove that.
  *
- * Answers are exactly the file search's: the same pigeonhole (the 16
- * thresholds sum to r + 1), the same de-duplication (a row is reported only
- * through the first chunk within its threshold, decided on the full hash),
- * the same rule for several queries and the same collector.
+ * Paired chunks. The hash is cut into 16 chunks of 16 bits (word-aligned:
+ * a chunk is a shift and a mask), taken in 8 pairs (2i, 2i + 1). The
+ * pigeonhole is applied to the pairs: with per-pair thresholds T_i whose
+ * T_i + 1 sum to r + 1 (idx_thresholds over 8), any x within r of the query
+ * has a pair i with d_2i + d_2i+1 <= T_i. Of that pair, one half is within
+ * floor(T_i / 2) of the query, and its sibling within T_i minus that. So
+ * chunk c is probed for the values within t = floor(T_i / 2) bits of the
+ * query's (at radius 31: T = 3, t = 1, 16 x 17 buckets), and a bucket entry
+ * is a candidate only if its sibling chunk c ^ 1 is within T - d_c bits:
+ * about 0.3% of them (~14 of the ~4,150 a random query walks at 1M). Each
+ * bucket entry is therefore only the sibling's 16 bits (2 bytes: a bucket
+ * of ~15 rows at 1M is 30 bytes, and the buckets of v ^ 1, v ^ 2, v ^ 4 lie
+ * beside it), with the row number apart (rows[], same position), read only
+ * for candidates. This reads the same buckets as plain 16-bit multi-index
+ * hashing with threshold 1, but a sixth of the bytes of the previous copy,
+ * which carried 96 bits per entry (12 bytes) to reject candidates in place:
+ * ~620 cache lines per random query instead of ~1,250.
+ *
+ * Memory: 6 bytes per row per chunk (96 MiB at 1M rows) plus 4 MiB of
+ * offsets, in huge pages where the kernel gives them, which is why it is
+ * the caller's choice and has a budget.
+ *
+ * Answers are exactly the file search's: every x within r is found through
+ * some chunk where it "qualifies" (d_c <= t and d_c + d_sibling <= T of its
+ * pair), and it is reported only through the first such chunk, decided on
+ * the full hash (the bucket filter is only a prefilter); the same rule for
+ * several queries and the same collector.
  */
 #include "index/index_int.h"
 #include "index/mih.h"
@@ -31,25 +45,16 @@
 #include <sys/mman.h>
 
 #define FAST_CHUNKS 16
-#define FAST_BITS 16
-#define FAST_MAX_THR 2 /* radius <= 47; beyond, buckets multiply: use the file */
-
-/* 12 bytes, not 16: a query walks ~4,000 of them, and that traffic is
- * what it waits for. The row number sits apart (rows[], same position),
- * read only for the few entries that pass. */
-typedef struct fast_ent {
-    uint32_t wlo, whi; /* word (c/4 + 1) % 4 of the hash */
-    uint32_t h;        /* low half of word (c/4 + 2) % 4 */
-} fast_ent;
+#define FAST_PAIRS 8
+#define FAST_MAX_THR 2 /* probe radius per chunk; radius <= 47. Beyond, use the file */
 
 struct idx_fast {
     uint32_t *off;      /* FAST_CHUNKS x (65536 + 1) */
-    fast_ent *ents;     /* FAST_CHUNKS x rows, in the mapping */
-    uint32_t *rows;     /* FAST_CHUNKS x rows, after ents in the mapping */
-    size_t ents_bytes;  /* the mapping's length */
+    uint16_t *sib;      /* FAST_CHUNKS x rows: chunk c ^ 1 of the row, in the mapping */
+    uint32_t *rows;     /* FAST_CHUNKS x rows, before sib in the mapping */
+    size_t map_bytes;   /* the mapping's length */
 };
 
-static inline unsigned fast_word(unsigned c) { return c / 4; }
 static inline uint32_t fast_key(const uint64_t w[4], unsigned c)
 {
     return (uint32_t)(w[c / 4] >> (16 * (c % 4))) & 0xffff;
@@ -57,7 +62,7 @@ static inline uint32_t fast_key(const uint64_t w[4], unsigned c)
 
 size_t idx_fast_bytes(uint64_t rows)
 {
-    return (size_t)rows * FAST_CHUNKS * (sizeof(fast_ent) + sizeof(uint32_t)) +
+    return (size_t)rows * FAST_CHUNKS * (sizeof(uint16_t) + sizeof(uint32_t)) + 32 +
            (size_t)FAST_CHUNKS * (65536 + 1) * sizeof(uint32_t);
 }
 
@@ -65,8 +70,8 @@ void idx_fast_free(idx_fast *f)
 {
     if (!f)
         return;
-    if (f->ents)
-        munmap(f->ents, f->ents_bytes);
+    if (f->rows)
+        munmap(f->rows, f->map_bytes);
     free(f->off);
     free(f);
 }
@@ -76,9 +81,8 @@ void idx_fast_free(idx_fast *f)
 static void fill_chunk(idx_fast *f, const idx_pdq_table *t, unsigned c, uint32_t *pos)
 {
     uint32_t *off = f->off + (size_t)c * (65536 + 1);
-    fast_ent *e = f->ents + (size_t)c * t->rows;
+    uint16_t *sib = f->sib + (size_t)c * t->rows;
     uint32_t *rownum = f->rows + (size_t)c * t->rows;
-    unsigned a = (fast_word(c) + 1) % 4, b = (fast_word(c) + 2) % 4;
     memset(off, 0, (65536 + 1) * sizeof *off);
     for (uint64_t r = 0; r < t->rows; r++) {
         uint64_t w[4];
@@ -92,9 +96,7 @@ static void fill_chunk(idx_fast *f, const idx_pdq_table *t, unsigned c, uint32_t
         uint64_t w[4];
         idx_hash_words(t->hashes + r * 32, w);
         uint32_t k = pos[fast_key(w, c)]++;
-        e[k].wlo = (uint32_t)w[a];
-        e[k].whi = (uint32_t)(w[a] >> 32);
-        e[k].h = (uint32_t)w[b];
+        sib[k] = (uint16_t)fast_key(w, c ^ 1);
         rownum[k] = (uint32_t)r;
     }
 }
@@ -111,35 +113,47 @@ ward_status idx_fast_build(const idx_pdq_table *t, idx_fast **out, ward_error *e
         idx_fast_free(f);
         return ward_fail(err, WARD_ENOMEM, "out of memory for the in-memory index");
     }
-    f->ents_bytes = (size_t)t->rows * FAST_CHUNKS * (sizeof(fast_ent) + sizeof(uint32_t));
-    if (f->ents_bytes) {
-        void *m = mmap(NULL, f->ents_bytes, PROT_READ | PROT_WRITE,
+    /* + 32: walk_avx2 reads whole blocks of 16 entries */
+    f->map_bytes = (size_t)t->rows * FAST_CHUNKS * (sizeof(uint16_t) + sizeof(uint32_t)) + 32;
+    if (f->map_bytes) {
+        void *m = mmap(NULL, f->map_bytes, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (m == MAP_FAILED) {
             free(pos);
             idx_fast_free(f);
             return ward_fail(err, WARD_ENOMEM, "out of memory for the in-memory index");
         }
-        /* Random reads across hundreds of MiB: a TLB miss each with 4 KiB
-         * pages. A hint only; without huge pages it is merely slower. */
-        madvise(m, f->ents_bytes, MADV_HUGEPAGE);
-        f->ents = m;
-        f->rows = (uint32_t *)(f->ents + (size_t)t->rows * FAST_CHUNKS);
+        /* Random reads across ~100 MiB: a TLB miss each with 4 KiB pages.
+         * A hint only; without huge pages it is merely slower. */
+        madvise(m, f->map_bytes, MADV_HUGEPAGE);
+        f->rows = m;
+        f->sib = (uint16_t *)(f->rows + (size_t)t->rows * FAST_CHUNKS);
     }
     for (unsigned c = 0; c < FAST_CHUNKS; c++)
         fill_chunk(f, t, c, pos);
     free(pos);
-    if (f->ents_bytes)
-        mprotect(f->ents, f->ents_bytes, PROT_READ); /* shared by every query thread */
+    if (f->map_bytes)
+        mprotect(f->rows, f->map_bytes, PROT_READ); /* shared by every query thread */
     *out = f;
     return WARD_OK;
 }
 
+/* Per-pair thresholds T (idx_thresholds over the 8 pairs) and the probe
+ * radius of each chunk, floor(T / 2); -1: not probed. */
+static void fast_thresholds(int radius, int pair[FAST_PAIRS], int probe[FAST_CHUNKS])
+{
+    idx_thresholds(FAST_PAIRS, radius, pair);
+    for (unsigned c = 0; c < FAST_CHUNKS; c++)
+        probe[c] = pair[c / 2] < 0 ? -1 : pair[c / 2] / 2;
+}
+
 int idx_fast_covers(int radius)
 {
-    int thr[FAST_CHUNKS];
-    idx_thresholds(FAST_CHUNKS, radius, thr);
-    return radius >= 0 && thr[0] <= FAST_MAX_THR;
+    int pair[FAST_PAIRS], probe[FAST_CHUNKS];
+    if (radius < 0)
+        return 0;
+    fast_thresholds(radius, pair, probe);
+    return probe[0] <= FAST_MAX_THR;
 }
 
 /* ---- the search ---------------------------------------------------------- */
@@ -148,35 +162,69 @@ int idx_fast_covers(int radius)
  * (the library targets baseline x86-64, where the builtin is a call). */
 #define HOT static inline __attribute__((always_inline))
 
-/* A bucket to walk: chunk and rows lo..hi of its entries. */
+/*
+ * The search is one stream of cache-line reads (at 1M rows, for a random
+ * query: 370 of entries, 225 of offsets, 2 per candidate), and the core
+ * keeps only a couple of dozen in flight. So it is arranged to keep that
+ * window full and to read no line twice:
+ * - the probe values of every chunk are computed first; the offsets of
+ *   chunk c + OFF_AHEAD are prefetched while chunk c's buckets are queued,
+ *   so reading an offset does not wait;
+ * - a chunk's values are visited in ascending order where the probe radius
+ *   is 1, so that neighbouring buckets (v and v ^ 1 always) merge;
+ * - each span's cache lines are prefetched once, as it is queued, and a
+ *   span is walked once LINES_AHEAD lines are in flight after it;
+ * - candidates are checked in groups: their row numbers prefetched, then
+ *   their hashes, then compared.
+ * Defined only if not already, so -D can override them for experiments.
+ */
+#ifndef LINES_AHEAD
+#define LINES_AHEAD 24
+#endif
+#ifndef OFF_AHEAD
+#define OFF_AHEAD 2
+#endif
+#define RING 64      /* spans queued; more than LINES_AHEAD ever needs */
+#define VALS_MAX 137 /* values within 2 bits of 16 */
+#define CANDS 64     /* candidates checked together */
+
+/* Adjacent buckets of chunk c to walk: rows lo..hi; an entry is a
+ * candidate if its sibling chunk is within lim bits of the query's. */
 typedef struct span {
     uint32_t lo, hi;
-    unsigned c;
+    unsigned c, lines;
+    int lim;
 } span;
-
-#define SPAN_AHEAD 8 /* buckets prefetched ahead of the one walked */
-#define SPAN_MAX (FAST_CHUNKS * 137) /* 137 = values within 2 bits of 16 */
 
 typedef struct fsearch {
     const idx_fast *f;
     const idx_pdq_table *t;
     const ward_pdq *queries;
     int nq, qi, radius;
-    int thr[FAST_CHUNKS];
+    int simd; /* walk spans with AVX2 (walk_avx2) */
+    int pair[FAST_PAIRS], probe[FAST_CHUNKS];
     uint64_t q[4];
     idx_collect_fn collect;
     void *col;
+    span ring[RING];
+    unsigned head, n, lines;
+    uint32_t cand[CANDS]; /* positions in their chunk's table */
+    uint8_t cand_c[CANDS];
+    unsigned ncand;
 } fsearch;
 
-HOT int fast_seen_earlier(const fsearch *s, const uint64_t x[4], unsigned c)
+/* Whether x (the query XOR a stored hash) is found through chunk c: within
+ * its probe radius there, and the pair within its threshold. */
+HOT int fast_qualifies(const fsearch *s, const uint64_t x[4], unsigned c)
 {
-    for (unsigned j = 0; j < c; j++)
-        if (s->thr[j] >= 0 && __builtin_popcount(fast_key(x, j)) <= s->thr[j])
-            return 1;
-    return 0;
+    if (s->probe[c] < 0)
+        return 0;
+    int dc = __builtin_popcount(fast_key(x, c));
+    return dc <= s->probe[c] && dc + __builtin_popcount(fast_key(x, c ^ 1)) <= s->pair[c / 2];
 }
 
-/* A row whose 96 bits passed: the full hash decides. */
+/* A candidate row found through chunk c: the full hash decides, and the
+ * row is reported only through the first chunk it qualifies in. */
 HOT void fast_check(const fsearch *s, uint32_t row, unsigned c)
 {
     const uint8_t *h = s->t->hashes + (size_t)row * 32;
@@ -187,8 +235,11 @@ HOT void fast_check(const fsearch *s, uint32_t row, unsigned c)
         x[i] = s->q[i] ^ w[i];
         d += __builtin_popcountll(x[i]);
     }
-    if (d > s->radius || fast_seen_earlier(s, x, c))
+    if (d > s->radius || !fast_qualifies(s, x, c))
         return;
+    for (unsigned j = 0; j < c; j++)
+        if (fast_qualifies(s, x, j))
+            return; /* reported through chunk j */
     for (int k = 0; k < s->nq && s->nq > 1; k++) {
         if (k == s->qi)
             continue;
@@ -203,102 +254,241 @@ HOT void fast_check(const fsearch *s, uint32_t row, unsigned c)
     s->collect(s->col, s->t->ids[row], d, s->qi);
 }
 
-HOT void prefetch_span(const fsearch *s, const span *sp)
+/* Check the queued candidates: three passes, so that the row numbers and
+ * then the hashes of all of them are in flight together. */
+HOT void flush_candidates(fsearch *s)
 {
-    const fast_ent *e = s->f->ents + (size_t)sp->c * s->t->rows;
-    for (uint32_t k = sp->lo; k < sp->hi; k += 64 / sizeof *e)
-        __builtin_prefetch(e + k);
-    __builtin_prefetch(e + sp->hi - 1);
+    const uint32_t *rows = s->f->rows;
+    size_t n = (size_t)s->t->rows;
+    for (unsigned i = 0; i < s->ncand; i++)
+        __builtin_prefetch(rows + s->cand_c[i] * n + s->cand[i]);
+    for (unsigned i = 0; i < s->ncand; i++) {
+        s->cand[i] = rows[s->cand_c[i] * n + s->cand[i]];
+        __builtin_prefetch(s->t->hashes + (size_t)s->cand[i] * 32);
+    }
+    for (unsigned i = 0; i < s->ncand; i++)
+        fast_check(s, s->cand[i], s->cand_c[i]);
+    s->ncand = 0;
 }
 
-HOT void walk_span(const fsearch *s, const span *sp)
+HOT void add_candidate(fsearch *s, uint32_t k, unsigned c)
+{
+    if (s->ncand == CANDS)
+        flush_candidates(s);
+    s->cand[s->ncand] = k;
+    s->cand_c[s->ncand++] = (uint8_t)c;
+}
+
+HOT void walk_span(fsearch *s, const span *sp)
 {
     unsigned c = sp->c;
-    const fast_ent *e = s->f->ents + (size_t)c * s->t->rows;
-    const uint32_t *rownum = s->f->rows + (size_t)c * s->t->rows;
-    unsigned a = (fast_word(c) + 1) % 4, b = (fast_word(c) + 2) % 4;
-    uint64_t qa = s->q[a];
-    uint32_t qb = (uint32_t)s->q[b];
-    for (uint32_t k = sp->lo; k < sp->hi; k++) {
-        uint64_t w = e[k].wlo | (uint64_t)e[k].whi << 32;
-        int d = __builtin_popcountll(w ^ qa) + __builtin_popcount(e[k].h ^ qb);
-        if (d <= s->radius)
-            fast_check(s, rownum[k], c);
-    }
+    const uint16_t *sib = s->f->sib + (size_t)c * s->t->rows;
+    uint32_t qs = fast_key(s->q, c ^ 1);
+    for (uint32_t k = sp->lo; k < sp->hi; k++)
+        if (__builtin_popcount(sib[k] ^ qs) <= sp->lim)
+            add_candidate(s, k, c);
 }
 
-/* Every non-empty bucket within the chunks' thresholds of the query. */
-HOT size_t gather(const fsearch *s, span *sp)
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define FAST_AVX2 1
+/*
+ * The same filter 16 entries at a time: XOR with the query's sibling
+ * chunk, popcount of each 16-bit lane by nibble lookup, compare with the
+ * limit; the few lanes that pass go to add_candidate as in walk_span. A
+ * block may read up to 15 entries past the span (the mapping is padded for
+ * the last one); their lanes are masked off.
+ */
+__attribute__((target("avx2,popcnt"), noinline)) static void walk_avx2(fsearch *s,
+                                                                      const span *sp)
 {
-    size_t n = 0;
-    for (unsigned c = 0; c < FAST_CHUNKS; c++) {
-        if (s->thr[c] < 0)
-            continue;
-        const uint32_t *off = s->f->off + (size_t)c * (65536 + 1);
-        uint32_t v = fast_key(s->q, c);
-        uint32_t vals[137];
-        size_t nv = 0;
-        vals[nv++] = v;
-        for (int k = 1; k <= s->thr[c]; k++)
-            for (uint32_t m = (1u << k) - 1; m < 65536;) {
-                vals[nv++] = v ^ m;
-                uint32_t r = m + (m & -m);
-                m = (((r ^ m) >> 2) >> __builtin_ctz(m)) | r;
-            }
-        for (size_t i = 0; i < nv; i++)
-            __builtin_prefetch(off + vals[i]);
-        for (size_t i = 0; i < nv; i++) {
-            uint32_t lo = off[vals[i]], hi = off[vals[i] + 1];
-            if (lo < hi)
-                sp[n++] = (span){lo, hi, c};
+    unsigned c = sp->c;
+    const uint16_t *sib = s->f->sib + (size_t)c * s->t->rows;
+    const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+                                         0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+    const __m256i nib = _mm256_set1_epi8(0x0f), low = _mm256_set1_epi16(0x00ff);
+    const __m256i qs = _mm256_set1_epi16((short)fast_key(s->q, c ^ 1));
+    const __m256i lim = _mm256_set1_epi16((short)sp->lim);
+    for (uint32_t k = sp->lo; k < sp->hi; k += 16) {
+        __m256i x = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(sib + k)), qs);
+        __m256i b = _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_and_si256(x, nib)),
+                                    _mm256_shuffle_epi8(lut, _mm256_and_si256(
+                                        _mm256_srli_epi16(x, 4), nib)));
+        __m256i d = _mm256_add_epi16(_mm256_and_si256(b, low), _mm256_srli_epi16(b, 8));
+        /* two mask bits per lane: set where d > lim (rejected) */
+        uint32_t pass = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi16(d, lim));
+        uint32_t left = sp->hi - k;
+        if (left < 16)
+            pass &= (1u << (2 * left)) - 1;
+        for (; pass; pass &= pass - 1) {
+            uint32_t lane = (uint32_t)__builtin_ctz(pass) / 2;
+            pass &= pass - 1; /* the lane's second bit */
+            add_candidate(s, k + lane, c);
         }
     }
+}
+#endif
+
+/* Walk the oldest queued span. */
+HOT void walk_oldest(fsearch *s)
+{
+    span sp = s->ring[s->head];
+    s->head = (s->head + 1) % RING;
+    s->n--;
+    s->lines -= sp.lines;
+#ifdef FAST_AVX2
+    if (s->simd) {
+        walk_avx2(s, &sp);
+        return;
+    }
+#endif
+    walk_span(s, &sp);
+}
+
+/* Prefetch the cache lines of entries lo..hi of chunk c from address
+ * `from` on, at most LINES_AHEAD of them (a huge bucket, of a cluster of
+ * near-identical hashes, streams anyway); returns how many. */
+HOT unsigned prefetch_lines(const fsearch *s, unsigned c, uint32_t lo, uint32_t hi,
+                            uintptr_t from)
+{
+    const uint16_t *sib = s->f->sib + (size_t)c * s->t->rows;
+    uintptr_t first = (uintptr_t)(sib + lo) & ~(uintptr_t)63;
+    uintptr_t last = ((uintptr_t)(sib + hi) - 1) & ~(uintptr_t)63;
+    if (first < from)
+        first = from;
+    unsigned n = 0;
+    for (uintptr_t p = first; p <= last && n < LINES_AHEAD; p += 64, n++)
+        __builtin_prefetch((const void *)p);
     return n;
 }
 
+/* Queue bucket rows lo..hi (lo < hi) of chunk c; it is walked once
+ * LINES_AHEAD lines of later buckets are in flight. A bucket that follows
+ * the last queued one in memory extends it (and its limit, if larger: the
+ * filter may let more through, never fewer). */
+HOT void push_span(fsearch *s, uint32_t lo, uint32_t hi, unsigned c, int lim)
+{
+    span *last = s->n ? &s->ring[(s->head + s->n - 1) % RING] : NULL;
+    if (last && last->c == c && last->hi == lo) {
+        const uint16_t *sib = s->f->sib + (size_t)c * s->t->rows;
+        uintptr_t end = ((uintptr_t)(sib + lo) - 1) & ~(uintptr_t)63;
+        unsigned k = prefetch_lines(s, c, lo, hi, end + 64);
+        last->hi = hi;
+        last->lines += k;
+        last->lim = lim > last->lim ? lim : last->lim;
+        s->lines += k;
+    } else {
+        if (s->n == RING)
+            walk_oldest(s);
+        span *sp = &s->ring[(s->head + s->n++) % RING];
+        *sp = (span){lo, hi, c, prefetch_lines(s, c, lo, hi, 0), lim};
+        s->lines += sp->lines;
+    }
+    while (s->n > 1 && s->lines - s->ring[s->head].lines >= LINES_AHEAD)
+        walk_oldest(s);
+}
+
+/* Values within thr bits of the chunk value v. Radius 1: ascending (those
+ * with a set bit cleared, from the highest bit down, then v, then those
+ * with a clear bit set, from the lowest up), so that v and v ^ 1 are
+ * adjacent. Two bits: Gosper's hack over the masks. */
+HOT size_t probe_values(uint32_t v, int thr, uint32_t *vals)
+{
+    size_t n = 0;
+    if (thr <= 1) {
+        for (int k = 15; thr == 1 && k >= 0; k--)
+            if (v >> k & 1)
+                vals[n++] = v ^ (1u << k);
+        vals[n++] = v;
+        for (int k = 0; thr == 1 && k < 16; k++)
+            if (!(v >> k & 1))
+                vals[n++] = v ^ (1u << k);
+        return n;
+    }
+    vals[n++] = v;
+    for (int k = 1; k <= thr; k++)
+        for (uint32_t m = (1u << k) - 1; m < 65536;) {
+            vals[n++] = v ^ m;
+            uint32_t r = m + (m & -m);
+            m = (((r ^ m) >> 2) >> __builtin_ctz(m)) | r;
+        }
+    return n;
+}
+
+HOT void prefetch_offsets(const fsearch *s, unsigned c, const uint32_t *vals, size_t nv)
+{
+    const uint32_t *off = s->f->off + (size_t)c * (65536 + 1);
+    for (size_t i = 0; i < nv; i++)
+        __builtin_prefetch(off + vals[i]);
+}
+
+HOT void fast_one(fsearch *s)
+{
+    uint32_t vals[FAST_CHUNKS][VALS_MAX];
+    size_t nv[FAST_CHUNKS];
+    for (unsigned c = 0; c < FAST_CHUNKS; c++)
+        nv[c] = s->probe[c] < 0 ? 0 : probe_values(fast_key(s->q, c), s->probe[c], vals[c]);
+    for (unsigned c = 0; c < OFF_AHEAD && c < FAST_CHUNKS; c++)
+        prefetch_offsets(s, c, vals[c], nv[c]);
+    for (unsigned c = 0; c < FAST_CHUNKS; c++) {
+        if (c + OFF_AHEAD < FAST_CHUNKS)
+            prefetch_offsets(s, c + OFF_AHEAD, vals[c + OFF_AHEAD], nv[c + OFF_AHEAD]);
+        const uint32_t *off = s->f->off + (size_t)c * (65536 + 1);
+        uint32_t v = fast_key(s->q, c);
+        for (size_t i = 0; i < nv[c]; i++) {
+            uint32_t lo = off[vals[c][i]], hi = off[vals[c][i] + 1];
+            if (lo < hi)
+                push_span(s, lo, hi, c,
+                          s->pair[c / 2] - __builtin_popcount(vals[c][i] ^ v));
+        }
+    }
+    while (s->n)
+        walk_oldest(s);
+    flush_candidates(s);
+}
+
 HOT void fast_all(const idx_fast *f, const idx_pdq_table *t, const ward_pdq *queries, int nq,
-                  int radius, idx_collect_fn collect, void *col)
+                  int radius, int simd, idx_collect_fn collect, void *col)
 {
     fsearch s = {.f = f, .t = t, .queries = queries, .nq = nq, .radius = radius,
-                 .collect = collect, .col = col};
-    idx_thresholds(FAST_CHUNKS, radius, s.thr);
-    span sp[SPAN_MAX];
+                 .simd = simd, .collect = collect, .col = col};
+    fast_thresholds(radius, s.pair, s.probe);
     for (int qi = 0; qi < nq; qi++) {
         s.qi = qi;
         idx_hash_words(queries[qi].b, s.q);
-        size_t n = gather(&s, sp);
-        for (size_t k = 0; k < n && k < SPAN_AHEAD; k++)
-            prefetch_span(&s, &sp[k]);
-        for (size_t k = 0; k < n; k++) {
-            if (k + SPAN_AHEAD < n)
-                prefetch_span(&s, &sp[k + SPAN_AHEAD]);
-            walk_span(&s, &sp[k]);
-        }
+        fast_one(&s);
     }
 }
 
 typedef void fast_fn(const idx_fast *f, const idx_pdq_table *t, const ward_pdq *q, int nq,
-                     int radius, idx_collect_fn collect, void *col);
+                     int radius, int simd, idx_collect_fn collect, void *col);
 
 #if (defined(__x86_64__) || defined(__i386__)) && !defined(__POPCNT__)
 __attribute__((target("popcnt"))) static void fast_popcnt(const idx_fast *f,
-        const idx_pdq_table *t, const ward_pdq *q, int nq, int radius, idx_collect_fn collect,
-        void *col) { fast_all(f, t, q, nq, radius, collect, col); }
+        const idx_pdq_table *t, const ward_pdq *q, int nq, int radius, int simd,
+        idx_collect_fn collect, void *col) { fast_all(f, t, q, nq, radius, simd, collect, col); }
 #define FAST_DISPATCH 1
 #endif
 static void fast_plain(const idx_fast *f, const idx_pdq_table *t, const ward_pdq *q, int nq,
-                       int radius, idx_collect_fn collect, void *col)
+                       int radius, int simd, idx_collect_fn collect, void *col)
 {
-    fast_all(f, t, q, nq, radius, collect, col);
+    fast_all(f, t, q, nq, radius, simd, collect, col);
 }
 
+/* simd: 1 for AVX2 where the CPU has it, 0 for the portable walk (the
+ * tests check both against brute force). */
 void idx_fast_query(const idx_fast *f, const idx_pdq_table *t, const ward_pdq *queries, int nq,
-                    int radius, idx_collect_fn collect, void *col)
+                    int radius, int simd, idx_collect_fn collect, void *col)
 {
     fast_fn *fn = fast_plain;
 #ifdef FAST_DISPATCH
     if (__builtin_cpu_supports("popcnt"))
         fn = fast_popcnt;
 #endif
-    fn(f, t, queries, nq, radius, collect, col);
+#ifdef FAST_AVX2
+    simd = simd && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
+#else
+    simd = 0;
+#endif
+    fn(f, t, queries, nq, radius, simd, collect, col);
 }

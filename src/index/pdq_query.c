@@ -420,6 +420,18 @@ ward_status ward_index_accelerate(ward_index *ix, uint64_t max_bytes, ward_error
     return idx_fast_build(&ix->pdq, &ix->fast, err);
 }
 
+size_t ward_idx_query_pdq_fast(const ward_index *ix, const ward_pdq *queries, int nq,
+                               int radius, int simd, ward_pdq_match *out, size_t max)
+{
+    if (!query_args_ok(ix, queries, nq, radius, out, max) || !ix->fast ||
+        !idx_fast_covers(radius > 256 ? 256 : radius))
+        return (size_t)-1;
+    collector col = {out, max, 0};
+    idx_fast_query(ix->fast, &ix->pdq, queries, nq, radius > 256 ? 256 : radius, simd,
+                   collect_cb, &col);
+    return collect_finish(&col);
+}
+
 size_t ward_index_query_pdq(const ward_index *ix, const ward_pdq *queries, int nq,
                             int radius, ward_pdq_match *out, size_t max)
 {
@@ -428,7 +440,7 @@ size_t ward_index_query_pdq(const ward_index *ix, const ward_pdq *queries, int n
     int r = radius > 256 ? 256 : radius;
     if (ix->fast && idx_fast_covers(r)) {
         collector col = {out, max, 0};
-        idx_fast_query(ix->fast, &ix->pdq, queries, nq, r, collect_cb, &col);
+        idx_fast_query(ix->fast, &ix->pdq, queries, nq, r, 1, collect_cb, &col);
         return collect_finish(&col);
     }
     double rows = (double)ix->pdq.rows;

@@ -311,6 +311,11 @@ static void check_radius(const ward_index *ix, const dataset *ds, const ward_pdq
     }
     ng = ward_index_query_pdq_brute(ix, q, nq, radius, a->got, a->cap);
     assert_same(a->got, ng, a->want, nw, "library brute force", radius);
+    /* The in-memory copy's portable code too, where the public query used
+     * its AVX2 walk. */
+    ng = ward_idx_query_pdq_fast(ix, q, nq, radius, 0, a->got, a->cap);
+    if (ng != (size_t)-1)
+        assert_same(a->got, ng, a->want, nw, "in memory, portable", radius);
 }
 
 /* Chunk layouts: the builder's choice for this size (16 x 16 bits), 12 and
@@ -356,6 +361,72 @@ static void test_pdq_exact_every_distance(void **state)
         ward_index_close(ix);
     }
     answers_free(&a);
+    ds_free(&ds);
+}
+
+/* Flip d distinct random bits of 16-bit chunk c (bits 16c..16c+15). */
+static void flip_in_chunk(rng *r, ward_pdq *h, unsigned c, int d)
+{
+    int pos[16];
+    for (int i = 0; i < 16; i++)
+        pos[i] = i;
+    for (int i = 0; i < d; i++) {
+        int j = i + (int)below(r, (unsigned)(16 - i)), t = pos[i];
+        pos[i] = pos[j];
+        pos[j] = t;
+        flip(h, (int)c * 16 + pos[i]);
+    }
+}
+
+/* The in-memory copy pigeonholes over 8 pairs of 16-bit chunks (at radius
+ * 31: some pair within 3, so one half within 1 and the other within 3
+ * minus that). Entries that only one pair can find, with every split of
+ * distances 2, 3 and 4 between its halves, and the other pairs 4 away
+ * (2 + 2, or 4 + 0 on either side): at the edge of each threshold, so that
+ * an off-by-one in the pairs, the sibling filter or the de-duplication
+ * between the halves of a pair would lose or repeat one. */
+static void test_pdq_memory_pair_edges(void **state)
+{
+    (void)state;
+    rng r = {test_seed() + 7};
+    dataset ds = {0};
+    ward_pdq q[2], h;
+    uint64_t id = 1;
+    for (int i = 0; i < 20000; i++) {
+        random_pdq(&r, &h);
+        ds_add(&ds, id++, &h);
+    }
+    for (int k = 0; k < 2; k++) {
+        random_pdq(&r, &q[k]);
+        for (unsigned pair = 0; pair < 8; pair++)
+            for (int sum = 2; sum <= 4; sum++)
+                for (int da = 0; da <= sum; da++)
+                    for (int other = 0; other < 3; other++) {
+                        h = q[k];
+                        flip_in_chunk(&r, &h, 2 * pair, da);
+                        flip_in_chunk(&r, &h, 2 * pair + 1, sum - da);
+                        for (unsigned p = 0; p < 8; p++)
+                            if (p != pair) {
+                                int lo = other == 0 ? 2 : other == 1 ? 4 : 0;
+                                flip_in_chunk(&r, &h, 2 * p, lo);
+                                flip_in_chunk(&r, &h, 2 * p + 1, 4 - lo);
+                            }
+                        ds_add(&ds, id++, &h);
+                    }
+    }
+    ward_index *ix = build_open(&ds, "pairs.idx", &r);
+    assert_int_equal(ward_index_accelerate(ix, UINT64_MAX, NULL), WARD_OK);
+    answers a = answers_for(&ds);
+    static const int radii[] = {27, 29, 30, 31, 32, 33, 35, 40, 47};
+    for (size_t i = 0; i < sizeof radii / sizeof *radii; i++) {
+        for (int k = 0; k < 2; k++)
+            check_radius(ix, &ds, &q[k], 1, radii[i], "pair edges in memory", &a);
+        check_radius(ix, &ds, q, 2, radii[i], "pair edges in memory, 2 queries", &a);
+    }
+    /* At 31 exactly the entries with sum 2 and 3 in their pair match. */
+    assert_int_equal(ward_index_query_pdq(ix, &q[0], 1, 31, NULL, 0), 8 * (3 + 4) * 3);
+    answers_free(&a);
+    ward_index_close(ix);
     ds_free(&ds);
 }
 
@@ -821,6 +892,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pdq_exact_every_distance),
         cmocka_unit_test(test_pdq_multi_query),
+        cmocka_unit_test(test_pdq_memory_pair_edges),
         cmocka_unit_test(test_pdq_max_truncates),
         cmocka_unit_test(test_pdq_concurrent_readers),
         cmocka_unit_test(test_digest_lookups),
