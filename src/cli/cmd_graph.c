@@ -3,10 +3,10 @@
  * one call into graph.h per question, printing.
  */
 #include "cli/cli.h"
+#include "cli/opt.h"
 #include "util/error.h"
 #include "util/escape.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,19 +81,9 @@ static const char help[] =
 "    svg             a drawing (at most 600 nodes): radial around S, else\n"
 "                    force-directed from a fixed seed\n"
 "\n"
-"OPTIONS\n"
-"    --data DIR          data directory (default $WARD_DATA)\n"
-"    --key-file FILE     intel.db is encrypted with the key in FILE\n"
-"    --depth N           hops for neighbours and ego exports (1-6, default 1)\n"
-"    --max N             at most N subjects in a neighbourhood (default 500)\n"
-"    --component C       a component by number (components lists them)\n"
-"    --subject S         the component of subject S\n"
-"    --top N             list at most N (default 20)\n"
-"    --seed N            community detection seed (default 1)\n"
-"    --json              JSON lines instead of text\n"
-"    -f, --format F      output format\n"
-"    -o FILE             write to FILE instead of standard output\n"
-"\n"
+""; /* OPTIONS: from the table below */
+
+static const char help_tail[] =
 "EXIT STATUS\n"
 "    0 done; 1 done, but records not yet resolved into subjects were not\n"
 "    examined (run 'ward intel update'); 2 usage; 3 no such subject or\n"
@@ -108,25 +98,33 @@ typedef struct graph_args {
     const char *data, *key_file, *format, *output, *subject;
     int depth, json, component;
     size_t max, top;
-    uint64_t seed;
+    uint64_t seed, max_given, top_given;
 } graph_args;
 
-enum { OPT_DATA = 256, OPT_KEY_FILE, OPT_DEPTH, OPT_MAX, OPT_COMPONENT, OPT_SUBJECT, OPT_TOP,
-       OPT_SEED, OPT_JSON };
-
-static const struct option long_opts[] = {
-    {"data", required_argument, NULL, OPT_DATA},
-    {"key-file", required_argument, NULL, OPT_KEY_FILE},
-    {"depth", required_argument, NULL, OPT_DEPTH},
-    {"max", required_argument, NULL, OPT_MAX},
-    {"component", required_argument, NULL, OPT_COMPONENT},
-    {"subject", required_argument, NULL, OPT_SUBJECT},
-    {"top", required_argument, NULL, OPT_TOP},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"format", required_argument, NULL, 'f'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
+#define A(m) CLI_AT_INT(graph_args, m)
+static const cli_opt options[] = {
+    CLI_OPT_DATA(graph_args, data),
+    {"key-file", 0, CLI_STRING, CLI_AT_STR(graph_args, key_file), "FILE",
+     .def = "$WARD_INTEL_KEY_FILE", .help = "intel.db is encrypted with the key in FILE"},
+    {"depth", 0, CLI_INT, A(depth), "N", 1, 6, .def = "1",
+     .help = "hops for neighbours and ego exports"},
+    {"max", 0, CLI_COUNT, CLI_AT_U64(graph_args, max_given), "N", 1, 1e18, .def = "500",
+     .help = "at most N subjects in a neighbourhood"},
+    {"component", 0, CLI_INT, A(component), "C", 0, 1 << 30,
+     .help = "a component by number (components lists them)"},
+    {"subject", 0, CLI_STRING, CLI_AT_STR(graph_args, subject), "S",
+     .help = "the component of subject S"},
+    {"top", 0, CLI_COUNT, CLI_AT_U64(graph_args, top_given), "N", 1, 1e18, .def = "20",
+     .help = "list at most N"},
+    {"seed", 0, CLI_COUNT, CLI_AT_U64(graph_args, seed), "N", 0, 1e18, .def = "1",
+     .help = "community detection seed"},
+    {"json", 0, CLI_FLAG, A(json), .help = "JSON lines instead of text"},
+    {"format", 'f', CLI_STRING, CLI_AT_STR(graph_args, format), "F",
+     .help = "output format (FORMATS above)"},
+    {"output", 'o', CLI_STRING, CLI_AT_STR(graph_args, output), "FILE",
+     .help = "write to FILE instead of standard output"},
+    CLI_OPT_END};
+#undef A
 
 static int subject_arg(const ward_graph *g, const char *id, uint32_t *out)
 {
@@ -436,46 +434,12 @@ static int do_export(const ward_graph *g, const graph_args *a, FILE *out, int eg
 
 static int run_graph(int argc, char **argv)
 {
-    graph_args a = {.depth = 1, .component = -1, .max = 500, .top = 20, .seed = 1};
-    int c;
-    uint64_t v;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "f:o:h", long_opts, NULL)) != -1) {
-        switch (c) {
-        case OPT_DATA: a.data = optarg; break;
-        case OPT_KEY_FILE: a.key_file = optarg; break;
-        case OPT_DEPTH:
-            if (cli_parse_count(optarg, &v) || v < 1 || v > 6)
-                return cli_usage("graph", "--depth must be 1 to 6");
-            a.depth = (int)v;
-            break;
-        case OPT_MAX:
-            if (cli_parse_count(optarg, &v) || v < 1)
-                return cli_usage("graph", "--max must be a positive count");
-            a.max = (size_t)v;
-            break;
-        case OPT_TOP:
-            if (cli_parse_count(optarg, &v) || v < 1)
-                return cli_usage("graph", "--top must be a positive count");
-            a.top = (size_t)v;
-            break;
-        case OPT_COMPONENT:
-            if (cli_parse_count(optarg, &v) || v > 1u << 30)
-                return cli_usage("graph", "--component must be a component number");
-            a.component = (int)v;
-            break;
-        case OPT_SEED:
-            if (cli_parse_count(optarg, &a.seed))
-                return cli_usage("graph", "--seed must be a number");
-            break;
-        case OPT_SUBJECT: a.subject = optarg; break;
-        case OPT_JSON: a.json = 1; break;
-        case 'f': a.format = optarg; break;
-        case 'o': a.output = optarg; break;
-        case 'h': cli_print_help(&cli_cmd_graph); return WARD_EXIT_OK;
-        default: return cli_usage("graph", "unknown option");
-        }
-    }
+    graph_args a = {.depth = 1, .component = -1, .max_given = 500, .top_given = 20, .seed = 1};
+    int c, optind;
+    if ((c = cli_parse_opts(&cli_cmd_graph, &a, argc, argv, &optind)) != CLI_GO_ON)
+        return c;
+    a.max = (size_t)a.max_given;
+    a.top = (size_t)a.top_given;
     if (optind >= argc)
         return cli_usage("graph", "no action given");
     const char *action = argv[optind++];
@@ -561,4 +525,6 @@ const cli_command cli_cmd_graph = {
     .run = run_graph,
     .summary = "Link analysis: who is connected to whom, with the evidence",
     .help = help,
+    .opts = options,
+    .help_tail = help_tail,
 };
