@@ -4,8 +4,8 @@
  * `ward serve` at /report.
  */
 #include "cli/cli.h"
+#include "cli/opt.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,21 +57,9 @@ static const char help[] =
 "                longer than the overdue days); then silent packages and\n"
 "                open and escalated duty entries.\n"
 "\n"
-"OPTIONS\n"
-"    --data DIR            data directory (default $WARD_DATA, else\n"
-"                          ~/.local/share/ward)\n"
-"    --now TIME            the time to act as now (UTC, YYYY-MM-DDTHH:MM:SSZ)\n"
-"    --key-file FILE       intel.db is encrypted with the key in FILE\n"
-"                          (default $WARD_INTEL_KEY_FILE)\n"
-"    --closed              duty: the last 50 closed entries too\n"
-"    --escalate-minutes M  duty: escalate after M minutes (default 15)\n"
-"    --escalate-to USER    duty: the second person (default duty-manager)\n"
-"    --detail TEXT         step: what was done\n"
-"    --format F            letter: json (default) or html\n"
-"    --silent-days D       a package is silent after D days (default 28)\n"
-"    --overdue-days D      feedback is overdue after D days (default 7)\n"
-"    --json                kpi: JSON lines\n"
-"\n"
+""; /* OPTIONS: from the table below */
+
+static const char help_tail[] =
 "EXIT STATUS\n"
 "    0 done; 1 reminders raised, or feedback overdue (kpi), or an entry was\n"
 "    escalated (duty); 2 usage or a refused step (unknown, no detail, the\n"
@@ -84,23 +72,35 @@ static const char help[] =
 "    ward report letter interpol-vgt --format html > letter.html\n"
 "    ward report reminders --silent-days 28\n";
 
-enum { OPT_DATA = 256, OPT_NOW, OPT_KEY, OPT_CLOSED, OPT_ESC_MIN, OPT_ESC_TO, OPT_DETAIL,
-       OPT_FORMAT, OPT_SILENT, OPT_OVERDUE, OPT_JSON };
+typedef struct report_args {
+    ward_duty_opts d;
+    const char *data, *now, *key_file, *detail, *format;
+    int closed, silent, overdue, json;
+} report_args;
 
-static const struct option long_opts[] = {
-    {"data", required_argument, NULL, OPT_DATA},
-    {"now", required_argument, NULL, OPT_NOW},
-    {"key-file", required_argument, NULL, OPT_KEY},
-    {"closed", no_argument, NULL, OPT_CLOSED},
-    {"escalate-minutes", required_argument, NULL, OPT_ESC_MIN},
-    {"escalate-to", required_argument, NULL, OPT_ESC_TO},
-    {"detail", required_argument, NULL, OPT_DETAIL},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"silent-days", required_argument, NULL, OPT_SILENT},
-    {"overdue-days", required_argument, NULL, OPT_OVERDUE},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
+#define A(m) CLI_AT_INT(report_args, m)
+static const cli_opt options[] = {
+    CLI_OPT_DATA(report_args, data),
+    {"now", 0, CLI_STRING, CLI_AT_STR(report_args, now), "TIME",
+     .help = "the time to act as now (UTC, YYYY-MM-DDTHH:MM:SSZ)"},
+    {"key-file", 0, CLI_STRING, CLI_AT_STR(report_args, key_file), "FILE",
+     .def = "$WARD_INTEL_KEY_FILE", .help = "intel.db is encrypted with the key in FILE"},
+    {"closed", 0, CLI_FLAG, A(closed), .help = "duty: the last 50 closed entries too"},
+    {"escalate-minutes", 0, CLI_INT, A(d.escalate_minutes), "M", 1, 10080, .def = "15",
+     .help = "duty: escalate after M minutes"},
+    {"escalate-to", 0, CLI_STRING, CLI_AT_STR(report_args, d.escalate_to), "USER",
+     .def = "duty-manager", .help = "duty: the second person"},
+    {"detail", 0, CLI_STRING, CLI_AT_STR(report_args, detail), "TEXT",
+     .help = "step: what was done"},
+    {"format", 0, CLI_CHOICE, CLI_AT_STR(report_args, format), "F", .choices = "json|html",
+     .def = "json", .help = "letter: json or html"},
+    {"silent-days", 0, CLI_INT, A(silent), "D", 1, 3650, .def = "28",
+     .help = "a package is silent after D days"},
+    {"overdue-days", 0, CLI_INT, A(overdue), "D", 0, 3650, .def = "7",
+     .help = "feedback is overdue after D days"},
+    {"json", 0, CLI_FLAG, A(json), .help = "kpi: JSON lines"},
+    CLI_OPT_END};
+#undef A
 
 /* The change is in intel.db (its audit table too); the service's chain
  * gets it as well. A failure there is reported, the change stands. */
@@ -117,37 +117,15 @@ static int chain(const char *data, const char *action, const char *object, const
 
 static int run_report(int argc, char **argv)
 {
-    const char *data = NULL, *now_s = NULL, *key = NULL, *detail = NULL, *format = NULL;
-    ward_duty_opts d;
-    ward_duty_opts_default(&d);
-    int closed = 0, silent = 28, overdue = 7, json = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
-        switch (c) {
-        case OPT_DATA: data = optarg; break;
-        case OPT_NOW: now_s = optarg; break;
-        case OPT_KEY: key = optarg; break;
-        case OPT_CLOSED: closed = 1; break;
-        case OPT_ESC_MIN:
-            if (cli_parse_int(optarg, 1, 10080, &d.escalate_minutes))
-                return cli_usage("report", "--escalate-minutes: 1 to 10080");
-            break;
-        case OPT_ESC_TO: d.escalate_to = optarg; break;
-        case OPT_DETAIL: detail = optarg; break;
-        case OPT_FORMAT: format = optarg; break;
-        case OPT_SILENT:
-            if (cli_parse_int(optarg, 1, 3650, &silent))
-                return cli_usage("report", "--silent-days: 1 to 3650");
-            break;
-        case OPT_OVERDUE:
-            if (cli_parse_int(optarg, 0, 3650, &overdue))
-                return cli_usage("report", "--overdue-days: 0 to 3650");
-            break;
-        case OPT_JSON: json = 1; break;
-        case 'h': printf("%s", help); return WARD_EXIT_OK;
-        default: return cli_usage("report", "unknown option");
-        }
-    }
+    report_args a = {.silent = 28, .overdue = 7};
+    ward_duty_opts_default(&a.d);
+    int c, optind;
+    if ((c = cli_parse_opts(&cli_cmd_report, &a, argc, argv, &optind)) != CLI_GO_ON)
+        return c;
+    const char *data = a.data, *now_s = a.now, *key = a.key_file, *detail = a.detail,
+               *format = a.format;
+    ward_duty_opts d = a.d;
+    int closed = a.closed, silent = a.silent, overdue = a.overdue, json = a.json;
     static const char *const actions[] = {"duty", "step", "letter", "sent", "reminders", "kpi"};
     static const int nargs[] = {0, 2, 1, 1, 0, 0};
     if (optind >= argc)
@@ -161,8 +139,6 @@ static int run_report(int argc, char **argv)
     if (argc - optind != nargs[k])
         return cli_usage("report", "%s takes %d argument%s", action, nargs[k],
                          nargs[k] == 1 ? "" : "s");
-    if (format && strcmp(format, "json") && strcmp(format, "html"))
-        return cli_usage("report", "--format is json or html");
     time_t now = time(NULL);
     if (now_s && cli_parse_now(now_s, &now))
         return cli_usage("report", "--now must be YYYY-MM-DDTHH:MM:SSZ");
@@ -246,4 +222,6 @@ const cli_command cli_cmd_report = {
     .run = run_report,
     .summary = "Public reports, the duty queue, feedback to referrers",
     .help = help,
+    .opts = options,
+    .help_tail = help_tail,
 };
