@@ -4,8 +4,8 @@
  * also appended to the service's hash-chained audit log.
  */
 #include "cli/cli.h"
+#include "cli/opt.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,19 +100,9 @@ static const char help[] =
 "                    report, share of child-at-risk exhibits started within\n"
 "                    24 hours.\n"
 "\n"
-"OPTIONS\n"
-"    --data DIR          data directory (default $WARD_DATA, else\n"
-"                        ~/.local/share/ward)\n"
-"    --now TIME          the time to act as now (UTC, YYYY-MM-DDTHH:MM:SSZ)\n"
-"    --key-file FILE     intel.db is encrypted with the key in FILE (default\n"
-"                        $WARD_INTEL_KEY_FILE)\n"
-"    --threshold DAYS    alert when an exhibit waits longer (default 90)\n"
-"    --window WEEKS      history the throughput is learnt from (default 26)\n"
-"    --rate R            exhibits per examiner-week for a lab without enough\n"
-"                        history (at least 5 reported exhibits; default 1)\n"
-"    --limit N           queue: at most N entries per lab (default all)\n"
-"    --json              JSON output (one object per line for lists)\n"
-"\n"
+""; /* OPTIONS: from the table below */
+
+static const char help_tail[] =
 "EXIT STATUS\n"
 "    0 done; 1 alerts exist (alerts, forecast); 2 usage or a refused value\n"
 "    (duplicate reference, bad time, missing reason, status moving back);\n"
@@ -134,59 +124,72 @@ typedef struct ex_args {
     const char *data, *now, *key_file, *ref, *description, *kind, *force, *unit, *lab, *seized,
         *place, *seal, *subject, *note, *to, *image, *reason, *band, *summary, *status;
     int64_t package;
+    uint64_t package_given;
     int child, on, off, json, examiners, threshold, window, limit;
     double hours, rate;
     time_t t;
 } ex_args;
 
-enum { OPT_DATA = 256, OPT_NOW, OPT_KEY_FILE, OPT_REF, OPT_DESC, OPT_KIND, OPT_FORCE, OPT_UNIT,
-       OPT_LAB, OPT_SEIZED, OPT_PLACE, OPT_SEAL, OPT_SUBJECT, OPT_PACKAGE, OPT_CHILD, OPT_NOTE,
-       OPT_TO, OPT_IMAGE, OPT_ON, OPT_OFF, OPT_REASON, OPT_BAND, OPT_SUMMARY, OPT_STATUS,
-       OPT_JSON, OPT_EXAMINERS, OPT_HOURS, OPT_THRESHOLD, OPT_WINDOW, OPT_RATE, OPT_LIMIT };
+#define S(m) CLI_AT_STR(ex_args, m)
+#define A(m) CLI_AT_INT(ex_args, m)
+static const cli_opt options[] = {
+    CLI_OPT_DATA(ex_args, data),
+    {"now", 0, CLI_STRING, S(now), "TIME",
+     .help = "the time to act as now (UTC, YYYY-MM-DDTHH:MM:SSZ)"},
+    {"key-file", 0, CLI_STRING, S(key_file), "FILE", .def = "$WARD_INTEL_KEY_FILE",
+     .help = "intel.db is encrypted with the key in FILE"},
+    {"ref", 0, CLI_STRING, S(ref), "REF", .help = "register: the exhibit's reference"},
+    {"description", 0, CLI_STRING, S(description), "TEXT", .help = "register: what it is"},
+    {"kind", 0, CLI_STRING, S(kind), "KIND",
+     .help = "register: phone, computer, storage, disk-image\nor cloud-return"},
+    {"force", 0, CLI_STRING, S(force), "FORCE",
+     .help = "register: the force that seized it; list,\nqueue, forecast, alerts, kpi: "
+             "that force's only"},
+    {"seized", 0, CLI_STRING, S(seized), "TIME",
+     .help = "register: the seizure time with its zone"},
+    {"place", 0, CLI_STRING, S(place), "PLACE",
+     .help = "register, move: where it was seized or is now"},
+    {"unit", 0, CLI_STRING, S(unit), "U", .help = "register: the unit in the case"},
+    {"lab", 0, CLI_STRING, S(lab), "LAB",
+     .help = "register: the lab that will examine it; list,\nqueue, forecast, alerts: that "
+             "lab's only"},
+    {"seal", 0, CLI_STRING, S(seal), "NO", .help = "register: the evidence bag's seal number"},
+    {"subject", 0, CLI_STRING, S(subject), "ID", .help = "register: the linked subject"},
+    {"package", 0, CLI_COUNT, CLI_AT_U64(ex_args, package_given), "N", 1, 1e18,
+     .help = "register: the linked intelligence package"},
+    {"child-at-risk", 0, CLI_FLAG, A(child),
+     .help = "register: a child is at risk (head of the queue)"},
+    {"status", 0, CLI_STRING, S(status), "S", .help = "list: exhibits in status S only"},
+    {"note", 0, CLI_STRING, S(note), "TEXT", .help = "status, move: a note for the log"},
+    {"to", 0, CLI_STRING, S(to), "HOLDER", .help = "move: who holds it now"},
+    {"image", 0, CLI_STRING, S(image), "FILE",
+     .help = "acquire, check-image: the acquired image\n(opened read-only)"},
+    {"on", 0, CLI_FLAG, A(on), .help = "child-at-risk: set the flag"},
+    {"off", 0, CLI_FLAG, A(off), .help = "child-at-risk: clear the flag"},
+    {"reason", 0, CLI_STRING, S(reason), "TEXT",
+     .help = "child-at-risk, prioritise: why (required)"},
+    {"band", 0, CLI_STRING, S(band), "B",
+     .help = "prioritise: very-high, high, medium, low or none"},
+    {"summary", 0, CLI_STRING, S(summary), "FILE", .help = "attach: the scan's summary.json"},
+    {"examiners", 0, CLI_INT, A(examiners), "N", 1, 10000, .help = "lab: examiners"},
+    {"hours", 0, CLI_NUMBER, CLI_AT_SECONDS(ex_args, hours), "H", 0.001, 168, .def = "37.5",
+     .help = "lab: examination hours per examiner-week"},
+    {"threshold", 0, CLI_INT, A(threshold), "DAYS", 1, 100000, .def = "90",
+     .help = "alert when an exhibit waits longer"},
+    {"window", 0, CLI_INT, A(window), "WEEKS", 1, 520, .def = "26",
+     .help = "history the throughput is learnt from"},
+    {"rate", 0, CLI_NUMBER, CLI_AT_SECONDS(ex_args, rate), "R", 1e-6, 1e6, .def = "1",
+     .help = "exhibits per examiner-week for a lab without\nenough history (at least 5 "
+             "reported exhibits)"},
+    {"limit", 0, CLI_INT, A(limit), "N", 1, 1 << 30, .def = "all",
+     .help = "queue: at most N entries per lab"},
+    {"json", 0, CLI_FLAG, A(json), .help = "JSON output (one object per line for lists)"},
+    CLI_OPT_END};
+#undef S
+#undef A
 
-static const struct option long_opts[] = {
-    {"data", required_argument, NULL, OPT_DATA},
-    {"now", required_argument, NULL, OPT_NOW},
-    {"key-file", required_argument, NULL, OPT_KEY_FILE},
-    {"ref", required_argument, NULL, OPT_REF},
-    {"description", required_argument, NULL, OPT_DESC},
-    {"kind", required_argument, NULL, OPT_KIND},
-    {"force", required_argument, NULL, OPT_FORCE},
-    {"unit", required_argument, NULL, OPT_UNIT},
-    {"lab", required_argument, NULL, OPT_LAB},
-    {"seized", required_argument, NULL, OPT_SEIZED},
-    {"place", required_argument, NULL, OPT_PLACE},
-    {"seal", required_argument, NULL, OPT_SEAL},
-    {"subject", required_argument, NULL, OPT_SUBJECT},
-    {"package", required_argument, NULL, OPT_PACKAGE},
-    {"child-at-risk", no_argument, NULL, OPT_CHILD},
-    {"note", required_argument, NULL, OPT_NOTE},
-    {"to", required_argument, NULL, OPT_TO},
-    {"image", required_argument, NULL, OPT_IMAGE},
-    {"on", no_argument, NULL, OPT_ON},
-    {"off", no_argument, NULL, OPT_OFF},
-    {"reason", required_argument, NULL, OPT_REASON},
-    {"band", required_argument, NULL, OPT_BAND},
-    {"summary", required_argument, NULL, OPT_SUMMARY},
-    {"status", required_argument, NULL, OPT_STATUS},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"examiners", required_argument, NULL, OPT_EXAMINERS},
-    {"hours", required_argument, NULL, OPT_HOURS},
-    {"threshold", required_argument, NULL, OPT_THRESHOLD},
-    {"window", required_argument, NULL, OPT_WINDOW},
-    {"rate", required_argument, NULL, OPT_RATE},
-    {"limit", required_argument, NULL, OPT_LIMIT},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
 
 static int fail(ward_status st, const ward_error *err) { return cli_fail("exhibit", st, err); }
-
-static int parse_num(const char *s, double *v)
-{
-    char *end;
-    *v = strtod(s, &end);
-    return !*s || *end ? -1 : 0;
-}
 
 /* The change is in intel.db (its audit table too); the service's chain
  * gets it as well. A failure there is reported, the change stands. */
@@ -534,70 +537,6 @@ static int dispatch(ward_intel *in, ex_args *a, const char *action, int n, char 
     return st ? fail(st, &err) : WARD_EXIT_OK;
 }
 
-static int parse_opt(ex_args *a, int c)
-{
-    switch (c) {
-    case OPT_DATA: a->data = optarg; break;
-    case OPT_NOW: a->now = optarg; break;
-    case OPT_KEY_FILE: a->key_file = optarg; break;
-    case OPT_REF: a->ref = optarg; break;
-    case OPT_DESC: a->description = optarg; break;
-    case OPT_KIND: a->kind = optarg; break;
-    case OPT_FORCE: a->force = optarg; break;
-    case OPT_UNIT: a->unit = optarg; break;
-    case OPT_LAB: a->lab = optarg; break;
-    case OPT_SEIZED: a->seized = optarg; break;
-    case OPT_PLACE: a->place = optarg; break;
-    case OPT_SEAL: a->seal = optarg; break;
-    case OPT_SUBJECT: a->subject = optarg; break;
-    case OPT_PACKAGE: {
-        char *end;
-        long long v = strtoll(optarg, &end, 10);
-        if (*end || v <= 0)
-            return cli_usage("exhibit", "bad --package '%s'", optarg);
-        a->package = v;
-        break;
-    }
-    case OPT_CHILD: a->child = 1; break;
-    case OPT_NOTE: a->note = optarg; break;
-    case OPT_TO: a->to = optarg; break;
-    case OPT_IMAGE: a->image = optarg; break;
-    case OPT_ON: a->on = 1; break;
-    case OPT_OFF: a->off = 1; break;
-    case OPT_REASON: a->reason = optarg; break;
-    case OPT_BAND: a->band = optarg; break;
-    case OPT_SUMMARY: a->summary = optarg; break;
-    case OPT_STATUS: a->status = optarg; break;
-    case OPT_JSON: a->json = 1; break;
-    case OPT_EXAMINERS:
-        if (cli_parse_int(optarg, 1, 10000, &a->examiners))
-            return cli_usage("exhibit", "bad --examiners '%s' (1..10000)", optarg);
-        break;
-    case OPT_HOURS:
-        if (parse_num(optarg, &a->hours) || !(a->hours > 0 && a->hours <= 168))
-            return cli_usage("exhibit", "bad --hours '%s' (a week has 168)", optarg);
-        break;
-    case OPT_THRESHOLD:
-        if (cli_parse_int(optarg, 1, 100000, &a->threshold))
-            return cli_usage("exhibit", "bad --threshold '%s' (days)", optarg);
-        break;
-    case OPT_WINDOW:
-        if (cli_parse_int(optarg, 1, 520, &a->window))
-            return cli_usage("exhibit", "bad --window '%s' (1..520 weeks)", optarg);
-        break;
-    case OPT_RATE:
-        if (parse_num(optarg, &a->rate) || !(a->rate > 0))
-            return cli_usage("exhibit", "bad --rate '%s'", optarg);
-        break;
-    case OPT_LIMIT:
-        if (cli_parse_int(optarg, 1, 1 << 30, &a->limit))
-            return cli_usage("exhibit", "bad --limit '%s'", optarg);
-        break;
-    default: return cli_usage("exhibit", "unknown option");
-    }
-    return 0;
-}
-
 static const char *const actions[] = {
     "register", "show", "list", "status", "move", "acquire", "check-image", "child-at-risk",
     "prioritise", "log", "verify", "attach", "scans", "lab", "queue", "forecast", "alerts",
@@ -606,16 +545,10 @@ static const char *const actions[] = {
 static int run_exhibit(int argc, char **argv)
 {
     ex_args a = {0};
-    int c, r;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
-        if (c == 'h') {
-            cli_print_help(&cli_cmd_exhibit);
-            return WARD_EXIT_OK;
-        }
-        if ((r = parse_opt(&a, c)))
-            return r;
-    }
+    int r, optind;
+    if ((r = cli_parse_opts(&cli_cmd_exhibit, &a, argc, argv, &optind)) != CLI_GO_ON)
+        return r;
+    a.package = (int64_t)a.package_given;
     if (optind >= argc)
         return cli_usage("exhibit", "no action given");
     const char *action = argv[optind++];
@@ -688,4 +621,6 @@ const cli_command cli_cmd_exhibit = {
     .run = run_exhibit,
     .summary = "Exhibits, continuity and the examination queue",
     .help = help,
+    .opts = options,
+    .help_tail = help_tail,
 };
