@@ -167,6 +167,11 @@ typedef struct ward_serve_opts {
     double review_deadline_h;    /* a match event should be reviewed within this
                                     many hours of arrival: the review page shows
                                     each event's age against it (24) */
+    /* Flood control of platform hits (docs/serve.md): a hash of an alert
+     * entry hit by flood_keys distinct API keys within flood_hours is
+     * quarantined (matches still recorded, alert and blocking paused). */
+    int flood_keys;              /* default 5; 0: no flood control */
+    double flood_hours;          /* default 24 */
     /* The public report form at /report and the duty queue (docs/report.md). */
     int report_per_hour;         /* reports one address may send in an hour (5) */
     int duty_escalate_minutes;   /* an urgent entry not acknowledged this long is

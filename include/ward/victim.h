@@ -320,6 +320,31 @@ ward_status ward_quarantine_release(ward_store *s, const char *hash, const char 
 ward_status ward_quarantine_remove(ward_store *s, const char *hash, const char *who,
                                    const char *reason, uint64_t *removed, ward_error *err);
 
+/* ---- the match service: platform hits ------------------------------------- */
+
+/* A snapshot of the series (membership by hash and by name, status, team,
+ * contact) and of the quarantined hashes, for lookups in memory on every
+ * platform hit (ward serve reloads it at each reload tick). */
+typedef struct ward_victim_view ward_victim_view;
+ward_status ward_victim_view_load(ward_store *s, ward_victim_view **out, ward_error *err);
+void ward_victim_view_free(ward_victim_view *v);
+/* The series a store entry belongs to: its hash of `kind` ("sha256",
+ * "sha1", "md5", "pdq"; lower hex) is a series entry, or its series field
+ * names a series (current or former name); merged series resolve to the
+ * one they went into. NULL when none; valid while v lives. */
+const ward_series *ward_victim_view_series(const ward_victim_view *v, const char *kind,
+                                           const char *hex, const char *series_field);
+/* Whether the hash key ("sha256:HEX", "pdq:HEX", ...) is quarantined now
+ * (not released or removed). */
+int ward_victim_view_quarantined(const ward_victim_view *v, const char *key);
+/* Quarantine a hash key whose hits spiked (units: distinct units or
+ * platforms, hits: how many), unless it is or was quarantined (a person's
+ * release holds); open alerts about it pause. With unit and message, an
+ * alert "flood-quarantined" goes to unit. *added: it was quarantined now. */
+ward_status ward_quarantine_add(ward_store *s, const char *hash, uint64_t units, uint64_t hits,
+                                const char *unit, const char *message, int *added,
+                                ward_error *err);
+
 #ifdef __cplusplus
 }
 #endif

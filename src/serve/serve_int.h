@@ -70,6 +70,19 @@ ward_status svc_audit_search(svc_state *s, const char *q, const char *actor, int
                              svc_audit_row **rows, size_t *n, ward_error *err);
 void svc_audit_rows_free(svc_audit_row *rows, size_t n);
 
+/* ---- flood control's counts (state_flood.c) ------------------------------- */
+
+typedef struct svc_flood_count {
+    uint64_t keys;  /* distinct API keys that hit the hash since `since` */
+    uint64_t hits;
+} svc_flood_count;
+/* Record that key_id hit each of the n hash keys ("sha256:HEX", ...) at
+ * now (seconds since the epoch), and count each one's keys and hits since
+ * `since` (older rows are dropped); counts has n slots. */
+ward_status svc_flood_note(svc_state *s, const char *key_id, const char *const *hashes,
+                           size_t n, double now, double since, svc_flood_count *counts,
+                           ward_error *err);
+
 /* ---- the web application's people (state_users.c) -------------------------- */
 
 typedef struct svc_user_row {

@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SVC_SCHEMA_VERSION 3
+#define SVC_SCHEMA_VERSION 4
 
 static const char schema_v1[] =
     "CREATE TABLE api_keys("
@@ -88,6 +88,16 @@ static const char schema_v3[] =
     "  state TEXT NOT NULL CHECK(state IN ('uploading','uploaded','described')),"
     "  file_id TEXT, md5 TEXT, updated TEXT NOT NULL, PRIMARY KEY(report_id, sha256));";
 
+/* v4: platform hits of alert entries, for flood control (state_flood.c,
+ * issue 23): one row per hash key and key id per match event, kept for
+ * the flood window. Counting distinct keys per hash here, shared by every
+ * node of a PostgreSQL schema, finds a spike that no single node sees. */
+static const char schema_v4[] =
+    "CREATE TABLE platform_hits("
+    "  hash TEXT NOT NULL, key_id TEXT NOT NULL, at REAL NOT NULL);"
+    "CREATE INDEX platform_hits_hash ON platform_hits(hash, at);"
+    "CREATE INDEX platform_hits_at ON platform_hits(at);";
+
 void svc_now(char out[32])
 {
     time_t t = time(NULL);
@@ -142,8 +152,10 @@ static ward_status migrate(svc_state *s, ward_error *err)
         rc = wsql_exec(s->db, schema_v2, NULL, NULL, &msg);
     if (rc == SQLITE_OK && version < 3)
         rc = wsql_exec(s->db, schema_v3, NULL, NULL, &msg);
+    if (rc == SQLITE_OK && version < 4)
+        rc = wsql_exec(s->db, schema_v4, NULL, NULL, &msg);
     if (rc == SQLITE_OK)
-        rc = wsql_exec(s->db, "PRAGMA user_version=3; COMMIT", NULL, NULL, &msg);
+        rc = wsql_exec(s->db, "PRAGMA user_version=4; COMMIT", NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
         ward_fail(err, WARD_EIO, "service.db: creating the schema: %s",
                   msg ? msg : wsql_errmsg(s->db));

@@ -11,6 +11,7 @@
  *   state_allow.c   allowlist (and the node's in-memory copy)
  *   state_review.c  reviews, reports
  *   state_users.c   users, sessions, login_failures (the web application)
+ *   state_flood.c   platform_hits (flood control of platform hits, issue 23)
  *
  * Two connections, two locks. The writer (s->db under s->lock) is the one
  * match events are recorded on: every write takes it for one short
