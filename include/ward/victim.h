@@ -300,6 +300,31 @@ ward_status ward_victim_rematch(ward_store *s, const ward_victim_rematch_opts *o
                                 ward_victim_rematch_cb cb, void *ctx,
                                 ward_victim_rematch_summary *sum, ward_error *err);
 
+/* Hashes kept elsewhere (the match service's platform events) re-matched
+ * against the alert-list entries with ids in (after, upto] (upto 0: all
+ * above after), removed ones left out: exact digests and PDQ within radius
+ * (-1: WARD_INDEX_PDQ_RADIUS). Each hash is "md5:HEX", "sha1:HEX",
+ * "sha256:HEX" or "pdq:HEX" (others are skipped); each hit is given to cb
+ * with the index of its hash, and the caller tells its own people. */
+typedef struct ward_victim_hash_hit {
+    size_t index;             /* into the caller's hashes */
+    const char *hash;         /* that hash */
+    uint64_t entry_id;
+    const char *kind;         /* which of the entry's hashes matched */
+    const char *list, *category, *series;   /* category, series: NULL when none */
+    int distance;             /* 0: same digest; else PDQ bits */
+} ward_victim_hash_hit;
+typedef int (*ward_victim_hash_hit_cb)(void *ctx, const ward_victim_hash_hit *h);
+ward_status ward_victim_rematch_hashes(ward_store *s, int64_t after, int64_t upto, int radius,
+                                       const char *const *hashes, size_t n,
+                                       ward_victim_hash_hit_cb cb, void *ctx, uint64_t *hits,
+                                       ward_error *err);
+/* An alert to unit (priority "high" or "normal"; kind as in
+ * ward_victim_alert), open. */
+ward_status ward_victim_alert_add(ward_store *s, const char *unit, const char *priority,
+                                  const char *kind, const char *hash, const char *message,
+                                  ward_error *err);
+
 /* ---- flood control ------------------------------------------------------- */
 
 typedef struct ward_quarantine {

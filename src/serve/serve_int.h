@@ -177,6 +177,12 @@ ward_status svc_events_json(svc_state *s, const char *status, int limit, yajl_ge
  * nearest their deadline must be the ones a limit keeps). */
 ward_status svc_events_json_ordered(svc_state *s, const char *status, int limit,
                                     int oldest_first, yajl_gen g, ward_error *err);
+/* Every event's id, key and hashes (JSON array text as stored), oldest
+ * first; the strings live for the call. Non-zero from cb stops. */
+ward_status svc_events_each_hashes(svc_state *s, int (*cb)(void *ctx, int64_t id,
+                                                           const char *key_id,
+                                                           const char *hashes_json),
+                                   void *ctx, ward_error *err);
 /* One event (WARD_ENOTFOUND). */
 ward_status svc_event_json(svc_state *s, int64_t id, yajl_gen g, ward_error *err);
 

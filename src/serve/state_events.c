@@ -234,3 +234,29 @@ ward_status svc_event_hashes(svc_state *s, int64_t id, char **hashes_json, ward_
     state_event_row_free(&e);
     return rc;
 }
+
+ward_status svc_events_each_hashes(svc_state *s, int (*cb)(void *ctx, int64_t id,
+                                                           const char *key_id,
+                                                           const char *hashes_json),
+                                   void *ctx, ward_error *err)
+{
+    wsql *db = state_read_lock(s);
+    wsql_stmt *st;
+    ward_status rc = WARD_OK;
+    if (wsql_prepare_v2(db, "SELECT id, key_id, hashes FROM events ORDER BY id", -1, &st,
+                        NULL) != SQLITE_OK) {
+        rc = state_fail(db, err, "reading events");
+    } else {
+        int step;
+        while ((step = wsql_step(st)) == SQLITE_ROW)
+            if (cb(ctx, wsql_column_int64(st, 0), state_col(st, 1), state_col(st, 2))) {
+                step = SQLITE_DONE;
+                break;
+            }
+        if (step != SQLITE_DONE)
+            rc = state_fail(db, err, "reading events");
+        wsql_finalize(st);
+    }
+    state_read_unlock(s);
+    return rc;
+}

@@ -96,5 +96,26 @@ for _ in range(200):
         break
     time.sleep(0.05)
 expect(m["alert"] is True and "quarantined" not in m, f"released: alerts again {m}")
+
+# --- retroactive matching of recorded platform events (issue 23 item 5) ---------
+# A partner list that arrives later holds the meme's MD5 too: the import
+# re-matches the events the platforms sent earlier against its entries only.
+with open("partner.txt", "w") as f:
+    f.write(f"{Y.upper()}  partner-copy.jpg\n{'%032x' % 0xabcdef}  other.jpg\n")
+p = ward("db", "import", "--list", "partner", "--category", "1", "--format", "sums",
+         "partner.txt", check_rc=1)
+err = p.stderr.decode()
+expect("platform match events re-matched" in err, f"the import says so: {err}")
+al = ward("series", "alerts", "--all", check_rc=None).stdout.decode()
+retro = [l for l in al.splitlines() if "retro-match-platform" in l]
+k1, k2 = K1.split("_")[1], K2.split("_")[1]
+expect(any(f"key:{k1}" in l for l in retro) and any(f"key:{k2}" in l for l in retro)
+       and all(f"md5:{Y}" in l and "'partner'" in l for l in retro)
+       and not any(X in l for l in retro), f"alerts to both platforms' keys: {al}")
+n = len(retro)
+ward("series", "rematch", check_rc=0)   # nothing new since: no second alert
+al = ward("series", "alerts", "--all", check_rc=None).stdout.decode()
+expect(len([l for l in al.splitlines() if "retro-match-platform" in l]) == n,
+       f"a rematch with nothing new alerts nobody again: {al}")
 print("ok: serve_reload")
 PY
