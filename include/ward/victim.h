@@ -353,6 +353,10 @@ ward_status ward_quarantine_remove(ward_store *s, const char *hash, const char *
 typedef struct ward_victim_view ward_victim_view;
 ward_status ward_victim_view_load(ward_store *s, ward_victim_view **out, ward_error *err);
 void ward_victim_view_free(ward_victim_view *v);
+/* A short text that changes whenever a view loaded now would differ
+ * (series changed, entries added or moved, quarantine decided): compare
+ * before loading again. */
+ward_status ward_victim_view_stamp(ward_store *s, char stamp[128], ward_error *err);
 /* The series a store entry belongs to: its hash of `kind` ("sha256",
  * "sha1", "md5", "pdq"; lower hex) is a series entry, or its series field
  * names a series (current or former name); merged series resolve to the

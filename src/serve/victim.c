@@ -31,6 +31,8 @@ struct svc_victim {
     char *datadir;
     pthread_rwlock_t lock; /* guards view */
     ward_victim_view *view;
+    char stamp[128];       /* of view (reload thread and quarantine() only) */
+    pthread_mutex_t refresh; /* one refresh at a time */
     int flood_keys;
     double flood_hours;
 };
@@ -43,6 +45,7 @@ svc_victim *svc_victim_new(const char *datadir, int flood_keys, double flood_hou
         return NULL;
     }
     pthread_rwlock_init(&v->lock, NULL);
+    pthread_mutex_init(&v->refresh, NULL);
     v->flood_keys = flood_keys;
     v->flood_hours = flood_hours;
     return v;
@@ -54,27 +57,36 @@ void svc_victim_free(svc_victim *v)
         return;
     ward_victim_view_free(v->view);
     pthread_rwlock_destroy(&v->lock);
+    pthread_mutex_destroy(&v->refresh);
     free(v->datadir);
     free(v);
 }
 
+/* Read again only when the stamp moved: a reload tick then costs one
+ * small query, not the series tables. */
 ward_status svc_victim_refresh(svc_victim *v, ward_error *err)
 {
     ward_store *s;
     ward_victim_view *view = NULL;
+    char stamp[128] = "";
+    pthread_mutex_lock(&v->refresh);
     ward_status rc = ward_store_open(v->datadir, WARD_STORE_READONLY, &s, err);
     if (rc == WARD_OK) {
-        rc = ward_victim_view_load(s, &view, err);
+        rc = ward_victim_view_stamp(s, stamp, err);
+        if (rc == WARD_OK && (!v->view || strcmp(stamp, v->stamp) != 0))
+            rc = ward_victim_view_load(s, &view, err);
         ward_store_close(s);
     }
-    if (rc != WARD_OK) /* the snapshot we have stays */
-        return rc;
-    pthread_rwlock_wrlock(&v->lock);
-    ward_victim_view *old = v->view;
-    v->view = view;
-    pthread_rwlock_unlock(&v->lock);
-    ward_victim_view_free(old);
-    return WARD_OK;
+    if (rc == WARD_OK && view) { /* else the snapshot we have stays */
+        pthread_rwlock_wrlock(&v->lock);
+        ward_victim_view *old = v->view;
+        v->view = view;
+        pthread_rwlock_unlock(&v->lock);
+        ward_victim_view_free(old);
+        memcpy(v->stamp, stamp, sizeof v->stamp);
+    }
+    pthread_mutex_unlock(&v->refresh);
+    return rc;
 }
 
 static void hit_key(const ward_match_hit *h, char out[96])

@@ -164,6 +164,31 @@ static ward_status each(ward_store *s, ward_victim_view *v, const char *sql, wst
     return rc;
 }
 
+ward_status ward_victim_view_stamp(ward_store *s, char stamp[128], ward_error *err)
+{
+    /* A status, team, rename, merge or split writes a series_log row; an
+     * entry added or moved changes the entries' count or top id; a
+     * quarantine or a person's decision changes the counts by state. */
+    wsql_stmt *st;
+    ward_status rc = wst_prepare(s, "SELECT (SELECT coalesce(max(id), 0) FROM series_log),"
+                                    " (SELECT count(*) FROM series_entries),"
+                                    " (SELECT coalesce(max(id), 0) FROM series_entries),"
+                                    " (SELECT count(*) FROM quarantine),"
+                                    " (SELECT count(*) FROM quarantine WHERE state = 'quarantined')",
+                                 &st, err);
+    if (rc)
+        return rc;
+    int r = wsql_step(st);
+    if (r == SQLITE_ROW)
+        snprintf(stamp, 128, "%lld/%lld/%lld/%lld/%lld", (long long)wsql_column_int64(st, 0),
+                 (long long)wsql_column_int64(st, 1), (long long)wsql_column_int64(st, 2),
+                 (long long)wsql_column_int64(st, 3), (long long)wsql_column_int64(st, 4));
+    else
+        rc = wst_sqlfail(s, err, r, "reading series");
+    wsql_finalize(st);
+    return rc;
+}
+
 ward_status ward_victim_view_load(ward_store *s, ward_victim_view **out, ward_error *err)
 {
     *out = NULL;
