@@ -420,9 +420,13 @@ static int rematch(ward_store *s, const char *data, int64_t since, int radius, c
     if (sum.to_entry > sum.from_entry &&
         (st = ward_serve_rematch_events(data, s, (int64_t)sum.from_entry, (int64_t)sum.to_entry,
                                         radius, &events, &hits, &err)) != WARD_OK) {
-        cli_error(cmd, "platform match events not re-matched against the new entries: %s",
+        /* the import itself is done: a partial result (exit 1), not a
+         * usage error, whatever kept service.db closed (an encrypted one
+         * without WARD_INTEL_KEY_FILE, a server away) */
+        cli_error(cmd, "platform match events not re-matched against the new entries "
+                  "(ids %" PRIu64 "..%" PRIu64 "]): %s", sum.from_entry, sum.to_entry,
                   err.message);
-        return cli_exit_for(st) > WARD_EXIT_FINDINGS ? cli_exit_for(st) : WARD_EXIT_FINDINGS;
+        return WARD_EXIT_FINDINGS;
     }
     if (hits)
         fprintf(stderr,
