@@ -92,6 +92,19 @@ ward_status ward_serve_audit_append(const char *datadir, const char *actor, cons
  * service.db, or one already encrypted with that key: nothing to do. */
 ward_status ward_serve_encrypt(const char *datadir, const char *key_file, ward_error *err);
 
+/* Retroactive matching of the match service's recorded platform events
+ * (issue 23): the hashes of every event in datadir's service store are
+ * matched against the store's alert-list entries with ids in (after,
+ * upto] (ward_victim_rematch_hashes), and each hit is an alert
+ * ("retro-match-platform") in the store to the unit "key:ID" of the API
+ * key that sent the event, naming the event, the hash and the list.
+ * Nothing to do (*hits 0) when the data directory has no service store.
+ * *events: events read. */
+struct ward_store;
+ward_status ward_serve_rematch_events(const char *datadir, struct ward_store *store,
+                                      int64_t after, int64_t upto, int radius,
+                                      uint64_t *events, uint64_t *hits, ward_error *err);
+
 /* Signed checkpoints of the audit log (docs/security.md, "Audit
  * checkpoints"): one line, "ward-audit-checkpoint/1 seq=S records=N
  * head=HEX at=TIME key=ID sig=BASE64", signed with the node's Ed25519 key
@@ -167,6 +180,11 @@ typedef struct ward_serve_opts {
     double review_deadline_h;    /* a match event should be reviewed within this
                                     many hours of arrival: the review page shows
                                     each event's age against it (24) */
+    /* Flood control of platform hits (docs/serve.md): a hash of an alert
+     * entry hit by flood_keys distinct API keys within flood_hours is
+     * quarantined (matches still recorded, alert and blocking paused). */
+    int flood_keys;              /* default 5; 0: no flood control */
+    double flood_hours;          /* default 24 */
     /* The public report form at /report and the duty queue (docs/report.md). */
     int report_per_hour;         /* reports one address may send in an hour (5) */
     int duty_escalate_minutes;   /* an urgent entry not acknowledged this long is

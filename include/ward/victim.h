@@ -300,6 +300,31 @@ ward_status ward_victim_rematch(ward_store *s, const ward_victim_rematch_opts *o
                                 ward_victim_rematch_cb cb, void *ctx,
                                 ward_victim_rematch_summary *sum, ward_error *err);
 
+/* Hashes kept elsewhere (the match service's platform events) re-matched
+ * against the alert-list entries with ids in (after, upto] (upto 0: all
+ * above after), removed ones left out: exact digests and PDQ within radius
+ * (-1: WARD_INDEX_PDQ_RADIUS). Each hash is "md5:HEX", "sha1:HEX",
+ * "sha256:HEX" or "pdq:HEX" (others are skipped); each hit is given to cb
+ * with the index of its hash, and the caller tells its own people. */
+typedef struct ward_victim_hash_hit {
+    size_t index;             /* into the caller's hashes */
+    const char *hash;         /* that hash */
+    uint64_t entry_id;
+    const char *kind;         /* which of the entry's hashes matched */
+    const char *list, *category, *series;   /* category, series: NULL when none */
+    int distance;             /* 0: same digest; else PDQ bits */
+} ward_victim_hash_hit;
+typedef int (*ward_victim_hash_hit_cb)(void *ctx, const ward_victim_hash_hit *h);
+ward_status ward_victim_rematch_hashes(ward_store *s, int64_t after, int64_t upto, int radius,
+                                       const char *const *hashes, size_t n,
+                                       ward_victim_hash_hit_cb cb, void *ctx, uint64_t *hits,
+                                       ward_error *err);
+/* An alert to unit (priority "high" or "normal"; kind as in
+ * ward_victim_alert), open. */
+ward_status ward_victim_alert_add(ward_store *s, const char *unit, const char *priority,
+                                  const char *kind, const char *hash, const char *message,
+                                  ward_error *err);
+
 /* ---- flood control ------------------------------------------------------- */
 
 typedef struct ward_quarantine {
@@ -319,6 +344,35 @@ ward_status ward_quarantine_release(ward_store *s, const char *hash, const char 
                                     const char *reason, ward_error *err);
 ward_status ward_quarantine_remove(ward_store *s, const char *hash, const char *who,
                                    const char *reason, uint64_t *removed, ward_error *err);
+
+/* ---- the match service: platform hits ------------------------------------- */
+
+/* A snapshot of the series (membership by hash and by name, status, team,
+ * contact) and of the quarantined hashes, for lookups in memory on every
+ * platform hit (ward serve reloads it at each reload tick). */
+typedef struct ward_victim_view ward_victim_view;
+ward_status ward_victim_view_load(ward_store *s, ward_victim_view **out, ward_error *err);
+void ward_victim_view_free(ward_victim_view *v);
+/* A short text that changes whenever a view loaded now would differ
+ * (series changed, entries added or moved, quarantine decided): compare
+ * before loading again. */
+ward_status ward_victim_view_stamp(ward_store *s, char stamp[128], ward_error *err);
+/* The series a store entry belongs to: its hash of `kind` ("sha256",
+ * "sha1", "md5", "pdq"; lower hex) is a series entry, or its series field
+ * names a series (current or former name); merged series resolve to the
+ * one they went into. NULL when none; valid while v lives. */
+const ward_series *ward_victim_view_series(const ward_victim_view *v, const char *kind,
+                                           const char *hex, const char *series_field);
+/* Whether the hash key ("sha256:HEX", "pdq:HEX", ...) is quarantined now
+ * (not released or removed). */
+int ward_victim_view_quarantined(const ward_victim_view *v, const char *key);
+/* Quarantine a hash key whose hits spiked (units: distinct units or
+ * platforms, hits: how many), unless it is or was quarantined (a person's
+ * release holds); open alerts about it pause. With unit and message, an
+ * alert "flood-quarantined" goes to unit. *added: it was quarantined now. */
+ward_status ward_quarantine_add(ward_store *s, const char *hash, uint64_t units, uint64_t hits,
+                                const char *unit, const char *message, int *added,
+                                ward_error *err);
 
 #ifdef __cplusplus
 }

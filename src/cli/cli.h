@@ -112,6 +112,6 @@ int cli_series_scan_check(const char *data, const char *out_dir, const char *uni
  * the hits; returns an exit code (1 when there were hits or it failed
  * after the import had landed). */
 struct ward_store;
-int cli_series_rematch(struct ward_store *s);
+int cli_series_rematch(struct ward_store *s, const char *data);
 /* The person running the command, for audit fields ($WARD_USER, $USER). */
 const char *cli_user(void);

@@ -203,7 +203,7 @@ static int do_import(ward_store *s, db_args *a, int argc, char **argv)
     }
     /* new entries: earlier scans' sightings are matched against them */
     if (added) {
-        int e = cli_series_rematch(s);
+        int e = cli_series_rematch(s, a->data);
         if (e > rc) rc = e;
     }
     return rc;

@@ -277,7 +277,7 @@ static int do_pull(rel_args *a, int n, char **rest)
     if (r.added) {  /* earlier scans' sightings against the new entries */
         ward_store *s = NULL;
         if ((st = ward_store_open(cli_data_dir(a->data), 0, &s, &err)) == WARD_OK)
-            rc = cli_series_rematch(s);
+            rc = cli_series_rematch(s, cli_data_dir(a->data));
         else
             rc = cli_fail("release", st, &err) > WARD_EXIT_FINDINGS ? cli_exit_for(st)
                                                                      : WARD_EXIT_FINDINGS;

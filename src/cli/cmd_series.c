@@ -104,8 +104,11 @@ static const char help[] =
 "    rematch     Match the register's earlier new and near sightings against\n"
 "                the entries the store gained since the last rematch (or\n"
 "                after entry id AFTER-ENTRY-ID): each hit is an alert to its\n"
-"                unit ('retro-match'). 'ward db import' does this after an\n"
-"                import that added entries. New entries whose series field\n"
+"                unit ('retro-match'). The match service's recorded platform\n"
+"                events (service.db) are re-matched against the same entries:\n"
+"                each hit is an alert to unit key:ID of the API key that sent\n"
+"                it ('retro-match-platform'). 'ward db import' and 'ward\n"
+"                release pull' do this after adding entries. New entries whose series field\n"
 "                names a series kept here join it; one whose VictimIdentified\n"
 "                is true while the series here is unidentified is a\n"
 "                high-priority alert to the series' team (a person confirms\n"
@@ -387,7 +390,7 @@ static int print_retro(void *ctx, const ward_victim_retro_hit *h)
     return 0;
 }
 
-static int rematch(ward_store *s, int64_t since, int radius, const char *cmd)
+static int rematch(ward_store *s, const char *data, int64_t since, int radius, const char *cmd)
 {
     ward_victim_rematch_opts o;
     ward_victim_rematch_opts_default(&o);
@@ -411,10 +414,31 @@ static int rematch(ward_store *s, int64_t since, int radius, const char *cmd)
                 "ward %s: %" PRIu64 " new entries (ids %" PRIu64 "..%" PRIu64 "] re-matched with %"
                 PRIu64 " earlier sightings: %" PRIu64 " hits, alerts to their units\n",
                 cmd, sum.new_entries, sum.from_entry, sum.to_entry, sum.sightings, sum.hits);
-    return sum.hits || sum.told ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
+    /* the match service's recorded platform events, against the same new
+     * entries (ids from..to]) */
+    uint64_t events = 0, hits = 0;
+    if (sum.to_entry > sum.from_entry &&
+        (st = ward_serve_rematch_events(data, s, (int64_t)sum.from_entry, (int64_t)sum.to_entry,
+                                        radius, &events, &hits, &err)) != WARD_OK) {
+        /* the import itself is done: a partial result (exit 1), not a
+         * usage error, whatever kept service.db closed (an encrypted one
+         * without WARD_INTEL_KEY_FILE, a server away) */
+        cli_error(cmd, "platform match events not re-matched against the new entries "
+                  "(ids %" PRIu64 "..%" PRIu64 "]): %s", sum.from_entry, sum.to_entry,
+                  err.message);
+        return WARD_EXIT_FINDINGS;
+    }
+    if (hits)
+        fprintf(stderr,
+                "ward %s: %" PRIu64 " recorded platform match events re-matched: %" PRIu64
+                " hits, alerts to their API keys (unit key:ID)\n", cmd, events, hits);
+    return sum.hits || sum.told || hits ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
 }
 
-int cli_series_rematch(ward_store *s) { return rematch(s, -1, -1, "db"); }
+int cli_series_rematch(ward_store *s, const char *data)
+{
+    return rematch(s, data, -1, -1, "db");
+}
 
 /* ---- dispatch ---------------------------------------------------------------- */
 
@@ -543,7 +567,7 @@ static int dispatch(ward_store *s, sr_args *a, const char *action, int n, char *
         long long since = n == 1 ? strtoll(rest[0], &end, 10) : -1;
         if (n > 1 || (n == 1 && (*end || since < 0)))
             return cli_usage("series", "rematch: at most one entry id to rematch after");
-        return rematch(s, since, a->radius, "series");
+        return rematch(s, a->data, since, a->radius, "series");
     }
     if (!strcmp(action, "list")) {
         st = ward_series_each(s, print_series, &a->json, &err);

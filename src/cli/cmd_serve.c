@@ -24,7 +24,7 @@ static const char help[] =
 "               [--max-upload BYTES] [--max-json BYTES]\n"
 "               [--max-batch N] [--timeout S] [--max-connections N]\n"
 "               [--per-ip N] [--reload-interval S] [--radius R] [--max-pixels N]\n"
-"               [--index-memory BYTES]\n"
+"               [--index-memory BYTES] [--flood-keys N] [--flood-hours H]\n"
 "               [--reporter NAME] [--releases DIR] [--scans DIR] [--port-file FILE]\n"
 "               [--log-format text|json] [--access-log]\n"
 "               [--checkpoint-file FILE] [--checkpoint-records N]\n"
@@ -97,6 +97,11 @@ static const char help[] =
 "    --per-ip N           open connections per client address (default: no\n"
 "                         limit; behind a proxy every client is the proxy)\n"
 "    --reload-interval S  how often to look for a changed store (default 5)\n"
+"    --flood-keys N       quarantine a hash of an alert entry hit by N distinct\n"
+"                         API keys within --flood-hours (default 5; 0: never):\n"
+"                         matches are still recorded, alert and blocking pause\n"
+"                         until a person decides ('ward series quarantine')\n"
+"    --flood-hours H      the flood window in hours (default 24)\n"
 "    --radius R           default PDQ radius (default " CLI_NUM(WARD_INDEX_PDQ_RADIUS) ")\n"
 "    --max-pixels N       larger uploads are not decoded, only digested\n"
 "                         (default 100M pixels)\n"
@@ -156,7 +161,7 @@ enum { OPT_TLS_CERT = 256, OPT_TLS_KEY, OPT_THREADS, OPT_MAX_UPLOAD, OPT_MAX_JSO
        OPT_REPORTER, OPT_RELEASES, OPT_PORT_FILE, OPT_DATA, OPT_LISTEN, OPT_MAX_PIXELS, OPT_SCANS,
        OPT_KEY_FILE, OPT_LOG_FORMAT, OPT_ACCESS_LOG, OPT_CP_FILE, OPT_CP_RECORDS,
        OPT_CP_MINUTES, OPT_REVIEW_DEADLINE, OPT_UP_WORKERS, OPT_UP_QUEUE, OPT_INDEX_MEM,
-       OPT_REPORT_RATE, OPT_DUTY_MIN, OPT_DUTY_TO };
+       OPT_REPORT_RATE, OPT_DUTY_MIN, OPT_DUTY_TO, OPT_FLOOD_KEYS, OPT_FLOOD_HOURS };
 
 static const struct option long_opts[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
@@ -174,6 +179,8 @@ static const struct option long_opts[] = {
     {"max-connections", required_argument, NULL, OPT_MAX_CONN},
     {"per-ip", required_argument, NULL, OPT_PER_IP},
     {"reload-interval", required_argument, NULL, OPT_RELOAD},
+    {"flood-keys", required_argument, NULL, OPT_FLOOD_KEYS},
+    {"flood-hours", required_argument, NULL, OPT_FLOOD_HOURS},
     {"radius", required_argument, NULL, OPT_RADIUS},
     {"max-pixels", required_argument, NULL, OPT_MAX_PIXELS},
     {"scans", required_argument, NULL, OPT_SCANS},
@@ -325,6 +332,12 @@ static int parse_one(int c, const char *arg, serve_args *a)
     case OPT_RELOAD:
         if (cli_parse_seconds(arg, 0.05, 86400, &d)) return cli_usage("serve", "--reload-interval: seconds");
         a->o.reload_interval_s = d; return 0;
+    case OPT_FLOOD_KEYS:
+        if (parse_uint(arg, 0, 1000000, &v)) return cli_usage("serve", "--flood-keys: a count, 0 for none");
+        a->o.flood_keys = (int)v; return 0;
+    case OPT_FLOOD_HOURS:
+        if (cli_parse_seconds(arg, 0.001, 24 * 365, &d)) return cli_usage("serve", "--flood-hours: hours");
+        a->o.flood_hours = d; return 0;
     case OPT_RADIUS:
         if (parse_uint(arg, 0, 64, &v)) return cli_usage("serve", "--radius: 0..64");
         a->o.radius = (int)v; return 0;

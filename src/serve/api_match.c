@@ -21,7 +21,7 @@
 
 /* ---- JSON of hits and hashes ------------------------------------------------- */
 
-static void emit_hit(yajl_gen g, const ward_match_hit *h)
+static void emit_hit(svc_ctx *ctx, yajl_gen g, const ward_match_hit *h)
 {
     yajl_gen_map_open(g);
     jw_kv_str(g, "list", h->list);
@@ -42,14 +42,15 @@ static void emit_hit(yajl_gen g, const ward_match_hit *h)
     }
     if (h->media_id)
         jw_kv_str(g, "media_id", h->media_id);
+    svc_victim_emit(ctx, g, h); /* series_info, quarantined */
     yajl_gen_map_close(g);
 }
 
-static void emit_hits(yajl_gen g, const ward_match_result *r)
+static void emit_hits(svc_ctx *ctx, yajl_gen g, const ward_match_result *r)
 {
     yajl_gen_array_open(g);
     for (size_t i = 0; i < r->count; i++)
-        emit_hit(g, &r->hits[i]);
+        emit_hit(ctx, g, &r->hits[i]);
     yajl_gen_array_close(g);
 }
 
@@ -269,12 +270,12 @@ static int upload_allowlisted(svc_ctx *ctx, const ward_file_hash *fh)
     return 0;
 }
 
-static char *hits_json(const ward_match_result *r)
+static char *hits_json(svc_ctx *ctx, const ward_match_result *r)
 {
     yajl_gen g = yajl_gen_alloc(NULL);
     if (!g)
         return NULL;
-    emit_hits(g, r);
+    emit_hits(ctx, g, r);
     char *s = jw_take(g, NULL);
     yajl_gen_free(g);
     return s;
@@ -296,11 +297,13 @@ static void match_upload(svc_ctx *ctx, const svc_request *req, svc_reply *rep)
     }
     atomic_fetch_add(&ctx->metrics.hashes_checked, 1);
     atomic_fetch_add(&ctx->metrics.matches, res.count);
+    /* Quarantined (flood control): recorded all the same, alert paused. */
+    int paused = svc_victim_screen(ctx, req->key_id, 1, &res);
     int64_t event = 0;
     ward_error err = {0};
-    if (res.alert) {
+    if (res.alert || paused) {
         atomic_fetch_add(&ctx->metrics.alert_matches, 1);
-        char *c = upload_context(req), *h = upload_hashes(&fh), *m = hits_json(&res);
+        char *c = upload_context(req), *h = upload_hashes(&fh), *m = hits_json(ctx, &res);
         if (c && h && m)
             record_event(ctx, req, c, h, m, res.store_revision, &event, &err);
         else
@@ -315,9 +318,11 @@ static void match_upload(svc_ctx *ctx, const svc_request *req, svc_reply *rep)
         emit_file_hash(g, &fh, 0);
         jw_kv_bool(g, "allowlisted", allowed);
         jw_kv_bool(g, "alert", res.alert);
+        if (paused)
+            jw_kv_int(g, "quarantined", paused);
         jw_key(g, "matches");
-        emit_hits(g, &res);
-        emit_event(g, res.alert, event, &err);
+        emit_hits(ctx, g, &res);
+        emit_event(g, res.alert || paused, event, &err);
         emit_index(g, ctx, res.store_revision);
         yajl_gen_map_close(g);
         svc_json_reply(rep, 200, g);
@@ -401,6 +406,9 @@ typedef struct batch_out {
     yajl_gen hashes;     /* event: hashes that matched an alert entry */
     yajl_gen matches;    /* event: their hits */
     int alert;
+    int lookup;          /* no events, no flood counts */
+    const char *key_id;  /* the caller's key */
+    size_t paused;       /* alert hits quarantined: recorded, alert paused */
     size_t matched;
     uint64_t revision;
 } batch_out;
@@ -430,6 +438,7 @@ static int match_item(svc_ctx *ctx, const batch_item *it, size_t i, const ward_m
                              res.store_error);
     }
     b->revision = res.store_revision ? res.store_revision : b->revision;
+    int paused = svc_victim_screen(ctx, b->key_id, !b->lookup, &res);
     yajl_gen g = b->reply;
     yajl_gen_map_open(g);
     jw_kv_str(g, "hash", it->hash);
@@ -439,8 +448,10 @@ static int match_item(svc_ctx *ctx, const batch_item *it, size_t i, const ward_m
     }
     if (allowed)
         jw_kv_bool(g, "allowlisted", 1);
+    if (paused)
+        jw_kv_bool(g, "quarantined", 1);
     jw_key(g, "matches");
-    emit_hits(g, &res);
+    emit_hits(ctx, g, &res);
     if (res.store_error[0])
         jw_kv_str(g, "details_error", "the hash-set store is unavailable: matched from the "
                                       "index alone, list and category unknown");
@@ -448,14 +459,15 @@ static int match_item(svc_ctx *ctx, const batch_item *it, size_t i, const ward_m
     if (res.count)
         b->matched++;
     atomic_fetch_add(&ctx->metrics.matches, res.count);
-    if (res.alert) {
-        b->alert = 1;
+    b->paused += (size_t)paused;
+    if (res.alert || paused) {
+        b->alert |= res.alert;
         yajl_gen_map_open(b->hashes);
         jw_kv_str(b->hashes, "hash", key);
         jw_kv_str(b->hashes, "as_sent", it->hash);
         yajl_gen_map_close(b->hashes);
         for (size_t k = 0; k < res.count; k++)
-            emit_hit(b->matches, &res.hits[k]);
+            emit_hit(ctx, b->matches, &res.hits[k]);
     }
     ward_match_result_free(&res);
     return 0;
@@ -487,7 +499,7 @@ static void finish_batch(svc_ctx *ctx, const svc_request *req, const char *conte
             svc_error(rep, 503, "unavailable", "cannot audit the lookup: %s", err.message);
             return;
         }
-    } else if (b->alert) {
+    } else if (b->alert || b->paused) {
         atomic_fetch_add(&ctx->metrics.alert_matches, 1);
         char *h = jw_take(b->hashes, NULL), *m = jw_take(b->matches, NULL);
         if (h && m)
@@ -497,8 +509,10 @@ static void finish_batch(svc_ctx *ctx, const svc_request *req, const char *conte
     }
     jw_kv_int(b->reply, "matched", (long long)b->matched);
     jw_kv_bool(b->reply, "alert", b->alert);
+    if (b->paused)
+        jw_kv_int(b->reply, "quarantined", (long long)b->paused);
     /* A lookup records no event, so it has none to name and no error. */
-    emit_event(b->reply, b->alert && !lookup, event, &err);
+    emit_event(b->reply, (b->alert || b->paused) && !lookup, event, &err);
     emit_index(b->reply, ctx, b->revision);
     yajl_gen_map_close(b->reply);
     svc_json_reply(rep, 200, b->reply);
@@ -542,6 +556,8 @@ static void match_batch(svc_ctx *ctx, const svc_request *req, svc_reply *rep)
     else if (context && strlen(context) > SVC_MAX_CONTEXT)
         svc_error(rep, 413, "payload_too_large", "/context: over %d bytes", SVC_MAX_CONTEXT);
     else if (batch_radius(ctx, root, &o, rep) == 0 && parse_batch(ctx, root, &items, &n, rep) == 0) {
+        b.lookup = lookup;
+        b.key_id = req->key_id;
         b.reply = yajl_gen_alloc(NULL);
         b.hashes = yajl_gen_alloc(NULL);
         b.matches = yajl_gen_alloc(NULL);

@@ -16,7 +16,6 @@
  */
 #include "serve/handlers.h"
 #include "serve/serve_int.h"
-#include "store/sql.h"
 #include "util/error.h"
 
 #include <errno.h>
@@ -36,24 +35,7 @@
 /* The last record's seq and hash, and the number of records. */
 static ward_status log_head(svc_state *s, svc_checkpoint *cp, ward_error *err)
 {
-    wsql *db = svc_lock(s);
-    wsql_stmt *st = NULL;
-    ward_status rc = WARD_OK;
-    if (wsql_prepare_v2(db, "SELECT count(*), max(seq), (SELECT hash FROM audit ORDER BY seq"
-                            " DESC LIMIT 1) FROM audit", -1, &st, NULL) != SQLITE_OK ||
-        wsql_step(st) != SQLITE_ROW)
-        rc = ward_fail(err, WARD_EIO, "service.db: reading the audit log's head: %s",
-                       wsql_errmsg(db));
-    else {
-        const char *h = (const char *)wsql_column_text(st, 2);
-        cp->records = (uint64_t)wsql_column_int64(st, 0);
-        cp->seq = wsql_column_int64(st, 1);
-        snprintf(cp->head, sizeof cp->head, "%s",
-                 h ? h : "0000000000000000000000000000000000000000000000000000000000000000");
-    }
-    wsql_finalize(st);
-    svc_unlock(s);
-    return rc;
+    return svc_audit_head(s, &cp->seq, &cp->records, cp->head, err);
 }
 
 /* The signed part of a line. */
@@ -322,14 +304,8 @@ void svc_checkpoint_tick(svc_ctx *ctx)
         return;
     pthread_mutex_lock(&cp->lock);
     int64_t last = 0;
-    wsql *db = svc_lock(ctx->state);
-    wsql_stmt *st = NULL;
-    int ok = wsql_prepare_v2(db, "SELECT max(seq) FROM audit", -1, &st, NULL) == SQLITE_OK &&
-             wsql_step(st) == SQLITE_ROW;
-    if (ok)
-        last = wsql_column_int64(st, 0);
-    wsql_finalize(st);
-    svc_unlock(ctx->state);
+    ward_error herr;
+    int ok = svc_audit_head(ctx->state, &last, NULL, NULL, &herr) == WARD_OK;
     double minutes = (svc_mono() - cp->at) / 60;
     if (ok && (cp->seq < 0 ||
                (last != cp->seq && (last - cp->seq >= ctx->opts.checkpoint_records ||

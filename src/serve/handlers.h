@@ -33,7 +33,25 @@ typedef struct svc_ctx {
     struct svc_pool *uploads;          /* workers decoding uploads (pool.h) */
     struct ward_report_limit *report_limit; /* the public form's per-address limit */
     double duty_ticked;                /* svc_duty_tick: when it last ran (monotonic) */
+    struct svc_victim *victim;         /* series and flood control (victim.c) */
 } svc_ctx;
+
+/* ---- series status and flood control of platform hits (victim.c) ---- */
+
+typedef struct svc_victim svc_victim;
+/* flood_keys 0: no flood control. */
+svc_victim *svc_victim_new(const char *datadir, int flood_keys, double flood_hours);
+void svc_victim_free(svc_victim *v);
+/* Re-read the series and quarantine from the store (start, reload tick). */
+ward_status svc_victim_refresh(svc_victim *v, ward_error *err);
+/* A hit's "series_info" and "quarantined" members, when it has them. */
+void svc_victim_emit(svc_ctx *ctx, yajl_gen g, const ward_match_hit *h);
+/* After a match: count the alert hits for flood control (count: the
+ * request records events, not a lookup) and quarantine what spiked; when
+ * every alert hit is quarantined, res->alert is cleared (blocking pauses)
+ * and the number of those hits returned, for the event to be recorded all
+ * the same. 0 otherwise. */
+int svc_victim_screen(svc_ctx *ctx, const char *key_id, int count, ward_match_result *res);
 
 typedef struct svc_request {
     struct MHD_Connection *conn;

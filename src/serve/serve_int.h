@@ -14,9 +14,9 @@
 
 #include "scan/jsonl.h"
 
-/* ---- service.db (state.c) ---------------------------------------------- */
+/* ---- service.db (state*.c: state_int.h says which file owns which table) -- */
 
-typedef struct svc_state svc_state; /* one connection behind a mutex */
+typedef struct svc_state svc_state; /* a writer and a reader connection, each locked */
 
 ward_status svc_open(const char *datadir, svc_state **out, ward_error *err);
 /* A signed checkpoint of the audit log (checkpoint.c). */
@@ -45,12 +45,92 @@ ward_status svc_open_keyed(const char *datadir, const char *key_file, svc_state 
                            ward_error *err);
 void svc_close(svc_state *s);
 
-/* The connection, under the state's mutex, for the web application's
- * tables (users.c, session.c); every svc_lock pairs with one svc_unlock.
- * Do not call other svc_* functions in between: they take the mutex. */
+/* The writer connection, under its mutex, for the tipline submitter's
+ * tables only (src/tipline/state.c, a module of its own); serve/ and web/
+ * use the typed calls. Every svc_lock pairs with one svc_unlock, and no
+ * other svc_* call runs in between (they take the same mutex). */
 struct wsql;
 struct wsql *svc_lock(svc_state *s);
 void svc_unlock(svc_state *s);
+
+/* The audit log's last record: its seq (0: empty), the number of records
+ * and its hash (all zeros: empty). Any may be NULL. */
+ward_status svc_audit_head(svc_state *s, int64_t *seq, uint64_t *records, char head[65],
+                           ward_error *err);
+/* Records whose actor is `actor` ("" any) and whose action, object or
+ * detail contains q ("" any), newest first, at most limit, copied out
+ * (svc_audit_rows_free). */
+typedef struct svc_audit_row {
+    int64_t seq;
+    char at[32];
+    char *actor, *action, *object, *detail;
+    char hash[65];
+} svc_audit_row;
+ward_status svc_audit_search(svc_state *s, const char *q, const char *actor, int limit,
+                             svc_audit_row **rows, size_t *n, ward_error *err);
+void svc_audit_rows_free(svc_audit_row *rows, size_t n);
+
+/* ---- flood control's counts (state_flood.c) ------------------------------- */
+
+typedef struct svc_flood_count {
+    uint64_t keys;  /* distinct API keys that hit the hash since `since` */
+    uint64_t hits;
+} svc_flood_count;
+/* Record that key_id hit each of the n hash keys ("sha256:HEX", ...) at
+ * now (seconds since the epoch), and count each one's keys and hits since
+ * `since` (older rows are dropped); counts has n slots. */
+ward_status svc_flood_note(svc_state *s, const char *key_id, const char *const *hashes,
+                           size_t n, double now, double since, svc_flood_count *counts,
+                           ward_error *err);
+
+/* ---- the web application's people (state_users.c) -------------------------- */
+
+typedef struct svc_user_row {
+    char name[64];
+    char role[32];      /* as stored: web/users.c parses it */
+    char unit[64];
+    int disabled;
+    int totp;
+    char created[32];
+    char created_by[64];
+} svc_user_row;
+/* Each change and its audit record (who, the action, the user, detail) are
+ * one transaction; a change other than an add ends the user's sessions.
+ * WARD_EINVAL: the name is taken (add); WARD_ENOTFOUND: no such user. */
+ward_status svc_user_add(svc_state *s, const char *name, const char *role, const char *unit,
+                         const char *pwhash, const char *who, const char *detail,
+                         ward_error *err);
+typedef enum {
+    SVC_USER_DISABLE,   /* value unused */
+    SVC_USER_ROLE,      /* value the role's name; unit NULL keeps the unit */
+    SVC_USER_PASSWORD,  /* value the Argon2id string */
+    SVC_USER_TOTP       /* value the base32 secret, NULL removes it */
+} svc_user_field;
+ward_status svc_user_set(svc_state *s, const char *name, svc_user_field field,
+                         const char *value, const char *unit, const char *who,
+                         const char *detail, ward_error *err);
+ward_status svc_users_each(svc_state *s, int (*cb)(void *ctx, const svc_user_row *u),
+                           void *ctx, ward_error *err);
+/* 0 and the user (with their password hash and TOTP secret when asked), or
+ * -1 when unknown or unreadable. */
+int svc_user_get(svc_state *s, const char *name, svc_user_row *u, char *pwhash, size_t pcap,
+                 char *totp, size_t tcap);
+/* Failed logins of name after since; -1 when it cannot tell. */
+int svc_login_failures(svc_state *s, const char *name, double since);
+/* Count one failure at now; failures before forget_before are dropped. */
+void svc_login_failure_add(svc_state *s, const char *name, double now, double forget_before);
+void svc_login_failures_clear(svc_state *s, const char *name);
+/* Sessions by the SHA-256 of their cookie. Adding one sweeps those idle
+ * since idle_before or made before created_before. */
+ward_status svc_session_add(svc_state *s, const char *id_sha256, const char *user,
+                            const char *csrf, double now, double idle_before,
+                            double created_before, ward_error *err);
+/* 0 and the session's user and CSRF token, its last use set to now; -1
+ * when there is no live one. */
+int svc_session_touch(svc_state *s, const char *id_sha256, double idle_before,
+                      double created_before, double now, char *user, size_t ucap, char *csrf,
+                      size_t ccap);
+void svc_session_drop(svc_state *s, const char *id_sha256);
 
 /* Now as "YYYY-MM-DDTHH:MM:SSZ". */
 void svc_now(char out[32]);
@@ -97,6 +177,12 @@ ward_status svc_events_json(svc_state *s, const char *status, int limit, yajl_ge
  * nearest their deadline must be the ones a limit keeps). */
 ward_status svc_events_json_ordered(svc_state *s, const char *status, int limit,
                                     int oldest_first, yajl_gen g, ward_error *err);
+/* Every event's id, key and hashes (JSON array text as stored), oldest
+ * first; the strings live for the call. Non-zero from cb stops. */
+ward_status svc_events_each_hashes(svc_state *s, int (*cb)(void *ctx, int64_t id,
+                                                           const char *key_id,
+                                                           const char *hashes_json),
+                                   void *ctx, ward_error *err);
 /* One event (WARD_ENOTFOUND). */
 ward_status svc_event_json(svc_state *s, int64_t id, yajl_gen g, ward_error *err);
 

@@ -64,6 +64,8 @@ void ward_serve_opts_default(ward_serve_opts *o)
     o->checkpoint_records = 1000;
     o->checkpoint_minutes = 60;
     o->review_deadline_h = 24;
+    o->flood_keys = 5;
+    o->flood_hours = 24;
     o->reporter = "ward";
     o->max_pixels = 100u * 1000 * 1000;
     o->index_memory = (uint64_t)1 << 30;
@@ -508,6 +510,7 @@ static void reload_once(ward_server *s)
         s->ctx.opts.log(s->ctx.opts.log_ctx, &ev);
     svc_auth_refresh(s->ctx.auth, NULL);
     svc_allow_refresh(s->ctx.state, NULL); /* what other nodes allow-listed */
+    svc_victim_refresh(s->ctx.victim, &err); /* series, quarantine: the old ones stay */
     svc_checkpoint_tick(&s->ctx);
     svc_duty_tick(&s->ctx);
 }
@@ -630,6 +633,13 @@ static ward_status open_state(ward_server *s, ward_error *err)
         rc = svc_checkpoint_start(&s->ctx, err);
     if (rc == WARD_OK && !(s->ctx.graph_cache = web_graph_cache_new()))
         rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+    if (rc == WARD_OK && !(s->ctx.victim = svc_victim_new(s->ctx.opts.datadir,
+                                                          s->ctx.opts.flood_keys,
+                                                          s->ctx.opts.flood_hours)))
+        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+    ward_error verr;
+    if (rc == WARD_OK && svc_victim_refresh(s->ctx.victim, &verr) != WARD_OK)
+        svc_log_internal(&s->ctx, "series and quarantine not read", verr.message);
     return rc;
 }
 
@@ -746,6 +756,7 @@ void ward_server_stop(ward_server *s)
     ward_report_limit_free(s->ctx.report_limit);
     svc_checkpoint_stop(&s->ctx);
     web_graph_cache_free(s->ctx.graph_cache);
+    svc_victim_free(s->ctx.victim);
     svc_close(s->ctx.state);
     ward_match_close(s->ctx.match);
     free(s->tls_cert);

@@ -646,7 +646,7 @@ ward_status ward_series_add_from_store(ward_store *s, const char *name, const ch
     " s.status_by, (SELECT count(*) FROM series_entries e WHERE e.series_id = s.id),"       \
     " (SELECT count(*) FROM sightings g WHERE g.series_id = s.id)"
 
-static void series_row(wsql_stmt *st, ward_series *o)
+void vt_series_head(wsql_stmt *st, ward_series *o)
 {
     memset(o, 0, sizeof *o);
     o->id = wsql_column_int64(st, 0);
@@ -655,6 +655,11 @@ static void series_row(wsql_stmt *st, ward_series *o)
     o->status = k < 0 ? WARD_SERIES_UNIDENTIFIED : (ward_series_status)k;
     vt_copy(o->team, sizeof o->team, st, 3);
     vt_copy(o->contact, sizeof o->contact, st, 4);
+}
+
+static void series_row(wsql_stmt *st, ward_series *o)
+{
+    vt_series_head(st, o);
     vt_copy(o->created, sizeof o->created, st, 5);
     vt_copy(o->created_by, sizeof o->created_by, st, 6);
     vt_copy(o->status_at, sizeof o->status_at, st, 7);

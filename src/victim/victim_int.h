@@ -32,6 +32,9 @@ static inline const char *vt_col(wsql_stmt *st, int i)
     const char *v = wst_text(st, i);
     return v ? v : "";
 }
+/* id, name, status, team, contact from columns 0-4 into o (the rest
+ * cleared). */
+void vt_series_head(wsql_stmt *st, ward_series *o);
 /* Copy column i into a fixed field. */
 void vt_copy(char *dst, size_t cap, wsql_stmt *st, int i);
 

@@ -4,7 +4,6 @@
  * every change goes to the audit log in the same breath.
  */
 #include "web/web.h"
-#include "store/sql.h"
 #include "util/error.h"
 
 #include <ctype.h>
@@ -100,54 +99,16 @@ static int totp_ok(const char *secret, const char *code, double now)
 
 /* ---- changes from the CLI --------------------------------------------------- */
 
-typedef ward_status (*user_change)(wsql *db, const void *arg, ward_error *err);
-
-static ward_status sql_fail(wsql *db, ward_error *err, const char *what)
-{
-    return ward_fail(err, WARD_EIO, "service.db: %s: %s", what, wsql_errmsg(db));
-}
-
-/* Run one statement with text arguments (NULL binds NULL); *changes the
- * rows it touched. */
-static ward_status exec_text(wsql *db, const char *sql, const char *const *args, int n,
-                             int *changes, ward_error *err)
-{
-    wsql_stmt *st;
-    if (wsql_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return sql_fail(db, err, "preparing");
-    for (int i = 0; i < n; i++)
-        wsql_bind_text(st, i + 1, args[i], -1, SQLITE_TRANSIENT);
-    int rc = wsql_step(st);
-    wsql_finalize(st);
-    if (changes)
-        *changes = wsql_changes(db);
-    if (rc == SQLITE_CONSTRAINT)
-        return ward_fail(err, WARD_EINVAL, "that user already exists");
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? WARD_OK : sql_fail(db, err, "writing");
-}
-
-/* Open service.db, run one statement, audit it. WARD_ENOTFOUND when it
- * touched no row. */
-static ward_status change_user(const char *datadir, const char *sql, const char *const *args,
-                               int n, const char *who, const char *action, const char *user,
+/* Open service.db, make one change (with its audit record). */
+static ward_status change_user(const char *datadir, const char *name, svc_user_field field,
+                               const char *value, const char *unit, const char *who,
                                const char *detail, ward_error *err)
 {
     svc_state *s;
     ward_status rc = svc_open(datadir, &s, err);
     if (rc != WARD_OK)
         return rc;
-    int changes = 0;
-    wsql *db = svc_lock(s);
-    rc = exec_text(db, sql, args, n, &changes, err);
-    if (rc == WARD_OK && changes == 0)
-        rc = ward_fail(err, WARD_ENOTFOUND, "no user '%s'", user);
-    if (rc == WARD_OK && strcmp(action, "user.add") != 0) {
-        const char *end[] = {user};
-        exec_text(db, "DELETE FROM sessions WHERE \"user\" = ?", end, 1, NULL, NULL);
-    }
-    svc_unlock(s);
-    if (rc == WARD_OK)
-        rc = svc_audit(s, who, action, user, detail, err);
+    rc = svc_user_set(s, name, field, value, unit, who, detail, err);
     svc_close(s);
     return rc;
 }
@@ -188,12 +149,13 @@ ward_status ward_user_add(const char *datadir, const char *name, ward_role role,
         rc = hash_password(password, hash, err);
     if (rc != WARD_OK)
         return rc;
-    char now[32], detail[160];
-    svc_now(now);
+    char detail[160];
     snprintf(detail, sizeof detail, "role=%s unit=%s", ward_role_name(role), unit);
-    const char *args[] = {name, ward_role_name(role), unit, hash, now, who};
-    rc = change_user(datadir, "INSERT INTO users(name,role,unit,pwhash,created,created_by)"
-                              " VALUES(?,?,?,?,?,?)", args, 6, who, "user.add", name, detail, err);
+    svc_state *s;
+    rc = svc_open(datadir, &s, err);
+    if (rc == WARD_OK)
+        rc = svc_user_add(s, name, ward_role_name(role), unit, hash, who, detail, err);
+    svc_close(s);
     sodium_memzero(hash, sizeof hash);
     return rc;
 }
@@ -201,9 +163,7 @@ ward_status ward_user_add(const char *datadir, const char *name, ward_role role,
 ward_status ward_user_disable(const char *datadir, const char *name, const char *who,
                               ward_error *err)
 {
-    const char *args[] = {name};
-    return change_user(datadir, "UPDATE users SET disabled = 1 WHERE name = ?", args, 1, who,
-                       "user.disable", name, NULL, err);
+    return change_user(datadir, name, SVC_USER_DISABLE, NULL, NULL, who, NULL, err);
 }
 
 ward_status ward_user_set_role(const char *datadir, const char *name, ward_role role,
@@ -215,9 +175,8 @@ ward_status ward_user_set_role(const char *datadir, const char *name, ward_role 
     char detail[160];
     snprintf(detail, sizeof detail, "role=%s%s%s", ward_role_name(role), unit ? " unit=" : "",
              unit ? unit : "");
-    const char *args[] = {ward_role_name(role), unit, name};
-    return change_user(datadir, "UPDATE users SET role = ?, unit = coalesce(?, unit)"
-                                " WHERE name = ?", args, 3, who, "user.role", name, detail, err);
+    return change_user(datadir, name, SVC_USER_ROLE, ward_role_name(role), unit, who, detail,
+                       err);
 }
 
 ward_status ward_user_set_password(const char *datadir, const char *name, const char *password,
@@ -227,9 +186,7 @@ ward_status ward_user_set_password(const char *datadir, const char *name, const 
     ward_status rc = hash_password(password, hash, err);
     if (rc != WARD_OK)
         return rc;
-    const char *args[] = {hash, name};
-    rc = change_user(datadir, "UPDATE users SET pwhash = ? WHERE name = ?", args, 2, who,
-                     "user.password", name, NULL, err);
+    rc = change_user(datadir, name, SVC_USER_PASSWORD, hash, NULL, who, NULL, err);
     sodium_memzero(hash, sizeof hash);
     return rc;
 }
@@ -250,10 +207,8 @@ ward_status ward_user_totp(const char *datadir, const char *name, int enable,
         }
         secret[32] = 0;
     }
-    const char *args[] = {enable ? secret : NULL, name};
-    ward_status rc = change_user(datadir, "UPDATE users SET totp_secret = ? WHERE name = ?", args,
-                                 2, who, enable ? "user.totp.enrol" : "user.totp.remove", name,
-                                 NULL, err);
+    ward_status rc = change_user(datadir, name, SVC_USER_TOTP, enable ? secret : NULL, NULL,
+                                 who, NULL, err);
     if (rc == WARD_OK && secret_b32)
         memcpy(secret_b32, secret, sizeof secret);
     sodium_memzero(secret, sizeof secret);
@@ -262,19 +217,30 @@ ward_status ward_user_totp(const char *datadir, const char *name, int enable,
 
 /* ---- reading ------------------------------------------------------------------ */
 
-#define USER_COLS "name, role, unit, disabled, totp_secret IS NOT NULL, created, created_by"
-
-static void user_row(wsql_stmt *st, ward_user *u)
+static void user_from_row(const svc_user_row *r, ward_user *u)
 {
     memset(u, 0, sizeof *u);
-    snprintf(u->name, sizeof u->name, "%s", (const char *)wsql_column_text(st, 0));
-    int r = ward_role_parse((const char *)wsql_column_text(st, 1));
-    u->role = r < 0 ? WARD_ROLE_COUNT : (ward_role)r;
-    snprintf(u->unit, sizeof u->unit, "%s", (const char *)wsql_column_text(st, 2));
-    u->disabled = wsql_column_int(st, 3);
-    u->totp = wsql_column_int(st, 4);
-    snprintf(u->created, sizeof u->created, "%s", (const char *)wsql_column_text(st, 5));
-    snprintf(u->created_by, sizeof u->created_by, "%s", (const char *)wsql_column_text(st, 6));
+    snprintf(u->name, sizeof u->name, "%s", r->name);
+    int role = ward_role_parse(r->role);
+    u->role = role < 0 ? WARD_ROLE_COUNT : (ward_role)role;
+    snprintf(u->unit, sizeof u->unit, "%s", r->unit);
+    u->disabled = r->disabled;
+    u->totp = r->totp;
+    snprintf(u->created, sizeof u->created, "%s", r->created);
+    snprintf(u->created_by, sizeof u->created_by, "%s", r->created_by);
+}
+
+typedef struct list_ctx {
+    int (*cb)(void *ctx, const ward_user *u);
+    void *ctx;
+} list_ctx;
+
+static int list_one(void *ctx, const svc_user_row *r)
+{
+    list_ctx *l = ctx;
+    ward_user u;
+    user_from_row(r, &u);
+    return l->cb(l->ctx, &u);
 }
 
 ward_status ward_user_list(const char *datadir, int (*cb)(void *ctx, const ward_user *u),
@@ -284,85 +250,27 @@ ward_status ward_user_list(const char *datadir, int (*cb)(void *ctx, const ward_
     ward_status rc = svc_open(datadir, &s, err);
     if (rc != WARD_OK)
         return rc;
-    wsql *db = svc_lock(s);
-    wsql_stmt *st;
-    if (wsql_prepare_v2(db, "SELECT " USER_COLS " FROM users ORDER BY name", -1, &st, NULL) !=
-        SQLITE_OK)
-        rc = sql_fail(db, err, "reading users");
-    else {
-        ward_user u;
-        while (wsql_step(st) == SQLITE_ROW) {
-            user_row(st, &u);
-            if (cb(ctx, &u))
-                break;
-        }
-        wsql_finalize(st);
-    }
-    svc_unlock(s);
+    list_ctx l = {cb, ctx};
+    rc = svc_users_each(s, list_one, &l, err);
     svc_close(s);
     return rc;
 }
 
-/* Under the lock: the user and their password hash and TOTP secret. */
-static int user_load(wsql *db, const char *name, ward_user *u, char *pwhash, size_t pcap,
+/* The user and their password hash and TOTP secret. */
+static int user_load(svc_state *s, const char *name, ward_user *u, char *pwhash, size_t pcap,
                      char *totp, size_t tcap)
 {
-    wsql_stmt *st;
-    if (wsql_prepare_v2(db, "SELECT " USER_COLS ", pwhash, coalesce(totp_secret, '')"
-                            " FROM users WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
+    svc_user_row r;
+    if (svc_user_get(s, name, &r, pwhash, pcap, totp, tcap) != 0)
         return -1;
-    wsql_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    int found = wsql_step(st) == SQLITE_ROW;
-    if (found) {
-        user_row(st, u);
-        if (pwhash)
-            snprintf(pwhash, pcap, "%s", (const char *)wsql_column_text(st, 7));
-        if (totp)
-            snprintf(totp, tcap, "%s", (const char *)wsql_column_text(st, 8));
-    }
-    wsql_finalize(st);
-    return found ? 0 : -1;
+    user_from_row(&r, u);
+    sodium_memzero(&r, sizeof r);
+    return 0;
 }
 
 int web_user_get(svc_state *s, const char *name, ward_user *u)
 {
-    wsql *db = svc_lock(s);
-    int rc = user_load(db, name, u, NULL, 0, NULL, 0);
-    svc_unlock(s);
-    return rc;
-}
-
-static int recent_failures(wsql *db, const char *name, double now)
-{
-    wsql_stmt *st;
-    int n = 0;
-    if (wsql_prepare_v2(db, "SELECT count(*) FROM login_failures WHERE \"user\" = ? AND at > ?",
-                        -1, &st, NULL) != SQLITE_OK)
-        return WEB_MAX_FAILURES; /* cannot tell: fail closed */
-    wsql_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    wsql_bind_double(st, 2, now - WEB_LOCKOUT_S);
-    if (wsql_step(st) == SQLITE_ROW)
-        n = wsql_column_int(st, 0);
-    wsql_finalize(st);
-    return n;
-}
-
-static void note_failure(wsql *db, const char *name, double now)
-{
-    wsql_stmt *st;
-    if (wsql_prepare_v2(db, "DELETE FROM login_failures WHERE at < ?", -1, &st, NULL) ==
-        SQLITE_OK) {   /* what no longer counts */
-        wsql_bind_double(st, 1, now - WEB_LOCKOUT_S);
-        wsql_step(st);
-        wsql_finalize(st);
-    }
-    if (wsql_prepare_v2(db, "INSERT INTO login_failures(\"user\", at) VALUES(?, ?)", -1, &st,
-                        NULL) != SQLITE_OK)
-        return;
-    wsql_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    wsql_bind_double(st, 2, now);
-    wsql_step(st);
-    wsql_finalize(st);
+    return user_load(s, name, u, NULL, 0, NULL, 0);
 }
 
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
@@ -382,10 +290,9 @@ web_login_result web_login(svc_state *s, const char *name, const char *password,
     char pwhash[crypto_pwhash_STRBYTES] = "", secret[64] = "";
     if (!name_ok(name) || !password)
         return LOGIN_BAD;
-    wsql *db = svc_lock(s);
-    int found = user_load(db, name, u, pwhash, sizeof pwhash, secret, sizeof secret) == 0;
-    int locked = recent_failures(db, name, now) >= WEB_MAX_FAILURES;
-    svc_unlock(s);
+    int found = user_load(s, name, u, pwhash, sizeof pwhash, secret, sizeof secret) == 0;
+    int failures = svc_login_failures(s, name, now - WEB_LOCKOUT_S);
+    int locked = failures < 0 || failures >= WEB_MAX_FAILURES; /* cannot tell: fail closed */
     if (locked)
         return LOGIN_LOCKED;
     /* The Argon2 work is done for unknown users too (against a fixed
@@ -404,14 +311,10 @@ web_login_result web_login(svc_state *s, const char *name, const char *password,
         r = LOGIN_NEED_TOTP;
     else if (secret[0] && !totp_ok(secret, totp, now))
         r = LOGIN_BAD;
-    db = svc_lock(s);
     if (r == LOGIN_BAD)
-        note_failure(db, name, now);
-    else if (r == LOGIN_OK) {
-        const char *args[] = {name};
-        exec_text(db, "DELETE FROM login_failures WHERE \"user\" = ?", args, 1, NULL, NULL);
-    }
-    svc_unlock(s);
+        svc_login_failure_add(s, name, now, now - WEB_LOCKOUT_S);
+    else if (r == LOGIN_OK)
+        svc_login_failures_clear(s, name);
     sodium_memzero(secret, sizeof secret);
     return r;
 }

@@ -15,7 +15,6 @@
  * shortcuts; without it every decision is still a plain form.
  */
 #include "web/web.h"
-#include "store/sql.h"
 #include "scan/jsonl.h"
 
 #include <math.h>
@@ -58,32 +57,29 @@ typedef struct rv_keys {
 
 /* ---- reading the listing ------------------------------------------------------ */
 
+static int key_one(void *ctx, const ward_apikey *key)
+{
+    rv_keys *k = ctx;
+    void *a = realloc(k->id, (k->n + 1) * sizeof *k->id);
+    if (a)
+        k->id = a;
+    void *b = a ? realloc(k->name, (k->n + 1) * sizeof *k->name) : NULL;
+    if (!b)
+        return 1;
+    k->name = b;
+    snprintf(k->id[k->n], sizeof k->id[k->n], "%s", key->id);
+    if (!(k->name[k->n] = strdup(key->name ? key->name : "")))
+        return 1;
+    k->n++;
+    return 0;
+}
+
 /* API key id -> name: the platform, as the admin named it. */
 static void keys_load(web_page *w, rv_keys *k)
 {
     memset(k, 0, sizeof *k);
-    wsql *db = svc_lock(w->ctx->state);
-    wsql_stmt *st;
-    if (wsql_prepare_v2(db, "SELECT id, name FROM api_keys ORDER BY id", -1, &st, NULL) ==
-        SQLITE_OK) {
-        while (wsql_step(st) == SQLITE_ROW) {
-            void *a = realloc(k->id, (k->n + 1) * sizeof *k->id);
-            if (a)
-                k->id = a;
-            void *b = a ? realloc(k->name, (k->n + 1) * sizeof *k->name) : NULL;
-            if (!b)
-                break;
-            k->name = b;
-            snprintf(k->id[k->n], sizeof k->id[k->n], "%s",
-                     (const char *)wsql_column_text(st, 0));
-            k->name[k->n] = strdup((const char *)wsql_column_text(st, 1));
-            if (!k->name[k->n])
-                break;
-            k->n++;
-        }
-        wsql_finalize(st);
-    }
-    svc_unlock(w->ctx->state);
+    ward_error err;
+    svc_keys_each(w->ctx->state, key_one, k, &err); /* a name missing shows the id */
 }
 
 static void keys_free(rv_keys *k)
@@ -836,34 +832,24 @@ void web_reviews(web_page *w)
 
 /* ---- the audit log ------------------------------------------------------------------ */
 
+/* The rows are copied out of service.db first: rendering them holds no
+ * lock of the service's. */
 static void audit_rows(web_page *w, const char *q, const char *actor)
 {
-    char like[300];
-    snprintf(like, sizeof like, "%%%s%%", q);
-    wsql *db = svc_lock(w->ctx->state);
-    wsql_stmt *st;
-    int n = 0;
-    if (wsql_prepare_v2(db, "SELECT seq, at, actor, action, coalesce(object, ''),"
-                            " coalesce(detail, ''), hash FROM audit"
-                            " WHERE (?1 = '' OR actor = ?1) AND (?2 = '%%' OR action LIKE ?2"
-                            " OR object LIKE ?2 OR detail LIKE ?2)"
-                            " ORDER BY seq DESC LIMIT 500", -1, &st, NULL) == SQLITE_OK) {
-        wsql_bind_text(st, 1, actor, -1, SQLITE_STATIC);
-        wsql_bind_text(st, 2, like, -1, SQLITE_STATIC);
-        while (wsql_step(st) == SQLITE_ROW) {
-            const char *c[7];
-            for (int i = 0; i < 7; i++)
-                c[i] = (const char *)wsql_column_text(st, i);
-            char hash[13];
-            snprintf(hash, sizeof hash, "%s", c[6] ? c[6] : "");
-            html_f(&w->out, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
-                            "<td>%s</td><td class=\"raw\">%s</td></tr>", c[0], c[1], c[2],
-                   c[3], c[4], c[5], hash);
-            n++;
-        }
-        wsql_finalize(st);
+    svc_audit_row *rows = NULL;
+    size_t n = 0;
+    ward_error err;
+    if (svc_audit_search(w->ctx->state, q, actor, 500, &rows, &n, &err) != WARD_OK)
+        n = 0;
+    for (size_t i = 0; i < n; i++) {
+        const svc_audit_row *r = &rows[i];
+        char hash[13];
+        snprintf(hash, sizeof hash, "%s", r->hash);
+        html_f(&w->out, "<tr><td>%lld</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
+                        "<td>%s</td><td class=\"raw\">%s</td></tr>", (long long)r->seq, r->at,
+               r->actor, r->action, r->object, r->detail, hash);
     }
-    svc_unlock(w->ctx->state);
+    svc_audit_rows_free(rows, n);
     if (!n)
         html_f(&w->out, "<tr><td colspan=\"7\" class=\"muted\">No record matches.</td></tr>");
 }

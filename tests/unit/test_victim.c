@@ -260,6 +260,85 @@ static void rematch(void **state)
     ward_store_close(s);
 }
 
+/* What the match service reads (issue 23, platform side): the series of an
+ * entry by hash or by its series field (former and merged names resolve),
+ * quarantine by a count (a release holds), and hashes kept elsewhere
+ * re-matched against new entries only. */
+static int count_hit(void *ctx, const ward_victim_hash_hit *h)
+{
+    size_t *n = ctx;
+    assert_int_equal(h->index, 0);
+    assert_string_equal(h->kind, "sha256");
+    assert_int_equal(h->distance, 0);
+    (*n)++;
+    return 0;
+}
+
+static void platform_view(void **state)
+{
+    (void)state;
+    ward_store *s;
+    ward_error err;
+    int added = 0;
+    assert_int_equal(ward_store_open(dir, 0, &s, &err), WARD_OK);
+    assert_int_equal(ward_series_create(s, "Attic", "VID 1", "v1@example.org", "t", &err), WARD_OK);
+    ward_victim_hash hx = H(SHA_X);
+    assert_int_equal(ward_series_add(s, "Attic", &hx, NULL, "t", &added, &err), WARD_OK);
+    assert_int_equal(ward_series_rename(s, "Attic", "Loft", "t", &err), WARD_OK);
+    assert_int_equal(ward_series_create(s, "Garden", "VID 2", NULL, "t", &err), WARD_OK);
+    assert_int_equal(ward_series_set_status(s, "Garden", WARD_SERIES_SAFEGUARDED, "t", NULL, &err),
+                     WARD_OK);
+    assert_int_equal(ward_series_merge(s, "Loft", "Garden", "t", &err), WARD_OK);
+    char stamp[128], stamp2[128];
+    assert_int_equal(ward_victim_view_stamp(s, stamp, &err), WARD_OK);
+    ward_victim_view *v;
+    assert_int_equal(ward_victim_view_load(s, &v, &err), WARD_OK);
+    const ward_series *a = ward_victim_view_series(v, "sha256", SHA_X, NULL);
+    const ward_series *b = ward_victim_view_series(v, "md5", "00", "ATTIC");
+    const ward_series *c = ward_victim_view_series(v, NULL, NULL, "garden");
+    assert_non_null(a);
+    assert_ptr_equal(a, b);
+    assert_ptr_equal(a, c);
+    assert_string_equal(a->name, "Loft");
+    assert_int_equal(a->status, WARD_SERIES_SAFEGUARDED); /* a merge never un-identifies */
+    assert_null(ward_victim_view_series(v, "sha256", SHA_Y, "Nowhere"));
+    char key[80];
+    snprintf(key, sizeof key, "sha256:%s", SHA_Y);
+    assert_false(ward_victim_view_quarantined(v, key));
+    ward_victim_view_free(v);
+    /* quarantine by a count; once released it is not quarantined again */
+    assert_int_equal(ward_quarantine_add(s, key, 3, 4, NULL, NULL, &added, &err), WARD_OK);
+    assert_int_equal(added, 1);
+    assert_int_equal(ward_victim_view_stamp(s, stamp2, &err), WARD_OK);
+    assert_string_not_equal(stamp, stamp2);
+    assert_int_equal(ward_victim_view_load(s, &v, &err), WARD_OK);
+    assert_true(ward_victim_view_quarantined(v, key));
+    ward_victim_view_free(v);
+    assert_int_equal(ward_quarantine_release(s, key, "t", "a real listing", &err), WARD_OK);
+    assert_int_equal(ward_quarantine_add(s, key, 9, 9, NULL, NULL, &added, &err), WARD_OK);
+    assert_int_equal(added, 0);
+    /* hashes kept elsewhere against the new entries only */
+    int64_t before = 0; /* a fresh store: the import's entry is id 1 */
+    char csv[512];
+    snprintf(csv, sizeof csv, "%s/later.csv", dir);
+    FILE *fp = fopen(csv, "w");
+    fprintf(fp, "sha256,category\n%s,1\n", SHA_Y);
+    fclose(fp);
+    assert_int_equal(ward_store_import(s, csv, WARD_FMT_CSV, "later", NULL, NULL, &err), WARD_OK);
+    const char *hashes[] = {key, "md5:not-hex", "pdq:00"};
+    size_t n = 0;
+    uint64_t hits = 0;
+    assert_int_equal(ward_victim_rematch_hashes(s, before, 0, -1, hashes, 3, count_hit, &n,
+                                                &hits, &err), WARD_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(hits, 1);
+    n = 0;
+    assert_int_equal(ward_victim_rematch_hashes(s, before + 1, 0, -1, hashes, 3, count_hit, &n,
+                                                &hits, &err), WARD_OK);
+    assert_int_equal(n, 0);
+    ward_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -267,6 +346,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(units_and_flood, setup, teardown),
         cmocka_unit_test_setup_teardown(rematch, setup, teardown),
+        cmocka_unit_test_setup_teardown(platform_view, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
