@@ -2,8 +2,8 @@
  * ward grade: grade a scan's new images once (src/grade, grade.h).
  */
 #include "cli/cli.h"
+#include "cli/opt.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -99,19 +99,9 @@ static const char help[] =
 "    pictures graded differently, each grade with its grader and import,\n"
 "    for review; they are never promoted.\n"
 "\n"
-"OPTIONS\n"
-"    --scan DIR        the scan's report directory (required)\n"
-"    --scheme S        uk (A/B/C) or projectvic (0-4); fixed by the first\n"
-"                      decision of a directory (default uk)\n"
-"    --grader NAME     who grades (default $WARD_USER, else $USER)\n"
-"    --data DIR        the store searched for near alert entries\n"
-"    --radius N        PDQ bits within which images group (default " CLI_NUM(WARD_INDEX_PDQ_RADIUS) ";\n"
-"                      32 to 47 find more at about 8 times the cost)\n"
-"    --port N          loopback port (default: any free one)\n"
-"    --break MINUTES   break reminder (default 20; 0 never)\n"
-"    --list NAME       intake: the alert list verified grades join\n"
-"    --verifiers N     intake: graders who must agree (default 2)\n"
-"\n"
+""; /* OPTIONS: from the table below */
+
+static const char help_tail[] =
 "EXIT STATUS\n"
 "    0 done (intake: nothing in conflict); 1 intake or conflicts: pictures\n"
 "    graded differently; 2 usage; 3 DIR or grades.jsonl unusable, or an item missing or\n"
@@ -138,6 +128,41 @@ typedef struct gargs {
     int verifiers;
     int identifiable, radius, port, brk, has_group, has_item;
 } gargs;
+
+#define S(m) CLI_AT_STR(gargs, m)
+#define A(m) CLI_AT_INT(gargs, m)
+static const cli_opt options[] = {
+    {"scan", 0, CLI_STRING, S(scan), "DIR", .help = "the scan's report directory (required)"},
+    {"scheme", 0, CLI_CHOICE, S(scheme), "S", .choices = "uk|projectvic", .def = "uk",
+     .help = "uk (A/B/C) or projectvic (0-4); fixed by the\nfirst decision of a directory"},
+    {"grader", 0, CLI_STRING, S(grader), "NAME", .def = "$WARD_USER, else $USER",
+     .help = "who grades"},
+    {"data", 0, CLI_STRING, S(data), "DIR", .def = "$WARD_DATA, else ~/.local/share/ward",
+     .help = "the store searched for near alert entries"},
+    {"radius", 0, CLI_INT, A(radius), "N", 0, 64, .def = CLI_NUM(WARD_GRADE_GROUP_RADIUS),
+     .help = "PDQ bits within which images group (32 to 47\nfind more at about 8 times the "
+             "cost)"},
+    {"port", 0, CLI_INT, A(port), "N", 0, 65535, .def = "any free one",
+     .help = "loopback port"},
+    {"break", 0, CLI_INT, A(brk), "MINUTES", 0, 65535, .def = "20",
+     .help = "break reminder (0 never)"},
+    {"group", 0, CLI_COUNT, CLI_AT_U64(gargs, group), "ID", 0, 1e18,
+     .help = "set: the group the decision is for"},
+    {"category", 0, CLI_STRING, S(category), "C", .help = "set: the category of the scheme"},
+    {"series", 0, CLI_STRING, S(series), "NAME", .help = "set: the group is of series NAME"},
+    {"identifiable", 0, CLI_FLAG, A(identifiable),
+     .help = "set: the victim may be identifiable"},
+    {"item", 0, CLI_COUNT, CLI_AT_U64(gargs, item), "ID", 0, 1e18,
+     .help = "thumb: the item whose thumbnail is written"},
+    {"output", 'o', CLI_STRING, S(output), "FILE", .help = "thumb, export: where to write"},
+    {"unit", 0, CLI_STRING, S(unit), "UNIT", .help = "export: the grading unit"},
+    {"list", 0, CLI_STRING, S(list), "NAME",
+     .help = "intake: the alert list verified grades join"},
+    {"verifiers", 0, CLI_INT, A(verifiers), "N", 1, 100, .def = CLI_NUM(WARD_GRADE_VERIFIERS),
+     .help = "intake: graders who must agree"},
+    CLI_OPT_END};
+#undef S
+#undef A
 
 static int list(const ward_grade_queue *q, const ward_grade_log *g)
 {
@@ -269,51 +294,14 @@ static int check_args(const gargs *a)
 
 static int run_grade(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"scan", required_argument, NULL, 's'},     {"scheme", required_argument, NULL, 'S'},
-        {"grader", required_argument, NULL, 'g'},   {"data", required_argument, NULL, 'd'},
-        {"radius", required_argument, NULL, 'r'},   {"port", required_argument, NULL, 'p'},
-        {"break", required_argument, NULL, 'b'},    {"group", required_argument, NULL, 'G'},
-        {"category", required_argument, NULL, 'c'}, {"series", required_argument, NULL, 'e'},
-        {"identifiable", no_argument, NULL, 'i'},   {"item", required_argument, NULL, 'I'},
-        {"output", required_argument, NULL, 'o'},   {"unit", required_argument, NULL, 'u'},
-        {"list", required_argument, NULL, 'l'},     {"verifiers", required_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
-    gargs a = {.verb = "serve", .scheme = NULL, .grader = cli_user(), .radius = WARD_GRADE_GROUP_RADIUS, .brk = 20,
-               .verifiers = WARD_GRADE_VERIFIERS};
-    uint64_t n;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'h': cli_print_help(&cli_cmd_grade); return WARD_EXIT_OK;
-        case 's': a.scan = optarg; break;
-        case 'S': a.scheme = optarg; break;
-        case 'g': a.grader = optarg; break;
-        case 'd': a.data = optarg; break;
-        case 'c': a.category = optarg; break;
-        case 'e': a.series = optarg; break;
-        case 'i': a.identifiable = 1; break;
-        case 'o': a.output = optarg; break;
-        case 'u': a.unit = optarg; break;
-        case 'l': a.list = optarg; break;
-        case 'v':
-            if (cli_parse_count(optarg, &n) || n < 1 || n > 100)
-                return cli_usage("grade", "--verifiers must be 1 to 100");
-            a.verifiers = (int)n;
-            break;
-        case 'r': case 'p': case 'b': case 'G': case 'I':
-            if (cli_parse_count(optarg, &n) || n > (c == 'G' || c == 'I' ? UINT64_MAX : 65535))
-                return cli_usage("grade", "bad number '%s'", optarg);
-            if (c == 'r') a.radius = (int)n;
-            else if (c == 'p') a.port = (int)n;
-            else if (c == 'b') a.brk = (int)n;
-            else if (c == 'G') a.group = n, a.has_group = 1;
-            else a.item = n, a.has_item = 1;
-            break;
-        default: return cli_usage("grade", "bad option");
-        }
-    }
+    gargs a = {.verb = "serve", .scheme = NULL, .grader = cli_user(),
+               .radius = WARD_GRADE_GROUP_RADIUS, .brk = 20, .verifiers = WARD_GRADE_VERIFIERS,
+               .group = UINT64_MAX, .item = UINT64_MAX};
+    int c, optind;
+    if ((c = cli_parse_opts(&cli_cmd_grade, &a, argc, argv, &optind)) != CLI_GO_ON)
+        return c;
+    a.has_group = a.group != UINT64_MAX;
+    a.has_item = a.item != UINT64_MAX;
     if (optind < argc) a.verb = argv[optind++];
     int rc = check_args(&a);
     if (rc) return rc;
@@ -344,4 +332,6 @@ const cli_command cli_cmd_grade = {
     .run = run_grade,
     .summary = "Grade a scan's new images once, with little exposure",
     .help = help,
+    .opts = options,
+    .help_tail = help_tail,
 };
