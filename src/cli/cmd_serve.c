@@ -3,8 +3,8 @@
  * for a changed store at once. Everything else is libward's serve.h.
  */
 #include "cli/cli.h"
+#include "cli/opt.h"
 
-#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -76,76 +76,9 @@ static const char help[] =
 "    in without dropping a request; the server looks every --reload-interval\n"
 "    seconds, on SIGHUP, and on POST /v1/admin/reload.\n"
 "\n"
-"OPTIONS\n"
-"    --listen ADDR:PORT   address to listen on (default 127.0.0.1:8077;\n"
-"                         [::1]:8077 for IPv6; port 0 picks a free one)\n"
-"    --data DIR           data directory (default $WARD_DATA)\n"
-"    --tls-cert PEM, --tls-key PEM\n"
-"                         serve HTTPS (GnuTLS via libmicrohttpd). Or put\n"
-"                         nginx in front (docs/serve.md).\n"
-"    --threads N          event-loop threads (default 2 x CPUs, at least 4)\n"
-"    --upload-workers N   threads decoding uploads, off the event loops\n"
-"                         (default: one per CPU)\n"
-"    --upload-queue N     uploads that may wait for a worker; beyond that an\n"
-"                         upload is answered 503 with Retry-After: 1 (default\n"
-"                         4 x workers; 0: none wait)\n"
-"    --max-upload BYTES   largest file body (default 64M)\n"
-"    --max-json BYTES     largest JSON body (default 4M)\n"
-"    --max-batch N        hashes per batch (default 1000)\n"
-"    --timeout S          close connections idle this long (default 30)\n"
-"    --max-connections N  open connections at most (default 4096)\n"
-"    --per-ip N           open connections per client address (default: no\n"
-"                         limit; behind a proxy every client is the proxy)\n"
-"    --reload-interval S  how often to look for a changed store (default 5)\n"
-"    --flood-keys N       quarantine a hash of an alert entry hit by N distinct\n"
-"                         API keys within --flood-hours (default 5; 0: never):\n"
-"                         matches are still recorded, alert and blocking pause\n"
-"                         until a person decides ('ward series quarantine')\n"
-"    --flood-hours H      the flood window in hours (default 24)\n"
-"    --radius R           default PDQ radius (default " CLI_NUM(WARD_INDEX_PDQ_RADIUS) ")\n"
-"    --max-pixels N       larger uploads are not decoded, only digested\n"
-"                         (default 100M pixels)\n"
-"    --index-memory BYTES an in-memory copy of the PDQ index takes near\n"
-"                         matching to about a third of the CPU; it takes\n"
-"                         about 96 bytes per entry (96M at a million, twice\n"
-"                         that during a reload) and is made when it fits in\n"
-"                         BYTES (default 1G; 0: search the file only)\n"
-"    --reporter NAME      organisation named in reports (default ward)\n"
-"    --releases DIR       publish this release tree under /v1/releases/\n"
-"                         (default: the data directory's releases/)\n"
-"    --scans DIR          scan reports for the web application (/scans):\n"
-"                         DIR/UNIT/SCAN/ are 'ward scan --out' folders, UNIT a\n"
-"                         force or hub; each unit sees its own (docs/web.md)\n"
-"    --port-file FILE     write the bound port here once listening\n"
-"    --log-format F       text (default) or json: one JSON object per line on\n"
-"                         standard error (start, stop, index reloads, and\n"
-"                         requests with --access-log), for journald and log\n"
-"                         shippers; fields: ts, level, event, and method,\n"
-"                         path, status, ms, key for requests\n"
-"    --access-log         log every request: method, path (never the query\n"
-"                         string), status, time, API key id\n"
-"    --key-file FILE      intel.db and service.db are encrypted with the key\n"
-"                         in FILE (default $WARD_INTEL_KEY_FILE); a key file\n"
-"                         ward would refuse stops it starting\n"
-"    --checkpoint-file FILE  signed audit checkpoints are appended here\n"
-"                         (default DIR/audit-checkpoints) and to syslog;\n"
-"                         ship them elsewhere ('ward audit', docs/security.md)\n"
-"    --checkpoint-records N  a checkpoint every N audit records (default\n"
-"                         1000), looked at each reload interval\n"
-"    --checkpoint-minutes M  or after M minutes when any was added (default 60)\n"
-"    --review-deadline H  a match event should be reviewed within H hours of\n"
-"                         arrival; the review page shows each event's age\n"
-"                         against it and marks it overdue after (default 24)\n"
-"    --report-per-hour N  the public form at /report (no login: 'ward report\n"
-"                         --help', docs/report.md) takes N reports an hour\n"
-"                         from one address (an IPv6 /64), default 5\n"
-"    --duty-escalate-minutes M  an urgent report or referral nobody has\n"
-"                         acknowledged on /duty within M minutes is escalated\n"
-"                         (default 15); the queue is brought up to date every\n"
-"                         30 seconds and on every view\n"
-"    --duty-escalate-to USER  the second person escalations go to (default\n"
-"                         duty-manager)\n"
-"\n"
+""; /* OPTIONS: from the table below */
+
+static const char help_tail[] =
 "EXIT STATUS\n"
 "    0 stopped by a signal; 2 usage; 3 no store in the data directory or a\n"
 "    bad TLS file; 4 cannot listen.\n"
@@ -156,49 +89,6 @@ static const char help[] =
 "    curl -H 'Authorization: Bearer wk_...' --data-binary @upload.jpg \\\n"
 "         'http://127.0.0.1:8077/v1/match?content_id=c-1&account_id=u-9'\n";
 
-enum { OPT_TLS_CERT = 256, OPT_TLS_KEY, OPT_THREADS, OPT_MAX_UPLOAD, OPT_MAX_JSON,
-       OPT_MAX_BATCH, OPT_TIMEOUT, OPT_MAX_CONN, OPT_PER_IP, OPT_RELOAD, OPT_RADIUS,
-       OPT_REPORTER, OPT_RELEASES, OPT_PORT_FILE, OPT_DATA, OPT_LISTEN, OPT_MAX_PIXELS, OPT_SCANS,
-       OPT_KEY_FILE, OPT_LOG_FORMAT, OPT_ACCESS_LOG, OPT_CP_FILE, OPT_CP_RECORDS,
-       OPT_CP_MINUTES, OPT_REVIEW_DEADLINE, OPT_UP_WORKERS, OPT_UP_QUEUE, OPT_INDEX_MEM,
-       OPT_REPORT_RATE, OPT_DUTY_MIN, OPT_DUTY_TO, OPT_FLOOD_KEYS, OPT_FLOOD_HOURS };
-
-static const struct option long_opts[] = {
-    {"listen", required_argument, NULL, OPT_LISTEN},
-    {"data", required_argument, NULL, OPT_DATA},
-    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
-    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
-    {"threads", required_argument, NULL, OPT_THREADS},
-    {"upload-workers", required_argument, NULL, OPT_UP_WORKERS},
-    {"upload-queue", required_argument, NULL, OPT_UP_QUEUE},
-    {"index-memory", required_argument, NULL, OPT_INDEX_MEM},
-    {"max-upload", required_argument, NULL, OPT_MAX_UPLOAD},
-    {"max-json", required_argument, NULL, OPT_MAX_JSON},
-    {"max-batch", required_argument, NULL, OPT_MAX_BATCH},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"max-connections", required_argument, NULL, OPT_MAX_CONN},
-    {"per-ip", required_argument, NULL, OPT_PER_IP},
-    {"reload-interval", required_argument, NULL, OPT_RELOAD},
-    {"flood-keys", required_argument, NULL, OPT_FLOOD_KEYS},
-    {"flood-hours", required_argument, NULL, OPT_FLOOD_HOURS},
-    {"radius", required_argument, NULL, OPT_RADIUS},
-    {"max-pixels", required_argument, NULL, OPT_MAX_PIXELS},
-    {"scans", required_argument, NULL, OPT_SCANS},
-    {"reporter", required_argument, NULL, OPT_REPORTER},
-    {"releases", required_argument, NULL, OPT_RELEASES},
-    {"port-file", required_argument, NULL, OPT_PORT_FILE},
-    {"key-file", required_argument, NULL, OPT_KEY_FILE},
-    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
-    {"access-log", no_argument, NULL, OPT_ACCESS_LOG},
-    {"checkpoint-file", required_argument, NULL, OPT_CP_FILE},
-    {"checkpoint-records", required_argument, NULL, OPT_CP_RECORDS},
-    {"checkpoint-minutes", required_argument, NULL, OPT_CP_MINUTES},
-    {"review-deadline", required_argument, NULL, OPT_REVIEW_DEADLINE},
-    {"report-per-hour", required_argument, NULL, OPT_REPORT_RATE},
-    {"duty-escalate-minutes", required_argument, NULL, OPT_DUTY_MIN},
-    {"duty-escalate-to", required_argument, NULL, OPT_DUTY_TO},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
 
 /* "ADDR:PORT", "[v6]:PORT" or ":PORT"; the address copied into addr. */
 static int parse_listen(const char *s, char *addr, size_t cap, int *port)
@@ -226,126 +116,125 @@ static int parse_listen(const char *s, char *addr, size_t cap, int *port)
     return 0;
 }
 
-static int parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
-{
-    return cli_parse_count(s, out) == 0 && *out >= lo && *out <= hi ? 0 : -1;
-}
-
-/* Sizes take k/M/G as powers of 1024 here: they are bytes. */
-static int parse_bytes(const char *s, uint64_t *out)
-{
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    int shift = *end == 'k' || *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : 0;
-    if (shift)
-        end++;
-    if (end == s || *end || v == 0 || v > (1ull << 40) >> shift) /* at most 1 TiB */
-        return -1;
-    *out = (uint64_t)v << shift;
-    return 0;
-}
-
 typedef struct serve_args {
     ward_serve_opts o;
     char addr[128];
-    const char *data;
-    const char *port_file;
+    const char *data, *listen, *port_file, *log_format;
     int json_log;
+    int timeout, max_connections, per_ip, checkpoint_records; /* the library's
+        unsigned and int64_t fields, parsed as int and copied */
 } serve_args;
 
-static int parse_one(int c, const char *arg, serve_args *a)
+#define S(m) CLI_AT_STR(serve_args, m)
+#define A(m) CLI_AT_INT(serve_args, m)
+#define D(m) CLI_AT_SECONDS(serve_args, m)
+#define U(m) CLI_AT_U64(serve_args, m)
+#define TIB 1099511627776.0
+static const cli_opt options[] = {
+    {"listen", 0, CLI_STRING, S(listen), "ADDR:PORT", .def = "127.0.0.1:8077",
+     .help = "address to listen on ([::1]:8077 for IPv6; port 0\npicks a free one)"},
+    CLI_OPT_DATA(serve_args, data),
+    {"tls-cert", 0, CLI_STRING, S(o.tls_cert), "PEM",
+     .help = "with --tls-key: serve HTTPS (GnuTLS via\nlibmicrohttpd). Or put nginx in front "
+             "(docs/serve.md)"},
+    {"tls-key", 0, CLI_STRING, S(o.tls_key), "PEM", .help = "the certificate's private key"},
+    {"threads", 0, CLI_INT, A(o.threads), "N", 1, 256, .def = "2 x CPUs, at least 4",
+     .help = "event-loop threads"},
+    {"upload-workers", 0, CLI_INT, A(o.upload_workers), "N", 1, 256, .def = "one per CPU",
+     .help = "threads decoding uploads, off the event loops"},
+    {"upload-queue", 0, CLI_INT, A(o.upload_queue), "N", 0, 100000, .def = "4 x workers",
+     .help = "uploads that may wait for a worker; beyond that\nan upload is answered 503 with "
+             "Retry-After: 1\n(0: none wait)"},
+    {"max-upload", 0, CLI_BYTES, U(o.max_upload), "BYTES", 1, TIB, .def = "64M",
+     .help = "largest file body"},
+    {"max-json", 0, CLI_BYTES, U(o.max_json), "BYTES", 1, TIB, .def = "4M",
+     .help = "largest JSON body"},
+    {"max-batch", 0, CLI_INT, A(o.max_batch), "N", 1, 100000, .def = "1000",
+     .help = "hashes per batch"},
+    {"timeout", 0, CLI_INT, A(timeout), "S", 1, 3600, .def = "30",
+     .help = "close connections idle this long"},
+    {"max-connections", 0, CLI_INT, A(max_connections), "N", 1, 1000000, .def = "4096",
+     .help = "open connections at most"},
+    {"per-ip", 0, CLI_INT, A(per_ip), "N", 0, 1000000, .def = "no limit",
+     .help = "open connections per client address (behind a\nproxy every client is the proxy)"},
+    {"reload-interval", 0, CLI_SECONDS, D(o.reload_interval_s), "S", 0.05, 86400, .def = "5",
+     .help = "how often to look for a changed store"},
+    {"flood-keys", 0, CLI_INT, A(o.flood_keys), "N", 0, 1000000, .def = "5",
+     .help = "quarantine a hash of an alert entry hit by N\ndistinct API keys within "
+             "--flood-hours (0: never):\nmatches are still recorded, alert and blocking\n"
+             "pause until a person decides ('ward series\nquarantine')"},
+    {"flood-hours", 0, CLI_NUMBER, D(o.flood_hours), "H", 0.001, 24 * 365, .def = "24",
+     .help = "the flood window in hours"},
+    {"radius", 0, CLI_INT, A(o.radius), "R", 0, 64, .def = CLI_NUM(WARD_INDEX_PDQ_RADIUS),
+     .help = "default PDQ radius"},
+    {"max-pixels", 0, CLI_COUNT, U(o.max_pixels), "N", 1, 1.8e19, .def = "100M",
+     .help = "larger uploads are not decoded, only digested\n(k/M/G)"},
+    {"index-memory", 0, CLI_BYTES, U(o.index_memory), "BYTES", 0, TIB, .def = "1G",
+     .help = "an in-memory copy of the PDQ index takes near\nmatching to about a third of the "
+             "CPU; it takes\nabout 96 bytes per entry (96M at a million, twice\nthat during "
+             "a reload) and is made when it fits in\nBYTES (0: search the file only)"},
+    {"reporter", 0, CLI_STRING, S(o.reporter), "NAME", .def = "ward",
+     .help = "organisation named in reports"},
+    {"releases", 0, CLI_STRING, S(o.release_root), "DIR", .def = "DIR/releases",
+     .help = "publish this release tree under /v1/releases/"},
+    {"scans", 0, CLI_STRING, S(o.scans_root), "DIR",
+     .help = "scan reports for the web application (/scans):\nDIR/UNIT/SCAN/ are 'ward scan "
+             "--out' folders,\nUNIT a force or hub; each unit sees its own\n(docs/web.md)"},
+    {"port-file", 0, CLI_STRING, S(port_file), "FILE",
+     .help = "write the bound port here once listening"},
+    {"log-format", 0, CLI_CHOICE, S(log_format), "F", .choices = "text|json", .def = "text",
+     .help = "json: one JSON object per line on standard error\n(start, stop, index reloads, "
+             "and requests with\n--access-log), for journald and log shippers;\nfields: ts, "
+             "level, event, and method, path,\nstatus, ms, key for requests"},
+    {"access-log", 0, CLI_FLAG, A(o.log_requests),
+     .help = "log every request: method, path (never the query\nstring), status, time, API "
+             "key id"},
+    {"key-file", 0, CLI_STRING, S(o.intel_key_file), "FILE", .def = "$WARD_INTEL_KEY_FILE",
+     .help = "intel.db and service.db are encrypted with the key\nin FILE; a key file ward "
+             "would refuse stops it\nstarting"},
+    {"checkpoint-file", 0, CLI_STRING, S(o.checkpoint_file), "FILE",
+     .def = "DIR/audit-checkpoints",
+     .help = "signed audit checkpoints are appended here and to\nsyslog; ship them elsewhere "
+             "('ward audit',\ndocs/security.md)"},
+    {"checkpoint-records", 0, CLI_INT, A(checkpoint_records), "N", 1, 1000000000,
+     .def = "1000", .help = "a checkpoint every N audit records, looked at\neach reload interval"},
+    {"checkpoint-minutes", 0, CLI_NUMBER, D(o.checkpoint_minutes), "M", 0.01, 525600,
+     .def = "60", .help = "or after M minutes when any was added"},
+    {"review-deadline", 0, CLI_NUMBER, D(o.review_deadline_h), "H", 0.001, 8760, .def = "24",
+     .help = "a match event should be reviewed within H hours\nof arrival; the review page "
+             "shows each event's\nage against it and marks it overdue after"},
+    {"report-per-hour", 0, CLI_INT, A(o.report_per_hour), "N", 1, 100000, .def = "5",
+     .help = "the public form at /report (no login: 'ward\nreport --help', docs/report.md) "
+             "takes N reports\nan hour from one address (an IPv6 /64)"},
+    {"duty-escalate-minutes", 0, CLI_INT, A(o.duty_escalate_minutes), "M", 1, 10080,
+     .def = "15",
+     .help = "an urgent report or referral nobody has\nacknowledged on /duty within M minutes "
+             "is\nescalated; the queue is brought up to date every\n30 seconds and on every view"},
+    {"duty-escalate-to", 0, CLI_STRING, S(o.duty_escalate_to), "USER", .def = "duty-manager",
+     .help = "the second person escalations go to"},
+    CLI_OPT_END};
+#undef S
+#undef A
+#undef D
+#undef U
+
+/* What the table cannot check alone; then the fields whose library type
+ * is not int. Returns 0 or the usage error's exit code. */
+static int finish_args(serve_args *a)
 {
-    uint64_t v;
-    double d;
-    switch (c) {
-    case OPT_LISTEN:
-        if (parse_listen(arg, a->addr, sizeof a->addr, &a->o.port) != 0)
-            return cli_usage("serve", "--listen: expected ADDR:PORT, not '%s'", arg);
+    if (a->listen) {
+        if (parse_listen(a->listen, a->addr, sizeof a->addr, &a->o.port) != 0)
+            return cli_usage("serve", "--listen: expected ADDR:PORT, not '%s'", a->listen);
         a->o.address = a->addr;
-        return 0;
-    case OPT_DATA: a->data = arg; return 0;
-    case OPT_TLS_CERT: a->o.tls_cert = arg; return 0;
-    case OPT_TLS_KEY: a->o.tls_key = arg; return 0;
-    case OPT_REPORTER: a->o.reporter = arg; return 0;
-    case OPT_RELEASES: a->o.release_root = arg; return 0;
-    case OPT_SCANS: a->o.scans_root = arg; return 0;
-    case OPT_PORT_FILE: a->port_file = arg; return 0;
-    case OPT_KEY_FILE: a->o.intel_key_file = arg; return 0;
-    case OPT_ACCESS_LOG: a->o.log_requests = 1; return 0;
-    case OPT_LOG_FORMAT:
-        if (strcmp(arg, "text") && strcmp(arg, "json"))
-            return cli_usage("serve", "--log-format: text or json, not '%s'", arg);
-        a->json_log = !strcmp(arg, "json");
-        return 0;
-    case OPT_CP_FILE: a->o.checkpoint_file = arg; return 0;
-    case OPT_REPORT_RATE:
-        if (parse_uint(arg, 1, 100000, &v)) return cli_usage("serve", "--report-per-hour: 1..100000");
-        a->o.report_per_hour = (int)v; return 0;
-    case OPT_DUTY_MIN:
-        if (parse_uint(arg, 1, 10080, &v)) return cli_usage("serve", "--duty-escalate-minutes: 1..10080");
-        a->o.duty_escalate_minutes = (int)v; return 0;
-    case OPT_DUTY_TO:
-        if (!*arg) return cli_usage("serve", "--duty-escalate-to: a user name");
-        a->o.duty_escalate_to = arg; return 0;
-    case OPT_CP_RECORDS:
-        if (parse_uint(arg, 1, 1000000000, &v)) return cli_usage("serve", "--checkpoint-records: a count");
-        a->o.checkpoint_records = (int64_t)v; return 0;
-    case OPT_CP_MINUTES:
-        if (cli_parse_seconds(arg, 0.01, 525600, &d)) return cli_usage("serve", "--checkpoint-minutes: minutes");
-        a->o.checkpoint_minutes = d; return 0;
-    case OPT_REVIEW_DEADLINE:
-        if (cli_parse_seconds(arg, 0.001, 8760, &d)) return cli_usage("serve", "--review-deadline: hours, 0.001..8760");
-        a->o.review_deadline_h = d; return 0;
-    case OPT_THREADS:
-        if (parse_uint(arg, 1, 256, &v)) return cli_usage("serve", "--threads: 1..256");
-        a->o.threads = (int)v; return 0;
-    case OPT_UP_WORKERS:
-        if (parse_uint(arg, 1, 256, &v)) return cli_usage("serve", "--upload-workers: 1..256");
-        a->o.upload_workers = (int)v; return 0;
-    case OPT_UP_QUEUE:
-        if (parse_uint(arg, 0, 100000, &v)) return cli_usage("serve", "--upload-queue: 0..100000");
-        a->o.upload_queue = (int)v; return 0;
-    case OPT_INDEX_MEM:
-        if (strcmp(arg, "0") == 0)
-            a->o.index_memory = 0;
-        else if (parse_bytes(arg, &a->o.index_memory))
-            return cli_usage("serve", "--index-memory: bytes (k, M, G), or 0");
-        return 0;
-    case OPT_MAX_UPLOAD:
-        if (parse_bytes(arg, &a->o.max_upload)) return cli_usage("serve", "--max-upload: bytes");
-        return 0;
-    case OPT_MAX_JSON:
-        if (parse_bytes(arg, &a->o.max_json)) return cli_usage("serve", "--max-json: bytes");
-        return 0;
-    case OPT_MAX_BATCH:
-        if (parse_uint(arg, 1, 100000, &v)) return cli_usage("serve", "--max-batch: 1..100000");
-        a->o.max_batch = (int)v; return 0;
-    case OPT_TIMEOUT:
-        if (parse_uint(arg, 1, 3600, &v)) return cli_usage("serve", "--timeout: 1..3600 s");
-        a->o.timeout_s = (unsigned)v; return 0;
-    case OPT_MAX_CONN:
-        if (parse_uint(arg, 1, 1000000, &v)) return cli_usage("serve", "--max-connections: 1..1000000");
-        a->o.max_connections = (unsigned)v; return 0;
-    case OPT_PER_IP:
-        if (parse_uint(arg, 0, 1000000, &v)) return cli_usage("serve", "--per-ip: a count");
-        a->o.per_ip_connections = (unsigned)v; return 0;
-    case OPT_RELOAD:
-        if (cli_parse_seconds(arg, 0.05, 86400, &d)) return cli_usage("serve", "--reload-interval: seconds");
-        a->o.reload_interval_s = d; return 0;
-    case OPT_FLOOD_KEYS:
-        if (parse_uint(arg, 0, 1000000, &v)) return cli_usage("serve", "--flood-keys: a count, 0 for none");
-        a->o.flood_keys = (int)v; return 0;
-    case OPT_FLOOD_HOURS:
-        if (cli_parse_seconds(arg, 0.001, 24 * 365, &d)) return cli_usage("serve", "--flood-hours: hours");
-        a->o.flood_hours = d; return 0;
-    case OPT_RADIUS:
-        if (parse_uint(arg, 0, 64, &v)) return cli_usage("serve", "--radius: 0..64");
-        a->o.radius = (int)v; return 0;
-    case OPT_MAX_PIXELS:
-        if (parse_uint(arg, 1, UINT64_MAX, &v)) return cli_usage("serve", "--max-pixels: a count (k, M, G)");
-        a->o.max_pixels = v; return 0;
     }
-    return cli_usage("serve", "unknown option");
+    if (a->o.duty_escalate_to && !*a->o.duty_escalate_to)
+        return cli_usage("serve", "--duty-escalate-to: a user name");
+    a->json_log = a->log_format && !strcmp(a->log_format, "json");
+    a->o.timeout_s = (unsigned)a->timeout;
+    a->o.max_connections = (unsigned)a->max_connections;
+    a->o.per_ip_connections = (unsigned)a->per_ip;
+    a->o.checkpoint_records = a->checkpoint_records;
+    return 0;
 }
 
 /* ---- the log: text for people, JSON lines for journald and shippers ---- */
@@ -472,19 +361,15 @@ static int run_serve(int argc, char **argv)
     ward_serve_opts_default(&a.o);
     a.o.log = on_event;
     a.o.log_ctx = &a;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
-        if (c == 'h') {
-            cli_print_help(&cli_cmd_serve);
-            return WARD_EXIT_OK;
-        }
-        if (c == '?')
-            return cli_usage("serve", "bad option");
-        int rc = parse_one(c, optarg, &a);
-        if (rc != 0)
-            return rc;
-    }
+    a.timeout = (int)a.o.timeout_s;
+    a.max_connections = (int)a.o.max_connections;
+    a.per_ip = (int)a.o.per_ip_connections;
+    a.checkpoint_records = (int)a.o.checkpoint_records;
+    int c, optind;
+    if ((c = cli_parse_opts(&cli_cmd_serve, &a, argc, argv, &optind)) != CLI_GO_ON)
+        return c;
+    if ((c = finish_args(&a)))
+        return c;
     if (optind < argc)
         return cli_usage("serve", "unexpected argument '%s'", argv[optind]);
     a.o.datadir = cli_data_dir(a.data);
@@ -536,4 +421,6 @@ const cli_command cli_cmd_serve = {
     .run = run_serve,
     .summary = "HTTP match service for platforms, with review and reports",
     .help = help,
+    .opts = options,
+    .help_tail = help_tail,
 };

@@ -30,7 +30,8 @@ static int takes_argument(cli_opt_kind k)
 
 static int numeric(cli_opt_kind k)
 {
-    return k == CLI_INT || k == CLI_COUNT || k == CLI_SECONDS || k == CLI_NUMBER;
+    return k == CLI_INT || k == CLI_COUNT || k == CLI_BYTES || k == CLI_SECONDS ||
+           k == CLI_NUMBER;
 }
 
 /* "text|jsonl|csv" holds word? */
@@ -68,6 +69,25 @@ static void range_text(const cli_opt *o, char *buf, size_t cap)
         snprintf(buf, cap, " (at least %.15g%s)", o->lo, unit);
 }
 
+/* Bytes: digits and an optional k/M/G, powers of 1024; 0 on success. */
+static int parse_bytes(const char *s, uint64_t *out)
+{
+    uint64_t v;
+    char digits[32];
+    size_t n = strlen(s);
+    int shift = 0;
+    if (n && strchr("kKMG", s[n - 1]))
+        shift = s[n - 1] == 'M' ? 20 : s[n - 1] == 'G' ? 30 : 10, n--;
+    if (n == 0 || n >= sizeof digits)
+        return -1;
+    memcpy(digits, s, n);
+    digits[n] = 0;
+    if (cli_parse_count(digits, &v) || v > UINT64_MAX >> shift)
+        return -1;
+    *out = v << shift;
+    return 0;
+}
+
 /* Stores the option's value in args; 0 on success, -1 for a bad value. */
 static int store(const cli_opt *o, void *args, const char *value)
 {
@@ -93,7 +113,9 @@ static int store(const cli_opt *o, void *args, const char *value)
         *(int *)field = iv;
         return 0;
     case CLI_COUNT:
-        if (cli_parse_count(value, &cv) || (double)cv < o->lo || (double)cv > o->hi)
+    case CLI_BYTES:
+        if ((o->kind == CLI_COUNT ? cli_parse_count(value, &cv) : parse_bytes(value, &cv)) ||
+            (double)cv < o->lo || (double)cv > o->hi)
             return -1;
         *(uint64_t *)field = cv;
         return 0;

@@ -22,6 +22,7 @@ typedef enum cli_opt_kind {
     CLI_STRING,  /* *(const char **) = the argument, checked by the command */
     CLI_INT,     /* *(int *): a decimal integer within [lo, hi] */
     CLI_COUNT,   /* *(uint64_t *): digits with an optional k/M/G (x1000) */
+    CLI_BYTES,   /* *(uint64_t *): bytes, an optional k/M/G as powers of 1024 */
     CLI_SECONDS, /* *(double *): a decimal number of seconds within [lo, hi] */
     CLI_NUMBER,  /* *(double *): a decimal number within [lo, hi] */
     CLI_CHOICE,  /* *(const char **): one of `choices` ("text|jsonl|csv") */
@@ -52,7 +53,7 @@ typedef struct cli_opt {
     (offsetof(st, m) + \
      0 * sizeof(char[__builtin_types_compatible_p(__typeof__(((st *)0)->m), T) ? 1 : -1]))
 #define CLI_AT_INT(st, m) CLI_AT_(st, m, int)          /* FLAG, UNSET, INT */
-#define CLI_AT_U64(st, m) CLI_AT_(st, m, uint64_t)     /* COUNT */
+#define CLI_AT_U64(st, m) CLI_AT_(st, m, uint64_t)     /* COUNT, BYTES */
 #define CLI_AT_SECONDS(st, m) CLI_AT_(st, m, double)   /* SECONDS, NUMBER */
 
 /* The row every command with a data directory has (cli_data_dir). */
