@@ -146,10 +146,12 @@ ward_status ward_series_log(ward_store *s, const char *name, ward_series_log_cb 
                             ward_error *err);
 
 /* Where a series has been seen: one call per (unit, case, exhibit) with the
- * number of files and the first and last time. */
+ * unit's contact (the latest it gave), the number of files and the first
+ * and last time. A caller showing another unit's sightings shows only the
+ * unit and contact ("held elsewhere"), never the case or exhibit. */
 typedef int (*ward_series_seen_cb)(void *ctx, const char *unit, const char *case_ref,
-                                   const char *exhibit, uint64_t files, const char *first,
-                                   const char *last);
+                                   const char *exhibit, const char *contact, uint64_t files,
+                                   const char *first, const char *last);
 ward_status ward_series_seen(ward_store *s, const char *name, ward_series_seen_cb cb,
                              void *ctx, ward_error *err);
 

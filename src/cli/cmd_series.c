@@ -234,8 +234,9 @@ static int print_log(void *ctx, const char *at, const char *who, const char *act
 }
 
 static int print_seen(void *ctx, const char *unit, const char *case_ref, const char *exhibit,
-                      uint64_t files, const char *first, const char *last)
+                      const char *contact, uint64_t files, const char *first, const char *last)
 {
+    (void)contact;
     printf("  %s\tcase %s%s%s\t%" PRIu64 " file(s)\t%s .. %s\n", unit, case_ref,
            *exhibit ? "\texhibit " : "", exhibit, files, first, last);
     return 0;
