@@ -277,6 +277,138 @@ HOT void fast_all(const idx_fast *f, const idx_pdq_table *t, const ward_pdq *que
     }
 }
 
+/* ---- many independent queries at once ----------------------------------------
+ *
+ * A single query visits 16 x 17 buckets scattered over the whole copy, each
+ * a cache miss. Many queries (retroactive matching: millions of sightings
+ * against a change) go chunk by chunk instead: the queries sorted by the
+ * chunk's value, then for each bit mask within the chunk's threshold every
+ * query's bucket key ^ mask in that order. The buckets are then visited in
+ * (nearly) ascending order, so the offsets and entries of one chunk stream
+ * through the caches instead of missing them. Each (query, row) pair is
+ * reported once, through the first chunk within its threshold, as above. */
+
+/* A query as one chunk's walk needs it: the bits the bucket entries carry
+ * travel with it in sorted order, so the walk never reads the query's hash
+ * (a random read) except for a candidate. */
+typedef struct bq {
+    uint64_t qa;
+    uint32_t qb, key, qi;
+} bq;
+
+HOT void batch_check(const idx_fast *f, const idx_pdq_table *t, const int *thr, int radius,
+                     const uint64_t q[4], uint32_t qi, uint32_t row, unsigned c,
+                     idx_batch_fn cb, void *ctx)
+{
+    (void)f;
+    uint64_t w[4], x[4];
+    idx_hash_words(t->hashes + (size_t)row * 32, w);
+    int d = 0;
+    for (int i = 0; i < 4; i++) {
+        x[i] = q[i] ^ w[i];
+        d += __builtin_popcountll(x[i]);
+    }
+    if (d > radius)
+        return;
+    for (unsigned j = 0; j < c; j++)
+        if (thr[j] >= 0 && __builtin_popcount(fast_key(x, j)) <= thr[j])
+            return;
+    cb(ctx, qi, t->ids[row], d);
+}
+
+HOT void batch_all(const idx_fast *f, const idx_pdq_table *t, const ward_pdq *queries,
+                   size_t nq, int radius, bq *order, bq *tmp, uint32_t *count,
+                   idx_batch_fn cb, void *ctx)
+{
+    int thr[FAST_CHUNKS];
+    idx_thresholds(FAST_CHUNKS, radius, thr);
+    for (unsigned c = 0; c < FAST_CHUNKS; c++) {
+        if (thr[c] < 0)
+            continue;
+        /* counting sort of the queries by the chunk's value */
+        memset(count, 0, 65537 * sizeof *count);
+        unsigned a = (fast_word(c) + 1) % 4, b = (fast_word(c) + 2) % 4;
+        for (size_t i = 0; i < nq; i++) {
+            uint64_t w[4];
+            idx_hash_words(queries[i].b, w);
+            tmp[i] = (bq){w[a], (uint32_t)w[b], fast_key(w, c), (uint32_t)i};
+            count[tmp[i].key + 1]++;
+        }
+        for (unsigned v = 0; v < 65536; v++)
+            count[v + 1] += count[v];
+        for (size_t i = 0; i < nq; i++)
+            order[count[tmp[i].key]++] = tmp[i];
+        const uint32_t *off = f->off + (size_t)c * (65536 + 1);
+        const fast_ent *e = f->ents + (size_t)c * t->rows;
+        const uint32_t *rownum = f->rows + (size_t)c * t->rows;
+        /* every mask of at most thr[c] bits, the empty one first */
+        uint32_t masks[137];
+        size_t nm = 0;
+        masks[nm++] = 0;
+        for (int k = 1; k <= thr[c]; k++)
+            for (uint32_t m = (1u << k) - 1; m < 65536;) {
+                masks[nm++] = m;
+                uint32_t r = m + (m & -m);
+                m = (((r ^ m) >> 2) >> __builtin_ctz(m)) | r;
+            }
+        for (size_t mi = 0; mi < nm; mi++) {
+            uint32_t m = masks[mi];
+            for (size_t i = 0; i < nq; i++) {
+                uint32_t v = order[i].key ^ m;
+                uint32_t lo = off[v], hi = off[v + 1];
+                uint64_t qa = order[i].qa;
+                uint32_t qb = order[i].qb;
+                for (uint32_t k = lo; k < hi; k++) {
+                    uint64_t w = e[k].wlo | (uint64_t)e[k].whi << 32;
+                    if (__builtin_popcountll(w ^ qa) + __builtin_popcount(e[k].h ^ qb) <=
+                        radius) {
+                        uint64_t q[4];
+                        idx_hash_words(queries[order[i].qi].b, q);
+                        batch_check(f, t, thr, radius, q, order[i].qi, rownum[k], c, cb, ctx);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(__POPCNT__)
+__attribute__((target("popcnt"))) static void batch_popcnt(const idx_fast *f,
+        const idx_pdq_table *t, const ward_pdq *q, size_t nq, int radius, bq *order, bq *tmp,
+        uint32_t *count, idx_batch_fn cb, void *ctx)
+{
+    batch_all(f, t, q, nq, radius, order, tmp, count, cb, ctx);
+}
+#endif
+static void batch_plain(const idx_fast *f, const idx_pdq_table *t, const ward_pdq *q, size_t nq,
+                        int radius, bq *order, bq *tmp, uint32_t *count, idx_batch_fn cb,
+                        void *ctx)
+{
+    batch_all(f, t, q, nq, radius, order, tmp, count, cb, ctx);
+}
+
+int idx_fast_query_batch(const idx_fast *f, const idx_pdq_table *t, const ward_pdq *queries,
+                         size_t nq, int radius, idx_batch_fn cb, void *ctx)
+{
+    if (nq > UINT32_MAX)
+        return -1;
+    bq *order = malloc((nq ? nq : 1) * sizeof *order), *tmp = malloc((nq ? nq : 1) * sizeof *tmp);
+    uint32_t *count = malloc(65537 * sizeof *count);
+    int rc = order && tmp && count ? 0 : -1;
+    if (rc == 0) {
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(__POPCNT__)
+        if (__builtin_cpu_supports("popcnt"))
+            batch_popcnt(f, t, queries, nq, radius, order, tmp, count, cb, ctx);
+        else
+#endif
+            batch_plain(f, t, queries, nq, radius, order, tmp, count, cb, ctx);
+    }
+    free(order);
+    free(tmp);
+    free(count);
+    return rc;
+}
+
 typedef void fast_fn(const idx_fast *f, const idx_pdq_table *t, const ward_pdq *q, int nq,
                      int radius, idx_collect_fn collect, void *col);
 
