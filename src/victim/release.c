@@ -103,33 +103,68 @@ static ward_status released(ward_store *s, const ward_victim_hash *h, const char
     return rc;
 }
 
-/* A store entry of the released lists names the series (current or former
- * name): the series travels even when no entry was added to it by hand. */
-static ward_status named(ward_store *s, int64_t id, const char *const *lists, size_t n,
-                         int *yes, ward_error *err)
+/* The series that live entries of the released lists name (current or
+ * former name): one pass over each list's distinct series names (the
+ * release reads the whole list anyway), each resolved once, so a series
+ * travels even when no entry was added to it by hand. */
+typedef struct ids {
+    int64_t *v;
+    size_t n, cap;
+    int nomem;
+} ids;
+
+typedef struct names_ctx {
+    ward_store *s;
+    ids *named;
+} names_ctx;
+
+static int keep_name(void *ctx, wsql_stmt *st)
 {
-    *yes = 0;
-    for (size_t i = 0; i < n && !*yes; i++) {
+    names_ctx *c = ctx;
+    int64_t id = 0;
+    ward_error e2 = {0};
+    if (vt_series_id(c->s, vt_col(st, 0), &id, &e2) != WARD_OK)
+        return 0; /* a name this store keeps no series for */
+    for (size_t i = 0; i < c->named->n; i++)
+        if (c->named->v[i] == id)
+            return 0;
+    int64_t *v = wst_grow(c->named->v, &c->named->cap, c->named->n, sizeof *v);
+    if (!v)
+        return c->named->nomem = 1;
+    c->named->v = v;
+    v[c->named->n++] = id;
+    return 0;
+}
+
+static ward_status named_series(ward_store *s, const char *const *lists, size_t n, ids *named,
+                                ward_error *err)
+{
+    names_ctx c = {s, named};
+    for (size_t i = 0; i < n; i++) {
         wsql_stmt *st;
         ward_status rc = wst_prepare(
             s,
-            "SELECT count(*) FROM (SELECT e.id FROM entries e JOIN lists l ON l.id = e.list_id"
-            " WHERE lower(l.name) = lower(?1) AND e.removed_id IS NULL AND e.series IS NOT NULL"
-            " AND lower(e.series) IN (SELECT lower(name) FROM series WHERE id = ?2"
-            " UNION SELECT lower(name) FROM series_names WHERE series_id = ?2) LIMIT 1) x",
+            "SELECT DISTINCT e.series FROM entries e JOIN lists l ON l.id = e.list_id"
+            " WHERE lower(l.name) = lower(?1) AND e.removed_id IS NULL"
+            " AND e.series IS NOT NULL",
             &st, err);
         if (rc)
             return rc;
         wsql_bind_text(st, 1, lists[i], -1, SQLITE_TRANSIENT);
-        wsql_bind_int64(st, 2, id);
-        int r = wsql_step(st);
-        if (r == SQLITE_ROW)
-            *yes = wsql_column_int64(st, 0) > 0;
-        wsql_finalize(st);
-        if (r != SQLITE_ROW)
-            return wst_sqlfail(s, err, r, "reading entries naming a series");
+        if ((rc = wst_each_row(s, st, keep_name, &c, "reading the lists' series names", err)))
+            return rc;
+        if (named->nomem)
+            return ward_fail(err, WARD_ENOMEM, "out of memory");
     }
     return WARD_OK;
+}
+
+static int is_named(const ids *named, int64_t id)
+{
+    for (size_t i = 0; i < named->n; i++)
+        if (named->v[i] == id)
+            return 1;
+    return 0;
 }
 
 /* Text without tabs or line breaks, for one field. */
@@ -146,9 +181,12 @@ ward_status ward_series_release_write(ward_store *s, const char *const *lists, s
 {
     *n_series = *n_entries = 0;
     sers ss = {0};
+    ids named = {0};
     ward_status rc = ward_series_each(s, keep_series, &ss, err);
     if (rc == WARD_OK && ss.nomem)
         rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+    if (rc == WARD_OK && ss.n)
+        rc = named_series(s, lists, n_lists, &named, err);
     fputs(SERIES_MAGIC "\n", out);
     for (size_t i = 0; rc == WARD_OK && i < ss.n; i++) {
         const ward_series *sr = &ss.v[i];
@@ -162,10 +200,7 @@ ward_status ward_series_release_write(ward_store *s, const char *const *lists, s
             if ((rc = released(s, &hs.v[k], lists, n_lists, &yes, err)) == WARD_OK && yes)
                 hs.v[keep++] = hs.v[k];
         }
-        int yes = keep > 0;
-        if (rc == WARD_OK && !yes)
-            rc = named(s, sr->id, lists, n_lists, &yes, err);
-        if (rc == WARD_OK && yes) {
+        if (rc == WARD_OK && (keep > 0 || is_named(&named, sr->id))) {
             fputc('S', out);
             field(out, sr->name);
             field(out, ward_series_status_name(sr->status));
@@ -189,6 +224,7 @@ ward_status ward_series_release_write(ward_store *s, const char *const *lists, s
         free(hs.v);
     }
     free(ss.v);
+    free(named.v);
     if (rc == WARD_OK && (fflush(out) || ferror(out)))
         rc = ward_fail(err, WARD_EIO, "writing the release's series failed");
     return rc;
