@@ -302,7 +302,8 @@ static int match_sighting(void *ctx, wsql_stmt *st)
     }
     if (nq)
         w->q[w->nq++] = (query){id, off, nq};
-    if (w->nq == BATCH)
+    /* a batch is bounded by its PDQs too (a video brings up to 64) */
+    if (w->nq == BATCH || w->npool >= BATCH)
         run_batch(w);
     return w->nomem;
 }
