@@ -115,6 +115,21 @@ size_t ward_index_query_pdq(const ward_index *ix, const ward_pdq *queries, int n
                             int radius, ward_pdq_match *out, size_t max);
 
 /*
+ * Many independent queries at once (retroactive matching: millions of
+ * sightings against a change): cb(ctx, query, entry_id, distance) for every
+ * pair of a query and an entry within `radius`, each pair once, in no
+ * particular order. With the in-memory copy (ward_index_accelerate) the
+ * queries go chunk by chunk in sorted order, so the tables stream through
+ * the caches instead of missing them on every probe; without it, each query
+ * is a ward_index_query_pdq (at most 64 matches each). Calls on one index
+ * may run in parallel (after ward_index_accelerate). 0, or -1 when out of
+ * memory (nothing reported) or given no index or callback.
+ */
+typedef void (*ward_pdq_each_cb)(void *ctx, size_t query, uint64_t entry_id, int distance);
+int ward_index_query_pdq_each(const ward_index *ix, const ward_pdq *queries, size_t nq,
+                              int radius, ward_pdq_each_cb cb, void *ctx);
+
+/*
  * Make ward_index_query_pdq faster for a process that answers many queries
  * (ward serve): an in-memory copy of the PDQ tables, 16 chunks of 16 bits
  * taken in pairs, whose bucket entries carry their sibling chunk, so most

@@ -9,6 +9,7 @@
  *   <root>/<list>/index.json            versions: {"list","latest","versions"}
  *   <root>/<list>/<v>/manifest          signed manifest (see docs/releases.md)
  *   <root>/<list>/<v>/full              the whole release, canonical CSV
+ *   <root>/<list>/<v>/series            the series of its entries (optional)
  *   <root>/<list>/<v>/removed           reasons for removals (not served)
  *   <root>/<list>/<a>..<b>/delta        changes from version a to b
  *
@@ -55,6 +56,9 @@ typedef struct ward_release_create_opts {
     const char *name;             /* release name; NULL: lists[0] */
     const char *key_path;         /* NULL: <datadir>/keys/release.key */
     const char *root;             /* NULL: <datadir>/releases */
+    const char *series_path;      /* a series file (ward_series_release_write)
+                                     published as <v>/series and signed by its
+                                     SHA-256 in the manifest; NULL: none */
 } ward_release_create_opts;
 
 /*
@@ -91,7 +95,7 @@ enum {
 /*
  * Map a request path (what follows /v1/releases/, no query string) to the
  * file to send: "<list>" or "<list>/index.json", "<list>/<v>/manifest",
- * "<list>/<v>/full", "<list>/<a>..<b>/delta". *path is malloc'd.
+ * "<list>/<v>/full", "<list>/<v>/series", "<list>/<a>..<b>/delta". *path is malloc'd.
  * WARD_EINVAL for any other shape (including "..", empty or odd segments:
  * answer 400), WARD_ENOTFOUND when the file does not exist (404).
  */
@@ -127,6 +131,8 @@ typedef struct ward_release_pull_result {
     int resumed;                  /* finished the apply an earlier pull began */
     uint64_t added, removed;      /* store changes applied */
     char key_id[17];
+    int series;                   /* the version now held carries a series
+                                     file (ward_release_series_path) */
 } ward_release_pull_result;
 
 /*
@@ -143,6 +149,11 @@ typedef struct ward_release_pull_result {
 ward_status ward_release_pull(const char *datadir, const char *url,
                               const ward_release_pull_opts *opts,
                               ward_release_pull_result *result, ward_error *err);
+
+/* The checked series file of the version held of subscription `list`
+ * (*path malloc'd); WARD_ENOTFOUND when that version carries none. */
+ward_status ward_release_series_path(const char *datadir, const char *list, char **path,
+                                     ward_error *err);
 
 typedef struct ward_subscription {
     const char *list, *url, *key_id, *full_sha256, *pulled;

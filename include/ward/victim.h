@@ -146,10 +146,12 @@ ward_status ward_series_log(ward_store *s, const char *name, ward_series_log_cb 
                             ward_error *err);
 
 /* Where a series has been seen: one call per (unit, case, exhibit) with the
- * number of files and the first and last time. */
+ * unit's contact (the latest it gave), the number of files and the first
+ * and last time. A caller showing another unit's sightings shows only the
+ * unit and contact ("held elsewhere"), never the case or exhibit. */
 typedef int (*ward_series_seen_cb)(void *ctx, const char *unit, const char *case_ref,
-                                   const char *exhibit, uint64_t files, const char *first,
-                                   const char *last);
+                                   const char *exhibit, const char *contact, uint64_t files,
+                                   const char *first, const char *last);
 ward_status ward_series_seen(ward_store *s, const char *name, ward_series_seen_cb cb,
                              void *ctx, ward_error *err);
 
@@ -231,6 +233,51 @@ ward_status ward_victim_check_scan(ward_store *s, const char *scan_dir,
  * (ward_victim_rematch, which the import runs). *written: Media. */
 ward_status ward_series_export_vics(ward_store *s, const char *name, FILE *out,
                                     uint64_t *written, ward_error *err);
+
+/* ---- signed releases ------------------------------------------------------ */
+
+/*
+ * The series of a release of these lists (ward release create): every
+ * series that a live entry of the lists names (current or former name) or
+ * that holds one of their entries, with its status, team and contact, and
+ * its entries that are in the lists. Text "ward-series/1" (docs/victim.md);
+ * the release signs it. *n_series, *n_entries: what was written (0 series:
+ * the caller leaves the file out of the release).
+ */
+ward_status ward_series_release_write(ward_store *s, const char *const *lists, size_t n_lists,
+                                      FILE *out, uint64_t *n_series, uint64_t *n_entries,
+                                      ward_error *err);
+
+typedef struct ward_series_release_summary {
+    uint64_t series;          /* series in the file */
+    uint64_t kept;            /* of them kept here (by current or former name) */
+    uint64_t not_kept;        /* not kept here: nothing done (a person creates one) */
+    uint64_t entries;         /* entry records in the file */
+    uint64_t joined;          /* entries that joined a series kept here */
+    uint64_t elsewhere;       /* left out: the hash is in another series here */
+    uint64_t told;            /* series said identified/safeguarded there and
+                                 unidentified here: alert to the team */
+    uint64_t bad;             /* records not understood (each reported) */
+} ward_series_release_summary;
+
+/* kind: "joined", "series-identified-elsewhere" or "bad" (a record not
+ * understood: the message names the file and line). */
+typedef int (*ward_series_release_cb)(void *ctx, const char *kind, const char *series,
+                                      const char *message);
+
+/*
+ * A pulled release's series file (ward_release_series_path) applied to this
+ * store, in one transaction: entries of series kept here join them (a hash
+ * in another series here stays there); a series the publisher says is
+ * identified or safeguarded while it is unidentified here is a high-priority
+ * "series-identified-elsewhere" alert to its team (once while one is open)
+ * and a line in its log. A local status is never changed. source names the
+ * release for the log and the alerts ("release X v3 (key K)").
+ */
+ward_status ward_series_release_apply(ward_store *s, const char *path, const char *source,
+                                      const char *who, time_t now, ward_series_release_cb cb,
+                                      void *ctx, ward_series_release_summary *sum,
+                                      ward_error *err);
 
 /* ---- alerts ------------------------------------------------------------- */
 

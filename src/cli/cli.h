@@ -113,5 +113,12 @@ int cli_series_scan_check(const char *data, const char *out_dir, const char *uni
  * after the import had landed). */
 struct ward_store;
 int cli_series_rematch(struct ward_store *s, const char *data);
+/* Release glue (cmd_series.c): the series of the released lists written to
+ * path (*any 0: none, the release leaves the file out), and a pulled
+ * version's series applied to the store (alerts printed); exit codes. */
+int cli_series_release_write(struct ward_store *s, const char *const *lists, size_t n,
+                             const char *path, int *any);
+int cli_series_release_apply(const char *data, const char *list, uint64_t version,
+                             const char *key_id);
 /* The person running the command, for audit fields ($WARD_USER, $USER). */
 const char *cli_user(void);

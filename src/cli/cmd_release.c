@@ -49,6 +49,9 @@ static const char help[] =
 "                hold the same digests with different data the first list\n"
 "                given wins, and the manifest counts the conflicts) as the\n"
 "                next version of release NAME (default: the first list).\n"
+"                The victim-identification series of its entries go with\n"
+"                it, signed (NAME/V/series: status, team, contact and the\n"
+"                released hashes in each; see 'ward series').\n"
 "    list        Releases, or the versions of one, with counts and digests.\n"
 "    diff A B    The delta from version A to B: lines '+record' (added or\n"
 "                changed) and '-digests<TAB>reason' (removed). Deltas not\n"
@@ -62,7 +65,10 @@ static const char help[] =
 "                truncated, replayed (older) or wrongly signed release is\n"
 "                refused and the local list stays as it was. Downloads\n"
 "                resume after an interruption, and a pull killed while\n"
-"                applying is finished by the next one.\n"
+"                applying is finished by the next one. The release's series\n"
+"                are applied after: entries join the series kept here, and\n"
+"                a series identified there but not here alerts its team\n"
+"                (exit 1); a local status never changes by itself.\n"
 "    status      Subscriptions: version held, publisher key, address.\n"
 "\n"
 "OPTIONS\n"
@@ -120,9 +126,20 @@ static int do_create(rel_args *a)
     ward_error err = {0};
     ward_status st = ward_store_open(a->data, 0, &s, &err);
     if (st) return fail(st, &err);
-    ward_release_create_opts o = {a->lists, a->n_lists, a->name, a->key, NULL};
+    /* the series of the released entries travel with it, signed */
+    char series[4096];
+    snprintf(series, sizeof series, "%s/.release-series-%d", cli_data_dir(a->data), (int)getpid());
+    int any = 0, r = cli_series_release_write(s, a->lists, a->n_lists, series, &any);
+    if (r) {
+        unlink(series);
+        ward_store_close(s);
+        return r;
+    }
+    ward_release_create_opts o = {a->lists, a->n_lists, a->name, a->key, NULL,
+                                  any ? series : NULL};
     ward_release_info info;
     st = ward_release_create(s, a->data, &o, &info, &err);
+    unlink(series);
     ward_store_close(s);
     if (st) return fail(st, &err);
     printf("release %s version %" PRIu64 ": %" PRIu64 " entries", info.list, info.version,
@@ -282,6 +299,10 @@ static int do_pull(rel_args *a, int n, char **rest)
             rc = cli_fail("release", st, &err) > WARD_EXIT_FINDINGS ? cli_exit_for(st)
                                                                      : WARD_EXIT_FINDINGS;
         ward_store_close(s);
+    }
+    if (r.series && (r.from != r.to || r.resumed)) {  /* series status, team, entries */
+        int e = cli_series_release_apply(a->data, r.list, r.to, r.key_id);
+        if (e > rc) rc = e;
     }
     return fflush(stdout) != 0 ? WARD_EXIT_IO : rc;
 }

@@ -5,6 +5,7 @@
  */
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <ward/casework.h>
+#include <ward/release.h>
 #include <ward/serve.h>
 #include <ward/store.h>
 #include <ward/victim.h>
@@ -116,7 +118,11 @@ static const char help[] =
 "    export      Series entries as VICS 2.0 JSON on standard output: Series\n"
 "                is the series' name, VictimIdentified true when it is\n"
 "                identified or safeguarded (for partners and ICSE-like\n"
-"                databases; 'ward db import' reads it).\n"
+"                databases; 'ward db import' reads it). Signed releases\n"
+"                ('ward release create') carry the series of their entries\n"
+"                (status, team, contact), and 'ward release pull' applies\n"
+"                them like an import. Analysts see series in 'ward serve's\n"
+"                web pages at /series.\n"
 "\n"
 "OPTIONS\n"
 "    --data DIR          data directory (default $WARD_DATA, else\n"
@@ -235,8 +241,9 @@ static int print_log(void *ctx, const char *at, const char *who, const char *act
 }
 
 static int print_seen(void *ctx, const char *unit, const char *case_ref, const char *exhibit,
-                      uint64_t files, const char *first, const char *last)
+                      const char *contact, uint64_t files, const char *first, const char *last)
 {
+    (void)contact;
     printf("  %s\tcase %s%s%s\t%" PRIu64 " file(s)\t%s .. %s\n", unit, case_ref,
            *exhibit ? "\texhibit " : "", exhibit, files, first, last);
     return 0;
@@ -438,6 +445,79 @@ static int rematch(ward_store *s, const char *data, int64_t since, int radius, c
 int cli_series_rematch(ward_store *s, const char *data)
 {
     return rematch(s, data, -1, -1, "db");
+}
+
+/* ---- signed releases (ward release create / pull) ---------------------------- */
+
+int cli_series_release_write(ward_store *s, const char *const *lists, size_t n,
+                             const char *path, int *any)
+{
+    *any = 0;
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        cli_error("release", "cannot create %s: %s", path, strerror(errno));
+        return WARD_EXIT_IO;
+    }
+    uint64_t ns = 0, ne = 0;
+    ward_error err = {0};
+    ward_status st = ward_series_release_write(s, lists, n, f, &ns, &ne, &err);
+    int bad_close = fclose(f) != 0;
+    if (st)
+        return cli_fail("release", st, &err);
+    if (bad_close) {
+        cli_error("release", "cannot write %s: %s", path, strerror(errno));
+        return WARD_EXIT_IO;
+    }
+    *any = ns > 0;
+    if (ns)
+        fprintf(stderr, "ward release: %" PRIu64 " series (status, team, contact) and %" PRIu64
+                " of their entries go with the release\n", ns, ne);
+    return WARD_EXIT_OK;
+}
+
+static int print_release_series(void *ctx, const char *kind, const char *series,
+                                const char *message)
+{
+    (void)series;
+    int *notices = ctx;
+    if (!strcmp(kind, "bad")) {
+        cli_error("release", "notice: %s", message);
+        ++*notices;
+    } else
+        printf("%s: %s\n", kind, message);
+    return 0;
+}
+
+int cli_series_release_apply(const char *data, const char *list, uint64_t version,
+                             const char *key_id)
+{
+    char *path = NULL;
+    ward_error err = {0};
+    ward_status st = ward_release_series_path(cli_data_dir(data), list, &path, &err);
+    if (st == WARD_ENOTFOUND)
+        return WARD_EXIT_OK;
+    ward_store *s = NULL;
+    if (st == WARD_OK)
+        st = ward_store_open(data, 0, &s, &err);
+    char source[256];
+    snprintf(source, sizeof source, "release %s v%" PRIu64 " (key %s)", list, version, key_id);
+    ward_series_release_summary sum;
+    int notices = 0;
+    if (st == WARD_OK)
+        st = ward_series_release_apply(s, path, source, cli_user(), time(NULL),
+                                       print_release_series, &notices, &sum, &err);
+    ward_store_close(s);
+    free(path);
+    if (st) {
+        cli_error("release", "the release's series not applied: %s", err.message);
+        return cli_exit_for(st) > WARD_EXIT_FINDINGS ? cli_exit_for(st) : WARD_EXIT_FINDINGS;
+    }
+    fprintf(stderr,
+            "ward release: %" PRIu64 " series in the release, %" PRIu64 " kept here (%" PRIu64
+            " entries joined, %" PRIu64 " in another series here left there), %" PRIu64
+            " not kept here; %" PRIu64 " said identified there: their teams alerted\n",
+            sum.series, sum.kept, sum.joined, sum.elsewhere, sum.not_kept, sum.told);
+    return sum.told || sum.bad ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
 }
 
 /* ---- dispatch ---------------------------------------------------------------- */

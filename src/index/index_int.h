@@ -38,6 +38,12 @@ int idx_fast_covers(int radius);
  * CPU has it (0: the portable code, for tests). */
 void idx_fast_query(const idx_fast *f, const struct idx_pdq_table *t, const ward_pdq *queries,
                     int nq, int radius, int simd, idx_collect_fn collect, void *col);
+/* Many independent queries, chunk by chunk (ward_index_query_pdq_each);
+ * -1 when out of memory (nothing reported). */
+typedef void (*idx_batch_fn)(void *ctx, size_t query, uint64_t id, int distance);
+int idx_fast_query_batch(const idx_fast *f, const struct idx_pdq_table *t,
+                         const ward_pdq *queries, size_t nq, int radius, idx_batch_fn cb,
+                         void *ctx);
 
 struct ward_index {
     const uint8_t *map;

@@ -460,6 +460,139 @@ HOT void fast_all(const idx_fast *f, const idx_pdq_table *t, const ward_pdq *que
     }
 }
 
+/* ---- many independent queries at once ----------------------------------------
+ *
+ * A single query visits 16 x 17 buckets scattered over the whole copy, each
+ * a cache miss. Many queries (retroactive matching: millions of sightings
+ * against a change) go chunk by chunk instead: the queries sorted by the
+ * chunk's value, then for each bit mask within the chunk's threshold every
+ * query's bucket key ^ mask in that order. The buckets are then visited in
+ * (nearly) ascending order, so the offsets and entries of one chunk stream
+ * through the caches instead of missing them. Each (query, row) pair is
+ * reported once, through the first chunk within its threshold, as above. */
+
+/* A query as one chunk's walk needs it: its key in the chunk and the
+ * sibling chunk the bucket entries are compared with travel with it in
+ * sorted order, so the walk never reads the query's hash (a random read)
+ * except for a candidate. */
+typedef struct bq {
+    uint32_t key, qi;
+    uint16_t qs;
+} bq;
+
+/* Whether x (a query XOR a stored hash) qualifies in chunk c (as
+ * fast_qualifies, from the thresholds alone). */
+HOT int batch_qualifies(const int *pair, const int *probe, const uint64_t x[4], unsigned c)
+{
+    if (probe[c] < 0)
+        return 0;
+    int dc = __builtin_popcount(fast_key(x, c));
+    return dc <= probe[c] && dc + __builtin_popcount(fast_key(x, c ^ 1)) <= pair[c / 2];
+}
+
+/* A candidate row of query qi found through chunk c: the full hash
+ * decides, and the pair is reported only through the first chunk it
+ * qualifies in. */
+HOT void batch_check(const idx_pdq_table *t, const int *pair, const int *probe, int radius,
+                     const ward_pdq *query, uint32_t qi, uint32_t row, unsigned c,
+                     idx_batch_fn cb, void *ctx)
+{
+    uint64_t q[4], w[4], x[4];
+    idx_hash_words(query->b, q);
+    idx_hash_words(t->hashes + (size_t)row * 32, w);
+    int d = 0;
+    for (int i = 0; i < 4; i++) {
+        x[i] = q[i] ^ w[i];
+        d += __builtin_popcountll(x[i]);
+    }
+    if (d > radius || !batch_qualifies(pair, probe, x, c))
+        return;
+    for (unsigned j = 0; j < c; j++)
+        if (batch_qualifies(pair, probe, x, j))
+            return;
+    cb(ctx, qi, t->ids[row], d);
+}
+
+HOT void batch_all(const idx_fast *f, const idx_pdq_table *t, const ward_pdq *queries,
+                   size_t nq, int radius, bq *order, bq *tmp, uint32_t *count,
+                   idx_batch_fn cb, void *ctx)
+{
+    int pair[FAST_PAIRS], probe[FAST_CHUNKS];
+    fast_thresholds(radius, pair, probe);
+    for (unsigned c = 0; c < FAST_CHUNKS; c++) {
+        if (probe[c] < 0)
+            continue;
+        /* counting sort of the queries by the chunk's value */
+        memset(count, 0, 65537 * sizeof *count);
+        for (size_t i = 0; i < nq; i++) {
+            uint64_t w[4];
+            idx_hash_words(queries[i].b, w);
+            tmp[i] = (bq){fast_key(w, c), (uint32_t)i, (uint16_t)fast_key(w, c ^ 1)};
+            count[tmp[i].key + 1]++;
+        }
+        for (unsigned v = 0; v < 65536; v++)
+            count[v + 1] += count[v];
+        for (size_t i = 0; i < nq; i++)
+            order[count[tmp[i].key]++] = tmp[i];
+        const uint32_t *off = f->off + (size_t)c * (65536 + 1);
+        const uint16_t *sib = f->sib + (size_t)c * t->rows;
+        const uint32_t *rownum = f->rows + (size_t)c * t->rows;
+        /* every mask of at most probe[c] bits, the empty one first */
+        uint32_t masks[VALS_MAX];
+        size_t nm = probe_values(0, probe[c], masks);
+        for (size_t mi = 0; mi < nm; mi++) {
+            uint32_t m = masks[mi];
+            int lim = pair[c / 2] - __builtin_popcount(m);
+            for (size_t i = 0; i < nq; i++) {
+                uint32_t v = order[i].key ^ m;
+                uint32_t lo = off[v], hi = off[v + 1];
+                uint16_t qs = order[i].qs;
+                for (uint32_t k = lo; k < hi; k++)
+                    if (__builtin_popcount((uint32_t)(sib[k] ^ qs)) <= lim)
+                        batch_check(t, pair, probe, radius, &queries[order[i].qi],
+                                    order[i].qi, rownum[k], c, cb, ctx);
+            }
+        }
+    }
+}
+
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(__POPCNT__)
+__attribute__((target("popcnt"))) static void batch_popcnt(const idx_fast *f,
+        const idx_pdq_table *t, const ward_pdq *q, size_t nq, int radius, bq *order, bq *tmp,
+        uint32_t *count, idx_batch_fn cb, void *ctx)
+{
+    batch_all(f, t, q, nq, radius, order, tmp, count, cb, ctx);
+}
+#endif
+static void batch_plain(const idx_fast *f, const idx_pdq_table *t, const ward_pdq *q, size_t nq,
+                        int radius, bq *order, bq *tmp, uint32_t *count, idx_batch_fn cb,
+                        void *ctx)
+{
+    batch_all(f, t, q, nq, radius, order, tmp, count, cb, ctx);
+}
+
+int idx_fast_query_batch(const idx_fast *f, const idx_pdq_table *t, const ward_pdq *queries,
+                         size_t nq, int radius, idx_batch_fn cb, void *ctx)
+{
+    if (nq > UINT32_MAX)
+        return -1;
+    bq *order = malloc((nq ? nq : 1) * sizeof *order), *tmp = malloc((nq ? nq : 1) * sizeof *tmp);
+    uint32_t *count = malloc(65537 * sizeof *count);
+    int rc = order && tmp && count ? 0 : -1;
+    if (rc == 0) {
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(__POPCNT__)
+        if (__builtin_cpu_supports("popcnt"))
+            batch_popcnt(f, t, queries, nq, radius, order, tmp, count, cb, ctx);
+        else
+#endif
+            batch_plain(f, t, queries, nq, radius, order, tmp, count, cb, ctx);
+    }
+    free(order);
+    free(tmp);
+    free(count);
+    return rc;
+}
+
 typedef void fast_fn(const idx_fast *f, const idx_pdq_table *t, const ward_pdq *q, int nq,
                      int radius, int simd, idx_collect_fn collect, void *col);
 

@@ -432,6 +432,25 @@ size_t ward_idx_query_pdq_fast(const ward_index *ix, const ward_pdq *queries, in
     return collect_finish(&col);
 }
 
+int ward_index_query_pdq_each(const ward_index *ix, const ward_pdq *queries, size_t nq,
+                              int radius, ward_pdq_each_cb cb, void *ctx)
+{
+    if (!ix || (!queries && nq) || !cb)
+        return -1;
+    if (radius < 0 || nq == 0 || ix->pdq.rows == 0)
+        return 0;
+    int r = radius > 256 ? 256 : radius;
+    if (ix->fast && idx_fast_covers(r))
+        return idx_fast_query_batch(ix->fast, &ix->pdq, queries, nq, r, cb, ctx);
+    ward_pdq_match m[64];
+    for (size_t i = 0; i < nq; i++) {
+        size_t n = ward_index_query_pdq(ix, queries + i, 1, r, m, 64);
+        for (size_t k = 0; k < n && k < 64; k++)
+            cb(ctx, i, m[k].entry_id, m[k].distance);
+    }
+    return 0;
+}
+
 size_t ward_index_query_pdq(const ward_index *ix, const ward_pdq *queries, int nq,
                             int radius, ward_pdq_match *out, size_t max)
 {

@@ -87,6 +87,15 @@ ward_status rel_manifest_sign(const rel_manifest *m, const ward_seckey *key, cha
         gki(g, "removed", m->delta_removed);
         yajl_gen_map_close(g);
     }
+    if (m->series_sha256[0]) {
+        /* Optional member: a reader that predates it ignores it and reads
+         * the release as before, so the format stays ward-release/1. */
+        gs(g, "series");
+        yajl_gen_map_open(g);
+        gkv(g, "sha256", m->series_sha256);
+        gki(g, "bytes", m->series_bytes);
+        yajl_gen_map_close(g);
+    }
     gkv(g, "key", key->pub.id);
     yajl_gen_map_close(g);
     const unsigned char *body;
@@ -191,6 +200,13 @@ static ward_status parse_body(yajl_val v, rel_manifest *m, ward_error *err)
          juint(v, "delta", "added", &m->delta_added) ||
          juint(v, "delta", "removed", &m->delta_removed)))
         return ward_fail(err, WARD_EFORMAT, "manifest: bad delta");
+    m->series_sha256[0] = 0;
+    m->series_bytes = 0;
+    const char *spath[] = {"series", NULL};
+    if (yajl_tree_get(v, spath, yajl_t_any) &&
+        (copy(m->series_sha256, sizeof m->series_sha256, jstr(v, "series", "sha256")) ||
+         strlen(m->series_sha256) != 64 || juint(v, "series", "bytes", &m->series_bytes)))
+        return ward_fail(err, WARD_EFORMAT, "manifest: bad series");
     m->categories_json = member_json(v, "categories");
     m->sources_json = member_json(v, "sources");
     if (!m->categories_json || !m->sources_json)

@@ -376,6 +376,7 @@ typedef struct create_state {
     rel_manifest m;
     ward_seckey key;
     char *dir, *stage;
+    const char *series_src;   /* the caller's series file, or NULL */
 } create_state;
 
 static void create_free(create_state *c, int keep_stage)
@@ -417,6 +418,24 @@ static ward_status find_sources(ward_store *s, const ward_release_create_opts *o
     return WARD_OK;
 }
 
+/* The caller's series file copied into the version as `series`, its digest
+ * in the manifest: the signature covers it like the full file. */
+static ward_status stage_series(create_state *c, ward_error *err)
+{
+    char *dst = NULL, *text = NULL;
+    size_t n = 0;
+    ward_status rc = stage_path(c, "series", &dst, err);
+    if (rc == WARD_OK)
+        rc = rel_read_file(c->series_src, (size_t)1 << 30, &text, &n, err);
+    if (rc == WARD_OK)
+        rc = rel_write_atomic(dst, text, n, 0644, err);
+    if (rc == WARD_OK)
+        rc = rel_sha256_file(dst, c->m.series_sha256, &c->m.series_bytes, err);
+    free(text);
+    free(dst);
+    return rc;
+}
+
 /* Build the staged files; *parent gets the version the delta starts from. */
 static ward_status stage_release(ward_store *s, const char *root, const char *name,
                                  create_state *c, size_t n_src, ward_error *err)
@@ -445,6 +464,8 @@ static ward_status stage_release(ward_store *s, const char *root, const char *na
         rc = write_full(&c->b, full, &c->m, err);
     if (rc == WARD_OK)
         rc = rel_sha256_file(full, c->m.full_sha256, &c->m.full_bytes, err);
+    if (rc == WARD_OK && c->series_src)
+        rc = stage_series(c, err);
     if (rc == WARD_OK && (rc = stage_path(c, "removed", &removed, err)) == WARD_OK)
         rc = write_removed(s, c->src, n_src, removed, &c->reasons, err);
     if (rc == WARD_OK && c->m.parent) {
@@ -487,6 +508,7 @@ ward_status ward_release_create(ward_store *s, const char *datadir,
                          "'%s' cannot name a release: use 1-100 letters, digits, '.', '_' "
                          "or '-' (give one with --name)", name);
     create_state c = {0};
+    c.series_src = o->series_path;
     char *own_root = o->root ? NULL : ward_release_root(datadir);
     const char *root = o->root ? o->root : own_root;
     ward_status rc = root ? WARD_OK : ward_fail(err, WARD_ENOMEM, "out of memory");

@@ -12,7 +12,9 @@
  *   state          version held, key, url, digest of `full`
  *   full           the release held, byte for byte
  *   pending        journal of the version being applied
- *   full.new, manifest.new, reasons.new    its checked files
+ *   series         the series of the version held (optional; the victim
+ *                  module applies it, src/victim/release.c)
+ *   full.new, manifest.new, reasons.new, series.new    its checked files
  *   dl/NAME.part   downloads in progress (resumed with HTTP Range)
  */
 #include "release/fetch.h"
@@ -342,6 +344,30 @@ static ward_status via_full(pull *p, const rel_manifest *m, const char *out, war
     return rc;
 }
 
+/* The version's series file, when its manifest names one, checked against
+ * the signed size and digest into series.new; a version without one
+ * leaves none behind (the held one's is dropped with the journal). */
+static ward_status fetch_series(pull *p, const rel_manifest *m, ward_error *err)
+{
+    char *neu = sub_path(p, "series.new"), *held = sub_path(p, "series");
+    char *url = url_of(p, "%llu/series", m->version, 0), *part = NULL, name[40];
+    ward_status rc = neu && held && url ? WARD_OK : ward_fail(err, WARD_ENOMEM, "out of memory");
+    snprintf(name, sizeof name, "series-%" PRIu64, m->version);
+    if (rc == WARD_OK && !m->series_sha256[0]) {
+        unlink(neu);
+        unlink(held);
+    } else if (rc == WARD_OK &&
+               (rc = download(p, url, name, (int64_t)m->series_bytes, m->series_sha256, &part,
+                              err)) == WARD_OK &&
+               rename(part, neu) != 0)
+        rc = ward_fail_errno(err, errno, "cannot rename %s", part);
+    free(part);
+    free(url);
+    free(neu);
+    free(held);
+    return rc;
+}
+
 /* ---- applying to the store ------------------------------------------------- */
 
 /* Parse one digest field of a key into bytes; 0 absent, 1 present. */
@@ -505,9 +531,10 @@ static ward_status finish_pending(pull *p, ward_error *err)
     char *pend = sub_path(p, "pending"), *state = sub_path(p, "state"),
          *neu = sub_path(p, "full.new"), *full = sub_path(p, "full"),
          *rs = sub_path(p, "reasons.new"), *mn = sub_path(p, "manifest.new"),
-         *mf = sub_path(p, "manifest");
+         *mf = sub_path(p, "manifest"), *sn = sub_path(p, "series.new"),
+         *sh = sub_path(p, "series");
     sub_state next;
-    ward_status rc = !pend || !state || !neu || !full || !rs || !mn || !mf
+    ward_status rc = !pend || !state || !neu || !full || !rs || !mn || !mf || !sn || !sh
                          ? ward_fail(err, WARD_ENOMEM, "out of memory")
                          : state_read(pend, &next, err);
     if (rc == WARD_OK && next.have && !rel_exists(neu)) {
@@ -528,7 +555,9 @@ static ward_status finish_pending(pull *p, ward_error *err)
             rc = ward_fail_errno(err, errno, "cannot rename %s", neu);
     }
     if (rc == WARD_OK && next.have) {
-        if (rel_exists(mn) && rename(mn, mf) != 0)
+        if (rel_exists(sn) && rename(sn, sh) != 0)
+            rc = ward_fail_errno(err, errno, "cannot rename %s", sn);
+        if (rc == WARD_OK && rel_exists(mn) && rename(mn, mf) != 0)
             rc = ward_fail_errno(err, errno, "cannot rename %s", mn);
         if (rc == WARD_OK && (rc = state_write(state, &next, err)) == WARD_OK) {
             unlink(pend);
@@ -543,6 +572,8 @@ static ward_status finish_pending(pull *p, ward_error *err)
     free(rs);
     free(mn);
     free(mf);
+    free(sn);
+    free(sh);
     return rc;
 }
 
@@ -656,6 +687,8 @@ static ward_status pull_latest(pull *p, ward_error *err)
     }
     if (rc == WARD_OK && !p->st.have)
         rc = check_list_free(p, err);
+    if (rc == WARD_OK)
+        rc = fetch_series(p, &m, err);
     if (rc == WARD_OK) {
         rc = journal(p, &m, mtext, err);
         p->res->to = m.version;
@@ -702,11 +735,34 @@ ward_status ward_release_pull(const char *datadir, const char *url,
     if (rc == WARD_OK && opts && opts->trust)
         rc = ward_key_trust(datadir, &p.key, err);
     memcpy(p.res->key_id, p.key.id, sizeof p.res->key_id);
+    if (rc == WARD_OK) {
+        char *sh = sub_path(&p, "series");
+        p.res->series = sh && rel_exists(sh);
+        free(sh);
+    }
     rel_reasons_free(&p.reasons);
     free(state);
     free(pend);
     free(p.dir);
     return rc;
+}
+
+ward_status ward_release_series_path(const char *datadir, const char *list, char **path,
+                                     ward_error *err)
+{
+    *path = NULL;
+    if (!rel_valid_name(list, strlen(list)))
+        return ward_fail(err, WARD_EINVAL, "not a release name: %.100s", list);
+    char *sh = rel_fmt("%s/subscriptions/%s/series", datadir, list);
+    if (!sh)
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    if (!rel_exists(sh)) {
+        free(sh);
+        return ward_fail(err, WARD_ENOTFOUND, "release %s: the version held carries no series",
+                         list);
+    }
+    *path = sh;
+    return WARD_OK;
 }
 
 /* ---- status ---------------------------------------------------------------- */

@@ -103,6 +103,8 @@ typedef struct rel_manifest {
     char delta_sha256[65];
     uint64_t delta_bytes, delta_added, delta_removed;
     char key_id[17];
+    char series_sha256[65];     /* the version's series file; "" when none */
+    uint64_t series_bytes;
     char *categories_json;      /* {"code": n, ...}; malloc'd */
     char *sources_json;         /* ["list", ...]; malloc'd */
 } rel_manifest;

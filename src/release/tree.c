@@ -263,7 +263,8 @@ ward_status ward_release_resolve(const char *root, const char *url_path, unsigne
         out = rel_fmt("%s/%.*s/index.json", root, nl, seg[0]);
     else if (n == 3 && parse_version(seg[1], len[1], &a) == 0 &&
              ((len[2] == 8 && !memcmp(seg[2], "manifest", 8)) ||
-              (len[2] == 4 && !memcmp(seg[2], "full", 4))))
+              (len[2] == 4 && !memcmp(seg[2], "full", 4)) ||
+              (len[2] == 6 && !memcmp(seg[2], "series", 6))))
         out = rel_fmt("%s/%.*s/%llu/%.*s", root, nl, seg[0], (unsigned long long)a,
                       (int)len[2], seg[2]);
     else if (n == 3 && len[2] == 5 && !memcmp(seg[2], "delta", 5)) {

@@ -152,9 +152,16 @@ typedef struct hit {
 } hit;
 
 /* PDQ queries wait in a batch and are answered by the worker threads
- * together: a query costs some hundred random reads of the index, the
- * digests one binary search each (answered as the rows are read). */
-#define BATCH 32768
+ * together, each thread its share in one ward_index_query_pdq_each: the
+ * index's chunks are then walked in sorted order, streaming through the
+ * caches, where one query at a time costs some hundred random reads. The
+ * larger the batch, the denser that walk (52 bytes a query: 13 MiB). The
+ * digests are one binary search each, answered as the rows are read. */
+#define BATCH 262144
+
+/* The most memory the in-memory PDQ copy of a change may take: ~256 bytes
+ * an entry, so 1 GiB holds a change of some four million entries. */
+#define ACCEL_BYTES ((uint64_t)1 << 30)
 
 typedef struct query {
     int64_t sighting;
@@ -182,7 +189,8 @@ struct walk {
     query *q;
     size_t nq;
     ward_pdq *pool;
-    size_t npool, cap_pool;
+    uint32_t *owner;           /* the query of each PDQ in the pool */
+    size_t npool, cap_pool, cap_owner;
     worker wk[WARD_VICTIM_MAX_THREADS];
 };
 
@@ -203,16 +211,25 @@ static int keep_hit(hit **v, size_t *n, size_t *cap, int64_t sighting, uint64_t 
     return 0;
 }
 
+static void got_pdq(void *ctx, size_t pdq, uint64_t entry, int distance)
+{
+    worker *k = ctx;
+    walk *w = k->w;
+    const query *q = &w->q[w->owner[w->q[k->from].off + pdq]];
+    k->nomem |= keep_hit(&k->v, &k->n, &k->cap, q->sighting, entry, distance);
+}
+
+/* The worker's queries' PDQs (a contiguous run of the pool) in one batch
+ * search: every match, the best per sighting kept after the sort. */
 static void *work(void *arg)
 {
     worker *k = arg;
     walk *w = k->w;
-    for (size_t i = k->from; i < k->to && !k->nomem; i++) {
-        ward_pdq_match m;
-        const query *q = &w->q[i];
-        if (ward_index_query_pdq(w->ix, w->pool + q->off, (int)q->n, w->radius, &m, 1))
-            k->nomem |= keep_hit(&k->v, &k->n, &k->cap, q->sighting, m.entry_id, m.distance);
-    }
+    if (k->from >= k->to)
+        return NULL;
+    size_t first = w->q[k->from].off, end = w->q[k->to - 1].off + w->q[k->to - 1].n;
+    if (ward_index_query_pdq_each(w->ix, w->pool + first, end - first, w->radius, got_pdq, k))
+        k->nomem = 1;
     return NULL;
 }
 
@@ -268,9 +285,13 @@ static int match_sighting(void *ctx, wsql_stmt *st)
         char hex[65];
         size_t k = strcspn(p, " ");
         ward_pdq *pool = wst_grow(w->pool, &w->cap_pool, w->npool, sizeof *pool);
-        if (!pool)
+        if (pool)
+            w->pool = pool;
+        uint32_t *owner = pool ? wst_grow(w->owner, &w->cap_owner, w->npool, sizeof *owner) : NULL;
+        if (!owner)
             return w->nomem = 1;
-        w->pool = pool;
+        w->owner = owner;
+        owner[w->npool] = (uint32_t)w->nq;
         if (k == 64) {
             memcpy(hex, p, 64);
             hex[64] = 0;
@@ -281,20 +302,37 @@ static int match_sighting(void *ctx, wsql_stmt *st)
     }
     if (nq)
         w->q[w->nq++] = (query){id, off, nq};
-    if (w->nq == BATCH)
+    /* a batch is bounded by its PDQs too (a video brings up to 64) */
+    if (w->nq == BATCH || w->npool >= BATCH)
         run_batch(w);
     return w->nomem;
 }
 
+/* By sighting, then best first (distance, entry): the first of each
+ * sighting is the one told. */
 static int by_sighting(const void *a, const void *b)
 {
     const hit *x = a, *y = b;
-    return x->sighting < y->sighting ? -1 : x->sighting > y->sighting;
+    if (x->sighting != y->sighting)
+        return x->sighting < y->sighting ? -1 : 1;
+    if (x->distance != y->distance)
+        return x->distance < y->distance ? -1 : 1;
+    return (x->entry > y->entry) - (x->entry < y->entry);
+}
+
+/* One hit per sighting (a sighting's frames may match several entries). */
+static size_t best_per_sighting(hit *v, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!k || v[k - 1].sighting != v[i].sighting)
+            v[k++] = v[i];
+    return k;
 }
 
 static void walk_free(walk *w)
 {
-    free(w->v), free(w->q), free(w->pool);
+    free(w->v), free(w->q), free(w->pool), free(w->owner);
     for (int i = 0; i < WARD_VICTIM_MAX_THREADS; i++)
         free(w->wk[i].v);
 }
@@ -415,6 +453,13 @@ ward_status ward_victim_rematch(ward_store *s, const ward_victim_rematch_opts *o
         sum->new_entries = b.n;
         sum->to_entry = (uint64_t)b.last;
         if (rc == WARD_OK && b.n && (rc = ward_index_open(path, &ix, err)) == WARD_OK) {
+            /* Every sighting with a PDQ is a radius query: the in-memory
+             * copy (pdq_fast.c) rejects most candidates from the bucket
+             * itself, several times cheaper per query than the file's
+             * search. A change too large for the budget searches the file
+             * (same answers). */
+            ward_error e2 = {0};
+            ward_index_accelerate(ix, ACCEL_BYTES, &e2);
             w.ix = ix;
             char sql[256];
             snprintf(sql, sizeof sql,
@@ -435,9 +480,11 @@ ward_status ward_victim_rematch(ward_store *s, const ward_victim_rematch_opts *o
     ward_index_builder_free(b.b);
     unlink(path);
     sum->sightings = w.seen;
-    sum->hits = w.n;
-    if (w.n)
+    if (w.n) {
         qsort(w.v, w.n, sizeof *w.v, by_sighting);   /* alerts in register order */
+        w.n = best_per_sighting(w.v, w.n);
+    }
+    sum->hits = w.n;
     if (rc == WARD_OK && b.n && (rc = vt_begin(s, err)) == WARD_OK) {
         int stop = 0;
         for (size_t i = 0; rc == WARD_OK && i < w.n; i++)

@@ -782,7 +782,7 @@ typedef struct seen_ctx {
 static int seen_row(void *ctx, wsql_stmt *st)
 {
     seen_ctx *c = ctx;
-    return c->cb(c->ctx, vt_col(st, 0), vt_col(st, 1), vt_col(st, 2),
+    return c->cb(c->ctx, vt_col(st, 0), vt_col(st, 1), vt_col(st, 2), vt_col(st, 6),
                  (uint64_t)wsql_column_int64(st, 3), vt_col(st, 4), vt_col(st, 5));
 }
 
@@ -793,8 +793,10 @@ ward_status ward_series_seen(ward_store *s, const char *name, ward_series_seen_c
     wsql_stmt *st;
     ward_status rc = vt_series_id(s, name, &id, err);
     if (rc || (rc = wst_prepare(s,
-                                "SELECT unit, case_ref, exhibit, count(*), min(at), max(at)"
-                                " FROM sightings WHERE series_id = ? GROUP BY unit, case_ref,"
+                                "SELECT unit, case_ref, exhibit, count(*), min(at), max(at),"
+                                " (SELECT g2.contact FROM sightings g2 WHERE g2.series_id = ?1"
+                                " AND g2.unit = g.unit ORDER BY g2.id DESC LIMIT 1)"
+                                " FROM sightings g WHERE series_id = ?1 GROUP BY unit, case_ref,"
                                 " exhibit ORDER BY min(at), unit, case_ref, exhibit",
                                 &st, err)))
         return rc;

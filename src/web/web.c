@@ -49,7 +49,7 @@ void page_begin(web_page *w, const char *title)
         static const struct { const char *href, *label; unsigned roles; } nav[] = {
             {"/queue", "My queue", INTEL}, {"/alerts", "Alerts", INTEL},
             {"/kpi", "KPIs", INTEL}, {"/scans", "Scans", INTEL},
-            {"/exhibits", "Exhibits", INTEL},
+            {"/exhibits", "Exhibits", INTEL}, {"/series", "Series", INTEL},
             {"/duty", "Duty", R(NATIONAL)}, {"/feedback", "Feedback", R(NATIONAL)},
             {"/reviews", "Match reviews", R(REVIEWER)},
             {"/audit", "Audit log", R(AUDITOR) | R(ADMIN)}};
@@ -320,6 +320,9 @@ static const web_route web_routes[] = {
     {"GET", "/exhibit/", INTEL, web_exhibit},
     {"POST", "/exhibit/", INTEL, web_exhibit},
     {"GET", "/lab/", INTEL, web_lab},
+    {"GET", "/series", INTEL, web_series_list},
+    {"GET", "/series/", INTEL, web_series},
+    {"POST", "/series/", INTEL, web_series},
     {"GET", "/graph/", INTEL, web_graph},
     /* the national referrals desk: urgent cases and what referrers are told */
     {"GET", "/duty", R(NATIONAL), web_duty},

@@ -126,6 +126,8 @@ void web_url_escape(ward_strbuf *b, const char *s);
 void web_exhibits(web_page *w);      /* web_exhibits.c: /exhibits */
 void web_exhibit(web_page *w);       /* GET /exhibit/REF, POST /exhibit/REF/ACTION */
 void web_lab(web_page *w);           /* GET /lab/NAME: forecast and queue */
+void web_series_list(web_page *w);   /* web_series.c: GET /series */
+void web_series(web_page *w);        /* GET /series/ID, POST /series/ID/ACTION */
 void web_graph(web_page *w);         /* web_graph.c: /graph/SUBJECT[?depth=N&format=F] */
 /* The graph the /graph pages share, rebuilt when the intelligence store
  * changes (web_graph.c); one per server, in svc_ctx.graph_cache. */

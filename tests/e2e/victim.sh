@@ -134,6 +134,43 @@ pa = jsonl(ward("series", "alerts", "--unit", "Partner VID", "--json", "--data",
                 check_rc=1).stdout)
 expect(len(pa) == 1 and pa[0]["priority"] == "high" and "identified" in pa[0]["message"], pa)
 
+# ---- item 7: the series in a signed release, to a subscriber (d3) ----
+# a national entry put in the series by hand (its store entry names none)
+# travels with it too, as do status, team and contact
+X = "ab" * 32
+open("more.csv", "w").write("sha256,category\n%s,1\n" % X)
+ward("db", "import", "--data", "d", "--list", "national", "more.csv", check_rc=0)
+ward("series", "add", "Blue Room", "sha256:" + X, *D, check_rc=0)
+ward("keys", "generate", "--data", "d", check_rc=0)
+p = ward("release", "create", "--data", "d", "--list", "national", check_rc=0)
+expect("1 series" in p.stderr.decode() and "2 of their entries" in p.stderr.decode(),
+       p.stderr.decode())
+man = open("d/releases/national/1/manifest").read()
+expect('"format":"ward-release/1"' in man and '"series":{"sha256":' in man, man)
+ward("series", "create", "Blue Room", "--team", "Partner VID 3", "--data", "d3", check_rc=0)
+PULL = ("release", "pull", "d/releases/national", "--data", "d3")
+p = ward(*PULL, "--trust", "d/keys/release.pub", check_rc=1)
+expect("series-identified-elsewhere: release national v1" in out(p)
+       and "is identified (team VID Team 1, contact vid1@example.org)" in out(p), out(p))
+s3 = json.loads(out(ward("series", "show", "Blue Room", "--json", "--data", "d3", check_rc=0)))
+expect(s3["status"] == "unidentified" and s3["entries"] == 2, s3)   # joined, status untouched
+a3 = jsonl(ward("series", "alerts", "--unit", "Partner VID 3", "--json", "--data", "d3",
+                check_rc=1).stdout)
+expect(len(a3) == 1 and a3[0]["priority"] == "high"
+       and a3[0]["kind"] == "series-identified-elsewhere", a3)
+# a status change alone is a new version, reached by a delta; a series file
+# that does not match the signed manifest is refused
+ward("series", "status", "Blue Room", "safeguarded", *D, check_rc=0)
+ward("release", "create", "--data", "d", "--list", "national", check_rc=0)
+good = open("d/releases/national/2/series").read()
+open("d/releases/national/2/series", "w").write(good.replace("VID Team 1", "VID Team 9"))
+p = ward(*PULL, check_rc=3)
+expect("tampered or corrupt" in p.stderr.decode(), p.stderr.decode())
+open("d/releases/national/2/series", "w").write(good)
+p = ward(*PULL, check_rc=0)   # the open alert is not repeated
+expect("1 -> 2 by delta" in out(p) and "1 kept here" in p.stderr.decode(), p.stderr.decode())
+expect("\tsafeguarded\t" in open("d3/subscriptions/national/series").read(), "series held")
+
 # ---- item 5: a later import re-matches the earlier scans' sightings ----
 q = P[1]
 open("later.csv", "w").write("sha256,pdq,quality,category\n%s,,,1\n,%s,%s,2\n"

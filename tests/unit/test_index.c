@@ -364,6 +364,51 @@ static void test_pdq_exact_every_distance(void **state)
     ds_free(&ds);
 }
 
+typedef struct pairs {
+    struct { size_t query; uint64_t entry; int distance; } *v;
+    size_t n, cap;
+} pairs;
+
+static void keep_pair(void *ctx, size_t query, uint64_t entry, int distance)
+{
+    pairs *p = ctx;
+    if (p->n == p->cap) {
+        p->cap = p->cap ? 2 * p->cap : 64;
+        p->v = realloc(p->v, p->cap * sizeof *p->v);
+        assert_non_null(p->v);
+    }
+    p->v[p->n].query = query;
+    p->v[p->n].entry = entry;
+    p->v[p->n++].distance = distance;
+}
+
+/* ward_index_query_pdq_each against brute force: every (query, entry) pair
+ * within the radius reported exactly once. */
+static void check_each(ward_index *ix, const dataset *ds, const ward_pdq *q, int nq, int radius)
+{
+    ward_pdq_match *want = malloc(ds->n * sizeof *want);
+    assert_non_null(want);
+    pairs p = {0};
+    assert_int_equal(ward_index_query_pdq_each(ix, q, (size_t)nq, radius, keep_pair, &p), 0);
+    size_t total = 0;
+    for (int k = 0; k < nq; k++) {
+        size_t nw = expected(ds, &q[k], 1, radius, want);
+        total += nw;
+        for (size_t j = 0; j < nw; j++) {
+            int hits = 0;
+            for (size_t i = 0; i < p.n; i++)
+                hits += p.v[i].query == (size_t)k && p.v[i].entry == want[j].entry_id &&
+                        p.v[i].distance == want[j].distance;
+            if (hits != 1)
+                fail_msg("each, radius %d query %d entry %llu: %d reports", radius, k,
+                         (unsigned long long)want[j].entry_id, hits);
+        }
+    }
+    assert_int_equal(p.n, total);
+    free(p.v);
+    free(want);
+}
+
 /* Flip d distinct random bits of 16-bit chunk c (bits 16c..16c+15). */
 static void flip_in_chunk(rng *r, ward_pdq *h, unsigned c, int d)
 {
@@ -422,6 +467,7 @@ static void test_pdq_memory_pair_edges(void **state)
         for (int k = 0; k < 2; k++)
             check_radius(ix, &ds, &q[k], 1, radii[i], "pair edges in memory", &a);
         check_radius(ix, &ds, q, 2, radii[i], "pair edges in memory, 2 queries", &a);
+        check_each(ix, &ds, q, 2, radii[i]); /* the batch walk of retroactive matching */
     }
     /* At 31 exactly the entries with sum 2 and 3 in their pair match. */
     assert_int_equal(ward_index_query_pdq(ix, &q[0], 1, 31, NULL, 0), 8 * (3 + 4) * 3);
@@ -467,6 +513,31 @@ static void test_pdq_multi_query(void **state)
     assert_int_equal(ward_index_accelerate(ix, UINT64_MAX, NULL), WARD_OK);
     for (size_t i = 0; i < sizeof radii / sizeof *radii; i++)
         check_radius(ix, &ds, q, 8, radii[i], "8 queries in memory", &a);
+    /* The same queries as independent ones in one batch (retroactive
+     * matching): every (query, entry) pair within the radius, each once. */
+    ward_pdq_match *want = malloc(ds.n * sizeof *want);
+    assert_non_null(want);
+    for (size_t i = 0; i + 1 < sizeof radii / sizeof *radii; i++) {
+        pairs p = {0};
+        assert_int_equal(ward_index_query_pdq_each(ix, q, 8, radii[i], keep_pair, &p), 0);
+        size_t total = 0;
+        for (int k = 0; k < 8; k++) {
+            size_t nw = expected(&ds, &q[k], 1, radii[i], want);
+            total += nw;
+            for (size_t j = 0; j < nw; j++) {
+                int hits = 0;
+                for (size_t m = 0; m < p.n; m++)
+                    hits += p.v[m].query == (size_t)k && p.v[m].entry == want[j].entry_id &&
+                            p.v[m].distance == want[j].distance;
+                if (hits != 1)
+                    fail_msg("radius %d query %d entry %llu: %d reports", radii[i], k,
+                             (unsigned long long)want[j].entry_id, hits);
+            }
+        }
+        assert_int_equal(p.n, total);
+        free(p.v);
+    }
+    free(want);
     /* The tie: one match for the halfway entry, credited to query 0. */
     size_t n = ward_index_query_pdq(ix, q, 8, 10, a.got, a.cap);
     int found = 0;

@@ -29,12 +29,14 @@ static void test_resolve(void **state)
     mkfile(root, "national/1/full", REL_FULL_HEADER);
     mkfile(root, "national/2/full", REL_FULL_HEADER);
     mkfile(root, "national/1/removed", "");
+    mkfile(root, "national/1/series", "ward-series/1\n");
     char *path = NULL;
     const char *ok[][2] = {{"national", "national/index.json"},
                            {"national/", "national/index.json"},
                            {"national/index.json", "national/index.json"},
                            {"national/1/manifest", "national/1/manifest"},
-                           {"national/1/full", "national/1/full"}};
+                           {"national/1/full", "national/1/full"},
+                           {"national/1/series", "national/1/series"}};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         assert_int_equal(ward_release_resolve(root, ok[i][0], 0, &path, NULL), WARD_OK);
         assert_string_equal(path, path_in(root, ok[i][1]));
@@ -44,7 +46,8 @@ static void test_resolve(void **state)
                          "national/01/full", "national/3..2/delta", "national/1..1/delta",
                          "national/1..2/delta/x", ".hidden", "national/1/removed",
                          "national/..2/delta", "national/1../delta", "nat ional",
-                         "national//full", "national/1/full/"};
+                         "national//full", "national/1/full/", "national/1/series/",
+                         "national/01/series"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ward_error err;
         if (ward_release_resolve(root, bad[i], 0, &path, &err) != WARD_EINVAL)
@@ -54,6 +57,9 @@ static void test_resolve(void **state)
     assert_int_equal(ward_release_resolve(root, "national/7/full", 0, &path, NULL),
                      WARD_ENOTFOUND);
     assert_int_equal(ward_release_resolve(root, "other", 0, &path, NULL), WARD_ENOTFOUND);
+    /* a version without series (every release before them) has none */
+    assert_int_equal(ward_release_resolve(root, "national/2/series", 0, &path, NULL),
+                     WARD_ENOTFOUND);
     assert_int_equal(ward_release_resolve(root, "national/1..2/delta", 0, &path, NULL),
                      WARD_ENOTFOUND);
     /* Built on request, then served from the cache. */
