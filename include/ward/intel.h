@@ -200,6 +200,9 @@ ward_status ward_intel_override(ward_intel *in, const char *subject, const char 
 
 typedef struct ward_intel_route_summary {
     uint64_t packages_created, packages_versioned, alerts;
+    /* packages waiting in triage (not yet disseminated) that the rules now
+     * place, e.g. after a person added an area alias */
+    uint64_t packages_rerouted;
 } ward_intel_route_summary;
 
 ward_status ward_intel_route(ward_intel *in, time_t now, ward_intel_route_summary *sum,
@@ -318,6 +321,19 @@ ward_status ward_intel_query(ward_intel *in, const char *source, const char *fac
                              const char *by, int json, FILE *out, ward_error *err);
 ward_status ward_intel_kpi(ward_intel *in, time_t now, int json, FILE *out,
                            ward_error *err);
+/* ---- areas (force or area column, intel-routing.conf) ------------------ */
+
+/* The force or area names in the store's referrals, with their record
+ * counts and the area each routes to (by the area's code, its force's name
+ * or an alias; the routing rules' version); unmapped_only: only the names
+ * no rule knows, whose referrals wait in triage. *unmapped: how many names
+ * are not known. Text, or JSON lines. */
+ward_status ward_intel_areas(ward_intel *in, int unmapped_only, int json, FILE *out,
+                             uint64_t *unmapped, ward_error *err);
+/* Where one force or area name routes. */
+ward_status ward_intel_area_place(ward_intel *in, const char *name, int json, FILE *out,
+                                  ward_error *err);
+
 /* ---- occupations (intel-occupations.conf) ----------------------------- */
 
 /* Where each job title in the store is placed (ISCO-08 unit group and its

@@ -40,6 +40,7 @@ static const char help[] =
 "    ward intel validate [--json]\n"
 "    ward intel occupations [--unmapped] [--json] | occupations --evaluate FILE\n"
 "    ward intel occupations TITLE...\n"
+"    ward intel areas [--unmapped] [--json] | areas NAME...\n"
 "    ward intel retention [--due] [--json]\n"
 "    ward intel retain ID --keep|--dispose --reason TEXT\n"
 "    ward intel dispose ID --dry-run | --confirm --by NAME --reason TEXT\n"
@@ -69,7 +70,9 @@ static const char help[] =
 "                    name, dob, email, phone, screen_name, ip, ip_port,\n"
 "                    ip_time, ip_zone, ip_event, postcode, address,\n"
 "                    occupation, typology, file_md5/sha1/sha256,\n"
-"                    file_viewed, card (payment card number: stored\n"
+"                    file_viewed, area (a force or area: its code, its\n"
+"                    force's name or an alias; routes the referral when\n"
+"                    no postcode does), card (payment card number: stored\n"
 "                    masked and as a keyed hash, never in full),\n"
 "                    chat_room (a chat room or group: links people in\n"
 "                    ward graph, never identifies anyone), and\n"
@@ -96,8 +99,12 @@ static const char help[] =
 "    score           Risk band, deadline, score and factors for each subject;\n"
 "                    a new assessment is written only when something changed,\n"
 "                    and says what.\n"
-"    route           Create or version each subject's package and route it;\n"
-"                    raise deconfliction alerts.\n"
+"    route           Create or version each subject's package and route it:\n"
+"                    international hub, regional hub (bulk), or the force\n"
+"                    of the postcode area, else of the area the force or\n"
+"                    area column names, else triage. A package still in\n"
+"                    triage (not disseminated) goes where the rules now\n"
+"                    place it. Raise deconfliction alerts.\n"
 "    update          resolve, score and route in turn, then bring the\n"
 "                    subjects' retention dates up to date.\n"
 "    subjects        Subjects by band (* marks an analyst override).\n"
@@ -149,6 +156,15 @@ static const char help[] =
 "                    Direct access gives the factor occupation_children,\n"
 "                    contact occupation_contact_children, at ingest; the\n"
 "                    factor's value names the group and mapping version.\n"
+"    areas           Force and area names of the referrals (the area\n"
+"                    column) with the area and force each routes to: by\n"
+"                    the area's code, the force's name (case, punctuation\n"
+"                    and words like Police or Constabulary ignored) or an\n"
+"                    alias from the routing rules (versioned). --unmapped:\n"
+"                    only names no rule knows, whose referrals wait in\n"
+"                    triage, for a person to add as 'alias' lines in\n"
+"                    <datadir>/intel-routing.conf (exit 1 if any).\n"
+"                    NAME...: where these names route.\n"
 "    alerts          Deconfliction, closed-subject and overdue alerts.\n"
 "    feedback        What came of each referral of a list, for its sender.\n"
 "    report          A readable triage report.\n"
@@ -218,7 +234,7 @@ static const char help[] =
 "                        $WARD_INTEL_KEY_FILE); a new intel.db is created\n"
 "                        encrypted. See docs/security.md.\n"
 "    --due               retention: only subjects due for a decision\n"
-"    --unmapped          occupations: only titles the mapping cannot place\n"
+"    --unmapped          occupations, areas: only what the mapping cannot place\n"
 "    --evaluate FILE     occupations: precision and recall on a labelled list\n"
 "    --keep, --dispose   retain: the decision\n"
 "    --dry-run, --confirm  dispose: preview only, or delete\n"
@@ -229,7 +245,8 @@ static const char help[] =
 "EXIT STATUS\n"
 "    0 done (also when the output's reader stops reading, as head does);\n"
 "    1 ingest skipped bad records, alerts exist, or subjects are\n"
-"    due (retention --due); 2 usage or a\n"
+"    due (retention --due), or titles or areas are unmapped (--unmapped);\n"
+"    2 usage or a\n"
 "    refused value (forbidden factor, missing reason) or disposal (not\n"
 "    marked, changed since); 3 unusable input or no such subject; 4 I/O.\n"
 "\n"
@@ -441,7 +458,11 @@ static ward_status do_route(ward_intel *in, intel_args *a, ward_error *err)
     ward_status st = ward_intel_route(in, a->t, &s, err);
     if (!st)
         printf("route: %" PRIu64 " packages created, %" PRIu64 " new versions, %" PRIu64
-               " alerts raised\n", s.packages_created, s.packages_versioned, s.alerts);
+               " alerts raised", s.packages_created, s.packages_versioned, s.alerts);
+    if (!st && s.packages_rerouted)
+        printf("; %" PRIu64 " routed from triage", s.packages_rerouted);
+    if (!st)
+        putchar('\n');
     return st;
 }
 
@@ -543,6 +564,21 @@ static int do_occupations(ward_intel *in, intel_args *a, int n, char **rest, war
     return a->unmapped && unmapped ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
 }
 
+static int do_areas(ward_intel *in, intel_args *a, int n, char **rest, ward_error *err)
+{
+    ward_status st = WARD_OK;
+    if (n && a->unmapped)
+        return cli_usage("intel", "areas: give names or --unmapped, not both");
+    for (int i = 0; i < n && !st; i++)
+        st = ward_intel_area_place(in, rest[i], a->json, stdout, err);
+    if (n)
+        return st ? fail(st, err) : WARD_EXIT_OK;
+    uint64_t unmapped = 0;
+    if ((st = ward_intel_areas(in, a->unmapped, a->json, stdout, &unmapped, err)))
+        return fail(st, err);
+    return a->unmapped && unmapped ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
+}
+
 static int do_members(ward_intel *in, intel_args *a, ward_error *err)
 {
     const char *f = a->format ? a->format : "csv";
@@ -630,6 +666,8 @@ static int dispatch(ward_intel *in, intel_args *a, const char *action, int n, ch
         return do_occupations(in, a, n, rest, &err);
     if (!strcmp(action, "members"))
         return do_members(in, a, &err);
+    if (!strcmp(action, "areas"))
+        return do_areas(in, a, n, rest, &err);
     if (!strcmp(action, "retain"))
         return do_retain(in, a, n, rest, &err);
     if (!strcmp(action, "dispose"))
@@ -774,7 +812,8 @@ static int run_intel(int argc, char **argv)
         "ingest", "resolve", "score", "route", "update", "subjects", "subject", "factor",
         "override", "apart", "join", "quarantine", "clarify", "packages", "package", "state",
         "outcome", "escalate", "query", "kpi", "alerts", "feedback", "report", "evaluate",
-        "retention", "retain", "dispose", "check", "validate", "occupations", "members"};
+        "retention", "retain", "dispose", "check", "validate", "occupations", "members",
+        "areas"};
     int known = 0;
     for (size_t i = 0; i < sizeof actions / sizeof *actions; i++)
         known |= !strcmp(action, actions[i]);

@@ -117,11 +117,21 @@ typedef struct wi_area {
     char area[8], hub[24], force[64];
 } wi_area;
 
+/* Another name for an area, as a list's force or area column may give it
+ * ("SWP", "Hampshire and Isle of Wight Constabulary"); key as wi_area_key. */
+typedef struct wi_area_alias {
+    char key[64];
+    size_t area;   /* index into wi_routing.areas */
+} wi_area_alias;
+
 typedef struct wi_routing {
     char hubs[16][24], hub_names[16][64];
     size_t n_hubs;
     wi_area *areas;
     size_t n_areas;
+    wi_area_alias *aliases;
+    size_t n_aliases;
+    char version[32];   /* the 'version' line: each area routing names it */
     char international_hub[24];
     char unassigned[24];
     int bulk_threshold;
@@ -177,6 +187,15 @@ void wi_config_free(ward_intel *in);
 const wi_factor_def *wi_factor_find(const wi_risk_model *m, const char *name);
 int wi_factor_forbidden(const wi_risk_model *m, const char *name);
 const wi_area *wi_area_find(const wi_routing *r, const char *area);
+/* How a force or area column's text is compared: lowercase letters and
+ * digits only, '&' read as "and", and the words police, constabulary,
+ * service, force, and, the dropped ("Avon & Somerset Police" and "avon and
+ * somerset" give the same key). */
+void wi_area_key(const char *text, char *out, size_t cap);
+/* The area a force or area column names: its code (CF), its force's name
+ * or an alias from intel-routing.conf. *how: "code", "force" or "alias".
+ * NULL when it names none: the referral waits in triage. */
+const wi_area *wi_area_resolve(const wi_routing *r, const char *text, const char **how);
 const char *wi_hub_of_holder(const wi_routing *r, const char *holder);
 
 /* What a package and every page say when the identity is of grade D or E:
@@ -330,7 +349,8 @@ typedef struct wi_factor_in {
 /* One referral as a reader parsed it; strings borrowed for the call. */
 typedef struct wi_referral {
     const char *ref, *reporter, *reporter_country, *incident_type, *incident_time,
-        *incident_zone, *international, *name, *dob, *address, *postcode, *occupation;
+        *incident_zone, *international, *name, *dob, *address, *postcode, *occupation,
+        *area;   /* a force or area column: routes when no postcode does */
     const char *typology[WI_MAX_MULTI];
     size_t n_typology;
     const char *emails[WI_MAX_MULTI], *phones[WI_MAX_MULTI], *screens[WI_MAX_MULTI];

@@ -164,6 +164,49 @@ h = out(intel("package", str(pk4[subject_of("M2")]["package"]), "--format", "htm
 expect("&lt;b&gt;Bold&lt;/b&gt; Testface" in h and "<b>Bold" not in h, "HTML escapes values")
 expect(pk4[subject_of("X-0001")]["holder"] == "Northumbria Police", "XML report routed")
 
+# ---- a force or area column routes a referral that has no postcode ----
+open("areas.csv", "w").write("ref,name,email,Force\n"
+                             "AR1,Arty Areaface,ar1@example.invalid,SWP\n"
+                             "AR2,Barty Areaface,ar2@example.invalid,avon & somerset police\n"
+                             "AR3,Carty Areaface,ar3@example.invalid,Atlantis Constabulary\n")
+open("areas.json", "w").write('{"reports": [{"report_id": "AJ1", "person": {"name": "Jay'
+                              ' Areaface", "emails": ["aj1@example.invalid"], "force": "GMP"}}]}')
+p = intel("ingest", "--source", "areas", "--columns", "auto", "areas.csv", rc=0)
+expect("area=Force" in out(p), f"--columns auto proposes the area: {out(p)}")
+intel("ingest", "--source", "areas", "--columns", "area=Force", "areas.csv", rc=0)
+intel("ingest", "--source", "areas-json", "areas.json", rc=0)
+intel("update", rc=0)
+pk5 = {p["subject"]: p for p in jsonl(intel("packages", "--json", rc=0).stdout)}
+expect(pk5[subject_of("AR1")]["holder"] == "South Wales Police", f"alias: {pk5[subject_of('AR1')]}")
+expect(pk5[subject_of("AR2")]["holder"] == "Avon and Somerset Constabulary", "force name")
+expect(pk5[subject_of("AJ1")]["holder"] == "Greater Manchester Police", "JSON force")
+ar3 = pk5[subject_of("AR3")]
+j = json.loads(intel("package", str(ar3["package"]), rc=0).stdout)
+expect(ar3["holder"] == "triage" and "'Atlantis Constabulary' not known" in j["route_reason"],
+       f"unknown area to triage: {j['route_reason']}")
+a = out(intel("areas", "--unmapped", rc=1))
+expect("Atlantis Constabulary" in a and "SWP" not in a and "1 not known" in a, a)
+l = {x["area"]: x for x in jsonl(intel("areas", "--json", rc=0).stdout)}
+expect(l["SWP"]["code"] == "CF" and l["SWP"]["matched_by"] == "alias" and
+       l["Atlantis Constabulary"]["code"] is None and l["SWP"]["version"] == "2026.12", l)
+cfg = ward("intel", "config", "routing", check_rc=0).stdout.decode()
+open("d/intel-routing.conf", "w").write(cfg + "alias ZZ Atlantis\n")
+p = intel("areas", rc=3)
+expect(b"intel-routing.conf:" in p.stderr and b"'ZZ'" in p.stderr, p.stderr)
+open("d/intel-routing.conf", "w").write(cfg.replace("version 2026.12", "") + "alias NE Atlantis\n")
+p = intel("areas", rc=3)
+expect(b"no 'version' line" in p.stderr, p.stderr)
+open("d/intel-routing.conf", "w").write(cfg.replace("version 2026.12", "version 2026.12a") +
+                                        "alias NE Atlantis\n")
+s = out(intel("route", rc=0))
+expect("1 routed from triage" in s, f"a person mapped the name: {s}")
+j = json.loads(intel("package", str(ar3["package"]), rc=0).stdout)
+expect(j["holder"] == "Northumbria Police" and "alias; routing 2026.12a" in j["route_reason"] and
+       j["version"] == 2, f"routed from triage by the alias: {j['holder']} {j['route_reason']}")
+intel("areas", "--unmapped", rc=0)
+os.remove("d/intel-routing.conf")
+expect("0 packages created, 0 new versions" in out(intel("route", rc=0)), "nothing moves back")
+
 # ---- query, KPIs, feedback, report ----
 q = json.loads(intel("query", "--list", "op-small", "--factor", "occupation_children",
                      "--by", "force", "--json", rc=0).stdout)
