@@ -47,6 +47,17 @@ extern "C" {
 
 typedef struct ward_intel ward_intel;
 
+/* How a report prints. A list of records (subjects, packages, alerts,
+ * retention, occupations, areas, members) is, as JSON, one array, or
+ * with WARD_INTEL_OUT_JSONL one object per line (to stream, or to read
+ * with line tools); a report of one thing (a subject, kpi, query,
+ * validate) prints one object for either. */
+typedef enum ward_intel_output {
+    WARD_INTEL_OUT_TEXT = 0,
+    WARD_INTEL_OUT_JSON = 1,
+    WARD_INTEL_OUT_JSONL = 2
+} ward_intel_output;
+
 /* Schema version this build writes (PRAGMA user_version of intel.db). */
 int ward_intel_schema_version(void);
 
@@ -154,12 +165,12 @@ ward_status ward_intel_join(ward_intel *in, int64_t rec_a, int64_t rec_b,
                             const char *who, const char *reason, time_t now,
                             ward_error *err);
 
-/* Record-to-subject membership, one line per referral record: CSV
- * ("record,ref,list,subject", csv non-zero) or JSON lines ({"record",
- * "ref", "list", "subject"}); a record not yet resolved has an empty
- * subject (null) and is counted in *unresolved. */
-ward_status ward_intel_members(ward_intel *in, int csv, FILE *out, uint64_t *unresolved,
-                               ward_error *err);
+/* Record-to-subject membership, one per referral record: CSV
+ * ("record,ref,list,subject", WARD_INTEL_OUT_TEXT), a JSON array or JSON
+ * lines of {"record", "ref", "list", "subject"}; a record not yet resolved
+ * has an empty subject (null) and is counted in *unresolved. */
+ward_status ward_intel_members(ward_intel *in, ward_intel_output fmt, FILE *out,
+                               uint64_t *unresolved, ward_error *err);
 
 /* Ground-truth check: `truth` maps record ref -> true entity id (CSV
  * "ref,entity"); pairwise precision and recall of the current subjects. */
@@ -248,9 +259,10 @@ ward_status ward_intel_retention_refresh(ward_intel *in, ward_error *err);
  * does not exist or was merged into another. */
 ward_status ward_intel_retention_get(ward_intel *in, const char *subject, time_t now,
                                      ward_intel_retention *r, ward_error *err);
-/* Subjects with their dates, text or JSON lines; due_only: only those due
- * at `now`. *count the number printed. */
-ward_status ward_intel_retention_list(ward_intel *in, time_t now, int due_only, int json,
+/* Subjects with their dates (ward_intel_output below); due_only: only
+ * those due at `now`. *count the number printed. */
+ward_status ward_intel_retention_list(ward_intel *in, time_t now, int due_only,
+                                      ward_intel_output fmt,
                                       FILE *out, uint64_t *count, ward_error *err);
 /* A person's decision, reason required: keep pushes review_by one interval
  * on from the later of now and its current value; dispose marks the
@@ -302,14 +314,15 @@ ward_status ward_intel_disposal_get(ward_intel *in, const char *subject, ward_in
 
 /* ---- reports (to `out`) ------------------------------------------------ */
 
-ward_status ward_intel_subjects(ward_intel *in, const char *band, int json, FILE *out,
+
+ward_status ward_intel_subjects(ward_intel *in, const char *band, ward_intel_output fmt, FILE *out,
                                 ward_error *err);
 /* A subject in detail (JSON: its latest package); a disposed subject
  * shows its tombstone only (JSON: {"subject","disposed","by","reason",
  * "removed"}). */
 ward_status ward_intel_subject_show(ward_intel *in, const char *subject, int json,
                                     FILE *out, ward_error *err);
-ward_status ward_intel_packages(ward_intel *in, const char *holder, int json, FILE *out,
+ward_status ward_intel_packages(ward_intel *in, const char *holder, ward_intel_output fmt, FILE *out,
                                 ward_error *err);
 /* format: "json" or "html". */
 ward_status ward_intel_package_export(ward_intel *in, int64_t package, const char *format,
@@ -327,24 +340,24 @@ ward_status ward_intel_kpi(ward_intel *in, time_t now, int json, FILE *out,
  * counts and the area each routes to (by the area's code, its force's name
  * or an alias; the routing rules' version); unmapped_only: only the names
  * no rule knows, whose referrals wait in triage. *unmapped: how many names
- * are not known. Text, or JSON lines. */
-ward_status ward_intel_areas(ward_intel *in, int unmapped_only, int json, FILE *out,
-                             uint64_t *unmapped, ward_error *err);
-/* Where one force or area name routes. */
-ward_status ward_intel_area_place(ward_intel *in, const char *name, int json, FILE *out,
-                                  ward_error *err);
+ * are not known. */
+ward_status ward_intel_areas(ward_intel *in, int unmapped_only, ward_intel_output fmt,
+                             FILE *out, uint64_t *unmapped, ward_error *err);
+/* Where each of n force or area names routes (a list of n). */
+ward_status ward_intel_area_place(ward_intel *in, const char *const *names, size_t n,
+                                  ward_intel_output fmt, FILE *out, ward_error *err);
 
 /* ---- occupations (intel-occupations.conf) ----------------------------- */
 
 /* Where each job title in the store is placed (ISCO-08 unit group and its
  * access to children: direct, contact, none), with its record count;
  * unmapped_only: only the titles the mapping cannot place. *unmapped: how
- * many titles are not placed. Text, or JSON lines. */
-ward_status ward_intel_occupations(ward_intel *in, int unmapped_only, int json, FILE *out,
-                                   uint64_t *unmapped, ward_error *err);
-/* Where one free-text title is placed. */
-ward_status ward_intel_occupation_place(ward_intel *in, const char *title, int json, FILE *out,
-                                        ward_error *err);
+ * many titles are not placed. */
+ward_status ward_intel_occupations(ward_intel *in, int unmapped_only, ward_intel_output fmt,
+                                   FILE *out, uint64_t *unmapped, ward_error *err);
+/* Where each of n free-text titles is placed (a list of n). */
+ward_status ward_intel_occupation_place(ward_intel *in, const char *const *titles, size_t n,
+                                        ward_intel_output fmt, FILE *out, ward_error *err);
 typedef struct ward_intel_occ_eval {
     uint64_t titles, placed, coded, group_right, level_right, unplaceable, unplaceable_left;
     uint64_t tp, fp, fn, direct_tp, direct_fp, direct_fn;
@@ -366,7 +379,7 @@ ward_status ward_intel_occupation_evaluate(ward_intel *in, const char *path, FIL
  * model's (outcome_positive / outcome_negative). Text, or one JSON object. */
 ward_status ward_intel_validate(ward_intel *in, int json, FILE *out, ward_error *err);
 /* Deconfliction and overdue alerts; *count the number printed. */
-ward_status ward_intel_alerts(ward_intel *in, time_t now, int json, FILE *out,
+ward_status ward_intel_alerts(ward_intel *in, time_t now, ward_intel_output fmt, FILE *out,
                               uint64_t *count, ward_error *err);
 /* A subject's changes, oldest first, one JSON object a line: {"at",
  * "what" (assessment/override with its band, merge, split, package N:

@@ -45,7 +45,7 @@ static const char help[] =
 "    ward intel retain ID --keep|--dispose --reason TEXT\n"
 "    ward intel dispose ID --dry-run | --confirm --by NAME --reason TEXT\n"
 "    ward intel evaluate TRUTH.csv [--id-column C --person-column C]\n"
-"    ward intel members [--format csv|jsonl]\n"
+"    ward intel members [--format csv|json|jsonl]\n"
 "    ward intel config risk|routing|resolve|retention|occupations\n"
 "    ward intel key generate FILE      ward intel encrypt --key-file FILE\n"
 "    ward intel check\n"
@@ -194,7 +194,8 @@ static const char help[] =
 "                    becomes a new subject.\n"
 "    members         Which subject each referral record was grouped into:\n"
 "                    record, ref, list, subject, as CSV (--format csv,\n"
-"                    the default) or JSON lines (--format jsonl). Records\n"
+"                    the default), a JSON array (--format json or --json)\n"
+"                    or JSON lines (--format jsonl or --jsonl). Records\n"
 "                    not yet resolved have no subject (exit 1 if any).\n"
 "    evaluate        Pairwise precision and recall of the subjects against a\n"
 "                    ground truth file of 'ref,entity' lines (the generator's),\n"
@@ -240,7 +241,12 @@ static const char help[] =
 "    --dry-run, --confirm  dispose: preview only, or delete\n"
 "    --by NAME           dispose: the person carrying it out (query: the\n"
 "                        grouping, force|hub|band)\n"
-"    --json              JSON output (one object per line for lists)\n"
+"    --json              JSON output: one JSON array for the commands that\n"
+"                        list records (subjects, packages, alerts,\n"
+"                        retention, occupations, areas, members), one object\n"
+"                        for the others (subject, query, kpi, validate)\n"
+"    --jsonl             as --json, but a list is one object per line\n"
+"                        (JSON lines, to stream or to read line by line)\n"
 "\n"
 "EXIT STATUS\n"
 "    0 done (also when the output's reader stops reading, as head does);\n"
@@ -265,7 +271,8 @@ typedef struct intel_args {
     const char *data, *source, *format, *columns, *received, *band, *reason, *note, *holder,
         *list, *factor, *by, *output, *status, *date, *value, *now, *key_file;
     const char *evaluate, *id_column, *person_column;
-    int international, bulk, json, due, keep, dispose, dry_run, confirm, unmapped;
+    ward_intel_output json;   /* --json (one array for lists), --jsonl (a line each) */
+    int international, bulk, due, keep, dispose, dry_run, confirm, unmapped;
     time_t t;
 } intel_args;
 
@@ -273,7 +280,7 @@ enum { OPT_DATA = 256, OPT_SOURCE, OPT_COLUMNS, OPT_INTL, OPT_BULK, OPT_NOT_BULK
        OPT_BAND, OPT_REASON, OPT_NOTE, OPT_HOLDER, OPT_LIST, OPT_FACTOR, OPT_BY, OPT_JSON,
        OPT_STATUS, OPT_DATE, OPT_VALUE, OPT_NOW, OPT_DUE, OPT_KEEP, OPT_DISPOSE,
        OPT_DRY_RUN, OPT_CONFIRM, OPT_KEY_FILE, OPT_UNMAPPED, OPT_EVALUATE, OPT_ID_COLUMN,
-       OPT_PERSON_COLUMN };
+       OPT_PERSON_COLUMN, OPT_JSONL };
 
 static const struct option long_opts[] = {
     {"data", required_argument, NULL, OPT_DATA},
@@ -292,6 +299,7 @@ static const struct option long_opts[] = {
     {"factor", required_argument, NULL, OPT_FACTOR},
     {"by", required_argument, NULL, OPT_BY},
     {"json", no_argument, NULL, OPT_JSON},
+    {"jsonl", no_argument, NULL, OPT_JSONL},
     {"status", required_argument, NULL, OPT_STATUS},
     {"date", required_argument, NULL, OPT_DATE},
     {"value", required_argument, NULL, OPT_VALUE},
@@ -553,10 +561,11 @@ static int do_occupations(ward_intel *in, intel_args *a, int n, char **rest, war
         st = ward_intel_occupation_evaluate(in, a->evaluate, stdout, &ev, err);
         return st ? fail(st, err) : WARD_EXIT_OK;
     }
-    for (int i = 0; i < n && !st; i++)
-        st = ward_intel_occupation_place(in, rest[i], a->json, stdout, err);
-    if (n)
+    if (n) {
+        st = ward_intel_occupation_place(in, (const char *const *)rest, (size_t)n, a->json,
+                                         stdout, err);
         return st ? fail(st, err) : WARD_EXIT_OK;
+    }
     uint64_t unmapped = 0;
     st = ward_intel_occupations(in, a->unmapped, a->json, stdout, &unmapped, err);
     if (st)
@@ -569,10 +578,11 @@ static int do_areas(ward_intel *in, intel_args *a, int n, char **rest, ward_erro
     ward_status st = WARD_OK;
     if (n && a->unmapped)
         return cli_usage("intel", "areas: give names or --unmapped, not both");
-    for (int i = 0; i < n && !st; i++)
-        st = ward_intel_area_place(in, rest[i], a->json, stdout, err);
-    if (n)
+    if (n) {
+        st = ward_intel_area_place(in, (const char *const *)rest, (size_t)n, a->json, stdout,
+                                   err);
         return st ? fail(st, err) : WARD_EXIT_OK;
+    }
     uint64_t unmapped = 0;
     if ((st = ward_intel_areas(in, a->unmapped, a->json, stdout, &unmapped, err)))
         return fail(st, err);
@@ -581,11 +591,14 @@ static int do_areas(ward_intel *in, intel_args *a, int n, char **rest, ward_erro
 
 static int do_members(ward_intel *in, intel_args *a, ward_error *err)
 {
-    const char *f = a->format ? a->format : "csv";
-    if (strcmp(f, "csv") && strcmp(f, "jsonl"))
-        return cli_usage("intel", "members: --format must be csv or jsonl");
+    const char *f = a->format ? a->format : a->json == WARD_INTEL_OUT_JSON ? "json"
+                                          : a->json == WARD_INTEL_OUT_JSONL ? "jsonl" : "csv";
+    ward_intel_output fmt = !strcmp(f, "json") ? WARD_INTEL_OUT_JSON
+                            : !strcmp(f, "jsonl") ? WARD_INTEL_OUT_JSONL : WARD_INTEL_OUT_TEXT;
+    if (strcmp(f, "csv") && !fmt)
+        return cli_usage("intel", "members: --format must be csv, json or jsonl");
     uint64_t unresolved = 0;
-    ward_status st = ward_intel_members(in, !strcmp(f, "csv"), stdout, &unresolved, err);
+    ward_status st = ward_intel_members(in, fmt, stdout, &unresolved, err);
     if (st)
         return fail(st, err);
     if (unresolved)
@@ -781,7 +794,8 @@ static int run_intel(int argc, char **argv)
         case OPT_LIST: a.list = optarg; break;
         case OPT_FACTOR: a.factor = optarg; break;
         case OPT_BY: a.by = optarg; break;
-        case OPT_JSON: a.json = 1; break;
+        case OPT_JSON: a.json = WARD_INTEL_OUT_JSON; break;
+        case OPT_JSONL: a.json = WARD_INTEL_OUT_JSONL; break;
         case OPT_STATUS: a.status = optarg; break;
         case OPT_DATE: a.date = optarg; break;
         case OPT_VALUE: a.value = optarg; break;

@@ -12,12 +12,13 @@
 
 /* One name: text "  count  SWP  -> CF South Wales Police (wales hub; alias)"
  * or a JSON object. */
-static void placing(const wi_routing *r, const char *name, int64_t count, int json, FILE *out)
+static void placing(const wi_routing *r, const char *name, int64_t count, wi_list *l, FILE *out)
 {
     const char *how;
     const wi_area *a = wi_area_resolve(r, name, &how);
     const char *version = r->version[0] ? r->version : "unversioned";
-    if (json) {
+    if (l->fmt != WARD_INTEL_OUT_TEXT) {
+        wi_list_item(l);
         fputs("{\"area\":", out);
         wi_jstr(out, name);
         if (count >= 0)
@@ -34,7 +35,8 @@ static void placing(const wi_routing *r, const char *name, int64_t count, int js
             fputs(",\"code\":null,\"force\":null,\"hub\":null,\"matched_by\":null", out);
         fputs(",\"version\":", out);
         wi_jstr(out, version);
-        fputs("}\n", out);
+        fputc('}', out);
+        wi_list_item_end(l);
         return;
     }
     if (count >= 0)
@@ -47,15 +49,19 @@ static void placing(const wi_routing *r, const char *name, int64_t count, int js
                 r->unassigned, name);
 }
 
-ward_status ward_intel_area_place(ward_intel *in, const char *name, int json, FILE *out,
-                                  ward_error *err)
+ward_status ward_intel_area_place(ward_intel *in, const char *const *names, size_t n,
+                                  ward_intel_output fmt, FILE *out, ward_error *err)
 {
-    placing(&in->routing, name, -1, json, out);
+    wi_list l;
+    wi_list_begin(&l, out, fmt);
+    for (size_t i = 0; i < n; i++)
+        placing(&in->routing, names[i], -1, &l, out);
+    wi_list_end(&l);
     return ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
 }
 
-ward_status ward_intel_areas(ward_intel *in, int unmapped_only, int json, FILE *out,
-                             uint64_t *unmapped, ward_error *err)
+ward_status ward_intel_areas(ward_intel *in, int unmapped_only, ward_intel_output fmt,
+                             FILE *out, uint64_t *unmapped, ward_error *err)
 {
     wsql_stmt *st;
     *unmapped = 0;
@@ -65,6 +71,9 @@ ward_status ward_intel_areas(ward_intel *in, int unmapped_only, int json, FILE *
     if (rc)
         return rc;
     const wi_routing *r = &in->routing;
+    int json = fmt != WARD_INTEL_OUT_TEXT;
+    wi_list l;
+    wi_list_begin(&l, out, fmt);
     if (!json)
         fprintf(out, "Force and area names in the store (routing %s):\n",
                 r->version[0] ? r->version : "unversioned");
@@ -75,9 +84,10 @@ ward_status ward_intel_areas(ward_intel *in, int unmapped_only, int json, FILE *
         *unmapped += !known;
         if (unmapped_only && known)
             continue;
-        placing(r, wi_col(st, 0), wsql_column_int64(st, 1), json, out);
+        placing(r, wi_col(st, 0), wsql_column_int64(st, 1), &l, out);
         shown++;
     }
+    wi_list_end(&l);
     if ((rc = wi_done(in, st, out, err)))
         return rc;
     if (!json)

@@ -258,6 +258,20 @@ ward_status wi_done(ward_intel *in, wsql_stmt *st, FILE *out, ward_error *err);
 /* One CSV line into at most `max` fields (RFC 4180 quotes), in place;
  * the number of fields (occupation_report.c). */
 int wi_csv_fields(char *line, char **f, int max);
+/* A list of records as the caller asked for it (report.c): nothing added
+ * for text; one JSON array; or one JSON object per line. Each object is
+ * written between wi_list_item and wi_list_item_end (without its own
+ * newline); wi_list_end closes the array. */
+typedef struct wi_list {
+    FILE *out;
+    ward_intel_output fmt;
+    uint64_t n;
+} wi_list;
+void wi_list_begin(wi_list *l, FILE *out, ward_intel_output fmt);
+void wi_list_item(wi_list *l);
+void wi_list_item_end(wi_list *l);
+void wi_list_end(wi_list *l);
+
 /* s (NULL: "") as a JSON string literal (report.c). */
 void wi_jstr(FILE *out, const char *s);
 /* UTC "YYYY-MM-DDTHH:MM:SSZ" of t. */

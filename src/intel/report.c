@@ -23,6 +23,32 @@ void wi_jstr(FILE *out, const char *s)
     ward_strbuf_free(&b);
 }
 
+void wi_list_begin(wi_list *l, FILE *out, ward_intel_output fmt)
+{
+    *l = (wi_list){.out = out, .fmt = fmt};
+    if (fmt == WARD_INTEL_OUT_JSON)
+        fputc('[', out);
+}
+
+void wi_list_item(wi_list *l)
+{
+    if (l->fmt == WARD_INTEL_OUT_JSON)
+        fputs(l->n ? ",\n" : "\n", l->out);
+    l->n++;
+}
+
+void wi_list_item_end(wi_list *l)
+{
+    if (l->fmt == WARD_INTEL_OUT_JSONL)
+        fputc('\n', l->out);
+}
+
+void wi_list_end(wi_list *l)
+{
+    if (l->fmt == WARD_INTEL_OUT_JSON)
+        fputs(l->n ? "\n]\n" : "]\n", l->out);
+}
+
 #define done wi_done
 
 ward_status wi_done(ward_intel *in, wsql_stmt *st, FILE *out, ward_error *err)
@@ -65,8 +91,8 @@ static void top_factors(const char *text, int max, char *out, size_t cap)
     "  AND state != 'merged')" \
     " WHERE s.active = 1"
 
-ward_status ward_intel_subjects(ward_intel *in, const char *band, int json, FILE *out,
-                                ward_error *err)
+ward_status ward_intel_subjects(ward_intel *in, const char *band, ward_intel_output fmt,
+                                FILE *out, ward_error *err)
 {
     int want = -1;
     if (band && (want = wi_band_parse(band)) < 0)
@@ -78,6 +104,8 @@ ward_status ward_intel_subjects(ward_intel *in, const char *band, int json, FILE
     if (rc)
         return rc;
     wsql_bind_int(st, 1, want);
+    wi_list l;
+    wi_list_begin(&l, out, fmt);
     while (wsql_step(st) == SQLITE_ROW) {
         char sid[16], tops[200];
         wi_subject_id(wsql_column_int64(st, 0), sid);
@@ -86,7 +114,8 @@ ward_status ward_intel_subjects(ward_intel *in, const char *band, int json, FILE
         int eff = ob >= 0 ? ob : mb;
         const char *deadline = ob >= 0 ? wi_col(st, 8) : wi_col(st, 5);
         top_factors(wi_col(st, 6), 3, tops, sizeof tops);
-        if (json) {
+        if (fmt) {
+            wi_list_item(&l);
             fprintf(out, "{\"subject\":\"%s\",\"band\":\"%s\",\"model_band\":\"%s\","
                          "\"overridden\":%s,\"score\":%.1f,\"deadline\":\"%s\",\"grade\":",
                     sid, wi_band_labels[eff], wi_band_labels[mb], ob >= 0 ? "true" : "false",
@@ -100,13 +129,15 @@ ward_status ward_intel_subjects(ward_intel *in, const char *band, int json, FILE
                     wi_col(st, 10), wsql_column_int(st, 11),
                     (long long)wsql_column_int64(st, 12));
             jstr(out, tops);
-            fputs("}\n", out);
+            fputc('}', out);
+            wi_list_item_end(&l);
         } else
             fprintf(out, "%s  %-9s%s score %5.1f  due %s  grade %s  %-28s %-12s %d ref  %s\n",
                     sid, wi_band_labels[eff], ob >= 0 ? "*" : " ", wsql_column_double(st, 4),
                     deadline, wi_col(st, 1), wi_col(st, 9), wi_col(st, 10),
                     wsql_column_int(st, 11), tops);
     }
+    wi_list_end(&l);
     return done(in, st, out, err);
 }
 
@@ -266,8 +297,8 @@ ward_status ward_intel_subject_show(ward_intel *in, const char *subject, int jso
     return done(in, st, out, err);
 }
 
-ward_status ward_intel_packages(ward_intel *in, const char *holder, int json, FILE *out,
-                                ward_error *err)
+ward_status ward_intel_packages(ward_intel *in, const char *holder, ward_intel_output fmt,
+                                FILE *out, ward_error *err)
 {
     wsql_stmt *st;
     ward_status rc = wi_prepare(in, "SELECT p.id, p.subject, p.version, p.holder, p.state,"
@@ -279,25 +310,30 @@ ward_status ward_intel_packages(ward_intel *in, const char *holder, int json, FI
     if (rc)
         return rc;
     wsql_bind_text(st, 1, holder, -1, SQLITE_STATIC);
+    wi_list l;
+    wi_list_begin(&l, out, fmt);
     while (wsql_step(st) == SQLITE_ROW) {
         char sid[16];
         wi_subject_id(wsql_column_int64(st, 1), sid);
         const char *b = wi_band_labels[wsql_column_int(st, 5) & 3];
         int unverified = wi_grade_unverified(wi_col(st, 9));
-        if (json) {
+        if (fmt) {
+            wi_list_item(&l);
             fprintf(out, "{\"package\":%lld,\"subject\":\"%s\",\"version\":%d,\"holder\":",
                     (long long)wsql_column_int64(st, 0), sid, wsql_column_int(st, 2));
             jstr(out, wi_col(st, 3));
             fprintf(out, ",\"state\":\"%s\",\"band\":\"%s\",\"deadline\":\"%s\","
-                         "\"created\":\"%s\",\"outcome\":\"%s\",\"identity_unverified\":%s}\n",
+                         "\"created\":\"%s\",\"outcome\":\"%s\",\"identity_unverified\":%s}",
                     wi_col(st, 4), b, wi_col(st, 6), wi_col(st, 7), wi_col(st, 8),
                     unverified ? "true" : "false");
+            wi_list_item_end(&l);
         } else
             fprintf(out, "%6lld  %s v%-2d %-28s %-12s %-9s due %s %s%s\n",
                     (long long)wsql_column_int64(st, 0), sid, wsql_column_int(st, 2),
                     wi_col(st, 3), wi_col(st, 4), b, wi_col(st, 6), wi_col(st, 8),
                     unverified ? "  (" WI_UNVERIFIED_NOTICE ")" : "");
     }
+    wi_list_end(&l);
     return done(in, st, out, err);
 }
 
@@ -550,8 +586,8 @@ ward_status ward_intel_kpi(ward_intel *in, time_t now, int json, FILE *out, ward
 
 /* ---- alerts ----------------------------------------------------------------- */
 
-ward_status ward_intel_alerts(ward_intel *in, time_t now, int json, FILE *out, uint64_t *nout,
-                              ward_error *err)
+ward_status ward_intel_alerts(ward_intel *in, time_t now, ward_intel_output fmt, FILE *out,
+                              uint64_t *nout, ward_error *err)
 {
     char at[32];
     wi_time_str(now, at);
@@ -561,14 +597,18 @@ ward_status ward_intel_alerts(ward_intel *in, time_t now, int json, FILE *out, u
                                 &st, err);
     if (rc)
         return rc;
+    wi_list l;
+    wi_list_begin(&l, out, fmt);
     while (wsql_step(st) == SQLITE_ROW) {
         n++;
-        if (json) {
+        if (fmt) {
+            wi_list_item(&l);
             fprintf(out, "{\"at\":\"%s\",\"kind\":\"%s\",\"to\":", wi_col(st, 0), wi_col(st, 1));
             jstr(out, wi_col(st, 2));
             fputs(",\"text\":", out);
             jstr(out, wi_col(st, 3));
-            fputs("}\n", out);
+            fputc('}', out);
+            wi_list_item_end(&l);
         } else
             fprintf(out, "%s  %-14s to %s: %s\n", wi_col(st, 0), wi_col(st, 1), wi_col(st, 2),
                     wi_col(st, 3));
@@ -577,8 +617,10 @@ ward_status ward_intel_alerts(ward_intel *in, time_t now, int json, FILE *out, u
     if ((rc = wi_prepare(in, "SELECT id, subject, holder, band, deadline, state,"
                              " (julianday(?1) - julianday(deadline)) * 24 FROM packages"
                              " WHERE state IN ('created','disseminated','accepted')"
-                             " AND deadline < ?1 ORDER BY band, deadline, id", &st, err)))
+                             " AND deadline < ?1 ORDER BY band, deadline, id", &st, err))) {
+        wi_list_end(&l);
         return rc;
+    }
     wsql_bind_text(st, 1, at, -1, SQLITE_STATIC);
     while (wsql_step(st) == SQLITE_ROW) {
         char sid[16], text[300];
@@ -588,15 +630,18 @@ ward_status ward_intel_alerts(ward_intel *in, time_t now, int json, FILE *out, u
                  (long long)wsql_column_int64(st, 0), sid,
                  wi_band_labels[wsql_column_int(st, 3) & 3], wi_col(st, 5), wi_col(st, 4),
                  wsql_column_double(st, 6));
-        if (json) {
+        if (fmt) {
+            wi_list_item(&l);
             fprintf(out, "{\"at\":\"%s\",\"kind\":\"overdue\",\"to\":", at);
             jstr(out, wi_col(st, 2));
             fputs(",\"text\":", out);
             jstr(out, text);
-            fputs("}\n", out);
+            fputc('}', out);
+            wi_list_item_end(&l);
         } else
             fprintf(out, "%s  %-14s to %s: %s\n", at, "overdue", wi_col(st, 2), text);
     }
+    wi_list_end(&l);
     if (nout)
         *nout = n;
     return done(in, st, out, err);

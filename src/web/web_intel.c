@@ -172,7 +172,7 @@ void web_queue(web_page *w)
         return;
     capture c;
     ward_error err;
-    ward_status rc = cap_open(&c) ? ward_intel_packages(in, NULL, 1, c.f, &err) : WARD_ENOMEM;
+    ward_status rc = cap_open(&c) ? ward_intel_packages(in, NULL, WARD_INTEL_OUT_JSONL, c.f, &err) : WARD_ENOMEM;
     char *text = cap_close(&c, rc);
     jlines pk;
     jlines_parse(text, &pk);
@@ -769,7 +769,7 @@ void web_alerts(web_page *w)
     if (!in)
         return;
     capture c;
-    ward_status rc = cap_open(&c) ? ward_intel_alerts(in, (time_t)w->now, 1, c.f, NULL, NULL)
+    ward_status rc = cap_open(&c) ? ward_intel_alerts(in, (time_t)w->now, WARD_INTEL_OUT_JSONL, c.f, NULL, NULL)
                                   : WARD_ENOMEM;
     char *text = cap_close(&c, rc);
     jlines al;

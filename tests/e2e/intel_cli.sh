@@ -22,7 +22,7 @@ def intel(*args, rc=None, now=NOW):
     return ward("intel", args[0], "--data", "d", "--now", now, *args[1:], check_rc=rc)
 def out(p): return p.stdout.decode()
 def subjects():
-    return {s["subject"]: s for s in jsonl(intel("subjects", "--json", rc=0).stdout)}
+    return {s["subject"]: s for s in json.loads(intel("subjects", "--json", rc=0).stdout)}
 def subject_of(ref):
     if not _refs:
         for sid in subjects():
@@ -97,7 +97,7 @@ expect("+children_in_household (fact, council record)" in show, f"re-score says 
 expect("band High (model: Medium" in show and "lives next to a school" in show, show)
 
 # ---- routing and packages ----
-pk = {p["subject"]: p for p in jsonl(intel("packages", "--json", rc=0).stdout)}
+pk = {p["subject"]: p for p in json.loads(intel("packages", "--json", rc=0).stdout)}
 expect(pk[t1]["holder"] == "South Wales Police", f"local referral to its force: {pk[t1]}")
 expect(pk[subject_of("CT-0003")]["holder"] == "international", "international hub")
 expect(pk[subject_of("R7")]["holder"] == "triage", "no area: for a person to route")
@@ -114,7 +114,7 @@ p9 = pk[subject_of("R11")]["package"]
 intel("state", str(p9), "actioned", rc=0, now="2026-11-23T18:00:00Z")
 intel("outcome", str(p9), "safeguarded", rc=0, now="2026-11-24T09:00:00Z")
 intel("escalate", str(pk[subject_of("R9")]["package"]), "--reason", "needs hub resources", rc=0)
-pk2 = {p["subject"]: p for p in jsonl(intel("packages", "--json", rc=0).stdout)}
+pk2 = {p["subject"]: p for p in json.loads(intel("packages", "--json", rc=0).stdout)}
 expect(pk2[subject_of("R9")]["holder"] == "north", f"escalated to hub: {pk2[subject_of('R9')]}")
 
 # ---- new referrals: deconfliction, closed subject, merge, keep-apart ----
@@ -128,7 +128,7 @@ a = out(intel("alerts", rc=1))
 expect("deconfliction" in a and "South Wales Police; West Yorkshire Police" in a, a)
 expect("closed-subject" in a and "not reopened" in a, a)
 expect("merged" in a, a)
-pk3 = {p["subject"]: p for p in jsonl(intel("packages", "--json", rc=0).stdout)}
+pk3 = {p["subject"]: p for p in json.loads(intel("packages", "--json", rc=0).stdout)}
 expect(pk3[t1]["holder"] == "South Wales Police" and pk3[t1]["version"] == 2,
        f"not moved silently, new version: {pk3[t1]}")
 recs = {m.group(2): m.group(1) for m in re.finditer(r"record (\d+)  (\S+) from",
@@ -159,7 +159,7 @@ intel("ingest", "--source", "mapped", "--columns",
 intel("update", rc=0)
 show = out(intel("subject", subject_of("M1"), rc=0))
 expect("  Gizmo Testington " in show and "GIZMO TESTINGTON" in show, f"raw kept with its blanks: {show}")
-pk4 = {p["subject"]: p for p in jsonl(intel("packages", "--json", rc=0).stdout)}
+pk4 = {p["subject"]: p for p in json.loads(intel("packages", "--json", rc=0).stdout)}
 h = out(intel("package", str(pk4[subject_of("M2")]["package"]), "--format", "html", rc=0))
 expect("&lt;b&gt;Bold&lt;/b&gt; Testface" in h and "<b>Bold" not in h, "HTML escapes values")
 expect(pk4[subject_of("X-0001")]["holder"] == "Northumbria Police", "XML report routed")
@@ -176,7 +176,7 @@ expect("area=Force" in out(p), f"--columns auto proposes the area: {out(p)}")
 intel("ingest", "--source", "areas", "--columns", "area=Force", "areas.csv", rc=0)
 intel("ingest", "--source", "areas-json", "areas.json", rc=0)
 intel("update", rc=0)
-pk5 = {p["subject"]: p for p in jsonl(intel("packages", "--json", rc=0).stdout)}
+pk5 = {p["subject"]: p for p in json.loads(intel("packages", "--json", rc=0).stdout)}
 expect(pk5[subject_of("AR1")]["holder"] == "South Wales Police", f"alias: {pk5[subject_of('AR1')]}")
 expect(pk5[subject_of("AR2")]["holder"] == "Avon and Somerset Constabulary", "force name")
 expect(pk5[subject_of("AJ1")]["holder"] == "Greater Manchester Police", "JSON force")
@@ -186,7 +186,7 @@ expect(ar3["holder"] == "triage" and "'Atlantis Constabulary' not known" in j["r
        f"unknown area to triage: {j['route_reason']}")
 a = out(intel("areas", "--unmapped", rc=1))
 expect("Atlantis Constabulary" in a and "SWP" not in a and "1 not known" in a, a)
-l = {x["area"]: x for x in jsonl(intel("areas", "--json", rc=0).stdout)}
+l = {x["area"]: x for x in json.loads(intel("areas", "--json", rc=0).stdout)}
 expect(l["SWP"]["code"] == "CF" and l["SWP"]["matched_by"] == "alias" and
        l["Atlantis Constabulary"]["code"] is None and l["SWP"]["version"] == "2026.12", l)
 cfg = ward("intel", "config", "routing", check_rc=0).stdout.decode()
