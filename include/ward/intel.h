@@ -312,6 +312,182 @@ ward_status ward_intel_dispose(ward_intel *in, const char *subject, const char *
 ward_status ward_intel_disposal_get(ward_intel *in, const char *subject, ward_intel_disposal *d,
                                     ward_error *err);
 
+/* ---- typed views ------------------------------------------------------ */
+/* What the reports below print, as structs, for front ends (the web pages)
+ * that render them their own way: nothing to re-parse, no key looked up by
+ * name. Each _get fills a view the caller frees with its _free (also after
+ * a failed _get); strings are owned by the view, NULL where the store holds
+ * none (JSON null). The text and JSON reports are rendered from the same
+ * views. */
+
+/* A package in a queue: one row of 'ward intel packages'. */
+typedef struct ward_intel_queue_item {
+    int64_t package;
+    char subject[16];
+    int version;
+    int band;                  /* 0 Very High .. 3 Low */
+    const char *band_label;    /* "Very High", ... (static) */
+    char *holder, *state, *deadline, *created, *outcome;   /* outcome "" when none */
+    int identity_unverified;   /* attribution grade D or E, or none yet */
+} ward_intel_queue_item;
+typedef struct ward_intel_queue {
+    ward_intel_queue_item *items;
+    size_t n;
+} ward_intel_queue;
+/* Packages held by `holder` (NULL: every holder), most urgent first (band,
+ * then deadline). */
+ward_status ward_intel_queue_get(ward_intel *in, const char *holder, ward_intel_queue *q,
+                                 ward_error *err);
+void ward_intel_queue_free(ward_intel_queue *q);
+
+/* An alert: stored (deconfliction, closed-subject, merged) or overdue at
+ * `now`; `to` names its parties "A; B". */
+typedef struct ward_intel_alert {
+    char *at, *kind, *to, *text;
+} ward_intel_alert;
+typedef struct ward_intel_alert_list {
+    ward_intel_alert *items;
+    size_t n;
+} ward_intel_alert_list;
+ward_status ward_intel_alerts_get(ward_intel *in, time_t now, ward_intel_alert_list *l,
+                                  ward_error *err);
+void ward_intel_alert_list_free(ward_intel_alert_list *l);
+
+/* A package as a force or hub receives it ('ward intel package', the web
+ * subject and package pages; its JSON is what package_versions keeps). */
+typedef struct ward_intel_factor_view {
+    char *factor, *group, *status, *source, *date, *value;
+    double weight;
+} ward_intel_factor_view;
+typedef struct ward_intel_value_view {   /* one value as received and normalised */
+    int64_t id;
+    char *field, *raw, *normalised, *status, *reason, *resolved_by;
+} ward_intel_value_view;
+typedef struct ward_intel_referral_view {
+    int64_t record;
+    char *ref, *source, *locator, *typology, *urgent;
+    int international;
+    ward_intel_value_view *values;
+    size_t n_values;
+} ward_intel_referral_view;
+typedef struct ward_intel_evidence_view {   /* a file hash and a hash-set match, if any */
+    char *hash, *list, *category, *klass, *series;
+} ward_intel_evidence_view;
+typedef struct ward_intel_exhibit_view {
+    char *ref, *kind, *status, *needs_grading, *last_scan;
+} ward_intel_exhibit_view;
+typedef struct ward_intel_event_view {      /* a lifecycle step */
+    char *at, *state, *by, *note;
+} ward_intel_event_view;
+typedef struct ward_intel_package_view {
+    int64_t package;
+    int version;
+    char subject[16];
+    char *holder, *route_reason, *state, *created, *updated, *deadline, *outcome,
+        *outcome_reason;
+    char *grade, *grade_reasons;            /* attribution */
+    int identity_unverified;                /* grade D, E or none: notice and checklist */
+    const char *notice;                     /* static; NULL when verified */
+    const char *checklist[8];               /* static, except checklist_first */
+    size_t n_checklist;
+    char *checklist_first;                  /* "Verify the identity ...", or NULL */
+    const char *caveat;                     /* static */
+    int has_assessment;
+    struct {
+        const char *band;                   /* label (static) */
+        double score;
+        char *at, *deadline, *changes;
+        ward_intel_factor_view *factors;
+        size_t n_factors;
+    } assessment;
+    int has_override;
+    struct {
+        const char *band;
+        char *at, *by, *reason, *deadline;
+    } override;
+    ward_intel_referral_view *referrals;
+    size_t n_referrals;
+    ward_intel_evidence_view *evidence;
+    size_t n_evidence;
+    ward_intel_exhibit_view *exhibits;
+    size_t n_exhibits;
+    ward_intel_event_view *lifecycle;
+    size_t n_lifecycle;
+} ward_intel_package_view;
+/* A package (WARD_ENOTFOUND if none), or a subject's latest package
+ * (WARD_EINVAL for a malformed id, WARD_ENOTFOUND for no such subject or
+ * none routed yet). */
+ward_status ward_intel_package_view_get(ward_intel *in, int64_t package,
+                                        ward_intel_package_view *v, ward_error *err);
+ward_status ward_intel_subject_view_get(ward_intel *in, const char *subject,
+                                        ward_intel_package_view *v, ward_error *err);
+void ward_intel_package_view_free(ward_intel_package_view *v);
+
+/* The risk model against recorded outcomes ('ward intel validate'). Figures
+ * that are undefined for the sample are NAN (JSON null, "-" in text). */
+typedef struct ward_intel_validation {
+    size_t n, positives;                     /* closed cases, of which confirmed */
+    size_t band_n[4], band_pos[4];           /* per model band, Very High first */
+    double band_lo[4], band_hi[4];           /* Wilson 95% of each band's rate */
+    int ordered;                /* confirmed rates never rise from one band to a lower */
+    double auc, auc_lo, auc_hi; /* Hanley-McNeil 95% */
+    int fit;                    /* the logistic fit exists */
+    double intercept, slope;    /* P = 1/(1+exp(-(intercept + slope * score/100))) */
+    double brier;
+    int groups;                 /* calibration groups (0: too few cases) */
+    size_t grp_n[10], grp_pos[10];
+    double grp_expected[10], grp_min[10], grp_max[10];
+    double hl_chi2, hl_p;       /* Hosmer-Lemeshow */
+    int hl_df;
+    size_t excluded[6];         /* outcomes left out, by outcome (arrest .. referred) */
+    size_t overridden;          /* cases whose band an analyst overrode */
+    int small_sample;           /* fewer than 10 outcomes of either kind */
+} ward_intel_validation;
+
+/* KPIs ('ward intel kpi', the web KPI page). Bands are 0 Very High .. 3
+ * Low, band_label the static label. A new family of figures gets its own
+ * array (and count) here, its rows in kpi.c's reader and renderers: the
+ * ISP subscriber-request figures (issue 17 item 7: per provider, requests,
+ * answered, no-trace rate, mean days to answer, overdue) belong after
+ * `outcomes` as `isp` / `n_isp`. */
+typedef struct ward_intel_kpi_backlog {
+    char *holder;
+    int band;
+    const char *band_label;
+    int open, overdue;
+    double mean_age_days, oldest_days;
+} ward_intel_kpi_backlog;
+typedef struct ward_intel_kpi_action {
+    int band;
+    const char *band_label;
+    char *holder;
+    int actioned;
+    double mean_hours, max_hours;
+} ward_intel_kpi_action;
+typedef struct ward_intel_kpi_list {
+    char *list;
+    int subjects, worked, high_or_above, high_or_above_worked;
+} ward_intel_kpi_list;
+typedef struct ward_intel_kpi_outcome {
+    char *outcome;
+    int count;
+} ward_intel_kpi_outcome;
+typedef struct ward_intel_kpis {
+    ward_intel_kpi_backlog *backlog;       /* open packages by holder and band */
+    size_t n_backlog;
+    ward_intel_kpi_action *time_to_action; /* hours to actioned by band and holder */
+    size_t n_time_to_action;
+    ward_intel_kpi_list *lists;            /* share of each list worked */
+    size_t n_lists;
+    int very_high_unverified, very_high_unverified_open;   /* grade D/E at Very High */
+    ward_intel_kpi_outcome *outcomes;
+    size_t n_outcomes;
+    ward_intel_validation validation;
+} ward_intel_kpis;
+ward_status ward_intel_kpis_get(ward_intel *in, time_t now, ward_intel_kpis *k,
+                                ward_error *err);
+void ward_intel_kpis_free(ward_intel_kpis *k);
+
 /* ---- reports (to `out`) ------------------------------------------------ */
 
 
