@@ -557,9 +557,20 @@ ward_status ward_intel_validate(ward_intel *in, int json, FILE *out, ward_error 
 /* Deconfliction and overdue alerts; *count the number printed. */
 ward_status ward_intel_alerts(ward_intel *in, time_t now, ward_intel_output fmt, FILE *out,
                               uint64_t *count, ward_error *err);
-/* A subject's changes, oldest first, one JSON object a line: {"at",
- * "what" (assessment/override with its band, merge, split, package N:
- * state), "detail", "by"}. */
+/* A subject's changes, oldest first: "what" is assessment/override with
+ * its band, merge, split, or "package N: state"; `by` NULL when no person
+ * made it. A typed view (see above). */
+typedef struct ward_intel_change {
+    char *at, *what, *detail, *by;
+} ward_intel_change;
+typedef struct ward_intel_history {
+    ward_intel_change *items;
+    size_t n;
+} ward_intel_history;
+ward_status ward_intel_history_get(ward_intel *in, const char *subject, ward_intel_history *h,
+                                   ward_error *err);
+void ward_intel_history_free(ward_intel_history *h);
+/* The same, one JSON object a line: {"at", "what", "detail", "by"}. */
 ward_status ward_intel_subject_history(ward_intel *in, const char *subject, FILE *out,
                                        ward_error *err);
 /* The hub id a holder (force name or hub id) belongs to under the routing

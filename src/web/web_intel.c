@@ -68,45 +68,6 @@ static char *cap_close(capture *c, ward_status rc)
     return c->buf;
 }
 
-/* Parsed JSON lines of a report. */
-typedef struct jlines {
-    yajl_val *v;
-    size_t n;
-} jlines;
-
-static void jlines_parse(const char *text, jlines *out)
-{
-    memset(out, 0, sizeof *out);
-    size_t cap = 0;
-    for (const char *p = text; p && *p;) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        char *line = strndup(p, len);
-        yajl_val v = line ? yajl_tree_parse(line, NULL, 0) : NULL;
-        free(line);
-        if (v) {
-            if (out->n == cap) {
-                cap = cap ? cap * 2 : 64;
-                yajl_val *nv = realloc(out->v, cap * sizeof *nv);
-                if (!nv) {
-                    yajl_tree_free(v);
-                    break;
-                }
-                out->v = nv;
-            }
-            out->v[out->n++] = v;
-        }
-        p = nl ? nl + 1 : NULL;
-    }
-}
-
-static void jlines_free(jlines *j)
-{
-    for (size_t i = 0; i < j->n; i++)
-        yajl_tree_free(j->v[i]);
-    free(j->v);
-}
-
 const char *web_jstr(yajl_val v, const char *key)
 {
     const char *s = v ? jv_str(v, key) : NULL;
@@ -442,19 +403,18 @@ static void subject_admin(web_page *w, ward_intel *in, const char *sid, const ch
 
 static void history(web_page *w, ward_intel *in, const char *sid)
 {
-    capture c;
-    ward_status rc = cap_open(&c) ? ward_intel_subject_history(in, sid, c.f, NULL) : WARD_ENOMEM;
-    char *text = cap_close(&c, rc);
-    jlines h;
-    jlines_parse(text, &h);
-    free(text);
+    ward_intel_history h;
+    ward_error err;
+    ward_status rc = ward_intel_history_get(in, sid, &h, &err);
     html_f(&w->out, "<h2>History</h2><table><tr><th>When</th><th>What</th><th>By</th>"
                     "<th>Detail</th></tr>");
-    for (size_t i = 0; i < h.n; i++)
+    for (size_t i = 0; !rc && i < h.n; i++)
         html_f(&w->out, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>",
-               web_jstr(h.v[i], "at"), web_jstr(h.v[i], "what"), web_jstr(h.v[i], "by"), web_jstr(h.v[i], "detail"));
+               s0(h.items[i].at), h.items[i].what, s0(h.items[i].by), s0(h.items[i].detail));
     html_f(&w->out, "</table>");
-    jlines_free(&h);
+    if (rc)
+        html_f(&w->out, "<p class=\"muted\">History unavailable: %s</p>", err.message);
+    ward_intel_history_free(&h);
 }
 
 static void evidence(web_page *w, const ward_intel_package_view *p)

@@ -195,6 +195,9 @@ st, page, _ = s.get(f"/subject/{sid}")
 expect(st == 200 and "As received" in page and "Attribution grade" in page, f"subject {st}")
 expect("<h2>Retention</h2>" in page and "Review by" in page, "retention dates shown")
 expect("source" in page.lower() and "<th>Status</th>" in page and "History" in page, "factors, history")
+hist = page.split("<h2>History</h2>")[1].split("</table>")[0]
+expect(re.search(r"<tr><td>\d{4}-\d\d-\d\dT[^<]*Z</td><td>assessment ", hist) and
+       "package " in hist, f"history rows from the typed view: {hist[:300]}")
 st, page, _ = s.get(f"/subject/{xss_subject}")
 expect("&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>" not in page, "escaped")
 st, page, _ = s.post(f"/subject/{sid}/override", {"band": "high", "reason": "lives next to a school"},
