@@ -13,7 +13,7 @@ NOW=2026-11-23T09:00:00Z
 x() { "$WARD" exhibit --data "$DATA" --now "$NOW" "$@"; }
 SUBJECT=$("$WARD" intel subjects --data "$DATA" --json |
           /usr/bin/python3 -c 'import json, sys
-print(next(json.loads(l)["subject"] for l in sys.stdin if json.loads(l)["band"] == "Very High"))')
+print(next(s["subject"] for s in json.load(sys.stdin) if s["band"] == "Very High"))')
 IMAGE=$(mktemp "${TMPDIR:-/tmp}/ward-demo-image.XXXXXX.tar")
 trap 'rm -f "$IMAGE"; rm -rf "$IMAGE.report"' EXIT
 tar cf "$IMAGE" -C "$EV" .

@@ -47,6 +47,17 @@ extern "C" {
 
 typedef struct ward_intel ward_intel;
 
+/* How a report prints. A list of records (subjects, packages, alerts,
+ * retention, occupations, areas, members) is, as JSON, one array, or
+ * with WARD_INTEL_OUT_JSONL one object per line (to stream, or to read
+ * with line tools); a report of one thing (a subject, kpi, query,
+ * validate) prints one object for either. */
+typedef enum ward_intel_output {
+    WARD_INTEL_OUT_TEXT = 0,
+    WARD_INTEL_OUT_JSON = 1,
+    WARD_INTEL_OUT_JSONL = 2
+} ward_intel_output;
+
 /* Schema version this build writes (PRAGMA user_version of intel.db). */
 int ward_intel_schema_version(void);
 
@@ -154,12 +165,12 @@ ward_status ward_intel_join(ward_intel *in, int64_t rec_a, int64_t rec_b,
                             const char *who, const char *reason, time_t now,
                             ward_error *err);
 
-/* Record-to-subject membership, one line per referral record: CSV
- * ("record,ref,list,subject", csv non-zero) or JSON lines ({"record",
- * "ref", "list", "subject"}); a record not yet resolved has an empty
- * subject (null) and is counted in *unresolved. */
-ward_status ward_intel_members(ward_intel *in, int csv, FILE *out, uint64_t *unresolved,
-                               ward_error *err);
+/* Record-to-subject membership, one per referral record: CSV
+ * ("record,ref,list,subject", WARD_INTEL_OUT_TEXT), a JSON array or JSON
+ * lines of {"record", "ref", "list", "subject"}; a record not yet resolved
+ * has an empty subject (null) and is counted in *unresolved. */
+ward_status ward_intel_members(ward_intel *in, ward_intel_output fmt, FILE *out,
+                               uint64_t *unresolved, ward_error *err);
 
 /* Ground-truth check: `truth` maps record ref -> true entity id (CSV
  * "ref,entity"); pairwise precision and recall of the current subjects. */
@@ -200,6 +211,9 @@ ward_status ward_intel_override(ward_intel *in, const char *subject, const char 
 
 typedef struct ward_intel_route_summary {
     uint64_t packages_created, packages_versioned, alerts;
+    /* packages waiting in triage (not yet disseminated) that the rules now
+     * place, e.g. after a person added an area alias */
+    uint64_t packages_rerouted;
 } ward_intel_route_summary;
 
 ward_status ward_intel_route(ward_intel *in, time_t now, ward_intel_route_summary *sum,
@@ -245,9 +259,10 @@ ward_status ward_intel_retention_refresh(ward_intel *in, ward_error *err);
  * does not exist or was merged into another. */
 ward_status ward_intel_retention_get(ward_intel *in, const char *subject, time_t now,
                                      ward_intel_retention *r, ward_error *err);
-/* Subjects with their dates, text or JSON lines; due_only: only those due
- * at `now`. *count the number printed. */
-ward_status ward_intel_retention_list(ward_intel *in, time_t now, int due_only, int json,
+/* Subjects with their dates (ward_intel_output below); due_only: only
+ * those due at `now`. *count the number printed. */
+ward_status ward_intel_retention_list(ward_intel *in, time_t now, int due_only,
+                                      ward_intel_output fmt,
                                       FILE *out, uint64_t *count, ward_error *err);
 /* A person's decision, reason required: keep pushes review_by one interval
  * on from the later of now and its current value; dispose marks the
@@ -297,16 +312,204 @@ ward_status ward_intel_dispose(ward_intel *in, const char *subject, const char *
 ward_status ward_intel_disposal_get(ward_intel *in, const char *subject, ward_intel_disposal *d,
                                     ward_error *err);
 
+/* ---- typed views ------------------------------------------------------ */
+/* What the reports below print, as structs, for front ends (the web pages)
+ * that render them their own way: nothing to re-parse, no key looked up by
+ * name. Each _get fills a view the caller frees with its _free (also after
+ * a failed _get); strings are owned by the view, NULL where the store holds
+ * none (JSON null). The text and JSON reports are rendered from the same
+ * views. */
+
+/* A package in a queue: one row of 'ward intel packages'. */
+typedef struct ward_intel_queue_item {
+    int64_t package;
+    char subject[16];
+    int version;
+    int band;                  /* 0 Very High .. 3 Low */
+    const char *band_label;    /* "Very High", ... (static) */
+    char *holder, *state, *deadline, *created, *outcome;   /* outcome "" when none */
+    int identity_unverified;   /* attribution grade D or E, or none yet */
+} ward_intel_queue_item;
+typedef struct ward_intel_queue {
+    ward_intel_queue_item *items;
+    size_t n;
+} ward_intel_queue;
+/* Packages held by `holder` (NULL: every holder), most urgent first (band,
+ * then deadline). */
+ward_status ward_intel_queue_get(ward_intel *in, const char *holder, ward_intel_queue *q,
+                                 ward_error *err);
+void ward_intel_queue_free(ward_intel_queue *q);
+
+/* An alert: stored (deconfliction, closed-subject, merged) or overdue at
+ * `now`; `to` names its parties "A; B". */
+typedef struct ward_intel_alert {
+    char *at, *kind, *to, *text;
+} ward_intel_alert;
+typedef struct ward_intel_alert_list {
+    ward_intel_alert *items;
+    size_t n;
+} ward_intel_alert_list;
+ward_status ward_intel_alerts_get(ward_intel *in, time_t now, ward_intel_alert_list *l,
+                                  ward_error *err);
+void ward_intel_alert_list_free(ward_intel_alert_list *l);
+
+/* A package as a force or hub receives it ('ward intel package', the web
+ * subject and package pages; its JSON is what package_versions keeps). */
+typedef struct ward_intel_factor_view {
+    char *factor, *group, *status, *source, *date, *value;
+    double weight;
+} ward_intel_factor_view;
+typedef struct ward_intel_value_view {   /* one value as received and normalised */
+    int64_t id;
+    char *field, *raw, *normalised, *status, *reason, *resolved_by;
+} ward_intel_value_view;
+typedef struct ward_intel_referral_view {
+    int64_t record;
+    char *ref, *source, *locator, *typology, *urgent;
+    int international;
+    ward_intel_value_view *values;
+    size_t n_values;
+} ward_intel_referral_view;
+typedef struct ward_intel_evidence_view {   /* a file hash and a hash-set match, if any */
+    char *hash, *list, *category, *klass, *series;
+} ward_intel_evidence_view;
+typedef struct ward_intel_exhibit_view {
+    char *ref, *kind, *status, *needs_grading, *last_scan;
+} ward_intel_exhibit_view;
+typedef struct ward_intel_event_view {      /* a lifecycle step */
+    char *at, *state, *by, *note;
+} ward_intel_event_view;
+typedef struct ward_intel_package_view {
+    int64_t package;
+    int version;
+    char subject[16];
+    char *holder, *route_reason, *state, *created, *updated, *deadline, *outcome,
+        *outcome_reason;
+    char *grade, *grade_reasons;            /* attribution */
+    int identity_unverified;                /* grade D, E or none: notice and checklist */
+    const char *notice;                     /* static; NULL when verified */
+    const char *checklist[8];               /* static, except checklist_first */
+    size_t n_checklist;
+    char *checklist_first;                  /* "Verify the identity ...", or NULL */
+    const char *caveat;                     /* static */
+    int has_assessment;
+    struct {
+        const char *band;                   /* label (static) */
+        double score;
+        char *at, *deadline, *changes;
+        ward_intel_factor_view *factors;
+        size_t n_factors;
+    } assessment;
+    int has_override;
+    struct {
+        const char *band;
+        char *at, *by, *reason, *deadline;
+    } override;
+    ward_intel_referral_view *referrals;
+    size_t n_referrals;
+    ward_intel_evidence_view *evidence;
+    size_t n_evidence;
+    ward_intel_exhibit_view *exhibits;
+    size_t n_exhibits;
+    ward_intel_event_view *lifecycle;
+    size_t n_lifecycle;
+} ward_intel_package_view;
+/* A package (WARD_ENOTFOUND if none), or a subject's latest package
+ * (WARD_EINVAL for a malformed id, WARD_ENOTFOUND for no such subject or
+ * none routed yet). */
+ward_status ward_intel_package_view_get(ward_intel *in, int64_t package,
+                                        ward_intel_package_view *v, ward_error *err);
+ward_status ward_intel_subject_view_get(ward_intel *in, const char *subject,
+                                        ward_intel_package_view *v, ward_error *err);
+void ward_intel_package_view_free(ward_intel_package_view *v);
+
+/* The risk model against recorded outcomes ('ward intel validate'). Figures
+ * that are undefined for the sample are NAN (JSON null, "-" in text). */
+typedef struct ward_intel_validation {
+    size_t n, positives;                     /* closed cases, of which confirmed */
+    size_t band_n[4], band_pos[4];           /* per model band, Very High first */
+    double band_lo[4], band_hi[4];           /* Wilson 95% of each band's rate */
+    int ordered;                /* confirmed rates never rise from one band to a lower */
+    double auc, auc_lo, auc_hi; /* Hanley-McNeil 95% */
+    int fit;                    /* the logistic fit exists */
+    double intercept, slope;    /* P = 1/(1+exp(-(intercept + slope * score/100))) */
+    double brier;
+    int groups;                 /* calibration groups (0: too few cases) */
+    size_t grp_n[10], grp_pos[10];
+    double grp_expected[10], grp_min[10], grp_max[10];
+    double hl_chi2, hl_p;       /* Hosmer-Lemeshow */
+    int hl_df;
+    size_t excluded[6];         /* outcomes left out, by outcome (arrest .. referred) */
+    size_t overridden;          /* cases whose band an analyst overrode */
+    int small_sample;           /* fewer than 10 outcomes of either kind */
+} ward_intel_validation;
+
+/* KPIs ('ward intel kpi', the web KPI page). Bands are 0 Very High .. 3
+ * Low, band_label the static label. A new family of figures gets its own
+ * array (and count) here, its rows in kpi.c's reader and renderers: the
+ * ISP subscriber-request figures (issue 17 item 7: per provider, requests,
+ * answered, no-trace rate, mean days to answer, overdue) belong after
+ * `outcomes` as `isp` / `n_isp`. */
+typedef struct ward_intel_kpi_backlog {
+    char *holder;
+    int band;
+    const char *band_label;
+    int open, overdue;
+    double mean_age_days, oldest_days;
+} ward_intel_kpi_backlog;
+typedef struct ward_intel_kpi_action {
+    int band;
+    const char *band_label;
+    char *holder;
+    int actioned;
+    double mean_hours, max_hours;
+} ward_intel_kpi_action;
+typedef struct ward_intel_kpi_list {
+    char *list;
+    int subjects, worked, high_or_above, high_or_above_worked;
+} ward_intel_kpi_list;
+typedef struct ward_intel_kpi_outcome {
+    char *outcome;
+    int count;
+} ward_intel_kpi_outcome;
+/* ISP subscriber requests answered by one provider (docs/intel.md). */
+typedef struct ward_intel_kpi_isp {
+    char *provider;
+    int requests, answered, outstanding, overdue, on_time;
+    double mean_days;     /* days from batch to answer; NAN when none answered */
+    int found, no_trace, not_retained, wrong_zone;
+    double no_trace_rate; /* no_trace / answered; NAN when none answered */
+} ward_intel_kpi_isp;
+
+typedef struct ward_intel_kpis {
+    ward_intel_kpi_backlog *backlog;       /* open packages by holder and band */
+    size_t n_backlog;
+    ward_intel_kpi_action *time_to_action; /* hours to actioned by band and holder */
+    size_t n_time_to_action;
+    ward_intel_kpi_list *lists;            /* share of each list worked */
+    size_t n_lists;
+    int very_high_unverified, very_high_unverified_open;   /* grade D/E at Very High */
+    ward_intel_kpi_outcome *outcomes;
+    size_t n_outcomes;
+    ward_intel_kpi_isp *isp;               /* ISP requests by provider */
+    size_t n_isp;
+    ward_intel_validation validation;
+} ward_intel_kpis;
+ward_status ward_intel_kpis_get(ward_intel *in, time_t now, ward_intel_kpis *k,
+                                ward_error *err);
+void ward_intel_kpis_free(ward_intel_kpis *k);
+
 /* ---- reports (to `out`) ------------------------------------------------ */
 
-ward_status ward_intel_subjects(ward_intel *in, const char *band, int json, FILE *out,
+
+ward_status ward_intel_subjects(ward_intel *in, const char *band, ward_intel_output fmt, FILE *out,
                                 ward_error *err);
 /* A subject in detail (JSON: its latest package); a disposed subject
  * shows its tombstone only (JSON: {"subject","disposed","by","reason",
  * "removed"}). */
 ward_status ward_intel_subject_show(ward_intel *in, const char *subject, int json,
                                     FILE *out, ward_error *err);
-ward_status ward_intel_packages(ward_intel *in, const char *holder, int json, FILE *out,
+ward_status ward_intel_packages(ward_intel *in, const char *holder, ward_intel_output fmt, FILE *out,
                                 ward_error *err);
 /* format: "json" or "html". */
 ward_status ward_intel_package_export(ward_intel *in, int64_t package, const char *format,
@@ -318,17 +521,30 @@ ward_status ward_intel_query(ward_intel *in, const char *source, const char *fac
                              const char *by, int json, FILE *out, ward_error *err);
 ward_status ward_intel_kpi(ward_intel *in, time_t now, int json, FILE *out,
                            ward_error *err);
+/* ---- areas (force or area column, intel-routing.conf) ------------------ */
+
+/* The force or area names in the store's referrals, with their record
+ * counts and the area each routes to (by the area's code, its force's name
+ * or an alias; the routing rules' version); unmapped_only: only the names
+ * no rule knows, whose referrals wait in triage. *unmapped: how many names
+ * are not known. */
+ward_status ward_intel_areas(ward_intel *in, int unmapped_only, ward_intel_output fmt,
+                             FILE *out, uint64_t *unmapped, ward_error *err);
+/* Where each of n force or area names routes (a list of n). */
+ward_status ward_intel_area_place(ward_intel *in, const char *const *names, size_t n,
+                                  ward_intel_output fmt, FILE *out, ward_error *err);
+
 /* ---- occupations (intel-occupations.conf) ----------------------------- */
 
 /* Where each job title in the store is placed (ISCO-08 unit group and its
  * access to children: direct, contact, none), with its record count;
  * unmapped_only: only the titles the mapping cannot place. *unmapped: how
- * many titles are not placed. Text, or JSON lines. */
-ward_status ward_intel_occupations(ward_intel *in, int unmapped_only, int json, FILE *out,
-                                   uint64_t *unmapped, ward_error *err);
-/* Where one free-text title is placed. */
-ward_status ward_intel_occupation_place(ward_intel *in, const char *title, int json, FILE *out,
-                                        ward_error *err);
+ * many titles are not placed. */
+ward_status ward_intel_occupations(ward_intel *in, int unmapped_only, ward_intel_output fmt,
+                                   FILE *out, uint64_t *unmapped, ward_error *err);
+/* Where each of n free-text titles is placed (a list of n). */
+ward_status ward_intel_occupation_place(ward_intel *in, const char *const *titles, size_t n,
+                                        ward_intel_output fmt, FILE *out, ward_error *err);
 typedef struct ward_intel_occ_eval {
     uint64_t titles, placed, coded, group_right, level_right, unplaceable, unplaceable_left;
     uint64_t tp, fp, fn, direct_tp, direct_fp, direct_fn;
@@ -350,11 +566,22 @@ ward_status ward_intel_occupation_evaluate(ward_intel *in, const char *path, FIL
  * model's (outcome_positive / outcome_negative). Text, or one JSON object. */
 ward_status ward_intel_validate(ward_intel *in, int json, FILE *out, ward_error *err);
 /* Deconfliction and overdue alerts; *count the number printed. */
-ward_status ward_intel_alerts(ward_intel *in, time_t now, int json, FILE *out,
+ward_status ward_intel_alerts(ward_intel *in, time_t now, ward_intel_output fmt, FILE *out,
                               uint64_t *count, ward_error *err);
-/* A subject's changes, oldest first, one JSON object a line: {"at",
- * "what" (assessment/override with its band, merge, split, package N:
- * state), "detail", "by"}. */
+/* A subject's changes, oldest first: "what" is assessment/override with
+ * its band, merge, split, or "package N: state"; `by` NULL when no person
+ * made it. A typed view (see above). */
+typedef struct ward_intel_change {
+    char *at, *what, *detail, *by;
+} ward_intel_change;
+typedef struct ward_intel_history {
+    ward_intel_change *items;
+    size_t n;
+} ward_intel_history;
+ward_status ward_intel_history_get(ward_intel *in, const char *subject, ward_intel_history *h,
+                                   ward_error *err);
+void ward_intel_history_free(ward_intel_history *h);
+/* The same, one JSON object a line: {"at", "what", "detail", "by"}. */
 ward_status ward_intel_subject_history(ward_intel *in, const char *subject, FILE *out,
                                        ward_error *err);
 /* The hub id a holder (force name or hub id) belongs to under the routing
@@ -380,7 +607,8 @@ ward_status ward_intel_isp_ranges_import(ward_intel *in, const char *path, const
                                          time_t now, uint64_t *ranges, uint64_t *providers,
                                          ward_error *err);
 /* The table in force, text or JSON lines. */
-ward_status ward_intel_isp_ranges(ward_intel *in, int json, FILE *out, ward_error *err);
+ward_status ward_intel_isp_ranges(ward_intel *in, ward_intel_output fmt, FILE *out,
+                                  ward_error *err);
 
 typedef struct ward_intel_isp_build_opts {
     const char *legal_basis;   /* the authorisation's reference (required) */
@@ -412,8 +640,8 @@ ward_status ward_intel_isp_build(ward_intel *in, const ward_intel_isp_build_opts
                                  ward_intel_isp_build_summary *sum, FILE *out,
                                  ward_error *err);
 /* Batches with their counts (answered, outstanding, overdue at now). */
-ward_status ward_intel_isp_batches(ward_intel *in, time_t now, int json, FILE *out,
-                                   ward_error *err);
+ward_status ward_intel_isp_batches(ward_intel *in, time_t now, ward_intel_output fmt,
+                                   FILE *out, ward_error *err);
 /* One batch for the provider: format "csv", "json" or "html" (printable).
  * It names no subject: the provider sees a request number, the address,
  * port and time (as received and in UTC) and the legal basis. */

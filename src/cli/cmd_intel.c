@@ -40,11 +40,12 @@ static const char help[] =
 "    ward intel validate [--json]\n"
 "    ward intel occupations [--unmapped] [--json] | occupations --evaluate FILE\n"
 "    ward intel occupations TITLE...\n"
+"    ward intel areas [--unmapped] [--json] | areas NAME...\n"
 "    ward intel retention [--due] [--json]\n"
 "    ward intel retain ID --keep|--dispose --reason TEXT\n"
 "    ward intel dispose ID --dry-run | --confirm --by NAME --reason TEXT\n"
 "    ward intel evaluate TRUTH.csv [--id-column C --person-column C]\n"
-"    ward intel members [--format csv|jsonl]\n"
+"    ward intel members [--format csv|json|jsonl]\n"
 "    ward intel isp ranges [FILE] | batches [--json] | answers FILE\n"
 "    ward intel isp build --legal-basis REF [--due-days N] [--provider P]\n"
 "    ward intel isp export BATCH [--format csv|json|html] [-o FILE]\n"
@@ -72,7 +73,9 @@ static const char help[] =
 "                    name, dob, email, phone, screen_name, ip, ip_port,\n"
 "                    ip_time, ip_zone, ip_event, postcode, address,\n"
 "                    occupation, typology, file_md5/sha1/sha256,\n"
-"                    file_viewed, card (payment card number: stored\n"
+"                    file_viewed, area (a force or area: its code, its\n"
+"                    force's name or an alias; routes the referral when\n"
+"                    no postcode does), card (payment card number: stored\n"
 "                    masked and as a keyed hash, never in full),\n"
 "                    chat_room (a chat room or group: links people in\n"
 "                    ward graph, never identifies anyone), and\n"
@@ -99,8 +102,12 @@ static const char help[] =
 "    score           Risk band, deadline, score and factors for each subject;\n"
 "                    a new assessment is written only when something changed,\n"
 "                    and says what.\n"
-"    route           Create or version each subject's package and route it;\n"
-"                    raise deconfliction alerts.\n"
+"    route           Create or version each subject's package and route it:\n"
+"                    international hub, regional hub (bulk), or the force\n"
+"                    of the postcode area, else of the area the force or\n"
+"                    area column names, else triage. A package still in\n"
+"                    triage (not disseminated) goes where the rules now\n"
+"                    place it. Raise deconfliction alerts.\n"
 "    update          resolve, score and route in turn, then bring the\n"
 "                    subjects' retention dates up to date.\n"
 "    subjects        Subjects by band (* marks an analyst override).\n"
@@ -154,6 +161,15 @@ static const char help[] =
 "                    Direct access gives the factor occupation_children,\n"
 "                    contact occupation_contact_children, at ingest; the\n"
 "                    factor's value names the group and mapping version.\n"
+"    areas           Force and area names of the referrals (the area\n"
+"                    column) with the area and force each routes to: by\n"
+"                    the area's code, the force's name (case, punctuation\n"
+"                    and words like Police or Constabulary ignored) or an\n"
+"                    alias from the routing rules (versioned). --unmapped:\n"
+"                    only names no rule knows, whose referrals wait in\n"
+"                    triage, for a person to add as 'alias' lines in\n"
+"                    <datadir>/intel-routing.conf (exit 1 if any).\n"
+"                    NAME...: where these names route.\n"
 "    alerts          Deconfliction, closed-subject and overdue alerts\n"
 "                    (packages past their deadline, ISP request batches\n"
 "                    past their due date).\n"
@@ -185,7 +201,8 @@ static const char help[] =
 "                    becomes a new subject.\n"
 "    members         Which subject each referral record was grouped into:\n"
 "                    record, ref, list, subject, as CSV (--format csv,\n"
-"                    the default) or JSON lines (--format jsonl). Records\n"
+"                    the default), a JSON array (--format json or --json)\n"
+"                    or JSON lines (--format jsonl or --jsonl). Records\n"
 "                    not yet resolved have no subject (exit 1 if any).\n"
 "    evaluate        Pairwise precision and recall of the subjects against a\n"
 "                    ground truth file of 'ref,entity' lines (the generator's),\n"
@@ -251,7 +268,7 @@ static const char help[] =
 "                        $WARD_INTEL_KEY_FILE); a new intel.db is created\n"
 "                        encrypted. See docs/security.md.\n"
 "    --due               retention: only subjects due for a decision\n"
-"    --unmapped          occupations: only titles the mapping cannot place\n"
+"    --unmapped          occupations, areas: only what the mapping cannot place\n"
 "    --evaluate FILE     occupations: precision and recall on a labelled list\n"
 "    --keep, --dispose   retain: the decision\n"
 "    --dry-run, --confirm  dispose: preview only, or delete\n"
@@ -260,12 +277,20 @@ static const char help[] =
 "    --legal-basis REF   isp build: the authorisation the requests rest on\n"
 "    --due-days N        isp build: answers due N days on (default 14)\n"
 "    --provider P        isp build: only provider P's batch\n"
-"    --json              JSON output (one object per line for lists)\n"
+"    --json              JSON output: one JSON array for the commands that\n"
+"                        list records (subjects, packages, alerts,\n"
+"                        retention, occupations, areas, members, isp ranges\n"
+"                        and batches), one object for the others (subject,\n"
+"                        query, kpi, validate)\n"
+"    --jsonl             as --json, but a list is one object per line\n"
+"                        (JSON lines, to stream or to read line by line)\n"
 "\n"
 "EXIT STATUS\n"
 "    0 done (also when the output's reader stops reading, as head does);\n"
-"    1 ingest skipped bad records, alerts exist, subjects are\n"
-"    due (retention --due), or isp build left IP events out; 2 usage or a\n"
+"    1 ingest skipped bad records, alerts exist, subjects are due\n"
+"    (retention --due), titles or areas are unmapped (--unmapped), or isp\n"
+"    build left IP events out;\n"
+"    2 usage or a\n"
 "    refused value (forbidden factor, missing reason) or disposal (not\n"
 "    marked, changed since); 3 unusable input or no such subject; 4 I/O.\n"
 "\n"
@@ -287,7 +312,8 @@ typedef struct intel_args {
     const char *evaluate, *id_column, *person_column;
     const char *legal_basis, *provider;   /* isp */
     int due_days;
-    int international, bulk, json, due, keep, dispose, dry_run, confirm, unmapped;
+    ward_intel_output json;   /* --json (one array for lists), --jsonl (a line each) */
+    int international, bulk, due, keep, dispose, dry_run, confirm, unmapped;
     time_t t;
 } intel_args;
 
@@ -295,7 +321,7 @@ enum { OPT_DATA = 256, OPT_SOURCE, OPT_COLUMNS, OPT_INTL, OPT_BULK, OPT_NOT_BULK
        OPT_BAND, OPT_REASON, OPT_NOTE, OPT_HOLDER, OPT_LIST, OPT_FACTOR, OPT_BY, OPT_JSON,
        OPT_STATUS, OPT_DATE, OPT_VALUE, OPT_NOW, OPT_DUE, OPT_KEEP, OPT_DISPOSE,
        OPT_DRY_RUN, OPT_CONFIRM, OPT_KEY_FILE, OPT_UNMAPPED, OPT_EVALUATE, OPT_ID_COLUMN,
-       OPT_PERSON_COLUMN, OPT_LEGAL_BASIS, OPT_DUE_DAYS, OPT_PROVIDER };
+       OPT_PERSON_COLUMN, OPT_JSONL, OPT_LEGAL_BASIS, OPT_DUE_DAYS, OPT_PROVIDER };
 
 static const struct option long_opts[] = {
     {"data", required_argument, NULL, OPT_DATA},
@@ -314,6 +340,7 @@ static const struct option long_opts[] = {
     {"factor", required_argument, NULL, OPT_FACTOR},
     {"by", required_argument, NULL, OPT_BY},
     {"json", no_argument, NULL, OPT_JSON},
+    {"jsonl", no_argument, NULL, OPT_JSONL},
     {"status", required_argument, NULL, OPT_STATUS},
     {"date", required_argument, NULL, OPT_DATE},
     {"value", required_argument, NULL, OPT_VALUE},
@@ -484,7 +511,11 @@ static ward_status do_route(ward_intel *in, intel_args *a, ward_error *err)
     ward_status st = ward_intel_route(in, a->t, &s, err);
     if (!st)
         printf("route: %" PRIu64 " packages created, %" PRIu64 " new versions, %" PRIu64
-               " alerts raised\n", s.packages_created, s.packages_versioned, s.alerts);
+               " alerts raised", s.packages_created, s.packages_versioned, s.alerts);
+    if (!st && s.packages_rerouted)
+        printf("; %" PRIu64 " routed from triage", s.packages_rerouted);
+    if (!st)
+        putchar('\n');
     return st;
 }
 
@@ -575,10 +606,11 @@ static int do_occupations(ward_intel *in, intel_args *a, int n, char **rest, war
         st = ward_intel_occupation_evaluate(in, a->evaluate, stdout, &ev, err);
         return st ? fail(st, err) : WARD_EXIT_OK;
     }
-    for (int i = 0; i < n && !st; i++)
-        st = ward_intel_occupation_place(in, rest[i], a->json, stdout, err);
-    if (n)
+    if (n) {
+        st = ward_intel_occupation_place(in, (const char *const *)rest, (size_t)n, a->json,
+                                         stdout, err);
         return st ? fail(st, err) : WARD_EXIT_OK;
+    }
     uint64_t unmapped = 0;
     st = ward_intel_occupations(in, a->unmapped, a->json, stdout, &unmapped, err);
     if (st)
@@ -586,13 +618,32 @@ static int do_occupations(ward_intel *in, intel_args *a, int n, char **rest, war
     return a->unmapped && unmapped ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
 }
 
+static int do_areas(ward_intel *in, intel_args *a, int n, char **rest, ward_error *err)
+{
+    ward_status st = WARD_OK;
+    if (n && a->unmapped)
+        return cli_usage("intel", "areas: give names or --unmapped, not both");
+    if (n) {
+        st = ward_intel_area_place(in, (const char *const *)rest, (size_t)n, a->json, stdout,
+                                   err);
+        return st ? fail(st, err) : WARD_EXIT_OK;
+    }
+    uint64_t unmapped = 0;
+    if ((st = ward_intel_areas(in, a->unmapped, a->json, stdout, &unmapped, err)))
+        return fail(st, err);
+    return a->unmapped && unmapped ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
+}
+
 static int do_members(ward_intel *in, intel_args *a, ward_error *err)
 {
-    const char *f = a->format ? a->format : "csv";
-    if (strcmp(f, "csv") && strcmp(f, "jsonl"))
-        return cli_usage("intel", "members: --format must be csv or jsonl");
+    const char *f = a->format ? a->format : a->json == WARD_INTEL_OUT_JSON ? "json"
+                                          : a->json == WARD_INTEL_OUT_JSONL ? "jsonl" : "csv";
+    ward_intel_output fmt = !strcmp(f, "json") ? WARD_INTEL_OUT_JSON
+                            : !strcmp(f, "jsonl") ? WARD_INTEL_OUT_JSONL : WARD_INTEL_OUT_TEXT;
+    if (strcmp(f, "csv") && !fmt)
+        return cli_usage("intel", "members: --format must be csv, json or jsonl");
     uint64_t unresolved = 0;
-    ward_status st = ward_intel_members(in, !strcmp(f, "csv"), stdout, &unresolved, err);
+    ward_status st = ward_intel_members(in, fmt, stdout, &unresolved, err);
     if (st)
         return fail(st, err);
     if (unresolved)
@@ -757,6 +808,8 @@ static int dispatch(ward_intel *in, intel_args *a, const char *action, int n, ch
         return do_occupations(in, a, n, rest, &err);
     if (!strcmp(action, "members"))
         return do_members(in, a, &err);
+    if (!strcmp(action, "areas"))
+        return do_areas(in, a, n, rest, &err);
     if (!strcmp(action, "retain"))
         return do_retain(in, a, n, rest, &err);
     if (!strcmp(action, "dispose"))
@@ -872,7 +925,8 @@ static int run_intel(int argc, char **argv)
         case OPT_LIST: a.list = optarg; break;
         case OPT_FACTOR: a.factor = optarg; break;
         case OPT_BY: a.by = optarg; break;
-        case OPT_JSON: a.json = 1; break;
+        case OPT_JSON: a.json = WARD_INTEL_OUT_JSON; break;
+        case OPT_JSONL: a.json = WARD_INTEL_OUT_JSONL; break;
         case OPT_STATUS: a.status = optarg; break;
         case OPT_DATE: a.date = optarg; break;
         case OPT_VALUE: a.value = optarg; break;
@@ -914,7 +968,7 @@ static int run_intel(int argc, char **argv)
         "override", "apart", "join", "quarantine", "clarify", "packages", "package", "state",
         "outcome", "escalate", "query", "kpi", "alerts", "feedback", "report", "evaluate",
         "retention", "retain", "dispose", "check", "validate", "occupations", "members",
-        "isp"};
+        "areas", "isp"};
     int known = 0;
     for (size_t i = 0; i < sizeof actions / sizeof *actions; i++)
         known |= !strcmp(action, actions[i]);

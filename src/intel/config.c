@@ -8,6 +8,8 @@
 #include "intel/intel_int.h"
 #include "util/error.h"
 
+#include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -81,6 +83,9 @@ static const char default_risk[] =
 
 static const char default_routing[] =
 "# ward intel routing rules.\n"
+"# The version of these rules: each referral routed by a force or area\n"
+"# column names it in its package's routing reason.\n"
+"version 2026.12\n"
 "# hub ID NAME...: the international hub and the five regional hubs\n"
 "hub international International hub\n"
 "hub wales Wales regional hub\n"
@@ -111,7 +116,26 @@ static const char default_routing[] =
 "area GL west Gloucestershire Constabulary\n"
 "area BN south Sussex Police\n"
 "area SO south Hampshire Constabulary\n"
-"area CT south Kent Police\n";
+"area CT south Kent Police\n"
+"# A referral with no postcode in a known area is routed by its force or\n"
+"# area column (CSV 'area', JSON/XML 'area' or 'force'): an area's code\n"
+"# (CF), its force's name (\"South Wales Police\", \"South Wales\": the\n"
+"# words police, constabulary, service, force, and, the are ignored, as are\n"
+"# case and punctuation) or one of these aliases. A name none of them knows\n"
+"# goes to triage and is listed by 'ward intel areas --unmapped'.\n"
+"# alias AREA NAME[; NAME...]\n"
+"alias CF SWP\n"
+"alias SA DPP; Dyfed Powys\n"
+"alias LL NWP\n"
+"alias NP Gwent\n"
+"alias M GMP; Manchester\n"
+"alias L Merpol\n"
+"alias LS WYP\n"
+"alias NE Northumberland\n"
+"alias B WMP\n"
+"alias BS ASP\n"
+"alias SO Hampshire and Isle of Wight Constabulary; HIOWC\n"
+"alias CT Kent County Constabulary\n";
 
 static const char default_resolve[] =
 "# ward intel resolution weights (Fellegi-Sunter).\n"
@@ -309,6 +333,40 @@ static ward_status risk_line(ward_intel *in, cfg_line *l, const char *where, war
     return ward_fail(err, WARD_EFORMAT, "%s: cannot read '%s' directive", where, k);
 }
 
+/* alias AREA NAME[; NAME...]: the area must be declared above it, so that
+ * a misspelt code is an error naming its line, not an alias to nowhere. */
+static ward_status routing_alias(wi_routing *r, cfg_line *l, const char *where,
+                                 ward_error *err)
+{
+    const wi_area *a = wi_area_find(r, l->tok[1]);
+    if (!a)
+        return ward_fail(err, WARD_EFORMAT, "%s: alias for area '%s', which no 'area' line"
+                         " above declares", where, l->tok[1]);
+    char rest[1024];
+    join_rest(l, 2, rest, sizeof rest);
+    for (char *save = NULL, *name = strtok_r(rest, ";", &save); name;
+         name = strtok_r(NULL, ";", &save)) {
+        char key[64];
+        wi_area_key(name, key, sizeof key);
+        if (!key[0])
+            return ward_fail(err, WARD_EFORMAT, "%s: alias '%s' has no letters or digits to"
+                             " match", where, wi_trim(name));
+        const char *how;
+        const wi_area *was = wi_area_resolve(r, name, &how);
+        if (was && was != a)
+            return ward_fail(err, WARD_EFORMAT, "%s: alias '%s' already names area %s (%s)",
+                             where, wi_trim(name), was->area, was->force);
+        wi_area_alias *al = realloc(r->aliases, (r->n_aliases + 1) * sizeof *al);
+        if (!al)
+            return ward_fail(err, WARD_ENOMEM, "out of memory");
+        r->aliases = al;
+        al = &r->aliases[r->n_aliases++];
+        snprintf(al->key, sizeof al->key, "%s", key);
+        al->area = (size_t)(a - r->areas);
+    }
+    return WARD_OK;
+}
+
 static ward_status routing_line(ward_intel *in, cfg_line *l, const char *where,
                                 ward_error *err)
 {
@@ -329,6 +387,12 @@ static ward_status routing_line(ward_intel *in, cfg_line *l, const char *where,
         snprintf(r->unassigned, 24, "%s", l->tok[1]);
         return WARD_OK;
     }
+    if (!strcmp(k, "version") && l->n >= 2) {
+        join_rest(l, 1, r->version, sizeof r->version);
+        return WARD_OK;
+    }
+    if (!strcmp(k, "alias") && l->n >= 3)
+        return routing_alias(r, l, where, err);
     if (!strcmp(k, "bulk_threshold") && l->n == 2 && !num(l->tok[1], &v)) {
         r->bulk_threshold = (int)v;
         return WARD_OK;
@@ -510,6 +574,9 @@ ward_status wi_config_load(ward_intel *in, const char *datadir, ward_error *err)
         rc = load_one(in, datadir, "risk", risk_line, err);
     if (!rc)
         rc = load_one(in, datadir, "routing", routing_line, err);
+    if (!rc && in->routing.n_aliases && !in->routing.version[0])
+        rc = ward_fail(err, WARD_EFORMAT, "routing rules: area aliases but no 'version' line"
+                       " (every referral routed by an alias names the version)");
     if (!rc)
         rc = load_one(in, datadir, "resolve", resolve_line, err);
     /* A retention file that leaves an outcome out keeps the built-in period
@@ -534,6 +601,7 @@ void wi_config_free(ward_intel *in)
 {
     free(in->risk.factors);
     free(in->routing.areas);
+    free(in->routing.aliases);
     wi_occupations_free(&in->occupations);
 }
 
@@ -566,6 +634,67 @@ const wi_area *wi_area_find(const wi_routing *r, const char *area)
     for (size_t i = 0; i < r->n_areas; i++)
         if (!strcasecmp(r->areas[i].area, area))
             return &r->areas[i];
+    return NULL;
+}
+
+void wi_area_key(const char *text, char *out, size_t cap)
+{
+    static const char *const noise[] = {"police", "constabulary", "service", "force", "and",
+                                        "the", NULL};
+    size_t k = 0;
+    const char *p = text;
+    assert(cap > 0);
+    while (*p) {
+        char word[64];
+        size_t w = 0;
+        while (*p && !isalnum((unsigned char)*p) && *p != '&')
+            p++;
+        if (*p == '&') {   /* a word of its own: "and", dropped */
+            p++;
+            continue;
+        }
+        while (isalnum((unsigned char)*p)) {
+            if (w < sizeof word - 1)
+                word[w++] = (char)tolower((unsigned char)*p);
+            p++;
+        }
+        word[w] = 0;
+        int skip = !w;
+        for (int i = 0; noise[i] && !skip; i++)
+            skip = !strcmp(word, noise[i]);
+        for (size_t i = 0; !skip && i < w && k + 1 < cap; i++)
+            out[k++] = word[i];
+    }
+    out[k] = 0;
+}
+
+const wi_area *wi_area_resolve(const wi_routing *r, const char *text, const char **how)
+{
+    char code[16], key[64], fkey[64];
+    *how = NULL;
+    if (!text)
+        return NULL;
+    snprintf(code, sizeof code, "%s", text);
+    const wi_area *a = wi_area_find(r, wi_trim(code));
+    if (a) {
+        *how = "code";
+        return a;
+    }
+    wi_area_key(text, key, sizeof key);
+    if (!key[0])
+        return NULL;
+    for (size_t i = 0; i < r->n_aliases; i++)
+        if (!strcmp(r->aliases[i].key, key)) {
+            *how = "alias";
+            return &r->areas[r->aliases[i].area];
+        }
+    for (size_t i = 0; i < r->n_areas; i++) {
+        wi_area_key(r->areas[i].force, fkey, sizeof fkey);
+        if (!strcmp(fkey, key)) {
+            *how = "force";
+            return &r->areas[i];
+        }
+    }
     return NULL;
 }
 

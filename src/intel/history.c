@@ -7,6 +7,7 @@
 #include "util/escape.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *ward_intel_hub_of(ward_intel *in, const char *holder)
@@ -40,9 +41,10 @@ static void json_field(FILE *out, const char *key, const char *val, int first)
     ward_strbuf_free(&b);
 }
 
-ward_status ward_intel_subject_history(ward_intel *in, const char *subject, FILE *out,
-                                       ward_error *err)
+ward_status ward_intel_history_get(ward_intel *in, const char *subject, ward_intel_history *h,
+                                   ward_error *err)
 {
+    memset(h, 0, sizeof *h);
     int64_t id = wi_subject_num(subject);
     if (!id)
         return ward_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
@@ -51,19 +53,59 @@ ward_status ward_intel_subject_history(ward_intel *in, const char *subject, FILE
     if (rc)
         return rc;
     wsql_bind_int64(st, 1, id);
-    while (wsql_step(st) == SQLITE_ROW) {
+    size_t cap = 0;
+    int oom = 0;
+    while (!oom && wsql_step(st) == SQLITE_ROW) {
+        ward_intel_change *c = wi_push((void **)&h->items, &h->n, &cap, sizeof *c);
+        if (!c) {
+            oom = 1;
+            break;
+        }
         char what[96];
         snprintf(what, sizeof what, "%s", wi_col(st, 1));
         if (wsql_column_type(st, 2) != SQLITE_NULL)
             snprintf(what + strlen(what), sizeof what - strlen(what), " %s",
                      wi_band_labels[wsql_column_int(st, 2) & 3]);
+        c->what = strdup(what);
+        oom |= !c->what;
+        c->at = wi_col_dup(st, 0, &oom);
+        c->detail = wi_col_dup(st, 3, &oom);
+        c->by = wi_col_dup(st, 4, &oom);
+    }
+    rc = wi_query_done(in, st, err);
+    if (!rc && oom)
+        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+    return rc;
+}
+
+void ward_intel_history_free(ward_intel_history *h)
+{
+    for (size_t i = 0; h && i < h->n; i++) {
+        ward_intel_change *c = &h->items[i];
+        free(c->at), free(c->what), free(c->detail), free(c->by);
+    }
+    if (h) {
+        free(h->items);
+        memset(h, 0, sizeof *h);
+    }
+}
+
+ward_status ward_intel_subject_history(ward_intel *in, const char *subject, FILE *out,
+                                       ward_error *err)
+{
+    ward_intel_history h;
+    ward_status rc = ward_intel_history_get(in, subject, &h, err);
+    for (size_t i = 0; !rc && i < h.n; i++) {
+        const ward_intel_change *c = &h.items[i];
         fputc('{', out);
-        json_field(out, "at", wi_col(st, 0), 1);
-        json_field(out, "what", what, 0);
-        json_field(out, "detail", wi_col(st, 3), 0);
-        json_field(out, "by", wsql_column_type(st, 4) == SQLITE_NULL ? NULL : wi_col(st, 4), 0);
+        json_field(out, "at", c->at ? c->at : "", 1);
+        json_field(out, "what", c->what, 0);
+        json_field(out, "detail", c->detail ? c->detail : "", 0);
+        json_field(out, "by", c->by, 0);
         fputs("}\n", out);
     }
-    wsql_finalize(st);
-    return ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the history") : WARD_OK;
+    ward_intel_history_free(&h);
+    if (!rc && ferror(out))
+        rc = ward_fail(err, WARD_EIO, "cannot write the history");
+    return rc;
 }

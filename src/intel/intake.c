@@ -517,6 +517,7 @@ ward_status wi_intake_referral(wi_intake *ik, const wi_referral *r, ward_error *
         {"incident_type", r->incident_type, NULL}, {"name", r->name, wi_norm_name},
         {"dob", r->dob, wi_norm_date}, {"address", r->address, NULL},
         {"postcode", r->postcode, wi_norm_postcode}, {"occupation", r->occupation, NULL},
+        {"area", r->area, NULL},
     };
     for (size_t i = 0; i < sizeof simple / sizeof simple[0] && !rc; i++)
         rc = add(ik, rec, simple[i].field, 0, simple[i].raw, simple[i].fn, w, err);

@@ -20,12 +20,12 @@
 enum { C_REF, C_REPORTER, C_COUNTRY, C_ITYPE, C_ITIME, C_IZONE, C_INTL, C_NAME, C_DOB,
        C_ADDRESS, C_POSTCODE, C_OCCUPATION, C_TYPOLOGY, C_EMAIL, C_PHONE, C_SCREEN, C_IP,
        C_IP_PORT, C_IP_TIME, C_IP_ZONE, C_IP_EVENT, C_MD5, C_SHA1, C_SHA256, C_VIEWED,
-       C_CARD, C_CHAT, C_NFIELDS };
+       C_CARD, C_CHAT, C_AREA, C_NFIELDS };
 static const char *const csv_fields[C_NFIELDS] = {
     "ref", "reporter", "reporter_country", "incident_type", "incident_time", "incident_zone",
     "international", "name", "dob", "address", "postcode", "occupation", "typology", "email",
     "phone", "screen_name", "ip", "ip_port", "ip_time", "ip_zone", "ip_event", "file_md5",
-    "file_sha1", "file_sha256", "file_viewed", "card", "chat_room"};
+    "file_sha1", "file_sha256", "file_viewed", "card", "chat_room", "area"};
 
 #define MAX_COLS 128
 
@@ -227,6 +227,7 @@ static ward_status row_to_referral(wi_intake *ik, const ward_intel *in, csv_map 
     r.incident_type = v[C_ITYPE], r.incident_time = v[C_ITIME], r.incident_zone = v[C_IZONE];
     r.international = v[C_INTL], r.name = v[C_NAME], r.dob = v[C_DOB];
     r.address = v[C_ADDRESS], r.postcode = v[C_POSTCODE], r.occupation = v[C_OCCUPATION];
+    r.area = v[C_AREA];
     r.n_typology = split_multi(v[C_TYPOLOGY], r.typology);
     r.n_emails = split_multi(v[C_EMAIL], r.emails);
     r.n_phones = split_multi(v[C_PHONE], r.phones);
@@ -329,6 +330,8 @@ static const struct { int field; const char *names; } aliases[] = {
     {C_POSTCODE, "|postcode|postalcode|zip|zipcode|post_code|"},
     {C_ADDRESS, "|address|billingaddress|homeaddress|street|"},
     {C_OCCUPATION, "|occupation|job|jobtitle|profession|employment|"},
+    {C_AREA, "|area|force|policeforce|forcename|forcecode|forcearea|policearea|constabulary|"
+             "region|policeregion|"},
     {C_CARD, "|card|pan|cardnumber|cardno|creditcard|ccnumber|"},
     {C_MD5, "|md5|filemd5|"},
     {C_SHA1, "|sha1|filesha1|"},

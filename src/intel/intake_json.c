@@ -7,7 +7,8 @@
  *                   "typology": ["grooming"], "urgent": ["meeting_planned"]},
  *      "international": false,
  *      "person": {"name", "dob", "emails": [], "screen_names": [], "phones": [],
- *                 "address", "postcode", "occupation", "cards": []},
+ *                 "address", "postcode", "occupation", "cards": [],
+ *                 "area" (or "force": a force or area, when no postcode says)},
  *      "ip_events": [{"address", "port", "time", "zone", "event"}],
  *      "chat_rooms": ["service:room"],
  *      "files": [{"name", "md5", "sha1", "sha256", "viewed": true}],
@@ -103,6 +104,10 @@ static ward_status report(wi_intake *ik, yajl_val rep, const char *where, ward_e
     r.name = get_text(p, "name"), r.dob = get_text(p, "dob");
     r.address = get_text(p, "address"), r.postcode = get_text(p, "postcode");
     r.occupation = get_text(p, "occupation");
+    /* a force or area: the person's, else the report's */
+    r.area = get_text(p, "area") ? get_text(p, "area") : get_text(p, "force");
+    if (!r.area)
+        r.area = get_text(rep, "area") ? get_text(rep, "area") : get_text(rep, "force");
     r.n_emails = strings(get(p, "emails"), r.emails);
     r.n_phones = strings(get(p, "phones"), r.phones);
     r.n_screens = strings(get(p, "screen_names"), r.screens);

@@ -5,7 +5,7 @@
  *       <urgent>meeting_planned</urgent></incident>
  *     <international>false</international>
  *     <person><name/><dob/><email/>...<screen_name/><phone/><address/>
- *       <postcode/><occupation/><card/>...</person>
+ *       <postcode/><occupation/><card/><area/> (or <force/>)...</person>
  *     <ip_event address=".." port=".." time=".." zone=".." event=".."/>
  *     <chat_room>service:room</chat_room>
  *     <file name=".." md5=".." sha1=".." sha256=".." viewed=".."/>
@@ -73,6 +73,8 @@ static void person(pool *p, xmlNode *pn, wi_referral *r)
             r->postcode = content(p, c);
         else if (is(c, "occupation"))
             r->occupation = content(p, c);
+        else if (is(c, "area") || is(c, "force"))
+            r->area = content(p, c);
         else if (is(c, "email") && r->n_emails < WI_MAX_MULTI)
             r->emails[r->n_emails++] = content(p, c);
         else if (is(c, "phone") && r->n_phones < WI_MAX_MULTI)

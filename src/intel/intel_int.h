@@ -117,11 +117,21 @@ typedef struct wi_area {
     char area[8], hub[24], force[64];
 } wi_area;
 
+/* Another name for an area, as a list's force or area column may give it
+ * ("SWP", "Hampshire and Isle of Wight Constabulary"); key as wi_area_key. */
+typedef struct wi_area_alias {
+    char key[64];
+    size_t area;   /* index into wi_routing.areas */
+} wi_area_alias;
+
 typedef struct wi_routing {
     char hubs[16][24], hub_names[16][64];
     size_t n_hubs;
     wi_area *areas;
     size_t n_areas;
+    wi_area_alias *aliases;
+    size_t n_aliases;
+    char version[32];   /* the 'version' line: each area routing names it */
     char international_hub[24];
     char unassigned[24];
     int bulk_threshold;
@@ -177,6 +187,15 @@ void wi_config_free(ward_intel *in);
 const wi_factor_def *wi_factor_find(const wi_risk_model *m, const char *name);
 int wi_factor_forbidden(const wi_risk_model *m, const char *name);
 const wi_area *wi_area_find(const wi_routing *r, const char *area);
+/* How a force or area column's text is compared: lowercase letters and
+ * digits only, '&' read as "and", and the words police, constabulary,
+ * service, force, and, the dropped ("Avon & Somerset Police" and "avon and
+ * somerset" give the same key). */
+void wi_area_key(const char *text, char *out, size_t cap);
+/* The area a force or area column names: its code (CF), its force's name
+ * or an alias from intel-routing.conf. *how: "code", "force" or "alias".
+ * NULL when it names none: the referral waits in triage. */
+const wi_area *wi_area_resolve(const wi_routing *r, const char *text, const char **how);
 const char *wi_hub_of_holder(const wi_routing *r, const char *holder);
 
 /* What a package and every page say when the identity is of grade D or E:
@@ -236,9 +255,31 @@ ward_status wi_each_subject_row(ward_intel *in, const char *sql, int64_t max,
 /* Finalize a report's query: WARD_OK, or the query's failure, or
  * WARD_EIO when `out` could not be written (report.c). */
 ward_status wi_done(ward_intel *in, wsql_stmt *st, FILE *out, ward_error *err);
+/* Typed views (view_*.c): one more zeroed element of `size` bytes at the
+ * end of *items (*n used, *cap allocated), or NULL when out of memory;
+ * a copy of a text column, NULL for SQL NULL (*oom set when out of
+ * memory). */
+void *wi_push(void **items, size_t *n, size_t *cap, size_t size);
+char *wi_col_dup(wsql_stmt *st, int i, int *oom);
+/* Finalize a view's query: WARD_OK or the query's failure. */
+ward_status wi_query_done(ward_intel *in, wsql_stmt *st, ward_error *err);
 /* One CSV line into at most `max` fields (RFC 4180 quotes), in place;
  * the number of fields (occupation_report.c). */
 int wi_csv_fields(char *line, char **f, int max);
+/* A list of records as the caller asked for it (report.c): nothing added
+ * for text; one JSON array; or one JSON object per line. Each object is
+ * written between wi_list_item and wi_list_item_end (without its own
+ * newline); wi_list_end closes the array. */
+typedef struct wi_list {
+    FILE *out;
+    ward_intel_output fmt;
+    uint64_t n;
+} wi_list;
+void wi_list_begin(wi_list *l, FILE *out, ward_intel_output fmt);
+void wi_list_item(wi_list *l);
+void wi_list_item_end(wi_list *l);
+void wi_list_end(wi_list *l);
+
 /* s (NULL: "") as a JSON string literal (report.c). */
 void wi_jstr(FILE *out, const char *s);
 /* UTC "YYYY-MM-DDTHH:MM:SSZ" of t. */
@@ -330,7 +371,8 @@ typedef struct wi_factor_in {
 /* One referral as a reader parsed it; strings borrowed for the call. */
 typedef struct wi_referral {
     const char *ref, *reporter, *reporter_country, *incident_type, *incident_time,
-        *incident_zone, *international, *name, *dob, *address, *postcode, *occupation;
+        *incident_zone, *international, *name, *dob, *address, *postcode, *occupation,
+        *area;   /* a force or area column: routes when no postcode does */
     const char *typology[WI_MAX_MULTI];
     size_t n_typology;
     const char *emails[WI_MAX_MULTI], *phones[WI_MAX_MULTI], *screens[WI_MAX_MULTI];
@@ -397,21 +439,10 @@ typedef struct wi_vcase {
     int positive;
 } wi_vcase;
 
-typedef struct wi_validation {
-    size_t n, positives;
-    size_t band_n[WI_NBANDS], band_pos[WI_NBANDS];
-    double band_lo[WI_NBANDS], band_hi[WI_NBANDS];   /* Wilson 95%; NAN for no cases */
-    int ordered;                /* confirmed rates never rise from one band to a lower */
-    double auc, auc_lo, auc_hi; /* NAN unless both kinds of outcome */
-    int fit;                    /* the logistic fit exists */
-    double intercept, slope;    /* P = 1/(1+exp(-(intercept + slope * score/100))) */
-    double brier;
-    int groups;                 /* calibration groups (0: too few cases) */
-    size_t grp_n[10], grp_pos[10];
-    double grp_expected[10], grp_min[10], grp_max[10];
-    double hl_chi2, hl_p;       /* Hosmer-Lemeshow */
-    int hl_df;
-} wi_validation;
+/* The public view (intel.h); its excluded[] is indexed like wi_outcome_names. */
+typedef ward_intel_validation wi_validation;
+_Static_assert(sizeof ((wi_validation *)0)->excluded / sizeof (size_t) == WI_N_OUTCOMES,
+               "one excluded count per outcome");
 
 /* The statistics of n cases (sorted in place by score). */
 void wi_validate_stats(wi_vcase *cases, size_t n, wi_validation *v);
@@ -422,12 +453,24 @@ double wi_chi2_p(double chi2, int df);
 /* The validation of the current store, text or one JSON object (no
  * newline): 'ward intel validate' and the KPI report. */
 ward_status wi_validate_print(ward_intel *in, int json, FILE *out, ward_error *err);
+/* The validation of the current store, and its rendering (text, or one
+ * JSON object without a newline). */
+ward_status wi_validation_get(ward_intel *in, wi_validation *v, ward_error *err);
+void wi_validation_render(const ward_intel *in, const wi_validation *v, int json, FILE *out);
 
 /* ---- packages (package.c) -------------------------------------------- */
 
 /* The package as JSON (subject, referrals with every value raw and
  * normalised, evidence references, assessment, routing, lifecycle). */
 ward_status wi_package_json(ward_intel *in, int64_t package, ward_strbuf *out, ward_error *err);
+/* A package view as that JSON, and as the printable HTML page
+ * (view_package.c). */
+void wi_package_view_json(const ward_intel_package_view *v, ward_strbuf *b);
+void wi_package_view_html(const ward_intel_package_view *v, FILE *out);
+/* The latest package of a subject: WARD_EINVAL for a malformed id,
+ * WARD_ENOTFOUND for no such subject or none yet (report.c). */
+ward_status wi_subject_package(ward_intel *in, const char *subject, int64_t *package,
+                               ward_error *err);
 /* Record a lifecycle event. */
 ward_status wi_package_event(ward_intel *in, int64_t package, const char *at, const char *state,
                              const char *who, const char *note, ward_error *err);

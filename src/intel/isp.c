@@ -350,7 +350,8 @@ static ward_status ranges_load(ward_intel *in, range_set *s, ward_error *err)
     return rc;
 }
 
-ward_status ward_intel_isp_ranges(ward_intel *in, int json, FILE *out, ward_error *err)
+ward_status ward_intel_isp_ranges(ward_intel *in, ward_intel_output fmt, FILE *out,
+                                  ward_error *err)
 {
     wsql_stmt *st;
     ward_status rc = wi_prepare(in, "SELECT provider, prefix, coalesce(asn, ''),"
@@ -358,19 +359,26 @@ ward_status ward_intel_isp_ranges(ward_intel *in, int json, FILE *out, ward_erro
                                     " ORDER BY provider, id", &st, err);
     if (rc)
         return rc;
+    wi_list l; /* --json one array, --jsonl a line each, as every list */
+    if (fmt != WARD_INTEL_OUT_TEXT)
+        wi_list_begin(&l, out, fmt);
     while (wsql_step(st) == SQLITE_ROW) {
-        if (json) {
+        if (fmt != WARD_INTEL_OUT_TEXT) {
             static const char *const keys[] = {"provider", "range", "asn", "asn_name", "file"};
+            wi_list_item(&l);
             for (int k = 0; k < 5; k++) {
                 fprintf(out, "%s\"%s\":", k ? "," : "{", keys[k]);
                 wi_jstr(out, wi_col(st, k));
             }
-            fprintf(out, ",\"line\":%d,\"imported\":\"%s\"}\n", wsql_column_int(st, 5),
+            fprintf(out, ",\"line\":%d,\"imported\":\"%s\"}", wsql_column_int(st, 5),
                     wi_col(st, 6));
+            wi_list_item_end(&l);
         } else
             fprintf(out, "%-24s %-22s %-10s %s\n", wi_col(st, 0), wi_col(st, 1), wi_col(st, 2),
                     wi_col(st, 3));
     }
+    if (fmt != WARD_INTEL_OUT_TEXT)
+        wi_list_end(&l);
     return wi_done(in, st, out, err);
 }
 

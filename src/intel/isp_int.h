@@ -29,12 +29,16 @@ ward_status wi_isp_read_csv(const char *path, const char *const *names, int nnam
                             const char *const *required, wi_isp_row_fn fn, void *ctx,
                             ward_error *err);
 
-/* Overdue request batches as alerts (ward_intel_alerts): unanswered
- * requests of batches whose due date passed at `at`. */
-ward_status wi_isp_alerts(ward_intel *in, const char *at, int json, FILE *out, uint64_t *n,
+/* ISP request batches past their due date, each given to add as an alert
+ * of kind isp-overdue (ward_intel_alerts_get). */
+typedef ward_status (*wi_alert_fn)(void *ctx, const char *at, const char *kind, const char *to,
+                                   const char *text, ward_error *err);
+ward_status wi_isp_alerts(ward_intel *in, const char *at, wi_alert_fn add, void *ctx,
                           ward_error *err);
-/* Per provider: requests, answers, timeliness, no-trace rate (the KPI
- * report; json: the value of its "isp" key). */
-ward_status wi_isp_kpi(ward_intel *in, const char *at, int json, FILE *out, ward_error *err);
+/* The KPI rows by provider into k->isp (ward_intel_kpis_get), and their
+ * text or JSON array items (the KPI report). */
+ward_status wi_isp_kpi_read(ward_intel *in, const char *at, ward_intel_kpis *k,
+                           ward_error *err);
+void wi_isp_kpi_render(const ward_intel_kpis *k, int json, FILE *out);
 
 #endif

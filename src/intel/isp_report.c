@@ -9,10 +9,11 @@
 #include "util/escape.h"
 
 #include <stdio.h>
+#include <math.h>
 #include <string.h>
 
-ward_status ward_intel_isp_batches(ward_intel *in, time_t now, int json, FILE *out,
-                                   ward_error *err)
+ward_status ward_intel_isp_batches(ward_intel *in, time_t now, ward_intel_output fmt,
+                                   FILE *out, ward_error *err)
 {
     char at[32];
     wi_time_str(now, at);
@@ -26,10 +27,14 @@ ward_status ward_intel_isp_batches(ward_intel *in, time_t now, int json, FILE *o
         " ORDER BY b.id", &st, err);
     if (rc)
         return rc;
+    wi_list l; /* --json one array, --jsonl a line each, as every list */
+    if (fmt != WARD_INTEL_OUT_TEXT)
+        wi_list_begin(&l, out, fmt);
     while (wsql_step(st) == SQLITE_ROW) {
         int requests = wsql_column_int(st, 4), answered = wsql_column_int(st, 5);
         int overdue = answered < requests && strcmp(wi_col(st, 3), at) < 0;
-        if (json) {
+        if (fmt != WARD_INTEL_OUT_TEXT) {
+            wi_list_item(&l);
             fprintf(out, "{\"batch\":%lld,\"provider\":", (long long)wsql_column_int64(st, 0));
             wi_jstr(out, wi_col(st, 1));
             fprintf(out, ",\"created\":\"%s\",\"due\":\"%s\",\"requests\":%d,\"answered\":%d,"
@@ -38,13 +43,16 @@ ward_status ward_intel_isp_batches(ward_intel *in, time_t now, int json, FILE *o
             wi_jstr(out, wi_col(st, 6));
             fputs(",\"by\":", out);
             wi_jstr(out, wi_col(st, 7));
-            fputs("}\n", out);
+            fputc('}', out);
+            wi_list_item_end(&l);
         } else
             fprintf(out, "%4lld  %-24s %3d request%s %3d answered  created %s  due %s%s\n",
                     (long long)wsql_column_int64(st, 0), wi_col(st, 1), requests,
                     requests == 1 ? ", " : "s,", answered, wi_col(st, 2), wi_col(st, 3),
                     overdue ? "  OVERDUE" : "");
     }
+    if (fmt != WARD_INTEL_OUT_TEXT)
+        wi_list_end(&l);
     return wi_done(in, st, out, err);
 }
 
@@ -185,7 +193,8 @@ ward_status ward_intel_isp_export(ward_intel *in, int64_t batch, const char *for
 
 /* ---- KPIs and alerts ---------------------------------------------------------- */
 
-ward_status wi_isp_kpi(ward_intel *in, const char *at, int json, FILE *out, ward_error *err)
+ward_status wi_isp_kpi_read(ward_intel *in, const char *at, ward_intel_kpis *k,
+                           ward_error *err)
 {
     wsql_stmt *st;
     ward_status rc = wi_prepare(
@@ -204,52 +213,75 @@ ward_status wi_isp_kpi(ward_intel *in, const char *at, int json, FILE *out, ward
     if (rc)
         return rc;
     wsql_bind_text(st, 1, at, -1, SQLITE_STATIC);
+    size_t cap = 0;
+    while (!rc && wsql_step(st) == SQLITE_ROW) {
+        ward_intel_kpi_isp *r = wi_push((void **)&k->isp, &k->n_isp, &cap, sizeof *r);
+        if (!r || !(r->provider = strdup(wi_col(st, 0)))) {
+            rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+            break;
+        }
+        r->requests = wsql_column_int(st, 1);
+        r->answered = wsql_column_int(st, 2);
+        r->outstanding = r->requests - r->answered;
+        r->overdue = wsql_column_int(st, 3);
+        r->on_time = wsql_column_int(st, 4);
+        r->mean_days = wsql_column_type(st, 5) != SQLITE_NULL ? wsql_column_double(st, 5) : NAN;
+        r->found = wsql_column_int(st, 6);
+        r->no_trace = wsql_column_int(st, 7);
+        r->not_retained = wsql_column_int(st, 8);
+        r->wrong_zone = wsql_column_int(st, 9);
+        r->no_trace_rate = r->answered ? (double)r->no_trace / r->answered : NAN;
+    }
+    if (rc) {
+        wsql_finalize(st);
+        return rc;
+    }
+    return wi_query_done(in, st, err);
+}
+
+void wi_isp_kpi_render(const ward_intel_kpis *k, int json, FILE *out)
+{
     if (!json)
         fputs("ISP subscriber requests by provider (answers: on time, mean days; outcomes):\n",
               out);
-    int n = 0;
-    for (; wsql_step(st) == SQLITE_ROW; n++) {
-        int req = wsql_column_int(st, 1), ans = wsql_column_int(st, 2);
-        int overdue = wsql_column_int(st, 3), ontime = wsql_column_int(st, 4);
-        int found = wsql_column_int(st, 6), none = wsql_column_int(st, 7);
-        int gone = wsql_column_int(st, 8), zone = wsql_column_int(st, 9);
-        int has_days = wsql_column_type(st, 5) != SQLITE_NULL;
-        double days = wsql_column_double(st, 5);
+    for (size_t i = 0; i < k->n_isp; i++) {
+        const ward_intel_kpi_isp *r = &k->isp[i];
         if (json) {
-            fprintf(out, "%s{\"provider\":", n ? "," : "");
-            wi_jstr(out, wi_col(st, 0));
+            fprintf(out, "%s{\"provider\":", i ? "," : "");
+            wi_jstr(out, r->provider);
             fprintf(out, ",\"requests\":%d,\"answered\":%d,\"outstanding\":%d,\"overdue\":%d,"
-                         "\"on_time\":%d,\"mean_days\":", req, ans, req - ans, overdue, ontime);
-            if (has_days)
-                fprintf(out, "%.1f", days);
+                         "\"on_time\":%d,\"mean_days\":", r->requests, r->answered,
+                    r->outstanding, r->overdue, r->on_time);
+            if (!isnan(r->mean_days))
+                fprintf(out, "%.1f", r->mean_days);
             else
                 fputs("null", out);
             fprintf(out, ",\"found\":%d,\"no_trace\":%d,\"not_retained\":%d,\"wrong_zone\":%d,"
-                         "\"no_trace_rate\":", found, none, gone, zone);
-            if (ans)
-                fprintf(out, "%.3f}", (double)none / ans);
+                         "\"no_trace_rate\":", r->found, r->no_trace, r->not_retained,
+                    r->wrong_zone);
+            if (!isnan(r->no_trace_rate))
+                fprintf(out, "%.3f}", r->no_trace_rate);
             else
                 fputs("null}", out);
         } else {
-            fprintf(out, "  %-24s %4d requests, %4d answered (%d on time, mean ", wi_col(st, 0),
-                    req, ans, ontime);
-            if (has_days)
-                fprintf(out, "%.1f d", days);
+            fprintf(out, "  %-24s %4d requests, %4d answered (%d on time, mean ", r->provider,
+                    r->requests, r->answered, r->on_time);
+            if (!isnan(r->mean_days))
+                fprintf(out, "%.1f d", r->mean_days);
             else
                 fputs("-", out);
-            fprintf(out, "), %d outstanding, %d overdue; found %d, no trace %d", req - ans,
-                    overdue, found, none);
-            if (ans)
-                fprintf(out, " (%.0f%%)", 100.0 * none / ans);
-            fprintf(out, ", not retained %d, wrong zone %d\n", gone, zone);
+            fprintf(out, "), %d outstanding, %d overdue; found %d, no trace %d", r->outstanding,
+                    r->overdue, r->found, r->no_trace);
+            if (r->answered)
+                fprintf(out, " (%.0f%%)", 100.0 * r->no_trace_rate);
+            fprintf(out, ", not retained %d, wrong zone %d\n", r->not_retained, r->wrong_zone);
         }
     }
-    if (!n && !json)
+    if (!k->n_isp && !json)
         fputs("  none made yet\n", out);
-    return wi_done(in, st, out, err);
 }
 
-ward_status wi_isp_alerts(ward_intel *in, const char *at, int json, FILE *out, uint64_t *n,
+ward_status wi_isp_alerts(ward_intel *in, const char *at, wi_alert_fn add, void *ctx,
                           ward_error *err)
 {
     wsql_stmt *st;
@@ -258,20 +290,23 @@ ward_status wi_isp_alerts(ward_intel *in, const char *at, int json, FILE *out, u
         "SELECT b.id, b.provider, b.due, coalesce(b.created_by, ''), count(q.id),"
         " julianday(?1) - julianday(b.due) FROM isp_batches b"
         " JOIN isp_requests q ON q.batch = b.id AND q.same_as IS NULL"
-        " LEFT JOIN isp_answers a ON a.request = q.id WHERE a.id IS NULL AND b.due < ?1 GROUP BY b.id, b.provider, b.due, b.created_by"
-        " ORDER BY b.due, b.id", &st, err);
+        " LEFT JOIN isp_answers a ON a.request = q.id WHERE a.id IS NULL AND b.due < ?1"
+        " GROUP BY b.id, b.provider, b.due, b.created_by ORDER BY b.due, b.id", &st, err);
     if (rc)
         return rc;
     wsql_bind_text(st, 1, at, -1, SQLITE_STATIC);
-    while (wsql_step(st) == SQLITE_ROW) {
+    while (!rc && wsql_step(st) == SQLITE_ROW) {
         char text[400];
         int left = wsql_column_int(st, 4);
         snprintf(text, sizeof text, "ISP request batch %lld to %s: %d request%s unanswered,"
                  " due %s, passed %.0f d ago: chase the provider",
                  (long long)wsql_column_int64(st, 0), wi_col(st, 1), left, left == 1 ? "" : "s",
                  wi_col(st, 2), wsql_column_double(st, 5));
-        ++*n;
-        wi_alert_print(out, json, at, "isp-overdue", wi_col(st, 3), text);
+        rc = add(ctx, at, "isp-overdue", wi_col(st, 3), text, err);
     }
-    return wi_done(in, st, out, err);
+    if (rc) {
+        wsql_finalize(st);
+        return rc;
+    }
+    return wi_query_done(in, st, err);
 }

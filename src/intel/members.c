@@ -2,8 +2,8 @@
  * Record-to-subject membership as a file (issue 17 item 6): which subject
  * each referral record was grouped into, for checking the resolver
  * against a list's own truth outside ward, or for joining back to the
- * sender's rows. CSV (RFC 4180, guarded against formula injection) or one
- * JSON object a line.
+ * sender's rows. CSV (RFC 4180, guarded against formula injection), a JSON
+ * array, or one JSON object a line.
  */
 #include "intel/intel_int.h"
 #include "util/error.h"
@@ -21,8 +21,8 @@ static void csv_cell(FILE *out, const char *s, int last)
     ward_strbuf_free(&b);
 }
 
-ward_status ward_intel_members(ward_intel *in, int csv, FILE *out, uint64_t *unresolved,
-                               ward_error *err)
+ward_status ward_intel_members(ward_intel *in, ward_intel_output fmt, FILE *out,
+                               uint64_t *unresolved, ward_error *err)
 {
     wsql_stmt *st;
     *unresolved = 0;
@@ -32,6 +32,9 @@ ward_status ward_intel_members(ward_intel *in, int csv, FILE *out, uint64_t *unr
                                     " ORDER BY r.id", &st, err);
     if (rc)
         return rc;
+    int csv = fmt == WARD_INTEL_OUT_TEXT;
+    wi_list l;
+    wi_list_begin(&l, out, fmt);
     if (csv)
         fputs("record,ref,list,subject\n", out);
     while (wsql_step(st) == SQLITE_ROW) {
@@ -47,16 +50,19 @@ ward_status ward_intel_members(ward_intel *in, int csv, FILE *out, uint64_t *unr
             csv_cell(out, wi_col(st, 2), 0);
             csv_cell(out, sid, 1);
         } else {
+            wi_list_item(&l);
             fprintf(out, "{\"record\":%s,\"ref\":", rec);
             wi_jstr(out, wi_col(st, 1));
             fputs(",\"list\":", out);
             wi_jstr(out, wi_col(st, 2));
             fputs(",\"subject\":", out);
             if (*sid)
-                fprintf(out, "\"%s\"}\n", sid);
+                fprintf(out, "\"%s\"}", sid);
             else
-                fputs("null}\n", out);
+                fputs("null}", out);
+            wi_list_item_end(&l);
         }
     }
+    wi_list_end(&l);
     return wi_done(in, st, out, err);
 }

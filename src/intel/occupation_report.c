@@ -16,13 +16,15 @@
 
 /* One placing: text "title  ->  ISCO-08 2330 Secondary ... (direct)" or a
  * JSON object. */
-static void placing(const wi_occupations *o, const char *title, int64_t count, int json,
+static void placing(const wi_occupations *o, const char *title, int64_t count, wi_list *l,
                     FILE *out)
 {
+    int json = l->fmt != WARD_INTEL_OUT_TEXT;
     wi_occ_match m;
     int placed = wi_occ_classify(o, title, &m);
     const wi_occ_group_def *g = placed ? &o->groups[m.group] : NULL;
     if (json) {
+        wi_list_item(l);
         fputs("{\"title\":", out);
         jstr(out, title);
         if (count >= 0)
@@ -38,7 +40,8 @@ static void placing(const wi_occupations *o, const char *title, int64_t count, i
             fputs(",\"group\":null,\"access\":\"unmapped\"", out);
         fputs(",\"version\":", out);
         jstr(out, o->version);
-        fputs("}\n", out);
+        fputc('}', out);
+        wi_list_item_end(l);
         return;
     }
     if (count >= 0)
@@ -51,15 +54,19 @@ static void placing(const wi_occupations *o, const char *title, int64_t count, i
         fputs("UNMAPPED: add it to intel-occupations.conf\n", out);
 }
 
-ward_status ward_intel_occupation_place(ward_intel *in, const char *title, int json, FILE *out,
-                                        ward_error *err)
+ward_status ward_intel_occupation_place(ward_intel *in, const char *const *titles, size_t n,
+                                        ward_intel_output fmt, FILE *out, ward_error *err)
 {
-    placing(&in->occupations, title, -1, json, out);
+    wi_list l;
+    wi_list_begin(&l, out, fmt);
+    for (size_t i = 0; i < n; i++)
+        placing(&in->occupations, titles[i], -1, &l, out);
+    wi_list_end(&l);
     return ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
 }
 
-ward_status ward_intel_occupations(ward_intel *in, int unmapped_only, int json, FILE *out,
-                                   uint64_t *unmapped, ward_error *err)
+ward_status ward_intel_occupations(ward_intel *in, int unmapped_only, ward_intel_output fmt,
+                                   FILE *out, uint64_t *unmapped, ward_error *err)
 {
     wsql_stmt *st;
     *unmapped = 0;
@@ -69,6 +76,9 @@ ward_status ward_intel_occupations(ward_intel *in, int unmapped_only, int json, 
     if (rc)
         return rc;
     const wi_occupations *o = &in->occupations;
+    int json = fmt != WARD_INTEL_OUT_TEXT;
+    wi_list l;
+    wi_list_begin(&l, out, fmt);
     if (!json)
         fprintf(out, "Job titles in the store, placed under %s (occupations %s):\n", o->scheme,
                 o->version);
@@ -79,9 +89,10 @@ ward_status ward_intel_occupations(ward_intel *in, int unmapped_only, int json, 
         *unmapped += !placed;
         if (unmapped_only && placed)
             continue;
-        placing(o, wi_col(st, 0), wsql_column_int64(st, 1), json, out);
+        placing(o, wi_col(st, 0), wsql_column_int64(st, 1), &l, out);
         shown++;
     }
+    wi_list_end(&l);
     if ((rc = wi_done(in, st, out, err)))
         return rc;
     if (!json)

@@ -23,15 +23,47 @@ void wi_jstr(FILE *out, const char *s)
     ward_strbuf_free(&b);
 }
 
+void wi_list_begin(wi_list *l, FILE *out, ward_intel_output fmt)
+{
+    *l = (wi_list){.out = out, .fmt = fmt};
+    if (fmt == WARD_INTEL_OUT_JSON)
+        fputc('[', out);
+}
+
+void wi_list_item(wi_list *l)
+{
+    if (l->fmt == WARD_INTEL_OUT_JSON)
+        fputs(l->n ? ",\n" : "\n", l->out);
+    l->n++;
+}
+
+void wi_list_item_end(wi_list *l)
+{
+    if (l->fmt == WARD_INTEL_OUT_JSONL)
+        fputc('\n', l->out);
+}
+
+void wi_list_end(wi_list *l)
+{
+    if (l->fmt == WARD_INTEL_OUT_JSON)
+        fputs(l->n ? "\n]\n" : "]\n", l->out);
+}
+
 #define done wi_done
 
-ward_status wi_done(ward_intel *in, wsql_stmt *st, FILE *out, ward_error *err)
+ward_status wi_query_done(ward_intel *in, wsql_stmt *st, ward_error *err)
 {
     int bad = wsql_errcode(in->db) != SQLITE_OK && wsql_errcode(in->db) != SQLITE_DONE &&
               wsql_errcode(in->db) != SQLITE_ROW;
     wsql_finalize(st);
-    if (bad)
-        return wi_sqlfail(in, err, "query");
+    return bad ? wi_sqlfail(in, err, "query") : WARD_OK;
+}
+
+ward_status wi_done(ward_intel *in, wsql_stmt *st, FILE *out, ward_error *err)
+{
+    ward_status rc = wi_query_done(in, st, err);
+    if (rc)
+        return rc;
     return ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
 }
 
@@ -65,8 +97,8 @@ static void top_factors(const char *text, int max, char *out, size_t cap)
     "  AND state != 'merged')" \
     " WHERE s.active = 1"
 
-ward_status ward_intel_subjects(ward_intel *in, const char *band, int json, FILE *out,
-                                ward_error *err)
+ward_status ward_intel_subjects(ward_intel *in, const char *band, ward_intel_output fmt,
+                                FILE *out, ward_error *err)
 {
     int want = -1;
     if (band && (want = wi_band_parse(band)) < 0)
@@ -78,6 +110,8 @@ ward_status ward_intel_subjects(ward_intel *in, const char *band, int json, FILE
     if (rc)
         return rc;
     wsql_bind_int(st, 1, want);
+    wi_list l;
+    wi_list_begin(&l, out, fmt);
     while (wsql_step(st) == SQLITE_ROW) {
         char sid[16], tops[200];
         wi_subject_id(wsql_column_int64(st, 0), sid);
@@ -86,7 +120,8 @@ ward_status ward_intel_subjects(ward_intel *in, const char *band, int json, FILE
         int eff = ob >= 0 ? ob : mb;
         const char *deadline = ob >= 0 ? wi_col(st, 8) : wi_col(st, 5);
         top_factors(wi_col(st, 6), 3, tops, sizeof tops);
-        if (json) {
+        if (fmt) {
+            wi_list_item(&l);
             fprintf(out, "{\"subject\":\"%s\",\"band\":\"%s\",\"model_band\":\"%s\","
                          "\"overridden\":%s,\"score\":%.1f,\"deadline\":\"%s\",\"grade\":",
                     sid, wi_band_labels[eff], wi_band_labels[mb], ob >= 0 ? "true" : "false",
@@ -100,13 +135,15 @@ ward_status ward_intel_subjects(ward_intel *in, const char *band, int json, FILE
                     wi_col(st, 10), wsql_column_int(st, 11),
                     (long long)wsql_column_int64(st, 12));
             jstr(out, tops);
-            fputs("}\n", out);
+            fputc('}', out);
+            wi_list_item_end(&l);
         } else
             fprintf(out, "%s  %-9s%s score %5.1f  due %s  grade %s  %-28s %-12s %d ref  %s\n",
                     sid, wi_band_labels[eff], ob >= 0 ? "*" : " ", wsql_column_double(st, 4),
                     deadline, wi_col(st, 1), wi_col(st, 9), wi_col(st, 10),
                     wsql_column_int(st, 11), tops);
     }
+    wi_list_end(&l);
     return done(in, st, out, err);
 }
 
@@ -146,6 +183,26 @@ static ward_status tombstone(const ward_intel_disposal *d, int json, FILE *out,
         fprintf(out, "%s  disposed of %s by %s: %s\n  removed %s\n", d->subject, d->at, d->by,
                 d->reason, d->removed);
     return ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
+}
+
+ward_status wi_subject_package(ward_intel *in, const char *subject, int64_t *package,
+                               ward_error *err)
+{
+    int64_t id = wi_subject_num(subject), active;
+    if (!id)
+        return ward_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
+    char q[160];
+    snprintf(q, sizeof q, "SELECT active FROM subjects WHERE id = %lld", (long long)id);
+    ward_status rc = wi_query_int(in, q, NULL, -1, &active, err);
+    if (!rc && active < 0)
+        rc = ward_fail(err, WARD_ENOTFOUND, "no subject %s", subject);
+    snprintf(q, sizeof q, "SELECT max(id) FROM packages WHERE subject = %lld", (long long)id);
+    if (!rc)
+        rc = wi_query_int(in, q, NULL, 0, package, err);
+    if (!rc && !*package)
+        rc = ward_fail(err, WARD_ENOTFOUND, "%s has no package yet: run 'ward intel route'",
+                       subject);
+    return rc;
 }
 
 ward_status ward_intel_subject_show(ward_intel *in, const char *subject, int json, FILE *out,
@@ -263,41 +320,6 @@ ward_status ward_intel_subject_show(ward_intel *in, const char *subject, int jso
         wsql_reset(v);
     }
     wsql_finalize(v);
-    return done(in, st, out, err);
-}
-
-ward_status ward_intel_packages(ward_intel *in, const char *holder, int json, FILE *out,
-                                ward_error *err)
-{
-    wsql_stmt *st;
-    ward_status rc = wi_prepare(in, "SELECT p.id, p.subject, p.version, p.holder, p.state,"
-                                    " p.band, p.deadline, p.created, coalesce(p.outcome, ''),"
-                                    " s.grade FROM packages p JOIN subjects s ON s.id = p.subject"
-                                    " WHERE (CAST(?1 AS TEXT) IS NULL OR p.holder = ?1)"
-                                    " ORDER BY p.band, p.deadline, p.id",
-                                &st, err);
-    if (rc)
-        return rc;
-    wsql_bind_text(st, 1, holder, -1, SQLITE_STATIC);
-    while (wsql_step(st) == SQLITE_ROW) {
-        char sid[16];
-        wi_subject_id(wsql_column_int64(st, 1), sid);
-        const char *b = wi_band_labels[wsql_column_int(st, 5) & 3];
-        int unverified = wi_grade_unverified(wi_col(st, 9));
-        if (json) {
-            fprintf(out, "{\"package\":%lld,\"subject\":\"%s\",\"version\":%d,\"holder\":",
-                    (long long)wsql_column_int64(st, 0), sid, wsql_column_int(st, 2));
-            jstr(out, wi_col(st, 3));
-            fprintf(out, ",\"state\":\"%s\",\"band\":\"%s\",\"deadline\":\"%s\","
-                         "\"created\":\"%s\",\"outcome\":\"%s\",\"identity_unverified\":%s}\n",
-                    wi_col(st, 4), b, wi_col(st, 6), wi_col(st, 7), wi_col(st, 8),
-                    unverified ? "true" : "false");
-        } else
-            fprintf(out, "%6lld  %s v%-2d %-28s %-12s %-9s due %s %s%s\n",
-                    (long long)wsql_column_int64(st, 0), sid, wsql_column_int(st, 2),
-                    wi_col(st, 3), wi_col(st, 4), b, wi_col(st, 6), wi_col(st, 8),
-                    unverified ? "  (" WI_UNVERIFIED_NOTICE ")" : "");
-    }
     return done(in, st, out, err);
 }
 
@@ -426,186 +448,6 @@ ward_status ward_intel_query(ward_intel *in, const char *source, const char *fac
             fprintf(out, "  %6llu  %s\n", (unsigned long long)t[i].n, t[i].key);
     }
     return done(in, st, out, err);
-}
-
-/* ---- KPIs ------------------------------------------------------------------ */
-
-ward_status ward_intel_kpi(ward_intel *in, time_t now, int json, FILE *out, ward_error *err)
-{
-    char at[32];
-    wi_time_str(now, at);
-    wsql_stmt *st;
-    ward_status rc = wi_prepare(
-        in,
-        "SELECT holder, band, count(*), avg(julianday(?1) - julianday(created)),"
-        " max(julianday(?1) - julianday(created)), sum(deadline < ?1) FROM packages"
-        " WHERE state IN ('created','disseminated','accepted') GROUP BY holder, band"
-        " ORDER BY holder, band", &st, err);
-    if (rc)
-        return rc;
-    wsql_bind_text(st, 1, at, -1, SQLITE_STATIC);
-    fputs(json ? "{\"backlog\":[" : "Backlog (open packages) by holder and band:\n", out);
-    for (int n = 0; wsql_step(st) == SQLITE_ROW; n++) {
-        const char *b = wi_band_labels[wsql_column_int(st, 1) & 3];
-        if (json) {
-            fprintf(out, "%s{\"holder\":", n ? "," : "");
-            jstr(out, wi_col(st, 0));
-            fprintf(out, ",\"band\":\"%s\",\"open\":%d,\"mean_age_days\":%.1f,"
-                         "\"oldest_days\":%.1f,\"overdue\":%d}", b, wsql_column_int(st, 2),
-                    wsql_column_double(st, 3), wsql_column_double(st, 4),
-                    wsql_column_int(st, 5));
-        } else
-            fprintf(out, "  %-28s %-9s %5d open, mean age %5.1f d, oldest %5.1f d, %d overdue\n",
-                    wi_col(st, 0), b, wsql_column_int(st, 2), wsql_column_double(st, 3),
-                    wsql_column_double(st, 4), wsql_column_int(st, 5));
-    }
-    wsql_finalize(st);
-    /* Consistency: the same band should be actioned as fast everywhere. */
-    if ((rc = wi_prepare(in, "SELECT p.band, p.holder, count(*),"
-                             " avg((julianday(e.at) - julianday(p.created)) * 24),"
-                             " max((julianday(e.at) - julianday(p.created)) * 24)"
-                             " FROM packages p JOIN package_events e ON e.id = (SELECT min(id)"
-                             "  FROM package_events WHERE package = p.id AND state = 'actioned')"
-                             " GROUP BY p.band, p.holder ORDER BY p.band, p.holder", &st, err)))
-        return rc;
-    fputs(json ? "],\"time_to_action\":[" : "Time to action (hours) by band and holder:\n", out);
-    for (int n = 0; wsql_step(st) == SQLITE_ROW; n++) {
-        const char *b = wi_band_labels[wsql_column_int(st, 0) & 3];
-        if (json) {
-            fprintf(out, "%s{\"band\":\"%s\",\"holder\":", n ? "," : "", b);
-            jstr(out, wi_col(st, 1));
-            fprintf(out, ",\"actioned\":%d,\"mean_hours\":%.1f,\"max_hours\":%.1f}",
-                    wsql_column_int(st, 2), wsql_column_double(st, 3),
-                    wsql_column_double(st, 4));
-        } else
-            fprintf(out, "  %-9s %-28s %4d actioned, mean %6.1f h, max %6.1f h\n", b,
-                    wi_col(st, 1), wsql_column_int(st, 2), wsql_column_double(st, 3),
-                    wsql_column_double(st, 4));
-    }
-    wsql_finalize(st);
-    /* Lists worked top to bottom: share of each list's subjects actioned or
-     * closed, overall and in its highest bands. */
-    if ((rc = wi_prepare(
-             in,
-             "SELECT b.source, count(DISTINCT s.subject),"
-             " count(DISTINCT CASE WHEN p.state IN ('actioned','outcome') THEN s.subject END),"
-             " count(DISTINCT CASE WHEN p.band <= 1 THEN s.subject END),"
-             " count(DISTINCT CASE WHEN p.band <= 1 AND p.state IN ('actioned','outcome')"
-             "  THEN s.subject END)"
-             " FROM batches b JOIN records r ON r.batch = b.id JOIN subject_records s"
-             " ON s.record = r.id LEFT JOIN packages p ON p.id = (SELECT max(id) FROM packages"
-             " WHERE subject = s.subject AND state != 'merged') GROUP BY b.source"
-             " ORDER BY b.source", &st, err)))
-        return rc;
-    fputs(json ? "],\"lists\":[" : "Lists worked (actioned or closed):\n", out);
-    for (int n = 0; wsql_step(st) == SQLITE_ROW; n++) {
-        int all = wsql_column_int(st, 1), worked = wsql_column_int(st, 2);
-        int top = wsql_column_int(st, 3), topw = wsql_column_int(st, 4);
-        if (json) {
-            fprintf(out, "%s{\"list\":", n ? "," : "");
-            jstr(out, wi_col(st, 0));
-            fprintf(out, ",\"subjects\":%d,\"worked\":%d,\"high_or_above\":%d,"
-                         "\"high_or_above_worked\":%d}", all, worked, top, topw);
-        } else
-            fprintf(out, "  %-20s %5d/%-5d subjects (%5.1f%%); Very High/High %d/%d\n",
-                    wi_col(st, 0), worked, all, all ? 100.0 * worked / all : 0.0, topw, top);
-    }
-    wsql_finalize(st);
-    /* Urgency on an identity nobody verified: kept fast, but counted, so
-     * that a unit sees how often it is asked to act before it can know who. */
-    if ((rc = wi_prepare(in, "SELECT count(*), count(CASE WHEN p.state NOT IN ('outcome',"
-                             " 'merged') THEN 1 END) FROM packages p JOIN subjects s"
-                             " ON s.id = p.subject WHERE p.band = 0 AND p.state != 'merged'"
-                             " AND (s.grade IS NULL OR s.grade IN ('D', 'E'))", &st, err)))
-        return rc;
-    int uv_all = 0, uv_open = 0;
-    if (wsql_step(st) == SQLITE_ROW)
-        uv_all = wsql_column_int(st, 0), uv_open = wsql_column_int(st, 1);
-    wsql_finalize(st);
-    if (json)
-        fprintf(out, "],\"very_high_unverified\":{\"packages\":%d,\"open\":%d", uv_all,
-                uv_open);
-    else
-        fprintf(out, "Very High on an unverified identity (grade D/E): %d packages, %d open\n",
-                uv_all, uv_open);
-    if ((rc = wi_prepare(in, "SELECT outcome, count(*) FROM packages WHERE outcome IS NOT NULL"
-                             " GROUP BY outcome ORDER BY 2 DESC, 1", &st, err)))
-        return rc;
-    fputs(json ? "},\"outcomes\":{" : "Outcomes:\n", out);
-    for (int n = 0; wsql_step(st) == SQLITE_ROW; n++) {
-        if (json)
-            fprintf(out, "%s\"%s\":%d", n ? "," : "", wi_col(st, 0), wsql_column_int(st, 1));
-        else
-            fprintf(out, "  %-12s %d\n", wi_col(st, 0), wsql_column_int(st, 1));
-    }
-    if (json)
-        fputs("},\"isp\":[", out);
-    rc = done(in, st, out, err);
-    if (!rc)   /* ISP subscriber requests by provider (isp_report.c) */
-        rc = wi_isp_kpi(in, at, json, out, err);
-    if (!rc && json)
-        fputs("],\"validation\":", out);
-    if (!rc)
-        rc = wi_validate_print(in, json, out, err);
-    if (!rc && json)
-        fputs("}\n", out);
-    return rc ? rc : ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
-}
-
-/* ---- alerts ----------------------------------------------------------------- */
-
-void wi_alert_print(FILE *out, int json, const char *at, const char *kind, const char *to,
-                    const char *text)
-{
-    if (!json) {
-        fprintf(out, "%s  %-14s to %s: %s\n", at, kind, to, text);
-        return;
-    }
-    fprintf(out, "{\"at\":\"%s\",\"kind\":\"%s\",\"to\":", at, kind);
-    jstr(out, to);
-    fputs(",\"text\":", out);
-    jstr(out, text);
-    fputs("}\n", out);
-}
-
-ward_status ward_intel_alerts(ward_intel *in, time_t now, int json, FILE *out, uint64_t *nout,
-                              ward_error *err)
-{
-    char at[32];
-    wi_time_str(now, at);
-    uint64_t n = 0;
-    wsql_stmt *st;
-    ward_status rc = wi_prepare(in, "SELECT at, kind, parties, text FROM alerts ORDER BY id",
-                                &st, err);
-    if (rc)
-        return rc;
-    while (wsql_step(st) == SQLITE_ROW) {
-        n++;
-        wi_alert_print(out, json, wi_col(st, 0), wi_col(st, 1), wi_col(st, 2), wi_col(st, 3));
-    }
-    wsql_finalize(st);
-    if ((rc = wi_prepare(in, "SELECT id, subject, holder, band, deadline, state,"
-                             " (julianday(?1) - julianday(deadline)) * 24 FROM packages"
-                             " WHERE state IN ('created','disseminated','accepted')"
-                             " AND deadline < ?1 ORDER BY band, deadline, id", &st, err)))
-        return rc;
-    wsql_bind_text(st, 1, at, -1, SQLITE_STATIC);
-    while (wsql_step(st) == SQLITE_ROW) {
-        char sid[16], text[300];
-        n++;
-        wi_subject_id(wsql_column_int64(st, 1), sid);
-        snprintf(text, sizeof text, "package %lld (%s, %s) %s, deadline %s passed %.0f h ago",
-                 (long long)wsql_column_int64(st, 0), sid,
-                 wi_band_labels[wsql_column_int(st, 3) & 3], wi_col(st, 5), wi_col(st, 4),
-                 wsql_column_double(st, 6));
-        wi_alert_print(out, json, at, "overdue", wi_col(st, 2), text);
-    }
-    rc = done(in, st, out, err);
-    if (!rc)   /* ISP request batches past their due date (isp_report.c) */
-        rc = wi_isp_alerts(in, at, json, out, &n, err);
-    if (nout)
-        *nout = n;
-    return rc;
 }
 
 ward_status ward_intel_feedback(ward_intel *in, const char *source, FILE *out, ward_error *err)

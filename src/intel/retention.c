@@ -200,7 +200,7 @@ static void print_json(FILE *out, const ward_intel_retention *r)
     json_str(out, "decided_by", r->decided_by);
     json_str(out, "decided_at", r->decided_at);
     json_str(out, "reason", r->reason);
-    fputs("}\n", out);
+    fputc('}', out);
 }
 
 static void print_text(FILE *out, const ward_intel_retention *r)
@@ -215,8 +215,9 @@ static void print_text(FILE *out, const ward_intel_retention *r)
     fputc('\n', out);
 }
 
-ward_status ward_intel_retention_list(ward_intel *in, time_t now, int due_only, int json,
-                                      FILE *out, uint64_t *count, ward_error *err)
+ward_status ward_intel_retention_list(ward_intel *in, time_t now, int due_only,
+                                      ward_intel_output fmt, FILE *out, uint64_t *count,
+                                      ward_error *err)
 {
     *count = 0;
     ward_status rc = wi_begin(in, err);
@@ -232,14 +233,22 @@ ward_status ward_intel_retention_list(ward_intel *in, time_t now, int due_only, 
     if ((rc = wi_prepare(in, ROW_SQL " ORDER BY id", &st, err)))
         return rc;
     int step;
+    wi_list l;
+    wi_list_begin(&l, out, fmt);
     while ((step = wsql_step(st)) == SQLITE_ROW) {
         ward_intel_retention r;
         read_row(st, now, &r);
         if (due_only && !r.due)
             continue;
         (*count)++;
-        (json ? print_json : print_text)(out, &r);
+        if (fmt) {
+            wi_list_item(&l);
+            print_json(out, &r);
+            wi_list_item_end(&l);
+        } else
+            print_text(out, &r);
     }
+    wi_list_end(&l);
     if (step != SQLITE_DONE)
         rc = wi_sqlfail(in, err, "retention");
     wsql_finalize(st);

@@ -3,8 +3,11 @@
  *   the international hub   when any of its referrals came from abroad or
  *                           names an international typology;
  *   its regional hub        when it came in a bulk national operation;
- *   the force of its area   otherwise (postcode area of its records);
- *   the unassigned queue    when no area is known: a person routes it.
+ *   the force of its area   otherwise (postcode area of its records; when
+ *                           none is known, the area its records' force or
+ *                           area column names, by code, force or alias);
+ *   the unassigned queue    when no area is known: a person routes it, or
+ *                           maps the area's name ('ward intel areas').
  * A subject already held is never moved silently: if new referrals would
  * route it elsewhere, both holders get a deconfliction alert; a closed
  * (outcome recorded) subject with new referrals is flagged, not reopened.
@@ -20,11 +23,21 @@ typedef struct facts {
     int international, bulk, records, have;
     char areas[4][8];
     int area_n[4];
+    /* force or area column: the areas named (first four), how many
+     * records named each, the text of the first, and one name not known */
+    const wi_area *named[4];
+    int named_n[4];
+    char named_text[4][40], named_how[4][8], unknown[40];
 } facts;
+
+typedef struct facts_ctx {
+    facts *f;
+    const wi_routing *r;
+} facts_ctx;
 
 static int facts_row(void *ctx, int64_t s, wsql_stmt *st)
 {
-    facts *f = (facts *)ctx + s;
+    facts *f = ((facts_ctx *)ctx)->f + s;
     f->international = wsql_column_int(st, 1);
     f->bulk = wsql_column_int(st, 2);
     f->records = wsql_column_int(st, 3);
@@ -35,7 +48,7 @@ static int facts_row(void *ctx, int64_t s, wsql_stmt *st)
 /* Tally the postcode areas of a subject's records (the first four seen). */
 static int area_row(void *ctx, int64_t s, wsql_stmt *st)
 {
-    facts *f = (facts *)ctx + s;
+    facts *f = ((facts_ctx *)ctx)->f + s;
     char area[8];
     wi_postcode_area(wi_col(st, 1), area);
     for (int i = 0; i < 4; i++) {
@@ -49,8 +62,35 @@ static int area_row(void *ctx, int64_t s, wsql_stmt *st)
     return 0;
 }
 
-static ward_status load_facts(ward_intel *in, facts *f, int64_t max, ward_error *err)
+/* Tally the areas a subject's force or area column names. */
+static int named_row(void *ctx, int64_t s, wsql_stmt *st)
 {
+    facts_ctx *c = ctx;
+    facts *f = c->f + s;
+    const char *how, *text = wi_col(st, 1);
+    const wi_area *a = wi_area_resolve(c->r, text, &how);
+    if (!a) {
+        if (!f->unknown[0])
+            snprintf(f->unknown, sizeof f->unknown, "%s", text);
+        return 0;
+    }
+    for (int i = 0; i < 4; i++) {
+        if (!f->named_n[i]) {
+            f->named[i] = a;
+            snprintf(f->named_text[i], sizeof f->named_text[i], "%s", text);
+            snprintf(f->named_how[i], sizeof f->named_how[i], "%s", how);
+        }
+        if (f->named[i] == a) {
+            f->named_n[i]++;
+            break;
+        }
+    }
+    return 0;
+}
+
+static ward_status load_facts(ward_intel *in, facts *fs, int64_t max, ward_error *err)
+{
+    facts_ctx f[1] = {{fs, &in->routing}};
     ward_status rc = wi_each_subject_row(
         in,
         "SELECT sr.subject,"
@@ -63,7 +103,41 @@ static ward_status load_facts(ward_intel *in, facts *f, int64_t max, ward_error 
                                      " ON sr.record = v.record WHERE v.field = 'postcode'"
                                      " AND v.status IN ('ok','resolved') ORDER BY v.id", max,
                                  area_row, f, err);
+    if (!rc)
+        rc = wi_each_subject_row(in, "SELECT sr.subject, v.norm FROM vals v JOIN subject_records sr"
+                                     " ON sr.record = v.record WHERE v.field = 'area'"
+                                     " AND v.status IN ('ok','resolved') ORDER BY v.id", max,
+                                 named_row, f, err);
     return rc;
+}
+
+/* No postcode in a known area: the force or area column decides, the area
+ * most of the subject's records name; a name no rule knows waits in triage
+ * for a person to route it or map the name. */
+static void decide_named(const wi_routing *r, const facts *f, char holder[64], char why[160])
+{
+    int best = -1;
+    for (int i = 0; i < 4; i++)
+        if (f->named_n[i] && (best < 0 || f->named_n[i] > f->named_n[best]))
+            best = i;
+    if (best < 0) {
+        snprintf(holder, 64, "%s", r->unassigned);
+        if (f->unknown[0])
+            snprintf(why, 160, "area '%s' not known: for a person to route ('ward intel areas"
+                     " --unmapped')", f->unknown);
+        else
+            snprintf(why, 160, "no known postcode area: for a person to route");
+        return;
+    }
+    const wi_area *a = f->named[best];
+    char by[160];
+    snprintf(by, sizeof by, "area '%s' -> %s %s (%s; routing %s)", f->named_text[best],
+             a->area, a->force, f->named_how[best], r->version[0] ? r->version : "unversioned");
+    snprintf(holder, 64, "%s", f->bulk ? a->hub : a->force);
+    if (f->bulk)
+        snprintf(why, 160, "bulk operation; no postcode; %s -> %s hub", by, a->hub);
+    else
+        snprintf(why, 160, "local referral; no postcode; %s", by);
 }
 
 /* Where a subject goes, and why (one line). */
@@ -80,8 +154,7 @@ static void decide(const wi_routing *r, const facts *f, char holder[64], char wh
             (best < 0 || f->area_n[i] > f->area_n[best]))
             best = i;
     if (best < 0) {
-        snprintf(holder, 64, "%s", r->unassigned);
-        snprintf(why, 160, "no known postcode area: for a person to route");
+        decide_named(r, f, holder, why);
         return;
     }
     const wi_area *a = wi_area_find(r, f->areas[best]);
@@ -180,8 +253,35 @@ static ward_status create(route_ctx *c, int64_t s, const facts *f, const char *h
     return rc;
 }
 
+/* A package waiting in triage that the rules now place (a person mapped
+ * its area's name) goes where they say: waiting for a person to route it
+ * was all triage meant, so nothing is moved from a holder. Only before it
+ * was disseminated: after that a person has it in hand. */
+static ward_status from_triage(route_ctx *c, int64_t pkg, const char *holder, const char *why,
+                               ward_error *err)
+{
+    wsql_stmt *st;
+    ward_status rc = wi_cached(c->in, "UPDATE packages SET holder = ?, route_reason = ?,"
+                                      " updated = ? WHERE id = ?", &st, err);
+    if (rc)
+        return rc;
+    wsql_bind_text(st, 1, holder, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 2, why, -1, SQLITE_STATIC);
+    wsql_bind_text(st, 3, c->at, -1, SQLITE_STATIC);
+    wsql_bind_int64(st, 4, pkg);
+    rc = wsql_step(st) == SQLITE_DONE ? WARD_OK : wi_sqlfail(c->in, err, "package");
+    wsql_reset(st);
+    char note[240];
+    snprintf(note, sizeof note, "routed from %s: %s", c->in->routing.unassigned, why);
+    if (!rc)
+        rc = wi_package_event(c->in, pkg, c->at, "routed", NULL, note, err);
+    c->sum->packages_rerouted++;
+    return rc;
+}
+
 static ward_status existing(route_ctx *c, int64_t s, const facts *f, const char *holder,
-                            int band, const char *deadline, int64_t assessment, ward_error *err)
+                            const char *why, int band, const char *deadline,
+                            int64_t assessment, ward_error *err)
 {
     wsql_stmt *st = c->find_pkg;
     wsql_bind_int64(st, 1, s);
@@ -211,6 +311,14 @@ static ward_status existing(route_ctx *c, int64_t s, const facts *f, const char 
     }
     if (!strcmp(state, "outcome"))
         return WARD_OK;
+    int moved = 0;
+    if (!strcmp(held, c->in->routing.unassigned) && strcmp(holder, held) &&
+        !strcmp(state, "created")) {
+        if ((rc = from_triage(c, pkg, holder, why, err)))
+            return rc;
+        snprintf(held, sizeof held, "%s", holder);
+        moved = 1;
+    }
     if (strcmp(holder, held) && f->records > records) {
         snprintf(text, sizeof text, "%s: new referrals would go to %s, but %s holds it"
                  " (package %lld): agree who leads", sid, holder, held, (long long)pkg);
@@ -218,7 +326,7 @@ static ward_status existing(route_ctx *c, int64_t s, const facts *f, const char 
         rc = wi_alert(c->in, c->at, "deconfliction", s, pkg, parties, text, &raised, err);
         c->sum->alerts += (uint64_t)raised;
     }
-    if (!rc && (assessment != assessed || f->records != records)) {
+    if (!rc && (moved || assessment != assessed || f->records != records)) {
         st = c->upd_pkg;
         wsql_bind_int(st, 1, version + 1);
         wsql_bind_text(st, 2, c->at, -1, SQLITE_STATIC);
@@ -339,7 +447,7 @@ ward_status ward_intel_route(ward_intel *in, time_t now, ward_intel_route_summar
         int band = wsql_column_int(subj, 2);
         snprintf(deadline, sizeof deadline, "%s", wi_col(subj, 3));
         int64_t assessment = wsql_column_int64(subj, 1);
-        rc = existing(&c, s, &f[s], holder, band, deadline, assessment, err);
+        rc = existing(&c, s, &f[s], holder, why, band, deadline, assessment, err);
         if (rc == WARD_ENOTFOUND)
             rc = create(&c, s, &f[s], holder, why, band, deadline, assessment, err);
     }

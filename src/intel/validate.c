@@ -410,28 +410,40 @@ static void print_json(const wi_validation *v, const size_t excluded[], size_t o
                 ? "true" : "false");
 }
 
-ward_status wi_validate_print(ward_intel *in, int json, FILE *out, ward_error *err)
+ward_status wi_validation_get(ward_intel *in, wi_validation *v, ward_error *err)
 {
     wi_vcase *c = NULL;
     size_t n = 0, excluded[WI_N_OUTCOMES] = {0}, overridden = 0;
     ward_status rc = read_cases(in, &c, &n, excluded, &overridden, err);
-    if (rc) {
-        free(c);
-        return rc;
+    if (!rc) {
+        wi_validate_stats(c, n, v);
+        memcpy(v->excluded, excluded, sizeof excluded);
+        v->overridden = overridden;
+        v->small_sample = v->positives < WI_VALIDATE_MIN_EVENTS ||
+                          v->n - v->positives < WI_VALIDATE_MIN_EVENTS;
     }
-    wi_validation *v = malloc(sizeof *v);
-    if (!v) {
-        free(c);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
-    }
-    wi_validate_stats(c, n, v);
-    if (json)
-        print_json(v, excluded, overridden, out);
-    else
-        print_text(in, v, excluded, overridden, out);
-    free(v);
     free(c);
-    return WARD_OK;
+    return rc;
+}
+
+void wi_validation_render(const ward_intel *in, const wi_validation *v, int json, FILE *out)
+{
+    if (json)
+        print_json(v, v->excluded, v->overridden, out);
+    else
+        print_text(in, v, v->excluded, v->overridden, out);
+}
+
+ward_status wi_validate_print(ward_intel *in, int json, FILE *out, ward_error *err)
+{
+    wi_validation *v = malloc(sizeof *v);
+    if (!v)
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    ward_status rc = wi_validation_get(in, v, err);
+    if (!rc)
+        wi_validation_render(in, v, json, out);
+    free(v);
+    return rc;
 }
 
 ward_status ward_intel_validate(ward_intel *in, int json, FILE *out, ward_error *err)

@@ -102,7 +102,10 @@ const char *page_field(web_page *w, const char *name, char *buf, size_t cap);
 /* ---- pages (web_intel.c, web_kpi.c, web_review.c) ---------------------------------- */
 
 struct ward_intel;
-/* intel.db (with the server's key) for a page; NULL after sending a 503. */
+/* intel.db with the server's data directory and key: the one place the web
+ * side opens it (pages, the report form, the duty tick). */
+ward_status web_intel_store(const svc_ctx *ctx, struct ward_intel **in, ward_error *err);
+/* web_intel_store for a page; NULL after sending a 503 (page_unavailable). */
 struct ward_intel *web_intel_open(web_page *w);
 /* Is a package held by `holder` in the user's compartment? */
 int web_covers(const web_page *w, struct ward_intel *in, const char *holder);

@@ -223,8 +223,9 @@ void web_graph(web_page *w)
     graph_ref *ref = NULL;
     ward_error err = {0};
     int built = 0;
-    if (ward_intel_open_keyed(w->ctx->opts.datadir, w->ctx->opts.intel_key_file, &in, &err) ||
-        graph_acquire(w->ctx->graph_cache, in, &ref, &built, &err)) {
+    if (!(in = web_intel_open(w)))
+        return;
+    if (graph_acquire(w->ctx->graph_cache, in, &ref, &built, &err)) {
         ward_intel_close(in);
         page_message(w, 503, "Intelligence store unavailable", err.message);
         return;

@@ -1,6 +1,6 @@
 /*
  * Intelligence pages: my queue, subject, package (with lifecycle forms),
- * alerts and KPIs, read through intel.h's JSON reports and limited to the
+ * alerts and KPIs, read through intel.h's typed views and limited to the
  * user's compartment:
  *   national-analyst  everything
  *   hub-officer       packages held by the hub or a force of its region
@@ -27,12 +27,17 @@
 
 /* ---- reading intel.db --------------------------------------------------- */
 
+ward_status web_intel_store(const svc_ctx *ctx, ward_intel **in, ward_error *err)
+{
+    *in = NULL;
+    return ward_intel_open_keyed(ctx->opts.datadir, ctx->opts.intel_key_file, in, err);
+}
+
 ward_intel *web_intel_open(web_page *w)
 {
     ward_intel *in = NULL;
     ward_error err;
-    if (ward_intel_open_keyed(w->ctx->opts.datadir, w->ctx->opts.intel_key_file, &in,
-                              &err) != WARD_OK) {
+    if (web_intel_store(w->ctx, &in, &err) != WARD_OK) {
         page_unavailable(w, &err);
         return NULL;
     }
@@ -63,55 +68,10 @@ static char *cap_close(capture *c, ward_status rc)
     return c->buf;
 }
 
-/* Parsed JSON lines of a report. */
-typedef struct jlines {
-    yajl_val *v;
-    size_t n;
-} jlines;
-
-static void jlines_parse(const char *text, jlines *out)
-{
-    memset(out, 0, sizeof *out);
-    size_t cap = 0;
-    for (const char *p = text; p && *p;) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        char *line = strndup(p, len);
-        yajl_val v = line ? yajl_tree_parse(line, NULL, 0) : NULL;
-        free(line);
-        if (v) {
-            if (out->n == cap) {
-                cap = cap ? cap * 2 : 64;
-                yajl_val *nv = realloc(out->v, cap * sizeof *nv);
-                if (!nv) {
-                    yajl_tree_free(v);
-                    break;
-                }
-                out->v = nv;
-            }
-            out->v[out->n++] = v;
-        }
-        p = nl ? nl + 1 : NULL;
-    }
-}
-
-static void jlines_free(jlines *j)
-{
-    for (size_t i = 0; i < j->n; i++)
-        yajl_tree_free(j->v[i]);
-    free(j->v);
-}
-
 const char *web_jstr(yajl_val v, const char *key)
 {
     const char *s = v ? jv_str(v, key) : NULL;
     return s ? s : "";
-}
-
-static yajl_val jarr(yajl_val v, const char *key)
-{
-    yajl_val a = v ? jv_get(v, key) : NULL;
-    return YAJL_IS_ARRAY(a) ? a : NULL;
 }
 
 double web_jnum(yajl_val v, const char *key)
@@ -170,13 +130,14 @@ void web_queue(web_page *w)
     ward_intel *in = web_intel_open(w);
     if (!in)
         return;
-    capture c;
     ward_error err;
-    ward_status rc = cap_open(&c) ? ward_intel_packages(in, NULL, 1, c.f, &err) : WARD_ENOMEM;
-    char *text = cap_close(&c, rc);
-    jlines pk;
-    jlines_parse(text, &pk);
-    free(text);
+    ward_intel_queue q;
+    if (ward_intel_queue_get(in, NULL, &q, &err) != WARD_OK) {
+        ward_intel_queue_free(&q);
+        ward_intel_close(in);
+        page_unavailable(w, &err);
+        return;
+    }
     char now[32];
     now_iso(w, now);
     page_audit(w, "web.queue.view", w->sess.user.unit, NULL);   /* it lists subjects */
@@ -187,93 +148,85 @@ void web_queue(web_page *w)
     html_f(&w->out, "<table><tr><th>Package</th><th>Subject</th><th>Band</th><th>Deadline</th>"
                     "<th>Holder</th><th>State</th><th>Version</th></tr>");
     int shown = 0, overdue = 0;
-    for (size_t i = 0; i < pk.n; i++) {
-        yajl_val p = pk.v[i];
-        const char *state = web_jstr(p, "state");
-        if (!web_covers(w, in, web_jstr(p, "holder")) || !strcmp(state, "outcome") ||
+    for (size_t i = 0; i < q.n; i++) {
+        const ward_intel_queue_item *p = &q.items[i];
+        const char *state = p->state ? p->state : "", *deadline = p->deadline ? p->deadline : "";
+        if (!web_covers(w, in, p->holder) || !strcmp(state, "outcome") ||
             !strcmp(state, "merged"))
             continue;
-        int late = is_open(state) && strcmp(web_jstr(p, "deadline"), now) < 0;
+        int late = is_open(state) && strcmp(deadline, now) < 0;
         overdue += late;
         shown++;
-        long long id = (long long)web_jnum(p, "package");
+        long long id = (long long)p->package;
         html_f(&w->out, "<tr%r><td><a href=\"/package/%lld\">%lld</a></td>"
                         "<td><a href=\"/subject/%s\">%s</a></td><td>",
-               late ? " class=\"overdue\"" : "", id, id, web_jstr(p, "subject"), web_jstr(p, "subject"));
-        band_tag(w, web_jstr(p, "band"));
-        yajl_val uv = jv_get(p, "identity_unverified");
-        if (uv && YAJL_IS_TRUE(uv))
+               late ? " class=\"overdue\"" : "", id, id, p->subject, p->subject);
+        band_tag(w, p->band_label);
+        if (p->identity_unverified)
             html_f(&w->out, " <strong>identity unverified</strong>");
         html_f(&w->out, "</td><td class=\"due\">%s%r</td><td>%s</td><td>%s</td><td>%d</td></tr>",
-               web_jstr(p, "deadline"), late ? " (overdue)" : "", web_jstr(p, "holder"), state,
-               (int)web_jnum(p, "version"));
+               deadline, late ? " (overdue)" : "", p->holder ? p->holder : "", state, p->version);
     }
     html_f(&w->out, "</table><p>%d open packages, %d overdue.</p>", shown, overdue);
-    jlines_free(&pk);
+    ward_intel_queue_free(&q);
     ward_intel_close(in);
     page_end(w, 200);
 }
 
 /* ---- subject ------------------------------------------------------------------- */
 
-/* The package JSON of a subject (its latest package), parsed; NULL with
- * the page sent when there is none. */
-static yajl_val subject_package(web_page *w, ward_intel *in, const char *sid)
+static const char *s0(const char *s) { return s ? s : ""; }
+
+/* The view of a subject's latest package; 0 with the page sent when there
+ * is none. */
+static int subject_package(web_page *w, ward_intel *in, const char *sid,
+                           ward_intel_package_view *v)
 {
-    capture c;
     ward_error err = {0};
-    ward_status rc = cap_open(&c) ? ward_intel_subject_show(in, sid, 1, c.f, &err)
-                                  : WARD_ENOMEM;
-    char *text = cap_close(&c, rc);
-    yajl_val v = text ? yajl_tree_parse(text, NULL, 0) : NULL;
-    free(text);
-    if (!v)
+    ward_status rc = ward_intel_subject_view_get(in, sid, v, &err);
+    if (rc)
         page_message(w, rc == WARD_ENOTFOUND || rc == WARD_EINVAL ? 404 : 500, "Not found",
                      err.message[0] ? err.message : "no such subject");
-    return v;
+    return rc == WARD_OK;
 }
 
-static void identifiers(web_page *w, yajl_val p)
+static void identifiers(web_page *w, const ward_intel_package_view *p)
 {
     html_f(&w->out, "<h2>Referrals and identifiers</h2><p class=\"muted\">Each value as it was "
                     "received, beside its normalised form.</p><table><tr><th>Record</th>"
                     "<th>Field</th><th>As received</th><th>Normalised</th><th>Status</th></tr>");
-    yajl_val refs = jarr(p, "referrals");
-    for (size_t i = 0; refs && i < refs->u.array.len; i++) {
-        yajl_val r = refs->u.array.values[i];
-        yajl_val vals = jarr(r, "values");
-        for (size_t k = 0; vals && k < vals->u.array.len; k++) {
-            yajl_val v = vals->u.array.values[k];
+    for (size_t i = 0; i < p->n_referrals; i++) {
+        const ward_intel_referral_view *r = &p->referrals[i];
+        for (size_t k = 0; k < r->n_values; k++) {
+            const ward_intel_value_view *v = &r->values[k];
             html_f(&w->out, "<tr><td>%s<br><span class=\"muted\">%s</span></td><td>%s</td>"
                             "<td class=\"raw\">%s</td><td class=\"raw\">%s</td><td>%s%r%s</td>"
-                            "</tr>", web_jstr(r, "ref"), web_jstr(r, "source"), web_jstr(v, "field"), web_jstr(v, "raw"),
-                   web_jstr(v, "normalised"), web_jstr(v, "status"), *web_jstr(v, "reason") ? ": " : "",
-                   web_jstr(v, "reason"));
+                            "</tr>", s0(r->ref), s0(r->source), s0(v->field), s0(v->raw),
+                   s0(v->normalised), s0(v->status), v->reason && *v->reason ? ": " : "",
+                   s0(v->reason));
         }
     }
     html_f(&w->out, "</table>");
 }
 
-static void factors(web_page *w, yajl_val p)
+static void factors(web_page *w, const ward_intel_package_view *p)
 {
-    yajl_val a = p ? jv_get(p, "assessment") : NULL;
-    yajl_val o = p ? jv_get(p, "override") : NULL;
+    const char *model = p->has_assessment ? p->assessment.band : "";
     html_f(&w->out, "<h2>Risk band</h2><dl><dt>Band</dt><dd>");
-    band_tag(w, YAJL_IS_OBJECT(o) ? web_jstr(o, "band") : web_jstr(a, "band"));
+    band_tag(w, p->has_override ? p->override.band : model);
     html_f(&w->out, "</dd><dt>Model</dt><dd>%s, score %.1f, assessed %s</dd><dt>Act by</dt>"
-                    "<dd>%s</dd>", web_jstr(a, "band"), web_jnum(a, "score"), web_jstr(a, "at"),
-           YAJL_IS_OBJECT(o) ? web_jstr(o, "deadline") : web_jstr(a, "deadline"));
-    if (YAJL_IS_OBJECT(o))
-        html_f(&w->out, "<dt>Override</dt><dd>%s by %s at %s, because: %s</dd>", web_jstr(o, "band"),
-               web_jstr(o, "by"), web_jstr(o, "at"), web_jstr(o, "reason"));
+                    "<dd>%s</dd>", model, p->assessment.score, s0(p->assessment.at),
+           p->has_override ? s0(p->override.deadline) : s0(p->assessment.deadline));
+    if (p->has_override)
+        html_f(&w->out, "<dt>Override</dt><dd>%s by %s at %s, because: %s</dd>", p->override.band,
+               s0(p->override.by), s0(p->override.at), s0(p->override.reason));
     html_f(&w->out, "</dl><table><tr><th>Factor</th><th>Group</th><th>Weight</th><th>Status</th>"
                     "<th>Source</th><th>Date</th><th>Value</th></tr>");
-    yajl_val f = jarr(a, "factors");
-    for (size_t i = 0; f && i < f->u.array.len; i++) {
-        yajl_val x = f->u.array.values[i];
+    for (size_t i = 0; i < p->assessment.n_factors; i++) {
+        const ward_intel_factor_view *x = &p->assessment.factors[i];
         html_f(&w->out, "<tr><td>%s</td><td>%s</td><td>%g</td><td>%s</td><td>%s</td><td>%s</td>"
-                        "<td>%s</td></tr>", web_jstr(x, "factor"), web_jstr(x, "group"), web_jnum(x, "weight"),
-               web_jstr(x, "status"), web_jstr(x, "source"), web_jstr(x, "date"), web_jstr(x, "value"));
+                        "<td>%s</td></tr>", s0(x->factor), s0(x->group), x->weight,
+               s0(x->status), s0(x->source), s0(x->date), s0(x->value));
     }
     html_f(&w->out, "</table>");
 }
@@ -450,33 +403,31 @@ static void subject_admin(web_page *w, ward_intel *in, const char *sid, const ch
 
 static void history(web_page *w, ward_intel *in, const char *sid)
 {
-    capture c;
-    ward_status rc = cap_open(&c) ? ward_intel_subject_history(in, sid, c.f, NULL) : WARD_ENOMEM;
-    char *text = cap_close(&c, rc);
-    jlines h;
-    jlines_parse(text, &h);
-    free(text);
+    ward_intel_history h;
+    ward_error err;
+    ward_status rc = ward_intel_history_get(in, sid, &h, &err);
     html_f(&w->out, "<h2>History</h2><table><tr><th>When</th><th>What</th><th>By</th>"
                     "<th>Detail</th></tr>");
-    for (size_t i = 0; i < h.n; i++)
+    for (size_t i = 0; !rc && i < h.n; i++)
         html_f(&w->out, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>",
-               web_jstr(h.v[i], "at"), web_jstr(h.v[i], "what"), web_jstr(h.v[i], "by"), web_jstr(h.v[i], "detail"));
+               s0(h.items[i].at), h.items[i].what, s0(h.items[i].by), s0(h.items[i].detail));
     html_f(&w->out, "</table>");
-    jlines_free(&h);
+    if (rc)
+        html_f(&w->out, "<p class=\"muted\">History unavailable: %s</p>", err.message);
+    ward_intel_history_free(&h);
 }
 
-static void evidence(web_page *w, yajl_val p)
+static void evidence(web_page *w, const ward_intel_package_view *p)
 {
     html_f(&w->out, "<h2>Hash matches</h2><table><tr><th>File hash</th><th>List</th>"
                     "<th>Category</th><th>Class</th></tr>");
-    yajl_val e = jarr(p, "evidence");
-    for (size_t i = 0; e && i < e->u.array.len; i++) {
-        yajl_val x = e->u.array.values[i];
+    for (size_t i = 0; i < p->n_evidence; i++) {
+        const ward_intel_evidence_view *x = &p->evidence[i];
         html_f(&w->out, "<tr><td class=\"raw\">%s</td><td>%s</td><td>%s</td><td>%s</td></tr>",
-               web_jstr(x, "hash"), *web_jstr(x, "list") ? web_jstr(x, "list") : "(not on a list)",
-               web_jstr(x, "category"), web_jstr(x, "class"));
+               s0(x->hash), x->list && *x->list ? x->list : "(not on a list)", s0(x->category),
+               s0(x->klass));
     }
-    if (!e || !e->u.array.len)
+    if (!p->n_evidence)
         html_f(&w->out, "<tr><td colspan=\"4\" class=\"muted\">none</td></tr>");
     html_f(&w->out, "</table>");
 }
@@ -532,8 +483,9 @@ void web_subject(web_page *w)
         ward_intel_close(in);
         return;
     }
-    yajl_val p = subject_package(w, in, sid);
-    if (p && !web_covers(w, in, web_jstr(p, "holder")))
+    ward_intel_package_view view;
+    const ward_intel_package_view *p = subject_package(w, in, sid, &view) ? &view : NULL;
+    if (p && !web_covers(w, in, p->holder))
         page_denied(w, sid, "subject outside the user's compartment");
     else if (p && post && !strcmp(action, "dispose"))
         page_denied(w, sid, "only an admin carries out a disposal");
@@ -546,15 +498,13 @@ void web_subject(web_page *w)
         char title[64];
         snprintf(title, sizeof title, "Subject %s", sid);
         page_begin(w, title);
-        html_f(&w->out, "<p class=\"caveat\">%s</p>", web_jstr(p, "caveat"));
-        if (*web_jstr(p, "notice"))   /* identity unverified (grade D/E) */
-            html_f(&w->out, "<p class=\"caveat\"><strong>%s</strong></p>", web_jstr(p, "notice"));
-        yajl_val at = jv_get(p, "attribution");
+        html_f(&w->out, "<p class=\"caveat\">%s</p>", p->caveat);
+        if (p->notice)   /* identity unverified (grade D/E) */
+            html_f(&w->out, "<p class=\"caveat\"><strong>%s</strong></p>", p->notice);
         html_f(&w->out, "<dl><dt>Package</dt><dd><a href=\"/package/%lld\">%lld</a> (version "
                         "%d), held by %s, %s</dd><dt>Attribution grade</dt><dd>%s: %s</dd></dl>",
-               (long long)web_jnum(p, "package"), (long long)web_jnum(p, "package"),
-               (int)web_jnum(p, "version"), web_jstr(p, "holder"), web_jstr(p, "state"), web_jstr(at, "grade"),
-               web_jstr(at, "reasons"));
+               (long long)p->package, (long long)p->package, p->version, s0(p->holder),
+               s0(p->state), s0(p->grade), s0(p->grade_reasons));
         factors(w, p);
         override_form(w, sid);
         retention(w, in, sid);
@@ -566,8 +516,7 @@ void web_subject(web_page *w)
         history(w, in, sid);
         page_end(w, 200);
     }
-    if (p)
-        yajl_tree_free(p);
+    ward_intel_package_view_free(&view);
     ward_intel_close(in);
 }
 
@@ -641,54 +590,50 @@ static void package_action(web_page *w, ward_intel *in, long long id, const char
 
 /* The subject's exhibits as the package lists them, each linking to its
  * page (which applies the exhibit's own compartment). */
-static void package_exhibits(web_page *w, yajl_val p)
+static void package_exhibits(web_page *w, const ward_intel_package_view *p)
 {
-    yajl_val x = jarr(p, "exhibits");
-    if (!x || !x->u.array.len)
+    if (!p->n_exhibits)
         return;
     html_f(&w->out, "<h2>Exhibits</h2><table><tr><th>Exhibit</th><th>Kind</th><th>Status</th>"
                     "<th>Needs grading</th><th>Last scan</th></tr>");
-    for (size_t i = 0; i < x->u.array.len; i++) {
-        yajl_val e = x->u.array.values[i];
+    for (size_t i = 0; i < p->n_exhibits; i++) {
+        const ward_intel_exhibit_view *e = &p->exhibits[i];
         ward_strbuf u = {0};
-        web_url_escape(&u, web_jstr(e, "ref"));
+        web_url_escape(&u, s0(e->ref));
         html_f(&w->out, "<tr><td><a href=\"/exhibit/%s\">%s</a></td><td>%s</td><td>%s</td>"
-                        "<td>%s</td><td>%s</td></tr>", u.s ? u.s : "", web_jstr(e, "ref"),
-               web_jstr(e, "kind"), web_jstr(e, "status"), web_jstr(e, "needs_grading"),
-               web_jstr(e, "last_scan"));
+                        "<td>%s</td><td>%s</td></tr>", u.s ? u.s : "", s0(e->ref), s0(e->kind),
+               s0(e->status), s0(e->needs_grading), s0(e->last_scan));
         ward_strbuf_free(&u);
     }
     html_f(&w->out, "</table>");
 }
 
-static void package_view(web_page *w, ward_intel *in, yajl_val p, long long id)
+static void package_view(web_page *w, ward_intel *in, const ward_intel_package_view *p,
+                         long long id)
 {
     char obj[32], title[64];
     snprintf(obj, sizeof obj, "package %lld", id);
-    page_audit(w, "web.package.view", obj, web_jstr(p, "subject"));
+    page_audit(w, "web.package.view", obj, p->subject);
     snprintf(title, sizeof title, "Package %lld", id);
     page_begin(w, title);
     html_f(&w->out, "<p class=\"caveat\">%s</p><dl><dt>Subject</dt><dd><a href=\"/subject/%s\">"
                     "%s</a></dd><dt>Version</dt><dd>%d</dd><dt>Holder</dt><dd>%s</dd>"
                     "<dt>Why there</dt><dd>%s</dd><dt>State</dt><dd>%s</dd><dt>Deadline</dt>"
-                    "<dd>%s</dd>", web_jstr(p, "caveat"), web_jstr(p, "subject"), web_jstr(p, "subject"),
-           (int)web_jnum(p, "version"), web_jstr(p, "holder"), web_jstr(p, "route_reason"), web_jstr(p, "state"),
-           web_jstr(p, "deadline"));
-    if (*web_jstr(p, "notice"))   /* identity unverified (grade D/E) */
-        html_f(&w->out, "</dl><p class=\"caveat\"><strong>%s</strong></p><dl>", web_jstr(p, "notice"));
-    if (*web_jstr(p, "outcome"))
-        html_f(&w->out, "<dt>Outcome</dt><dd>%s %s</dd>", web_jstr(p, "outcome"),
-               web_jstr(p, "outcome_reason"));
+                    "<dd>%s</dd>", p->caveat, p->subject, p->subject, p->version, s0(p->holder),
+           s0(p->route_reason), s0(p->state), s0(p->deadline));
+    if (p->notice)   /* identity unverified (grade D/E) */
+        html_f(&w->out, "</dl><p class=\"caveat\"><strong>%s</strong></p><dl>", p->notice);
+    if (p->outcome && *p->outcome)
+        html_f(&w->out, "<dt>Outcome</dt><dd>%s %s</dd>", p->outcome, s0(p->outcome_reason));
     html_f(&w->out, "</dl>");
-    const char *hub = ward_intel_hub_of(in, web_jstr(p, "holder"));
-    package_forms(w, id, web_jstr(p, "state"), hub && strcmp(hub, web_jstr(p, "holder")) != 0);
+    const char *hub = ward_intel_hub_of(in, s0(p->holder));
+    package_forms(w, id, s0(p->state), hub && strcmp(hub, s0(p->holder)) != 0);
     html_f(&w->out, "<h2>Lifecycle</h2><table><tr><th>When</th><th>State</th><th>By</th>"
                     "<th>Note</th></tr>");
-    yajl_val l = jarr(p, "lifecycle");
-    for (size_t i = 0; l && i < l->u.array.len; i++) {
-        yajl_val e = l->u.array.values[i];
-        html_f(&w->out, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>", web_jstr(e, "at"),
-               web_jstr(e, "state"), web_jstr(e, "by"), web_jstr(e, "note"));
+    for (size_t i = 0; i < p->n_lifecycle; i++) {
+        const ward_intel_event_view *e = &p->lifecycle[i];
+        html_f(&w->out, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>", s0(e->at),
+               s0(e->state), s0(e->by), s0(e->note));
     }
     html_f(&w->out, "</table>");
     package_exhibits(w, p);
@@ -710,25 +655,21 @@ void web_package(web_page *w)
     ward_intel *in = web_intel_open(w);
     if (!in)
         return;
-    capture c;
     ward_error err = {0};
-    ward_status rc = cap_open(&c) ? ward_intel_package_export(in, id, "json", c.f, &err)
-                                  : WARD_ENOMEM;
-    char *text = cap_close(&c, rc);
-    yajl_val p = text ? yajl_tree_parse(text, NULL, 0) : NULL;
-    free(text);
+    ward_intel_package_view view;
+    const ward_intel_package_view *p =
+        ward_intel_package_view_get(in, id, &view, &err) == WARD_OK ? &view : NULL;
     char obj[32];
     snprintf(obj, sizeof obj, "package %lld", id);
     if (!p)
         page_message(w, 404, "Not found", err.message[0] ? err.message : "no such package");
-    else if (!web_covers(w, in, web_jstr(p, "holder")))
+    else if (!web_covers(w, in, p->holder))
         page_denied(w, obj, "package outside the user's compartment");
     else if (post)
         package_action(w, in, id, end + 1);
     else
         package_view(w, in, p, id);
-    if (p)
-        yajl_tree_free(p);
+    ward_intel_package_view_free(&view);
     ward_intel_close(in);
 }
 
@@ -737,10 +678,10 @@ void web_package(web_page *w)
 /* An alert names its parties "A; B". The user sees it in full when every
  * party is in their compartment; when only some are, they learn that
  * another unit holds a match and whom to contact, not what it holds. */
-static void alert_row(web_page *w, ward_intel *in, yajl_val a)
+static void alert_row(web_page *w, ward_intel *in, const ward_intel_alert *a)
 {
     char parties[512], mine[512] = "", others[512] = "";
-    snprintf(parties, sizeof parties, "%s", web_jstr(a, "to"));
+    snprintf(parties, sizeof parties, "%s", a->to);
     for (char *save = NULL, *p = strtok_r(parties, ";", &save); p;
          p = strtok_r(NULL, ";", &save)) {
         while (*p == ' ')
@@ -750,13 +691,12 @@ static void alert_row(web_page *w, ward_intel *in, yajl_val a)
     }
     if (!mine[0])
         return;
-    html_f(&w->out, "<tr><td>%s</td><td>%s</td><td>%s</td><td>", web_jstr(a, "at"), web_jstr(a, "kind"),
-           mine);
+    html_f(&w->out, "<tr><td>%s</td><td>%s</td><td>%s</td><td>", a->at, a->kind, mine);
     if (!others[0])
-        html_f(&w->out, "%s", web_jstr(a, "text"));
+        html_f(&w->out, "%s", a->text);
     else {
         char sid[16] = "";
-        sscanf(web_jstr(a, "text"), "%15[S0-9]", sid);
+        sscanf(a->text, "%15[S0-9]", sid);
         html_f(&w->out, "Another unit holds a match on subject %s: contact %s before acting. "
                         "(Their details are not shown across compartments.)", sid, others);
     }
@@ -768,22 +708,23 @@ void web_alerts(web_page *w)
     ward_intel *in = web_intel_open(w);
     if (!in)
         return;
-    capture c;
-    ward_status rc = cap_open(&c) ? ward_intel_alerts(in, (time_t)w->now, 1, c.f, NULL, NULL)
-                                  : WARD_ENOMEM;
-    char *text = cap_close(&c, rc);
-    jlines al;
-    jlines_parse(text, &al);
-    free(text);
+    ward_intel_alert_list al;
+    ward_error err;
+    if (ward_intel_alerts_get(in, (time_t)w->now, &al, &err) != WARD_OK) {
+        ward_intel_alert_list_free(&al);
+        ward_intel_close(in);
+        page_unavailable(w, &err);
+        return;
+    }
     page_audit(w, "web.alerts.view", w->sess.user.unit, NULL);
     page_begin(w, "Alerts");
     html_f(&w->out, "<p class=\"muted\">Deconfliction (two units on one subject), closed "
                     "subjects with new referrals, merges, overdue packages.</p><table><tr>"
                     "<th>When</th><th>Kind</th><th>For</th><th>Alert</th></tr>");
     for (size_t i = 0; i < al.n; i++)
-        alert_row(w, in, al.v[i]);
+        alert_row(w, in, &al.items[i]);
     html_f(&w->out, "</table>");
-    jlines_free(&al);
+    ward_intel_alert_list_free(&al);
     ward_intel_close(in);
     page_end(w, 200);
 }

@@ -285,7 +285,7 @@ void web_report_form(web_page *w)
     }
     ward_intel *intel = NULL;
     char receipt[WARD_REPORT_RECEIPT_MAX];
-    rc = ward_intel_open_keyed(w->ctx->opts.datadir, w->ctx->opts.intel_key_file, &intel, &err);
+    rc = web_intel_store(w->ctx, &intel, &err);
     if (!rc)
         rc = ward_report_submit(intel, r, (time_t)w->now, receipt, &err);
     ward_intel_close(intel);
@@ -382,7 +382,7 @@ void svc_duty_tick(svc_ctx *ctx)
     ward_intel *in = NULL;
     ward_error err;
     uint64_t n = 0;
-    ward_status rc = ward_intel_open_keyed(ctx->opts.datadir, ctx->opts.intel_key_file, &in, &err);
+    ward_status rc = web_intel_store(ctx, &in, &err);
     if (!rc)
         rc = ward_duty_sync(in, &o, time(NULL), &n, &err);
     ward_intel_close(in);

@@ -181,13 +181,9 @@ void web_scans(web_page *w)
 {
     if (!scans_configured(w))
         return;
-    ward_intel *in = NULL;
-    ward_error err;
-    if (ward_intel_open_keyed(w->ctx->opts.datadir, w->ctx->opts.intel_key_file, &in,
-                              &err) != WARD_OK) {
-        page_unavailable(w, &err);
+    ward_intel *in = web_intel_open(w);
+    if (!in)
         return;
-    }
     const char *rest = w->req->url + strlen("/scans");
     char unit[256], scan[256];
     const char *a = rest[0] == '/' ? rest + 1 : rest;

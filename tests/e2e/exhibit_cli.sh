@@ -28,7 +28,7 @@ ex("frobnicate", rc=2)
 ward("intel", "ingest", "--data", "d", "--now", NOW, "--source", "op-small",
      os.path.join(DATA, "intel/small.csv"))
 ward("intel", "update", "--data", "d", "--now", NOW, check_rc=0)
-S = jsonl(ward("intel", "subjects", "--data", "d", "--json", check_rc=0).stdout)
+S = json.loads(ward("intel", "subjects", "--data", "d", "--json", check_rc=0).stdout)
 vh = next(s["subject"] for s in S if s["band"] == "Very High")
 low = next(s["subject"] for s in S if s["band"] == "Low")
 
@@ -119,7 +119,7 @@ expect(re.search(r"\+image_known_alert \(examined, exhibit E-VH scan\)", subj) a
        re.search(r"image_known_alert +image +\+\d+\.\d +examined", subj), subj)
 expect("exhibit scanned: E-VH" in subj, "the subject's history has the exhibit")
 ward("intel", "route", "--data", "d", "--now", NOW, check_rc=0)
-pkg = next(p for p in jsonl(ward("intel", "packages", "--data", "d", "--json", check_rc=0).stdout)
+pkg = next(p for p in json.loads(ward("intel", "packages", "--data", "d", "--json", check_rc=0).stdout)
            if p["subject"] == vh)
 pj = json.loads(out(ward("intel", "package", str(pkg["package"]), "--data", "d", check_rc=0)))
 expect([(x["ref"], x["status"], x["needs_grading"]) for x in pj["exhibits"]] ==

@@ -22,7 +22,7 @@ def intel(*args, rc=None, now=NOW):
     return ward("intel", args[0], "--data", "d", "--now", now, *args[1:], check_rc=rc)
 def out(p): return p.stdout.decode()
 def subjects():
-    return {s["subject"]: s for s in jsonl(intel("subjects", "--json", rc=0).stdout)}
+    return {s["subject"]: s for s in json.loads(intel("subjects", "--json", rc=0).stdout)}
 def subject_of(ref):
     if not _refs:   # one process, not one 'intel subject' per subject
         p = intel("members", "--format", "jsonl", rc=None)
@@ -99,7 +99,7 @@ expect("+children_in_household (fact, council record)" in show, f"re-score says 
 expect("band High (model: Medium" in show and "lives next to a school" in show, show)
 
 # ---- routing and packages ----
-pk = {p["subject"]: p for p in jsonl(intel("packages", "--json", rc=0).stdout)}
+pk = {p["subject"]: p for p in json.loads(intel("packages", "--json", rc=0).stdout)}
 expect(pk[t1]["holder"] == "South Wales Police", f"local referral to its force: {pk[t1]}")
 expect(pk[subject_of("CT-0003")]["holder"] == "international", "international hub")
 expect(pk[subject_of("R7")]["holder"] == "triage", "no area: for a person to route")
@@ -116,7 +116,7 @@ p9 = pk[subject_of("R11")]["package"]
 intel("state", str(p9), "actioned", rc=0, now="2026-11-23T18:00:00Z")
 intel("outcome", str(p9), "safeguarded", rc=0, now="2026-11-24T09:00:00Z")
 intel("escalate", str(pk[subject_of("R9")]["package"]), "--reason", "needs hub resources", rc=0)
-pk2 = {p["subject"]: p for p in jsonl(intel("packages", "--json", rc=0).stdout)}
+pk2 = {p["subject"]: p for p in json.loads(intel("packages", "--json", rc=0).stdout)}
 expect(pk2[subject_of("R9")]["holder"] == "north", f"escalated to hub: {pk2[subject_of('R9')]}")
 
 # ---- new referrals: deconfliction, closed subject, merge, keep-apart ----
@@ -130,7 +130,7 @@ a = out(intel("alerts", rc=1))
 expect("deconfliction" in a and "South Wales Police; West Yorkshire Police" in a, a)
 expect("closed-subject" in a and "not reopened" in a, a)
 expect("merged" in a, a)
-pk3 = {p["subject"]: p for p in jsonl(intel("packages", "--json", rc=0).stdout)}
+pk3 = {p["subject"]: p for p in json.loads(intel("packages", "--json", rc=0).stdout)}
 expect(pk3[t1]["holder"] == "South Wales Police" and pk3[t1]["version"] == 2,
        f"not moved silently, new version: {pk3[t1]}")
 recs = {m.group(2): m.group(1) for m in re.finditer(r"record (\d+)  (\S+) from",
@@ -161,10 +161,53 @@ intel("ingest", "--source", "mapped", "--columns",
 intel("update", rc=0)
 show = out(intel("subject", subject_of("M1"), rc=0))
 expect("  Gizmo Testington " in show and "GIZMO TESTINGTON" in show, f"raw kept with its blanks: {show}")
-pk4 = {p["subject"]: p for p in jsonl(intel("packages", "--json", rc=0).stdout)}
+pk4 = {p["subject"]: p for p in json.loads(intel("packages", "--json", rc=0).stdout)}
 h = out(intel("package", str(pk4[subject_of("M2")]["package"]), "--format", "html", rc=0))
 expect("&lt;b&gt;Bold&lt;/b&gt; Testface" in h and "<b>Bold" not in h, "HTML escapes values")
 expect(pk4[subject_of("X-0001")]["holder"] == "Northumbria Police", "XML report routed")
+
+# ---- a force or area column routes a referral that has no postcode ----
+open("areas.csv", "w").write("ref,name,email,Force\n"
+                             "AR1,Arty Areaface,ar1@example.invalid,SWP\n"
+                             "AR2,Barty Areaface,ar2@example.invalid,avon & somerset police\n"
+                             "AR3,Carty Areaface,ar3@example.invalid,Atlantis Constabulary\n")
+open("areas.json", "w").write('{"reports": [{"report_id": "AJ1", "person": {"name": "Jay'
+                              ' Areaface", "emails": ["aj1@example.invalid"], "force": "GMP"}}]}')
+p = intel("ingest", "--source", "areas", "--columns", "auto", "areas.csv", rc=0)
+expect("area=Force" in out(p), f"--columns auto proposes the area: {out(p)}")
+intel("ingest", "--source", "areas", "--columns", "area=Force", "areas.csv", rc=0)
+intel("ingest", "--source", "areas-json", "areas.json", rc=0)
+intel("update", rc=0)
+pk5 = {p["subject"]: p for p in json.loads(intel("packages", "--json", rc=0).stdout)}
+expect(pk5[subject_of("AR1")]["holder"] == "South Wales Police", f"alias: {pk5[subject_of('AR1')]}")
+expect(pk5[subject_of("AR2")]["holder"] == "Avon and Somerset Constabulary", "force name")
+expect(pk5[subject_of("AJ1")]["holder"] == "Greater Manchester Police", "JSON force")
+ar3 = pk5[subject_of("AR3")]
+j = json.loads(intel("package", str(ar3["package"]), rc=0).stdout)
+expect(ar3["holder"] == "triage" and "'Atlantis Constabulary' not known" in j["route_reason"],
+       f"unknown area to triage: {j['route_reason']}")
+a = out(intel("areas", "--unmapped", rc=1))
+expect("Atlantis Constabulary" in a and "SWP" not in a and "1 not known" in a, a)
+l = {x["area"]: x for x in json.loads(intel("areas", "--json", rc=0).stdout)}
+expect(l["SWP"]["code"] == "CF" and l["SWP"]["matched_by"] == "alias" and
+       l["Atlantis Constabulary"]["code"] is None and l["SWP"]["version"] == "2026.12", l)
+cfg = ward("intel", "config", "routing", check_rc=0).stdout.decode()
+open("d/intel-routing.conf", "w").write(cfg + "alias ZZ Atlantis\n")
+p = intel("areas", rc=3)
+expect(b"intel-routing.conf:" in p.stderr and b"'ZZ'" in p.stderr, p.stderr)
+open("d/intel-routing.conf", "w").write(cfg.replace("version 2026.12", "") + "alias NE Atlantis\n")
+p = intel("areas", rc=3)
+expect(b"no 'version' line" in p.stderr, p.stderr)
+open("d/intel-routing.conf", "w").write(cfg.replace("version 2026.12", "version 2026.12a") +
+                                        "alias NE Atlantis\n")
+s = out(intel("route", rc=0))
+expect("1 routed from triage" in s, f"a person mapped the name: {s}")
+j = json.loads(intel("package", str(ar3["package"]), rc=0).stdout)
+expect(j["holder"] == "Northumbria Police" and "alias; routing 2026.12a" in j["route_reason"] and
+       j["version"] == 2, f"routed from triage by the alias: {j['holder']} {j['route_reason']}")
+intel("areas", "--unmapped", rc=0)
+os.remove("d/intel-routing.conf")
+expect("0 packages created, 0 new versions" in out(intel("route", rc=0)), "nothing moves back")
 
 # ---- query, KPIs, feedback, report ----
 q = json.loads(intel("query", "--list", "op-small", "--factor", "occupation_children",

@@ -103,9 +103,9 @@ for r in range(ROUNDS):
             [("route", "hub0", ["route"])]]
     if r:
         # the same subject for both hubs, a package for two officers
-        subj = rng.choice([x["subject"] for x in jsonl(intel("d", now(r), "subjects", "--json",
+        subj = rng.choice([x["subject"] for x in json.loads(intel("d", now(r), "subjects", "--json",
                                                              rc=0).stdout)])
-        pkgs = [x for x in jsonl(intel("d", now(r), "packages", "--json", rc=0).stdout)
+        pkgs = [x for x in json.loads(intel("d", now(r), "packages", "--json", rc=0).stdout)
                 if x["state"] == "created"]
         chosen = [str(x["package"]) for x in rng.sample(pkgs, 2)]
         for hub, factor, band in (("hub1", "grooming", "high"),

@@ -38,7 +38,9 @@ json.loads(intel("package", "1", "--format", "json", rc=0).stdout)
 h = intel("package", "1", "--format", "html", rc=0).stdout
 h.decode("utf-8")                                                   # strict
 expect(b"Testy McFake\\xff\\xfe" in h, h[:200])
-json.loads(intel("subjects", "--json", rc=0).stdout.splitlines()[0])
+# --json is one array, --jsonl the same objects one a line (issue 17 item 6)
+arr = json.loads(intel("subjects", "--json", rc=0).stdout)
+expect(arr and arr == jsonl(intel("subjects", "--jsonl", rc=0).stdout), "--json and --jsonl agree")
 # text given on the command line is stored too: refused, named
 p = intel("override", "S000001", "--band", "high", "--reason", b"why\xff".decode("utf-8", "surrogateescape"), rc=2)
 expect(b"--reason is not valid UTF-8" in p.stderr, p.stderr)
@@ -60,10 +62,10 @@ NOTICE = "identity unverified: verify before any action against a person"
 open("ip.csv", "w").write("ref,ip,ip_time\nU1,192.0.2.55,2026-03-01T10:00:00Z\n")
 intel("ingest", "--source", "iponly", "ip.csv", rc=0)
 intel("update", rc=0)
-sid = [s for s in jsonl(intel("subjects", "--json", rc=0).stdout) if s["grade"] == "D"][0]["subject"]
+sid = [s for s in json.loads(intel("subjects", "--json", rc=0).stdout) if s["grade"] == "D"][0]["subject"]
 intel("factor", sid, "imminent_risk", "--source", "caller", "--status", "assumption", rc=0)
 intel("update", rc=0)
-pk = [p for p in jsonl(intel("packages", "--json", rc=0).stdout) if p["subject"] == sid][0]
+pk = [p for p in json.loads(intel("packages", "--json", rc=0).stdout) if p["subject"] == sid][0]
 expect(pk["band"] == "Very High" and pk["identity_unverified"] is True, pk)   # speed kept
 expect(NOTICE in out(intel("packages", rc=0)), "packages list says it")
 pj = json.loads(intel("package", str(pk["package"]), "--format", "json", rc=0).stdout)
@@ -89,7 +91,7 @@ expect("cards.csv:3: card: card number fails its Luhn check digit" in err, err)
 expect("cards.csv:4: card: not a card number" in err, err)
 intel("update", rc=0)
 everything = b""
-for s in jsonl(intel("subjects", "--json", rc=0).stdout):
+for s in json.loads(intel("subjects", "--json", rc=0).stdout):
     everything += intel("subject", s["subject"], "--json", rc=0).stdout
 vals = []
 for line in everything.decode().split("\n"):
@@ -119,14 +121,14 @@ rows = "".join(f"Z{i},{n} Fakename,z{i}@example.invalid,{c}\n" for i, (n, c) in 
      ("Dave", "5555555555554444"), ("Anna", "5555555555554444"),
      ("Eve", "4111111111111111"), ("Finn", "4111111111111111"), ("Gus", "4111111111111111")]))
 open("stolen.csv", "w").write("ref,name,email,card\n" + rows)
-before = len(subjects_all := jsonl(intel("subjects", "--json", rc=0).stdout))
+before = len(subjects_all := json.loads(intel("subjects", "--json", rc=0).stdout))
 intel("ingest", "--source", "stolen", "stolen.csv", rc=0)
 intel("update", rc=None)
 a = out(intel("alerts", rc=None))
 expect("card 555555******4444 appears with 4 different names (records" in a
        and "possibly stolen or shared; it links no one" in a, a)
 expect("411111******1111" not in a and "5555555555554444" not in a, a)
-expect(len(jsonl(intel("subjects", "--json", rc=0).stdout)) == before + 8, "a card linked people")
+expect(len(json.loads(intel("subjects", "--json", rc=0).stdout)) == before + 8, "a card linked people")
 # card + name + billing address: one person; card + name alone, or the
 # card under another name, links no one
 open("billing.csv", "w").write(
@@ -135,17 +137,17 @@ open("billing.csv", "w").write(
     "J2,\"CARDHOLDER, Jo\",j2@example.invalid,1 nowhere lane,4000 0566 5566 5556\n"
     "J3,Jo Cardholder,j3@example.invalid,9 Elsewhere Road,4000056655665556\n"
     "J4,Kim Cardholder,j4@example.invalid,1 Nowhere Lane,4000056655665556\n")
-old = {s["subject"] for s in jsonl(intel("subjects", "--json", rc=0).stdout)}
+old = {s["subject"] for s in json.loads(intel("subjects", "--json", rc=0).stdout)}
 intel("ingest", "--source", "billing", "billing.csv", rc=0)
 intel("update", rc=None)
-new = [s for s in jsonl(intel("subjects", "--json", rc=0).stdout) if s["subject"] not in old]
+new = [s for s in json.loads(intel("subjects", "--json", rc=0).stdout) if s["subject"] not in old]
 expect(sorted(s["referrals"] for s in new) == [1, 1, 2], new)   # J1+J2, J3, J4
 # a subject identified by a card alone: grade E, never actioned
 open("cardonly.csv", "w").write("ref,card\nCO1,6011000990139424\n")
-old = {s["subject"] for s in jsonl(intel("subjects", "--json", rc=0).stdout)}
+old = {s["subject"] for s in json.loads(intel("subjects", "--json", rc=0).stdout)}
 intel("ingest", "--source", "cardonly", "cardonly.csv", rc=0)
 intel("update", rc=None)
-co = [s for s in jsonl(intel("subjects", "--json", rc=0).stdout) if s["subject"] not in old]
+co = [s for s in json.loads(intel("subjects", "--json", rc=0).stdout) if s["subject"] not in old]
 expect(len(co) == 1 and co[0]["grade"] == "E", co)
 pk = str(co[0]["package"])
 intel("state", pk, "disseminated", rc=0)
@@ -164,14 +166,14 @@ intel("ingest", "--source", "cardxml", "cards.xml", rc=0)
 intel("update", rc=None)
 old |= {s["subject"] for s in co}
 got = []
-for s in jsonl(intel("subjects", "--json", rc=0).stdout):
+for s in json.loads(intel("subjects", "--json", rc=0).stdout):
     if s["subject"] not in old:
         for r in json.loads(intel("subject", s["subject"], "--json", rc=0).stdout)["referrals"]:
             got += [(r["ref"], v["field"], v["raw"]) for v in r["values"] if "card" in v["field"]]
 expect(("KJ1", "card", "378282*****0005") in got and ("KJ1", "card_bin", "378282") in got
        and ("KX1", "card", "378282*****0005") in got, got)
 # ---- item 9: the risk model checked against recorded outcomes -------------
-open_pk = [p for p in jsonl(intel("packages", "--json", rc=0).stdout)
+open_pk = [p for p in json.loads(intel("packages", "--json", rc=0).stdout)
            if p["state"] in ("created", "disseminated", "accepted")]
 for i, p in enumerate(open_pk[:5]):
     o = ["nfa", "safeguarded", "nfa", "referred", "nfa"][i]
@@ -209,7 +211,7 @@ open("jobs.csv", "w").write(
 intel("ingest", "--source", "jobs", "jobs.csv", rc=0)
 intel("update", rc=None)
 facts = {}
-for s in jsonl(intel("subjects", "--json", rc=0).stdout):
+for s in json.loads(intel("subjects", "--json", rc=0).stdout):
     j = json.loads(intel("subject", s["subject"], "--json", rc=0).stdout)
     for r in j["referrals"]:
         if r["ref"].startswith("OC"):
@@ -222,7 +224,7 @@ expect(facts["OC2"] == [("occupation_children", "P.E. Teacher -> ISCO-08 2330 (e
 expect(facts["OC3"] == [] and facts["OC4"] == [] and facts["OC5"] == [], facts)
 p = intel("occupations", "--unmapped", rc=1)
 expect("consultant" in out(p) and "UNMAPPED" in out(p) and "GP " not in out(p), out(p))
-a = [json.loads(l) for l in intel("occupations", "--json", rc=0).stdout.splitlines()]
+a = json.loads(intel("occupations", "--json", rc=0).stdout)
 expect({"title": "GP", "records": 1, "group": "2211", "group_title": "Generalist medical"
         " practitioners", "sector": "health", "access": "contact", "corrected_words": 0,
         "version": "2026.12"} in a, a)
@@ -276,6 +278,7 @@ expect(mc[0] == "record,ref,list,subject" and len(mc) == len(mj) + 1, mc[:3])
 oc1 = [m for m in mj if m["ref"] == "OC1"][0]
 expect(oc1["list"] == "jobs" and re.fullmatch(r"S\d{6}", oc1["subject"]), oc1)
 expect(f'{oc1["record"]},OC1,jobs,{oc1["subject"]}' in mc, "CSV row")
+expect(json.loads(intel("members", "--json", rc=0).stdout) == mj, "members --json: one array")
 intel("members", "--format", "xml", rc=2)
 # evaluate: a wider truth file is read by column name, or refused
 open("t.csv", "w").write("OC1,P1\nOC2,P2\nOC3,P3\n")

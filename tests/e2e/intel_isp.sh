@@ -57,7 +57,7 @@ expect("bad.csv:6: field 'range'" in err(p) and "Example Telecom's" in err(p), e
 open("bad.csv", "w").write(good + "Other,192.0.2.0/33,,\n")
 p = intel("isp", "ranges", "bad.csv", rc=3)
 expect("bad.csv:6: field 'range'" in err(p) and "0 to 32" in err(p), err(p))
-r = jsonl(intel("isp", "ranges", "--json", rc=0).stdout)   # the table in force is kept
+r = jsonl(intel("isp", "ranges", "--jsonl", rc=0).stdout)   # the table in force is kept
 expect(len(r) == 4 and r[0]["file"] == "ranges.csv", r)
 
 # ---- batches ---------------------------------------------------------------
@@ -69,7 +69,7 @@ expect("3 batches, 4 requests (1 duplicates asked once)" in o, o)
 expect("2 with a quarantined or ambiguous time" in o and "1 in no provider's range" in o, o)
 expect("203.0.113.50 is in no provider's range" in e, e)
 expect("192.0.2.20 at '2026-11-04 12:00:00' not sent: time quarantined" in e, e)
-b = {x["provider"]: x for x in jsonl(intel("isp", "batches", "--json", rc=0).stdout)}
+b = {x["provider"]: x for x in jsonl(intel("isp", "batches", "--jsonl", rc=0).stdout)}
 expect(b["Example Telecom"]["requests"] == 2 and b["Sample Business"]["requests"] == 1, b)
 tel, biz = b["Example Telecom"]["batch"], b["Sample Business"]["batch"]
 csv = out(intel("isp", "export", str(tel), "--format", "csv", rc=0))
@@ -102,9 +102,9 @@ expect("bad.csv:5: field 'outcome': 'maybe'" in err(p), err(p))
 open("bad.csv", "w").write(head + f"{reqs['2001:DB8::0:1']},no-trace,04/05/2026,,,,\n")
 p = intel("isp", "answers", "bad.csv", rc=3)
 expect("bad.csv:2: field 'answered'" in err(p), err(p))
-b = jsonl(intel("isp", "batches", "--json", rc=0).stdout)
+b = jsonl(intel("isp", "batches", "--jsonl", rc=0).stdout)
 expect(sum(x["answered"] for x in b) == 0, b)                # nothing stored
-grade = {s["subject"]: s["grade"] for s in jsonl(intel("subjects", "--json", rc=0).stdout)}
+grade = {s["subject"]: s["grade"] for s in jsonl(intel("subjects", "--jsonl", rc=0).stdout)}
 p = intel("isp", "answers", "ans.csv", rc=0, now="2026-12-10T09:00:00Z")
 o = out(p)
 m = re.search(r"(S\d+): ISP request \d+ to Example Telecom \(192.0.2.10 at 2026-11-01 09:15:00"

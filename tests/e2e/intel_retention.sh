@@ -21,7 +21,7 @@ D = os.path.join(DATA, "intel")
 def intel(*args, rc=None, now="2026-01-01T00:00:00Z"):
     return ward("intel", args[0], "--data", "d", "--now", now, *args[1:], check_rc=rc)
 def retention(now, *extra, rc=None):
-    return {r["subject"]: r for r in jsonl(intel("retention", "--json", *extra, now=now,
+    return {r["subject"]: r for r in json.loads(intel("retention", "--json", *extra, now=now,
                                                  rc=rc).stdout)}
 
 expect(b"retain nfa 730" in intel("config", "retention", rc=0).stdout, "default policy")
@@ -41,7 +41,7 @@ expect(retention("2027-01-02T00:00:00Z")["S000002"]["review_by"] == "2027-07-01T
        "override is a change")
 
 # closing: every package of S000001 has an outcome (NFA: two years)
-pk = [p for p in jsonl(intel("packages", "--json", rc=0).stdout) if p["subject"] == "S000001"]
+pk = [p for p in json.loads(intel("packages", "--json", rc=0).stdout) if p["subject"] == "S000001"]
 for p in pk:
     intel("outcome", str(p["package"]), "nfa", "--reason", "no trace", rc=0,
           now="2026-02-01T00:00:00Z")

@@ -30,7 +30,7 @@ expect(len(letter["receipts"]) == 1 and letter["receipts"][0]["referrals"] == 2
        and letter["packages"] == [] and letter["unsent"] == 1, letter)   # the receipt
 
 ward("intel", "update", "--now", at(1), check_rc=0)
-pk = [p["package"] for p in jsonl(ward("intel", "packages", "--json", check_rc=0).stdout)]
+pk = [p["package"] for p in json.loads(ward("intel", "packages", "--json", check_rc=0).stdout)]
 expect(len(pk) == 2, pk)
 ward("intel", "state", str(pk[0]), "disseminated", "--now", at(2), check_rc=0)
 ward("intel", "outcome", str(pk[0]), "safeguarded", "--now", at(3), check_rc=0)

@@ -238,7 +238,7 @@ ward("report", "step", ref_id, "control_room", "--detail", "Testshire Police, re
 
 # ---- into triage, stored encrypted ----
 ward("intel", "update", check_rc=0)
-subs = jsonl(ward("intel", "subjects", "--json", check_rc=0).stdout)
+subs = json.loads(ward("intel", "subjects", "--json", check_rc=0).stdout)
 urgent_subject = [s for s in subs if "imminent_risk" in s["factors"]]
 expect(urgent_subject and urgent_subject[0]["band"] == "Very High", subs)
 expect("incitement" in urgent_subject[0]["factors"], "typology from the answers")

@@ -48,7 +48,7 @@ intel("ingest", "--source", "xss", "xss.csv", rc=0, now=past)
 intel("update", rc=0, now=past)
 intel("ingest", "--source", "followup", os.path.join(D, "followup.csv"), rc=0)
 intel("update", rc=0)
-pk = jsonl(intel("packages", "--json", rc=0).stdout)
+pk = json.loads(intel("packages", "--json", rc=0).stdout)
 swp = [p for p in pk if p["holder"] == "South Wales Police"]
 wyp = [p for p in pk if p["holder"] == "West Yorkshire Police"]
 expect(swp and wyp, f"packages for both forces: {pk}")
@@ -195,6 +195,9 @@ st, page, _ = s.get(f"/subject/{sid}")
 expect(st == 200 and "As received" in page and "Attribution grade" in page, f"subject {st}")
 expect("<h2>Retention</h2>" in page and "Review by" in page, "retention dates shown")
 expect("source" in page.lower() and "<th>Status</th>" in page and "History" in page, "factors, history")
+hist = page.split("<h2>History</h2>")[1].split("</table>")[0]
+expect(re.search(r"<tr><td>\d{4}-\d\d-\d\dT[^<]*Z</td><td>assessment ", hist) and
+       "package " in hist, f"history rows from the typed view: {hist[:300]}")
 st, page, _ = s.get(f"/subject/{xss_subject}")
 expect("&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>" not in page, "escaped")
 st, page, _ = s.post(f"/subject/{sid}/override", {"band": "high", "reason": "lives next to a school"},
@@ -221,7 +224,7 @@ st, page, _ = s.post(f"/package/{pid}/outcome", {"outcome": "safeguarded", "reas
 expect(st == 303, "outcome")
 st, page, _ = s.get(f"/package/{pid}")
 expect(st == 200 and "safeguarded" in page and "actioned" in page and "swp" in page, "lifecycle")
-pk = {p["package"]: p for p in jsonl(intel("packages", "--json", rc=0).stdout)}
+pk = {p["package"]: p for p in json.loads(intel("packages", "--json", rc=0).stdout)}
 expect(pk[pid]["state"] == "outcome" and pk[pid]["outcome"] == "safeguarded", "stored in intel.db")
 
 # ---- compartments ----
@@ -269,7 +272,7 @@ st, page, _ = s.get("/kpi")
 expect("West Yorkshire Police" not in page.split("List completion")[0], "KPIs in my compartment")
 
 # ---- retention decisions (analysts, in compartment) and disposal (admin) ----
-gmp = [p["subject"] for p in jsonl(intel("packages", "--json", rc=0).stdout)
+gmp = [p["subject"] for p in json.loads(intel("packages", "--json", rc=0).stdout)
        if p["holder"] == "Greater Manchester Police"]
 gone = gmp[0]
 st, page, _ = s.get(f"/subject/{sid}")

@@ -36,7 +36,7 @@ def ago(days, zone="Z"):
 
 ward("intel", "ingest", "--source", "op-small", os.path.join(DATA, "intel/small.csv"))
 ward("intel", "update", check_rc=0)
-S = jsonl(ward("intel", "subjects", "--json", check_rc=0).stdout)
+S = json.loads(ward("intel", "subjects", "--json", check_rc=0).stdout)
 vh = next(s["subject"] for s in S if s["band"] == "Very High")
 ward("hash", "--hashdeep", "-o", "alert.hd", os.path.join(I, "wee.jpg"), check_rc=0)
 ward("db", "import", "--list", "national", "--category", "1", "alert.hd", check_rc=0)

@@ -1,7 +1,8 @@
 /* ward-test: no-store (not run again on PostgreSQL) */
 /* The risk model's own checks (issue 17): validation statistics against
  * recorded outcomes (item 9), computed on hand-made cases with known
- * answers; the occupation mapping (item 2) reading free-text titles. */
+ * answers; the occupation mapping (item 2) reading free-text titles;
+ * force and area names (item 3) read as codes, force names and aliases. */
 #include "testutil.h"
 
 #include <math.h>
@@ -195,6 +196,41 @@ static void test_occupations(void **state)
     wi_occupations_free(&o);
 }
 
+static void test_areas(void **state)
+{
+    (void)state;
+    wi_area areas[] = {{"CF", "wales", "South Wales Police"},
+                       {"BS", "west", "Avon and Somerset Constabulary"},
+                       {"SO", "south", "Hampshire Constabulary"}};
+    wi_area_alias aliases[] = {{"swp", 0}, {"hampshireisleofwight", 2}};
+    wi_routing r = {.areas = areas, .n_areas = 3, .aliases = aliases, .n_aliases = 2};
+    char key[64];
+    wi_area_key("  Avon & Somerset Police ", key, sizeof key);
+    assert_string_equal(key, "avonsomerset");
+    wi_area_key("The Police", key, sizeof key);   /* nothing left to match */
+    assert_string_equal(key, "");
+    const char *how;
+    const struct { const char *text, *area, *how; } cases[] = {
+        {"CF", "CF", "code"}, {" cf ", "CF", "code"}, {"SWP", "CF", "alias"},
+        {"s.w.p.", "CF", "alias"}, {"South Wales", "CF", "force"},
+        {"SOUTH WALES POLICE", "CF", "force"}, {"avon and somerset", "BS", "force"},
+        {"Avon & Somerset Constabulary", "BS", "force"},
+        {"Hampshire and Isle of Wight Constabulary", "SO", "alias"},
+        {"Hampshire", "SO", "force"}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const wi_area *a = wi_area_resolve(&r, cases[i].text, &how);
+        assert_non_null(a);
+        assert_string_equal(a->area, cases[i].area);
+        assert_string_equal(how, cases[i].how);
+    }
+    /* not guessed: a near name, a part of one, a bare word */
+    const char *unknown[] = {"Atlantis Constabulary", "Wales", "Police", "", "South Wales Fire",
+                             NULL};
+    for (int i = 0; unknown[i]; i++)
+        assert_null(wi_area_resolve(&r, unknown[i], &how));
+    assert_null(wi_area_resolve(&r, NULL, &how));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,6 +238,7 @@ int main(void)
         cmocka_unit_test(test_auc_and_bands),
         cmocka_unit_test(test_calibration),
         cmocka_unit_test(test_occupations),
+        cmocka_unit_test(test_areas),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
