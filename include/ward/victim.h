@@ -49,6 +49,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 /* ---- series ------------------------------------------------------------- */
 
@@ -320,6 +321,7 @@ ward_status ward_quarantine_release(ward_store *s, const char *hash, const char 
 ward_status ward_quarantine_remove(ward_store *s, const char *hash, const char *who,
                                    const char *reason, uint64_t *removed, ward_error *err);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

@@ -110,7 +110,9 @@ static void on_image(void *ctx, const ward_luma *luma)
     worker *w = ctx;
     int blur = w->opts->thumbnails == WARD_THUMBS_CLEAR ? 0 : THUMB_BLUR;
     if (w->opts->thumbnails)
-        ward_thumb_make(luma, THUMB_SIDE, blur, &w->current->thumb, NULL);
+        /* a thumbnail is a convenience: without one (out of memory) the
+         * record is complete, its "thumb" field only absent */
+        (void)ward_thumb_make(luma, THUMB_SIDE, blur, &w->current->thumb, NULL);
 }
 
 /* Each sampled frame of good quality against the image index: a still of
@@ -153,12 +155,12 @@ static void do_work(void *state, void *item)
             j->h.read_status = ward_fail_errno(&j->h.read_error, errno, "cannot open");
             return;
         }
-        ward_hasher_fd(w->hasher, fd, &j->h);
+        (void)ward_hasher_fd(w->hasher, fd, &j->h); /* status in j->h.read_status */
         close(fd);
         break;
     }
     case WARD_ITEM_DATA:
-        ward_hasher_buffer(w->hasher, j->item.data, j->item.len, &j->h);
+        (void)ward_hasher_buffer(w->hasher, j->item.data, j->item.len, &j->h);
         free(j->item.data);
         j->item.data = NULL;
         break;
@@ -323,7 +325,8 @@ static void add_video_matches(scan *s, const job *j)
     }
     for (size_t k = 0; k < nt; k++) {
         uint64_t total = 0;
-        ward_matcher_video_frames(s->matcher, t[k].list, t[k].video, &total, NULL);
+        /* unknown (0) when the store cannot say: the match itself stands */
+        (void)ward_matcher_video_frames(s->matcher, t[k].list, t[k].video, &total, NULL);
         add(s, k ? ",{" : ",\"video_matches\":[{");
         add(s, "\"video\":");
         ward_json_string(&s->line, t[k].video, strlen(t[k].video));
@@ -619,7 +622,9 @@ static void report_progress(scan *s, int force)
         s->opts->progress(s->opts->progress_ctx, &s->prog);
     if (t - s->last_checkpoint >= s->opts->checkpoint_s) {
         s->last_checkpoint = t;
-        write_checkpoint(s);
+        /* A failure leaves the stream's error flag set: the final
+         * checkpoint sees it and the scan reports it (ckpt_bad). */
+        (void)write_checkpoint(s);
     }
 }
 
@@ -905,7 +910,9 @@ ward_status ward_scan_run(const char *const *sources, int nsources, const ward_s
     if (opts->progress)
         for (int i = 0; i < nsources; i++) {
             ward_walk_opts w = {.follow_symlinks = opts->source.follow_symlinks};
-            ward_walk(sources[i], &w, count_bytes, &s.prog.host_bytes_total, NULL);
+            /* only the progress estimate's total: the scan's own walk
+             * reports what it cannot read */
+            (void)ward_walk(sources[i], &w, count_bytes, &s.prog.host_bytes_total, NULL);
         }
     for (int i = 0; i < nsources && s.fatal == WARD_OK; i++) {
         if (opts->interrupt && *opts->interrupt) break;

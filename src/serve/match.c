@@ -113,7 +113,7 @@ static ward_status snapshot_open(const char *datadir, uint64_t index_memory, sna
      * it. Over the budget (WARD_ELIMIT) or out of memory, the file's index
      * answers the same, only slower. */
     if (index_memory)
-        ward_matcher_accelerate(s->matcher, index_memory, NULL);
+        (void)ward_matcher_accelerate(s->matcher, index_memory, NULL);
     *out = s;
     return WARD_OK;
 }

@@ -143,7 +143,8 @@ static ward_status change_user(const char *datadir, const char *sql, const char 
         rc = ward_fail(err, WARD_ENOTFOUND, "no user '%s'", user);
     if (rc == WARD_OK && strcmp(action, "user.add") != 0) {
         const char *end[] = {user};
-        exec_text(db, "DELETE FROM sessions WHERE \"user\" = ?", end, 1, NULL, NULL);
+        /* a disabled user's sessions must end: a failure here is said */
+        rc = exec_text(db, "DELETE FROM sessions WHERE \"user\" = ?", end, 1, NULL, err);
     }
     svc_unlock(s);
     if (rc == WARD_OK)
@@ -409,7 +410,9 @@ web_login_result web_login(svc_state *s, const char *name, const char *password,
         note_failure(db, name, now);
     else if (r == LOGIN_OK) {
         const char *args[] = {name};
-        exec_text(db, "DELETE FROM login_failures WHERE \"user\" = ?", args, 1, NULL, NULL);
+        /* a stale failure count only locks out sooner; the login stands */
+        (void)exec_text(db, "DELETE FROM login_failures WHERE \"user\" = ?", args, 1, NULL,
+                        NULL);
     }
     svc_unlock(s);
     sodium_memzero(secret, sizeof secret);
