@@ -6,10 +6,12 @@
  * first N items are in files.jsonl up to byte B".
  */
 #include "exchange/videojson.h"
+#include "scan/record.h"
 #include "scan/scan_int.h"
 #include "util/error.h"
 #include "util/escape.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -255,18 +257,18 @@ static int entry_alerts(const ward_entry *e)
            !(e->category_class && strcmp(e->category_class, WARD_CLASS_IGNORABLE) == 0);
 }
 
-static void add_entry(scan *s, const ward_entry *e, int first)
+/* The entry's half of a match record; the caller adds how it matched and
+ * writes it with match_record_jsonl (src/scan/record.h: the one serializer
+ * of a match, shared with the API). */
+static match_record entry_record(const ward_entry *e)
 {
-    add_fmt(s, "%s{\"entry\":%" PRIu64, first ? "" : ",", e->id);
-    add_key_str(s, "list", e->list);
-    add_key_str(s, "list_kind", e->list_kind == WARD_LIST_KNOWN_GOOD ? "known-good" : "alert");
-    if (e->scheme) add_key_str(s, "scheme", e->scheme);
-    if (e->category) add_key_str(s, "category", e->category);
-    if (e->category_label) add_key_str(s, "category_label", e->category_label);
-    if (e->category_class) add_key_str(s, "category_class", e->category_class);
-    if (e->series) add_key_str(s, "series", e->series);
-    if (e->media_id) add_key_str(s, "media_id", e->media_id);
-    if (e->victim_identified >= 0) add_fmt(s, ",\"victim_identified\":%s", e->victim_identified ? "true" : "false");
+    match_record m = {
+        .entry_id = e->id, .list = e->list,
+        .list_kind = e->list_kind == WARD_LIST_KNOWN_GOOD ? "known-good" : "alert",
+        .scheme = e->scheme, .category = e->category, .category_label = e->category_label,
+        .category_class = e->category_class, .series = e->series, .media_id = e->media_id,
+        .victim_identified = e->victim_identified, .transform = -1, .frame = -1};
+    return m;
 }
 
 /* Per known video (entries imported from a vPDQ list share a media_id):
@@ -358,9 +360,10 @@ static int add_matches(scan *s, job *j)
             }
             const ward_entry *e = &es->v[0];
             if (entry_alerts(e)) verdict = WARD_VERDICT_KNOWN;
-            add_entry(s, e, first);
-            add_key_str(s, "by", match_by(e, &j->h.digests));
-            add(s, ",\"distance\":0}");
+            match_record m = entry_record(e);
+            m.by = match_by(e, &j->h.digests);
+            if (!first) add(s, ",");
+            match_record_jsonl(&m, &s->line);
             first = 0;
             ward_entries_free(es);
         }
@@ -375,23 +378,23 @@ static int add_matches(scan *s, job *j)
         }
         const ward_entry *e = &es->v[0];
         if (entry_alerts(e)) {
-            add(s, first ? ",\"matches\":[" : "");
-            add_entry(s, e, first);
-            add(s, ",\"by\":\"pdq\"");
-            add_fmt(s, ",\"distance\":%d", j->near[i].distance);
+            add(s, first ? ",\"matches\":[" : ",");
+            match_record m = entry_record(e);
+            m.by = "pdq";
+            m.distance = j->near[i].distance;
             if (j->h.has_video) {
                 const ward_vpdq_frame *fr = &j->h.video.frames[j->near[i].query];
-                add_fmt(s, ",\"frame\":%" PRId64 ",\"timestamp\":%.3f", fr->frame_number,
-                        fr->timestamp);
+                m.frame = fr->frame_number;
+                m.timestamp = fr->timestamp;
             } else {
-                add_key_str(s, "transform", ward_dihedral_name(j->near[i].query));
+                m.transform = j->near[i].query;
             }
+            char hex[65];
             if (e->has_pdq) {
-                char hex[65];
                 ward_pdq_to_hex(&e->pdq, hex);
-                add_key_str(s, "entry_pdq", hex);
+                m.hash = hex;
             }
-            add(s, "}");
+            match_record_jsonl(&m, &s->line);
             first = 0;
             verdict = WARD_VERDICT_NEAR;
         }
@@ -601,6 +604,10 @@ static void do_emit(void *ctx, void *item)
 {
     scan *s = ctx;
     job *j = item;
+    /* The ordered pool hands every item over once, in sequence order
+     * (skipped ones of a resumed scan too): files.jsonl's order and the
+     * checkpoint's item count rest on it. */
+    assert(j->seq == s->emitted);
     if (!j->skip) {
         if (j->item.kind >= WARD_ITEM_ERROR) write_notice(s, j);
         else write_file(s, j);
