@@ -228,7 +228,11 @@ static void add_key_str(scan *s, const char *key, const char *val)
 /* Escaped (lossless, see docs/cli.md) name as a JSON value. */
 static void add_key_name(scan *s, const char *key, const char *raw)
 {
-    ward_escape_name(&s->esc, raw, strlen(raw));
+    /* out of memory: s->esc would still hold the previous name */
+    if (!ward_escape_name(&s->esc, raw, strlen(raw))) {
+        s->line.failed = 1;
+        return;
+    }
     add_fmt(s, ",\"%s\":", key);
     ward_json_string(&s->line, s->esc.s, s->esc.len);
 }
@@ -444,6 +448,20 @@ static const uint8_t *content_key(const ward_digests *d, uint8_t key[32])
     return key;
 }
 
+/* Write the record built in s->line. An append that ran out of memory left
+ * a hole in it: the record is not written, and the scan stops with the
+ * error rather than leave a line that says less than the file was. */
+static void write_line(scan *s, FILE *f)
+{
+    if (s->line.failed) {
+        s->line.failed = 0;
+        if (s->fatal == WARD_OK)
+            s->fatal = ward_fail(&s->fatal_err, WARD_ENOMEM, "out of memory writing a record");
+        return;
+    }
+    fwrite(s->line.s, 1, s->line.len, f);
+}
+
 /* One line of notices.jsonl. Uses s->line: call it before or after a
  * files.jsonl record is built, never in the middle. */
 static void notice_line(scan *s, uint64_t seq, const char *path, ward_item_kind kind,
@@ -456,7 +474,7 @@ static void notice_line(scan *s, uint64_t seq, const char *path, ward_item_kind 
     add_key_str(s, "kind", kinds[kind]);
     add_key_str(s, "reason", reason);
     add(s, "}\n");
-    fwrite(s->line.s, 1, s->line.len, s->notices);
+    write_line(s, s->notices);
     s->prog.notices++;
 }
 
@@ -581,7 +599,7 @@ static void write_file(scan *s, job *j)
         add(s, "}\n");
         s->prog.bytes += j->h.size;
     }
-    fwrite(s->line.s, 1, s->line.len, s->files);
+    write_line(s, s->files);
     s->prog.files++;
     s->prog.counts[verdict]++;
     limit_notices(s, j);
@@ -723,13 +741,16 @@ static int count_bytes(void *ctx, const char *path, const struct stat *st,
 }
 
 /* A fingerprint of what decides the output, so --resume refuses to mix
- * two different scans in one folder. */
-static void fingerprint(const char *const *src, int n, const ward_scan_opts *o, ward_strbuf *b)
+ * two different scans in one folder. 0 when out of memory: a partial one
+ * must not be written (test_oom found it written, and NULL passed to
+ * fwrite). */
+static int fingerprint(const char *const *src, int n, const ward_scan_opts *o, ward_strbuf *b)
 {
     char tmp[512];
+    int ok = 1;
     for (int i = 0; i < n; i++) {
-        ward_strbuf_add(b, src[i], strlen(src[i]));
-        ward_strbuf_add(b, "\n", 1);
+        ok &= ward_strbuf_add(b, src[i], strlen(src[i]));
+        ok &= ward_strbuf_add(b, "\n", 1);
     }
     int k = snprintf(tmp, sizeof tmp,
                      "r=%d q=%d pdq=%d thumbs=%d d=%u px=%llu depth=%d ratio=%llu follow=%d "
@@ -738,7 +759,8 @@ static void fingerprint(const char *const *src, int n, const ward_scan_opts *o, 
                      (unsigned long long)o->hash.decode.max_pixels, o->source.max_depth,
                      (unsigned long long)o->source.max_ratio, o->source.follow_symlinks,
                      (unsigned long long)o->source.max_spool);
-    ward_strbuf_add(b, tmp, (size_t)k);
+    ok &= ward_strbuf_add(b, tmp, (size_t)k);
+    return ok;
 }
 
 static ward_status write_state(scan *s, const char *const *src, int n, int complete,
@@ -750,7 +772,10 @@ static ward_status open_outputs(scan *s, const char *const *src, int n, ward_err
     if (mkdir(s->out_dir, 0750) != 0 && errno != EEXIST)
         return ward_fail_errno(err, errno, "cannot create %s", s->out_dir);
     ward_strbuf fp = {0};
-    fingerprint(src, n, s->opts, &fp);
+    if (!fingerprint(src, n, s->opts, &fp)) {
+        ward_strbuf_free(&fp);
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    }
     out_path(s, path, sizeof path, "scan.fingerprint");
     long fbytes = 0, nbytes = 0;
     int from_start = !s->opts->resume;
@@ -832,9 +857,11 @@ static ward_status write_state(scan *s, const char *const *src, int n, int compl
     add_key_str(s, "command", o->command ? o->command : "");
     add(s, ",\"sources\":[");
     for (int i = 0; i < n; i++) {
-        ward_escape_name(&s->esc, src[i], strlen(src[i]));
         add(s, i ? "," : "");
-        ward_json_string(&s->line, s->esc.s, s->esc.len);
+        if (ward_escape_name(&s->esc, src[i], strlen(src[i])))
+            ward_json_string(&s->line, s->esc.s, s->esc.len);
+        else
+            s->line.failed = 1;
     }
     add(s, "]");
     add_key_name(s, "data_dir", o->data_dir);
@@ -852,6 +879,10 @@ static ward_status write_state(scan *s, const char *const *src, int n, int compl
                ",\"elapsed_s\":%.3f,\"resumed\":%s}\n",
             complete ? "true" : "false", s->prog.files, s->prog.bytes, now() - s->t0,
             s->prog.resumed ? "true" : "false");
+    if (s->line.failed) {
+        s->line.failed = 0;
+        return ward_fail(err, WARD_ENOMEM, "out of memory writing %s", path);
+    }
     FILE *f = fopen(tmp, "w");
     if (!f || fwrite(s->line.s, 1, s->line.len, f) != s->line.len || fclose(f) != 0)
         return ward_fail_errno(err, errno, "cannot write %s", tmp);
