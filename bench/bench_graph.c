@@ -87,8 +87,8 @@ int main(int argc, char **argv)
             size_t n;
             ward_graph_view v;
             double a = cpu();
-            ward_graph_neighbours(g, s, depth, 500, &nodes, &dist, &via, &n, NULL);
-            ward_graph_ego(g, s, depth, 500, &v, NULL);
+            (void)ward_graph_neighbours(g, s, depth, 500, &nodes, &dist, &via, &n, NULL);
+            (void)ward_graph_ego(g, s, depth, 500, &v, NULL);
             ms[i] = (cpu() - a) * 1000;
             total += n;
             free(nodes), free(dist), free(via);
@@ -107,17 +107,17 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < subjects; i++)
         if (ward_graph_node_at(g, subj[i])->component == 0)
             last = i, first = first ? first : i + 1;
-    ward_graph_path(g, subj[first ? first - 1 : 0], subj[last], &path, &n, NULL);
+    (void)ward_graph_path(g, subj[first ? first - 1 : 0], subj[last], &path, &n, NULL);
     printf("shortest path: %.2f ms (%zu subjects long)\n", (now() - a) * 1000, n);
     free(path);
     a = now();
     size_t nc;
-    ward_graph_communities(g, 1, &nc, NULL);
+    (void)ward_graph_communities(g, 1, &nc, NULL);
     printf("communities (Louvain): %.2f s, %zu communities\n", now() - a, nc);
     a = now();
     ward_graph_player *p;
     size_t np, sampled;
-    ward_graph_key_players(g, 0, 10, &p, &np, &sampled, NULL);
+    (void)ward_graph_key_players(g, 0, 10, &p, &np, &sampled, NULL);
     printf("key players of the largest component: %.2f s%s\n", now() - a,
            sampled ? " (betweenness from 256 sources)" : "");
     free(p), free(ms), free(subj);

@@ -69,7 +69,7 @@ static void print_run(const char *label, const run *r)
 static void compare(const char *what, const ward_vpdq *a, const ward_vpdq *b)
 {
     ward_vpdq_similarity s;
-    ward_vpdq_compare(a, b, NULL, &s, NULL);
+    (void)ward_vpdq_compare(a, b, NULL, &s, NULL);
     size_t n = a->count < b->count ? a->count : b->count;
     int worst = 0;
     long sum = 0;

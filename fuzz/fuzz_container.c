@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     opts.max_buffer = 1u << 20;
     opts.max_spool = 8u << 20;   /* disk images in archives: small temporary files */
     ward_error err;
-    ward_source_read(path, &opts, on_item, NULL, &err);
+    (void)ward_source_read(path, &opts, on_item, NULL, &err);
     close(fd);
     return 0;
 }

@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (reader == 5) {
         ward_vpdq v = {0};
         ward_error err;
-        ward_vpdq_parse((const char *)data, size, &v, &err);
+        (void)ward_vpdq_parse((const char *)data, size, &v, &err);
         ward_vpdq_free(&v);
         return 0;
     }

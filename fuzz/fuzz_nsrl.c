@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     ward_import_summary sum;
     ward_error err;
-    ward_store_import(store, path, WARD_FMT_NSRL, "nsrl", NULL, &sum, &err);
+    (void)ward_store_import(store, path, WARD_FMT_NSRL, "nsrl", NULL, &sum, &err);
     unlink(path);
     return 0;
 }

@@ -39,7 +39,7 @@ static void hash_plane(ward_luma *l, int orientation, int dihedral)
     if (!scratch)
         return;
     ward_pdq_result r;
-    ward_pdq_from_luma(l->px, scratch, l->rows, l->cols, dihedral, &r);
+    (void)ward_pdq_from_luma(l->px, scratch, l->rows, l->cols, dihedral, &r);
     free(scratch);
 }
 

@@ -108,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     };
     ward_intel_ingest_summary sum;
     ward_error err;
-    ward_intel_ingest(intel, input_path, &o, store, &sum, &err);
+    (void)ward_intel_ingest(intel, input_path, &o, store, &sum, &err);
     char *why = NULL;
     if (wsql_exec(intel->db, reset_sql, NULL, NULL, &why) != SQLITE_OK) {
         fprintf(stderr, "fuzz_referral: cannot empty intel.db: %s\n", why);

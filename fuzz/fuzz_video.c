@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ward_vpdq out = {0};
     ward_video_info info;
     ward_error err;
-    ward_vpdq_hash_buffer(data, size, &opts, &out, &info, &err);
+    (void)ward_vpdq_hash_buffer(data, size, &opts, &out, &info, &err);
     ward_vpdq_free(&out);
     return 0;
 }

@@ -64,9 +64,9 @@ static inline int listfuzz_run(listfuzz_reader read, const uint8_t *data, size_t
         ward_error err;
         wx_in in;
         if (wx_in_open(&in, path, &err) == WARD_OK) {
-            read(&in, &sink, &err);
+            (void)read(&in, &sink, &err);
             char sha[65];
-            wx_in_finish(&in, sha);
+            (void)wx_in_finish(&in, sha);
             wx_in_close(&in);
         }
     }

@@ -11,6 +11,8 @@ fail() { echo "debcheck: FAIL: $*" >&2; exit 1; }
 WARD_DEB=$(ls "$DIR"/ward_*.deb)
 DEV_DEB=$(ls "$DIR"/libward-dev_*.deb)
 MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+# the one version number (include/ward/ward.h) names the library file
+VER=$(sed -n 's/^#define WARD_VERSION_STRING "\(.*\)"/\1/p' "$(dirname "$0")/../include/ward/ward.h")
 
 has() { # DEB PATH...
     deb=$1; shift
@@ -19,7 +21,7 @@ has() { # DEB PATH...
         echo "$list" | grep -qx "\./$p" || fail "$(basename "$deb") lacks /$p"
     done
 }
-has "$WARD_DEB" usr/bin/ward "usr/lib/$MA/libward.so.0.1.0" "usr/lib/$MA/libward.so.0" \
+has "$WARD_DEB" usr/bin/ward "usr/lib/$MA/libward.so.$VER" "usr/lib/$MA/libward.so.0" \
     usr/share/man/man1/ward.1.gz usr/share/man/man1/ward-scan.1.gz \
     usr/share/man/man1/ward-doctor.1.gz lib/systemd/system/ward-serve.service \
     lib/systemd/system/ward-release-pull@.service lib/systemd/system/ward-release-pull@.timer \

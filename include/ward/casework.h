@@ -40,6 +40,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 /* Status lifecycle, in order. A status only moves forward; returned and
  * destroyed end it. */
@@ -268,6 +269,7 @@ typedef struct ward_exhibit_kpis {
 ward_status ward_exhibit_kpis_get(ward_intel *in, time_t now, const char *force,
                                   ward_exhibit_kpis *out, ward_error *err);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

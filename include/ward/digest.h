@@ -15,6 +15,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 enum {
     WARD_DIGEST_MD5 = 1u << 0,
@@ -61,6 +62,7 @@ const char *ward_digest_hex(const ward_digests *d, unsigned kind, char hex[65]);
  * WARD_EFORMAT. */
 ward_status ward_unhex(const char *hex, size_t hexlen, uint8_t *bytes, size_t n);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

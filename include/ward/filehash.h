@@ -21,6 +21,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 typedef struct ward_hash_opts {
     unsigned digests;          /* WARD_DIGEST_* bits; 0 for none */
@@ -84,6 +85,7 @@ ward_status ward_hasher_fd(ward_hasher *h, int fd, ward_file_hash *out);
 ward_status ward_hasher_buffer(ward_hasher *h, const uint8_t *buf, size_t len,
                                ward_file_hash *out);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

@@ -42,6 +42,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 /* ---- the queue ---------------------------------------------------------- */
 
@@ -260,6 +261,7 @@ typedef struct ward_grade_serve_opts {
 ward_status ward_grade_serve(const ward_grade_queue *q, ward_grade_log *g,
                              const ward_grade_serve_opts *o, ward_error *err);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

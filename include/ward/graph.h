@@ -51,6 +51,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 typedef enum ward_graph_kind {
     WARD_GN_SUBJECT = 0, WARD_GN_EMAIL, WARD_GN_PHONE, WARD_GN_SCREEN, WARD_GN_IP,
@@ -224,6 +225,7 @@ int ward_graph_format_parse(const char *s);
 ward_status ward_graph_write(const ward_graph *g, const ward_graph_view *v,
                              ward_graph_format f, FILE *out, ward_error *err);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

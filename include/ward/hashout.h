@@ -27,6 +27,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 typedef enum ward_out_format {
     WARD_OUT_TEXT,
@@ -61,6 +62,7 @@ ward_status ward_hashout_record(ward_hashout *w, const char *path,
 /* Flush; WARD_EIO if any write failed. Frees w. */
 ward_status ward_hashout_finish(ward_hashout *w);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

@@ -36,6 +36,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 typedef struct ward_index ward_index;
 typedef struct ward_index_builder ward_index_builder;
@@ -176,6 +177,7 @@ void ward_index_get_info(const ward_index *ix, ward_index_info *out);
  */
 ward_status ward_index_verify(const ward_index *ix, ward_error *err);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

@@ -44,6 +44,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 typedef struct ward_intel ward_intel;
 
@@ -716,6 +717,7 @@ void ward_intel_link_limits(ward_intel *in, int *frequency_cap, int *shared_name
  * keys and indexes. cap: 512 is ample. */
 ward_status ward_intel_link_stamp(ward_intel *in, char *out, size_t cap, ward_error *err);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

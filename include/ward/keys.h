@@ -23,6 +23,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 #define WARD_KEY_SIG_BYTES 64
 #define WARD_PUBKEY_TEXT_MAX 128
@@ -81,6 +82,7 @@ void ward_key_sign(const ward_seckey *key, const void *msg, size_t n,
 int ward_key_verify(const ward_pubkey *key, const void *msg, size_t n,
                     const uint8_t sig[WARD_KEY_SIG_BYTES]);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

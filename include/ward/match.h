@@ -29,6 +29,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 typedef struct ward_match ward_match;
 
@@ -124,6 +125,7 @@ ward_status ward_match_bytes(ward_match *m, const uint8_t *buf, size_t len,
                              const ward_match_opts *opts, ward_match_result *out,
                              ward_file_hash *hashed, ward_error *err);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

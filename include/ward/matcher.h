@@ -24,6 +24,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 typedef struct ward_matcher ward_matcher;
 
@@ -65,6 +66,7 @@ typedef struct ward_matcher_info {
 void ward_matcher_get_info(const ward_matcher *m, ward_matcher_info *out);
 ward_store *ward_matcher_store(ward_matcher *m);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

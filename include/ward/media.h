@@ -21,6 +21,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 typedef enum ward_media_type {
     WARD_MEDIA_UNKNOWN = 0,
@@ -84,6 +85,7 @@ ward_status ward_image_decode_luma(const uint8_t *buf, size_t len,
                                    ward_error *err);
 void ward_luma_free(ward_luma *luma);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

@@ -26,6 +26,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 /* One table's outcome, reported as each table is verified. */
 typedef struct {
@@ -57,6 +58,7 @@ ward_status ward_store_use(const char *datadir, const char *url, ward_error *err
 /* url as messages may show it: without a password. */
 void ward_store_url_display(const char *url, char *out, size_t cap);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

@@ -16,6 +16,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 /* ---- ward doctor ------------------------------------------------------- */
 
@@ -74,6 +75,7 @@ ward_status ward_backup(const char *datadir, const char *dest, const char *intel
 ward_status ward_restore(const char *backup, const char *datadir, const char *intel_key_file,
                          ward_ops_note_cb note, void *ctx, ward_error *err);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

@@ -17,6 +17,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 /* A PDQ hash as 32 bytes in the order of its hex form: b[0] holds the first
  * two hex digits. memcmp order equals the order of the hex strings. */
@@ -64,6 +65,7 @@ int ward_pdq_distance(const ward_pdq *a, const ward_pdq *b);
 /* Name of a dihedral transform, e.g. "rot90". */
 const char *ward_dihedral_name(int which);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

@@ -17,6 +17,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 typedef struct ward_pool ward_pool;
 
@@ -37,6 +38,7 @@ void ward_pool_finish(ward_pool *p);
 /* Number of online CPUs (at least 1). */
 int ward_cpu_count(void);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

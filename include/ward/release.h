@@ -33,6 +33,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 /* <datadir>/releases (malloc'd; NULL when out of memory). */
 char *ward_release_root(const char *datadir);
@@ -164,6 +165,7 @@ typedef int (*ward_subscription_cb)(void *ctx, const ward_subscription *sub);
 ward_status ward_release_subscriptions(const char *datadir, ward_subscription_cb cb,
                                        void *ctx, ward_error *err);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

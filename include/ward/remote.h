@@ -16,6 +16,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 typedef struct ward_remote_hit {
     const char *list, *category, *category_label, *category_class, *series;
@@ -44,6 +45,7 @@ ward_status ward_remote_lookup(const char *url, const char *const *hashes, size_
                                int (*cb)(void *ctx, const char *query, const ward_remote_hit *hit),
                                void *ctx, ward_error *err);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

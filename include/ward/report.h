@@ -34,6 +34,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 /* ---- the public form (pure: form.c) ------------------------------------ */
 
@@ -192,6 +193,7 @@ ward_status ward_feedback_kpi_get(ward_intel *in, time_t now, int overdue_days,
                                   int silent_days, int json, FILE *out,
                                   ward_feedback_kpi *k, ward_error *err);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

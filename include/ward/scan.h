@@ -33,6 +33,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 typedef enum ward_verdict {
     WARD_VERDICT_KNOWN = 0,
@@ -97,6 +98,7 @@ ward_status ward_scan_run(const char *const *sources, int nsources,
  * scan-state.json (ward_scan_run calls this at the end of a complete scan). */
 ward_status ward_scan_write_reports(const char *out_dir, ward_error *err);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

@@ -27,6 +27,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 /* ---- API keys ------------------------------------------------------------ */
 
@@ -213,6 +214,7 @@ void ward_server_reload(ward_server *srv);
 /* Stop accepting, finish requests in flight, free everything. */
 void ward_server_stop(ward_server *srv);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

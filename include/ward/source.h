@@ -34,6 +34,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 typedef enum ward_item_kind {
     WARD_ITEM_FILE,     /* a host file: open `fs_path` */
@@ -133,6 +134,7 @@ typedef enum ward_container_type {
 } ward_container_type;
 ward_container_type ward_container_sniff(const uint8_t *buf, size_t len);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

@@ -39,6 +39,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 typedef struct ward_store ward_store;
 
@@ -407,6 +408,7 @@ ward_status ward_store_export(ward_store *s, FILE *out, ward_hashset_format form
                               const ward_export_opts *opts, uint64_t *written,
                               uint64_t *skipped, ward_error *err);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

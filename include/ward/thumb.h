@@ -17,6 +17,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 typedef struct ward_thumb {
     uint8_t *px;   /* rows x cols grey bytes, owned (ward_thumb_free) */
@@ -31,6 +32,7 @@ ward_status ward_thumb_make(const ward_luma *luma, int max_side, int blur, ward_
 ward_status ward_thumb_write_jpeg(const ward_thumb *t, const char *path, ward_error *err);
 void ward_thumb_free(ward_thumb *t);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

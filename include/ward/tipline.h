@@ -28,6 +28,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 /* Who reports: the API requires the reporting person's email. */
 typedef struct ward_tipline_reporter {
@@ -117,6 +118,7 @@ ward_status ward_tipline_list(const ward_tipline_opts *o,
                               int (*cb)(void *ctx, const ward_tipline_status *st), void *ctx,
                               ward_error *err);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

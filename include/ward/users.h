@@ -26,6 +26,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 typedef enum ward_role {
     WARD_ROLE_NATIONAL = 0, WARD_ROLE_HUB, WARD_ROLE_FORCE, WARD_ROLE_REVIEWER,
@@ -78,6 +79,7 @@ ward_status ward_user_list(const char *datadir, int (*cb)(void *ctx, const ward_
  * is not base32). */
 int ward_totp_code(const char *secret_b32, long long t);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

@@ -49,6 +49,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 /* ---- series ------------------------------------------------------------- */
 
@@ -421,6 +422,7 @@ ward_status ward_quarantine_add(ward_store *s, const char *hash, uint64_t units,
                                 const char *unit, const char *message, int *added,
                                 ward_error *err);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

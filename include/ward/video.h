@@ -48,6 +48,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 typedef struct ward_video ward_video;
 
@@ -131,6 +132,7 @@ ward_status ward_video_next(ward_video *v, ward_video_frame *frame, int *eof,
 void ward_video_get_info(const ward_video *v, ward_video_info *info);
 void ward_video_close(ward_video *v);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

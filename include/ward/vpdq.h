@@ -38,6 +38,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 #define WARD_VPDQ_DISTANCE 31      /* frames match within this many bits */
 #define WARD_VPDQ_QUALITY 50       /* frames below this quality are ignored */
@@ -162,6 +163,7 @@ ward_status ward_vpdq_format(const ward_vpdq *v, char **text, size_t *len,
 /* Write the text form to a stream (WARD_EIO on a write error). */
 ward_status ward_vpdq_write(FILE *f, const ward_vpdq *v, ward_error *err);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

@@ -18,6 +18,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
 typedef enum ward_walk_event {
     WARD_WALK_FILE,     /* a regular file (or the root, whatever it is) to read */
@@ -48,6 +49,7 @@ ward_status ward_walk(const char *root, const ward_walk_opts *opts, ward_walk_fn
  * file's owner or CAP_FOWNER; otherwise it opens normally). -1 and errno. */
 int ward_open_evidence(const char *path);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

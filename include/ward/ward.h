@@ -18,13 +18,58 @@
 #ifndef WARD_WARD_H
 #define WARD_WARD_H
 
+/*
+ * The exported surface. libward is built with -fvisibility=hidden, so a
+ * function is visible to programs linking libward.so only if it is declared
+ * with default visibility. Every public header wraps its declarations in
+ * WARD_API_BEGIN ... WARD_API_END (a visibility push, as libffi and others
+ * do) instead of marking each line: a declaration added to a public header is
+ * exported without further ceremony, one defined elsewhere is not.
+ * WARD_API marks a single declaration outside such a block.
+ * scripts/check-exports.sh (ctest api.exports) compares `nm -D libward.so`
+ * with the declarations in include/ward/ both ways.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define WARD_API __attribute__((visibility("default")))
+#define WARD_API_BEGIN _Pragma("GCC visibility push(default)")
+#define WARD_API_END _Pragma("GCC visibility pop")
+#else
+#define WARD_API
+#define WARD_API_BEGIN
+#define WARD_API_END
+#endif
+
+/*
+ * A status must be looked at. WARD_NODISCARD marks one function; the
+ * ward_status type itself carries the same mark (WARD_NODISCARD_TYPE), so
+ * that every call returning a status, public or internal, present or added
+ * later, warns when its result is dropped. A deliberate drop is written
+ * (void)call(...) with a comment saying why.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define WARD_NODISCARD __attribute__((warn_unused_result))
+#else
+#define WARD_NODISCARD
+#endif
+#if defined(__clang__)
+#define WARD_NODISCARD_TYPE __attribute__((warn_unused_result))
+#elif defined(__GNUC__) && __GNUC__ >= 11
+#define WARD_NODISCARD_TYPE [[nodiscard]]
+#else
+#define WARD_NODISCARD_TYPE
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+WARD_API_BEGIN
 
+/* The one version number: CMakeLists.txt reads it from here (project()
+ * VERSION, the shared library's soname version, pkg-config, the .deb), and
+ * tests/e2e/version.sh checks debian/changelog against it. */
 #define WARD_VERSION_STRING "0.1.0"
 
-typedef enum ward_status {
+typedef enum WARD_NODISCARD_TYPE ward_status {
     WARD_OK = 0,
     WARD_EINVAL,      /* a caller passed a bad argument */
     WARD_ENOMEM,      /* an allocation failed */
@@ -50,6 +95,7 @@ const char *ward_status_str(ward_status status);
 /* Library version, e.g. "0.1.0". */
 const char *ward_version(void);
 
+WARD_API_END
 #ifdef __cplusplus
 }
 #endif

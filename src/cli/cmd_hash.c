@@ -122,7 +122,7 @@ static void work(void *state, void *item)
                  "cannot open: %s", strerror(errno));
         return;
     }
-    ward_hasher_fd(h, fd, &j->result);
+    (void)ward_hasher_fd(h, fd, &j->result); /* its status is j->result.read_status */
     if (fd != STDIN_FILENO)
         close(fd);
 }

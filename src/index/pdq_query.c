@@ -43,6 +43,8 @@
 #include "index/mih.h"
 #include "util/error.h"
 
+#include <assert.h>
+
 #include <stdlib.h>
 
 /* Pipeline depths: enough reads in flight to cover DRAM latency, few enough
@@ -220,6 +222,11 @@ HOT void check_candidate(search *s, uint64_t cand)
 HOT void stage_candidate(search *s, uint32_t row, unsigned c)
 {
     pipe *p = &s->p;
+    /* Invariants (asserts are on in Debug and ASan builds, off in Release):
+     * a ring never holds more than its slots, and only rows that
+     * walk_bucket checked against the table reach it. */
+    assert(p->cand_n <= PIPE_HASHES && p->cand_head < PIPE_HASHES);
+    assert(row < s->t->rows && c < IDX_MAX_CHUNKS);
     uint64_t cand = row | (uint64_t)c << 32;
     __builtin_prefetch(s->t->hashes + (size_t)row * 32);
     if (p->cand_n == PIPE_HASHES) {
@@ -249,6 +256,7 @@ HOT void stage_bucket(search *s, uint32_t v, unsigned c)
     uint32_t lo = s->t->off[c][v], hi = s->t->off[c][v + 1];
     if (hi > s->t->rows || lo >= hi)
         return; /* empty, or bounds from a corrupt file */
+    assert(p->bucket_n <= PIPE_BUCKETS && p->bucket_head < PIPE_BUCKETS);
     __builtin_prefetch(s->t->row[c] + lo);
     unsigned slot = (p->bucket_head + p->bucket_n) % PIPE_BUCKETS;
     if (p->bucket_n == PIPE_BUCKETS) {
@@ -266,6 +274,9 @@ HOT void stage_bucket(search *s, uint32_t v, unsigned c)
 HOT void stage_probe(search *s, uint32_t v, unsigned c)
 {
     pipe *p = &s->p;
+    /* v is a chunk value: the offsets table has 2^width + 1 entries */
+    assert(c < IDX_MAX_CHUNKS && (s->t->width[c] >= 32 || v < (1u << s->t->width[c])));
+    assert(p->probe_n <= PIPE_PROBES && p->probe_head < PIPE_PROBES);
     __builtin_prefetch(s->t->off[c] + v);
     unsigned slot = (p->probe_head + p->probe_n) % PIPE_PROBES;
     if (p->probe_n == PIPE_PROBES) {
@@ -289,6 +300,7 @@ HOT void pipe_drain(search *s)
                     p->bucket[p->bucket_head].c);
     for (; p->cand_n; p->cand_n--, p->cand_head = (p->cand_head + 1) % PIPE_HASHES)
         check_candidate(s, p->cand[p->cand_head]);
+    assert(p->probe_n == 0 && p->bucket_n == 0 && p->cand_n == 0);
     p->probe_head = p->bucket_head = p->cand_head = 0;
 }
 

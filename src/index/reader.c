@@ -15,6 +15,7 @@
 #include "index/index_int.h"
 #include "util/error.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -213,6 +214,8 @@ size_t ward_index_lookup_digest(const ward_index *ix, unsigned algo,
     if (t->count == 0)
         return 0;
     uint64_t b = idx_digest_bucket(digest, t->bits);
+    /* the directory has 2^bits + 1 entries (checked when opened) */
+    assert(b < ((uint64_t)1 << t->bits));
     uint64_t lo = t->dir[b], hi = t->dir[b + 1];
     if (hi > t->count || lo > hi)
         return 0; /* corrupt directory */

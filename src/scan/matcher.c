@@ -178,12 +178,16 @@ size_t ward_matcher_near(const ward_matcher *m, const ward_pdq *q, int nq, int r
 
 ward_status ward_matcher_entry(ward_matcher *m, uint64_t id, ward_entries **out, ward_error *err)
 {
+    if (!m || !out)
+        return ward_fail(err, WARD_EINVAL, "ward_matcher_entry: bad argument");
     return ward_store_get(m->store, id, out, err);
 }
 
 ward_status ward_matcher_video_frames(ward_matcher *m, const char *list, const char *media_id,
                                       uint64_t *frames, ward_error *err)
 {
+    if (!m)
+        return ward_fail(err, WARD_EINVAL, "ward_matcher_video_frames: no matcher");
     return ward_store_video_frames(m->store, list, media_id, frames, err);
 }
 

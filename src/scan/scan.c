@@ -6,10 +6,12 @@
  * first N items are in files.jsonl up to byte B".
  */
 #include "exchange/videojson.h"
+#include "scan/record.h"
 #include "scan/scan_int.h"
 #include "util/error.h"
 #include "util/escape.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -110,7 +112,9 @@ static void on_image(void *ctx, const ward_luma *luma)
     worker *w = ctx;
     int blur = w->opts->thumbnails == WARD_THUMBS_CLEAR ? 0 : THUMB_BLUR;
     if (w->opts->thumbnails)
-        ward_thumb_make(luma, THUMB_SIDE, blur, &w->current->thumb, NULL);
+        /* a thumbnail is a convenience: without one (out of memory) the
+         * record is complete, its "thumb" field only absent */
+        (void)ward_thumb_make(luma, THUMB_SIDE, blur, &w->current->thumb, NULL);
 }
 
 /* Each sampled frame of good quality against the image index: a still of
@@ -153,12 +157,12 @@ static void do_work(void *state, void *item)
             j->h.read_status = ward_fail_errno(&j->h.read_error, errno, "cannot open");
             return;
         }
-        ward_hasher_fd(w->hasher, fd, &j->h);
+        (void)ward_hasher_fd(w->hasher, fd, &j->h); /* status in j->h.read_status */
         close(fd);
         break;
     }
     case WARD_ITEM_DATA:
-        ward_hasher_buffer(w->hasher, j->item.data, j->item.len, &j->h);
+        (void)ward_hasher_buffer(w->hasher, j->item.data, j->item.len, &j->h);
         free(j->item.data);
         j->item.data = NULL;
         break;
@@ -224,7 +228,11 @@ static void add_key_str(scan *s, const char *key, const char *val)
 /* Escaped (lossless, see docs/cli.md) name as a JSON value. */
 static void add_key_name(scan *s, const char *key, const char *raw)
 {
-    ward_escape_name(&s->esc, raw, strlen(raw));
+    /* out of memory: s->esc would still hold the previous name */
+    if (!ward_escape_name(&s->esc, raw, strlen(raw))) {
+        s->line.failed = 1;
+        return;
+    }
     add_fmt(s, ",\"%s\":", key);
     ward_json_string(&s->line, s->esc.s, s->esc.len);
 }
@@ -253,18 +261,18 @@ static int entry_alerts(const ward_entry *e)
            !(e->category_class && strcmp(e->category_class, WARD_CLASS_IGNORABLE) == 0);
 }
 
-static void add_entry(scan *s, const ward_entry *e, int first)
+/* The entry's half of a match record; the caller adds how it matched and
+ * writes it with match_record_jsonl (src/scan/record.h: the one serializer
+ * of a match, shared with the API). */
+static match_record entry_record(const ward_entry *e)
 {
-    add_fmt(s, "%s{\"entry\":%" PRIu64, first ? "" : ",", e->id);
-    add_key_str(s, "list", e->list);
-    add_key_str(s, "list_kind", e->list_kind == WARD_LIST_KNOWN_GOOD ? "known-good" : "alert");
-    if (e->scheme) add_key_str(s, "scheme", e->scheme);
-    if (e->category) add_key_str(s, "category", e->category);
-    if (e->category_label) add_key_str(s, "category_label", e->category_label);
-    if (e->category_class) add_key_str(s, "category_class", e->category_class);
-    if (e->series) add_key_str(s, "series", e->series);
-    if (e->media_id) add_key_str(s, "media_id", e->media_id);
-    if (e->victim_identified >= 0) add_fmt(s, ",\"victim_identified\":%s", e->victim_identified ? "true" : "false");
+    match_record m = {
+        .entry_id = e->id, .list = e->list,
+        .list_kind = e->list_kind == WARD_LIST_KNOWN_GOOD ? "known-good" : "alert",
+        .scheme = e->scheme, .category = e->category, .category_label = e->category_label,
+        .category_class = e->category_class, .series = e->series, .media_id = e->media_id,
+        .victim_identified = e->victim_identified, .transform = -1, .frame = -1};
+    return m;
 }
 
 /* Per known video (entries imported from a vPDQ list share a media_id):
@@ -323,7 +331,8 @@ static void add_video_matches(scan *s, const job *j)
     }
     for (size_t k = 0; k < nt; k++) {
         uint64_t total = 0;
-        ward_matcher_video_frames(s->matcher, t[k].list, t[k].video, &total, NULL);
+        /* unknown (0) when the store cannot say: the match itself stands */
+        (void)ward_matcher_video_frames(s->matcher, t[k].list, t[k].video, &total, NULL);
         add(s, k ? ",{" : ",\"video_matches\":[{");
         add(s, "\"video\":");
         ward_json_string(&s->line, t[k].video, strlen(t[k].video));
@@ -355,9 +364,10 @@ static int add_matches(scan *s, job *j)
             }
             const ward_entry *e = &es->v[0];
             if (entry_alerts(e)) verdict = WARD_VERDICT_KNOWN;
-            add_entry(s, e, first);
-            add_key_str(s, "by", match_by(e, &j->h.digests));
-            add(s, ",\"distance\":0}");
+            match_record m = entry_record(e);
+            m.by = match_by(e, &j->h.digests);
+            if (!first) add(s, ",");
+            match_record_jsonl(&m, &s->line);
             first = 0;
             ward_entries_free(es);
         }
@@ -372,23 +382,23 @@ static int add_matches(scan *s, job *j)
         }
         const ward_entry *e = &es->v[0];
         if (entry_alerts(e)) {
-            add(s, first ? ",\"matches\":[" : "");
-            add_entry(s, e, first);
-            add(s, ",\"by\":\"pdq\"");
-            add_fmt(s, ",\"distance\":%d", j->near[i].distance);
+            add(s, first ? ",\"matches\":[" : ",");
+            match_record m = entry_record(e);
+            m.by = "pdq";
+            m.distance = j->near[i].distance;
             if (j->h.has_video) {
                 const ward_vpdq_frame *fr = &j->h.video.frames[j->near[i].query];
-                add_fmt(s, ",\"frame\":%" PRId64 ",\"timestamp\":%.3f", fr->frame_number,
-                        fr->timestamp);
+                m.frame = fr->frame_number;
+                m.timestamp = fr->timestamp;
             } else {
-                add_key_str(s, "transform", ward_dihedral_name(j->near[i].query));
+                m.transform = j->near[i].query;
             }
+            char hex[65];
             if (e->has_pdq) {
-                char hex[65];
                 ward_pdq_to_hex(&e->pdq, hex);
-                add_key_str(s, "entry_pdq", hex);
+                m.hash = hex;
             }
-            add(s, "}");
+            match_record_jsonl(&m, &s->line);
             first = 0;
             verdict = WARD_VERDICT_NEAR;
         }
@@ -438,6 +448,20 @@ static const uint8_t *content_key(const ward_digests *d, uint8_t key[32])
     return key;
 }
 
+/* Write the record built in s->line. An append that ran out of memory left
+ * a hole in it: the record is not written, and the scan stops with the
+ * error rather than leave a line that says less than the file was. */
+static void write_line(scan *s, FILE *f)
+{
+    if (s->line.failed) {
+        s->line.failed = 0;
+        if (s->fatal == WARD_OK)
+            s->fatal = ward_fail(&s->fatal_err, WARD_ENOMEM, "out of memory writing a record");
+        return;
+    }
+    fwrite(s->line.s, 1, s->line.len, f);
+}
+
 /* One line of notices.jsonl. Uses s->line: call it before or after a
  * files.jsonl record is built, never in the middle. */
 static void notice_line(scan *s, uint64_t seq, const char *path, ward_item_kind kind,
@@ -450,7 +474,7 @@ static void notice_line(scan *s, uint64_t seq, const char *path, ward_item_kind 
     add_key_str(s, "kind", kinds[kind]);
     add_key_str(s, "reason", reason);
     add(s, "}\n");
-    fwrite(s->line.s, 1, s->line.len, s->notices);
+    write_line(s, s->notices);
     s->prog.notices++;
 }
 
@@ -575,7 +599,7 @@ static void write_file(scan *s, job *j)
         add(s, "}\n");
         s->prog.bytes += j->h.size;
     }
-    fwrite(s->line.s, 1, s->line.len, s->files);
+    write_line(s, s->files);
     s->prog.files++;
     s->prog.counts[verdict]++;
     limit_notices(s, j);
@@ -598,6 +622,10 @@ static void do_emit(void *ctx, void *item)
 {
     scan *s = ctx;
     job *j = item;
+    /* The ordered pool hands every item over once, in sequence order
+     * (skipped ones of a resumed scan too): files.jsonl's order and the
+     * checkpoint's item count rest on it. */
+    assert(j->seq == s->emitted);
     if (!j->skip) {
         if (j->item.kind >= WARD_ITEM_ERROR) write_notice(s, j);
         else write_file(s, j);
@@ -619,7 +647,9 @@ static void report_progress(scan *s, int force)
         s->opts->progress(s->opts->progress_ctx, &s->prog);
     if (t - s->last_checkpoint >= s->opts->checkpoint_s) {
         s->last_checkpoint = t;
-        write_checkpoint(s);
+        /* A failure leaves the stream's error flag set: the final
+         * checkpoint sees it and the scan reports it (ckpt_bad). */
+        (void)write_checkpoint(s);
     }
 }
 
@@ -711,13 +741,16 @@ static int count_bytes(void *ctx, const char *path, const struct stat *st,
 }
 
 /* A fingerprint of what decides the output, so --resume refuses to mix
- * two different scans in one folder. */
-static void fingerprint(const char *const *src, int n, const ward_scan_opts *o, ward_strbuf *b)
+ * two different scans in one folder. 0 when out of memory: a partial one
+ * must not be written (test_oom found it written, and NULL passed to
+ * fwrite). */
+static int fingerprint(const char *const *src, int n, const ward_scan_opts *o, ward_strbuf *b)
 {
     char tmp[512];
+    int ok = 1;
     for (int i = 0; i < n; i++) {
-        ward_strbuf_add(b, src[i], strlen(src[i]));
-        ward_strbuf_add(b, "\n", 1);
+        ok &= ward_strbuf_add(b, src[i], strlen(src[i]));
+        ok &= ward_strbuf_add(b, "\n", 1);
     }
     int k = snprintf(tmp, sizeof tmp,
                      "r=%d q=%d pdq=%d thumbs=%d d=%u px=%llu depth=%d ratio=%llu follow=%d "
@@ -726,7 +759,8 @@ static void fingerprint(const char *const *src, int n, const ward_scan_opts *o, 
                      (unsigned long long)o->hash.decode.max_pixels, o->source.max_depth,
                      (unsigned long long)o->source.max_ratio, o->source.follow_symlinks,
                      (unsigned long long)o->source.max_spool);
-    ward_strbuf_add(b, tmp, (size_t)k);
+    ok &= ward_strbuf_add(b, tmp, (size_t)k);
+    return ok;
 }
 
 static ward_status write_state(scan *s, const char *const *src, int n, int complete,
@@ -738,7 +772,10 @@ static ward_status open_outputs(scan *s, const char *const *src, int n, ward_err
     if (mkdir(s->out_dir, 0750) != 0 && errno != EEXIST)
         return ward_fail_errno(err, errno, "cannot create %s", s->out_dir);
     ward_strbuf fp = {0};
-    fingerprint(src, n, s->opts, &fp);
+    if (!fingerprint(src, n, s->opts, &fp)) {
+        ward_strbuf_free(&fp);
+        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    }
     out_path(s, path, sizeof path, "scan.fingerprint");
     long fbytes = 0, nbytes = 0;
     int from_start = !s->opts->resume;
@@ -822,9 +859,11 @@ static ward_status write_state(scan *s, const char *const *src, int n, int compl
     add_key_str(s, "command", o->command ? o->command : "");
     add(s, ",\"sources\":[");
     for (int i = 0; i < n; i++) {
-        ward_escape_name(&s->esc, src[i], strlen(src[i]));
         add(s, i ? "," : "");
-        ward_json_string(&s->line, s->esc.s, s->esc.len);
+        if (ward_escape_name(&s->esc, src[i], strlen(src[i])))
+            ward_json_string(&s->line, s->esc.s, s->esc.len);
+        else
+            s->line.failed = 1;
     }
     add(s, "]");
     add_key_name(s, "data_dir", o->data_dir);
@@ -842,6 +881,10 @@ static ward_status write_state(scan *s, const char *const *src, int n, int compl
                ",\"elapsed_s\":%.3f,\"resumed\":%s}\n",
             complete ? "true" : "false", s->prog.files, s->prog.bytes, now() - s->t0,
             s->prog.resumed ? "true" : "false");
+    if (s->line.failed) {
+        s->line.failed = 0;
+        return ward_fail(err, WARD_ENOMEM, "out of memory writing %s", path);
+    }
     FILE *f = fopen(tmp, "w");
     if (!f || fwrite(s->line.s, 1, s->line.len, f) != s->line.len || fclose(f) != 0)
         return ward_fail_errno(err, errno, "cannot write %s", tmp);
@@ -907,7 +950,9 @@ ward_status ward_scan_run(const char *const *sources, int nsources, const ward_s
     if (opts->progress)
         for (int i = 0; i < nsources; i++) {
             ward_walk_opts w = {.follow_symlinks = opts->source.follow_symlinks};
-            ward_walk(sources[i], &w, count_bytes, &s.prog.host_bytes_total, NULL);
+            /* only the progress estimate's total: the scan's own walk
+             * reports what it cannot read */
+            (void)ward_walk(sources[i], &w, count_bytes, &s.prog.host_bytes_total, NULL);
         }
     for (int i = 0; i < nsources && s.fatal == WARD_OK; i++) {
         if (opts->interrupt && *opts->interrupt) break;

@@ -143,9 +143,11 @@ void svc_reload(svc_ctx *ctx, const svc_request *req, svc_reply *rep)
     }
     if (changed)
         atomic_fetch_add(&ctx->metrics.reloads, 1);
-    svc_auth_refresh(ctx->auth, NULL);
-    svc_audit(ctx->state, req->key_id, "index.reload", NULL, changed ? "changed" : "unchanged",
-              NULL);
+    (void)svc_auth_refresh(ctx->auth, NULL); /* else the keys in memory stay */
+    ward_error aerr;
+    if (svc_audit(ctx->state, req->key_id, "index.reload", NULL,
+                  changed ? "changed" : "unchanged", &aerr) != WARD_OK)
+        svc_log_internal(ctx, "audit", aerr.message);
     ward_match_info info;
     ward_match_get_info(ctx->match, &info);
     yajl_gen g = yajl_gen_alloc(NULL);

@@ -12,6 +12,7 @@
  * is audited instead of queued for review.
  */
 #include "serve/handlers.h"
+#include "scan/record.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -21,27 +22,19 @@
 
 /* ---- JSON of hits and hashes ------------------------------------------------- */
 
+/* A hit is a match record (src/scan/record.h: one serializer, shared with
+ * the scan's files.jsonl; docs/schema.md). */
 static void emit_hit(svc_ctx *ctx, yajl_gen g, const ward_match_hit *h)
 {
+    match_record m = {
+        .entry_id = h->entry_id, .list = h->list, .category = h->category,
+        .category_label = h->category_label, .category_class = h->category_class,
+        .series = h->series, .media_id = h->media_id, .victim_identified = -1, .by = h->kind,
+        .distance = h->distance,
+        .transform = strcmp(h->kind, "pdq") == 0 && h->frame < 0 ? h->dihedral : -1,
+        .frame = h->frame, .timestamp = h->timestamp, .hash = h->hash};
     yajl_gen_map_open(g);
-    jw_kv_str(g, "list", h->list);
-    jw_kv_str(g, "category", h->category);
-    jw_kv_str(g, "category_label", h->category_label);
-    jw_kv_str(g, "class", h->category_class);
-    jw_kv_str(g, "series", h->series);
-    jw_kv_str(g, "kind", h->kind);
-    jw_kv_str(g, "hash", h->hash);
-    jw_kv_int(g, "distance", h->distance);
-    jw_kv_int(g, "entry_id", (long long)h->entry_id);
-    if (strcmp(h->kind, "pdq") == 0 && h->frame < 0)
-        jw_kv_int(g, "dihedral", h->dihedral);
-    if (h->frame >= 0) {
-        jw_kv_int(g, "frame", h->frame);
-        jw_key(g, "timestamp");
-        yajl_gen_double(g, h->timestamp);
-    }
-    if (h->media_id)
-        jw_kv_str(g, "media_id", h->media_id);
+    match_record_api_fields(&m, g);
     svc_victim_emit(ctx, g, h); /* series_info, quarantined */
     yajl_gen_map_close(g);
 }

@@ -251,7 +251,7 @@ svc_auth_result svc_auth_check(svc_auth *a, const char *token, unsigned scope, c
     int64_t seen = a->data_version;
     pthread_mutex_unlock(&a->lock);
     if (i < 0 && svc_data_version(a->state) != seen)
-        svc_auth_refresh(a, NULL); /* a key added since the last tick */
+        (void)svc_auth_refresh(a, NULL); /* a key added since the last tick; else the old list */
     pthread_mutex_lock(&a->lock);
     i = find_key(a, key_id);
     svc_auth_result r = AUTH_OK;

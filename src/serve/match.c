@@ -113,7 +113,7 @@ static ward_status snapshot_open(const char *datadir, uint64_t index_memory, sna
      * it. Over the budget (WARD_ELIMIT) or out of memory, the file's index
      * answers the same, only slower. */
     if (index_memory)
-        ward_matcher_accelerate(s->matcher, index_memory, NULL);
+        (void)ward_matcher_accelerate(s->matcher, index_memory, NULL);
     *out = s;
     return WARD_OK;
 }
@@ -501,6 +501,8 @@ ward_status ward_match_hashes(ward_match *m, const ward_digests *d, const ward_p
                               int npdq, const ward_match_opts *opts,
                               ward_match_result *out, ward_error *err)
 {
+    if (!m || !out)
+        return ward_fail(err, WARD_EINVAL, "ward_match_hashes: no matcher or no result");
     if (npdq < 0 || npdq > 8 || (npdq && !pdq))
         return ward_fail(err, WARD_EINVAL, "between 0 and 8 PDQ hashes per query");
     query q = {.digests = d, .pdq = pdq, .npdq = npdq};
@@ -525,6 +527,9 @@ static const char *strip_prefix(const char *h, const char **kind)
 ward_status ward_match_text(ward_match *m, const char *hash, const ward_match_opts *opts,
                             ward_match_result *out, ward_error *err)
 {
+    /* a bad argument is an error, never "no match" */
+    if (!m || !hash || !out)
+        return ward_fail(err, WARD_EINVAL, "ward_match_text: no matcher, hash or result");
     const char *kind;
     const char *hex = strip_prefix(hash, &kind);
     size_t len = strlen(hex);
@@ -578,6 +583,8 @@ ward_status ward_match_bytes(ward_match *m, const uint8_t *buf, size_t len,
                              const ward_match_opts *opts, ward_match_result *out,
                              ward_file_hash *hashed, ward_error *err)
 {
+    if (!m || !out || (!buf && len))
+        return ward_fail(err, WARD_EINVAL, "ward_match_bytes: no matcher, bytes or result");
     const ward_match_opts *o = opts_or_default(m, opts);
     ward_hasher *h = hasher_get(m);
     if (!h)

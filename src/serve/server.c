@@ -508,9 +508,10 @@ static void reload_once(ward_server *s)
     }
     if (ev.kind && s->ctx.opts.log)
         s->ctx.opts.log(s->ctx.opts.log_ctx, &ev);
-    svc_auth_refresh(s->ctx.auth, NULL);
-    svc_allow_refresh(s->ctx.state, NULL); /* what other nodes allow-listed */
-    svc_victim_refresh(s->ctx.victim, &err); /* series, quarantine: the old ones stay */
+    /* on failure the lists in memory stay; the next tick tries again */
+    (void)svc_auth_refresh(s->ctx.auth, NULL);
+    (void)svc_allow_refresh(s->ctx.state, NULL); /* what other nodes allow-listed */
+    (void)svc_victim_refresh(s->ctx.victim, &err); /* series, quarantine: the old ones stay */
     svc_checkpoint_tick(&s->ctx);
     svc_duty_tick(&s->ctx);
 }

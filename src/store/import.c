@@ -1133,7 +1133,10 @@ ward_status ward_store_import(ward_store *s, const char *path,
         goto done;
     tx = 0;
     sum->import_id = (uint64_t)m.import_id;
-    ward_store_revision(s, &sum->revision, NULL);
+    /* The import is committed; a revision that cannot be read back is
+     * still said (the caller prints the summary's revision). */
+    if ((rc = ward_store_revision(s, &sum->revision, err)))
+        goto done;
 
 done:
     finalize_all(&m);

@@ -198,8 +198,10 @@ static tl_outcome call(run *r, const tl_request *rq, tl_answer *a)
                  : out == TL_UNKNOWN ? "outcome unknown" : out == TL_AUTH ? "not authorised"
                  : "refused", a->code, a->desc);
         ward_error aerr;
-        svc_audit(r->s, r->o->actor ? r->o->actor : "tipline", "tipline.call", obj, detail,
-                  &aerr);
+        if (svc_audit(r->s, r->o->actor ? r->o->actor : "tipline", "tipline.call", obj, detail,
+                      &aerr) != WARD_OK)
+            progress(r, "report %lld: the audit chain did not record this call: %s",
+                     (long long)r->id, aerr.message);
         progress(r, "report %lld: %s", (long long)r->id, detail);
         int again = out == TL_RETRY || (idempotent && out == TL_UNKNOWN);
         if (!again || attempt >= r->o->retries)

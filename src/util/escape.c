@@ -21,8 +21,10 @@ static int ward_strbuf_reserve(ward_strbuf *b, size_t n)
         while (cap < b->len + n + 1)
             cap *= 2;
         char *p = realloc(b->s, cap);
-        if (!p)
+        if (!p) {
+            b->failed = 1;
             return 0;
+        }
         b->s = p;
         b->cap = cap;
     }
@@ -33,7 +35,8 @@ int ward_strbuf_add(ward_strbuf *b, const char *s, size_t n)
 {
     if (!ward_strbuf_reserve(b, n))
         return 0;
-    memcpy(b->s + b->len, s, n);
+    if (n) /* s may be NULL then (an empty buffer's) */
+        memcpy(b->s + b->len, s, n);
     b->len += n;
     b->s[b->len] = 0;
     return 1;

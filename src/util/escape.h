@@ -17,6 +17,8 @@
 typedef struct ward_strbuf {
     char *s;
     size_t len, cap;
+    int failed; /* an append ran out of memory (and was dropped) since the
+                   owner last cleared this: what s holds has a hole */
 } ward_strbuf;
 
 void ward_strbuf_free(ward_strbuf *b);

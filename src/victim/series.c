@@ -526,7 +526,7 @@ ward_status vt_add_entry(ward_store *s, int64_t id, const char *sname,
     if (other) {
         char key[128], on[201] = "";
         vt_hash_key(h, key, sizeof key);
-        vt_series_name(s, other, on, sizeof on, NULL);
+        (void)vt_series_name(s, other, on, sizeof on, NULL); /* "" if unreadable */
         return ward_fail(err, WARD_EINVAL, "%s is in series '%s', not '%s': split or merge",
                          key, on, sname);
     }

@@ -92,8 +92,10 @@ void page_message(web_page *w, int status, const char *title, const char *msg)
 
 void page_audit(web_page *w, const char *action, const char *object, const char *detail)
 {
-    svc_audit(w->ctx->state, w->sess.user.name[0] ? w->sess.user.name : "anonymous", action,
-              object, detail, NULL);
+    ward_error err;
+    if (svc_audit(w->ctx->state, w->sess.user.name[0] ? w->sess.user.name : "anonymous", action,
+                  object, detail, &err) != WARD_OK)
+        svc_log_internal(w->ctx, "audit", err.message);
 }
 
 void page_unavailable(web_page *w, const ward_error *err)
@@ -245,7 +247,9 @@ static void do_login(web_page *w)
     web_login_result r = web_login(w->ctx->state, user, pw, totp, w->now, &u);
     sodium_memzero(pw, sizeof pw);
     if (r == LOGIN_LOCKED) {
-        svc_audit(w->ctx->state, user, "web.login.locked", user, NULL, NULL);
+        ward_error aerr;
+        if (svc_audit(w->ctx->state, user, "web.login.locked", user, NULL, &aerr) != WARD_OK)
+            svc_log_internal(w->ctx, "audit", aerr.message);
         login_form(w, 429, "Too many failed attempts: this user is locked for 15 minutes.", 0);
         return;
     }
@@ -254,8 +258,10 @@ static void do_login(web_page *w)
         return;
     }
     if (r != LOGIN_OK) {
-        svc_audit(w->ctx->state, user[0] ? user : "anonymous", "web.login.fail", user, NULL,
-                  NULL);
+        ward_error aerr;
+        if (svc_audit(w->ctx->state, user[0] ? user : "anonymous", "web.login.fail", user, NULL,
+                      &aerr) != WARD_OK)
+            svc_log_internal(w->ctx, "audit", aerr.message);
         login_form(w, 401, "Wrong user name, password or code.", 0);
         return;
     }

@@ -198,8 +198,10 @@ void web_exhibits(web_page *w)
                     "<th>Seized</th></tr>");
     list_ctx c = {w, in, 0, 0};
     ward_exhibit_filter flt = {NULL, NULL, -1};
-    ward_exhibit_each(in, &flt, list_row, &c, &err);
-    if (!c.total)
+    if (ward_exhibit_each(in, &flt, list_row, &c, &err) != WARD_OK)
+        html_f(&w->out, "<tr><td colspan=\"8\" class=\"error\">the list stops here: %s"
+                        "</td></tr>", err.message);
+    else if (!c.total)
         html_f(&w->out, "<tr><td colspan=\"8\" class=\"muted\">none in your compartment"
                         "</td></tr>");
     html_f(&w->out, "</table>");

@@ -79,7 +79,7 @@ static void keys_load(web_page *w, rv_keys *k)
 {
     memset(k, 0, sizeof *k);
     ward_error err;
-    svc_keys_each(w->ctx->state, key_one, k, &err); /* a name missing shows the id */
+    (void)svc_keys_each(w->ctx->state, key_one, k, &err); /* a name missing shows the id */
 }
 
 static void keys_free(rv_keys *k)

@@ -104,17 +104,30 @@ typedef struct list_ctx {
     int n;
 } list_ctx;
 
+/* A part of a page that could not be read says so (never an empty table
+ * that looks like "nothing"). */
+static void unread(web_page *w, ward_status st, const ward_error *err, const char *what)
+{
+    if (st != WARD_OK)
+        html_f(&w->out, "<p class=\"error\">%s could not be read: %s</p>", what,
+               err->message[0] ? err->message : ward_status_str(st));
+}
+
 static int list_row(void *ctx, const ward_series *sr)
 {
     list_ctx *c = ctx;
     seen_units u = {.w = c->w};
     ward_error err;
-    ward_series_seen(c->s, sr->name, gather_unit, &u, &err);
+    ward_status st = ward_series_seen(c->s, sr->name, gather_unit, &u, &err);
     html_f(&c->w->out, "<tr><td><a href=\"/series/%d\">%s</a></td><td>%s</td><td>%s%r%s</td>"
                        "<td>%d</td><td>",
            (int)sr->id, sr->name, ward_series_status_name(sr->status), sr->team,
            sr->contact[0] ? "<br>" : "", sr->contact, (int)sr->entries);
-    units_cell(c->w, &u);
+    if (st == WARD_OK)
+        units_cell(c->w, &u);
+    else /* the row still shows; where it was seen is not known */
+        html_f(&c->w->out, "could not be read: %s",
+               err.message[0] ? err.message : ward_status_str(st));
     html_f(&c->w->out, "</td></tr>");
     c->n++;
     return 0;
@@ -149,8 +162,9 @@ void web_series_list(web_page *w)
     html_f(&w->out, "</table><h2>Open alerts to %s</h2><table><tr><th>When</th><th>Priority"
                     "</th><th>Kind</th><th>Series</th><th>Message</th></tr>",
            w->sess.user.unit);
-    ward_victim_alerts(s, w->sess.user.unit, 1, alert_row, w, &err);
+    ward_status st = ward_victim_alerts(s, w->sess.user.unit, 1, alert_row, w, &err);
     html_f(&w->out, "</table>");
+    unread(w, st, &err, "The alerts");
     page_audit(w, "web.series.list", w->sess.user.unit, NULL);
     ward_store_close(s);
     page_end(w, 200);
@@ -265,25 +279,32 @@ static void series_page(web_page *w, ward_store *s, const ward_series *sr)
     series_forms(w, sr);
     ward_error err;
     seen_units u = {.w = w};
-    ward_series_seen(s, sr->name, gather_unit, &u, &err);
+    ward_status st = ward_series_seen(s, sr->name, gather_unit, &u, &err);
     html_f(&w->out, "<h2>Where seen</h2><p>");
     units_cell(w, &u);
+    html_f(&w->out, "</p>");
+    unread(w, st, &err, "Where the series was seen");
+    html_f(&w->out, "<p>");
     html_f(&w->out, "</p><table><tr><th>Unit</th><th>Case</th><th>Exhibit</th><th>Files</th>"
                     "<th>First</th><th>Last</th></tr>");
-    ward_series_seen(s, sr->name, seen_row, w, &err);
-    html_f(&w->out, "</table><h2>Entries</h2><p class=\"muted\">Hashes only (SHA-256, else "
+    st = ward_series_seen(s, sr->name, seen_row, w, &err);
+    html_f(&w->out, "</table>");
+    unread(w, st, &err, "The sightings");
+    html_f(&w->out, "<h2>Entries</h2><p class=\"muted\">Hashes only (SHA-256, else "
                     "SHA-1, MD5, PDQ); no image is kept or shown.</p><table><tr><th>Hashes"
                     "</th><th>Label</th><th>Added</th><th>By</th></tr>");
     entries_ctx ec = {w, 0};
-    ward_series_entries(s, sr->name, entry_row, &ec, &err);
+    st = ward_series_entries(s, sr->name, entry_row, &ec, &err);
     html_f(&w->out, "</table>");
+    unread(w, st, &err, "The entries");
     if (ec.n > ENTRIES_MAX)
         html_f(&w->out, "<p class=\"muted\">%d of %d shown (ward series entries has them all)."
                         "</p>", ENTRIES_MAX, ec.n);
     html_f(&w->out, "<h2>Log</h2><table><tr><th>When</th><th>Who</th><th>What</th>"
                     "<th>Detail</th></tr>");
-    ward_series_log(s, sr->name, log_row, w, &err);
+    st = ward_series_log(s, sr->name, log_row, w, &err);
     html_f(&w->out, "</table>");
+    unread(w, st, &err, "The log");
     page_end(w, 200);
 }
 
