@@ -38,7 +38,7 @@
  * image.
  */
 #include <ward/index.h>
-#include "index/index_int.h" /* ward_idx_builder_set_chunks, for --chunks */
+#include "index/index_int.h" /* idx_builder_set_chunks, for --chunks */
 
 #include <errno.h>
 #include <stdio.h>
@@ -292,7 +292,7 @@ static ward_index *build_and_open(const opts *o, const ward_pdq *data, const cha
     double t0 = now();
     ward_index_builder *b = ward_index_builder_new();
     if (b)
-        ward_idx_builder_set_chunks(b, o->chunks);
+        idx_builder_set_chunks(b, o->chunks);
     for (size_t i = 0; b && i < o->n; i++)
         if (ward_index_builder_add(b, i, NULL, &data[i], &err) != WARD_OK) {
             fprintf(stderr, "bench_index: add: %s\n", err.message);

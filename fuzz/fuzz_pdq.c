@@ -33,7 +33,7 @@ static int layout_bytes(enum sink_layout l)
 
 static void hash_plane(ward_luma *l, int orientation, int dihedral)
 {
-    if (orientation && ward_luma_orient(l, orientation) != WARD_OK)
+    if (orientation && media_luma_orient(l, orientation) != WARD_OK)
         return;
     float *scratch = malloc(sizeof(float) * (size_t)l->rows * (size_t)l->cols);
     if (!scratch)

@@ -147,7 +147,7 @@ ward_status ward_exhibit_verify(ward_intel *in, const char *ref, uint64_t *entri
         cw_log_hash(prev, wi_col(st, 0), wi_col(st, 2), wi_col(st, 3), wi_col(st, 4),
                     wi_col(st, 5), wi_col(st, 6), wi_col(st, 7), hash);
         if (strcmp(prev, wi_col(st, 8)) || strcmp(hash, wi_col(st, 9)))
-            rc = ward_fail(err, WARD_EFORMAT,
+            rc = err_fail(err, WARD_EFORMAT,
                            "exhibit %s: continuity entry %lld (%s, %s) does not follow from "
                            "the one before: the log was altered",
                            wi_col(st, 0), (long long)wsql_column_int64(st, 1), wi_col(st, 2),
@@ -163,10 +163,10 @@ ward_status ward_exhibit_verify(ward_intel *in, const char *ref, uint64_t *entri
 
 static void json_kv(FILE *out, const char *k, const char *v, int first)
 {
-    ward_strbuf b = {0};
-    ward_json_string(&b, v, strlen(v));
+    strbuf b = {0};
+    esc_json_string(&b, v, strlen(v));
     fprintf(out, "%s\"%s\":%.*s", first ? "" : ",", k, (int)b.len, b.s ? b.s : "\"\"");
-    ward_strbuf_free(&b);
+    strbuf_free(&b);
 }
 
 ward_status ward_exhibit_log(ward_intel *in, const char *ref, int json, FILE *out,
@@ -193,5 +193,5 @@ ward_status ward_exhibit_log(ward_intel *in, const char *ref, int json, FILE *ou
         }
     }
     wsql_finalize(st);
-    return ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the log") : WARD_OK;
+    return ferror(out) ? err_fail(err, WARD_EIO, "cannot write the log") : WARD_OK;
 }

@@ -40,7 +40,7 @@ int ward_exhibit_kind_valid(const char *kind)
 
 ward_status cw_need(const char *what, const char *v, ward_error *err)
 {
-    return v && *v ? WARD_OK : ward_fail(err, WARD_EINVAL, "%s is required", what);
+    return v && *v ? WARD_OK : err_fail(err, WARD_EINVAL, "%s is required", what);
 }
 
 /* A column into a fixed field, cut to fit (snprintf per column cost a
@@ -91,7 +91,7 @@ ward_status cw_load(ward_intel *in, const char *ref, ward_exhibit *ex, ward_erro
     if (r == SQLITE_ROW)
         cw_row(st, ex);
     else if (r == SQLITE_DONE)
-        rc = ward_fail(err, WARD_ENOTFOUND, "no exhibit '%s'", ref);
+        rc = err_fail(err, WARD_ENOTFOUND, "no exhibit '%s'", ref);
     else
         rc = wi_sqlfail(in, err, "reading the exhibit");
     wsql_reset(st);
@@ -110,13 +110,13 @@ static ward_status check_seized(const char *raw, time_t now, char utc[32], ward_
     wi_norm n = {0};
     wi_norm_time(raw, NULL, &n);
     if (n.status != WI_OK)
-        return ward_fail(err, WARD_EINVAL, "seized '%s': %s", raw,
+        return err_fail(err, WARD_EINVAL, "seized '%s': %s", raw,
                          n.reason[0] ? n.reason : "not a time");
     time_t t = wi_norm_time_t(n.value);
     if (t < 0)
-        return ward_fail(err, WARD_EINVAL, "seized '%s': not a time", raw);
+        return err_fail(err, WARD_EINVAL, "seized '%s': not a time", raw);
     if (t > now + 300)   /* a few minutes of clock difference between machines */
-        return ward_fail(err, WARD_EINVAL, "seized '%s' is in the future", raw);
+        return err_fail(err, WARD_EINVAL, "seized '%s' is in the future", raw);
     snprintf(utc, 32, "%s", n.value);
     return WARD_OK;
 }
@@ -130,14 +130,14 @@ static ward_status check_links(ward_intel *in, const ward_exhibit_new *x, int64_
     *subject = 0;
     if (x->subject && *x->subject) {
         if (!(*subject = wi_subject_num(x->subject)))
-            return ward_fail(err, WARD_EINVAL, "subject '%s' is not a subject id (S000123)",
+            return err_fail(err, WARD_EINVAL, "subject '%s' is not a subject id (S000123)",
                              x->subject);
         snprintf(q, sizeof q, "SELECT count(*) FROM subjects WHERE id = %lld AND active = 1",
                  (long long)*subject);
         if ((rc = wi_query_int(in, q, NULL, 0, &n, err)))
             return rc;
         if (!n)
-            return ward_fail(err, WARD_ENOTFOUND, "no subject %s", x->subject);
+            return err_fail(err, WARD_ENOTFOUND, "no subject %s", x->subject);
     }
     if (x->package) {
         snprintf(q, sizeof q, "SELECT coalesce(max(subject), -1) FROM packages WHERE id = %lld",
@@ -145,9 +145,9 @@ static ward_status check_links(ward_intel *in, const ward_exhibit_new *x, int64_
         if ((rc = wi_query_int(in, q, NULL, -1, &n, err)))
             return rc;
         if (n < 0)
-            return ward_fail(err, WARD_ENOTFOUND, "no package %lld", (long long)x->package);
+            return err_fail(err, WARD_ENOTFOUND, "no package %lld", (long long)x->package);
         if (*subject && n != *subject)
-            return ward_fail(err, WARD_EINVAL, "package %lld belongs to another subject",
+            return err_fail(err, WARD_EINVAL, "package %lld belongs to another subject",
                              (long long)x->package);
         *subject = n;   /* the package names its subject */
     }
@@ -163,9 +163,9 @@ static ward_status check_new(const ward_exhibit_new *x, const char *who, ward_er
         (rc = cw_need("the person registering", who, err)))
         return rc;
     if (strlen(x->ref) >= 64 || strchr(x->ref, '/') || strchr(x->ref, '\n'))
-        return ward_fail(err, WARD_EINVAL, "--ref '%s': at most 63 characters, no '/'", x->ref);
+        return err_fail(err, WARD_EINVAL, "--ref '%s': at most 63 characters, no '/'", x->ref);
     if (!ward_exhibit_kind_valid(x->kind))
-        return ward_fail(err, WARD_EINVAL,
+        return err_fail(err, WARD_EINVAL,
                          "--kind '%s': one of phone, computer, storage, disk-image, cloud-return",
                          x->kind);
     return WARD_OK;
@@ -179,7 +179,7 @@ static ward_status insert_exhibit(ward_intel *in, const ward_exhibit_new *x, int
     ward_status rc = wi_query_int(in, "SELECT count(*) FROM exhibits WHERE ref = ?", x->ref, 0,
                                   &dup, err);
     if (!rc && dup)
-        rc = ward_fail(err, WARD_EINVAL, "exhibit '%s' is already registered", x->ref);
+        rc = err_fail(err, WARD_EINVAL, "exhibit '%s' is already registered", x->ref);
     if (rc || (rc = wi_next_id(in, "exhibits", &id, err)))
         return rc;
     char at[32];
@@ -246,23 +246,23 @@ static ward_status move_status(ward_intel *in, ward_exhibit *ex, int to, const c
                                const char *note, time_t now, ward_error *err)
 {
     if (to <= (int)ex->status || ex->status >= WARD_EXHIBIT_RETURNED)
-        return ward_fail(err, WARD_EINVAL, "exhibit '%s' is %s: it cannot go to %s", ex->ref,
+        return err_fail(err, WARD_EINVAL, "exhibit '%s' is %s: it cannot go to %s", ex->ref,
                          status_names[ex->status], status_names[to]);
     char at[32], sql[256];
     wi_time_str(now, at);
     /* every milestone passed on the way is set, if not yet */
-    ward_strbuf set = {0};
-    ward_strbuf_addf(&set, "UPDATE exhibits SET status = %d", to);
+    strbuf set = {0};
+    strbuf_addf(&set, "UPDATE exhibits SET status = %d", to);
     for (int s = (int)ex->status + 1; s <= to; s++) {
         const char *m = milestone(s);
         if (m && (s != WARD_EXHIBIT_FULL_EXAMINATION || !ex->started[0]))
-            ward_strbuf_addf(&set, ", %s = coalesce(%s, ?1)", m, m);
+            strbuf_addf(&set, ", %s = coalesce(%s, ?1)", m, m);
     }
-    ward_strbuf_addf(&set, " WHERE id = %lld", (long long)ex->id);
+    strbuf_addf(&set, " WHERE id = %lld", (long long)ex->id);
     if (!set.s)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     snprintf(sql, sizeof sql, "%s", set.s);
-    ward_strbuf_free(&set);
+    strbuf_free(&set);
     wsql_stmt *st;
     ward_status rc = wi_prepare(in, sql, &st, err);
     if (rc)
@@ -284,7 +284,7 @@ ward_status ward_exhibit_set_status(ward_intel *in, const char *ref, const char 
 {
     int to = ward_exhibit_status_parse(status);
     if (to < 0)
-        return ward_fail(err, WARD_EINVAL,
+        return err_fail(err, WARD_EINVAL,
                          "status '%s': one of seized, awaiting-acquisition, acquired, triaged, "
                          "full-examination, reported, returned, destroyed",
                          status ? status : "");
@@ -383,7 +383,7 @@ ward_status ward_exhibit_prioritise(ward_intel *in, const char *ref, const char 
     int none = band && !strcmp(band, "none");
     int b = none ? -1 : wi_band_parse(band ? band : "");
     if (!none && b < 0)
-        return ward_fail(err, WARD_EINVAL, "band '%s': very-high, high, medium, low or none",
+        return err_fail(err, WARD_EINVAL, "band '%s': very-high, high, medium, low or none",
                          band ? band : "");
     char what[64];
     snprintf(what, sizeof what, "%s%s", none ? "override removed" : "queued as ",

@@ -131,11 +131,11 @@ ward_status ward_lab_set(ward_intel *in, const char *name, int examiners, double
     if ((rc = cw_need("the lab name", name, err)) || (rc = cw_need("the person", who, err)))
         return rc;
     if (strlen(name) >= 64)
-        return ward_fail(err, WARD_EINVAL, "lab name '%s': at most 63 characters", name);
+        return err_fail(err, WARD_EINVAL, "lab name '%s': at most 63 characters", name);
     if (examiners < 1 || examiners > 10000)
-        return ward_fail(err, WARD_EINVAL, "--examiners %d: 1 to 10000", examiners);
+        return err_fail(err, WARD_EINVAL, "--examiners %d: 1 to 10000", examiners);
     if (!(hours > 0 && hours <= 168))
-        return ward_fail(err, WARD_EINVAL, "--hours %g: more than 0, at most 168 a week", hours);
+        return err_fail(err, WARD_EINVAL, "--hours %g: more than 0, at most 168 a week", hours);
     char at[32], detail[160];
     wi_time_str(now, at);
     if ((rc = wi_begin(in, err)))
@@ -188,7 +188,7 @@ static ward_status load_labs(ward_intel *in, time_t now, const ward_forecast_opt
         ward_lab *l = realloc(f->labs, (f->n_labs + 1) * sizeof *l);
         if (!l) {
             wsql_finalize(st);
-            return ward_fail(err, WARD_ENOMEM, "out of memory");
+            return err_fail(err, WARD_ENOMEM, "out of memory");
         }
         f->labs = l;
         l = &f->labs[f->n_labs++];
@@ -227,7 +227,7 @@ static ward_status load_bands(ward_intel *in, subject_band **out, int64_t *max,
         return rc;
     subject_band *b = calloc((size_t)*max + 1, sizeof *b);
     if (!b)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     for (int64_t i = 0; i <= *max; i++)
         b[i].band = WI_NBANDS;   /* not assessed */
     static const char *const sql[2] = {
@@ -291,7 +291,7 @@ static ward_status sort_queue(ward_forecast *f, ward_error *err)
     ward_queue_entry *sorted = malloc(f->n_queue * sizeof *sorted);
     if (!ix || !sorted) {
         free(ix), free(sorted);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < f->n_queue; i++)
         ix[i] = (uint32_t)i;
@@ -369,14 +369,14 @@ static ward_status load_queue(ward_intel *in, time_t now, const ward_forecast_op
     if (!ex) {
         wsql_finalize(st);
         free(bands);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     while ((r = wsql_step(st)) == SQLITE_ROW) {
         if (f->n_queue == cap) {
             cap = cap ? cap * 2 : 256;
             ward_queue_entry *q = realloc(f->queue, cap * sizeof *q);
             if (!q) {
-                rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+                rc = err_fail(err, WARD_ENOMEM, "out of memory");
                 break;
             }
             f->queue = q;
@@ -455,7 +455,7 @@ static ward_status forecast_lab(ward_intel *in, ward_forecast *f, ward_lab *l, s
     double *sv = malloc((n ? n : 1) * 3 * sizeof *sv);
     if (!free_at || !sv) {
         free(free_at), free(sv);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     ward_status rc = busy_examiners(in, l, free_at, err);
     double busy = 0;
@@ -500,7 +500,7 @@ ward_status ward_exhibit_forecast(ward_intel *in, time_t now, const ward_forecas
     else
         ward_forecast_opts_default(&o);
     if (o.threshold_days < 1 || o.window_weeks < 1 || !(o.default_rate > 0))
-        return ward_fail(err, WARD_EINVAL, "forecast: threshold, window and rate must be > 0");
+        return err_fail(err, WARD_EINVAL, "forecast: threshold, window and rate must be > 0");
     memset(out, 0, sizeof *out);
     ward_status rc = load_labs(in, now, &o, out, err);
     if (!rc)
@@ -602,7 +602,7 @@ ward_status ward_exhibit_kpis_get(ward_intel *in, time_t now, const char *force,
     ward_exhibit_filter f = {.force = force, .lab = NULL, .status = -1};
     ward_status rc = ward_exhibit_each(in, &f, kpi_one, &c, err);
     if (!rc && c.oom)
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     out->median_days_to_triage = median(c.tri, c.n_tri);
     out->median_days_to_report = median(c.rep, c.n_rep);
     free(c.tri), free(c.rep);

@@ -28,14 +28,14 @@ static ward_status hash_file(const char *path, char md5[33], char sha1[41], char
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return ward_fail_errno(err, errno, "cannot open %s", path);
+        return err_fail_errno(err, errno, "cannot open %s", path);
     ward_digester *d = ward_digester_new(WARD_DIGEST_ALL);
     char *buf = malloc(1 << 16);
     if (!d || !buf) {
         close(fd);
         ward_digester_free(d);
         free(buf);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     ssize_t n;
     *bytes = 0;
@@ -48,7 +48,7 @@ static ward_status hash_file(const char *path, char md5[33], char sha1[41], char
     ward_digester_final(d, &dg);
     ward_digester_free(d);
     if (n < 0)
-        return ward_fail_errno(err, e, "cannot read %s", path);
+        return err_fail_errno(err, e, "cannot read %s", path);
     ward_hex(dg.md5, 16, md5);
     ward_hex(dg.sha1, 20, sha1);
     ward_hex(dg.sha256, 32, sha256);
@@ -67,11 +67,11 @@ ward_status ward_exhibit_acquire(ward_intel *in, const char *ref, const char *im
     ward_exhibit ex;
     wsql_stmt *st = NULL;
     if (!(rc = cw_load(in, ref, &ex, err)) && ex.sha256[0])
-        rc = ward_fail(err, WARD_EINVAL,
+        rc = err_fail(err, WARD_EINVAL,
                        "exhibit '%s' was acquired already (sha256 %s): an acquisition is "
                        "recorded once", ref, ex.sha256);
     if (!rc && ex.status > WARD_EXHIBIT_ACQUIRED)
-        rc = ward_fail(err, WARD_EINVAL, "exhibit '%s' is %s: too late to acquire", ref,
+        rc = err_fail(err, WARD_EINVAL, "exhibit '%s' is %s: too late to acquire", ref,
                        ward_exhibit_status_name(ex.status));
     if (!rc && !(rc = wi_prepare(in, "UPDATE exhibits SET image = ?, md5 = ?, sha1 = ?,"
                                      " sha256 = ?, bytes = ? WHERE id = ?", &st, err))) {
@@ -102,7 +102,7 @@ ward_status ward_exhibit_verify_image(ward_intel *in, const char *ref, const cha
     if (rc)
         return rc;
     if (!ex.sha256[0])
-        return ward_fail(err, WARD_EINVAL,
+        return err_fail(err, WARD_EINVAL,
                          "exhibit '%s' has no acquisition recorded: ward exhibit acquire %s "
                          "--image FILE first", ref, ref);
     char md5[33], sha1[41], sha256[65];
@@ -114,7 +114,7 @@ ward_status ward_exhibit_verify_image(ward_intel *in, const char *ref, const cha
                         : strcmp(md5, ex.md5)     ? "md5"
                                                   : NULL;
     if (which)
-        return ward_fail(err, WARD_EFORMAT,
+        return err_fail(err, WARD_EFORMAT,
                          "%s: does not match exhibit %s as acquired (%s %s now, %s at "
                          "acquisition; %llu bytes now, %llu then): not scanned",
                          image, ref, which,
@@ -145,25 +145,25 @@ static ward_status read_summary(const char *path, char **text, yajl_val *tree, w
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return ward_fail_errno(err, errno, "cannot open %s", path);
-    ward_strbuf b = {0};
+        return err_fail_errno(err, errno, "cannot open %s", path);
+    strbuf b = {0};
     char buf[8192];
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        if (!ward_strbuf_add(&b, buf, n)) {
+        if (!strbuf_add(&b, buf, n)) {
             fclose(f);
-            ward_strbuf_free(&b);
-            return ward_fail(err, WARD_ENOMEM, "out of memory");
+            strbuf_free(&b);
+            return err_fail(err, WARD_ENOMEM, "out of memory");
         }
     fclose(f);
     char msg[256] = "";
     *tree = b.s ? yajl_tree_parse(b.s, msg, sizeof msg) : NULL;
     if (!*tree || !YAJL_IS_OBJECT(*tree) || !yajl_tree_get(*tree, (const char *[]){"classes", NULL},
                                                            yajl_t_object)) {
-        ward_strbuf_free(&b);
+        strbuf_free(&b);
         if (*tree)
             yajl_tree_free(*tree);
-        return ward_fail(err, WARD_EFORMAT, "%s: not a ward scan summary%s%s", path,
+        return err_fail(err, WARD_EFORMAT, "%s: not a ward scan summary%s%s", path,
                          msg[0] ? ": " : "", msg);
     }
     *text = b.s;
@@ -328,17 +328,17 @@ ward_status ward_exhibit_scans(ward_intel *in, const char *ref, FILE *out, ward_
         return rc;
     wsql_bind_int64(st, 1, ex.id);
     while (wsql_step(st) == SQLITE_ROW) {
-        ward_strbuf a = {0}, b = {0};
-        ward_json_string(&a, wi_col(st, 0), strlen(wi_col(st, 0)));
-        ward_json_string(&b, wi_col(st, 1), strlen(wi_col(st, 1)));
+        strbuf a = {0}, b = {0};
+        esc_json_string(&a, wi_col(st, 0), strlen(wi_col(st, 0)));
+        esc_json_string(&b, wi_col(st, 1), strlen(wi_col(st, 1)));
         /* the summary is JSON already; one line of it */
         fprintf(out, "{\"at\":%s,\"by\":%s,\"summary\":", a.s ? a.s : "\"\"", b.s ? b.s : "\"\"");
         for (const char *p = wi_col(st, 2); *p; p++)
             fputc(*p == '\n' ? ' ' : *p, out);
         fputs("}\n", out);
-        ward_strbuf_free(&a);
-        ward_strbuf_free(&b);
+        strbuf_free(&a);
+        strbuf_free(&b);
     }
     wsql_finalize(st);
-    return ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the scans") : WARD_OK;
+    return ferror(out) ? err_fail(err, WARD_EIO, "cannot write the scans") : WARD_OK;
 }

@@ -172,7 +172,7 @@ static int do_import(ward_store *s, db_args *a, int argc, char **argv)
     int rc = WARD_EXIT_OK, added = 0;
     for (int i = 0; i < argc; i++) {
         char name[256];
-        const char *list = a->list ? a->list : ward_path_stem(argv[i], strlen(argv[i]), name, sizeof name);
+        const char *list = a->list ? a->list : path_stem(argv[i], strlen(argv[i]), name, sizeof name);
         if (ward_grade_is_contribution(argv[i])) { /* grades: the two-person rule */
             int e = cli_grade_intake(a->data, list, WARD_GRADE_VERIFIERS, 1, argv + i);
             if (e > rc) rc = e;
@@ -269,25 +269,25 @@ static void print_entry(const ward_entry *e, const char *query, int distance)
     if (e->removed) printf("  REMOVED   by %s at %s: %s\n", e->removed_by, e->removed_at, e->removed_reason);
 }
 
-static void json_field(ward_strbuf *b, const char *key, const char *val)
+static void json_field(strbuf *b, const char *key, const char *val)
 {
     if (!val) return;
-    ward_strbuf_add(b, ",\"", 2);
-    ward_strbuf_add(b, key, strlen(key));
-    ward_strbuf_add(b, "\":", 2);
-    ward_json_string(b, val, strlen(val));
+    strbuf_add(b, ",\"", 2);
+    strbuf_add(b, key, strlen(key));
+    strbuf_add(b, "\":", 2);
+    esc_json_string(b, val, strlen(val));
 }
 
 /* One JSON line per entry found, for programs (--json). */
 static void print_entry_json(const ward_entry *e, const char *query, int distance)
 {
-    ward_strbuf b = {0};
+    strbuf b = {0};
     char hex[65], num[64];
-    ward_strbuf_add(&b, "{\"query\":", 9);
-    ward_json_string(&b, query, strlen(query));
+    strbuf_add(&b, "{\"query\":", 9);
+    esc_json_string(&b, query, strlen(query));
     snprintf(num, sizeof num, ",\"entry\":%" PRIu64 ",\"distance\":%d", e->id,
              distance < 0 ? 0 : distance);
-    ward_strbuf_add(&b, num, strlen(num));
+    strbuf_add(&b, num, strlen(num));
     json_field(&b, "match", distance < 0 ? "exact" : "pdq");
     json_field(&b, "list", e->list);
     json_field(&b, "list_kind", e->list_kind == WARD_LIST_KNOWN_GOOD ? "known-good" : "alert");
@@ -308,16 +308,16 @@ static void print_entry_json(const ward_entry *e, const char *query, int distanc
     json_field(&b, "tags", e->tags);
     json_field(&b, "import_path", e->import_path);
     json_field(&b, "import_finished", e->import_finished);
-    if (e->conflict) ward_strbuf_add(&b, ",\"conflict\":true", 16);
+    if (e->conflict) strbuf_add(&b, ",\"conflict\":true", 16);
     if (e->removed) {
-        ward_strbuf_add(&b, ",\"removed\":true", 15);
+        strbuf_add(&b, ",\"removed\":true", 15);
         json_field(&b, "removed_by", e->removed_by);
         json_field(&b, "removed_at", e->removed_at);
         json_field(&b, "removed_reason", e->removed_reason);
     }
-    ward_strbuf_add(&b, "}\n", 2);
+    strbuf_add(&b, "}\n", 2);
     fwrite(b.s, 1, b.len, stdout);
-    ward_strbuf_free(&b);
+    strbuf_free(&b);
 }
 
 static void show_entry(const db_args *a, const ward_entry *e, const char *query, int distance)
@@ -358,10 +358,10 @@ static int do_lookup(ward_store *s, db_args *a, int argc, char **argv)
         }
         found += found_this;
         if (!found_this && a->json) {
-            ward_strbuf b = {0};
-            ward_json_string(&b, argv[i], strlen(argv[i]));
+            strbuf b = {0};
+            esc_json_string(&b, argv[i], strlen(argv[i]));
             printf("{\"query\":%.*s,\"found\":false}\n", (int)b.len, b.s);
-            ward_strbuf_free(&b);
+            strbuf_free(&b);
         } else if (!found_this) {
             printf("%s: not found\n", argv[i]);
         }

@@ -141,7 +141,7 @@ static int subject_arg(const ward_graph *g, const char *id, uint32_t *out)
 static void jfield(FILE *out, const char *name, const char *value, int *oom)
 {
     fprintf(out, ",\"%s\":", name);
-    if (!ward_json_fput(out, value))
+    if (!esc_json_fput(out, value))
         *oom = 1;
 }
 
@@ -187,7 +187,7 @@ static int hop(const ward_graph *g, uint32_t a, uint32_t b, int json, FILE *out)
 static int oom_fail(void)
 {
     ward_error err = {0};
-    return cli_fail("graph", ward_fail(&err, WARD_ENOMEM, "out of memory writing JSON"), &err);
+    return cli_fail("graph", err_fail(&err, WARD_ENOMEM, "out of memory writing JSON"), &err);
 }
 
 static int do_summary(const ward_graph *g, FILE *out)

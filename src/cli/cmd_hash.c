@@ -158,7 +158,7 @@ static void emit(void *ctx, void *item)
     /* Absolute and normalised as hashdeep writes names ("./a", "../t/a"
      * and "/t//a" all become "/.../t/a"), so that its audit finds them. */
     if (r->abs_prefix && strcmp(j->path, "-") != 0 &&
-        (abs = ward_path_absolute(r->abs_prefix, j->path)))
+        (abs = path_absolute(r->abs_prefix, j->path)))
         shown = abs;
     if (r->hashdeep && res->read_status == WARD_OK && strpbrk(j->path, "\n\r")) {
         cli_error("hash", "%s: a line break in the name: written escaped, which "

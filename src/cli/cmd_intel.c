@@ -404,12 +404,12 @@ static const char *not_utf8(const intel_args *a, const char *action, int n, char
         {"--band", a->band}, {"--received", a->received},
         {"--legal-basis", a->legal_basis}, {"--provider", a->provider}};
     for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
-        if (opts[i].v && !ward_utf8_valid(opts[i].v, strlen(opts[i].v)))
+        if (opts[i].v && !esc_utf8_valid(opts[i].v, strlen(opts[i].v)))
             return opts[i].name;
     int paths = !strcmp(action, "ingest") || !strcmp(action, "evaluate") ||
                 !strcmp(action, "key") || !strcmp(action, "encrypt");
     for (int i = 0; i < n && !paths; i++)
-        if (!ward_utf8_valid(rest[i], strlen(rest[i])))
+        if (!esc_utf8_valid(rest[i], strlen(rest[i])))
             return "an argument";
     return NULL;
 }

@@ -238,7 +238,7 @@ static ward_status csv_header(const wx_in *in, const csv_rec *r, enum col *cols,
         digests |= cols[i] >= C_MD5 && cols[i] <= C_PDQ;
     }
     if (!digests)
-        return ward_fail(err, WARD_EFORMAT,
+        return err_fail(err, WARD_EFORMAT,
                          "%s:%llu: CSV header names no md5, sha1, sha256 or pdq column",
                          in->path, (unsigned long long)r->line);
     return WARD_OK;
@@ -321,7 +321,7 @@ static ward_status csv_row(const csv_rec *r, const enum col *cols, int ncols,
     for (int i = 0; i < r->n && i < ncols; i++) {
         /* A formula guard ward's writer added ("'-5", always in quotes) is
          * not part of the value; an unquoted "'-5" from another tool is. */
-        size_t g = r->quoted[i] ? ward_csv_unguard(r->buf.p + r->off[i], r->len[i]) : 0;
+        size_t g = r->quoted[i] ? esc_csv_unguard(r->buf.p + r->off[i], r->len[i]) : 0;
         if (csv_field(&rec, cols[i], r->buf.p + r->off[i] + g, r->len[i] - g, msg, sizeof msg))
             return wx_bad_line(sink, r->line, "%s", msg);
     }
@@ -336,7 +336,7 @@ ward_status wx_read_csv(wx_in *in, const wx_sink *sink, ward_error *err)
     in->pos += wx_bom_len(in->buf + in->pos, in->len - in->pos);
     csv_rec *r = calloc(1, sizeof *r);
     if (!r)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     enum col cols[MAX_FIELDS];
     int ncols = 0;
     ward_status rc = WARD_OK;
@@ -351,9 +351,9 @@ ward_status wx_read_csv(wx_in *in, const wx_sink *sink, ward_error *err)
     }
     if (got < 0 && rc == WARD_OK)
         rc = err && err->status ? err->status
-                                : ward_fail(err, WARD_ENOMEM, "out of memory");
+                                : err_fail(err, WARD_ENOMEM, "out of memory");
     if (rc == WARD_OK && !ncols)
-        rc = ward_fail(err, WARD_EFORMAT, "%s: empty CSV file (no header)", in->path);
+        rc = err_fail(err, WARD_EFORMAT, "%s: empty CSV file (no header)", in->path);
     wx_str_free(&r->buf);
     free(r);
     return rc;

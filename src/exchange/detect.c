@@ -31,7 +31,7 @@ ward_status ward_hashset_format_parse(const char *name, ward_hashset_format *fmt
             return WARD_OK;
         }
     }
-    return ward_fail(err, WARD_EINVAL,
+    return err_fail(err, WARD_EINVAL,
                      "unknown hash-set format '%s' (vics, hashdeep, sums, md5sum, "
                      "sha1sum, sha256sum, csv, pdq, nsrl or auto)",
                      name ? name : "");

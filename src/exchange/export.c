@@ -244,10 +244,10 @@ static void hashdeep_entry(ectx *x, const ward_entry *e)
 static void csv_field(FILE *out, const char *s, int last)
 {
     if (s) {
-        ward_strbuf b = {0};
-        ward_csv_field(&b, s, strlen(s));
+        strbuf b = {0};
+        esc_csv_field(&b, s, strlen(s));
         if (b.s) fwrite(b.s, 1, b.len, out);
-        ward_strbuf_free(&b);
+        strbuf_free(&b);
     }
     fputs(last ? "\r\n" : ",", out);
 }
@@ -338,12 +338,12 @@ ward_status ward_store_export(ward_store *s, FILE *out, ward_hashset_format form
                               const ward_export_opts *opts, uint64_t *written,
                               uint64_t *skipped, ward_error *err)
 {
-    ward_error_clear(err);
+    err_clear(err);
     if (!s || !out)
-        return ward_fail(err, WARD_EINVAL, "ward_store_export: store and output required");
+        return err_fail(err, WARD_EINVAL, "ward_store_export: store and output required");
     if (format != WARD_FMT_VICS && format != WARD_FMT_HASHDEEP && format != WARD_FMT_CSV &&
         format != WARD_FMT_PDQ && format != WARD_FMT_VPDQ)
-        return ward_fail(err, WARD_EUNSUPPORTED,
+        return err_fail(err, WARD_EUNSUPPORTED,
                          "ward writes vics, hashdeep, csv, pdq and vpdq, not %s",
                          ward_hashset_format_name(format));
     ward_export_opts none = {0};
@@ -362,7 +362,7 @@ ward_status ward_store_export(ward_store *s, FILE *out, ward_hashset_format form
     case WARD_FMT_VICS:
         if (!(x.g = yajl_gen_alloc(NULL))) {
             wst_rollback(s);
-            return ward_fail(err, WARD_ENOMEM, "out of memory");
+            return err_fail(err, WARD_ENOMEM, "out of memory");
         }
         yajl_gen_config(x.g, yajl_gen_print_callback, gen_print, out);
         fputs("{\"@odata.context\":\"" VICS2_CONTEXT "\",\"value\":[", out);
@@ -400,7 +400,7 @@ ward_status ward_store_export(ward_store *s, FILE *out, ward_hashset_format form
     if (x.g)
         yajl_gen_free(x.g);
     if (rc == WARD_OK && (fflush(out) != 0 || ferror(out)))
-        rc = ward_fail_errno(err, errno ? errno : EIO, "cannot write the export");
+        rc = err_fail_errno(err, errno ? errno : EIO, "cannot write the export");
     if (written)
         *written = x.written;
     if (skipped)

@@ -11,9 +11,9 @@
 struct ward_hashout {
     FILE *out;
     ward_hashout_opts opts;
-    ward_strbuf name;  /* escaped path */
+    strbuf name;  /* escaped path */
     const char *raw;   /* the path as given, bytes as on disk */
-    ward_strbuf line;  /* record being built */
+    strbuf line;  /* record being built */
     int failed;
 };
 
@@ -42,9 +42,9 @@ ward_status ward_out_format_parse(const char *name, ward_out_format *fmt)
     return WARD_EINVAL;
 }
 
-static int add(ward_hashout *w, const char *s) { return ward_strbuf_add(&w->line, s, strlen(s)); }
+static int add(ward_hashout *w, const char *s) { return strbuf_add(&w->line, s, strlen(s)); }
 
-#define add_fmt(w, ...) ward_strbuf_addf(&(w)->line, __VA_ARGS__)
+#define add_fmt(w, ...) strbuf_addf(&(w)->line, __VA_ARGS__)
 
 static void write_header(ward_hashout *w)
 {
@@ -109,30 +109,30 @@ static void video_text(ward_hashout *w, const ward_file_hash *r)
 }
 
 /* JSON: "video" properties and "vpdq" frames (ward scan writes the same). */
-void wx_video_json(ward_strbuf *b, const ward_file_hash *r)
+void wx_video_json(strbuf *b, const ward_file_hash *r)
 {
     const ward_video_info *vi = &r->video_info;
     char hex[65];
-    ward_strbuf_addf(b, ",\"video\":{\"codec\":");
-    ward_json_string(b, vi->codec, strlen(vi->codec));
-    ward_strbuf_addf(b, ",\"width\":%d,\"height\":%d,\"duration\":%.3f,\"frames_sampled\":%" PRIu64
+    strbuf_addf(b, ",\"video\":{\"codec\":");
+    esc_json_string(b, vi->codec, strlen(vi->codec));
+    strbuf_addf(b, ",\"width\":%d,\"height\":%d,\"duration\":%.3f,\"frames_sampled\":%" PRIu64
                         ",\"frames_kept\":%zu,\"partial\":%s}",
                      vi->width, vi->height, vi->duration, vi->frames_sampled, r->video.count,
                      vi->partial || r->video_status != WARD_OK ? "true" : "false");
     const char *key = r->video_status != WARD_OK ? "video_error" : vi->warning[0] ? "video_warning" : NULL;
     const char *msg = r->video_status != WARD_OK ? r->video_error.message : vi->warning;
     if (key) {
-        ward_strbuf_addf(b, ",\"%s\":", key);
-        ward_json_string(b, msg, strlen(msg));
+        strbuf_addf(b, ",\"%s\":", key);
+        esc_json_string(b, msg, strlen(msg));
     }
-    ward_strbuf_addf(b, ",\"vpdq\":[");
+    strbuf_addf(b, ",\"vpdq\":[");
     for (size_t f = 0; f < r->video.count; f++) {
         const ward_vpdq_frame *fr = &r->video.frames[f];
         ward_pdq_to_hex(&fr->hash, hex);
-        ward_strbuf_addf(b, "%s{\"frame\":%" PRId64 ",\"timestamp\":%.3f,\"pdq\":\"%s\",\"quality\":%d}",
+        strbuf_addf(b, "%s{\"frame\":%" PRId64 ",\"timestamp\":%.3f,\"pdq\":\"%s\",\"quality\":%d}",
                          f ? "," : "", fr->frame_number, fr->timestamp, hex, fr->quality);
     }
-    ward_strbuf_addf(b, "]");
+    strbuf_addf(b, "]");
 }
 
 static void record_text(ward_hashout *w, const ward_file_hash *r)
@@ -177,14 +177,14 @@ static void record_text(ward_hashout *w, const ward_file_hash *r)
 static void json_key_str(ward_hashout *w, const char *key, const char *val)
 {
     add_fmt(w, ",\"%s\":", key);
-    ward_json_string(&w->line, val, strlen(val));
+    esc_json_string(&w->line, val, strlen(val));
 }
 
 static void record_jsonl(ward_hashout *w, const ward_file_hash *r)
 {
     char hex[65];
     add(w, "{\"path\":");
-    ward_json_string(&w->line, w->name.s, w->name.len);
+    esc_json_string(&w->line, w->name.s, w->name.len);
     if (r->read_status != WARD_OK) {
         json_key_str(w, "error", r->read_error.message);
         add(w, "}\n");
@@ -229,7 +229,7 @@ static void record_jsonl(ward_hashout *w, const ward_file_hash *r)
 static void record_csv(ward_hashout *w, const ward_file_hash *r)
 {
     char hex[65];
-    ward_csv_field(&w->line, w->name.s, w->name.len);
+    esc_csv_field(&w->line, w->name.s, w->name.len);
     int ok = r->read_status == WARD_OK;
     if (ok) add_fmt(w, ",%" PRIu64, r->size);
     else add(w, ",");
@@ -254,7 +254,7 @@ static void record_csv(ward_hashout *w, const ward_file_hash *r)
     }
     add(w, ",");
     const char *e = w->opts.pdq || r->read_status != WARD_OK ? error_text(r) : "";
-    ward_csv_field(&w->line, e, strlen(e));
+    esc_csv_field(&w->line, e, strlen(e));
     add(w, "\n");
 }
 
@@ -317,7 +317,7 @@ ward_status ward_hashout_record(ward_hashout *w, const char *path, const ward_fi
 {
     w->line.len = 0;
     w->raw = path;
-    if (!ward_escape_name(&w->name, path, strlen(path)) || !ward_strbuf_add(&w->line, "", 0))
+    if (!esc_name(&w->name, path, strlen(path)) || !strbuf_add(&w->line, "", 0))
         return WARD_ENOMEM;
     switch (w->opts.format) {
     case WARD_OUT_TEXT: record_text(w, r); break;
@@ -337,8 +337,8 @@ ward_status ward_hashout_finish(ward_hashout *w)
     if (!w)
         return WARD_OK;
     int failed = w->failed || fflush(w->out) != 0 || ferror(w->out);
-    ward_strbuf_free(&w->name);
-    ward_strbuf_free(&w->line);
+    strbuf_free(&w->name);
+    strbuf_free(&w->line);
     free(w);
     return failed ? WARD_EIO : WARD_OK;
 }

@@ -23,11 +23,11 @@ ward_status wx_in_open(wx_in *in, const char *path, ward_error *err)
     in->err = err;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return ward_fail_errno(err, errno, "cannot open %s", path);
+        return err_fail_errno(err, errno, "cannot open %s", path);
     struct stat st;
     if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
         close(fd);
-        return ward_fail(err, WARD_EINVAL, "%s is a directory", path);
+        return err_fail(err, WARD_EINVAL, "%s is a directory", path);
     }
     in->fd = fd;
     in->st_size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
@@ -36,7 +36,7 @@ ward_status wx_in_open(wx_in *in, const char *path, ward_error *err)
     in->sha = ward_digester_new(WARD_DIGEST_SHA256);
     if (!in->buf || !in->sha) {
         wx_in_close(in);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     return WARD_OK;
 }
@@ -69,7 +69,7 @@ ward_status wx_in_fill(wx_in *in, size_t want)
             cap *= 2;
         uint8_t *b = realloc(in->buf, cap);
         if (!b)
-            return ward_fail(in->err, WARD_ENOMEM, "out of memory");
+            return err_fail(in->err, WARD_ENOMEM, "out of memory");
         in->buf = b;
         in->cap = cap;
     }
@@ -78,7 +78,7 @@ ward_status wx_in_fill(wx_in *in, size_t want)
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            return ward_fail_errno(in->err, errno, "cannot read %s", in->path);
+            return err_fail_errno(in->err, errno, "cannot read %s", in->path);
         }
         if (r == 0) {
             in->eof = 1;

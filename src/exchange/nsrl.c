@@ -86,7 +86,7 @@ static ward_status nsrl_query(sqlite3 *db, const char *path, const char **table,
              : table_cols(db, "METADATA", &c) ? "METADATA"
                                               : NULL;
     if (!*table)
-        return ward_fail(err, WARD_EFORMAT,
+        return err_fail(err, WARD_EFORMAT,
                          "%s: not an NSRL RDSv3 database (no FILE or METADATA table "
                          "with md5/sha1/sha256 columns)",
                          path);
@@ -102,7 +102,7 @@ static ward_status nsrl_query(sqlite3 *db, const char *path, const char **table,
              c.md5[0] ? c.md5 : "NULL", c.name[0] ? c.name : "NULL",
              c.size[0] ? c.size : "NULL", *table, order);
     if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
-        return ward_fail(err, WARD_EFORMAT, "%s: %s", path, sqlite3_errmsg(db));
+        return err_fail(err, WARD_EFORMAT, "%s: %s", path, sqlite3_errmsg(db));
     return WARD_OK;
 }
 
@@ -148,7 +148,7 @@ ward_status wx_read_nsrl(const char *path, const wx_sink *sink, char version[128
     version[0] = 0;
     int r = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
     if (r != SQLITE_OK) {
-        ward_status rc = ward_fail(err, WARD_EIO, "%s: cannot open as SQLite: %s", path,
+        ward_status rc = err_fail(err, WARD_EIO, "%s: cannot open as SQLite: %s", path,
                                    db ? sqlite3_errmsg(db) : sqlite3_errstr(r));
         sqlite3_close(db);
         return rc;
@@ -166,7 +166,7 @@ ward_status wx_read_nsrl(const char *path, const wx_sink *sink, char version[128
         rc = nsrl_row(st, where, sink, &prev);
     }
     if (rc == WARD_OK && r != SQLITE_DONE)
-        rc = ward_fail(err, (r & 0xff) == SQLITE_NOTADB || (r & 0xff) == SQLITE_CORRUPT
+        rc = err_fail(err, (r & 0xff) == SQLITE_NOTADB || (r & 0xff) == SQLITE_CORRUPT
                                 ? WARD_EFORMAT
                                 : WARD_EIO,
                        "%s: %s", path, sqlite3_errmsg(db));

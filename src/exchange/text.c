@@ -71,7 +71,7 @@ static ward_status hd_columns(const wx_in *in, const char *spec, hd_cols *c,
         const char *comma = strchr(p, ',');
         size_t n = comma ? (size_t)(comma - p) : strlen(p);
         if (c->n == HD_MAXCOLS)
-            return ward_fail(err, WARD_EFORMAT, "%s:%llu: too many columns", in->path,
+            return err_fail(err, WARD_EFORMAT, "%s:%llu: too many columns", in->path,
                              (unsigned long long)in->lineno);
         int k = wx_kind_from_name(p, n);
         if (k == WX_PDQ)
@@ -88,7 +88,7 @@ static ward_status hd_columns(const wx_in *in, const char *spec, hd_cols *c,
         p = comma + 1;
     }
     if (c->col[c->n - 1] != HD_NAME)
-        return ward_fail(err, WARD_EFORMAT,
+        return err_fail(err, WARD_EFORMAT,
                          "%s:%llu: hashdeep column line must end with filename", in->path,
                          (unsigned long long)in->lineno);
     return WARD_OK;
@@ -138,7 +138,7 @@ ward_status wx_read_hashdeep(wx_in *in, const wx_sink *sink, ward_error *err)
             const char *spec = line + 5;
             if (strncmp(spec, "HASHDEEP-", 9) == 0) {
                 if (strncmp(spec + 9, "1.", 2) != 0)
-                    return ward_fail(err, WARD_EUNSUPPORTED,
+                    return err_fail(err, WARD_EUNSUPPORTED,
                                      "%s:%llu: hashdeep file format %s (ward reads 1.x)",
                                      in->path, (unsigned long long)in->lineno, spec);
                 saw_version = 1;
@@ -146,7 +146,7 @@ ward_status wx_read_hashdeep(wx_in *in, const wx_sink *sink, ward_error *err)
                 continue;
             }
             if (!saw_version)
-                return ward_fail(err, WARD_EFORMAT,
+                return err_fail(err, WARD_EFORMAT,
                                  "%s:%llu: column line before %%%%%%%% HASHDEEP-1.0",
                                  in->path, (unsigned long long)in->lineno);
             if ((rc = hd_columns(in, spec, &cols, err)))
@@ -154,11 +154,11 @@ ward_status wx_read_hashdeep(wx_in *in, const wx_sink *sink, ward_error *err)
             continue;
         }
         if (!saw_version)
-            return ward_fail(err, WARD_EFORMAT,
+            return err_fail(err, WARD_EFORMAT,
                              "%s:%llu: not a hashdeep file (no %%%%%%%% HASHDEEP-1.0 line)",
                              in->path, (unsigned long long)in->lineno);
         if (!cols.n)
-            return ward_fail(err, WARD_EFORMAT,
+            return err_fail(err, WARD_EFORMAT,
                              "%s:%llu: data line before the %%%%%%%% column line",
                              in->path, (unsigned long long)in->lineno);
         if ((rc = hd_record(in, sink, &cols, line, len)))
@@ -167,7 +167,7 @@ ward_status wx_read_hashdeep(wx_in *in, const wx_sink *sink, ward_error *err)
     if (rc)
         return rc;
     if (!saw_version)
-        return ward_fail(err, WARD_EFORMAT, "%s: not a hashdeep file (empty)", in->path);
+        return err_fail(err, WARD_EFORMAT, "%s: not a hashdeep file (empty)", in->path);
     return WARD_OK;
 }
 

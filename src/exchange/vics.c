@@ -159,7 +159,7 @@ static void rec_bad(vctx *c, vrec *v, const char *fmt, ...)
 
 static int nomem(vctx *c)
 {
-    c->stop = ward_fail(c->err, WARD_ENOMEM, "out of memory");
+    c->stop = err_fail(c->err, WARD_ENOMEM, "out of memory");
     return 0;
 }
 
@@ -297,7 +297,7 @@ static int scalar(vctx *c, enum vtype t, const char *s, size_t n, int b)
 {
     frame *f = top(c);
     if (c->depth == 0) {
-        c->stop = ward_fail(c->err, WARD_EFORMAT,
+        c->stop = err_fail(c->err, WARD_EFORMAT,
                             "%s: not VICS JSON (the top level is not an object or array)",
                             c->path);
         return 0;
@@ -410,7 +410,7 @@ static int open_container(vctx *c, int is_array)
                 nf.role = R_MEDIA_ARR;
                 v->is_case = 1;
                 if (v->case_export && !c->case_verdicts) {
-                    c->stop = ward_fail(
+                    c->stop = err_fail(
                         c->err, WARD_EINVAL,
                         "%s is a scan's case export (ward scan vics.json): as a list it "
                         "would make every file of the case known, system files included; "
@@ -619,7 +619,7 @@ static ward_status syntax_error(yajl_handle h, const wx_in *in, const uint8_t *p
     for (size_t k = msg ? strlen((char *)msg) : 0; k && isspace(msg[k - 1]); k--)
         msg[k - 1] = 0;
     ward_status rc =
-        ward_fail(err, WARD_EFORMAT, "%s:%llu: JSON syntax error at byte %llu: %s", in->path,
+        err_fail(err, WARD_EFORMAT, "%s:%llu: JSON syntax error at byte %llu: %s", in->path,
                   (unsigned long long)(lines + count_lines(p, at < n ? at : n) + 1),
                   (unsigned long long)(wx_in_offset(in) + (size_t)(p - (in->buf + in->pos)) + at),
                   msg ? (const char *)msg : "?");
@@ -637,14 +637,14 @@ ward_status wx_read_vics(wx_in *in, const wx_sink *sink, char version[16],
         for (size_t i = 0; i < sizeof verdicts / sizeof *verdicts; i++)
             ok |= strlen(verdicts[i]) == k && strncmp(p, verdicts[i], k) == 0;
         if (!ok)
-            return ward_fail(err, WARD_EINVAL,
+            return err_fail(err, WARD_EINVAL,
                              "case verdict '%.*s' (known, near, ignorable, new-image, "
                              "new-video, other, error, graded)", (int)(k > 40 ? 40 : k), p);
         p += k + (p[k] == ',');
     }
     vctx *c = calloc(1, sizeof *c);
     if (!c)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     c->case_verdicts = case_verdicts;
     c->excluded = excluded;
     c->sink = sink;
@@ -654,7 +654,7 @@ ward_status wx_read_vics(wx_in *in, const wx_sink *sink, char version[16],
     yajl_handle h = yajl_alloc(&CALLBACKS, NULL, c);
     if (!h) {
         free(c);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     /* Names are kept as bytes; a stray non-UTF-8 byte is not a reason to
      * refuse a hash set. */
@@ -689,11 +689,11 @@ ward_status wx_read_vics(wx_in *in, const wx_sink *sink, char version[16],
         if (st == yajl_status_client_canceled) {
             rc = c->stop ? c->stop : WARD_EINTERNAL;
         } else if (st != yajl_status_ok) {
-            rc = ward_fail(err, WARD_EFORMAT,
+            rc = err_fail(err, WARD_EFORMAT,
                            "%s:%llu: JSON ends early (truncated file?)", in->path,
                            (unsigned long long)lines + 1);
         } else if (!c->saw_value) {
-            rc = ward_fail(err, WARD_EFORMAT,
+            rc = err_fail(err, WARD_EFORMAT,
                            "%s: not VICS JSON (no \"value\" array of Media)", in->path);
         }
     }

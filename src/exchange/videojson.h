@@ -7,6 +7,6 @@
 #include <ward/filehash.h>
 
 /* Appends ,"video":{...}[,"video_error"|"video_warning":...],"vpdq":[...]. */
-void wx_video_json(ward_strbuf *b, const ward_file_hash *r);
+void wx_video_json(strbuf *b, const ward_file_hash *r);
 
 #endif

@@ -90,7 +90,7 @@ static int parse_time(const char *s, double *out)
 
 static ward_status bad(ward_error *err, size_t lineno, const char *what, const char *val)
 {
-    return ward_fail(err, WARD_EFORMAT, "line %zu: %s '%.70s'", lineno, what, val);
+    return err_fail(err, WARD_EFORMAT, "line %zu: %s '%.70s'", lineno, what, val);
 }
 
 static ward_status parse_line(const char *line, size_t len, size_t lineno,
@@ -99,7 +99,7 @@ static ward_status parse_line(const char *line, size_t len, size_t lineno,
     field f[MAX_FIELDS];
     int n = split(line, len, f, MAX_FIELDS);
     if (n != 4 && n != 3)
-        return ward_fail(err, WARD_EFORMAT,
+        return err_fail(err, WARD_EFORMAT,
                          "line %zu: expected frame,quality,pdq_hash,timestamp (%d field%s)",
                          lineno, n > MAX_FIELDS ? MAX_FIELDS : n, n == 1 ? "" : "s");
     /* 4 fields: frame,quality,hash,time; 3: hash,quality,time. */
@@ -130,7 +130,7 @@ static int skippable(const char *line, size_t len)
 ward_status ward_vpdq_parse(const char *text, size_t len, ward_vpdq *out,
                             ward_error *err)
 {
-    ward_error_clear(err);
+    err_clear(err);
     size_t pos = 0, lineno = 0, first = out->count;
     if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
         pos = 3; /* UTF-8 byte-order mark */
@@ -143,7 +143,7 @@ ward_status ward_vpdq_parse(const char *text, size_t len, ward_vpdq *out,
         if (n && line[n - 1] == '\r')
             n--;
         if (memchr(line, '\0', n))
-            return ward_fail(err, WARD_EFORMAT, "line %zu: NUL byte (not a text file?)",
+            return err_fail(err, WARD_EFORMAT, "line %zu: NUL byte (not a text file?)",
                              lineno);
         if (skippable(line, n))
             continue;
@@ -161,16 +161,16 @@ ward_status ward_vpdq_read_file(const char *path, ward_vpdq *out, ward_error *er
 {
     FILE *fp = fopen(path, "rb");
     if (!fp)
-        return ward_fail_errno(err, errno, "cannot open %s", path);
+        return err_fail_errno(err, errno, "cannot open %s", path);
     size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap);
-    ward_status s = buf ? WARD_OK : ward_fail(err, WARD_ENOMEM, "out of memory");
+    ward_status s = buf ? WARD_OK : err_fail(err, WARD_ENOMEM, "out of memory");
     while (!s) {
         if (len == cap) {
             char *p = cap < MAX_FILE_BYTES ? realloc(buf, 2 * cap) : NULL;
             if (!p) {
-                s = cap < MAX_FILE_BYTES ? ward_fail(err, WARD_ENOMEM, "out of memory")
-                                         : ward_fail(err, WARD_ELIMIT,
+                s = cap < MAX_FILE_BYTES ? err_fail(err, WARD_ENOMEM, "out of memory")
+                                         : err_fail(err, WARD_ELIMIT,
                                                      "%s is over 1 GiB", path);
                 break;
             }
@@ -181,7 +181,7 @@ ward_status ward_vpdq_read_file(const char *path, ward_vpdq *out, ward_error *er
         len += k;
         if (k == 0) {
             if (ferror(fp))
-                s = ward_fail_errno(err, errno ? errno : EIO, "cannot read %s", path);
+                s = err_fail_errno(err, errno ? errno : EIO, "cannot read %s", path);
             break;
         }
     }
@@ -209,12 +209,12 @@ ward_status ward_vpdq_format(const ward_vpdq *v, char **text, size_t *len,
     size_t cap = 128 * (v->count + 1), n = 0;
     char *buf = malloc(cap);
     if (!buf)
-        return ward_fail(err, WARD_ENOMEM, "out of memory formatting %zu frames", v->count);
+        return err_fail(err, WARD_ENOMEM, "out of memory formatting %zu frames", v->count);
     for (size_t i = 0; i < v->count; i++) {
         int k = format_line(&v->frames[i], buf + n, cap - n);
         if (k < 0 || (size_t)k >= cap - n) { /* a timestamp of absurd size */
             free(buf);
-            return ward_fail(err, WARD_EINVAL, "frame %zu cannot be formatted", i);
+            return err_fail(err, WARD_EINVAL, "frame %zu cannot be formatted", i);
         }
         n += (size_t)k;
     }
@@ -230,12 +230,12 @@ ward_status ward_vpdq_write(FILE *f, const ward_vpdq *v, ward_error *err)
     for (size_t i = 0; i < v->count; i++) {
         int k = format_line(&v->frames[i], line, sizeof line);
         if (k < 0 || (size_t)k >= sizeof line)
-            return ward_fail(err, WARD_EINVAL, "frame %zu cannot be formatted", i);
+            return err_fail(err, WARD_EINVAL, "frame %zu cannot be formatted", i);
         if (fwrite(line, 1, (size_t)k, f) != (size_t)k)
-            return ward_fail_errno(err, errno ? errno : EIO, "cannot write vPDQ text");
+            return err_fail_errno(err, errno ? errno : EIO, "cannot write vPDQ text");
     }
     if (fflush(f) != 0)
-        return ward_fail_errno(err, errno ? errno : EIO, "cannot write vPDQ text");
+        return err_fail_errno(err, errno ? errno : EIO, "cannot write vPDQ text");
     return WARD_OK;
 }
 
@@ -252,7 +252,7 @@ static void comment_video(const char *line, size_t len, char video[256])
     while (end > start && isspace((unsigned char)end[-1]))
         end--;
     char stem[256];
-    if (*ward_path_stem(start, (size_t)(end - start), stem, sizeof stem))
+    if (*path_stem(start, (size_t)(end - start), stem, sizeof stem))
         memcpy(video, stem, sizeof stem); /* a comment with no name keeps the old one */
 }
 

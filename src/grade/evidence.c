@@ -34,17 +34,17 @@ static ward_status read_host(const char *path, uint8_t **buf, size_t *len, ward_
 {
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
-        return errno == ENOENT ? ward_fail(err, WARD_ENOTFOUND, "missing: %s is gone", path)
-                               : ward_fail_errno(err, errno, "cannot open %s", path);
+        return errno == ENOENT ? err_fail(err, WARD_ENOTFOUND, "missing: %s is gone", path)
+                               : err_fail_errno(err, errno, "cannot open %s", path);
     struct stat sb;
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > MAX_ITEM_BYTES) {
         close(fd);
-        return ward_fail(err, WARD_ELIMIT, "%s is not a regular file under 512 MiB", path);
+        return err_fail(err, WARD_ELIMIT, "%s is not a regular file under 512 MiB", path);
     }
     uint8_t *p = malloc(sb.st_size ? (size_t)sb.st_size : 1);
     if (!p) {
         close(fd);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     size_t got = 0;
     while (got < (size_t)sb.st_size) {
@@ -89,7 +89,7 @@ static ward_status read_member(const ward_grade_item *it, const char *path, uint
 {
     const char *bang = strstr(path, "!/");
     char *root = strndup(path, (size_t)(bang - path));
-    if (!root) return ward_fail(err, WARD_ENOMEM, "out of memory");
+    if (!root) return err_fail(err, WARD_ENOMEM, "out of memory");
     /* A file of a disk image on the host is read by its inode: by path, a
      * deleted file and a live one of the same name (or two of one name)
      * would both give whichever the walk meets first. Deeper (an image in
@@ -114,9 +114,9 @@ static ward_status read_member(const ward_grade_item *it, const char *path, uint
         *len = m.len;
         return WARD_OK;
     }
-    if (m.too_large) return ward_fail(err, WARD_ELIMIT, "%s is too large to show", path);
-    if (st != WARD_OK && !m.found) return ward_fail(err, WARD_ENOTFOUND, "missing: %s", e.message);
-    return ward_fail(err, WARD_ENOTFOUND, "missing: %s is no longer in its container", path);
+    if (m.too_large) return err_fail(err, WARD_ELIMIT, "%s is too large to show", path);
+    if (st != WARD_OK && !m.found) return err_fail(err, WARD_ENOTFOUND, "missing: %s", e.message);
+    return err_fail(err, WARD_ENOTFOUND, "missing: %s is no longer in its container", path);
 }
 
 /* Read the item's bytes as the scan saw them, or say why not. */
@@ -124,18 +124,18 @@ static ward_status read_verified(const ward_grade_item *it, uint8_t **buf, size_
                                  ward_error *err)
 {
     if (!it->sha256[0])
-        return ward_fail(err, WARD_EFORMAT, "the record of %s has no SHA-256 to verify", it->path);
-    ward_strbuf raw = {0};
-    if (!ward_unescape_name(&raw, it->path, strlen(it->path)) || !raw.s)
-        return ward_fail(err, WARD_EFORMAT, "cannot unescape the path %s", it->path);
+        return err_fail(err, WARD_EFORMAT, "the record of %s has no SHA-256 to verify", it->path);
+    strbuf raw = {0};
+    if (!esc_unescape_name(&raw, it->path, strlen(it->path)) || !raw.s)
+        return err_fail(err, WARD_EFORMAT, "cannot unescape the path %s", it->path);
     ward_status st = strstr(raw.s, "!/") ? read_member(it, raw.s, buf, len, err)
                                          : read_host(raw.s, buf, len, err);
-    ward_strbuf_free(&raw);
+    strbuf_free(&raw);
     if (st != WARD_OK) return st;
     ward_digester *d = ward_digester_new(WARD_DIGEST_SHA256);
     if (!d) {
         free(*buf);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     ward_digester_update(d, *buf, *len);
     ward_digests got;
@@ -146,7 +146,7 @@ static ward_status read_verified(const ward_grade_item *it, uint8_t **buf, size_
     if (strcmp(hex, it->sha256) != 0) {
         free(*buf);
         *buf = NULL;
-        return ward_fail(err, WARD_EFORMAT, "digest mismatch: %s changed since the scan", it->path);
+        return err_fail(err, WARD_EFORMAT, "digest mismatch: %s changed since the scan", it->path);
     }
     return WARD_OK;
 }
@@ -169,7 +169,7 @@ static ward_status encode_jpeg(const ward_thumb *t, uint8_t **out, size_t *len, 
     if (setjmp(je.jump)) {
         jpeg_destroy_compress(&c);
         free(mem);
-        return ward_fail(err, WARD_EINTERNAL, "JPEG encoding failed");
+        return err_fail(err, WARD_EINTERNAL, "JPEG encoding failed");
     }
     jpeg_create_compress(&c);
     jpeg_mem_dest(&c, &mem, &size);
@@ -217,7 +217,7 @@ static ward_status tile(ward_thumb *t, int nt, ward_thumb *out, ward_error *err)
     out->rows = rows;
     out->cols = cols;
     out->px = calloc((size_t)rows * (size_t)cols, 1);
-    if (!out->px) return ward_fail(err, WARD_ENOMEM, "out of memory");
+    if (!out->px) return err_fail(err, WARD_ENOMEM, "out of memory");
     int x = 0;
     for (int i = 0; i < nt; i++) {
         for (int y = 0; y < t[i].rows; y++)
@@ -250,7 +250,7 @@ static ward_status video_strip(const uint8_t *buf, size_t n, int side, ward_thum
         if (st == WARD_OK) nt++;
     }
     ward_video_close(v);
-    if (nt == 0 && st == WARD_OK) st = ward_fail(err, WARD_EFORMAT, "no frame could be decoded");
+    if (nt == 0 && st == WARD_OK) st = err_fail(err, WARD_EFORMAT, "no frame could be decoded");
     if (nt > 0) st = tile(t, nt, out, err); /* a damaged tail still shows the frames before */
     for (int i = 0; i < nt; i++) ward_thumb_free(&t[i]);
     return st;

@@ -19,62 +19,62 @@
 #include <ward/digest.h>
 #include <ward/ward.h>
 
-static void upper_hex(ward_strbuf *b, const char *key, const char *hex)
+static void upper_hex(strbuf *b, const char *key, const char *hex)
 {
     if (!hex[0]) return;
     char up[65];
     size_t n = strlen(hex);
     for (size_t i = 0; i <= n && i < sizeof up; i++) up[i] = (char)toupper((unsigned char)hex[i]);
-    ward_strbuf_addf(b, ",\"%s\":\"%s\"", key, up);
+    strbuf_addf(b, ",\"%s\":\"%s\"", key, up);
 }
 
-static void media(ward_strbuf *b, const ward_grade_item *it, const ward_grade_decision *d,
+static void media(strbuf *b, const ward_grade_item *it, const ward_grade_decision *d,
                   const char *scheme, const char *unit, size_t id)
 {
-    ward_strbuf_addf(b, "%s\n{\"MediaID\":%zu", id > 1 ? "," : "", id);
-    if (!strcmp(scheme, "projectvic")) ward_strbuf_addf(b, ",\"Category\":%s", d->category);
-    else ward_strbuf_addf(b, ",\"Category\":null,\"ward:Grade\":\"uk-%s\"", d->category);
-    ward_strbuf_addf(b, ",\"IsPrecategorized\":false");
+    strbuf_addf(b, "%s\n{\"MediaID\":%zu", id > 1 ? "," : "", id);
+    if (!strcmp(scheme, "projectvic")) strbuf_addf(b, ",\"Category\":%s", d->category);
+    else strbuf_addf(b, ",\"Category\":null,\"ward:Grade\":\"uk-%s\"", d->category);
+    strbuf_addf(b, ",\"IsPrecategorized\":false");
     upper_hex(b, "MD5", it->md5);
     upper_hex(b, "SHA1", it->sha1);
     upper_hex(b, "SHA256", it->sha256);
     if (it->npdq) {
         char hex[65];
         ward_pdq_to_hex(&it->pdq[0], hex);
-        ward_strbuf_addf(b, ",\"PDQ\":\"%s\",\"PDQQuality\":%d", hex, it->pdq_quality);
+        strbuf_addf(b, ",\"PDQ\":\"%s\",\"PDQQuality\":%d", hex, it->pdq_quality);
     }
     if (it->vpdq.count) { /* the frames as `ward scan` wrote them */
-        ward_strbuf_addf(b, ",\"ward:vPDQ\":[");
+        strbuf_addf(b, ",\"ward:vPDQ\":[");
         for (size_t f = 0; f < it->vpdq.count; f++) {
             const ward_vpdq_frame *fr = &it->vpdq.frames[f];
             char hex[65];
             ward_pdq_to_hex(&fr->hash, hex);
-            ward_strbuf_addf(b, "%s{\"frame\":%lld,\"timestamp\":%.3f,\"pdq\":\"%s\",\"quality\":%d}",
+            strbuf_addf(b, "%s{\"frame\":%lld,\"timestamp\":%.3f,\"pdq\":\"%s\",\"quality\":%d}",
                              f ? "," : "", (long long)fr->frame_number, fr->timestamp, hex,
                              fr->quality);
         }
-        ward_strbuf_addf(b, "]");
+        strbuf_addf(b, "]");
     }
     if (d->series[0]) {
-        ward_strbuf_add(b, ",\"Series\":", strlen(",\"Series\":"));
-        ward_json_string(b, d->series, strlen(d->series));
+        strbuf_add(b, ",\"Series\":", strlen(",\"Series\":"));
+        esc_json_string(b, d->series, strlen(d->series));
     }
-    ward_strbuf_addf(b, ",\"MediaSize\":%llu", (unsigned long long)it->size);
-    ward_strbuf_addf(b, ",\"ward:VictimMayBeIdentifiable\":%s",
+    strbuf_addf(b, ",\"MediaSize\":%llu", (unsigned long long)it->size);
+    strbuf_addf(b, ",\"ward:VictimMayBeIdentifiable\":%s",
                      d->identifiable ? "true" : "false");
-    ward_strbuf_add(b, ",\"ward:Grader\":", strlen(",\"ward:Grader\":"));
-    ward_json_string(b, d->grader, strlen(d->grader));
-    ward_strbuf_add(b, ",\"ward:Unit\":", strlen(",\"ward:Unit\":"));
-    ward_json_string(b, unit, strlen(unit));
-    ward_strbuf_addf(b, ",\"ward:GradedAt\":\"%s\",\"ward:Group\":%llu", d->time,
+    strbuf_add(b, ",\"ward:Grader\":", strlen(",\"ward:Grader\":"));
+    esc_json_string(b, d->grader, strlen(d->grader));
+    strbuf_add(b, ",\"ward:Unit\":", strlen(",\"ward:Unit\":"));
+    esc_json_string(b, unit, strlen(unit));
+    strbuf_addf(b, ",\"ward:GradedAt\":\"%s\",\"ward:Group\":%llu", d->time,
                      (unsigned long long)d->group);
-    ward_strbuf b2 = {0};
-    ward_strbuf_addf(&b2, "ward grade: %s %s by %s (%s) at %s; not yet verified by a second grader",
+    strbuf b2 = {0};
+    strbuf_addf(&b2, "ward grade: %s %s by %s (%s) at %s; not yet verified by a second grader",
                      scheme, d->category, d->grader, unit, d->time);
-    ward_strbuf_add(b, ",\"Comments\":", strlen(",\"Comments\":"));
-    if (b2.s) ward_json_string(b, b2.s, b2.len);
-    ward_strbuf_free(&b2);
-    ward_strbuf_add(b, "}", strlen("}"));
+    strbuf_add(b, ",\"Comments\":", strlen(",\"Comments\":"));
+    if (b2.s) esc_json_string(b, b2.s, b2.len);
+    strbuf_free(&b2);
+    strbuf_add(b, "}", strlen("}"));
 }
 
 /* SHA-256 of the scan's files.jsonl: names the scan without a path. */
@@ -113,10 +113,10 @@ ward_status ward_grade_export_vics(const ward_grade_queue *q, const ward_grade_l
 {
     *count = 0;
     const char *scheme = ward_grade_log_scheme(g);
-    ward_strbuf b = {0};
+    strbuf b = {0};
     char scan[65];
     scan_id(q->report_dir, scan);
-    ward_strbuf_addf(&b, "{\"@odata.context\":\"http://github.com/VICSDATAMODEL/ProjectVic/"
+    strbuf_addf(&b, "{\"@odata.context\":\"http://github.com/VICSDATAMODEL/ProjectVic/"
                          "DataModels/2.0.xml/CUSTOM/$metadata#Cases\",\n\"value\":[{"
                          "\"SourceApplicationName\":\"ward\",\"SourceApplicationVersion\":\"%s\","
                          "\"ward:Contribution\":true,\"ward:ScanFilesSHA256\":\"%s\",\"Media\":[",
@@ -130,20 +130,20 @@ ward_status ward_grade_export_vics(const ward_grade_queue *q, const ward_grade_l
             if (!seen_before(q, grp, k))
                 media(&b, &q->items[q->members[grp->first + k]], d, scheme, unit, ++n);
     }
-    ward_strbuf_addf(&b, "\n],\"TotalMediaFiles\":%zu}]}\n", n);
-    if (!b.s) return ward_fail(err, WARD_ENOMEM, "out of memory");
+    strbuf_addf(&b, "\n],\"TotalMediaFiles\":%zu}]}\n", n);
+    if (!b.s) return err_fail(err, WARD_ENOMEM, "out of memory");
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
     ward_status st = WARD_OK;
-    if (!f) st = ward_fail_errno(err, errno, "cannot write %s", tmp);
+    if (!f) st = err_fail_errno(err, errno, "cannot write %s", tmp);
     else if (fwrite(b.s, 1, b.len, f) != b.len || fflush(f) != 0 || fsync(fileno(f)) != 0) {
-        st = ward_fail_errno(err, errno, "cannot write %s", tmp);
+        st = err_fail_errno(err, errno, "cannot write %s", tmp);
         fclose(f);
     } else if (fclose(f) != 0 || rename(tmp, path) != 0)
-        st = ward_fail_errno(err, errno, "cannot write %s", path);
+        st = err_fail_errno(err, errno, "cannot write %s", path);
     if (st != WARD_OK) unlink(tmp);
-    ward_strbuf_free(&b);
+    strbuf_free(&b);
     if (st == WARD_OK) *count = n;
     return st;
 }

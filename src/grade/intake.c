@@ -58,10 +58,10 @@ static ward_status take_frames(const char *file, size_t i, yajl_val m, grade_vot
     ward_status st = WARD_OK;
     size_t len;
     if (bad > 0)
-        st = ward_fail(err, WARD_EFORMAT, "%s: /value/0/Media/%zu/ward:vPDQ/%ld: no valid pdq "
+        st = err_fail(err, WARD_EFORMAT, "%s: /value/0/Media/%zu/ward:vPDQ/%ld: no valid pdq "
                        "or quality", file, i, bad - 1);
     else if (bad < 0)
-        st = ward_fail(err, WARD_ENOMEM, "out of memory");
+        st = err_fail(err, WARD_ENOMEM, "out of memory");
     else if (fr.count)
         st = ward_vpdq_format(&fr, &v->vpdq, &len, err);
     ward_vpdq_free(&fr);
@@ -72,23 +72,23 @@ static ward_status take_frames(const char *file, size_t i, yajl_val m, grade_vot
 static ward_status read_contribution(const char *file, grade_votes *in, ward_error *err)
 {
     FILE *f = fopen(file, "rb");
-    if (!f) return ward_fail_errno(err, errno, "cannot open %s", file);
-    ward_strbuf text = {0};
+    if (!f) return err_fail_errno(err, errno, "cannot open %s", file);
+    strbuf text = {0};
     char buf[65536];
     size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) ward_strbuf_add(&text, buf, n);
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) strbuf_add(&text, buf, n);
     fclose(f);
-    if (!text.s) return ward_fail(err, WARD_EFORMAT, "%s is empty", file);
+    if (!text.s) return err_fail(err, WARD_EFORMAT, "%s is empty", file);
     char why[256];
     yajl_val root = yajl_tree_parse(text.s, why, sizeof why);
-    ward_strbuf_free(&text);
+    strbuf_free(&text);
     const char *mpath[] = {"Media", NULL};
     yajl_val value = root ? jv_get(root, "value") : NULL;
     yajl_val c = value && YAJL_IS_ARRAY(value) && value->u.array.len ? value->u.array.values[0] : NULL;
     yajl_val media = c ? yajl_tree_get(c, mpath, yajl_t_array) : NULL;
     if (!media || !jv_bool(c, "ward:Contribution")) {
         yajl_tree_free(root);
-        return ward_fail(err, WARD_EFORMAT, "%s: not a ward grade contribution (%s)", file,
+        return err_fail(err, WARD_EFORMAT, "%s: not a ward grade contribution (%s)", file,
                          root ? "no Media or no ward:Contribution" : why);
     }
     const char *scan = STR(c, "ward:ScanFilesSHA256");
@@ -99,13 +99,13 @@ static ward_status read_contribution(const char *file, grade_votes *in, ward_err
         const char *uk = STR(m, "ward:Grade");
         yajl_val cat = jv_get(m, "Category");
         if (!grader || !sha || strlen(sha) != 64 || (!uk && !(cat && YAJL_IS_NUMBER(cat)))) {
-            st = ward_fail(err, WARD_EFORMAT, "%s: /value/0/Media/%zu: no SHA256, grader or grade",
+            st = err_fail(err, WARD_EFORMAT, "%s: /value/0/Media/%zu: no SHA256, grader or grade",
                            file, i);
             break;
         }
         grade_vote *v = grade_votes_add(in);
         if (!v) {
-            st = ward_fail(err, WARD_ENOMEM, "out of memory");
+            st = err_fail(err, WARD_ENOMEM, "out of memory");
             break;
         }
         lower(v->sha256, sizeof v->sha256, sha);
@@ -177,28 +177,28 @@ static size_t run_end(const grade_votes *in, size_t a)
 
 /* Who verified it, from which contribution: in Tags, which the store
  * keeps with the entry (the store does not read Comments). */
-static void verified_tags(ward_strbuf *b, const grade_votes *in, size_t a, size_t e, int frame)
+static void verified_tags(strbuf *b, const grade_votes *in, size_t a, size_t e, int frame)
 {
-    ward_strbuf_addf(b, ",\"Tags\":[%s\"ward-grade-verified\"", frame ? "\"video-frame\"," : "");
+    strbuf_addf(b, ",\"Tags\":[%s\"ward-grade-verified\"", frame ? "\"video-frame\"," : "");
     for (size_t j = a; j < e; j++) {
         const grade_vote *v = &in->v[j];
-        ward_strbuf b2 = {0};
-        ward_strbuf_addf(&b2, "graded by %s (%s, %s, import %llu)", v->grader, v->unit, v->time,
+        strbuf b2 = {0};
+        strbuf_addf(&b2, "graded by %s (%s, %s, import %llu)", v->grader, v->unit, v->time,
                          (unsigned long long)v->import);
         for (size_t k = 0; k < b2.len; k++)
             if (b2.s[k] == ';') b2.s[k] = ','; /* the store's tag separator */
-        ward_strbuf_addf(b, ",");
-        if (b2.s) ward_json_string(b, b2.s, b2.len);
-        ward_strbuf_free(&b2);
+        strbuf_addf(b, ",");
+        if (b2.s) esc_json_string(b, b2.s, b2.len);
+        strbuf_free(&b2);
     }
-    ward_strbuf_addf(b, "]");
+    strbuf_addf(b, "]");
 }
 
-static void series_field(ward_strbuf *b, const grade_vote *v)
+static void series_field(strbuf *b, const grade_vote *v)
 {
     if (!v->series[0]) return;
-    ward_strbuf_addf(b, ",\"Series\":");
-    ward_json_string(b, v->series, strlen(v->series));
+    strbuf_addf(b, ",\"Series\":");
+    esc_json_string(b, v->series, strlen(v->series));
 }
 
 /* A verified video's good frames (quality >= WARD_INDEX_PDQ_MIN_QUALITY,
@@ -206,7 +206,7 @@ static void series_field(ward_strbuf *b, const grade_vote *v)
  * list's import makes them: PDQ entries sharing a media id (the video's
  * SHA-256), so that a later scan matches a re-encoded copy frame by frame
  * and reports the share of its frames matched. */
-static ward_status verified_frames(ward_strbuf *b, const grade_votes *in, size_t a, size_t e,
+static ward_status verified_frames(strbuf *b, const grade_votes *in, size_t a, size_t e,
                                    size_t *id, ward_error *err)
 {
     const grade_vote *v = NULL;
@@ -220,38 +220,38 @@ static ward_status verified_frames(ward_strbuf *b, const grade_votes *in, size_t
         if (x->quality < WARD_INDEX_PDQ_MIN_QUALITY) continue;
         char hex[65];
         ward_pdq_to_hex(&x->hash, hex);
-        ward_strbuf_addf(b, ",\n{\"MediaID\":%zu,\"WardMediaID\":\"%s\",\"Category\":\"%s\","
+        strbuf_addf(b, ",\n{\"MediaID\":%zu,\"WardMediaID\":\"%s\",\"Category\":\"%s\","
                             "\"PDQ\":\"%s\",\"PDQQuality\":%d,\"Name\":\"video %s frame %lld at "
                             "%.3f s\"",
                          ++*id, v->sha256, in->v[a].category, hex, x->quality, v->sha256,
                          (long long)x->frame_number, x->timestamp);
         series_field(b, &in->v[a]);
         verified_tags(b, in, a, e, 1);
-        ward_strbuf_addf(b, "}");
+        strbuf_addf(b, "}");
     }
     ward_vpdq_free(&fr);
     return st;
 }
 
-static ward_status verified_media(ward_strbuf *b, const grade_votes *in, size_t a, size_t e,
+static ward_status verified_media(strbuf *b, const grade_votes *in, size_t a, size_t e,
                                   size_t *id, ward_error *err)
 {
     const grade_vote *v = &in->v[a];
-    ward_strbuf_addf(b, "%s\n{\"MediaID\":%zu,\"Category\":\"%s\",\"SHA256\":\"%s\"",
+    strbuf_addf(b, "%s\n{\"MediaID\":%zu,\"Category\":\"%s\",\"SHA256\":\"%s\"",
                      *id ? "," : "", *id + 1, v->category, v->sha256);
     ++*id;
-    if (v->md5[0]) ward_strbuf_addf(b, ",\"MD5\":\"%s\"", v->md5);
-    if (v->sha1[0]) ward_strbuf_addf(b, ",\"SHA1\":\"%s\"", v->sha1);
-    if (v->pdq[0]) ward_strbuf_addf(b, ",\"PDQ\":\"%s\",\"PDQQuality\":%d", v->pdq, v->pdq_quality);
+    if (v->md5[0]) strbuf_addf(b, ",\"MD5\":\"%s\"", v->md5);
+    if (v->sha1[0]) strbuf_addf(b, ",\"SHA1\":\"%s\"", v->sha1);
+    if (v->pdq[0]) strbuf_addf(b, ",\"PDQ\":\"%s\",\"PDQQuality\":%d", v->pdq, v->pdq_quality);
     series_field(b, v);
     verified_tags(b, in, a, e, 0);
-    ward_strbuf_addf(b, "}");
+    strbuf_addf(b, "}");
     return verified_frames(b, in, a, e, id, err);
 }
 
 /* Write the verified VICS file and import it into list. */
 static ward_status import_verified(ward_store *s, const char *datadir, const char *list,
-                                   const char *scheme, const ward_strbuf *vics,
+                                   const char *scheme, const strbuf *vics,
                                    uint64_t *import_id, ward_error *err)
 {
     char vpath[4200], t[32];
@@ -260,9 +260,9 @@ static ward_status import_verified(ward_store *s, const char *datadir, const cha
     FILE *f = fopen(vpath, "w");
     ward_status st = WARD_OK;
     if (!f || !vics->s || fwrite(vics->s, 1, vics->len, f) != vics->len)
-        st = ward_fail_errno(err, errno, "cannot write %s", vpath);
+        st = err_fail_errno(err, errno, "cannot write %s", vpath);
     if (f && fclose(f) != 0 && st == WARD_OK)
-        st = ward_fail_errno(err, errno, "cannot write %s", vpath);
+        st = err_fail_errno(err, errno, "cannot write %s", vpath);
     if (st != WARD_OK) return st;
     ward_import_opts o;
     ward_import_opts_default(&o);
@@ -283,9 +283,9 @@ static ward_status promote(ward_store *s, const char *datadir, const char *list,
                            ward_grade_intake_summary *sum, ward_error *err)
 {
     grade_votes all = {0}, done = {0};
-    ward_strbuf vics = {0};
+    strbuf vics = {0};
     ward_status st = grade_votes_load(s, 1, &all, err);
-    ward_strbuf_addf(&vics, "{\"@odata.context\":\"http://github.com/VICSDATAMODEL/ProjectVic/"
+    strbuf_addf(&vics, "{\"@odata.context\":\"http://github.com/VICSDATAMODEL/ProjectVic/"
                             "DataModels/2.0.xml/CUSTOM/$metadata#Cases\",\n\"value\":[{"
                             "\"SourceApplicationName\":\"ward\",\"Media\":[");
     const char *scheme = NULL;
@@ -299,16 +299,16 @@ static ward_status promote(ward_store *s, const char *datadir, const char *list,
             continue;
         }
         if (scheme && strcmp(scheme, all.v[a].scheme)) {
-            st = ward_fail(err, WARD_EINVAL, "grades of two schemes; intake one list per scheme");
+            st = err_fail(err, WARD_EINVAL, "grades of two schemes; intake one list per scheme");
             break;
         }
         scheme = all.v[a].scheme;
         grade_vote *d = grade_votes_add(&done);
-        if (!d) st = ward_fail(err, WARD_ENOMEM, "out of memory");
+        if (!d) st = err_fail(err, WARD_ENOMEM, "out of memory");
         else st = verified_media(&vics, &all, a, e, &media, err);
         if (d) snprintf(d->sha256, sizeof d->sha256, "%s", all.v[a].sha256), d->promoted = 1;
     }
-    ward_strbuf_addf(&vics, "\n]}]}\n");
+    strbuf_addf(&vics, "\n]}]}\n");
     uint64_t id = 0;
     if (st == WARD_OK && done.n)
         st = import_verified(s, datadir, list, scheme, &vics, &id, err);
@@ -319,7 +319,7 @@ static ward_status promote(ward_store *s, const char *datadir, const char *list,
     }
     grade_votes_free(&all);
     grade_votes_free(&done);
-    ward_strbuf_free(&vics);
+    strbuf_free(&vics);
     return st;
 }
 

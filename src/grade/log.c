@@ -87,7 +87,7 @@ static int push_op(ward_grade_log *g, const ward_grade_decision *d)
 
 static int replay_bad(ward_grade_log *g, const char *what)
 {
-    ward_fail(g->err, WARD_EFORMAT, "grades.jsonl line %ld: %s", g->line, what);
+    err_fail(g->err, WARD_EFORMAT, "grades.jsonl line %ld: %s", g->line, what);
     g->bad = 1;
     return 1;
 }
@@ -144,7 +144,7 @@ static int replay(void *ctx, yajl_val v)
 static ward_status cut_partial_line(const char *path, ward_error *err)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) return errno == ENOENT ? WARD_OK : ward_fail_errno(err, errno, "cannot read %s", path);
+    if (!f) return errno == ENOENT ? WARD_OK : err_fail_errno(err, errno, "cannot read %s", path);
     long keep = 0, pos = 0;
     int ch;
     while ((ch = getc(f)) != EOF) {
@@ -153,29 +153,29 @@ static ward_status cut_partial_line(const char *path, ward_error *err)
     }
     fclose(f);
     if (keep != pos && truncate(path, keep) != 0)
-        return ward_fail_errno(err, errno, "cannot repair %s", path);
+        return err_fail_errno(err, errno, "cannot repair %s", path);
     return WARD_OK;
 }
 
-static ward_status append(ward_grade_log *g, ward_strbuf *b, ward_error *err)
+static ward_status append(ward_grade_log *g, strbuf *b, ward_error *err)
 {
-    ward_strbuf_add(b, "}\n", 2);
-    if (!b->s) return ward_fail(err, WARD_ENOMEM, "out of memory");
+    strbuf_add(b, "}\n", 2);
+    if (!b->s) return err_fail(err, WARD_ENOMEM, "out of memory");
     if (fwrite(b->s, 1, b->len, g->f) != b->len || fflush(g->f) != 0 ||
         fsync(fileno(g->f)) != 0) {
-        ward_strbuf_free(b);
-        return ward_fail_errno(err, errno, "cannot write grades.jsonl");
+        strbuf_free(b);
+        return err_fail_errno(err, errno, "cannot write grades.jsonl");
     }
-    ward_strbuf_free(b);
+    strbuf_free(b);
     return WARD_OK;
 }
 
-static void head(ward_strbuf *b, const char *op, const char *grader)
+static void head(strbuf *b, const char *op, const char *grader)
 {
     char t[32];
     grade_now(t);
-    ward_strbuf_addf(b, "{\"op\":\"%s\",\"time\":\"%s\",\"grader\":", op, t);
-    ward_json_string(b, grader, strlen(grader));
+    strbuf_addf(b, "{\"op\":\"%s\",\"time\":\"%s\",\"grader\":", op, t);
+    esc_json_string(b, grader, strlen(grader));
 }
 
 ward_status ward_grade_log_open(const char *report_dir, const char *scheme,
@@ -183,33 +183,33 @@ ward_status ward_grade_log_open(const char *report_dir, const char *scheme,
 {
     *out = NULL;
     if (scheme && strcmp(scheme, "uk") && strcmp(scheme, "projectvic"))
-        return ward_fail(err, WARD_EINVAL, "scheme must be uk or projectvic, not '%s'", scheme);
+        return err_fail(err, WARD_EINVAL, "scheme must be uk or projectvic, not '%s'", scheme);
     ward_status st = grade_mkdir(report_dir, err);
     if (st != WARD_OK) return st;
     char path[4096];
     snprintf(path, sizeof path, "%s/grade/grades.jsonl", report_dir);
     if ((st = cut_partial_line(path, err)) != WARD_OK) return st;
     ward_grade_log *g = calloc(1, sizeof *g);
-    if (!g) return ward_fail(err, WARD_ENOMEM, "out of memory");
+    if (!g) return err_fail(err, WARD_ENOMEM, "out of memory");
     g->err = err;
     long bad = 0;
     if (jsonl_each(path, 0, replay, g, &bad) < 0 && errno != ENOENT)
-        st = ward_fail_errno(err, errno, "cannot read %s", path);
+        st = err_fail_errno(err, errno, "cannot read %s", path);
     else if (g->bad)
         st = WARD_EFORMAT;
     else if (bad)
-        st = ward_fail(err, WARD_EFORMAT, "%s: %ld lines are not JSON", path, bad);
+        st = err_fail(err, WARD_EFORMAT, "%s: %ld lines are not JSON", path, bad);
     else if (scheme && g->scheme[0] && strcmp(g->scheme, scheme))
-        st = ward_fail(err, WARD_EINVAL, "%s was started with scheme %s, not %s", path,
+        st = err_fail(err, WARD_EINVAL, "%s was started with scheme %s, not %s", path,
                        g->scheme, scheme);
     if (st == WARD_OK && !(g->f = fopen(path, "a")))
-        st = ward_fail_errno(err, errno, "cannot open %s", path);
+        st = err_fail_errno(err, errno, "cannot open %s", path);
     if (st == WARD_OK && !g->scheme[0]) {
         snprintf(g->scheme, sizeof g->scheme, "%s", scheme ? scheme : "uk");
-        ward_strbuf b = {0};
+        strbuf b = {0};
         char t[32];
         grade_now(t);
-        ward_strbuf_addf(&b, "{\"op\":\"scheme\",\"scheme\":\"%s\",\"time\":\"%s\"", g->scheme, t);
+        strbuf_addf(&b, "{\"op\":\"scheme\",\"scheme\":\"%s\",\"time\":\"%s\"", g->scheme, t);
         st = append(g, &b, err);
     }
     g->err = NULL;
@@ -235,19 +235,19 @@ const char *ward_grade_log_scheme(const ward_grade_log *g) { return g->scheme; }
 ward_status ward_grade_log_set(ward_grade_log *g, const ward_grade_decision *in, ward_error *err)
 {
     if (!ward_grade_category_valid(g->scheme, in->category))
-        return ward_fail(err, WARD_EINVAL, "'%s' is not a grade of scheme %s", in->category,
+        return err_fail(err, WARD_EINVAL, "'%s' is not a grade of scheme %s", in->category,
                          g->scheme);
     ward_grade_decision d = *in;
     if (!d.time[0]) grade_now(d.time);
-    ward_strbuf b = {0};
+    strbuf b = {0};
     head(&b, "grade", d.grader);
-    ward_strbuf_addf(&b, ",\"n\":%zu,\"group\":%llu,\"category\":\"%s\",\"series\":", g->nops,
+    strbuf_addf(&b, ",\"n\":%zu,\"group\":%llu,\"category\":\"%s\",\"series\":", g->nops,
                      (unsigned long long)d.group, d.category);
-    ward_json_string(&b, d.series, strlen(d.series));
-    ward_strbuf_addf(&b, ",\"identifiable\":%s", d.identifiable ? "true" : "false");
+    esc_json_string(&b, d.series, strlen(d.series));
+    strbuf_addf(&b, ",\"identifiable\":%s", d.identifiable ? "true" : "false");
     if (push_op(g, &d) < 0) {
-        ward_strbuf_free(&b);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        strbuf_free(&b);
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     ward_status st = append(g, &b, err);
     if (st != WARD_OK) g->nops--;
@@ -261,9 +261,9 @@ ward_status ward_grade_log_undo(ward_grade_log *g, const char *grader, uint64_t 
     size_t i = g->nops;
     while (i > 0 && (g->ops[i - 1].undone || strcmp(g->ops[i - 1].d.grader, grader))) i--;
     if (i == 0) return WARD_OK;
-    ward_strbuf b = {0};
+    strbuf b = {0};
     head(&b, "undo", grader);
-    ward_strbuf_addf(&b, ",\"ref\":%zu", i - 1);
+    strbuf_addf(&b, ",\"ref\":%zu", i - 1);
     ward_status st = append(g, &b, err);
     if (st == WARD_OK) {
         g->ops[i - 1].undone = 1;
@@ -291,10 +291,10 @@ ward_status ward_grade_log_reveal(ward_grade_log *g, const char *grader, uint64_
                                   ward_error *err)
 {
     exposure *x = exposure_of(g, grader);
-    if (!x) return ward_fail(err, WARD_ENOMEM, "out of memory");
-    ward_strbuf b = {0};
+    if (!x) return err_fail(err, WARD_ENOMEM, "out of memory");
+    strbuf b = {0};
     head(&b, "reveal", grader);
-    ward_strbuf_addf(&b, ",\"seq\":%llu", (unsigned long long)seq);
+    strbuf_addf(&b, ",\"seq\":%llu", (unsigned long long)seq);
     ward_status st = append(g, &b, err);
     if (st == WARD_OK) x->e.revealed++;
     return st;
@@ -304,10 +304,10 @@ ward_status ward_grade_log_session(ward_grade_log *g, const char *grader, double
                                    ward_error *err)
 {
     exposure *x = exposure_of(g, grader);
-    if (!x) return ward_fail(err, WARD_ENOMEM, "out of memory");
-    ward_strbuf b = {0};
+    if (!x) return err_fail(err, WARD_ENOMEM, "out of memory");
+    strbuf b = {0};
     head(&b, "session", grader);
-    ward_strbuf_addf(&b, ",\"minutes\":%.2f", minutes);
+    strbuf_addf(&b, ",\"minutes\":%.2f", minutes);
     ward_status st = append(g, &b, err);
     if (st == WARD_OK) x->e.minutes += minutes;
     return st;

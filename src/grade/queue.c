@@ -59,10 +59,10 @@ static int take_frames(load_ctx *c, yajl_val v, ward_grade_item *it)
 {
     long bad = grade_frames(jv_get(v, "vpdq"), &it->vpdq);
     if (bad > 0)
-        ward_fail(c->err, WARD_EFORMAT, "files.jsonl line %ld: vpdq[%ld] has no valid pdq "
+        err_fail(c->err, WARD_EFORMAT, "files.jsonl line %ld: vpdq[%ld] has no valid pdq "
                   "or quality", c->line, bad - 1);
     else if (bad < 0)
-        ward_fail(c->err, WARD_ENOMEM, "out of memory");
+        err_fail(c->err, WARD_ENOMEM, "out of memory");
     return bad ? (c->bad = 1) : 0;
 }
 
@@ -72,7 +72,7 @@ static int take_item(load_ctx *c, yajl_val v, int video)
     const char *path = jv_str(v, "path");
     long long seq = jv_int(v, "seq", -1);
     if (!path || seq < 0) {
-        ward_fail(c->err, WARD_EFORMAT, "files.jsonl line %ld: a new %s without seq or path",
+        err_fail(c->err, WARD_EFORMAT, "files.jsonl line %ld: a new %s without seq or path",
                   c->line, video ? "video" : "image");
         c->bad = 1;
         return 1;
@@ -80,7 +80,7 @@ static int take_item(load_ctx *c, yajl_val v, int video)
     if (q->nitems == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 256;
         ward_grade_item *p = realloc(q->items, cap * sizeof *p);
-        if (!p) return c->bad = 1, ward_fail(c->err, WARD_ENOMEM, "out of memory"), 1;
+        if (!p) return c->bad = 1, err_fail(c->err, WARD_ENOMEM, "out of memory"), 1;
         q->items = p;
         c->cap = cap;
     }
@@ -88,7 +88,7 @@ static int take_item(load_ctx *c, yajl_val v, int video)
     memset(it, 0, sizeof *it);
     it->seq = (uint64_t)seq;
     it->path = strdup(path);
-    if (!it->path) return c->bad = 1, ward_fail(c->err, WARD_ENOMEM, "out of memory"), 1;
+    if (!it->path) return c->bad = 1, err_fail(c->err, WARD_ENOMEM, "out of memory"), 1;
     q->nitems++;
     copy_hex(it->md5, sizeof it->md5, jv_str(v, "md5"));
     copy_hex(it->sha1, sizeof it->sha1, jv_str(v, "sha1"));
@@ -129,7 +129,7 @@ static int each_record(void *ctx, yajl_val v)
     if (!strcmp(cls, "known") || !strcmp(cls, "near")) {
         const char *path = jv_str(v, "path");
         if (path && grade_strset_add(&c->beside, path, folder_len(path)) < 0)
-            return c->bad = 1, ward_fail(c->err, WARD_ENOMEM, "out of memory"), 1;
+            return c->bad = 1, err_fail(c->err, WARD_ENOMEM, "out of memory"), 1;
     }
     return 0;
 }
@@ -286,10 +286,10 @@ static ward_status search_pairs(const hashes *base, const hashes *query, int rad
 {
 #if defined(__x86_64__) && defined(__GNUC__)
     if (!__builtin_cpu_supports("popcnt"))
-        return ward_fail(err, WARD_EUNSUPPORTED, "this CPU has no popcnt instruction");
+        return err_fail(err, WARD_EUNSUPPORTED, "this CPU has no popcnt instruction");
 #endif
     int t = radius / NCHUNK; /* bits a chunk may differ by */
-    if (t > 2) return ward_fail(err, WARD_EINVAL, "grouping radius %d over %d", radius, 3 * NCHUNK - 1);
+    if (t > 2) return err_fail(err, WARD_EINVAL, "grouping radius %d over %d", radius, 3 * NCHUNK - 1);
     if (!base->n || !query->n) return WARD_OK;
     /* Chunk by chunk, so one chunk's table stays in cache while every query
      * probes it (query by query, the 16 tables, 60 MB at 100,000 items,
@@ -298,7 +298,7 @@ static ward_status search_pairs(const hashes *base, const hashes *query, int rad
         mih m = {0};
         if (mih_build(&m, base, c) < 0) {
             mih_free(&m);
-            return ward_fail(err, WARD_ENOMEM, "out of memory");
+            return err_fail(err, WARD_ENOMEM, "out of memory");
         }
         int stop = 0;
         for (size_t i = 0; i < query->n && !stop; i++) {
@@ -313,7 +313,7 @@ static ward_status search_pairs(const hashes *base, const hashes *query, int rad
             }
         }
         mih_free(&m);
-        if (stop) return ward_fail(err, WARD_ENOMEM, "out of memory");
+        if (stop) return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     return WARD_OK;
 }
@@ -338,7 +338,7 @@ static ward_status group_near(ward_grade_queue *q, int radius, size_t *parent, w
         oom = hashes_add(&base, &it->pdq[0], i) < 0;
         for (int d = 0; d < it->npdq && !oom; d++) oom = hashes_add(&query, &it->pdq[d], i) < 0;
     }
-    ward_status st = oom ? ward_fail(err, WARD_ENOMEM, "out of memory")
+    ward_status st = oom ? err_fail(err, WARD_ENOMEM, "out of memory")
                          : search_pairs(&base, &query, radius, union_pair, parent, err);
     hashes_free(&base);
     hashes_free(&query);
@@ -405,7 +405,7 @@ static ward_status group_videos(ward_grade_queue *q, size_t *parent, ward_error 
             if (v->frames[f].quality >= WARD_VPDQ_QUALITY)
                 oom = hashes_add(&frames, &v->frames[f].hash, i) < 0;
     }
-    ward_status st = oom ? ward_fail(err, WARD_ENOMEM, "out of memory")
+    ward_status st = oom ? err_fail(err, WARD_ENOMEM, "out of memory")
                          : search_pairs(&frames, &frames, WARD_VPDQ_DISTANCE, add_vpair, &pairs, err);
     hashes_free(&frames);
     if (st == WARD_OK) vpairs_unique(&pairs);
@@ -537,7 +537,7 @@ static ward_status build_groups(ward_grade_queue *q, size_t *parent, ward_error 
     q->groups = calloc(n ? n : 1, sizeof *q->groups);
     if (!count || !q->members || !q->groups) {
         free(count);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     /* Roots are the smallest index of their group, so groups come out in
      * source order and each group's members are in source order too. */
@@ -674,7 +674,7 @@ ward_status ward_grade_queue_load(const char *report_dir, const ward_grade_opts 
     ward_grade_queue *q = calloc(1, sizeof *q);
     if (!q || !(q->report_dir = strdup(report_dir))) {
         free(q);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     load_ctx c = {.q = q, .err = err};
     char path[4096];
@@ -682,14 +682,14 @@ ward_status ward_grade_queue_load(const char *report_dir, const ward_grade_opts 
     long badlines = 0;
     ward_status st = WARD_OK;
     if (jsonl_each(path, 0, each_record, &c, &badlines) < 0)
-        st = ward_fail_errno(err, errno, "cannot read %s", path);
+        st = err_fail_errno(err, errno, "cannot read %s", path);
     else if (c.bad)
         st = err ? err->status : WARD_EFORMAT;
     size_t *parent = NULL, *tmp = NULL;
     if (st == WARD_OK) {
         parent = malloc((q->nitems ? q->nitems : 1) * sizeof *parent);
         tmp = malloc((q->nitems ? q->nitems : 1) * sizeof *tmp);
-        if (!parent || !tmp) st = ward_fail(err, WARD_ENOMEM, "out of memory");
+        if (!parent || !tmp) st = err_fail(err, WARD_ENOMEM, "out of memory");
     }
     if (st == WARD_OK) {
         for (size_t i = 0; i < q->nitems; i++) parent[i] = i;

@@ -66,7 +66,7 @@ static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const c
     return res;
 }
 
-static enum MHD_Result answer_json(struct MHD_Connection *c, unsigned status, ward_strbuf *b)
+static enum MHD_Result answer_json(struct MHD_Connection *c, unsigned status, strbuf *b)
 {
     if (!b->s) return answer(c, 500, "application/json", "{\"error\":\"out of memory\"}", 25,
                              MHD_RESPMEM_PERSISTENT);
@@ -77,10 +77,10 @@ static enum MHD_Result answer_json(struct MHD_Connection *c, unsigned status, wa
 
 static enum MHD_Result answer_error(struct MHD_Connection *c, unsigned status, const char *msg)
 {
-    ward_strbuf b = {0};
-    ward_strbuf_add(&b, "{\"error\":", strlen("{\"error\":"));
-    ward_json_string(&b, msg, strlen(msg));
-    ward_strbuf_add(&b, "}", strlen("}"));
+    strbuf b = {0};
+    strbuf_add(&b, "{\"error\":", strlen("{\"error\":"));
+    esc_json_string(&b, msg, strlen(msg));
+    strbuf_add(&b, "}", strlen("}"));
     return answer_json(c, status, &b);
 }
 
@@ -108,41 +108,41 @@ static int host_ok(const gsrv *s, struct MHD_Connection *c)
 /* The queue in review order with each group's decision. */
 static enum MHD_Result api_queue(gsrv *s, struct MHD_Connection *c)
 {
-    ward_strbuf b = {0};
+    strbuf b = {0};
     ward_grade_exposure e;
     ward_grade_log_exposure(s->log, s->o->grader, &e);
-    ward_strbuf_addf(&b, "{\"scheme\":\"%s\",\"break_minutes\":%d,\"grader\":",
+    strbuf_addf(&b, "{\"scheme\":\"%s\",\"break_minutes\":%d,\"grader\":",
                      ward_grade_log_scheme(s->log), s->o->break_minutes);
-    ward_json_string(&b, s->o->grader, strlen(s->o->grader));
-    ward_strbuf_addf(&b, ",\"items\":%zu,\"revealed\":%llu,\"minutes_before\":%.2f,"
+    esc_json_string(&b, s->o->grader, strlen(s->o->grader));
+    strbuf_addf(&b, ",\"items\":%zu,\"revealed\":%llu,\"minutes_before\":%.2f,"
                          "\"minutes_now\":%.2f,\"groups\":[",
                      s->q->nitems, (unsigned long long)e.revealed, e.minutes,
                      minutes_since(&s->start));
     for (size_t g = 0; g < s->q->ngroups; g++) {
         const ward_grade_group *grp = &s->q->groups[g];
-        ward_strbuf_addf(&b, "%s{\"id\":%llu,\"why\":", g ? "," : "", (unsigned long long)grp->id);
-        ward_json_string(&b, grp->why, strlen(grp->why));
-        ward_strbuf_add(&b, ",\"prior\":", strlen(",\"prior\":"));
-        ward_json_string(&b, grp->prior, strlen(grp->prior));
-        ward_strbuf_add(&b, ",\"items\":[", strlen(",\"items\":["));
+        strbuf_addf(&b, "%s{\"id\":%llu,\"why\":", g ? "," : "", (unsigned long long)grp->id);
+        esc_json_string(&b, grp->why, strlen(grp->why));
+        strbuf_add(&b, ",\"prior\":", strlen(",\"prior\":"));
+        esc_json_string(&b, grp->prior, strlen(grp->prior));
+        strbuf_add(&b, ",\"items\":[", strlen(",\"items\":["));
         for (size_t k = 0; k < grp->count; k++) {
             const ward_grade_item *it = &s->q->items[s->q->members[grp->first + k]];
-            ward_strbuf_addf(&b, "%s{\"seq\":%llu,\"video\":%s}", k ? "," : "",
+            strbuf_addf(&b, "%s{\"seq\":%llu,\"video\":%s}", k ? "," : "",
                              (unsigned long long)it->seq, it->video ? "true" : "false");
         }
-        ward_strbuf_add(&b, "]", strlen("]"));
+        strbuf_add(&b, "]", strlen("]"));
         const ward_grade_decision *d = ward_grade_log_get(s->log, grp->id);
         if (d) {
-            ward_strbuf_addf(&b, ",\"grade\":{\"category\":\"%s\",\"identifiable\":%s,\"series\":",
+            strbuf_addf(&b, ",\"grade\":{\"category\":\"%s\",\"identifiable\":%s,\"series\":",
                              d->category, d->identifiable ? "true" : "false");
-            ward_json_string(&b, d->series, strlen(d->series));
-            ward_strbuf_add(&b, ",\"grader\":", strlen(",\"grader\":"));
-            ward_json_string(&b, d->grader, strlen(d->grader));
-            ward_strbuf_add(&b, "}", strlen("}"));
+            esc_json_string(&b, d->series, strlen(d->series));
+            strbuf_add(&b, ",\"grader\":", strlen(",\"grader\":"));
+            esc_json_string(&b, d->grader, strlen(d->grader));
+            strbuf_add(&b, "}", strlen("}"));
         }
-        ward_strbuf_add(&b, "}", strlen("}"));
+        strbuf_add(&b, "}", strlen("}"));
     }
-    ward_strbuf_add(&b, "]}", strlen("]}"));
+    strbuf_add(&b, "]}", strlen("]}"));
     return answer_json(c, 200, &b);
 }
 
@@ -198,8 +198,8 @@ static enum MHD_Result api_undo(gsrv *s, struct MHD_Connection *c)
     ward_error err;
     if (ward_grade_log_undo(s->log, s->o->grader, &group, &err) != WARD_OK)
         return answer_error(c, 500, err.message);
-    ward_strbuf b = {0};
-    ward_strbuf_addf(&b, "{\"group\":%llu}", (unsigned long long)group);
+    strbuf b = {0};
+    strbuf_addf(&b, "{\"group\":%llu}", (unsigned long long)group);
     return answer_json(c, 200, &b);
 }
 
@@ -253,7 +253,7 @@ static ward_status make_token(char out[33], ward_error *err)
 {
     uint8_t r[16];
     if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
-        return ward_fail_errno(err, errno, "no random bytes for the token");
+        return err_fail_errno(err, errno, "no random bytes for the token");
     ward_hex(r, sizeof r, out);
     return WARD_OK;
 }
@@ -265,7 +265,7 @@ ward_status ward_grade_serve(const ward_grade_queue *q, ward_grade_log *g,
     ward_status st = make_token(s.token, err);
     if (st != WARD_OK) return st;
     size_t hl = strlen(grade_page_html) + 2 * sizeof s.token;
-    if (!(s.html = malloc(hl))) return ward_fail(err, WARD_ENOMEM, "out of memory");
+    if (!(s.html = malloc(hl))) return err_fail(err, WARD_ENOMEM, "out of memory");
     snprintf(s.html, hl, grade_page_html, s.token, s.token);
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
@@ -278,7 +278,7 @@ ward_status ward_grade_serve(const ward_grade_queue *q, ward_grade_log *g,
                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)16, MHD_OPTION_END);
     if (!d) {
         free(s.html);
-        return ward_fail(err, WARD_EIO, "cannot listen on 127.0.0.1 port %d", o->port);
+        return err_fail(err, WARD_EIO, "cannot listen on 127.0.0.1 port %d", o->port);
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     s.port = di ? di->port : o->port;

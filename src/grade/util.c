@@ -80,7 +80,7 @@ ward_status grade_mkdir(const char *report_dir, ward_error *err)
     char path[4096];
     snprintf(path, sizeof path, "%s/grade", report_dir);
     if (mkdir(path, 0700) != 0 && errno != EEXIST)
-        return ward_fail_errno(err, errno, "cannot create %s", path);
+        return err_fail_errno(err, errno, "cannot create %s", path);
     return WARD_OK;
 }
 

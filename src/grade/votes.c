@@ -47,7 +47,7 @@ void grade_votes_free(grade_votes *in)
  * without the revision bump of wst_begin; end() commits or rolls back. */
 static ward_status begin(ward_store *s, ward_error *err)
 {
-    if (s->readonly) return ward_fail(err, WARD_EINVAL, "%s: store is open read-only", s->path);
+    if (s->readonly) return err_fail(err, WARD_EINVAL, "%s: store is open read-only", s->path);
     return wst_exec(s, "BEGIN IMMEDIATE", err);
 }
 
@@ -218,15 +218,15 @@ static ward_status move_legacy(ward_store *s, const char *path, ward_error *err)
     long bad = 0;
     ward_status rc = WARD_OK;
     if (jsonl_each(path, 0, legacy_line, &in, &bad) < 0)
-        rc = errno == ENOENT ? WARD_OK : ward_fail_errno(err, errno, "cannot read %s", path);
+        rc = errno == ENOENT ? WARD_OK : err_fail_errno(err, errno, "cannot read %s", path);
     else if (bad)
-        rc = ward_fail(err, WARD_EFORMAT, "%s: %ld lines are not JSON; nothing moved into the "
+        rc = err_fail(err, WARD_EFORMAT, "%s: %ld lines are not JSON; nothing moved into the "
                        "store", path, bad);
     else if (!(rc = grade_votes_put(s, &in, err))) {
         char done[4200];
         snprintf(done, sizeof done, "%s.imported", path);
         if (rename(path, done) != 0 && errno != ENOENT) /* ENOENT: another process moved it */
-            rc = ward_fail_errno(err, errno, "%s moved into the store, but cannot rename it to %s",
+            rc = err_fail_errno(err, errno, "%s moved into the store, but cannot rename it to %s",
                                  path, done);
     }
     grade_votes_free(&in);

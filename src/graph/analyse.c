@@ -19,7 +19,7 @@ static ward_status oom(ward_error *err)
 static ward_status not_subject(const ward_graph *g, uint32_t s, ward_error *err)
 {
     if (s >= g->n_node || g->node[s].kind != WARD_GN_SUBJECT)
-        return ward_fail(err, WARD_EINVAL, "node %u is not a subject", s);
+        return err_fail(err, WARD_EINVAL, "node %u is not a subject", s);
     return WARD_OK;
 }
 
@@ -389,7 +389,7 @@ ward_status ward_graph_key_players(const ward_graph *g, int32_t c, size_t top,
         return oom(err);
     if (!ns) {
         free(sub);
-        return ward_fail(err, WARD_ENOTFOUND, "no component %d", (int)c);
+        return err_fail(err, WARD_ENOTFOUND, "no component %d", (int)c);
     }
     /* Local indices for the component: Brandes' arrays are its size. */
     int32_t *loc = malloc(g->n_node * sizeof *loc);
@@ -511,5 +511,5 @@ ward_status ward_graph_growth(const ward_graph *g, int32_t c, int json, FILE *ou
     if (undated && !json)
         fprintf(out, "(%zu links without a readable date are not counted)\n", undated);
     free(v), free(seen);
-    return ferror(out) ? ward_fail(err, WARD_EIO, "write error") : WARD_OK;
+    return ferror(out) ? err_fail(err, WARD_EIO, "write error") : WARD_OK;
 }

@@ -35,7 +35,7 @@ static int kind_of_field(const char *field)
 
 void wg_set_error_oom(ward_error *err)
 {
-    ward_fail(err, WARD_ENOMEM, "out of memory building the graph");
+    err_fail(err, WARD_ENOMEM, "out of memory building the graph");
 }
 
 char *wg_strdup(ward_graph *g, const char *s)
@@ -161,7 +161,7 @@ ward_status ward_graph_add_subject(ward_graph *g, int64_t subject, const char *i
     /* subject_node() finds subjects by binary search over the first nodes */
     if (g->finished || (g->n_node && (g->node[g->n_node - 1].kind != WARD_GN_SUBJECT ||
                                       g->subject_num[g->n_node - 1] >= subject)))
-        return ward_fail(err, WARD_EINVAL, "graph: subjects are added first, in ascending "
+        return err_fail(err, WARD_EINVAL, "graph: subjects are added first, in ascending "
                                            "order, before finishing (%s)", id);
     int64_t i = node_get(g, WARD_GN_SUBJECT, id);
     char *h = i >= 0 ? wg_strdup(g, holder ? holder : "") : NULL;
@@ -278,7 +278,7 @@ static void card_key(const ward_intel_link *l, char *out, size_t cap)
 ward_status ward_graph_add_link(ward_graph *g, const ward_intel_link *l, ward_error *err)
 {
     if (g->finished)
-        return ward_fail(err, WARD_EINVAL, "graph: finished; nothing can be added");
+        return err_fail(err, WARD_EINVAL, "graph: finished; nothing can be added");
     int kind = kind_of_field(l->field);
     if (kind < 0)
         return WARD_OK;   /* not a linking field */
@@ -301,7 +301,7 @@ ward_status ward_graph_add_link(ward_graph *g, const ward_intel_link *l, ward_er
 
 static ward_status need_open(const ward_graph *g, ward_error *err)
 {
-    return g->finished ? ward_fail(err, WARD_EINVAL, "graph: finished; nothing can be added")
+    return g->finished ? err_fail(err, WARD_EINVAL, "graph: finished; nothing can be added")
                        : WARD_OK;
 }
 
@@ -349,7 +349,7 @@ ward_status ward_graph_add_scan(ward_graph *g, const ward_exhibit *ex, const cha
     yajl_val sum = yajl_tree_parse(summary, NULL, 0);
     if (!sum || !YAJL_IS_OBJECT(sum)) {
         yajl_tree_free(sum);
-        return ward_fail(err, WARD_EFORMAT, "exhibit %s: the scan attached at %s has no "
+        return err_fail(err, WARD_EFORMAT, "exhibit %s: the scan attached at %s has no "
                                             "readable summary", ex->ref, at);
     }
     char key[160], counts[300], source[200];

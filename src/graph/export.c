@@ -42,7 +42,7 @@ void wg_xml(FILE *f, const char *s)
  * when it could not be built (no memory). */
 static void json_str(FILE *f, const char *s, int *failed)
 {
-    if (!ward_json_fput(f, s))
+    if (!esc_json_fput(f, s))
         *failed = 1;
 }
 
@@ -319,7 +319,7 @@ static void i2_edge(const ward_graph *g, const ward_graph_view *v, uint32_t e, i
     for (size_t i = 0; i < sizeof cells / sizeof *cells; i++) {
         if (i)
             fputc(',', f);
-        if (!ward_csv_fput(f, cells[i]))
+        if (!esc_csv_fput(f, cells[i]))
             *failed = 1;
     }
     fputs("\r\n", f);
@@ -344,7 +344,7 @@ static int write_i2(const ward_graph *g, const ward_graph_view *v, FILE *f)
         for (size_t c = 0; c < 5; c++) {
             if (c)
                 fputc(',', f);
-            if (!ward_csv_fput(f, cells[c]))
+            if (!esc_csv_fput(f, cells[c]))
                 failed = 1;
         }
         fputs(",,,,,,,,\r\n", f);
@@ -360,16 +360,16 @@ ward_status ward_graph_write(const ward_graph *g, const ward_graph_view *v,
     case WARD_GF_TEXT: write_text(g, v, out); break;
     case WARD_GF_JSON:
         if (!write_json(g, v, out))
-            return ward_fail(err, WARD_ENOMEM, "out of memory writing JSON");
+            return err_fail(err, WARD_ENOMEM, "out of memory writing JSON");
         break;
     case WARD_GF_GRAPHML: write_graphml(g, v, out); break;
     case WARD_GF_GEXF: write_gexf(g, v, out); break;
     case WARD_GF_I2CSV:
         if (!write_i2(g, v, out))
-            return ward_fail(err, WARD_ENOMEM, "out of memory writing the i2 CSV");
+            return err_fail(err, WARD_ENOMEM, "out of memory writing the i2 CSV");
         break;
     case WARD_GF_SVG: return wg_write_svg(g, v, out, err);
-    default: return ward_fail(err, WARD_EINVAL, "unknown graph format");
+    default: return err_fail(err, WARD_EINVAL, "unknown graph format");
     }
-    return ferror(out) ? ward_fail(err, WARD_EIO, "write error") : WARD_OK;
+    return ferror(out) ? err_fail(err, WARD_EIO, "write error") : WARD_OK;
 }

@@ -101,7 +101,7 @@ ward_status wg_write_svg(const ward_graph *g, const ward_graph_view *v, FILE *f,
                          ward_error *err)
 {
     if (v->n > MAX_SVG_NODES)
-        return ward_fail(err, WARD_ELIMIT,
+        return err_fail(err, WARD_ELIMIT,
                          "%zu nodes are too many to draw (at most %d): use an export format "
                          "or a smaller depth", v->n, MAX_SVG_NODES);
     double *x = calloc(v->n + 1, sizeof *x), *y = calloc(v->n + 1, sizeof *y);
@@ -196,5 +196,5 @@ ward_status wg_write_svg(const ward_graph *g, const ward_graph_view *v, FILE *f,
                "</text></g>\n</svg>\n",
             H - 16, H - 12, H - 21, H - 12, H - 21, H - 12, H - 16, H - 12);
     free(x), free(y);
-    return ferror(f) ? ward_fail(err, WARD_EIO, "write error") : WARD_OK;
+    return ferror(f) ? err_fail(err, WARD_EIO, "write error") : WARD_OK;
 }

@@ -97,7 +97,7 @@ ward_status ward_digest_parse_list(const char *list, unsigned *which,
         else if (n == 3 && strncasecmp(p, "all", 3) == 0)
             bits |= WARD_DIGEST_ALL;
         else
-            return ward_fail(err, WARD_EINVAL,
+            return err_fail(err, WARD_EINVAL,
                              "unknown digest '%.*s' (expected md5, sha1, sha256)",
                              (int)n, p);
         p += n;
@@ -105,7 +105,7 @@ ward_status ward_digest_parse_list(const char *list, unsigned *which,
             p++;
     }
     if (!bits)
-        return ward_fail(err, WARD_EINVAL, "empty digest list");
+        return err_fail(err, WARD_EINVAL, "empty digest list");
     *which = bits;
     return WARD_OK;
 }

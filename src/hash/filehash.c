@@ -139,7 +139,7 @@ static void hash_image(ward_hasher *h, const uint8_t *buf, size_t len, ward_file
         float *p = realloc(h->scratch, need * sizeof(float));
         if (!p) {
             ward_luma_free(&luma);
-            out->image_status = ward_fail(&out->image_error, WARD_ENOMEM, "out of memory for PDQ");
+            out->image_status = err_fail(&out->image_error, WARD_ENOMEM, "out of memory for PDQ");
             return;
         }
         h->scratch = p;
@@ -212,7 +212,7 @@ ward_status ward_hasher_fd(ward_hasher *h, int fd, ward_file_hash *out)
     for (;;) {
         ssize_t n = read_full(fd, h->block, READ_BLOCK);
         if (n < 0) {
-            out->read_status = ward_fail_errno(&out->read_error, errno,
+            out->read_status = err_fail_errno(&out->read_error, errno,
                                                "read failed at byte %llu",
                                                (unsigned long long)out->size);
             if (h->digester)
@@ -234,7 +234,7 @@ ward_status ward_hasher_fd(ward_hasher *h, int fd, ward_file_hash *out)
             if (kept + (size_t)n > h->opts.max_image_bytes ||
                 !reserve(&h->image, &h->image_cap, kept + (size_t)n)) {
                 keep = 0; /* too big to decode: digests only */
-                out->image_status = ward_fail(&out->image_error, WARD_ELIMIT,
+                out->image_status = err_fail(&out->image_error, WARD_ELIMIT,
                                               "image file over %llu bytes is not decoded",
                                               (unsigned long long)h->opts.max_image_bytes);
             } else {
@@ -255,7 +255,7 @@ ward_status ward_hasher_fd(ward_hasher *h, int fd, ward_file_hash *out)
         }
     }
     else if (h->opts.pdq && ward_media_is_image(out->media) && out->image_status == WARD_OK)
-        out->image_status = ward_fail(&out->image_error, WARD_ELIMIT,
+        out->image_status = err_fail(&out->image_error, WARD_ELIMIT,
                                       "image file over %llu bytes is not decoded",
                                       (unsigned long long)h->opts.max_image_bytes);
     else if (wants_video(h, out) && size_hint && gate_allows(h, out))

@@ -20,7 +20,7 @@ ward_status ward_vpdq_append(ward_vpdq *v, const ward_vpdq_frame *f, ward_error 
         size_t cap = v->cap ? 2 * v->cap : 64;
         ward_vpdq_frame *p = realloc(v->frames, cap * sizeof *p);
         if (!p)
-            return ward_fail(err, WARD_ENOMEM, "out of memory for %zu video frames", cap);
+            return err_fail(err, WARD_ENOMEM, "out of memory for %zu video frames", cap);
         v->frames = p;
         v->cap = cap;
     }
@@ -65,13 +65,13 @@ static ward_status hash_frame(ward_video_frame *f, scratch *sc, ward_vpdq_frame 
     if (n > sc->cap) {
         float *p = realloc(sc->px, n * sizeof *p);
         if (!p)
-            return ward_fail(err, WARD_ENOMEM, "out of memory hashing a frame");
+            return err_fail(err, WARD_ENOMEM, "out of memory hashing a frame");
         sc->px = p;
         sc->cap = n;
     }
     ward_pdq_result r;
     if (ward_pdq_from_luma(f->luma.px, sc->px, f->luma.rows, f->luma.cols, 0, &r))
-        return ward_fail(err, WARD_EUNSUPPORTED, "video frames are %dx%d, too small for PDQ",
+        return err_fail(err, WARD_EUNSUPPORTED, "video frames are %dx%d, too small for PDQ",
                          f->luma.cols, f->luma.rows);
     out->hash = r.hash[0];
     out->quality = r.quality;
@@ -157,7 +157,7 @@ static ward_status distinct(const ward_vpdq *v, int min_quality, ward_pdq **out,
     *n = 0;
     *out = malloc((v->count ? v->count : 1) * sizeof **out);
     if (!*out)
-        return ward_fail(err, WARD_ENOMEM, "out of memory comparing videos");
+        return err_fail(err, WARD_ENOMEM, "out of memory comparing videos");
     for (size_t i = 0; i < v->count; i++)
         if (v->frames[i].quality >= min_quality)
             (*out)[(*n)++] = v->frames[i].hash;
@@ -230,7 +230,7 @@ static ward_status add_hits(hit_list *h, size_t frame, const ward_pdq_match *m,
             cap *= 2;
         ward_vpdq_index_hit *p = realloc(h->v, cap * sizeof *p);
         if (!p)
-            return ward_fail(err, WARD_ENOMEM, "out of memory for index hits");
+            return err_fail(err, WARD_ENOMEM, "out of memory for index hits");
         h->v = p;
         h->cap = cap;
     }
@@ -249,7 +249,7 @@ static ward_status query_one(const ward_index *ix, const ward_pdq *h, int radius
         return WARD_OK;
     ward_pdq_match *p = realloc(*m, *n * sizeof *p);
     if (!p)
-        return ward_fail(err, WARD_ENOMEM, "out of memory for %zu index matches", *n);
+        return err_fail(err, WARD_ENOMEM, "out of memory for %zu index matches", *n);
     *m = p;
     *cap = *n;
     *n = ward_index_query_pdq(ix, h, 1, radius, *m, *cap);
@@ -264,7 +264,7 @@ ward_status ward_vpdq_query_index(const ward_index *ix, const ward_vpdq *v,
     hit_list h = {0};
     size_t cap = 64, n = 0, matched = 0;
     ward_pdq_match *m = malloc(cap * sizeof *m);
-    ward_status s = m ? WARD_OK : ward_fail(err, WARD_ENOMEM, "out of memory");
+    ward_status s = m ? WARD_OK : err_fail(err, WARD_ENOMEM, "out of memory");
     for (size_t i = 0; !s && i < v->count; i++) {
         const ward_vpdq_frame *f = &v->frames[i];
         if (f->quality < min_quality)

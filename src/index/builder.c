@@ -94,9 +94,9 @@ ward_status ward_index_builder_add(ward_index_builder *b, uint64_t entry_id,
                                    ward_error *err)
 {
     if (!b)
-        return ward_fail(err, WARD_EINVAL, "index builder is NULL");
+        return err_fail(err, WARD_EINVAL, "index builder is NULL");
     if (b->ids.len / 8 >= IDX_MAX_ROWS)
-        return ward_fail(err, WARD_ELIMIT, "an index holds at most %u entries",
+        return err_fail(err, WARD_ELIMIT, "an index holds at most %u entries",
                          (unsigned)IDX_MAX_ROWS);
     /* Remember the lengths so a failed push leaves no half-added entry. */
     size_t ids0 = b->ids.len, pdq0 = b->pdq.len, dig0[IDX_NDIGEST];
@@ -122,7 +122,7 @@ ward_status ward_index_builder_add(ward_index_builder *b, uint64_t entry_id,
         b->pdq.len = pdq0;
         for (int k = 0; k < IDX_NDIGEST; k++)
             b->dig[k].len = dig0[k];
-        return ward_fail(err, WARD_ENOMEM, "out of memory adding index entry");
+        return err_fail(err, WARD_ENOMEM, "out of memory adding index entry");
     }
     return WARD_OK;
 }
@@ -172,7 +172,7 @@ static ward_status sort_by_u64(uint8_t *recs, size_t n, size_t rs, ward_error *e
     if (!pos || !tmp) {
         free(pos);
         free(tmp);
-        return ward_fail(err, WARD_ENOMEM, "out of memory sorting index entries");
+        return err_fail(err, WARD_ENOMEM, "out of memory sorting index entries");
     }
     uint8_t *src = recs, *dst = tmp;
     for (int shift = 0; shift < 64; shift += 16)
@@ -196,7 +196,7 @@ static ward_status check_unique_ids(bvec *ids, ward_error *err)
         return st;
     for (size_t i = 1; i < n; i++)
         if (idx_ld64(ids->p + (i - 1) * 8) == idx_ld64(ids->p + i * 8))
-            return ward_fail(err, WARD_EINVAL, "entry id %" PRIu64 " added more than once",
+            return err_fail(err, WARD_EINVAL, "entry id %" PRIu64 " added more than once",
                              idx_ld64(ids->p + i * 8));
     return WARD_OK;
 }
@@ -245,7 +245,7 @@ static ward_status build_digest_table(bvec *v, int kind, uint32_t **dir_out,
     if (!dir || (n && !tmp)) {
         free(dir);
         free(tmp);
-        return ward_fail(err, WARD_ENOMEM, "out of memory building digest table");
+        return err_fail(err, WARD_ENOMEM, "out of memory building digest table");
     }
     for (size_t i = 0; i < n; i++)
         dir[idx_digest_bucket(v->p + i * rs + 8, bits) + 1]++;
@@ -375,7 +375,7 @@ static ward_status build_csr(const uint8_t *recs, uint32_t rows, unsigned m, uin
             csr_worker(&jobs[t]);
         ok &= jobs[t].ok;
     }
-    return ok ? WARD_OK : ward_fail(err, WARD_ENOMEM, "out of memory building PDQ index");
+    return ok ? WARD_OK : err_fail(err, WARD_ENOMEM, "out of memory building PDQ index");
 }
 
 /* ---- layout and writing ------------------------------------------------- */
@@ -461,7 +461,7 @@ static void write_all(writer *w, const uint8_t *p, size_t n)
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0) {
-            w->st = ward_fail_errno(w->err, k < 0 ? errno : EIO, "writing %s", w->path);
+            w->st = err_fail_errno(w->err, k < 0 ? errno : EIO, "writing %s", w->path);
             return;
         }
         p += k;
@@ -504,7 +504,7 @@ static void w_expect(writer *w, uint64_t at)
 {
     w_pad64(w);
     if (w->st == WARD_OK && w->pos != at)
-        w->st = ward_fail(w->err, WARD_EINTERNAL, "index layout mismatch at %" PRIu64, at);
+        w->st = err_fail(w->err, WARD_EINTERNAL, "index layout mismatch at %" PRIu64, at);
 }
 
 static void write_sections(writer *w, const plan *p)
@@ -557,7 +557,7 @@ static ward_status sync_parent_dir(const char *path, ward_error *err)
     size_t n = strlen(path);
     char *dir = malloc(n + 2);
     if (!dir)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     memcpy(dir, path, n + 1);
     char *slash = strrchr(dir, '/');
     if (!slash)
@@ -569,7 +569,7 @@ static ward_status sync_parent_dir(const char *path, ward_error *err)
     ward_status st = WARD_OK;
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0 || (fsync(fd) != 0 && errno != EINVAL))
-        st = ward_fail_errno(err, errno, "syncing directory %s", dir);
+        st = err_fail_errno(err, errno, "syncing directory %s", dir);
     if (fd >= 0)
         close(fd);
     free(dir);
@@ -586,12 +586,12 @@ static ward_status write_file(const plan *p, const char *path, ward_error *err)
     w.buf = malloc(w.cap);
     w.sha = ward_digester_new(WARD_DIGEST_SHA256);
     if (!tmp || !w.buf || !w.sha) {
-        w.st = ward_fail(err, WARD_ENOMEM, "out of memory writing index");
+        w.st = err_fail(err, WARD_ENOMEM, "out of memory writing index");
         goto out;
     }
     w.fd = open_temp(path, tmp, tcap);
     if (w.fd < 0) {
-        w.st = ward_fail_errno(err, errno, "creating temporary file for %s", path);
+        w.st = err_fail_errno(err, errno, "creating temporary file for %s", path);
         goto out;
     }
     /* Header last: its content digest covers the sections. Until then the
@@ -603,16 +603,16 @@ static ward_status write_file(const plan *p, const char *path, ward_error *err)
         ward_digester_final(w.sha, &content);
         make_header(p, content.sha256, h);
         if (pwrite(w.fd, h, sizeof h, 0) != (ssize_t)sizeof h)
-            w.st = ward_fail_errno(err, errno ? errno : EIO, "writing %s", path);
+            w.st = err_fail_errno(err, errno ? errno : EIO, "writing %s", path);
         else if (fsync(w.fd) != 0)
-            w.st = ward_fail_errno(err, errno, "syncing %s", path);
+            w.st = err_fail_errno(err, errno, "syncing %s", path);
     }
     int closed = close(w.fd);
     w.fd = -1;
     if (w.st == WARD_OK && closed != 0)
-        w.st = ward_fail_errno(err, errno, "closing %s", path);
+        w.st = err_fail_errno(err, errno, "closing %s", path);
     if (w.st == WARD_OK && rename(tmp, path) != 0)
-        w.st = ward_fail_errno(err, errno, "renaming %s to %s", tmp, path);
+        w.st = err_fail_errno(err, errno, "renaming %s to %s", tmp, path);
     if (w.st == WARD_OK)
         w.st = sync_parent_dir(path, err);
     else
@@ -628,9 +628,9 @@ ward_status ward_index_builder_write(ward_index_builder *b, const char *path,
                                      ward_error *err)
 {
     if (!b || !path || !*path)
-        return ward_fail(err, WARD_EINVAL, "index builder or path missing");
+        return err_fail(err, WARD_EINVAL, "index builder or path missing");
     if (!IDX_HOST_LE)
-        return ward_fail(err, WARD_EUNSUPPORTED, "index files need a little-endian host");
+        return err_fail(err, WARD_EUNSUPPORTED, "index files need a little-endian host");
     plan p = {.entries = b->ids.len / 8, .rows = b->pdq.len / PDQ_REC};
     ward_status st = check_unique_ids(&b->ids, err);
     if (st == WARD_OK)
@@ -646,7 +646,7 @@ ward_status ward_index_builder_write(ward_index_builder *b, const char *path,
         p.csr_off[c] = malloc((((size_t)1 << idx_chunk_width(p.m, c)) + 1) * sizeof(uint32_t));
         p.csr_row[c] = malloc((p.rows ? p.rows : 1) * sizeof(uint32_t));
         if (!p.csr_off[c] || !p.csr_row[c])
-            st = ward_fail(err, WARD_ENOMEM, "out of memory building PDQ index");
+            st = err_fail(err, WARD_ENOMEM, "out of memory building PDQ index");
     }
     if (st == WARD_OK)
         st = build_csr(p.pdq, (uint32_t)p.rows, p.m, p.csr_off, p.csr_row, err);
@@ -663,7 +663,7 @@ ward_status ward_index_builder_write(ward_index_builder *b, const char *path,
     return st;
 }
 
-void ward_idx_builder_set_chunks(ward_index_builder *b, unsigned m)
+void idx_builder_set_chunks(ward_index_builder *b, unsigned m)
 {
     b->force_chunks = m >= IDX_MIN_CHUNKS && m <= IDX_MAX_CHUNKS ? m : 0;
 }

@@ -58,7 +58,7 @@ struct ward_index {
 
 /* For tests: always answer by multi-index probing, whatever the cost model
  * would choose, so that every threshold combination can be checked. */
-size_t ward_idx_query_pdq_mih(const ward_index *ix, const ward_pdq *queries, int nq,
+size_t idx_query_pdq_mih(const ward_index *ix, const ward_pdq *queries, int nq,
                               int radius, ward_pdq_match *out, size_t max);
 
 /* For tests: through the in-memory copy with its portable code (simd 0) or
@@ -68,6 +68,6 @@ size_t ward_idx_query_pdq_fast(const ward_index *ix, const ward_pdq *queries, in
 
 /* For tests: build with m chunks (IDX_MIN_CHUNKS..IDX_MAX_CHUNKS) instead of
  * the cost model's choice; 0 restores the choice. */
-void ward_idx_builder_set_chunks(ward_index_builder *b, unsigned m);
+void idx_builder_set_chunks(ward_index_builder *b, unsigned m);
 
 #endif

@@ -111,7 +111,7 @@ ward_status idx_fast_build(const idx_pdq_table *t, idx_fast **out, ward_error *e
     if (!f || !pos || !f->off) {
         free(pos);
         idx_fast_free(f);
-        return ward_fail(err, WARD_ENOMEM, "out of memory for the in-memory index");
+        return err_fail(err, WARD_ENOMEM, "out of memory for the in-memory index");
     }
     /* + 32: walk_avx2 reads whole blocks of 16 entries */
     f->map_bytes = (size_t)t->rows * FAST_CHUNKS * (sizeof(uint16_t) + sizeof(uint32_t)) + 32;
@@ -121,7 +121,7 @@ ward_status idx_fast_build(const idx_pdq_table *t, idx_fast **out, ward_error *e
         if (m == MAP_FAILED) {
             free(pos);
             idx_fast_free(f);
-            return ward_fail(err, WARD_ENOMEM, "out of memory for the in-memory index");
+            return err_fail(err, WARD_ENOMEM, "out of memory for the in-memory index");
         }
         /* Random reads across ~100 MiB: a TLB miss each with 4 KiB pages.
          * A hint only; without huge pages it is merely slower. */

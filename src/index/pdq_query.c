@@ -409,7 +409,7 @@ size_t ward_index_query_pdq_brute(const ward_index *ix, const ward_pdq *queries,
     return run_query(ix, queries, nq, radius, out, max, 0);
 }
 
-size_t ward_idx_query_pdq_mih(const ward_index *ix, const ward_pdq *queries, int nq,
+size_t idx_query_pdq_mih(const ward_index *ix, const ward_pdq *queries, int nq,
                               int radius, ward_pdq_match *out, size_t max)
 {
     return run_query(ix, queries, nq, radius, out, max, 1);
@@ -420,11 +420,11 @@ size_t ward_idx_query_pdq_mih(const ward_index *ix, const ward_pdq *queries, int
 ward_status ward_index_accelerate(ward_index *ix, uint64_t max_bytes, ward_error *err)
 {
     if (!ix)
-        return ward_fail(err, WARD_EINVAL, "no index");
+        return err_fail(err, WARD_EINVAL, "no index");
     if (ix->fast || ix->pdq.rows == 0)
         return WARD_OK;
     if (idx_fast_bytes(ix->pdq.rows) > max_bytes)
-        return ward_fail(err, WARD_ELIMIT, "an in-memory copy of the PDQ index of %llu entries "
+        return err_fail(err, WARD_ELIMIT, "an in-memory copy of the PDQ index of %llu entries "
                          "takes %llu MiB, over the %llu MiB allowed",
                          (unsigned long long)ix->pdq.rows,
                          (unsigned long long)(idx_fast_bytes(ix->pdq.rows) >> 20),

@@ -35,7 +35,7 @@ static int section_ok(uint64_t off, uint64_t len, uint64_t size)
 
 static ward_status bad(ward_error *err, const char *path, const char *what)
 {
-    return ward_fail(err, WARD_EFORMAT, "%s: not a valid ward index (%s)", path, what);
+    return err_fail(err, WARD_EFORMAT, "%s: not a valid ward index (%s)", path, what);
 }
 
 static ward_status parse_digest_table(ward_index *ix, int k, const char *path,
@@ -101,7 +101,7 @@ static ward_status parse_header(ward_index *ix, const char *path, ward_error *er
         return bad(err, path, "header checksum mismatch");
     ix->version = idx_ld32(h + H_VERSION);
     if (ix->version != IDX_VERSION)
-        return ward_fail(err, WARD_EUNSUPPORTED, "%s: index format version %u, this ward reads %u",
+        return err_fail(err, WARD_EUNSUPPORTED, "%s: index format version %u, this ward reads %u",
                          path, ix->version, IDX_VERSION);
     if (idx_ld32(h + H_HDRSIZE) != IDX_HEADER_SIZE)
         return bad(err, path, "header size");
@@ -122,17 +122,17 @@ ward_status ward_index_open(const char *path, ward_index **out, ward_error *err)
     if (out)
         *out = NULL;
     if (!path || !out)
-        return ward_fail(err, WARD_EINVAL, "index path or output missing");
+        return err_fail(err, WARD_EINVAL, "index path or output missing");
     if (!IDX_HOST_LE)
-        return ward_fail(err, WARD_EUNSUPPORTED, "index files need a little-endian host");
+        return err_fail(err, WARD_EUNSUPPORTED, "index files need a little-endian host");
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return ward_fail_errno(err, errno, "opening %s", path);
+        return err_fail_errno(err, errno, "opening %s", path);
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;
         close(fd);
-        return ward_fail_errno(err, e, "stat %s", path);
+        return err_fail_errno(err, e, "stat %s", path);
     }
     if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < IDX_HEADER_SIZE) {
         close(fd);
@@ -141,7 +141,7 @@ ward_status ward_index_open(const char *path, ward_index **out, ward_error *err)
     ward_index *ix = calloc(1, sizeof *ix);
     if (!ix) {
         close(fd);
-        return ward_fail(err, WARD_ENOMEM, "out of memory opening %s", path);
+        return err_fail(err, WARD_ENOMEM, "out of memory opening %s", path);
     }
     ix->size = (size_t)st.st_size;
     void *m = mmap(NULL, ix->size, PROT_READ, MAP_SHARED, fd, 0);
@@ -149,7 +149,7 @@ ward_status ward_index_open(const char *path, ward_index **out, ward_error *err)
     close(fd); /* the mapping keeps the file */
     if (m == MAP_FAILED) {
         free(ix);
-        return ward_fail_errno(err, e, "mapping %s", path);
+        return err_fail_errno(err, e, "mapping %s", path);
     }
     ix->map = m;
     ward_status s = parse_header(ix, path, err);
@@ -244,18 +244,18 @@ static ward_status verify_digest_table(const idx_digest_table *t, int k, ward_er
     static const char *const names[] = {"MD5", "SHA-1", "SHA-256"};
     uint64_t nb = (uint64_t)1 << t->bits;
     if (t->dir[0] != 0 || t->dir[nb] != t->count)
-        return ward_fail(err, WARD_EFORMAT, "%s directory does not span its records", names[k]);
+        return err_fail(err, WARD_EFORMAT, "%s directory does not span its records", names[k]);
     for (uint64_t b = 0; b < nb; b++) {
         if (t->dir[b] > t->dir[b + 1])
-            return ward_fail(err, WARD_EFORMAT, "%s directory not ascending at %" PRIu64,
+            return err_fail(err, WARD_EFORMAT, "%s directory not ascending at %" PRIu64,
                              names[k], b);
         for (uint64_t i = t->dir[b]; i < t->dir[b + 1]; i++) {
             const uint8_t *r = t->recs + i * t->rec_size;
             if (idx_digest_bucket(r + 8, t->bits) != b)
-                return ward_fail(err, WARD_EFORMAT, "%s record %" PRIu64 " in the wrong bucket",
+                return err_fail(err, WARD_EFORMAT, "%s record %" PRIu64 " in the wrong bucket",
                                  names[k], i);
             if (i > 0 && memcmp(r - t->rec_size + 8, r + 8, t->dlen) > 0)
-                return ward_fail(err, WARD_EFORMAT, "%s records not sorted at %" PRIu64,
+                return err_fail(err, WARD_EFORMAT, "%s records not sorted at %" PRIu64,
                                  names[k], i);
         }
     }
@@ -267,19 +267,19 @@ static ward_status verify_chunk(const idx_pdq_table *q, unsigned c, ward_error *
     const uint32_t *off = q->off[c], *row = q->row[c];
     uint64_t nb = (uint64_t)1 << q->width[c];
     if (off[0] != 0 || off[nb] != q->rows)
-        return ward_fail(err, WARD_EFORMAT, "PDQ chunk %u offsets do not span its rows", c);
+        return err_fail(err, WARD_EFORMAT, "PDQ chunk %u offsets do not span its rows", c);
     for (uint64_t v = 0; v < nb; v++) {
         if (off[v] > off[v + 1])
-            return ward_fail(err, WARD_EFORMAT, "PDQ chunk %u offsets not ascending", c);
+            return err_fail(err, WARD_EFORMAT, "PDQ chunk %u offsets not ascending", c);
         for (uint32_t i = off[v]; i < off[v + 1]; i++) {
             uint64_t w[4];
             if (row[i] >= q->rows)
-                return ward_fail(err, WARD_EFORMAT, "PDQ chunk %u row %u out of range", c, i);
+                return err_fail(err, WARD_EFORMAT, "PDQ chunk %u row %u out of range", c, i);
             idx_hash_words(q->hashes + (size_t)row[i] * 32, w);
             if (idx_bits(w, q->start[c], q->width[c]) != v)
-                return ward_fail(err, WARD_EFORMAT, "PDQ chunk %u row %u misfiled", c, i);
+                return err_fail(err, WARD_EFORMAT, "PDQ chunk %u row %u misfiled", c, i);
             if (i > off[v] && row[i - 1] >= row[i])
-                return ward_fail(err, WARD_EFORMAT, "PDQ chunk %u bucket not ascending", c);
+                return err_fail(err, WARD_EFORMAT, "PDQ chunk %u bucket not ascending", c);
         }
     }
     return WARD_OK;
@@ -288,16 +288,16 @@ static ward_status verify_chunk(const idx_pdq_table *q, unsigned c, ward_error *
 ward_status ward_index_verify(const ward_index *ix, ward_error *err)
 {
     if (!ix)
-        return ward_fail(err, WARD_EINVAL, "index is NULL");
+        return err_fail(err, WARD_EINVAL, "index is NULL");
     ward_digester *sha = ward_digester_new(WARD_DIGEST_SHA256);
     if (!sha)
-        return ward_fail(err, WARD_ENOMEM, "out of memory verifying index");
+        return err_fail(err, WARD_ENOMEM, "out of memory verifying index");
     ward_digests d;
     ward_digester_update(sha, ix->map + IDX_HEADER_SIZE, ix->size - IDX_HEADER_SIZE);
     ward_digester_final(sha, &d);
     ward_digester_free(sha);
     if (memcmp(d.sha256, ix->content_sha256, 32) != 0)
-        return ward_fail(err, WARD_EFORMAT, "index content does not match its digest");
+        return err_fail(err, WARD_EFORMAT, "index content does not match its digest");
     ward_status st = WARD_OK;
     for (int k = 0; k < IDX_NDIGEST && st == WARD_OK; k++)
         if (ix->dig[k].count)
@@ -306,6 +306,6 @@ ward_status ward_index_verify(const ward_index *ix, ward_error *err)
         st = verify_chunk(&ix->pdq, c, err);
     for (uint64_t r = 1; r < ix->pdq.rows && st == WARD_OK; r++)
         if (ix->pdq.ids[r - 1] >= ix->pdq.ids[r])
-            st = ward_fail(err, WARD_EFORMAT, "PDQ entry ids not ascending at row %" PRIu64, r);
+            st = err_fail(err, WARD_EFORMAT, "PDQ entry ids not ascending at row %" PRIu64, r);
     return st;
 }

@@ -57,7 +57,7 @@ ward_status ward_intel_area_place(ward_intel *in, const char *const *names, size
     for (size_t i = 0; i < n; i++)
         placing(&in->routing, names[i], -1, &l, out);
     wi_list_end(&l);
-    return ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
+    return ferror(out) ? err_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
 }
 
 ward_status ward_intel_areas(ward_intel *in, int unmapped_only, ward_intel_output fmt,
@@ -96,5 +96,5 @@ ward_status ward_intel_areas(ward_intel *in, int unmapped_only, ward_intel_outpu
                 *unmapped ? " (their referrals wait in triage: add aliases to"
                             " intel-routing.conf, 'ward intel config routing' prints the"
                             " built-in rules, then 'ward intel route')" : "");
-    return ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
+    return ferror(out) ? err_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
 }

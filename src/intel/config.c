@@ -262,7 +262,7 @@ static ward_status risk_line(ward_intel *in, cfg_line *l, const char *where, war
     if (!strcmp(k, "factor") && l->n >= 4 && !num(l->tok[3], &v)) {
         wi_factor_def *f = realloc(m->factors, (m->n_factors + 1) * sizeof *f);
         if (!f)
-            return ward_fail(err, WARD_ENOMEM, "out of memory");
+            return err_fail(err, WARD_ENOMEM, "out of memory");
         m->factors = f;
         f = &m->factors[m->n_factors++];
         memset(f, 0, sizeof *f);
@@ -307,7 +307,7 @@ static ward_status risk_line(ward_intel *in, cfg_line *l, const char *where, war
         for (int i = 1; i < l->n; i++) {
             int o = wi_outcome_index(l->tok[i]);
             if (o < 0)
-                return ward_fail(err, WARD_EFORMAT, "%s: '%s' is not an outcome (arrest,"
+                return err_fail(err, WARD_EFORMAT, "%s: '%s' is not an outcome (arrest,"
                                  " charge, caution, safeguarded, nfa, referred)", where,
                                  l->tok[i]);
             m->outcome_class[o] = cls;
@@ -330,7 +330,7 @@ static ward_status risk_line(ward_intel *in, cfg_line *l, const char *where, war
             rc = wi_occ_titles(o, "local", l->tok[i], where, err);
         return rc;
     }
-    return ward_fail(err, WARD_EFORMAT, "%s: cannot read '%s' directive", where, k);
+    return err_fail(err, WARD_EFORMAT, "%s: cannot read '%s' directive", where, k);
 }
 
 /* alias AREA NAME[; NAME...]: the area must be declared above it, so that
@@ -340,7 +340,7 @@ static ward_status routing_alias(wi_routing *r, cfg_line *l, const char *where,
 {
     const wi_area *a = wi_area_find(r, l->tok[1]);
     if (!a)
-        return ward_fail(err, WARD_EFORMAT, "%s: alias for area '%s', which no 'area' line"
+        return err_fail(err, WARD_EFORMAT, "%s: alias for area '%s', which no 'area' line"
                          " above declares", where, l->tok[1]);
     char rest[1024];
     join_rest(l, 2, rest, sizeof rest);
@@ -349,16 +349,16 @@ static ward_status routing_alias(wi_routing *r, cfg_line *l, const char *where,
         char key[64];
         wi_area_key(name, key, sizeof key);
         if (!key[0])
-            return ward_fail(err, WARD_EFORMAT, "%s: alias '%s' has no letters or digits to"
+            return err_fail(err, WARD_EFORMAT, "%s: alias '%s' has no letters or digits to"
                              " match", where, wi_trim(name));
         const char *how;
         const wi_area *was = wi_area_resolve(r, name, &how);
         if (was && was != a)
-            return ward_fail(err, WARD_EFORMAT, "%s: alias '%s' already names area %s (%s)",
+            return err_fail(err, WARD_EFORMAT, "%s: alias '%s' already names area %s (%s)",
                              where, wi_trim(name), was->area, was->force);
         wi_area_alias *al = realloc(r->aliases, (r->n_aliases + 1) * sizeof *al);
         if (!al)
-            return ward_fail(err, WARD_ENOMEM, "out of memory");
+            return err_fail(err, WARD_ENOMEM, "out of memory");
         r->aliases = al;
         al = &r->aliases[r->n_aliases++];
         snprintf(al->key, sizeof al->key, "%s", key);
@@ -400,7 +400,7 @@ static ward_status routing_line(ward_intel *in, cfg_line *l, const char *where,
     if (!strcmp(k, "area") && l->n >= 4) {
         wi_area *a = realloc(r->areas, (r->n_areas + 1) * sizeof *a);
         if (!a)
-            return ward_fail(err, WARD_ENOMEM, "out of memory");
+            return err_fail(err, WARD_ENOMEM, "out of memory");
         r->areas = a;
         a = &r->areas[r->n_areas++];
         snprintf(a->area, sizeof a->area, "%s", l->tok[1]);
@@ -408,7 +408,7 @@ static ward_status routing_line(ward_intel *in, cfg_line *l, const char *where,
         join_rest(l, 3, a->force, sizeof a->force);
         return WARD_OK;
     }
-    return ward_fail(err, WARD_EFORMAT, "%s: cannot read '%s' directive", where, k);
+    return err_fail(err, WARD_EFORMAT, "%s: cannot read '%s' directive", where, k);
 }
 
 static ward_status resolve_line(ward_intel *in, cfg_line *l, const char *where,
@@ -421,7 +421,7 @@ static ward_status resolve_line(ward_intel *in, cfg_line *l, const char *where,
         for (int f = 0; f < WI_NFIELDS; f++)
             if (!strcmp(l->tok[1], wi_field_names[f])) {
                 if (!(v > 0 && v < 1 && u > 0 && u < 1))
-                    return ward_fail(err, WARD_EFORMAT,
+                    return err_fail(err, WARD_EFORMAT,
                                      "%s: m and u must lie strictly between 0 and 1", where);
                 m->m[f] = v;
                 m->u[f] = u;
@@ -446,7 +446,7 @@ static ward_status resolve_line(ward_intel *in, cfg_line *l, const char *where,
             return WARD_OK;
         }
     }
-    return ward_fail(err, WARD_EFORMAT, "%s: cannot read '%s' directive", where, k);
+    return err_fail(err, WARD_EFORMAT, "%s: cannot read '%s' directive", where, k);
 }
 
 static ward_status occupations_line(ward_intel *in, cfg_line *l, const char *where,
@@ -478,7 +478,7 @@ static ward_status occupations_line(ward_intel *in, cfg_line *l, const char *whe
         join_rest(l, 2, rest, sizeof rest);
         return wi_occ_abbrev(o, l->tok[1], rest, where, err);
     }
-    return ward_fail(err, WARD_EFORMAT, "%s: cannot read '%s' directive (scheme, classification,"
+    return err_fail(err, WARD_EFORMAT, "%s: cannot read '%s' directive (scheme, classification,"
                      " version, group CODE ACCESS SECTOR TITLE, title CODE PHRASE; ..., abbrev"
                      " WORD EXPANSION)", where, k);
 }
@@ -500,7 +500,7 @@ static ward_status retention_line(ward_intel *in, cfg_line *l, const char *where
                 p->retain_days[o] = (int)v;
                 return WARD_OK;
             }
-    return ward_fail(err, WARD_EFORMAT, "%s: cannot read '%s' directive (review_days DAYS,"
+    return err_fail(err, WARD_EFORMAT, "%s: cannot read '%s' directive (review_days DAYS,"
                      " retain OUTCOME DAYS; 1 to 36500 days)", where, k);
 }
 
@@ -509,7 +509,7 @@ static ward_status parse_text(ward_intel *in, const char *text, const char *name
 {
     char *copy = strdup(text);
     if (!copy)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     ward_status rc = WARD_OK;
     int lineno = 0;
     for (char *save = NULL, *line = strtok_r(copy, "\n", &save); line && !rc;
@@ -539,7 +539,7 @@ static ward_status load_one(ward_intel *in, const char *datadir, const char *whi
     FILE *f = fopen(path, "r");
     if (!f) {
         if (errno != ENOENT)
-            return ward_fail_errno(err, errno, "cannot read %s", path);
+            return err_fail_errno(err, errno, "cannot read %s", path);
         return parse_text(in, ward_intel_default_config(which), which, fn, err);
     }
     char *text = NULL;
@@ -566,7 +566,7 @@ ward_status wi_config_load(ward_intel *in, const char *datadir, ward_error *err)
     in->resolve.ip_window_hours = 72;
     ward_status rc = load_one(in, datadir, "occupations", occupations_line, err);
     if (!rc && !in->occupations.version[0])
-        rc = ward_fail(err, WARD_EFORMAT, "occupation mapping: no 'version' line (every"
+        rc = err_fail(err, WARD_EFORMAT, "occupation mapping: no 'version' line (every"
                        " placing records the version it was made under)");
     if (!rc && !in->occupations.scheme[0])
         snprintf(in->occupations.scheme, sizeof in->occupations.scheme, "occupation group");
@@ -575,7 +575,7 @@ ward_status wi_config_load(ward_intel *in, const char *datadir, ward_error *err)
     if (!rc)
         rc = load_one(in, datadir, "routing", routing_line, err);
     if (!rc && in->routing.n_aliases && !in->routing.version[0])
-        rc = ward_fail(err, WARD_EFORMAT, "routing rules: area aliases but no 'version' line"
+        rc = err_fail(err, WARD_EFORMAT, "routing rules: area aliases but no 'version' line"
                        " (every referral routed by an alias names the version)");
     if (!rc)
         rc = load_one(in, datadir, "resolve", resolve_line, err);
@@ -587,12 +587,12 @@ ward_status wi_config_load(ward_intel *in, const char *datadir, ward_error *err)
         rc = load_one(in, datadir, "retention", retention_line, err);
     for (size_t i = 0; !rc && i < in->risk.n_factors; i++)
         if (wi_factor_forbidden(&in->risk, in->risk.factors[i].name))
-            return ward_fail(err, WARD_EFORMAT, "risk model: factor '%s' is forbidden",
+            return err_fail(err, WARD_EFORMAT, "risk model: factor '%s' is forbidden",
                              in->risk.factors[i].name);
     if (!rc)
         for (int f = 0; f < WI_NFIELDS; f++)
             if (in->resolve.m[f] == 0)
-                return ward_fail(err, WARD_EFORMAT, "resolution model: no weights for '%s'",
+                return err_fail(err, WARD_EFORMAT, "resolution model: no weights for '%s'",
                                  wi_field_names[f]);
     return rc;
 }

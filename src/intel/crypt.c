@@ -14,13 +14,13 @@
 
 ward_status ward_intel_key_generate(const char *key_file, const char *datadir, ward_error *err)
 {
-    return ward_crypt_key_generate(key_file, datadir, err);
+    return wst_crypt_key_generate(key_file, datadir, err);
 }
 
 ward_status ward_intel_key_check(const char *key_file, const char *datadir, ward_error *err)
 {
     unsigned char key[WARD_CRYPT_KEY_BYTES];
-    ward_status rc = ward_crypt_key_read(key_file, datadir, key, err);
+    ward_status rc = wst_crypt_key_read(key_file, datadir, key, err);
     sodium_memzero(key, sizeof key);
     return rc;
 }
@@ -29,14 +29,14 @@ ward_status ward_intel_encrypt(const char *datadir, const char *key_file, ward_e
 {
     unsigned char key[WARD_CRYPT_KEY_BYTES];
     char *path = NULL;
-    ward_status rc = ward_crypt_key_read(key_file, datadir, key, err);
+    ward_status rc = wst_crypt_key_read(key_file, datadir, key, err);
     if (!rc && asprintf(&path, "%s/intel.db", datadir) < 0)
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     /* no intel.db yet: it is encrypted from its first page when opened
      * with the key; service.db may still need converting (ward intel
      * encrypt does both) */
     if (!rc && access(path, F_OK) == 0)
-        rc = ward_crypt_convert(path, key, err);
+        rc = wst_crypt_convert(path, key, err);
     sodium_memzero(key, sizeof key);
     free(path);
     return rc;
@@ -45,7 +45,7 @@ ward_status ward_intel_encrypt(const char *datadir, const char *key_file, ward_e
 ward_status ward_intel_check(ward_intel *in, ward_error *err)
 {
     if (!wsql_sqlite(in->db))
-        return ward_fail(err, WARD_EUNSUPPORTED,
+        return err_fail(err, WARD_EUNSUPPORTED,
                          "%s: the intelligence store is on PostgreSQL, whose pages the server "
                          "checks; 'ward intel check' authenticates an intel.db file",
                          in->path);
@@ -59,8 +59,8 @@ ward_status ward_intel_check(ward_intel *in, ward_error *err)
     else if (strcmp(wi_col(st, 0), "ok")) {
         /* SQLite reports a page it could not read as damage; say why. */
         char why[160];
-        const char *detail = ward_crypt_failure(wsql_sqlite(in->db), why, sizeof why);
-        rc = ward_fail(err, WARD_EFORMAT, "%s: integrity check: %s", in->path,
+        const char *detail = wst_crypt_failure(wsql_sqlite(in->db), why, sizeof why);
+        rc = err_fail(err, WARD_EFORMAT, "%s: integrity check: %s", in->path,
                        detail ? detail : wi_col(st, 0));
     }
     wsql_finalize(st);

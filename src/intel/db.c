@@ -195,10 +195,10 @@ ward_status wi_sqlfail(ward_intel *in, ward_error *err, const char *what)
     int rc = wsql_errcode(in->db) & 0xff;
     char detail[160];
     if ((rc == SQLITE_IOERR || rc == SQLITE_CORRUPT) && wsql_sqlite(in->db) &&
-        ward_crypt_failure(wsql_sqlite(in->db), detail, sizeof detail)) /* which page */
-        return ward_fail(err, WARD_EFORMAT, "%s: %s: %s", in->path, what, detail);
+        wst_crypt_failure(wsql_sqlite(in->db), detail, sizeof detail)) /* which page */
+        return err_fail(err, WARD_EFORMAT, "%s: %s: %s", in->path, what, detail);
     if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-        return ward_fail(err, WARD_EBUSY, "%s: %s: the store is busy: another process held "
+        return err_fail(err, WARD_EBUSY, "%s: %s: the store is busy: another process held "
                                           "its write lock past the wait; retry (%s)",
                          in->path, what, wsql_errmsg(in->db));
     ward_status st = rc == SQLITE_IOERR ||
@@ -207,7 +207,7 @@ ward_status wi_sqlfail(ward_intel *in, ward_error *err, const char *what)
                      : rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT ? WARD_EFORMAT
                      : rc == SQLITE_NOMEM                           ? WARD_ENOMEM
                                                                     : WARD_EINTERNAL;
-    return ward_fail(err, st, "%s: %s: %s", in->path, what, wsql_errmsg(in->db));
+    return err_fail(err, st, "%s: %s: %s", in->path, what, wsql_errmsg(in->db));
 }
 
 ward_status wi_exec(ward_intel *in, const char *sql, ward_error *err)
@@ -239,7 +239,7 @@ ward_status wi_cached(ward_intel *in, const char *sql, wsql_stmt **st, ward_erro
         size_t cap = in->cap_cache ? in->cap_cache * 2 : 16;
         wi_cached_stmt *c = realloc(in->cache, cap * sizeof *c);
         if (!c)
-            return ward_fail(err, WARD_ENOMEM, "out of memory");
+            return err_fail(err, WARD_ENOMEM, "out of memory");
         in->cache = c, in->cap_cache = cap;
     }
     ward_status rc = wi_prepare(in, sql, st, err);
@@ -317,7 +317,7 @@ ward_status wi_secret(ward_intel *in, const char *name, unsigned char key[32], w
         return rc;
     if (*hex) {
         if (strlen(hex) != 64 || sodium_hex2bin(key, 32, hex, 64, NULL, NULL, NULL))
-            return ward_fail(err, WARD_EFORMAT, "intel store: secret '%s' is damaged", name);
+            return err_fail(err, WARD_EFORMAT, "intel store: secret '%s' is damaged", name);
         return WARD_OK;
     }
     randombytes_buf(key, 32);
@@ -364,7 +364,7 @@ ward_status wi_each_subject_row(ward_intel *in, const char *sql, int64_t max,
     while (!rc && (r = wsql_step(st)) == SQLITE_ROW) {
         int64_t s = wsql_column_int64(st, 0);
         if (s >= 1 && s <= max && fn(ctx, s, st))
-            rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+            rc = err_fail(err, WARD_ENOMEM, "out of memory");
     }
     if (!rc && r != SQLITE_DONE)
         rc = wi_sqlfail(in, err, "query");
@@ -424,7 +424,7 @@ static ward_status schema_version(ward_intel *in, int64_t *version, ward_error *
 {
     ward_status rc = wi_query_int(in, "PRAGMA user_version", NULL, 0, version, err);
     if (!rc && *version > N_MIGRATIONS)
-        rc = ward_fail(err, WARD_EUNSUPPORTED,
+        rc = err_fail(err, WARD_EUNSUPPORTED,
                        "%s: schema version %lld is newer than this ward (%d)", in->path,
                        (long long)*version, N_MIGRATIONS);
     return rc;
@@ -465,23 +465,23 @@ static ward_status open_db(ward_intel *in, const char *datadir, const char *key_
     /* the directory first: it holds the configuration either way, and a
      * per-datadir store is keyed by its real path */
     if (mkdir(datadir, 0700) != 0 && errno != EEXIST)
-        return ward_fail_errno(err, errno, "cannot create %s", datadir);
+        return err_fail_errno(err, errno, "cannot create %s", datadir);
     wsql_target t;
     ward_status rc = wsql_resolve(datadir, NULL, "intel", "intel.db", &t, err);
     if (rc)
         return rc;
     if (!(in->path = strdup(t.display)))
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     if (t.backend != WSQL_SQLITE) {
         if (key_file)
-            return ward_fail(err, WARD_EINVAL,
+            return err_fail(err, WARD_EINVAL,
                              "%s: the intelligence store is on PostgreSQL; --key-file encrypts "
                              "intel.db only - there, encryption at rest is the server's "
                              "(docs/postgresql.md)",
                              in->path);
         if (wsql_open(&t, SQLITE_OPEN_READWRITE, NULL, &in->db) != SQLITE_OK)
             return in->db ? wi_sqlfail(in, err, "open")
-                          : ward_fail(err, WARD_ENOMEM, "out of memory");
+                          : err_fail(err, WARD_ENOMEM, "out of memory");
         wsql_busy_timeout(in->db, BUSY_TIMEOUT_MS);
         return WARD_OK;
     }
@@ -491,14 +491,14 @@ static ward_status open_db(ward_intel *in, const char *datadir, const char *key_
         return rc;
     unsigned char key[WARD_CRYPT_KEY_BYTES];
     sqlite3 *lite = NULL;
-    rc = key_file ? ward_crypt_key_read(key_file, datadir, key, err) : WARD_OK;
+    rc = key_file ? wst_crypt_key_read(key_file, datadir, key, err) : WARD_OK;
     if (!rc)
-        rc = ward_crypt_open(t.sqlite_path, key_file ? key : NULL, &lite, err);
+        rc = wst_crypt_open(t.sqlite_path, key_file ? key : NULL, &lite, err);
     sodium_memzero(key, sizeof key);
     if (rc)
         return rc;
     if (wsql_adopt_sqlite(lite, &in->db) != SQLITE_OK)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     wsql_busy_timeout(in->db, BUSY_TIMEOUT_MS);
     /* Reads through a memory map, not a pread() per page: each web request
      * opens the store afresh, with a cold page cache, and the examination
@@ -519,10 +519,10 @@ ward_status ward_intel_open_keyed(const char *datadir, const char *key_file, war
 {
     *out = NULL;
     if (!datadir || !*datadir)
-        return ward_fail(err, WARD_EINVAL, "no data directory");
+        return err_fail(err, WARD_EINVAL, "no data directory");
     ward_intel *in = calloc(1, sizeof *in);
     if (!in)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     ward_status rc = open_db(in, datadir, key_file, err);
     if (!rc)
         rc = migrate(in, err);

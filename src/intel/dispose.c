@@ -104,7 +104,7 @@ ward_status ward_intel_disposal_preview(ward_intel *in, const char *subject, FIL
 {
     int64_t id = wi_subject_num(subject);
     if (!id)
-        return ward_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
+        return err_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
     fprintf(out, "a disposal of %s would remove:\n", subject);
     for (size_t i = 0; i < N_PARTS; i++) {
         int64_t n = 0;
@@ -115,7 +115,7 @@ ward_status ward_intel_disposal_preview(ward_intel *in, const char *subject, FIL
     }
     fputs("the audit trail, the subject's history of decisions and a tombstone would be kept;"
           " nothing has been deleted\n", out);
-    return ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the preview") : WARD_OK;
+    return ferror(out) ? err_fail(err, WARD_EIO, "cannot write the preview") : WARD_OK;
 }
 
 /* The latest change to the subject other than a retention decision: a new
@@ -140,7 +140,7 @@ ward_status ward_intel_disposal_check(ward_intel *in, const char *subject, ward_
 {
     int64_t id = wi_subject_num(subject);
     if (!id)
-        return ward_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
+        return err_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
     wsql_stmt *st;
     ward_status rc = wi_prepare(in, "SELECT active, disposed, coalesce(retention, ''),"
                                     " coalesce(retention_at, '') FROM subjects WHERE id = ?",
@@ -158,15 +158,15 @@ ward_status ward_intel_disposal_check(ward_intel *in, const char *subject, ward_
     }
     wsql_finalize(st);
     if (step != SQLITE_ROW)
-        return step == SQLITE_DONE ? ward_fail(err, WARD_ENOTFOUND, "no subject %s", subject)
+        return step == SQLITE_DONE ? err_fail(err, WARD_ENOTFOUND, "no subject %s", subject)
                                    : wi_sqlfail(in, err, "disposal");
     if (disposed)
-        return ward_fail(err, WARD_ENOTFOUND, "%s was disposed of already", subject);
+        return err_fail(err, WARD_ENOTFOUND, "%s was disposed of already", subject);
     if (!active)
-        return ward_fail(err, WARD_EINVAL, "%s was merged into another subject: decide on"
+        return err_fail(err, WARD_EINVAL, "%s was merged into another subject: decide on"
                          " that one", subject);
     if (strcmp(decision, "dispose"))
-        return ward_fail(err, WARD_EINVAL, "%s is not marked for disposal (latest decision:"
+        return err_fail(err, WARD_EINVAL, "%s is not marked for disposal (latest decision:"
                          " %s): 'ward intel retain %s --dispose --reason ...' first", subject,
                          decision[0] ? decision : "none", subject);
     if ((rc = wi_prepare(in, last_change_sql, &st, err)))
@@ -178,7 +178,7 @@ ward_status ward_intel_disposal_check(ward_intel *in, const char *subject, ward_
         rc = wi_sqlfail(in, err, "disposal");
     wsql_finalize(st);
     if (!rc && strcmp(changed, at) > 0)
-        rc = ward_fail(err, WARD_EINVAL, "%s changed at %s, after it was marked for disposal at"
+        rc = err_fail(err, WARD_EINVAL, "%s changed at %s, after it was marked for disposal at"
                        " %s: a person must decide again", subject, changed, at);
     return rc;
 }
@@ -285,7 +285,7 @@ ward_status ward_intel_disposal_get(ward_intel *in, const char *subject, ward_in
     memset(d, 0, sizeof *d);
     int64_t id = wi_subject_num(subject);
     if (!id)
-        return ward_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
+        return err_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
     wsql_stmt *st;
     ward_status rc = wi_prepare(in, "SELECT disposed, disposed_by, disposed_reason,"
                                     " disposed_removed FROM subjects WHERE id = ?"
@@ -301,7 +301,7 @@ ward_status ward_intel_disposal_get(ward_intel *in, const char *subject, ward_in
         snprintf(d->reason, sizeof d->reason, "%s", wi_col(st, 2));
         snprintf(d->removed, sizeof d->removed, "%s", wi_col(st, 3));
     } else
-        rc = step == SQLITE_DONE ? ward_fail(err, WARD_ENOTFOUND, "%s was not disposed of",
+        rc = step == SQLITE_DONE ? err_fail(err, WARD_ENOTFOUND, "%s was not disposed of",
                                              subject)
                                  : wi_sqlfail(in, err, "tombstone");
     wsql_finalize(st);

@@ -33,12 +33,12 @@ static const char history_sql[] =
 
 static void json_field(FILE *out, const char *key, const char *val, int first)
 {
-    ward_strbuf b = {0};
+    strbuf b = {0};
     if (val)
-        ward_json_string(&b, val, strlen(val));
+        esc_json_string(&b, val, strlen(val));
     fprintf(out, "%s\"%s\":%.*s", first ? "" : ",", key, b.s ? (int)b.len : 4,
             b.s ? b.s : "null");
-    ward_strbuf_free(&b);
+    strbuf_free(&b);
 }
 
 ward_status ward_intel_history_get(ward_intel *in, const char *subject, ward_intel_history *h,
@@ -47,7 +47,7 @@ ward_status ward_intel_history_get(ward_intel *in, const char *subject, ward_int
     memset(h, 0, sizeof *h);
     int64_t id = wi_subject_num(subject);
     if (!id)
-        return ward_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
+        return err_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
     wsql_stmt *st;
     ward_status rc = wi_prepare(in, history_sql, &st, err);
     if (rc)
@@ -74,7 +74,7 @@ ward_status ward_intel_history_get(ward_intel *in, const char *subject, ward_int
     }
     rc = wi_query_done(in, st, err);
     if (!rc && oom)
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     return rc;
 }
 
@@ -106,6 +106,6 @@ ward_status ward_intel_subject_history(ward_intel *in, const char *subject, FILE
     }
     ward_intel_history_free(&h);
     if (!rc && ferror(out))
-        rc = ward_fail(err, WARD_EIO, "cannot write the history");
+        rc = err_fail(err, WARD_EIO, "cannot write the history");
     return rc;
 }

@@ -116,14 +116,14 @@ static void drop_pending(wi_intake *ik)
 /* INSERT INTO vals ... VALUES (8 parameters) x rows */
 static ward_status prepare_vals(wi_intake *ik, size_t rows, ward_error *err)
 {
-    ward_strbuf sql = {0};
-    ward_strbuf_addf(&sql, "INSERT INTO vals(record, field, grp, raw, norm, status, reason, id)"
+    strbuf sql = {0};
+    strbuf_addf(&sql, "INSERT INTO vals(record, field, grp, raw, norm, status, reason, id)"
                            " VALUES");
     for (size_t i = 0; i < rows; i++)
-        ward_strbuf_addf(&sql, "%s(?,?,?,?,?,?,?,?)", i ? "," : "");
+        strbuf_addf(&sql, "%s(?,?,?,?,?,?,?,?)", i ? "," : "");
     ward_status rc = sql.s ? wi_prepare(ik->in, sql.s, &ik->ins_vals[rows], err)
-                           : ward_fail(err, WARD_ENOMEM, "out of memory");
-    ward_strbuf_free(&sql);
+                           : err_fail(err, WARD_ENOMEM, "out of memory");
+    strbuf_free(&sql);
     return rc;
 }
 
@@ -164,9 +164,9 @@ static ward_status add_val(wi_intake *ik, int64_t rec, const char *field, int gr
      * escaped, reversibly (\xNN, util/escape.h), and a person decides. */
     wi_norm bad;
     char *escaped = NULL;
-    if (!ward_utf8_valid(raw, strlen(raw))) {
+    if (!esc_utf8_valid(raw, strlen(raw))) {
         if (!(escaped = wi_escaped(raw)))
-            return ward_fail(err, WARD_ENOMEM, "out of memory");
+            return err_fail(err, WARD_ENOMEM, "out of memory");
         bad = (wi_norm){.status = WI_QUARANTINED};
         snprintf(bad.reason, sizeof bad.reason, "%s", WI_REASON_UTF8);
         n = &bad;
@@ -180,7 +180,7 @@ static ward_status add_val(wi_intake *ik, int64_t rec, const char *field, int gr
                        .reason = n->reason[0] ? strdup(n->reason) : NULL};
     ik->n_pending++;
     if (!p->raw || (n->status == WI_OK && !p->norm) || (n->reason[0] && !p->reason))
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     if (id)
         *id = ik->next_val;
     ik->next_val++;
@@ -229,7 +229,7 @@ static ward_status add_factor(wi_intake *ik, int64_t rec, const char *factor,
                *dr = wi_utf8_text(date, &own[2]);
     if ((value && !v) || (source && !src) || (date && !dr)) {
         free(own[0]), free(own[1]), free(own[2]);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     if (dr && *dr && !own[2])
         wi_norm_date(dr, &d);
@@ -504,7 +504,7 @@ ward_status wi_intake_referral(wi_intake *ik, const wi_referral *r, ward_error *
     int64_t rec = ik->next_record++;
     wsql_bind_int64(st, 7, rec);
     ward_status rc = (r->ref && !ref) || !where
-                         ? ward_fail(err, WARD_ENOMEM, "out of memory")
+                         ? err_fail(err, WARD_ENOMEM, "out of memory")
                          : step(ik, st, err);
     free(ref_esc), free(where_esc);
     if (rc)
@@ -564,7 +564,7 @@ static ward_status file_sha256(const char *path, char hex[65], ward_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return ward_fail_errno(err, errno, "cannot read %s", path);
+        return err_fail_errno(err, errno, "cannot read %s", path);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned char buf[65536], md[32];
     unsigned int len = 0;
@@ -577,7 +577,7 @@ static ward_status file_sha256(const char *path, char hex[65], ward_error *err)
     EVP_DigestFinal_ex(ctx, md, &len);
     EVP_MD_CTX_free(ctx);
     if (bad)
-        return ward_fail(err, WARD_EIO, "cannot read %s", path);
+        return err_fail(err, WARD_EIO, "cannot read %s", path);
     for (int i = 0; i < 32; i++)
         sprintf(hex + 2 * i, "%02x", md[i]);
     return WARD_OK;
@@ -673,7 +673,7 @@ ward_status ward_intel_ingest(ward_intel *in, const char *path,
         sum = &local;
     memset(sum, 0, sizeof *sum);
     if (!opts || !opts->source || !*opts->source)
-        return ward_fail(err, WARD_EINVAL, "a referral list needs a source name");
+        return err_fail(err, WARD_EINVAL, "a referral list needs a source name");
     wi_intake ik = {.in = in, .store = store, .opts = opts, .sum = sum};
     wi_time_str(opts->now, ik.now);
     ward_intel_format fmt = opts->format ? opts->format : detect(path);
@@ -687,7 +687,7 @@ ward_status ward_intel_ingest(ward_intel *in, const char *path,
     rc = wi_query_int(in, "SELECT count(*) FROM batches WHERE file_sha256 = ?",
                       sum->file_sha256, 0, &seen, err);
     if (!rc && seen)
-        rc = ward_fail(err, WARD_EINVAL, "%s: this file (sha256 %.16s...) was already ingested",
+        rc = err_fail(err, WARD_EINVAL, "%s: this file (sha256 %.16s...) was already ingested",
                        path, sum->file_sha256);
     if (!rc && !(rc = wi_next_id(in, "batches", &ik.batch, err)) &&
         !(rc = wi_next_id(in, "records", &ik.next_record, err)))
@@ -721,7 +721,7 @@ ward_status wi_ingest_one(ward_intel *in, const wi_referral *r,
 {
     memset(sum, 0, sizeof *sum);
     if (!opts || !opts->source || !*opts->source)
-        return ward_fail(err, WARD_EINVAL, "a referral needs a source name");
+        return err_fail(err, WARD_EINVAL, "a referral needs a source name");
     wi_intake ik = {.in = in, .opts = opts, .sum = sum};
     wi_time_str(opts->now, ik.now);
     /* a batch's file_sha256 is what keeps a file from landing twice; a

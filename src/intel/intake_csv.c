@@ -155,7 +155,7 @@ static ward_status map_columns(wi_intake *ik, const ward_intel *in, csv_row *hdr
     }
     char *copy = strdup(mapping), *save = NULL;
     if (!copy)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     ward_status rc = WARD_OK;
     for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(tok, '=');
@@ -170,9 +170,9 @@ static ward_status map_columns(wi_intake *ik, const ward_intel *in, csv_row *hdr
                     c = i;
         }
         if (f < 0)
-            rc = ward_fail(err, WARD_EINVAL, "column mapping: '%s' is not a field", tok);
+            rc = err_fail(err, WARD_EINVAL, "column mapping: '%s' is not a field", tok);
         else if (c < 0)
-            rc = ward_fail(err, WARD_EFORMAT, "%s:1: no column '%s' (mapped to %s)", path,
+            rc = err_fail(err, WARD_EFORMAT, "%s:1: no column '%s' (mapped to %s)", path,
                            eq + 1, csv_fields[f]);
         else
             m->col[f] = c;
@@ -273,19 +273,19 @@ ward_status wi_read_csv(wi_intake *ik, const char *path, const char *columns, wa
     ward_intel *in = wi_intake_intel(ik);
     FILE *f = fopen(path, "r");
     if (!f)
-        return ward_fail_errno(err, errno, "cannot read %s", path);
+        return err_fail_errno(err, errno, "cannot read %s", path);
     csv_row row = {0};
     csv_map m = {.ncols = 0};
     int lines, r = read_row(f, &row, &lines);
     ward_status rc = WARD_OK;
     uint64_t lineno = (uint64_t)lines;
     if (r != 1)
-        rc = ward_fail(err, WARD_EFORMAT, "%s:1: no header row", path);
+        rc = err_fail(err, WARD_EFORMAT, "%s:1: no header row", path);
     else
         rc = map_columns(ik, in, &row, columns, path, &m, err);
     if (!rc && m.col[C_NAME] < 0 && m.col[C_EMAIL] < 0 && m.col[C_IP] < 0 &&
         m.col[C_PHONE] < 0 && m.col[C_SCREEN] < 0 && m.col[C_CARD] < 0)
-        rc = ward_fail(err, WARD_EFORMAT,
+        rc = err_fail(err, WARD_EFORMAT,
                        "%s:1: no identifying column (name, email, phone, screen_name, ip or card);"
                        " map one with --columns", path);
     while (!rc) {
@@ -297,14 +297,14 @@ ward_status wi_read_csv(wi_intake *ik, const char *path, const char *columns, wa
         char where[300];
         snprintf(where, sizeof where, "%s:%llu", path, (unsigned long long)first);
         if (r == -3)
-            rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+            rc = err_fail(err, WARD_ENOMEM, "out of memory");
         else if (r < 0)
             wi_intake_bad(ik, where, r == -1 ? "quote not closed" : "too many columns");
         else
             rc = row_to_referral(ik, in, &m, &row, where, err);
     }
     if (!rc && ferror(f))
-        rc = ward_fail(err, WARD_EIO, "cannot read %s", path);
+        rc = err_fail(err, WARD_EIO, "cannot read %s", path);
     free(row.buf);
     fclose(f);
     return rc;
@@ -342,15 +342,15 @@ ward_status ward_intel_propose_columns(const char *path, FILE *out, ward_error *
 {
     FILE *f = fopen(path, "r");
     if (!f)
-        return ward_fail_errno(err, errno, "cannot read %s", path);
+        return err_fail_errno(err, errno, "cannot read %s", path);
     csv_row row = {0};
     int lines, r = read_row(f, &row, &lines);
     fclose(f);
     if (r != 1) {
         free(row.buf);
-        return ward_fail(err, WARD_EFORMAT, "%s:1: no header row", path);
+        return err_fail(err, WARD_EFORMAT, "%s:1: no header row", path);
     }
-    ward_strbuf map = {0};
+    strbuf map = {0};
     int taken[C_NFIELDS] = {0};
     for (int c = 0; c < row.n; c++) {
         char key[96] = "|";
@@ -370,11 +370,11 @@ ward_status ward_intel_propose_columns(const char *path, FILE *out, ward_error *
         }
         taken[field] = 1;
         fprintf(out, "  %-28s -> %s\n", h, csv_fields[field]);
-        ward_strbuf_addf(&map, "%s%s=%s", map.len ? "," : "", csv_fields[field], h);
+        strbuf_addf(&map, "%s%s=%s", map.len ? "," : "", csv_fields[field], h);
     }
     fprintf(out, "Proposed mapping (check it, then ingest with it):\n  --columns '%s'\n",
             map.s ? map.s : "");
-    ward_strbuf_free(&map);
+    strbuf_free(&map);
     free(row.buf);
-    return ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
+    return ferror(out) ? err_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
 }

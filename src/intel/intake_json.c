@@ -199,7 +199,7 @@ static void node_free(yajl_val v)
 
 static int oom(jctx *c)
 {
-    c->rc = ward_fail(c->err, WARD_ENOMEM, "%s: out of memory reading JSON", c->path);
+    c->rc = err_fail(c->err, WARD_ENOMEM, "%s: out of memory reading JSON", c->path);
     return 0;
 }
 
@@ -265,7 +265,7 @@ static int value(jctx *c, yajl_val v)
         }
         if (v->type != yajl_t_object) {
             node_free(v);
-            c->rc = ward_fail(c->err, WARD_EFORMAT, "%s: /reports: expected an array of reports",
+            c->rc = err_fail(c->err, WARD_EFORMAT, "%s: /reports: expected an array of reports",
                               c->path);
             return 0;
         }
@@ -281,7 +281,7 @@ static int value(jctx *c, yajl_val v)
         c->saw_reports = 1;
         if (v->type != yajl_t_array) {
             node_free(v);
-            c->rc = ward_fail(c->err, WARD_EFORMAT, "%s: /reports: expected an array of reports",
+            c->rc = err_fail(c->err, WARD_EFORMAT, "%s: /reports: expected an array of reports",
                               c->path);
             return 0;
         }
@@ -320,7 +320,7 @@ static int value(jctx *c, yajl_val v)
         return 0;
     if (container) {
         if (c->sp == JSON_MAX_DEPTH) {
-            c->rc = ward_fail(c->err, WARD_EFORMAT, "%s: JSON nested over %d deep", c->path,
+            c->rc = err_fail(c->err, WARD_EFORMAT, "%s: JSON nested over %d deep", c->path,
                               JSON_MAX_DEPTH);
             return 0;
         }
@@ -341,7 +341,7 @@ static yajl_val node_new(yajl_type t)
 static int open_container(jctx *c, yajl_type t)
 {
     if (c->depth >= JSON_MAX_DEPTH) {
-        c->rc = ward_fail(c->err, WARD_EFORMAT, "%s: JSON nested over %d deep", c->path,
+        c->rc = err_fail(c->err, WARD_EFORMAT, "%s: JSON nested over %d deep", c->path,
                           JSON_MAX_DEPTH);
         return 0;
     }
@@ -454,7 +454,7 @@ static ward_status not_json(yajl_handle h, const char *path, const unsigned char
     char *nl = strchr(m, '\n');
     if (nl)
         *nl = 0;
-    ward_status rc = ward_fail(err, WARD_EFORMAT, "%s:%llu: not JSON (byte %llu): %s", path,
+    ward_status rc = err_fail(err, WARD_EFORMAT, "%s:%llu: not JSON (byte %llu): %s", path,
                                (unsigned long long)(lines + count_lines(p, at) + 1),
                                (unsigned long long)(off + at), m);
     yajl_free_error(h, msg);
@@ -465,13 +465,13 @@ ward_status wi_read_json(wi_intake *ik, const char *path, ward_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return ward_fail_errno(err, errno, "cannot read %s", path);
+        return err_fail_errno(err, errno, "cannot read %s", path);
     jctx *c = calloc(1, sizeof *c);
     unsigned char *buf = malloc(JSON_CHUNK);
     yajl_handle h = c ? yajl_alloc(&JSON_CALLBACKS, NULL, c) : NULL;
     ward_status rc = WARD_OK;
     if (!c || !buf || !h) {
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
         goto out;
     }
     c->ik = ik, c->err = err, c->path = path;
@@ -489,14 +489,14 @@ ward_status wi_read_json(wi_intake *ik, const char *path, ward_error *err)
         lines += count_lines(buf, n);
     }
     if (ferror(f)) {
-        rc = ward_fail(err, WARD_EIO, "cannot read %s", path);
+        rc = err_fail(err, WARD_EIO, "cannot read %s", path);
         goto out;
     }
     yajl_status st = yajl_complete_parse(h);
     if (st == yajl_status_client_canceled) {
         rc = c->rc ? c->rc : WARD_EINTERNAL;
     } else if (st != yajl_status_ok || !c->root) {
-        rc = ward_fail(err, WARD_EFORMAT, "%s:%llu: not JSON: %s", path,
+        rc = err_fail(err, WARD_EFORMAT, "%s:%llu: not JSON: %s", path,
                        (unsigned long long)lines + 1,
                        off ? "it ends early (truncated file?)" : "the file is empty");
     } else if (c->root == yajl_t_object && !c->saw_reports) {

@@ -144,17 +144,17 @@ ward_status wi_read_xml(wi_intake *ik, const char *path, ward_error *err)
                                               XML_PARSE_NOWARNING);
     if (!doc) {
         const xmlError *e = xmlGetLastError();
-        return ward_fail(err, WARD_EFORMAT, "%s:%d: not well-formed XML", path,
+        return err_fail(err, WARD_EFORMAT, "%s:%d: not well-formed XML", path,
                          e ? e->line : 0);
     }
     xmlNode *root = xmlDocGetRootElement(doc);
     ward_status rc = WARD_OK;
     if (declares_entities(doc))
-        rc = ward_fail(err, WARD_EFORMAT, "%s: declares XML entities (<!ENTITY>), which a "
+        rc = err_fail(err, WARD_EFORMAT, "%s: declares XML entities (<!ENTITY>), which a "
                        "referral file may not: each reference would be expanded again "
                        "wherever it is read", path);
     else if (!root || !is(root, "reports"))
-        rc = ward_fail(err, WARD_EFORMAT, "%s: root element must be <reports>", path);
+        rc = err_fail(err, WARD_EFORMAT, "%s: root element must be <reports>", path);
     size_t i = 0;
     for (xmlNode *c = root ? root->children : NULL; c && !rc; c = c->next) {
         if (!is(c, "report"))

@@ -462,10 +462,10 @@ void wi_validation_render(const ward_intel *in, const wi_validation *v, int json
 
 /* The package as JSON (subject, referrals with every value raw and
  * normalised, evidence references, assessment, routing, lifecycle). */
-ward_status wi_package_json(ward_intel *in, int64_t package, ward_strbuf *out, ward_error *err);
+ward_status wi_package_json(ward_intel *in, int64_t package, strbuf *out, ward_error *err);
 /* A package view as that JSON, and as the printable HTML page
  * (view_package.c). */
-void wi_package_view_json(const ward_intel_package_view *v, ward_strbuf *b);
+void wi_package_view_json(const ward_intel_package_view *v, strbuf *b);
 void wi_package_view_html(const ward_intel_package_view *v, FILE *out);
 /* The latest package of a subject: WARD_EINVAL for a malformed id,
  * WARD_ENOTFOUND for no such subject or none yet (report.c). */

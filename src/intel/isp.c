@@ -116,17 +116,17 @@ static ward_status csv_header(const char *path, char **f, int n, const char *con
             for (int j = 0; j < nnames; j++)
                 snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s",
                          j ? ", " : "", names[j]);
-            return ward_fail(err, WARD_EFORMAT, "%s:1: column '%s' is not one ward reads here"
+            return err_fail(err, WARD_EFORMAT, "%s:1: column '%s' is not one ward reads here"
                              " (it reads %s)", path, f[i], known);
         }
         if (col[k] >= 0)
-            return ward_fail(err, WARD_EFORMAT, "%s:1: column '%s' is named twice", path, f[i]);
+            return err_fail(err, WARD_EFORMAT, "%s:1: column '%s' is named twice", path, f[i]);
         col[k] = i;
     }
     for (int k = 0; required[k]; k++)
         for (int j = 0; j < nnames; j++)
             if (!strcmp(required[k], names[j]) && col[j] < 0)
-                return ward_fail(err, WARD_EFORMAT, "%s:1: no '%s' column (the header must"
+                return err_fail(err, WARD_EFORMAT, "%s:1: no '%s' column (the header must"
                                  " name it)", path, names[j]);
     return WARD_OK;
 }
@@ -138,26 +138,26 @@ ward_status wi_isp_read_csv(const char *path, const char *const *names, int nnam
     enum { MAXF = 24 };
     FILE *f = fopen(path, "r");
     if (!f)
-        return ward_fail_errno(err, errno, "cannot open %s", path);
+        return err_fail_errno(err, errno, "cannot open %s", path);
     char *buf = NULL, *fl[MAXF], *v[MAXF];
     size_t cap = 0;
     int lineno = 0, col[MAXF], width = 0, rows = 0;
-    ward_status rc = nnames > MAXF ? ward_fail(err, WARD_EINTERNAL, "too many columns") : WARD_OK;
+    ward_status rc = nnames > MAXF ? err_fail(err, WARD_EINTERNAL, "too many columns") : WARD_OK;
     char *line = rc ? NULL : csv_line(f, &buf, &cap, &lineno);
     if (!rc && !line)
-        rc = ward_fail(err, WARD_EFORMAT, "%s: empty: no header line", path);
+        rc = err_fail(err, WARD_EFORMAT, "%s: empty: no header line", path);
     else if (!rc) {
         width = wi_csv_fields(line, fl, MAXF);
         rc = csv_header(path, fl, width, names, nnames, required, col, err);
     }
     while (!rc && (line = csv_line(f, &buf, &cap, &lineno))) {
-        if (!ward_utf8_valid(line, strlen(line))) {
-            rc = ward_fail(err, WARD_EFORMAT, "%s:%d: not valid UTF-8", path, lineno);
+        if (!esc_utf8_valid(line, strlen(line))) {
+            rc = err_fail(err, WARD_EFORMAT, "%s:%d: not valid UTF-8", path, lineno);
             break;
         }
         int n = wi_csv_fields(line, fl, MAXF);
         if (n != width) {
-            rc = ward_fail(err, WARD_EFORMAT, "%s:%d: %d fields, but the header has %d", path,
+            rc = err_fail(err, WARD_EFORMAT, "%s:%d: %d fields, but the header has %d", path,
                            lineno, n, width);
             break;
         }
@@ -167,11 +167,11 @@ ward_status wi_isp_read_csv(const char *path, const char *const *names, int nnam
         rows++;
     }
     if (!rc && ferror(f))
-        rc = ward_fail_errno(err, errno, "cannot read %s", path);
+        rc = err_fail_errno(err, errno, "cannot read %s", path);
     free(buf);
     fclose(f);
     if (!rc && !rows)
-        rc = ward_fail(err, WARD_EFORMAT, "%s: nothing after the header", path);
+        rc = err_fail(err, WARD_EFORMAT, "%s: nothing after the header", path);
     return rc;
 }
 
@@ -233,7 +233,7 @@ static int asn_ok(const char *s)
 static ward_status bad_field(ward_error *err, const char *path, int line, const char *field,
                              const char *why)
 {
-    return ward_fail(err, WARD_EFORMAT, "%s:%d: field '%s': %s", path, line, field, why);
+    return err_fail(err, WARD_EFORMAT, "%s:%d: field '%s': %s", path, line, field, why);
 }
 
 typedef struct range_read {
@@ -255,7 +255,7 @@ static ward_status range_line(void *ctx, int lineno, char **v, ward_error *err)
         return bad_field(err, rr->path, lineno, "asn", why);
     }
     if (ranges_push(rr->s, v[R_PROVIDER], v[R_RANGE], v[R_ASN], v[R_ASN_NAME], lineno, &net))
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     return WARD_OK;
 }
 
@@ -272,7 +272,7 @@ static ward_status ranges_read(const char *path, range_set *s, ward_error *err)
             if (s->r[i].net.bits == s->r[j].net.bits &&
                 !memcmp(s->r[i].net.a, s->r[j].net.a, 16) &&
                 strcmp(s->r[i].provider, s->r[j].provider)) {
-                rc = ward_fail(err, WARD_EFORMAT, "%s:%d: field 'range': %s is also %s's"
+                rc = err_fail(err, WARD_EFORMAT, "%s:%d: field 'range': %s is also %s's"
                                " (line %d): one range, one provider", path, s->r[j].line,
                                s->r[j].prefix, s->r[i].provider, s->r[i].line);
                 break;
@@ -344,7 +344,7 @@ static ward_status ranges_load(ward_intel *in, range_set *s, ward_error *err)
             continue;   /* checked when imported */
         if (ranges_push(s, wi_col(st, 0), wi_col(st, 1), wi_col(st, 2), wi_col(st, 3),
                         wsql_column_int(st, 4), &net))
-            rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+            rc = err_fail(err, WARD_ENOMEM, "out of memory");
     }
     wsql_finalize(st);
     return rc;
@@ -501,7 +501,7 @@ static ward_status collect(build *b, ward_error *err)
             size_t cap = b->cap ? b->cap * 2 : 256;
             cand *v = realloc(b->c, cap * sizeof *v);
             if (!v) {
-                rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+                rc = err_fail(err, WARD_ENOMEM, "out of memory");
                 break;
             }
             b->c = v, b->cap = cap;
@@ -512,7 +512,7 @@ static ward_status collect(build *b, ward_error *err)
                     dup_or_null(st, 11), strdup(wi_col(st, 5)), strdup(wi_col(st, 6)),
                     dup_or_null(st, 9)};
         if (!c->ip_raw || !c->ip || !c->time_raw || !c->time_utc)
-            rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+            rc = err_fail(err, WARD_ENOMEM, "out of memory");
     }
     if (!rc && r != SQLITE_DONE)
         rc = wi_sqlfail(b->in, err, "IP events");
@@ -621,22 +621,22 @@ ward_status ward_intel_isp_build(ward_intel *in, const ward_intel_isp_build_opts
 {
     memset(sum, 0, sizeof *sum);
     if (!o->legal_basis || !*o->legal_basis)
-        return ward_fail(err, WARD_EINVAL, "a request needs its legal basis: give the"
+        return err_fail(err, WARD_EINVAL, "a request needs its legal basis: give the"
                                            " authorisation's reference (--legal-basis)");
     if (o->due_days < 0 || o->due_days > 365)
-        return ward_fail(err, WARD_EINVAL, "the days to answer must be 1 to 365");
+        return err_fail(err, WARD_EINVAL, "the days to answer must be 1 to 365");
     build b = {.in = in, .o = o, .sum = sum};
     ward_status rc = wi_begin(in, err);
     if (!rc)
         rc = ranges_load(in, &b.ranges, err);
     if (!rc && !b.ranges.n)
-        rc = ward_fail(err, WARD_ENOTFOUND, "no provider ranges: import them first ('ward"
+        rc = err_fail(err, WARD_ENOTFOUND, "no provider ranges: import them first ('ward"
                                             " intel isp ranges FILE')");
     int known = !o->provider;
     for (size_t i = 0; !rc && i < b.ranges.n && !known; i++)
         known = !strcmp(b.ranges.r[i].provider, o->provider);
     if (!rc && !known)
-        rc = ward_fail(err, WARD_ENOTFOUND, "no provider '%s' in the provider table ('ward intel"
+        rc = err_fail(err, WARD_ENOTFOUND, "no provider '%s' in the provider table ('ward intel"
                                             " isp ranges' lists it)", o->provider);
     if (!rc)
         rc = collect(&b, err);

@@ -74,7 +74,7 @@ static ward_status bad(ward_error *err, const char *path, int line, const char *
 {
     char why[256];
     snprintf(why, sizeof why, fmt, v);
-    return ward_fail(err, WARD_EFORMAT, "%s:%d: field '%s': %s", path, line, field, why);
+    return err_fail(err, WARD_EFORMAT, "%s:%d: field '%s': %s", path, line, field, why);
 }
 
 /* One line's fields, checked on their own (the store is asked later). */
@@ -95,7 +95,7 @@ static ward_status check_line(const char *path, answer *a, ward_error *err)
     if (!*v[A_ANSWERED])
         return bad(err, path, a->line, "answered", "empty: give the provider's date%s", "");
     if (d.status != WI_OK)
-        return ward_fail(err, WARD_EFORMAT, "%s:%d: field 'answered': '%s': %s (write"
+        return err_fail(err, WARD_EFORMAT, "%s:%d: field 'answered': '%s': %s (write"
                          " YYYY-MM-DD)", path, a->line, v[A_ANSWERED], d.reason);
     snprintf(a->answered, sizeof a->answered, "%s", d.value);
     int found = a->outcome == 0;
@@ -122,7 +122,7 @@ static ward_status answer_line(void *ctx, int lineno, char **v, ward_error *err)
         size_t c = s->cap ? s->cap * 2 : 64;
         answer *a = realloc(s->a, c * sizeof *a);
         if (!a)
-            return ward_fail(err, WARD_ENOMEM, "out of memory");
+            return err_fail(err, WARD_ENOMEM, "out of memory");
         s->a = a, s->cap = c;
     }
     answer *a = &s->a[s->n++];
@@ -130,11 +130,11 @@ static ward_status answer_line(void *ctx, int lineno, char **v, ward_error *err)
     a->line = lineno;
     for (int k = 0; k < A_NCOLS; k++)
         if (!(a->v[k] = strdup(v[k])))
-            return ward_fail(err, WARD_ENOMEM, "out of memory");
+            return err_fail(err, WARD_ENOMEM, "out of memory");
     ward_status rc = check_line(ar->path, a, err);
     for (size_t j = 0; !rc && j + 1 < s->n; j++)
         if (s->a[j].request == a->request)
-            rc = ward_fail(err, WARD_EFORMAT, "%s:%d: field 'request': request %lld is"
+            rc = err_fail(err, WARD_EFORMAT, "%s:%d: field 'request': request %lld is"
                            " answered on line %d too", ar->path, lineno, (long long)a->request,
                            s->a[j].line);
     return rc;
@@ -186,7 +186,7 @@ static ward_status look_up(ward_intel *in, const char *path, answer *a, ward_err
     wsql_bind_int64(st, 1, a->request);
     if (wsql_step(st) != SQLITE_ROW) {
         wsql_reset(st);
-        return ward_fail(err, WARD_EFORMAT, "%s:%d: field 'request': no request %lld", path,
+        return err_fail(err, WARD_EFORMAT, "%s:%d: field 'request': no request %lld", path,
                          a->line, (long long)a->request);
     }
     a->record = wsql_column_int64(st, 0);
@@ -195,14 +195,14 @@ static ward_status look_up(ward_intel *in, const char *path, answer *a, ward_err
     snprintf(a->ip_raw, sizeof a->ip_raw, "%s", wi_col(st, 3));
     snprintf(a->time_raw, sizeof a->time_raw, "%s", wi_col(st, 4));
     if (wsql_column_type(st, 7) != SQLITE_NULL)
-        rc = ward_fail(err, WARD_EFORMAT, "%s:%d: field 'request': request %lld was not sent:"
+        rc = err_fail(err, WARD_EFORMAT, "%s:%d: field 'request': request %lld was not sent:"
                        " it asks what request %lld asks", path, a->line, (long long)a->request,
                        (long long)wsql_column_int64(st, 7));
     else if (wsql_column_type(st, 6) != SQLITE_NULL)
-        rc = ward_fail(err, WARD_EFORMAT, "%s:%d: field 'request': request %lld was answered"
+        rc = err_fail(err, WARD_EFORMAT, "%s:%d: field 'request': request %lld was answered"
                        " already (%s)", path, a->line, (long long)a->request, wi_col(st, 6));
     else if (strcmp(a->answered, wi_col(st, 5)) < 0)
-        rc = ward_fail(err, WARD_EFORMAT, "%s:%d: field 'answered': %s is before the request"
+        rc = err_fail(err, WARD_EFORMAT, "%s:%d: field 'answered': %s is before the request"
                        " was made (%s)", path, a->line, a->v[A_ANSWERED], wi_col(st, 5));
     wsql_reset(st);
     return rc ? rc : standing(in, a->subject, a->grade_before, &a->band_before, err);
@@ -235,7 +235,7 @@ static ward_status found(ward_intel *in, const char *path, answer *a, const char
     ward_intel_ingest_opts o = {.source = source, .received = a->v[A_ANSWERED], .now = now};
     ward_intel_ingest_summary *s = malloc(sizeof *s);
     if (!s)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     int urgent;
     ward_status rc = wi_ingest_one(in, &r, &o, &a->answer_record, &urgent, s, err);
     keep_messages(sum, s);

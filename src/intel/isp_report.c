@@ -72,10 +72,10 @@ static const char *time_note(wsql_stmt *st)
 
 static void html_text(FILE *out, const char *s)
 {
-    ward_strbuf b = {0};
-    if (ward_html_text(&b, s, strlen(s), 0) && b.s)
+    strbuf b = {0};
+    if (esc_html_text(&b, s, strlen(s), 0) && b.s)
         fwrite(b.s, 1, b.len, out);
-    ward_strbuf_free(&b);
+    strbuf_free(&b);
 }
 
 static void html_head(FILE *out, int64_t batch, const char *provider, const char *basis,
@@ -105,7 +105,7 @@ ward_status ward_intel_isp_export(ward_intel *in, int64_t batch, const char *for
 {
     int csv = !strcmp(format, "csv"), json = !strcmp(format, "json");
     if (!csv && !json && strcmp(format, "html"))
-        return ward_fail(err, WARD_EINVAL, "format must be csv, json or html");
+        return err_fail(err, WARD_EINVAL, "format must be csv, json or html");
     wsql_stmt *st;
     ward_status rc = wi_prepare(in, "SELECT provider, legal_basis, created, due, requests FROM"
                                     " isp_batches WHERE id = ?", &st, err);
@@ -114,7 +114,7 @@ ward_status ward_intel_isp_export(ward_intel *in, int64_t batch, const char *for
     wsql_bind_int64(st, 1, batch);
     if (wsql_step(st) != SQLITE_ROW) {
         wsql_finalize(st);
-        return ward_fail(err, WARD_ENOTFOUND, "no request batch %lld", (long long)batch);
+        return err_fail(err, WARD_ENOTFOUND, "no request batch %lld", (long long)batch);
     }
     char provider[256], basis[512], created[32], due[32];
     snprintf(provider, sizeof provider, "%s", wi_col(st, 0));
@@ -151,7 +151,7 @@ ward_status ward_intel_isp_export(ward_intel *in, int64_t batch, const char *for
             fprintf(out, "%lld", id);
             for (size_t k = 1; k < sizeof f / sizeof *f; k++) {
                 fputc(',', out);
-                ward_csv_fput(out, f[k]);
+                esc_csv_fput(out, f[k]);
             }
             fputc('\n', out);
         } else if (json) {
@@ -217,7 +217,7 @@ ward_status wi_isp_kpi_read(ward_intel *in, const char *at, ward_intel_kpis *k,
     while (!rc && wsql_step(st) == SQLITE_ROW) {
         ward_intel_kpi_isp *r = wi_push((void **)&k->isp, &k->n_isp, &cap, sizeof *r);
         if (!r || !(r->provider = strdup(wi_col(st, 0)))) {
-            rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+            rc = err_fail(err, WARD_ENOMEM, "out of memory");
             break;
         }
         r->requests = wsql_column_int(st, 1);

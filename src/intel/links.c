@@ -144,7 +144,7 @@ ward_status ward_intel_links(ward_intel *in, ward_intel_link_fn fn, void *ctx,
         rc = wi_sqlfail(in, err, "reading file-hash hits");
     wsql_finalize(st);
     if (!rc && stop)
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     wi_rollback(in);   /* a read: nothing to keep */
     return rc;
 }
@@ -170,7 +170,7 @@ ward_status ward_intel_link_subjects(ward_intel *in, ward_intel_subject_fn fn, v
         rc = wi_sqlfail(in, err, "reading subjects");
     wsql_finalize(st);
     if (!rc && stop)
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     return rc;
 }
 
@@ -212,7 +212,7 @@ ward_status ward_intel_link_stamp(ward_intel *in, char *out, size_t cap, ward_er
         k += (size_t)snprintf(out + k, cap - k, "|%s", wi_col(st, i));
     wsql_finalize(st);
     if (!rc && k >= cap)
-        rc = ward_fail(err, WARD_EINVAL, "store state stamp longer than %zu bytes", cap);
+        rc = err_fail(err, WARD_EINVAL, "store state stamp longer than %zu bytes", cap);
     return rc;
 }
 

@@ -13,12 +13,12 @@
 
 static void csv_cell(FILE *out, const char *s, int last)
 {
-    ward_strbuf b = {0};
-    ward_csv_field(&b, s, strlen(s));
+    strbuf b = {0};
+    esc_csv_field(&b, s, strlen(s));
     if (b.s)
         fwrite(b.s, 1, b.len, out);
     fputc(last ? '\n' : ',', out);
-    ward_strbuf_free(&b);
+    strbuf_free(&b);
 }
 
 ward_status ward_intel_members(ward_intel *in, ward_intel_output fmt, FILE *out,

@@ -34,9 +34,9 @@ char *wi_trim(char *s)
 
 char *wi_escaped(const char *s)
 {
-    ward_strbuf b = {0};
-    if (!ward_escape_name(&b, s, strlen(s))) {
-        ward_strbuf_free(&b);
+    strbuf b = {0};
+    if (!esc_name(&b, s, strlen(s))) {
+        strbuf_free(&b);
         return NULL;
     }
     return b.s;
@@ -45,7 +45,7 @@ char *wi_escaped(const char *s)
 const char *wi_utf8_text(const char *s, char **owned)
 {
     *owned = NULL;
-    if (!s || ward_utf8_valid(s, strlen(s)))
+    if (!s || esc_utf8_valid(s, strlen(s)))
         return s;
     return *owned = wi_escaped(s);
 }

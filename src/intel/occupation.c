@@ -227,13 +227,13 @@ ward_status wi_occ_group(wi_occupations *o, const char *code, const char *access
 {
     int a = wi_access_parse(access);
     if (a < 0)
-        return ward_fail(err, WARD_EFORMAT, "%s: access must be direct, contact or none, not"
+        return err_fail(err, WARD_EFORMAT, "%s: access must be direct, contact or none, not"
                          " '%s'", where, access);
     for (size_t i = 0; i < o->n_groups; i++)
         if (!strcmp(o->groups[i].code, code))
-            return ward_fail(err, WARD_EFORMAT, "%s: group %s defined twice", where, code);
+            return err_fail(err, WARD_EFORMAT, "%s: group %s defined twice", where, code);
     if (grow((void **)&o->groups, o->n_groups, &o->cap_groups, sizeof *o->groups))
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     wi_occ_group_def *g = &o->groups[o->n_groups++];
     snprintf(g->code, sizeof g->code, "%s", code);
     snprintf(g->sector, sizeof g->sector, "%s", sector);
@@ -248,7 +248,7 @@ static ward_status add_vocab(wi_occupations *o, const char *w, ward_error *err)
         return WARD_OK;
     if (grow((void **)&o->vocab, o->n_vocab, &o->cap_vocab, sizeof *o->vocab) ||
         !(o->vocab[o->n_vocab] = strdup(w)))
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     o->n_vocab++;
     return WARD_OK;
 }
@@ -261,7 +261,7 @@ ward_status wi_occ_titles(wi_occupations *o, const char *code, const char *phras
         if (!strcmp(o->groups[i].code, code))
             g = (int)i;
     if (g < 0)
-        return ward_fail(err, WARD_EFORMAT, "%s: no group %s defined above", where, code);
+        return err_fail(err, WARD_EFORMAT, "%s: no group %s defined above", where, code);
     const char *p = phrases;
     while (*p) {
         const char *semi = strchr(p, ';');
@@ -270,7 +270,7 @@ ward_status wi_occ_titles(wi_occupations *o, const char *code, const char *phras
         snprintf(one, sizeof one, "%.*s", (int)len, p);
         p += len + (semi != NULL);
         if (grow((void **)&o->phrases, o->n_phrases, &o->cap_phrases, sizeof *o->phrases))
-            return ward_fail(err, WARD_ENOMEM, "out of memory");
+            return err_fail(err, WARD_ENOMEM, "out of memory");
         wi_occ_phrase *ph = &o->phrases[o->n_phrases];
         int fixed = 0;
         ph->n = read_words(o, one, 0, ph->w, &fixed);
@@ -292,7 +292,7 @@ ward_status wi_occ_abbrev(wi_occupations *o, const char *word, const char *expan
 {
     (void)where;
     if (grow((void **)&o->abbrevs, o->n_abbrevs, &o->cap_abbrevs, sizeof *o->abbrevs))
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     wi_occ_abbrev_def *a = &o->abbrevs[o->n_abbrevs++];
     char w[1][WI_OCC_WORD];
     snprintf(a->word, sizeof a->word, "%s", split_words(word, w, 1) ? w[0] : word);

@@ -62,7 +62,7 @@ ward_status ward_intel_occupation_place(ward_intel *in, const char *const *title
     for (size_t i = 0; i < n; i++)
         placing(&in->occupations, titles[i], -1, &l, out);
     wi_list_end(&l);
-    return ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
+    return ferror(out) ? err_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
 }
 
 ward_status ward_intel_occupations(ward_intel *in, int unmapped_only, ward_intel_output fmt,
@@ -100,7 +100,7 @@ ward_status ward_intel_occupations(ward_intel *in, int unmapped_only, ward_intel
                 (unsigned long long)*unmapped,
                 *unmapped ? " (map them in intel-occupations.conf: 'ward intel config"
                             " occupations' prints the built-in mapping)" : "");
-    return ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
+    return ferror(out) ? err_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
 }
 
 /* ---- evaluation against a labelled list --------------------------------------- */
@@ -149,13 +149,13 @@ ward_status ward_intel_occupation_evaluate(ward_intel *in, const char *path, FIL
     memset(ev, 0, sizeof *ev);
     FILE *f = fopen(path, "r");
     if (!f)
-        return ward_fail_errno(err, errno, "cannot read %s", path);
+        return err_fail_errno(err, errno, "cannot read %s", path);
     const wi_occupations *o = &in->occupations;
     char *line = NULL;
     size_t cap = 0;
     int col[3] = {-1, -1, -1}, lineno = 0;
     ward_status rc = WARD_OK;
-    ward_strbuf misses = {0};
+    strbuf misses = {0};
     size_t n_misses = 0;
     while (!rc && getline(&line, &cap, f) > 0) {
         lineno++;
@@ -171,7 +171,7 @@ ward_status ward_intel_occupation_evaluate(ward_intel *in, const char *path, FIL
                     if (!strcmp(fl[i], names[k]))
                         col[k] = i;
             if (col[0] < 0 || col[1] < 0 || col[2] < 0)
-                rc = ward_fail(err, WARD_EFORMAT, "%s:%d: the header must name the columns"
+                rc = err_fail(err, WARD_EFORMAT, "%s:%d: the header must name the columns"
                                " title, isco and access", path, lineno);
             continue;
         }
@@ -179,7 +179,7 @@ ward_status ward_intel_occupation_evaluate(ward_intel *in, const char *path, FIL
         need = need > col[2] ? need : col[2];
         int want = n > need ? access_of(fl[col[2]]) : -1;
         if (want == -1) {
-            rc = ward_fail(err, WARD_EFORMAT, "%s:%d: %s", path, lineno,
+            rc = err_fail(err, WARD_EFORMAT, "%s:%d: %s", path, lineno,
                            n > need ? "access must be direct, contact, none or unknown"
                                     : "too few columns");
             break;
@@ -206,7 +206,7 @@ ward_status ward_intel_occupation_evaluate(ward_intel *in, const char *path, FIL
         } else
             ev->unplaceable++, ev->unplaceable_left += !placed;
         if (want != got && n_misses++ < 40)
-            ward_strbuf_addf(&misses, "  %s:%d: '%s': labelled %s, mapped %s%s%s\n", path,
+            strbuf_addf(&misses, "  %s:%d: '%s': labelled %s, mapped %s%s%s\n", path,
                              lineno, fl[col[0]], want == -2 ? "unknown" : wi_access_names[want],
                              got == -2 ? "unmapped" : wi_access_names[got], placed ? " " : "",
                              gc);
@@ -214,11 +214,11 @@ ward_status ward_intel_occupation_evaluate(ward_intel *in, const char *path, FIL
     free(line);
     fclose(f);
     if (!rc && col[0] < 0)
-        rc = ward_fail(err, WARD_EFORMAT, "%s: no header line (title,isco,access)", path);
+        rc = err_fail(err, WARD_EFORMAT, "%s: no header line (title,isco,access)", path);
     if (!rc && !ev->titles)
-        rc = ward_fail(err, WARD_EFORMAT, "%s: no labelled titles", path);
+        rc = err_fail(err, WARD_EFORMAT, "%s: no labelled titles", path);
     if (rc) {
-        ward_strbuf_free(&misses);
+        strbuf_free(&misses);
         return rc;
     }
     ev->precision = ev->tp + ev->fp ? (double)ev->tp / (double)(ev->tp + ev->fp) : 0;
@@ -247,6 +247,6 @@ ward_status ward_intel_occupation_evaluate(ward_intel *in, const char *path, FIL
         if (n_misses > 40)
             fprintf(out, "  ... and %zu more\n", n_misses - 40);
     }
-    ward_strbuf_free(&misses);
-    return ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
+    strbuf_free(&misses);
+    return ferror(out) ? err_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
 }

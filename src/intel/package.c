@@ -17,7 +17,7 @@ int wi_grade_unverified(const char *grade)
     return !grade || !*grade || !strcmp(grade, "D") || !strcmp(grade, "E");
 }
 
-ward_status wi_package_json(ward_intel *in, int64_t package, ward_strbuf *b, ward_error *err)
+ward_status wi_package_json(ward_intel *in, int64_t package, strbuf *b, ward_error *err)
 {
     ward_intel_package_view v;
     ward_status rc = ward_intel_package_view_get(in, package, &v, err);
@@ -70,7 +70,7 @@ static ward_status package_state_of(ward_intel *in, int64_t package, char state[
         snprintf(state, 24, "%s", wi_col(st, 0));
         snprintf(holder, 64, "%s", wi_col(st, 1));
     } else
-        rc = ward_fail(err, WARD_ENOTFOUND, "no package %lld", (long long)package);
+        rc = err_fail(err, WARD_ENOTFOUND, "no package %lld", (long long)package);
     wsql_finalize(st);
     return rc;
 }
@@ -123,7 +123,7 @@ static ward_status card_only_guard(ward_intel *in, int64_t package, const char *
                     wsql_column_int(st, 1) > 0;
     wsql_finalize(st);
     if (card_only)
-        return ward_fail(err, WARD_EINVAL, "package %lld: its subject is identified by a payment"
+        return err_fail(err, WARD_EINVAL, "package %lld: its subject is identified by a payment"
                          " card alone (grade E; the card may be stolen): it cannot be %s;"
                          " identify the person first", (long long)package, what);
     return WARD_OK;
@@ -138,7 +138,7 @@ static ward_status move_state(ward_intel *in, int64_t package, int want, const c
         return rc;
     int have = state_index(cur);
     if (have < 0 || have >= want)
-        return ward_fail(err, WARD_EINVAL, "package %lld is %s: cannot move it to %s",
+        return err_fail(err, WARD_EINVAL, "package %lld is %s: cannot move it to %s",
                          (long long)package, cur, state);
     if (want == 3 && (rc = card_only_guard(in, package, "actioned", err)))
         return rc;
@@ -152,7 +152,7 @@ ward_status ward_intel_package_state(ward_intel *in, int64_t package, const char
 {
     int want = state ? state_index(state) : -1;
     if (want < 1 || want > 3)
-        return ward_fail(err, WARD_EINVAL, "state must be disseminated, accepted or actioned"
+        return err_fail(err, WARD_EINVAL, "state must be disseminated, accepted or actioned"
                                            " (outcomes: 'ward intel outcome')");
     ward_status rc = wi_begin(in, err);
     if (!rc)
@@ -173,7 +173,7 @@ static ward_status close_package(ward_intel *in, int64_t package, const char *ou
         return rc;
     int have = state_index(cur);
     if (have < 0 || have >= 4)
-        return ward_fail(err, WARD_EINVAL, "package %lld is %s: no outcome can be added",
+        return err_fail(err, WARD_EINVAL, "package %lld is %s: no outcome can be added",
                          (long long)package, cur);
     if ((!strcmp(outcome, "arrest") || !strcmp(outcome, "charge") ||
          !strcmp(outcome, "caution")) &&
@@ -192,10 +192,10 @@ static ward_status escalate(ward_intel *in, int64_t package, const char *who,
         return rc;
     const char *hub = wi_hub_of_holder(&in->routing, holder);
     if (!hub || !strcmp(hub, holder))
-        return ward_fail(err, WARD_EINVAL, "package %lld is held by %s, not by a force",
+        return err_fail(err, WARD_EINVAL, "package %lld is held by %s, not by a force",
                          (long long)package, holder);
     if (state_index(cur) < 0 || state_index(cur) >= 4)
-        return ward_fail(err, WARD_EINVAL, "package %lld is %s", (long long)package, cur);
+        return err_fail(err, WARD_EINVAL, "package %lld is %s", (long long)package, cur);
     wi_time_str(now, at);
     char note[300];
     snprintf(note, sizeof note, "from %s to %s hub: %s", holder, hub, reason);
@@ -209,10 +209,10 @@ ward_status ward_intel_outcome(ward_intel *in, int64_t package, const char *outc
     for (int i = 0; outcome && outcomes[i]; i++)
         ok |= !strcmp(outcomes[i], outcome);
     if (!ok)
-        return ward_fail(err, WARD_EINVAL, "outcome must be arrest, charge, caution,"
+        return err_fail(err, WARD_EINVAL, "outcome must be arrest, charge, caution,"
                                            " safeguarded, nfa or referred");
     if ((!strcmp(outcome, "nfa") || !strcmp(outcome, "referred")) && (!reason || !*reason))
-        return ward_fail(err, WARD_EINVAL, "'%s' needs a reason", outcome);
+        return err_fail(err, WARD_EINVAL, "'%s' needs a reason", outcome);
     ward_status rc = wi_begin(in, err);
     if (!rc)
         rc = close_package(in, package, outcome, who, reason, now, err);
@@ -223,7 +223,7 @@ ward_status ward_intel_escalate(ward_intel *in, int64_t package, const char *who
                                 const char *reason, time_t now, ward_error *err)
 {
     if (!reason || !*reason)
-        return ward_fail(err, WARD_EINVAL, "an escalation needs a reason");
+        return err_fail(err, WARD_EINVAL, "an escalation needs a reason");
     ward_status rc = wi_begin(in, err);
     if (!rc)
         rc = escalate(in, package, who, reason, now, err);
@@ -237,10 +237,10 @@ ward_status ward_intel_package_export(ward_intel *in, int64_t package, const cha
 {
     int is_html = format && !strcasecmp(format, "html");
     if (format && !is_html && strcasecmp(format, "json"))
-        return ward_fail(err, WARD_EINVAL, "format must be json or html");
+        return err_fail(err, WARD_EINVAL, "format must be json or html");
     /* The live view (lifecycle events after the last version are included). */
     ward_intel_package_view v;
-    ward_strbuf b = {0};
+    strbuf b = {0};
     ward_status rc = ward_intel_package_view_get(in, package, &v, err);
     if (!rc && !is_html) {
         wi_package_view_json(&v, &b);
@@ -248,8 +248,8 @@ ward_status ward_intel_package_export(ward_intel *in, int64_t package, const cha
     } else if (!rc)
         wi_package_view_html(&v, out);
     ward_intel_package_view_free(&v);
-    ward_strbuf_free(&b);
+    strbuf_free(&b);
     if (!rc && ferror(out))
-        rc = ward_fail(err, WARD_EIO, "cannot write the package");
+        rc = err_fail(err, WARD_EIO, "cannot write the package");
     return rc;
 }

@@ -17,10 +17,10 @@
 
 void wi_jstr(FILE *out, const char *s)
 {
-    ward_strbuf b = {0};
-    ward_json_string(&b, s ? s : "", s ? strlen(s) : 0);
+    strbuf b = {0};
+    esc_json_string(&b, s ? s : "", s ? strlen(s) : 0);
     fwrite(b.s, 1, b.len, out);
-    ward_strbuf_free(&b);
+    strbuf_free(&b);
 }
 
 void wi_list_begin(wi_list *l, FILE *out, ward_intel_output fmt)
@@ -64,7 +64,7 @@ ward_status wi_done(ward_intel *in, wsql_stmt *st, FILE *out, ward_error *err)
     ward_status rc = wi_query_done(in, st, err);
     if (rc)
         return rc;
-    return ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
+    return ferror(out) ? err_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
 }
 
 /* The first factor names of a factor text, comma-separated. */
@@ -102,7 +102,7 @@ ward_status ward_intel_subjects(ward_intel *in, const char *band, ward_intel_out
 {
     int want = -1;
     if (band && (want = wi_band_parse(band)) < 0)
-        return ward_fail(err, WARD_EINVAL, "band must be very-high, high, medium or low");
+        return err_fail(err, WARD_EINVAL, "band must be very-high, high, medium or low");
     wsql_stmt *st;
     ward_status rc = wi_prepare(in, SUBJECT_ROWS " AND (?1 < 0 OR coalesce(o.band, a.band) = ?1)"
                                     " ORDER BY coalesce(o.band, a.band), a.score DESC, s.id",
@@ -182,7 +182,7 @@ static ward_status tombstone(const ward_intel_disposal *d, int json, FILE *out,
     } else
         fprintf(out, "%s  disposed of %s by %s: %s\n  removed %s\n", d->subject, d->at, d->by,
                 d->reason, d->removed);
-    return ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
+    return ferror(out) ? err_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
 }
 
 ward_status wi_subject_package(ward_intel *in, const char *subject, int64_t *package,
@@ -190,17 +190,17 @@ ward_status wi_subject_package(ward_intel *in, const char *subject, int64_t *pac
 {
     int64_t id = wi_subject_num(subject), active;
     if (!id)
-        return ward_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
+        return err_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
     char q[160];
     snprintf(q, sizeof q, "SELECT active FROM subjects WHERE id = %lld", (long long)id);
     ward_status rc = wi_query_int(in, q, NULL, -1, &active, err);
     if (!rc && active < 0)
-        rc = ward_fail(err, WARD_ENOTFOUND, "no subject %s", subject);
+        rc = err_fail(err, WARD_ENOTFOUND, "no subject %s", subject);
     snprintf(q, sizeof q, "SELECT max(id) FROM packages WHERE subject = %lld", (long long)id);
     if (!rc)
         rc = wi_query_int(in, q, NULL, 0, package, err);
     if (!rc && !*package)
-        rc = ward_fail(err, WARD_ENOTFOUND, "%s has no package yet: run 'ward intel route'",
+        rc = err_fail(err, WARD_ENOTFOUND, "%s has no package yet: run 'ward intel route'",
                        subject);
     return rc;
 }
@@ -210,13 +210,13 @@ ward_status ward_intel_subject_show(ward_intel *in, const char *subject, int jso
 {
     int64_t id = wi_subject_num(subject);
     if (!id)
-        return ward_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
+        return err_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
     int64_t pkg, active;
     char q[160];
     snprintf(q, sizeof q, "SELECT active FROM subjects WHERE id = %lld", (long long)id);
     ward_status rc = wi_query_int(in, q, NULL, -1, &active, err);
     if (!rc && active < 0)
-        rc = ward_fail(err, WARD_ENOTFOUND, "no subject %s", subject);
+        rc = err_fail(err, WARD_ENOTFOUND, "no subject %s", subject);
     if (rc)
         return rc;
     if (!active) {   /* a tombstone has nothing else to show */
@@ -230,7 +230,7 @@ ward_status ward_intel_subject_show(ward_intel *in, const char *subject, int jso
         return rc;
     if (json) {
         if (!pkg)
-            return ward_fail(err, WARD_ENOTFOUND, "%s has no package yet: run 'ward intel route'",
+            return err_fail(err, WARD_ENOTFOUND, "%s has no package yet: run 'ward intel route'",
                              subject);
         return ward_intel_package_export(in, pkg, "json", out, err);
     }
@@ -371,9 +371,9 @@ ward_status ward_intel_query(ward_intel *in, const char *source, const char *fac
                              const char *by, int json, FILE *out, ward_error *err)
 {
     if (by && strcmp(by, "force") && strcmp(by, "hub") && strcmp(by, "band"))
-        return ward_fail(err, WARD_EINVAL, "--by must be force, hub or band");
+        return err_fail(err, WARD_EINVAL, "--by must be force, hub or band");
     if (factor && !wi_factor_find(&in->risk, factor))
-        return ward_fail(err, WARD_EINVAL, "'%s' is not a factor of the risk model", factor);
+        return err_fail(err, WARD_EINVAL, "'%s' is not a factor of the risk model", factor);
     if (source) {
         int64_t n;
         ward_status rc = wi_query_int(in, "SELECT count(*) FROM batches WHERE source = ?", source,
@@ -381,7 +381,7 @@ ward_status ward_intel_query(ward_intel *in, const char *source, const char *fac
         if (rc)
             return rc;
         if (!n)
-            return ward_fail(err, WARD_ENOTFOUND, "no list named '%s'", source);
+            return err_fail(err, WARD_ENOTFOUND, "no list named '%s'", source);
     }
     wsql_stmt *st, *pc;
     ward_status rc = wi_prepare(
@@ -453,7 +453,7 @@ ward_status ward_intel_query(ward_intel *in, const char *source, const char *fac
 ward_status ward_intel_feedback(ward_intel *in, const char *source, FILE *out, ward_error *err)
 {
     if (!source)
-        return ward_fail(err, WARD_EINVAL, "feedback is for one list: name its source");
+        return err_fail(err, WARD_EINVAL, "feedback is for one list: name its source");
     wsql_stmt *st;
     ward_status rc = wi_prepare(
         in,
@@ -519,14 +519,14 @@ static ward_status settle_value(ward_intel *in, int64_t value_id, const char *no
     }
     wsql_finalize(st);
     if (!field[0])
-        return ward_fail(err, WARD_ENOTFOUND, "no value %lld", (long long)value_id);
+        return err_fail(err, WARD_ENOTFOUND, "no value %lld", (long long)value_id);
     if (strcmp(status, "quarantined"))
-        return ward_fail(err, WARD_EINVAL, "value %lld is %s, not quarantined", (long long)value_id,
+        return err_fail(err, WARD_EINVAL, "value %lld is %s, not quarantined", (long long)value_id,
                          status);
     /* A card number is never stored in full, and its keyed hash is made
      * at intake: a corrected number comes in a corrected list. */
     if (!strcmp(field, "card"))
-        return ward_fail(err, WARD_EINVAL, "value %lld is a card number: ingest the corrected"
+        return err_fail(err, WARD_EINVAL, "value %lld is a card number: ingest the corrected"
                          " number from its source (a card is never stored in full)",
                          (long long)value_id);
     /* The person's answer must itself be unambiguous. */
@@ -540,7 +540,7 @@ static ward_status settle_value(ward_intel *in, int64_t value_id, const char *no
     else
         n = (wi_norm){.status = WI_OK}, snprintf(n.value, sizeof n.value, "%s", normalised);
     if (n.status != WI_OK)
-        return ward_fail(err, WARD_EINVAL, "'%s' is still not usable: %s", normalised, n.reason);
+        return err_fail(err, WARD_EINVAL, "'%s' is still not usable: %s", normalised, n.reason);
     char at[32];
     wi_time_str(now, at);
     if ((rc = wi_prepare(in, "UPDATE vals SET norm = ?, status = 'resolved', resolved_by = ?,"
@@ -560,7 +560,7 @@ ward_status ward_intel_clarify(ward_intel *in, int64_t value_id, const char *nor
                                const char *who, const char *reason, time_t now, ward_error *err)
 {
     if (!reason || !*reason || !normalised || !*normalised)
-        return ward_fail(err, WARD_EINVAL, "a clarified value and a reason are required");
+        return err_fail(err, WARD_EINVAL, "a clarified value and a reason are required");
     ward_status rc = wi_begin(in, err);
     if (!rc)
         rc = settle_value(in, value_id, normalised, who, reason, now, err);
@@ -648,5 +648,5 @@ ward_status ward_intel_report(ward_intel *in, time_t now, FILE *out, ward_error 
     }
     fprintf(out, "\nAlerts (deconfliction, closed subjects, overdue): %llu ('ward intel alerts')\n",
             (unsigned long long)alerts);
-    return rc ? rc : ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the report") : WARD_OK;
+    return rc ? rc : ferror(out) ? err_fail(err, WARD_EIO, "cannot write the report") : WARD_OK;
 }

@@ -86,7 +86,7 @@ static ward_status load_records(rs *r, ward_error *err)
     r->rec_id = malloc(sizeof *r->rec_id * (size_t)(n + 1));
     r->batch = malloc(sizeof *r->batch * (size_t)(n + 1));
     if (!r->rec_id || !r->batch)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     wsql_stmt *st;
     if ((rc = wi_prepare(r->in, "SELECT id, batch FROM records ORDER BY id", &st, err)))
         return rc;
@@ -141,7 +141,7 @@ static ward_status load_idents(rs *r, ward_error *err)
             idx++;
         if (idx < r->n && r->rec_id[idx] == rec &&
             push_ident(r, idx, field_of(wi_col(st, 1)), wi_col(st, 2), 0))
-            rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+            rc = err_fail(err, WARD_ENOMEM, "out of memory");
     }
     wsql_finalize(st);
     if (rc)
@@ -175,7 +175,7 @@ static ward_status load_idents(rs *r, ward_error *err)
             idx++;
         if (idx < r->n && r->rec_id[idx] == rec &&
             push_ident(r, idx, WI_F_IP, key, wi_norm_time_t(wi_col(st, 3))))
-            rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+            rc = err_fail(err, WARD_ENOMEM, "out of memory");
     }
     wsql_finalize(st);
     return rc;
@@ -250,7 +250,7 @@ static ward_status block(rs *r, ward_error *err)
     r->names = calloc(r->n_id + 1, sizeof *r->names);
     r->shared = calloc(r->n_id + 1, 1);
     if (!r->freq || !r->names || !r->shared || !r->rec_name)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     const wi_resolve_model *m = &r->in->resolve;
     size_t i = 0;
     r->n_vid = 0;
@@ -275,7 +275,7 @@ static ward_status block(rs *r, ward_error *err)
             for (size_t a = i; a < j; a++)
                 for (size_t b = a + 1; b < j; b++)
                     if (push_pair(r, r->id[a].rec, r->id[b].rec))
-                        return ward_fail(err, WARD_ENOMEM, "out of memory");
+                        return err_fail(err, WARD_ENOMEM, "out of memory");
         i = j;
     }
     return WARD_OK;
@@ -301,7 +301,7 @@ static ward_status block_name_dob(rs *r, ward_error *err)
 {
     namedob *v = malloc(sizeof *v * (size_t)(r->n + 1));
     if (!v)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     size_t k = 0;
     for (int rec = 0; rec < r->n; rec++) {
         int name = -1, dob = -1;
@@ -326,7 +326,7 @@ static ward_status block_name_dob(rs *r, ward_error *err)
         for (size_t a = i; a < j && !rc; a++)
             for (size_t b = a + 1; b < j && !rc; b++)
                 if (push_pair(r, v[a].rec, v[b].rec))
-                    rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+                    rc = err_fail(err, WARD_ENOMEM, "out of memory");
     }
     free(v);
     return rc;
@@ -421,7 +421,7 @@ static ward_status load_decisions(rs *r, decision **out, size_t *n, ward_error *
             decision *v = realloc(*out, cap * sizeof *v);
             if (!v) {
                 wsql_finalize(st);
-                return ward_fail(err, WARD_ENOMEM, "out of memory");
+                return err_fail(err, WARD_ENOMEM, "out of memory");
             }
             *out = v;
         }
@@ -496,7 +496,7 @@ static ward_status link(rs *r, ward_error *err)
     r->parent = malloc(sizeof *r->parent * (size_t)(r->n + 1));
     if (!s || !r->parent) {
         free(s);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     size_t ns = 0;
     for (size_t i = 0; i < u; i++) {
@@ -639,7 +639,7 @@ static ward_status assign_ids(assign_ctx *c, ward_error *err)
     int64_t *olds = malloc(sizeof *olds * (size_t)(r->n + 1));
     if (!cl || !olds) {
         free(cl), free(olds);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     size_t n = 0, no = 0;
     for (int i = 0; i < r->n; i++)
@@ -662,7 +662,7 @@ static ward_status assign_ids(assign_ctx *c, ward_error *err)
     /* olds[] now lists old subjects; taken[k] says whether olds[k] is kept */
     char *taken = calloc(nu + 1, 1);
     wi_sort(cl, m, sizeof *cl, cmp_claim_best);
-    ward_status rc = taken ? WARD_OK : ward_fail(err, WARD_ENOMEM, "out of memory");
+    ward_status rc = taken ? WARD_OK : err_fail(err, WARD_ENOMEM, "out of memory");
     for (size_t i = 0; i < m && !rc; i++) {
         int64_t *k = bsearch(&cl[i].old, olds, nu, sizeof *olds, cmp_i64);
         if (c->subject[cl[i].root] || taken[k - olds])
@@ -737,30 +737,30 @@ typedef struct evidence {
 
 static void grade(const evidence *e, int doubtful, int cgnat, char *g, char *why, size_t cap)
 {
-    ward_strbuf b = {0};
+    strbuf b = {0};
     if (e->name)
-        ward_strbuf_addf(&b, "name; ");
+        strbuf_addf(&b, "name; ");
     if (e->dob)
-        ward_strbuf_addf(&b, "date of birth; ");
+        strbuf_addf(&b, "date of birth; ");
     if (e->postcode)
-        ward_strbuf_addf(&b, "postcode; ");
+        strbuf_addf(&b, "postcode; ");
     if (e->direct)
-        ward_strbuf_addf(&b, "%d direct identifier%s (email/phone/screen name); ", e->direct,
+        strbuf_addf(&b, "%d direct identifier%s (email/phone/screen name); ", e->direct,
                          e->direct > 1 ? "s" : "");
     if (e->ip == 1)
-        ward_strbuf_addf(&b, "single IP event; ");
+        strbuf_addf(&b, "single IP event; ");
     else if (e->ip > 1)
-        ward_strbuf_addf(&b, "%d IP events; ", e->ip);
+        strbuf_addf(&b, "%d IP events; ", e->ip);
     if (e->shared)
-        ward_strbuf_addf(&b, "%d shared identifier%s not used; ", e->shared,
+        strbuf_addf(&b, "%d shared identifier%s not used; ", e->shared,
                          e->shared > 1 ? "s" : "");
     if (cgnat)
-        ward_strbuf_addf(&b, "CGNAT range, no port; ");
+        strbuf_addf(&b, "CGNAT range, no port; ");
     if (doubtful)
-        ward_strbuf_addf(&b, "%d quarantined/unusable value%s not used; ", doubtful,
+        strbuf_addf(&b, "%d quarantined/unusable value%s not used; ", doubtful,
                          doubtful > 1 ? "s" : "");
     if (e->sources > 1)
-        ward_strbuf_addf(&b, "%d independent sources; ", e->sources);
+        strbuf_addf(&b, "%d independent sources; ", e->sources);
     if (e->name && e->dob && e->direct && e->sources > 1)
         *g = 'A';
     else if (e->name && (e->dob || e->postcode) && (e->direct || e->ip))
@@ -772,9 +772,9 @@ static void grade(const evidence *e, int doubtful, int cgnat, char *g, char *why
     else
         *g = 'E';
     if (*g == 'E')
-        ward_strbuf_addf(&b, "nothing usable identifies this subject; ");
+        strbuf_addf(&b, "nothing usable identifies this subject; ");
     snprintf(why, cap, "%.*s", b.len > 2 ? (int)b.len - 2 : 0, b.s ? b.s : "");
-    ward_strbuf_free(&b);
+    strbuf_free(&b);
 }
 
 static ward_status write_grades(assign_ctx *c, ward_error *err)
@@ -782,13 +782,13 @@ static ward_status write_grades(assign_ctx *c, ward_error *err)
     rs *r = c->r;
     evidence *ev = calloc((size_t)r->n + 1, sizeof *ev);
     if (!ev)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     /* seen[vid]: the last subject root that counted this value, so a value
      * repeated across a subject's records counts once. */
     int *seen = malloc(sizeof *seen * ((size_t)r->n_vid + 1));
     if (!seen) {
         free(ev);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     for (int v = 0; v < r->n_vid; v++)
         seen[v] = -1;
@@ -844,7 +844,7 @@ static ward_status write_grades(assign_ctx *c, ward_error *err)
     }
     wsql_finalize(q);
     if (!doubt || !cg)
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     for (int i = 0; i < r->n && !rc; i++) {
         if (find(r->parent, i) != i)
             continue;
@@ -878,7 +878,7 @@ static ward_status index_by_record(rs *r, ward_error *err)
     wi_sort(r->id, r->n_id, sizeof *r->id, cmp_rec);
     r->first = calloc((size_t)r->n + 2, sizeof *r->first);
     if (!r->first)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     size_t k = 0;
     for (int i = 0; i <= r->n; i++) {
         while (k < r->n_id && r->id[k].rec < i)
@@ -916,7 +916,7 @@ ward_status ward_intel_resolve(ward_intel *in, time_t now, const char *who,
     c.old = calloc((size_t)r.n + 1, sizeof *c.old);
     c.subject = calloc((size_t)r.n + 1, sizeof *c.subject);
     if (!rc && (!c.old || !c.subject))
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     if (!rc)
         rc = load_old(&c, err);
     if (!rc)
@@ -959,7 +959,7 @@ static ward_status record_decision(ward_intel *in, int64_t a, int64_t b, const c
     if (rc)
         return rc;
     if (n != 2)
-        return ward_fail(err, WARD_ENOTFOUND, "no record %lld or %lld", (long long)a,
+        return err_fail(err, WARD_ENOTFOUND, "no record %lld or %lld", (long long)a,
                          (long long)b);
     wsql_stmt *st;
     char at[32];
@@ -983,9 +983,9 @@ static ward_status decide(ward_intel *in, int64_t a, int64_t b, const char *kind
                           const char *who, const char *reason, time_t now, ward_error *err)
 {
     if (!reason || !*reason)
-        return ward_fail(err, WARD_EINVAL, "a reason is required");
+        return err_fail(err, WARD_EINVAL, "a reason is required");
     if (a == b)
-        return ward_fail(err, WARD_EINVAL, "two different records are needed");
+        return err_fail(err, WARD_EINVAL, "two different records are needed");
     ward_status rc = wi_begin(in, err);
     if (!rc)
         rc = record_decision(in, a, b, kind, who, reason, now, err);
@@ -1034,7 +1034,7 @@ static ward_status truth_load(ward_intel *in, FILE *f, const char *path, const c
                     cp = i;
             }
             if (ci < 0 || cp < 0)
-                rc = ward_fail(err, WARD_EFORMAT, "%s:1: no column '%s' in the header", path,
+                rc = err_fail(err, WARD_EFORMAT, "%s:1: no column '%s' in the header", path,
                                ci < 0 ? (id_col ? id_col : "ref")
                                       : (person_col ? person_col : "entity"));
             continue;
@@ -1042,7 +1042,7 @@ static ward_status truth_load(ward_intel *in, FILE *f, const char *path, const c
         if (n == 1 && !*wi_trim(fl[0]))
             continue;   /* a blank line */
         if (n != width) {
-            rc = ward_fail(err, WARD_EFORMAT, "%s:%d: %d columns where %d were expected%s", path,
+            rc = err_fail(err, WARD_EFORMAT, "%s:%d: %d columns where %d were expected%s", path,
                            lineno, n, width, named ? "" : " (ref,entity; name the columns of"
                            " a wider file with --id-column and --person-column)");
             break;
@@ -1071,7 +1071,7 @@ ward_status ward_intel_evaluate_columns(ward_intel *in, const char *truth_path,
 {
     FILE *f = fopen(truth_path, "r");
     if (!f)
-        return ward_fail(err, WARD_EIO, "cannot read %s", truth_path);
+        return err_fail(err, WARD_EIO, "cannot read %s", truth_path);
     ward_status rc = wi_exec(in, "CREATE TEMP TABLE IF NOT EXISTS truth(ref TEXT PRIMARY KEY,"
                                  " entity TEXT); DELETE FROM truth; BEGIN", err);
     int64_t rows = 0, matched = 0;
@@ -1086,7 +1086,7 @@ ward_status ward_intel_evaluate_columns(ward_intel *in, const char *truth_path,
                               " JOIN subject_records s ON s.record = r.id", NULL, 0, &matched,
                           err);
     if (!rc && !matched)
-        rc = ward_fail(err, WARD_EFORMAT, "%s: none of its %lld refs names a resolved record"
+        rc = err_fail(err, WARD_EFORMAT, "%s: none of its %lld refs names a resolved record"
                        " (wrong column? run 'ward intel update'?)", truth_path,
                        (long long)rows);
     int64_t tp = 0, pred = 0, truth = 0;

@@ -162,7 +162,7 @@ ward_status ward_intel_retention_get(ward_intel *in, const char *subject, time_t
 {
     int64_t id = wi_subject_num(subject);
     if (!id)
-        return ward_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
+        return err_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
     ward_status rc = refresh_locked(in, id, err);
     wsql_stmt *st;
     if (rc || (rc = wi_prepare(in, ROW_SQL " AND id = ?", &st, err)))
@@ -173,7 +173,7 @@ ward_status ward_intel_retention_get(ward_intel *in, const char *subject, time_t
         read_row(st, now, r);
     else
         rc = step == SQLITE_DONE
-                 ? ward_fail(err, WARD_ENOTFOUND, "no open subject %s", subject)
+                 ? err_fail(err, WARD_ENOTFOUND, "no open subject %s", subject)
                  : wi_sqlfail(in, err, "retention");
     wsql_finalize(st);
     return rc;
@@ -181,11 +181,11 @@ ward_status ward_intel_retention_get(ward_intel *in, const char *subject, time_t
 
 static void json_str(FILE *out, const char *key, const char *val)
 {
-    ward_strbuf b = {0};
+    strbuf b = {0};
     if (*val)
-        ward_json_string(&b, val, strlen(val));
+        esc_json_string(&b, val, strlen(val));
     fprintf(out, ",\"%s\":%.*s", key, b.s ? (int)b.len : 4, b.s ? b.s : "null");
-    ward_strbuf_free(&b);
+    strbuf_free(&b);
 }
 
 static void print_json(FILE *out, const ward_intel_retention *r)
@@ -253,7 +253,7 @@ ward_status ward_intel_retention_list(ward_intel *in, time_t now, int due_only,
         rc = wi_sqlfail(in, err, "retention");
     wsql_finalize(st);
     if (!rc && ferror(out))
-        rc = ward_fail(err, WARD_EIO, "cannot write the retention list");
+        rc = err_fail(err, WARD_EIO, "cannot write the retention list");
     return rc;
 }
 
@@ -309,11 +309,11 @@ ward_status wi_decision_args(const char *what, const char *subject, const char *
                              const char *reason, int64_t *id, ward_error *err)
 {
     if (!reason || !*reason)
-        return ward_fail(err, WARD_EINVAL, "%s needs a written reason", what);
+        return err_fail(err, WARD_EINVAL, "%s needs a written reason", what);
     if (!who || !*who)
-        return ward_fail(err, WARD_EINVAL, "%s needs the person taking it", what);
+        return err_fail(err, WARD_EINVAL, "%s needs the person taking it", what);
     if (!(*id = wi_subject_num(subject)))
-        return ward_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
+        return err_fail(err, WARD_EINVAL, "'%s' is not a subject id (S000123)", subject);
     return WARD_OK;
 }
 

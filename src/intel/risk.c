@@ -81,7 +81,7 @@ static int cmp_held(const void *a, const void *b)
 /* Score, band and the factor list as text, one factor per line:
  * "name|group|weight|status|source|date|value". */
 static void evaluate(const wi_risk_model *m, subj_factors *sf, double *score, int *band,
-                     ward_strbuf *text)
+                     strbuf *text)
 {
     wi_sort(sf->v, sf->n, sizeof *sf->v, cmp_held);
     double total = 0, image = 0;
@@ -93,7 +93,7 @@ static void evaluate(const wi_risk_model *m, subj_factors *sf, double *score, in
         else
             total += h->weight;
         urgent |= h->def->urgent;
-        ward_strbuf_addf(text, "%s|%s|%.1f|%s|%s|%s|%s\n", h->def->name, h->def->group,
+        strbuf_addf(text, "%s|%s|%.1f|%s|%s|%s|%s\n", h->def->name, h->def->group,
                          h->weight, h->status, h->source, h->date, h->value);
     }
     total += image < m->image_cap ? image : m->image_cap;
@@ -110,7 +110,7 @@ static void evaluate(const wi_risk_model *m, subj_factors *sf, double *score, in
 
 /* What changed between two factor texts, as "+name (status, source)" and
  * "-name" items. */
-static void diff(const char *old, const char *cur, ward_strbuf *out)
+static void diff(const char *old, const char *cur, strbuf *out)
 {
     const char *texts[2] = {cur, old};
     for (int pass = 0; pass < 2; pass++) {
@@ -142,10 +142,10 @@ static void diff(const char *old, const char *cur, ward_strbuf *out)
                     f = e ? e + 1 : p + len;
                 }
                 if (pass == 0)
-                    ward_strbuf_addf(out, "%s+%s (%s, %s); ", out->len ? "" : "", name,
+                    strbuf_addf(out, "%s+%s (%s, %s); ", out->len ? "" : "", name,
                                      fields[3], fields[4]);
                 else
-                    ward_strbuf_addf(out, "-%s; ", name);
+                    strbuf_addf(out, "-%s; ", name);
             }
             p = nl ? nl + 1 : NULL;
         }
@@ -211,23 +211,23 @@ static ward_status assess(score_ctx *c, int64_t s, subj_factors *sf, prior *pr,
 {
     double score;
     int band;
-    ward_strbuf text = {0}, changes = {0};
-    ward_strbuf_add(&text, "", 0);
+    strbuf text = {0}, changes = {0};
+    strbuf_add(&text, "", 0);
     evaluate(&c->in->risk, sf, &score, &band, &text);
     c->sum->subjects++;
     c->sum->band_count[band]++;
     if (pr->factors && !strcmp(pr->factors, text.s) && pr->band == band) {
-        ward_strbuf_free(&text);
+        strbuf_free(&text);
         return WARD_OK;   /* nothing new: the standing assessment stays */
     }
     char deadline[32];
     wi_time_str(c->now + (time_t)c->in->risk.band_hours[band] * 3600, deadline);
     if (!pr->factors)
-        ward_strbuf_addf(&changes, "first assessment; ");
+        strbuf_addf(&changes, "first assessment; ");
     else {
         diff(pr->factors, text.s, &changes);
         if (pr->band != band)
-            ward_strbuf_addf(&changes, "band %s -> %s; ", wi_band_labels[pr->band],
+            strbuf_addf(&changes, "band %s -> %s; ", wi_band_labels[pr->band],
                              wi_band_labels[band]);
         /* A rise never pushes an earlier deadline later. */
         if (band <= pr->band && strcmp(pr->deadline, deadline) < 0)
@@ -245,8 +245,8 @@ static ward_status assess(score_ctx *c, int64_t s, subj_factors *sf, prior *pr,
                    SQLITE_TRANSIENT);
     ward_status rc = wsql_step(st) == SQLITE_DONE ? WARD_OK : wi_sqlfail(c->in, err, "assessment");
     wsql_reset(st);
-    ward_strbuf_free(&text);
-    ward_strbuf_free(&changes);
+    strbuf_free(&text);
+    strbuf_free(&changes);
     return rc;
 }
 
@@ -267,7 +267,7 @@ ward_status ward_intel_score(ward_intel *in, time_t now, ward_intel_score_summar
     wi_time_str(now, c.at);
     wsql_stmt *subjects = NULL;
     if (!sf || !pr)
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     if (!rc)
         rc = load_factors(in, sf, max, err);
     if (!rc)
@@ -311,7 +311,7 @@ static ward_status subject_exists(ward_intel *in, const char *subject, int64_t *
              (long long)*id);
     ward_status rc = *id ? wi_query_int(in, q, NULL, 0, &n, err) : WARD_OK;
     if (!rc && !n)
-        rc = ward_fail(err, WARD_ENOTFOUND, "no subject %s", subject);
+        rc = err_fail(err, WARD_ENOTFOUND, "no subject %s", subject);
     return rc;
 }
 
@@ -353,21 +353,21 @@ ward_status ward_intel_add_factor(ward_intel *in, const char *subject, const cha
                                   const char *status, time_t now, ward_error *err)
 {
     if (!factor || wi_factor_forbidden(&in->risk, factor))
-        return ward_fail(err, WARD_EINVAL, "'%s' is not a permitted risk factor",
+        return err_fail(err, WARD_EINVAL, "'%s' is not a permitted risk factor",
                          factor ? factor : "");
     const wi_factor_def *def = wi_factor_find(&in->risk, factor);
     if (!def)
-        return ward_fail(err, WARD_EINVAL, "'%s' is not a factor of the risk model", factor);
+        return err_fail(err, WARD_EINVAL, "'%s' is not a factor of the risk model", factor);
     if (!status || (strcmp(status, "fact") && strcmp(status, "intelligence") &&
                     strcmp(status, "assumption")))
-        return ward_fail(err, WARD_EINVAL, "status must be fact, intelligence or assumption");
+        return err_fail(err, WARD_EINVAL, "status must be fact, intelligence or assumption");
     if (!source || !*source)
-        return ward_fail(err, WARD_EINVAL, "a factor needs its source");
+        return err_fail(err, WARD_EINVAL, "a factor needs its source");
     wi_norm d = {0};
     if (date && *date) {
         wi_norm_date(date, &d);
         if (d.status != WI_OK)
-            return ward_fail(err, WARD_EINVAL, "date '%s': %s", date, d.reason);
+            return err_fail(err, WARD_EINVAL, "date '%s': %s", date, d.reason);
     }
     ward_status rc = wi_begin(in, err);
     if (!rc)
@@ -407,9 +407,9 @@ ward_status ward_intel_override(ward_intel *in, const char *subject, const char 
 {
     int b = band ? wi_band_parse(band) : -1;
     if (b < 0)
-        return ward_fail(err, WARD_EINVAL, "band must be very-high, high, medium or low");
+        return err_fail(err, WARD_EINVAL, "band must be very-high, high, medium or low");
     if (!reason || !*reason)
-        return ward_fail(err, WARD_EINVAL, "an override needs a written reason");
+        return err_fail(err, WARD_EINVAL, "an override needs a written reason");
     ward_status rc = wi_begin(in, err);
     if (!rc)
         rc = insert_override(in, subject, b, who, reason, now, err);

@@ -210,10 +210,10 @@ typedef struct route_ctx {
 
 static ward_status snapshot(route_ctx *c, int64_t pkg, int version, ward_error *err)
 {
-    ward_strbuf j = {0};
+    strbuf j = {0};
     ward_status rc = wi_package_json(c->in, pkg, &j, err);
     if (rc) {
-        ward_strbuf_free(&j);
+        strbuf_free(&j);
         return rc;
     }
     wsql_stmt *st = c->ins_ver;
@@ -223,7 +223,7 @@ static ward_status snapshot(route_ctx *c, int64_t pkg, int version, ward_error *
     wsql_bind_text(st, 4, j.s, (int)j.len, SQLITE_TRANSIENT);
     rc = wsql_step(st) == SQLITE_DONE ? WARD_OK : wi_sqlfail(c->in, err, "package version");
     wsql_reset(st);
-    ward_strbuf_free(&j);
+    strbuf_free(&j);
     return rc;
 }
 
@@ -422,7 +422,7 @@ ward_status ward_intel_route(ward_intel *in, time_t now, ward_intel_route_summar
     facts *f = calloc((size_t)max + 1, sizeof *f);
     wsql_stmt *subj = NULL;
     if (!f)
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     if (!rc)
         rc = load_facts(in, f, max, err);
     if (!rc)

@@ -246,7 +246,7 @@ static ward_status read_cases(ward_intel *in, wi_vcase **out, size_t *n, size_t 
             wi_vcase *g = realloc(*out, cap * sizeof *g);
             if (!g) {
                 wsql_finalize(st);
-                return ward_fail(err, WARD_ENOMEM, "out of memory");
+                return err_fail(err, WARD_ENOMEM, "out of memory");
             }
             *out = g;
         }
@@ -438,7 +438,7 @@ ward_status wi_validate_print(ward_intel *in, int json, FILE *out, ward_error *e
 {
     wi_validation *v = malloc(sizeof *v);
     if (!v)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     ward_status rc = wi_validation_get(in, v, err);
     if (!rc)
         wi_validation_render(in, v, json, out);
@@ -452,6 +452,6 @@ ward_status ward_intel_validate(ward_intel *in, int json, FILE *out, ward_error 
     if (!rc && json)
         fputc('\n', out);
     if (!rc && ferror(out))
-        return ward_fail(err, WARD_EIO, "cannot write the output");
+        return err_fail(err, WARD_EIO, "cannot write the output");
     return rc;
 }

@@ -22,13 +22,13 @@ static ward_status text_of(wsql_stmt *st, int i, char **out, ward_error *err)
     *out = wi_col_dup(st, i, &oom);
     if (!*out && !oom)
         *out = strdup("");
-    return *out ? WARD_OK : ward_fail(err, WARD_ENOMEM, "out of memory");
+    return *out ? WARD_OK : err_fail(err, WARD_ENOMEM, "out of memory");
 }
 
 /* One more zeroed row of an array, or WARD_ENOMEM. */
 #define NEXT(arr, n, cap, row, err)                                                         \
     (((row) = wi_push((void **)&(arr), &(n), &(cap), sizeof *(row))) != NULL                \
-         ? WARD_OK : ward_fail((err), WARD_ENOMEM, "out of memory"))
+         ? WARD_OK : err_fail((err), WARD_ENOMEM, "out of memory"))
 
 static ward_status read_backlog(ward_intel *in, const char *at, ward_intel_kpis *k,
                                 ward_error *err)
@@ -263,13 +263,13 @@ ward_status ward_intel_kpi(ward_intel *in, time_t now, int json, FILE *out, ward
 {
     ward_intel_kpis *k = malloc(sizeof *k);
     if (!k)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     ward_status rc = ward_intel_kpis_get(in, now, k, err);
     if (!rc)
         (json ? render_json : render_text)(in, k, out);
     ward_intel_kpis_free(k);
     free(k);
     if (!rc && ferror(out))
-        rc = ward_fail(err, WARD_EIO, "cannot write the output");
+        rc = err_fail(err, WARD_EIO, "cannot write the output");
     return rc;
 }

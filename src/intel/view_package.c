@@ -68,7 +68,7 @@ static ward_status head(ward_intel *in, reader *r, ward_intel_package_view *v, i
     wsql_bind_int64(st, 1, v->package);
     if (wsql_step(st) != SQLITE_ROW) {
         wsql_reset(st);
-        return ward_fail(err, WARD_ENOTFOUND, "no package %lld", (long long)v->package);
+        return err_fail(err, WARD_ENOTFOUND, "no package %lld", (long long)v->package);
     }
     *subject = wsql_column_int64(st, 0);
     wi_subject_id(*subject, v->subject);
@@ -283,7 +283,7 @@ ward_status ward_intel_package_view_get(ward_intel *in, int64_t package,
     if (!rc)
         rc = lifecycle(in, &r, v, err);
     if (!rc && r.oom)
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     return rc;
 }
 
@@ -345,119 +345,119 @@ void ward_intel_package_view_free(ward_intel_package_view *v)
 /* ---- JSON ----------------------------------------------------------------------- */
 
 /* "key":"value" or "key":null, with a leading comma unless first. */
-static void js(ward_strbuf *b, const char *key, const char *val, int first)
+static void js(strbuf *b, const char *key, const char *val, int first)
 {
-    ward_strbuf_addf(b, "%s\"%s\":", first ? "" : ",", key);
+    strbuf_addf(b, "%s\"%s\":", first ? "" : ",", key);
     if (val)
-        ward_json_string(b, val, strlen(val));
+        esc_json_string(b, val, strlen(val));
     else
-        ward_strbuf_add(b, "null", 4);
+        strbuf_add(b, "null", 4);
 }
 
-static void json_referrals(ward_strbuf *b, const ward_intel_package_view *v)
+static void json_referrals(strbuf *b, const ward_intel_package_view *v)
 {
-    ward_strbuf_add(b, "\"referrals\":[", 13);
+    strbuf_add(b, "\"referrals\":[", 13);
     for (size_t i = 0; i < v->n_referrals; i++) {
         const ward_intel_referral_view *r = &v->referrals[i];
-        ward_strbuf_addf(b, "%s{\"record\":%lld", i ? "," : "", (long long)r->record);
+        strbuf_addf(b, "%s{\"record\":%lld", i ? "," : "", (long long)r->record);
         js(b, "ref", r->ref, 0), js(b, "source", r->source, 0), js(b, "locator", r->locator, 0);
         js(b, "typology", r->typology, 0), js(b, "urgent", r->urgent, 0);
-        ward_strbuf_addf(b, ",\"international\":%d,\"values\":[", r->international);
+        strbuf_addf(b, ",\"international\":%d,\"values\":[", r->international);
         for (size_t k = 0; k < r->n_values; k++) {
             const ward_intel_value_view *x = &r->values[k];
-            ward_strbuf_addf(b, "%s{\"id\":%lld", k ? "," : "", (long long)x->id);
+            strbuf_addf(b, "%s{\"id\":%lld", k ? "," : "", (long long)x->id);
             js(b, "field", x->field, 0), js(b, "raw", x->raw, 0);
             js(b, "normalised", x->normalised, 0), js(b, "status", x->status, 0);
             js(b, "reason", x->reason, 0), js(b, "resolved_by", x->resolved_by, 0);
-            ward_strbuf_add(b, "}", 1);
+            strbuf_add(b, "}", 1);
         }
-        ward_strbuf_add(b, "]}", 2);
+        strbuf_add(b, "]}", 2);
     }
-    ward_strbuf_add(b, "],", 2);
+    strbuf_add(b, "],", 2);
 }
 
-static void json_assessment(ward_strbuf *b, const ward_intel_package_view *v)
+static void json_assessment(strbuf *b, const ward_intel_package_view *v)
 {
-    ward_strbuf_addf(b, "\"assessment\":");
+    strbuf_addf(b, "\"assessment\":");
     if (v->has_assessment) {
-        ward_strbuf_addf(b, "{\"band\":\"%s\",\"score\":%.1f,", v->assessment.band,
+        strbuf_addf(b, "{\"band\":\"%s\",\"score\":%.1f,", v->assessment.band,
                          v->assessment.score);
         js(b, "at", v->assessment.at, 1), js(b, "deadline", v->assessment.deadline, 0);
-        ward_strbuf_add(b, ",\"factors\":[", 12);
+        strbuf_add(b, ",\"factors\":[", 12);
         for (size_t i = 0; i < v->assessment.n_factors; i++) {
             const ward_intel_factor_view *f = &v->assessment.factors[i];
-            ward_strbuf_add(b, i ? ",{" : "{", i ? 2 : 1);
+            strbuf_add(b, i ? ",{" : "{", i ? 2 : 1);
             js(b, "factor", f->factor, 1), js(b, "group", f->group, 0);
-            ward_strbuf_addf(b, ",\"weight\":%.1f", f->weight);
+            strbuf_addf(b, ",\"weight\":%.1f", f->weight);
             js(b, "status", f->status, 0), js(b, "source", f->source, 0);
             js(b, "date", f->date, 0), js(b, "value", f->value, 0);
-            ward_strbuf_add(b, "}", 1);
+            strbuf_add(b, "}", 1);
         }
-        ward_strbuf_add(b, "],", 2);
+        strbuf_add(b, "],", 2);
         js(b, "changes", v->assessment.changes, 1);
-        ward_strbuf_add(b, "},", 2);
+        strbuf_add(b, "},", 2);
     } else
-        ward_strbuf_addf(b, "null,");
-    ward_strbuf_addf(b, "\"override\":");
+        strbuf_addf(b, "null,");
+    strbuf_addf(b, "\"override\":");
     if (v->has_override) {
-        ward_strbuf_addf(b, "{\"band\":\"%s\"", v->override.band);
+        strbuf_addf(b, "{\"band\":\"%s\"", v->override.band);
         js(b, "at", v->override.at, 0), js(b, "by", v->override.by, 0);
         js(b, "reason", v->override.reason, 0), js(b, "deadline", v->override.deadline, 0);
-        ward_strbuf_add(b, "},", 2);
+        strbuf_add(b, "},", 2);
     } else
-        ward_strbuf_addf(b, "null,");
+        strbuf_addf(b, "null,");
 }
 
-void wi_package_view_json(const ward_intel_package_view *v, ward_strbuf *b)
+void wi_package_view_json(const ward_intel_package_view *v, strbuf *b)
 {
-    ward_strbuf_addf(b, "{\"package\":%lld,\"version\":%d,\"subject\":\"%s\",",
+    strbuf_addf(b, "{\"package\":%lld,\"version\":%d,\"subject\":\"%s\",",
                      (long long)v->package, v->version, v->subject);
     js(b, "holder", v->holder, 1), js(b, "route_reason", v->route_reason, 0);
     js(b, "state", v->state, 0), js(b, "created", v->created, 0);
     js(b, "updated", v->updated, 0), js(b, "deadline", v->deadline, 0);
     js(b, "outcome", v->outcome, 0), js(b, "outcome_reason", v->outcome_reason, 0);
-    ward_strbuf_add(b, ",\"attribution\":{", 16);
+    strbuf_add(b, ",\"attribution\":{", 16);
     js(b, "grade", v->grade, 1), js(b, "reasons", v->grade_reasons, 0);
-    ward_strbuf_addf(b, "},\"identity_unverified\":%s,",
+    strbuf_addf(b, "},\"identity_unverified\":%s,",
                      v->identity_unverified ? "true" : "false");
     if (v->notice)
-        js(b, "notice", v->notice, 1), ward_strbuf_add(b, ",", 1);
-    ward_strbuf_addf(b, "\"checklist\":[");
+        js(b, "notice", v->notice, 1), strbuf_add(b, ",", 1);
+    strbuf_addf(b, "\"checklist\":[");
     for (size_t i = 0; i < v->n_checklist; i++) {
         if (i)
-            ward_strbuf_add(b, ",", 1);
-        ward_json_string(b, v->checklist[i], strlen(v->checklist[i]));
+            strbuf_add(b, ",", 1);
+        esc_json_string(b, v->checklist[i], strlen(v->checklist[i]));
     }
-    ward_strbuf_add(b, "],", 2);
+    strbuf_add(b, "],", 2);
     js(b, "caveat", v->caveat, 1);
-    ward_strbuf_add(b, ",", 1);
+    strbuf_add(b, ",", 1);
     json_assessment(b, v);
     json_referrals(b, v);
-    ward_strbuf_add(b, "\"evidence\":[", 12);
+    strbuf_add(b, "\"evidence\":[", 12);
     for (size_t i = 0; i < v->n_evidence; i++) {
         const ward_intel_evidence_view *x = &v->evidence[i];
-        ward_strbuf_add(b, i ? ",{" : "{", i ? 2 : 1);
+        strbuf_add(b, i ? ",{" : "{", i ? 2 : 1);
         js(b, "hash", x->hash, 1), js(b, "list", x->list, 0), js(b, "category", x->category, 0);
         js(b, "class", x->klass, 0), js(b, "series", x->series, 0);
-        ward_strbuf_add(b, "}", 1);
+        strbuf_add(b, "}", 1);
     }
-    ward_strbuf_add(b, "],\"exhibits\":[", 14);
+    strbuf_add(b, "],\"exhibits\":[", 14);
     for (size_t i = 0; i < v->n_exhibits; i++) {
         const ward_intel_exhibit_view *x = &v->exhibits[i];
-        ward_strbuf_add(b, i ? ",{" : "{", i ? 2 : 1);
+        strbuf_add(b, i ? ",{" : "{", i ? 2 : 1);
         js(b, "ref", x->ref, 1), js(b, "kind", x->kind, 0), js(b, "status", x->status, 0);
         js(b, "needs_grading", x->needs_grading, 0), js(b, "last_scan", x->last_scan, 0);
-        ward_strbuf_add(b, "}", 1);
+        strbuf_add(b, "}", 1);
     }
-    ward_strbuf_add(b, "],\"lifecycle\":[", 15);
+    strbuf_add(b, "],\"lifecycle\":[", 15);
     for (size_t i = 0; i < v->n_lifecycle; i++) {
         const ward_intel_event_view *x = &v->lifecycle[i];
-        ward_strbuf_add(b, i ? ",{" : "{", i ? 2 : 1);
+        strbuf_add(b, i ? ",{" : "{", i ? 2 : 1);
         js(b, "at", x->at, 1), js(b, "state", x->state, 0), js(b, "by", x->by, 0);
         js(b, "note", x->note, 0);
-        ward_strbuf_add(b, "}", 1);
+        strbuf_add(b, "}", 1);
     }
-    ward_strbuf_add(b, "]}", 2);
+    strbuf_add(b, "]}", 2);
 }
 
 /* ---- HTML (a page to print to PDF) ---------------------------------------------- */

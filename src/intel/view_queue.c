@@ -70,7 +70,7 @@ ward_status ward_intel_queue_get(ward_intel *in, const char *holder, ward_intel_
     }
     rc = wi_query_done(in, st, err);
     if (!rc && oom)
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     return rc;
 }
 
@@ -120,7 +120,7 @@ ward_status ward_intel_packages(ward_intel *in, const char *holder, ward_intel_o
         wi_list_end(&l);
     ward_intel_queue_free(&q);
     if (!rc && ferror(out))
-        rc = ward_fail(err, WARD_EIO, "cannot write the output");
+        rc = err_fail(err, WARD_EIO, "cannot write the output");
     return rc;
 }
 
@@ -132,10 +132,10 @@ static ward_status alert_add(ward_intel_alert_list *l, size_t *cap, const char *
 {
     ward_intel_alert *a = wi_push((void **)&l->items, &l->n, cap, sizeof *a);
     if (!a)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     a->at = strdup(at), a->kind = strdup(kind), a->to = strdup(to), a->text = strdup(text);
     if (!a->at || !a->kind || !a->to || !a->text)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     return WARD_OK;
 }
 
@@ -234,6 +234,6 @@ ward_status ward_intel_alerts(ward_intel *in, time_t now, ward_intel_output fmt,
         *nout = rc ? 0 : al.n;
     ward_intel_alert_list_free(&al);
     if (!rc && ferror(out))
-        rc = ward_fail(err, WARD_EIO, "cannot write the output");
+        rc = err_fail(err, WARD_EIO, "cannot write the output");
     return rc;
 }

@@ -23,11 +23,11 @@ static uint8_t channel(uint32_t px, uint32_t mask)
     return (uint8_t)(((px & mask) >> shift) * 255u / max);
 }
 
-ward_status ward_decode_bmp(const uint8_t *buf, size_t len, luma_sink *s,
+ward_status media_decode_bmp(const uint8_t *buf, size_t len, luma_sink *s,
                             ward_error *err)
 {
     if (len < 26)
-        return ward_fail(err, WARD_EFORMAT, "BMP: truncated header");
+        return err_fail(err, WARD_EFORMAT, "BMP: truncated header");
     uint32_t data_off = le32(buf + 10), hsize = le32(buf + 14);
     int64_t w, h;
     int bpp, compression = 0, ncolors = 0, palette_entry = 4;
@@ -39,19 +39,19 @@ ward_status ward_decode_bmp(const uint8_t *buf, size_t len, luma_sink *s,
         bpp = le16(buf + 28); compression = (int)le32(buf + 30);
         ncolors = (int)le32(buf + 46);
     } else {
-        return ward_fail(err, WARD_EFORMAT, "BMP: unknown header size %u", hsize);
+        return err_fail(err, WARD_EFORMAT, "BMP: unknown header size %u", hsize);
     }
     int top_down = h < 0;
     if (top_down) h = -h;
     if (w <= 0 || h <= 0 || w > 0x7fffffff || h > 0x7fffffff)
-        return ward_fail(err, WARD_EFORMAT, "BMP: bad size %lldx%lld", (long long)w, (long long)h);
+        return err_fail(err, WARD_EFORMAT, "BMP: bad size %lldx%lld", (long long)w, (long long)h);
     if ((uint64_t)w * (uint64_t)h > s->opts->max_pixels)
-        return ward_fail(err, WARD_ELIMIT, "image is %lldx%lld, over the limit of %llu pixels",
+        return err_fail(err, WARD_ELIMIT, "image is %lldx%lld, over the limit of %llu pixels",
                          (long long)w, (long long)h, (unsigned long long)s->opts->max_pixels);
     if (compression != 0 && compression != 3)
-        return ward_fail(err, WARD_EUNSUPPORTED, "BMP: compression %d is not supported", compression);
+        return err_fail(err, WARD_EUNSUPPORTED, "BMP: compression %d is not supported", compression);
     if (bpp != 1 && bpp != 4 && bpp != 8 && bpp != 16 && bpp != 24 && bpp != 32)
-        return ward_fail(err, WARD_EFORMAT, "BMP: bad bit depth %d", bpp);
+        return err_fail(err, WARD_EFORMAT, "BMP: bad bit depth %d", bpp);
 
     uint32_t rmask = 0, gmask = 0, bmask = 0;
     if (bpp == 16) { rmask = 0x7c00; gmask = 0x03e0; bmask = 0x001f; }
@@ -59,7 +59,7 @@ ward_status ward_decode_bmp(const uint8_t *buf, size_t len, luma_sink *s,
     if (compression == 3) {
         /* Masks follow a 40-byte header, or sit inside v2+ headers. */
         if (len < 14 + 40 + 12)
-            return ward_fail(err, WARD_EFORMAT, "BMP: truncated bit masks");
+            return err_fail(err, WARD_EFORMAT, "BMP: truncated bit masks");
         rmask = le32(buf + 54); gmask = le32(buf + 58); bmask = le32(buf + 62);
     }
     const uint8_t *palette = NULL;
@@ -67,19 +67,19 @@ ward_status ward_decode_bmp(const uint8_t *buf, size_t len, luma_sink *s,
         if (ncolors <= 0 || ncolors > (1 << bpp)) ncolors = 1 << bpp;
         size_t pal_off = 14 + (size_t)hsize;
         if (pal_off + (size_t)ncolors * palette_entry > len)
-            return ward_fail(err, WARD_EFORMAT, "BMP: truncated palette");
+            return err_fail(err, WARD_EFORMAT, "BMP: truncated palette");
         palette = buf + pal_off;
     }
     size_t stride = (((size_t)w * bpp + 31) / 32) * 4;
     if (data_off > len || stride * (size_t)h > len - data_off)
-        return ward_fail(err, WARD_EFORMAT, "BMP: pixel data runs past end of file");
+        return err_fail(err, WARD_EFORMAT, "BMP: pixel data runs past end of file");
 
     ward_status st = sink_begin(s, (int)w, (int)h, (int)w, (int)h, err);
     if (st != WARD_OK)
         return st;
     uint8_t *rgb = malloc((size_t)w * 3);
     if (!rgb)
-        return ward_fail(err, WARD_ENOMEM, "out of memory decoding BMP");
+        return err_fail(err, WARD_ENOMEM, "out of memory decoding BMP");
     for (int y = 0; y < h; y++) {
         if (!sink_wants_row(s, y)) continue;
         int file_row = top_down ? y : (int)(h - 1 - y);

@@ -41,18 +41,18 @@ void sink_free(luma_sink *s);
 /* Output size for an image of w x h under opts (the reference's resize rule). */
 void sink_target(const ward_decode_opts *opts, int w, int h, int *ow, int *oh);
 
-ward_status ward_decode_jpeg(const uint8_t *buf, size_t len, luma_sink *s, ward_error *err);
-ward_status ward_decode_png(const uint8_t *buf, size_t len, luma_sink *s, ward_error *err);
-ward_status ward_decode_gif(const uint8_t *buf, size_t len, luma_sink *s, ward_error *err);
-ward_status ward_decode_webp(const uint8_t *buf, size_t len, luma_sink *s, ward_error *err);
-ward_status ward_decode_bmp(const uint8_t *buf, size_t len, luma_sink *s, ward_error *err);
-ward_status ward_decode_tiff(const uint8_t *buf, size_t len, luma_sink *s, ward_error *err);
-ward_status ward_decode_heif(const uint8_t *buf, size_t len, luma_sink *s, ward_error *err);
-ward_status ward_decode_pnm(const uint8_t *buf, size_t len, luma_sink *s, ward_error *err);
+ward_status media_decode_jpeg(const uint8_t *buf, size_t len, luma_sink *s, ward_error *err);
+ward_status media_decode_png(const uint8_t *buf, size_t len, luma_sink *s, ward_error *err);
+ward_status media_decode_gif(const uint8_t *buf, size_t len, luma_sink *s, ward_error *err);
+ward_status media_decode_webp(const uint8_t *buf, size_t len, luma_sink *s, ward_error *err);
+ward_status media_decode_bmp(const uint8_t *buf, size_t len, luma_sink *s, ward_error *err);
+ward_status media_decode_tiff(const uint8_t *buf, size_t len, luma_sink *s, ward_error *err);
+ward_status media_decode_heif(const uint8_t *buf, size_t len, luma_sink *s, ward_error *err);
+ward_status media_decode_pnm(const uint8_t *buf, size_t len, luma_sink *s, ward_error *err);
 
 /* EXIF orientation (1..8) in a JPEG's APP1 segment, or 0. */
-int ward_jpeg_exif_orientation(const uint8_t *buf, size_t len);
+int media_jpeg_exif_orientation(const uint8_t *buf, size_t len);
 /* Rotate/flip a luma plane in place per EXIF orientation (needs rows*cols scratch). */
-ward_status ward_luma_orient(ward_luma *l, int orientation);
+ward_status media_luma_orient(ward_luma *l, int orientation);
 
 #endif

@@ -39,7 +39,7 @@ static const struct {
 
 static struct {
     pthread_once_t once;
-    ward_ff table;
+    media_ff table;
     int ok;
     char why[512];
 } ff = {.once = PTHREAD_ONCE_INIT};
@@ -67,13 +67,13 @@ static void load_once(void)
     ff.ok = 1;
 }
 
-ward_status ward_ff_load(ward_error *err)
+ward_status media_ff_load(ward_error *err)
 {
     pthread_once(&ff.once, load_once);
-    return ff.ok ? WARD_OK : ward_fail(err, WARD_EUNSUPPORTED, "%s", ff.why);
+    return ff.ok ? WARD_OK : err_fail(err, WARD_EUNSUPPORTED, "%s", ff.why);
 }
 
-const ward_ff *ward_ff_get(void)
+const media_ff *media_ff_get(void)
 {
     return &ff.table;
 }

@@ -43,61 +43,61 @@
     X(AVFORMAT, avformat_open_input) X(AVFORMAT, avio_alloc_context)                 \
     X(AVFORMAT, avio_context_free)
 
-typedef struct ward_ff {
+typedef struct media_ff {
 #define WARD_FF_MEMBER(lib, fn) __typeof__(fn) *fn;
     WARD_FF_FUNCTIONS(WARD_FF_MEMBER)
 #undef WARD_FF_MEMBER
-} ward_ff;
+} media_ff;
 
 /* Loads FFmpeg once per process (thread-safe; the table never changes after
  * that). WARD_EUNSUPPORTED, naming the library and Debian's package, when a
  * library or function is missing: video is then "not examined", never a
  * crash. */
-ward_status ward_ff_load(ward_error *err);
+ward_status media_ff_load(ward_error *err);
 
-/* The loaded table; only after ward_ff_load() succeeded. */
-const ward_ff *ward_ff_get(void);
+/* The loaded table; only after media_ff_load() succeeded. */
+const media_ff *media_ff_get(void);
 
 /* A name missing here links to the real symbol, which libward does not
  * link against: the build fails, nothing is silently skipped. */
 #ifndef WARD_FF_NO_REDIRECT
-#define av_frame_alloc (ward_ff_get()->av_frame_alloc)
-#define av_frame_free (ward_ff_get()->av_frame_free)
-#define av_frame_unref (ward_ff_get()->av_frame_unref)
-#define av_free (ward_ff_get()->av_free)
-#define av_freep (ward_ff_get()->av_freep)
-#define av_malloc (ward_ff_get()->av_malloc)
-#define av_get_pix_fmt_name (ward_ff_get()->av_get_pix_fmt_name)
-#define av_pix_fmt_desc_get (ward_ff_get()->av_pix_fmt_desc_get)
-#define av_image_alloc (ward_ff_get()->av_image_alloc)
-#define av_strerror (ward_ff_get()->av_strerror)
-#define sws_getCachedContext (ward_ff_get()->sws_getCachedContext)
-#define sws_scale (ward_ff_get()->sws_scale)
-#define sws_freeContext (ward_ff_get()->sws_freeContext)
-#define av_packet_alloc (ward_ff_get()->av_packet_alloc)
-#define av_packet_free (ward_ff_get()->av_packet_free)
-#define av_packet_unref (ward_ff_get()->av_packet_unref)
-#define avcodec_alloc_context3 (ward_ff_get()->avcodec_alloc_context3)
-#define avcodec_find_decoder (ward_ff_get()->avcodec_find_decoder)
-#define avcodec_flush_buffers (ward_ff_get()->avcodec_flush_buffers)
-#define avcodec_free_context (ward_ff_get()->avcodec_free_context)
-#define avcodec_get_name (ward_ff_get()->avcodec_get_name)
-#define avcodec_open2 (ward_ff_get()->avcodec_open2)
-#define avcodec_parameters_to_context (ward_ff_get()->avcodec_parameters_to_context)
-#define avcodec_receive_frame (ward_ff_get()->avcodec_receive_frame)
-#define avcodec_send_packet (ward_ff_get()->avcodec_send_packet)
-#define av_probe_input_buffer2 (ward_ff_get()->av_probe_input_buffer2)
-#define av_read_frame (ward_ff_get()->av_read_frame)
-#define av_seek_frame (ward_ff_get()->av_seek_frame)
-#define avformat_alloc_context (ward_ff_get()->avformat_alloc_context)
-#define avformat_close_input (ward_ff_get()->avformat_close_input)
-#define avformat_find_stream_info (ward_ff_get()->avformat_find_stream_info)
-#define avformat_index_get_entries_count (ward_ff_get()->avformat_index_get_entries_count)
+#define av_frame_alloc (media_ff_get()->av_frame_alloc)
+#define av_frame_free (media_ff_get()->av_frame_free)
+#define av_frame_unref (media_ff_get()->av_frame_unref)
+#define av_free (media_ff_get()->av_free)
+#define av_freep (media_ff_get()->av_freep)
+#define av_malloc (media_ff_get()->av_malloc)
+#define av_get_pix_fmt_name (media_ff_get()->av_get_pix_fmt_name)
+#define av_pix_fmt_desc_get (media_ff_get()->av_pix_fmt_desc_get)
+#define av_image_alloc (media_ff_get()->av_image_alloc)
+#define av_strerror (media_ff_get()->av_strerror)
+#define sws_getCachedContext (media_ff_get()->sws_getCachedContext)
+#define sws_scale (media_ff_get()->sws_scale)
+#define sws_freeContext (media_ff_get()->sws_freeContext)
+#define av_packet_alloc (media_ff_get()->av_packet_alloc)
+#define av_packet_free (media_ff_get()->av_packet_free)
+#define av_packet_unref (media_ff_get()->av_packet_unref)
+#define avcodec_alloc_context3 (media_ff_get()->avcodec_alloc_context3)
+#define avcodec_find_decoder (media_ff_get()->avcodec_find_decoder)
+#define avcodec_flush_buffers (media_ff_get()->avcodec_flush_buffers)
+#define avcodec_free_context (media_ff_get()->avcodec_free_context)
+#define avcodec_get_name (media_ff_get()->avcodec_get_name)
+#define avcodec_open2 (media_ff_get()->avcodec_open2)
+#define avcodec_parameters_to_context (media_ff_get()->avcodec_parameters_to_context)
+#define avcodec_receive_frame (media_ff_get()->avcodec_receive_frame)
+#define avcodec_send_packet (media_ff_get()->avcodec_send_packet)
+#define av_probe_input_buffer2 (media_ff_get()->av_probe_input_buffer2)
+#define av_read_frame (media_ff_get()->av_read_frame)
+#define av_seek_frame (media_ff_get()->av_seek_frame)
+#define avformat_alloc_context (media_ff_get()->avformat_alloc_context)
+#define avformat_close_input (media_ff_get()->avformat_close_input)
+#define avformat_find_stream_info (media_ff_get()->avformat_find_stream_info)
+#define avformat_index_get_entries_count (media_ff_get()->avformat_index_get_entries_count)
 #define avformat_index_get_entry_from_timestamp \
-    (ward_ff_get()->avformat_index_get_entry_from_timestamp)
-#define avformat_open_input (ward_ff_get()->avformat_open_input)
-#define avio_alloc_context (ward_ff_get()->avio_alloc_context)
-#define avio_context_free (ward_ff_get()->avio_context_free)
+    (media_ff_get()->avformat_index_get_entry_from_timestamp)
+#define avformat_open_input (media_ff_get()->avformat_open_input)
+#define avio_alloc_context (media_ff_get()->avio_alloc_context)
+#define avio_context_free (media_ff_get()->avio_context_free)
 #endif
 
 #endif

@@ -28,7 +28,7 @@ static int read_mem(GifFileType *gif, GifByteType *out, int n)
 static ward_status gif_fail(ward_error *err, int code)
 {
     const char *msg = GifErrorString(code);
-    return ward_fail(err, WARD_EFORMAT, "GIF: %s", msg ? msg : "decoding failed");
+    return err_fail(err, WARD_EFORMAT, "GIF: %s", msg ? msg : "decoding failed");
 }
 
 /* Rows of an interlaced frame arrive in four passes: 0,8,16.. then 4,12..
@@ -55,19 +55,19 @@ static ward_status draw_first_frame(GifFileType *gif, luma_sink *s, ward_error *
     if (sw <= 0 || sh <= 0) { sw = d->Left + d->Width; sh = d->Top + d->Height; }
     ColorMapObject *cmap = d->ColorMap ? d->ColorMap : gif->SColorMap;
     if (!cmap)
-        return ward_fail(err, WARD_EFORMAT, "GIF: no colour map");
+        return err_fail(err, WARD_EFORMAT, "GIF: no colour map");
     ward_status st = sink_begin(s, sw, sh, sw, sh, err);
     if (st != WARD_OK)
         return st;
     if ((uint64_t)d->Width * (uint64_t)d->Height > s->opts->max_pixels ||
         d->Width <= 0 || d->Height <= 0)
-        return ward_fail(err, WARD_EFORMAT, "GIF: bad frame size %dx%d", d->Width, d->Height);
+        return err_fail(err, WARD_EFORMAT, "GIF: bad frame size %dx%d", d->Width, d->Height);
 
     uint8_t *canvas = malloc((size_t)sw * sh);
     GifPixelType *line = malloc((size_t)d->Width);
     if (!canvas || !line) {
         free(canvas); free(line);
-        return ward_fail(err, WARD_ENOMEM, "out of memory decoding GIF");
+        return err_fail(err, WARD_ENOMEM, "out of memory decoding GIF");
     }
     int bg = gif->SBackGroundColor < cmap->ColorCount ? gif->SBackGroundColor : 0;
     memset(canvas, bg, (size_t)sw * sh);
@@ -87,7 +87,7 @@ static ward_status draw_first_frame(GifFileType *gif, luma_sink *s, ward_error *
     uint8_t *rgb = malloc((size_t)sw * 3);
     if (!rgb) {
         free(canvas); free(line);
-        return ward_fail(err, WARD_ENOMEM, "out of memory decoding GIF");
+        return err_fail(err, WARD_ENOMEM, "out of memory decoding GIF");
     }
     for (int y = 0; y < sh; y++) {
         if (!sink_wants_row(s, y)) continue;
@@ -102,7 +102,7 @@ static ward_status draw_first_frame(GifFileType *gif, luma_sink *s, ward_error *
     return WARD_OK;
 }
 
-ward_status ward_decode_gif(const uint8_t *buf, size_t len, luma_sink *s,
+ward_status media_decode_gif(const uint8_t *buf, size_t len, luma_sink *s,
                             ward_error *err)
 {
     mem_reader reader = {buf, len, 0};
@@ -111,13 +111,13 @@ ward_status ward_decode_gif(const uint8_t *buf, size_t len, luma_sink *s,
     if (!gif)
         return gif_fail(err, code);
     if ((uint64_t)gif->SWidth * (uint64_t)gif->SHeight > s->opts->max_pixels) {
-        ward_status st = ward_fail(err, WARD_ELIMIT, "image is %dx%d, over the limit of %llu pixels",
+        ward_status st = err_fail(err, WARD_ELIMIT, "image is %dx%d, over the limit of %llu pixels",
                                    gif->SWidth, gif->SHeight,
                                    (unsigned long long)s->opts->max_pixels);
         DGifCloseFile(gif, &code);
         return st;
     }
-    ward_status st = ward_fail(err, WARD_EFORMAT, "GIF: no image in file");
+    ward_status st = err_fail(err, WARD_EFORMAT, "GIF: no image in file");
     GifRecordType rec;
     for (;;) {
         if (DGifGetRecordType(gif, &rec) == GIF_ERROR) { st = gif_fail(err, gif->Error); break; }

@@ -100,7 +100,7 @@ int ward_media_is_image(ward_media_type t) { return t >= WARD_MEDIA_JPEG && t <=
 
 int ward_media_is_video(ward_media_type t) { return t >= WARD_MEDIA_MP4 && t <= WARD_MEDIA_FLV; }
 
-int ward_jpeg_exif_orientation(const uint8_t *buf, size_t len)
+int media_jpeg_exif_orientation(const uint8_t *buf, size_t len)
 {
     /* Walk the marker segments before the first scan looking for APP1 Exif. */
     size_t p = 2;
@@ -129,7 +129,7 @@ int ward_jpeg_exif_orientation(const uint8_t *buf, size_t len)
 
 /* Rearrange the plane so that it shows the image upright. EXIF orientation n
  * says where row 0 / column 0 of the stored image belong when displayed. */
-ward_status ward_luma_orient(ward_luma *l, int orientation)
+ward_status media_luma_orient(ward_luma *l, int orientation)
 {
     if (orientation <= 1 || orientation > 8)
         return WARD_OK;
@@ -165,14 +165,14 @@ typedef ward_status (*decode_fn)(const uint8_t *, size_t, luma_sink *, ward_erro
 static decode_fn decoder_for(ward_media_type t)
 {
     switch (t) {
-    case WARD_MEDIA_JPEG: return ward_decode_jpeg;
-    case WARD_MEDIA_PNG: return ward_decode_png;
-    case WARD_MEDIA_GIF: return ward_decode_gif;
-    case WARD_MEDIA_WEBP: return ward_decode_webp;
-    case WARD_MEDIA_BMP: return ward_decode_bmp;
-    case WARD_MEDIA_TIFF: return ward_decode_tiff;
-    case WARD_MEDIA_HEIF: return ward_decode_heif;
-    case WARD_MEDIA_PNM: return ward_decode_pnm;
+    case WARD_MEDIA_JPEG: return media_decode_jpeg;
+    case WARD_MEDIA_PNG: return media_decode_png;
+    case WARD_MEDIA_GIF: return media_decode_gif;
+    case WARD_MEDIA_WEBP: return media_decode_webp;
+    case WARD_MEDIA_BMP: return media_decode_bmp;
+    case WARD_MEDIA_TIFF: return media_decode_tiff;
+    case WARD_MEDIA_HEIF: return media_decode_heif;
+    case WARD_MEDIA_PNM: return media_decode_pnm;
     default: break; /* unknown, or a video (video.c) */
     }
     return NULL;
@@ -191,15 +191,15 @@ ward_status ward_image_decode_luma(const uint8_t *buf, size_t len,
     out->type = ward_media_sniff(buf, len);
     decode_fn decode = decoder_for(out->type);
     if (!decode)
-        return ward_fail(err, WARD_EUNSUPPORTED, "not an image format ward decodes");
+        return err_fail(err, WARD_EUNSUPPORTED, "not an image format ward decodes");
 
     luma_sink sink = {.opts = opts, .out = out};
     ward_status st = decode(buf, len, &sink, err);
     if (st == WARD_OK && out->px && sink.next_out_row < out->rows)
-        st = ward_fail(err, WARD_EFORMAT, "%s: image data ends early",
+        st = err_fail(err, WARD_EFORMAT, "%s: image data ends early",
                        ward_media_type_name(out->type));
     if (st == WARD_OK && !out->px)
-        st = ward_fail(err, WARD_EINTERNAL, "decoder produced no pixels");
+        st = err_fail(err, WARD_EINTERNAL, "decoder produced no pixels");
     sink_free(&sink);
     if (st != WARD_OK) {
         free(out->px);
@@ -207,11 +207,11 @@ ward_status ward_image_decode_luma(const uint8_t *buf, size_t len,
         return st;
     }
     if (out->type == WARD_MEDIA_JPEG)
-        out->orientation = ward_jpeg_exif_orientation(buf, len);
+        out->orientation = media_jpeg_exif_orientation(buf, len);
     if (opts->apply_orientation && out->orientation > 1 &&
-        ward_luma_orient(out, out->orientation) != WARD_OK) {
+        media_luma_orient(out, out->orientation) != WARD_OK) {
         ward_luma_free(out);
-        return ward_fail(err, WARD_ENOMEM, "out of memory applying orientation");
+        return err_fail(err, WARD_ENOMEM, "out of memory applying orientation");
     }
     return WARD_OK;
 }

@@ -285,7 +285,7 @@ static void ranges_src_set(j_decompress_ptr cinfo, ranges_src *src,
 
 /* ---- Decoding --------------------------------------------------------------- */
 
-ward_status ward_decode_jpeg(const uint8_t *buf, size_t len, luma_sink *s,
+ward_status media_decode_jpeg(const uint8_t *buf, size_t len, luma_sink *s,
                              ward_error *err)
 {
     struct jpeg_decompress_struct cinfo;
@@ -303,7 +303,7 @@ ward_status ward_decode_jpeg(const uint8_t *buf, size_t len, luma_sink *s,
     jerr.mgr.output_message = on_output_message;
     jerr.warning[0] = 0;
     if (setjmp(jerr.jump)) {
-        st = ward_fail(err, WARD_EFORMAT, "JPEG: %s", jerr.message);
+        st = err_fail(err, WARD_EFORMAT, "JPEG: %s", jerr.message);
         goto done;
     }
     jpeg_create_decompress(&cinfo);
@@ -319,7 +319,7 @@ ward_status ward_decode_jpeg(const uint8_t *buf, size_t len, luma_sink *s,
 
         w = (int)cinfo.image_width, h = (int)cinfo.image_height;
         if ((uint64_t)w * (uint64_t)h > s->opts->max_pixels) {
-            st = ward_fail(err, WARD_ELIMIT, "image is %dx%d, over the limit of %llu pixels",
+            st = err_fail(err, WARD_ELIMIT, "image is %dx%d, over the limit of %llu pixels",
                            w, h, (unsigned long long)s->opts->max_pixels);
             goto done;
         }
@@ -372,7 +372,7 @@ ward_status ward_decode_jpeg(const uint8_t *buf, size_t len, luma_sink *s,
     if (cmyk)
         rgb = malloc((size_t)ow * 3);
     if (!row || (cmyk && !rgb)) {
-        st = ward_fail(err, WARD_ENOMEM, "out of memory decoding JPEG");
+        st = err_fail(err, WARD_ENOMEM, "out of memory decoding JPEG");
         goto done;
     }
     while (cinfo.output_scanline < cinfo.output_height) {

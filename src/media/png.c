@@ -39,7 +39,7 @@ static void on_error(png_structp png, png_const_charp msg)
 
 static void on_warning(png_structp png, png_const_charp msg) { (void)png; (void)msg; }
 
-ward_status ward_decode_png(const uint8_t *buf, size_t len, luma_sink *s,
+ward_status media_decode_png(const uint8_t *buf, size_t len, luma_sink *s,
                             ward_error *err)
 {
     mem_reader reader = {buf, len, 0};
@@ -52,10 +52,10 @@ ward_status ward_decode_png(const uint8_t *buf, size_t len, luma_sink *s,
                                              on_error, on_warning);
     if (!png || !(info = png_create_info_struct(png))) {
         png_destroy_read_struct(&png, NULL, NULL);
-        return ward_fail(err, WARD_ENOMEM, "out of memory starting PNG decoder");
+        return err_fail(err, WARD_ENOMEM, "out of memory starting PNG decoder");
     }
     if (setjmp(png_jmpbuf(png))) {
-        st = ward_fail(err, WARD_EFORMAT, "PNG: %s", perr.message);
+        st = err_fail(err, WARD_EFORMAT, "PNG: %s", perr.message);
         goto done;
     }
     /* Decoding is for hashing: checksum errors in ancillary chunks are not a
@@ -66,7 +66,7 @@ ward_status ward_decode_png(const uint8_t *buf, size_t len, luma_sink *s,
 
     png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);
     if ((uint64_t)w * h > s->opts->max_pixels || w > 0x7fffffff || h > 0x7fffffff) {
-        st = ward_fail(err, WARD_ELIMIT, "image is %ux%u, over the limit of %llu pixels",
+        st = err_fail(err, WARD_ELIMIT, "image is %ux%u, over the limit of %llu pixels",
                        (unsigned)w, (unsigned)h, (unsigned long long)s->opts->max_pixels);
         goto done;
     }
@@ -88,7 +88,7 @@ ward_status ward_decode_png(const uint8_t *buf, size_t len, luma_sink *s,
         goto done;
     if (passes == 1) {
         image = malloc(rowbytes);
-        if (!image) { st = ward_fail(err, WARD_ENOMEM, "out of memory decoding PNG"); goto done; }
+        if (!image) { st = err_fail(err, WARD_ENOMEM, "out of memory decoding PNG"); goto done; }
         for (png_uint_32 y = 0; y < h; y++) {
             png_read_row(png, image, NULL);
             sink_row(s, (int)y, image, layout);
@@ -97,7 +97,7 @@ ward_status ward_decode_png(const uint8_t *buf, size_t len, luma_sink *s,
         image = malloc(rowbytes * h);
         rows = malloc(sizeof(png_bytep) * h);
         if (!image || !rows) {
-            st = ward_fail(err, WARD_ENOMEM, "out of memory decoding PNG");
+            st = err_fail(err, WARD_ENOMEM, "out of memory decoding PNG");
             goto done;
         }
         for (png_uint_32 y = 0; y < h; y++)

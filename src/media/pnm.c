@@ -38,43 +38,43 @@ static long read_uint(cursor *c)
     return digits ? v : -1;
 }
 
-ward_status ward_decode_pnm(const uint8_t *buf, size_t len, luma_sink *s,
+ward_status media_decode_pnm(const uint8_t *buf, size_t len, luma_sink *s,
                             ward_error *err)
 {
     if (len < 3 || buf[0] != 'P')
-        return ward_fail(err, WARD_EFORMAT, "PNM: bad magic");
+        return err_fail(err, WARD_EFORMAT, "PNM: bad magic");
     int kind = buf[1] - '0';
     if (kind != 2 && kind != 3 && kind != 5 && kind != 6)
-        return ward_fail(err, WARD_EUNSUPPORTED, "PNM: P%c is not supported", buf[1]);
+        return err_fail(err, WARD_EUNSUPPORTED, "PNM: P%c is not supported", buf[1]);
     cursor c = {buf + 2, buf + len};
     long w = read_uint(&c), h = read_uint(&c), maxval = read_uint(&c);
     if (w <= 0 || h <= 0 || maxval <= 0 || maxval > 65535)
-        return ward_fail(err, WARD_EFORMAT, "PNM: bad header");
+        return err_fail(err, WARD_EFORMAT, "PNM: bad header");
     if ((uint64_t)w * (uint64_t)h > s->opts->max_pixels)
-        return ward_fail(err, WARD_ELIMIT, "image is %ldx%ld, over the limit of %llu pixels",
+        return err_fail(err, WARD_ELIMIT, "image is %ldx%ld, over the limit of %llu pixels",
                          w, h, (unsigned long long)s->opts->max_pixels);
     int channels = (kind == 3 || kind == 6) ? 3 : 1;
     int binary = kind >= 5;
     int bytes = maxval > 255 ? 2 : 1;
     if (binary) {
         if (c.p >= c.end || !isspace(*c.p))
-            return ward_fail(err, WARD_EFORMAT, "PNM: bad header");
+            return err_fail(err, WARD_EFORMAT, "PNM: bad header");
         c.p++; /* exactly one whitespace byte before binary data */
         if ((size_t)(c.end - c.p) < (size_t)w * h * channels * bytes)
-            return ward_fail(err, WARD_EFORMAT, "PNM: truncated pixel data");
+            return err_fail(err, WARD_EFORMAT, "PNM: truncated pixel data");
     }
     ward_status st = sink_begin(s, (int)w, (int)h, (int)w, (int)h, err);
     if (st != WARD_OK)
         return st;
     uint8_t *row = malloc((size_t)w * channels);
     if (!row)
-        return ward_fail(err, WARD_ENOMEM, "out of memory decoding PNM");
+        return err_fail(err, WARD_ENOMEM, "out of memory decoding PNM");
     for (long y = 0; y < h; y++) {
         for (long i = 0; i < w * channels; i++) {
             long v;
             if (!binary) {
                 v = read_uint(&c);
-                if (v < 0) { free(row); return ward_fail(err, WARD_EFORMAT, "PNM: truncated pixel data"); }
+                if (v < 0) { free(row); return err_fail(err, WARD_EFORMAT, "PNM: truncated pixel data"); }
             } else if (bytes == 2) {
                 v = c.p[0] << 8 | c.p[1];
                 c.p += 2;

@@ -26,9 +26,9 @@ ward_status sink_begin(luma_sink *s, int width, int height, int deliver_w,
                        int deliver_h, ward_error *err)
 {
     if (width <= 0 || height <= 0 || deliver_w <= 0 || deliver_h <= 0)
-        return ward_fail(err, WARD_EFORMAT, "image has no pixels (%dx%d)", width, height);
+        return err_fail(err, WARD_EFORMAT, "image has no pixels (%dx%d)", width, height);
     if ((uint64_t)width * (uint64_t)height > s->opts->max_pixels)
-        return ward_fail(err, WARD_ELIMIT,
+        return err_fail(err, WARD_ELIMIT,
                          "image is %dx%d, over the limit of %llu pixels", width,
                          height, (unsigned long long)s->opts->max_pixels);
     int ow, oh;
@@ -48,7 +48,7 @@ ward_status sink_begin(luma_sink *s, int width, int height, int deliver_w,
         sink_free(s);
         free(s->out->px);
         s->out->px = NULL;
-        return ward_fail(err, WARD_ENOMEM, "out of memory for %dx%d luma plane", ow, oh);
+        return err_fail(err, WARD_ENOMEM, "out of memory for %dx%d luma plane", ow, oh);
     }
     for (int x = 0; x < ow; x++)
         s->col_map[x] = (int)((int64_t)x * deliver_w / ow);

@@ -59,7 +59,7 @@ ward_status ward_thumb_make(const ward_luma *l, int max_side, int blur, ward_thu
     memset(out, 0, sizeof *out);
     if (!l || !l->px || l->rows < 1 || l->cols < 1 || max_side < 16 || max_side > 512 ||
         blur < 0)
-        return ward_fail(err, WARD_EINVAL, "bad thumbnail request");
+        return err_fail(err, WARD_EINVAL, "bad thumbnail request");
     int big = l->rows > l->cols ? l->rows : l->cols;
     int side = big < max_side ? big : max_side;
     out->rows = l->rows * side / big > 0 ? l->rows * side / big : 1;
@@ -70,7 +70,7 @@ ward_status ward_thumb_make(const ward_luma *l, int max_side, int blur, ward_thu
     if (!out->px || (blur && !tmp)) {
         free(tmp);
         ward_thumb_free(out);
-        return ward_fail(err, WARD_ENOMEM, "out of memory for a thumbnail");
+        return err_fail(err, WARD_ENOMEM, "out of memory for a thumbnail");
     }
     shrink(l, out);
     for (int i = 0; blur && i < 3; i++)
@@ -90,7 +90,7 @@ ward_status ward_thumb_write_jpeg(const ward_thumb *t, const char *path, ward_er
 {
     FILE *volatile f = fopen(path, "wb");
     if (!f)
-        return ward_fail_errno(err, errno, "cannot write %s", path);
+        return err_fail_errno(err, errno, "cannot write %s", path);
     struct jpeg_compress_struct c;
     thumb_err je;
     c.err = jpeg_std_error(&je.mgr);
@@ -98,7 +98,7 @@ ward_status ward_thumb_write_jpeg(const ward_thumb *t, const char *path, ward_er
     if (setjmp(je.jump)) {
         jpeg_destroy_compress(&c);
         fclose(f);
-        return ward_fail(err, WARD_EIO, "cannot encode %s", path);
+        return err_fail(err, WARD_EIO, "cannot encode %s", path);
     }
     jpeg_create_compress(&c);
     jpeg_stdio_dest(&c, f);
@@ -116,7 +116,7 @@ ward_status ward_thumb_write_jpeg(const ward_thumb *t, const char *path, ward_er
     jpeg_finish_compress(&c);
     jpeg_destroy_compress(&c);
     if (fclose(f) != 0)
-        return ward_fail_errno(err, errno, "cannot write %s", path);
+        return err_fail_errno(err, errno, "cannot write %s", path);
     return WARD_OK;
 }
 

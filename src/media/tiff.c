@@ -54,34 +54,34 @@ static int on_warning(TIFF *tif, void *user, const char *module, const char *fmt
     return 1;
 }
 
-ward_status ward_decode_tiff(const uint8_t *buf, size_t len, luma_sink *s,
+ward_status media_decode_tiff(const uint8_t *buf, size_t len, luma_sink *s,
                              ward_error *err)
 {
     mem_tiff m = {buf, len, 0, {0}};
     TIFFOpenOptions *oo = TIFFOpenOptionsAlloc();
-    if (!oo) return ward_fail(err, WARD_ENOMEM, "out of memory starting TIFF decoder");
+    if (!oo) return err_fail(err, WARD_ENOMEM, "out of memory starting TIFF decoder");
     TIFFOpenOptionsSetErrorHandlerExtR(oo, on_error, &m);
     TIFFOpenOptionsSetWarningHandlerExtR(oo, on_warning, &m);
     TIFF *tif = TIFFClientOpenExt("memory", "rm", (thandle_t)&m, t_read, t_write,
                                   t_seek, t_close, t_size, t_map, t_unmap, oo);
     TIFFOpenOptionsFree(oo);
     if (!tif)
-        return ward_fail(err, WARD_EFORMAT, "TIFF: %s", m.message[0] ? m.message : "cannot open");
+        return err_fail(err, WARD_EFORMAT, "TIFF: %s", m.message[0] ? m.message : "cannot open");
     uint32_t w = 0, h = 0;
     TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &w);
     TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &h);
     ward_status st;
     if (w == 0 || h == 0 || w > 0x7fffffff || h > 0x7fffffff) {
-        st = ward_fail(err, WARD_EFORMAT, "TIFF: bad size %ux%u", w, h);
+        st = err_fail(err, WARD_EFORMAT, "TIFF: bad size %ux%u", w, h);
     } else if ((uint64_t)w * h > s->opts->max_pixels) {
-        st = ward_fail(err, WARD_ELIMIT, "image is %ux%u, over the limit of %llu pixels",
+        st = err_fail(err, WARD_ELIMIT, "image is %ux%u, over the limit of %llu pixels",
                        w, h, (unsigned long long)s->opts->max_pixels);
     } else {
         uint32_t *raster = malloc(sizeof(uint32_t) * (size_t)w * h);
         if (!raster) {
-            st = ward_fail(err, WARD_ENOMEM, "out of memory decoding TIFF");
+            st = err_fail(err, WARD_ENOMEM, "out of memory decoding TIFF");
         } else if (!TIFFReadRGBAImageOriented(tif, w, h, raster, ORIENTATION_TOPLEFT, 0)) {
-            st = ward_fail(err, WARD_EFORMAT, "TIFF: %s", m.message[0] ? m.message : "cannot decode");
+            st = err_fail(err, WARD_EFORMAT, "TIFF: %s", m.message[0] ? m.message : "cannot decode");
         } else if ((st = sink_begin(s, (int)w, (int)h, (int)w, (int)h, err)) == WARD_OK) {
             /* libtiff packs A B G R from high to low byte: R is the low byte,
              * so in little-endian memory the bytes are R G B A. */

@@ -180,13 +180,13 @@ static ward_status av_fail(ward_video *v, ward_error *err, int r, ward_status st
                            const char *what)
 {
     if (r == AVERROR_EXIT || past_deadline(v))
-        return ward_fail(err, WARD_ELIMIT, "%s: decoding took longer than %g s",
+        return err_fail(err, WARD_ELIMIT, "%s: decoding took longer than %g s",
                          what, v->opts.max_wall);
     if (r == AVERROR(ENOMEM))
-        return ward_fail(err, WARD_ENOMEM, "%s: out of memory", what);
+        return err_fail(err, WARD_ENOMEM, "%s: out of memory", what);
     char msg[AV_ERROR_MAX_STRING_SIZE];
     av_strerror(r, msg, sizeof msg);
-    return ward_fail(err, st, "%s: %s", what, msg);
+    return err_fail(err, st, "%s: %s", what, msg);
 }
 
 static ward_status open_container(ward_video *v, ward_error *err)
@@ -199,7 +199,7 @@ static ward_status open_container(ward_video *v, ward_error *err)
     if (!v->avio)
         av_free(iobuf);
     if (!v->fmt || !v->avio)
-        return ward_fail(err, WARD_ENOMEM, "out of memory opening video");
+        return err_fail(err, WARD_ENOMEM, "out of memory opening video");
     v->fmt->pb = v->avio;
     v->fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
     v->fmt->interrupt_callback.callback = interrupt_cb;
@@ -211,10 +211,10 @@ static ward_status open_container(ward_video *v, ward_error *err)
     int r = av_probe_input_buffer2(v->avio, &in, "", v->fmt, 0, 0);
     if (r < 0 || !in)
         return r == AVERROR_EXIT ? av_fail(v, err, r, WARD_ELIMIT, "probing")
-                                 : ward_fail(err, WARD_EUNSUPPORTED,
+                                 : err_fail(err, WARD_EUNSUPPORTED,
                                              "not a video container ward reads");
     if (!container_allowed(in->name))
-        return ward_fail(err, WARD_EUNSUPPORTED,
+        return err_fail(err, WARD_EUNSUPPORTED,
                          "'%s' is not a video container ward reads", in->name);
     r = avformat_open_input(&v->fmt, NULL, in, NULL);
     if (r < 0)  /* v->fmt is freed and NULL; our avio is not */
@@ -244,10 +244,10 @@ static AVStream *pick_stream(AVFormatContext *fmt)
 static ward_status check_size(const ward_video *v, int w, int h, ward_error *err)
 {
     if (w <= 0 || h <= 0)
-        return ward_fail(err, WARD_EFORMAT, "video has no frame size (%dx%d)", w, h);
+        return err_fail(err, WARD_EFORMAT, "video has no frame size (%dx%d)", w, h);
     if ((v->opts.max_width > 0 && w > v->opts.max_width) ||
         (v->opts.max_height > 0 && h > v->opts.max_height))
-        return ward_fail(err, WARD_ELIMIT,
+        return err_fail(err, WARD_ELIMIT,
                          "video frames are %dx%d, over the limit of %dx%d", w, h,
                          v->opts.max_width, v->opts.max_height);
     return WARD_OK;
@@ -287,11 +287,11 @@ static ward_status open_decoder(ward_video *v, ward_error *err)
     const AVCodec *codec = avcodec_find_decoder(par->codec_id);
     snprintf(v->info.codec, sizeof v->info.codec, "%s", avcodec_get_name(par->codec_id));
     if (!codec)
-        return ward_fail(err, WARD_EUNSUPPORTED, "no decoder for %s video",
+        return err_fail(err, WARD_EUNSUPPORTED, "no decoder for %s video",
                          v->info.codec);
     v->dec = avcodec_alloc_context3(codec);
     if (!v->dec || avcodec_parameters_to_context(v->dec, par) < 0)
-        return ward_fail(err, WARD_ENOMEM, "out of memory opening decoder");
+        return err_fail(err, WARD_ENOMEM, "out of memory opening decoder");
     v->dec->pkt_timebase = v->st->time_base;
     v->dec->thread_count = v->opts.threads > 0 ? v->opts.threads : 1;
     if (v->opts.fast) {
@@ -311,7 +311,7 @@ static ward_status open_decoder(ward_video *v, ward_error *err)
     v->frame = av_frame_alloc();
     v->pkt = av_packet_alloc();
     if (!v->frame || !v->pkt)
-        return ward_fail(err, WARD_ENOMEM, "out of memory opening decoder");
+        return err_fail(err, WARD_ENOMEM, "out of memory opening decoder");
     return WARD_OK;
 }
 
@@ -319,7 +319,7 @@ static ward_status open_stream(ward_video *v, ward_error *err)
 {
     v->st = pick_stream(v->fmt);
     if (!v->st)
-        return ward_fail(err, WARD_EUNSUPPORTED, "no video stream in the %s container",
+        return err_fail(err, WARD_EUNSUPPORTED, "no video stream in the %s container",
                          v->info.container);
     const AVCodecParameters *par = v->st->codecpar;
     v->info.width = par->width;
@@ -336,7 +336,7 @@ static ward_status open_stream(ward_video *v, ward_error *err)
     v->declared = declared_duration(v);
     v->info.duration = v->declared;
     if (v->opts.max_duration > 0 && v->declared > v->opts.max_duration)
-        return ward_fail(err, WARD_ELIMIT, "video lasts %.0f s, over the limit of %.0f s",
+        return err_fail(err, WARD_ELIMIT, "video lasts %.0f s, over the limit of %.0f s",
                          v->declared, v->opts.max_duration);
     v->can_seek = v->opts.seek && avformat_index_get_entries_count(v->st) > 1;
     return open_decoder(v, err);
@@ -345,7 +345,7 @@ static ward_status open_stream(ward_video *v, ward_error *err)
 static ward_status video_open(ward_video *v, const ward_video_opts *opts,
                               ward_video **out, ward_error *err)
 {
-    ward_error_clear(err);
+    err_clear(err);
     if (opts)
         v->opts = *opts;
     else
@@ -383,13 +383,13 @@ ward_status ward_video_open_buffer(const uint8_t *buf, size_t len,
 {
     *out = NULL;
     if (!buf && len)
-        return ward_fail(err, WARD_EINVAL, "NULL video buffer");
-    ward_status st = ward_ff_load(err);
+        return err_fail(err, WARD_EINVAL, "NULL video buffer");
+    ward_status st = media_ff_load(err);
     if (st != WARD_OK)
         return st;
     ward_video *v = video_new();
     if (!v)
-        return ward_fail(err, WARD_ENOMEM, "out of memory opening video");
+        return err_fail(err, WARD_ENOMEM, "out of memory opening video");
     v->src.buf = buf;
     v->src.len = len;
     v->src.size = (int64_t)len;
@@ -401,24 +401,24 @@ static ward_status open_owned_fd(int fd, const char *name, const ward_video_opts
                                  ward_video **out, ward_error *err)
 {
     *out = NULL;
-    ward_status st = ward_ff_load(err);
+    ward_status st = media_ff_load(err);
     ward_video *v = st == WARD_OK ? video_new() : NULL;
     if (!v) {
         if (fd >= 0) close(fd);
         if (st != WARD_OK)
             return st;
-        return ward_fail(err, WARD_ENOMEM, "out of memory opening video");
+        return err_fail(err, WARD_ENOMEM, "out of memory opening video");
     }
     struct stat sb;
     v->src.fd = fd;
     if (v->src.fd < 0 || fstat(v->src.fd, &sb) < 0) {
         int e = errno;
         ward_video_close(v);
-        return ward_fail_errno(err, e, "cannot open %s", name);
+        return err_fail_errno(err, e, "cannot open %s", name);
     }
     if (!S_ISREG(sb.st_mode)) {
         ward_video_close(v);
-        return ward_fail(err, WARD_EINVAL, "%s is not a regular file", name);
+        return err_fail(err, WARD_EINVAL, "%s is not a regular file", name);
     }
     v->src.size = sb.st_size;
     return video_open(v, opts, out, err);
@@ -518,14 +518,14 @@ static ward_status to_rgb(ward_video *v, const AVFrame *f, ward_error *err)
                                   f->height, AV_PIX_FMT_RGB24, SWS_AREA, NULL, NULL,
                                   NULL);
     if (!v->sws)
-        return ward_fail(err, WARD_EUNSUPPORTED, "cannot convert %s frames",
+        return err_fail(err, WARD_EUNSUPPORTED, "cannot convert %s frames",
                          av_get_pix_fmt_name(f->format));
     if (v->rgb_w != f->width || v->rgb_h != f->height) {
         av_freep(&v->rgb[0]);
         v->rgb_w = v->rgb_h = 0;
         if (av_image_alloc(v->rgb, v->rgb_stride, f->width, f->height,
                            AV_PIX_FMT_RGB24, 32) < 0)
-            return ward_fail(err, WARD_ENOMEM, "out of memory for a %dx%d frame",
+            return err_fail(err, WARD_ENOMEM, "out of memory for a %dx%d frame",
                              f->width, f->height);
         v->rgb_w = f->width;
         v->rgb_h = f->height;
@@ -629,7 +629,7 @@ static void note_damage(ward_video *v)
 static ward_status feed(ward_video *v, ward_error *err)
 {
     if (v->draining)
-        return ward_fail(err, WARD_EINTERNAL, "decoder asked for input after the end");
+        return err_fail(err, WARD_EINTERNAL, "decoder asked for input after the end");
     maybe_seek(v);
     for (;;) {
         int r = av_read_frame(v->fmt, v->pkt);
@@ -652,7 +652,7 @@ static ward_status feed(ward_video *v, ward_error *err)
         r = avcodec_send_packet(v->dec, v->pkt);
         av_packet_unref(v->pkt);
         if (r == AVERROR(ENOMEM))
-            return ward_fail(err, WARD_ENOMEM, "out of memory decoding video");
+            return err_fail(err, WARD_ENOMEM, "out of memory decoding video");
         if (r < 0 && r != AVERROR(EAGAIN))
             note_damage(v); /* decoders resynchronise on the next packet */
         return WARD_OK;
@@ -679,11 +679,11 @@ static ward_status on_frame(ward_video *v, const AVFrame *f, double *t, int *tak
     if (s)
         return s;
     if (v->opts.max_duration > 0 && *t > v->opts.max_duration)
-        return ward_fail(err, WARD_ELIMIT, "video runs past the limit of %.0f s",
+        return err_fail(err, WARD_ELIMIT, "video runs past the limit of %.0f s",
                          v->opts.max_duration);
     *take = *t + TIME_EPS >= v->next_t;
     if (*take && v->opts.max_frames && v->info.frames_sampled >= v->opts.max_frames)
-        return ward_fail(err, WARD_ELIMIT, "video has more than %u sampled frames",
+        return err_fail(err, WARD_ELIMIT, "video has more than %u sampled frames",
                          v->opts.max_frames);
     while (*take && v->next_t <= *t + TIME_EPS)
         v->next_t += v->opts.interval;
@@ -713,11 +713,11 @@ static ward_status finish(ward_video *v, int *eof, ward_error *err)
     v->ended = 1;
     *eof = 1;
     if (v->info.frames_decoded == 0)
-        return ward_fail(err, WARD_EFORMAT, "no video frame could be decoded");
+        return err_fail(err, WARD_EFORMAT, "no video frame could be decoded");
     double slack = 2.0 + 2 * v->opts.interval;
     if (v->declared > 0 && v->info.decoded_until + slack < v->declared) {
         v->info.partial = 1;
-        return ward_fail(err, WARD_EFORMAT,
+        return err_fail(err, WARD_EFORMAT,
                          "video data ends at %.1f s of the %.1f s declared (truncated)",
                          v->info.decoded_until, v->declared);
     }
@@ -741,7 +741,7 @@ ward_status ward_video_next(ward_video *v, ward_video_frame *out, int *eof,
     }
     for (;;) {
         if (past_deadline(v))
-            return stop(v, ward_fail(err, WARD_ELIMIT,
+            return stop(v, err_fail(err, WARD_ELIMIT,
                                      "decoding took longer than %g s (at %.1f s)",
                                      v->opts.max_wall, v->info.decoded_until));
         int r = avcodec_receive_frame(v->dec, v->frame);

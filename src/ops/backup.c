@@ -49,22 +49,22 @@ static ward_status pump(int fd, int out, const char *src, const char *dst, char 
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
         EVP_MD_CTX_free(md);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     static const size_t cap = 1 << 16;
     unsigned char *buf = malloc(cap);
-    ward_status rc = buf ? WARD_OK : ward_fail(err, WARD_ENOMEM, "out of memory");
+    ward_status rc = buf ? WARD_OK : err_fail(err, WARD_ENOMEM, "out of memory");
     ssize_t n;
     while (rc == WARD_OK && (n = read(fd, buf, cap)) != 0) {
         if (n < 0) {
             if (errno != EINTR)
-                rc = ward_fail_errno(err, errno, "cannot read %s", src);
+                rc = err_fail_errno(err, errno, "cannot read %s", src);
             continue;
         }
         EVP_DigestUpdate(md, buf, (size_t)n);
         for (ssize_t off = 0, w; out >= 0 && rc == WARD_OK && off < n; off += w)
             if ((w = write(out, buf + off, (size_t)(n - off))) < 0)
-                rc = ward_fail_errno(err, errno, "cannot write %s", dst);
+                rc = err_fail_errno(err, errno, "cannot write %s", dst);
     }
     unsigned char digest[32];
     if (rc == WARD_OK && hex && EVP_DigestFinal_ex(md, digest, NULL) == 1)
@@ -78,7 +78,7 @@ ward_status ops_sha256_file(const char *path, char hex[65], ward_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return ward_fail_errno(err, errno, "cannot open %s", path);
+        return err_fail_errno(err, errno, "cannot open %s", path);
     ward_status rc = pump(fd, -1, path, NULL, hex, err);
     close(fd);
     return rc;
@@ -89,18 +89,18 @@ ward_status ops_copy_file(const char *src, const char *dst, unsigned mode, char 
 {
     int in = open(src, O_RDONLY | O_CLOEXEC);
     if (in < 0)
-        return ward_fail_errno(err, errno, "cannot open %s", src);
+        return err_fail_errno(err, errno, "cannot open %s", src);
     int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0777);
     if (out < 0) {
         close(in);
-        return ward_fail_errno(err, errno, "cannot create %s", dst);
+        return err_fail_errno(err, errno, "cannot create %s", dst);
     }
     ward_status rc = pump(in, out, src, dst, hex, err);
     if (rc == WARD_OK && fsync(out) != 0)
-        rc = ward_fail_errno(err, errno, "cannot sync %s", dst);
+        rc = err_fail_errno(err, errno, "cannot sync %s", dst);
     close(in);
     if (close(out) != 0 && rc == WARD_OK)
-        rc = ward_fail_errno(err, errno, "cannot write %s", dst);
+        rc = err_fail_errno(err, errno, "cannot write %s", dst);
     return rc;
 }
 
@@ -147,9 +147,9 @@ static int skipped(const char *rel)
 
 static ward_status backup_db(backup *b, const char *path, const char *rel, const char *to)
 {
-    ward_crypt_kind kind;
+    wst_crypt_kind kind;
     int matches = 0;
-    ward_status rc = ward_crypt_probe(path, b->key, &kind, &matches, b->err);
+    ward_status rc = wst_crypt_probe(path, b->key, &kind, &matches, b->err);
     if (rc != WARD_OK)
         return rc;
     if (kind == WARD_CRYPT_ENCRYPTED && !b->key) {
@@ -157,10 +157,10 @@ static ward_status backup_db(backup *b, const char *path, const char *rel, const
         return WARD_OK;
     }
     if (kind == WARD_CRYPT_ENCRYPTED && !matches)
-        return ward_fail(b->err, WARD_EINVAL, "%s: encrypted with another key than the one given",
+        return err_fail(b->err, WARD_EINVAL, "%s: encrypted with another key than the one given",
                          path);
     if (kind == WARD_CRYPT_OTHER)
-        return ward_fail(b->err, WARD_EFORMAT, "%s is not an SQLite database", path);
+        return err_fail(b->err, WARD_EFORMAT, "%s is not an SQLite database", path);
     if (kind == WARD_CRYPT_EMPTY)
         return ops_copy_file(path, to, 0600, NULL, b->err);
     return ops_sqlite_backup(path, to, kind == WARD_CRYPT_ENCRYPTED ? b->key : NULL, b->err);
@@ -178,7 +178,7 @@ static int visit(const char *path, const struct stat *st, int type, struct FTW *
     snprintf(to, sizeof to, "%s/%s", b->dest, rel);
     if (type == FTW_D) {
         if (mkdir(to, (st->st_mode & 0777) | 0700) != 0)
-            b->rc = ward_fail_errno(b->err, errno, "cannot create %s", to);
+            b->rc = err_fail_errno(b->err, errno, "cannot create %s", to);
         return b->rc != WARD_OK;
     }
     if (type == FTW_DNR || type == FTW_NS) {
@@ -200,7 +200,7 @@ static int visit(const char *path, const struct stat *st, int type, struct FTW *
         b->rc = ops_copy_file(path, to, st->st_mode, hex, b->err);
     }
     if (b->rc == WARD_OK && fprintf(b->manifest, "%s  %s\n", hex, rel) < 0)
-        b->rc = ward_fail_errno(b->err, errno, "cannot write the MANIFEST");
+        b->rc = err_fail_errno(b->err, errno, "cannot write the MANIFEST");
     return b->rc != WARD_OK;
 }
 
@@ -228,7 +228,7 @@ static ward_status read_key(const char *key_file, const char *dir,
     *k = NULL;
     if (!key_file)
         return WARD_OK;
-    ward_status rc = ward_crypt_key_read(key_file, dir, key, err);
+    ward_status rc = wst_crypt_key_read(key_file, dir, key, err);
     if (rc == WARD_OK)
         *k = key;
     return rc;
@@ -240,7 +240,7 @@ ward_status ward_backup(const char *dir, const char *dest, const char *key_file,
     struct stat st;
     *partial = 0;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return ward_fail(err, WARD_ENOTFOUND, "%s is not a data directory", dir);
+        return err_fail(err, WARD_ENOTFOUND, "%s is not a data directory", dir);
     unsigned char key[WARD_CRYPT_KEY_BYTES];
     backup b = {dir, dest, strlen(dir), NULL, NULL, note_cb, ctx, 0, WARD_OK, err};
     while (b.dirlen > 1 && dir[b.dirlen - 1] == '/')
@@ -249,9 +249,9 @@ ward_status ward_backup(const char *dir, const char *dest, const char *key_file,
     if (rc != WARD_OK)
         return rc;
     if (mkdir(dest, 0700) != 0) {
-        rc = errno == EEXIST ? ward_fail(err, WARD_EINVAL, "%s exists: a backup goes into a new "
+        rc = errno == EEXIST ? err_fail(err, WARD_EINVAL, "%s exists: a backup goes into a new "
                                                             "directory", dest)
-                             : ward_fail_errno(err, errno, "cannot create %s", dest);
+                             : err_fail_errno(err, errno, "cannot create %s", dest);
         memset(key, 0, sizeof key);
         return rc;
     }
@@ -260,25 +260,25 @@ ward_status ward_backup(const char *dir, const char *dest, const char *key_file,
         rdest[strlen(rdir)] == '/') {
         rmdir(dest);
         memset(key, 0, sizeof key);
-        return ward_fail(err, WARD_EINVAL, "%s is inside the data directory", dest);
+        return err_fail(err, WARD_EINVAL, "%s is inside the data directory", dest);
     }
     snprintf(path, sizeof path, "%s/" MANIFEST, dest);
     if (!(b.manifest = fopen(path, "wx")))
-        rc = ward_fail_errno(err, errno, "cannot create %s", path);
+        rc = err_fail_errno(err, errno, "cannot create %s", path);
     if (rc == WARD_OK)
         fprintf(b.manifest, MANIFEST_MAGIC "\n");
     cur = &b;
     if (rc == WARD_OK && nftw(dir, visit, 16, FTW_PHYS) != 0 && b.rc == WARD_OK)
-        b.rc = ward_fail_errno(err, errno, "cannot walk %s", dir);
+        b.rc = err_fail_errno(err, errno, "cannot walk %s", dir);
     cur = NULL;
     rc = rc != WARD_OK ? rc : b.rc;
     if (rc == WARD_OK)
         rc = note_postgres(&b);
     if (b.manifest && (fflush(b.manifest) != 0 || fsync(fileno(b.manifest)) != 0) &&
         rc == WARD_OK)
-        rc = ward_fail_errno(err, errno, "cannot write %s", path);
+        rc = err_fail_errno(err, errno, "cannot write %s", path);
     if (b.manifest && fclose(b.manifest) != 0 && rc == WARD_OK)
-        rc = ward_fail_errno(err, errno, "cannot write %s", path);
+        rc = err_fail_errno(err, errno, "cannot write %s", path);
     memset(key, 0, sizeof key);
     *partial = b.partial;
     return rc;
@@ -293,13 +293,13 @@ static ward_status parse_line(char *line, const char *manifest, int lineno, char
     line[strcspn(line, "\n")] = 0;
     char *sep = strstr(line, "  ");
     if (!sep || sep - line != 64)
-        return ward_fail(err, WARD_EFORMAT, "%s, line %d: expected 'SHA256  PATH'", manifest,
+        return err_fail(err, WARD_EFORMAT, "%s, line %d: expected 'SHA256  PATH'", manifest,
                          lineno);
     *sep = 0;
     *hex = line;
     *rel = sep + 2;
     if (!**rel || **rel == '/' || strstr(*rel, "..") || strchr(*rel, '\\'))
-        return ward_fail(err, WARD_EFORMAT, "%s, line %d: path '%s' leaves the backup", manifest,
+        return err_fail(err, WARD_EFORMAT, "%s, line %d: path '%s' leaves the backup", manifest,
                          lineno, *rel);
     return WARD_OK;
 }
@@ -313,17 +313,17 @@ static ward_status each_entry(const char *backup_dir,
     snprintf(path, sizeof path, "%s/" MANIFEST, backup_dir);
     FILE *f = fopen(path, "r");
     if (!f)
-        return ward_fail_errno(err, errno, "cannot open %s (not a ward backup?)", path);
+        return err_fail_errno(err, errno, "cannot open %s (not a ward backup?)", path);
     ward_status rc = WARD_OK;
     if (!fgets(line, sizeof line, f) || strncmp(line, MANIFEST_MAGIC "\n", sizeof line) != 0)
-        rc = ward_fail(err, WARD_EFORMAT, "%s, line 1: not a ward backup manifest", path);
+        rc = err_fail(err, WARD_EFORMAT, "%s, line 1: not a ward backup manifest", path);
     for (int lineno = 2; rc == WARD_OK && fgets(line, sizeof line, f); lineno++) {
         char *hex = NULL, *rel = NULL;
         if ((rc = parse_line(line, path, lineno, &hex, &rel, err)) == WARD_OK)
             rc = fn(ctx, hex, rel);
     }
     if (rc == WARD_OK && ferror(f))
-        rc = ward_fail_errno(err, errno, "cannot read %s", path);
+        rc = err_fail_errno(err, errno, "cannot read %s", path);
     fclose(f);
     return rc;
 }
@@ -347,13 +347,13 @@ static ward_status verify_one(void *ctx, const char *hex, const char *rel)
     if (rc != WARD_OK)
         return rc;
     if (strcmp(got, hex) != 0)
-        return ward_fail(r->err, WARD_EFORMAT,
+        return err_fail(r->err, WARD_EFORMAT,
                          "%s: SHA-256 differs from the MANIFEST: the backup is damaged", path);
     if (strchr(rel, '/') || !ends_with(rel, ".db"))
         return WARD_OK;
-    ward_crypt_kind kind;
+    wst_crypt_kind kind;
     int matches = 0;
-    if ((rc = ward_crypt_probe(path, r->key, &kind, &matches, r->err)) != WARD_OK)
+    if ((rc = wst_crypt_probe(path, r->key, &kind, &matches, r->err)) != WARD_OK)
         return rc;
     if (kind == WARD_CRYPT_EMPTY)
         return WARD_OK;
@@ -369,7 +369,7 @@ static ward_status verify_one(void *ctx, const char *hex, const char *rel)
     if ((rc = ops_sqlite_check(path, kind == WARD_CRYPT_ENCRYPTED ? r->key : NULL, problem,
                                sizeof problem, r->err)) != WARD_OK)
         return rc;
-    return *problem ? ward_fail(r->err, WARD_EFORMAT, "%s: integrity check: %s", path, problem)
+    return *problem ? err_fail(r->err, WARD_EFORMAT, "%s: integrity check: %s", path, problem)
                     : WARD_OK;
 }
 
@@ -380,7 +380,7 @@ static ward_status mkdirs(const char *root, const char *rel, ward_error *err)
     snprintf(path, sizeof path, "%s/%s", root, rel);
     char *slash = strrchr(path, '/');
     *slash = 0; /* there is one: after root */
-    return ward_mkdirs(path, err);
+    return path_mkdirs(path, err);
 }
 
 /* Pass 2: the files into the scratch directory next to the target. */
@@ -392,7 +392,7 @@ static ward_status copy_one(void *ctx, const char *hex, const char *rel)
     snprintf(from, sizeof from, "%s/%s", r->backup, rel);
     snprintf(to, sizeof to, "%s/%s", r->tmp, rel);
     if (stat(from, &st) != 0)
-        return ward_fail_errno(r->err, errno, "cannot stat %s", from);
+        return err_fail_errno(r->err, errno, "cannot stat %s", from);
     ward_status rc = mkdirs(r->tmp, rel, r->err);
     return rc == WARD_OK ? ops_copy_file(from, to, st.st_mode & 0700, NULL, r->err) : rc;
 }
@@ -421,7 +421,7 @@ ward_status ward_restore(const char *backup_dir, const char *dir, const char *ke
 {
     int exists = 0;
     if (!empty_dir(dir, &exists))
-        return ward_fail(err, WARD_EINVAL, "%s is not empty: a restore never overwrites a data "
+        return err_fail(err, WARD_EINVAL, "%s is not empty: a restore never overwrites a data "
                                            "directory (move it aside first)", dir);
     unsigned char key[WARD_CRYPT_KEY_BYTES];
     char tmp[8192];
@@ -431,13 +431,13 @@ ward_status ward_restore(const char *backup_dir, const char *dir, const char *ke
     if (rc == WARD_OK)
         rc = each_entry(backup_dir, verify_one, &r, err);
     if (rc == WARD_OK && mkdir(tmp, 0700) != 0)
-        rc = ward_fail_errno(err, errno, "cannot create %s", tmp);
+        rc = err_fail_errno(err, errno, "cannot create %s", tmp);
     else if (rc == WARD_OK) {
         rc = each_entry(backup_dir, copy_one, &r, err);
         if (rc == WARD_OK && exists && rmdir(dir) != 0)
-            rc = ward_fail_errno(err, errno, "cannot replace the empty %s", dir);
+            rc = err_fail_errno(err, errno, "cannot replace the empty %s", dir);
         if (rc == WARD_OK && rename(tmp, dir) != 0)
-            rc = ward_fail_errno(err, errno, "cannot rename %s to %s", tmp, dir);
+            rc = err_fail_errno(err, errno, "cannot rename %s to %s", tmp, dir);
         if (rc != WARD_OK)
             nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     }

@@ -257,10 +257,10 @@ static void check_sqlite(doctor *d, const char *name, const char *check)
         return; /* not used on this node */
     unsigned char key[WARD_CRYPT_KEY_BYTES];
     const unsigned char *k = NULL;
-    ward_crypt_kind kind;
+    wst_crypt_kind kind;
     int matches = 0;
     ward_error err;
-    if (ward_crypt_probe(path, NULL, &kind, &matches, &err) != WARD_OK) {
+    if (wst_crypt_probe(path, NULL, &kind, &matches, &err) != WARD_OK) {
         say(d, WARD_DOCTOR_FAIL, check, path, NULL, "%s", err.message);
         return;
     }
@@ -276,7 +276,7 @@ static void check_sqlite(doctor *d, const char *name, const char *check)
                 "encrypted: not examined without its key");
             return;
         }
-        if (ward_crypt_key_read(d->opts->intel_key_file, d->dir, key, &err) != WARD_OK) {
+        if (wst_crypt_key_read(d->opts->intel_key_file, d->dir, key, &err) != WARD_OK) {
             say(d, WARD_DOCTOR_FAIL, "keys", d->opts->intel_key_file, NULL, "%s", err.message);
             return;
         }
@@ -322,20 +322,20 @@ ward_status ward_doctor(const char *dir, const ward_doctor_opts *opts, ward_doct
         opts = &defaults;
     }
     if (!dir || !cb)
-        return ward_fail(err, WARD_EINVAL, "no data directory or callback");
+        return err_fail(err, WARD_EINVAL, "no data directory or callback");
     struct stat st;
     if (stat(dir, &st) != 0)
-        return errno == ENOENT ? ward_fail(err, WARD_ENOTFOUND, "%s does not exist", dir)
-                               : ward_fail_errno(err, errno, "cannot stat %s", dir);
+        return errno == ENOENT ? err_fail(err, WARD_ENOTFOUND, "%s does not exist", dir)
+                               : err_fail_errno(err, errno, "cannot stat %s", dir);
     if (!S_ISDIR(st.st_mode))
-        return ward_fail(err, WARD_EINVAL, "%s is not a directory", dir);
+        return err_fail(err, WARD_EINVAL, "%s is not a directory", dir);
     doctor d = {dir, opts, cb, ctx};
     check_datadir(&d, &st);
     check_tree(&d);
     if (opts->intel_key_file) {
         unsigned char key[WARD_CRYPT_KEY_BYTES];
         ward_error kerr;
-        if (ward_crypt_key_read(opts->intel_key_file, dir, key, &kerr) != WARD_OK)
+        if (wst_crypt_key_read(opts->intel_key_file, dir, key, &kerr) != WARD_OK)
             say(&d, WARD_DOCTOR_FAIL, "keys", opts->intel_key_file,
                 "chmod 600 the key file and keep it outside the data directory", "%s",
                 kerr.message);

@@ -19,10 +19,10 @@ static ward_status open_db(const char *path, const unsigned char *key, int reado
 {
     *db = NULL;
     if (key)
-        return ward_crypt_open(path, key, db, err);
+        return wst_crypt_open(path, key, db, err);
     int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
     if (sqlite3_open_v2(path, db, flags, NULL) != SQLITE_OK) {
-        ward_status rc = ward_fail(err, WARD_EIO, "%s: %s", path,
+        ward_status rc = err_fail(err, WARD_EIO, "%s: %s", path,
                                    *db ? sqlite3_errmsg(*db) : "out of memory");
         sqlite3_close(*db);
         *db = NULL;
@@ -61,7 +61,7 @@ ward_status ops_sqlite_backup(const char *src, const char *dst, const unsigned c
     /* The encrypting VFS opens existing files only: create an empty one. */
     int fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
-        return ward_fail_errno(err, errno, "cannot create %s", dst);
+        return err_fail_errno(err, errno, "cannot create %s", dst);
     close(fd);
     sqlite3 *from = NULL, *to = NULL;
     ward_status rc = open_db(src, key, 1, &from, err);
@@ -69,7 +69,7 @@ ward_status ops_sqlite_backup(const char *src, const char *dst, const unsigned c
         rc = open_db(dst, key, 0, &to, err);
     sqlite3_backup *b = rc == WARD_OK ? sqlite3_backup_init(to, "main", from, "main") : NULL;
     if (rc == WARD_OK && !b)
-        rc = ward_fail(err, WARD_EIO, "%s: backup refused: %s", src, sqlite3_errmsg(to));
+        rc = err_fail(err, WARD_EIO, "%s: backup refused: %s", src, sqlite3_errmsg(to));
     if (b) {
         /* Whole file in one step; a writer holding the lock only delays us. */
         int r;
@@ -81,13 +81,13 @@ ward_status ops_sqlite_backup(const char *src, const char *dst, const unsigned c
         }
         sqlite3_backup_finish(b);
         if (r != SQLITE_DONE)
-            rc = ward_fail(err, WARD_EIO, "%s: backup failed: %s", src, sqlite3_errstr(r));
+            rc = err_fail(err, WARD_EIO, "%s: backup failed: %s", src, sqlite3_errstr(r));
     }
     if (rc == WARD_OK && sqlite3_exec(to, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK)
-        rc = ward_fail(err, WARD_EIO, "%s: %s", dst, sqlite3_errmsg(to));
+        rc = err_fail(err, WARD_EIO, "%s: %s", dst, sqlite3_errmsg(to));
     sqlite3_close(from);
     if (sqlite3_close(to) != SQLITE_OK && rc == WARD_OK)
-        rc = ward_fail(err, WARD_EIO, "cannot close %s", dst);
+        rc = err_fail(err, WARD_EIO, "cannot close %s", dst);
     if (rc != WARD_OK)
         unlink(dst);
     return rc;

@@ -36,18 +36,18 @@ ward_status rel_map_open(rel_map *m, const char *path, ward_error *err)
     memset(m, 0, sizeof *m);
     m->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (m->fd < 0)
-        return ward_fail_errno(err, errno, "cannot open %s", path);
+        return err_fail_errno(err, errno, "cannot open %s", path);
     struct stat st;
     if (fstat(m->fd, &st) != 0) {
         close(m->fd);
-        return ward_fail_errno(err, errno, "cannot stat %s", path);
+        return err_fail_errno(err, errno, "cannot stat %s", path);
     }
     m->n = (size_t)st.st_size;
     if (m->n) {
         void *p = mmap(NULL, m->n, PROT_READ, MAP_PRIVATE, m->fd, 0);
         if (p == MAP_FAILED) {
             close(m->fd);
-            return ward_fail_errno(err, errno, "cannot map %s", path);
+            return err_fail_errno(err, errno, "cannot map %s", path);
         }
         madvise(p, m->n, MADV_SEQUENTIAL);
         m->p = p;
@@ -134,7 +134,7 @@ ward_status rel_reasons_add(rel_reasons *r, const char *key, size_t kn, const ch
         size_t cap = r->cap ? 2 * r->cap : 256;
         void *v = realloc(r->v, cap * sizeof *r->v);
         if (!v)
-            return ward_fail(err, WARD_ENOMEM, "out of memory");
+            return err_fail(err, WARD_ENOMEM, "out of memory");
         r->v = v;
         r->cap = cap;
     }
@@ -144,7 +144,7 @@ ward_status rel_reasons_add(rel_reasons *r, const char *key, size_t kn, const ch
     if (!e->key || !e->reason) {
         free(e->key);
         free(e->reason);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     /* One line per reason in the files that carry them. */
     for (char *c = e->reason; *c; c++)
@@ -247,7 +247,7 @@ static ward_status open_full(rel_map *m, const char *path, ward_error *err)
     if (rc == WARD_OK && (m->n < sizeof REL_FULL_HEADER - 1 ||
                           memcmp(m->p, REL_FULL_HEADER, sizeof REL_FULL_HEADER - 1))) {
         rel_map_close(m);
-        return ward_fail(err, WARD_EFORMAT, "%s: not a ward release (bad header)", path);
+        return err_fail(err, WARD_EFORMAT, "%s: not a ward release (bad header)", path);
     }
     return rc;
 }
@@ -301,7 +301,7 @@ ward_status rel_delta_write(const char *a, const char *b, const rel_reasons *rea
     rel_map_close(&ma);
     rel_map_close(&mb);
     if (fflush(out) != 0 || ferror(out))
-        return ward_fail_errno(err, errno ? errno : EIO, "cannot write the delta");
+        return err_fail_errno(err, errno ? errno : EIO, "cannot write the delta");
     if (counts)
         *counts = c;
     return WARD_OK;
@@ -328,7 +328,7 @@ ward_status rel_delta_apply(const char *a, const char *d, FILE *b, ward_error *e
     size_t hn;
     if (!rel_map_line(&md, &hd, &hn) || hn < sizeof DELTA_MAGIC ||
         memcmp(hd, DELTA_MAGIC, sizeof DELTA_MAGIC - 1)) {
-        rc = ward_fail(err, WARD_EFORMAT, "%s: not a ward delta", d);
+        rc = err_fail(err, WARD_EFORMAT, "%s: not a ward delta", d);
         goto out;
     }
     fputs(REL_FULL_HEADER, b);
@@ -339,7 +339,7 @@ ward_status rel_delta_apply(const char *a, const char *d, FILE *b, ward_error *e
     while (rel_map_next_delta(&md, &rd, &ld)) {
         line++;
         if (ld < 2 || (rd[0] != '-' && rd[0] != '+')) {
-            rc = ward_fail(err, WARD_EFORMAT, "%s:%llu: not a delta line", d,
+            rc = err_fail(err, WARD_EFORMAT, "%s:%llu: not a delta line", d,
                            (unsigned long long)line);
             goto out;
         }
@@ -347,7 +347,7 @@ ward_status rel_delta_apply(const char *a, const char *d, FILE *b, ward_error *e
         kd = rd[0] == '-' ? tab_or_end(body, ld - 1)
                           : rel_key_len(body, ld - 1);
         if (prev && rel_key_cmp(prev, kprev, body, kd) >= 0) {
-            rc = ward_fail(err, WARD_EFORMAT, "%s:%llu: delta out of key order", d,
+            rc = err_fail(err, WARD_EFORMAT, "%s:%llu: delta out of key order", d,
                            (unsigned long long)line);
             goto out;
         }
@@ -361,7 +361,7 @@ ward_status rel_delta_apply(const char *a, const char *d, FILE *b, ward_error *e
         }
         int present = ha && cmp == 0;
         if (rd[0] == '-' && !present) {
-            rc = ward_fail(err, WARD_EFORMAT,
+            rc = err_fail(err, WARD_EFORMAT,
                            "%s:%llu: delta removes an entry the release does not hold "
                            "(a delta for another version?)", d, (unsigned long long)line);
             goto out;
@@ -378,7 +378,7 @@ ward_status rel_delta_apply(const char *a, const char *d, FILE *b, ward_error *e
         fputc('\n', b);
     }
     if (fflush(b) != 0 || ferror(b))
-        rc = ward_fail_errno(err, errno ? errno : EIO, "cannot write the new release");
+        rc = err_fail_errno(err, errno ? errno : EIO, "cannot write the new release");
 out:
     rel_map_close(&ma);
     rel_map_close(&md);

@@ -90,12 +90,12 @@ static ward_status perform(sink *s, const char *url, ward_error *err)
     if (r == CURLE_OK)
         return WARD_OK;
     if (s->too_big)
-        return ward_fail(err, WARD_EFORMAT, "%s: larger than %s", url,
+        return err_fail(err, WARD_EFORMAT, "%s: larger than %s", url,
                          s->f ? "the manifest says: tampered or wrong file" : "expected");
     if ((r == CURLE_HTTP_RETURNED_ERROR && (code == 404 || code == 410)) ||
         r == CURLE_FILE_COULDNT_READ_FILE || r == CURLE_REMOTE_FILE_NOT_FOUND)
-        return ward_fail(err, WARD_ENOTFOUND, "%s: not found", url);
-    return ward_fail(err, WARD_EIO, "%s: %s", url, ebuf[0] ? ebuf : curl_easy_strerror(r));
+        return err_fail(err, WARD_ENOTFOUND, "%s: not found", url);
+    return err_fail(err, WARD_EIO, "%s: %s", url, ebuf[0] ? ebuf : curl_easy_strerror(r));
 }
 
 /* "Authorization: Bearer KEY" for a publisher behind `ward serve`. */
@@ -115,7 +115,7 @@ ward_status rel_fetch_mem(const char *url, const char *api_key, size_t max, char
     *data = NULL;
     if (!(s.c = curl_easy_init()) || !(s.buf = malloc(max + 1))) {
         curl_easy_cleanup(s.c);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     curl_easy_setopt(s.c, CURLOPT_WRITEFUNCTION, to_mem);
     /* The index and manifests change with each release: a cache in the way
@@ -142,17 +142,17 @@ ward_status rel_fetch_file(const char *url, const char *api_key, const char *par
     uint64_t have = stat(part, &st) == 0 ? (uint64_t)st.st_size : 0;
     if (expect >= 0 && have > (uint64_t)expect) {
         if (truncate(part, 0) != 0)
-            return ward_fail_errno(err, errno, "cannot restart %s", part);
+            return err_fail_errno(err, errno, "cannot restart %s", part);
         have = 0;
     }
     if (expect >= 0 && have == (uint64_t)expect && have > 0)
         return WARD_OK; /* a finished download waiting to be checked */
     sink s = {.offset = have, .expect = expect};
     if (!(s.f = fopen(part, "ab")))
-        return ward_fail_errno(err, errno, "cannot write %s", part);
+        return err_fail_errno(err, errno, "cannot write %s", part);
     if (!(s.c = curl_easy_init())) {
         fclose(s.f);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     curl_easy_setopt(s.c, CURLOPT_WRITEFUNCTION, to_file);
     if (have)
@@ -165,7 +165,7 @@ ward_status rel_fetch_file(const char *url, const char *api_key, const char *par
     curl_slist_free_all(h);
     if (fflush(s.f) != 0 || fsync(fileno(s.f)) != 0) {
         if (rc == WARD_OK)
-            rc = ward_fail_errno(err, errno, "cannot write %s", part);
+            rc = err_fail_errno(err, errno, "cannot write %s", part);
     }
     fclose(s.f);
     return rc;

@@ -35,7 +35,7 @@ ward_status rel_close_synced(FILE *f, const char *path, ward_error *err)
         bad = 1;
         e = errno;
     }
-    return bad ? ward_fail_errno(err, e ? e : EIO, "cannot write %s", path) : WARD_OK;
+    return bad ? err_fail_errno(err, e ? e : EIO, "cannot write %s", path) : WARD_OK;
 }
 
 ward_status rel_write_atomic(const char *path, const void *data, size_t n, int mode,
@@ -43,12 +43,12 @@ ward_status rel_write_atomic(const char *path, const void *data, size_t n, int m
 {
     char *tmp = rel_fmt("%s.tmp", path);
     if (!tmp)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     ward_status rc = WARD_OK;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
-        rc = ward_fail_errno(err, errno, "cannot create %s", tmp);
+        rc = err_fail_errno(err, errno, "cannot create %s", tmp);
         if (fd >= 0)
             close(fd);
     } else {
@@ -56,7 +56,7 @@ ward_status rel_write_atomic(const char *path, const void *data, size_t n, int m
         rc = rel_close_synced(f, tmp, err);
     }
     if (rc == WARD_OK && rename(tmp, path) != 0)
-        rc = ward_fail_errno(err, errno, "cannot rename %s", tmp);
+        rc = err_fail_errno(err, errno, "cannot rename %s", tmp);
     if (rc)
         unlink(tmp);
     free(tmp);
@@ -69,20 +69,20 @@ ward_status rel_read_file(const char *path, size_t max, char **data, size_t *n,
     *data = NULL;
     FILE *f = fopen(path, "rb");
     if (!f)
-        return errno == ENOENT ? ward_fail(err, WARD_ENOTFOUND, "%s: no such file", path)
-                               : ward_fail_errno(err, errno, "cannot open %s", path);
+        return errno == ENOENT ? err_fail(err, WARD_ENOTFOUND, "%s: no such file", path)
+                               : err_fail_errno(err, errno, "cannot open %s", path);
     char *buf = malloc(max + 1);
     if (!buf) {
         fclose(f);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     size_t got = fread(buf, 1, max + 1, f);
     int bad = ferror(f);
     fclose(f);
     if (bad || got > max) {
         free(buf);
-        return bad ? ward_fail_errno(err, EIO, "cannot read %s", path)
-                   : ward_fail(err, WARD_ELIMIT, "%s: larger than %zu bytes", path, max);
+        return bad ? err_fail_errno(err, EIO, "cannot read %s", path)
+                   : err_fail(err, WARD_ELIMIT, "%s: larger than %zu bytes", path, max);
     }
     buf[got] = 0;
     *data = buf;
@@ -95,14 +95,14 @@ ward_status rel_sha256_file(const char *path, char hex[65], uint64_t *size, ward
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return ward_fail_errno(err, errno, "cannot open %s", path);
+        return err_fail_errno(err, errno, "cannot open %s", path);
     ward_digester *d = ward_digester_new(WARD_DIGEST_SHA256);
     char *buf = malloc(1 << 20);
     if (!d || !buf) {
         fclose(f);
         free(buf);
         ward_digester_free(d);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     uint64_t total = 0;
     size_t got;
@@ -110,7 +110,7 @@ ward_status rel_sha256_file(const char *path, char hex[65], uint64_t *size, ward
         ward_digester_update(d, buf, got);
         total += got;
     }
-    ward_status rc = ferror(f) ? ward_fail_errno(err, EIO, "cannot read %s", path) : WARD_OK;
+    ward_status rc = ferror(f) ? err_fail_errno(err, EIO, "cannot read %s", path) : WARD_OK;
     fclose(f);
     ward_digests out;
     ward_digester_final(d, &out);

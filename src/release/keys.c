@@ -26,7 +26,7 @@ static ward_status need_sodium(ward_error *err)
 {
     /* sodium_init is idempotent and thread-safe; it keeps libsodium's own
      * state, not ours. */
-    return sodium_init() < 0 ? ward_fail(err, WARD_EINTERNAL, "libsodium failed to start")
+    return sodium_init() < 0 ? err_fail(err, WARD_EINTERNAL, "libsodium failed to start")
                              : WARD_OK;
 }
 
@@ -57,7 +57,7 @@ static ward_status parse_key_line(const char *text, const char *tag, uint8_t *by
         sodium_base642bin(bytes, n, b64, strlen(b64), NULL, &len, NULL,
                           sodium_base64_VARIANT_ORIGINAL) != 0 ||
         len != n)
-        return ward_fail(err, WARD_EFORMAT, "not a ward %s key: expected '%s BASE64%s'",
+        return err_fail(err, WARD_EFORMAT, "not a ward %s key: expected '%s BASE64%s'",
                          tag == PUB_TAG ? "public" : "secret", tag, tag == PUB_TAG ? " ID" : "");
     snprintf(id, 17, "%s", given);
     return WARD_OK;
@@ -71,7 +71,7 @@ ward_status ward_pubkey_parse(const char *text, ward_pubkey *out, ward_error *er
         return rc;
     key_id(out);
     if (given[0] && strcmp(given, out->id) != 0)
-        return ward_fail(err, WARD_EFORMAT,
+        return err_fail(err, WARD_EFORMAT,
                          "public key text says id %s but the key's id is %s", given, out->id);
     return WARD_OK;
 }
@@ -91,16 +91,16 @@ ward_status ward_key_generate(const char *datadir, int force, ward_pubkey *pub,
          *pubp = key_path(datadir, "release.pub");
     ward_seckey k;
     if (!dir || !sec || !pubp) {
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
         goto out;
     }
     if (!force && rel_exists(sec)) {
-        rc = ward_fail(err, WARD_EINVAL,
+        rc = err_fail(err, WARD_EINVAL,
                        "%s exists: a new key would orphan every subscriber that trusts "
                        "the old one (use --force to replace it)", sec);
         goto out;
     }
-    if ((rc = ward_mkdirs(dir, err)))
+    if ((rc = path_mkdirs(dir, err)))
         goto out;
     crypto_sign_keypair(k.pub.pk, k.sk);
     key_id(&k.pub);
@@ -134,15 +134,15 @@ ward_status ward_key_load_secret(const char *datadir, const char *path, ward_sec
     char *own = path ? NULL : key_path(datadir, "release.key");
     const char *p = path ? path : own;
     if (!p)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     struct stat st;
     char *text = NULL;
     if (stat(p, &st) != 0) {
-        rc = errno == ENOENT ? ward_fail(err, WARD_ENOTFOUND,
+        rc = errno == ENOENT ? err_fail(err, WARD_ENOTFOUND,
                                          "%s: no signing key (run 'ward keys generate')", p)
-                             : ward_fail_errno(err, errno, "cannot read %s", p);
+                             : err_fail_errno(err, errno, "cannot read %s", p);
     } else if (st.st_mode & 077) {
-        rc = ward_fail(err, WARD_EINVAL,
+        rc = err_fail(err, WARD_EINVAL,
                        "%s: secret key is readable by others (mode %04o); refusing to use "
                        "it: chmod 600 it, and consider it compromised if others did read it",
                        p, (unsigned)(st.st_mode & 07777));
@@ -150,7 +150,7 @@ ward_status ward_key_load_secret(const char *datadir, const char *path, ward_sec
         char unused[17];
         rc = parse_key_line(text, SEC_TAG, out->sk, sizeof out->sk, unused, err);
         if (rc)
-            ward_fail(err, rc, "%s: not a ward secret key", p);
+            err_fail(err, rc, "%s: not a ward secret key", p);
         sodium_memzero(text, strlen(text));
     }
     if (rc == WARD_OK) {
@@ -176,7 +176,7 @@ static ward_status load_pub_file(const char *path, ward_pubkey *out, ward_error 
         return rc;
     rc = ward_pubkey_parse(text, out, err);
     if (rc)
-        ward_fail(err, rc, "%s: not a ward public key", path);
+        err_fail(err, rc, "%s: not a ward public key", path);
     free(text);
     return rc;
 }
@@ -185,10 +185,10 @@ ward_status ward_key_load_public(const char *datadir, ward_pubkey *out, ward_err
 {
     char *p = key_path(datadir, "release.pub");
     if (!p)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     ward_status rc = load_pub_file(p, out, err);
     if (rc == WARD_ENOTFOUND)
-        ward_fail(err, rc, "%s: no signing key (run 'ward keys generate')", p);
+        err_fail(err, rc, "%s: no signing key (run 'ward keys generate')", p);
     free(p);
     return rc;
 }
@@ -197,8 +197,8 @@ ward_status ward_key_trust(const char *datadir, const ward_pubkey *key, ward_err
 {
     char *dir = rel_fmt("%s/trusted-keys", datadir);
     char *p = rel_fmt("%s/trusted-keys/%s.pub", datadir, key->id);
-    ward_status rc = !dir || !p ? ward_fail(err, WARD_ENOMEM, "out of memory")
-                                : ward_mkdirs(dir, err);
+    ward_status rc = !dir || !p ? err_fail(err, WARD_ENOMEM, "out of memory")
+                                : path_mkdirs(dir, err);
     if (rc == WARD_OK) {
         char text[WARD_PUBKEY_TEXT_MAX + 1];
         ward_pubkey_format(key, text);
@@ -225,7 +225,7 @@ static int trusted_file(void *ctx, const char *dir, const char *name)
         return 0;
     char *p = rel_fmt("%s/%s", dir, name);
     ward_pubkey k;
-    w->rc = p ? load_pub_file(p, &k, w->err) : ward_fail(w->err, WARD_ENOMEM, "out of memory");
+    w->rc = p ? load_pub_file(p, &k, w->err) : err_fail(w->err, WARD_ENOMEM, "out of memory");
     free(p);
     return w->rc != WARD_OK || w->cb(w->ctx, &k);
 }
@@ -235,7 +235,7 @@ ward_status ward_keys_trusted(const char *datadir, ward_key_cb cb, void *ctx,
 {
     char *dir = rel_fmt("%s/trusted-keys", datadir);
     if (!dir)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     trusted_walk w = {cb, ctx, WARD_OK, err};
     rel_each_name(dir, trusted_file, &w);
     free(dir);
@@ -273,7 +273,7 @@ ward_status ward_key_resolve(const char *datadir, const char *spec, ward_pubkey 
                              ward_error *err)
 {
     if (!spec || !*spec)
-        return ward_fail(err, WARD_EINVAL, "no key given");
+        return err_fail(err, WARD_EINVAL, "no key given");
     if (!strncmp(spec, PUB_TAG, sizeof PUB_TAG - 1) && spec[sizeof PUB_TAG - 1] == ' ')
         return ward_pubkey_parse(spec, out, err);
     if (looks_like_id(spec) && !rel_exists(spec)) {
@@ -285,7 +285,7 @@ ward_status ward_key_resolve(const char *datadir, const char *spec, ward_pubkey 
             *out = f.found;
             return WARD_OK;
         }
-        return ward_fail(err, WARD_ENOTFOUND,
+        return err_fail(err, WARD_ENOTFOUND,
                          f.matches ? "key id %s is ambiguous among the trusted keys"
                                    : "no trusted key %s (add it with 'ward keys trust FILE')",
                          spec);

@@ -55,7 +55,7 @@ ward_status rel_manifest_sign(const rel_manifest *m, const ward_seckey *key, cha
 {
     yajl_gen g = yajl_gen_alloc(NULL);
     if (!g)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     yajl_gen_map_open(g);
     gkv(g, "format", FORMAT);
     gkv(g, "list", m->list);
@@ -108,7 +108,7 @@ ward_status rel_manifest_sign(const rel_manifest *m, const ward_seckey *key, cha
     char *out = rel_fmt("%.*s\ned25519 %s %s\n", (int)blen, (const char *)body, key->pub.id, b64);
     yajl_gen_free(g);
     if (!out)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     *text = out;
     *n = strlen(out);
     return WARD_OK;
@@ -175,13 +175,13 @@ static ward_status parse_body(yajl_val v, rel_manifest *m, ward_error *err)
 {
     const char *fmt = jstr(v, "format", NULL);
     if (!fmt || strcmp(fmt, FORMAT) != 0)
-        return ward_fail(err, WARD_EUNSUPPORTED, "manifest format '%s' is not %s",
+        return err_fail(err, WARD_EUNSUPPORTED, "manifest format '%s' is not %s",
                          fmt ? fmt : "(none)", FORMAT);
     const char *path[] = {"parent", NULL};
     yajl_val parent = yajl_tree_get(v, path, yajl_t_any);
     m->parent = 0;
     if (parent && !YAJL_IS_NULL(parent) && juint(v, "parent", NULL, &m->parent))
-        return ward_fail(err, WARD_EFORMAT, "manifest: bad parent");
+        return err_fail(err, WARD_EFORMAT, "manifest: bad parent");
     if (copy(m->list, sizeof m->list, jstr(v, "list", NULL)) ||
         juint(v, "version", NULL, &m->version) || m->version == 0 ||
         copy(m->created, sizeof m->created, jstr(v, "created", NULL)) ||
@@ -192,25 +192,25 @@ static ward_status parse_body(yajl_val v, rel_manifest *m, ward_error *err)
         copy(m->full_sha256, sizeof m->full_sha256, jstr(v, "full", "sha256")) ||
         strlen(m->full_sha256) != 64 || juint(v, "full", "bytes", &m->full_bytes) ||
         copy(m->key_id, sizeof m->key_id, jstr(v, "key", NULL)))
-        return ward_fail(err, WARD_EFORMAT, "manifest: a required field is missing or bad");
+        return err_fail(err, WARD_EFORMAT, "manifest: a required field is missing or bad");
     m->delta_from = 0;
     if (juint(v, "delta", "from", &m->delta_from) == 0 &&
         (copy(m->delta_sha256, sizeof m->delta_sha256, jstr(v, "delta", "sha256")) ||
          juint(v, "delta", "bytes", &m->delta_bytes) ||
          juint(v, "delta", "added", &m->delta_added) ||
          juint(v, "delta", "removed", &m->delta_removed)))
-        return ward_fail(err, WARD_EFORMAT, "manifest: bad delta");
+        return err_fail(err, WARD_EFORMAT, "manifest: bad delta");
     m->series_sha256[0] = 0;
     m->series_bytes = 0;
     const char *spath[] = {"series", NULL};
     if (yajl_tree_get(v, spath, yajl_t_any) &&
         (copy(m->series_sha256, sizeof m->series_sha256, jstr(v, "series", "sha256")) ||
          strlen(m->series_sha256) != 64 || juint(v, "series", "bytes", &m->series_bytes)))
-        return ward_fail(err, WARD_EFORMAT, "manifest: bad series");
+        return err_fail(err, WARD_EFORMAT, "manifest: bad series");
     m->categories_json = member_json(v, "categories");
     m->sources_json = member_json(v, "sources");
     if (!m->categories_json || !m->sources_json)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     return WARD_OK;
 }
 
@@ -220,41 +220,41 @@ ward_status rel_manifest_parse(const char *text, size_t n, const ward_pubkey *ke
     memset(m, 0, sizeof *m);
     const char *nl = memchr(text, '\n', n);
     if (!nl)
-        return ward_fail(err, WARD_EFORMAT, "manifest is truncated (no signature line)");
+        return err_fail(err, WARD_EFORMAT, "manifest is truncated (no signature line)");
     size_t blen = (size_t)(nl - text);
     char alg[16], id[40], b64[128];
     if (sscanf(nl + 1, "%15s %39s %127s", alg, id, b64) != 3 || strcmp(alg, "ed25519") != 0)
-        return ward_fail(err, WARD_EFORMAT, "manifest has no ed25519 signature line");
+        return err_fail(err, WARD_EFORMAT, "manifest has no ed25519 signature line");
     if (key) {
         uint8_t sig[WARD_KEY_SIG_BYTES];
         size_t slen = 0;
         if (sodium_init() < 0 ||
             sodium_base642bin(sig, sizeof sig, b64, strlen(b64), NULL, &slen, NULL,
                               sodium_base64_VARIANT_ORIGINAL) != 0 || slen != sizeof sig)
-            return ward_fail(err, WARD_EFORMAT, "manifest signature is not valid base64");
+            return err_fail(err, WARD_EFORMAT, "manifest signature is not valid base64");
         if (strcmp(id, key->id) != 0)
-            return ward_fail(err, WARD_EFORMAT,
+            return err_fail(err, WARD_EFORMAT,
                              "manifest is signed by key %s, not by the trusted key %s", id,
                              key->id);
         if (!ward_key_verify(key, text, blen, sig))
-            return ward_fail(err, WARD_EFORMAT,
+            return err_fail(err, WARD_EFORMAT,
                              "manifest signature does not verify with key %s: the manifest "
                              "was altered or not signed by that key", key->id);
     }
     char *body = strndup(text, blen);
     if (!body)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     char ebuf[128];
     yajl_val v = yajl_tree_parse(body, ebuf, sizeof ebuf);
     free(body);
     if (!v || !YAJL_IS_OBJECT(v)) {
         yajl_tree_free(v);
-        return ward_fail(err, WARD_EFORMAT, "manifest body is not a JSON object");
+        return err_fail(err, WARD_EFORMAT, "manifest body is not a JSON object");
     }
     ward_status rc = parse_body(v, m, err);
     yajl_tree_free(v);
     if (rc == WARD_OK && strcmp(m->key_id, id) != 0)
-        rc = ward_fail(err, WARD_EFORMAT, "manifest names key %s but is signed by %s",
+        rc = err_fail(err, WARD_EFORMAT, "manifest names key %s but is signed by %s",
                        m->key_id, id);
     if (rc)
         rel_manifest_free(m);

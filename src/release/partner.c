@@ -28,17 +28,17 @@ ward_status ward_release_export(const char *root, const char *scratch_dir, const
     char *full = rel_fmt("%s/%s/%llu/full", root, list, (unsigned long long)version);
     char *tmpl = rel_fmt("%s/.release-export-XXXXXX", scratch_dir);
     if (!mp || !full || !tmpl) {
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
         goto out;
     }
     if ((rc = rel_manifest_load(mp, NULL, &m, err))) {
         if (rc == WARD_ENOTFOUND)
-            ward_fail(err, rc, "release %s has no version %llu", list,
+            err_fail(err, rc, "release %s has no version %llu", list,
                       (unsigned long long)version);
         goto out;
     }
     if (!mkdtemp(tmpl)) {
-        rc = ward_fail_errno(err, errno, "cannot create a scratch store in %s", scratch_dir);
+        rc = err_fail_errno(err, errno, "cannot create a scratch store in %s", scratch_dir);
         rel_manifest_free(&m);
         goto out;
     }

@@ -45,10 +45,10 @@ static int find_list(void *ctx, const ward_list_info *l)
 /* The list column as ward's CSV writer encodes it, with its comma. */
 static char *list_suffix(const char *name)
 {
-    ward_strbuf b = {0};
-    if (!ward_strbuf_add(&b, ",", 1) || !ward_csv_field(&b, name, strlen(name)) ||
-        !ward_strbuf_add(&b, "", 1)) {
-        ward_strbuf_free(&b);
+    strbuf b = {0};
+    if (!strbuf_add(&b, ",", 1) || !esc_csv_field(&b, name, strlen(name)) ||
+        !strbuf_add(&b, "", 1)) {
+        strbuf_free(&b);
         return NULL;
     }
     return b.s; /* NUL-terminated above; the caller frees it */
@@ -67,14 +67,14 @@ static ward_status take_list(ward_store *s, const source *src, uint32_t prio,
 {
     FILE *f = fopen(path, "w+");
     if (!f)
-        return ward_fail_errno(err, errno, "cannot create %s", path);
+        return err_fail_errno(err, errno, "cannot create %s", path);
     ward_export_opts o = {.list = src->name};
     ward_status rc = ward_store_export(s, f, WARD_FMT_CSV, &o, NULL, NULL, err);
     if (fclose(f) != 0 && rc == WARD_OK)
-        rc = ward_fail_errno(err, errno, "cannot write %s", path);
+        rc = err_fail_errno(err, errno, "cannot write %s", path);
     char *suffix = list_suffix(src->name);
     if (rc == WARD_OK && !suffix)
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     rel_map *m = &b->maps[b->n_maps];
     if (rc == WARD_OK && (rc = rel_map_open(m, path, err)) == WARD_OK)
         b->n_maps++;
@@ -89,7 +89,7 @@ static ward_status take_list(ward_store *s, const source *src, uint32_t prio,
             continue;
         }
         if (len < sl || memcmp(r + len - sl, suffix, sl) != 0 || len - sl > UINT32_MAX) {
-            rc = ward_fail(err, WARD_EINTERNAL, "export of list %s: unexpected record",
+            rc = err_fail(err, WARD_EINTERNAL, "export of list %s: unexpected record",
                            src->name);
             break;
         }
@@ -98,7 +98,7 @@ static ward_status take_list(ward_store *s, const source *src, uint32_t prio,
             size_t cap = b->cap ? 2 * b->cap : 4096;
             rec *v = realloc(b->v, cap * sizeof *v);
             if (!v) {
-                rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+                rc = err_fail(err, WARD_ENOMEM, "out of memory");
                 break;
             }
             b->v = v;
@@ -212,7 +212,7 @@ static ward_status write_full(build *b, const char *path, rel_manifest *m, ward_
         qsort(b->v, b->n, sizeof *b->v, rec_cmp);
     FILE *f = fopen(path, "w");
     if (!f)
-        return ward_fail_errno(err, errno, "cannot create %s", path);
+        return err_fail_errno(err, errno, "cannot create %s", path);
     counts c = {0};
     int nomem = 0;
     fputs(REL_FULL_HEADER, f);
@@ -232,7 +232,7 @@ static ward_status write_full(build *b, const char *path, rel_manifest *m, ward_
     }
     ward_status rc = rel_close_synced(f, path, err);
     if (rc == WARD_OK && (nomem || !(m->categories_json = counts_json(&c))))
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     counts_free(&c);
     return rc;
 }
@@ -270,7 +270,7 @@ static int take_removed(void *ctx, const ward_entry *e)
     char *why = rel_fmt("%s (removed by %s at %s)", e->removed_reason ? e->removed_reason : "",
                         e->removed_by ? e->removed_by : "?", e->removed_at ? e->removed_at : "?");
     x->rc = why ? rel_reasons_add(x->r, key, strlen(key), why, strlen(why), x->err)
-                : ward_fail(x->err, WARD_ENOMEM, "out of memory");
+                : err_fail(x->err, WARD_ENOMEM, "out of memory");
     free(why);
     return x->rc != WARD_OK;
 }
@@ -287,7 +287,7 @@ static ward_status write_removed(ward_store *s, const source *src, size_t n_src,
     rel_reasons_sort(r);
     FILE *f = fopen(path, "w");
     if (!f)
-        return ward_fail_errno(err, errno, "cannot create %s", path);
+        return err_fail_errno(err, errno, "cannot create %s", path);
     for (size_t i = 0; i < r->n; i++)
         if (!i || strcasecmp(r->v[i - 1].key, r->v[i].key))
             fprintf(f, "%s\t%s\n", r->v[i].key, r->v[i].reason);
@@ -338,24 +338,24 @@ static ward_status publish(const char *root, const char *list, const char *stage
     char *dfile = rel_fmt("%s/delta", dtmp);
     ward_status rc = WARD_OK;
     if (!dst || !dsrc || !ddir || !dtmp || !dfile)
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     else if (parent) {
         /* The delta waits outside the version directory, which must hold
          * only what a version is. */
         rel_remove_dir(dtmp);
         if (mkdir(dtmp, 0755) != 0 || rename(dsrc, dfile) != 0)
-            rc = ward_fail_errno(err, errno, "cannot stage the delta in %s", dtmp);
+            rc = err_fail_errno(err, errno, "cannot stage the delta in %s", dtmp);
     }
     if (rc == WARD_OK && rename(stage, dst) != 0)
         rc = errno == EEXIST || errno == ENOTEMPTY
-                 ? ward_fail(err, WARD_EINVAL,
+                 ? err_fail(err, WARD_EINVAL,
                              "%s: version %llu was published by another process meanwhile",
                              list, (unsigned long long)version)
-                 : ward_fail_errno(err, errno, "cannot publish %s", dst);
+                 : err_fail_errno(err, errno, "cannot publish %s", dst);
     if (rc == WARD_OK && parent) {
         rel_remove_dir(ddir); /* a stale one from a crashed attempt */
         if (rename(dtmp, ddir) != 0)
-            rc = ward_fail_errno(err, errno, "cannot publish %s", ddir);
+            rc = err_fail_errno(err, errno, "cannot publish %s", ddir);
     }
     if (rc == WARD_OK)
         rc = rel_write_index(root, list, err);
@@ -398,7 +398,7 @@ static void create_free(create_state *c, int keep_stage)
 static ward_status stage_path(create_state *c, const char *name, char **out, ward_error *err)
 {
     *out = rel_fmt("%s/%s", c->stage, name);
-    return *out ? WARD_OK : ward_fail(err, WARD_ENOMEM, "out of memory");
+    return *out ? WARD_OK : err_fail(err, WARD_ENOMEM, "out of memory");
 }
 
 static ward_status find_sources(ward_store *s, const ward_release_create_opts *o,
@@ -406,14 +406,14 @@ static ward_status find_sources(ward_store *s, const ward_release_create_opts *o
 {
     if (!(c->src = calloc(o->n_lists, sizeof *c->src)) ||
         !(c->b.maps = calloc(o->n_lists, sizeof *c->b.maps)))
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     for (size_t i = 0; i < o->n_lists; i++) {
         c->src[i].want = o->lists[i];
         ward_status rc = ward_store_lists(s, find_list, &c->src[i], err);
         if (rc)
             return rc;
         if (!c->src[i].found)
-            return ward_fail(err, WARD_ENOTFOUND, "no list '%s' in the store", o->lists[i]);
+            return err_fail(err, WARD_ENOTFOUND, "no list '%s' in the store", o->lists[i]);
     }
     return WARD_OK;
 }
@@ -473,9 +473,9 @@ static ward_status stage_release(ward_store *s, const char *root, const char *na
         FILE *f = NULL;
         rel_delta_counts dc;
         if (!prev || (rc = stage_path(c, "delta", &delta, err)))
-            rc = rc ? rc : ward_fail(err, WARD_ENOMEM, "out of memory");
+            rc = rc ? rc : err_fail(err, WARD_ENOMEM, "out of memory");
         else if (!(f = fopen(delta, "w")))
-            rc = ward_fail_errno(err, errno, "cannot create %s", delta);
+            rc = err_fail_errno(err, errno, "cannot create %s", delta);
         else {
             rc = rel_delta_write(prev, full, &c->reasons, name, c->m.parent, c->m.version, f,
                                  &dc, err);
@@ -501,17 +501,17 @@ ward_status ward_release_create(ward_store *s, const char *datadir,
                                 ward_error *err)
 {
     if (!s || !datadir || !o || !o->lists || o->n_lists == 0)
-        return ward_fail(err, WARD_EINVAL, "ward_release_create: no list given");
+        return err_fail(err, WARD_EINVAL, "ward_release_create: no list given");
     const char *name = o->name ? o->name : o->lists[0];
     if (!rel_valid_name(name, strlen(name)))
-        return ward_fail(err, WARD_EINVAL,
+        return err_fail(err, WARD_EINVAL,
                          "'%s' cannot name a release: use 1-100 letters, digits, '.', '_' "
                          "or '-' (give one with --name)", name);
     create_state c = {0};
     c.series_src = o->series_path;
     char *own_root = o->root ? NULL : ward_release_root(datadir);
     const char *root = o->root ? o->root : own_root;
-    ward_status rc = root ? WARD_OK : ward_fail(err, WARD_ENOMEM, "out of memory");
+    ward_status rc = root ? WARD_OK : err_fail(err, WARD_ENOMEM, "out of memory");
     if (rc == WARD_OK)
         rc = ward_key_load_secret(datadir, o->key_path, &c.key, err);
     if (rc == WARD_OK)
@@ -520,14 +520,14 @@ ward_status ward_release_create(ward_store *s, const char *datadir,
         c.dir = rel_fmt("%s/%s", root, name);
         c.stage = rel_fmt("%s/%s/.stage-%d", root, name, (int)getpid());
         if (!c.dir || !c.stage)
-            rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+            rc = err_fail(err, WARD_ENOMEM, "out of memory");
     }
-    if (rc == WARD_OK && (rc = ward_mkdirs(c.dir, err)) == WARD_OK) {
+    if (rc == WARD_OK && (rc = path_mkdirs(c.dir, err)) == WARD_OK) {
         chmod(root, 0755);
         chmod(c.dir, 0755);
         rel_remove_dir(c.stage);
         if (mkdir(c.stage, 0755) != 0)
-            rc = ward_fail_errno(err, errno, "cannot create %s", c.stage);
+            rc = err_fail_errno(err, errno, "cannot create %s", c.stage);
     }
     if (rc == WARD_OK)
         rc = stage_release(s, root, name, &c, o->n_lists, err);
@@ -541,7 +541,7 @@ ward_status ward_release_create(ward_store *s, const char *datadir,
         char *text = NULL, *mp = NULL;
         size_t n = 0;
         if (!c.m.sources_json)
-            rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+            rc = err_fail(err, WARD_ENOMEM, "out of memory");
         if (rc == WARD_OK && (rc = rel_manifest_sign(&c.m, &c.key, &text, &n, err)) == WARD_OK &&
             (rc = stage_path(&c, "manifest", &mp, err)) == WARD_OK)
             rc = rel_write_atomic(mp, text, n, 0644, err);

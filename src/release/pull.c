@@ -102,7 +102,7 @@ static ward_status state_read(const char *path, sub_state *s, ward_error *err)
     free(text);
     s->have = s->version > 0 && s->key[0];
     if (!s->have)
-        return ward_fail(err, WARD_EFORMAT, "%s: damaged subscription state", path);
+        return err_fail(err, WARD_EFORMAT, "%s: damaged subscription state", path);
     return WARD_OK;
 }
 
@@ -113,7 +113,7 @@ static ward_status state_write(const char *path, const sub_state *s, ward_error 
                          s->list, s->version, s->key, s->full_sha256, s->url, s->pulled,
                          s->scheme, s->kind);
     if (!text)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     ward_status rc = rel_write_atomic(path, text, strlen(text), 0600, err);
     free(text);
     return rc;
@@ -128,7 +128,7 @@ static ward_status parse_url(pull *p, const char *url, ward_error *err)
     } else {
         char real[PATH_MAX];
         if (!realpath(url, real))
-            return ward_fail_errno(err, errno, "%s", url);
+            return err_fail_errno(err, errno, "%s", url);
         snprintf(p->base, sizeof p->base, "file://%s", real);
     }
     size_t n = strlen(p->base);
@@ -137,7 +137,7 @@ static ward_status parse_url(pull *p, const char *url, ward_error *err)
     const char *slash = strrchr(p->base, '/');
     const char *name = slash ? slash + 1 : p->base;
     if (!rel_valid_name(name, strlen(name)) || strchr(name, '?'))
-        return ward_fail(err, WARD_EINVAL,
+        return err_fail(err, WARD_EINVAL,
                          "%s: expected a release address ending in the release name, "
                          "e.g. https://host/v1/releases/NAME", url);
     snprintf(p->list, sizeof p->list, "%s", name);
@@ -158,14 +158,14 @@ static ward_status fetch_latest(pull *p, uint64_t *latest, ward_error *err)
     char *url = rel_fmt("%s/index.json", p->base), *text = NULL;
     size_t n;
     if (!url)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     ward_status rc = rel_fetch_mem(url, p->o ? p->o->api_key : NULL, SMALL_MAX, &text, &n, err);
     if (rc == WARD_OK) {
         yajl_val v = yajl_tree_parse(text, NULL, 0);
         const char *path[] = {"latest", NULL};
         yajl_val l = v ? yajl_tree_get(v, path, yajl_t_number) : NULL;
         if (!l || !YAJL_IS_INTEGER(l) || YAJL_GET_INTEGER(l) < 1)
-            rc = ward_fail(err, WARD_EFORMAT, "%s: not a release index", url);
+            rc = err_fail(err, WARD_EFORMAT, "%s: not a release index", url);
         else
             *latest = (uint64_t)YAJL_GET_INTEGER(l);
         yajl_tree_free(v);
@@ -184,13 +184,13 @@ static ward_status fetch_manifest(pull *p, uint64_t version, rel_manifest *m, ch
     size_t n;
     *text = NULL;
     ward_status rc = url ? rel_fetch_mem(url, p->o ? p->o->api_key : NULL, SMALL_MAX, text, &n, err)
-                         : ward_fail(err, WARD_ENOMEM, "out of memory");
+                         : err_fail(err, WARD_ENOMEM, "out of memory");
     if (rc == WARD_OK && (rc = rel_manifest_parse(*text, n, &p->key, m, err)) == WARD_OK) {
         if (strcmp(m->list, p->list) != 0)
-            rc = ward_fail(err, WARD_EFORMAT, "%s: manifest is for release '%s', not '%s'",
+            rc = err_fail(err, WARD_EFORMAT, "%s: manifest is for release '%s', not '%s'",
                            url, m->list, p->list);
         else if (m->version != version)
-            rc = ward_fail(err, WARD_EFORMAT,
+            rc = err_fail(err, WARD_EFORMAT,
                            "%s: manifest is for version %" PRIu64 ": a replayed or "
                            "misplaced release", url, m->version);
         if (rc)
@@ -198,7 +198,7 @@ static ward_status fetch_manifest(pull *p, uint64_t version, rel_manifest *m, ch
     } else if (rc == WARD_EFORMAT || rc == WARD_EUNSUPPORTED) {
         char why[256];
         snprintf(why, sizeof why, "%s", err ? err->message : "");
-        rc = ward_fail(err, WARD_EFORMAT, "%s: %s", url, why);
+        rc = err_fail(err, WARD_EFORMAT, "%s: %s", url, why);
     }
     if (rc) {
         free(*text);
@@ -215,7 +215,7 @@ static ward_status download(pull *p, const char *url, const char *name, int64_t 
                             const char *sha256, char **path, ward_error *err)
 {
     char *dl = sub_path(p, "dl"), *part = rel_fmt("%s/dl/%s.part", p->dir, name);
-    ward_status rc = dl && part ? ward_mkdirs(dl, err) : ward_fail(err, WARD_ENOMEM, "out of memory");
+    ward_status rc = dl && part ? path_mkdirs(dl, err) : err_fail(err, WARD_ENOMEM, "out of memory");
     if (rc == WARD_OK && size < 0)
         unlink(part); /* nothing to check a resumed part against */
     if (rc == WARD_OK) {
@@ -226,12 +226,12 @@ static ward_status download(pull *p, const char *url, const char *name, int64_t 
     uint64_t got = 0;
     if (rc == WARD_OK && (rc = rel_sha256_file(part, hex, &got, err)) == WARD_OK && size >= 0) {
         if (got != (uint64_t)size)
-            rc = ward_fail(err, WARD_EFORMAT,
+            rc = err_fail(err, WARD_EFORMAT,
                            "%s: truncated: %" PRIu64 " of %" PRId64 " bytes; refused (the "
                            "next pull continues the download)", url, got, size);
         else if (strcmp(hex, sha256) != 0) {
             unlink(part);
-            rc = ward_fail(err, WARD_EFORMAT,
+            rc = err_fail(err, WARD_EFORMAT,
                            "%s: SHA-256 %s, but the signed manifest says %s: tampered or "
                            "corrupt; refused", url, hex, sha256);
         }
@@ -252,20 +252,20 @@ static ward_status apply_checked(pull *p, const char *from, const char *d, const
 {
     FILE *f = fopen(to, "w");
     if (!f)
-        return ward_fail_errno(err, errno, "cannot create %s", to);
+        return err_fail_errno(err, errno, "cannot create %s", to);
     ward_status rc = rel_delta_apply(from, d, f, err);
     ward_status rc2 = rel_close_synced(f, to, err);
     rc = rc ? rc : rc2;
     char hex[65];
     if (rc == WARD_OK && (rc = rel_sha256_file(to, hex, NULL, err)) == WARD_OK &&
         strcmp(hex, want) != 0)
-        rc = ward_fail(err, WARD_EFORMAT,
+        rc = err_fail(err, WARD_EFORMAT,
                        "%s does not produce the signed release (SHA-256 %s, manifest %s): "
                        "tampered or corrupt; refused", what, hex, want);
     if (rc == WARD_EFORMAT && !strstr(err ? err->message : "", "refused")) {
         char why[256];
         snprintf(why, sizeof why, "%s", err ? err->message : "");
-        rc = ward_fail(err, WARD_EFORMAT, "%s: %s; refused", what, why);
+        rc = err_fail(err, WARD_EFORMAT, "%s: %s; refused", what, why);
     }
     if (rc == WARD_OK)
         rc = rel_reasons_load(&p->reasons, d, 1, err);
@@ -284,7 +284,7 @@ static ward_status delta_step(pull *p, const char *cur, uint64_t from, uint64_t 
     int signed_delta = m->delta_from == from;
     ward_status rc = url ? download(p, url, name, signed_delta ? (int64_t)m->delta_bytes : -1,
                                     signed_delta ? m->delta_sha256 : NULL, &d, err)
-                         : ward_fail(err, WARD_ENOMEM, "out of memory");
+                         : err_fail(err, WARD_ENOMEM, "out of memory");
     if (rc == WARD_OK)
         rc = apply_checked(p, cur, d, out, m->full_sha256, what, err);
     if (d && rc != WARD_EIO)
@@ -304,7 +304,7 @@ static ward_status via_deltas(pull *p, const rel_manifest *m, const char *out,
     if (!cur || !step) {
         free(cur);
         free(step);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     ward_status rc = delta_step(p, cur, p->st.version, m->version, m, out, err);
     if (rc == WARD_ENOTFOUND && m->version > p->st.version + 1) {
@@ -322,7 +322,7 @@ static ward_status via_deltas(pull *p, const rel_manifest *m, const char *out,
             rc = delta_step(p, from, v - 1, v, &mv, step, err);
             rel_manifest_free(&mv);
             if (rc == WARD_OK && rename(step, out) != 0)
-                rc = ward_fail_errno(err, errno, "cannot rename %s", step);
+                rc = err_fail_errno(err, errno, "cannot rename %s", step);
         }
     }
     free(cur);
@@ -336,9 +336,9 @@ static ward_status via_full(pull *p, const rel_manifest *m, const char *out, war
     snprintf(name, sizeof name, "full-%" PRIu64, m->version);
     ward_status rc = url ? download(p, url, name, (int64_t)m->full_bytes, m->full_sha256,
                                     &part, err)
-                         : ward_fail(err, WARD_ENOMEM, "out of memory");
+                         : err_fail(err, WARD_ENOMEM, "out of memory");
     if (rc == WARD_OK && rename(part, out) != 0)
-        rc = ward_fail_errno(err, errno, "cannot rename %s", part);
+        rc = err_fail_errno(err, errno, "cannot rename %s", part);
     free(part);
     free(url);
     return rc;
@@ -351,7 +351,7 @@ static ward_status fetch_series(pull *p, const rel_manifest *m, ward_error *err)
 {
     char *neu = sub_path(p, "series.new"), *held = sub_path(p, "series");
     char *url = url_of(p, "%llu/series", m->version, 0), *part = NULL, name[40];
-    ward_status rc = neu && held && url ? WARD_OK : ward_fail(err, WARD_ENOMEM, "out of memory");
+    ward_status rc = neu && held && url ? WARD_OK : err_fail(err, WARD_ENOMEM, "out of memory");
     snprintf(name, sizeof name, "series-%" PRIu64, m->version);
     if (rc == WARD_OK && !m->series_sha256[0]) {
         unlink(neu);
@@ -360,7 +360,7 @@ static ward_status fetch_series(pull *p, const rel_manifest *m, ward_error *err)
                (rc = download(p, url, name, (int64_t)m->series_bytes, m->series_sha256, &part,
                               err)) == WARD_OK &&
                rename(part, neu) != 0)
-        rc = ward_fail_errno(err, errno, "cannot rename %s", part);
+        rc = err_fail_errno(err, errno, "cannot rename %s", part);
     free(part);
     free(url);
     free(neu);
@@ -451,10 +451,10 @@ static ward_status apply_to_store(pull *p, const sub_state *next, ward_error *er
     FILE *f = NULL, *adds = NULL;
     rel_map m = {.fd = -1};
     ward_status rc = (p->st.have && !old) || !neu || !dpath || !csv
-                         ? ward_fail(err, WARD_ENOMEM, "out of memory")
+                         ? err_fail(err, WARD_ENOMEM, "out of memory")
                          : WARD_OK;
     if (rc == WARD_OK && !(f = fopen(dpath, "w")))
-        rc = ward_fail_errno(err, errno, "cannot create %s", dpath);
+        rc = err_fail_errno(err, errno, "cannot create %s", dpath);
     if (rc == WARD_OK) {
         rc = rel_delta_write(old, neu, &p->reasons, p->list, p->st.version, next->version, f,
                              NULL, err);
@@ -463,7 +463,7 @@ static ward_status apply_to_store(pull *p, const sub_state *next, ward_error *er
     }
     /* Additions and changes go in by one import (one transaction)... */
     if (rc == WARD_OK && !(adds = fopen(csv, "w")))
-        rc = ward_fail_errno(err, errno, "cannot create %s", csv);
+        rc = err_fail_errno(err, errno, "cannot create %s", csv);
     if (rc == WARD_OK && (rc = rel_map_open(&m, dpath, err)) == WARD_OK) {
         const char *r;
         size_t len;
@@ -489,7 +489,7 @@ static ward_status apply_to_store(pull *p, const sub_state *next, ward_error *er
         io.description = "pulled release";
         ward_import_summary *sum = calloc(1, sizeof *sum);
         rc = sum ? ward_store_import(s, csv, WARD_FMT_CSV, p->list, &io, sum, err)
-                 : ward_fail(err, WARD_ENOMEM, "out of memory");
+                 : err_fail(err, WARD_ENOMEM, "out of memory");
         if (rc == WARD_OK)
             p->res->added = sum->added + sum->updated;
         free(sum);
@@ -509,7 +509,7 @@ static ward_status apply_to_store(pull *p, const sub_state *next, ward_error *er
         size_t kn = tab ? (size_t)(tab - r - 1) : len - 1;
         char *why = tab ? strndup(tab + 1, len - (size_t)(tab - r) - 1) : strdup("removed");
         rc = why ? remove_exact(s, p->list, r + 1, kn, who, why, &p->res->removed, err)
-                 : ward_fail(err, WARD_ENOMEM, "out of memory");
+                 : err_fail(err, WARD_ENOMEM, "out of memory");
         free(why);
     }
     rel_map_close(&m);
@@ -535,14 +535,14 @@ static ward_status finish_pending(pull *p, ward_error *err)
          *sh = sub_path(p, "series");
     sub_state next;
     ward_status rc = !pend || !state || !neu || !full || !rs || !mn || !mf || !sn || !sh
-                         ? ward_fail(err, WARD_ENOMEM, "out of memory")
+                         ? err_fail(err, WARD_ENOMEM, "out of memory")
                          : state_read(pend, &next, err);
     if (rc == WARD_OK && next.have && !rel_exists(neu)) {
         /* Killed after `full` was replaced: the store has the version. */
         char hex[65];
         if ((rc = rel_sha256_file(full, hex, NULL, err)) == WARD_OK &&
             strcmp(hex, next.full_sha256) != 0)
-            rc = ward_fail(err, WARD_EFORMAT, "%s: journal names a release that is not "
+            rc = err_fail(err, WARD_EFORMAT, "%s: journal names a release that is not "
                            "there; remove the subscription directory and pull again", pend);
     } else if (rc == WARD_OK && next.have) {
         say(p, "applying version %" PRIu64 " to the store", next.version);
@@ -552,13 +552,13 @@ static ward_status finish_pending(pull *p, ward_error *err)
         if (rc == WARD_OK)
             rc = apply_to_store(p, &next, err);
         if (rc == WARD_OK && rename(neu, full) != 0)
-            rc = ward_fail_errno(err, errno, "cannot rename %s", neu);
+            rc = err_fail_errno(err, errno, "cannot rename %s", neu);
     }
     if (rc == WARD_OK && next.have) {
         if (rel_exists(sn) && rename(sn, sh) != 0)
-            rc = ward_fail_errno(err, errno, "cannot rename %s", sn);
+            rc = err_fail_errno(err, errno, "cannot rename %s", sn);
         if (rc == WARD_OK && rel_exists(mn) && rename(mn, mf) != 0)
-            rc = ward_fail_errno(err, errno, "cannot rename %s", mn);
+            rc = err_fail_errno(err, errno, "cannot rename %s", mn);
         if (rc == WARD_OK && (rc = state_write(state, &next, err)) == WARD_OK) {
             unlink(pend);
             unlink(rs);
@@ -595,10 +595,10 @@ static ward_status journal(pull *p, const rel_manifest *m, const char *mtext, wa
     char *mn = sub_path(p, "manifest.new"), *rs = sub_path(p, "reasons.new"),
          *pend = sub_path(p, "pending");
     ward_status rc = mn && rs && pend ? rel_write_atomic(mn, mtext, strlen(mtext), 0600, err)
-                                      : ward_fail(err, WARD_ENOMEM, "out of memory");
+                                      : err_fail(err, WARD_ENOMEM, "out of memory");
     FILE *f = rc == WARD_OK ? fopen(rs, "w") : NULL;
     if (rc == WARD_OK && !f)
-        rc = ward_fail_errno(err, errno, "cannot create %s", rs);
+        rc = err_fail_errno(err, errno, "cannot create %s", rs);
     if (f) {
         for (size_t i = 0; i < p->reasons.n; i++)
             fprintf(f, "%s\t%s\n", p->reasons.v[i].key, p->reasons.v[i].reason);
@@ -618,14 +618,14 @@ static ward_status choose_key(pull *p, ward_error *err)
 {
     const char *spec = p->o ? p->o->trust : NULL;
     if (!spec && !p->st.have)
-        return ward_fail(err, WARD_EINVAL,
+        return err_fail(err, WARD_EINVAL,
                          "first pull of '%s': say which publisher key to trust (--trust KEY)",
                          p->list);
     ward_status rc = ward_key_resolve(p->datadir, spec ? spec : p->st.key, &p->key, err);
     if (rc)
         return rc;
     if (p->st.have && strcmp(p->key.id, p->st.key) != 0)
-        return ward_fail(err, WARD_EINVAL,
+        return err_fail(err, WARD_EINVAL,
                          "'%s' was pulled with key %s, not %s: a publisher key change needs "
                          "a new subscription", p->list, p->st.key, p->key.id);
     return WARD_OK;
@@ -642,7 +642,7 @@ static ward_status check_list_free(pull *p, ward_error *err)
     rc = ward_store_stats_get(s, &st, err);
     for (size_t i = 0; rc == WARD_OK && i < st->n_lists; i++)
         if (strcasecmp(st->lists[i].name, p->list) == 0)
-            rc = ward_fail(err, WARD_EINVAL,
+            rc = err_fail(err, WARD_EINVAL,
                            "list '%s' already exists in this store and is not a pulled "
                            "release: it is left alone", p->list);
     ward_store_stats_free(st);
@@ -660,7 +660,7 @@ static ward_status pull_latest(pull *p, ward_error *err)
         return rc;
     p->res->to = p->st.version;
     if (latest < p->st.version)
-        return ward_fail(err, WARD_EFORMAT,
+        return err_fail(err, WARD_EFORMAT,
                          "%s offers version %" PRIu64 " but this node holds %" PRIu64
                          ": a replayed (older) release; refused", p->base, latest,
                          p->st.version);
@@ -669,7 +669,7 @@ static ward_status pull_latest(pull *p, ward_error *err)
     rel_manifest m;
     char *mtext = NULL, *out = sub_path(p, "full.new");
     if (!out)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     if ((rc = fetch_manifest(p, latest, &m, &mtext, err))) {
         free(out);
         return rc;
@@ -709,7 +709,7 @@ ward_status ward_release_pull(const char *datadir, const char *url,
     pull p = {.datadir = datadir, .o = opts, .res = result ? result : &dummy};
     memset(p.res, 0, sizeof *p.res);
     if (!datadir || !url)
-        return ward_fail(err, WARD_EINVAL, "ward_release_pull: no data directory or URL");
+        return err_fail(err, WARD_EINVAL, "ward_release_pull: no data directory or URL");
     ward_status rc = parse_url(&p, url, err);
     if (rc)
         return rc;
@@ -717,9 +717,9 @@ ward_status ward_release_pull(const char *datadir, const char *url,
     char *state = NULL, *pend = NULL;
     if (!(p.dir = rel_fmt("%s/subscriptions/%s", datadir, p.list)) ||
         !(state = sub_path(&p, "state")) || !(pend = sub_path(&p, "pending")))
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     if (rc == WARD_OK)
-        rc = ward_mkdirs(p.dir, err);
+        rc = path_mkdirs(p.dir, err);
     if (rc == WARD_OK)
         rc = state_read(state, &p.st, err);
     if (rc == WARD_OK)
@@ -752,13 +752,13 @@ ward_status ward_release_series_path(const char *datadir, const char *list, char
 {
     *path = NULL;
     if (!rel_valid_name(list, strlen(list)))
-        return ward_fail(err, WARD_EINVAL, "not a release name: %.100s", list);
+        return err_fail(err, WARD_EINVAL, "not a release name: %.100s", list);
     char *sh = rel_fmt("%s/subscriptions/%s/series", datadir, list);
     if (!sh)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     if (!rel_exists(sh)) {
         free(sh);
-        return ward_fail(err, WARD_ENOTFOUND, "release %s: the version held carries no series",
+        return err_fail(err, WARD_ENOTFOUND, "release %s: the version held carries no series",
                          list);
     }
     *path = sh;
@@ -783,7 +783,7 @@ static int sub_dir(void *ctx, const char *dir, const char *name)
     sub_state st;
     int stop = 0;
     w->rc = sp && pp ? state_read(sp, &st, w->err)
-                     : ward_fail(w->err, WARD_ENOMEM, "out of memory");
+                     : err_fail(w->err, WARD_ENOMEM, "out of memory");
     if (w->rc == WARD_OK && (st.have || rel_exists(pp))) {
         ward_subscription s = {st.have ? st.list : name, st.url, st.key, st.full_sha256,
                                st.pulled, st.version, rel_exists(pp)};
@@ -799,7 +799,7 @@ ward_status ward_release_subscriptions(const char *datadir, ward_subscription_cb
 {
     char *dir = rel_fmt("%s/subscriptions", datadir);
     if (!dir)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     sub_walk w = {cb, ctx, WARD_OK, err};
     rel_each_name(dir, sub_dir, &w);
     free(dir);

@@ -44,11 +44,11 @@ ward_status rel_versions(const char *root, const char *list, uint64_t **v, size_
     *n = 0;
     char *dir = rel_fmt("%s/%s", root, list);
     if (!dir)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     DIR *d = opendir(dir);
     free(dir);
     if (!d)
-        return errno == ENOENT ? WARD_OK : ward_fail_errno(err, errno, "cannot read %s", root);
+        return errno == ENOENT ? WARD_OK : err_fail_errno(err, errno, "cannot read %s", root);
     size_t cap = 0;
     struct dirent *e;
     ward_status rc = WARD_OK;
@@ -60,7 +60,7 @@ ward_status rel_versions(const char *root, const char *list, uint64_t **v, size_
             cap = cap ? 2 * cap : 16;
             uint64_t *nv = realloc(*v, cap * sizeof *nv);
             if (!nv) {
-                rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+                rc = err_fail(err, WARD_ENOMEM, "out of memory");
                 break;
             }
             *v = nv;
@@ -77,7 +77,7 @@ ward_status ward_release_versions(const char *root, const char *list, uint64_t *
                                   size_t *n, ward_error *err)
 {
     if (!rel_valid_name(list, strlen(list)))
-        return ward_fail(err, WARD_EINVAL, "'%s' is not a release name", list);
+        return err_fail(err, WARD_EINVAL, "'%s' is not a release name", list);
     return rel_versions(root, list, v, n, err);
 }
 
@@ -102,11 +102,11 @@ ward_status ward_release_info_get(const char *root, const char *list, uint64_t v
 {
     char *p = rel_fmt("%s/%s/%llu/manifest", root, list, (unsigned long long)version);
     if (!p)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     rel_manifest m;
     ward_status rc = rel_manifest_load(p, NULL, &m, err);
     if (rc == WARD_ENOTFOUND)
-        ward_fail(err, rc, "release %s has no version %llu", list, (unsigned long long)version);
+        err_fail(err, rc, "release %s has no version %llu", list, (unsigned long long)version);
     free(p);
     if (rc)
         return rc;
@@ -128,7 +128,7 @@ ward_status rel_write_index(const char *root, const char *list, ward_error *err)
         free(s);
         free(path);
         free(v);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     size_t o = (size_t)snprintf(s, cap, "{\"list\":\"%s\",\"latest\":%llu,\"versions\":[", list,
                                 (unsigned long long)(n ? v[n - 1] : 0));
@@ -150,11 +150,11 @@ ward_status ward_release_delta_path(const char *root, const char *list, uint64_t
                                     uint64_t to, char **path, ward_error *err)
 {
     if (!rel_valid_name(list, strlen(list)) || from == 0 || from >= to)
-        return ward_fail(err, WARD_EINVAL, "no delta %s %llu..%llu: need 0 < from < to", list,
+        return err_fail(err, WARD_EINVAL, "no delta %s %llu..%llu: need 0 < from < to", list,
                          (unsigned long long)from, (unsigned long long)to);
     *path = rel_fmt("%s/%s/%llu..%llu/delta", root, list, (unsigned long long)from,
                     (unsigned long long)to);
-    return *path ? WARD_OK : ward_fail(err, WARD_ENOMEM, "out of memory");
+    return *path ? WARD_OK : err_fail(err, WARD_ENOMEM, "out of memory");
 }
 
 ward_status ward_release_make_delta(const char *root, const char *list, uint64_t from,
@@ -181,20 +181,20 @@ ward_status ward_release_make_delta(const char *root, const char *list, uint64_t
     rel_reasons reasons = {0};
     FILE *f = NULL;
     if (!a || !b || !rm || !dir || !tmp)
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     else if (!rel_exists(a) || !rel_exists(b))
-        rc = ward_fail(err, WARD_ENOTFOUND, "release %s has no version %llu", list,
+        rc = err_fail(err, WARD_ENOTFOUND, "release %s has no version %llu", list,
                        (unsigned long long)(rel_exists(a) ? to : from));
     if (rc == WARD_OK && rel_exists(rm))
         rc = rel_reasons_load(&reasons, rm, 0, err);
     if (rc == WARD_OK) {
         *strrchr(dir, '/') = 0;
         if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-            rc = ward_fail_errno(err, errno, "cannot create %s", dir);
+            rc = err_fail_errno(err, errno, "cannot create %s", dir);
         else {
             int fd = mkstemp(tmp);
             if (fd < 0 || fchmod(fd, 0644) != 0 || !(f = fdopen(fd, "w"))) {
-                rc = ward_fail_errno(err, errno, "cannot create %s", tmp);
+                rc = err_fail_errno(err, errno, "cannot create %s", tmp);
                 if (fd >= 0) {
                     close(fd);
                     unlink(tmp);
@@ -209,7 +209,7 @@ ward_status ward_release_make_delta(const char *root, const char *list, uint64_t
         /* Two builders racing both rename a complete file of their own:
          * either wins, the content is the same. */
         if (rc == WARD_OK && rename(tmp, dp) != 0)
-            rc = ward_fail_errno(err, errno, "cannot publish %s", dp);
+            rc = err_fail_errno(err, errno, "cannot publish %s", dp);
         if (rc)
             unlink(tmp);
     }
@@ -242,20 +242,20 @@ ward_status ward_release_resolve(const char *root, const char *url_path, unsigne
         const char *slash = strchr(p, '/');
         size_t l = slash ? (size_t)(slash - p) : strlen(p);
         if (n == 4)
-            return ward_fail(err, WARD_EINVAL, "not a release path: %.100s", url_path);
+            return err_fail(err, WARD_EINVAL, "not a release path: %.100s", url_path);
         seg[n] = p;
         len[n++] = l;
         if (!slash)
             break;
         if (slash[1] == 0) {
             if (n > 1) /* "list/" names the index; a file has no slash after it */
-                return ward_fail(err, WARD_EINVAL, "not a release path: %.100s", url_path);
+                return err_fail(err, WARD_EINVAL, "not a release path: %.100s", url_path);
             break;
         }
         p = slash + 1;
     }
     if (!rel_valid_name(seg[0], len[0]))
-        return ward_fail(err, WARD_EINVAL, "not a release name: %.100s", url_path);
+        return err_fail(err, WARD_EINVAL, "not a release name: %.100s", url_path);
     int nl = (int)len[0];
     char *out = NULL;
     uint64_t a, b;
@@ -271,7 +271,7 @@ ward_status ward_release_resolve(const char *root, const char *url_path, unsigne
         const char *dots = memmem(seg[1], len[1], "..", 2);
         if (!dots || parse_version(seg[1], (size_t)(dots - seg[1]), &a) ||
             parse_version(dots + 2, len[1] - (size_t)(dots - seg[1]) - 2, &b) || a >= b)
-            return ward_fail(err, WARD_EINVAL, "not a delta path: %.100s", url_path);
+            return err_fail(err, WARD_EINVAL, "not a delta path: %.100s", url_path);
         char list[128];
         snprintf(list, sizeof list, "%.*s", nl, seg[0]);
         if (flags & WARD_RELEASE_RESOLVE_BUILD)
@@ -280,11 +280,11 @@ ward_status ward_release_resolve(const char *root, const char *url_path, unsigne
         if (rc)
             return rc;
     } else
-        return ward_fail(err, WARD_EINVAL, "not a release path: %.100s", url_path);
+        return err_fail(err, WARD_EINVAL, "not a release path: %.100s", url_path);
     if (!out)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     if (!rel_exists(out)) {
-        ward_fail(err, WARD_ENOTFOUND, "no such release file: %.100s", url_path);
+        err_fail(err, WARD_ENOTFOUND, "no such release file: %.100s", url_path);
         free(out);
         return WARD_ENOTFOUND;
     }

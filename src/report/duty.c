@@ -61,7 +61,7 @@ static ward_status add_arrivals(ward_intel *in, const char *at, ward_error *err)
             cap = cap ? cap * 2 : 16;
             arrival *na = realloc(a, cap * sizeof *na);
             if (!na) {
-                rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+                rc = err_fail(err, WARD_ENOMEM, "out of memory");
                 break;
             }
             a = na;
@@ -146,11 +146,11 @@ ward_status ward_duty_sync(ward_intel *in, const ward_duty_opts *opts, time_t no
 
 static void jstr(FILE *out, const char *key, const char *v, int first)
 {
-    ward_strbuf b = {0};
+    strbuf b = {0};
     if (v && *v)
-        ward_json_string(&b, v, strlen(v));
+        esc_json_string(&b, v, strlen(v));
     fprintf(out, "%s\"%s\":%s", first ? "" : ",", key, b.s ? b.s : "null");
-    ward_strbuf_free(&b);
+    strbuf_free(&b);
 }
 
 static ward_status steps_json(ward_intel *in, int64_t id, FILE *out, ward_error *err)
@@ -248,14 +248,14 @@ ward_status ward_duty_step(ward_intel *in, int64_t id, const char *step, const c
     while (k < n && (!step || strcmp(steps[k].name, step)))
         k++;
     if (k == n)
-        return ward_fail(err, WARD_EINVAL, "unknown duty step '%s' (acknowledged, control_room,"
+        return err_fail(err, WARD_EINVAL, "unknown duty step '%s' (acknowledged, control_room,"
                          " told, crime_report, note, closed)", step ? step : "");
     if (!who || !*who)
-        return ward_fail(err, WARD_EINVAL, "a duty step needs the person who took it");
+        return err_fail(err, WARD_EINVAL, "a duty step needs the person who took it");
     if (steps[k].needs_detail && (!detail || !*detail))
-        return ward_fail(err, WARD_EINVAL, "duty step %s needs %s", step, steps[k].ask);
-    if (detail && !ward_utf8_valid(detail, strlen(detail)))
-        return ward_fail(err, WARD_EINVAL, "duty step %s: the detail is not valid UTF-8", step);
+        return err_fail(err, WARD_EINVAL, "duty step %s needs %s", step, steps[k].ask);
+    if (detail && !esc_utf8_valid(detail, strlen(detail)))
+        return err_fail(err, WARD_EINVAL, "duty step %s: the detail is not valid UTF-8", step);
     ward_status rc = wi_begin(in, err);
     if (rc)
         return rc;
@@ -274,11 +274,11 @@ ward_status ward_duty_step(ward_intel *in, int64_t id, const char *step, const c
         wsql_finalize(st);
     }
     if (!rc && !found)
-        rc = ward_fail(err, WARD_ENOTFOUND, "no duty entry %lld", (long long)id);
+        rc = err_fail(err, WARD_ENOTFOUND, "no duty entry %lld", (long long)id);
     else if (!rc && closed)
-        rc = ward_fail(err, WARD_EINVAL, "duty entry %lld is closed", (long long)id);
+        rc = err_fail(err, WARD_EINVAL, "duty entry %lld is closed", (long long)id);
     else if (!rc && k == 0 && ack_by[0])
-        rc = ward_fail(err, WARD_EINVAL, "duty entry %lld was acknowledged by %s at %s",
+        rc = err_fail(err, WARD_EINVAL, "duty entry %lld was acknowledged by %s at %s",
                        (long long)id, ack_by, ack_at);
     char at[32], ids[24];
     wi_time_str(now, at);

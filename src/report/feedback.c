@@ -80,7 +80,7 @@ static ward_status load_events(ward_intel *in, fb_package *p, ward_error *err)
     size_t cap = 0;
     while (wsql_step(st) == SQLITE_ROW) {
         if (grow((void **)&p->ev, p->n_ev, &cap, sizeof *p->ev)) {
-            rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+            rc = err_fail(err, WARD_ENOMEM, "out of memory");
             break;
         }
         fb_event *e = &p->ev[p->n_ev++];
@@ -103,7 +103,7 @@ static ward_status load(ward_intel *in, const char *source, fb_source *s, ward_e
     wsql_bind_text(st, 1, source, -1, SQLITE_STATIC);
     while (!rc && wsql_step(st) == SQLITE_ROW) {
         if (grow((void **)&s->b, s->n_b, &cap, sizeof *s->b)) {
-            rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+            rc = err_fail(err, WARD_ENOMEM, "out of memory");
             break;
         }
         fb_batch *b = &s->b[s->n_b++];
@@ -132,7 +132,7 @@ static ward_status load(ward_intel *in, const char *source, fb_source *s, ward_e
         fb_package *p = s->n_p ? &s->p[s->n_p - 1] : NULL;
         if (!p || p->id != id) {
             if (grow((void **)&s->p, s->n_p, &cap, sizeof *s->p)) {
-                rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+                rc = err_fail(err, WARD_ENOMEM, "out of memory");
                 break;
             }
             p = &s->p[s->n_p++];
@@ -184,10 +184,10 @@ static void tally(const fb_source *s, time_t now, int overdue_days, uint64_t *it
 
 static void json_str(FILE *out, const char *s)
 {
-    ward_strbuf b = {0};
-    ward_json_string(&b, s, strlen(s));
+    strbuf b = {0};
+    esc_json_string(&b, s, strlen(s));
     fputs(b.s ? b.s : "\"\"", out);
-    ward_strbuf_free(&b);
+    strbuf_free(&b);
 }
 
 static void letter_json(const fb_source *s, const char *source, const char *at, time_t now,
@@ -227,10 +227,10 @@ static void letter_json(const fb_source *s, const char *source, const char *at, 
 
 static void h(FILE *out, const char *s)   /* HTML text */
 {
-    ward_strbuf b = {0};
-    ward_html_text(&b, s, strlen(s), 0);
+    strbuf b = {0};
+    esc_html_text(&b, s, strlen(s), 0);
     fputs(b.s ? b.s : "", out);
-    ward_strbuf_free(&b);
+    strbuf_free(&b);
 }
 
 static void letter_html(const fb_source *s, const char *source, const char *at, FILE *out)
@@ -293,17 +293,17 @@ ward_status ward_feedback_letter(ward_intel *in, const char *source, time_t now,
                                  const char *format, FILE *out, ward_error *err)
 {
     if (!source || !*source)
-        return ward_fail(err, WARD_EINVAL, "feedback is for one source: name it");
+        return err_fail(err, WARD_EINVAL, "feedback is for one source: name it");
     int html = format && !strcmp(format, "html");
     if (format && !html && strcmp(format, "json"))
-        return ward_fail(err, WARD_EINVAL, "format must be json or html, not '%s'", format);
+        return err_fail(err, WARD_EINVAL, "format must be json or html, not '%s'", format);
     fb_source s;
     ward_status rc = load(in, source, &s, err);
     if (rc)
         return rc;
     if (!s.n_b) {
         fb_free(&s);
-        return ward_fail(err, WARD_ENOTFOUND, "no list was ever received from '%s'", source);
+        return err_fail(err, WARD_ENOTFOUND, "no list was ever received from '%s'", source);
     }
     char at[32];
     wi_time_str(now, at);
@@ -312,14 +312,14 @@ ward_status ward_feedback_letter(ward_intel *in, const char *source, time_t now,
     else
         letter_json(&s, source, at, now, out);
     fb_free(&s);
-    return ferror(out) ? ward_fail(err, WARD_EIO, "cannot write the letter") : WARD_OK;
+    return ferror(out) ? err_fail(err, WARD_EIO, "cannot write the letter") : WARD_OK;
 }
 
 ward_status ward_feedback_mark_sent(ward_intel *in, const char *source, const char *who,
                                     time_t now, ward_error *err)
 {
     if (!source || !*source || !who || !*who)
-        return ward_fail(err, WARD_EINVAL, "marking feedback sent needs the source and who");
+        return err_fail(err, WARD_EINVAL, "marking feedback sent needs the source and who");
     ward_status rc = wi_begin(in, err);
     if (rc)
         return rc;
@@ -327,7 +327,7 @@ ward_status ward_feedback_mark_sent(ward_intel *in, const char *source, const ch
     uint64_t items = 0, sent = 0, overdue = 0;
     if (!(rc = load(in, source, &s, err))) {
         if (!s.n_b)
-            rc = ward_fail(err, WARD_ENOTFOUND, "no list was ever received from '%s'", source);
+            rc = err_fail(err, WARD_ENOTFOUND, "no list was ever received from '%s'", source);
         tally(&s, now, 7, &items, &sent, &overdue);
         fb_free(&s);
     }
@@ -349,7 +349,7 @@ ward_status ward_feedback_reminders(ward_intel *in, time_t now, int silent_days,
 {
     *count = 0;
     if (silent_days < 1)
-        return ward_fail(err, WARD_EINVAL, "silent days must be at least 1");
+        return err_fail(err, WARD_EINVAL, "silent days must be at least 1");
     ward_status rc = wi_begin(in, err);
     if (rc)
         return rc;
@@ -402,7 +402,7 @@ ward_status ward_feedback_kpi_get(ward_intel *in, time_t now, int overdue_days,
     size_t n = 0, cap = 0;
     while (wsql_step(st) == SQLITE_ROW) {
         if (grow((void **)&names, n, &cap, sizeof *names)) {
-            rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+            rc = err_fail(err, WARD_ENOMEM, "out of memory");
             break;
         }
         snprintf(names[n++], sizeof *names, "%s", wi_col(st, 0));

@@ -24,7 +24,7 @@ static int empty(const char *s)
 static ward_status bad(ward_error *err, char field[32], const char *name, const char *msg)
 {
     snprintf(field, 32, "%s", name);
-    return ward_fail(err, WARD_EINVAL, "%s", msg);
+    return err_fail(err, WARD_EINVAL, "%s", msg);
 }
 
 /* A short text answer: within `cap` bytes, UTF-8, no control characters
@@ -38,7 +38,7 @@ static ward_status short_text(const char *v, const char *name, char *out, size_t
     size_t n = strlen(v);
     if (n > cap - 1)
         return bad(err, field, name, "This answer is too long. Please make it shorter.");
-    if (!ward_utf8_valid(v, n))
+    if (!esc_utf8_valid(v, n))
         return bad(err, field, name, "This answer has characters we cannot read. "
                                      "Please type it again.");
     for (const unsigned char *p = (const unsigned char *)v; *p; p++)
@@ -79,7 +79,7 @@ static ward_status urls(const char *v, ward_report *r, char field[32], ward_erro
     r->n_urls = 0;
     if (empty(v))
         return WARD_OK;
-    if (!ward_utf8_valid(v, strlen(v)))
+    if (!esc_utf8_valid(v, strlen(v)))
         return bad(err, field, "urls", "The web addresses have characters we cannot read. "
                                        "Please copy them again.");
     for (const char *p = v; *p;) {
@@ -146,7 +146,7 @@ ward_status ward_report_parse(const ward_report_form *f, ward_report *r, char fi
     memset(r, 0, sizeof *r);
     field[0] = 0;
     if (!empty(f->honeypot))
-        return ward_fail(err, WARD_ELIMIT, "the hidden field was filled in");
+        return err_fail(err, WARD_ELIMIT, "the hidden field was filled in");
     if (!empty(f->about) && strcmp(f->about, "me") && strcmp(f->about, "someone"))
         return bad(err, field, "about", "Please choose whether this is about you or someone else.");
     r->about_me = !empty(f->about) && !strcmp(f->about, "me");
@@ -176,7 +176,7 @@ ward_status ward_report_parse(const ward_report_form *f, ward_report *r, char fi
             rc = bad(err, field, "description",
                      "What you wrote is too long for one report (6000 characters). Please "
                      "make it shorter, or send the rest in a second report.");
-        else if (!ward_utf8_valid(f->description, n))
+        else if (!esc_utf8_valid(f->description, n))
             rc = bad(err, field, "description",
                      "What you wrote has characters we cannot read. Please type it again.");
         else

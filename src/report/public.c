@@ -25,41 +25,41 @@ ward_status rp_exec(ward_intel *in, const char *sql, const char *what, ward_erro
     return rc;
 }
 
-static void jfield(ward_strbuf *b, const char *key, const char *v)
+static void jfield(strbuf *b, const char *key, const char *v)
 {
-    ward_strbuf_addf(b, "%s\"%s\":", b->len > 1 ? "," : "", key);
-    ward_json_string(b, v, strlen(v));
+    strbuf_addf(b, "%s\"%s\":", b->len > 1 ? "," : "", key);
+    esc_json_string(b, v, strlen(v));
 }
 
 /* The answers as given, JSON (everything in it is valid UTF-8: parsed). */
-static ward_status answers_json(const ward_report *r, ward_strbuf *b, ward_error *err)
+static ward_status answers_json(const ward_report *r, strbuf *b, ward_error *err)
 {
     static const char *const three[] = {"no", "yes", "unsure"};
     static const char *const boxes[] = {"asked_images", "sexual_chat", "shared_images", "abroad",
                                         "other"};
-    ward_strbuf_add(b, "{", 1);
+    strbuf_add(b, "{", 1);
     jfield(b, "about", r->about_me ? "me" : "someone");
     jfield(b, "danger", three[r->danger]);
     jfield(b, "meeting", three[r->meeting]);
-    ward_strbuf_addf(b, ",\"what\":[");
+    strbuf_addf(b, ",\"what\":[");
     int first = 1;
     for (int i = 0; i < 5; i++)
         if (r->what & (1u << i)) {
-            ward_strbuf_addf(b, "%s\"%s\"", first ? "" : ",", boxes[i]);
+            strbuf_addf(b, "%s\"%s\"", first ? "" : ",", boxes[i]);
             first = 0;
         }
-    ward_strbuf_addf(b, "],\"urls\":[");
+    strbuf_addf(b, "],\"urls\":[");
     for (size_t i = 0; i < r->n_urls; i++) {
         if (i)
-            ward_strbuf_add(b, ",", 1);
-        ward_json_string(b, r->urls[i], strlen(r->urls[i]));
+            strbuf_add(b, ",", 1);
+        esc_json_string(b, r->urls[i], strlen(r->urls[i]));
     }
-    ward_strbuf_add(b, "]", 1);
+    strbuf_add(b, "]", 1);
     jfield(b, "who", r->who);
     jfield(b, "description", r->description);
     jfield(b, "contact", r->contact);
-    ward_strbuf_addf(b, ",\"age\":%d}", r->age);
-    return b->s ? WARD_OK : ward_fail(err, WARD_ENOMEM, "out of memory");
+    strbuf_addf(b, ",\"age\":%d}", r->age);
+    return b->s ? WARD_OK : err_fail(err, WARD_ENOMEM, "out of memory");
 }
 
 /* A receipt number no report has yet (48 random bits: a clash is rare, and
@@ -77,7 +77,7 @@ static ward_status new_receipt(ward_intel *in, char out[WARD_REPORT_RECEIPT_MAX]
         if (rc || !seen)
             return rc;
     }
-    return ward_fail(err, WARD_EINTERNAL, "no free receipt number after 8 tries");
+    return err_fail(err, WARD_EINTERNAL, "no free receipt number after 8 tries");
 }
 
 static void to_referral(const ward_report *r, const char *receipt, wi_referral *ref)
@@ -102,13 +102,13 @@ ward_status ward_report_submit(ward_intel *in, const ward_report *r, time_t now,
                                char receipt[WARD_REPORT_RECEIPT_MAX], ward_error *err)
 {
     if (sodium_init() < 0)
-        return ward_fail(err, WARD_EINTERNAL, "libsodium failed to initialise");
-    ward_strbuf answers = {0};
+        return err_fail(err, WARD_EINTERNAL, "libsodium failed to initialise");
+    strbuf answers = {0};
     ward_status rc = answers_json(r, &answers, err);
     if (rc)
         return rc;
     if ((rc = wi_begin(in, err))) {
-        ward_strbuf_free(&answers);
+        strbuf_free(&answers);
         return rc;
     }
     rc = new_receipt(in, receipt, err);
@@ -142,6 +142,6 @@ ward_status ward_report_submit(ward_intel *in, const ward_report *r, time_t now,
     }
     if (!rc)
         wi_audit(in, now, "public", "report.public", receipt, urgent ? "urgent" : NULL);
-    ward_strbuf_free(&answers);
+    strbuf_free(&answers);
     return wi_end(in, rc, err);
 }

@@ -240,18 +240,18 @@ static ward_status read_meta(TSK_FS_INFO *fs, uint64_t inode, uint64_t max_len, 
     if (!f || !f->meta || f->meta->type != TSK_FS_META_TYPE_REG) {
         if (f) tsk_fs_file_close(f);
         tsk_error_reset();
-        return ward_fail(err, WARD_ENOTFOUND, "missing: %s has no file at inode %" PRIu64, image,
+        return err_fail(err, WARD_ENOTFOUND, "missing: %s has no file at inode %" PRIu64, image,
                          inode);
     }
     TSK_OFF_T size = f->meta->size;
     if (size < 0 || (uint64_t)size > max_len) {
         tsk_fs_file_close(f);
-        return ward_fail(err, WARD_ELIMIT, "%s inode %" PRIu64 " is too large to show", image, inode);
+        return err_fail(err, WARD_ELIMIT, "%s inode %" PRIu64 " is too large to show", image, inode);
     }
     uint8_t *p = malloc(size ? (size_t)size : 1);
     if (!p) {
         tsk_fs_file_close(f);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     tsk_reader r = {f, 0, size};
     size_t got = 0;
@@ -261,7 +261,7 @@ static ward_status read_meta(TSK_FS_INFO *fs, uint64_t inode, uint64_t max_len, 
     tsk_fs_file_close(f);
     if (got < (size_t)size) { /* the digest check would say "changed"; say why */
         free(p);
-        ward_status st = ward_fail(err, WARD_EIO, "%s inode %" PRIu64 ": read stopped at byte %zu: %s",
+        ward_status st = err_fail(err, WARD_EIO, "%s inode %" PRIu64 ": read stopped at byte %zu: %s",
                                    image, inode, got, why ? why : "end of data");
         tsk_error_reset();
         return st;
@@ -278,15 +278,15 @@ ward_status ward_source_read_inode(const char *image, const char *inner, uint64_
     *buf = NULL;
     *len = 0;
     struct stat st;
-    if (stat(image, &st) != 0) return ward_fail(err, WARD_ENOTFOUND, "missing: %s is gone", image);
+    if (stat(image, &st) != 0) return err_fail(err, WARD_ENOTFOUND, "missing: %s is gone", image);
     const char *fmt;
     TSK_IMG_TYPE_ENUM type = plausible(image, &fmt);
     if (type == TSK_IMG_TYPE_UNSUPP)
-        return ward_fail(err, WARD_EUNSUPPORTED, "%s is not a disk image The Sleuth Kit opens itself",
+        return err_fail(err, WARD_EUNSUPPORTED, "%s is not a disk image The Sleuth Kit opens itself",
                          image);
     TSK_IMG_INFO *img = tsk_img_open_utf8_sing(image, type, 0);
     if (!img) {
-        ward_status s = ward_fail(err, WARD_EFORMAT, "disk image unreadable: %s: %s", image,
+        ward_status s = err_fail(err, WARD_EFORMAT, "disk image unreadable: %s: %s", image,
                                   tsk_error_get());
         tsk_error_reset();
         return s;
@@ -306,7 +306,7 @@ ward_status ward_source_read_inode(const char *image, const char *inner, uint64_
     TSK_FS_INFO *fs = tsk_fs_open_img(img, off, TSK_FS_TYPE_DETECT);
     ward_status s;
     if (!fs) {
-        s = ward_fail(err, WARD_ENOTFOUND, "missing: %s: no file system at byte %lld any more",
+        s = err_fail(err, WARD_ENOTFOUND, "missing: %s: no file system at byte %lld any more",
                       image, (long long)off);
         tsk_error_reset();
     } else {

@@ -46,16 +46,16 @@ static ward_status write_revision(const char *dir, uint64_t rev, ward_error *err
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
     if (!f)
-        return ward_fail_errno(err, errno, "cannot write %s", tmp);
+        return err_fail_errno(err, errno, "cannot write %s", tmp);
     fprintf(f, "%" PRIu64 "\n", rev);
     if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
         int e = errno;
         fclose(f);
-        return ward_fail_errno(err, e, "cannot write %s", tmp);
+        return err_fail_errno(err, e, "cannot write %s", tmp);
     }
     fclose(f);
     if (rename(tmp, path) != 0)
-        return ward_fail_errno(err, errno, "cannot rename %s", tmp);
+        return err_fail_errno(err, errno, "cannot rename %s", tmp);
     return WARD_OK;
 }
 
@@ -76,7 +76,7 @@ ward_status ward_matcher_build_index(ward_store *store, const char *datadir,
 {
     build_ctx c = {.b = ward_index_builder_new(), .err = err};
     if (!c.b)
-        return ward_fail(err, WARD_ENOMEM, "out of memory building the index");
+        return err_fail(err, WARD_ENOMEM, "out of memory building the index");
     uint64_t rev = 0;
     ward_status st = ward_store_iterate(store, add_entry, &c, &rev, err);
     if (st == WARD_OK && c.st != WARD_OK)
@@ -102,11 +102,11 @@ ward_status ward_matcher_open(const char *datadir, ward_matcher **out, ward_erro
     if (rc)
         return rc;
     if (!exists)
-        return ward_fail(err, WARD_ENOTFOUND,
+        return err_fail(err, WARD_ENOTFOUND,
                          "no hash-set store in %s (import a list with 'ward db import')", datadir);
     ward_matcher *m = calloc(1, sizeof *m);
     if (!m)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     rc = ward_store_open(datadir, 0, &m->store, err);
     if (rc == WARD_OK)
         rc = ward_store_revision(m->store, &m->info.store_revision, err);
@@ -179,7 +179,7 @@ size_t ward_matcher_near(const ward_matcher *m, const ward_pdq *q, int nq, int r
 ward_status ward_matcher_entry(ward_matcher *m, uint64_t id, ward_entries **out, ward_error *err)
 {
     if (!m || !out)
-        return ward_fail(err, WARD_EINVAL, "ward_matcher_entry: bad argument");
+        return err_fail(err, WARD_EINVAL, "ward_matcher_entry: bad argument");
     return ward_store_get(m->store, id, out, err);
 }
 
@@ -187,7 +187,7 @@ ward_status ward_matcher_video_frames(ward_matcher *m, const char *list, const c
                                       uint64_t *frames, ward_error *err)
 {
     if (!m)
-        return ward_fail(err, WARD_EINVAL, "ward_matcher_video_frames: no matcher");
+        return err_fail(err, WARD_EINVAL, "ward_matcher_video_frames: no matcher");
     return ward_store_video_frames(m->store, list, media_id, frames, err);
 }
 

@@ -74,7 +74,7 @@ static int is_str(field f)
            f != F_TRANSFORM_NAME && f != F_DIHEDRAL;
 }
 
-int match_record_jsonl(const match_record *m, ward_strbuf *b)
+int match_record_jsonl(const match_record *m, strbuf *b)
 {
     int ok = 1;
     for (size_t i = 0; i < sizeof jsonl_rows / sizeof *jsonl_rows; i++) {
@@ -83,39 +83,39 @@ int match_record_jsonl(const match_record *m, ward_strbuf *b)
         if (is_str(r->f)) {
             const char *v = str_of(m, r->f);
             if (!v) continue;
-            ok &= ward_strbuf_addf(b, "%s\"%s\":", sep, r->key);
-            ok &= ward_json_string(b, v, strlen(v));
+            ok &= strbuf_addf(b, "%s\"%s\":", sep, r->key);
+            ok &= esc_json_string(b, v, strlen(v));
             continue;
         }
         switch (r->f) {
         case F_ENTRY:
-            ok &= ward_strbuf_addf(b, "%s\"%s\":%" PRIu64, sep, r->key, m->entry_id);
+            ok &= strbuf_addf(b, "%s\"%s\":%" PRIu64, sep, r->key, m->entry_id);
             break;
         case F_VICTIM:
             if (m->victim_identified >= 0)
-                ok &= ward_strbuf_addf(b, "%s\"%s\":%s", sep, r->key,
+                ok &= strbuf_addf(b, "%s\"%s\":%s", sep, r->key,
                                        m->victim_identified ? "true" : "false");
             break;
         case F_DISTANCE:
-            ok &= ward_strbuf_addf(b, "%s\"%s\":%d", sep, r->key, m->distance);
+            ok &= strbuf_addf(b, "%s\"%s\":%d", sep, r->key, m->distance);
             break;
         case F_FRAME:
             if (m->frame >= 0)
-                ok &= ward_strbuf_addf(b, "%s\"%s\":%" PRId64 ",\"timestamp\":%.3f", sep, r->key,
+                ok &= strbuf_addf(b, "%s\"%s\":%" PRId64 ",\"timestamp\":%.3f", sep, r->key,
                                        m->frame, m->timestamp);
             break;
         case F_TRANSFORM_NAME:
             if (m->transform >= 0 && m->frame < 0) {
                 const char *name = ward_dihedral_name(m->transform);
-                ok &= ward_strbuf_addf(b, "%s\"%s\":", sep, r->key);
-                ok &= ward_json_string(b, name, strlen(name));
+                ok &= strbuf_addf(b, "%s\"%s\":", sep, r->key);
+                ok &= esc_json_string(b, name, strlen(name));
             }
             break;
         default:
             break;
         }
     }
-    return ok && ward_strbuf_add(b, "}", 1);
+    return ok && strbuf_add(b, "}", 1);
 }
 
 static void gen_key(yajl_gen g, const char *k)

@@ -47,7 +47,7 @@ typedef struct match_record {
 
 /* The files.jsonl form, one JSON object appended to b. Returns 0 when out
  * of memory (b then holds part of it). */
-int match_record_jsonl(const match_record *m, ward_strbuf *b);
+int match_record_jsonl(const match_record *m, strbuf *b);
 
 /* The API form, one JSON object generated on g; _fields: its members only,
  * inside a map the caller opened (to add its own after them). */

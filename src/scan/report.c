@@ -105,20 +105,20 @@ ward_status scan_totals_load(const char *dir, scan_totals *t, ward_error *err)
     snprintf(path, sizeof path, "%s/%s", dir, SCAN_FILES);
     long bad = 0;
     if (jsonl_each(path, 0, tally_file, t, &bad) < 0)
-        return ward_fail(err, WARD_EIO, "cannot read %s", path);
+        return err_fail(err, WARD_EIO, "cannot read %s", path);
     snprintf(path, sizeof path, "%s/%s", dir, SCAN_NOTICES);
     jsonl_each(path, 0, tally_notice, t, &bad);
     t->damaged = bad;
     snprintf(path, sizeof path, "%s/%s", dir, SCAN_STATE);
     FILE *f = fopen(path, "r");
     if (!f)
-        return ward_fail(err, WARD_EIO, "cannot read %s", path);
+        return err_fail(err, WARD_EIO, "cannot read %s", path);
     size_t n = fread(t->state_text, 1, sizeof t->state_text - 1, f);
     fclose(f);
     t->state_text[n] = 0;
     t->state = yajl_tree_parse(t->state_text, NULL, 0);
     if (!t->state)
-        return ward_fail(err, WARD_EFORMAT, "%s is damaged", path);
+        return err_fail(err, WARD_EFORMAT, "%s is damaged", path);
     return WARD_OK;
 }
 
@@ -132,10 +132,10 @@ void scan_totals_free(scan_totals *t)
 
 static void json_str(FILE *f, const char *s)
 {
-    ward_strbuf b = {0};
-    ward_json_string(&b, s ? s : "", s ? strlen(s) : 0);
+    strbuf b = {0};
+    esc_json_string(&b, s ? s : "", s ? strlen(s) : 0);
     fputs(b.s ? b.s : "\"\"", f);
-    ward_strbuf_free(&b);
+    strbuf_free(&b);
 }
 
 typedef struct notice_ctx {
@@ -211,7 +211,7 @@ static ward_status write_summary_json(const char *dir, scan_totals *t, ward_erro
     char path[4200];
     snprintf(path, sizeof path, "%s/summary.json", dir);
     FILE *f = fopen(path, "w");
-    if (!f) return ward_fail_errno(err, errno, "cannot write %s", path);
+    if (!f) return err_fail_errno(err, errno, "cannot write %s", path);
     fputs("{\n", f);
     static const char *const keys[] = {"ward_version", "command", "sources", "data_dir",
                                        "store_revision", "index_entries", "index_sha256",
@@ -255,7 +255,7 @@ static ward_status write_summary_json(const char *dir, scan_totals *t, ward_erro
     snprintf(path, sizeof path, "%s/%s", dir, SCAN_FILES);
     jsonl_each(path, 0, write_error, &c, NULL);
     fputs(c.first ? "]\n}\n" : "\n  ]\n}\n", f);
-    if (fclose(f) != 0) return ward_fail_errno(err, errno, "cannot write summary.json");
+    if (fclose(f) != 0) return err_fail_errno(err, errno, "cannot write summary.json");
     return WARD_OK;
 }
 
@@ -266,7 +266,7 @@ static ward_status write_summary_txt(const char *dir, scan_totals *t, ward_error
     char path[4200];
     snprintf(path, sizeof path, "%s/summary.txt", dir);
     FILE *f = fopen(path, "w");
-    if (!f) return ward_fail_errno(err, errno, "cannot write %s", path);
+    if (!f) return err_fail_errno(err, errno, "cannot write %s", path);
     yajl_val src = jv_get(t->state, "sources");
     fputs("ward scan summary\n=================\n\nSources:\n", f);
     for (size_t i = 0; YAJL_IS_ARRAY(src) && i < src->u.array.len; i++)
@@ -307,7 +307,7 @@ static ward_status write_summary_txt(const char *dir, scan_totals *t, ward_error
     fputs("(details in summary.json: notices, file_errors)\n", f);
     if (!jv_bool(t->state, "complete"))
         fputs("\nTHIS SCAN IS INCOMPLETE: resume it with 'ward scan --resume'.\n", f);
-    if (fclose(f) != 0) return ward_fail_errno(err, errno, "cannot write summary.txt");
+    if (fclose(f) != 0) return err_fail_errno(err, errno, "cannot write summary.txt");
     return WARD_OK;
 }
 
@@ -315,11 +315,11 @@ static ward_status write_summary_txt(const char *dir, scan_totals *t, ward_error
 
 static void csv(FILE *f, const char *s, int last)
 {
-    ward_strbuf b = {0};
-    ward_csv_field(&b, s ? s : "", s ? strlen(s) : 0);
+    strbuf b = {0};
+    esc_csv_field(&b, s ? s : "", s ? strlen(s) : 0);
     if (b.s) fputs(b.s, f);
     fputc(last ? '\n' : ',', f);
-    ward_strbuf_free(&b);
+    strbuf_free(&b);
 }
 
 static void csv_num(FILE *f, yajl_val v, const char *key)
@@ -363,12 +363,12 @@ static ward_status write_files_csv(const char *dir, ward_error *err)
     snprintf(path, sizeof path, "%s/files.csv", dir);
     snprintf(in, sizeof in, "%s/%s", dir, SCAN_FILES);
     FILE *f = fopen(path, "w");
-    if (!f) return ward_fail_errno(err, errno, "cannot write %s", path);
+    if (!f) return err_fail_errno(err, errno, "cannot write %s", path);
     fputs("seq,path,class,size,md5,sha1,sha256,media,width,height,pdq,pdq_quality,"
           "match_list,match_category,match_series,match_by,match_distance,duplicate_of,"
           "deleted,in_container,mtime,error\n", f);
     jsonl_each(in, 0, write_csv_row, f, NULL);
-    if (fclose(f) != 0) return ward_fail_errno(err, errno, "cannot write files.csv");
+    if (fclose(f) != 0) return err_fail_errno(err, errno, "cannot write files.csv");
     return WARD_OK;
 }
 

@@ -30,7 +30,7 @@ typedef struct casew {
     FILE *f;
     uint64_t n;                  /* nodes written to @graph */
     uint64_t files;              /* records seen (ids of records without seq) */
-    ward_strbuf text;
+    strbuf text;
 } casew;
 
 /* kb:<kind>-<seq>[-<part>]; stable across runs. */
@@ -293,7 +293,7 @@ ward_status report_case(const char *dir, const scan_totals *t, ward_error *err)
     ward_status st = report_open(&o, dir, "case.jsonld", err);
     if (st != WARD_OK) return st;
     casew c = {.g = report_gen_new(o.f), .f = o.f};
-    if (!c.g) return report_close(&o, ward_fail(err, WARD_ENOMEM, "out of memory"), err);
+    if (!c.g) return report_close(&o, err_fail(err, WARD_ENOMEM, "out of memory"), err);
     write_context(o.f, t);
     write_tool(&c, t);
     write_sources(&c, jv_get(t->state, "sources"));
@@ -301,6 +301,6 @@ ward_status report_case(const char *dir, const scan_totals *t, ward_error *err)
     write_action(&c, dir, t);
     fputs("\n]}\n", o.f);
     yajl_gen_free(c.g);
-    ward_strbuf_free(&c.text);
+    strbuf_free(&c.text);
     return report_close(&o, st, err);
 }

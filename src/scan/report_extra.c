@@ -44,7 +44,7 @@ ward_status report_open(report_out *o, const char *dir, const char *name, ward_e
     report_path(o->path, sizeof o->path, dir, name);
     snprintf(o->tmp, sizeof o->tmp, "%s.tmp", o->path);
     o->f = fopen(o->tmp, "w");
-    if (!o->f) return ward_fail_errno(err, errno, "cannot write %s", o->tmp);
+    if (!o->f) return err_fail_errno(err, errno, "cannot write %s", o->tmp);
     return WARD_OK;
 }
 
@@ -59,7 +59,7 @@ ward_status report_close(report_out *o, ward_status st, ward_error *err)
     }
     o->f = NULL;
     if (st == WARD_OK && !bad && rename(o->tmp, o->path) == 0) return WARD_OK;
-    if (st == WARD_OK) st = ward_fail_errno(err, e ? e : errno, "cannot write %s", o->path);
+    if (st == WARD_OK) st = err_fail_errno(err, e ? e : errno, "cannot write %s", o->path);
     unlink(o->tmp);
     return st;
 }
@@ -190,16 +190,16 @@ yajl_val report_main_match(yajl_val file)
     return m->u.array.values[0];
 }
 
-static void add(ward_strbuf *b, const char *s) { ward_strbuf_add(b, s, strlen(s)); }
+static void add(strbuf *b, const char *s) { strbuf_add(b, s, strlen(s)); }
 
-static void add_kv(ward_strbuf *b, const char *label, const char *val)
+static void add_kv(strbuf *b, const char *label, const char *val)
 {
     if (!val) return;
     add(b, label);
     add(b, val);
 }
 
-static void describe_match(ward_strbuf *b, yajl_val m)
+static void describe_match(strbuf *b, yajl_val m)
 {
     char num[32];
     add_kv(b, "; list ", jv_str(m, "list"));
@@ -212,7 +212,7 @@ static void describe_match(ward_strbuf *b, yajl_val m)
     if (jv_str(m, "by") && !strcmp(jv_str(m, "by"), "pdq")) add_kv(b, " distance ", num);
 }
 
-void report_describe(ward_strbuf *b, yajl_val v)
+void report_describe(strbuf *b, yajl_val v)
 {
     const char *cls = jv_str(v, "class");
     char num[32];
@@ -229,7 +229,7 @@ void report_describe(ward_strbuf *b, yajl_val v)
     add_kv(b, "; error: ", jv_str(v, "error"));
     add_kv(b, "; image warning: ", jv_str(v, "image_warning"));
     if (jv_bool(v, "deleted")) add(b, "; deleted");
-    if (!b->s) ward_strbuf_add(b, "", 0);
+    if (!b->s) strbuf_add(b, "", 0);
 }
 
 /* ---- JSON output ------------------------------------------------------ */

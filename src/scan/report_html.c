@@ -72,14 +72,14 @@ static const char *const CLASS_TEXT[WARD_VERDICT_COUNT] = {
  * shows as its marker (util/escape.h), as on the web application's pages. */
 static void esc(FILE *f, const char *s)
 {
-    ward_strbuf run = {0};
+    strbuf run = {0};
     size_t n = s ? strlen(s) : 0, k;
     char mark[WARD_MARK_MAX];
     for (size_t i = 0; i < n; i += k) {
         /* C0 controls stay report_markup's \xNN, as in the other reports */
-        if ((k = ward_invisible_mark(s + i, n - i, 0, mark)) <= 1) {
+        if ((k = esc_invisible_mark(s + i, n - i, 0, mark)) <= 1) {
             k = 1;
-            ward_strbuf_add(&run, s + i, 1);
+            strbuf_add(&run, s + i, 1);
             continue;
         }
         report_markup(f, run.s);
@@ -89,7 +89,7 @@ static void esc(FILE *f, const char *s)
         fputs(mark, f);
     }
     report_markup(f, run.s);
-    ward_strbuf_free(&run);
+    strbuf_free(&run);
 }
 
 /* ---- step 1: collect the rows ----------------------------------------- */
@@ -576,7 +576,7 @@ ward_status report_html(const char *dir, const scan_totals *t, ward_error *err)
     ward_status st = report_open(&o, dir, "report.html", err);
     if (st != WARD_OK) return st;
     html h = {.f = o.f, .dir = dir, .t = t};
-    if (collect(&h) != 0) st = ward_fail(err, WARD_ENOMEM, "out of memory");
+    if (collect(&h) != 0) st = err_fail(err, WARD_ENOMEM, "out of memory");
     else write_page(&h);
     free_html(&h);
     return report_close(&o, st, err);

@@ -81,7 +81,7 @@ const char *report_mime(const char *media);
  * that is not ignorable, else the first match; NULL when none. */
 yajl_val report_main_match(yajl_val file);
 /* One line on the verdict, for VICS Comments and CASE annotations. */
-void report_describe(ward_strbuf *b, yajl_val file);
+void report_describe(strbuf *b, yajl_val file);
 
 /* A fixed-capacity set of strings with a number for each, for the few
  * thousand paths the HTML page lists (never for all files). */

@@ -37,7 +37,7 @@ typedef struct vics {
     yajl_gen g;
     yajl_val sources;
     uint64_t media, precategorized;
-    ward_strbuf text;
+    strbuf text;
 } vics;
 
 /* VICS tools write digests in upper case; files.jsonl keeps lower case, so
@@ -200,10 +200,10 @@ static void write_case_head(FILE *f, const scan_totals *t)
                "\"SourceApplicationName\":\"ward\",\"WardExport\":\"case\","
                "\"SourceApplicationVersion\":",
             VICS_CONTEXT, guid);
-    ward_strbuf b = {0};
-    ward_json_string(&b, ver ? ver : ward_version(), strlen(ver ? ver : ward_version()));
+    strbuf b = {0};
+    esc_json_string(&b, ver ? ver : ward_version(), strlen(ver ? ver : ward_version()));
     fputs(b.s ? b.s : "\"\"", f);
-    ward_strbuf_free(&b);
+    strbuf_free(&b);
     fputs(",\"Media\":[", f);
 }
 
@@ -213,11 +213,11 @@ ward_status report_vics(const char *dir, const scan_totals *t, ward_error *err)
     ward_status st = report_open(&o, dir, "vics.json", err);
     if (st != WARD_OK) return st;
     vics c = {.g = report_gen_new(o.f), .sources = jv_get(t->state, "sources")};
-    if (!c.g) return report_close(&o, ward_fail(err, WARD_ENOMEM, "out of memory"), err);
+    if (!c.g) return report_close(&o, err_fail(err, WARD_ENOMEM, "out of memory"), err);
     write_case_head(o.f, t);
     report_each_file(dir, write_media, &c);
     yajl_gen_free(c.g);
-    ward_strbuf_free(&c.text);
+    strbuf_free(&c.text);
     fprintf(o.f, "\n],\"TotalMediaFiles\":%llu,\"TotalPrecategorized\":%llu}]}\n",
             (unsigned long long)c.media, (unsigned long long)c.precategorized);
     return report_close(&o, st, err);

@@ -11,7 +11,7 @@
 typedef struct replay {
     ward_scan_progress *p;
     dup_table *dups;
-    ward_strbuf raw;  /* unescaped path: the engine keys duplicates by raw name */
+    strbuf raw;  /* unescaped path: the engine keys duplicates by raw name */
 } replay;
 
 static int on_record(void *ctx, yajl_val v)
@@ -34,7 +34,7 @@ static int on_record(void *ctx, yajl_val v)
     if (!ok && (hex = jv_str(v, "md5"))) ok = ward_unhex(hex, strlen(hex), key, 16) == WARD_OK;
     const char *path = jv_str(v, "path");
     if (ok && path && !jv_get(v, "duplicate_of") &&
-        ward_unescape_name(&r->raw, path, strlen(path)))
+        esc_unescape_name(&r->raw, path, strlen(path)))
         dup_check(r->dups, key, r->raw.s);
     return 0;
 }
@@ -47,10 +47,10 @@ ward_status scan_replay_files(const char *path, uint64_t offset, ward_scan_progr
     if (offset == 0)
         return WARD_OK;
     int rc = jsonl_each(path, (long)offset, on_record, &r, &bad);
-    ward_strbuf_free(&r.raw);
+    strbuf_free(&r.raw);
     if (rc < 0)
-        return ward_fail(err, WARD_EIO, "cannot read %s to resume", path);
+        return err_fail(err, WARD_EIO, "cannot read %s to resume", path);
     if (bad)
-        return ward_fail(err, WARD_EFORMAT, "%s: %ld damaged lines before the checkpoint", path, bad);
+        return err_fail(err, WARD_EFORMAT, "%s: %ld damaged lines before the checkpoint", path, bad);
     return WARD_OK;
 }

@@ -154,7 +154,7 @@ static void do_work(void *state, void *item)
     case WARD_ITEM_FILE: {
         int fd = ward_open_evidence(j->item.fs_path);
         if (fd < 0) {
-            j->h.read_status = ward_fail_errno(&j->h.read_error, errno, "cannot open");
+            j->h.read_status = err_fail_errno(&j->h.read_error, errno, "cannot open");
             return;
         }
         (void)ward_hasher_fd(w->hasher, fd, &j->h); /* status in j->h.read_status */
@@ -202,7 +202,7 @@ typedef struct scan {
     uint64_t emitted;         /* items written */
     uint64_t resume_seq;      /* items before this were done already */
     double t0, last_progress, last_checkpoint;
-    ward_strbuf line, esc;
+    strbuf line, esc;
     ward_status fatal;
     ward_error fatal_err;
     const char *source;       /* root being read */
@@ -215,26 +215,26 @@ static double now(void)
     return (double)tv.tv_sec + tv.tv_usec / 1e6;
 }
 
-static void add(scan *s, const char *str) { ward_strbuf_add(&s->line, str, strlen(str)); }
+static void add(scan *s, const char *str) { strbuf_add(&s->line, str, strlen(str)); }
 
-#define add_fmt(s, ...) ward_strbuf_addf(&(s)->line, __VA_ARGS__)
+#define add_fmt(s, ...) strbuf_addf(&(s)->line, __VA_ARGS__)
 
 static void add_key_str(scan *s, const char *key, const char *val)
 {
     add_fmt(s, ",\"%s\":", key);
-    ward_json_string(&s->line, val, strlen(val));
+    esc_json_string(&s->line, val, strlen(val));
 }
 
 /* Escaped (lossless, see docs/cli.md) name as a JSON value. */
 static void add_key_name(scan *s, const char *key, const char *raw)
 {
     /* out of memory: s->esc would still hold the previous name */
-    if (!ward_escape_name(&s->esc, raw, strlen(raw))) {
+    if (!esc_name(&s->esc, raw, strlen(raw))) {
         s->line.failed = 1;
         return;
     }
     add_fmt(s, ",\"%s\":", key);
-    ward_json_string(&s->line, s->esc.s, s->esc.len);
+    esc_json_string(&s->line, s->esc.s, s->esc.len);
 }
 
 static void add_time(scan *s, const char *key, int64_t t)
@@ -335,7 +335,7 @@ static void add_video_matches(scan *s, const job *j)
         (void)ward_matcher_video_frames(s->matcher, t[k].list, t[k].video, &total, NULL);
         add(s, k ? ",{" : ",\"video_matches\":[{");
         add(s, "\"video\":");
-        ward_json_string(&s->line, t[k].video, strlen(t[k].video));
+        esc_json_string(&s->line, t[k].video, strlen(t[k].video));
         add_key_str(s, "list", t[k].list);
         add_fmt(s, ",\"query_frames\":%zu,\"frames_matched\":%zu,\"query_match_percent\":%.1f"
                    ",\"target_frames\":%" PRIu64 ",\"target_frames_matched\":%zu"
@@ -456,7 +456,7 @@ static void write_line(scan *s, FILE *f)
     if (s->line.failed) {
         s->line.failed = 0;
         if (s->fatal == WARD_OK)
-            s->fatal = ward_fail(&s->fatal_err, WARD_ENOMEM, "out of memory writing a record");
+            s->fatal = err_fail(&s->fatal_err, WARD_ENOMEM, "out of memory writing a record");
         return;
     }
     fwrite(s->line.s, 1, s->line.len, f);
@@ -570,16 +570,16 @@ static void write_file(scan *s, job *j)
         add_hash_fields(s, j);
         add_acquired(s, &j->item.acquired);
         /* class goes before matches in the text, but depends on them */
-        ward_strbuf head = s->line;
-        s->line = (ward_strbuf){0};
+        strbuf head = s->line;
+        s->line = (strbuf){0};
         verdict = add_matches(s, j);
-        ward_strbuf tail = s->line;
+        strbuf tail = s->line;
         s->line = head;
         if (verdict < 0)
             verdict = unmatched_verdict(&j->h);
         add_key_str(s, "class", ward_verdict_name((ward_verdict)verdict));
-        if (tail.len) ward_strbuf_add(&s->line, tail.s, tail.len);
-        ward_strbuf_free(&tail);
+        if (tail.len) strbuf_add(&s->line, tail.s, tail.len);
+        strbuf_free(&tail);
         if (ward_media_is_image(j->h.media) && j->h.image_status != WARD_OK)
             add_key_str(s, "error", j->h.image_error.message);
         else if (ward_media_is_image(j->h.media) && !j->h.has_pdq && !j->h.pdq_skipped &&
@@ -712,7 +712,7 @@ static int on_item(void *ctx, ward_item *it)
         if (j) free(j->item.path);
         free(j);
         free(it->data);
-        s->fatal = ward_fail(&s->fatal_err, WARD_ENOMEM, "out of memory");
+        s->fatal = err_fail(&s->fatal_err, WARD_ENOMEM, "out of memory");
         return 1;
     }
     char *path = j->item.path, *fs_path = j->item.fs_path;
@@ -744,13 +744,13 @@ static int count_bytes(void *ctx, const char *path, const struct stat *st,
  * two different scans in one folder. 0 when out of memory: a partial one
  * must not be written (test_oom found it written, and NULL passed to
  * fwrite). */
-static int fingerprint(const char *const *src, int n, const ward_scan_opts *o, ward_strbuf *b)
+static int fingerprint(const char *const *src, int n, const ward_scan_opts *o, strbuf *b)
 {
     char tmp[512];
     int ok = 1;
     for (int i = 0; i < n; i++) {
-        ok &= ward_strbuf_add(b, src[i], strlen(src[i]));
-        ok &= ward_strbuf_add(b, "\n", 1);
+        ok &= strbuf_add(b, src[i], strlen(src[i]));
+        ok &= strbuf_add(b, "\n", 1);
     }
     int k = snprintf(tmp, sizeof tmp,
                      "r=%d q=%d pdq=%d thumbs=%d d=%u px=%llu depth=%d ratio=%llu follow=%d "
@@ -759,7 +759,7 @@ static int fingerprint(const char *const *src, int n, const ward_scan_opts *o, w
                      (unsigned long long)o->hash.decode.max_pixels, o->source.max_depth,
                      (unsigned long long)o->source.max_ratio, o->source.follow_symlinks,
                      (unsigned long long)o->source.max_spool);
-    ok &= ward_strbuf_add(b, tmp, (size_t)k);
+    ok &= strbuf_add(b, tmp, (size_t)k);
     return ok;
 }
 
@@ -770,11 +770,11 @@ static ward_status open_outputs(scan *s, const char *const *src, int n, ward_err
 {
     char path[4200];
     if (mkdir(s->out_dir, 0750) != 0 && errno != EEXIST)
-        return ward_fail_errno(err, errno, "cannot create %s", s->out_dir);
-    ward_strbuf fp = {0};
+        return err_fail_errno(err, errno, "cannot create %s", s->out_dir);
+    strbuf fp = {0};
     if (!fingerprint(src, n, s->opts, &fp)) {
-        ward_strbuf_free(&fp);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        strbuf_free(&fp);
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     out_path(s, path, sizeof path, "scan.fingerprint");
     long fbytes = 0, nbytes = 0;
@@ -789,16 +789,16 @@ static ward_status open_outputs(scan *s, const char *const *src, int n, ward_err
         if (f) fclose(f);
         int have_checkpoint = read_checkpoint(cp, &items, &fbytes, &nbytes);
         if (!have_checkpoint && got == 0) {
-            ward_strbuf_free(&fp);
+            strbuf_free(&fp);
             /* EFORMAT, not EINVAL: the arguments are fine, the report
              * folder's resume state does not fit them (exit 3, not 2). */
-            return ward_fail(err, WARD_EFORMAT,
+            return err_fail(err, WARD_EFORMAT,
                              "%s: no checkpoint to resume from (no scan got under way "
                              "there: run it without --resume)", s->out_dir);
         }
         if (got != fp.len || memcmp(old, fp.s, fp.len) != 0) {
-            ward_strbuf_free(&fp);
-            return ward_fail(err, WARD_EFORMAT,
+            strbuf_free(&fp);
+            return err_fail(err, WARD_EFORMAT,
                              "%s: the checkpoint is for other sources or options; "
                              "resume with the same command line", s->out_dir);
         }
@@ -811,26 +811,26 @@ static ward_status open_outputs(scan *s, const char *const *src, int n, ward_err
         FILE *f = fopen(path, "w");
         if (!f || fwrite(fp.s, 1, fp.len, f) != fp.len) {
             if (f) fclose(f);
-            ward_strbuf_free(&fp);
-            return ward_fail_errno(err, errno, "cannot write %s", path);
+            strbuf_free(&fp);
+            return err_fail_errno(err, errno, "cannot write %s", path);
         }
         fclose(f);
         out_path(s, path, sizeof path, SCAN_CHECKPOINT);
         unlink(path);
     }
-    ward_strbuf_free(&fp);
+    strbuf_free(&fp);
     out_path(s, path, sizeof path, SCAN_FILES);
     s->files = fopen(path, from_start ? "w" : "r+");
     char npath[4200];
     out_path(s, npath, sizeof npath, SCAN_NOTICES);
     s->notices = fopen(npath, from_start ? "w" : "r+");
     if (!s->files || !s->notices)
-        return ward_fail_errno(err, errno, "cannot write %s", s->files ? npath : path);
+        return err_fail_errno(err, errno, "cannot write %s", s->files ? npath : path);
     if (s->opts->resume) {
         /* Drop whatever was written after the checkpoint, then rebuild the
          * counters and duplicate groups from what stays. */
         if (ftruncate(fileno(s->files), fbytes) || ftruncate(fileno(s->notices), nbytes))
-            return ward_fail_errno(err, errno, "cannot truncate outputs in %s", s->out_dir);
+            return err_fail_errno(err, errno, "cannot truncate outputs in %s", s->out_dir);
         fseek(s->files, fbytes, SEEK_SET);
         fseek(s->notices, nbytes, SEEK_SET);
         ward_status st = scan_replay_files(path, (uint64_t)fbytes, &s->prog, s->dups, err);
@@ -860,8 +860,8 @@ static ward_status write_state(scan *s, const char *const *src, int n, int compl
     add(s, ",\"sources\":[");
     for (int i = 0; i < n; i++) {
         add(s, i ? "," : "");
-        if (ward_escape_name(&s->esc, src[i], strlen(src[i])))
-            ward_json_string(&s->line, s->esc.s, s->esc.len);
+        if (esc_name(&s->esc, src[i], strlen(src[i])))
+            esc_json_string(&s->line, s->esc.s, s->esc.len);
         else
             s->line.failed = 1;
     }
@@ -883,13 +883,13 @@ static ward_status write_state(scan *s, const char *const *src, int n, int compl
             s->prog.resumed ? "true" : "false");
     if (s->line.failed) {
         s->line.failed = 0;
-        return ward_fail(err, WARD_ENOMEM, "out of memory writing %s", path);
+        return err_fail(err, WARD_ENOMEM, "out of memory writing %s", path);
     }
     FILE *f = fopen(tmp, "w");
     if (!f || fwrite(s->line.s, 1, s->line.len, f) != s->line.len || fclose(f) != 0)
-        return ward_fail_errno(err, errno, "cannot write %s", tmp);
+        return err_fail_errno(err, errno, "cannot write %s", tmp);
     if (rename(tmp, path) != 0)
-        return ward_fail_errno(err, errno, "cannot write %s", path);
+        return err_fail_errno(err, errno, "cannot write %s", path);
     return WARD_OK;
 }
 
@@ -901,8 +901,8 @@ static void cleanup(scan *s, worker *ws, int nw)
     if (s->files) fclose(s->files);
     if (s->notices) fclose(s->notices);
     dup_free(s->dups);
-    ward_strbuf_free(&s->line);
-    ward_strbuf_free(&s->esc);
+    strbuf_free(&s->line);
+    strbuf_free(&s->esc);
     ward_matcher_close(s->matcher);
 }
 
@@ -918,7 +918,7 @@ ward_status ward_scan_run(const char *const *sources, int nsources, const ward_s
         return st;
     if (!(s.dups = dup_new())) {
         cleanup(&s, NULL, 0);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     if ((st = open_outputs(&s, sources, nsources, err)) != WARD_OK) {
         cleanup(&s, NULL, 0);
@@ -944,7 +944,7 @@ ward_status ward_scan_run(const char *const *sources, int nsources, const ward_s
         !(s.pool = ward_pool_new(nw, states, do_work, do_emit, &s))) {
         free(states);
         cleanup(&s, ws, nw);
-        return ward_fail(err, WARD_ENOMEM, "out of memory starting workers");
+        return err_fail(err, WARD_ENOMEM, "out of memory starting workers");
     }
     free(states);
     if (opts->progress)
@@ -960,7 +960,7 @@ ward_status ward_scan_run(const char *const *sources, int nsources, const ward_s
         ward_error serr;
         if (ward_source_read(sources[i], &opts->source, on_item, &s, &serr) != WARD_OK &&
             s.fatal == WARD_OK)
-            s.fatal = ward_fail(&s.fatal_err, serr.status, "%s", serr.message);
+            s.fatal = err_fail(&s.fatal_err, serr.status, "%s", serr.message);
     }
     ward_pool_finish(s.pool);
     result->interrupted = opts->interrupt && *opts->interrupt;
@@ -978,7 +978,7 @@ ward_status ward_scan_run(const char *const *sources, int nsources, const ward_s
         char bad_path[4200];
         out_path(&s, bad_path, sizeof bad_path, bad_out ? bad_out : SCAN_FILES);
         if (err && s.fatal != WARD_OK) *err = s.fatal_err;
-        else ward_fail_errno(err, io_errno, "cannot write %s", bad_path);
+        else err_fail_errno(err, io_errno, "cannot write %s", bad_path);
         cleanup(&s, ws, nw);
         return s.fatal != WARD_OK ? s.fatal : WARD_EIO;
     }

@@ -263,6 +263,6 @@ ward_status ward_source_read(const char *root, const ward_source_opts *opts,
     if (rc == WARD_OK && s.fatal != WARD_OK)
         rc = s.fatal;
     if (rc != WARD_OK)
-        return ward_fail(err, rc, "%s: %s while reading the source", root, ward_status_str(rc));
+        return err_fail(err, rc, "%s: %s while reading the source", root, ward_status_str(rc));
     return WARD_OK;
 }

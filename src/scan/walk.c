@@ -38,7 +38,7 @@ static int cmp_names(const void *a, const void *b)
 static void report_error(walker *w, const char *path, int errnum, const char *what)
 {
     ward_error err;
-    ward_fail_errno(&err, errnum, "%s", what);
+    err_fail_errno(&err, errnum, "%s", what);
     if (!w->stop)
         w->stop = w->fn(w->ctx, path, NULL, WARD_WALK_ERROR, &err);
 }

@@ -55,7 +55,7 @@ static ward_status write_evidence(const char *dir, const char *sha, const char *
         mkdir(parent, 0700); /* <data>/evidence */
     }
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return ward_fail_errno(err, errno, "cannot create %s", dir);
+        return err_fail_errno(err, errno, "cannot create %s", dir);
     snprintf(path, sizeof path, "%s/%s.bin", dir, sha);
     if (access(path, F_OK) == 0)
         return WARD_OK; /* the same bytes again: already kept */
@@ -64,7 +64,7 @@ static ward_status write_evidence(const char *dir, const char *sha, const char *
     snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(tmp);
     if (fd < 0)
-        return ward_fail_errno(err, errno, "cannot write %s", tmp);
+        return err_fail_errno(err, errno, "cannot write %s", tmp);
     size_t done = 0;
     while (done < len) {
         ssize_t w = write(fd, buf + done, len - done);
@@ -72,14 +72,14 @@ static ward_status write_evidence(const char *dir, const char *sha, const char *
             int e = errno;
             close(fd);
             unlink(tmp);
-            return ward_fail_errno(err, e, "cannot write %s", tmp);
+            return err_fail_errno(err, e, "cannot write %s", tmp);
         }
         done += (size_t)w;
     }
     if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
         int e = errno;
         unlink(tmp);
-        return ward_fail_errno(err, e, "cannot store %s", path);
+        return err_fail_errno(err, e, "cannot store %s", path);
     }
     return WARD_OK;
 }

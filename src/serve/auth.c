@@ -40,14 +40,14 @@ ward_status ward_scopes_parse(const char *text, unsigned *scopes, ward_error *er
         if (n == 3 && strncmp(p, "all", 3) == 0)
             bit = 0x1f;
         if (!bit)
-            return ward_fail(err, WARD_EINVAL,
+            return err_fail(err, WARD_EINVAL,
                              "unknown scope '%.*s' (scopes: match, submit, review, admin, lookup, all)",
                              (int)n, p);
         *scopes |= bit;
         p += n + (p[n] == ',');
     }
     if (!*scopes)
-        return ward_fail(err, WARD_EINVAL, "no scope given");
+        return err_fail(err, WARD_EINVAL, "no scope given");
     return WARD_OK;
 }
 
@@ -93,10 +93,10 @@ ward_status ward_apikey_create(const char *datadir, const char *name, unsigned s
                                char token[WARD_APIKEY_TOKEN_MAX], ward_error *err)
 {
     if (!name || !*name || !scopes || !(rate >= 0.001) || !(burst >= 1))
-        return ward_fail(err, WARD_EINVAL,
+        return err_fail(err, WARD_EINVAL,
                          "a key needs a name, a scope, a rate of at least 0.001/s and a burst >= 1");
     if (sodium_init() < 0)
-        return ward_fail(err, WARD_EINTERNAL, "libsodium failed to initialise");
+        return err_fail(err, WARD_EINTERNAL, "libsodium failed to initialise");
     uint8_t idb[4], sec[32];
     randombytes_buf(idb, sizeof idb);
     randombytes_buf(sec, sizeof sec);
@@ -134,7 +134,7 @@ ward_status ward_apikey_revoke(const char *datadir, const char *id, const char *
                                const char *reason, ward_error *err)
 {
     if (!reason || !*reason)
-        return ward_fail(err, WARD_EINVAL, "a revocation needs a reason");
+        return err_fail(err, WARD_EINVAL, "a revocation needs a reason");
     svc_state *s = NULL;
     ward_status rc = svc_open(datadir, &s, err);
     if (rc == WARD_OK)
@@ -209,7 +209,7 @@ ward_status svc_auth_refresh(svc_auth *a, ward_error *err)
     bucket *b = n ? calloc(n, sizeof *b) : NULL;
     if (n && !b) {
         free(keys);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     pthread_mutex_lock(&a->lock);
     double now = mono_now();

@@ -93,16 +93,16 @@ static ward_status parse_line(const char *datadir, const char *text, svc_checkpo
     if (sscanf(text, CP_TAG " seq=%" SCNd64 " records=%" SCNu64 " head=%64[0-9a-f] at=%31s "
                      "key=%16[0-9a-f]%n", &cp->seq, &cp->records, cp->head, cp->at,
                cp->key_id, &used) != 5 || !used || sscanf(text + used, " sig=%127s", sigb64) != 1)
-        return ward_fail(err, WARD_EFORMAT, "not a ward audit checkpoint");
+        return err_fail(err, WARD_EFORMAT, "not a ward audit checkpoint");
     char again[WARD_AUDIT_CHECKPOINT_MAX];
     int n = signed_part(cp, again, sizeof again);
     if (n != used || memcmp(again, text, (size_t)n))
-        return ward_fail(err, WARD_EFORMAT, "not a ward audit checkpoint (not in canonical form)");
+        return err_fail(err, WARD_EFORMAT, "not a ward audit checkpoint (not in canonical form)");
     uint8_t sig[WARD_KEY_SIG_BYTES];
     size_t len = 0;
     if (sodium_base642bin(sig, sizeof sig, sigb64, strlen(sigb64), NULL, &len, NULL,
                           sodium_base64_VARIANT_ORIGINAL) != 0 || len != sizeof sig)
-        return ward_fail(err, WARD_EFORMAT, "the signature is not base64 of 64 bytes");
+        return err_fail(err, WARD_EFORMAT, "the signature is not base64 of 64 bytes");
     ward_pubkey pub;
     ward_error kerr;
     if (ward_key_load_public(datadir, &pub, &kerr) != WARD_OK || strcmp(pub.id, cp->key_id)) {
@@ -111,7 +111,7 @@ static ward_status parse_line(const char *datadir, const char *text, svc_checkpo
             return rc;
     }
     if (!ward_key_verify(&pub, text, (size_t)n, sig))
-        return ward_fail(err, WARD_EFORMAT, "bad signature (key %s): the checkpoint was altered "
+        return err_fail(err, WARD_EFORMAT, "bad signature (key %s): the checkpoint was altered "
                                             "or not signed by that key", cp->key_id);
     return WARD_OK;
 }
@@ -132,7 +132,7 @@ static ward_status read_file(const char *datadir, const char *path, cp_list *l,
 {
     FILE *f = fopen(path, "re");
     if (!f)
-        return ward_fail_errno(err, errno, "cannot open %s", path);
+        return err_fail_errno(err, errno, "cannot open %s", path);
     char buf[1024];
     ward_status rc = WARD_OK;
     for (unsigned line = 1; !rc && fgets(buf, sizeof buf, f); line++) {
@@ -142,21 +142,21 @@ static ward_status read_file(const char *datadir, const char *path, cp_list *l,
             continue;
         svc_checkpoint *v = realloc(l->v, (l->n + 1) * sizeof *v);
         if (!v) {
-            rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+            rc = err_fail(err, WARD_ENOMEM, "out of memory");
             break;
         }
         l->v = v;
         ward_error e;
         if (!p || parse_line(datadir, p, &l->v[l->n], &e) != WARD_OK)
-            rc = ward_fail(err, WARD_EFORMAT, "%s:%u: %s", path, line,
+            rc = err_fail(err, WARD_EFORMAT, "%s:%u: %s", path, line,
                            p ? e.message : "not a ward audit checkpoint");
         l->n++;
     }
     if (!rc && ferror(f))
-        rc = ward_fail_errno(err, errno, "cannot read %s", path);
+        rc = err_fail_errno(err, errno, "cannot read %s", path);
     fclose(f);
     if (!rc && l->n == 0)
-        rc = ward_fail(err, WARD_EFORMAT, "%s holds no checkpoint", path);
+        rc = err_fail(err, WARD_EFORMAT, "%s holds no checkpoint", path);
     if (!rc)
         qsort(l->v, l->n, sizeof *l->v, by_seq);
     return rc;
@@ -172,11 +172,11 @@ static ward_status check_record(void *ctx, int64_t seq, uint64_t n, const char *
         if (cp->seq == 0 && cp->records == 0)
             continue;   /* an empty log: anything follows from it */
         if (cp->seq < seq)
-            return ward_fail(err, WARD_EFORMAT,
+            return err_fail(err, WARD_EFORMAT,
                              "audit record %" PRId64 " is gone: the checkpoint of %s ends "
                              "there; the log was rewritten", cp->seq, cp->at);
         if (strcmp(cp->head, hash) || cp->records != n)
-            return ward_fail(err, WARD_EFORMAT,
+            return err_fail(err, WARD_EFORMAT,
                              "audit record %" PRId64 " differs from the checkpoint of %s "
                              "(%s, %" PRIu64 " records; the log has %.16s..., %" PRIu64 "): "
                              "the log was rewritten or rolled back", seq, cp->at,
@@ -200,7 +200,7 @@ ward_status ward_serve_audit_verify_checkpoints(const char *datadir, const char 
     /* checkpoints past the end: records cut off, or an older copy back */
     for (; !rc && l.next < l.n; l.next++)
         if (l.v[l.next].records > 0)
-            rc = ward_fail(err, WARD_EFORMAT,
+            rc = err_fail(err, WARD_EFORMAT,
                            "the audit log ends at %" PRIu64 " records, but the checkpoint of "
                            "%s has %" PRIu64 " (up to record %" PRId64 "): records were "
                            "removed from the end, or the log was rolled back",
@@ -246,7 +246,7 @@ ward_status svc_checkpoint_start(svc_ctx *ctx, ward_error *err)
     if (!cp || !(cp->file = strdup(file))) {
         free(cp);
         ward_key_wipe(&key);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     cp->key = key;
     ward_key_wipe(&key);
@@ -277,7 +277,7 @@ static ward_status ship(svc_cp_state *cp, const char *line, ward_error *err)
     size_t n = strlen(line);
     ward_status rc = WARD_OK;
     if (fd < 0 || write(fd, line, n) != (ssize_t)n || write(fd, "\n", 1) != 1 || fsync(fd))
-        rc = ward_fail_errno(err, errno, "cannot append the audit checkpoint to %s", cp->file);
+        rc = err_fail_errno(err, errno, "cannot append the audit checkpoint to %s", cp->file);
     if (fd >= 0)
         close(fd);
     return rc;

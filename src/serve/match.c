@@ -100,7 +100,7 @@ static ward_status snapshot_open(const char *datadir, uint64_t index_memory, sna
 {
     snapshot *s = calloc(1, sizeof *s);
     if (!s)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     pthread_mutex_init(&s->lock, NULL);
     s->refs = 1; /* the reference held by ward_match.cur */
     ward_status rc = ward_matcher_open(datadir, &s->matcher, err);
@@ -162,7 +162,7 @@ ward_status ward_match_open(const char *datadir, const ward_match_opts *opts,
     ward_match *m = calloc(1, sizeof *m);
     if (!m || !(m->datadir = strdup(datadir))) {
         free(m);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     if (opts)
         m->opts = *opts;
@@ -330,7 +330,7 @@ static ward_status fill_hits(ward_store *c, const cand_list *cands, const ward_d
 {
     out->hits = cands->n ? calloc(cands->n, sizeof *out->hits) : NULL;
     if (cands->n && !out->hits)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     for (size_t i = 0; i < cands->n; i++) {
         ward_entries *es = NULL;
         ward_status rc = ward_store_get(c, cands->v[i].id, &es, err);
@@ -366,7 +366,7 @@ static ward_status fill_hits(ward_store *c, const cand_list *cands, const ward_d
             out->alert = 1;
         ward_entries_free(es);
         if (oom)
-            return ward_fail(err, WARD_ENOMEM, "out of memory");
+            return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     return WARD_OK;
 }
@@ -383,7 +383,7 @@ static ward_status index_only_hits(const cand_list *cands, const ward_digests *q
     snprintf(out->store_error, sizeof out->store_error, "%s", why->message);
     out->hits = cands->n ? calloc(cands->n, sizeof *out->hits) : NULL;
     if (cands->n && !out->hits)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     for (size_t i = 0; i < cands->n; i++) {
         ward_match_hit *h = &out->hits[out->count++];
         h->entry_id = cands->v[i].id;
@@ -469,7 +469,7 @@ static ward_status run_query(ward_match *m, const query *q, const ward_match_opt
         if (f->quality >= o->min_quality)
             add_near(s, &f->hash, 1, f->frame_number, f->timestamp, o, &l, &oom);
     }
-    ward_status rc = oom ? ward_fail(err, WARD_ENOMEM, "out of memory") : WARD_OK;
+    ward_status rc = oom ? err_fail(err, WARD_ENOMEM, "out of memory") : WARD_OK;
     if (rc == WARD_OK && l.n) {
         qsort(l.v, l.n, sizeof *l.v, cmp_cand);
         if (l.n > o->max_hits)
@@ -502,9 +502,9 @@ ward_status ward_match_hashes(ward_match *m, const ward_digests *d, const ward_p
                               ward_match_result *out, ward_error *err)
 {
     if (!m || !out)
-        return ward_fail(err, WARD_EINVAL, "ward_match_hashes: no matcher or no result");
+        return err_fail(err, WARD_EINVAL, "ward_match_hashes: no matcher or no result");
     if (npdq < 0 || npdq > 8 || (npdq && !pdq))
-        return ward_fail(err, WARD_EINVAL, "between 0 and 8 PDQ hashes per query");
+        return err_fail(err, WARD_EINVAL, "between 0 and 8 PDQ hashes per query");
     query q = {.digests = d, .pdq = pdq, .npdq = npdq};
     return run_query(m, &q, opts_or_default(m, opts), out, err);
 }
@@ -529,7 +529,7 @@ ward_status ward_match_text(ward_match *m, const char *hash, const ward_match_op
 {
     /* a bad argument is an error, never "no match" */
     if (!m || !hash || !out)
-        return ward_fail(err, WARD_EINVAL, "ward_match_text: no matcher, hash or result");
+        return err_fail(err, WARD_EINVAL, "ward_match_text: no matcher, hash or result");
     const char *kind;
     const char *hex = strip_prefix(hash, &kind);
     size_t len = strlen(hex);
@@ -549,7 +549,7 @@ ward_status ward_match_text(ward_match *m, const char *hash, const ward_match_op
     if (as_pdq && ward_pdq_from_hex(hex, &pdq) == WARD_OK)
         npdq = 1;
     if (!d.present && !npdq)
-        return ward_fail(err, WARD_EFORMAT,
+        return err_fail(err, WARD_EFORMAT,
                          "'%.80s' is not a hash: expected hex of an MD5 (32 digits), SHA-1 (40), "
                          "SHA-256 or PDQ (64), optionally prefixed md5:, sha1:, sha256: or pdq:",
                          hash);
@@ -584,11 +584,11 @@ ward_status ward_match_bytes(ward_match *m, const uint8_t *buf, size_t len,
                              ward_file_hash *hashed, ward_error *err)
 {
     if (!m || !out || (!buf && len))
-        return ward_fail(err, WARD_EINVAL, "ward_match_bytes: no matcher, bytes or result");
+        return err_fail(err, WARD_EINVAL, "ward_match_bytes: no matcher, bytes or result");
     const ward_match_opts *o = opts_or_default(m, opts);
     ward_hasher *h = hasher_get(m);
     if (!h)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     ward_file_hash fh;
     memset(&fh, 0, sizeof fh);
     ward_status rc = ward_hasher_buffer(h, buf, len, &fh);

@@ -39,26 +39,26 @@ static unsigned long long ld(const atomic_ullong *v)
     return atomic_load_explicit(v, memory_order_relaxed);
 }
 
-static void counter(ward_strbuf *b, const char *name, const char *help, unsigned long long v)
+static void counter(strbuf *b, const char *name, const char *help, unsigned long long v)
 {
-    ward_strbuf_addf(b, "# HELP ward_%s %s\n# TYPE ward_%s counter\nward_%s %llu\n", name, help,
+    strbuf_addf(b, "# HELP ward_%s %s\n# TYPE ward_%s counter\nward_%s %llu\n", name, help,
                      name, name, v);
 }
 
-static void requests(ward_strbuf *b, const svc_metrics *m)
+static void requests(strbuf *b, const svc_metrics *m)
 {
-    ward_strbuf_addf(b, "# HELP ward_http_requests_total HTTP requests by endpoint and status "
+    strbuf_addf(b, "# HELP ward_http_requests_total HTTP requests by endpoint and status "
                         "class.\n# TYPE ward_http_requests_total counter\n");
     for (int e = 0; e < EP_COUNT; e++)
         for (int c = 1; c <= 5; c++)
             if (ld(&m->requests[e][c]))
-                ward_strbuf_addf(b, "ward_http_requests_total{endpoint=\"%s\",code=\"%dxx\"} %llu\n",
+                strbuf_addf(b, "ward_http_requests_total{endpoint=\"%s\",code=\"%dxx\"} %llu\n",
                                  ep_names[e], c, ld(&m->requests[e][c]));
 }
 
-static void latency(ward_strbuf *b, const svc_metrics *m)
+static void latency(strbuf *b, const svc_metrics *m)
 {
-    ward_strbuf_addf(b, "# HELP ward_http_request_duration_seconds Time to answer a request "
+    strbuf_addf(b, "# HELP ward_http_request_duration_seconds Time to answer a request "
                         "(body received to response queued).\n"
                         "# TYPE ward_http_request_duration_seconds histogram\n");
     for (int e = 0; e < EP_COUNT; e++) {
@@ -71,14 +71,14 @@ static void latency(ward_strbuf *b, const svc_metrics *m)
         cum = 0;
         for (int i = 0; i < SVC_LAT_BUCKETS; i++) {
             cum += ld(&m->lat_bucket[e][i]);
-            ward_strbuf_addf(b, "ward_http_request_duration_seconds_bucket{endpoint=\"%s\","
+            strbuf_addf(b, "ward_http_request_duration_seconds_bucket{endpoint=\"%s\","
                                 "le=\"%g\"} %llu\n", ep_names[e], lat_bounds[i], cum);
         }
-        ward_strbuf_addf(b, "ward_http_request_duration_seconds_bucket{endpoint=\"%s\",le=\"+Inf\"}"
+        strbuf_addf(b, "ward_http_request_duration_seconds_bucket{endpoint=\"%s\",le=\"+Inf\"}"
                             " %llu\n", ep_names[e], total);
-        ward_strbuf_addf(b, "ward_http_request_duration_seconds_sum{endpoint=\"%s\"} %.6f\n",
+        strbuf_addf(b, "ward_http_request_duration_seconds_sum{endpoint=\"%s\"} %.6f\n",
                          ep_names[e], ld(&m->lat_sum_us[e]) / 1e6);
-        ward_strbuf_addf(b, "ward_http_request_duration_seconds_count{endpoint=\"%s\"} %llu\n",
+        strbuf_addf(b, "ward_http_request_duration_seconds_count{endpoint=\"%s\"} %llu\n",
                          ep_names[e], total);
     }
 }
@@ -86,7 +86,7 @@ static void latency(ward_strbuf *b, const svc_metrics *m)
 char *svc_metrics_render(const svc_metrics *m, const ward_match_info *info, double uptime_s,
                          const int uploads[2])
 {
-    ward_strbuf b = {0};
+    strbuf b = {0};
     requests(&b, m);
     latency(&b, m);
     counter(&b, "hashes_checked_total", "Hashes matched against the index.", ld(&m->hashes_checked));
@@ -103,7 +103,7 @@ char *svc_metrics_render(const svc_metrics *m, const ward_match_info *info, doub
             ld(&m->reloads));
     counter(&b, "index_reload_failures_total", "Reloads that failed (old index kept).",
             ld(&m->reload_failures));
-    ward_strbuf_addf(&b, "# HELP ward_index_entries Entries in the index in service.\n"
+    strbuf_addf(&b, "# HELP ward_index_entries Entries in the index in service.\n"
                          "# TYPE ward_index_entries gauge\nward_index_entries %llu\n"
                          "# HELP ward_store_revision Store revision the index was built from.\n"
                          "# TYPE ward_store_revision gauge\nward_store_revision %llu\n"

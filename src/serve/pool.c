@@ -63,10 +63,10 @@ static void *worker_main(void *arg)
 ward_status svc_pool_start(int workers, int queue, svc_pool **out, ward_error *err)
 {
     if (workers < 1 || queue < 0)
-        return ward_fail(err, WARD_EINVAL, "upload workers must be >= 1 and the queue >= 0");
+        return err_fail(err, WARD_EINVAL, "upload workers must be >= 1 and the queue >= 0");
     svc_pool *p = calloc(1, sizeof *p);
     if (!p)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     p->capacity = workers + queue;
     p->ring = calloc((size_t)p->capacity, sizeof *p->ring);
     p->threads = calloc((size_t)workers, sizeof *p->threads);
@@ -74,12 +74,12 @@ ward_status svc_pool_start(int workers, int queue, svc_pool **out, ward_error *e
     pthread_cond_init(&p->ready, NULL);
     if (!p->ring || !p->threads) {
         svc_pool_free(p);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     for (; p->nthreads < workers; p->nthreads++)
         if (pthread_create(&p->threads[p->nthreads], NULL, worker_main, p) != 0) {
             svc_pool_free(p);
-            return ward_fail(err, WARD_EINTERNAL, "cannot start the upload workers");
+            return err_fail(err, WARD_EINTERNAL, "cannot start the upload workers");
         }
     *out = p;
     return WARD_OK;

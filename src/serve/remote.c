@@ -56,7 +56,7 @@ static ward_status post(const char *url, const char *json, const ward_remote_opt
 {
     CURL *c = curl_easy_init();
     if (!c)
-        return ward_fail(err, WARD_ENOMEM, "cannot start libcurl");
+        return err_fail(err, WARD_ENOMEM, "cannot start libcurl");
     char full[2048], auth[256];
     size_t ul = strlen(url);
     snprintf(full, sizeof full, "%.*s/v1/match", (int)(ul && url[ul - 1] == '/' ? ul - 1 : ul), url);
@@ -80,14 +80,14 @@ static ward_status post(const char *url, const char *json, const ward_remote_opt
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
     if (rc != CURLE_OK)
-        return ward_fail(err, WARD_EIO, "%s: %s", full, cerr[0] ? cerr : curl_easy_strerror(rc));
+        return err_fail(err, WARD_EIO, "%s: %s", full, cerr[0] ? cerr : curl_easy_strerror(rc));
     return WARD_OK;
 }
 
 static ward_status peer_refused(yajl_val root, long status, ward_error *err)
 {
     yajl_val e = jv_get(root, "error");
-    return ward_fail(err, WARD_EINVAL, "peer refused the lookup (HTTP %ld): %s", status,
+    return err_fail(err, WARD_EINVAL, "peer refused the lookup (HTTP %ld): %s", status,
                      jv_str(e, "message") ? jv_str(e, "message") : "no reason given");
 }
 
@@ -120,10 +120,10 @@ ward_status ward_remote_lookup(const char *url, const char *const *hashes, size_
                                void *ctx, ward_error *err)
 {
     if (!o || !o->api_key || !*o->api_key)
-        return ward_fail(err, WARD_EINVAL, "a remote lookup needs the peer's API key");
+        return err_fail(err, WARD_EINVAL, "a remote lookup needs the peer's API key");
     char *json = request_json(hashes, n, o->radius);
     if (!json)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     body b = {.limit = 64u << 20};
     long status = 0;
     ward_status rc = post(url, json, o, &b, &status, err);
@@ -133,17 +133,17 @@ ward_status ward_remote_lookup(const char *url, const char *const *hashes, size_
     int shallow = b.s && jw_depth_ok(b.s, b.len, SVC_JSON_MAX_DEPTH);
     yajl_val root = rc == WARD_OK && shallow ? yajl_tree_parse(b.s, ebuf, sizeof ebuf) : NULL;
     if (rc == WARD_OK && !root)
-        rc = ward_fail(err, WARD_EFORMAT, "%s answered HTTP %ld with something that is not "
+        rc = err_fail(err, WARD_EFORMAT, "%s answered HTTP %ld with something that is not "
                        "ward's JSON", url, status);
     else if (rc == WARD_OK && status != 200)
         rc = peer_refused(root, status, err);
     yajl_val results = rc == WARD_OK ? jv_get(root, "results") : NULL;
     if (rc == WARD_OK && (!results || !YAJL_IS_ARRAY(results)))
-        rc = ward_fail(err, WARD_EFORMAT, "%s: the reply has no results", url);
+        rc = err_fail(err, WARD_EFORMAT, "%s: the reply has no results", url);
     for (size_t i = 0; rc == WARD_OK && i < results->u.array.len; i++) {
         int r = deliver(results->u.array.values[i], cb, ctx);
         if (r < 0)
-            rc = ward_fail(err, WARD_EFORMAT, "%s: result %zu is malformed", url, i);
+            rc = err_fail(err, WARD_EFORMAT, "%s: result %zu is malformed", url, i);
         if (r)
             break;
     }

@@ -150,7 +150,7 @@ ward_status ward_serve_rematch_events(const char *datadir, struct ward_store *st
     rc = svc_events_each_hashes(s, take_event, &c, err);
     svc_close(s);
     if (rc == WARD_OK && c.nomem)
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     *events = c.events;
     tell_ctx t = {&c, store, WARD_OK, err};
     if (rc == WARD_OK && c.n) {

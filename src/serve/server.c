@@ -575,19 +575,19 @@ static char *read_pem(const char *path, ward_error *err)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
-        ward_fail_errno(err, errno, "cannot read %s", path);
+        err_fail_errno(err, errno, "cannot read %s", path);
         return NULL;
     }
     char *buf = malloc(1 << 20);
     size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
     fclose(f);
     if (!buf) {
-        ward_fail(err, WARD_ENOMEM, "out of memory");
+        err_fail(err, WARD_ENOMEM, "out of memory");
         return NULL;
     }
     buf[n] = 0;
     if (!strstr(buf, "-----BEGIN")) {
-        ward_fail(err, WARD_EFORMAT, "%s is not a PEM file", path);
+        err_fail(err, WARD_EFORMAT, "%s is not a PEM file", path);
         free(buf);
         return NULL;
     }
@@ -602,12 +602,12 @@ static ward_status copy_opts(ward_server *s, const ward_serve_opts *o, ward_erro
     if (o->upload_queue < 0)
         s->ctx.opts.upload_queue = 4 * s->ctx.opts.upload_workers;
     if (!o->datadir)
-        return ward_fail(err, WARD_EINVAL, "no data directory");
+        return err_fail(err, WARD_EINVAL, "no data directory");
     if ((o->tls_cert == NULL) != (o->tls_key == NULL))
-        return ward_fail(err, WARD_EINVAL, "TLS needs both a certificate and a key");
+        return err_fail(err, WARD_EINVAL, "TLS needs both a certificate and a key");
     if (o->tls_cert) {
         if (!MHD_is_feature_supported(MHD_FEATURE_TLS))
-            return ward_fail(err, WARD_EUNSUPPORTED, "this libmicrohttpd was built without TLS");
+            return err_fail(err, WARD_EUNSUPPORTED, "this libmicrohttpd was built without TLS");
         if (!(s->tls_cert = read_pem(o->tls_cert, err)) || !(s->tls_key = read_pem(o->tls_key, err)))
             return err ? err->status : WARD_EIO;
     }
@@ -627,17 +627,17 @@ static ward_status open_state(ward_server *s, ward_error *err)
         rc = svc_open_keyed(s->ctx.opts.datadir, s->ctx.opts.intel_key_file, &s->ctx.state,
                             err);
     if (rc == WARD_OK && !(s->ctx.auth = svc_auth_new(s->ctx.state)))
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     if (rc == WARD_OK)
         rc = svc_auth_refresh(s->ctx.auth, err);
     if (rc == WARD_OK)
         rc = svc_checkpoint_start(&s->ctx, err);
     if (rc == WARD_OK && !(s->ctx.graph_cache = web_graph_cache_new()))
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     if (rc == WARD_OK && !(s->ctx.victim = svc_victim_new(s->ctx.opts.datadir,
                                                           s->ctx.opts.flood_keys,
                                                           s->ctx.opts.flood_hours)))
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     ward_error verr;
     if (rc == WARD_OK && svc_victim_refresh(s->ctx.victim, &verr) != WARD_OK)
         svc_log_internal(&s->ctx, "series and quarantine not read", verr.message);
@@ -652,7 +652,7 @@ static ward_status start_daemon(ward_server *s, ward_error *err)
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
                      MHD_USE_SUPPRESS_DATE_NO_CLOCK | MHD_ALLOW_SUSPEND_RESUME;
     if (svc_parse_address(o->address, o->port, &ss) != 0)
-        return ward_fail(err, WARD_EINVAL, "cannot listen on '%s': not an IPv4 or IPv6 address",
+        return err_fail(err, WARD_EINVAL, "cannot listen on '%s': not an IPv4 or IPv6 address",
                          o->address);
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
@@ -680,7 +680,7 @@ static ward_status start_daemon(ward_server *s, ward_error *err)
     s->daemon = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, &s->ctx,
                                  MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (!s->daemon)
-        return ward_fail(err, WARD_EIO, "cannot listen on %s port %d (in use, not permitted, "
+        return err_fail(err, WARD_EIO, "cannot listen on %s port %d (in use, not permitted, "
                          "or a bad TLS certificate/key)", o->address, o->port);
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->ctx.port = di ? di->port : o->port;
@@ -691,14 +691,14 @@ ward_status ward_server_start(const ward_serve_opts *o, ward_server **out, ward_
 {
     ward_server *s = calloc(1, sizeof *s);
     if (!s)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
     s->ctx.server = s;
     s->ctx.started = svc_mono();
     if (sodium_init() < 0) {
         ward_server_stop(s);
-        return ward_fail(err, WARD_EINTERNAL, "libsodium failed to initialise");
+        return err_fail(err, WARD_EINTERNAL, "libsodium failed to initialise");
     }
     randombytes_buf(s->ctx.web_secret, sizeof s->ctx.web_secret);
     /* 4096 addresses x 24 bytes: the public form's limit never grows */
@@ -706,7 +706,7 @@ ward_status ward_server_start(const ward_serve_opts *o, ward_server **out, ward_
                                                                 ? o->report_per_hour : 5,
                                                       3600))) {
         ward_server_stop(s);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     ward_status rc = copy_opts(s, o, err);
     if (rc == WARD_OK)
@@ -718,7 +718,7 @@ ward_status ward_server_start(const ward_serve_opts *o, ward_server **out, ward_
         rc = start_daemon(s, err);
     if (rc == WARD_OK) {
         if (pthread_create(&s->reloader, NULL, reloader_main, s) != 0)
-            rc = ward_fail(err, WARD_EINTERNAL, "cannot start the reload thread");
+            rc = err_fail(err, WARD_EINTERNAL, "cannot start the reload thread");
         else
             s->reloader_started = 1;
     }

@@ -108,7 +108,7 @@ void svc_now(char out[32])
 
 ward_status state_fail(wsql *db, ward_error *err, const char *what)
 {
-    return ward_fail(err, WARD_EIO, "service.db: %s: %s", what, wsql_errmsg(db));
+    return err_fail(err, WARD_EIO, "service.db: %s: %s", what, wsql_errmsg(db));
 }
 
 static ward_status db_fail(svc_state *s, ward_error *err, const char *what)
@@ -134,7 +134,7 @@ static ward_status migrate(svc_state *s, ward_error *err)
     if (version < 0)
         return db_fail(s, err, "reading the schema version");
     if (version > SVC_SCHEMA_VERSION)
-        return ward_fail(err, WARD_EUNSUPPORTED,
+        return err_fail(err, WARD_EUNSUPPORTED,
                          "service.db has schema %d, newer than this ward (%d)", version,
                          SVC_SCHEMA_VERSION);
     if (version == SVC_SCHEMA_VERSION)
@@ -157,7 +157,7 @@ static ward_status migrate(svc_state *s, ward_error *err)
     if (rc == SQLITE_OK)
         rc = wsql_exec(s->db, "PRAGMA user_version=4; COMMIT", NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
-        ward_fail(err, WARD_EIO, "service.db: creating the schema: %s",
+        err_fail(err, WARD_EIO, "service.db: creating the schema: %s",
                   msg ? msg : wsql_errmsg(s->db));
         wsql_free(msg);
         wsql_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -173,21 +173,21 @@ static ward_status open_encrypted(const wsql_target *t, const char *datadir,
                                   const char *key_file, wsql **db, ward_error *err)
 {
     if (t->backend != WSQL_SQLITE)
-        return ward_fail(err, WARD_EINVAL,
+        return err_fail(err, WARD_EINVAL,
                          "%s: the service store is on PostgreSQL; --key-file encrypts "
                          "service.db and intel.db only - there, encryption at rest is the "
                          "server's (docs/postgresql.md)",
                          t->display);
     unsigned char key[WARD_CRYPT_KEY_BYTES];
     sqlite3 *lite = NULL;
-    ward_status rc = ward_crypt_key_read(key_file, datadir, key, err);
+    ward_status rc = wst_crypt_key_read(key_file, datadir, key, err);
     if (!rc)
         rc = wsql_create_private(t->sqlite_path, err);
     if (!rc)
-        rc = ward_crypt_open(t->sqlite_path, key, &lite, err);
+        rc = wst_crypt_open(t->sqlite_path, key, &lite, err);
     sodium_memzero(key, sizeof key);
     if (!rc && wsql_adopt_sqlite(lite, db) != SQLITE_OK)
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     return rc;
 }
 
@@ -195,13 +195,13 @@ static ward_status open_encrypted(const wsql_target *t, const char *datadir,
  * damaged database. */
 static ward_status refuse_encrypted(const wsql_target *t, ward_error *err)
 {
-    ward_crypt_kind kind = WARD_CRYPT_EMPTY;
+    wst_crypt_kind kind = WARD_CRYPT_EMPTY;
     int matches;
     ward_status rc = WARD_OK;
     if (t->backend == WSQL_SQLITE && access(t->sqlite_path, F_OK) == 0)
-        rc = ward_crypt_probe(t->sqlite_path, NULL, &kind, &matches, err);
+        rc = wst_crypt_probe(t->sqlite_path, NULL, &kind, &matches, err);
     if (!rc && kind == WARD_CRYPT_ENCRYPTED)
-        rc = ward_fail(err, WARD_EINVAL, "%s is encrypted: give its key with --key-file FILE "
+        rc = err_fail(err, WARD_EINVAL, "%s is encrypted: give its key with --key-file FILE "
                                          "(or WARD_INTEL_KEY_FILE)", t->sqlite_path);
     return rc;
 }
@@ -210,14 +210,14 @@ ward_status ward_serve_encrypt(const char *datadir, const char *key_file, ward_e
 {
     unsigned char key[WARD_CRYPT_KEY_BYTES];
     char path[4096];
-    ward_crypt_kind kind = WARD_CRYPT_EMPTY;
+    wst_crypt_kind kind = WARD_CRYPT_EMPTY;
     int matches = 0;
     snprintf(path, sizeof path, "%s/service.db", datadir);
-    ward_status rc = ward_crypt_key_read(key_file, datadir, key, err);
+    ward_status rc = wst_crypt_key_read(key_file, datadir, key, err);
     if (!rc && access(path, F_OK) == 0)
-        rc = ward_crypt_probe(path, key, &kind, &matches, err);
+        rc = wst_crypt_probe(path, key, &kind, &matches, err);
     if (!rc && !(kind == WARD_CRYPT_ENCRYPTED && matches) && access(path, F_OK) == 0)
-        rc = ward_crypt_convert(path, key, err);
+        rc = wst_crypt_convert(path, key, err);
     sodium_memzero(key, sizeof key);
     return rc;
 }
@@ -243,7 +243,7 @@ static ward_status open_conn(const wsql_target *t, const char *datadir, const ch
         rc = wsql_open(t, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                        NULL, db);
     if (rc != SQLITE_OK)
-        st = ward_fail(err, WARD_EIO, "cannot open %s: %s", t->display,
+        st = err_fail(err, WARD_EIO, "cannot open %s: %s", t->display,
                        *db ? wsql_errmsg(*db) : "out of memory");
     if (st == WARD_OK) {
         /* PostgreSQL: a writer waits this long for the schema's lock. */
@@ -264,13 +264,13 @@ ward_status svc_open_keyed(const char *datadir, const char *key_file, svc_state 
     if (st != WARD_OK)
         return st;
     if (mkdir(datadir, 0700) != 0 && access(datadir, W_OK) != 0)
-        return ward_fail(err, WARD_EIO, "cannot use data directory %s", datadir);
+        return err_fail(err, WARD_EIO, "cannot use data directory %s", datadir);
     svc_state *s = calloc(1, sizeof *s);
     if (!s)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     if (!(s->datadir = strdup(datadir))) {
         free(s);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->rlock, NULL);

@@ -37,7 +37,7 @@ static ward_status allow_read(svc_state *s, wsql *db, ward_error *err)
             cap = cap ? cap * 2 : 64;
             char (*nv)[72] = realloc(v, cap * sizeof *v);
             if (!nv) {
-                rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+                rc = err_fail(err, WARD_ENOMEM, "out of memory");
                 break;
             }
             v = nv;

@@ -146,7 +146,7 @@ ward_status svc_audit_walk(svc_state *s, svc_audit_fn each, void *ctx, uint64_t 
             const char *stored_prev = state_col(st, 6), *stored = state_col(st, 7);
             if (!stored_prev || strcmp(stored_prev, prev) != 0 || !stored ||
                 strcmp(stored, h) != 0)
-                rc = ward_fail(err, WARD_EFORMAT,
+                rc = err_fail(err, WARD_EFORMAT,
                                "audit record %lld does not follow from the one before: the "
                                "log was altered", (long long)after);
             memcpy(prev, h, sizeof prev);
@@ -240,12 +240,12 @@ ward_status svc_audit_search(svc_state *s, const char *q, const char *actor, int
         r->detail = strdup(state_col(st, 5) ? state_col(st, 5) : "");
         snprintf(r->hash, sizeof r->hash, "%s", state_col(st, 6) ? state_col(st, 6) : "");
         if (!r->actor || !r->action || !r->object || !r->detail) {
-            rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+            rc = err_fail(err, WARD_ENOMEM, "out of memory");
             break;
         }
     }
     if (limit > 0 && !v)
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     else if (rc == WARD_OK && step != SQLITE_DONE && step != SQLITE_ROW)
         rc = state_fail(db, err, "searching the audit log");
     wsql_finalize(st);

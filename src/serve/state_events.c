@@ -176,7 +176,7 @@ ward_status svc_event_json(svc_state *s, int64_t id, yajl_gen g, ward_error *err
         if (wsql_step(st) == SQLITE_ROW)
             emit_event_row(g, st);
         else
-            rc = ward_fail(err, WARD_ENOTFOUND, "no match event %lld", (long long)id);
+            rc = err_fail(err, WARD_ENOTFOUND, "no match event %lld", (long long)id);
         wsql_finalize(st);
     }
     state_read_unlock(s);
@@ -208,9 +208,9 @@ ward_status state_event_load(wsql *db, int64_t id, event_row *e, ward_error *err
         e->key_id = strdup(state_col(st, 4));
         snprintf(e->status, sizeof e->status, "%s", state_col(st, 5));
         if (!e->context || !e->hashes || !e->matches || !e->key_id)
-            rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+            rc = err_fail(err, WARD_ENOMEM, "out of memory");
     } else {
-        rc = ward_fail(err, WARD_ENOTFOUND, "no match event %lld", (long long)id);
+        rc = err_fail(err, WARD_ENOTFOUND, "no match event %lld", (long long)id);
     }
     wsql_finalize(st);
     return rc;

@@ -31,7 +31,7 @@ ward_status svc_keys_load(svc_state *s, svc_key **keys, size_t *n, ward_error *e
             cap = cap ? cap * 2 : 16;
             svc_key *v = realloc(*keys, cap * sizeof *v);
             if (!v) {
-                rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+                rc = err_fail(err, WARD_ENOMEM, "out of memory");
                 break;
             }
             *keys = v;
@@ -124,7 +124,7 @@ ward_status svc_key_revoke(svc_state *s, const char *id, const char *who, const 
             if (wsql_step(st) != SQLITE_DONE)
                 rc = state_fail(db, err, "revoking the key");
             else if (wsql_changes(db) == 0)
-                rc = ward_fail(err, WARD_ENOTFOUND, "no live API key with id '%s'", id);
+                rc = err_fail(err, WARD_ENOTFOUND, "no live API key with id '%s'", id);
             wsql_finalize(st);
         }
         if (rc == WARD_OK)

@@ -156,7 +156,7 @@ static ward_status insert_report(svc_state *s, int64_t event_id, const event_row
         return state_fail(s->db, err, "writing the report");
     char *body = build_report(s->datadir, *id, event_id, e, r, now);
     if (!body)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     ward_status out = WARD_OK;
     if (wsql_prepare_v2(s->db, "UPDATE reports SET body=? WHERE id=?", -1, &st, NULL) !=
         SQLITE_OK) {
@@ -201,7 +201,7 @@ static ward_status review_locked(svc_state *s, const svc_review_in *r, int64_t *
     event_row e;
     ward_status rc = state_event_load(s->db, r->event_id, &e, err);
     if (rc == WARD_OK && strcmp(e.status, "pending") != 0)
-        rc = ward_fail(err, WARD_EINVAL, "match event %lld was already reviewed (%s)",
+        rc = err_fail(err, WARD_EINVAL, "match event %lld was already reviewed (%s)",
                        (long long)r->event_id, e.status);
     char now[32], obj[48];
     svc_now(now);
@@ -212,7 +212,7 @@ static ward_status review_locked(svc_state *s, const svc_review_in *r, int64_t *
         rc = (detail || (!api && !r->notes))
                  ? state_audit_append(s, actor, r->confirm ? "review.confirm" : "review.reject", obj,
                                 detail, err)
-                 : ward_fail(err, WARD_ENOMEM, "out of memory");
+                 : err_fail(err, WARD_ENOMEM, "out of memory");
     if (rc == WARD_OK && r->confirm) {
         rc = insert_report(s, r->event_id, &e, r, now, report_id, err);
         snprintf(obj, sizeof obj, "report/%lld", (long long)*report_id);
@@ -256,9 +256,9 @@ ward_status svc_report_get(svc_state *s, int64_t id, char **json, ward_error *er
         wsql_bind_int64(st, 1, id);
         if (wsql_step(st) == SQLITE_ROW) {
             if (!(*json = strdup(state_col(st, 0))))
-                rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+                rc = err_fail(err, WARD_ENOMEM, "out of memory");
         } else {
-            rc = ward_fail(err, WARD_ENOTFOUND, "no report %lld", (long long)id);
+            rc = err_fail(err, WARD_ENOTFOUND, "no report %lld", (long long)id);
         }
         wsql_finalize(st);
     }

@@ -39,11 +39,11 @@ static ward_status user_change(svc_state *s, const char *sql, const char *const 
     if (rc == WARD_OK) {
         int step = run_text(s->db, sql, args, n);
         if (step == SQLITE_CONSTRAINT)
-            rc = ward_fail(err, WARD_EINVAL, "that user already exists");
+            rc = err_fail(err, WARD_EINVAL, "that user already exists");
         else if (step != SQLITE_DONE && step != SQLITE_ROW)
             rc = state_fail(s->db, err, "writing");
         else if (wsql_changes(s->db) == 0)
-            rc = ward_fail(err, WARD_ENOTFOUND, "no user '%s'", name);
+            rc = err_fail(err, WARD_ENOTFOUND, "no user '%s'", name);
         const char *end[] = {name};
         if (rc == WARD_OK && !add &&
             run_text(s->db, "DELETE FROM sessions WHERE \"user\" = ?", end, 1) != SQLITE_DONE)
@@ -93,7 +93,7 @@ ward_status svc_user_set(svc_state *s, const char *name, svc_user_field field,
                            who, value ? "user.totp.enrol" : "user.totp.remove", detail, 0, err);
     }
     }
-    return ward_fail(err, WARD_EINVAL, "unknown change to a user");
+    return err_fail(err, WARD_EINVAL, "unknown change to a user");
 }
 
 #define USER_COLS "name, role, unit, disabled, totp_secret IS NOT NULL, created, created_by"
@@ -233,7 +233,7 @@ ward_status svc_session_add(svc_state *s, const char *id_sha256, const char *use
     }
     pthread_mutex_unlock(&s->lock);
     return rc == SQLITE_DONE ? WARD_OK
-                             : ward_fail(err, WARD_EIO, "service.db: cannot store the session");
+                             : err_fail(err, WARD_EIO, "service.db: cannot store the session");
 }
 
 int svc_session_touch(svc_state *s, const char *id_sha256, double idle_before,

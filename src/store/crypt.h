@@ -25,46 +25,46 @@
 
 /* Write a new key (32 random bytes as hex, mode 0600) to key_file, which
  * must not exist and must lie outside datadir (NULL: no such check). */
-ward_status ward_crypt_key_generate(const char *key_file, const char *datadir,
+ward_status wst_crypt_key_generate(const char *key_file, const char *datadir,
                                     ward_error *err);
 
 /* Read a key file, refusing one inside datadir (NULL: no check), one that
  * is not a regular file or one that group or others may read or write. */
-ward_status ward_crypt_key_read(const char *key_file, const char *datadir,
+ward_status wst_crypt_key_read(const char *key_file, const char *datadir,
                                 unsigned char key[WARD_CRYPT_KEY_BYTES], ward_error *err);
 
 /* What a file is, from its first bytes. */
-typedef enum ward_crypt_kind {
+typedef enum wst_crypt_kind {
     WARD_CRYPT_EMPTY,      /* zero length: a new database */
     WARD_CRYPT_PLAIN,      /* an SQLite database in clear */
     WARD_CRYPT_ENCRYPTED,  /* ours; *key_matches says whether key fits */
     WARD_CRYPT_OTHER       /* neither */
-} ward_crypt_kind;
+} wst_crypt_kind;
 
 /* Classify path; key may be NULL (then *key_matches is 0). */
-ward_status ward_crypt_probe(const char *path, const unsigned char *key,
-                             ward_crypt_kind *kind, int *key_matches, ward_error *err);
+ward_status wst_crypt_probe(const char *path, const unsigned char *key,
+                             wst_crypt_kind *kind, int *key_matches, ward_error *err);
 
 /* Open an existing (possibly empty) file read-write. key NULL: plaintext,
  * refusing an encrypted file; else through the VFS with the key, refusing
  * a plaintext file or the wrong key, with reserve bytes set for a new file
  * and temp_store = MEMORY so that no temporary file holds plaintext. */
-ward_status ward_crypt_open(const char *path, const unsigned char *key, sqlite3 **db,
+ward_status wst_crypt_open(const char *path, const unsigned char *key, sqlite3 **db,
                             ward_error *err);
 
 /* Copy the plaintext database at path into a new encrypted one and put it
  * in path's place (integrity-checked, fsynced, renamed). Nothing may have
  * the file open meanwhile. */
-ward_status ward_crypt_convert(const char *path, const unsigned char *key, ward_error *err);
+ward_status wst_crypt_convert(const char *path, const unsigned char *key, ward_error *err);
 
 /* "file:PATH?vfs=VFS[&key=HEX]", PATH percent-encoded; malloc'd, NULL if
  * out of memory. With a key the caller wipes it before freeing it. */
-char *ward_crypt_uri(const char *path, const char *vfs, const unsigned char *key);
+char *wst_crypt_uri(const char *path, const char *vfs, const unsigned char *key);
 
 /* After an SQLite call failed on db: what the VFS refused last (a page
  * that failed authentication, a write it would not encrypt), as text in
  * buf; a general word when the file it was in is closed since (a hot
  * journal SQLite could not play); NULL when the VFS refused nothing. */
-const char *ward_crypt_failure(sqlite3 *db, char *buf, size_t cap);
+const char *wst_crypt_failure(sqlite3 *db, char *buf, size_t cap);
 
 #endif

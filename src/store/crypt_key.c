@@ -41,16 +41,16 @@ static int resolve_new(const char *path, char out[PATH_MAX])
     return snprintf(out, PATH_MAX, "%s/%s", dir, basename(b)) >= PATH_MAX ? -1 : 0;
 }
 
-ward_status ward_crypt_key_generate(const char *key_file, const char *datadir, ward_error *err)
+ward_status wst_crypt_key_generate(const char *key_file, const char *datadir, ward_error *err)
 {
     char real[PATH_MAX];
     if (resolve_new(key_file, real) != 0)
-        return ward_fail_errno(err, errno, "cannot resolve %s", key_file);
+        return err_fail_errno(err, errno, "cannot resolve %s", key_file);
     if (inside(real, datadir))
-        return ward_fail(err, WARD_EINVAL, "%s: a key file must not be inside the data "
+        return err_fail(err, WARD_EINVAL, "%s: a key file must not be inside the data "
                                            "directory %s", key_file, datadir);
     if (sodium_init() < 0)
-        return ward_fail(err, WARD_EINTERNAL, "libsodium failed to start");
+        return err_fail(err, WARD_EINTERNAL, "libsodium failed to start");
     unsigned char key[WARD_CRYPT_KEY_BYTES];
     char hex[2 * WARD_CRYPT_KEY_BYTES + 2];
     randombytes_buf(key, sizeof key);
@@ -60,9 +60,9 @@ ward_status ward_crypt_key_generate(const char *key_file, const char *datadir, w
     ward_status rc = WARD_OK;
     int fd = open(key_file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
-        rc = ward_fail_errno(err, errno, "cannot create %s", key_file);
+        rc = err_fail_errno(err, errno, "cannot create %s", key_file);
     else if (write(fd, hex, strlen(hex)) != (ssize_t)strlen(hex) || fsync(fd) != 0) {
-        rc = ward_fail_errno(err, errno, "cannot write %s", key_file);
+        rc = err_fail_errno(err, errno, "cannot write %s", key_file);
         unlink(key_file);
     }
     if (fd >= 0)
@@ -71,32 +71,32 @@ ward_status ward_crypt_key_generate(const char *key_file, const char *datadir, w
     return rc;
 }
 
-ward_status ward_crypt_key_read(const char *key_file, const char *datadir,
+ward_status wst_crypt_key_read(const char *key_file, const char *datadir,
                                 unsigned char key[WARD_CRYPT_KEY_BYTES], ward_error *err)
 {
     char real[PATH_MAX];
     if (!realpath(key_file, real))
-        return ward_fail_errno(err, errno, "key file %s", key_file);
+        return err_fail_errno(err, errno, "key file %s", key_file);
     if (inside(real, datadir))
-        return ward_fail(err, WARD_EINVAL, "key file %s is inside the data directory %s: "
+        return err_fail(err, WARD_EINVAL, "key file %s is inside the data directory %s: "
                                            "keep it apart from the data", key_file, datadir);
     int fd = open(real, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return ward_fail_errno(err, errno, "cannot open key file %s", key_file);
+        return err_fail_errno(err, errno, "cannot open key file %s", key_file);
     struct stat sb;
     char text[130];
     ssize_t n = -1;
     ward_status rc = WARD_OK;
     if (fstat(fd, &sb) != 0)
-        rc = ward_fail_errno(err, errno, "cannot stat key file %s", key_file);
+        rc = err_fail_errno(err, errno, "cannot stat key file %s", key_file);
     else if (!S_ISREG(sb.st_mode))
-        rc = ward_fail(err, WARD_EINVAL, "key file %s is not a regular file", key_file);
+        rc = err_fail(err, WARD_EINVAL, "key file %s is not a regular file", key_file);
     else if (sb.st_mode & 077)
-        rc = ward_fail(err, WARD_EINVAL, "key file %s may be read or written by group or "
+        rc = err_fail(err, WARD_EINVAL, "key file %s may be read or written by group or "
                                          "others (mode %03o): chmod 600 it", key_file,
                        (unsigned)(sb.st_mode & 0777));
     else if ((n = read(fd, text, sizeof text - 1)) < 0)
-        rc = ward_fail_errno(err, errno, "cannot read key file %s", key_file);
+        rc = err_fail_errno(err, errno, "cannot read key file %s", key_file);
     close(fd);
     if (rc)
         return rc;
@@ -106,7 +106,7 @@ ward_status ward_crypt_key_read(const char *key_file, const char *datadir,
     const char *end = NULL;
     if (sodium_hex2bin(key, WARD_CRYPT_KEY_BYTES, text, (size_t)n, NULL, &len, &end) != 0 ||
         len != WARD_CRYPT_KEY_BYTES || end != text + n)
-        rc = ward_fail(err, WARD_EFORMAT, "key file %s: not 64 hex digits "
+        rc = err_fail(err, WARD_EFORMAT, "key file %s: not 64 hex digits "
                                           "(make one with 'ward intel key generate')", key_file);
     sodium_memzero(text, sizeof text);
     if (rc)
@@ -121,8 +121,8 @@ static ward_status exec(sqlite3 *db, const char *path, const char *sql, ward_err
     if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
         return WARD_OK;
     char detail[160];
-    const char *why = ward_crypt_failure(db, detail, sizeof detail);
-    return ward_fail(err, WARD_EIO, "%s: %s", path, why ? why : sqlite3_errmsg(db));
+    const char *why = wst_crypt_failure(db, detail, sizeof detail);
+    return err_fail(err, WARD_EIO, "%s: %s", path, why ? why : sqlite3_errmsg(db));
 }
 
 /* Fold the WAL into the file and leave it in rollback mode, so that no
@@ -132,7 +132,7 @@ static ward_status settle_plain(const char *path, ward_error *err)
     sqlite3 *db = NULL;
     ward_status rc = WARD_OK;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
-        rc = ward_fail(err, WARD_EIO, "%s: %s", path, sqlite3_errmsg(db));
+        rc = err_fail(err, WARD_EIO, "%s: %s", path, sqlite3_errmsg(db));
     else {
         sqlite3_busy_timeout(db, 10000);
         rc = exec(db, path, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE",
@@ -157,14 +157,14 @@ static ward_status copy_all(sqlite3 *db, const char *path, ward_error *err)
     for (int p = 0; p < 2 && !rc; p++) {
         sqlite3_stmt *st = NULL;
         if (sqlite3_prepare_v2(db, passes[p], -1, &st, NULL) != SQLITE_OK)
-            rc = ward_fail(err, WARD_EIO, "%s: %s", path, sqlite3_errmsg(db));
+            rc = err_fail(err, WARD_EIO, "%s: %s", path, sqlite3_errmsg(db));
         while (!rc && sqlite3_step(st) == SQLITE_ROW) {
             const char *name = (const char *)sqlite3_column_text(st, 0);
             rc = exec(db, path, (const char *)sqlite3_column_text(st, 1), err);
             char *copy = name ? sqlite3_mprintf("INSERT INTO main.\"%w\" SELECT * FROM "
                                                 "src.\"%w\"", name, name) : NULL;
             if (!rc && name)
-                rc = copy ? exec(db, path, copy, err) : ward_fail(err, WARD_ENOMEM, "no memory");
+                rc = copy ? exec(db, path, copy, err) : err_fail(err, WARD_ENOMEM, "no memory");
             sqlite3_free(copy);
         }
         sqlite3_finalize(st);
@@ -179,7 +179,7 @@ static ward_status copy_all(sqlite3 *db, const char *path, ward_error *err)
     if (!rc && sqlite3_prepare_v2(db, "PRAGMA src.user_version", -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW) {
         char *v = sqlite3_mprintf("PRAGMA main.user_version = %d", sqlite3_column_int(st, 0));
-        rc = v ? exec(db, path, v, err) : ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = v ? exec(db, path, v, err) : err_fail(err, WARD_ENOMEM, "out of memory");
         sqlite3_free(v);
     }
     sqlite3_finalize(st);
@@ -196,9 +196,9 @@ static ward_status integrity(sqlite3 *db, const char *path, ward_error *err)
     ward_status rc = WARD_OK;
     if (sqlite3_prepare_v2(db, "PRAGMA main.integrity_check", -1, &st, NULL) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW)
-        rc = ward_fail(err, WARD_EIO, "%s: integrity check: %s", path, sqlite3_errmsg(db));
+        rc = err_fail(err, WARD_EIO, "%s: integrity check: %s", path, sqlite3_errmsg(db));
     else if (strcmp((const char *)sqlite3_column_text(st, 0), "ok"))
-        rc = ward_fail(err, WARD_EFORMAT, "%s: integrity check: %s", path,
+        rc = err_fail(err, WARD_EFORMAT, "%s: integrity check: %s", path,
                        (const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
     return rc;
@@ -208,7 +208,7 @@ static ward_status sync_path(const char *path, ward_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || fsync(fd) != 0) {
-        ward_status rc = ward_fail_errno(err, errno, "cannot sync %s", path);
+        ward_status rc = err_fail_errno(err, errno, "cannot sync %s", path);
         if (fd >= 0)
             close(fd);
         return rc;
@@ -221,32 +221,32 @@ static ward_status sync_path(const char *path, ward_error *err)
  * in a URI, so that it does not go through the encrypting one. */
 static ward_status attach_plain(sqlite3 *db, const char *path, ward_error *err)
 {
-    char *uri = ward_crypt_uri(path, sqlite3_vfs_find(NULL)->zName, NULL);
+    char *uri = wst_crypt_uri(path, sqlite3_vfs_find(NULL)->zName, NULL);
     char *sql = uri ? sqlite3_mprintf("ATTACH '%q&mode=ro' AS src", uri) : NULL;
-    ward_status rc = sql ? exec(db, path, sql, err) : ward_fail(err, WARD_ENOMEM, "out of memory");
+    ward_status rc = sql ? exec(db, path, sql, err) : err_fail(err, WARD_ENOMEM, "out of memory");
     sqlite3_free(sql);
     free(uri);
     return rc;
 }
 
-ward_status ward_crypt_convert(const char *path, const unsigned char *key, ward_error *err)
+ward_status wst_crypt_convert(const char *path, const unsigned char *key, ward_error *err)
 {
-    ward_crypt_kind kind;
+    wst_crypt_kind kind;
     int matches;
-    ward_status rc = ward_crypt_probe(path, key, &kind, &matches, err);
+    ward_status rc = wst_crypt_probe(path, key, &kind, &matches, err);
     if (rc || kind == WARD_CRYPT_EMPTY)
         return rc;   /* an empty file becomes encrypted when first written */
     if (kind == WARD_CRYPT_ENCRYPTED)
-        return ward_fail(err, WARD_EINVAL, "%s is already encrypted%s", path,
+        return err_fail(err, WARD_EINVAL, "%s is already encrypted%s", path,
                          matches ? "" : " (with another key)");
     if (kind != WARD_CRYPT_PLAIN)
-        return ward_fail(err, WARD_EFORMAT, "%s is not an SQLite database", path);
+        return err_fail(err, WARD_EFORMAT, "%s is not an SQLite database", path);
     char *tmp = NULL;
     if (asprintf(&tmp, "%s.encrypting", path) < 0)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
-        rc = ward_fail_errno(err, errno, "cannot create %s", tmp);
+        rc = err_fail_errno(err, errno, "cannot create %s", tmp);
         free(tmp);
         return rc;
     }
@@ -254,7 +254,7 @@ ward_status ward_crypt_convert(const char *path, const unsigned char *key, ward_
     sqlite3 *db = NULL;
     rc = settle_plain(path, err);
     if (!rc)
-        rc = ward_crypt_open(tmp, key, &db, err);
+        rc = wst_crypt_open(tmp, key, &db, err);
     if (!rc)
         rc = attach_plain(db, path, err);
     if (!rc)
@@ -264,11 +264,11 @@ ward_status ward_crypt_convert(const char *path, const unsigned char *key, ward_
     if (!rc)
         rc = integrity(db, tmp, err);
     if (db && sqlite3_close(db) != SQLITE_OK && !rc)
-        rc = ward_fail(err, WARD_EIO, "%s: close failed", tmp);
+        rc = err_fail(err, WARD_EIO, "%s: close failed", tmp);
     if (!rc)
         rc = sync_path(tmp, err);
     if (!rc && rename(tmp, path) != 0)
-        rc = ward_fail_errno(err, errno, "cannot rename %s over %s", tmp, path);
+        rc = err_fail_errno(err, errno, "cannot rename %s over %s", tmp, path);
     if (rc)
         unlink(tmp);
     else {

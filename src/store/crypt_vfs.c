@@ -522,7 +522,7 @@ static ward_status vfs_ready(ward_error *err)
     pthread_once(&once, register_vfs);
     return registered_rc == SQLITE_OK
                ? WARD_OK
-               : ward_fail(err, WARD_EINTERNAL, "cannot register the encryption VFS");
+               : err_fail(err, WARD_EINTERNAL, "cannot register the encryption VFS");
 }
 
 /* ---- refusals, for error messages ------------------------------------------ */
@@ -536,7 +536,7 @@ static const cfile *ours(sqlite3 *db, int op)
     return f->bad_off >= 0 ? f : NULL;
 }
 
-const char *ward_crypt_failure(sqlite3 *db, char *buf, size_t cap)
+const char *wst_crypt_failure(sqlite3 *db, char *buf, size_t cap)
 {
     const cfile *f = ours(db, SQLITE_FCNTL_FILE_POINTER);
     if (f) {
@@ -558,7 +558,7 @@ const char *ward_crypt_failure(sqlite3 *db, char *buf, size_t cap)
 
 /* ---- opening ------------------------------------------------------------ */
 
-ward_status ward_crypt_probe(const char *path, const unsigned char *key, ward_crypt_kind *kind,
+ward_status wst_crypt_probe(const char *path, const unsigned char *key, wst_crypt_kind *kind,
                              int *key_matches, ward_error *err)
 {
     unsigned char head[PREFIX];
@@ -584,7 +584,7 @@ ward_status ward_crypt_probe(const char *path, const unsigned char *key, ward_cr
         }
     }
     ward_status rc = r == SQLITE_OK ? WARD_OK
-                                    : ward_fail(err, WARD_EIO, "cannot read %s: %s", path,
+                                    : err_fail(err, WARD_EIO, "cannot read %s: %s", path,
                                                 db ? sqlite3_errmsg(db) : "out of memory");
     sqlite3_close(db);
     if (rc)
@@ -608,7 +608,7 @@ ward_status ward_crypt_probe(const char *path, const unsigned char *key, ward_cr
     return WARD_OK;
 }
 
-char *ward_crypt_uri(const char *path, const char *vfs, const unsigned char *key)
+char *wst_crypt_uri(const char *path, const char *vfs, const unsigned char *key)
 {
     size_t n = strlen(path);
     char *uri = malloc(3 * n + strlen(vfs) + 2 * WARD_CRYPT_KEY_BYTES + 64), *o = uri;
@@ -629,40 +629,40 @@ char *ward_crypt_uri(const char *path, const char *vfs, const unsigned char *key
     return uri;
 }
 
-static ward_status refuse_kind(const char *path, const unsigned char *key, ward_crypt_kind kind,
+static ward_status refuse_kind(const char *path, const unsigned char *key, wst_crypt_kind kind,
                                int matches, ward_error *err)
 {
     if (!key && kind == WARD_CRYPT_ENCRYPTED)
-        return ward_fail(err, WARD_EINVAL,
+        return err_fail(err, WARD_EINVAL,
                          "%s is encrypted: give its key with --key-file FILE "
                          "(or WARD_INTEL_KEY_FILE)", path);
     if (key && kind == WARD_CRYPT_PLAIN)
-        return ward_fail(err, WARD_EINVAL,
+        return err_fail(err, WARD_EINVAL,
                          "%s is not encrypted: convert it with 'ward intel encrypt "
                          "--key-file FILE' first", path);
     if (key && kind == WARD_CRYPT_ENCRYPTED && !matches)
-        return ward_fail(err, WARD_EFORMAT, "%s: wrong key (the file was encrypted with "
+        return err_fail(err, WARD_EFORMAT, "%s: wrong key (the file was encrypted with "
                                             "another key)", path);
     if (key && kind == WARD_CRYPT_OTHER)
-        return ward_fail(err, WARD_EFORMAT, "%s is not a ward encrypted database", path);
+        return err_fail(err, WARD_EFORMAT, "%s is not a ward encrypted database", path);
     return WARD_OK;
 }
 
 static ward_status sql_fail(sqlite3 *db, const char *path, const char *what, ward_error *err)
 {
     char detail[160];
-    const char *why = ward_crypt_failure(db, detail, sizeof detail);
-    return ward_fail(err, WARD_EFORMAT, "%s: %s: %s", path, what,
+    const char *why = wst_crypt_failure(db, detail, sizeof detail);
+    return err_fail(err, WARD_EFORMAT, "%s: %s: %s", path, what,
                      why ? why : sqlite3_errmsg(db));
 }
 
-ward_status ward_crypt_open(const char *path, const unsigned char *key, sqlite3 **db,
+ward_status wst_crypt_open(const char *path, const unsigned char *key, sqlite3 **db,
                             ward_error *err)
 {
     *db = NULL;
-    ward_crypt_kind kind;
+    wst_crypt_kind kind;
     int matches;
-    ward_status rc = ward_crypt_probe(path, key, &kind, &matches, err);
+    ward_status rc = wst_crypt_probe(path, key, &kind, &matches, err);
     if (!rc)
         rc = refuse_kind(path, key, kind, matches, err);
     if (!rc && key)
@@ -672,14 +672,14 @@ ward_status ward_crypt_open(const char *path, const unsigned char *key, sqlite3 
     if (!key) {
         if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK)
             return WARD_OK;
-        rc = ward_fail(err, WARD_EIO, "%s: open: %s", path, sqlite3_errmsg(*db));
+        rc = err_fail(err, WARD_EIO, "%s: open: %s", path, sqlite3_errmsg(*db));
         sqlite3_close(*db);
         *db = NULL;
         return rc;
     }
-    char *uri = ward_crypt_uri(path, WARD_CRYPT_VFS, key);
+    char *uri = wst_crypt_uri(path, WARD_CRYPT_VFS, key);
     if (!uri)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     int orc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, NULL);
     sodium_memzero(uri, strlen(uri));
     free(uri);
@@ -688,16 +688,16 @@ ward_status ward_crypt_open(const char *path, const unsigned char *key, sqlite3 
     int reserve = RESERVE;
     /* SQLite reads page 1's header while opening: a refusal shows here. */
     if (orc != SQLITE_OK && sqlite3_extended_errcode(*db) == SQLITE_IOERR_DATA)
-        rc = ward_fail(err, WARD_EFORMAT, "%s: open: page 1 failed authentication "
+        rc = err_fail(err, WARD_EFORMAT, "%s: open: page 1 failed authentication "
                                           "(tampered or damaged)", path);
     else if (orc != SQLITE_OK)
-        rc = ward_fail(err, WARD_EIO, "%s: open: %s", path, sqlite3_errmsg(*db));
+        rc = err_fail(err, WARD_EIO, "%s: open: %s", path, sqlite3_errmsg(*db));
     else if (sqlite3_exec(*db, "PRAGMA page_size = 4096; PRAGMA temp_store = MEMORY", NULL, NULL,
                           NULL) != SQLITE_OK)
         rc = sql_fail(*db, path, "open", err);
     else if (sqlite3_file_control(*db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve) !=
              SQLITE_OK)
-        rc = ward_fail(err, WARD_EINTERNAL, "%s: cannot reserve room for encryption", path);
+        rc = err_fail(err, WARD_EINTERNAL, "%s: cannot reserve room for encryption", path);
     else if (sqlite3_exec(*db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) !=
              SQLITE_OK)   /* reads page 1: a wrong key or tampering shows here */
         rc = sql_fail(*db, path, "open", err);

@@ -202,7 +202,7 @@ ward_status wst_parse_query(const char *query, unsigned *kinds, uint8_t bytes[32
                             size_t *n, ward_error *err)
 {
     if (!query)
-        return ward_fail(err, WARD_EINVAL, "no digest given");
+        return err_fail(err, WARD_EINVAL, "no digest given");
     while (isspace((unsigned char)*query))
         query++;
     size_t len = strlen(query);
@@ -226,7 +226,7 @@ ward_status wst_parse_query(const char *query, unsigned *kinds, uint8_t bytes[32
         if ((want & (1u << i)) && len == 2 * wst_kind_len[i])
             k |= 1u << i;
     if (!k || ward_unhex(query, len, bytes, len / 2) != WARD_OK)
-        return ward_fail(err, WARD_EINVAL,
+        return err_fail(err, WARD_EINVAL,
                          "'%.80s' is not a digest: expected [md5:|sha1:|sha256:|pdq:] "
                          "and 32, 40 or 64 hex digits",
                          query);
@@ -258,7 +258,7 @@ static ward_status collect(ward_store *s, wsql_stmt *st, ward_entries *set,
         for (size_t i = 0; i < set->count && !seen; i++)
             seen = set->v[i].id == b.e.id;
         if (!seen && entries_add(set, cap, &b.e))
-            return ward_fail(err, WARD_ENOMEM, "out of memory");
+            return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     if (r != SQLITE_DONE)
         return wst_sqlfail(s, err, r, "read entries");
@@ -269,7 +269,7 @@ ward_status ward_store_lookup(ward_store *s, const char *query, unsigned flags,
                               ward_entries **out, ward_error *err)
 {
     if (!s || !out)
-        return ward_fail(err, WARD_EINVAL, "ward_store_lookup: bad argument");
+        return err_fail(err, WARD_EINVAL, "ward_store_lookup: bad argument");
     *out = NULL;
     unsigned kinds;
     uint8_t bytes[32];
@@ -279,7 +279,7 @@ ward_status ward_store_lookup(ward_store *s, const char *query, unsigned flags,
         return rc;
     ward_entries *set = calloc(1, sizeof *set);
     if (!set)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     size_t cap = 0;
     int with_removed = (flags & WARD_LOOKUP_REMOVED) != 0;
     for (int k = 0; k < WST_NKINDS && rc == WARD_OK; k++) {
@@ -314,7 +314,7 @@ ward_status ward_store_get(ward_store *s, uint64_t id, ward_entries **out,
                            ward_error *err)
 {
     if (!s || !out)
-        return ward_fail(err, WARD_EINVAL, "ward_store_get: bad argument");
+        return err_fail(err, WARD_EINVAL, "ward_store_get: bad argument");
     *out = NULL;
     ward_status rc = WARD_OK;
     if (!s->get_by_id) { /* kept prepared: parsing the join costs more than running it */
@@ -328,12 +328,12 @@ ward_status ward_store_get(ward_store *s, uint64_t id, ward_entries **out,
     ward_entries *set = calloc(1, sizeof *set);
     size_t cap = 0;
     if (!set)
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     else
         rc = collect(s, st, set, &cap, err);
     wsql_reset(st);
     if (rc == WARD_OK && set->count == 0)
-        rc = ward_fail(err, WARD_ENOTFOUND, "no entry %llu", (unsigned long long)id);
+        rc = err_fail(err, WARD_ENOTFOUND, "no entry %llu", (unsigned long long)id);
     if (rc) {
         ward_entries_free(set);
         return rc;
@@ -349,7 +349,7 @@ static ward_status check_list(ward_store *s, const char *list, ward_error *err)
     ward_status rc =
         wst_find_row(s, "SELECT 1 FROM lists WHERE name = ?1", list, &st, "find list", err);
     if (rc == WARD_ENOTFOUND)
-        return ward_fail(err, WARD_ENOTFOUND, "no list '%s'", list);
+        return err_fail(err, WARD_ENOTFOUND, "no list '%s'", list);
     wsql_finalize(st);
     return rc;
 }
@@ -377,7 +377,7 @@ static ward_status walk_entries(ward_store *s, wsql_stmt *st, int after, ward_en
     entry_walk w = {cb, ctx, malloc(sizeof *w.b)};
     if (!w.b) {
         wsql_finalize(st);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     ward_status rc = after ? wst_each_page(s, st, after, entry_row, &w, what, err)
                            : wst_each_row(s, st, entry_row, &w, what, err);
@@ -403,7 +403,7 @@ ward_status wst_each_entry(ward_store *s, const char *list, const char *category
         rc = wst_find_row(s, "SELECT 1 FROM categories WHERE code = ?1", category, &st,
                           "find category", err);
         if (rc == WARD_ENOTFOUND)
-            return ward_fail(err, WARD_ENOTFOUND, "no category '%s' in any scheme", category);
+            return err_fail(err, WARD_ENOTFOUND, "no category '%s' in any scheme", category);
         if (rc)
             return rc;
         wsql_finalize(st);
@@ -437,7 +437,7 @@ ward_status ward_store_conflicts(ward_store *s, ward_conflict_cb cb, void *ctx,
                                  ward_error *err)
 {
     if (!s || !cb)
-        return ward_fail(err, WARD_EINVAL, "ward_store_conflicts: bad argument");
+        return err_fail(err, WARD_EINVAL, "ward_store_conflicts: bad argument");
     char pairs[4096];
     size_t off = 0;
     for (int k = 0; k < WST_NKINDS; k++) {
@@ -471,7 +471,7 @@ ward_status ward_store_conflicts(ward_store *s, ward_conflict_cb cb, void *ctx,
         goto out;
     wst_entry_buf *ba = malloc(2 * sizeof *ba);
     if (!ba) {
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
         goto out;
     }
     int r;
@@ -510,9 +510,9 @@ static ward_status remove_where(ward_store *s, const char *where_sql,
                                 uint64_t *removed, ward_error *err)
 {
     if (!who || !*who)
-        return ward_fail(err, WARD_EINVAL, "a removal must say who removes");
+        return err_fail(err, WARD_EINVAL, "a removal must say who removes");
     if (!reason || !*reason)
-        return ward_fail(err, WARD_EINVAL, "a removal needs a reason");
+        return err_fail(err, WARD_EINVAL, "a removal needs a reason");
     ward_status rc = wst_begin(s, 1, err);
     if (rc)
         return rc;
@@ -554,7 +554,7 @@ static ward_status remove_where(ward_store *s, const char *where_sql,
     if (r != SQLITE_DONE)
         rc = wst_sqlfail(s, err, r, "remove");
     else if (count == 0)
-        rc = ward_fail(err, WARD_ENOTFOUND, "no live entry matches %s", what);
+        rc = err_fail(err, WARD_ENOTFOUND, "no live entry matches %s", what);
 out:
     wsql_finalize(sel);
     wsql_finalize(hist);
@@ -595,7 +595,7 @@ ward_status ward_store_remove(ward_store *s, const char *query, const char *list
                               uint64_t *removed, ward_error *err)
 {
     if (!s)
-        return ward_fail(err, WARD_EINVAL, "no store");
+        return err_fail(err, WARD_EINVAL, "no store");
     remove_q q = {.list = list};
     unsigned kinds;
     ward_status rc = wst_parse_query(query, &kinds, q.bytes, &q.n, err);
@@ -623,7 +623,7 @@ ward_status ward_store_remove_id(ward_store *s, uint64_t id, const char *who,
                                  const char *reason, ward_error *err)
 {
     if (!s)
-        return ward_fail(err, WARD_EINVAL, "no store");
+        return err_fail(err, WARD_EINVAL, "no store");
     remove_q q = {.id = id};
     char what[64];
     snprintf(what, sizeof what, "id %llu", (unsigned long long)id);
@@ -634,7 +634,7 @@ ward_status ward_store_removed(ward_store *s, ward_entry_cb cb, void *ctx,
                                ward_error *err)
 {
     if (!s || !cb)
-        return ward_fail(err, WARD_EINVAL, "ward_store_removed: bad argument");
+        return err_fail(err, WARD_EINVAL, "ward_store_removed: bad argument");
     char sql[2048];
     snprintf(sql, sizeof sql, "%sWHERE e.removed_id IS NOT NULL ORDER BY e.removed_id",
              WST_ENTRY_SELECT);
@@ -666,7 +666,7 @@ ward_status ward_store_iterate(ward_store *s, ward_store_iter_cb cb, void *ctx,
                                uint64_t *revision, ward_error *err)
 {
     if (!s || !cb)
-        return ward_fail(err, WARD_EINVAL, "ward_store_iterate: bad argument");
+        return err_fail(err, WARD_EINVAL, "ward_store_iterate: bad argument");
     ward_status rc = wst_begin(s, 0, err);
     if (rc)
         return rc;
@@ -773,11 +773,11 @@ ward_status ward_store_stats_get(ward_store *s, ward_store_stats **out,
                                  ward_error *err)
 {
     if (!s || !out)
-        return ward_fail(err, WARD_EINVAL, "ward_store_stats_get: bad argument");
+        return err_fail(err, WARD_EINVAL, "ward_store_stats_get: bad argument");
     *out = NULL;
     ward_store_stats *o = calloc(1, sizeof *o);
     if (!o)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     o->schema_version = wst_schema_latest();
     ward_status rc = wst_begin(s, 0, err);
     if (rc) {

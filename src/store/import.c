@@ -112,7 +112,7 @@ typedef struct imp {
     int pending;                /* rows bound into ins_many, not yet inserted */
     uint64_t next_progress;
     char *tags;                 /* TAGS_MAX */
-    ward_strbuf name;           /* a record's name, escaped */
+    strbuf name;           /* a record's name, escaped */
     bloom seen;                 /* digests added; bits NULL when not used */
 } imp;
 
@@ -211,7 +211,7 @@ static ward_status report_bad(imp *m, const char *where, const char *msg)
     if (m->sum->n_messages < WARD_IMPORT_MESSAGES)
         memcpy(m->sum->messages[m->sum->n_messages++], line, sizeof line);
     if (m->opts->strict)
-        return ward_fail(m->err, WARD_EFORMAT, "%s (strict: import rolled back)", line);
+        return err_fail(m->err, WARD_EFORMAT, "%s (strict: import rolled back)", line);
     return WARD_OK;
 }
 
@@ -284,8 +284,8 @@ static void incoming(imp *m, const wx_record *r, int64_t cat_id, vals *in,
     /* PostgreSQL's TEXT holds UTF-8 only, and hashdeep and md5sum lists
      * name files in raw bytes: such a name is kept with ward's reversible
      * escapes (docs/cli.md), the same on both stores. */
-    if (r->name && !ward_utf8_valid(r->name, strlen(r->name)) &&
-        ward_escape_name(&m->name, r->name, strlen(r->name)))
+    if (r->name && !esc_utf8_valid(r->name, strlen(r->name)) &&
+        esc_name(&m->name, r->name, strlen(r->name)))
         in->name = m->name.s;
     in->media_id = r->media_id;
     in->size = r->size;
@@ -618,7 +618,7 @@ static ward_status find_list(imp *m, const char *list, int64_t *scheme_id)
     snprintf(m->scheme, sizeof m->scheme, "%s", wst_text(st, 2));
     wsql_finalize(st);
     if (m->opts->scheme && strcasecmp(m->opts->scheme, m->scheme) != 0)
-        return ward_fail(m->err, WARD_EINVAL, "list '%s' uses category scheme '%s', not '%s'",
+        return err_fail(m->err, WARD_EINVAL, "list '%s' uses category scheme '%s', not '%s'",
                          list, m->scheme, m->opts->scheme);
     return WARD_OK;
 }
@@ -636,7 +636,7 @@ static ward_status new_list(imp *m, const char *list, ward_hashset_format fmt,
     if (rc)
         return rc;
     if (!wst_valid_name(list))
-        return ward_fail(m->err, WARD_EINVAL, "bad list name (1-200 printable characters)");
+        return err_fail(m->err, WARD_EINVAL, "bad list name (1-200 printable characters)");
     if ((rc = wst_insert_list(m->s, list, m->opts->description, *scheme_id,
                               nsrl ? WARD_LIST_KNOWN_GOOD : m->opts->kind, m->err)))
         return rc;
@@ -681,7 +681,7 @@ static ward_status load_categories(imp *m, const char *list, ward_hashset_format
         return WARD_OK;
     const cat *c = find_cat(m, def, strlen(def));
     if (!c)
-        return ward_fail(m->err, WARD_EINVAL,
+        return err_fail(m->err, WARD_EINVAL,
                          "default category '%s' is not in scheme '%s' of list '%s'", def,
                          m->scheme, list);
     m->default_cat = c->id;
@@ -745,7 +745,7 @@ static ward_status prepare_pg(imp *m)
     size_t cap = 256 + (size_t)PG_BATCH * PG_ROW_PARAMS * 32, n = 0;
     char *sql = malloc(cap);
     if (!sql)
-        return ward_fail(m->err, WARD_ENOMEM, "out of memory");
+        return err_fail(m->err, WARD_ENOMEM, "out of memory");
     n += (size_t)snprintf(sql + n, cap - n,
                           "INSERT INTO entries(list_id, " VALS_COLS ", import_id) "
                           "SELECT * FROM (VALUES ");
@@ -839,7 +839,7 @@ ward_status ward_store_log_intake(ward_store *s, const char *path, const char *f
 {
     *import_id = 0;
     if (!s || !path || !format || !list)
-        return ward_fail(err, WARD_EINVAL, "ward_store_log_intake: bad argument");
+        return err_fail(err, WARD_EINVAL, "ward_store_log_intake: bad argument");
     char hex[65], now[32];
     uint64_t size = 0;
     ward_status rc = hash_file(path, hex, &size, err);
@@ -943,7 +943,7 @@ static ward_status detect(source *src, ward_error *err)
         return rc;
     src->format = wx_detect(src->in.buf + src->in.pos, src->in.len - src->in.pos);
     if (src->format == WARD_FMT_AUTO)
-        return ward_fail(err, WARD_EFORMAT,
+        return err_fail(err, WARD_EFORMAT,
                          "%s: cannot tell the hash-set format; name it (vics, "
                          "hashdeep, sums, csv, pdq, vpdq, nsrl)",
                          src->path);
@@ -992,9 +992,9 @@ static ward_status read_source(imp *m, source *src, ward_error *err)
     case WARD_FMT_SHA256SUM: rc = wx_read_sums(in, &sink, WX_SHA256, err); break;
     case WARD_FMT_CSV: rc = wx_read_csv(in, &sink, err); break;
     case WARD_FMT_PDQ: rc = wx_read_pdq(in, &sink, err); break;
-    case WARD_FMT_VPDQ: rc = wx_read_vpdq(in, &sink, ward_path_stem(src->path, strlen(src->path), vname, sizeof vname), err); break;
+    case WARD_FMT_VPDQ: rc = wx_read_vpdq(in, &sink, path_stem(src->path, strlen(src->path), vname, sizeof vname), err); break;
     case WARD_FMT_NSRL: rc = wx_read_nsrl(src->path, &sink, src->version, err); break;
-    default: rc = ward_fail(err, WARD_EINVAL, "bad format %d", (int)src->format);
+    default: rc = err_fail(err, WARD_EINVAL, "bad format %d", (int)src->format);
     }
     if (rc || !src->open)
         return rc;
@@ -1061,7 +1061,7 @@ ward_status ward_store_import(ward_store *s, const char *path,
                               const ward_import_opts *opts,
                               ward_import_summary *summary, ward_error *err)
 {
-    ward_error_clear(err);
+    err_clear(err);
     ward_import_opts defaults;
     if (!opts) {
         ward_import_opts_default(&defaults);
@@ -1069,7 +1069,7 @@ ward_status ward_store_import(ward_store *s, const char *path,
     }
     ward_import_summary *sum = summary ? summary : calloc(1, sizeof *sum);
     if (!sum)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     memset(sum, 0, sizeof *sum);
     ward_status rc = WARD_OK;
     source src = {.path = path, .format = format};
@@ -1080,11 +1080,11 @@ ward_status ward_store_import(ward_store *s, const char *path,
     memset(&m, 0, sizeof m);
 
     if (!s || !path || !*path || !list || !*list) {
-        rc = ward_fail(err, WARD_EINVAL, "ward_store_import: store, path and list are required");
+        rc = err_fail(err, WARD_EINVAL, "ward_store_import: store, path and list are required");
         goto done;
     }
     if (s->readonly) {
-        rc = ward_fail(err, WARD_EINVAL, "%s: store is open read-only", s->path);
+        rc = err_fail(err, WARD_EINVAL, "%s: store is open read-only", s->path);
         goto done;
     }
     if ((rc = open_source(&src, sum, err)))
@@ -1100,7 +1100,7 @@ ward_status ward_store_import(ward_store *s, const char *path,
     m.in = src.open ? &src.in : NULL;
     m.next_progress = PROGRESS_EVERY;
     if (!(m.tags = malloc(TAGS_MAX))) {
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
         goto done;
     }
     set_cache(s, s->import_cache_kib);
@@ -1171,7 +1171,7 @@ done:
     }
     free(m.cats);
     free(m.tags);
-    ward_strbuf_free(&m.name);
+    strbuf_free(&m.name);
     free(m.seen.bits);
     free(abs);
     if (!summary)

@@ -43,7 +43,7 @@ static const store_kind KINDS[] = {
 
 static ward_status sqlfail(wsql *db, ward_error *err, const char *what, const char *where)
 {
-    return ward_fail(err, WARD_EIO, "%s: %s: %s", where, what, db ? wsql_errmsg(db) : "?");
+    return err_fail(err, WARD_EIO, "%s: %s: %s", where, what, db ? wsql_errmsg(db) : "?");
 }
 
 static ward_status query_int(wsql *db, const char *sql, const char *arg, int64_t *out,
@@ -91,7 +91,7 @@ static ward_status names_of(wsql *db, const char *sql, const char *arg, names *o
             if (v)
                 out->v = v;
             wsql_finalize(st);
-            return ward_fail(err, WARD_ENOMEM, "out of memory");
+            return err_fail(err, WARD_ENOMEM, "out of memory");
         }
         out->v = v;
         out->v[out->n++] = s;
@@ -249,7 +249,7 @@ static ward_status rows_open(row_reader *r, wsql *db, const char *select, const 
         size_t n = strlen(select) + 64;
         char *declare = malloc(n);
         if (!declare)
-            return ward_fail(err, WARD_ENOMEM, "out of memory");
+            return err_fail(err, WARD_ENOMEM, "out of memory");
         snprintf(declare, n, "DECLARE wsql_migrate NO SCROLL CURSOR FOR %s", select);
         /* inside the caller's transaction (its snapshot, its own writes)
          * when there is one */
@@ -312,7 +312,7 @@ static ward_status digest_table(wsql *db, const char *table, const names *cols, 
 {
     char *sql = select_all(table, cols);
     if (!sql)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     memset(m, 0, sizeof *m);
     row_reader r;
     ward_status rc = rows_open(&r, db, sql, where, err);
@@ -422,7 +422,7 @@ static ward_status insert_held(wsql *to, const char *table, const names *cols, w
     int step = wsql_step(w);
     ward_status rc = step == SQLITE_DONE
                          ? WARD_OK
-                         : ward_fail(err, WARD_EIO, "destination: %s: %s", table, wsql_errmsg(to));
+                         : err_fail(err, WARD_EIO, "destination: %s: %s", table, wsql_errmsg(to));
     if (w == full)
         wsql_reset(w);
     else
@@ -439,7 +439,7 @@ static ward_status copy_rows(wsql *from, wsql *to, const char *table, const name
     cell *cells = calloc((size_t)per * (size_t)cols->n + 1, sizeof *cells);
     ward_status rc = WARD_OK;
     if (!sel || !ins || !isblob || !cells)
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     for (int c = 0; !rc && c < cols->n; c++)
         isblob[c] = has_name(blobs, cols->v[c]);
     wsql_stmt *w = NULL;
@@ -452,7 +452,7 @@ static ward_status copy_rows(wsql *from, wsql *to, const char *table, const name
     while (!rc && (more = rows_next(&r)) == 1) {
         for (int c = 0; !rc && c < cols->n; c++)
             if (cell_take(&cells[n * cols->n + c], r.st, c, isblob[c]) != 0)
-                rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+                rc = err_fail(err, WARD_ENOMEM, "out of memory");
         if (!rc && ++n == per) {
             rc = insert_held(to, table, cols, w, per, cells, n, err);
             n = 0;
@@ -523,7 +523,7 @@ static ward_status probe(const char *url, const store_kind *k, int *exists, int6
         if (f)
             fclose(f);
         if (got == sizeof magic && memcmp(magic, "WARDAEAD", 8) == 0)
-            return ward_fail(err, WARD_EUNSUPPORTED,
+            return err_fail(err, WARD_EUNSUPPORTED,
                              "%s is encrypted at rest; ward migrate reads plaintext stores only "
                              "(on PostgreSQL encryption at rest is the server's)",
                              t.display);
@@ -535,7 +535,7 @@ static ward_status probe(const char *url, const store_kind *k, int *exists, int6
         return WARD_OK;
     }
     if (o != SQLITE_OK) {
-        rc = ward_fail(err, WARD_EIO, "%s: %s", t.display, wsql_errmsg(db));
+        rc = err_fail(err, WARD_EIO, "%s: %s", t.display, wsql_errmsg(db));
         wsql_close(db);
         return rc;
     }
@@ -585,7 +585,7 @@ static ward_status open_side(const char *url, const store_kind *k, int flags, ws
     if (rc)
         return rc;
     if (wsql_open(&t, flags, NULL, db) != SQLITE_OK)
-        return ward_fail(err, WARD_EIO, "%s: %s", t.display, wsql_errmsg(*db));
+        return err_fail(err, WARD_EIO, "%s: %s", t.display, wsql_errmsg(*db));
     wsql_busy_timeout(*db, 10000);
     return WARD_OK;
 }
@@ -597,7 +597,7 @@ static ward_status same_version(wsql *from, wsql *to, const store_kind *k, ward_
     if (!rc)
         rc = query_int(to, "PRAGMA user_version", NULL, &b, "destination", err);
     if (!rc && a != b)
-        rc = ward_fail(err, WARD_EUNSUPPORTED,
+        rc = err_fail(err, WARD_EUNSUPPORTED,
                        "%s: the source is at schema version %lld, this ward writes %lld: open "
                        "the source with this ward once (it upgrades itself), then migrate",
                        k->name, (long long)a, (long long)b);
@@ -626,7 +626,7 @@ static ward_status verify_store(job *j, const store_kind *k, wsql *from, wsql *t
         t.rows_to = b.rows;
         t.match = a.rows == b.rows && strcmp(t.digest_from, t.digest_to) == 0;
         if (!t.match && !bad)
-            bad = ward_fail(err, WARD_EFORMAT,
+            bad = err_fail(err, WARD_EFORMAT,
                             "%s: table %s does not verify (%lld rows, %lld copied); nothing "
                             "was kept at the destination",
                             k->name, tables->v[i], (long long)a.rows, (long long)b.rows);
@@ -674,7 +674,7 @@ static ward_status copy_store(job *j, const store_kind *k, wsql **pending, ward_
             rc = columns_of(to, tables.v[i], &dcols, "destination", err);
         for (int c = 0; !rc && c < cols.n; c++)
             if (!has_name(&dcols, cols.v[c]))
-                rc = ward_fail(err, WARD_EFORMAT,
+                rc = err_fail(err, WARD_EFORMAT,
                                "%s: table %s column %s is missing at the destination",
                                k->name, tables.v[i], cols.v[c]);
         if (!rc)
@@ -705,7 +705,7 @@ static ward_status make_scratch(job *j, ward_error *err)
 {
     snprintf(j->scratch, sizeof j->scratch, "%s/.migrate-XXXXXX", j->datadir);
     if (!mkdtemp(j->scratch))
-        return ward_fail_errno(err, errno, "cannot create a scratch directory in %s",
+        return err_fail_errno(err, errno, "cannot create a scratch directory in %s",
                                j->datadir);
     return ward_store_use(j->scratch, j->to, err);
 }
@@ -735,7 +735,7 @@ static ward_status absolute(const char *url, char *out, size_t cap, ward_error *
     }
     char *real = realpath(url + 7, NULL);
     if (!real)
-        return ward_fail_errno(err, errno, "%s", url + 7);
+        return err_fail_errno(err, errno, "%s", url + 7);
     snprintf(out, cap, "sqlite:%s", real);
     free(real);
     return WARD_OK;
@@ -745,7 +745,7 @@ ward_status ward_migrate(const char *datadir, const char *from, const char *to,
                          ward_migrate_fn report, void *ctx, ward_error *err)
 {
     if (!datadir || !to)
-        return ward_fail(err, WARD_EINVAL, "migrate: data directory and destination");
+        return err_fail(err, WARD_EINVAL, "migrate: data directory and destination");
     /* by default the stores are where the data directory says they are
      * now: after an earlier migration that is the server, not the SQLite
      * files left behind in the directory */
@@ -758,7 +758,7 @@ ward_status ward_migrate(const char *datadir, const char *from, const char *to,
         from = here;
     }
     if (!rc && strncmp(to, "sqlite:", 7) == 0 && mkdir(to + 7, 0700) != 0 && errno != EEXIST)
-        rc = ward_fail_errno(err, errno, "cannot create %s", to + 7);
+        rc = err_fail_errno(err, errno, "cannot create %s", to + 7);
     if (!rc)
         rc = absolute(from, src, sizeof src, err);
     if (!rc)
@@ -766,7 +766,7 @@ ward_status ward_migrate(const char *datadir, const char *from, const char *to,
     if (rc)
         return rc;
     if (strcmp(src, dst) == 0)
-        return ward_fail(err, WARD_EINVAL, "migrate: the source and the destination are the same");
+        return err_fail(err, WARD_EINVAL, "migrate: the source and the destination are the same");
     job j = {.datadir = datadir, .from = src, .to = dst, .report = report, .ctx = ctx};
     wsql_url_display(dst, shown, sizeof shown);
     int present[3] = {0};
@@ -780,7 +780,7 @@ ward_status ward_migrate(const char *datadir, const char *from, const char *to,
         if (rc)
             return rc;
         if (present[i] && exists && rows > 0) /* exit 3: the destination is unusable */
-            return ward_fail(err, WARD_EUNSUPPORTED,
+            return err_fail(err, WARD_EUNSUPPORTED,
                              "%s: the destination already holds a %s store with %lld rows of "
                              "data; ward migrate never merges into or overwrites a store",
                              shown, KINDS[i].what, (long long)rows);
@@ -788,7 +788,7 @@ ward_status ward_migrate(const char *datadir, const char *from, const char *to,
     }
     if (!any) {
         wsql_url_display(src, shown, sizeof shown);
-        return ward_fail(err, WARD_ENOTFOUND, "%s: no ward store there to migrate", shown);
+        return err_fail(err, WARD_ENOTFOUND, "%s: no ward store there to migrate", shown);
     }
     /* every store is copied and verified before any is committed: a
      * failure anywhere leaves every destination as it was */
@@ -805,7 +805,7 @@ ward_status ward_migrate(const char *datadir, const char *from, const char *to,
         if (!pending[i])
             continue;
         if (!rc && wsql_exec(pending[i], "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-            rc = ward_fail(err, WARD_EIO, "%s: COMMIT of the %s store: %s", shown,
+            rc = err_fail(err, WARD_EIO, "%s: COMMIT of the %s store: %s", shown,
                            KINDS[i].what, wsql_errmsg(pending[i]));
         else if (rc && !wsql_get_autocommit(pending[i]))
             wsql_exec(pending[i], "ROLLBACK", NULL, NULL, NULL);
@@ -822,7 +822,7 @@ void ward_store_url_display(const char *url, char *out, size_t cap)
 ward_status ward_store_use(const char *datadir, const char *url_in, ward_error *err)
 {
     if (!wsql_is_pg_url(url_in) && strncmp(url_in, "sqlite:", 7) != 0)
-        return ward_fail(err, WARD_EINVAL, "expected postgresql://... or sqlite:DIR");
+        return err_fail(err, WARD_EINVAL, "expected postgresql://... or sqlite:DIR");
     char url[4200];
     ward_status rc = absolute(url_in, url, sizeof url, err);
     if (rc)
@@ -832,7 +832,7 @@ ward_status ward_store_use(const char *datadir, const char *url_in, ward_error *
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
-        return ward_fail_errno(err, errno, "cannot write %s", tmp);
+        return err_fail_errno(err, errno, "cannot write %s", tmp);
     size_t n = strlen(url);
     int ok = write(fd, url, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
     int saved = errno;
@@ -840,7 +840,7 @@ ward_status ward_store_use(const char *datadir, const char *url_in, ward_error *
     if (!ok || rename(tmp, path) != 0) {
         saved = ok ? errno : saved;
         unlink(tmp);
-        return ward_fail_errno(err, saved, "cannot write %s", path);
+        return err_fail_errno(err, saved, "cannot write %s", path);
     }
     return WARD_OK;
 }

@@ -336,7 +336,7 @@ static ward_status run_migration(ward_store *s, int version, ward_error *err)
         return wst_exec(s, MIGRATIONS[version], err);
     char *sql = pg_migration(version);
     if (!sql)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     ward_status rc = wst_exec(s, sql, err);
     free(sql);
     return rc;
@@ -348,7 +348,7 @@ int ward_store_schema_version(void) { return N_MIGRATIONS; }
 ward_status wst_migrate(ward_store *s, int target, ward_error *err)
 {
     if (target > N_MIGRATIONS)
-        return ward_fail(err, WARD_EINTERNAL, "no migration to version %d", target);
+        return err_fail(err, WARD_EINTERNAL, "no migration to version %d", target);
     for (;;) {
         int64_t version = 0;
         ward_status rc = wst_query_int(s, "PRAGMA user_version", &version, err);
@@ -357,7 +357,7 @@ ward_status wst_migrate(ward_store *s, int target, ward_error *err)
         if (version >= target)
             return WARD_OK;
         if (s->readonly)
-            return ward_fail(err, WARD_EUNSUPPORTED,
+            return err_fail(err, WARD_EUNSUPPORTED,
                              "%s: schema version %d needs migrating to %d; "
                              "open the store read-write once",
                              s->path, (int)version, target);

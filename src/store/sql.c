@@ -30,13 +30,13 @@ static ward_status read_store_url(const char *datadir, char *url, size_t cap, wa
         return WARD_OK;
     FILE *f = fopen(path, "re");
     if (!f)
-        return errno == ENOENT ? WARD_OK : ward_fail_errno(err, errno, "cannot read %s", path);
+        return errno == ENOENT ? WARD_OK : err_fail_errno(err, errno, "cannot read %s", path);
     if (!fgets(url, (int)cap, f))
         url[0] = '\0';
     fclose(f);
     url[strcspn(url, "\r\n")] = '\0';
     if (!wsql_is_pg_url(url) && strncmp(url, "sqlite:", 7) != 0)
-        return ward_fail(err, WARD_EFORMAT, "%s: expected postgresql://... or sqlite:DIR", path);
+        return err_fail(err, WARD_EFORMAT, "%s: expected postgresql://... or sqlite:DIR", path);
     return WARD_OK;
 }
 
@@ -82,7 +82,7 @@ static ward_status split_url(const char *url, wsql_target *t, char *prefix, size
     const char *q = strchr(url, '?');
     size_t base = q ? (size_t)(q - url) : strlen(url);
     if (base >= sizeof t->conninfo)
-        return ward_fail(err, WARD_EINVAL, "store URL too long");
+        return err_fail(err, WARD_EINVAL, "store URL too long");
     memcpy(t->conninfo, url, base);
     t->conninfo[base] = '\0';
     char sep = '?';
@@ -91,13 +91,13 @@ static ward_status split_url(const char *url, wsql_target *t, char *prefix, size
         size_t n = amp ? (size_t)(amp - p) : strlen(p);
         if (n > 12 && strncmp(p, "ward_prefix=", 12) == 0) {
             if (n - 12 >= pcap || n == 12)
-                return ward_fail(err, WARD_EINVAL, "store URL: bad ward_prefix");
+                return err_fail(err, WARD_EINVAL, "store URL: bad ward_prefix");
             memcpy(prefix, p + 12, n - 12);
             prefix[n - 12] = '\0';
         } else if (n > 0) {
             size_t len = strlen(t->conninfo);
             if (len + n + 2 >= sizeof t->conninfo)
-                return ward_fail(err, WARD_EINVAL, "store URL too long");
+                return err_fail(err, WARD_EINVAL, "store URL too long");
             t->conninfo[len] = sep;
             memcpy(t->conninfo + len + 1, p, n);
             t->conninfo[len + 1 + n] = '\0';
@@ -107,7 +107,7 @@ static ward_status split_url(const char *url, wsql_target *t, char *prefix, size
     }
     for (const char *c = prefix; *c; c++)
         if (!(islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '_'))
-            return ward_fail(err, WARD_EINVAL,
+            return err_fail(err, WARD_EINVAL,
                              "store URL: ward_prefix may hold only a-z, 0-9 and _ (got \"%s\")",
                              prefix);
     wsql_url_display(url, t->display, sizeof t->display);
@@ -150,7 +150,7 @@ ward_status wsql_resolve(const char *datadir, const char *url, const char *name,
     }
     if (url && *url && strcmp(url, "sqlite") != 0 && strncmp(url, "sqlite:", 7) != 0) {
         if (!wsql_is_pg_url(url))
-            return ward_fail(err, WARD_EINVAL,
+            return err_fail(err, WARD_EINVAL,
                              "store \"%s\": expected postgresql://... or sqlite:DIR", url);
         char prefix[48];
         ward_status rc = split_url(url, t, prefix, sizeof prefix, err);
@@ -167,7 +167,7 @@ ward_status wsql_resolve(const char *datadir, const char *url, const char *name,
     t->backend = WSQL_SQLITE;
     if (snprintf(t->sqlite_path, sizeof t->sqlite_path, "%s/%s", dir, file) >=
         (int)sizeof t->sqlite_path)
-        return ward_fail(err, WARD_EINVAL, "data directory path too long");
+        return err_fail(err, WARD_EINVAL, "data directory path too long");
     snprintf(t->display, sizeof t->display, "%s", t->sqlite_path);
     return WARD_OK;
 }
@@ -193,7 +193,7 @@ ward_status wsql_create_private(const char *path, ward_error *err)
      * exist cannot hold this process's locks, so closing it drops none. */
     int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
-        return errno == EEXIST ? WARD_OK : ward_fail_errno(err, errno, "cannot create %s", path);
+        return errno == EEXIST ? WARD_OK : err_fail_errno(err, errno, "cannot create %s", path);
     close(fd);
     return WARD_OK;
 }

@@ -28,7 +28,7 @@ ward_status wst_sqlfail(ward_store *s, ward_error *err, int rc, const char *what
     switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-        return ward_fail(err, WARD_EBUSY,
+        return err_fail(err, WARD_EBUSY,
                          "%s: the store is busy: another process held its write lock for "
                          "over %d s (%s: %s); nothing was changed, retry", path,
                          BUSY_TIMEOUT_MS / 1000, what, msg);
@@ -52,7 +52,7 @@ ward_status wst_sqlfail(ward_store *s, ward_error *err, int rc, const char *what
     default:
         st = WARD_EINTERNAL;
     }
-    ward_fail(err, st, "%s: %s: %s", path, what, msg);
+    err_fail(err, st, "%s: %s: %s", path, what, msg);
     if (err && st == WARD_EIO)
         err->sys_errno = s && s->db && wsql_sqlite(s->db) ? sqlite3_system_errno(wsql_sqlite(s->db)) : 0;
     return st;
@@ -94,9 +94,9 @@ void wst_now(char out[32])
 ward_status wst_begin(ward_store *s, int write, ward_error *err)
 {
     if (s->in_tx)
-        return ward_fail(err, WARD_EINTERNAL, "nested store transaction");
+        return err_fail(err, WARD_EINTERNAL, "nested store transaction");
     if (write && s->readonly)
-        return ward_fail(err, WARD_EINVAL, "%s: store is open read-only", s->path);
+        return err_fail(err, WARD_EINVAL, "%s: store is open read-only", s->path);
     ward_status rc = wst_exec(s, write ? "BEGIN IMMEDIATE" : "BEGIN", err);
     if (rc)
         return rc;
@@ -253,7 +253,7 @@ ward_status wst_keep_rows(ward_store *s, wsql_stmt *st, wst_rows *rows, wst_fill
 {
     keep k = {rows, fill, ctx, 0};
     ward_status rc = wst_each_row(s, st, keep_row, &k, what, err);
-    return rc == WARD_OK && k.nomem ? ward_fail(err, WARD_ENOMEM, "out of memory") : rc;
+    return rc == WARD_OK && k.nomem ? err_fail(err, WARD_ENOMEM, "out of memory") : rc;
 }
 
 /* Where the store lives (wsql_resolve: $WARD_STORE, DATADIR/store.url, else
@@ -267,7 +267,7 @@ static ward_status connect_db(ward_store *s, const char *datadir, ward_error *er
     if (rc)
         return rc;
     if (!(s->path = strdup(t.display)))
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     if (t.backend == WSQL_SQLITE && !s->readonly && (rc = wsql_create_private(s->path, err)))
         return rc;
     int r = wsql_open(&t, s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE, NULL,
@@ -295,14 +295,14 @@ static ward_status identify(ward_store *s, int64_t *objects, ward_error *err)
                             objects, err)))
         return rc;
     if (version == 0 && *objects > 0)
-        return ward_fail(err, WARD_EFORMAT,
+        return err_fail(err, WARD_EFORMAT,
                          "%s: not a ward store (an SQLite database with other tables)",
                          s->path);
     if (version > 0 && appid != WST_APPLICATION_ID)
-        return ward_fail(err, WARD_EFORMAT, "%s: not a ward store (application id %lld)",
+        return err_fail(err, WARD_EFORMAT, "%s: not a ward store (application id %lld)",
                          s->path, (long long)appid);
     if (version > wst_schema_latest())
-        return ward_fail(err, WARD_EUNSUPPORTED,
+        return err_fail(err, WARD_EUNSUPPORTED,
                          "%s: schema version %lld is newer than this ward (%s) supports "
                          "(%d); upgrade ward to open it",
                          s->path, (long long)version, WARD_VERSION_STRING,
@@ -325,7 +325,7 @@ static ward_status use_wal(ward_store *s, ward_error *err)
     if (r != SQLITE_ROW)
         rc = wst_sqlfail(s, err, r, "journal_mode");
     else if (strcmp(wst_text(st, 0), "wal") != 0)
-        rc = ward_fail(err, WARD_EIO, "%s: cannot switch to WAL mode", s->path);
+        rc = err_fail(err, WARD_EIO, "%s: cannot switch to WAL mode", s->path);
     wsql_finalize(st);
     if (rc)
         return rc;
@@ -354,18 +354,18 @@ static ward_status configure(ward_store *s, int64_t objects, ward_error *err)
 ward_status ward_store_open(const char *datadir, unsigned flags, ward_store **out,
                             ward_error *err)
 {
-    ward_error_clear(err);
+    err_clear(err);
     if (!datadir || !*datadir || !out)
-        return ward_fail(err, WARD_EINVAL, "ward_store_open: no data directory");
+        return err_fail(err, WARD_EINVAL, "ward_store_open: no data directory");
     *out = NULL;
     int readonly = (flags & WARD_STORE_READONLY) != 0;
     ward_status rc;
-    if (!readonly && (rc = ward_mkdirs(datadir, err)))
+    if (!readonly && (rc = path_mkdirs(datadir, err)))
         return rc;
 
     ward_store *s = calloc(1, sizeof *s);
     if (!s)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     s->readonly = readonly;
     s->import_cache_kib = WST_IMPORT_CACHE_KIB;
     int64_t objects = 0;
@@ -382,12 +382,12 @@ const char *ward_store_where(const ward_store *s) { return s ? s->path : NULL; }
 
 ward_status ward_store_init(const char *datadir, const char *url, ward_error *err)
 {
-    ward_error_clear(err);
+    err_clear(err);
     if (!datadir || !*datadir)
-        return ward_fail(err, WARD_EINVAL, "ward_store_init: no data directory");
+        return err_fail(err, WARD_EINVAL, "ward_store_init: no data directory");
     if (url && !wsql_is_pg_url(url))
-        return ward_fail(err, WARD_EINVAL, "store \"%s\": expected postgresql://...", url);
-    ward_status rc = ward_mkdirs(datadir, err);
+        return err_fail(err, WARD_EINVAL, "store \"%s\": expected postgresql://...", url);
+    ward_status rc = path_mkdirs(datadir, err);
     if (rc)
         return rc;
     int wrote = 0;
@@ -396,7 +396,7 @@ ward_status ward_store_init(const char *datadir, const char *url, ward_error *er
         struct stat st;
         snprintf(path, sizeof path, "%s/ward.db", datadir);
         if (stat(path, &st) == 0)
-            return ward_fail(err, WARD_EINVAL,
+            return err_fail(err, WARD_EINVAL,
                              "%s has a store of its own (ward.db); pointing it at another "
                              "would hide it",
                              datadir);
@@ -409,7 +409,7 @@ ward_status ward_store_init(const char *datadir, const char *url, ward_error *er
             old[strcspn(old, "\r\n")] = 0;
         }
         if (old[0] && strcmp(old, url) != 0)
-            return ward_fail(err, WARD_EINVAL,
+            return err_fail(err, WARD_EINVAL,
                              "%s already names another store; remove it first", path);
         if (!old[0] && (rc = ward_store_use(datadir, url, err)))
             return rc;
@@ -429,7 +429,7 @@ ward_status ward_store_init(const char *datadir, const char *url, ward_error *er
 ward_status ward_store_exists(const char *datadir, int *exists, ward_error *err)
 {
     if (!datadir || !*datadir || !exists)
-        return ward_fail(err, WARD_EINVAL, "ward_store_exists: bad argument");
+        return err_fail(err, WARD_EINVAL, "ward_store_exists: bad argument");
     *exists = 0;
     wsql_target t;
     ward_status rc = wsql_resolve(datadir, NULL, "store", "ward.db", &t, err);
@@ -474,7 +474,7 @@ void ward_store_close(ward_store *s)
 ward_status ward_store_revision(ward_store *s, uint64_t *revision, ward_error *err)
 {
     if (!s || !revision)
-        return ward_fail(err, WARD_EINVAL, "ward_store_revision: bad argument");
+        return err_fail(err, WARD_EINVAL, "ward_store_revision: bad argument");
     int64_t v = 0;
     ward_status rc =
         wst_query_int(s, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'revision'",
@@ -549,7 +549,7 @@ ward_status ward_store_check(ward_store *s, void (*report)(void *ctx, const char
                              void *ctx, uint64_t *problems, ward_error *err)
 {
     if (!s || !problems)
-        return ward_fail(err, WARD_EINVAL, "ward_store_check: bad argument");
+        return err_fail(err, WARD_EINVAL, "ward_store_check: bad argument");
     *problems = 0;
     if (wst_pg(s))
         return check_pg(s, report, ctx, problems, err);
@@ -563,7 +563,7 @@ ward_status ward_store_video_frames(ward_store *s, const char *list, const char 
                                     uint64_t *frames, ward_error *err)
 {
     if (!s || !list || !media_id || !frames)
-        return ward_fail(err, WARD_EINVAL, "ward_store_video_frames: bad argument");
+        return err_fail(err, WARD_EINVAL, "ward_store_video_frames: bad argument");
     wsql_stmt *st;
     ward_status rc = wst_prepare(s,
         "SELECT count(*) FROM entries e JOIN lists l ON l.id = e.list_id"
@@ -602,7 +602,7 @@ static ward_status insert_step(ward_store *s, wsql_stmt *st, const char *taken,
     int r = wsql_step(st);
     ward_status rc = WARD_OK;
     if ((r & 0xff) == SQLITE_CONSTRAINT)
-        rc = ward_fail(err, WARD_EINVAL, "%s", taken);
+        rc = err_fail(err, WARD_EINVAL, "%s", taken);
     else if (r != SQLITE_DONE)
         rc = wst_sqlfail(s, err, r, what);
     wsql_finalize(st);
@@ -623,9 +623,9 @@ ward_status ward_store_add_scheme(ward_store *s, const char *name,
                                   const char *description, ward_error *err)
 {
     if (!s)
-        return ward_fail(err, WARD_EINVAL, "no store");
+        return err_fail(err, WARD_EINVAL, "no store");
     if (!wst_valid_name(name))
-        return ward_fail(err, WARD_EINVAL,
+        return err_fail(err, WARD_EINVAL,
                          "bad scheme name (1-200 printable characters)");
     ward_status rc = wst_begin(s, 1, err);
     if (rc)
@@ -652,7 +652,7 @@ ward_status wst_scheme(ward_store *s, const char *scheme, int64_t *id, char *nam
     ward_status rc = wst_find_row(s, "SELECT id, name FROM schemes WHERE name = ?1", scheme,
                                   &st, "find scheme", err);
     if (rc == WARD_ENOTFOUND)
-        return ward_fail(err, WARD_ENOTFOUND, "no category scheme '%s'", scheme);
+        return err_fail(err, WARD_ENOTFOUND, "no category scheme '%s'", scheme);
     if (rc)
         return rc;
     *id = wsql_column_int64(st, 0);
@@ -680,14 +680,14 @@ ward_status ward_store_add_category(ward_store *s, const char *scheme,
                                     const char *klass, ward_error *err)
 {
     if (!s || !scheme)
-        return ward_fail(err, WARD_EINVAL, "ward_store_add_category: bad argument");
+        return err_fail(err, WARD_EINVAL, "ward_store_add_category: bad argument");
     if (!valid_code(code))
-        return ward_fail(err, WARD_EINVAL,
+        return err_fail(err, WARD_EINVAL,
                          "bad category code '%s' (1-200 printable characters; "
                          "'uncategorised' is reserved)",
                          code ? code : "");
     if (!valid_class(klass))
-        return ward_fail(err, WARD_EINVAL,
+        return err_fail(err, WARD_EINVAL,
                          "bad category class '%s' (alert, ignorable or unknown)",
                          klass ? klass : "");
     ward_status rc = wst_begin(s, 1, err);
@@ -732,7 +732,7 @@ ward_status ward_store_categories(ward_store *s, const char *scheme,
                                   ward_category_cb cb, void *ctx, ward_error *err)
 {
     if (!s || !cb)
-        return ward_fail(err, WARD_EINVAL, "ward_store_categories: bad argument");
+        return err_fail(err, WARD_EINVAL, "ward_store_categories: bad argument");
     int64_t id;
     ward_status rc;
     if (scheme && (rc = wst_scheme(s, scheme, &id, NULL, 0, err)))
@@ -777,11 +777,11 @@ ward_status ward_store_create_list(ward_store *s, const char *name,
                                    const char *description, ward_error *err)
 {
     if (!s)
-        return ward_fail(err, WARD_EINVAL, "no store");
+        return err_fail(err, WARD_EINVAL, "no store");
     if (!wst_valid_name(name))
-        return ward_fail(err, WARD_EINVAL, "bad list name (1-200 printable characters)");
+        return err_fail(err, WARD_EINVAL, "bad list name (1-200 printable characters)");
     if (kind != WARD_LIST_ALERT && kind != WARD_LIST_KNOWN_GOOD)
-        return ward_fail(err, WARD_EINVAL, "bad list kind");
+        return err_fail(err, WARD_EINVAL, "bad list kind");
     ward_status rc = wst_begin(s, 1, err);
     if (rc)
         return rc;
@@ -821,7 +821,7 @@ static int list_row(void *ctx, wsql_stmt *st)
 ward_status ward_store_lists(ward_store *s, ward_list_cb cb, void *ctx, ward_error *err)
 {
     if (!s || !cb)
-        return ward_fail(err, WARD_EINVAL, "ward_store_lists: bad argument");
+        return err_fail(err, WARD_EINVAL, "ward_store_lists: bad argument");
     walk w = {.cb.list = cb, .ctx = ctx};
     return walk_sql(
         s,
@@ -861,7 +861,7 @@ ward_status ward_store_imports(ward_store *s, ward_import_cb cb, void *ctx,
                                ward_error *err)
 {
     if (!s || !cb)
-        return ward_fail(err, WARD_EINVAL, "ward_store_imports: bad argument");
+        return err_fail(err, WARD_EINVAL, "ward_store_imports: bad argument");
     walk w = {.cb.import = cb, .ctx = ctx};
     return walk_sql(s,
                     "SELECT id, list_name, path, file_sha256, format, source_version, started,"

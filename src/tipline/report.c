@@ -50,17 +50,17 @@ static int iso(tl_str t, char out[40])
 
 /* Append a value as the platform sent it (bytes, NUL included: the
  * element it ends up in escapes what XML cannot hold). */
-static void add_value(ward_strbuf *b, const char *label, tl_str v)
+static void add_value(strbuf *b, const char *label, tl_str v)
 {
     if (!v.s)
         return;
-    ward_strbuf_addf(b, "%s", label);
-    ward_strbuf_add(b, v.s, v.n);
+    strbuf_addf(b, "%s", label);
+    strbuf_add(b, v.s, v.n);
 }
 
 /* One <ipCaptureEvent> of ip_capture_events[i]; what did not fit its types
  * goes to `orig`. */
-static void ip_event(tl_xml *x, size_t i, ward_strbuf *orig)
+static void ip_event(tl_xml *x, size_t i, strbuf *orig)
 {
     const char *base = "/ip_capture_events";
     tl_str ip = tl_at(x, "%s/%zu/ip", base, i), port = tl_at(x, "%s/%zu/port", base, i);
@@ -78,7 +78,7 @@ static void ip_event(tl_xml *x, size_t i, ward_strbuf *orig)
     if (is_port(port))
         tl_elem_s(x, "port", port, NULL);
     tl_close(x, "ipCaptureEvent");
-    ward_strbuf_addf(orig, "%sIP capture event %zu as the platform logged it: ",
+    strbuf_addf(orig, "%sIP capture event %zu as the platform logged it: ",
                      orig->len ? "; " : "", i + 1);
     add_value(orig, "ip ", ip);
     add_value(orig, ", time ", t);
@@ -131,25 +131,25 @@ static void person_reported(tl_xml *x, yajl_val rep)
     tl_elem_s(x, "espIdentifier", id, "the account id");
     tl_elem_s(x, "screenName", screen, "the account's screen name");
     tl_elem_s(x, "displayName", display, "the account's display name");
-    ward_strbuf orig = {0};
+    strbuf orig = {0};
     for (size_t i = 0; i < nip; i++)
         ip_event(x, i, &orig);
     if (orig.len)
         tl_elem_s(x, "additionalInfo", (tl_str){orig.s, orig.len}, "IP capture events");
-    ward_strbuf_free(&orig);
+    strbuf_free(&orig);
     tl_close(x, "personOrUserReported");
 }
 
 /* "list national, category 1 (Child abuse material), series S, md5 distance
  * 0, transform rot90" for each match, as the service recorded it. */
-static void describe_matches(ward_strbuf *b, yajl_val matches)
+static void describe_matches(strbuf *b, yajl_val matches)
 {
     size_t n = YAJL_IS_ARRAY(matches) ? matches->u.array.len : 0;
     for (size_t i = 0; i < n; i++) {
         yajl_val m = matches->u.array.values[i];
         const char *label = jv_str(m, "category_label"), *series = jv_str(m, "series");
         yajl_val dih = jv_get(m, "dihedral");
-        ward_strbuf_addf(b, "%smatch %zu: list %s, category %s%s%s%s, series %s, %s %s "
+        strbuf_addf(b, "%smatch %zu: list %s, category %s%s%s%s, series %s, %s %s "
                             "distance %lld", i ? "; " : "", i + 1,
                          jv_str(m, "list") ? jv_str(m, "list") : "?",
                          jv_str(m, "category") ? jv_str(m, "category") : "?",
@@ -158,17 +158,17 @@ static void describe_matches(ward_strbuf *b, yajl_val matches)
                          jv_str(m, "hash") ? jv_str(m, "hash") : "?",
                          jv_int(m, "distance", 0));
         if (dih && YAJL_IS_INTEGER(dih))
-            ward_strbuf_addf(b, ", transform %s", ward_dihedral_name((int)YAJL_GET_INTEGER(dih)));
+            strbuf_addf(b, ", transform %s", ward_dihedral_name((int)YAJL_GET_INTEGER(dih)));
     }
 }
 
-static void describe_hashes(ward_strbuf *b, yajl_val hashes)
+static void describe_hashes(strbuf *b, yajl_val hashes)
 {
     size_t n = YAJL_IS_ARRAY(hashes) ? hashes->u.array.len : 0;
     for (size_t i = 0; i < n; i++) {
         yajl_val h = hashes->u.array.values[i];
         const char *kind = jv_str(h, "kind"), *as_sent = jv_str(h, "as_sent");
-        ward_strbuf_addf(b, "%s%s%s%s", i ? ", " : "", kind ? kind : "",
+        strbuf_addf(b, "%s%s%s%s", i ? ", " : "", kind ? kind : "",
                          kind ? ":" : "", as_sent ? as_sent : jv_str(h, "hash"));
     }
 }
@@ -190,16 +190,16 @@ static void summary(tl_xml *x, yajl_val rep)
     int zoned = iso(t, when);
     if (zoned)
         tl_elem(x, "incidentDateTime", when, NULL);
-    ward_strbuf d = {0};
+    strbuf d = {0};
     if (t.s) {
         add_value(&d, "Upload time as the platform logged it: ", t);
-        ward_strbuf_addf(&d, ". ");
+        strbuf_addf(&d, ". ");
     } else {
-        ward_strbuf_addf(&d, "The platform gave no upload time. ");
+        strbuf_addf(&d, "The platform gave no upload time. ");
     }
-    ward_strbuf_addf(&d, "Match recorded by ward at %s.", received ? received : "?");
+    strbuf_addf(&d, "Match recorded by ward at %s.", received ? received : "?");
     tl_elem_s(x, "incidentDateTimeDescription", (tl_str){d.s, d.len}, "the upload time");
-    ward_strbuf_free(&d);
+    strbuf_free(&d);
     tl_close(x, "incidentSummary");
     if (t.s && !zoned)
         tl_notice(x, "the upload time '%s' has no zone or is not a time: left out of "
@@ -212,8 +212,8 @@ static void report_info(tl_xml *x, yajl_val rep)
     yajl_val review = jv_get(rep, "review");
     size_t nev = YAJL_IS_ARRAY(ev) ? ev->u.array.len : 0;
     tl_str content = tl_at(x, "/files/0/content_id");
-    ward_strbuf s = {0};
-    ward_strbuf_addf(&s, "Report %lld of the ward match service, match event %lld, on behalf "
+    strbuf s = {0};
+    strbuf_addf(&s, "Report %lld of the ward match service, match event %lld, on behalf "
                          "of %s. Content id ", jv_int(rep, "report_id", 0),
                      jv_int(rep, "event_id", 0),
                      jv_str(jv_get(rep, "reporter"), "organisation")
@@ -221,35 +221,35 @@ static void report_info(tl_xml *x, yajl_val rep)
     if (content.s)
         add_value(&s, "", content);
     else
-        ward_strbuf_addf(&s, "not given");
-    ward_strbuf_addf(&s, ". Hashes as the platform sent them: ");
+        strbuf_addf(&s, "not given");
+    strbuf_addf(&s, ". Hashes as the platform sent them: ");
     describe_hashes(&s, jv_get(f, "hashes"));
-    ward_strbuf_addf(&s, ". Known-list matches: ");
+    strbuf_addf(&s, ". Known-list matches: ");
     describe_matches(&s, jv_get(f, "matches"));
-    ward_strbuf_addf(&s, ". Confirmed by a person at %s; that person %s the file.",
+    strbuf_addf(&s, ". Confirmed by a person at %s; that person %s the file.",
                      jv_str(review, "time") ? jv_str(review, "time") : "?",
                      jv_bool(f, "viewed_by_person") ? "viewed" : "did not view");
     if (nev)
-        ward_strbuf_addf(&s, " %zu file%s uploaded with this report (fileDetails).", nev,
+        strbuf_addf(&s, " %zu file%s uploaded with this report (fileDetails).", nev,
                          nev == 1 ? "" : "s");
     else
-        ward_strbuf_addf(&s, " No file uploaded: the platform did not hand the file to ward, "
+        strbuf_addf(&s, " No file uploaded: the platform did not hand the file to ward, "
                              "which holds hashes only.");
     tl_elem_s(x, "additionalInfo", (tl_str){s.s, s.len}, "the report's summary");
-    ward_strbuf_free(&s);
+    strbuf_free(&s);
 }
 
 static ward_status finish_xml(tl_xml *x, char **xml, int *notices, ward_error *err)
 {
     tl_xml_free(x);
-    if (x->oom || !ward_strbuf_add(&x->b, "\n", 1)) {
-        ward_strbuf_free(&x->b);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+    if (x->oom || !strbuf_add(&x->b, "\n", 1)) {
+        strbuf_free(&x->b);
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     ward_status rc = ward_tipline_validate(x->b.s, x->b.len, err);
     if (rc != WARD_OK) { /* ward wrote something its own schema refuses: a bug */
-        ward_strbuf_free(&x->b);
-        return ward_fail(err, WARD_EINTERNAL, "the XML ward wrote does not validate: %s",
+        strbuf_free(&x->b);
+        return err_fail(err, WARD_EINTERNAL, "the XML ward wrote does not validate: %s",
                          err ? err->message : "");
     }
     *xml = x->b.s;
@@ -265,7 +265,7 @@ static yajl_val parse_report(const char *json, ward_error *err)
     if (!rep || !YAJL_IS_OBJECT(rep) || !jv_str(rep, "schema") ||
         strcmp(jv_str(rep, "schema"), "ward-report/1")) {
         yajl_tree_free(rep);
-        ward_fail(err, WARD_EFORMAT, "the stored report is not a ward-report/1 document");
+        err_fail(err, WARD_EFORMAT, "the stored report is not a ward-report/1 document");
         return NULL;
     }
     return rep;
@@ -276,13 +276,13 @@ ward_status tl_report_xml(const ward_tipline_opts *o, const char *json, char **x
 {
     *xml = NULL;
     if (!o->reporter.email || !*o->reporter.email)
-        return ward_fail(err, WARD_EINVAL, "the reporting person's email is required "
+        return err_fail(err, WARD_EINVAL, "the reporting person's email is required "
                                            "(the API's reportingPerson/email)");
     yajl_val rep = parse_report(json, err);
     if (!rep)
         return WARD_EFORMAT;
     tl_xml x = {.o = o, .json = json};
-    ward_strbuf_addf(&x.b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    strbuf_addf(&x.b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     tl_open(&x, "report");
     summary(&x, rep);
     reporting_person(&x);
@@ -303,11 +303,11 @@ ward_status tl_file_xml(const ward_tipline_opts *o, const char *json, const tl_f
     yajl_val file = first_file(rep), viewed = jv_get(file, "viewed_by_person");
     if (!viewed || !(YAJL_IS_TRUE(viewed) || YAJL_IS_FALSE(viewed))) {
         yajl_tree_free(rep);
-        return ward_fail(err, WARD_EFORMAT, "the report does not record whether a person "
+        return err_fail(err, WARD_EFORMAT, "the report does not record whether a person "
                                             "viewed the file: fileViewedByEsp is not assumed");
     }
     tl_xml x = {.o = o, .json = json};
-    ward_strbuf_addf(&x.b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    strbuf_addf(&x.b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     tl_open(&x, "fileDetails");
     tl_elem(&x, "reportId", f->ncmec_report, NULL);
     tl_elem(&x, "fileId", f->ncmec_file, NULL);
@@ -322,7 +322,7 @@ ward_status tl_file_xml(const ward_tipline_opts *o, const char *json, const tl_f
     tl_elem_attr(&x, "originalFileHash", "hashType", "SHA1", f->sha1);
     tl_elem_attr(&x, "originalFileHash", "hashType", "SHA256", f->sha256);
     yajl_val ips = jv_get(rep, "ip_capture_events");
-    ward_strbuf orig = {0};
+    strbuf orig = {0};
     for (size_t i = 0; YAJL_IS_ARRAY(ips) && i < ips->u.array.len; i++) {
         tl_str ev = tl_at(&x, "/ip_capture_events/%zu/event", i);
         if (ev.s && !strcmp(event_name(ev), "Upload")) { /* the file's own upload */
@@ -341,16 +341,16 @@ ward_status tl_file_xml(const ward_tipline_opts *o, const char *json, const tl_f
         tl_elem(&x, "value", v ? v : (jv_str(h, "hash") ? jv_str(h, "hash") : ""), "a hash");
         tl_close(&x, "details");
     }
-    ward_strbuf info = {0};
+    strbuf info = {0};
     describe_matches(&info, jv_get(file, "matches"));
     if (orig.len) {
-        ward_strbuf_addf(&info, "%s", info.len ? ". " : "");
-        ward_strbuf_add(&info, orig.s, orig.len);
+        strbuf_addf(&info, "%s", info.len ? ". " : "");
+        strbuf_add(&info, orig.s, orig.len);
     }
     if (info.len)
         tl_elem_s(&x, "additionalInfo", (tl_str){info.s, info.len}, "the file's matches");
-    ward_strbuf_free(&info);
-    ward_strbuf_free(&orig);
+    strbuf_free(&info);
+    strbuf_free(&orig);
     tl_close(&x, "fileDetails");
     yajl_tree_free(rep);
     return finish_xml(&x, xml, NULL, err);

@@ -44,7 +44,7 @@ ward_status ward_tipline_validate(const char *xml, size_t len, ward_error *err)
     xmlSchemaValidCtxtPtr vc = schema ? xmlSchemaNewValidCtxt(schema) : NULL;
     ward_status rc = WARD_OK;
     if (!vc) {
-        rc = ward_fail(err, WARD_EINTERNAL, "the compiled-in CyberTipline schema does not load");
+        rc = err_fail(err, WARD_EINTERNAL, "the compiled-in CyberTipline schema does not load");
     } else {
         xmlSchemaSetValidStructuredErrors(vc, (xmlStructuredErrorFunc)on_error, &fe);
         /* No network, no entities expanded: the document is only read. */
@@ -53,10 +53,10 @@ ward_status ward_tipline_validate(const char *xml, size_t len, ward_error *err)
                                           XML_PARSE_NOWARNING);
         if (!doc) {
             const xmlError *e = xmlGetLastError();
-            rc = ward_fail(err, WARD_EFORMAT, "not well-formed XML (line %d): %s",
+            rc = err_fail(err, WARD_EFORMAT, "not well-formed XML (line %d): %s",
                            e ? e->line : 0, e && e->message ? e->message : "?");
         } else if (xmlSchemaValidateDoc(vc, doc) != 0) {
-            rc = ward_fail(err, WARD_EFORMAT, "line %d: %s", fe.line,
+            rc = err_fail(err, WARD_EFORMAT, "line %d: %s", fe.line,
                            fe.text[0] ? fe.text : "does not conform to the schema");
         }
         xmlFreeDoc(doc);

@@ -15,7 +15,7 @@
 
 static ward_status db_fail(wsql *db, ward_error *err, const char *what)
 {
-    return ward_fail(err, WARD_EIO, "service store: %s: %s", what, wsql_errmsg(db));
+    return err_fail(err, WARD_EIO, "service store: %s: %s", what, wsql_errmsg(db));
 }
 
 static void copy(char *dst, size_t cap, wsql_stmt *st, int i)
@@ -190,7 +190,7 @@ ward_status tls_each(svc_state *s, int (*cb)(void *ctx, int64_t id, const tls_re
                 cap = cap ? 2 * cap : 64;
                 struct row *g = realloc(rows, cap * sizeof *rows);
                 if (!g) {
-                    rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+                    rc = err_fail(err, WARD_ENOMEM, "out of memory");
                     break;
                 }
                 rows = g;

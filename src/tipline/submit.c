@@ -85,7 +85,7 @@ static ward_status evidence_digests(const char *datadir, int64_t event, const ch
     snprintf(path, cap, "%s/%s.bin", dir, sha);
     FILE *f = fopen(path, "rbe");
     if (!f)
-        return ward_fail_errno(err, errno, "cannot read the evidence file %s", path);
+        return err_fail_errno(err, errno, "cannot read the evidence file %s", path);
     ward_digester *d = ward_digester_new(WARD_DIGEST_ALL);
     char buf[65536], hex[65];
     size_t n;
@@ -94,15 +94,15 @@ static ward_status evidence_digests(const char *datadir, int64_t event, const ch
     int bad = ferror(f);
     fclose(f);
     if (!d)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     ward_digests dg;
     ward_digester_final(d, &dg);
     ward_digester_free(d);
     if (bad)
-        return ward_fail(err, WARD_EIO, "cannot read the evidence file %s", path);
+        return err_fail(err, WARD_EIO, "cannot read the evidence file %s", path);
     ward_digest_hex(&dg, WARD_DIGEST_SHA256, hex);
     if (strcmp(hex, sha)) /* the name is the content's digest, or something changed it */
-        return ward_fail(err, WARD_EFORMAT, "the evidence file %s no longer has the SHA-256 "
+        return err_fail(err, WARD_EFORMAT, "the evidence file %s no longer has the SHA-256 "
                                             "it was filed under (now %s)", path, hex);
     ward_digest_hex(&dg, WARD_DIGEST_MD5, md5);
     ward_digest_hex(&dg, WARD_DIGEST_SHA1, sha1);
@@ -126,7 +126,7 @@ ward_status ward_tipline_file_xml(const ward_tipline_opts *o, int64_t report_id,
     if (rc == WARD_OK)
         rc = tls_file_get(s, report_id, sha256, &f, err);
     if (rc == WARD_OK && (!r.ncmec_id[0] || !f.file_id[0]))
-        rc = ward_fail(err, WARD_ENOTFOUND, "report %lld's file %s has no NCMEC ids yet: its "
+        rc = err_fail(err, WARD_ENOTFOUND, "report %lld's file %s has no NCMEC ids yet: its "
                        "fileDetails exist once it is uploaded (ward tipline submit)",
                        (long long)report_id, sha256);
     yajl_val rep = NULL;
@@ -229,7 +229,7 @@ static ward_status not_ok(run *r, tl_outcome out, const tl_answer *a, const char
 {
     switch (out) {
     case TL_AUTH:
-        return ward_fail(err, WARD_EINVAL, "%s: the endpoint refused the credentials (HTTP %ld,"
+        return err_fail(err, WARD_EINVAL, "%s: the endpoint refused the credentials (HTTP %ld,"
                          " code %d %s)", what, a->http, a->code, a->desc);
     case TL_RETRY:
         note(r, WARD_TIPLINE_PENDING, "%s failed %d times, nothing saved at NCMEC (%d %s): "
@@ -286,7 +286,7 @@ static ward_status do_file(run *r, int64_t event, const char *sha, ward_error *e
         rc = tls_file_forget(r->s, r->id, sha, err), f.state[0] = 0;
     if (!strcmp(f.state, "uploading") && r->o->adopt_file_id && rc == WARD_OK) {
         if (tls_files_in(r->s, r->id, "uploading") != 1)
-            return ward_fail(err, WARD_EINVAL, "report %lld has several uploads held: adopt "
+            return err_fail(err, WARD_EINVAL, "report %lld has several uploads held: adopt "
                              "a fileId only where one is", (long long)r->id);
         char why[200];
         snprintf(why, sizeof why, "a person confirmed NCMEC received the held upload of "
@@ -394,7 +394,7 @@ static ward_status carry_on(run *r, ward_error *err)
         return rc;
     if (r->o->adopt_report_id) { /* it did arrive: NCMEC's id, from a person */
         if (strcmp(row.state, "submitting"))
-            return ward_fail(err, WARD_EINVAL, "report %lld has no submit held (%s): there is "
+            return err_fail(err, WARD_EINVAL, "report %lld has no submit held (%s): there is "
                              "no NCMEC id to adopt", (long long)r->id,
                              row.state[0] ? row.state : "never sent");
         char why[200];
@@ -463,7 +463,7 @@ ward_status ward_tipline_submit(const ward_tipline_opts *o, int64_t report_id,
     memset(st, 0, sizeof *st);
     st->report_id = report_id;
     if (!o->endpoint || !*o->endpoint)
-        return ward_fail(err, WARD_EINVAL, "no endpoint to submit to");
+        return err_fail(err, WARD_EINVAL, "no endpoint to submit to");
     run r = {.o = o, .id = report_id, .st = st};
     ward_status rc = open_state(o, &r.s, err);
     if (rc != WARD_OK)

@@ -9,7 +9,7 @@
 /* An XML document being written: the text, and the notices of facts it
  * could not carry exactly (o->notice is told each one). */
 typedef struct tl_xml {
-    ward_strbuf b;
+    strbuf b;
     const ward_tipline_opts *o;
     const char *json;       /* the report's text, where values are read from */
     char **pool;            /* values read (tl_at), freed with the document */

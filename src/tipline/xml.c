@@ -30,7 +30,7 @@ void tl_notice(tl_xml *x, const char *fmt, ...)
 
 static void add(tl_xml *x, const char *s, size_t n)
 {
-    if (!ward_strbuf_add(&x->b, s, n))
+    if (!strbuf_add(&x->b, s, n))
         x->oom = 1;
 }
 
@@ -40,10 +40,10 @@ static void adds(tl_xml *x, const char *s)
 }
 
 /* Characters XML 1.0 can carry: valid UTF-8 without C0 controls other
- * than tab, LF and CR (ward_name_is_plain refuses those three too). */
+ * than tab, LF and CR (esc_name_is_plain refuses those three too). */
 static int xml_plain(const char *s, size_t n)
 {
-    if (!ward_utf8_valid(s, n))
+    if (!esc_utf8_valid(s, n))
         return 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -77,15 +77,15 @@ static void escaped_n(tl_xml *x, const char *s, size_t n, const char *what, int 
         text(x, s, n, attr);
         return;
     }
-    ward_strbuf e = {0};
-    if (!ward_escape_name(&e, s, n)) {
+    strbuf e = {0};
+    if (!esc_name(&e, s, n)) {
         x->oom = 1;
         return;
     }
     text(x, e.s, e.len, attr);
     tl_notice(x, "%s holds characters XML cannot carry: written with \\xNN escapes (%.*s)",
               what ? what : "a field", (int)(e.len > 80 ? 80 : e.len), e.s);
-    ward_strbuf_free(&e);
+    strbuf_free(&e);
 }
 
 static void escaped(tl_xml *x, const char *s, const char *what, int attr)
@@ -183,7 +183,7 @@ int tl_iso_time(const char *in, char out[40])
 }
 
 /* Append the UTF-8 of code point c. */
-static void put_utf8(ward_strbuf *b, unsigned c)
+static void put_utf8(strbuf *b, unsigned c)
 {
     char u[4];
     size_t n;
@@ -198,7 +198,7 @@ static void put_utf8(ward_strbuf *b, unsigned c)
         u[0] = (char)(0xF0 | c >> 18), u[1] = (char)(0x80 | (c >> 12 & 0x3F));
         u[2] = (char)(0x80 | (c >> 6 & 0x3F)), u[3] = (char)(0x80 | (c & 0x3F)), n = 4;
     }
-    ward_strbuf_add(b, u, n);
+    strbuf_add(b, u, n);
 }
 
 static unsigned hex4(const char *p)
@@ -212,17 +212,17 @@ static unsigned hex4(const char *p)
 }
 
 /* A JSON string literal (as yajl wrote it: well formed) decoded to bytes. */
-static void decode_string(ward_strbuf *b, const char *j, size_t n)
+static void decode_string(strbuf *b, const char *j, size_t n)
 {
     for (size_t i = 1; i + 1 < n; i++) {
         if (j[i] != '\\') {
-            ward_strbuf_add(b, j + i, 1);
+            strbuf_add(b, j + i, 1);
             continue;
         }
         char c = j[++i];
         const char *simple = c ? strchr("\"\"\\\\//b\bf\fn\nr\rt\t", c) : NULL;
         if (c != 'u' && simple) {
-            ward_strbuf_add(b, simple + 1, 1);
+            strbuf_add(b, simple + 1, 1);
         } else if (c == 'u' && i + 4 < n) {
             unsigned cp = hex4(j + i + 1);
             i += 4;
@@ -262,7 +262,7 @@ tl_str tl_at(tl_xml *x, const char *fmt, ...)
         v.s = j, v.n = n;
         return v;
     }
-    ward_strbuf b = {0};
+    strbuf b = {0};
     decode_string(&b, j, n);
     free(j);
     if (!b.s && !(b.s = strdup(""))) {

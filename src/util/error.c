@@ -23,7 +23,7 @@ const char *ward_status_str(ward_status status)
 
 const char *ward_version(void) { return WARD_VERSION_STRING; }
 
-int ward_fail_set(ward_error *err, ward_status status, const char *fmt, ...)
+int err_fail_set(ward_error *err, ward_status status, const char *fmt, ...)
 {
     if (err) {
         va_list ap;
@@ -36,7 +36,7 @@ int ward_fail_set(ward_error *err, ward_status status, const char *fmt, ...)
     return status;
 }
 
-int ward_fail_errno_set(ward_error *err, int errnum, const char *fmt, ...)
+int err_fail_errno_set(ward_error *err, int errnum, const char *fmt, ...)
 {
     if (err) {
         va_list ap;

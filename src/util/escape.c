@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void ward_strbuf_free(ward_strbuf *b)
+void strbuf_free(strbuf *b)
 {
     free(b->s);
     b->s = NULL;
@@ -14,7 +14,7 @@ void ward_strbuf_free(ward_strbuf *b)
 }
 
 /* Room for n more bytes plus the terminating NUL. */
-static int ward_strbuf_reserve(ward_strbuf *b, size_t n)
+static int ward_strbuf_reserve(strbuf *b, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
@@ -31,7 +31,7 @@ static int ward_strbuf_reserve(ward_strbuf *b, size_t n)
     return 1;
 }
 
-int ward_strbuf_add(ward_strbuf *b, const char *s, size_t n)
+int strbuf_add(strbuf *b, const char *s, size_t n)
 {
     if (!ward_strbuf_reserve(b, n))
         return 0;
@@ -42,7 +42,7 @@ int ward_strbuf_add(ward_strbuf *b, const char *s, size_t n)
     return 1;
 }
 
-int ward_strbuf_addf(ward_strbuf *b, const char *fmt, ...)
+int strbuf_addf(strbuf *b, const char *fmt, ...)
 {
     char tmp[256];
     va_list ap;
@@ -52,7 +52,7 @@ int ward_strbuf_addf(ward_strbuf *b, const char *fmt, ...)
     if (n < 0)
         return 0;
     if ((size_t)n < sizeof tmp)
-        return ward_strbuf_add(b, tmp, (size_t)n);
+        return strbuf_add(b, tmp, (size_t)n);
     /* Longer than the stack buffer: format again into the grown buffer. */
     if (!ward_strbuf_reserve(b, (size_t)n))
         return 0;
@@ -86,7 +86,7 @@ static size_t utf8_seq(const unsigned char *p, size_t avail)
     return n;
 }
 
-int ward_utf8_valid(const char *in, size_t n)
+int esc_utf8_valid(const char *in, size_t n)
 {
     const unsigned char *p = (const unsigned char *)in;
     for (size_t i = 0; i < n;) {
@@ -97,7 +97,7 @@ int ward_utf8_valid(const char *in, size_t n)
     return 1;
 }
 
-int ward_name_is_plain(const char *in, size_t n)
+int esc_name_is_plain(const char *in, size_t n)
 {
     const unsigned char *p = (const unsigned char *)in;
     for (size_t i = 0; i < n;) {
@@ -109,11 +109,11 @@ int ward_name_is_plain(const char *in, size_t n)
     return 1;
 }
 
-int ward_escape_name(ward_strbuf *b, const char *in, size_t n)
+int esc_name(strbuf *b, const char *in, size_t n)
 {
     const unsigned char *p = (const unsigned char *)in;
     b->len = 0;
-    if (!ward_strbuf_add(b, "", 0))
+    if (!strbuf_add(b, "", 0))
         return 0;
     for (size_t i = 0; i < n;) {
         unsigned c = p[i];
@@ -126,17 +126,17 @@ int ward_escape_name(ward_strbuf *b, const char *in, size_t n)
         else if (c == '\t') out = "\\t";
         else if (c < 0x20 || c == 0x7f) snprintf(esc, sizeof esc, "\\x%02x", c);
         else if ((k = utf8_seq(p + i, n - i)) == 0) { k = 1; snprintf(esc, sizeof esc, "\\x%02x", c); }
-        else { if (!ward_strbuf_add(b, in + i, k)) return 0; i += k; continue; }
-        if (!ward_strbuf_add(b, out, strlen(out)))
+        else { if (!strbuf_add(b, in + i, k)) return 0; i += k; continue; }
+        if (!strbuf_add(b, out, strlen(out)))
             return 0;
         i += k;
     }
     return 1;
 }
 
-int ward_json_string(ward_strbuf *b, const char *s, size_t n)
+int esc_json_string(strbuf *b, const char *s, size_t n)
 {
-    if (!ward_strbuf_add(b, "\"", 1))
+    if (!strbuf_add(b, "\"", 1))
         return 0;
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
@@ -150,25 +150,25 @@ int ward_json_string(ward_strbuf *b, const char *s, size_t n)
         else if (c == '\t') strcpy(esc, "\\t");
         else if (c == '\r') strcpy(esc, "\\r");
         else snprintf(esc, sizeof esc, "\\u%04x", c);
-        if (!ward_strbuf_add(b, s + start, i - start) || !ward_strbuf_add(b, esc, strlen(esc)))
+        if (!strbuf_add(b, s + start, i - start) || !strbuf_add(b, esc, strlen(esc)))
             return 0;
         start = i + 1;
     }
-    return ward_strbuf_add(b, s + start, n - start) && ward_strbuf_add(b, "\"", 1);
+    return strbuf_add(b, s + start, n - start) && strbuf_add(b, "\"", 1);
 }
 
-static int fput_escaped(FILE *f, int (*esc)(ward_strbuf *, const char *, size_t),
+static int fput_escaped(FILE *f, int (*esc)(strbuf *, const char *, size_t),
                         const char *s)
 {
-    ward_strbuf b = {0};
+    strbuf b = {0};
     int ok = esc(&b, s, strlen(s));
     if (ok)
         fwrite(b.s, 1, b.len, f);
-    ward_strbuf_free(&b);
+    strbuf_free(&b);
     return ok;
 }
 
-int ward_json_fput(FILE *f, const char *s) { return fput_escaped(f, ward_json_string, s); }
+int esc_json_fput(FILE *f, const char *s) { return fput_escaped(f, esc_json_string, s); }
 
 /* Whether a spreadsheet would read the cell as a formula: it starts,
  * after any single quotes, with = + - @ tab or CR (OWASP's CSV injection
@@ -181,31 +181,31 @@ static int csv_formula(const char *s, size_t n)
     return i < n && s[i] && strchr("=+-@\t\r", s[i]) != NULL;
 }
 
-int ward_csv_field(ward_strbuf *b, const char *s, size_t n)
+int esc_csv_field(strbuf *b, const char *s, size_t n)
 {
     int guard = csv_formula(s, n);
     if (!guard && !memchr(s, ',', n) && !memchr(s, '"', n) && !memchr(s, '\n', n) &&
         !memchr(s, '\r', n))
-        return ward_strbuf_add(b, s, n);
-    if (!ward_strbuf_add(b, guard ? "\"'" : "\"", guard ? 2 : 1))
+        return strbuf_add(b, s, n);
+    if (!strbuf_add(b, guard ? "\"'" : "\"", guard ? 2 : 1))
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (!ward_strbuf_add(b, s + i, 1) || (s[i] == '"' && !ward_strbuf_add(b, "\"", 1)))
+        if (!strbuf_add(b, s + i, 1) || (s[i] == '"' && !strbuf_add(b, "\"", 1)))
             return 0;
-    return ward_strbuf_add(b, "\"", 1);
+    return strbuf_add(b, "\"", 1);
 }
 
-int ward_csv_fput(FILE *f, const char *s) { return fput_escaped(f, ward_csv_field, s); }
+int esc_csv_fput(FILE *f, const char *s) { return fput_escaped(f, esc_csv_field, s); }
 
-size_t ward_csv_unguard(const char *s, size_t n)
+size_t esc_csv_unguard(const char *s, size_t n)
 {
     return n > 1 && s[0] == '\'' && csv_formula(s + 1, n - 1) ? 1 : 0;
 }
 
-int ward_unescape_name(ward_strbuf *b, const char *in, size_t n)
+int esc_unescape_name(strbuf *b, const char *in, size_t n)
 {
     b->len = 0;
-    if (!ward_strbuf_add(b, "", 0))
+    if (!strbuf_add(b, "", 0))
         return 0;
     for (size_t i = 0; i < n; i++) {
         char c = in[i];
@@ -220,7 +220,7 @@ int ward_unescape_name(ward_strbuf *b, const char *in, size_t n)
                 i += 2;
             } else c = e;
         }
-        if (!ward_strbuf_add(b, &c, 1))
+        if (!strbuf_add(b, &c, 1))
             return 0;
     }
     return 1;
@@ -239,7 +239,7 @@ static int invisible_cp(uint32_t cp)
            (cp >= 0xe0000 && cp <= 0xe007f);
 }
 
-size_t ward_invisible_mark(const char *s, size_t n, int in_attr, char mark[WARD_MARK_MAX])
+size_t esc_invisible_mark(const char *s, size_t n, int in_attr, char mark[WARD_MARK_MAX])
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t k = n ? utf8_seq(p, n) : 0;
@@ -257,7 +257,7 @@ size_t ward_invisible_mark(const char *s, size_t n, int in_attr, char mark[WARD_
     return k;
 }
 
-int ward_html_text(ward_strbuf *b, const char *s, size_t n, int in_attr)
+int esc_html_text(strbuf *b, const char *s, size_t n, int in_attr)
 {
     size_t start = 0;
     for (size_t i = 0; i < n;) {
@@ -271,7 +271,7 @@ int ward_html_text(ward_strbuf *b, const char *s, size_t n, int in_attr)
         case '"': ent = "&quot;"; break;
         case '\'': ent = "&#39;"; break;
         default:
-            if ((k = ward_invisible_mark(s + i, n - i, in_attr, mark)) != 0)
+            if ((k = esc_invisible_mark(s + i, n - i, in_attr, mark)) != 0)
                 ent = mark;
             else
                 k = 1;
@@ -280,10 +280,10 @@ int ward_html_text(ward_strbuf *b, const char *s, size_t n, int in_attr)
             i += k;
             continue;
         }
-        if (!ward_strbuf_add(b, s + start, i - start) || !ward_strbuf_add(b, ent, strlen(ent)))
+        if (!strbuf_add(b, s + start, i - start) || !strbuf_add(b, ent, strlen(ent)))
             return 0;
         i += k;
         start = i;
     }
-    return ward_strbuf_add(b, s + start, n - start);
+    return strbuf_add(b, s + start, n - start);
 }

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-char *ward_path_stem(const char *path, size_t n, char *out, size_t cap)
+char *path_stem(const char *path, size_t n, char *out, size_t cap)
 {
     const char *start = path, *end = path + n;
     for (const char *p = path; p < end; p++)
@@ -22,7 +22,7 @@ char *ward_path_stem(const char *path, size_t n, char *out, size_t cap)
  * cwd + path + 2: "." and empty components are dropped, ".." removes the
  * component before it (never the root). Lexical, as hashdeep does it: a
  * symbolic link followed by ".." is not resolved. */
-char *ward_path_absolute(const char *cwd, const char *path)
+char *path_absolute(const char *cwd, const char *path)
 {
     size_t cl = path[0] == '/' ? 0 : strlen(cwd), pl = strlen(path);
     char *in = malloc(cl + pl + 2), *out = malloc(cl + pl + 2);
@@ -57,11 +57,11 @@ char *ward_path_absolute(const char *cwd, const char *path)
     return out;
 }
 
-ward_status ward_mkdirs(const char *dir, ward_error *err)
+ward_status path_mkdirs(const char *dir, ward_error *err)
 {
     char *p = strdup(dir);
     if (!p)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     size_t n = strlen(p);
     while (n > 1 && p[n - 1] == '/')
         p[--n] = 0;
@@ -72,14 +72,14 @@ ward_status ward_mkdirs(const char *dir, ward_error *err)
         char c = *q;
         *q = 0;
         if (mkdir(p, 0700) != 0 && errno != EEXIST)
-            rc = ward_fail_errno(err, errno, "cannot create %s", p);
+            rc = err_fail_errno(err, errno, "cannot create %s", p);
         *q = c;
         if (!c)
             break;
     }
     struct stat st;
     if (rc == WARD_OK && (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)))
-        rc = ward_fail(err, WARD_EIO, "%s is not a directory", dir);
+        rc = err_fail(err, WARD_EIO, "%s is not a directory", dir);
     free(p);
     return rc;
 }

@@ -8,18 +8,18 @@
 /* The last component of the n bytes at path, up to its first '.' (a name
  * starting with '.' keeps it): "/x/clip.final.mp4" -> "clip". Written
  * NUL-terminated into out (cap bytes, truncated if longer); returns out. */
-char *ward_path_stem(const char *path, size_t n, char *out, size_t cap);
+char *path_stem(const char *path, size_t n, char *out, size_t cap);
 
 /* cwd joined with path (path as is when absolute), with "." and empty
  * components removed and ".." resolved lexically: the absolute name
  * hashdeep writes for a file it was given or found as `path`. Returns a
  * malloc'd string, NULL when out of memory. */
-char *ward_path_absolute(const char *cwd, const char *path);
+char *path_absolute(const char *cwd, const char *path);
 
 /* mkdir -p: dir and every missing parent, created 0700 (ward's data, keys
  * and releases are private until the administrator says otherwise).
  * WARD_EIO naming the component that failed, or when dir exists and is
  * not a directory. */
-ward_status ward_mkdirs(const char *dir, ward_error *err);
+ward_status path_mkdirs(const char *dir, ward_error *err);
 
 #endif

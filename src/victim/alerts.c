@@ -57,7 +57,7 @@ ward_status ward_victim_alert_done(ward_store *s, int64_t id, const char *who,
         if (r != SQLITE_DONE)
             rc = wst_sqlfail(s, err, r, "closing an alert");
         else if (wsql_changes(s->db) == 0)
-            rc = ward_fail(err, WARD_ENOTFOUND, "no alert %lld", (long long)id);
+            rc = err_fail(err, WARD_ENOTFOUND, "no alert %lld", (long long)id);
         wsql_finalize(st);
     }
     return vt_end(s, rc, err);
@@ -118,7 +118,7 @@ static ward_status decide(ward_store *s, const char *hash, const char *state, co
     if (r != SQLITE_DONE)
         rc = wst_sqlfail(s, err, r, "deciding a quarantined hash");
     else if (wsql_changes(s->db) == 0)
-        rc = ward_fail(err, WARD_ENOTFOUND, "%s is not quarantined", hash);
+        rc = err_fail(err, WARD_ENOTFOUND, "%s is not quarantined", hash);
     wsql_finalize(st);
     if (rc)
         return rc;
@@ -137,9 +137,9 @@ static ward_status decide(ward_store *s, const char *hash, const char *state, co
 static ward_status need_reason(const char *who, const char *reason, ward_error *err)
 {
     if (!reason || !*reason)
-        return ward_fail(err, WARD_EINVAL, "a reason is required");
+        return err_fail(err, WARD_EINVAL, "a reason is required");
     if (!who || !*who)
-        return ward_fail(err, WARD_EINVAL, "who decides is required");
+        return err_fail(err, WARD_EINVAL, "who decides is required");
     return WARD_OK;
 }
 

@@ -206,7 +206,7 @@ static ward_status load_pdqs(ward_store *s, const char *sql, const char *unit, h
     if (unit)
         wsql_bind_text(st, 1, unit, -1, SQLITE_TRANSIENT);
     rc = wst_each_row(s, st, keep_pdqs, h, "reading PDQs", err);
-    return rc == WARD_OK && h->nomem ? ward_fail(err, WARD_ENOMEM, "out of memory") : rc;
+    return rc == WARD_OK && h->nomem ? err_fail(err, WARD_ENOMEM, "out of memory") : rc;
 }
 
 /* The nearest held PDQ to any of f's within radius: its owner, or 0. */
@@ -270,7 +270,7 @@ static ward_status series_info_get(ward_store *s, int64_t id, series_info *si, w
         s, "SELECT id, name, team, contact, status FROM series WHERE id = CAST(? AS INTEGER)", key,
         &st, "reading series", err);
     if (rc)
-        return rc == WARD_ENOTFOUND ? ward_fail(err, WARD_EINTERNAL, "series %s vanished", key)
+        return rc == WARD_ENOTFOUND ? err_fail(err, WARD_EINTERNAL, "series %s vanished", key)
                                     : rc;
     si->id = id;
     vt_copy(si->name, sizeof si->name, st, 1);
@@ -353,7 +353,7 @@ static ward_status member_of(check *c, const vfile *f, int64_t *sid, ward_error 
         ward_error e2 = {0};
         ward_status rc = vt_series_id(c->s, f->series_text, sid, &e2);
         if (rc && rc != WARD_ENOTFOUND)
-            return ward_fail(err, rc, "%s", e2.message);
+            return err_fail(err, rc, "%s", e2.message);
         if (rc)
             *sid = 0;
     }
@@ -436,7 +436,7 @@ static ward_status sighting_get(check *c, int64_t id, other *o, ward_error *err)
         vt_copy(o->case_ref, sizeof o->case_ref, st, 1);
         vt_copy(o->contact, sizeof o->contact, st, 2);
     } else
-        rc = r == SQLITE_DONE ? ward_fail(err, WARD_EINTERNAL, "sighting vanished")
+        rc = r == SQLITE_DONE ? err_fail(err, WARD_EINTERNAL, "sighting vanished")
                               : wst_sqlfail(c->s, err, r, "reading a sighting");
     wsql_reset(st);
     return rc;
@@ -645,11 +645,11 @@ static ward_status scan_id(const char *path, char out[65], ward_error *err)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp)
-        return ward_fail_errno(err, errno, "%s", path);
+        return err_fail_errno(err, errno, "%s", path);
     ward_digester *d = ward_digester_new(WARD_DIGEST_SHA256);
     if (!d) {
         fclose(fp);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     char buf[65536];
     size_t n;
@@ -661,7 +661,7 @@ static ward_status scan_id(const char *path, char out[65], ward_error *err)
     ward_digester_final(d, &dg);
     ward_digester_free(d);
     if (bad)
-        return ward_fail(err, WARD_EIO, "%s: read error", path);
+        return err_fail(err, WARD_EIO, "%s: read error", path);
     ward_hex(dg.sha256, 32, out);
     return WARD_OK;
 }
@@ -716,33 +716,33 @@ ward_status ward_victim_check_scan(ward_store *s, const char *scan_dir,
         sum = &dummy;
     memset(sum, 0, sizeof *sum);
     if (!o || !o->unit || !*o->unit)
-        return ward_fail(err, WARD_EINVAL, "the unit (--unit) is required");
+        return err_fail(err, WARD_EINVAL, "the unit (--unit) is required");
     if (!o->case_ref || !*o->case_ref)
-        return ward_fail(err, WARD_EINVAL, "the case (--case) is required");
+        return err_fail(err, WARD_EINVAL, "the case (--case) is required");
     if (!o->contact || !*o->contact)
-        return ward_fail(err, WARD_EINVAL, "the unit's contact (--contact) is required");
+        return err_fail(err, WARD_EINVAL, "the unit's contact (--contact) is required");
     if (o->radius < 0 || o->radius > 256)
-        return ward_fail(err, WARD_EINVAL, "radius %d: 0-256", o->radius);
+        return err_fail(err, WARD_EINVAL, "radius %d: 0-256", o->radius);
     char path[4096];
     snprintf(path, sizeof path, "%s/files.jsonl", scan_dir);
     check c = {.s = s, .o = o, .cb = cb, .ctx = ctx, .sum = sum};
     ward_status rc = scan_id(path, c.scan, err);
     if (rc)
         return rc == WARD_EIO && err && err->sys_errno == ENOENT
-                   ? ward_fail(err, WARD_ENOTFOUND, "%s: no files.jsonl (not a ward scan folder)",
+                   ? err_fail(err, WARD_ENOTFOUND, "%s: no files.jsonl (not a ward scan folder)",
                                scan_dir)
                    : rc;
     files fs = {0};
     long bad = 0;
     if (jsonl_each(path, 0, take, &fs, &bad) < 0) {
         files_free(&fs);
-        return ward_fail_errno(err, errno, "%s", path);
+        return err_fail_errno(err, errno, "%s", path);
     }
     sum->files = fs.seen;
     sum->bad = (uint64_t)bad;
     if (fs.nomem) {
         files_free(&fs);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     fmt_time(o->now, c.at);
     fmt_time(o->now - (time_t)o->flood_hours * 3600, c.since);

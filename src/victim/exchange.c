@@ -94,7 +94,7 @@ ward_status ward_series_export_vics(ward_store *s, const char *name, FILE *out,
     if (written)
         *written = x.n;
     if (rc == WARD_OK && (fflush(out) || ferror(out)))
-        rc = ward_fail(err, WARD_EIO, "writing the VICS export failed");
+        rc = err_fail(err, WARD_EIO, "writing the VICS export failed");
     return rc;
 }
 
@@ -154,7 +154,7 @@ ward_status vt_adopt(ward_store *s, int64_t after, const char *at, uint64_t *ado
     wsql_bind_int64(st, 1, after);
     rc = wst_each_row(s, st, keep_named, &ns, "reading new entries", err);
     if (rc == WARD_OK && ns.nomem)
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     if (rc || !ns.n) {
         free(ns.v);
         return rc;

@@ -160,7 +160,7 @@ static ward_status each(ward_store *s, ward_victim_view *v, const char *sql, wst
     if (!rc)
         rc = wst_each_row(s, st, fn, v, "reading series", err);
     if (!rc && v->failed)
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     return rc;
 }
 
@@ -194,7 +194,7 @@ ward_status ward_victim_view_load(ward_store *s, ward_victim_view **out, ward_er
     *out = NULL;
     ward_victim_view *v = calloc(1, sizeof *v);
     if (!v)
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     ward_status rc = each(s, v, "SELECT id, name, status, team, contact, merged_into FROM series",
                           series_row, err);
     if (!rc)

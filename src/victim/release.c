@@ -154,7 +154,7 @@ static ward_status named_series(ward_store *s, const char *const *lists, size_t 
         if ((rc = wst_each_row(s, st, keep_name, &c, "reading the lists' series names", err)))
             return rc;
         if (named->nomem)
-            return ward_fail(err, WARD_ENOMEM, "out of memory");
+            return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     return WARD_OK;
 }
@@ -184,7 +184,7 @@ ward_status ward_series_release_write(ward_store *s, const char *const *lists, s
     ids named = {0};
     ward_status rc = ward_series_each(s, keep_series, &ss, err);
     if (rc == WARD_OK && ss.nomem)
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     if (rc == WARD_OK && ss.n)
         rc = named_series(s, lists, n_lists, &named, err);
     fputs(SERIES_MAGIC "\n", out);
@@ -193,7 +193,7 @@ ward_status ward_series_release_write(ward_store *s, const char *const *lists, s
         hashes hs = {0};
         rc = ward_series_entries(s, sr->name, keep_entry, &hs, err);
         if (rc == WARD_OK && hs.nomem)
-            rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+            rc = err_fail(err, WARD_ENOMEM, "out of memory");
         size_t keep = 0;
         for (size_t k = 0; rc == WARD_OK && k < hs.n; k++) {
             int yes = 0;
@@ -226,7 +226,7 @@ ward_status ward_series_release_write(ward_store *s, const char *const *lists, s
     free(ss.v);
     free(named.v);
     if (rc == WARD_OK && (fflush(out) || ferror(out)))
-        rc = ward_fail(err, WARD_EIO, "writing the release's series failed");
+        rc = err_fail(err, WARD_EIO, "writing the release's series failed");
     return rc;
 }
 
@@ -304,7 +304,7 @@ static ward_status series_line(apply *a, char **f, ward_error *err)
     snprintf(a->name, sizeof a->name, "%s", f[1]);
     int theirs = ward_series_status_parse(f[2]);
     if (rc || theirs < 0)
-        return rc ? rc : ward_fail(err, WARD_EFORMAT, "status '%s'", f[2]);
+        return rc ? rc : err_fail(err, WARD_EFORMAT, "status '%s'", f[2]);
     a->sum->series++;
     ward_error e2 = {0};
     if (vt_series_id(a->s, f[1], &a->id, &e2) != WARD_OK) {
@@ -339,7 +339,7 @@ static ward_status series_line(apply *a, char **f, ward_error *err)
 static ward_status entry_line(apply *a, char **f, ward_error *err)
 {
     if (strcmp(f[1], a->name) != 0)
-        return ward_fail(err, WARD_EFORMAT, "entry of series '%s' outside its series", f[1]);
+        return err_fail(err, WARD_EFORMAT, "entry of series '%s' outside its series", f[1]);
     ward_victim_hash h;
     memset(&h, 0, sizeof h);
     const char *src[4] = {f[2], f[3], f[4], f[5]};
@@ -349,13 +349,13 @@ static ward_status entry_line(apply *a, char **f, ward_error *err)
     for (int i = 0; i < 4; i++) {
         size_t n = strlen(src[i]);
         if (n && (n != len[i] || strspn(src[i], "0123456789abcdefABCDEF") != n))
-            return ward_fail(err, WARD_EFORMAT, "bad hash '%.80s'", src[i]);
+            return err_fail(err, WARD_EFORMAT, "bad hash '%.80s'", src[i]);
         for (size_t k = 0; k <= n; k++)
             dst[i][k] = (char)(src[i][k] >= 'A' && src[i][k] <= 'F' ? src[i][k] + 32 : src[i][k]);
         any |= n > 0;
     }
     if (!any)
-        return ward_fail(err, WARD_EFORMAT, "an entry without a hash");
+        return err_fail(err, WARD_EFORMAT, "an entry without a hash");
     a->sum->entries++;
     if (!a->id)
         return WARD_OK;
@@ -383,7 +383,7 @@ static ward_status apply_lines(apply *a, char *text, ward_error *err)
         lineno++;
         if (lineno == 1) {
             if (strcmp(line, SERIES_MAGIC) != 0)
-                return ward_fail(err, WARD_EFORMAT, "%s: line 1: not a %s file", a->path,
+                return err_fail(err, WARD_EFORMAT, "%s: line 1: not a %s file", a->path,
                                  SERIES_MAGIC);
             continue;
         }
@@ -396,7 +396,7 @@ static ward_status apply_lines(apply *a, char *text, ward_error *err)
         else if (n == 6 && !strcmp(f[0], "E"))
             r2 = entry_line(a, f, &e2);
         else
-            r2 = ward_fail(&e2, WARD_EFORMAT, "not a series or entry record");
+            r2 = err_fail(&e2, WARD_EFORMAT, "not a series or entry record");
         if (r2 == WARD_EFORMAT) {
             /* a line not understood is a notice, never silently passed over */
             char msg[512];
@@ -424,20 +424,20 @@ ward_status ward_series_release_apply(ward_store *s, const char *path, const cha
     memset(sum, 0, sizeof *sum);
     FILE *f = fopen(path, "r");
     if (!f)
-        return ward_fail_errno(err, errno, "%s", path);
-    ward_strbuf b = {0};
+        return err_fail_errno(err, errno, "%s", path);
+    strbuf b = {0};
     char buf[65536];
     size_t got;
     int nomem = 0;
     while ((got = fread(buf, 1, sizeof buf, f)) > 0)
-        nomem |= !ward_strbuf_add(&b, buf, got);
+        nomem |= !strbuf_add(&b, buf, got);
     int bad = ferror(f);
     fclose(f);
-    nomem |= !ward_strbuf_add(&b, "", 1);
+    nomem |= !strbuf_add(&b, "", 1);
     if (bad || nomem) {
-        ward_strbuf_free(&b);
-        return bad ? ward_fail(err, WARD_EIO, "cannot read %s", path)
-                   : ward_fail(err, WARD_ENOMEM, "out of memory");
+        strbuf_free(&b);
+        return bad ? err_fail(err, WARD_EIO, "cannot read %s", path)
+                   : err_fail(err, WARD_ENOMEM, "out of memory");
     }
     char at[32];
     struct tm tm;
@@ -447,6 +447,6 @@ ward_status ward_series_release_apply(ward_store *s, const char *path, const cha
     ward_status rc = vt_begin(s, err);
     if (rc == WARD_OK)
         rc = vt_end(s, apply_lines(&a, b.s, err), err);
-    ward_strbuf_free(&b);
+    strbuf_free(&b);
     return rc;
 }

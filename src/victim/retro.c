@@ -353,7 +353,7 @@ static ward_status tell(ward_store *s, const ward_victim_rematch_opts *o, const 
     wsql_bind_int64(st, 1, h->sighting);
     int r = wsql_step(st);
     if (r != SQLITE_ROW) {
-        rc = r == SQLITE_DONE ? ward_fail(err, WARD_EINTERNAL, "sighting vanished")
+        rc = r == SQLITE_DONE ? err_fail(err, WARD_EINTERNAL, "sighting vanished")
                               : wst_sqlfail(s, err, r, "reading a sighting");
         wsql_finalize(st);
         return rc;
@@ -436,7 +436,7 @@ ward_status ward_victim_rematch(ward_store *s, const ward_victim_rematch_opts *o
     snprintf(path, sizeof path, "%s/ward-rematch-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     int fd = mkstemp(path);
     if (fd < 0)
-        return ward_fail_errno(err, errno, "%s", path);
+        return err_fail_errno(err, errno, "%s", path);
     close(fd);
     build b = {ward_index_builder_new(), 0, 0, WARD_OK, err};
     ward_index *ix = NULL;
@@ -446,7 +446,7 @@ ward_status ward_victim_rematch(ward_store *s, const ward_victim_rematch_opts *o
                 : opts->threads > WARD_VICTIM_MAX_THREADS ? WARD_VICTIM_MAX_THREADS
                                                           : opts->threads;
     if (!b.b)
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     /* one snapshot: the entries and the sightings as of the same moment */
     if (rc == WARD_OK && (rc = wst_exec(s, "BEGIN", err)) == WARD_OK) {
         rc = new_entries(s, after, path, &b, err);
@@ -472,7 +472,7 @@ ward_status ward_victim_rematch(ward_store *s, const ward_victim_rematch_opts *o
             if (rc == WARD_OK && w.nq)
                 run_batch(&w);
             if (rc == WARD_OK && w.nomem)
-                rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+                rc = err_fail(err, WARD_ENOMEM, "out of memory");
         }
         wsql_exec(s->db, "COMMIT", NULL, NULL, NULL);
     }

@@ -136,7 +136,7 @@ ward_status ward_victim_rematch_hashes(ward_store *s, int64_t after, int64_t upt
     r.pidx = calloc(n, sizeof *r.pidx);
     if (!r.d || !r.p || !r.pidx) {
         free(r.d), free(r.p), free(r.pidx);
-        return ward_fail(err, WARD_ENOMEM, "out of memory");
+        return err_fail(err, WARD_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < n; i++) {
         const char *h = hashes[i], *colon = strchr(h, ':');

@@ -34,7 +34,7 @@ int ward_series_status_parse(const char *name)
 ward_status vt_begin(ward_store *s, ward_error *err)
 {
     if (s->readonly)
-        return ward_fail(err, WARD_EINVAL, "%s: store is open read-only", s->path);
+        return err_fail(err, WARD_EINVAL, "%s: store is open read-only", s->path);
     return wst_exec(s, "BEGIN IMMEDIATE", err);
 }
 
@@ -117,12 +117,12 @@ static ward_status find_int(ward_store *s, const char *sql, const char *key, int
 ward_status vt_series_id(ward_store *s, const char *name, int64_t *id, ward_error *err)
 {
     if (!name || !*name)
-        return ward_fail(err, WARD_EINVAL, "a series name is required");
+        return err_fail(err, WARD_EINVAL, "a series name is required");
     ward_status rc = find_int(s, "SELECT id FROM series WHERE name = ?", name, id, err);
     if (rc == WARD_ENOTFOUND)
         rc = find_int(s, "SELECT series_id FROM series_names WHERE name = ?", name, id, err);
     if (rc == WARD_ENOTFOUND)
-        return ward_fail(err, WARD_ENOTFOUND, "no series '%s'", name);
+        return err_fail(err, WARD_ENOTFOUND, "no series '%s'", name);
     /* follow merges (a chain is short: each merge adds one step) */
     for (int hops = 0; rc == WARD_OK && hops < 64; hops++) {
         char key[24];
@@ -131,12 +131,12 @@ ward_status vt_series_id(ward_store *s, const char *name, int64_t *id, ward_erro
         rc = find_int(s, "SELECT coalesce(merged_into, 0) FROM series WHERE id = CAST(? AS INTEGER)",
                       key, &into, err);
         if (rc == WARD_ENOTFOUND)
-            return ward_fail(err, WARD_EINTERNAL, "series %s vanished", key);
+            return err_fail(err, WARD_EINTERNAL, "series %s vanished", key);
         if (rc || !into)
             return rc;
         *id = into;
     }
-    return rc ? rc : ward_fail(err, WARD_EINTERNAL, "series '%s': merge loop", name);
+    return rc ? rc : err_fail(err, WARD_EINTERNAL, "series '%s': merge loop", name);
 }
 
 ward_status vt_series_name(ward_store *s, int64_t id, char *out, size_t cap, ward_error *err)
@@ -147,7 +147,7 @@ ward_status vt_series_name(ward_store *s, int64_t id, char *out, size_t cap, war
     ward_status rc = wst_find_row(s, "SELECT name FROM series WHERE id = CAST(? AS INTEGER)",
                                   key, &st, "reading series", err);
     if (rc == WARD_ENOTFOUND)
-        return ward_fail(err, WARD_ENOTFOUND, "no series %s", key);
+        return err_fail(err, WARD_ENOTFOUND, "no series %s", key);
     if (rc)
         return rc;
     vt_copy(out, cap, st, 0);
@@ -159,20 +159,20 @@ ward_status vt_series_name(ward_store *s, int64_t id, char *out, size_t cap, war
 static ward_status name_free(ward_store *s, const char *name, ward_error *err)
 {
     if (!wst_valid_name(name))
-        return ward_fail(err, WARD_EINVAL,
+        return err_fail(err, WARD_EINVAL,
                          "series name '%s': 1-200 bytes without control characters", name);
     int64_t id;
     ward_status rc = find_int(s, "SELECT id FROM series WHERE name = ?", name, &id, err);
     if (rc == WARD_ENOTFOUND)
         rc = find_int(s, "SELECT series_id FROM series_names WHERE name = ?", name, &id, err);
     if (rc == WARD_OK)
-        return ward_fail(err, WARD_EINVAL, "series name '%s' is taken", name);
+        return err_fail(err, WARD_EINVAL, "series name '%s' is taken", name);
     return rc == WARD_ENOTFOUND ? WARD_OK : rc;
 }
 
 static ward_status need(const char *what, const char *v, ward_error *err)
 {
-    return v && *v ? WARD_OK : ward_fail(err, WARD_EINVAL, "%s is required", what);
+    return v && *v ? WARD_OK : err_fail(err, WARD_EINVAL, "%s is required", what);
 }
 
 /* ---- create, rename, merge, split -------------------------------------- */
@@ -234,7 +234,7 @@ static ward_status status_of(ward_store *s, int64_t id, int *st, ward_error *err
     ward_status rc = wst_find_row(s, "SELECT status FROM series WHERE id = CAST(? AS INTEGER)",
                                   key, &q, "reading series", err);
     if (rc)
-        return rc == WARD_ENOTFOUND ? ward_fail(err, WARD_EINTERNAL, "series %s vanished", key)
+        return rc == WARD_ENOTFOUND ? err_fail(err, WARD_EINTERNAL, "series %s vanished", key)
                                     : rc;
     *st = ward_series_status_parse(vt_col(q, 0));
     wsql_finalize(q);
@@ -253,7 +253,7 @@ ward_status ward_series_merge(ward_store *s, const char *into, const char *from,
     if ((rc = vt_series_id(s, into, &a, err)) || (rc = vt_series_id(s, from, &b, err)))
         return vt_end(s, rc, err);
     if (a == b)
-        return vt_end(s, ward_fail(err, WARD_EINVAL, "'%s' and '%s' are the same series", into,
+        return vt_end(s, err_fail(err, WARD_EINVAL, "'%s' and '%s' are the same series", into,
                                    from), err);
     id_text(a, ak), id_text(b, bk);
     if ((rc = vt_series_name(s, a, an, sizeof an, err)) ||
@@ -337,7 +337,7 @@ ward_status ward_series_split(ward_store *s, const char *from, const char *new_n
     if (moved)
         *moved = 0;
     if (!n)
-        return ward_fail(err, WARD_EINVAL, "a split needs the hashes that leave the series");
+        return err_fail(err, WARD_EINVAL, "a split needs the hashes that leave the series");
     ward_status rc = vt_begin(s, err);
     if (rc)
         return rc;
@@ -370,7 +370,7 @@ ward_status ward_series_split(ward_store *s, const char *from, const char *new_n
         else if (wsql_changes(s->db) == 0) {
             char key[128];
             vt_hash_key(&hashes[i], key, sizeof key);
-            rc = ward_fail(err, WARD_ENOTFOUND, "%s is not in series '%s'", key, from);
+            rc = err_fail(err, WARD_ENOTFOUND, "%s is not in series '%s'", key, from);
         } else if (moved)
             *moved += (uint64_t)wsql_changes(s->db);
         wsql_reset(st);
@@ -391,7 +391,7 @@ ward_status ward_series_set_status(ward_store *s, const char *name, ward_series_
                                    const char *who, const char *note, ward_error *err)
 {
     if ((unsigned)status >= WARD_SERIES_NSTATUS)
-        return ward_fail(err, WARD_EINVAL, "status: unidentified, identified or safeguarded");
+        return err_fail(err, WARD_EINVAL, "status: unidentified, identified or safeguarded");
     ward_status rc = vt_begin(s, err);
     if (rc)
         return rc;
@@ -421,7 +421,7 @@ ward_status ward_series_set_team(ward_store *s, const char *name, const char *te
                                  const char *contact, const char *who, ward_error *err)
 {
     if ((!team || !*team) && !contact)
-        return ward_fail(err, WARD_EINVAL, "give a team, a contact or both");
+        return err_fail(err, WARD_EINVAL, "give a team, a contact or both");
     ward_status rc = vt_begin(s, err);
     if (rc)
         return rc;
@@ -497,7 +497,7 @@ ward_status ward_victim_hash_parse(const char *text, ward_victim_hash *h, ward_e
         if (hex && hex != t)
             break;
     }
-    return ward_fail(err, WARD_EINVAL,
+    return err_fail(err, WARD_EINVAL,
                      "hash '%.80s': expected [sha256:|sha1:|md5:|pdq:]HEX of the right length",
                      t);
 }
@@ -527,7 +527,7 @@ ward_status vt_add_entry(ward_store *s, int64_t id, const char *sname,
         char key[128], on[201] = "";
         vt_hash_key(h, key, sizeof key);
         (void)vt_series_name(s, other, on, sizeof on, NULL); /* "" if unreadable */
-        return ward_fail(err, WARD_EINVAL, "%s is in series '%s', not '%s': split or merge",
+        return err_fail(err, WARD_EINVAL, "%s is in series '%s', not '%s': split or merge",
                          key, on, sname);
     }
     wsql_stmt *st;
@@ -559,7 +559,7 @@ ward_status ward_series_add(ward_store *s, const char *name, const ward_victim_h
         added = &dummy;
     *added = 0;
     if (!*h->sha256 && !*h->sha1 && !*h->md5 && !*h->pdq)
-        return ward_fail(err, WARD_EINVAL, "no hash to add");
+        return err_fail(err, WARD_EINVAL, "no hash to add");
     ward_status rc = vt_begin(s, err);
     if (rc)
         return rc;
@@ -623,7 +623,7 @@ ward_status ward_series_add_from_store(ward_store *s, const char *name, const ch
         wsql_bind_int64(st, 2, id);
         rc = wst_each_row(s, st, keep_hash, &f, "reading store entries", err);
         if (rc == WARD_OK && f.nomem)
-            rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+            rc = err_fail(err, WARD_ENOMEM, "out of memory");
     }
     for (size_t i = 0; rc == WARD_OK && i < f.n; i++) {
         int a = 0;
@@ -681,7 +681,7 @@ ward_status ward_series_get(ward_store *s, const char *name, ward_series *out,
     rc = wst_find_row(s, "SELECT " SERIES_COLS " FROM series s WHERE s.id = CAST(? AS INTEGER)",
                       key, &st, "reading series", err);
     if (rc == WARD_ENOTFOUND)
-        return ward_fail(err, WARD_ENOTFOUND, "no series '%s'", name);
+        return err_fail(err, WARD_ENOTFOUND, "no series '%s'", name);
     if (rc)
         return rc;
     series_row(st, out);

@@ -30,7 +30,7 @@ ward_status web_session_new(svc_state *s, const char *user, double now, char coo
                             web_session *out, ward_error *err)
 {
     if (sodium_init() < 0)
-        return ward_fail(err, WARD_EINTERNAL, "libsodium failed to initialise");
+        return err_fail(err, WARD_EINTERNAL, "libsodium failed to initialise");
     memset(out, 0, sizeof *out);
     random_hex(cookie);
     random_hex(out->csrf);
@@ -40,7 +40,7 @@ ward_status web_session_new(svc_state *s, const char *user, double now, char coo
     if (rc != WARD_OK)
         return rc;
     return web_user_get(s, user, &out->user) == 0
-               ? WARD_OK : ward_fail(err, WARD_ENOTFOUND, "no user '%s'", user);
+               ? WARD_OK : err_fail(err, WARD_ENOTFOUND, "no user '%s'", user);
 }
 
 int web_session_get(svc_state *s, const char *cookie, double now, web_session *out)

@@ -117,22 +117,22 @@ static ward_status hash_password(const char *password, char out[crypto_pwhash_ST
                                  ward_error *err)
 {
     if (!password || strlen(password) < WARD_PASSWORD_MIN)
-        return ward_fail(err, WARD_EINVAL, "a password needs at least %d characters",
+        return err_fail(err, WARD_EINVAL, "a password needs at least %d characters",
                          WARD_PASSWORD_MIN);
     if (sodium_init() < 0)
-        return ward_fail(err, WARD_EINTERNAL, "libsodium failed to initialise");
+        return err_fail(err, WARD_EINTERNAL, "libsodium failed to initialise");
     if (crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-        return ward_fail(err, WARD_ENOMEM, "out of memory hashing the password");
+        return err_fail(err, WARD_ENOMEM, "out of memory hashing the password");
     return WARD_OK;
 }
 
 static ward_status check_role_unit(ward_role role, const char *unit, ward_error *err)
 {
     if (!ward_role_name(role))
-        return ward_fail(err, WARD_EINVAL, "unknown role");
+        return err_fail(err, WARD_EINVAL, "unknown role");
     if (!unit || !*unit || strlen(unit) >= 64)
-        return ward_fail(err, WARD_EINVAL, "a user needs a unit (a force, a hub id, or "
+        return err_fail(err, WARD_EINVAL, "a user needs a unit (a force, a hub id, or "
                                            "'national')");
     return WARD_OK;
 }
@@ -142,7 +142,7 @@ ward_status ward_user_add(const char *datadir, const char *name, ward_role role,
                           ward_error *err)
 {
     if (!name_ok(name))
-        return ward_fail(err, WARD_EINVAL, "a user name is 1 to 63 of A-Z a-z 0-9 . _ -");
+        return err_fail(err, WARD_EINVAL, "a user name is 1 to 63 of A-Z a-z 0-9 . _ -");
     ward_status rc = check_role_unit(role, unit, err);
     char hash[crypto_pwhash_STRBYTES];
     if (rc == WARD_OK)
@@ -198,7 +198,7 @@ ward_status ward_user_totp(const char *datadir, const char *name, int enable,
     if (enable) {
         unsigned char raw[20];
         if (sodium_init() < 0)
-            return ward_fail(err, WARD_EINTERNAL, "libsodium failed to initialise");
+            return err_fail(err, WARD_EINTERNAL, "libsodium failed to initialise");
         randombytes_buf(raw, sizeof raw);
         for (int i = 0; i < 32; i++) {  /* 160 bits -> 32 base32 characters */
             int bit = i * 5, byte = bit / 8, shift = bit % 8;

@@ -76,15 +76,15 @@ void page_end(web_page *w, int status)
     free(w->rep->body);
     w->rep->body = w->out.s;
     w->rep->body_len = w->out.len;
-    w->out = (ward_strbuf){0};
+    w->out = (strbuf){0};
     w->rep->status = status;
     w->rep->content_type = "text/html; charset=utf-8";
 }
 
 void page_message(web_page *w, int status, const char *title, const char *msg)
 {
-    ward_strbuf_free(&w->out);
-    w->out = (ward_strbuf){0};
+    strbuf_free(&w->out);
+    w->out = (strbuf){0};
     page_begin(w, title);
     html_f(&w->out, "<p class=\"msg\">%s</p>", msg);
     page_end(w, status);
@@ -214,8 +214,8 @@ static void login_form(web_page *w, int status, const char *msg, int ask_totp)
     login_token(w, nonce, token);
     set_cookie(w, LOGIN_COOKIE, nonce, 2 * LOGIN_WINDOW_S);
     w->sess.user.name[0] = 0;
-    ward_strbuf_free(&w->out);
-    w->out = (ward_strbuf){0};
+    strbuf_free(&w->out);
+    w->out = (strbuf){0};
     page_begin(w, "Log in");
     if (msg)
         html_f(&w->out, "<p class=\"msg\">%s</p>", msg);
@@ -431,7 +431,7 @@ void svc_web(svc_ctx *ctx, const svc_request *req, svc_reply *rep)
         return;
     }
     rt->fn(&w);
-    ward_strbuf_free(&w.out);
+    strbuf_free(&w.out);
     if (!rep->status)
         page_message(&w, 500, "Error", "no page was produced");
 }

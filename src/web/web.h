@@ -50,9 +50,9 @@ void web_session_end(svc_state *s, const char *id_sha256);
 /* ---- HTML (web_html.c) ---------------------------------------------------------- */
 
 /* Append text with & < > " ' escaped. */
-void html_esc(ward_strbuf *b, const char *s);
+void html_esc(strbuf *b, const char *s);
 /* printf where every %s argument is escaped (%d, %lld, %.1f pass through). */
-void html_f(ward_strbuf *b, const char *fmt, ...);
+void html_f(strbuf *b, const char *fmt, ...);
 /* Decode one field of an application/x-www-form-urlencoded body or a query
  * string into out; -1 if absent. */
 int form_field(const char *body, const char *name, char *out, size_t cap);
@@ -75,7 +75,7 @@ typedef struct web_page {
     svc_reply *rep;
     web_session sess;      /* the logged-in user */
     double now;            /* Unix time */
-    ward_strbuf out;       /* the page's body so far */
+    strbuf out;       /* the page's body so far */
     const char *footer;    /* NULL: the analysts' footer (public pages have their own) */
 } web_page;
 
@@ -125,7 +125,7 @@ char *web_hash_signature(yajl_val hashes);
 void web_audit_page(web_page *w);
 void web_scans(web_page *w);         /* web_scans.c: /scans, /scans/UNIT/SCAN[/report.html] */
 /* Append s percent-encoded for a URL path segment (web_scans.c). */
-void web_url_escape(ward_strbuf *b, const char *s);
+void web_url_escape(strbuf *b, const char *s);
 void web_exhibits(web_page *w);      /* web_exhibits.c: /exhibits */
 void web_exhibit(web_page *w);       /* GET /exhibit/REF, POST /exhibit/REF/ACTION */
 void web_lab(web_page *w);           /* GET /lab/NAME: forecast and queue */

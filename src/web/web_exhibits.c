@@ -27,10 +27,10 @@
 /* A link to /PREFIX/NAME with NAME percent-encoded. */
 static void link(web_page *w, const char *prefix, const char *name, const char *text)
 {
-    ward_strbuf u = {0};
+    strbuf u = {0};
     web_url_escape(&u, name);
     html_f(&w->out, "<a href=\"/%s/%s\">%s</a>", prefix, u.s ? u.s : "", text);
-    ward_strbuf_free(&u);
+    strbuf_free(&u);
 }
 
 static void day(time_t t, char out[32])
@@ -217,11 +217,11 @@ void web_exhibits(web_page *w)
 
 static void form_start(web_page *w, const char *ref, const char *action, const char *label)
 {
-    ward_strbuf u = {0};
+    strbuf u = {0};
     web_url_escape(&u, ref);
     html_f(&w->out, "<form class=\"action\" method=\"post\" action=\"/exhibit/%s/%s\">"
                     "<strong>%s</strong> ", u.s ? u.s : "", action, label);
-    ward_strbuf_free(&u);
+    strbuf_free(&u);
 }
 
 static void form_end(web_page *w, const char *button)
@@ -410,11 +410,11 @@ static void exhibit_change(web_page *w, ward_intel *in, const ward_exhibit *e,
     char detail[700];
     snprintf(detail, sizeof detail, "%s: %s %s", action, a, b);
     page_audit(w, "web.exhibit.change", e->ref, detail);
-    ward_strbuf u = {0};
-    ward_strbuf_add(&u, "/exhibit/", 9);
+    strbuf u = {0};
+    strbuf_add(&u, "/exhibit/", 9);
     web_url_escape(&u, e->ref);
     page_redirect(w, u.s ? u.s : "/exhibits");
-    ward_strbuf_free(&u);
+    strbuf_free(&u);
 }
 
 void web_exhibit(web_page *w)

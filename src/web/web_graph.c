@@ -92,7 +92,7 @@ static ward_status graph_acquire(web_graph_cache *c, ward_intel *in, graph_ref *
     }
     graph_ref *r = calloc(1, sizeof *r);
     if (!r)
-        rc = ward_fail(err, WARD_ENOMEM, "out of memory");
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
     else
         rc = ward_graph_build(in, &r->g, &r->unresolved, err);
     if (!rc) {

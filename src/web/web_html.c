@@ -10,52 +10,52 @@
 #include <stdio.h>
 #include <string.h>
 
-void html_esc(ward_strbuf *b, const char *s)
+void html_esc(strbuf *b, const char *s)
 {
     if (s) /* the one escaping of pages and reports (util/escape.h) */
-        ward_html_text(b, s, strlen(s), 0);
+        esc_html_text(b, s, strlen(s), 0);
 }
 
 /* The format's own text goes out as written (it is ours); of conversions
  * only %s (escaped), %r (raw: markup we built), %d, %lld, %g and %.1f exist,
  * so a page cannot forget to escape a value. */
-void html_f(ward_strbuf *b, const char *fmt, ...)
+void html_f(strbuf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     for (const char *p = fmt; *p;) {
         const char *pct = strchr(p, '%');
         if (!pct) {
-            ward_strbuf_add(b, p, strlen(p));
+            strbuf_add(b, p, strlen(p));
             break;
         }
-        ward_strbuf_add(b, p, (size_t)(pct - p));
+        strbuf_add(b, p, (size_t)(pct - p));
         p = pct + 1;
         if (*p == 's') {
             /* after =" the value is an attribute's: markers without markup */
             const char *v = va_arg(ap, const char *);
-            ward_html_text(b, v ? v : "", v ? strlen(v) : 0,
+            esc_html_text(b, v ? v : "", v ? strlen(v) : 0,
                            pct - fmt >= 2 && pct[-1] == '"' && pct[-2] == '=');
             p++;
         } else if (*p == 'r') {
             const char *raw = va_arg(ap, const char *);
             if (raw)
-                ward_strbuf_add(b, raw, strlen(raw));
+                strbuf_add(b, raw, strlen(raw));
             p++;
         } else if (*p == 'd') {
-            ward_strbuf_addf(b, "%d", va_arg(ap, int));
+            strbuf_addf(b, "%d", va_arg(ap, int));
             p++;
         } else if (strncmp(p, "lld", 3) == 0) {
-            ward_strbuf_addf(b, "%lld", va_arg(ap, long long));
+            strbuf_addf(b, "%lld", va_arg(ap, long long));
             p += 3;
         } else if (*p == 'g') {
-            ward_strbuf_addf(b, "%g", va_arg(ap, double));
+            strbuf_addf(b, "%g", va_arg(ap, double));
             p++;
         } else if (strncmp(p, ".1f", 3) == 0) {
-            ward_strbuf_addf(b, "%.1f", va_arg(ap, double));
+            strbuf_addf(b, "%.1f", va_arg(ap, double));
             p += 3;
         } else {
-            ward_strbuf_add(b, "%", 1);   /* "%%" and anything unknown */
+            strbuf_add(b, "%", 1);   /* "%%" and anything unknown */
             if (*p == '%')
                 p++;
         }

@@ -598,12 +598,12 @@ static void package_exhibits(web_page *w, const ward_intel_package_view *p)
                     "<th>Needs grading</th><th>Last scan</th></tr>");
     for (size_t i = 0; i < p->n_exhibits; i++) {
         const ward_intel_exhibit_view *e = &p->exhibits[i];
-        ward_strbuf u = {0};
+        strbuf u = {0};
         web_url_escape(&u, s0(e->ref));
         html_f(&w->out, "<tr><td><a href=\"/exhibit/%s\">%s</a></td><td>%s</td><td>%s</td>"
                         "<td>%s</td><td>%s</td></tr>", u.s ? u.s : "", s0(e->ref), s0(e->kind),
                s0(e->status), s0(e->needs_grading), s0(e->last_scan));
-        ward_strbuf_free(&u);
+        strbuf_free(&u);
     }
     html_f(&w->out, "</table>");
 }

@@ -128,7 +128,7 @@ static void lists_chart(web_page *w, const ward_intel_kpis *k)
 static void figure(web_page *w, double v, const char *fmt, double scale)
 {
     if (isfinite(v))
-        ward_strbuf_addf(&w->out, fmt, v * scale);   /* a number only */
+        strbuf_addf(&w->out, fmt, v * scale);   /* a number only */
     else
         html_f(&w->out, "-");
 }
@@ -195,7 +195,7 @@ static void validation(web_page *w, const ward_intel_validation *v)
     html_f(&w->out, ". Calibration: Brier score ");
     figure(w, v->brier, "%.3f", 1);
     if (v->groups) {
-        ward_strbuf_addf(&w->out, ", Hosmer-Lemeshow chi2 %.2f (df %d), p ", v->hl_chi2,
+        strbuf_addf(&w->out, ", Hosmer-Lemeshow chi2 %.2f (df %d), p ", v->hl_chi2,
                          v->hl_df);
         figure(w, v->hl_p, "%.3f", 1);
     }

@@ -86,7 +86,7 @@ static void read_form(web_page *w, form_in *f)
  * field comes back empty, and the error says why). */
 static const char *echo(const char *s)
 {
-    return ward_utf8_valid(s, strlen(s)) ? s : "";
+    return esc_utf8_valid(s, strlen(s)) ? s : "";
 }
 
 /* A field's error state: marked invalid and described by the message at
@@ -125,8 +125,8 @@ static void form_page(web_page *w, int status, const form_in *f, const char *bad
     static const char *const ab_l[] = {"Me", "Someone else (a child I know or look after)"};
     w->sess.user.name[0] = 0;
     w->footer = public_footer;
-    ward_strbuf_free(&w->out);
-    w->out = (ward_strbuf){0};
+    strbuf_free(&w->out);
+    w->out = (strbuf){0};
     page_begin(w, "Report something that happened online");
     html_f(&w->out, "<p class=\"danger\"><strong>If you or a child are in danger right now, "
                     "call 999.</strong></p>");
@@ -615,7 +615,7 @@ void web_duty(web_page *w)
 static void source_row(web_page *w, yajl_val v, void *ctx)
 {
     const char *src = web_jstr(v, "source");
-    ward_strbuf url = {0};
+    strbuf url = {0};
     web_url_escape(&url, src);
     long long overdue = jv_int(v, "overdue", 0);
     html_f(&w->out, "<tr%r><td>%s</td><td>%lld</td><td>%lld</td><td class=\"due\">%lld</td>"
@@ -627,7 +627,7 @@ static void source_row(web_page *w, yajl_val v, void *ctx)
            url.s ? url.s : "");
     page_csrf(w);
     html_f(&w->out, "<button>Mark as sent</button></form></td></tr>");
-    ward_strbuf_free(&url);
+    strbuf_free(&url);
 }
 
 /* /feedback: every source with what it is owed, sent and overdue. */

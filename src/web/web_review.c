@@ -109,7 +109,7 @@ char *web_hash_signature(yajl_val hashes)
 {
     size_t n = YAJL_IS_ARRAY(hashes) ? hashes->u.array.len : 0;
     const char **h = calloc(n + 1, sizeof *h);
-    ward_strbuf b = {0};
+    strbuf b = {0};
     if (!h)
         return NULL;
     size_t k = 0;
@@ -118,7 +118,7 @@ char *web_hash_signature(yajl_val hashes)
             h[k++] = jv_str(hashes->u.array.values[i], "hash");
     qsort(h, k, sizeof *h, cmp_str);
     for (size_t i = 0; i < k; i++)
-        ward_strbuf_addf(&b, "%s%s", i ? "," : "", h[i]);
+        strbuf_addf(&b, "%s%s", i ? "," : "", h[i]);
     free(h);
     return b.s ? b.s : strdup("");
 }
@@ -519,10 +519,10 @@ static void group_forms(web_page *w, rv_event *ev, size_t n, const char *back)
                             "than once. One decision can be applied to all of them; each is "
                             "recorded as its own review.</p>");
         any = 1;
-        ward_strbuf ids = {0};
+        strbuf ids = {0};
         for (size_t j = i; j < n; j++)
             if (!strcmp(ev[j].sig, ev[i].sig))
-                ward_strbuf_addf(&ids, "%s%lld", ids.len ? "," : "", ev[j].id);
+                strbuf_addf(&ids, "%s%lld", ids.len ? "," : "", ev[j].id);
         html_f(&w->out, "<div class=\"group\" id=\"group-%lld\"><p><strong>%d events</strong>"
                         " (%s) &middot; hashes <span class=\"raw\">%s</span></p>"
                         "<form class=\"decide bulk\" method=\"post\" action=\"/reviews/bulk\">"
@@ -530,7 +530,7 @@ static void group_forms(web_page *w, rv_event *ev, size_t n, const char *back)
                ev[i].id, ev[i].group_size, ids.s ? ids.s : "", ev[i].sig, ids.s ? ids.s : "");
         decision_fields(w, back, "this file (the same in every one)");
         html_f(&w->out, "</form></div>");
-        ward_strbuf_free(&ids);
+        strbuf_free(&ids);
     }
 }
 
@@ -539,22 +539,22 @@ static void group_forms(web_page *w, rv_event *ev, size_t n, const char *back)
 /* The filters as a query string, for the way back after a decision. */
 static void back_query(const rv_filter *f, char *out, size_t cap)
 {
-    ward_strbuf b = {0};
+    strbuf b = {0};
     const char *names[] = {"list", "category", "platform", "age", "sort"};
     const char *vals[] = {f->list, f->category, f->platform, f->age, f->sort};
     for (size_t i = 0; i < 5; i++) {
         if (!vals[i][0])
             continue;
-        ward_strbuf_addf(&b, "%s%s=", b.len ? "&" : "", names[i]);
+        strbuf_addf(&b, "%s%s=", b.len ? "&" : "", names[i]);
         for (const unsigned char *p = (const unsigned char *)vals[i]; *p; p++)
             if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
                 (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.')
-                ward_strbuf_add(&b, (const char *)p, 1);
+                strbuf_add(&b, (const char *)p, 1);
             else
-                ward_strbuf_addf(&b, "%%%02X", *p);
+                strbuf_addf(&b, "%%%02X", *p);
     }
     snprintf(out, cap, "%s", b.s ? b.s : "");
-    ward_strbuf_free(&b);
+    strbuf_free(&b);
 }
 
 static void list_page(web_page *w)
@@ -774,13 +774,13 @@ static void bulk_post(web_page *w)
         page_message(w, 400, "Review refused", why);
         return;
     }
-    ward_strbuf done = {0}, refused = {0};
+    strbuf done = {0}, refused = {0};
     for (size_t i = 0; i < n; i++) {
         ward_error err;
         if (decide(w, &d, ids[i], &err) == WARD_OK)
-            ward_strbuf_addf(&done, "%s%lld", done.len ? "," : "", ids[i]);
+            strbuf_addf(&done, "%s%lld", done.len ? "," : "", ids[i]);
         else
-            ward_strbuf_addf(&refused, "%sevent %lld: %s", refused.len ? "; " : "", ids[i],
+            strbuf_addf(&refused, "%sevent %lld: %s", refused.len ? "; " : "", ids[i],
                              err.message);
     }
     char detail[200];
@@ -795,8 +795,8 @@ static void bulk_post(web_page *w)
                  refused.s);
         page_message(w, 409, "Some reviews refused", msg);
     }
-    ward_strbuf_free(&done);
-    ward_strbuf_free(&refused);
+    strbuf_free(&done);
+    strbuf_free(&refused);
 }
 
 static void review_post(web_page *w)

@@ -69,14 +69,14 @@ static int path_segment(const char *in, size_t n, char *out, size_t cap)
     return 0;
 }
 
-void web_url_escape(ward_strbuf *b, const char *s)
+void web_url_escape(strbuf *b, const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
             *p == '-' || *p == '_' || *p == '.')
-            ward_strbuf_add(b, (const char *)p, 1);
+            strbuf_add(b, (const char *)p, 1);
         else
-            ward_strbuf_addf(b, "%%%02X", *p);
+            strbuf_addf(b, "%%%02X", *p);
     }
 }
 
@@ -105,9 +105,9 @@ static void list_unit(web_page *w, const char *root, const char *unit)
         struct tm tm;
         gmtime_r(&st.st_mtime, &tm);
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        ward_strbuf_addf(&w->out, "<tr><td><a href=\"/scans/");
+        strbuf_addf(&w->out, "<tr><td><a href=\"/scans/");
         web_url_escape(&w->out, unit);
-        ward_strbuf_add(&w->out, "/", 1);
+        strbuf_add(&w->out, "/", 1);
         web_url_escape(&w->out, de->d_name);
         html_f(&w->out, "\">%s</a></td><td>%s</td><td>%s</td></tr>\n", de->d_name, unit, when);
     }
@@ -146,11 +146,11 @@ static void scan_view(web_page *w, const char *unit, const char *scan, const cha
     html_f(&w->out, "<p>Unit <b>%s</b>, scan <b>%s</b>.", unit, scan);
     snprintf(path, sizeof path, "%s/report.html", dir);
     if (access(path, R_OK) == 0) {
-        ward_strbuf_add(&w->out, " <a href=\"/scans/", 17);
+        strbuf_add(&w->out, " <a href=\"/scans/", 17);
         web_url_escape(&w->out, unit);
-        ward_strbuf_add(&w->out, "/", 1);
+        strbuf_add(&w->out, "/", 1);
         web_url_escape(&w->out, scan);
-        ward_strbuf_addf(&w->out, "/report.html\">The full report</a>.");
+        strbuf_addf(&w->out, "/report.html\">The full report</a>.");
     }
     html_f(&w->out, "</p>\n<pre>%s</pre>\n", summary ? summary : "(no summary.txt)");
     free(summary);

@@ -317,7 +317,7 @@ static void series_change(web_page *w, ward_store *s, const ward_series *sr, con
     if (!strcmp(action, "status")) {
         int k = ward_series_status_parse(page_field(w, "status", a, sizeof a));
         page_field(w, "note", b, sizeof b);
-        rc = k < 0 ? ward_fail(&err, WARD_EINVAL, "status '%s': give unidentified, identified "
+        rc = k < 0 ? err_fail(&err, WARD_EINVAL, "status '%s': give unidentified, identified "
                                                   "or safeguarded", a)
                    : ward_series_set_status(s, sr->name, (ward_series_status)k, who,
                                             b[0] ? b : NULL, &err);

@@ -66,7 +66,7 @@ static sqlite3 *open_enc(const fx *f, const unsigned char *key)
 {
     sqlite3 *db = NULL;
     ward_error err = {0};
-    if (ward_crypt_open(f->path, key, &db, &err) != WARD_OK)
+    if (wst_crypt_open(f->path, key, &db, &err) != WARD_OK)
         fail_msg("open: %s", err.message);
     return db;
 }
@@ -166,7 +166,7 @@ static void crash(void **state, const char *mode)
         sqlite3 *db = NULL;
         char sql[64];
         snprintf(sql, sizeof sql, "PRAGMA journal_mode = %s", mode);
-        if (ward_crypt_open(f->path, f->key, &db, NULL) != WARD_OK ||
+        if (wst_crypt_open(f->path, f->key, &db, NULL) != WARD_OK ||
             sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK ||
             sqlite3_exec(db, "PRAGMA cache_size = 4; CREATE TABLE people(name TEXT, note TEXT)",
                          NULL, NULL, NULL) != SQLITE_OK)
@@ -206,7 +206,7 @@ static void test_crash_tampered_journal(void **state)
     assert_true(pid >= 0);
     if (pid == 0) {
         sqlite3 *db = NULL;
-        if (ward_crypt_open(f->path, f->key, &db, NULL) != WARD_OK ||
+        if (wst_crypt_open(f->path, f->key, &db, NULL) != WARD_OK ||
             sqlite3_exec(db, "PRAGMA journal_mode = DELETE; PRAGMA cache_size = 4;"
                              "CREATE TABLE people(name TEXT, note TEXT)", NULL, NULL, NULL))
             _exit(1);
@@ -225,10 +225,10 @@ static void test_crash_tampered_journal(void **state)
     close(fd);
     sqlite3 *db = NULL;
     ward_error err = {0};
-    if (ward_crypt_open(f->path, f->key, &db, &err) == WARD_OK) {
+    if (wst_crypt_open(f->path, f->key, &db, &err) == WARD_OK) {
         int rc = sqlite3_exec(db, "SELECT count(*) FROM people", NULL, NULL, NULL);
         char why[160];
-        if (rc == SQLITE_OK || !ward_crypt_failure(db, why, sizeof why) ||
+        if (rc == SQLITE_OK || !wst_crypt_failure(db, why, sizeof why) ||
             !strstr(why, "authentication"))
             fail_msg("rc %d: %s", rc, sqlite3_errmsg(db));
         sqlite3_close(db);
@@ -253,15 +253,15 @@ static void test_no_key_wrong_key(void **state)
     make_db(f);
     sqlite3 *db = NULL;
     ward_error err = {0};
-    assert_int_equal(ward_crypt_open(f->path, NULL, &db, &err), WARD_EINVAL);
+    assert_int_equal(wst_crypt_open(f->path, NULL, &db, &err), WARD_EINVAL);
     assert_null(db);
     assert_non_null(strstr(err.message, f->path));
     assert_non_null(strstr(err.message, "--key-file"));
-    assert_int_equal(ward_crypt_open(f->path, f->other, &db, &err), WARD_EFORMAT);
+    assert_int_equal(wst_crypt_open(f->path, f->other, &db, &err), WARD_EFORMAT);
     assert_non_null(strstr(err.message, "wrong key"));
     /* Past the early check, straight through the VFS: still refused when
      * SQLite reads the header. */
-    char *uri = ward_crypt_uri(f->path, WARD_CRYPT_VFS, f->other);
+    char *uri = wst_crypt_uri(f->path, WARD_CRYPT_VFS, f->other);
     assert_int_equal(sqlite3_open_v2(uri, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, NULL),
                      SQLITE_IOERR);
     assert_int_equal(sqlite3_extended_errcode(db), SQLITE_IOERR_DATA);
@@ -290,7 +290,7 @@ static void expect_refused_page(fx *f, const char *page)
     assert_int_not_equal(sqlite3_exec(db, "SELECT max(note) FROM people", NULL, NULL, NULL),
                          SQLITE_OK);
     char why[160];
-    assert_non_null(ward_crypt_failure(db, why, sizeof why));
+    assert_non_null(wst_crypt_failure(db, why, sizeof why));
     assert_non_null(strstr(why, page));
     assert_non_null(strstr(why, "authentication"));
     sqlite3_close(db);
@@ -329,7 +329,7 @@ static void test_tampered_header(void **state)
     patch(f, 40, &x, 1);   /* inside page 1's encrypted SQLite header */
     sqlite3 *db = NULL;
     ward_error err = {0};
-    assert_int_not_equal(ward_crypt_open(f->path, f->key, &db, &err), WARD_OK);
+    assert_int_not_equal(wst_crypt_open(f->path, f->key, &db, &err), WARD_OK);
     if (!strstr(err.message, "page 1"))
         fail_msg("%s", err.message);
 }
@@ -362,7 +362,7 @@ static void test_tampered_wal(void **state)
     sqlite3 *b = open_enc(f, f->key);
     int rc = sqlite3_exec(b, "SELECT max(note) FROM people", NULL, NULL, NULL);
     char why[160];
-    if (rc == SQLITE_OK || !ward_crypt_failure(b, why, sizeof why) ||
+    if (rc == SQLITE_OK || !wst_crypt_failure(b, why, sizeof why) ||
         !strstr(why, frame))
         fail_msg("rc %d: %s", rc, sqlite3_errmsg(b));
     sqlite3_close(b);
@@ -383,11 +383,11 @@ static void test_convert(void **state)
     fill(db, 0, 50);
     ward_error err = {0};
     sqlite3 *enc = NULL;
-    assert_int_equal(ward_crypt_open(f->path, f->key, &enc, &err), WARD_EINVAL);
+    assert_int_equal(wst_crypt_open(f->path, f->key, &enc, &err), WARD_EINVAL);
     assert_non_null(strstr(err.message, "not encrypted"));
     sqlite3_close(db);
     assert_true(leaks(f, ""));
-    if (ward_crypt_convert(f->path, f->key, &err) != WARD_OK)
+    if (wst_crypt_convert(f->path, f->key, &err) != WARD_OK)
         fail_msg("convert: %s", err.message);
     no_leaks(f);
     db = open_enc(f, f->key);
@@ -397,7 +397,7 @@ static void test_convert(void **state)
     exec_ok(db, "INSERT INTO seq(v) VALUES('d')");   /* the counter came along: id 4, not 3 */
     assert_int_equal(query_int(db, "SELECT max(id) FROM seq"), 4);
     sqlite3_close(db);
-    assert_int_equal(ward_crypt_convert(f->path, f->key, &err), WARD_EINVAL);
+    assert_int_equal(wst_crypt_convert(f->path, f->key, &err), WARD_EINVAL);
     assert_non_null(strstr(err.message, "already encrypted"));
 }
 
@@ -410,17 +410,17 @@ static void test_key_files(void **state)
     snprintf(kf, sizeof kf, "%s/k.key", f->dir);
     snprintf(inside, sizeof inside, "%s/data", f->dir);
     mkdir(inside, 0700);
-    assert_int_equal(ward_crypt_key_generate(kf, inside, &err), WARD_OK);
-    assert_int_equal(ward_crypt_key_read(kf, inside, key, &err), WARD_OK);
-    assert_int_not_equal(ward_crypt_key_generate(kf, inside, &err), WARD_OK);   /* exists */
-    assert_int_equal(ward_crypt_key_read(kf, f->dir, key, &err), WARD_EINVAL);  /* inside */
+    assert_int_equal(wst_crypt_key_generate(kf, inside, &err), WARD_OK);
+    assert_int_equal(wst_crypt_key_read(kf, inside, key, &err), WARD_OK);
+    assert_int_not_equal(wst_crypt_key_generate(kf, inside, &err), WARD_OK);   /* exists */
+    assert_int_equal(wst_crypt_key_read(kf, f->dir, key, &err), WARD_EINVAL);  /* inside */
     assert_non_null(strstr(err.message, "inside the data directory"));
     chmod(kf, 0640);
-    assert_int_equal(ward_crypt_key_read(kf, inside, key, &err), WARD_EINVAL);
+    assert_int_equal(wst_crypt_key_read(kf, inside, key, &err), WARD_EINVAL);
     assert_non_null(strstr(err.message, "group or others"));
     snprintf(kf, sizeof kf, "%s/data/k.key", f->dir);
-    assert_int_equal(ward_crypt_key_generate(kf, inside, &err), WARD_EINVAL);
-    assert_int_equal(ward_crypt_key_read(f->dir, NULL, key, &err), WARD_EINVAL); /* a dir */
+    assert_int_equal(wst_crypt_key_generate(kf, inside, &err), WARD_EINVAL);
+    assert_int_equal(wst_crypt_key_read(f->dir, NULL, key, &err), WARD_EINVAL); /* a dir */
 }
 
 int main(void)

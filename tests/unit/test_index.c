@@ -215,7 +215,7 @@ static ward_index *build_open_chunks(const dataset *ds, const char *name, rng *r
     }
     ward_index_builder *b = ward_index_builder_new();
     ward_error err;
-    ward_idx_builder_set_chunks(b, m);
+    idx_builder_set_chunks(b, m);
     for (size_t i = 0; i < ds->n; i++)
         assert_int_equal(ward_index_builder_add(b, ds->ids[order[i]], NULL, &ds->h[order[i]], &err),
                          WARD_OK);
@@ -306,7 +306,7 @@ static void check_radius(const ward_index *ix, const dataset *ds, const ward_pdq
     size_t ng = ward_index_query_pdq(ix, q, nq, radius, a->got, a->cap);
     assert_same(a->got, ng, a->want, nw, what, radius);
     if (radius < 64) {
-        ng = ward_idx_query_pdq_mih(ix, q, nq, radius, a->got, a->cap);
+        ng = idx_query_pdq_mih(ix, q, nq, radius, a->got, a->cap);
         assert_same(a->got, ng, a->want, nw, "multi-index", radius);
     }
     ng = ward_index_query_pdq_brute(ix, q, nq, radius, a->got, a->cap);
@@ -920,8 +920,8 @@ static void query_everything(const ward_index *ix, const dataset *ds)
     uint64_t ids[8];
     for (size_t i = 0; i < ds->n; i += 7) {
         ward_index_query_pdq(ix, &ds->h[i], 1, 31, m, 64);
-        ward_idx_query_pdq_mih(ix, &ds->h[i], 1, 31, m, 64);
-        ward_idx_query_pdq_mih(ix, &ds->h[i], 1, 40, m, 64);
+        idx_query_pdq_mih(ix, &ds->h[i], 1, 31, m, 64);
+        idx_query_pdq_mih(ix, &ds->h[i], 1, 40, m, 64);
         ward_index_lookup_digest(ix, WARD_DIGEST_MD5, ds->h[i].b, ids, 8);
         ward_index_lookup_digest(ix, WARD_DIGEST_SHA256, ds->h[i].b, ids, 8);
     }

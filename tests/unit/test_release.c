@@ -15,7 +15,7 @@ static void mkfile(const char *dir, const char *rel, const char *text)
     snprintf(p, sizeof p, "%s/%s", dir, rel);
     char *slash = strrchr(p, '/');
     *slash = 0;
-    assert_int_equal(ward_mkdirs(p, NULL), WARD_OK);
+    assert_int_equal(path_mkdirs(p, NULL), WARD_OK);
     *slash = '/';
     write_text(p, text);
 }

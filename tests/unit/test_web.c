@@ -30,12 +30,12 @@ static void test_totp_rfc6238(void **state)
 static void test_html_escaping(void **state)
 {
     (void)state;
-    ward_strbuf b = {0};
+    strbuf b = {0};
     html_f(&b, "<p title=\"%s\">%s %d %lld %.1f %r 100%%</p>", "a\"b'c", "<script>&", -3,
            (long long)1 << 40, 2.25, "<b>ours</b>");
     assert_string_equal(b.s, "<p title=\"a&quot;b&#39;c\">&lt;script&gt;&amp; -3 1099511627776 "
                              "2.2 <b>ours</b> 100%</p>");
-    ward_strbuf_free(&b);
+    strbuf_free(&b);
     /* Invisible and direction characters are shown as markers, never raw
      * (in an attribute value, as text without markup). */
     html_f(&b, "<p title=\"%s\">%s</p>", "a\xe2\x80\x8b" "b",
@@ -47,7 +47,7 @@ static void test_html_escaping(void **state)
                              "<span class=\"cp\" title=\"invisible character\">&lt;U+FEFF&gt;</span>"
                              "<span class=\"cp\" title=\"invisible character\">&lt;U+00AD&gt;</span>"
                              "<span class=\"cp\" title=\"invisible character\">&lt;U+0001&gt;</span>\tz \xc3\xa9</p>");
-    ward_strbuf_free(&b);
+    strbuf_free(&b);
 }
 
 static void test_form_fields(void **state)
