@@ -77,11 +77,12 @@ typedef struct svc_flood_count {
     uint64_t hits;
 } svc_flood_count;
 /* Record that key_id hit each of the n hash keys ("sha256:HEX", ...) at
- * now (seconds since the epoch), and count each one's keys and hits since
- * `since` (older rows are dropped); counts has n slots. */
+ * now (seconds since the epoch), adds[i] times (repeats remembered since
+ * the last write), and count each one's keys and hits since `since`
+ * (older rows are dropped); counts has n slots. */
 ward_status svc_flood_note(svc_state *s, const char *key_id, const char *const *hashes,
-                           size_t n, double now, double since, svc_flood_count *counts,
-                           ward_error *err);
+                           const uint32_t *adds, size_t n, double now, double since,
+                           svc_flood_count *counts, ward_error *err);
 
 /* ---- the web application's people (state_users.c) -------------------------- */
 

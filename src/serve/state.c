@@ -89,14 +89,14 @@ static const char schema_v3[] =
     "  file_id TEXT, md5 TEXT, updated TEXT NOT NULL, PRIMARY KEY(report_id, sha256));";
 
 /* v4: platform hits of alert entries, for flood control (state_flood.c,
- * issue 23): one row per hash key and key id per match event, kept for
- * the flood window. Counting distinct keys per hash here, shared by every
+ * issue 23): one row per hash key and API key, with its first and last
+ * hit and count in the flood window. Counting distinct keys per hash here, shared by every
  * node of a PostgreSQL schema, finds a spike that no single node sees. */
 static const char schema_v4[] =
     "CREATE TABLE platform_hits("
-    "  hash TEXT NOT NULL, key_id TEXT NOT NULL, at REAL NOT NULL);"
-    "CREATE INDEX platform_hits_hash ON platform_hits(hash, at);"
-    "CREATE INDEX platform_hits_at ON platform_hits(at);";
+    "  hash TEXT NOT NULL, key_id TEXT NOT NULL, first_at REAL NOT NULL,"
+    "  last_at REAL NOT NULL, hits INTEGER NOT NULL, PRIMARY KEY(hash, key_id));"
+    "CREATE INDEX platform_hits_last ON platform_hits(last_at);";
 
 void svc_now(char out[32])
 {

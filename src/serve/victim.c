@@ -27,8 +27,26 @@
 #include <ward/store.h>
 #include <ward/victim.h>
 
+/* Flood control counts distinct API keys per hash in service.db, a write
+ * under the event-recording lock. A key that hits the same hash again
+ * within FLOOD_MEMO_S changes no key count, only the hit count: such
+ * repeats are remembered here and added to the hit count at that key's
+ * next write (a platform re-uploading one listed image all day costs one
+ * write a minute, not one per upload). Direct-mapped: a collision only
+ * means an extra write. */
+#define FLOOD_MEMO_SLOTS 4096
+#define FLOOD_MEMO_S 60.0
+
+typedef struct flood_memo {
+    uint64_t tag;    /* fnv1a of hash key and API key; 0: empty */
+    double noted;    /* when last written */
+    uint32_t pending; /* hits since, not yet written */
+} flood_memo;
+
 struct svc_victim {
     char *datadir;
+    pthread_mutex_t memo_lock;
+    flood_memo memo[FLOOD_MEMO_SLOTS];
     pthread_rwlock_t lock; /* guards view */
     ward_victim_view *view;
     char stamp[128];       /* of view (reload thread and quarantine() only) */
@@ -46,6 +64,7 @@ svc_victim *svc_victim_new(const char *datadir, int flood_keys, double flood_hou
     }
     pthread_rwlock_init(&v->lock, NULL);
     pthread_mutex_init(&v->refresh, NULL);
+    pthread_mutex_init(&v->memo_lock, NULL);
     v->flood_keys = flood_keys;
     v->flood_hours = flood_hours;
     return v;
@@ -58,6 +77,7 @@ void svc_victim_free(svc_victim *v)
     ward_victim_view_free(v->view);
     pthread_rwlock_destroy(&v->lock);
     pthread_mutex_destroy(&v->refresh);
+    pthread_mutex_destroy(&v->memo_lock);
     free(v->datadir);
     free(v);
 }
@@ -164,33 +184,67 @@ static void quarantine(svc_ctx *ctx, const char *key_id, char (*keys)[96],
         svc_log_internal(ctx, "flood control: cannot re-read the quarantine", err.message);
 }
 
+static uint64_t fnv1a(uint64_t h, const char *s)
+{
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* Whether hash key `hash` hit by key_id must be written now; *hits: the
+ * hits to add when it is (this one and the repeats remembered). */
+static int memo_due(svc_victim *v, const char *hash, const char *key_id, double now,
+                    uint32_t *hits)
+{
+    uint64_t tag = fnv1a(fnv1a(1469598103934665603ull, hash) * 31, key_id) | 1;
+    double memo_s = v->flood_hours * 3600 / 100 < FLOOD_MEMO_S ? v->flood_hours * 3600 / 100
+                                                              : FLOOD_MEMO_S;
+    pthread_mutex_lock(&v->memo_lock);
+    flood_memo *m = &v->memo[tag % FLOOD_MEMO_SLOTS];
+    int due = m->tag != tag || now - m->noted >= memo_s || now < m->noted;
+    if (due) {
+        *hits = (m->tag == tag ? m->pending : 0) + 1;
+        *m = (flood_memo){tag, now, 0};
+    } else {
+        m->pending++;
+    }
+    pthread_mutex_unlock(&v->memo_lock);
+    return due;
+}
+
 int svc_victim_screen(svc_ctx *ctx, const char *key_id, int count, ward_match_result *res)
 {
     svc_victim *v = ctx->victim;
     if (!v || !res->alert || !res->count)
         return 0;
     char (*keys)[96] = calloc(res->count, sizeof *keys);
+    char (*due)[96] = calloc(res->count, sizeof *due); /* to write (memo_due) */
     svc_flood_count *counts = calloc(res->count, sizeof *counts);
     const char **ptrs = calloc(res->count, sizeof *ptrs);
-    size_t n = 0;
-    for (size_t i = 0; keys && counts && ptrs && i < res->count; i++) {
+    uint32_t *adds = calloc(res->count, sizeof *adds);
+    size_t n = 0, nd = 0;
+    for (size_t i = 0; keys && due && counts && ptrs && adds && i < res->count; i++) {
         if (!is_alert(&res->hits[i]))
             continue;
         hit_key(&res->hits[i], keys[n]);
         size_t k = 0;
         while (k < n && strcmp(keys[k], keys[n]) != 0)
             k++;
-        if (k == n) { /* each hash once */
-            ptrs[n] = keys[n];
+        if (k == n) /* each hash once */
             n++;
-        }
     }
-    if (count && n && v->flood_keys > 0 && key_id && *key_id) {
+    double now = (double)time(NULL);
+    for (size_t i = 0; count && v->flood_keys > 0 && key_id && *key_id && i < n; i++)
+        if (memo_due(v, keys[i], key_id, now, &adds[nd])) {
+            memcpy(due[nd], keys[i], sizeof due[nd]);
+            ptrs[nd] = due[nd];
+            nd++;
+        }
+    if (nd) {
         ward_error err;
-        double now = (double)time(NULL);
-        if (svc_flood_note(ctx->state, key_id, ptrs, n, now, now - v->flood_hours * 3600,
-                           counts, &err) == WARD_OK)
-            quarantine(ctx, key_id, keys, counts, n);
+        if (svc_flood_note(ctx->state, key_id, ptrs, adds, nd, now,
+                           now - v->flood_hours * 3600, counts, &err) == WARD_OK)
+            quarantine(ctx, key_id, due, counts, nd);
         else
             svc_log_internal(ctx, "flood control: cannot count", err.message);
     }
@@ -203,7 +257,9 @@ int svc_victim_screen(svc_ctx *ctx, const char *key_id, int count, ward_match_re
     if (n && paused == n)
         res->alert = 0;
     free(keys);
+    free(due);
     free(counts);
     free(ptrs);
+    free(adds);
     return res->alert ? 0 : (int)paused;
 }
