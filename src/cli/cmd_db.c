@@ -3,11 +3,11 @@
  * its index. Each action is a thin call into libward's store.h / matcher.h.
  */
 #include "cli/cli.h"
+#include "cli/opt.h"
 #include "util/escape.h"
 #include "util/path.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,39 +97,9 @@ static const char help[] =
 "                    DATADIR/store.url, mode 0600) and creates the store's\n"
 "                    schema there; refused if the directory has a ward.db.\n"
 "\n"
-"OPTIONS\n"
-"    --data DIR          data directory (default $WARD_DATA, else\n"
-"                        ~/.local/share/ward)\n"
-"    -l, --list NAME     list to import into (default: the file's base name)\n"
-"                        or to restrict export/remove to\n"
-"    -f, --format F      import: auto (default), vics, hashdeep, sums,\n"
-"                        md5sum, sha1sum, sha256sum, csv, pdq, vpdq, nsrl;\n"
-"                        export: vics2, hashdeep, csv, pdq, vpdq\n"
-"        --strict        abort the import at the first bad record\n"
-"        --case-verdicts V\n"
-"                        import of a scan's case export (ward scan's\n"
-"                        vics.json, refused without this): only the Media\n"
-"                        with these verdicts, comma-separated (known, near,\n"
-"                        ignorable, new-image, new-video, other, error);\n"
-"                        'graded' adds: only those given a Category, e.g.\n"
-"                        new-image,graded\n"
-"    -C, --category C    import: category for records that have none;\n"
-"                        export: only this category\n"
-"        --scheme S      scheme of a new list: projectvic (default),\n"
-"                        uk-sentencing, known-good, or a custom one\n"
-"        --known-good    a new list of ignorable files (like NSRL)\n"
-"        --description D description of a new list\n"
-"        --reason TEXT   why entries are removed\n"
-"        --near R        lookup: PDQ near matches within R bits\n"
-"    -o, --output FILE   export to FILE\n"
-"        --json          lookup/stats: JSON output\n"
-"        --remote URL    lookup: ask the ward node at URL\n"
-"        --key KEY       lookup --remote: the peer's API key\n"
-"        --cacert PEM    lookup --remote: CA bundle for an https peer\n"
-"        --store URL     init: postgresql://[user[:password]@]host[:port]/db\n"
-"                        [?ward_prefix=NAME] (schemas NAME_store...; default\n"
-"                        prefix ward); $WARD_STORE, when set, wins over it\n"
-"\n"
+""; /* OPTIONS: from the table below */
+
+static const char help_tail[] =
 "EXIT STATUS\n"
 "    0 done; 1 import with bad records, lookup found entries, or\n"
 "    conflicts exist; 2 usage;\n"
@@ -150,6 +120,44 @@ typedef struct db_args {
     const char *case_verdicts;          /* import --case-verdicts */
     int strict, known_good, json, near;
 } db_args;
+
+#define S(m) CLI_AT_STR(db_args, m)
+#define A(m) CLI_AT_INT(db_args, m)
+static const cli_opt options[] = {
+    CLI_OPT_DATA(db_args, data),
+    {"list", 'l', CLI_STRING, S(list), "NAME", .def = "import: the file's base name",
+     .help = "list to import into, or to restrict\nexport/remove to"},
+    {"format", 'f', CLI_STRING, S(format), "F",
+     .help = "import: auto (default), vics, hashdeep, sums,\nmd5sum, sha1sum, sha256sum, csv, "
+             "pdq, vpdq, nsrl;\nexport: vics2, hashdeep, csv, pdq, vpdq"},
+    {"strict", 0, CLI_FLAG, A(strict), .help = "abort the import at the first bad record"},
+    {"case-verdicts", 0, CLI_STRING, S(case_verdicts), "V",
+     .help = "import of a scan's case export (ward scan's\nvics.json, refused without this): "
+             "only the Media\nwith these verdicts, comma-separated (known, near,\nignorable, "
+             "new-image, new-video, other, error);\n'graded' adds: only those given a "
+             "Category, e.g.\nnew-image,graded"},
+    {"category", 'C', CLI_STRING, S(category), "C",
+     .help = "import: category for records that have none;\nexport: only this category"},
+    {"scheme", 0, CLI_STRING, S(scheme), "S", .def = "projectvic",
+     .help = "scheme of a new list: projectvic, uk-sentencing,\nknown-good, or a custom one"},
+    {"known-good", 0, CLI_FLAG, A(known_good),
+     .help = "a new list of ignorable files (like NSRL)"},
+    {"description", 0, CLI_STRING, S(description), "D", .help = "description of a new list"},
+    {"reason", 0, CLI_STRING, S(reason), "TEXT", .help = "why entries are removed"},
+    {"near", 0, CLI_INT, A(near), "R", 1, 128,
+     .help = "lookup: PDQ near matches within R bits"},
+    {"output", 'o', CLI_STRING, S(output), "FILE", .help = "export to FILE"},
+    {"json", 0, CLI_FLAG, A(json), .help = "lookup/stats: JSON output"},
+    {"remote", 0, CLI_STRING, S(remote), "URL", .help = "lookup: ask the ward node at URL"},
+    {"key", 0, CLI_STRING, S(key), "KEY", .help = "lookup --remote: the peer's API key"},
+    {"cacert", 0, CLI_STRING, S(cacert), "PEM",
+     .help = "lookup --remote: CA bundle for an https peer"},
+    {"store", 0, CLI_STRING, S(store), "URL",
+     .help = "init: postgresql://[user[:password]@]host[:port]/db\n[?ward_prefix=NAME] (schemas "
+             "NAME_store...;\ndefault prefix ward); $WARD_STORE, when set, wins\nover it"},
+    CLI_OPT_END};
+#undef S
+#undef A
 
 
 static int fail(ward_status st, const ward_error *err) { return cli_fail("db", st, err); }
@@ -590,61 +598,12 @@ static int do_init(const db_args *a)
     return WARD_EXIT_OK;
 }
 
-enum { OPT_DATA = 256, OPT_STRICT, OPT_SCHEME, OPT_KNOWN_GOOD, OPT_DESC, OPT_REASON, OPT_JSON, OPT_NEAR,
-       OPT_REMOTE, OPT_KEY, OPT_CA, OPT_STORE, OPT_CASE_VERDICTS };
-
-static const struct option long_opts[] = {
-    {"data", required_argument, NULL, OPT_DATA},
-    {"list", required_argument, NULL, 'l'},
-    {"format", required_argument, NULL, 'f'},
-    {"strict", no_argument, NULL, OPT_STRICT},
-    {"category", required_argument, NULL, 'C'},
-    {"scheme", required_argument, NULL, OPT_SCHEME},
-    {"known-good", no_argument, NULL, OPT_KNOWN_GOOD},
-    {"description", required_argument, NULL, OPT_DESC},
-    {"reason", required_argument, NULL, OPT_REASON},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"near", required_argument, NULL, OPT_NEAR},
-    {"remote", required_argument, NULL, OPT_REMOTE},
-    {"key", required_argument, NULL, OPT_KEY},
-    {"cacert", required_argument, NULL, OPT_CA},
-    {"store", required_argument, NULL, OPT_STORE},
-    {"case-verdicts", required_argument, NULL, OPT_CASE_VERDICTS},
-    {"output", required_argument, NULL, 'o'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
-
 static int run_db(int argc, char **argv)
 {
     db_args a = {0};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "l:f:C:o:h", long_opts, NULL)) != -1) {
-        switch (c) {
-        case OPT_DATA: a.data = optarg; break;
-        case 'l': a.list = optarg; break;
-        case 'f': a.format = optarg; break;
-        case OPT_STRICT: a.strict = 1; break;
-        case OPT_CASE_VERDICTS: a.case_verdicts = optarg; break;
-        case 'C': a.category = optarg; break;
-        case OPT_SCHEME: a.scheme = optarg; break;
-        case OPT_KNOWN_GOOD: a.known_good = 1; break;
-        case OPT_DESC: a.description = optarg; break;
-        case OPT_REASON: a.reason = optarg; break;
-        case OPT_JSON: a.json = 1; break;
-        case OPT_NEAR:
-            a.near = atoi(optarg);
-            if (a.near < 1 || a.near > 128) return cli_usage("db", "bad --near '%s' (1..128)", optarg);
-            break;
-        case OPT_REMOTE: a.remote = optarg; break;
-        case OPT_KEY: a.key = optarg; break;
-        case OPT_CA: a.cacert = optarg; break;
-        case OPT_STORE: a.store = optarg; break;
-        case 'o': a.output = optarg; break;
-        case 'h': cli_print_help(&cli_cmd_db); return WARD_EXIT_OK;
-        default: return cli_usage("db", "unknown option");
-        }
-    }
+    int c, optind;
+    if ((c = cli_parse_opts(&cli_cmd_db, &a, argc, argv, &optind)) != CLI_GO_ON)
+        return c;
     if (optind >= argc) return cli_usage("db", "no action given");
     const char *action = argv[optind++];
     a.data = cli_data_dir(a.data);
@@ -696,4 +655,6 @@ const cli_command cli_cmd_db = {
     .run = run_db,
     .summary = "The hash-set store: import, export, look up, remove known hashes",
     .help = help,
+    .opts = options,
+    .help_tail = help_tail,
 };

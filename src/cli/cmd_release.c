@@ -3,12 +3,12 @@
  * them, comparing them, exporting them for partners, and pulling them.
  */
 #include "cli/cli.h"
+#include "cli/opt.h"
 
 #include <ward/store.h>
 
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,21 +71,9 @@ static const char help[] =
 "                (exit 1); a local status never changes by itself.\n"
 "    status      Subscriptions: version held, publisher key, address.\n"
 "\n"
-"OPTIONS\n"
-"    --data DIR      data directory (default $WARD_DATA, else\n"
-"                    ~/.local/share/ward)\n"
-"    --list L        a store list to release (create; repeatable)\n"
-"    --name NAME     the release: 1-100 of A-Z a-z 0-9 . _ -\n"
-"    --key FILE      secret key (default DATA/keys/release.key)\n"
-"    --version V     export: the version (default the latest)\n"
-"    --format F      export: vics2, hashdeep, csv or pdq\n"
-"    -o FILE         export: write to FILE (default standard output)\n"
-"    --trust KEY     pull: the publisher key, as a trusted key id, a public\n"
-"                    key file or its text; needed on the first pull, and\n"
-"                    later pulls must be signed by the same key\n"
-"    --api-key TOKEN pull: the publisher is 'ward serve': an API key of\n"
-"                    scope match it issued (or $WARD_REMOTE_KEY)\n"
-"\n"
+""; /* OPTIONS: from the table below */
+
+static const char help_tail[] =
 "EXIT STATUS\n"
 "    0 done (pull: updated or already current); 2 usage, or a refused key\n"
 "    or list; 3 release refused (bad signature, digest, replay) or\n"
@@ -102,10 +90,31 @@ static const char help[] =
 
 typedef struct rel_args {
     const char *data, *name, *key, *format, *output, *trust, *api_key;
-    const char *lists[MAX_LISTS];
-    size_t n_lists;
+    cli_strings lists;
     uint64_t version;
 } rel_args;
+
+#define S(m) CLI_AT_STR(rel_args, m)
+static const cli_opt options[] = {
+    CLI_OPT_DATA(rel_args, data),
+    {"list", 'l', CLI_REPEAT, CLI_AT_STRINGS(rel_args, lists), "L", 0, MAX_LISTS,
+     .help = "a store list to release (create; repeatable)"},
+    {"name", 0, CLI_STRING, S(name), "NAME",
+     .help = "the release: 1-100 of A-Z a-z 0-9 . _ -"},
+    {"key", 0, CLI_STRING, S(key), "FILE", .def = "DATA/keys/release.key",
+     .help = "secret key"},
+    {"version", 0, CLI_COUNT, CLI_AT_U64(rel_args, version), "V", 1, 1e18,
+     .def = "the latest", .help = "export: the version"},
+    {"format", 'f', CLI_STRING, S(format), "F", .help = "export: vics2, hashdeep, csv or pdq"},
+    {"output", 'o', CLI_STRING, S(output), "FILE", .def = "standard output",
+     .help = "export: write to FILE"},
+    {"trust", 0, CLI_STRING, S(trust), "KEY",
+     .help = "pull: the publisher key, as a trusted key id, a\npublic key file or its text; "
+             "needed on the first\npull, and later pulls must be signed by the same\nkey"},
+    {"api-key", 0, CLI_STRING, S(api_key), "TOKEN", .def = "$WARD_REMOTE_KEY",
+     .help = "pull: the publisher is 'ward serve': an API key\nof scope match it issued"},
+    CLI_OPT_END};
+#undef S
 
 static int fail(ward_status st, const ward_error *err) { return cli_fail("release", st, err); }
 
@@ -121,7 +130,7 @@ static int parse_version(const char *s, uint64_t *v)
 
 static int do_create(rel_args *a)
 {
-    if (!a->n_lists) return cli_usage("release", "create needs --list");
+    if (!a->lists.n) return cli_usage("release", "create needs --list");
     ward_store *s;
     ward_error err = {0};
     ward_status st = ward_store_open(a->data, 0, &s, &err);
@@ -129,13 +138,13 @@ static int do_create(rel_args *a)
     /* the series of the released entries travel with it, signed */
     char series[4096];
     snprintf(series, sizeof series, "%s/.release-series-%d", cli_data_dir(a->data), (int)getpid());
-    int any = 0, r = cli_series_release_write(s, a->lists, a->n_lists, series, &any);
+    int any = 0, r = cli_series_release_write(s, a->lists.v, a->lists.n, series, &any);
     if (r) {
         unlink(series);
         ward_store_close(s);
         return r;
     }
-    ward_release_create_opts o = {a->lists, a->n_lists, a->name, a->key, NULL,
+    ward_release_create_opts o = {a->lists.v, a->lists.n, a->name, a->key, NULL,
                                   any ? series : NULL};
     ward_release_info info;
     st = ward_release_create(s, a->data, &o, &info, &err);
@@ -315,46 +324,12 @@ static int print_sub(void *ctx, const ward_subscription *s)
     return 0;
 }
 
-enum { OPT_DATA = 256, OPT_NAME, OPT_KEY, OPT_VERSION, OPT_TRUST, OPT_API_KEY };
-
-static const struct option long_opts[] = {
-    {"data", required_argument, NULL, OPT_DATA},
-    {"list", required_argument, NULL, 'l'},
-    {"name", required_argument, NULL, OPT_NAME},
-    {"key", required_argument, NULL, OPT_KEY},
-    {"version", required_argument, NULL, OPT_VERSION},
-    {"format", required_argument, NULL, 'f'},
-    {"output", required_argument, NULL, 'o'},
-    {"trust", required_argument, NULL, OPT_TRUST},
-    {"api-key", required_argument, NULL, OPT_API_KEY},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
-
 static int run_release(int argc, char **argv)
 {
     rel_args a = {0};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "l:f:o:h", long_opts, NULL)) != -1) {
-        switch (c) {
-        case OPT_DATA: a.data = optarg; break;
-        case 'l':
-            if (a.n_lists == MAX_LISTS) return cli_usage("release", "at most %d --list", MAX_LISTS);
-            a.lists[a.n_lists++] = optarg;
-            break;
-        case OPT_NAME: a.name = optarg; break;
-        case OPT_KEY: a.key = optarg; break;
-        case OPT_VERSION:
-            if (parse_version(optarg, &a.version)) return cli_usage("release", "bad --version '%s'", optarg);
-            break;
-        case 'f': a.format = optarg; break;
-        case 'o': a.output = optarg; break;
-        case OPT_TRUST: a.trust = optarg; break;
-        case OPT_API_KEY: a.api_key = optarg; break;
-        case 'h': cli_print_help(&cli_cmd_release); return WARD_EXIT_OK;
-        default: return cli_usage("release", "unknown option");
-        }
-    }
+    int c, optind;
+    if ((c = cli_parse_opts(&cli_cmd_release, &a, argc, argv, &optind)) != CLI_GO_ON)
+        return c;
     if (optind >= argc) return cli_usage("release", "no action given");
     const char *action = argv[optind++];
     int n = argc - optind;
@@ -382,4 +357,6 @@ const cli_command cli_cmd_release = {
     .run = run_release,
     .summary = "Signed, versioned hash-list releases and deltas",
     .help = help,
+    .opts = options,
+    .help_tail = help_tail,
 };

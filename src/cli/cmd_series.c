@@ -4,9 +4,9 @@
  * thin call into libward's victim.h.
  */
 #include "cli/cli.h"
+#include "cli/opt.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,15 +124,9 @@ static const char help[] =
 "                them like an import. Analysts see series in 'ward serve's\n"
 "                web pages at /series.\n"
 "\n"
-"OPTIONS\n"
-"    --data DIR          data directory (default $WARD_DATA, else\n"
-"                        ~/.local/share/ward)\n"
-"    --now TIME          the time to act as now (UTC, YYYY-MM-DDTHH:MM:SSZ)\n"
-"    --key-file FILE     intel.db's key, for --exhibit (default\n"
-"                        $WARD_INTEL_KEY_FILE)\n"
-"    --radius R          PDQ Hamming radius (default 31)\n"
-"    --json              JSON lines\n"
-"\n"
+""; /* OPTIONS: from the table below */
+
+static const char help_tail[] =
 "EXIT STATUS\n"
 "    0 done; 1 check found something to tell, or alerts are open; 2 usage or\n"
 "    a refused value (a name taken, a hash in another series); 3 no such\n"
@@ -153,31 +147,44 @@ typedef struct sr_args {
     time_t t;
 } sr_args;
 
-enum { OPT_DATA = 256, OPT_NOW, OPT_KEY_FILE, OPT_TEAM, OPT_CONTACT, OPT_NOTE, OPT_LABEL,
-       OPT_UNIT, OPT_CASE, OPT_EXHIBIT, OPT_REASON, OPT_JSON, OPT_ALL, OPT_FROM_STORE,
-       OPT_NO_REGISTER, OPT_RADIUS, OPT_FLOOD_UNITS, OPT_FLOOD_HOURS };
-
-static const struct option long_opts[] = {
-    {"data", required_argument, NULL, OPT_DATA},
-    {"now", required_argument, NULL, OPT_NOW},
-    {"key-file", required_argument, NULL, OPT_KEY_FILE},
-    {"team", required_argument, NULL, OPT_TEAM},
-    {"contact", required_argument, NULL, OPT_CONTACT},
-    {"note", required_argument, NULL, OPT_NOTE},
-    {"label", required_argument, NULL, OPT_LABEL},
-    {"unit", required_argument, NULL, OPT_UNIT},
-    {"case", required_argument, NULL, OPT_CASE},
-    {"exhibit", required_argument, NULL, OPT_EXHIBIT},
-    {"reason", required_argument, NULL, OPT_REASON},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"all", no_argument, NULL, OPT_ALL},
-    {"from-store", no_argument, NULL, OPT_FROM_STORE},
-    {"no-register", no_argument, NULL, OPT_NO_REGISTER},
-    {"radius", required_argument, NULL, OPT_RADIUS},
-    {"flood-units", required_argument, NULL, OPT_FLOOD_UNITS},
-    {"flood-hours", required_argument, NULL, OPT_FLOOD_HOURS},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
+#define S(m) CLI_AT_STR(sr_args, m)
+#define A(m) CLI_AT_INT(sr_args, m)
+static const cli_opt options[] = {
+    CLI_OPT_DATA(sr_args, data),
+    {"now", 0, CLI_STRING, S(now), "TIME",
+     .help = "the time to act as now (UTC, YYYY-MM-DDTHH:MM:SSZ)"},
+    {"key-file", 0, CLI_STRING, S(key_file), "FILE", .def = "$WARD_INTEL_KEY_FILE",
+     .help = "intel.db's key, for --exhibit"},
+    {"team", 0, CLI_STRING, S(team), "TEAM",
+     .help = "create, team: the owning victim-identification\nteam"},
+    {"contact", 0, CLI_STRING, S(contact), "C",
+     .help = "create, team: how the team is reached; check: how\nother units reach this "
+             "unit's officer"},
+    {"note", 0, CLI_STRING, S(note), "TEXT", .help = "status: a note for the series log"},
+    {"label", 0, CLI_STRING, S(label), "L", .help = "add: a label for the hashes added"},
+    {"from-store", 0, CLI_FLAG, A(from_store),
+     .help = "add: the store's entries whose series field\nnames the series"},
+    {"unit", 0, CLI_STRING, S(unit), "U",
+     .help = "check: the unit registering; alerts: that unit's"},
+    {"case", 0, CLI_STRING, S(case_ref), "C", .help = "check: the unit's case reference"},
+    {"exhibit", 0, CLI_STRING, S(exhibit), "REF",
+     .help = "check: the exhibit scanned (a new image of a\nseries puts it forward in the "
+             "examination queue)"},
+    {"radius", 0, CLI_INT, A(radius), "R", 0, 256, .def = CLI_NUM(WARD_INDEX_PDQ_RADIUS),
+     .help = "PDQ Hamming radius"},
+    {"flood-units", 0, CLI_INT, A(flood_units), "N", 2, 100000, .def = "5",
+     .help = "check: quarantine a listed hash seen by N units\nwithin --flood-hours"},
+    {"flood-hours", 0, CLI_INT, A(flood_hours), "H", 1, 24 * 366, .def = "24",
+     .help = "check: the flood window in hours"},
+    {"no-register", 0, CLI_FLAG, A(no_register),
+     .help = "check: tell, but register nothing"},
+    {"all", 0, CLI_FLAG, A(all), .help = "alerts: done ones too"},
+    {"reason", 0, CLI_STRING, S(reason), "TEXT",
+     .help = "quarantine release|remove: why (required)"},
+    {"json", 0, CLI_FLAG, A(json), .help = "JSON lines"},
+    CLI_OPT_END};
+#undef S
+#undef A
 
 static int fail(ward_status st, const ward_error *err) { return cli_fail("series", st, err); }
 
@@ -721,54 +728,12 @@ static int dispatch(ward_store *s, sr_args *a, const char *action, int n, char *
     return st ? fail(st, &err) : WARD_EXIT_OK;
 }
 
-static int parse_opt(sr_args *a, int c)
-{
-    switch (c) {
-    case OPT_DATA: a->data = optarg; break;
-    case OPT_NOW: a->now = optarg; break;
-    case OPT_KEY_FILE: a->key_file = optarg; break;
-    case OPT_TEAM: a->team = optarg; break;
-    case OPT_CONTACT: a->contact = optarg; break;
-    case OPT_NOTE: a->note = optarg; break;
-    case OPT_LABEL: a->label = optarg; break;
-    case OPT_UNIT: a->unit = optarg; break;
-    case OPT_CASE: a->case_ref = optarg; break;
-    case OPT_EXHIBIT: a->exhibit = optarg; break;
-    case OPT_REASON: a->reason = optarg; break;
-    case OPT_JSON: a->json = 1; break;
-    case OPT_ALL: a->all = 1; break;
-    case OPT_FROM_STORE: a->from_store = 1; break;
-    case OPT_NO_REGISTER: a->no_register = 1; break;
-    case OPT_RADIUS:
-        if (cli_parse_int(optarg, 0, 256, &a->radius))
-            return cli_usage("series", "bad --radius '%s' (0..256)", optarg);
-        break;
-    case OPT_FLOOD_UNITS:
-        if (cli_parse_int(optarg, 2, 100000, &a->flood_units))
-            return cli_usage("series", "bad --flood-units '%s' (2..100000)", optarg);
-        break;
-    case OPT_FLOOD_HOURS:
-        if (cli_parse_int(optarg, 1, 24 * 366, &a->flood_hours))
-            return cli_usage("series", "bad --flood-hours '%s' (1..8784)", optarg);
-        break;
-    default: return cli_usage("series", "unknown option");
-    }
-    return 0;
-}
-
 static int run_series(int argc, char **argv)
 {
     sr_args a = {.radius = -1};
-    int c, r;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
-        if (c == 'h') {
-            cli_print_help(&cli_cmd_series);
-            return WARD_EXIT_OK;
-        }
-        if ((r = parse_opt(&a, c)))
-            return r;
-    }
+    int r, optind;
+    if ((r = cli_parse_opts(&cli_cmd_series, &a, argc, argv, &optind)) != CLI_GO_ON)
+        return r;
     if (optind >= argc)
         return cli_usage("series", "no action given");
     a.t = time(NULL);
@@ -790,4 +755,6 @@ const cli_command cli_cmd_series = {
     .run = run_series,
     .summary = "Victim identification: series, sightings across units",
     .help = help,
+    .opts = options,
+    .help_tail = help_tail,
 };

@@ -61,6 +61,8 @@ static void range_text(const cli_opt *o, char *buf, size_t cap)
     buf[0] = 0;
     if (o->kind == CLI_CHOICE)
         snprintf(buf, cap, " (one of %s)", o->choices);
+    else if (o->kind == CLI_REPEAT)
+        snprintf(buf, cap, " (at most %.15g of them)", o->hi);
     else if (!numeric(o->kind))
         return;
     else if (o->hi < NO_LIMIT)
@@ -120,6 +122,13 @@ static int store(const cli_opt *o, void *args, const char *value)
         *(uint64_t *)field = cv;
         return 0;
     case CLI_REFUSED: return -1;
+    case CLI_REPEAT: {
+        cli_strings *l = (cli_strings *)field;
+        if (l->n >= CLI_STRINGS_MAX || (double)l->n >= o->hi)
+            return -1;
+        l->v[l->n++] = value;
+        return 0;
+    }
     case CLI_SECONDS:
     case CLI_NUMBER:
         if (cli_parse_seconds(value, o->lo, o->hi, &dv))

@@ -28,8 +28,10 @@ typedef enum cli_opt_kind {
     CLI_CHOICE,  /* *(const char **): one of `choices` ("text|jsonl|csv") */
     CLI_SET,     /* no argument: *(const char **) = `choices` (--jsonl for
                     --format jsonl: the shorthand's row names the same field) */
-    CLI_REFUSED  /* never accepted: the usage error is `help` (--password:
+    CLI_REFUSED, /* never accepted: the usage error is `help` (--password:
                     a secret on the command line shows in ps and history) */
+    CLI_REPEAT   /* *(cli_strings *): each use adds one (--list A --list B),
+                    at most `hi` of them */
 } cli_opt_kind;
 
 typedef struct cli_opt {
@@ -47,6 +49,13 @@ typedef struct cli_opt {
                             value given without one */
 } cli_opt;
 
+/* A repeatable option's values, in the order given. */
+#define CLI_STRINGS_MAX 64
+typedef struct cli_strings {
+    const char *v[CLI_STRINGS_MAX];
+    size_t n;
+} cli_strings;
+
 /* offsetof(ST, M), refused at compile time unless M has type T: a row can
  * never write an int through a uint64_t field's offset. */
 #define CLI_AT_(st, m, T) \
@@ -61,6 +70,7 @@ typedef struct cli_opt {
     {"data", 0, CLI_STRING, CLI_AT_STR(st, m), "DIR",                        \
      .def = "$WARD_DATA, else ~/.local/share/ward", .help = "data directory"}
 #define CLI_AT_STR(st, m) CLI_AT_(st, m, const char *) /* STRING, CHOICE, SET */
+#define CLI_AT_STRINGS(st, m) CLI_AT_(st, m, cli_strings) /* REPEAT */
 
 /* The table's end. */
 #define CLI_OPT_END {0}
