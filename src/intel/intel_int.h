@@ -427,8 +427,6 @@ ward_status wi_read_xml(wi_intake *ik, const char *path, ward_error *err);
 int wi_subject_band(ward_intel *in, int64_t subject, int *model_band, double *score,
                     char deadline[32]);
 
-#endif
-
 /* ---- validation of the risk model (validate.c) ------------------------ */
 
 /* One closed package: the model's score and band, and whether its outcome
@@ -484,7 +482,5 @@ ward_status wi_cards_shared(ward_intel *in, const char *at, uint64_t *flagged, w
 ward_status wi_alert(ward_intel *in, const char *at, const char *kind, int64_t subject,
                      int64_t package, const char *parties, const char *text, int *raised,
                      ward_error *err);
-/* One alert as 'ward intel alerts' prints it: a text line, or a JSON line
- * {"at","kind","to","text"} (report.c). */
-void wi_alert_print(FILE *out, int json, const char *at, const char *kind, const char *to,
-                    const char *text);
+
+#endif
