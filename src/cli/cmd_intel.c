@@ -3,10 +3,10 @@
  * action is a thin call into libward's intel.h.
  */
 #include "cli/cli.h"
+#include "cli/opt.h"
 #include "util/escape.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,39 +252,9 @@ static const char help[] =
 "    check           Integrity check of intel.db; when encrypted, every\n"
 "                    page is authenticated (a tampered page is named).\n"
 "\n"
-"OPTIONS\n"
-"    --data DIR          data directory (default $WARD_DATA, else\n"
-"                        ~/.local/share/ward)\n"
-"    --source NAME       ingest: the list's name (required)\n"
-"    --columns MAP       ingest: CSV column mapping, e.g.\n"
-"                        'name=Full Name,email=E-mail Address'; 'auto'\n"
-"                        proposes one from the header names and prints\n"
-"                        it to confirm (nothing is ingested)\n"
-"    --international     ingest: every record came from abroad\n"
-"    --bulk, --not-bulk  ingest: a bulk national operation or not (default:\n"
-"                        by size, see bulk_threshold in the routing model)\n"
-"    --now TIME          the time to act as now (UTC, YYYY-MM-DDTHH:MM:SSZ)\n"
-"    --key-file FILE     intel.db is encrypted with the key in FILE (default\n"
-"                        $WARD_INTEL_KEY_FILE); a new intel.db is created\n"
-"                        encrypted. See docs/security.md.\n"
-"    --due               retention: only subjects due for a decision\n"
-"    --unmapped          occupations, areas: only what the mapping cannot place\n"
-"    --evaluate FILE     occupations: precision and recall on a labelled list\n"
-"    --keep, --dispose   retain: the decision\n"
-"    --dry-run, --confirm  dispose: preview only, or delete\n"
-"    --by NAME           dispose: the person carrying it out (query: the\n"
-"                        grouping, force|hub|band)\n"
-"    --legal-basis REF   isp build: the authorisation the requests rest on\n"
-"    --due-days N        isp build: answers due N days on (default 14)\n"
-"    --provider P        isp build: only provider P's batch\n"
-"    --json              JSON output: one JSON array for the commands that\n"
-"                        list records (subjects, packages, alerts,\n"
-"                        retention, occupations, areas, members, isp ranges\n"
-"                        and batches), one object for the others (subject,\n"
-"                        query, kpi, validate)\n"
-"    --jsonl             as --json, but a list is one object per line\n"
-"                        (JSON lines, to stream or to read line by line)\n"
-"\n"
+""; /* OPTIONS: from the table below */
+
+static const char help_tail[] =
 "EXIT STATUS\n"
 "    0 done (also when the output's reader stops reading, as head does);\n"
 "    1 ingest skipped bad records, alerts exist, subjects are due\n"
@@ -313,54 +283,75 @@ typedef struct intel_args {
     const char *legal_basis, *provider;   /* isp */
     int due_days;
     ward_intel_output json;   /* --json (one array for lists), --jsonl (a line each) */
+    const char *json_given;   /* "json" or "jsonl", as the command line said */
     int international, bulk, due, keep, dispose, dry_run, confirm, unmapped;
     time_t t;
 } intel_args;
 
-enum { OPT_DATA = 256, OPT_SOURCE, OPT_COLUMNS, OPT_INTL, OPT_BULK, OPT_NOT_BULK, OPT_RECEIVED,
-       OPT_BAND, OPT_REASON, OPT_NOTE, OPT_HOLDER, OPT_LIST, OPT_FACTOR, OPT_BY, OPT_JSON,
-       OPT_STATUS, OPT_DATE, OPT_VALUE, OPT_NOW, OPT_DUE, OPT_KEEP, OPT_DISPOSE,
-       OPT_DRY_RUN, OPT_CONFIRM, OPT_KEY_FILE, OPT_UNMAPPED, OPT_EVALUATE, OPT_ID_COLUMN,
-       OPT_PERSON_COLUMN, OPT_JSONL, OPT_LEGAL_BASIS, OPT_DUE_DAYS, OPT_PROVIDER };
+#define S(m) CLI_AT_STR(intel_args, m)
+#define A(m) CLI_AT_INT(intel_args, m)
+static const cli_opt options[] = {
+    CLI_OPT_DATA(intel_args, data),
+    {"source", 0, CLI_STRING, S(source), "NAME", .help = "ingest: the list's name (required)"},
+    {"format", 'f', CLI_STRING, S(format), "F",
+     .help = "ingest: csv, json or xml (default: by the file);\npackage: json or html; members: "
+             "csv, json or\njsonl"},
+    {"columns", 0, CLI_STRING, S(columns), "MAP",
+     .help = "ingest: CSV column mapping, e.g.\n'name=Full Name,email=E-mail Address'; 'auto'\n"
+             "proposes one from the header names and prints\nit to confirm (nothing is ingested)"},
+    {"international", 0, CLI_FLAG, A(international),
+     .help = "ingest: every record came from abroad"},
+    {"bulk", 0, CLI_FLAG, A(bulk), .def = "by size: bulk_threshold, routing model",
+     .help = "ingest: a bulk national operation"},
+    {"not-bulk", 0, CLI_UNSET, A(bulk), .help = "ingest: not a bulk national operation"},
+    {"received", 0, CLI_STRING, S(received), "T", .help = "ingest: when the list was received"},
+    {"now", 0, CLI_STRING, S(now), "TIME",
+     .help = "the time to act as now (UTC, YYYY-MM-DDTHH:MM:SSZ)"},
+    {"key-file", 0, CLI_STRING, S(key_file), "FILE", .def = "$WARD_INTEL_KEY_FILE",
+     .help = "intel.db is encrypted with the key in FILE; a\nnew intel.db is created encrypted. "
+             "See\ndocs/security.md"},
+    {"band", 0, CLI_STRING, S(band), "B", .help = "subjects: that band only; override: the band"},
+    {"reason", 0, CLI_STRING, S(reason), "TEXT",
+     .help = "override, apart, join, clarify, escalate,\noutcome, retain, dispose: why"},
+    {"note", 0, CLI_STRING, S(note), "TEXT", .help = "state: a note"},
+    {"holder", 0, CLI_STRING, S(holder), "H", .help = "packages: that holder's only"},
+    {"list", 0, CLI_STRING, S(list), "L", .help = "query, feedback: that list's subjects"},
+    {"factor", 0, CLI_STRING, S(factor), "F", .help = "query: subjects with that factor"},
+    {"status", 0, CLI_STRING, S(status), "ST", .help = "factor: its evidential status"},
+    {"date", 0, CLI_STRING, S(date), "D", .help = "factor: its date"},
+    {"value", 0, CLI_STRING, S(value), "V", .help = "factor: its value"},
+    {"due", 0, CLI_FLAG, A(due), .help = "retention: only subjects due for a decision"},
+    {"unmapped", 0, CLI_FLAG, A(unmapped),
+     .help = "occupations, areas: only what the mapping cannot\nplace"},
+    {"evaluate", 0, CLI_STRING, S(evaluate), "FILE",
+     .help = "occupations: precision and recall on a labelled\nlist"},
+    {"id-column", 0, CLI_STRING, S(id_column), "NAME",
+     .help = "evaluate: the truth file's record column"},
+    {"person-column", 0, CLI_STRING, S(person_column), "NAME",
+     .help = "evaluate: the truth file's person column"},
+    {"keep", 0, CLI_FLAG, A(keep), .help = "retain: keep the subject"},
+    {"dispose", 0, CLI_FLAG, A(dispose), .help = "retain: mark it for disposal"},
+    {"dry-run", 0, CLI_FLAG, A(dry_run), .help = "dispose: preview only"},
+    {"confirm", 0, CLI_FLAG, A(confirm), .help = "dispose: delete"},
+    {"by", 0, CLI_STRING, S(by), "NAME",
+     .help = "dispose: the person carrying it out (query: the\ngrouping, force|hub|band)"},
+    {"legal-basis", 0, CLI_STRING, S(legal_basis), "REF",
+     .help = "isp build: the authorisation the requests rest on"},
+    {"due-days", 0, CLI_INT, A(due_days), "N", 1, 365, .def = "14",
+     .help = "isp build: answers due N days on"},
+    {"provider", 0, CLI_STRING, S(provider), "P", .help = "isp build: only provider P's batch"},
+    {"output", 'o', CLI_STRING, S(output), "FILE", .help = "package, isp export: write to FILE"},
+    {"json", 0, CLI_SET, S(json_given), .choices = "json",
+     .help = "JSON output: one JSON array for the commands that\nlist records (subjects, "
+             "packages, alerts,\nretention, occupations, areas, members, isp ranges\nand "
+             "batches), one object for the others (subject,\nquery, kpi, validate)"},
+    {"jsonl", 0, CLI_SET, S(json_given), .choices = "jsonl",
+     .help = "as --json, but a list is one object per line\n(JSON lines, to stream or to read "
+             "line by line)"},
+    CLI_OPT_END};
+#undef S
+#undef A
 
-static const struct option long_opts[] = {
-    {"data", required_argument, NULL, OPT_DATA},
-    {"source", required_argument, NULL, OPT_SOURCE},
-    {"format", required_argument, NULL, 'f'},
-    {"columns", required_argument, NULL, OPT_COLUMNS},
-    {"international", no_argument, NULL, OPT_INTL},
-    {"bulk", no_argument, NULL, OPT_BULK},
-    {"not-bulk", no_argument, NULL, OPT_NOT_BULK},
-    {"received", required_argument, NULL, OPT_RECEIVED},
-    {"band", required_argument, NULL, OPT_BAND},
-    {"reason", required_argument, NULL, OPT_REASON},
-    {"note", required_argument, NULL, OPT_NOTE},
-    {"holder", required_argument, NULL, OPT_HOLDER},
-    {"list", required_argument, NULL, OPT_LIST},
-    {"factor", required_argument, NULL, OPT_FACTOR},
-    {"by", required_argument, NULL, OPT_BY},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"jsonl", no_argument, NULL, OPT_JSONL},
-    {"status", required_argument, NULL, OPT_STATUS},
-    {"date", required_argument, NULL, OPT_DATE},
-    {"value", required_argument, NULL, OPT_VALUE},
-    {"now", required_argument, NULL, OPT_NOW},
-    {"due", no_argument, NULL, OPT_DUE},
-    {"keep", no_argument, NULL, OPT_KEEP},
-    {"dispose", no_argument, NULL, OPT_DISPOSE},
-    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-    {"confirm", no_argument, NULL, OPT_CONFIRM},
-    {"key-file", required_argument, NULL, OPT_KEY_FILE},
-    {"unmapped", no_argument, NULL, OPT_UNMAPPED},
-    {"evaluate", required_argument, NULL, OPT_EVALUATE},
-    {"id-column", required_argument, NULL, OPT_ID_COLUMN},
-    {"person-column", required_argument, NULL, OPT_PERSON_COLUMN},
-    {"legal-basis", required_argument, NULL, OPT_LEGAL_BASIS},
-    {"due-days", required_argument, NULL, OPT_DUE_DAYS},
-    {"provider", required_argument, NULL, OPT_PROVIDER},
-    {"output", required_argument, NULL, 'o'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
 
 
 /* Whether stdout is a pipe whose reader has gone (`ward intel subjects |
@@ -906,56 +897,11 @@ static int do_crypt(const intel_args *a, const char *action, int n, char **rest)
 static int run_intel(int argc, char **argv)
 {
     intel_args a = {.bulk = -1};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "f:o:h", long_opts, NULL)) != -1) {
-        switch (c) {
-        case OPT_DATA: a.data = optarg; break;
-        case OPT_SOURCE: a.source = optarg; break;
-        case 'f': a.format = optarg; break;
-        case OPT_COLUMNS: a.columns = optarg; break;
-        case OPT_INTL: a.international = 1; break;
-        case OPT_BULK: a.bulk = 1; break;
-        case OPT_NOT_BULK: a.bulk = 0; break;
-        case OPT_RECEIVED: a.received = optarg; break;
-        case OPT_BAND: a.band = optarg; break;
-        case OPT_REASON: a.reason = optarg; break;
-        case OPT_NOTE: a.note = optarg; break;
-        case OPT_HOLDER: a.holder = optarg; break;
-        case OPT_LIST: a.list = optarg; break;
-        case OPT_FACTOR: a.factor = optarg; break;
-        case OPT_BY: a.by = optarg; break;
-        case OPT_JSON: a.json = WARD_INTEL_OUT_JSON; break;
-        case OPT_JSONL: a.json = WARD_INTEL_OUT_JSONL; break;
-        case OPT_STATUS: a.status = optarg; break;
-        case OPT_DATE: a.date = optarg; break;
-        case OPT_VALUE: a.value = optarg; break;
-        case OPT_NOW: a.now = optarg; break;
-        case OPT_DUE: a.due = 1; break;
-        case OPT_KEEP: a.keep = 1; break;
-        case OPT_DISPOSE: a.dispose = 1; break;
-        case OPT_DRY_RUN: a.dry_run = 1; break;
-        case OPT_CONFIRM: a.confirm = 1; break;
-        case OPT_KEY_FILE: a.key_file = optarg; break;
-        case OPT_UNMAPPED: a.unmapped = 1; break;
-        case OPT_EVALUATE: a.evaluate = optarg; break;
-        case OPT_ID_COLUMN: a.id_column = optarg; break;
-        case OPT_PERSON_COLUMN: a.person_column = optarg; break;
-        case OPT_LEGAL_BASIS: a.legal_basis = optarg; break;
-        case OPT_PROVIDER: a.provider = optarg; break;
-        case OPT_DUE_DAYS: {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || v < 1 || v > 365)
-                return cli_usage("intel", "--due-days must be 1 to 365");
-            a.due_days = (int)v;
-            break;
-        }
-        case 'o': a.output = optarg; break;
-        case 'h': cli_print_help(&cli_cmd_intel); return WARD_EXIT_OK;
-        default: return cli_usage("intel", "unknown option");
-        }
-    }
+    int c, optind;
+    if ((c = cli_parse_opts(&cli_cmd_intel, &a, argc, argv, &optind)) != CLI_GO_ON)
+        return c;
+    a.json = !a.json_given ? WARD_INTEL_OUT_TEXT
+             : !strcmp(a.json_given, "jsonl") ? WARD_INTEL_OUT_JSONL : WARD_INTEL_OUT_JSON;
     if (optind >= argc)
         return cli_usage("intel", "no action given");
     const char *action = argv[optind++];
@@ -1004,4 +950,6 @@ const cli_command cli_cmd_intel = {
     .run = run_intel,
     .summary = "Bulk referral triage: intake, identity, risk, routing, packages",
     .help = help,
+    .opts = options,
+    .help_tail = help_tail,
 };
