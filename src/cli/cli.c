@@ -153,3 +153,16 @@ int cli_parse_now(const char *s, time_t *t)
     *t = timegm(&tm);
     return 0;
 }
+
+void cli_json_field(const char *key, const char *value, int first)
+{
+    printf("%s\"%s\":\"", first ? "" : ",", key);
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+        if (*p == '"' || *p == '\\')
+            printf("\\%c", *p);
+        else if (*p < 0x20)
+            printf("\\u%04x", *p);
+        else
+            putchar(*p);
+    putchar('"');
+}

@@ -120,5 +120,9 @@ int cli_series_release_write(struct ward_store *s, const char *const *lists, siz
                              const char *path, int *any);
 int cli_series_release_apply(const char *data, const char *list, uint64_t version,
                              const char *key_id);
+/* ,"key":"value" on standard output (no comma when first): quotes,
+ * backslashes and control characters escaped, other bytes as they are
+ * (ward exhibit and ward series print their records this way). */
+void cli_json_field(const char *key, const char *value, int first);
 /* The person running the command, for audit fields ($WARD_USER, $USER). */
 const char *cli_user(void);

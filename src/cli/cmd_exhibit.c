@@ -206,49 +206,37 @@ static int chain(const ex_args *a, const char *action, const char *ref, const ch
     return WARD_EXIT_OK;
 }
 
-static void json_str(const char *k, const char *v, int first)
-{
-    printf("%s\"%s\":\"", first ? "" : ",", k);
-    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-        if (*p == '"' || *p == '\\')
-            printf("\\%c", *p);
-        else if (*p < 0x20)
-            printf("\\u%04x", *p);
-        else
-            putchar(*p);
-    putchar('"');
-}
 
 static void print_exhibit(const ward_exhibit *e, int json)
 {
     if (json) {
-        json_str("ref", e->ref, 1);
-        json_str("description", e->description, 0);
-        json_str("kind", e->kind, 0);
-        json_str("force", e->force, 0);
-        json_str("unit", e->unit, 0);
-        json_str("lab", e->lab, 0);
-        json_str("seized", e->seized_raw, 0);
-        json_str("seized_utc", e->seized, 0);
-        json_str("place", e->place, 0);
-        json_str("seal", e->seal, 0);
-        json_str("subject", e->subject, 0);
+        cli_json_field("ref", e->ref, 1);
+        cli_json_field("description", e->description, 0);
+        cli_json_field("kind", e->kind, 0);
+        cli_json_field("force", e->force, 0);
+        cli_json_field("unit", e->unit, 0);
+        cli_json_field("lab", e->lab, 0);
+        cli_json_field("seized", e->seized_raw, 0);
+        cli_json_field("seized_utc", e->seized, 0);
+        cli_json_field("place", e->place, 0);
+        cli_json_field("seal", e->seal, 0);
+        cli_json_field("subject", e->subject, 0);
         printf(",\"package\":%" PRId64, e->package);
-        json_str("status", ward_exhibit_status_name(e->status), 0);
+        cli_json_field("status", ward_exhibit_status_name(e->status), 0);
         printf(",\"child_at_risk\":%s,\"needs_grading\":%s", e->child_at_risk ? "true" : "false",
                e->needs_grading ? "true" : "false");
-        json_str("holder", e->holder, 0);
-        json_str("registered", e->registered, 0);
-        json_str("started", e->started, 0);
-        json_str("triaged", e->triaged, 0);
-        json_str("reported", e->reported, 0);
-        json_str("image", e->image, 0);
-        json_str("md5", e->md5, 0);
-        json_str("sha1", e->sha1, 0);
-        json_str("sha256", e->sha256, 0);
+        cli_json_field("holder", e->holder, 0);
+        cli_json_field("registered", e->registered, 0);
+        cli_json_field("started", e->started, 0);
+        cli_json_field("triaged", e->triaged, 0);
+        cli_json_field("reported", e->reported, 0);
+        cli_json_field("image", e->image, 0);
+        cli_json_field("md5", e->md5, 0);
+        cli_json_field("sha1", e->sha1, 0);
+        cli_json_field("sha256", e->sha256, 0);
         printf(",\"bytes\":%" PRIu64, e->bytes);
-        json_str("override", e->override_band, 0);
-        json_str("override_reason", e->override_reason, 0);
+        cli_json_field("override", e->override_band, 0);
+        cli_json_field("override_reason", e->override_reason, 0);
         return;
     }
     printf("%s  %s  %s  %s\n", e->ref, ward_exhibit_status_name(e->status), e->kind,
@@ -311,13 +299,13 @@ static void print_entry(const ward_queue_entry *q, int json)
         day(q->start, s), day(q->finish, f);
     if (json) {
         printf("{\"lab\":\"%s\",\"position\":%zu", "", q->position);
-        json_str("ref", q->ex.ref, 0);
-        json_str("lab_name", q->ex.lab, 0);
-        json_str("why", q->why, 0);
-        json_str("start", q->start ? s : "", 0);
-        json_str("finish", q->start ? f : "", 0);
+        cli_json_field("ref", q->ex.ref, 0);
+        cli_json_field("lab_name", q->ex.lab, 0);
+        cli_json_field("why", q->why, 0);
+        cli_json_field("start", q->start ? s : "", 0);
+        cli_json_field("finish", q->start ? f : "", 0);
         printf(",\"alert\":%d", q->alert);
-        json_str("alert_text", alert_text(q->alert), 0);
+        cli_json_field("alert_text", alert_text(q->alert), 0);
         puts("}");
         return;
     }

@@ -188,18 +188,6 @@ static const cli_opt options[] = {
 
 static int fail(ward_status st, const ward_error *err) { return cli_fail("series", st, err); }
 
-static void json_str(const char *k, const char *v, int first)
-{
-    printf("%s\"%s\":\"", first ? "" : ",", k);
-    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-        if (*p == '"' || *p == '\\')
-            printf("\\%c", *p);
-        else if (*p < 0x20)
-            printf("\\u%04x", *p);
-        else
-            putchar(*p);
-    putchar('"');
-}
 
 /* ---- printing ----------------------------------------------------------- */
 
@@ -208,14 +196,14 @@ static int print_series(void *ctx, const ward_series *s)
     int json = *(const int *)ctx;
     if (json) {
         putchar('{');
-        json_str("name", s->name, 1);
-        json_str("status", ward_series_status_name(s->status), 0);
-        json_str("team", s->team, 0);
-        json_str("contact", s->contact, 0);
-        json_str("created", s->created, 0);
-        json_str("created_by", s->created_by, 0);
-        json_str("status_at", s->status_at, 0);
-        json_str("status_by", s->status_by, 0);
+        cli_json_field("name", s->name, 1);
+        cli_json_field("status", ward_series_status_name(s->status), 0);
+        cli_json_field("team", s->team, 0);
+        cli_json_field("contact", s->contact, 0);
+        cli_json_field("created", s->created, 0);
+        cli_json_field("created_by", s->created_by, 0);
+        cli_json_field("status_at", s->status_at, 0);
+        cli_json_field("status_by", s->status_by, 0);
         printf(",\"entries\":%" PRIu64 ",\"sightings\":%" PRIu64 "}\n", s->entries, s->sightings);
     } else {
         printf("%-24s %-13s %-20s %6" PRIu64 " entries %6" PRIu64 " sightings\n", s->name,
@@ -262,10 +250,10 @@ static int print_alert(void *ctx, const ward_victim_alert *a)
     c[1] += strcmp(a->state, "done") != 0;
     if (c[0]) {
         printf("{\"id\":%" PRId64, a->id);
-        json_str("at", a->at, 0), json_str("unit", a->unit, 0);
-        json_str("priority", a->priority, 0), json_str("kind", a->kind, 0);
-        json_str("series", a->series, 0), json_str("hash", a->hash, 0);
-        json_str("message", a->message, 0), json_str("state", a->state, 0);
+        cli_json_field("at", a->at, 0), cli_json_field("unit", a->unit, 0);
+        cli_json_field("priority", a->priority, 0), cli_json_field("kind", a->kind, 0);
+        cli_json_field("series", a->series, 0), cli_json_field("hash", a->hash, 0);
+        cli_json_field("message", a->message, 0), cli_json_field("state", a->state, 0);
         puts("}");
     } else {
         printf("%" PRId64 "\t%s\t%s\t%s\t%s\t%s\t%s\n", a->id, a->at, a->unit,
@@ -296,18 +284,18 @@ static int print_finding(void *ctx, const ward_victim_finding *f)
     o->new_image |= f->kind == WARD_VF_SERIES_NEW;
     if (o->json) {
         putchar('{');
-        json_str("kind", ward_victim_finding_name(f->kind), 1);
-        json_str("path", f->path, 0);
-        json_str("hash", f->hash, 0);
+        cli_json_field("kind", ward_victim_finding_name(f->kind), 1);
+        cli_json_field("path", f->path, 0);
+        cli_json_field("hash", f->hash, 0);
         printf(",\"distance\":%d", f->distance);
         if (f->series) {
-            json_str("series", f->series, 0);
-            json_str("status", ward_series_status_name(f->status), 0);
-            json_str("team", f->team, 0), json_str("contact", f->contact, 0);
+            cli_json_field("series", f->series, 0);
+            cli_json_field("status", ward_series_status_name(f->status), 0);
+            cli_json_field("team", f->team, 0), cli_json_field("contact", f->contact, 0);
         }
         if (f->unit)
-            json_str("unit", f->unit, 0);
-        json_str("message", f->message, 0);
+            cli_json_field("unit", f->unit, 0);
+        cli_json_field("message", f->message, 0);
         puts("}");
     } else {
         printf("%s: %s\n", ward_victim_finding_name(f->kind), f->message);
