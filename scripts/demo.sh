@@ -3,7 +3,8 @@
 # 1. build a hash list from bundled benign images (standing in for a
 #    national list), 2. scan a sample evidence folder made from other
 #    bundled images, 3. print the examiner's summary, 4. triage a synthetic
-#    referral list into prioritised packages and print the triage report,
+#    referral list into prioritised packages, print the triage report and
+#    build ISP subscriber request batches from the referrals' IP events,
 #    3b. group the scan's new images for grading (nobody looks yet),
 #    3c. a victim-identification series marked identified, told to the scan,
 #    4b. register exhibits, scan one with --exhibit, forecast the queue,

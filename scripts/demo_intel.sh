@@ -24,3 +24,9 @@ w report
 echo
 echo "== how many subjects on op-demo work with children, by force?"
 w query --list op-demo --factor occupation_children --by force
+echo
+echo "== ISP subscriber requests: a batch per provider, each time as received and in UTC"
+# Quarantined or ambiguous times are never sent: build names them and exits 1.
+w isp ranges "$D/isp-providers.csv"
+w isp build --legal-basis "DEMO-AUTH-1 (synthetic)" 2>/dev/null || [ $? -eq 1 ]
+w isp batches
