@@ -5,7 +5,8 @@
 # Victim-identification series pages (/series): seen by two forces, each
 # sees its own case and the other only as "held elsewhere, contact X"; a
 # status change and a note through the forms land in the series log and
-# the audit log; a form without the CSRF token changes nothing.
+# the audit log; a form without the CSRF token changes nothing; the pages
+# in headless Chromium (screenshots series.png, series-page.png).
 set -euo pipefail
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cd "$T"
@@ -116,6 +117,7 @@ log = ward("series", "log", "Blue Room", check_rc=0).stdout.decode()
 expect("swp" in log and "identified" in log and "wallpaper: blue" in log, log)
 st, page, _ = req("GET", "/series/999", cookie=swp)
 expect(st == 404, f"no such series: {st}")
+browser_run("web_series.js", BASE=f"http://127.0.0.1:{PORT}", PASSWORD=PW, SERIES=sid)
 
 nat = session("nat")
 st, page, _ = req("GET", "/scans", cookie=nat)
