@@ -45,14 +45,6 @@ ward_status svc_open_keyed(const char *datadir, const char *key_file, svc_state 
                            ward_error *err);
 void svc_close(svc_state *s);
 
-/* The writer connection, under its mutex, for the tipline submitter's
- * tables only (src/tipline/state.c, a module of its own); serve/ and web/
- * use the typed calls. Every svc_lock pairs with one svc_unlock, and no
- * other svc_* call runs in between (they take the same mutex). */
-struct wsql;
-struct wsql *svc_lock(svc_state *s);
-void svc_unlock(svc_state *s);
-
 /* The audit log's last record: its seq (0: empty), the number of records
  * and its hash (all zeros: empty). Any may be NULL. */
 ward_status svc_audit_head(svc_state *s, int64_t *seq, uint64_t *records, char head[65],
@@ -83,6 +75,53 @@ typedef struct svc_flood_count {
 ward_status svc_flood_note(svc_state *s, const char *key_id, const char *const *hashes,
                            const uint32_t *adds, size_t n, double now, double since,
                            svc_flood_count *counts, ward_error *err);
+
+/* ---- CyberTipline submissions (state_tipline.c, for src/tipline/submit.c) -- */
+
+typedef struct svc_tipline_report {
+    char state[16];    /* "" (never sent), submitting, submitted, finished, failed */
+    char ncmec_id[64];
+    char note[256];
+    int attempts;
+} svc_tipline_report;
+
+typedef struct svc_tipline_file {
+    char state[16];    /* "" (never sent), uploading, uploaded, described */
+    char file_id[64];
+    char md5[40];
+} svc_tipline_file;
+
+/* The report's submission row (state "" when none). */
+ward_status svc_tipline_report_get(svc_state *s, int64_t id, svc_tipline_report *r,
+                                   ward_error *err);
+/* The file's (SHA-256, lower hex) row of the report's submission. */
+ward_status svc_tipline_file_get(svc_state *s, int64_t id, const char *sha256,
+                                 svc_tipline_file *f, ward_error *err);
+/* Claim the report's submit (sha256 NULL; endpoint recorded) or one file's
+ * upload: insert its 'submitting' / 'uploading' row, committed before the
+ * call. *claimed 0 when a row was there already (another submitter). */
+ward_status svc_tipline_claim(svc_state *s, int64_t id, const char *sha256,
+                              const char *endpoint, int *claimed, ward_error *err);
+/* Move the report's row on; ncmec_id NULL: unchanged. */
+ward_status svc_tipline_report_set(svc_state *s, int64_t id, const char *state,
+                                   const char *ncmec_id, const char *note, ward_error *err);
+/* Drop a claim whose call did not reach NCMEC (its files' claims too). */
+ward_status svc_tipline_report_forget(svc_state *s, int64_t id, ward_error *err);
+/* file_id, md5 NULL: unchanged. */
+ward_status svc_tipline_file_set(svc_state *s, int64_t id, const char *sha256,
+                                 const char *state, const char *file_id, const char *md5,
+                                 ward_error *err);
+/* Drop a file's 'uploading' claim. */
+ward_status svc_tipline_file_forget(svc_state *s, int64_t id, const char *sha256,
+                                    ward_error *err);
+/* Every service report with its submission row (state "" when none), by
+ * id; non-zero from cb stops. */
+ward_status svc_tipline_each(svc_state *s,
+                             int (*cb)(void *ctx, int64_t id, const svc_tipline_report *r),
+                             void *ctx, ward_error *err);
+/* How many of the report's files are in state (described, uploading, ...);
+ * 0 when it cannot tell. */
+int svc_tipline_files_in(svc_state *s, int64_t id, const char *state);
 
 /* ---- the web application's people (state_users.c) -------------------------- */
 

@@ -393,19 +393,6 @@ void state_read_unlock(svc_state *s)
     pthread_mutex_unlock(&s->rlock);
 }
 
-/* The tipline submitter's tables (src/tipline/state.c, its own module
- * there) borrow the writer; nothing in serve/ or web/ does. */
-wsql *svc_lock(svc_state *s)
-{
-    pthread_mutex_lock(&s->lock);
-    return s->db;
-}
-
-void svc_unlock(svc_state *s)
-{
-    pthread_mutex_unlock(&s->lock);
-}
-
 const char *svc_datadir(const svc_state *s)
 {
     return s->datadir;

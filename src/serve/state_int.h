@@ -12,6 +12,7 @@
  *   state_review.c  reviews, reports
  *   state_users.c   users, sessions, login_failures (the web application)
  *   state_flood.c   platform_hits (flood control of platform hits, issue 23)
+ *   state_tipline.c tipline_reports, tipline_files (the CyberTipline submitter)
  *
  * Two connections, two locks. The writer (s->db under s->lock) is the one
  * match events are recorded on: every write takes it for one short

@@ -16,7 +16,6 @@
  */
 #include "tipline/tipline_http.h"
 #include "tipline/tipline_int.h"
-#include "tipline/tipline_state.h"
 #include "serve/serve_int.h"
 #include "util/error.h"
 #include "scan/jsonl.h"
@@ -118,13 +117,13 @@ ward_status ward_tipline_file_xml(const ward_tipline_opts *o, int64_t report_id,
     if (rc != WARD_OK)
         return rc;
     char *json = NULL;
-    tls_report r;
-    tls_file f;
+    svc_tipline_report r;
+    svc_tipline_file f;
     rc = svc_report_get(s, report_id, &json, err);
     if (rc == WARD_OK)
-        rc = tls_report_get(s, report_id, &r, err);
+        rc = svc_tipline_report_get(s, report_id, &r, err);
     if (rc == WARD_OK)
-        rc = tls_file_get(s, report_id, sha256, &f, err);
+        rc = svc_tipline_file_get(s, report_id, sha256, &f, err);
     if (rc == WARD_OK && (!r.ncmec_id[0] || !f.file_id[0]))
         rc = err_fail(err, WARD_ENOTFOUND, "report %lld's file %s has no NCMEC ids yet: its "
                        "fileDetails exist once it is uploaded (ward tipline submit)",
@@ -250,7 +249,7 @@ static ward_status not_ok(run *r, tl_outcome out, const tl_answer *a, const char
 static ward_status do_submit(run *r, const char *xml, ward_error *err)
 {
     int claimed = 0;
-    ward_status rc = tls_report_claim(r->s, r->id, r->o->endpoint, &claimed, err);
+    ward_status rc = svc_tipline_claim(r->s, r->id, NULL, r->o->endpoint, &claimed, err);
     if (rc != WARD_OK)
         return rc;
     if (!claimed) { /* another submitter got there between our read and now */
@@ -264,34 +263,35 @@ static ward_status do_submit(run *r, const char *xml, ward_error *err)
         out = TL_UNKNOWN, snprintf(a.desc, sizeof a.desc, "success without a reportId");
     if (out == TL_OK) {
         snprintf(r->st->ncmec_id, sizeof r->st->ncmec_id, "%s", a.report_id);
-        return tls_report_set(r->s, r->id, "submitted", a.report_id, "submitted", err);
+        return svc_tipline_report_set(r->s, r->id, "submitted", a.report_id, "submitted", err);
     }
     if (out == TL_RETRY || out == TL_AUTH) /* nothing created: drop the claim */
-        rc = tls_report_forget(r->s, r->id, err);
+        rc = svc_tipline_report_forget(r->s, r->id, err);
     else if (out == TL_REFUSED)
-        rc = tls_report_set(r->s, r->id, "failed", NULL, a.desc, err);
+        rc = svc_tipline_report_set(r->s, r->id, "failed", NULL, a.desc, err);
     ward_status res = not_ok(r, out, &a, "submit", err);
     if (out == TL_UNKNOWN && rc == WARD_OK)
-        rc = tls_report_set(r->s, r->id, "submitting", NULL, r->st->note, err);
+        rc = svc_tipline_report_set(r->s, r->id, "submitting", NULL, r->st->note, err);
     return rc ? rc : res;
 }
 
 static ward_status do_file(run *r, int64_t event, const char *sha, ward_error *err)
 {
-    tls_file f;
-    ward_status rc = tls_file_get(r->s, r->id, sha, &f, err);
+    svc_tipline_file f;
+    ward_status rc = svc_tipline_file_get(r->s, r->id, sha, &f, err);
     if (rc != WARD_OK)
         return rc;
     if (!strcmp(f.state, "uploading") && r->o->resend)
-        rc = tls_file_forget(r->s, r->id, sha, err), f.state[0] = 0;
+        rc = svc_tipline_file_forget(r->s, r->id, sha, err), f.state[0] = 0;
     if (!strcmp(f.state, "uploading") && r->o->adopt_file_id && rc == WARD_OK) {
-        if (tls_files_in(r->s, r->id, "uploading") != 1)
+        if (svc_tipline_files_in(r->s, r->id, "uploading") != 1)
             return err_fail(err, WARD_EINVAL, "report %lld has several uploads held: adopt "
                              "a fileId only where one is", (long long)r->id);
         char why[200];
         snprintf(why, sizeof why, "a person confirmed NCMEC received the held upload of "
                                   "%.16s... as file %s", sha, r->o->adopt_file_id);
-        if ((rc = tls_file_set(r->s, r->id, sha, "uploaded", r->o->adopt_file_id, NULL, err)) ||
+        if ((rc = svc_tipline_file_set(r->s, r->id, sha, "uploaded", r->o->adopt_file_id, NULL,
+                                       err)) ||
             (rc = audit(r, "tipline.adopt", why, err)))
             return rc;
         snprintf(f.state, sizeof f.state, "uploaded");
@@ -311,7 +311,7 @@ static ward_status do_file(run *r, int64_t event, const char *sha, ward_error *e
     tl_answer a;
     if (!f.state[0]) {
         int claimed = 0;
-        if ((rc = tls_file_claim(r->s, r->id, sha, &claimed, err)) != WARD_OK)
+        if ((rc = svc_tipline_claim(r->s, r->id, sha, NULL, &claimed, err)) != WARD_OK)
             return rc;
         if (!claimed) {
             note(r, WARD_TIPLINE_HELD, "another submitter is uploading this file");
@@ -325,21 +325,22 @@ static ward_status do_file(run *r, int64_t event, const char *sha, ward_error *e
             out = TL_UNKNOWN, snprintf(a.desc, sizeof a.desc, "success without a fileId");
         if (out != TL_OK) {
             if (out == TL_RETRY || out == TL_AUTH)
-                rc = tls_file_forget(r->s, r->id, sha, err);
+                rc = svc_tipline_file_forget(r->s, r->id, sha, err);
             else if (out == TL_REFUSED)
-                rc = tls_report_set(r->s, r->id, "failed", NULL, a.desc, err);
+                rc = svc_tipline_report_set(r->s, r->id, "failed", NULL, a.desc, err);
             ward_status res = not_ok(r, out, &a, "upload", err);
             return rc ? rc : res;
         }
         if (strcasecmp(a.hash, md5)) { /* NCMEC holds other bytes than ward sent */
-            rc = tls_file_set(r->s, r->id, sha, "uploaded", a.file_id, md5, err);
+            rc = svc_tipline_file_set(r->s, r->id, sha, "uploaded", a.file_id, md5, err);
             note(r, WARD_TIPLINE_FAILED, "NCMEC's MD5 of file %s is '%s', not %s: the file "
                  "arrived damaged; a person decides (not sent again)", a.file_id, a.hash, md5);
             if (rc == WARD_OK)
-                rc = tls_report_set(r->s, r->id, "failed", NULL, r->st->note, err);
+                rc = svc_tipline_report_set(r->s, r->id, "failed", NULL, r->st->note, err);
             return rc;
         }
-        if ((rc = tls_file_set(r->s, r->id, sha, "uploaded", a.file_id, md5, err)) != WARD_OK)
+        if ((rc = svc_tipline_file_set(r->s, r->id, sha, "uploaded", a.file_id, md5, err)) !=
+            WARD_OK)
             return rc;
         snprintf(f.file_id, sizeof f.file_id, "%s", a.file_id);
         snprintf(f.state, sizeof f.state, "uploaded");
@@ -355,14 +356,14 @@ static ward_status do_file(run *r, int64_t event, const char *sha, ward_error *e
         free(xml);
         if (out != TL_OK) {
             if (out == TL_REFUSED)
-                rc = tls_report_set(r->s, r->id, "failed", NULL, a.desc, err);
+                rc = svc_tipline_report_set(r->s, r->id, "failed", NULL, a.desc, err);
             ward_status res = not_ok(r, out, &a, "fileinfo", err);
             if (out == TL_UNKNOWN) /* repeatable: the next run sends it again */
                 note(r, WARD_TIPLINE_PENDING, "fileinfo got no answer after %d tries: the "
                      "next submit sends it again", r->o->retries + 1);
             return rc ? rc : res;
         }
-        rc = tls_file_set(r->s, r->id, sha, "described", NULL, NULL, err);
+        rc = svc_tipline_file_set(r->s, r->id, sha, "described", NULL, NULL, err);
     }
     return rc;
 }
@@ -375,10 +376,10 @@ static ward_status do_finish(run *r, ward_error *err)
     ward_status rc = WARD_OK;
     if (out == TL_OK) {
         note(r, WARD_TIPLINE_FINISHED, "finished: NCMEC report %s", r->st->ncmec_id);
-        return tls_report_set(r->s, r->id, "finished", NULL, r->st->note, err);
+        return svc_tipline_report_set(r->s, r->id, "finished", NULL, r->st->note, err);
     }
     if (out == TL_REFUSED)
-        rc = tls_report_set(r->s, r->id, "failed", NULL, a.desc, err);
+        rc = svc_tipline_report_set(r->s, r->id, "failed", NULL, a.desc, err);
     ward_status res = not_ok(r, out, &a, "finish", err);
     if (out == TL_UNKNOWN)
         note(r, WARD_TIPLINE_PENDING, "finish got no answer after %d tries: the next submit "
@@ -388,8 +389,8 @@ static ward_status do_finish(run *r, ward_error *err)
 
 static ward_status carry_on(run *r, ward_error *err)
 {
-    tls_report row;
-    ward_status rc = tls_report_get(r->s, r->id, &row, err);
+    svc_tipline_report row;
+    ward_status rc = svc_tipline_report_get(r->s, r->id, &row, err);
     if (rc != WARD_OK)
         return rc;
     if (r->o->adopt_report_id) { /* it did arrive: NCMEC's id, from a person */
@@ -400,7 +401,8 @@ static ward_status carry_on(run *r, ward_error *err)
         char why[200];
         snprintf(why, sizeof why, "a person confirmed NCMEC received the held submit as "
                                   "report %s", r->o->adopt_report_id);
-        if ((rc = tls_report_set(r->s, r->id, "submitted", r->o->adopt_report_id, why, err)) ||
+        if ((rc = svc_tipline_report_set(r->s, r->id, "submitted", r->o->adopt_report_id, why,
+                                         err)) ||
             (rc = audit(r, "tipline.adopt", why, err)))
             return rc;
         snprintf(row.state, sizeof row.state, "submitted");
@@ -414,7 +416,7 @@ static ward_status carry_on(run *r, ward_error *err)
     }
     if (r->o->resend && (!strcmp(row.state, "submitting") ||
                          (!strcmp(row.state, "failed") && !row.ncmec_id[0]))) {
-        if ((rc = tls_report_forget(r->s, r->id, err)) != WARD_OK)
+        if ((rc = svc_tipline_report_forget(r->s, r->id, err)) != WARD_OK)
             return rc;
         row.state[0] = 0;
     }
@@ -451,7 +453,7 @@ static ward_status carry_on(run *r, ward_error *err)
             rc = do_file(r, event, sha, err);
     }
     yajl_tree_free(rep);
-    r->st->files_done = tls_files_in(r->s, r->id, "described");
+    r->st->files_done = svc_tipline_files_in(r->s, r->id, "described");
     if (rc == WARD_OK && r->st->ncmec_id[0] && r->st->state == WARD_TIPLINE_NEW)
         rc = do_finish(r, err);
     return rc;
@@ -484,7 +486,7 @@ typedef struct list_ctx {
     svc_state *s;
 } list_ctx;
 
-static int list_one(void *ctx, int64_t id, const tls_report *row)
+static int list_one(void *ctx, int64_t id, const svc_tipline_report *row)
 {
     list_ctx *l = ctx;
     ward_tipline_status st = {.report_id = id};
@@ -495,8 +497,8 @@ static int list_one(void *ctx, int64_t id, const tls_report *row)
                : !strcmp(row->state, "failed")     ? WARD_TIPLINE_FAILED
                : !strcmp(row->state, "submitting") ? WARD_TIPLINE_HELD
                                                    : WARD_TIPLINE_PENDING;
-    st.files_done = tls_files_in(l->s, id, "described");
-    if (st.state == WARD_TIPLINE_PENDING && tls_files_in(l->s, id, "uploading"))
+    st.files_done = svc_tipline_files_in(l->s, id, "described");
+    if (st.state == WARD_TIPLINE_PENDING && svc_tipline_files_in(l->s, id, "uploading"))
         st.state = WARD_TIPLINE_HELD; /* an upload went out without an answer */
     return l->cb(l->ctx, &st);
 }
@@ -508,7 +510,7 @@ ward_status ward_tipline_list(const ward_tipline_opts *o,
     list_ctx l = {.cb = cb, .ctx = ctx};
     ward_status rc = open_state(o, &l.s, err);
     if (rc == WARD_OK) {
-        rc = tls_each(l.s, list_one, &l, err);
+        rc = svc_tipline_each(l.s, list_one, &l, err);
         svc_close(l.s);
     }
     return rc;

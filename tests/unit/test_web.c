@@ -198,11 +198,15 @@ static void test_audit_verify_pages(void **state)
     char head[65];
     assert_int_equal(ward_serve_audit_verify(dir, &records, head, &err), WARD_OK);
     assert_int_equal(records, N);
-    wsql *db = svc_lock(s);
+    svc_close(s);
+    /* Altered from outside, as by someone with the file (or the schema). */
+    wsql_target t;
+    wsql *db = NULL;
+    assert_int_equal(wsql_resolve(dir, NULL, "service", "service.db", &t, &err), WARD_OK);
+    assert_int_equal(wsql_open(&t, SQLITE_OPEN_READWRITE, NULL, &db), SQLITE_OK);
     assert_int_equal(wsql_exec(db, "UPDATE audit SET actor = 'x' WHERE seq = (SELECT max(seq)"
                                    " FROM audit)", NULL, NULL, NULL), SQLITE_OK);
-    svc_unlock(s);
-    svc_close(s);
+    wsql_close(db);
     assert_int_equal(ward_serve_audit_verify(dir, &records, head, &err), WARD_EFORMAT);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
