@@ -38,6 +38,11 @@ typedef struct ward_tipline_reporter {
     const char *phone;      /* may be NULL */
 } ward_tipline_reporter;
 
+/* ward_tipline_opts_default's values (the CLI's manual shows the same). */
+#define WARD_TIPLINE_RETRIES 3
+#define WARD_TIPLINE_RETRY_DELAY_S 2
+#define WARD_TIPLINE_TIMEOUT_S 60
+
 typedef struct ward_tipline_opts {
     const char *datadir;
     const char *key_file;          /* service.db's key (NULL: in clear) */
@@ -46,10 +51,10 @@ typedef struct ward_tipline_opts {
     const char *endpoint;          /* base URL, e.g. https://host/ispws */
     const char *user, *password;   /* HTTP Basic credentials */
     int retries;                   /* further tries of a call that definitely
-                                      failed (default 3) */
+                                      failed (WARD_TIPLINE_RETRIES) */
     double retry_delay_s;          /* first wait between tries, doubled each
-                                      time (default 2) */
-    double timeout_s;              /* one call's limit (default 60) */
+                                      time (WARD_TIPLINE_RETRY_DELAY_S) */
+    double timeout_s;              /* one call's limit (WARD_TIPLINE_TIMEOUT_S) */
     const char *actor;             /* who runs it, for the audit log */
     /* A person checked with NCMEC that a call held as 'unknown outcome'
      * did not arrive: make it again. */
@@ -108,7 +113,9 @@ typedef struct ward_tipline_status {
 /* Send one report (or carry on with it). WARD_OK with st->state FINISHED,
  * or with PENDING/HELD/FAILED and st->note saying why (the state is kept,
  * nothing is lost); an error status only when the store cannot be read or
- * written, or the credentials are refused (WARD_EINVAL: nothing changed). */
+ * written, or the call is refused (WARD_EREFUSED, nothing changed: the
+ * endpoint refused the credentials, or o->adopt_report_id / adopt_file_id
+ * name a submit or upload that is not held). */
 ward_status ward_tipline_submit(const ward_tipline_opts *o, int64_t report_id,
                                 ward_tipline_status *st, ward_error *err);
 

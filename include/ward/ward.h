@@ -79,8 +79,12 @@ typedef enum WARD_NODISCARD_TYPE ward_status {
     WARD_ELIMIT,      /* input refused by a resource limit (pixels, size, ...) */
     WARD_ENOTFOUND,   /* the thing asked for does not exist */
     WARD_EINTERNAL,   /* a bug or an unexpected library failure */
-    WARD_EBUSY        /* a store's write lock stayed held by another process
+    WARD_EBUSY,       /* a store's write lock stayed held by another process
                          past the wait (10 s): nothing was changed; retry */
+    WARD_EREFUSED     /* well asked, but refused: by the other side (a remote
+                         service rejected the credentials) or by the state of
+                         what is asked about (nothing held to act on); not a
+                         bad argument, so not a usage error */
 } ward_status;
 
 typedef struct ward_error {

@@ -39,6 +39,7 @@ int cli_exit_for(ward_status st)
     case WARD_ENOMEM: case WARD_EINTERNAL: return WARD_EXIT_INTERNAL;
     case WARD_EINVAL: return WARD_EXIT_USAGE;
     case WARD_EBUSY: return WARD_EXIT_BUSY;
+    case WARD_EREFUSED: return WARD_EXIT_DATA; /* docs/cli.md: "refused" is 3 */
     default: return WARD_EXIT_DATA;
     }
 }

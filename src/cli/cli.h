@@ -44,7 +44,8 @@ void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(prin
 /* As cli_error plus "Try 'ward CMD --help'."; returns WARD_EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The exit code for a libward status: EIO 4, EINVAL 2 (usage), ENOMEM and
- * EINTERNAL 5, any other failure 3 (data unusable or refused). */
+ * EINTERNAL 5, EBUSY 6, any other failure 3 (data unusable, or refused:
+ * EREFUSED). */
 int cli_exit_for(ward_status st);
 /* Print err's message (or the status name) as cli_error does; returns
  * cli_exit_for(st). */

@@ -32,9 +32,9 @@
 void ward_tipline_opts_default(ward_tipline_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->retries = 3;
-    o->retry_delay_s = 2;
-    o->timeout_s = 60;
+    o->retries = WARD_TIPLINE_RETRIES;
+    o->retry_delay_s = WARD_TIPLINE_RETRY_DELAY_S;
+    o->timeout_s = WARD_TIPLINE_TIMEOUT_S;
 }
 
 typedef struct run {
@@ -228,7 +228,7 @@ static ward_status not_ok(run *r, tl_outcome out, const tl_answer *a, const char
 {
     switch (out) {
     case TL_AUTH:
-        return err_fail(err, WARD_EINVAL, "%s: the endpoint refused the credentials (HTTP %ld,"
+        return err_fail(err, WARD_EREFUSED, "%s: the endpoint refused the credentials (HTTP %ld,"
                          " code %d %s)", what, a->http, a->code, a->desc);
     case TL_RETRY:
         note(r, WARD_TIPLINE_PENDING, "%s failed %d times, nothing saved at NCMEC (%d %s): "
@@ -285,7 +285,7 @@ static ward_status do_file(run *r, int64_t event, const char *sha, ward_error *e
         rc = svc_tipline_file_forget(r->s, r->id, sha, err), f.state[0] = 0;
     if (!strcmp(f.state, "uploading") && r->o->adopt_file_id && rc == WARD_OK) {
         if (svc_tipline_files_in(r->s, r->id, "uploading") != 1)
-            return err_fail(err, WARD_EINVAL, "report %lld has several uploads held: adopt "
+            return err_fail(err, WARD_EREFUSED, "report %lld has several uploads held: adopt "
                              "a fileId only where one is", (long long)r->id);
         char why[200];
         snprintf(why, sizeof why, "a person confirmed NCMEC received the held upload of "
@@ -395,7 +395,7 @@ static ward_status carry_on(run *r, ward_error *err)
         return rc;
     if (r->o->adopt_report_id) { /* it did arrive: NCMEC's id, from a person */
         if (strcmp(row.state, "submitting"))
-            return err_fail(err, WARD_EINVAL, "report %lld has no submit held (%s): there is "
+            return err_fail(err, WARD_EREFUSED, "report %lld has no submit held (%s): there is "
                              "no NCMEC id to adopt", (long long)r->id,
                              row.state[0] ? row.state : "never sent");
         char why[200];

@@ -17,6 +17,7 @@ const char *ward_status_str(ward_status status)
     case WARD_ENOTFOUND: return "not found";
     case WARD_EINTERNAL: return "internal error";
     case WARD_EBUSY: return "store busy";
+    case WARD_EREFUSED: return "refused";
     }
     return "unknown status";
 }

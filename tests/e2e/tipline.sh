@@ -102,6 +102,8 @@ expect("port 'not-a-port'" in p.stderr.decode() and b"port not-a-port" in p.stdo
        "a port that is not a number is kept in additionalInfo and named")
 ward("tipline", "export", "999", *REP, check_rc=3)
 ward("tipline", "export", str(rep_a), check_rc=2)              # no reporter email
+p = ward("tipline", "submit", str(rep_a), "--password", "x", check_rc=2)  # never on argv
+expect("--password-file" in p.stderr.decode(), p.stderr.decode())
 p = ward("tipline", "export", str(rep_a), *REP, "--file", hashlib.sha256(FILE).hexdigest(),
          check_rc=3)
 expect("no NCMEC ids yet" in p.stderr.decode(), "fileDetails only after the upload")
