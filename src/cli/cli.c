@@ -2,6 +2,7 @@
 
 #include "cli/opt.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -110,9 +111,8 @@ char *cli_join_argv(int argc, char **argv)
 
 void cli_print_help(const cli_command *c)
 {
+    assert(c->opts);   /* every command parses from its option table */
     fputs(c->help, stdout);
-    if (!c->opts)
-        return;
     fputs("OPTIONS\n", stdout);
     cli_opts_print(stdout, c->opts);
     if (c->help_tail) {

@@ -31,10 +31,10 @@ typedef struct cli_command {
     const char *name;
     int (*run)(int argc, char **argv);
     const char *summary;
-    const char *help;       /* the manual; with opts, the part before OPTIONS */
-    const struct cli_opt *opts; /* the option table (opt.h), or NULL while
-                                   the command still parses by hand */
-    const char *help_tail;  /* with opts: the manual after OPTIONS */
+    const char *help;       /* the manual, the part before OPTIONS */
+    const struct cli_opt *opts; /* the option table (opt.h): parsing, --help
+                                   and docs/cli.md all come from it */
+    const char *help_tail;  /* the manual after OPTIONS */
 } cli_command;
 
 extern const cli_command cli_cmd_hash;

@@ -117,10 +117,6 @@ int main(int argc, char **argv)
             fprintf(stderr, "ward: no such command '%s'\n", argv[2 + markdown]);
             return WARD_EXIT_USAGE;
         }
-        if (markdown && !c->opts) {
-            fprintf(stderr, "ward: '%s' has no option table yet\n", c->name);
-            return WARD_EXIT_USAGE;
-        }
         if (markdown)
             cli_opts_markdown(stdout, c->opts);
         else
