@@ -4,15 +4,12 @@
 # busy and to retry, changes nothing, and leaves a failed row in 'ward db
 # imports' saying why once the lock is free; 'ward db check' says when the
 # index is behind the store.
-set -euo pipefail
-T=$(mktemp -d); trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import os, subprocess, sys, time
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
-os.environ["WARD_DATA"] = os.path.abspath("d")
+use_data()
 def list_file(n):
     with open(f"l{n}.txt", "w") as f:
         f.write("%032x  file%d.jpg\n" % (0xbeef00 + n, n))
