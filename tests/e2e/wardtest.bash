@@ -37,3 +37,17 @@ skip_on_postgres() {
         exit 0
     fi
 }
+
+# require_chromium: $CHROMIUM (exported) is Debian's chromium; on a machine
+# without one the test says "SKIP: no chromium on this machine" and ends
+# there (it passes). Only for a test that is nothing without the browser:
+# one whose HTTP checks stand alone lets wardtest.browser_run skip the
+# browser part instead.
+require_chromium() {
+    CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
+    if [ -z "$CHROMIUM" ]; then
+        echo "SKIP: no chromium on this machine"
+        exit 0
+    fi
+    export CHROMIUM
+}
