@@ -85,6 +85,13 @@ ward_status ward_store_exists(const char *datadir, int *exists, ward_error *err)
  * against; with ward_store_stats' store_id it names one state of one store. */
 ward_status ward_store_revision(ward_store *s, uint64_t *revision, ward_error *err);
 
+/* How long a write waits for another process's write lock on the store
+ * before it fails with WARD_EBUSY ("the store is busy ... retry", nothing
+ * changed): WARD_STORE_WAIT_MS unless set here, for every later statement
+ * of this connection. seconds: above 0, at most a day (WARD_EINVAL). */
+#define WARD_STORE_WAIT_MS 10000
+ward_status ward_store_set_wait(ward_store *s, double seconds, ward_error *err);
+
 /* ---- category schemes and lists ------------------------------------ */
 
 /* Category classes: what a match in that category means for triage. */

@@ -103,7 +103,9 @@ static const char help_tail[] =
 "EXIT STATUS\n"
 "    0 done; 1 import with bad records, lookup found entries, or\n"
 "    conflicts exist; 2 usage;\n"
-"    3 unusable input (malformed file, strict abort, newer store); 4 I/O.\n"
+"    3 unusable input (malformed file, strict abort, newer store); 4 I/O;\n"
+"    6 store busy: another process held its write lock past the --wait\n"
+"    (nothing was changed; retry).\n"
 "\n"
 "EXAMPLES\n"
 "    ward db import --list national cases.json\n"
@@ -119,6 +121,7 @@ typedef struct db_args {
     const char *store;                  /* init --store */
     const char *case_verdicts;          /* import --case-verdicts */
     int strict, known_good, json, near;
+    double wait;                        /* seconds; 0: the store's default */
 } db_args;
 
 #define S(m) CLI_AT_STR(db_args, m)
@@ -148,6 +151,9 @@ static const cli_opt options[] = {
      .help = "lookup: PDQ near matches within R bits"},
     {"output", 'o', CLI_STRING, S(output), "FILE", .help = "export to FILE"},
     {"json", 0, CLI_FLAG, A(json), .help = "lookup/stats: JSON output"},
+    {"wait", 0, CLI_SECONDS, CLI_AT_SECONDS(db_args, wait), "S", 0.1, 3600, .def = "10",
+     .help = "how long a write waits for another process's\nwrite lock on the store before "
+             "it fails\n(exit 6, nothing changed)"},
     {"remote", 0, CLI_STRING, S(remote), "URL", .help = "lookup: ask the ward node at URL"},
     {"key", 0, CLI_STRING, S(key), "KEY", .help = "lookup --remote: the peer's API key"},
     {"cacert", 0, CLI_STRING, S(cacert), "PEM",
@@ -626,6 +632,10 @@ static int run_db(int argc, char **argv)
     }
     ward_status st = ward_store_open(a.data, 0, &s, &err);
     if (st != WARD_OK) return fail(st, &err);
+    if (a.wait > 0 && (st = ward_store_set_wait(s, a.wait, &err)) != WARD_OK) {
+        ward_store_close(s);
+        return fail(st, &err);
+    }
     int rc = WARD_EXIT_OK, n = argc - optind;
     char **rest = argv + optind;
     if (!strcmp(action, "import")) rc = do_import(s, &a, n, rest);

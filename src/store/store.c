@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BUSY_TIMEOUT_MS 10000
+#define BUSY_TIMEOUT_MS WARD_STORE_WAIT_MS
 /* Page cache per connection (KiB). Imports raise it (WST_IMPORT_CACHE_KIB). */
 #define CACHE_KIB WST_CACHE_KIB
 
@@ -30,8 +30,8 @@ ward_status wst_sqlfail(ward_store *s, ward_error *err, int rc, const char *what
     case SQLITE_LOCKED:
         return err_fail(err, WARD_EBUSY,
                          "%s: the store is busy: another process held its write lock for "
-                         "over %d s (%s: %s); nothing was changed, retry", path,
-                         BUSY_TIMEOUT_MS / 1000, what, msg);
+                         "over %g s (%s: %s); nothing was changed, retry", path,
+                         (s && s->wait_ms ? s->wait_ms : BUSY_TIMEOUT_MS) / 1000.0, what, msg);
     case SQLITE_NOTADB:
     case SQLITE_CORRUPT:
         st = WARD_EFORMAT;
@@ -276,6 +276,20 @@ static ward_status connect_db(ward_store *s, const char *datadir, ward_error *er
         return wst_sqlfail(s, err, r, "open");
     wsql_extended_result_codes(s->db, 1);
     wsql_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    return WARD_OK;
+}
+
+/* The wait is applied to the connection at once (SQLite's busy timeout,
+ * PostgreSQL's lock_timeout, which also bounds the advisory lock that
+ * stands for BEGIN IMMEDIATE there) and kept for the busy message. */
+ward_status ward_store_set_wait(ward_store *s, double seconds, ward_error *err)
+{
+    if (!s || !s->db || !(seconds > 0) || seconds > 86400)
+        return err_fail(err, WARD_EINVAL, "ward_store_set_wait: bad argument");
+    int ms = (int)(seconds * 1000 + 0.5);
+    s->wait_ms = ms > 0 ? ms : 1;
+    if (wsql_busy_timeout(s->db, s->wait_ms) != SQLITE_OK)
+        return wst_sqlfail(s, err, wsql_errcode(s->db), "set the lock wait");
     return WARD_OK;
 }
 

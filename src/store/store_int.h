@@ -24,6 +24,8 @@ struct ward_store {
     int tx_write;
     int import_cache_kib; /* page cache during imports; tests lower it to
                              force SQLite to spill into the WAL early */
+    int wait_ms;          /* the write-lock wait ward_store_set_wait set;
+                             0: WARD_STORE_WAIT_MS */
     wsql_stmt *lookup[4][2]; /* by digest kind, with removed or not;
                                 prepared on first use */
     wsql_stmt *get_by_id;    /* ward_store_get: a matcher's hot path */

@@ -6,16 +6,12 @@
 # cut from the end, the whole chain rewritten (every hash recomputed), a
 # rollback to an older copy (with and without records written after it),
 # and a checkpoint line altered.
-set -euo pipefail
-T=$(mktemp -d); trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import hashlib, json, os, signal, sqlite3, subprocess, sys, time
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
-D = os.path.abspath("d")
-os.environ["WARD_DATA"] = D
+D = use_data()
 md5 = hashlib.md5(b"checkpoint item").hexdigest()
 with open("l.txt", "w") as f:
     f.write(f"{md5}  item.jpg\n")

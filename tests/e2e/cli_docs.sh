@@ -4,8 +4,7 @@
 # command's options: docs/cli.md's tables must be what `ward help --markdown`
 # prints (scripts/cli-doc.sh writes them), the manual's OPTIONS must list
 # every row, and the parser must refuse bad values the same way everywhere.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/wardtest.bash"
 SRC=$WARD_SOURCE_DIR
 cp "$SRC/docs/cli.md" "$T/cli.md"
 sh "$SRC/scripts/cli-doc.sh" "$WARD_BIN" "$T/cli.md"

@@ -4,12 +4,9 @@
 # quoted) in every CSV ward writes -- scan files.csv, `ward hash --csv`,
 # `ward db export --format csv` -- and ward's own CSV reader takes the guard
 # off again, so an export re-imports byte for byte.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import csv, os, shutil, sys
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
 I = os.path.join(DATA, "pdq/images")

@@ -3,12 +3,9 @@
 # idempotent re-imports, bad records named by line, --strict, conflicts kept,
 # lookups (exact and PDQ near), removal with a reason kept in history,
 # exports that re-import, and kill -9 in the middle of a large import.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import json, os, re, signal, subprocess, sys, time
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
 H = os.path.join(DATA, "hashsets")

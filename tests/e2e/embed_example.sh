@@ -1,8 +1,6 @@
 #!/bin/bash
 # examples/embed.c, built against libward.so, gives the answers the CLI does.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 I="$WARD_TEST_DATA/pdq/images"
 "$WARD_BIN" db import --data d --list vic --category 1 "$WARD_TEST_DATA/hashsets/pdq.txt" >/dev/null
 printf 'benign text\n' > plain.txt

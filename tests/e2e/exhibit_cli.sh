@@ -5,12 +5,9 @@
 # on the subject, new material "needs grading"), queue order by child at
 # risk, band and age with overrides, forecast and alerts, the continuity
 # log's chain (tampering found), the subject's history and the audit chain.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import json, os, re, shutil, sqlite3, subprocess, sys, zipfile
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
 I = os.path.join(DATA, "pdq/images")

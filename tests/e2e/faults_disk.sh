@@ -6,14 +6,10 @@
 # The disk is filled without privileges by a file-size limit (ulimit -f,
 # SIGXFSZ ignored, so writes fail with EFBIG); as root a 2 MiB tmpfs adds a
 # real ENOSPC (skipped when it cannot be mounted).
-set -euo pipefail
-T=$(mktemp -d)
-cleanup() { mountpoint -q "$T/small" 2>/dev/null && umount "$T/small"; rm -rf "$T"; }
-trap cleanup EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
+on_exit() { mountpoint -q "$T/small" 2>/dev/null && umount "$T/small"; }
 /usr/bin/python3 - <<'PY'
 import json, os, random, resource, shutil, signal, subprocess, sys
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
 SMALL = os.environ.get("WARD_SANITIZED") == "1"

@@ -4,15 +4,11 @@
 # an interrupted ingest lands nothing, and re-running gives exactly what an
 # uninterrupted run gives. With WARD_INTEL_KEY_FILE set
 # (faults_intel_crypt.sh) the same, encrypted.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import os, random, signal, sqlite3, subprocess, sys, time
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
-SRC = os.environ["WARD_SOURCE_DIR"]
 N = 1500 if os.environ.get("WARD_SANITIZED") == "1" else 6000
 seed = int(os.environ.get("WARD_FAULT_SEED", random.randrange(1 << 30)))
 print(f"seed {seed} (WARD_FAULT_SEED repeats this run)")

@@ -3,12 +3,8 @@
 # ingest and update, then the store (every page authenticated by 'ward intel
 # check') is whole and re-running gives an uninterrupted run's answers. The
 # WAL's frames are encrypted; recovery after the kill goes through them.
-set -euo pipefail
-if [ -n "${WARD_STORE:-}" ]; then
-    echo "skipped on PostgreSQL: intel.db encryption is a property of the SQLite file"
-    exit 0
-fi
-K=$(mktemp -d); trap 'rm -rf "$K"' EXIT
-"$WARD_BIN" intel key generate "$K/intel.key" 2>/dev/null
-export WARD_INTEL_KEY_FILE="$K/intel.key"
-bash "$(dirname "$0")/faults_intel.sh"
+. "$(dirname "$0")/wardtest.bash"
+skip_on_postgres "intel.db encryption is a property of the SQLite file"
+"$WARD_BIN" intel key generate "$T/intel.key" 2>/dev/null
+export WARD_INTEL_KEY_FILE="$T/intel.key"
+bash "$WARD_E2E_DIR/faults_intel.sh"

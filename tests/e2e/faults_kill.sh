@@ -11,12 +11,9 @@
 #           again gives the `ward db stats --json` of an uninterrupted one.
 # The kill points come from a seed printed first (WARD_FAULT_SEED repeats a
 # run). WARD_SANITIZED=1 (ASan build) shrinks the workloads.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import json, os, random, re, shutil, subprocess, sys, time
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
 SMALL = os.environ.get("WARD_SANITIZED") == "1"

@@ -7,12 +7,9 @@
 #   (needs ffmpeg), and the 1 MiB line limit of the hash-list readers.
 # (max_member and max_image_bytes: tests/unit/test_limits.c; video size,
 # wall time and frame count: tests/unit/test_video.c.)
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import io, json, os, shutil, subprocess, sys, zipfile
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
 I = os.path.join(DATA, "pdq/images")

@@ -7,12 +7,9 @@
 #     as root that part runs as nobody; skipped if nobody cannot run ward),
 #   - a directory or an unreadable file where `ward db import` wants a file:
 #     named, exit 2 or 4, nothing stored, the store intact.
-set -euo pipefail
-T=$(mktemp -d); trap 'chmod -R u+rwx "$T"; rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import json, os, shutil, subprocess, sys
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
 def scan_records(out):

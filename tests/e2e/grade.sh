@@ -6,12 +6,9 @@
 # changed item never shown, a zip member re-read, a deleted disk-image file
 # re-read by inode beside a live one of its name, the loopback page (token,
 # reveal, exposure log) and the VICS contribution read back by db import.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import json, os, re, shutil, signal, subprocess, sys, time, zipfile
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 from PIL import Image
 

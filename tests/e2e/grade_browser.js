@@ -5,16 +5,12 @@
 // group of a picture, its copy, mirror and resized re-encode shows its 4
 // items and 'c' grades them at once; a reload resumes with the grade kept.
 // Screenshots go to $SHOTS. Run by grade.sh with NODE_PATH at playwright-core.
-const { chromium } = require("playwright-core");
+const { check, launch, fail } = require("./webtest");
 
-const { URL_, SHOTS, CHROMIUM } = process.env;
-
-function check(cond, what) {
-  if (!cond) throw new Error("FAIL: " + what);
-}
+const { URL_, SHOTS } = process.env;
 
 (async () => {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  const browser = await launch();
   try {
     const page = await (await browser.newContext({ viewport: { width: 1000, height: 700 } })).newPage();
     const errors = [];
@@ -83,7 +79,4 @@ function check(cond, what) {
   } finally {
     await browser.close();
   }
-})().catch((e) => {
-  console.error(e.message);
-  process.exit(1);
-});
+})().catch(fail);

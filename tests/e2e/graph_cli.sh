@@ -7,16 +7,12 @@
 # names links no one; a chat room links the people in it; exhibits and
 # their scans hang off their subject and a series two scans found links
 # two subjects; unresolved records are named and set exit status 1.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import csv, io, json, os, subprocess, sys
 import xml.etree.ElementTree as ET
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
-SRC = os.environ["WARD_SOURCE_DIR"]
 def graph(*args, rc=0):
     return ward("graph", "--data", "d", *args, check_rc=rc)
 def out(p): return p.stdout.decode()

@@ -2,12 +2,9 @@
 # ward-test: no-store (not run again on PostgreSQL)
 # ward hash as a user meets it: help, exit codes, errors named per file,
 # standard input, deterministic order, symlinks, sniffing, limits, formats.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import os, subprocess, sys, csv, io
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 img = os.path.join(DATA, "pdq/images")
 

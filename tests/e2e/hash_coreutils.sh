@@ -4,8 +4,7 @@
 # empty files, a sparse file one byte over 2 GiB (past any 32-bit signed
 # size or offset) and names with spaces, newlines, a
 # backslash and invalid UTF-8 (escaped in ward's output, reversible).
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/wardtest.bash"
 mkdir -p "$T/tree/sub dir" "$T/tree/deep/er/est"
 : > "$T/tree/empty"
 printf 'hello\n' > "$T/tree/sub dir/with space.txt"
@@ -19,8 +18,6 @@ truncate -s 2147483649 "$T/tree/sparse-2g"
 "$WARD_BIN" hash --jsonl -j 2 "$T/tree" > "$T/out.jsonl"
 /usr/bin/python3 - "$T" <<'PY'
 import os, subprocess, sys
-sys.path.insert(0, os.path.dirname(os.environ.get("WARD_BIN")) + "/../tests/e2e")
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 from concurrent.futures import ThreadPoolExecutor
 T = sys.argv[1].encode()

@@ -3,12 +3,9 @@
 # One benign photo written in every format ward decodes (by PIL and heif-enc)
 # must PDQ-hash close to the original; EXIF orientation is ignored by default
 # (the rotated pixels hash like the rotation) and applied with --exif-orient.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import os, subprocess, sys
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 from PIL import Image
 

@@ -4,13 +4,10 @@
 # arguments ("." "./x" "../x" "x//y") and whatever the names (spaces, a
 # backslash, a comma, a tab, invalid UTF-8). The list also goes through
 # 'ward db import' and back out of 'ward db export', and hashdeep audits that.
-set -euo pipefail
+. "$(dirname "$0")/wardtest.bash"
 command -v hashdeep >/dev/null || { echo "hashdeep not installed (scripts/deps.sh)"; exit 1; }
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
 /usr/bin/python3 - <<'PY'
 import os, subprocess, sys
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
 root = os.getcwd().encode()

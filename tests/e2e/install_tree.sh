@@ -5,15 +5,12 @@
 # renders without warnings, bash completion that completes commands and
 # options, systemd units that `systemd-analyze verify` accepts, and
 # monitoring files Prometheus (promtool) and Grafana (JSON) accept.
-set -euo pipefail
-if [ -n "${WARD_STORE:-}" ]; then
-    echo "skipped on PostgreSQL: installing touches no store"; exit 0
-fi
+. "$(dirname "$0")/wardtest.bash"
+skip_on_postgres "installing touches no store"
 if [ "${WARD_SANITIZED:-}" = 1 ]; then
     # A sanitized libward cannot be linked by a plain cc, nor is it shipped.
     echo "skipped in the sanitizer build: the release build's install is checked"; exit 0
 fi
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 BUILD=$(dirname "$WARD_BIN")
 P=$T/usr
 fail() { echo "FAIL: $*"; exit 1; }

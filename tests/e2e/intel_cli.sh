@@ -5,12 +5,9 @@
 # analyst's keep-apart, risk bands with forbidden factors refused, override,
 # routing with deconfliction and closed-subject alerts, lifecycle, KPIs,
 # query, packages, and precision/recall against the generator's truth.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import json, os, re, subprocess, sys
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
 D = os.path.join(DATA, "intel")

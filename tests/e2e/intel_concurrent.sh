@@ -21,12 +21,9 @@
 #                    memberships and packages: the concurrent history is a
 #                    serial one.
 # WARD_RACE_SEED repeats a run's timing choices.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import csv, os, random, subprocess, sys, time
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
 GEN = os.path.join(os.environ["WARD_SOURCE_DIR"], "scripts", "gen_referrals.py")
@@ -57,13 +54,8 @@ def q(sql, params=(), data="d"):
     return store_query(data, "intel", sql, params)
 
 def intel(data, now_, *args, user="analyst", rc=None):
-    env = dict(os.environ, WARD_USER=user)
-    p = subprocess.run([WARD, "intel", args[0], "--data", data, "--now", now_, *args[1:]],
-                       capture_output=True, env=env)
-    if rc is not None and p.returncode != rc:
-        sys.exit(f"FAIL: ward intel {' '.join(args)}: exit {p.returncode}, expected {rc}\n"
-                 f"{p.stderr.decode(errors='replace')}")
-    return p
+    return ward("intel", args[0], "--data", data, "--now", now_, *args[1:],
+                env=dict(os.environ, WARD_USER=user), check_rc=rc)
 
 def together(groups, r):
     """Start each group of jobs (name, user, args) after a random offset, the

@@ -7,9 +7,7 @@
 # every answer; WARD_INTEL_KEY_FILE works like --key-file; ward serve's
 # intelligence pages work with --key-file; without it (service.db shares the
 # key) the server does not start.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 if [ -n "${WARD_STORE:-}" ]; then
     # PostgreSQL: encryption at rest is the server's; a key file is refused,
     # never silently ignored.
@@ -23,7 +21,6 @@ if [ -n "${WARD_STORE:-}" ]; then
 fi
 /usr/bin/python3 - <<'PY'
 import os, shutil, subprocess, sys
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
 D = os.path.join(DATA, "intel")
@@ -34,12 +31,8 @@ KEY, OTHER = "keys/intel.key", "keys/other.key"
 
 def intel(data, *args, key=None, rc=None, env=None):
     k = ["--key-file", key] if key else []
-    p = subprocess.run([WARD, "intel", args[0], "--data", data, "--now", NOW, *k, *args[1:]],
-                       capture_output=True, env=env)
-    if rc is not None and p.returncode != rc:
-        sys.exit(f"FAIL: intel {args} ({data}, key {key}): exit {p.returncode}, expected {rc}\n"
-                 f"{p.stderr.decode(errors='replace')}")
-    return p
+    return ward("intel", args[0], "--data", data, "--now", NOW, *k, *args[1:], env=env,
+                check_rc=rc)
 
 def flow(data, key=None):
     intel(data, "ingest", "--source", "op-test", os.path.join(D, "small.csv"), key=key)
@@ -117,7 +110,7 @@ p = intel("conv", "encrypt", key=KEY, rc=2)
 expect(b"already encrypted" in p.stderr, p.stderr.decode())
 # ---- ward serve's intelligence pages, with and without the key ------------------
 import re, time
-os.environ["WARD_DATA"] = os.path.abspath("enc")
+use_data("enc")
 ward("db", "import", "--list", "vic", "--category", "1",
      os.path.join(DATA, "hashsets/pdq.txt"), check_rc=0)
 PW = "correct horse battery staple"
@@ -126,20 +119,9 @@ ward("users", "add", "--role", "national-analyst", "--unit", "national", "nat",
      stdin=(PW + "\n").encode(), check_rc=0)
 del os.environ["WARD_INTEL_KEY_FILE"]
 
-def serve(*extra):
-    if os.path.exists("port"):
-        os.remove("port")
-    srv = subprocess.Popen([WARD, "serve", "--listen", "127.0.0.1:0", "--port-file", "port",
-                            *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        if os.path.exists("port") and open("port").read().strip():
-            break
-        time.sleep(0.05)
-    return srv, int(open("port").read())
-
 def intel_page(*extra):
     """Log in as the national analyst and open the queue."""
-    srv, port = serve(*extra)
+    srv, port = serve_proc(*extra)
     try:
         st, page, r = http_req(port, "GET", "/login")
         tok = re.search(r'name="login_token" value="(\w+)"', page).group(1)

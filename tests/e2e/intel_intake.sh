@@ -3,12 +3,9 @@
 # are quarantined and kept escaped, never stored as text (subject --json
 # stays JSON, the HTML package renders); every reason a time is
 # quarantined is listed. Synthetic, obviously fake people only.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import json, os, re, subprocess, sys
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
 NOW = "2026-11-23T12:00:00Z"

@@ -10,12 +10,9 @@
 # quarantines the time again until a person settles it; overdue batches
 # are alerts; per-provider KPIs; disposal removes the requests. Synthetic
 # people and documentation address ranges only (RFC 5737, RFC 3849).
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import json, os, re, sys
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
 NOW = "2026-11-23T12:00:00Z"

@@ -4,12 +4,9 @@
 # "reports", one bare report), elements that are not objects are named by
 # their JSON pointer and skipped, and a syntax error anywhere (even after
 # good reports) fails the whole file with its line and byte, storing nothing.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import json, os, re, sys
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
 NOW = "2026-11-23T12:00:00Z"

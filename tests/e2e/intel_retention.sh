@@ -7,12 +7,9 @@
 # carries out only a standing dispose decision, deletes the subject's data
 # (checked in the raw file), leaves a tombstone, and a later referral about
 # the same person becomes a new subject.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import json, os, sqlite3, sys
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 _expect = expect
 def expect(cond, msg): _expect(cond, str(msg))   # messages here are often rows

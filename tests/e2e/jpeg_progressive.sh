@@ -4,9 +4,7 @@
 # libjpeg reads them. jpegtran converts baseline <-> progressive losslessly
 # (same DCT coefficients), so the PDQ must be identical either way; damaged
 # progressive files must fail or decode cleanly, never crash.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 W=$WARD_BIN
 I=$WARD_TEST_DATA/pdq/images
 for f in bridge-1-original.jpg mod-shrink-a-lot.jpg mode-CMYK.jpg q2821.jpg; do

@@ -5,12 +5,9 @@
 # files moved out of the way to prove they are not read - and the way back
 # (PostgreSQL -> SQLite) verifies too. A second migration into a store that
 # holds data is refused. Runs once, in the SQLite pass (its own server).
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import os, shutil, sys
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
 URL = own_postgres("mig")

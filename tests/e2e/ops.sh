@@ -7,15 +7,11 @@
 # writes one JSON object per line (never a query string), logs the reload
 # a SIGHUP causes, and exports every metric the shipped alerting rules and
 # dashboard use.
-set -euo pipefail
-T=$(mktemp -d); trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import json, os, re, signal, stat, subprocess, sys, time
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
-SRC = os.environ["WARD_SOURCE_DIR"]
 I = os.path.join(DATA, "pdq/images")
 HS = os.path.join(DATA, "hashsets/pdq.txt")
 ward("db", "import", "--data", "d", "--list", "vic", "--category", "1", HS, check_rc=0)

@@ -4,12 +4,9 @@
 # subscriber that follows along by deltas ends byte-identical to one that
 # takes the full release; removals keep their reasons; an update check is
 # one request; partner exports.
-set -euo pipefail
-T=$(mktemp -d); trap 'kill $(cat "$T/server.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import hashlib, os, random, socket, subprocess, sys, time, urllib.request
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
 def md5(i): return hashlib.md5(f"synthetic entry {i}".encode()).hexdigest()
@@ -20,7 +17,7 @@ ward("keys", "generate", "--data", "pub", check_rc=0)
 key = ward("keys", "export", "--data", "pub", check_rc=0).stdout.decode().strip()
 expect(oct(os.stat("pub/keys/release.key").st_mode & 0o777) == "0o600", "secret key is 0600")
 os.makedirs("www/v1"); os.symlink(os.path.abspath("pub/releases"), "www/v1/releases")
-s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
+port = free_port()
 log = open("server.log", "w")
 srv = subprocess.Popen(["/usr/bin/python3", "-m", "http.server", str(port), "--bind", "127.0.0.1",
                         "--directory", "www"], stdout=log, stderr=log)

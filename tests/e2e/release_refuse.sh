@@ -4,12 +4,9 @@
 # refused with a clear message and the local list stays as it was; a secret
 # key others may read is refused; a pull killed mid-download resumes with an
 # HTTP Range request and ends byte-identical.
-set -euo pipefail
-T=$(mktemp -d); trap 'kill $(cat "$T"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import hashlib, os, shutil, signal, socket, subprocess, sys, time, urllib.request
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
 def md5(i): return hashlib.md5(f"synthetic entry {i}".encode()).hexdigest()
@@ -126,7 +123,7 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_foreve
 '''
 open("rangeserver.py", "w").write(SERVER)
 def serve(slow):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
+    port = free_port()
     log = open("range.log", "a")
     srv = subprocess.Popen(["/usr/bin/python3", os.path.abspath("rangeserver.py"), str(port)], cwd="pub/releases",
                            stdout=log, stderr=log, env=dict(os.environ, SLOW="1" if slow else "0"))

@@ -10,18 +10,10 @@
 # report_form.sh are what there is, and this test says so. Skips (exit 0)
 # when chromium is missing, and on PostgreSQL (the browser repeats nothing
 # of the store). Screenshots to $WARD_SCREENSHOTS when set.
-set -euo pipefail
-CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
-if [ -z "$CHROMIUM" ]; then
-    echo "SKIP: no chromium on this machine"
-    exit 0
-fi
-export CHROMIUM
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
+require_chromium
 /usr/bin/python3 - <<'PY'
 import os, subprocess, sys, time
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
 if skip_on_postgres("the browser part repeats nothing of the store"):
@@ -37,7 +29,7 @@ axe = os.path.join(pwd, "node_modules", "axe-core", "axe.min.js")
 if not os.path.exists(axe):
     print("NOTE: axe-core not in node_modules: the keyboard run only")
     axe = ""
-os.environ["WARD_DATA"] = os.path.abspath("d")
+use_data()
 ward("db", "import", "--list", "vic", "--category", "1",
      os.path.join(DATA, "hashsets/pdq.txt"), check_rc=0)   # ward serve wants a store
 PORT = serve_start(os.environ["WARD_DATA"])

@@ -6,13 +6,9 @@
 // (WCAG 2 A and AA rules: labels, names, contrast, landmarks, language)
 // when AXE names axe.min.js, with JavaScript off for the page itself.
 // Run by report_form.sh with NODE_PATH pointing at playwright-core.
-const { chromium } = require("playwright-core");
+const { check, launch, fail } = require("./webtest");
 
-const { BASE, SHOTS, CHROMIUM, AXE } = process.env;
-
-function check(cond, what) {
-  if (!cond) throw new Error("FAIL: " + what);
-}
+const { BASE, SHOTS, AXE } = process.env;
 
 async function axe(page, what) {
   if (!AXE) return;
@@ -25,7 +21,7 @@ async function axe(page, what) {
 }
 
 (async () => {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  const browser = await launch();
   try {
     // bypassCSP: the page runs no script of its own (its CSP forbids it); axe
     // is the test's, injected from outside
@@ -81,7 +77,4 @@ async function axe(page, what) {
   } finally {
     await browser.close();
   }
-})().catch((e) => {
-  console.log(e.message || e);
-  process.exit(1);
-});
+})().catch(fail);

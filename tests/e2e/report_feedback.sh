@@ -7,16 +7,12 @@
 # nobody touches for the silent days raises one reminder to its holder (an
 # alert, audited), not one per run. Usage errors and an unknown source get
 # the documented exit statuses.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import json, os, sys, time
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
-os.environ["WARD_DATA"] = os.path.abspath("d")
-os.environ["WARD_USER"] = "test-officer"
+use_data(user="test-officer")
 t0 = time.time()
 def at(days):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0 + days * 86400))

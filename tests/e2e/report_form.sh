@@ -17,18 +17,13 @@
 # other. A report becomes a referral of source "public" with its typology,
 # urgent ones Very High after 'ward intel update'. The form in a browser,
 # with the keyboard and axe-core, is report_a11y.sh.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import json, os, re, subprocess, sys, time
 from html.parser import HTMLParser
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
-SRC = os.environ["WARD_SOURCE_DIR"]
-os.environ["WARD_DATA"] = os.path.abspath("d")
-os.environ["WARD_USER"] = "test-admin"
+use_data(user="test-admin")
 PW = "correct horse battery staple"
 t0 = time.time()
 os.makedirs("d", exist_ok=True)

@@ -14,12 +14,9 @@
 #   - partitions are named p<N>@<start sector> as mmls shows them;
 #   - a pixel-limit refusal is a limit in notices.jsonl.
 # Images are a few MB at most, made here.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import bz2, gzip, json, lzma, os, shutil, struct, subprocess, sys, tarfile, zipfile
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
 I = os.path.join(DATA, "pdq/images")

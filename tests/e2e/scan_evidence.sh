@@ -4,12 +4,9 @@
 # inside a tar, a zip bomb, corrupt and truncated images, a FAT image and an
 # E01 of an ext4 file system, each with a deleted file. Every verdict and the
 # summary fields are asserted.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import csv, io, json, os, re, shutil, subprocess, sys, tarfile, zipfile
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 from PIL import Image
 

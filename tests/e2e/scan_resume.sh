@@ -1,12 +1,9 @@
 #!/bin/bash
 # ward scan interrupted (kill -9, then Ctrl-C) and resumed: the result is
 # byte-identical to an uninterrupted scan, and what was done is not redone.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import json, os, signal, subprocess, sys, time
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
 I = os.path.join(DATA, "pdq/images")

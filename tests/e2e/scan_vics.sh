@@ -4,12 +4,9 @@
 # AlternativeHashes, a near match keeping its category, Deleted beside
 # Unallocated; and ward db import refusing the case as an alert list unless
 # the examiner names the verdicts to take.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import json, os, shutil, sys
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 from PIL import Image
 

@@ -4,19 +4,15 @@
 # allow-list, rate limits, body limits, upload back-pressure (503 busy when
 # the upload workers and queue are full), hostile requests, hot reload under
 # load without a failed request, revocation, audit chain, TLS.
-set -euo pipefail
-T=$(mktemp -d); trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import hashlib, http.client, json, os, shutil, signal, socket, sqlite3, ssl, subprocess, sys
 import re, struct, threading, time, zlib
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
 SAN = os.environ.get("WARD_SANITIZED") == "1"
 I = os.path.join(DATA, "pdq/images")
-os.environ["WARD_DATA"] = os.path.abspath("d")
-os.environ["WARD_USER"] = "test-admin"
+use_data(user="test-admin")
 
 # A store: a PDQ list and the MD5 of wee.jpg, both category 1 (alert).
 ward("db", "import", "--list", "vic", "--category", "1",
@@ -38,20 +34,9 @@ expect(K_MATCH.startswith("wk_"), "token format")
 listed = ward("apikey", "list", check_rc=0).stdout.decode()
 expect("platform-a" in listed and K_MATCH.split("_")[2] not in listed, "list hides secrets")
 
-import atexit
-servers = []
-atexit.register(lambda: [p.kill() for p in servers])
-srv = subprocess.Popen([WARD, "serve", "--listen", "127.0.0.1:0", "--port-file", "port",
-                        "--reload-interval", "0.2", "--max-upload", "1M", "--max-json", "256k",
-                        "--timeout", "5", "--reporter", "Example Platform Ltd",
-                        "--upload-workers", "1", "--upload-queue", "0"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-servers.append(srv)
-for _ in range(200):
-    if os.path.exists("port") and open("port").read().strip():
-        break
-    time.sleep(0.05)
-PORT = int(open("port").read())
+srv, PORT = serve_proc("--reload-interval", "0.2", "--max-upload", "1M", "--max-json", "256k",
+                       "--timeout", "5", "--reporter", "Example Platform Ltd",
+                       "--upload-workers", "1", "--upload-queue", "0")
 
 def req(method, path, body=None, key=None, ctype=None, headers=None, conn=None):
     c = conn or http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
@@ -331,15 +316,7 @@ if not skip_on_postgres("service.db's file mode"):
 subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem",
                 "-out", "cert.pem", "-days", "1", "-subj", "/CN=localhost"], check=True,
                capture_output=True)
-os.remove("port")
-tls = subprocess.Popen([WARD, "serve", "--listen", "127.0.0.1:0", "--port-file", "port",
-                        "--tls-cert", "cert.pem", "--tls-key", "key.pem"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-servers.append(tls)
-for _ in range(200):
-    if os.path.exists("port") and open("port").read().strip(): break
-    time.sleep(0.05)
-tport = int(open("port").read())
+tls, tport = serve_proc("--tls-cert", "cert.pem", "--tls-key", "key.pem")
 sc = ssl.create_default_context(cafile="cert.pem"); sc.check_hostname = False
 c = http.client.HTTPSConnection("127.0.0.1", tport, context=sc, timeout=10)
 c.request("GET", "/v1/health"); r = c.getresponse()

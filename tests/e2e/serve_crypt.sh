@@ -5,9 +5,7 @@
 # no key and a wrong key are refused naming the file, as for intel.db; a
 # plaintext service.db is refused with a key until 'ward intel encrypt'
 # converts it, keeping its keys.
-set -euo pipefail
-T=$(mktemp -d); trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 if [ -n "${WARD_STORE:-}" ]; then
     mkdir -m 700 k && "$WARD_BIN" intel key generate k/k.key 2>/dev/null
     if WARD_INTEL_KEY_FILE=k/k.key "$WARD_BIN" apikey list --data d 2>err; then
@@ -19,15 +17,13 @@ if [ -n "${WARD_STORE:-}" ]; then
 fi
 /usr/bin/python3 - <<'PY'
 import hashlib, json, os, signal, subprocess, sys
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
 MARK = b"Zyxwvut-Override"
 os.makedirs("keys", mode=0o700)
 ward("intel", "key", "generate", "keys/k.key", check_rc=0)
 ward("intel", "key", "generate", "keys/other.key", check_rc=0)
-D = os.path.abspath("d")
-os.environ["WARD_DATA"] = D
+D = use_data()
 img = os.path.join(DATA, "pdq/images/wee.jpg")
 md5 = hashlib.md5(open(img, "rb").read()).hexdigest()
 ward("hash", "--hashdeep", "-o", "wee.hd", img, check_rc=0)
@@ -46,7 +42,7 @@ def run(*args, key=None):
     env.pop("WARD_INTEL_KEY_FILE", None)
     if key:
         env["WARD_INTEL_KEY_FILE"] = key
-    return subprocess.run([WARD, *args], capture_output=True, env=env)
+    return ward(*args, env=env)
 
 # ---- a plaintext service.db is refused with a key, until converted ----------
 p = run("apikey", "add", "--name", "plain-" + MARK.decode(), "--scopes", "match")

@@ -8,19 +8,15 @@
 # On PostgreSQL the second node has its own data directory and reaches the
 # first one's schemas through ward_prefix, as a node on another machine
 # would; on SQLite it is a second process on the same data directory.
-set -euo pipefail
-T=$(mktemp -d); trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import hashlib, http.client, json, os, shutil, signal, subprocess, sys, threading, time
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
 SAN = os.environ.get("WARD_SANITIZED") == "1"
 THREADS, ROUNDS = (2, 8) if SAN else (4, 25)
 I = os.path.join(DATA, "pdq/images")
-os.environ["WARD_DATA"] = os.path.abspath("d")
-os.environ["WARD_USER"] = "test-admin"
+use_data(user="test-admin")
 
 wee = open(os.path.join(I, "wee.jpg"), "rb").read()
 wee_md5 = hashlib.md5(wee).hexdigest()
@@ -45,20 +41,9 @@ if on_postgres():
                  WARD_STORE=url + ("&" if "?" in url else "?") + "ward_prefix=" + prefix)
     env_b.pop("WARD_STORE_PER_DATADIR", None)
 
-servers = []
-import atexit
-atexit.register(lambda: [p.kill() for p in servers])
-
 def start(port_file, env):
-    p = subprocess.Popen([WARD, "serve", "--listen", "127.0.0.1:0", "--port-file", port_file,
-                          "--reload-interval", "0.2"], env=env,
-                         stdout=subprocess.DEVNULL, stderr=open(port_file + ".err", "w"))
-    servers.append(p)
-    for _ in range(400):
-        if os.path.exists(port_file) and open(port_file).read().strip():
-            return p, int(open(port_file).read())
-        time.sleep(0.05)
-    sys.exit(f"FAIL: node did not start: {open(port_file + '.err').read()}")
+    return serve_proc("--reload-interval", "0.2", port_file=port_file, log=port_file + ".err",
+                      env=env)
 
 node_a, port_a = start("port-a", os.environ)
 node_b, port_b = start("port-b", env_b)

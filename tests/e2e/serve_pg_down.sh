@@ -4,19 +4,16 @@
 # index, alert, with "event_id": null and an event_error that names no
 # store URL, socket path or libpq message (those go to the server's log);
 # once the server is back, events are recorded again.
-set -euo pipefail
-T=$(mktemp -d); trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import hashlib, json, os, re, subprocess, sys, threading, time
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
 URL = own_postgres("down")
 PGDIR = re.search(r"host=([^&]+)", URL).group(1)
 PGTEST = os.path.join(os.environ["WARD_SOURCE_DIR"], "scripts", "pgtest.sh")
 os.environ["WARD_STORE"] = URL
-os.environ["WARD_DATA"] = os.path.abspath("d")
+use_data()
 md5 = lambda i: hashlib.md5(b"down item %d" % i).hexdigest()
 with open("l.txt", "w") as f:
     for i in range(50):

@@ -3,12 +3,9 @@
 # `ward serve`, a subscriber pulling them with an API key and answering
 # platforms from its own `ward serve`, which swaps in the new index after
 # each pull without a restart or a failed request.
-set -euo pipefail
-T=$(mktemp -d); trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import atexit, hashlib, http.client, json, os, subprocess, sys, threading, time
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
 md5 = lambda i: hashlib.md5(b"release item %d" % i).hexdigest()

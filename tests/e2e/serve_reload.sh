@@ -7,15 +7,12 @@
 # The node also sees the series' status and the flood quarantine (issue
 # 23): a hit in an identified series says so, and a hash hit by --flood-keys
 # API keys is quarantined (recorded, alert paused) until a person releases it.
-set -euo pipefail
-T=$(mktemp -d); trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import json, os, sys, time
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
-os.environ["WARD_DATA"] = os.path.abspath("d")
+use_data()
 def import_list(n):
     with open(f"l{n}.txt", "w") as f:
         f.write("%032x  file%d.jpg\n" % (0xabc000 + n, n))

@@ -6,16 +6,12 @@
 # and /v1/events/1%00 is not event 1. Duplicate keys and a non-boolean
 # record_event are 400. A review through the API is chained under the key
 # that made it, the claimed reviewer beside it, and the chain still verifies.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import http.client, json, os, sys
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
-os.environ["WARD_DATA"] = os.path.abspath("d")
-os.environ["WARD_USER"] = "test-admin"
+use_data(user="test-admin")
 I = os.path.join(DATA, "pdq/images")
 ward("hash", "--hashdeep", "-o", "wee.hd", os.path.join(I, "wee.jpg"), check_rc=0)
 ward("db", "import", "--list", "vic", "--category", "1", "wee.hd", check_rc=0)

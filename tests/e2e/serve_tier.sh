@@ -6,12 +6,9 @@
 # failed request) and they answer identically again. The audit chain the
 # three nodes appended to concurrently verifies. The test starts its own
 # PostgreSQL (scripts/pgtest.sh), so it runs once, in the SQLite pass.
-set -euo pipefail
-T=$(mktemp -d); trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import atexit, hashlib, http.client, json, os, subprocess, sys, threading, time
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
 URL = own_postgres("tier")

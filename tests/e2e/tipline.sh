@@ -10,17 +10,13 @@
 # every report finished or held/failed as the test expects, and the audit
 # chain is intact. The only file sent is a benign synthetic one (a few
 # bytes of text) that the test makes a list entry of: never an image.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import hashlib, json, os, re, subprocess, sys, time
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 import tipline_mock
 
-os.environ["WARD_DATA"] = os.path.abspath("d")
-os.environ["WARD_USER"] = "test-admin"
+use_data(user="test-admin")
 t0 = time.time()
 
 # ---- a list entry for a benign synthetic file, and four confirmed events ----

@@ -7,12 +7,9 @@
 # and puts B's exhibit forward in the examination queue; the series is marked
 # identified and unit C's later scan says so; a listed meme seen by three
 # units is quarantined, its alerts pause, and a person releases it.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import json, os, shutil, sys
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 from PIL import Image
 

@@ -2,12 +2,9 @@
 # Videos end to end: ward hash writes a vPDQ list, ward db imports it as a
 # video list, ward scan finds a re-encoded, resized copy (vPDQ similarity),
 # a video made from a known image, and leaves an unrelated video for review.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import json, os, shutil, subprocess, sys
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
 I = os.path.join(DATA, "pdq/images")

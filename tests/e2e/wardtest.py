@@ -1,4 +1,8 @@
-"""Helpers for the end-to-end tests (run with /usr/bin/python3)."""
+"""Helpers for the end-to-end tests (run with /usr/bin/python3).
+
+A test's bash part sources wardtest.bash first (strict mode, a scratch
+directory as the working directory, this folder on PYTHONPATH); its Python
+part then starts with `from wardtest import *`."""
 import json
 import os
 import shutil
@@ -9,6 +13,17 @@ import zipfile
 
 WARD = os.environ.get("WARD_BIN", "build/ward")
 DATA = os.environ.get("WARD_TEST_DATA", "tests/data")
+SRC = os.environ.get("WARD_SOURCE_DIR", ".")
+
+
+def use_data(path="d", user=None):
+    """Makes path (absolute) the data directory of every ward command
+    ($WARD_DATA) and, given user, the acting user ($WARD_USER); returns the
+    absolute path."""
+    os.environ["WARD_DATA"] = os.path.abspath(path)
+    if user is not None:
+        os.environ["WARD_USER"] = user
+    return os.environ["WARD_DATA"]
 
 
 def unescape(s):
@@ -31,14 +46,16 @@ def unescape(s):
     return bytes(out)
 
 
-def ward(*args, stdin=None, check_rc=None):
+def ward(*args, stdin=None, check_rc=None, env=None):
+    """Runs ward with args (and env for the environment, when given),
+    output captured; with check_rc, any other exit status fails the test."""
     t0 = time.monotonic()
-    p = subprocess.run([WARD, *args], input=stdin, capture_output=True)
+    p = subprocess.run([WARD, *args], input=stdin, capture_output=True, env=env)
     if os.environ.get("WARD_TEST_TIMES"):  # where a slow test spends its time
         print(f"time {time.monotonic() - t0:7.3f}s ward {' '.join(map(str, args))[:120]}",
               file=sys.stderr)
     if check_rc is not None and p.returncode != check_rc:
-        sys.exit(f"FAIL: ward {' '.join(args)}: exit {p.returncode}, expected {check_rc}\n"
+        sys.exit(f"FAIL: ward {' '.join(map(str, args))}: exit {p.returncode}, expected {check_rc}\n"
                  f"stderr: {p.stderr.decode(errors='replace')}")
     return p
 
@@ -82,25 +99,48 @@ def web_login(port, name, password):
 _servers = []
 
 
+def serve_proc(*args, port_file="port", log=None, env=None):
+    """`ward serve --listen 127.0.0.1:0 --port-file PORT_FILE ARGS` (a free
+    loopback port), killed when the test exits; returns (process, port).
+    Its stderr goes to the file log, else nowhere; env as for ward(). Fails
+    the test when no port is written within 20 s."""
+    import atexit
+    if not _servers:
+        atexit.register(lambda: [p.kill() for p in _servers])
+    if os.path.exists(port_file):
+        os.remove(port_file)
+    p = subprocess.Popen([WARD, "serve", "--listen", "127.0.0.1:0", "--port-file", port_file,
+                          *args], env=env, stdout=subprocess.DEVNULL,
+                         stderr=open(log, "w") if log else subprocess.DEVNULL)
+    _servers.append(p)
+    for _ in range(400):
+        if os.path.exists(port_file) and open(port_file).read().strip():
+            return p, int(open(port_file).read())
+        if p.poll() is not None:
+            break
+        time.sleep(0.05)
+    sys.exit(f"FAIL: ward serve {' '.join(map(str, args))} did not start"
+             + (f": {open(log).read()[-2000:]}" if log else ""))
+
+
 def serve_start(data, *extra):
     """`ward serve` on a free loopback port with data (index reload every
     0.2 s), killed when the test exits; returns its port. Its stderr goes to
     DATA.log."""
-    import atexit, time
-    if not _servers:
-        atexit.register(lambda: [p.kill() for p in _servers])
     os.makedirs(data, exist_ok=True)
-    pf = f"{data}.port"
-    p = subprocess.Popen([WARD, "serve", "--data", data, "--listen", "127.0.0.1:0",
-                          "--port-file", pf, "--reload-interval", "0.2", *extra],
-                         stdout=subprocess.DEVNULL, stderr=open(f"{data}.log", "w"))
-    _servers.append(p)
-    for _ in range(400):
-        if os.path.exists(pf) and open(pf).read().strip():
-            break
-        time.sleep(0.05)
-    expect(os.path.exists(pf) and open(pf).read().strip(), f"{data} started (see {data}.log)")
-    return int(open(pf).read())
+    return serve_proc("--data", data, "--reload-interval", "0.2", *extra,
+                      port_file=f"{data}.port", log=f"{data}.log")[1]
+
+
+def free_port():
+    """A loopback TCP port nobody listens on at the moment of asking (for a
+    helper server that cannot write a port file, as `ward serve` does)."""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def find_playwright(install=(), timeout=120):

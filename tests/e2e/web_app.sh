@@ -14,24 +14,14 @@
 # for in $WARD_PLAYWRIGHT_DIR, then ~/.cache/ward-test; when npm cannot
 # install it there, the browser part falls back to chromium --headless
 # --screenshot of the login page and says so.
-set -euo pipefail
-CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
-if [ -z "$CHROMIUM" ]; then
-    echo "SKIP: no chromium on this machine"
-    exit 0
-fi
-export CHROMIUM
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
+require_chromium
 /usr/bin/python3 - <<'PY'
 import base64, hashlib, hmac, http.client, json, os, re, struct, subprocess, sys, time
 import urllib.parse
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
-SRC = os.environ["WARD_SOURCE_DIR"]
-os.environ["WARD_DATA"] = os.path.abspath("d")
-os.environ["WARD_USER"] = "test-admin"
+use_data(user="test-admin")
 D = os.path.join(DATA, "intel")
 PW = "correct horse battery staple"
 t0 = time.time()
@@ -96,15 +86,7 @@ else:
 expect(b"$argon2id$" in db and PW.encode() not in db, "Argon2id hashes only")
 
 # ---- the server ----
-srv = subprocess.Popen([WARD, "serve", "--listen", "127.0.0.1:0", "--port-file", "port"],
-                       stdout=subprocess.DEVNULL, stderr=open("serve.err", "w"))
-import atexit
-atexit.register(srv.kill)
-for _ in range(200):
-    if os.path.exists("port") and open("port").read().strip():
-        break
-    time.sleep(0.05)
-PORT = int(open("port").read())
+srv, PORT = serve_proc(log="serve.err")
 BASE = f"http://127.0.0.1:{PORT}"
 
 def req(method, path, form=None, cookies=None, headers=None):
@@ -416,19 +398,11 @@ import ssl
 subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
                 "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-days", "1", "-subj",
                 "/CN=localhost"], check=True, capture_output=True)
-os.remove("port")
-tls = subprocess.Popen([WARD, "serve", "--listen", "127.0.0.1:0", "--port-file", "port",
-                        "--tls-cert", "cert.pem", "--tls-key", "key.pem"],
-                       stdout=subprocess.DEVNULL, stderr=open("tls.err", "w"))
-atexit.register(tls.kill)
-for _ in range(200):
-    if os.path.exists("port") and open("port").read().strip():
-        break
-    time.sleep(0.05)
+tls, tport = serve_proc("--tls-cert", "cert.pem", "--tls-key", "key.pem", log="tls.err")
 sc = ssl.create_default_context(cafile="cert.pem")
 sc.check_hostname = False
 def treq(method, path, form=None, cookies=None):
-    c = http.client.HTTPSConnection("127.0.0.1", int(open("port").read()), context=sc, timeout=30)
+    c = http.client.HTTPSConnection("127.0.0.1", tport, context=sc, timeout=30)
     h = {"Cookie": "; ".join(f"{k}={v}" for k, v in (cookies or {}).items())}
     body = urllib.parse.urlencode(form) if form else None
     if body:

@@ -5,27 +5,17 @@
 // admin then carries out through the confirmation form. Screenshots go to
 // $SHOTS.
 // Run by web_app.sh with NODE_PATH pointing at playwright-core.
-const { chromium } = require("playwright-core");
+const webtest = require("./webtest");
+const { check, launch, fail } = webtest;
 
-const { BASE, PASSWORD, SUBJECT, OTHER, DISPOSE, SHOTS, CHROMIUM } = process.env;
+const { BASE, PASSWORD, SUBJECT, OTHER, DISPOSE, SHOTS } = process.env;
 
-function check(cond, what) {
-  if (!cond) throw new Error("FAIL: " + what);
-}
-
-async function login(browser, user) {
-  const ctx = await browser.newContext({ viewport: { width: 1200, height: 800 } });
-  const page = await ctx.newPage();
-  await page.goto(BASE + "/login");
-  await page.fill("input[name=user]", user);
-  await page.fill("input[name=password]", PASSWORD);
-  await Promise.all([page.waitForURL(/\/(queue|reviews|audit)$/), page.click("form.login button")]);
-  return { ctx, page };
-}
+// each role lands on its own first page
+const login = (browser, user) => webtest.login(browser, user, { lands: /\/(queue|reviews|audit)$/ });
 
 (async () => {
   const t0 = Date.now();
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  const browser = await launch();
   try {
     {
       const ctx = await browser.newContext({ viewport: { width: 1200, height: 600 } });
@@ -131,7 +121,4 @@ async function login(browser, user) {
   } finally {
     await browser.close();
   }
-})().catch((e) => {
-  console.error(e.stack || String(e));
-  process.exit(1);
-});
+})().catch(fail);

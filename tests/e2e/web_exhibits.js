@@ -3,24 +3,15 @@
 // scans, a queue override with a reason through the form (the exhibit
 // moves up the lab's queue and says why), the lab's forecast. Screenshots
 // go to $SHOTS. Run by web_exhibits.sh with NODE_PATH at playwright-core.
-const { chromium } = require("playwright-core");
+const { check, launch, fail, login } = require("./webtest");
 
-const { BASE, PASSWORD, SHOTS, CHROMIUM } = process.env;
-
-function check(cond, what) {
-  if (!cond) throw new Error("FAIL: " + what);
-}
+const { BASE, SHOTS } = process.env;
 
 (async () => {
   const t0 = Date.now();
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  const browser = await launch();
   try {
-    const ctx = await browser.newContext({ viewport: { width: 1200, height: 800 } });
-    const page = await ctx.newPage();
-    await page.goto(BASE + "/login");
-    await page.fill("input[name=user]", "nat");
-    await page.fill("input[name=password]", PASSWORD);
-    await Promise.all([page.waitForURL(/\/queue$/), page.click("form.login button")]);
+    const { ctx, page } = await login(browser, "nat", { lands: /\/queue$/ });
 
     await page.click("nav a[href='/exhibits']");
     check((await page.textContent("h1")) === "Exhibits", "exhibit list");
@@ -51,7 +42,4 @@ function check(cond, what) {
   } finally {
     await browser.close();
   }
-})().catch((e) => {
-  console.error(e.stack || String(e));
-  process.exit(1);
-});
+})().catch(fail);

@@ -3,23 +3,14 @@
 // elsewhere" node with whom to contact and none of its details, a refused
 // shared mailbox, the caveat; another force's subject itself is refused.
 // Run by web_graph.sh with NODE_PATH pointing at playwright-core.
-const { chromium } = require("playwright-core");
+const { check, launch, fail, login } = require("./webtest");
 
-const { BASE, PASSWORD, SUBJECT, OTHER, SECRET, SHOTS, CHROMIUM } = process.env;
-
-function check(cond, what) {
-  if (!cond) throw new Error("FAIL: " + what);
-}
+const { BASE, SUBJECT, OTHER, SECRET, SHOTS } = process.env;
 
 (async () => {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  const browser = await launch();
   try {
-    const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-    const page = await ctx.newPage();
-    await page.goto(BASE + "/login");
-    await page.fill("input[name=user]", "swp");
-    await page.fill("input[name=password]", PASSWORD);
-    await Promise.all([page.waitForURL(/\/queue$/), page.click("form.login button")]);
+    const { ctx, page } = await login(browser, "swp", { height: 900, lands: /\/queue$/ });
 
     await page.goto(BASE + "/graph/" + SUBJECT + "?depth=3");
     check((await page.textContent("h1")).includes(SUBJECT), "graph page");
@@ -44,7 +35,4 @@ function check(cond, what) {
   } finally {
     await browser.close();
   }
-})().catch((e) => {
-  console.log(e.message);
-  process.exit(1);
-});
+})().catch(fail);

@@ -11,18 +11,13 @@
 # docs/screenshots/graph.png (when $WARD_SCREENSHOTS says where).
 # Without chromium or playwright-core the browser part is skipped and says
 # so (wardtest.browser_run); the HTTP checks always run.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import os, re, subprocess, sys, time
 import xml.etree.ElementTree as ET
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
-SRC = os.environ["WARD_SOURCE_DIR"]
-os.environ["WARD_DATA"] = os.path.abspath("d")
-os.environ["WARD_USER"] = "test-admin"
+use_data(user="test-admin")
 PW = "correct horse battery staple"
 SECRET = "c-private-line@example.invalid"
 

@@ -3,13 +3,9 @@
 // question is answered, y then c confirms; a group of identical hashes
 // rejected at once. The page is never wider than the window. Screenshots
 // for docs/. Run by web_reviews.sh with NODE_PATH pointing at playwright-core.
-const { chromium } = require("playwright-core");
+const { check, launch, fail } = require("./webtest");
 
-const { BASE, PASSWORD, SHOTS, CHROMIUM, IMG_EVENT, GROUP } = process.env;
-
-function check(cond, what) {
-  if (!cond) throw new Error("FAIL: " + what);
-}
+const { BASE, PASSWORD, SHOTS, IMG_EVENT, GROUP } = process.env;
 
 async function notWider(page, what) {
   const w = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
@@ -17,7 +13,7 @@ async function notWider(page, what) {
 }
 
 (async () => {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  const browser = await launch();
   try {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await ctx.newPage();
@@ -80,7 +76,4 @@ async function notWider(page, what) {
   } finally {
     await browser.close();
   }
-})().catch((e) => {
-  console.log(e.message);
-  process.exit(1);
-});
+})().catch(fail);

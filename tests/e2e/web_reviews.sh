@@ -13,17 +13,12 @@
 # window, and takes docs/screenshots/reviews*.png (when $WARD_SCREENSHOTS
 # says where). Without chromium or playwright-core the browser part is
 # skipped and says so (wardtest.browser_run); the HTTP checks always run.
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import hashlib, json, os, re, sqlite3, subprocess, sys, time, urllib.parse
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
-SRC = os.environ["WARD_SOURCE_DIR"]
-os.environ["WARD_DATA"] = D = os.path.abspath("d")
-os.environ["WARD_USER"] = "test-admin"
+D = use_data(user="test-admin")
 PW = "correct horse battery staple"
 t0 = time.time()
 

@@ -7,15 +7,12 @@
 # status change and a note through the forms land in the series log and
 # the audit log; a form without the CSRF token changes nothing; the pages
 # in headless Chromium (screenshots series.png, series-page.png).
-set -euo pipefail
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-cd "$T"
+. "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
 import atexit, http.client, os, re, shutil, subprocess, sys, time, urllib.parse
-sys.path.insert(0, os.path.join(os.environ["WARD_SOURCE_DIR"], "tests/e2e"))
 from wardtest import *
 
-os.environ["WARD_DATA"] = os.path.abspath("d")
+use_data()
 I = os.path.join(DATA, "pdq/images")
 PW = "correct horse battery staple"
 ward("hash", "--hashdeep", "-o", "known.hd", os.path.join(I, "wee.jpg"), check_rc=0)
@@ -46,13 +43,7 @@ for unit, case, contact in [("South Wales Police", "SWP-CASE-9", "swp-vid@exampl
     ward("series", "check", "scans/South Wales Police/case-1", "--unit", unit, "--case", case,
          "--contact", contact)
 
-srv = subprocess.Popen([WARD, "serve", "--listen", "127.0.0.1:0", "--port-file", "port",
-                        "--scans", "scans"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-atexit.register(srv.kill)
-for _ in range(200):
-    if os.path.exists("port") and open("port").read().strip(): break
-    time.sleep(0.05)
-PORT = int(open("port").read())
+srv, PORT = serve_proc("--scans", "scans")
 
 def req(method, path, form=None, cookie=None):
     c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)

@@ -3,24 +3,14 @@
 // "held elsewhere, contact X", the series page with its forms, no image
 // anywhere, nothing wider than the window. Screenshots series.png and
 // series-page.png. Run by web_scans.sh through wardtest.browser_run.
-const { chromium } = require("playwright-core");
+const { check, launch, fail, login } = require("./webtest");
 
-const { BASE, PASSWORD, SERIES, SHOTS, CHROMIUM } = process.env;
-
-function check(cond, what) {
-  if (!cond) throw new Error("FAIL: " + what);
-}
+const { BASE, SERIES, SHOTS } = process.env;
 
 (async () => {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  const browser = await launch();
   try {
-    const ctx = await browser.newContext({ viewport: { width: 1100, height: 800 } });
-    const page = await ctx.newPage();
-    await page.goto(BASE + "/login");
-    await page.fill("input[name=user]", "swp");
-    await page.fill("input[name=password]", PASSWORD);
-    await Promise.all([page.waitForURL((u) => !u.pathname.startsWith("/login")),
-                       page.click("form.login button")]);
+    const { page } = await login(browser, "swp", { width: 1100 });
 
     for (const [path, shot, must] of [
       ["/series", "series.png", "West Yorkshire Police: held elsewhere, contact wyp-vid@example.org"],
@@ -40,7 +30,4 @@ function check(cond, what) {
   } finally {
     await browser.close();
   }
-})().catch((e) => {
-  console.log(String(e));
-  process.exit(1);
-});
+})().catch(fail);
