@@ -29,8 +29,10 @@ WARD_API_BEGIN
 typedef struct ward_matcher ward_matcher;
 
 /* Open the store and its index, (re)building the index if stale.
- * WARD_ENOTFOUND if the data directory holds no store. */
-ward_status ward_matcher_open(const char *datadir, ward_matcher **out, ward_error *err);
+ * WARD_ENOTFOUND if the data directory holds no store. store_url as for
+ * ward_store_open (store.h). */
+ward_status ward_matcher_open(const char *datadir, const char *store_url, ward_matcher **out,
+                              ward_error *err);
 void ward_matcher_close(ward_matcher *m);
 
 /* Build <data>/index.wdx from the store now (what `ward db index` runs). */

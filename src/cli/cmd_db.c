@@ -340,7 +340,7 @@ static int do_lookup(ward_store *s, db_args *a, int argc, char **argv)
     ward_matcher *m = NULL;
     ward_error err = {0};
     if (a->near > 0) {
-        ward_status st = ward_matcher_open(a->data, &m, &err);
+        ward_status st = ward_matcher_open(a->data, cli_store_url(), &m, &err);
         if (st != WARD_OK) return fail(st, &err);
     }
     int found = 0, rc = WARD_EXIT_OK;
@@ -587,10 +587,10 @@ static int do_check(ward_store *s, db_args *a)
 static int do_init(const db_args *a)
 {
     ward_error err = {0};
-    ward_status st = ward_store_init(a->data, a->store, &err);
+    ward_status st = ward_store_init(a->data, cli_store_url(), a->store, &err);
     if (st != WARD_OK) return fail(st, &err);
     ward_store *s = NULL;
-    if ((st = ward_store_open(a->data, WARD_STORE_READONLY, &s, &err)) != WARD_OK)
+    if ((st = ward_store_open(a->data, cli_store_url(), WARD_STORE_READONLY, &s, &err)) != WARD_OK)
         return fail(st, &err);
     printf("%s: store at %s (schema version %d)\n", a->data, ward_store_where(s),
            ward_store_schema_version());
@@ -624,7 +624,7 @@ static int run_db(int argc, char **argv)
         cli_error("db", "no store in %s (import a list first, or give --data)", a.data);
         return WARD_EXIT_DATA;
     }
-    ward_status st = ward_store_open(a.data, 0, &s, &err);
+    ward_status st = ward_store_open(a.data, cli_store_url(), 0, &s, &err);
     if (st != WARD_OK) return fail(st, &err);
     int rc = WARD_EXIT_OK, n = argc - optind;
     char **rest = argv + optind;

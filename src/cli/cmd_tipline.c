@@ -316,6 +316,7 @@ static int run_tipline(int argc, char **argv)
         }
     }
     o.datadir = cli_data_dir(data);
+    o.store_url = cli_store_url();
     o.actor = cli_user();
     const char *verb = optind < argc ? argv[optind++] : "";
     if (!strcmp(verb, "schema") && optind == argc)

@@ -572,7 +572,7 @@ static ward_status order_groups(ward_grade_queue *q, const ward_grade_opts *o,
 {
     ward_matcher *m = NULL;
     /* No store, or no index yet: the band is simply not searched. */
-    if (o->datadir && ward_matcher_open(o->datadir, &m, NULL) != WARD_OK) m = NULL;
+    if (o->datadir && ward_matcher_open(o->datadir, o->store_url, &m, NULL) != WARD_OK) m = NULL;
     for (size_t g = 0; g < q->ngroups; g++) {
         if (m) reason_near(q, &q->groups[g], m, o);
         if (m) prior_in_store(q, &q->groups[g], m);
@@ -626,12 +626,12 @@ static int by_prior(const void *a, const void *b)
 /* Pre-fill each group with a grade one of its members has in the intake
  * (the store's grade_votes). No store there, or one this build cannot read
  * without migrating it: no prompts, as for a node that never took grades. */
-static void fill_priors(ward_grade_queue *q, const char *datadir)
+static void fill_priors(ward_grade_queue *q, const char *datadir, const char *store_url)
 {
     ward_store *s = NULL;
     grade_votes in = {0};
     prior_set ps = {0};
-    if (grade_votes_open(datadir, 0, &s, NULL) == WARD_OK &&
+    if (grade_votes_open(datadir, store_url, 0, &s, NULL) == WARD_OK &&
         grade_votes_load(s, 0, &in, NULL) == WARD_OK)
         for (size_t i = 0; i < in.n && add_prior(&ps, &in.v[i]); i++) continue;
     ward_store_close(s);
@@ -699,7 +699,7 @@ ward_status ward_grade_queue_load(const char *report_dir, const ward_grade_opts 
     }
     if (st == WARD_OK) st = build_groups(q, parent, err);
     if (st == WARD_OK) st = order_groups(q, opts, &c.beside);
-    if (st == WARD_OK && opts->datadir) fill_priors(q, opts->datadir);
+    if (st == WARD_OK && opts->datadir) fill_priors(q, opts->datadir, opts->store_url);
     free(parent);
     free(tmp);
     grade_strset_free(&c.beside);

@@ -93,12 +93,13 @@ ward_status ward_matcher_build_index(ward_store *store, const char *datadir,
     return st;
 }
 
-ward_status ward_matcher_open(const char *datadir, ward_matcher **out, ward_error *err)
+ward_status ward_matcher_open(const char *datadir, const char *store_url, ward_matcher **out,
+                              ward_error *err)
 {
     char path[4096];
     struct stat st;
     int exists = 0;
-    ward_status rc = ward_store_exists(datadir, &exists, err);
+    ward_status rc = ward_store_exists(datadir, store_url, &exists, err);
     if (rc)
         return rc;
     if (!exists)
@@ -107,7 +108,7 @@ ward_status ward_matcher_open(const char *datadir, ward_matcher **out, ward_erro
     ward_matcher *m = calloc(1, sizeof *m);
     if (!m)
         return err_fail(err, WARD_ENOMEM, "out of memory");
-    rc = ward_store_open(datadir, 0, &m->store, err);
+    rc = ward_store_open(datadir, store_url, 0, &m->store, err);
     if (rc == WARD_OK)
         rc = ward_store_revision(m->store, &m->info.store_revision, err);
     uint64_t built = 0;

@@ -913,7 +913,7 @@ ward_status ward_scan_run(const char *const *sources, int nsources, const ward_s
     memset(result, 0, sizeof *result);
     snprintf(s.out_dir, sizeof s.out_dir, "%s", opts->out_dir);
     s.last_checkpoint = s.t0;
-    ward_status st = ward_matcher_open(opts->data_dir, &s.matcher, err);
+    ward_status st = ward_matcher_open(opts->data_dir, opts->store_url, &s.matcher, err);
     if (st != WARD_OK)
         return st;
     if (!(s.dups = dup_new())) {

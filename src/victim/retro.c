@@ -431,9 +431,9 @@ ward_status ward_victim_rematch(ward_store *s, const ward_victim_rematch_opts *o
             return rc;
         return vt_end(s, meta_set(s, "rematched_entry", top, err), err);
     }
-    const char *tmp = getenv("TMPDIR");
+    const char *tmp = opts->tmp_dir;
     char path[4096];
-    snprintf(path, sizeof path, "%s/ward-rematch-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    snprintf(path, sizeof path, "%s/ward-rematch-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
     int fd = mkstemp(path);
     if (fd < 0)
         return err_fail_errno(err, errno, "%s", path);

@@ -33,7 +33,7 @@ static ward_store *store_open(web_page *w, int write)
 {
     ward_store *s = NULL;
     ward_error err;
-    if (ward_store_open(w->ctx->opts.datadir, write ? 0 : WARD_STORE_READONLY, &s, &err) !=
+    if (ward_store_open(w->ctx->opts.datadir, w->ctx->opts.store_url, write ? 0 : WARD_STORE_READONLY, &s, &err) !=
         WARD_OK) {
         page_audit(w, "web.unavailable", w->req->url, err.message);
         page_message(w, 503, "Hash store unavailable",

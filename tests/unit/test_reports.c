@@ -347,7 +347,7 @@ static void check_vics_import(const char *dir)
     ward_import_summary sum;
     path_in(vics, sizeof vics, dir, "vics.json");
     path_in(store, sizeof store, dir, "store");
-    if (ward_store_open(store, 0, &s, &err)) fail_msg("open: %s", err.message);
+    if (ward_store_open(store, test_store_url(), 0, &s, &err)) fail_msg("open: %s", err.message);
     /* A case export is not an alert list: every file in it would become
      * known (issue 16.6). Refused unless the verdicts to take are named. */
     assert_int_equal(ward_store_import(s, vics, WARD_FMT_VICS, "case", NULL, &sum, &err),

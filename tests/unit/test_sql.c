@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "store/sql.h"
+#include "testutil.h"
 
 static char *pg(const char *sql)
 {
@@ -88,7 +89,7 @@ static int setup(void **state)
     snprintf(fx->dir, sizeof fx->dir, "/tmp/ward-test-sql-XXXXXX");
     assert_non_null(mkdtemp(fx->dir));
     ward_error err;
-    assert_int_equal(wsql_resolve(fx->dir, NULL, "sqltest", "sqltest.db", &fx->t, &err), WARD_OK);
+    assert_int_equal(wsql_resolve(fx->dir, test_store_url(), "sqltest", "sqltest.db", &fx->t, &err), WARD_OK);
     *state = fx;
     return 0;
 }
