@@ -226,9 +226,8 @@ typedef struct ward_grade_intake_summary {
  * matches another encoding of it. A picture is promoted once. WARD_EFORMAT
  * names a file that is not a contribution, a Media without SHA256, grader
  * or grade, or a vPDQ frame without a valid pdq or quality. */
-ward_status ward_grade_intake(const char *datadir, const char *store_url,
-                              const char *list, int verifiers,
-                              const char *const *files, size_t nfiles,
+ward_status ward_grade_intake(const char *datadir, const char *store_url, const char *list,
+                              int verifiers, const char *const *files, size_t nfiles,
                               ward_grade_intake_summary *sum, ward_error *err);
 
 /* Whether a file is a contribution written by ward_grade_export_vics (its
@@ -244,8 +243,8 @@ typedef void (*ward_grade_conflict_fn)(void *ctx, const char *sha256, const char
                                        const char *unit, const char *time,
                                        uint64_t import_id);
 ward_status ward_grade_conflicts(const char *datadir, const char *store_url,
-                                 ward_grade_conflict_fn fn, void *ctx,
-                                 size_t *count, ward_error *err);
+                                 ward_grade_conflict_fn fn, void *ctx, size_t *count,
+                                 ward_error *err);
 
 /* ---- the grading view -------------------------------------------------- */
 

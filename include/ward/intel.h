@@ -78,8 +78,8 @@ void ward_intel_close(ward_intel *in);
  * must be outside datadir, a regular file, mode 0600 or stricter. An
  * encrypted intel.db opened without a key, with the wrong key, or with a
  * page that fails authentication is refused, naming the file (and page). */
-ward_status ward_intel_open_keyed(const char *datadir, const char *store_url,
-                                  const char *key_file, ward_intel **out, ward_error *err);
+ward_status ward_intel_open_keyed(const char *datadir, const char *store_url, const char *key_file,
+                                  ward_intel **out, ward_error *err);
 /* Whether key_file is a usable key for datadir (as ward_intel_open_keyed
  * would judge it), without opening intel.db: for a server to refuse to
  * start rather than fail on its first intelligence page. */

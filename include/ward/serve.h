@@ -62,20 +62,18 @@ typedef struct ward_apikey {
 } ward_apikey;
 
 /* Create a key; the token (to give the client) is written to `token`. */
-ward_status ward_apikey_create(const char *datadir, const char *store_url,
-    const char *key_file, const char *name, unsigned scopes,
-                               double rate, double burst, const char *who,
-                               char token[WARD_APIKEY_TOKEN_MAX], ward_error *err);
+ward_status ward_apikey_create(const char *datadir, const char *store_url, const char *key_file,
+                               const char *name, unsigned scopes, double rate, double burst,
+                               const char *who, char token[WARD_APIKEY_TOKEN_MAX], ward_error *err);
 /* Every key, live and revoked; cb returns non-zero to stop. */
-ward_status ward_apikey_list(const char *datadir, const char *store_url,
-    const char *key_file,
+ward_status ward_apikey_list(const char *datadir, const char *store_url, const char *key_file,
                              int (*cb)(void *ctx, const ward_apikey *key), void *ctx,
                              ward_error *err);
 /* Revoke by id: refused from then on (a running server notices within its
  * reload interval). WARD_ENOTFOUND for an unknown or already revoked id. */
-ward_status ward_apikey_revoke(const char *datadir, const char *store_url,
-    const char *key_file, const char *id, const char *who,
-                               const char *reason, ward_error *err);
+ward_status ward_apikey_revoke(const char *datadir, const char *store_url, const char *key_file,
+                               const char *id, const char *who, const char *reason,
+                               ward_error *err);
 
 /* ---- the audit log ---------------------------------------------------------- */
 
@@ -85,12 +83,12 @@ ward_status ward_apikey_revoke(const char *datadir, const char *store_url,
  * kept elsewhere, it shows later whether records were dropped from the end,
  * which no chain can show by itself. */
 ward_status ward_serve_audit_verify(const char *datadir, const char *store_url,
-    const char *key_file, uint64_t *records, char head[65],
+                                    const char *key_file, uint64_t *records, char head[65],
                                     ward_error *err);
 /* Append one record to the service's audit log (for changes made outside
  * the server, such as 'ward exhibit'): who did what to which object. */
 ward_status ward_serve_audit_append(const char *datadir, const char *store_url,
-    const char *key_file, const char *actor, const char *action,
+                                    const char *key_file, const char *actor, const char *action,
                                     const char *object, const char *detail, ward_error *err);
 
 /* Convert a plaintext service.db to one encrypted with the key in key_file
@@ -108,9 +106,9 @@ ward_status ward_serve_encrypt(const char *datadir, const char *key_file, ward_e
  * *events: events read. */
 struct ward_store;
 ward_status ward_serve_rematch_events(const char *datadir, const char *store_url,
-    const char *key_file, struct ward_store *store,
-                                      int64_t after, int64_t upto, int radius,
-                                      uint64_t *events, uint64_t *hits, ward_error *err);
+                                      const char *key_file, struct ward_store *store, int64_t after,
+                                      int64_t upto, int radius, uint64_t *events, uint64_t *hits,
+                                      ward_error *err);
 
 /* Signed checkpoints of the audit log (docs/security.md, "Audit
  * checkpoints"): one line, "ward-audit-checkpoint/1 seq=S records=N
@@ -120,9 +118,8 @@ ward_status ward_serve_rematch_events(const char *datadir, const char *store_url
 
 /* A checkpoint of the log now, in line (no newline); the taking is itself
  * audited. WARD_ENOTFOUND/WARD_EIO when the node has no key. */
-ward_status ward_audit_checkpoint(const char *datadir, const char *store_url,
-    const char *key_file, char line[WARD_AUDIT_CHECKPOINT_MAX],
-                                  ward_error *err);
+ward_status ward_audit_checkpoint(const char *datadir, const char *store_url, const char *key_file,
+                                  char line[WARD_AUDIT_CHECKPOINT_MAX], ward_error *err);
 
 /* ward_serve_audit_verify, and the log checked against every checkpoint in
  * file (one a line; a syslog prefix before each is skipped), each signed by
@@ -131,7 +128,7 @@ ward_status ward_audit_checkpoint(const char *datadir, const char *store_url,
  * or rolled back and written on), or when the log ends before one
  * (truncated, or rolled back). *checkpoints gets how many were checked. */
 ward_status ward_serve_audit_verify_checkpoints(const char *datadir, const char *store_url,
-    const char *key_file, const char *file,
+                                                const char *key_file, const char *file,
                                                 uint64_t *records, char head[65],
                                                 size_t *checkpoints, ward_error *err);
 

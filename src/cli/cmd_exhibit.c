@@ -198,7 +198,8 @@ static int chain(const ex_args *a, const char *action, const char *ref, const ch
     ward_error err = {0};
     char what[64];
     snprintf(what, sizeof what, "exhibit.%s", action);
-    if (ward_serve_audit_append(a->data, cli_store_url(), cli_intel_key_file(), cli_user(), what, ref, detail, &err)) {
+    if (ward_serve_audit_append(a->data, cli_store_url(), cli_intel_key_file(), cli_user(), what,
+                                ref, detail, &err)) {
         cli_error("exhibit", "%s is recorded, but not in the service audit log: %s", ref,
                   err.message);
         return WARD_EXIT_IO;

@@ -222,8 +222,8 @@ int cli_grade_intake(const char *datadir, const char *list, int verifiers, int n
 {
     ward_grade_intake_summary sum;
     ward_error err;
-    ward_status st = ward_grade_intake(datadir, cli_store_url(), list, verifiers, (const char *const *)files,
-                                       (size_t)nfiles, &sum, &err);
+    ward_status st = ward_grade_intake(datadir, cli_store_url(), list, verifiers,
+                                       (const char *const *)files, (size_t)nfiles, &sum, &err);
     if (st != WARD_OK) return cli_fail("grade", st, &err);
     printf("%zu grades read; %zu pictures verified and added to %s (import %llu); "
            "%zu waiting for another grader; %zu in conflict\n",

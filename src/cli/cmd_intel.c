@@ -436,8 +436,8 @@ static int do_ingest(ward_intel *in, intel_args *a, int n, char **files)
     ward_error serr = {0};
     int have_store = 0;
     if ((ward_store_exists(a->data, cli_store_url(), &have_store, &serr) != WARD_OK ||
-         (have_store &&
-          ward_store_open(a->data, cli_store_url(), WARD_STORE_READONLY, &store, &serr) != WARD_OK))) {
+         (have_store && ward_store_open(a->data, cli_store_url(), WARD_STORE_READONLY, &store,
+                                        &serr) != WARD_OK))) {
         cli_error("intel", "warning: file hashes not looked up: %s", serr.message);
         store = NULL;
     }

@@ -323,8 +323,8 @@ static ward_status promote(ward_store *s, const char *datadir, const char *list,
     return st;
 }
 
-ward_status ward_grade_intake(const char *datadir, const char *store_url, const char *list, int verifiers,
-                              const char *const *files, size_t nfiles,
+ward_status ward_grade_intake(const char *datadir, const char *store_url, const char *list,
+                              int verifiers, const char *const *files, size_t nfiles,
                               ward_grade_intake_summary *sum, ward_error *err)
 {
     memset(sum, 0, sizeof *sum);
@@ -339,8 +339,8 @@ ward_status ward_grade_intake(const char *datadir, const char *store_url, const 
 }
 
 ward_status ward_grade_conflicts(const char *datadir, const char *store_url,
-                                 ward_grade_conflict_fn fn, void *ctx,
-                                 size_t *count, ward_error *err)
+                                 ward_grade_conflict_fn fn, void *ctx, size_t *count,
+                                 ward_error *err)
 {
     grade_votes in = {0};
     ward_store *s = NULL;

@@ -572,7 +572,8 @@ static ward_status order_groups(ward_grade_queue *q, const ward_grade_opts *o,
 {
     ward_matcher *m = NULL;
     /* No store, or no index yet: the band is simply not searched. */
-    if (o->datadir && ward_matcher_open(o->datadir, o->store_url, &m, NULL) != WARD_OK) m = NULL;
+    if (o->datadir && ward_matcher_open(o->datadir, o->store_url, &m, NULL) != WARD_OK)
+        m = NULL;
     for (size_t g = 0; g < q->ngroups; g++) {
         if (m) reason_near(q, &q->groups[g], m, o);
         if (m) prior_in_store(q, &q->groups[g], m);
@@ -699,7 +700,8 @@ ward_status ward_grade_queue_load(const char *report_dir, const ward_grade_opts 
     }
     if (st == WARD_OK) st = build_groups(q, parent, err);
     if (st == WARD_OK) st = order_groups(q, opts, &c.beside);
-    if (st == WARD_OK && opts->datadir) fill_priors(q, opts->datadir, opts->store_url);
+    if (st == WARD_OK && opts->datadir)
+        fill_priors(q, opts->datadir, opts->store_url);
     free(parent);
     free(tmp);
     grade_strset_free(&c.beside);

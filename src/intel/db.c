@@ -515,8 +515,8 @@ ward_status ward_intel_open(const char *datadir, const char *store_url, ward_int
     return ward_intel_open_keyed(datadir, store_url, NULL, out, err);
 }
 
-ward_status ward_intel_open_keyed(const char *datadir, const char *store_url,
-                                  const char *key_file, ward_intel **out, ward_error *err)
+ward_status ward_intel_open_keyed(const char *datadir, const char *store_url, const char *key_file,
+                                  ward_intel **out, ward_error *err)
 {
     *out = NULL;
     if (!datadir || !*datadir)

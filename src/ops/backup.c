@@ -236,8 +236,8 @@ static ward_status read_key(const char *key_file, const char *dir,
 }
 
 ward_status ward_backup(const char *dir, const char *store_url, const char *dest,
-                        const char *key_file,
-                        ward_ops_note_cb note_cb, void *ctx, int *partial, ward_error *err)
+                        const char *key_file, ward_ops_note_cb note_cb, void *ctx, int *partial,
+                        ward_error *err)
 {
     struct stat st;
     *partial = 0;

@@ -32,10 +32,10 @@
 
 typedef struct doctor {
     const char *dir;
-    const char *store_url;
     const ward_doctor_opts *opts;
     ward_doctor_cb cb;
     void *ctx;
+    const char *store_url; /* the stores when dir has no store.url */
 } doctor;
 
 static void say(doctor *d, ward_doctor_level level, const char *check, const char *subject,
@@ -213,7 +213,7 @@ static void check_store(doctor *d)
 
 void ops_check_index(const char *dir, uint64_t store_rev, ward_doctor_cb cb, void *ctx)
 {
-    doctor dd = {dir, NULL, cb, ctx}, *d = &dd;
+    doctor dd = {dir, NULL, cb, ctx, NULL}, *d = &dd;
     char path[4096], revpath[4096];
     snprintf(path, sizeof path, "%s/index.wdx", dir);
     snprintf(revpath, sizeof revpath, "%s/index.rev", dir);
@@ -330,7 +330,7 @@ ward_status ward_doctor(const char *dir, const char *store_url, const ward_docto
                                : err_fail_errno(err, errno, "cannot stat %s", dir);
     if (!S_ISDIR(st.st_mode))
         return err_fail(err, WARD_EINVAL, "%s is not a directory", dir);
-    doctor d = {dir, store_url, opts, cb, ctx};
+    doctor d = {dir, opts, cb, ctx, store_url};
     check_datadir(&d, &st);
     check_tree(&d);
     if (opts->intel_key_file) {

@@ -703,11 +703,12 @@ static ward_status pull_latest(pull *p, ward_error *err)
 }
 
 ward_status ward_release_pull(const char *datadir, const char *store_url, const char *url,
-                              const ward_release_pull_opts *opts,
-                              ward_release_pull_result *result, ward_error *err)
+                              const ward_release_pull_opts *opts, ward_release_pull_result *result,
+                              ward_error *err)
 {
     ward_release_pull_result dummy;
-    pull p = {.datadir = datadir, .store_url = store_url, .o = opts, .res = result ? result : &dummy};
+    pull p = {
+        .datadir = datadir, .store_url = store_url, .o = opts, .res = result ? result : &dummy};
     memset(p.res, 0, sizeof *p.res);
     if (!datadir || !url)
         return err_fail(err, WARD_EINVAL, "ward_release_pull: no data directory or URL");

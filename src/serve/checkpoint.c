@@ -63,9 +63,8 @@ ward_status svc_checkpoint_make(svc_state *s, const ward_seckey *key, svc_checkp
     return WARD_OK;
 }
 
-ward_status ward_audit_checkpoint(const char *datadir, const char *store_url,
-    const char *key_file, char line[WARD_AUDIT_CHECKPOINT_MAX],
-                                  ward_error *err)
+ward_status ward_audit_checkpoint(const char *datadir, const char *store_url, const char *key_file,
+                                  char line[WARD_AUDIT_CHECKPOINT_MAX], ward_error *err)
 {
     ward_seckey key;
     ward_status rc = ward_key_load_secret(datadir, NULL, &key, err);
@@ -187,7 +186,7 @@ static ward_status check_record(void *ctx, int64_t seq, uint64_t n, const char *
 }
 
 ward_status ward_serve_audit_verify_checkpoints(const char *datadir, const char *store_url,
-    const char *key_file, const char *file,
+                                                const char *key_file, const char *file,
                                                 uint64_t *records, char head[65],
                                                 size_t *checkpoints, ward_error *err)
 {

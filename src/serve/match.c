@@ -96,8 +96,8 @@ static void snapshot_free(snapshot *s)
     free(s);
 }
 
-static ward_status snapshot_open(const char *datadir, const char *store_url,
-                                 uint64_t index_memory, snapshot **out, ward_error *err)
+static ward_status snapshot_open(const char *datadir, const char *store_url, uint64_t index_memory,
+                                 snapshot **out, ward_error *err)
 {
     snapshot *s = calloc(1, sizeof *s);
     if (!s)
@@ -157,8 +157,8 @@ static void conn_put(snapshot *s, ward_store *c)
 
 /* ---- open, close, reload -------------------------------------------------- */
 
-ward_status ward_match_open(const char *datadir, const char *store_url,
-                            const ward_match_opts *opts, ward_match **out, ward_error *err)
+ward_status ward_match_open(const char *datadir, const char *store_url, const ward_match_opts *opts,
+                            ward_match **out, ward_error *err)
 {
     ward_match *m = calloc(1, sizeof *m);
     if (!m || !(m->datadir = strdup(datadir)) ||

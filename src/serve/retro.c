@@ -136,9 +136,9 @@ static int has_service(const char *datadir, const char *store_url)
 }
 
 ward_status ward_serve_rematch_events(const char *datadir, const char *store_url,
-    const char *key_file, struct ward_store *store,
-                                      int64_t after, int64_t upto, int radius,
-                                      uint64_t *events, uint64_t *hits, ward_error *err)
+                                      const char *key_file, struct ward_store *store, int64_t after,
+                                      int64_t upto, int radius, uint64_t *events, uint64_t *hits,
+                                      ward_error *err)
 {
     *events = *hits = 0;
     if (!has_service(datadir, store_url) || (upto && upto <= after))

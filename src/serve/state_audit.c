@@ -89,7 +89,7 @@ ward_status svc_audit(svc_state *s, const char *actor, const char *action, const
 }
 
 ward_status ward_serve_audit_append(const char *datadir, const char *store_url,
-    const char *key_file, const char *actor, const char *action,
+                                    const char *key_file, const char *actor, const char *action,
                                     const char *object, const char *detail, ward_error *err)
 {
     svc_state *s = NULL;
@@ -106,7 +106,7 @@ ward_status ward_serve_audit_append(const char *datadir, const char *store_url,
 #define AUDIT_PAGE_SQL "10000"
 
 ward_status ward_serve_audit_verify(const char *datadir, const char *store_url,
-    const char *key_file, uint64_t *records, char head[65],
+                                    const char *key_file, uint64_t *records, char head[65],
                                     ward_error *err)
 {
     svc_state *s;

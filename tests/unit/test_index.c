@@ -151,7 +151,7 @@ static void assert_same(const ward_pdq_match *got, size_t ngot, const ward_pdq_m
                      want[i].query);
 }
 
-static char tmpdir[64];
+static char *tmpdir;
 
 static void temp_path(char *out, size_t cap, const char *name)
 {
@@ -161,16 +161,16 @@ static void temp_path(char *out, size_t cap, const char *name)
 static int setup_dir(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ward-index-test-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    tmpdir = scratch_dir("ward-index-test");
+    return 0;
 }
 
 static int teardown_dir(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    scratch_remove(tmpdir);
+    tmpdir = NULL;
+    return 0;
 }
 
 static uint64_t test_seed(void)

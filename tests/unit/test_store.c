@@ -102,7 +102,8 @@ static void test_create_empty_dir_and_reopen(void **state)
 
     /* Read-only open works and refuses writes. */
     ward_error err;
-    assert_int_equal(ward_store_open(dir, test_store_url(), WARD_STORE_READONLY, &s, &err), WARD_OK);
+    assert_int_equal(ward_store_open(dir, test_store_url(), WARD_STORE_READONLY, &s, &err),
+                     WARD_OK);
     assert_int_equal(ward_store_create_list(s, "x", NULL, WARD_LIST_ALERT, NULL, &err),
                      WARD_EINVAL);
     ward_store_close(s);

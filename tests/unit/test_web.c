@@ -80,11 +80,15 @@ static void test_login_lockout_sessions(void **state)
     char *dir = scratch_dir("ward-test-web");
     ward_error err;
     const char *pw = "correct horse battery";
-    assert_int_equal(ward_user_add(dir, test_store_url(), NULL, "jo", WARD_ROLE_FORCE, "Kent Police", pw, "t", &err),
+    assert_int_equal(ward_user_add(dir, test_store_url(), NULL, "jo", WARD_ROLE_FORCE,
+                                   "Kent Police", pw, "t", &err),
                      WARD_OK);
-    assert_int_equal(ward_user_add(dir, test_store_url(), NULL, "jo", WARD_ROLE_FORCE, "x", pw, "t", &err), WARD_EINVAL);
-    assert_int_equal(ward_user_add(dir, test_store_url(), NULL, "al", WARD_ROLE_ADMIN, "x", "short", "t", &err),
-                     WARD_EINVAL);
+    assert_int_equal(
+        ward_user_add(dir, test_store_url(), NULL, "jo", WARD_ROLE_FORCE, "x", pw, "t", &err),
+        WARD_EINVAL);
+    assert_int_equal(
+        ward_user_add(dir, test_store_url(), NULL, "al", WARD_ROLE_ADMIN, "x", "short", "t", &err),
+        WARD_EINVAL);
     svc_state *s;
     assert_int_equal(svc_open_keyed(dir, test_store_url(), NULL, &s, &err), WARD_OK);
     ward_user u;
@@ -118,7 +122,8 @@ static void test_login_lockout_sessions(void **state)
     assert_int_equal(web_login(s, "jo", pw, NULL, now + 2 * WEB_LOCKOUT_S, &u), LOGIN_BAD);
     svc_close(s);
     uint64_t records;
-    assert_int_equal(ward_serve_audit_verify(dir, test_store_url(), NULL, &records, NULL, &err), WARD_OK);
+    assert_int_equal(ward_serve_audit_verify(dir, test_store_url(), NULL, &records, NULL, &err),
+                     WARD_OK);
     assert_true(records >= 2);
     scratch_remove(dir);
 }
@@ -147,7 +152,8 @@ static void test_lockout_two_nodes(void **state)
     char *dir = scratch_dir("ward-test-web2");
     ward_error err;
     const char *pw = "correct horse battery";
-    assert_int_equal(ward_user_add(dir, test_store_url(), NULL, "kim", WARD_ROLE_REVIEWER, "national", pw, "t", &err),
+    assert_int_equal(ward_user_add(dir, test_store_url(), NULL, "kim", WARD_ROLE_REVIEWER,
+                                   "national", pw, "t", &err),
                      WARD_OK);
     svc_state *a, *b;
     assert_int_equal(svc_open_keyed(dir, test_store_url(), NULL, &a, &err), WARD_OK);
@@ -189,14 +195,16 @@ static void test_audit_verify_pages(void **state)
     }
     uint64_t records;
     char head[65];
-    assert_int_equal(ward_serve_audit_verify(dir, test_store_url(), NULL, &records, head, &err), WARD_OK);
+    assert_int_equal(ward_serve_audit_verify(dir, test_store_url(), NULL, &records, head, &err),
+                     WARD_OK);
     assert_int_equal(records, N);
     wsql *db = svc_lock(s);
     assert_int_equal(wsql_exec(db, "UPDATE audit SET actor = 'x' WHERE seq = (SELECT max(seq)"
                                    " FROM audit)", NULL, NULL, NULL), SQLITE_OK);
     svc_unlock(s);
     svc_close(s);
-    assert_int_equal(ward_serve_audit_verify(dir, test_store_url(), NULL, &records, head, &err), WARD_EFORMAT);
+    assert_int_equal(ward_serve_audit_verify(dir, test_store_url(), NULL, &records, head, &err),
+                     WARD_EFORMAT);
     scratch_remove(dir);
 }
 
