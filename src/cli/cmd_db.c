@@ -356,7 +356,8 @@ static int do_lookup(ward_store *s, db_args *a, int argc, char **argv)
         ward_pdq q;
         if (m && strlen(hex) == 64 && ward_pdq_from_hex(hex, &q) == WARD_OK) {
             ward_pdq_match near[64];
-            size_t n = ward_matcher_near(m, &q, 1, a->near, near, 64);
+            size_t n = 0;
+            if (ward_matcher_near(m, &q, 1, a->near, near, 64, &n) != WARD_OK) n = 0;
             for (size_t k = 0; k < n && k < 64; k++) {
                 if (near[k].distance == 0 && exact) continue;
                 if (ward_matcher_entry(m, near[k].entry_id, &es, &err) == WARD_OK && es->count)

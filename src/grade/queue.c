@@ -445,7 +445,8 @@ static void near_band(ward_grade_group *g, ward_matcher *m, const ward_grade_opt
                       const ward_pdq *h, int nh, const char *what)
 {
     ward_pdq_match best[16];
-    size_t n = ward_matcher_near(m, h, nh, o->near_hi, best, 16);
+    size_t n = 0;
+    if (ward_matcher_near(m, h, nh, o->near_hi, best, 16, &n) != WARD_OK) n = 0;
     if (n > 16) n = 16;
     for (size_t j = 0; j < n; j++) {
         if (best[j].distance < o->near_lo) continue;
@@ -490,8 +491,9 @@ static void prior_in_store(ward_grade_queue *q, ward_grade_group *g, ward_matche
             if (i == 31) d.present = WARD_DIGEST_SHA256;
         }
         uint64_t id;
+        size_t n = 0;
         ward_entries *e = NULL;
-        if (!d.present || !ward_matcher_exact(m, &d, &id, 1) ||
+        if (!d.present || ward_matcher_exact(m, &d, &id, 1, &n) != WARD_OK || !n ||
             ward_matcher_entry(m, id, &e, NULL) != WARD_OK || !e)
             continue;
         if (e->count) {

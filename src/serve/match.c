@@ -415,7 +415,8 @@ static void add_exact(const snapshot *s, const ward_digests *d, size_t max, cand
     if (!d || !d->present)
         return;
     uint64_t ids[64];
-    size_t n = ward_matcher_exact(s->matcher, d, ids, max < 64 ? max : 64);
+    size_t n = 0; /* the arguments are ours: WARD_OK, or *found 0 */
+    (void)ward_matcher_exact(s->matcher, d, ids, max < 64 ? max : 64, &n);
     if (n > max)
         n = max;
     for (size_t i = 0; i < n; i++) {
@@ -431,7 +432,8 @@ static void add_near(const snapshot *s, const ward_pdq *q, int nq, int64_t frame
         return;
     ward_pdq_match found[64];
     size_t max = o->max_hits < 64 ? o->max_hits : 64;
-    size_t n = ward_matcher_near(s->matcher, q, nq, o->radius, found, max);
+    size_t n = 0; /* the arguments are ours: WARD_OK, or *found 0 */
+    (void)ward_matcher_near(s->matcher, q, nq, o->radius, found, max, &n);
     if (n > max)
         n = max;
     for (size_t i = 0; i < n; i++) {

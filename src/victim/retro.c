@@ -272,7 +272,9 @@ static int match_sighting(void *ctx, wsql_stmt *st)
     uint8_t d[32];
     for (int k = 0; k < 3; k++) {
         uint64_t e;
-        if (parse_hex(st, 1 + k, d, len[k]) && ward_index_lookup_digest(w->ix, kind[k], d, &e, 1))
+        size_t n = 0;
+        if (parse_hex(st, 1 + k, d, len[k]) &&
+            ward_index_lookup_digest(w->ix, kind[k], d, &e, 1, &n) == WARD_OK && n)
             return w->nomem = keep_hit(&w->v, &w->n, &w->cap, id, e, 0);
     }
     const char *pdqs = wst_text(st, 4);
