@@ -154,7 +154,7 @@ static const cli_opt options[] = {
      .help = "lookup --remote: CA bundle for an https peer"},
     {"store", 0, CLI_STRING, S(store), "URL",
      .help = "init: postgresql://[user[:password]@]host[:port]/db\n[?ward_prefix=NAME] (schemas "
-             "NAME_store...;\ndefault prefix ward); $WARD_STORE, when set, wins\nover it"},
+             "NAME_store...;\ndefault prefix ward), written to DIR/store.url,\nwhich wins over $WARD_STORE"},
     CLI_OPT_END};
 #undef S
 #undef A
