@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "cli/store_env.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint64_t next(void)
@@ -135,7 +136,7 @@ int main(int argc, char **argv)
         return 2;
     ward_intel *in;
     ward_error err;
-    if (ward_intel_open(dir, &in, &err))
+    if (ward_intel_open(dir, store_env_default(), &in, &err))
         die("open", &err);
     time_t t0 = time(NULL);
     double t = now_s();

@@ -11,6 +11,8 @@
 #include <ward/graph.h>
 #include <ward/intel.h>
 
+#include "cli/store_env.h"
+
 static double now(void)
 {
     struct timespec t;
@@ -42,7 +44,7 @@ int main(int argc, char **argv)
     ward_graph *g;
     ward_error err;
     uint64_t unresolved;
-    if (ward_intel_open(argv[1], &in, &err) != WARD_OK) {
+    if (ward_intel_open(argv[1], store_env_default(), &in, &err) != WARD_OK) {
         fprintf(stderr, "%s\n", err.message);
         return 3;
     }

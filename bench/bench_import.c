@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "cli/store_env.h"
 
 static double now(void)
 {
@@ -157,7 +158,7 @@ int main(int argc, char **argv)
 
     ward_store *s;
     ward_error err;
-    if (ward_store_open(store, 0, &s, &err)) {
+    if (ward_store_open(store, store_env_default(), 0, &s, &err)) {
         fprintf(stderr, "open: %s\n", err.message);
         return 1;
     }

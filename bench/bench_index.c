@@ -170,7 +170,9 @@ static size_t time_queries(const ward_index *ix, const ward_pdq *qs, size_t q, i
     size_t matches = 0;
     for (size_t i = 0; i + (size_t)nq <= q; i += (size_t)nq) {
         double t0 = now();
-        matches += ward_index_query_pdq(ix, &qs[i], nq, radius, NULL, 0);
+        size_t n = 0; /* valid arguments: WARD_OK */
+        (void)ward_index_query_pdq(ix, &qs[i], nq, radius, NULL, 0, &n);
+        matches += n;
         us[i / (size_t)nq] = (now() - t0) * 1e6;
     }
     return matches;
@@ -203,8 +205,9 @@ static size_t verify_sample(const ward_index *ix, const ward_pdq *qs, size_t q, 
     size_t exact = 0, step = (q + k - 1) / k;
     double t0 = now();
     for (size_t i = 0; i < q && a && b; i += step) {
-        size_t na = ward_index_query_pdq(ix, &qs[i], 1, radius, a, n);
-        size_t nb = ward_index_query_pdq_brute(ix, &qs[i], 1, radius, b, n);
+        size_t na = 0, nb = 0;
+        (void)ward_index_query_pdq(ix, &qs[i], 1, radius, a, n, &na);
+        (void)ward_index_query_pdq_brute(ix, &qs[i], 1, radius, b, n, &nb);
         exact += na == nb && memcmp(a, b, na * sizeof *a) == 0;
     }
     size_t checked = (q + step - 1) / step;
@@ -234,7 +237,9 @@ static int dump(const char *prefix, const ward_index *ix, const ward_pdq *data, 
         return -1;
     double t0 = now();
     for (size_t i = 0; i < q; i++) {
-        uint32_t c = (uint32_t)ward_index_query_pdq_brute(ix, &qs[i], 1, radius, m, n);
+        size_t found = 0;
+        (void)ward_index_query_pdq_brute(ix, &qs[i], 1, radius, m, n, &found);
+        uint32_t c = (uint32_t)found;
         fwrite(&c, 4, 1, f);
         for (uint32_t j = 0; j < c; j++)
             fwrite(&m[j].entry_id, 8, 1, f);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "cli/store_env.h"
 
 static uint64_t rng = 88172645463325252ull;
 static uint64_t next(void)
@@ -76,7 +77,7 @@ int main(int argc, char **argv)
         return perror("mkdtemp"), 1;
     ward_store *s;
     ward_error err = {0};
-    if (ward_store_open(dir, 0, &s, &err))
+    if (ward_store_open(dir, store_env_default(), 0, &s, &err))
         die("open", &err);
     /* Filling is not what is measured: no fsync, and without the register's
      * digest indexes (random B-tree inserts made the fill take minutes per

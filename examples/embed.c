@@ -73,7 +73,7 @@ int main(int argc, char **argv)
     }
     ward_match *m;
     ward_error err;
-    if (ward_match_open(argv[1], NULL, &m, &err) != WARD_OK) {
+    if (ward_match_open(argv[1], NULL, NULL, &m, &err) != WARD_OK) {
         fprintf(stderr, "embed: %s\n", err.message);
         return 3;
     }

@@ -39,7 +39,7 @@ static int setup(void)
     char data[96];
     snprintf(data, sizeof data, "%s/data", dir);
     ward_error err;
-    if (ward_store_open(data, 0, &store, &err) != WARD_OK) {
+    if (ward_store_open(data, NULL, 0, &store, &err) != WARD_OK) {
         fprintf(stderr, "fuzz_nsrl: %s\n", err.message);
         abort();
     }

@@ -62,7 +62,7 @@ static void open_store(const char *datadir)
     fuzztmp_path(list, sizeof list, "known.txt");
     static const char SUMS[] = "5d41402abc4b2a76b9719d911017c592  upload1.jpg\n";
     ward_import_summary sum;
-    if (ward_store_open(datadir, 0, &store, &err) != WARD_OK ||
+    if (ward_store_open(datadir, NULL, 0, &store, &err) != WARD_OK ||
         fuzztmp_write(list, SUMS, sizeof SUMS - 1) != 0 ||
         ward_store_import(store, list, WARD_FMT_AUTO, "known", NULL, &sum, &err) != WARD_OK) {
         fprintf(stderr, "fuzz_referral: %s\n", err.message);
@@ -80,7 +80,7 @@ static void setup(void)
     fuzztmp_path(input_path, sizeof input_path, "referrals");
     open_store(datadir);
     ward_error err;
-    if (ward_intel_open(datadir, &intel, &err) != WARD_OK) {
+    if (ward_intel_open(datadir, NULL, &intel, &err) != WARD_OK) {
         fprintf(stderr, "fuzz_referral: %s\n", err.message);
         abort();
     }

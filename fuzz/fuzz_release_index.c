@@ -45,6 +45,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ward_release_pull_opts o = {.trust = trust};
     ward_release_pull_result res;
     ward_error err;
-    (void)ward_release_pull(datadir, tree, &o, &res, &err);
+    (void)ward_release_pull(datadir, NULL, tree, &o, &res, &err);
     return 0;
 }

@@ -57,7 +57,7 @@ static void make_store(void)
 {
     ward_store *s;
     ward_error err;
-    if (ward_store_open(datadir, 0, &s, &err) != WARD_OK)
+    if (ward_store_open(datadir, NULL, 0, &s, &err) != WARD_OK)
         die("store", &err);
     import(s, "known.md5", KNOWN_MD5);
     import(s, "known.pdq", KNOWN_PDQ);
@@ -96,7 +96,7 @@ static void reset_state(void)
     unlink(side);
     snprintf(side, sizeof side, "%s-shm", db_path);
     unlink(side);
-    if (svc_open(datadir, &ctx.state, &err) != WARD_OK)
+    if (svc_open_keyed(datadir, NULL, NULL, &ctx.state, &err) != WARD_OK)
         die("service.db", &err);
 }
 
@@ -113,9 +113,9 @@ static void setup(void)
     ctx.opts.max_batch = 64; /* small, so the limit is reachable */
     ward_match_opts_default(&ctx.match_opts);
     ward_error err;
-    if (ward_match_open(datadir, &ctx.match_opts, &ctx.match, &err) != WARD_OK)
+    if (ward_match_open(datadir, NULL, &ctx.match_opts, &ctx.match, &err) != WARD_OK)
         die("match", &err);
-    if (svc_open(datadir, &ctx.state, &err) != WARD_OK)
+    if (svc_open_keyed(datadir, NULL, NULL, &ctx.state, &err) != WARD_OK)
         die("service.db", &err);
     add_events();
     svc_close(ctx.state);

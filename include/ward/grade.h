@@ -102,6 +102,8 @@ typedef struct ward_grade_opts {
     int near_lo, near_hi;  /* "near an alert entry" band (default 32..60) */
     const char *datadir;   /* store whose index is searched for the band and
                               whose grade intake pre-fills `prior`; NULL: skip */
+    const char *store_url; /* that store when datadir has no store.url
+                              (NULL: SQLite in datadir; store.h) */
 } ward_grade_opts;
 
 void ward_grade_opts_default(ward_grade_opts *o);
@@ -224,8 +226,8 @@ typedef struct ward_grade_intake_summary {
  * matches another encoding of it. A picture is promoted once. WARD_EFORMAT
  * names a file that is not a contribution, a Media without SHA256, grader
  * or grade, or a vPDQ frame without a valid pdq or quality. */
-ward_status ward_grade_intake(const char *datadir, const char *list, int verifiers,
-                              const char *const *files, size_t nfiles,
+ward_status ward_grade_intake(const char *datadir, const char *store_url, const char *list,
+                              int verifiers, const char *const *files, size_t nfiles,
                               ward_grade_intake_summary *sum, ward_error *err);
 
 /* Whether a file is a contribution written by ward_grade_export_vics (its
@@ -240,8 +242,9 @@ typedef void (*ward_grade_conflict_fn)(void *ctx, const char *sha256, const char
                                        const char *category, const char *grader,
                                        const char *unit, const char *time,
                                        uint64_t import_id);
-ward_status ward_grade_conflicts(const char *datadir, ward_grade_conflict_fn fn, void *ctx,
-                                 size_t *count, ward_error *err);
+ward_status ward_grade_conflicts(const char *datadir, const char *store_url,
+                                 ward_grade_conflict_fn fn, void *ctx, size_t *count,
+                                 ward_error *err);
 
 /* ---- the grading view -------------------------------------------------- */
 

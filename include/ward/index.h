@@ -92,11 +92,14 @@ uint64_t ward_index_count(const ward_index *ix);
 /*
  * All entry ids whose digest of kind `algo` (exactly one of WARD_DIGEST_MD5,
  * _SHA1, _SHA256) equals `digest` (16, 20 or 32 bytes), in ascending order.
- * Returns the number found, which may exceed max; only the first max are
- * written to ids (ids may be NULL when max is 0). 0 for an unknown algo.
+ * *found gets the number found, which may exceed max; only the first max
+ * are written to ids (ids may be NULL when max is 0). WARD_EINVAL (and
+ * *found 0), never an empty answer, for a NULL ix, digest or found, ids
+ * NULL with max > 0, or an unknown algo. No ward_error: the lookups are the
+ * matching's hot path, and the only failure is the caller's.
  */
-size_t ward_index_lookup_digest(const ward_index *ix, unsigned algo,
-                                const uint8_t *digest, uint64_t *ids, size_t max);
+ward_status ward_index_lookup_digest(const ward_index *ix, unsigned algo, const uint8_t *digest,
+                                     uint64_t *ids, size_t max, size_t *found);
 
 typedef struct ward_pdq_match {
     uint64_t entry_id;
@@ -108,12 +111,14 @@ typedef struct ward_pdq_match {
 /*
  * Every entry whose PDQ hash is within `radius` (inclusive; 0..256, larger is
  * clamped, negative finds nothing) of ANY of the nq query hashes, each entry
- * once with its best distance, sorted by distance then entry_id. Returns the
- * total count, which may exceed max; then out holds the max best ones.
- * Exact: no false negatives, no false positives.
+ * once with its best distance, sorted by distance then entry_id. *found
+ * gets the total count, which may exceed max; then out holds the max best
+ * ones. Exact: no false negatives, no false positives. WARD_EINVAL (and
+ * *found 0) for a NULL ix or found, nq < 0, queries NULL with nq > 0, or
+ * out NULL with max > 0; nq 0 finds nothing.
  */
-size_t ward_index_query_pdq(const ward_index *ix, const ward_pdq *queries, int nq,
-                            int radius, ward_pdq_match *out, size_t max);
+ward_status ward_index_query_pdq(const ward_index *ix, const ward_pdq *queries, int nq,
+                                 int radius, ward_pdq_match *out, size_t max, size_t *found);
 
 /*
  * Many independent queries at once (retroactive matching: millions of
@@ -145,9 +150,9 @@ ward_status ward_index_accelerate(ward_index *ix, uint64_t max_bytes, ward_error
 
 /* Same contract as ward_index_query_pdq by comparing against every stored
  * hash. The reference the tests and benchmarks check the index against. */
-size_t ward_index_query_pdq_brute(const ward_index *ix, const ward_pdq *queries,
-                                  int nq, int radius, ward_pdq_match *out,
-                                  size_t max);
+ward_status ward_index_query_pdq_brute(const ward_index *ix, const ward_pdq *queries, int nq,
+                                       int radius, ward_pdq_match *out, size_t max,
+                                       size_t *found);
 
 /* ---- reporting and checking --------------------------------------------- */
 

@@ -63,9 +63,12 @@ typedef enum ward_intel_output {
 int ward_intel_schema_version(void);
 
 /* Open (creating, 0700 dir / 0600 file) <datadir>/intel.db, migrate it and
- * load the models. A newer schema is refused (WARD_EUNSUPPORTED); a bad
- * model file is WARD_EFORMAT naming file:line. */
-ward_status ward_intel_open(const char *datadir, ward_intel **out, ward_error *err);
+ * load the models. store_url: where the store lives when datadir has no
+ * store.url (NULL: intel.db in datadir; the rule is in store.h). A newer
+ * schema is refused (WARD_EUNSUPPORTED); a bad model file is WARD_EFORMAT
+ * naming file:line. */
+ward_status ward_intel_open(const char *datadir, const char *store_url, ward_intel **out,
+                            ward_error *err);
 void ward_intel_close(ward_intel *in);
 
 /* ---- encryption at rest (docs/security.md) ---------------------------- */
@@ -75,7 +78,7 @@ void ward_intel_close(ward_intel *in);
  * must be outside datadir, a regular file, mode 0600 or stricter. An
  * encrypted intel.db opened without a key, with the wrong key, or with a
  * page that fails authentication is refused, naming the file (and page). */
-ward_status ward_intel_open_keyed(const char *datadir, const char *key_file,
+ward_status ward_intel_open_keyed(const char *datadir, const char *store_url, const char *key_file,
                                   ward_intel **out, ward_error *err);
 /* Whether key_file is a usable key for datadir (as ward_intel_open_keyed
  * would judge it), without opening intel.db: for a server to refuse to

@@ -79,8 +79,9 @@ typedef struct ward_match_result {
 } ward_match_result;
 void ward_match_result_free(ward_match_result *r);
 
-/* Open on a data directory (WARD_ENOTFOUND if it holds no store). */
-ward_status ward_match_open(const char *datadir, const ward_match_opts *opts,
+/* Open on a data directory (WARD_ENOTFOUND if it holds no store);
+ * store_url as for ward_store_open (store.h). */
+ward_status ward_match_open(const char *datadir, const char *store_url, const ward_match_opts *opts,
                             ward_match **out, ward_error *err);
 void ward_match_close(ward_match *m);
 

@@ -29,8 +29,10 @@ WARD_API_BEGIN
 typedef struct ward_matcher ward_matcher;
 
 /* Open the store and its index, (re)building the index if stale.
- * WARD_ENOTFOUND if the data directory holds no store. */
-ward_status ward_matcher_open(const char *datadir, ward_matcher **out, ward_error *err);
+ * WARD_ENOTFOUND if the data directory holds no store. store_url as for
+ * ward_store_open (store.h). */
+ward_status ward_matcher_open(const char *datadir, const char *store_url, ward_matcher **out,
+                              ward_error *err);
 void ward_matcher_close(ward_matcher *m);
 
 /* Build <data>/index.wdx from the store now (what `ward db index` runs). */
@@ -38,15 +40,17 @@ ward_status ward_matcher_build_index(ward_store *store, const char *datadir,
                                      uint64_t *entries, ward_error *err);
 
 /* Entry ids whose MD5, SHA-1 or SHA-256 equals one of `d`'s digests,
- * de-duplicated. Returns the count (only `max` are written). */
-size_t ward_matcher_exact(const ward_matcher *m, const ward_digests *d, uint64_t *ids,
-                          size_t max);
+ * de-duplicated. *found gets the count (only `max` are written).
+ * WARD_EINVAL (and *found 0) for a NULL m, d or found, or ids NULL with
+ * max > 0. */
+ward_status ward_matcher_exact(const ward_matcher *m, const ward_digests *d, uint64_t *ids,
+                               size_t max, size_t *found);
 /* ward_index_accelerate on the index: for a process that answers many
  * near queries (ward serve); before the matcher is shared. */
 ward_status ward_matcher_accelerate(ward_matcher *m, uint64_t max_bytes, ward_error *err);
-/* As ward_index_query_pdq. */
-size_t ward_matcher_near(const ward_matcher *m, const ward_pdq *queries, int nq, int radius,
-                         ward_pdq_match *out, size_t max);
+/* As ward_index_query_pdq (WARD_EINVAL also for a NULL m). */
+ward_status ward_matcher_near(const ward_matcher *m, const ward_pdq *queries, int nq, int radius,
+                              ward_pdq_match *out, size_t max, size_t *found);
 /* The entry (list, category, series, provenance ...); owner thread only. */
 ward_status ward_matcher_entry(ward_matcher *m, uint64_t id, ward_entries **out,
                                ward_error *err);

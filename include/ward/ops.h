@@ -45,12 +45,14 @@ void ward_doctor_opts_default(ward_doctor_opts *opts);
 
 typedef void (*ward_doctor_cb)(void *ctx, const ward_doctor_finding *finding);
 
+/* The functions below take store_url as ward_store_open does (store.h). */
+
 /* Check datadir and pass every finding (ok ones too) to cb, in order.
  * WARD_OK when the checks ran, whatever they found; WARD_ENOTFOUND if
  * datadir does not exist. The store is opened read-only: a doctor changes
  * nothing. */
-ward_status ward_doctor(const char *datadir, const ward_doctor_opts *opts, ward_doctor_cb cb,
-                        void *ctx, ward_error *err);
+ward_status ward_doctor(const char *datadir, const char *store_url, const ward_doctor_opts *opts,
+                        ward_doctor_cb cb, void *ctx, ward_error *err);
 
 /* ---- backup and restore -------------------------------------------------- */
 
@@ -65,8 +67,9 @@ typedef void (*ward_ops_note_cb)(void *ctx, const char *message);
  * and left out. An encrypted intel.db is copied encrypted, which needs its
  * key (intel_key_file). *partial is set when a part could not be copied
  * (a note says which), e.g. stores on a PostgreSQL server: pg_dump them. */
-ward_status ward_backup(const char *datadir, const char *dest, const char *intel_key_file,
-                        ward_ops_note_cb note, void *ctx, int *partial, ward_error *err);
+ward_status ward_backup(const char *datadir, const char *store_url, const char *dest,
+                        const char *intel_key_file, ward_ops_note_cb note, void *ctx, int *partial,
+                        ward_error *err);
 
 /* Put a backup back: every file is checked against the MANIFEST and every
  * SQLite store with integrity_check before anything is written, then the

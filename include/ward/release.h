@@ -147,9 +147,9 @@ typedef struct ward_release_pull_result {
  * Applying to the store is rolled forward from a journal: a pull killed at
  * any point finishes on the next one.
  */
-ward_status ward_release_pull(const char *datadir, const char *url,
-                              const ward_release_pull_opts *opts,
-                              ward_release_pull_result *result, ward_error *err);
+ward_status ward_release_pull(const char *datadir, const char *store_url, const char *url,
+                              const ward_release_pull_opts *opts, ward_release_pull_result *result,
+                              ward_error *err);
 
 /* The checked series file of the version held of subscription `list`
  * (*path malloc'd); WARD_ENOTFOUND when that version carries none. */

@@ -61,6 +61,8 @@ typedef struct ward_scan_progress {
 
 typedef struct ward_scan_opts {
     const char *data_dir;        /* the store and its index */
+    const char *store_url;       /* the store when data_dir has no store.url
+                                    (NULL: SQLite in data_dir; store.h) */
     const char *out_dir;         /* reports; created if missing */
     int threads;                 /* workers (default: all cores) */
     int radius;                  /* PDQ Hamming radius (default 31) */

@@ -62,17 +62,18 @@ typedef struct ward_apikey {
 } ward_apikey;
 
 /* Create a key; the token (to give the client) is written to `token`. */
-ward_status ward_apikey_create(const char *datadir, const char *name, unsigned scopes,
-                               double rate, double burst, const char *who,
-                               char token[WARD_APIKEY_TOKEN_MAX], ward_error *err);
+ward_status ward_apikey_create(const char *datadir, const char *store_url, const char *key_file,
+                               const char *name, unsigned scopes, double rate, double burst,
+                               const char *who, char token[WARD_APIKEY_TOKEN_MAX], ward_error *err);
 /* Every key, live and revoked; cb returns non-zero to stop. */
-ward_status ward_apikey_list(const char *datadir,
+ward_status ward_apikey_list(const char *datadir, const char *store_url, const char *key_file,
                              int (*cb)(void *ctx, const ward_apikey *key), void *ctx,
                              ward_error *err);
 /* Revoke by id: refused from then on (a running server notices within its
  * reload interval). WARD_ENOTFOUND for an unknown or already revoked id. */
-ward_status ward_apikey_revoke(const char *datadir, const char *id, const char *who,
-                               const char *reason, ward_error *err);
+ward_status ward_apikey_revoke(const char *datadir, const char *store_url, const char *key_file,
+                               const char *id, const char *who, const char *reason,
+                               ward_error *err);
 
 /* ---- the audit log ---------------------------------------------------------- */
 
@@ -81,11 +82,13 @@ ward_status ward_apikey_revoke(const char *datadir, const char *id, const char *
  * the number checked and head (may be NULL) the hash of the last record:
  * kept elsewhere, it shows later whether records were dropped from the end,
  * which no chain can show by itself. */
-ward_status ward_serve_audit_verify(const char *datadir, uint64_t *records, char head[65],
+ward_status ward_serve_audit_verify(const char *datadir, const char *store_url,
+                                    const char *key_file, uint64_t *records, char head[65],
                                     ward_error *err);
 /* Append one record to the service's audit log (for changes made outside
  * the server, such as 'ward exhibit'): who did what to which object. */
-ward_status ward_serve_audit_append(const char *datadir, const char *actor, const char *action,
+ward_status ward_serve_audit_append(const char *datadir, const char *store_url,
+                                    const char *key_file, const char *actor, const char *action,
                                     const char *object, const char *detail, ward_error *err);
 
 /* Convert a plaintext service.db to one encrypted with the key in key_file
@@ -102,9 +105,10 @@ ward_status ward_serve_encrypt(const char *datadir, const char *key_file, ward_e
  * Nothing to do (*hits 0) when the data directory has no service store.
  * *events: events read. */
 struct ward_store;
-ward_status ward_serve_rematch_events(const char *datadir, struct ward_store *store,
-                                      int64_t after, int64_t upto, int radius,
-                                      uint64_t *events, uint64_t *hits, ward_error *err);
+ward_status ward_serve_rematch_events(const char *datadir, const char *store_url,
+                                      const char *key_file, struct ward_store *store, int64_t after,
+                                      int64_t upto, int radius, uint64_t *events, uint64_t *hits,
+                                      ward_error *err);
 
 /* Signed checkpoints of the audit log (docs/security.md, "Audit
  * checkpoints"): one line, "ward-audit-checkpoint/1 seq=S records=N
@@ -114,8 +118,8 @@ ward_status ward_serve_rematch_events(const char *datadir, struct ward_store *st
 
 /* A checkpoint of the log now, in line (no newline); the taking is itself
  * audited. WARD_ENOTFOUND/WARD_EIO when the node has no key. */
-ward_status ward_audit_checkpoint(const char *datadir, char line[WARD_AUDIT_CHECKPOINT_MAX],
-                                  ward_error *err);
+ward_status ward_audit_checkpoint(const char *datadir, const char *store_url, const char *key_file,
+                                  char line[WARD_AUDIT_CHECKPOINT_MAX], ward_error *err);
 
 /* ward_serve_audit_verify, and the log checked against every checkpoint in
  * file (one a line; a syslog prefix before each is skipped), each signed by
@@ -123,7 +127,8 @@ ward_status ward_audit_checkpoint(const char *datadir, char line[WARD_AUDIT_CHEC
  * when a record a checkpoint names has another hash or position (rewritten,
  * or rolled back and written on), or when the log ends before one
  * (truncated, or rolled back). *checkpoints gets how many were checked. */
-ward_status ward_serve_audit_verify_checkpoints(const char *datadir, const char *file,
+ward_status ward_serve_audit_verify_checkpoints(const char *datadir, const char *store_url,
+                                                const char *key_file, const char *file,
                                                 uint64_t *records, char head[65],
                                                 size_t *checkpoints, ward_error *err);
 
@@ -149,6 +154,8 @@ typedef struct ward_serve_event {
 
 typedef struct ward_serve_opts {
     const char *datadir;
+    const char *store_url;    /* the stores when datadir has no store.url
+                                 (NULL: SQLite in datadir; store.h) */
     const char *address;      /* listen address, default "127.0.0.1" */
     int port;                 /* 0: any free port (see ward_server_port) */
     int threads;              /* event-loop threads (default: 2 x CPUs, >= 4) */

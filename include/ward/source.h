@@ -90,7 +90,8 @@ typedef struct ward_source_opts {
                                  temporary file for The Sleuth Kit, up to this
                                  many bytes in all at once (default 4 GiB; 0:
                                  not walked, a notice instead) */
-    const char *spool_dir;    /* where (default $TMPDIR, else /tmp) */
+    const char *spool_dir;    /* where (NULL: P_tmpdir, /tmp; the ward
+                                 command line passes $TMPDIR) */
 } ward_source_opts;
 
 void ward_source_opts_default(ward_source_opts *opts);

@@ -53,32 +53,53 @@ enum {
 int ward_store_schema_version(void);
 
 /*
- * Open (creating if needed, mode 0700/0600) the store in `datadir` and apply
- * any pending schema migrations. A store written by a newer ward (a higher
- * schema version) is refused with WARD_EUNSUPPORTED and left untouched; a
- * file that is not a ward store with WARD_EFORMAT.
+ * Where a node's stores live (the rule every function that opens a store
+ * follows: this one, ward_intel_open, ward_matcher_open, the service state
+ * of serve.h and users.h, ward_doctor, ward_backup, ...). Such a function
+ * takes `store_url` right after `datadir` (or a `store_url` field beside the
+ * `datadir` field of its options): the store of data directories that do
+ * not name one themselves. In order:
+ *   1. DATADIR/store.url (written by ward_store_init / ward_store_use: a
+ *      data directory that has moved to a server stays there);
+ *   2. store_url: postgresql://[user@]host/db[?ward_prefix=NAME] (schemas
+ *      NAME_store, NAME_intel, NAME_service; ?ward_per_datadir=1 derives
+ *      NAME from datadir's real path, so that many data directories share
+ *      one server) or sqlite:DIR;
+ *   3. SQLite files in DATADIR (store_url NULL).
+ * libward never reads the environment: the ward command line passes
+ * --store or $WARD_STORE as store_url (and $WARD_STORE_PER_DATADIR=1 as
+ * ?ward_per_datadir=1); a program embedding libward passes its own.
  */
-ward_status ward_store_open(const char *datadir, unsigned flags, ward_store **out,
-                            ward_error *err);
+
+/*
+ * Open (creating if needed, mode 0700/0600) the store of `datadir` (see
+ * above for store_url) and apply any pending schema migrations. A store
+ * written by a newer ward (a higher schema version) is refused with
+ * WARD_EUNSUPPORTED and left untouched; a file that is not a ward store
+ * with WARD_EFORMAT.
+ */
+ward_status ward_store_open(const char *datadir, const char *store_url, unsigned flags,
+                            ward_store **out, ward_error *err);
 void ward_store_close(ward_store *s);
 
 /* Point `datadir` at the store at `url` (postgresql://...) by writing
  * DATADIR/store.url (mode 0600: it may hold a password), then open the
  * store there once, creating its schema. url NULL: just create the store
- * where it resolves (DATADIR/ward.db unless $WARD_STORE or store.url say
- * otherwise). Refused (WARD_EINVAL) when DATADIR already has a store.url
- * naming another server or a ward.db of its own, whose contents the new
- * store would hide. $WARD_STORE, when set, still wins over store.url. */
-ward_status ward_store_init(const char *datadir, const char *url, ward_error *err);
+ * where it resolves (store.url, else store_url, else DATADIR/ward.db).
+ * Refused (WARD_EINVAL) when DATADIR already has a store.url naming another
+ * server or a ward.db of its own, whose contents the new store would hide. */
+ward_status ward_store_init(const char *datadir, const char *store_url, const char *url,
+                            ward_error *err);
 
 /* Where the open store lives, for messages: its file, or the PostgreSQL
  * URL without the password. */
 const char *ward_store_where(const ward_store *s);
 
 /* Whether `datadir` has a store yet (*exists 1) without creating one:
- * DATADIR/ward.db exists, or, when the store lives on PostgreSQL ($WARD_STORE
- * or DATADIR/store.url), its schema has been migrated. */
-ward_status ward_store_exists(const char *datadir, int *exists, ward_error *err);
+ * DATADIR/ward.db exists, or, when the store lives on PostgreSQL
+ * (DATADIR/store.url or store_url), its schema has been migrated. */
+ward_status ward_store_exists(const char *datadir, const char *store_url, int *exists,
+                              ward_error *err);
 
 /* A counter that grows with every committed change to the store (imports,
  * removals, lists, schemes). Record it with results to say what was matched

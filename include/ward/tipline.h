@@ -45,6 +45,8 @@ typedef struct ward_tipline_reporter {
 
 typedef struct ward_tipline_opts {
     const char *datadir;
+    const char *store_url;         /* the service store when datadir has no
+                                      store.url (NULL: SQLite; store.h) */
     const char *key_file;          /* service.db's key (NULL: in clear) */
     ward_tipline_reporter reporter;
     /* Submitting only: */

@@ -54,26 +54,29 @@ typedef struct ward_user {
 /* Add a user. Names are [A-Za-z0-9._-]{1,63}; the password must have at
  * least WARD_PASSWORD_MIN bytes. WARD_EINVAL for a bad name, role, unit or
  * password, or a name already taken. */
-ward_status ward_user_add(const char *datadir, const char *name, ward_role role,
-                          const char *unit, const char *password, const char *who,
-                          ward_error *err);
+ward_status ward_user_add(const char *datadir, const char *store_url, const char *key_file,
+                          const char *name, ward_role role, const char *unit, const char *password,
+                          const char *who, ward_error *err);
 /* Disable a user: they cannot log in and their sessions end at once. */
-ward_status ward_user_disable(const char *datadir, const char *name, const char *who,
-                              ward_error *err);
+ward_status ward_user_disable(const char *datadir, const char *store_url, const char *key_file,
+                              const char *name, const char *who, ward_error *err);
 /* Change a user's role and, unless unit is NULL, unit. */
-ward_status ward_user_set_role(const char *datadir, const char *name, ward_role role,
-                               const char *unit, const char *who, ward_error *err);
+ward_status ward_user_set_role(const char *datadir, const char *store_url, const char *key_file,
+                               const char *name, ward_role role, const char *unit, const char *who,
+                               ward_error *err);
 /* Set a new password (and end the user's sessions). */
-ward_status ward_user_set_password(const char *datadir, const char *name, const char *password,
-                                   const char *who, ward_error *err);
+ward_status ward_user_set_password(const char *datadir, const char *store_url, const char *key_file,
+                                   const char *name, const char *password, const char *who,
+                                   ward_error *err);
 /* Enrol a TOTP second factor (RFC 6238, SHA-1, 6 digits, 30 s): a fresh
  * random secret, written as base32 into secret_b32 (at least 33 bytes) for
  * the user's authenticator; disable with enable = 0. */
-ward_status ward_user_totp(const char *datadir, const char *name, int enable,
-                           char secret_b32[40], const char *who, ward_error *err);
+ward_status ward_user_totp(const char *datadir, const char *store_url, const char *key_file,
+                           const char *name, int enable, char secret_b32[40], const char *who,
+                           ward_error *err);
 /* Every user, by name; a non-zero return from cb stops. */
-ward_status ward_user_list(const char *datadir, int (*cb)(void *ctx, const ward_user *u),
-                           void *ctx, ward_error *err);
+ward_status ward_user_list(const char *datadir, const char *store_url, const char *key_file,
+                           int (*cb)(void *ctx, const ward_user *u), void *ctx, ward_error *err);
 
 /* The RFC 6238 code of a base32 secret for Unix time t (-1 if the secret
  * is not base32). */

@@ -311,6 +311,9 @@ typedef struct ward_victim_rematch_opts {
                                  those after the last rematch (the watermark,
                                  which then moves on) */
     time_t now;               /* the caller's clock, for the alerts */
+    const char *tmp_dir;      /* the scratch index's directory (NULL:
+                                 P_tmpdir, /tmp; the ward command line
+                                 passes $TMPDIR) */
 } ward_victim_rematch_opts;
 
 void ward_victim_rematch_opts_default(ward_victim_rematch_opts *o);

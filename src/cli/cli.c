@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include "cli/opt.h"
+#include "cli/store_env.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -132,11 +133,31 @@ const char *cli_data_dir(const char *opt)
     return buf;
 }
 
-const char *cli_intel_key_file(void)
+/* The environment as main() found it (cli_env_read): libward never reads
+ * it, so every store, key and scratch location it needs is passed from
+ * here. */
+static struct {
+    char url[4096];
+    const char *store_url, *intel_key_file, *tmp_dir;
+} env;
+
+static const char *nonempty(const char *s) { return s && *s ? s : NULL; }
+
+int cli_env_read(const char *store)
 {
-    const char *env = getenv("WARD_INTEL_KEY_FILE");
-    return env && *env ? env : NULL;
+    env.store_url = store_env_url(store, env.url, sizeof env.url);
+    if (!env.store_url && (nonempty(store) || nonempty(getenv("WARD_STORE"))))
+        return -1;
+    env.intel_key_file = nonempty(getenv("WARD_INTEL_KEY_FILE"));
+    env.tmp_dir = nonempty(getenv("TMPDIR"));
+    return 0;
 }
+
+const char *cli_store_url(void) { return env.store_url; }
+
+const char *cli_intel_key_file(void) { return env.intel_key_file; }
+
+const char *cli_tmp_dir(void) { return env.tmp_dir; }
 
 const char *cli_user(void)
 {

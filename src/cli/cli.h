@@ -95,9 +95,19 @@ extern const cli_command cli_cmd_series;
 /* The data directory: --data DIR if given, else $WARD_DATA, else
  * $HOME/.local/share/ward. Never NULL. */
 const char *cli_data_dir(const char *opt);
-/* intel.db's key file when --key-file is not given: $WARD_INTEL_KEY_FILE,
- * else NULL (intel.db in clear). */
+/* The environment, read once by main() before any command runs (libward
+ * never reads it): store is `ward --store URL`'s, else NULL. -1 when the
+ * store URL is too long. */
+int cli_env_read(const char *store);
+/* The store_url libward's store openers take (store.h): --store or
+ * $WARD_STORE, with ?ward_per_datadir=1 added for
+ * $WARD_STORE_PER_DATADIR=1 on a PostgreSQL URL; NULL: none. */
+const char *cli_store_url(void);
+/* intel.db's (and service.db's) key file when --key-file is not given:
+ * $WARD_INTEL_KEY_FILE, else NULL (in clear). */
 const char *cli_intel_key_file(void);
+/* $TMPDIR, else NULL (libward then uses P_tmpdir, /tmp). */
+const char *cli_tmp_dir(void);
 /* ward scan --exhibit REF (cmd_exhibit.c): before the scan, the image
  * against the exhibit's acquisition digests; after it, the summary attached.
  * Both return an exit code (0 ok) and print their own error. */

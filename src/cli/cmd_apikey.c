@@ -81,8 +81,8 @@ static int add_key(const key_args *a)
     double rate = a->rate > 0 ? a->rate : 100;
     double burst = a->burst > 0 ? a->burst : (rate * 2 < 10 ? 10 : rate * 2);
     char token[WARD_APIKEY_TOKEN_MAX];
-    if (ward_apikey_create(cli_data_dir(a->data), a->name, scopes, rate, burst, cli_user(), token,
-                           &err) != WARD_OK) {
+    if (ward_apikey_create(cli_data_dir(a->data), cli_store_url(), cli_intel_key_file(), a->name,
+                           scopes, rate, burst, cli_user(), token, &err) != WARD_OK) {
         cli_error("apikey", "%s", err.message);
         return err.status == WARD_EIO ? WARD_EXIT_IO : WARD_EXIT_DATA;
     }
@@ -114,7 +114,8 @@ static int run_apikey(int argc, char **argv)
     if (strcmp(action, "add") == 0)
         return optind < argc ? cli_usage("apikey", "unexpected '%s'", argv[optind]) : add_key(&a);
     if (strcmp(action, "list") == 0) {
-        if (ward_apikey_list(cli_data_dir(a.data), print_key, NULL, &err) != WARD_OK) {
+        if (ward_apikey_list(cli_data_dir(a.data), cli_store_url(), cli_intel_key_file(), print_key,
+                             NULL, &err) != WARD_OK) {
             cli_error("apikey", "%s", err.message);
             return WARD_EXIT_IO;
         }
@@ -123,8 +124,8 @@ static int run_apikey(int argc, char **argv)
     if (strcmp(action, "revoke") == 0) {
         if (optind + 1 != argc || !a.reason)
             return cli_usage("apikey", "revoke needs --reason TEXT and one key id");
-        if (ward_apikey_revoke(cli_data_dir(a.data), argv[optind], cli_user(), a.reason, &err) !=
-            WARD_OK) {
+        if (ward_apikey_revoke(cli_data_dir(a.data), cli_store_url(), cli_intel_key_file(),
+                               argv[optind], cli_user(), a.reason, &err) != WARD_OK) {
             cli_error("apikey", "%s", err.message);
             return err.status == WARD_ENOTFOUND ? WARD_EXIT_DATA : WARD_EXIT_IO;
         }

@@ -51,7 +51,8 @@ static int checkpoint(const char *data, const char *out)
 {
     char line[WARD_AUDIT_CHECKPOINT_MAX];
     ward_error err;
-    ward_status st = ward_audit_checkpoint(cli_data_dir(data), line, &err);
+    ward_status st = ward_audit_checkpoint(cli_data_dir(data), cli_store_url(),
+                                           cli_intel_key_file(), line, &err);
     if (st != WARD_OK) {
         cli_error("audit", "%s", err.message);
         return WARD_EXIT_IO;
@@ -98,9 +99,11 @@ static int run_audit(int argc, char **argv)
     size_t ncp = 0;
     char head[65] = "";
     ward_error err;
-    ward_status st = cp ? ward_serve_audit_verify_checkpoints(cli_data_dir(data), cp, &n, head,
-                                                              &ncp, &err)
-                        : ward_serve_audit_verify(cli_data_dir(data), &n, head, &err);
+    ward_status st =
+        cp ? ward_serve_audit_verify_checkpoints(cli_data_dir(data), cli_store_url(),
+                                                 cli_intel_key_file(), cp, &n, head, &ncp, &err)
+           : ward_serve_audit_verify(cli_data_dir(data), cli_store_url(), cli_intel_key_file(), &n,
+                                     head, &err);
     if (st != WARD_OK) {
         cli_error("audit", "%s", err.message);
         return st == WARD_EFORMAT ? WARD_EXIT_DATA : WARD_EXIT_IO;

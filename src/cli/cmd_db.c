@@ -160,7 +160,7 @@ static const cli_opt options[] = {
      .help = "lookup --remote: CA bundle for an https peer"},
     {"store", 0, CLI_STRING, S(store), "URL",
      .help = "init: postgresql://[user[:password]@]host[:port]/db\n[?ward_prefix=NAME] (schemas "
-             "NAME_store...;\ndefault prefix ward); $WARD_STORE, when set, wins\nover it"},
+             "NAME_store...;\ndefault prefix ward), written to DIR/store.url,\nwhich wins over $WARD_STORE"},
     CLI_OPT_END};
 #undef S
 #undef A
@@ -346,7 +346,7 @@ static int do_lookup(ward_store *s, db_args *a, int argc, char **argv)
     ward_matcher *m = NULL;
     ward_error err = {0};
     if (a->near > 0) {
-        ward_status st = ward_matcher_open(a->data, &m, &err);
+        ward_status st = ward_matcher_open(a->data, cli_store_url(), &m, &err);
         if (st != WARD_OK) return fail(st, &err);
     }
     int found = 0, rc = WARD_EXIT_OK;
@@ -362,7 +362,8 @@ static int do_lookup(ward_store *s, db_args *a, int argc, char **argv)
         ward_pdq q;
         if (m && strlen(hex) == 64 && ward_pdq_from_hex(hex, &q) == WARD_OK) {
             ward_pdq_match near[64];
-            size_t n = ward_matcher_near(m, &q, 1, a->near, near, 64);
+            size_t n = 0;
+            if (ward_matcher_near(m, &q, 1, a->near, near, 64, &n) != WARD_OK) n = 0;
             for (size_t k = 0; k < n && k < 64; k++) {
                 if (near[k].distance == 0 && exact) continue;
                 if (ward_matcher_entry(m, near[k].entry_id, &es, &err) == WARD_OK && es->count)
@@ -593,10 +594,10 @@ static int do_check(ward_store *s, db_args *a)
 static int do_init(const db_args *a)
 {
     ward_error err = {0};
-    ward_status st = ward_store_init(a->data, a->store, &err);
+    ward_status st = ward_store_init(a->data, cli_store_url(), a->store, &err);
     if (st != WARD_OK) return fail(st, &err);
     ward_store *s = NULL;
-    if ((st = ward_store_open(a->data, WARD_STORE_READONLY, &s, &err)) != WARD_OK)
+    if ((st = ward_store_open(a->data, cli_store_url(), WARD_STORE_READONLY, &s, &err)) != WARD_OK)
         return fail(st, &err);
     printf("%s: store at %s (schema version %d)\n", a->data, ward_store_where(s),
            ward_store_schema_version());
@@ -630,7 +631,7 @@ static int run_db(int argc, char **argv)
         cli_error("db", "no store in %s (import a list first, or give --data)", a.data);
         return WARD_EXIT_DATA;
     }
-    ward_status st = ward_store_open(a.data, 0, &s, &err);
+    ward_status st = ward_store_open(a.data, cli_store_url(), 0, &s, &err);
     if (st != WARD_OK) return fail(st, &err);
     if (a.wait > 0 && (st = ward_store_set_wait(s, a.wait, &err)) != WARD_OK) {
         ward_store_close(s);

@@ -198,7 +198,8 @@ static int chain(const ex_args *a, const char *action, const char *ref, const ch
     ward_error err = {0};
     char what[64];
     snprintf(what, sizeof what, "exhibit.%s", action);
-    if (ward_serve_audit_append(a->data, cli_user(), what, ref, detail, &err)) {
+    if (ward_serve_audit_append(a->data, cli_store_url(), cli_intel_key_file(), cli_user(), what,
+                                ref, detail, &err)) {
         cli_error("exhibit", "%s is recorded, but not in the service audit log: %s", ref,
                   err.message);
         return WARD_EXIT_IO;
@@ -553,7 +554,7 @@ static int run_exhibit(int argc, char **argv)
         a.key_file = cli_intel_key_file();
     ward_intel *in = NULL;
     ward_error err = {0};
-    ward_status st = ward_intel_open_keyed(a.data, a.key_file, &in, &err);
+    ward_status st = ward_intel_open_keyed(a.data, cli_store_url(), a.key_file, &in, &err);
     if (st)
         return fail(st, &err);
     r = dispatch(in, &a, action, argc - optind, argv + optind);
@@ -569,7 +570,7 @@ int cli_exhibit_scan_check(const char *data, const char *ref, const char *image)
 {
     ward_intel *in = NULL;
     ward_error err = {0};
-    ward_status st = ward_intel_open_keyed(data, cli_intel_key_file(), &in, &err);
+    ward_status st = ward_intel_open_keyed(data, cli_store_url(), cli_intel_key_file(), &in, &err);
     if (!st)
         st = ward_exhibit_verify_image(in, ref, image, &err);
     ward_intel_close(in);
@@ -587,7 +588,7 @@ int cli_exhibit_scan_attach(const char *data, const char *ref, const char *out_d
     ward_intel *in = NULL;
     ward_error err = {0};
     ward_exhibit_scan_effect e;
-    ward_status st = ward_intel_open_keyed(data, cli_intel_key_file(), &in, &err);
+    ward_status st = ward_intel_open_keyed(data, cli_store_url(), cli_intel_key_file(), &in, &err);
     if (!st)
         st = ward_exhibit_attach_scan(in, ref, path, cli_user(), time(NULL), &e, &err);
     ward_intel_close(in);

@@ -211,7 +211,7 @@ int cli_grade_conflicts(const char *datadir)
 {
     size_t n;
     ward_error err;
-    ward_status st = ward_grade_conflicts(datadir, print_conflict, NULL, &n, &err);
+    ward_status st = ward_grade_conflicts(datadir, cli_store_url(), print_conflict, NULL, &n, &err);
     if (st != WARD_OK) return cli_fail("grade", st, &err);
     if (n) fprintf(stderr, "%zu pictures graded differently\n", n);
     return n ? WARD_EXIT_FINDINGS : WARD_EXIT_OK;
@@ -222,8 +222,8 @@ int cli_grade_intake(const char *datadir, const char *list, int verifiers, int n
 {
     ward_grade_intake_summary sum;
     ward_error err;
-    ward_status st = ward_grade_intake(datadir, list, verifiers, (const char *const *)files,
-                                       (size_t)nfiles, &sum, &err);
+    ward_status st = ward_grade_intake(datadir, cli_store_url(), list, verifiers,
+                                       (const char *const *)files, (size_t)nfiles, &sum, &err);
     if (st != WARD_OK) return cli_fail("grade", st, &err);
     printf("%zu grades read; %zu pictures verified and added to %s (import %llu); "
            "%zu waiting for another grader; %zu in conflict\n",
@@ -316,6 +316,7 @@ static int run_grade(int argc, char **argv)
     ward_grade_opts_default(&go);
     go.radius = a.radius;
     go.datadir = cli_data_dir(a.data);
+    go.store_url = cli_store_url();
     ward_grade_queue *q = NULL;
     ward_grade_log *g = NULL;
     ward_error err;

@@ -465,7 +465,7 @@ static int run_graph(int argc, char **argv)
     ward_graph *g = NULL;
     ward_error err = {0};
     uint64_t unresolved = 0;
-    ward_status st = ward_intel_open_keyed(a.data, a.key_file, &in, &err);
+    ward_status st = ward_intel_open_keyed(a.data, cli_store_url(), a.key_file, &in, &err);
     if (!st)
         st = ward_graph_build(in, &g, &unresolved, &err);
     ward_intel_close(in);

@@ -435,9 +435,9 @@ static int do_ingest(ward_intel *in, intel_args *a, int n, char **files)
     ward_store *store = NULL;
     ward_error serr = {0};
     int have_store = 0;
-    if ((ward_store_exists(a->data, &have_store, &serr) != WARD_OK ||
-         (have_store &&
-          ward_store_open(a->data, WARD_STORE_READONLY, &store, &serr) != WARD_OK))) {
+    if ((ward_store_exists(a->data, cli_store_url(), &have_store, &serr) != WARD_OK ||
+         (have_store && ward_store_open(a->data, cli_store_url(), WARD_STORE_READONLY, &store,
+                                        &serr) != WARD_OK))) {
         cli_error("intel", "warning: file hashes not looked up: %s", serr.message);
         store = NULL;
     }
@@ -934,7 +934,7 @@ static int run_intel(int argc, char **argv)
         return do_crypt(&a, action, n, rest);
     ward_intel *in = NULL;
     ward_error err = {0};
-    ward_status st = ward_intel_open_keyed(a.data, a.key_file, &in, &err);
+    ward_status st = ward_intel_open_keyed(a.data, cli_store_url(), a.key_file, &in, &err);
     if (st)
         return fail(st, &err);
     int rc = dispatch(in, &a, action, n, rest);

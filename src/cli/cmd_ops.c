@@ -182,7 +182,7 @@ static int run_doctor(int argc, char **argv)
     opts.intel_key_file = a.key_file;
     doctor_out o = {a.quiet, 0};
     ward_error err;
-    ward_status st = ward_doctor(a.data, &opts, print_finding, &o, &err);
+    ward_status st = ward_doctor(a.data, cli_store_url(), &opts, print_finding, &o, &err);
     if (st != WARD_OK)
         return cli_fail("doctor", st, &err);
     if (o.problems)
@@ -207,8 +207,8 @@ static int run_backup(int argc, char **argv)
         return rc < 0 ? WARD_EXIT_OK : rc;
     ward_error err;
     int partial = 0;
-    ward_status st = ward_backup(a.data, a.operand, a.key_file, print_note, "backup", &partial,
-                                 &err);
+    ward_status st = ward_backup(a.data, cli_store_url(), a.operand, a.key_file, print_note,
+                                 "backup", &partial, &err);
     if (st != WARD_OK)
         return cli_fail("backup", st, &err);
     printf("%s backed up to %s%s\n", a.data, a.operand,

@@ -133,7 +133,7 @@ static int do_create(rel_args *a)
     if (!a->lists.n) return cli_usage("release", "create needs --list");
     ward_store *s;
     ward_error err = {0};
-    ward_status st = ward_store_open(a->data, 0, &s, &err);
+    ward_status st = ward_store_open(a->data, cli_store_url(), 0, &s, &err);
     if (st) return fail(st, &err);
     /* the series of the released entries travel with it, signed */
     char series[4096];
@@ -285,7 +285,7 @@ static int do_pull(rel_args *a, int n, char **rest)
                                 a->api_key ? a->api_key : getenv("WARD_REMOTE_KEY")};
     ward_release_pull_result r;
     ward_error err = {0};
-    ward_status st = ward_release_pull(a->data, rest[0], &o, &r, &err);
+    ward_status st = ward_release_pull(a->data, cli_store_url(), rest[0], &o, &r, &err);
     if (st) {
         cli_error("release", "pull %s: %s", rest[0], err.message);
         if (r.list[0]) cli_error("release", "the local list '%s' is unchanged", r.list);
@@ -302,7 +302,7 @@ static int do_pull(rel_args *a, int n, char **rest)
     int rc = WARD_EXIT_OK;
     if (r.added) {  /* earlier scans' sightings against the new entries */
         ward_store *s = NULL;
-        if ((st = ward_store_open(cli_data_dir(a->data), 0, &s, &err)) == WARD_OK)
+        if ((st = ward_store_open(cli_data_dir(a->data), cli_store_url(), 0, &s, &err)) == WARD_OK)
             rc = cli_series_rematch(s, cli_data_dir(a->data));
         else
             rc = cli_fail("release", st, &err) > WARD_EXIT_FINDINGS ? cli_exit_for(st)

@@ -107,7 +107,8 @@ static const cli_opt options[] = {
 static int chain(const char *data, const char *action, const char *object, const char *detail)
 {
     ward_error err = {0};
-    if (ward_serve_audit_append(data, cli_user(), action, object, detail, &err)) {
+    if (ward_serve_audit_append(data, cli_store_url(), cli_intel_key_file(), cli_user(), action,
+                                object, detail, &err)) {
         cli_error("report", "%s is recorded, but not in the service audit log: %s", object,
                   err.message);
         return WARD_EXIT_IO;
@@ -152,7 +153,8 @@ static int run_report(int argc, char **argv)
     data = cli_data_dir(data);
     ward_intel *in = NULL;
     ward_error err;
-    ward_status st = ward_intel_open_keyed(data, key ? key : cli_intel_key_file(), &in, &err);
+    ward_status st =
+        ward_intel_open_keyed(data, cli_store_url(), key ? key : cli_intel_key_file(), &in, &err);
     if (st)
         return cli_fail("report", st, &err);
     int rc = WARD_EXIT_OK;

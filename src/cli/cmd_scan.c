@@ -299,6 +299,9 @@ static int run_scan(int argc, char **argv)
     else if (!progress && !quiet && isatty(STDERR_FILENO)) ps.mode = PROGRESS_TTY;
 
     a.o.data_dir = cli_data_dir(data);
+    a.o.store_url = cli_store_url();
+    if (!a.o.source.spool_dir)
+        a.o.source.spool_dir = cli_tmp_dir();
     if (exhibit && argc - optind != 1)
         return cli_usage("scan", "--exhibit: give the exhibit's one image as SOURCE");
     if (exhibit && (c = cli_exhibit_scan_check(a.o.data_dir, exhibit, argv[optind])))

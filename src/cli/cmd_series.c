@@ -309,9 +309,9 @@ static int put_forward(const sr_args *a)
 {
     ward_intel *in = NULL;
     ward_error err = {0};
-    ward_status st = ward_intel_open_keyed(cli_data_dir(a->data),
-                                           a->key_file ? a->key_file : cli_intel_key_file(), &in,
-                                           &err);
+    ward_status st =
+        ward_intel_open_keyed(cli_data_dir(a->data), cli_store_url(),
+                              a->key_file ? a->key_file : cli_intel_key_file(), &in, &err);
     const char *why = "possibly a new image of a known series: a child may still be at risk";
     if (!st)
         st = ward_exhibit_prioritise(in, a->exhibit, "very-high", cli_user(), why, a->t, &err);
@@ -323,8 +323,8 @@ static int put_forward(const sr_args *a)
     }
     printf("exhibit %s put forward in the examination queue (very-high): %s\n", a->exhibit, why);
     /* as ward exhibit does: the change stands, the chain must say so */
-    if (ward_serve_audit_append(cli_data_dir(a->data), cli_user(), "exhibit.prioritise",
-                                a->exhibit, why, &err)) {
+    if (ward_serve_audit_append(cli_data_dir(a->data), cli_store_url(), cli_intel_key_file(),
+                                cli_user(), "exhibit.prioritise", a->exhibit, why, &err)) {
         cli_error("series", "%s is put forward, but not in the service audit log: %s",
                   a->exhibit, err.message);
         return WARD_EXIT_IO;
@@ -374,7 +374,7 @@ int cli_series_scan_check(const char *data, const char *out_dir, const char *uni
                  .exhibit = exhibit, .radius = -1, .t = time(NULL)};
     ward_store *s = NULL;
     ward_error err = {0};
-    ward_status st = ward_store_open(data, 0, &s, &err);
+    ward_status st = ward_store_open(data, cli_store_url(), 0, &s, &err);
     if (st) {
         cli_error("scan", "the scan is done but not checked against the series: %s",
                   err.message);
@@ -396,6 +396,7 @@ static int rematch(ward_store *s, const char *data, int64_t since, int radius, c
 {
     ward_victim_rematch_opts o;
     ward_victim_rematch_opts_default(&o);
+    o.tmp_dir = cli_tmp_dir();
     o.since_entry = since;
     if (radius >= 0)
         o.radius = radius;
@@ -420,8 +421,9 @@ static int rematch(ward_store *s, const char *data, int64_t since, int radius, c
      * entries (ids from..to]) */
     uint64_t events = 0, hits = 0;
     if (sum.to_entry > sum.from_entry &&
-        (st = ward_serve_rematch_events(data, s, (int64_t)sum.from_entry, (int64_t)sum.to_entry,
-                                        radius, &events, &hits, &err)) != WARD_OK) {
+        (st = ward_serve_rematch_events(data, cli_store_url(), cli_intel_key_file(), s,
+                                        (int64_t)sum.from_entry, (int64_t)sum.to_entry, radius,
+                                        &events, &hits, &err)) != WARD_OK) {
         /* the import itself is done: a partial result (exit 1), not a
          * usage error, whatever kept service.db closed (an encrypted one
          * without WARD_INTEL_KEY_FILE, a server away) */
@@ -493,7 +495,7 @@ int cli_series_release_apply(const char *data, const char *list, uint64_t versio
         return WARD_EXIT_OK;
     ward_store *s = NULL;
     if (st == WARD_OK)
-        st = ward_store_open(data, 0, &s, &err);
+        st = ward_store_open(data, cli_store_url(), 0, &s, &err);
     char source[256];
     snprintf(source, sizeof source, "release %s v%" PRIu64 " (key %s)", list, version, key_id);
     ward_series_release_summary sum;
@@ -730,7 +732,7 @@ static int run_series(int argc, char **argv)
     const char *action = argv[optind++];
     ward_store *s = NULL;
     ward_error err = {0};
-    ward_status st = ward_store_open(cli_data_dir(a.data), 0, &s, &err);
+    ward_status st = ward_store_open(cli_data_dir(a.data), cli_store_url(), 0, &s, &err);
     if (st)
         return fail(st, &err);
     r = dispatch(s, &a, action, argc - optind, argv + optind);

@@ -373,6 +373,7 @@ static int run_serve(int argc, char **argv)
     if (optind < argc)
         return cli_usage("serve", "unexpected argument '%s'", argv[optind]);
     a.o.datadir = cli_data_dir(a.data);
+    a.o.store_url = cli_store_url();
     if (!a.o.intel_key_file)
         a.o.intel_key_file = cli_intel_key_file();
     ward_error kerr;
@@ -383,10 +384,6 @@ static int run_serve(int argc, char **argv)
         cli_error("serve", "%s", kerr.message);
         return cli_exit_for(kst);
     }
-    /* the library's calls by data directory (the web audit page's chain
-     * check) open service.db with the key the environment names */
-    if (a.o.intel_key_file && setenv("WARD_INTEL_KEY_FILE", a.o.intel_key_file, 1) != 0)
-        return cli_exit_for(WARD_ENOMEM);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);

@@ -353,6 +353,7 @@ static int run_tipline(int argc, char **argv)
     if ((rc = cli_parse_opts(&cli_cmd_tipline, &a, argc, argv, &optind)) != CLI_GO_ON)
         return rc;
     a.o.datadir = cli_data_dir(a.data);
+    a.o.store_url = cli_store_url();
     a.o.actor = cli_user();
     const char *verb = optind < argc ? argv[optind++] : "";
     int n = argc - optind;

@@ -120,10 +120,11 @@ static int with_password(const users_args *a, const char *name, int add)
         return WARD_EXIT_IO;
     }
     ward_error err;
-    ward_status st = add ? ward_user_add(cli_data_dir(a->data), name, role, a->unit, pw,
-                                         cli_user(), &err)
-                         : ward_user_set_password(cli_data_dir(a->data), name, pw, cli_user(),
-                                                  &err);
+    ward_status st =
+        add ? ward_user_add(cli_data_dir(a->data), cli_store_url(), cli_intel_key_file(), name,
+                            role, a->unit, pw, cli_user(), &err)
+            : ward_user_set_password(cli_data_dir(a->data), cli_store_url(), cli_intel_key_file(),
+                                     name, pw, cli_user(), &err);
     sodium_memzero(pw, sizeof pw);
     if (st != WARD_OK)
         return cli_fail("users", st == WARD_EINVAL ? WARD_EFORMAT : st, &err);
@@ -148,15 +149,17 @@ static int act(const users_args *a, const char *action, const char *name)
     if (strcmp(action, "add") == 0 || strcmp(action, "password") == 0)
         return with_password(a, name, action[0] == 'a');
     if (strcmp(action, "disable") == 0)
-        st = ward_user_disable(dir, name, cli_user(), &err);
+        st = ward_user_disable(dir, cli_store_url(), cli_intel_key_file(), name, cli_user(), &err);
     else if (strcmp(action, "role") == 0) {
         ward_role role = WARD_ROLE_NATIONAL;
         if (parse_role(a->role, &role))
             return WARD_EXIT_USAGE;
-        st = ward_user_set_role(dir, name, role, a->unit, cli_user(), &err);
+        st = ward_user_set_role(dir, cli_store_url(), cli_intel_key_file(), name, role, a->unit,
+                                cli_user(), &err);
     } else if (strcmp(action, "totp") == 0) {
         char secret[40];
-        st = ward_user_totp(dir, name, !a->off, secret, cli_user(), &err);
+        st = ward_user_totp(dir, cli_store_url(), cli_intel_key_file(), name, !a->off, secret,
+                            cli_user(), &err);
         if (st == WARD_OK && !a->off)
             printf("%s\n", secret);
     } else
@@ -182,7 +185,8 @@ static int run_users(int argc, char **argv)
         if (optind < argc)
             return cli_usage("users", "unexpected '%s'", argv[optind]);
         ward_error err;
-        ward_status st = ward_user_list(cli_data_dir(a.data), print_user, NULL, &err);
+        ward_status st = ward_user_list(cli_data_dir(a.data), cli_store_url(), cli_intel_key_file(),
+                                        print_user, NULL, &err);
         return st == WARD_OK ? WARD_EXIT_OK : cli_fail("users", st, &err);
     }
     if (optind + 1 != argc)

@@ -86,10 +86,15 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     /* ward --store URL CMD ...: the store of data directories that do not
      * name one in store.url, for this command (as $WARD_STORE). */
+    const char *store = NULL;
     while (argc >= 3 && strcmp(argv[1], "--store") == 0) {
-        setenv("WARD_STORE", argv[2], 1);
+        store = argv[2];
         argc -= 2;
         argv += 2;
+    }
+    if (cli_env_read(store) != 0) {
+        fprintf(stderr, "ward: the store URL is too long\n");
+        return WARD_EXIT_USAGE;
     }
     if (argc < 2) {
         usage(stderr);

@@ -56,7 +56,8 @@ void grade_votes_free(grade_votes *in);
  * DATADIR/grade-intake.jsonl (the intake before migration 5) is moved into
  * it first, once, and renamed grade-intake.jsonl.imported; the store is
  * then opened read-write even when `write` is 0. */
-ward_status grade_votes_open(const char *datadir, int write, ward_store **s, ward_error *err);
+ward_status grade_votes_open(const char *datadir, const char *store_url, int write, ward_store **s,
+                             ward_error *err);
 /* Each vote with a category kept (a later grade of the same picture and
  * grader replaces the earlier), each promoted one marked, in one
  * transaction; `taken` is now. */

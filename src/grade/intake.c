@@ -323,14 +323,14 @@ static ward_status promote(ward_store *s, const char *datadir, const char *list,
     return st;
 }
 
-ward_status ward_grade_intake(const char *datadir, const char *list, int verifiers,
-                              const char *const *files, size_t nfiles,
+ward_status ward_grade_intake(const char *datadir, const char *store_url, const char *list,
+                              int verifiers, const char *const *files, size_t nfiles,
                               ward_grade_intake_summary *sum, ward_error *err)
 {
     memset(sum, 0, sizeof *sum);
     if (verifiers < 1) verifiers = 1;
     ward_store *s = NULL;
-    ward_status st = grade_votes_open(datadir, 1, &s, err); /* creates datadir */
+    ward_status st = grade_votes_open(datadir, store_url, 1, &s, err); /* creates datadir */
     for (size_t i = 0; i < nfiles && st == WARD_OK; i++)
         st = take_file(s, files[i], list, &sum->grades, err);
     if (st == WARD_OK) st = promote(s, datadir, list, verifiers, sum, err);
@@ -338,13 +338,14 @@ ward_status ward_grade_intake(const char *datadir, const char *list, int verifie
     return st;
 }
 
-ward_status ward_grade_conflicts(const char *datadir, ward_grade_conflict_fn fn, void *ctx,
-                                 size_t *count, ward_error *err)
+ward_status ward_grade_conflicts(const char *datadir, const char *store_url,
+                                 ward_grade_conflict_fn fn, void *ctx, size_t *count,
+                                 ward_error *err)
 {
     grade_votes in = {0};
     ward_store *s = NULL;
     *count = 0;
-    ward_status st = grade_votes_open(datadir, 0, &s, err);
+    ward_status st = grade_votes_open(datadir, store_url, 0, &s, err);
     if (st == WARD_OK) st = grade_votes_load(s, 0, &in, err);
     for (size_t a = 0, e; a < in.n && st == WARD_OK; a = e) {
         e = run_end(&in, a);

@@ -445,7 +445,8 @@ static void near_band(ward_grade_group *g, ward_matcher *m, const ward_grade_opt
                       const ward_pdq *h, int nh, const char *what)
 {
     ward_pdq_match best[16];
-    size_t n = ward_matcher_near(m, h, nh, o->near_hi, best, 16);
+    size_t n = 0;
+    if (ward_matcher_near(m, h, nh, o->near_hi, best, 16, &n) != WARD_OK) n = 0;
     if (n > 16) n = 16;
     for (size_t j = 0; j < n; j++) {
         if (best[j].distance < o->near_lo) continue;
@@ -490,8 +491,9 @@ static void prior_in_store(ward_grade_queue *q, ward_grade_group *g, ward_matche
             if (i == 31) d.present = WARD_DIGEST_SHA256;
         }
         uint64_t id;
+        size_t n = 0;
         ward_entries *e = NULL;
-        if (!d.present || !ward_matcher_exact(m, &d, &id, 1) ||
+        if (!d.present || ward_matcher_exact(m, &d, &id, 1, &n) != WARD_OK || !n ||
             ward_matcher_entry(m, id, &e, NULL) != WARD_OK || !e)
             continue;
         if (e->count) {
@@ -572,7 +574,8 @@ static ward_status order_groups(ward_grade_queue *q, const ward_grade_opts *o,
 {
     ward_matcher *m = NULL;
     /* No store, or no index yet: the band is simply not searched. */
-    if (o->datadir && ward_matcher_open(o->datadir, &m, NULL) != WARD_OK) m = NULL;
+    if (o->datadir && ward_matcher_open(o->datadir, o->store_url, &m, NULL) != WARD_OK)
+        m = NULL;
     for (size_t g = 0; g < q->ngroups; g++) {
         if (m) reason_near(q, &q->groups[g], m, o);
         if (m) prior_in_store(q, &q->groups[g], m);
@@ -626,12 +629,12 @@ static int by_prior(const void *a, const void *b)
 /* Pre-fill each group with a grade one of its members has in the intake
  * (the store's grade_votes). No store there, or one this build cannot read
  * without migrating it: no prompts, as for a node that never took grades. */
-static void fill_priors(ward_grade_queue *q, const char *datadir)
+static void fill_priors(ward_grade_queue *q, const char *datadir, const char *store_url)
 {
     ward_store *s = NULL;
     grade_votes in = {0};
     prior_set ps = {0};
-    if (grade_votes_open(datadir, 0, &s, NULL) == WARD_OK &&
+    if (grade_votes_open(datadir, store_url, 0, &s, NULL) == WARD_OK &&
         grade_votes_load(s, 0, &in, NULL) == WARD_OK)
         for (size_t i = 0; i < in.n && add_prior(&ps, &in.v[i]); i++) continue;
     ward_store_close(s);
@@ -699,7 +702,8 @@ ward_status ward_grade_queue_load(const char *report_dir, const ward_grade_opts 
     }
     if (st == WARD_OK) st = build_groups(q, parent, err);
     if (st == WARD_OK) st = order_groups(q, opts, &c.beside);
-    if (st == WARD_OK && opts->datadir) fill_priors(q, opts->datadir);
+    if (st == WARD_OK && opts->datadir)
+        fill_priors(q, opts->datadir, opts->store_url);
     free(parent);
     free(tmp);
     grade_strset_free(&c.beside);

@@ -233,12 +233,14 @@ static ward_status move_legacy(ward_store *s, const char *path, ward_error *err)
     return rc;
 }
 
-ward_status grade_votes_open(const char *datadir, int write, ward_store **s, ward_error *err)
+ward_status grade_votes_open(const char *datadir, const char *store_url, int write, ward_store **s,
+                             ward_error *err)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/" LEGACY, datadir);
     int legacy = access(path, F_OK) == 0;
-    ward_status rc = ward_store_open(datadir, write || legacy ? 0 : WARD_STORE_READONLY, s, err);
+    ward_status rc =
+        ward_store_open(datadir, store_url, write || legacy ? 0 : WARD_STORE_READONLY, s, err);
     if (rc == WARD_OK && legacy && (rc = move_legacy(*s, path, err))) {
         ward_store_close(*s);
         *s = NULL;

@@ -244,7 +244,8 @@ static ward_status query_one(const ward_index *ix, const ward_pdq *h, int radius
                              ward_pdq_match **m, size_t *cap, size_t *n,
                              ward_error *err)
 {
-    *n = ward_index_query_pdq(ix, h, 1, radius, *m, *cap);
+    if (ward_index_query_pdq(ix, h, 1, radius, *m, *cap, n) != WARD_OK)
+        return err_fail(err, WARD_EINVAL, "no index to query");
     if (*n <= *cap)
         return WARD_OK;
     ward_pdq_match *p = realloc(*m, *n * sizeof *p);
@@ -252,8 +253,9 @@ static ward_status query_one(const ward_index *ix, const ward_pdq *h, int radius
         return err_fail(err, WARD_ENOMEM, "out of memory for %zu index matches", *n);
     *m = p;
     *cap = *n;
-    *n = ward_index_query_pdq(ix, h, 1, radius, *m, *cap);
-    return WARD_OK;
+    return ward_index_query_pdq(ix, h, 1, radius, *m, *cap, n) == WARD_OK
+               ? WARD_OK
+               : err_fail(err, WARD_EINVAL, "no index to query");
 }
 
 ward_status ward_vpdq_query_index(const ward_index *ix, const ward_vpdq *v,

@@ -403,10 +403,26 @@ static size_t run_query(const ward_index *ix, const ward_pdq *queries, int nq, i
     return collect_finish(&col);
 }
 
-size_t ward_index_query_pdq_brute(const ward_index *ix, const ward_pdq *queries,
-                                  int nq, int radius, ward_pdq_match *out, size_t max)
+/* The public queries' arguments: a missing index, hashes, result array or
+ * count is WARD_EINVAL, never an answer of 0 that reads as "no match". No
+ * query (nq 0) or a negative radius finds nothing. */
+static ward_status query_args(const ward_index *ix, const ward_pdq *queries, int nq,
+                              ward_pdq_match *out, size_t max, size_t *found)
 {
-    return run_query(ix, queries, nq, radius, out, max, 0);
+    if (!found)
+        return WARD_EINVAL;
+    *found = 0;
+    return ix && nq >= 0 && (queries || nq == 0) && (out || max == 0) ? WARD_OK : WARD_EINVAL;
+}
+
+ward_status ward_index_query_pdq_brute(const ward_index *ix, const ward_pdq *queries, int nq,
+                                       int radius, ward_pdq_match *out, size_t max,
+                                       size_t *found)
+{
+    ward_status rc = query_args(ix, queries, nq, out, max, found);
+    if (rc == WARD_OK)
+        *found = run_query(ix, queries, nq, radius, out, max, 0);
+    return rc;
 }
 
 size_t idx_query_pdq_mih(const ward_index *ix, const ward_pdq *queries, int nq,
@@ -456,15 +472,17 @@ int ward_index_query_pdq_each(const ward_index *ix, const ward_pdq *queries, siz
         return idx_fast_query_batch(ix->fast, &ix->pdq, queries, nq, r, cb, ctx);
     ward_pdq_match m[64];
     for (size_t i = 0; i < nq; i++) {
-        size_t n = ward_index_query_pdq(ix, queries + i, 1, r, m, 64);
+        size_t n = 0;
+        if (ward_index_query_pdq(ix, queries + i, 1, r, m, 64, &n) != WARD_OK)
+            return -1;
         for (size_t k = 0; k < n && k < 64; k++)
             cb(ctx, i, m[k].entry_id, m[k].distance);
     }
     return 0;
 }
 
-size_t ward_index_query_pdq(const ward_index *ix, const ward_pdq *queries, int nq,
-                            int radius, ward_pdq_match *out, size_t max)
+static size_t query_pdq(const ward_index *ix, const ward_pdq *queries, int nq, int radius,
+                        ward_pdq_match *out, size_t max)
 {
     if (!query_args_ok(ix, queries, nq, radius, out, max))
         return 0;
@@ -477,4 +495,13 @@ size_t ward_index_query_pdq(const ward_index *ix, const ward_pdq *queries, int n
     double rows = (double)ix->pdq.rows;
     int mih = idx_mih_cost(ix->pdq.m, rows, r) * IDX_SCAN_ROWS_PER_READ < rows;
     return run_query(ix, queries, nq, r, out, max, mih);
+}
+
+ward_status ward_index_query_pdq(const ward_index *ix, const ward_pdq *queries, int nq,
+                                 int radius, ward_pdq_match *out, size_t max, size_t *found)
+{
+    ward_status rc = query_args(ix, queries, nq, out, max, found);
+    if (rc == WARD_OK)
+        *found = query_pdq(ix, queries, nq, radius, out, max);
+    return rc;
 }

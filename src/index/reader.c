@@ -204,12 +204,9 @@ static int digest_kind(unsigned algo)
  * run: directory read, binary search inside the (about two record) bucket
  * for its start, then walk. A bucket made huge on purpose by a crafted set
  * still costs only O(log n). */
-size_t ward_index_lookup_digest(const ward_index *ix, unsigned algo,
-                                const uint8_t *digest, uint64_t *ids, size_t max)
+static size_t lookup_digest(const ward_index *ix, int k, const uint8_t *digest, uint64_t *ids,
+                            size_t max)
 {
-    int k = digest_kind(algo);
-    if (!ix || k < 0 || !digest)
-        return 0;
     const idx_digest_table *t = &ix->dig[k];
     if (t->count == 0)
         return 0;
@@ -235,6 +232,19 @@ size_t ward_index_lookup_digest(const ward_index *ix, unsigned algo,
             ids[n] = idx_ld64(r);
     }
     return n;
+}
+
+ward_status ward_index_lookup_digest(const ward_index *ix, unsigned algo, const uint8_t *digest,
+                                     uint64_t *ids, size_t max, size_t *found)
+{
+    int k = digest_kind(algo);
+    if (!found)
+        return WARD_EINVAL;
+    *found = 0;
+    if (!ix || k < 0 || !digest || (!ids && max))
+        return WARD_EINVAL; /* not "no match": a caller's mistake must show */
+    *found = lookup_digest(ix, k, digest, ids, max);
+    return WARD_OK;
 }
 
 /* ---- full verification -------------------------------------------------- */

@@ -459,15 +459,15 @@ static ward_status migrate(ward_intel *in, ward_error *err)
 /* intel.db in the data directory - plaintext, or encrypted with the key
  * in key_file (store/crypt.h) - or the schema PREFIX_intel on the
  * PostgreSQL server the data directory is configured for (wsql_resolve). */
-static ward_status open_db(ward_intel *in, const char *datadir, const char *key_file,
-                           ward_error *err)
+static ward_status open_db(ward_intel *in, const char *datadir, const char *store_url,
+                           const char *key_file, ward_error *err)
 {
     /* the directory first: it holds the configuration either way, and a
      * per-datadir store is keyed by its real path */
     if (mkdir(datadir, 0700) != 0 && errno != EEXIST)
         return err_fail_errno(err, errno, "cannot create %s", datadir);
     wsql_target t;
-    ward_status rc = wsql_resolve(datadir, NULL, "intel", "intel.db", &t, err);
+    ward_status rc = wsql_resolve(datadir, store_url, "intel", "intel.db", &t, err);
     if (rc)
         return rc;
     if (!(in->path = strdup(t.display)))
@@ -509,13 +509,14 @@ static ward_status open_db(ward_intel *in, const char *datadir, const char *key_
                        "PRAGMA foreign_keys = ON; PRAGMA mmap_size = 1073741824", err);
 }
 
-ward_status ward_intel_open(const char *datadir, ward_intel **out, ward_error *err)
+ward_status ward_intel_open(const char *datadir, const char *store_url, ward_intel **out,
+                            ward_error *err)
 {
-    return ward_intel_open_keyed(datadir, NULL, out, err);
+    return ward_intel_open_keyed(datadir, store_url, NULL, out, err);
 }
 
-ward_status ward_intel_open_keyed(const char *datadir, const char *key_file, ward_intel **out,
-                                  ward_error *err)
+ward_status ward_intel_open_keyed(const char *datadir, const char *store_url, const char *key_file,
+                                  ward_intel **out, ward_error *err)
 {
     *out = NULL;
     if (!datadir || !*datadir)
@@ -523,7 +524,7 @@ ward_status ward_intel_open_keyed(const char *datadir, const char *key_file, war
     ward_intel *in = calloc(1, sizeof *in);
     if (!in)
         return err_fail(err, WARD_ENOMEM, "out of memory");
-    ward_status rc = open_db(in, datadir, key_file, err);
+    ward_status rc = open_db(in, datadir, store_url, key_file, err);
     if (!rc)
         rc = migrate(in, err);
     if (!rc)

@@ -108,6 +108,7 @@ ward_status ops_copy_file(const char *src, const char *dst, unsigned mode, char 
 
 typedef struct backup {
     const char *dir, *dest;
+    const char *store_url;
     size_t dirlen;
     const unsigned char *key; /* intel.db's, or NULL */
     FILE *manifest;
@@ -208,11 +209,11 @@ static int visit(const char *path, const struct stat *st, int type, struct FTW *
 static ward_status note_postgres(backup *b)
 {
     int exists = 0;
-    ward_status rc = ward_store_exists(b->dir, &exists, b->err);
+    ward_status rc = ward_store_exists(b->dir, b->store_url, &exists, b->err);
     if (rc != WARD_OK || !exists)
         return rc;
     ward_store *s;
-    if ((rc = ward_store_open(b->dir, WARD_STORE_READONLY, &s, b->err)) != WARD_OK)
+    if ((rc = ward_store_open(b->dir, b->store_url, WARD_STORE_READONLY, &s, b->err)) != WARD_OK)
         return rc;
     if (strncmp(ward_store_where(s), "postgres", 8) == 0)
         note(b, "the stores are on a PostgreSQL server (%s): not in this backup; back them up "
@@ -234,15 +235,16 @@ static ward_status read_key(const char *key_file, const char *dir,
     return rc;
 }
 
-ward_status ward_backup(const char *dir, const char *dest, const char *key_file,
-                        ward_ops_note_cb note_cb, void *ctx, int *partial, ward_error *err)
+ward_status ward_backup(const char *dir, const char *store_url, const char *dest,
+                        const char *key_file, ward_ops_note_cb note_cb, void *ctx, int *partial,
+                        ward_error *err)
 {
     struct stat st;
     *partial = 0;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return err_fail(err, WARD_ENOTFOUND, "%s is not a data directory", dir);
     unsigned char key[WARD_CRYPT_KEY_BYTES];
-    backup b = {dir, dest, strlen(dir), NULL, NULL, note_cb, ctx, 0, WARD_OK, err};
+    backup b = {dir, dest, store_url, strlen(dir), NULL, NULL, note_cb, ctx, 0, WARD_OK, err};
     while (b.dirlen > 1 && dir[b.dirlen - 1] == '/')
         b.dirlen--;
     ward_status rc = read_key(key_file, dir, key, &b.key, err);

@@ -35,6 +35,7 @@ typedef struct doctor {
     const ward_doctor_opts *opts;
     ward_doctor_cb cb;
     void *ctx;
+    const char *store_url; /* the stores when dir has no store.url */
 } doctor;
 
 static void say(doctor *d, ward_doctor_level level, const char *check, const char *subject,
@@ -173,7 +174,7 @@ static void check_store(doctor *d)
 {
     ward_error err;
     int exists = 0;
-    if (ward_store_exists(d->dir, &exists, &err) != WARD_OK) {
+    if (ward_store_exists(d->dir, d->store_url, &exists, &err) != WARD_OK) {
         say(d, WARD_DOCTOR_FAIL, "store", d->dir, NULL, "%s", err.message);
         return;
     }
@@ -184,7 +185,7 @@ static void check_store(doctor *d)
         return;
     }
     ward_store *s = NULL;
-    if (ward_store_open(d->dir, WARD_STORE_READONLY, &s, &err) != WARD_OK) {
+    if (ward_store_open(d->dir, d->store_url, WARD_STORE_READONLY, &s, &err) != WARD_OK) {
         say(d, WARD_DOCTOR_FAIL, "store", d->dir,
             "a migration may be due: run any 'ward db' command once as the service user",
             "cannot open the store read-only: %s", err.message);
@@ -212,7 +213,7 @@ static void check_store(doctor *d)
 
 void ops_check_index(const char *dir, uint64_t store_rev, ward_doctor_cb cb, void *ctx)
 {
-    doctor dd = {dir, NULL, cb, ctx}, *d = &dd;
+    doctor dd = {dir, NULL, cb, ctx, NULL}, *d = &dd;
     char path[4096], revpath[4096];
     snprintf(path, sizeof path, "%s/index.wdx", dir);
     snprintf(revpath, sizeof revpath, "%s/index.rev", dir);
@@ -313,8 +314,8 @@ static void check_disk(doctor *d)
         "%.1f GiB free of %.1f GiB (%.0f%%)", avail / (1 << 30), total / (1 << 30), ratio * 100);
 }
 
-ward_status ward_doctor(const char *dir, const ward_doctor_opts *opts, ward_doctor_cb cb,
-                        void *ctx, ward_error *err)
+ward_status ward_doctor(const char *dir, const char *store_url, const ward_doctor_opts *opts,
+                        ward_doctor_cb cb, void *ctx, ward_error *err)
 {
     ward_doctor_opts defaults;
     if (!opts) {
@@ -329,7 +330,7 @@ ward_status ward_doctor(const char *dir, const ward_doctor_opts *opts, ward_doct
                                : err_fail_errno(err, errno, "cannot stat %s", dir);
     if (!S_ISDIR(st.st_mode))
         return err_fail(err, WARD_EINVAL, "%s is not a directory", dir);
-    doctor d = {dir, opts, cb, ctx};
+    doctor d = {dir, opts, cb, ctx, store_url};
     check_datadir(&d, &st);
     check_tree(&d);
     if (opts->intel_key_file) {

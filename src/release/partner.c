@@ -48,7 +48,7 @@ ward_status ward_release_export(const char *root, const char *scratch_dir, const
     io.strict = 1;
     io.scheme = m.scheme;
     io.kind = strcmp(m.kind, "known-good") == 0 ? WARD_LIST_KNOWN_GOOD : WARD_LIST_ALERT;
-    if ((rc = ward_store_open(tmpl, 0, &s, err)) == WARD_OK &&
+    if ((rc = ward_store_open(tmpl, NULL, 0, &s, err)) == WARD_OK &&
         (rc = ward_store_import(s, full, WARD_FMT_CSV, list, &io, NULL, err)) == WARD_OK) {
         ward_export_opts eo = {.list = list};
         rc = ward_store_export(s, out, format, &eo, written, skipped, err);

@@ -44,6 +44,7 @@ typedef struct sub_state {
 
 typedef struct pull {
     const char *datadir;
+    const char *store_url;
     const ward_release_pull_opts *o;
     char base[2048];   /* release URL, no trailing '/' */
     char list[128];
@@ -479,7 +480,7 @@ static ward_status apply_to_store(pull *p, const sub_state *next, ward_error *er
         rc = rc ? rc : rc2;
     }
     if (rc == WARD_OK)
-        rc = ward_store_open(p->datadir, 0, &s, err);
+        rc = ward_store_open(p->datadir, p->store_url, 0, &s, err);
     if (rc == WARD_OK) {
         ward_import_opts io;
         ward_import_opts_default(&io);
@@ -635,7 +636,7 @@ static ward_status choose_key(pull *p, ward_error *err)
 static ward_status check_list_free(pull *p, ward_error *err)
 {
     ward_store *s;
-    ward_status rc = ward_store_open(p->datadir, 0, &s, err);
+    ward_status rc = ward_store_open(p->datadir, p->store_url, 0, &s, err);
     if (rc)
         return rc;
     ward_store_stats *st = NULL;
@@ -701,12 +702,13 @@ static ward_status pull_latest(pull *p, ward_error *err)
     return rc;
 }
 
-ward_status ward_release_pull(const char *datadir, const char *url,
-                              const ward_release_pull_opts *opts,
-                              ward_release_pull_result *result, ward_error *err)
+ward_status ward_release_pull(const char *datadir, const char *store_url, const char *url,
+                              const ward_release_pull_opts *opts, ward_release_pull_result *result,
+                              ward_error *err)
 {
     ward_release_pull_result dummy;
-    pull p = {.datadir = datadir, .o = opts, .res = result ? result : &dummy};
+    pull p = {
+        .datadir = datadir, .store_url = store_url, .o = opts, .res = result ? result : &dummy};
     memset(p.res, 0, sizeof *p.res);
     if (!datadir || !url)
         return err_fail(err, WARD_EINVAL, "ward_release_pull: no data directory or URL");

@@ -93,12 +93,13 @@ ward_status ward_matcher_build_index(ward_store *store, const char *datadir,
     return st;
 }
 
-ward_status ward_matcher_open(const char *datadir, ward_matcher **out, ward_error *err)
+ward_status ward_matcher_open(const char *datadir, const char *store_url, ward_matcher **out,
+                              ward_error *err)
 {
     char path[4096];
     struct stat st;
     int exists = 0;
-    ward_status rc = ward_store_exists(datadir, &exists, err);
+    ward_status rc = ward_store_exists(datadir, store_url, &exists, err);
     if (rc)
         return rc;
     if (!exists)
@@ -107,7 +108,7 @@ ward_status ward_matcher_open(const char *datadir, ward_matcher **out, ward_erro
     ward_matcher *m = calloc(1, sizeof *m);
     if (!m)
         return err_fail(err, WARD_ENOMEM, "out of memory");
-    rc = ward_store_open(datadir, 0, &m->store, err);
+    rc = ward_store_open(datadir, store_url, 0, &m->store, err);
     if (rc == WARD_OK)
         rc = ward_store_revision(m->store, &m->info.store_revision, err);
     uint64_t built = 0;
@@ -141,16 +142,25 @@ void ward_matcher_close(ward_matcher *m)
     free(m);
 }
 
-size_t ward_matcher_exact(const ward_matcher *m, const ward_digests *d, uint64_t *ids, size_t max)
+ward_status ward_matcher_exact(const ward_matcher *m, const ward_digests *d, uint64_t *ids,
+                               size_t max, size_t *found_n)
 {
     static const unsigned algos[3] = {WARD_DIGEST_MD5, WARD_DIGEST_SHA1, WARD_DIGEST_SHA256};
+    if (!found_n)
+        return WARD_EINVAL;
+    *found_n = 0;
+    if (!m || !d || (!ids && max))
+        return WARD_EINVAL;
     const uint8_t *bytes[3] = {d->md5, d->sha1, d->sha256};
     size_t n = 0;
     uint64_t found[64];
     for (int a = 0; a < 3; a++) {
         if (!(d->present & algos[a]))
             continue;
-        size_t k = ward_index_lookup_digest(m->index, algos[a], bytes[a], found, 64);
+        size_t k = 0;
+        ward_status rc = ward_index_lookup_digest(m->index, algos[a], bytes[a], found, 64, &k);
+        if (rc)
+            return rc;
         if (k > 64) k = 64;
         for (size_t i = 0; i < k; i++) {
             int dup = 0;
@@ -162,7 +172,8 @@ size_t ward_matcher_exact(const ward_matcher *m, const ward_digests *d, uint64_t
             }
         }
     }
-    return n;
+    *found_n = n;
+    return WARD_OK;
 }
 
 ward_status ward_matcher_accelerate(ward_matcher *m, uint64_t max_bytes, ward_error *err)
@@ -170,10 +181,15 @@ ward_status ward_matcher_accelerate(ward_matcher *m, uint64_t max_bytes, ward_er
     return ward_index_accelerate(m->index, max_bytes, err);
 }
 
-size_t ward_matcher_near(const ward_matcher *m, const ward_pdq *q, int nq, int radius,
-                         ward_pdq_match *out, size_t max)
+ward_status ward_matcher_near(const ward_matcher *m, const ward_pdq *q, int nq, int radius,
+                              ward_pdq_match *out, size_t max, size_t *found)
 {
-    return ward_index_query_pdq(m->index, q, nq, radius, out, max);
+    if (!m) {
+        if (found)
+            *found = 0;
+        return WARD_EINVAL;
+    }
+    return ward_index_query_pdq(m->index, q, nq, radius, out, max, found);
 }
 
 ward_status ward_matcher_entry(ward_matcher *m, uint64_t id, ward_entries **out, ward_error *err)

@@ -99,7 +99,8 @@ static int want_pdq(void *ctx, const ward_digests *d)
 {
     worker *w = ctx;
     job *j = w->current;
-    j->nexact = ward_matcher_exact(w->matcher, d, j->exact, MAX_EXACT);
+    /* the arguments are the scan's own: WARD_OK, or a count of 0 */
+    (void)ward_matcher_exact(w->matcher, d, j->exact, MAX_EXACT, &j->nexact);
     if (j->nexact > MAX_EXACT) j->nexact = MAX_EXACT;
     j->looked_up = 1;
     return j->nexact == 0;
@@ -127,7 +128,8 @@ static void match_video(worker *w, job *j)
         if (v->frames[f].quality < w->opts->min_quality)
             continue;
         ward_pdq_match m[8];
-        size_t n = ward_matcher_near(w->matcher, &v->frames[f].hash, 1, w->opts->radius, m, 8);
+        size_t n = 0;
+        (void)ward_matcher_near(w->matcher, &v->frames[f].hash, 1, w->opts->radius, m, 8, &n);
         for (size_t k = 0; k < n && k < 8; k++) {
             if (!j->hits) j->hits = malloc(MAX_FRAME_HITS * sizeof *j->hits);
             if (j->hits && j->nhits < MAX_FRAME_HITS)
@@ -182,8 +184,8 @@ static void do_work(void *state, void *item)
     if (j->h.has_video)
         match_video(w, j);
     if (j->h.has_pdq && j->h.pdq.quality >= w->opts->min_quality) {
-        j->nnear = ward_matcher_near(w->matcher, j->h.pdq.hash, j->h.pdq.count,
-                                     w->opts->radius, j->near, MAX_NEAR);
+        (void)ward_matcher_near(w->matcher, j->h.pdq.hash, j->h.pdq.count, w->opts->radius,
+                                j->near, MAX_NEAR, &j->nnear);
         if (j->nnear > MAX_NEAR) j->nnear = MAX_NEAR;
     }
 }
@@ -913,7 +915,7 @@ ward_status ward_scan_run(const char *const *sources, int nsources, const ward_s
     memset(result, 0, sizeof *result);
     snprintf(s.out_dir, sizeof s.out_dir, "%s", opts->out_dir);
     s.last_checkpoint = s.t0;
-    ward_status st = ward_matcher_open(opts->data_dir, &s.matcher, err);
+    ward_status st = ward_matcher_open(opts->data_dir, opts->store_url, &s.matcher, err);
     if (st != WARD_OK)
         return st;
     if (!(s.dups = dup_new())) {

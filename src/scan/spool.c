@@ -28,9 +28,10 @@ extern char **environ;
 
 static const char *spool_dir(const src_ctx *s)
 {
+    /* no $TMPDIR here: libward never reads the environment (the CLI
+     * passes it as spool_dir) */
     if (s->opts->spool_dir && s->opts->spool_dir[0]) return s->opts->spool_dir;
-    const char *t = getenv("TMPDIR");
-    return t && t[0] ? t : "/tmp";
+    return P_tmpdir;
 }
 
 /* The temporary file keeps the member's extension: libewf finds an E01's

@@ -88,9 +88,9 @@ static int split_token(const char *token, char id[24], const char **secret)
     return 0;
 }
 
-ward_status ward_apikey_create(const char *datadir, const char *name, unsigned scopes,
-                               double rate, double burst, const char *who,
-                               char token[WARD_APIKEY_TOKEN_MAX], ward_error *err)
+ward_status ward_apikey_create(const char *datadir, const char *store_url, const char *key_file,
+                               const char *name, unsigned scopes, double rate, double burst,
+                               const char *who, char token[WARD_APIKEY_TOKEN_MAX], ward_error *err)
 {
     if (!name || !*name || !scopes || !(rate >= 0.001) || !(burst >= 1))
         return err_fail(err, WARD_EINVAL,
@@ -107,7 +107,7 @@ ward_status ward_apikey_create(const char *datadir, const char *name, unsigned s
     uint8_t sha[32];
     secret_digest(sechex, sha);
     svc_state *s;
-    ward_status rc = svc_open(datadir, &s, err);
+    ward_status rc = svc_open_keyed(datadir, store_url, key_file, &s, err);
     if (rc != WARD_OK)
         return rc;
     rc = svc_key_create(s, id, name, sha, scopes, rate, burst, who, err);
@@ -119,24 +119,25 @@ ward_status ward_apikey_create(const char *datadir, const char *name, unsigned s
     return rc;
 }
 
-ward_status ward_apikey_list(const char *datadir, int (*cb)(void *ctx, const ward_apikey *key),
-                             void *ctx, ward_error *err)
+ward_status ward_apikey_list(const char *datadir, const char *store_url, const char *key_file,
+                             int (*cb)(void *ctx, const ward_apikey *key), void *ctx,
+                             ward_error *err)
 {
     svc_state *s = NULL;
-    ward_status rc = svc_open(datadir, &s, err);
+    ward_status rc = svc_open_keyed(datadir, store_url, key_file, &s, err);
     if (rc == WARD_OK)
         rc = svc_keys_each(s, cb, ctx, err);
     svc_close(s);
     return rc;
 }
 
-ward_status ward_apikey_revoke(const char *datadir, const char *id, const char *who,
-                               const char *reason, ward_error *err)
+ward_status ward_apikey_revoke(const char *datadir, const char *store_url, const char *key_file,
+                               const char *id, const char *who, const char *reason, ward_error *err)
 {
     if (!reason || !*reason)
         return err_fail(err, WARD_EINVAL, "a revocation needs a reason");
     svc_state *s = NULL;
-    ward_status rc = svc_open(datadir, &s, err);
+    ward_status rc = svc_open_keyed(datadir, store_url, key_file, &s, err);
     if (rc == WARD_OK)
         rc = svc_key_revoke(s, id, who, reason, err);
     svc_close(s);

@@ -63,15 +63,15 @@ ward_status svc_checkpoint_make(svc_state *s, const ward_seckey *key, svc_checkp
     return WARD_OK;
 }
 
-ward_status ward_audit_checkpoint(const char *datadir, char line[WARD_AUDIT_CHECKPOINT_MAX],
-                                  ward_error *err)
+ward_status ward_audit_checkpoint(const char *datadir, const char *store_url, const char *key_file,
+                                  char line[WARD_AUDIT_CHECKPOINT_MAX], ward_error *err)
 {
     ward_seckey key;
     ward_status rc = ward_key_load_secret(datadir, NULL, &key, err);
     if (rc)
         return rc;
     svc_state *s;
-    if (!(rc = svc_open(datadir, &s, err))) {
+    if (!(rc = svc_open_keyed(datadir, store_url, key_file, &s, err))) {
         svc_checkpoint cp;
         rc = svc_checkpoint_make(s, &key, &cp, line, err);
         if (!rc)
@@ -185,7 +185,8 @@ static ward_status check_record(void *ctx, int64_t seq, uint64_t n, const char *
     return WARD_OK;
 }
 
-ward_status ward_serve_audit_verify_checkpoints(const char *datadir, const char *file,
+ward_status ward_serve_audit_verify_checkpoints(const char *datadir, const char *store_url,
+                                                const char *key_file, const char *file,
                                                 uint64_t *records, char head[65],
                                                 size_t *checkpoints, ward_error *err)
 {
@@ -194,7 +195,7 @@ ward_status ward_serve_audit_verify_checkpoints(const char *datadir, const char 
     svc_state *s = NULL;
     uint64_t n = 0;
     if (!rc)
-        rc = svc_open(datadir, &s, err);
+        rc = svc_open_keyed(datadir, store_url, key_file, &s, err);
     if (!rc)
         rc = svc_audit_walk(s, check_record, &l, &n, head, err);
     /* checkpoints past the end: records cut off, or an older copy back */

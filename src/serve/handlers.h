@@ -40,7 +40,8 @@ typedef struct svc_ctx {
 
 typedef struct svc_victim svc_victim;
 /* flood_keys 0: no flood control. */
-svc_victim *svc_victim_new(const char *datadir, int flood_keys, double flood_hours);
+svc_victim *svc_victim_new(const char *datadir, const char *store_url, int flood_keys,
+                           double flood_hours);
 void svc_victim_free(svc_victim *v);
 /* Re-read the series and quarantine from the store (start, reload tick). */
 ward_status svc_victim_refresh(svc_victim *v, ward_error *err);

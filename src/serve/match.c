@@ -62,6 +62,7 @@ typedef struct snapshot {
 
 struct ward_match {
     char *datadir;
+    char *store_url; /* NULL: DATADIR/store.url, else SQLite in datadir */
     ward_match_opts opts;
     pthread_mutex_t lock;        /* guards cur, refs, reloads */
     pthread_mutex_t reload_lock; /* one reload at a time */
@@ -95,15 +96,15 @@ static void snapshot_free(snapshot *s)
     free(s);
 }
 
-static ward_status snapshot_open(const char *datadir, uint64_t index_memory, snapshot **out,
-                                 ward_error *err)
+static ward_status snapshot_open(const char *datadir, const char *store_url, uint64_t index_memory,
+                                 snapshot **out, ward_error *err)
 {
     snapshot *s = calloc(1, sizeof *s);
     if (!s)
         return err_fail(err, WARD_ENOMEM, "out of memory");
     pthread_mutex_init(&s->lock, NULL);
     s->refs = 1; /* the reference held by ward_match.cur */
-    ward_status rc = ward_matcher_open(datadir, &s->matcher, err);
+    ward_status rc = ward_matcher_open(datadir, store_url, &s->matcher, err);
     if (rc != WARD_OK) {
         snapshot_free(s);
         return rc;
@@ -145,7 +146,7 @@ static ward_status conn_get(ward_match *m, snapshot *s, ward_store **out, ward_e
         *out = c;
         return WARD_OK;
     }
-    return ward_store_open(m->datadir, WARD_STORE_READONLY, out, err);
+    return ward_store_open(m->datadir, m->store_url, WARD_STORE_READONLY, out, err);
 }
 
 static void conn_put(snapshot *s, ward_store *c)
@@ -156,11 +157,14 @@ static void conn_put(snapshot *s, ward_store *c)
 
 /* ---- open, close, reload -------------------------------------------------- */
 
-ward_status ward_match_open(const char *datadir, const ward_match_opts *opts,
+ward_status ward_match_open(const char *datadir, const char *store_url, const ward_match_opts *opts,
                             ward_match **out, ward_error *err)
 {
     ward_match *m = calloc(1, sizeof *m);
-    if (!m || !(m->datadir = strdup(datadir))) {
+    if (!m || !(m->datadir = strdup(datadir)) ||
+        (store_url && !(m->store_url = strdup(store_url)))) {
+        if (m)
+            free(m->datadir);
         free(m);
         return err_fail(err, WARD_ENOMEM, "out of memory");
     }
@@ -171,7 +175,7 @@ ward_status ward_match_open(const char *datadir, const ward_match_opts *opts,
     pthread_mutex_init(&m->lock, NULL);
     pthread_mutex_init(&m->reload_lock, NULL);
     pthread_mutex_init(&m->hasher_lock, NULL);
-    ward_status rc = snapshot_open(datadir, m->opts.index_memory, &m->cur, err);
+    ward_status rc = snapshot_open(datadir, store_url, m->opts.index_memory, &m->cur, err);
     if (rc != WARD_OK) {
         ward_match_close(m);
         return rc;
@@ -192,6 +196,7 @@ void ward_match_close(ward_match *m)
     pthread_mutex_destroy(&m->reload_lock);
     pthread_mutex_destroy(&m->hasher_lock);
     free(m->datadir);
+    free(m->store_url);
     free(m);
 }
 
@@ -217,7 +222,7 @@ ward_status ward_match_reload(ward_match *m, int *changed, ward_error *err)
     ward_status rc = current_revision(m, &rev, err);
     snapshot *fresh = NULL;
     if (rc == WARD_OK && rev != m->cur->info.store_revision)
-        rc = snapshot_open(m->datadir, m->opts.index_memory, &fresh, err);
+        rc = snapshot_open(m->datadir, m->store_url, m->opts.index_memory, &fresh, err);
     if (rc == WARD_OK && fresh) {
         pthread_mutex_lock(&m->lock);
         snapshot *old = m->cur;
@@ -410,7 +415,8 @@ static void add_exact(const snapshot *s, const ward_digests *d, size_t max, cand
     if (!d || !d->present)
         return;
     uint64_t ids[64];
-    size_t n = ward_matcher_exact(s->matcher, d, ids, max < 64 ? max : 64);
+    size_t n = 0; /* the arguments are ours: WARD_OK, or *found 0 */
+    (void)ward_matcher_exact(s->matcher, d, ids, max < 64 ? max : 64, &n);
     if (n > max)
         n = max;
     for (size_t i = 0; i < n; i++) {
@@ -426,7 +432,8 @@ static void add_near(const snapshot *s, const ward_pdq *q, int nq, int64_t frame
         return;
     ward_pdq_match found[64];
     size_t max = o->max_hits < 64 ? o->max_hits : 64;
-    size_t n = ward_matcher_near(s->matcher, q, nq, o->radius, found, max);
+    size_t n = 0; /* the arguments are ours: WARD_OK, or *found 0 */
+    (void)ward_matcher_near(s->matcher, q, nq, o->radius, found, max, &n);
     if (n > max)
         n = max;
     for (size_t i = 0; i < n; i++) {

@@ -126,24 +126,25 @@ static int tell(void *ctx, const ward_victim_hash_hit *h)
 /* Whether datadir has a service store to read (SQLite: the file exists;
  * PostgreSQL: the store names a server, whose schema svc_open finds or
  * makes). */
-static int has_service(const char *datadir)
+static int has_service(const char *datadir, const char *store_url)
 {
     wsql_target t;
     ward_error err;
-    if (wsql_resolve(datadir, NULL, "service", "service.db", &t, &err) != WARD_OK)
+    if (wsql_resolve(datadir, store_url, "service", "service.db", &t, &err) != WARD_OK)
         return 0;
     return t.backend != WSQL_SQLITE || access(t.sqlite_path, F_OK) == 0;
 }
 
-ward_status ward_serve_rematch_events(const char *datadir, struct ward_store *store,
-                                      int64_t after, int64_t upto, int radius,
-                                      uint64_t *events, uint64_t *hits, ward_error *err)
+ward_status ward_serve_rematch_events(const char *datadir, const char *store_url,
+                                      const char *key_file, struct ward_store *store, int64_t after,
+                                      int64_t upto, int radius, uint64_t *events, uint64_t *hits,
+                                      ward_error *err)
 {
     *events = *hits = 0;
-    if (!has_service(datadir) || (upto && upto <= after))
+    if (!has_service(datadir, store_url) || (upto && upto <= after))
         return WARD_OK;
     svc_state *s;
-    ward_status rc = svc_open(datadir, &s, err);
+    ward_status rc = svc_open_keyed(datadir, store_url, key_file, &s, err);
     if (rc != WARD_OK)
         return rc;
     collect c = {0};

@@ -18,7 +18,6 @@
 
 typedef struct svc_state svc_state; /* a writer and a reader connection, each locked */
 
-ward_status svc_open(const char *datadir, svc_state **out, ward_error *err);
 /* A signed checkpoint of the audit log (checkpoint.c). */
 typedef struct svc_checkpoint {
     int64_t seq;        /* the last record's seq (0: an empty log) */
@@ -39,10 +38,11 @@ typedef ward_status (*svc_audit_fn)(void *ctx, int64_t seq, uint64_t n, const ch
                                     ward_error *err);
 ward_status svc_audit_walk(svc_state *s, svc_audit_fn each, void *ctx, uint64_t *records,
                            char head[65], ward_error *err);
-/* key_file: service.db is encrypted with it (store/crypt.h); svc_open
- * takes $WARD_INTEL_KEY_FILE's. */
-ward_status svc_open_keyed(const char *datadir, const char *key_file, svc_state **out,
-                           ward_error *err);
+/* store_url: where the service store lives when datadir has no store.url
+ * (store.h; NULL: service.db in datadir); key_file: service.db is
+ * encrypted with it (store/crypt.h; NULL: in clear). */
+ward_status svc_open_keyed(const char *datadir, const char *store_url, const char *key_file,
+                           svc_state **out, ward_error *err);
 void svc_close(svc_state *s);
 
 /* The audit log's last record: its seq (0: empty), the number of records

@@ -622,10 +622,11 @@ static ward_status open_state(ward_server *s, ward_error *err)
     mo.max_pixels = s->ctx.opts.max_pixels;
     mo.index_memory = s->ctx.opts.index_memory;
     s->ctx.match_opts = mo;
-    ward_status rc = ward_match_open(s->ctx.opts.datadir, &mo, &s->ctx.match, err);
+    ward_status rc =
+        ward_match_open(s->ctx.opts.datadir, s->ctx.opts.store_url, &mo, &s->ctx.match, err);
     if (rc == WARD_OK)
-        rc = svc_open_keyed(s->ctx.opts.datadir, s->ctx.opts.intel_key_file, &s->ctx.state,
-                            err);
+        rc = svc_open_keyed(s->ctx.opts.datadir, s->ctx.opts.store_url, s->ctx.opts.intel_key_file,
+                            &s->ctx.state, err);
     if (rc == WARD_OK && !(s->ctx.auth = svc_auth_new(s->ctx.state)))
         rc = err_fail(err, WARD_ENOMEM, "out of memory");
     if (rc == WARD_OK)
@@ -634,9 +635,9 @@ static ward_status open_state(ward_server *s, ward_error *err)
         rc = svc_checkpoint_start(&s->ctx, err);
     if (rc == WARD_OK && !(s->ctx.graph_cache = web_graph_cache_new()))
         rc = err_fail(err, WARD_ENOMEM, "out of memory");
-    if (rc == WARD_OK && !(s->ctx.victim = svc_victim_new(s->ctx.opts.datadir,
-                                                          s->ctx.opts.flood_keys,
-                                                          s->ctx.opts.flood_hours)))
+    if (rc == WARD_OK &&
+        !(s->ctx.victim = svc_victim_new(s->ctx.opts.datadir, s->ctx.opts.store_url,
+                                         s->ctx.opts.flood_keys, s->ctx.opts.flood_hours)))
         rc = err_fail(err, WARD_ENOMEM, "out of memory");
     ward_error verr;
     if (rc == WARD_OK && svc_victim_refresh(s->ctx.victim, &verr) != WARD_OK)

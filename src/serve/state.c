@@ -222,14 +222,6 @@ ward_status ward_serve_encrypt(const char *datadir, const char *key_file, ward_e
     return rc;
 }
 
-ward_status svc_open(const char *datadir, svc_state **out, ward_error *err)
-{
-    /* Callers that name no key (ward apikey, ward users, ward audit) take
-     * the one the environment names, as the command line does. */
-    const char *env = getenv("WARD_INTEL_KEY_FILE");
-    return svc_open_keyed(datadir, env && *env ? env : NULL, out, err);
-}
-
 /* One connection to service.db: encrypted with key_file's key, or plain
  * (an encrypted file is then refused as such). */
 static ward_status open_conn(const wsql_target *t, const char *datadir, const char *key_file,
@@ -255,12 +247,12 @@ static ward_status open_conn(const wsql_target *t, const char *datadir, const ch
     return st;
 }
 
-ward_status svc_open_keyed(const char *datadir, const char *key_file, svc_state **out,
-                           ward_error *err)
+ward_status svc_open_keyed(const char *datadir, const char *store_url, const char *key_file,
+                           svc_state **out, ward_error *err)
 {
     /* The data directory is needed on PostgreSQL too: evidence files. */
     wsql_target t;
-    ward_status st = wsql_resolve(datadir, NULL, "service", "service.db", &t, err);
+    ward_status st = wsql_resolve(datadir, store_url, "service", "service.db", &t, err);
     if (st != WARD_OK)
         return st;
     if (mkdir(datadir, 0700) != 0 && access(datadir, W_OK) != 0)

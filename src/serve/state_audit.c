@@ -88,11 +88,12 @@ ward_status svc_audit(svc_state *s, const char *actor, const char *action, const
     return rc;
 }
 
-ward_status ward_serve_audit_append(const char *datadir, const char *actor, const char *action,
+ward_status ward_serve_audit_append(const char *datadir, const char *store_url,
+                                    const char *key_file, const char *actor, const char *action,
                                     const char *object, const char *detail, ward_error *err)
 {
     svc_state *s = NULL;
-    ward_status rc = svc_open(datadir, &s, err);
+    ward_status rc = svc_open_keyed(datadir, store_url, key_file, &s, err);
     if (rc == WARD_OK)
         rc = svc_audit(s, actor, action, object, detail, err);
     svc_close(s);
@@ -104,11 +105,12 @@ ward_status ward_serve_audit_append(const char *datadir, const char *actor, cons
 #define AUDIT_PAGE 10000
 #define AUDIT_PAGE_SQL "10000"
 
-ward_status ward_serve_audit_verify(const char *datadir, uint64_t *records, char head[65],
+ward_status ward_serve_audit_verify(const char *datadir, const char *store_url,
+                                    const char *key_file, uint64_t *records, char head[65],
                                     ward_error *err)
 {
     svc_state *s;
-    ward_status rc = svc_open(datadir, &s, err);
+    ward_status rc = svc_open_keyed(datadir, store_url, key_file, &s, err);
     if (rc != WARD_OK)
         return rc;
     rc = svc_audit_walk(s, NULL, NULL, records, head, err);

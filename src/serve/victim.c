@@ -45,6 +45,7 @@ typedef struct flood_memo {
 
 struct svc_victim {
     char *datadir;
+    char *store_url;
     pthread_mutex_t memo_lock;
     flood_memo memo[FLOOD_MEMO_SLOTS];
     pthread_rwlock_t lock; /* guards view */
@@ -55,10 +56,14 @@ struct svc_victim {
     double flood_hours;
 };
 
-svc_victim *svc_victim_new(const char *datadir, int flood_keys, double flood_hours)
+svc_victim *svc_victim_new(const char *datadir, const char *store_url, int flood_keys,
+                           double flood_hours)
 {
     svc_victim *v = calloc(1, sizeof *v);
-    if (!v || !(v->datadir = strdup(datadir))) {
+    if (!v || !(v->datadir = strdup(datadir)) ||
+        (store_url && !(v->store_url = strdup(store_url)))) {
+        if (v)
+            free(v->datadir);
         free(v);
         return NULL;
     }
@@ -79,6 +84,7 @@ void svc_victim_free(svc_victim *v)
     pthread_mutex_destroy(&v->refresh);
     pthread_mutex_destroy(&v->memo_lock);
     free(v->datadir);
+    free(v->store_url);
     free(v);
 }
 
@@ -90,7 +96,7 @@ ward_status svc_victim_refresh(svc_victim *v, ward_error *err)
     ward_victim_view *view = NULL;
     char stamp[128] = "";
     pthread_mutex_lock(&v->refresh);
-    ward_status rc = ward_store_open(v->datadir, WARD_STORE_READONLY, &s, err);
+    ward_status rc = ward_store_open(v->datadir, v->store_url, WARD_STORE_READONLY, &s, err);
     if (rc == WARD_OK) {
         rc = ward_victim_view_stamp(s, stamp, err);
         if (rc == WARD_OK && (!v->view || strcmp(stamp, v->stamp) != 0))
@@ -158,7 +164,7 @@ static void quarantine(svc_ctx *ctx, const char *key_id, char (*keys)[96],
         pthread_rwlock_unlock(&v->lock);
         if (already)
             continue;
-        if (!s && ward_store_open(v->datadir, 0, &s, &err) != WARD_OK) {
+        if (!s && ward_store_open(v->datadir, v->store_url, 0, &s, &err) != WARD_OK) {
             svc_log_internal(ctx, "flood control: the store cannot be opened", err.message);
             return;
         }

@@ -564,17 +564,17 @@ static ward_status create_schema(job *j, const store_kind *k, ward_error *err)
 {
     if (strcmp(k->name, "store") == 0) {
         ward_store *s = NULL;
-        ward_status rc = ward_store_open(j->scratch, 0, &s, err);
+        ward_status rc = ward_store_open(j->scratch, NULL, 0, &s, err);
         ward_store_close(s);
         return rc;
     }
     if (strcmp(k->name, "intel") == 0) {
         ward_intel *in = NULL;
-        ward_status rc = ward_intel_open(j->scratch, &in, err);
+        ward_status rc = ward_intel_open(j->scratch, NULL, &in, err);
         ward_intel_close(in);
         return rc;
     }
-    return ward_apikey_list(j->scratch, NULL, NULL, err);
+    return ward_apikey_list(j->scratch, NULL, NULL, NULL, NULL, err);
 }
 
 static ward_status open_side(const char *url, const store_kind *k, int flags, wsql **db,

@@ -76,9 +76,10 @@ ward_status wsql_datadir_url(const char *datadir, char *url, size_t cap, ward_er
 /* Moves ward_prefix=... out of the URL's query (libpq refuses parameters
  * it does not know) and drops the password from the display form. */
 static ward_status split_url(const char *url, wsql_target *t, char *prefix, size_t pcap,
-                             ward_error *err)
+                             int *per_datadir, ward_error *err)
 {
     snprintf(prefix, pcap, "ward");
+    *per_datadir = 0;
     const char *q = strchr(url, '?');
     size_t base = q ? (size_t)(q - url) : strlen(url);
     if (base >= sizeof t->conninfo)
@@ -94,6 +95,8 @@ static ward_status split_url(const char *url, wsql_target *t, char *prefix, size
                 return err_fail(err, WARD_EINVAL, "store URL: bad ward_prefix");
             memcpy(prefix, p + 12, n - 12);
             prefix[n - 12] = '\0';
+        } else if (n == 18 && strncmp(p, "ward_per_datadir=1", 18) == 0) {
+            *per_datadir = 1;
         } else if (n > 0) {
             size_t len = strlen(t->conninfo);
             if (len + n + 2 >= sizeof t->conninfo)
@@ -114,10 +117,11 @@ static ward_status split_url(const char *url, wsql_target *t, char *prefix, size
     return WARD_OK;
 }
 
-/* WARD_STORE_PER_DATADIR=1 with $WARD_STORE: each data directory gets its
- * own schemas on the one server ("d" + a hash of its real path). The test
- * suite runs every test against one PostgreSQL this way; it also keeps
- * several independent nodes apart on a shared server. */
+/* ?ward_per_datadir=1 (the CLI adds it for WARD_STORE_PER_DATADIR=1): each
+ * data directory gets its own schemas on the one server ("d" + a hash of
+ * its real path). The test suite runs every test against one PostgreSQL
+ * this way; it also keeps several independent nodes apart on a shared
+ * server. */
 static void datadir_prefix(const char *datadir, char *prefix, size_t cap)
 {
     /* a directory not created yet: its absolute path, as realpath will
@@ -136,29 +140,25 @@ ward_status wsql_resolve(const char *datadir, const char *url, const char *name,
                          const char *file, wsql_target *t, ward_error *err)
 {
     memset(t, 0, sizeof *t);
+    /* DATADIR/store.url first: a data directory that has moved to a
+     * server stays there whatever the caller's default says. */
     char fromfile[4096];
-    int from_env = 0;
-    if (!url || !*url) {
-        ward_status rc = read_store_url(datadir, fromfile, sizeof fromfile, err);
-        if (rc)
-            return rc;
-        url = fromfile[0] ? fromfile : NULL;
-    }
-    if (!url || !*url) {
-        url = getenv("WARD_STORE");
-        from_env = url && *url;
-    }
+    ward_status rc = read_store_url(datadir, fromfile, sizeof fromfile, err);
+    if (rc)
+        return rc;
+    if (fromfile[0])
+        url = fromfile;
     if (url && *url && strcmp(url, "sqlite") != 0 && strncmp(url, "sqlite:", 7) != 0) {
         if (!wsql_is_pg_url(url))
             return err_fail(err, WARD_EINVAL,
                              "store \"%s\": expected postgresql://... or sqlite:DIR", url);
         char prefix[48];
-        ward_status rc = split_url(url, t, prefix, sizeof prefix, err);
+        int per_datadir;
+        rc = split_url(url, t, prefix, sizeof prefix, &per_datadir, err);
         if (rc)
             return rc;
         t->backend = WSQL_POSTGRES;
-        if (from_env && datadir && getenv("WARD_STORE_PER_DATADIR") &&
-            strcmp(getenv("WARD_STORE_PER_DATADIR"), "1") == 0)
+        if (per_datadir && datadir)
             datadir_prefix(datadir, prefix, sizeof prefix);
         snprintf(t->schema, sizeof t->schema, "%s_%s", prefix, name);
         return WARD_OK;

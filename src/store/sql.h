@@ -41,10 +41,12 @@ typedef sqlite3_int64 wsql_int64;
 
 typedef enum { WSQL_SQLITE = 1, WSQL_POSTGRES = 2 } wsql_backend;
 
-/* Where a named store lives. Resolved from, in order: an explicit URL
- * (--store), DATADIR/store.url (written by `ward migrate`: a data directory
- * that has moved to a server stays there), $WARD_STORE (the default for
- * data directories that say nothing), else SQLite at DATADIR/FILE. */
+/* Where a named store lives. Resolved from, in order: DATADIR/store.url
+ * (written by `ward migrate`: a data directory that has moved to a server
+ * stays there), the caller's url (the default for data directories that say
+ * nothing: the CLI passes --store or $WARD_STORE; with datadir NULL it is
+ * the only source), else SQLite at DATADIR/FILE. The library never reads
+ * the environment. */
 typedef struct {
     wsql_backend backend;
     char sqlite_path[4096];  /* SQLite: the file */
@@ -54,7 +56,8 @@ typedef struct {
 } wsql_target;
 
 /* name: "store", "intel" or "service"; file: the SQLite file name in the
- * data directory. url may be NULL. */
+ * data directory. url may be NULL; ?ward_prefix=NAME picks the schemas'
+ * prefix, ?ward_per_datadir=1 derives it from datadir's real path. */
 ward_status wsql_resolve(const char *datadir, const char *url, const char *name,
                          const char *file, wsql_target *out, ward_error *err);
 

@@ -256,14 +256,15 @@ ward_status wst_keep_rows(ward_store *s, wsql_stmt *st, wst_rows *rows, wst_fill
     return rc == WARD_OK && k.nomem ? err_fail(err, WARD_ENOMEM, "out of memory") : rc;
 }
 
-/* Where the store lives (wsql_resolve: $WARD_STORE, DATADIR/store.url, else
- * DATADIR/ward.db); s->path names it in messages. On SQLite, create a new
+/* Where the store lives (wsql_resolve: DATADIR/store.url, the caller's
+ * store_url, else DATADIR/ward.db); s->path names it in messages. On SQLite, create a new
  * file ourselves so that it is private (0600): SQLite gives its -wal and
  * -shm files the same mode. Then connect. */
-static ward_status connect_db(ward_store *s, const char *datadir, ward_error *err)
+static ward_status connect_db(ward_store *s, const char *datadir, const char *store_url,
+                              ward_error *err)
 {
     wsql_target t;
-    ward_status rc = wsql_resolve(datadir, NULL, "store", "ward.db", &t, err);
+    ward_status rc = wsql_resolve(datadir, store_url, "store", "ward.db", &t, err);
     if (rc)
         return rc;
     if (!(s->path = strdup(t.display)))
@@ -365,8 +366,8 @@ static ward_status configure(ward_store *s, int64_t objects, ward_error *err)
     return use_wal(s, err);
 }
 
-ward_status ward_store_open(const char *datadir, unsigned flags, ward_store **out,
-                            ward_error *err)
+ward_status ward_store_open(const char *datadir, const char *store_url, unsigned flags,
+                            ward_store **out, ward_error *err)
 {
     err_clear(err);
     if (!datadir || !*datadir || !out)
@@ -383,7 +384,7 @@ ward_status ward_store_open(const char *datadir, unsigned flags, ward_store **ou
     s->readonly = readonly;
     s->import_cache_kib = WST_IMPORT_CACHE_KIB;
     int64_t objects = 0;
-    if ((rc = connect_db(s, datadir, err)) || (rc = identify(s, &objects, err)) ||
+    if ((rc = connect_db(s, datadir, store_url, err)) || (rc = identify(s, &objects, err)) ||
         (rc = configure(s, objects, err)) || (rc = wst_migrate(s, wst_schema_latest(), err))) {
         ward_store_close(s);
         return rc;
@@ -394,7 +395,8 @@ ward_status ward_store_open(const char *datadir, unsigned flags, ward_store **ou
 
 const char *ward_store_where(const ward_store *s) { return s ? s->path : NULL; }
 
-ward_status ward_store_init(const char *datadir, const char *url, ward_error *err)
+ward_status ward_store_init(const char *datadir, const char *store_url, const char *url,
+                            ward_error *err)
 {
     err_clear(err);
     if (!datadir || !*datadir)
@@ -430,7 +432,7 @@ ward_status ward_store_init(const char *datadir, const char *url, ward_error *er
         wrote = !old[0];
     }
     ward_store *s = NULL;
-    rc = ward_store_open(datadir, 0, &s, err);
+    rc = ward_store_open(datadir, store_url, 0, &s, err);
     ward_store_close(s);
     if (rc && wrote) { /* a mistyped URL leaves the directory as it was */
         char path[4096];
@@ -440,13 +442,14 @@ ward_status ward_store_init(const char *datadir, const char *url, ward_error *er
     return rc;
 }
 
-ward_status ward_store_exists(const char *datadir, int *exists, ward_error *err)
+ward_status ward_store_exists(const char *datadir, const char *store_url, int *exists,
+                              ward_error *err)
 {
     if (!datadir || !*datadir || !exists)
         return err_fail(err, WARD_EINVAL, "ward_store_exists: bad argument");
     *exists = 0;
     wsql_target t;
-    ward_status rc = wsql_resolve(datadir, NULL, "store", "ward.db", &t, err);
+    ward_status rc = wsql_resolve(datadir, store_url, "store", "ward.db", &t, err);
     if (rc)
         return rc;
     if (t.backend == WSQL_SQLITE) {

@@ -47,7 +47,7 @@ typedef struct run {
 
 static ward_status open_state(const ward_tipline_opts *o, svc_state **s, ward_error *err)
 {
-    return svc_open_keyed(o->datadir, o->key_file, s, err);
+    return svc_open_keyed(o->datadir, o->store_url, o->key_file, s, err);
 }
 
 ward_status tl_report_json(const ward_tipline_opts *o, int64_t report_id, char **json,

@@ -272,7 +272,9 @@ static int match_sighting(void *ctx, wsql_stmt *st)
     uint8_t d[32];
     for (int k = 0; k < 3; k++) {
         uint64_t e;
-        if (parse_hex(st, 1 + k, d, len[k]) && ward_index_lookup_digest(w->ix, kind[k], d, &e, 1))
+        size_t n = 0;
+        if (parse_hex(st, 1 + k, d, len[k]) &&
+            ward_index_lookup_digest(w->ix, kind[k], d, &e, 1, &n) == WARD_OK && n)
             return w->nomem = keep_hit(&w->v, &w->n, &w->cap, id, e, 0);
     }
     const char *pdqs = wst_text(st, 4);
@@ -431,9 +433,9 @@ ward_status ward_victim_rematch(ward_store *s, const ward_victim_rematch_opts *o
             return rc;
         return vt_end(s, meta_set(s, "rematched_entry", top, err), err);
     }
-    const char *tmp = getenv("TMPDIR");
+    const char *tmp = opts->tmp_dir;
     char path[4096];
-    snprintf(path, sizeof path, "%s/ward-rematch-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    snprintf(path, sizeof path, "%s/ward-rematch-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
     int fd = mkstemp(path);
     if (fd < 0)
         return err_fail_errno(err, errno, "%s", path);

@@ -100,12 +100,13 @@ static int totp_ok(const char *secret, const char *code, double now)
 /* ---- changes from the CLI --------------------------------------------------- */
 
 /* Open service.db, make one change (with its audit record). */
-static ward_status change_user(const char *datadir, const char *name, svc_user_field field,
-                               const char *value, const char *unit, const char *who,
-                               const char *detail, ward_error *err)
+static ward_status change_user(const char *datadir, const char *store_url, const char *key_file,
+                               const char *name, svc_user_field field, const char *value,
+                               const char *unit, const char *who, const char *detail,
+                               ward_error *err)
 {
     svc_state *s;
-    ward_status rc = svc_open(datadir, &s, err);
+    ward_status rc = svc_open_keyed(datadir, store_url, key_file, &s, err);
     if (rc != WARD_OK)
         return rc;
     rc = svc_user_set(s, name, field, value, unit, who, detail, err);
@@ -137,9 +138,9 @@ static ward_status check_role_unit(ward_role role, const char *unit, ward_error 
     return WARD_OK;
 }
 
-ward_status ward_user_add(const char *datadir, const char *name, ward_role role,
-                          const char *unit, const char *password, const char *who,
-                          ward_error *err)
+ward_status ward_user_add(const char *datadir, const char *store_url, const char *key_file,
+                          const char *name, ward_role role, const char *unit, const char *password,
+                          const char *who, ward_error *err)
 {
     if (!name_ok(name))
         return err_fail(err, WARD_EINVAL, "a user name is 1 to 63 of A-Z a-z 0-9 . _ -");
@@ -152,7 +153,7 @@ ward_status ward_user_add(const char *datadir, const char *name, ward_role role,
     char detail[160];
     snprintf(detail, sizeof detail, "role=%s unit=%s", ward_role_name(role), unit);
     svc_state *s;
-    rc = svc_open(datadir, &s, err);
+    rc = svc_open_keyed(datadir, store_url, key_file, &s, err);
     if (rc == WARD_OK)
         rc = svc_user_add(s, name, ward_role_name(role), unit, hash, who, detail, err);
     svc_close(s);
@@ -160,14 +161,16 @@ ward_status ward_user_add(const char *datadir, const char *name, ward_role role,
     return rc;
 }
 
-ward_status ward_user_disable(const char *datadir, const char *name, const char *who,
-                              ward_error *err)
+ward_status ward_user_disable(const char *datadir, const char *store_url, const char *key_file,
+                              const char *name, const char *who, ward_error *err)
 {
-    return change_user(datadir, name, SVC_USER_DISABLE, NULL, NULL, who, NULL, err);
+    return change_user(datadir, store_url, key_file, name, SVC_USER_DISABLE, NULL, NULL, who, NULL,
+                       err);
 }
 
-ward_status ward_user_set_role(const char *datadir, const char *name, ward_role role,
-                               const char *unit, const char *who, ward_error *err)
+ward_status ward_user_set_role(const char *datadir, const char *store_url, const char *key_file,
+                               const char *name, ward_role role, const char *unit, const char *who,
+                               ward_error *err)
 {
     ward_status rc = check_role_unit(role, unit ? unit : "-", err);
     if (rc != WARD_OK)
@@ -175,24 +178,27 @@ ward_status ward_user_set_role(const char *datadir, const char *name, ward_role 
     char detail[160];
     snprintf(detail, sizeof detail, "role=%s%s%s", ward_role_name(role), unit ? " unit=" : "",
              unit ? unit : "");
-    return change_user(datadir, name, SVC_USER_ROLE, ward_role_name(role), unit, who, detail,
-                       err);
+    return change_user(datadir, store_url, key_file, name, SVC_USER_ROLE, ward_role_name(role),
+                       unit, who, detail, err);
 }
 
-ward_status ward_user_set_password(const char *datadir, const char *name, const char *password,
-                                   const char *who, ward_error *err)
+ward_status ward_user_set_password(const char *datadir, const char *store_url, const char *key_file,
+                                   const char *name, const char *password, const char *who,
+                                   ward_error *err)
 {
     char hash[crypto_pwhash_STRBYTES];
     ward_status rc = hash_password(password, hash, err);
     if (rc != WARD_OK)
         return rc;
-    rc = change_user(datadir, name, SVC_USER_PASSWORD, hash, NULL, who, NULL, err);
+    rc = change_user(datadir, store_url, key_file, name, SVC_USER_PASSWORD, hash, NULL, who, NULL,
+                     err);
     sodium_memzero(hash, sizeof hash);
     return rc;
 }
 
-ward_status ward_user_totp(const char *datadir, const char *name, int enable,
-                           char secret_b32[40], const char *who, ward_error *err)
+ward_status ward_user_totp(const char *datadir, const char *store_url, const char *key_file,
+                           const char *name, int enable, char secret_b32[40], const char *who,
+                           ward_error *err)
 {
     char secret[40] = "";
     if (enable) {
@@ -207,8 +213,8 @@ ward_status ward_user_totp(const char *datadir, const char *name, int enable,
         }
         secret[32] = 0;
     }
-    ward_status rc = change_user(datadir, name, SVC_USER_TOTP, enable ? secret : NULL, NULL,
-                                 who, NULL, err);
+    ward_status rc = change_user(datadir, store_url, key_file, name, SVC_USER_TOTP,
+                                 enable ? secret : NULL, NULL, who, NULL, err);
     if (rc == WARD_OK && secret_b32)
         memcpy(secret_b32, secret, sizeof secret);
     sodium_memzero(secret, sizeof secret);
@@ -243,11 +249,11 @@ static int list_one(void *ctx, const svc_user_row *r)
     return l->cb(l->ctx, &u);
 }
 
-ward_status ward_user_list(const char *datadir, int (*cb)(void *ctx, const ward_user *u),
-                           void *ctx, ward_error *err)
+ward_status ward_user_list(const char *datadir, const char *store_url, const char *key_file,
+                           int (*cb)(void *ctx, const ward_user *u), void *ctx, ward_error *err)
 {
     svc_state *s;
-    ward_status rc = svc_open(datadir, &s, err);
+    ward_status rc = svc_open_keyed(datadir, store_url, key_file, &s, err);
     if (rc != WARD_OK)
         return rc;
     list_ctx l = {cb, ctx};

@@ -30,7 +30,8 @@
 ward_status web_intel_store(const svc_ctx *ctx, ward_intel **in, ward_error *err)
 {
     *in = NULL;
-    return ward_intel_open_keyed(ctx->opts.datadir, ctx->opts.intel_key_file, in, err);
+    return ward_intel_open_keyed(ctx->opts.datadir, ctx->opts.store_url, ctx->opts.intel_key_file,
+                                 in, err);
 }
 
 ward_intel *web_intel_open(web_page *w)

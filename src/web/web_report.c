@@ -373,8 +373,8 @@ void svc_duty_tick(svc_ctx *ctx)
     struct stat sb;
     snprintf(path, sizeof path, "%s/intel.db", ctx->opts.datadir);
     snprintf(url, sizeof url, "%s/store.url", ctx->opts.datadir);
-    const char *env = getenv("WARD_STORE");
-    if (stat(path, &sb) != 0 && stat(url, &sb) != 0 && !(env && *env))
+    const char *store_url = ctx->opts.store_url;
+    if (stat(path, &sb) != 0 && stat(url, &sb) != 0 && !(store_url && *store_url))
         return;
     web_page w = {.ctx = ctx};
     ward_duty_opts o;

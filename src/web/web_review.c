@@ -868,7 +868,9 @@ void web_audit_page(web_page *w)
     page_audit(w, "web.audit.search", "audit", detail);
     uint64_t records = 0;
     ward_error err;
-    int intact = ward_serve_audit_verify(w->ctx->opts.datadir, &records, NULL, &err) == WARD_OK;
+    int intact =
+        ward_serve_audit_verify(w->ctx->opts.datadir, w->ctx->opts.store_url,
+                                w->ctx->opts.intel_key_file, &records, NULL, &err) == WARD_OK;
     page_begin(w, "Audit log");
     if (intact)
         html_f(&w->out, "<p class=\"msg\">Hash chain verified: %lld records follow one from "

@@ -33,8 +33,8 @@ static ward_store *store_open(web_page *w, int write)
 {
     ward_store *s = NULL;
     ward_error err;
-    if (ward_store_open(w->ctx->opts.datadir, write ? 0 : WARD_STORE_READONLY, &s, &err) !=
-        WARD_OK) {
+    if (ward_store_open(w->ctx->opts.datadir, w->ctx->opts.store_url,
+                        write ? 0 : WARD_STORE_READONLY, &s, &err) != WARD_OK) {
         page_audit(w, "web.unavailable", w->req->url, err.message);
         page_message(w, 503, "Hash store unavailable",
                      "The hash store cannot be opened just now. The reason is in the audit "

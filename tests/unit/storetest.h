@@ -7,37 +7,11 @@
 
 #include "testutil.h"
 
-#include <ftw.h>
 #include <ward/store.h>
 
 #include "store/store_int.h"
 
 /* ---- scratch files -------------------------------------------------- */
-
-static inline int scratch_rm_one(const char *p, const struct stat *sb, int flag,
-                                 struct FTW *ftw)
-{
-    (void)sb; (void)flag; (void)ftw;
-    return remove(p);
-}
-
-/* A new private directory /tmp/<prefix>-XXXXXX; the name is malloc'd. */
-static inline char *scratch_dir(const char *prefix)
-{
-    char tmpl[256];
-    snprintf(tmpl, sizeof tmpl, "/tmp/%s-XXXXXX", prefix);
-    char *d = strdup(tmpl);
-    assert_non_null(d);
-    assert_non_null(mkdtemp(d));
-    return d;
-}
-
-/* Remove the directory with everything in it, and free its name. */
-static inline void scratch_remove(char *dir)
-{
-    nftw(dir, scratch_rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    free(dir);
-}
 
 /* dir/name. Four buffers in turn, so a call may take up to four paths. */
 static inline const char *path_in(const char *dir, const char *name)
@@ -79,7 +53,7 @@ static inline ward_store *store_open_ok(const char *dir)
 {
     ward_store *s = NULL;
     ward_error err;
-    if (ward_store_open(dir, 0, &s, &err))
+    if (ward_store_open(dir, test_store_url(), 0, &s, &err))
         fail_msg("open %s: %s", dir, err.message);
     return s;
 }
@@ -173,11 +147,7 @@ static inline void sql_text_is(wsql *db, const char *sql, const char *want)
 /* ---- SQLite or PostgreSQL ------------------------------------------- */
 
 /* The pg.* pass: stores live on the PostgreSQL server $WARD_STORE names. */
-static inline int on_postgres(void)
-{
-    const char *url = getenv("WARD_STORE");
-    return url && *url;
-}
+static inline int on_postgres(void) { return test_store_url() != NULL; }
 
 /* True (and says so) when a step examines SQLite files themselves. */
 static inline int skip_on_postgres(const char *why)
@@ -194,7 +164,7 @@ static inline wsql *store_db_open(const char *dir)
 {
     wsql_target t;
     ward_error err;
-    if (wsql_resolve(dir, NULL, "store", "ward.db", &t, &err))
+    if (wsql_resolve(dir, test_store_url(), "store", "ward.db", &t, &err))
         fail_msg("resolve %s: %s", dir, err.message);
     wsql *db = NULL;
     if (wsql_open(&t, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL, &db) != SQLITE_OK)

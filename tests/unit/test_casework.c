@@ -11,22 +11,21 @@
 #include <unistd.h>
 #include <ward/casework.h>
 
-static char dir[256];
+static char *dir;
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/ward-casework-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    dir = scratch_dir("ward-casework");
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd);
+    scratch_remove(dir);
+    dir = NULL;
+    return 0;
 }
 
 static void hand_calculation(void **state)
@@ -55,7 +54,7 @@ static void forecast_through_the_store(void **state)
     (void)state;
     ward_intel *in;
     ward_error err;
-    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_OK);
+    assert_int_equal(ward_intel_open(dir, test_store_url(), &in, &err), WARD_OK);
     time_t now = 1796083200;   /* 2026-12-01T00:00:00Z */
     assert_int_equal(ward_lab_set(in, "DFU", 3, 37.5, "t", now, &err), WARD_OK);
     for (int i = 0; i < 40; i++) {

@@ -16,16 +16,14 @@
 #define FAKE "Quillon Fakenby-Zarquette"
 
 typedef struct fx {
-    char dir[64], path[96];
+    char *dir, path[96];
     unsigned char key[WARD_CRYPT_KEY_BYTES], other[WARD_CRYPT_KEY_BYTES];
 } fx;
 
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/ward-crypt.XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
+    f->dir = scratch_dir("ward-crypt");
     snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
     close(open(f->path, O_RDWR | O_CREAT, 0600));
     for (int i = 0; i < WARD_CRYPT_KEY_BYTES; i++)
@@ -37,10 +35,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx *f = *state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        return -1;
+    scratch_remove(f->dir);
     free(f);
     return 0;
 }

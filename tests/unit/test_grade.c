@@ -153,6 +153,7 @@ static ward_grade_queue *load(int radius, const char *datadir)
     ward_grade_opts_default(&o);
     if (radius >= 0) o.radius = radius;
     o.datadir = datadir;
+    o.store_url = test_store_url();
     ward_grade_queue *q = NULL;
     ward_error err;
     if (ward_grade_queue_load(dir, &o, &q, &err) != WARD_OK) fail_msg("load: %s", err.message);
@@ -381,7 +382,8 @@ static void two_person_rule(void **state)
     /* one grader: nothing is an entry yet; 4 pictures wait */
     const char *c1 = contribution("carol", "1", "2");
     assert_true(ward_grade_is_contribution(c1));
-    assert_int_equal(ward_grade_intake(natdir, "graded", 2, &c1, 1, &sum, &err), WARD_OK);
+    assert_int_equal(ward_grade_intake(natdir, test_store_url(), "graded", 2, &c1, 1, &sum, &err),
+                     WARD_OK);
     assert_int_equal(sum.grades, 4);
     assert_int_equal(sum.promoted, 0);
     assert_int_equal(sum.pending, 4);
@@ -393,7 +395,8 @@ static void two_person_rule(void **state)
     ward_grade_queue_free(q);
     /* the second agrees on group 0's 3 contents, differs on group 6's */
     const char *c2 = contribution("dave", "1", "3");
-    assert_int_equal(ward_grade_intake(natdir, "graded", 2, &c2, 1, &sum, &err), WARD_OK);
+    assert_int_equal(ward_grade_intake(natdir, test_store_url(), "graded", 2, &c2, 1, &sum, &err),
+                     WARD_OK);
     assert_int_equal(sum.promoted, 3);
     assert_int_equal(sum.conflicts, 1);
     assert_int_equal(sum.pending, 0);
@@ -403,7 +406,8 @@ static void two_person_rule(void **state)
     ward_store_close(s);
     seen sn = {0};
     size_t count = 0;
-    assert_int_equal(ward_grade_conflicts(natdir, on_conflict, &sn, &count, &err), WARD_OK);
+    assert_int_equal(ward_grade_conflicts(natdir, test_store_url(), on_conflict, &sn, &count, &err),
+                     WARD_OK);
     assert_int_equal(count, 1);
     assert_int_equal(sn.n, 2);
     assert_true(sn.carol_2 && sn.dave_3);
@@ -433,7 +437,7 @@ static void two_person_rule(void **state)
     assert_int_equal(access(path_in(natdir, "grade-intake.jsonl"), F_OK), -1);
     ward_store *vs = NULL;
     grade_votes gv = {0};
-    assert_int_equal(grade_votes_open(natdir, 0, &vs, &err), WARD_OK);
+    assert_int_equal(grade_votes_open(natdir, test_store_url(), 0, &vs, &err), WARD_OK);
     assert_int_equal(grade_votes_load(vs, 0, &gv, &err), WARD_OK);
     assert_int_equal(gv.n, 8); /* 4 pictures, 2 graders */
     for (size_t i = 0; i < gv.n; i++) {
@@ -450,7 +454,8 @@ static void two_person_rule(void **state)
     assert_non_null(strstr(group_of(q, 6)->prior, "projectvic 2 by carol"));
     ward_grade_queue_free(q);
     /* again: promoted once only */
-    assert_int_equal(ward_grade_intake(natdir, "graded", 2, &c2, 1, &sum, &err), WARD_OK);
+    assert_int_equal(ward_grade_intake(natdir, test_store_url(), "graded", 2, &c2, 1, &sum, &err),
+                     WARD_OK);
     assert_int_equal(sum.promoted, 0);
     s = store_open_ok(natdir);
     assert_int_equal(live_entries(s), 3);
@@ -458,7 +463,8 @@ static void two_person_rule(void **state)
     /* not a contribution: named, nothing read */
     const char *bad = write_in(dir, "plain.json", "{\"value\":[{\"Media\":[]}]}");
     assert_false(ward_grade_is_contribution(bad));
-    assert_int_equal(ward_grade_intake(natdir, "graded", 2, &bad, 1, &sum, &err), WARD_EFORMAT);
+    assert_int_equal(ward_grade_intake(natdir, test_store_url(), "graded", 2, &bad, 1, &sum, &err),
+                     WARD_EFORMAT);
     assert_non_null(strstr(err.message, "plain.json"));
 }
 
@@ -475,7 +481,8 @@ static void video_verified(void **state)
     ward_grade_intake_summary sum;
     for (int i = 0; i < 2; i++) {
         const char *c = contribution_of(i ? "bob" : "amy", groups, cats, 1, 2);
-        assert_int_equal(ward_grade_intake(natdir, "videos", 2, &c, 1, &sum, &err), WARD_OK);
+        assert_int_equal(
+            ward_grade_intake(natdir, test_store_url(), "videos", 2, &c, 1, &sum, &err), WARD_OK);
     }
     assert_int_equal(sum.promoted, 2); /* one.mp4 and small.mp4 */
     ward_store *s = store_open_ok(natdir);
@@ -500,7 +507,8 @@ static void video_verified(void **state)
                                "0000000000000000000000000000000000000000000000000000000000000000\","
                                "\"Category\":1,\"ward:Grader\":\"amy\",\"ward:vPDQ\":[{\"frame\":0,"
                                "\"pdq\":\"zz\",\"quality\":90}]}]}]}");
-    assert_int_equal(ward_grade_intake(natdir, "videos", 2, &bad, 1, &sum, &err), WARD_EFORMAT);
+    assert_int_equal(ward_grade_intake(natdir, test_store_url(), "videos", 2, &bad, 1, &sum, &err),
+                     WARD_EFORMAT);
     assert_non_null(strstr(err.message, "/value/0/Media/0/ward:vPDQ/0"));
 }
 
@@ -526,7 +534,8 @@ static void legacy_intake_file(void **state)
     write_in(old, "grade-intake.jsonl", lines);
     seen sn = {0};
     size_t count = 0;
-    assert_int_equal(ward_grade_conflicts(old, on_conflict, &sn, &count, &err), WARD_OK);
+    assert_int_equal(ward_grade_conflicts(old, test_store_url(), on_conflict, &sn, &count, &err),
+                     WARD_OK);
     assert_int_equal(count, 1);
     assert_true(sn.carol_2 && sn.dave_3);
     assert_true(sn.imports[0] == 0); /* import 77 is not in this store */
@@ -535,7 +544,8 @@ static void legacy_intake_file(void **state)
     /* dave agrees with carol's old grade of a: promoted; i was already */
     const char *c = contribution("dave", "1", "3");
     ward_grade_intake_summary sum;
-    assert_int_equal(ward_grade_intake(old, "graded", 2, &c, 1, &sum, &err), WARD_OK);
+    assert_int_equal(ward_grade_intake(old, test_store_url(), "graded", 2, &c, 1, &sum, &err),
+                     WARD_OK);
     assert_int_equal(sum.promoted, 1);
     assert_int_equal(sum.conflicts, 1);
     assert_int_equal(sum.pending, 2); /* b and d */
@@ -544,7 +554,8 @@ static void legacy_intake_file(void **state)
     snprintf(bad, sizeof bad, "%s", path_in(dir, "oldbad"));
     ward_store_close(store_open_ok(bad));
     write_in(bad, "grade-intake.jsonl", "{\"sha256\":\"x\",\"grader\":\"a\"}\nnot json\n");
-    assert_int_equal(ward_grade_conflicts(bad, on_conflict, &sn, &count, &err), WARD_EFORMAT);
+    assert_int_equal(ward_grade_conflicts(bad, test_store_url(), on_conflict, &sn, &count, &err),
+                     WARD_EFORMAT);
     assert_non_null(strstr(err.message, "grade-intake.jsonl: 1 lines are not JSON"));
     assert_int_equal(access(path_in(bad, "grade-intake.jsonl"), F_OK), 0);
 }

@@ -24,6 +24,31 @@ typedef struct rng {
     uint64_t s;
 } rng;
 
+/* The public lookups, which must succeed here: their counts. */
+static size_t query_n(const ward_index *ix, const ward_pdq *q, int nq, int radius,
+                      ward_pdq_match *out, size_t max)
+{
+    size_t n = 0;
+    assert_int_equal(ward_index_query_pdq(ix, q, nq, radius, out, max, &n), WARD_OK);
+    return n;
+}
+
+static size_t brute_n(const ward_index *ix, const ward_pdq *q, int nq, int radius,
+                      ward_pdq_match *out, size_t max)
+{
+    size_t n = 0;
+    assert_int_equal(ward_index_query_pdq_brute(ix, q, nq, radius, out, max, &n), WARD_OK);
+    return n;
+}
+
+static size_t lookup_n(const ward_index *ix, unsigned algo, const uint8_t *digest, uint64_t *ids,
+                       size_t max)
+{
+    size_t n = 0;
+    assert_int_equal(ward_index_lookup_digest(ix, algo, digest, ids, max, &n), WARD_OK);
+    return n;
+}
+
 static uint64_t next64(rng *r)
 {
     uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
@@ -151,7 +176,7 @@ static void assert_same(const ward_pdq_match *got, size_t ngot, const ward_pdq_m
                      want[i].query);
 }
 
-static char tmpdir[64];
+static char *tmpdir;
 
 static void temp_path(char *out, size_t cap, const char *name)
 {
@@ -161,16 +186,16 @@ static void temp_path(char *out, size_t cap, const char *name)
 static int setup_dir(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ward-index-test-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    tmpdir = scratch_dir("ward-index-test");
+    return 0;
 }
 
 static int teardown_dir(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    scratch_remove(tmpdir);
+    tmpdir = NULL;
+    return 0;
 }
 
 static uint64_t test_seed(void)
@@ -303,13 +328,13 @@ static void check_radius(const ward_index *ix, const dataset *ds, const ward_pdq
 {
     size_t nw = expected(ds, q, nq, radius, a->want);
     assert_true(nw <= a->cap);
-    size_t ng = ward_index_query_pdq(ix, q, nq, radius, a->got, a->cap);
+    size_t ng = query_n(ix, q, nq, radius, a->got, a->cap);
     assert_same(a->got, ng, a->want, nw, what, radius);
     if (radius < 64) {
         ng = idx_query_pdq_mih(ix, q, nq, radius, a->got, a->cap);
         assert_same(a->got, ng, a->want, nw, "multi-index", radius);
     }
-    ng = ward_index_query_pdq_brute(ix, q, nq, radius, a->got, a->cap);
+    ng = brute_n(ix, q, nq, radius, a->got, a->cap);
     assert_same(a->got, ng, a->want, nw, "library brute force", radius);
     /* The in-memory copy's portable code too, where the public query used
      * its AVX2 walk. */
@@ -341,7 +366,7 @@ static void test_pdq_exact_every_distance(void **state)
         for (size_t i = 0; i < sizeof radii / sizeof *radii; i++)
             for (int q = 0; q < NBASE; q++) {
                 check_radius(ix, &ds, &base[q], 1, radii[i], "single query", &a);
-                total += ward_index_query_pdq(ix, &base[q], 1, radii[i], NULL, 0);
+                total += query_n(ix, &base[q], 1, radii[i], NULL, 0);
             }
         /* A random query far from everything finds nothing at 31. */
         ward_pdq far;
@@ -470,7 +495,7 @@ static void test_pdq_memory_pair_edges(void **state)
         check_each(ix, &ds, q, 2, radii[i]); /* the batch walk of retroactive matching */
     }
     /* At 31 exactly the entries with sum 2 and 3 in their pair match. */
-    assert_int_equal(ward_index_query_pdq(ix, &q[0], 1, 31, NULL, 0), 8 * (3 + 4) * 3);
+    assert_int_equal(query_n(ix, &q[0], 1, 31, NULL, 0), 8 * (3 + 4) * 3);
     answers_free(&a);
     ward_index_close(ix);
     ds_free(&ds);
@@ -539,7 +564,7 @@ static void test_pdq_multi_query(void **state)
     }
     free(want);
     /* The tie: one match for the halfway entry, credited to query 0. */
-    size_t n = ward_index_query_pdq(ix, q, 8, 10, a.got, a.cap);
+    size_t n = query_n(ix, q, 8, 10, a.got, a.cap);
     int found = 0;
     for (size_t i = 0; i < n; i++)
         if (a.got[i].entry_id == id - 1) {
@@ -572,14 +597,14 @@ static void test_pdq_max_truncates(void **state)
     size_t nw = expected(&ds, &q, 1, 31, want);
     assert_int_equal(nw, 2000);
     for (size_t max = 0; max <= 37; max += 37) {
-        size_t n = ward_index_query_pdq(ix, &q, 1, 31, got, max);
+        size_t n = query_n(ix, &q, 1, 31, got, max);
         assert_int_equal(n, 2000);
         assert_same(got, max, want, max, "truncated", 31);
     }
-    assert_int_equal(ward_index_query_pdq(ix, &q, 1, 31, NULL, 0), 2000);
-    assert_int_equal(ward_index_query_pdq(ix, &q, 1, -1, got, 37), 0);
-    assert_int_equal(ward_index_query_pdq(ix, &q, 0, 31, got, 37), 0);
-    assert_int_equal(ward_index_query_pdq(ix, &q, 1, 1000, got, 37), 2000);
+    assert_int_equal(query_n(ix, &q, 1, 31, NULL, 0), 2000);
+    assert_int_equal(query_n(ix, &q, 1, -1, got, 37), 0);
+    assert_int_equal(query_n(ix, &q, 0, 31, got, 37), 0);
+    assert_int_equal(query_n(ix, &q, 1, 1000, got, 37), 2000);
     ward_index_close(ix);
     ds_free(&ds);
 }
@@ -597,7 +622,7 @@ static void *reader_thread(void *arg)
     reader_job *j = arg;
     j->ok = 1;
     for (int i = 0; i < 50; i++)
-        if (ward_index_query_pdq(j->ix, j->q, 1, 31, NULL, 0) != j->want)
+        if (query_n(j->ix, j->q, 1, 31, NULL, 0) != j->want)
             j->ok = 0;
     return NULL;
 }
@@ -613,7 +638,7 @@ static void test_pdq_concurrent_readers(void **state)
     reader_job jobs[4];
     pthread_t th[4];
     for (int t = 0; t < 4; t++) {
-        jobs[t] = (reader_job){ix, &base[t], ward_index_query_pdq(ix, &base[t], 1, 31, NULL, 0), 0};
+        jobs[t] = (reader_job){ix, &base[t], query_n(ix, &base[t], 1, 31, NULL, 0), 0};
         assert_int_equal(pthread_create(&th[t], NULL, reader_thread, &jobs[t]), 0);
     }
     for (int t = 0; t < 4; t++) {
@@ -667,7 +692,7 @@ static void test_digest_lookups(void **state)
         const uint8_t *field[3] = {d[i].md5, d[i].sha1, d[i].sha256};
         for (int k = 0; k < 3; k++) {
             unsigned algo = 1u << k;
-            size_t n = ward_index_lookup_digest(ix, algo, field[k], ids, 4);
+            size_t n = lookup_n(ix, algo, field[k], ids, 4);
             if (!(d[i].present & algo)) {
                 assert_int_equal(n, 0);
                 continue;
@@ -688,12 +713,15 @@ static void test_digest_lookups(void **state)
     for (int i = 0; i < 1000; i++) {
         for (int j = 0; j < 32; j++)
             absent[j] = (uint8_t)next64(&r);
-        assert_int_equal(ward_index_lookup_digest(ix, WARD_DIGEST_SHA256, absent, ids, 4), 0);
-        assert_int_equal(ward_index_lookup_digest(ix, WARD_DIGEST_MD5, absent, ids, 4), 0);
+        assert_int_equal(lookup_n(ix, WARD_DIGEST_SHA256, absent, ids, 4), 0);
+        assert_int_equal(lookup_n(ix, WARD_DIGEST_MD5, absent, ids, 4), 0);
     }
-    assert_int_equal(ward_index_lookup_digest(ix, WARD_DIGEST_MD5, d[7].md5, NULL, 0), 2);
-    assert_int_equal(ward_index_lookup_digest(ix, WARD_DIGEST_ALL, d[7].md5, ids, 4), 0);
-    assert_int_equal(ward_index_lookup_digest(ix, 0, d[7].md5, ids, 4), 0);
+    assert_int_equal(lookup_n(ix, WARD_DIGEST_MD5, d[7].md5, NULL, 0), 2);
+    size_t n = 1;
+    assert_int_equal(ward_index_lookup_digest(ix, WARD_DIGEST_ALL, d[7].md5, ids, 4, &n),
+                     WARD_EINVAL);
+    assert_int_equal(n, 0);
+    assert_int_equal(ward_index_lookup_digest(ix, 0, d[7].md5, ids, 4, &n), WARD_EINVAL);
     ward_index_info info;
     ward_index_get_info(ix, &info);
     assert_int_equal(info.version, WARD_INDEX_FORMAT_VERSION);
@@ -771,9 +799,9 @@ static void test_empty_index(void **state)
     uint64_t ids[2];
     ward_pdq q[8] = {{{0}}};
     ward_pdq_match m[4];
-    assert_int_equal(ward_index_lookup_digest(ix, WARD_DIGEST_SHA1, dg, ids, 2), 0);
-    assert_int_equal(ward_index_query_pdq(ix, q, 8, 31, m, 4), 0);
-    assert_int_equal(ward_index_query_pdq_brute(ix, q, 8, 256, m, 4), 0);
+    assert_int_equal(lookup_n(ix, WARD_DIGEST_SHA1, dg, ids, 2), 0);
+    assert_int_equal(query_n(ix, q, 8, 31, m, 4), 0);
+    assert_int_equal(brute_n(ix, q, 8, 256, m, 4), 0);
     assert_int_equal(ward_index_verify(ix, &err), WARD_OK);
     ward_index_close(ix);
 }
@@ -919,11 +947,11 @@ static void query_everything(const ward_index *ix, const dataset *ds)
     ward_pdq_match m[64];
     uint64_t ids[8];
     for (size_t i = 0; i < ds->n; i += 7) {
-        ward_index_query_pdq(ix, &ds->h[i], 1, 31, m, 64);
+        query_n(ix, &ds->h[i], 1, 31, m, 64);
         idx_query_pdq_mih(ix, &ds->h[i], 1, 31, m, 64);
         idx_query_pdq_mih(ix, &ds->h[i], 1, 40, m, 64);
-        ward_index_lookup_digest(ix, WARD_DIGEST_MD5, ds->h[i].b, ids, 8);
-        ward_index_lookup_digest(ix, WARD_DIGEST_SHA256, ds->h[i].b, ids, 8);
+        lookup_n(ix, WARD_DIGEST_MD5, ds->h[i].b, ids, 8);
+        lookup_n(ix, WARD_DIGEST_SHA256, ds->h[i].b, ids, 8);
     }
 }
 

@@ -10,22 +10,21 @@
 
 #include "store/sql.h"
 
-static char dir[256];
+static char *dir;
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/ward-intel-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    dir = scratch_dir("ward-intel");
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd);
+    scratch_remove(dir);
+    dir = NULL;
+    return 0;
 }
 
 /* The intel store of dir as the library finds it: intel.db, or in the
@@ -34,7 +33,7 @@ static wsql *open_store(void)
 {
     wsql_target t;
     ward_error err;
-    assert_int_equal(wsql_resolve(dir, NULL, "intel", "intel.db", &t, &err), WARD_OK);
+    assert_int_equal(wsql_resolve(dir, test_store_url(), "intel", "intel.db", &t, &err), WARD_OK);
     wsql *db = NULL;
     assert_int_equal(wsql_open(&t, SQLITE_OPEN_READWRITE, NULL, &db), SQLITE_OK);
     return db;
@@ -55,7 +54,7 @@ static void test_defaults_and_models(void **state)
     (void)state;
     ward_intel *in = NULL;
     ward_error err;
-    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_OK);
+    assert_int_equal(ward_intel_open(dir, test_store_url(), &in, &err), WARD_OK);
     ward_intel_close(in);
     assert_non_null(ward_intel_default_config("risk"));
     assert_null(ward_intel_default_config("nope"));
@@ -64,10 +63,10 @@ static void test_defaults_and_models(void **state)
     write_file("intel-risk.conf", "factor nationality history 10 Nationality\n"
                                   "band very-high 70 24\nband high 40 168\n"
                                   "band medium 20 336\nband low 0 720\n");
-    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_EFORMAT);
+    assert_int_equal(ward_intel_open(dir, test_store_url(), &in, &err), WARD_EFORMAT);
     assert_non_null(strstr(err.message, "nationality"));
     write_file("intel-risk.conf", "factor grooming harm 25\nbogus line\n");
-    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_EFORMAT);
+    assert_int_equal(ward_intel_open(dir, test_store_url(), &in, &err), WARD_EFORMAT);
     assert_non_null(strstr(err.message, "intel-risk.conf:2"));
     char path[512];
     snprintf(path, sizeof path, "%s/intel-risk.conf", dir);
@@ -81,14 +80,14 @@ static void test_newer_schema_refused(void **state)
     snprintf(path, sizeof path, "%s/intel.db", dir);
     ward_intel *in = NULL;
     ward_error err;
-    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_OK);
+    assert_int_equal(ward_intel_open(dir, test_store_url(), &in, &err), WARD_OK);
     ward_intel_close(in);
     wsql *db = open_store();
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", ward_intel_schema_version() + 1);
     assert_int_equal(wsql_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     wsql_close(db);
-    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_EUNSUPPORTED);
+    assert_int_equal(ward_intel_open(dir, test_store_url(), &in, &err), WARD_EUNSUPPORTED);
     unlink(path);
 }
 
@@ -97,7 +96,7 @@ static void test_malformed_lands_nothing(void **state)
     (void)state;
     ward_intel *in = NULL;
     ward_error err;
-    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_OK);
+    assert_int_equal(ward_intel_open(dir, test_store_url(), &in, &err), WARD_OK);
     write_file("bad.json", "{\"reports\": [{\"report_id\": \"A\", \"person\": {\"name\": \"X\"}},");
     char path[512];
     snprintf(path, sizeof path, "%s/bad.json", dir);
@@ -121,7 +120,7 @@ static void test_hash_lookup(void **state)
     write_file("known.md5", "5d41402abc4b2a76b9719d911017c592  hello\n");
     char path[512];
     snprintf(path, sizeof path, "%s/known.md5", dir);
-    assert_int_equal(ward_store_open(dir, 0, &s, &err), WARD_OK);
+    assert_int_equal(ward_store_open(dir, test_store_url(), 0, &s, &err), WARD_OK);
     assert_int_equal(ward_store_import(s, path, WARD_FMT_AUTO, "national", NULL, NULL, &err),
                      WARD_OK);
     write_file("ref.csv", "ref,name,email,file_md5,file_viewed\n"
@@ -129,7 +128,7 @@ static void test_hash_lookup(void **state)
                           "5D41402ABC4B2A76B9719D911017C592,yes\n");
     snprintf(path, sizeof path, "%s/ref.csv", dir);
     ward_intel *in = NULL;
-    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_OK);
+    assert_int_equal(ward_intel_open(dir, test_store_url(), &in, &err), WARD_OK);
     ward_intel_ingest_opts o = {.source = "s", .bulk = -1, .now = 1767225600};
     ward_intel_ingest_summary *sum = malloc(sizeof *sum);
     assert_int_equal(ward_intel_ingest(in, path, &o, s, sum, &err), WARD_OK);
@@ -178,7 +177,7 @@ static void test_dispose_takes_merged(void **state)
     ward_intel *in = NULL;
     ward_error err;
     time_t t0 = 1767225600, t1 = t0 + 86400, t2 = t1 + 86400;
-    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_OK);
+    assert_int_equal(ward_intel_open(dir, test_store_url(), &in, &err), WARD_OK);
     ward_intel_ingest_opts o = {.source = "s", .bulk = -1, .now = t0};
     ward_intel_ingest_summary *sum = malloc(sizeof *sum);
     assert_int_equal(ward_intel_ingest(in, path, &o, NULL, sum, &err), WARD_OK);
@@ -202,7 +201,7 @@ static void test_dispose_takes_merged(void **state)
     assert_int_equal(ward_intel_dispose(in, "S000001", "t", "", t2, &d, &err), WARD_EINVAL);
     assert_int_equal(ward_intel_dispose(in, "S000001", "admin", "spent", t2, &d, &err), WARD_OK);
     assert_non_null(strstr(d.removed, "2 referral records"));
-    if (!getenv("WARD_STORE")) /* SQLite: the file no longer holds the rows */
+    if (!test_store_url()) /* SQLite: the file no longer holds the rows */
         assert_true(d.file_cleared);
     assert_int_equal(ward_intel_disposal_get(in, "S000002", &d, &err), WARD_OK);
     assert_string_equal(d.by, "admin");
@@ -227,7 +226,7 @@ static void test_migrate_from_schema_1(void **state)
     (void)state;
     ward_intel *in = NULL;
     ward_error err;
-    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_OK);
+    assert_int_equal(ward_intel_open(dir, test_store_url(), &in, &err), WARD_OK);
     ward_intel_close(in);
     wsql *db = open_store();
     assert_int_equal(wsql_exec(db,
@@ -256,7 +255,7 @@ static void test_migrate_from_schema_1(void **state)
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     wsql_close(db);
-    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_OK);
+    assert_int_equal(ward_intel_open(dir, test_store_url(), &in, &err), WARD_OK);
     ward_intel_retention r;
     time_t now = 1798761600;   /* 2027-01-01T00:00:00Z: 365 days on */
     assert_int_equal(ward_intel_retention_get(in, "S000001", now, &r, &err), WARD_OK);
@@ -288,10 +287,10 @@ static void test_retention_policy(void **state)
     ward_error err;
     assert_non_null(strstr(ward_intel_default_config("retention"), "retain nfa 730"));
     write_file("intel-retention.conf", "review_days 30\nretain nfa 0\n");
-    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_EFORMAT);
+    assert_int_equal(ward_intel_open(dir, test_store_url(), &in, &err), WARD_EFORMAT);
     assert_non_null(strstr(err.message, "intel-retention.conf:2"));
     write_file("intel-retention.conf", "review_days 30\n");
-    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_OK);
+    assert_int_equal(ward_intel_open(dir, test_store_url(), &in, &err), WARD_OK);
     ward_intel_close(in);
 }
 

@@ -14,13 +14,12 @@
 #include <ward/filehash.h>
 #include <ward/source.h>
 
-static char tmp[64];
+static char *tmp;
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmp, sizeof tmp, "/tmp/ward-limits-XXXXXX");
-    assert_non_null(mkdtemp(tmp));
+    tmp = scratch_dir("ward-limits");
     char cmd[512];
     snprintf(cmd, sizeof cmd,
              "cd %s && head -c 5000 /dev/urandom > big.bin && printf small > small.txt && "
@@ -32,9 +31,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
-    return system(cmd) == 0 ? 0 : -1;
+    scratch_remove(tmp);
+    tmp = NULL;
+    return 0;
 }
 
 typedef struct items {

@@ -44,7 +44,7 @@ static int match_setup(void **state)
     snprintf(f->data, sizeof f->data, "%s", path_in(f->dir, "d"));
     seed_store(f->data);
     ward_error err;
-    if (ward_match_open(f->data, NULL, &f->m, &err))
+    if (ward_match_open(f->data, test_store_url(), NULL, &f->m, &err))
         fail_msg("match open %s: %s", f->data, err.message);
     *state = f;
     return 0;

@@ -125,7 +125,7 @@ static ward_status op_import(void *ctx, ward_error *err)
 {
     fx *f = ctx;
     ward_store *s = NULL;
-    ward_status rc = ward_store_open(f->data, 0, &s, err);
+    ward_status rc = ward_store_open(f->data, test_store_url(), 0, &s, err);
     if (rc) return rc;
     ward_import_summary sum;
     rc = ward_store_import(s, f->list, WARD_FMT_CSV, "alerts", NULL, &sum, err);
@@ -137,7 +137,7 @@ static ward_status op_match(void *ctx, ward_error *err)
 {
     fx *f = ctx;
     ward_match *m = NULL;
-    ward_status rc = ward_match_open(f->data, NULL, &m, err);
+    ward_status rc = ward_match_open(f->data, test_store_url(), NULL, &m, err);
     if (rc) return rc;
     ward_match_result r;
     const char *q[] = {"md5:0123456789abcdef0123456789abcdef", KNOWN_PDQ, "pdq:00"};

@@ -7,22 +7,21 @@
 #include <unistd.h>
 #include <ward/report.h>
 
-static char dir[256];
+static char *dir;
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/ward-report-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    dir = scratch_dir("ward-report");
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd);
+    scratch_remove(dir);
+    dir = NULL;
+    return 0;
 }
 
 static int has(const ward_report *r, const char *t)
@@ -189,7 +188,7 @@ static void test_duty(void **state)
     (void)state;
     ward_intel *in;
     ward_error err;
-    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_OK);
+    assert_int_equal(ward_intel_open(dir, test_store_url(), &in, &err), WARD_OK);
     time_t t = 1800000000;
     char calm[WARD_REPORT_RECEIPT_MAX], r1[WARD_REPORT_RECEIPT_MAX], r2[WARD_REPORT_RECEIPT_MAX];
     ward_report r = parsed("no", "worried");
@@ -259,7 +258,7 @@ static void test_dispose(void **state)
     (void)state;
     ward_intel *in;
     ward_error err;
-    assert_int_equal(ward_intel_open(dir, &in, &err), WARD_OK);
+    assert_int_equal(ward_intel_open(dir, test_store_url(), &in, &err), WARD_OK);
     time_t t = 1800000000;
     char rc1[WARD_REPORT_RECEIPT_MAX];
     ward_report r = parsed("yes", "a secret only this report holds");

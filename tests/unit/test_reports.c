@@ -23,16 +23,10 @@
 #define PY "/usr/bin/python3"
 
 typedef struct fx {
-    char root[64];
+    char *root;
 } fx;
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb; (void)flag; (void)ftw;
-    return remove(p);
-}
 
 static void path_in(char *buf, size_t cap, const char *dir, const char *name)
 {
@@ -246,8 +240,7 @@ static void full_scan(fx *x, const char *name, char *dir, size_t cap)
 static int setup(void **state)
 {
     fx *x = calloc(1, sizeof *x);
-    snprintf(x->root, sizeof x->root, "/tmp/ward-reports-XXXXXX");
-    assert_non_null(mkdtemp(x->root));
+    x->root = scratch_dir("ward-reports");
     *state = x;
     return 0;
 }
@@ -255,7 +248,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx *x = *state;
-    nftw(x->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    scratch_remove(x->root);
     free(x);
     return 0;
 }
@@ -347,7 +340,8 @@ static void check_vics_import(const char *dir)
     ward_import_summary sum;
     path_in(vics, sizeof vics, dir, "vics.json");
     path_in(store, sizeof store, dir, "store");
-    if (ward_store_open(store, 0, &s, &err)) fail_msg("open: %s", err.message);
+    if (ward_store_open(store, test_store_url(), 0, &s, &err))
+        fail_msg("open: %s", err.message);
     /* A case export is not an alert list: every file in it would become
      * known (issue 16.6). Refused unless the verdicts to take are named. */
     assert_int_equal(ward_store_import(s, vics, WARD_FMT_VICS, "case", NULL, &sum, &err),

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "store/sql.h"
+#include "testutil.h"
 
 static char *pg(const char *sql)
 {
@@ -78,17 +79,17 @@ static void test_translate(void **state)
 /* ---- behaviour, on each backend ------------------------------------- */
 
 typedef struct {
-    char dir[64];
+    char *dir;
     wsql_target t;
 } fixture;
 
 static int setup(void **state)
 {
     fixture *fx = calloc(1, sizeof *fx);
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/ward-test-sql-XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
+    fx->dir = scratch_dir("ward-test-sql");
     ward_error err;
-    assert_int_equal(wsql_resolve(fx->dir, NULL, "sqltest", "sqltest.db", &fx->t, &err), WARD_OK);
+    assert_int_equal(wsql_resolve(fx->dir, test_store_url(), "sqltest", "sqltest.db", &fx->t, &err),
+                     WARD_OK);
     *state = fx;
     return 0;
 }
@@ -100,9 +101,7 @@ static int teardown(void **state)
     if (fx->t.backend == WSQL_POSTGRES && wsql_open(&fx->t, 0, NULL, &db) == SQLITE_OK)
         wsql_exec(db, "DROP TABLE IF EXISTS t; DROP TABLE IF EXISTS c", NULL, NULL, NULL);
     wsql_close(db);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", fx->dir);
-    assert_int_equal(system(cmd), 0);
+    scratch_remove(fx->dir);
     free(fx);
     return 0;
 }

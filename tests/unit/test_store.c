@@ -102,7 +102,8 @@ static void test_create_empty_dir_and_reopen(void **state)
 
     /* Read-only open works and refuses writes. */
     ward_error err;
-    assert_int_equal(ward_store_open(dir, WARD_STORE_READONLY, &s, &err), WARD_OK);
+    assert_int_equal(ward_store_open(dir, test_store_url(), WARD_STORE_READONLY, &s, &err),
+                     WARD_OK);
     assert_int_equal(ward_store_create_list(s, "x", NULL, WARD_LIST_ALERT, NULL, &err),
                      WARD_EINVAL);
     ward_store_close(s);
@@ -146,7 +147,7 @@ static void test_newer_schema_refused(void **state)
     set_user_version(tmp, 99);
     ward_error err;
     s = (ward_store *)1;
-    assert_int_equal(ward_store_open(tmp, 0, &s, &err), WARD_EUNSUPPORTED);
+    assert_int_equal(ward_store_open(tmp, test_store_url(), 0, &s, &err), WARD_EUNSUPPORTED);
     assert_null(s);
     assert_non_null(strstr(err.message, "newer"));
     assert_non_null(strstr(err.message, "99"));
@@ -167,11 +168,11 @@ static void test_foreign_database_refused(void **state)
     wsql_close(h);
     ward_store *s;
     ward_error err;
-    assert_int_equal(ward_store_open(tmp, 0, &s, &err), WARD_EFORMAT);
+    assert_int_equal(ward_store_open(tmp, test_store_url(), 0, &s, &err), WARD_EFORMAT);
     assert_non_null(strstr(err.message, "not a ward store"));
     if (!skip_on_postgres("a file that is not an SQLite database")) {
         write_text(db, "this is not a database at all, just some text long enough.....\n");
-        assert_int_equal(ward_store_open(tmp, 0, &s, &err), WARD_EFORMAT);
+        assert_int_equal(ward_store_open(tmp, test_store_url(), 0, &s, &err), WARD_EFORMAT);
     }
     scratch_remove(tmp);
 }

@@ -127,7 +127,7 @@ static int kill_mid_import(const char *dir, const char *big, int delay_max_ms, i
         close(fds[0]);
         ward_store *s;
         ward_error err;
-        if (ward_store_open(dir, 0, &s, &err))
+        if (ward_store_open(dir, test_store_url(), 0, &s, &err))
             _exit(2);
         if (small_cache)
             s->import_cache_kib = 256; /* spill uncommitted pages to the WAL */

@@ -8,22 +8,21 @@
 #include <unistd.h>
 #include <ward/victim.h>
 
-static char dir[256];
+static char *dir;
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/ward-victim-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    dir = scratch_dir("ward-victim");
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd);
+    scratch_remove(dir);
+    dir = NULL;
+    return 0;
 }
 
 static ward_victim_hash H(const char *text)
@@ -68,7 +67,7 @@ static void lifecycle(void **state)
     ward_store *s;
     ward_error err;
     ward_series sr;
-    assert_int_equal(ward_store_open(dir, 0, &s, &err), WARD_OK);
+    assert_int_equal(ward_store_open(dir, test_store_url(), 0, &s, &err), WARD_OK);
     uint64_t rev = revision(s);
     assert_int_equal(ward_series_create(s, "Attic", "VID 1", "v1@example.org", "t", &err), WARD_OK);
     assert_int_equal(ward_series_create(s, "attic", "VID 1", NULL, "t", &err), WARD_EINVAL);
@@ -176,7 +175,7 @@ static void units_and_flood(void **state)
     ward_store *s;
     ward_error err;
     seen f;
-    assert_int_equal(ward_store_open(dir, 0, &s, &err), WARD_OK);
+    assert_int_equal(ward_store_open(dir, test_store_url(), 0, &s, &err), WARD_OK);
     uint64_t rev = revision(s);
     const char *cls[] = {"new-image", "known", "other"};
     const char *sha[] = {SHA_X, SHA_M, SHA_Y};
@@ -236,7 +235,7 @@ static void rematch(void **state)
     ward_store *s;
     ward_error err;
     seen f;
-    assert_int_equal(ward_store_open(dir, 0, &s, &err), WARD_OK);
+    assert_int_equal(ward_store_open(dir, test_store_url(), 0, &s, &err), WARD_OK);
     const char *cls[] = {"new-image", "new-image"};
     const char *sha[] = {SHA_X, SHA_Y};
     write_scan("r", 2, cls, sha);
@@ -280,7 +279,7 @@ static void platform_view(void **state)
     ward_store *s;
     ward_error err;
     int added = 0;
-    assert_int_equal(ward_store_open(dir, 0, &s, &err), WARD_OK);
+    assert_int_equal(ward_store_open(dir, test_store_url(), 0, &s, &err), WARD_OK);
     assert_int_equal(ward_series_create(s, "Attic", "VID 1", "v1@example.org", "t", &err), WARD_OK);
     ward_victim_hash hx = H(SHA_X);
     assert_int_equal(ward_series_add(s, "Attic", &hx, NULL, "t", &added, &err), WARD_OK);

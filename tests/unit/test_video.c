@@ -507,7 +507,10 @@ static void test_frames_find_photos(void **state)
     print_message("still at 5 s vs nearest frame: %d bits\n", best);
     assert_true(best <= 8);
     ward_pdq_match m[4];
-    assert_int_equal(ward_index_query_pdq(ix, &r.hash[0], 1, WARD_INDEX_PDQ_RADIUS, m, 4), 1);
+    n = 0;
+    assert_int_equal(ward_index_query_pdq(ix, &r.hash[0], 1, WARD_INDEX_PDQ_RADIUS, m, 4, &n),
+                     WARD_OK);
+    assert_int_equal(n, 1);
     assert_int_equal(m[0].entry_id, 102);
     ward_index_close(ix);
 }

@@ -77,17 +77,20 @@ static void test_form_fields(void **state)
 static void test_login_lockout_sessions(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/ward-test-web-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char *dir = scratch_dir("ward-test-web");
     ward_error err;
     const char *pw = "correct horse battery";
-    assert_int_equal(ward_user_add(dir, "jo", WARD_ROLE_FORCE, "Kent Police", pw, "t", &err),
+    assert_int_equal(ward_user_add(dir, test_store_url(), NULL, "jo", WARD_ROLE_FORCE,
+                                   "Kent Police", pw, "t", &err),
                      WARD_OK);
-    assert_int_equal(ward_user_add(dir, "jo", WARD_ROLE_FORCE, "x", pw, "t", &err), WARD_EINVAL);
-    assert_int_equal(ward_user_add(dir, "al", WARD_ROLE_ADMIN, "x", "short", "t", &err),
-                     WARD_EINVAL);
+    assert_int_equal(
+        ward_user_add(dir, test_store_url(), NULL, "jo", WARD_ROLE_FORCE, "x", pw, "t", &err),
+        WARD_EINVAL);
+    assert_int_equal(
+        ward_user_add(dir, test_store_url(), NULL, "al", WARD_ROLE_ADMIN, "x", "short", "t", &err),
+        WARD_EINVAL);
     svc_state *s;
-    assert_int_equal(svc_open(dir, &s, &err), WARD_OK);
+    assert_int_equal(svc_open_keyed(dir, test_store_url(), NULL, &s, &err), WARD_OK);
     ward_user u;
     double now = 1e9;
     assert_int_equal(web_login(s, "jo", pw, NULL, now, &u), LOGIN_OK);
@@ -114,16 +117,15 @@ static void test_login_lockout_sessions(void **state)
     web_session_end(s, ws.id_sha256);
     assert_int_equal(web_session_get(s, cookie, now, &got), -1);
     assert_int_equal(web_session_new(s, "jo", now, cookie, &ws, &err), WARD_OK);
-    assert_int_equal(ward_user_disable(dir, "jo", "t", &err), WARD_OK);
+    assert_int_equal(ward_user_disable(dir, test_store_url(), NULL, "jo", "t", &err), WARD_OK);
     assert_int_equal(web_session_get(s, cookie, now, &got), -1);    /* ends at once */
     assert_int_equal(web_login(s, "jo", pw, NULL, now + 2 * WEB_LOCKOUT_S, &u), LOGIN_BAD);
     svc_close(s);
     uint64_t records;
-    assert_int_equal(ward_serve_audit_verify(dir, &records, NULL, &err), WARD_OK);
+    assert_int_equal(ward_serve_audit_verify(dir, test_store_url(), NULL, &records, NULL, &err),
+                     WARD_OK);
     assert_true(records >= 2);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    scratch_remove(dir);
 }
 
 /* Two nodes (two connections to one service store) failing logins for one
@@ -147,15 +149,15 @@ static void *fail_twice(void *arg)
 static void test_lockout_two_nodes(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/ward-test-web2-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char *dir = scratch_dir("ward-test-web2");
     ward_error err;
     const char *pw = "correct horse battery";
-    assert_int_equal(ward_user_add(dir, "kim", WARD_ROLE_REVIEWER, "national", pw, "t", &err),
+    assert_int_equal(ward_user_add(dir, test_store_url(), NULL, "kim", WARD_ROLE_REVIEWER,
+                                   "national", pw, "t", &err),
                      WARD_OK);
     svc_state *a, *b;
-    assert_int_equal(svc_open(dir, &a, &err), WARD_OK);
-    assert_int_equal(svc_open(dir, &b, &err), WARD_OK);
+    assert_int_equal(svc_open_keyed(dir, test_store_url(), NULL, &a, &err), WARD_OK);
+    assert_int_equal(svc_open_keyed(dir, test_store_url(), NULL, &b, &err), WARD_OK);
     double now = 2e9;
     failing_logins fa = {a, "kim", now}, fb = {b, "kim", now};
     pthread_t ta, tb;
@@ -173,9 +175,7 @@ static void test_lockout_two_nodes(void **state)
     assert_int_equal(web_login(a, "kim", pw, NULL, now + 2, &u), LOGIN_LOCKED);
     svc_close(a);
     svc_close(b);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    scratch_remove(dir);
 }
 
 /* ward audit verify reads the log in pages of 10,000: a chain that spans
@@ -183,11 +183,10 @@ static void test_lockout_two_nodes(void **state)
 static void test_audit_verify_pages(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/ward-test-audit-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char *dir = scratch_dir("ward-test-audit");
     ward_error err;
     svc_state *s;
-    assert_int_equal(svc_open(dir, &s, &err), WARD_OK);
+    assert_int_equal(svc_open_keyed(dir, test_store_url(), NULL, &s, &err), WARD_OK);
     enum { N = 10000 + 5 };
     for (int i = 0; i < N; i++) {
         char obj[32];
@@ -196,21 +195,22 @@ static void test_audit_verify_pages(void **state)
     }
     uint64_t records;
     char head[65];
-    assert_int_equal(ward_serve_audit_verify(dir, &records, head, &err), WARD_OK);
+    assert_int_equal(ward_serve_audit_verify(dir, test_store_url(), NULL, &records, head, &err),
+                     WARD_OK);
     assert_int_equal(records, N);
     svc_close(s);
     /* Altered from outside, as by someone with the file (or the schema). */
     wsql_target t;
     wsql *db = NULL;
-    assert_int_equal(wsql_resolve(dir, NULL, "service", "service.db", &t, &err), WARD_OK);
+    assert_int_equal(wsql_resolve(dir, test_store_url(), "service", "service.db", &t, &err),
+                     WARD_OK);
     assert_int_equal(wsql_open(&t, SQLITE_OPEN_READWRITE, NULL, &db), SQLITE_OK);
     assert_int_equal(wsql_exec(db, "UPDATE audit SET actor = 'x' WHERE seq = (SELECT max(seq)"
                                    " FROM audit)", NULL, NULL, NULL), SQLITE_OK);
     wsql_close(db);
-    assert_int_equal(ward_serve_audit_verify(dir, &records, head, &err), WARD_EFORMAT);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(ward_serve_audit_verify(dir, test_store_url(), NULL, &records, head, &err),
+                     WARD_EFORMAT);
+    scratch_remove(dir);
 }
 
 int main(void)

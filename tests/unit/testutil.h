@@ -10,7 +10,43 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <ftw.h>
 #include <cmocka.h>
+
+#include "cli/store_env.h"
+
+/* The store_url the tests pass to libward's store openers (store.h), read
+ * once from the environment as `ward` reads it: the pg.* pass sets
+ * $WARD_STORE (a throw-away PostgreSQL) and WARD_STORE_PER_DATADIR=1, and
+ * every test's stores then live there; NULL otherwise (SQLite). */
+static inline const char *test_store_url(void) { return store_env_default(); }
+
+/* ---- scratch directories ---------------------------------------------- */
+
+static inline int scratch_rm_one(const char *p, const struct stat *sb, int flag,
+                                 struct FTW *ftw)
+{
+    (void)sb; (void)flag; (void)ftw;
+    return remove(p);
+}
+
+/* A new private directory /tmp/<prefix>-XXXXXX; the name is malloc'd. */
+static inline char *scratch_dir(const char *prefix)
+{
+    char tmpl[256];
+    snprintf(tmpl, sizeof tmpl, "/tmp/%s-XXXXXX", prefix);
+    char *d = strdup(tmpl);
+    assert_non_null(d);
+    assert_non_null(mkdtemp(d));
+    return d;
+}
+
+/* Remove the directory with everything in it, and free its name. */
+static inline void scratch_remove(char *dir)
+{
+    nftw(dir, scratch_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    free(dir);
+}
 
 /* Directory holding PDQ test data: ../shared/pdq when the checkout has it
  * beside (full set), else the subset bundled in tests/data/pdq. */
