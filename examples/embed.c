@@ -9,6 +9,10 @@
  *   cc -Iinclude examples/embed.c -Lbuild -lward -o embed
  *   LD_LIBRARY_PATH=build ./embed DATADIR FILE...
  *
+ * The store is where DATADIR/store.url says (`ward migrate` writes it), else
+ * the URL in $EMBED_STORE (this program's own setting: libward never reads
+ * the environment, the application decides), else SQLite in DATADIR.
+ *
  * Exit status: 0 nothing matched, 1 something matched, 2 usage, 3 error.
  */
 #include <stdio.h>
@@ -73,7 +77,8 @@ int main(int argc, char **argv)
     }
     ward_match *m;
     ward_error err;
-    if (ward_match_open(argv[1], NULL, NULL, &m, &err) != WARD_OK) {
+    const char *store_url = getenv("EMBED_STORE"); /* NULL: see above */
+    if (ward_match_open(argv[1], store_url, NULL, &m, &err) != WARD_OK) {
         fprintf(stderr, "embed: %s\n", err.message);
         return 3;
     }

@@ -2,6 +2,15 @@
 # examples/embed.c, built against libward.so, gives the answers the CLI does.
 . "$(dirname "$0")/wardtest.bash"
 I="$WARD_TEST_DATA/pdq/images"
+# On the PostgreSQL pass the example opens the same schemas the CLI used
+# (the CLI adds ?ward_per_datadir=1 for WARD_STORE_PER_DATADIR=1).
+if [ -n "${WARD_STORE:-}" ]; then
+    export EMBED_STORE="$WARD_STORE"
+    if [ "${WARD_STORE_PER_DATADIR:-}" = 1 ]; then
+        case "$WARD_STORE" in *\?*) sep='&' ;; *) sep='?' ;; esac
+        EMBED_STORE="$WARD_STORE${sep}ward_per_datadir=1"
+    fi
+fi
 "$WARD_BIN" db import --data d --list vic --category 1 "$WARD_TEST_DATA/hashsets/pdq.txt" >/dev/null
 printf 'benign text\n' > plain.txt
 rc=0; "$WARD_EMBED_BIN" d "$I/bridge-1-original.jpg" plain.txt > out.txt || rc=$?
