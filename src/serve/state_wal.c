@@ -34,20 +34,38 @@ typedef struct svc_wal {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     int want, stopping;
+    int asked;           /* WAL frames when the last checkpoint was asked for */
+    int last;            /* WAL frames when the last checkpoint ended */
 } svc_wal;
 
-/* After each commit on the writer (s->lock held): pages in the WAL. */
+/*
+ * After each commit on the writer (s->lock held): pages in the WAL. A
+ * checkpoint is asked for once per WAL_PAGES new pages, as SQLite would:
+ * under a steady stream of commits the checkpointer rarely catches up
+ * exactly (the writer appends while it copies), so the WAL is not started
+ * over and its page count stays high; asking at every commit would run
+ * checkpoints (and their fsyncs) back to back for a few frames each.
+ * The WAL restarts at the first commit after a checkpoint that caught up,
+ * or at the latest on the inline one at WAL_PAGES_INLINE, which runs with
+ * no commit beside it and so always catches up.
+ */
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
     svc_wal *w = arg;
     if (pages >= WAL_PAGES_INLINE) {
         sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    } else if (pages >= WAL_PAGES) {
-        pthread_mutex_lock(&w->lock);
-        w->want = 1;
-        pthread_cond_signal(&w->wake);
-        pthread_mutex_unlock(&w->lock);
+        return SQLITE_OK;
     }
+    if (pages < WAL_PAGES)
+        return SQLITE_OK;
+    pthread_mutex_lock(&w->lock);
+    int since = pages < w->last ? pages : pages - w->last; /* < last: started over */
+    if (since >= WAL_PAGES && !w->want) {
+        w->want = 1;
+        w->asked = pages;
+        pthread_cond_signal(&w->wake);
+    }
+    pthread_mutex_unlock(&w->lock);
     return SQLITE_OK;
 }
 
@@ -60,13 +78,15 @@ static void *wal_main(void *arg)
             pthread_cond_wait(&w->wake, &w->lock);
         if (w->stopping)
             break;
-        w->want = 0;
         pthread_mutex_unlock(&w->lock);
-        /* SQLITE_BUSY: another connection checkpoints; the next commit past
-         * the threshold asks again. */
-        sqlite3_wal_checkpoint_v2(wsql_sqlite(w->db), NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+        /* SQLITE_BUSY: another connection checkpoints; the next WAL_PAGES
+         * pages ask again. */
+        int log = -1;
+        sqlite3_wal_checkpoint_v2(wsql_sqlite(w->db), NULL, SQLITE_CHECKPOINT_PASSIVE, &log,
                                   NULL);
         pthread_mutex_lock(&w->lock);
+        w->last = log >= 0 ? log : w->asked;
+        w->want = 0;
     }
     pthread_mutex_unlock(&w->lock);
     return NULL;
