@@ -13,10 +13,11 @@
  * Here the writer's WAL hook only notes the WAL's size and wakes a thread
  * of its own, which checkpoints (PASSIVE: it never waits for, nor blocks,
  * the writer or the readers) on a connection of its own. The writer goes
- * on appending meanwhile and starts the WAL over once a checkpoint caught
- * up. Should the thread fall far behind (a reader holding an old snapshot
- * for long), the writer checkpoints on commit again, as SQLite would, so
- * the WAL never grows without bound. Durability is unchanged: a commit is
+ * on appending meanwhile. A WAL is started over only by a transaction that
+ * begins with every frame copied back, which a thread beside a steady
+ * stream of commits rarely sees; so once the WAL reaches 10,000 pages
+ * (40 MiB) the writer checkpoints on commit (the little the thread has not
+ * copied yet) and the WAL starts over. Durability is unchanged: a commit is
  * in the WAL before it is answered, checkpointed or not.
  */
 #include "serve/state_int.h"
@@ -26,7 +27,7 @@
 #include <stdlib.h>
 
 #define WAL_PAGES 1000        /* SQLite's own autocheckpoint threshold */
-#define WAL_PAGES_INLINE 20000 /* the thread far behind: checkpoint on commit */
+#define WAL_PAGES_INLINE 10000 /* 40 MiB: the WAL starts over (see wal_hook) */
 
 typedef struct svc_wal {
     wsql *db;            /* the checkpointer's own connection */
@@ -40,14 +41,17 @@ typedef struct svc_wal {
 
 /*
  * After each commit on the writer (s->lock held): pages in the WAL. A
- * checkpoint is asked for once per WAL_PAGES new pages, as SQLite would:
- * under a steady stream of commits the checkpointer rarely catches up
- * exactly (the writer appends while it copies), so the WAL is not started
- * over and its page count stays high; asking at every commit would run
- * checkpoints (and their fsyncs) back to back for a few frames each.
- * The WAL restarts at the first commit after a checkpoint that caught up,
- * or at the latest on the inline one at WAL_PAGES_INLINE, which runs with
- * no commit beside it and so always catches up.
+ * checkpoint is asked for once per WAL_PAGES new pages, as SQLite would.
+ * The WAL starts over only at a transaction that begins with every frame
+ * copied back; under a steady stream of commits one is always in flight
+ * when the thread's checkpoint ends, so the WAL keeps growing (asking at
+ * every commit past WAL_PAGES would then run checkpoints and their fsyncs
+ * back to back). At WAL_PAGES_INLINE the writer checkpoints itself, with
+ * no commit beside it: it copies only what the thread has not yet (the
+ * last ~1,000 pages at most), catches up, and the next commit starts the
+ * WAL over. One short stall per ~10,000 pages, where SQLite's default
+ * stalls for a whole checkpoint every 1,000; a lull in commits lets the
+ * WAL start over sooner.
  */
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
