@@ -148,9 +148,13 @@ run() { # name conns script-or-empty path batch
     w1=$(awk '{ print $16 + $17 }' /proc/$$/stat 2>/dev/null || echo 0)
     c1=$(cpu_s)
     r=$(echo "$out" | rps); p=$(echo "$out" | p99_ms); e=$(echo "$out" | errs)
-    printf "%-5s %-38s %5s conns %9s req/s %11s hashes/s  p99 %8s ms  cpu %6s us/req  wrk %5s us/req%s\n" \
+    # Cores the server kept busy: its CPU seconds over the run's seconds
+    # (2.0 would be both cores; with 4 clients, below 1 means it matched
+    # on one thread while the other core idled or ran something else).
+    cores=$(echo "$c0 $c1 $SECS" | awk '{ printf "%.2f", ($2 - $1) / $3 }')
+    printf "%-5s %-38s %5s conns %9s req/s %11s hashes/s  p99 %8s ms  cpu %6s us/req  wrk %5s us/req  cores %s%s\n" \
         "$TAG" "$name" "$c" "$r" "$(( r * b ))" "$p" "$(per_req_us "$c0" "$c1" "$out")" \
-        "$(per_req_us "$(tk_s "$w0")" "$(tk_s "$w1")" "$out")" "$e"
+        "$(per_req_us "$(tk_s "$w0")" "$(tk_s "$w1")" "$out")" "$cores" "$e"
 }
 
 # Batches while 4 clients upload: the batch p99 says whether decoding holds

@@ -203,6 +203,9 @@ typedef struct ward_serve_opts {
     void (*log)(void *ctx, const ward_serve_event *ev);
     void *log_ctx;
     int log_requests;
+    int batch_workers;           /* threads matching JSON batches of about 20
+                                    hashes or more, off the event loops
+                                    (default: CPUs) */
 } ward_serve_opts;
 void ward_serve_opts_default(ward_serve_opts *opts);
 

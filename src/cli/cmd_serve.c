@@ -20,7 +20,8 @@ static const char help[] =
 "\n"
 "SYNOPSIS\n"
 "    ward serve [--listen ADDR:PORT] [--data DIR] [--tls-cert PEM --tls-key PEM]\n"
-"               [--threads N] [--upload-workers N] [--upload-queue N]\n"
+"               [--threads N] [--batch-workers N] [--upload-workers N]\n"
+"               [--upload-queue N]\n"
 "               [--max-upload BYTES] [--max-json BYTES]\n"
 "               [--max-batch N] [--timeout S] [--max-connections N]\n"
 "               [--per-ip N] [--reload-interval S] [--radius R] [--max-pixels N]\n"
@@ -140,6 +141,8 @@ static const cli_opt options[] = {
     {"tls-key", 0, CLI_STRING, S(o.tls_key), "PEM", .help = "the certificate's private key"},
     {"threads", 0, CLI_INT, A(o.threads), "N", 1, 256, .def = "2 x CPUs, at least 4",
      .help = "event-loop threads"},
+    {"batch-workers", 0, CLI_INT, A(o.batch_workers), "N", 1, 256, .def = "one per CPU",
+     .help = "threads matching JSON batches of about 20\nhashes or more, off the event loops"},
     {"upload-workers", 0, CLI_INT, A(o.upload_workers), "N", 1, 256, .def = "one per CPU",
      .help = "threads decoding uploads, off the event loops"},
     {"upload-queue", 0, CLI_INT, A(o.upload_queue), "N", 0, 100000, .def = "4 x workers",

@@ -49,7 +49,7 @@
 #define FAST_MAX_THR 2 /* probe radius per chunk; radius <= 47. Beyond, use the file */
 
 struct idx_fast {
-    uint32_t *off;      /* FAST_CHUNKS x (65536 + 1) */
+    uint32_t *off;      /* FAST_CHUNKS x (65536 + 1), after sib in the mapping */
     uint16_t *sib;      /* FAST_CHUNKS x rows: chunk c ^ 1 of the row, in the mapping */
     uint32_t *rows;     /* FAST_CHUNKS x rows, before sib in the mapping */
     size_t map_bytes;   /* the mapping's length */
@@ -72,7 +72,6 @@ void idx_fast_free(idx_fast *f)
         return;
     if (f->rows)
         munmap(f->rows, f->map_bytes);
-    free(f->off);
     free(f);
 }
 
@@ -106,34 +105,35 @@ ward_status idx_fast_build(const idx_pdq_table *t, idx_fast **out, ward_error *e
     *out = NULL;
     idx_fast *f = calloc(1, sizeof *f);
     uint32_t *pos = malloc(65536 * sizeof *pos);
-    if (f)
-        f->off = malloc((size_t)FAST_CHUNKS * (65536 + 1) * sizeof *f->off);
-    if (!f || !pos || !f->off) {
+    if (!f || !pos) {
         free(pos);
         idx_fast_free(f);
         return err_fail(err, WARD_ENOMEM, "out of memory for the in-memory index");
     }
-    /* + 32: walk_avx2 reads whole blocks of 16 entries */
-    f->map_bytes = (size_t)t->rows * FAST_CHUNKS * (sizeof(uint16_t) + sizeof(uint32_t)) + 32;
-    if (f->map_bytes) {
-        void *m = mmap(NULL, f->map_bytes, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (m == MAP_FAILED) {
-            free(pos);
-            idx_fast_free(f);
-            return err_fail(err, WARD_ENOMEM, "out of memory for the in-memory index");
-        }
-        /* Random reads across ~100 MiB: a TLB miss each with 4 KiB pages.
-         * A hint only; without huge pages it is merely slower. */
-        madvise(m, f->map_bytes, MADV_HUGEPAGE);
-        f->rows = m;
-        f->sib = (uint16_t *)(f->rows + (size_t)t->rows * FAST_CHUNKS);
+    /* rows, sib (+ 32: walk_avx2 reads whole blocks of 16 entries), then
+     * the offsets: one mapping, so that the offsets' 4 MiB, about 225
+     * random reads a query, are in huge pages too (a malloc'd block was in
+     * 4 KiB pages: a TLB miss for most of those reads, and under a
+     * hypervisor a two-level page walk each). */
+    size_t entries = (size_t)t->rows * FAST_CHUNKS * (sizeof(uint16_t) + sizeof(uint32_t)) + 32;
+    f->map_bytes = entries + (size_t)FAST_CHUNKS * (65536 + 1) * sizeof(uint32_t);
+    void *m = mmap(NULL, f->map_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+                   0);
+    if (m == MAP_FAILED) {
+        free(pos);
+        idx_fast_free(f);
+        return err_fail(err, WARD_ENOMEM, "out of memory for the in-memory index");
     }
+    /* Random reads across ~100 MiB: a TLB miss each with 4 KiB pages.
+     * A hint only; without huge pages it is merely slower. */
+    madvise(m, f->map_bytes, MADV_HUGEPAGE);
+    f->rows = m;
+    f->sib = (uint16_t *)(f->rows + (size_t)t->rows * FAST_CHUNKS);
+    f->off = (uint32_t *)((char *)m + entries); /* entries is a multiple of 4 */
     for (unsigned c = 0; c < FAST_CHUNKS; c++)
         fill_chunk(f, t, c, pos);
     free(pos);
-    if (f->map_bytes)
-        mprotect(f->rows, f->map_bytes, PROT_READ); /* shared by every query thread */
+    mprotect(f->rows, f->map_bytes, PROT_READ); /* shared by every query thread */
     *out = f;
     return WARD_OK;
 }

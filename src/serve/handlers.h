@@ -31,6 +31,7 @@ typedef struct svc_ctx {
     struct web_graph_cache *graph_cache; /* the web's link-analysis graph (web_graph.c);
                                           * NULL: each view builds its own */
     struct svc_pool *uploads;          /* workers decoding uploads (pool.h) */
+    struct svc_pool *batches;          /* workers matching large batches */
     struct ward_report_limit *report_limit; /* the public form's per-address limit */
     double duty_ticked;                /* svc_duty_tick: when it last ran (monotonic) */
     struct svc_victim *victim;         /* series and flood control (victim.c) */

@@ -44,6 +44,10 @@ ward_status svc_audit_walk(svc_state *s, svc_audit_fn each, void *ctx, uint64_t 
 ward_status svc_open_keyed(const char *datadir, const char *store_url, const char *key_file,
                            svc_state **out, ward_error *err);
 void svc_close(svc_state *s);
+/* For a long-running server (SQLite only; a no-op on PostgreSQL): WAL
+ * checkpoints on a thread of their own instead of on the commit of a match
+ * event (state_wal.c). svc_close stops it. */
+ward_status svc_wal_start(svc_state *s, ward_error *err);
 
 /* The audit log's last record: its seq (0: empty), the number of records
  * and its hash (all zeros: empty). Any may be NULL. */

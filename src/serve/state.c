@@ -270,7 +270,11 @@ ward_status svc_open_keyed(const char *datadir, const char *store_url, const cha
     pthread_mutex_init(&s->q_lock, NULL);
     pthread_cond_init(&s->q_done, NULL);
     mode_t old = umask(077); /* keys, events and reports are not for others */
-    st = open_conn(&t, datadir, key_file, &s->db, err);
+    s->target = t;
+    if (key_file && !(s->key_file = strdup(key_file)))
+        st = err_fail(err, WARD_ENOMEM, "out of memory");
+    if (st == WARD_OK)
+        st = open_conn(&t, datadir, key_file, &s->db, err);
     if (st == WARD_OK)
         st = migrate(s, err);
     /* The reader after the migration: it never sees a schema half made. */
@@ -291,6 +295,7 @@ void svc_close(svc_state *s)
 {
     if (!s)
         return;
+    state_wal_stop(s);
     wsql_finalize(s->st_event);
     wsql_finalize(s->st_head);
     wsql_finalize(s->st_audit);
@@ -302,8 +307,14 @@ void svc_close(svc_state *s)
     pthread_mutex_destroy(&s->q_lock);
     pthread_cond_destroy(&s->q_done);
     free(s->allow.v);
+    free(s->key_file);
     free(s->datadir);
     free(s);
+}
+
+ward_status state_open_conn(svc_state *s, wsql **db, ward_error *err)
+{
+    return open_conn(&s->target, s->datadir, s->key_file, db, err);
 }
 
 const char *state_col(wsql_stmt *st, int i)

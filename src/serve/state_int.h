@@ -57,6 +57,10 @@ struct svc_state {
     pthread_cond_t q_done;
     struct pending_event *q_head;
     int q_leader;
+    /* Reopening service.db (the WAL checkpointer's connection). */
+    wsql_target target;
+    char *key_file;
+    struct svc_wal *wal;       /* state_wal.c; NULL: SQLite checkpoints on commit */
 };
 
 ward_status state_fail(wsql *db, ward_error *err, const char *what);
@@ -74,6 +78,11 @@ void state_release(wsql_stmt *st);
  * lock, or on PostgreSQL the schema's advisory lock. */
 ward_status state_begin(svc_state *s, ward_error *err);
 ward_status state_finish(svc_state *s, ward_status rc, ward_error *err);
+
+/* Open one more connection to service.db, as the writer and reader are. */
+ward_status state_open_conn(svc_state *s, wsql **db, ward_error *err);
+/* Stop the WAL checkpointer (state_wal.c), if it runs; before the writer closes. */
+void state_wal_stop(svc_state *s);
 
 /* The reader, locked (NULL never: it is opened with the state). */
 wsql *state_read_lock(svc_state *s);

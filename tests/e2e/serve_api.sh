@@ -123,6 +123,21 @@ st, e, _ = post_json("/v1/match", {"hashes": [known_pdq, "not-a-hash"]})
 expect(st == 422 and "/hashes/1" in e["error"]["message"], f"bad hash named {e}")
 st, e, _ = req("POST", "/v1/match", '{"hashes": [', K_MATCH, "application/json")
 expect(st == 400 and e["error"]["code"] == "bad_request", "malformed JSON")
+# Batches over 2 KiB are matched on the batch workers: errors answered from
+# there too, and many at once (more than the workers) all answered in full.
+big = [hashlib.sha256(b"w%d" % i).hexdigest() for i in range(40)]
+st, e, _ = post_json("/v1/match", {"hashes": big + ["not-a-hash"]})
+expect(st == 422 and "/hashes/40" in e["error"]["message"], f"bad hash in a big batch {e}")
+st, e, _ = req("POST", "/v1/match", json.dumps({"hashes": big})[:-2], K_MATCH, "application/json")
+expect(st == 400 and e["error"]["code"] == "bad_request", "malformed big batch")
+par = [None] * 12
+def par_batch(i):
+    par[i] = post_json("/v1/match", {"hashes": [known_pdq] + big, "context": {"n": i}})
+ths = [threading.Thread(target=par_batch, args=(i,)) for i in range(len(par))]
+[t.start() for t in ths]
+[t.join() for t in ths]
+expect(all(p[0] == 200 and p[1]["matched"] == 1 and p[1]["event_id"] for p in par) and
+       len({p[1]["event_id"] for p in par}) == len(par), "parallel big batches, one event each")
 st, e, _ = post_json("/v1/match", {"hashes": [known_pdq], "radius": 99})
 expect(st == 400 and "/radius" in e["error"]["message"], "radius range")
 deep = '{"hashes": ["%s"], "x": %s1%s}' % (known_pdq, "[" * 100000, "]" * 100000)
