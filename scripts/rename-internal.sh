@@ -39,6 +39,7 @@ ward_ff_get media_ff_get
 ward_ff_load media_ff_load
 ward_idx_builder_set_chunks idx_builder_set_chunks
 ward_idx_query_pdq_mih idx_query_pdq_mih
+ward_idx_query_pdq_fast idx_query_pdq_fast
 ward_fail err_fail
 ward_fail_set err_fail_set
 ward_fail_errno err_fail_errno

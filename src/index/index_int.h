@@ -63,7 +63,7 @@ size_t idx_query_pdq_mih(const ward_index *ix, const ward_pdq *queries, int nq,
 
 /* For tests: through the in-memory copy with its portable code (simd 0) or
  * AVX2 where the CPU has it (1); (size_t)-1 without a copy covering radius. */
-size_t ward_idx_query_pdq_fast(const ward_index *ix, const ward_pdq *queries, int nq,
+size_t idx_query_pdq_fast(const ward_index *ix, const ward_pdq *queries, int nq,
                                int radius, int simd, ward_pdq_match *out, size_t max);
 
 /* For tests: build with m chunks (IDX_MIN_CHUNKS..IDX_MAX_CHUNKS) instead of

@@ -448,7 +448,7 @@ ward_status ward_index_accelerate(ward_index *ix, uint64_t max_bytes, ward_error
     return idx_fast_build(&ix->pdq, &ix->fast, err);
 }
 
-size_t ward_idx_query_pdq_fast(const ward_index *ix, const ward_pdq *queries, int nq,
+size_t idx_query_pdq_fast(const ward_index *ix, const ward_pdq *queries, int nq,
                                int radius, int simd, ward_pdq_match *out, size_t max)
 {
     if (!query_args_ok(ix, queries, nq, radius, out, max) || !ix->fast ||

@@ -338,7 +338,7 @@ static void check_radius(const ward_index *ix, const dataset *ds, const ward_pdq
     assert_same(a->got, ng, a->want, nw, "library brute force", radius);
     /* The in-memory copy's portable code too, where the public query used
      * its AVX2 walk. */
-    ng = ward_idx_query_pdq_fast(ix, q, nq, radius, 0, a->got, a->cap);
+    ng = idx_query_pdq_fast(ix, q, nq, radius, 0, a->got, a->cap);
     if (ng != (size_t)-1)
         assert_same(a->got, ng, a->want, nw, "in memory, portable", radius);
 }
