@@ -13,7 +13,7 @@
 # run). WARD_SANITIZED=1 (ASan build) shrinks the workloads.
 . "$(dirname "$0")/wardtest.bash"
 /usr/bin/python3 - <<'PY'
-import json, os, random, re, shutil, subprocess, sys, time
+import json, os, random, re, subprocess, sys, time
 from wardtest import *
 
 SMALL = os.environ.get("WARD_SANITIZED") == "1"
@@ -139,21 +139,26 @@ ward(*imp[:2], "--data", "ref-store", *imp[2:], check_rc=0)
 t_imp = time.time() - t0
 want = stats("ref-store")
 
-prepare("k-store")
-before = stats("k-store")
+ks = "k-store"
+prepare(ks)
+before = stats(ks)
 kills = 0
 for round in range(3):
-    killed = run_killed([*imp[:2], "--data", "k-store", *imp[2:]], rng.uniform(0.01, t_imp))
+    killed = run_killed([*imp[:2], "--data", ks, *imp[2:]], rng.uniform(0.01, t_imp))
     kills += killed
-    p = ward("db", "check", "--data", "k-store")
+    p = ward("db", "check", "--data", ks)
     expect(p.returncode == 0, f"db check after kill {round}: {p.stdout!r} {p.stderr!r}")
-    now = stats("k-store")
+    now = stats(ks)
     # All or nothing: a kill after the commit (while it printed) leaves all.
     expect(now == before or now == want, f"kill {round}: store {now} neither before nor after")
-    if now == want:   # committed: the next round needs the store as before
-        shutil.rmtree("k-store"); prepare("k-store")
-ward(*imp[:2], "--data", "k-store", *imp[2:], check_rc=0)
-expect(stats("k-store") == want, f"after {kills} kills and a rerun: stats {stats('k-store')} == {want}")
-ward("db", "check", "--data", "k-store", check_rc=0)
+    if now == want:
+        # Committed: the next round needs a store as before, so a new data
+        # directory (on the PostgreSQL pass, removing the old one would not
+        # drop its schemas, which are named after the directory's path).
+        ks = f"k-store{round + 1}"
+        prepare(ks)
+ward(*imp[:2], "--data", ks, *imp[2:], check_rc=0)
+expect(stats(ks) == want, f"after {kills} kills and a rerun: stats {stats(ks)} == {want}")
+ward("db", "check", "--data", ks, check_rc=0)
 print(f"ok: scan {t_ref:.2f} s, {scan_kills} kills; import {t_imp:.2f} s, {kills} kills")
 PY
