@@ -134,8 +134,7 @@ typedef struct ex_args {
 #define A(m) CLI_AT_INT(ex_args, m)
 static const cli_opt options[] = {
     CLI_OPT_DATA(ex_args, data),
-    {"now", 0, CLI_STRING, S(now), "TIME",
-     .help = "the time to act as now (UTC, YYYY-MM-DDTHH:MM:SSZ)"},
+    CLI_OPT_NOW(ex_args, now),
     {"key-file", 0, CLI_STRING, S(key_file), "FILE", .def = "$WARD_INTEL_KEY_FILE",
      .help = "intel.db is encrypted with the key in FILE"},
     {"ref", 0, CLI_STRING, S(ref), "REF", .help = "register: the exhibit's reference"},

@@ -305,8 +305,7 @@ static const cli_opt options[] = {
      .help = "ingest: a bulk national operation"},
     {"not-bulk", 0, CLI_UNSET, A(bulk), .help = "ingest: not a bulk national operation"},
     {"received", 0, CLI_STRING, S(received), "T", .help = "ingest: when the list was received"},
-    {"now", 0, CLI_STRING, S(now), "TIME",
-     .help = "the time to act as now (UTC, YYYY-MM-DDTHH:MM:SSZ)"},
+    CLI_OPT_NOW(intel_args, now),
     {"key-file", 0, CLI_STRING, S(key_file), "FILE", .def = "$WARD_INTEL_KEY_FILE",
      .help = "intel.db is encrypted with the key in FILE; a\nnew intel.db is created encrypted. "
              "See\ndocs/security.md"},

@@ -81,8 +81,7 @@ typedef struct report_args {
 #define A(m) CLI_AT_INT(report_args, m)
 static const cli_opt options[] = {
     CLI_OPT_DATA(report_args, data),
-    {"now", 0, CLI_STRING, CLI_AT_STR(report_args, now), "TIME",
-     .help = "the time to act as now (UTC, YYYY-MM-DDTHH:MM:SSZ)"},
+    CLI_OPT_NOW(report_args, now),
     {"key-file", 0, CLI_STRING, CLI_AT_STR(report_args, key_file), "FILE",
      .def = "$WARD_INTEL_KEY_FILE", .help = "intel.db is encrypted with the key in FILE"},
     {"closed", 0, CLI_FLAG, A(closed), .help = "duty: the last 50 closed entries too"},

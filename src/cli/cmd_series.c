@@ -151,8 +151,7 @@ typedef struct sr_args {
 #define A(m) CLI_AT_INT(sr_args, m)
 static const cli_opt options[] = {
     CLI_OPT_DATA(sr_args, data),
-    {"now", 0, CLI_STRING, S(now), "TIME",
-     .help = "the time to act as now (UTC, YYYY-MM-DDTHH:MM:SSZ)"},
+    CLI_OPT_NOW(sr_args, now),
     {"key-file", 0, CLI_STRING, S(key_file), "FILE", .def = "$WARD_INTEL_KEY_FILE",
      .help = "intel.db's key, for --exhibit"},
     {"team", 0, CLI_STRING, S(team), "TEAM",

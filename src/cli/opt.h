@@ -69,6 +69,11 @@ typedef struct cli_strings {
 #define CLI_OPT_DATA(st, m)                                                 \
     {"data", 0, CLI_STRING, CLI_AT_STR(st, m), "DIR",                        \
      .def = "$WARD_DATA, else ~/.local/share/ward", .help = "data directory"}
+/* --now TIME, the same row in every command that dates what it records
+ * (tests, replaying a day); each command parses the time itself. */
+#define CLI_OPT_NOW(st, m)                                                  \
+    {"now", 0, CLI_STRING, CLI_AT_STR(st, m), "TIME",                        \
+     .help = "the time to act as now (UTC, YYYY-MM-DDTHH:MM:SSZ)"}
 #define CLI_AT_STR(st, m) CLI_AT_(st, m, const char *) /* STRING, CHOICE, SET */
 #define CLI_AT_STRINGS(st, m) CLI_AT_(st, m, cli_strings) /* REPEAT */
 
