@@ -76,30 +76,36 @@ done:;
     return k ? k : 1;
 }
 
-/* The address's slot: its own, a free one, or the one to reuse. The table
- * is searched linearly from the hash's position over a short run (16), so
- * a lookup costs the same whatever the table's size. */
+/* How much a slot is worth keeping when another address needs room:
+ * 0 its window ended (nothing to lose), 1 live and under its limit (losing
+ * it only restarts a count), 2 live and over its limit (losing it would let
+ * a limited sender straight back in). A flood of fresh addresses arrives at
+ * count 1, so it only ever pushes out other fresh or under-limit ones. */
+static int keep_rank(const ward_report_limit *l, const slot *s, double now)
+{
+    if (now - s->start >= l->window_s || now < s->start)
+        return 0;
+    return s->count >= l->per_window ? 2 : 1;
+}
+
+/* The address's slot: its own, a free one, or the one to reuse (lowest
+ * keep_rank, then oldest). The table is searched linearly from the hash's
+ * position over a short run (16), so a lookup costs the same whatever the
+ * table's size. */
 #define PROBE 16
 
 static slot *find(ward_report_limit *l, uint64_t key, double now)
 {
     size_t at = (size_t)(key % l->n);
     slot *victim = NULL;
+    int victim_rank = 3;
     for (size_t i = 0; i < PROBE && i < l->n; i++) {
         slot *s = &l->slots[(at + i) % l->n];
         if (s->key == key)
             return s;
-        if (!s->key) {
-            if (!victim || victim->key)
-                victim = s;
-            continue;
-        }
-        /* prefer a free slot, then one whose window ended, then the oldest */
-        int ended = now - s->start >= l->window_s;
-        int v_ended = victim && victim->key && now - victim->start >= l->window_s;
-        if (!victim || (victim->key && ((ended && !v_ended) ||
-                                        (ended == v_ended && s->start < victim->start))))
-            victim = s;
+        int rank = s->key ? keep_rank(l, s, now) : -1;
+        if (rank < victim_rank || (rank == victim_rank && s->start < victim->start))
+            victim = s, victim_rank = rank;
     }
     *victim = (slot){.key = key, .start = now, .count = 0};
     return victim;
