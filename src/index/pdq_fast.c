@@ -163,58 +163,66 @@ int idx_fast_covers(int radius)
 #define HOT static inline __attribute__((always_inline))
 
 /*
- * The search is one stream of cache-line reads (at 1M rows, for a random
- * query: 370 of entries, 225 of offsets, 2 per candidate), and the core
- * keeps only a couple of dozen in flight. So it is arranged to keep that
- * window full and to read no line twice:
- * - the probe values of every chunk are computed first; the offsets of
- *   chunk c + OFF_AHEAD are prefetched while chunk c's buckets are queued,
- *   so reading an offset does not wait;
- * - a chunk's values are visited in ascending order where the probe radius
- *   is 1, so that neighbouring buckets (v and v ^ 1 always) merge;
- * - each span's cache lines are prefetched once, as it is queued, and a
- *   span is walked once LINES_AHEAD lines are in flight after it;
- * - candidates are checked in groups: their row numbers prefetched, then
- *   their hashes, then compared.
- * Defined only if not already, so -D can override them for experiments.
+ * The search is a few thousand independent cache-line reads (at 1M rows,
+ * for a random query: ~225 lines of offsets, ~370 of entries, 2 per
+ * candidate), and instructions count as much as the reads: an earlier
+ * version, which kept a ring of spans and merged neighbouring buckets, ran
+ * about 68,000 instructions a query and was bound by them, not by memory.
+ * So the work goes in blocks of up to BLOCK probes (a query's 272 at radius
+ * 31; several queries of a batch share a block), in three flat passes:
+ * - fill: the probe values of each (query, chunk) step, their offsets
+ *   prefetched;
+ * - resolve: the offsets read (in flight since fill), empty buckets
+ *   dropped, the first lines of each bucket prefetched;
+ * - walk: each bucket's sibling chunks filtered (AVX2, 16 at a time), the
+ *   few that pass queued as candidates, whose row numbers and then hashes
+ *   are fetched in groups (flush_candidates) before the full hash decides.
+ * The next block is filled between resolving and walking this one, so its
+ * offsets arrive while this one is walked.
  */
-#ifndef LINES_AHEAD
-#define LINES_AHEAD 24
+#ifndef STEPS
+#define STEPS 4      /* (query, chunk) steps per block: 4 chunks of one query */
 #endif
-#ifndef OFF_AHEAD
-#define OFF_AHEAD 2
-#endif
-#define RING 64      /* spans queued; more than LINES_AHEAD ever needs */
+#define BLOCK (STEPS * VALS_MAX) /* probes per block, at most */
 #define VALS_MAX 137 /* values within 2 bits of 16 */
 #define CANDS 64     /* candidates checked together */
 
-/* Adjacent buckets of chunk c to walk: rows lo..hi; an entry is a
- * candidate if its sibling chunk is within lim bits of the query's. */
-typedef struct span {
-    uint32_t lo, hi;
-    unsigned c, lines;
-    int lim;
-} span;
+/* A (query, chunk) step of a block: the chunk's value v in the query and
+ * its sibling chunk qs; its probes are the block's val[first..first + n),
+ * each bucket's rows lo..hi once resolved. */
+typedef struct step {
+    uint32_t qi;
+    uint16_t v, qs;
+    uint8_t c, n;
+    uint16_t first;
+} step;
+
+typedef struct block {
+    unsigned nsteps, nprobes;
+    step st[STEPS];
+    uint32_t val[BLOCK], lo[BLOCK], hi[BLOCK];
+} block;
 
 typedef struct fsearch {
     const idx_fast *f;
     const idx_pdq_table *t;
     const ward_pdq *queries;
-    int nq, qi, radius;
-    int simd; /* walk spans with AVX2 (walk_avx2) */
+    size_t nq;
+    int radius;
+    int simd; /* walk buckets with AVX2 (walk_avx2) */
     int pair[FAST_PAIRS], probe[FAST_CHUNKS];
-    uint64_t q[4];
-    idx_collect_fn collect;
+    idx_collect_fn collect; /* one answer for all queries (idx_fast_query), */
+    idx_batch_fn each;      /* or each query's own (idx_fast_query_each) */
     void *col;
-    span ring[RING];
-    unsigned head, n, lines;
-    uint32_t cand[CANDS]; /* positions in their chunk's table */
+    size_t next_q;          /* fill's place: query, */
+    unsigned next_c;        /* chunk */
+    uint64_t q[4];          /* and that query's words */
+    uint32_t cand[CANDS];   /* positions in their chunk's table */
+    uint32_t cand_q[CANDS];
     uint8_t cand_c[CANDS];
     unsigned ncand;
 } fsearch;
 
-/* Whether x (the query XOR a stored hash) is found through chunk c: within
- * its probe radius there, and the pair within its threshold. */
 HOT int fast_qualifies(const fsearch *s, const uint64_t x[4], unsigned c)
 {
     if (s->probe[c] < 0)
@@ -223,16 +231,19 @@ HOT int fast_qualifies(const fsearch *s, const uint64_t x[4], unsigned c)
     return dc <= s->probe[c] && dc + __builtin_popcount(fast_key(x, c ^ 1)) <= s->pair[c / 2];
 }
 
-/* A candidate row found through chunk c: the full hash decides, and the
- * row is reported only through the first chunk it qualifies in. */
-HOT void fast_check(const fsearch *s, uint32_t row, unsigned c)
+/* A candidate row of query qi found through chunk c: the full hash
+ * decides, and the row is reported only through the first chunk it
+ * qualifies in; for one answer to all queries, only by the query nearest
+ * to it (the lowest on a tie). */
+HOT void fast_check(const fsearch *s, uint32_t row, unsigned c, uint32_t qi)
 {
     const uint8_t *h = s->t->hashes + (size_t)row * 32;
-    uint64_t w[4], x[4];
+    uint64_t q[4], w[4], x[4];
+    idx_hash_words(s->queries[qi].b, q);
     idx_hash_words(h, w);
     int d = 0;
     for (int i = 0; i < 4; i++) {
-        x[i] = s->q[i] ^ w[i];
+        x[i] = q[i] ^ w[i];
         d += __builtin_popcountll(x[i]);
     }
     if (d > s->radius || !fast_qualifies(s, x, c))
@@ -240,23 +251,28 @@ HOT void fast_check(const fsearch *s, uint32_t row, unsigned c)
     for (unsigned j = 0; j < c; j++)
         if (fast_qualifies(s, x, j))
             return; /* reported through chunk j */
-    for (int k = 0; k < s->nq && s->nq > 1; k++) {
-        if (k == s->qi)
+    if (s->each) {
+        s->each(s->col, qi, s->t->ids[row], d);
+        return;
+    }
+    for (size_t k = 0; k < s->nq && s->nq > 1; k++) {
+        if (k == qi)
             continue;
         uint64_t qk[4];
         int dk = 0;
         idx_hash_words(s->queries[k].b, qk);
         for (int i = 0; i < 4; i++)
             dk += __builtin_popcountll(qk[i] ^ w[i]);
-        if (dk < d || (dk == d && k < s->qi))
+        if (dk < d || (dk == d && k < qi))
             return; /* query k reports it */
     }
-    s->collect(s->col, s->t->ids[row], d, s->qi);
+    s->collect(s->col, s->t->ids[row], d, (int)qi);
 }
 
 /* Check the queued candidates: three passes, so that the row numbers and
- * then the hashes of all of them are in flight together. */
-HOT void flush_candidates(fsearch *s)
+ * then the hashes of all of them are in flight together. Not inlined into
+ * the walks: their loops keep their values in registers. */
+__attribute__((noinline)) static void flush_candidates(fsearch *s)
 {
     const uint32_t *rows = s->f->rows;
     size_t n = (size_t)s->t->rows;
@@ -267,26 +283,38 @@ HOT void flush_candidates(fsearch *s)
         __builtin_prefetch(s->t->hashes + (size_t)s->cand[i] * 32);
     }
     for (unsigned i = 0; i < s->ncand; i++)
-        fast_check(s, s->cand[i], s->cand_c[i]);
+        fast_check(s, s->cand[i], s->cand_c[i], s->cand_q[i]);
     s->ncand = 0;
 }
 
-HOT void add_candidate(fsearch *s, uint32_t k, unsigned c)
+HOT void add_candidate(fsearch *s, uint32_t k, unsigned c, uint32_t qi)
 {
     if (s->ncand == CANDS)
         flush_candidates(s);
     s->cand[s->ncand] = k;
+    s->cand_q[s->ncand] = qi;
     s->cand_c[s->ncand++] = (uint8_t)c;
 }
 
-HOT void walk_span(fsearch *s, const span *sp)
+/* The limit on a bucket entry's sibling chunk: the pair's threshold less
+ * the bits the probe value differs in. */
+HOT int probe_limit(const fsearch *s, const step *st, uint32_t val)
 {
-    unsigned c = sp->c;
-    const uint16_t *sib = s->f->sib + (size_t)c * s->t->rows;
-    uint32_t qs = fast_key(s->q, c ^ 1);
-    for (uint32_t k = sp->lo; k < sp->hi; k++)
-        if (__builtin_popcount(sib[k] ^ qs) <= sp->lim)
-            add_candidate(s, k, c);
+    return s->pair[st->c / 2] - __builtin_popcount(val ^ st->v);
+}
+
+HOT void walk_plain(fsearch *s, const block *b)
+{
+    for (unsigned j = 0; j < b->nsteps; j++) {
+        const step *st = &b->st[j];
+        const uint16_t *sib = s->f->sib + (size_t)st->c * s->t->rows;
+        for (unsigned i = st->first; i < st->first + st->n; i++) {
+            int lim = probe_limit(s, st, b->val[i]);
+            for (uint32_t k = b->lo[i]; k < b->hi[i]; k++)
+                if (__builtin_popcount((uint32_t)(sib[k] ^ st->qs)) <= lim)
+                    add_candidate(s, k, st->c, st->qi);
+        }
+    }
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -295,116 +323,49 @@ HOT void walk_span(fsearch *s, const span *sp)
 /*
  * The same filter 16 entries at a time: XOR with the query's sibling
  * chunk, popcount of each 16-bit lane by nibble lookup, compare with the
- * limit; the few lanes that pass go to add_candidate as in walk_span. A
- * block may read up to 15 entries past the span (the mapping is padded for
- * the last one); their lanes are masked off.
+ * limit; the few lanes that pass go to add_candidate as in walk_plain. A
+ * load may read up to 15 entries past the bucket (the mapping is padded
+ * for the last one); their lanes are masked off.
  */
 __attribute__((target("avx2,popcnt"), noinline)) static void walk_avx2(fsearch *s,
-                                                                      const span *sp)
+                                                                      const block *b)
 {
-    unsigned c = sp->c;
-    const uint16_t *sib = s->f->sib + (size_t)c * s->t->rows;
     const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
                                          0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
-    const __m256i nib = _mm256_set1_epi8(0x0f), low = _mm256_set1_epi16(0x00ff);
-    const __m256i qs = _mm256_set1_epi16((short)fast_key(s->q, c ^ 1));
-    const __m256i lim = _mm256_set1_epi16((short)sp->lim);
-    for (uint32_t k = sp->lo; k < sp->hi; k += 16) {
-        __m256i x = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(sib + k)), qs);
-        __m256i b = _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_and_si256(x, nib)),
-                                    _mm256_shuffle_epi8(lut, _mm256_and_si256(
-                                        _mm256_srli_epi16(x, 4), nib)));
-        __m256i d = _mm256_add_epi16(_mm256_and_si256(b, low), _mm256_srli_epi16(b, 8));
-        /* two mask bits per lane: set where d > lim (rejected) */
-        uint32_t pass = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi16(d, lim));
-        uint32_t left = sp->hi - k;
-        if (left < 16)
-            pass &= (1u << (2 * left)) - 1;
-        for (; pass; pass &= pass - 1) {
-            uint32_t lane = (uint32_t)__builtin_ctz(pass) / 2;
-            pass &= pass - 1; /* the lane's second bit */
-            add_candidate(s, k + lane, c);
+    const __m256i nib = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi8(1);
+    for (unsigned j = 0; j < b->nsteps; j++) {
+        const step *st = &b->st[j];
+        const uint16_t *sib = s->f->sib + (size_t)st->c * s->t->rows;
+        const __m256i qs = _mm256_set1_epi16((short)st->qs);
+        for (unsigned i = st->first; i < st->first + st->n; i++) {
+            const __m256i lim = _mm256_set1_epi16((short)probe_limit(s, st, b->val[i]));
+            uint32_t hi = b->hi[i];
+            for (uint32_t k = b->lo[i]; k < hi; k += 16) {
+                __m256i x = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(sib + k)), qs);
+                __m256i n = _mm256_add_epi8(
+                    _mm256_shuffle_epi8(lut, _mm256_and_si256(x, nib)),
+                    _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), nib)));
+                __m256i d = _mm256_maddubs_epi16(n, ones); /* bytes summed per lane */
+                /* two mask bits per lane: set where d > lim (rejected) */
+                uint32_t pass = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi16(d, lim));
+                if (hi - k < 16)
+                    pass &= (1u << (2 * (hi - k))) - 1;
+                for (; pass; pass &= pass - 1) {
+                    uint32_t lane = (uint32_t)__builtin_ctz(pass) / 2;
+                    pass &= pass - 1; /* the lane's second bit */
+                    add_candidate(s, k + lane, st->c, st->qi);
+                }
+            }
         }
     }
 }
 #endif
 
-/* Walk the oldest queued span. */
-HOT void walk_oldest(fsearch *s)
-{
-    span sp = s->ring[s->head];
-    s->head = (s->head + 1) % RING;
-    s->n--;
-    s->lines -= sp.lines;
-#ifdef FAST_AVX2
-    if (s->simd) {
-        walk_avx2(s, &sp);
-        return;
-    }
-#endif
-    walk_span(s, &sp);
-}
-
-/* Prefetch the cache lines of entries lo..hi of chunk c from address
- * `from` on, at most LINES_AHEAD of them (a huge bucket, of a cluster of
- * near-identical hashes, streams anyway); returns how many. */
-HOT unsigned prefetch_lines(const fsearch *s, unsigned c, uint32_t lo, uint32_t hi,
-                            uintptr_t from)
-{
-    const uint16_t *sib = s->f->sib + (size_t)c * s->t->rows;
-    uintptr_t first = (uintptr_t)(sib + lo) & ~(uintptr_t)63;
-    uintptr_t last = ((uintptr_t)(sib + hi) - 1) & ~(uintptr_t)63;
-    if (first < from)
-        first = from;
-    unsigned n = 0;
-    for (uintptr_t p = first; p <= last && n < LINES_AHEAD; p += 64, n++)
-        __builtin_prefetch((const void *)p);
-    return n;
-}
-
-/* Queue bucket rows lo..hi (lo < hi) of chunk c; it is walked once
- * LINES_AHEAD lines of later buckets are in flight. A bucket that follows
- * the last queued one in memory extends it (and its limit, if larger: the
- * filter may let more through, never fewer). */
-HOT void push_span(fsearch *s, uint32_t lo, uint32_t hi, unsigned c, int lim)
-{
-    span *last = s->n ? &s->ring[(s->head + s->n - 1) % RING] : NULL;
-    if (last && last->c == c && last->hi == lo) {
-        const uint16_t *sib = s->f->sib + (size_t)c * s->t->rows;
-        uintptr_t end = ((uintptr_t)(sib + lo) - 1) & ~(uintptr_t)63;
-        unsigned k = prefetch_lines(s, c, lo, hi, end + 64);
-        last->hi = hi;
-        last->lines += k;
-        last->lim = lim > last->lim ? lim : last->lim;
-        s->lines += k;
-    } else {
-        if (s->n == RING)
-            walk_oldest(s);
-        span *sp = &s->ring[(s->head + s->n++) % RING];
-        *sp = (span){lo, hi, c, prefetch_lines(s, c, lo, hi, 0), lim};
-        s->lines += sp->lines;
-    }
-    while (s->n > 1 && s->lines - s->ring[s->head].lines >= LINES_AHEAD)
-        walk_oldest(s);
-}
-
-/* Values within thr bits of the chunk value v. Radius 1: ascending (those
- * with a set bit cleared, from the highest bit down, then v, then those
- * with a clear bit set, from the lowest up), so that v and v ^ 1 are
- * adjacent. Two bits: Gosper's hack over the masks. */
+/* Values within thr bits of the chunk value v: v, then those one bit away,
+ * then two (Gosper's hack over the masks). */
 HOT size_t probe_values(uint32_t v, int thr, uint32_t *vals)
 {
     size_t n = 0;
-    if (thr <= 1) {
-        for (int k = 15; thr == 1 && k >= 0; k--)
-            if (v >> k & 1)
-                vals[n++] = v ^ (1u << k);
-        vals[n++] = v;
-        for (int k = 0; thr == 1 && k < 16; k++)
-            if (!(v >> k & 1))
-                vals[n++] = v ^ (1u << k);
-        return n;
-    }
     vals[n++] = v;
     for (int k = 1; k <= thr; k++)
         for (uint32_t m = (1u << k) - 1; m < 65536;) {
@@ -415,50 +376,86 @@ HOT size_t probe_values(uint32_t v, int thr, uint32_t *vals)
     return n;
 }
 
-HOT void prefetch_offsets(const fsearch *s, unsigned c, const uint32_t *vals, size_t nv)
+/* Fill a block with the probes of the next (query, chunk) steps, their
+ * offsets prefetched. */
+HOT void fill_block(fsearch *s, block *b)
 {
-    const uint32_t *off = s->f->off + (size_t)c * (65536 + 1);
-    for (size_t i = 0; i < nv; i++)
-        __builtin_prefetch(off + vals[i]);
+    b->nsteps = b->nprobes = 0;
+    while (s->next_q < s->nq && b->nsteps < STEPS) {
+        unsigned c = s->next_c;
+        if (c == 0)
+            idx_hash_words(s->queries[s->next_q].b, s->q);
+        if (s->probe[c] >= 0) {
+            step *st = &b->st[b->nsteps++];
+            uint32_t *val = b->val + b->nprobes;
+            const uint32_t *off = s->f->off + (size_t)c * (65536 + 1);
+            *st = (step){(uint32_t)s->next_q, (uint16_t)fast_key(s->q, c),
+                         (uint16_t)fast_key(s->q, c ^ 1), (uint8_t)c, 0,
+                         (uint16_t)b->nprobes};
+            size_t nv = probe_values(st->v, s->probe[c], val);
+            for (size_t i = 0; i < nv; i++)
+                __builtin_prefetch(off + val[i]);
+            st->n = (uint8_t)nv;
+            b->nprobes += (unsigned)nv;
+        }
+        if (++s->next_c == FAST_CHUNKS)
+            s->next_c = 0, s->next_q++;
+    }
 }
 
-HOT void fast_one(fsearch *s)
+/* Read the block's offsets (in flight since fill) and prefetch each
+ * bucket's lines: its first and last (a bucket is about 30 bytes at 1M
+ * rows) and, for the big bucket of a cluster of similar hashes, up to
+ * BIG_LINES between (the rest streams). */
+#define BIG_LINES 8
+HOT void resolve_block(const fsearch *s, block *b)
 {
-    uint32_t vals[FAST_CHUNKS][VALS_MAX];
-    size_t nv[FAST_CHUNKS];
-    for (unsigned c = 0; c < FAST_CHUNKS; c++)
-        nv[c] = s->probe[c] < 0 ? 0 : probe_values(fast_key(s->q, c), s->probe[c], vals[c]);
-    for (unsigned c = 0; c < OFF_AHEAD && c < FAST_CHUNKS; c++)
-        prefetch_offsets(s, c, vals[c], nv[c]);
-    for (unsigned c = 0; c < FAST_CHUNKS; c++) {
-        if (c + OFF_AHEAD < FAST_CHUNKS)
-            prefetch_offsets(s, c + OFF_AHEAD, vals[c + OFF_AHEAD], nv[c + OFF_AHEAD]);
-        const uint32_t *off = s->f->off + (size_t)c * (65536 + 1);
-        uint32_t v = fast_key(s->q, c);
-        for (size_t i = 0; i < nv[c]; i++) {
-            uint32_t lo = off[vals[c][i]], hi = off[vals[c][i] + 1];
-            if (lo < hi)
-                push_span(s, lo, hi, c,
-                          s->pair[c / 2] - __builtin_popcount(vals[c][i] ^ v));
+    for (unsigned j = 0; j < b->nsteps; j++) {
+        const step *st = &b->st[j];
+        const uint32_t *off = s->f->off + (size_t)st->c * (65536 + 1);
+        const uint16_t *sib = s->f->sib + (size_t)st->c * s->t->rows;
+        for (unsigned i = st->first; i < st->first + st->n; i++) {
+            uint32_t lo = off[b->val[i]], hi = off[b->val[i] + 1];
+            b->lo[i] = lo, b->hi[i] = hi;
+            __builtin_prefetch(sib + lo);
+            __builtin_prefetch(sib + hi);
+            for (uint32_t k = lo + 32; k < hi && k < lo + 32 * BIG_LINES; k += 32)
+                __builtin_prefetch(sib + k);
         }
     }
-    while (s->n)
-        walk_oldest(s);
-    flush_candidates(s);
 }
 
-HOT void fast_all(const idx_fast *f, const idx_pdq_table *t, const ward_pdq *queries, int nq,
-                  int radius, int simd, idx_collect_fn collect, void *col)
+HOT void walk_block(fsearch *s, const block *b)
+{
+#ifdef FAST_AVX2
+    if (s->simd) {
+        walk_avx2(s, b);
+        return;
+    }
+#endif
+    walk_plain(s, b);
+}
+
+HOT void fast_all(const idx_fast *f, const idx_pdq_table *t, const ward_pdq *queries, size_t nq,
+                  int radius, int simd, idx_collect_fn collect, idx_batch_fn each, void *col)
 {
     fsearch s = {.f = f, .t = t, .queries = queries, .nq = nq, .radius = radius,
-                 .simd = simd, .collect = collect, .col = col};
+                 .simd = simd, .collect = collect, .each = each, .col = col};
+    block blk[3]; /* walked, resolved, filled */
     fast_thresholds(radius, s.pair, s.probe);
-    for (int qi = 0; qi < nq; qi++) {
-        s.qi = qi;
-        idx_hash_words(queries[qi].b, s.q);
-        fast_one(&s);
+    fill_block(&s, &blk[0]);
+    resolve_block(&s, &blk[0]);
+    fill_block(&s, &blk[1]);
+    for (unsigned cur = 0; blk[cur].nsteps; cur = (cur + 1) % 3) {
+        unsigned next = (cur + 1) % 3;
+        fill_block(&s, &blk[(cur + 2) % 3]);
+        if (blk[next].nsteps)
+            resolve_block(&s, &blk[next]);
+        walk_block(&s, &blk[cur]);
     }
+    flush_candidates(&s);
 }
+
 
 /* ---- many independent queries at once ----------------------------------------
  *
@@ -593,25 +590,28 @@ int idx_fast_query_batch(const idx_fast *f, const idx_pdq_table *t, const ward_p
     return rc;
 }
 
-typedef void fast_fn(const idx_fast *f, const idx_pdq_table *t, const ward_pdq *q, int nq,
-                     int radius, int simd, idx_collect_fn collect, void *col);
+typedef void fast_fn(const idx_fast *f, const idx_pdq_table *t, const ward_pdq *q, size_t nq,
+                     int radius, int simd, idx_collect_fn collect, idx_batch_fn each, void *col);
 
 #if (defined(__x86_64__) || defined(__i386__)) && !defined(__POPCNT__)
 __attribute__((target("popcnt"))) static void fast_popcnt(const idx_fast *f,
-        const idx_pdq_table *t, const ward_pdq *q, int nq, int radius, int simd,
-        idx_collect_fn collect, void *col) { fast_all(f, t, q, nq, radius, simd, collect, col); }
+        const idx_pdq_table *t, const ward_pdq *q, size_t nq, int radius, int simd,
+        idx_collect_fn collect, idx_batch_fn each, void *col)
+{
+    fast_all(f, t, q, nq, radius, simd, collect, each, col);
+}
 #define FAST_DISPATCH 1
 #endif
-static void fast_plain(const idx_fast *f, const idx_pdq_table *t, const ward_pdq *q, int nq,
-                       int radius, int simd, idx_collect_fn collect, void *col)
+static void fast_plain(const idx_fast *f, const idx_pdq_table *t, const ward_pdq *q, size_t nq,
+                       int radius, int simd, idx_collect_fn collect, idx_batch_fn each,
+                       void *col)
 {
-    fast_all(f, t, q, nq, radius, simd, collect, col);
+    fast_all(f, t, q, nq, radius, simd, collect, each, col);
 }
 
-/* simd: 1 for AVX2 where the CPU has it, 0 for the portable walk (the
- * tests check both against brute force). */
-void idx_fast_query(const idx_fast *f, const idx_pdq_table *t, const ward_pdq *queries, int nq,
-                    int radius, int simd, idx_collect_fn collect, void *col)
+static void fast_run(const idx_fast *f, const idx_pdq_table *t, const ward_pdq *queries,
+                     size_t nq, int radius, int simd, idx_collect_fn collect, idx_batch_fn each,
+                     void *col)
 {
     fast_fn *fn = fast_plain;
 #ifdef FAST_DISPATCH
@@ -623,5 +623,19 @@ void idx_fast_query(const idx_fast *f, const idx_pdq_table *t, const ward_pdq *q
 #else
     simd = 0;
 #endif
-    fn(f, t, queries, nq, radius, simd, collect, col);
+    fn(f, t, queries, nq, radius, simd, collect, each, col);
+}
+
+/* simd: 1 for AVX2 where the CPU has it, 0 for the portable walk (the
+ * tests check both against brute force). */
+void idx_fast_query(const idx_fast *f, const idx_pdq_table *t, const ward_pdq *queries, int nq,
+                    int radius, int simd, idx_collect_fn collect, void *col)
+{
+    fast_run(f, t, queries, nq > 0 ? (size_t)nq : 0, radius, simd, collect, NULL, col);
+}
+
+void idx_fast_query_each(const idx_fast *f, const idx_pdq_table *t, const ward_pdq *queries,
+                         size_t nq, int radius, int simd, idx_batch_fn cb, void *ctx)
+{
+    fast_run(f, t, queries, nq, radius, simd, NULL, cb, ctx);
 }

@@ -460,6 +460,16 @@ size_t idx_query_pdq_fast(const ward_index *ix, const ward_pdq *queries, int nq,
     return collect_finish(&col);
 }
 
+/* Up to this many queries go as one pipelined stream, as a single query
+ * does (7.3 us a random query at 1M entries, whatever their number); more,
+ * chunk by chunk in sorted order, where the tables stream through the
+ * caches (retroactive matching over millions). Sorted was measured at 16.5
+ * us a query for 4,097 queries, 11 for 100,000 and 7.2 for 400,000 (the
+ * sorting's fixed cost spread thinner). */
+#ifndef EACH_STREAM_MAX
+#define EACH_STREAM_MAX 131072
+#endif
+
 int ward_index_query_pdq_each(const ward_index *ix, const ward_pdq *queries, size_t nq,
                               int radius, ward_pdq_each_cb cb, void *ctx)
 {
@@ -468,6 +478,10 @@ int ward_index_query_pdq_each(const ward_index *ix, const ward_pdq *queries, siz
     if (radius < 0 || nq == 0 || ix->pdq.rows == 0)
         return 0;
     int r = radius > 256 ? 256 : radius;
+    if (ix->fast && idx_fast_covers(r) && nq <= EACH_STREAM_MAX) {
+        idx_fast_query_each(ix->fast, &ix->pdq, queries, nq, r, 1, cb, ctx);
+        return 0;
+    }
     if (ix->fast && idx_fast_covers(r))
         return idx_fast_query_batch(ix->fast, &ix->pdq, queries, nq, r, cb, ctx);
     ward_pdq_match m[64];

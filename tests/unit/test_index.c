@@ -407,14 +407,23 @@ static void keep_pair(void *ctx, size_t query, uint64_t entry, int distance)
     p->v[p->n++].distance = distance;
 }
 
-/* ward_index_query_pdq_each against brute force: every (query, entry) pair
- * within the radius reported exactly once. */
-static void check_each(ward_index *ix, const dataset *ds, const ward_pdq *q, int nq, int radius)
+/* Independent queries against brute force: every (query, entry) pair
+ * within the radius reported exactly once. sorted: through the in-memory
+ * copy's chunk-by-chunk walk, which ward_index_query_pdq_each takes only
+ * for batches too large for a unit test; otherwise through
+ * ward_index_query_pdq_each (the pipelined stream, with the copy). */
+static void check_pairs(ward_index *ix, const dataset *ds, const ward_pdq *q, int nq,
+                        int radius, int sorted)
 {
     ward_pdq_match *want = malloc(ds->n * sizeof *want);
     assert_non_null(want);
     pairs p = {0};
-    assert_int_equal(ward_index_query_pdq_each(ix, q, (size_t)nq, radius, keep_pair, &p), 0);
+    if (sorted)
+        assert_int_equal(idx_fast_query_batch(ix->fast, &ix->pdq, q, (size_t)nq, radius,
+                                              keep_pair, &p), 0);
+    else
+        assert_int_equal(ward_index_query_pdq_each(ix, q, (size_t)nq, radius, keep_pair, &p),
+                         0);
     size_t total = 0;
     for (int k = 0; k < nq; k++) {
         size_t nw = expected(ds, &q[k], 1, radius, want);
@@ -425,13 +434,21 @@ static void check_each(ward_index *ix, const dataset *ds, const ward_pdq *q, int
                 hits += p.v[i].query == (size_t)k && p.v[i].entry == want[j].entry_id &&
                         p.v[i].distance == want[j].distance;
             if (hits != 1)
-                fail_msg("each, radius %d query %d entry %llu: %d reports", radius, k,
+                fail_msg("%s, radius %d query %d entry %llu: %d reports",
+                         sorted ? "sorted" : "each", radius, k,
                          (unsigned long long)want[j].entry_id, hits);
         }
     }
     assert_int_equal(p.n, total);
     free(p.v);
     free(want);
+}
+
+static void check_each(ward_index *ix, const dataset *ds, const ward_pdq *q, int nq, int radius)
+{
+    check_pairs(ix, ds, q, nq, radius, 0);
+    if (ix->fast && idx_fast_covers(radius))
+        check_pairs(ix, ds, q, nq, radius, 1);
 }
 
 /* Flip d distinct random bits of 16-bit chunk c (bits 16c..16c+15). */
@@ -540,29 +557,8 @@ static void test_pdq_multi_query(void **state)
         check_radius(ix, &ds, q, 8, radii[i], "8 queries in memory", &a);
     /* The same queries as independent ones in one batch (retroactive
      * matching): every (query, entry) pair within the radius, each once. */
-    ward_pdq_match *want = malloc(ds.n * sizeof *want);
-    assert_non_null(want);
-    for (size_t i = 0; i + 1 < sizeof radii / sizeof *radii; i++) {
-        pairs p = {0};
-        assert_int_equal(ward_index_query_pdq_each(ix, q, 8, radii[i], keep_pair, &p), 0);
-        size_t total = 0;
-        for (int k = 0; k < 8; k++) {
-            size_t nw = expected(&ds, &q[k], 1, radii[i], want);
-            total += nw;
-            for (size_t j = 0; j < nw; j++) {
-                int hits = 0;
-                for (size_t m = 0; m < p.n; m++)
-                    hits += p.v[m].query == (size_t)k && p.v[m].entry == want[j].entry_id &&
-                            p.v[m].distance == want[j].distance;
-                if (hits != 1)
-                    fail_msg("radius %d query %d entry %llu: %d reports", radii[i], k,
-                             (unsigned long long)want[j].entry_id, hits);
-            }
-        }
-        assert_int_equal(p.n, total);
-        free(p.v);
-    }
-    free(want);
+    for (size_t i = 0; i + 1 < sizeof radii / sizeof *radii; i++)
+        check_each(ix, &ds, q, 8, radii[i]);
     /* The tie: one match for the halfway entry, credited to query 0. */
     size_t n = query_n(ix, q, 8, 10, a.got, a.cap);
     int found = 0;
