@@ -12,8 +12,9 @@
 
 /* One name: text "  count  SWP  -> CF South Wales Police (wales hub; alias)"
  * or a JSON object. */
-static void placing(const wi_routing *r, const char *name, int64_t count, wi_list *l, FILE *out)
+static void placing(const void *ctx, const char *name, int64_t count, wi_list *l, FILE *out)
 {
+    const wi_routing *r = ctx;
     const char *how;
     const wi_area *a = wi_area_resolve(r, name, &how);
     const char *version = r->version[0] ? r->version : "unversioned";
@@ -49,48 +50,35 @@ static void placing(const wi_routing *r, const char *name, int64_t count, wi_lis
                 r->unassigned, name);
 }
 
+static int known(const void *ctx, const char *name)
+{
+    const char *how;
+    return wi_area_resolve(ctx, name, &how) != NULL;
+}
+
 ward_status ward_intel_area_place(ward_intel *in, const char *const *names, size_t n,
                                   ward_intel_output fmt, FILE *out, ward_error *err)
 {
-    wi_list l;
-    wi_list_begin(&l, out, fmt);
-    for (size_t i = 0; i < n; i++)
-        placing(&in->routing, names[i], -1, &l, out);
-    wi_list_end(&l);
-    return ferror(out) ? err_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
+    wi_placer p = {known, placing, &in->routing};
+    return wi_place_names(&p, names, n, fmt, out, err);
 }
 
 ward_status ward_intel_areas(ward_intel *in, int unmapped_only, ward_intel_output fmt,
                              FILE *out, uint64_t *unmapped, ward_error *err)
 {
-    wsql_stmt *st;
-    *unmapped = 0;
-    ward_status rc = wi_prepare(in, "SELECT norm, count(*) FROM vals WHERE field = 'area'"
-                                    " AND status IN ('ok','resolved') GROUP BY norm"
-                                    " ORDER BY 2 DESC, 1", &st, err);
+    const wi_routing *r = &in->routing;
+    wi_placer p = {known, placing, r};
+    char heading[160];
+    snprintf(heading, sizeof heading, "Force and area names in the store (routing %s):\n",
+             r->version[0] ? r->version : "unversioned");
+    uint64_t shown;
+    ward_status rc = wi_list_values(in, "SELECT norm, count(*) FROM vals WHERE field = 'area'"
+                                        " AND status IN ('ok','resolved') GROUP BY norm"
+                                        " ORDER BY 2 DESC, 1", &p, heading, unmapped_only, fmt,
+                                    out, &shown, unmapped, err);
     if (rc)
         return rc;
-    const wi_routing *r = &in->routing;
-    int json = fmt != WARD_INTEL_OUT_TEXT;
-    wi_list l;
-    wi_list_begin(&l, out, fmt);
-    if (!json)
-        fprintf(out, "Force and area names in the store (routing %s):\n",
-                r->version[0] ? r->version : "unversioned");
-    uint64_t shown = 0;
-    while (wsql_step(st) == SQLITE_ROW) {
-        const char *how;
-        int known = wi_area_resolve(r, wi_col(st, 0), &how) != NULL;
-        *unmapped += !known;
-        if (unmapped_only && known)
-            continue;
-        placing(r, wi_col(st, 0), wsql_column_int64(st, 1), &l, out);
-        shown++;
-    }
-    wi_list_end(&l);
-    if ((rc = wi_done(in, st, out, err)))
-        return rc;
-    if (!json)
+    if (fmt == WARD_INTEL_OUT_TEXT)
         fprintf(out, "%llu names shown; %llu not known%s\n", (unsigned long long)shown,
                 (unsigned long long)*unmapped,
                 *unmapped ? " (their referrals wait in triage: add aliases to"

@@ -280,6 +280,25 @@ void wi_list_item(wi_list *l);
 void wi_list_item_end(wi_list *l);
 void wi_list_end(wi_list *l);
 
+/* The values of one referral field, each placed by a resolver
+ * (value_list.c): known says whether it places value; write gives one
+ * placing, a text line or a JSON object between wi_list_item and
+ * wi_list_item_end (count -1: not from the store, not shown). */
+typedef struct wi_placer {
+    int (*known)(const void *ctx, const char *value);
+    void (*write)(const void *ctx, const char *value, int64_t count, wi_list *l, FILE *out);
+    const void *ctx;
+} wi_placer;
+/* Each of names placed, in the order given. */
+ward_status wi_place_names(const wi_placer *p, const char *const *names, size_t n,
+                           ward_intel_output fmt, FILE *out, ward_error *err);
+/* The values sql selects (value, count), each placed (only the unplaced
+ * ones with unmapped_only), after heading in text; *shown and *unmapped
+ * (unplaced, shown or not) counted. The caller writes the summary. */
+ward_status wi_list_values(ward_intel *in, const char *sql, const wi_placer *p,
+                           const char *heading, int unmapped_only, ward_intel_output fmt,
+                           FILE *out, uint64_t *shown, uint64_t *unmapped, ward_error *err);
+
 /* s (NULL: "") as a JSON string literal (report.c). */
 void wi_jstr(FILE *out, const char *s);
 /* UTC "YYYY-MM-DDTHH:MM:SSZ" of t. */

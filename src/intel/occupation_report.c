@@ -16,9 +16,9 @@
 
 /* One placing: text "title  ->  ISCO-08 2330 Secondary ... (direct)" or a
  * JSON object. */
-static void placing(const wi_occupations *o, const char *title, int64_t count, wi_list *l,
-                    FILE *out)
+static void placing(const void *ctx, const char *title, int64_t count, wi_list *l, FILE *out)
 {
+    const wi_occupations *o = ctx;
     int json = l->fmt != WARD_INTEL_OUT_TEXT;
     wi_occ_match m;
     int placed = wi_occ_classify(o, title, &m);
@@ -54,48 +54,35 @@ static void placing(const wi_occupations *o, const char *title, int64_t count, w
         fputs("UNMAPPED: add it to intel-occupations.conf\n", out);
 }
 
+static int known(const void *ctx, const char *title)
+{
+    wi_occ_match m;
+    return wi_occ_classify(ctx, title, &m);
+}
+
 ward_status ward_intel_occupation_place(ward_intel *in, const char *const *titles, size_t n,
                                         ward_intel_output fmt, FILE *out, ward_error *err)
 {
-    wi_list l;
-    wi_list_begin(&l, out, fmt);
-    for (size_t i = 0; i < n; i++)
-        placing(&in->occupations, titles[i], -1, &l, out);
-    wi_list_end(&l);
-    return ferror(out) ? err_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
+    wi_placer p = {known, placing, &in->occupations};
+    return wi_place_names(&p, titles, n, fmt, out, err);
 }
 
 ward_status ward_intel_occupations(ward_intel *in, int unmapped_only, ward_intel_output fmt,
                                    FILE *out, uint64_t *unmapped, ward_error *err)
 {
-    wsql_stmt *st;
-    *unmapped = 0;
-    ward_status rc = wi_prepare(in, "SELECT raw, count(*) FROM vals WHERE field = 'occupation'"
-                                    " AND status IN ('ok','resolved') GROUP BY raw"
-                                    " ORDER BY 2 DESC, 1", &st, err);
+    const wi_occupations *o = &in->occupations;
+    wi_placer p = {known, placing, o};
+    char heading[200];
+    snprintf(heading, sizeof heading, "Job titles in the store, placed under %s (occupations %s):\n",
+             o->scheme, o->version);
+    uint64_t shown;
+    ward_status rc = wi_list_values(in, "SELECT raw, count(*) FROM vals WHERE field = 'occupation'"
+                                        " AND status IN ('ok','resolved') GROUP BY raw"
+                                        " ORDER BY 2 DESC, 1", &p, heading, unmapped_only, fmt,
+                                    out, &shown, unmapped, err);
     if (rc)
         return rc;
-    const wi_occupations *o = &in->occupations;
-    int json = fmt != WARD_INTEL_OUT_TEXT;
-    wi_list l;
-    wi_list_begin(&l, out, fmt);
-    if (!json)
-        fprintf(out, "Job titles in the store, placed under %s (occupations %s):\n", o->scheme,
-                o->version);
-    uint64_t shown = 0;
-    while (wsql_step(st) == SQLITE_ROW) {
-        wi_occ_match m;
-        int placed = wi_occ_classify(o, wi_col(st, 0), &m);
-        *unmapped += !placed;
-        if (unmapped_only && placed)
-            continue;
-        placing(o, wi_col(st, 0), wsql_column_int64(st, 1), &l, out);
-        shown++;
-    }
-    wi_list_end(&l);
-    if ((rc = wi_done(in, st, out, err)))
-        return rc;
-    if (!json)
+    if (fmt == WARD_INTEL_OUT_TEXT)
         fprintf(out, "%llu titles shown; %llu not placed%s\n", (unsigned long long)shown,
                 (unsigned long long)*unmapped,
                 *unmapped ? " (map them in intel-occupations.conf: 'ward intel config"
