@@ -320,12 +320,30 @@ HOT void walk_plain(fsearch *s, const block *b)
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define FAST_AVX2 1
+#define HITS 32 /* groups of 16 entries with a lane that passed, per drain */
+
+/* The lanes that passed in each group (two mask bits per lane), as
+ * candidates of the step's query and chunk. Apart from the walk, so that
+ * its loop keeps its constants in registers. */
+__attribute__((noinline)) static void drain_hits(fsearch *s, const step *st,
+                                                 const uint32_t *hk, const uint32_t *hp,
+                                                 unsigned n)
+{
+    for (unsigned h = 0; h < n; h++)
+        for (uint32_t pass = hp[h]; pass; pass &= pass - 1) {
+            uint32_t lane = (uint32_t)__builtin_ctz(pass) / 2;
+            pass &= pass - 1; /* the lane's second bit */
+            add_candidate(s, hk[h] + lane, st->c, st->qi);
+        }
+}
+
 /*
  * The same filter 16 entries at a time: XOR with the query's sibling
  * chunk, popcount of each 16-bit lane by nibble lookup, compare with the
- * limit; the few lanes that pass go to add_candidate as in walk_plain. A
- * load may read up to 15 entries past the bucket (the mapping is padded
- * for the last one); their lanes are masked off.
+ * limit. A group with a lane that passed (one in ten or so) is noted and
+ * its lanes become candidates after the step (drain_hits). A load may
+ * read up to 15 entries past the bucket (the mapping is padded for the
+ * last one); their lanes are masked off.
  */
 __attribute__((target("avx2,popcnt"), noinline)) static void walk_avx2(fsearch *s,
                                                                       const block *b)
@@ -333,10 +351,12 @@ __attribute__((target("avx2,popcnt"), noinline)) static void walk_avx2(fsearch *
     const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
                                          0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
     const __m256i nib = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi8(1);
+    uint32_t hk[HITS], hp[HITS];
     for (unsigned j = 0; j < b->nsteps; j++) {
         const step *st = &b->st[j];
         const uint16_t *sib = s->f->sib + (size_t)st->c * s->t->rows;
         const __m256i qs = _mm256_set1_epi16((short)st->qs);
+        unsigned nh = 0;
         for (unsigned i = st->first; i < st->first + st->n; i++) {
             const __m256i lim = _mm256_set1_epi16((short)probe_limit(s, st, b->val[i]));
             uint32_t hi = b->hi[i];
@@ -348,15 +368,17 @@ __attribute__((target("avx2,popcnt"), noinline)) static void walk_avx2(fsearch *
                 __m256i d = _mm256_maddubs_epi16(n, ones); /* bytes summed per lane */
                 /* two mask bits per lane: set where d > lim (rejected) */
                 uint32_t pass = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi16(d, lim));
-                if (hi - k < 16)
-                    pass &= (1u << (2 * (hi - k))) - 1;
-                for (; pass; pass &= pass - 1) {
-                    uint32_t lane = (uint32_t)__builtin_ctz(pass) / 2;
-                    pass &= pass - 1; /* the lane's second bit */
-                    add_candidate(s, k + lane, st->c, st->qi);
+                uint32_t left = hi - k < 16 ? hi - k : 16;
+                pass &= (uint32_t)((1ull << (2 * left)) - 1);
+                hk[nh] = k, hp[nh] = pass;
+                nh += pass != 0;
+                if (nh == HITS) {
+                    drain_hits(s, st, hk, hp, nh);
+                    nh = 0;
                 }
             }
         }
+        drain_hits(s, st, hk, hp, nh);
     }
 }
 #endif
