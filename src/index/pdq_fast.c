@@ -389,6 +389,11 @@ HOT size_t probe_values(uint32_t v, int thr, uint32_t *vals)
 {
     size_t n = 0;
     vals[n++] = v;
+    if (thr == 1) { /* radius 31, the usual: the loop below, unrolled */
+        for (unsigned k = 0; k < 16; k++)
+            vals[n++] = v ^ (1u << k);
+        return n;
+    }
     for (int k = 1; k <= thr; k++)
         for (uint32_t m = (1u << k) - 1; m < 65536;) {
             vals[n++] = v ^ m;
