@@ -112,7 +112,7 @@ static int bench_thumb(const char *image, int reps)
         size_t len;
         ward_error err;
         double t0 = now();
-        if (ward_grade_item_thumb(&it, 256, &jpeg, &len, &err) != WARD_OK)
+        if (ward_grade_item_thumb(&it, 256, NULL, &jpeg, &len, &err) != WARD_OK)
             return fprintf(stderr, "thumb: %s\n", err.message), 1;
         t[i] = (now() - t0) * 1000;
         bytes = len;

@@ -172,7 +172,9 @@ void ward_grade_log_exposure(const ward_grade_log *g, const char *grader,
 /* Re-read an item from the evidence (a host file, a member of an archive
  * read through the source layer by its path, or a file of a disk image by
  * its inode, so that a deleted file and a live one of the same name are
- * each read as themselves), verify its SHA-256, decode
+ * each read as themselves; a disk image inside an archive is copied to a
+ * temporary file in spool_dir first, as the scan did: NULL, P_tmpdir),
+ * verify its SHA-256, decode
  * it and make a greyscale thumbnail of at most max_side pixels, encoded as
  * JPEG into *jpeg (malloc'd, *len bytes). The thumbnail is not blurred here:
  * the page blurs it until the examiner reveals it. A video gives a strip of
@@ -180,8 +182,9 @@ void ward_grade_log_exposure(const ward_grade_log *g, const char *grader,
  * WARD_ENOTFOUND: the item is gone; WARD_EFORMAT with "digest mismatch":
  * the bytes changed (nothing was decoded); WARD_EUNSUPPORTED: not an image
  * or video ward decodes. */
-ward_status ward_grade_item_thumb(const ward_grade_item *it, int max_side, uint8_t **jpeg,
-                                  size_t *len, ward_error *err);
+ward_status ward_grade_item_thumb(const ward_grade_item *it, int max_side,
+                                  const char *spool_dir, uint8_t **jpeg, size_t *len,
+                                  ward_error *err);
 
 /* ---- contribution ------------------------------------------------------ */
 
@@ -253,6 +256,7 @@ typedef struct ward_grade_serve_opts {
     const char *grader;
     int break_minutes;     /* remind after this many minutes (default 20; 0 never) */
     int max_side;          /* thumbnail size (default 256) */
+    const char *spool_dir; /* ward_grade_item_thumb's (NULL: P_tmpdir) */
     /* Called once listening with the URL (http://127.0.0.1:PORT/?t=TOKEN). */
     void (*on_ready)(void *ctx, const char *url);
     void *ctx;

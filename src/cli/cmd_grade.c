@@ -188,7 +188,7 @@ static int thumb(const ward_grade_queue *q, const gargs *a)
     uint8_t *jpeg;
     size_t len;
     ward_error err;
-    ward_status st = ward_grade_item_thumb(it, 256, &jpeg, &len, &err);
+    ward_status st = ward_grade_item_thumb(it, 256, cli_tmp_dir(), &jpeg, &len, &err);
     if (st != WARD_OK) return cli_fail("grade", st, &err);
     FILE *f = fopen(a->output, "wb");
     int ok = f && fwrite(jpeg, 1, len, f) == len;
@@ -264,7 +264,8 @@ static int run_verb(const gargs *a, ward_grade_queue *q, ward_grade_log *g)
         if (st == WARD_OK) printf("%zu media written to %s\n", n, a->output);
     } else {
         ward_grade_serve_opts o = {.port = a->port, .grader = a->grader, .break_minutes = a->brk,
-                                   .max_side = 256, .on_ready = print_url, .stop = &stop_flag};
+                                   .max_side = 256, .spool_dir = cli_tmp_dir(),
+                                   .on_ready = print_url, .stop = &stop_flag};
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
         st = ward_grade_serve(q, g, &o, &err);

@@ -84,8 +84,9 @@ static int on_member(void *ctx, ward_item *item)
     return 1;
 }
 
-static ward_status read_member(const ward_grade_item *it, const char *path, uint8_t **buf,
-                               size_t *len, ward_error *err)
+static ward_status read_member(const ward_grade_item *it, const char *path,
+                               const char *spool_dir, uint8_t **buf, size_t *len,
+                               ward_error *err)
 {
     const char *bang = strstr(path, "!/");
     char *root = strndup(path, (size_t)(bang - path));
@@ -105,6 +106,7 @@ static ward_status read_member(const ward_grade_item *it, const char *path, uint
     }
     ward_source_opts o;
     ward_source_opts_default(&o);
+    o.spool_dir = spool_dir;
     member_ctx m = {.want = path};
     ward_error e;
     ward_status st = ward_source_read(root, &o, on_member, &m, &e);
@@ -120,15 +122,15 @@ static ward_status read_member(const ward_grade_item *it, const char *path, uint
 }
 
 /* Read the item's bytes as the scan saw them, or say why not. */
-static ward_status read_verified(const ward_grade_item *it, uint8_t **buf, size_t *len,
-                                 ward_error *err)
+static ward_status read_verified(const ward_grade_item *it, const char *spool_dir,
+                                 uint8_t **buf, size_t *len, ward_error *err)
 {
     if (!it->sha256[0])
         return err_fail(err, WARD_EFORMAT, "the record of %s has no SHA-256 to verify", it->path);
     strbuf raw = {0};
     if (!esc_unescape_name(&raw, it->path, strlen(it->path)) || !raw.s)
         return err_fail(err, WARD_EFORMAT, "cannot unescape the path %s", it->path);
-    ward_status st = strstr(raw.s, "!/") ? read_member(it, raw.s, buf, len, err)
+    ward_status st = strstr(raw.s, "!/") ? read_member(it, raw.s, spool_dir, buf, len, err)
                                          : read_host(raw.s, buf, len, err);
     strbuf_free(&raw);
     if (st != WARD_OK) return st;
@@ -256,7 +258,8 @@ static ward_status video_strip(const uint8_t *buf, size_t n, int side, ward_thum
     return st;
 }
 
-ward_status ward_grade_item_thumb(const ward_grade_item *it, int max_side, uint8_t **jpeg,
+ward_status ward_grade_item_thumb(const ward_grade_item *it, int max_side,
+                                  const char *spool_dir, uint8_t **jpeg,
                                   size_t *len, ward_error *err)
 {
     *jpeg = NULL;
@@ -264,7 +267,7 @@ ward_status ward_grade_item_thumb(const ward_grade_item *it, int max_side, uint8
     if (max_side < 16 || max_side > 512) max_side = 256;
     uint8_t *buf = NULL;
     size_t n = 0;
-    ward_status st = read_verified(it, &buf, &n, err);
+    ward_status st = read_verified(it, spool_dir, &buf, &n, err);
     if (st != WARD_OK) return st;
     ward_thumb t;
     if (ward_media_is_video(ward_media_sniff(buf, n < 400 ? n : 400))) {

@@ -164,7 +164,7 @@ static enum MHD_Result api_thumb(gsrv *s, struct MHD_Connection *c)
     uint8_t *jpeg = NULL;
     size_t len = 0;
     ward_error err;
-    ward_status st = ward_grade_item_thumb(it, s->o->max_side, &jpeg, &len, &err);
+    ward_status st = ward_grade_item_thumb(it, s->o->max_side, s->o->spool_dir, &jpeg, &len, &err);
     if (st == WARD_OK)
         return answer(c, 200, "image/jpeg", jpeg, len, MHD_RESPMEM_MUST_FREE);
     /* 410: the item is gone or changed; 415: not something shown as a picture. */
