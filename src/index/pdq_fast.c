@@ -163,25 +163,28 @@ int idx_fast_covers(int radius)
 #define HOT static inline __attribute__((always_inline))
 
 /*
- * The search is a few thousand independent cache-line reads (at 1M rows,
+ * The search is a few hundred independent cache-line reads (at 1M rows,
  * for a random query: ~225 lines of offsets, ~370 of entries, 2 per
  * candidate), and instructions count as much as the reads: an earlier
- * version, which kept a ring of spans and merged neighbouring buckets, ran
- * about 68,000 instructions a query and was bound by them, not by memory.
- * So the work goes in blocks of up to BLOCK probes (a query's 272 at radius
- * 31; several queries of a batch share a block), in three flat passes:
- * - fill: the probe values of each (query, chunk) step, their offsets
- *   prefetched;
- * - resolve: the offsets read (in flight since fill), empty buckets
- *   dropped, the first lines of each bucket prefetched;
+ * version, which kept a ring of spans, merged neighbouring buckets and
+ * counted lines in flight, ran about 67,000 instructions a query
+ * (callgrind) and was bound by them, not by memory (which gives a random
+ * line every 3-4 ns here when enough are asked for at once). So the
+ * (query, chunk) steps go in blocks of STEPS, each in three flat passes:
+ * - fill: the probe values of each step, their offsets prefetched;
+ * - resolve: the offsets read, the lines of each bucket prefetched;
  * - walk: each bucket's sibling chunks filtered (AVX2, 16 at a time), the
  *   few that pass queued as candidates, whose row numbers and then hashes
  *   are fetched in groups (flush_candidates) before the full hash decides.
- * The next block is filled between resolving and walking this one, so its
- * offsets arrive while this one is walked.
+ * Three blocks are in the pipeline (fast_all): one is filled, the one
+ * filled before is resolved, the one before that walked, so each pass's
+ * reads were asked for two blocks earlier. About 30,000 instructions a
+ * random query; a block's size matters little (1 to 16 steps measured
+ * within the noise). Several queries (a batch, ward_index_query_pdq_each)
+ * are one stream of steps.
  */
 #ifndef STEPS
-#define STEPS 4      /* (query, chunk) steps per block: 4 chunks of one query */
+#define STEPS 4 /* (query, chunk) steps per block */
 #endif
 #define BLOCK (STEPS * VALS_MAX) /* probes per block, at most */
 #define VALS_MAX 137 /* values within 2 bits of 16 */
