@@ -119,18 +119,16 @@ class H(http.server.SimpleHTTPRequestHandler):
             self.wfile.write(self.body[i:i + 65536]); self.wfile.flush()
             if slow: time.sleep(0.2)
     def log_message(self, *a): pass
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-'''
+''' + http_helper_source("H")
 open("rangeserver.py", "w").write(SERVER)
 def serve(slow):
-    port = free_port()
+    pf = os.path.abspath("range.port")
+    if os.path.exists(pf): os.remove(pf)
     log = open("range.log", "a")
-    srv = subprocess.Popen(["/usr/bin/python3", os.path.abspath("rangeserver.py"), str(port)], cwd="pub/releases",
+    srv = subprocess.Popen(["/usr/bin/python3", os.path.abspath("rangeserver.py"), pf], cwd="pub/releases",
                            stdout=log, stderr=log, env=dict(os.environ, SLOW="1" if slow else "0"))
     open("range.pid", "w").write(str(srv.pid))
-    for _ in range(100):
-        try: urllib.request.urlopen(f"http://127.0.0.1:{port}/national/index.json"); break
-        except OSError: time.sleep(0.05)
+    port = port_from_file(pf, srv, "the Range server", "range.log")
     return srv, f"http://127.0.0.1:{port}/national"
 srv, url = serve(slow=True)
 pull = subprocess.Popen([WARD, "release", "pull", "--data", "late", url, "--trust", key],
