@@ -177,9 +177,14 @@ rel("create", "--list", "national")
 lock = store_write_lock("crash", "store")
 k = subprocess.Popen([WARD, "release", "pull", "--data", "crash", src],
                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-for _ in range(200):
-    if os.path.exists("crash/subscriptions/national/pending"): break
+# (up to 60 s, and said if never: it took 0.1 s in a Release build, but
+# this waited only 4 s and then killed anyway, and a kill before the checks
+# end tests no interrupted apply and fails below for another reason)
+for _ in range(3000):
+    if os.path.exists("crash/subscriptions/national/pending") or k.poll() is not None: break
     time.sleep(0.02)
+expect(os.path.exists("crash/subscriptions/national/pending"),
+       f"the pull verified v5 and waits for the store (exit {k.poll()})")
 time.sleep(0.3); k.send_signal(signal.SIGKILL); k.wait(); lock.release()
 expect(b"apply interrupted" in rel("status", data="crash").stdout, "status shows the interrupted apply")
 expect({l.split(b",")[0] for l in listing("crash").splitlines()[1:]} == want, "killed before the store changed")
