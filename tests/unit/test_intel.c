@@ -311,7 +311,8 @@ static int64_t subject_of(const char *csv, const char *ref)
  * groups were taken in the order of the card's keyed hash, whose key each
  * store draws at random: the same referrals and decisions gave A, B, C
  * one subject in one store and A, C, D in another. In the order of their
- * first record every store agrees (A's card first: D stays apart). */
+ * first record every store agrees (A's card first: D stays apart). The
+ * 'card-shared' alerts (card.c) were raised in that order too. */
 static void test_card_links_same_in_every_store(void **state)
 {
     (void)state;
@@ -324,7 +325,16 @@ static void test_card_links_same_in_every_store(void **state)
                "A,Ann Cardorder,1 Test Road,4539148803436467\n"
                "B,Ann Cardorder,1 Test Road,4539 1488 0343 6467\n"
                "C,Cy Cardorder,2 Test Road,5555555555554444\n"
-               "D,Cy Cardorder,2 Test Road,5555 5555 5555 4444\n");
+               "D,Cy Cardorder,2 Test Road,5555 5555 5555 4444\n"
+               /* two cards under four names each: two 'card-shared' alerts */
+               "E,Eve Cardorder,5 Test Road,4111111111111111\n"
+               "F,Finn Cardorder,6 Test Road,4111111111111111\n"
+               "G,Gus Cardorder,7 Test Road,4111111111111111\n"
+               "H,Hal Cardorder,8 Test Road,4111111111111111\n"
+               "I,Ida Cardorder,9 Test Road,5105105105105100\n"
+               "J,Jon Cardorder,10 Test Road,5105105105105100\n"
+               "K,Kit Cardorder,11 Test Road,5105105105105100\n"
+               "L,Lou Cardorder,12 Test Road,5105105105105100\n");
     char path[512];
     snprintf(path, sizeof path, "%s/cards.csv", dir);
     for (int k = 0; k < 8; k++) {   /* a store, a key each: a wrong order fails 255 runs in 256 */
@@ -358,6 +368,18 @@ static void test_card_links_same_in_every_store(void **state)
         if (subject_of(csv, "B") != a || subject_of(csv, "C") != a || subject_of(csv, "D") == a)
             fail_msg("store %d: %s", k, csv);
         free(csv);
+        /* the alerts too come in the order of the cards' first records */
+        ward_intel_alert_list l;
+        assert_int_equal(ward_intel_alerts_get(in, 1767225600, &l, &err), WARD_OK);
+        const char *cards[2] = {NULL, NULL};
+        for (size_t i = 0, n = 0; i < l.n; i++)
+            if (!strcmp(l.items[i].kind, "card-shared") && n < 2)
+                cards[n++] = l.items[i].text;
+        if (!cards[0] || !cards[1] || !strstr(cards[0], "411111******1111") ||
+            !strstr(cards[1], "510510******5100"))
+            fail_msg("store %d: card alerts %s / %s", k, cards[0] ? cards[0] : "-",
+                     cards[1] ? cards[1] : "-");
+        ward_intel_alert_list_free(&l);
         ward_intel_close(in);
     }
 }
