@@ -48,13 +48,17 @@ ward_status wi_cards_shared(ward_intel *in, const char *at, uint64_t *flagged, w
     if (rc || !any)
         return rc;
     /* "|| ''": off the status index, onto vals_card (a list of 300,000
-     * records has few cards, and two million values to walk otherwise). */
+     * records has few cards, and two million values to walk otherwise).
+     * In the order of the cards' first records, as every store of the same
+     * referrals has them: norm is a hash keyed by each store's own random
+     * secret, and ordering by it raised the alerts in another order in
+     * each store. */
     rc = wi_prepare(
         in,
         "SELECT c.norm, min(c.raw), count(DISTINCT n.norm) FROM vals c JOIN vals n"
         " ON n.record = c.record AND n.field = 'name' AND n.status || '' IN ('ok','resolved')"
         " WHERE c.field = 'card' AND c.status || '' = 'ok' GROUP BY c.norm"
-        " HAVING count(DISTINCT n.norm) > ? ORDER BY 1", &st, err);
+        " HAVING count(DISTINCT n.norm) > ? ORDER BY min(c.record), 2, 1", &st, err);
     if (rc)
         return rc;
     wsql_bind_int(st, 1, in->resolve.shared_names);

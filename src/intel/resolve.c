@@ -444,10 +444,80 @@ static int kept_apart(rs *r, const decision *d, size_t n, int ra, int rb)
     return 0;
 }
 
+/* A group of records that agree on card, name and address: its records'
+ * indexes, ascending. */
+typedef struct card_group {
+    const int *rec;
+    size_t n;
+} card_group;
+
+/* Groups in the order of their records (the first record, then the next):
+ * an order every store of the same referrals agrees on. */
+static int cmp_card_group(const void *x, const void *y)
+{
+    const card_group *a = x, *b = y;
+    for (size_t i = 0; i < a->n && i < b->n; i++)
+        if (a->rec[i] != b->rec[i])
+            return a->rec[i] < b->rec[i] ? -1 : 1;
+    return a->n < b->n ? -1 : a->n > b->n;
+}
+
+/* The groups of the card query's rows (grouped by key, records ascending
+ * in each), in the order of cmp_card_group; *rec holds their records. */
+static ward_status card_groups(rs *r, wsql_stmt *st, int **rec, card_group **out,
+                               size_t *ngroups, ward_error *err)
+{
+    struct { int rec, first; } *row = NULL;
+    size_t n = 0, cap = 0, ng = 0;
+    char key[512] = "";
+    ward_status rc = WARD_OK;
+    while (!rc && wsql_step(st) == SQLITE_ROW) {
+        int i = rec_index(r, wsql_column_int64(st, 0));
+        char k[512];
+        snprintf(k, sizeof k, "%s|%s|%s", wi_col(st, 1), wi_col(st, 2), wi_col(st, 3));
+        if (i < 0)
+            continue;
+        if (n == cap) {
+            void *v = realloc(row, (cap = cap ? cap * 2 : 64) * sizeof *row);
+            if (!v) {
+                rc = err_fail(err, WARD_ENOMEM, "out of memory");
+                break;
+            }
+            row = v;
+        }
+        row[n].rec = i;
+        row[n].first = !n || strcmp(k, key) != 0;
+        ng += (size_t)row[n++].first;
+        memcpy(key, k, sizeof key);
+    }
+    *rec = rc || !n ? NULL : malloc(n * sizeof **rec);
+    card_group *g = *rec ? malloc(ng * sizeof *g) : NULL;
+    if (!rc && n && !g)
+        rc = err_fail(err, WARD_ENOMEM, "out of memory");
+    for (size_t j = 0, k = 0; g && j < n; j++) {
+        (*rec)[j] = row[j].rec;
+        if (row[j].first)
+            g[k++] = (card_group){*rec + j, 0};
+        g[k - 1].n++;
+    }
+    if (g)
+        wi_sort(g, ng, sizeof *g, cmp_card_group);
+    free(row);
+    *out = g;
+    *ngroups = g ? ng : 0;
+    return rc;
+}
+
 /* Card + name + billing address are one person (issue 17): records that
  * agree on all three are linked, unless a person kept them apart. A card
  * alone, or with a name, links no one: stolen cards were used under many
- * names (card.c raises those). Address is free text: compared case-blind. */
+ * names (card.c raises those). Address is free text: compared case-blind.
+ *
+ * With a keep-apart decision the group joined first can win (A+B, then
+ * C+D refused, or the other way), so the groups are taken in the order of
+ * their records, not of the card's keyed hash: that key is drawn at random
+ * for each store, and the same referrals and decisions made different
+ * subjects in two stores (and in a store and its replay). */
 static ward_status card_links(rs *r, const decision *d, size_t nd, ward_error *err)
 {
     wsql_stmt *st;
@@ -464,24 +534,20 @@ static ward_status card_links(rs *r, const decision *d, size_t nd, ward_error *e
         " WHERE c.field = 'card' AND c.status || '' = 'ok' ORDER BY 2, 3, 4, 1", &st, err);
     if (rc)
         return rc;
-    char key[512] = "";
-    int prev = -1;
-    while (wsql_step(st) == SQLITE_ROW) {
-        int rec = rec_index(r, wsql_column_int64(st, 0));
-        char k[512];
-        snprintf(k, sizeof k, "%s|%s|%s", wi_col(st, 1), wi_col(st, 2), wi_col(st, 3));
-        if (rec < 0)
-            continue;
-        if (prev >= 0 && !strcmp(k, key)) {
-            int x = find(r->parent, prev), y = find(r->parent, rec);
+    int *rec;
+    card_group *g;
+    size_t ng;
+    rc = card_groups(r, st, &rec, &g, &ng, err);
+    wsql_finalize(st);
+    for (size_t k = 0; k < ng; k++)
+        for (size_t j = 1; j < g[k].n; j++) {
+            int x = find(r->parent, g[k].rec[j - 1]), y = find(r->parent, g[k].rec[j]);
             if (x != y && !(nd && kept_apart(r, d, nd, x, y)))
                 r->parent[x > y ? x : y] = x < y ? x : y;
         }
-        memcpy(key, k, sizeof key);
-        prev = rec;
-    }
-    wsql_finalize(st);
-    return WARD_OK;
+    free(g);
+    free(rec);
+    return rc;
 }
 
 static ward_status link(rs *r, ward_error *err)

@@ -74,6 +74,34 @@ const { URL_, SHOTS } = process.env;
     await page.waitForFunction((n) => document.querySelector("#why").textContent
                                         .startsWith("group " + n + " "), g4);
     check((await page.textContent("#grade")).startsWith("graded C"), "the group's grade shown");
+
+    // Moving on while a group's pictures load: the new view shows its own
+    // items only. The pictures are held back while the view goes from the
+    // group of 4 to the group before it, then let through in order; the
+    // group of 4's drawing used to go on into the new view (on a slow
+    // machine or link, pressing j quickly showed another group's pictures).
+    const held = [];
+    let holding = true;
+    await page.route("**/thumb?*", (route) => holding ? held.push(route) : route.continue());
+    const at = (n) => page.waitForFunction((n) => document.querySelector("#why").textContent
+                                                  .startsWith("group " + n + " "), String(n));
+    const heldAt = async (n) => { while (held.length < n) await new Promise((r) => setTimeout(r, 10)); };
+    await page.keyboard.press("k"); await at(Number(g4) - 1); await heldAt(1);
+    await page.keyboard.press("j"); await at(Number(g4)); await heldAt(2);
+    await page.keyboard.press("k"); await at(Number(g4) - 1); await heldAt(3);
+    holding = false;
+    for (const route of held) {   // each answered whole before the next
+      const done = page.waitForEvent("response", (r) => r.request() === route.request());
+      await route.fulfill({ response: await route.fetch() });
+      await done;
+    }
+    await page.waitForFunction(() => [...document.querySelectorAll("#items figure")]
+      .some((f) => f.querySelector("img") || f.classList.contains("missing")));
+    const view = await page.evaluate(() => ({
+      want: Q.groups[cur].items.slice(0, 12).map((it) => String(it.seq)),
+      got: [...document.querySelectorAll("#items figure")].map((f) => f.dataset.seq) }));
+    check(JSON.stringify(view.got) === JSON.stringify(view.want),
+          "the view holds its own group's items only: " + JSON.stringify(view));
     check(errors.length === 0, "console errors: " + errors.join("; "));
     console.log("browser: ok");
   } finally {

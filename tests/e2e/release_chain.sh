@@ -1,6 +1,6 @@
 #!/bin/bash
 # ward release, publisher and subscriber on loopback: a chain of 20 releases
-# with additions and removals published by python3 -m http.server; a
+# with additions and removals published by Python's http.server; a
 # subscriber that follows along by deltas ends byte-identical to one that
 # takes the full release; removals keep their reasons; an update check is
 # one request; partner exports.
@@ -17,17 +17,16 @@ ward("keys", "generate", "--data", "pub", check_rc=0)
 key = ward("keys", "export", "--data", "pub", check_rc=0).stdout.decode().strip()
 expect(oct(os.stat("pub/keys/release.key").st_mode & 0o777) == "0o600", "secret key is 0600")
 os.makedirs("www/v1"); os.symlink(os.path.abspath("pub/releases"), "www/v1/releases")
-port = free_port()
+open("static.py", "w").write("import functools, http.server\n"
+                              "H = functools.partial(http.server.SimpleHTTPRequestHandler,"
+                              " directory='www')\n" + http_helper_source("H"))
 log = open("server.log", "w")
-srv = subprocess.Popen(["/usr/bin/python3", "-m", "http.server", str(port), "--bind", "127.0.0.1",
-                        "--directory", "www"], stdout=log, stderr=log)
+srv = subprocess.Popen(["/usr/bin/python3", "static.py", "server.port"], stdout=log, stderr=log)
 open("server.pid", "w").write(str(srv.pid))
 import atexit
 atexit.register(srv.kill)
+port = port_from_file("server.port", srv, "the publisher's HTTP server", "server.log")
 URL = f"http://127.0.0.1:{port}/v1/releases/national"
-for _ in range(100):
-    try: urllib.request.urlopen(f"http://127.0.0.1:{port}/"); break
-    except OSError: time.sleep(0.05)
 
 random.seed(6)
 live, removed, nxt = set(), {}, 0

@@ -119,18 +119,16 @@ class H(http.server.SimpleHTTPRequestHandler):
             self.wfile.write(self.body[i:i + 65536]); self.wfile.flush()
             if slow: time.sleep(0.2)
     def log_message(self, *a): pass
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-'''
+''' + http_helper_source("H")
 open("rangeserver.py", "w").write(SERVER)
 def serve(slow):
-    port = free_port()
+    pf = os.path.abspath("range.port")
+    if os.path.exists(pf): os.remove(pf)
     log = open("range.log", "a")
-    srv = subprocess.Popen(["/usr/bin/python3", os.path.abspath("rangeserver.py"), str(port)], cwd="pub/releases",
+    srv = subprocess.Popen(["/usr/bin/python3", os.path.abspath("rangeserver.py"), pf], cwd="pub/releases",
                            stdout=log, stderr=log, env=dict(os.environ, SLOW="1" if slow else "0"))
     open("range.pid", "w").write(str(srv.pid))
-    for _ in range(100):
-        try: urllib.request.urlopen(f"http://127.0.0.1:{port}/national/index.json"); break
-        except OSError: time.sleep(0.05)
+    port = port_from_file(pf, srv, "the Range server", "range.log")
     return srv, f"http://127.0.0.1:{port}/national"
 srv, url = serve(slow=True)
 pull = subprocess.Popen([WARD, "release", "pull", "--data", "late", url, "--trust", key],
@@ -179,9 +177,14 @@ rel("create", "--list", "national")
 lock = store_write_lock("crash", "store")
 k = subprocess.Popen([WARD, "release", "pull", "--data", "crash", src],
                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-for _ in range(200):
-    if os.path.exists("crash/subscriptions/national/pending"): break
+# (up to 60 s, and said if never: it took 0.1 s in a Release build, but
+# this waited only 4 s and then killed anyway, and a kill before the checks
+# end tests no interrupted apply and fails below for another reason)
+for _ in range(3000):
+    if os.path.exists("crash/subscriptions/national/pending") or k.poll() is not None: break
     time.sleep(0.02)
+expect(os.path.exists("crash/subscriptions/national/pending"),
+       f"the pull verified v5 and waits for the store (exit {k.poll()})")
 time.sleep(0.3); k.send_signal(signal.SIGKILL); k.wait(); lock.release()
 expect(b"apply interrupted" in rel("status", data="crash").stdout, "status shows the interrupted apply")
 expect({l.split(b",")[0] for l in listing("crash").splitlines()[1:]} == want, "killed before the store changed")

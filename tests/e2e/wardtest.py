@@ -113,14 +113,37 @@ def serve_proc(*args, port_file="port", log=None, env=None):
                           *args], env=env, stdout=subprocess.DEVNULL,
                          stderr=open(log, "w") if log else subprocess.DEVNULL)
     _servers.append(p)
+    return p, port_from_file(port_file, p, f"ward serve {' '.join(map(str, args))}", log)
+
+
+def port_from_file(port_file, proc, what, log=None):
+    """The port a server process (proc) writes to port_file once it listens;
+    fails the test, saying `what` did not start (and the end of the file
+    log), when none is written within 20 s or the process ends. A server
+    that binds port 0 and says which port it got cannot lose its port to
+    another process, as one handed a port found free a moment before can.
+    The file must be written whole (ward serve, http_helper_source)."""
     for _ in range(400):
         if os.path.exists(port_file) and open(port_file).read().strip():
-            return p, int(open(port_file).read())
-        if p.poll() is not None:
+            return int(open(port_file).read())
+        if proc.poll() is not None:
             break
         time.sleep(0.05)
-    sys.exit(f"FAIL: ward serve {' '.join(map(str, args))} did not start"
-             + (f": {open(log).read()[-2000:]}" if log else ""))
+    sys.exit(f"FAIL: {what} did not start" + (f": {open(log).read()[-2000:]}" if log else ""))
+
+
+def http_helper_source(handler):
+    """The end of a helper HTTP server's Python program (its handler class
+    named `handler` defined before it): a threading server on 127.0.0.1,
+    port 0, writing the port it got to the file sys.argv[1] whole (by
+    rename), for port_from_file."""
+    return f"""
+import http.server as _hs, os as _os, sys as _sys
+_srv = _hs.ThreadingHTTPServer(("127.0.0.1", 0), {handler})
+open(_sys.argv[1] + ".tmp", "w").write(str(_srv.server_address[1]))
+_os.rename(_sys.argv[1] + ".tmp", _sys.argv[1])
+_srv.serve_forever()
+"""
 
 
 def serve_start(data, *extra):
@@ -130,17 +153,6 @@ def serve_start(data, *extra):
     os.makedirs(data, exist_ok=True)
     return serve_proc("--data", data, "--reload-interval", "0.2", *extra,
                       port_file=f"{data}.port", log=f"{data}.log")[1]
-
-
-def free_port():
-    """A loopback TCP port nobody listens on at the moment of asking (for a
-    helper server that cannot write a port file, as `ward serve` does)."""
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def find_playwright(install=(), timeout=120):
