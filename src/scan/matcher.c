@@ -71,8 +71,11 @@ static int read_revision(const char *dir, uint64_t *rev)
     return ok;
 }
 
-ward_status ward_matcher_build_index(ward_store *store, const char *datadir,
-                                     uint64_t *entries, ward_error *err)
+/* The index and index.rev of the store as it is now; *rev gets the
+ * revision it was built from (the store may have moved on since the
+ * caller last read its revision). */
+static ward_status build_index(ward_store *store, const char *datadir, uint64_t *entries,
+                               uint64_t *built_rev, ward_error *err)
 {
     build_ctx c = {.b = ward_index_builder_new(), .err = err};
     if (!c.b)
@@ -90,7 +93,15 @@ ward_status ward_matcher_build_index(ward_store *store, const char *datadir,
         st = write_revision(datadir, rev, err);
     if (st == WARD_OK && entries)
         *entries = c.n;
+    if (st == WARD_OK && built_rev)
+        *built_rev = rev;
     return st;
+}
+
+ward_status ward_matcher_build_index(ward_store *store, const char *datadir,
+                                     uint64_t *entries, ward_error *err)
+{
+    return build_index(store, datadir, entries, NULL, err);
 }
 
 ward_status ward_matcher_open(const char *datadir, const char *store_url, ward_matcher **out,
@@ -113,9 +124,14 @@ ward_status ward_matcher_open(const char *datadir, const char *store_url, ward_m
         rc = ward_store_revision(m->store, &m->info.store_revision, err);
     uint64_t built = 0;
     data_path(path, sizeof path, datadir, "index.wdx");
+    /* A rebuild reads the store as it is then, perhaps a revision or two
+     * past the one just read: the matcher says the revision its index
+     * holds, not the older one (a node would otherwise report, and record
+     * in its events, revision N for an index of N + 1 until its next
+     * reload). */
     if (rc == WARD_OK && (!read_revision(datadir, &built) || built != m->info.store_revision ||
                           stat(path, &st) != 0))
-        rc = ward_matcher_build_index(m->store, datadir, NULL, err);
+        rc = build_index(m->store, datadir, NULL, &m->info.store_revision, err);
     if (rc == WARD_OK)
         rc = ward_index_open(path, &m->index, err);
     if (rc != WARD_OK) {
