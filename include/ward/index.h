@@ -124,10 +124,11 @@ ward_status ward_index_query_pdq(const ward_index *ix, const ward_pdq *queries, 
  * Many independent queries at once (retroactive matching: millions of
  * sightings against a change): cb(ctx, query, entry_id, distance) for every
  * pair of a query and an entry within `radius`, each pair once, in no
- * particular order. With the in-memory copy (ward_index_accelerate) the
- * queries go chunk by chunk in sorted order, so the tables stream through
- * the caches instead of missing them on every probe; without it, each query
- * is a ward_index_query_pdq (at most 64 matches each). Calls on one index
+ * particular order. With the in-memory copy (ward_index_accelerate), up to
+ * 131,072 queries go as one pipelined stream, as a single query does; more
+ * go chunk by chunk in sorted order, so the tables stream through the
+ * caches instead of missing them on every probe. Without the copy, each
+ * query is a ward_index_query_pdq (at most 64 matches each). Calls on one index
  * may run in parallel (after ward_index_accelerate). 0, or -1 when out of
  * memory (nothing reported) or given no index or callback.
  */

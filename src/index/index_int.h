@@ -44,8 +44,9 @@ typedef void (*idx_batch_fn)(void *ctx, size_t query, uint64_t id, int distance)
 int idx_fast_query_batch(const idx_fast *f, const struct idx_pdq_table *t,
                          const ward_pdq *queries, size_t nq, int radius, idx_batch_fn cb,
                          void *ctx);
-/* A few independent queries (a request's batch) as one pipelined stream:
- * cb for each pair of a query and a row within radius, each once. */
+/* Independent queries as one pipelined stream of steps, as a single query
+ * goes (ward_index_query_pdq_each, up to EACH_STREAM_MAX of them): cb for
+ * each pair of a query and a row within radius, each once. */
 void idx_fast_query_each(const idx_fast *f, const struct idx_pdq_table *t,
                          const ward_pdq *queries, size_t nq, int radius, int simd,
                          idx_batch_fn cb, void *ctx);

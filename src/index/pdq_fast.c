@@ -226,6 +226,8 @@ typedef struct fsearch {
     unsigned ncand;
 } fsearch;
 
+/* Whether x (the query XOR a stored hash) is found through chunk c: within
+ * its probe radius there, and the pair within its threshold. */
 HOT int fast_qualifies(const fsearch *s, const uint64_t x[4], unsigned c)
 {
     if (s->probe[c] < 0)
@@ -485,7 +487,6 @@ HOT void fast_all(const idx_fast *f, const idx_pdq_table *t, const ward_pdq *que
     }
     flush_candidates(&s);
 }
-
 
 /* ---- many independent queries at once ----------------------------------------
  *

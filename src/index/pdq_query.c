@@ -478,12 +478,12 @@ int ward_index_query_pdq_each(const ward_index *ix, const ward_pdq *queries, siz
     if (radius < 0 || nq == 0 || ix->pdq.rows == 0)
         return 0;
     int r = radius > 256 ? 256 : radius;
-    if (ix->fast && idx_fast_covers(r) && nq <= EACH_STREAM_MAX) {
+    if (ix->fast && idx_fast_covers(r)) {
+        if (nq > EACH_STREAM_MAX)
+            return idx_fast_query_batch(ix->fast, &ix->pdq, queries, nq, r, cb, ctx);
         idx_fast_query_each(ix->fast, &ix->pdq, queries, nq, r, 1, cb, ctx);
         return 0;
     }
-    if (ix->fast && idx_fast_covers(r))
-        return idx_fast_query_batch(ix->fast, &ix->pdq, queries, nq, r, cb, ctx);
     ward_pdq_match m[64];
     for (size_t i = 0; i < nq; i++) {
         size_t n = 0;
