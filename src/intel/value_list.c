@@ -44,7 +44,5 @@ ward_status wi_list_values(ward_intel *in, const char *sql, const wi_placer *p,
         ++*shown;
     }
     wi_list_end(&l);
-    if ((rc = wi_done(in, st, out, err)))
-        return rc;
-    return ferror(out) ? err_fail(err, WARD_EIO, "cannot write the output") : WARD_OK;
+    return wi_done(in, st, out, err); /* the query's end, then the output's */
 }

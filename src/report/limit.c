@@ -76,14 +76,22 @@ done:;
     return k ? k : 1;
 }
 
+/* Whether the slot's window is over (or lies ahead: the clock went back):
+ * its count no longer limits anyone. */
+static int window_over(const ward_report_limit *l, const slot *s, double now)
+{
+    return now - s->start >= l->window_s || now < s->start;
+}
+
 /* How much a slot is worth keeping when another address needs room:
- * 0 its window ended (nothing to lose), 1 live and under its limit (losing
- * it only restarts a count), 2 live and over its limit (losing it would let
- * a limited sender straight back in). A flood of fresh addresses arrives at
- * count 1, so it only ever pushes out other fresh or under-limit ones. */
+ * 0 its window is over (nothing to lose), 1 live and under its limit
+ * (losing it only restarts a count), 2 live and over its limit (losing it
+ * would let a limited sender straight back in). A flood of fresh addresses
+ * arrives at count 1, so it only ever pushes out other fresh or
+ * under-limit ones. */
 static int keep_rank(const ward_report_limit *l, const slot *s, double now)
 {
-    if (now - s->start >= l->window_s || now < s->start)
+    if (window_over(l, s, now))
         return 0;
     return s->count >= l->per_window ? 2 : 1;
 }
@@ -117,7 +125,7 @@ int ward_report_limit_take(ward_report_limit *l, const char *address, double now
     uint64_t key = address_key(l, address ? address : "");
     pthread_mutex_lock(&l->lock);
     slot *s = find(l, key, now);
-    if (now - s->start >= l->window_s || now < s->start)
+    if (window_over(l, s, now))
         s->start = now, s->count = 0;
     int ok = s->count < l->per_window;
     if (ok)
